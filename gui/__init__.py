@@ -1,0 +1,1 @@
+"""gui layer of Parley (see README: Layers)."""

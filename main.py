@@ -1,0 +1,55 @@
+#!/usr/bin/env python3
+"""Parley: a desktop messenger with end-to-end encryption.
+
+    python main.py            the desktop app (a double-click does the same)
+    python main.py server     the standalone server
+    python main.py bench      the load generator for a server
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def _not_yet(what: str) -> Command:
+    def run(_args: argparse.Namespace) -> int:
+        print(f"parley: the {what} is not part of this build yet.", file=sys.stderr)
+        return 2
+
+    return run
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
+    parser = argparse.ArgumentParser(prog="parley", description="Parley, an end-to-end encrypted messenger.")
+    sub = parser.add_subparsers(dest="command", metavar="{server,bench}")
+    commands: dict[str, Command] = {"app": _not_yet("desktop app")}
+
+    server = sub.add_parser("server", help="run the Parley server")
+    commands["server"] = _add_server(server)
+
+    bench = sub.add_parser("bench", help="run the load generator against a server")
+    commands["bench"] = _not_yet("load tool")
+    del bench
+    return parser, commands
+
+
+def _add_server(parser: argparse.ArgumentParser) -> Command:
+    return _not_yet("server")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser, commands = build_parser()
+    args = parser.parse_args(argv)
+    command = commands[args.command or "app"]
+    try:
+        return command(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""net layer of Parley (see README: Layers)."""

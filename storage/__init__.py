@@ -1,0 +1,1 @@
+"""storage layer of Parley (see README: Layers)."""

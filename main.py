@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Parley: a desktop messenger with end-to-end encryption.
 
-    python main.py            the desktop app (a double-click does the same)
-    python main.py server     the standalone server
-    python main.py bench      the load generator for a server
+python main.py            the desktop app (a double-click does the same)
+python main.py server     the standalone server
+python main.py bench      the load generator for a server
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.asymmetric.mlkem import MLKEM1024PrivateKey, MLKEM1024PublicKey
+from cryptography.hazmat.primitives.asymmetric.mlkem import MLKEM1024PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
 from crypto_core.encoding import RandomSource, b64decode, b64encode, default_random, require_int, u32
@@ -315,7 +315,9 @@ class SignedPreKey:
         cls, identity: IdentityKeyPair, key_id: int, created_at: int, random: RandomSource = default_random
     ) -> SignedPreKey:
         private = X25519PrivateKey.from_private_bytes(random(32))
-        statement = signed_statement(PURPOSE_SIGNED_PREKEY, key_id, encode_x25519(x25519_public_bytes(private)))
+        statement = signed_statement(
+            PURPOSE_SIGNED_PREKEY, key_id, encode_x25519(x25519_public_bytes(private))
+        )
         return cls(key_id, private, identity.sign(statement), created_at)
 
     def public(self) -> SignedPreKeyPublic:
@@ -388,7 +390,12 @@ class KemPreKey:
 
     @classmethod
     def generate(
-        cls, identity: IdentityKeyPair, key_id: int, *, last_resort: bool, random: RandomSource = default_random
+        cls,
+        identity: IdentityKeyPair,
+        key_id: int,
+        *,
+        last_resort: bool,
+        random: RandomSource = default_random,
     ) -> KemPreKey:
         seed = random(MLKEM1024_SEED_LEN)
         public = MLKEM1024PrivateKey.from_seed_bytes(seed).public_key().public_bytes_raw()

@@ -102,7 +102,9 @@ class InitialMessage:
         return cls(
             identity=PublicIdentity.from_json(data.get("identity")),
             ephemeral=b64decode(data.get("ek"), length=X25519_LEN, what="initial message ek"),
-            kem_ciphertext=b64decode(data.get("ct"), length=MLKEM1024_CIPHERTEXT_LEN, what="initial message ct"),
+            kem_ciphertext=b64decode(
+                data.get("ct"), length=MLKEM1024_CIPHERTEXT_LEN, what="initial message ct"
+            ),
             signed_prekey_id=require_int(data.get("spk"), what="initial message spk"),
             kem_prekey_id=require_int(data.get("kem"), what="initial message kem"),
             one_time_prekey_id=None if otk is None else require_int(otk, what="initial message otk"),

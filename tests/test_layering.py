@@ -1,6 +1,6 @@
 """The import rule of the design, checked by reading every source file (ast), so it cannot drift.
 
-    main -> gui -> net -> storage -> crypto_core, and nothing back.
+main -> gui -> net -> storage -> crypto_core, and nothing back.
 """
 
 from __future__ import annotations
@@ -39,12 +39,14 @@ def _imports(path: Path) -> set[str]:
             found.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             found.add(node.module.split(".")[0])
-        elif isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in {
-            "import_module",
-            "__import__",
-        }:
-            if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
-                found.add(node.args[0].value.split(".")[0])
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", getattr(node.func, "id", "")) in {"import_module", "__import__"}
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            found.add(node.args[0].value.split(".")[0])
     return found
 
 
@@ -69,5 +71,7 @@ def test_imports_follow_the_layering(layer: str, path: Path) -> None:
 
 def test_the_checker_catches_a_violation(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
-    bad.write_text("import tkinter\nfrom net import server\nimport importlib\nimportlib.import_module('gui.app')\n")
+    bad.write_text(
+        "import tkinter\nfrom net import server\nimport importlib\nimportlib.import_module('gui.app')\n"
+    )
     assert {"tkinter", "net", "importlib", "gui"} <= _imports(bad)

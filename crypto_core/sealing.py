@@ -93,10 +93,9 @@ class Sealer:
         self, passphrase: str, *, params: KdfParams = DEFAULT_PARAMS, random: RandomSource = default_random
     ) -> bytes:
         """The wrapped-key blob for ``passphrase`` (used to change the passphrase)."""
-        header = _WRAP_HEADER.pack(
-            WRAP_VERSION, params.memory_kib, params.iterations, params.lanes, random(16)
-        )
-        kek = params.derive(passphrase, header[-16:])
+        salt = random(16)
+        header = _WRAP_HEADER.pack(WRAP_VERSION, params.memory_kib, params.iterations, params.lanes, salt)
+        kek = params.derive(passphrase, salt)
         nonce = random(_NONCE_LEN)
         return header + nonce + AESGCM(kek).encrypt(nonce, self._master, _WRAP_AAD_LABEL + header)
 

@@ -11,6 +11,8 @@
   (HKDF-SHA256, ``Parley profile sealing v1``): ``version || nonce || AES-256-GCM``
   with associated data naming the slot, so that a sealed value moved to another
   slot (another contact, another message) fails to open.
+* Rows are found by a *blind index* (HMAC-SHA256 under a third derived key), so
+  the file holds no phone number in clear even where the profile looks one up.
 
 A wrong passphrase raises :class:`~crypto_core.errors.WrongPassphrase`; a value
 that fails to open raises the one opaque :class:`~crypto_core.errors.DecryptionError`.
@@ -23,7 +25,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -38,6 +40,7 @@ _NONCE_LEN = 12
 _WRAP_AAD_LABEL = b"Parley master key wrap v1\x00"
 _SEAL_KEY_INFO = b"Parley profile sealing v1"
 _SEAL_AAD_LABEL = b"Parley sealed value v1\x00"
+_INDEX_KEY_INFO = b"Parley profile blind index v1"
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ DEFAULT_PARAMS = KdfParams()
 class Sealer:
     """Seals and opens values under a profile's master key. Never shows the key."""
 
-    __slots__ = ("_aead", "_master")
+    __slots__ = ("_aead", "_index_key", "_master")
 
     def __init__(self, master_key: bytes) -> None:
         if len(master_key) != 32:
@@ -73,6 +76,9 @@ class Sealer:
             master_key
         )
         self._aead = AESGCM(sealing_key)
+        self._index_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INDEX_KEY_INFO).derive(
+            master_key
+        )
 
     def seal(self, slot: str, plaintext: bytes, *, random: RandomSource = default_random) -> bytes:
         """Encrypt ``plaintext`` for the named ``slot`` (e.g. ``"session:+15551234567"``)."""
@@ -88,6 +94,12 @@ class Sealer:
             return self._aead.decrypt(nonce, sealed[1 + _NONCE_LEN :], _slot_aad(slot))
         except InvalidTag:
             raise DecryptionError from None
+
+    def blind_index(self, kind: str, value: str) -> bytes:
+        """A keyed hash to look rows up by (a contact's phone, say) without storing it in clear."""
+        mac = hmac.HMAC(self._index_key, hashes.SHA256())
+        mac.update(kind.encode("utf-8") + b"\x00" + value.encode("utf-8"))
+        return mac.finalize()
 
     def wrap(
         self, passphrase: str, *, params: KdfParams = DEFAULT_PARAMS, random: RandomSource = default_random

@@ -1,0 +1,176 @@
+"""What the client engine reports: typed, immutable events, and the views they carry.
+
+The engine runs on one worker thread; the app (or a test, or the load tool)
+receives these through a callback and must not call back into the engine from
+it. Every field is plain data, safe to hand to another thread. Events never
+carry private keys; message text appears only in :class:`MessageView`, which
+the app shows anyway.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ConnectionState(StrEnum):
+    OFFLINE = "offline"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    RECONNECTING = "reconnecting"
+
+
+class MessageStatus(StrEnum):
+    """The life of an outgoing message; incoming ones are RECEIVED, then READ once shown."""
+
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+    RECEIVED = "received"
+
+
+@dataclass(frozen=True)
+class MessageView:
+    message_id: str
+    contact: str
+    outgoing: bool
+    text: str
+    timestamp: float
+    status: MessageStatus
+
+    def __repr__(self) -> str:  # the text stays out of logs and tracebacks
+        return f"MessageView(id={self.message_id!r}, outgoing={self.outgoing}, status={self.status})"
+
+
+@dataclass(frozen=True)
+class ContactView:
+    phone: str
+    name: str
+    verified: bool
+    key_changed: bool
+    safety_number: str
+
+
+@dataclass(frozen=True)
+class ConversationView:
+    contact: str
+    name: str
+    last_text: str
+    last_timestamp: float
+    unread: int
+
+    def __repr__(self) -> str:
+        return f"ConversationView(contact={self.contact!r}, unread={self.unread})"
+
+
+# --------------------------------------------------------------------------- events
+
+
+@dataclass(frozen=True)
+class ConnectionChanged:
+    state: ConnectionState
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ServerKeyUnknown:
+    """First contact with a server: the person should compare and accept its fingerprint."""
+
+    address: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class ServerKeyChanged:
+    """The server presented another key than the pinned one; the engine refuses until accepted."""
+
+    address: str
+    pinned: str
+    presented: str
+
+
+@dataclass(frozen=True)
+class CodeSent:
+    phone: str
+    expires_in: int
+    #: Only when the server runs with development codes on loopback.
+    dev_code: str | None = None
+
+    def __repr__(self) -> str:
+        return f"CodeSent(phone={self.phone!r}, expires_in={self.expires_in})"
+
+
+@dataclass(frozen=True)
+class Registered:
+    phone: str
+
+
+@dataclass(frozen=True)
+class LoggedIn:
+    phone: str
+
+
+@dataclass(frozen=True)
+class MessageReceived:
+    message: MessageView
+
+
+@dataclass(frozen=True)
+class MessageStatusChanged:
+    contact: str
+    message_id: str
+    status: MessageStatus
+
+
+@dataclass(frozen=True)
+class TypingChanged:
+    contact: str
+    typing: bool
+
+
+@dataclass(frozen=True)
+class ContactUpdated:
+    contact: ContactView
+
+
+@dataclass(frozen=True)
+class ContactKeyChanged:
+    """A contact's identity key changed: they re-registered, or someone is intercepting."""
+
+    contact: ContactView
+    previous_safety_number: str
+
+
+@dataclass(frozen=True)
+class UndecryptableMessage:
+    """A message from ``contact`` could not be decrypted; the engine has started a new session."""
+
+    contact: str
+
+
+@dataclass(frozen=True)
+class ErrorReported:
+    """Something failed; ``message`` is written for a person, ``code`` is stable for programs."""
+
+    code: str
+    message: str
+    context: str = ""
+
+
+Event = (
+    ConnectionChanged
+    | ServerKeyUnknown
+    | ServerKeyChanged
+    | CodeSent
+    | Registered
+    | LoggedIn
+    | MessageReceived
+    | MessageStatusChanged
+    | TypingChanged
+    | ContactUpdated
+    | ContactKeyChanged
+    | UndecryptableMessage
+    | ErrorReported
+)

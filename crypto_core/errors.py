@@ -37,3 +37,7 @@ class WrongPassphrase(CryptoError):
 
 class UnknownPreKey(CryptoError):
     """An initial message names a prekey this side does not hold (used up or rotated away)."""
+
+
+class RatchetNotReady(CryptoError):
+    """This side of a session cannot send yet: a responder first needs the initiator's message."""

@@ -246,4 +246,4 @@ OPERATIONS: dict[str, Operation] = {
 
 #: What the server may push, unasked.
 PUSH_MESSAGE = "message"
-PUSH_REPLACED = "replaced"
+PUSH_SESSION_ENDED = "session_ended"

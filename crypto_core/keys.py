@@ -17,16 +17,26 @@ No repr or str here ever shows private material.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.asymmetric.mlkem import MLKEM1024PrivateKey
+from cryptography.hazmat.primitives.asymmetric.mlkem import MLKEM1024PrivateKey, MLKEM1024PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
-from crypto_core.encoding import RandomSource, b64decode, b64encode, default_random, require_int, u32
+from crypto_core.encoding import (
+    RandomSource,
+    b64decode,
+    b64encode,
+    canonical_json,
+    default_random,
+    expect_dict,
+    parse_json,
+    require_bool,
+    require_int,
+    u32,
+)
 from crypto_core.errors import InvalidKeyFormat, InvalidSignature
 
 #: Type bytes of Signal's Encode(PK): 0x05 for Curve25519, 0x0A for ML-KEM-1024.
@@ -74,21 +84,50 @@ def x25519_public_bytes(private: X25519PrivateKey) -> bytes:
     return private.public_key().public_bytes_raw()
 
 
-def _canonical(obj: dict[str, Any]) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode("utf-8")
+def _ed25519_public(data: object, what: str) -> bytes:
+    raw = b64decode(data, length=ED25519_LEN, what=what)
+    try:
+        Ed25519PublicKey.from_public_bytes(raw)
+    except ValueError:
+        raise InvalidKeyFormat(f"{what}: not an Ed25519 public key") from None
+    return raw
 
 
-def _expect_dict(data: object, what: str) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise InvalidKeyFormat(f"{what}: expected an object")
-    return data
+def _mlkem_public(data: object, what: str) -> bytes:
+    # FIPS 203 asks for this input check (every coefficient below q) before encapsulating.
+    raw = b64decode(data, length=MLKEM1024_PUBLIC_LEN, what=what)
+    try:
+        MLKEM1024PublicKey.from_public_bytes(raw)
+    except ValueError:
+        raise InvalidKeyFormat(f"{what}: not an ML-KEM-1024 public key") from None
+    return raw
+
+
+class _Serialised:
+    """Compact bytes for anything with ``to_json``/``from_json``: the canonical JSON text."""
+
+    __slots__ = ()
+
+    def to_json(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @classmethod
+    def from_json(cls, data: object) -> Self:
+        raise NotImplementedError
+
+    def to_bytes(self) -> bytes:
+        return canonical_json(self.to_json())
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Self:
+        return cls.from_json(parse_json(data, what=cls.__name__))
 
 
 # --------------------------------------------------------------------------- public parts
 
 
 @dataclass(frozen=True)
-class PublicIdentity:
+class PublicIdentity(_Serialised):
     """Someone's public identity: Ed25519 signing key, X25519 key and the signature binding them."""
 
     signing_key: bytes
@@ -117,16 +156,16 @@ class PublicIdentity:
 
     @classmethod
     def from_json(cls, data: object) -> PublicIdentity:
-        d = _expect_dict(data, "identity")
+        d = expect_dict(data, "identity")
         return cls(
-            signing_key=b64decode(d.get("sign"), length=ED25519_LEN, what="identity.sign"),
+            signing_key=_ed25519_public(d.get("sign"), what="identity.sign"),
             dh_key=b64decode(d.get("dh"), length=X25519_LEN, what="identity.dh"),
             dh_signature=b64decode(d.get("sig"), length=SIGNATURE_LEN, what="identity.sig"),
         )
 
 
 @dataclass(frozen=True)
-class SignedPreKeyPublic:
+class SignedPreKeyPublic(_Serialised):
     key_id: int
     public: bytes
     signature: bytes
@@ -140,7 +179,7 @@ class SignedPreKeyPublic:
 
     @classmethod
     def from_json(cls, data: object) -> SignedPreKeyPublic:
-        d = _expect_dict(data, "signed prekey")
+        d = expect_dict(data, "signed prekey")
         return cls(
             key_id=require_int(d.get("id"), what="signed prekey id"),
             public=b64decode(d.get("key"), length=X25519_LEN, what="signed prekey key"),
@@ -149,7 +188,7 @@ class SignedPreKeyPublic:
 
 
 @dataclass(frozen=True)
-class OneTimePreKeyPublic:
+class OneTimePreKeyPublic(_Serialised):
     key_id: int
     public: bytes
 
@@ -158,7 +197,7 @@ class OneTimePreKeyPublic:
 
     @classmethod
     def from_json(cls, data: object) -> OneTimePreKeyPublic:
-        d = _expect_dict(data, "one-time prekey")
+        d = expect_dict(data, "one-time prekey")
         return cls(
             key_id=require_int(d.get("id"), what="one-time prekey id"),
             public=b64decode(d.get("key"), length=X25519_LEN, what="one-time prekey key"),
@@ -166,7 +205,7 @@ class OneTimePreKeyPublic:
 
 
 @dataclass(frozen=True)
-class KemPreKeyPublic:
+class KemPreKeyPublic(_Serialised):
     key_id: int
     public: bytes
     signature: bytes
@@ -190,20 +229,17 @@ class KemPreKeyPublic:
 
     @classmethod
     def from_json(cls, data: object) -> KemPreKeyPublic:
-        d = _expect_dict(data, "ML-KEM prekey")
-        last_resort = d.get("last_resort")
-        if not isinstance(last_resort, bool):
-            raise InvalidKeyFormat("ML-KEM prekey last_resort: expected true or false")
+        d = expect_dict(data, "ML-KEM prekey")
         return cls(
             key_id=require_int(d.get("id"), what="ML-KEM prekey id"),
-            public=b64decode(d.get("key"), length=MLKEM1024_PUBLIC_LEN, what="ML-KEM prekey key"),
+            public=_mlkem_public(d.get("key"), what="ML-KEM prekey key"),
             signature=b64decode(d.get("sig"), length=SIGNATURE_LEN, what="ML-KEM prekey sig"),
-            last_resort=last_resort,
+            last_resort=require_bool(d.get("last_resort"), what="ML-KEM prekey last_resort"),
         )
 
 
 @dataclass(frozen=True)
-class PreKeyBundle:
+class PreKeyBundle(_Serialised):
     """What the server hands out so that someone can start a session with its owner."""
 
     identity: PublicIdentity
@@ -229,7 +265,7 @@ class PreKeyBundle:
 
     @classmethod
     def from_json(cls, data: object) -> PreKeyBundle:
-        d = _expect_dict(data, "bundle")
+        d = expect_dict(data, "bundle")
         otk = d.get("one_time_prekey")
         return cls(
             identity=PublicIdentity.from_json(d.get("identity")),
@@ -238,21 +274,11 @@ class PreKeyBundle:
             one_time_prekey=None if otk is None else OneTimePreKeyPublic.from_json(otk),
         )
 
-    def to_bytes(self) -> bytes:
-        return _canonical(self.to_json())
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> PreKeyBundle:
-        try:
-            return cls.from_json(json.loads(data))
-        except (ValueError, UnicodeDecodeError):
-            raise InvalidKeyFormat("bundle: not JSON") from None
-
 
 # --------------------------------------------------------------------------- private parts
 
 
-class IdentityKeyPair:
+class IdentityKeyPair(_Serialised):
     """Our long-term identity. Private; never printed."""
 
     __slots__ = ("_signing", "_dh", "public")
@@ -289,7 +315,7 @@ class IdentityKeyPair:
 
     @classmethod
     def from_json(cls, data: object) -> IdentityKeyPair:
-        d = _expect_dict(data, "identity key pair")
+        d = expect_dict(data, "identity key pair")
         return cls(
             Ed25519PrivateKey.from_private_bytes(b64decode(d.get("sign"), length=32, what="identity.sign")),
             X25519PrivateKey.from_private_bytes(b64decode(d.get("dh"), length=32, what="identity.dh")),
@@ -299,7 +325,7 @@ class IdentityKeyPair:
         return f"IdentityKeyPair(public={self.public.fingerprint()})"
 
 
-class SignedPreKey:
+class SignedPreKey(_Serialised):
     """A signed X25519 prekey with its creation time (seconds), for rotation."""
 
     __slots__ = ("key_id", "private", "signature", "created_at")
@@ -333,7 +359,7 @@ class SignedPreKey:
 
     @classmethod
     def from_json(cls, data: object) -> SignedPreKey:
-        d = _expect_dict(data, "signed prekey")
+        d = expect_dict(data, "signed prekey")
         return cls(
             require_int(d.get("id"), what="signed prekey id"),
             X25519PrivateKey.from_private_bytes(b64decode(d.get("key"), length=32, what="signed prekey")),
@@ -345,7 +371,7 @@ class SignedPreKey:
         return f"SignedPreKey(id={self.key_id}, created_at={self.created_at})"
 
 
-class OneTimePreKey:
+class OneTimePreKey(_Serialised):
     """A one-time X25519 prekey: used for at most one session, then deleted."""
 
     __slots__ = ("key_id", "private")
@@ -366,7 +392,7 @@ class OneTimePreKey:
 
     @classmethod
     def from_json(cls, data: object) -> OneTimePreKey:
-        d = _expect_dict(data, "one-time prekey")
+        d = expect_dict(data, "one-time prekey")
         return cls(
             require_int(d.get("id"), what="one-time prekey id"),
             X25519PrivateKey.from_private_bytes(b64decode(d.get("key"), length=32, what="one-time prekey")),
@@ -376,12 +402,14 @@ class OneTimePreKey:
         return f"OneTimePreKey(id={self.key_id})"
 
 
-class KemPreKey:
+class KemPreKey(_Serialised):
     """A signed ML-KEM-1024 prekey, one-time or last-resort. Stored as its 64-byte seed."""
 
     __slots__ = ("key_id", "seed", "private", "signature", "last_resort")
 
     def __init__(self, key_id: int, seed: bytes, signature: bytes, last_resort: bool) -> None:
+        if len(seed) != MLKEM1024_SEED_LEN:
+            raise InvalidKeyFormat(f"ML-KEM prekey seed: expected {MLKEM1024_SEED_LEN} bytes")
         self.key_id = key_id
         self.seed = seed
         self.private = MLKEM1024PrivateKey.from_seed_bytes(seed)
@@ -421,15 +449,12 @@ class KemPreKey:
 
     @classmethod
     def from_json(cls, data: object) -> KemPreKey:
-        d = _expect_dict(data, "ML-KEM prekey")
-        last_resort = d.get("last_resort")
-        if not isinstance(last_resort, bool):
-            raise InvalidKeyFormat("ML-KEM prekey last_resort: expected true or false")
+        d = expect_dict(data, "ML-KEM prekey")
         return cls(
             require_int(d.get("id"), what="ML-KEM prekey id"),
             b64decode(d.get("seed"), length=MLKEM1024_SEED_LEN, what="ML-KEM prekey seed"),
             b64decode(d.get("sig"), length=SIGNATURE_LEN, what="ML-KEM prekey sig"),
-            last_resort,
+            require_bool(d.get("last_resort"), what="ML-KEM prekey last_resort"),
         )
 
     def __repr__(self) -> str:

@@ -33,7 +33,16 @@ from cryptography.hazmat.primitives.asymmetric.mlkem import MLKEM1024PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from crypto_core.encoding import RandomSource, b64decode, b64encode, default_random, require_int
+from crypto_core.encoding import (
+    RandomSource,
+    b64decode,
+    b64encode,
+    canonical_json,
+    default_random,
+    expect_dict,
+    parse_json,
+    require_int,
+)
 from crypto_core.errors import InvalidKeyFormat, UnknownPreKey
 from crypto_core.keys import (
     MLKEM1024_CIPHERTEXT_LEN,
@@ -50,6 +59,7 @@ from crypto_core.keys import (
 
 PQXDH_INFO = b"Parley_PQXDH_CURVE25519_SHA-256_ML-KEM-1024"
 _F = b"\xff" * 32
+KEM_SECRET_LEN = 32
 _SALT = b"\x00" * 32
 
 #: Encapsulation is injectable because ML-KEM's own randomness cannot be: a
@@ -96,8 +106,7 @@ class InitialMessage:
 
     @classmethod
     def from_json(cls, data: object) -> InitialMessage:
-        if not isinstance(data, dict):
-            raise InvalidKeyFormat("initial message: expected an object")
+        data = expect_dict(data, "initial message")
         otk = data.get("otk")
         return cls(
             identity=PublicIdentity.from_json(data.get("identity")),
@@ -110,8 +119,16 @@ class InitialMessage:
             one_time_prekey_id=None if otk is None else require_int(otk, what="initial message otk"),
         )
 
+    def to_bytes(self) -> bytes:
+        return canonical_json(self.to_json())
 
-@dataclass(frozen=True, repr=False)
+    @classmethod
+    def from_bytes(cls, data: bytes) -> InitialMessage:
+        return cls.from_json(parse_json(data, what="initial message"))
+
+
+# eq=False: a shared key is never compared with ==, which is not constant-time.
+@dataclass(frozen=True, repr=False, eq=False)
 class InitiatorResult:
     shared_key: bytes
     associated_data: bytes
@@ -124,7 +141,7 @@ class InitiatorResult:
         return f"InitiatorResult(peer={self.peer_identity.fingerprint()})"
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)
 class ResponderResult:
     shared_key: bytes
     associated_data: bytes
@@ -154,7 +171,13 @@ def initiate(
     ]
     if bundle.one_time_prekey is not None:
         dh.append(x25519(ephemeral, bundle.one_time_prekey.public))
-    kem_secret, kem_ciphertext = encapsulate(MLKEM1024PublicKey.from_public_bytes(bundle.kem_prekey.public))
+    try:
+        kem_public = MLKEM1024PublicKey.from_public_bytes(bundle.kem_prekey.public)
+    except ValueError:
+        raise InvalidKeyFormat("bundle: the ML-KEM prekey is not an ML-KEM-1024 public key") from None
+    kem_secret, kem_ciphertext = encapsulate(kem_public)
+    if len(kem_secret) != KEM_SECRET_LEN or len(kem_ciphertext) != MLKEM1024_CIPHERTEXT_LEN:
+        raise InvalidKeyFormat("ML-KEM encapsulation returned a secret or ciphertext of the wrong size")
     shared = derive_secret(dh, kem_secret)
     initial = InitialMessage(
         identity=identity.public,

@@ -13,6 +13,8 @@
   slot (another contact, another message) fails to open.
 * Rows are found by a *blind index* (HMAC-SHA256 under a third derived key), so
   the file holds no phone number in clear even where the profile looks one up.
+* A blob states its own Argon2id cost, so :func:`unlock` refuses costs outside
+  sane bounds rather than letting a damaged file ask for terabytes of memory.
 
 A wrong passphrase raises :class:`~crypto_core.errors.WrongPassphrase`; a value
 that fails to open raises the one opaque :class:`~crypto_core.errors.DecryptionError`.
@@ -41,6 +43,14 @@ _WRAP_AAD_LABEL = b"Parley master key wrap v1\x00"
 _SEAL_KEY_INFO = b"Parley profile sealing v1"
 _SEAL_AAD_LABEL = b"Parley sealed value v1\x00"
 _INDEX_KEY_INFO = b"Parley profile blind index v1"
+_MASTER_KEY_LEN = 32
+_TAG_LEN = 16
+WRAPPED_LEN = _WRAP_HEADER.size + _NONCE_LEN + _MASTER_KEY_LEN + _TAG_LEN
+
+#: Bounds on what a blob may ask for: up to 4 GiB of memory, 64 passes, 64 lanes.
+MAX_MEMORY_KIB = 4 * 1024 * 1024
+MAX_ITERATIONS = 64
+MAX_LANES = 64
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,15 @@ class KdfParams:
     memory_kib: int = 64 * 1024
     iterations: int = 3
     lanes: int = 4
+
+    def check(self) -> None:
+        """Raise :class:`InvalidKeyFormat` unless Argon2id can run with these costs within the bounds."""
+        if not (
+            1 <= self.lanes <= MAX_LANES
+            and 1 <= self.iterations <= MAX_ITERATIONS
+            and 8 * self.lanes <= self.memory_kib <= MAX_MEMORY_KIB
+        ):
+            raise InvalidKeyFormat("wrapped master key: Argon2id parameters out of bounds")
 
     def derive(self, passphrase: str, salt: bytes) -> bytes:
         # NFC, so that the same passphrase typed on another keyboard layout or OS still opens.
@@ -69,7 +88,7 @@ class Sealer:
     __slots__ = ("_aead", "_index_key", "_master")
 
     def __init__(self, master_key: bytes) -> None:
-        if len(master_key) != 32:
+        if len(master_key) != _MASTER_KEY_LEN:
             raise InvalidKeyFormat("master key: expected 32 bytes")
         self._master = master_key
         sealing_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_SEAL_KEY_INFO).derive(
@@ -98,13 +117,16 @@ class Sealer:
     def blind_index(self, kind: str, value: str) -> bytes:
         """A keyed hash to look rows up by (a contact's phone, say) without storing it in clear."""
         mac = hmac.HMAC(self._index_key, hashes.SHA256())
-        mac.update(kind.encode("utf-8") + b"\x00" + value.encode("utf-8"))
+        # The kind is length-prefixed, so no (kind, value) pair can spell another one.
+        kind_bytes = kind.encode("utf-8")
+        mac.update(len(kind_bytes).to_bytes(4, "big") + kind_bytes + value.encode("utf-8"))
         return mac.finalize()
 
     def wrap(
         self, passphrase: str, *, params: KdfParams = DEFAULT_PARAMS, random: RandomSource = default_random
     ) -> bytes:
         """The wrapped-key blob for ``passphrase`` (used to change the passphrase)."""
+        params.check()
         salt = random(16)
         header = _WRAP_HEADER.pack(WRAP_VERSION, params.memory_kib, params.iterations, params.lanes, salt)
         kek = params.derive(passphrase, salt)
@@ -123,20 +145,27 @@ def create(
     passphrase: str, *, params: KdfParams = DEFAULT_PARAMS, random: RandomSource = default_random
 ) -> tuple[Sealer, bytes]:
     """A new random master key: the :class:`Sealer` and the wrapped-key blob to store."""
-    sealer = Sealer(random(32))
+    sealer = Sealer(random(_MASTER_KEY_LEN))
     return sealer, sealer.wrap(passphrase, params=params, random=random)
 
 
 def read_params(wrapped: bytes) -> KdfParams:
     """The Argon2id parameters a blob was made with (to decide whether to rewrap stronger)."""
-    if len(wrapped) < _WRAP_HEADER.size or wrapped[0] != WRAP_VERSION:
+    if len(wrapped) != WRAPPED_LEN or wrapped[0] != WRAP_VERSION:
         raise InvalidKeyFormat("wrapped master key: unknown format")
     _version, memory_kib, iterations, lanes, _salt = _WRAP_HEADER.unpack_from(wrapped)
-    return KdfParams(memory_kib=memory_kib, iterations=iterations, lanes=lanes)
+    params = KdfParams(memory_kib=memory_kib, iterations=iterations, lanes=lanes)
+    params.check()
+    return params
 
 
 def unlock(passphrase: str, wrapped: bytes) -> Sealer:
-    """Unwrap the master key; raises :class:`WrongPassphrase` when it does not open."""
+    """Unwrap the master key; raises :class:`WrongPassphrase` when it does not open.
+
+    A damaged blob whose header still parses is indistinguishable from a wrong
+    passphrase (the header is authenticated, not checked separately); one that
+    does not parse raises :class:`InvalidKeyFormat`.
+    """
     params = read_params(wrapped)
     header = wrapped[: _WRAP_HEADER.size]
     nonce = wrapped[_WRAP_HEADER.size : _WRAP_HEADER.size + _NONCE_LEN]
@@ -147,3 +176,18 @@ def unlock(passphrase: str, wrapped: bytes) -> Sealer:
     except InvalidTag:
         raise WrongPassphrase from None
     return Sealer(master)
+
+
+def change_passphrase(
+    wrapped: bytes,
+    old: str,
+    new: str,
+    *,
+    params: KdfParams = DEFAULT_PARAMS,
+    random: RandomSource = default_random,
+) -> bytes:
+    """A new blob for ``new``; the master key, and so every sealed value, stays the same.
+
+    Raises :class:`WrongPassphrase` when ``old`` does not open ``wrapped``.
+    """
+    return unlock(old, wrapped).wrap(new, params=params, random=random)

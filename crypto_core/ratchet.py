@@ -47,9 +47,9 @@ _MAX_COUNTER = 2**32 - 1
 Clock = Callable[[], float]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False)
 class _State:
-    """Everything the specification calls ``state``. Mutated only in place of a committed copy."""
+    """Everything the specification calls ``state``. Decryption changes a copy, committed on success."""
 
     root_key: bytes
     dhs: X25519PrivateKey
@@ -61,6 +61,9 @@ class _State:
     nr: int
     pn: int
     skipped: SkippedKeys
+
+    def __repr__(self) -> str:
+        return f"_State(ns={self.ns}, nr={self.nr}, pn={self.pn}, skipped={len(self.skipped)})"
 
     def working_copy(self) -> _State:
         return replace(self, skipped=self.skipped.copy())
@@ -219,7 +222,8 @@ class RatchetSession:
         """Restore a state from :meth:`to_json`; raises :class:`InvalidKeyFormat` on any defect."""
         if not isinstance(data, dict):
             raise InvalidKeyFormat("ratchet state: expected an object")
-        if data.get("v") != STATE_VERSION or isinstance(data.get("v"), bool):
+        version = data.get("v")
+        if type(version) is not int or version != STATE_VERSION:
             raise InvalidKeyFormat("ratchet state: unknown version")
         dhs = X25519PrivateKey.from_private_bytes(b64decode(data.get("dhs"), length=_KEY_LEN, what="dhs"))
         state = _State(

@@ -1,4 +1,4 @@
-"""Property tests: after any history of sends, deliveries, drops and saves, the state round-trips and works."""
+"""Property tests: after any history of sends, deliveries, drops and saves, the state still works."""
 
 from __future__ import annotations
 

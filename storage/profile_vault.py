@@ -1,0 +1,114 @@
+"""The sealed database under a profile: one SQLite connection, the sealer, and transactions.
+
+Every store of the profile (keys, contacts, sessions, history, outbox) goes
+through a :class:`Vault`. It seals each value for a named *slot* (a string that
+says which row and column the value belongs to, such as ``"session:<index>"``
+or ``"message:<row id>:..."``), so a value copied into another row does not
+open there and is reported as :class:`~storage.profile_errors.DamagedValue`.
+
+Transactions nest: the outermost is ``BEGIN IMMEDIATE`` (the write lock is
+taken at once, so two writers never deadlock on an upgrade), inner ones are
+savepoints, so a store method that fails inside the engine's transaction
+undoes only its own part and lets the exception decide the rest.
+
+Time and randomness are injectable, as in Fernet, for tests with known answers.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from crypto_core.encoding import RandomSource, default_random
+from crypto_core.errors import DecryptionError
+from crypto_core.sealing import Sealer
+from storage.profile_errors import DamagedValue
+
+Clock = Callable[[], float]
+
+
+class Vault:
+    """A profile's connection and sealer. Used from one thread at a time."""
+
+    __slots__ = ("conn", "_sealer", "_random", "clock", "_depth")
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        sealer: Sealer,
+        *,
+        random: RandomSource = default_random,
+        clock: Clock = time.time,
+    ) -> None:
+        self.conn = conn
+        self._sealer = sealer
+        self._random = random
+        self.clock = clock
+        self._depth = 0
+
+    # ------------------------------------------------------------------ sealing
+
+    def seal(self, slot: str, plaintext: bytes) -> bytes:
+        return self._sealer.seal(slot, plaintext, random=self._random)
+
+    def open(self, slot: str, sealed: bytes, *, what: str) -> bytes:
+        """Open a value sealed for ``slot``; ``what`` names the kind of value for the error."""
+        try:
+            return self._sealer.open(slot, sealed)
+        except DecryptionError:
+            raise DamagedValue(what) from None
+
+    def seal_json(self, slot: str, value: Any) -> bytes:
+        return self.seal(slot, json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+
+    def open_json(self, slot: str, sealed: bytes, *, what: str) -> Any:
+        plaintext = self.open(slot, sealed, what=what)
+        try:
+            return json.loads(plaintext)
+        except ValueError:
+            raise DamagedValue(what) from None
+
+    def index(self, kind: str, value: str) -> bytes:
+        """The blind index of ``value`` for one table (``kind``), so rows of two tables do not link."""
+        return self._sealer.blind_index(kind, value)
+
+    def now_ms(self) -> int:
+        return round(self.clock() * 1000)
+
+    # ------------------------------------------------------------------ transactions
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All or nothing: commit when the block ends, roll back everything when it raises."""
+        if self.conn.in_transaction:
+            yield from self._savepoint()
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        self._depth = 0
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def _savepoint(self) -> Iterator[None]:
+        self._depth += 1
+        name = f"nested_{self._depth}"
+        self.conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute(f"ROLLBACK TO {name}")
+            self.conn.execute(f"RELEASE {name}")
+            raise
+        finally:
+            self._depth -= 1
+        self.conn.execute(f"RELEASE {name}")
+
+    def __repr__(self) -> str:
+        return "Vault(<sealed>)"

@@ -38,7 +38,10 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
 
 
 def _add_server(parser: argparse.ArgumentParser) -> Command:
-    return _not_yet("server")
+    from net.server_cli import add_server_arguments, run_server
+
+    add_server_arguments(parser)
+    return run_server
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,59 @@
+"""Registration codes: six random digits, and the keyed hash that is all the server keeps of them.
+
+The hash is HMAC-SHA256 under a server secret (kept in the data directory) over a
+purpose label, the phone number and the code, so a stolen database does not give
+the codes away by a quick brute force of the million possibilities, and a hash
+made for one phone is useless for another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+
+CODE_DIGITS = 6
+CODE_KEY_FILE = "code-key"
+CODE_KEY_SIZE = 32
+_LABEL = b"Parley registration code v1\x00"
+
+
+def make_code(randbelow: Callable[[int], int] = secrets.randbelow) -> str:
+    return f"{randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+
+
+class CodeHasher:
+    __slots__ = ("_key",)
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) != CODE_KEY_SIZE:
+            raise ValueError("the code key is 32 bytes")
+        self._key = key
+
+    def hash(self, phone: str, code: str) -> bytes:
+        message = _LABEL + phone.encode("utf-8") + b"\x00" + code.encode("ascii")
+        return hmac.new(self._key, message, hashlib.sha256).digest()
+
+    def __repr__(self) -> str:
+        return "CodeHasher(<key hidden>)"
+
+
+def load_or_make_code_key(data_dir: Path) -> bytes:
+    """The server's code key from ``data_dir``, made (mode 0600) on first start."""
+    path = data_dir / CODE_KEY_FILE
+    if path.exists():
+        key = path.read_bytes()
+        if len(key) != CODE_KEY_SIZE:
+            raise ValueError(f"{path.name} is damaged: expected {CODE_KEY_SIZE} bytes")
+        return key
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_bytes(CODE_KEY_SIZE)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(key)
+    os.replace(tmp, path)
+    return key

@@ -1,0 +1,66 @@
+"""The server's limits, and a sliding-window rate limiter for the per-phone and per-account ones.
+
+Every limit has a default here and a flag in ``python main.py server``; PROTOCOL.md
+lists them. Counters live in memory: a restart forgets them, which errs on the side
+of letting people in, never on the side of losing data.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from net.frames import DEFAULT_MAX_FRAME
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_frame: int = DEFAULT_MAX_FRAME
+    idle_timeout: float = 300.0
+    handshake_timeout: float = 10.0
+    codes_per_hour: int = 5
+    code_attempts: int = 5
+    code_lifetime: float = 600.0
+    logins_per_minute: int = 10
+    bundles_per_hour: int = 100
+    queue_cap: int = 10_000
+    prekeys_per_account: int = 1000
+
+
+class RateLimiter:
+    """At most ``limit`` events per key in any ``window`` seconds. Thread-safe; memory bounded by use."""
+
+    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit = limit
+        self.window = window
+        self._clock = clock
+        self._events: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+        self._next_sweep = 0.0
+
+    def allow(self, key: str) -> bool:
+        """Count one event for ``key`` and say whether it is within the limit (refused ones do not count)."""
+        now = self._clock()
+        with self._lock:
+            if now >= self._next_sweep:
+                self._sweep(now)
+            times = self._events.setdefault(key, deque())
+            while times and times[0] <= now - self.window:
+                times.popleft()
+            if len(times) >= self.limit:
+                return False
+            times.append(now)
+            return True
+
+    def _sweep(self, now: float) -> None:
+        # Drop keys whose every event has left the window, so idle keys do not pile up.
+        stale = [key for key, times in self._events.items() if not times or times[-1] <= now - self.window]
+        for key in stale:
+            del self._events[key]
+        self._next_sweep = now + self.window
+
+    def __len__(self) -> int:
+        return len(self._events)

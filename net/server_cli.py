@@ -1,0 +1,138 @@
+"""``python main.py server``: its flags, and running the server until Ctrl+C or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import platformdirs
+
+from net.frames import DEFAULT_MAX_FRAME
+from net.limits import Limits
+from net.server import DEFAULT_PORT, RunningServer, ServerConfig, is_loopback
+from net.verification import CHANNEL_KINDS, add_smtp_arguments, make_channel, smtp_settings_from_args
+
+log = logging.getLogger("parley.server")
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("Parley", appauthor=False)) / "server"
+
+
+def add_server_arguments(parser: argparse.ArgumentParser) -> None:
+    d = Limits()
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"TCP port (default: {DEFAULT_PORT})")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help=f"where the database and keys live (default: {default_data_dir()})",
+    )
+    parser.add_argument(
+        "--verification",
+        choices=CHANNEL_KINDS,
+        default="console",
+        help="how codes are sent (default: console)",
+    )
+    parser.add_argument(
+        "--dev-codes",
+        action="store_true",
+        help="also return codes in the reply, for trying things out; loopback addresses only",
+    )
+    parser.add_argument("--cert", type=Path, help="TLS certificate (PEM) to use instead of the self-made one")
+    parser.add_argument("--key", type=Path, help="the private key (PEM) of --cert")
+    limits = parser.add_argument_group("limits")
+    limits.add_argument(
+        "--max-frame", type=int, default=DEFAULT_MAX_FRAME, help="largest frame, bytes (1 MiB)"
+    )
+    limits.add_argument("--idle-timeout", type=float, default=d.idle_timeout, help="seconds (300)")
+    limits.add_argument("--codes-per-hour", type=int, default=d.codes_per_hour, help="per phone (5)")
+    limits.add_argument("--code-attempts", type=int, default=d.code_attempts, help="per code (5)")
+    limits.add_argument("--logins-per-minute", type=int, default=d.logins_per_minute, help="per phone (10)")
+    limits.add_argument("--bundles-per-hour", type=int, default=d.bundles_per_hour, help="per account (100)")
+    limits.add_argument(
+        "--queue-cap", type=int, default=d.queue_cap, help="messages waiting per recipient (10000)"
+    )
+    parser.add_argument(
+        "--sync",
+        choices=("full", "normal"),
+        default="full",
+        help="SQLite synchronous mode: full survives power cuts, normal only process crashes (default: full)",
+    )
+    parser.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    add_smtp_arguments(parser)
+
+
+def config_from_args(args: argparse.Namespace) -> ServerConfig:
+    """The server's configuration; ValueError with a sentence for the operator when flags do not fit."""
+    for name in ("max_frame", "codes_per_hour", "code_attempts", "logins_per_minute", "bundles_per_hour"):
+        if getattr(args, name) < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
+    if not 0 < args.max_frame < 2**32:
+        raise ValueError("--max-frame must be below 4 GiB")
+    if args.idle_timeout <= 0 or args.queue_cap < 1:
+        raise ValueError("--idle-timeout and --queue-cap must be positive")
+    if not 0 <= args.port < 65536:
+        raise ValueError("--port must be between 0 and 65535")
+    if args.dev_codes and not is_loopback(args.host):
+        raise ValueError(
+            "--dev-codes hands every code to whoever asks, so it runs only on a loopback address"
+            f" (127.0.0.1, ::1 or localhost), not {args.host}"
+        )
+    data_dir = args.data_dir or default_data_dir()
+    channel = make_channel(args.verification, data_dir=data_dir, smtp=smtp_settings_from_args(args))
+    limits = Limits(
+        max_frame=args.max_frame,
+        idle_timeout=args.idle_timeout,
+        codes_per_hour=args.codes_per_hour,
+        code_attempts=args.code_attempts,
+        logins_per_minute=args.logins_per_minute,
+        bundles_per_hour=args.bundles_per_hour,
+        queue_cap=args.queue_cap,
+    )
+    return ServerConfig(
+        data_dir=data_dir,
+        channel=channel,
+        host=args.host,
+        port=args.port,
+        cert=args.cert,
+        key=args.key,
+        dev_codes=args.dev_codes,
+        limits=limits,
+        synchronous=args.sync.upper(),
+    )
+
+
+def run_server(args: argparse.Namespace) -> int:
+    logging.basicConfig(
+        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    try:
+        config = config_from_args(args)
+        server = RunningServer(config)
+    except (ValueError, OSError) as exc:
+        print(f"parley server: {exc}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    host, port = server.address
+    if config.dev_codes:
+        banner = "WARNING: --dev-codes is on: codes are returned to whoever asks. Never use it in production."
+        print("!" * len(banner), banner, "!" * len(banner), sep="\n", file=sys.stderr, flush=True)
+    print(f"Parley server listening on {host}:{port}", flush=True)
+    print(f"Server key fingerprint (SHA-256): {server.fingerprint_text}", flush=True)
+    print(f"Data directory: {config.data_dir}; codes by {config.channel.name}. Ctrl+C stops.", flush=True)
+    try:
+        while not stop.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    print("Stopping…", flush=True)
+    server.stop()
+    print("Stopped.", flush=True)
+    return 0

@@ -1,0 +1,354 @@
+"""What each operation does on the server, apart from any socket.
+
+:meth:`Service.handle` takes a checked :class:`~net.protocol.Request` and the
+:class:`~net.presence.Session` it came on, and returns an :class:`Outcome`: the
+reply's fields, what to do once the reply is written (pushes to other people
+happen after the sender has its acknowledgement), and whether to close. A refusal
+is a :class:`~net.errors.RequestRefused` with a stable code. Logs name phones
+only by their last digits and never hold a code, key, signature or body.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from crypto_core.errors import InvalidSignature
+from crypto_core.keys import KemPreKeyPublic, PublicIdentity, SignedPreKeyPublic
+from net.codes import CodeHasher, make_code
+from net.errors import ErrorCode, RequestRefused
+from net.limits import Limits, RateLimiter
+from net.login import make_nonce, verify_login
+from net.presence import Presence, Session
+from net.protocol import Request
+from net.schema import OPERATIONS, PROTOCOL_VERSION, PUSH_MESSAGE, PUSH_SESSION_ENDED
+from net.verification import CodeChannel, DeliveryError
+from storage.server_store import (
+    AccountKeys,
+    CodeCheck,
+    PrekeyLimit,
+    QueueFull,
+    ServerStore,
+    StoredMessage,
+    UnknownAccount,
+)
+
+log = logging.getLogger("parley.server")
+
+
+def masked(phone: str | None) -> str:
+    """A phone number for logs: enough to tell lines apart, not enough to identify someone."""
+    return "-" if not phone else f"…{phone[-2:]}"
+
+
+@dataclass
+class Outcome:
+    body: dict[str, Any]
+    then: Callable[[], None] | None = None
+    close: bool = False
+
+
+def message_fields(message: StoredMessage) -> dict[str, Any]:
+    return {"id": message.id, "from": message.sender, "body": message.body, "ts": message.ts}
+
+
+def _refuse(code: ErrorCode, message: str) -> RequestRefused:
+    return RequestRefused(code, message)
+
+
+def _check_kem(key: KemPreKeyPublic, identity: PublicIdentity, *, last_resort: bool) -> None:
+    if key.last_resort is not last_resort:
+        kind = "a last-resort" if last_resort else "a one-time"
+        raise _refuse(ErrorCode.BAD_KEY, f"ML-KEM prekey {key.key_id} must be {kind} key")
+    key.verify(identity)
+
+
+class Service:
+    def __init__(
+        self,
+        store: ServerStore,
+        channel: CodeChannel,
+        hasher: CodeHasher,
+        fingerprint: bytes,
+        *,
+        limits: Limits | None = None,
+        dev_codes: bool = False,
+        clock: Callable[[], float] = time.time,
+        randbelow: Callable[[int], int] | None = None,
+        nonce_source: Callable[[int], bytes] | None = None,
+    ) -> None:
+        self.store = store
+        self.channel = channel
+        self.hasher = hasher
+        self.fingerprint = fingerprint
+        self.limits = limits = limits or Limits()
+        self.dev_codes = dev_codes
+        self.presence = Presence()
+        self._clock = clock
+        self._make_code = (lambda: make_code(randbelow)) if randbelow else make_code
+        self._make_nonce = (lambda: make_nonce(nonce_source)) if nonce_source else make_nonce
+        self._codes = RateLimiter(limits.codes_per_hour, 3600.0)
+        self._logins = RateLimiter(limits.logins_per_minute, 60.0)
+        self._bundles = RateLimiter(limits.bundles_per_hour, 3600.0)
+        self._handlers: dict[str, Callable[[Session, dict[str, Any]], Outcome]] = {
+            "hello": self._hello,
+            "register_start": self._register_start,
+            "register_finish": self._register_finish,
+            "challenge": self._challenge,
+            "login": self._login,
+            "ping": self._ping,
+            "get_bundle": self._get_bundle,
+            "send": self._send,
+            "fetch": self._fetch,
+            "ack": self._ack,
+            "upload_prekeys": self._upload_prekeys,
+            "prekey_count": self._prekey_count,
+            "set_signed_prekey": self._set_signed_prekey,
+            "delete_account": self._delete_account,
+        }
+        assert set(self._handlers) == set(OPERATIONS), "every operation needs a handler"
+
+    def now_ms(self) -> int:
+        return int(self._clock() * 1000)
+
+    def handle(self, session: Session, request: Request) -> Outcome:
+        if OPERATIONS[request.op].needs_login and session.phone is None:
+            raise _refuse(ErrorCode.NOT_LOGGED_IN, f"log in before {request.op}")
+        try:
+            return self._handlers[request.op](session, request.args)
+        except InvalidSignature as exc:
+            raise _refuse(ErrorCode.BAD_SIGNATURE, str(exc)) from None
+
+    def session_ended(self, session: Session) -> None:
+        if session.phone is not None:
+            self.presence.release(session.phone, session)
+
+    # ---------------------------------------------------------------- registration
+
+    def _hello(self, _session: Session, args: dict[str, Any]) -> Outcome:
+        if args["version"] != PROTOCOL_VERSION:
+            raise _refuse(ErrorCode.UNSUPPORTED_VERSION, f"this server speaks version {PROTOCOL_VERSION}")
+        return Outcome(
+            {
+                "server": "parley",
+                "version": PROTOCOL_VERSION,
+                "max_frame": self.limits.max_frame,
+                "idle_timeout": int(self.limits.idle_timeout),
+                "dev_codes": self.dev_codes,
+            }
+        )
+
+    def _register_start(self, session: Session, args: dict[str, Any]) -> Outcome:
+        phone, email = args["phone"], args["email"]
+        if not self._codes.allow(phone):
+            raise _refuse(ErrorCode.RATE_LIMITED, "too many codes for this phone number; try again later")
+        code = self._make_code()
+        lifetime = self.limits.code_lifetime
+        expires_at = self.now_ms() + int(lifetime * 1000)
+        self.store.put_code(
+            phone, email, self.hasher.hash(phone, code), expires_at, self.limits.code_attempts
+        )
+        try:
+            self.channel.deliver(phone, email, code)
+        except DeliveryError as exc:
+            log.warning("code for %s not delivered by %s: %s", masked(phone), self.channel.name, exc)
+            raise _refuse(ErrorCode.DELIVERY_FAILED, f"the code could not be sent: {exc}") from None
+        log.info("%s: code for %s sent by %s", session.peer, masked(phone), self.channel.name)
+        body: dict[str, Any] = {
+            "phone": phone,
+            "expires_in": int(lifetime),
+            "attempts": self.limits.code_attempts,
+            "channel": self.channel.name,
+        }
+        if self.dev_codes:
+            body["code"] = code
+        return Outcome(body)
+
+    def _register_finish(self, session: Session, args: dict[str, Any]) -> Outcome:
+        phone = args["phone"]
+        identity: PublicIdentity = args["identity"]
+        identity.verify()
+        signed_prekey: SignedPreKeyPublic = args["signed_prekey"]
+        signed_prekey.verify(identity)
+        _check_kem(args["kem_last_resort"], identity, last_resort=True)
+        for kem in args["kem_prekeys"]:
+            _check_kem(kem, identity, last_resort=False)
+        keys = AccountKeys(
+            identity=identity.to_json(),
+            signed_prekey=signed_prekey.to_json(),
+            kem_last_resort=args["kem_last_resort"].to_json(),
+            one_time_prekeys=[(k.key_id, k.to_json()) for k in args["one_time_prekeys"]],
+            kem_prekeys=[(k.key_id, k.to_json()) for k in args["kem_prekeys"]],
+        )
+        result = self.store.finish_registration(
+            phone, self.hasher.hash(phone, args["code"]), self.now_ms(), keys
+        )
+        if result.outcome is CodeCheck.NO_CODE:
+            raise _refuse(ErrorCode.NO_CODE, "no code is waiting for this phone number; ask for one")
+        if result.outcome is CodeCheck.EXPIRED:
+            raise _refuse(ErrorCode.CODE_EXPIRED, "the code has expired; ask for a new one")
+        if result.outcome is CodeCheck.LOCKED:
+            raise _refuse(ErrorCode.CODE_LOCKED, "too many wrong tries; ask for a new code")
+        if result.outcome is CodeCheck.WRONG:
+            log.info("%s: wrong code for %s", session.peer, masked(phone))
+            if result.attempts_left == 0:
+                raise _refuse(
+                    ErrorCode.CODE_LOCKED, "wrong code, and that was the last try; ask for a new code"
+                )
+            raise _refuse(ErrorCode.WRONG_CODE, f"wrong code; {result.attempts_left} tries left")
+        log.info(
+            "%s: %s %s", session.peer, "re-registered" if result.replaced else "registered", masked(phone)
+        )
+        if result.replaced:
+            old = self.presence.take(phone)
+            if old is not None and old is not session:
+                old.push(PUSH_SESSION_ENDED, {"reason": "re_registered"})
+                old.phone = None
+                old.end()
+        return Outcome({"phone": phone, "replaced": result.replaced})
+
+    # ----------------------------------------------------------------------- login
+
+    def _challenge(self, session: Session, args: dict[str, Any]) -> Outcome:
+        nonce = self._make_nonce()
+        session.challenge = (args["phone"], nonce)
+        return Outcome({"nonce": nonce})
+
+    def _login(self, session: Session, args: dict[str, Any]) -> Outcome:
+        phone = args["phone"]
+        if session.phone is not None:
+            raise _refuse(ErrorCode.ALREADY_LOGGED_IN, "this connection is logged in already")
+        challenge, session.challenge = session.challenge, None  # one attempt per nonce
+        if not self._logins.allow(phone):
+            raise _refuse(ErrorCode.RATE_LIMITED, "too many logins for this phone number; wait a minute")
+        failed = _refuse(ErrorCode.LOGIN_FAILED, "login failed: ask for a new challenge and sign it")
+        account = self.store.account(phone)
+        if challenge is None or challenge[0] != phone or account is None:
+            log.info("%s: login for %s failed", session.peer, masked(phone))
+            raise failed
+        signing_key = PublicIdentity.from_json(account.identity).signing_key
+        try:
+            verify_login(signing_key, args["signature"], challenge[1], phone, self.fingerprint)
+        except InvalidSignature:
+            log.info("%s: login for %s failed", session.peer, masked(phone))
+            raise failed from None
+        session.phone = phone
+        previous = self.presence.claim(phone, session)
+        if previous is not None:
+            previous.push(PUSH_SESSION_ENDED, {"reason": "logged_in_elsewhere"})
+            previous.phone = None
+            previous.end()
+        log.info("%s: logged in as %s", session.peer, masked(phone))
+        return Outcome({"phone": phone, "queued": self.store.queued_count(phone)})
+
+    def _ping(self, _session: Session, _args: dict[str, Any]) -> Outcome:
+        return Outcome({"time": self.now_ms()})
+
+    # ------------------------------------------------------------------- messages
+
+    def _get_bundle(self, session: Session, args: dict[str, Any]) -> Outcome:
+        assert session.phone is not None
+        if not self._bundles.allow(session.phone):
+            raise _refuse(ErrorCode.RATE_LIMITED, "too many bundles fetched this hour")
+        try:
+            return Outcome({"bundle": self.store.take_bundle(args["phone"])})
+        except UnknownAccount:
+            raise _refuse(ErrorCode.UNKNOWN_ACCOUNT, "nobody is registered with this phone number") from None
+
+    def _send(self, session: Session, args: dict[str, Any]) -> Outcome:
+        sender, recipient, body = session.phone, args["to"], args["body"]
+        assert sender is not None
+        unknown = _refuse(ErrorCode.UNKNOWN_ACCOUNT, "nobody is registered with this phone number")
+        if args["transient"]:
+            if self.store.account(recipient) is None:
+                raise unknown
+            online = self.presence.get(recipient)
+            fields = {"from": sender, "body": body, "ts": self.now_ms(), "transient": True}
+            return Outcome({"delivered": online is not None and online.push(PUSH_MESSAGE, fields)})
+        try:
+            sent = self.store.enqueue(
+                sender, args["client_id"], recipient, body, self.now_ms(), self.limits.queue_cap
+            )
+        except UnknownAccount:
+            raise unknown from None
+        except QueueFull:
+            raise _refuse(
+                ErrorCode.QUEUE_FULL,
+                f"the recipient has {self.limits.queue_cap} messages waiting; nothing was stored, try later",
+            ) from None
+        reply = {"id": sent.id, "ts": sent.ts, "duplicate": sent.duplicate}
+        if sent.duplicate:
+            return Outcome(reply)
+        message = {"id": sent.id, "from": sender, "body": body, "ts": sent.ts}
+
+        def push() -> None:
+            online = self.presence.get(recipient)
+            if online is not None:
+                online.push(PUSH_MESSAGE, message)
+
+        return Outcome(reply, then=push)
+
+    def _fetch(self, session: Session, args: dict[str, Any]) -> Outcome:
+        assert session.phone is not None
+        messages, more = self.store.fetch(session.phone, args["after"], args["limit"])
+        return Outcome({"messages": [message_fields(m) for m in messages], "more": more})
+
+    def _ack(self, session: Session, args: dict[str, Any]) -> Outcome:
+        assert session.phone is not None
+        return Outcome({"deleted": self.store.ack(session.phone, args["ids"])})
+
+    # -------------------------------------------------------------------- prekeys
+
+    def _identity_of(self, phone: str) -> PublicIdentity:
+        account = self.store.account(phone)
+        if account is None:
+            raise _refuse(ErrorCode.UNKNOWN_ACCOUNT, "this account no longer exists")
+        return PublicIdentity.from_json(account.identity)
+
+    def _upload_prekeys(self, session: Session, args: dict[str, Any]) -> Outcome:
+        assert session.phone is not None
+        identity = self._identity_of(session.phone)
+        for kem in args["kem_prekeys"]:
+            _check_kem(kem, identity, last_resort=False)
+        try:
+            one_time, kem_count = self.store.add_prekeys(
+                session.phone,
+                [(k.key_id, k.to_json()) for k in args["one_time_prekeys"]],
+                [(k.key_id, k.to_json()) for k in args["kem_prekeys"]],
+                self.limits.prekeys_per_account,
+            )
+        except PrekeyLimit:
+            raise _refuse(
+                ErrorCode.PREKEY_LIMIT, f"at most {self.limits.prekeys_per_account} prekeys of a kind"
+            ) from None
+        return Outcome({"one_time": one_time, "kem": kem_count})
+
+    def _prekey_count(self, session: Session, _args: dict[str, Any]) -> Outcome:
+        assert session.phone is not None
+        one_time, kem = self.store.prekey_counts(session.phone)
+        return Outcome({"one_time": one_time, "kem": kem})
+
+    def _set_signed_prekey(self, session: Session, args: dict[str, Any]) -> Outcome:
+        assert session.phone is not None
+        identity = self._identity_of(session.phone)
+        signed_prekey: SignedPreKeyPublic = args["signed_prekey"]
+        signed_prekey.verify(identity)
+        last_resort: KemPreKeyPublic | None = args["kem_last_resort"]
+        if last_resort is not None:
+            _check_kem(last_resort, identity, last_resort=True)
+        self.store.set_signed_prekey(
+            session.phone, signed_prekey.to_json(), None if last_resort is None else last_resort.to_json()
+        )
+        return Outcome({})
+
+    def _delete_account(self, session: Session, _args: dict[str, Any]) -> Outcome:
+        phone = session.phone
+        assert phone is not None
+        self.store.delete_account(phone)
+        self.presence.release(phone, session)
+        session.phone = None
+        log.info("%s: deleted the account %s", session.peer, masked(phone))
+        return Outcome({"deleted": True}, close=True)

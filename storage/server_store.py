@@ -1,0 +1,444 @@
+"""The server's store: accounts, pending codes, prekeys and queued ciphertext in one SQLite file.
+
+Durability: WAL mode with ``synchronous=FULL``. Every write goes through one
+:class:`~storage.batch_writer.BatchWriter`, and a method that writes returns only
+after its transaction is committed *and* synced, so whatever the server has
+acknowledged survives a killed process and a power cut. (``NORMAL`` would survive
+a killed process only; the batching makes the extra fsync cheap, so we pay it.)
+Reads use a small pool of their own connections; in WAL mode they never block the
+writer and always see the last commit.
+
+The store keeps public keys as the JSON text the client sent (after the server
+checked them), bodies as opaque bytes, and of a registration code only a keyed
+hash, compared with :func:`hmac.compare_digest`.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import queue
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from storage.batch_writer import BatchWriter
+
+SCHEMA_VERSION = 1
+SENT_ID_LIFETIME_MS = 7 * 24 * 3600 * 1000
+_READERS = 8
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS accounts (
+    phone TEXT PRIMARY KEY, email TEXT NOT NULL, identity TEXT NOT NULL,
+    signed_prekey TEXT NOT NULL, kem_last_resort TEXT NOT NULL,
+    queued INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS pending_codes (
+    phone TEXT PRIMARY KEY, email TEXT NOT NULL, code_hash BLOB NOT NULL,
+    expires_at INTEGER NOT NULL, attempts_left INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS one_time_prekeys (
+    phone TEXT NOT NULL, key_id INTEGER NOT NULL, key TEXT NOT NULL,
+    PRIMARY KEY (phone, key_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS kem_prekeys (
+    phone TEXT NOT NULL, key_id INTEGER NOT NULL, key TEXT NOT NULL,
+    PRIMARY KEY (phone, key_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, recipient TEXT NOT NULL, sender TEXT NOT NULL,
+    body BLOB NOT NULL, ts INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS messages_by_recipient ON messages (recipient, id);
+CREATE TABLE IF NOT EXISTS sent (
+    sender TEXT NOT NULL, client_id TEXT NOT NULL, message_id INTEGER NOT NULL, ts INTEGER NOT NULL,
+    PRIMARY KEY (sender, client_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sent_by_ts ON sent (ts);
+"""
+
+
+class StoreError(Exception):
+    """Base of the store's refusals."""
+
+
+class UnknownAccount(StoreError):
+    pass
+
+
+class QueueFull(StoreError):
+    pass
+
+
+class PrekeyLimit(StoreError):
+    pass
+
+
+class CodeCheck(Enum):
+    ACCEPTED = "accepted"
+    NO_CODE = "no_code"
+    WRONG = "wrong"
+    EXPIRED = "expired"
+    LOCKED = "locked"
+
+
+@dataclass(frozen=True)
+class Account:
+    phone: str
+    email: str
+    identity: dict[str, Any]
+    signed_prekey: dict[str, Any]
+    kem_last_resort: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AccountKeys:
+    """Public keys of a new account, already checked, as JSON dicts; prekeys as (key id, JSON)."""
+
+    identity: dict[str, Any]
+    signed_prekey: dict[str, Any]
+    kem_last_resort: dict[str, Any]
+    one_time_prekeys: list[tuple[int, dict[str, Any]]]
+    kem_prekeys: list[tuple[int, dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Registration:
+    outcome: CodeCheck
+    attempts_left: int = 0
+    replaced: bool = False
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    id: int
+    sender: str
+    body: bytes
+    ts: int
+
+    def __repr__(self) -> str:  # the body stays out of logs
+        return f"StoredMessage(id={self.id}, sender={self.sender!r}, ts={self.ts}, size={len(self.body)})"
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    id: int
+    ts: int
+    duplicate: bool
+
+
+def _dumps(obj: dict[str, Any]) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"))
+
+
+class ServerStore:
+    def __init__(self, path: Path, *, synchronous: str = "FULL", max_batch: int = 512) -> None:
+        if synchronous not in ("FULL", "NORMAL"):
+            raise ValueError("synchronous must be FULL or NORMAL")
+        self.path = path
+        self._synchronous = synchronous
+        self._readers: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
+        self._reader_slots = threading.BoundedSemaphore(_READERS)
+        self._all_readers: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._writer = BatchWriter(self._open_writer, max_batch=max_batch)
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        return conn
+
+    def _open_writer(self) -> sqlite3.Connection:
+        conn = self._connect()
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+        row = conn.execute("SELECT name FROM sqlite_master WHERE name = 'meta'").fetchone()
+        if row is not None:
+            found = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if found is None or int(found[0]) != SCHEMA_VERSION:
+                conn.close()
+                raise StoreError(
+                    f"{self.path.name} has schema version {found and found[0]}, not {SCHEMA_VERSION}"
+                )
+        conn.executescript(f"BEGIN; {_SCHEMA} COMMIT;")
+        conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        return conn
+
+    @contextmanager
+    def _reader(self) -> Iterator[sqlite3.Connection]:
+        with self._reader_slots:
+            try:
+                conn = self._readers.get_nowait()
+            except queue.Empty:
+                conn = self._connect()
+                with self._lock:
+                    self._all_readers.append(conn)
+            try:
+                yield conn
+            finally:
+                self._readers.put(conn)
+
+    def close(self) -> None:
+        self._writer.close()
+        with self._lock:
+            for conn in self._all_readers:
+                conn.close()
+            self._all_readers.clear()
+
+    # --------------------------------------------------------------- registration
+
+    def put_code(self, phone: str, email: str, code_hash: bytes, expires_at: int, attempts: int) -> None:
+        """Remember the hash of a fresh code for ``phone``, replacing any earlier one."""
+
+        def job(db: sqlite3.Connection) -> None:
+            db.execute(
+                "INSERT OR REPLACE INTO pending_codes VALUES (?, ?, ?, ?, ?)",
+                (phone, email, code_hash, expires_at, attempts),
+            )
+
+        self._writer.run(job)
+
+    def finish_registration(self, phone: str, code_hash: bytes, now: int, keys: AccountKeys) -> Registration:
+        """Check the code (using an attempt) and, if it is right, create or replace the account."""
+
+        def job(db: sqlite3.Connection) -> Registration:
+            row = db.execute(
+                "SELECT email, code_hash, expires_at, attempts_left FROM pending_codes WHERE phone = ?",
+                (phone,),
+            ).fetchone()
+            if row is None:
+                return Registration(CodeCheck.NO_CODE)
+            email, stored_hash, expires_at, attempts_left = row
+            if attempts_left <= 0:
+                return Registration(CodeCheck.LOCKED)
+            if now >= expires_at:
+                return Registration(CodeCheck.EXPIRED)
+            if not hmac.compare_digest(stored_hash, code_hash):
+                db.execute(
+                    "UPDATE pending_codes SET attempts_left = ? WHERE phone = ?", (attempts_left - 1, phone)
+                )
+                return Registration(CodeCheck.WRONG, attempts_left - 1)
+            db.execute("DELETE FROM pending_codes WHERE phone = ?", (phone,))
+            replaced = _delete_account(db, phone)
+            db.execute(
+                "INSERT INTO accounts (phone, email, identity, signed_prekey, kem_last_resort, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    phone,
+                    email,
+                    _dumps(keys.identity),
+                    _dumps(keys.signed_prekey),
+                    _dumps(keys.kem_last_resort),
+                    now,
+                ),
+            )
+            _insert_prekeys(db, phone, keys.one_time_prekeys, keys.kem_prekeys)
+            return Registration(CodeCheck.ACCEPTED, replaced=replaced)
+
+        return self._writer.run(job)
+
+    # ------------------------------------------------------------------- accounts
+
+    def account(self, phone: str) -> Account | None:
+        with self._reader() as db:
+            row = db.execute(
+                "SELECT email, identity, signed_prekey, kem_last_resort FROM accounts WHERE phone = ?",
+                (phone,),
+            ).fetchone()
+        if row is None:
+            return None
+        return Account(phone, row[0], json.loads(row[1]), json.loads(row[2]), json.loads(row[3]))
+
+    def delete_account(self, phone: str) -> bool:
+        return self._writer.run(lambda db: _delete_account(db, phone))
+
+    # -------------------------------------------------------------------- prekeys
+
+    def take_bundle(self, phone: str) -> dict[str, Any]:
+        """The account's bundle as JSON; the one-time prekeys in it are deleted in the same commit."""
+
+        def job(db: sqlite3.Connection) -> dict[str, Any]:
+            row = db.execute(
+                "SELECT identity, signed_prekey, kem_last_resort FROM accounts WHERE phone = ?", (phone,)
+            ).fetchone()
+            if row is None:
+                raise UnknownAccount(phone)
+            bundle: dict[str, Any] = {
+                "identity": json.loads(row[0]),
+                "signed_prekey": json.loads(row[1]),
+                "kem_prekey": json.loads(row[2]),
+            }
+            otk = _take_one(db, "one_time_prekeys", phone)
+            if otk is not None:
+                bundle["one_time_prekey"] = otk
+            kem = _take_one(db, "kem_prekeys", phone)
+            if kem is not None:
+                bundle["kem_prekey"] = kem
+            return bundle
+
+        return self._writer.run(job)
+
+    def add_prekeys(
+        self,
+        phone: str,
+        one_time: list[tuple[int, dict[str, Any]]],
+        kem: list[tuple[int, dict[str, Any]]],
+        cap: int,
+    ) -> tuple[int, int]:
+        """Add prekeys (ids held already are ignored); :class:`PrekeyLimit` beyond ``cap`` of a kind."""
+
+        def job(db: sqlite3.Connection) -> tuple[int, int]:
+            _require_account(db, phone)
+            _insert_prekeys(db, phone, one_time, kem)
+            counts = _prekey_counts(db, phone)
+            if max(counts) > cap:
+                raise PrekeyLimit(f"at most {cap} prekeys of a kind")
+            return counts
+
+        return self._writer.run(job)
+
+    def prekey_counts(self, phone: str) -> tuple[int, int]:
+        with self._reader() as db:
+            return _prekey_counts(db, phone)
+
+    def set_signed_prekey(
+        self, phone: str, signed_prekey: dict[str, Any], kem_last_resort: dict[str, Any] | None
+    ) -> None:
+        def job(db: sqlite3.Connection) -> None:
+            _require_account(db, phone)
+            db.execute(
+                "UPDATE accounts SET signed_prekey = ? WHERE phone = ?", (_dumps(signed_prekey), phone)
+            )
+            if kem_last_resort is not None:
+                db.execute(
+                    "UPDATE accounts SET kem_last_resort = ? WHERE phone = ?",
+                    (_dumps(kem_last_resort), phone),
+                )
+
+        self._writer.run(job)
+
+    # ------------------------------------------------------------------- messages
+
+    def enqueue(
+        self, sender: str, client_id: str, recipient: str, body: bytes, now: int, cap: int
+    ) -> SendOutcome:
+        """Queue ``body`` for ``recipient``, once per (sender, client id); returns after the commit."""
+
+        def job(db: sqlite3.Connection) -> SendOutcome:
+            seen = db.execute(
+                "SELECT message_id, ts FROM sent WHERE sender = ? AND client_id = ?", (sender, client_id)
+            ).fetchone()
+            if seen is not None:
+                return SendOutcome(seen[0], seen[1], duplicate=True)
+            row = db.execute("SELECT queued FROM accounts WHERE phone = ?", (recipient,)).fetchone()
+            if row is None:
+                raise UnknownAccount(recipient)
+            if row[0] >= cap:
+                raise QueueFull(f"{row[0]} messages are waiting")
+            cursor = db.execute(
+                "INSERT INTO messages (recipient, sender, body, ts) VALUES (?, ?, ?, ?)",
+                (recipient, sender, body, now),
+            )
+            message_id = cursor.lastrowid
+            assert message_id is not None
+            db.execute("UPDATE accounts SET queued = queued + 1 WHERE phone = ?", (recipient,))
+            db.execute("INSERT INTO sent VALUES (?, ?, ?, ?)", (sender, client_id, message_id, now))
+            return SendOutcome(message_id, now, duplicate=False)
+
+        return self._writer.run(job)
+
+    def fetch(self, recipient: str, after: int, limit: int) -> tuple[list[StoredMessage], bool]:
+        """Up to ``limit`` waiting messages with id > ``after``, oldest first, and whether more wait."""
+        with self._reader() as db:
+            rows = db.execute(
+                "SELECT id, sender, body, ts FROM messages"
+                " WHERE recipient = ? AND id > ? ORDER BY id LIMIT ?",
+                (recipient, after, limit + 1),
+            ).fetchall()
+        return [StoredMessage(*row) for row in rows[:limit]], len(rows) > limit
+
+    def queued_count(self, recipient: str) -> int:
+        with self._reader() as db:
+            row = db.execute("SELECT queued FROM accounts WHERE phone = ?", (recipient,)).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def ack(self, recipient: str, ids: list[int]) -> int:
+        """Delete those of ``ids`` that wait for ``recipient``; returns how many were deleted."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return 0
+
+        def job(db: sqlite3.Connection) -> int:
+            marks = ",".join("?" * len(wanted))
+            deleted = db.execute(
+                f"DELETE FROM messages WHERE recipient = ? AND id IN ({marks})",  # noqa: S608 - only marks
+                (recipient, *wanted),
+            ).rowcount
+            if deleted:
+                db.execute("UPDATE accounts SET queued = queued - ? WHERE phone = ?", (deleted, recipient))
+            return deleted
+
+        return self._writer.run(job)
+
+    # ---------------------------------------------------------------- maintenance
+
+    def prune(self, now: int) -> None:
+        """Forget client ids older than their lifetime, and codes that can no longer be used."""
+
+        def job(db: sqlite3.Connection) -> None:
+            db.execute("DELETE FROM sent WHERE ts < ?", (now - SENT_ID_LIFETIME_MS,))
+            db.execute("DELETE FROM pending_codes WHERE expires_at <= ? OR attempts_left <= 0", (now,))
+
+        self._writer.run(job)
+
+
+# ---------------------------------------------------------------------- helpers (run inside the writer)
+
+
+def _require_account(db: sqlite3.Connection, phone: str) -> None:
+    if db.execute("SELECT 1 FROM accounts WHERE phone = ?", (phone,)).fetchone() is None:
+        raise UnknownAccount(phone)
+
+
+def _delete_account(db: sqlite3.Connection, phone: str) -> bool:
+    existed = db.execute("DELETE FROM accounts WHERE phone = ?", (phone,)).rowcount > 0
+    db.execute("DELETE FROM one_time_prekeys WHERE phone = ?", (phone,))
+    db.execute("DELETE FROM kem_prekeys WHERE phone = ?", (phone,))
+    db.execute("DELETE FROM messages WHERE recipient = ?", (phone,))
+    db.execute("DELETE FROM sent WHERE sender = ?", (phone,))
+    return existed
+
+
+def _insert_prekeys(
+    db: sqlite3.Connection,
+    phone: str,
+    one_time: list[tuple[int, dict[str, Any]]],
+    kem: list[tuple[int, dict[str, Any]]],
+) -> None:
+    db.executemany(
+        "INSERT OR IGNORE INTO one_time_prekeys VALUES (?, ?, ?)",
+        [(phone, i, _dumps(k)) for i, k in one_time],
+    )
+    db.executemany(
+        "INSERT OR IGNORE INTO kem_prekeys VALUES (?, ?, ?)", [(phone, i, _dumps(k)) for i, k in kem]
+    )
+
+
+def _take_one(db: sqlite3.Connection, table: str, phone: str) -> dict[str, Any] | None:
+    row = db.execute(
+        f"SELECT key_id, key FROM {table} WHERE phone = ? ORDER BY key_id LIMIT 1",  # noqa: S608 - fixed names
+        (phone,),
+    ).fetchone()
+    if row is None:
+        return None
+    db.execute(f"DELETE FROM {table} WHERE phone = ? AND key_id = ?", (phone, row[0]))  # noqa: S608
+    return json.loads(row[1])
+
+
+def _prekey_counts(db: sqlite3.Connection, phone: str) -> tuple[int, int]:
+    one_time = db.execute("SELECT COUNT(*) FROM one_time_prekeys WHERE phone = ?", (phone,)).fetchone()[0]
+    kem = db.execute("SELECT COUNT(*) FROM kem_prekeys WHERE phone = ?", (phone,)).fetchone()[0]
+    return int(one_time), int(kem)

@@ -176,13 +176,17 @@ def _check_name(name: str) -> str:
 
 def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, timeout=10.0)
-    conn.execute("PRAGMA foreign_keys = ON")
-    # Deleted keys and messages are overwritten, not merely unlinked (forward secrecy at rest).
-    conn.execute("PRAGMA secure_delete = ON")
-    # Sorts and temporary tables stay in memory, never in a temporary file.
-    conn.execute("PRAGMA temp_store = MEMORY")
-    # A message is acknowledged to the server only after it is stored: commit means on disk.
-    conn.execute("PRAGMA synchronous = FULL")
+    try:
+        conn.execute("PRAGMA foreign_keys = ON")
+        # Deleted keys and messages are overwritten, not merely unlinked (forward secrecy at rest).
+        conn.execute("PRAGMA secure_delete = ON")
+        # Sorts and temporary tables stay in memory, never in a temporary file.
+        conn.execute("PRAGMA temp_store = MEMORY")
+        # A message is acknowledged to the server only after it is stored: commit means on disk.
+        conn.execute("PRAGMA synchronous = FULL")
+    except sqlite3.DatabaseError:
+        conn.close()
+        raise NotAProfile(f"{path.name} is not a Parley profile, or its header is damaged") from None
     return conn
 
 

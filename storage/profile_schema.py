@@ -91,7 +91,7 @@ class Schema:
     steps: Mapping[int, Step]
 
     def __post_init__(self) -> None:
-        if sorted(self.steps) != list(range(1, len(self.steps) + 1)):
+        if not self.steps or sorted(self.steps) != list(range(1, len(self.steps) + 1)):
             raise ValueError("schema steps must be numbered 1, 2, 3, ... without gaps")
 
     @property

@@ -11,6 +11,9 @@ signature made for one slot can never be replayed in another.
 
 Public parts serialise to JSON dicts with base64 fields (the wire format);
 private parts to JSON dicts too (sealed by the profile before they touch disk).
+``to_bytes`` gives the compact canonical JSON text of either, one spelling per
+value, so known-answer tests can pin it. Parsing is strict: wrong lengths, bad or
+non-canonical base64, wrong types and invalid ML-KEM keys raise InvalidKeyFormat.
 No repr or str here ever shows private material.
 """
 

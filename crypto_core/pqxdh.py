@@ -20,6 +20,15 @@ The initiator (Alice) verifies every signature in Bob's bundle, then::
 The ephemeral key and the DH outputs are dropped once SK is known. The responder
 recomputes SK from the :class:`InitialMessage` and reports which one-time prekeys
 it must now delete.
+
+Where we differ from the specification, and why:
+
+* two identity keys instead of one XEdDSA key (``cryptography`` has no XEdDSA);
+* each signature covers a labelled statement with the key's id and, for ML-KEM
+  keys, whether it is last-resort, instead of the bare encoded key: a signature
+  cannot be moved to another id or kind, and a server cannot pass a last-resort
+  key off as one-time (or the reverse) to change what the responder deletes;
+* a bundle's ML-KEM key gets FIPS 203's encapsulation-key check when parsed.
 """
 
 from __future__ import annotations

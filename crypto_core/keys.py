@@ -158,7 +158,7 @@ class PublicIdentity(_Serialised):
         }
 
     @classmethod
-    def from_json(cls, data: object) -> PublicIdentity:
+    def from_json(cls, data: object) -> Self:
         d = expect_dict(data, "identity")
         return cls(
             signing_key=_ed25519_public(d.get("sign"), what="identity.sign"),
@@ -181,7 +181,7 @@ class SignedPreKeyPublic(_Serialised):
         return {"id": self.key_id, "key": b64encode(self.public), "sig": b64encode(self.signature)}
 
     @classmethod
-    def from_json(cls, data: object) -> SignedPreKeyPublic:
+    def from_json(cls, data: object) -> Self:
         d = expect_dict(data, "signed prekey")
         return cls(
             key_id=require_int(d.get("id"), what="signed prekey id"),
@@ -199,7 +199,7 @@ class OneTimePreKeyPublic(_Serialised):
         return {"id": self.key_id, "key": b64encode(self.public)}
 
     @classmethod
-    def from_json(cls, data: object) -> OneTimePreKeyPublic:
+    def from_json(cls, data: object) -> Self:
         d = expect_dict(data, "one-time prekey")
         return cls(
             key_id=require_int(d.get("id"), what="one-time prekey id"),
@@ -231,7 +231,7 @@ class KemPreKeyPublic(_Serialised):
         }
 
     @classmethod
-    def from_json(cls, data: object) -> KemPreKeyPublic:
+    def from_json(cls, data: object) -> Self:
         d = expect_dict(data, "ML-KEM prekey")
         return cls(
             key_id=require_int(d.get("id"), what="ML-KEM prekey id"),
@@ -267,7 +267,7 @@ class PreKeyBundle(_Serialised):
         return out
 
     @classmethod
-    def from_json(cls, data: object) -> PreKeyBundle:
+    def from_json(cls, data: object) -> Self:
         d = expect_dict(data, "bundle")
         otk = d.get("one_time_prekey")
         return cls(
@@ -317,7 +317,7 @@ class IdentityKeyPair(_Serialised):
         }
 
     @classmethod
-    def from_json(cls, data: object) -> IdentityKeyPair:
+    def from_json(cls, data: object) -> Self:
         d = expect_dict(data, "identity key pair")
         return cls(
             Ed25519PrivateKey.from_private_bytes(b64decode(d.get("sign"), length=32, what="identity.sign")),
@@ -361,7 +361,7 @@ class SignedPreKey(_Serialised):
         }
 
     @classmethod
-    def from_json(cls, data: object) -> SignedPreKey:
+    def from_json(cls, data: object) -> Self:
         d = expect_dict(data, "signed prekey")
         return cls(
             require_int(d.get("id"), what="signed prekey id"),
@@ -394,7 +394,7 @@ class OneTimePreKey(_Serialised):
         return {"id": self.key_id, "key": b64encode(self.private.private_bytes_raw())}
 
     @classmethod
-    def from_json(cls, data: object) -> OneTimePreKey:
+    def from_json(cls, data: object) -> Self:
         d = expect_dict(data, "one-time prekey")
         return cls(
             require_int(d.get("id"), what="one-time prekey id"),
@@ -451,7 +451,7 @@ class KemPreKey(_Serialised):
         }
 
     @classmethod
-    def from_json(cls, data: object) -> KemPreKey:
+    def from_json(cls, data: object) -> Self:
         d = expect_dict(data, "ML-KEM prekey")
         return cls(
             require_int(d.get("id"), what="ML-KEM prekey id"),

@@ -151,8 +151,9 @@ class History:
         bound = up_to or Cursor(_END, _END)
         with self._vault.transaction():
             rows = self._vault.conn.execute(
-                "SELECT id, outgoing, ts, status, body FROM messages WHERE conversation = ? AND outgoing = 0 "
-                "AND status = 'received' AND (ts, id) <= (?, ?) ORDER BY ts, id",
+                "SELECT id, outgoing, ts, status, body FROM messages INDEXED BY messages_unread "
+                "WHERE conversation = ? AND outgoing = 0 AND status = 'received' AND (ts, id) <= (?, ?) "
+                "ORDER BY ts, id",
                 (conversation, bound.ts, bound.local_id),
             ).fetchall()
             changed = [self._message(contact, conversation, row).client_id for row in rows]
@@ -202,8 +203,8 @@ class History:
             "SELECT c.conversation, c.sealed, "
             "(SELECT id FROM messages m WHERE m.conversation = c.conversation "
             "ORDER BY ts DESC, id DESC LIMIT 1), "
-            "(SELECT COUNT(*) FROM messages m WHERE m.conversation = c.conversation "
-            "AND m.outgoing = 0 AND m.status = 'received') "
+            "(SELECT COUNT(*) FROM messages m INDEXED BY messages_unread "
+            "WHERE m.conversation = c.conversation AND m.outgoing = 0 AND m.status = 'received') "
             "FROM conversations c"
         ).fetchall()
         summaries = []
@@ -221,7 +222,9 @@ class History:
 
     def unread(self, contact: str) -> int:
         row = self._vault.conn.execute(
-            "SELECT COUNT(*) FROM messages WHERE conversation = ? AND outgoing = 0 AND status = 'received'",
+            # The partial index holds only unread rows, so counting never touches the read ones.
+            "SELECT COUNT(*) FROM messages INDEXED BY messages_unread "
+            "WHERE conversation = ? AND outgoing = 0 AND status = 'received'",
             (self._conversation(contact),),
         ).fetchone()
         return int(row[0])

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from crypto_core.encoding import RandomSource
 from crypto_core.errors import DecryptionError, WrongPassphrase
 from crypto_core.keys import IdentityKeyPair, OneTimePreKey
 from crypto_core.sealing import KdfParams
@@ -35,7 +36,7 @@ def profile(directory: ProfileDirectory) -> Iterator[Profile]:
     profile.close()
 
 
-def _counter_random(start: int) -> object:
+def _counter_random(start: int) -> RandomSource:
     state = {"n": start}
 
     def random(n: int) -> bytes:
@@ -151,14 +152,14 @@ def test_nothing_readable_in_the_raw_file_or_its_log(directory: ProfileDirectory
     text = "Meet me at the old mill at 23:15, bring the ledger"
     identity = IdentityKeyPair.generate(random=_counter_random(1))
     prekey = OneTimePreKey.generate(7, random=_counter_random(101))
-    secrets = {
+    private_keys = {
         "identity signing key": identity.to_json()["sign"],
         "identity dh key": identity.to_json()["dh"],
         "one-time prekey": prekey.to_json()["key"],
     }
-    needles = {name: _forms(base64.b64decode(value)) for name, value in secrets.items()}
-    needles["message text"] = _forms(text.encode()) + [text[:24].encode(), b"old mill"]
-    needles["phone"] = _forms(BOB.encode()) + [BOB.encode()[1:]]
+    needles = {name: _forms(base64.b64decode(value)) for name, value in private_keys.items()}
+    needles["message text"] = [*_forms(text.encode()), text[:24].encode(), b"old mill"]
+    needles["phone"] = [*_forms(BOB.encode()), BOB.encode()[1:]]
     needles["contact name"] = [b"Bartholomew Quince"]
     needles["session state"] = _forms(b"RATCHET-STATE-0123456789")
     needles["server pin"] = [b"9f86d081884c7d659a2feaa0c55ad015"]
@@ -211,7 +212,10 @@ def test_a_sealed_value_copied_into_another_row_is_reported_as_damaged(profile: 
     with pytest.raises(DecryptionError) as caught:
         profile.sessions.get(BOB)
     assert isinstance(caught.value, DamagedValue)
-    assert str(caught.value) == "the stored session could not be opened: the profile file is damaged or was altered"
+    assert (
+        str(caught.value)
+        == "the stored session could not be opened: the profile file is damaged or was altered"
+    )
     assert profile.sessions.get(ALICE) == b"alice state"
 
 

@@ -1,0 +1,239 @@
+"""A small blocking client that speaks the wire protocol over real TLS, for tests.
+
+It is deliberately plain: one socket, the sans-IO :class:`net.protocol.Connection`,
+replies matched by id, pushes kept in a list. It also sends raw bytes, so tests can
+feed a live server every kind of bad frame. :class:`Person` holds the keys of a
+test account and knows the registration and login dances.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import socket
+import ssl
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from crypto_core.keys import IdentityKeyPair, KemPreKey, OneTimePreKey, SignedPreKey
+from net.errors import RequestRefused
+from net.login import sign_login
+from net.protocol import NEED_DATA, Connection, ConnectionClosed, ErrorReply, Event, Push, Reply, Role
+from net.tls import fingerprint_of_der
+
+Address = tuple[str, int]
+
+
+def client_context() -> ssl.SSLContext:
+    # The server's certificate is self-signed; clients pin its key by fingerprint instead of a CA.
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.minimum_version = ssl.TLSVersion.TLSv1_3
+    return context
+
+
+class WireClient:
+    def __init__(self, address: Address, *, timeout: float = 10.0, max_frame: int = 4 * 1024 * 1024) -> None:
+        raw = socket.create_connection(address, timeout=timeout)
+        self.sock = client_context().wrap_socket(raw)
+        self.sock.settimeout(timeout)
+        der = self.sock.getpeercert(binary_form=True)
+        assert der is not None
+        self.fingerprint = fingerprint_of_der(der)
+        self.timeout = timeout
+        self.conn = Connection(Role.CLIENT, max_frame)
+        self.pushes: list[Push] = []
+        self.unmatched: list[ErrorReply] = []  # error replies with re: null
+        self._replies: dict[int, Reply | ErrorReply] = {}
+        self.closed_by_server = False
+
+    # ------------------------------------------------------------------ sending
+
+    def send_raw(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def send_request(self, op: str, **args: Any) -> int:
+        request_id, data = self.conn.request(op, **args)
+        self.sock.sendall(data)
+        return request_id
+
+    def request(self, op: str, **args: Any) -> Reply | ErrorReply:
+        return self.wait_reply(self.send_request(op, **args))
+
+    def call(self, op: str, **args: Any) -> dict[str, Any]:
+        """The reply's fields; raises :class:`RequestRefused` for an error reply."""
+        reply = self.request(op, **args)
+        if isinstance(reply, ErrorReply):
+            raise reply.exception()
+        return reply.body
+
+    def refused(self, op: str, **args: Any) -> str:
+        """The error code of a request that must be refused."""
+        reply = self.request(op, **args)
+        assert isinstance(reply, ErrorReply), f"{op} was accepted: {reply}"
+        return reply.code
+
+    # ---------------------------------------------------------------- receiving
+
+    def _pump(self, deadline: float) -> Event | None:
+        """Read until one event is decoded; None when the deadline passes."""
+        while True:
+            event = self.conn.next_event()
+            if event is not NEED_DATA:
+                return event  # type: ignore[return-value]
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            self.sock.settimeout(remaining)
+            try:
+                data = self.sock.recv(65536)
+            except TimeoutError:
+                return None
+            except (ssl.SSLError, OSError):
+                data = b""
+            self.conn.receive_data(data)
+
+    def _next(self, deadline: float) -> Event | None:
+        event = self._pump(deadline)
+        if isinstance(event, Push):
+            self.pushes.append(event)
+        elif isinstance(event, Reply | ErrorReply):
+            if event.re is None:
+                assert isinstance(event, ErrorReply)
+                self.unmatched.append(event)
+            else:
+                self._replies[event.re] = event
+        elif isinstance(event, ConnectionClosed):
+            self.closed_by_server = True
+        return event
+
+    def wait_reply(self, request_id: int, timeout: float | None = None) -> Reply | ErrorReply:
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while request_id not in self._replies:
+            event = self._next(deadline)
+            if event is None:
+                raise TimeoutError(f"no reply to request {request_id}")
+            if isinstance(event, ConnectionClosed):
+                raise ConnectionError("the server closed the connection")
+        return self._replies.pop(request_id)
+
+    def wait_unmatched_error(self, timeout: float | None = None) -> ErrorReply:
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while not self.unmatched:
+            event = self._next(deadline)
+            if event is None or isinstance(event, ConnectionClosed):
+                raise AssertionError("expected an error reply without an id")
+        return self.unmatched.pop(0)
+
+    def wait_push(self, kind: str = "message", timeout: float | None = None) -> Push:
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while True:
+            for index, push in enumerate(self.pushes):
+                if push.kind == kind:
+                    return self.pushes.pop(index)
+            event = self._next(deadline)
+            if event is None:
+                raise TimeoutError(f"no {kind} push")
+            if isinstance(event, ConnectionClosed):
+                raise ConnectionError("the server closed the connection")
+
+    def no_push_within(self, seconds: float) -> bool:
+        """True when no push arrives within ``seconds`` (for asserting that something is *not* sent)."""
+        deadline = time.monotonic() + seconds
+        while not self.pushes:
+            event = self._next(deadline)
+            if event is None or isinstance(event, ConnectionClosed):
+                return True
+        return False
+
+    def wait_closed(self, timeout: float | None = None) -> bool:
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while not self.closed_by_server:
+            if self._next(deadline) is None:
+                return False
+        return True
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.close()
+
+
+@dataclass
+class Person:
+    """A test account's keys (made small: a few prekeys of each kind)."""
+
+    phone: str
+    email: str = "someone@example.org"
+    one_time_count: int = 3
+    kem_count: int = 2
+    identity: IdentityKeyPair = field(default_factory=IdentityKeyPair.generate)
+    signed_prekey: SignedPreKey = field(init=False)
+    last_resort: KemPreKey = field(init=False)
+    one_time: list[OneTimePreKey] = field(init=False)
+    kem: list[KemPreKey] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.signed_prekey = SignedPreKey.generate(self.identity, 1, int(time.time()))
+        self.last_resort = KemPreKey.generate(self.identity, 1000, last_resort=True)
+        self.one_time = [OneTimePreKey.generate(i) for i in range(1, self.one_time_count + 1)]
+        self.kem = [
+            KemPreKey.generate(self.identity, 100 + i, last_resort=False) for i in range(self.kem_count)
+        ]
+
+    def finish_args(self, code: str) -> dict[str, Any]:
+        return {
+            "phone": self.phone,
+            "code": code,
+            "identity": self.identity.public,
+            "signed_prekey": self.signed_prekey.public(),
+            "kem_last_resort": self.last_resort.public(),
+            "one_time_prekeys": [k.public() for k in self.one_time],
+            "kem_prekeys": [k.public() for k in self.kem],
+        }
+
+    def register(self, client: WireClient, codes: CodeBook) -> dict[str, Any]:
+        client.call("register_start", phone=self.phone, email=self.email)
+        return client.call("register_finish", **self.finish_args(codes.last(self.phone)))
+
+    def login(self, client: WireClient) -> dict[str, Any]:
+        nonce = _b64(client.call("challenge", phone=self.phone)["nonce"])
+        signature = sign_login(self.identity, nonce, self.phone, client.fingerprint)
+        return client.call("login", phone=self.phone, signature=signature)
+
+
+def _b64(text: str) -> bytes:
+    return base64.b64decode(text, validate=True)
+
+
+class CodeBook:
+    """A code channel for in-process servers: it keeps the codes it 'delivers' for the test to read."""
+
+    name = "memory"
+
+    def __init__(self) -> None:
+        self._codes: dict[str, list[str]] = {}
+        self._changed = threading.Condition()
+        self.fail_with: Exception | None = None
+
+    def deliver(self, phone: str, email: str, code: str) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+        with self._changed:
+            self._codes.setdefault(phone, []).append(code)
+            self._changed.notify_all()
+
+    def last(self, phone: str, timeout: float = 10.0) -> str:
+        with self._changed:
+            if not self._changed.wait_for(lambda: phone in self._codes, timeout):
+                raise TimeoutError(f"no code for {phone}")
+            return self._codes[phone][-1]
+
+    def count(self, phone: str) -> int:
+        with self._changed:
+            return len(self._codes.get(phone, []))
+
+
+__all__ = ["CodeBook", "Person", "RequestRefused", "WireClient", "client_context"]

@@ -109,7 +109,7 @@ class History:
         meta: Mapping[str, Any] | None = None,
     ) -> Message:
         """Store a message; :class:`DuplicateEntry` if this client id is already in the conversation."""
-        status = status or ("queued" if outgoing else "received")
+        status = str(status or ("queued" if outgoing else "received"))  # a StrEnum is stored as its text
         if status not in (OUTGOING_STATUSES if outgoing else INCOMING_STATUSES):
             raise ValueError(
                 f"status {status!r} does not fit an {'outgoing' if outgoing else 'incoming'} message"

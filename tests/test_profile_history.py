@@ -108,6 +108,18 @@ def test_search_is_case_insensitive_substring_newest_first_across_batches(profil
     assert profile.history.search(ALICE, "ß").messages == []
 
 
+def test_search_stops_opening_rows_once_it_has_enough(profile: Profile) -> None:
+    _fill(profile, ALICE, 100)
+    raw = sqlite3.connect(profile.path, isolation_level=None)
+    raw.execute("UPDATE messages SET body = x'00' WHERE id = (SELECT MIN(id) FROM messages)")
+    raw.close()
+    # The oldest row is damaged; a search satisfied by newer rows never reaches it.
+    page = profile.history.search(ALICE, "NUMBER 9", limit=3, batch=10)
+    assert [m.text for m in page.messages] == ["message number 99", "message number 98", "message number 97"]
+    with pytest.raises(DecryptionError, match="stored message"):
+        profile.history.search(ALICE, "no such text", batch=10)
+
+
 def test_search_needs_text(profile: Profile) -> None:
     with pytest.raises(ValueError, match="text"):
         profile.history.search(ALICE, "")

@@ -127,7 +127,10 @@ class ContactStore:
         return self._update(phone, key_changed=False)
 
     def pin_identity(self, phone: str, identity: PublicIdentity) -> tuple[PinResult, Contact]:
-        """Trust on first use; a different key later is pinned but flagged, never silently accepted."""
+        """Trust on first use; a different key later is pinned but flagged, never silently accepted.
+
+        A contact that did not exist yet is made, named by its phone number until renamed.
+        """
         with self._vault.transaction():
             contact = self.get(phone)
             if contact is None:

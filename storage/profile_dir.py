@@ -94,11 +94,17 @@ class ProfileDirectory:
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         profile_id = self._random(8).hex()
         path = self._path(profile_id)
-        if path.exists():
-            raise ProfileError("a profile with this id exists already; try again")
-        conn = _connect(path)
         try:
-            os.chmod(path, 0o600)  # the log files SQLite makes next to it take the same mode
+            # Owner-only from the first byte; SQLite gives its log files the same mode.
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            raise ProfileError("a profile with this id exists already; try again") from None
+        try:
+            conn = _connect(path)
+        except BaseException:
+            _remove(path)
+            raise
+        try:
             conn.execute("PRAGMA journal_mode = WAL")
             sealer, wrapped = sealing.create(passphrase, params=self._kdf_params, random=self._random)
             vault = Vault(conn, sealer, random=self._random, clock=self._clock)

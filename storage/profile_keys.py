@@ -106,7 +106,10 @@ class KeyStore:
         return [self._open_signed(*row) for row in rows]
 
     def prune_signed_prekeys(self, created_before: int) -> int:
-        """Delete signed prekeys made before ``created_before``, always keeping the current one."""
+        """Delete signed prekeys made before ``created_before``, always keeping the current one.
+
+        ``created_before`` is in the unit of :attr:`SignedPreKey.created_at` (seconds).
+        """
         with self._vault.transaction():
             cursor = self._vault.conn.execute(
                 "DELETE FROM signed_prekeys WHERE created_at < ? AND id <> "

@@ -13,7 +13,7 @@ from crypto_core.errors import WrongPassphrase
 from crypto_core.sealing import KdfParams
 from storage.profile_account import Account
 from storage.profile_dir import ProfileDirectory, default_root
-from storage.profile_errors import MigrationFailed, NotAProfile, ProfileNotFound
+from storage.profile_errors import MigrationFailed, NotAProfile, ProfileError, ProfileNotFound
 from storage.profile_schema import CURRENT, Schema
 from storage.profile_vault import Vault
 
@@ -163,3 +163,14 @@ def test_delete_removes_the_file_and_its_logs(directory: ProfileDirectory) -> No
     assert not any(p.name.startswith(gone.profile_id) for p in directory.root.iterdir())
     with pytest.raises(ProfileNotFound):
         directory.open(gone.profile_id, "pw")
+
+
+def test_an_id_that_is_taken_is_never_overwritten(tmp_path: Path) -> None:
+    directory = ProfileDirectory(tmp_path, kdf_params=FAST, random=lambda n: b"\x07" * n)
+    first = directory.create("Alice", "pw")
+    first.sessions.put(PHONE, b"state")
+    first.close()
+    with pytest.raises(ProfileError, match="exists already"):
+        directory.create("Mallory", "pw")
+    with directory.open(first.profile_id, "pw") as again:
+        assert (again.name, again.sessions.get(PHONE)) == ("Alice", b"state")

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crypto_core.errors import DecryptionError
 from crypto_core.sealing import KdfParams
@@ -18,6 +20,13 @@ from storage.profile_history import Cursor, History
 FAST = KdfParams(memory_kib=8, iterations=1, lanes=1)
 ALICE = "+15550001111"
 BOB = "+447700900123"
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Profile]:
+    profile = ProfileDirectory(tmp_path_factory.mktemp("shared"), kdf_params=FAST).create("Me", "pw")
+    yield profile
+    profile.close()
 
 
 @pytest.fixture
@@ -70,6 +79,32 @@ def test_pages_run_newest_first_and_cursors_cover_everything_once(profile: Profi
         page = profile.history.page(ALICE, before=page.next, limit=10)
     assert sizes == [10, 10, 3]
     assert seen == [f"message number {i}" for i in range(22, -1, -1)]
+
+
+_conversations = iter(range(10**6))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    times=st.lists(st.integers(min_value=0, max_value=20), max_size=30),
+    limit=st.integers(min_value=1, max_value=7),
+)
+def test_paging_any_history_yields_every_message_once_newest_first(
+    shared: Profile, times: list[int], limit: int
+) -> None:
+    contact = f"+1555{next(_conversations):07d}"  # a fresh conversation for every example
+    for i, t in enumerate(times):
+        shared.history.add(contact, client_id=f"c{i}", outgoing=i % 2 == 1, text=str(i), timestamp=float(t))
+    expected = [str(i) for i in sorted(range(len(times)), key=lambda i: (times[i], i), reverse=True)]
+    seen: list[str] = []
+    page = shared.history.page(contact, limit=limit)
+    for _ in range(len(times) + 2):
+        seen += [m.text for m in page.messages]
+        if page.next is None:
+            break
+        page = shared.history.page(contact, before=page.next, limit=limit)
+    assert page.next is None
+    assert seen == expected
 
 
 def test_messages_with_the_same_time_keep_their_order(profile: Profile) -> None:

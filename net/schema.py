@@ -92,6 +92,8 @@ def base64_bytes(max_len: int, *, exact: int | None = None) -> Converter:
             raise _bad("not valid base64") from None
         if exact is not None and len(data) != exact:
             raise _bad(f"expected {exact} bytes")
+        if len(data) > max_len:
+            raise _bad(f"longer than {max_len} bytes")
         if not data:
             raise _bad("must not be empty")
         return data

@@ -38,13 +38,17 @@ class BatchWriter:
         self._thread.start()
         self._ready.result()  # surfaces an error opening the database here, in the caller
 
-    def run(self, job: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``job`` in a write transaction; return its result once that transaction is committed."""
+    def submit(self, job: Callable[[sqlite3.Connection], T]) -> Future[T]:
+        """Queue ``job``; the future resolves once the transaction that ran it is committed."""
         if self._closed.is_set():
             raise WriterClosed("the store is closed")
         future: Future[T] = Future()
         self._jobs.put((job, future))
-        return future.result()
+        return future
+
+    def run(self, job: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``job`` in a write transaction; return its result once that transaction is committed."""
+        return self.submit(job).result()
 
     def close(self) -> None:
         """Finish the jobs already handed in, then stop."""

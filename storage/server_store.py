@@ -63,6 +63,10 @@ class StoreError(Exception):
     """Base of the store's refusals."""
 
 
+class SchemaMismatch(StoreError):
+    """The database was made by another version of the server."""
+
+
 class UnknownAccount(StoreError):
     pass
 
@@ -160,7 +164,7 @@ class ServerStore:
             found = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
             if found is None or int(found[0]) != SCHEMA_VERSION:
                 conn.close()
-                raise StoreError(
+                raise SchemaMismatch(
                     f"{self.path.name} has schema version {found and found[0]}, not {SCHEMA_VERSION}"
                 )
         conn.executescript(f"BEGIN; {_SCHEMA} COMMIT;")

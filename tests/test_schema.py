@@ -1,0 +1,127 @@
+"""The operation table and its field checks."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from crypto_core.keys import IdentityKeyPair, KemPreKey, OneTimePreKey, SignedPreKeyPublic
+from net.errors import ErrorCode
+from net.schema import (
+    MAX_BODY,
+    OPERATIONS,
+    FieldError,
+    base64_bytes,
+    boolean,
+    email,
+    integer,
+    list_of,
+    phone,
+    text,
+)
+
+BEFORE_LOGIN = {"hello", "register_start", "register_finish", "challenge", "login"}
+
+
+def test_only_registration_and_login_are_open_before_login() -> None:
+    assert {name for name, op in OPERATIONS.items() if not op.needs_login} == BEFORE_LOGIN
+
+
+def test_every_operation_is_documented() -> None:
+    from pathlib import Path
+
+    text_ = (Path(__file__).resolve().parent.parent / "net" / "PROTOCOL.md").read_text(encoding="utf-8")
+    assert [name for name in OPERATIONS if f"### {name}" not in text_] == []
+
+
+def test_integers_exclude_bools_floats_and_out_of_range() -> None:
+    check = integer(1, 10)
+    assert check(10) == 10
+    for bad in (True, 1.0, 0, 11, "5", None):
+        with pytest.raises(FieldError):
+            check(bad)
+
+
+def test_text_checks_type_length_and_pattern() -> None:
+    check = text(4, pattern=r"[a-z]+")
+    assert check("abcd") == "abcd"
+    for bad in ("", "abcde", "ab1", 7):
+        with pytest.raises(FieldError):
+            check(bad)
+
+
+def test_base64_is_strict_and_bounded() -> None:
+    check = base64_bytes(4)
+    assert check(base64.b64encode(b"abcd").decode()) == b"abcd"
+    for bad in ("YWJj ZA==", "YWJjZA", "YWJjZGU=", "", "é", 5):
+        with pytest.raises(FieldError):
+            check(bad)
+    with pytest.raises(FieldError):
+        base64_bytes(64, exact=64)(base64.b64encode(b"x" * 63).decode())
+
+
+def test_the_body_limit_is_checked_before_decoding() -> None:
+    check = base64_bytes(MAX_BODY)
+    with pytest.raises(FieldError):
+        check("A" * (4 * (MAX_BODY // 3 + 2)))
+
+
+def test_lists_are_bounded_and_name_the_bad_item() -> None:
+    check = list_of(integer(0, 5), 3)
+    assert check([1, 2]) == [1, 2]
+    with pytest.raises(FieldError):
+        check([1, 2, 3, 4])
+    with pytest.raises(FieldError, match="item 1"):
+        check([1, 9])
+    with pytest.raises(FieldError):
+        check({"a": 1})
+
+
+def test_booleans_are_booleans() -> None:
+    assert boolean(False) is False
+    with pytest.raises(FieldError):
+        boolean(0)
+
+
+def test_phones_become_e164_and_bad_ones_say_so() -> None:
+    assert phone("+44 20 7946 0958") == "+442079460958"
+    for bad in ("12", "+44 20", "x" * 40, 442079460958):
+        with pytest.raises(FieldError) as caught:
+            phone(bad)
+        assert caught.value.code == ErrorCode.BAD_PHONE
+
+
+def test_emails_are_checked_for_syntax() -> None:
+    assert "@" in email("ada@example.org")
+    with pytest.raises(FieldError) as caught:
+        email("ada-at-example")
+    assert caught.value.code == ErrorCode.BAD_EMAIL
+
+
+def test_register_finish_parses_keys_into_objects() -> None:
+    identity = IdentityKeyPair.generate()
+    from crypto_core.keys import SignedPreKey
+
+    frame = {
+        "phone": "+442079460958",
+        "code": "012345",
+        "identity": identity.public.to_json(),
+        "signed_prekey": SignedPreKey.generate(identity, 1, 0).public().to_json(),
+        "kem_last_resort": KemPreKey.generate(identity, 2, last_resort=True).public().to_json(),
+        "one_time_prekeys": [OneTimePreKey.generate(3).public().to_json()],
+    }
+    args = OPERATIONS["register_finish"].parse(frame)
+    assert args["identity"] == identity.public
+    assert isinstance(args["signed_prekey"], SignedPreKeyPublic)
+    assert args["kem_prekeys"] == []
+    assert args["code"] == "012345"
+
+
+def test_a_missing_required_field_is_named() -> None:
+    with pytest.raises(FieldError, match="'to'"):
+        OPERATIONS["send"].parse({"client_id": "a", "body": "AA=="})
+
+
+def test_optional_fields_take_their_defaults() -> None:
+    assert OPERATIONS["fetch"].parse({}) == {"limit": 100, "after": 0}

@@ -1,0 +1,237 @@
+"""The server store on real SQLite files: codes, accounts, prekeys, the queue, durability across reopening."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from storage.server_store import (
+    AccountKeys,
+    CodeCheck,
+    PrekeyLimit,
+    QueueFull,
+    SchemaMismatch,
+    ServerStore,
+    UnknownAccount,
+)
+
+ALICE, BOB = "+442079460001", "+442079460002"
+HASH, OTHER = b"h" * 32, b"x" * 32
+NOW = 1_000_000
+
+
+def keys(tag: str = "a", one_time: int = 2, kem: int = 2) -> AccountKeys:
+    return AccountKeys(
+        identity={"sign": tag},
+        signed_prekey={"id": 1, "tag": tag},
+        kem_last_resort={"id": 9, "last_resort": True, "tag": tag},
+        one_time_prekeys=[(i, {"id": i, "tag": tag}) for i in range(1, one_time + 1)],
+        kem_prekeys=[(i, {"id": i, "last_resort": False, "tag": tag}) for i in range(10, 10 + kem)],
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[ServerStore]:
+    s = ServerStore(tmp_path / "server.sqlite3")
+    yield s
+    s.close()
+
+
+def register(store: ServerStore, phone: str, tag: str = "a", **kwargs: int) -> None:
+    store.put_code(phone, "x@example.org", HASH, NOW + 600_000, 5)
+    assert store.finish_registration(phone, HASH, NOW, keys(tag, **kwargs)).outcome is CodeCheck.ACCEPTED
+
+
+def test_the_database_is_in_wal_mode_with_a_schema_version(store: ServerStore) -> None:
+    with sqlite3.connect(store.path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "1"
+
+
+def test_a_database_of_another_schema_version_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    ServerStore(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(SchemaMismatch):
+        ServerStore(path)
+
+
+def test_a_right_code_creates_the_account_and_is_used_up(store: ServerStore) -> None:
+    register(store, ALICE)
+    account = store.account(ALICE)
+    assert account is not None and account.identity == {"sign": "a"}
+    assert store.finish_registration(ALICE, HASH, NOW, keys()).outcome is CodeCheck.NO_CODE
+
+
+def test_wrong_codes_count_down_and_then_lock(store: ServerStore) -> None:
+    store.put_code(ALICE, "x@example.org", HASH, NOW + 600_000, 3)
+    results = [store.finish_registration(ALICE, OTHER, NOW, keys()) for _ in range(3)]
+    assert [(r.outcome, r.attempts_left) for r in results] == [
+        (CodeCheck.WRONG, 2),
+        (CodeCheck.WRONG, 1),
+        (CodeCheck.WRONG, 0),
+    ]
+    assert store.finish_registration(ALICE, HASH, NOW, keys()).outcome is CodeCheck.LOCKED
+    assert store.account(ALICE) is None
+
+
+def test_an_expired_code_is_refused(store: ServerStore) -> None:
+    store.put_code(ALICE, "x@example.org", HASH, NOW + 10, 5)
+    assert store.finish_registration(ALICE, HASH, NOW + 10, keys()).outcome is CodeCheck.EXPIRED
+
+
+def test_a_new_code_replaces_the_old_one(store: ServerStore) -> None:
+    store.put_code(ALICE, "x@example.org", OTHER, NOW + 600_000, 5)
+    store.put_code(ALICE, "x@example.org", HASH, NOW + 600_000, 5)
+    assert store.finish_registration(ALICE, OTHER, NOW, keys()).outcome is CodeCheck.WRONG
+    assert store.finish_registration(ALICE, HASH, NOW, keys()).outcome is CodeCheck.ACCEPTED
+
+
+def test_re_registration_replaces_keys_and_drops_the_queue(store: ServerStore) -> None:
+    register(store, ALICE)
+    register(store, BOB)
+    store.enqueue(BOB, "c1", ALICE, b"old", NOW, 100)
+    store.put_code(ALICE, "x@example.org", HASH, NOW + 600_000, 5)
+    result = store.finish_registration(ALICE, HASH, NOW, keys("b", one_time=1))
+    assert result.outcome is CodeCheck.ACCEPTED and result.replaced
+    assert store.account(ALICE).identity == {"sign": "b"}  # type: ignore[union-attr]
+    assert store.fetch(ALICE, 0, 10) == ([], False)
+    assert store.queued_count(ALICE) == 0
+    assert store.prekey_counts(ALICE) == (1, 2)
+
+
+def test_a_bundle_hands_out_each_one_time_prekey_once_then_the_last_resort(store: ServerStore) -> None:
+    register(store, ALICE, one_time=1, kem=1)
+    first = store.take_bundle(ALICE)
+    assert first["one_time_prekey"]["id"] == 1
+    assert first["kem_prekey"]["id"] == 10
+    second = store.take_bundle(ALICE)
+    assert "one_time_prekey" not in second
+    assert second["kem_prekey"]["last_resort"] is True
+    assert store.take_bundle(ALICE)["kem_prekey"]["id"] == 9  # the last-resort key stays
+    assert store.prekey_counts(ALICE) == (0, 0)
+
+
+def test_a_bundle_of_nobody_is_unknown(store: ServerStore) -> None:
+    with pytest.raises(UnknownAccount):
+        store.take_bundle(ALICE)
+
+
+def test_prekeys_are_added_without_duplicates_up_to_a_cap(store: ServerStore) -> None:
+    register(store, ALICE, one_time=2, kem=0)
+    assert store.add_prekeys(ALICE, [(2, {"id": 2}), (3, {"id": 3})], [(20, {"id": 20})], cap=5) == (3, 1)
+    with pytest.raises(PrekeyLimit):
+        store.add_prekeys(ALICE, [(i, {"id": i}) for i in range(100, 103)], [], cap=5)
+    assert store.prekey_counts(ALICE) == (3, 1)  # the refused upload left nothing behind
+
+
+def test_the_signed_prekey_is_replaced(store: ServerStore) -> None:
+    register(store, ALICE)
+    store.set_signed_prekey(ALICE, {"id": 2}, None)
+    assert store.account(ALICE).signed_prekey == {"id": 2}  # type: ignore[union-attr]
+    assert store.account(ALICE).kem_last_resort["tag"] == "a"  # type: ignore[union-attr]
+
+
+def test_a_send_is_stored_once_per_client_id(store: ServerStore) -> None:
+    register(store, ALICE)
+    register(store, BOB)
+    first = store.enqueue(ALICE, "c1", BOB, b"body", NOW, 100)
+    again = store.enqueue(ALICE, "c1", BOB, b"other", NOW + 5, 100)
+    assert again.duplicate and (again.id, again.ts) == (first.id, first.ts)
+    assert store.queued_count(BOB) == 1
+    other_sender = store.enqueue(BOB, "c1", BOB, b"mine", NOW, 100)
+    assert not other_sender.duplicate
+
+
+def test_a_retry_after_the_message_was_acknowledged_is_still_a_duplicate(store: ServerStore) -> None:
+    register(store, ALICE)
+    register(store, BOB)
+    first = store.enqueue(ALICE, "c1", BOB, b"body", NOW, 100)
+    assert store.ack(BOB, [first.id]) == 1
+    assert store.enqueue(ALICE, "c1", BOB, b"body", NOW, 100).duplicate
+    assert store.queued_count(BOB) == 0
+
+
+def test_a_full_queue_refuses_and_stores_nothing(store: ServerStore) -> None:
+    register(store, ALICE)
+    register(store, BOB)
+    for i in range(3):
+        store.enqueue(ALICE, f"c{i}", BOB, b"x", NOW, 3)
+    with pytest.raises(QueueFull):
+        store.enqueue(ALICE, "c9", BOB, b"x", NOW, 3)
+    assert store.queued_count(BOB) == 3
+    assert not store.enqueue(ALICE, "c9", BOB, b"x", NOW, 4).duplicate  # the refused id was not kept
+
+
+def test_sending_to_nobody_is_refused(store: ServerStore) -> None:
+    register(store, ALICE)
+    with pytest.raises(UnknownAccount):
+        store.enqueue(ALICE, "c1", BOB, b"x", NOW, 10)
+
+
+def test_fetch_pages_in_order(store: ServerStore) -> None:
+    register(store, ALICE)
+    register(store, BOB)
+    ids = [store.enqueue(ALICE, f"c{i}", BOB, bytes([i]), NOW + i, 100).id for i in range(5)]
+    page, more = store.fetch(BOB, 0, 3)
+    assert [m.id for m in page] == ids[:3] and more
+    page, more = store.fetch(BOB, page[-1].id, 3)
+    assert [m.id for m in page] == ids[3:] and not more
+    assert page[0].sender == ALICE and page[0].body == b"\x03" and page[0].ts == NOW + 3
+
+
+def test_only_the_recipient_can_acknowledge(store: ServerStore) -> None:
+    register(store, ALICE)
+    register(store, BOB)
+    sent = store.enqueue(ALICE, "c1", BOB, b"x", NOW, 100)
+    assert store.ack(ALICE, [sent.id]) == 0
+    assert store.queued_count(BOB) == 1
+    assert store.ack(BOB, [sent.id, sent.id, 999]) == 1
+    assert store.queued_count(BOB) == 0
+
+
+def test_deleting_an_account_removes_keys_and_queue(store: ServerStore) -> None:
+    register(store, ALICE)
+    register(store, BOB)
+    store.enqueue(ALICE, "c1", BOB, b"x", NOW, 100)
+    assert store.delete_account(BOB)
+    assert store.account(BOB) is None
+    assert store.fetch(BOB, 0, 10) == ([], False)
+    assert store.prekey_counts(BOB) == (0, 0)
+    assert not store.delete_account(BOB)
+
+
+def test_committed_writes_survive_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    store = ServerStore(path)
+    register(store, ALICE)
+    register(store, BOB)
+    sent = store.enqueue(ALICE, "c1", BOB, b"kept", NOW, 100)
+    store.close()
+    reopened = ServerStore(path)
+    try:
+        assert [m.body for m in reopened.fetch(BOB, 0, 10)[0]] == [b"kept"]
+        assert reopened.enqueue(ALICE, "c1", BOB, b"kept", NOW, 100).id == sent.id
+    finally:
+        reopened.close()
+
+
+def test_pruning_forgets_old_client_ids_and_dead_codes(store: ServerStore) -> None:
+    register(store, ALICE)
+    register(store, BOB)
+    store.enqueue(ALICE, "c1", BOB, b"x", NOW, 100)
+    store.put_code("+442079460003", "y@example.org", HASH, NOW + 10, 5)
+    store.prune(NOW + 8 * 24 * 3600 * 1000)
+    assert not store.enqueue(ALICE, "c1", BOB, b"x", NOW, 100).duplicate
+    assert store.finish_registration("+442079460003", HASH, NOW, keys()).outcome is CodeCheck.NO_CODE
+
+
+def test_bodies_stay_out_of_reprs(store: ServerStore) -> None:
+    register(store, ALICE)
+    register(store, BOB)
+    store.enqueue(ALICE, "c1", BOB, b"secret text", NOW, 100)
+    assert "secret" not in repr(store.fetch(BOB, 0, 1)[0])

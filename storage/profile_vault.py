@@ -91,10 +91,12 @@ class Vault:
         self._depth = 0
         try:
             yield
+            self.conn.execute("COMMIT")
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            # Also when COMMIT itself failed (busy, disk full): never leave a transaction half open.
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
             raise
-        self.conn.execute("COMMIT")
 
     def _savepoint(self) -> Iterator[None]:
         self._depth += 1

@@ -81,3 +81,16 @@ def test_nested_transactions_are_savepoints(vault: Vault) -> None:
 
 def test_the_repr_hides_the_sealer(vault: Vault) -> None:
     assert repr(vault) == "Vault(<sealed>)"
+
+
+def test_a_failed_commit_rolls_back_and_leaves_no_transaction_open(vault: Vault) -> None:
+    vault.conn.execute("PRAGMA foreign_keys = ON")
+    vault.conn.execute("CREATE TABLE child (parent TEXT REFERENCES t (name) DEFERRABLE INITIALLY DEFERRED)")
+    with pytest.raises(sqlite3.IntegrityError), vault.transaction():
+        vault.conn.execute("INSERT INTO t VALUES ('a')")
+        vault.conn.execute("INSERT INTO child VALUES ('missing')")  # checked only at COMMIT
+    assert not vault.conn.in_transaction
+    assert _names(vault) == []
+    with vault.transaction():
+        vault.conn.execute("INSERT INTO t VALUES ('b')")
+    assert _names(vault) == ["b"]

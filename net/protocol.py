@@ -128,21 +128,22 @@ def decode_json_object(payload: bytes) -> dict[str, Any]:
     return obj
 
 
-def _jsonable(value: Any) -> Any:
+def to_json_value(value: Any) -> Any:
+    """``value`` with bytes as base64 text and key objects as their JSON form."""
     if isinstance(value, bytes | bytearray):
         return b64encode(bytes(value))
     if hasattr(value, "to_json"):
         return value.to_json()
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [to_json_value(v) for v in value]
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: to_json_value(v) for k, v in value.items()}
     return value
 
 
 def encode_json(obj: dict[str, Any]) -> bytes:
     try:
-        return json.dumps(_jsonable(obj), separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+        return json.dumps(to_json_value(obj), separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
     except (TypeError, ValueError) as exc:
         raise LocalProtocolError(ErrorCode.BAD_REQUEST, f"cannot encode the message: {exc}") from None
 

@@ -1,0 +1,309 @@
+"""The operations without sockets: a real store in a temporary folder, sessions that record pushes."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from wire_client import CodeBook, Person
+
+from crypto_core.keys import KemPreKey, SignedPreKey
+from net.codes import CodeHasher
+from net.errors import RequestRefused
+from net.limits import Limits
+from net.login import sign_login
+from net.protocol import Request, to_json_value
+from net.schema import OPERATIONS
+from net.service import Service
+from net.verification import DeliveryError
+from storage.server_store import ServerStore
+
+SERVER_KEY = bytes(range(32))
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Session:
+    def __init__(self) -> None:
+        self.peer = "test"
+        self.phone: str | None = None
+        self.challenge: tuple[str, bytes] | None = None
+        self.pushes: list[tuple[str, dict[str, Any]]] = []
+        self.ended = False
+
+    def push(self, kind: str, body: dict[str, Any]) -> bool:
+        self.pushes.append((kind, body))
+        return not self.ended
+
+    def end(self) -> None:
+        self.ended = True
+
+
+_ids = itertools.count(1)
+_phones = (f"+44207946{n:04d}" for n in itertools.count(1000))
+
+
+class World:
+    def __init__(self, tmp_path: Path, limits: Limits) -> None:
+        self.store = ServerStore(tmp_path / "server.sqlite3")
+        self.codes = CodeBook()
+        self.clock = Clock()
+        self.service = Service(
+            self.store, self.codes, CodeHasher(b"k" * 32), SERVER_KEY, limits=limits, clock=self.clock
+        )
+
+    def call(self, session: Session, op: str, **raw: Any) -> dict[str, Any]:
+        args = OPERATIONS[op].parse(_wire(raw))
+        outcome = self.service.handle(session, Request(next(_ids), op, args))
+        if outcome.then is not None:
+            outcome.then()
+        return outcome.body
+
+    def refused(self, session: Session, op: str, **raw: Any) -> str:
+        with pytest.raises(RequestRefused) as caught:
+            self.call(session, op, **raw)
+        return caught.value.code
+
+    def register(self, person: Person, session: Session | None = None) -> dict[str, Any]:
+        session = session or Session()
+        self.call(session, "register_start", phone=person.phone, email=person.email)
+        return self.call(session, "register_finish", **person.finish_args(self.codes.last(person.phone)))
+
+    def login(self, person: Person, session: Session | None = None) -> Session:
+        session = session or Session()
+        nonce = self.call(session, "challenge", phone=person.phone)["nonce"]
+        self.call(
+            session,
+            "login",
+            phone=person.phone,
+            signature=sign_login(person.identity, nonce, person.phone, SERVER_KEY),
+        )
+        return session
+
+
+def _wire(raw: dict[str, Any]) -> dict[str, Any]:
+    return to_json_value(raw)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    w = World(tmp_path, Limits(codes_per_hour=3, logins_per_minute=4, bundles_per_hour=2, queue_cap=3))
+    yield w
+    w.store.close()
+
+
+def person() -> Person:
+    return Person(next(_phones))
+
+
+def test_every_operation_but_registration_and_login_needs_a_login(world: World) -> None:
+    session = Session()
+    for name, op in OPERATIONS.items():
+        if op.needs_login:
+            with pytest.raises(RequestRefused) as caught:
+                world.service.handle(session, Request(1, name, {}))
+            assert caught.value.code == "not_logged_in"
+
+
+def test_codes_expire_after_ten_minutes(world: World) -> None:
+    alice, session = person(), Session()
+    reply = world.call(session, "register_start", phone=alice.phone, email=alice.email)
+    assert reply["expires_in"] == 600 and "code" not in reply
+    world.clock.now += 601
+    assert (
+        world.refused(session, "register_finish", **alice.finish_args(world.codes.last(alice.phone)))
+        == "code_expired"
+    )
+
+
+def test_five_wrong_codes_lock_the_code(world: World) -> None:
+    alice, session = person(), Session()
+    world.call(session, "register_start", phone=alice.phone, email=alice.email)
+    code = world.codes.last(alice.phone)
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    codes = [world.refused(session, "register_finish", **alice.finish_args(wrong)) for _ in range(5)]
+    assert codes == ["wrong_code"] * 4 + ["code_locked"]
+    assert world.refused(session, "register_finish", **alice.finish_args(code)) == "code_locked"
+
+
+def test_codes_per_phone_are_rate_limited(world: World) -> None:
+    alice, session = person(), Session()
+    for _ in range(3):
+        world.call(session, "register_start", phone=alice.phone, email=alice.email)
+    assert world.refused(session, "register_start", phone=alice.phone, email=alice.email) == "rate_limited"
+    assert world.codes.count(alice.phone) == 3
+
+
+def test_a_failed_delivery_is_reported(world: World) -> None:
+    world.codes.fail_with = DeliveryError("the mail server refused the recipient")
+    alice = person()
+    assert (
+        world.refused(Session(), "register_start", phone=alice.phone, email=alice.email) == "delivery_failed"
+    )
+
+
+def test_dev_codes_come_back_in_the_reply(tmp_path: Path) -> None:
+    store = ServerStore(tmp_path / "s.sqlite3")
+    try:
+        codes = CodeBook()
+        service = Service(store, codes, CodeHasher(b"k" * 32), SERVER_KEY, dev_codes=True)
+        alice = person()
+        args = OPERATIONS["register_start"].parse({"phone": alice.phone, "email": alice.email})
+        body = service.handle(Session(), Request(1, "register_start", args)).body
+        assert body["code"] == codes.last(alice.phone)
+    finally:
+        store.close()
+
+
+def test_keys_with_bad_signatures_are_refused(world: World) -> None:
+    alice, impostor = person(), person()
+    session = Session()
+    world.call(session, "register_start", phone=alice.phone, email=alice.email)
+    args = alice.finish_args(world.codes.last(alice.phone))
+    args["signed_prekey"] = SignedPreKey.generate(impostor.identity, 1, 0).public()
+    assert world.refused(session, "register_finish", **args) == "bad_signature"
+    args = alice.finish_args(world.codes.last(alice.phone))
+    args["kem_last_resort"] = KemPreKey.generate(alice.identity, 5, last_resort=False).public()
+    assert world.refused(session, "register_finish", **args) == "bad_key"
+    assert world.store.account(alice.phone) is None
+
+
+def test_a_login_nonce_is_good_for_one_attempt(world: World) -> None:
+    alice = person()
+    world.register(alice)
+    session = Session()
+    nonce = world.call(session, "challenge", phone=alice.phone)["nonce"]
+    signature = sign_login(alice.identity, nonce, alice.phone, SERVER_KEY)
+    assert world.refused(session, "login", phone=alice.phone, signature=b"\x00" * 64) == "login_failed"
+    assert world.refused(session, "login", phone=alice.phone, signature=signature) == "login_failed"
+
+
+def test_logins_per_phone_are_rate_limited(world: World) -> None:
+    alice = person()
+    world.register(alice)
+    session = Session()
+    for _ in range(4):
+        world.call(session, "challenge", phone=alice.phone)
+        world.refused(session, "login", phone=alice.phone, signature=b"\x00" * 64)
+    world.call(session, "challenge", phone=alice.phone)
+    assert world.refused(session, "login", phone=alice.phone, signature=b"\x00" * 64) == "rate_limited"
+
+
+def test_a_second_login_ends_the_first_session(world: World) -> None:
+    alice = person()
+    world.register(alice)
+    first = world.login(alice)
+    second = world.login(alice)
+    assert first.pushes == [("session_ended", {"reason": "logged_in_elsewhere"})] and first.ended
+    assert second.phone == alice.phone and not second.ended
+
+
+def test_re_registration_ends_the_old_session(world: World) -> None:
+    alice = person()
+    world.register(alice)
+    old = world.login(alice)
+    alice_again = Person(alice.phone)
+    assert world.register(alice_again)["replaced"] is True
+    assert old.pushes == [("session_ended", {"reason": "re_registered"})] and old.ended
+
+
+def test_bundle_fetches_per_account_are_rate_limited(world: World) -> None:
+    alice, bob = person(), person()
+    world.register(alice)
+    world.register(bob)
+    session = world.login(alice)
+    world.call(session, "get_bundle", phone=bob.phone)
+    world.call(session, "get_bundle", phone=bob.phone)
+    assert world.refused(session, "get_bundle", phone=bob.phone) == "rate_limited"
+
+
+def test_a_message_is_pushed_to_an_online_recipient_after_it_is_stored(world: World) -> None:
+    alice, bob = person(), person()
+    world.register(alice)
+    world.register(bob)
+    a, b = world.login(alice), world.login(bob)
+    sent = world.call(a, "send", to=bob.phone, client_id="c1", body=b"hello")
+    assert b.pushes == [
+        ("message", {"id": sent["id"], "from": alice.phone, "body": b"hello", "ts": sent["ts"]})
+    ]
+    assert world.store.queued_count(bob.phone) == 1
+
+
+def test_a_transient_send_is_never_stored(world: World) -> None:
+    alice, bob = person(), person()
+    world.register(alice)
+    world.register(bob)
+    a = world.login(alice)
+    assert world.call(a, "send", to=bob.phone, client_id="t1", body=b"typing", transient=True) == {
+        "delivered": False
+    }
+    b = world.login(bob)
+    assert world.call(a, "send", to=bob.phone, client_id="t2", body=b"typing", transient=True) == {
+        "delivered": True
+    }
+    assert b.pushes[0][1]["transient"] is True and "id" not in b.pushes[0][1]
+    assert world.store.queued_count(bob.phone) == 0
+
+
+def test_a_full_queue_is_refused_loudly(world: World) -> None:
+    alice, bob = person(), person()
+    world.register(alice)
+    world.register(bob)
+    a = world.login(alice)
+    for i in range(3):
+        world.call(a, "send", to=bob.phone, client_id=f"c{i}", body=b"x")
+    assert world.refused(a, "send", to=bob.phone, client_id="c9", body=b"x") == "queue_full"
+
+
+def test_sending_to_nobody_is_refused(world: World) -> None:
+    alice = person()
+    world.register(alice)
+    a = world.login(alice)
+    assert world.refused(a, "send", to=person().phone, client_id="c1", body=b"x") == "unknown_account"
+    assert world.refused(a, "get_bundle", phone=person().phone) == "unknown_account"
+
+
+def test_prekeys_are_uploaded_counted_and_checked(world: World) -> None:
+    alice = person()
+    world.register(alice)
+    a = world.login(alice)
+    assert world.call(a, "prekey_count") == {"one_time": 3, "kem": 2}
+    extra = KemPreKey.generate(alice.identity, 500, last_resort=False).public()
+    assert world.call(a, "upload_prekeys", kem_prekeys=[extra]) == {"one_time": 3, "kem": 3}
+    foreign = KemPreKey.generate(person().identity, 501, last_resort=False).public()
+    assert world.refused(a, "upload_prekeys", kem_prekeys=[foreign]) == "bad_signature"
+
+
+def test_the_signed_prekey_is_replaced_only_with_a_valid_one(world: World) -> None:
+    alice = person()
+    world.register(alice)
+    a = world.login(alice)
+    fresh = SignedPreKey.generate(alice.identity, 2, 0).public()
+    assert world.call(a, "set_signed_prekey", signed_prekey=fresh) == {}
+    assert world.store.account(alice.phone).signed_prekey["id"] == 2  # type: ignore[union-attr]
+    foreign = SignedPreKey.generate(person().identity, 3, 0).public()
+    assert world.refused(a, "set_signed_prekey", signed_prekey=foreign) == "bad_signature"
+
+
+def test_delete_account_logs_out_and_closes(world: World) -> None:
+    alice = person()
+    world.register(alice)
+    a = world.login(alice)
+    outcome = world.service.handle(a, Request(1, "delete_account", {}))
+    assert outcome.close and outcome.body == {"deleted": True}
+    assert a.phone is None and world.store.account(alice.phone) is None
+    assert world.service.presence.get(alice.phone) is None
+
+
+def test_hello_checks_the_version(world: World) -> None:
+    assert world.call(Session(), "hello", version=1)["max_frame"] == 1024 * 1024
+    assert world.refused(Session(), "hello", version=2) == "unsupported_version"

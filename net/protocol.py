@@ -143,7 +143,9 @@ def to_json_value(value: Any) -> Any:
 
 def encode_json(obj: dict[str, Any]) -> bytes:
     try:
-        return json.dumps(to_json_value(obj), separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+        return json.dumps(
+            to_json_value(obj), separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        ).encode()
     except (TypeError, ValueError) as exc:
         raise LocalProtocolError(ErrorCode.BAD_REQUEST, f"cannot encode the message: {exc}") from None
 

@@ -40,6 +40,7 @@ STORE_FILE = "server.sqlite3"
 RECV_SIZE = 16 * 1024
 THREAD_STACK_SIZE = 512 * 1024
 PRUNE_INTERVAL = 3600.0
+SHUTDOWN_POLL = 0.1  # how often the accept loop looks for a stop request; bounds how long stop() takes
 _WAIT_ERRORS = (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError, InterruptedError)
 
 
@@ -301,7 +302,9 @@ class RunningServer:
             raise
         self.address: tuple[str, int] = self.server.server_address[:2]  # type: ignore[assignment]
         self._stopping = threading.Event()
-        self._serving = threading.Thread(target=self.server.serve_forever, name="server-accept", daemon=True)
+        self._serving = threading.Thread(
+            target=self.server.serve_forever, args=(SHUTDOWN_POLL,), name="server-accept", daemon=True
+        )
         self._pruning = threading.Thread(target=self._prune_now_and_then, name="store-prune", daemon=True)
         self._serving.start()
         self._pruning.start()

@@ -1,0 +1,229 @@
+"""The server on loopback over real TLS: bad input, authorization, replay, idle timeout, concurrent pushes."""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import ssl
+import threading
+import time
+
+import pytest
+from conftest import InProcessServer, fresh_phone
+from wire_client import Person, WireClient
+
+from crypto_core.keys import OneTimePreKey
+from net.frames import encode_frame
+from net.limits import Limits
+from net.login import sign_login
+
+
+def logged_in(server: InProcessServer) -> tuple[Person, WireClient]:
+    person = Person(fresh_phone())
+    client = server.connect()
+    person.register(client, server.codes)
+    person.login(client)
+    return person, client
+
+
+def still_served(client: WireClient) -> None:
+    assert "time" in client.call("ping")
+
+
+ID_TOO_BIG = b'{"id": 1, "op": "fetch", "limit": 1' + b"0" * 40 + b"}"
+MANY_DIGITS = b'{"id": 1, "op": "fetch", "after": ' + b"7" * 5000 + b"}"
+BAD_INPUT = {
+    "non-UTF-8": (encode_frame(b'{"id": 1, "op": "\xff"}'), "bad_frame", False),
+    "non-JSON": (encode_frame(b"{id: 1}"), "bad_frame", False),
+    "not an object": (encode_frame(b"[1, 2, 3]"), "bad_frame", False),
+    "deeply nested": (encode_frame(b"[" * 200_000 + b"]" * 200_000), "bad_frame", False),
+    "a number with thousands of digits": (encode_frame(MANY_DIGITS), "bad_frame", False),
+    "unknown op": (encode_frame(b'{"id": 1, "op": "steal"}'), "unknown_op", True),
+    "missing field": (encode_frame(b'{"id": 1, "op": "challenge"}'), "bad_request", True),
+    "wrongly typed field": (encode_frame(b'{"id": 1, "op": "hello", "version": "1"}'), "bad_request", True),
+    "bad base64": (
+        encode_frame(b'{"id": 1, "op": "login", "phone": "+442079460958", "signature": "***"}'),
+        "bad_request",
+        True,
+    ),
+    "huge number": (encode_frame(ID_TOO_BIG), "bad_request", True),
+    "no id": (encode_frame(b'{"op": "hello", "version": 1}'), "bad_request", False),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT), ids=list(BAD_INPUT))
+def test_bad_input_gets_its_error_and_everyone_else_is_served(server: InProcessServer, case: str) -> None:
+    data, code, has_id = BAD_INPUT[case]
+    _, bystander = logged_in(server)
+    bad = server.connect()
+    bad.send_raw(data)
+    if has_id:
+        bad.conn._pending.add(1)  # the raw frame carried id 1
+        reply = bad.wait_reply(1)
+        assert reply.code == code  # type: ignore[union-attr]
+    else:
+        assert bad.wait_unmatched_error().code == code
+    still_served(bystander)
+    assert bad.call("hello", version=1)["server"] == "parley"  # the bad client's connection lives on
+
+
+def test_an_oversized_length_is_answered_and_the_connection_closed(server: InProcessServer) -> None:
+    _, bystander = logged_in(server)
+    bad = server.connect()
+    bad.send_raw((2**31).to_bytes(4, "big"))
+    assert bad.wait_unmatched_error().code == "frame_too_large"
+    assert bad.wait_closed()
+    still_served(bystander)
+
+
+def test_a_configured_frame_limit_is_enforced(server_factory) -> None:  # type: ignore[no-untyped-def]
+    server = server_factory(limits=Limits(max_frame=1024))
+    client = server.connect()
+    client.send_raw(
+        encode_frame(json.dumps({"id": 1, "op": "hello", "version": 1, "pad": "x" * 2000}).encode())
+    )
+    assert client.wait_unmatched_error().code == "frame_too_large"
+    assert client.wait_closed()
+
+
+def test_a_truncated_frame_closes_only_that_connection(server: InProcessServer) -> None:
+    _, bystander = logged_in(server)
+    bad = server.connect()
+    bad.send_raw((100).to_bytes(4, "big") + b'{"id": 1')
+    socket.socket.shutdown(bad.sock, socket.SHUT_WR)  # end the stream mid-frame
+    assert bad.wait_closed()  # PROTOCOL.md: nobody is left to answer, so the server just closes
+    still_served(bystander)
+
+
+def test_a_client_that_does_not_speak_tls_does_not_disturb_others(server: InProcessServer) -> None:
+    _, bystander = logged_in(server)
+    with socket.create_connection(server.address, timeout=10) as plain:
+        plain.sendall(b"\x00\x00\x00\x02{}" * 10)
+        plain.settimeout(10)
+        with pytest.raises((ConnectionError, socket.timeout, OSError)):
+            if plain.recv(1024) == b"":
+                raise ConnectionError("closed")
+    still_served(bystander)
+
+
+def test_nothing_but_registration_and_login_before_login(server: InProcessServer) -> None:
+    client = server.connect()
+    for op, args in [
+        ("ping", {}),
+        ("fetch", {}),
+        ("ack", {"ids": [1]}),
+        ("send", {"to": fresh_phone(), "client_id": "c", "body": b"x"}),
+        ("get_bundle", {"phone": fresh_phone()}),
+        ("upload_prekeys", {}),
+        ("prekey_count", {}),
+        ("delete_account", {}),
+    ]:
+        assert client.refused(op, **args) == "not_logged_in", op
+
+
+def test_nobody_fetches_acknowledges_or_deletes_anothers_messages(server: InProcessServer) -> None:
+    alice, a = logged_in(server)
+    bob, b = logged_in(server)
+    mallory, m = logged_in(server)
+    sent = a.call("send", to=bob.phone, client_id="for-bob", body=b"secret")
+    b.wait_push()
+    assert m.call("fetch") == {"messages": [], "more": False}
+    assert m.call("ack", ids=[sent["id"]]) == {"deleted": 0}
+    assert m.call("delete_account") == {"deleted": True}
+    assert [msg["id"] for msg in b.call("fetch")["messages"]] == [sent["id"]]
+    del alice, mallory
+
+
+def test_nobody_uploads_keys_for_another(server: InProcessServer) -> None:
+    alice, a = logged_in(server)
+    bob, b = logged_in(server)
+    before = b.call("prekey_count")
+    extra = [OneTimePreKey.generate(50 + i).public() for i in range(4)]
+    uploaded = a.call("upload_prekeys", phone=bob.phone, one_time_prekeys=extra)  # "phone" is no field of it
+    assert uploaded["one_time"] == 3 + 4
+    assert b.call("prekey_count") == before
+    del alice
+
+
+def test_a_recorded_login_frame_fails_on_a_new_connection(server: InProcessServer) -> None:
+    alice = Person(fresh_phone())
+    first = server.connect()
+    alice.register(first, server.codes)
+    nonce_b64 = first.call("challenge", phone=alice.phone)["nonce"]
+    signature = sign_login(alice.identity, base64.b64decode(nonce_b64), alice.phone, first.fingerprint)
+    request_id, recorded = first.conn.request("login", phone=alice.phone, signature=signature)
+    first.send_raw(recorded)
+    assert first.wait_reply(request_id).body["phone"] == alice.phone  # type: ignore[union-attr]
+
+    replay = server.connect()
+    replay.send_raw(recorded)  # no challenge on this connection
+    replay.conn._pending.add(request_id)
+    assert replay.wait_reply(request_id).code == "login_failed"  # type: ignore[union-attr]
+    replay.call("challenge", phone=alice.phone)  # a fresh nonce does not help either
+    replay.send_raw(recorded)
+    replay.conn._pending.add(request_id)
+    assert replay.wait_reply(request_id).code == "login_failed"  # type: ignore[union-attr]
+
+
+def test_a_wrong_code_five_times_locks_that_code(server: InProcessServer) -> None:
+    alice = Person(fresh_phone())
+    client = server.connect()
+    client.call("register_start", phone=alice.phone, email=alice.email)
+    code = server.codes.last(alice.phone)
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    errors = [client.refused("register_finish", **alice.finish_args(wrong)) for _ in range(5)]
+    assert errors == ["wrong_code"] * 4 + ["code_locked"]
+    assert client.refused("register_finish", **alice.finish_args(code)) == "code_locked"
+
+
+def test_an_idle_connection_is_closed_and_ping_keeps_one_open(server_factory) -> None:  # type: ignore[no-untyped-def]
+    server = server_factory(limits=Limits(idle_timeout=1.0))
+    _, kept = logged_in(server)
+    idle = server.connect()
+    pacing = threading.Event()  # never set: waiting on it only paces the pings
+    deadline = time.monotonic() + 2.5
+    while time.monotonic() < deadline:
+        still_served(kept)
+        pacing.wait(0.3)
+    assert idle.wait_closed(timeout=5)
+    still_served(kept)
+
+
+def test_pushes_from_many_senders_arrive_whole(server: InProcessServer) -> None:
+    bob, b = logged_in(server)
+    senders = [logged_in(server) for _ in range(4)]
+    errors: list[BaseException] = []
+
+    def send_all(client: WireClient, tag: int) -> None:
+        try:
+            for i in range(25):
+                client.call("send", to=bob.phone, client_id=f"{tag}-{i}", body=bytes([tag]) * 5000)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=send_all, args=(c, n)) for n, (_, c) in enumerate(senders)]
+    for t in threads:
+        t.start()
+    received = {b.wait_push().body["id"] for _ in range(100)}
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    assert len(received) == 100
+    still_served(b)
+
+
+def test_stopping_the_server_closes_connections(server_factory) -> None:  # type: ignore[no-untyped-def]
+    server = server_factory()
+    _, client = logged_in(server)
+    server.running.stop()
+    assert client.wait_closed(timeout=10)
+
+
+def test_the_server_only_speaks_tls_1_3(server: InProcessServer) -> None:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    with socket.create_connection(server.address, timeout=10) as raw, pytest.raises(ssl.SSLError):
+        context.wrap_socket(raw)

@@ -23,10 +23,17 @@ def _not_yet(what: str) -> Command:
     return run
 
 
+def _run_app(_args: argparse.Namespace) -> int:
+    # Imported here so that the server and the bench run on machines without Tk.
+    from gui.app import run
+
+    return run()
+
+
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     parser = argparse.ArgumentParser(prog="parley", description="Parley, an end-to-end encrypted messenger.")
     sub = parser.add_subparsers(dest="command", metavar="{server,bench}")
-    commands: dict[str, Command] = {"app": _not_yet("desktop app")}
+    commands: dict[str, Command] = {"app": _run_app}
 
     server = sub.add_parser("server", help="run the Parley server")
     commands["server"] = _add_server(server)

@@ -1,0 +1,129 @@
+"""The "start a local server" button: a Parley server as a separate process on this computer.
+
+It runs ``python main.py server --dev-codes --port 0``: the operating system
+picks a free port and the server prints the address it listens on, which is
+read from its output. The output is drained for the life of the process, so the
+server can never block on a full pipe. The app that started the server stops it
+when it quits; a second app window on the same computer finds the running
+server through a small note in the server's data folder, and uses it without
+starting another.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+from collections import deque
+from pathlib import Path
+
+MAIN_PY = Path(__file__).resolve().parent.parent / "main.py"
+NOTE_NAME = "running.json"
+_ADDRESS = re.compile(r"(\d{1,3}(?:\.\d{1,3}){3}|localhost|\[[0-9A-Fa-f:]+\]):(\d{1,5})\b")
+_FINGERPRINT = re.compile(r"fingerprint\W*([0-9A-Fa-f:]{32,})", re.IGNORECASE)
+_KEPT_LINES = 20
+
+
+class LocalServerError(Exception):
+    """The local server did not start; the message says why, for a person."""
+
+
+def _alive(pid: int) -> bool:
+    if os.name == "nt":  # signal 0 means something else there; trust the note
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def running_address(data_dir: Path) -> str | None:
+    """The address of a local server that another app window started and that still runs."""
+    try:
+        note = json.loads((data_dir / NOTE_NAME).read_text(encoding="utf-8"))
+        pid, address = int(note["pid"]), str(note["address"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return address if _alive(pid) else None
+
+
+class LocalServer:
+    def __init__(self, data_dir: Path, *, python: str = sys.executable, main_py: Path = MAIN_PY) -> None:
+        self.data_dir = data_dir
+        self._argv = [python, str(main_py), "server", "--dev-codes", "--host", "127.0.0.1", "--port", "0"]
+        self._process: subprocess.Popen[str] | None = None
+        self._lines: deque[str] = deque(maxlen=_KEPT_LINES)
+        self._found = threading.Event()
+        self.address: str | None = None
+        self.fingerprint: str | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def start(self, timeout: float = 30.0) -> str:
+        """Start the server and return its ``host:port``; blocks, so call it off the Tk thread."""
+        if self.running and self.address:
+            return self.address
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and main.py, no shell
+                [*self._argv, "--data-dir", str(self.data_dir)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                bufsize=1,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+        except OSError as exc:
+            raise LocalServerError(f"Could not start a local server: {exc.strerror or exc}.") from None
+        threading.Thread(
+            target=self._drain, args=(self._process,), name="local-server-output", daemon=True
+        ).start()
+        if not self._found.wait(timeout) or self.address is None:
+            said = " ".join(self._lines)[-300:]
+            self.stop()
+            raise LocalServerError("The local server did not start." + (f" It said: {said}" if said else ""))
+        self._write_note()
+        return self.address
+
+    def stop(self, timeout: float = 5.0) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        with contextlib.suppress(OSError):
+            (self.data_dir / NOTE_NAME).unlink(missing_ok=True)
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout)
+        self.address = None
+
+    def _drain(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            line = line.strip()
+            self._lines.append(line)
+            if self.fingerprint is None and (match := _FINGERPRINT.search(line)):
+                self.fingerprint = match.group(1)
+            if self.address is None and (match := _ADDRESS.search(line)) and int(match.group(2)) > 0:
+                self.address = f"{match.group(1)}:{match.group(2)}"
+                self._found.set()
+        self._found.set()  # the process ended: whoever waits learns it now, not at the timeout
+
+    def _write_note(self) -> None:
+        assert self._process is not None
+        note = {"pid": self._process.pid, "address": self.address}
+        with contextlib.suppress(OSError):
+            (self.data_dir / NOTE_NAME).write_text(json.dumps(note), encoding="utf-8")

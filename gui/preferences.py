@@ -1,0 +1,52 @@
+"""The app's own small settings (theme, last server address): a JSON file in the user's config folder.
+
+Nothing secret lives here; secrets belong to the encrypted profile. A missing or
+damaged file means defaults, never a crash, and a write goes through a temporary
+file so that a crash mid-write cannot leave half a file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from gui.forms import DEFAULT_SERVER
+
+FILE_NAME = "preferences.json"
+THEMES = ("light", "dark")
+
+
+@dataclass
+class Preferences:
+    theme: str = "light"
+    server: str = DEFAULT_SERVER
+
+
+def load(folder: Path | None) -> Preferences:
+    if folder is None:
+        return Preferences()
+    try:
+        data = json.loads((folder / FILE_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return Preferences()
+    if not isinstance(data, dict):
+        return Preferences()
+    prefs = Preferences()
+    if data.get("theme") in THEMES:
+        prefs.theme = data["theme"]
+    if isinstance(data.get("server"), str) and 0 < len(data["server"]) < 300:
+        prefs.server = data["server"]
+    return prefs
+
+
+def save(folder: Path | None, prefs: Preferences) -> None:
+    if folder is None:
+        return
+    with contextlib.suppress(OSError):  # preferences are a convenience; failing to keep them is not an error
+        folder.mkdir(parents=True, exist_ok=True)
+        temporary = folder / (FILE_NAME + ".tmp")
+        temporary.write_text(json.dumps(asdict(prefs)), encoding="utf-8")
+        os.replace(temporary, folder / FILE_NAME)

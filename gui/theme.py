@@ -1,0 +1,203 @@
+"""Colours, fonts and ttk styles: a light and a dark theme on top of ttk's 'clam'.
+
+'clam' is the one built-in ttk theme that honours every colour option on every
+platform, so it is the base; the palettes below give it Parley's look. Views ask
+for colours through :class:`Palette` (for canvases and plain Tk widgets) and for
+ttk styles by name ("Sidebar.TFrame", "Accent.TButton", ...), never hard-coding
+a colour, so that switching themes is one call.
+"""
+
+from __future__ import annotations
+
+import tkinter as tk
+import tkinter.font as tkfont
+from dataclasses import dataclass
+from tkinter import ttk
+
+
+@dataclass(frozen=True)
+class Palette:
+    name: str
+    background: str
+    surface: str
+    sidebar: str
+    selection: str
+    border: str
+    text: str
+    muted: str
+    accent: str
+    accent_active: str
+    on_accent: str
+    mine: str
+    on_mine: str
+    mine_muted: str
+    theirs: str
+    on_theirs: str
+    warning: str
+    on_warning: str
+    danger: str
+    success: str
+    field: str
+
+
+LIGHT = Palette(
+    name="light",
+    background="#f3f4f6",
+    surface="#ffffff",
+    sidebar="#f8f9fb",
+    selection="#e3ebfd",
+    border="#dcdfe4",
+    text="#1d2026",
+    muted="#6b7280",
+    accent="#2563eb",
+    accent_active="#1d4fc4",
+    on_accent="#ffffff",
+    mine="#2563eb",
+    on_mine="#ffffff",
+    mine_muted="#c9d8fb",
+    theirs="#ffffff",
+    on_theirs="#1d2026",
+    warning="#fff4d1",
+    on_warning="#6a4b00",
+    danger="#c62828",
+    success="#1e8e3e",
+    field="#ffffff",
+)
+
+DARK = Palette(
+    name="dark",
+    background="#15171a",
+    surface="#1e2125",
+    sidebar="#1a1d21",
+    selection="#263552",
+    border="#30343a",
+    text="#e7e9ec",
+    muted="#9aa1ab",
+    accent="#4d8dff",
+    accent_active="#6aa0ff",
+    on_accent="#0b1220",
+    mine="#2f6ae0",
+    on_mine="#ffffff",
+    mine_muted="#bcd0fa",
+    theirs="#2a2e34",
+    on_theirs="#e7e9ec",
+    warning="#3a2f0f",
+    on_warning="#f4d67c",
+    danger="#ff6b6b",
+    success="#5bd08a",
+    field="#25292e",
+)
+
+PALETTES = {"light": LIGHT, "dark": DARK}
+
+_SANS = ("Segoe UI", "SF Pro Text", "Helvetica Neue", "Cantarell", "Ubuntu", "Noto Sans", "DejaVu Sans")
+_MONO = ("Cascadia Mono", "SF Mono", "Menlo", "Ubuntu Mono", "Noto Sans Mono", "DejaVu Sans Mono")
+
+
+@dataclass(frozen=True)
+class Fonts:
+    body: tkfont.Font
+    bold: tkfont.Font
+    small: tkfont.Font
+    title: tkfont.Font
+    heading: tkfont.Font
+    digits: tkfont.Font
+
+
+def _first_available(root: tk.Misc, wanted: tuple[str, ...], fallback: str) -> str:
+    families = set(tkfont.families(root))
+    return next((name for name in wanted if name in families), fallback)
+
+
+def make_fonts(root: tk.Misc, size: int = 11) -> Fonts:
+    """Named fonts, so that every widget follows a later change of size in one place."""
+    sans = _first_available(root, _SANS, "TkDefaultFont")
+    mono = _first_available(root, _MONO, "TkFixedFont")
+    for name in ("TkDefaultFont", "TkTextFont", "TkMenuFont", "TkHeadingFont"):
+        tkfont.nametofont(name, root=root).configure(family=sans, size=size)
+
+    def font(name: str, family: str, font_size: int, weight: str = "normal") -> tkfont.Font:
+        return tkfont.Font(root=root, name=f"Parley{name}", family=family, size=font_size, weight=weight)
+
+    return Fonts(
+        body=font("Body", sans, size),
+        bold=font("Bold", sans, size, "bold"),
+        small=font("Small", sans, size - 2),
+        title=font("Title", sans, size + 9, "bold"),
+        heading=font("Heading", sans, size + 2, "bold"),
+        digits=font("Digits", mono, size + 5),
+    )
+
+
+def apply_theme(root: tk.Tk, palette: Palette, fonts: Fonts) -> None:
+    style = ttk.Style(root)
+    style.theme_use("clam")
+    p = palette
+    root.configure(background=p.background)
+    root.option_add("*TCombobox*Listbox.background", p.field)
+    root.option_add("*TCombobox*Listbox.foreground", p.text)
+    style.configure(
+        ".",
+        background=p.background,
+        foreground=p.text,
+        fieldbackground=p.field,
+        bordercolor=p.border,
+        lightcolor=p.border,
+        darkcolor=p.border,
+        troughcolor=p.background,
+        focuscolor=p.accent,
+        selectbackground=p.accent,
+        selectforeground=p.on_accent,
+        insertcolor=p.text,
+        font=fonts.body,
+    )
+    style.map(".", foreground=[("disabled", p.muted)])
+    for area, colour in (("Card", p.surface), ("Sidebar", p.sidebar), ("Surface", p.surface)):
+        style.configure(f"{area}.TFrame", background=colour)
+        style.configure(f"{area}.TLabel", background=colour, foreground=p.text)
+        style.configure(f"{area}.Muted.TLabel", background=colour, foreground=p.muted, font=fonts.small)
+        style.configure(f"{area}.Error.TLabel", background=colour, foreground=p.danger, font=fonts.small)
+        style.configure(f"{area}.Ok.TLabel", background=colour, foreground=p.success, font=fonts.small)
+        style.configure(f"{area}.Heading.TLabel", background=colour, foreground=p.text, font=fonts.heading)
+        style.configure(f"{area}.Title.TLabel", background=colour, foreground=p.text, font=fonts.title)
+        style.configure(f"{area}.Digits.TLabel", background=colour, foreground=p.text, font=fonts.digits)
+        style.configure(f"{area}.TCheckbutton", background=colour, foreground=p.text)
+        style.map(f"{area}.TCheckbutton", background=[("active", colour)])
+    style.configure("Warning.TFrame", background=p.warning)
+    style.configure("Warning.TLabel", background=p.warning, foreground=p.on_warning)
+    style.configure("Status.TFrame", background=p.sidebar)
+    style.configure("Status.TLabel", background=p.sidebar, foreground=p.muted, font=fonts.small)
+    style.configure("TEntry", padding=(8, 6), fieldbackground=p.field, foreground=p.text)
+    style.map("TEntry", bordercolor=[("focus", p.accent)], lightcolor=[("focus", p.accent)])
+    style.configure("TButton", padding=(14, 6), background=p.surface, foreground=p.text)
+    style.map("TButton", background=[("pressed", p.selection), ("active", p.selection)])
+    style.configure(
+        "Accent.TButton", background=p.accent, foreground=p.on_accent, bordercolor=p.accent, font=fonts.bold
+    )
+    style.map(
+        "Accent.TButton",
+        background=[("disabled", p.border), ("pressed", p.accent_active), ("active", p.accent_active)],
+        foreground=[("disabled", p.muted)],
+    )
+    style.configure("Danger.TButton", background=p.surface, foreground=p.danger)
+    style.map("Danger.TButton", background=[("active", p.selection)])
+    style.configure("Link.TButton", background=p.sidebar, bordercolor=p.sidebar, padding=(8, 4))
+    style.map("Link.TButton", background=[("active", p.selection)])
+    style.configure(
+        "Treeview", background=p.surface, fieldbackground=p.surface, foreground=p.text, rowheight=30
+    )
+    style.map("Treeview", background=[("selected", p.selection)], foreground=[("selected", p.text)])
+    style.configure(
+        "Vertical.TScrollbar",
+        background=p.surface,
+        arrowcolor=p.muted,
+        bordercolor=p.border,
+        troughcolor=p.background,
+        lightcolor=p.surface,
+        darkcolor=p.surface,
+        gripcount=0,
+    )
+    style.map("Vertical.TScrollbar", background=[("active", p.selection)])
+    style.configure("Horizontal.TProgressbar", background=p.accent, troughcolor=p.border)
+    style.configure("TSeparator", background=p.border)
+    style.configure("TPanedwindow", background=p.border)

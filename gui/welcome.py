@@ -1,0 +1,174 @@
+"""The welcome screen: open a profile on this computer, or create one; choose the server."""
+
+from __future__ import annotations
+
+import tkinter as tk
+from collections.abc import Callable
+from tkinter import ttk
+
+from gui.fields import BusyBar, Field, card, paragraph
+from gui.forms import DEFAULT_SERVER, NewProfileForm
+
+
+class WelcomeView(ttk.Frame):
+    def __init__(self, master: tk.Misc) -> None:
+        super().__init__(master)
+        self.on_unlock: Callable[[str, str], None] = lambda _pid, _pw: None
+        self.on_create: Callable[[NewProfileForm], None] = lambda _form: None
+        self.on_start_server: Callable[[], None] = lambda: None
+        self._profile_ids: list[str] = []
+        box = card(self)
+
+        head = ttk.Frame(box, style="Card.TFrame")
+        head.grid(row=0, column=0, columnspan=3, sticky="ew")
+        ttk.Label(head, text="Parley", style="Card.Title.TLabel").pack(anchor="w")
+        paragraph(
+            head,
+            "Private conversations, end-to-end encrypted. Only you and the person you write to "
+            "can read them — not the server, not us.",
+            muted=True,
+            width=720,
+        ).pack(anchor="w", pady=(2, 16))
+
+        left = ttk.Frame(box, style="Card.TFrame")
+        left.grid(row=1, column=0, sticky="nsew")
+        ttk.Separator(box, orient="vertical").grid(row=1, column=1, sticky="ns", padx=24)
+        right = ttk.Frame(box, style="Card.TFrame")
+        right.grid(row=1, column=2, sticky="nsew")
+
+        ttk.Label(left, text="Open your profile", style="Card.Heading.TLabel").pack(anchor="w", pady=(0, 8))
+        self.profiles = tk.Listbox(
+            left,
+            height=5,
+            activestyle="none",
+            exportselection=False,
+            borderwidth=0,
+            relief="flat",
+            highlightthickness=1,
+        )
+        self.profiles.pack(fill="x", pady=(0, 8))
+        self.no_profiles = ttk.Label(
+            left,
+            text="No profiles on this computer yet — create one on the right.",
+            style="Card.Muted.TLabel",
+            wraplength=320,
+        )
+        self.passphrase = Field(left, "Passphrase", show="•")
+        self.passphrase.pack(fill="x")
+        self.unlock_button = ttk.Button(left, text="Unlock", style="Accent.TButton", command=self._unlock)
+        self.unlock_button.pack(anchor="w")
+
+        ttk.Label(right, text="Create a new profile", style="Card.Heading.TLabel").pack(
+            anchor="w", pady=(0, 8)
+        )
+        self.name = Field(right, "Your name, as your contacts will see it")
+        self.name.pack(fill="x")
+        self.new_passphrase = Field(right, "Passphrase (10 characters or more)", show="•")
+        self.new_passphrase.pack(fill="x")
+        self.repeat = Field(right, "The same passphrase again", show="•")
+        self.repeat.pack(fill="x")
+        self.create_button = ttk.Button(
+            right, text="Create profile", style="Accent.TButton", command=self._create
+        )
+        self.create_button.pack(anchor="w")
+
+        server = ttk.Frame(box, style="Card.TFrame")
+        server.grid(row=2, column=0, columnspan=3, sticky="ew", pady=(18, 0))
+        ttk.Separator(server).pack(fill="x", pady=(0, 12))
+        row = ttk.Frame(server, style="Card.TFrame")
+        row.pack(fill="x")
+        ttk.Label(row, text="Server", style="Card.TLabel").pack(side="left")
+        self.server_var = tk.StringVar(self, DEFAULT_SERVER)
+        self.server = ttk.Entry(row, textvariable=self.server_var, width=24)
+        self.server.pack(side="left", padx=(10, 10))
+        self.local_button = ttk.Button(
+            row, text="Start a local server on this computer", command=self.on_start_server_clicked
+        )
+        self.local_button.pack(side="left")
+        self.server_note = ttk.Label(
+            server, text="", style="Card.Muted.TLabel", wraplength=720, justify="left"
+        )
+        self.server_note.pack(anchor="w", pady=(6, 0))
+        self.error = ttk.Label(box, text="", style="Card.Error.TLabel", wraplength=720, justify="left")
+        self.error.grid(row=3, column=0, columnspan=3, sticky="w", pady=(10, 0))
+        self.busy = BusyBar(box)
+        self.busy.grid(row=4, column=0, columnspan=3, sticky="ew", pady=(6, 0))
+
+        self.passphrase.entry.bind("<Return>", lambda _e: self._unlock())
+        self.profiles.bind("<Double-Button-1>", lambda _e: self.passphrase.entry.focus_set())
+        self.new_passphrase.var.trace_add("write", lambda *_: self._strength())
+        for field in (self.name, self.new_passphrase):
+            field.entry.bind("<Return>", lambda _e: self._next_field())
+        self.repeat.entry.bind("<Return>", lambda _e: self._create())
+
+    # ------------------------------------------------------------------ controller-facing
+
+    def show_profiles(self, profiles: list[tuple[str, str]]) -> None:
+        self._profile_ids = [pid for pid, _ in profiles]
+        self.profiles.delete(0, "end")
+        for _, name in profiles:
+            self.profiles.insert("end", f"  {name}")
+        if profiles:
+            self.no_profiles.pack_forget()
+            self.profiles.selection_set(0)
+            self.passphrase.entry.focus_set()
+        else:
+            self.no_profiles.pack(before=self.passphrase, anchor="w", pady=(0, 8))
+            self.name.entry.focus_set()
+
+    def set_busy(self, text: str | None) -> None:
+        state = "disabled" if text else "normal"
+        for button in (self.unlock_button, self.create_button):
+            button.configure(state=state)
+        if text:
+            self.busy.show(text)
+        else:
+            self.busy.hide()
+
+    def show_error(self, text: str) -> None:
+        self.error.configure(text=text)
+
+    def clear_secrets(self) -> None:
+        for field in (self.passphrase, self.new_passphrase, self.repeat):
+            field.set("")
+
+    def show_form_errors(self, errors: dict[str, str]) -> None:
+        fields = {"name": self.name, "passphrase": self.new_passphrase, "repeat": self.repeat}
+        for key, field in fields.items():
+            field.error(errors.get(key, ""))
+        if first := next(iter(errors), None):
+            fields.get(first, self.name).entry.focus_set()
+
+    def selected_profile(self) -> str | None:
+        chosen = self.profiles.curselection()
+        return self._profile_ids[chosen[0]] if chosen else None
+
+    def on_start_server_clicked(self) -> None:
+        self.on_start_server()
+
+    # ------------------------------------------------------------------ widgets
+
+    def _unlock(self) -> None:
+        profile = self.selected_profile()
+        if profile is None:
+            self.passphrase.error("Choose a profile in the list first.")
+            return
+        if not self.passphrase.value:
+            self.passphrase.error("Enter the passphrase of this profile.")
+            return
+        self.passphrase.error("")
+        self.on_unlock(profile, self.passphrase.value)
+
+    def _form(self) -> NewProfileForm:
+        return NewProfileForm(self.name.value, self.new_passphrase.value, self.repeat.value)
+
+    def _create(self) -> None:
+        self.on_create(self._form())
+
+    def _strength(self) -> None:
+        form = self._form()
+        hint = form.strength_hint()
+        self.new_passphrase.hint(hint, good=hint.endswith(("good", "strong")))
+
+    def _next_field(self) -> None:
+        self.tk_focusNext().focus_set()

@@ -8,6 +8,7 @@ window, in words a person understands.
 
 from __future__ import annotations
 
+import hmac
 import itertools
 import logging
 import tkinter as tk
@@ -365,8 +366,7 @@ class App:
     # ------------------------------------------------------------------ the server's key
 
     def _server_key_unknown(self, event: ev.ServerKeyUnknown) -> None:
-        local = self.local_server.fingerprint
-        matches = bool(local) and local.replace(":", "").lower() == event.fingerprint.replace(":", "").lower()
+        matches = _same_fingerprint(self.local_server.fingerprint, event.fingerprint)
         self.server_key.first_contact(event.address, event.fingerprint, matches_local=matches)
         self.show_screen(self.server_key)
 
@@ -487,6 +487,13 @@ class App:
     def _local_server_failed(self, _code: str, text: str) -> None:
         self.welcome.local_button.configure(state="normal")
         self.welcome.show_error(text)
+
+
+def _same_fingerprint(ours: str | None, theirs: str) -> bool:
+    def bare(text: str) -> str:
+        return "".join(ch for ch in text.lower() if ch in "0123456789abcdef")
+
+    return ours is not None and hmac.compare_digest(bare(ours), bare(theirs))
 
 
 class _Refusal(Exception):

@@ -24,7 +24,7 @@ from pathlib import Path
 MAIN_PY = Path(__file__).resolve().parent.parent / "main.py"
 NOTE_NAME = "running.json"
 _ADDRESS = re.compile(r"(\d{1,3}(?:\.\d{1,3}){3}|localhost|\[[0-9A-Fa-f:]+\]):(\d{1,5})\b")
-_FINGERPRINT = re.compile(r"fingerprint\W*([0-9A-Fa-f:]{32,})", re.IGNORECASE)
+_FINGERPRINT = re.compile(r"fingerprint[^:]*:\s*([0-9A-Fa-f][0-9A-Fa-f: ]{31,})", re.IGNORECASE)
 _KEPT_LINES = 20
 
 
@@ -73,6 +73,9 @@ class LocalServer:
         if self.running and self.address:
             return self.address
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._found = threading.Event()
+        self.address = self.fingerprint = None
+        self._lines.clear()
         try:
             self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and main.py, no shell
                 [*self._argv, "--data-dir", str(self.data_dir)],
@@ -116,10 +119,11 @@ class LocalServer:
             line = line.strip()
             self._lines.append(line)
             if self.fingerprint is None and (match := _FINGERPRINT.search(line)):
-                self.fingerprint = match.group(1)
-            if self.address is None and (match := _ADDRESS.search(line)) and int(match.group(2)) > 0:
-                self.address = f"{match.group(1)}:{match.group(2)}"
+                self.fingerprint = match.group(1).strip()
                 self._found.set()
+            listening = self.address is None and "listening" in line.lower()
+            if listening and (match := _ADDRESS.search(line)) and int(match.group(2)):
+                self.address = f"{match.group(1)}:{match.group(2)}"
         self._found.set()  # the process ended: whoever waits learns it now, not at the timeout
 
     def _write_note(self) -> None:

@@ -39,8 +39,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     commands["server"] = _add_server(server)
 
     bench = sub.add_parser("bench", help="run the load generator against a server")
-    commands["bench"] = _not_yet("load tool")
-    del bench
+    commands["bench"] = _add_bench(bench)
     return parser, commands
 
 
@@ -49,6 +48,13 @@ def _add_server(parser: argparse.ArgumentParser) -> Command:
 
     add_server_arguments(parser)
     return run_server
+
+
+def _add_bench(parser: argparse.ArgumentParser) -> Command:
+    from net.bench.cli import add_bench_arguments, run_bench
+
+    add_bench_arguments(parser)
+    return run_bench
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,262 @@
+"""``python main.py bench``: its flags, a progress line while it runs, and the final table (or JSON)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import math
+import platform
+import ssl
+import sys
+import time
+from collections.abc import Callable
+from typing import TextIO
+
+from net.bench.flows import Options, run
+from net.bench.link import Address
+from net.bench.results import IdleResult, PhaseResult, Report
+from net.bench.runner import BenchError, default_workers
+from net.bench.stats import cpu_count
+from net.bench.worker import SetupError
+
+EXIT_CLEAN, EXIT_FAULTS, EXIT_ERROR = 0, 1, 2
+
+
+def _address(text: str) -> Address:
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, not {text!r}")
+    return host.strip("[]"), int(port)
+
+
+def _positive(kind: Callable[[str], float | int]) -> Callable[[str], float | int]:
+    def convert(text: str) -> float | int:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be above 0, not {text}")
+        return value
+
+    return convert
+
+
+def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
+    d = Options()
+    parser.add_argument("--server", type=_address, help="drive a running server (started with --dev-codes)")
+    parser.add_argument("--server-pid", type=int, help="that server's process id, to read its CPU and memory")
+    parser.add_argument(
+        "--clients", type=_positive(int), default=d.clients, help=f"clients, in pairs ({d.clients})"
+    )
+    load = parser.add_mutually_exclusive_group()
+    load.add_argument("--rate", type=_positive(float), help="open loop: messages per second over all clients")
+    load.add_argument(
+        "--window",
+        type=_positive(int),
+        default=d.window,
+        help=f"closed loop: messages in flight per client ({d.window})",
+    )
+    parser.add_argument(
+        "--duration", type=_positive(float), default=d.duration, help=f"seconds measured ({d.duration:g})"
+    )
+    parser.add_argument(
+        "--warmup", type=float, default=d.warmup, help=f"seconds before measuring ({d.warmup:g})"
+    )
+    parser.add_argument(
+        "--size", type=_positive(int), default=d.size, help=f"message plaintext, bytes ({d.size})"
+    )
+    parser.add_argument(
+        "--workers", type=_positive(int), default=default_workers(), help="client processes (CPUs less one)"
+    )
+    parser.add_argument("--no-baseline", action="store_true", help="skip the raw relay run")
+    parser.add_argument("--connections", type=_positive(int), help="idle mode: N logged-in TLS connections")
+    parser.add_argument(
+        "--sync", choices=("full", "normal"), default="full", help="the started server's --sync"
+    )
+    parser.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
+
+
+def options_from_args(args: argparse.Namespace) -> Options:
+    if args.size < 16:
+        raise ValueError("--size must be at least 16 bytes (sequence number and send time)")
+    if args.warmup < 0:
+        raise ValueError("--warmup cannot be negative")
+    return Options(
+        server=args.server,
+        server_pid=args.server_pid,
+        clients=args.clients,
+        rate=args.rate,
+        window=args.window,
+        duration=args.duration,
+        warmup=args.warmup,
+        size=args.size,
+        workers=args.workers,
+        baseline=not args.no_baseline,
+        connections=args.connections,
+        sync=args.sync,
+    )
+
+
+def machine() -> str:
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            model = next((ln.split(":", 1)[1].strip() for ln in info if ln.startswith("model name")), model)
+    except OSError:
+        pass
+    return (
+        f"{platform.system()} {platform.machine()}, {cpu_count()} CPUs ({model}), "
+        f"Python {platform.python_version()}, {ssl.OPENSSL_VERSION}"
+    )
+
+
+class ProgressLine:
+    """One line on a terminal, rewritten in place; on a pipe or file, a line every few seconds."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._tty = stream.isatty()
+        self._last = 0.0
+        self._width = 0
+
+    def __call__(self, line: str) -> None:
+        if self._tty:
+            self._stream.write("\r" + line.ljust(self._width))
+            self._width = len(line)
+        elif time.monotonic() - self._last >= 5.0 or not line[:1].isalnum() or "…" in line[-1:]:
+            self._stream.write(line + "\n")
+            self._last = time.monotonic()
+        self._stream.flush()
+
+    def done(self) -> None:
+        if self._tty and self._width:
+            self._stream.write("\r" + " " * self._width + "\r")
+            self._stream.flush()
+
+
+# ------------------------------------------------------------------------------ the table
+
+
+def _number(value: float | None, digits: int = 0) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{value:,.{digits}f}"
+
+
+def _mib(value: int | None) -> str:
+    return "n/a" if value is None else f"{value / 2**20:,.1f}"
+
+
+def _share(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0%}"
+
+
+_ROWS: list[tuple[str, Callable[[PhaseResult], str]]] = [
+    ("delivered, msg/s", lambda p: _number(p.delivered_per_second)),
+    (
+        "latency p50 / p95 / p99 / max, ms",
+        lambda p: " / ".join(
+            _number(v, 1) for v in (p.latency_ms.p50, p.latency_ms.p95, p.latency_ms.p99, p.latency_ms.max)
+        ),
+    ),
+    ("sent / accepted / received", lambda p: f"{p.sent:,} / {p.accepted:,} / {p.received:,}"),
+    ("lost / duplicated / undecryptable", lambda p: f"{p.lost} / {p.duplicated} / {p.undecryptable}"),
+    ("refused by the server", lambda p: f"{p.refused}"),
+    ("server CPU per message, µs", lambda p: _number(p.server_cpu_us_per_message)),
+    ("server CPU use (1 CPU = 100%)", lambda p: _share(p.server_cpu_share)),
+    ("server peak memory, MiB", lambda p: _mib(p.server_peak_rss)),
+    (
+        "busiest client process CPU",
+        lambda p: _share(p.generator_cpu_share) + ("  LIMIT" if p.generator_bound else ""),
+    ),
+]
+_TITLES = {"parley": "Parley (TLS, SQLite)", "relay": "raw relay (TCP)"}
+
+
+def format_report(report: Report) -> str:
+    lines = [
+        f"Parley bench, {report.started}",
+        f"machine: {report.machine}",
+        f"command: {report.command}",
+        "",
+    ]
+    if report.phases:
+        first = report.phases[0]
+        lines.append(
+            f"{first.clients} clients in {first.workers} process(es), {first.mode}, "
+            f"{first.size}-byte messages, {first.duration:g} s measured after the warm-up"
+        )
+        label_width = max(len(label) for label, _ in _ROWS) + 2
+        cells = [[fmt(p) for p in report.phases] for _, fmt in _ROWS]
+        width = max(22, *(len(c) for row in cells for c in row)) + 2
+        lines.append(
+            " " * label_width + "".join(_TITLES.get(p.target, p.target).rjust(width) for p in report.phases)
+        )
+        for (label, _), row in zip(_ROWS, cells, strict=True):
+            lines.append(label.ljust(label_width) + "".join(c.rjust(width) for c in row))
+        if report.ratio is not None:
+            lines.append(f"{'Parley / raw relay throughput':<{label_width}}{report.ratio:>{width}.2f}")
+        for phase in report.phases:
+            if phase.generator_bound:
+                lines.append(
+                    f"note: against the {phase.target}, the clients were the bottleneck (a client process"
+                    f" at {_share(phase.generator_cpu_share)} CPU, or"
+                    f" {phase.generator_lag_seconds * 1000:.0f} ms behind schedule): the figure is a floor"
+                )
+            if not phase.drained:
+                lines.append(
+                    f"note: against the {phase.target}, not every message arrived before the drain timeout"
+                )
+            lines.extend(f"error ({phase.target}): {e}" for e in phase.errors)
+    if report.idle is not None:
+        lines.extend(_format_idle(report.idle))
+    lines.extend(f"note: {n}" for n in report.notes)
+    verdict = (
+        "all messages arrived once and decrypted"
+        if report.clean
+        else "FAULTS: see lost / duplicated / undecryptable"
+    )
+    if report.phases:
+        lines.append(verdict)
+    return "\n".join(lines)
+
+
+def _format_idle(idle: IdleResult) -> list[str]:
+    per = idle.bytes_per_connection
+    p = idle.ping_ms
+    return [
+        f"{idle.connections:,} logged-in TLS connections from {idle.workers} process(es), opened in "
+        f"{idle.connect_seconds:.1f} s",
+        f"server memory: {_mib(idle.rss_before)} MiB before, {_mib(idle.rss_after)} MiB after, "
+        f"{'n/a' if per is None else f'{per / 1024:.1f}'} KiB per connection; "
+        f"{'n/a' if idle.threads_after is None else idle.threads_after} threads",
+        f"keepalive round trips ({p.count:,}), ms: p50 {_number(p.p50, 2)}, p95 {_number(p.p95, 2)}, "
+        f"p99 {_number(p.p99, 2)}, max {_number(p.max, 2)}",
+        *(f"error: {e}" for e in idle.errors),
+    ]
+
+
+def run_bench(args: argparse.Namespace, argv: list[str] | None = None) -> int:
+    try:
+        options = options_from_args(args)
+    except ValueError as exc:
+        print(f"parley bench: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    started = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    command = "python main.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    report = Report(command=command, started=started, machine=machine())
+    progress = ProgressLine(sys.stderr)
+    try:
+        run(options, progress, report)
+    except (BenchError, SetupError, ValueError, OSError) as exc:
+        progress.done()
+        print(f"parley bench: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    progress.done()
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        print(format_report(report))
+    return EXIT_CLEAN if report.clean else EXIT_FAULTS

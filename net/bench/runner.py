@@ -1,0 +1,209 @@
+"""Starting and stopping what a bench run needs: the server, the relay and the worker processes.
+
+The server is ``python main.py server`` in a child process (its own interpreter,
+so its CPU and memory can be read from /proc apart from the clients'); the relay
+and the workers are ``multiprocessing`` children started with ``spawn``. Every
+wait has a deadline, and everything started here is stopped here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import re
+import resource
+import secrets
+import select
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection as Pipe
+from pathlib import Path
+from typing import Any
+
+from net.bench import relay, worker
+from net.bench.link import Address
+from net.bench.stats import cpu_count
+
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 30.0
+_LISTENING = re.compile(r"listening on (\S+):(\d+)\r?\n")
+_CONTEXT = multiprocessing.get_context("spawn")
+
+
+class BenchError(Exception):
+    """Something the bench needs did not start or did not answer; the message says what."""
+
+
+def default_workers() -> int:
+    """Client processes: every CPU but one, which is left to the server."""
+    return max(1, cpu_count() - 1)
+
+
+def raise_file_limit(wanted: int) -> str | None:
+    """Raise this process's open-file limit (children inherit it); a sentence when it cannot be enough."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if target > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    if target < wanted:
+        return f"the open-file limit is {hard} (ulimit -Hn) but {wanted} are needed; raise it to go further"
+    return None
+
+
+def unique_phones(count: int) -> list[str]:
+    """``count`` different valid numbers (San Francisco, +1 415), from a random start so runs differ."""
+    span = 8_000_000
+    start = secrets.randbelow(span)
+    return [f"+1415{2_000_000 + (start + i) % span}" for i in range(count)]
+
+
+class ServerProcess:
+    """``python main.py server`` on a free loopback port with dev codes, output kept in its data dir."""
+
+    def __init__(self, data_dir: Path, sync: str = "full") -> None:
+        self._log = (data_dir / "server.log").open("w")
+        command = [sys.executable, str(ROOT / "main.py"), "server", "--host", "127.0.0.1", "--port", "0"]
+        command += ["--data-dir", str(data_dir), "--dev-codes", "--log-level", "WARNING", "--sync", sync]
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter running our own script
+            command,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        self.pid = self.process.pid
+        self._log_path = data_dir / "server.log"
+        self.address = self._read_address()
+
+    def _read_address(self) -> Address:
+        assert self.process.stdout is not None
+        fd = self.process.stdout.fileno()
+        deadline = time.monotonic() + START_TIMEOUT
+        seen = b""
+        while (remaining := deadline - time.monotonic()) > 0:
+            ready, _, _ = select.select([fd], [], [], remaining)
+            chunk = os.read(fd, 4096) if ready else b""
+            if not chunk:
+                break
+            seen += chunk
+            if match := _LISTENING.search(seen.decode(errors="replace")):
+                return match.group(1), int(match.group(2))
+        self.stop()
+        tail = self._log_path.read_text(errors="replace").strip().splitlines()[-3:]
+        raise BenchError(f"the server did not start: {' / '.join(tail) or 'no output'}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(STOP_TIMEOUT)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        self._log.close()
+
+
+def _relay_main(pipe: Pipe) -> None:
+    listener = relay.listen()
+    pipe.send(listener.getsockname()[:2])
+    relay.Relay(listener).serve(pipe.poll)
+
+
+class RelayProcess:
+    def __init__(self) -> None:
+        self._pipe, child = _CONTEXT.Pipe()
+        self.process = _CONTEXT.Process(
+            target=_relay_main, args=(child,), name="parley-bench-relay", daemon=True
+        )
+        self.process.start()
+        if not self._pipe.poll(START_TIMEOUT):
+            self.stop()
+            raise BenchError("the relay did not start")
+        host, port = self._pipe.recv()
+        self.address: Address = (host, port)
+        assert self.process.pid is not None
+        self.pid: int = self.process.pid
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self._pipe.send("stop")
+            self.process.join(STOP_TIMEOUT)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(STOP_TIMEOUT)
+        self._pipe.close()
+
+
+class WorkerPool:
+    """Worker processes, each answering one command at a time over its pipe."""
+
+    def __init__(self, count: int) -> None:
+        self.pipes: list[Pipe] = []
+        self.processes: list[Any] = []
+        for index in range(count):
+            parent, child = _CONTEXT.Pipe()
+            process = _CONTEXT.Process(
+                target=worker.serve, args=(child,), name=f"parley-bench-{index}", daemon=True
+            )
+            process.start()
+            self.pipes.append(parent)
+            self.processes.append(process)
+
+    def __len__(self) -> int:
+        return len(self.pipes)
+
+    def call(
+        self,
+        command: str,
+        args: list[dict[str, Any]],
+        *,
+        timeout: float,
+        while_waiting: Callable[[], None] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Run ``command`` in every worker (with its own arguments) and gather the answers in order."""
+        for pipe, own in zip(self.pipes, args, strict=True):
+            pipe.send((command, own))
+        answers: list[dict[str, Any] | None] = [None] * len(self.pipes)
+        failures: list[str] = []
+        deadline = time.monotonic() + timeout
+        while any(a is None for a in answers) and not failures:
+            if time.monotonic() > deadline:
+                raise BenchError(f"the clients did not finish {command} within {timeout:.0f} s")
+            for i, pipe in enumerate(self.pipes):
+                if answers[i] is None and pipe.poll(0.02):
+                    try:
+                        status, value = pipe.recv()
+                    except EOFError:
+                        raise BenchError(f"a client process died during {command}") from None
+                    if status == "ok":
+                        answers[i] = value
+                    else:
+                        failures.append(value)
+            if while_waiting is not None:
+                while_waiting()
+        if failures:
+            raise BenchError(f"{command} failed: {failures[0]}")
+        return [a for a in answers if a is not None]
+
+    def stop(self) -> None:
+        for pipe in self.pipes:
+            with contextlib.suppress(OSError):
+                pipe.send(("stop", {}))
+        for process in self.processes:
+            process.join(STOP_TIMEOUT)
+            if process.is_alive():
+                process.terminate()
+                process.join(STOP_TIMEOUT)
+        for pipe in self.pipes:
+            pipe.close()
+
+
+def temporary_data_dir() -> tempfile.TemporaryDirectory[str]:
+    return tempfile.TemporaryDirectory(prefix="parley-bench-")

@@ -21,6 +21,8 @@ class Limits:
     max_frame: int = DEFAULT_MAX_FRAME
     idle_timeout: float = 300.0
     handshake_timeout: float = 10.0
+    # A client that stops reading must not hold up the sender whose message is being pushed to it.
+    write_timeout: float = 10.0
     codes_per_hour: int = 5
     code_attempts: int = 5
     code_lifetime: float = 600.0

@@ -142,7 +142,7 @@ class _Handler(socketserver.BaseRequestHandler):
             log.info("%s: TLS handshake failed (%s)", peer, type(exc).__name__)
             return
         limits = self.server.limits
-        session = ClientSession(sock, peer, Connection(Role.SERVER, limits.max_frame), limits.idle_timeout)
+        session = ClientSession(sock, peer, Connection(Role.SERVER, limits.max_frame), limits.write_timeout)
         self.server.track(session, True)
         log.info("%s: connected", peer)
         try:

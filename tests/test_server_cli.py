@@ -1,0 +1,96 @@
+"""The flags of ``python main.py server`` and the configuration made from them."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from net.limits import Limits
+from net.server_cli import add_server_arguments, config_from_args, default_data_dir
+from net.verification import FileChannel, SmtpChannel
+
+
+def parse(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    add_server_arguments(parser)
+    return parser.parse_args(list(argv))
+
+
+def test_the_defaults(tmp_path: Path) -> None:
+    args = parse()
+    assert (args.host, args.port, args.verification, args.dev_codes) == ("127.0.0.1", 5000, "console", False)
+    config = config_from_args(args)
+    assert config.data_dir == default_data_dir()
+    assert config.limits == Limits()
+    assert config.synchronous == "FULL"
+    assert config.channel.name == "console"
+
+
+def test_every_limit_has_a_flag(tmp_path: Path) -> None:
+    args = parse(
+        "--data-dir", str(tmp_path), "--max-frame", "4096", "--idle-timeout", "30", "--codes-per-hour", "2",
+        "--code-attempts", "3", "--logins-per-minute", "4", "--bundles-per-hour", "6", "--queue-cap", "7",
+        "--sync", "normal",
+    )  # fmt: skip
+    config = config_from_args(args)
+    assert config.limits == Limits(
+        max_frame=4096,
+        idle_timeout=30,
+        codes_per_hour=2,
+        code_attempts=3,
+        logins_per_minute=4,
+        bundles_per_hour=6,
+        queue_cap=7,
+    )
+    assert config.synchronous == "NORMAL"
+
+
+def test_the_file_channel_writes_into_the_data_dir(tmp_path: Path) -> None:
+    config = config_from_args(parse("--data-dir", str(tmp_path), "--verification", "file"))
+    assert isinstance(config.channel, FileChannel)
+    assert config.channel.outbox_dir == tmp_path / "outbox"
+
+
+def test_the_smtp_channel_takes_its_flags(tmp_path: Path) -> None:
+    args = parse("--data-dir", str(tmp_path), "--verification", "smtp", "--smtp-host", "127.0.0.1")
+    assert isinstance(config_from_args(args).channel, SmtpChannel)
+    with pytest.raises(ValueError, match="smtp"):
+        config_from_args(parse("--verification", "smtp"))
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.7", "example.org"])
+def test_dev_codes_only_on_loopback(host: str) -> None:
+    with pytest.raises(ValueError, match="loopback"):
+        config_from_args(parse("--host", host, "--dev-codes"))
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost"])
+def test_dev_codes_on_loopback_are_fine(host: str, tmp_path: Path) -> None:
+    assert config_from_args(parse("--host", host, "--dev-codes", "--data-dir", str(tmp_path))).dev_codes
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ("--max-frame", "0"),
+        ("--max-frame", str(2**32)),
+        ("--code-attempts", "0"),
+        ("--queue-cap", "0"),
+        ("--idle-timeout", "0"),
+        ("--port", "70000"),
+    ],
+)
+def test_impossible_values_are_refused_with_a_sentence(flags: tuple[str, str]) -> None:
+    with pytest.raises(ValueError):
+        config_from_args(parse(*flags))
+
+
+def test_main_has_the_server_command() -> None:
+    from main import build_parser
+
+    parser, commands = build_parser()
+    args = parser.parse_args(["server", "--port", "0", "--verification", "file"])
+    assert args.command == "server" and args.port == 0
+    assert commands["server"].__name__ == "run_server"

@@ -91,6 +91,7 @@ class App:
         self.profile_name: str | None = None
         self.phone: str | None = None
         self.server = self.prefs.server
+        self._key_question = False
 
         self.welcome = WelcomeView(self.root)
         self.server_key = ServerKeyView(self.root)
@@ -258,6 +259,7 @@ class App:
 
     def show_welcome(self, message: str = "") -> None:
         self.profile_name = self.phone = None
+        self._key_question = False
         self.chat.reset()
         self.update_title()
         running = running_address(self.local_server.data_dir)
@@ -346,6 +348,8 @@ class App:
 
     def _connected(self, phone: str | None) -> None:
         self.phone = phone
+        if self._key_question:
+            return  # the server's key waits for the person's decision; that decides what comes next
         if phone is None:
             self.registration.reset(self.server)
             self.show_screen(self.registration)
@@ -366,15 +370,19 @@ class App:
     # ------------------------------------------------------------------ the server's key
 
     def _server_key_unknown(self, event: ev.ServerKeyUnknown) -> None:
+        self._key_question = True
         matches = _same_fingerprint(self.local_server.fingerprint, event.fingerprint)
         self.server_key.first_contact(event.address, event.fingerprint, matches_local=matches)
         self.show_screen(self.server_key)
 
     def _server_key_changed(self, event: ev.ServerKeyChanged) -> None:
+        self._key_question = True
         self.server_key.changed(event.address, event.pinned, event.presented)
         self.show_screen(self.server_key)
 
     def accept_server_key(self, fingerprint: str) -> None:
+        self._key_question = False
+
         def call(engine: Any) -> str | None:
             engine.accept_server_key(fingerprint)
             engine.connect()
@@ -390,6 +398,7 @@ class App:
         )
 
     def refuse_server_key(self) -> None:
+        self._key_question = False
         message = "Parley did not connect: you stopped at the server's key. Your profile is locked again."
         self.do("lock", lambda engine: engine.lock(), lambda _r: self.show_welcome(message), polls=False)
 

@@ -1,0 +1,109 @@
+"""A second profile without a window: the other side of a conversation, for tests and screenshots.
+
+It runs the same client engine on the same :class:`~gui.worker.EngineWorker`
+as the app, and offers blocking calls with timeouts, so a script can say
+"register Bob", "send Alice a message" and wait for what the engine reports.
+"""
+
+from __future__ import annotations
+
+import itertools
+import queue
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from gui.worker import Command, CommandDone, CommandFailed, EngineFactory, EngineWorker
+from net import events as ev
+
+DEFAULT_TIMEOUT = 60.0
+
+
+class PeerError(Exception):
+    """The engine refused a call; ``code`` is the engine's."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class HeadlessPeer:
+    def __init__(self, make_engine: EngineFactory) -> None:
+        self.worker = EngineWorker(make_engine)
+        self.worker.start()
+        self.events: list[object] = []
+        self._tags = itertools.count(1)
+
+    @classmethod
+    def with_profiles(cls, profiles_root: Path) -> HeadlessPeer:
+        from net.messenger import Messenger
+
+        return cls(lambda emit: Messenger(profiles_root, emit))
+
+    def call(
+        self, fn: Callable[[Any], object], *, polls: bool | None = None, timeout: float = DEFAULT_TIMEOUT
+    ) -> Any:
+        """Run ``fn(engine)`` on the peer's worker and return its result (or raise :class:`PeerError`)."""
+        tag = f"peer#{next(self._tags)}"
+        self.worker.submit(Command(tag, fn, polls))
+        found = self._next(lambda e: isinstance(e, CommandDone | CommandFailed) and e.tag == tag, timeout)
+        if isinstance(found, CommandFailed):
+            raise PeerError(found.code, found.message)
+        assert isinstance(found, CommandDone)
+        return found.result
+
+    def wait_for(self, predicate: Callable[[object], bool], timeout: float = DEFAULT_TIMEOUT) -> Any:
+        """The first engine event (already seen or still to come) for which ``predicate`` holds."""
+        for event in self.events:
+            if predicate(event):
+                self.events.remove(event)
+                return event
+        return self._next(predicate, timeout)
+
+    def _next(self, predicate: Callable[[object], bool], timeout: float) -> object:
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("the peer's engine did not report in time")
+            try:
+                event = self.worker.events.get(timeout=remaining)
+            except queue.Empty:
+                continue
+            if predicate(event):
+                return event
+            self.events.append(event)
+
+    def register(self, name: str, passphrase: str, host: str, port: int, phone: str, email: str) -> None:
+        """Create a profile, trust the server on first contact, register with the dev code, go online."""
+        self.call(lambda engine: engine.create_profile(name, passphrase))
+        self.connect(host, port)
+        self.call(lambda engine: engine.register_start(phone, email))
+        sent = self.wait_for(lambda e: isinstance(e, ev.CodeSent))
+        if not sent.dev_code:
+            raise PeerError("no_dev_code", "the server must run with --dev-codes for a headless peer")
+        self.call(lambda engine: engine.register_finish(sent.dev_code), polls=True)
+
+    def connect(self, host: str, port: int) -> None:
+        def connect(engine: Any) -> None:
+            engine.set_server(host, port)
+            engine.connect()
+
+        try:
+            self.call(connect, polls=True)
+        except PeerError as exc:
+            if exc.code not in ("server_key_unknown", "server_key_changed"):
+                raise
+        unknown = next((e for e in self.events if isinstance(e, ev.ServerKeyUnknown)), None)
+        if unknown is not None:
+            self.events.remove(unknown)
+
+            def accept(engine: Any) -> None:
+                engine.accept_server_key(unknown.fingerprint)
+                engine.connect()
+
+            self.call(accept, polls=True)
+
+    def stop(self) -> None:
+        self.worker.stop()

@@ -1,0 +1,117 @@
+"""What every part of the engine shares while a profile is unlocked, and the views it reports.
+
+One :class:`Context` per unlocked profile: the profile, our identity, time and
+randomness (injectable, as in Fernet), the event callback, and helpers that
+every part needs the same way: fresh ids, session records, and the views
+(:class:`~net.events.ContactView`, :class:`~net.events.MessageView`) built from
+stored rows. Safety numbers cost 2 x 5,200 SHA-512 rounds, so they are cached
+per pair of identities.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from crypto_core.encoding import RandomSource, default_random
+from crypto_core.keys import IdentityKeyPair, PublicIdentity
+from crypto_core.safety_number import safety_number
+from net.engine_error import EngineError
+from net.events import ContactView, Event, MessageStatus, MessageView
+from net.sessions import SessionRecord
+from net.validation import ValidationError, normalize_phone
+from storage.profile import Profile
+from storage.profile_contacts import Contact
+from storage.profile_history import Message
+
+Clock = Callable[[], float]
+Emit = Callable[[Event], None]
+
+
+@dataclass
+class Context:
+    profile: Profile
+    emit: Emit
+    clock: Clock = time.time
+    random: RandomSource = default_random
+    identity: IdentityKeyPair | None = None
+    _safety: dict[tuple[bytes, str, bytes, str], str] = field(default_factory=dict, repr=False)
+
+    def now_ms(self) -> int:
+        return round(self.clock() * 1000)
+
+    def new_id(self, prefix: str) -> str:
+        """A fresh client id: random, so it says nothing about order, sender or count."""
+        return f"{prefix}{self.random(12).hex()}"
+
+    @property
+    def phone(self) -> str | None:
+        return self.profile.account.get().phone
+
+    def require_identity(self) -> IdentityKeyPair:
+        if self.identity is None:
+            raise EngineError("not_registered", "Register this profile with a server first.")
+        return self.identity
+
+    # ------------------------------------------------------------------ sessions
+
+    def load_record(self, phone: str) -> SessionRecord:
+        return SessionRecord.from_bytes(
+            self.profile.sessions.get(phone), random=self.random, clock=self.clock
+        )
+
+    def save_record(self, phone: str, record: SessionRecord) -> None:
+        self.profile.sessions.put(phone, record.to_bytes())
+
+    # ------------------------------------------------------------------ contacts
+
+    def contact(self, phone: str) -> Contact:
+        found = self.profile.contacts.get(phone)
+        if found is None:
+            raise EngineError("unknown_contact", "That number is not in your contacts; add it first.")
+        return found
+
+    def safety_number_of(self, contact: Contact) -> str:
+        own = self.identity
+        own_phone = self.phone
+        if own is None or own_phone is None or contact.identity is None:
+            return ""
+        key = (own.public.encoded(), own_phone, contact.identity.encoded(), contact.phone)
+        if key not in self._safety:
+            self._safety[key] = safety_number(own.public, own_phone, contact.identity, contact.phone)
+        return self._safety[key]
+
+    def previous_safety_number(self, contact: Contact) -> str:
+        previous: PublicIdentity | None = contact.previous_identity
+        if previous is None:
+            return ""
+        return self.safety_number_of(Contact(contact.phone, contact.name, contact.created_at, previous))
+
+    def contact_view(self, contact: Contact) -> ContactView:
+        return ContactView(
+            phone=contact.phone,
+            name=contact.name,
+            verified=contact.verified,
+            key_changed=contact.key_changed,
+            safety_number=self.safety_number_of(contact),
+        )
+
+
+def message_view(message: Message) -> MessageView:
+    return MessageView(
+        message_id=message.client_id,
+        contact=message.contact,
+        outgoing=message.outgoing,
+        text=message.text,
+        timestamp=message.timestamp,
+        status=MessageStatus(message.status),
+    )
+
+
+def checked_phone(text: str) -> str:
+    """The E.164 form of a number a person typed, or EngineError("bad_phone") in their words."""
+    try:
+        return normalize_phone(text)
+    except ValidationError as exc:
+        raise EngineError("bad_phone", str(exc)) from None

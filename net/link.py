@@ -1,0 +1,233 @@
+"""The engine's link to its server: connect with a pinned key, log in, keep alive, come back after a drop.
+
+States (reported as :class:`~net.events.ConnectionChanged`)::
+
+    OFFLINE --connect--> CONNECTING --pinned key, hello--> CONNECTED
+    CONNECTED --drop--> RECONNECTING --backoff, reconnect--> CONNECTED
+    any --logout / lock / refused key--> OFFLINE
+
+The first contact with a server never pins silently: the engine reports
+:class:`~net.events.ServerKeyUnknown` and stops until the person accepts that
+fingerprint; a key other than the pinned one is :class:`~net.events.ServerKeyChanged`,
+and nothing is sent to that server until the person accepts it.
+
+The engine waits for the socket *and* its wake-up socket pair at once
+(:meth:`Link.wait`), so a command from the window cuts a wait short without any
+busy loop. :meth:`Link.wakeup` is the only method safe from another thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import select
+import socket
+import time
+from collections.abc import Callable
+
+from crypto_core.encoding import RandomSource, b64decode, default_random
+from crypto_core.errors import InvalidKeyFormat
+from crypto_core.keys import IdentityKeyPair
+from net.backoff import Backoff
+from net.client import (
+    ConnectionLost,
+    PushHandler,
+    ServerConnection,
+    ServerKeyMismatch,
+    check_pin,
+    normalize_fingerprint,
+)
+from net.engine_error import EngineError
+from net.errors import RequestRefused
+from net.events import ConnectionChanged, ConnectionState, Event, ServerKeyChanged, ServerKeyUnknown
+from net.login import sign_login
+from net.schema import PROTOCOL_VERSION
+from storage.profile_account import ServerPins
+
+CLIENT_NAME = "parley-engine 0.1"
+#: A client with nothing to say pings about every minute (the server closes after 300 s of silence).
+PING_EVERY = 60.0
+
+
+def split_address(address: str) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+def join_address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+class Link:
+    def __init__(
+        self,
+        emit: Callable[[Event], None],
+        on_push: PushHandler,
+        *,
+        random: RandomSource = default_random,
+        timeout: float = 15.0,
+    ) -> None:
+        self._emit = emit
+        self._on_push = on_push
+        self._timeout = timeout
+        self.conn: ServerConnection | None = None
+        self.state = ConnectionState.OFFLINE
+        self.logged_in = False
+        #: The person wants to be online: a drop is followed by reconnecting.
+        self.want_online = False
+        self.backoff = Backoff(clock=time.monotonic, random=random)
+        self._presented: dict[str, str] = {}
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+
+    # ------------------------------------------------------------------ state
+
+    def set_state(self, state: ConnectionState, detail: str = "") -> None:
+        if state is not self.state:
+            self.state = state
+            self._emit(ConnectionChanged(state, detail))
+
+    @property
+    def online(self) -> bool:
+        return self.conn is not None and self.logged_in
+
+    def require(self) -> ServerConnection:
+        """The logged-in connection, or EngineError("offline")."""
+        if self.conn is None or not self.logged_in:
+            raise EngineError("offline", "Parley is not connected to the server right now.")
+        return self.conn
+
+    # ------------------------------------------------------------------ connecting
+
+    def open(self, address: str, pins: ServerPins) -> ServerConnection:
+        """Connect, check the server's key against the pin, say hello. Raises EngineError."""
+        self.close()
+        host, port = split_address(address)
+        self.set_state(
+            ConnectionState.RECONNECTING
+            if self.want_online and self.backoff.failures
+            else ConnectionState.CONNECTING
+        )
+        try:
+            conn = ServerConnection.open(host, port, timeout=self._timeout, on_push=self._on_push)
+        except ConnectionLost as exc:
+            raise EngineError("connection_failed", f"Parley could not reach the server: {exc}.") from None
+        presented = conn.fingerprint_text
+        pinned = pins.get(address)
+        try:
+            if pinned is None:
+                self._presented[address] = presented
+                self._emit(ServerKeyUnknown(address, presented))
+                raise EngineError(
+                    "server_key_unknown",
+                    "This is the first contact with this server: compare its fingerprint and accept it.",
+                )
+            check_pin(pinned, presented)
+        except ServerKeyMismatch as exc:
+            self._presented[address] = presented
+            self._emit(ServerKeyChanged(address, exc.pinned, exc.presented))
+            raise EngineError(
+                "server_key_changed",
+                "The server's key is not the one Parley pinned. Nothing was sent. Compare the "
+                f"fingerprints: pinned {exc.pinned}, presented {exc.presented}.",
+            ) from None
+        except EngineError:
+            conn.close()
+            self.want_online = False
+            self.set_state(ConnectionState.OFFLINE)
+            raise
+        try:
+            hello = conn.call("hello", version=PROTOCOL_VERSION, client=CLIENT_NAME)
+        except (ConnectionLost, RequestRefused) as exc:
+            conn.close()
+            raise EngineError("connection_failed", f"The server did not greet Parley: {exc}.") from None
+        max_frame = hello.get("max_frame")
+        if isinstance(max_frame, int) and max_frame > 0:
+            conn.set_max_frame(max_frame)
+        self.conn = conn
+        return conn
+
+    def accept_key(self, address: str, fingerprint: str, pins: ServerPins) -> None:
+        """Pin the key the server presented last; refuse one it never presented."""
+        presented = self._presented.get(address)
+        try:
+            wanted = normalize_fingerprint(fingerprint)
+        except ValueError as exc:
+            raise EngineError("bad_fingerprint", str(exc).capitalize() + ".") from None
+        if presented is None or wanted != presented:
+            raise EngineError(
+                "bad_fingerprint", "That is not the fingerprint the server presented; connect again."
+            )
+        pins.pin(address, presented)
+
+    def login(self, identity: IdentityKeyPair, phone: str) -> int:
+        """Challenge, sign, login; returns how many messages wait."""
+        conn = self.conn
+        if conn is None:
+            raise EngineError("offline", "Parley is not connected to the server right now.")
+        nonce = _b64(conn.call("challenge", phone=phone)["nonce"])
+        signature = sign_login(identity, nonce, phone, conn.fingerprint)
+        reply = conn.call("login", phone=phone, signature=signature)
+        self.logged_in = True
+        self.backoff.reset()
+        return int(reply.get("queued", 0))
+
+    # ------------------------------------------------------------------ closing
+
+    def dropped(self, reason: str) -> None:
+        """The connection broke: schedule a reconnect if the person wants to be online."""
+        self.close()
+        if self.want_online:
+            self.backoff.failed()
+            self.set_state(ConnectionState.RECONNECTING, reason)
+        else:
+            self.set_state(ConnectionState.OFFLINE, reason)
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+        self.conn = None
+        self.logged_in = False
+
+    def shutdown(self) -> None:
+        self.close()
+        for sock in (self._wake_r, self._wake_w):
+            sock.close()
+
+    # ------------------------------------------------------------------ waiting
+
+    def keepalive(self) -> None:
+        conn = self.conn
+        if conn is not None and time.monotonic() - conn.last_sent >= PING_EVERY:
+            conn.call("ping")
+
+    def next_ping_in(self) -> float:
+        conn = self.conn
+        return PING_EVERY if conn is None else max(0.0, conn.last_sent + PING_EVERY - time.monotonic())
+
+    def wait(self, timeout: float) -> bool:
+        """Wait for input from the server or a wake-up; True if woken (the wake-up is consumed)."""
+        sockets: list[socket.socket | ServerConnection] = [self._wake_r]
+        if self.conn is not None:
+            sockets.append(self.conn)
+        try:
+            readable, _, _ = select.select(sockets, [], [], max(0.0, timeout))
+        except (OSError, ValueError):
+            return False
+        if self._wake_r in readable:
+            with contextlib.suppress(BlockingIOError, OSError):
+                while self._wake_r.recv(4096):
+                    pass
+            return True
+        return False
+
+    def wakeup(self) -> None:
+        with contextlib.suppress(BlockingIOError, OSError):
+            self._wake_w.send(b"\x00")
+
+
+def _b64(text: object) -> bytes:
+    try:
+        return b64decode(text, what="challenge nonce")
+    except InvalidKeyFormat:
+        raise ConnectionLost("the server sent a malformed challenge") from None

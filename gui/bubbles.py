@@ -145,6 +145,13 @@ class MessageList(ttk.Frame):
         drawn = self._by_id.get(message_id)
         return drawn.message.status if drawn else None
 
+    def meta_text(self, message_id: str) -> str:
+        """The time and ticks drawn under a message, as the person sees them."""
+        drawn = self._by_id.get(message_id)
+        if drawn is None or not drawn.meta_item:
+            return ""
+        return str(self.canvas.itemcget(drawn.meta_item, "text"))
+
     def message_ids(self) -> list[str]:
         return [d.message.message_id for d in self._drawn]
 

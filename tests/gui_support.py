@@ -12,11 +12,16 @@ import time
 import tkinter as tk
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from conftest import InProcessServer
 
 from gui.display import DisplayError, VirtualDisplay
+from gui.forms import Stage
+from gui.peer import HeadlessPeer
 
+PASSPHRASE = "a long and happy passphrase"
 #: Long enough for Argon2id, key generation and TLS on a busy 2-core machine; a hang still ends.
 WAIT_SECONDS = 60.0
 
@@ -74,3 +79,50 @@ def press_return(widget: tk.Misc) -> None:
     widget.update()
     widget.event_generate("<Return>")
     widget.update()
+
+
+# ---------------------------------------------------------------- driving the app
+
+
+def address(server: InProcessServer) -> str:
+    host, port = server.address
+    return f"{host}:{port}"
+
+
+def create_and_register(app: Any, server: InProcessServer, phone: str, name: str = "Alice") -> None:
+    w = app.welcome
+    type_into(w.server, address(server))
+    type_into(w.name.entry, name)
+    type_into(w.new_passphrase.entry, PASSPHRASE)
+    type_into(w.repeat.entry, PASSPHRASE)
+    w.create_button.invoke()
+    wait_until(app.root, lambda: app.screen is app.server_key, "the server's fingerprint")
+    app.server_key.accept_button.invoke()
+    r = app.registration
+    wait_until(app.root, lambda: app.screen is r and not app.busy, "the registration form")
+    type_into(r.phone.entry, phone)
+    type_into(r.email.entry, f"{name.lower()}@example.com")
+    r.send_button.invoke()
+    wait_until(app.root, lambda: r.form.stage == Stage.CODE and not app.busy, "the code field")
+    assert r.code.value == r.form.dev_code and len(r.code.value) == 6
+    assert "development mode" in str(r.code_note.cget("text"))
+    r.finish_button.invoke()
+    wait_until(app.root, lambda: app.screen is app.main and not app.busy, "the main window")
+
+
+def start_conversation(app: Any, phone: str, name: str) -> None:
+    m = app.main
+    m.new_button.invoke()
+    type_into(m.new_phone.entry, phone)
+    type_into(m.new_name.entry, name)
+    m.start_button.invoke()
+    wait_until(
+        app.root,
+        lambda: app.chat.model.open_contact == phone and not app.busy,
+        f"the conversation with {name}",
+    )
+
+
+def register_peer(peer: HeadlessPeer, server: InProcessServer, phone: str, name: str) -> None:
+    host, port = server.address
+    peer.register(name, PASSPHRASE, host, port, phone, f"{name.lower()}@example.com")

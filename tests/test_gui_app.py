@@ -1,0 +1,253 @@
+"""The app end to end: a real Tk window under Xvfb, the real engine, a real server over TLS on loopback.
+
+Alice uses the window, driven through its widgets; Bob is a second profile
+without a window (the same engine on the same worker class). Every wait is on
+an event or a condition with a timeout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import InProcessServer, fresh_phone
+from gui_support import (
+    PASSPHRASE,
+    address,
+    create_and_register,
+    display_for_tests,
+    press_return,
+    register_peer,
+    start_conversation,
+    type_into,
+    wait_until,
+)
+
+from gui.app import App
+from gui.forms import Stage
+from gui.peer import HeadlessPeer
+from gui.wording import TICKS, key_change_warning
+from net import events as ev
+
+
+@pytest.fixture(scope="module")
+def display() -> Iterator[object]:
+    yield from display_for_tests()
+
+
+@pytest.fixture
+def dev_server(server_factory: Callable[..., InProcessServer]) -> InProcessServer:
+    return server_factory(dev_codes=True)
+
+
+@pytest.fixture
+def make_app(display: object, tmp_path: Path) -> Iterator[Callable[[str], App]]:
+    apps: list[App] = []
+
+    def make(name: str = "alice") -> App:
+        app = App(
+            profiles_root=tmp_path / name,
+            config_dir=tmp_path / f"{name}-config",
+            local_server_dir=tmp_path / "ls",
+        )
+        apps.append(app)
+        wait_until(app.root, lambda: not app.busy, "the profile list")
+        return app
+
+    yield make
+    for app in apps:
+        app.close()
+
+
+@pytest.fixture
+def peers(tmp_path: Path) -> Iterator[Callable[[str], HeadlessPeer]]:
+    started: list[HeadlessPeer] = []
+
+    def make(name: str) -> HeadlessPeer:
+        started.append(HeadlessPeer.with_profiles(tmp_path / name))
+        return started[-1]
+
+    yield make
+    for peer in started:
+        peer.stop()
+
+
+def test_two_people_register_and_chat_with_ticks_typing_search_and_a_key_change(
+    make_app: Callable[[str], App], peers: Callable[[str], HeadlessPeer], dev_server: InProcessServer
+) -> None:
+    alice_phone, bob_phone = fresh_phone(), fresh_phone()
+    app = make_app("alice")
+    create_and_register(app, dev_server, alice_phone)
+    assert app.main.profile_phone.cget("text") == alice_phone
+    wait_until(
+        app.root, lambda: str(app.main.status.cget("text")).startswith("Connected"), "the connected status"
+    )
+
+    bob = peers("bob")
+    register_peer(bob, dev_server, bob_phone, "Bob")
+    start_conversation(app, bob_phone, "Bob")
+    pane, messages = app.main.conversation, app.main.conversation.messages
+
+    # Alice writes; Enter sends, Shift+Enter breaks the line
+    pane.text.insert("1.0", "Hi Bob!")
+    pane.text.focus_force()
+    pane.text.event_generate("<Shift-Return>")
+    pane.text.insert("end-1c", "Friday?")
+    press_return(pane.text)
+    wait_until(app.root, lambda: len(messages.message_ids()) == 1, "Alice's bubble")
+    sent_id = messages.message_ids()[0]
+    assert pane.text.get("1.0", "end-1c") == ""
+    received = bob.wait_for(lambda e: isinstance(e, ev.MessageReceived))
+    assert received.message.text == "Hi Bob!\nFriday?"
+    wait_until(
+        app.root, lambda: messages.status_of(sent_id) == ev.MessageStatus.DELIVERED, "the delivered ticks"
+    )
+    assert messages.meta_text(sent_id).endswith(TICKS[ev.MessageStatus.DELIVERED])
+    bob.call(lambda engine: engine.add_contact(alice_phone, "Alice"))
+    bob.call(lambda engine: engine.mark_read(alice_phone))
+    wait_until(app.root, lambda: messages.status_of(sent_id) == ev.MessageStatus.READ, "the read ticks")
+
+    # Bob types, then answers
+    bob.call(lambda engine: engine.set_typing(alice_phone, True))
+    wait_until(app.root, lambda: pane.typing.cget("text") == "Bob is typing…", "Bob's typing notice")
+    bob.call(lambda engine: engine.send_text(alice_phone, "Yes, seven o'clock"))
+    wait_until(app.root, lambda: len(messages.message_ids()) == 2, "Bob's bubble")
+    assert app.main.conversations.row_text(bob_phone) == ("Bob", "Yes, seven o'clock", 0)
+    assert pane.typing.cget("text") == ""
+
+    # search in the conversation, then back to everything
+    type_into(pane.search, "seven")
+    press_return(pane.search)
+    wait_until(app.root, lambda: len(messages.message_ids()) == 1, "the search result")
+    assert "1 message" in str(pane.search_label.cget("text"))
+    pane.clear_search()
+    wait_until(app.root, lambda: len(messages.message_ids()) == 2, "the whole conversation again")
+
+    # the safety number is the one Bob sees, in groups of five; mark it verified
+    pane.details_button.invoke()
+    wait_until(app.root, lambda: app.main.pane is app.main.details, "the contact details")
+    bobs_number = bob.call(lambda engine: engine.safety_number(alice_phone))
+    shown = str(app.main.details.digits.cget("text"))
+    assert shown.replace(" ", "").replace("\n", "") == bobs_number
+    assert all(len(group) == 5 for group in shown.split())
+    app.main.details.verified.invoke()
+    wait_until(app.root, lambda: app.chat.model.contacts[bob_phone].verified, "the verified mark")
+    app.main.details.on_back()
+
+    # Bob reinstalls: a new identity key for the same number
+    bob.stop()
+    new_bob = peers("bob-reinstalled")
+    register_peer(new_bob, dev_server, bob_phone, "Bob")
+    new_bob.call(lambda engine: engine.add_contact(alice_phone, "Alice"))
+    new_bob.call(lambda engine: engine.send_text(alice_phone, "New phone, same Bob"))
+    wait_until(app.root, lambda: pane.key_warning_shown, "the key-change warning")
+    assert str(pane.banner_text.cget("text")).endswith(key_change_warning("Bob"))
+    assert not app.chat.model.contacts[bob_phone].verified
+
+    # a message written now waits until Alice accepts the change; then it goes out
+    pane.text.insert("1.0", "Is that really you?")
+    press_return(pane.text)
+    wait_until(app.root, lambda: len(messages.message_ids()) >= 3, "the held message")
+    held = messages.message_ids()[-1]
+    assert messages.status_of(held) == ev.MessageStatus.QUEUED
+    pane.accept_button.invoke()
+    wait_until(app.root, lambda: not pane.key_warning_shown, "the warning to go")
+    out = (ev.MessageStatus.SENT, ev.MessageStatus.DELIVERED, ev.MessageStatus.READ)
+    wait_until(app.root, lambda: messages.status_of(held) in out, "the held message to go out")
+    got = new_bob.wait_for(
+        lambda e: isinstance(e, ev.MessageReceived) and e.message.text == "Is that really you?"
+    )
+    assert got.message.contact == alice_phone
+
+
+def test_a_wrong_passphrase_says_so_and_the_right_one_opens_the_profile(
+    make_app: Callable[[str], App], dev_server: InProcessServer
+) -> None:
+    app = make_app("alice")
+    create_and_register(app, dev_server, fresh_phone())
+    app.main.settings_button.invoke()
+    app.main.settings.on_lock()
+    wait_until(
+        app.root, lambda: app.screen is app.welcome and app.welcome.profiles.size() == 1, "the welcome screen"
+    )
+
+    w = app.welcome
+    type_into(w.passphrase.entry, "not my passphrase at all")
+    press_return(w.passphrase.entry)
+    wait_until(
+        app.root, lambda: w.passphrase.note.cget("text") and not app.busy, "the wrong-passphrase message"
+    )
+    assert "passphrase" in str(w.passphrase.note.cget("text")).lower()
+    assert app.screen is w
+
+    type_into(w.passphrase.entry, PASSPHRASE)
+    w.unlock_button.invoke()
+    wait_until(app.root, lambda: app.screen is app.main and not app.busy, "the main window")
+    assert w.passphrase.value == ""  # no passphrase left in a widget
+
+
+def test_registration_mistakes_are_explained_where_they_happen(
+    make_app: Callable[[str], App], dev_server: InProcessServer
+) -> None:
+    app = make_app("carol")
+    w = app.welcome
+    type_into(w.server, address(dev_server))
+    type_into(w.name.entry, "Carol")
+    type_into(w.new_passphrase.entry, "short")
+    type_into(w.repeat.entry, "short")
+    w.create_button.invoke()
+    assert "10 characters" in str(w.new_passphrase.note.cget("text"))
+    type_into(w.new_passphrase.entry, PASSPHRASE)
+    type_into(w.repeat.entry, PASSPHRASE)
+    w.create_button.invoke()
+    wait_until(app.root, lambda: app.screen is app.server_key, "the server's fingerprint")
+    app.server_key.accept_button.invoke()
+
+    r = app.registration
+    wait_until(app.root, lambda: app.screen is r and not app.busy, "the registration form")
+    type_into(r.phone.entry, "020 7946 0958")
+    r.phone.entry.event_generate("<FocusOut>")
+    assert "country code" in str(r.phone.note.cget("text"))
+    type_into(r.phone.entry, fresh_phone())
+    type_into(r.email.entry, "carol@example.com")
+    r.send_button.invoke()
+    wait_until(app.root, lambda: r.form.stage == Stage.CODE and not app.busy, "the code field")
+    right = r.code.value
+    type_into(r.code.entry, "000000" if right != "000000" else "111111")
+    r.finish_button.invoke()
+    wait_until(app.root, lambda: r.code.note.cget("text") and not app.busy, "the wrong-code message")
+    assert app.screen is r
+    type_into(r.code.entry, right)
+    r.finish_button.invoke()
+    wait_until(app.root, lambda: app.screen is app.main and not app.busy, "the main window")
+
+
+def test_an_unknown_number_is_explained_in_the_new_conversation_form(
+    make_app: Callable[[str], App], dev_server: InProcessServer
+) -> None:
+    app = make_app("dan")
+    create_and_register(app, dev_server, fresh_phone(), name="Dan")
+    m = app.main
+    m.new_button.invoke()
+    type_into(m.new_phone.entry, "12")
+    m.start_button.invoke()
+    assert "phone number" in str(m.new_phone.note.cget("text"))
+    type_into(m.new_phone.entry, fresh_phone())
+    m.start_button.invoke()
+    wait_until(app.root, lambda: m.new_phone.note.cget("text") and not app.busy, "the unknown-number message")
+    assert app.chat.model.open_contact is None
+
+
+def test_the_local_server_button_starts_a_server_that_the_app_stops_on_close(
+    make_app: Callable[[str], App],
+) -> None:
+    app: Any = make_app("erin")
+    app.welcome.local_button.invoke()
+    wait_until(app.root, lambda: app.local_server.address and not app.busy, "the local server")
+    assert app.welcome.server_var.get() == app.local_server.address
+    assert app.local_server.address in str(app.welcome.server_note.cget("text"))
+    process = app.local_server._process
+    app.close()
+    assert process.poll() is not None

@@ -17,6 +17,7 @@ import select
 import socket
 import socketserver
 import ssl
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -109,7 +110,11 @@ class ClientSession:
 
     def push(self, kind: str, body: dict[str, Any]) -> bool:
         try:
-            self.write(self.protocol.send(Push(kind, body)))
+            data = self.protocol.send(Push(kind, body))
+        except LocalProtocolError:  # larger than this server's frames: it stays queued for a fetch
+            return False
+        try:
+            self.write(data)
             return True
         except ConnectionGone:
             self.end()
@@ -238,6 +243,12 @@ class ParleyServer(socketserver.ThreadingTCPServer):
         self._sessions: set[ClientSession] = set()
         self._sessions_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # socketserver would print a traceback to stderr; one log line, without data, is enough.
+        error = sys.exc_info()[1]
+        log.error("%s: the connection failed: %s", client_address[0], type(error).__name__)
+        log.debug("details", exc_info=True)
 
     def track(self, session: ClientSession, alive: bool) -> None:
         with self._sessions_lock:

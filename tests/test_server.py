@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import socket
 import ssl
 import threading
@@ -17,6 +18,7 @@ from crypto_core.keys import OneTimePreKey
 from net.frames import encode_frame
 from net.limits import Limits
 from net.login import sign_login
+from net.tls import ensure_self_signed, fingerprint_of_pem_file
 
 
 def logged_in(server: InProcessServer) -> tuple[Person, WireClient]:
@@ -227,3 +229,39 @@ def test_the_server_only_speaks_tls_1_3(server: InProcessServer) -> None:
     context.maximum_version = ssl.TLSVersion.TLSv1_2
     with socket.create_connection(server.address, timeout=10) as raw, pytest.raises(ssl.SSLError):
         context.wrap_socket(raw)
+
+
+def test_an_unexpected_failure_costs_one_request_not_the_connection(server: InProcessServer) -> None:
+    server.codes.fail_with = RuntimeError("a bug in a code channel")
+    client = server.connect()
+    reply = client.request("register_start", phone=fresh_phone(), email="a@example.org")
+    assert reply.code == "server_error"  # type: ignore[union-attr]
+    assert "bug" not in reply.message  # type: ignore[union-attr]
+    assert client.call("hello", version=1)["server"] == "parley"
+
+
+def test_logs_name_connections_and_logins_but_hold_no_secrets(
+    server: InProcessServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="parley.server")
+    alice, a = logged_in(server)
+    bob, b = logged_in(server)
+    body = b"an unmistakable ciphertext"
+    a.call("send", to=bob.phone, client_id="c1", body=body)
+    b.wait_push()
+    a.close()
+    b.close()
+    server.running.stop()
+    text = "\n".join(record.getMessage() for record in caplog.records)
+    assert "connected" in text and "logged in" in text and "disconnected" in text
+    secrets = [server.codes.last(alice.phone), server.codes.last(bob.phone), alice.phone, bob.phone]
+    secrets += [base64.b64encode(body).decode(), body.decode()]
+    assert [s for s in secrets if s in text] == []
+
+
+def test_a_given_certificate_and_key_are_used(server_factory, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    cert, key = ensure_self_signed(tmp_path / "ca-issued")
+    server = server_factory(cert=cert, key=key)
+    assert server.fingerprint == fingerprint_of_pem_file(cert)
+    assert server.connect().fingerprint == server.fingerprint
+    assert not (server.data_dir / "server-cert.pem").exists()

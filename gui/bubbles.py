@@ -155,6 +155,10 @@ class MessageList(ttk.Frame):
     def message_ids(self) -> list[str]:
         return [d.message.message_id for d in self._drawn]
 
+    def shown(self) -> list[MessageView]:
+        """The messages in the list, oldest first, with their current status."""
+        return [d.message for d in self._drawn]
+
     def restyle(self, palette: Palette) -> None:
         self.palette = palette
         self.canvas.configure(background=palette.background)

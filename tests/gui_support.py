@@ -73,12 +73,16 @@ def type_into(widget: tk.Misc, text: str) -> None:
         widget.insert(0, text)  # type: ignore[call-arg]
 
 
-def press_return(widget: tk.Misc) -> None:
-    """Press Enter in a widget: it must have the focus for the key event to reach it."""
+def press(widget: tk.Misc, sequence: str) -> None:
+    """Press a key in a widget: it must have the focus for the key event to reach it."""
     widget.focus_force()
     widget.update()
-    widget.event_generate("<Return>")
+    widget.event_generate(sequence)
     widget.update()
+
+
+def press_return(widget: tk.Misc) -> None:
+    press(widget, "<Return>")
 
 
 # ---------------------------------------------------------------- driving the app

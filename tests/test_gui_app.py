@@ -18,6 +18,7 @@ from gui_support import (
     address,
     create_and_register,
     display_for_tests,
+    press,
     press_return,
     register_peer,
     start_conversation,
@@ -92,8 +93,7 @@ def test_two_people_register_and_chat_with_ticks_typing_search_and_a_key_change(
 
     # Alice writes; Enter sends, Shift+Enter breaks the line
     pane.text.insert("1.0", "Hi Bob!")
-    pane.text.focus_force()
-    pane.text.event_generate("<Shift-Return>")
+    press(pane.text, "<Shift-Return>")
     pane.text.insert("end-1c", "Friday?")
     press_return(pane.text)
     wait_until(app.root, lambda: len(messages.message_ids()) == 1, "Alice's bubble")
@@ -149,7 +149,7 @@ def test_two_people_register_and_chat_with_ticks_typing_search_and_a_key_change(
     # a message written now waits until Alice accepts the change; then it goes out
     pane.text.insert("1.0", "Is that really you?")
     press_return(pane.text)
-    wait_until(app.root, lambda: len(messages.message_ids()) >= 3, "the held message")
+    wait_until(app.root, lambda: messages.shown()[-1].text == "Is that really you?", "the held message")
     held = messages.message_ids()[-1]
     assert messages.status_of(held) == ev.MessageStatus.QUEUED
     pane.accept_button.invoke()

@@ -75,6 +75,7 @@ def test_a_backlog_of_a_thousand_messages_never_blocks_the_window_for_100_ms(
         wait_until(app.root, lambda: len(messages.message_ids()) >= BACKLOG, "the backlog", timeout=300)
         gaps = [later - earlier for earlier, later in itertools.pairwise(ticks)]
         assert len(gaps) > 10
+        print(f"longest gap between Tk ticks while {BACKLOG} messages arrived: {max(gaps) * 1000:.1f} ms")
         assert max(gaps) < MAX_GAP, f"the Tk loop was blocked for {max(gaps) * 1000:.0f} ms"
         assert app.main.conversations.row_text(bob_phone)[1] == f"Backlog message {BACKLOG - 1}"
     finally:

@@ -22,16 +22,42 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from storage.batch_writer import BatchWriter
+from storage.server_records import (
+    Account,
+    AccountKeys,
+    CodeCheck,
+    PrekeyLimit,
+    QueueFull,
+    Registration,
+    SchemaMismatch,
+    SendOutcome,
+    StoredMessage,
+    StoreError,
+    UnknownAccount,
+)
 
 SCHEMA_VERSION = 1
 SENT_ID_LIFETIME_MS = 7 * 24 * 3600 * 1000
 _READERS = 8
+
+__all__ = [
+    "Account",
+    "AccountKeys",
+    "CodeCheck",
+    "PrekeyLimit",
+    "QueueFull",
+    "Registration",
+    "SchemaMismatch",
+    "SendOutcome",
+    "ServerStore",
+    "StoreError",
+    "StoredMessage",
+    "UnknownAccount",
+]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -57,79 +83,6 @@ CREATE TABLE IF NOT EXISTS sent (
     PRIMARY KEY (sender, client_id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS sent_by_ts ON sent (ts);
 """
-
-
-class StoreError(Exception):
-    """Base of the store's refusals."""
-
-
-class SchemaMismatch(StoreError):
-    """The database was made by another version of the server."""
-
-
-class UnknownAccount(StoreError):
-    pass
-
-
-class QueueFull(StoreError):
-    pass
-
-
-class PrekeyLimit(StoreError):
-    pass
-
-
-class CodeCheck(Enum):
-    ACCEPTED = "accepted"
-    NO_CODE = "no_code"
-    WRONG = "wrong"
-    EXPIRED = "expired"
-    LOCKED = "locked"
-
-
-@dataclass(frozen=True)
-class Account:
-    phone: str
-    email: str
-    identity: dict[str, Any]
-    signed_prekey: dict[str, Any]
-    kem_last_resort: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class AccountKeys:
-    """Public keys of a new account, already checked, as JSON dicts; prekeys as (key id, JSON)."""
-
-    identity: dict[str, Any]
-    signed_prekey: dict[str, Any]
-    kem_last_resort: dict[str, Any]
-    one_time_prekeys: list[tuple[int, dict[str, Any]]]
-    kem_prekeys: list[tuple[int, dict[str, Any]]]
-
-
-@dataclass(frozen=True)
-class Registration:
-    outcome: CodeCheck
-    attempts_left: int = 0
-    replaced: bool = False
-
-
-@dataclass(frozen=True)
-class StoredMessage:
-    id: int
-    sender: str
-    body: bytes
-    ts: int
-
-    def __repr__(self) -> str:  # the body stays out of logs
-        return f"StoredMessage(id={self.id}, sender={self.sender!r}, ts={self.ts}, size={len(self.body)})"
-
-
-@dataclass(frozen=True)
-class SendOutcome:
-    id: int
-    ts: int
-    duplicate: bool
 
 
 def _dumps(obj: dict[str, Any]) -> str:

@@ -1,0 +1,83 @@
+"""What the server store takes and gives: plain records, and the refusals it raises.
+
+Bodies are opaque ciphertext and stay out of every repr.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+
+class StoreError(Exception):
+    """Base of the store's refusals."""
+
+
+class SchemaMismatch(StoreError):
+    """The database was made by another version of the server."""
+
+
+class UnknownAccount(StoreError):
+    pass
+
+
+class QueueFull(StoreError):
+    pass
+
+
+class PrekeyLimit(StoreError):
+    pass
+
+
+class CodeCheck(Enum):
+    ACCEPTED = "accepted"
+    NO_CODE = "no_code"
+    WRONG = "wrong"
+    EXPIRED = "expired"
+    LOCKED = "locked"
+
+
+@dataclass(frozen=True)
+class Account:
+    phone: str
+    email: str
+    identity: dict[str, Any]
+    signed_prekey: dict[str, Any]
+    kem_last_resort: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AccountKeys:
+    """Public keys of a new account, already checked, as JSON dicts; prekeys as (key id, JSON)."""
+
+    identity: dict[str, Any]
+    signed_prekey: dict[str, Any]
+    kem_last_resort: dict[str, Any]
+    one_time_prekeys: list[tuple[int, dict[str, Any]]]
+    kem_prekeys: list[tuple[int, dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Registration:
+    outcome: CodeCheck
+    attempts_left: int = 0
+    replaced: bool = False
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    id: int
+    sender: str
+    body: bytes
+    ts: int
+
+    def __repr__(self) -> str:  # the body stays out of logs
+        return f"StoredMessage(id={self.id}, sender={self.sender!r}, ts={self.ts}, size={len(self.body)})"
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    id: int
+    ts: int
+    duplicate: bool

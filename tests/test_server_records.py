@@ -25,4 +25,5 @@ def test_a_stored_message_repr_shows_its_size_not_its_body() -> None:
 
 
 def test_a_registration_outcome_defaults_to_nothing_replaced() -> None:
-    assert Registration(CodeCheck.ACCEPTED) == Registration(CodeCheck.ACCEPTED, attempts_left=0, replaced=False)
+    accepted = Registration(CodeCheck.ACCEPTED)
+    assert (accepted.attempts_left, accepted.replaced) == (0, False)

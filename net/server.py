@@ -126,6 +126,12 @@ class ClientSession:
         with contextlib.suppress(OSError):
             socket.socket.shutdown(self.sock, socket.SHUT_RDWR)
 
+    def close(self) -> None:
+        """Release the socket; only the handler calls this, once it has stopped reading."""
+        self.end()
+        with self._lock:
+            self.sock.close()
+
 
 def _wait(sock: socket.socket, events: int, timeout: float) -> bool:
     if timeout <= 0:
@@ -157,7 +163,7 @@ class _Handler(socketserver.BaseRequestHandler):
         finally:
             self.server.service.session_ended(session)
             self.server.track(session, False)
-            session.end()
+            session.close()  # the TLS socket owns the descriptor now; socketserver's close cannot reach it
             log.info("%s: disconnected", peer)
 
     def _handshake(self, raw: socket.socket) -> ssl.SSLSocket:
@@ -165,16 +171,20 @@ class _Handler(socketserver.BaseRequestHandler):
         sock = self.server.context.wrap_socket(raw, server_side=True, do_handshake_on_connect=False)
         sock.setblocking(False)
         deadline = time.monotonic() + self.server.limits.handshake_timeout
-        while True:
-            try:
-                sock.do_handshake()
-                return sock
-            except ssl.SSLWantReadError:
-                ready = _wait(sock, select.POLLIN, deadline - time.monotonic())
-            except ssl.SSLWantWriteError:
-                ready = _wait(sock, select.POLLOUT, deadline - time.monotonic())
-            if not ready:
-                raise ConnectionGone
+        try:
+            while True:
+                try:
+                    sock.do_handshake()
+                    return sock
+                except ssl.SSLWantReadError:
+                    ready = _wait(sock, select.POLLIN, deadline - time.monotonic())
+                except ssl.SSLWantWriteError:
+                    ready = _wait(sock, select.POLLOUT, deadline - time.monotonic())
+                if not ready:
+                    raise ConnectionGone
+        except BaseException:
+            sock.close()  # the wrapper owns the descriptor now
+            raise
 
     def _serve(self, session: ClientSession) -> None:
         protocol = session.protocol

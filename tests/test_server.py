@@ -265,3 +265,11 @@ def test_a_given_certificate_and_key_are_used(server_factory, tmp_path) -> None:
     assert server.fingerprint == fingerprint_of_pem_file(cert)
     assert server.connect().fingerprint == server.fingerprint
     assert not (server.data_dir / "server-cert.pem").exists()
+
+
+def test_a_silent_tcp_client_is_dropped_after_the_handshake_timeout(server_factory) -> None:  # type: ignore[no-untyped-def]
+    server = server_factory(limits=Limits(handshake_timeout=0.5))
+    _, bystander = logged_in(server)
+    with socket.create_connection(server.address, timeout=10) as silent:
+        assert silent.recv(1) == b""  # closed by the server, well before our own timeout
+    still_served(bystander)

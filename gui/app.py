@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import itertools
 import logging
+import sys
 import tkinter as tk
 from collections.abc import Callable
 from pathlib import Path
@@ -254,6 +255,19 @@ class App:
         self.registration.on_send_code = self.send_code
         self.registration.on_finish = self.finish_registration
         self.registration.on_cancel = self.lock
+        self.root.bind("<Control-n>", lambda _e: self._shortcut(self.main.open_new_form))
+        self.root.bind("<Control-f>", lambda _e: self._shortcut(self._focus_search))
+        self.root.bind("<Control-comma>", lambda _e: self._shortcut(self.chat.open_settings))
+
+    def _shortcut(self, action: Callable[[], None]) -> str | None:
+        if self._screen is not self.main:
+            return None
+        action()
+        return "break"
+
+    def _focus_search(self) -> None:
+        if self.main.pane is self.main.conversation:
+            self.main.conversation.search.focus_set()
 
     # ------------------------------------------------------------------ welcome
 
@@ -515,5 +529,10 @@ class _Refusal(Exception):
 
 def run(profiles_root: Path | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    App(profiles_root=profiles_root).run()
+    try:
+        app = App(profiles_root=profiles_root)
+    except tk.TclError as exc:  # no screen to open a window on (e.g. over ssh without X forwarding)
+        print(f"parley: the app needs a graphical display and could not open one ({exc}).", file=sys.stderr)
+        return 1
+    app.run()
     return 0

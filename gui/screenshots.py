@@ -155,12 +155,12 @@ def run(out: Path) -> None:
         d.shot("07-key-change-warning")
 
         m.settings_button.invoke()
-        app.set_theme("dark")
+        m.settings.theme_buttons["dark"].invoke()
         d.shot("08-settings-dark")
         app.chat.back()
         d.wait(lambda: m.pane is m.conversation, "the conversation")
         d.shot("09-conversation-dark")
-        app.set_theme("light")
+        app.set_theme("light")  # the preference lives in the temporary folder; leave it as found anyway
     finally:
         if bob is not None:
             bob.stop()

@@ -27,15 +27,18 @@ class SettingsPane(ttk.Frame):
         self.theme_var = tk.StringVar(self, "light")
         themes = ttk.Frame(self, style="Surface.TFrame")
         themes.pack(anchor="w", pady=(4, 14))
+        self.theme_buttons: dict[str, ttk.Radiobutton] = {}
         for value, label in (("light", "Light"), ("dark", "Dark")):
-            ttk.Radiobutton(
+            button = ttk.Radiobutton(
                 themes,
                 text=label,
                 value=value,
                 variable=self.theme_var,
-                style="Surface.TCheckbutton",
+                style="Surface.TRadiobutton",
                 command=lambda: self.on_theme(self.theme_var.get()),
-            ).pack(side="left", padx=(0, 14))
+            )
+            button.pack(side="left", padx=(0, 18))
+            self.theme_buttons[value] = button
 
         ttk.Label(self, text="Change passphrase", style="Surface.Heading.TLabel").pack(anchor="w")
         form = ttk.Frame(self, style="Surface.TFrame")
@@ -43,8 +46,8 @@ class SettingsPane(ttk.Frame):
         self.old = Field(form, "Current passphrase", area="Surface", show="•")
         self.new = Field(form, "New passphrase (10 characters or more)", area="Surface", show="•")
         self.repeat = Field(form, "The new passphrase again", area="Surface", show="•")
-        for column, field in enumerate((self.old, self.new, self.repeat)):
-            field.grid(row=0, column=column, sticky="nw", padx=(0, 12))
+        for row, field in enumerate((self.old, self.new, self.repeat)):
+            field.grid(row=row, column=0, sticky="nw")
         row = ttk.Frame(self, style="Surface.TFrame")
         row.pack(anchor="w")
         ttk.Button(row, text="Change passphrase", command=self._change).pack(side="left")

@@ -161,8 +161,22 @@ def apply_theme(root: tk.Tk, palette: Palette, fonts: Fonts) -> None:
         style.configure(f"{area}.Heading.TLabel", background=colour, foreground=p.text, font=fonts.heading)
         style.configure(f"{area}.Title.TLabel", background=colour, foreground=p.text, font=fonts.title)
         style.configure(f"{area}.Digits.TLabel", background=colour, foreground=p.text, font=fonts.digits)
-        style.configure(f"{area}.TCheckbutton", background=colour, foreground=p.text)
-        style.map(f"{area}.TCheckbutton", background=[("active", colour)])
+        for kind in ("TCheckbutton", "TRadiobutton"):
+            style.configure(
+                f"{area}.{kind}",
+                background=colour,
+                foreground=p.text,
+                indicatorbackground=p.field,
+                indicatorforeground=p.accent,
+                upperbordercolor=p.border,
+                lowerbordercolor=p.border,
+                padding=(0, 4),
+            )
+            style.map(
+                f"{area}.{kind}",
+                background=[("active", colour)],
+                indicatorbackground=[("selected", p.field), ("active", p.selection)],
+            )
     style.configure("Warning.TFrame", background=p.warning)
     style.configure("Warning.TLabel", background=p.warning, foreground=p.on_warning)
     style.configure("Status.TFrame", background=p.sidebar)

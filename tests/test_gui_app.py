@@ -251,3 +251,80 @@ def test_the_local_server_button_starts_a_server_that_the_app_stops_on_close(
     process = app.local_server._process
     app.close()
     assert process.poll() is not None
+
+
+def test_a_message_in_another_conversation_rings_and_counts_in_the_title_until_read(
+    make_app: Callable[[str], App], peers: Callable[[str], HeadlessPeer], dev_server: InProcessServer
+) -> None:
+    alice_phone, bob_phone, carol_phone = fresh_phone(), fresh_phone(), fresh_phone()
+    app = make_app("alice")
+    rings: list[int] = []
+    app.root.bell = lambda *args, **kwargs: rings.append(1)  # type: ignore[method-assign]
+    create_and_register(app, dev_server, alice_phone)
+    bob, carol = peers("bob"), peers("carol")
+    register_peer(bob, dev_server, bob_phone, "Bob")
+    register_peer(carol, dev_server, carol_phone, "Carol")
+    start_conversation(app, carol_phone, "Carol")
+
+    bob.call(lambda engine: engine.add_contact(alice_phone, "Alice"))
+    sent = bob.call(lambda engine: engine.send_text(alice_phone, "Psst, it's Bob"))
+    wait_until(app.root, lambda: app.main.conversations.row_text(bob_phone) is not None, "Bob's conversation")
+    assert app.main.conversations.row_text(bob_phone)[1:] == ("Psst, it's Bob", 1)
+    assert app.root.title() == "(1) Parley — Alice"
+    assert rings == [1]
+    assert app.main.conversations.contacts()[0] == bob_phone  # newest first
+
+    app.main.conversations.on_select(bob_phone)
+    wait_until(app.root, lambda: len(app.main.conversation.messages.message_ids()) == 1, "Bob's message")
+    assert app.root.title() == "Parley — Alice"
+    assert app.main.conversations.row_text(bob_phone)[2] == 0
+    bob.wait_for(
+        lambda e: (
+            isinstance(e, ev.MessageStatusChanged)
+            and e.message_id == sent.message_id
+            and e.status == ev.MessageStatus.READ
+        )
+    )
+
+
+def test_settings_change_the_passphrase_log_out_and_in_and_delete_the_account(
+    make_app: Callable[[str], App], dev_server: InProcessServer
+) -> None:
+    app = make_app("alice")
+    create_and_register(app, dev_server, fresh_phone())
+    settings = app.main.settings
+    app.main.settings_button.invoke()
+    assert app.main.pane is settings
+
+    new_passphrase = "an even longer and happier passphrase"
+    type_into(settings.old.entry, "this is not it at all")
+    type_into(settings.new.entry, new_passphrase)
+    type_into(settings.repeat.entry, new_passphrase)
+    settings._change()
+    wait_until(
+        app.root, lambda: settings.old.note.cget("text") and not app.busy, "the wrong-passphrase message"
+    )
+    type_into(settings.old.entry, PASSPHRASE)
+    settings._change()
+    wait_until(app.root, lambda: settings.passphrase_note.cget("text") and not app.busy, "the change")
+    assert settings.old.value == settings.new.value == ""
+
+    settings.on_logout()
+    wait_until(app.root, lambda: app.main.reconnect_button.winfo_manager(), "the logged-out status")
+    assert str(app.main.status.cget("text")).startswith("Logged out")
+    app.main.reconnect_button.invoke()
+    wait_until(app.root, lambda: str(app.main.status.cget("text")).startswith("Connected"), "the login")
+
+    app.main.settings_button.invoke()
+    settings._ask_delete()
+    settings.delete_button.invoke()
+    wait_until(app.root, lambda: app.screen is app.registration and not app.busy, "the registration screen")
+    assert "deleted" in str(app.registration.error.cget("text"))
+
+    app.registration.cancel_link.invoke()
+    wait_until(
+        app.root, lambda: app.screen is app.welcome and app.welcome.profiles.size() == 1, "the welcome"
+    )
+    type_into(app.welcome.passphrase.entry, new_passphrase)
+    app.welcome.unlock_button.invoke()
+    wait_until(app.root, lambda: app.screen is app.registration and not app.busy, "the unregistered profile")

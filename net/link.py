@@ -113,27 +113,11 @@ class Link:
         except ConnectionLost as exc:
             raise EngineError("connection_failed", f"Parley could not reach the server: {exc}.") from None
         presented = conn.fingerprint_text
-        pinned = pins.get(address)
         try:
-            if pinned is None:
-                self._presented[address] = presented
-                self._emit(ServerKeyUnknown(address, presented))
-                raise EngineError(
-                    "server_key_unknown",
-                    "This is the first contact with this server: compare its fingerprint and accept it.",
-                )
-            check_pin(pinned, presented)
-        except ServerKeyMismatch as exc:
-            self._presented[address] = presented
-            self._emit(ServerKeyChanged(address, exc.pinned, exc.presented))
-            raise EngineError(
-                "server_key_changed",
-                "The server's key is not the one Parley pinned. Nothing was sent. Compare the "
-                f"fingerprints: pinned {exc.pinned}, presented {exc.presented}.",
-            ) from None
+            self._check_key(address, presented, pins)
         except EngineError:
             conn.close()
-            self.want_online = False
+            self.want_online = False  # never again on its own: the person decides about this key
             self.set_state(ConnectionState.OFFLINE)
             raise
         try:
@@ -146,6 +130,26 @@ class Link:
             conn.set_max_frame(max_frame)
         self.conn = conn
         return conn
+
+    def _check_key(self, address: str, presented: str, pins: ServerPins) -> None:
+        pinned = pins.get(address)
+        if pinned is None:
+            self._presented[address] = presented
+            self._emit(ServerKeyUnknown(address, presented))
+            raise EngineError(
+                "server_key_unknown",
+                "This is the first contact with this server: compare its fingerprint and accept it.",
+            )
+        try:
+            check_pin(pinned, presented)
+        except ServerKeyMismatch as exc:
+            self._presented[address] = presented
+            self._emit(ServerKeyChanged(address, exc.pinned, exc.presented))
+            raise EngineError(
+                "server_key_changed",
+                "The server's key is not the one Parley pinned. Nothing was sent. Compare the "
+                f"fingerprints: pinned {exc.pinned}, presented {exc.presented}.",
+            ) from None
 
     def accept_key(self, address: str, fingerprint: str, pins: ServerPins) -> None:
         """Pin the key the server presented last; refuse one it never presented."""

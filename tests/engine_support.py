@@ -1,0 +1,91 @@
+"""Helpers for driving real client engines against a real server: people, and waiting without sleeps.
+
+Every engine runs on the test's thread; :func:`run_until` polls all of them in
+turn (each poll waits on its socket for a few milliseconds) until a condition
+holds or the time is up, so a test waits on what happens, never on a clock.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from crypto_core.sealing import KdfParams
+from net.events import CodeSent, Event, MessageReceived, MessageStatusChanged, ServerKeyUnknown
+from net.messenger import Messenger
+
+FAST_KDF = KdfParams(memory_kib=8, iterations=1, lanes=1)
+PASSPHRASE = "correct horse battery staple"
+
+
+class Person:
+    """One profile in its own folder, with the events its engine reported."""
+
+    def __init__(self, root: Path, name: str, **engine: Any) -> None:
+        self.root = root / name
+        self.name = name
+        self.events: list[Event] = []
+        engine.setdefault("kdf_params", FAST_KDF)
+        engine.setdefault("timeout", 5.0)
+        self.engine = Messenger(self.root, self.events.append, **engine)
+        self.phone = ""
+
+    def create(self, address: tuple[str, int]) -> None:
+        self.engine.create_profile(self.name, PASSPHRASE)
+        self.engine.set_server(*address)
+
+    def first_connect(self) -> None:
+        """Connect, accept the key offered on first contact, connect again."""
+        from net.engine_error import EngineError
+
+        try:
+            self.engine.connect()
+        except EngineError as exc:
+            assert exc.code == "server_key_unknown"
+        offered = self.of(ServerKeyUnknown)[-1]
+        self.engine.accept_server_key(offered.fingerprint)
+        self.engine.connect()
+
+    def register(self, address: tuple[str, int], phone: str) -> None:
+        self.create(address)
+        self.first_connect()
+        self.engine.register_start(phone, f"{self.name}@example.org")
+        code = self.of(CodeSent)[-1].dev_code
+        assert code is not None
+        self.engine.register_finish(code)
+        self.phone = phone
+
+    def of(self, kind: type) -> list[Any]:
+        return [e for e in self.events if isinstance(e, kind)]
+
+    def texts_from(self, phone: str) -> list[str]:
+        return [e.message.text for e in self.of(MessageReceived) if e.message.contact == phone]
+
+    def statuses(self, message_id: str) -> list[str]:
+        return [e.status.value for e in self.of(MessageStatusChanged) if e.message_id == message_id]
+
+    def close(self) -> None:
+        self.engine.close()
+
+
+def run_until(
+    condition: Callable[[], bool], people: Iterable[Person], *, timeout: float = 20.0, step: float = 0.02
+) -> None:
+    people = list(people)
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("the condition did not come true in time")
+        for person in people:
+            person.engine.poll(step)
+
+
+def pair(root: Path, address: tuple[str, int], phones: Callable[[], str], *names: str) -> list[Person]:
+    people = []
+    for name in names:
+        person = Person(root, name)
+        person.register(address, phones())
+        people.append(person)
+    return people

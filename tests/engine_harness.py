@@ -1,0 +1,54 @@
+"""One client engine in a process of its own, for tests that kill it for real. Test-only.
+
+    python tests/engine_harness.py PROFILES_ROOT PROFILE_ID [--stop-before-ack]
+
+It unlocks the profile (the tests' passphrase and fast key derivation), connects
+and polls until it is killed, printing one line per event. With
+``--stop-before-ack`` the engine's acknowledgement step is replaced by one that
+prints ``STORED-NOT-ACKED`` and waits forever: the messages of that batch are
+committed to the profile and the server still holds them, which is the moment
+a crash must not lose or duplicate anything. This switch exists only here, in
+the tests' harness; the engine itself has no such hook.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from engine_support import FAST_KDF, PASSPHRASE
+
+from net.duties import Duties
+from net.events import Event
+from net.messenger import Messenger
+
+STOPPED = "STORED-NOT-ACKED"
+
+
+def _stop_before_ack(_duties: Duties, _server_ids: list[int]) -> None:
+    print(STOPPED, flush=True)
+    threading.Event().wait()
+
+
+def _print(event: Event) -> None:
+    print(f"EVENT {type(event).__name__}", flush=True)
+
+
+def main(argv: list[str]) -> int:
+    root, profile_id = Path(argv[0]), argv[1]
+    if "--stop-before-ack" in argv[2:]:
+        Duties.acknowledge = _stop_before_ack  # type: ignore[method-assign]
+    engine = Messenger(root, _print, kdf_params=FAST_KDF)
+    engine.unlock(profile_id, PASSPHRASE)
+    engine.connect()
+    print("CONNECTED", flush=True)
+    while True:
+        engine.poll(1.0)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -237,6 +237,10 @@ class Connection:
 
     # ------------------------------------------------------------------- sending
 
+    def expect_reply(self, request_id: int) -> None:
+        """Client side: a request with this id was written by other means (a resent frame, say)."""
+        self._pending.add(request_id)
+
     def request(self, op: str, **args: Any) -> tuple[int, bytes]:
         """Client side: a new request with the next id; returns (id, bytes to write)."""
         request_id = self._next_id

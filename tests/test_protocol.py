@@ -84,6 +84,13 @@ def test_a_reply_to_nothing_pending_is_a_remote_error() -> None:
         client.next_event()
 
 
+def test_a_request_written_by_other_means_can_be_expected() -> None:
+    client, server = pair()
+    client.expect_reply(99)
+    client.receive_data(server.send(Reply(99, {})))
+    assert client.next_event() == Reply(99, {})
+
+
 def test_pushes_are_recognised_between_replies() -> None:
     client, server = pair()
     request_id, _ = client.request("fetch")

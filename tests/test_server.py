@@ -59,9 +59,8 @@ def test_bad_input_gets_its_error_and_everyone_else_is_served(server: InProcessS
     data, code, has_id = BAD_INPUT[case]
     _, bystander = logged_in(server)
     bad = server.connect()
-    bad.send_raw(data)
+    bad.send_raw(data, reply_to=1 if has_id else None)
     if has_id:
-        bad.conn._pending.add(1)  # the raw frame carried id 1
         reply = bad.wait_reply(1)
         assert reply.code == code  # type: ignore[union-attr]
     else:
@@ -159,12 +158,10 @@ def test_a_recorded_login_frame_fails_on_a_new_connection(server: InProcessServe
     assert first.wait_reply(request_id).body["phone"] == alice.phone  # type: ignore[union-attr]
 
     replay = server.connect()
-    replay.send_raw(recorded)  # no challenge on this connection
-    replay.conn._pending.add(request_id)
+    replay.send_raw(recorded, reply_to=request_id)  # no challenge on this connection
     assert replay.wait_reply(request_id).code == "login_failed"  # type: ignore[union-attr]
     replay.call("challenge", phone=alice.phone)  # a fresh nonce does not help either
-    replay.send_raw(recorded)
-    replay.conn._pending.add(request_id)
+    replay.send_raw(recorded, reply_to=request_id)
     assert replay.wait_reply(request_id).code == "login_failed"  # type: ignore[union-attr]
 
 

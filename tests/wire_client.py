@@ -52,7 +52,10 @@ class WireClient:
 
     # ------------------------------------------------------------------ sending
 
-    def send_raw(self, data: bytes) -> None:
+    def send_raw(self, data: bytes, *, reply_to: int | None = None) -> None:
+        """Write bytes as they are; ``reply_to`` names the request id they carry, if any."""
+        if reply_to is not None:
+            self.conn.expect_reply(reply_to)
         self.sock.sendall(data)
 
     def send_request(self, op: str, **args: Any) -> int:

@@ -1,0 +1,174 @@
+"""The Messenger's own duties: profiles and passphrases, first contact, prekey upkeep, nothing in clear."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+from engine_support import FAST_KDF, PASSPHRASE, Person, pair, run_until
+
+from net.engine_error import EngineError
+from net.events import ConnectionState, ServerKeyUnknown
+from net.messenger import Messenger
+from net.prekeys import LOW, ROTATE_AFTER, TARGET
+from storage.profile_dir import ProfileDirectory
+
+
+class Clock:
+    def __init__(self, start: float = 1_764_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_commands_need_an_unlocked_profile(tmp_path: Path) -> None:
+    engine = Messenger(tmp_path, lambda _e: None, kdf_params=FAST_KDF)
+    with pytest.raises(EngineError) as caught:
+        engine.send_text("+442079460958", "hello")
+    assert caught.value.code == "locked"
+    assert engine.profile_name is None and engine.phone is None
+    engine.close()
+
+
+def test_profiles_are_listed_and_a_wrong_passphrase_changes_nothing(tmp_path: Path) -> None:
+    engine = Messenger(tmp_path, lambda _e: None, kdf_params=FAST_KDF)
+    profile_id = engine.create_profile("Ada", PASSPHRASE)
+    engine.set_server("127.0.0.1", 5000)
+    engine.lock()
+    assert engine.list_profiles() == [(profile_id, "Ada")]
+    with pytest.raises(EngineError) as caught:
+        engine.unlock(profile_id, "not the passphrase at all")
+    assert caught.value.code == "wrong_passphrase"
+    assert "not the passphrase" not in str(caught.value)
+    engine.unlock(profile_id, PASSPHRASE)
+    assert engine.profile_name == "Ada"
+    engine.close()
+
+
+def test_a_weak_passphrase_is_refused_with_words_for_a_person(tmp_path: Path) -> None:
+    engine = Messenger(tmp_path, lambda _e: None, kdf_params=FAST_KDF)
+    with pytest.raises(EngineError) as caught:
+        engine.create_profile("Ada", "short")
+    assert caught.value.code == "weak_passphrase"
+    assert engine.list_profiles() == []
+    engine.close()
+
+
+def test_changing_the_passphrase_keeps_everything(tmp_path, server_factory, phone) -> None:
+    server = server_factory(dev_codes=True)
+    alice, bob = pair(tmp_path, server.address, phone, "alice", "bob")
+    try:
+        alice.engine.add_contact(bob.phone, "Bob")
+        alice.engine.send_text(bob.phone, "kept across the change")
+        profile_id = alice.engine.list_profiles()[0][0]
+        with pytest.raises(EngineError) as caught:
+            alice.engine.change_passphrase("wrong old passphrase", "a new long passphrase")
+        assert caught.value.code == "wrong_passphrase"
+        alice.engine.change_passphrase(PASSPHRASE, "a new long passphrase")
+        alice.engine.lock()
+        with pytest.raises(EngineError):
+            alice.engine.unlock(profile_id, PASSPHRASE)
+        alice.engine.unlock(profile_id, "a new long passphrase")
+        assert [m.text for m in alice.engine.history(bob.phone)] == ["kept across the change"]
+        assert [c.name for c in alice.engine.contacts()] == ["Bob"]
+        assert alice.engine.phone == alice.phone
+    finally:
+        alice.close()
+        bob.close()
+
+
+def test_first_contact_waits_for_the_person_to_accept_the_servers_key(tmp_path, server_factory) -> None:
+    server = server_factory()
+    person = Person(tmp_path, "ada")
+    try:
+        person.create(server.address)
+        with pytest.raises(EngineError) as caught:
+            person.engine.connect()
+        assert caught.value.code == "server_key_unknown"
+        (offered,) = person.of(ServerKeyUnknown)
+        assert offered.fingerprint.replace(" ", "").lower() == server.fingerprint.hex()
+        with pytest.raises(EngineError) as wrong:
+            person.engine.accept_server_key("00" * 32)
+        assert wrong.value.code == "bad_fingerprint"
+        person.engine.accept_server_key(offered.fingerprint.lower())
+        person.engine.connect()
+        assert person.engine.connection_state is ConnectionState.CONNECTED
+        assert person.engine.phone is None  # connected, not registered
+    finally:
+        person.close()
+
+
+def test_raw_profile_files_hold_no_text_and_no_key(tmp_path, server_factory, phone) -> None:
+    server = server_factory(dev_codes=True)
+    alice, bob = pair(tmp_path, server.address, phone, "alice", "bob")
+    secret_text = "the treasure is under the third oak"
+    try:
+        alice.engine.add_contact(bob.phone, "Bob")
+        alice.engine.send_text(bob.phone, secret_text)
+        run_until(lambda: bob.texts_from(alice.phone) == [secret_text], [alice, bob])
+        bob.engine.send_text(alice.phone, secret_text.upper())
+        run_until(lambda: alice.texts_from(bob.phone) == [secret_text.upper()], [alice, bob])
+        profile_id = alice.engine.list_profiles()[0][0]
+    finally:
+        alice.close()
+        bob.close()
+    with ProfileDirectory(alice.root, kdf_params=FAST_KDF).open(profile_id, PASSPHRASE) as profile:
+        identity = profile.keys.identity()
+        assert identity is not None
+        private = identity.to_json()
+        signed = profile.keys.current_signed_prekey()
+        assert signed is not None
+        secrets_ = [
+            secret_text.encode(),
+            secret_text.upper().encode(),
+            bob.phone.encode(),
+            signed.private.private_bytes_raw(),
+            base64.b64decode(private["sign"]),
+            base64.b64decode(private["dh"]),
+        ]
+    raw = b"".join(path.read_bytes() for path in alice.root.iterdir() if path.is_file())
+    assert raw
+    for secret in secrets_:
+        assert secret not in raw
+
+
+def test_one_time_prekeys_are_topped_up_when_they_run_low(tmp_path, server_factory, phone) -> None:
+    server = server_factory(dev_codes=True)
+    clock = Clock()
+    ada = Person(tmp_path, "ada", clock=clock)
+    try:
+        ada.register(server.address, phone())
+        store = server.running.store
+        assert store.prekey_counts(ada.phone) == (TARGET, TARGET)
+        for _ in range(TARGET - LOW + 1):
+            store.take_bundle(ada.phone)
+        assert store.prekey_counts(ada.phone) == (LOW - 1, LOW - 1)
+        ada.engine.poll(0.01)
+        assert store.prekey_counts(ada.phone) == (LOW - 1, LOW - 1)  # not checked again before its time
+        clock.now += 3601
+        run_until(lambda: store.prekey_counts(ada.phone) == (TARGET, TARGET), [ada])
+    finally:
+        ada.close()
+
+
+def test_the_signed_prekey_rotates_weekly_and_sessions_begun_before_still_start(
+    tmp_path, server_factory, phone
+) -> None:
+    server = server_factory(dev_codes=True)
+    clock = Clock()
+    ada = Person(tmp_path, "ada", clock=clock)
+    bea = Person(tmp_path, "bea")
+    try:
+        ada.register(server.address, phone())
+        bea.register(server.address, phone())
+        bea.engine.add_contact(ada.phone)  # PQXDH with the signed prekey of the first week
+        first = server.running.store.take_bundle(ada.phone)["signed_prekey"]["id"]
+        clock.now += ROTATE_AFTER + 1
+        run_until(lambda: server.running.store.take_bundle(ada.phone)["signed_prekey"]["id"] != first, [ada])
+        bea.engine.send_text(ada.phone, "begun before the rotation")
+        run_until(lambda: ada.texts_from(bea.phone) == ["begun before the rotation"], [ada, bea])
+    finally:
+        ada.close()
+        bea.close()

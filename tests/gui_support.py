@@ -11,7 +11,6 @@ import os
 import time
 import tkinter as tk
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,26 +25,33 @@ PASSPHRASE = "a long and happy passphrase"
 WAIT_SECONDS = 60.0
 
 
-def display_for_tests(framebuffer_dir: Path | None = None) -> Iterator[VirtualDisplay | None]:
-    """Use $DISPLAY when it is set, otherwise run a private Xvfb for the duration."""
-    if os.environ.get("DISPLAY") and framebuffer_dir is None:
-        yield None
+_shared: VirtualDisplay | None = None
+
+
+def display_for_tests() -> Iterator[None]:
+    """One virtual screen for the whole test session (or the real one when DISPLAY is set).
+
+    Tk keeps its connection to a display open until the process ends, and Xlib
+    ends the process when that display goes away, so the screen must outlive
+    every Tk window of the session: session-scoped fixtures use this, and the
+    first of them to finish at the end of the session stops it.
+    """
+    global _shared
+    if _shared is None and os.environ.get("DISPLAY"):
+        yield
         return
-    display = VirtualDisplay(framebuffer_dir=framebuffer_dir)
-    try:
-        name = display.start()
-    except DisplayError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    previous = os.environ.get("DISPLAY")
-    os.environ["DISPLAY"] = name
-    try:
-        yield display
-    finally:
-        if previous is None:
-            os.environ.pop("DISPLAY", None)
-        else:
-            os.environ["DISPLAY"] = previous
-        display.stop()
+    if _shared is None:
+        display = VirtualDisplay()
+        try:
+            os.environ["DISPLAY"] = display.start()
+        except DisplayError as exc:
+            pytest.fail(str(exc), pytrace=False)
+        _shared = display
+    yield
+    if _shared is not None:
+        _shared.stop()
+        _shared = None
+        os.environ.pop("DISPLAY", None)
 
 
 def wait_until(

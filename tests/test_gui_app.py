@@ -33,8 +33,8 @@ from gui.wording import TICKS, key_change_warning
 from net import events as ev
 
 
-@pytest.fixture(scope="module")
-def display() -> Iterator[object]:
+@pytest.fixture(scope="session")
+def display() -> Iterator[None]:
     yield from display_for_tests()
 
 

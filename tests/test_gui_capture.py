@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import select
 import struct
-import tkinter as tk
+import subprocess
+import sys
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gui_support import display_for_tests, wait_until
 
 from gui.capture import CaptureError, encode_png, read_screen, save_region
 from gui.display import VirtualDisplay
@@ -58,27 +59,43 @@ def test_an_unknown_file_or_an_empty_region_is_refused(tmp_path: Path) -> None:
         save_region(good, (10, 10, 5, 5), tmp_path / "out.png")
 
 
-@pytest.fixture
-def framebuffer_display(tmp_path: Path) -> Iterator[VirtualDisplay | None]:
-    yield from display_for_tests(tmp_path / "fb")
+_WINDOW = """
+import sys, tkinter
+root = tkinter.Tk()
+root.geometry("120x80+10+10")
+root.configure(background="#123456")
+root.wait_visibility()
+root.update()
+root.winfo_pointerxy()
+print(root.winfo_rootx(), root.winfo_rooty(), flush=True)
+sys.stdin.readline()
+root.destroy()
+"""
 
 
-def test_a_real_window_is_captured_with_its_colour(
-    framebuffer_display: VirtualDisplay, tmp_path: Path
-) -> None:
-    root = tk.Tk()
-    try:
-        root.geometry("120x80+10+10")
-        root.configure(background="#123456")
-        root.update()
-        wait_until(root, lambda: root.winfo_ismapped() and root.winfo_width() == 120, "the window to map")
-        root.winfo_pointerxy()  # a round trip: the server has drawn everything asked before it
-        target = tmp_path / "shot.png"
-        save_region(
-            framebuffer_display.framebuffer, (root.winfo_rootx(), root.winfo_rooty(), 120, 80), target
+def test_a_real_window_is_captured_with_its_colour(tmp_path: Path) -> None:
+    # A window of its own in a child process on a screen of its own: the tests' shared Tk never
+    # sees this Xvfb, so stopping it cannot take the test process down with it.
+    with VirtualDisplay(framebuffer_dir=tmp_path / "fb") as display:
+        assert display.name is not None
+        child = subprocess.Popen(
+            [sys.executable, "-c", _WINDOW],
+            env={**os.environ, "DISPLAY": display.name},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
-        width, height, raw = _png_pixels(target.read_bytes())
-        assert (width, height) == (120, 80)
-        assert raw[1 + 3 * 60 : 1 + 3 * 61] == bytes([0x12, 0x34, 0x56])
-    finally:
-        root.destroy()
+        try:
+            assert child.stdout is not None and child.stdin is not None
+            ready, _, _ = select.select([child.stdout], [], [], 60)
+            assert ready, "the window did not appear"
+            x, y = (int(v) for v in child.stdout.readline().split())
+            target = tmp_path / "shot.png"
+            save_region(display.framebuffer, (x, y, 120, 80), target)
+            child.stdin.write("done\n")
+            child.stdin.flush()
+        finally:
+            assert child.wait(60) == 0
+    width, height, raw = _png_pixels(target.read_bytes())
+    assert (width, height) == (120, 80)
+    assert raw[1 + 3 * 60 : 1 + 3 * 61] == bytes([0x12, 0x34, 0x56])

@@ -24,8 +24,8 @@ MAX_GAP = 0.100
 TICK_MS = 10
 
 
-@pytest.fixture(scope="module")
-def display() -> Iterator[object]:
+@pytest.fixture(scope="session")
+def display() -> Iterator[None]:
     yield from display_for_tests()
 
 

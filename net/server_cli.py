@@ -115,8 +115,16 @@ def run_server(args: argparse.Namespace) -> int:
     try:
         config = config_from_args(args)
         server = RunningServer(config)
-    except (ValueError, OSError) as exc:
+    except ValueError as exc:
         print(f"parley server: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        print(
+            f"parley server: cannot start on {args.host}:{args.port} (data in {config.data_dir}): {reason}."
+            " Is another server running? Choose another --port or --data-dir.",
+            file=sys.stderr,
+        )
         return 2
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import socket
 from pathlib import Path
 
 import pytest
 
 from net.limits import Limits
-from net.server_cli import add_server_arguments, config_from_args, default_data_dir
+from net.server_cli import add_server_arguments, config_from_args, default_data_dir, run_server
 from net.verification import FileChannel, SmtpChannel
 
 
@@ -94,3 +95,13 @@ def test_main_has_the_server_command() -> None:
     args = parser.parse_args(["server", "--port", "0", "--verification", "file"])
     assert args.command == "server" and args.port == 0
     assert commands["server"].__name__ == "run_server"
+
+
+def test_a_busy_port_is_reported_in_a_sentence(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert run_server(parse("--port", str(port), "--data-dir", str(tmp_path))) == 2
+    err = capsys.readouterr().err
+    assert f"127.0.0.1:{port}" in err and "another" in err and "Traceback" not in err

@@ -141,11 +141,21 @@ def to_json_value(value: Any) -> Any:
     return value
 
 
+def _encode_leaf(value: Any) -> Any:
+    # Called by the C encoder only for what JSON does not know, so dicts and lists never cross into Python.
+    if isinstance(value, bytes | bytearray):
+        return b64encode(bytes(value))
+    if hasattr(value, "to_json"):
+        return value.to_json()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_encode_leaf)
+
+
 def encode_json(obj: dict[str, Any]) -> bytes:
     try:
-        return json.dumps(
-            to_json_value(obj), separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        ).encode()
+        return _ENCODER.encode(obj).encode()
     except (TypeError, ValueError) as exc:
         raise LocalProtocolError(ErrorCode.BAD_REQUEST, f"cannot encode the message: {exc}") from None
 

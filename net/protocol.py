@@ -128,19 +128,6 @@ def decode_json_object(payload: bytes) -> dict[str, Any]:
     return obj
 
 
-def to_json_value(value: Any) -> Any:
-    """``value`` with bytes as base64 text and key objects as their JSON form."""
-    if isinstance(value, bytes | bytearray):
-        return b64encode(bytes(value))
-    if hasattr(value, "to_json"):
-        return value.to_json()
-    if isinstance(value, list | tuple):
-        return [to_json_value(v) for v in value]
-    if isinstance(value, dict):
-        return {k: to_json_value(v) for k, v in value.items()}
-    return value
-
-
 def _encode_leaf(value: Any) -> Any:
     # Called by the C encoder only for what JSON does not know, so dicts and lists never cross into Python.
     if isinstance(value, bytes | bytearray):

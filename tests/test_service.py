@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from net.codes import CodeHasher
 from net.errors import RequestRefused
 from net.limits import Limits
 from net.login import sign_login
-from net.protocol import Request, to_json_value
+from net.protocol import Request, encode_json
 from net.schema import OPERATIONS
 from net.service import Service
 from net.verification import DeliveryError
@@ -91,7 +92,7 @@ class World:
 
 
 def _wire(raw: dict[str, Any]) -> dict[str, Any]:
-    return to_json_value(raw)
+    return json.loads(encode_json(raw))
 
 
 @pytest.fixture

@@ -191,13 +191,8 @@ class App:
         text = error_text(code, message)
         if self._screen is self.main:
             self.main.show_notice(text)
-        elif self._screen is self.registration:
-            self.registration.show_error(text)
-        elif self._screen is self.welcome:
-            self.welcome.show_error(text)
         else:
-            self.welcome.show_error(text)
-            self.show_screen(self.welcome)
+            self._screen.show_error(text)  # type: ignore[attr-defined]
 
     def _set_busy(self, text: str | None) -> None:
         for view in (self.welcome, self.server_key, self.registration, self.main):

@@ -24,6 +24,8 @@ PAGE = 50
 #: A typing notice is re-sent at most this often while keys are pressed, and withdrawn after a pause.
 TYPING_REFRESH = 4.0
 TYPING_PAUSE_MS = 5000
+#: Messages in one drained batch that make the status bar say a backlog is arriving.
+BACKLOG_BATCH = 20
 
 
 class ChatController:
@@ -38,6 +40,8 @@ class ChatController:
         self._typing_after: str | None = None
         self._previous_numbers: dict[str, str] = {}
         self._offline_by_choice = False
+        self._arrived = 0
+        self._receiving = False
         v = self.view
         v.conversations.on_select = self.open
         v.on_new_conversation = self.new_conversation
@@ -97,6 +101,7 @@ class ChatController:
 
     def flush(self) -> None:
         """After a batch of events: redraw what depends on the whole model, once."""
+        self._show_backlog_progress()
         if self._list_dirty:
             self.refresh_list()
         if self._ring:
@@ -109,6 +114,17 @@ class ChatController:
         typing_shown = open_contact is not None and self.view.conversation.typing.cget("text")
         if typing_shown and not self.model.is_typing(open_contact, time.monotonic()):
             self.view.conversation.typing.configure(text="")
+
+    def _show_backlog_progress(self) -> None:
+        # A backlog arrives as full batches; say so while it lasts, so the person knows why the list moves.
+        arrived, self._arrived = self._arrived, 0
+        if arrived >= BACKLOG_BATCH and not self._receiving:
+            self._receiving = True
+            self.view.set_busy("Receiving messages…")
+        elif arrived == 0 and self._receiving:
+            self._receiving = False
+            if not self.app.busy:
+                self.view.set_busy(None)
 
     # ------------------------------------------------------------------ engine events
 
@@ -140,6 +156,7 @@ class ChatController:
             self.connection(event)
 
     def _received(self, message: ev.MessageView) -> None:
+        self._arrived += 1
         focused = self.app.root.state() != "iconic"
         if self.model.message(message, window_focused=focused):
             self._ring = True

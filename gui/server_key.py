@@ -33,7 +33,12 @@ class ServerKeyView(ttk.Frame):
         self.cancel_button.pack(side="left", padx=(10, 0))
         self.busy = BusyBar(self.box)
         self.busy.pack(fill="x", pady=(14, 0))
+        self.error = ttk.Label(self.box, text="", style="Card.Error.TLabel", wraplength=560, justify="left")
+        self.error.pack(anchor="w", pady=(8, 0))
         self.bind("<Escape>", lambda _e: self.on_cancel())
+
+    def show_error(self, text: str) -> None:
+        self.error.configure(text=text)
 
     def set_busy(self, text: str | None) -> None:
         state = "disabled" if text else "normal"
@@ -55,6 +60,7 @@ class ServerKeyView(ttk.Frame):
 
     def first_contact(self, address: str, fingerprint: str, *, matches_local: bool) -> None:
         self._fingerprint = fingerprint
+        self.error.configure(text="")
         self.title.configure(text="Is this the right server?")
         self.intro.configure(
             text=f"This is the first time this profile connects to {address}. "
@@ -74,6 +80,7 @@ class ServerKeyView(ttk.Frame):
 
     def changed(self, address: str, pinned: str, presented: str) -> None:
         self._fingerprint = presented
+        self.error.configure(text="")
         self.title.configure(text="Warning: the server's identity changed")
         self.intro.configure(
             text=f"The server at {address} shows a different key from the one Parley remembered. "

@@ -90,7 +90,7 @@ class Tally:
 class BenchClient:
     __slots__ = (
         "account", "link", "partner", "session", "initial", "next_seq", "in_flight",
-        "seen_seqs", "seen_ids", "acks", "acks_since", "tally", "dirty", "size",
+        "seen_seqs", "seen_ids", "seen_bodies", "acks", "acks_since", "tally", "dirty", "size",
     )  # fmt: skip
 
     def __init__(self, account: Account, tally: Tally, dirty: set[BenchClient]) -> None:
@@ -103,6 +103,8 @@ class BenchClient:
         self.in_flight = 0
         self.seen_seqs: set[int] = set()
         self.seen_ids: set[int] = set()
+        #: Hashes of bodies already taken: the same ciphertext under a new id is a duplicate too.
+        self.seen_bodies: set[int] = set()
         self.acks: list[int] = []
         self.acks_since = 0.0
         self.tally = tally
@@ -166,11 +168,16 @@ class BenchClient:
             tally.duplicated += 1
             return
         self.seen_ids.add(message_id)
+        encoded = push.body.get("body")
+        fingerprint = hash(encoded)
+        if fingerprint in self.seen_bodies:
+            tally.duplicated += 1
+            return
         sender = self.partner
         try:
-            if sender is None or push.body.get("from") != sender.phone:
+            if sender is None or push.body.get("from") != sender.phone or not isinstance(encoded, str):
                 raise BadEnvelope("from a stranger")
-            initial, ratchet_message = unwrap(base64.b64decode(push.body["body"]))
+            initial, ratchet_message = unwrap(base64.b64decode(encoded))
             if initial is not None and self.session is None:
                 self.session = self.account.accept(initial)
             if self.session is None:
@@ -179,6 +186,7 @@ class BenchClient:
         except (BadEnvelope, CryptoError, ValueError):
             tally.undecryptable += 1
             return
+        self.seen_bodies.add(fingerprint)
         if seq in self.seen_seqs:
             tally.duplicated += 1
             return

@@ -1,0 +1,27 @@
+"""net.bench.flows: how clients are spread over processes (pairs stay together)."""
+
+from __future__ import annotations
+
+import pytest
+
+from net.bench.flows import Options, _split
+
+
+@pytest.mark.parametrize(("count", "parts"), [(10, 1), (10, 3), (500, 2), (6, 4), (2, 5)])
+def test_pairs_are_never_split_across_processes(count: int, parts: int) -> None:
+    items = [str(i) for i in range(count)]
+    chunks = _split(items, parts, even=True)
+    assert [x for c in chunks for x in c] == items
+    assert all(len(c) % 2 == 0 and c for c in chunks)
+    assert len(chunks) <= parts
+    assert max(map(len, chunks)) - min(map(len, chunks)) <= 2
+
+
+def test_idle_connections_are_spread_evenly() -> None:
+    chunks = _split([str(i) for i in range(10_001)], 2, even=False)
+    assert [len(c) for c in chunks] == [5001, 5000]
+
+
+def test_the_mode_is_described() -> None:
+    assert Options(window=4).mode == "closed loop, window 4"
+    assert Options(rate=1000.0).mode == "open loop, 1000 msg/s"

@@ -19,11 +19,16 @@ arrived.
 
 AES-256-GCM associated data: the session's associated data (both identities,
 from PQXDH) followed by the message's version byte and header.
+
+Serialised state (``to_json``; ``to_bytes`` is its canonical JSON)::
+
+    {"v": 1, "ad": AD, "rk": root key, "dhs": own ratchet private key,
+     "dhr": peer ratchet public key or null, "cks"/"ckr": chain keys or null,
+     "ns", "nr", "pn": counters, "skipped": [[ratchet key, N, message key, time], ...]}
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -34,7 +39,16 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from crypto_core.chains import kdf_ck, kdf_rk, message_key_material
-from crypto_core.encoding import RandomSource, b64decode, b64encode, default_random, require_int
+from crypto_core.encoding import (
+    RandomSource,
+    b64decode,
+    b64encode,
+    canonical_json,
+    default_random,
+    expect_dict,
+    parse_json,
+    require_int,
+)
 from crypto_core.errors import CryptoError, DecryptionError, InvalidKeyFormat, RatchetNotReady
 from crypto_core.keys import x25519, x25519_public_bytes
 from crypto_core.ratchet_header import DH_LEN, Header, split_message
@@ -220,8 +234,7 @@ class RatchetSession:
         cls, data: object, *, random: RandomSource = default_random, clock: Clock = time.time
     ) -> RatchetSession:
         """Restore a state from :meth:`to_json`; raises :class:`InvalidKeyFormat` on any defect."""
-        if not isinstance(data, dict):
-            raise InvalidKeyFormat("ratchet state: expected an object")
+        data = expect_dict(data, "ratchet state")
         version = data.get("v")
         if type(version) is not int or version != STATE_VERSION:
             raise InvalidKeyFormat("ratchet state: unknown version")
@@ -247,17 +260,13 @@ class RatchetSession:
 
     def to_bytes(self) -> bytes:
         """Canonical JSON of :meth:`to_json` (sorted keys, no spaces): equal states, equal bytes."""
-        return json.dumps(self.to_json(), sort_keys=True, separators=(",", ":")).encode("ascii")
+        return canonical_json(self.to_json())
 
     @classmethod
     def from_bytes(
         cls, data: bytes, *, random: RandomSource = default_random, clock: Clock = time.time
     ) -> RatchetSession:
-        try:
-            parsed = json.loads(data)
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            raise InvalidKeyFormat("ratchet state: not JSON") from None
-        return cls.from_json(parsed, random=random, clock=clock)
+        return cls.from_json(parse_json(data, what="ratchet state"), random=random, clock=clock)
 
     def __repr__(self) -> str:
         s = self._state

@@ -448,7 +448,7 @@ class Messenger:
                 try:
                     self.connect()
                 except EngineError as exc:
-                    if exc.code != "connection_failed":
+                    if exc.code not in ("connection_failed", "offline"):  # the state change says it
                         duties.report(exc)
             return
         try:

@@ -1,0 +1,124 @@
+"""Sessions per contact: PQXDH start, the initial message until answered, simultaneous starts, storage."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from session_support import Side
+
+from crypto_core.errors import DecryptionError, InvalidKeyFormat
+from net.envelope import Envelope
+from net.sessions import MAX_STATES, NoSession, SessionRecord, session_id_of, start
+
+
+@pytest.fixture
+def sides(tmp_path: Path) -> Iterator[tuple[Side, Side]]:
+    alice, bob = Side(tmp_path, "alice"), Side(tmp_path, "bob")
+    yield alice, bob
+    alice.close()
+    bob.close()
+
+
+def _open(record: SessionRecord, side: Side, envelope: Envelope) -> bytes:
+    with side.profile.transaction():
+        return record.open(envelope, side.identity, side.profile.keys).plaintext
+
+
+def test_a_session_starts_from_a_bundle_and_both_sides_talk(sides: tuple[Side, Side]) -> None:
+    alice, bob = sides
+    ours, theirs = SessionRecord(), SessionRecord()
+    ours.make_current(start(alice.identity, bob.bundle()))
+    first = ours.seal("m-1", b"hello")
+    assert first.initial is not None and first.session_id == session_id_of(first.initial)
+    second = ours.seal("m-2", b"again")
+    assert second.initial == first.initial  # sent along until Bob answers
+    otk_id = first.initial.one_time_prekey_id
+    assert otk_id is not None and bob.profile.keys.one_time_prekey(otk_id) is not None
+
+    assert _open(theirs, bob, second) == b"again"  # whichever arrives first starts the session
+    assert _open(theirs, bob, first) == b"hello"
+    assert bob.profile.keys.one_time_prekey(otk_id) is None  # used once, deleted
+    assert theirs.current is not None and theirs.current.peer == alice.identity.public
+
+    answer = theirs.seal("m-3", b"hi Alice")
+    assert answer.initial is None
+    assert _open(ours, alice, answer) == b"hi Alice"
+    assert ours.seal("m-4", b"answered").initial is None
+
+
+def test_a_message_for_an_unknown_session_without_its_start_is_no_session(sides: tuple[Side, Side]) -> None:
+    alice, bob = sides
+    ours = SessionRecord([start(alice.identity, bob.bundle())])
+    envelope = ours.seal("m-1", b"hello")
+    stripped = Envelope(envelope.session_id, envelope.client_id, envelope.message)
+    with pytest.raises(NoSession):
+        _open(SessionRecord(), bob, stripped)
+    with pytest.raises(NoSession):
+        SessionRecord().seal("m-1", b"nobody to send to")
+
+
+def test_a_tampered_message_fails_and_changes_nothing(sides: tuple[Side, Side]) -> None:
+    alice, bob = sides
+    ours, theirs = SessionRecord([start(alice.identity, bob.bundle())]), SessionRecord()
+    _open(theirs, bob, ours.seal("m-1", b"one"))
+    good = ours.seal("m-2", b"two")
+    bad = Envelope(good.session_id, good.client_id, good.message[:-1] + bytes([good.message[-1] ^ 1]))
+    before = theirs.to_bytes()
+    with pytest.raises(DecryptionError):
+        _open(theirs, bob, bad)
+    assert theirs.to_bytes() == before
+    assert _open(theirs, bob, good) == b"two"
+
+
+def test_a_replayed_initial_message_whose_one_time_prekey_is_gone_fails(sides: tuple[Side, Side]) -> None:
+    alice, bob = sides
+    ours = SessionRecord([start(alice.identity, bob.bundle())])
+    first = ours.seal("m-1", b"hello")
+    _open(SessionRecord(), bob, first)
+    with pytest.raises(DecryptionError):
+        _open(SessionRecord(), bob, first)  # a fresh record: only the deleted prekey could open it
+
+
+def test_simultaneous_starts_converge_on_one_session(sides: tuple[Side, Side]) -> None:
+    alice, bob = sides
+    at_alice = SessionRecord([start(alice.identity, bob.bundle())])
+    at_bob = SessionRecord([start(bob.identity, alice.bundle())])
+    from_alice, from_bob = at_alice.seal("m-1", b"from Alice"), at_bob.seal("m-2", b"from Bob")
+    assert _open(at_bob, bob, from_alice) == b"from Alice"
+    assert _open(at_alice, alice, from_bob) == b"from Bob"
+    assert at_alice.current is not None and at_bob.current is not None
+    assert at_alice.current.session_id == at_bob.current.session_id
+    # Both can send on the session they agreed on, and both open it.
+    assert _open(at_bob, bob, at_alice.seal("m-3", b"agreed?")) == b"agreed?"
+    assert _open(at_alice, alice, at_bob.seal("m-4", b"agreed.")) == b"agreed."
+
+
+def test_a_new_start_from_the_peer_replaces_an_answered_session_and_old_messages_still_open(
+    sides: tuple[Side, Side],
+) -> None:
+    alice, bob = sides
+    at_alice, at_bob = SessionRecord([start(alice.identity, bob.bundle())]), SessionRecord()
+    _open(at_bob, bob, at_alice.seal("m-1", b"one"))
+    _open(at_alice, alice, at_bob.seal("m-2", b"two"))
+    late = at_bob.seal("m-3", b"sealed by the old session")
+    restarted = SessionRecord([start(bob.identity, alice.bundle())])  # Bob starts over (healing)
+    assert _open(at_alice, alice, restarted.seal("m-4", b"new session")) == b"new session"
+    assert at_alice.current is not None and at_alice.current.session_id == restarted.states[0].session_id
+    assert _open(at_alice, alice, late) == b"sealed by the old session"
+    assert len(at_alice.states) <= MAX_STATES
+
+
+def test_the_record_round_trips_through_bytes(sides: tuple[Side, Side]) -> None:
+    alice, bob = sides
+    at_alice, at_bob = SessionRecord([start(alice.identity, bob.bundle())]), SessionRecord()
+    _open(at_bob, bob, at_alice.seal("m-1", b"one"))
+    restored = SessionRecord.from_bytes(at_bob.to_bytes())
+    assert restored.to_bytes() == at_bob.to_bytes()
+    assert _open(restored, bob, at_alice.seal("m-2", b"two")) == b"two"
+    assert SessionRecord.from_bytes(None).current is None
+    for damaged in (b"{}", b"[]", b"not json", b'{"v": 1, "states": [{}]}'):
+        with pytest.raises(InvalidKeyFormat):
+            SessionRecord.from_bytes(damaged)
+    assert "ratchet" not in repr(restored)

@@ -220,6 +220,7 @@ class _Handler(socketserver.BaseRequestHandler):
         try:
             outcome = service.handle(session, request)
         except RequestRefused as refused:
+            log.info("%s: %s refused: %s", session.peer, request.op, refused.code)
             session.write(session.protocol.send(ErrorReply(request.id, refused.code, refused.message)))
             return True
         except Exception as exc:  # a bug or a failing disk must cost this request, not the server

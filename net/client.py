@@ -173,8 +173,9 @@ class ServerConnection:
     def pump(self) -> int:
         """Read what has arrived (without blocking) and hand every waiting push to ``on_push``."""
         self._check_open()
-        while self._sock.pending() or _readable(self._sock):
-            self._read(0.0)
+        # Stop as soon as a read brings nothing: an incomplete TLS record waits for the next poll.
+        while (self._sock.pending() or _readable(self._sock)) and self._read(0.0):
+            pass
         delivered = 0
         while self._pushes:
             self.on_push(self._pushes.popleft())
@@ -184,6 +185,11 @@ class ServerConnection:
     @property
     def has_pushes(self) -> bool:
         return bool(self._pushes)
+
+    @property
+    def buffered(self) -> bool:
+        """Something is already here (a push, or bytes TLS has decrypted): do not wait on the socket."""
+        return bool(self._pushes) or (not self._closed and self._sock.pending() > 0)
 
     # ------------------------------------------------------------------ closing
 
@@ -204,14 +210,14 @@ class ServerConnection:
         self.close()
         raise ConnectionLost(reason)
 
-    def _read(self, timeout: float) -> None:
-        """Read once (waiting up to ``timeout``) and sort out the events it completes."""
+    def _read(self, timeout: float) -> bool:
+        """Read once (waiting up to ``timeout``) and sort out the events; False when nothing came."""
         self._check_open()
         try:
             self._sock.settimeout(timeout if timeout > 0 else 0.0)
             data = self._sock.recv(RECV_SIZE)
         except (TimeoutError, ssl.SSLWantReadError, BlockingIOError):
-            return
+            return False
         except (OSError, ssl.SSLError) as exc:
             self._lose(f"the connection dropped ({_reason(exc)})")
         if not data:
@@ -224,7 +230,7 @@ class ServerConnection:
             except NetError as exc:
                 self._lose(f"the server sent a frame this client cannot read ({exc.code})")
             if event is NEED_DATA:
-                return
+                return True
             if isinstance(event, Push):
                 self._pushes.append(event)
             elif isinstance(event, ConnectionClosed):

@@ -64,6 +64,7 @@ class Duties:
 
     def after_login(self) -> None:
         self._next_prekey_check = 0.0
+        self.outbox.dirty = True  # whatever a drop interrupted goes out now
         self.fetch_waiting()
         self.service()
 
@@ -74,7 +75,7 @@ class Duties:
             self.receive(batch)
         if not self._link.online:
             return
-        if self.outbox.dirty:
+        if self.outbox.due():
             for event in self.outbox.flush():
                 self._ctx.emit(event)
         if self._ctx.clock() >= self._next_prekey_check:

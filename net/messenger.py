@@ -435,7 +435,7 @@ class Messenger:
             wait = min(remaining, self._link.next_ping_in())
             if self._link.conn is None and self._link.want_online:
                 wait = min(wait, self._link.backoff.remaining())
-            if self._link.conn is not None and self._link.conn.has_pushes:
+            if self._link.conn is not None and self._link.conn.buffered:
                 wait = 0.0
             if self._link.wait(wait):
                 return

@@ -110,6 +110,11 @@ class Outbox:
         self._typing_quiet: dict[str, float] = {}
         self.dirty = True
 
+    def due(self) -> bool:
+        """Something was added, or a contact the server paused may be tried again."""
+        now = time.monotonic()
+        return self.dirty or any(until <= now for until in self._paused.values())
+
     # ------------------------------------------------------------------ flushing
 
     def flush(self) -> list[Event]:
@@ -119,6 +124,7 @@ class Outbox:
         events: list[Event] = []
         held = {c.phone for c in self._ctx.profile.contacts.all() if c.key_changed}
         now = time.monotonic()
+        self._paused = {contact: until for contact, until in self._paused.items() if until > now}
         waiting = [
             (item, entry)
             for item in self._ctx.profile.outbox.pending()

@@ -49,7 +49,7 @@ def load_or_make_code_key(data_dir: Path) -> bytes:
         if len(key) != CODE_KEY_SIZE:
             raise ValueError(f"{path.name} is damaged: expected {CODE_KEY_SIZE} bytes")
         return key
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = secrets.token_bytes(CODE_KEY_SIZE)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

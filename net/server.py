@@ -298,7 +298,8 @@ class RunningServer:
     def __init__(self, config: ServerConfig) -> None:
         if config.dev_codes and not is_loopback(config.host):
             raise ValueError("--dev-codes returns codes to whoever asks; it runs only on a loopback address")
-        config.data_dir.mkdir(parents=True, exist_ok=True)
+        # Owner only: the database holds phone numbers and e-mail addresses.
+        config.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         if (config.cert is None) != (config.key is None):
             raise ValueError("--cert and --key go together")
         if config.cert is not None and config.key is not None:

@@ -28,7 +28,7 @@ def ensure_self_signed(data_dir: Path, common_name: str = "Parley server") -> tu
     cert_path, key_path = data_dir / CERT_FILE, data_dir / KEY_FILE
     if cert_path.exists() and key_path.exists():
         return cert_path, key_path
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.datetime.now(datetime.UTC)

@@ -7,6 +7,7 @@ import json
 import logging
 import socket
 import ssl
+import stat
 import threading
 import time
 
@@ -270,3 +271,8 @@ def test_a_silent_tcp_client_is_dropped_after_the_handshake_timeout(server_facto
     with socket.create_connection(server.address, timeout=10) as silent:
         assert silent.recv(1) == b""  # closed by the server, well before our own timeout
     still_served(bystander)
+
+
+def test_a_new_data_directory_is_private(server_factory, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    server = server_factory(data_dir=tmp_path / "fresh" / "data")
+    assert stat.S_IMODE(server.data_dir.stat().st_mode) == 0o700

@@ -118,7 +118,12 @@ def rotation_due(keys: KeyStore, now: float) -> bool:
 def rotate(
     keys: KeyStore, identity: IdentityKeyPair, now: float, random: RandomSource = default_random
 ) -> Published:
-    """A new signed prekey (stored); signed prekeys older than the keeping time are deleted."""
+    """A new signed prekey (stored); old ones past the keeping time go, never the one just replaced."""
+    previous = keys.current_signed_prekey()
+    cutoff = int(now - KEEP_OLD_FOR)
+    if previous is not None:
+        # After a long time offline the replaced key may itself be old, yet it is what the server handed out.
+        cutoff = min(cutoff, previous.created_at)
     made = signed_prekey(keys, identity, now, random)
-    keys.prune_signed_prekeys(int(now - KEEP_OLD_FOR))
+    keys.prune_signed_prekeys(cutoff)
     return Published(signed_prekey=made.public())

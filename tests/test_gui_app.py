@@ -328,3 +328,30 @@ def test_settings_change_the_passphrase_log_out_and_in_and_delete_the_account(
     type_into(app.welcome.passphrase.entry, new_passphrase)
     app.welcome.unlock_button.invoke()
     wait_until(app.root, lambda: app.screen is app.registration and not app.busy, "the unregistered profile")
+
+
+def test_a_server_that_comes_back_with_another_key_is_a_blocking_warning_with_both_fingerprints(
+    make_app: Callable[[str], App], server_factory: Callable[..., InProcessServer], tmp_path: Path
+) -> None:
+    first = server_factory(dev_codes=True, data_dir=tmp_path / "first-server")
+    app = make_app("alice")
+    create_and_register(app, first, fresh_phone())
+    port = first.address[1]
+    first.stop()
+    impostor = server_factory(dev_codes=True, data_dir=tmp_path / "other-server", port=port)
+    assert impostor.fingerprint != first.fingerprint
+
+    wait_until(app.root, lambda: app.screen is app.server_key, "the changed-key warning", timeout=120)
+    view = app.server_key
+    assert "changed" in str(view.title.cget("text"))
+    shown = [
+        str(label.cget("text")).replace(" ", "").replace("\n", "").lower()
+        for label in view.prints.winfo_children()
+        if str(label.cget("style")) == "Card.Digits.TLabel"
+    ]
+    assert shown == [first.fingerprint.hex(), impostor.fingerprint.hex()]
+    assert "Nothing was sent" in str(view.intro.cget("text"))
+
+    view.cancel_button.invoke()
+    wait_until(app.root, lambda: app.screen is app.welcome and not app.busy, "the welcome screen")
+    assert "server's key" in str(app.welcome.error.cget("text"))

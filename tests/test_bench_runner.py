@@ -80,3 +80,17 @@ def test_worker_failures_come_back_as_sentences() -> None:
     finally:
         pool.stop()
     assert not any(p.is_alive() for p in pool.processes)
+
+
+def test_the_server_output_is_drained_so_codes_never_fill_the_pipe(tmp_path: Path) -> None:
+    from net.bench.worker import Worker
+
+    server = ServerProcess(tmp_path)
+    worker = Worker()
+    try:
+        done = worker.register(server.address, unique_phones(1600))  # each code is printed on the console
+        assert done["accounts"] == 1600
+    finally:
+        worker.close()
+        server.stop()
+    assert (tmp_path / "server.log").stat().st_size > 64 * 1024  # more than a pipe holds

@@ -14,10 +14,10 @@ import os
 import re
 import resource
 import secrets
-import select
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection as Pipe
@@ -63,39 +63,46 @@ def unique_phones(count: int) -> list[str]:
 
 
 class ServerProcess:
-    """``python main.py server`` on a free loopback port with dev codes, output kept in its data dir."""
+    """``python main.py server`` on a free loopback port with dev codes; its output goes to a log file.
+
+    The console channel prints every code, so the output is drained all the time by
+    a thread: a full pipe would stop the server in the middle of a registration.
+    """
 
     def __init__(self, data_dir: Path, sync: str = "full") -> None:
-        self._log = (data_dir / "server.log").open("w")
+        self._log_path = data_dir / "server.log"
+        self._log = self._log_path.open("wb")
         command = [sys.executable, str(ROOT / "main.py"), "server", "--host", "127.0.0.1", "--port", "0"]
         command += ["--data-dir", str(data_dir), "--dev-codes", "--log-level", "WARNING", "--sync", sync]
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter running our own script
             command,
             cwd=ROOT,
             stdout=subprocess.PIPE,
-            stderr=self._log,
+            stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         self.pid = self.process.pid
-        self._log_path = data_dir / "server.log"
-        self.address = self._read_address()
+        self._address: Address | None = None
+        self._listening = threading.Event()
+        self._drain = threading.Thread(target=self._copy_output, name="server-output", daemon=True)
+        self._drain.start()
+        if not self._listening.wait(START_TIMEOUT) or self._address is None:
+            self.stop()
+            tail = self._log_path.read_text(errors="replace").strip().splitlines()[-3:]
+            raise BenchError(f"the server did not start: {' / '.join(tail) or 'no output'}")
+        self.address: Address = self._address
 
-    def _read_address(self) -> Address:
+    def _copy_output(self) -> None:
         assert self.process.stdout is not None
-        fd = self.process.stdout.fileno()
-        deadline = time.monotonic() + START_TIMEOUT
-        seen = b""
-        while (remaining := deadline - time.monotonic()) > 0:
-            ready, _, _ = select.select([fd], [], [], remaining)
-            chunk = os.read(fd, 4096) if ready else b""
-            if not chunk:
-                break
-            seen += chunk
-            if match := _LISTENING.search(seen.decode(errors="replace")):
-                return match.group(1), int(match.group(2))
-        self.stop()
-        tail = self._log_path.read_text(errors="replace").strip().splitlines()[-3:]
-        raise BenchError(f"the server did not start: {' / '.join(tail) or 'no output'}")
+        for line in self.process.stdout:
+            self._log.write(line)
+            if self._address is None and (match := _LISTENING.search(line.decode(errors="replace"))):
+                self._address = (match.group(1), int(match.group(2)))
+                self._listening.set()
+            if not self._address:
+                self._log.flush()
+        self._log.flush()
+        self._listening.set()  # the server ended: nobody waits in vain
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -105,6 +112,7 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(STOP_TIMEOUT)
+        self._drain.join(STOP_TIMEOUT)
         if self.process.stdout is not None:
             self.process.stdout.close()
         self._log.close()

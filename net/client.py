@@ -173,18 +173,27 @@ class ServerConnection:
     def pump(self) -> int:
         """Read what has arrived (without blocking) and hand every waiting push to ``on_push``."""
         self._check_open()
-        # Stop as soon as a read brings nothing: an incomplete TLS record waits for the next poll.
-        while (self._sock.pending() or _readable(self._sock)) and self._read(0.0):
-            pass
         delivered = 0
-        while self._pushes:
-            self.on_push(self._pushes.popleft())
-            delivered += 1
+        try:
+            # Stop as soon as a read brings nothing: an incomplete TLS record waits for the next poll.
+            while (self._sock.pending() or _readable(self._sock)) and self._read(0.0):
+                pass
+        finally:
+            # Pushes that came just before a close (session_ended does) are handed over all the same.
+            while self._pushes:
+                self.on_push(self._pushes.popleft())
+                delivered += 1
         return delivered
 
     @property
     def has_pushes(self) -> bool:
         return bool(self._pushes)
+
+    def take_pushes(self) -> list[Push]:
+        """The pushes read but not yet handed over (a closed connection gives them up this way)."""
+        taken = list(self._pushes)
+        self._pushes.clear()
+        return taken
 
     @property
     def buffered(self) -> bool:

@@ -112,7 +112,7 @@ class Duties:
             sender = message.get("from")
             if isinstance(sender, str):
                 self.outbox.heard_from(sender)
-        if result.acks:
+        if result.acks and self._link.online:  # offline: they come again after the next login, once
             self.acknowledge(result.acks)
         if result.sessions_started:
             self._next_prekey_check = 0.0

@@ -188,10 +188,13 @@ class Link:
             self.set_state(ConnectionState.OFFLINE, reason)
 
     def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
-        self.conn = None
+        conn, self.conn = self.conn, None
         self.logged_in = False
+        if conn is not None:
+            conn.close()
+            # What arrived before the close still counts: above all a session_ended push.
+            for push in conn.take_pushes():
+                self._on_push(push)
 
     def shutdown(self) -> None:
         self.close()

@@ -1,0 +1,76 @@
+"""The shared context: fresh ids, phone checks in a person's words, views and cached safety numbers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from engine_support import FAST_KDF, PASSPHRASE
+
+from crypto_core.keys import IdentityKeyPair
+from crypto_core.safety_number import safety_number
+from net.context import Context, checked_phone, message_view
+from net.engine_error import EngineError
+from net.events import MessageStatus
+from storage.profile import Profile
+from storage.profile_account import Account
+from storage.profile_dir import ProfileDirectory
+
+ADA, BEA = "+442079460401", "+442079460402"
+
+
+@pytest.fixture
+def ctx(tmp_path: Path) -> Iterator[Context]:
+    profile: Profile = ProfileDirectory(tmp_path, kdf_params=FAST_KDF).create("Ada", PASSPHRASE)
+    yield Context(profile, lambda _e: None, identity=IdentityKeyPair.generate())
+    profile.close()
+
+
+def test_fresh_ids_are_random_and_fit_the_wire() -> None:
+    counter = iter(range(1000))
+    ctx = Context.__new__(Context)
+    ctx.random = lambda n: bytes([next(counter) % 256] * n)
+    first, second = ctx.new_id("m-"), ctx.new_id("m-")
+    assert first != second
+    assert re.fullmatch(r"[A-Za-z0-9._:-]{1,64}", first)
+
+
+def test_phone_numbers_are_normalised_or_refused_in_words() -> None:
+    assert checked_phone("+44 20 7946 0401") == ADA
+    with pytest.raises(EngineError) as caught:
+        checked_phone("020 7946 0401")
+    assert caught.value.code == "bad_phone" and "+" in caught.value.message
+
+
+def test_contact_views_carry_the_safety_number_both_sides_compute(ctx: Context) -> None:
+    ctx.profile.account.save(Account(phone=ADA, registered=True))
+    bea = IdentityKeyPair.generate()
+    with pytest.raises(EngineError) as caught:
+        ctx.contact(BEA)
+    assert caught.value.code == "unknown_contact"
+    ctx.profile.contacts.add(BEA, "Bea")
+    assert ctx.contact_view(ctx.contact(BEA)).safety_number == ""  # no key pinned yet
+    _, contact = ctx.profile.contacts.pin_identity(BEA, bea.public)
+    view = ctx.contact_view(contact)
+    assert ctx.identity is not None
+    assert view.safety_number == safety_number(bea.public, BEA, ctx.identity.public, ADA)
+    assert (view.phone, view.name, view.verified, view.key_changed) == (BEA, "Bea", False, False)
+    _, changed = ctx.profile.contacts.pin_identity(BEA, IdentityKeyPair.generate().public)
+    assert ctx.previous_safety_number(changed) == view.safety_number
+    assert ctx.contact_view(changed).safety_number != view.safety_number
+
+
+def test_message_views_come_from_stored_rows(ctx: Context) -> None:
+    stored = ctx.profile.history.add(BEA, client_id="m-1", outgoing=True, text="hello", timestamp=12.5)
+    view = message_view(stored)
+    assert (view.message_id, view.contact, view.outgoing, view.text, view.timestamp) == (
+        "m-1",
+        BEA,
+        True,
+        "hello",
+        12.5,
+    )
+    assert view.status is MessageStatus.QUEUED
+    assert "hello" not in repr(view)

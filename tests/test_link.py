@@ -1,0 +1,76 @@
+"""The link: addresses, waking a wait from another thread, first contact and accepting a key."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from engine_support import FAST_KDF, PASSPHRASE
+
+from net.engine_error import EngineError
+from net.events import ConnectionChanged, ConnectionState, Event, ServerKeyUnknown
+from net.link import Link, join_address, split_address
+from storage.profile import Profile
+from storage.profile_dir import ProfileDirectory
+
+
+@pytest.fixture
+def profile(tmp_path: Path) -> Iterator[Profile]:
+    opened = ProfileDirectory(tmp_path, kdf_params=FAST_KDF).create("Ada", PASSPHRASE)
+    yield opened
+    opened.close()
+
+
+def test_addresses_round_trip_for_names_and_ipv6() -> None:
+    for host, port in (("127.0.0.1", 5000), ("example.org", 1), ("::1", 65535)):
+        assert split_address(join_address(host, port)) == (host, port)
+    assert join_address("::1", 5000) == "[::1]:5000"
+
+
+def test_a_wakeup_from_another_thread_ends_a_wait_at_once() -> None:
+    link = Link(lambda _e: None, lambda _p: None)
+    try:
+        assert link.wait(0.01) is False
+        woken = threading.Event()
+
+        def wake() -> None:
+            woken.wait(5)
+            link.wakeup()
+
+        thread = threading.Thread(target=wake)
+        thread.start()
+        started = time.monotonic()
+        woken.set()
+        assert link.wait(30.0) is True
+        assert time.monotonic() - started < 10
+        thread.join(5)
+        assert link.wait(0.0) is False  # the wake-up was consumed
+    finally:
+        link.shutdown()
+
+
+def test_first_contact_reports_the_key_and_only_that_key_can_be_accepted(server, profile: Profile) -> None:
+    events: list[Event] = []
+    link = Link(events.append, lambda _p: None)
+    address = join_address(*server.address)
+    try:
+        with pytest.raises(EngineError) as caught:
+            link.open(address, profile.server_pins)
+        assert caught.value.code == "server_key_unknown"
+        offered = [e for e in events if isinstance(e, ServerKeyUnknown)]
+        assert [e.address for e in offered] == [address]
+        assert profile.server_pins.get(address) is None  # nothing pinned silently
+        with pytest.raises(EngineError):
+            link.accept_key(address, "ab" * 32, profile.server_pins)
+        link.accept_key(address, offered[0].fingerprint, profile.server_pins)
+        conn = link.open(address, profile.server_pins)
+        assert conn.fingerprint == server.fingerprint
+        assert ConnectionChanged(ConnectionState.CONNECTING) in events
+        with pytest.raises(EngineError) as offline:
+            link.require()  # connected, but not logged in
+        assert offline.value.code == "offline"
+    finally:
+        link.shutdown()

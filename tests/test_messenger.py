@@ -9,7 +9,7 @@ import pytest
 from engine_support import FAST_KDF, PASSPHRASE, Person, pair, run_until
 
 from net.engine_error import EngineError
-from net.events import ConnectionState, ServerKeyUnknown
+from net.events import ConnectionState, ErrorReported, ServerKeyUnknown
 from net.messenger import Messenger
 from net.prekeys import LOW, ROTATE_AFTER, TARGET
 from storage.profile_dir import ProfileDirectory
@@ -172,3 +172,48 @@ def test_the_signed_prekey_rotates_weekly_and_sessions_begun_before_still_start(
     finally:
         ada.close()
         bea.close()
+
+
+def test_history_pages_search_and_renaming(tmp_path, server_factory, phone) -> None:
+    server = server_factory(dev_codes=True)
+    alice, bob = pair(tmp_path, server.address, phone, "alice", "bob")
+    try:
+        alice.engine.add_contact(bob.phone)
+        sent = [alice.engine.send_text(bob.phone, f"note {i}") for i in range(7)]
+        newest = alice.engine.history(bob.phone, limit=3)
+        assert [m.text for m in newest] == ["note 6", "note 5", "note 4"]
+        older = alice.engine.history(bob.phone, before=newest[-1].message_id, limit=10)
+        assert [m.text for m in older] == ["note 3", "note 2", "note 1", "note 0"]
+        assert [m.message_id for m in alice.engine.search(bob.phone, "NOTE 3")] == [sent[3].message_id]
+        assert alice.engine.search(bob.phone, "   ") == []
+        with pytest.raises(EngineError) as caught:
+            alice.engine.history(bob.phone, before="m-unknown")
+        assert caught.value.code == "unknown_message"
+        alice.engine.rename_contact(bob.phone, "Bobby")
+        assert alice.engine.contact(bob.phone).name == "Bobby"
+        assert [c.name for c in alice.engine.conversations()] == ["Bobby"]
+    finally:
+        alice.close()
+        bob.close()
+
+
+def test_a_text_to_a_deleted_account_fails_and_can_be_retried(tmp_path, server_factory, phone) -> None:
+    server = server_factory(dev_codes=True)
+    alice, bob = pair(tmp_path, server.address, phone, "alice", "bob")
+    try:
+        alice.engine.add_contact(bob.phone)
+        bob.engine.delete_account()
+        assert bob.engine.phone is None
+        assert server.running.store.account(bob.phone) is None
+        sent = alice.engine.send_text(bob.phone, "are you there?")
+        run_until(lambda: "failed" in alice.statuses(sent.message_id), [alice])
+        assert any(e.code == "unknown_account" for e in alice.of(ErrorReported))
+        alice.engine.retry(bob.phone, sent.message_id)
+        run_until(lambda: alice.statuses(sent.message_id).count("failed") == 2, [alice])
+        assert alice.statuses(sent.message_id) == ["queued", "failed", "queued", "failed"]
+        with pytest.raises(EngineError) as caught:
+            alice.engine.retry(bob.phone, "m-unknown")
+        assert caught.value.code == "not_failed"
+    finally:
+        alice.close()
+        bob.close()

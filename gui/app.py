@@ -8,7 +8,6 @@ window, in words a person understands.
 
 from __future__ import annotations
 
-import hmac
 import itertools
 import logging
 import sys
@@ -21,23 +20,17 @@ import platformdirs
 
 from gui import preferences
 from gui.chat import ChatController
-from gui.forms import (
-    FormInvalid,
-    NewProfileForm,
-    RegistrationForm,
-    format_server_address,
-    parse_server_address,
-)
-from gui.local_server import LocalServer, LocalServerError, running_address
+from gui.local_server import LocalServer
 from gui.main_view import MainView
+from gui.onboarding import Onboarding
 from gui.registration import RegistrationView
 from gui.server_key import ServerKeyView
+from gui.settings_actions import SettingsController
 from gui.theme import PALETTES, apply_theme, make_fonts
 from gui.welcome import WelcomeView
 from gui.wording import error_text, window_title
 from gui.worker import Command, CommandDone, CommandFailed, EngineFactory, EngineWorker
 from net import events as ev
-from net.validation import ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +38,6 @@ log = logging.getLogger(__name__)
 BATCH = 50
 BUSY_TICK_MS = 5
 IDLE_TICK_MS = 50
-_SERVER_KEY_CODES = {"server_key_unknown", "server_key_changed"}
 
 Then = Callable[[Any], None]
 Failed = Callable[[str, str], None]
@@ -92,13 +84,14 @@ class App:
         self.profile_name: str | None = None
         self.phone: str | None = None
         self.server = self.prefs.server
-        self._key_question = False
 
         self.welcome = WelcomeView(self.root)
         self.server_key = ServerKeyView(self.root)
         self.registration = RegistrationView(self.root)
         self.main = MainView(self.root, self.palette, self.fonts)
         self.chat = ChatController(self)
+        self.settings = SettingsController(self, self.chat)
+        self.onboarding = Onboarding(self)
         self._screen: tk.Widget = self.welcome
         self._wire()
         self._restyle()
@@ -235,24 +228,12 @@ class App:
 
     def _wire(self) -> None:
         self._handlers: dict[type, Callable[[Any], None]] = {
-            ev.ServerKeyUnknown: self._server_key_unknown,
-            ev.ServerKeyChanged: self._server_key_changed,
-            ev.CodeSent: self._code_sent,
-            ev.Registered: lambda e: None,
-            ev.LoggedIn: self._logged_in,
+            **self.onboarding.handlers,
             ev.ErrorReported: lambda e: self.report(e.code, e.message),
         }
-        self.welcome.on_unlock = self.unlock
-        self.welcome.on_create = self.create_profile
-        self.welcome.on_start_server = self.start_local_server
-        self.server_key.on_accept = self.accept_server_key
-        self.server_key.on_cancel = self.refuse_server_key
-        self.registration.on_send_code = self.send_code
-        self.registration.on_finish = self.finish_registration
-        self.registration.on_cancel = self.lock
         self.root.bind("<Control-n>", lambda _e: self._shortcut(self.main.open_new_form))
         self.root.bind("<Control-f>", lambda _e: self._shortcut(self._focus_search))
-        self.root.bind("<Control-comma>", lambda _e: self._shortcut(self.chat.open_settings))
+        self.root.bind("<Control-comma>", lambda _e: self._shortcut(self.settings.open_settings))
 
     def _shortcut(self, action: Callable[[], None]) -> str | None:
         if self._screen is not self.main:
@@ -264,262 +245,16 @@ class App:
         if self.main.pane is self.main.conversation:
             self.main.conversation.search.focus_set()
 
-    # ------------------------------------------------------------------ welcome
+    # ------------------------------------------------------------------ screens the others ask for
 
     def show_welcome(self, message: str = "") -> None:
-        self.profile_name = self.phone = None
-        self._key_question = False
-        self.chat.reset()
-        self.update_title()
-        running = running_address(self.local_server.data_dir)
-        self.welcome.server_var.set(self.local_server.address or running or self.server)
-        if running and not self.local_server.running:
-            self.welcome.server_note.configure(
-                text=f"A local server started by another Parley window runs at {running}."
-            )
-        self.welcome.show_error(message)
-        self.show_screen(self.welcome)
-        self.do("list_profiles", lambda engine: engine.list_profiles(), self.welcome.show_profiles)
-
-    def _server_address(self) -> tuple[str, int] | None:
-        try:
-            host, port = parse_server_address(self.welcome.server_var.get())
-        except ValidationError as exc:
-            self.welcome.show_error(str(exc))
-            return None
-        self.server = format_server_address(host, port)
-        self.prefs.server = self.server
-        preferences.save(self.config_dir, self.prefs)
-        return host, port
-
-    def unlock(self, profile_id: str, passphrase: str) -> None:
-        address = self._server_address()
-        if address is None:
-            return
-        self.welcome.show_error("")
-
-        def call(engine: Any) -> tuple[str, str | None]:
-            engine.unlock(profile_id, passphrase)
-            return engine.profile_name, engine.phone
-
-        def failed(code: str, text: str) -> None:
-            self.welcome.show_error(text)
-            if code == "wrong_passphrase":
-                self.welcome.passphrase.error(text)
-                self.welcome.passphrase.entry.select_range(0, "end")
-
-        self.do(
-            "unlock", call, lambda r: self._opened(*r, address), failed=failed, busy="Opening your profile…"
-        )
-
-    def create_profile(self, form: NewProfileForm) -> None:
-        try:
-            name, passphrase = form.cleaned()
-        except FormInvalid as exc:
-            self.welcome.show_form_errors(exc.errors)
-            return
-        self.welcome.show_form_errors({})
-        address = self._server_address()
-        if address is None:
-            return
-
-        def call(engine: Any) -> tuple[str, str | None]:
-            engine.create_profile(name, passphrase)
-            return engine.profile_name or name, engine.phone
-
-        self.do(
-            "create_profile",
-            call,
-            lambda r: self._opened(*r, address),
-            failed=lambda _c, t: self.welcome.show_error(t),
-            busy="Creating your profile…",
-        )
-
-    def _opened(self, name: str, phone: str | None, address: tuple[str, int]) -> None:
-        self.welcome.clear_secrets()
-        self.profile_name, self.phone = name, phone
-        self.update_title()
-        host, port = address
-
-        def call(engine: Any) -> str | None:
-            engine.set_server(host, port)
-            engine.connect()
-            return engine.phone
-
-        self.do(
-            "connect",
-            call,
-            self._connected,
-            failed=self._connect_failed,
-            busy=f"Connecting to {self.server}…",
-            polls=True,
-        )
-
-    def _connected(self, phone: str | None) -> None:
-        self.phone = phone
-        if self._key_question:
-            return  # the server's key waits for the person's decision; that decides what comes next
-        if phone is None:
-            self.registration.reset(self.server)
-            self.show_screen(self.registration)
-        else:
-            self.enter_main()
-
-    def _connect_failed(self, code: str, text: str) -> None:
-        if code in _SERVER_KEY_CODES:
-            return  # the server-key screen, shown by its event, explains it
-        if self.phone is not None:
-            self.enter_main()
-            self.main.show_notice(f"{text} Parley keeps trying in the background.")
-            self.chat.connection(ev.ConnectionChanged(ev.ConnectionState.OFFLINE))
-            self.do("retry_connect", lambda engine: None, polls=True)
-        else:
-            self.do("lock", lambda engine: engine.lock(), lambda _r: self.show_welcome(text), polls=False)
-
-    # ------------------------------------------------------------------ the server's key
-
-    def _server_key_unknown(self, event: ev.ServerKeyUnknown) -> None:
-        self._key_question = True
-        matches = _same_fingerprint(self.local_server.fingerprint, event.fingerprint)
-        self.server_key.first_contact(event.address, event.fingerprint, matches_local=matches)
-        self.show_screen(self.server_key)
-
-    def _server_key_changed(self, event: ev.ServerKeyChanged) -> None:
-        self._key_question = True
-        self.server_key.changed(event.address, event.pinned, event.presented)
-        self.show_screen(self.server_key)
-
-    def accept_server_key(self, fingerprint: str) -> None:
-        self._key_question = False
-
-        def call(engine: Any) -> str | None:
-            engine.accept_server_key(fingerprint)
-            engine.connect()
-            return engine.phone
-
-        self.do(
-            "accept_server_key",
-            call,
-            self._connected,
-            failed=self._connect_failed,
-            busy="Connecting…",
-            polls=True,
-        )
-
-    def refuse_server_key(self) -> None:
-        self._key_question = False
-        message = "Parley did not connect: you stopped at the server's key. Your profile is locked again."
-        self.do("lock", lambda engine: engine.lock(), lambda _r: self.show_welcome(message), polls=False)
-
-    # ------------------------------------------------------------------ registration
-
-    def send_code(self, form: RegistrationForm) -> None:
-        try:
-            phone, email = form.details()
-        except FormInvalid as exc:
-            form.server_errors = exc.errors
-            self.registration.show_stage()
-            return
-        self.registration.show_stage()
-        self.do(
-            "register_start",
-            lambda engine: engine.register_start(phone, email),
-            failed=self._refused,
-            busy="Asking the server for a code…",
-        )
-
-    def _code_sent(self, event: ev.CodeSent) -> None:
-        self.registration.form.code_sent(event)
-        self.registration.show_stage()
-
-    def finish_registration(self, form: RegistrationForm) -> None:
-        try:
-            code = form.checked_code()
-        except FormInvalid as exc:
-            self.registration.code.error(exc.errors["code"])
-            return
-
-        def call(engine: Any) -> str | None:
-            engine.register_finish(code)
-            return engine.phone
-
-        self.do(
-            "register_finish",
-            call,
-            self._connected,
-            failed=self._refused,
-            busy="Creating your keys and registering…",
-            polls=True,
-        )
-
-    def _refused(self, code: str, text: str) -> None:
-        self.registration.form.refused(code, text)
-        self.registration.show_stage()
-
-    def _logged_in(self, event: ev.LoggedIn) -> None:
-        self.phone = event.phone
-        if self._screen is self.registration:
-            self.enter_main()
-        self.chat.connection(ev.ConnectionChanged(ev.ConnectionState.CONNECTED))
-
-    # ------------------------------------------------------------------ main window and profile
+        self.onboarding.show_welcome(message)
 
     def enter_main(self) -> None:
-        self.main.set_profile(self.profile_name or "", self.phone or "")
-        if self._screen is not self.main:
-            self.show_screen(self.main)
-            self.chat.load()
+        self.onboarding.enter_main()
 
     def lock(self) -> None:
-        self.do("lock", lambda engine: engine.lock(), lambda _r: self.show_welcome(), polls=False)
-
-    # ------------------------------------------------------------------ the local server
-
-    def start_local_server(self) -> None:
-        running = running_address(self.local_server.data_dir)
-        if running and not self.local_server.running:
-            self.welcome.server_var.set(running)
-            self.welcome.server_note.configure(
-                text=f"Using the local server another Parley window started, at {running}."
-            )
-            return
-
-        def started(address: object) -> None:
-            self.welcome.server_var.set(str(address))
-            self.welcome.server_note.configure(
-                text=f"A local server runs at {address} until you close this window. For a second profile, "
-                "open Parley again (python main.py): it finds this server by itself."
-            )
-
-        def call(_engine: Any) -> str:
-            try:
-                return self.local_server.start()
-            except LocalServerError as exc:
-                raise _Refusal("local_server", str(exc)) from None
-
-        self.welcome.local_button.configure(state="disabled")
-        self.do(
-            "local_server", call, started, failed=self._local_server_failed, busy="Starting a local server…"
-        )
-
-    def _local_server_failed(self, _code: str, text: str) -> None:
-        self.welcome.local_button.configure(state="normal")
-        self.welcome.show_error(text)
-
-
-def _same_fingerprint(ours: str | None, theirs: str) -> bool:
-    def bare(text: str) -> str:
-        return "".join(ch for ch in text.lower() if ch in "0123456789abcdef")
-
-    return ours is not None and hmac.compare_digest(bare(ours), bare(theirs))
-
-
-class _Refusal(Exception):
-    """An error with a code and words for a person, shaped like the engine's own."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
+        self.onboarding.lock()
 
 
 def run(profiles_root: Path | None = None) -> int:

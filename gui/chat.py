@@ -12,7 +12,6 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from gui.chat_model import ChatModel
-from gui.forms import ChangePassphraseForm, FormInvalid
 from gui.wording import connection_text, typing_text
 from net import events as ev
 from net.validation import ValidationError, normalize_phone, validate_display_name
@@ -39,14 +38,12 @@ class ChatController:
         self._typing_sent = 0.0
         self._typing_after: str | None = None
         self._previous_numbers: dict[str, str] = {}
-        self._offline_by_choice = False
+        self.offline_by_choice = False
         self._arrived = 0
         self._receiving = False
         v = self.view
         v.conversations.on_select = self.open
         v.on_new_conversation = self.new_conversation
-        v.on_settings = self.open_settings
-        v.on_reconnect = self.reconnect
         c = v.conversation
         c.on_send, c.on_typing, c.on_search = self.send, self.typing, self.search
         c.on_details, c.on_accept_key = self.open_details, self.accept_key_change
@@ -59,9 +56,6 @@ class ChatController:
             self.rename,
             self.accept_key_change,
         )
-        s = v.settings
-        s.on_back, s.on_theme, s.on_change_passphrase = self.back, app.set_theme, self.change_passphrase
-        s.on_lock, s.on_logout, s.on_delete = app.lock, self.logout, self.delete_account
 
     # ------------------------------------------------------------------ life
 
@@ -69,7 +63,7 @@ class ChatController:
         self.model.clear()
         self._to_mark_read.clear()
         self._previous_numbers.clear()
-        self._offline_by_choice = False
+        self.offline_by_choice = False
         self.view.hide_notice()
         self.view.close_new_form()
         self.view.show_pane(self.view.empty)
@@ -180,7 +174,7 @@ class ChatController:
         )
         detail = event.detail or (self.app.server if event.state != ev.ConnectionState.OFFLINE else "")
         text = connection_text(event.state, detail)
-        if event.state == ev.ConnectionState.OFFLINE and self._offline_by_choice:
+        if event.state == ev.ConnectionState.OFFLINE and self.offline_by_choice:
             text = "Logged out — messages you write wait until you log in again"
         self.view.set_status(text, colour, offer_login=event.state == ev.ConnectionState.OFFLINE)
 
@@ -379,76 +373,4 @@ class ChatController:
             "accept_key",
             lambda engine: (engine.accept_key_change(contact), engine.contact(contact))[1],
             accepted,
-        )
-
-    # ------------------------------------------------------------------ settings
-
-    def open_settings(self) -> None:
-        self.view.settings.reset(self.app.palette.name)
-        self.view.show_pane(self.view.settings)
-
-    def change_passphrase(self, form: ChangePassphraseForm) -> None:
-        try:
-            old, new = form.cleaned()
-        except FormInvalid as exc:
-            self.view.settings.show_form_errors(exc.errors)
-            return
-        self.view.settings.show_form_errors({})
-
-        def failed(code: str, text: str) -> None:
-            if code == "wrong_passphrase":
-                self.view.settings.show_form_errors({"old": text})
-            else:
-                self.view.settings.show_error(text)
-
-        self.app.do(
-            "change_passphrase",
-            lambda engine: engine.change_passphrase(old, new),
-            lambda _r: self.view.settings.passphrase_changed(),
-            failed=failed,
-            busy="Changing the passphrase…",
-        )
-
-    def logout(self) -> None:
-        def done(_result: object) -> None:
-            self._offline_by_choice = True
-            self.connection(ev.ConnectionChanged(ev.ConnectionState.OFFLINE))
-            self.back()
-
-        self.app.do(
-            "logout",
-            lambda engine: engine.logout(),
-            done,
-            failed=lambda _c, t: self.view.settings.show_error(t),
-            polls=False,
-        )
-
-    def reconnect(self) -> None:
-        self._offline_by_choice = False
-        self.connection(ev.ConnectionChanged(ev.ConnectionState.CONNECTING))
-        self.app.do(
-            "connect",
-            lambda engine: engine.connect(),
-            polls=True,
-            failed=lambda _c, t: self.view.show_notice(t),
-            busy="Connecting…",
-        )
-
-    def delete_account(self) -> None:
-        def deleted(_result: object) -> None:
-            self.app.phone = None
-            self.reset()
-            self.app.registration.reset(self.app.server)
-            self.app.registration.show_error(
-                "Your account was deleted from the server. You can register again."
-            )
-            self.app.show_screen(self.app.registration)
-
-        self.app.do(
-            "delete_account",
-            lambda engine: engine.delete_account(),
-            deleted,
-            failed=lambda _c, t: self.view.settings.show_error(t),
-            busy="Deleting your account…",
-            polls=False,
         )

@@ -7,6 +7,7 @@ install: a GUI test that silently skips would hide a broken window.
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 import tkinter as tk
@@ -52,6 +53,19 @@ def display_for_tests() -> Iterator[None]:
         _shared.stop()
         _shared = None
         os.environ.pop("DISPLAY", None)
+
+
+@pytest.fixture(autouse=True)
+def forget_tk() -> Iterator[None]:
+    """After each test, collect the Python side of its destroyed windows, on the Tk thread.
+
+    Apps and widgets hold reference cycles; left to the garbage collector, they
+    may be freed on whichever thread triggers it (an engine worker), and Tcl
+    aborts the process when an interpreter is deleted from a thread not its own.
+    Being autouse, this is torn down after the test's other fixtures.
+    """
+    yield
+    gc.collect()
 
 
 def wait_until(

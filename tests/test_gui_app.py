@@ -18,6 +18,7 @@ from gui_support import (
     address,
     create_and_register,
     display_for_tests,
+    forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
     press,
     press_return,
     register_peer,
@@ -60,6 +61,7 @@ def make_app(display: object, tmp_path: Path) -> Iterator[Callable[[str], App]]:
     yield make
     for app in apps:
         app.close()
+    apps.clear()
 
 
 @pytest.fixture

@@ -7,7 +7,11 @@ import tkinter as tk
 from collections.abc import Iterator
 
 import pytest
-from gui_support import display_for_tests, wait_until
+from gui_support import (
+    display_for_tests,
+    forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
+    wait_until,
+)
 
 from gui.bubbles import MessageList
 from gui.theme import LIGHT, apply_theme, make_fonts

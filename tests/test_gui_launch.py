@@ -10,7 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gui_support import display_for_tests, wait_until
+from gui_support import (
+    display_for_tests,
+    forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
+    wait_until,
+)
 
 MAIN_PY = Path(__file__).resolve().parent.parent / "main.py"
 

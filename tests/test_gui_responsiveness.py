@@ -13,7 +13,14 @@ from pathlib import Path
 
 import pytest
 from conftest import InProcessServer, fresh_phone
-from gui_support import PASSPHRASE, create_and_register, display_for_tests, start_conversation, wait_until
+from gui_support import (
+    PASSPHRASE,
+    create_and_register,
+    display_for_tests,
+    forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
+    start_conversation,
+    wait_until,
+)
 
 from gui.app import App
 from gui.peer import HeadlessPeer
@@ -46,7 +53,7 @@ def test_a_backlog_of_a_thousand_messages_never_blocks_the_window_for_100_ms(
         start_conversation(app, bob_phone, "Bob")
         bob.call(lambda engine: engine.add_contact(alice_phone, "Alice"))
 
-        app.chat.logout()
+        app.settings.logout()
         wait_until(app.root, lambda: app.main.reconnect_button.winfo_manager() and not app.busy, "the logout")
 
         ids = bob.call(

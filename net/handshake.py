@@ -17,6 +17,7 @@ from net.context import Context
 from net.engine_error import EngineError
 from net.errors import RequestRefused
 from net.events import ContactKeyChanged, ContactUpdated
+from net.sessions import SessionRecord
 from storage.profile_contacts import Contact, PinResult
 
 
@@ -45,7 +46,10 @@ def start_session(ctx: Context, conn: ServerConnection, phone: str, name: str = 
     with profile.transaction():
         profile.contacts.add(phone, name or phone)
         outcome, contact = profile.contacts.pin_identity(phone, state.peer)
-        record = ctx.load_record(phone)
+        try:
+            record = ctx.load_record(phone)
+        except CryptoError:
+            record = SessionRecord()  # a damaged record: the new session replaces it
         record.make_current(state)
         ctx.save_record(phone, record)
     if outcome is PinResult.CHANGED:

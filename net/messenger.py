@@ -26,6 +26,7 @@ from typing import Any
 from crypto_core import sealing
 from crypto_core.encoding import RandomSource, default_random
 from crypto_core.errors import WrongPassphrase
+from crypto_core.keys import IdentityKeyPair
 from crypto_core.sealing import KdfParams
 from net import prekeys
 from net.client import ConnectionLost
@@ -172,6 +173,12 @@ class Messenger:
         ctx = self._require()
         address = self._address()
         registered = ctx.profile.account.get().registered
+        if self._link.conn is not None and (self._link.logged_in or not registered):
+            try:
+                self._link.conn.pump()  # notices a connection that has died unseen
+                return  # connected already (the app connects after every unlock and key decision)
+            except ConnectionLost as exc:
+                self._link.dropped(str(exc))
         try:
             self._link.open(address, ctx.profile.server_pins)
         except EngineError as exc:
@@ -228,16 +235,15 @@ class Messenger:
             raise EngineError("no_code", "Ask for a code first.")
         conn = self._connected()
         identity = ctx.identity
+        # Private keys are stored before their public parts leave: the server never holds a key we lack.
         with ctx.profile.transaction():
             if identity is None:
-                from crypto_core.keys import IdentityKeyPair
-
                 identity = IdentityKeyPair.generate(ctx.random)
                 ctx.profile.keys.set_identity(identity)
             published = prekeys.for_registration(ctx.profile.keys, identity, ctx.clock(), ctx.random)
         ctx.identity = identity
-        reply = self._guard(
-            lambda: conn.call(
+        try:
+            reply = conn.call(
                 "register_finish",
                 phone=account.phone,
                 code=code.strip(),
@@ -247,12 +253,22 @@ class Messenger:
                 one_time_prekeys=published.one_time_prekeys,
                 kem_prekeys=published.kem_prekeys,
             )
-        )
+        except RequestRefused as exc:
+            with ctx.profile.transaction():
+                prekeys.forget(ctx.profile.keys, published)  # refused for sure: they were never handed out
+            raise EngineError(exc.code, exc.message) from None
+        except ConnectionLost as exc:
+            self._link.dropped(str(exc))
+            raise EngineError("offline", f"The connection to the server was lost: {exc}.") from None
         phone = str(reply.get("phone", account.phone))
         ctx.profile.account.save(replace(account, phone=phone, registered=True))
         self._emit(Registered(phone))
         self._link.want_online = True
-        self._guard(self._login)
+        if self._link.logged_in:  # registered again from a logged-in connection
+            assert self._duties is not None
+            self._guard(self._duties.after_login)
+        else:
+            self._guard(self._login)
 
     def _login(self) -> None:
         ctx = self._require()

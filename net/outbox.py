@@ -125,13 +125,24 @@ class Outbox:
         held = {c.phone for c in self._ctx.profile.contacts.all() if c.key_changed}
         now = time.monotonic()
         self._paused = {contact: until for contact, until in self._paused.items() if until > now}
-        waiting = [
-            (item, entry)
-            for item in self._ctx.profile.outbox.pending()
-            if self._paused.get(item.contact, 0.0) <= now
-            for entry in [Entry.from_bytes(item.payload)]
-            if not (entry.message_id is not None and item.contact in held)
-        ]
+        waiting: list[tuple[OutboxItem, Entry]] = []
+        for item in self._ctx.profile.outbox.pending():
+            try:
+                entry = Entry.from_bytes(item.payload)
+            except ValueError:
+                # It can never be sent; keeping it would block every later flush.
+                self._ctx.profile.outbox.remove(item.client_id)
+                events.append(
+                    ErrorReported(
+                        "damaged_outbox_entry", "A damaged message waiting to be sent was dropped.", "send"
+                    )
+                )
+                continue
+            if self._paused.get(item.contact, 0.0) > now:
+                continue
+            if entry.message_id is not None and item.contact in held:
+                continue
+            waiting.append((item, entry))
         for start in range(0, len(waiting), BATCH):
             events += self._send_batch(conn, waiting[start : start + BATCH])
         return events

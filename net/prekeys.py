@@ -90,6 +90,14 @@ def for_registration(
     )
 
 
+def forget(keys: KeyStore, published: Published) -> None:
+    """Delete the one-time and last-resort prekeys of a set the server refused."""
+    for one_time in published.one_time_prekeys:
+        keys.delete_one_time_prekey(one_time.key_id)
+    for kem in [*published.kem_prekeys, *([published.kem_last_resort] if published.kem_last_resort else [])]:
+        keys.delete_kem_prekey(kem.key_id)
+
+
 def refill(
     keys: KeyStore,
     identity: IdentityKeyPair,

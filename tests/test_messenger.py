@@ -9,7 +9,7 @@ import pytest
 from engine_support import FAST_KDF, PASSPHRASE, Person, pair, run_until
 
 from net.engine_error import EngineError
-from net.events import ConnectionState, ErrorReported, ServerKeyUnknown
+from net.events import CodeSent, ConnectionState, ErrorReported, ServerKeyUnknown
 from net.messenger import Messenger
 from net.prekeys import LOW, ROTATE_AFTER, TARGET
 from storage.profile_dir import ProfileDirectory
@@ -217,3 +217,26 @@ def test_a_text_to_a_deleted_account_fails_and_can_be_retried(tmp_path, server_f
     finally:
         alice.close()
         bob.close()
+
+
+def test_a_wrong_code_keeps_the_profile_unregistered_and_a_right_one_registers(
+    tmp_path, server_factory, phone
+) -> None:
+    server = server_factory(dev_codes=True)
+    ada = Person(tmp_path, "ada")
+    number = phone()
+    try:
+        ada.create(server.address)
+        ada.first_connect()
+        ada.engine.register_start(number, "ada@example.org")
+        code = ada.of(CodeSent)[-1].dev_code
+        wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+        with pytest.raises(EngineError) as caught:
+            ada.engine.register_finish(wrong)
+        assert caught.value.code == "wrong_code"
+        assert ada.engine.phone is None
+        ada.engine.register_finish(code)
+        assert ada.engine.phone == number
+        assert server.running.store.prekey_counts(number) == (TARGET, TARGET)
+    finally:
+        ada.close()

@@ -398,14 +398,12 @@ class Messenger:
             self._dirty()
 
     def set_typing(self, contact: str, typing: bool) -> None:
-        ctx = self._require()
+        self._require()
         assert self._duties is not None
-        phone = checked_phone(contact)
         try:
-            self._duties.outbox.send_typing(phone, typing)
+            self._duties.outbox.send_typing(checked_phone(contact), typing)
         except ConnectionLost as exc:
-            self._link.dropped(str(exc))
-        del ctx
+            self._link.dropped(str(exc))  # a notice is never worth a retry
 
     def conversations(self) -> list[ConversationView]:
         ctx = self._require()

@@ -1,0 +1,12 @@
+"""The engine benchmark runs end to end (tiny here; the real figures come from running it by hand)."""
+
+from __future__ import annotations
+
+from net import engine_bench
+
+
+def test_a_small_run_sends_and_receives_everything(tmp_path, capsys) -> None:
+    send, receive = engine_bench.one_run(tmp_path, 20)
+    assert send > 0 and receive > 0
+    assert engine_bench.main(["--messages", "5", "--runs", "1"]) == 0
+    assert "median of 1" in capsys.readouterr().out

@@ -44,7 +44,7 @@ from net.schema import PROTOCOL_VERSION
 from storage.profile_account import ServerPins
 
 CLIENT_NAME = "parley-engine 0.1"
-#: A client with nothing to say pings about every minute (the server closes after 300 s of silence).
+#: A client with nothing to say pings about every minute, and at least three times per idle timeout.
 PING_EVERY = 60.0
 
 
@@ -76,6 +76,7 @@ class Link:
         self.want_online = False
         self.backoff = Backoff(clock=time.monotonic, random=random)
         self._presented: dict[str, str] = {}
+        self.ping_every = PING_EVERY
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
@@ -125,6 +126,9 @@ class Link:
         except (ConnectionLost, RequestRefused) as exc:
             conn.close()
             raise EngineError("connection_failed", f"The server did not greet Parley: {exc}.") from None
+        idle = hello.get("idle_timeout")
+        if isinstance(idle, int | float) and not isinstance(idle, bool) and idle > 0:
+            self.ping_every = min(PING_EVERY, idle / 3)
         max_frame = hello.get("max_frame")
         if isinstance(max_frame, int) and max_frame > 0:
             conn.set_max_frame(max_frame)
@@ -205,12 +209,14 @@ class Link:
 
     def keepalive(self) -> None:
         conn = self.conn
-        if conn is not None and time.monotonic() - conn.last_sent >= PING_EVERY:
+        if conn is not None and time.monotonic() - conn.last_sent >= self.ping_every:
             conn.call("ping")
 
     def next_ping_in(self) -> float:
         conn = self.conn
-        return PING_EVERY if conn is None else max(0.0, conn.last_sent + PING_EVERY - time.monotonic())
+        if conn is None:
+            return self.ping_every
+        return max(0.0, conn.last_sent + self.ping_every - time.monotonic())
 
     def wait(self, timeout: float) -> bool:
         """Wait for input from the server or a wake-up; True if woken (the wake-up is consumed)."""

@@ -74,3 +74,22 @@ def test_first_contact_reports_the_key_and_only_that_key_can_be_accepted(server,
         assert offline.value.code == "offline"
     finally:
         link.shutdown()
+
+
+def test_keepalive_pings_often_enough_for_the_servers_idle_timeout(tmp_path, server_factory, phone) -> None:
+    from conftest import Limits
+    from engine_support import pair
+
+    server = server_factory(dev_codes=True, limits=Limits(idle_timeout=2.0))
+    (ada,) = pair(tmp_path, server.address, phone, "ada")
+    try:
+        assert abs(ada.engine._link.ping_every - 2 / 3) < 1e-9
+        deadline = time.monotonic() + 4.0  # well past the idle timeout: only pings keep the link
+        while time.monotonic() < deadline:
+            ada.engine.poll(0.1)
+        assert [e for e in ada.events if isinstance(e, ConnectionChanged)][
+            -1
+        ].state is ConnectionState.CONNECTED
+        assert ada.engine.connection_state is ConnectionState.CONNECTED
+    finally:
+        ada.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import queue
 import sys
 import tkinter as tk
 from collections.abc import Callable
@@ -96,11 +97,24 @@ class App:
         self._wire()
         self._restyle()
         self.root.protocol("WM_DELETE_WINDOW", self.close)
+        self._fit_minimum_size()
         self.welcome.pack(fill="both", expand=True)
 
         self.worker.start()
         self._after_id = self.root.after(IDLE_TICK_MS, self._drain)
         self.show_welcome()
+
+    def _fit_minimum_size(self) -> None:
+        # The pre-main screens are centred cards; the window must never be smaller than the largest.
+        self.root.update_idletasks()
+        cards = [
+            child
+            for view in (self.welcome, self.server_key, self.registration)
+            for child in view.winfo_children()
+        ]
+        width = max([820, *(card.winfo_reqwidth() + 40 for card in cards)])
+        height = max([560, *(card.winfo_reqheight() + 40 for card in cards)])
+        self.root.minsize(width, height)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -147,7 +161,7 @@ class App:
         while handled < BATCH:
             try:
                 event = self.worker.events.get_nowait()
-            except Exception:  # queue.Empty
+            except queue.Empty:
                 break
             handled += 1
             try:
@@ -234,12 +248,23 @@ class App:
         self.root.bind("<Control-n>", lambda _e: self._shortcut(self.main.open_new_form))
         self.root.bind("<Control-f>", lambda _e: self._shortcut(self._focus_search))
         self.root.bind("<Control-comma>", lambda _e: self._shortcut(self.settings.open_settings))
+        self.root.bind("<Escape>", lambda _e: self._shortcut(self._escape))
 
     def _shortcut(self, action: Callable[[], None]) -> str | None:
         if self._screen is not self.main:
             return None
         action()
         return "break"
+
+    def _escape(self) -> None:
+        """Escape steps back one level: the new-conversation form, a search, the details or settings."""
+        main = self.main
+        if main.new_form.winfo_manager():
+            main.close_new_form()
+        elif main.pane in (main.details, main.settings):
+            self.chat.back()
+        elif main.pane is main.conversation:
+            main.conversation.clear_search()
 
     def _focus_search(self) -> None:
         if self.main.pane is self.main.conversation:

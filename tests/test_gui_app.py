@@ -232,7 +232,8 @@ def test_an_unknown_number_is_explained_in_the_new_conversation_form(
     app = make_app("dan")
     create_and_register(app, dev_server, fresh_phone(), name="Dan")
     m = app.main
-    m.new_button.invoke()
+    press(m.conversations.canvas, "<Control-n>")  # the keyboard way to the new-conversation form
+    assert m.new_form.winfo_manager()
     type_into(m.new_phone.entry, "12")
     m.start_button.invoke()
     assert "phone number" in str(m.new_phone.note.cget("text"))
@@ -240,6 +241,8 @@ def test_an_unknown_number_is_explained_in_the_new_conversation_form(
     m.start_button.invoke()
     wait_until(app.root, lambda: m.new_phone.note.cget("text") and not app.busy, "the unknown-number message")
     assert app.chat.model.open_contact is None
+    press(m.new_phone.entry, "<Escape>")
+    assert not m.new_form.winfo_manager()
 
 
 def test_the_local_server_button_starts_a_server_that_the_app_stops_on_close(

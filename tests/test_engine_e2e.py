@@ -267,3 +267,31 @@ def test_a_session_that_cannot_decrypt_heals_itself(tmp_path, dev_server, phone,
     restored.engine.send_text(alice.phone, "six")
     run_until(lambda: "five" in restored.texts_from(alice.phone), [alice, restored])
     run_until(lambda: "six" in alice.texts_from(bob_phone), [alice, restored])
+
+
+def test_a_send_whose_reply_is_lost_is_stored_once(tmp_path, dev_server, phone, people, monkeypatch) -> None:
+    from net.client import ConnectionLost, ServerConnection
+
+    alice, bob = _pair(tmp_path, dev_server, phone, people, "alice", "bob")
+    alice.engine.add_contact(bob.phone)
+    bob.engine.logout()
+    real_wait = ServerConnection.wait_reply
+    lost: list[int] = []
+
+    def lose_the_first_send_reply(self: ServerConnection, request_id: int, timeout: float | None = None):
+        reply = real_wait(self, request_id, timeout)
+        if not lost and "id" in getattr(reply, "body", {}):  # the server stored it; its answer goes missing
+            lost.append(request_id)
+            self.close()
+            raise ConnectionLost("the connection dropped before the reply")
+        return reply
+
+    monkeypatch.setattr(ServerConnection, "wait_reply", lose_the_first_send_reply)
+    sent = alice.engine.send_text(bob.phone, "exactly once")
+    run_until(lambda: "sent" in alice.statuses(sent.message_id), [alice], timeout=60)
+    assert lost
+    assert dev_server.running.store.queued_count(bob.phone) == 1  # the repeat was recognised by its client id
+    bob.engine.connect()
+    run_until(lambda: bob.texts_from(alice.phone) == ["exactly once"], [alice, bob])
+    run_until(lambda: "delivered" in alice.statuses(sent.message_id), [alice, bob])
+    assert len(bob.engine.history(alice.phone)) == 1

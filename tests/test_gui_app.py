@@ -7,6 +7,8 @@ an event or a condition with a timeout.
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ from gui_support import (
 
 from gui.app import App
 from gui.forms import Stage
+from gui.local_server import NOTE_NAME
 from gui.peer import HeadlessPeer
 from gui.wording import TICKS, key_change_warning
 from net import events as ev
@@ -253,6 +256,13 @@ def test_the_local_server_button_starts_a_server_that_the_app_stops_on_close(
     wait_until(app.root, lambda: app.local_server.address and not app.busy, "the local server")
     assert app.welcome.server_var.get() == app.local_server.address
     assert app.local_server.address in str(app.welcome.server_note.cget("text"))
+    # the app knows the fingerprint its own server printed, and says so at first contact
+    type_into(app.welcome.name.entry, "Erin")
+    type_into(app.welcome.new_passphrase.entry, PASSPHRASE)
+    type_into(app.welcome.repeat.entry, PASSPHRASE)
+    app.welcome.create_button.invoke()
+    wait_until(app.root, lambda: app.screen is app.server_key, "the server's fingerprint")
+    assert "local server that Parley started" in str(app.server_key.advice.cget("text"))
     process = app.local_server._process
     app.close()
     assert process.poll() is not None
@@ -343,6 +353,9 @@ def test_a_server_that_comes_back_with_another_key_is_a_blocking_warning_with_bo
     create_and_register(app, first, fresh_phone())
     port = first.address[1]
     first.stop()
+    wait_until(
+        app.root, lambda: str(app.main.status.cget("text")).startswith("Reconnecting"), "the status bar"
+    )
     impostor = server_factory(dev_codes=True, data_dir=tmp_path / "other-server", port=port)
     assert impostor.fingerprint != first.fingerprint
 
@@ -360,3 +373,16 @@ def test_a_server_that_comes_back_with_another_key_is_a_blocking_warning_with_bo
     view.cancel_button.invoke()
     wait_until(app.root, lambda: app.screen is app.welcome and not app.busy, "the welcome screen")
     assert "server's key" in str(app.welcome.error.cget("text"))
+
+
+def test_a_second_window_finds_the_local_server_the_first_one_started(
+    make_app: Callable[[str], App], tmp_path: Path
+) -> None:
+    (tmp_path / "ls").mkdir()
+    note = {"pid": os.getpid(), "address": "127.0.0.1:45678"}  # a live process: this one
+    (tmp_path / "ls" / NOTE_NAME).write_text(json.dumps(note), encoding="utf-8")
+    app = make_app("frank")
+    assert app.welcome.server_var.get() == "127.0.0.1:45678"
+    assert "another Parley window" in str(app.welcome.server_note.cget("text"))
+    app.welcome.local_button.invoke()  # no second server: it uses the running one
+    assert not app.local_server.running

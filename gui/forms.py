@@ -204,8 +204,8 @@ class RegistrationForm:
     def code_note(self) -> str:
         if self.dev_code:
             return (
-                "This server runs in development mode, so it returned the code directly "
-                "and it is filled in for you. A real server sends it by text message or e-mail."
+                f"This server runs in development mode, so it returned the code for {self.sent_to} "
+                "directly and it is filled in for you. A real server sends it by text message or e-mail."
             )
         minutes = max(1, round(self.expires_in / 60)) if self.expires_in else 10
         return f"We sent a 6-digit code for {self.sent_to}. It is valid for {minutes} minutes."

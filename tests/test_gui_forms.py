@@ -112,7 +112,7 @@ def test_a_dev_code_is_filled_in_and_explained() -> None:
     form.code_sent(CodeSent("+442079460958", 600, dev_code="123456"))
     assert form.stage == Stage.CODE
     assert form.code == "123456"
-    assert "development mode" in form.code_note()
+    assert "development mode" in form.code_note() and "+442079460958" in form.code_note()
     assert form.checked_code() == "123456"
 
 

@@ -30,6 +30,7 @@ from gui_support import (
 )
 
 from gui.app import App
+from gui.chat import PAGE
 from gui.forms import Stage
 from gui.local_server import NOTE_NAME
 from gui.peer import HeadlessPeer
@@ -386,3 +387,27 @@ def test_a_second_window_finds_the_local_server_the_first_one_started(
     assert "another Parley window" in str(app.welcome.server_note.cget("text"))
     app.welcome.local_button.invoke()  # no second server: it uses the running one
     assert not app.local_server.running
+
+
+def test_older_messages_load_when_the_conversation_is_scrolled_to_the_top(
+    make_app: Callable[[str], App], peers: Callable[[str], HeadlessPeer], dev_server: InProcessServer
+) -> None:
+    alice_phone, bob_phone = fresh_phone(), fresh_phone()
+    app = make_app("alice")
+    create_and_register(app, dev_server, alice_phone)
+    bob = peers("bob")
+    register_peer(bob, dev_server, bob_phone, "Bob")
+    bob.call(lambda engine: engine.add_contact(alice_phone, "Alice"))
+    bob.call(lambda engine: [engine.send_text(alice_phone, f"Story part {i}") for i in range(PAGE + 10)])
+    row = app.main.conversations.row_text
+    wait_until(
+        app.root, lambda: row(bob_phone) is not None and row(bob_phone)[2] == PAGE + 10, "the unread count"
+    )
+
+    app.main.conversations.on_select(bob_phone)
+    messages = app.main.conversation.messages
+    wait_until(app.root, lambda: len(messages.message_ids()) == PAGE, "the newest page")
+    assert messages.shown()[-1].text == f"Story part {PAGE + 9}"
+    messages.canvas.yview_moveto(0.0)
+    wait_until(app.root, lambda: len(messages.message_ids()) == PAGE + 10, "the older page")
+    assert [m.text for m in messages.shown()] == [f"Story part {i}" for i in range(PAGE + 10)]

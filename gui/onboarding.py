@@ -75,8 +75,10 @@ class Onboarding:
             self.welcome.show_error(str(exc))
             return None
         self.app.server = format_server_address(host, port)
-        self.app.prefs.server = self.app.server
-        preferences.save(self.app.config_dir, self.app.prefs)
+        local = (self.app.local_server.address, running_address(self.app.local_server.data_dir))
+        if self.app.server not in local:  # a local server's port changes every start: not worth keeping
+            self.app.prefs.server = self.app.server
+            preferences.save(self.app.config_dir, self.app.prefs)
         return host, port
 
     def unlock(self, profile_id: str, passphrase: str) -> None:
@@ -158,7 +160,6 @@ class Onboarding:
         if self.app.phone is not None:
             self.enter_main()
             self.app.main.show_notice(f"{text} Parley keeps trying in the background.")
-            self.app.chat.connection(ev.ConnectionChanged(ev.ConnectionState.OFFLINE))
             self.app.do("retry_connect", lambda engine: None, polls=True)
         else:
             self.app.do("lock", lambda engine: engine.lock(), lambda _r: self.show_welcome(text), polls=False)

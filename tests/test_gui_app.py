@@ -411,3 +411,27 @@ def test_older_messages_load_when_the_conversation_is_scrolled_to_the_top(
     messages.canvas.yview_moveto(0.0)
     wait_until(app.root, lambda: len(messages.message_ids()) == PAGE + 10, "the older page")
     assert [m.text for m in messages.shown()] == [f"Story part {i}" for i in range(PAGE + 10)]
+
+
+def test_a_profile_opened_while_its_server_is_down_waits_in_the_main_window_and_reconnects(
+    make_app: Callable[[str], App], server_factory: Callable[..., InProcessServer], tmp_path: Path
+) -> None:
+    server = server_factory(dev_codes=True, data_dir=tmp_path / "server")
+    app = make_app("alice")
+    create_and_register(app, server, fresh_phone())
+    port = server.address[1]
+    app.lock()
+    wait_until(app.root, lambda: app.welcome.profiles.size() == 1, "the welcome screen")
+    server.stop()
+
+    type_into(app.welcome.passphrase.entry, PASSPHRASE)
+    app.welcome.unlock_button.invoke()
+    wait_until(app.root, lambda: app.screen is app.main and app.main.notice_shown, "the offline notice")
+    assert "could not reach the server" in app.main.notice_shown
+    assert not str(app.main.status.cget("text")).startswith("Connected")
+
+    server_factory(dev_codes=True, data_dir=tmp_path / "server", port=port)
+    status = app.main.status
+    wait_until(
+        app.root, lambda: str(status.cget("text")).startswith("Connected"), "the reconnection", timeout=120
+    )

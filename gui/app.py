@@ -237,6 +237,7 @@ class App:
             highlightbackground=p.border,
             highlightcolor=p.accent,
         )
+        self.welcome.draw_logo(p.surface, p.accent)
         self.main.restyle(p)
         self.chat.refresh_list()
 

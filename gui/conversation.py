@@ -7,6 +7,7 @@ from collections.abc import Callable
 from tkinter import ttk
 
 from gui.bubbles import MessageList
+from gui.conversation_list import avatar_colour, initials
 from gui.theme import Fonts, Palette
 from gui.wording import held_messages_note, key_change_warning
 
@@ -23,6 +24,8 @@ class ConversationPane(ttk.Frame):
 
         header = ttk.Frame(self, style="Surface.TFrame", padding=(18, 10))
         header.grid(row=0, column=0, sticky="ew")
+        self.avatar = tk.Canvas(header, width=40, height=40, highlightthickness=0, borderwidth=0)
+        self.avatar.pack(side="left", padx=(0, 12))
         names = ttk.Frame(header, style="Surface.TFrame")
         names.pack(side="left", fill="x", expand=True)
         self.name = ttk.Label(names, text="", style="Surface.Heading.TLabel")
@@ -108,8 +111,7 @@ class ConversationPane(ttk.Frame):
 
     def open(self, contact: str, name: str, subtitle: str) -> None:
         self.contact = contact
-        self.name.configure(text=name)
-        self.subtitle.configure(text=subtitle)
+        self.set_header(name, subtitle)
         self.typing.configure(text="")
         self.search_var.set("")
         self.search_bar.grid_forget()
@@ -119,6 +121,9 @@ class ConversationPane(ttk.Frame):
     def set_header(self, name: str, subtitle: str) -> None:
         self.name.configure(text=name)
         self.subtitle.configure(text=subtitle)
+        self.avatar.delete("all")
+        self.avatar.create_oval(1, 1, 39, 39, fill=avatar_colour(self.contact or name), outline="")
+        self.avatar.create_text(20, 20, text=initials(name), fill="#ffffff", font="ParleyBold")
 
     def show_key_warning(self, name: str | None) -> None:
         if name is None:
@@ -144,6 +149,7 @@ class ConversationPane(ttk.Frame):
             self.on_search("")
 
     def restyle(self, palette: Palette) -> None:
+        self.avatar.configure(background=palette.surface)
         self.text.configure(
             background=palette.field,
             foreground=palette.text,

@@ -16,7 +16,7 @@ _PAD = 14
 _AVATAR = 38
 
 
-def _initials(name: str) -> str:
+def initials(name: str) -> str:
     parts = [p for p in name.replace("+", " ").split() if p]
     if not parts:
         return "?"
@@ -25,7 +25,7 @@ def _initials(name: str) -> str:
     return (parts[0][0] + (parts[1][0] if len(parts) > 1 else "")).upper()
 
 
-def _avatar_colour(key: str) -> str:
+def avatar_colour(key: str) -> str:
     colours = ("#e57373", "#64b5f6", "#81c784", "#ffb74d", "#ba68c8", "#4db6ac", "#f06292", "#7986cb")
     return colours[sum(key.encode()) % len(colours)]
 
@@ -96,10 +96,10 @@ class ConversationList(ttk.Frame):
                 cy - _AVATAR / 2,
                 cx + _AVATAR / 2,
                 cy + _AVATAR / 2,
-                fill=_avatar_colour(row.contact),
+                fill=avatar_colour(row.contact),
                 outline="",
             )
-            c.create_text(cx, cy, text=_initials(name), fill="#ffffff", font=f.bold)
+            c.create_text(cx, cy, text=initials(name), fill="#ffffff", font=f.bold)
             left = _PAD * 2 + _AVATAR
             stamp = when(row.last_timestamp, now)
             c.create_text(width - _PAD, top + 20, text=stamp, anchor="e", fill=p.muted, font=f.small)

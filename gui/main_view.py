@@ -35,7 +35,7 @@ class MainView(ttk.Frame):
         self.profile_phone = ttk.Label(top, text="", style="Sidebar.Muted.TLabel")
         self.profile_phone.grid(row=1, column=0, sticky="w")
         self.settings_button = ttk.Button(
-            top, text="Settings", style="Link.TButton", command=lambda: self.on_settings()
+            top, text="⚙  Settings", style="Link.TButton", command=lambda: self.on_settings()
         )
         self.settings_button.grid(row=0, column=1, rowspan=2, sticky="e")
         top.columnconfigure(0, weight=1)

@@ -201,17 +201,23 @@ def apply_theme(root: tk.Tk, palette: Palette, fonts: Fonts) -> None:
         "Treeview", background=p.surface, fieldbackground=p.surface, foreground=p.text, rowheight=30
     )
     style.map("Treeview", background=[("selected", p.selection)], foreground=[("selected", p.text)])
+    # A slim scrollbar without arrows, as people know it from today's apps.
+    thumb = ("Vertical.Scrollbar.thumb", {"expand": "1", "sticky": "nswe"})
+    style.layout(
+        "Vertical.TScrollbar", [("Vertical.Scrollbar.trough", {"sticky": "ns", "children": [thumb]})]
+    )
     style.configure(
         "Vertical.TScrollbar",
-        background=p.surface,
-        arrowcolor=p.muted,
-        bordercolor=p.border,
+        background=p.border,
         troughcolor=p.background,
-        lightcolor=p.surface,
-        darkcolor=p.surface,
+        bordercolor=p.background,
+        lightcolor=p.border,
+        darkcolor=p.border,
+        arrowsize=10,
         gripcount=0,
     )
-    style.map("Vertical.TScrollbar", background=[("active", p.selection)])
+    style.map("Vertical.TScrollbar", background=[("active", p.muted)])
+    style.configure("Sash", sashthickness=2, gripcount=0, background=p.border)
     style.configure("Horizontal.TProgressbar", background=p.accent, troughcolor=p.border)
     style.configure("TSeparator", background=p.border)
     style.configure("TPanedwindow", background=p.border)

@@ -21,7 +21,11 @@ class WelcomeView(ttk.Frame):
 
         head = ttk.Frame(box, style="Card.TFrame")
         head.grid(row=0, column=0, columnspan=3, sticky="ew")
-        ttk.Label(head, text="Parley", style="Card.Title.TLabel").pack(anchor="w")
+        brand = ttk.Frame(head, style="Card.TFrame")
+        brand.pack(anchor="w")
+        self.logo = tk.Canvas(brand, width=44, height=44, highlightthickness=0, borderwidth=0)
+        self.logo.pack(side="left", padx=(0, 12))
+        ttk.Label(brand, text="Parley", style="Card.Title.TLabel").pack(side="left")
         paragraph(
             head,
             "Private conversations, end-to-end encrypted. Only you and the person you write to "
@@ -124,6 +128,16 @@ class WelcomeView(ttk.Frame):
             self.busy.show(text)
         else:
             self.busy.hide()
+
+    def draw_logo(self, background: str, accent: str) -> None:
+        """Two overlapping speech bubbles: a conversation between two people."""
+        c = self.logo
+        c.configure(background=background)
+        c.delete("all")
+        c.create_oval(2, 4, 30, 28, fill=accent, outline="")
+        c.create_polygon(8, 24, 6, 34, 16, 26, fill=accent, outline="")
+        c.create_oval(16, 14, 42, 36, fill="#8fb3ff", outline="")
+        c.create_polygon(36, 32, 40, 42, 30, 34, fill="#8fb3ff", outline="")
 
     def show_error(self, text: str) -> None:
         self.error.configure(text=text)

@@ -249,6 +249,19 @@ def test_an_unknown_number_is_explained_in_the_new_conversation_form(
     assert not m.new_form.winfo_manager()
 
 
+def test_an_engine_refusal_without_a_form_of_its_own_shows_in_the_window(
+    make_app: Callable[[str], App], peers: Callable[[str], HeadlessPeer], dev_server: InProcessServer
+) -> None:
+    bob_phone = fresh_phone()
+    app = make_app("alice")
+    create_and_register(app, dev_server, fresh_phone())
+    register_peer(peers("bob"), dev_server, bob_phone, "Bob")
+    start_conversation(app, bob_phone, "Bob")
+    app.chat.retry("a-message-that-never-failed")  # what a stale click on a "Retry" would do
+    wait_until(app.root, lambda: app.main.notice_shown, "the notice")
+    assert app.main.notice_shown == "Only a message that failed can be sent again."
+
+
 def test_the_local_server_button_starts_a_server_that_the_app_stops_on_close(
     make_app: Callable[[str], App],
 ) -> None:

@@ -149,6 +149,10 @@ class App:
         self._pending[tag] = (then, failed, busy)
         if busy:
             self._set_busy(busy)
+        if not self.worker.alive:  # the engine could not start (its start error is already shown)
+            text = "Parley's engine is not running, so this cannot be done. Close Parley and start it again."
+            self.worker.events.put(CommandFailed(tag, "engine_stopped", text))
+            return
         self.worker.submit(Command(tag, call, polls))
 
     @property

@@ -108,6 +108,7 @@ class Onboarding:
             self.welcome.show_form_errors(exc.errors)
             return
         self.welcome.show_form_errors({})
+        self.welcome.show_error("")
         address = self._server_address()
         if address is None:
             return

@@ -36,6 +36,7 @@ from gui.local_server import NOTE_NAME
 from gui.peer import HeadlessPeer
 from gui.wording import TICKS, key_change_warning
 from net import events as ev
+from net.engine_error import EngineError
 
 
 @pytest.fixture(scope="session")
@@ -448,3 +449,22 @@ def test_a_profile_opened_while_its_server_is_down_waits_in_the_main_window_and_
     wait_until(
         app.root, lambda: str(status.cget("text")).startswith("Connected"), "the reconnection", timeout=120
     )
+
+
+def test_an_engine_that_cannot_start_is_explained_and_nothing_waits_for_it(
+    display: None, tmp_path: Path
+) -> None:
+    def broken(emit: Callable[[ev.Event], None]) -> Any:
+        raise EngineError("profile_error", "Parley cannot open its profiles folder.")
+
+    app = App(config_dir=tmp_path / "config", local_server_dir=tmp_path / "ls", make_engine=broken)
+    try:
+        wait_until(app.root, lambda: app.welcome.error.cget("text"), "the start error")
+        type_into(app.welcome.name.entry, "Alice")
+        type_into(app.welcome.new_passphrase.entry, PASSPHRASE)
+        type_into(app.welcome.repeat.entry, PASSPHRASE)
+        app.welcome.create_button.invoke()
+        wait_until(app.root, lambda: "not running" in str(app.welcome.error.cget("text")), "the refusal")
+        assert not app.busy
+    finally:
+        app.close()

@@ -141,6 +141,13 @@ class MessageList(ttk.Frame):
                 drawn.meta_item, text=self._meta(drawn.message), fill=self._meta_colour(drawn.message)
             )
 
+    def copy(self, message_id: str) -> None:
+        """Put a message's text on the clipboard (a double click on its bubble)."""
+        drawn = self._by_id.get(message_id)
+        if drawn is not None:
+            self.clipboard_clear()
+            self.clipboard_append(drawn.message.text)
+
     def status_of(self, message_id: str) -> MessageStatus | None:
         drawn = self._by_id.get(message_id)
         return drawn.message.status if drawn else None
@@ -233,6 +240,7 @@ class MessageList(ttk.Frame):
         drawn.meta_item, drawn.bubble_item = meta, bubble
         if m.status == MessageStatus.FAILED:
             c.tag_bind(tag, "<Button-1>", lambda _e, mid=m.message_id: self.on_retry(mid))
+        c.tag_bind(tag, "<Double-Button-1>", lambda _e, mid=m.message_id: self.copy(mid))
         self._bottom = y0 + bubble_h + _GAP
 
     def _relayout(self) -> None:

@@ -91,7 +91,7 @@ class ConversationPane(ttk.Frame):
         self.send_button.pack(side="right", padx=(10, 0), fill="y")
         self.hint = ttk.Label(
             self,
-            text="Enter sends · Shift+Enter starts a new line",
+            text="Enter sends · Shift+Enter starts a new line · double-click a message to copy it",
             style="Surface.Muted.TLabel",
             padding=(18, 0, 0, 6),
         )

@@ -125,3 +125,16 @@ def test_mine_are_on_the_right_and_theirs_on_the_left(messages: MessageList) -> 
     width = messages.canvas.winfo_width()
     assert messages.canvas.bbox("msg:out1")[2] > width * 0.8
     assert messages.canvas.bbox("msg:in1")[0] < width * 0.2
+
+
+def test_a_double_click_copies_a_message(messages: MessageList) -> None:
+    messages.show(
+        [MessageView("in1", BOB, False, "Meet at 7, gate B", time.time(), MessageStatus.RECEIVED)],
+        has_older=False,
+    )
+    x0, y0, x1, y1 = messages.canvas.bbox("msg:in1")
+    for _ in range(2):  # Tk sees two quick clicks at one spot as a double click
+        for kind in ("<ButtonPress-1>", "<ButtonRelease-1>"):
+            messages.canvas.event_generate(kind, x=(x0 + x1) // 2, y=(y0 + y1) // 2)
+    messages.update()
+    assert messages.clipboard_get() == "Meet at 7, gate B"

@@ -102,7 +102,7 @@ class ConversationPane(ttk.Frame):
         self.text.bind("<Return>", self._enter)
         self.text.bind("<KP_Enter>", self._enter)
         self.text.bind("<Shift-Return>", self._new_line)
-        self.text.bind("<KeyRelease>", self._key)
+        self.text.bind("<KeyPress>", self._key)
         self.search.bind("<Return>", lambda _e: self.on_search(self.search_var.get().strip()))
         self.search.bind("<Escape>", lambda _e: self.clear_search())
         self.restyle(palette)

@@ -116,6 +116,12 @@ def test_two_people_register_and_chat_with_ticks_typing_search_and_a_key_change(
     bob.call(lambda engine: engine.mark_read(alice_phone))
     wait_until(app.root, lambda: messages.status_of(sent_id) == ev.MessageStatus.READ, "the read ticks")
 
+    # Alice starts typing again: Bob sees a notice
+    press(pane.text, "<KeyPress-H>")
+    notice = bob.wait_for(lambda e: isinstance(e, ev.TypingChanged))
+    assert notice == ev.TypingChanged(alice_phone, True)
+    pane.text.delete("1.0", "end")
+
     # Bob types, then answers
     bob.call(lambda engine: engine.set_typing(alice_phone, True))
     wait_until(app.root, lambda: pane.typing.cget("text") == "Bob is typing…", "Bob's typing notice")

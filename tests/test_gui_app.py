@@ -29,6 +29,7 @@ from gui_support import (
     wait_until,
 )
 
+from gui import preferences
 from gui.app import App
 from gui.chat import PAGE
 from gui.forms import Stage
@@ -147,6 +148,13 @@ def test_two_people_register_and_chat_with_ticks_typing_search_and_a_key_change(
     assert all(len(group) == 5 for group in shown.split())
     app.main.details.verified.invoke()
     wait_until(app.root, lambda: app.chat.model.contacts[bob_phone].verified, "the verified mark")
+    type_into(app.main.details.rename_entry, "Bob Builder")
+    app.main.details.on_rename(app.main.details.rename_var.get())
+    wait_until(app.root, lambda: app.chat.model.name(bob_phone) == "Bob Builder", "the new name")
+    assert app.main.conversations.row_text(bob_phone)[0] == "Bob Builder"
+    app.main.details.rename_var.set("Bob")
+    app.main.details.on_rename("Bob")
+    wait_until(app.root, lambda: app.chat.model.name(bob_phone) == "Bob", "the name back")
     app.main.details.on_back()
 
     # Bob reinstalls: a new identity key for the same number
@@ -331,6 +339,10 @@ def test_settings_change_the_passphrase_log_out_and_in_and_delete_the_account(
     settings = app.main.settings
     app.main.settings_button.invoke()
     assert app.main.pane is settings
+    settings.theme_buttons["dark"].invoke()
+    assert app.palette.name == "dark"
+    assert preferences.load(app.config_dir).theme == "dark"
+    settings.theme_buttons["light"].invoke()
 
     new_passphrase = "an even longer and happier passphrase"
     type_into(settings.old.entry, "this is not it at all")

@@ -16,6 +16,7 @@ class ConversationPane(ttk.Frame):
     def __init__(self, master: tk.Misc, palette: Palette, fonts: Fonts) -> None:
         super().__init__(master, style="Surface.TFrame")
         self.contact: str | None = None
+        self.drafts: dict[str, str] = {}
         self.on_send: Callable[[str], None] = lambda _text: None
         self.on_typing: Callable[[], None] = lambda: None
         self.on_search: Callable[[str], None] = lambda _text: None
@@ -110,12 +111,17 @@ class ConversationPane(ttk.Frame):
     # ------------------------------------------------------------------ controller-facing
 
     def open(self, contact: str, name: str, subtitle: str) -> None:
+        """Show another conversation; what was typed and not sent waits for its return."""
+        draft = self.text.get("1.0", "end-1c")
+        if self.contact is not None and draft.strip():
+            self.drafts[self.contact] = draft
         self.contact = contact
         self.set_header(name, subtitle)
         self.typing.configure(text="")
         self.search_var.set("")
         self.search_bar.grid_forget()
         self.text.delete("1.0", "end")
+        self.text.insert("1.0", self.drafts.pop(contact, ""))
         self.text.focus_set()
 
     def set_header(self, name: str, subtitle: str) -> None:

@@ -318,8 +318,10 @@ def test_a_message_in_another_conversation_rings_and_counts_in_the_title_until_r
     assert rings == [1]
     assert app.main.conversations.contacts()[0] == bob_phone  # newest first
 
+    app.main.conversation.text.insert("1.0", "Dear Carol, about")  # a draft, left for Bob's message
     app.main.conversations.on_select(bob_phone)
     wait_until(app.root, lambda: len(app.main.conversation.messages.message_ids()) == 1, "Bob's message")
+    assert app.main.conversation.text.get("1.0", "end-1c") == ""
     assert app.root.title() == "Parley — Alice"
     assert app.main.conversations.row_text(bob_phone)[2] == 0
     bob.wait_for(
@@ -329,6 +331,8 @@ def test_a_message_in_another_conversation_rings_and_counts_in_the_title_until_r
             and e.status == ev.MessageStatus.READ
         )
     )
+    app.main.conversations.on_select(carol_phone)
+    assert app.main.conversation.text.get("1.0", "end-1c") == "Dear Carol, about"
 
 
 def test_settings_change_the_passphrase_log_out_and_in_and_delete_the_account(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from tkinter import ttk
 
 from gui.theme import Fonts, Palette
-from gui.wording import STATUS_WORDS, TICKS, clock, day_heading
+from gui.wording import FAILED_NOTE, TICKS, clock, day_heading
 from net.events import MessageStatus, MessageView
 
 _MARGIN = 16
@@ -30,7 +30,6 @@ _DAY_GAP = 34
 class _Drawn:
     message: MessageView
     meta_item: int = 0
-    bubble_item: int = 0
 
 
 def _rounded(canvas: tk.Canvas, x0: float, y0: float, x1: float, y1: float, r: float, **kw: object) -> int:
@@ -175,7 +174,7 @@ class MessageList(ttk.Frame):
 
     def _meta(self, message: MessageView) -> str:
         if message.status == MessageStatus.FAILED:
-            return "Not sent · Retry"
+            return FAILED_NOTE
         tick = TICKS[message.status] if message.outgoing else ""
         return f"{clock(message.timestamp)}  {tick}".rstrip()
 
@@ -237,7 +236,7 @@ class MessageList(ttk.Frame):
             c, x0, y0, x0 + bubble_w, y0 + bubble_h, _RADIUS, fill=fill, outline=outline, tags=(tag,)
         )
         c.tag_lower(bubble, text)
-        drawn.meta_item, drawn.bubble_item = meta, bubble
+        drawn.meta_item = meta
         if m.status == MessageStatus.FAILED:
             c.tag_bind(tag, "<Button-1>", lambda _e, mid=m.message_id: self.on_retry(mid))
         c.tag_bind(tag, "<Double-Button-1>", lambda _e, mid=m.message_id: self.copy(mid))
@@ -306,7 +305,3 @@ class MessageList(ttk.Frame):
         ):
             self._asked_older = True
             self.on_need_older(self._drawn[0].message.message_id)
-
-
-def status_words(status: MessageStatus) -> str:
-    return STATUS_WORDS[status]

@@ -23,14 +23,8 @@ TICKS: dict[MessageStatus, str] = {
     MessageStatus.FAILED: "!",
     MessageStatus.RECEIVED: "",
 }
-STATUS_WORDS: dict[MessageStatus, str] = {
-    MessageStatus.QUEUED: "Waiting to send",
-    MessageStatus.SENT: "Sent",
-    MessageStatus.DELIVERED: "Delivered",
-    MessageStatus.READ: "Read",
-    MessageStatus.FAILED: "Not sent — click to retry",
-    MessageStatus.RECEIVED: "",
-}
+#: What a failed message says under its text; a click on it sends it again.
+FAILED_NOTE = "Not sent · click to retry"
 
 #: Fallback wording for error codes whose message is missing or meant for programs.
 _ERRORS: dict[str, str] = {
@@ -124,7 +118,3 @@ def connection_text(state: ConnectionState, detail: str = "") -> str:
 
 def typing_text(name: str) -> str:
     return f"{name} is typing…"
-
-
-def contact_label(phone: str, name: str) -> str:
-    return name or phone

@@ -51,6 +51,9 @@ class VirtualDisplay:
             f"{width}x{height}x24",
             "-nolisten",
             "tcp",
+            # End with the last client instead of resetting: if whoever started it dies without
+            # stopping it, the server does not outlive the windows it was started for.
+            "-terminate",
         ]
         if self.framebuffer_dir is not None:
             self.framebuffer_dir.mkdir(parents=True, exist_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import resource
 import socket
 from pathlib import Path
@@ -40,8 +41,8 @@ def test_the_file_limit_is_raised_or_the_shortfall_explained() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
-def test_default_workers_leave_a_cpu_to_the_server() -> None:
-    assert default_workers() >= 1
+def test_one_client_process_per_cpu_by_default() -> None:
+    assert default_workers() == len(os.sched_getaffinity(0))
 
 
 def test_the_server_process_starts_on_a_free_port_and_stops(tmp_path: Path) -> None:

@@ -68,7 +68,7 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
         "--size", type=_positive(int), default=d.size, help=f"message plaintext, bytes ({d.size})"
     )
     parser.add_argument(
-        "--workers", type=_positive(int), default=default_workers(), help="client processes (CPUs less one)"
+        "--workers", type=_positive(int), default=default_workers(), help="client processes (one per CPU)"
     )
     parser.add_argument("--no-baseline", action="store_true", help="skip the raw relay run")
     parser.add_argument("--connections", type=_positive(int), help="idle mode: N logged-in TLS connections")

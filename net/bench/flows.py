@@ -35,7 +35,7 @@ class Options:
     server_pid: int | None = None
     clients: int = 100
     rate: float | None = None
-    window: int = 1
+    window: int = 4
     duration: float = 10.0
     warmup: float = 2.0
     size: int = 256

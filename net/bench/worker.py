@@ -263,6 +263,8 @@ class Worker:
         for client in self.clients:
             client.tally = tally
         senders = [c for c in self.clients if c.can_send and c.link is not None]
+        if not senders:
+            raise SetupError("no client is connected with a session to send on")
         _shuffle(senders)
         end_send = spec.start_at + spec.warmup + spec.duration
         while time.monotonic() < spec.start_at:

@@ -1,4 +1,4 @@
-"""Helpers for the GUI tests: a display to draw on, and waiting on the Tk loop without sleeping.
+"""Support for the GUI tests: a display to draw on, and waiting on the Tk loop without sleeping.
 
 When DISPLAY is unset the tests start their own Xvfb (Debian: apt-get install
 xvfb). If neither is there they fail with a sentence that says what to
@@ -30,12 +30,12 @@ _shared: VirtualDisplay | None = None
 
 
 def display_for_tests() -> Iterator[None]:
-    """One virtual screen for the whole test session (or the real one when DISPLAY is set).
+    """One virtual screen for the whole test run (or the real one when DISPLAY is set).
 
     Tk keeps its connection to a display open until the process ends, and Xlib
     ends the process when that display goes away, so the screen must outlive
-    every Tk window of the session: session-scoped fixtures use this, and the
-    first of them to finish at the end of the session stops it.
+    every Tk window of the run: fixtures scoped to the whole run use this, and the
+    first of them to finish at the end of the test run stops it.
     """
     global _shared
     if _shared is None and os.environ.get("DISPLAY"):

@@ -12,7 +12,6 @@ import contextlib
 import multiprocessing
 import os
 import re
-import resource
 import secrets
 import subprocess
 import sys
@@ -47,6 +46,10 @@ def default_workers() -> int:
 
 def raise_file_limit(wanted: int) -> str | None:
     """Raise this process's open-file limit (children inherit it); a sentence when it cannot be enough."""
+    try:
+        import resource  # Unix only
+    except ImportError:
+        return None
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
     if target > soft:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
+import select
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -116,3 +119,62 @@ def test_idle_figures_per_connection() -> None:
     assert math.isclose(idle.bytes_per_connection, 50 * 2**20 / 1000)
     text = format_report(Report("c", "s", "m", idle=idle))
     assert "51.2 KiB per connection" in text and "p99 0.90" in text
+
+
+def test_ctrl_c_stops_the_run_and_everything_it_started() -> None:
+    bench = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "main.py"),
+            "bench",
+            "--clients",
+            "4",
+            "--duration",
+            "60",
+            "--warmup",
+            "0",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group, as a terminal gives it
+    )
+    try:
+        assert bench.stderr is not None
+        seen = b""
+        while b"parley:" not in seen:  # the progress line: the load is running
+            ready, _, _ = select.select([bench.stderr], [], [], 120)
+            assert ready, "the run never started"
+            chunk = os.read(bench.stderr.fileno(), 4096)
+            assert chunk, "the run ended before it started"
+            seen += chunk
+        children = _children(bench.pid)
+        assert len(children) >= 3  # the server and at least one worker (and the spawn tracker)
+        os.killpg(bench.pid, signal.SIGINT)
+        assert bench.wait(timeout=60) == 130
+        assert all(_ends(pid, timeout=30) for pid in children)
+    finally:
+        if bench.poll() is None:
+            bench.kill()
+            bench.wait(timeout=30)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        found += [int(child) for child in text]
+    return found
+
+
+def _ends(pid: int, timeout: float) -> bool:
+    """Wait for a process that is not our child to end: a pidfd becomes readable when it does."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        ready, _, _ = select.select([fd], [], [], timeout)
+        return bool(ready)
+    finally:
+        os.close(fd)

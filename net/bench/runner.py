@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import re
 import secrets
+import signal
 import subprocess
 import sys
 import tempfile
@@ -123,6 +124,7 @@ class ServerProcess:
 
 
 def _relay_main(pipe: Pipe) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner stops it
     listener = relay.listen()
     pipe.send(listener.getsockname()[:2])
     relay.Relay(listener).serve(pipe.poll)
@@ -159,6 +161,7 @@ class WorkerPool:
     def __init__(self, count: int) -> None:
         self.pipes: list[Pipe] = []
         self.processes: list[Any] = []
+        self._busy = [False] * count
         for index in range(count):
             parent, child = _CONTEXT.Pipe()
             process = _CONTEXT.Process(
@@ -180,8 +183,9 @@ class WorkerPool:
         while_waiting: Callable[[], None] | None = None,
     ) -> list[dict[str, Any]]:
         """Run ``command`` in every worker (with its own arguments) and gather the answers in order."""
-        for pipe, own in zip(self.pipes, args, strict=True):
+        for index, (pipe, own) in enumerate(zip(self.pipes, args, strict=True)):
             pipe.send((command, own))
+            self._busy[index] = True
         answers: list[dict[str, Any] | None] = [None] * len(self.pipes)
         failures: list[str] = []
         deadline = time.monotonic() + timeout
@@ -194,6 +198,7 @@ class WorkerPool:
                         status, value = pipe.recv()
                     except EOFError:
                         raise BenchError(f"a client process died during {command}") from None
+                    self._busy[i] = False
                     if status == "ok":
                         answers[i] = value
                     else:
@@ -205,10 +210,14 @@ class WorkerPool:
         return [a for a in answers if a is not None]
 
     def stop(self) -> None:
-        for pipe in self.pipes:
-            with contextlib.suppress(OSError):
-                pipe.send(("stop", {}))
-        for process in self.processes:
+        """Stop every worker; one still busy with a command (after Ctrl+C, or a failure) is terminated."""
+        for pipe, busy in zip(self.pipes, self._busy, strict=True):
+            if not busy:
+                with contextlib.suppress(OSError):
+                    pipe.send(("stop", {}))
+        for process, busy in zip(self.processes, self._busy, strict=True):
+            if busy:
+                process.terminate()
             process.join(STOP_TIMEOUT)
             if process.is_alive():
                 process.terminate()

@@ -12,6 +12,7 @@ import base64
 import contextlib
 import secrets
 import selectors
+import signal
 import ssl
 import time
 from array import array
@@ -401,7 +402,12 @@ class _CpuWindow:
 
 
 def serve(pipe: Pipe) -> None:
-    """A worker process's main: run commands from the runner until ``stop``."""
+    """A worker process's main: run commands from the runner until ``stop``.
+
+    Ctrl+C is left to the runner, which stops its workers itself; any failure of a
+    command goes back to it as one sentence (the bench holds no secrets to hide).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     worker = Worker()
     try:
         while True:
@@ -410,7 +416,7 @@ def serve(pipe: Pipe) -> None:
                 return
             try:
                 pipe.send(("ok", getattr(worker, command)(**args)))
-            except (SetupError, OSError, LinkClosed) as exc:
+            except Exception as exc:
                 pipe.send(("error", f"{type(exc).__name__}: {exc}"))
     finally:
         worker.close()

@@ -246,8 +246,12 @@ def test_a_session_that_cannot_decrypt_heals_itself(tmp_path, dev_server, phone,
     bob.engine.connect()
     bob.engine.send_text(alice.phone, "two")
     run_until(lambda: alice.texts_from(bob_phone) == ["two"], [alice, bob])
-    alice.engine.send_text(bob_phone, "three")
+    three = alice.engine.send_text(bob_phone, "three")
     run_until(lambda: bob.texts_from(alice.phone) == ["three"], [alice, bob])
+    # Alice must have taken in Bob's receipt, which turned her ratchet past every key the old
+    # copy holds; without it "four" could go on a chain the old copy still opens, and nothing
+    # would need healing.
+    run_until(lambda: "delivered" in alice.statuses(three.message_id), [alice, bob])
     bob.close()
     people.remove(bob)
 

@@ -94,6 +94,10 @@ class Profile:
         """
         return self._vault.transaction()
 
+    def take_damage(self) -> list[str]:
+        """What kinds of stored values were found damaged (and skipped) since the last call."""
+        return self._vault.take_damage()
+
     def change_passphrase(self, old: str, new: str) -> None:
         """Rewrap the master key for ``new``; :class:`WrongPassphrase` if ``old`` is wrong."""
         if not new:

@@ -152,12 +152,18 @@ class ContactStore:
         return result, contact
 
     def all(self) -> list[Contact]:
-        """Every contact, by name (contacts are few, so they are all opened)."""
+        """Every contact, by name (contacts are few, so they are all opened).
+
+        A contact that does not open is skipped and noted as damage, so the others still show.
+        """
         rows = self._vault.conn.execute("SELECT contact, sealed FROM contacts").fetchall()
-        contacts = [
-            Contact.from_json(self._vault.open_json(f"contact:{key.hex()}", sealed, what="contact"))
-            for key, sealed in rows
-        ]
+        contacts = []
+        for key, sealed in rows:
+            slot = f"contact:{key.hex()}"
+            try:
+                contacts.append(Contact.from_json(self._vault.open_json(slot, sealed, what="contact")))
+            except DamagedValue as exc:
+                self._vault.note_damage(slot, exc.what)
         return sorted(contacts, key=lambda c: (c.name.casefold(), c.phone))
 
     def delete(self, phone: str) -> bool:

@@ -57,12 +57,25 @@ class Outbox:
         return OutboxItem(client_id, contact, payload, now / 1000)
 
     def pending(self, limit: int | None = None) -> list[OutboxItem]:
-        """Queued entries, oldest first."""
-        rows = self._vault.conn.execute(
-            "SELECT client, created_at, sealed FROM outbox ORDER BY seq LIMIT ?",
-            (-1 if limit is None else limit,),
-        ).fetchall()
-        return [self._item(*row) for row in rows]
+        """Queued entries, oldest first; one that does not open is skipped and noted as damage.
+
+        The damaged row stays where it is (nothing is deleted on a guess), so ``limit``
+        counts only entries that open.
+        """
+        items: list[OutboxItem] = []
+        rows = self._vault.conn.execute("SELECT client, created_at, sealed FROM outbox ORDER BY seq")
+        try:
+            for client, created_at, sealed in rows:
+                try:
+                    items.append(self._item(client, created_at, sealed))
+                except DamagedValue as exc:
+                    self._vault.note_damage(f"outbox:{client.hex()}", exc.what)
+                    continue
+                if limit is not None and len(items) >= limit:
+                    break
+        finally:
+            rows.close()  # a statement left open would hold its read snapshot
+        return items
 
     def remove(self, client_id: str) -> bool:
         """Done with it (the server acknowledged it, or it was given up); True if it was queued."""

@@ -10,7 +10,9 @@ another row, conversation, direction or time does not open.
 Pages and searches walk the ``(conversation, ts, id)`` index backwards from a
 :class:`Cursor`; a search opens one batch of rows at a time and stops as soon as
 it has enough matches. Status changes follow :data:`TRANSITIONS`: a late or
-repeated receipt never moves a message backwards.
+repeated receipt never moves a message backwards. A body that does not open is
+skipped by pages, searches and the conversation list (and noted as damage for
+the engine to report), so one damaged row never hides the rest.
 """
 
 from __future__ import annotations
@@ -156,7 +158,8 @@ class History:
                 "ORDER BY ts, id",
                 (conversation, bound.ts, bound.local_id),
             ).fetchall()
-            changed = [self._message(contact, conversation, row).client_id for row in rows]
+            opened = (self._opened(contact, conversation, row) for row in rows)
+            changed = [message.client_id for message in opened if message is not None]
             self._vault.conn.executemany(
                 "UPDATE messages SET status = 'read' WHERE id = ?", [(row[0],) for row in rows]
             )
@@ -179,8 +182,10 @@ class History:
             raise ValueError("limit must be at least 1")
         conversation = self._conversation(contact)
         rows = self._rows(conversation, before, limit + 1)
-        messages = [self._message(contact, conversation, row) for row in rows[:limit]]
-        return Page(messages, messages[-1].cursor if len(rows) > limit else None)
+        opened = (self._opened(contact, conversation, row) for row in rows[:limit])
+        messages = [message for message in opened if message is not None]
+        last = rows[limit - 1] if len(rows) > limit else None
+        return Page(messages, None if last is None else Cursor(last[2], last[0]))
 
     def search(
         self, contact: str, text: str, *, before: Cursor | None = None, limit: int = 50, batch: int = 256
@@ -211,13 +216,15 @@ class History:
         for conversation, sealed, last_id, unread in rows:
             if last_id is None:
                 continue
-            contact = self._open_contact(conversation, sealed)
-            row = self._vault.conn.execute(
-                "SELECT id, outgoing, ts, status, body FROM messages WHERE id = ?", (last_id,)
-            ).fetchone()
-            summaries.append(
-                ConversationSummary(contact, self._message(contact, conversation, row), int(unread))
-            )
+            try:
+                contact = self._open_contact(conversation, sealed)
+            except DamagedValue as exc:
+                self._vault.note_damage(f"conversation:{conversation.hex()}", exc.what)
+                continue
+            # The newest message that opens; a damaged newest one does not hide the conversation.
+            last = next(self._walk(contact, None, 16), None)
+            if last is not None:
+                summaries.append(ConversationSummary(contact, last, int(unread)))
         return sorted(summaries, key=lambda s: s.last.cursor, reverse=True)
 
     def unread(self, contact: str) -> int:
@@ -254,7 +261,9 @@ class History:
         while True:
             rows = self._rows(conversation, before, batch)
             for row in rows:
-                yield self._message(contact, conversation, row)
+                message = self._opened(contact, conversation, row)
+                if message is not None:
+                    yield message
             if len(rows) < batch:
                 return
             before = Cursor(rows[-1][2], rows[-1][0])
@@ -272,6 +281,15 @@ class History:
     def _open_contact(self, conversation: bytes, sealed: bytes) -> str:
         phone = self._vault.open(f"conversation:{conversation.hex()}", sealed, what="conversation")
         return phone.decode("utf-8")
+
+    def _opened(self, contact: str, conversation: bytes, row: tuple[Any, ...]) -> Message | None:
+        """The message, or None (noted as damage) when its body does not open."""
+        try:
+            return self._message(contact, conversation, row)
+        except DamagedValue as exc:
+            local_id, outgoing, ts = row[0], row[1], row[2]
+            self._vault.note_damage(_slot(local_id, conversation, bool(outgoing), ts), exc.what)
+            return None
 
     def _message(self, contact: str, conversation: bytes, row: tuple[Any, ...]) -> Message:
         local_id, outgoing, ts, status, sealed = row

@@ -11,6 +11,11 @@ taken at once, so two writers never deadlock on an upgrade), inner ones are
 savepoints, so a store method that fails inside the engine's transaction
 undoes only its own part and lets the exception decide the rest.
 
+A value that does not open is the caller's to skip when it lists many rows
+(one damaged message must not hide a whole conversation): it notes the slot with
+:meth:`Vault.note_damage`, and the engine collects what was noted with
+:meth:`Vault.take_damage` to tell the person, once per damaged value.
+
 Time and randomness are injectable, as in Fernet, for tests with known answers.
 """
 
@@ -34,7 +39,7 @@ Clock = Callable[[], float]
 class Vault:
     """A profile's connection and sealer. Used from one thread at a time."""
 
-    __slots__ = ("conn", "_sealer", "_random", "clock", "_depth")
+    __slots__ = ("conn", "_sealer", "_random", "clock", "_depth", "_damaged", "_noted")
 
     def __init__(
         self,
@@ -49,6 +54,21 @@ class Vault:
         self._random = random
         self.clock = clock
         self._depth = 0
+        self._damaged: list[str] = []
+        self._noted: set[str] = set()
+
+    # ------------------------------------------------------------------ damage
+
+    def note_damage(self, slot: str, what: str) -> None:
+        """A value in ``slot`` did not open and was skipped; ``what`` names its kind for a person."""
+        if slot not in self._noted:
+            self._noted.add(slot)
+            self._damaged.append(what)
+
+    def take_damage(self) -> list[str]:
+        """The kinds of the values found damaged since the last call, each damaged value once."""
+        found, self._damaged = self._damaged, []
+        return found
 
     # ------------------------------------------------------------------ sealing
 

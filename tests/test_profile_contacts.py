@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from crypto_core.sealing import KdfParams
 from storage.profile import Profile
 from storage.profile_contacts import PinResult
 from storage.profile_dir import ProfileDirectory
-from storage.profile_errors import ProfileError
+from storage.profile_errors import DamagedValue, ProfileError
 
 FAST = KdfParams(memory_kib=8, iterations=1, lanes=1)
 ALICE = "+15550001111"
@@ -49,6 +50,20 @@ def test_all_contacts_by_name_and_rename(profile: Profile) -> None:
     assert [c.phone for c in profile.contacts.all()] == [BOB, ALICE]
     with pytest.raises(ProfileError, match="no such contact"):
         profile.contacts.rename("+19999999999", "Nobody")
+
+
+def test_a_damaged_contact_is_skipped_in_the_list_and_reported(profile: Profile) -> None:
+    profile.contacts.add(ALICE, "Alice")
+    profile.contacts.add(BOB, "Bob")
+    raw = sqlite3.connect(profile.path, isolation_level=None)
+    raw.execute("UPDATE contacts SET sealed = x'00' WHERE contact = (SELECT MIN(contact) FROM contacts)")
+    raw.close()
+    (left,) = profile.contacts.all()
+    assert profile.contacts.get(left.phone) == left
+    assert profile.take_damage() == ["contact"]
+    damaged = BOB if left.phone == ALICE else ALICE
+    with pytest.raises(DamagedValue):
+        profile.contacts.get(damaged)
 
 
 def test_the_first_key_is_pinned_and_the_same_key_again_changes_nothing(profile: Profile) -> None:

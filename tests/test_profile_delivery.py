@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -64,6 +65,25 @@ def test_removing_keeps_the_order_of_the_rest(profile: Profile) -> None:
     assert [p.client_id for p in profile.outbox.pending()] == ["c0", "c2", "c3", "c9"]
     assert [p.client_id for p in profile.outbox.pending(limit=2)] == ["c0", "c2"]
     assert len(profile.outbox) == 4
+
+
+def test_a_damaged_outbox_entry_is_skipped_reported_and_kept(
+    directory: ProfileDirectory, profile: Profile
+) -> None:
+    for i in range(4):
+        profile.outbox.enqueue(ALICE, f"c{i}", f"payload {i}".encode())
+    raw = sqlite3.connect(profile.path, isolation_level=None)
+    raw.execute("UPDATE outbox SET sealed = substr(sealed, 1, length(sealed) - 1) WHERE seq = 2")
+    raw.close()
+    assert [p.client_id for p in profile.outbox.pending()] == ["c0", "c2", "c3"]
+    assert [p.client_id for p in profile.outbox.pending(limit=2)] == ["c0", "c2"]
+    assert profile.take_damage() == ["outbox entry"]
+    assert profile.take_damage() == []
+    assert len(profile.outbox) == 4  # nothing is deleted on a guess
+    profile.close()
+    with directory.open(profile.profile_id, "pw") as again:
+        assert [p.payload for p in again.outbox.pending()] == [b"payload 0", b"payload 2", b"payload 3"]
+        assert again.take_damage() == ["outbox entry"]
 
 
 def test_a_client_id_is_queued_once(profile: Profile) -> None:

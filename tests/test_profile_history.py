@@ -151,8 +151,49 @@ def test_search_stops_opening_rows_once_it_has_enough(profile: Profile) -> None:
     # The oldest row is damaged; a search satisfied by newer rows never reaches it.
     page = profile.history.search(ALICE, "NUMBER 9", limit=3, batch=10)
     assert [m.text for m in page.messages] == ["message number 99", "message number 98", "message number 97"]
-    with pytest.raises(DecryptionError, match="stored message"):
-        profile.history.search(ALICE, "no such text", batch=10)
+    assert profile.take_damage() == []
+    # A search that walks the whole conversation skips the damaged row and notes it.
+    assert profile.history.search(ALICE, "no such text", batch=10).messages == []
+    assert profile.take_damage() == ["message"]
+
+
+def _damage(profile: Profile, where: str) -> None:
+    raw = sqlite3.connect(profile.path, isolation_level=None)
+    raw.execute(f"UPDATE messages SET body = x'00' WHERE {where}")
+    raw.close()
+
+
+def test_a_damaged_message_costs_only_itself_in_pages_and_is_reported_once(profile: Profile) -> None:
+    _fill(profile, ALICE, 10)
+    _damage(profile, "id = (SELECT MIN(id) FROM messages) + 4")
+    first = profile.history.page(ALICE, limit=4)
+    second = profile.history.page(ALICE, before=first.next, limit=4)
+    third = profile.history.page(ALICE, before=second.next, limit=4)
+    texts = [m.text for page in (first, second, third) for m in page.messages]
+    assert texts == [f"message number {i}" for i in (9, 8, 7, 6, 5, 3, 2, 1, 0)]
+    assert third.next is None
+    assert profile.take_damage() == ["message"]
+    profile.history.page(ALICE, limit=20)
+    assert profile.take_damage() == []  # reported once, however often it is met
+
+
+def test_a_damaged_newest_message_does_not_hide_its_conversation(profile: Profile) -> None:
+    _fill(profile, ALICE, 3)
+    profile.history.add(BOB, client_id="b1", outgoing=False, text="from bob", timestamp=1.0)
+    _damage(profile, "id = (SELECT MAX(id) FROM messages WHERE outgoing = 1)")
+    summaries = {s.contact: s for s in profile.history.conversations()}
+    assert summaries[ALICE].last.text == "message number 1"
+    assert summaries[BOB].last.text == "from bob"
+    assert profile.take_damage() == ["message"]
+
+
+def test_marking_read_passes_over_a_damaged_message(profile: Profile) -> None:
+    for i in range(3):
+        profile.history.add(ALICE, client_id=f"in{i}", outgoing=False, text=f"hi {i}", timestamp=10.0 + i)
+    _damage(profile, "client IS NOT NULL AND id = (SELECT MIN(id) FROM messages)")
+    assert profile.history.mark_read(ALICE) == ["in1", "in2"]
+    assert profile.history.unread(ALICE) == 0
+    assert profile.take_damage() == ["message"]
 
 
 def test_search_needs_text(profile: Profile) -> None:
@@ -223,8 +264,10 @@ def test_a_body_moved_to_another_row_does_not_open(profile: Profile) -> None:
     raw = sqlite3.connect(profile.path, isolation_level=None)
     raw.execute("UPDATE messages SET body = (SELECT body FROM messages WHERE id = 1) WHERE id = 2")
     raw.close()
+    assert [m.text for m in profile.history.page(ALICE).messages] == ["one"]
+    assert profile.take_damage() == ["message"]
     with pytest.raises(DecryptionError, match="stored message"):
-        profile.history.page(ALICE)
+        profile.history.get(ALICE, "c2", outgoing=False)
 
 
 def test_a_row_moved_in_time_does_not_open(profile: Profile) -> None:
@@ -232,8 +275,10 @@ def test_a_row_moved_in_time_does_not_open(profile: Profile) -> None:
     raw = sqlite3.connect(profile.path, isolation_level=None)
     raw.execute("UPDATE messages SET ts = ts + 1000, outgoing = 0")
     raw.close()
+    assert profile.history.page(ALICE).messages == []
+    assert profile.take_damage() == ["message"]
     with pytest.raises(DecryptionError):
-        profile.history.page(ALICE)
+        profile.history.get(ALICE, "c1", outgoing=False)
 
 
 def test_ten_thousand_messages_page_through_the_index(profile: Profile) -> None:

@@ -18,7 +18,7 @@ from crypto_core.encoding import RandomSource, default_random
 from crypto_core.keys import IdentityKeyPair, PublicIdentity
 from crypto_core.safety_number import safety_number
 from net.engine_error import EngineError
-from net.events import ContactView, Event, MessageStatus, MessageView
+from net.events import ContactView, ErrorReported, Event, MessageStatus, MessageView
 from net.sessions import SessionRecord
 from net.validation import ValidationError, normalize_phone
 from storage.profile import Profile
@@ -88,6 +88,23 @@ class Context:
             return ""
         return self.safety_number_of(Contact(contact.phone, contact.name, contact.created_at, previous))
 
+    def report_damage(self) -> None:
+        """Tell the person, once per value, about stored values that did not open and were skipped."""
+        found = self.profile.take_damage()
+        if not found:
+            return
+        kinds = ", ".join(
+            f"{found.count(what)} {_plural(what, found.count(what))}" for what in dict.fromkeys(found)
+        )
+        self.emit(
+            ErrorReported(
+                "profile_damaged",
+                f"Parley could not open {kinds} in this profile: the file is damaged or was altered. "
+                "Everything else is shown and works as usual.",
+                "profile",
+            )
+        )
+
     def contact_view(self, contact: Contact) -> ContactView:
         return ContactView(
             phone=contact.phone,
@@ -96,6 +113,10 @@ class Context:
             key_changed=contact.key_changed,
             safety_number=self.safety_number_of(contact),
         )
+
+
+def _plural(what: str, count: int) -> str:
+    return f"stored {what}" if count == 1 else f"stored {what.replace('entry', 'entrie')}s"
 
 
 def message_view(message: Message) -> MessageView:

@@ -70,16 +70,19 @@ class Duties:
 
     def service(self) -> None:
         """One round: receive what was pushed, send the outbox if needed, prekeys when due."""
-        if self._pushed:
-            batch, self._pushed = self._pushed, []
-            self.receive(batch)
-        if not self._link.online:
-            return
-        if self.outbox.due():
-            for event in self.outbox.flush():
-                self._ctx.emit(event)
-        if self._ctx.clock() >= self._next_prekey_check:
-            self.look_after_prekeys()
+        try:
+            if self._pushed:
+                batch, self._pushed = self._pushed, []
+                self.receive(batch)
+            if not self._link.online:
+                return
+            if self.outbox.due():
+                for event in self.outbox.flush():
+                    self._ctx.emit(event)
+            if self._ctx.clock() >= self._next_prekey_check:
+                self.look_after_prekeys()
+        finally:
+            self._ctx.report_damage()
 
     def report(self, exc: EngineError) -> None:
         self._ctx.emit(ErrorReported(exc.code, exc.message, "poll"))

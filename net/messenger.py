@@ -318,7 +318,9 @@ class Messenger:
 
     def contacts(self) -> list[ContactView]:
         ctx = self._require()
-        return [ctx.contact_view(c) for c in ctx.profile.contacts.all()]
+        found = [ctx.contact_view(c) for c in ctx.profile.contacts.all()]
+        ctx.report_damage()
+        return found
 
     def contact(self, phone: str) -> ContactView:
         ctx = self._require()
@@ -408,12 +410,14 @@ class Messenger:
     def conversations(self) -> list[ConversationView]:
         ctx = self._require()
         names = {c.phone: c.name for c in ctx.profile.contacts.all()}
-        return [
+        found = [
             ConversationView(
                 s.contact, names.get(s.contact, s.contact), s.last.text, s.last.timestamp, s.unread
             )
             for s in ctx.profile.history.conversations()
         ]
+        ctx.report_damage()
+        return found
 
     def history(self, contact: str, *, before: str | None = None, limit: int = 50) -> list[MessageView]:
         ctx = self._require()
@@ -427,6 +431,7 @@ class Messenger:
                 raise EngineError("unknown_message", "That message is not in this conversation.")
             cursor = anchor.cursor
         page = ctx.profile.history.page(phone, before=cursor, limit=max(1, limit))
+        ctx.report_damage()
         return [message_view(m) for m in page.messages]
 
     def search(self, contact: str, text: str, *, limit: int = 50) -> list[MessageView]:
@@ -434,6 +439,7 @@ class Messenger:
         if not text.strip():
             return []
         page = ctx.profile.history.search(checked_phone(contact), text, limit=max(1, limit))
+        ctx.report_damage()
         return [message_view(m) for m in page.messages]
 
     # ================================================================== the loop

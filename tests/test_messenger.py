@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -111,6 +112,9 @@ def test_raw_profile_files_hold_no_text_and_no_key(tmp_path, server_factory, pho
         bob.engine.send_text(alice.phone, secret_text.upper())
         run_until(lambda: alice.texts_from(bob.phone) == [secret_text.upper()], [alice, bob])
         profile_id = alice.engine.list_profiles()[0][0]
+        # While the engine runs, recent writes sit in the write-ahead log: it is searched too.
+        open_files = {path.name: path.read_bytes() for path in alice.root.iterdir() if path.is_file()}
+        assert any(name.endswith("-wal") and data for name, data in open_files.items())
     finally:
         alice.close()
         bob.close()
@@ -128,10 +132,12 @@ def test_raw_profile_files_hold_no_text_and_no_key(tmp_path, server_factory, pho
             base64.b64decode(private["sign"]),
             base64.b64decode(private["dh"]),
         ]
-    raw = b"".join(path.read_bytes() for path in alice.root.iterdir() if path.is_file())
-    assert raw
-    for secret in secrets_:
-        assert secret not in raw
+    closed = b"".join(path.read_bytes() for path in alice.root.iterdir() if path.is_file())
+    assert closed
+    forms = [f for s in secrets_ for f in (s, s.hex().encode(), base64.b64encode(s).rstrip(b"="))]
+    for name, raw in (*open_files.items(), ("closed profile", closed)):
+        for form in forms:
+            assert form not in raw, f"a secret is readable in the {name}"
 
 
 def test_one_time_prekeys_are_topped_up_when_they_run_low(tmp_path, server_factory, phone) -> None:
@@ -240,3 +246,34 @@ def test_a_wrong_code_keeps_the_profile_unregistered_and_a_right_one_registers(
         assert server.running.store.prekey_counts(number) == (TARGET, TARGET)
     finally:
         ada.close()
+
+
+def test_a_damaged_outbox_entry_is_reported_once_and_the_rest_goes_out(
+    tmp_path, server_factory, phone
+) -> None:
+    server = server_factory(dev_codes=True)
+    alice, bob = pair(tmp_path, server.address, phone, "alice", "bob")
+    try:
+        alice.engine.add_contact(bob.phone, "Bob")
+        run_until(lambda: alice.engine.connection_state is ConnectionState.CONNECTED, [alice])
+        alice.engine.logout()
+        sent = [alice.engine.send_text(bob.phone, text) for text in ("one", "two", "three")]
+        (path,) = alice.root.glob("*.sqlite")
+        raw = sqlite3.connect(path, isolation_level=None)
+        raw.execute(  # the entry of "two": the middle one of the last three
+            "UPDATE outbox SET sealed = substr(sealed, 2) "
+            "WHERE seq = (SELECT seq FROM outbox ORDER BY seq DESC LIMIT 1 OFFSET 1)"
+        )
+        raw.close()
+        alice.engine.connect()
+        run_until(lambda: bob.texts_from(alice.phone) == ["one", "three"], [alice, bob])
+        run_until(lambda: "delivered" in alice.statuses(sent[2].message_id), [alice, bob])
+        damage = [e for e in alice.of(ErrorReported) if e.code == "profile_damaged"]
+        assert [e.message.split(":")[0] for e in damage] == [
+            "Parley could not open 1 stored outbox entry in this profile"
+        ]
+        assert alice.statuses(sent[1].message_id) == ["queued"]  # kept, not lost, and not sent
+        assert [m.text for m in alice.engine.history(bob.phone)] == ["three", "two", "one"]
+    finally:
+        alice.close()
+        bob.close()

@@ -6,12 +6,16 @@ read from its output. The output is drained for the life of the process, so the
 server can never block on a full pipe. The app that started the server stops it
 when it quits; a second app window on the same computer finds the running
 server through a small note in the server's data folder, and uses it without
-starting another.
+starting another. The note also keeps the fingerprint the server printed, so
+either window can tell the person that the key offered on first contact is the
+one of the server Parley started (fingerprints are compared as bare hex digits:
+the server prints them in groups, other tools with colons or in lower case).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hmac
 import json
 import os
 import re
@@ -44,14 +48,32 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def running_address(data_dir: Path) -> str | None:
-    """The address of a local server that another app window started and that still runs."""
+def bare_fingerprint(text: str) -> str:
+    """The hex digits of a fingerprint in lower case, without the spaces or colons that group them."""
+    return "".join(ch for ch in text.lower() if ch in "0123456789abcdef")
+
+
+def same_fingerprint(ours: str | None, theirs: str | None) -> bool:
+    if not ours or not theirs:
+        return False
+    a, b = bare_fingerprint(ours), bare_fingerprint(theirs)
+    return bool(a) and hmac.compare_digest(a, b)
+
+
+def _running_note(data_dir: Path) -> dict[str, str] | None:
     try:
         note = json.loads((data_dir / NOTE_NAME).read_text(encoding="utf-8"))
         pid, address = int(note["pid"]), str(note["address"])
-    except (OSError, ValueError, KeyError, TypeError):
+        fingerprint = str(note.get("fingerprint") or "")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    return address if _alive(pid) else None
+    return {"address": address, "fingerprint": fingerprint} if _alive(pid) else None
+
+
+def running_address(data_dir: Path) -> str | None:
+    """The address of a local server that another app window started and that still runs."""
+    note = _running_note(data_dir)
+    return None if note is None else note["address"]
 
 
 class LocalServer:
@@ -63,6 +85,13 @@ class LocalServer:
         self._found = threading.Event()
         self.address: str | None = None
         self.fingerprint: str | None = None
+
+    def vouches_for(self, fingerprint: str) -> bool:
+        """True if ``fingerprint`` is the key of the local server this app, or another window, started."""
+        if self.running and same_fingerprint(self.fingerprint, fingerprint):
+            return True
+        note = _running_note(self.data_dir)
+        return note is not None and same_fingerprint(note["fingerprint"], fingerprint)
 
     @property
     def running(self) -> bool:
@@ -128,6 +157,6 @@ class LocalServer:
 
     def _write_note(self) -> None:
         assert self._process is not None
-        note = {"pid": self._process.pid, "address": self.address}
+        note = {"pid": self._process.pid, "address": self.address, "fingerprint": self.fingerprint}
         with contextlib.suppress(OSError):
             (self.data_dir / NOTE_NAME).write_text(json.dumps(note), encoding="utf-8")

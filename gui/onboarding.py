@@ -8,7 +8,6 @@ thread and chooses the next screen.
 
 from __future__ import annotations
 
-import hmac
 from typing import TYPE_CHECKING, Any
 
 from gui import preferences
@@ -169,7 +168,7 @@ class Onboarding:
 
     def _server_key_unknown(self, event: ev.ServerKeyUnknown) -> None:
         self._key_question = True
-        matches = _same_fingerprint(self.app.local_server.fingerprint, event.fingerprint)
+        matches = self.app.local_server.vouches_for(event.fingerprint)
         self.server_key.first_contact(event.address, event.fingerprint, matches_local=matches)
         self.app.show_screen(self.server_key)
 
@@ -294,13 +293,6 @@ class Onboarding:
     def _local_server_failed(self, _code: str, text: str) -> None:
         self.welcome.local_button.configure(state="normal")
         self.welcome.show_error(text)
-
-
-def _same_fingerprint(ours: str | None, theirs: str) -> bool:
-    def bare(text: str) -> str:
-        return "".join(ch for ch in text.lower() if ch in "0123456789abcdef")
-
-    return ours is not None and hmac.compare_digest(bare(ours), bare(theirs))
 
 
 class _Refusal(Exception):

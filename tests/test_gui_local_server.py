@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from gui.forms import parse_server_address
-from gui.local_server import NOTE_NAME, LocalServer, LocalServerError, running_address
+from gui.local_server import NOTE_NAME, LocalServer, LocalServerError, running_address, same_fingerprint
+from net.tls import CERT_FILE, fingerprint_of_pem_file, format_fingerprint
 
 
 def test_a_local_server_starts_on_a_free_port_and_stops(tmp_path: Path) -> None:
@@ -50,3 +51,30 @@ def test_a_stale_or_damaged_note_is_ignored(tmp_path: Path) -> None:
 
 def test_stopping_a_server_that_never_started_is_harmless(tmp_path: Path) -> None:
     LocalServer(tmp_path).stop()
+
+
+def test_the_printed_fingerprint_vouches_for_the_key_the_server_presents(tmp_path: Path) -> None:
+    server = LocalServer(tmp_path / "local")
+    try:
+        server.start()
+        presented = fingerprint_of_pem_file(tmp_path / "local" / CERT_FILE)
+        shown = format_fingerprint(presented)  # what the client reports on first contact
+        assert " " in (server.fingerprint or "")  # printed in groups, as people read it
+        assert server.vouches_for(shown)
+        assert server.vouches_for(presented.hex())
+        assert server.vouches_for(":".join(f"{b:02x}" for b in presented))
+        other = bytes([presented[0] ^ 1]) + presented[1:]
+        assert not server.vouches_for(format_fingerprint(other))
+        # a second window, which did not start the server, knows it from the note
+        assert LocalServer(tmp_path / "local").vouches_for(shown)
+    finally:
+        server.stop()
+    assert not LocalServer(tmp_path / "local").vouches_for(shown)
+
+
+def test_fingerprints_compare_as_bare_hex_digits() -> None:
+    assert same_fingerprint("AB12 CD34", "ab:12:cd:34")
+    assert not same_fingerprint("AB12 CD34", "AB12 CD35")
+    assert not same_fingerprint(None, "AB12")
+    assert not same_fingerprint("", "")
+    assert not same_fingerprint("xyz", "uvw")  # no hex digits to compare: never a match

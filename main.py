@@ -15,14 +15,6 @@ from collections.abc import Callable, Sequence
 Command = Callable[[argparse.Namespace], int]
 
 
-def _not_yet(what: str) -> Command:
-    def run(_args: argparse.Namespace) -> int:
-        print(f"parley: the {what} is not part of this build yet.", file=sys.stderr)
-        return 2
-
-    return run
-
-
 def _run_app(_args: argparse.Namespace) -> int:
     # Imported here so that the server and the bench run on machines without Tk.
     from gui.app import run

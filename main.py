@@ -11,19 +11,26 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 Command = Callable[[argparse.Namespace], int]
 
 
-def _run_app(_args: argparse.Namespace) -> int:
+def _run_app(args: argparse.Namespace) -> int:
     # Imported here so that the server and the bench run on machines without Tk.
     from gui.app import run
 
-    return run()
+    return run(args.profiles)
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     parser = argparse.ArgumentParser(prog="parley", description="Parley, an end-to-end encrypted messenger.")
+    parser.add_argument(
+        "--profiles",
+        type=Path,
+        metavar="DIR",
+        help="the app keeps its profiles in DIR (default: the platform's user data folder)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="{server,bench}")
     commands: dict[str, Command] = {"app": _run_app}
 

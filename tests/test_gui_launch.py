@@ -16,6 +16,9 @@ from gui_support import (
     wait_until,
 )
 
+from crypto_core.sealing import KdfParams
+from storage.profile_dir import ProfileDirectory
+
 MAIN_PY = Path(__file__).resolve().parent.parent / "main.py"
 
 
@@ -59,6 +62,52 @@ def test_python_main_py_opens_the_window_and_closing_it_ends_the_program(
         probe.tk.call("send", "parley", "after", "idle", "[wm protocol . WM_DELETE_WINDOW]")
         assert child.wait(60) == 0
         ticking[0] = False
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(10)
+        probe.destroy()
+
+
+_LISTED = """proc parley_listed {w} {
+    set out {}
+    if {[winfo class $w] eq "Listbox"} { set out [concat $out [$w get 0 end]] }
+    foreach child [winfo children $w] { set out [concat $out [parley_listed $child]] }
+    return $out
+}"""
+
+
+def test_profiles_come_from_the_folder_given_on_the_command_line(display: None, tmp_path: Path) -> None:
+    folder = tmp_path / "elsewhere"
+    fast = KdfParams(memory_kib=8, iterations=1, lanes=1)
+    ProfileDirectory(folder, kdf_params=fast).create("Zed Quill", "a passphrase of some length").close()
+    home = {
+        "HOME": str(tmp_path),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+    }
+    child = subprocess.Popen(
+        [sys.executable, str(MAIN_PY), "--profiles", str(folder)], env={**os.environ, **home}
+    )
+    probe = tk.Tk()
+    try:
+        wait_until(
+            probe, lambda: "parley" in _other_apps(probe) or child.poll() is not None, "the app's window"
+        )
+        assert child.poll() is None, "the app ended instead of opening its window"
+        probe.tk.call("send", "parley", _LISTED)
+        wait_until(
+            probe,
+            lambda: (
+                "Zed Quill" in str(probe.tk.call("send", "parley", "parley_listed ."))
+                or child.poll() is not None
+            ),
+            "the profile in the welcome list",
+        )
+        assert "Zed Quill" in str(probe.tk.call("send", "parley", "parley_listed ."))
+        assert not (tmp_path / "data" / "Parley" / "profiles").exists()  # the default folder is untouched
+        probe.tk.call("send", "parley", "after", "idle", "[wm protocol . WM_DELETE_WINDOW]")
+        assert child.wait(60) == 0
     finally:
         if child.poll() is None:
             child.kill()

@@ -2,9 +2,12 @@
 
 :meth:`Service.handle` takes a checked :class:`~net.protocol.Request` and the
 :class:`~net.presence.Session` it came on, and returns an :class:`Outcome`: the
-reply's fields, what to do once the reply is written (pushes to other people
-happen after the sender has its acknowledgement), and whether to close. A refusal
-is a :class:`~net.errors.RequestRefused` with a stable code. Logs name phones
+reply's fields, what to do once the request's writes are committed (pushes to
+other people happen after the sender's message is durable), and whether to close.
+Work that may block for long (a code sent by e-mail) is not done in ``handle``:
+the outcome carries it as ``later``, which the server runs off its event loop and
+whose own outcome is the reply. A refusal is a :class:`~net.errors.RequestRefused`
+with a stable code. Logs name phones
 only by their last digits and never hold a code, key, signature or body.
 """
 
@@ -44,15 +47,35 @@ def masked(phone: str | None) -> str:
     return "-" if not phone else f"…{phone[-2:]}"
 
 
+# A fetch reply's fields around its messages, and the JSON around each message, at their longest.
+_FETCH_REPLY_OVERHEAD = 128
+_MESSAGE_OVERHEAD = 64
+
+
 @dataclass
 class Outcome:
     body: dict[str, Any]
     then: Callable[[], None] | None = None
     close: bool = False
+    #: Blocking work to run away from the event loop; its outcome (or refusal) replaces this one.
+    later: Callable[[], Outcome] | None = None
+
+    def settled(self) -> Outcome:
+        """The final outcome, running any ``later`` work here (for callers without a loop)."""
+        outcome = self
+        while outcome.later is not None:
+            outcome = outcome.later()
+        return outcome
 
 
 def message_fields(message: StoredMessage) -> dict[str, Any]:
     return {"id": message.id, "from": message.sender, "body": message.body, "ts": message.ts}
+
+
+def _encoded_size(message: StoredMessage) -> int:
+    """An upper bound of the bytes ``message`` takes in a fetch reply (base64 body, JSON around it)."""
+    digits = len(str(message.id)) + len(str(message.ts))
+    return _MESSAGE_OVERHEAD + digits + 6 * len(message.sender) + 4 * ((len(message.body) + 2) // 3)
 
 
 def _refuse(code: ErrorCode, message: str) -> RequestRefused:
@@ -151,12 +174,6 @@ class Service:
         self.store.put_code(
             phone, email, self.hasher.hash(phone, code), expires_at, self.limits.code_attempts
         )
-        try:
-            self.channel.deliver(phone, email, code)
-        except DeliveryError as exc:
-            log.warning("code for %s not delivered by %s: %s", masked(phone), self.channel.name, exc)
-            raise _refuse(ErrorCode.DELIVERY_FAILED, f"the code could not be sent: {exc}") from None
-        log.info("%s: code for %s sent by %s", session.peer, masked(phone), self.channel.name)
         body: dict[str, Any] = {
             "phone": phone,
             "expires_in": int(lifetime),
@@ -165,7 +182,18 @@ class Service:
         }
         if self.dev_codes:
             body["code"] = code
-        return Outcome(body)
+        peer = session.peer
+
+        def deliver() -> Outcome:  # an SMTP server may take seconds: the loop runs this in a worker
+            try:
+                self.channel.deliver(phone, email, code)
+            except DeliveryError as exc:
+                log.warning("code for %s not delivered by %s: %s", masked(phone), self.channel.name, exc)
+                raise _refuse(ErrorCode.DELIVERY_FAILED, f"the code could not be sent: {exc}") from None
+            log.info("%s: code for %s sent by %s", peer, masked(phone), self.channel.name)
+            return Outcome(body)
+
+        return Outcome({}, later=deliver)
 
     def _register_finish(self, session: Session, args: dict[str, Any]) -> Outcome:
         phone = args["phone"]
@@ -294,7 +322,16 @@ class Service:
     def _fetch(self, session: Session, args: dict[str, Any]) -> Outcome:
         assert session.phone is not None
         messages, more = self.store.fetch(session.phone, args["after"], args["limit"])
-        return Outcome({"messages": [message_fields(m) for m in messages], "more": more})
+        # Cut the page so that its reply fits in one frame; the client fetches the rest after it.
+        room = self.limits.max_frame - _FETCH_REPLY_OVERHEAD
+        page: list[dict[str, Any]] = []
+        for message in messages:
+            room -= _encoded_size(message)
+            if room < 0 and page:  # a message too big for any page still goes alone (and is refused)
+                more = True
+                break
+            page.append(message_fields(message))
+        return Outcome({"messages": page, "more": more})
 
     def _ack(self, session: Session, args: dict[str, Any]) -> Outcome:
         assert session.phone is not None

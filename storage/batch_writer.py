@@ -1,120 +1,135 @@
-"""One writer thread that owns the SQLite write connection and commits in batches.
+"""The SQLite write connection, with group commit for the thread that serves requests.
 
-Callers hand it a job (a function of the connection) and block until the
-transaction that ran it is committed. When many jobs arrive together, the writer
-runs them all in one transaction, each inside its own savepoint so that one
-failing job is rolled back alone, and pays for one commit (and one fsync) for the
-lot. Throughput grows with load instead of being capped by the disk's sync rate.
+The server's event loop opens a *batch* around everything it handles in one
+turn: every write job of that turn runs in one open transaction, each inside its
+own savepoint (a failing job is rolled back alone), and the batch commits (and,
+with ``synchronous=FULL``, syncs) once when it ends. The loop writes no reply
+before that commit, so whatever it acknowledges is durable, and one fsync pays
+for every request of the turn. Reads made by the batch's thread while the batch
+is open go through the same connection, so they see the batch's own writes.
+
+Any other thread (pruning, tests, tools) may write at any time: its job runs in
+a transaction of its own, committed before :meth:`BatchWriter.run` returns. A
+lock around the connection keeps the two apart; such a caller waits for the
+loop's current batch to commit, never longer.
 """
 
 from __future__ import annotations
 
-import logging
-import queue
 import sqlite3
 import threading
-from collections.abc import Callable
-from concurrent.futures import Future
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
 
 T = TypeVar("T")
-Job = Callable[[sqlite3.Connection], Any]
-
-log = logging.getLogger(__name__)
 
 
 class WriterClosed(RuntimeError):
     """The store is closed; nothing more can be written."""
 
 
-class BatchWriter:
-    def __init__(self, connect: Callable[[], sqlite3.Connection], *, max_batch: int = 512) -> None:
-        self._connect = connect
-        self._max_batch = max_batch
-        self._jobs: queue.SimpleQueue[tuple[Job, Future[Any]] | None] = queue.SimpleQueue()
-        self._closed = threading.Event()
-        self._ready: Future[None] = Future()
-        self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
-        self._thread.start()
-        self._ready.result()  # surfaces an error opening the database here, in the caller
+class BatchFailed(sqlite3.DatabaseError):
+    """A batch could not be committed: none of its writes happened."""
 
-    def submit(self, job: Callable[[sqlite3.Connection], T]) -> Future[T]:
-        """Queue ``job``; the future resolves once the transaction that ran it is committed."""
-        if self._closed.is_set():
-            raise WriterClosed("the store is closed")
-        future: Future[T] = Future()
-        self._jobs.put((job, future))
-        return future
+
+class BatchWriter:
+    def __init__(self, connect: Callable[[], sqlite3.Connection]) -> None:
+        self._conn = connect()
+        self._lock = threading.Lock()
+        self._batch_thread: int | None = None
+        self._failure: BaseException | None = None
+        self._closed = False
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Writes from this thread inside the block share one commit, made when it ends.
+
+        Raises :class:`BatchFailed` at the end when that commit (or a broken
+        transaction before it) lost the block's writes.
+        """
+        with self._lock:
+            self._check_open()
+            self._batch_thread = threading.get_ident()
+            self._failure = None
+            try:
+                yield
+            finally:
+                self._batch_thread = None
+                failure = self._finish()
+        if failure is not None:
+            raise BatchFailed(f"a batch of writes was not committed: {type(failure).__name__}") from failure
+
+    def reading_connection(self) -> sqlite3.Connection | None:
+        """The write connection when the calling thread has a batch open (to read its own writes)."""
+        return self._conn if self._batch_thread == threading.get_ident() else None
 
     def run(self, job: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``job`` in a write transaction; return its result once that transaction is committed."""
-        return self.submit(job).result()
+        """Run ``job`` in a write transaction; inside a batch, return before the batch commits."""
+        if self._batch_thread == threading.get_ident():
+            return self._run_in_batch(job)
+        with self._lock:
+            self._check_open()
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = job(conn)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            return result
 
     def close(self) -> None:
-        """Finish the jobs already handed in, then stop."""
-        if not self._closed.is_set():
-            self._closed.set()
-            self._jobs.put(None)
-            self._thread.join()
+        """Close the connection once any batch in progress has committed."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._conn.close()
 
-    def _run(self) -> None:
-        try:
-            conn = self._connect()
-        except BaseException as exc:
-            self._ready.set_exception(exc)
-            return
-        self._ready.set_result(None)
-        stopping = False
-        try:
-            while not stopping:
-                item = self._jobs.get()
-                batch: list[tuple[Job, Future[Any]]] = []
-                while item is not None:
-                    batch.append(item)
-                    if len(batch) >= self._max_batch:
-                        break
-                    try:
-                        item = self._jobs.get_nowait()
-                    except queue.Empty:
-                        break
-                stopping = item is None
-                if batch:
-                    self._commit(conn, batch)
-        finally:
-            conn.close()
-            self._refuse_leftovers()
+    def _check_open(self) -> None:
+        if self._closed:
+            raise WriterClosed("the store is closed")
 
-    def _refuse_leftovers(self) -> None:
-        while True:
-            try:
-                item = self._jobs.get_nowait()
-            except queue.Empty:
-                return
-            if item is not None:
-                item[1].set_exception(WriterClosed("the store is closed"))
-
-    def _commit(self, conn: sqlite3.Connection, batch: list[tuple[Job, Future[Any]]]) -> None:
-        outcomes: list[tuple[bool, Any]] = []
-        try:
+    def _run_in_batch(self, job: Callable[[sqlite3.Connection], T]) -> T:
+        if self._failure is not None:
+            raise BatchFailed("an earlier write of this batch broke its transaction") from self._failure
+        conn = self._conn
+        if not conn.in_transaction:
             conn.execute("BEGIN IMMEDIATE")
-            for job, _ in batch:
-                conn.execute("SAVEPOINT job")
-                try:
-                    outcomes.append((True, job(conn)))
-                except Exception as exc:
-                    conn.execute("ROLLBACK TO job")
-                    outcomes.append((False, exc))
-                conn.execute("RELEASE job")
-            conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            log.error("store: a batch of %d writes failed to commit: %s", len(batch), type(exc).__name__)
+        conn.execute("SAVEPOINT job")
+        try:
+            result = job(conn)
+        except BaseException as exc:
+            self._undo_job(exc)
+            raise
+        conn.execute("RELEASE job")
+        return result
+
+    def _undo_job(self, exc: BaseException) -> None:
+        # Some errors (a full disk, I/O) make SQLite roll back the whole transaction on its own;
+        # then the earlier jobs of the batch are lost too, and the batch must report it.
+        try:
+            self._conn.execute("ROLLBACK TO job")
+            self._conn.execute("RELEASE job")
+        except sqlite3.Error as undo_error:
+            self._failure = undo_error
+        if not self._conn.in_transaction and self._failure is None:
+            self._failure = exc
+
+    def _finish(self) -> BaseException | None:
+        conn = self._conn
+        if self._failure is not None:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            for _, future in batch:
-                future.set_exception(exc)
-            return
-        for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
-            if ok:
-                future.set_result(value)
-            else:
-                future.set_exception(value)
+            return self._failure
+        if not conn.in_transaction:
+            return None
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            return exc
+        return None

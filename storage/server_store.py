@@ -1,12 +1,15 @@
 """The server's store: accounts, pending codes, prekeys and queued ciphertext in one SQLite file.
 
 Durability: WAL mode with ``synchronous=FULL``. Every write goes through one
-:class:`~storage.batch_writer.BatchWriter`, and a method that writes returns only
-after its transaction is committed *and* synced, so whatever the server has
-acknowledged survives a killed process and a power cut. (``NORMAL`` would survive
-a killed process only; the batching makes the extra fsync cheap, so we pay it.)
-Reads use a small pool of their own connections; in WAL mode they never block the
-writer and always see the last commit.
+:class:`~storage.batch_writer.BatchWriter`. The server's loop wraps each turn in
+:meth:`ServerStore.group_commit`: the turn's writes share one transaction and
+one commit (and sync) at its end, before any reply of the turn is written, so
+whatever the server has acknowledged survives a killed process and a power cut.
+(``NORMAL`` would survive a killed process only; group commit makes the extra
+fsync cheap, so we pay it.) Outside a batch, a method that writes returns only
+after its own commit. Reads inside a batch use the write connection, so they see
+the batch's writes; other reads use a small pool of their own connections, which
+in WAL mode never block the writer and see the last commit.
 
 The store keeps public keys as the JSON text the client sent (after the server
 checked them), bodies as opaque bytes, and of a registration code only a keyed
@@ -21,11 +24,11 @@ import queue
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
-from storage.batch_writer import BatchWriter
+from storage.batch_writer import BatchFailed, BatchWriter
 from storage.server_records import (
     Account,
     AccountKeys,
@@ -47,6 +50,7 @@ _READERS = 8
 __all__ = [
     "Account",
     "AccountKeys",
+    "BatchFailed",
     "CodeCheck",
     "PrekeyLimit",
     "QueueFull",
@@ -90,7 +94,7 @@ def _dumps(obj: dict[str, Any]) -> str:
 
 
 class ServerStore:
-    def __init__(self, path: Path, *, synchronous: str = "FULL", max_batch: int = 512) -> None:
+    def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
         if synchronous not in ("FULL", "NORMAL"):
             raise ValueError("synchronous must be FULL or NORMAL")
         self.path = path
@@ -99,7 +103,7 @@ class ServerStore:
         self._reader_slots = threading.BoundedSemaphore(_READERS)
         self._all_readers: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._writer = BatchWriter(self._open_writer, max_batch=max_batch)
+        self._writer = BatchWriter(self._open_writer)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -124,8 +128,19 @@ class ServerStore:
         conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         return conn
 
+    def group_commit(self) -> AbstractContextManager[None]:
+        """Writes from this thread inside the block share one commit at its end (see the module doc).
+
+        Raises :class:`BatchFailed` at the end if that commit failed: none of the block's writes happened.
+        """
+        return self._writer.batch()
+
     @contextmanager
     def _reader(self) -> Iterator[sqlite3.Connection]:
+        own = self._writer.reading_connection()
+        if own is not None:
+            yield own
+            return
         with self._reader_slots:
             try:
                 conn = self._readers.get_nowait()

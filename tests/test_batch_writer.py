@@ -1,22 +1,26 @@
-"""The batching writer: results after commit, one failing job alone rolled back, batches under load."""
+"""The write connection: one commit per batch, one failing job rolled back alone, other threads served."""
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from storage.batch_writer import BatchWriter, WriterClosed
+from storage.batch_writer import BatchFailed, BatchWriter, WriterClosed
 
 
 def opener(path: Path, statements: list[str] | None = None) -> Callable[[], sqlite3.Connection]:
     def connect() -> sqlite3.Connection:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("CREATE TABLE IF NOT EXISTS t (v INTEGER UNIQUE)")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS child (v INTEGER REFERENCES t (v) DEFERRABLE INITIALLY DEFERRED)"
+        )
         if statements is not None:
             conn.set_trace_callback(statements.append)
         return conn
@@ -38,55 +42,77 @@ def path(tmp_path: Path) -> Path:
     return tmp_path / "db.sqlite3"
 
 
-def test_a_result_is_returned_after_it_is_committed(path: Path) -> None:
-    writer = BatchWriter(opener(path))
-    try:
-        assert writer.run(insert(1)) == 1
-        assert count(path) == 1  # another connection sees it: committed
-    finally:
-        writer.close()
+@pytest.fixture
+def statements() -> list[str]:
+    return []
 
 
-def test_a_failing_job_is_rolled_back_alone_and_the_batch_commits(path: Path) -> None:
-    statements: list[str] = []
-    writer = BatchWriter(opener(path, statements))
-    gate = threading.Event()
-    try:
-        writer.run(insert(5))
-        held = writer.submit(lambda db: gate.wait(10))
-        futures = [writer.submit(insert(v)) for v in (4, 5, 6)]
-        gate.set()
-        assert held.result(10)
-        assert futures[0].result(10) == 1 and futures[2].result(10) == 1
+@pytest.fixture
+def writer(path: Path, statements: list[str]) -> Iterator[BatchWriter]:
+    w = BatchWriter(opener(path, statements))
+    yield w
+    w.close()
+
+
+def test_outside_a_batch_a_result_is_returned_after_its_commit(writer: BatchWriter, path: Path) -> None:
+    assert writer.run(insert(1)) == 1
+    assert count(path) == 1  # another connection sees it: committed
+
+
+def test_a_batch_commits_once_at_its_end(writer: BatchWriter, path: Path, statements: list[str]) -> None:
+    with writer.batch():
+        assert [writer.run(insert(v)) for v in range(50)] == [1] * 50
+        assert count(path) == 0  # nothing is visible (or acknowledged) before the commit
+    assert count(path) == 50
+    assert statements.count("COMMIT") == 1
+
+
+def test_a_failing_job_is_rolled_back_alone(writer: BatchWriter, path: Path, statements: list[str]) -> None:
+    writer.run(insert(5))
+    with writer.batch():
+        writer.run(insert(4))
         with pytest.raises(sqlite3.IntegrityError):
-            futures[1].result(10)
-        assert count(path) == 3
-        assert statements.count("ROLLBACK TO job") == 1
-    finally:
-        writer.close()
+            writer.run(insert(5))
+        writer.run(insert(6))
+    assert count(path) == 3
+    assert statements.count("ROLLBACK TO job") == 1
 
 
-def test_jobs_that_arrive_together_share_one_commit(path: Path) -> None:
-    statements: list[str] = []
-    writer = BatchWriter(opener(path, statements))
-    gate = threading.Event()
-    try:
-        held = writer.submit(lambda db: gate.wait(10))
-        futures = [writer.submit(insert(v)) for v in range(50)]
-        gate.set()
-        held.result(10)
-        assert [f.result(10) for f in futures] == [1] * 50
-        assert count(path) == 50
-        assert statements.count("COMMIT") <= 2  # at most: the held job alone, then all fifty together
-    finally:
-        writer.close()
+def test_reads_inside_a_batch_see_its_writes(writer: BatchWriter) -> None:
+    assert writer.reading_connection() is None
+    with writer.batch():
+        writer.run(insert(7))
+        conn = writer.reading_connection()
+        assert conn is not None
+        assert conn.execute("SELECT v FROM t").fetchall() == [(7,)]
 
 
-def test_close_finishes_what_was_handed_in_then_refuses(path: Path) -> None:
-    writer = BatchWriter(opener(path))
-    future = writer.submit(insert(1))
+def test_another_thread_writes_after_the_batch_in_its_own_commit(writer: BatchWriter, path: Path) -> None:
+    results: list[int] = []
+    with writer.batch():
+        writer.run(insert(1))
+        other = threading.Thread(target=lambda: results.append(writer.run(insert(2))))
+        other.start()
+        assert writer.reading_connection() is not None
+        other.join(0.2)  # it cannot get in while the batch is open
+        assert results == []
+    other.join(10)
+    assert results == [1] and count(path) == 2
+    assert writer.reading_connection() is None  # the batch belonged to this thread only
+
+
+def test_a_failed_commit_is_reported_and_none_of_the_batch_is_kept(writer: BatchWriter, path: Path) -> None:
+    with pytest.raises(BatchFailed), writer.batch():
+        writer.run(insert(1))
+        writer.run(lambda db: db.execute("INSERT INTO child VALUES (99)"))  # checked only at the commit
+    assert count(path) == 0
+    with writer.batch():  # the writer goes on working
+        writer.run(insert(2))
+    assert count(path) == 1
+
+
+def test_close_refuses_later_writes(writer: BatchWriter) -> None:
     writer.close()
-    assert future.result(10) == 1
     with pytest.raises(WriterClosed):
         writer.run(insert(2))
 

@@ -64,7 +64,7 @@ class World:
 
     def call(self, session: Session, op: str, **raw: Any) -> dict[str, Any]:
         args = OPERATIONS[op].parse(_wire(raw))
-        outcome = self.service.handle(session, Request(next(_ids), op, args))
+        outcome = self.service.handle(session, Request(next(_ids), op, args)).settled()
         if outcome.then is not None:
             outcome.then()
         return outcome.body
@@ -159,7 +159,7 @@ def test_dev_codes_come_back_in_the_reply(tmp_path: Path) -> None:
         service = Service(store, codes, CodeHasher(b"k" * 32), SERVER_KEY, dev_codes=True)
         alice = person()
         args = OPERATIONS["register_start"].parse({"phone": alice.phone, "email": alice.email})
-        body = service.handle(Session(), Request(1, "register_start", args)).body
+        body = service.handle(Session(), Request(1, "register_start", args)).settled().body
         assert body["code"] == codes.last(alice.phone)
     finally:
         store.close()

@@ -15,7 +15,18 @@ from crypto_core.errors import DecryptionError
 
 
 class ProfileError(Exception):
-    """Base of every error raised by the client profile."""
+    """Base of every error raised by the client profile.
+
+    Like the engine's own errors it has a stable ``code`` and a ``message`` for a
+    person, so whoever shows errors can show this one without knowing the profile.
+    """
+
+    code = "profile_error"
+
+    @property
+    def message(self) -> str:
+        text = str(self)
+        return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
 class ProfileNotFound(ProfileError):
@@ -51,6 +62,8 @@ class DuplicateEntry(ProfileError):
 
 class DamagedValue(ProfileError, DecryptionError):
     """A sealed value does not open: the file was damaged, or a value was moved to another row."""
+
+    code = "profile_damaged"
 
     def __init__(self, what: str) -> None:
         # DecryptionError's own message is deliberately bare; this one says which kind of value.

@@ -12,6 +12,7 @@ import pytest
 from gui.worker import Command, CommandDone, CommandFailed, EngineWorker
 from net.engine_error import EngineError
 from net.events import ConnectionChanged, ConnectionState, ErrorReported
+from storage.profile_errors import DamagedValue
 
 TIMEOUT = 30.0
 
@@ -101,6 +102,18 @@ def test_a_bug_becomes_a_plain_sentence_without_the_details(worker: Any) -> None
     assert "KeyError" in failed.message and "secret-looking" not in failed.message
     worker.submit(Command("after", lambda engine: "still alive"))
     assert next_event(worker) == CommandDone("after", "still alive")
+
+
+def test_a_damaged_profile_is_said_in_words_not_as_a_bug(worker: Any) -> None:
+    def damaged(_engine: object) -> None:
+        raise DamagedValue("contact")
+
+    worker.submit(Command("open", damaged))
+    failed = next_event(worker)
+    assert isinstance(failed, CommandFailed) and failed.code == "profile_damaged"
+    assert failed.message == (
+        "The stored contact could not be opened: the profile file is damaged or was altered."
+    )
 
 
 def test_events_emitted_during_a_command_come_before_its_outcome(worker: Any) -> None:

@@ -30,6 +30,11 @@ def test_damage_is_caught_as_a_decryption_error_and_names_only_the_kind() -> Non
     )
     assert str(error) == "the stored session could not be opened: the profile file is damaged or was altered"
     assert error.what == "session"
+    assert error.code == "profile_damaged"  # and words a person can read, as the engine's errors have
+    assert error.message == (
+        "The stored session could not be opened: the profile file is damaged or was altered."
+    )
+    assert ProfileNotFound("0123").code == "profile_error"
 
 
 def test_not_found_and_too_new_say_what_to_do() -> None:

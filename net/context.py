@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from crypto_core.encoding import RandomSource, default_random
+from crypto_core.errors import CryptoError
 from crypto_core.keys import IdentityKeyPair, PublicIdentity
 from crypto_core.safety_number import safety_number
 from net.engine_error import EngineError
@@ -37,6 +38,8 @@ class Context:
     random: RandomSource = default_random
     identity: IdentityKeyPair | None = None
     _safety: dict[tuple[bytes, str, bytes, str], str] = field(default_factory=dict, repr=False)
+    _damaged_sessions: set[str] = field(default_factory=set, repr=False)
+    _damage: list[str] = field(default_factory=list, repr=False)
 
     def now_ms(self) -> int:
         return round(self.clock() * 1000)
@@ -57,9 +60,21 @@ class Context:
     # ------------------------------------------------------------------ sessions
 
     def load_record(self, phone: str) -> SessionRecord:
-        return SessionRecord.from_bytes(
-            self.profile.sessions.get(phone), random=self.random, clock=self.clock
-        )
+        """The sessions with ``phone``; none if the stored ones are damaged (reported once).
+
+        A damaged session must not stop every later message to or from that contact:
+        with none, sending starts a new session (which replaces the damaged row) and
+        a message that needed the old one is undecryptable, which heals the same way.
+        """
+        try:
+            return SessionRecord.from_bytes(
+                self.profile.sessions.get(phone), random=self.random, clock=self.clock
+            )
+        except CryptoError:
+            if phone not in self._damaged_sessions:
+                self._damaged_sessions.add(phone)
+                self._damage.append("session")
+            return SessionRecord.from_bytes(None, random=self.random, clock=self.clock)
 
     def save_record(self, phone: str, record: SessionRecord) -> None:
         self.profile.sessions.put(phone, record.to_bytes())
@@ -90,7 +105,7 @@ class Context:
 
     def report_damage(self) -> None:
         """Tell the person, once per value, about stored values that did not open and were skipped."""
-        found = self.profile.take_damage()
+        found, self._damage = [*self._damage, *self.profile.take_damage()], []
         if not found:
             return
         kinds = ", ".join(

@@ -10,7 +10,7 @@ import pytest
 from engine_support import FAST_KDF, PASSPHRASE, Person, pair, run_until
 
 from net.engine_error import EngineError
-from net.events import CodeSent, ConnectionState, ErrorReported, ServerKeyUnknown
+from net.events import CodeSent, ConnectionState, ErrorReported, ServerKeyUnknown, UndecryptableMessage
 from net.messenger import Messenger
 from net.prekeys import LOW, ROTATE_AFTER, TARGET
 from storage.profile_dir import ProfileDirectory
@@ -274,6 +274,30 @@ def test_a_damaged_outbox_entry_is_reported_once_and_the_rest_goes_out(
         ]
         assert alice.statuses(sent[1].message_id) == ["queued"]  # kept, not lost, and not sent
         assert [m.text for m in alice.engine.history(bob.phone)] == ["three", "two", "one"]
+    finally:
+        alice.close()
+        bob.close()
+
+
+def test_a_damaged_session_is_reported_and_replaced_by_a_new_one(tmp_path, server_factory, phone) -> None:
+    server = server_factory(dev_codes=True)
+    alice, bob = pair(tmp_path, server.address, phone, "alice", "bob")
+    try:
+        alice.engine.add_contact(bob.phone, "Bob")
+        before = alice.engine.send_text(bob.phone, "before")
+        run_until(lambda: "delivered" in alice.statuses(before.message_id), [alice, bob])
+        (path,) = alice.root.glob("*.sqlite")
+        raw = sqlite3.connect(path, isolation_level=None)
+        assert raw.execute("UPDATE sessions SET sealed = substr(sealed, 2)").rowcount == 1
+        raw.close()
+
+        alice.engine.send_text(bob.phone, "after the damage")
+        run_until(lambda: bob.texts_from(alice.phone) == ["before", "after the damage"], [alice, bob])
+        bob.engine.send_text(alice.phone, "and back")
+        run_until(lambda: alice.texts_from(bob.phone) == ["and back"], [alice, bob])
+        damage = [e.message for e in alice.of(ErrorReported) if e.code == "profile_damaged"]
+        assert len(damage) == 1 and "1 stored session" in damage[0]
+        assert not alice.of(UndecryptableMessage)  # nothing was lost on the way
     finally:
         alice.close()
         bob.close()

@@ -101,10 +101,10 @@ class BatchWriter:
         conn.execute("SAVEPOINT job")
         try:
             result = job(conn)
+            conn.execute("RELEASE job")
         except BaseException as exc:
             self._undo_job(exc)
             raise
-        conn.execute("RELEASE job")
         return result
 
     def _undo_job(self, exc: BaseException) -> None:

@@ -123,3 +123,14 @@ def test_an_unopenable_database_fails_at_construction() -> None:
 
     with pytest.raises(sqlite3.OperationalError):
         BatchWriter(broken)
+
+
+def test_a_job_that_loses_the_whole_transaction_fails_the_batch(writer: BatchWriter, path: Path) -> None:
+    # As SQLite does by itself on some I/O errors: the earlier jobs of the batch are gone too.
+    with pytest.raises(BatchFailed), writer.batch():
+        writer.run(insert(1))
+        with pytest.raises(sqlite3.OperationalError):
+            writer.run(lambda db: db.execute("ROLLBACK"))
+        with pytest.raises(BatchFailed):
+            writer.run(insert(2))  # nothing more goes into a broken batch
+    assert count(path) == 0

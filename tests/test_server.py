@@ -276,3 +276,85 @@ def test_a_silent_tcp_client_is_dropped_after_the_handshake_timeout(server_facto
 def test_a_new_data_directory_is_private(server_factory, tmp_path) -> None:  # type: ignore[no-untyped-def]
     server = server_factory(data_dir=tmp_path / "fresh" / "data")
     assert stat.S_IMODE(server.data_dir.stat().st_mode) == 0o700
+
+
+BIGGEST_BODY = b"x" * (512 * 1024)
+
+
+def test_a_client_that_stops_reading_is_closed_and_the_others_are_served(server: InProcessServer) -> None:
+    _, sender = logged_in(server)
+    slow, slow_client = logged_in(server)  # never reads from here on
+    _, bystander = logged_in(server)
+    typing = {"to": slow.phone, "client_id": "t", "body": BIGGEST_BODY, "transient": True}  # never stored
+    # Bounded: the server's 4 MiB limit and the kernel's buffers fill long before 200 pushes of 700 KB.
+    for _ in range(200):
+        if not sender.call("send", **typing)["delivered"]:
+            break  # the server closed the slow connection, so nobody is online for that phone
+        still_served(bystander)
+    else:
+        raise AssertionError("the client that does not read was never closed")
+    still_served(bystander)
+    still_served(sender)
+    del slow_client
+
+
+def test_a_handshake_that_never_completes_holds_up_nobody(server_factory) -> None:  # type: ignore[no-untyped-def]
+    server = server_factory(limits=Limits(handshake_timeout=1.0))
+    _, bystander = logged_in(server)
+    with socket.create_connection(server.address, timeout=10) as stuck:
+        stuck.sendall(b"\x16\x03\x01\x02\x00" + b"\x01" * 40)  # the start of a ClientHello, never finished
+        still_served(bystander)  # served while the handshake waits
+        assert stuck.recv(1) == b""  # then the server gives up on it
+    still_served(bystander)
+
+
+def test_many_clients_at_once_are_all_served(server: InProcessServer) -> None:
+    people = [Person(fresh_phone()) for _ in range(30)]
+    clients = [server.connect() for _ in people]
+    lookers = [server.connect() for _ in range(150)]  # connections that only say hello
+    ready = threading.Barrier(len(people) + len(lookers), timeout=60)
+    errors: list[BaseException] = []
+
+    def chat(n: int) -> None:
+        try:
+            people[n].register(clients[n], server.codes)
+            people[n].login(clients[n])
+            ready.wait()
+            peer = people[(n + 1) % len(people)]
+            clients[n].call("send", to=peer.phone, client_id=f"m{n}", body=bytes([n]) * 100)
+            assert clients[n].wait_push().body["from"] == people[n - 1].phone
+        except BaseException as exc:
+            errors.append(exc)
+
+    def look(client: WireClient) -> None:
+        try:
+            ready.wait()
+            assert client.call("hello", version=1)["server"] == "parley"
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=chat, args=(n,)) for n in range(len(people))]
+    threads += [threading.Thread(target=look, args=(c,)) for c in lookers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert server.running.server.connection_count() == len(people) + len(lookers)
+
+
+def test_stop_is_bounded_with_a_client_that_does_not_read_and_a_stuck_handshake(server_factory) -> None:  # type: ignore[no-untyped-def]
+    server = server_factory()
+    _, sender = logged_in(server)
+    slow, slow_client = logged_in(server)
+    for n in range(8):  # more than the kernel's buffers take: the server holds the rest
+        sender.call("send", to=slow.phone, client_id=f"t{n}", body=BIGGEST_BODY, transient=True)
+    stuck = socket.create_connection(server.address, timeout=10)
+    stuck.sendall(b"\x16\x03\x01\x02\x00")
+    stopping = threading.Thread(target=server.running.stop)
+    stopping.start()
+    stopping.join(15)
+    assert not stopping.is_alive()
+    assert sender.wait_closed(timeout=10)
+    stuck.close()
+    del slow_client

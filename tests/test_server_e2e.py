@@ -3,6 +3,7 @@ a real SMTP server for codes, and a real process killed with SIGKILL for durabil
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import email
 import email.policy
@@ -214,6 +215,39 @@ def test_the_code_arrives_by_e_mail_over_smtp(server_factory: Any, smtp_inbox: t
     body = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     code = re.search(r"\b(\d{6})\b", body).group(1)  # type: ignore[union-attr]
     assert client.call("register_finish", **alice.finish_args(code))["replaced"] is False
+
+
+class _SlowInbox(_Inbox):
+    """An SMTP server that takes the message only once ``gate`` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Event()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
+        await asyncio.get_running_loop().run_in_executor(None, self.gate.wait, 30)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_slow_mail_server_holds_up_only_the_one_who_registers(server_factory: Any) -> None:
+    inbox = _SlowInbox()
+    controller = _LoopbackController(inbox, hostname="127.0.0.1", port=0)
+    controller.start()
+    try:
+        channel = SmtpChannel(SmtpSettings(host="127.0.0.1", port=controller.port, timeout=30))
+        server = server_factory(channel=channel)
+        bystander = server.connect()
+        registering = server.connect()
+        request_id = registering.send_request("register_start", phone=fresh_phone(), email="a@example.org")
+        for _ in range(3):  # answered while the code is still on its way
+            assert bystander.call("hello", version=1)["server"] == "parley"
+        assert inbox.messages == []
+        inbox.gate.set()
+        assert registering.wait_reply(request_id).body["channel"] == "smtp"  # type: ignore[union-attr]
+        assert len(inbox.messages) == 1
+    finally:
+        inbox.gate.set()
+        controller.stop()
 
 
 def test_a_code_that_cannot_be_e_mailed_is_reported(server_factory: Any) -> None:

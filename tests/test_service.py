@@ -308,3 +308,33 @@ def test_delete_account_logs_out_and_closes(world: World) -> None:
 def test_hello_checks_the_version(world: World) -> None:
     assert world.call(Session(), "hello", version=1)["max_frame"] == 1024 * 1024
     assert world.refused(Session(), "hello", version=2) == "unsupported_version"
+
+
+def test_code_delivery_is_left_for_later_so_the_loop_does_not_wait_for_it(world: World) -> None:
+    alice, session = person(), Session()
+    args = OPERATIONS["register_start"].parse(_wire({"phone": alice.phone, "email": alice.email}))
+    outcome = world.service.handle(session, Request(1, "register_start", args))
+    assert outcome.later is not None and world.codes.count(alice.phone) == 0  # nothing sent yet
+    assert outcome.settled().body["phone"] == alice.phone
+    assert world.codes.count(alice.phone) == 1
+
+
+def test_a_fetch_page_is_cut_to_fit_one_frame(tmp_path: Path) -> None:
+    world = World(tmp_path, Limits(max_frame=64 * 1024))
+    try:
+        alice, bob = person(), person()
+        world.register(alice)
+        world.register(bob)
+        a = world.login(alice)
+        for n in range(5):
+            world.call(a, "send", to=bob.phone, client_id=f"m{n}", body=b"x" * 20_000)  # 26.7 KB in base64
+        b = world.login(bob)
+        first = world.call(b, "fetch", limit=100)
+        assert len(first["messages"]) == 2 and first["more"] is True
+        assert len(encode_json(first)) < 64 * 1024
+        rest = world.call(b, "fetch", limit=100, after=first["messages"][-1]["id"])
+        assert len(rest["messages"]) == 2 and rest["more"] is True
+        last = world.call(b, "fetch", limit=100, after=rest["messages"][-1]["id"])
+        assert len(last["messages"]) == 1 and last["more"] is False
+    finally:
+        world.store.close()

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crypto_core.encoding import RandomSource, default_random
+from crypto_core.errors import CryptoError
 from crypto_core.keys import IdentityKeyPair, KemPreKey, OneTimePreKey, SignedPreKey
 from storage.profile_keys import KEM, ONE_TIME, SIGNED, KeyStore
 
@@ -118,8 +119,16 @@ def refill(
     return published
 
 
+def _current(keys: KeyStore) -> SignedPreKey | None:
+    """The current signed prekey, or None if it is missing or damaged (a rotation then replaces it)."""
+    try:
+        return keys.current_signed_prekey()
+    except CryptoError:
+        return None
+
+
 def rotation_due(keys: KeyStore, now: float) -> bool:
-    current = keys.current_signed_prekey()
+    current = _current(keys)
     return current is None or now - current.created_at >= ROTATE_AFTER
 
 
@@ -127,7 +136,7 @@ def rotate(
     keys: KeyStore, identity: IdentityKeyPair, now: float, random: RandomSource = default_random
 ) -> Published:
     """A new signed prekey (stored); old ones past the keeping time go, never the one just replaced."""
-    previous = keys.current_signed_prekey()
+    previous = _current(keys)
     cutoff = int(now - KEEP_OLD_FOR)
     if previous is not None:
         # After a long time offline the replaced key may itself be old, yet it is what the server handed out.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -67,3 +68,19 @@ def test_the_signed_prekey_rotates_weekly_and_old_ones_stay_a_while(profile: Pro
     prekeys.rotate(profile.keys, identity, later)
     assert profile.keys.signed_prekey(first.key_id) is None
     assert profile.keys.signed_prekey(second.key_id) is not None
+
+
+def test_a_damaged_signed_prekey_is_due_for_rotation_and_replaced(profile: Profile) -> None:
+    identity = IdentityKeyPair.generate()
+    with profile.transaction():
+        prekeys.for_registration(profile.keys, identity, NOW)
+    raw = sqlite3.connect(profile.path, isolation_level=None)
+    raw.execute("UPDATE signed_prekeys SET sealed = substr(sealed, 2)")
+    raw.close()
+    assert prekeys.rotation_due(profile.keys, NOW + 1)  # not an error that recurs at every check
+    with profile.transaction():
+        published = prekeys.rotate(profile.keys, identity, NOW + 1)
+    published.signed_prekey.verify(identity.public)
+    current = profile.keys.current_signed_prekey()
+    assert current is not None and current.public() == published.signed_prekey
+    assert not prekeys.rotation_due(profile.keys, NOW + 2)

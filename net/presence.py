@@ -1,7 +1,9 @@
 """Who is online: one live session per logged-in account (one device per account).
 
 A session is anything that can push a message to its client and end its
-connection; the server's connection handler is the real one, tests may use others.
+connection; the server's :class:`~net.server_connection.ServerConnection` is the
+real one (safe to call from any thread: it hands the work to the event loop),
+tests may use others.
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ class Session(Protocol):
     challenge: tuple[str, bytes] | None
 
     def push(self, kind: str, body: dict[str, Any]) -> bool:
-        """Write a push to the client; False if the connection is already gone."""
+        """Queue a push to the client; False if the connection is already gone or closing."""
         ...
 
     def end(self) -> None:
-        """Close the connection (from any thread); the handler then cleans up."""
+        """Close the connection once what is queued for it is written (from any thread)."""
         ...
 
 

@@ -154,8 +154,9 @@ class ServerLoop:
                         self._guarded(key.data, self._on_socket, mask)
                     else:
                         key.data()
-                while self._ready:
-                    self._guarded(self._ready.pop(), self._serve)
+                ready, self._ready = self._ready, set()  # who runs out of budget waits for the next turn
+                for connection in ready:
+                    self._guarded(connection, self._serve)
                 self._expire()
         except BatchFailed as exc:
             log.error("store: the writes of %d connections failed to commit: %s", len(self._touched), exc)

@@ -134,3 +134,13 @@ def test_the_loop_counts_connections_past_their_handshake(harness: Harness) -> N
     for client in clients:
         hello(client)  # answered, so the loop has them
     assert harness.server.connection_count() == 3
+
+
+def test_many_requests_sent_at_once_are_all_answered_over_several_turns(harness: Harness) -> None:
+    flood, bystander = harness.connect(), harness.connect()
+    hello(bystander)
+    frames = [flood.conn.request("hello", version=1) for _ in range(3000)]  # far past one turn's budget
+    flood.send_raw(b"".join(data for _, data in frames))
+    assert hello(bystander)["server"] == "parley"
+    replies = [flood.wait_reply(request_id) for request_id, _ in frames]
+    assert [reply.re for reply in replies] == [request_id for request_id, _ in frames]

@@ -17,7 +17,6 @@ from net.context import Context
 from net.engine_error import EngineError
 from net.errors import RequestRefused
 from net.events import ContactKeyChanged, ContactUpdated
-from net.sessions import SessionRecord
 from storage.profile_contacts import Contact, PinResult
 
 
@@ -46,10 +45,7 @@ def start_session(ctx: Context, conn: ServerConnection, phone: str, name: str = 
     with profile.transaction():
         profile.contacts.add(phone, name or phone)
         outcome, contact = profile.contacts.pin_identity(phone, state.peer)
-        try:
-            record = ctx.load_record(phone)
-        except CryptoError:
-            record = SessionRecord()  # a damaged record: the new session replaces it
+        record = ctx.load_record(phone)  # a damaged record reads as empty: the new session replaces it
         record.make_current(state)
         ctx.save_record(phone, record)
     if outcome is PinResult.CHANGED:

@@ -31,6 +31,7 @@ from net.protocol import Connection, Message, Push, Role
 
 RECV_SIZE = 64 * 1024
 WRITE_CHUNK = 256 * 1024
+_READ_WRITE = selectors.EVENT_READ | selectors.EVENT_WRITE
 _WAIT_ERRORS = (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError, InterruptedError)
 
 
@@ -149,9 +150,11 @@ class ServerConnection:
     # ------------------------------------------------------------ the loop's side
 
     def send(self, message: Message) -> None:
-        """Queue a reply (raises :class:`LocalProtocolError` if it cannot be a frame)."""
+        """Queue a reply; the loop, which is serving this connection, writes it after the commit.
+
+        Raises :class:`LocalProtocolError` if the message cannot be a frame.
+        """
         self.out += self.protocol.send(message)
-        self._loop.mark_dirty(self)
 
     @property
     def overflowing(self) -> bool:
@@ -162,13 +165,17 @@ class ServerConnection:
         return len(self.out) > self.limits.pause
 
     def can_handle(self) -> bool:
-        return not (self.closing or self.closed or self.busy or self.handshaking or self.paused)
+        """Whether the loop may handle this connection's next request now."""
+        if self.closing or self.closed or self.busy or self.handshaking:
+            return False
+        return len(self.out) <= self.limits.pause
 
     def wanted_events(self) -> int:
         if self.handshaking:
             return self.handshake_wants
-        events = selectors.EVENT_READ if self.can_handle() else 0
-        return events | (selectors.EVENT_WRITE if self.out else 0)
+        if self.closing or self.busy or len(self.out) > self.limits.pause:
+            return selectors.EVENT_WRITE if self.out else 0
+        return _READ_WRITE if self.out else selectors.EVENT_READ
 
     def handshake(self, now: float) -> bool:
         """Move the TLS handshake on; True once it is done. Raises ssl.SSLError or OSError."""

@@ -328,23 +328,25 @@ class ServerLoop:
         connection.send(ErrorReply(request.id, ErrorCode.SERVER_ERROR, _SERVER_ERROR))
 
     def _write(self, connection: ServerConnection) -> None:
-        if connection.overflowing:
-            self._drop(connection, f"stopped reading with {len(connection.out)} bytes unsent")
-            return
-        was_paused = connection.paused
-        if connection.out:
+        out = connection.out  # flushing empties this very buffer
+        if out:
+            before = len(out)
+            limits = connection.limits
+            if before > limits.close:
+                self._drop(connection, f"stopped reading with {before} bytes unsent")
+                return
             try:
                 connection.flush(self._clock())
             except ConnectionLost as exc:
                 self._drop(connection, f"gone while writing ({exc})")
                 return
-        if connection.closing and not connection.out:
+            if before > limits.pause >= len(out):
+                self._ready.add(connection)  # frames held back while it was not reading
+            if connection.stalled_since is not None:
+                self._deadlines.schedule(connection, connection.stalled_since + self._limits.write_timeout)
+        if connection.closing and not out:
             self._drop(connection, None)
             return
-        if was_paused and not connection.paused:
-            self._ready.add(connection)  # frames held back while it was not reading
-        if connection.stalled_since is not None:
-            self._deadlines.schedule(connection, connection.stalled_since + self._limits.write_timeout)
         wanted = connection.wanted_events()
         if wanted != connection.events:
             if connection.events and wanted:

@@ -305,10 +305,14 @@ class ServerStore:
             ).fetchone()
             if seen is not None:
                 return SendOutcome(seen[0], seen[1], duplicate=True)
-            row = db.execute("SELECT queued FROM accounts WHERE phone = ?", (recipient,)).fetchone()
-            if row is None:
-                raise UnknownAccount(recipient)
-            if row[0] >= cap:
+            # One statement counts the message and checks both that the recipient exists and the cap.
+            counted = db.execute(
+                "UPDATE accounts SET queued = queued + 1 WHERE phone = ? AND queued < ?", (recipient, cap)
+            ).rowcount
+            if not counted:
+                row = db.execute("SELECT queued FROM accounts WHERE phone = ?", (recipient,)).fetchone()
+                if row is None:
+                    raise UnknownAccount(recipient)
                 raise QueueFull(f"{row[0]} messages are waiting")
             cursor = db.execute(
                 "INSERT INTO messages (recipient, sender, body, ts) VALUES (?, ?, ?, ?)",
@@ -316,7 +320,6 @@ class ServerStore:
             )
             message_id = cursor.lastrowid
             assert message_id is not None
-            db.execute("UPDATE accounts SET queued = queued + 1 WHERE phone = ?", (recipient,))
             db.execute("INSERT INTO sent VALUES (?, ?, ?, ?)", (sender, client_id, message_id, now))
             return SendOutcome(message_id, now, duplicate=False)
 

@@ -117,7 +117,11 @@ class RunningServer:
                 dev_codes=config.dev_codes,
             )
             self.loop = ServerLoop(self.service, self.store, context, config.limits)
-            self.server = ParleyServer((config.host, config.port), self.loop)
+            try:
+                self.server = ParleyServer((config.host, config.port), self.loop)
+            except BaseException:
+                self.loop.close()
+                raise
         except BaseException:
             self.store.close()
             raise

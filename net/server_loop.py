@@ -121,7 +121,7 @@ class ServerLoop:
                     log.error("the server loop hit an error: %s", type(exc).__name__)
                     log.debug("details", exc_info=True)
         finally:
-            self._close_everything()
+            self.close()
 
     def adopt(self, raw: socket.socket, address: Any) -> None:
         """Take a freshly accepted socket: TLS starts on it without blocking."""
@@ -389,7 +389,8 @@ class ServerLoop:
             else:
                 self._drop(connection, reason)
 
-    def _close_everything(self) -> None:
+    def close(self) -> None:
+        """Close every connection and the loop's own resources (what :meth:`run` does when it ends)."""
         for connection in list(self._connections):
             if not connection.handshaking and connection.out:
                 with contextlib.suppress(ConnectionLost):

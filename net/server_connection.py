@@ -206,6 +206,10 @@ class ServerConnection:
                 return False
             self.last_read = now
             taken += len(data)
+            if not self.sock.pending():
+                # One TLS record at most per call. Rather than a system call to learn that nothing else
+                # has come, let the selector say so: it reports the socket again if something has.
+                return False
         return True  # the budget ran out; OpenSSL or the kernel may hold more
 
     def flush(self, now: float) -> None:

@@ -21,7 +21,8 @@ class Limits:
     max_frame: int = DEFAULT_MAX_FRAME
     idle_timeout: float = 300.0
     handshake_timeout: float = 10.0
-    # A client that stops reading must not hold up the sender whose message is being pushed to it.
+    # A client that takes nothing for this long while output waits for it is closed, so a reader that
+    # stopped cannot pin memory (its buffered output is also capped, see net/server_connection.py).
     write_timeout: float = 10.0
     codes_per_hour: int = 5
     code_attempts: int = 5

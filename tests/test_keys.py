@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.mlkem import MLKEM1024PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from known_answers import Replay
 
 from crypto_core.errors import InvalidKeyFormat, InvalidSignature
 from crypto_core.keys import (
@@ -36,22 +37,6 @@ from crypto_core.keys import (
 )
 
 VECTOR = json.loads((Path(__file__).parent / "vectors" / "keys.json").read_text(encoding="utf-8"))
-
-
-class Replay:
-    """A RandomSource that hands out recorded bytes in order, and checks each length asked for."""
-
-    def __init__(self, tape: list[str]) -> None:
-        self._tape = [bytes.fromhex(chunk) for chunk in tape]
-
-    def __call__(self, n: int) -> bytes:
-        chunk = self._tape.pop(0)
-        assert len(chunk) == n, f"asked for {n} bytes, the tape holds {len(chunk)}"
-        return chunk
-
-    @property
-    def exhausted(self) -> bool:
-        return not self._tape
 
 
 def _generate_from_tape() -> tuple[

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from known_answers import Replay
 
 from crypto_core.errors import InvalidKeyFormat, InvalidSignature, UnknownPreKey
 from crypto_core.keys import (
@@ -29,22 +30,6 @@ from crypto_core.pqxdh import PQXDH_INFO, InitialMessage, initiate, respond
 
 VECTOR = json.loads((Path(__file__).parent / "vectors" / "pqxdh.json").read_text(encoding="utf-8"))
 VECTOR_CREATED_AT = json.loads(VECTOR["bob_signed_prekey"])["created_at"]
-
-
-class Replay:
-    """A RandomSource that hands out recorded bytes in order, and checks each length asked for."""
-
-    def __init__(self, tape: list[str]) -> None:
-        self._tape = [bytes.fromhex(chunk) for chunk in tape]
-
-    def __call__(self, n: int) -> bytes:
-        chunk = self._tape.pop(0)
-        assert len(chunk) == n, f"asked for {n} bytes, the tape holds {len(chunk)}"
-        return chunk
-
-    @property
-    def exhausted(self) -> bool:
-        return not self._tape
 
 
 class Bob:

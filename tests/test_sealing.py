@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from known_answers import Replay
 
 from crypto_core.errors import DecryptionError, InvalidKeyFormat, WrongPassphrase
 from crypto_core.sealing import (
@@ -29,22 +30,6 @@ VECTOR = json.loads((Path(__file__).parent / "vectors" / "sealing.json").read_te
 #: Cheap Argon2id costs, so that the many unlocks below stay fast; the defaults are tested on their own.
 CHEAP = KdfParams(memory_kib=1024, iterations=1, lanes=1)
 SLOT = "contact:+15551230001"
-
-
-class Replay:
-    """A RandomSource that hands out recorded bytes in order, and checks each length asked for."""
-
-    def __init__(self, tape: list[str]) -> None:
-        self._tape = [bytes.fromhex(chunk) for chunk in tape]
-
-    def __call__(self, n: int) -> bytes:
-        chunk = self._tape.pop(0)
-        assert len(chunk) == n, f"asked for {n} bytes, the tape holds {len(chunk)}"
-        return chunk
-
-    @property
-    def exhausted(self) -> bool:
-        return not self._tape
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ loop's current batch to commit, never longer.
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -49,42 +48,17 @@ class BatchWriter:
         Raises :class:`BatchFailed` at the end when that commit (or a broken
         transaction before it) lost the block's writes.
         """
-        self.open_batch()
-        try:
-            yield
-        except BaseException:
-            with contextlib.suppress(BatchFailed):  # the block's own error is the one to report
-                self.end_batch()()
-            raise
-        self.end_batch()()
-
-    def open_batch(self) -> None:
-        """Start a batch for the calling thread; :meth:`end_batch` ends it (the block of :meth:`batch`)."""
-        self._lock.acquire()
-        if self._closed:
-            self._lock.release()
-            raise WriterClosed("the store is closed")
-        self._batch_thread = threading.get_ident()
-        self._failure = None
-
-    def end_batch(self) -> Callable[[], None]:
-        """End the calling thread's batch; return its commit, which any one thread may then run.
-
-        The commit raises :class:`BatchFailed` when the batch's writes were lost. Until it
-        has run, every other use of the connection waits, so the batch's thread may do work
-        that needs no database (such as reading the next requests) while the disk syncs.
-        """
-        self._batch_thread = None
-
-        def commit() -> None:
+        with self._lock:
+            self._check_open()
+            self._batch_thread = threading.get_ident()
+            self._failure = None
             try:
-                failure = self._finish()
+                yield
             finally:
-                self._lock.release()
-            if failure is not None:
-                raise BatchFailed(f"a batch of writes was not committed: {type(failure).__name__}") from failure
-
-        return commit
+                self._batch_thread = None
+                failure = self._finish()
+        if failure is not None:
+            raise BatchFailed(f"a batch of writes was not committed: {type(failure).__name__}") from failure
 
     def reading_connection(self) -> sqlite3.Connection | None:
         """The write connection when the calling thread has a batch open (to read its own writes)."""

@@ -135,17 +135,6 @@ class ServerStore:
         """
         return self._writer.batch()
 
-    def open_group(self) -> None:
-        """Start what :meth:`group_commit` wraps, for a caller that commits on another thread."""
-        self._writer.open_batch()
-
-    def end_group(self) -> Callable[[], None]:
-        """End the group opened by :meth:`open_group`; the returned commit may run on any one thread.
-
-        The commit raises :class:`BatchFailed` if none of the group's writes happened.
-        """
-        return self._writer.end_batch()
-
     @contextmanager
     def _reader(self) -> Iterator[sqlite3.Connection]:
         own = self._writer.reading_connection()

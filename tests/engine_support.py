@@ -7,6 +7,7 @@ holds or the time is up, so a test waits on what happens, never on a clock.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -65,6 +66,15 @@ class Person:
 
     def statuses(self, message_id: str) -> list[str]:
         return [e.status.value for e in self.of(MessageStatusChanged) if e.message_id == message_id]
+
+    def tamper(self, statement: str) -> int:
+        """Run ``statement`` on the raw profile file, as a failing disk or an attacker would; rows changed."""
+        (path,) = self.root.glob("*.sqlite")
+        raw = sqlite3.connect(path, isolation_level=None)
+        try:
+            return raw.execute(statement).rowcount
+        finally:
+            raw.close()
 
     def close(self) -> None:
         self.engine.close()

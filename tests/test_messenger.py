@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -258,13 +257,10 @@ def test_a_damaged_outbox_entry_is_reported_once_and_the_rest_goes_out(
         run_until(lambda: alice.engine.connection_state is ConnectionState.CONNECTED, [alice])
         alice.engine.logout()
         sent = [alice.engine.send_text(bob.phone, text) for text in ("one", "two", "three")]
-        (path,) = alice.root.glob("*.sqlite")
-        raw = sqlite3.connect(path, isolation_level=None)
-        raw.execute(  # the entry of "two": the middle one of the last three
+        alice.tamper(  # the entry of "two": the middle one of the last three
             "UPDATE outbox SET sealed = substr(sealed, 2) "
             "WHERE seq = (SELECT seq FROM outbox ORDER BY seq DESC LIMIT 1 OFFSET 1)"
         )
-        raw.close()
         alice.engine.connect()
         run_until(lambda: bob.texts_from(alice.phone) == ["one", "three"], [alice, bob])
         run_until(lambda: "delivered" in alice.statuses(sent[2].message_id), [alice, bob])
@@ -286,10 +282,7 @@ def test_a_damaged_session_is_reported_and_replaced_by_a_new_one(tmp_path, serve
         alice.engine.add_contact(bob.phone, "Bob")
         before = alice.engine.send_text(bob.phone, "before")
         run_until(lambda: "delivered" in alice.statuses(before.message_id), [alice, bob])
-        (path,) = alice.root.glob("*.sqlite")
-        raw = sqlite3.connect(path, isolation_level=None)
-        assert raw.execute("UPDATE sessions SET sealed = substr(sealed, 2)").rowcount == 1
-        raw.close()
+        assert alice.tamper("UPDATE sessions SET sealed = substr(sealed, 2)") == 1
 
         alice.engine.send_text(bob.phone, "after the damage")
         run_until(lambda: bob.texts_from(alice.phone) == ["before", "after the damage"], [alice, bob])

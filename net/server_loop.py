@@ -139,7 +139,7 @@ class ServerLoop:
         self._connections.add(connection)
         connection.events = selectors.EVENT_READ
         self._selector.register(sock, connection.events, connection)
-        self._deadlines.schedule(connection, now + self._limits.handshake_timeout)
+        self._watch(connection)
 
     def mark_dirty(self, connection: ServerConnection) -> None:
         self._dirty.add(connection)
@@ -238,7 +238,7 @@ class ServerLoop:
                 connection.established = True
                 self._established += 1
                 log.info("%s: connected", connection.peer)
-                self._deadlines.schedule(connection, now + self._limits.idle_timeout)
+                self._watch(connection)
                 self._ready.add(connection)  # the first request may have come with the handshake
             self._dirty.add(connection)
             return
@@ -343,7 +343,7 @@ class ServerLoop:
             if before > limits.pause >= len(out):
                 self._ready.add(connection)  # frames held back while it was not reading
             if connection.stalled_since is not None:
-                self._deadlines.schedule(connection, connection.stalled_since + self._limits.write_timeout)
+                self._watch(connection)  # output that stopped draining may bring the deadline forward
         if connection.closing and not out:
             self._drop(connection, None)
             return
@@ -375,6 +375,10 @@ class ServerLoop:
             log.info("%s: %s", connection.peer, reason)
 
     # ---------------------------------------------------------------- deadlines
+
+    def _watch(self, connection: ServerConnection) -> None:
+        """Look at ``connection`` again when its deadline comes (the rules are the connection's own)."""
+        self._deadlines.schedule(connection, connection.deadline(self._limits)[0])
 
     def _expire(self) -> None:
         now = self._clock()

@@ -38,8 +38,6 @@ class Context:
     random: RandomSource = default_random
     identity: IdentityKeyPair | None = None
     _safety: dict[tuple[bytes, str, bytes, str], str] = field(default_factory=dict, repr=False)
-    _damaged_sessions: set[str] = field(default_factory=set, repr=False)
-    _damage: list[str] = field(default_factory=list, repr=False)
 
     def now_ms(self) -> int:
         return round(self.clock() * 1000)
@@ -71,9 +69,7 @@ class Context:
                 self.profile.sessions.get(phone), random=self.random, clock=self.clock
             )
         except CryptoError:
-            if phone not in self._damaged_sessions:
-                self._damaged_sessions.add(phone)
-                self._damage.append("session")
+            self.profile.note_damage(f"session:{phone}", "session")
             return SessionRecord.from_bytes(None, random=self.random, clock=self.clock)
 
     def save_record(self, phone: str, record: SessionRecord) -> None:
@@ -105,7 +101,7 @@ class Context:
 
     def report_damage(self) -> None:
         """Tell the person, once per value, about stored values that did not open and were skipped."""
-        found, self._damage = [*self._damage, *self.profile.take_damage()], []
+        found = self.profile.take_damage()
         if not found:
             return
         kinds = ", ".join(

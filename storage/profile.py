@@ -94,6 +94,10 @@ class Profile:
         """
         return self._vault.transaction()
 
+    def note_damage(self, slot: str, what: str) -> None:
+        """A value the caller could not use was skipped; it is reported once, with the rest (below)."""
+        self._vault.note_damage(slot, what)
+
     def take_damage(self) -> list[str]:
         """What kinds of stored values were found damaged (and skipped) since the last call."""
         return self._vault.take_damage()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import signal
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -13,6 +14,11 @@ from wire_client import CodeBook, WireClient
 
 from net.limits import Limits
 from net.server import RunningServer, ServerConfig
+
+# A test run started in the background of a shell inherits an ignored SIGINT, and every server and
+# bench it starts would inherit it too: the Ctrl+C tests need the children to feel Ctrl+C as a person's.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 _phones = itertools.count(100)
 

@@ -18,6 +18,7 @@ from crypto_core.encoding import RandomSource, default_random
 from crypto_core.errors import CryptoError
 from crypto_core.keys import IdentityKeyPair, PublicIdentity
 from crypto_core.safety_number import safety_number
+from net.client_ids import time_ordered_id
 from net.engine_error import EngineError
 from net.events import ContactView, ErrorReported, Event, MessageStatus, MessageView
 from net.sessions import SessionRecord
@@ -43,8 +44,8 @@ class Context:
         return round(self.clock() * 1000)
 
     def new_id(self, prefix: str) -> str:
-        """A fresh client id: random, so it says nothing about order, sender or count."""
-        return f"{prefix}{self.random(12).hex()}"
+        """A fresh client id: the time, then random bits (``net/client_ids.py`` says why)."""
+        return time_ordered_id(prefix, self.now_ms(), self.random)
 
     @property
     def phone(self) -> str | None:

@@ -82,6 +82,10 @@ def _refuse(code: ErrorCode, message: str) -> RequestRefused:
     return RequestRefused(code, message)
 
 
+def _nobody_registered() -> RequestRefused:
+    return _refuse(ErrorCode.UNKNOWN_ACCOUNT, "nobody is registered with this phone number")
+
+
 def _check_kem(key: KemPreKeyPublic, identity: PublicIdentity, *, last_resort: bool) -> None:
     if key.last_resort is not last_resort:
         kind = "a last-resort" if last_resort else "a one-time"
@@ -284,15 +288,14 @@ class Service:
         try:
             return Outcome({"bundle": self.store.take_bundle(args["phone"])})
         except UnknownAccount:
-            raise _refuse(ErrorCode.UNKNOWN_ACCOUNT, "nobody is registered with this phone number") from None
+            raise _nobody_registered() from None
 
     def _send(self, session: Session, args: dict[str, Any]) -> Outcome:
         sender, recipient, body = session.phone, args["to"], args["body"]
         assert sender is not None
-        unknown = _refuse(ErrorCode.UNKNOWN_ACCOUNT, "nobody is registered with this phone number")
         if args["transient"]:
             if self.store.account(recipient) is None:
-                raise unknown
+                raise _nobody_registered()
             online = self.presence.get(recipient)
             fields = {"from": sender, "body": body, "ts": self.now_ms(), "transient": True}
             return Outcome({"delivered": online is not None and online.push(PUSH_MESSAGE, fields)})
@@ -301,7 +304,7 @@ class Service:
                 sender, args["client_id"], recipient, body, self.now_ms(), self.limits.queue_cap
             )
         except UnknownAccount:
-            raise unknown from None
+            raise _nobody_registered() from None
         except QueueFull:
             raise _refuse(
                 ErrorCode.QUEUE_FULL,

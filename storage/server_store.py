@@ -28,6 +28,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
+from storage import server_schema
 from storage.batch_writer import BatchFailed, BatchWriter
 from storage.server_records import (
     Account,
@@ -43,7 +44,7 @@ from storage.server_records import (
     UnknownAccount,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = server_schema.VERSION
 SENT_ID_LIFETIME_MS = 7 * 24 * 3600 * 1000
 _READERS = 8
 
@@ -62,31 +63,6 @@ __all__ = [
     "StoredMessage",
     "UnknownAccount",
 ]
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS accounts (
-    phone TEXT PRIMARY KEY, email TEXT NOT NULL, identity TEXT NOT NULL,
-    signed_prekey TEXT NOT NULL, kem_last_resort TEXT NOT NULL,
-    queued INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS pending_codes (
-    phone TEXT PRIMARY KEY, email TEXT NOT NULL, code_hash BLOB NOT NULL,
-    expires_at INTEGER NOT NULL, attempts_left INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS one_time_prekeys (
-    phone TEXT NOT NULL, key_id INTEGER NOT NULL, key TEXT NOT NULL,
-    PRIMARY KEY (phone, key_id)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS kem_prekeys (
-    phone TEXT NOT NULL, key_id INTEGER NOT NULL, key TEXT NOT NULL,
-    PRIMARY KEY (phone, key_id)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS messages (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, recipient TEXT NOT NULL, sender TEXT NOT NULL,
-    body BLOB NOT NULL, ts INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS messages_by_recipient ON messages (recipient, id);
-CREATE TABLE IF NOT EXISTS sent (
-    sender TEXT NOT NULL, client_id TEXT NOT NULL, message_id INTEGER NOT NULL, ts INTEGER NOT NULL,
-    PRIMARY KEY (sender, client_id)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS sent_by_ts ON sent (ts);
-"""
 
 
 def _dumps(obj: dict[str, Any]) -> str:
@@ -116,16 +92,11 @@ class ServerStore:
         conn = self._connect()
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute(f"PRAGMA synchronous = {self._synchronous}")
-        row = conn.execute("SELECT name FROM sqlite_master WHERE name = 'meta'").fetchone()
-        if row is not None:
-            found = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            if found is None or int(found[0]) != SCHEMA_VERSION:
-                conn.close()
-                raise SchemaMismatch(
-                    f"{self.path.name} has schema version {found and found[0]}, not {SCHEMA_VERSION}"
-                )
-        conn.executescript(f"BEGIN; {_SCHEMA} COMMIT;")
-        conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        try:
+            server_schema.upgrade(conn, self.path.name)
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     def group_commit(self) -> AbstractContextManager[None]:
@@ -207,6 +178,7 @@ class ServerStore:
                     now,
                 ),
             )
+            db.execute("INSERT INTO queues VALUES (?, 0)", (phone,))
             _insert_prekeys(db, phone, keys.one_time_prekeys, keys.kem_prekeys)
             return Registration(CodeCheck.ACCEPTED, replaced=replaced)
 
@@ -301,16 +273,16 @@ class ServerStore:
 
         def job(db: sqlite3.Connection) -> SendOutcome:
             seen = db.execute(
-                "SELECT message_id, ts FROM sent WHERE sender = ? AND client_id = ?", (sender, client_id)
+                "SELECT message_id, ts FROM sent WHERE client_id = ? AND sender = ?", (client_id, sender)
             ).fetchone()
             if seen is not None:
                 return SendOutcome(seen[0], seen[1], duplicate=True)
             # One statement counts the message and checks both that the recipient exists and the cap.
             counted = db.execute(
-                "UPDATE accounts SET queued = queued + 1 WHERE phone = ? AND queued < ?", (recipient, cap)
+                "UPDATE queues SET queued = queued + 1 WHERE phone = ? AND queued < ?", (recipient, cap)
             ).rowcount
             if not counted:
-                row = db.execute("SELECT queued FROM accounts WHERE phone = ?", (recipient,)).fetchone()
+                row = db.execute("SELECT queued FROM queues WHERE phone = ?", (recipient,)).fetchone()
                 if row is None:
                     raise UnknownAccount(recipient)
                 raise QueueFull(f"{row[0]} messages are waiting")
@@ -320,7 +292,7 @@ class ServerStore:
             )
             message_id = cursor.lastrowid
             assert message_id is not None
-            db.execute("INSERT INTO sent VALUES (?, ?, ?, ?)", (sender, client_id, message_id, now))
+            db.execute("INSERT INTO sent VALUES (?, ?, ?, ?)", (client_id, sender, message_id, now))
             return SendOutcome(message_id, now, duplicate=False)
 
         return self._writer.run(job)
@@ -337,7 +309,7 @@ class ServerStore:
 
     def queued_count(self, recipient: str) -> int:
         with self._reader() as db:
-            row = db.execute("SELECT queued FROM accounts WHERE phone = ?", (recipient,)).fetchone()
+            row = db.execute("SELECT queued FROM queues WHERE phone = ?", (recipient,)).fetchone()
         return 0 if row is None else int(row[0])
 
     def ack(self, recipient: str, ids: list[int]) -> int:
@@ -353,7 +325,7 @@ class ServerStore:
                 (recipient, *wanted),
             ).rowcount
             if deleted:
-                db.execute("UPDATE accounts SET queued = queued - ? WHERE phone = ?", (deleted, recipient))
+                db.execute("UPDATE queues SET queued = queued - ? WHERE phone = ?", (deleted, recipient))
             return deleted
 
         return self._writer.run(job)
@@ -380,10 +352,12 @@ def _require_account(db: sqlite3.Connection, phone: str) -> None:
 
 def _delete_account(db: sqlite3.Connection, phone: str) -> bool:
     existed = db.execute("DELETE FROM accounts WHERE phone = ?", (phone,)).rowcount > 0
+    db.execute("DELETE FROM queues WHERE phone = ?", (phone,))
     db.execute("DELETE FROM one_time_prekeys WHERE phone = ?", (phone,))
     db.execute("DELETE FROM kem_prekeys WHERE phone = ?", (phone,))
     db.execute("DELETE FROM messages WHERE recipient = ?", (phone,))
-    db.execute("DELETE FROM sent WHERE sender = ?", (phone,))
+    # Its client ids stay until they expire like everyone's: they are keyed by client id, not by
+    # sender, and only tell that this phone sent something, and when, for a few days more.
     return existed
 
 

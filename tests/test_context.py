@@ -28,12 +28,15 @@ def ctx(tmp_path: Path) -> Iterator[Context]:
     profile.close()
 
 
-def test_fresh_ids_are_random_and_fit_the_wire() -> None:
+def test_fresh_ids_start_with_the_time_and_fit_the_wire() -> None:
     counter = iter(range(1000))
     ctx = Context.__new__(Context)
     ctx.random = lambda n: bytes([next(counter) % 256] * n)
+    ctx.clock = lambda: 1_764_000_000.123
     first, second = ctx.new_id("m-"), ctx.new_id("m-")
-    assert first != second
+    assert first == "m-019ab697e87b" + "00" * 8 and second == "m-019ab697e87b" + "01" * 8
+    ctx.clock = lambda: 1_764_000_001.0
+    assert ctx.new_id("m-") > second
     assert re.fullmatch(r"[A-Za-z0-9._:-]{1,64}", first)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from storage.server_store import (
+    SCHEMA_VERSION,
     AccountKeys,
     CodeCheck,
     PrekeyLimit,
@@ -48,10 +49,12 @@ def register(store: ServerStore, phone: str, tag: str = "a", **kwargs: int) -> N
 def test_the_database_is_in_wal_mode_with_a_schema_version(store: ServerStore) -> None:
     with sqlite3.connect(store.path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "1"
+        assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(
+            SCHEMA_VERSION
+        )
 
 
-def test_a_database_of_another_schema_version_is_refused(tmp_path: Path) -> None:
+def test_a_database_of_a_newer_schema_version_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite3"
     ServerStore(path).close()
     with sqlite3.connect(path) as db:

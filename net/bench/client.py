@@ -11,6 +11,7 @@ other processes.
 from __future__ import annotations
 
 import base64
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from crypto_core.pqxdh import InitialMessage, initiate, respond
 from crypto_core.ratchet import RatchetSession
 from net.bench.envelope import BadEnvelope, plaintext, read_plaintext, unwrap, wrap
 from net.bench.link import Link
+from net.client_ids import time_ordered_id
 from net.protocol import ErrorReply, Push, Reply
 
 
@@ -143,7 +145,8 @@ class BenchClient:
         self.initial = None
         self.in_flight += 1
         self.tally.sent += 1
-        self.request(self._sent, "send", to=self.partner.phone, client_id=f"m{seq}", body=body)
+        client_id = time_ordered_id("m-", time.time_ns() // 1_000_000, os.urandom)  # as an app would
+        self.request(self._sent, "send", to=self.partner.phone, client_id=client_id, body=body)
 
     def _sent(self, reply: Reply | ErrorReply) -> None:
         if isinstance(reply, Reply):

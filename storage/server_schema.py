@@ -1,0 +1,118 @@
+"""The server store's tables, their version, and the steps that migrate an older file.
+
+The version lives in ``meta`` under ``schema_version``. :data:`STEPS` holds one
+step per version, keyed by the version it produces: step 1 creates the tables of
+a new file, a later step ``n`` turns a version ``n - 1`` file into version ``n``.
+Opening the store applies the missing steps in one transaction, so a failed step
+leaves the file at the version it had. A file newer than this code is refused.
+
+The layout is chosen for what a commit has to write. WAL mode writes every page a
+transaction changed, whole; a page changed by one message costs as much as a
+page changed by a hundred. So the rows every message touches sit in narrow,
+ordered tables:
+
+* ``queues``: the count of waiting messages per recipient (checked against the
+  cap on every send), apart from the wide ``accounts`` rows, whose public keys
+  take a page or more each. Version 1 kept the count in ``accounts``: a hundred
+  recipients in one commit meant a hundred account pages rewritten.
+* ``sent`` (the client ids that make a send idempotent) is keyed by client id
+  first. Clients make ids that start with the time (see ``net/client_ids.py``),
+  so a commit's new rows fall on the same few pages at the end of the index;
+  version 1 keyed it by sender first, one page per sender in every commit.
+  An id that does not start with the time is still correct, only dearer.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+from storage.server_records import SchemaMismatch
+
+Step = Callable[[sqlite3.Connection], None]
+
+_V1 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE accounts (
+    phone TEXT PRIMARY KEY, email TEXT NOT NULL, identity TEXT NOT NULL,
+    signed_prekey TEXT NOT NULL, kem_last_resort TEXT NOT NULL,
+    queued INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);
+CREATE TABLE pending_codes (
+    phone TEXT PRIMARY KEY, email TEXT NOT NULL, code_hash BLOB NOT NULL,
+    expires_at INTEGER NOT NULL, attempts_left INTEGER NOT NULL);
+CREATE TABLE one_time_prekeys (
+    phone TEXT NOT NULL, key_id INTEGER NOT NULL, key TEXT NOT NULL,
+    PRIMARY KEY (phone, key_id)) WITHOUT ROWID;
+CREATE TABLE kem_prekeys (
+    phone TEXT NOT NULL, key_id INTEGER NOT NULL, key TEXT NOT NULL,
+    PRIMARY KEY (phone, key_id)) WITHOUT ROWID;
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, recipient TEXT NOT NULL, sender TEXT NOT NULL,
+    body BLOB NOT NULL, ts INTEGER NOT NULL);
+CREATE INDEX messages_by_recipient ON messages (recipient, id);
+CREATE TABLE sent (
+    sender TEXT NOT NULL, client_id TEXT NOT NULL, message_id INTEGER NOT NULL, ts INTEGER NOT NULL,
+    PRIMARY KEY (sender, client_id)) WITHOUT ROWID;
+CREATE INDEX sent_by_ts ON sent (ts);
+"""
+
+_V2 = """
+CREATE TABLE queues (phone TEXT PRIMARY KEY, queued INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO queues SELECT phone, queued FROM accounts;
+ALTER TABLE accounts DROP COLUMN queued;
+CREATE TABLE sent_v2 (
+    client_id TEXT NOT NULL, sender TEXT NOT NULL, message_id INTEGER NOT NULL, ts INTEGER NOT NULL,
+    PRIMARY KEY (client_id, sender)) WITHOUT ROWID;
+INSERT INTO sent_v2 SELECT client_id, sender, message_id, ts FROM sent;
+DROP TABLE sent;
+ALTER TABLE sent_v2 RENAME TO sent;
+CREATE INDEX sent_by_ts ON sent (ts);
+"""
+
+
+def _script(sql: str) -> Step:
+    def step(conn: sqlite3.Connection) -> None:
+        # One statement at a time: ``executescript`` would commit the surrounding transaction.
+        for statement in sql.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+
+    return step
+
+
+STEPS: dict[int, Step] = {1: _script(_V1), 2: _script(_V2)}
+VERSION = max(STEPS)
+
+
+def file_version(conn: sqlite3.Connection) -> int:
+    """The file's schema version; 0 for a new, empty file."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone() is None:
+        return 0
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    try:
+        return int(row[0]) if row is not None else -1
+    except ValueError:
+        return -1
+
+
+def upgrade(conn: sqlite3.Connection, name: str) -> int:
+    """Bring the file to :data:`VERSION` in one transaction; returns the version it had.
+
+    Raises :class:`SchemaMismatch` for a file that is newer than this code or not ours.
+    """
+    found = file_version(conn)
+    if found < 0 or found > VERSION:
+        shown = "no schema version" if found < 0 else f"schema version {found}"
+        raise SchemaMismatch(f"{name} has {shown}; this server reads versions up to {VERSION}")
+    if found == VERSION:
+        return found
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for version in range(found + 1, VERSION + 1):
+            STEPS[version](conn)
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(VERSION),))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return found

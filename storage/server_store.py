@@ -295,7 +295,7 @@ class ServerStore:
             db.execute("INSERT INTO sent VALUES (?, ?, ?, ?)", (client_id, sender, message_id, now))
             return SendOutcome(message_id, now, duplicate=False)
 
-        return self._writer.run(job)
+        return self._writer.run(job, savepoint=False)  # it refuses only before its first write
 
     def fetch(self, recipient: str, after: int, limit: int) -> tuple[list[StoredMessage], bool]:
         """Up to ``limit`` waiting messages with id > ``after``, oldest first, and whether more wait."""
@@ -328,7 +328,7 @@ class ServerStore:
                 db.execute("UPDATE queues SET queued = queued - ? WHERE phone = ?", (deleted, recipient))
             return deleted
 
-        return self._writer.run(job)
+        return self._writer.run(job, savepoint=False)  # it refuses nothing
 
     # ---------------------------------------------------------------- maintenance
 

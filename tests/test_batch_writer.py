@@ -78,6 +78,35 @@ def test_a_failing_job_is_rolled_back_alone(writer: BatchWriter, path: Path, sta
     assert statements.count("ROLLBACK TO job") == 1
 
 
+def test_a_job_without_a_savepoint_refused_before_writing_costs_nothing_else(
+    writer: BatchWriter, path: Path, statements: list[str]
+) -> None:
+    writer.run(insert(5))
+    with writer.batch():
+        writer.run(insert(4), savepoint=False)
+        with pytest.raises(sqlite3.IntegrityError):
+            writer.run(insert(5), savepoint=False)  # the failing statement undoes itself
+        writer.run(insert(6), savepoint=False)
+    assert count(path) == 3
+    assert not any("SAVEPOINT" in s for s in statements)
+
+
+def test_a_job_without_a_savepoint_that_fails_after_writing_fails_the_batch(
+    writer: BatchWriter, path: Path
+) -> None:
+    def write_then_fail(db: sqlite3.Connection) -> None:
+        db.execute("INSERT INTO t VALUES (2)")
+        raise ValueError("refused too late")
+
+    with pytest.raises(BatchFailed), writer.batch():
+        writer.run(insert(1))
+        with pytest.raises(ValueError):
+            writer.run(write_then_fail, savepoint=False)
+        with pytest.raises(BatchFailed):
+            writer.run(insert(3))  # nothing more goes into a batch that cannot be committed whole
+    assert count(path) == 0
+
+
 def test_reads_inside_a_batch_see_its_writes(writer: BatchWriter) -> None:
     assert writer.reading_connection() is None
     with writer.batch():

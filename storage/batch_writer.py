@@ -2,7 +2,8 @@
 
 The server's event loop opens a *batch* around everything it handles in one
 turn: every write job of that turn runs in one open transaction, each inside its
-own savepoint (a failing job is rolled back alone), and the batch commits (and,
+own savepoint (a failing job is rolled back alone; a send or an acknowledgement,
+which refuses only before it writes, needs none), and the batch commits (and,
 with ``synchronous=FULL``, syncs) once when it ends. The loop writes no reply
 before that commit, so whatever it acknowledges is durable, and one fsync pays
 for every request of the turn. Reads made by the batch's thread while the batch
@@ -98,12 +99,16 @@ class BatchWriter:
         if self._closed:
             raise WriterClosed("the store is closed")
 
-    def _run_in_batch(self, job: Callable[[sqlite3.Connection], T]) -> T:
+    def _transaction(self) -> sqlite3.Connection:
+        """The write connection with the batch's transaction open; refused once the batch is broken."""
         if self._failure is not None:
             raise BatchFailed("an earlier write of this batch broke its transaction") from self._failure
-        conn = self._conn
-        if not conn.in_transaction:
-            conn.execute("BEGIN IMMEDIATE")
+        if not self._conn.in_transaction:
+            self._conn.execute("BEGIN IMMEDIATE")
+        return self._conn
+
+    def _run_in_batch(self, job: Callable[[sqlite3.Connection], T]) -> T:
+        conn = self._transaction()
         conn.execute("SAVEPOINT job")
         try:
             result = job(conn)
@@ -114,11 +119,7 @@ class BatchWriter:
         return result
 
     def _run_bare_in_batch(self, job: Callable[[sqlite3.Connection], T]) -> T:
-        if self._failure is not None:
-            raise BatchFailed("an earlier write of this batch broke its transaction") from self._failure
-        conn = self._conn
-        if not conn.in_transaction:
-            conn.execute("BEGIN IMMEDIATE")
+        conn = self._transaction()
         changes = conn.total_changes
         try:
             return job(conn)

@@ -56,10 +56,17 @@ CREATE TABLE sent (
 CREATE INDEX sent_by_ts ON sent (ts);
 """
 
+# Tables are rebuilt rather than altered column by column: SQLite before 3.35 cannot drop a column.
 _V2 = """
 CREATE TABLE queues (phone TEXT PRIMARY KEY, queued INTEGER NOT NULL) WITHOUT ROWID;
 INSERT INTO queues SELECT phone, queued FROM accounts;
-ALTER TABLE accounts DROP COLUMN queued;
+CREATE TABLE accounts_v2 (
+    phone TEXT PRIMARY KEY, email TEXT NOT NULL, identity TEXT NOT NULL,
+    signed_prekey TEXT NOT NULL, kem_last_resort TEXT NOT NULL, created_at INTEGER NOT NULL);
+INSERT INTO accounts_v2
+    SELECT phone, email, identity, signed_prekey, kem_last_resort, created_at FROM accounts;
+DROP TABLE accounts;
+ALTER TABLE accounts_v2 RENAME TO accounts;
 CREATE TABLE sent_v2 (
     client_id TEXT NOT NULL, sender TEXT NOT NULL, message_id INTEGER NOT NULL, ts INTEGER NOT NULL,
     PRIMARY KEY (client_id, sender)) WITHOUT ROWID;

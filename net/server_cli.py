@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import sqlite3
 import sys
 import threading
 from pathlib import Path
@@ -15,6 +16,7 @@ from net.frames import DEFAULT_MAX_FRAME
 from net.limits import Limits
 from net.server import DEFAULT_PORT, RunningServer, ServerConfig, is_loopback
 from net.verification import CHANNEL_KINDS, add_smtp_arguments, make_channel, smtp_settings_from_args
+from storage.server_records import StoreError
 
 log = logging.getLogger("parley.server")
 
@@ -117,6 +119,9 @@ def run_server(args: argparse.Namespace) -> int:
         server = RunningServer(config)
     except ValueError as exc:
         print(f"parley server: {exc}", file=sys.stderr)
+        return 2
+    except (StoreError, sqlite3.Error) as exc:
+        print(f"parley server: cannot open the store in {config.data_dir}: {exc}.", file=sys.stderr)
         return 2
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__

@@ -11,15 +11,21 @@ transaction changed, whole; a page changed by one message costs as much as a
 page changed by a hundred. So the rows every message touches sit in narrow,
 ordered tables:
 
-* ``queues``: the count of waiting messages per recipient (checked against the
-  cap on every send), apart from the wide ``accounts`` rows, whose public keys
-  take a page or more each. Version 1 kept the count in ``accounts``: a hundred
-  recipients in one commit meant a hundred account pages rewritten.
+* ``queues``: per account, the count of waiting messages (checked against the
+  cap on every send) and the last message id stored before the account was
+  registered (``since_message``: message ids only grow), apart from the wide
+  ``accounts`` rows, whose public keys take a page or more each. Version 1 kept
+  the count in ``accounts``: a hundred recipients in one commit meant a hundred
+  account pages rewritten.
 * ``sent`` (the client ids that make a send idempotent) is keyed by client id
   first. Clients make ids that start with the time (see ``net/client_ids.py``),
   so a commit's new rows fall on the same few pages at the end of the index;
   version 1 keyed it by sender first, one page per sender in every commit.
-  An id that does not start with the time is still correct, only dearer.
+  An id that does not start with the time is still correct, only dearer. Records
+  are not looked up by sender, so deleting an account leaves its records to expire
+  with everyone's; a record of a message stored before its sender registered is
+  ignored, so a new owner of the number never meets the previous owner's ids.
+  (Version 1 deleted them at once, so every version 1 record is its owner's.)
 """
 
 from __future__ import annotations
@@ -58,8 +64,9 @@ CREATE INDEX sent_by_ts ON sent (ts);
 
 # Tables are rebuilt rather than altered column by column: SQLite before 3.35 cannot drop a column.
 _V2 = """
-CREATE TABLE queues (phone TEXT PRIMARY KEY, queued INTEGER NOT NULL) WITHOUT ROWID;
-INSERT INTO queues SELECT phone, queued FROM accounts;
+CREATE TABLE queues (
+    phone TEXT PRIMARY KEY, queued INTEGER NOT NULL, since_message INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO queues SELECT phone, queued, 0 FROM accounts;
 CREATE TABLE accounts_v2 (
     phone TEXT PRIMARY KEY, email TEXT NOT NULL, identity TEXT NOT NULL,
     signed_prekey TEXT NOT NULL, kem_last_resort TEXT NOT NULL, created_at INTEGER NOT NULL);
@@ -91,35 +98,38 @@ STEPS: dict[int, Step] = {1: _script(_V1), 2: _script(_V2)}
 VERSION = max(STEPS)
 
 
-def file_version(conn: sqlite3.Connection) -> int:
-    """The file's schema version; 0 for a new, empty file."""
+def file_version(conn: sqlite3.Connection) -> int | None:
+    """The file's schema version: 0 for a file without Parley's tables, None if it cannot be read."""
     if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone() is None:
         return 0
     row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    try:
-        return int(row[0]) if row is not None else -1
-    except ValueError:
-        return -1
+    text = row[0] if row is not None else None
+    if not isinstance(text, str) or not text.isascii() or not text.isdigit() or text.startswith("0"):
+        return None
+    return int(text)
 
 
 def upgrade(conn: sqlite3.Connection, name: str) -> int:
-    """Bring the file to :data:`VERSION` in one transaction; returns the version it had.
+    """Bring the file to :data:`VERSION` in one transaction; returns the version it had (0: new).
 
-    Raises :class:`SchemaMismatch` for a file that is newer than this code or not ours.
+    Raises :class:`SchemaMismatch` for a file newer than this code, or with a ``meta`` table whose
+    version cannot be read. A failed step leaves the file as it was and raises the step's error.
     """
-    found = file_version(conn)
-    if found < 0 or found > VERSION:
-        shown = "no schema version" if found < 0 else f"schema version {found}"
-        raise SchemaMismatch(f"{name} has {shown}; this server reads versions up to {VERSION}")
-    if found == VERSION:
-        return found
+    # Read the version inside the write transaction: another process may be upgrading the same file.
     conn.execute("BEGIN IMMEDIATE")
     try:
+        found = file_version(conn)
+        if found is None or found > VERSION:
+            shown = "no readable schema version" if found is None else f"schema version {found}"
+            raise SchemaMismatch(f"{name} has {shown}; this server reads versions up to {VERSION}")
         for version in range(found + 1, VERSION + 1):
             STEPS[version](conn)
-        conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(VERSION),))
+        if found < VERSION:
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(VERSION),))
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        # After some errors (a full disk) SQLite has rolled the transaction back already.
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
     return found

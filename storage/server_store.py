@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 import queue
 import sqlite3
 import threading
@@ -45,8 +46,10 @@ from storage.server_records import (
 )
 
 SCHEMA_VERSION = server_schema.VERSION
+log = logging.getLogger("parley.store")
 SENT_ID_LIFETIME_MS = 7 * 24 * 3600 * 1000
 _READERS = 8
+_IDS_PER_STATEMENT = 500  # SQLite before 3.32 takes at most 999 parameters in one statement
 
 __all__ = [
     "Account",
@@ -93,10 +96,12 @@ class ServerStore:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute(f"PRAGMA synchronous = {self._synchronous}")
         try:
-            server_schema.upgrade(conn, self.path.name)
+            found = server_schema.upgrade(conn, self.path.name)
         except BaseException:
             conn.close()
             raise
+        if 0 < found < server_schema.VERSION:
+            log.info("%s: upgraded from schema version %d to %d", self.path.name, found, SCHEMA_VERSION)
         return conn
 
     def group_commit(self) -> AbstractContextManager[None]:
@@ -178,7 +183,8 @@ class ServerStore:
                     now,
                 ),
             )
-            db.execute("INSERT INTO queues VALUES (?, 0)", (phone,))
+            last = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'messages'").fetchone()
+            db.execute("INSERT INTO queues VALUES (?, 0, ?)", (phone, last[0] if last else 0))
             _insert_prekeys(db, phone, keys.one_time_prekeys, keys.kem_prekeys)
             return Registration(CodeCheck.ACCEPTED, replaced=replaced)
 
@@ -272,8 +278,11 @@ class ServerStore:
         """Queue ``body`` for ``recipient``, once per (sender, client id); returns after the commit."""
 
         def job(db: sqlite3.Connection) -> SendOutcome:
+            # A record of a message stored before the sender registered was a previous owner's.
             seen = db.execute(
-                "SELECT message_id, ts FROM sent WHERE client_id = ? AND sender = ?", (client_id, sender)
+                "SELECT s.message_id, s.ts FROM sent AS s JOIN queues AS q ON q.phone = s.sender"
+                " WHERE s.client_id = ? AND s.sender = ? AND s.message_id > q.since_message",
+                (client_id, sender),
             ).fetchone()
             if seen is not None:
                 return SendOutcome(seen[0], seen[1], duplicate=True)
@@ -292,7 +301,8 @@ class ServerStore:
             )
             message_id = cursor.lastrowid
             assert message_id is not None
-            db.execute("INSERT INTO sent VALUES (?, ?, ?, ?)", (client_id, sender, message_id, now))
+            record = (client_id, sender, message_id, now)  # replaces a previous owner's record, if any
+            db.execute("INSERT OR REPLACE INTO sent VALUES (?, ?, ?, ?)", record)
             return SendOutcome(message_id, now, duplicate=False)
 
         return self._writer.run(job, savepoint=False)  # it refuses only before its first write
@@ -319,11 +329,14 @@ class ServerStore:
             return 0
 
         def job(db: sqlite3.Connection) -> int:
-            marks = ",".join("?" * len(wanted))
-            deleted = db.execute(
-                f"DELETE FROM messages WHERE recipient = ? AND id IN ({marks})",  # noqa: S608 - only marks
-                (recipient, *wanted),
-            ).rowcount
+            deleted = 0
+            for start in range(0, len(wanted), _IDS_PER_STATEMENT):
+                chunk = wanted[start : start + _IDS_PER_STATEMENT]
+                marks = ",".join("?" * len(chunk))
+                deleted += db.execute(
+                    f"DELETE FROM messages WHERE recipient = ? AND id IN ({marks})",  # noqa: S608 - only marks
+                    (recipient, *chunk),
+                ).rowcount
             if deleted:
                 db.execute("UPDATE queues SET queued = queued - ? WHERE phone = ?", (deleted, recipient))
             return deleted
@@ -357,7 +370,8 @@ def _delete_account(db: sqlite3.Connection, phone: str) -> bool:
     db.execute("DELETE FROM kem_prekeys WHERE phone = ?", (phone,))
     db.execute("DELETE FROM messages WHERE recipient = ?", (phone,))
     # Its client ids stay until they expire like everyone's: they are keyed by client id, not by
-    # sender, and only tell that this phone sent something, and when, for a few days more.
+    # sender (a send would otherwise rewrite a page per sender), and a later owner of the number
+    # never sees them (see enqueue). They only tell that this phone sent something, and when.
     return existed
 
 

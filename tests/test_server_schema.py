@@ -7,6 +7,7 @@ many people writes few pages (counted in the WAL, not timed).
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -17,12 +18,15 @@ from storage.server_store import AccountKeys, CodeCheck, SchemaMismatch, ServerS
 
 ALICE, BOB = "+442079460001", "+442079460002"
 NOW = 1_764_000_000_000
+V1_TABLES = (Path(__file__).parent / "vectors" / "server_schema_v1.sql").read_text(encoding="utf-8")
 
 
 def make_version_1(path: Path) -> None:
     """A file as the version 1 server left it: Bob has two messages waiting from Alice."""
-    with sqlite3.connect(path) as db:
-        server_schema.STEPS[1](db)
+    with closing(sqlite3.connect(path)) as db, db:
+        for statement in V1_TABLES.split(";"):
+            if statement.strip():
+                db.execute(statement)
         db.execute("INSERT INTO meta VALUES ('schema_version', '1')")
         for phone, queued in ((ALICE, 0), (BOB, 2)):
             row = (phone, "x@example.org", "{}", "{}", "{}", queued, NOW)
@@ -31,12 +35,23 @@ def make_version_1(path: Path) -> None:
             message = (BOB, ALICE, b"m", NOW)
             db.execute("INSERT INTO messages (recipient, sender, body, ts) VALUES (?, ?, ?, ?)", message)
             db.execute("INSERT INTO sent VALUES (?, ?, ?, ?)", (ALICE, f"c{n}", n, NOW))
-    sqlite3.connect(path).close()
+
+
+def tables(db: sqlite3.Connection) -> set[str]:
+    return {row[0] for row in db.execute("SELECT sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")}
 
 
 def version_of(path: Path) -> str:
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db:
         return db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
+
+
+def test_step_1_still_makes_the_frozen_version_1_tables() -> None:
+    # Step 1 must never change: files made by the first server are upgraded from exactly these tables.
+    with closing(sqlite3.connect(":memory:")) as made, closing(sqlite3.connect(":memory:")) as frozen:
+        server_schema.STEPS[1](made)
+        frozen.executescript(V1_TABLES)
+        assert tables(made) == tables(frozen)
 
 
 def test_a_new_file_gets_the_current_version(tmp_path: Path) -> None:
@@ -57,7 +72,7 @@ def test_a_version_1_file_is_upgraded_keeping_queues_and_client_ids(tmp_path: Pa
         assert store.ack(BOB, [1, 2]) == 2 and store.queued_count(BOB) == 0
     finally:
         store.close()
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db:
         columns = [row[1] for row in db.execute("PRAGMA table_info(accounts)")]
         assert "queued" not in columns
 
@@ -65,32 +80,36 @@ def test_a_version_1_file_is_upgraded_keeping_queues_and_client_ids(tmp_path: Pa
 def test_a_failed_upgrade_leaves_the_file_at_version_1(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite3"
     make_version_1(path)
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db, db:
         db.execute("CREATE TABLE sent_v2 (x)")  # in the way of the upgrade's new table
     with pytest.raises(sqlite3.OperationalError):
         ServerStore(path)
     assert version_of(path) == "1"
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db:
         assert db.execute("SELECT queued FROM accounts WHERE phone = ?", (BOB,)).fetchone() == (2,)
         assert db.execute("SELECT COUNT(*) FROM sent").fetchone() == (2,)
 
 
-@pytest.mark.parametrize("version", ["3", "two", None])
-def test_a_file_of_a_newer_or_unknown_version_is_refused(tmp_path: Path, version: str | None) -> None:
+@pytest.mark.parametrize("version", ["3", "99", "two", " 2", "02", "0", "\u0662", None])
+def test_a_file_of_a_newer_or_unreadable_version_is_refused(tmp_path: Path, version: str | None) -> None:
     path = tmp_path / "s.sqlite3"
     ServerStore(path).close()
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db, db:
         if version is None:
             db.execute("DELETE FROM meta")
         else:
             db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (version,))
     with pytest.raises(SchemaMismatch, match="this server reads versions up to 2"):
         ServerStore(path)
+    with closing(sqlite3.connect(path)) as db:  # refused, and left as it was
+        assert db.execute("SELECT value FROM meta").fetchall() == ([] if version is None else [(version,)])
 
 
 def wal_pages(path: Path) -> int:
+    with closing(sqlite3.connect(path)) as db:
+        page_size = db.execute("PRAGMA page_size").fetchone()[0]
     wal = path.with_name(path.name + "-wal")
-    return (wal.stat().st_size - 32) // (24 + 4096) if wal.exists() else 0
+    return (wal.stat().st_size - 32) // (24 + page_size) if wal.exists() else 0
 
 
 def test_a_commit_of_many_sends_from_many_people_writes_few_pages(tmp_path: Path) -> None:
@@ -116,7 +135,7 @@ def test_a_commit_of_many_sends_from_many_people_writes_few_pages(tmp_path: Path
 
     for turn in range(20):  # enough client ids that a sender-first index would span many pages
         one_turn(NOW + turn)
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     pages = one_turn(NOW + 20)
     store.close()

@@ -122,13 +122,17 @@ class BatchWriter:
         conn = self._transaction()
         changes = conn.total_changes
         try:
-            return job(conn)
+            result = job(conn)
         except BaseException as exc:
             # A failed statement undoes itself; the job's earlier writes (or, after some I/O
             # errors, the whole transaction) cannot be undone alone.
             if conn.total_changes != changes or not conn.in_transaction:
                 self._failure = exc
             raise
+        if not conn.in_transaction:  # the batch's earlier writes went with it; so must the answer
+            self._failure = BatchFailed("the transaction ended inside a job")
+            raise self._failure
+        return result
 
     def _undo_job(self, exc: BaseException) -> None:
         # Some errors (a full disk, I/O) make SQLite roll back the whole transaction on its own;

@@ -163,3 +163,25 @@ def test_a_job_that_loses_the_whole_transaction_fails_the_batch(writer: BatchWri
         with pytest.raises(BatchFailed):
             writer.run(insert(2))  # nothing more goes into a broken batch
     assert count(path) == 0
+
+
+def lose_the_transaction(error: bool) -> Callable[[sqlite3.Connection], None]:
+    def job(db: sqlite3.Connection) -> None:
+        db.execute("ROLLBACK")  # what SQLite does by itself on some I/O errors, then it reports one
+        if error:
+            raise sqlite3.OperationalError("disk I/O error")
+
+    return job
+
+
+@pytest.mark.parametrize("error", [True, False])
+def test_a_job_without_a_savepoint_that_loses_the_whole_transaction_fails_the_batch(
+    writer: BatchWriter, path: Path, error: bool
+) -> None:
+    with pytest.raises(BatchFailed), writer.batch():
+        writer.run(insert(1), savepoint=False)
+        with pytest.raises(sqlite3.OperationalError if error else BatchFailed):
+            writer.run(lose_the_transaction(error), savepoint=False)
+        with pytest.raises(BatchFailed):
+            writer.run(insert(2), savepoint=False)  # not into a fresh transaction: the first write is gone
+    assert count(path) == 0

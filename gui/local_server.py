@@ -8,7 +8,7 @@ when it quits; a second app window on the same computer finds the running
 server through a small note in the server's data folder, and uses it without
 starting another. The note also keeps the fingerprint the server printed, so
 either window can tell the person that the key offered on first contact is the
-one of the server Parley started (fingerprints are compared as bare hex digits:
+one of the server Parley started (fingerprints are compared in one spelling:
 the server prints them in groups, other tools with colons or in lower case).
 """
 
@@ -24,6 +24,8 @@ import sys
 import threading
 from collections import deque
 from pathlib import Path
+
+from net.client import normalize_fingerprint
 
 MAIN_PY = Path(__file__).resolve().parent.parent / "main.py"
 NOTE_NAME = "running.json"
@@ -48,16 +50,14 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def bare_fingerprint(text: str) -> str:
-    """The hex digits of a fingerprint in lower case, without the spaces or colons that group them."""
-    return "".join(ch for ch in text.lower() if ch in "0123456789abcdef")
-
-
 def same_fingerprint(ours: str | None, theirs: str | None) -> bool:
+    """Whether two spellings (grouped, with colons, any case) name the same server key."""
     if not ours or not theirs:
         return False
-    a, b = bare_fingerprint(ours), bare_fingerprint(theirs)
-    return bool(a) and hmac.compare_digest(a, b)
+    try:
+        return hmac.compare_digest(normalize_fingerprint(ours), normalize_fingerprint(theirs))
+    except ValueError:  # not a fingerprint at all: never a match
+        return False
 
 
 def _running_note(data_dir: Path) -> dict[str, str] | None:

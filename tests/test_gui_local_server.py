@@ -72,9 +72,14 @@ def test_the_printed_fingerprint_vouches_for_the_key_the_server_presents(tmp_pat
     assert not LocalServer(tmp_path / "local").vouches_for(shown)
 
 
-def test_fingerprints_compare_as_bare_hex_digits() -> None:
-    assert same_fingerprint("AB12 CD34", "ab:12:cd:34")
-    assert not same_fingerprint("AB12 CD34", "AB12 CD35")
-    assert not same_fingerprint(None, "AB12")
+GROUPED = " ".join(["AB12 CD34"] * 8)  # as the server prints a fingerprint
+COLONS = ":".join(["ab", "12", "cd", "34"] * 8)  # as other tools do
+OTHER = GROUPED[:-1] + "5"
+
+
+def test_fingerprints_compare_in_one_spelling() -> None:
+    assert same_fingerprint(GROUPED, COLONS)
+    assert not same_fingerprint(GROUPED, OTHER)
+    assert not same_fingerprint(None, GROUPED)
     assert not same_fingerprint("", "")
     assert not same_fingerprint("xyz", "uvw")  # no hex digits to compare: never a match

@@ -168,12 +168,12 @@ class ServerConnection:
         """Whether the loop may handle this connection's next request now."""
         if self.closing or self.closed or self.busy or self.handshaking:
             return False
-        return len(self.out) <= self.limits.pause
+        return not self.paused
 
     def wanted_events(self) -> int:
         if self.handshaking:
             return self.handshake_wants
-        if self.closing or self.busy or len(self.out) > self.limits.pause:
+        if self.closing or self.busy or self.paused:
             return selectors.EVENT_WRITE if self.out else 0
         return _READ_WRITE if self.out else selectors.EVENT_READ
 

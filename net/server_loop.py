@@ -330,17 +330,16 @@ class ServerLoop:
     def _write(self, connection: ServerConnection) -> None:
         out = connection.out  # flushing empties this very buffer
         if out:
-            before = len(out)
-            limits = connection.limits
-            if before > limits.close:
-                self._drop(connection, f"stopped reading with {before} bytes unsent")
+            if connection.overflowing:
+                self._drop(connection, f"stopped reading with {len(out)} bytes unsent")
                 return
+            was_paused = connection.paused
             try:
                 connection.flush(self._clock())
             except ConnectionLost as exc:
                 self._drop(connection, f"gone while writing ({exc})")
                 return
-            if before > limits.pause >= len(out):
+            if was_paused and not connection.paused:
                 self._ready.add(connection)  # frames held back while it was not reading
             if connection.stalled_since is not None:
                 self._watch(connection)  # output that stopped draining may bring the deadline forward

@@ -1,6 +1,10 @@
-"""Recorded randomness for known-answer tests: the vectors in tests/vectors/*.json hold the tapes."""
+"""Predictable randomness for tests: recorded tapes (tests/vectors/*.json), and a plain counter."""
 
 from __future__ import annotations
+
+import itertools
+
+from crypto_core.encoding import RandomSource
 
 
 class Replay:
@@ -17,3 +21,9 @@ class Replay:
     @property
     def exhausted(self) -> bool:
         return not self._tape
+
+
+def counting_random() -> RandomSource:
+    """A RandomSource that hands out 0, 1, 2, ... as big-endian bytes: never the same twice, never random."""
+    counter = itertools.count()
+    return lambda n: next(counter).to_bytes(n, "big")

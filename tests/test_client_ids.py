@@ -7,14 +7,9 @@ import re
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from known_answers import counting_random
 
-from crypto_core.encoding import RandomSource
 from net.client_ids import time_ordered_id
-
-
-def counting_random() -> RandomSource:
-    counter = iter(range(10**6))
-    return lambda n: next(counter).to_bytes(n, "big")
 
 
 def test_a_known_id() -> None:

@@ -11,6 +11,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from known_answers import counting_random
 
 from net.client_ids import time_ordered_id
 from storage import server_schema
@@ -121,10 +122,7 @@ def test_a_commit_of_many_sends_from_many_people_writes_few_pages(tmp_path: Path
         store.put_code(phone, "x@example.org", b"h" * 32, NOW + 600_000, 5)
         keys = AccountKeys(wide_key, wide_key, wide_key, [], [])
         assert store.finish_registration(phone, b"h" * 32, NOW, keys).outcome is CodeCheck.ACCEPTED
-    counter = iter(range(10**6))
-
-    def random(n: int) -> bytes:
-        return next(counter).to_bytes(n, "big")
+    random = counting_random()
 
     def one_turn(now: int) -> int:
         before = wal_pages(path)

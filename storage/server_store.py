@@ -100,7 +100,7 @@ class ServerStore:
         except BaseException:
             conn.close()
             raise
-        if 0 < found < server_schema.VERSION:
+        if 0 < found < SCHEMA_VERSION:
             log.info("%s: upgraded from schema version %d to %d", self.path.name, found, SCHEMA_VERSION)
         return conn
 

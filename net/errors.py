@@ -44,6 +44,7 @@ class ErrorCode(StrEnum):
     QUEUE_FULL = "queue_full"
     PREKEY_LIMIT = "prekey_limit"
     # the server itself
+    STORAGE_FULL = "storage_full"
     SERVER_ERROR = "server_error"
 
 

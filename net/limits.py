@@ -7,6 +7,7 @@ of letting people in, never on the side of losing data.
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 import time
 from collections import deque
@@ -31,6 +32,24 @@ class Limits:
     bundles_per_hour: int = 100
     queue_cap: int = 10_000
     prekeys_per_account: int = 1000
+
+
+def source_address(peer: str) -> str:
+    """The part of a connection's ``host:port`` that per-address limits count by.
+
+    An IPv4 address counts by itself; an IPv6 address by its /64, since one
+    machine is usually given a whole /64 and could otherwise walk through it.
+    """
+    host = peer.rsplit(":", 1)[0].strip("[]") if ":" in peer else peer
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
 
 
 class RateLimiter:

@@ -30,15 +30,16 @@ def pair() -> tuple[Connection, Connection]:
     return Connection(Role.CLIENT), Connection(Role.SERVER)
 
 
-def server_reads(payload: bytes) -> Connection:
+def server_reads(payload: bytes, *, logged_in: bool = True) -> Connection:
     server = Connection(Role.SERVER)
+    server.logged_in = logged_in
     server.receive_data(encode_frame(payload))
     return server
 
 
-def refusal(payload: bytes) -> RemoteProtocolError:
+def refusal(payload: bytes, *, logged_in: bool = True) -> RemoteProtocolError:
     with pytest.raises(RemoteProtocolError) as caught:
-        server_reads(payload).next_event()
+        server_reads(payload, logged_in=logged_in).next_event()
     return caught.value
 
 
@@ -123,12 +124,19 @@ def test_a_clean_close_is_an_event() -> None:
         (b"[1, 2]", "bad_frame"),
         (b'"text"', "bad_frame"),
         (b'{"id": 1, "op": "ping", "x": NaN}', "bad_frame"),
+        (b'{"id": 1, "op": "ping", "x": 1e400}', "bad_frame"),
+        (b'{"id": 1, "op": "ping", "x": [-1e400]}', "bad_frame"),
+        (b'{"id": 1, "op": "ping", "op": "ping"}', "bad_frame"),
+        (b'{"id": 1, "op": "ping", "x": {"a": 1, "a": 2}}', "bad_frame"),
         (b'{"id": ' + b"9" * 5000 + b', "op": "ping"}', "bad_frame"),
         (b"[" * 100_000 + b"]" * 100_000, "bad_frame"),
         (b'{"op": "ping"}', "bad_request"),
         (b'{"id": -1, "op": "ping"}', "bad_request"),
         (b'{"id": true, "op": "ping"}', "bad_request"),
         (b'{"id": 1.5, "op": "ping"}', "bad_request"),
+        (b'{"id": 1.0, "op": "ping"}', "bad_request"),
+        (b'{"id": 1e0, "op": "ping"}', "bad_request"),
+        (b'{"id": null, "op": "ping"}', "bad_request"),
         (b'{"id": 1, "op": "fly"}', "unknown_op"),
         (b'{"id": 1}', "unknown_op"),
         (b'{"id": 1, "op": "challenge"}', "bad_request"),
@@ -142,6 +150,18 @@ def test_a_clean_close_is_an_event() -> None:
         ),
         (b'{"id": 1, "op": "fetch", "limit": 100000000000000000000000}', "bad_request"),
         (b'{"id": 1, "op": "fetch", "limit": "10"}', "bad_request"),
+        (b'{"id": 1, "op": "fetch", "limit": 10.0}', "bad_request"),
+        (b'{"id": 1, "op": "fetch", "limit": null}', "bad_request"),
+        (
+            b'{"id": 1, "op": "send", "to": "+442079460958", "client_id": "a", "body": "AA=="'
+            b', "transient": null}',
+            "bad_request",
+        ),
+        (
+            b'{"id": 1, "op": "send", "to": "+442079460958", "client_id": "a", "body": "AA=="'
+            b', "transient": 0}',
+            "bad_request",
+        ),
         (b'{"id": 1, "op": "ack", "ids": [1, "2"]}', "bad_request"),
         (b'{"id": 1, "op": "login", "phone": "+442079460958", "signature": "AAAA"}', "bad_request"),
         (
@@ -154,6 +174,25 @@ def test_bad_frames_get_their_code(payload: bytes, code: str) -> None:
     error = refusal(payload)
     assert error.code == code
     assert not error.fatal
+
+
+def test_refused_numbers_and_repeated_keys_say_why() -> None:
+    assert "range of a double" in refusal(b'{"id": 1, "op": "ping", "x": 1e400}').message
+    assert "repeated key" in refusal(b'{"id": 1, "id": 2, "op": "ping"}').message
+    assert refusal(b'{"id": 1, "id": 2, "op": "ping"}').request_id is None  # neither id is believed
+
+
+def test_finite_floats_and_distinct_keys_still_pass_where_fields_are_ignored() -> None:
+    event = server_reads(b'{"id": 1, "op": "ping", "x": 1.5e300, "y": {"a": 1, "b": -0.0}}').next_event()
+    assert event == Request(1, "ping", {})
+
+
+def test_login_is_checked_before_fields() -> None:
+    bad_send = b'{"id": 7, "op": "send", "to": "+442079460958", "client_id": "a", "body": "!!"}'
+    stranger = refusal(bad_send, logged_in=False)
+    assert (stranger.code, stranger.request_id) == ("not_logged_in", 7)
+    assert refusal(bad_send, logged_in=True).code == "bad_request"
+    assert refusal(b'{"id": 7, "op": "challenge", "phone": 5}', logged_in=False).code == "bad_phone"
 
 
 def test_an_error_names_the_request_and_the_field() -> None:

@@ -125,3 +125,22 @@ def test_a_missing_required_field_is_named() -> None:
 
 def test_optional_fields_take_their_defaults() -> None:
     assert OPERATIONS["fetch"].parse({}) == {"limit": 100, "after": 0}
+
+
+@pytest.mark.parametrize(
+    ("op", "frame"),
+    [
+        ("send", {"to": "+442079460958", "client_id": "a", "body": "AA==", "transient": None}),
+        ("fetch", {"limit": None}),
+        ("fetch", {"after": None}),
+        ("hello", {"version": 1, "client": None}),
+        ("upload_prekeys", {"one_time_prekeys": None}),
+        ("set_signed_prekey", {"signed_prekey": None}),
+        ("challenge", {"phone": None}),
+    ],
+)
+def test_a_field_given_as_null_is_refused_not_defaulted(op: str, frame: dict[str, object]) -> None:
+    with pytest.raises(FieldError) as caught:
+        OPERATIONS[op].parse(frame)
+    assert caught.value.code is ErrorCode.BAD_REQUEST
+    assert "null" in str(caught.value)

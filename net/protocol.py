@@ -6,7 +6,8 @@ whatever arrives with :meth:`Connection.receive_data` and pulls events with
 turns a message into bytes with :meth:`Connection.send` and writes them itself.
 
 * The server side gets :class:`Request` events whose ``args`` are already checked
-  against :mod:`net.schema`. A bad request raises :class:`RemoteProtocolError`
+  against :mod:`net.schema`, in the order frame, JSON, id, op, login, fields (the
+  server sets :attr:`Connection.logged_in`). A bad request raises :class:`RemoteProtocolError`
   carrying the error code, the request id (when it could be read) and whether the
   connection must close; the server answers it with :func:`error_reply` and goes on.
 * The client side builds requests with :meth:`Connection.request` (ids are
@@ -21,6 +22,7 @@ Outgoing values may be bytes (sent as base64) or objects with ``to_json()``
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Final
@@ -107,13 +109,36 @@ def error_reply(exc: RemoteProtocolError | RequestRefused, request_id: int | Non
     return ErrorReply(re, exc.code, exc.message)
 
 
+class _Unacceptable(ValueError):
+    """Valid JSON text this protocol refuses; its message completes "the frame has ..."."""
+
+
 def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
+    raise _Unacceptable(f"{name}, which is not JSON")
+
+
+def _finite_float(literal: str) -> float:
+    # ``1e400`` parses to infinity, which JSON cannot say: refused like the ``Infinity`` it would become.
+    value = float(literal)
+    if not math.isfinite(value):
+        raise _Unacceptable("a number beyond the range of a double")
+    return value
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # Two parsers may disagree on which of two equal keys wins (a proxy checks the first, the server
+    # reads the last), so an object that repeats a key is refused instead of read either way.
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise _Unacceptable("an object with a repeated key")
+    return obj
 
 
 # One decoder for every frame: building one per call (what ``json.loads`` does with any option) costs
 # about as much as decoding a small frame. It keeps no state between calls.
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+_DECODER = json.JSONDecoder(
+    parse_constant=_reject_constant, parse_float=_finite_float, object_pairs_hook=_unique_keys
+)
 
 
 def decode_json_object(payload: bytes) -> dict[str, Any]:
@@ -126,6 +151,8 @@ def decode_json_object(payload: bytes) -> dict[str, Any]:
         obj = _DECODER.decode(text)
     except RecursionError:
         raise RemoteProtocolError(ErrorCode.BAD_FRAME, "the frame's JSON is nested too deeply") from None
+    except _Unacceptable as exc:
+        raise RemoteProtocolError(ErrorCode.BAD_FRAME, f"the frame has {exc}") from None
     except ValueError:  # includes JSONDecodeError and over-long integers
         raise RemoteProtocolError(ErrorCode.BAD_FRAME, "the frame is not valid JSON") from None
     if not isinstance(obj, dict):
@@ -162,6 +189,8 @@ class Connection:
         self._next_id = 1
         self._pending: set[int] = set()
         self._closed = False
+        #: Server side: whether this connection has logged in; the server keeps it up to date.
+        self.logged_in = False
 
     # ----------------------------------------------------------------- receiving
 
@@ -209,6 +238,12 @@ class Connection:
         try:
             args = operation.parse(obj)
         except FieldError as exc:
+            if operation.needs_login and not self.logged_in:
+                # Login is checked before fields: a stranger learns no more about an operation it may not
+                # use than that. (With good fields the service refuses it with the same code.)
+                raise RemoteProtocolError(
+                    ErrorCode.NOT_LOGGED_IN, f"log in before {operation.name}", request_id=request_id
+                ) from None
             raise RemoteProtocolError(exc.code, str(exc), request_id=request_id) from None
         return Request(request_id, operation.name, args)
 

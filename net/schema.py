@@ -4,8 +4,9 @@ A server-side request is checked field by field against this table before any
 handler sees it, so a handler only ever gets values of the right type, size and
 range (bytes for base64 fields, key objects for keys, E.164 for phone numbers).
 A field that fails names itself in a ``bad_request`` (or ``bad_key``,
-``bad_phone``, ``bad_email``) error; fields the table does not know are ignored,
-so that a newer client can talk to an older server.
+``bad_phone``, ``bad_email``) error; a field given as ``null`` fails like any
+other wrong type (absent is what means "the default"); fields the table does not
+know are ignored, so that a newer client can talk to an older server.
 """
 
 from __future__ import annotations
@@ -170,13 +171,16 @@ class Operation:
         """Checked arguments, or :class:`FieldError` whose message names the first bad field."""
         args: dict[str, Any] = {}
         for field in self.fields:
-            if field.name not in frame or frame[field.name] is None:
+            if field.name not in frame:
                 if field.required:
                     raise _bad(f"{self.name}: the field {field.name!r} is missing")
                 args[field.name] = field.default
                 continue
+            value = frame[field.name]
+            if value is None:  # not the same as absent: a client that means the default leaves it out
+                raise _bad(f"{self.name}.{field.name}: null is not a value; leave the field out instead")
             try:
-                args[field.name] = field.convert(frame[field.name])
+                args[field.name] = field.convert(value)
             except FieldError as exc:
                 raise FieldError(exc.code, f"{self.name}.{field.name}: {exc}") from None
         return args

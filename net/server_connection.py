@@ -65,7 +65,7 @@ class ServerConnection:
         "sock",
         "peer",
         "protocol",
-        "phone",
+        "_phone",
         "challenge",
         "out",
         "limits",
@@ -96,7 +96,7 @@ class ServerConnection:
         self.sock = sock
         self.peer = peer
         self.protocol = Connection(Role.SERVER, max_frame)
-        self.phone: str | None = None
+        self._phone: str | None = None
         self.challenge: tuple[str, bytes] | None = None
         self.out = bytearray()
         self.limits = output
@@ -118,6 +118,16 @@ class ServerConnection:
         return f"ServerConnection(peer={self.peer!r})"
 
     # ------------------------------------------------------------ the session's side
+
+    @property
+    def phone(self) -> str | None:
+        """The account logged in on this connection; setting it tells the protocol (login before fields)."""
+        return self._phone
+
+    @phone.setter
+    def phone(self, phone: str | None) -> None:
+        self._phone = phone
+        self.protocol.logged_in = phone is not None
 
     def push(self, kind: str, body: dict[str, Any]) -> bool:
         """Queue a push to the client; False if the connection is gone or is going."""

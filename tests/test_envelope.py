@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from session_support import bundle_of
 
 from crypto_core.encoding import canonical_json
@@ -99,3 +101,48 @@ def test_malformed_envelopes_are_refused(change: dict[str, object]) -> None:
         Envelope.from_bytes(canonical_json({**good, **change}))
     with pytest.raises(MalformedEnvelope):
         Envelope.from_bytes(b"not json")
+
+
+_JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**64), 2**64) | st.floats() | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=10,
+)
+_ALICE, _BOB = IdentityKeyPair.generate(), IdentityKeyPair.generate()
+_GOOD_ENVELOPE = json.loads(
+    Envelope(b"\x01" * 16, "m-1", b"ratchet bytes", start(_ALICE, bundle_of(_BOB)).initial).to_bytes()
+)
+
+
+def _mutated(document: object, draw: st.DrawFn) -> object:
+    """``document`` with one value somewhere in it replaced by any JSON value (or left alone)."""
+    if isinstance(document, dict) and document and draw(st.booleans()):
+        key = draw(st.sampled_from(sorted(document)))
+        return {**document, key: _mutated(document[key], draw)}
+    return draw(_JSONISH) if draw(st.booleans()) else document
+
+
+@settings(max_examples=300, deadline=2000)
+@given(st.data())
+def test_any_body_is_an_envelope_or_malformed(data: st.DataObject) -> None:
+    kind = data.draw(st.sampled_from(["bytes", "mutated"]))
+    if kind == "bytes":
+        body = data.draw(st.binary(max_size=200))
+    else:
+        body = json.dumps(_mutated(_GOOD_ENVELOPE, data.draw)).encode()
+    try:
+        envelope = Envelope.from_bytes(body)
+    except MalformedEnvelope as exc:
+        assert "ratchet" not in str(exc)
+        return
+    assert Envelope.from_bytes(envelope.to_bytes()) == envelope
+
+
+@settings(max_examples=300, deadline=2000)
+@given(st.one_of(st.binary(max_size=200), _JSONISH.map(lambda v: json.dumps(v).encode())))
+def test_any_plaintext_is_a_payload_or_malformed(data: bytes) -> None:
+    try:
+        payload = decode_payload(data)
+    except MalformedEnvelope:
+        return
+    assert decode_payload(encode_payload(payload)) == payload

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from net.errors import ErrorCode, LocalProtocolError, RemoteProtocolError
@@ -77,3 +77,21 @@ def test_half_a_header_waits_for_more() -> None:
 def test_the_limit_must_fit_the_length_field() -> None:
     with pytest.raises(ValueError):
         FrameDecoder(max_size=2**32)
+
+
+@settings(max_examples=300, deadline=1000)
+@given(st.lists(st.binary(max_size=80), max_size=12), st.booleans())
+def test_any_bytes_cut_anywhere_give_whole_frames_or_a_fatal_error(chunks: list[bytes], close: bool) -> None:
+    decoder = FrameDecoder(max_size=64)
+    stream = b"".join(chunks)
+    frames: list[bytes] = []
+    try:
+        for chunk in [*chunks, b""] if close else chunks:
+            decoder.feed(chunk)
+            while (frame := decoder.next_frame()) is not None:  # each frame shortens the buffer: bounded
+                frames.append(frame)
+    except RemoteProtocolError as exc:
+        assert exc.fatal and exc.code in (ErrorCode.FRAME_TOO_LARGE, ErrorCode.BAD_FRAME)
+        return
+    assert b"".join(encode_frame(f, 64) for f in frames) + stream[len(stream) - decoder.buffered :] == stream
+    assert not (close and decoder.buffered)  # a stream that ended mid-frame would have been an error

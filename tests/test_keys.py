@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -318,3 +319,26 @@ def test_reprs_and_strs_of_private_keys_show_no_private_bytes(keys: Any) -> None
         for spelling in _secret_spellings(secret):
             assert spelling not in shown
     assert "IdentityKeyPair(" in shown and "KemPreKey(id=" in shown
+
+
+PROTOCOL_MD = Path(__file__).resolve().parent.parent / "net" / "PROTOCOL.md"
+
+
+def test_the_statements_are_as_protocol_md_writes_them_out() -> None:
+    text = PROTOCOL_MD.read_text(encoding="utf-8")
+    rows = re.findall(
+        r"^ *\| .+ \| `([a-z-]+)` \| .+ \| `0x([0-9A-F]{2})` \| .+ \((\d+)\) \| (\d+) bytes \|$", text, re.M
+    )
+    purposes = {PURPOSE_IDENTITY_DH, PURPOSE_SIGNED_PREKEY, PURPOSE_KEM_PREKEY, PURPOSE_KEM_LAST_RESORT}
+    assert {purpose.encode() for purpose, *_ in rows} == purposes
+    for purpose, type_byte, key_length, length in rows:
+        key = bytes(int(key_length))
+        encoded = encode_x25519(key) if type_byte == "05" else encode_mlkem(key)
+        statement = signed_statement(purpose.encode(), 7, encoded)
+        assert len(statement) == int(length), purpose
+        assert statement[-int(key_length) - 1] == int(type_byte, 16)
+    example = signed_statement(PURPOSE_SIGNED_PREKEY, 258, encode_x25519(bytes(range(32))))
+    written = re.search(r"in hex:\n((?:.*\n){4})", text)
+    assert written is not None
+    shown = re.findall(r"`([0-9a-f ]+)`", written.group(1).split("then")[0])
+    assert bytes.fromhex(" ".join(shown)) == example[:-32]

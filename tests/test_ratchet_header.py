@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crypto_core.errors import DecryptionError
 from crypto_core.ratchet_header import MESSAGE_VERSION, MIN_MESSAGE_LEN, PREFIX_LEN, Header, split_message
@@ -48,3 +50,15 @@ def test_malformed_messages_are_the_opaque_error(message: object) -> None:
 def test_the_shortest_message_is_an_empty_plaintext() -> None:
     assert MIN_MESSAGE_LEN == PREFIX_LEN + 16
     assert split_message(Header(DH, 0, 0).prefix() + bytes(16))[2] == bytes(16)
+
+
+@settings(max_examples=300, deadline=1000)
+@given(st.binary(max_size=120))
+def test_any_bytes_split_into_a_header_and_a_ciphertext_or_the_opaque_error(message: bytes) -> None:
+    try:
+        header, prefix, ciphertext = split_message(message)
+    except DecryptionError as exc:
+        assert str(exc) == "could not decrypt"
+        return
+    assert prefix + ciphertext == message and header.prefix() == prefix
+    assert len(ciphertext) >= 16 and 0 <= header.pn < 2**32 and 0 <= header.n < 2**32

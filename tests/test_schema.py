@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from crypto_core.keys import IdentityKeyPair, KemPreKey, OneTimePreKey, SignedPreKeyPublic
+from crypto_core.keys import IdentityKeyPair, KemPreKey, OneTimePreKey, SignedPreKey, SignedPreKeyPublic
 from net.errors import ErrorCode
 from net.schema import (
     MAX_BODY,
@@ -125,3 +127,96 @@ def test_a_missing_required_field_is_named() -> None:
 
 def test_optional_fields_take_their_defaults() -> None:
     assert OPERATIONS["fetch"].parse({}) == {"limit": 100, "after": 0}
+
+
+@pytest.mark.parametrize(
+    ("op", "frame"),
+    [
+        ("send", {"to": "+442079460958", "client_id": "a", "body": "AA==", "transient": None}),
+        ("fetch", {"limit": None}),
+        ("fetch", {"after": None}),
+        ("hello", {"version": 1, "client": None}),
+        ("upload_prekeys", {"one_time_prekeys": None}),
+        ("set_signed_prekey", {"signed_prekey": None}),
+        ("challenge", {"phone": None}),
+    ],
+)
+def test_a_field_given_as_null_is_refused_not_defaulted(op: str, frame: dict[str, object]) -> None:
+    with pytest.raises(FieldError) as caught:
+        OPERATIONS[op].parse(frame)
+    assert caught.value.code is ErrorCode.BAD_REQUEST
+    assert "null" in str(caught.value)
+
+
+_JSONISH = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**64), 2**64)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=10,
+)
+_IDENTITY = IdentityKeyPair.generate()
+_KEM = KemPreKey.generate(_IDENTITY, 2, last_resort=False).public().to_json()
+# A good value for every field name, so that generated requests also get past their first field.
+_GOOD = {
+    "version": 1,
+    "client": "parley-test",
+    "phone": "+442079460958",
+    "to": "+442079460958",
+    "email": "ada@example.org",
+    "code": "123456",
+    "identity": _IDENTITY.public.to_json(),
+    "signed_prekey": SignedPreKey.generate(_IDENTITY, 1, 0).public().to_json(),
+    "kem_last_resort": KemPreKey.generate(_IDENTITY, 1, last_resort=True).public().to_json(),
+    "one_time_prekeys": [OneTimePreKey.generate(1).public().to_json()],
+    "kem_prekeys": [_KEM],
+    "signature": base64.b64encode(bytes(64)).decode(),
+    "client_id": "c-1",
+    "body": "AA==",
+    "transient": True,
+    "limit": 5,
+    "after": 0,
+    "ids": [1, 2],
+}
+
+
+@st.composite
+def _requests(draw: st.DrawFn) -> tuple[str, dict[str, object]]:
+    op = draw(st.sampled_from(sorted(OPERATIONS)))
+    names = [f.name for f in OPERATIONS[op].fields]
+    frame: dict[str, object] = {}
+    for name in names:
+        choice = draw(st.sampled_from(["good", "good", "absent", "null", "any"]))
+        if choice == "good":
+            frame[name] = _GOOD[name]
+        elif choice == "null":
+            frame[name] = None
+        elif choice == "any":
+            frame[name] = draw(_JSONISH)
+    frame.update(draw(st.dictionaries(st.text(max_size=6), _JSONISH, max_size=2)))  # fields it does not know
+    return op, frame
+
+
+@settings(max_examples=400, deadline=2000)
+@given(_requests())
+def test_any_fields_give_checked_arguments_or_a_field_error(request: tuple[str, dict[str, object]]) -> None:
+    op, frame = request
+    operation = OPERATIONS[op]
+    try:
+        args = operation.parse(frame)
+    except FieldError as exc:
+        assert exc.code in (
+            ErrorCode.BAD_REQUEST,
+            ErrorCode.BAD_KEY,
+            ErrorCode.BAD_PHONE,
+            ErrorCode.BAD_EMAIL,
+        )
+        assert str(exc).startswith(f"{op}")
+        return
+    assert set(args) == {f.name for f in operation.fields}
+    for field in operation.fields:
+        assert field.name not in frame or frame[field.name] is not None  # null is never taken for the default
+        if field.name not in frame:
+            assert not field.required and args[field.name] == field.default

@@ -34,7 +34,7 @@ def still_served(client: WireClient) -> None:
     assert "time" in client.call("ping")
 
 
-ID_TOO_BIG = b'{"id": 1, "op": "fetch", "limit": 1' + b"0" * 40 + b"}"
+ID_TOO_BIG = b'{"id": 1, "op": "hello", "version": 1' + b"0" * 40 + b"}"
 MANY_DIGITS = b'{"id": 1, "op": "fetch", "after": ' + b"7" * 5000 + b"}"
 BAD_INPUT = {
     "non-UTF-8": (encode_frame(b'{"id": 1, "op": "\xff"}'), "bad_frame", False),
@@ -52,6 +52,31 @@ BAD_INPUT = {
     ),
     "huge number": (encode_frame(ID_TOO_BIG), "bad_request", True),
     "no id": (encode_frame(b'{"op": "hello", "version": 1}'), "bad_request", False),
+    "a number that overflows to infinity": (
+        encode_frame(b'{"id": 1, "op": "hello", "version": 1, "x": 1e400}'),
+        "bad_frame",
+        False,
+    ),
+    "a repeated key": (
+        encode_frame(b'{"id": 1, "op": "hello", "version": 1, "version": 2}'),
+        "bad_frame",
+        False,
+    ),
+    "a float for an integer": (
+        encode_frame(b'{"id": 1, "op": "hello", "version": 1.0}'),
+        "bad_request",
+        True,
+    ),
+    "null for an optional field": (
+        encode_frame(b'{"id": 1, "op": "hello", "version": 1, "client": null}'),
+        "bad_request",
+        True,
+    ),
+    "a bad field before login": (
+        encode_frame(b'{"id": 1, "op": "send", "to": "+442079460958", "client_id": "a", "body": "!!"}'),
+        "not_logged_in",
+        True,
+    ),
 }
 
 
@@ -122,6 +147,15 @@ def test_nothing_but_registration_and_login_before_login(server: InProcessServer
         ("delete_account", {}),
     ]:
         assert client.refused(op, **args) == "not_logged_in", op
+
+
+def test_a_bool_field_given_as_null_is_refused_after_login(server: InProcessServer) -> None:
+    _, client = logged_in(server)
+    request = {"id": 900, "op": "send", "to": fresh_phone(), "client_id": "c-null", "body": "AA=="}
+    client.send_raw(encode_frame(json.dumps({**request, "transient": None}).encode()), reply_to=900)
+    reply = client.wait_reply(900)
+    assert reply.code == "bad_request" and "send.transient" in reply.message  # type: ignore[union-attr]
+    still_served(client)
 
 
 def test_nobody_fetches_acknowledges_or_deletes_anothers_messages(server: InProcessServer) -> None:

@@ -137,3 +137,11 @@ def test_end_closes_after_the_output_and_a_gone_peer_is_reported(pair: Pair) -> 
         for _ in range(100):  # a write may land in the kernel before the reset is seen
             pair.server.out += b"x" * 4096
             pair.server.flush(now=6.0)
+
+
+def test_the_protocol_learns_of_a_login_and_a_logout_from_the_phone(pair: Pair) -> None:
+    assert pair.server.phone is None and not pair.server.protocol.logged_in
+    pair.server.phone = "+442079460958"
+    assert pair.server.protocol.logged_in
+    pair.server.phone = None  # a session ended elsewhere, or the account was deleted
+    assert not pair.server.protocol.logged_in

@@ -348,6 +348,7 @@ def test_the_server_starts_with_the_defaults_and_stops_on_ctrl_c(tmp_path: Path)
         lines = [process.stdout.readline() for _ in range(3)]
         host, port = re.search(r"listening on (\S+):(\d+)", lines[0]).groups()  # type: ignore[union-attr]
         shown = re.search(r"fingerprint \(SHA-256\): ([0-9A-F ]+)", lines[1]).group(1)  # type: ignore[union-attr]
+        assert re.fullmatch(r"Data directory: .+; codes by console\. Ctrl\+C stops\.\n", lines[2])
         client = WireClient((host, int(port)))
         assert client.fingerprint.hex().upper() == shown.replace(" ", "")
         assert client.call("hello", version=1)["dev_codes"] is False

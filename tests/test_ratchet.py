@@ -7,7 +7,6 @@ import os
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from crypto_core.chains import kdf_ck, message_key_material

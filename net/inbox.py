@@ -160,6 +160,9 @@ class Inbox:
         elif isinstance(payload, Typing):
             result.events.append(TypingChanged(sender, payload.on))
         elif isinstance(payload, SessionReset):
+            if not opened.started:
+                # Authenticated word that the contact holds this session: ours may be one they lost.
+                record.make_current(opened.state)
             for failed in payload.failed_client_ids:
                 resend(ctx, sender, failed)
 

@@ -17,6 +17,9 @@ itself. Events are emitted only after the commit, and the caller acknowledges
 the batch's server ids only after that, so nothing is shown or deleted on the
 server that is not on disk. A message that cannot be opened is reported
 (:class:`~net.events.UndecryptableMessage`) and its sender listed for healing.
+A reset notice that came on a session we already had makes that session
+current (the contact has just shown they hold it) before the texts it names
+are queued again.
 """
 
 from __future__ import annotations

@@ -154,3 +154,22 @@ def test_a_reset_notice_on_a_session_we_had_makes_it_current_and_sends_the_text_
     assert len(at_bob.states) == 2  # the other one is kept for what is still in flight
     entries = [Entry.from_bytes(item.payload) for item in bob.profile.outbox.pending()]
     assert len(entries) == queued_before + 1 and entries[-1].message_id == "m-out"
+
+
+def test_a_replayed_start_of_a_session_that_left_the_record_is_unreadable_and_changes_nothing(sides) -> None:
+    alice, bob = sides
+    inbox = _inbox(bob)
+    old = Sender(alice, bob)
+    old.record = SessionRecord([start(alice.identity, bob.bundle(one_time=False, kem_one_time=False))])
+    first = old.message(Text("m-1", 1, "hello"))
+    inbox.receive([first])
+    for n in range(3):
+        newer = Sender(alice, bob, first_id=100 * (n + 1))
+        newer.record = SessionRecord([start(alice.identity, bob.bundle(one_time=False, kem_one_time=False))])
+        inbox.receive([newer.message(Text(f"m-{n + 2}", 2, "newer"))])
+    stored = bob.profile.sessions.get(ALICE)
+    replay = dict(first, id=999)  # the same body again under a new server id, as a hostile server may
+    result = inbox.receive([replay])
+    assert result.undecryptable == {ALICE: ["c-1"]} and result.sessions_started == 0
+    assert bob.profile.sessions.get(ALICE) == stored
+    assert [m.text for m in bob.profile.history.page(ALICE).messages].count("hello") == 1

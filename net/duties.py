@@ -143,7 +143,11 @@ class Duties:
         sessions = ctx.profile.sessions
         for sender, failed in undecryptable.items():
             now = ctx.clock()
-            if ctx.profile.contacts.get(sender) is None or self._heal_after.get(sender, now) > now:
+            # A clock set back must not hold healing off for longer than HEAL_EVERY.
+            if (
+                ctx.profile.contacts.get(sender) is None
+                or now < self._heal_after.get(sender, now) <= now + HEAL_EVERY
+            ):
                 continue
             self._heal_after[sender] = now + HEAL_EVERY
             if sessions.heals_since(sender, now - HEAL_WINDOW) < HEAL_LIMIT:

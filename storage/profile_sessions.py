@@ -54,13 +54,6 @@ class SessionStore:
         ).fetchone()
         return int(row[0])
 
-    def last_heal(self, phone: str) -> float | None:
-        """When the newest heal with ``phone`` was noted, or None."""
-        row = self._vault.conn.execute(
-            "SELECT MAX(at) FROM heals WHERE contact = ?", (self._vault.index("heal", phone),)
-        ).fetchone()
-        return None if row[0] is None else int(row[0]) / 1000
-
     def note_heal(self, phone: str, at: float, *, forget_before: float) -> None:
         """Record a heal with ``phone`` at ``at``; that contact's heals before ``forget_before`` go."""
         contact = self._vault.index("heal", phone)

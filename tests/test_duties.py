@@ -8,7 +8,9 @@ import time
 from engine_support import PASSPHRASE, Person, pair, run_until
 
 from net.duties import HEAL_EVERY, HEAL_LIMIT, HEAL_WINDOW
+from net.envelope import SessionReset, decode_payload
 from net.events import ConnectionState, ErrorReported, UndecryptableMessage
+from net.outbox import Entry
 
 
 class Clock:
@@ -89,6 +91,15 @@ def test_unreadable_messages_start_at_most_a_few_sessions_a_day_per_contact_even
 
         unreadable(HEAL_LIMIT + 2)
         assert store.prekey_counts(alice.phone)[0] == left - HEAL_LIMIT
+        assert bob.engine._ctx is not None
+        queued = [
+            decode_payload(Entry.from_bytes(i.payload).inner)
+            for i in bob.engine._ctx.profile.outbox.pending()
+        ]
+        # Beyond the limit the notice still goes, on the current session.
+        assert [p.failed_client_ids for p in queued if isinstance(p, SessionReset)] == [
+            (f"c-{n}",) for n in range(HEAL_LIMIT + 2)
+        ]
         profile_id = bob.engine.list_profiles()[0][0]
         bob.close()
         bob = people[1] = Person(tmp_path, "bob", clock=clock)

@@ -16,11 +16,12 @@ that has since been replaced still opens while it is kept.
   responders that cannot send.
 * Each session id an initial message started is remembered in the profile for
   as long as the signed prekey it used is kept. An initial message for such an
-  id whose session is no longer in the record (three newer ones replaced it) is
-  a replay: refused before any prekey is touched, so it never becomes current.
+  id whose session is not in this record (three newer ones replaced it, or the
+  server names another sender) is a replay: refused before any prekey is
+  touched, so it never becomes current.
 * A session whose sending chain is used up (:class:`ChainExhausted`, after
-  2^32 - 1 messages without an answer) leaves the record when it would seal;
-  the caller starts a new one as if there were none.
+  2^32 - 1 messages in one chain) leaves the record when it would seal; the next
+  seal uses the next session in the record, or the caller starts a new one.
 
 The record serialises to versioned JSON (the ratchet states inside are secret:
 the profile seals it). Everything that goes wrong opening a message is the one

@@ -110,6 +110,9 @@ def test_unreadable_messages_start_at_most_a_few_sessions_a_day_per_contact_even
         clock.now += HEAL_WINDOW
         unreadable(1)
         assert store.prekey_counts(alice.phone)[0] == left - HEAL_LIMIT - 1
+        clock.now -= 3600  # the clock set back an hour does not hold healing off for that hour
+        unreadable(1)
+        assert store.prekey_counts(alice.phone)[0] == left - HEAL_LIMIT - 2
         # Every reset notice, on a new session or beyond the limit on the current one, opened at Alice.
         run_until(lambda: len(store.fetch(alice.phone, 0, 10)[0]) == 0, people)
         assert alice.of(UndecryptableMessage) == []

@@ -41,3 +41,7 @@ class UnknownPreKey(CryptoError):
 
 class RatchetNotReady(CryptoError):
     """This side of a session cannot send yet: a responder first needs the initiator's message."""
+
+
+class ChainExhausted(CryptoError):
+    """The sending chain has used every message number the header can carry; a new session is needed."""

@@ -12,6 +12,11 @@ arrived.
   when the message has opened. Anything else (a forged, tampered, replayed or
   malformed message, a gap beyond the limit) raises the one opaque
   :class:`~crypto_core.errors.DecryptionError` and leaves the state as it was.
+* A sending chain carries at most 2^32 - 1 messages (N from 0 to 2^32 - 2): the
+  next ``encrypt`` raises :class:`~crypto_core.errors.ChainExhausted` before any
+  state changes, so N and the PN of the following chain always fit their four
+  header bytes. Counters read from a header are four bytes, so whatever they say
+  opens or is the DecryptionError.
 * Keys of skipped messages are kept in a bounded, expiring store
   (:mod:`crypto_core.skipped_keys`); a message key is forgotten once used.
 * The state serialises to a versioned JSON-compatible dict (bytes as base64). It
@@ -49,14 +54,13 @@ from crypto_core.encoding import (
     parse_json,
     require_int,
 )
-from crypto_core.errors import CryptoError, DecryptionError, InvalidKeyFormat, RatchetNotReady
+from crypto_core.errors import ChainExhausted, DecryptionError, InvalidKeyFormat, RatchetNotReady
 from crypto_core.keys import x25519, x25519_public_bytes
-from crypto_core.ratchet_header import DH_LEN, Header, split_message
+from crypto_core.ratchet_header import DH_LEN, MAX_COUNTER, Header, split_message
 from crypto_core.skipped_keys import MAX_GAP, SkippedKeys
 
 STATE_VERSION = 1
 _KEY_LEN = 32
-_MAX_COUNTER = 2**32 - 1
 
 Clock = Callable[[], float]
 
@@ -158,8 +162,10 @@ class RatchetSession:
         state = self._state
         if state.cks is None:
             raise RatchetNotReady("no sending chain yet: the first message must come from the initiator")
-        if state.ns > _MAX_COUNTER:
-            raise CryptoError("the sending chain is exhausted; a new session is needed")
+        # N of this message and PN of a later chain (which is this chain's final count) must both fit
+        # the header's four bytes, so the last number, MAX_COUNTER itself, is never sent.
+        if state.ns >= MAX_COUNTER or state.pn > MAX_COUNTER:
+            raise ChainExhausted("the sending chain is used up; a new session is needed")
         state.skipped.drop_expired(self._clock())
         prefix = Header(state.dhs_public, state.pn, state.ns).prefix()
         state.cks, message_key = kdf_ck(state.cks)
@@ -246,9 +252,10 @@ class RatchetSession:
             dhr=_b64_or_none_decode(data.get("dhr"), "dhr"),
             cks=_b64_or_none_decode(data.get("cks"), "cks"),
             ckr=_b64_or_none_decode(data.get("ckr"), "ckr"),
-            ns=require_int(data.get("ns"), what="ns", high=_MAX_COUNTER + 1),
-            nr=require_int(data.get("nr"), what="nr", high=_MAX_COUNTER + 1),
-            pn=require_int(data.get("pn"), what="pn"),
+            ns=require_int(data.get("ns"), what="ns", high=MAX_COUNTER),
+            # A peer may send N = MAX_COUNTER itself, after which the receiving count is one more.
+            nr=require_int(data.get("nr"), what="nr", high=MAX_COUNTER + 1),
+            pn=require_int(data.get("pn"), what="pn", high=MAX_COUNTER),
             skipped=SkippedKeys.from_json(data.get("skipped")),
         )
         # Before the first message a responder has no peer key and no chains; after it, a sending chain.

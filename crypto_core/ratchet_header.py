@@ -23,6 +23,8 @@ from crypto_core.errors import DecryptionError
 
 MESSAGE_VERSION = 1
 DH_LEN = 32
+#: The largest PN or N the four header bytes hold.
+MAX_COUNTER = 2**32 - 1
 TAG_LEN = 16
 _PREFIX = struct.Struct(">B32sII")
 PREFIX_LEN = _PREFIX.size

@@ -143,8 +143,8 @@ class ChatController:
         elif isinstance(event, ev.UndecryptableMessage):
             name = self.model.name(event.contact)
             self.view.show_notice(
-                f"A message from {name} could not be decrypted. Parley started a fresh secure "
-                f"session with {name}; ask them to send it again."
+                f"A message from {name} could not be decrypted. Parley asks {name}'s app to send it "
+                "again; if it does not arrive, ask them."
             )
         elif isinstance(event, ev.ConnectionChanged):
             self.connection(event)

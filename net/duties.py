@@ -8,15 +8,19 @@
 * the outbox is sent whenever something was added to it;
 * prekeys: when the server holds fewer than :data:`net.prekeys.LOW` one-time
   prekeys they are topped up, and the signed prekey is rotated when due;
-* healing: a message that could not be decrypted starts a new session with its
-  sender (at most once per :data:`HEAL_EVERY` seconds per contact, so two sides
-  cannot keep resetting each other) and sends a reset notice naming the client
-  ids that failed, so the sender sends those messages again.
+* healing: a message that could not be decrypted is no evidence of anything (a
+  hostile server can make one up at will), so it starts a new session with its
+  sender, which uses up one of the sender's one-time prekeys on the server, at
+  most :data:`HEAL_LIMIT` times per :data:`HEAL_WINDOW` per contact (counted in
+  the profile, so a restart does not reset it). Either way a reset notice names
+  the client ids that failed, so the sender sends those messages again: on the
+  new session, or beyond the limit on the current one (which costs the sender
+  nothing). At most one of either per :data:`HEAL_EVERY` seconds per contact,
+  so two sides cannot keep resetting each other. Time is the engine's clock.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from net import prekeys
@@ -33,6 +37,9 @@ from net.protocol import Push
 from net.schema import MAX_ACK, MAX_FETCH
 
 HEAL_EVERY = 60.0
+#: New sessions an unreadable message may start with one contact within HEAL_WINDOW seconds.
+HEAL_LIMIT = 3
+HEAL_WINDOW = 24 * 3600.0
 _SESSION_ENDED = {
     "logged_in_elsewhere": "This account was opened on another device, so Parley went offline here.",
     "re_registered": "This phone number was registered again elsewhere, so this profile is offline.",
@@ -133,16 +140,30 @@ class Duties:
 
     def heal(self, undecryptable: dict[str, list[str]]) -> None:
         ctx = self._ctx
-        now = time.monotonic()
+        sessions = ctx.profile.sessions
         for sender, failed in undecryptable.items():
-            if ctx.profile.contacts.get(sender) is None or self._heal_after.get(sender, 0.0) > now:
+            now = ctx.clock()
+            # A clock set back must not hold healing off for longer than HEAL_EVERY.
+            if (
+                ctx.profile.contacts.get(sender) is None
+                or now < self._heal_after.get(sender, now) <= now + HEAL_EVERY
+            ):
                 continue
             self._heal_after[sender] = now + HEAL_EVERY
-            try:
-                start_session(ctx, self._link.require(), sender)
-            except EngineError as exc:
-                self.report(exc)
-                continue
+            if sessions.heals_since(sender, now - HEAL_WINDOW) < HEAL_LIMIT:
+                try:
+                    conn = self._link.require()
+                    # Counted before the bundle is asked for: asking is what uses up the contact's prekey.
+                    with ctx.profile.transaction():
+                        sessions.note_heal(sender, now, forget_before=now - HEAL_WINDOW)
+                    start_session(ctx, conn, sender)
+                except EngineError as exc:
+                    self.report(exc)
+                    continue
+            else:
+                current = ctx.load_record(sender).current
+                if current is None or not current.ratchet.can_send:
+                    continue  # nothing to send a notice on without a new session
             with ctx.profile.transaction():
                 enqueue_control(ctx, sender, SessionReset(tuple(failed[-MAX_IDS:])))
             self.outbox.dirty = True

@@ -17,6 +17,9 @@ itself. Events are emitted only after the commit, and the caller acknowledges
 the batch's server ids only after that, so nothing is shown or deleted on the
 server that is not on disk. A message that cannot be opened is reported
 (:class:`~net.events.UndecryptableMessage`) and its sender listed for healing.
+A reset notice that came on a session we already had makes that session
+current (the contact has just shown they hold it) before the texts it names
+are queued again.
 """
 
 from __future__ import annotations
@@ -160,6 +163,9 @@ class Inbox:
         elif isinstance(payload, Typing):
             result.events.append(TypingChanged(sender, payload.on))
         elif isinstance(payload, SessionReset):
+            if not opened.started:
+                # Authenticated word that the contact holds this session: ours may be one they lost.
+                record.make_current(opened.state)
             for failed in payload.failed_client_ids:
                 resend(ctx, sender, failed)
 

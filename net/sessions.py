@@ -14,6 +14,14 @@ that has since been replaced still opens while it is kept.
   at the same moment and neither has been answered: then the lower session id
   wins on both sides, so the two converge on one session instead of two
   responders that cannot send.
+* Each session id an initial message started is remembered in the profile for
+  as long as the signed prekey it used is kept. An initial message for such an
+  id whose session is not in this record (three newer ones replaced it, or the
+  server names another sender) is a replay: refused before any prekey is
+  touched, so it never becomes current.
+* A session whose sending chain is used up (:class:`ChainExhausted`, after
+  2^32 - 1 messages in one chain) leaves the record when it would seal; the next
+  seal uses the next session in the record, or the caller starts a new one.
 
 The record serialises to versioned JSON (the ratchet states inside are secret:
 the profile seals it). Everything that goes wrong opening a message is the one
@@ -31,7 +39,7 @@ from typing import Any
 
 from crypto_core import pqxdh
 from crypto_core.encoding import RandomSource, b64decode, b64encode, default_random
-from crypto_core.errors import CryptoError, DecryptionError, InvalidKeyFormat, UnknownPreKey
+from crypto_core.errors import ChainExhausted, CryptoError, DecryptionError, InvalidKeyFormat, UnknownPreKey
 from crypto_core.keys import IdentityKeyPair, PreKeyBundle, PublicIdentity
 from crypto_core.pqxdh import InitialMessage
 from crypto_core.ratchet import RatchetSession
@@ -101,7 +109,11 @@ class SessionRecord:
         state = self.current
         if state is None or not state.ratchet.can_send:
             raise NoSession("no session that can send")
-        message = state.ratchet.encrypt(plaintext)
+        try:
+            message = state.ratchet.encrypt(plaintext)
+        except ChainExhausted:
+            self.states.remove(state)  # the caller stores the record; the next seal needs a new session
+            raise NoSession("the current session has sent all it can") from None
         return Envelope(state.session_id, client_id, message, state.initial)
 
     # ------------------------------------------------------------------ receiving
@@ -209,7 +221,14 @@ def accept(
     random: RandomSource = default_random,
     clock: Clock = time.time,
 ) -> SessionState:
-    """The responder's side; deletes the one-time prekeys used. DecryptionError if prekeys are gone."""
+    """The responder's side; deletes the one-time prekeys used. DecryptionError if prekeys are gone.
+
+    An initial message whose session was accepted before is a replay and the DecryptionError too,
+    checked before anything is read or deleted; an accepted one is remembered with its signed prekey.
+    """
+    session_id = session_id_of(initial)
+    if keys.initial_accepted(session_id):
+        raise DecryptionError
     try:
         signed = keys.signed_prekey(initial.signed_prekey_id)
         kem = keys.kem_prekey(initial.kem_prekey_id)
@@ -227,7 +246,8 @@ def accept(
             keys.delete_kem_prekey(result.used_kem_prekey_id)
     except CryptoError:
         raise DecryptionError from None
+    keys.remember_initial(session_id, initial.signed_prekey_id)
     ratchet = RatchetSession.responder(
         result.shared_key, result.associated_data, signed.private, random=random, clock=clock
     )
-    return SessionState(session_id_of(initial), ratchet, result.peer_identity, None)
+    return SessionState(session_id, ratchet, result.peer_identity, None)

@@ -7,9 +7,9 @@ set of small stores over one sealed connection:
 =================  ==============================================================
 ``account``        own phone, e-mail, server address, registration state
 ``server_pins``    the pinned fingerprint of each server's public key
-``keys``           identity key pair, signed, one-time and ML-KEM prekeys
+``keys``           identity key pair, signed, one-time and ML-KEM prekeys, sessions they started
 ``contacts``       contacts by phone: name, pinned identity, verified, key changed
-``sessions``       ratchet state per contact (opaque bytes from the engine)
+``sessions``       ratchet state per contact (opaque bytes from the engine), times of heals
 ``history``        messages: paged newest first, searched, with status and unread counts
 ``outbox``         messages waiting for the server's acknowledgement, in order
 ``processed``      server message ids already stored (redeliveries are skipped)

@@ -1,5 +1,10 @@
 """The profile's private keys: identity, signed prekeys, one-time X25519 and ML-KEM prekeys.
 
+Beside the keys, the ids of the sessions our prekeys have already started
+(a blind index of the session id, with the signed prekey it used) are kept as
+long as that signed prekey is, so a replayed initial message cannot start the
+same session again after the session has left the contact's record.
+
 Each key is sealed in its own slot, which names its id (and for a signed or
 ML-KEM prekey its creation time and kind), so a key moved to another row or
 relabelled does not open. Ids come from counters that only grow, so an id the
@@ -109,6 +114,8 @@ class KeyStore:
         """Delete signed prekeys made before ``created_before``, always keeping the current one.
 
         ``created_before`` is in the unit of :attr:`SignedPreKey.created_at` (seconds).
+        Accepted initial messages that used a deleted signed prekey are forgotten with it: without the
+        prekey such a message no longer opens anyway.
         """
         with self._vault.transaction():
             cursor = self._vault.conn.execute(
@@ -116,11 +123,34 @@ class KeyStore:
                 "(SELECT id FROM signed_prekeys ORDER BY created_at DESC, id DESC LIMIT 1)",
                 (created_before,),
             )
+            self._vault.conn.execute(
+                "DELETE FROM accepted_initials WHERE signed_prekey NOT IN (SELECT id FROM signed_prekeys)"
+            )
         return cursor.rowcount
 
     def _open_signed(self, key_id: int, created_at: int, sealed: bytes) -> SignedPreKey:
         data = self._vault.open_json(_signed_slot(key_id, created_at), sealed, what="signed prekey")
         return _parse(SignedPreKey.from_json, data, "signed prekey")
+
+    # ------------------------------------------------------------------ accepted initial messages
+
+    def _session_key(self, session_id: bytes) -> bytes:
+        return self._vault.index("accepted-initial", session_id.hex())
+
+    def remember_initial(self, session_id: bytes, signed_prekey_id: int) -> None:
+        """Note that an initial message started ``session_id``; call it in the transaction storing it."""
+        with self._vault.transaction():
+            self._vault.conn.execute(
+                "INSERT OR IGNORE INTO accepted_initials (session, signed_prekey) VALUES (?, ?)",
+                (self._session_key(session_id), signed_prekey_id),
+            )
+
+    def initial_accepted(self, session_id: bytes) -> bool:
+        """True if an initial message for ``session_id`` was accepted while its signed prekey is kept."""
+        row = self._vault.conn.execute(
+            "SELECT 1 FROM accepted_initials WHERE session = ?", (self._session_key(session_id),)
+        ).fetchone()
+        return row is not None
 
     # ------------------------------------------------------------------ one-time X25519 prekeys
 

@@ -23,6 +23,10 @@ What is stored in clear, and why (everything else is sealed):
   conversation has and when; never what they say or with whom.
 * Creation times of prekeys, and when a server message id was processed, so
   that old ones are pruned without opening them.
+* Which signed prekey each accepted initial message used (the message itself
+  only as a blind index of its session id), so the record goes with the prekey;
+  and when healing started a session with a (blinded) contact, so the limit
+  counts without opening anything.
 """
 
 from __future__ import annotations
@@ -78,10 +82,28 @@ CREATE INDEX processed_by_time ON processed (seen_at);
 """
 
 
-def _create_v1(vault: Vault) -> None:
-    for statement in _V1_TABLES.split(";"):
+#: Version 2: the initial messages already accepted (so a replay cannot start their session again),
+#: and when healing started a new session with a contact (so the daily limit survives a restart).
+_V2_TABLES = """
+CREATE TABLE accepted_initials (session BLOB PRIMARY KEY, signed_prekey INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX accepted_initials_by_prekey ON accepted_initials (signed_prekey);
+CREATE TABLE heals (contact BLOB NOT NULL, at INTEGER NOT NULL);
+CREATE INDEX heals_by_contact ON heals (contact, at);
+"""
+
+
+def _run(vault: Vault, script: str) -> None:
+    for statement in script.split(";"):
         if statement.strip():
             vault.conn.execute(statement)
+
+
+def _create_v1(vault: Vault) -> None:
+    _run(vault, _V1_TABLES)
+
+
+def _add_replay_and_heal_records(vault: Vault) -> None:
+    _run(vault, _V2_TABLES)
 
 
 @dataclass(frozen=True)
@@ -99,7 +121,7 @@ class Schema:
         return max(self.steps)
 
 
-CURRENT = Schema({1: _create_v1})
+CURRENT = Schema({1: _create_v1, 2: _add_replay_and_heal_records})
 
 
 def file_version(conn: sqlite3.Connection) -> int:

@@ -4,6 +4,10 @@ A session is found by a blind index of the contact's phone (its own index kind,
 so it does not link to the contact's row) and sealed in slot
 ``"session:<index>"``. The engine replaces a session inside the same
 :meth:`~storage.profile.Profile.transaction` as the message that advanced it.
+
+The store also keeps when healing started a new session with a contact (under
+another blind index kind, in milliseconds), so the engine's limit on healing
+counts across restarts.
 """
 
 from __future__ import annotations
@@ -39,3 +43,24 @@ class SessionStore:
         with self._vault.transaction():
             cursor = self._vault.conn.execute("DELETE FROM sessions WHERE contact = ?", (key,))
         return cursor.rowcount > 0
+
+    # ------------------------------------------------------------------ healing
+
+    def heals_since(self, phone: str, since: float) -> int:
+        """How many heals with ``phone`` were noted at or after ``since`` (seconds since the epoch)."""
+        row = self._vault.conn.execute(
+            "SELECT COUNT(*) FROM heals WHERE contact = ? AND at >= ?",
+            (self._vault.index("heal", phone), round(since * 1000)),
+        ).fetchone()
+        return int(row[0])
+
+    def note_heal(self, phone: str, at: float, *, forget_before: float) -> None:
+        """Record a heal with ``phone`` at ``at``; that contact's heals before ``forget_before`` go."""
+        contact = self._vault.index("heal", phone)
+        with self._vault.transaction():
+            self._vault.conn.execute(
+                "DELETE FROM heals WHERE contact = ? AND at < ?", (contact, round(forget_before * 1000))
+            )
+            self._vault.conn.execute(
+                "INSERT INTO heals (contact, at) VALUES (?, ?)", (contact, round(at * 1000))
+            )

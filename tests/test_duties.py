@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 import shutil
+import time
 
 from engine_support import PASSPHRASE, Person, pair, run_until
 
+from net.duties import HEAL_EVERY, HEAL_LIMIT, HEAL_WINDOW
+from net.envelope import SessionReset, decode_payload
 from net.events import ConnectionState, ErrorReported, UndecryptableMessage
+from net.outbox import Entry
+
+
+class Clock:
+    """The engine's clock, moved on by the test instead of waiting."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
 
 
 def test_a_login_elsewhere_takes_this_engine_offline_for_good(tmp_path, server_factory, phone) -> None:
@@ -49,3 +63,61 @@ def test_healing_starts_at_most_one_new_session_per_contact_at_a_time(
     finally:
         alice.close()
         bob.close()
+
+
+def test_unreadable_messages_start_at_most_a_few_sessions_a_day_per_contact_even_across_restarts(
+    tmp_path, server_factory, phone
+) -> None:
+    server = server_factory(dev_codes=True)
+    store = server.running.store
+    clock = Clock()
+    (alice,) = pair(tmp_path, server.address, phone, "alice")
+    bob = Person(tmp_path, "bob", clock=clock)
+    people = [alice, bob]
+    try:
+        bob.register(server.address, phone())
+        alice.engine.add_contact(bob.phone)
+        alice.engine.send_text(bob.phone, "one")
+        run_until(lambda: bob.texts_from(alice.phone) == ["one"], people)
+        left, bob_phone = store.prekey_counts(alice.phone)[0], bob.phone
+
+        def unreadable(times: int) -> None:
+            # What a hostile server can cause at will: a message "from Alice" that does not open.
+            for n in range(times):
+                clock.now += HEAL_EVERY + 1
+                duties = bob.engine._duties
+                assert duties is not None
+                duties.heal({alice.phone: [f"c-{n}"]})
+
+        unreadable(HEAL_LIMIT + 2)
+        assert store.prekey_counts(alice.phone)[0] == left - HEAL_LIMIT
+        assert bob.engine._ctx is not None
+        queued = [
+            decode_payload(Entry.from_bytes(i.payload).inner)
+            for i in bob.engine._ctx.profile.outbox.pending()
+        ]
+        # Beyond the limit the notice still goes, on the current session.
+        assert [p.failed_client_ids for p in queued if isinstance(p, SessionReset)] == [
+            (f"c-{n}",) for n in range(HEAL_LIMIT + 2)
+        ]
+        profile_id = bob.engine.list_profiles()[0][0]
+        bob.close()
+        bob = people[1] = Person(tmp_path, "bob", clock=clock)
+        bob.engine.unlock(profile_id, PASSPHRASE)
+        bob.engine.connect()
+        unreadable(2)  # the count is in the profile: a restart does not reset it
+        assert store.prekey_counts(alice.phone)[0] == left - HEAL_LIMIT
+        clock.now += HEAL_WINDOW
+        unreadable(1)
+        assert store.prekey_counts(alice.phone)[0] == left - HEAL_LIMIT - 1
+        clock.now -= 3600  # the clock set back an hour does not hold healing off for that hour
+        unreadable(1)
+        assert store.prekey_counts(alice.phone)[0] == left - HEAL_LIMIT - 2
+        # Every reset notice, on a new session or beyond the limit on the current one, opened at Alice.
+        run_until(lambda: len(store.fetch(alice.phone, 0, 10)[0]) == 0, people)
+        assert alice.of(UndecryptableMessage) == []
+        bob.engine.send_text(alice.phone, "still talking")
+        run_until(lambda: alice.texts_from(bob_phone) == ["still talking"], people)
+    finally:
+        for person in people:
+            person.close()

@@ -299,3 +299,37 @@ def test_a_send_whose_reply_is_lost_is_stored_once(tmp_path, dev_server, phone, 
     run_until(lambda: bob.texts_from(alice.phone) == ["exactly once"], [alice, bob])
     run_until(lambda: "delivered" in alice.statuses(sent.message_id), [alice, bob])
     assert len(bob.engine.history(alice.phone)) == 1
+
+
+def test_a_replayed_first_message_of_a_session_that_left_the_record_is_refused(
+    tmp_path, dev_server, phone, people
+) -> None:
+    from net.handshake import start_session
+
+    alice, bob = _pair(tmp_path, dev_server, phone, people, "alice", "bob")
+    store = dev_server.running.store
+    while any(store.prekey_counts(bob.phone)):
+        store.take_bundle(bob.phone)  # the server ran out: a first message then uses no one-time prekey
+    bob.engine.logout()
+    alice.engine.add_contact(bob.phone)
+    first = alice.engine.send_text(bob.phone, "one")
+    run_until(lambda: "sent" in alice.statuses(first.message_id), [alice])
+    ((recorded, *_), _more) = store.fetch(bob.phone, 0, 10)  # what a hostile server keeps to replay
+    bob.engine.connect()
+    run_until(lambda: bob.texts_from(alice.phone) == ["one"], [alice, bob])
+    ctx = alice.engine._ctx
+    assert ctx is not None
+    for n in range(3):  # three newer sessions push the first one out of both records
+        start_session(ctx, alice.engine._link.require(), bob.phone)
+        alice.engine.send_text(bob.phone, f"newer {n}")
+        run_until(lambda text=f"newer {n}": text in bob.texts_from(alice.phone), [alice, bob])
+
+    bob.engine.logout()
+    store.enqueue(alice.phone, "m-replayed", bob.phone, recorded.body, recorded.ts, 10_000)
+    bob.engine.connect()
+    run_until(lambda: bob.of(UndecryptableMessage), [alice, bob])
+    assert bob.of(UndecryptableMessage) == [UndecryptableMessage(alice.phone)]
+    assert bob.texts_from(alice.phone).count("one") == 1
+    bob.engine.send_text(alice.phone, "still on a session Alice has")
+    run_until(lambda: alice.texts_from(bob.phone) == ["still on a session Alice has"], [alice, bob])
+    assert alice.of(UndecryptableMessage) == []

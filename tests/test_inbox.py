@@ -11,7 +11,7 @@ from session_support import Side
 
 from crypto_core.encoding import b64encode
 from net.context import Context
-from net.envelope import Delivered, Text, Typing, encode_payload
+from net.envelope import Delivered, SessionReset, Text, Typing, encode_payload
 from net.events import ContactKeyChanged, ContactUpdated, MessageReceived, MessageStatusChanged, TypingChanged
 from net.inbox import Inbox
 from net.outbox import Entry
@@ -134,3 +134,42 @@ def test_a_new_identity_for_a_known_number_is_a_key_change(sides, tmp_path: Path
         assert contact.previous_identity == alice.identity.public
     finally:
         new_alice.close()
+
+
+def test_a_reset_notice_on_a_session_we_had_makes_it_current_and_sends_the_text_again(sides) -> None:
+    alice, bob = sides
+    inbox = _inbox(bob)
+    kept, lost = Sender(alice, bob), Sender(alice, bob, first_id=100)
+    inbox.receive([kept.message(Text("m-1", 1, "on the first session"))])
+    inbox.receive([lost.message(Text("m-2", 2, "on a second session"))])
+    at_bob = SessionRecord.from_bytes(bob.profile.sessions.get(ALICE))
+    assert at_bob.current is not None and at_bob.current.session_id == lost.record.states[0].session_id
+    bob.profile.history.add(ALICE, client_id="m-out", outgoing=True, text="lost on the way", timestamp=1.0)
+    queued_before = len(bob.profile.outbox)
+    # Alice lost the second session (an old copy of her profile) and says so on the first one.
+    result = inbox.receive([kept.message(SessionReset(("m-out.1a2b3c4d",)))])
+    assert result.undecryptable == {} and result.sessions_started == 0
+    at_bob = SessionRecord.from_bytes(bob.profile.sessions.get(ALICE))
+    assert at_bob.current is not None and at_bob.current.session_id == kept.record.states[0].session_id
+    assert len(at_bob.states) == 2  # the other one is kept for what is still in flight
+    entries = [Entry.from_bytes(item.payload) for item in bob.profile.outbox.pending()]
+    assert len(entries) == queued_before + 1 and entries[-1].message_id == "m-out"
+
+
+def test_a_replayed_start_of_a_session_that_left_the_record_is_unreadable_and_changes_nothing(sides) -> None:
+    alice, bob = sides
+    inbox = _inbox(bob)
+    old = Sender(alice, bob)
+    old.record = SessionRecord([start(alice.identity, bob.bundle(one_time=False, kem_one_time=False))])
+    first = old.message(Text("m-1", 1, "hello"))
+    inbox.receive([first])
+    for n in range(3):
+        newer = Sender(alice, bob, first_id=100 * (n + 1))
+        newer.record = SessionRecord([start(alice.identity, bob.bundle(one_time=False, kem_one_time=False))])
+        inbox.receive([newer.message(Text(f"m-{n + 2}", 2, "newer"))])
+    stored = bob.profile.sessions.get(ALICE)
+    replay = dict(first, id=999)  # the same body again under a new server id, as a hostile server may
+    result = inbox.receive([replay])
+    assert result.undecryptable == {ALICE: ["c-1"]} and result.sessions_started == 0
+    assert bob.profile.sessions.get(ALICE) == stored
+    assert [m.text for m in bob.profile.history.page(ALICE).messages].count("hello") == 1

@@ -88,6 +88,25 @@ def test_signed_prekeys_current_previous_and_pruning(profile: Profile, identity:
     assert profile.keys.signed_prekey(1) is None
 
 
+def test_accepted_initial_messages_are_kept_as_long_as_their_signed_prekey(
+    profile: Profile, identity: IdentityKeyPair
+) -> None:
+    for key_id, created_at in ((1, 1000), (2, 3000)):
+        profile.keys.add_signed_prekey(SignedPreKey.generate(identity, key_id, created_at=created_at))
+    old_session, new_session = b"o" * 16, b"n" * 16
+    profile.keys.remember_initial(old_session, 1)
+    profile.keys.remember_initial(new_session, 2)
+    profile.keys.remember_initial(new_session, 2)  # the same start noted twice is one record
+    assert profile.keys.initial_accepted(old_session) and profile.keys.initial_accepted(new_session)
+    assert not profile.keys.initial_accepted(b"x" * 16)
+    assert profile.keys.prune_signed_prekeys(created_before=2000) == 1
+    assert not profile.keys.initial_accepted(old_session)  # its prekey is gone, so it cannot open anyway
+    assert profile.keys.initial_accepted(new_session)
+    # Only a blind index of the session id is stored.
+    rows = profile._vault.conn.execute("SELECT session FROM accepted_initials").fetchall()
+    assert rows and all(new_session not in row[0] for row in rows)
+
+
 def test_one_time_prekeys_are_taken_once(profile: Profile) -> None:
     prekeys = [OneTimePreKey.generate(i) for i in range(1, 101)]
     profile.keys.add_one_time_prekeys(prekeys)

@@ -77,7 +77,9 @@ def test_a_failing_step_rolls_back_to_the_old_version(tmp_path: Path) -> None:
         raise KeyError("secret detail that must not leak")
 
     profile_id, path = _make_current(tmp_path)
-    broken = ProfileDirectory(tmp_path, kdf_params=FAST, schema=Schema({**CURRENT.steps, 2: half_done}))
+    broken = ProfileDirectory(
+        tmp_path, kdf_params=FAST, schema=Schema({**CURRENT.steps, CURRENT.version + 1: half_done})
+    )
     with pytest.raises(MigrationFailed, match=f"left at version {CURRENT.version}") as caught:
         broken.open(profile_id, "pw")
     assert "secret detail" not in str(caught.value)
@@ -102,3 +104,19 @@ def test_steps_must_be_numbered_without_gaps() -> None:
         Schema({1: _add_drafts_table, 3: _add_drafts_table})
     with pytest.raises(ValueError, match="without gaps"):
         Schema({})
+
+
+def test_a_version_1_profile_gains_the_replay_and_heal_records_and_keeps_everything(tmp_path: Path) -> None:
+    first = Schema({1: CURRENT.steps[1]})
+    profile = ProfileDirectory(tmp_path, kdf_params=FAST, schema=first).create("Alice", "pw")
+    with profile.transaction():
+        profile.sessions.put(ALICE, b"state")
+    profile.close()
+    assert _version(profile.path) == 1 and "accepted_initials" not in _tables(profile.path)
+    with ProfileDirectory(tmp_path, kdf_params=FAST).open(profile.profile_id, "pw") as upgraded:
+        assert upgraded.sessions.get(ALICE) == b"state"
+        upgraded.keys.remember_initial(b"s" * 16, 1)
+        upgraded.sessions.note_heal(ALICE, 100.0, forget_before=0.0)
+        assert upgraded.keys.initial_accepted(b"s" * 16) and upgraded.sessions.heals_since(ALICE, 0.0) == 1
+    assert _version(profile.path) == 2
+    assert {"accepted_initials", "heals"} <= _tables(profile.path)

@@ -37,6 +37,20 @@ def test_put_get_replace_delete(profile: Profile) -> None:
     assert profile.sessions.get(BOB) == b"bob"
 
 
+def test_heals_are_counted_per_contact_and_old_ones_forgotten(profile: Profile) -> None:
+    assert profile.sessions.heals_since(ALICE, 0.0) == 0
+    for at in (100.0, 200.0, 300.0):
+        profile.sessions.note_heal(ALICE, at, forget_before=0.0)
+    profile.sessions.note_heal(BOB, 250.0, forget_before=0.0)
+    assert profile.sessions.heals_since(ALICE, 150.0) == 2
+    assert profile.sessions.heals_since(ALICE, 0.0) == 3
+    profile.sessions.note_heal(ALICE, 400.0, forget_before=250.0)
+    assert profile.sessions.heals_since(ALICE, 0.0) == 2  # 300 and 400 are left
+    assert profile.sessions.heals_since(BOB, 0.0) == 1  # another contact's are not touched
+    rows = profile._vault.conn.execute("SELECT contact FROM heals").fetchall()
+    assert all(ALICE.encode() not in row[0] and BOB.encode() not in row[0] for row in rows)
+
+
 def test_a_replacement_rolled_back_keeps_the_old_state(profile: Profile) -> None:
     profile.sessions.put(ALICE, b"before")
     with pytest.raises(RuntimeError), profile.transaction():

@@ -7,12 +7,13 @@ import os
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from crypto_core.chains import kdf_ck
+from crypto_core.chains import kdf_ck, message_key_material
 from crypto_core.encoding import b64decode, b64encode
-from crypto_core.errors import DecryptionError, InvalidKeyFormat, RatchetNotReady
+from crypto_core.errors import ChainExhausted, DecryptionError, InvalidKeyFormat, RatchetNotReady
 from crypto_core.ratchet import RatchetSession
-from crypto_core.ratchet_header import PREFIX_LEN
+from crypto_core.ratchet_header import MAX_COUNTER, PREFIX_LEN, Header
 from crypto_core.skipped_keys import MAX_AGE_SECONDS, MAX_GAP, MAX_STORED
 
 DAY = 24 * 3600.0
@@ -175,6 +176,58 @@ def test_a_gap_in_the_previous_chain_beyond_the_limit_fails_cleanly() -> None:
     with pytest.raises(DecryptionError):
         bob.decrypt(after_turn)
     assert bob.to_bytes() == before
+
+
+def _with_counters(session: RatchetSession, clock: FakeClock, **counters: int) -> RatchetSession:
+    """The same state with other counters: a chain key does not depend on its number, so both sides
+    moved to the same number stay in step without sealing 2^32 messages."""
+    data = session.to_json()
+    data.update(counters)
+    return RatchetSession.from_json(data, clock=clock)
+
+
+def test_a_chain_refuses_to_send_past_the_last_number_and_the_next_chain_carries_its_count() -> None:
+    clock = FakeClock()
+    alice, bob = started_pair(clock)
+    assert bob.decrypt(alice.encrypt(b"on a new chain")) == b"on a new chain"
+    alice = _with_counters(alice, clock, ns=MAX_COUNTER - 1)
+    bob = _with_counters(bob, clock, nr=MAX_COUNTER - 1)
+    assert bob.decrypt(alice.encrypt(b"the last one")) == b"the last one"
+    before = alice.to_bytes()
+    with pytest.raises(ChainExhausted, match="new session"):
+        alice.encrypt(b"one too many")  # its N would be 2^32 - 1, and the next chain's PN 2^32
+    assert alice.to_bytes() == before
+    # After the peer's ratchet step the new chain starts at 0 and its PN still fits the header.
+    assert alice.decrypt(bob.encrypt(b"answer")) == b"answer"
+    again = alice.encrypt(b"going on")
+    assert bob.decrypt(again) == b"going on"
+    assert RatchetSession.from_bytes(bob.to_bytes(), clock=clock).to_json()["nr"] == 1
+
+
+def test_a_stored_state_beyond_the_sending_limit_is_refused() -> None:
+    alice, _bob = started_pair()
+    for field in ("ns", "pn"):
+        data = alice.to_json()
+        data[field] = MAX_COUNTER + 1
+        with pytest.raises(InvalidKeyFormat, match=field):
+            RatchetSession.from_json(data)
+
+
+def test_a_header_with_the_largest_number_opens_once() -> None:
+    clock = FakeClock()
+    alice, bob = started_pair(clock)
+    sender = bob.to_json()
+    # Seal by hand what a peer may send: N = 2^32 - 1, which this side never sends itself.
+    prefix = Header(b64decode(alice.to_json()["dhr"]), sender["pn"], MAX_COUNTER).prefix()
+    _next, message_key = kdf_ck(b64decode(sender["cks"]))
+    key, nonce = message_key_material(message_key)
+    message = prefix + AESGCM(key).encrypt(nonce, b"largest", b64decode(sender["ad"]) + prefix)
+    alice = _with_counters(alice, clock, nr=MAX_COUNTER)
+    assert alice.decrypt(message) == b"largest"
+    restored = RatchetSession.from_bytes(alice.to_bytes(), clock=clock)
+    assert restored.to_json()["nr"] == MAX_COUNTER + 1
+    with pytest.raises(DecryptionError):
+        restored.decrypt(message)
 
 
 def test_at_most_the_total_bound_is_stored_and_the_oldest_go_first() -> None:

@@ -9,6 +9,8 @@ import pytest
 from session_support import Side
 
 from crypto_core.errors import DecryptionError, InvalidKeyFormat
+from crypto_core.ratchet import RatchetSession
+from crypto_core.ratchet_header import MAX_COUNTER
 from net.envelope import Envelope
 from net.sessions import MAX_STATES, NoSession, SessionRecord, session_id_of, start
 
@@ -79,6 +81,61 @@ def test_a_replayed_initial_message_whose_one_time_prekey_is_gone_fails(sides: t
     _open(SessionRecord(), bob, first)
     with pytest.raises(DecryptionError):
         _open(SessionRecord(), bob, first)  # a fresh record: only the deleted prekey could open it
+
+
+def _prekeys_left(side: Side) -> tuple[int, int]:
+    return side.profile.keys.count_one_time_prekeys(), side.profile.keys.count_kem_prekeys()
+
+
+def test_a_replayed_initial_message_of_a_session_that_left_the_record_is_refused(
+    sides: tuple[Side, Side],
+) -> None:
+    alice, bob = sides
+    at_bob = SessionRecord()
+    # Without one-time prekeys (the server ran out) nothing deleted stops the initial message opening again.
+    first = SessionRecord([start(alice.identity, bob.bundle(one_time=False, kem_one_time=False))])
+    replayed = first.seal("m-1", b"hello")
+    assert _open(at_bob, bob, replayed) == b"hello"
+    for n in range(MAX_STATES):
+        newer = SessionRecord([start(alice.identity, bob.bundle(one_time=False, kem_one_time=False))])
+        assert _open(at_bob, bob, newer.seal(f"m-{n + 2}", b"newer")) == b"newer"
+    assert at_bob.find(replayed.session_id) is None
+    current = at_bob.current
+    before = (at_bob.to_bytes(), _prekeys_left(bob))
+    with pytest.raises(DecryptionError):
+        _open(at_bob, bob, replayed)
+    later = first.seal("m-9", b"a later message of the old session, still carrying its start")
+    with pytest.raises(DecryptionError):
+        _open(at_bob, bob, later)
+    assert at_bob.current is current and (at_bob.to_bytes(), _prekeys_left(bob)) == before
+    with pytest.raises(DecryptionError):
+        _open(SessionRecord(), bob, replayed)  # a record that read as empty does not take it either
+
+
+def test_a_tampered_first_message_does_not_use_up_its_session_id(sides: tuple[Side, Side]) -> None:
+    alice, bob = sides
+    genuine = SessionRecord([start(alice.identity, bob.bundle())]).seal("m-1", b"hello")
+    forged = Envelope(
+        genuine.session_id,
+        genuine.client_id,
+        genuine.message[:-1] + bytes([genuine.message[-1] ^ 1]),
+        genuine.initial,
+    )
+    with pytest.raises(DecryptionError):
+        _open(SessionRecord(), bob, forged)  # rolled back with its transaction: nothing is remembered
+    assert _open(SessionRecord(), bob, genuine) == b"hello"
+
+
+def test_a_session_that_has_sent_all_it_can_leaves_the_record(sides: tuple[Side, Side]) -> None:
+    alice, bob = sides
+    state = start(alice.identity, bob.bundle())
+    used_up = state.ratchet.to_json()
+    used_up["ns"] = MAX_COUNTER
+    state.ratchet = RatchetSession.from_json(used_up)
+    record = SessionRecord([state])
+    with pytest.raises(NoSession, match="sent all it can"):
+        record.seal("m-1", b"one too many")
+    assert record.current is None  # so the next send starts a new session instead of failing forever
 
 
 def test_simultaneous_starts_converge_on_one_session(sides: tuple[Side, Side]) -> None:

@@ -18,7 +18,8 @@ hash, compared with :func:`hmac.compare_digest`.
 Room: ``max_bytes`` caps the database file (SQLite's ``max_page_count``, a quota
 an operator may set); a write past it fails like one on a full disk, with
 ``SQLITE_FULL``. :attr:`ServerStore.space` (a :class:`~storage.space_guard.SpaceGuard`)
-keeps the reserve file beside the database and the store's full state.
+keeps the reserve file (``reserve`` bytes; the server's default is 4 MiB) beside the
+database and the store's full state.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from storage.server_records import (
     StoreError,
     UnknownAccount,
 )
-from storage.space_guard import DEFAULT_RESERVE, SpaceGuard
+from storage.space_guard import SpaceGuard
 
 SCHEMA_VERSION = server_schema.VERSION
 log = logging.getLogger("parley.store")
@@ -85,7 +86,7 @@ class ServerStore:
         *,
         synchronous: str = "FULL",
         max_bytes: int | None = None,
-        reserve: int = DEFAULT_RESERVE,
+        reserve: int = 0,
     ) -> None:
         if synchronous not in ("FULL", "NORMAL"):
             raise ValueError("synchronous must be FULL or NORMAL")
@@ -99,7 +100,7 @@ class ServerStore:
         self._all_readers: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._writer = BatchWriter(self._open_writer)
-        self.space = SpaceGuard(path.parent, reserve=reserve, quota_room=self._quota_room, quota=max_bytes)
+        self.space = SpaceGuard(path.parent, reserve=reserve, quota_room=self.quota_room, quota=max_bytes)
         try:
             self.space.start()
         except BaseException:
@@ -142,7 +143,7 @@ class ServerStore:
         """Jobs (and reads of uncommitted writes) so far in the open batch; see :class:`BatchWriter`."""
         return self._writer.dependents
 
-    def _quota_room(self) -> int | None:
+    def quota_room(self) -> int | None:
         """Bytes the database may still grow by under ``max_bytes`` (free pages inside it count)."""
         if self._max_bytes is None:
             return None

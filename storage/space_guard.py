@@ -20,6 +20,7 @@ of state once, in words, never per request.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -149,9 +150,10 @@ class SpaceGuard:
         )
 
     def _make_reserve(self) -> bool:
-        if self.reserve == 0:
-            return True
         path = self.reserve_path
+        if self.reserve == 0:
+            path.unlink(missing_ok=True)  # left by a run with a reserve: it would only take room
+            return True
         try:
             if path.exists() and path.stat().st_size >= self.reserve:
                 return True
@@ -166,7 +168,8 @@ class SpaceGuard:
         except OSError as exc:
             if exc.errno not in _FULL_ERRNOS:
                 log.error("storage: cannot make the reserve %s: %s", path.name, exc.strerror)
-            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)  # a part of a reserve is only in the way
             return False
         return True
 
@@ -175,7 +178,7 @@ class SpaceGuard:
         try:
             size = path.stat().st_size
             path.unlink()
-        except FileNotFoundError:
+        except OSError:  # none there (or something else in its place): nothing to give back
             return 0
         return size
 

@@ -294,7 +294,7 @@ class ServerLoop:
         self._ready.add(connection)  # the request budget ran out: the rest next turn
 
     def _answer(self, connection: ServerConnection, request: Request) -> None:
-        if self._space.full and waits_for_room(request):
+        if self._space.full and waits_for_room(request, logged_in=connection.phone is not None):
             connection.send(storage_full_reply(request.id))  # before any write; logged once, by the guard
             return
         start, dependents = len(connection.out), self._store.dependents

@@ -20,6 +20,7 @@ import logging
 
 from net.errors import ErrorCode
 from net.protocol import ErrorReply, Request
+from net.schema import OPERATIONS
 from net.server_connection import ServerConnection
 from storage.space_guard import SpaceGuard
 
@@ -29,8 +30,13 @@ STORAGE_FULL_MESSAGE = "the server is out of storage: nothing was stored; try ag
 _ADD_DATA = frozenset({"register_start", "register_finish", "upload_prekeys"})
 
 
-def waits_for_room(request: Request) -> bool:
-    """Whether ``request`` is refused while the store is full (it would only add data)."""
+def waits_for_room(request: Request, *, logged_in: bool) -> bool:
+    """Whether ``request`` is refused while the store is full (it would only add data).
+
+    One that needs a login it does not have is not: ``not_logged_in`` says more.
+    """
+    if OPERATIONS[request.op].needs_login and not logged_in:
+        return False
     if request.op == "send":
         return not request.args["transient"]
     return request.op in _ADD_DATA

@@ -50,14 +50,20 @@ def decoded(data: bytes) -> list[Reply | ErrorReply | Push]:
 
 
 def test_only_requests_that_add_data_wait_for_room() -> None:
-    assert waits_for_room(Request(1, "send", {"transient": False}))
-    assert not waits_for_room(Request(1, "send", {"transient": True}))  # never stored
+    assert waits_for_room(Request(1, "send", {"transient": False}), logged_in=True)
+    assert not waits_for_room(Request(1, "send", {"transient": True}), logged_in=True)  # never stored
     for op in ("register_start", "register_finish", "upload_prekeys"):
-        assert waits_for_room(Request(1, op, {}))
+        assert waits_for_room(Request(1, op, {}), logged_in=True)
     for op in ("hello", "challenge", "login", "ping", "fetch", "ack", "get_bundle", "prekey_count"):
-        assert not waits_for_room(Request(1, op, {}))
+        assert not waits_for_room(Request(1, op, {}), logged_in=True)
     for op in ("set_signed_prekey", "delete_account"):
-        assert not waits_for_room(Request(1, op, {}))
+        assert not waits_for_room(Request(1, op, {}), logged_in=True)
+
+
+def test_a_request_that_needs_a_login_it_lacks_is_left_to_say_not_logged_in() -> None:
+    assert not waits_for_room(Request(1, "send", {"transient": False}), logged_in=False)
+    assert not waits_for_room(Request(1, "upload_prekeys", {}), logged_in=False)
+    assert waits_for_room(Request(1, "register_start", {}), logged_in=False)  # needs none
 
 
 def test_noted_replies_become_storage_full_in_place_and_everything_around_them_stays(

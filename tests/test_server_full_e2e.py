@@ -164,6 +164,56 @@ def test_a_full_filesystem_refuses_sends_keeps_fetch_and_ack_and_recovers(tmp_pa
             server.stop()
 
 
+def test_a_server_restarted_on_a_full_filesystem_starts_full_serves_logins_and_recovers(
+    tmp_path: Path,
+) -> None:
+    with small_tmpfs(tmp_path / "disk", 24) as mounted:
+        if not mounted:  # not root, or no tmpfs here: the same with SQLite's page cap
+            run_quota_scenario(tmp_path / "data")
+            return
+        disk = tmp_path / "disk"
+        data = disk / "data"
+        flags = ("--verification", "file", "--dev-codes", "--reserve-mib", "2")
+        alice, bob = Person(fresh_phone()), Person(fresh_phone())
+        first = ServerProcess(data, *flags)
+        try:
+            setup = WireClient(first.address)
+            dev_register(setup, alice)
+            dev_register(setup, bob)
+            a = online(first, alice)
+            stats = os.statvfs(disk)
+            (disk / "filler").write_bytes(bytes(max(0, stats.f_bavail * stats.f_frsize - 3 * 1024 * 1024)))
+            stored, refused = fill_until_refused(a, bob.phone, 0)
+            first.kill()  # no chance to tidy anything up
+            a.close()
+            setup.close()
+        finally:
+            first.stop()
+        with contextlib.suppress(OSError), open(disk / "more", "wb") as more:  # take every byte left
+            more.write(bytes(64 * 1024 * 1024))
+        second = ServerProcess(data, *flags)
+        try:
+            b = online(second, bob)
+            assert [m["id"] for m in fetch_all(b)] == list(stored.values())  # nothing acknowledged was lost
+            a = online(second, alice)
+            reply = send(a, bob.phone, refused)
+            assert isinstance(reply, ErrorReply) and reply.code == "storage_full"
+            (disk / "filler").unlink()
+            (disk / "more").unlink()
+            deadline = time.monotonic() + DEADLINE
+            while isinstance(reply := send(a, bob.phone, refused), ErrorReply):
+                assert reply.code == "storage_full" and time.monotonic() < deadline, reply
+                time.sleep(0.2)
+            assert not reply.body["duplicate"]
+            assert [m["id"] for m in fetch_all(b)] == [*stored.values(), reply.body["id"]]
+            log = "".join(second.stderr_lines)
+            assert "storage: full (no room for the reserve at start)" in log and "storage: room again" in log
+            a.close()
+            b.close()
+        finally:
+            second.stop()
+
+
 def run_quota_scenario(data: Path) -> None:
     server = ServerProcess(data, "--verification", "file", "--dev-codes", "--max-store-mib", "1")
     try:

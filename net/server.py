@@ -28,6 +28,7 @@ from net.service import Service
 from net.tls import ensure_self_signed, fingerprint_of_pem_file, format_fingerprint, server_context
 from net.verification import CodeChannel
 from storage.server_store import ServerStore
+from storage.space_guard import DEFAULT_RESERVE
 
 log = logging.getLogger("parley.server")
 
@@ -87,6 +88,8 @@ class ServerConfig:
     dev_codes: bool = False
     limits: Limits = field(default_factory=Limits)
     synchronous: str = "FULL"
+    max_store_bytes: int | None = None  # a quota for the database file; past it, writes get storage_full
+    space_reserve: int = DEFAULT_RESERVE  # bytes kept in reserve for fetch and ack on a full disk
 
 
 class RunningServer:
@@ -105,7 +108,12 @@ class RunningServer:
             cert, key = ensure_self_signed(config.data_dir)
         context = server_context(cert, key)
         self.fingerprint = fingerprint_of_pem_file(cert)
-        self.store = ServerStore(config.data_dir / STORE_FILE, synchronous=config.synchronous)
+        self.store = ServerStore(
+            config.data_dir / STORE_FILE,
+            synchronous=config.synchronous,
+            max_bytes=config.max_store_bytes,
+            reserve=config.space_reserve,
+        )
         try:
             hasher = CodeHasher(load_or_make_code_key(config.data_dir))
             self.service = Service(

@@ -17,6 +17,9 @@ from net.limits import Limits
 from net.server import DEFAULT_PORT, RunningServer, ServerConfig, is_loopback
 from net.verification import CHANNEL_KINDS, add_smtp_arguments, make_channel, smtp_settings_from_args
 from storage.server_records import StoreError
+from storage.space_guard import DEFAULT_RESERVE
+
+MIB = 1024 * 1024
 
 log = logging.getLogger("parley.server")
 
@@ -60,6 +63,21 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
     limits.add_argument(
         "--queue-cap", type=int, default=d.queue_cap, help="messages waiting per recipient (10000)"
     )
+    storage = parser.add_argument_group("storage")
+    storage.add_argument(
+        "--max-store-mib",
+        type=int,
+        default=None,
+        help="largest size of the database file, MiB; past it, writes are refused with storage_full"
+        " (default: no limit but the disk)",
+    )
+    storage.add_argument(
+        "--reserve-mib",
+        type=int,
+        default=DEFAULT_RESERVE // MIB,
+        help="room kept in a reserve file and given back on a full disk, so fetch and ack still work;"
+        f" 0 keeps none (default: {DEFAULT_RESERVE // MIB})",
+    )
     parser.add_argument(
         "--sync",
         choices=("full", "normal"),
@@ -79,6 +97,10 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         raise ValueError("--max-frame must be below 4 GiB")
     if args.idle_timeout <= 0 or args.queue_cap < 1:
         raise ValueError("--idle-timeout and --queue-cap must be positive")
+    if args.max_store_mib is not None and args.max_store_mib < 1:
+        raise ValueError("--max-store-mib must be at least 1")
+    if args.reserve_mib < 0:
+        raise ValueError("--reserve-mib cannot be negative")
     if not 0 <= args.port < 65536:
         raise ValueError("--port must be between 0 and 65535")
     if args.dev_codes and not is_loopback(args.host):
@@ -107,6 +129,8 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         dev_codes=args.dev_codes,
         limits=limits,
         synchronous=args.sync.upper(),
+        max_store_bytes=None if args.max_store_mib is None else args.max_store_mib * MIB,
+        space_reserve=args.reserve_mib * MIB,
     )
 
 

@@ -11,11 +11,17 @@ Each turn of the loop:
 5. writes the buffers, and closes what has to close.
 
 Nothing of a turn is written before its commit, so a reply that says "stored"
-is durable. Only this thread touches sockets and TLS objects; other threads hand
-work over with :meth:`ServerLoop.call_soon_threadsafe` (a queue and a socketpair
-to wake the selector). Blocking work a request asks for (``Outcome.later``) runs
-on a small thread pool; that connection's later requests wait for it, nobody
-else does. A failure while serving one connection drops that connection only.
+is durable. A commit that fails for lack of room costs no connection: the
+requests whose writes it lost are answered ``storage_full`` instead, and while
+the store is full the requests that only add data are refused before they write
+(:mod:`net.storage_full`, :mod:`storage.space_guard`); any other failed commit
+drops the connections it served.
+
+Only this thread touches sockets and TLS objects; other threads hand work over
+with :meth:`ServerLoop.call_soon_threadsafe` (a queue and a socketpair to wake
+the selector). Blocking work a request asks for (``Outcome.later``) runs on a
+small thread pool; that connection's later requests wait for it, nobody else
+does. A failure while serving one connection drops that connection only.
 """
 
 from __future__ import annotations
@@ -39,7 +45,9 @@ from net.protocol import error_reply as make_error_reply
 from net.server_connection import ConnectionLost, OutputLimits, ServerConnection
 from net.server_timers import Deadlines
 from net.service import Outcome, Service
+from net.storage_full import LostWrites, check_space, storage_full_reply, waits_for_room
 from storage.server_store import BatchFailed, ServerStore
+from storage.space_guard import is_storage_full
 
 log = logging.getLogger("parley.server")
 
@@ -61,6 +69,8 @@ class ServerLoop:
     ) -> None:
         self._service = service
         self._store = store
+        self._space = store.space
+        self._lost = LostWrites()  # the requests of this turn whose replies a failed commit would void
         self._context = context
         self._limits = limits
         self._output_limits = OutputLimits.for_frames(limits.max_frame)
@@ -75,7 +85,8 @@ class ServerLoop:
         self._established = 0
         self._ready: set[ServerConnection] = set()  # input to handle without waiting for the selector
         self._dirty: set[ServerConnection] = set()  # output to write, events to update, or closing
-        # Served this turn: if the commit fails, they are closed before any reply claims a lost write.
+        # Served this turn: if the commit fails (not for lack of room), they are closed before any reply
+        # claims a lost write.
         self._touched: list[ServerConnection] = []
         self._after_commit: list[Callable[[], None]] = []
         self._deadlines = Deadlines()
@@ -159,11 +170,16 @@ class ServerLoop:
                     self._guarded(connection, self._serve)
                 self._expire()
         except BatchFailed as exc:
-            log.error("store: the writes of %d connections failed to commit: %s", len(self._touched), exc)
             self._after_commit.clear()  # pushes of messages that were not stored
-            for connection in self._touched:  # none of their replies may claim a write that did not happen
-                self._drop(connection, "its writes were not committed")
-        self._touched.clear()
+            if is_storage_full(exc):
+                self._lost.answer_storage_full(self._space)
+            else:
+                log.error("store: the writes of %d connections failed to commit: %s", len(self._touched), exc)
+                for connection in self._touched:  # no reply of theirs may claim a write that did not happen
+                    self._drop(connection, "its writes were not committed")
+        finally:  # even after a bug: the offsets noted in this turn mean nothing in the next
+            self._lost.clear()
+            self._touched.clear()
         after, self._after_commit = self._after_commit, []
         for call in after:
             try:
@@ -171,6 +187,8 @@ class ServerLoop:
             except Exception as exc:
                 log.error("a push after a commit failed: %s", type(exc).__name__)
                 log.debug("details", exc_info=True)
+        if self._space.full and self._space.check_due():
+            check_space(self._space)
         while self._dirty:
             self._guarded(self._dirty.pop(), self._write)
 
@@ -279,12 +297,18 @@ class ServerLoop:
         self._ready.add(connection)  # the request budget ran out: the rest next turn
 
     def _answer(self, connection: ServerConnection, request: Request) -> None:
+        if self._space.full and waits_for_room(request, logged_in=connection.phone is not None):
+            connection.send(storage_full_reply(request.id))  # before any write; logged once, by the guard
+            return
+        start, dependents = len(connection.out), self._store.dependents
         try:
             outcome = self._service.handle(connection, request)
         except Exception as exc:
             self._refuse(connection, request, exc)
-            return
-        self._deliver(connection, request, outcome)
+        else:
+            self._deliver(connection, request, outcome)
+        if self._store.dependents != dependents:  # its reply holds only if this turn commits
+            self._lost.note(connection, request, start, later=connection.busy)
 
     def _deliver(self, connection: ServerConnection, request: Request, outcome: Outcome) -> None:
         later = outcome.later
@@ -310,7 +334,9 @@ class ServerLoop:
             return
         self._touched.append(connection)
         error = done.exception()
-        if error is None:
+        if self._lost.lost_later(connection, request.id):  # its write went with a commit that found no room
+            connection.send(storage_full_reply(request.id))
+        elif error is None:
             self._deliver(connection, request, done.result())
         else:
             self._refuse(connection, request, error)
@@ -321,6 +347,10 @@ class ServerLoop:
         if isinstance(error, RequestRefused):
             log.info("%s: %s refused: %s", connection.peer, request.op, error.code)
             connection.send(ErrorReply(request.id, error.code, error.message))
+            return
+        if is_storage_full(error):
+            self._space.met_full(f"{request.op} found no room")
+            connection.send(storage_full_reply(request.id))
             return
         # A bug or a failing disk must cost this request, not the connection or the server.
         log.error("%s: %s failed: %s", connection.peer, request.op, type(error).__name__)
@@ -364,6 +394,7 @@ class ServerLoop:
             connection.events = 0
         connection.close_socket()
         self._connections.discard(connection)
+        self._lost.forget(connection)
         if connection.established:
             self._established -= 1
             self._service.session_ended(connection)

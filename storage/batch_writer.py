@@ -8,6 +8,9 @@ with ``synchronous=FULL``, syncs) once when it ends. The loop writes no reply
 before that commit, so whatever it acknowledges is durable, and one fsync pays
 for every request of the turn. Reads made by the batch's thread while the batch
 is open go through the same connection, so they see the batch's own writes.
+:attr:`BatchWriter.dependents` counts the jobs of the open batch (and the reads
+that saw its uncommitted writes), so the loop can tell which requests a failed
+commit took with it.
 
 Any other thread (pruning, tests, tools) may write at any time: its job runs in
 a transaction of its own, committed before :meth:`BatchWriter.run` returns. A
@@ -41,6 +44,8 @@ class BatchWriter:
         self._batch_thread: int | None = None
         self._failure: BaseException | None = None
         self._closed = False
+        #: Jobs run in the open batch, and reads that saw its uncommitted writes: the work its commit decides.
+        self.dependents = 0
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -53,6 +58,7 @@ class BatchWriter:
             self._check_open()
             self._batch_thread = threading.get_ident()
             self._failure = None
+            self.dependents = 0
             try:
                 yield
             finally:
@@ -64,6 +70,11 @@ class BatchWriter:
     def reading_connection(self) -> sqlite3.Connection | None:
         """The write connection when the calling thread has a batch open (to read its own writes)."""
         return self._conn if self._batch_thread == threading.get_ident() else None
+
+    def note_read(self) -> None:
+        """The batch's thread read through its connection: counted when it saw uncommitted writes."""
+        if self._batch_thread == threading.get_ident() and self._conn.in_transaction:
+            self.dependents += 1
 
     def run(self, job: Callable[[sqlite3.Connection], T], *, savepoint: bool = True) -> T:
         """Run ``job`` in a write transaction; inside a batch, return before the batch commits.
@@ -101,6 +112,7 @@ class BatchWriter:
 
     def _transaction(self) -> sqlite3.Connection:
         """The write connection with the batch's transaction open; refused once the batch is broken."""
+        self.dependents += 1
         if self._failure is not None:
             raise BatchFailed("an earlier write of this batch broke its transaction") from self._failure
         if not self._conn.in_transaction:

@@ -14,6 +14,12 @@ in WAL mode never block the writer and see the last commit.
 The store keeps public keys as the JSON text the client sent (after the server
 checked them), bodies as opaque bytes, and of a registration code only a keyed
 hash, compared with :func:`hmac.compare_digest`.
+
+Room: ``max_bytes`` caps the database file (SQLite's ``max_page_count``, a quota
+an operator may set); a write past it fails like one on a full disk, with
+``SQLITE_FULL``. :attr:`ServerStore.space` (a :class:`~storage.space_guard.SpaceGuard`)
+keeps the reserve file (``reserve`` bytes; the server's default is 4 MiB) beside the
+database and the store's full state.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ from storage.server_records import (
     StoreError,
     UnknownAccount,
 )
+from storage.space_guard import SpaceGuard
 
 SCHEMA_VERSION = server_schema.VERSION
 log = logging.getLogger("parley.store")
@@ -73,16 +80,32 @@ def _dumps(obj: dict[str, Any]) -> str:
 
 
 class ServerStore:
-    def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        synchronous: str = "FULL",
+        max_bytes: int | None = None,
+        reserve: int = 0,
+    ) -> None:
         if synchronous not in ("FULL", "NORMAL"):
             raise ValueError("synchronous must be FULL or NORMAL")
+        if max_bytes is not None and max_bytes < 1:
+            raise ValueError("the store's quota must be positive")
         self.path = path
         self._synchronous = synchronous
+        self._max_bytes = max_bytes
         self._readers: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
         self._reader_slots = threading.BoundedSemaphore(_READERS)
         self._all_readers: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._writer = BatchWriter(self._open_writer)
+        self.space = SpaceGuard(path.parent, reserve=reserve, quota_room=self.quota_room, quota=max_bytes)
+        try:
+            self.space.start()
+        except BaseException:
+            self._writer.close()
+            raise
 
     # ------------------------------------------------------------------ plumbing
 
@@ -96,6 +119,10 @@ class ServerStore:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute(f"PRAGMA synchronous = {self._synchronous}")
         try:
+            if self._max_bytes is not None:
+                page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+                # A file already past the cap keeps its size (SQLite never sets the cap below it).
+                conn.execute(f"PRAGMA max_page_count = {max(1, self._max_bytes // page_size)}")
             found = server_schema.upgrade(conn, self.path.name)
         except BaseException:
             conn.close()
@@ -110,6 +137,21 @@ class ServerStore:
         Raises :class:`BatchFailed` at the end if that commit failed: none of the block's writes happened.
         """
         return self._writer.batch()
+
+    @property
+    def dependents(self) -> int:
+        """Jobs (and reads of uncommitted writes) so far in the open batch; see :class:`BatchWriter`."""
+        return self._writer.dependents
+
+    def quota_room(self) -> int | None:
+        """Bytes the database may still grow by under ``max_bytes`` (free pages inside it count)."""
+        if self._max_bytes is None:
+            return None
+        with self._reader() as db:
+            page_size = db.execute("PRAGMA page_size").fetchone()[0]
+            pages = db.execute("PRAGMA page_count").fetchone()[0]
+            free = db.execute("PRAGMA freelist_count").fetchone()[0]
+        return max(0, self._max_bytes // page_size - pages) * page_size + free * page_size
 
     @contextmanager
     def _reader(self) -> Iterator[sqlite3.Connection]:
@@ -310,6 +352,7 @@ class ServerStore:
     def fetch(self, recipient: str, after: int, limit: int) -> tuple[list[StoredMessage], bool]:
         """Up to ``limit`` waiting messages with id > ``after``, oldest first, and whether more wait."""
         with self._reader() as db:
+            self._writer.note_read()  # a fetch in a batch may see messages that batch has not committed yet
             rows = db.execute(
                 "SELECT id, sender, body, ts FROM messages"
                 " WHERE recipient = ? AND id > ? ORDER BY id LIMIT ?",

@@ -185,3 +185,24 @@ def test_a_job_without_a_savepoint_that_loses_the_whole_transaction_fails_the_ba
         with pytest.raises(BatchFailed):
             writer.run(insert(2), savepoint=False)  # not into a fresh transaction: the first write is gone
     assert count(path) == 0
+
+
+def test_the_batch_counts_its_jobs_and_the_reads_that_saw_its_uncommitted_writes(writer: BatchWriter) -> None:
+    with writer.batch():
+        assert writer.dependents == 0
+        own = writer.reading_connection()
+        assert own is not None
+        writer.note_read()  # nothing written yet: the read depends on nothing
+        assert writer.dependents == 0
+        writer.run(insert(1))
+        assert writer.dependents == 1
+        writer.run(insert(2), savepoint=False)
+        writer.note_read()
+        assert writer.dependents == 3
+        seen: list[int] = []
+        other = threading.Thread(target=lambda: (writer.note_read(), seen.append(writer.dependents)))
+        other.start()
+        other.join(10)
+        assert seen == [3]  # another thread reads the last commit, not this batch
+    with writer.batch():
+        assert writer.dependents == 0  # each batch counts its own

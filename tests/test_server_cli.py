@@ -31,6 +31,13 @@ def test_the_defaults(tmp_path: Path) -> None:
     assert config.limits == Limits()
     assert config.synchronous == "FULL"
     assert config.channel.name == "console"
+    assert (config.max_store_bytes, config.space_reserve) == (None, 4 * 1024 * 1024)
+
+
+def test_the_store_quota_and_the_reserve_have_flags_in_mib(tmp_path: Path) -> None:
+    args = parse("--data-dir", str(tmp_path), "--max-store-mib", "64", "--reserve-mib", "0")
+    config = config_from_args(args)
+    assert (config.max_store_bytes, config.space_reserve) == (64 * 1024 * 1024, 0)
 
 
 def test_every_limit_has_a_flag(tmp_path: Path) -> None:
@@ -85,6 +92,8 @@ def test_dev_codes_on_loopback_are_fine(host: str, tmp_path: Path) -> None:
         ("--queue-cap", "0"),
         ("--idle-timeout", "0"),
         ("--port", "70000"),
+        ("--max-store-mib", "0"),
+        ("--reserve-mib", "-1"),
     ],
 )
 def test_impossible_values_are_refused_with_a_sentence(flags: tuple[str, str]) -> None:

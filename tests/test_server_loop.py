@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,12 +19,22 @@ from wire_client import CodeBook, Person, WireClient
 from net.codes import CodeHasher
 from net.limits import Limits
 from net.presence import Session
-from net.protocol import Request
+from net.protocol import ErrorReply, Request
 from net.server import ParleyServer
 from net.server_loop import ServerLoop
 from net.service import Outcome, Service
 from net.tls import ensure_self_signed, fingerprint_of_pem_file, server_context
 from storage.server_store import ServerStore
+
+
+def fill_the_store(db: sqlite3.Connection) -> None:
+    """A write that SQLite refuses with SQLITE_FULL, as on a full disk: its page cap is the current size."""
+    db.execute(f"PRAGMA max_page_count = {db.execute('PRAGMA page_count').fetchone()[0]}")
+    db.execute("INSERT INTO pending_codes VALUES ('+442079460998', 'a@b.org', ?, 0, 0)", (bytes(65536),))
+
+
+def lift_the_cap(db: sqlite3.Connection) -> None:
+    db.execute("PRAGMA max_page_count = 1073741823")
 
 
 class FaultyService(Service):
@@ -37,6 +48,8 @@ class FaultyService(Service):
             return Outcome({"server": "parley"}, then=lambda: 1 / 0 and None)
         elif request.op == "hello" and kind == "write":
             self.store.put_code("+442079460999", "a@example.org", b"h" * 32, 10**13, 5)
+        elif request.op == "hello" and kind == "find-no-room":
+            self.store._writer.run(fill_the_store)
         elif request.op == "hello" and kind == "lose-the-transaction":
             self.store._writer.run(lambda db: db.execute("ROLLBACK"))  # as SQLite does on an I/O error
         return super().handle(session, request)
@@ -112,6 +125,40 @@ def test_a_failed_commit_answers_none_of_its_requests(
         assert db.execute("SELECT COUNT(*) FROM pending_codes").fetchone()[0] == 0
     assert "failed to commit" in caplog.text
     assert hello(bystander)["server"] == "parley"
+
+
+def test_a_commit_that_finds_no_room_answers_storage_full_to_its_writes_only_and_keeps_the_connection(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    bystander, client = harness.connect(), harness.connect()
+    hello(bystander)
+    ids, frames = zip(
+        *(
+            client.conn.request("hello", version=1, client="write"),
+            client.conn.request("challenge", phone=fresh_phone()),
+            client.conn.request("hello", version=1, client="find-no-room"),
+            client.conn.request("hello", version=1, client="read-only"),
+        ),
+        strict=True,
+    )
+    client.send_raw(b"".join(frames))  # one read, one turn, one batch
+    replies = [client.wait_reply(request_id) for request_id in ids]
+    assert [getattr(reply, "code", "ok") for reply in replies] == ["storage_full", "ok", "storage_full", "ok"]
+    assert not client.closed_by_server and hello(client)["server"] == "parley"
+    with sqlite3.connect(harness.path) as db:
+        assert db.execute("SELECT COUNT(*) FROM pending_codes").fetchone()[0] == 0  # the write was lost
+    assert harness.store.space.full
+    # Full: a request that only adds data is refused before it writes; the others are served.
+    assert client.refused("register_start", phone=fresh_phone(), email="a@example.org") == "storage_full"
+    assert hello(bystander)["server"] == "parley"
+    harness.store._writer.run(lift_the_cap)  # room again: the loop notices within about a second
+    deadline = time.monotonic() + 30
+    phone = fresh_phone()
+    while isinstance(client.request("register_start", phone=phone, email="a@example.org"), ErrorReply):
+        assert time.monotonic() < deadline, "the store never left its full state"
+        time.sleep(0.1)
+    assert not harness.store.space.full
+    assert "failed to commit" not in caplog.text and "dropped" not in caplog.text
 
 
 def test_a_push_from_another_thread_reaches_the_client(harness: Harness) -> None:

@@ -17,6 +17,7 @@ from storage.server_store import (
     ServerStore,
     UnknownAccount,
 )
+from storage.space_guard import is_storage_full
 
 ALICE, BOB = "+442079460001", "+442079460002"
 HASH, OTHER = b"h" * 32, b"x" * 32
@@ -263,3 +264,37 @@ def test_an_acknowledgement_of_a_thousand_ids_fits_any_sqlite(store: ServerStore
     with store.group_commit():
         ids = [store.enqueue(ALICE, f"c{n}", BOB, b"x", NOW, 2000).id for n in range(1000)]
     assert store.ack(BOB, ids) == 1000 and store.queued_count(BOB) == 0
+
+
+def test_a_quota_caps_the_file_and_acknowledgements_make_room_in_it(tmp_path: Path) -> None:
+    quota = 512 * 1024
+    store = ServerStore(tmp_path / "server.sqlite3", max_bytes=quota, reserve=0)
+    try:
+        register(store, ALICE)
+        register(store, BOB)
+        room = store.quota_room()
+        assert room is not None and 0 < room < quota
+        ids = []
+        with pytest.raises(sqlite3.Error) as full:
+            for n in range(1000):
+                ids.append(store.enqueue(ALICE, f"m{n}", BOB, bytes(16 * 1024), NOW, 10_000).id)
+        assert is_storage_full(full.value) and len(ids) < 40
+        assert store.quota_room() < 32 * 1024
+        assert store.ack(BOB, ids) == len(ids)  # a delete fits: it frees pages
+        assert store.quota_room() > 16 * 1024 * len(ids)
+        assert store.enqueue(ALICE, "after", BOB, bytes(16 * 1024), NOW, 10_000).id > ids[-1]
+    finally:
+        store.close()
+    with sqlite3.connect(tmp_path / "server.sqlite3") as db:
+        assert db.execute("PRAGMA page_count").fetchone()[0] * 4096 <= quota
+
+
+def test_a_fetch_in_a_batch_counts_only_when_it_could_see_uncommitted_messages(store: ServerStore) -> None:
+    register(store, ALICE)
+    register(store, BOB)
+    with store.group_commit():
+        store.fetch(BOB, 0, 10)
+        assert store.dependents == 0
+        store.enqueue(ALICE, "m1", BOB, b"x", NOW, 10)
+        store.fetch(BOB, 0, 10)
+        assert store.dependents == 2

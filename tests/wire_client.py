@@ -177,6 +177,8 @@ class Person:
     last_resort: KemPreKey = field(init=False)
     one_time: list[OneTimePreKey] = field(init=False)
     kem: list[KemPreKey] = field(init=False)
+    #: The token of this person's last ``register_start`` (it must come back with the code).
+    token: bytes | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.signed_prekey = SignedPreKey.generate(self.identity, 1, int(time.time()))
@@ -186,9 +188,19 @@ class Person:
             KemPreKey.generate(self.identity, 100 + i, last_resort=False) for i in range(self.kem_count)
         ]
 
-    def finish_args(self, code: str) -> dict[str, Any]:
+    def took(self, started: dict[str, Any]) -> dict[str, Any]:
+        """Keep the token of a ``register_start`` reply (base64 on the wire, bytes from the service)."""
+        token = started["token"]
+        self.token = token if isinstance(token, bytes) else _b64(token)
+        return started
+
+    def start(self, client: WireClient) -> dict[str, Any]:
+        return self.took(client.call("register_start", phone=self.phone, email=self.email))
+
+    def finish_args(self, code: str, token: bytes | None = None) -> dict[str, Any]:
         return {
             "phone": self.phone,
+            "token": token if token is not None else self.token,
             "code": code,
             "identity": self.identity.public,
             "signed_prekey": self.signed_prekey.public(),
@@ -198,7 +210,7 @@ class Person:
         }
 
     def register(self, client: WireClient, codes: CodeBook) -> dict[str, Any]:
-        client.call("register_start", phone=self.phone, email=self.email)
+        self.start(client)
         return client.call("register_finish", **self.finish_args(codes.last(self.phone)))
 
     def login(self, client: WireClient) -> dict[str, Any]:

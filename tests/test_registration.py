@@ -44,7 +44,7 @@ def test_the_move_statement_is_the_documented_bytes() -> None:
         + FINGERPRINT
     )
     assert move_statement(NONCE, PHONE, new, FINGERPRINT) == expected
-    assert MOVE_LABEL != login_statement(NONCE, PHONE, FINGERPRINT)[: len(MOVE_LABEL)]
+    assert login_statement(NONCE, PHONE, FINGERPRINT)[: len(MOVE_LABEL)] != MOVE_LABEL
     with pytest.raises(ValueError, match="32-byte"):
         move_statement(NONCE, PHONE, new, b"short")
 

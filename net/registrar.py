@@ -245,7 +245,9 @@ class Registrar:
 
         def end_old() -> None:  # after the commit: the old keys are gone for good only then
             old = self.presence.take(phone)
-            if old is not None and old is not session:
+            if old is session:  # the account's own connection proved it: it stays the account's
+                self.presence.claim(phone, session)
+            elif old is not None:
                 old.push(PUSH_SESSION_ENDED, {"reason": "re_registered"})
                 old.phone = None
                 old.end()

@@ -235,8 +235,8 @@ class RegistrationForm:
         if self.existing:
             note += (
                 f" {self.sent_to} already has a Parley account, so the code went to the e-mail address on"
-                f" file for it, {self.masked_address}, not to the address you typed. Registering here moves the"
-                " account to this computer: the other device stops working."
+                f" file for it, {self.masked_address}, not to the address you typed. Registering here moves"
+                " the account to this computer: the other device stops working."
             )
         if self.needs_lock:
             note += " The account has a registration lock: enter its passphrase as well."

@@ -1,4 +1,4 @@
-"""The server store's registration jobs: pending codes per requester, account guards, replacing an account.
+"""The server store's registration: pending codes per requester, account guards, accounts coming and going.
 
 Each function is a job for the store's writer (it gets the write connection and
 runs inside one transaction), or a read. A pending code is keyed by the hash of

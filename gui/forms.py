@@ -129,6 +129,9 @@ _REFUSALS: dict[str, tuple[str, bool]] = {
     "no_code": ("code", True),
     "code_expired": ("code", True),
     "code_locked": ("code", True),
+    "lock_required": ("lock", False),
+    "wrong_lock": ("lock", False),
+    "lock_blocked": ("lock", False),
 }
 
 
@@ -143,6 +146,12 @@ class RegistrationForm:
     sent_to: str = ""
     dev_code: str | None = None
     expires_in: int = 0
+    #: The registration lock's passphrase, asked for when the number's account has a lock.
+    lock: str = ""
+    needs_lock: bool = False
+    #: The number has an account already; the code went to its address on file, shown masked.
+    existing: bool = False
+    masked_address: str = ""
     server_errors: dict[str, str] = field(default_factory=dict)
 
     def field_error(self, name: str) -> str:
@@ -173,7 +182,17 @@ class RegistrationForm:
         self.expires_in = event.expires_in
         self.dev_code = event.dev_code
         self.code = event.dev_code or ""
+        self.existing, self.needs_lock, self.masked_address = event.existing, event.lock, event.sent_to
+        self.lock = ""
         self.server_errors.clear()
+
+    def checked_lock(self) -> str | None:
+        """The lock passphrase to send along, or None when none was asked for."""
+        if not self.needs_lock:
+            return None
+        if not self.lock:
+            raise FormInvalid({"lock": "Enter the registration lock's passphrase."})
+        return self.lock
 
     def checked_code(self) -> str:
         try:
@@ -192,6 +211,8 @@ class RegistrationForm:
             message = f"{message} Ask for a new code."
         elif where in ("phone", "email"):
             self.stage = Stage.DETAILS
+        elif where == "lock":
+            self.needs_lock = True
         self.server_errors = {where: message}
         return where
 
@@ -202,10 +223,21 @@ class RegistrationForm:
         self.server_errors.clear()
 
     def code_note(self) -> str:
+        minutes = max(1, round(self.expires_in / 60)) if self.expires_in else 10
         if self.dev_code:
-            return (
+            note = (
                 f"This server runs in development mode, so it returned the code for {self.sent_to} "
                 "directly and it is filled in for you. A real server sends it by text message or e-mail."
             )
-        minutes = max(1, round(self.expires_in / 60)) if self.expires_in else 10
-        return f"We sent a 6-digit code for {self.sent_to}. It is valid for {minutes} minutes."
+        else:
+            where = f" to {self.masked_address}" if self.masked_address and not self.existing else ""
+            note = f"We sent a 6-digit code for {self.sent_to}{where}. It is valid for {minutes} minutes."
+        if self.existing:
+            note += (
+                f" {self.sent_to} already has a Parley account, so the code went to the e-mail address on"
+                f" file for it, {self.masked_address}, not to the address you typed. Registering here moves"
+                " the account to this computer: the other device stops working."
+            )
+        if self.needs_lock:
+            note += " The account has a registration lock: enter its passphrase as well."
+        return note

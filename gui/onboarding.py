@@ -40,6 +40,7 @@ class Onboarding:
             ev.CodeSent: self._code_sent,
             ev.Registered: lambda _e: None,
             ev.LoggedIn: self._logged_in,
+            ev.ReregistrationRequested: self._reregistration_requested,
         }
         self.welcome.on_unlock = self.unlock
         self.welcome.on_create = self.create_profile
@@ -223,12 +224,14 @@ class Onboarding:
     def finish_registration(self, form: RegistrationForm) -> None:
         try:
             code = form.checked_code()
+            lock = form.checked_lock()
         except FormInvalid as exc:
-            self.registration.code.error(exc.errors["code"])
+            form.server_errors = exc.errors
+            self.registration.show_stage()
             return
 
         def call(engine: Any) -> str | None:
-            engine.register_finish(code)
+            engine.register_finish(code, lock)
             return engine.phone
 
         self.app.do(
@@ -243,6 +246,9 @@ class Onboarding:
     def _refused(self, code: str, text: str) -> None:
         self.registration.form.refused(code, text)
         self.registration.show_stage()
+
+    def _reregistration_requested(self, event: ev.ReregistrationRequested) -> None:
+        self.app.main.show_notice(reregistration_words(event.sent_to))
 
     def _logged_in(self, event: ev.LoggedIn) -> None:
         self.app.phone = event.phone
@@ -293,6 +299,14 @@ class Onboarding:
     def _local_server_failed(self, _code: str, text: str) -> None:
         self.welcome.local_button.configure(state="normal")
         self.welcome.show_error(text)
+
+
+def reregistration_words(sent_to: str) -> str:
+    return (
+        "Someone just asked the server for a code to register your phone number on another device. "
+        f"The code went to your e-mail address on file ({sent_to}); nothing has changed. If it was not you, "
+        "share the code with nobody, and set a registration lock in Settings."
+    )
 
 
 class _Refusal(Exception):

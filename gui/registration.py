@@ -44,7 +44,9 @@ class RegistrationView(ttk.Frame):
         self.code = Field(self.code_stage, "6-digit code", width=12)
         self.code.entry.configure(font="ParleyDigits")
         self.code.pack(anchor="w")
+        self.lock = Field(self.code_stage, "Registration lock passphrase", show="•")
         row = ttk.Frame(self.code_stage, style="Card.TFrame")
+        self.finish_row = row
         row.pack(anchor="w")
         self.finish_button = ttk.Button(row, text="Register", style="Accent.TButton", command=self._finish)
         self.finish_button.pack(side="left")
@@ -62,6 +64,7 @@ class RegistrationView(ttk.Frame):
         self.phone.entry.bind("<Return>", lambda _e: self.email.entry.focus_set())
         self.email.entry.bind("<Return>", lambda _e: self._send())
         self.code.entry.bind("<Return>", lambda _e: self._finish())
+        self.lock.entry.bind("<Return>", lambda _e: self._finish())
         self.show_stage()
 
     # ------------------------------------------------------------------ controller-facing
@@ -87,7 +90,12 @@ class RegistrationView(ttk.Frame):
             self.code.set(form.code)
             self.code_note.configure(text=form.code_note())
             self.code.entry.focus_set()
-        for name, field in (("phone", self.phone), ("email", self.email), ("code", self.code)):
+            if form.needs_lock:
+                self.lock.pack(fill="x", before=self.finish_row)
+            else:
+                self.lock.pack_forget()
+        fields = (("phone", self.phone), ("email", self.email), ("code", self.code), ("lock", self.lock))
+        for name, field in fields:
             field.error(form.server_errors.get(name, ""))
         self.error.configure(text=form.server_errors.get("form", ""))
 
@@ -107,6 +115,7 @@ class RegistrationView(ttk.Frame):
 
     def _sync(self) -> None:
         self.form.phone, self.form.email, self.form.code = self.phone.value, self.email.value, self.code.value
+        self.form.lock = self.lock.value
 
     def _check(self, name: str) -> None:
         self._sync()

@@ -1,4 +1,4 @@
-"""Settings: the theme, the passphrase, and the profile's way out (lock, log out, delete the account)."""
+"""Settings: the theme, the passphrase, the registration lock, and the profile's way out."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ class SettingsPane(ttk.Frame):
         self.on_lock: Callable[[], None] = lambda: None
         self.on_logout: Callable[[], None] = lambda: None
         self.on_delete: Callable[[], None] = lambda: None
+        self.on_registration_lock: Callable[[str | None], None] = lambda _lock: None
 
         ttk.Button(self, text="← Back", command=lambda: self.on_back()).pack(anchor="w")
         ttk.Label(self, text="Settings", style="Surface.Title.TLabel").pack(anchor="w", pady=(14, 10))
@@ -53,6 +54,30 @@ class SettingsPane(ttk.Frame):
         ttk.Button(row, text="Change passphrase", command=self._change).pack(side="left")
         self.passphrase_note = ttk.Label(row, text="", style="Surface.Ok.TLabel")
         self.passphrase_note.pack(side="left", padx=12)
+
+        ttk.Separator(self).pack(fill="x", pady=16)
+        ttk.Label(self, text="Registration lock", style="Surface.Heading.TLabel").pack(anchor="w")
+        paragraph(
+            self,
+            "With a registration lock, a code sent to your e-mail is not enough to register your number "
+            "on another device while you use Parley: the lock's passphrase is needed too. It lapses after "
+            "7 days without Parley online.",
+            area="Surface",
+            muted=True,
+            width=640,
+        ).pack(anchor="w")
+        self.lock_field = Field(
+            self, "Registration lock passphrase (6 characters or more)", area="Surface", show="•"
+        )
+        self.lock_field.pack(anchor="w", pady=(4, 0))
+        lock_row = ttk.Frame(self, style="Surface.TFrame")
+        lock_row.pack(anchor="w")
+        ttk.Button(lock_row, text="Set the lock", command=self._set_lock).pack(side="left")
+        ttk.Button(lock_row, text="Remove the lock", command=lambda: self._lock_changed_by(None)).pack(
+            side="left", padx=8
+        )
+        self.lock_note = ttk.Label(lock_row, text="", style="Surface.Ok.TLabel")
+        self.lock_note.pack(side="left", padx=12)
 
         ttk.Separator(self).pack(fill="x", pady=16)
         ttk.Label(self, text="This profile", style="Surface.Heading.TLabel").pack(anchor="w")
@@ -99,8 +124,28 @@ class SettingsPane(ttk.Frame):
             field.set("")
             field.error("")
         self.passphrase_note.configure(text="")
+        self.lock_field.set("")
+        self.lock_field.error("")
+        self.lock_note.configure(text="")
         self.error.configure(text="")
         self.confirm.pack_forget()
+
+    def registration_lock_changed(self, on: bool) -> None:
+        self.lock_field.set("")
+        self.lock_field.error("")
+        self.lock_note.configure(text="✓ Registration lock set" if on else "✓ Registration lock removed")
+
+    def _set_lock(self) -> None:
+        lock = self.lock_field.value
+        if len(lock) < 6:
+            self.lock_field.error("Use at least 6 characters for the registration lock.")
+            return
+        self._lock_changed_by(lock)
+
+    def _lock_changed_by(self, lock: str | None) -> None:
+        self.lock_note.configure(text="")
+        self.lock_field.error("")
+        self.on_registration_lock(lock)
 
     def passphrase_changed(self) -> None:
         for field in (self.old, self.new, self.repeat):

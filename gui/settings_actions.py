@@ -1,4 +1,4 @@
-"""The settings pane's actions: theme, passphrase, log out and in, delete the account."""
+"""The settings pane's actions: theme, passphrase, registration lock, log out and in, delete the account."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ class SettingsController:
         main.on_reconnect = self.reconnect
         settings.on_back, settings.on_theme = chat.back, app.set_theme
         settings.on_change_passphrase = self.change_passphrase
+        settings.on_registration_lock = self.set_registration_lock
         settings.on_lock, settings.on_logout, settings.on_delete = app.lock, self.logout, self.delete_account
 
     def open_settings(self) -> None:
@@ -47,6 +48,15 @@ class SettingsController:
             lambda _r: self.pane.passphrase_changed(),
             failed=failed,
             busy="Changing the passphrase…",
+        )
+
+    def set_registration_lock(self, lock: str | None) -> None:
+        self.app.do(
+            "set_registration_lock",
+            lambda engine: engine.set_registration_lock(lock),
+            lambda on: self.pane.registration_lock_changed(bool(on)),
+            failed=lambda _c, t: self.pane.lock_field.error(t),
+            busy="Setting the registration lock…" if lock else "Removing the registration lock…",
         )
 
     def logout(self) -> None:

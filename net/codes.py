@@ -37,6 +37,10 @@ class CodeHasher:
         message = _LABEL + phone.encode("utf-8") + b"\x00" + code.encode("ascii")
         return hmac.new(self._key, message, hashlib.sha256).digest()
 
+    def subkey(self, label: bytes) -> bytes:
+        """A 32-byte key of its own for another purpose (``label``), derived from the code key."""
+        return hmac.new(self._key, b"Parley subkey v1\x00" + label, hashlib.sha256).digest()
+
     def __repr__(self) -> str:
         return "CodeHasher(<key hidden>)"
 

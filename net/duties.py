@@ -28,7 +28,7 @@ from net.context import Context
 from net.engine_error import EngineError
 from net.envelope import MAX_IDS, SessionReset
 from net.errors import RequestRefused
-from net.events import ConnectionState, ErrorReported
+from net.events import ConnectionState, ErrorReported, ReregistrationRequested
 from net.handshake import start_session
 from net.inbox import Inbox
 from net.link import Link
@@ -61,6 +61,10 @@ class Duties:
     def on_push(self, push: Push) -> None:
         if push.kind == "message":
             self._pushed.append(push.body)
+        elif push.kind == "reregistration_requested":
+            self._ctx.emit(
+                ReregistrationRequested(str(push.body.get("sent_to", "")), int(push.body.get("ts", 0)))
+            )
         elif push.kind == "session_ended":
             reason = push.body.get("reason")
             words = _SESSION_ENDED.get(str(reason), "The server ended this session.")

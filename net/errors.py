@@ -36,6 +36,11 @@ class ErrorCode(StrEnum):
     CODE_LOCKED = "code_locked"
     BAD_KEY = "bad_key"
     BAD_SIGNATURE = "bad_signature"
+    # re-registration of a number that has an account
+    PROOF_FAILED = "proof_failed"
+    LOCK_REQUIRED = "lock_required"
+    WRONG_LOCK = "wrong_lock"
+    LOCK_BLOCKED = "lock_blocked"
     # login and accounts
     UNKNOWN_ACCOUNT = "unknown_account"
     LOGIN_FAILED = "login_failed"

@@ -97,9 +97,23 @@ class CodeSent:
     expires_in: int
     #: Only when the server runs with development codes on loopback.
     dev_code: str | None = None
+    #: Where the code went, masked (``a•••@example.org``): for a number with an account, its address on file.
+    sent_to: str = ""
+    #: The number has an account already: finishing replaces its keys on every device.
+    existing: bool = False
+    #: The account has a registration lock: its passphrase is needed with the code.
+    lock: bool = False
 
     def __repr__(self) -> str:
-        return f"CodeSent(phone={self.phone!r}, expires_in={self.expires_in})"
+        return f"CodeSent(phone={self.phone!r}, expires_in={self.expires_in}, existing={self.existing})"
+
+
+@dataclass(frozen=True)
+class ReregistrationRequested:
+    """Someone asked the server for a code to register this account's number anew (maybe not the owner)."""
+
+    sent_to: str
+    ts: int
 
 
 @dataclass(frozen=True)
@@ -164,6 +178,7 @@ Event = (
     | ServerKeyUnknown
     | ServerKeyChanged
     | CodeSent
+    | ReregistrationRequested
     | Registered
     | LoggedIn
     | MessageReceived

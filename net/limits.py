@@ -25,9 +25,19 @@ class Limits:
     # A client that takes nothing for this long while output waits for it is closed, so a reader that
     # stopped cannot pin memory (its buffered output is also capped, see net/server_connection.py).
     write_timeout: float = 10.0
+    # Codes count per number *and address*, so a stranger's starts never use up the owner's; per address
+    # over all numbers; and a number's live codes are capped (a start past the cap is refused, never
+    # made room for by evicting someone's code).
     codes_per_hour: int = 5
+    codes_per_address: int = 20
+    codes_waiting: int = 10
     code_attempts: int = 5
     code_lifetime: float = 600.0
+    # Wrong registration-lock passphrases per account, across requesters, before the lock refuses
+    # every attempt for ``lock_refusal`` seconds; a lock lapses after ``lock_inactivity`` without login.
+    lock_attempts: int = 5
+    lock_refusal: float = 24 * 3600.0
+    lock_inactivity: float = 7 * 24 * 3600.0
     logins_per_minute: int = 10
     bundles_per_hour: int = 100
     queue_cap: int = 10_000

@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from crypto_core import sealing
-from crypto_core.encoding import RandomSource, default_random
-from crypto_core.errors import WrongPassphrase
+from crypto_core.encoding import RandomSource, b64decode, default_random
+from crypto_core.errors import InvalidKeyFormat, WrongPassphrase
 from crypto_core.keys import IdentityKeyPair
 from crypto_core.sealing import KdfParams
-from net import prekeys
+from net import moves, prekeys
 from net.client import ConnectionLost
 from net.context import Context, checked_phone, message_view
 from net.duties import Duties
@@ -52,12 +52,20 @@ from net.handshake import start_session
 from net.inbox import Inbox
 from net.link import Link, join_address
 from net.outbox import Outbox, enqueue_control, enqueue_text
+from net.registration_lock import MIN_LOCK
 from net.validation import ValidationError, normalize_email, validate_passphrase
 from storage.profile_dir import ProfileDirectory
 from storage.profile_errors import ProfileError, ProfileNotFound
 from storage.profile_history import Cursor
 
 __all__ = ["EngineError", "Messenger"]
+
+
+def _b64(text: object) -> bytes:
+    try:
+        return b64decode(text, what="registration token")
+    except InvalidKeyFormat:
+        raise EngineError("bad_reply", "The server sent a broken registration token.") from None
 
 
 class Messenger:
@@ -79,6 +87,8 @@ class Messenger:
         self._stopping = threading.Event()
         self._duties: Duties | None = None
         self._link = Link(emit, self._on_push, random=random, timeout=timeout)
+        #: The token of the last register_start: it is the requester's, kept in memory only.
+        self._token: bytes | None = None
 
     # ================================================================== profiles
 
@@ -215,6 +225,7 @@ class Messenger:
             raise EngineError("bad_email", str(exc)) from None
         conn = self._connected()
         reply = self._guard(lambda: conn.call("register_start", phone=phone, email=email))
+        self._token = _b64(reply["token"])
         account = ctx.profile.account.get()
         ctx.profile.account.save(
             replace(account, phone=reply.get("phone", phone), email=email, registered=False)
@@ -225,13 +236,17 @@ class Messenger:
                 str(reply.get("phone", phone)),
                 int(reply.get("expires_in", 0)),
                 code if isinstance(code, str) else None,
+                sent_to=str(reply.get("sent_to", "")),
+                existing=reply.get("existing") is True,
+                lock=reply.get("lock") is True,
             )
         )
 
-    def register_finish(self, code: str) -> None:
+    def register_finish(self, code: str, lock: str | None = None) -> None:
+        """Finish with the code (and the registration lock's passphrase when the number has one)."""
         ctx = self._require()
         account = ctx.profile.account.get()
-        if account.phone is None:
+        if account.phone is None or self._token is None:
             raise EngineError("no_code", "Ask for a code first.")
         conn = self._connected()
         identity = ctx.identity
@@ -246,7 +261,9 @@ class Messenger:
             reply = conn.call(
                 "register_finish",
                 phone=account.phone,
+                token=self._token,
                 code=code.strip(),
+                lock=lock or None,
                 identity=identity.public,
                 signed_prekey=published.signed_prekey,
                 kem_last_resort=published.kem_last_resort,
@@ -260,6 +277,7 @@ class Messenger:
         except ConnectionLost as exc:
             self._link.dropped(str(exc))
             raise EngineError("offline", f"The connection to the server was lost: {exc}.") from None
+        self._token = None
         phone = str(reply.get("phone", account.phone))
         ctx.profile.account.save(replace(account, phone=phone, registered=True))
         self._emit(Registered(phone))
@@ -289,6 +307,29 @@ class Messenger:
         self._link.want_online = False
         self._link.close()
         self._link.set_state(ConnectionState.OFFLINE)
+
+    def set_registration_lock(self, lock: str | None) -> bool:
+        """Set (or, with None, clear) the registration lock on the server; returns whether one is set.
+
+        With a lock, a code alone no longer re-registers this number while the account is in use.
+        """
+        if lock is not None and len(lock) < MIN_LOCK:
+            raise EngineError("bad_lock", f"Use at least {MIN_LOCK} characters for the registration lock.")
+        conn = self._link.require()
+        reply = self._guard(lambda: conn.call("set_registration_lock", lock=lock))
+        return reply.get("lock") is True
+
+    def move_to_new_keys(self) -> None:
+        """Give this account new identity keys, proved by the current ones: no code, no lock.
+
+        The new identity is kept in the profile as pending before its public part leaves; the
+        server's yes makes it the identity. Contacts see the key change in their next bundle.
+        """
+        ctx = self._require()
+        moved = moves.move_to_new_keys(ctx, self._link.require(), ctx.require_identity())
+        ctx.identity = moved
+        assert self._duties is not None
+        self._guard(self._duties.after_login)
 
     def delete_account(self) -> None:
         ctx = self._require()

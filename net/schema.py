@@ -22,6 +22,8 @@ from typing import Any
 from crypto_core.errors import InvalidKeyFormat
 from crypto_core.keys import KemPreKeyPublic, OneTimePreKeyPublic, PublicIdentity, SignedPreKeyPublic
 from net.errors import ErrorCode
+from net.registration import TOKEN_SIZE
+from net.registration_lock import MAX_LOCK, MIN_LOCK
 from net.validation import ValidationError, normalize_email, normalize_phone
 
 PROTOCOL_VERSION = 1
@@ -206,7 +208,11 @@ OPERATIONS: dict[str, Operation] = {
             "register_finish",
             (
                 Field("phone", phone),
-                Field("code", CODE),
+                # Either the requester's token and code, or a proof signed by the current identity.
+                Field("token", base64_bytes(TOKEN_SIZE, exact=TOKEN_SIZE), required=False),
+                Field("code", CODE, required=False),
+                Field("proof", base64_bytes(64, exact=64), required=False),
+                Field("lock", text(MAX_LOCK), required=False),
                 Field("identity", key(PublicIdentity.from_json)),
                 Field("signed_prekey", SIGNED_PREKEY),
                 Field("kem_last_resort", KEM_PREKEY),
@@ -253,9 +259,13 @@ OPERATIONS: dict[str, Operation] = {
             (Field("signed_prekey", SIGNED_PREKEY), Field("kem_last_resort", KEM_PREKEY, required=False)),
         ),
         Operation("delete_account"),
+        Operation(
+            "set_registration_lock", (Field("lock", text(MAX_LOCK, min_len=MIN_LOCK), required=False),)
+        ),
     )
 }
 
 #: What the server may push, unasked.
 PUSH_MESSAGE = "message"
 PUSH_SESSION_ENDED = "session_ended"
+PUSH_REREGISTRATION = "reregistration_requested"

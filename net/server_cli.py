@@ -56,7 +56,18 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-frame", type=int, default=DEFAULT_MAX_FRAME, help="largest frame, bytes (1 MiB)"
     )
     limits.add_argument("--idle-timeout", type=float, default=d.idle_timeout, help="seconds (300)")
-    limits.add_argument("--codes-per-hour", type=int, default=d.codes_per_hour, help="per phone (5)")
+    limits.add_argument(
+        "--codes-per-hour", type=int, default=d.codes_per_hour, help="per phone and address (5)"
+    )
+    limits.add_argument(
+        "--codes-per-address", type=int, default=d.codes_per_address, help="per address per hour (20)"
+    )
+    limits.add_argument(
+        "--codes-waiting", type=int, default=d.codes_waiting, help="live codes per phone (10)"
+    )
+    limits.add_argument(
+        "--lock-attempts", type=int, default=d.lock_attempts, help="per account, then 24 h refused (5)"
+    )
     limits.add_argument("--code-attempts", type=int, default=d.code_attempts, help="per code (5)")
     limits.add_argument("--logins-per-minute", type=int, default=d.logins_per_minute, help="per phone (10)")
     limits.add_argument("--bundles-per-hour", type=int, default=d.bundles_per_hour, help="per account (100)")
@@ -90,7 +101,16 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace) -> ServerConfig:
     """The server's configuration; ValueError with a sentence for the operator when flags do not fit."""
-    for name in ("max_frame", "codes_per_hour", "code_attempts", "logins_per_minute", "bundles_per_hour"):
+    for name in (
+        "max_frame",
+        "codes_per_hour",
+        "codes_per_address",
+        "codes_waiting",
+        "code_attempts",
+        "lock_attempts",
+        "logins_per_minute",
+        "bundles_per_hour",
+    ):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
     if not 0 < args.max_frame < 2**32:
@@ -114,7 +134,10 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         max_frame=args.max_frame,
         idle_timeout=args.idle_timeout,
         codes_per_hour=args.codes_per_hour,
+        codes_per_address=args.codes_per_address,
+        codes_waiting=args.codes_waiting,
         code_attempts=args.code_attempts,
+        lock_attempts=args.lock_attempts,
         logins_per_minute=args.logins_per_minute,
         bundles_per_hour=args.bundles_per_hour,
         queue_cap=args.queue_cap,

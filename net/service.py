@@ -4,7 +4,8 @@
 :class:`~net.presence.Session` it came on, and returns an :class:`Outcome`: the
 reply's fields, what to do once the request's writes are committed (pushes to
 other people happen after the sender's message is durable), and whether to close.
-Work that may block for long (a code sent by e-mail) is not done in ``handle``:
+Registration lives in ``net/registrar.py``. Work that may block for long (a code
+sent by e-mail, a registration lock's Argon2id) is not done in ``handle``:
 the outcome carries it as ``later``, which the server runs off its event loop and
 whose own outcome is the reply. A refusal is a :class:`~net.errors.RequestRefused`
 with a stable code. Logs name phones
@@ -16,7 +17,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from crypto_core.errors import InvalidSignature
@@ -25,13 +25,15 @@ from net.codes import CodeHasher, make_code
 from net.errors import ErrorCode, RequestRefused
 from net.limits import Limits, RateLimiter
 from net.login import make_nonce, verify_login
+from net.outcome import Outcome
 from net.presence import Presence, Session
 from net.protocol import Request
+from net.registrar import Registrar, check_kem, masked
+from net.registration import make_token
+from net.registration_lock import LockHasher
 from net.schema import OPERATIONS, PROTOCOL_VERSION, PUSH_MESSAGE, PUSH_SESSION_ENDED
-from net.verification import CodeChannel, DeliveryError
+from net.verification import CodeChannel
 from storage.server_store import (
-    AccountKeys,
-    CodeCheck,
     PrekeyLimit,
     QueueFull,
     ServerStore,
@@ -42,30 +44,9 @@ from storage.server_store import (
 log = logging.getLogger("parley.server")
 
 
-def masked(phone: str | None) -> str:
-    """A phone number for logs: enough to tell lines apart, not enough to identify someone."""
-    return "-" if not phone else f"…{phone[-2:]}"
-
-
 # A fetch reply's fields around its messages, and the JSON around each message, at their longest.
 _FETCH_REPLY_OVERHEAD = 128
 _MESSAGE_OVERHEAD = 64
-
-
-@dataclass
-class Outcome:
-    body: dict[str, Any]
-    then: Callable[[], None] | None = None
-    close: bool = False
-    #: Blocking work to run away from the event loop; its outcome (or refusal) replaces this one.
-    later: Callable[[], Outcome] | None = None
-
-    def settled(self) -> Outcome:
-        """The final outcome, running any ``later`` work here (for callers without a loop)."""
-        outcome = self
-        while outcome.later is not None:
-            outcome = outcome.later()
-        return outcome
 
 
 def message_fields(message: StoredMessage) -> dict[str, Any]:
@@ -84,13 +65,6 @@ def _refuse(code: ErrorCode, message: str) -> RequestRefused:
 
 def _nobody_registered() -> RequestRefused:
     return _refuse(ErrorCode.UNKNOWN_ACCOUNT, "nobody is registered with this phone number")
-
-
-def _check_kem(key: KemPreKeyPublic, identity: PublicIdentity, *, last_resort: bool) -> None:
-    if key.last_resort is not last_resort:
-        kind = "a last-resort" if last_resort else "a one-time"
-        raise _refuse(ErrorCode.BAD_KEY, f"ML-KEM prekey {key.key_id} must be {kind} key")
-    key.verify(identity)
 
 
 class Service:
@@ -117,13 +91,29 @@ class Service:
         self._clock = clock
         self._make_code = (lambda: make_code(randbelow)) if randbelow else make_code
         self._make_nonce = (lambda: make_nonce(nonce_source)) if nonce_source else make_nonce
-        self._codes = RateLimiter(limits.codes_per_hour, 3600.0)
+        self._codes = RateLimiter(limits.codes_per_hour, 3600.0)  # per number and address
+        self._codes_by_address = RateLimiter(limits.codes_per_address, 3600.0)
         self._logins = RateLimiter(limits.logins_per_minute, 60.0)
         self._bundles = RateLimiter(limits.bundles_per_hour, 3600.0)
+        self._registrar = Registrar(
+            store=store,
+            channel=channel,
+            hasher=hasher,
+            locks=LockHasher(hasher.subkey(b"registration lock pepper")),
+            fingerprint=fingerprint,
+            limits=limits,
+            presence=self.presence,
+            dev_codes=dev_codes,
+            now_ms=self.now_ms,
+            make_code=self._make_code,
+            make_token=(lambda: make_token(nonce_source)) if nonce_source else make_token,
+            codes=self._codes,
+            codes_by_address=self._codes_by_address,
+        )
         self._handlers: dict[str, Callable[[Session, dict[str, Any]], Outcome]] = {
             "hello": self._hello,
-            "register_start": self._register_start,
-            "register_finish": self._register_finish,
+            "register_start": self._registrar.start,
+            "register_finish": self._registrar.finish,
             "challenge": self._challenge,
             "login": self._login,
             "ping": self._ping,
@@ -135,6 +125,7 @@ class Service:
             "prekey_count": self._prekey_count,
             "set_signed_prekey": self._set_signed_prekey,
             "delete_account": self._delete_account,
+            "set_registration_lock": self._registrar.set_lock,
         }
         assert set(self._handlers) == set(OPERATIONS), "every operation needs a handler"
 
@@ -145,9 +136,13 @@ class Service:
         if OPERATIONS[request.op].needs_login and session.phone is None:
             raise _refuse(ErrorCode.NOT_LOGGED_IN, f"log in before {request.op}")
         try:
-            return self._handlers[request.op](session, request.args)
+            outcome = self._handlers[request.op](session, request.args)
         except InvalidSignature as exc:
             raise _refuse(ErrorCode.BAD_SIGNATURE, str(exc)) from None
+        if request.op == "login" and session.phone is not None:
+            # The last login is the activity a registration lock counts (it lapses after 7 days without).
+            self.store.mark_active(session.phone, self.now_ms())
+        return outcome
 
     def session_ended(self, session: Session) -> None:
         if session.phone is not None:
@@ -167,80 +162,6 @@ class Service:
                 "dev_codes": self.dev_codes,
             }
         )
-
-    def _register_start(self, session: Session, args: dict[str, Any]) -> Outcome:
-        phone, email = args["phone"], args["email"]
-        if not self._codes.allow(phone):
-            raise _refuse(ErrorCode.RATE_LIMITED, "too many codes for this phone number; try again later")
-        code = self._make_code()
-        lifetime = self.limits.code_lifetime
-        expires_at = self.now_ms() + int(lifetime * 1000)
-        self.store.put_code(
-            phone, email, self.hasher.hash(phone, code), expires_at, self.limits.code_attempts
-        )
-        body: dict[str, Any] = {
-            "phone": phone,
-            "expires_in": int(lifetime),
-            "attempts": self.limits.code_attempts,
-            "channel": self.channel.name,
-        }
-        if self.dev_codes:
-            body["code"] = code
-        peer = session.peer
-
-        def deliver() -> Outcome:  # an SMTP server may take seconds: the loop runs this in a worker
-            try:
-                self.channel.deliver(phone, email, code)
-            except DeliveryError as exc:
-                log.warning("code for %s not delivered by %s: %s", masked(phone), self.channel.name, exc)
-                raise _refuse(ErrorCode.DELIVERY_FAILED, f"the code could not be sent: {exc}") from None
-            log.info("%s: code for %s sent by %s", peer, masked(phone), self.channel.name)
-            return Outcome(body)
-
-        return Outcome({}, later=deliver)
-
-    def _register_finish(self, session: Session, args: dict[str, Any]) -> Outcome:
-        phone = args["phone"]
-        identity: PublicIdentity = args["identity"]
-        identity.verify()
-        signed_prekey: SignedPreKeyPublic = args["signed_prekey"]
-        signed_prekey.verify(identity)
-        _check_kem(args["kem_last_resort"], identity, last_resort=True)
-        for kem in args["kem_prekeys"]:
-            _check_kem(kem, identity, last_resort=False)
-        keys = AccountKeys(
-            identity=identity.to_json(),
-            signed_prekey=signed_prekey.to_json(),
-            kem_last_resort=args["kem_last_resort"].to_json(),
-            one_time_prekeys=[(k.key_id, k.to_json()) for k in args["one_time_prekeys"]],
-            kem_prekeys=[(k.key_id, k.to_json()) for k in args["kem_prekeys"]],
-        )
-        result = self.store.finish_registration(
-            phone, self.hasher.hash(phone, args["code"]), self.now_ms(), keys
-        )
-        if result.outcome is CodeCheck.NO_CODE:
-            raise _refuse(ErrorCode.NO_CODE, "no code is waiting for this phone number; ask for one")
-        if result.outcome is CodeCheck.EXPIRED:
-            raise _refuse(ErrorCode.CODE_EXPIRED, "the code has expired; ask for a new one")
-        if result.outcome is CodeCheck.LOCKED:
-            raise _refuse(ErrorCode.CODE_LOCKED, "too many wrong tries; ask for a new code")
-        if result.outcome is CodeCheck.WRONG:
-            log.info("%s: wrong code for %s", session.peer, masked(phone))
-            if result.attempts_left == 0:
-                raise _refuse(
-                    ErrorCode.CODE_LOCKED, "wrong code, and that was the last try; ask for a new code"
-                )
-            raise _refuse(ErrorCode.WRONG_CODE, f"wrong code; {result.attempts_left} tries left")
-        log.info(
-            "%s: %s %s", session.peer, "re-registered" if result.replaced else "registered", masked(phone)
-        )
-        if result.replaced:
-            old = self.presence.take(phone)
-            if old is not None and old is not session:
-                old.push(PUSH_SESSION_ENDED, {"reason": "re_registered"})
-                old.phone = None
-                old.end()
-        return Outcome({"phone": phone, "replaced": result.replaced})
 
     # ----------------------------------------------------------------------- login
 
@@ -352,7 +273,7 @@ class Service:
         assert session.phone is not None
         identity = self._identity_of(session.phone)
         for kem in args["kem_prekeys"]:
-            _check_kem(kem, identity, last_resort=False)
+            check_kem(kem, identity, last_resort=False)
         try:
             one_time, kem_count = self.store.add_prekeys(
                 session.phone,
@@ -378,7 +299,7 @@ class Service:
         signed_prekey.verify(identity)
         last_resort: KemPreKeyPublic | None = args["kem_last_resort"]
         if last_resort is not None:
-            _check_kem(last_resort, identity, last_resort=True)
+            check_kem(last_resort, identity, last_resort=True)
         self.store.set_signed_prekey(
             session.phone, signed_prekey.to_json(), None if last_resort is None else last_resort.to_json()
         )

@@ -4,7 +4,7 @@ Two parts, both used by :class:`~net.server_loop.ServerLoop`:
 
 - :func:`waits_for_room`: while the store is full, the requests that only add
   data (a stored ``send``, ``register_start``, ``register_finish``,
-  ``upload_prekeys``) are refused with ``storage_full`` before they write
+  ``upload_prekeys``, ``set_registration_lock``) are refused with ``storage_full`` before they write
   anything. Everything else — login, fetch, ack, get_bundle, pings — goes on.
 - :class:`LostWrites`: a turn's replies are in the connections' buffers before
   the turn commits. The loop notes, for each request that wrote (or read what
@@ -27,7 +27,7 @@ from storage.space_guard import SpaceGuard
 log = logging.getLogger("parley.server")
 
 STORAGE_FULL_MESSAGE = "the server is out of storage: nothing was stored; try again later"
-_ADD_DATA = frozenset({"register_start", "register_finish", "upload_prekeys"})
+_ADD_DATA = frozenset({"register_start", "register_finish", "upload_prekeys", "set_registration_lock"})
 
 
 def waits_for_room(request: Request, *, logged_in: bool) -> bool:

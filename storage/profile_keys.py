@@ -25,6 +25,8 @@ from storage.profile_vault import Vault
 
 T = TypeVar("T")
 _IDENTITY = "identity"
+#: A new identity on its way to the server (a move to new keys), kept before its public part leaves.
+_PENDING_IDENTITY = "identity-pending"
 #: Counter names for :meth:`KeyStore.reserve_ids`.
 SIGNED = "signed-prekey"
 ONE_TIME = "one-time-prekey"
@@ -64,6 +66,36 @@ class KeyStore:
             self._vault.conn.execute(
                 "INSERT OR REPLACE INTO records (name, sealed) VALUES (?, ?)", (_IDENTITY, sealed)
             )
+
+    def pending_identity(self) -> IdentityKeyPair | None:
+        row = self._vault.conn.execute(
+            "SELECT sealed FROM records WHERE name = ?", (_PENDING_IDENTITY,)
+        ).fetchone()
+        if row is None:
+            return None
+        data = self._vault.open_json(_PENDING_IDENTITY, row[0], what="pending identity key")
+        return _parse(IdentityKeyPair.from_json, data, "pending identity key")
+
+    def set_pending_identity(self, identity: IdentityKeyPair | None) -> None:
+        """Keep (or, with None, forget) the identity a move to new keys is about to publish."""
+        with self._vault.transaction():
+            if identity is None:
+                self._vault.conn.execute("DELETE FROM records WHERE name = ?", (_PENDING_IDENTITY,))
+                return
+            sealed = self._vault.seal_json(_PENDING_IDENTITY, identity.to_json())
+            self._vault.conn.execute(
+                "INSERT OR REPLACE INTO records (name, sealed) VALUES (?, ?)", (_PENDING_IDENTITY, sealed)
+            )
+
+    def adopt_pending_identity(self) -> IdentityKeyPair:
+        """The server took the move: the pending identity becomes the identity, in one transaction."""
+        with self._vault.transaction():
+            pending = self.pending_identity()
+            if pending is None:
+                raise ProfileError("no new identity is waiting")
+            self.set_identity(pending, replace=True)
+            self.set_pending_identity(None)
+        return pending
 
     # ------------------------------------------------------------------ ids
 

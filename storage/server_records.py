@@ -30,12 +30,18 @@ class PrekeyLimit(StoreError):
     pass
 
 
+class TooManyCodes(StoreError):
+    """The number has as many live codes waiting as it may; none is evicted for a new one."""
+
+
 class CodeCheck(Enum):
     ACCEPTED = "accepted"
     NO_CODE = "no_code"
     WRONG = "wrong"
     EXPIRED = "expired"
     LOCKED = "locked"
+    #: The code is right, but the number now has an account whose address on file is not where it went.
+    NOT_OWNER = "not_owner"
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,20 @@ class Registration:
     outcome: CodeCheck
     attempts_left: int = 0
     replaced: bool = False
+
+
+@dataclass(frozen=True)
+class Guard:
+    """An account's last login and its registration lock (salt and hash, or None without a lock)."""
+
+    last_active: int
+    lock_salt: bytes | None
+    lock_hash: bytes | None
+    lock_failures: int
+    lock_refused_until: int
+
+    def __repr__(self) -> str:  # the hash stays out of logs
+        return f"Guard(last_active={self.last_active}, lock={self.lock_hash is not None})"
 
 
 @dataclass(frozen=True)

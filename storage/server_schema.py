@@ -26,6 +26,18 @@ ordered tables:
   with everyone's; a record of a message stored before its sender registered is
   ignored, so a new owner of the number never meets the previous owner's ids.
   (Version 1 deleted them at once, so every version 1 record is its owner's.)
+
+Version 3 makes a pending code belong to whoever asked for it and guards an
+existing number:
+
+* ``pending_codes`` is keyed by the hash of the token returned to the requester
+  (one row per request, not one per phone), with an index by phone to count a
+  number's live codes. Pending codes of a version 2 file are dropped by the
+  upgrade: they live ten minutes, and their requesters never had a token.
+* ``guards``: per account, the time of its last login (``last_active``) and its
+  registration lock (salt, Argon2id hash, wrong attempts, refused-until time),
+  narrow and apart from ``accounts``, whose wide rows a login then need not
+  rewrite. An upgraded account counts as active since its registration.
 """
 
 from __future__ import annotations
@@ -84,6 +96,19 @@ CREATE INDEX sent_by_ts ON sent (ts);
 """
 
 
+_V3 = """
+DROP TABLE pending_codes;
+CREATE TABLE pending_codes (
+    token_hash BLOB PRIMARY KEY, phone TEXT NOT NULL, email TEXT NOT NULL, code_hash BLOB NOT NULL,
+    expires_at INTEGER NOT NULL, attempts_left INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX pending_codes_by_phone ON pending_codes (phone, expires_at);
+CREATE TABLE guards (
+    phone TEXT PRIMARY KEY, last_active INTEGER NOT NULL, lock_salt BLOB, lock_hash BLOB,
+    lock_failures INTEGER NOT NULL DEFAULT 0, lock_refused_until INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+INSERT INTO guards (phone, last_active) SELECT phone, created_at FROM accounts;
+"""
+
+
 def _script(sql: str) -> Step:
     def step(conn: sqlite3.Connection) -> None:
         # One statement at a time: ``executescript`` would commit the surrounding transaction.
@@ -94,7 +119,7 @@ def _script(sql: str) -> Step:
     return step
 
 
-STEPS: dict[int, Step] = {1: _script(_V1), 2: _script(_V2)}
+STEPS: dict[int, Step] = {1: _script(_V1), 2: _script(_V2), 3: _script(_V3)}
 VERSION = max(STEPS)
 
 

@@ -12,8 +12,9 @@ the batch's writes; other reads use a small pool of their own connections, which
 in WAL mode never block the writer and see the last commit.
 
 The store keeps public keys as the JSON text the client sent (after the server
-checked them), bodies as opaque bytes, and of a registration code only a keyed
-hash, compared with :func:`hmac.compare_digest`.
+checked them), bodies as opaque bytes, of a registration code only a keyed
+hash, compared with :func:`hmac.compare_digest`, and of the requester's token
+and a registration lock only their hashes (see ``storage/server_registration.py``).
 
 Room: ``max_bytes`` caps the database file (SQLite's ``max_page_count``, a quota
 an operator may set); a write past it fails like one on a full disk, with
@@ -24,7 +25,6 @@ database and the store's full state.
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import queue
@@ -41,6 +41,7 @@ from storage.server_records import (
     Account,
     AccountKeys,
     CodeCheck,
+    Guard,
     PrekeyLimit,
     QueueFull,
     Registration,
@@ -48,8 +49,10 @@ from storage.server_records import (
     SendOutcome,
     StoredMessage,
     StoreError,
+    TooManyCodes,
     UnknownAccount,
 )
+from storage.server_registration import RegistrationStore, delete_account_rows, insert_prekeys
 from storage.space_guard import SpaceGuard
 
 SCHEMA_VERSION = server_schema.VERSION
@@ -63,6 +66,7 @@ __all__ = [
     "AccountKeys",
     "BatchFailed",
     "CodeCheck",
+    "Guard",
     "PrekeyLimit",
     "QueueFull",
     "Registration",
@@ -71,6 +75,7 @@ __all__ = [
     "ServerStore",
     "StoreError",
     "StoredMessage",
+    "TooManyCodes",
     "UnknownAccount",
 ]
 
@@ -79,7 +84,7 @@ def _dumps(obj: dict[str, Any]) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"))
 
 
-class ServerStore:
+class ServerStore(RegistrationStore):
     def __init__(
         self,
         path: Path,
@@ -178,60 +183,6 @@ class ServerStore:
                 conn.close()
             self._all_readers.clear()
 
-    # --------------------------------------------------------------- registration
-
-    def put_code(self, phone: str, email: str, code_hash: bytes, expires_at: int, attempts: int) -> None:
-        """Remember the hash of a fresh code for ``phone``, replacing any earlier one."""
-
-        def job(db: sqlite3.Connection) -> None:
-            db.execute(
-                "INSERT OR REPLACE INTO pending_codes VALUES (?, ?, ?, ?, ?)",
-                (phone, email, code_hash, expires_at, attempts),
-            )
-
-        self._writer.run(job)
-
-    def finish_registration(self, phone: str, code_hash: bytes, now: int, keys: AccountKeys) -> Registration:
-        """Check the code (using an attempt) and, if it is right, create or replace the account."""
-
-        def job(db: sqlite3.Connection) -> Registration:
-            row = db.execute(
-                "SELECT email, code_hash, expires_at, attempts_left FROM pending_codes WHERE phone = ?",
-                (phone,),
-            ).fetchone()
-            if row is None:
-                return Registration(CodeCheck.NO_CODE)
-            email, stored_hash, expires_at, attempts_left = row
-            if attempts_left <= 0:
-                return Registration(CodeCheck.LOCKED)
-            if now >= expires_at:
-                return Registration(CodeCheck.EXPIRED)
-            if not hmac.compare_digest(stored_hash, code_hash):
-                db.execute(
-                    "UPDATE pending_codes SET attempts_left = ? WHERE phone = ?", (attempts_left - 1, phone)
-                )
-                return Registration(CodeCheck.WRONG, attempts_left - 1)
-            db.execute("DELETE FROM pending_codes WHERE phone = ?", (phone,))
-            replaced = _delete_account(db, phone)
-            db.execute(
-                "INSERT INTO accounts (phone, email, identity, signed_prekey, kem_last_resort, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    phone,
-                    email,
-                    _dumps(keys.identity),
-                    _dumps(keys.signed_prekey),
-                    _dumps(keys.kem_last_resort),
-                    now,
-                ),
-            )
-            last = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'messages'").fetchone()
-            db.execute("INSERT INTO queues VALUES (?, 0, ?)", (phone, last[0] if last else 0))
-            _insert_prekeys(db, phone, keys.one_time_prekeys, keys.kem_prekeys)
-            return Registration(CodeCheck.ACCEPTED, replaced=replaced)
-
-        return self._writer.run(job)
-
     # ------------------------------------------------------------------- accounts
 
     def account(self, phone: str) -> Account | None:
@@ -245,7 +196,7 @@ class ServerStore:
         return Account(phone, row[0], json.loads(row[1]), json.loads(row[2]), json.loads(row[3]))
 
     def delete_account(self, phone: str) -> bool:
-        return self._writer.run(lambda db: _delete_account(db, phone))
+        return self._writer.run(lambda db: delete_account_rows(db, phone))
 
     # -------------------------------------------------------------------- prekeys
 
@@ -284,7 +235,7 @@ class ServerStore:
 
         def job(db: sqlite3.Connection) -> tuple[int, int]:
             _require_account(db, phone)
-            _insert_prekeys(db, phone, one_time, kem)
+            insert_prekeys(db, phone, one_time, kem)
             counts = _prekey_counts(db, phone)
             if max(counts) > cap:
                 raise PrekeyLimit(f"at most {cap} prekeys of a kind")
@@ -404,33 +355,6 @@ class ServerStore:
 def _require_account(db: sqlite3.Connection, phone: str) -> None:
     if db.execute("SELECT 1 FROM accounts WHERE phone = ?", (phone,)).fetchone() is None:
         raise UnknownAccount(phone)
-
-
-def _delete_account(db: sqlite3.Connection, phone: str) -> bool:
-    existed = db.execute("DELETE FROM accounts WHERE phone = ?", (phone,)).rowcount > 0
-    db.execute("DELETE FROM queues WHERE phone = ?", (phone,))
-    db.execute("DELETE FROM one_time_prekeys WHERE phone = ?", (phone,))
-    db.execute("DELETE FROM kem_prekeys WHERE phone = ?", (phone,))
-    db.execute("DELETE FROM messages WHERE recipient = ?", (phone,))
-    # Its client ids stay until they expire like everyone's: they are keyed by client id, not by
-    # sender (a send would otherwise rewrite a page per sender), and a later owner of the number
-    # never sees them (see enqueue). They only tell that this phone sent something, and when.
-    return existed
-
-
-def _insert_prekeys(
-    db: sqlite3.Connection,
-    phone: str,
-    one_time: list[tuple[int, dict[str, Any]]],
-    kem: list[tuple[int, dict[str, Any]]],
-) -> None:
-    db.executemany(
-        "INSERT OR IGNORE INTO one_time_prekeys VALUES (?, ?, ?)",
-        [(phone, i, _dumps(k)) for i, k in one_time],
-    )
-    db.executemany(
-        "INSERT OR IGNORE INTO kem_prekeys VALUES (?, ?, ?)", [(phone, i, _dumps(k)) for i, k in kem]
-    )
 
 
 def _take_one(db: sqlite3.Connection, table: str, phone: str) -> dict[str, Any] | None:

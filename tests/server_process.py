@@ -21,6 +21,7 @@ class ServerProcess:
     """Starts the server, reads its address and fingerprint from its output, and stops or kills it."""
 
     def __init__(self, data_dir: Path, *extra: str, timeout: float = 30.0) -> None:
+        self.data_dir = data_dir
         command = [
             sys.executable,
             str(ROOT / "main.py"),

@@ -382,6 +382,56 @@ def test_settings_change_the_passphrase_log_out_and_in_and_delete_the_account(
     wait_until(app.root, lambda: app.screen is app.registration and not app.busy, "the unregistered profile")
 
 
+def test_a_registration_lock_set_in_settings_guards_the_number_and_the_owner_is_told(
+    make_app: Callable[[str], App], dev_server: InProcessServer
+) -> None:
+    alice, number, lock = make_app("alice"), fresh_phone(), "correct horse battery"
+    create_and_register(alice, dev_server, number)
+    settings = alice.main.settings
+    alice.main.settings_button.invoke()
+    type_into(settings.lock_field.entry, "short")
+    settings._set_lock()
+    assert "6 characters" in str(settings.lock_field.note.cget("text"))
+    type_into(settings.lock_field.entry, lock)
+    settings._set_lock()
+    wait_until(
+        alice.root, lambda: "set" in str(settings.lock_note.cget("text")) and not alice.busy, "the lock"
+    )
+    assert dev_server.running.store.guard(number).lock_hash is not None  # type: ignore[union-attr]
+
+    other = make_app("other")  # a second computer asks for the same number
+    w = other.welcome
+    type_into(w.server, address(dev_server))
+    type_into(w.name.entry, "Other")
+    type_into(w.new_passphrase.entry, PASSPHRASE)
+    type_into(w.repeat.entry, PASSPHRASE)
+    w.create_button.invoke()
+    wait_until(other.root, lambda: other.screen is other.server_key, "the server's fingerprint")
+    other.server_key.accept_button.invoke()
+    r = other.registration
+    wait_until(other.root, lambda: other.screen is r and not other.busy, "the registration form")
+    type_into(r.phone.entry, number)
+    type_into(r.email.entry, "other@example.org")
+    r.send_button.invoke()
+    wait_until(other.root, lambda: r.form.stage == Stage.CODE and not other.busy, "the code field")
+    note = str(r.code_note.cget("text"))
+    assert "already has a Parley account" in note and "a\u2022\u2022\u2022@example.com" in note
+    assert "registration lock" in note and r.lock.winfo_manager()
+    wait_until(alice.root, lambda: "Someone just asked" in alice.main.notice_shown, "the owner's warning")
+    assert "a\u2022\u2022\u2022@example.com" in alice.main.notice_shown
+
+    r.finish_button.invoke()
+    assert "passphrase" in str(r.lock.note.cget("text"))
+    type_into(r.lock.entry, "wrong horse battery")
+    r.finish_button.invoke()
+    wait_until(
+        other.root, lambda: "tries left" in str(r.lock.note.cget("text")) and not other.busy, "wrong lock"
+    )
+    type_into(r.lock.entry, lock)
+    r.finish_button.invoke()
+    wait_until(other.root, lambda: other.screen is other.main and not other.busy, "the main window")
+
+
 def test_a_server_that_comes_back_with_another_key_is_a_blocking_warning_with_both_fingerprints(
     make_app: Callable[[str], App], server_factory: Callable[..., InProcessServer], tmp_path: Path
 ) -> None:

@@ -9,7 +9,14 @@ import pytest
 from engine_support import FAST_KDF, PASSPHRASE, Person, pair, run_until
 
 from net.engine_error import EngineError
-from net.events import CodeSent, ConnectionState, ErrorReported, ServerKeyUnknown, UndecryptableMessage
+from net.events import (
+    CodeSent,
+    ConnectionState,
+    ErrorReported,
+    ReregistrationRequested,
+    ServerKeyUnknown,
+    UndecryptableMessage,
+)
 from net.messenger import Messenger
 from net.prekeys import LOW, ROTATE_AFTER, TARGET
 from storage.profile_dir import ProfileDirectory
@@ -293,4 +300,58 @@ def test_a_damaged_session_is_reported_and_replaced_by_a_new_one(tmp_path, serve
         assert not alice.of(UndecryptableMessage)  # nothing was lost on the way
     finally:
         alice.close()
+        bob.close()
+
+
+def test_a_new_device_is_told_where_the_code_went_and_needs_the_lock_while_the_owner_is_told(
+    tmp_path, server_factory, phone
+) -> None:
+    server = server_factory(dev_codes=True)
+    ada, thief = Person(tmp_path, "ada"), Person(tmp_path, "thief")
+    number = phone()
+    try:
+        ada.register(server.address, number)
+        assert ada.engine.set_registration_lock("correct horse battery") is True
+        with pytest.raises(EngineError) as short:
+            ada.engine.set_registration_lock("short")
+        assert short.value.code == "bad_lock"
+        thief.create(server.address)
+        thief.first_connect()
+        thief.engine.register_start(number, "thief@evil.example")
+        sent = thief.of(CodeSent)[-1]
+        assert sent.existing and sent.lock and sent.sent_to == "a\u2022\u2022\u2022@example.org"
+        run_until(lambda: bool(ada.of(ReregistrationRequested)), [ada])
+        assert ada.of(ReregistrationRequested)[-1].sent_to == "a\u2022\u2022\u2022@example.org"
+        assert sent.dev_code is not None
+        with pytest.raises(EngineError) as caught:
+            thief.engine.register_finish(sent.dev_code)
+        assert caught.value.code == "lock_required" and thief.engine.phone is None
+        with pytest.raises(EngineError) as caught:
+            thief.engine.register_finish(sent.dev_code, "wrong horse battery")
+        assert caught.value.code == "wrong_lock"
+        thief.engine.register_finish(sent.dev_code, "correct horse battery")  # the owner, after all
+        assert thief.engine.phone == number
+    finally:
+        ada.close()
+        thief.close()
+
+
+def test_moving_to_new_keys_needs_no_code_and_keeps_the_account_online(
+    tmp_path, server_factory, phone
+) -> None:
+    server = server_factory(dev_codes=True)
+    ada, bob = pair(tmp_path, server.address, phone, "ada", "bob")
+    try:
+        before = server.running.store.account(ada.phone).identity  # type: ignore[union-attr]
+        codes = len(ada.of(CodeSent))
+        ada.engine.move_to_new_keys()
+        after = server.running.store.account(ada.phone).identity  # type: ignore[union-attr]
+        assert after != before and len(ada.of(CodeSent)) == codes
+        assert after == ada.engine._require().require_identity().public.to_json()
+        assert server.running.store.prekey_counts(ada.phone) == (TARGET, TARGET)
+        ada.engine.logout()
+        ada.engine.connect()  # the new keys log in
+        run_until(lambda: ada.engine.connection_state is ConnectionState.CONNECTED, [ada])
+    finally:
+        ada.close()
         bob.close()

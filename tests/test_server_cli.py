@@ -44,14 +44,17 @@ def test_every_limit_has_a_flag(tmp_path: Path) -> None:
     args = parse(
         "--data-dir", str(tmp_path), "--max-frame", "4096", "--idle-timeout", "30", "--codes-per-hour", "2",
         "--code-attempts", "3", "--logins-per-minute", "4", "--bundles-per-hour", "6", "--queue-cap", "7",
-        "--sync", "normal",
+        "--codes-per-address", "8", "--codes-waiting", "9", "--lock-attempts", "2", "--sync", "normal",
     )  # fmt: skip
     config = config_from_args(args)
     assert config.limits == Limits(
         max_frame=4096,
         idle_timeout=30,
         codes_per_hour=2,
+        codes_per_address=8,
+        codes_waiting=9,
         code_attempts=3,
+        lock_attempts=2,
         logins_per_minute=4,
         bundles_per_hour=6,
         queue_cap=7,
@@ -89,6 +92,9 @@ def test_dev_codes_on_loopback_are_fine(host: str, tmp_path: Path) -> None:
         ("--max-frame", "0"),
         ("--max-frame", str(2**32)),
         ("--code-attempts", "0"),
+        ("--codes-per-address", "0"),
+        ("--codes-waiting", "0"),
+        ("--lock-attempts", "0"),
         ("--queue-cap", "0"),
         ("--idle-timeout", "0"),
         ("--port", "70000"),

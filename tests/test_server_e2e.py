@@ -45,7 +45,7 @@ def test_registration_connect_communication_and_waiting_messages(server: InProce
     a, b = server.connect(), server.connect()
     assert a.call("hello", version=1)["server"] == "parley"
     # 1. registration
-    started = a.call("register_start", phone=alice.phone, email=alice.email)
+    started = alice.start(a)
     assert started["expires_in"] == 600 and started["attempts"] == 5 and "code" not in started
     assert a.call("register_finish", **alice.finish_args(server.codes.last(alice.phone))) == {
         "phone": alice.phone,
@@ -106,7 +106,7 @@ def test_re_registration_replaces_keys_drops_the_queue_and_shows_the_change(serv
 
     new_bob = Person(bob.phone)  # the same number on a new device with new keys
     again = server.connect()
-    assert again.refused("register_finish", **new_bob.finish_args("000000")) == "no_code"
+    assert again.refused("register_finish", **new_bob.finish_args("000000", bytes(32))) == "no_code"
     assert new_bob.register(again, server.codes)["replaced"] is True
     assert old_bob.wait_push("session_ended").body == {"reason": "re_registered"}
     assert old_bob.wait_closed()
@@ -207,7 +207,7 @@ def test_the_code_arrives_by_e_mail_over_smtp(server_factory: Any, smtp_inbox: t
     server = server_factory(channel=channel)
     alice = Person(fresh_phone(), email="alice@example.org")
     client = server.connect()
-    assert client.call("register_start", phone=alice.phone, email=alice.email)["channel"] == "smtp"
+    assert alice.start(client)["channel"] == "smtp"
     with inbox.arrived:
         assert inbox.arrived.wait_for(lambda: inbox.messages, timeout=10)
     envelope, message = inbox.messages[0]
@@ -267,7 +267,7 @@ def test_a_code_that_cannot_be_e_mailed_is_reported(server_factory: Any) -> None
 
 
 def dev_register(client: WireClient, person: Person) -> None:
-    code = client.call("register_start", phone=person.phone, email=person.email)["code"]
+    code = person.start(client)["code"]
     client.call("register_finish", **person.finish_args(code))
 
 
@@ -383,7 +383,7 @@ def test_the_file_channel_puts_the_code_in_the_outbox(tmp_path: Path) -> None:
     try:
         client = WireClient(server.address)
         alice = Person(fresh_phone())
-        assert "code" not in client.call("register_start", phone=alice.phone, email=alice.email)
+        assert "code" not in alice.start(client)
         [letter] = list((tmp_path / "outbox").glob("*.txt"))
         code = re.search(r"code: (\d{6})", letter.read_text()).group(1)  # type: ignore[union-attr]
         assert client.call("register_finish", **alice.finish_args(code))["phone"] == alice.phone

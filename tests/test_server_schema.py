@@ -17,9 +17,10 @@ from net.client_ids import time_ordered_id
 from storage import server_schema
 from storage.server_store import AccountKeys, CodeCheck, SchemaMismatch, ServerStore
 
-ALICE, BOB = "+442079460001", "+442079460002"
+ALICE, BOB, CAROL = "+442079460001", "+442079460002", "+442079460003"
 NOW = 1_764_000_000_000
 V1_TABLES = (Path(__file__).parent / "vectors" / "server_schema_v1.sql").read_text(encoding="utf-8")
+V2_TABLES = (Path(__file__).parent / "vectors" / "server_schema_v2.sql").read_text(encoding="utf-8")
 
 
 def make_version_1(path: Path) -> None:
@@ -36,6 +37,27 @@ def make_version_1(path: Path) -> None:
             message = (BOB, ALICE, b"m", NOW)
             db.execute("INSERT INTO messages (recipient, sender, body, ts) VALUES (?, ?, ?, ?)", message)
             db.execute("INSERT INTO sent VALUES (?, ?, ?, ?)", (ALICE, f"c{n}", n, NOW))
+
+
+def make_version_2(path: Path) -> None:
+    """A file as the version 2 server left it: two accounts, a message for Bob, a code waiting for Carol."""
+    with closing(sqlite3.connect(path)) as db, db:
+        for statement in V2_TABLES.split(";"):
+            if statement.strip():
+                db.execute(statement)
+        db.execute("INSERT INTO meta VALUES ('schema_version', '2')")
+        for phone, queued in ((ALICE, 0), (BOB, 1)):
+            db.execute(
+                "INSERT INTO accounts VALUES (?, ?, ?, ?, ?, ?)",
+                (phone, "x@example.org", "{}", "{}", "{}", NOW),
+            )
+            db.execute("INSERT INTO queues VALUES (?, ?, 0)", (phone, queued))
+        db.execute(
+            "INSERT INTO messages (recipient, sender, body, ts) VALUES (?, ?, ?, ?)", (BOB, ALICE, b"m", NOW)
+        )
+        db.execute(
+            "INSERT INTO pending_codes VALUES (?, ?, ?, ?, ?)", (CAROL, "c@example.org", b"h" * 32, NOW, 5)
+        )
 
 
 def tables(db: sqlite3.Connection) -> set[str]:
@@ -57,7 +79,7 @@ def test_step_1_still_makes_the_frozen_version_1_tables() -> None:
 
 def test_a_new_file_gets_the_current_version(tmp_path: Path) -> None:
     ServerStore(tmp_path / "s.sqlite3").close()
-    assert version_of(tmp_path / "s.sqlite3") == str(server_schema.VERSION) == "2"
+    assert version_of(tmp_path / "s.sqlite3") == str(server_schema.VERSION) == "3"
 
 
 def test_a_version_1_file_is_upgraded_keeping_queues_and_client_ids(tmp_path: Path) -> None:
@@ -65,7 +87,7 @@ def test_a_version_1_file_is_upgraded_keeping_queues_and_client_ids(tmp_path: Pa
     make_version_1(path)
     store = ServerStore(path)
     try:
-        assert version_of(path) == "2"
+        assert version_of(path) == "3"
         assert store.queued_count(BOB) == 2
         assert [m.body for m in store.fetch(BOB, 0, 10)[0]] == [b"m", b"m"]
         repeat = store.enqueue(ALICE, "c2", BOB, b"m", NOW + 1, 100)
@@ -76,6 +98,35 @@ def test_a_version_1_file_is_upgraded_keeping_queues_and_client_ids(tmp_path: Pa
     with closing(sqlite3.connect(path)) as db:
         columns = [row[1] for row in db.execute("PRAGMA table_info(accounts)")]
         assert "queued" not in columns
+
+
+def test_step_2_still_makes_the_frozen_version_2_tables() -> None:
+    with closing(sqlite3.connect(":memory:")) as made, closing(sqlite3.connect(":memory:")) as frozen:
+        server_schema.STEPS[1](made)
+        server_schema.STEPS[2](made)
+        frozen.executescript(V2_TABLES)
+        assert tables(made) == tables(frozen)
+
+
+def test_a_version_2_file_is_upgraded_keeping_accounts_and_queues_and_dropping_tokenless_codes(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "s.sqlite3"
+    make_version_2(path)
+    store = ServerStore(path)
+    try:
+        assert version_of(path) == "3"
+        assert store.queued_count(BOB) == 1 and [m.body for m in store.fetch(BOB, 0, 10)[0]] == [b"m"]
+        guard = store.guard(ALICE)  # active since registration, no lock
+        assert guard is not None and guard.last_active == NOW and guard.lock_hash is None
+        store.set_lock(ALICE, b"s" * 16, b"l" * 32)
+        assert store.guard(ALICE).lock_hash == b"l" * 32  # type: ignore[union-attr]
+        # Carol's code had no token: it is gone, and a new one is kept per requester.
+        assert store.check_code(b"t" * 32, CAROL, b"h" * 32, NOW).outcome is CodeCheck.NO_CODE
+        store.put_code(b"t" * 32, CAROL, "c@example.org", b"h" * 32, NOW, NOW + 600_000, 5, 10)
+        assert store.check_code(b"t" * 32, CAROL, b"h" * 32, NOW).outcome is CodeCheck.ACCEPTED
+    finally:
+        store.close()
 
 
 def test_a_failed_upgrade_leaves_the_file_at_version_1(tmp_path: Path) -> None:
@@ -91,7 +142,7 @@ def test_a_failed_upgrade_leaves_the_file_at_version_1(tmp_path: Path) -> None:
         assert db.execute("SELECT COUNT(*) FROM sent").fetchone() == (2,)
 
 
-@pytest.mark.parametrize("version", ["3", "99", "two", " 2", "02", "0", "\u0662", None])
+@pytest.mark.parametrize("version", ["4", "99", "two", " 2", "02", "0", "\u0662", None])
 def test_a_file_of_a_newer_or_unreadable_version_is_refused(tmp_path: Path, version: str | None) -> None:
     path = tmp_path / "s.sqlite3"
     ServerStore(path).close()
@@ -100,7 +151,7 @@ def test_a_file_of_a_newer_or_unreadable_version_is_refused(tmp_path: Path, vers
             db.execute("DELETE FROM meta")
         else:
             db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (version,))
-    with pytest.raises(SchemaMismatch, match="this server reads versions up to 2"):
+    with pytest.raises(SchemaMismatch, match="this server reads versions up to 3"):
         ServerStore(path)
     with closing(sqlite3.connect(path)) as db:  # refused, and left as it was
         assert db.execute("SELECT value FROM meta").fetchall() == ([] if version is None else [(version,)])
@@ -119,9 +170,11 @@ def test_a_commit_of_many_sends_from_many_people_writes_few_pages(tmp_path: Path
     people = [f"+4420794{n:05d}" for n in range(100)]
     wide_key = {"key": "k" * 2000}  # public keys make an account row a page or more, as real ones do
     for phone in people:
-        store.put_code(phone, "x@example.org", b"h" * 32, NOW + 600_000, 5)
+        token = phone.encode().ljust(32, b"t")
+        store.put_code(token, phone, "x@example.org", b"h" * 32, NOW, NOW + 600_000, 5, 10)
         keys = AccountKeys(wide_key, wide_key, wide_key, [], [])
-        assert store.finish_registration(phone, b"h" * 32, NOW, keys).outcome is CodeCheck.ACCEPTED
+        result = store.finish_registration(token, phone, b"h" * 32, NOW, keys, keep_lock=False)
+        assert result.outcome is CodeCheck.ACCEPTED
     random = counting_random()
 
     def one_turn(now: int) -> int:

@@ -14,13 +14,16 @@ from storage.server_store import (
     CodeCheck,
     PrekeyLimit,
     QueueFull,
+    Registration,
     ServerStore,
+    TooManyCodes,
     UnknownAccount,
 )
 from storage.space_guard import is_storage_full
 
 ALICE, BOB = "+442079460001", "+442079460002"
 HASH, OTHER = b"h" * 32, b"x" * 32
+TOKEN, STRANGER = b"t" * 32, b"s" * 32  # hashes of two requesters' tokens
 NOW = 1_000_000
 
 
@@ -41,9 +44,35 @@ def store(tmp_path: Path) -> Iterator[ServerStore]:
     s.close()
 
 
+def put(
+    store: ServerStore,
+    phone: str,
+    code_hash: bytes = HASH,
+    *,
+    token: bytes = TOKEN,
+    expires_at: int = NOW + 600_000,
+    attempts: int = 5,
+    email: str = "x@example.org",
+    cap: int = 10,
+) -> None:
+    store.put_code(token, phone, email, code_hash, NOW, expires_at, attempts, cap)
+
+
+def finish(
+    store: ServerStore,
+    phone: str,
+    code_hash: bytes = HASH,
+    account_keys: AccountKeys | None = None,
+    *,
+    token: bytes = TOKEN,
+    now: int = NOW,
+) -> Registration:
+    return store.finish_registration(token, phone, code_hash, now, account_keys or keys(), keep_lock=False)
+
+
 def register(store: ServerStore, phone: str, tag: str = "a", **kwargs: int) -> None:
-    store.put_code(phone, "x@example.org", HASH, NOW + 600_000, 5)
-    assert store.finish_registration(phone, HASH, NOW, keys(tag, **kwargs)).outcome is CodeCheck.ACCEPTED
+    put(store, phone)
+    assert finish(store, phone, HASH, keys(tag, **kwargs)).outcome is CodeCheck.ACCEPTED
 
 
 def test_the_database_is_in_wal_mode_with_a_schema_version(store: ServerStore) -> None:
@@ -58,39 +87,92 @@ def test_a_right_code_creates_the_account_and_is_used_up(store: ServerStore) -> 
     register(store, ALICE)
     account = store.account(ALICE)
     assert account is not None and account.identity == {"sign": "a"}
-    assert store.finish_registration(ALICE, HASH, NOW, keys()).outcome is CodeCheck.NO_CODE
+    assert finish(store, ALICE).outcome is CodeCheck.NO_CODE
 
 
 def test_wrong_codes_count_down_and_then_lock(store: ServerStore) -> None:
-    store.put_code(ALICE, "x@example.org", HASH, NOW + 600_000, 3)
-    results = [store.finish_registration(ALICE, OTHER, NOW, keys()) for _ in range(3)]
+    put(store, ALICE, attempts=3)
+    results = [finish(store, ALICE, OTHER) for _ in range(3)]
     assert [(r.outcome, r.attempts_left) for r in results] == [
         (CodeCheck.WRONG, 2),
         (CodeCheck.WRONG, 1),
         (CodeCheck.WRONG, 0),
     ]
-    assert store.finish_registration(ALICE, HASH, NOW, keys()).outcome is CodeCheck.LOCKED
+    assert finish(store, ALICE).outcome is CodeCheck.LOCKED
     assert store.account(ALICE) is None
 
 
 def test_an_expired_code_is_refused(store: ServerStore) -> None:
-    store.put_code(ALICE, "x@example.org", HASH, NOW + 10, 5)
-    assert store.finish_registration(ALICE, HASH, NOW + 10, keys()).outcome is CodeCheck.EXPIRED
+    put(store, ALICE, expires_at=NOW + 10)
+    assert finish(store, ALICE, now=NOW + 10).outcome is CodeCheck.EXPIRED
 
 
-def test_a_new_code_replaces_the_old_one(store: ServerStore) -> None:
-    store.put_code(ALICE, "x@example.org", OTHER, NOW + 600_000, 5)
-    store.put_code(ALICE, "x@example.org", HASH, NOW + 600_000, 5)
-    assert store.finish_registration(ALICE, OTHER, NOW, keys()).outcome is CodeCheck.WRONG
-    assert store.finish_registration(ALICE, HASH, NOW, keys()).outcome is CodeCheck.ACCEPTED
+def test_each_requester_has_its_own_code_that_nobody_else_can_use_up(store: ServerStore) -> None:
+    put(store, ALICE, HASH)
+    put(store, ALICE, OTHER, token=STRANGER, attempts=3)
+    for _ in range(3):  # the stranger locks its own code ...
+        assert finish(store, ALICE, HASH, token=STRANGER).outcome is CodeCheck.WRONG
+    assert finish(store, ALICE, OTHER, token=STRANGER).outcome is CodeCheck.LOCKED
+    assert finish(store, ALICE, OTHER).outcome is CodeCheck.WRONG  # ... and cannot use the owner's
+    assert finish(store, BOB, HASH).outcome is CodeCheck.NO_CODE  # a token is good for its own number only
+    assert finish(store, ALICE, HASH).outcome is CodeCheck.ACCEPTED
+
+
+def test_a_number_takes_live_codes_up_to_its_cap_and_evicts_none(store: ServerStore) -> None:
+    tokens = [bytes([n]) * 32 for n in range(3)]
+    for token in tokens:
+        put(store, ALICE, token=token, cap=3)
+    with pytest.raises(TooManyCodes):
+        put(store, ALICE, token=STRANGER, cap=3)
+    put(store, BOB, token=STRANGER, cap=3)  # another number is not affected
+    assert all(finish(store, ALICE, OTHER, token=t).outcome is CodeCheck.WRONG for t in tokens)
+
+
+def test_a_code_sent_elsewhere_cannot_replace_an_account_registered_meanwhile(store: ServerStore) -> None:
+    put(store, ALICE, token=STRANGER, email="mallory@example.org")
+    register(store, ALICE)  # the owner, whose address is x@example.org
+    assert finish(store, ALICE, HASH, keys("m"), token=STRANGER).outcome is CodeCheck.NOT_OWNER
+    assert store.account(ALICE).identity == {"sign": "a"}  # type: ignore[union-attr]
+
+
+def test_a_lock_takes_few_attempts_then_refuses_until_its_time_is_up(store: ServerStore) -> None:
+    register(store, ALICE)
+    store.set_lock(ALICE, b"salt", b"hash")
+    assert [store.take_lock_attempt(ALICE, NOW, 3, 1000) for _ in range(4)] == [2, 1, 0, None]
+    assert store.take_lock_attempt(ALICE, NOW + 1000, 3, 1000) == 2
+    store.lock_passed(ALICE)
+    assert store.take_lock_attempt(ALICE, NOW + 1000, 3, 1000) == 2
+    guard = store.guard(ALICE)
+    assert guard is not None and guard.lock_hash == b"hash" and "hash" not in repr(guard)
+    store.set_lock(ALICE, None, None)
+    assert store.guard(ALICE).lock_hash is None  # type: ignore[union-attr]
+    with pytest.raises(UnknownAccount):
+        store.set_lock(BOB, b"salt", b"hash")
+
+
+def test_a_move_keeps_the_address_and_the_lock_and_a_code_keeps_the_lock_only_when_told(
+    store: ServerStore,
+) -> None:
+    register(store, ALICE)
+    store.set_lock(ALICE, b"salt", b"hash")
+    store.mark_active(ALICE, NOW + 5)
+    assert store.guard(ALICE).last_active == NOW + 5  # type: ignore[union-attr]
+    assert store.move_account(ALICE, NOW + 9, keys("b"))
+    assert store.account(ALICE).identity == {"sign": "b"}  # type: ignore[union-attr]
+    assert store.guard(ALICE).lock_hash == b"hash"  # type: ignore[union-attr]
+    assert store.guard(ALICE).last_active == NOW + 9  # type: ignore[union-attr]
+    put(store, ALICE)
+    assert finish(store, ALICE, HASH, keys("c")).replaced
+    assert store.guard(ALICE).lock_hash is None  # type: ignore[union-attr]
+    assert not store.move_account(BOB, NOW, keys())
 
 
 def test_re_registration_replaces_keys_and_drops_the_queue(store: ServerStore) -> None:
     register(store, ALICE)
     register(store, BOB)
     store.enqueue(BOB, "c1", ALICE, b"old", NOW, 100)
-    store.put_code(ALICE, "x@example.org", HASH, NOW + 600_000, 5)
-    result = store.finish_registration(ALICE, HASH, NOW, keys("b", one_time=1))
+    put(store, ALICE)
+    result = finish(store, ALICE, HASH, keys("b", one_time=1))
     assert result.outcome is CodeCheck.ACCEPTED and result.replaced
     assert store.account(ALICE).identity == {"sign": "b"}  # type: ignore[union-attr]
     assert store.fetch(ALICE, 0, 10) == ([], False)
@@ -218,10 +300,10 @@ def test_pruning_forgets_old_client_ids_and_dead_codes(store: ServerStore) -> No
     register(store, ALICE)
     register(store, BOB)
     store.enqueue(ALICE, "c1", BOB, b"x", NOW, 100)
-    store.put_code("+442079460003", "y@example.org", HASH, NOW + 10, 5)
+    put(store, "+442079460003", expires_at=NOW + 10, email="y@example.org")
     store.prune(NOW + 8 * 24 * 3600 * 1000)
     assert not store.enqueue(ALICE, "c1", BOB, b"x", NOW, 100).duplicate
-    assert store.finish_registration("+442079460003", HASH, NOW, keys()).outcome is CodeCheck.NO_CODE
+    assert finish(store, "+442079460003").outcome is CodeCheck.NO_CODE
 
 
 def test_bodies_stay_out_of_reprs(store: ServerStore) -> None:

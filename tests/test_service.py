@@ -76,8 +76,11 @@ class World:
 
     def register(self, person: Person, session: Session | None = None) -> dict[str, Any]:
         session = session or Session()
-        self.call(session, "register_start", phone=person.phone, email=person.email)
+        self.start(person, session)
         return self.call(session, "register_finish", **person.finish_args(self.codes.last(person.phone)))
+
+    def start(self, person: Person, session: Session) -> dict[str, Any]:
+        return person.took(self.call(session, "register_start", phone=person.phone, email=person.email))
 
     def login(self, person: Person, session: Session | None = None) -> Session:
         session = session or Session()
@@ -117,7 +120,7 @@ def test_every_operation_but_registration_and_login_needs_a_login(world: World) 
 
 def test_codes_expire_after_ten_minutes(world: World) -> None:
     alice, session = person(), Session()
-    reply = world.call(session, "register_start", phone=alice.phone, email=alice.email)
+    reply = world.start(alice, session)
     assert reply["expires_in"] == 600 and "code" not in reply
     world.clock.now += 601
     assert (
@@ -128,7 +131,7 @@ def test_codes_expire_after_ten_minutes(world: World) -> None:
 
 def test_five_wrong_codes_lock_the_code(world: World) -> None:
     alice, session = person(), Session()
-    world.call(session, "register_start", phone=alice.phone, email=alice.email)
+    world.start(alice, session)
     code = world.codes.last(alice.phone)
     wrong = f"{(int(code) + 1) % 10**6:06d}"
     codes = [world.refused(session, "register_finish", **alice.finish_args(wrong)) for _ in range(5)]
@@ -139,7 +142,7 @@ def test_five_wrong_codes_lock_the_code(world: World) -> None:
 def test_codes_per_phone_are_rate_limited(world: World) -> None:
     alice, session = person(), Session()
     for _ in range(3):
-        world.call(session, "register_start", phone=alice.phone, email=alice.email)
+        world.start(alice, session)
     assert world.refused(session, "register_start", phone=alice.phone, email=alice.email) == "rate_limited"
     assert world.codes.count(alice.phone) == 3
 
@@ -168,7 +171,7 @@ def test_dev_codes_come_back_in_the_reply(tmp_path: Path) -> None:
 def test_keys_with_bad_signatures_are_refused(world: World) -> None:
     alice, impostor = person(), person()
     session = Session()
-    world.call(session, "register_start", phone=alice.phone, email=alice.email)
+    world.start(alice, session)
     args = alice.finish_args(world.codes.last(alice.phone))
     args["signed_prekey"] = SignedPreKey.generate(impostor.identity, 1, 0).public()
     assert world.refused(session, "register_finish", **args) == "bad_signature"
@@ -214,7 +217,14 @@ def test_re_registration_ends_the_old_session(world: World) -> None:
     old = world.login(alice)
     alice_again = Person(alice.phone)
     assert world.register(alice_again)["replaced"] is True
-    assert old.pushes == [("session_ended", {"reason": "re_registered"})] and old.ended
+    assert old.pushes == [
+        (
+            "reregistration_requested",
+            {"ts": world.service.now_ms(), "sent_to": "s\u2022\u2022\u2022@example.org"},
+        ),
+        ("session_ended", {"reason": "re_registered"}),
+    ]
+    assert old.ended
 
 
 def test_bundle_fetches_per_account_are_rate_limited(world: World) -> None:

@@ -21,6 +21,7 @@ from crypto_core.keys import IdentityKeyPair, KemPreKey, OneTimePreKey, SignedPr
 from net.errors import RequestRefused
 from net.login import sign_login
 from net.protocol import NEED_DATA, Connection, ConnectionClosed, ErrorReply, Event, Push, Reply, Role
+from net.registration import sign_move
 from net.tls import fingerprint_of_der
 
 Address = tuple[str, int]
@@ -36,8 +37,18 @@ def client_context() -> ssl.SSLContext:
 
 
 class WireClient:
-    def __init__(self, address: Address, *, timeout: float = 10.0, max_frame: int = 4 * 1024 * 1024) -> None:
-        raw = socket.create_connection(address, timeout=timeout)
+    def __init__(
+        self,
+        address: Address,
+        *,
+        timeout: float = 10.0,
+        max_frame: int = 4 * 1024 * 1024,
+        source: str | None = None,
+    ) -> None:
+        # ``source``: another loopback address (127.0.0.2) is another requester to per-address limits.
+        raw = socket.create_connection(
+            address, timeout=timeout, source_address=(source, 0) if source else None
+        )
         self.sock = client_context().wrap_socket(raw)
         self.sock.settimeout(timeout)
         der = self.sock.getpeercert(binary_form=True)
@@ -177,6 +188,8 @@ class Person:
     last_resort: KemPreKey = field(init=False)
     one_time: list[OneTimePreKey] = field(init=False)
     kem: list[KemPreKey] = field(init=False)
+    #: The token of this person's last ``register_start`` (it must come back with the code).
+    token: bytes | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.signed_prekey = SignedPreKey.generate(self.identity, 1, int(time.time()))
@@ -186,9 +199,19 @@ class Person:
             KemPreKey.generate(self.identity, 100 + i, last_resort=False) for i in range(self.kem_count)
         ]
 
-    def finish_args(self, code: str) -> dict[str, Any]:
+    def took(self, started: dict[str, Any]) -> dict[str, Any]:
+        """Keep the token of a ``register_start`` reply (base64 on the wire, bytes from the service)."""
+        token = started["token"]
+        self.token = token if isinstance(token, bytes) else _b64(token)
+        return started
+
+    def start(self, client: WireClient) -> dict[str, Any]:
+        return self.took(client.call("register_start", phone=self.phone, email=self.email))
+
+    def finish_args(self, code: str, token: bytes | None = None) -> dict[str, Any]:
         return {
             "phone": self.phone,
+            "token": token if token is not None else self.token,
             "code": code,
             "identity": self.identity.public,
             "signed_prekey": self.signed_prekey.public(),
@@ -197,8 +220,21 @@ class Person:
             "kem_prekeys": [k.public() for k in self.kem],
         }
 
+    def key_args(self) -> dict[str, Any]:
+        """The new keys of ``register_finish``, without token and code (for a move with a proof)."""
+        args = self.finish_args("")
+        for name in ("token", "code"):
+            del args[name]
+        return args
+
+    def move_args(self, client: WireClient, current: IdentityKeyPair) -> dict[str, Any]:
+        """``register_finish`` fields that move this number to this person's keys, signed by ``current``."""
+        nonce = _b64(client.call("challenge", phone=self.phone)["nonce"])
+        proof = sign_move(current, nonce, self.phone, self.identity.public, client.fingerprint)
+        return {**self.key_args(), "proof": proof}
+
     def register(self, client: WireClient, codes: CodeBook) -> dict[str, Any]:
-        client.call("register_start", phone=self.phone, email=self.email)
+        self.start(client)
         return client.call("register_finish", **self.finish_args(codes.last(self.phone)))
 
     def login(self, client: WireClient) -> dict[str, Any]:

@@ -79,6 +79,7 @@ class ServerProcess:
         self._log = self._log_path.open("wb")
         command = [sys.executable, str(ROOT / "main.py"), "server", "--host", "127.0.0.1", "--port", "0"]
         command += ["--data-dir", str(data_dir), "--dev-codes", "--log-level", "WARNING", "--sync", sync]
+        command += ["--codes-per-address", "1000000"]  # every benchmark client registers from this address
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter running our own script
             command,
             cwd=ROOT,

@@ -194,7 +194,12 @@ class Worker:
             clients,
             lambda c: (
                 "register_finish",
-                {"phone": c.phone, "code": starts[c]["code"], **c.account.registration()},
+                {
+                    "phone": c.phone,
+                    "token": starts[c]["token"],  # base64 as the reply gave it
+                    "code": starts[c]["code"],
+                    **c.account.registration(),
+                },
             ),
         )
 

@@ -1,0 +1,57 @@
+"""Moving an account to new identity keys, proved by the current ones (no code, no registration lock).
+
+The new identity and its prekeys are stored in the profile (the identity as
+*pending*) before their public parts leave; the server's yes makes the pending
+identity the profile's identity. A refusal forgets them. A connection lost before
+the reply leaves the pending identity in place and the move unknown: the old keys
+still log in if the server never took it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crypto_core.encoding import b64decode
+from crypto_core.errors import InvalidKeyFormat
+from crypto_core.keys import IdentityKeyPair
+from net import prekeys
+from net.client import ConnectionLost
+from net.context import Context
+from net.engine_error import EngineError
+from net.errors import RequestRefused
+from net.registration import sign_move
+
+
+def move_to_new_keys(ctx: Context, conn: Any, current: IdentityKeyPair) -> IdentityKeyPair:
+    """Register the number anew under fresh keys, signed by ``current``; returns the new identity."""
+    phone = ctx.profile.account.get().phone
+    if phone is None:
+        raise EngineError("not_registered", "Register this profile with a server first.")
+    new = IdentityKeyPair.generate(ctx.random)
+    with ctx.profile.transaction():
+        ctx.profile.keys.set_pending_identity(new)
+        published = prekeys.for_registration(ctx.profile.keys, new, ctx.clock(), ctx.random)
+    try:
+        try:
+            nonce = b64decode(conn.call("challenge", phone=phone)["nonce"], what="challenge nonce")
+        except InvalidKeyFormat as exc:
+            raise EngineError("bad_reply", f"The server sent a broken challenge: {exc}.") from None
+        conn.call(
+            "register_finish",
+            phone=phone,
+            proof=sign_move(current, nonce, phone, new.public, conn.fingerprint),
+            identity=new.public,
+            signed_prekey=published.signed_prekey,
+            kem_last_resort=published.kem_last_resort,
+            one_time_prekeys=published.one_time_prekeys,
+            kem_prekeys=published.kem_prekeys,
+        )
+    except RequestRefused as exc:
+        with ctx.profile.transaction():
+            prekeys.forget(ctx.profile.keys, published)
+            ctx.profile.keys.set_pending_identity(None)
+        raise EngineError(exc.code, f"The server refused the move to new keys: {exc.message}") from None
+    except ConnectionLost as exc:
+        raise EngineError("offline", f"The connection to the server was lost: {exc}.") from None
+    with ctx.profile.transaction():
+        return ctx.profile.keys.adopt_pending_identity()

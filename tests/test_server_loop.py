@@ -30,7 +30,9 @@ from storage.server_store import ServerStore
 def fill_the_store(db: sqlite3.Connection) -> None:
     """A write that SQLite refuses with SQLITE_FULL, as on a full disk: its page cap is the current size."""
     db.execute(f"PRAGMA max_page_count = {db.execute('PRAGMA page_count').fetchone()[0]}")
-    db.execute("INSERT INTO pending_codes VALUES ('+442079460998', 'a@b.org', ?, 0, 0)", (bytes(65536),))
+    db.execute(
+        "INSERT INTO pending_codes VALUES (?, '+442079460998', 'a@b.org', ?, 0, 0)", (b"f" * 32, bytes(65536))
+    )
 
 
 def lift_the_cap(db: sqlite3.Connection) -> None:
@@ -47,7 +49,7 @@ class FaultyService(Service):
         elif request.op == "hello" and kind == "failing-push":
             return Outcome({"server": "parley"}, then=lambda: 1 / 0 and None)
         elif request.op == "hello" and kind == "write":
-            self.store.put_code("+442079460999", "a@example.org", b"h" * 32, 10**13, 5)
+            self.store.put_code(b"t" * 32, "+442079460999", "a@example.org", b"h" * 32, 0, 10**13, 5, 10)
         elif request.op == "hello" and kind == "find-no-room":
             self.store._writer.run(fill_the_store)
         elif request.op == "hello" and kind == "lose-the-transaction":

@@ -263,7 +263,7 @@ class Messenger:
                 phone=account.phone,
                 token=self._token,
                 code=code.strip(),
-                lock=lock or None,
+                **({"lock": lock} if lock else {}),  # a field is left out, never sent as null
                 identity=identity.public,
                 signed_prekey=published.signed_prekey,
                 kem_last_resort=published.kem_last_resort,
@@ -316,7 +316,8 @@ class Messenger:
         if lock is not None and len(lock) < MIN_LOCK:
             raise EngineError("bad_lock", f"Use at least {MIN_LOCK} characters for the registration lock.")
         conn = self._link.require()
-        reply = self._guard(lambda: conn.call("set_registration_lock", lock=lock))
+        fields = {} if lock is None else {"lock": lock}  # no lock: the field is left out, which clears it
+        reply = self._guard(lambda: conn.call("set_registration_lock", **fields))
         return reply.get("lock") is True
 
     def move_to_new_keys(self) -> None:

@@ -139,8 +139,9 @@ class Service:
             outcome = self._handlers[request.op](session, request.args)
         except InvalidSignature as exc:
             raise _refuse(ErrorCode.BAD_SIGNATURE, str(exc)) from None
-        if request.op == "login" and session.phone is not None:
+        if request.op == "login" and session.phone is not None and not self.store.space.full:
             # The last login is the activity a registration lock counts (it lapses after 7 days without).
+            # Not while the disk is full: a login must keep working then, and an hour's gap is harmless.
             self.store.mark_active(session.phone, self.now_ms())
         return outcome
 

@@ -110,8 +110,15 @@ def guard(db: sqlite3.Connection, phone: str) -> Guard | None:
     return None if row is None else Guard(*row)
 
 
+#: Logins are recorded to the hour: a commit of many logins then rewrites few ``guards`` pages.
+ACTIVITY_STEP_MS = 3600 * 1000
+
+
 def mark_active(db: sqlite3.Connection, phone: str, now: int) -> None:
-    db.execute("UPDATE guards SET last_active = ? WHERE phone = ?", (now, phone))
+    db.execute(
+        "UPDATE guards SET last_active = ? WHERE phone = ? AND last_active <= ?",
+        (now, phone, now - ACTIVITY_STEP_MS),
+    )
 
 
 def set_lock(db: sqlite3.Connection, phone: str, salt: bytes | None, digest: bytes | None) -> bool:

@@ -25,6 +25,7 @@ ALICE, BOB = "+442079460001", "+442079460002"
 HASH, OTHER = b"h" * 32, b"x" * 32
 TOKEN, STRANGER = b"t" * 32, b"s" * 32  # hashes of two requesters' tokens
 NOW = 1_000_000
+HOUR = 3600 * 1000
 
 
 def keys(tag: str = "a", one_time: int = 2, kem: int = 2) -> AccountKeys:
@@ -155,8 +156,10 @@ def test_a_move_keeps_the_address_and_the_lock_and_a_code_keeps_the_lock_only_wh
 ) -> None:
     register(store, ALICE)
     store.set_lock(ALICE, b"salt", b"hash")
-    store.mark_active(ALICE, NOW + 5)
-    assert store.guard(ALICE).last_active == NOW + 5  # type: ignore[union-attr]
+    store.mark_active(ALICE, NOW + 5)  # within the hour of the last record: not written again
+    assert store.guard(ALICE).last_active == NOW  # type: ignore[union-attr]
+    store.mark_active(ALICE, NOW + HOUR)
+    assert store.guard(ALICE).last_active == NOW + HOUR  # type: ignore[union-attr]
     assert store.move_account(ALICE, NOW + 9, keys("b"))
     assert store.account(ALICE).identity == {"sign": "b"}  # type: ignore[union-attr]
     assert store.guard(ALICE).lock_hash == b"hash"  # type: ignore[union-attr]

@@ -179,6 +179,9 @@ _GOOD = {
     "limit": 5,
     "after": 0,
     "ids": [1, 2],
+    "token": base64.b64encode(bytes(32)).decode(),
+    "proof": base64.b64encode(bytes(64)).decode(),
+    "lock": "correct horse battery",
 }
 
 

@@ -12,6 +12,13 @@
   sender (at most once per :data:`HEAL_EVERY` seconds per contact, so two sides
   cannot keep resetting each other) and sends a reset notice naming the client
   ids that failed, so the sender sends those messages again.
+
+A batch that cannot be stored (the disk is full, or the file is damaged there)
+is kept in memory and not acknowledged, and the engine tries to store it again
+every :data:`STORE_RETRY` seconds, then fetches what else waits; nothing is
+lost and, since processed server ids are recorded with each message, nothing
+is shown twice. A ``fetch`` or ``ack`` refused as busy (:data:`net.link.RETRY_LATER`)
+is made again after a backoff with jitter, without a new login.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import time
 from typing import Any
 
 from net import prekeys
+from net.backoff import Backoff
 from net.context import Context
 from net.engine_error import EngineError
 from net.envelope import MAX_IDS, SessionReset
@@ -27,12 +35,15 @@ from net.errors import RequestRefused
 from net.events import ConnectionState, ErrorReported
 from net.handshake import start_session
 from net.inbox import Inbox
-from net.link import Link
+from net.link import RETRY_LATER, Link
 from net.outbox import Outbox, enqueue_control
 from net.protocol import Push
 from net.schema import MAX_ACK, MAX_FETCH
+from storage.profile_errors import DiskFull, ProfileDamaged
 
 HEAL_EVERY = 60.0
+#: How soon a batch that could not be stored (or an outbox that could not be sealed) is tried again.
+STORE_RETRY = 1.0
 _SESSION_ENDED = {
     "logged_in_elsewhere": "This account was opened on another device, so Parley went offline here.",
     "re_registered": "This phone number was registered again elsewhere, so this profile is offline.",
@@ -48,6 +59,13 @@ class Duties:
         self._pushed: list[dict[str, Any]] = []
         self._next_prekey_check = 0.0
         self._heal_after: dict[str, float] = {}
+        #: When storing failed, nothing is stored again before this moment (monotonic).
+        self._store_after = 0.0
+        #: What waits on the server is fetched when this is due (None: nothing to fetch).
+        self._fetch_at: float | None = None
+        #: Server ids stored but not yet acknowledged, because the server said "not now".
+        self._unacked: list[int] = []
+        self._busy = Backoff(clock=time.monotonic, random=ctx.random)
 
     # ------------------------------------------------------------------ events from the link
 
@@ -65,24 +83,64 @@ class Duties:
     def after_login(self) -> None:
         self._next_prekey_check = 0.0
         self.outbox.dirty = True  # whatever a drop interrupted goes out now
-        self.fetch_waiting()
+        self._fetch_at = 0.0
+        self._store_after = 0.0
+        self._busy.reset()
         self.service()
 
     def service(self) -> None:
-        """One round: receive what was pushed, send the outbox if needed, prekeys when due."""
+        """One round: store what was pushed or kept, fetch and acknowledge, send the outbox, prekeys."""
         try:
-            if self._pushed:
-                batch, self._pushed = self._pushed, []
-                self.receive(batch)
-            if not self._link.online:
-                return
-            if self.outbox.due():
-                for event in self.outbox.flush():
-                    self._ctx.emit(event)
+            if time.monotonic() < self._store_after:
+                return  # the disk was full a moment ago: do not spin on it
+            try:
+                self._store_kept()
+                if not self._link.online:
+                    return
+                self._retry_busy()
+                if self.outbox.due():
+                    try:
+                        events = self.outbox.flush()
+                    except BaseException:
+                        self.outbox.dirty = True  # nothing left the outbox: it goes next time
+                        raise
+                    for event in events:
+                        self._ctx.emit(event)
+            except (DiskFull, ProfileDamaged):
+                self._store_after = time.monotonic() + STORE_RETRY
+                raise
             if self._ctx.clock() >= self._next_prekey_check:
                 self.look_after_prekeys()
         finally:
             self._ctx.report_damage()
+
+    def _store_kept(self) -> None:
+        """Receive what was pushed, or what a full disk kept in memory; it stays kept if it fails again."""
+        if not self._pushed:
+            return
+        batch, self._pushed = self._pushed, []
+        try:
+            self.receive(batch)
+        except BaseException:
+            self._pushed = batch + self._pushed
+            raise
+
+    def _retry_busy(self) -> None:
+        """Fetch (after a login, or after a kept batch) and acknowledge, unless the server said "not now"."""
+        if not self._busy.due():
+            return
+        try:
+            if self._unacked:
+                self.acknowledge(self._unacked)
+            if self._fetch_at is not None and time.monotonic() >= self._fetch_at:
+                self.fetch_waiting()
+                self._fetch_at = None
+        except EngineError as exc:
+            if exc.code not in RETRY_LATER:
+                raise
+            self._busy.failed()
+            return
+        self._busy.reset()
 
     def report(self, exc: EngineError) -> None:
         self._ctx.emit(ErrorReported(exc.code, exc.message, "poll"))
@@ -102,7 +160,13 @@ class Duties:
                 raise EngineError(exc.code, exc.message) from None
             messages = reply.get("messages") or []
             if messages:
-                self.receive(messages)
+                try:
+                    self.receive(messages)
+                except (DiskFull, ProfileDamaged):
+                    # Kept (unacknowledged) and stored later; then the rest is fetched.
+                    self._pushed = messages + self._pushed
+                    self._fetch_at = time.monotonic()
+                    raise
                 after = max(after, *(m.get("id", 0) for m in messages if isinstance(m.get("id"), int)))
             if not reply.get("more") or not messages:
                 return
@@ -116,7 +180,12 @@ class Duties:
             if isinstance(sender, str):
                 self.outbox.heard_from(sender)
         if result.acks and self._link.online:  # offline: they come again after the next login, once
-            self.acknowledge(result.acks)
+            try:
+                self.acknowledge(result.acks)
+            except EngineError as exc:
+                if exc.code not in RETRY_LATER:
+                    raise
+                self._busy.failed()  # stored already: only the acknowledgement waits
         if result.sessions_started:
             self._next_prekey_check = 0.0
         self.outbox.dirty = True
@@ -124,10 +193,21 @@ class Duties:
             self.heal(result.undecryptable)
 
     def acknowledge(self, server_ids: list[int]) -> None:
-        """Tell the server these are stored (called only after their transaction committed)."""
+        """Tell the server these are stored (called only after their transaction committed).
+
+        Refused as busy, the ids not yet acknowledged are kept and acknowledged after a backoff.
+        """
         conn = self._link.require()
-        for start in range(0, len(server_ids), MAX_ACK):
-            conn.call("ack", ids=server_ids[start : start + MAX_ACK])
+        pending = [*dict.fromkeys([*self._unacked, *server_ids])]
+        self._unacked = []
+        for start in range(0, len(pending), MAX_ACK):
+            try:
+                conn.call("ack", ids=pending[start : start + MAX_ACK])
+            except RequestRefused as exc:
+                if exc.code not in RETRY_LATER:
+                    raise
+                self._unacked = pending[start:]
+                raise EngineError(exc.code, exc.message) from None
 
     # ------------------------------------------------------------------ healing
 

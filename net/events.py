@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class ConnectionState(StrEnum):
@@ -63,6 +64,18 @@ class ConversationView:
 
     def __repr__(self) -> str:
         return f"ConversationView(contact={self.contact!r}, unread={self.unread})"
+
+
+class ProfileEntry(NamedTuple):
+    """A profile file in the folder, before it is unlocked; ``problem`` is "" for one that opens.
+
+    A damaged profile file is listed too, with its name when that could still be
+    read and ``problem`` saying, in words, that it is damaged.
+    """
+
+    profile_id: str
+    name: str
+    problem: str = ""
 
 
 # --------------------------------------------------------------------------- events
@@ -159,6 +172,18 @@ class ErrorReported:
     context: str = ""
 
 
+@dataclass(frozen=True)
+class DiskSpaceChanged:
+    """The disk that holds the profile became full (``full``), or writes work again.
+
+    While it is full, commands that store something fail with ``disk_full`` and what
+    arrives is kept in memory, unacknowledged, until it can be stored.
+    """
+
+    full: bool
+    message: str = ""
+
+
 Event = (
     ConnectionChanged
     | ServerKeyUnknown
@@ -173,4 +198,5 @@ Event = (
     | ContactKeyChanged
     | UndecryptableMessage
     | ErrorReported
+    | DiskSpaceChanged
 )

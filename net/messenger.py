@@ -16,12 +16,13 @@ PQXDH), :mod:`net.prekeys` (refill and rotation), :mod:`net.sessions` and
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from crypto_core import sealing
 from crypto_core.encoding import RandomSource, default_random
@@ -46,11 +47,12 @@ from net.events import (
     MessageStatus,
     MessageStatusChanged,
     MessageView,
+    ProfileEntry,
     Registered,
 )
 from net.handshake import start_session
 from net.inbox import Inbox
-from net.link import Link, join_address
+from net.link import RETRY_LATER, Link, join_address
 from net.outbox import Outbox, enqueue_control, enqueue_text
 from net.validation import ValidationError, normalize_email, validate_passphrase
 from storage.profile_dir import ProfileDirectory
@@ -58,6 +60,30 @@ from storage.profile_errors import ProfileError, ProfileNotFound
 from storage.profile_history import Cursor
 
 __all__ = ["EngineError", "Messenger"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+#: Errors of a poll round that are not reported again as ErrorReported: an event or a state change said it.
+_QUIET_IN_POLL = {"connection_failed", "offline", "disk_full", "profile_damaged"}
+
+
+def _storing(
+    part: str,
+) -> Callable[[Callable[Concatenate[Messenger, P], R]], Callable[Concatenate[Messenger, P], R]]:
+    """Run a command through :meth:`Context.storing`: a full disk or a damaged file is an EngineError."""
+
+    def wrap(method: Callable[Concatenate[Messenger, P], R]) -> Callable[Concatenate[Messenger, P], R]:
+        @functools.wraps(method)
+        def run(self: Messenger, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            ctx = self._ctx
+            if ctx is None:
+                return method(self, *args, **kwargs)
+            with ctx.storing(part):
+                return method(self, *args, **kwargs)
+
+        return run
+
+    return wrap
 
 
 class Messenger:
@@ -82,8 +108,11 @@ class Messenger:
 
     # ================================================================== profiles
 
-    def list_profiles(self) -> list[tuple[str, str]]:
-        return [(info.profile_id, info.name) for info in self._profiles.list() if info.problem is None]
+    def list_profiles(self) -> list[ProfileEntry]:
+        """Every profile file in the folder; one that cannot be opened says why (``problem``), in words."""
+        return [
+            ProfileEntry(info.profile_id, info.name, info.problem or "") for info in self._profiles.list()
+        ]
 
     def create_profile(self, name: str, passphrase: str) -> str:
         try:
@@ -111,11 +140,16 @@ class Messenger:
         except ProfileNotFound:
             raise EngineError("unknown_profile", "There is no such profile in this folder.") from None
         except ProfileError as exc:
-            raise EngineError("profile_error", str(exc)) from None
+            raise EngineError(exc.code, exc.message) from None
         self._opened(Context(profile, self._emit, self._clock, self._random))
 
     def _opened(self, ctx: Context) -> None:
-        ctx.identity = ctx.profile.keys.identity()
+        try:
+            with ctx.storing("account"):
+                ctx.identity = ctx.profile.keys.identity()
+        except EngineError:
+            ctx.profile.close()
+            raise
         self._ctx = ctx
         self._duties = Duties(ctx, self._link, Inbox(ctx), Outbox(ctx, self._link))
 
@@ -128,6 +162,7 @@ class Messenger:
         self._ctx = None
         self._duties = None
 
+    @_storing("account")
     def change_passphrase(self, old: str, new: str) -> None:
         ctx = self._require()
         try:
@@ -158,6 +193,7 @@ class Messenger:
 
     # ================================================================== server
 
+    @_storing("account")
     def set_server(self, host: str, port: int) -> None:
         ctx = self._require()
         if not host or not 0 < port < 65536:
@@ -169,6 +205,7 @@ class Messenger:
             self._link.close()
             ctx.profile.account.save(replace(account, server=address))
 
+    @_storing("account")
     def connect(self) -> None:
         ctx = self._require()
         address = self._address()
@@ -206,6 +243,7 @@ class Messenger:
 
     # ================================================================== registration and login
 
+    @_storing("account")
     def register_start(self, phone: str, email: str) -> None:
         ctx = self._require()
         phone = checked_phone(phone)
@@ -228,6 +266,7 @@ class Messenger:
             )
         )
 
+    @_storing("account")
     def register_finish(self, code: str) -> None:
         ctx = self._require()
         account = ctx.profile.account.get()
@@ -277,6 +316,11 @@ class Messenger:
         try:
             self._link.login(ctx.require_identity(), phone)
         except RequestRefused as exc:
+            if exc.code in RETRY_LATER:
+                # Busy, short of space or failing for a while: not a verdict on this account.
+                words = f"The server is busy ({exc.message}); Parley tries again by itself."
+                self._link.retry_later(words)
+                raise EngineError(exc.code, words) from None
             self._link.want_online = False
             self._link.close()
             self._link.set_state(ConnectionState.OFFLINE, exc.message)
@@ -290,6 +334,7 @@ class Messenger:
         self._link.close()
         self._link.set_state(ConnectionState.OFFLINE)
 
+    @_storing("account")
     def delete_account(self) -> None:
         ctx = self._require()
         conn = self._link.require()
@@ -300,6 +345,7 @@ class Messenger:
 
     # ================================================================== contacts
 
+    @_storing("contacts")
     def add_contact(self, phone: str, name: str = "") -> ContactView:
         ctx = self._require()
         phone = checked_phone(phone)
@@ -316,16 +362,19 @@ class Messenger:
             contact = ctx.profile.contacts.rename(phone, name)
         return ctx.contact_view(contact)
 
+    @_storing("contacts")
     def contacts(self) -> list[ContactView]:
         ctx = self._require()
         found = [ctx.contact_view(c) for c in ctx.profile.contacts.all()]
         ctx.report_damage()
         return found
 
+    @_storing("contacts")
     def contact(self, phone: str) -> ContactView:
         ctx = self._require()
         return ctx.contact_view(ctx.contact(checked_phone(phone)))
 
+    @_storing("contacts")
     def rename_contact(self, phone: str, name: str) -> None:
         ctx = self._require()
         phone = checked_phone(phone)
@@ -334,6 +383,7 @@ class Messenger:
             ContactUpdated(ctx.contact_view(ctx.profile.contacts.rename(phone, name.strip() or phone)))
         )
 
+    @_storing("contacts")
     def set_verified(self, contact: str, verified: bool) -> None:
         ctx = self._require()
         phone = checked_phone(contact)
@@ -341,6 +391,7 @@ class Messenger:
         self._emit(ContactUpdated(ctx.contact_view(ctx.profile.contacts.set_verified(phone, verified))))
         self._dirty()
 
+    @_storing("contacts")
     def accept_key_change(self, contact: str) -> None:
         ctx = self._require()
         phone = checked_phone(contact)
@@ -348,12 +399,14 @@ class Messenger:
         self._emit(ContactUpdated(ctx.contact_view(ctx.profile.contacts.acknowledge_key_change(phone))))
         self._dirty()
 
+    @_storing("contacts")
     def safety_number(self, contact: str) -> str:
         ctx = self._require()
         return ctx.safety_number_of(ctx.contact(checked_phone(contact)))
 
     # ================================================================== messages
 
+    @_storing("sending")
     def send_text(self, contact: str, text: str) -> MessageView:
         ctx = self._require()
         phone = checked_phone(contact)
@@ -374,6 +427,7 @@ class Messenger:
         self._dirty()
         return message_view(stored)
 
+    @_storing("sending")
     def retry(self, contact: str, message_id: str) -> None:
         ctx = self._require()
         phone = checked_phone(contact)
@@ -387,6 +441,7 @@ class Messenger:
         self._emit(MessageStatusChanged(phone, message_id, MessageStatus.QUEUED))
         self._dirty()
 
+    @_storing("history")
     def mark_read(self, contact: str) -> None:
         ctx = self._require()
         phone = checked_phone(contact)
@@ -399,6 +454,7 @@ class Messenger:
         if ids:
             self._dirty()
 
+    @_storing("sending")
     def set_typing(self, contact: str, typing: bool) -> None:
         self._require()
         assert self._duties is not None
@@ -407,6 +463,7 @@ class Messenger:
         except ConnectionLost as exc:
             self._link.dropped(str(exc))  # a notice is never worth a retry
 
+    @_storing("history")
     def conversations(self) -> list[ConversationView]:
         ctx = self._require()
         names = {c.phone: c.name for c in ctx.profile.contacts.all()}
@@ -419,6 +476,7 @@ class Messenger:
         ctx.report_damage()
         return found
 
+    @_storing("history")
     def history(self, contact: str, *, before: str | None = None, limit: int = 50) -> list[MessageView]:
         ctx = self._require()
         phone = checked_phone(contact)
@@ -434,6 +492,7 @@ class Messenger:
         ctx.report_damage()
         return [message_view(m) for m in page.messages]
 
+    @_storing("history")
     def search(self, contact: str, text: str, *, limit: int = 50) -> list[MessageView]:
         ctx = self._require()
         if not text.strip():
@@ -468,17 +527,20 @@ class Messenger:
                 try:
                     self.connect()
                 except EngineError as exc:
-                    if exc.code not in ("connection_failed", "offline"):  # the state change says it
-                        duties.report(exc)
+                    if exc.code not in _QUIET_IN_POLL and exc.code not in RETRY_LATER:
+                        duties.report(exc)  # else the state change or a storage event said it
             return
+        assert self._ctx is not None
         try:
-            link.conn.pump()
-            duties.service()
-            link.keepalive()
+            with self._ctx.storing("poll"):
+                link.conn.pump()
+                duties.service()
+                link.keepalive()
         except ConnectionLost as exc:
             link.dropped(str(exc))
         except EngineError as exc:
-            duties.report(exc)
+            if exc.code not in _QUIET_IN_POLL:
+                duties.report(exc)
         except RequestRefused as exc:
             duties.report(EngineError(exc.code, exc.message))
 

@@ -327,7 +327,13 @@ class Messenger:
             raise EngineError(exc.code, f"The server refused the login: {exc.message}") from None
         self._emit(LoggedIn(phone))
         assert self._duties is not None
-        self._duties.after_login()
+        try:
+            with ctx.storing("poll"):
+                self._duties.after_login()
+        except EngineError as exc:
+            # Logged in all the same: what could not be stored is kept, and the events said it.
+            if exc.code not in ("disk_full", "profile_damaged"):
+                raise
 
     def logout(self) -> None:
         self._link.want_online = False

@@ -151,8 +151,10 @@ class Vault:
         try:
             yield
         except BaseException:
-            self.conn.execute(f"ROLLBACK TO {name}")
-            self.conn.execute(f"RELEASE {name}")
+            # SQLite itself rolls the whole transaction back after some failures (a full disk among them).
+            if self.conn.in_transaction:
+                self.conn.execute(f"ROLLBACK TO {name}")
+                self.conn.execute(f"RELEASE {name}")
             raise
         finally:
             self._depth -= 1

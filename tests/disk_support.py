@@ -44,9 +44,8 @@ class SmallDisk:
             self.mounted = done.returncode == 0
         self._filler = root / "filler"
 
-    def fill(self, person: Person) -> None:
-        """From now on, the next write that needs a new page of the profile fails for lack of space."""
-        conn = profile_connection(person)
+    def fill(self, conn: sqlite3.Connection) -> None:
+        """From now on, the profile's next write that needs more room fails; call on ``conn``'s own thread."""
         # An emptied write-ahead log: every later commit must grow it, and there is no room left.
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
         if self.mounted:
@@ -61,11 +60,11 @@ class SmallDisk:
             (pages,) = conn.execute("PRAGMA page_count").fetchone()
             conn.execute(f"PRAGMA max_page_count = {pages}").fetchall()
 
-    def free(self, person: Person) -> None:
+    def free(self, conn: sqlite3.Connection) -> None:
         if self.mounted:
             self._filler.unlink(missing_ok=True)
         else:
-            profile_connection(person).execute("PRAGMA max_page_count = 1073741823").fetchall()
+            conn.execute("PRAGMA max_page_count = 1073741823").fetchall()
 
     def close(self) -> None:
         if self.mounted:

@@ -71,7 +71,7 @@ def test_damage_found_after_unlock_is_profile_damaged_once_and_the_rest_keeps_wo
         alice.engine.add_contact(bob.phone, "Bob")
         first = alice.engine.send_text(bob.phone, "before the damage")
         run_until(lambda: "delivered" in alice.statuses(first.message_id), [alice, bob])
-        profile_id = alice.engine.list_profiles()[0].profile_id
+        profile_id = alice.engine.list_profiles()[0][0]
         alice.engine.lock()
         damage.overwrite_table(_file(alice), "messages")  # the history's first page
 

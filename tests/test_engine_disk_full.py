@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from disk_support import SmallDisk
+from disk_support import SmallDisk, profile_connection
 from engine_support import Person, run_until
 
 from net.engine_error import EngineError
@@ -45,7 +45,7 @@ def test_a_text_typed_on_a_full_disk_is_refused_as_disk_full_and_the_next_one_go
     bob = _person(tmp_path, "bob", server, phone)
     try:
         alice.engine.add_contact(bob.phone, "Bob")
-        disk.fill(alice)
+        disk.fill(profile_connection(alice))
         sent: list[str] = []
         with pytest.raises(EngineError) as caught:
             for n in range(MAX_FILLING_SENDS):  # the last free pages fill up first
@@ -57,7 +57,7 @@ def test_a_text_typed_on_a_full_disk_is_refused_as_disk_full_and_the_next_one_go
         history = alice.engine.history(bob.phone, limit=1000)  # reading still works
         assert [m.text for m in reversed(history)] == sent  # the refused text was not half stored
 
-        disk.free(alice)
+        disk.free(profile_connection(alice))
         after = alice.engine.send_text(bob.phone, "after the space came back")
         assert _space_events(alice) == [True, False]
         run_until(lambda: bob.texts_from(alice.phone) == [*sent, after.text], [alice, bob], timeout=60)
@@ -77,7 +77,7 @@ def test_pushed_texts_that_do_not_fit_are_kept_and_stored_once_space_returns_wit
         first = alice.engine.send_text(bob.phone, "hello")
         run_until(lambda: "delivered" in alice.statuses(first.message_id), [alice, bob])
         logins = len(bob.of(LoggedIn))
-        disk.fill(bob)
+        disk.fill(profile_connection(bob))
         texts = [f"text {n} " + "y" * 3000 for n in range(30)]
         sent = [alice.engine.send_text(bob.phone, text) for text in texts]
         run_until(lambda: all("sent" in alice.statuses(m.message_id) for m in sent), [alice, bob])
@@ -89,7 +89,7 @@ def test_pushed_texts_that_do_not_fit_are_kept_and_stored_once_space_returns_wit
         assert server.running.store.queued_count(bob.phone) >= len(texts) - (len(stored) - 1)
         assert not [e for e in bob.of(ErrorReported) if e.code not in ("disk_full",)]
 
-        disk.free(bob)
+        disk.free(profile_connection(bob))
         run_until(lambda: bob.texts_from(alice.phone) == ["hello", *texts], [alice, bob], timeout=60)
         run_until(lambda: server.running.store.queued_count(bob.phone) == 0, [alice, bob])
         run_until(lambda: all("delivered" in alice.statuses(m.message_id) for m in sent), [alice, bob])
@@ -116,14 +116,14 @@ def test_fetched_texts_that_do_not_fit_after_a_login_are_kept_and_stored_later(
         texts = [f"while away {n} " + "z" * 3000 for n in range(30)]
         sent = [alice.engine.send_text(bob.phone, text) for text in texts]
         run_until(lambda: all("sent" in alice.statuses(m.message_id) for m in sent), [alice])
-        disk.fill(bob)
+        disk.fill(profile_connection(bob))
         bob.engine.connect()  # logs in; the fetched page does not fit
         assert bob.engine.connection_state is ConnectionState.CONNECTED
         assert _space_events(bob) == [True]
         assert server.running.store.queued_count(bob.phone) > 0
         logins = len(bob.of(LoggedIn))
 
-        disk.free(bob)
+        disk.free(profile_connection(bob))
         run_until(lambda: bob.texts_from(alice.phone) == ["hello", *texts], [alice, bob], timeout=60)
         run_until(lambda: server.running.store.queued_count(bob.phone) == 0, [alice, bob])
         assert len(bob.of(LoggedIn)) == logins

@@ -124,7 +124,9 @@ class Messenger:
             profile = self._profiles.create(name, passphrase)
         except ValueError as exc:
             raise EngineError("bad_profile_name", f"{str(exc).capitalize()}.") from None
-        except (ProfileError, OSError) as exc:
+        except ProfileError as exc:  # a full disk among them: disk_full
+            raise EngineError(exc.code, f"The profile could not be created: {exc.message}") from None
+        except OSError as exc:
             raise EngineError("profile_error", f"The profile could not be created: {exc}") from None
         self._opened(Context(profile, self._emit, self._clock, self._random))
         return profile.profile_id
@@ -184,7 +186,8 @@ class Messenger:
     def phone(self) -> str | None:
         if self._ctx is None:
             return None
-        account = self._ctx.profile.account.get()
+        with self._ctx.storing("account"):
+            account = self._ctx.profile.account.get()
         return account.phone if account.registered else None
 
     @property

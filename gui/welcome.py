@@ -118,12 +118,13 @@ class WelcomeView(ttk.Frame):
 
     # ------------------------------------------------------------------ controller-facing
 
-    def show_profiles(self, profiles: Sequence[tuple[str, ...]]) -> None:
-        """``(profile id, name[, problem])`` each; an entry with a problem is shown but cannot be chosen."""
-        self._profile_ids = [entry[0] for entry in profiles]
-        self._problems = {entry[0]: entry[2] for entry in profiles if len(entry) > 2 and entry[2]}
+    def show_profiles(self, profiles: Sequence[tuple[str, str]]) -> None:
+        """``(profile id, name)`` pairs; one with a ``problem`` (see ProfileEntry) is shown, not choosable."""
+        self._profile_ids = [profile_id for profile_id, _ in profiles]
+        problems = {entry[0]: getattr(entry, "problem", "") for entry in profiles}
+        self._problems = {profile_id: problem for profile_id, problem in problems.items() if problem}
         self.profiles.delete(0, "end")
-        for index, (profile_id, name, *_) in enumerate(profiles):
+        for index, (profile_id, name) in enumerate(profiles):
             if profile_id in self._problems:
                 self.profiles.insert("end", f"  {name or 'A profile file'} — damaged, cannot be opened")
                 self.profiles.itemconfigure(
@@ -133,7 +134,7 @@ class WelcomeView(ttk.Frame):
                 self.profiles.insert("end", f"  {name}")
         notes = [
             f"{name or 'A profile file'}: {self._problems[pid]}"
-            for pid, name, *_ in profiles
+            for pid, name in profiles
             if pid in self._problems
         ]
         self.problems.configure(text="\n".join(notes))

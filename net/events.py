@@ -66,16 +66,29 @@ class ConversationView:
         return f"ConversationView(contact={self.contact!r}, unread={self.unread})"
 
 
-class ProfileEntry(NamedTuple):
-    """A profile file in the folder, before it is unlocked; ``problem`` is "" for one that opens.
-
-    A damaged profile file is listed too, with its name when that could still be
-    read and ``problem`` saying, in words, that it is damaged.
-    """
-
+class _ProfileKey(NamedTuple):
     profile_id: str
     name: str
-    problem: str = ""
+
+
+class ProfileEntry(_ProfileKey):
+    """A profile file in the folder, before it is unlocked: ``(profile_id, name)``, and ``problem``.
+
+    ``problem`` is "" for a profile that opens. A damaged profile file is listed
+    too, with its name when that could still be read and ``problem`` saying, in
+    words, that it is damaged. The entry is the pair ``(profile_id, name)`` as a
+    tuple, so code that unpacks or compares pairs keeps working.
+    """
+
+    problem: str
+
+    def __new__(cls, profile_id: str, name: str, problem: str = "") -> ProfileEntry:
+        entry = super().__new__(cls, profile_id, name)
+        entry.problem = problem
+        return entry
+
+    def __repr__(self) -> str:
+        return f"ProfileEntry(profile_id={self.profile_id!r}, name={self.name!r}, problem={self.problem!r})"
 
 
 # --------------------------------------------------------------------------- events

@@ -46,7 +46,7 @@ def test_a_cut_off_profile_is_listed_as_damaged_beside_a_healthy_one_and_is_left
         before = damage.digest(broken)
 
         listed = {entry.profile_id: entry for entry in ada.engine.list_profiles()}
-        assert listed[healthy_id] == (healthy_id, "ada", "")
+        assert listed[healthy_id] == (healthy_id, "ada") and listed[healthy_id].problem == ""
         assert listed[damaged_id].name == "Broken"
         assert listed[damaged_id].problem.startswith("This profile file is damaged")
         assert "not a Parley profile" not in listed[damaged_id].problem

@@ -37,7 +37,7 @@ def test_profiles_are_listed_and_a_wrong_passphrase_changes_nothing(tmp_path: Pa
     profile_id = engine.create_profile("Ada", PASSPHRASE)
     engine.set_server("127.0.0.1", 5000)
     engine.lock()
-    assert engine.list_profiles() == [(profile_id, "Ada", "")]
+    assert engine.list_profiles() == [(profile_id, "Ada")]
     with pytest.raises(EngineError) as caught:
         engine.unlock(profile_id, "not the passphrase at all")
     assert caught.value.code == "wrong_passphrase"

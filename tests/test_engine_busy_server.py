@@ -19,6 +19,7 @@ from engine_support import Person, pair, run_until
 from net.engine_error import EngineError
 from net.errors import RequestRefused
 from net.events import ConnectionState, LoggedIn, MessageReceived
+from net.limits import Limits
 
 BUSY = ["storage_full", "server_error", "rate_limited"]
 
@@ -142,6 +143,27 @@ def test_a_fetch_refused_as_busy_after_login_is_made_again_without_a_new_login(
         run_until(lambda: bob.texts_from(alice.phone) == [f"waiting {n}" for n in range(5)], [alice, bob])
         run_until(lambda: server.running.store.queued_count(bob.phone) == 0, [alice, bob])
         assert len(bob.of(LoggedIn)) == logins
+    finally:
+        alice.close()
+        bob.close()
+
+
+def test_a_real_login_rate_limit_is_waited_out_by_itself(tmp_path, server_factory, phone) -> None:
+    server = server_factory(dev_codes=True, limits=Limits(logins_per_minute=1))
+    alice, bob = pair(tmp_path, server.address, phone, "alice", "bob")  # each used its one login
+    try:
+        server.running.service._logins.window = 3.0  # the server's own limiter, with a short window
+        sent = _queued_offline(alice, bob, 20)
+        with pytest.raises(EngineError) as caught:
+            alice.engine.connect()
+        assert caught.value.code == "rate_limited"
+        assert alice.engine.connection_state is ConnectionState.RECONNECTING
+        run_until(
+            lambda: bob.texts_from(alice.phone) == [f"queued {n}" for n in range(20)],
+            [alice, bob],
+            timeout=90,
+        )
+        assert all("sent" in alice.statuses(mid) for mid in sent)
     finally:
         alice.close()
         bob.close()

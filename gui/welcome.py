@@ -126,7 +126,7 @@ class WelcomeView(ttk.Frame):
         self.profiles.delete(0, "end")
         for index, (profile_id, name) in enumerate(profiles):
             if profile_id in self._problems:
-                self.profiles.insert("end", f"  {name or 'A profile file'} — damaged, cannot be opened")
+                self.profiles.insert("end", f"  {name or 'A profile file'} — cannot be opened")
                 self.profiles.itemconfigure(
                     index, foreground=self.unusable_colour, selectforeground=self.unusable_colour
                 )

@@ -63,8 +63,10 @@ __all__ = ["EngineError", "Messenger"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
-#: Errors of a poll round that are not reported again as ErrorReported: an event or a state change said it.
-_QUIET_IN_POLL = {"connection_failed", "offline", "disk_full", "profile_damaged"}
+#: Errors of a poll round reported by their own events already (DiskSpaceChanged, one profile_damaged).
+_REPORTED_BY_STORING = frozenset({"disk_full", "profile_damaged"})
+#: Errors of a reconnect in poll that the connection state (RECONNECTING, with words) says already.
+_SAID_BY_STATE = frozenset({"connection_failed", "offline", *RETRY_LATER})
 
 
 def _storing(
@@ -335,7 +337,7 @@ class Messenger:
                 self._duties.after_login()
         except EngineError as exc:
             # Logged in all the same: what could not be stored is kept, and the events said it.
-            if exc.code not in ("disk_full", "profile_damaged"):
+            if exc.code not in _REPORTED_BY_STORING:
                 raise
 
     def logout(self) -> None:
@@ -536,8 +538,8 @@ class Messenger:
                 try:
                     self.connect()
                 except EngineError as exc:
-                    if exc.code not in _QUIET_IN_POLL and exc.code not in RETRY_LATER:
-                        duties.report(exc)  # else the state change or a storage event said it
+                    if exc.code not in _SAID_BY_STATE | _REPORTED_BY_STORING:
+                        duties.report(exc)
             return
         assert self._ctx is not None
         try:
@@ -548,7 +550,7 @@ class Messenger:
         except ConnectionLost as exc:
             link.dropped(str(exc))
         except EngineError as exc:
-            if exc.code not in _QUIET_IN_POLL:
+            if exc.code not in _REPORTED_BY_STORING:
                 duties.report(exc)
         except RequestRefused as exc:
             duties.report(EngineError(exc.code, exc.message))

@@ -45,7 +45,7 @@ def test_a_damaged_profile_is_shown_greyed_out_with_words_and_the_healthy_one_op
     try:
         w = app.welcome
         wait_until(app.root, lambda: w.profiles.size() == 2 and not app.busy, "both profiles in the list")
-        assert [w.profiles.get(i) for i in range(2)] == ["  Broken — damaged, cannot be opened", "  Healthy"]
+        assert [w.profiles.get(i) for i in range(2)] == ["  Broken — cannot be opened", "  Healthy"]
         assert w.profiles.itemcget(0, "foreground") == app.palette.muted
         assert w.problems.winfo_manager()
         assert str(w.problems.cget("text")).startswith("Broken: This profile file is damaged")

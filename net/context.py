@@ -9,9 +9,10 @@ per pair of identities.
 
 :meth:`Context.storing` is the one door through which a full disk or a damaged
 profile file reaches the engine's caller: an :class:`~net.engine_error.EngineError`
-(``disk_full`` or ``profile_damaged``) for the call, and events for the window,
-a :class:`~net.events.DiskSpaceChanged` when the disk fills up or has room again,
-an ``ErrorReported("profile_damaged")`` once per part of the profile found damaged.
+(``disk_full`` or ``profile_damaged``) for the call, and events for the window:
+``ErrorReported("disk_full")`` and :class:`~net.events.DiskSpaceChanged` once when
+the disk fills up, ``DiskSpaceChanged(full=False)`` when a write works again, and
+``ErrorReported("profile_damaged")`` once per part of the profile found damaged.
 """
 
 from __future__ import annotations
@@ -107,6 +108,8 @@ class Context:
         full = self.profile.disk_full
         if full != self._full_shown:
             self._full_shown = full
+            if full:  # reported once as an error too, for whoever only listens for errors
+                self.emit(ErrorReported("disk_full", DISK_FULL, "storage"))
             self.emit(DiskSpaceChanged(full, DISK_FULL if full else ""))
 
     # ------------------------------------------------------------------ sessions

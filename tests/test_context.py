@@ -13,7 +13,7 @@ from crypto_core.keys import IdentityKeyPair
 from crypto_core.safety_number import safety_number
 from net.context import DISK_FULL, Context, checked_phone, message_view
 from net.engine_error import EngineError
-from net.events import DiskSpaceChanged, MessageStatus
+from net.events import DiskSpaceChanged, ErrorReported, MessageStatus
 from storage.profile import Profile
 from storage.profile_account import Account
 from storage.profile_dir import ProfileDirectory
@@ -94,11 +94,12 @@ def test_a_full_disk_is_disk_full_for_the_call_and_one_event_until_a_write_works
             with pytest.raises(EngineError) as caught, ctx.storing("sending"):
                 profile.history.add(BEA, client_id="m-1", outgoing=True, text="x" * 20000, timestamp=1.0)
             assert caught.value.code == "disk_full" and caught.value.message == DISK_FULL
-        assert events == [DiskSpaceChanged(True, DISK_FULL)]
+        full = [ErrorReported("disk_full", DISK_FULL, "storage"), DiskSpaceChanged(True, DISK_FULL)]
+        assert events == full
         conn.execute("PRAGMA max_page_count = 1073741823").fetchall()
         with ctx.storing("sending"):
             profile.history.add(BEA, client_id="m-1", outgoing=True, text="x" * 20000, timestamp=1.0)
-        assert events == [DiskSpaceChanged(True, DISK_FULL), DiskSpaceChanged(False, "")]
+        assert events == [*full, DiskSpaceChanged(False, "")]
     finally:
         profile.close()
 

@@ -59,8 +59,9 @@ class Duties:
         self._pushed: list[dict[str, Any]] = []
         self._next_prekey_check = 0.0
         self._heal_after: dict[str, float] = {}
-        #: When storing failed, nothing is stored again before this moment (monotonic).
+        #: When storing a batch, or sealing the outbox, failed: not tried again before (monotonic).
         self._store_after = 0.0
+        self._flush_after = 0.0
         #: What waits on the server is fetched when this is due (None: nothing to fetch).
         self._fetch_at: float | None = None
         #: Server ids stored but not yet acknowledged, because the server said "not now".
@@ -84,35 +85,45 @@ class Duties:
         self._next_prekey_check = 0.0
         self.outbox.dirty = True  # whatever a drop interrupted goes out now
         self._fetch_at = 0.0
-        self._store_after = 0.0
+        self._store_after = self._flush_after = 0.0
         self._busy.reset()
         self.service()
 
     def service(self) -> None:
-        """One round: store what was pushed or kept, fetch and acknowledge, send the outbox, prekeys."""
+        """One round: store what was pushed or kept, fetch and acknowledge, send the outbox, prekeys.
+
+        A batch that cannot be stored does not stop the rest of the round (a damaged
+        history must not stop sending); its error is raised at the end.
+        """
+        failure: DiskFull | ProfileDamaged | None = None
         try:
-            if time.monotonic() < self._store_after:
-                return  # the disk was full a moment ago: do not spin on it
-            try:
-                self._store_kept()
-                if not self._link.online:
-                    return
-                self._retry_busy()
-                if self.outbox.due():
-                    try:
-                        events = self.outbox.flush()
-                    except BaseException:
-                        self.outbox.dirty = True  # nothing left the outbox: it goes next time
+            now = time.monotonic()
+            if now >= self._store_after:  # a failed store is not tried again at once, so nothing spins
+                try:
+                    self._store_kept()
+                except (DiskFull, ProfileDamaged) as exc:
+                    self._store_after, failure = now + STORE_RETRY, exc
+            if not self._link.online:
+                return
+            if failure is None and not self._pushed:
+                self._retry_busy()  # fetch only once what came before is stored
+            if self.outbox.due() and now >= self._flush_after:
+                try:
+                    events = self.outbox.flush()
+                except BaseException as exc:
+                    self.outbox.dirty = True  # nothing left the outbox: it goes next time
+                    if not isinstance(exc, DiskFull | ProfileDamaged):
                         raise
+                    self._flush_after, failure = now + STORE_RETRY, failure or exc
+                else:
                     for event in events:
                         self._ctx.emit(event)
-            except (DiskFull, ProfileDamaged):
-                self._store_after = time.monotonic() + STORE_RETRY
-                raise
             if self._ctx.clock() >= self._next_prekey_check:
                 self.look_after_prekeys()
         finally:
             self._ctx.report_damage()
+        if failure is not None:
+            raise failure
 
     def _store_kept(self) -> None:
         """Receive what was pushed, or what a full disk kept in memory; it stays kept if it fails again."""

@@ -106,3 +106,31 @@ def test_damage_found_after_unlock_is_profile_damaged_once_and_the_rest_keeps_wo
     finally:
         alice.close()
         bob.close()
+
+
+def test_a_damaged_receiving_path_does_not_stop_sending_and_loses_nothing(
+    tmp_path, server_factory, phone
+) -> None:
+    server = server_factory(dev_codes=True)
+    alice, bob = pair(tmp_path, server.address, phone, "alice", "bob")
+    try:
+        alice.engine.add_contact(bob.phone, "Bob")
+        first = alice.engine.send_text(bob.phone, "before the damage")
+        run_until(lambda: "delivered" in alice.statuses(first.message_id), [alice, bob])
+        profile_id = alice.engine.list_profiles()[0][0]
+        alice.engine.lock()
+        damage.overwrite_table(_file(alice), "processed")  # where received server ids are recorded
+
+        alice.engine.unlock(profile_id, PASSPHRASE)
+        alice.engine.connect()
+        bob.engine.send_text(alice.phone, "cannot be stored yet")
+        run_until(lambda: [e.context for e in _damage_events(alice)] == ["poll"], [alice, bob])
+        after = alice.engine.send_text(bob.phone, "sending still works")
+        run_until(lambda: bob.texts_from(alice.phone) == ["before the damage", after.text], [alice, bob])
+        assert not alice.of(MessageReceived)
+        assert server.running.store.queued_count(alice.phone) >= 1  # Bob's text (and receipts): kept there
+        assert [e.context for e in _damage_events(alice)] == ["poll"]  # once, however often it was met
+        assert [m.text for m in alice.engine.history(bob.phone)] == [after.text, "before the damage"]
+    finally:
+        alice.close()
+        bob.close()

@@ -16,6 +16,7 @@ PQXDH), :mod:`net.prekeys` (refill and rotation), :mod:`net.sessions` and
 
 from __future__ import annotations
 
+import errno
 import functools
 import threading
 import time
@@ -56,13 +57,16 @@ from net.link import RETRY_LATER, Link, join_address
 from net.outbox import Outbox, enqueue_control, enqueue_text
 from net.validation import ValidationError, normalize_email, validate_passphrase
 from storage.profile_dir import ProfileDirectory
-from storage.profile_errors import ProfileError, ProfileNotFound
+from storage.profile_errors import DiskFull, ProfileError, ProfileNotFound
 from storage.profile_history import Cursor
 
 __all__ = ["EngineError", "Messenger"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
+_NO_ROOM_FOR_A_PROFILE = (
+    "The disk is full, so there is no room for a new profile. Free some space and try again."
+)
 #: Errors of a poll round reported by their own events already (DiskSpaceChanged, one profile_damaged).
 _REPORTED_BY_STORING = frozenset({"disk_full", "profile_damaged"})
 #: Errors of a reconnect in poll that the connection state (RECONNECTING, with words) says already.
@@ -126,9 +130,13 @@ class Messenger:
             profile = self._profiles.create(name, passphrase)
         except ValueError as exc:
             raise EngineError("bad_profile_name", f"{str(exc).capitalize()}.") from None
-        except ProfileError as exc:  # a full disk among them: disk_full
+        except DiskFull:
+            raise EngineError("disk_full", _NO_ROOM_FOR_A_PROFILE) from None
+        except ProfileError as exc:
             raise EngineError(exc.code, f"The profile could not be created: {exc.message}") from None
         except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                raise EngineError("disk_full", _NO_ROOM_FOR_A_PROFILE) from None
             raise EngineError("profile_error", f"The profile could not be created: {exc}") from None
         self._opened(Context(profile, self._emit, self._clock, self._random))
         return profile.profile_id

@@ -121,9 +121,10 @@ class ProfileDirectory:
             _remove(path)
             raise
         try:
-            conn.execute("PRAGMA journal_mode = WAL")
             sealer, wrapped = sealing.create(passphrase, params=self._kdf_params, random=self._random)
             vault = Vault(conn, sealer, random=self._random, clock=self._clock)
+            with vault.guarded():  # a full disk is DiskFull here too, from the first page written
+                conn.execute("PRAGMA journal_mode = WAL")
             with vault.transaction():
                 migrate(vault, self._schema)
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")

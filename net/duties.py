@@ -44,6 +44,8 @@ from storage.profile_errors import DiskFull, ProfileDamaged
 HEAL_EVERY = 60.0
 #: How soon a batch that could not be stored (or an outbox that could not be sealed) is tried again.
 STORE_RETRY = 1.0
+#: How soon prekeys are looked after again when the server said "not now" (instead of in an hour).
+PREKEYS_RETRY = 60.0
 _SESSION_ENDED = {
     "logged_in_elsewhere": "This account was opened on another device, so Parley went offline here.",
     "re_registered": "This phone number was registered again elsewhere, so this profile is offline.",
@@ -119,7 +121,12 @@ class Duties:
                     for event in events:
                         self._ctx.emit(event)
             if self._ctx.clock() >= self._next_prekey_check:
-                self.look_after_prekeys()
+                try:
+                    self.look_after_prekeys()
+                except RequestRefused as exc:
+                    if exc.code not in RETRY_LATER:
+                        raise
+                    self._next_prekey_check = self._ctx.clock() + PREKEYS_RETRY  # quietly, a bit later
         finally:
             self._ctx.report_damage()
         if failure is not None:

@@ -18,7 +18,7 @@ from engine_support import Person, pair, run_until
 
 from net.engine_error import EngineError
 from net.errors import RequestRefused
-from net.events import ConnectionState, LoggedIn, MessageReceived
+from net.events import ConnectionState, ErrorReported, LoggedIn, MessageReceived
 from net.limits import Limits
 
 BUSY = ["storage_full", "server_error", "rate_limited"]
@@ -32,8 +32,10 @@ class Refusing:
         original: Callable[[Any, dict[str, Any]], Any] = handlers[op]
         self.on = True
         self.count = 0
+        self.calls = 0
 
         def refuse(session: Any, args: dict[str, Any]) -> Any:
+            self.calls += 1
             if self.on:
                 self.count += 1
                 raise RequestRefused(code, "not now, try again later")
@@ -167,3 +169,33 @@ def test_a_real_login_rate_limit_is_waited_out_by_itself(tmp_path, server_factor
     finally:
         alice.close()
         bob.close()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_764_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_prekey_check_refused_as_busy_is_not_an_error_and_comes_again_soon(tmp_path, server_factory, phone):
+    server = server_factory(dev_codes=True)
+    clock = Clock()
+    alice = Person(tmp_path, "alice", clock=clock)
+    try:
+        alice.register(server.address, phone())
+        alice.engine.logout()
+        refusing = Refusing(server, "prekey_count", "server_error")
+        alice.engine.connect()  # the login works; the prekey check after it is refused for now
+        assert alice.engine.connection_state is ConnectionState.CONNECTED and refusing.count == 1
+        refusing.on = False
+        clock.now += 30
+        for _ in range(5):
+            alice.engine.poll(0.02)
+        assert refusing.calls == 1  # not at once, not in a loop
+        clock.now += 31
+        run_until(lambda: refusing.calls == 2, [alice])  # a minute later, not an hour
+        assert not [e for e in alice.of(ErrorReported) if e.code == "server_error"]
+    finally:
+        alice.close()

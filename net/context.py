@@ -38,6 +38,8 @@ from storage.profile_history import Message
 
 Clock = Callable[[], float]
 Emit = Callable[[Event], None]
+#: What the profile raises when its file fails: a full disk, or damage (see :meth:`Context.storing`).
+STORAGE_FAILURES = (DiskFull, ProfileDamaged)
 
 DISK_FULL = (
     "The disk is full, so Parley cannot store anything new. Free some space on it: what arrives "

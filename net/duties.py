@@ -5,6 +5,12 @@
 * on pushes: new messages are received in batches the same way; ``session_ended``
   (logged in elsewhere, or the account registered again) takes the engine offline
   for good instead of fighting the other device for the account;
+* a batch that cannot be stored (the disk is full, or the file is damaged there)
+  is kept in memory and not acknowledged, and stored again every
+  :data:`STORE_RETRY` seconds, then what else waits is fetched; nothing is lost
+  and, since processed server ids are recorded with each message, nothing is
+  shown twice. A ``fetch`` or ``ack`` refused as busy (:data:`net.link.RETRY_LATER`)
+  is made again after a backoff with jitter, without a new login;
 * the outbox is sent whenever something was added to it;
 * prekeys: when the server holds fewer than :data:`net.prekeys.LOW` one-time
   prekeys they are topped up, and the signed prekey is rotated when due;
@@ -12,13 +18,6 @@
   sender (at most once per :data:`HEAL_EVERY` seconds per contact, so two sides
   cannot keep resetting each other) and sends a reset notice naming the client
   ids that failed, so the sender sends those messages again.
-
-A batch that cannot be stored (the disk is full, or the file is damaged there)
-is kept in memory and not acknowledged, and the engine tries to store it again
-every :data:`STORE_RETRY` seconds, then fetches what else waits; nothing is
-lost and, since processed server ids are recorded with each message, nothing
-is shown twice. A ``fetch`` or ``ack`` refused as busy (:data:`net.link.RETRY_LATER`)
-is made again after a backoff with jitter, without a new login.
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ from typing import Any
 
 from net import prekeys
 from net.backoff import Backoff
-from net.context import Context
+from net.context import STORAGE_FAILURES, Context
 from net.engine_error import EngineError
 from net.envelope import MAX_IDS, SessionReset
 from net.errors import RequestRefused
@@ -39,17 +38,16 @@ from net.link import RETRY_LATER, Link
 from net.outbox import Outbox, enqueue_control
 from net.protocol import Push
 from net.schema import MAX_ACK, MAX_FETCH
-from storage.profile_errors import DiskFull, ProfileDamaged
 
 HEAL_EVERY = 60.0
-#: How soon a batch that could not be stored (or an outbox that could not be sealed) is tried again.
-STORE_RETRY = 1.0
-#: How soon prekeys are looked after again when the server said "not now" (instead of in an hour).
-PREKEYS_RETRY = 60.0
 _SESSION_ENDED = {
     "logged_in_elsewhere": "This account was opened on another device, so Parley went offline here.",
     "re_registered": "This phone number was registered again elsewhere, so this profile is offline.",
 }
+#: How soon a batch that could not be stored (or an outbox that could not be sealed) is tried again.
+STORE_RETRY = 1.0
+#: How soon prekeys are looked after again when the server said "not now" (instead of in an hour).
+PREKEYS_RETRY = 60.0
 
 
 class Duties:
@@ -97,13 +95,13 @@ class Duties:
         A batch that cannot be stored does not stop the rest of the round (a damaged
         history must not stop sending); its error is raised at the end.
         """
-        failure: DiskFull | ProfileDamaged | None = None
+        failure: BaseException | None = None
         try:
             now = time.monotonic()
             if now >= self._store_after:  # a failed store is not tried again at once, so nothing spins
                 try:
                     self._store_kept()
-                except (DiskFull, ProfileDamaged) as exc:
+                except STORAGE_FAILURES as exc:
                     self._store_after, failure = now + STORE_RETRY, exc
             if not self._link.online:
                 return
@@ -114,7 +112,7 @@ class Duties:
                     events = self.outbox.flush()
                 except BaseException as exc:
                     self.outbox.dirty = True  # nothing left the outbox: it goes next time
-                    if not isinstance(exc, DiskFull | ProfileDamaged):
+                    if not isinstance(exc, STORAGE_FAILURES):
                         raise
                     self._flush_after, failure = now + STORE_RETRY, failure or exc
                 else:
@@ -180,7 +178,7 @@ class Duties:
             if messages:
                 try:
                     self.receive(messages)
-                except (DiskFull, ProfileDamaged):
+                except STORAGE_FAILURES:
                     # Kept (unacknowledged) and stored later; then the rest is fetched.
                     self._pushed = messages + self._pushed
                     self._fetch_at = time.monotonic()

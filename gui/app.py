@@ -241,6 +241,7 @@ class App:
             highlightbackground=p.border,
             highlightcolor=p.accent,
         )
+        self.welcome.unusable_colour = p.muted
         self.welcome.draw_logo(p.surface, p.accent)
         self.main.restyle(p)
         self.chat.refresh_list()

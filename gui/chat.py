@@ -41,6 +41,8 @@ class ChatController:
         self.offline_by_choice = False
         self._arrived = 0
         self._receiving = False
+        #: The words of the disk-full notice while it is shown, so that writes working again can hide it.
+        self._disk_full_notice = ""
         v = self.view
         v.conversations.on_select = self.open
         v.on_new_conversation = self.new_conversation
@@ -64,6 +66,7 @@ class ChatController:
         self._to_mark_read.clear()
         self._previous_numbers.clear()
         self.offline_by_choice = False
+        self._disk_full_notice = ""
         self.view.hide_notice()
         self.view.close_new_form()
         self.view.show_pane(self.view.empty)
@@ -148,6 +151,17 @@ class ChatController:
             )
         elif isinstance(event, ev.ConnectionChanged):
             self.connection(event)
+        elif isinstance(event, ev.DiskSpaceChanged):
+            self.disk_space(event)
+
+    def disk_space(self, event: ev.DiskSpaceChanged) -> None:
+        """A full disk stays in the notice bar until writes work again, then the notice goes."""
+        if event.full:
+            self._disk_full_notice = event.message
+            self.view.show_notice(event.message)
+        elif self._disk_full_notice and self.view.notice_shown == self._disk_full_notice:
+            self.view.hide_notice()
+            self._disk_full_notice = ""
 
     def _received(self, message: ev.MessageView) -> None:
         self._arrived += 1
@@ -259,7 +273,14 @@ class ChatController:
             self._received(message)
             self.flush()
 
-        self.app.do("send", lambda engine: engine.send_text(contact, text), sent)
+        def refused(code: str, words: str) -> None:
+            # Nothing was stored (a full disk, say): the words go back to the composer, not to waste.
+            composer = self.view.conversation.text
+            if self.model.open_contact == contact and not composer.get("1.0", "end-1c").strip():
+                composer.insert("1.0", text)
+            self.app.report(code, words)
+
+        self.app.do("send", lambda engine: engine.send_text(contact, text), sent, failed=refused)
 
     def retry(self, message_id: str) -> None:
         contact = self.model.open_contact

@@ -1,9 +1,14 @@
-"""The welcome screen: open a profile on this computer, or create one; choose the server."""
+"""The welcome screen: open a profile on this computer, or create one; choose the server.
+
+A profile file that cannot be opened (damaged, or not a profile at all) is
+listed too, greyed out and not selectable, and the words below the list say
+why; it never hides the healthy profiles beside it.
+"""
 
 from __future__ import annotations
 
 import tkinter as tk
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from tkinter import ttk
 
 from gui.fields import BusyBar, Field, card, paragraph
@@ -17,6 +22,10 @@ class WelcomeView(ttk.Frame):
         self.on_create: Callable[[NewProfileForm], None] = lambda _form: None
         self.on_start_server: Callable[[], None] = lambda: None
         self._profile_ids: list[str] = []
+        #: profile id -> why that file cannot be opened (in words); such entries cannot be chosen.
+        self._problems: dict[str, str] = {}
+        self._chosen: int | None = None
+        self.unusable_colour = "#8a8f98"
         box = card(self)
 
         head = ttk.Frame(box, style="Card.TFrame")
@@ -51,6 +60,7 @@ class WelcomeView(ttk.Frame):
             highlightthickness=1,
         )
         self.profiles.pack(fill="x", pady=(0, 8))
+        self.problems = ttk.Label(left, text="", style="Card.Muted.TLabel", wraplength=320, justify="left")
         self.no_profiles = ttk.Label(
             left,
             text="No profiles on this computer yet — create one on the right.",
@@ -100,6 +110,7 @@ class WelcomeView(ttk.Frame):
 
         self.passphrase.entry.bind("<Return>", lambda _e: self._unlock())
         self.profiles.bind("<Double-Button-1>", lambda _e: self.passphrase.entry.focus_set())
+        self.profiles.bind("<<ListboxSelect>>", lambda _e: self._keep_usable_selection())
         self.new_passphrase.var.trace_add("write", lambda *_: self._strength())
         for field in (self.name, self.new_passphrase):
             field.entry.bind("<Return>", lambda _e: self._next_field())
@@ -107,17 +118,40 @@ class WelcomeView(ttk.Frame):
 
     # ------------------------------------------------------------------ controller-facing
 
-    def show_profiles(self, profiles: list[tuple[str, str]]) -> None:
-        self._profile_ids = [pid for pid, _ in profiles]
+    def show_profiles(self, profiles: Sequence[tuple[str, str]]) -> None:
+        """``(profile id, name)`` pairs; one with a ``problem`` (see ProfileEntry) is shown, not choosable."""
+        self._profile_ids = [profile_id for profile_id, _ in profiles]
+        problems = {entry[0]: getattr(entry, "problem", "") for entry in profiles}
+        self._problems = {profile_id: problem for profile_id, problem in problems.items() if problem}
         self.profiles.delete(0, "end")
-        for _, name in profiles:
-            self.profiles.insert("end", f"  {name}")
+        for index, (profile_id, name) in enumerate(profiles):
+            if profile_id in self._problems:
+                self.profiles.insert("end", f"  {name or 'A profile file'} — cannot be opened")
+                self.profiles.itemconfigure(
+                    index, foreground=self.unusable_colour, selectforeground=self.unusable_colour
+                )
+            else:
+                self.profiles.insert("end", f"  {name}")
+        notes = [
+            f"{name or 'A profile file'}: {self._problems[pid]}"
+            for pid, name in profiles
+            if pid in self._problems
+        ]
+        self.problems.configure(text="\n".join(notes))
+        if notes:
+            self.problems.pack(after=self.profiles, anchor="w", pady=(0, 8))
+        else:
+            self.problems.pack_forget()
+        usable = [i for i, pid in enumerate(self._profile_ids) if pid not in self._problems]
+        self._chosen = usable[0] if usable else None
         if profiles:
             self.no_profiles.pack_forget()
-            self.profiles.selection_set(0)
-            self.passphrase.entry.focus_set()
         else:
             self.no_profiles.pack(before=self.passphrase, anchor="w", pady=(0, 8))
+        if self._chosen is not None:
+            self.profiles.selection_set(self._chosen)
+            self.passphrase.entry.focus_set()
+        else:
             self.name.entry.focus_set()
 
     def set_busy(self, text: str | None) -> None:
@@ -155,7 +189,19 @@ class WelcomeView(ttk.Frame):
 
     def selected_profile(self) -> str | None:
         chosen = self.profiles.curselection()
-        return self._profile_ids[chosen[0]] if chosen else None
+        if not chosen or self._profile_ids[chosen[0]] in self._problems:
+            return None
+        return self._profile_ids[chosen[0]]
+
+    def _keep_usable_selection(self) -> None:
+        """A damaged entry cannot be chosen: the choice goes back to the profile chosen before."""
+        chosen = self.profiles.curselection()
+        if chosen and self._profile_ids[chosen[0]] in self._problems:
+            self.profiles.selection_clear(0, "end")
+            if self._chosen is not None:
+                self.profiles.selection_set(self._chosen)
+        elif chosen:
+            self._chosen = chosen[0]
 
     def on_start_server_clicked(self) -> None:
         self.on_start_server()

@@ -6,12 +6,20 @@ every part needs the same way: fresh ids, session records, and the views
 (:class:`~net.events.ContactView`, :class:`~net.events.MessageView`) built from
 stored rows. Safety numbers cost 2 x 5,200 SHA-512 rounds, so they are cached
 per pair of identities.
+
+:meth:`Context.storing` is the one door through which a full disk or a damaged
+profile file reaches the engine's caller: an :class:`~net.engine_error.EngineError`
+(``disk_full`` or ``profile_damaged``) for the call, and events for the window:
+``ErrorReported("disk_full")`` and :class:`~net.events.DiskSpaceChanged` once when
+the disk fills up, ``DiskSpaceChanged(full=False)`` when a write works again, and
+``ErrorReported("profile_damaged")`` once per part of the profile found damaged.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from crypto_core.encoding import RandomSource, default_random
@@ -20,15 +28,31 @@ from crypto_core.keys import IdentityKeyPair, PublicIdentity
 from crypto_core.safety_number import safety_number
 from net.client_ids import time_ordered_id
 from net.engine_error import EngineError
-from net.events import ContactView, ErrorReported, Event, MessageStatus, MessageView
+from net.events import ContactView, DiskSpaceChanged, ErrorReported, Event, MessageStatus, MessageView
 from net.sessions import SessionRecord
 from net.validation import ValidationError, normalize_phone
 from storage.profile import Profile
 from storage.profile_contacts import Contact
+from storage.profile_errors import DiskFull, ProfileDamaged
 from storage.profile_history import Message
 
 Clock = Callable[[], float]
 Emit = Callable[[Event], None]
+#: What the profile raises when its file fails: a full disk, or damage (see :meth:`Context.storing`).
+STORAGE_FAILURES = (DiskFull, ProfileDamaged)
+
+DISK_FULL = (
+    "The disk is full, so Parley cannot store anything new. Free some space on it: what arrives "
+    "meanwhile is kept and stored then, and nothing is lost."
+)
+#: What could not be read, by the part of the engine that tried; the words say "damaged".
+_DAMAGED_PART = {
+    "account": "this profile's account settings",
+    "contacts": "some of your contacts",
+    "history": "some of your messages",
+    "sending": "the messages waiting to be sent",
+    "poll": "what arrived or waits to be sent (what arrived stays on the server)",
+}
 
 
 @dataclass
@@ -39,6 +63,8 @@ class Context:
     random: RandomSource = default_random
     identity: IdentityKeyPair | None = None
     _safety: dict[tuple[bytes, str, bytes, str], str] = field(default_factory=dict, repr=False)
+    _damaged_parts: set[str] = field(default_factory=set, repr=False)
+    _full_shown: bool = False
 
     def now_ms(self) -> int:
         return round(self.clock() * 1000)
@@ -55,6 +81,38 @@ class Context:
         if self.identity is None:
             raise EngineError("not_registered", "Register this profile with a server first.")
         return self.identity
+
+    # ------------------------------------------------------------------ a full disk, a damaged file
+
+    @contextmanager
+    def storing(self, part: str) -> Iterator[None]:
+        """Profile work of one command (or poll round) in ``part``: failures of the file become EngineError.
+
+        A full disk is ``disk_full``; a damaged file is ``profile_damaged``, reported
+        once per part as an event too. The words never hold SQLite's message.
+        """
+        try:
+            with self.profile.guarded():
+                yield
+        except DiskFull:
+            raise EngineError("disk_full", DISK_FULL) from None
+        except ProfileDamaged:
+            words = damaged_words(part)
+            if part not in self._damaged_parts:
+                self._damaged_parts.add(part)
+                self.emit(ErrorReported("profile_damaged", words, part))
+            raise EngineError("profile_damaged", words) from None
+        finally:
+            self.note_space()
+
+    def note_space(self) -> None:
+        """Tell the window when the disk became full or writes work again (once per change)."""
+        full = self.profile.disk_full
+        if full != self._full_shown:
+            self._full_shown = full
+            if full:  # reported once as an error too, for whoever only listens for errors
+                self.emit(ErrorReported("disk_full", DISK_FULL, "storage"))
+            self.emit(DiskSpaceChanged(full, DISK_FULL if full else ""))
 
     # ------------------------------------------------------------------ sessions
 
@@ -125,6 +183,14 @@ class Context:
             key_changed=contact.key_changed,
             safety_number=self.safety_number_of(contact),
         )
+
+
+def damaged_words(part: str) -> str:
+    what = _DAMAGED_PART.get(part, "part of this profile")
+    return (
+        f"This profile file is damaged: Parley could not read {what}. The file was left as it is; "
+        "everything else is shown and works as usual."
+    )
 
 
 def _plural(what: str, count: int) -> str:

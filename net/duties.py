@@ -5,6 +5,12 @@
 * on pushes: new messages are received in batches the same way; ``session_ended``
   (logged in elsewhere, or the account registered again) takes the engine offline
   for good instead of fighting the other device for the account;
+* a batch that cannot be stored (the disk is full, or the file is damaged there)
+  is kept in memory and not acknowledged, and stored again every
+  :data:`STORE_RETRY` seconds, then what else waits is fetched; nothing is lost
+  and, since processed server ids are recorded with each message, nothing is
+  shown twice. A ``fetch`` or ``ack`` refused as busy (:data:`net.link.RETRY_LATER`)
+  is made again after a backoff with jitter, without a new login;
 * the outbox is sent whenever something was added to it;
 * prekeys: when the server holds fewer than :data:`net.prekeys.LOW` one-time
   prekeys they are topped up, and the signed prekey is rotated when due;
@@ -21,17 +27,19 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from net import prekeys
-from net.context import Context
+from net.backoff import Backoff
+from net.context import STORAGE_FAILURES, Context
 from net.engine_error import EngineError
 from net.envelope import MAX_IDS, SessionReset
 from net.errors import RequestRefused
 from net.events import ConnectionState, ErrorReported, ReregistrationRequested
 from net.handshake import start_session
 from net.inbox import Inbox
-from net.link import Link
+from net.link import RETRY_LATER, Link
 from net.outbox import Outbox, enqueue_control
 from net.protocol import Push
 from net.schema import MAX_ACK, MAX_FETCH
@@ -44,6 +52,10 @@ _SESSION_ENDED = {
     "logged_in_elsewhere": "This account was opened on another device, so Parley went offline here.",
     "re_registered": "This phone number was registered again elsewhere, so this profile is offline.",
 }
+#: How soon a batch that could not be stored (or an outbox that could not be sealed) is tried again.
+STORE_RETRY = 1.0
+#: How soon prekeys are looked after again when the server said "not now" (instead of in an hour).
+PREKEYS_RETRY = 60.0
 
 
 class Duties:
@@ -55,6 +67,14 @@ class Duties:
         self._pushed: list[dict[str, Any]] = []
         self._next_prekey_check = 0.0
         self._heal_after: dict[str, float] = {}
+        #: When storing a batch, or sealing the outbox, failed: not tried again before (monotonic).
+        self._store_after = 0.0
+        self._flush_after = 0.0
+        #: What waits on the server is fetched when this is due (None: nothing to fetch).
+        self._fetch_at: float | None = None
+        #: Server ids stored but not yet acknowledged, because the server said "not now".
+        self._unacked: list[int] = []
+        self._busy = Backoff(clock=time.monotonic, random=ctx.random)
 
     # ------------------------------------------------------------------ events from the link
 
@@ -76,24 +96,79 @@ class Duties:
     def after_login(self) -> None:
         self._next_prekey_check = 0.0
         self.outbox.dirty = True  # whatever a drop interrupted goes out now
-        self.fetch_waiting()
+        self._fetch_at = 0.0
+        self._store_after = self._flush_after = 0.0
+        self._busy.reset()
         self.service()
 
     def service(self) -> None:
-        """One round: receive what was pushed, send the outbox if needed, prekeys when due."""
+        """One round: store what was pushed or kept, fetch and acknowledge, send the outbox, prekeys.
+
+        A batch that cannot be stored does not stop the rest of the round (a damaged
+        history must not stop sending); its error is raised at the end.
+        """
+        failure: BaseException | None = None
         try:
-            if self._pushed:
-                batch, self._pushed = self._pushed, []
-                self.receive(batch)
+            now = time.monotonic()
+            if now >= self._store_after:  # a failed store is not tried again at once, so nothing spins
+                try:
+                    self._store_kept()
+                except STORAGE_FAILURES as exc:
+                    self._store_after, failure = now + STORE_RETRY, exc
             if not self._link.online:
                 return
-            if self.outbox.due():
-                for event in self.outbox.flush():
-                    self._ctx.emit(event)
+            if failure is None and not self._pushed:
+                self._retry_busy()  # fetch only once what came before is stored
+            if self.outbox.due() and now >= self._flush_after:
+                try:
+                    events = self.outbox.flush()
+                except BaseException as exc:
+                    self.outbox.dirty = True  # nothing left the outbox: it goes next time
+                    if not isinstance(exc, STORAGE_FAILURES):
+                        raise
+                    self._flush_after, failure = now + STORE_RETRY, failure or exc
+                else:
+                    for event in events:
+                        self._ctx.emit(event)
             if self._ctx.clock() >= self._next_prekey_check:
-                self.look_after_prekeys()
+                try:
+                    self.look_after_prekeys()
+                except RequestRefused as exc:
+                    if exc.code not in RETRY_LATER:
+                        raise
+                    self._next_prekey_check = self._ctx.clock() + PREKEYS_RETRY  # quietly, a bit later
         finally:
             self._ctx.report_damage()
+        if failure is not None:
+            raise failure
+
+    def _store_kept(self) -> None:
+        """Receive what was pushed, or what a full disk kept in memory; it stays kept if it fails again."""
+        if not self._pushed:
+            return
+        batch, self._pushed = self._pushed, []
+        try:
+            self.receive(batch)
+        except BaseException:
+            self._pushed = batch + self._pushed
+            raise
+
+    def _retry_busy(self) -> None:
+        """Fetch (after a login, or after a kept batch) and acknowledge, unless the server said "not now"."""
+        if not self._busy.due():
+            return
+        try:
+            if self._unacked:
+                self.acknowledge(self._unacked)
+            if self._fetch_at is not None and time.monotonic() >= self._fetch_at:
+                self.fetch_waiting()
+                self._fetch_at = None
+        except EngineError as exc:
+            if exc.code not in RETRY_LATER:
+                raise
+            self._busy.failed()
+            return
+        self._busy.reset()
 
     def report(self, exc: EngineError) -> None:
         self._ctx.emit(ErrorReported(exc.code, exc.message, "poll"))
@@ -113,7 +188,13 @@ class Duties:
                 raise EngineError(exc.code, exc.message) from None
             messages = reply.get("messages") or []
             if messages:
-                self.receive(messages)
+                try:
+                    self.receive(messages)
+                except STORAGE_FAILURES:
+                    # Kept (unacknowledged) and stored later; then the rest is fetched.
+                    self._pushed = messages + self._pushed
+                    self._fetch_at = time.monotonic()
+                    raise
                 after = max(after, *(m.get("id", 0) for m in messages if isinstance(m.get("id"), int)))
             if not reply.get("more") or not messages:
                 return
@@ -127,7 +208,12 @@ class Duties:
             if isinstance(sender, str):
                 self.outbox.heard_from(sender)
         if result.acks and self._link.online:  # offline: they come again after the next login, once
-            self.acknowledge(result.acks)
+            try:
+                self.acknowledge(result.acks)
+            except EngineError as exc:
+                if exc.code not in RETRY_LATER:
+                    raise
+                self._busy.failed()  # stored already: only the acknowledgement waits
         if result.sessions_started:
             self._next_prekey_check = 0.0
         self.outbox.dirty = True
@@ -135,10 +221,21 @@ class Duties:
             self.heal(result.undecryptable)
 
     def acknowledge(self, server_ids: list[int]) -> None:
-        """Tell the server these are stored (called only after their transaction committed)."""
+        """Tell the server these are stored (called only after their transaction committed).
+
+        Refused as busy, the ids not yet acknowledged are kept and acknowledged after a backoff.
+        """
         conn = self._link.require()
-        for start in range(0, len(server_ids), MAX_ACK):
-            conn.call("ack", ids=server_ids[start : start + MAX_ACK])
+        pending = [*dict.fromkeys([*self._unacked, *server_ids])]
+        self._unacked = []
+        for start in range(0, len(pending), MAX_ACK):
+            try:
+                conn.call("ack", ids=pending[start : start + MAX_ACK])
+            except RequestRefused as exc:
+                if exc.code not in RETRY_LATER:
+                    raise
+                self._unacked = pending[start:]
+                raise EngineError(exc.code, exc.message) from None
 
     # ------------------------------------------------------------------ healing
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class ConnectionState(StrEnum):
@@ -63,6 +64,31 @@ class ConversationView:
 
     def __repr__(self) -> str:
         return f"ConversationView(contact={self.contact!r}, unread={self.unread})"
+
+
+class _ProfileKey(NamedTuple):
+    profile_id: str
+    name: str
+
+
+class ProfileEntry(_ProfileKey):
+    """A profile file in the folder, before it is unlocked: ``(profile_id, name)``, and ``problem``.
+
+    ``problem`` is "" for a profile that opens. A damaged profile file is listed
+    too, with its name when that could still be read and ``problem`` saying, in
+    words, that it is damaged. The entry is the pair ``(profile_id, name)`` as a
+    tuple, so code that unpacks or compares pairs keeps working.
+    """
+
+    problem: str
+
+    def __new__(cls, profile_id: str, name: str, problem: str = "") -> ProfileEntry:
+        entry = super().__new__(cls, profile_id, name)
+        entry.problem = problem
+        return entry
+
+    def __repr__(self) -> str:
+        return f"ProfileEntry(profile_id={self.profile_id!r}, name={self.name!r}, problem={self.problem!r})"
 
 
 # --------------------------------------------------------------------------- events
@@ -173,6 +199,18 @@ class ErrorReported:
     context: str = ""
 
 
+@dataclass(frozen=True)
+class DiskSpaceChanged:
+    """The disk that holds the profile became full (``full``), or writes work again.
+
+    While it is full, commands that store something fail with ``disk_full`` and what
+    arrives is kept in memory, unacknowledged, until it can be stored.
+    """
+
+    full: bool
+    message: str = ""
+
+
 Event = (
     ConnectionChanged
     | ServerKeyUnknown
@@ -188,4 +226,5 @@ Event = (
     | ContactKeyChanged
     | UndecryptableMessage
     | ErrorReported
+    | DiskSpaceChanged
 )

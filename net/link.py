@@ -4,7 +4,13 @@ States (reported as :class:`~net.events.ConnectionChanged`)::
 
     OFFLINE --connect--> CONNECTING --pinned key, hello--> CONNECTED
     CONNECTED --drop--> RECONNECTING --backoff, reconnect--> CONNECTED
+    CONNECTED --login refused as busy--> RECONNECTING --backoff, reconnect, login again--> ...
     any --logout / lock / refused key--> OFFLINE
+
+A server that refuses a login with one of :data:`RETRY_LATER` (``rate_limited``,
+``storage_full``, ``server_error``) is busy, not saying no: the engine backs off
+(with jitter) and logs in again by itself. Other refusals (``login_failed``, ...)
+keep their meaning and take the engine offline until the person acts.
 
 The first contact with a server never pins silently: the engine reports
 :class:`~net.events.ServerKeyUnknown` and stops until the person accepts that
@@ -44,6 +50,8 @@ from net.schema import PROTOCOL_VERSION
 from storage.profile_account import ServerPins
 
 CLIENT_NAME = "parley-engine 0.1"
+#: Refusals that mean "not now": the request is made again later, after a backoff with jitter.
+RETRY_LATER = frozenset({"rate_limited", "storage_full", "server_error"})
 #: A client with nothing to say pings about every minute, and at least three times per idle timeout.
 PING_EVERY = 60.0
 
@@ -190,6 +198,13 @@ class Link:
             self.set_state(ConnectionState.RECONNECTING, reason)
         else:
             self.set_state(ConnectionState.OFFLINE, reason)
+
+    def retry_later(self, reason: str) -> None:
+        """The server refused the login for now: close, and log in again after the backoff."""
+        self.close()
+        self.want_online = True
+        self.backoff.failed()
+        self.set_state(ConnectionState.RECONNECTING, reason)
 
     def close(self) -> None:
         conn, self.conn = self.conn, None

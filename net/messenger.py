@@ -16,12 +16,14 @@ PQXDH), :mod:`net.prekeys` (refill and rotation), :mod:`net.sessions` and
 
 from __future__ import annotations
 
+import errno
+import functools
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from crypto_core import sealing
 from crypto_core.encoding import RandomSource, b64decode, default_random
@@ -46,19 +48,49 @@ from net.events import (
     MessageStatus,
     MessageStatusChanged,
     MessageView,
+    ProfileEntry,
     Registered,
 )
 from net.handshake import start_session
 from net.inbox import Inbox
-from net.link import Link, join_address
+from net.link import RETRY_LATER, Link, join_address
 from net.outbox import Outbox, enqueue_control, enqueue_text
 from net.registration_lock import MIN_LOCK
 from net.validation import ValidationError, normalize_email, validate_passphrase
 from storage.profile_dir import ProfileDirectory
-from storage.profile_errors import ProfileError, ProfileNotFound
+from storage.profile_errors import DiskFull, ProfileError, ProfileNotFound
 from storage.profile_history import Cursor
 
 __all__ = ["EngineError", "Messenger"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+_NO_ROOM_FOR_A_PROFILE = (
+    "The disk is full, so there is no room for a new profile. Free some space and try again."
+)
+#: Errors of a poll round reported by their own events already (DiskSpaceChanged, one profile_damaged).
+_REPORTED_BY_STORING = frozenset({"disk_full", "profile_damaged"})
+#: Errors of a reconnect in poll that the connection state (RECONNECTING, with words) says already.
+_SAID_BY_STATE = frozenset({"connection_failed", "offline", *RETRY_LATER})
+
+
+def _storing(
+    part: str,
+) -> Callable[[Callable[Concatenate[Messenger, P], R]], Callable[Concatenate[Messenger, P], R]]:
+    """Run a command through :meth:`Context.storing`: a full disk or a damaged file is an EngineError."""
+
+    def wrap(method: Callable[Concatenate[Messenger, P], R]) -> Callable[Concatenate[Messenger, P], R]:
+        @functools.wraps(method)
+        def run(self: Messenger, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            ctx = self._ctx
+            if ctx is None:
+                return method(self, *args, **kwargs)
+            with ctx.storing(part):
+                return method(self, *args, **kwargs)
+
+        return run
+
+    return wrap
 
 
 def _b64(text: object) -> bytes:
@@ -92,8 +124,11 @@ class Messenger:
 
     # ================================================================== profiles
 
-    def list_profiles(self) -> list[tuple[str, str]]:
-        return [(info.profile_id, info.name) for info in self._profiles.list() if info.problem is None]
+    def list_profiles(self) -> list[ProfileEntry]:
+        """Every profile file in the folder; one that cannot be opened says why (``problem``), in words."""
+        return [
+            ProfileEntry(info.profile_id, info.name, info.problem or "") for info in self._profiles.list()
+        ]
 
     def create_profile(self, name: str, passphrase: str) -> str:
         try:
@@ -105,7 +140,13 @@ class Messenger:
             profile = self._profiles.create(name, passphrase)
         except ValueError as exc:
             raise EngineError("bad_profile_name", f"{str(exc).capitalize()}.") from None
-        except (ProfileError, OSError) as exc:
+        except DiskFull:
+            raise EngineError("disk_full", _NO_ROOM_FOR_A_PROFILE) from None
+        except ProfileError as exc:
+            raise EngineError(exc.code, f"The profile could not be created: {exc.message}") from None
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                raise EngineError("disk_full", _NO_ROOM_FOR_A_PROFILE) from None
             raise EngineError("profile_error", f"The profile could not be created: {exc}") from None
         self._opened(Context(profile, self._emit, self._clock, self._random))
         return profile.profile_id
@@ -121,11 +162,16 @@ class Messenger:
         except ProfileNotFound:
             raise EngineError("unknown_profile", "There is no such profile in this folder.") from None
         except ProfileError as exc:
-            raise EngineError("profile_error", str(exc)) from None
+            raise EngineError(exc.code, exc.message) from None
         self._opened(Context(profile, self._emit, self._clock, self._random))
 
     def _opened(self, ctx: Context) -> None:
-        ctx.identity = ctx.profile.keys.identity()
+        try:
+            with ctx.storing("account"):
+                ctx.identity = ctx.profile.keys.identity()
+        except EngineError:
+            ctx.profile.close()
+            raise
         self._ctx = ctx
         self._duties = Duties(ctx, self._link, Inbox(ctx), Outbox(ctx, self._link))
 
@@ -138,6 +184,7 @@ class Messenger:
         self._ctx = None
         self._duties = None
 
+    @_storing("account")
     def change_passphrase(self, old: str, new: str) -> None:
         ctx = self._require()
         try:
@@ -159,7 +206,8 @@ class Messenger:
     def phone(self) -> str | None:
         if self._ctx is None:
             return None
-        account = self._ctx.profile.account.get()
+        with self._ctx.storing("account"):
+            account = self._ctx.profile.account.get()
         return account.phone if account.registered else None
 
     @property
@@ -168,6 +216,7 @@ class Messenger:
 
     # ================================================================== server
 
+    @_storing("account")
     def set_server(self, host: str, port: int) -> None:
         ctx = self._require()
         if not host or not 0 < port < 65536:
@@ -179,6 +228,7 @@ class Messenger:
             self._link.close()
             ctx.profile.account.save(replace(account, server=address))
 
+    @_storing("account")
     def connect(self) -> None:
         ctx = self._require()
         address = self._address()
@@ -216,6 +266,7 @@ class Messenger:
 
     # ================================================================== registration and login
 
+    @_storing("account")
     def register_start(self, phone: str, email: str) -> None:
         ctx = self._require()
         phone = checked_phone(phone)
@@ -242,6 +293,7 @@ class Messenger:
             )
         )
 
+    @_storing("account")
     def register_finish(self, code: str, lock: str | None = None) -> None:
         """Finish with the code (and the registration lock's passphrase when the number has one)."""
         ctx = self._require()
@@ -295,19 +347,31 @@ class Messenger:
         try:
             self._link.login(ctx.require_identity(), phone)
         except RequestRefused as exc:
+            if exc.code in RETRY_LATER:
+                # Busy, short of space or failing for a while: not a verdict on this account.
+                words = f"The server is busy ({exc.message}); Parley tries again by itself."
+                self._link.retry_later(words)
+                raise EngineError(exc.code, words) from None
             self._link.want_online = False
             self._link.close()
             self._link.set_state(ConnectionState.OFFLINE, exc.message)
             raise EngineError(exc.code, f"The server refused the login: {exc.message}") from None
         self._emit(LoggedIn(phone))
         assert self._duties is not None
-        self._duties.after_login()
+        try:
+            with ctx.storing("poll"):
+                self._duties.after_login()
+        except EngineError as exc:
+            # Logged in all the same: what could not be stored is kept, and the events said it.
+            if exc.code not in _REPORTED_BY_STORING:
+                raise
 
     def logout(self) -> None:
         self._link.want_online = False
         self._link.close()
         self._link.set_state(ConnectionState.OFFLINE)
 
+    @_storing("account")
     def set_registration_lock(self, lock: str | None) -> bool:
         """Set (or, with None, clear) the registration lock on the server; returns whether one is set.
 
@@ -320,6 +384,7 @@ class Messenger:
         reply = self._guard(lambda: conn.call("set_registration_lock", **fields))
         return reply.get("lock") is True
 
+    @_storing("account")
     def move_to_new_keys(self) -> None:
         """Give this account new identity keys, proved by the current ones: no code, no lock.
 
@@ -332,6 +397,7 @@ class Messenger:
         assert self._duties is not None
         self._guard(self._duties.after_login)
 
+    @_storing("account")
     def delete_account(self) -> None:
         ctx = self._require()
         conn = self._link.require()
@@ -342,6 +408,7 @@ class Messenger:
 
     # ================================================================== contacts
 
+    @_storing("contacts")
     def add_contact(self, phone: str, name: str = "") -> ContactView:
         ctx = self._require()
         phone = checked_phone(phone)
@@ -358,16 +425,19 @@ class Messenger:
             contact = ctx.profile.contacts.rename(phone, name)
         return ctx.contact_view(contact)
 
+    @_storing("contacts")
     def contacts(self) -> list[ContactView]:
         ctx = self._require()
         found = [ctx.contact_view(c) for c in ctx.profile.contacts.all()]
         ctx.report_damage()
         return found
 
+    @_storing("contacts")
     def contact(self, phone: str) -> ContactView:
         ctx = self._require()
         return ctx.contact_view(ctx.contact(checked_phone(phone)))
 
+    @_storing("contacts")
     def rename_contact(self, phone: str, name: str) -> None:
         ctx = self._require()
         phone = checked_phone(phone)
@@ -376,6 +446,7 @@ class Messenger:
             ContactUpdated(ctx.contact_view(ctx.profile.contacts.rename(phone, name.strip() or phone)))
         )
 
+    @_storing("contacts")
     def set_verified(self, contact: str, verified: bool) -> None:
         ctx = self._require()
         phone = checked_phone(contact)
@@ -383,6 +454,7 @@ class Messenger:
         self._emit(ContactUpdated(ctx.contact_view(ctx.profile.contacts.set_verified(phone, verified))))
         self._dirty()
 
+    @_storing("contacts")
     def accept_key_change(self, contact: str) -> None:
         ctx = self._require()
         phone = checked_phone(contact)
@@ -390,12 +462,14 @@ class Messenger:
         self._emit(ContactUpdated(ctx.contact_view(ctx.profile.contacts.acknowledge_key_change(phone))))
         self._dirty()
 
+    @_storing("contacts")
     def safety_number(self, contact: str) -> str:
         ctx = self._require()
         return ctx.safety_number_of(ctx.contact(checked_phone(contact)))
 
     # ================================================================== messages
 
+    @_storing("sending")
     def send_text(self, contact: str, text: str) -> MessageView:
         ctx = self._require()
         phone = checked_phone(contact)
@@ -416,6 +490,7 @@ class Messenger:
         self._dirty()
         return message_view(stored)
 
+    @_storing("sending")
     def retry(self, contact: str, message_id: str) -> None:
         ctx = self._require()
         phone = checked_phone(contact)
@@ -429,6 +504,7 @@ class Messenger:
         self._emit(MessageStatusChanged(phone, message_id, MessageStatus.QUEUED))
         self._dirty()
 
+    @_storing("history")
     def mark_read(self, contact: str) -> None:
         ctx = self._require()
         phone = checked_phone(contact)
@@ -441,6 +517,7 @@ class Messenger:
         if ids:
             self._dirty()
 
+    @_storing("sending")
     def set_typing(self, contact: str, typing: bool) -> None:
         self._require()
         assert self._duties is not None
@@ -449,6 +526,7 @@ class Messenger:
         except ConnectionLost as exc:
             self._link.dropped(str(exc))  # a notice is never worth a retry
 
+    @_storing("history")
     def conversations(self) -> list[ConversationView]:
         ctx = self._require()
         names = {c.phone: c.name for c in ctx.profile.contacts.all()}
@@ -461,6 +539,7 @@ class Messenger:
         ctx.report_damage()
         return found
 
+    @_storing("history")
     def history(self, contact: str, *, before: str | None = None, limit: int = 50) -> list[MessageView]:
         ctx = self._require()
         phone = checked_phone(contact)
@@ -476,6 +555,7 @@ class Messenger:
         ctx.report_damage()
         return [message_view(m) for m in page.messages]
 
+    @_storing("history")
     def search(self, contact: str, text: str, *, limit: int = 50) -> list[MessageView]:
         ctx = self._require()
         if not text.strip():
@@ -510,17 +590,20 @@ class Messenger:
                 try:
                     self.connect()
                 except EngineError as exc:
-                    if exc.code not in ("connection_failed", "offline"):  # the state change says it
+                    if exc.code not in _SAID_BY_STATE | _REPORTED_BY_STORING:
                         duties.report(exc)
             return
+        assert self._ctx is not None
         try:
-            link.conn.pump()
-            duties.service()
-            link.keepalive()
+            with self._ctx.storing("poll"):
+                link.conn.pump()
+                duties.service()
+                link.keepalive()
         except ConnectionLost as exc:
             link.dropped(str(exc))
         except EngineError as exc:
-            duties.report(exc)
+            if exc.code not in _REPORTED_BY_STORING:
+                duties.report(exc)
         except RequestRefused as exc:
             duties.report(EngineError(exc.code, exc.message))
 

@@ -8,7 +8,11 @@ not a ciphertext: :meth:`Outbox.flush` seals it with the contact's current
 session at the last moment, stores the advanced session, and only then writes
 the ``send``. The entry's client id makes a repeat after a drop harmless (the
 server stores a client id once), and the entry leaves the outbox only when the
-server has acknowledged it.
+server has acknowledged it. A refusal that means "not now"
+(:data:`net.link.RETRY_LATER`: ``rate_limited``, ``storage_full``,
+``server_error``), to the ``send`` or to the bundle a new session needs, keeps
+the entry and tries that contact again after a backoff with jitter, so the
+outbox drains by itself once the server accepts again.
 
 Outbox record, versioned JSON: ``{"v": 1, "mid": message id or null, "inner": base64 payload}``;
 ``mid`` names the history row of a text (null for receipts and reset notices).
@@ -29,6 +33,7 @@ from typing import Any
 
 from crypto_core.encoding import b64decode, b64encode
 from crypto_core.errors import CryptoError
+from net.backoff import Backoff
 from net.client import ServerConnection
 from net.context import Context
 from net.engine_error import EngineError
@@ -36,7 +41,7 @@ from net.envelope import Payload, Text, Typing, encode_payload
 from net.errors import RequestRefused
 from net.events import ErrorReported, Event, MessageStatus, MessageStatusChanged
 from net.handshake import start_session
-from net.link import Link
+from net.link import RETRY_LATER, Link
 from net.protocol import ErrorReply
 from net.sessions import NoSession
 from storage.profile_delivery import OutboxItem
@@ -108,6 +113,7 @@ class Outbox:
         self._paused: dict[str, float] = {}
         self._typing_sent: dict[str, tuple[bool, float]] = {}
         self._typing_quiet: dict[str, float] = {}
+        self._busy = Backoff(clock=time.monotonic, random=ctx.random)
         self.dirty = True
 
     def due(self) -> bool:
@@ -151,18 +157,25 @@ class Outbox:
         ctx = self._ctx
         events: list[Event] = []
         failed: list[tuple[OutboxItem, Entry, str, str]] = []
+        busy: set[str] = set()
         for contact in sorted({item.contact for item, _ in batch}):
             if ctx.load_record(contact).current is None:
                 try:
                     start_session(ctx, conn, contact)
                 except EngineError as exc:
+                    if exc.code in RETRY_LATER:
+                        busy.add(contact)
+                        self._pause_busy(contact)
+                        continue
                     failed += [(i, e, exc.code, exc.message) for i, e in batch if i.contact == contact]
-        failed_ids = {item.client_id for item, *_ in failed}
+        skipped = {item.client_id for item, *_ in failed} | {
+            i.client_id for i, _ in batch if i.contact in busy
+        }
         sealed: list[tuple[OutboxItem, Entry, bytes]] = []
         with ctx.profile.transaction():
             records: dict[str, Any] = {}
             for item, entry in batch:
-                if item.client_id in failed_ids:
+                if item.client_id in skipped:
                     continue
                 record = records.get(item.contact) or ctx.load_record(item.contact)
                 records[item.contact] = record
@@ -187,8 +200,12 @@ class Outbox:
             except RequestRefused as exc:
                 if exc.code in _FATAL:
                     failed.append((item, entry, exc.code, exc.message))
+                elif exc.code in RETRY_LATER:
+                    self._pause_busy(item.contact)
                 else:
                     self._paused[item.contact] = time.monotonic() + PAUSE_SECONDS
+        if done:
+            self._busy.reset()
         with ctx.profile.transaction():
             for item, entry in done:
                 ctx.profile.outbox.remove(item.client_id)
@@ -207,6 +224,13 @@ class Outbox:
                         )
                     events.append(ErrorReported(code, message, "send"))
         return events
+
+    def _pause_busy(self, contact: str) -> None:
+        """The server said "not now": try this contact again after the next backoff step."""
+        now = time.monotonic()
+        if self._paused.get(contact, 0.0) <= now:  # one step per refused round, not per entry
+            self._busy.failed()
+        self._paused[contact] = max(self._paused.get(contact, 0.0), self._busy.next_attempt)
 
     # ------------------------------------------------------------------ typing
 

@@ -94,6 +94,15 @@ class Profile:
         """
         return self._vault.transaction()
 
+    def guarded(self) -> AbstractContextManager[None]:
+        """Reads and writes in the block fail as DiskFull or ProfileDamaged, never as raw SQLite errors."""
+        return self._vault.guarded()
+
+    @property
+    def disk_full(self) -> bool:
+        """The last write failed for lack of space, and none has succeeded since."""
+        return self._vault.full
+
     def note_damage(self, slot: str, what: str) -> None:
         """A value the caller could not use was skipped; it is reported once, with the rest (below)."""
         self._vault.note_damage(slot, what)
@@ -130,7 +139,8 @@ class Profile:
 
     def _checkpoint(self) -> None:
         # Best effort: while another connection reads the log, SQLite checkpoints it later instead.
-        with contextlib.suppress(sqlite3.OperationalError):
+        # A damaged file or a full disk may refuse the checkpoint too; closing must still close.
+        with contextlib.suppress(sqlite3.DatabaseError):
             self._vault.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
     def __enter__(self) -> Profile:

@@ -6,6 +6,13 @@ data directory (``platformdirs``), or is given on the command line or to the
 constructor; tests always pass a temporary one. Listing reads only the clear
 ``meta`` table (the profile's name); opening needs the passphrase and brings an
 older file up to the current schema (:mod:`storage.profile_schema`).
+
+A damaged file never hides the others: listing reads each file on its own and
+names a damaged one as damaged (:data:`DAMAGED`). A file is recognised as a
+Parley profile by its intact first 100 bytes (SQLite's header, with Parley's
+``application_id``), so a copy whose end was cut off is a damaged profile, not
+"not a Parley profile". Neither listing nor a failed open writes to, rewrites
+or deletes a file.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from crypto_core import sealing
 from crypto_core.encoding import RandomSource, default_random
 from crypto_core.sealing import KdfParams
 from storage.profile import Profile
-from storage.profile_errors import NotAProfile, ProfileError, ProfileNotFound
+from storage.profile_errors import NotAProfile, ProfileDamaged, ProfileError, ProfileNotFound, from_sqlite
 from storage.profile_schema import APPLICATION_ID, CURRENT, Schema, migrate
 from storage.profile_vault import Clock, Vault
 
@@ -32,6 +39,12 @@ SUFFIX = ".sqlite"
 FORMAT = "parley-profile"
 MAX_NAME_LENGTH = 64
 _ID = re.compile(r"[0-9a-f]{16}")
+#: What the list says of a Parley profile file that cannot be read.
+DAMAGED = (
+    "This profile file is damaged, so Parley cannot open it. Parley left the file as it is; "
+    "a backup copy of it may still open."
+)
+_SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 def default_root() -> Path:
@@ -40,12 +53,18 @@ def default_root() -> Path:
 
 @dataclass(frozen=True)
 class ProfileInfo:
-    """What a profile shows before it is unlocked. ``problem`` says why a file could not be read."""
+    """What a profile shows before it is unlocked.
+
+    ``problem`` says, in words for a person, why a file could not be read;
+    ``damaged`` is set when the file is a Parley profile that is damaged (its name
+    is shown when it could still be read).
+    """
 
     profile_id: str
     name: str
     path: Path
     problem: str | None = None
+    damaged: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,10 +99,7 @@ class ProfileDirectory:
             profile_id = path.name.removesuffix(SUFFIX)
             if not _ID.fullmatch(profile_id):
                 continue
-            try:
-                found.append(ProfileInfo(profile_id, _peek_name(path), path))
-            except ProfileError as error:
-                found.append(ProfileInfo(profile_id, "", path, problem=str(error)))
+            found.append(_peek(profile_id, path))
         return sorted(found, key=lambda info: (info.name.casefold(), info.profile_id))
 
     def create(self, name: str, passphrase: str) -> Profile:
@@ -105,9 +121,10 @@ class ProfileDirectory:
             _remove(path)
             raise
         try:
-            conn.execute("PRAGMA journal_mode = WAL")
             sealer, wrapped = sealing.create(passphrase, params=self._kdf_params, random=self._random)
             vault = Vault(conn, sealer, random=self._random, clock=self._clock)
+            with vault.guarded():  # a full disk is DiskFull here too, from the first page written
+                conn.execute("PRAGMA journal_mode = WAL")
             with vault.transaction():
                 migrate(vault, self._schema)
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
@@ -134,7 +151,9 @@ class ProfileDirectory:
         try:
             meta = _read_meta(conn, path)
             sealer = sealing.unlock(passphrase, meta.wrapped_key)
-            migrate(Vault(conn, sealer, random=self._random, clock=self._clock), self._schema)
+            vault = Vault(conn, sealer, random=self._random, clock=self._clock)
+            with vault.guarded():
+                migrate(vault, self._schema)
         except BaseException:
             conn.close()
             raise
@@ -190,19 +209,24 @@ def _connect(path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA temp_store = MEMORY")
         # A message is acknowledged to the server only after it is stored: commit means on disk.
         conn.execute("PRAGMA synchronous = FULL")
-    except sqlite3.DatabaseError:
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
         conn.close()
+        if isinstance(from_sqlite(exc), ProfileDamaged) and _has_profile_header(path):
+            raise ProfileDamaged() from None
         raise NotAProfile(f"{path.name} is not a Parley profile, or its header is damaged") from None
     return conn
 
 
 def _read_meta(conn: sqlite3.Connection, path: Path) -> _Meta:
+    """The clear meta rows; ProfileDamaged when SQLite finds the file malformed."""
     try:
         (app_id,) = conn.execute("PRAGMA application_id").fetchone()
         meta = (
             dict(conn.execute("SELECT key, value FROM meta").fetchall()) if app_id == APPLICATION_ID else {}
         )
-    except sqlite3.DatabaseError:
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+        if isinstance(from_sqlite(exc), ProfileDamaged) and _has_profile_header(path):
+            raise ProfileDamaged() from None
         meta = {}
     name, profile_id, wrapped = meta.get("name"), meta.get("profile_id"), meta.get("wrapped_key")
     if (
@@ -215,16 +239,64 @@ def _read_meta(conn: sqlite3.Connection, path: Path) -> _Meta:
     return _Meta(profile_id, name, wrapped)
 
 
+def _peek(profile_id: str, path: Path) -> ProfileInfo:
+    """What the list shows of one file; never raises for a file, whatever is in it."""
+    try:
+        return ProfileInfo(profile_id, _peek_name(path), path)
+    except ProfileDamaged:
+        return ProfileInfo(profile_id, _salvage_name(path), path, problem=DAMAGED, damaged=True)
+    except ProfileError as error:
+        return ProfileInfo(profile_id, "", path, problem=str(error))
+    except (sqlite3.Error, UnicodeDecodeError, OSError):
+        # SQLite's message is not shown: for a damaged file it can hold the damaged bytes.
+        if _has_profile_header(path):
+            return ProfileInfo(profile_id, _salvage_name(path), path, problem=DAMAGED, damaged=True)
+        return ProfileInfo(profile_id, "", path, problem=f"{path.name} could not be read")
+
+
+def _read_only(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=10.0)
+
+
 def _peek_name(path: Path) -> str:
     """The name, read through a read-only connection so that listing never writes."""
-    try:
-        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=10.0)
-    except sqlite3.Error as error:
-        raise NotAProfile(f"{path.name} could not be read: {error}") from None
+    conn = _read_only(path)
     try:
         return _read_meta(conn, path).name
     finally:
         conn.close()
+
+
+def _salvage_name(path: Path) -> str:
+    """The name of a damaged profile if its meta table can still be read, else ""; read-only."""
+    try:
+        conn = _read_only(path)
+    except sqlite3.Error:
+        return ""
+    try:
+        # SQLite refuses a file shorter than its header says unless the schema is "writable"; the
+        # connection is read-only, so nothing can be written through it either way.
+        conn.execute("PRAGMA writable_schema = ON")
+        name = dict(conn.execute("SELECT key, value FROM meta").fetchall()).get("name")
+        return name if isinstance(name, str) else ""
+    except (sqlite3.Error, UnicodeDecodeError):
+        return ""
+    finally:
+        conn.close()
+
+
+def _has_profile_header(path: Path) -> bool:
+    """SQLite's magic string and Parley's application_id in the first 100 bytes: a Parley profile file."""
+    try:
+        with path.open("rb") as file:
+            header = file.read(100)
+    except OSError:
+        return False
+    return (
+        len(header) == 100
+        and header.startswith(_SQLITE_MAGIC)
+        and int.from_bytes(header[68:72], "big") == APPLICATION_ID
+    )
 
 
 def _remove(path: Path) -> None:

@@ -7,11 +7,26 @@ that does not open is :class:`DamagedValue`, which is also a
 :class:`~crypto_core.errors.DecryptionError`: it names the kind of value (a
 session, a message) so that a person learns what is damaged, and never its
 contents, its key or its ciphertext.
+
+SQLite's own failures are mapped in one place, :func:`from_sqlite`: a full disk
+(``SQLITE_FULL``) is :class:`DiskFull`; a malformed file (``SQLITE_CORRUPT``,
+``SQLITE_NOTADB``) or text that does not decode is :class:`ProfileDamaged`.
+SQLite's message text is never copied into these errors: for a damaged file it
+can hold the damaged bytes themselves.
 """
 
 from __future__ import annotations
 
+import sqlite3
+
 from crypto_core.errors import DecryptionError
+
+#: SQLite's primary result codes (the low byte of ``sqlite_errorcode``) that this module maps.
+_SQLITE_CORRUPT = 11
+_SQLITE_FULL = 13
+_SQLITE_NOTADB = 26
+#: SQLITE_IOERR_SHMSIZE: the shared-memory file of the write-ahead log could not grow (no space).
+_SQLITE_IOERR_SHMSIZE = 4874
 
 
 class ProfileError(Exception):
@@ -60,7 +75,53 @@ class DuplicateEntry(ProfileError):
     """A message or outbox entry with this client id is already stored."""
 
 
-class DamagedValue(ProfileError, DecryptionError):
+class ProfileDamaged(ProfileError):
+    """Part of the profile file cannot be read: SQLite found it malformed (a failing disk, a cut-off copy)."""
+
+    code = "profile_damaged"
+
+    def __init__(self, what: str = "file") -> None:
+        super().__init__(
+            f"this profile {what} is damaged: Parley could not read part of it and left the file as it is"
+        )
+        self.what = what
+
+
+class DiskFull(ProfileError):
+    """A write did not fit on the disk; it was rolled back whole, so nothing half-written stays."""
+
+    code = "disk_full"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the disk that holds this profile is full: nothing new can be stored until some space is "
+            "freed; what is waiting is kept and stored then"
+        )
+
+
+def from_sqlite(error: BaseException) -> ProfileError | None:
+    """The profile's own error for an SQLite failure, or None when it is neither damage nor a full disk.
+
+    Text that is not UTF-8 counts as damage: Python's sqlite3 raises ``UnicodeDecodeError``
+    when SQLite's own error message holds such bytes, and an ``OperationalError``
+    without an SQLite code when a row's text does.
+    """
+    if isinstance(error, UnicodeDecodeError):
+        return ProfileDamaged()
+    if not isinstance(error, sqlite3.DatabaseError):
+        return None
+    code = getattr(error, "sqlite_errorcode", None)
+    if not isinstance(code, int):
+        # Python's own "Could not decode to UTF-8 column ..." carries no SQLite code.
+        return ProfileDamaged() if str(error).startswith("Could not decode") else None
+    if code & 0xFF == _SQLITE_FULL or code == _SQLITE_IOERR_SHMSIZE:
+        return DiskFull()
+    if code & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+        return ProfileDamaged()
+    return None
+
+
+class DamagedValue(ProfileDamaged, DecryptionError):
     """A sealed value does not open: the file was damaged, or a value was moved to another row."""
 
     code = "profile_damaged"

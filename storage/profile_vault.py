@@ -16,11 +16,18 @@ A value that does not open is the caller's to skip when it lists many rows
 :meth:`Vault.note_damage`, and the engine collects what was noted with
 :meth:`Vault.take_damage` to tell the person, once per damaged value.
 
+SQLite's failures leave a transaction as the profile's own errors
+(:func:`~storage.profile_errors.from_sqlite`): a write that did not fit on the
+disk is :class:`~storage.profile_errors.DiskFull`, a malformed page is
+:class:`~storage.profile_errors.ProfileDamaged`. :attr:`Vault.full` says whether
+the last write failed for lack of space; the next commit that succeeds clears it.
+
 Time and randomness are injectable, as in Fernet, for tests with known answers.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import time
@@ -31,7 +38,7 @@ from typing import Any
 from crypto_core.encoding import RandomSource, default_random
 from crypto_core.errors import DecryptionError
 from crypto_core.sealing import Sealer
-from storage.profile_errors import DamagedValue
+from storage.profile_errors import DamagedValue, DiskFull, from_sqlite
 
 Clock = Callable[[], float]
 
@@ -39,7 +46,7 @@ Clock = Callable[[], float]
 class Vault:
     """A profile's connection and sealer. Used from one thread at a time."""
 
-    __slots__ = ("conn", "_sealer", "_random", "clock", "_depth", "_damaged", "_noted")
+    __slots__ = ("conn", "_sealer", "_random", "clock", "_depth", "_damaged", "_noted", "full")
 
     def __init__(
         self,
@@ -56,6 +63,8 @@ class Vault:
         self._depth = 0
         self._damaged: list[str] = []
         self._noted: set[str] = set()
+        #: The last write failed because the disk is full (cleared by the next successful commit).
+        self.full = False
 
     # ------------------------------------------------------------------ damage
 
@@ -102,21 +111,38 @@ class Vault:
     # ------------------------------------------------------------------ transactions
 
     @contextmanager
+    def guarded(self) -> Iterator[None]:
+        """SQLite's failures inside the block leave it as DiskFull or ProfileDamaged (others unchanged)."""
+        try:
+            yield
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+            mapped = from_sqlite(exc)
+            if mapped is None:
+                raise
+            if isinstance(mapped, DiskFull):
+                self.full = True
+            raise mapped from None
+
+    @contextmanager
     def transaction(self) -> Iterator[None]:
         """All or nothing: commit when the block ends, roll back everything when it raises."""
         if self.conn.in_transaction:
-            yield from self._savepoint()
+            with self.guarded():
+                yield from self._savepoint()
             return
-        self.conn.execute("BEGIN IMMEDIATE")
-        self._depth = 0
-        try:
-            yield
-            self.conn.execute("COMMIT")
-        except BaseException:
-            # Also when COMMIT itself failed (busy, disk full): never leave a transaction half open.
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            raise
+        with self.guarded():
+            self.conn.execute("BEGIN IMMEDIATE")
+            self._depth = 0
+            try:
+                yield
+                self.conn.execute("COMMIT")
+            except BaseException:
+                # Also when COMMIT itself failed (busy, disk full): never leave a transaction half open.
+                if self.conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        self.conn.execute("ROLLBACK")
+                raise
+        self.full = False
 
     def _savepoint(self) -> Iterator[None]:
         self._depth += 1
@@ -125,8 +151,10 @@ class Vault:
         try:
             yield
         except BaseException:
-            self.conn.execute(f"ROLLBACK TO {name}")
-            self.conn.execute(f"RELEASE {name}")
+            # SQLite itself rolls the whole transaction back after some failures (a full disk among them).
+            if self.conn.in_transaction:
+                self.conn.execute(f"ROLLBACK TO {name}")
+                self.conn.execute(f"RELEASE {name}")
             raise
         finally:
             self._depth -= 1

@@ -11,12 +11,13 @@ from engine_support import FAST_KDF, PASSPHRASE
 
 from crypto_core.keys import IdentityKeyPair
 from crypto_core.safety_number import safety_number
-from net.context import Context, checked_phone, message_view
+from net.context import DISK_FULL, Context, checked_phone, message_view
 from net.engine_error import EngineError
-from net.events import MessageStatus
+from net.events import DiskSpaceChanged, ErrorReported, MessageStatus
 from storage.profile import Profile
 from storage.profile_account import Account
 from storage.profile_dir import ProfileDirectory
+from storage.profile_errors import ProfileDamaged
 
 ADA, BEA = "+442079460401", "+442079460402"
 
@@ -77,3 +78,40 @@ def test_message_views_come_from_stored_rows(ctx: Context) -> None:
     )
     assert view.status is MessageStatus.QUEUED
     assert "hello" not in repr(view)
+
+
+def test_a_full_disk_is_disk_full_for_the_call_and_one_event_until_a_write_works_again(
+    tmp_path: Path,
+) -> None:
+    events: list[object] = []
+    profile = ProfileDirectory(tmp_path, kdf_params=FAST_KDF).create("Ada", PASSPHRASE)
+    ctx = Context(profile, events.append)
+    conn = profile._vault.conn  # the page cap of the profile's own connection: SQLite's "disk is full"
+    try:
+        (pages,) = conn.execute("PRAGMA page_count").fetchone()
+        conn.execute(f"PRAGMA max_page_count = {pages}").fetchall()
+        for _ in range(2):
+            with pytest.raises(EngineError) as caught, ctx.storing("sending"):
+                profile.history.add(BEA, client_id="m-1", outgoing=True, text="x" * 20000, timestamp=1.0)
+            assert caught.value.code == "disk_full" and caught.value.message == DISK_FULL
+        full = [ErrorReported("disk_full", DISK_FULL, "storage"), DiskSpaceChanged(True, DISK_FULL)]
+        assert events == full
+        conn.execute("PRAGMA max_page_count = 1073741823").fetchall()
+        with ctx.storing("sending"):
+            profile.history.add(BEA, client_id="m-1", outgoing=True, text="x" * 20000, timestamp=1.0)
+        assert events == [*full, DiskSpaceChanged(False, "")]
+    finally:
+        profile.close()
+
+
+def test_damage_is_profile_damaged_for_each_call_and_one_event_per_part(ctx: Context) -> None:
+    events: list[object] = []
+    ctx.emit = events.append
+    for part in ("history", "history", "contacts"):
+        with pytest.raises(EngineError) as caught, ctx.storing(part):
+            raise ProfileDamaged()
+        assert caught.value.code == "profile_damaged" and "damaged" in caught.value.message
+    assert [(e.code, e.context) for e in events] == [  # type: ignore[attr-defined]
+        ("profile_damaged", "history"),
+        ("profile_damaged", "contacts"),
+    ]

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from conftest import InProcessServer, fresh_phone
+from disk_support import SmallDisk
 from gui_support import (
     PASSPHRASE,
     address,
@@ -540,3 +541,52 @@ def test_an_engine_that_cannot_start_is_explained_and_nothing_waits_for_it(
         assert not app.busy
     finally:
         app.close()
+
+
+def test_a_full_disk_is_shown_until_writes_work_again_and_a_refused_text_stays_in_the_composer(
+    display: object, tmp_path: Path, peers: Callable[[str], HeadlessPeer], dev_server: InProcessServer
+) -> None:
+    with SmallDisk(tmp_path / "disk") as disk:
+        app = App(
+            profiles_root=disk.root / "alice", config_dir=tmp_path / "c", local_server_dir=tmp_path / "ls"
+        )
+        try:
+            wait_until(app.root, lambda: not app.busy, "the profile list")
+            create_and_register(app, dev_server, fresh_phone())
+            bob, bob_phone = peers("bob"), fresh_phone()
+            register_peer(bob, dev_server, bob_phone, "Bob")
+            start_conversation(app, bob_phone, "Bob")
+            pane, main = app.main.conversation, app.main
+
+            def on_engine(action: Callable[[Any], None]) -> None:  # the profile belongs to the worker thread
+                done: list[object] = []
+                app.do("disk", lambda engine: action(engine._ctx.profile._vault.conn), done.append)
+                wait_until(app.root, lambda: done, "the disk step")
+
+            on_engine(disk.fill)
+            refused = ""
+            for n in range(200):  # the last free pages fill up first
+                text = f"filling {n} " + "x" * 2000
+                pane.text.insert("1.0", text)
+                press_return(pane.text)
+                wait_until(
+                    app.root,
+                    lambda n=n: len(pane.messages.message_ids()) > n or main.notice_shown,
+                    "the send",
+                )
+                if main.notice_shown:
+                    refused = text
+                    break
+            assert refused and "disk is full" in main.notice_shown
+            wait_until(app.root, lambda: pane.text.get("1.0", "end-1c") == refused, "the refused text back")
+
+            on_engine(disk.free)
+            press_return(pane.text)
+            wait_until(app.root, lambda: not main.notice_shown, "the notice to go")
+            wait_until(app.root, lambda: len(pane.messages.message_ids()) == n + 1, "the text sent")
+            received = bob.wait_for(
+                lambda e: isinstance(e, ev.MessageReceived) and e.message.text == refused, timeout=60
+            )
+            assert received is not None
+        finally:
+            app.close()

@@ -12,7 +12,7 @@ from engine_support import FAST_KDF, PASSPHRASE
 
 from net.engine_error import EngineError
 from net.events import ConnectionChanged, ConnectionState, Event, ServerKeyUnknown
-from net.link import Link, join_address, split_address
+from net.link import RETRY_LATER, Link, join_address, split_address
 from storage.profile import Profile
 from storage.profile_dir import ProfileDirectory
 
@@ -92,3 +92,21 @@ def test_keepalive_pings_often_enough_for_the_servers_idle_timeout(tmp_path, ser
         assert ada.engine.connection_state is ConnectionState.CONNECTED
     finally:
         ada.close()
+
+
+def test_a_login_refused_for_now_schedules_a_new_attempt_after_a_backoff_with_jitter() -> None:
+    events: list[Event] = []
+    link = Link(events.append, lambda _p: None, random=lambda n: b"\x80" * n)  # half of the ceiling
+    try:
+        link.set_state(ConnectionState.CONNECTED)
+        before = time.monotonic()
+        link.retry_later("The server is busy")
+        assert link.want_online and link.conn is None and not link.logged_in
+        assert events[-1] == ConnectionChanged(ConnectionState.RECONNECTING, "The server is busy")
+        assert link.backoff.failures == 1
+        assert 0.2 <= link.backoff.next_attempt - before <= 0.3  # 0.5 s * 0.5
+        link.retry_later("The server is busy")
+        assert link.backoff.failures == 2 and link.backoff.ceiling() == 2.0
+    finally:
+        link.shutdown()
+    assert {"rate_limited", "storage_full", "server_error"} == RETRY_LATER

@@ -5,15 +5,19 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
+import damage_support as damage
 import pytest
+from damage_support import digest as damage_digest
 
 from crypto_core.errors import WrongPassphrase
 from crypto_core.sealing import KdfParams
+from storage.profile import Profile
 from storage.profile_account import Account
-from storage.profile_dir import ProfileDirectory, default_root
-from storage.profile_errors import MigrationFailed, NotAProfile, ProfileError, ProfileNotFound
+from storage.profile_dir import DAMAGED, ProfileDirectory, default_root
+from storage.profile_errors import MigrationFailed, NotAProfile, ProfileDamaged, ProfileError, ProfileNotFound
 from storage.profile_schema import CURRENT, Schema
 from storage.profile_vault import Vault
 
@@ -174,3 +178,79 @@ def test_an_id_that_is_taken_is_never_overwritten(tmp_path: Path) -> None:
         directory.create("Mallory", "pw")
     with directory.open(first.profile_id, "pw") as again:
         assert (again.name, again.sessions.get(PHONE)) == ("Alice", b"state")
+
+
+# ------------------------------------------------------------------ damaged files beside a healthy one
+
+
+def _files(directory: ProfileDirectory) -> dict[str, str]:
+    """The profile files and their contents; a write-ahead log beside one may appear, but empty."""
+    assert all(log.stat().st_size == 0 for log in directory.root.glob("*.sqlite-wal"))
+    return {path.name: damage_digest(path) for path in directory.root.glob("*.sqlite")}
+
+
+def _with_history(directory: ProfileDirectory, name: str) -> Profile:
+    profile = directory.create(name, "pw")
+    for n in range(120):  # enough pages that a middle one holds messages
+        profile.history.add(PHONE, client_id=f"m-{n}", outgoing=True, text="words " * 60, timestamp=n)
+    profile.close()
+    return profile
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [damage.cut_last_page, lambda path: damage.break_schema_text(path, "messages")],
+    ids=["last page cut off", "schema names not UTF-8"],
+)
+def test_a_damaged_profile_is_listed_as_damaged_by_name_and_hides_no_other(
+    directory: ProfileDirectory, damage: Callable[[Path], None]
+) -> None:
+    healthy = _with_history(directory, "Healthy")
+    broken = _with_history(directory, "Broken")
+    damage(broken.path)
+    before = _files(directory)
+
+    infos = {info.profile_id: info for info in directory.list()}
+    assert (infos[healthy.profile_id].name, infos[healthy.profile_id].problem) == ("Healthy", None)
+    listed = infos[broken.profile_id]
+    assert listed.damaged and listed.name == "Broken"
+    assert listed.problem == DAMAGED and "damaged" in listed.problem
+    assert "not a Parley profile" not in listed.problem
+    with pytest.raises(ProfileDamaged) as caught:
+        directory.open(broken.profile_id, "pw")
+    assert caught.value.code == "profile_damaged" and "damaged" in caught.value.message
+    assert "malformed" not in caught.value.message  # SQLite's words (and bytes) stay out
+    assert _files(directory) == before  # nothing written, nothing deleted
+    directory.open(healthy.profile_id, "pw").close()
+
+
+def test_garbage_beside_a_healthy_profile_is_not_a_profile_and_hides_nothing(
+    directory: ProfileDirectory,
+) -> None:
+    healthy = _with_history(directory, "Healthy")
+    junk = directory.root / "0123456789abcdef.sqlite"
+    damage.garbage(junk)
+    infos = {info.profile_id: info for info in directory.list()}
+    assert infos[healthy.profile_id].problem is None
+    assert (
+        infos["0123456789abcdef"].problem
+        == "0123456789abcdef.sqlite is not a Parley profile, or its header is damaged"
+    )
+    assert not infos["0123456789abcdef"].damaged
+
+
+def test_a_page_overwritten_in_the_middle_opens_and_fails_later_as_damaged_not_as_sqlite(
+    directory: ProfileDirectory,
+) -> None:
+    healthy = _with_history(directory, "Healthy")
+    broken = _with_history(directory, "Broken")
+    damage.overwrite_middle_page(broken.path)
+    assert [(i.name, i.problem) for i in directory.list()] == [("Broken", None), ("Healthy", None)]
+    profile = directory.open(broken.profile_id, "pw")  # its header and meta are intact
+    try:
+        with pytest.raises(ProfileDamaged), profile.guarded():
+            profile.history.page(PHONE, limit=500)
+        assert profile.profile_id == broken.profile_id
+    finally:
+        profile.close()
+    directory.open(healthy.profile_id, "pw").close()

@@ -9,7 +9,7 @@ import pytest
 
 from crypto_core.errors import DecryptionError
 from crypto_core.sealing import Sealer
-from storage.profile_errors import DamagedValue, ProfileError
+from storage.profile_errors import DamagedValue, DiskFull, ProfileError
 from storage.profile_vault import Vault
 
 
@@ -94,3 +94,24 @@ def test_a_failed_commit_rolls_back_and_leaves_no_transaction_open(vault: Vault)
     with vault.transaction():
         vault.conn.execute("INSERT INTO t VALUES ('b')")
     assert _names(vault) == ["b"]
+
+
+def test_a_full_disk_rolls_back_whole_is_disk_full_and_clears_with_the_next_commit(tmp_path) -> None:
+    conn = sqlite3.connect(tmp_path / "small.sqlite", isolation_level=None)
+    conn.execute("CREATE TABLE t (name TEXT PRIMARY KEY)")
+    vault = Vault(conn, Sealer(bytes(range(32))))
+    try:
+        (pages,) = conn.execute("PRAGMA page_count").fetchone()
+        conn.execute(f"PRAGMA max_page_count = {pages + 1}").fetchall()
+        with pytest.raises(DiskFull), vault.transaction():
+            conn.execute("INSERT INTO t VALUES ('kept out')")
+            with vault.transaction():  # SQLite itself ends the whole transaction here
+                conn.executemany("INSERT INTO t VALUES (?)", [(f"{n:04}" + "x" * 500,) for n in range(200)])
+        assert vault.full and not conn.in_transaction
+        assert _names(vault) == []
+        conn.execute("PRAGMA max_page_count = 1000000").fetchall()
+        with vault.transaction():
+            conn.execute("INSERT INTO t VALUES ('fits')")
+        assert not vault.full and _names(vault) == ["fits"]
+    finally:
+        conn.close()

@@ -45,9 +45,21 @@ def overwrite_page(path: Path, number: int) -> None:
         file.write(bytes(range(256)) * (PAGE // 256))
 
 
-def overwrite_middle_page(path: Path) -> None:
+def overwrite_middle_page(path: Path, table: str = "messages") -> None:
+    """The middle one of ``table``'s leaf pages: the file opens, reads of those rows fail later."""
     checkpoint(path)
-    overwrite_page(path, path.stat().st_size // PAGE // 2 + 1)
+    conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    try:
+        pages = [
+            row[0]
+            for row in conn.execute(
+                "SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY pageno", (table,)
+            )
+        ]
+    finally:
+        conn.close()
+    assert len(pages) > 2, f"{table} has too few pages to damage one in the middle"
+    overwrite_page(path, pages[len(pages) // 2])
 
 
 def overwrite_table(path: Path, table: str) -> None:

@@ -7,7 +7,8 @@
   for good instead of fighting the other device for the account;
 * the outbox is sent whenever something was added to it;
 * prekeys: when the server holds fewer than :data:`net.prekeys.LOW` one-time
-  prekeys they are topped up, and the signed prekey is rotated when due;
+  prekeys they are topped up, and the signed prekey is rotated when due; a
+  ``prekeys_low`` push (the server's own mark was passed) makes that check due at once;
 * healing: a message that could not be decrypted starts a new session with its
   sender (at most once per :data:`HEAL_EVERY` seconds per contact, so two sides
   cannot keep resetting each other) and sends a reset notice naming the client
@@ -30,7 +31,7 @@ from net.inbox import Inbox
 from net.link import Link
 from net.outbox import Outbox, enqueue_control
 from net.protocol import Push
-from net.schema import MAX_ACK, MAX_FETCH
+from net.schema import MAX_ACK, MAX_FETCH, PUSH_PREKEYS_LOW
 
 HEAL_EVERY = 60.0
 _SESSION_ENDED = {
@@ -61,6 +62,8 @@ class Duties:
             self._link.close()
             self._link.set_state(ConnectionState.OFFLINE, words)
             self._ctx.emit(ErrorReported("session_ended", words, "poll"))
+        elif push.kind == PUSH_PREKEYS_LOW:
+            self._next_prekey_check = 0.0  # the next round asks prekey_count and tops up
 
     def after_login(self) -> None:
         self._next_prekey_check = 0.0

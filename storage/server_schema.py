@@ -26,6 +26,14 @@ ordered tables:
   with everyone's; a record of a message stored before its sender registered is
   ignored, so a new owner of the number never meets the previous owner's ids.
   (Version 1 deleted them at once, so every version 1 record is its owner's.)
+* Version 3 adds what the queue caps and the rate limits need, kept as narrow
+  as the rest: ``queues.bytes`` (the body bytes waiting for the account, beside
+  its count, so one statement checks every cap); ``sender_queues``, per
+  (recipient, sender) the messages waiting, keyed by recipient first so a send
+  and the acknowledgements of one recipient touch that recipient's page only;
+  and ``rate_events``, the events the rate limits count (per limiter, key and
+  millisecond, with a count for events in the same millisecond), written in the
+  same group commit as the request that caused them, so a restart forgets none.
 """
 
 from __future__ import annotations
@@ -84,6 +92,20 @@ CREATE INDEX sent_by_ts ON sent (ts);
 """
 
 
+_V3 = """
+ALTER TABLE queues ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
+UPDATE queues SET bytes = (
+    SELECT COALESCE(SUM(length(body)), 0) FROM messages WHERE recipient = queues.phone);
+CREATE TABLE sender_queues (
+    recipient TEXT NOT NULL, sender TEXT NOT NULL, queued INTEGER NOT NULL,
+    PRIMARY KEY (recipient, sender)) WITHOUT ROWID;
+INSERT INTO sender_queues SELECT recipient, sender, COUNT(*) FROM messages GROUP BY recipient, sender;
+CREATE TABLE rate_events (
+    limiter TEXT NOT NULL, key TEXT NOT NULL, at INTEGER NOT NULL, count INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL, PRIMARY KEY (limiter, key, at)) WITHOUT ROWID;
+"""
+
+
 def _script(sql: str) -> Step:
     def step(conn: sqlite3.Connection) -> None:
         # One statement at a time: ``executescript`` would commit the surrounding transaction.
@@ -94,7 +116,7 @@ def _script(sql: str) -> Step:
     return step
 
 
-STEPS: dict[int, Step] = {1: _script(_V1), 2: _script(_V2)}
+STEPS: dict[int, Step] = {1: _script(_V1), 2: _script(_V2), 3: _script(_V3)}
 VERSION = max(STEPS)
 
 

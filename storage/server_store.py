@@ -31,6 +31,7 @@ from typing import Any
 
 from storage import server_schema
 from storage.batch_writer import BatchFailed, BatchWriter
+from storage.server_counters import RateEvents
 from storage.server_records import (
     Account,
     AccountKeys,
@@ -83,6 +84,7 @@ class ServerStore:
         self._all_readers: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._writer = BatchWriter(self._open_writer)
+        self.rate_events = RateEvents(self._writer, self._reader)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -184,7 +186,10 @@ class ServerStore:
                 ),
             )
             last = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'messages'").fetchone()
-            db.execute("INSERT INTO queues VALUES (?, 0, ?)", (phone, last[0] if last else 0))
+            db.execute(
+                "INSERT INTO queues (phone, queued, since_message) VALUES (?, 0, ?)",
+                (phone, last[0] if last else 0),
+            )
             _insert_prekeys(db, phone, keys.one_time_prekeys, keys.kem_prekeys)
             return Registration(CodeCheck.ACCEPTED, replaced=replaced)
 
@@ -202,13 +207,23 @@ class ServerStore:
             return None
         return Account(phone, row[0], json.loads(row[1]), json.loads(row[2]), json.loads(row[3]))
 
+    def identity_text(self, phone: str) -> str | None:
+        """The account's identity key as the JSON text stored, or None: what a login reads."""
+        with self._reader() as db:
+            row = db.execute("SELECT identity FROM accounts WHERE phone = ?", (phone,)).fetchone()
+        return None if row is None else str(row[0])
+
     def delete_account(self, phone: str) -> bool:
         return self._writer.run(lambda db: _delete_account(db, phone))
 
     # -------------------------------------------------------------------- prekeys
 
-    def take_bundle(self, phone: str) -> dict[str, Any]:
-        """The account's bundle as JSON; the one-time prekeys in it are deleted in the same commit."""
+    def take_bundle(self, phone: str, *, one_time: bool = True) -> dict[str, Any]:
+        """The account's bundle as JSON; the one-time prekeys in it are deleted in the same commit.
+
+        With ``one_time=False`` the bundle has no one-time X25519 prekey and the last-resort
+        ML-KEM key, and nothing is consumed.
+        """
 
         def job(db: sqlite3.Connection) -> dict[str, Any]:
             row = db.execute(
@@ -221,6 +236,8 @@ class ServerStore:
                 "signed_prekey": json.loads(row[1]),
                 "kem_prekey": json.loads(row[2]),
             }
+            if not one_time:
+                return bundle
             otk = _take_one(db, "one_time_prekeys", phone)
             if otk is not None:
                 bundle["one_time_prekey"] = otk
@@ -273,9 +290,25 @@ class ServerStore:
     # ------------------------------------------------------------------- messages
 
     def enqueue(
-        self, sender: str, client_id: str, recipient: str, body: bytes, now: int, cap: int
+        self,
+        sender: str,
+        client_id: str,
+        recipient: str,
+        body: bytes,
+        now: int,
+        cap: int,
+        *,
+        per_sender: int | None = None,
+        max_bytes: int | None = None,
     ) -> SendOutcome:
-        """Queue ``body`` for ``recipient``, once per (sender, client id); returns after the commit."""
+        """Queue ``body`` for ``recipient``, once per (sender, client id); returns after the commit.
+
+        Refused with :class:`QueueFull` when ``recipient`` has ``cap`` messages waiting, when
+        ``sender`` has ``per_sender`` of them, or when the bodies waiting would pass ``max_bytes``.
+        """
+        size = len(body)
+        per_sender_cap = cap if per_sender is None else per_sender
+        bytes_cap = 2**62 if max_bytes is None else max_bytes
 
         def job(db: sqlite3.Connection) -> SendOutcome:
             # A record of a message stored before the sender registered was a previous owner's.
@@ -286,15 +319,20 @@ class ServerStore:
             ).fetchone()
             if seen is not None:
                 return SendOutcome(seen[0], seen[1], duplicate=True)
-            # One statement counts the message and checks both that the recipient exists and the cap.
+            # One statement counts the message and checks that the recipient exists and every cap.
             counted = db.execute(
-                "UPDATE queues SET queued = queued + 1 WHERE phone = ? AND queued < ?", (recipient, cap)
+                "UPDATE queues SET queued = queued + 1, bytes = bytes + ?"
+                " WHERE phone = ? AND queued < ? AND bytes + ? <= ? AND COALESCE((SELECT s.queued"
+                " FROM sender_queues AS s WHERE s.recipient = ? AND s.sender = ?), 0) < ?",
+                (size, recipient, cap, size, bytes_cap, recipient, sender, per_sender_cap),
             ).rowcount
             if not counted:
-                row = db.execute("SELECT queued FROM queues WHERE phone = ?", (recipient,)).fetchone()
-                if row is None:
-                    raise UnknownAccount(recipient)
-                raise QueueFull(f"{row[0]} messages are waiting")
+                raise _why_full(db, sender, recipient, size, cap, bytes_cap)
+            db.execute(
+                "INSERT INTO sender_queues VALUES (?, ?, 1)"
+                " ON CONFLICT (recipient, sender) DO UPDATE SET queued = queued + 1",
+                (recipient, sender),
+            )
             cursor = db.execute(
                 "INSERT INTO messages (recipient, sender, body, ts) VALUES (?, ?, ?, ?)",
                 (recipient, sender, body, now),
@@ -329,16 +367,37 @@ class ServerStore:
             return 0
 
         def job(db: sqlite3.Connection) -> int:
-            deleted = 0
+            deleted, freed = 0, 0
+            per_sender: dict[str, int] = {}
             for start in range(0, len(wanted), _IDS_PER_STATEMENT):
                 chunk = wanted[start : start + _IDS_PER_STATEMENT]
                 marks = ",".join("?" * len(chunk))
-                deleted += db.execute(
-                    f"DELETE FROM messages WHERE recipient = ? AND id IN ({marks})",  # noqa: S608 - only marks
+                found = 0
+                # length() of a blob reads its size from the record header, not its pages.
+                for sender, count, size in db.execute(
+                    "SELECT sender, COUNT(*), SUM(length(body)) FROM messages"  # noqa: S608 - only marks
+                    f" WHERE recipient = ? AND id IN ({marks}) GROUP BY sender",
                     (recipient, *chunk),
-                ).rowcount
+                ):
+                    per_sender[sender] = per_sender.get(sender, 0) + count
+                    found += count
+                    freed += size
+                if found:
+                    deleted += found
+                    db.execute(
+                        f"DELETE FROM messages WHERE recipient = ? AND id IN ({marks})",  # noqa: S608 - only marks
+                        (recipient, *chunk),
+                    )
             if deleted:
-                db.execute("UPDATE queues SET queued = queued - ? WHERE phone = ?", (deleted, recipient))
+                db.execute(
+                    "UPDATE queues SET queued = queued - ?, bytes = bytes - ? WHERE phone = ?",
+                    (deleted, freed, recipient),
+                )
+                db.executemany(
+                    "UPDATE sender_queues SET queued = queued - ? WHERE recipient = ? AND sender = ?",
+                    [(count, recipient, sender) for sender, count in per_sender.items()],
+                )
+                db.execute("DELETE FROM sender_queues WHERE recipient = ? AND queued <= 0", (recipient,))
             return deleted
 
         return self._writer.run(job, savepoint=False)  # it refuses nothing
@@ -351,6 +410,7 @@ class ServerStore:
         def job(db: sqlite3.Connection) -> None:
             db.execute("DELETE FROM sent WHERE ts < ?", (now - SENT_ID_LIFETIME_MS,))
             db.execute("DELETE FROM pending_codes WHERE expires_at <= ? OR attempts_left <= 0", (now,))
+            self.rate_events.expire(db, now)
 
         self._writer.run(job)
 
@@ -366,6 +426,7 @@ def _require_account(db: sqlite3.Connection, phone: str) -> None:
 def _delete_account(db: sqlite3.Connection, phone: str) -> bool:
     existed = db.execute("DELETE FROM accounts WHERE phone = ?", (phone,)).rowcount > 0
     db.execute("DELETE FROM queues WHERE phone = ?", (phone,))
+    db.execute("DELETE FROM sender_queues WHERE recipient = ?", (phone,))
     db.execute("DELETE FROM one_time_prekeys WHERE phone = ?", (phone,))
     db.execute("DELETE FROM kem_prekeys WHERE phone = ?", (phone,))
     db.execute("DELETE FROM messages WHERE recipient = ?", (phone,))
@@ -373,6 +434,21 @@ def _delete_account(db: sqlite3.Connection, phone: str) -> bool:
     # sender (a send would otherwise rewrite a page per sender), and a later owner of the number
     # never sees them (see enqueue). They only tell that this phone sent something, and when.
     return existed
+
+
+def _why_full(
+    db: sqlite3.Connection, sender: str, recipient: str, size: int, cap: int, bytes_cap: int
+) -> StoreError:
+    """Which check a refused send failed: the recipient is unknown, or which cap it reached."""
+    row = db.execute("SELECT queued, bytes FROM queues WHERE phone = ?", (recipient,)).fetchone()
+    if row is None:
+        return UnknownAccount(recipient)
+    queued, waiting = row
+    if queued >= cap:
+        return QueueFull(QueueFull.MESSAGES, queued)
+    if waiting + size > bytes_cap:
+        return QueueFull(QueueFull.BYTES, waiting)
+    return QueueFull(QueueFull.SENDER, queued)
 
 
 def _insert_prekeys(

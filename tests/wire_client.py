@@ -36,8 +36,18 @@ def client_context() -> ssl.SSLContext:
 
 
 class WireClient:
-    def __init__(self, address: Address, *, timeout: float = 10.0, max_frame: int = 4 * 1024 * 1024) -> None:
-        raw = socket.create_connection(address, timeout=timeout)
+    def __init__(
+        self,
+        address: Address,
+        *,
+        timeout: float = 10.0,
+        max_frame: int = 4 * 1024 * 1024,
+        source: str | None = None,
+    ) -> None:
+        # ``source`` picks the client's own address (say 127.0.0.2), for per-address limits on loopback.
+        raw = socket.create_connection(
+            address, timeout=timeout, source_address=(source, 0) if source else None
+        )
         self.sock = client_context().wrap_socket(raw)
         self.sock.settimeout(timeout)
         der = self.sock.getpeercert(binary_form=True)

@@ -9,6 +9,7 @@ even a killed process, forgets no count. The server uses persisted ones.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import threading
 import time
@@ -50,6 +51,7 @@ class Limits:
     prekeys_per_account: int = 1000
 
 
+@functools.lru_cache(maxsize=4096)  # asked on every send; a connection's peer never changes
 def source_address(peer: str) -> str:
     """The part of a connection's ``host:port`` that per-address limits count by.
 
@@ -85,7 +87,7 @@ class RateLimiter:
         with self._lock:
             if self._current(key, now) >= self.limit:
                 return False
-            self._events[key].append(now)
+            self._events.setdefault(key, deque()).append(now)
         self._counted(key, now)
         return True
 
@@ -100,13 +102,15 @@ class RateLimiter:
         now = self._clock()
         with self._lock:
             self._current(key, now)
-            self._events[key].append(now)
+            self._events.setdefault(key, deque()).append(now)
         self._counted(key, now)
 
     def _current(self, key: str, now: float) -> int:
         if now >= self._next_sweep:
             self._sweep(now)
-        times = self._events.setdefault(key, deque())
+        times = self._events.get(key)
+        if times is None:  # asking creates nothing: most keys asked about never count an event
+            return 0
         while times and times[0] <= now - self.window:
             times.popleft()
         return len(times)

@@ -93,6 +93,8 @@ class RateLimiter:
 
     def exceeded(self, key: str) -> bool:
         """Whether the next event for ``key`` would be refused; counts nothing."""
+        if self.limit > 0 and key not in self._events:  # asked on every send: most keys never counted
+            return False
         now = self._clock()
         with self._lock:
             return self._current(key, now) >= self.limit

@@ -34,6 +34,10 @@ ordered tables:
   and ``rate_events``, the events the rate limits count (per limiter, key and
   millisecond, with a count for events in the same millisecond), written in the
   same group commit as the request that caused them, so a restart forgets none.
+  Two triggers keep ``sender_queues`` and, on delete, ``queues`` in step with
+  ``messages`` inside SQLite: a send stays four statements (its ``UPDATE`` of
+  ``queues`` is the check of every cap, and counts it) and an acknowledgement one.
+  A row of ``sender_queues`` that falls to 0 stays until the store's prune.
 """
 
 from __future__ import annotations
@@ -92,31 +96,43 @@ CREATE INDEX sent_by_ts ON sent (ts);
 """
 
 
-_V3 = """
-ALTER TABLE queues ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
-UPDATE queues SET bytes = (
-    SELECT COALESCE(SUM(length(body)), 0) FROM messages WHERE recipient = queues.phone);
-CREATE TABLE sender_queues (
-    recipient TEXT NOT NULL, sender TEXT NOT NULL, queued INTEGER NOT NULL,
-    PRIMARY KEY (recipient, sender)) WITHOUT ROWID;
-INSERT INTO sender_queues SELECT recipient, sender, COUNT(*) FROM messages GROUP BY recipient, sender;
-CREATE TABLE rate_events (
-    limiter TEXT NOT NULL, key TEXT NOT NULL, at INTEGER NOT NULL, count INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL, PRIMARY KEY (limiter, key, at)) WITHOUT ROWID;
-"""
+# Its triggers hold semicolons, so its statements are listed one by one.
+_V3 = (
+    "ALTER TABLE queues ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0",
+    """UPDATE queues SET bytes = (
+        SELECT COALESCE(SUM(length(body)), 0) FROM messages WHERE recipient = queues.phone)""",
+    """CREATE TABLE sender_queues (
+        recipient TEXT NOT NULL, sender TEXT NOT NULL, queued INTEGER NOT NULL,
+        PRIMARY KEY (recipient, sender)) WITHOUT ROWID""",
+    "INSERT INTO sender_queues SELECT recipient, sender, COUNT(*) FROM messages GROUP BY recipient, sender",
+    """CREATE TRIGGER message_stored AFTER INSERT ON messages BEGIN
+        INSERT INTO sender_queues VALUES (NEW.recipient, NEW.sender, 1)
+            ON CONFLICT (recipient, sender) DO UPDATE SET queued = queued + 1;
+    END""",
+    """CREATE TRIGGER message_deleted AFTER DELETE ON messages BEGIN
+        UPDATE queues SET queued = queued - 1, bytes = bytes - length(OLD.body) WHERE phone = OLD.recipient;
+        UPDATE sender_queues SET queued = queued - 1 WHERE recipient = OLD.recipient AND sender = OLD.sender;
+    END""",
+    """CREATE TABLE rate_events (
+        limiter TEXT NOT NULL, key TEXT NOT NULL, at INTEGER NOT NULL, count INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL, PRIMARY KEY (limiter, key, at)) WITHOUT ROWID""",
+)
 
 
-def _script(sql: str) -> Step:
+def _statements(statements: tuple[str, ...]) -> Step:
     def step(conn: sqlite3.Connection) -> None:
         # One statement at a time: ``executescript`` would commit the surrounding transaction.
-        for statement in sql.split(";"):
-            if statement.strip():
-                conn.execute(statement)
+        for statement in statements:
+            conn.execute(statement)
 
     return step
 
 
-STEPS: dict[int, Step] = {1: _script(_V1), 2: _script(_V2), 3: _script(_V3)}
+def _script(sql: str) -> Step:
+    return _statements(tuple(statement for statement in sql.split(";") if statement.strip()))
+
+
+STEPS: dict[int, Step] = {1: _script(_V1), 2: _script(_V2), 3: _statements(_V3)}
 VERSION = max(STEPS)
 
 

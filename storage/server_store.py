@@ -319,20 +319,18 @@ class ServerStore:
             ).fetchone()
             if seen is not None:
                 return SendOutcome(seen[0], seen[1], duplicate=True)
-            # One statement counts the message and checks that the recipient exists and every cap.
+            # One statement counts the message and checks that the recipient exists and every cap. No
+            # sender can have more waiting than the whole queue: below the per-sender cap (nearly
+            # always) SQLite skips the look at sender_queues.
             counted = db.execute(
                 "UPDATE queues SET queued = queued + 1, bytes = bytes + ?"
-                " WHERE phone = ? AND queued < ? AND bytes + ? <= ? AND COALESCE((SELECT s.queued"
-                " FROM sender_queues AS s WHERE s.recipient = ? AND s.sender = ?), 0) < ?",
-                (size, recipient, cap, size, bytes_cap, recipient, sender, per_sender_cap),
+                " WHERE phone = ? AND queued < ? AND bytes + ? <= ? AND (queued < ? OR COALESCE((SELECT"
+                " s.queued FROM sender_queues AS s WHERE s.recipient = ? AND s.sender = ?), 0) < ?)",
+                (size, recipient, cap, size, bytes_cap, per_sender_cap, recipient, sender, per_sender_cap),
             ).rowcount
             if not counted:
                 raise _why_full(db, sender, recipient, size, cap, bytes_cap)
-            db.execute(
-                "INSERT INTO sender_queues VALUES (?, ?, 1)"
-                " ON CONFLICT (recipient, sender) DO UPDATE SET queued = queued + 1",
-                (recipient, sender),
-            )
+            # The schema's message_stored trigger counts it in sender_queues.
             cursor = db.execute(
                 "INSERT INTO messages (recipient, sender, body, ts) VALUES (?, ?, ?, ?)",
                 (recipient, sender, body, now),
@@ -367,37 +365,15 @@ class ServerStore:
             return 0
 
         def job(db: sqlite3.Connection) -> int:
-            deleted, freed = 0, 0
-            per_sender: dict[str, int] = {}
+            # The schema's message_deleted trigger takes each deleted message off the counts.
+            deleted = 0
             for start in range(0, len(wanted), _IDS_PER_STATEMENT):
                 chunk = wanted[start : start + _IDS_PER_STATEMENT]
                 marks = ",".join("?" * len(chunk))
-                found = 0
-                # length() of a blob reads its size from the record header, not its pages.
-                for sender, count, size in db.execute(
-                    "SELECT sender, COUNT(*), SUM(length(body)) FROM messages"  # noqa: S608 - only marks
-                    f" WHERE recipient = ? AND id IN ({marks}) GROUP BY sender",
+                deleted += db.execute(
+                    f"DELETE FROM messages WHERE recipient = ? AND id IN ({marks})",  # noqa: S608 - only marks
                     (recipient, *chunk),
-                ):
-                    per_sender[sender] = per_sender.get(sender, 0) + count
-                    found += count
-                    freed += size
-                if found:
-                    deleted += found
-                    db.execute(
-                        f"DELETE FROM messages WHERE recipient = ? AND id IN ({marks})",  # noqa: S608 - only marks
-                        (recipient, *chunk),
-                    )
-            if deleted:
-                db.execute(
-                    "UPDATE queues SET queued = queued - ?, bytes = bytes - ? WHERE phone = ?",
-                    (deleted, freed, recipient),
-                )
-                # Rows that reach 0 stay for the next send (prune deletes them): one statement fewer here.
-                db.executemany(
-                    "UPDATE sender_queues SET queued = queued - ? WHERE recipient = ? AND sender = ?",
-                    [(count, recipient, sender) for sender, count in per_sender.items()],
-                )
+                ).rowcount
             return deleted
 
         return self._writer.run(job, savepoint=False)  # it refuses nothing

@@ -41,7 +41,7 @@ class Limits:
     # One-time prekeys handed out per hour; past either, a bundle comes without them.
     prekeys_per_target: int = 50  # per account whose prekeys they are, whoever fetches
     prekeys_per_address: int = 100  # per fetching source address
-    prekeys_low: int = 25  # fewer left than this after a fetch: the owner is pushed prekeys_low
+    prekeys_low: int = 25  # a fetch that takes a kind below this pushes prekeys_low to the owner
     queue_cap: int = 10_000  # messages waiting per recipient
     queue_cap_per_sender: int = 1000  # messages one sender may have waiting for one recipient
     queue_bytes: int = 100 * MIB  # body bytes waiting per recipient

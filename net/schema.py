@@ -255,5 +255,5 @@ OPERATIONS: dict[str, Operation] = {
 #: What the server may push, unasked.
 PUSH_MESSAGE = "message"
 PUSH_SESSION_ENDED = "session_ended"
-#: A bundle fetch left the account fewer one-time prekeys of a kind than the server's mark.
+#: A bundle fetch took the account's one-time prekeys of a kind below the server's mark.
 PUSH_PREKEYS_LOW = "prekeys_low"

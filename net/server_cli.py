@@ -43,7 +43,7 @@ _COUNTED_LIMITS = (
         _D.prekeys_per_address,
         "one-time prekeys handed out per source address per hour",
     ),
-    ("prekeys_low", _D.prekeys_low, "push prekeys_low when fewer one-time prekeys than this are left"),
+    ("prekeys_low", _D.prekeys_low, "push prekeys_low as a kind of one-time prekeys falls below this"),
     ("queue_cap", _D.queue_cap, "messages waiting per recipient"),
     (
         "queue_cap_per_sender",

@@ -314,11 +314,15 @@ class Service:
             bundle = self.store.take_bundle(target, one_time=one_time)
         except UnknownAccount:
             raise self._guards.unknown_answer(session) from None
-        if "one_time_prekey" not in bundle and bundle["kem_prekey"].get("last_resort") is not False:
+        took_one_time = "one_time_prekey" in bundle
+        took_kem = bundle["kem_prekey"].get("last_resort") is False
+        if not (took_one_time or took_kem):
             return Outcome({"bundle": bundle})  # none were left, or none were to be handed out
         self._guards.handed_out(target, session)
         one_time_left, kem_left = self.store.prekey_counts(target)
-        if min(one_time_left, kem_left) >= self.limits.prekeys_low:
+        # Told once, as a kind falls below the mark (a fetch takes at most one of each kind).
+        mark = self.limits.prekeys_low - 1
+        if not ((took_one_time and one_time_left == mark) or (took_kem and kem_left == mark)):
             return Outcome({"bundle": bundle})
 
         def tell_owner() -> None:  # after the commit, like every push

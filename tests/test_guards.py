@@ -109,7 +109,11 @@ def test_the_owner_is_pushed_prekeys_low_when_a_fetch_leaves_few(world: World) -
     b = world.login(bob)
     a = world.login(alice, Session(ATTACKER))
     world.call(a, "get_bundle", phone=bob.phone)
-    assert b.pushes == [("prekeys_low", {"one_time": 2, "kem": 1})]
+    assert b.pushes == [("prekeys_low", {"one_time": 2, "kem": 1})]  # ML-KEM fell below 2
+    world.call(a, "get_bundle", phone=bob.phone)
+    assert b.pushes[1:] == [("prekeys_low", {"one_time": 1, "kem": 0})]  # X25519 fell below 2
+    world.call(a, "get_bundle", phone=bob.phone)
+    assert b.pushes[2:] == []  # nothing new fell below the mark
 
 
 def test_unknown_numbers_per_account_then_every_lookup_is_refused(world: World) -> None:

@@ -129,6 +129,8 @@ def test_the_online_owner_is_told_when_a_fetch_leaves_few_prekeys(server: InProc
     assert own.no_push_within(0.3)
     fetcher.call("get_bundle", phone=owner.phone)  # 24 left
     assert own.wait_push("prekeys_low").body == {"one_time": 24, "kem": 28}
+    fetcher.call("get_bundle", phone=owner.phone)  # 23 left: told already
+    assert own.no_push_within(0.3)
 
 
 # ----------------------------------------------------------------------------------------- queues

@@ -37,7 +37,13 @@ ordered tables:
   Two triggers keep ``sender_queues`` and, on delete, ``queues`` in step with
   ``messages`` inside SQLite: a send stays four statements (its ``UPDATE`` of
   ``queues`` is the check of every cap, and counts it) and an acknowledgement one.
-  A row of ``sender_queues`` that falls to 0 stays until the store's prune.
+  No sender can have more waiting than the whole queue, so per-sender counts
+  matter only for a queue at least as long as the per-sender cap: they are kept
+  only for a queue whose ``queues.tracked`` is 1, set (after counting its
+  messages once) by the first send that finds the queue that long, and cleared,
+  with its rows, by the store's prune once the queue is empty. The short queues
+  of nearly everyone cost no per-sender row at all. (A tracked row that falls to
+  0 stays until then too.)
 """
 
 from __future__ import annotations
@@ -99,13 +105,14 @@ CREATE INDEX sent_by_ts ON sent (ts);
 # Its triggers hold semicolons, so its statements are listed one by one.
 _V3 = (
     "ALTER TABLE queues ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE queues ADD COLUMN tracked INTEGER NOT NULL DEFAULT 0",
     """UPDATE queues SET bytes = (
         SELECT COALESCE(SUM(length(body)), 0) FROM messages WHERE recipient = queues.phone)""",
     """CREATE TABLE sender_queues (
         recipient TEXT NOT NULL, sender TEXT NOT NULL, queued INTEGER NOT NULL,
         PRIMARY KEY (recipient, sender)) WITHOUT ROWID""",
-    "INSERT INTO sender_queues SELECT recipient, sender, COUNT(*) FROM messages GROUP BY recipient, sender",
-    """CREATE TRIGGER message_stored AFTER INSERT ON messages BEGIN
+    """CREATE TRIGGER message_stored AFTER INSERT ON messages
+        WHEN (SELECT tracked FROM queues WHERE phone = NEW.recipient) BEGIN
         INSERT INTO sender_queues VALUES (NEW.recipient, NEW.sender, 1)
             ON CONFLICT (recipient, sender) DO UPDATE SET queued = queued + 1;
     END""",

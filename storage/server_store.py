@@ -319,18 +319,18 @@ class ServerStore:
             ).fetchone()
             if seen is not None:
                 return SendOutcome(seen[0], seen[1], duplicate=True)
-            # One statement counts the message and checks that the recipient exists and every cap. No
-            # sender can have more waiting than the whole queue: below the per-sender cap (nearly
-            # always) SQLite skips the look at sender_queues.
+            # One statement counts the message and checks that the recipient exists and every cap.
+            # Below the per-sender cap (nearly always) SQLite skips the look at sender_queues.
             counted = db.execute(
                 "UPDATE queues SET queued = queued + 1, bytes = bytes + ?"
-                " WHERE phone = ? AND queued < ? AND bytes + ? <= ? AND (queued < ? OR COALESCE((SELECT"
-                " s.queued FROM sender_queues AS s WHERE s.recipient = ? AND s.sender = ?), 0) < ?)",
+                " WHERE phone = ? AND queued < ? AND bytes + ? <= ? AND (queued < ? OR tracked AND"
+                " COALESCE((SELECT s.queued FROM sender_queues AS s WHERE s.recipient = ? AND s.sender = ?),"
+                " 0) < ?)",
                 (size, recipient, cap, size, bytes_cap, per_sender_cap, recipient, sender, per_sender_cap),
             ).rowcount
             if not counted:
-                raise _why_full(db, sender, recipient, size, cap, bytes_cap)
-            # The schema's message_stored trigger counts it in sender_queues.
+                raise _why_full(db, recipient, size, cap, bytes_cap)
+            # The schema's message_stored trigger counts it in sender_queues, if the queue is tracked.
             cursor = db.execute(
                 "INSERT INTO messages (recipient, sender, body, ts) VALUES (?, ?, ?, ?)",
                 (recipient, sender, body, now),
@@ -341,7 +341,13 @@ class ServerStore:
             db.execute("INSERT OR REPLACE INTO sent VALUES (?, ?, ?, ?)", record)
             return SendOutcome(message_id, now, duplicate=False)
 
-        return self._writer.run(job, savepoint=False)  # it refuses only before its first write
+        try:
+            return self._writer.run(job, savepoint=False)  # it refuses only before its first write
+        except _Untracked:
+            # A queue as long as the per-sender cap, without per-sender counts yet: count them
+            # (once, a job of its own, which refuses nothing), then check again.
+            self._writer.run(lambda db: _track(db, recipient), savepoint=False)
+            return self._writer.run(job, savepoint=False)
 
     def fetch(self, recipient: str, after: int, limit: int) -> tuple[list[StoredMessage], bool]:
         """Up to ``limit`` waiting messages with id > ``after``, oldest first, and whether more wait."""
@@ -381,12 +387,17 @@ class ServerStore:
     # ---------------------------------------------------------------- maintenance
 
     def prune(self, now: int) -> None:
-        """Forget old client ids, dead codes, empty per-sender counts and rate events past their window."""
+        """Forget old client ids, dead codes, per-sender counts no longer needed, and old rate events."""
 
         def job(db: sqlite3.Connection) -> None:
             db.execute("DELETE FROM sent WHERE ts < ?", (now - SENT_ID_LIFETIME_MS,))
             db.execute("DELETE FROM pending_codes WHERE expires_at <= ? OR attempts_left <= 0", (now,))
             db.execute("DELETE FROM sender_queues WHERE queued <= 0")
+            # An empty queue needs no per-sender counts: the next long one counts afresh.
+            db.execute(
+                "DELETE FROM sender_queues WHERE recipient IN (SELECT phone FROM queues WHERE queued = 0)"
+            )
+            db.execute("UPDATE queues SET tracked = 0 WHERE tracked AND queued = 0")
             self.rate_events.expire(db, now)
 
         self._writer.run(job)
@@ -413,19 +424,34 @@ def _delete_account(db: sqlite3.Connection, phone: str) -> bool:
     return existed
 
 
-def _why_full(
-    db: sqlite3.Connection, sender: str, recipient: str, size: int, cap: int, bytes_cap: int
-) -> StoreError:
+class _Untracked(Exception):
+    """The per-sender cap must be checked on a queue that has no per-sender counts yet."""
+
+
+def _why_full(db: sqlite3.Connection, recipient: str, size: int, cap: int, bytes_cap: int) -> Exception:
     """Which check a refused send failed: the recipient is unknown, or which cap it reached."""
-    row = db.execute("SELECT queued, bytes FROM queues WHERE phone = ?", (recipient,)).fetchone()
+    row = db.execute("SELECT queued, bytes, tracked FROM queues WHERE phone = ?", (recipient,)).fetchone()
     if row is None:
         return UnknownAccount(recipient)
-    queued, waiting = row
+    queued, waiting, tracked = row
     if queued >= cap:
         return QueueFull(QueueFull.MESSAGES, queued)
     if waiting + size > bytes_cap:
         return QueueFull(QueueFull.BYTES, waiting)
+    if not tracked:
+        return _Untracked()
     return QueueFull(QueueFull.SENDER, queued)
+
+
+def _track(db: sqlite3.Connection, recipient: str) -> None:
+    """Start per-sender counts for ``recipient``'s queue from the messages waiting in it."""
+    db.execute("DELETE FROM sender_queues WHERE recipient = ?", (recipient,))
+    db.execute(
+        "INSERT INTO sender_queues SELECT recipient, sender, COUNT(*) FROM messages"
+        " WHERE recipient = ? GROUP BY sender",
+        (recipient,),
+    )
+    db.execute("UPDATE queues SET tracked = 1 WHERE phone = ?", (recipient,))
 
 
 def _insert_prekeys(

@@ -105,31 +105,31 @@ def make_version_2(path: Path) -> None:
             db.execute("INSERT INTO messages (recipient, sender, body, ts) VALUES (?, ?, ?, ?)", message)
 
 
-def test_a_version_2_file_gets_the_bytes_and_the_per_sender_counts_of_its_queues(tmp_path: Path) -> None:
+def test_a_version_2_file_gets_the_bytes_of_its_queues_and_per_sender_counts_when_needed(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "s.sqlite3"
     make_version_2(path)
     store = ServerStore(path)
+
+    def bob_counts() -> tuple[tuple[int, int, int], dict[str, int]]:
+        with closing(sqlite3.connect(path)) as db:
+            row = db.execute("SELECT queued, bytes, tracked FROM queues WHERE phone = ?", (BOB,)).fetchone()
+            senders = dict(db.execute("SELECT sender, queued FROM sender_queues WHERE recipient = ?", (BOB,)))
+        return row, senders
+
     try:
         assert version_of(path) == str(server_schema.VERSION)
-        with closing(sqlite3.connect(path)) as db:
-            assert db.execute("SELECT queued, bytes FROM queues WHERE phone = ?", (BOB,)).fetchone() == (
-                3,
-                35,
-            )
-            assert dict(
-                db.execute("SELECT sender, queued FROM sender_queues WHERE recipient = ?", (BOB,))
-            ) == {
-                ALICE: 2,
-                BOB: 1,
-            }
-        # The carried-over counts hold the caps: Alice has two waiting, so a cap of two refuses a third.
+        assert bob_counts() == ((3, 35, 0), {})
+        # The messages carried over count: Alice has two waiting, so a cap of two refuses a third.
         with pytest.raises(QueueFull) as caught:
             store.enqueue(ALICE, "c9", BOB, b"x", NOW, 100, per_sender=2)
         assert caught.value.cap == QueueFull.SENDER
+        assert bob_counts() == ((3, 35, 1), {ALICE: 2, BOB: 1})
         assert store.ack(BOB, [1, 2, 3]) == 3
-        with closing(sqlite3.connect(path)) as db:
-            assert db.execute("SELECT queued, bytes FROM queues WHERE phone = ?", (BOB,)).fetchone() == (0, 0)
-            assert db.execute("SELECT SUM(queued) FROM sender_queues").fetchone() == (0,)
+        assert bob_counts() == ((0, 0, 1), {ALICE: 0, BOB: 0})
+        store.prune(NOW)  # an empty queue needs no per-sender counts
+        assert bob_counts() == ((0, 0, 0), {})
     finally:
         store.close()
 

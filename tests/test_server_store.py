@@ -327,3 +327,19 @@ def test_a_login_reads_only_the_identity_key(store: ServerStore) -> None:
     register(store, ALICE)
     assert store.identity_text(ALICE) == '{"sign":"a"}'
     assert store.identity_text(BOB) is None
+
+
+def test_per_sender_counts_start_inside_a_batch_without_breaking_it(store: ServerStore) -> None:
+    register(store, ALICE)
+    register(store, BOB)
+    carol = "+442079460003"
+    register(store, carol)
+    with store.group_commit():
+        kept = store.enqueue(ALICE, "a1", BOB, b"kept", NOW, 10, per_sender=1)
+        with pytest.raises(QueueFull) as caught:  # counts Bob's queue per sender first, then refuses
+            store.enqueue(ALICE, "a2", BOB, b"refused", NOW, 10, per_sender=1)
+        assert caught.value.cap == QueueFull.SENDER
+        other = store.enqueue(carol, "c1", BOB, b"kept too", NOW, 10, per_sender=1)
+    assert [m.id for m in store.fetch(BOB, 0, 10)[0]] == [kept.id, other.id]
+    with pytest.raises(QueueFull):  # Carol's message was counted for her
+        store.enqueue(carol, "c2", BOB, b"x", NOW, 10, per_sender=1)

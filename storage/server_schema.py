@@ -34,16 +34,17 @@ ordered tables:
   and ``rate_events``, the events the rate limits count (per limiter, key and
   millisecond, with a count for events in the same millisecond), written in the
   same group commit as the request that caused them, so a restart forgets none.
-  Two triggers keep ``sender_queues`` and, on delete, ``queues`` in step with
-  ``messages`` inside SQLite: a send stays four statements (its ``UPDATE`` of
-  ``queues`` is the check of every cap, and counts it) and an acknowledgement one.
   No sender can have more waiting than the whole queue, so per-sender counts
   matter only for a queue at least as long as the per-sender cap: they are kept
   only for a queue whose ``queues.tracked`` is 1, set (after counting its
   messages once) by the first send that finds the queue that long, and cleared,
-  with its rows, by the store's prune once the queue is empty. The short queues
-  of nearly everyone cost no per-sender row at all. (A tracked row that falls to
-  0 stays until then too.)
+  with its rows, by the store's prune once the queue is empty. So a send to
+  the short queue of nearly everyone stays four statements (its ``UPDATE`` of
+  ``queues`` checks every cap and counts it); a send to a tracked queue adds the
+  upsert of its sender's row; an acknowledgement adds one read (what it deletes,
+  per sender) to its delete and its update of ``queues``, and updates per-sender
+  rows only for a tracked queue. (A tracked row that falls to 0 stays until the
+  prune too.)
 """
 
 from __future__ import annotations
@@ -102,7 +103,6 @@ CREATE INDEX sent_by_ts ON sent (ts);
 """
 
 
-# Its triggers hold semicolons, so its statements are listed one by one.
 _V3 = (
     "ALTER TABLE queues ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0",
     "ALTER TABLE queues ADD COLUMN tracked INTEGER NOT NULL DEFAULT 0",
@@ -111,15 +111,6 @@ _V3 = (
     """CREATE TABLE sender_queues (
         recipient TEXT NOT NULL, sender TEXT NOT NULL, queued INTEGER NOT NULL,
         PRIMARY KEY (recipient, sender)) WITHOUT ROWID""",
-    """CREATE TRIGGER message_stored AFTER INSERT ON messages
-        WHEN (SELECT tracked FROM queues WHERE phone = NEW.recipient) BEGIN
-        INSERT INTO sender_queues VALUES (NEW.recipient, NEW.sender, 1)
-            ON CONFLICT (recipient, sender) DO UPDATE SET queued = queued + 1;
-    END""",
-    """CREATE TRIGGER message_deleted AFTER DELETE ON messages BEGIN
-        UPDATE queues SET queued = queued - 1, bytes = bytes - length(OLD.body) WHERE phone = OLD.recipient;
-        UPDATE sender_queues SET queued = queued - 1 WHERE recipient = OLD.recipient AND sender = OLD.sender;
-    END""",
     """CREATE TABLE rate_events (
         limiter TEXT NOT NULL, key TEXT NOT NULL, at INTEGER NOT NULL, count INTEGER NOT NULL,
         expires_at INTEGER NOT NULL, PRIMARY KEY (limiter, key, at)) WITHOUT ROWID""",

@@ -319,18 +319,27 @@ class ServerStore:
             ).fetchone()
             if seen is not None:
                 return SendOutcome(seen[0], seen[1], duplicate=True)
-            # One statement counts the message and checks that the recipient exists and every cap.
-            # Below the per-sender cap (nearly always) SQLite skips the look at sender_queues.
+            # One statement counts the message and checks that the recipient exists and every cap:
+            # for a queue without per-sender counts (nearly every queue), by its length alone.
             counted = db.execute(
                 "UPDATE queues SET queued = queued + 1, bytes = bytes + ?"
-                " WHERE phone = ? AND queued < ? AND bytes + ? <= ? AND (queued < ? OR tracked AND"
-                " COALESCE((SELECT s.queued FROM sender_queues AS s WHERE s.recipient = ? AND s.sender = ?),"
-                " 0) < ?)",
-                (size, recipient, cap, size, bytes_cap, per_sender_cap, recipient, sender, per_sender_cap),
+                " WHERE phone = ? AND NOT tracked AND queued < ? AND queued < ? AND bytes + ? <= ?",
+                (size, recipient, cap, per_sender_cap, size, bytes_cap),
             ).rowcount
             if not counted:
-                raise _why_full(db, recipient, size, cap, bytes_cap)
-            # The schema's message_stored trigger counts it in sender_queues, if the queue is tracked.
+                counted = db.execute(
+                    "UPDATE queues SET queued = queued + 1, bytes = bytes + ?"
+                    " WHERE phone = ? AND tracked AND queued < ? AND bytes + ? <= ? AND COALESCE((SELECT"
+                    " s.queued FROM sender_queues AS s WHERE s.recipient = ? AND s.sender = ?), 0) < ?",
+                    (size, recipient, cap, size, bytes_cap, recipient, sender, per_sender_cap),
+                ).rowcount
+                if not counted:
+                    raise _why_full(db, recipient, size, cap, bytes_cap)
+                db.execute(
+                    "INSERT INTO sender_queues VALUES (?, ?, 1)"
+                    " ON CONFLICT (recipient, sender) DO UPDATE SET queued = queued + 1",
+                    (recipient, sender),
+                )
             cursor = db.execute(
                 "INSERT INTO messages (recipient, sender, body, ts) VALUES (?, ?, ?, ?)",
                 (recipient, sender, body, now),
@@ -371,15 +380,39 @@ class ServerStore:
             return 0
 
         def job(db: sqlite3.Connection) -> int:
-            # The schema's message_deleted trigger takes each deleted message off the counts.
-            deleted = 0
+            deleted, freed, tracked = 0, 0, False
+            per_sender: dict[str, int] = {}
             for start in range(0, len(wanted), _IDS_PER_STATEMENT):
                 chunk = wanted[start : start + _IDS_PER_STATEMENT]
                 marks = ",".join("?" * len(chunk))
-                deleted += db.execute(
-                    f"DELETE FROM messages WHERE recipient = ? AND id IN ({marks})",  # noqa: S608 - only marks
+                found = 0
+                # length() of a blob reads its size from the record header, not its pages.
+                for sender, count, size, queue_tracked in db.execute(
+                    "SELECT m.sender, COUNT(*), SUM(length(m.body)), q.tracked"  # noqa: S608 - only marks
+                    " FROM messages AS m JOIN queues AS q ON q.phone = m.recipient"
+                    f" WHERE m.recipient = ? AND m.id IN ({marks}) GROUP BY m.sender",
                     (recipient, *chunk),
-                ).rowcount
+                ):
+                    per_sender[sender] = per_sender.get(sender, 0) + count
+                    found += count
+                    freed += size
+                    tracked = bool(queue_tracked)
+                if found:
+                    deleted += found
+                    db.execute(
+                        f"DELETE FROM messages WHERE recipient = ? AND id IN ({marks})",  # noqa: S608 - only marks
+                        (recipient, *chunk),
+                    )
+            if deleted:
+                db.execute(
+                    "UPDATE queues SET queued = queued - ?, bytes = bytes - ? WHERE phone = ?",
+                    (deleted, freed, recipient),
+                )
+            if tracked:
+                db.executemany(
+                    "UPDATE sender_queues SET queued = queued - ? WHERE recipient = ? AND sender = ?",
+                    [(count, recipient, sender) for sender, count in per_sender.items()],
+                )
             return deleted
 
         return self._writer.run(job, savepoint=False)  # it refuses nothing
@@ -438,7 +471,7 @@ def _why_full(db: sqlite3.Connection, recipient: str, size: int, cap: int, bytes
         return QueueFull(QueueFull.MESSAGES, queued)
     if waiting + size > bytes_cap:
         return QueueFull(QueueFull.BYTES, waiting)
-    if not tracked:
+    if not tracked:  # as long as the per-sender cap: time to count per sender
         return _Untracked()
     return QueueFull(QueueFull.SENDER, queued)
 

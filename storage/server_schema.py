@@ -103,34 +103,31 @@ CREATE INDEX sent_by_ts ON sent (ts);
 """
 
 
-_V3 = (
-    "ALTER TABLE queues ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0",
-    "ALTER TABLE queues ADD COLUMN tracked INTEGER NOT NULL DEFAULT 0",
-    """UPDATE queues SET bytes = (
-        SELECT COALESCE(SUM(length(body)), 0) FROM messages WHERE recipient = queues.phone)""",
-    """CREATE TABLE sender_queues (
-        recipient TEXT NOT NULL, sender TEXT NOT NULL, queued INTEGER NOT NULL,
-        PRIMARY KEY (recipient, sender)) WITHOUT ROWID""",
-    """CREATE TABLE rate_events (
-        limiter TEXT NOT NULL, key TEXT NOT NULL, at INTEGER NOT NULL, count INTEGER NOT NULL,
-        expires_at INTEGER NOT NULL, PRIMARY KEY (limiter, key, at)) WITHOUT ROWID""",
-)
+_V3 = """
+ALTER TABLE queues ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE queues ADD COLUMN tracked INTEGER NOT NULL DEFAULT 0;
+UPDATE queues SET bytes = (
+    SELECT COALESCE(SUM(length(body)), 0) FROM messages WHERE recipient = queues.phone);
+CREATE TABLE sender_queues (
+    recipient TEXT NOT NULL, sender TEXT NOT NULL, queued INTEGER NOT NULL,
+    PRIMARY KEY (recipient, sender)) WITHOUT ROWID;
+CREATE TABLE rate_events (
+    limiter TEXT NOT NULL, key TEXT NOT NULL, at INTEGER NOT NULL, count INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL, PRIMARY KEY (limiter, key, at)) WITHOUT ROWID;
+"""
 
 
-def _statements(statements: tuple[str, ...]) -> Step:
+def _script(sql: str) -> Step:
     def step(conn: sqlite3.Connection) -> None:
         # One statement at a time: ``executescript`` would commit the surrounding transaction.
-        for statement in statements:
-            conn.execute(statement)
+        for statement in sql.split(";"):
+            if statement.strip():
+                conn.execute(statement)
 
     return step
 
 
-def _script(sql: str) -> Step:
-    return _statements(tuple(statement for statement in sql.split(";") if statement.strip()))
-
-
-STEPS: dict[int, Step] = {1: _script(_V1), 2: _script(_V2), 3: _statements(_V3)}
+STEPS: dict[int, Step] = {1: _script(_V1), 2: _script(_V2), 3: _script(_V3)}
 VERSION = max(STEPS)
 
 

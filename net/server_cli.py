@@ -37,11 +37,15 @@ _COUNTED_LIMITS = (
         "failed logins per source address per minute",
     ),
     ("bundles_per_hour", _D.bundles_per_hour, "bundles per fetching account per hour"),
-    ("prekeys_per_target", _D.prekeys_per_target, "one-time prekeys handed out per account per hour"),
+    (
+        "prekeys_per_target",
+        _D.prekeys_per_target,
+        "bundles with one-time prekeys per account per hour, all fetchers",
+    ),
     (
         "prekeys_per_address",
         _D.prekeys_per_address,
-        "one-time prekeys handed out per source address per hour",
+        "bundles with one-time prekeys per fetching source address per hour",
     ),
     ("prekeys_low", _D.prekeys_low, "push prekeys_low as a kind of one-time prekeys falls below this"),
     ("queue_cap", _D.queue_cap, "messages waiting per recipient"),
@@ -57,7 +61,6 @@ _COUNTED_LIMITS = (
 
 
 def add_server_arguments(parser: argparse.ArgumentParser) -> None:
-    d = Limits()
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"TCP port (default: {DEFAULT_PORT})")
     parser.add_argument(
@@ -83,7 +86,7 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
     limits.add_argument(
         "--max-frame", type=int, default=DEFAULT_MAX_FRAME, help="largest frame, bytes (1 MiB)"
     )
-    limits.add_argument("--idle-timeout", type=float, default=d.idle_timeout, help="seconds (300)")
+    limits.add_argument("--idle-timeout", type=float, default=_D.idle_timeout, help="seconds (300)")
     for name, default, words in _COUNTED_LIMITS:
         limits.add_argument(
             f"--{name.replace('_', '-')}", type=int, default=default, help=f"{words} ({default})"

@@ -13,7 +13,8 @@
   is made again after a backoff with jitter, without a new login;
 * the outbox is sent whenever something was added to it;
 * prekeys: when the server holds fewer than :data:`net.prekeys.LOW` one-time
-  prekeys they are topped up, and the signed prekey is rotated when due;
+  prekeys they are topped up, and the signed prekey is rotated when due; a
+  ``prekeys_low`` push (the server's own mark was passed) makes that check due at once;
 * healing: a message that could not be decrypted is no evidence of anything (a
   hostile server can make one up at will), so it starts a new session with its
   sender, which uses up one of the sender's one-time prekeys on the server, at
@@ -42,7 +43,7 @@ from net.inbox import Inbox
 from net.link import RETRY_LATER, Link
 from net.outbox import Outbox, enqueue_control
 from net.protocol import Push
-from net.schema import MAX_ACK, MAX_FETCH
+from net.schema import MAX_ACK, MAX_FETCH, PUSH_PREKEYS_LOW
 
 HEAL_EVERY = 60.0
 #: New sessions an unreadable message may start with one contact within HEAL_WINDOW seconds.
@@ -92,6 +93,8 @@ class Duties:
             self._link.close()
             self._link.set_state(ConnectionState.OFFLINE, words)
             self._ctx.emit(ErrorReported("session_ended", words, "poll"))
+        elif push.kind == PUSH_PREKEYS_LOW:
+            self._next_prekey_check = 0.0  # the next round asks prekey_count and tops up
 
     def after_login(self) -> None:
         self._next_prekey_check = 0.0

@@ -269,3 +269,5 @@ OPERATIONS: dict[str, Operation] = {
 PUSH_MESSAGE = "message"
 PUSH_SESSION_ENDED = "session_ended"
 PUSH_REREGISTRATION = "reregistration_requested"
+#: A bundle fetch took the account's one-time prekeys of a kind below the server's mark.
+PUSH_PREKEYS_LOW = "prekeys_low"

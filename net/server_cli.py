@@ -28,8 +28,45 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("Parley", appauthor=False)) / "server"
 
 
+_D = Limits()
+#: The whole-number limits that must be at least 1: (field of Limits, default, what it counts).
+_COUNTED_LIMITS = (
+    ("codes_per_hour", _D.codes_per_hour, "codes per phone and source address per hour"),
+    ("codes_per_address", _D.codes_per_address, "codes per source address per hour, all phones"),
+    ("codes_waiting", _D.codes_waiting, "live codes waiting per phone"),
+    ("code_attempts", _D.code_attempts, "tries per code"),
+    ("lock_attempts", _D.lock_attempts, "wrong registration-lock passphrases per account, then 24 h refused"),
+    ("logins_per_minute", _D.logins_per_minute, "failed logins per phone per minute"),
+    (
+        "address_logins_per_minute",
+        _D.address_logins_per_minute,
+        "failed logins per source address per minute",
+    ),
+    ("bundles_per_hour", _D.bundles_per_hour, "bundles per fetching account per hour"),
+    (
+        "prekeys_per_target",
+        _D.prekeys_per_target,
+        "bundles with one-time prekeys per account per hour, all fetchers",
+    ),
+    (
+        "prekeys_per_address",
+        _D.prekeys_per_address,
+        "bundles with one-time prekeys per fetching source address per hour",
+    ),
+    ("prekeys_low", _D.prekeys_low, "push prekeys_low as a kind of one-time prekeys falls below this"),
+    ("queue_cap", _D.queue_cap, "messages waiting per recipient"),
+    (
+        "queue_cap_per_sender",
+        _D.queue_cap_per_sender,
+        "messages one sender may have waiting for one recipient",
+    ),
+    ("queue_bytes", _D.queue_bytes, "body bytes waiting per recipient"),
+    ("unknown_per_account", _D.unknown_per_account, "unknown_account answers per account per hour"),
+    ("unknown_per_address", _D.unknown_per_address, "unknown_account answers per source address per hour"),
+)
+
+
 def add_server_arguments(parser: argparse.ArgumentParser) -> None:
-    d = Limits()
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"TCP port (default: {DEFAULT_PORT})")
     parser.add_argument(
@@ -55,25 +92,11 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
     limits.add_argument(
         "--max-frame", type=int, default=DEFAULT_MAX_FRAME, help="largest frame, bytes (1 MiB)"
     )
-    limits.add_argument("--idle-timeout", type=float, default=d.idle_timeout, help="seconds (300)")
-    limits.add_argument(
-        "--codes-per-hour", type=int, default=d.codes_per_hour, help="per phone and address (5)"
-    )
-    limits.add_argument(
-        "--codes-per-address", type=int, default=d.codes_per_address, help="per address per hour (20)"
-    )
-    limits.add_argument(
-        "--codes-waiting", type=int, default=d.codes_waiting, help="live codes per phone (10)"
-    )
-    limits.add_argument(
-        "--lock-attempts", type=int, default=d.lock_attempts, help="per account, then 24 h refused (5)"
-    )
-    limits.add_argument("--code-attempts", type=int, default=d.code_attempts, help="per code (5)")
-    limits.add_argument("--logins-per-minute", type=int, default=d.logins_per_minute, help="per phone (10)")
-    limits.add_argument("--bundles-per-hour", type=int, default=d.bundles_per_hour, help="per account (100)")
-    limits.add_argument(
-        "--queue-cap", type=int, default=d.queue_cap, help="messages waiting per recipient (10000)"
-    )
+    limits.add_argument("--idle-timeout", type=float, default=_D.idle_timeout, help="seconds (300)")
+    for name, default, words in _COUNTED_LIMITS:
+        limits.add_argument(
+            f"--{name.replace('_', '-')}", type=int, default=default, help=f"{words} ({default})"
+        )
     storage = parser.add_argument_group("storage")
     storage.add_argument(
         "--max-store-mib",
@@ -101,22 +124,13 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace) -> ServerConfig:
     """The server's configuration; ValueError with a sentence for the operator when flags do not fit."""
-    for name in (
-        "max_frame",
-        "codes_per_hour",
-        "codes_per_address",
-        "codes_waiting",
-        "code_attempts",
-        "lock_attempts",
-        "logins_per_minute",
-        "bundles_per_hour",
-    ):
+    for name in ("max_frame", *(counted[0] for counted in _COUNTED_LIMITS)):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
     if not 0 < args.max_frame < 2**32:
         raise ValueError("--max-frame must be below 4 GiB")
-    if args.idle_timeout <= 0 or args.queue_cap < 1:
-        raise ValueError("--idle-timeout and --queue-cap must be positive")
+    if args.idle_timeout <= 0:
+        raise ValueError("--idle-timeout must be positive")
     if args.max_store_mib is not None and args.max_store_mib < 1:
         raise ValueError("--max-store-mib must be at least 1")
     if args.reserve_mib < 0:
@@ -133,14 +147,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
     limits = Limits(
         max_frame=args.max_frame,
         idle_timeout=args.idle_timeout,
-        codes_per_hour=args.codes_per_hour,
-        codes_per_address=args.codes_per_address,
-        codes_waiting=args.codes_waiting,
-        code_attempts=args.code_attempts,
-        lock_attempts=args.lock_attempts,
-        logins_per_minute=args.logins_per_minute,
-        bundles_per_hour=args.bundles_per_hour,
-        queue_cap=args.queue_cap,
+        **{name: getattr(args, name) for name, _default, _words in _COUNTED_LIMITS},
     )
     return ServerConfig(
         data_dir=data_dir,

@@ -10,28 +10,34 @@ the outcome carries it as ``later``, which the server runs off its event loop an
 whose own outcome is the reply. A refusal is a :class:`~net.errors.RequestRefused`
 with a stable code. Logs name phones
 only by their last digits and never hold a code, key, signature or body.
+
+Rate limits are :class:`~net.limits.PersistedLimiter` objects (see :meth:`Service.persisted`):
+their counts are written in the same group commit as the request, so a restart keeps them.
+What each counts, and what happens past it, is written in PROTOCOL.md ("Limits").
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
 from crypto_core.errors import InvalidSignature
-from crypto_core.keys import KemPreKeyPublic, PublicIdentity, SignedPreKeyPublic
+from crypto_core.keys import IdentityKeyPair, KemPreKeyPublic, PublicIdentity, SignedPreKeyPublic
 from net.codes import CodeHasher, make_code
 from net.errors import ErrorCode, RequestRefused
-from net.limits import Limits, RateLimiter
-from net.login import make_nonce, verify_login
+from net.guards import Guards
+from net.limits import Limits, PersistedLimiter
+from net.login import NONCE_SIZE, make_nonce, verify_login
 from net.outcome import Outcome
 from net.presence import Presence, Session
 from net.protocol import Request
 from net.registrar import Registrar, check_kem, masked
 from net.registration import make_token
 from net.registration_lock import LockHasher
-from net.schema import OPERATIONS, PROTOCOL_VERSION, PUSH_MESSAGE, PUSH_SESSION_ENDED
+from net.schema import OPERATIONS, PROTOCOL_VERSION, PUSH_MESSAGE, PUSH_PREKEYS_LOW, PUSH_SESSION_ENDED
 from net.verification import CodeChannel
 from storage.server_store import (
     PrekeyLimit,
@@ -63,8 +69,14 @@ def _refuse(code: ErrorCode, message: str) -> RequestRefused:
     return RequestRefused(code, message)
 
 
-def _nobody_registered() -> RequestRefused:
-    return _refuse(ErrorCode.UNKNOWN_ACCOUNT, "nobody is registered with this phone number")
+def _queue_full(exc: QueueFull, limits: Limits) -> RequestRefused:
+    if exc.cap == QueueFull.SENDER:
+        words = f"you have {limits.queue_cap_per_sender} messages waiting for this recipient"
+    elif exc.cap == QueueFull.BYTES:
+        words = f"the recipient has as many bytes waiting as the server keeps ({limits.queue_bytes})"
+    else:
+        words = f"the recipient has {limits.queue_cap} messages waiting"
+    return _refuse(ErrorCode.QUEUE_FULL, f"{words}; nothing was stored, try later")
 
 
 class Service:
@@ -91,10 +103,14 @@ class Service:
         self._clock = clock
         self._make_code = (lambda: make_code(randbelow)) if randbelow else make_code
         self._make_nonce = (lambda: make_nonce(nonce_source)) if nonce_source else make_nonce
-        self._codes = RateLimiter(limits.codes_per_hour, 3600.0)  # per number and address
-        self._codes_by_address = RateLimiter(limits.codes_per_address, 3600.0)
-        self._logins = RateLimiter(limits.logins_per_minute, 60.0)
-        self._bundles = RateLimiter(limits.bundles_per_hour, 3600.0)
+        self._codes = self.persisted("codes", limits.codes_per_hour, 3600.0)  # per number and address
+        self._codes_by_address = self.persisted("codes_by_address", limits.codes_per_address, 3600.0)
+        self._bundles = self.persisted("bundles", limits.bundles_per_hour, 3600.0)
+        self._guards = Guards(limits, self.persisted)
+        # A failed login for a number nobody holds checks the signature against this key instead,
+        # so that it takes as long as one for a registered number (whose private key nobody has).
+        self._dummy_identity = json.dumps(IdentityKeyPair.generate().public.to_json())
+        self._dummy_nonce = bytes(NONCE_SIZE)
         self._registrar = Registrar(
             store=store,
             channel=channel,
@@ -128,6 +144,10 @@ class Service:
             "set_registration_lock": self._registrar.set_lock,
         }
         assert set(self._handlers) == set(OPERATIONS), "every operation needs a handler"
+
+    def persisted(self, name: str, limit: int, window: float) -> PersistedLimiter:
+        """A rate limiter of ``limit`` events per ``window`` seconds whose counts survive a restart."""
+        return PersistedLimiter(self.store.rate_events, name, limit, window, self._clock)
 
     def now_ms(self) -> int:
         return int(self._clock() * 1000)
@@ -176,19 +196,20 @@ class Service:
         if session.phone is not None:
             raise _refuse(ErrorCode.ALREADY_LOGGED_IN, "this connection is logged in already")
         challenge, session.challenge = session.challenge, None  # one attempt per nonce
-        if not self._logins.allow(phone):
-            raise _refuse(ErrorCode.RATE_LIMITED, "too many logins for this phone number; wait a minute")
-        failed = _refuse(ErrorCode.LOGIN_FAILED, "login failed: ask for a new challenge and sign it")
-        account = self.store.account(phone)
-        if challenge is None or challenge[0] != phone or account is None:
-            log.info("%s: login for %s failed", session.peer, masked(phone))
-            raise failed
-        signing_key = PublicIdentity.from_json(account.identity).signing_key
+        # The same work whether or not the number is registered or the challenge fits: one read, one
+        # key parsed, one signature checked (against a key nobody holds when there is no account).
+        stored = self.store.identity_text(phone)
+        fits = challenge is not None and challenge[0] == phone
+        nonce = challenge[1] if challenge is not None and fits else self._dummy_nonce
+        signing_key = PublicIdentity.from_json(json.loads(stored or self._dummy_identity)).signing_key
         try:
-            verify_login(signing_key, args["signature"], challenge[1], phone, self.fingerprint)
+            verify_login(signing_key, args["signature"], nonce, phone, self.fingerprint)
+            correct = fits and stored is not None
         except InvalidSignature:
+            correct = False
+        if not correct:
             log.info("%s: login for %s failed", session.peer, masked(phone))
-            raise failed from None
+            raise self._guards.login_failed(session, phone)
         session.phone = phone
         previous = self.presence.claim(phone, session)
         if previous is not None:
@@ -205,33 +226,59 @@ class Service:
 
     def _get_bundle(self, session: Session, args: dict[str, Any]) -> Outcome:
         assert session.phone is not None
+        self._guards.check_lookups(session)
         if not self._bundles.allow(session.phone):
             raise _refuse(ErrorCode.RATE_LIMITED, "too many bundles fetched this hour")
+        target = args["phone"]
+        # Past a limit the bundle still comes, without one-time prekeys: nothing is consumed.
+        one_time = self._guards.may_hand_out(target, session)
         try:
-            return Outcome({"bundle": self.store.take_bundle(args["phone"])})
+            bundle = self.store.take_bundle(target, one_time=one_time)
         except UnknownAccount:
-            raise _nobody_registered() from None
+            raise self._guards.unknown_answer(session) from None
+        took_one_time = "one_time_prekey" in bundle
+        took_kem = bundle["kem_prekey"].get("last_resort") is False
+        if not (took_one_time or took_kem):
+            return Outcome({"bundle": bundle})  # none were left, or none were to be handed out
+        self._guards.handed_out(target, session)
+        one_time_left, kem_left = self.store.prekey_counts(target)
+        # Told once, as a kind falls below the mark (a fetch takes at most one of each kind).
+        mark = self.limits.prekeys_low - 1
+        if not ((took_one_time and one_time_left == mark) or (took_kem and kem_left == mark)):
+            return Outcome({"bundle": bundle})
+
+        def tell_owner() -> None:  # after the commit, like every push
+            owner = self.presence.get(target)
+            if owner is not None:
+                owner.push(PUSH_PREKEYS_LOW, {"one_time": one_time_left, "kem": kem_left})
+
+        return Outcome({"bundle": bundle}, then=tell_owner)
 
     def _send(self, session: Session, args: dict[str, Any]) -> Outcome:
         sender, recipient, body = session.phone, args["to"], args["body"]
         assert sender is not None
+        self._guards.check_lookups(session)
         if args["transient"]:
-            if self.store.account(recipient) is None:
-                raise _nobody_registered()
+            if self.store.identity_text(recipient) is None:
+                raise self._guards.unknown_answer(session)
             online = self.presence.get(recipient)
             fields = {"from": sender, "body": body, "ts": self.now_ms(), "transient": True}
             return Outcome({"delivered": online is not None and online.push(PUSH_MESSAGE, fields)})
         try:
             sent = self.store.enqueue(
-                sender, args["client_id"], recipient, body, self.now_ms(), self.limits.queue_cap
+                sender,
+                args["client_id"],
+                recipient,
+                body,
+                self.now_ms(),
+                self.limits.queue_cap,
+                per_sender=self.limits.queue_cap_per_sender,
+                max_bytes=self.limits.queue_bytes,
             )
         except UnknownAccount:
-            raise _nobody_registered() from None
-        except QueueFull:
-            raise _refuse(
-                ErrorCode.QUEUE_FULL,
-                f"the recipient has {self.limits.queue_cap} messages waiting; nothing was stored, try later",
-            ) from None
+            raise self._guards.unknown_answer(session) from None
+        except QueueFull as exc:
+            raise _queue_full(exc, self.limits) from None
         reply = {"id": sent.id, "ts": sent.ts, "duplicate": sent.duplicate}
         if sent.duplicate:
             return Outcome(reply)

@@ -23,7 +23,16 @@ class UnknownAccount(StoreError):
 
 
 class QueueFull(StoreError):
-    pass
+    """A cap of the recipient's queue is reached: which one (``cap``), and how much waits there."""
+
+    MESSAGES = "messages"  # the recipient's count of waiting messages
+    SENDER = "sender"  # the messages this sender has waiting for this recipient
+    BYTES = "bytes"  # the body bytes waiting for the recipient
+
+    def __init__(self, cap: str, waiting: int) -> None:
+        super().__init__(f"the {cap} cap is reached ({waiting} waiting)")
+        self.cap = cap
+        self.waiting = waiting
 
 
 class PrekeyLimit(StoreError):

@@ -93,7 +93,9 @@ def insert_account(
         (phone, email, _dumps(keys.identity), _dumps(keys.signed_prekey), _dumps(keys.kem_last_resort), now),
     )
     last = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'messages'").fetchone()
-    db.execute("INSERT INTO queues VALUES (?, 0, ?)", (phone, last[0] if last else 0))
+    db.execute(
+        "INSERT INTO queues (phone, queued, since_message) VALUES (?, 0, ?)", (phone, last[0] if last else 0)
+    )
     salt, digest = (lock.lock_salt, lock.lock_hash) if lock is not None else (None, None)
     db.execute(
         "INSERT INTO guards (phone, last_active, lock_salt, lock_hash) VALUES (?, ?, ?, ?)",
@@ -255,6 +257,7 @@ def delete_account_rows(db: sqlite3.Connection, phone: str) -> bool:
     existed = db.execute("DELETE FROM accounts WHERE phone = ?", (phone,)).rowcount > 0
     db.execute("DELETE FROM guards WHERE phone = ?", (phone,))
     db.execute("DELETE FROM queues WHERE phone = ?", (phone,))
+    db.execute("DELETE FROM sender_queues WHERE recipient = ?", (phone,))
     db.execute("DELETE FROM one_time_prekeys WHERE phone = ?", (phone,))
     db.execute("DELETE FROM kem_prekeys WHERE phone = ?", (phone,))
     db.execute("DELETE FROM messages WHERE recipient = ?", (phone,))

@@ -38,6 +38,26 @@ existing number:
   registration lock (salt, Argon2id hash, wrong attempts, refused-until time),
   narrow and apart from ``accounts``, whose wide rows a login then need not
   rewrite. An upgraded account counts as active since its registration.
+
+Version 4 adds what the queue caps and the rate limits need, kept as narrow
+as the rest: ``queues.bytes`` (the body bytes waiting for the account, beside
+its count, so one statement checks every cap); ``sender_queues``, per
+(recipient, sender) the messages waiting, keyed by recipient first so a send
+and the acknowledgements of one recipient touch that recipient's page only;
+and ``rate_events``, the events the rate limits count (per limiter, key and
+millisecond, with a count for events in the same millisecond), written in the
+same group commit as the request that caused them, so a restart forgets none.
+No sender can have more waiting than the whole queue, so per-sender counts
+matter only for a queue at least as long as the per-sender cap: they are kept
+only for a queue whose ``queues.tracked`` is 1, set (after counting its
+messages once) by the first send that finds the queue that long, and cleared,
+with its rows, by the store's prune once the queue is empty. So a send to
+the short queue of nearly everyone stays four statements (its ``UPDATE`` of
+``queues`` checks every cap and counts it); a send to a tracked queue adds the
+upsert of its sender's row; an acknowledgement adds one read (what it deletes,
+per sender) to its delete and its update of ``queues``, and updates per-sender
+rows only for a tracked queue. (A tracked row that falls to 0 stays until the
+prune too.)
 """
 
 from __future__ import annotations
@@ -108,6 +128,19 @@ CREATE TABLE guards (
 INSERT INTO guards (phone, last_active) SELECT phone, created_at FROM accounts;
 """
 
+_V4 = """
+ALTER TABLE queues ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE queues ADD COLUMN tracked INTEGER NOT NULL DEFAULT 0;
+UPDATE queues SET bytes = (
+    SELECT COALESCE(SUM(length(body)), 0) FROM messages WHERE recipient = queues.phone);
+CREATE TABLE sender_queues (
+    recipient TEXT NOT NULL, sender TEXT NOT NULL, queued INTEGER NOT NULL,
+    PRIMARY KEY (recipient, sender)) WITHOUT ROWID;
+CREATE TABLE rate_events (
+    limiter TEXT NOT NULL, key TEXT NOT NULL, at INTEGER NOT NULL, count INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL, PRIMARY KEY (limiter, key, at)) WITHOUT ROWID;
+"""
+
 
 def _script(sql: str) -> Step:
     def step(conn: sqlite3.Connection) -> None:
@@ -119,7 +152,7 @@ def _script(sql: str) -> Step:
     return step
 
 
-STEPS: dict[int, Step] = {1: _script(_V1), 2: _script(_V2), 3: _script(_V3)}
+STEPS: dict[int, Step] = {1: _script(_V1), 2: _script(_V2), 3: _script(_V3), 4: _script(_V4)}
 VERSION = max(STEPS)
 
 

@@ -37,6 +37,7 @@ from typing import Any
 
 from storage import server_schema
 from storage.batch_writer import BatchFailed, BatchWriter
+from storage.server_counters import RateEvents
 from storage.server_records import (
     Account,
     AccountKeys,
@@ -111,6 +112,7 @@ class ServerStore(RegistrationStore):
         except BaseException:
             self._writer.close()
             raise
+        self.rate_events = RateEvents(self._writer, self._reader)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -195,13 +197,23 @@ class ServerStore(RegistrationStore):
             return None
         return Account(phone, row[0], json.loads(row[1]), json.loads(row[2]), json.loads(row[3]))
 
+    def identity_text(self, phone: str) -> str | None:
+        """The account's identity key as the JSON text stored, or None: what a login reads."""
+        with self._reader() as db:
+            row = db.execute("SELECT identity FROM accounts WHERE phone = ?", (phone,)).fetchone()
+        return None if row is None else str(row[0])
+
     def delete_account(self, phone: str) -> bool:
         return self._writer.run(lambda db: delete_account_rows(db, phone))
 
     # -------------------------------------------------------------------- prekeys
 
-    def take_bundle(self, phone: str) -> dict[str, Any]:
-        """The account's bundle as JSON; the one-time prekeys in it are deleted in the same commit."""
+    def take_bundle(self, phone: str, *, one_time: bool = True) -> dict[str, Any]:
+        """The account's bundle as JSON; the one-time prekeys in it are deleted in the same commit.
+
+        With ``one_time=False`` the bundle has no one-time X25519 prekey and the last-resort
+        ML-KEM key, and nothing is consumed.
+        """
 
         def job(db: sqlite3.Connection) -> dict[str, Any]:
             row = db.execute(
@@ -214,6 +226,8 @@ class ServerStore(RegistrationStore):
                 "signed_prekey": json.loads(row[1]),
                 "kem_prekey": json.loads(row[2]),
             }
+            if not one_time:
+                return bundle
             otk = _take_one(db, "one_time_prekeys", phone)
             if otk is not None:
                 bundle["one_time_prekey"] = otk
@@ -266,9 +280,25 @@ class ServerStore(RegistrationStore):
     # ------------------------------------------------------------------- messages
 
     def enqueue(
-        self, sender: str, client_id: str, recipient: str, body: bytes, now: int, cap: int
+        self,
+        sender: str,
+        client_id: str,
+        recipient: str,
+        body: bytes,
+        now: int,
+        cap: int,
+        *,
+        per_sender: int | None = None,
+        max_bytes: int | None = None,
     ) -> SendOutcome:
-        """Queue ``body`` for ``recipient``, once per (sender, client id); returns after the commit."""
+        """Queue ``body`` for ``recipient``, once per (sender, client id); returns after the commit.
+
+        Refused with :class:`QueueFull` when ``recipient`` has ``cap`` messages waiting, when
+        ``sender`` has ``per_sender`` of them, or when the bodies waiting would pass ``max_bytes``.
+        """
+        size = len(body)
+        per_sender_cap = cap if per_sender is None else per_sender
+        bytes_cap = 2**62 if max_bytes is None else max_bytes
 
         def job(db: sqlite3.Connection) -> SendOutcome:
             # A record of a message stored before the sender registered was a previous owner's.
@@ -279,15 +309,27 @@ class ServerStore(RegistrationStore):
             ).fetchone()
             if seen is not None:
                 return SendOutcome(seen[0], seen[1], duplicate=True)
-            # One statement counts the message and checks both that the recipient exists and the cap.
+            # One statement counts the message and checks that the recipient exists and every cap:
+            # for a queue without per-sender counts (nearly every queue), by its length alone.
             counted = db.execute(
-                "UPDATE queues SET queued = queued + 1 WHERE phone = ? AND queued < ?", (recipient, cap)
+                "UPDATE queues SET queued = queued + 1, bytes = bytes + ?"
+                " WHERE phone = ? AND NOT tracked AND queued < ? AND queued < ? AND bytes + ? <= ?",
+                (size, recipient, cap, per_sender_cap, size, bytes_cap),
             ).rowcount
             if not counted:
-                row = db.execute("SELECT queued FROM queues WHERE phone = ?", (recipient,)).fetchone()
-                if row is None:
-                    raise UnknownAccount(recipient)
-                raise QueueFull(f"{row[0]} messages are waiting")
+                counted = db.execute(
+                    "UPDATE queues SET queued = queued + 1, bytes = bytes + ?"
+                    " WHERE phone = ? AND tracked AND queued < ? AND bytes + ? <= ? AND COALESCE((SELECT"
+                    " s.queued FROM sender_queues AS s WHERE s.recipient = ? AND s.sender = ?), 0) < ?",
+                    (size, recipient, cap, size, bytes_cap, recipient, sender, per_sender_cap),
+                ).rowcount
+                if not counted:
+                    raise _why_full(db, recipient, size, cap, bytes_cap)
+                db.execute(
+                    "INSERT INTO sender_queues VALUES (?, ?, 1)"
+                    " ON CONFLICT (recipient, sender) DO UPDATE SET queued = queued + 1",
+                    (recipient, sender),
+                )
             cursor = db.execute(
                 "INSERT INTO messages (recipient, sender, body, ts) VALUES (?, ?, ?, ?)",
                 (recipient, sender, body, now),
@@ -298,7 +340,13 @@ class ServerStore(RegistrationStore):
             db.execute("INSERT OR REPLACE INTO sent VALUES (?, ?, ?, ?)", record)
             return SendOutcome(message_id, now, duplicate=False)
 
-        return self._writer.run(job, savepoint=False)  # it refuses only before its first write
+        try:
+            return self._writer.run(job, savepoint=False)  # it refuses only before its first write
+        except _Untracked:
+            # A queue as long as the per-sender cap, without per-sender counts yet: count them
+            # (once, a job of its own, which refuses nothing), then check again.
+            self._writer.run(lambda db: _track(db, recipient), savepoint=False)
+            return self._writer.run(job, savepoint=False)
 
     def fetch(self, recipient: str, after: int, limit: int) -> tuple[list[StoredMessage], bool]:
         """Up to ``limit`` waiting messages with id > ``after``, oldest first, and whether more wait."""
@@ -323,16 +371,39 @@ class ServerStore(RegistrationStore):
             return 0
 
         def job(db: sqlite3.Connection) -> int:
-            deleted = 0
+            deleted, freed, tracked = 0, 0, False
+            per_sender: dict[str, int] = {}
             for start in range(0, len(wanted), _IDS_PER_STATEMENT):
                 chunk = wanted[start : start + _IDS_PER_STATEMENT]
                 marks = ",".join("?" * len(chunk))
-                deleted += db.execute(
-                    f"DELETE FROM messages WHERE recipient = ? AND id IN ({marks})",  # noqa: S608 - only marks
+                found = 0
+                # length() of a blob reads its size from the record header, not its pages.
+                for sender, count, size, queue_tracked in db.execute(
+                    "SELECT m.sender, COUNT(*), SUM(length(m.body)), q.tracked"  # noqa: S608 - only marks
+                    " FROM messages AS m JOIN queues AS q ON q.phone = m.recipient"
+                    f" WHERE m.recipient = ? AND m.id IN ({marks}) GROUP BY m.sender",
                     (recipient, *chunk),
-                ).rowcount
+                ):
+                    per_sender[sender] = per_sender.get(sender, 0) + count
+                    found += count
+                    freed += size
+                    tracked = bool(queue_tracked)
+                if found:
+                    deleted += found
+                    db.execute(
+                        f"DELETE FROM messages WHERE recipient = ? AND id IN ({marks})",  # noqa: S608 - only marks
+                        (recipient, *chunk),
+                    )
             if deleted:
-                db.execute("UPDATE queues SET queued = queued - ? WHERE phone = ?", (deleted, recipient))
+                db.execute(
+                    "UPDATE queues SET queued = queued - ?, bytes = bytes - ? WHERE phone = ?",
+                    (deleted, freed, recipient),
+                )
+            if tracked:
+                db.executemany(
+                    "UPDATE sender_queues SET queued = queued - ? WHERE recipient = ? AND sender = ?",
+                    [(count, recipient, sender) for sender, count in per_sender.items()],
+                )
             return deleted
 
         return self._writer.run(job, savepoint=False)  # it refuses nothing
@@ -340,11 +411,18 @@ class ServerStore(RegistrationStore):
     # ---------------------------------------------------------------- maintenance
 
     def prune(self, now: int) -> None:
-        """Forget client ids older than their lifetime, and codes that can no longer be used."""
+        """Forget old client ids, dead codes, per-sender counts no longer needed, and old rate events."""
 
         def job(db: sqlite3.Connection) -> None:
             db.execute("DELETE FROM sent WHERE ts < ?", (now - SENT_ID_LIFETIME_MS,))
             db.execute("DELETE FROM pending_codes WHERE expires_at <= ? OR attempts_left <= 0", (now,))
+            db.execute("DELETE FROM sender_queues WHERE queued <= 0")
+            # An empty queue needs no per-sender counts: the next long one counts afresh.
+            db.execute(
+                "DELETE FROM sender_queues WHERE recipient IN (SELECT phone FROM queues WHERE queued = 0)"
+            )
+            db.execute("UPDATE queues SET tracked = 0 WHERE tracked AND queued = 0")
+            self.rate_events.expire(db, now)
 
         self._writer.run(job)
 
@@ -355,6 +433,36 @@ class ServerStore(RegistrationStore):
 def _require_account(db: sqlite3.Connection, phone: str) -> None:
     if db.execute("SELECT 1 FROM accounts WHERE phone = ?", (phone,)).fetchone() is None:
         raise UnknownAccount(phone)
+
+
+class _Untracked(Exception):
+    """The per-sender cap must be checked on a queue that has no per-sender counts yet."""
+
+
+def _why_full(db: sqlite3.Connection, recipient: str, size: int, cap: int, bytes_cap: int) -> Exception:
+    """Which check a refused send failed: the recipient is unknown, or which cap it reached."""
+    row = db.execute("SELECT queued, bytes, tracked FROM queues WHERE phone = ?", (recipient,)).fetchone()
+    if row is None:
+        return UnknownAccount(recipient)
+    queued, waiting, tracked = row
+    if queued >= cap:
+        return QueueFull(QueueFull.MESSAGES, queued)
+    if waiting + size > bytes_cap:
+        return QueueFull(QueueFull.BYTES, waiting)
+    if not tracked:  # as long as the per-sender cap: time to count per sender
+        return _Untracked()
+    return QueueFull(QueueFull.SENDER, queued)
+
+
+def _track(db: sqlite3.Connection, recipient: str) -> None:
+    """Start per-sender counts for ``recipient``'s queue from the messages waiting in it."""
+    db.execute("DELETE FROM sender_queues WHERE recipient = ?", (recipient,))
+    db.execute(
+        "INSERT INTO sender_queues SELECT recipient, sender, COUNT(*) FROM messages"
+        " WHERE recipient = ? GROUP BY sender",
+        (recipient,),
+    )
+    db.execute("UPDATE queues SET tracked = 1 WHERE phone = ?", (recipient,))
 
 
 def _take_one(db: sqlite3.Connection, table: str, phone: str) -> dict[str, Any] | None:

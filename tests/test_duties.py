@@ -1,4 +1,5 @@
-"""What the engine does by itself: another device taking the account over, and healing's rate limit."""
+"""What the engine does by itself: another device taking the account over, healing's rate limit, and
+topping prekeys up as soon as the server says they run low."""
 
 from __future__ import annotations
 
@@ -6,10 +7,14 @@ import shutil
 import time
 
 from engine_support import PASSPHRASE, Person, pair, run_until
+from wire_client import Person as WirePerson
+from wire_client import WireClient
 
+from net import prekeys
 from net.duties import HEAL_EVERY, HEAL_LIMIT, HEAL_WINDOW
 from net.envelope import SessionReset, decode_payload
 from net.events import ConnectionState, ErrorReported, UndecryptableMessage
+from net.limits import Limits
 from net.outbox import Entry
 
 
@@ -121,3 +126,26 @@ def test_unreadable_messages_start_at_most_a_few_sessions_a_day_per_contact_even
     finally:
         for person in people:
             person.close()
+
+
+def test_a_prekeys_low_push_tops_the_prekeys_up_without_waiting_for_the_hourly_check(
+    tmp_path, server_factory, phone
+) -> None:
+    server = server_factory(dev_codes=True, limits=Limits(prekeys_per_target=1000))
+    (alice,) = pair(tmp_path, server.address, phone, "alice")
+    fetcher, client = WirePerson(phone()), WireClient(server.address)
+    try:
+        run_until(lambda: alice.engine.connection_state is ConnectionState.CONNECTED, [alice])
+        alice.engine.poll(0.2)  # the check after login is done; the next is an hour away
+        code = client.call("register_start", phone=fetcher.phone, email=fetcher.email)["code"]
+        client.call("register_finish", **fetcher.finish_args(code))
+        fetcher.login(client)
+        drained = prekeys.TARGET - prekeys.LOW + 1
+        for _ in range(drained):
+            client.call("get_bundle", phone=alice.phone)
+        store = server.running.store
+        assert store.prekey_counts(alice.phone) == (prekeys.LOW - 1, prekeys.LOW - 1)
+        run_until(lambda: store.prekey_counts(alice.phone) == (prekeys.TARGET, prekeys.TARGET), [alice])
+    finally:
+        client.close()
+        alice.close()

@@ -1,8 +1,11 @@
-"""The sliding-window rate limiter."""
+"""The sliding-window rate limiter, in memory and persisted in a real store file."""
 
 from __future__ import annotations
 
-from net.limits import Limits, RateLimiter
+from pathlib import Path
+
+from net.limits import Limits, PersistedLimiter, RateLimiter
+from storage.server_store import ServerStore
 
 
 class Clock:
@@ -52,3 +55,37 @@ def test_defaults_match_the_issue() -> None:
     assert limits.queue_cap == 10_000
     assert limits.code_attempts == 5
     assert limits.code_lifetime == 600
+
+
+def test_exceeded_counts_nothing_and_count_counts_past_the_limit() -> None:
+    limiter = RateLimiter(2, 60.0, Clock())
+    assert not limiter.exceeded("a") and not limiter.exceeded("a")
+    limiter.count("a")
+    limiter.count("a")
+    assert limiter.exceeded("a") and not limiter.allow("a")
+    limiter.count("a")  # an event that happened anyway is still counted
+    assert not limiter.exceeded("b")
+
+
+def test_a_persisted_limiter_starts_with_the_counts_of_the_last_run(tmp_path: Path) -> None:
+    clock = Clock()
+    clock.now = 1_700_000_000.0
+    store = ServerStore(tmp_path / "s.sqlite3")
+    first = PersistedLimiter(store.rate_events, "logins", 3, 60.0, clock)
+    assert first.allow("a") and first.allow("a")
+    clock.now += 30
+    first.count("a")
+    assert first.allow("b")
+    store.close()
+    reopened = ServerStore(tmp_path / "s.sqlite3")
+    try:
+        again = PersistedLimiter(reopened.rate_events, "logins", 3, 60.0, clock)
+        assert again.exceeded("a") and not again.allow("a")
+        assert again.allow("b") and again.allow("b") and not again.allow("b")
+        other = PersistedLimiter(reopened.rate_events, "codes", 3, 60.0, clock)  # names are kept apart
+        assert not other.exceeded("a")
+        clock.now += 31  # the first two events of "a" have left the window; the third has not
+        later = PersistedLimiter(reopened.rate_events, "logins", 3, 60.0, clock)
+        assert later.allow("a") and later.allow("a") and not later.allow("a")
+    finally:
+        reopened.close()

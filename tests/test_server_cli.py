@@ -44,22 +44,41 @@ def test_every_limit_has_a_flag(tmp_path: Path) -> None:
     args = parse(
         "--data-dir", str(tmp_path), "--max-frame", "4096", "--idle-timeout", "30", "--codes-per-hour", "2",
         "--code-attempts", "3", "--logins-per-minute", "4", "--bundles-per-hour", "6", "--queue-cap", "7",
-        "--codes-per-address", "8", "--codes-waiting", "9", "--lock-attempts", "2", "--sync", "normal",
+        "--codes-per-address", "17", "--codes-waiting", "18", "--lock-attempts", "2",
+        "--address-logins-per-minute", "8", "--prekeys-per-target", "9", "--prekeys-per-address", "11",
+        "--prekeys-low", "12", "--queue-cap-per-sender", "13", "--queue-bytes", "14",
+        "--unknown-per-account", "15", "--unknown-per-address", "16", "--sync", "normal",
     )  # fmt: skip
     config = config_from_args(args)
     assert config.limits == Limits(
         max_frame=4096,
         idle_timeout=30,
         codes_per_hour=2,
-        codes_per_address=8,
-        codes_waiting=9,
+        codes_per_address=17,
+        codes_waiting=18,
         code_attempts=3,
         lock_attempts=2,
         logins_per_minute=4,
         bundles_per_hour=6,
         queue_cap=7,
+        address_logins_per_minute=8,
+        prekeys_per_target=9,
+        prekeys_per_address=11,
+        prekeys_low=12,
+        queue_cap_per_sender=13,
+        queue_bytes=14,
+        unknown_per_account=15,
+        unknown_per_address=16,
     )
     assert config.synchronous == "NORMAL"
+
+
+@pytest.mark.parametrize(
+    "flag", ["--queue-cap", "--queue-bytes", "--prekeys-per-target", "--unknown-per-address"]
+)
+def test_a_limit_below_one_is_refused(flag: str) -> None:
+    with pytest.raises(ValueError, match=f"{flag} must be at least 1"):
+        config_from_args(parse(flag, "0"))
 
 
 def test_the_file_channel_writes_into_the_data_dir(tmp_path: Path) -> None:

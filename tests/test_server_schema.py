@@ -1,4 +1,4 @@
-"""The server store's schema on real SQLite files: a new file, an upgrade from version 1, refusals.
+"""The server store's schema on real SQLite files: a new file, upgrades from versions 1 and 2, refusals.
 
 Also the property the version 2 layout exists for: a commit of many sends from
 many people writes few pages (counted in the WAL, not timed).
@@ -15,7 +15,7 @@ from known_answers import counting_random
 
 from net.client_ids import time_ordered_id
 from storage import server_schema
-from storage.server_store import AccountKeys, CodeCheck, SchemaMismatch, ServerStore
+from storage.server_store import AccountKeys, CodeCheck, QueueFull, SchemaMismatch, ServerStore
 
 ALICE, BOB, CAROL = "+442079460001", "+442079460002", "+442079460003"
 NOW = 1_764_000_000_000
@@ -79,7 +79,7 @@ def test_step_1_still_makes_the_frozen_version_1_tables() -> None:
 
 def test_a_new_file_gets_the_current_version(tmp_path: Path) -> None:
     ServerStore(tmp_path / "s.sqlite3").close()
-    assert version_of(tmp_path / "s.sqlite3") == str(server_schema.VERSION) == "3"
+    assert version_of(tmp_path / "s.sqlite3") == str(server_schema.VERSION) == "4"
 
 
 def test_a_version_1_file_is_upgraded_keeping_queues_and_client_ids(tmp_path: Path) -> None:
@@ -87,7 +87,7 @@ def test_a_version_1_file_is_upgraded_keeping_queues_and_client_ids(tmp_path: Pa
     make_version_1(path)
     store = ServerStore(path)
     try:
-        assert version_of(path) == "3"
+        assert version_of(path) == str(server_schema.VERSION)
         assert store.queued_count(BOB) == 2
         assert [m.body for m in store.fetch(BOB, 0, 10)[0]] == [b"m", b"m"]
         repeat = store.enqueue(ALICE, "c2", BOB, b"m", NOW + 1, 100)
@@ -115,7 +115,7 @@ def test_a_version_2_file_is_upgraded_keeping_accounts_and_queues_and_dropping_t
     make_version_2(path)
     store = ServerStore(path)
     try:
-        assert version_of(path) == "3"
+        assert version_of(path) == str(server_schema.VERSION)
         assert store.queued_count(BOB) == 1 and [m.body for m in store.fetch(BOB, 0, 10)[0]] == [b"m"]
         guard = store.guard(ALICE)  # active since registration, no lock
         assert guard is not None and guard.last_active == NOW and guard.lock_hash is None
@@ -142,7 +142,52 @@ def test_a_failed_upgrade_leaves_the_file_at_version_1(tmp_path: Path) -> None:
         assert db.execute("SELECT COUNT(*) FROM sent").fetchone() == (2,)
 
 
-@pytest.mark.parametrize("version", ["4", "99", "two", " 2", "02", "0", "\u0662", None])
+def make_version_2_with_queues(path: Path) -> None:
+    """A file as the version 2 server left it: Bob has two messages from Alice and one from himself."""
+    with closing(sqlite3.connect(path, isolation_level=None)) as db:
+        server_schema.STEPS[1](db)
+        server_schema.STEPS[2](db)
+        db.execute("INSERT INTO meta VALUES ('schema_version', '2')")
+        for phone, queued in ((ALICE, 0), (BOB, 3)):
+            db.execute("INSERT INTO accounts VALUES (?, 'x@example.org', '{}', '{}', '{}', ?)", (phone, NOW))
+            db.execute("INSERT INTO queues VALUES (?, ?, 0)", (phone, queued))
+        for sender, body in ((ALICE, b"m" * 10), (ALICE, b"m" * 20), (BOB, b"m" * 5)):
+            message = (BOB, sender, body, NOW)
+            db.execute("INSERT INTO messages (recipient, sender, body, ts) VALUES (?, ?, ?, ?)", message)
+
+
+def test_a_version_2_file_gets_the_bytes_of_its_queues_and_per_sender_counts_when_needed(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "s.sqlite3"
+    make_version_2_with_queues(path)
+    store = ServerStore(path)
+
+    def bob_counts() -> tuple[tuple[int, int, int], dict[str, int]]:
+        with closing(sqlite3.connect(path)) as db:
+            row = db.execute("SELECT queued, bytes, tracked FROM queues WHERE phone = ?", (BOB,)).fetchone()
+            senders = dict(db.execute("SELECT sender, queued FROM sender_queues WHERE recipient = ?", (BOB,)))
+        return row, senders
+
+    try:
+        assert version_of(path) == str(server_schema.VERSION)
+        assert bob_counts() == ((3, 35, 0), {})
+        # The messages carried over count: Alice has two waiting, so a cap of two refuses a third.
+        with pytest.raises(QueueFull) as caught:
+            store.enqueue(ALICE, "c9", BOB, b"x", NOW, 100, per_sender=2)
+        assert caught.value.cap == QueueFull.SENDER
+        assert bob_counts() == ((3, 35, 1), {ALICE: 2, BOB: 1})
+        assert store.ack(BOB, [1, 2, 3]) == 3
+        assert bob_counts() == ((0, 0, 1), {ALICE: 0, BOB: 0})
+        store.prune(NOW)  # an empty queue needs no per-sender counts
+        assert bob_counts() == ((0, 0, 0), {})
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    "version", [str(server_schema.VERSION + 1), "99", "two", " 2", "02", "0", "\u0662", None]
+)
 def test_a_file_of_a_newer_or_unreadable_version_is_refused(tmp_path: Path, version: str | None) -> None:
     path = tmp_path / "s.sqlite3"
     ServerStore(path).close()
@@ -151,7 +196,7 @@ def test_a_file_of_a_newer_or_unreadable_version_is_refused(tmp_path: Path, vers
             db.execute("DELETE FROM meta")
         else:
             db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (version,))
-    with pytest.raises(SchemaMismatch, match="this server reads versions up to 3"):
+    with pytest.raises(SchemaMismatch, match=f"this server reads versions up to {server_schema.VERSION}$"):
         ServerStore(path)
     with closing(sqlite3.connect(path)) as db:  # refused, and left as it was
         assert db.execute("SELECT value FROM meta").fetchall() == ([] if version is None else [(version,)])

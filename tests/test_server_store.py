@@ -383,3 +383,83 @@ def test_a_fetch_in_a_batch_counts_only_when_it_could_see_uncommitted_messages(s
         store.enqueue(ALICE, "m1", BOB, b"x", NOW, 10)
         store.fetch(BOB, 0, 10)
         assert store.dependents == 2
+
+
+def test_one_sender_cannot_fill_a_queue_others_still_get_through(store: ServerStore) -> None:
+    register(store, ALICE)
+    register(store, BOB)
+    carol = "+442079460003"
+    register(store, carol)
+    for i in range(2):
+        store.enqueue(ALICE, f"a{i}", BOB, b"x", NOW, 10, per_sender=2)
+    with pytest.raises(QueueFull) as caught:
+        store.enqueue(ALICE, "a9", BOB, b"x", NOW, 10, per_sender=2)
+    assert caught.value.cap == QueueFull.SENDER
+    assert not store.enqueue(carol, "c1", BOB, b"x", NOW, 10, per_sender=2).duplicate
+    assert store.queued_count(BOB) == 3
+    # Once Bob takes Alice's messages, she may send again.
+    ids = [m.id for m in store.fetch(BOB, 0, 10)[0] if m.sender == ALICE]
+    assert store.ack(BOB, ids) == 2
+    assert not store.enqueue(ALICE, "a9", BOB, b"x", NOW, 10, per_sender=2).duplicate
+
+
+def test_the_bytes_waiting_for_a_recipient_are_capped(store: ServerStore) -> None:
+    register(store, ALICE)
+    register(store, BOB)
+    first = store.enqueue(ALICE, "a1", BOB, b"x" * 60, NOW, 10, max_bytes=100)
+    with pytest.raises(QueueFull) as caught:
+        store.enqueue(ALICE, "a2", BOB, b"x" * 41, NOW, 10, max_bytes=100)
+    assert caught.value.cap == QueueFull.BYTES and caught.value.waiting == 60
+    store.enqueue(ALICE, "a3", BOB, b"x" * 40, NOW, 10, max_bytes=100)  # exactly the cap fits
+    assert store.queued_count(BOB) == 2
+    assert store.ack(BOB, [first.id]) == 1
+    store.enqueue(ALICE, "a2", BOB, b"x" * 41, NOW, 10, max_bytes=100)  # room again after the ack
+
+
+def test_the_count_cap_is_named_when_it_is_the_one_reached(store: ServerStore) -> None:
+    register(store, ALICE)
+    register(store, BOB)
+    store.enqueue(ALICE, "a1", BOB, b"x", NOW, 1, per_sender=5, max_bytes=100)
+    with pytest.raises(QueueFull) as caught:
+        store.enqueue(ALICE, "a2", BOB, b"x", NOW, 1, per_sender=5, max_bytes=100)
+    assert caught.value.cap == QueueFull.MESSAGES
+
+
+def test_re_registration_clears_the_per_sender_counts(store: ServerStore) -> None:
+    register(store, ALICE)
+    register(store, BOB)
+    store.enqueue(ALICE, "a1", BOB, b"x", NOW, 10, per_sender=1)
+    register(store, BOB, tag="new")  # the queue goes, and so do its counts
+    assert not store.enqueue(ALICE, "a2", BOB, b"x", NOW, 10, per_sender=1).duplicate
+
+
+def test_a_bundle_without_one_time_prekeys_consumes_nothing(store: ServerStore) -> None:
+    register(store, ALICE, one_time=1, kem=1)
+    bare = store.take_bundle(ALICE, one_time=False)
+    assert "one_time_prekey" not in bare and bare["kem_prekey"]["last_resort"] is True
+    assert store.prekey_counts(ALICE) == (1, 1)
+    full = store.take_bundle(ALICE)
+    assert full["one_time_prekey"]["id"] == 1 and full["kem_prekey"]["id"] == 10
+    assert store.prekey_counts(ALICE) == (0, 0)
+
+
+def test_a_login_reads_only_the_identity_key(store: ServerStore) -> None:
+    register(store, ALICE)
+    assert store.identity_text(ALICE) == '{"sign":"a"}'
+    assert store.identity_text(BOB) is None
+
+
+def test_per_sender_counts_start_inside_a_batch_without_breaking_it(store: ServerStore) -> None:
+    register(store, ALICE)
+    register(store, BOB)
+    carol = "+442079460003"
+    register(store, carol)
+    with store.group_commit():
+        kept = store.enqueue(ALICE, "a1", BOB, b"kept", NOW, 10, per_sender=1)
+        with pytest.raises(QueueFull) as caught:  # counts Bob's queue per sender first, then refuses
+            store.enqueue(ALICE, "a2", BOB, b"refused", NOW, 10, per_sender=1)
+        assert caught.value.cap == QueueFull.SENDER
+        other = store.enqueue(carol, "c1", BOB, b"kept too", NOW, 10, per_sender=1)
+    assert [m.id for m in store.fetch(BOB, 0, 10)[0]] == [kept.id, other.id]
+    with pytest.raises(QueueFull):  # Carol's message was counted for her
+        store.enqueue(carol, "c2", BOB, b"x", NOW, 10, per_sender=1)

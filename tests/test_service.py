@@ -34,8 +34,8 @@ class Clock:
 
 
 class Session:
-    def __init__(self) -> None:
-        self.peer = "test"
+    def __init__(self, peer: str = "192.0.2.1:50000") -> None:
+        self.peer = peer
         self.phone: str | None = None
         self.challenge: tuple[str, bytes] | None = None
         self.pushes: list[tuple[str, dict[str, Any]]] = []
@@ -55,6 +55,7 @@ _phones = (f"+44207946{n:04d}" for n in itertools.count(1000))
 
 class World:
     def __init__(self, tmp_path: Path, limits: Limits) -> None:
+        self.limits = limits
         self.store = ServerStore(tmp_path / "server.sqlite3")
         self.codes = CodeBook()
         self.clock = Clock()
@@ -81,6 +82,15 @@ class World:
 
     def start(self, person: Person, session: Session) -> dict[str, Any]:
         return person.took(self.call(session, "register_start", phone=person.phone, email=person.email))
+
+    def restart(self) -> None:
+        """A new store and service on the same file, as after the server was killed and started again."""
+        path = self.store.path
+        self.store.close()
+        self.store = ServerStore(path)
+        self.service = Service(
+            self.store, self.codes, CodeHasher(b"k" * 32), SERVER_KEY, limits=self.limits, clock=self.clock
+        )
 
     def login(self, person: Person, session: Session | None = None) -> Session:
         session = session or Session()
@@ -272,7 +282,31 @@ def test_a_full_queue_is_refused_loudly(world: World) -> None:
     a = world.login(alice)
     for i in range(3):
         world.call(a, "send", to=bob.phone, client_id=f"c{i}", body=b"x")
-    assert world.refused(a, "send", to=bob.phone, client_id="c9", body=b"x") == "queue_full"
+    with pytest.raises(RequestRefused, match="the recipient has 3 messages waiting") as caught:
+        world.call(a, "send", to=bob.phone, client_id="c9", body=b"x")
+    assert caught.value.code == "queue_full"
+
+
+def test_one_sender_is_capped_per_recipient_and_the_bytes_per_recipient(tmp_path: Path) -> None:
+    world = World(tmp_path, Limits(queue_cap_per_sender=2, queue_bytes=100))
+    try:
+        alice, bob, carol = person(), person(), person()
+        for someone in (alice, bob, carol):
+            world.register(someone)
+        a, c = world.login(alice), world.login(carol)
+        for i in range(2):
+            world.call(a, "send", to=bob.phone, client_id=f"a{i}", body=b"x")
+        with pytest.raises(RequestRefused, match="you have 2 messages waiting for this recipient") as caught:
+            world.call(a, "send", to=bob.phone, client_id="a9", body=b"x")
+        assert caught.value.code == "queue_full"
+        world.call(c, "send", to=bob.phone, client_id="c1", body=b"x" * 90)  # someone else gets through
+        with pytest.raises(
+            RequestRefused, match=r"as many bytes waiting as the server keeps \(100\)"
+        ) as caught:
+            world.call(c, "send", to=bob.phone, client_id="c2", body=b"x" * 9)  # 2 + 90 + 9 > 100
+        assert caught.value.code == "queue_full"
+    finally:
+        world.store.close()
 
 
 def test_sending_to_nobody_is_refused(world: World) -> None:

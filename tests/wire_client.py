@@ -45,7 +45,7 @@ class WireClient:
         max_frame: int = 4 * 1024 * 1024,
         source: str | None = None,
     ) -> None:
-        # ``source``: another loopback address (127.0.0.2) is another requester to per-address limits.
+        # ``source`` picks the client's own address (say 127.0.0.2), for per-address limits on loopback.
         raw = socket.create_connection(
             address, timeout=timeout, source_address=(source, 0) if source else None
         )

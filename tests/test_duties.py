@@ -137,7 +137,7 @@ def test_a_prekeys_low_push_tops_the_prekeys_up_without_waiting_for_the_hourly_c
     try:
         run_until(lambda: alice.engine.connection_state is ConnectionState.CONNECTED, [alice])
         alice.engine.poll(0.2)  # the check after login is done; the next is an hour away
-        code = client.call("register_start", phone=fetcher.phone, email=fetcher.email)["code"]
+        code = fetcher.took(client.call("register_start", phone=fetcher.phone, email=fetcher.email))["code"]
         client.call("register_finish", **fetcher.finish_args(code))
         fetcher.login(client)
         drained = prekeys.TARGET - prekeys.LOW + 1

@@ -150,18 +150,25 @@ def test_a_fetch_refused_as_busy_after_login_is_made_again_without_a_new_login(
         bob.close()
 
 
-def test_a_real_login_rate_limit_is_waited_out_by_itself(tmp_path, server_factory, phone) -> None:
-    server = server_factory(dev_codes=True, limits=Limits(logins_per_minute=1))
-    alice, bob = pair(tmp_path, server.address, phone, "alice", "bob")  # each used its one login
+def test_a_real_rate_limit_on_sends_is_waited_out_by_itself(tmp_path, server_factory, phone) -> None:
+    # A correct login is never rate limited, so the real limit here is the server's limit on
+    # unknown-number lookups: past it, every send and bundle of the account is refused for a while.
+    server = server_factory(dev_codes=True, limits=Limits(unknown_per_account=1))
+    alice, bob = pair(tmp_path, server.address, phone, "alice", "bob")
     try:
-        server.running.service._logins.window = 3.0  # the server's own limiter, with a short window
-        sent = _queued_offline(alice, bob, 20)
+        alice.engine.add_contact(bob.phone, "Bob")
+        lookups = server.running.service._guards._unknown
+        lookups.window = 3.0  # the server's own limiter, with a short window
         with pytest.raises(EngineError) as caught:
-            alice.engine.connect()
-        assert caught.value.code == "rate_limited"
-        assert alice.engine.connection_state is ConnectionState.RECONNECTING
+            alice.engine.add_contact(phone(), "Nobody")  # nobody has this number: the one lookup allowed
+        assert caught.value.code == "unknown_account" and lookups.exceeded(alice.phone)
+        started = time.monotonic()
+        sent = [alice.engine.send_text(bob.phone, f"limited {n}").message_id for n in range(20)]
+        run_until(lambda: time.monotonic() - started > 1.0, [alice, bob])
+        if lookups.exceeded(alice.phone):  # still inside the window: nothing may have gone
+            assert all(alice.statuses(mid) == ["queued"] for mid in sent)
         run_until(
-            lambda: bob.texts_from(alice.phone) == [f"queued {n}" for n in range(20)],
+            lambda: bob.texts_from(alice.phone) == [f"limited {n}" for n in range(20)],
             [alice, bob],
             timeout=90,
         )

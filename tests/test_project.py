@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from mypy.main import define_options, process_options
-from mypy.options import Options
+from mypy.options import PER_MODULE_OPTIONS, Options
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,9 +57,9 @@ def _mypy_options_for(module: str, monkeypatch: pytest.MonkeyPatch) -> Options:
 
 
 def _strict_flags() -> list[tuple[str, bool]]:
-    # The flags --strict sets, as mypy itself lists them, less the global-only ones.
+    # The flags --strict sets, as mypy itself lists them, that a module's section can set.
     _, _, assignments = define_options()
-    return [(flag, value) for flag, value in assignments if flag not in ("warn_redundant_casts",)]
+    return [(flag, value) for flag, value in assignments if flag in PER_MODULE_OPTIONS]
 
 
 @pytest.mark.parametrize(

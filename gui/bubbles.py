@@ -32,7 +32,18 @@ class _Drawn:
     meta_item: int = 0
 
 
-def _rounded(canvas: tk.Canvas, x0: float, y0: float, x1: float, y1: float, r: float, **kw: object) -> int:
+def _rounded(
+    canvas: tk.Canvas,
+    x0: float,
+    y0: float,
+    x1: float,
+    y1: float,
+    r: float,
+    *,
+    fill: str,
+    outline: str,
+    tags: tuple[str, ...],
+) -> int:
     points = [
         x0 + r,
         y0,
@@ -59,7 +70,7 @@ def _rounded(canvas: tk.Canvas, x0: float, y0: float, x1: float, y1: float, r: f
         x0,
         y0,
     ]
-    return canvas.create_polygon(points, smooth=True, splinesteps=12, **kw)
+    return canvas.create_polygon(points, smooth=True, splinesteps=12, fill=fill, outline=outline, tags=tags)
 
 
 class MessageList(ttk.Frame):
@@ -237,9 +248,10 @@ class MessageList(ttk.Frame):
         )
         c.tag_lower(bubble, text)
         drawn.meta_item = meta
+        message_id = m.message_id
         if m.status == MessageStatus.FAILED:
-            c.tag_bind(tag, "<Button-1>", lambda _e, mid=m.message_id: self.on_retry(mid))
-        c.tag_bind(tag, "<Double-Button-1>", lambda _e, mid=m.message_id: self.copy(mid))
+            c.tag_bind(tag, "<Button-1>", lambda _e: self.on_retry(message_id))
+        c.tag_bind(tag, "<Double-Button-1>", lambda _e: self.copy(message_id))
         self._bottom = y0 + bubble_h + _GAP
 
     def _relayout(self) -> None:
@@ -294,7 +306,8 @@ class MessageList(ttk.Frame):
         else:
             self.canvas.yview_scroll(3, "units")
 
-    def _scrolled(self, first: str, last: str) -> None:
+    def _scrolled(self, first: str | float, last: str | float) -> None:
+        # Tk passes the fractions as strings; typeshed types them as floats.
         self.scrollbar.set(first, last)
         if (
             float(first) <= 0.0

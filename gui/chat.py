@@ -105,12 +105,18 @@ class ChatController:
             self._ring = False
             self.app.root.bell()
         for contact in self._to_mark_read:
-            self.app.do("mark_read", lambda engine, c=contact: engine.mark_read(c))
+            self._mark_read(contact)
         self._to_mark_read.clear()
         open_contact = self.model.open_contact
-        typing_shown = open_contact is not None and self.view.conversation.typing.cget("text")
-        if typing_shown and not self.model.is_typing(open_contact, time.monotonic()):
+        if (
+            open_contact is not None
+            and self.view.conversation.typing.cget("text")
+            and not self.model.is_typing(open_contact, time.monotonic())
+        ):
             self.view.conversation.typing.configure(text="")
+
+    def _mark_read(self, contact: str) -> None:
+        self.app.do("mark_read", lambda engine: engine.mark_read(contact))
 
     def _show_backlog_progress(self) -> None:
         # A backlog arrives as full batches; say so while it lasts, so the person knows why the list moves.

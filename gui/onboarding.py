@@ -97,9 +97,10 @@ class Onboarding:
                 self.welcome.passphrase.error(text)
                 self.welcome.passphrase.entry.select_range(0, "end")
 
-        self.app.do(
-            "unlock", call, lambda r: self._opened(*r, address), failed=failed, busy="Opening your profile…"
-        )
+        def opened(profile: tuple[str, str | None]) -> None:
+            self._opened(*profile, address)
+
+        self.app.do("unlock", call, opened, failed=failed, busy="Opening your profile…")
 
     def create_profile(self, form: NewProfileForm) -> None:
         try:
@@ -117,10 +118,13 @@ class Onboarding:
             engine.create_profile(name, passphrase)
             return engine.profile_name or name, engine.phone
 
+        def opened(profile: tuple[str, str | None]) -> None:
+            self._opened(*profile, address)
+
         self.app.do(
             "create_profile",
             call,
-            lambda r: self._opened(*r, address),
+            opened,
             failed=lambda _c, t: self.welcome.show_error(t),
             busy="Creating your profile…",
         )

@@ -60,7 +60,7 @@ class RegistrationView(ttk.Frame):
         self.cancel_link.pack(anchor="w", side="bottom", pady=(16, 0))
 
         for name, field in (("phone", self.phone), ("email", self.email), ("code", self.code)):
-            field.entry.bind("<FocusOut>", lambda _e, n=name: self._check(n))
+            self._check_on_leaving(field, name)
         self.phone.entry.bind("<Return>", lambda _e: self.email.entry.focus_set())
         self.email.entry.bind("<Return>", lambda _e: self._send())
         self.code.entry.bind("<Return>", lambda _e: self._finish())
@@ -116,6 +116,9 @@ class RegistrationView(ttk.Frame):
     def _sync(self) -> None:
         self.form.phone, self.form.email, self.form.code = self.phone.value, self.email.value, self.code.value
         self.form.lock = self.lock.value
+
+    def _check_on_leaving(self, field: Field, name: str) -> None:
+        field.entry.bind("<FocusOut>", lambda _e: self._check(name))
 
     def _check(self, name: str) -> None:
         self._sync()

@@ -47,8 +47,8 @@ class SettingsPane(ttk.Frame):
         self.old = Field(form, "Current passphrase", area="Surface", show="•")
         self.new = Field(form, "New passphrase (10 characters or more)", area="Surface", show="•")
         self.repeat = Field(form, "The new passphrase again", area="Surface", show="•")
-        for row, field in enumerate((self.old, self.new, self.repeat)):
-            field.grid(row=row, column=0, sticky="nw")
+        for index, field in enumerate((self.old, self.new, self.repeat)):
+            field.grid(row=index, column=0, sticky="nw")
         row = ttk.Frame(self, style="Surface.TFrame")
         row.pack(anchor="w")
         ttk.Button(row, text="Change passphrase", command=self._change).pack(side="left")

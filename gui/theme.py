@@ -13,6 +13,7 @@ import tkinter as tk
 import tkinter.font as tkfont
 from dataclasses import dataclass
 from tkinter import ttk
+from typing import Literal, cast
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,9 @@ def make_fonts(root: tk.Misc, size: int = 11) -> Fonts:
     for name in ("TkDefaultFont", "TkTextFont", "TkMenuFont", "TkHeadingFont"):
         tkfont.nametofont(name, root=root).configure(family=sans, size=size)
 
-    def font(name: str, family: str, font_size: int, weight: str = "normal") -> tkfont.Font:
+    def font(
+        name: str, family: str, font_size: int, weight: Literal["normal", "bold"] = "normal"
+    ) -> tkfont.Font:
         return tkfont.Font(root=root, name=f"Parley{name}", family=family, size=font_size, weight=weight)
 
     return Fonts(
@@ -202,7 +205,9 @@ def apply_theme(root: tk.Tk, palette: Palette, fonts: Fonts) -> None:
     )
     style.map("Treeview", background=[("selected", p.selection)], foreground=[("selected", p.text)])
     # A slim scrollbar without arrows, as people know it from today's apps.
-    thumb = ("Vertical.Scrollbar.thumb", {"expand": "1", "sticky": "nswe"})
+    # The cast holds: Tk's layouts take "expand" too (the thumb fills the trough), a key that
+    # typeshed's description of a layout leaves out; the options go to Tk as they are.
+    thumb = ("Vertical.Scrollbar.thumb", cast("ttk._Layout", {"expand": "1", "sticky": "nswe"}))
     style.layout(
         "Vertical.TScrollbar", [("Vertical.Scrollbar.trough", {"sticky": "ns", "children": [thumb]})]
     )

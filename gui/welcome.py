@@ -231,4 +231,6 @@ class WelcomeView(ttk.Frame):
         self.new_passphrase.hint(hint, good=hint.endswith(("good", "strong")))
 
     def _next_field(self) -> None:
-        self.tk_focusNext().focus_set()
+        following = self.tk_focusNext()
+        if following is not None:  # None only when nothing in the window takes focus
+            following.focus_set()

@@ -37,7 +37,7 @@ class Backoff:
 
     def ceiling(self) -> float:
         """The longest the next wait may be, given the failures so far."""
-        return min(self.cap, self.base * 2 ** min(self.failures, 32))
+        return min(self.cap, self.base * 2.0 ** min(self.failures, 32))
 
     def failed(self) -> float:
         """Count a failure and schedule the next attempt; returns the wait chosen."""

@@ -380,8 +380,9 @@ class Messenger:
         if lock is not None and len(lock) < MIN_LOCK:
             raise EngineError("bad_lock", f"Use at least {MIN_LOCK} characters for the registration lock.")
         conn = self._link.require()
-        fields = {} if lock is None else {"lock": lock}  # no lock: the field is left out, which clears it
-        reply = self._guard(lambda: conn.call("set_registration_lock", **fields))
+        op = "set_registration_lock"
+        # No lock: the field is left out, which clears it.
+        reply = self._guard(lambda: conn.call(op) if lock is None else conn.call(op, lock=lock))
         return reply.get("lock") is True
 
     @_storing("account")

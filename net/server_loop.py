@@ -40,11 +40,12 @@ from typing import Any
 
 from net.errors import ErrorCode, LocalProtocolError, RemoteProtocolError, RequestRefused
 from net.limits import Limits
+from net.outcome import Outcome
 from net.protocol import NEED_DATA, ConnectionClosed, ErrorReply, Reply, Request
 from net.protocol import error_reply as make_error_reply
 from net.server_connection import ConnectionLost, OutputLimits, ServerConnection
 from net.server_timers import Deadlines
-from net.service import Outcome, Service
+from net.service import Service
 from net.storage_full import LostWrites, check_space, storage_full_reply, waits_for_room
 from storage.server_store import BatchFailed, ServerStore
 from storage.space_guard import is_storage_full

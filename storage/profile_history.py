@@ -117,7 +117,8 @@ class History:
                 f"status {status!r} does not fit an {'outgoing' if outgoing else 'incoming'} message"
             )
         conversation, ts = self._conversation(contact), round(timestamp * 1000)
-        body = {"id": client_id, "text": text, "meta": dict(meta or {})}
+        kept_meta = dict(meta or {})
+        body = {"id": client_id, "text": text, "meta": kept_meta}
         with self._vault.transaction():
             self._ensure_conversation(conversation, contact)
             try:
@@ -131,7 +132,7 @@ class History:
             local_id = int(cursor.lastrowid or 0)
             sealed = self._vault.seal_json(_slot(local_id, conversation, outgoing, ts), body)
             self._vault.conn.execute("UPDATE messages SET body = ? WHERE id = ?", (sealed, local_id))
-        return Message(local_id, contact, client_id, outgoing, text, ts / 1000, status, body["meta"])
+        return Message(local_id, contact, client_id, outgoing, text, ts / 1000, status, kept_meta)
 
     def set_status(self, contact: str, client_id: str, status: str, *, outgoing: bool = True) -> bool:
         """Move a message to ``status`` if :data:`TRANSITIONS` allows it; True if it changed."""

@@ -161,7 +161,7 @@ class Report:
             out["idle"]["bytes_per_connection"] = self.idle.bytes_per_connection
         for phase, data in zip(self.phases, out["phases"], strict=True):
             data["generator_bound"] = phase.generator_bound
-        return _finite(out)
+        return {key: _finite(value) for key, value in out.items()}
 
 
 def _finite(value: Any) -> Any:

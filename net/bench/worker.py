@@ -375,14 +375,17 @@ class Worker:
             raise SetupError("no connection is open")
         end = time.monotonic() + duration
         while time.monotonic() < end and len(rtts) < limit:
-            client = secrets.choice(live)
-            answered: list[float] = []
-            started = time.monotonic()
-            client.request(lambda _reply, a=answered: a.append(time.monotonic()), "ping")
-            self.flush()
-            self.run_until(lambda a=answered: bool(a), ROUND_TIMEOUT, "ping")
-            rtts.append((answered[0] - started) * 1000)
+            rtts.append(self._ping(secrets.choice(live)))
         return {"latencies": array("d", rtts).tobytes(), "errors": self.tally.errors[:5]}
+
+    def _ping(self, client: BenchClient) -> float:
+        """One keepalive round trip on ``client``, in milliseconds."""
+        answered: list[float] = []
+        started = time.monotonic()
+        client.request(lambda _reply: answered.append(time.monotonic()), "ping")
+        self.flush()
+        self.run_until(lambda: bool(answered), ROUND_TIMEOUT, "ping")
+        return (answered[0] - started) * 1000
 
     def close(self) -> None:
         for client in self.clients:

@@ -7,7 +7,7 @@ batches. Errors always end up in the window, in words a person understands.
 
 The app is the controllers' :class:`~gui.host.Host`. It builds the views and
 the controllers, wires what one controller's action means for another, and is
-the only writer of the :class:`~gui.session.Session`.
+the only writer of the :class:`~gui.window_session.WindowSession`.
 """
 
 from __future__ import annotations
@@ -30,18 +30,18 @@ from gui.main_view import MainView
 from gui.onboarding import Onboarding
 from gui.registration import RegistrationView
 from gui.server_key import ServerKeyView
-from gui.session import Session
 from gui.settings_actions import SettingsController
 from gui.theme import PALETTES, Palette, apply_theme, make_fonts
 from gui.welcome import WelcomeView
+from gui.window_session import WindowSession
 from gui.wording import error_text, window_title
 from gui.worker import (
     Command,
     CommandDone,
     CommandFailed,
+    CommandOutcome,
     EngineFactory,
     EngineWorker,
-    Outcome,
     WorkerEvent,
 )
 from net import events as ev
@@ -49,7 +49,7 @@ from net import events as ev
 log = logging.getLogger(__name__)
 
 #: Events handled per tick of the drain loop, and how soon the next tick comes.
-BATCH = 50
+EVENTS_PER_TICK = 50
 BUSY_TICK_MS = 5
 IDLE_TICK_MS = 50
 
@@ -94,7 +94,7 @@ class App:
         self._pending: dict[object, str | None] = {}
         self._after_id: str | None = None
         self._closed = False
-        self._session = Session(self.prefs.server)
+        self._session = WindowSession(self.prefs.server)
 
         self.welcome = WelcomeView(self.root)
         self.server_key = ServerKeyView(self.root)
@@ -167,7 +167,7 @@ class App:
         return any(self._pending.values())
 
     @property
-    def session(self) -> Session:
+    def session(self) -> WindowSession:
         return self._session
 
     @property
@@ -177,7 +177,7 @@ class App:
     def _drain(self) -> None:
         self._after_id = None
         handled = 0
-        while handled < BATCH:
+        while handled < EVENTS_PER_TICK:
             try:
                 event = self.worker.events.get_nowait()
             except queue.Empty:
@@ -194,7 +194,7 @@ class App:
             self._after_id = self.root.after(BUSY_TICK_MS if more else IDLE_TICK_MS, self._drain)
 
     def _dispatch(self, event: WorkerEvent) -> None:
-        if isinstance(event, Outcome):
+        if isinstance(event, CommandOutcome):
             busy = self._pending.pop(event.command, None)
             if busy and not self.busy:
                 self._set_busy(None)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import tkinter as tk
 from typing import Protocol, TypeVar
 
-from gui.session import Session
 from gui.theme import Palette
+from gui.window_session import WindowSession
 from gui.worker import Command
 
 T = TypeVar("T")
@@ -21,7 +21,7 @@ T = TypeVar("T")
 
 class Host(Protocol):
     @property
-    def session(self) -> Session:
+    def session(self) -> WindowSession:
         """The session as the app last set it; read-only for controllers."""
         ...
 

@@ -14,10 +14,18 @@ from pathlib import Path
 from typing import TypeVar
 
 from gui.engine import Engine
-from gui.worker import Command, CommandDone, CommandFailed, EngineFactory, EngineWorker, Outcome, WorkerEvent
+from gui.worker import (
+    Command,
+    CommandDone,
+    CommandFailed,
+    CommandOutcome,
+    EngineFactory,
+    EngineWorker,
+    WorkerEvent,
+)
 from net import events as ev
 
-DEFAULT_TIMEOUT = 60.0
+PEER_TIMEOUT = 60.0
 
 T = TypeVar("T")
 
@@ -43,13 +51,13 @@ class HeadlessPeer:
         return cls(lambda emit: Messenger(profiles_root, emit))
 
     def call(
-        self, fn: Callable[[Engine], T], *, polls: bool | None = None, timeout: float = DEFAULT_TIMEOUT
+        self, fn: Callable[[Engine], T], *, polls: bool | None = None, timeout: float = PEER_TIMEOUT
     ) -> T:
         """Run ``fn(engine)`` on the peer's worker and return its result (or raise :class:`PeerError`)."""
         results: list[T] = []
         command = Command("peer", fn, results.append, polls=polls)
         self.worker.submit(command)
-        found = self._next(lambda e: isinstance(e, Outcome) and e.command is command, timeout)
+        found = self._next(lambda e: isinstance(e, CommandOutcome) and e.command is command, timeout)
         if isinstance(found, CommandFailed):
             raise PeerError(found.code, found.message)
         assert isinstance(found, CommandDone)
@@ -57,7 +65,7 @@ class HeadlessPeer:
         return results[0]
 
     def wait_for(
-        self, predicate: Callable[[WorkerEvent], bool], timeout: float = DEFAULT_TIMEOUT
+        self, predicate: Callable[[WorkerEvent], bool], timeout: float = PEER_TIMEOUT
     ) -> WorkerEvent:
         """The first engine event (already seen or still to come) for which ``predicate`` holds."""
         for event in self.events:

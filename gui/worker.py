@@ -73,10 +73,10 @@ class Submitted(Protocol):
     def failed(self) -> Failed | None: ...
     @property
     def polls(self) -> bool | None: ...
-    def run(self, engine: Engine) -> Outcome: ...
+    def run(self, engine: Engine) -> CommandOutcome: ...
 
 
-class Outcome:
+class CommandOutcome:
     """How a command ended, whatever its result type: the window hands it back to its own command."""
 
     __slots__ = ()
@@ -84,7 +84,7 @@ class Outcome:
 
 
 @dataclass(frozen=True, eq=False)
-class CommandDone(Outcome, Generic[T]):
+class CommandDone(CommandOutcome, Generic[T]):
     command: Command[T]
     result: T
 
@@ -98,7 +98,7 @@ class CommandDone(Outcome, Generic[T]):
 
 
 @dataclass(frozen=True, eq=False)
-class CommandFailed(Outcome):
+class CommandFailed(CommandOutcome):
     command: Submitted
     code: str
     message: str
@@ -107,7 +107,7 @@ class CommandFailed(Outcome):
         return f"CommandFailed({self.command.name!r}, {self.code!r})"
 
 
-WorkerEvent = Event | Outcome
+WorkerEvent = Event | CommandOutcome
 
 
 def _describe(exc: BaseException) -> tuple[str, str]:

@@ -27,10 +27,10 @@ from gui.main_view import MainView
 from gui.onboarding import Onboarding
 from gui.registration import RegistrationView
 from gui.server_key import ServerKeyView
-from gui.session import Session
 from gui.settings_actions import SettingsController
 from gui.theme import LIGHT, Palette, apply_theme, make_fonts
 from gui.welcome import WelcomeView
+from gui.window_session import WindowSession
 from gui.worker import Command, CommandDone, CommandFailed
 from net import events as ev
 
@@ -43,7 +43,7 @@ ALICE, BOB = "+442079460101", "+442079460202"
 class RecordingHost:
     """A Host that records what a controller asks of it; the test plays the app's part."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: WindowSession) -> None:
         self.session = session
         self.palette: Palette = LIGHT
         self.screen: tk.Widget | None = None
@@ -118,7 +118,7 @@ def test_the_app_class_offers_every_member_of_the_host() -> None:
 
 
 def test_logging_out_is_a_command_and_its_meaning_goes_out_through_a_callback(main: MainView) -> None:
-    host = RecordingHost(Session("localhost:7700", "Alice", ALICE))
+    host = RecordingHost(WindowSession("localhost:7700", "Alice", ALICE))
     settings = SettingsController(host, main)
     heard: list[str] = []
     settings.on_logged_out = lambda: heard.append("logged out")
@@ -132,7 +132,7 @@ def test_logging_out_is_a_command_and_its_meaning_goes_out_through_a_callback(ma
 
 
 def test_reconnecting_says_so_first_and_a_failure_lands_in_the_notice_bar(main: MainView) -> None:
-    host = RecordingHost(Session("localhost:7700", "Alice", ALICE))
+    host = RecordingHost(WindowSession("localhost:7700", "Alice", ALICE))
     settings = SettingsController(host, main)
     heard: list[str] = []
     settings.on_reconnecting = lambda: heard.append("reconnecting")
@@ -146,7 +146,7 @@ def test_reconnecting_says_so_first_and_a_failure_lands_in_the_notice_bar(main: 
 
 
 def test_the_settings_pane_opens_on_the_host_palette(main: MainView) -> None:
-    host = RecordingHost(Session("localhost:7700"))
+    host = RecordingHost(WindowSession("localhost:7700"))
     host.palette = LIGHT
     settings = SettingsController(host, main)
     main.settings.theme_var.set("dark")
@@ -158,7 +158,7 @@ def test_the_settings_pane_opens_on_the_host_palette(main: MainView) -> None:
 
 
 def test_the_chat_reads_the_own_number_from_the_session_and_asks_nothing(root: tk.Tk, main: MainView) -> None:
-    host = RecordingHost(Session("localhost:7700", "Alice", ALICE))
+    host = RecordingHost(WindowSession("localhost:7700", "Alice", ALICE))
     chat = ChatController(host, root, main)
     chat.new_conversation(ALICE, "Me")
     assert host.commands == []
@@ -169,7 +169,7 @@ def test_the_chat_reads_the_own_number_from_the_session_and_asks_nothing(root: t
 
 
 def test_the_connection_line_names_the_session_server(root: tk.Tk, main: MainView) -> None:
-    host = RecordingHost(Session("chat.example.org:7700", "Alice", ALICE))
+    host = RecordingHost(WindowSession("chat.example.org:7700", "Alice", ALICE))
     chat = ChatController(host, root, main)
     chat.connection(ev.ConnectionChanged(ev.ConnectionState.CONNECTING))
     assert "chat.example.org:7700" in str(main.status.cget("text"))
@@ -178,7 +178,7 @@ def test_the_connection_line_names_the_session_server(root: tk.Tk, main: MainVie
 
 
 def test_a_refused_send_reports_through_the_host(root: tk.Tk, main: MainView) -> None:
-    host = RecordingHost(Session("localhost:7700", "Alice", ALICE))
+    host = RecordingHost(WindowSession("localhost:7700", "Alice", ALICE))
     chat = ChatController(host, root, main)
     chat.open(BOB)
     host.commands.clear()
@@ -195,7 +195,7 @@ def test_a_refused_send_reports_through_the_host(root: tk.Tk, main: MainView) ->
 
 @pytest.fixture
 def onboarding(root: tk.Tk, main: MainView, tmp_path: Path) -> tuple[Onboarding, RecordingHost]:
-    host = RecordingHost(Session("localhost:7700"))
+    host = RecordingHost(WindowSession("localhost:7700"))
     views = {
         "welcome": WelcomeView(root),
         "server_key": ServerKeyView(root),

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from gui.worker import Command, CommandDone, CommandFailed, EngineWorker, Outcome
+from gui.worker import Command, CommandDone, CommandFailed, CommandOutcome, EngineWorker
 from net.engine_error import EngineError
 from net.events import ConnectionChanged, ConnectionState, ErrorReported
 from storage.profile_errors import DamagedValue
@@ -249,7 +249,7 @@ def test_a_failure_names_the_very_command_and_keeps_its_failed_handler(worker: A
     worker.submit(second)
     one, two = failed(worker), failed(worker)
     assert one.command is first and two.command is second and first != second
-    assert isinstance(one, Outcome) and isinstance(two, Outcome)
+    assert isinstance(one, CommandOutcome) and isinstance(two, CommandOutcome)
     assert one.command.failed is not None and two.command.failed is None
     one.command.failed(one.code, one.message)
     assert heard == [("queue_full", "The server holds too many messages for this person.")]

@@ -15,46 +15,47 @@ from gui_support import (
 
 from gui import preferences
 from gui.app import App
-from gui.session import Session
+from gui.window_session import WindowSession
 
 GUI = Path(__file__).resolve().parent.parent / "gui"
 ALICE = "+442079460101"
 
 
 def test_a_session_cannot_be_written_in_place() -> None:
-    session = Session("localhost:7700", "Alice", ALICE)
+    session = WindowSession("localhost:7700", "Alice", ALICE)
     with pytest.raises(dataclasses.FrozenInstanceError):
         session.phone = None  # type: ignore[misc]
     assert session.phone == ALICE
 
 
 def test_opening_a_profile_keeps_the_server() -> None:
-    opened = Session("chat.example.org:7700").opened("Alice", None)
-    assert opened == Session("chat.example.org:7700", "Alice", None)
-    assert opened.with_phone(ALICE) == Session("chat.example.org:7700", "Alice", ALICE)
+    opened = WindowSession("chat.example.org:7700").opened("Alice", None)
+    assert opened == WindowSession("chat.example.org:7700", "Alice", None)
+    assert opened.with_phone(ALICE) == WindowSession("chat.example.org:7700", "Alice", ALICE)
 
 
 def test_closing_forgets_the_profile_but_not_the_server() -> None:
-    session = Session("chat.example.org:7700", "Alice", ALICE)
-    assert session.closed() == Session("chat.example.org:7700")
-    assert session == Session("chat.example.org:7700", "Alice", ALICE)  # the old object is unchanged
+    session = WindowSession("chat.example.org:7700", "Alice", ALICE)
+    assert session.closed() == WindowSession("chat.example.org:7700")
+    assert session == WindowSession("chat.example.org:7700", "Alice", ALICE)  # the old object is unchanged
 
 
 def test_choosing_a_server_keeps_the_profile() -> None:
-    session = Session("localhost:7700", "Alice", ALICE).with_server("chat.example.org:7700")
-    assert session == Session("chat.example.org:7700", "Alice", ALICE)
+    session = WindowSession("localhost:7700", "Alice", ALICE).with_server("chat.example.org:7700")
+    assert session == WindowSession("chat.example.org:7700", "Alice", ALICE)
 
 
 def test_only_the_app_makes_a_new_session() -> None:
-    """Reading the source: no gui module but the app builds a Session or calls what derives one."""
+    """Reading the source: no gui module but the app builds a WindowSession or calls what derives one."""
     makers = {"opened", "with_phone", "with_server", "closed", "_session"}
     for path in sorted(GUI.glob("*.py")):
-        if path.name in ("app.py", "session.py"):
+        if path.name in ("app.py", "window_session.py"):
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Attribute) and node.attr in makers:
                 pytest.fail(f"{path.name}:{node.lineno} changes the session ({node.attr})")
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Session":
+            called = node.func if isinstance(node, ast.Call) else None
+            if isinstance(called, ast.Name) and called.id == "WindowSession":
                 pytest.fail(f"{path.name}:{node.lineno} builds a session")
 
 
@@ -71,13 +72,13 @@ def test_the_app_session_follows_the_profile_from_welcome_to_open(display: None,
         assert app.session.profile_name is None and app.session.phone is None
         o.on_server_chosen("chat.example.org:7700")
         o.on_opened("Alice", None)
-        assert app.session == Session("chat.example.org:7700", "Alice", None)
+        assert app.session == WindowSession("chat.example.org:7700", "Alice", None)
         assert app.root.title() == "Parley — Alice"
         o.on_phone(ALICE)
         assert app.session.phone == ALICE
         assert preferences.load(tmp_path / "c").server == "chat.example.org:7700"  # not local: kept
         o.on_closed()
-        assert app.session == Session("chat.example.org:7700")
+        assert app.session == WindowSession("chat.example.org:7700")
         assert app.root.title() == "Parley"
     finally:
         app.close()

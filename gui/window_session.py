@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
-class Session:
+class WindowSession:
     #: The server address as the person wrote it (``host:port``), also when no profile is open.
     server: str
     #: The open profile's name, or None on the welcome screen.
@@ -19,15 +19,15 @@ class Session:
     #: The account's phone number once the profile has registered, else None.
     phone: str | None = None
 
-    def opened(self, profile_name: str, phone: str | None) -> Session:
+    def opened(self, profile_name: str, phone: str | None) -> WindowSession:
         return replace(self, profile_name=profile_name, phone=phone)
 
-    def with_phone(self, phone: str | None) -> Session:
+    def with_phone(self, phone: str | None) -> WindowSession:
         return replace(self, phone=phone)
 
-    def with_server(self, server: str) -> Session:
+    def with_server(self, server: str) -> WindowSession:
         return replace(self, server=server)
 
-    def closed(self) -> Session:
+    def closed(self) -> WindowSession:
         """No profile open: the server chosen stays, the rest goes."""
-        return Session(self.server)
+        return WindowSession(self.server)

@@ -108,8 +108,8 @@ class ChatController:
             self._mark_read(contact)
         self._to_mark_read.clear()
         open_contact = self.model.open_contact
-        typing_shown = open_contact is not None and self.view.conversation.typing.cget("text")
-        if typing_shown and not self.model.is_typing(open_contact, time.monotonic()):
+        shown = open_contact is not None and self.view.conversation.typing.cget("text")
+        if shown and open_contact is not None and not self.model.is_typing(open_contact, time.monotonic()):
             self.view.conversation.typing.configure(text="")
 
     def _show_backlog_progress(self) -> None:

@@ -42,6 +42,7 @@ from gui.worker import (
     CommandOutcome,
     EngineFactory,
     EngineWorker,
+    Submitted,
     WorkerEvent,
 )
 from net import events as ev
@@ -91,7 +92,7 @@ class App:
 
         self.worker = EngineWorker(make_engine or _default_engine(profiles_root))
         #: Commands on the worker, each with the busy text it shows (None: it shows none).
-        self._pending: dict[object, str | None] = {}
+        self._pending: dict[Submitted, str | None] = {}
         self._after_id: str | None = None
         self._closed = False
         self._session = WindowSession(self.prefs.server)

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-Command = Callable[[argparse.Namespace], int]
+Subcommand = Callable[[argparse.Namespace], int]
 
 
 def _run_app(args: argparse.Namespace) -> int:
@@ -23,7 +23,7 @@ def _run_app(args: argparse.Namespace) -> int:
     return run(args.profiles)
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Subcommand]]:
     parser = argparse.ArgumentParser(prog="parley", description="Parley, an end-to-end encrypted messenger.")
     parser.add_argument(
         "--profiles",
@@ -32,7 +32,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
         help="the app keeps its profiles in DIR (default: the platform's user data folder)",
     )
     sub = parser.add_subparsers(dest="command", metavar="{server,bench}")
-    commands: dict[str, Command] = {"app": _run_app}
+    commands: dict[str, Subcommand] = {"app": _run_app}
 
     server = sub.add_parser("server", help="run the Parley server")
     commands["server"] = _add_server(server)
@@ -42,14 +42,14 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     return parser, commands
 
 
-def _add_server(parser: argparse.ArgumentParser) -> Command:
+def _add_server(parser: argparse.ArgumentParser) -> Subcommand:
     from net.server_cli import add_server_arguments, run_server
 
     add_server_arguments(parser)
     return run_server
 
 
-def _add_bench(parser: argparse.ArgumentParser) -> Command:
+def _add_bench(parser: argparse.ArgumentParser) -> Subcommand:
     from net.bench.cli import add_bench_arguments, run_bench
 
     add_bench_arguments(parser)

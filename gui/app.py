@@ -1,51 +1,64 @@
-"""The app's controller: the window, its screens, and the traffic between them and the worker.
+"""The app: the window, its screens, the session, and the traffic between the controllers and the worker.
 
-The window never waits. Every engine call goes to the worker as a command with
-a continuation (``then``) that runs back on the Tk thread; the worker's events
-are drained with ``after`` in bounded batches. Errors always end up in the
-window, in words a person understands.
+The window never waits. Every engine call goes to the worker as a typed
+:class:`~gui.worker.Command` with a continuation (``then``) that runs back on
+the Tk thread; the worker's events are drained with ``after`` in bounded
+batches. Errors always end up in the window, in words a person understands.
+
+The app is the controllers' :class:`~gui.host.Host`. It builds the views and
+the controllers, wires what one controller's action means for another, and is
+the only writer of the :class:`~gui.window_session.WindowSession`.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import queue
 import sys
 import tkinter as tk
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 import platformdirs
 
 from gui import preferences
 from gui.chat import ChatController
-from gui.local_server import LocalServer
+from gui.engine import Engine
+from gui.local_server import LocalServer, running_address
 from gui.main_view import MainView
 from gui.onboarding import Onboarding
 from gui.registration import RegistrationView
 from gui.server_key import ServerKeyView
 from gui.settings_actions import SettingsController
-from gui.theme import PALETTES, apply_theme, make_fonts
+from gui.theme import PALETTES, Palette, apply_theme, make_fonts
 from gui.welcome import WelcomeView
+from gui.window_session import WindowSession
 from gui.wording import error_text, window_title
-from gui.worker import Command, CommandDone, CommandFailed, EngineFactory, EngineWorker
+from gui.worker import (
+    Command,
+    CommandDone,
+    CommandFailed,
+    CommandOutcome,
+    EngineFactory,
+    EngineWorker,
+    Submitted,
+    WorkerEvent,
+)
 from net import events as ev
 
 log = logging.getLogger(__name__)
 
 #: Events handled per tick of the drain loop, and how soon the next tick comes.
-BATCH = 50
+EVENTS_PER_TICK = 50
 BUSY_TICK_MS = 5
 IDLE_TICK_MS = 50
 
-Then = Callable[[Any], None]
-Failed = Callable[[str, str], None]
+T = TypeVar("T")
 
 
 def _default_engine(profiles_root: Path | None) -> EngineFactory:
-    def make(emit: Callable[[ev.Event], None]) -> Any:
+    def make(emit: Callable[[ev.Event], None]) -> Engine:
         from net.messenger import Messenger
 
         return Messenger(profiles_root, emit)
@@ -74,25 +87,30 @@ class App:
         self.local_server = LocalServer(local_server_dir or data / "local-server")
         self.prefs = preferences.load(self.config_dir)
         self.fonts = make_fonts(self.root)
-        self.palette = PALETTES[self.prefs.theme]
-        apply_theme(self.root, self.palette, self.fonts)
+        self._palette = PALETTES[self.prefs.theme]
+        apply_theme(self.root, self._palette, self.fonts)
 
         self.worker = EngineWorker(make_engine or _default_engine(profiles_root))
-        self._tags = itertools.count(1)
-        self._pending: dict[str, tuple[Then | None, Failed | None, str | None]] = {}
+        #: Commands on the worker, each with the busy text it shows (None: it shows none).
+        self._pending: dict[Submitted, str | None] = {}
         self._after_id: str | None = None
         self._closed = False
-        self.profile_name: str | None = None
-        self.phone: str | None = None
-        self.server = self.prefs.server
+        self._session = WindowSession(self.prefs.server)
 
         self.welcome = WelcomeView(self.root)
         self.server_key = ServerKeyView(self.root)
         self.registration = RegistrationView(self.root)
-        self.main = MainView(self.root, self.palette, self.fonts)
-        self.chat = ChatController(self)
-        self.settings = SettingsController(self, self.chat)
-        self.onboarding = Onboarding(self)
+        self.main = MainView(self.root, self._palette, self.fonts)
+        self.chat = ChatController(self, self.root, self.main)
+        self.settings = SettingsController(self, self.main)
+        self.onboarding = Onboarding(
+            self,
+            welcome=self.welcome,
+            server_key=self.server_key,
+            registration=self.registration,
+            main=self.main,
+            local_server=self.local_server,
+        )
         self._screen: tk.Widget = self.welcome
         self._wire()
         self._restyle()
@@ -102,7 +120,7 @@ class App:
 
         self.worker.start()
         self._after_id = self.root.after(IDLE_TICK_MS, self._drain)
-        self.show_welcome()
+        self.onboarding.show_welcome()
 
     def _fit_minimum_size(self) -> None:
         # The pre-main screens are centred cards; the window must never be smaller than the largest.
@@ -134,35 +152,33 @@ class App:
         self.local_server.stop()
         self.root.destroy()
 
-    def do(
-        self,
-        what: str,
-        call: Callable[[Any], object],
-        then: Then | None = None,
-        *,
-        failed: Failed | None = None,
-        busy: str | None = None,
-        polls: bool | None = None,
-    ) -> None:
-        """Run ``call(engine)`` on the worker; ``then(result)`` or ``failed(code, text)`` run here later."""
-        tag = f"{what}#{next(self._tags)}"
-        self._pending[tag] = (then, failed, busy)
+    def do(self, command: Command[T], *, busy: str | None = None) -> None:
+        """Run ``command`` on the worker; its ``then(result)`` or ``failed(code, text)`` run here later."""
+        self._pending[command] = busy
         if busy:
             self._set_busy(busy)
         if not self.worker.alive:  # the engine could not start (its start error is already shown)
             text = "Parley's engine is not running, so this cannot be done. Close Parley and start it again."
-            self.worker.events.put(CommandFailed(tag, "engine_stopped", text))
+            self.worker.events.put(CommandFailed(command, "engine_stopped", text))
             return
-        self.worker.submit(Command(tag, call, polls))
+        self.worker.submit(command)
 
     @property
     def busy(self) -> bool:
-        return any(busy for _, _, busy in self._pending.values())
+        return any(self._pending.values())
+
+    @property
+    def session(self) -> WindowSession:
+        return self._session
+
+    @property
+    def palette(self) -> Palette:
+        return self._palette
 
     def _drain(self) -> None:
         self._after_id = None
         handled = 0
-        while handled < BATCH:
+        while handled < EVENTS_PER_TICK:
             try:
                 event = self.worker.events.get_nowait()
             except queue.Empty:
@@ -178,23 +194,20 @@ class App:
             more = not self.worker.events.empty()
             self._after_id = self.root.after(BUSY_TICK_MS if more else IDLE_TICK_MS, self._drain)
 
-    def _dispatch(self, event: object) -> None:
-        if isinstance(event, CommandDone | CommandFailed):
-            then, failed, busy = self._pending.pop(event.tag, (None, None, None))
+    def _dispatch(self, event: WorkerEvent) -> None:
+        if isinstance(event, CommandOutcome):
+            busy = self._pending.pop(event.command, None)
             if busy and not self.busy:
                 self._set_busy(None)
             if isinstance(event, CommandDone):
-                if then is not None:
-                    then(event.result)
-            elif failed is not None:
-                failed(event.code, error_text(event.code, event.message))
-            else:
+                event.deliver()
+            elif isinstance(event, CommandFailed) and event.command.failed is not None:
+                event.command.failed(event.code, error_text(event.code, event.message))
+            elif isinstance(event, CommandFailed):
                 self.report(event.code, event.message)
-            return
-        handler = self._handlers.get(type(event))
-        if handler is not None:
-            handler(event)
-        else:
+        elif isinstance(event, ev.ErrorReported):
+            self.report(event.code, event.message)
+        elif not self.onboarding.handle(event):
             self.chat.handle(event)
 
     def report(self, code: str, message: str) -> None:
@@ -214,24 +227,24 @@ class App:
             self._screen.pack_forget()
             screen.pack(fill="both", expand=True)
             self._screen = screen
-        self._set_busy(next((b for _, _, b in self._pending.values() if b), None))
+        self._set_busy(next((b for b in self._pending.values() if b), None))
 
     @property
     def screen(self) -> tk.Widget:
         return self._screen
 
     def update_title(self) -> None:
-        self.root.title(window_title(self.chat.model.total_unread, self.profile_name))
+        self.root.title(window_title(self.chat.model.total_unread, self._session.profile_name))
 
     def set_theme(self, name: str) -> None:
-        self.palette = PALETTES.get(name, self.palette)
-        self.prefs.theme = self.palette.name
+        self._palette = PALETTES.get(name, self._palette)
+        self.prefs.theme = self._palette.name
         preferences.save(self.config_dir, self.prefs)
-        apply_theme(self.root, self.palette, self.fonts)
+        apply_theme(self.root, self._palette, self.fonts)
         self._restyle()
 
     def _restyle(self) -> None:
-        p = self.palette
+        p = self._palette
         self.welcome.profiles.configure(
             background=p.field,
             foreground=p.text,
@@ -247,10 +260,17 @@ class App:
         self.chat.refresh_list()
 
     def _wire(self) -> None:
-        self._handlers: dict[type, Callable[[Any], None]] = {
-            **self.onboarding.handlers,
-            ev.ErrorReported: lambda e: self.report(e.code, e.message),
-        }
+        """What one controller's action means for the others, and the window's shortcuts."""
+        o, s, chat = self.onboarding, self.settings, self.chat
+        o.on_closed, o.on_server_chosen, o.on_opened = self._closed_profile, self._server_chosen, self._opened
+        o.on_phone, o.on_main_entered, o.on_online = self._phone_known, chat.load, chat.online
+        s.on_logged_out, s.on_reconnecting, s.on_account_deleted = (
+            chat.logged_out,
+            chat.reconnecting,
+            self._account_deleted,
+        )
+        pane = self.main.settings
+        pane.on_back, pane.on_theme, pane.on_lock = chat.back, self.set_theme, o.lock
         self.root.bind("<Control-n>", lambda _e: self._shortcut(self.main.open_new_form))
         self.root.bind("<Control-f>", lambda _e: self._shortcut(self._focus_search))
         self.root.bind("<Control-comma>", lambda _e: self._shortcut(self.settings.open_settings))
@@ -276,16 +296,31 @@ class App:
         if self.main.pane is self.main.conversation:
             self.main.conversation.search.focus_set()
 
-    # ------------------------------------------------------------------ screens the others ask for
+    # ------------------------------------------------------------------ the session: written here only
 
-    def show_welcome(self, message: str = "") -> None:
-        self.onboarding.show_welcome(message)
+    def _closed_profile(self) -> None:
+        self._session = self._session.closed()
+        self.chat.reset()
+        self.update_title()
 
-    def enter_main(self) -> None:
-        self.onboarding.enter_main()
+    def _server_chosen(self, server: str) -> None:
+        self._session = self._session.with_server(server)
+        local = (self.local_server.address, running_address(self.local_server.data_dir))
+        if server not in local:  # a local server's port changes every start: not worth keeping
+            self.prefs.server = server
+            preferences.save(self.config_dir, self.prefs)
 
-    def lock(self) -> None:
-        self.onboarding.lock()
+    def _opened(self, profile_name: str, phone: str | None) -> None:
+        self._session = self._session.opened(profile_name, phone)
+        self.update_title()
+
+    def _phone_known(self, phone: str | None) -> None:
+        self._session = self._session.with_phone(phone)
+
+    def _account_deleted(self) -> None:
+        self._session = self._session.with_phone(None)
+        self.chat.reset()
+        self.onboarding.register_again()
 
 
 def run(profiles_root: Path | None = None) -> int:

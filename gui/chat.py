@@ -9,15 +9,16 @@ messages costs a thousand bubbles and a few redraws, not a thousand redraws.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+import tkinter as tk
 
 from gui.chat_model import ChatModel
+from gui.engine import Engine
+from gui.host import Host
+from gui.main_view import MainView
 from gui.wording import connection_text, typing_text
+from gui.worker import Command
 from net import events as ev
 from net.validation import ValidationError, normalize_phone, validate_display_name
-
-if TYPE_CHECKING:
-    from gui.app import App
 
 PAGE = 50
 #: A typing notice is re-sent at most this often while keys are pressed, and withdrawn after a pause.
@@ -28,9 +29,8 @@ BACKLOG_BATCH = 20
 
 
 class ChatController:
-    def __init__(self, app: App) -> None:
-        self.app = app
-        self.view = app.main
+    def __init__(self, host: Host, root: tk.Tk, view: MainView) -> None:
+        self.host, self.root, self.view = host, root, view
         self.model = ChatModel()
         self._list_dirty = False
         self._to_mark_read: set[str] = set()
@@ -74,11 +74,11 @@ class ChatController:
 
     def close(self) -> None:
         if self._typing_after is not None:
-            self.app.root.after_cancel(self._typing_after)
+            self.root.after_cancel(self._typing_after)
             self._typing_after = None
 
     def load(self) -> None:
-        def call(engine: Any) -> tuple[list[ev.ConversationView], list[ev.ContactView]]:
+        def call(engine: Engine) -> tuple[list[ev.ConversationView], list[ev.ContactView]]:
             return engine.conversations(), engine.contacts()
 
         def loaded(result: tuple[list[ev.ConversationView], list[ev.ContactView]]) -> None:
@@ -89,12 +89,12 @@ class ChatController:
                 self.model.ensure_conversation(contact.phone, contact.name)
             self.refresh_list()
 
-        self.app.do("load", call, loaded, busy="Loading conversations…")
+        self.host.do(Command("load", call, loaded), busy="Loading conversations…")
 
     def refresh_list(self) -> None:
         self._list_dirty = False
         self.view.conversations.show(self.model.ordered(), self.model.open_contact)
-        self.app.update_title()
+        self.host.update_title()
 
     def flush(self) -> None:
         """After a batch of events: redraw what depends on the whole model, once."""
@@ -103,7 +103,7 @@ class ChatController:
             self.refresh_list()
         if self._ring:
             self._ring = False
-            self.app.root.bell()
+            self.root.bell()
         for contact in self._to_mark_read:
             self._mark_read(contact)
         self._to_mark_read.clear()
@@ -115,9 +115,6 @@ class ChatController:
         ):
             self.view.conversation.typing.configure(text="")
 
-    def _mark_read(self, contact: str) -> None:
-        self.app.do("mark_read", lambda engine: engine.mark_read(contact))
-
     def _show_backlog_progress(self) -> None:
         # A backlog arrives as full batches; say so while it lasts, so the person knows why the list moves.
         arrived, self._arrived = self._arrived, 0
@@ -126,7 +123,7 @@ class ChatController:
             self.view.set_busy("Receiving messages…")
         elif arrived == 0 and self._receiving:
             self._receiving = False
-            if not self.app.busy:
+            if not self.host.busy:
                 self.view.set_busy(None)
 
     # ------------------------------------------------------------------ engine events
@@ -171,7 +168,7 @@ class ChatController:
 
     def _received(self, message: ev.MessageView) -> None:
         self._arrived += 1
-        focused = self.app.root.state() != "iconic"
+        focused = self.root.state() != "iconic"
         if self.model.message(message, window_focused=focused):
             self._ring = True
         if message.contact == self.model.open_contact and self.view.pane is self.view.conversation:
@@ -188,15 +185,29 @@ class ChatController:
             self._show_key_warning()
 
     def connection(self, event: ev.ConnectionChanged) -> None:
-        p = self.app.palette
+        p = self.host.palette
         colour = {ev.ConnectionState.CONNECTED: p.success, ev.ConnectionState.OFFLINE: p.muted}.get(
             event.state, "#e0a800"
         )
-        detail = event.detail or (self.app.server if event.state != ev.ConnectionState.OFFLINE else "")
+        server = self.host.session.server
+        detail = event.detail or (server if event.state != ev.ConnectionState.OFFLINE else "")
         text = connection_text(event.state, detail)
         if event.state == ev.ConnectionState.OFFLINE and self.offline_by_choice:
             text = "Logged out — messages you write wait until you log in again"
         self.view.set_status(text, colour, offer_login=event.state == ev.ConnectionState.OFFLINE)
+
+    def logged_out(self) -> None:
+        """The person logged out: say so until they log in again, and leave the settings."""
+        self.offline_by_choice = True
+        self.connection(ev.ConnectionChanged(ev.ConnectionState.OFFLINE))
+        self.back()
+
+    def online(self) -> None:
+        self.connection(ev.ConnectionChanged(ev.ConnectionState.CONNECTED))
+
+    def reconnecting(self) -> None:
+        self.offline_by_choice = False
+        self.connection(ev.ConnectionChanged(ev.ConnectionState.CONNECTING))
 
     # ------------------------------------------------------------------ conversations
 
@@ -214,8 +225,11 @@ class ChatController:
         pane.messages.show([], has_older=False)
         self._load_history(contact)
         if self.model.mark_read(contact):
-            self.app.do("mark_read", lambda engine: engine.mark_read(contact))
+            self._mark_read(contact)
         self.refresh_list()
+
+    def _mark_read(self, contact: str) -> None:
+        self.host.do(Command("mark_read", lambda engine: engine.mark_read(contact)))
 
     def _load_history(self, contact: str) -> None:
         def shown(page: list[ev.MessageView]) -> None:
@@ -223,7 +237,7 @@ class ChatController:
                 empty = f"No messages with {self.model.name(contact)} yet. Say hello!"
                 self.view.conversation.messages.show(page, has_older=len(page) >= PAGE, empty_text=empty)
 
-        self.app.do("history", lambda engine: engine.history(contact, limit=PAGE), shown)
+        self.host.do(Command("history", lambda engine: engine.history(contact, limit=PAGE), shown))
 
     def load_older(self, oldest_id: str) -> None:
         contact = self.model.open_contact
@@ -234,7 +248,9 @@ class ChatController:
             if self.model.open_contact == contact:
                 self.view.conversation.messages.prepend(page, has_older=len(page) >= PAGE)
 
-        self.app.do("older", lambda engine: engine.history(contact, before=oldest_id, limit=PAGE), shown)
+        self.host.do(
+            Command("older", lambda engine: engine.history(contact, before=oldest_id, limit=PAGE), shown)
+        )
 
     def _show_key_warning(self) -> None:
         contact = self.model.open_contact
@@ -248,7 +264,7 @@ class ChatController:
         except ValidationError as exc:
             self.view.new_form_error(str(exc))
             return
-        if phone == self.app.phone:
+        if phone == self.host.session.phone:
             self.view.new_form_error(
                 "That is your own number. Enter the number of the person you want to write to."
             )
@@ -260,11 +276,13 @@ class ChatController:
             self.model.ensure_conversation(contact.phone, contact.name)
             self.open(contact.phone)
 
-        self.app.do(
-            "add_contact",
-            lambda engine: engine.add_contact(phone, name),
-            added,
-            failed=lambda _c, text: self.view.new_form_error(text),
+        self.host.do(
+            Command(
+                "add_contact",
+                lambda engine: engine.add_contact(phone, name),
+                added,
+                failed=lambda _c, text: self.view.new_form_error(text),
+            ),
             busy="Setting up a secure conversation…",
         )
 
@@ -284,14 +302,14 @@ class ChatController:
             composer = self.view.conversation.text
             if self.model.open_contact == contact and not composer.get("1.0", "end-1c").strip():
                 composer.insert("1.0", text)
-            self.app.report(code, words)
+            self.host.report(code, words)
 
-        self.app.do("send", lambda engine: engine.send_text(contact, text), sent, failed=refused)
+        self.host.do(Command("send", lambda engine: engine.send_text(contact, text), sent, failed=refused))
 
     def retry(self, message_id: str) -> None:
         contact = self.model.open_contact
         if contact is not None:
-            self.app.do("retry", lambda engine: engine.retry(contact, message_id))
+            self.host.do(Command("retry", lambda engine: engine.retry(contact, message_id)))
 
     def typing(self) -> None:
         contact = self.model.open_contact
@@ -300,20 +318,24 @@ class ChatController:
         now = time.monotonic()
         if now - self._typing_sent > TYPING_REFRESH:
             self._typing_sent = now
-            self.app.do("typing", lambda engine: engine.set_typing(contact, True), failed=lambda _c, _t: None)
+            self.host.do(
+                Command("typing", lambda engine: engine.set_typing(contact, True), failed=lambda _c, _t: None)
+            )
         if self._typing_after is not None:
-            self.app.root.after_cancel(self._typing_after)
-        self._typing_after = self.app.root.after(TYPING_PAUSE_MS, self._stop_typing)
+            self.root.after_cancel(self._typing_after)
+        self._typing_after = self.root.after(TYPING_PAUSE_MS, self._stop_typing)
 
     def _stop_typing(self) -> None:
         contact = self.model.open_contact
         self._typing_sent = 0.0
         if self._typing_after is not None:
-            self.app.root.after_cancel(self._typing_after)
+            self.root.after_cancel(self._typing_after)
             self._typing_after = None
         if contact is not None:
-            self.app.do(
-                "typing", lambda engine: engine.set_typing(contact, False), failed=lambda _c, _t: None
+            self.host.do(
+                Command(
+                    "typing", lambda engine: engine.set_typing(contact, False), failed=lambda _c, _t: None
+                )
             )
 
     def search(self, text: str) -> None:
@@ -331,7 +353,7 @@ class ChatController:
                 )
                 self.view.conversation.show_search_results(text, len(results))
 
-        self.app.do("search", lambda engine: engine.search(contact, text), found)
+        self.host.do(Command("search", lambda engine: engine.search(contact, text), found))
 
     # ------------------------------------------------------------------ contact details
 
@@ -346,7 +368,9 @@ class ChatController:
             self.view.details.show(view, number, self._previous_numbers.get(contact))
             self.view.show_pane(self.view.details)
 
-        self.app.do("details", lambda engine: (engine.contact(contact), engine.safety_number(contact)), shown)
+        self.host.do(
+            Command("details", lambda engine: (engine.contact(contact), engine.safety_number(contact)), shown)
+        )
 
     def back(self) -> None:
         contact = self.model.open_contact
@@ -357,12 +381,14 @@ class ChatController:
 
     def set_verified(self, verified: bool) -> None:
         contact = self.model.open_contact
-        if contact is not None:
-            self.app.do(
-                "verify",
-                lambda engine: (engine.set_verified(contact, verified), engine.contact(contact))[1],
-                self._contact_updated,
-            )
+        if contact is None:
+            return
+
+        def verify(engine: Engine) -> ev.ContactView:
+            engine.set_verified(contact, verified)
+            return engine.contact(contact)
+
+        self.host.do(Command("verify", verify, self._contact_updated))
 
     def rename(self, name_text: str) -> None:
         contact = self.model.open_contact
@@ -373,11 +399,12 @@ class ChatController:
         except ValidationError as exc:
             self.view.show_notice(str(exc))
             return
-        self.app.do(
-            "rename",
-            lambda engine: (engine.rename_contact(contact, name), engine.contact(contact))[1],
-            self._details_refreshed,
-        )
+
+        def rename(engine: Engine) -> ev.ContactView:
+            engine.rename_contact(contact, name)
+            return engine.contact(contact)
+
+        self.host.do(Command("rename", rename, self._details_refreshed))
 
     def _details_refreshed(self, contact: ev.ContactView) -> None:
         self._contact_updated(contact)
@@ -396,8 +423,8 @@ class ChatController:
             if self.view.pane is self.view.details:
                 self.open_details()
 
-        self.app.do(
-            "accept_key",
-            lambda engine: (engine.accept_key_change(contact), engine.contact(contact))[1],
-            accepted,
-        )
+        def accept(engine: Engine) -> ev.ContactView:
+            engine.accept_key_change(contact)
+            return engine.contact(contact)
+
+        self.host.do(Command("accept_key", accept, accepted))

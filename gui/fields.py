@@ -6,7 +6,7 @@ import tkinter as tk
 from tkinter import ttk
 
 
-class Field(ttk.Frame):
+class FormField(ttk.Frame):
     """A label, an entry, and a line under it for what is wrong (or a hint)."""
 
     def __init__(

@@ -9,7 +9,7 @@ from tkinter import ttk
 from gui.contact_details import ContactDetailsPane
 from gui.conversation import ConversationPane
 from gui.conversation_list import ConversationList
-from gui.fields import Field
+from gui.fields import FormField
 from gui.settings import SettingsPane
 from gui.theme import Fonts, Palette
 
@@ -45,9 +45,11 @@ class MainView(ttk.Frame):
         self.new_button.pack(fill="x", padx=14, pady=(0, 10))
 
         self.new_form = ttk.Frame(sidebar, style="Sidebar.TFrame", padding=(14, 0, 14, 10))
-        self.new_phone = Field(self.new_form, "Their phone number (+ country code)", area="Sidebar", width=24)
+        self.new_phone = FormField(
+            self.new_form, "Their phone number (+ country code)", area="Sidebar", width=24
+        )
         self.new_phone.pack(fill="x")
-        self.new_name = Field(self.new_form, "Name (optional)", area="Sidebar", width=24)
+        self.new_name = FormField(self.new_form, "Name (optional)", area="Sidebar", width=24)
         self.new_name.pack(fill="x")
         row = ttk.Frame(self.new_form, style="Sidebar.TFrame")
         row.pack(fill="x")

@@ -8,9 +8,9 @@ thread and chooses the next screen.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
 
-from gui import preferences
+from gui.engine import Engine
 from gui.forms import (
     FormInvalid,
     NewProfileForm,
@@ -18,30 +18,48 @@ from gui.forms import (
     format_server_address,
     parse_server_address,
 )
-from gui.local_server import LocalServerError, running_address
+from gui.host import Host
+from gui.local_server import LocalServer, LocalServerError, running_address
+from gui.main_view import MainView
+from gui.registration import RegistrationView
+from gui.server_key import ServerKeyView
+from gui.welcome import WelcomeView
+from gui.worker import Command
 from net import events as ev
 from net.validation import ValidationError
-
-if TYPE_CHECKING:
-    from gui.app import App
 
 _SERVER_KEY_CODES = {"server_key_unknown", "server_key_changed"}
 
 
 class Onboarding:
-    def __init__(self, app: App) -> None:
-        self.app = app
-        self.welcome, self.server_key, self.registration = app.welcome, app.server_key, app.registration
+    """The screens before the main window; what the session learns goes to the app through ``on_*``."""
+
+    def __init__(
+        self,
+        host: Host,
+        *,
+        welcome: WelcomeView,
+        server_key: ServerKeyView,
+        registration: RegistrationView,
+        main: MainView,
+        local_server: LocalServer,
+    ) -> None:
+        self.host, self.main, self.local_server = host, main, local_server
+        self.welcome, self.server_key, self.registration = welcome, server_key, registration
         #: True while the server-key screen waits for the person's decision.
         self._key_question = False
-        self.handlers: dict[type, Any] = {
-            ev.ServerKeyUnknown: self._server_key_unknown,
-            ev.ServerKeyChanged: self._server_key_changed,
-            ev.CodeSent: self._code_sent,
-            ev.Registered: lambda _e: None,
-            ev.LoggedIn: self._logged_in,
-            ev.ReregistrationRequested: self._reregistration_requested,
-        }
+        #: The welcome screen is shown: no profile is open any more.
+        self.on_closed: Callable[[], None] = lambda: None
+        #: The person chose this server address (``host:port``).
+        self.on_server_chosen: Callable[[str], None] = lambda _server: None
+        #: A profile is open: its name, and its phone number if it has registered.
+        self.on_opened: Callable[[str, str | None], None] = lambda _name, _phone: None
+        #: The engine now knows the account's phone number (None: not registered yet).
+        self.on_phone: Callable[[str | None], None] = lambda _phone: None
+        #: The main window came up for this profile; its conversations should load.
+        self.on_main_entered: Callable[[], None] = lambda: None
+        #: The engine logged in to the server.
+        self.on_online: Callable[[], None] = lambda: None
         self.welcome.on_unlock = self.unlock
         self.welcome.on_create = self.create_profile
         self.welcome.on_start_server = self.start_local_server
@@ -51,22 +69,38 @@ class Onboarding:
         self.registration.on_finish = self.finish_registration
         self.registration.on_cancel = self.lock
 
+    def handle(self, event: ev.Event) -> bool:
+        """Take the engine events of the screens before the main window; False for any other."""
+        if isinstance(event, ev.ServerKeyUnknown):
+            self._server_key_unknown(event)
+        elif isinstance(event, ev.ServerKeyChanged):
+            self._server_key_changed(event)
+        elif isinstance(event, ev.CodeSent):
+            self._code_sent(event)
+        elif isinstance(event, ev.LoggedIn):
+            self._logged_in(event)
+        elif isinstance(event, ev.ReregistrationRequested):
+            self._reregistration_requested(event)
+        else:
+            return isinstance(event, ev.Registered)  # LoggedIn follows, and says all the window needs
+        return True
+
     # ------------------------------------------------------------------ welcome
 
     def show_welcome(self, message: str = "") -> None:
-        self.app.profile_name = self.app.phone = None
         self._key_question = False
-        self.app.chat.reset()
-        self.app.update_title()
-        running = running_address(self.app.local_server.data_dir)
-        self.welcome.server_var.set(self.app.local_server.address or running or self.app.server)
-        if running and not self.app.local_server.running:
+        self.on_closed()
+        running = running_address(self.local_server.data_dir)
+        self.welcome.server_var.set(self.local_server.address or running or self.host.session.server)
+        if running and not self.local_server.running:
             self.welcome.server_note.configure(
                 text=f"A local server started by another Parley window runs at {running}."
             )
         self.welcome.show_error(message)
-        self.app.show_screen(self.welcome)
-        self.app.do("list_profiles", lambda engine: engine.list_profiles(), self.welcome.show_profiles)
+        self.host.show_screen(self.welcome)
+        self.host.do(
+            Command("list_profiles", lambda engine: engine.list_profiles(), self.welcome.show_profiles)
+        )
 
     def _server_address(self) -> tuple[str, int] | None:
         try:
@@ -74,11 +108,7 @@ class Onboarding:
         except ValidationError as exc:
             self.welcome.show_error(str(exc))
             return None
-        self.app.server = format_server_address(host, port)
-        local = (self.app.local_server.address, running_address(self.app.local_server.data_dir))
-        if self.app.server not in local:  # a local server's port changes every start: not worth keeping
-            self.app.prefs.server = self.app.server
-            preferences.save(self.app.config_dir, self.app.prefs)
+        self.on_server_chosen(format_server_address(host, port))
         return host, port
 
     def unlock(self, profile_id: str, passphrase: str) -> None:
@@ -87,9 +117,9 @@ class Onboarding:
             return
         self.welcome.show_error("")
 
-        def call(engine: Any) -> tuple[str, str | None]:
+        def call(engine: Engine) -> tuple[str, str | None]:
             engine.unlock(profile_id, passphrase)
-            return engine.profile_name, engine.phone
+            return engine.profile_name or "", engine.phone
 
         def failed(code: str, text: str) -> None:
             self.welcome.show_error(text)
@@ -100,7 +130,10 @@ class Onboarding:
         def opened(profile: tuple[str, str | None]) -> None:
             self._opened(*profile, address)
 
-        self.app.do("unlock", call, opened, failed=failed, busy="Opening your profile…")
+        self.host.do(
+            Command("unlock", call, opened, failed=failed),
+            busy="Opening your profile…",
+        )
 
     def create_profile(self, form: NewProfileForm) -> None:
         try:
@@ -114,95 +147,92 @@ class Onboarding:
         if address is None:
             return
 
-        def call(engine: Any) -> tuple[str, str | None]:
+        def call(engine: Engine) -> tuple[str, str | None]:
             engine.create_profile(name, passphrase)
             return engine.profile_name or name, engine.phone
 
         def opened(profile: tuple[str, str | None]) -> None:
             self._opened(*profile, address)
 
-        self.app.do(
-            "create_profile",
-            call,
-            opened,
-            failed=lambda _c, t: self.welcome.show_error(t),
+        self.host.do(
+            Command(
+                "create_profile",
+                call,
+                opened,
+                failed=lambda _c, t: self.welcome.show_error(t),
+            ),
             busy="Creating your profile…",
         )
 
     def _opened(self, name: str, phone: str | None, address: tuple[str, int]) -> None:
         self.welcome.clear_secrets()
-        self.app.profile_name, self.app.phone = name, phone
-        self.app.update_title()
+        self.on_opened(name, phone)
         host, port = address
 
-        def call(engine: Any) -> str | None:
+        def call(engine: Engine) -> str | None:
             engine.set_server(host, port)
             engine.connect()
             return engine.phone
 
-        self.app.do(
-            "connect",
-            call,
-            self._connected,
-            failed=self._connect_failed,
-            busy=f"Connecting to {self.app.server}…",
-            polls=True,
+        self.host.do(
+            Command("connect", call, self._connected, failed=self._connect_failed, polls=True),
+            busy=f"Connecting to {self.host.session.server}…",
         )
 
     def _connected(self, phone: str | None) -> None:
-        self.app.phone = phone
+        self.on_phone(phone)
         if self._key_question:
             return  # the server's key waits for the person's decision; that decides what comes next
         if phone is None:
-            self.registration.reset(self.app.server)
-            self.app.show_screen(self.registration)
+            self.registration.reset(self.host.session.server)
+            self.host.show_screen(self.registration)
         else:
             self.enter_main()
 
     def _connect_failed(self, code: str, text: str) -> None:
         if code in _SERVER_KEY_CODES:
             return  # the server-key screen, shown by its event, explains it
-        if self.app.phone is not None:
+        if self.host.session.phone is not None:
             self.enter_main()
-            self.app.main.show_notice(f"{text} Parley keeps trying in the background.")
-            self.app.do("retry_connect", lambda engine: None, polls=True)
+            self.main.show_notice(f"{text} Parley keeps trying in the background.")
+            self.host.do(Command("retry_connect", lambda engine: None, polls=True))
         else:
-            self.app.do("lock", lambda engine: engine.lock(), lambda _r: self.show_welcome(text), polls=False)
+            self.host.do(
+                Command("lock", lambda engine: engine.lock(), lambda _r: self.show_welcome(text), polls=False)
+            )
 
     # ------------------------------------------------------------------ the server's key
 
     def _server_key_unknown(self, event: ev.ServerKeyUnknown) -> None:
         self._key_question = True
-        matches = self.app.local_server.vouches_for(event.fingerprint)
+        matches = self.local_server.vouches_for(event.fingerprint)
         self.server_key.first_contact(event.address, event.fingerprint, matches_local=matches)
-        self.app.show_screen(self.server_key)
+        self.host.show_screen(self.server_key)
 
     def _server_key_changed(self, event: ev.ServerKeyChanged) -> None:
         self._key_question = True
         self.server_key.changed(event.address, event.pinned, event.presented)
-        self.app.show_screen(self.server_key)
+        self.host.show_screen(self.server_key)
 
     def accept_server_key(self, fingerprint: str) -> None:
         self._key_question = False
 
-        def call(engine: Any) -> str | None:
+        def call(engine: Engine) -> str | None:
             engine.accept_server_key(fingerprint)
             engine.connect()
             return engine.phone
 
-        self.app.do(
-            "accept_server_key",
-            call,
-            self._connected,
-            failed=self._connect_failed,
+        self.host.do(
+            Command("accept_server_key", call, self._connected, failed=self._connect_failed, polls=True),
             busy="Connecting…",
-            polls=True,
         )
 
     def refuse_server_key(self) -> None:
         self._key_question = False
         message = "Parley did not connect: you stopped at the server's key. Your profile is locked again."
-        self.app.do("lock", lambda engine: engine.lock(), lambda _r: self.show_welcome(message), polls=False)
+        self.host.do(
+            Command("lock", lambda engine: engine.lock(), lambda _r: self.show_welcome(message), polls=False)
+        )
 
     # ------------------------------------------------------------------ registration
 
@@ -214,10 +244,10 @@ class Onboarding:
             self.registration.show_stage()
             return
         self.registration.show_stage()
-        self.app.do(
-            "register_start",
-            lambda engine: engine.register_start(phone, email),
-            failed=self._refused,
+        self.host.do(
+            Command(
+                "register_start", lambda engine: engine.register_start(phone, email), failed=self._refused
+            ),
             busy="Asking the server for a code…",
         )
 
@@ -234,17 +264,13 @@ class Onboarding:
             self.registration.show_stage()
             return
 
-        def call(engine: Any) -> str | None:
+        def call(engine: Engine) -> str | None:
             engine.register_finish(code, lock)
             return engine.phone
 
-        self.app.do(
-            "register_finish",
-            call,
-            self._connected,
-            failed=self._refused,
+        self.host.do(
+            Command("register_finish", call, self._connected, failed=self._refused, polls=True),
             busy="Creating your keys and registering…",
-            polls=True,
         )
 
     def _refused(self, code: str, text: str) -> None:
@@ -252,52 +278,62 @@ class Onboarding:
         self.registration.show_stage()
 
     def _reregistration_requested(self, event: ev.ReregistrationRequested) -> None:
-        self.app.main.show_notice(reregistration_words(event.sent_to))
+        self.main.show_notice(reregistration_words(event.sent_to))
 
     def _logged_in(self, event: ev.LoggedIn) -> None:
-        self.app.phone = event.phone
-        if self.app.screen is self.registration:
+        self.on_phone(event.phone)
+        if self.host.screen is self.registration:
             self.enter_main()
-        self.app.chat.connection(ev.ConnectionChanged(ev.ConnectionState.CONNECTED))
+        self.on_online()
 
     # ------------------------------------------------------------------ main window and profile
 
     def enter_main(self) -> None:
-        self.app.main.set_profile(self.app.profile_name or "", self.app.phone or "")
-        if self.app.screen is not self.app.main:
-            self.app.show_screen(self.app.main)
-            self.app.chat.load()
+        session = self.host.session
+        self.main.set_profile(session.profile_name or "", session.phone or "")
+        if self.host.screen is not self.main:
+            self.host.show_screen(self.main)
+            self.on_main_entered()
+
+    def register_again(self) -> None:
+        """The server deleted the account: the open profile may register anew."""
+        self.registration.reset(self.host.session.server)
+        self.registration.show_error("Your account was deleted from the server. You can register again.")
+        self.host.show_screen(self.registration)
 
     def lock(self) -> None:
-        self.app.do("lock", lambda engine: engine.lock(), lambda _r: self.show_welcome(), polls=False)
+        self.host.do(
+            Command("lock", lambda engine: engine.lock(), lambda _r: self.show_welcome(), polls=False)
+        )
 
     # ------------------------------------------------------------------ the local server
 
     def start_local_server(self) -> None:
-        running = running_address(self.app.local_server.data_dir)
-        if running and not self.app.local_server.running:
+        running = running_address(self.local_server.data_dir)
+        if running and not self.local_server.running:
             self.welcome.server_var.set(running)
             self.welcome.server_note.configure(
                 text=f"Using the local server another Parley window started, at {running}."
             )
             return
 
-        def started(address: object) -> None:
-            self.welcome.server_var.set(str(address))
+        def started(address: str) -> None:
+            self.welcome.server_var.set(address)
             self.welcome.server_note.configure(
                 text=f"A local server runs at {address} until you close this window. For a second profile, "
                 "open Parley again (python main.py): it finds this server by itself."
             )
 
-        def call(_engine: Any) -> str:
+        def call(_engine: Engine) -> str:
             try:
-                return self.app.local_server.start()
+                return self.local_server.start()
             except LocalServerError as exc:
                 raise _Refusal("local_server", str(exc)) from None
 
         self.welcome.local_button.configure(state="disabled")
-        self.app.do(
-            "local_server", call, started, failed=self._local_server_failed, busy="Starting a local server…"
+        self.host.do(
+            Command("local_server", call, started, failed=self._local_server_failed),
+            busy="Starting a local server…",
         )
 
     def _local_server_failed(self, _code: str, text: str) -> None:

@@ -7,17 +7,27 @@ as the app, and offers blocking calls with timeouts, so a script can say
 
 from __future__ import annotations
 
-import itertools
 import queue
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
-from gui.worker import Command, CommandDone, CommandFailed, EngineFactory, EngineWorker
+from gui.engine import Engine
+from gui.worker import (
+    Command,
+    CommandDone,
+    CommandFailed,
+    CommandOutcome,
+    EngineFactory,
+    EngineWorker,
+    WorkerEvent,
+)
 from net import events as ev
 
-DEFAULT_TIMEOUT = 60.0
+PEER_TIMEOUT = 60.0
+
+T = TypeVar("T")
 
 
 class PeerError(Exception):
@@ -32,8 +42,7 @@ class HeadlessPeer:
     def __init__(self, make_engine: EngineFactory) -> None:
         self.worker = EngineWorker(make_engine)
         self.worker.start()
-        self.events: list[object] = []
-        self._tags = itertools.count(1)
+        self.events: list[WorkerEvent] = []
 
     @classmethod
     def with_profiles(cls, profiles_root: Path) -> HeadlessPeer:
@@ -42,18 +51,22 @@ class HeadlessPeer:
         return cls(lambda emit: Messenger(profiles_root, emit))
 
     def call(
-        self, fn: Callable[[Any], object], *, polls: bool | None = None, timeout: float = DEFAULT_TIMEOUT
-    ) -> Any:
+        self, fn: Callable[[Engine], T], *, polls: bool | None = None, timeout: float = PEER_TIMEOUT
+    ) -> T:
         """Run ``fn(engine)`` on the peer's worker and return its result (or raise :class:`PeerError`)."""
-        tag = f"peer#{next(self._tags)}"
-        self.worker.submit(Command(tag, fn, polls))
-        found = self._next(lambda e: isinstance(e, CommandDone | CommandFailed) and e.tag == tag, timeout)
+        results: list[T] = []
+        command = Command("peer", fn, results.append, polls=polls)
+        self.worker.submit(command)
+        found = self._next(lambda e: isinstance(e, CommandOutcome) and e.command is command, timeout)
         if isinstance(found, CommandFailed):
             raise PeerError(found.code, found.message)
         assert isinstance(found, CommandDone)
-        return found.result
+        found.deliver()
+        return results[0]
 
-    def wait_for(self, predicate: Callable[[object], bool], timeout: float = DEFAULT_TIMEOUT) -> Any:
+    def wait_for(
+        self, predicate: Callable[[WorkerEvent], bool], timeout: float = PEER_TIMEOUT
+    ) -> WorkerEvent:
         """The first engine event (already seen or still to come) for which ``predicate`` holds."""
         for event in self.events:
             if predicate(event):
@@ -61,7 +74,7 @@ class HeadlessPeer:
                 return event
         return self._next(predicate, timeout)
 
-    def _next(self, predicate: Callable[[object], bool], timeout: float) -> object:
+    def _next(self, predicate: Callable[[WorkerEvent], bool], timeout: float) -> WorkerEvent:
         deadline = time.monotonic() + timeout
         while True:
             remaining = deadline - time.monotonic()
@@ -81,12 +94,14 @@ class HeadlessPeer:
         self.connect(host, port)
         self.call(lambda engine: engine.register_start(phone, email))
         sent = self.wait_for(lambda e: isinstance(e, ev.CodeSent))
+        assert isinstance(sent, ev.CodeSent)
         if not sent.dev_code:
             raise PeerError("no_dev_code", "the server must run with --dev-codes for a headless peer")
-        self.call(lambda engine: engine.register_finish(sent.dev_code), polls=True)
+        code = sent.dev_code
+        self.call(lambda engine: engine.register_finish(code), polls=True)
 
     def connect(self, host: str, port: int) -> None:
-        def connect(engine: Any) -> None:
+        def connect(engine: Engine) -> None:
             engine.set_server(host, port)
             engine.connect()
 
@@ -99,7 +114,7 @@ class HeadlessPeer:
         if unknown is not None:
             self.events.remove(unknown)
 
-            def accept(engine: Any) -> None:
+            def accept(engine: Engine) -> None:
                 engine.accept_server_key(unknown.fingerprint)
                 engine.connect()
 

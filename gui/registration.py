@@ -6,7 +6,7 @@ import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
 
-from gui.fields import BusyBar, Field, card, paragraph
+from gui.fields import BusyBar, FormField, card, paragraph
 from gui.forms import RegistrationForm, Stage
 
 
@@ -29,9 +29,9 @@ class RegistrationView(ttk.Frame):
             "the code if a text message cannot.",
             width=460,
         ).pack(anchor="w", pady=(0, 12))
-        self.phone = Field(self.details, "Phone number, with + and country code (e.g. +44 20 7946 0958)")
+        self.phone = FormField(self.details, "Phone number, with + and country code (e.g. +44 20 7946 0958)")
         self.phone.pack(fill="x")
-        self.email = Field(self.details, "E-mail address")
+        self.email = FormField(self.details, "E-mail address")
         self.email.pack(fill="x")
         self.send_button = ttk.Button(
             self.details, text="Send me a code", style="Accent.TButton", command=self._send
@@ -41,10 +41,10 @@ class RegistrationView(ttk.Frame):
         self.code_stage = ttk.Frame(box, style="Card.TFrame")
         self.code_note = paragraph(self.code_stage, "", width=460)
         self.code_note.pack(anchor="w", pady=(0, 12))
-        self.code = Field(self.code_stage, "6-digit code", width=12)
+        self.code = FormField(self.code_stage, "6-digit code", width=12)
         self.code.entry.configure(font="ParleyDigits")
         self.code.pack(anchor="w")
-        self.lock = Field(self.code_stage, "Registration lock passphrase", show="•")
+        self.lock = FormField(self.code_stage, "Registration lock passphrase", show="•")
         row = ttk.Frame(self.code_stage, style="Card.TFrame")
         self.finish_row = row
         row.pack(anchor="w")
@@ -117,7 +117,7 @@ class RegistrationView(ttk.Frame):
         self.form.phone, self.form.email, self.form.code = self.phone.value, self.email.value, self.code.value
         self.form.lock = self.lock.value
 
-    def _check_on_leaving(self, field: Field, name: str) -> None:
+    def _check_on_leaving(self, field: FormField, name: str) -> None:
         field.entry.bind("<FocusOut>", lambda _e: self._check(name))
 
     def _check(self, name: str) -> None:

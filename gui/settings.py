@@ -6,7 +6,7 @@ import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
 
-from gui.fields import Field, paragraph
+from gui.fields import FormField, paragraph
 from gui.forms import ChangePassphraseForm
 
 
@@ -44,9 +44,9 @@ class SettingsPane(ttk.Frame):
         ttk.Label(self, text="Change passphrase", style="Surface.Heading.TLabel").pack(anchor="w")
         form = ttk.Frame(self, style="Surface.TFrame")
         form.pack(anchor="w", pady=(4, 0))
-        self.old = Field(form, "Current passphrase", area="Surface", show="•")
-        self.new = Field(form, "New passphrase (10 characters or more)", area="Surface", show="•")
-        self.repeat = Field(form, "The new passphrase again", area="Surface", show="•")
+        self.old = FormField(form, "Current passphrase", area="Surface", show="•")
+        self.new = FormField(form, "New passphrase (10 characters or more)", area="Surface", show="•")
+        self.repeat = FormField(form, "The new passphrase again", area="Surface", show="•")
         for index, field in enumerate((self.old, self.new, self.repeat)):
             field.grid(row=index, column=0, sticky="nw")
         row = ttk.Frame(self, style="Surface.TFrame")
@@ -66,7 +66,7 @@ class SettingsPane(ttk.Frame):
             muted=True,
             width=640,
         ).pack(anchor="w")
-        self.lock_field = Field(
+        self.lock_field = FormField(
             self, "Registration lock passphrase (6 characters or more)", area="Surface", show="•"
         )
         self.lock_field.pack(anchor="w", pady=(4, 0))

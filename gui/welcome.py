@@ -11,7 +11,7 @@ import tkinter as tk
 from collections.abc import Callable, Sequence
 from tkinter import ttk
 
-from gui.fields import BusyBar, Field, card, paragraph
+from gui.fields import BusyBar, FormField, card, paragraph
 from gui.forms import DEFAULT_SERVER, NewProfileForm
 
 
@@ -67,7 +67,7 @@ class WelcomeView(ttk.Frame):
             style="Card.Muted.TLabel",
             wraplength=320,
         )
-        self.passphrase = Field(left, "Passphrase", show="•")
+        self.passphrase = FormField(left, "Passphrase", show="•")
         self.passphrase.pack(fill="x")
         self.unlock_button = ttk.Button(left, text="Unlock", style="Accent.TButton", command=self._unlock)
         self.unlock_button.pack(anchor="w")
@@ -75,11 +75,11 @@ class WelcomeView(ttk.Frame):
         ttk.Label(right, text="Create a new profile", style="Card.Heading.TLabel").pack(
             anchor="w", pady=(0, 8)
         )
-        self.name = Field(right, "Your name, as your contacts will see it")
+        self.name = FormField(right, "Your name, as your contacts will see it")
         self.name.pack(fill="x")
-        self.new_passphrase = Field(right, "Passphrase (10 characters or more)", show="•")
+        self.new_passphrase = FormField(right, "Passphrase (10 characters or more)", show="•")
         self.new_passphrase.pack(fill="x")
-        self.repeat = Field(right, "The same passphrase again", show="•")
+        self.repeat = FormField(right, "The same passphrase again", show="•")
         self.repeat.pack(fill="x")
         self.create_button = ttk.Button(
             right, text="Create profile", style="Accent.TButton", command=self._create

@@ -37,6 +37,7 @@ from gui.forms import Stage
 from gui.local_server import NOTE_NAME
 from gui.peer import HeadlessPeer
 from gui.wording import TICKS, key_change_warning
+from gui.worker import Command
 from net import events as ev
 from net.engine_error import EngineError
 
@@ -507,7 +508,7 @@ def test_a_profile_opened_while_its_server_is_down_waits_in_the_main_window_and_
     app = make_app("alice")
     create_and_register(app, server, fresh_phone())
     port = server.address[1]
-    app.lock()
+    app.onboarding.lock()
     wait_until(app.root, lambda: app.welcome.profiles.size() == 1, "the welcome screen")
     server.stop()
 
@@ -560,7 +561,7 @@ def test_a_full_disk_is_shown_until_writes_work_again_and_a_refused_text_stays_i
 
             def on_engine(action: Callable[[Any], None]) -> None:  # the profile belongs to the worker thread
                 done: list[object] = []
-                app.do("disk", lambda engine: action(engine._ctx.profile._vault.conn), done.append)
+                app.do(Command("disk", lambda engine: action(engine._ctx.profile._vault.conn), done.append))
                 wait_until(app.root, lambda: done, "the disk step")
 
             on_engine(disk.fill)

@@ -59,7 +59,9 @@ def test_a_damaged_profile_is_shown_greyed_out_with_words_and_the_healthy_one_op
 
         type_into(w.passphrase.entry, PASSPHRASE)
         w.unlock_button.invoke()
-        wait_until(app.root, lambda: app.profile_name == "Healthy" and not app.busy, "the healthy profile")
+        wait_until(
+            app.root, lambda: app.session.profile_name == "Healthy" and not app.busy, "the healthy profile"
+        )
         assert damage.digest(broken.path) == before
     finally:
         app.close()

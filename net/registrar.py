@@ -135,7 +135,14 @@ class Registrar:
                 self.channel.deliver(phone, email, code)
             except DeliveryError as exc:
                 log.warning("code for %s not delivered by %s: %s", masked(phone), self.channel.name, exc)
-                raise _refuse(ErrorCode.DELIVERY_FAILED, f"the code could not be sent: {exc}") from None
+                # The reason names the address and may quote a relay that echoes it: it is told only to
+                # a requester whose own address it is, never to a stranger asking for an account's code.
+                text = (
+                    f"the code could not be sent to {sent_to}; try again later"
+                    if account is not None
+                    else f"the code could not be sent: {exc}"
+                )
+                raise _refuse(ErrorCode.DELIVERY_FAILED, text) from None
             log.info("%s: code for %s sent by %s", peer, masked(phone), self.channel.name)
             return Outcome(body)
 

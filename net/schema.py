@@ -60,6 +60,11 @@ def text(max_len: int, *, min_len: int = 1, pattern: str | None = None) -> Conve
             raise _bad("expected a string")
         if not min_len <= len(value) <= max_len:
             raise _bad(f"expected {min_len} to {max_len} characters")
+        if not value.isascii():  # a lone surrogate (JSON's \ud800 escape) has no UTF-8: nothing could use it
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise _bad("not text that UTF-8 can carry (a lone surrogate)") from None
         if compiled is not None and not compiled.fullmatch(value):
             raise _bad("has characters that are not allowed")
         return value

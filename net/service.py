@@ -65,6 +65,11 @@ def _encoded_size(message: StoredMessage) -> int:
     return _MESSAGE_OVERHEAD + digits + 6 * len(message.sender) + 4 * ((len(message.body) + 2) // 3)
 
 
+def _deliverable_size(body: bytes) -> int:
+    """An upper bound of a fetch reply holding only a message with ``body`` (the longest id, sender, ts)."""
+    return _FETCH_REPLY_OVERHEAD + _MESSAGE_OVERHEAD + 16 + 13 + 6 * 16 + 4 * ((len(body) + 2) // 3)
+
+
 def _refuse(code: ErrorCode, message: str) -> RequestRefused:
     return RequestRefused(code, message)
 
@@ -259,6 +264,10 @@ class Service:
     def _send(self, session: Session, args: dict[str, Any]) -> Outcome:
         sender, recipient, body = session.phone, args["to"], args["body"]
         assert sender is not None
+        if _deliverable_size(body) > self.limits.max_frame:
+            # A send that fits a frame may still make a push or fetch reply that does not (below the
+            # default frame size): stored, it could never be delivered, nor anything queued after it.
+            raise _refuse(ErrorCode.BAD_REQUEST, "send.body: too long to be delivered in one frame")
         self._guards.check_lookups(session)
         if args["transient"]:
             if self.store.identity_text(recipient) is None:

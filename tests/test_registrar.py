@@ -11,7 +11,9 @@ import pytest
 from test_service import Session, World, person
 from wire_client import Person
 
+from net.errors import RequestRefused
 from net.limits import Limits
+from net.verification import DeliveryError
 
 DAY = 24 * 3600.0
 LOCK = "correct horse battery"
@@ -84,6 +86,23 @@ def test_the_owner_is_told_at_once_and_the_code_goes_to_the_address_on_file(worl
     assert world.codes.count(owner.phone) == 2  # and the code book saw it go to the address on file
     fresh = world.call(stranger, "register_start", phone=person().phone, email="mallory@evil.example")
     assert fresh["existing"] is False and fresh["sent_to"] == "m\u2022\u2022\u2022@evil.example"
+
+
+def test_a_failed_delivery_to_the_address_on_file_does_not_tell_a_stranger_the_address(world: World) -> None:
+    owner = person()
+    world.register(owner)
+    # An SMTP relay's refusal may quote the recipient; the channel's reason names it too.
+    world.codes.fail_with = DeliveryError(
+        f"could not e-mail the code to {owner.email}: 550 <{owner.email}> unknown"
+    )
+    with pytest.raises(RequestRefused) as caught:
+        world.call(at("198.51.100.7"), "register_start", phone=owner.phone, email="mallory@evil.example")
+    assert caught.value.code == "delivery_failed"
+    assert owner.email not in caught.value.message
+    assert "s\u2022\u2022\u2022@example.org" in caught.value.message  # the masked form, as in sent_to
+    with pytest.raises(RequestRefused) as own:  # a new number's address is the requester's own: told in full
+        world.call(at("198.51.100.7"), "register_start", phone=person().phone, email="mallory@evil.example")
+    assert "550" in own.value.message
 
 
 def test_a_lock_applies_for_seven_days_after_the_last_login_or_while_logged_in(world: World) -> None:

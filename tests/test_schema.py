@@ -53,6 +53,18 @@ def test_text_checks_type_length_and_pattern() -> None:
             check(bad)
 
 
+def test_text_that_utf8_cannot_carry_is_refused() -> None:
+    # JSON's \ud800 escape gives a lone surrogate: valid JSON, but no UTF-8 exists for it, so a passphrase
+    # made of it could not be hashed (the server failed with server_error, after using a lock attempt).
+    for bad in ("abcdef\ud800", "\udfffabcdef"):
+        with pytest.raises(FieldError) as caught:
+            text(128)(bad)
+        assert caught.value.code is ErrorCode.BAD_REQUEST and "UTF-8" in str(caught.value)
+        with pytest.raises(FieldError):
+            OPERATIONS["set_registration_lock"].parse({"lock": bad})
+    assert text(128)("Ümlaut 🔒 lock") == "Ümlaut 🔒 lock"
+
+
 def test_base64_is_strict_and_bounded() -> None:
     check = base64_bytes(4)
     assert check(base64.b64encode(b"abcd").decode()) == b"abcd"

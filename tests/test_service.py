@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 from collections.abc import Iterator
@@ -361,6 +362,31 @@ def test_code_delivery_is_left_for_later_so_the_loop_does_not_wait_for_it(world:
     assert outcome.later is not None and world.codes.count(alice.phone) == 0  # nothing sent yet
     assert outcome.settled().body["phone"] == alice.phone
     assert world.codes.count(alice.phone) == 1
+
+
+def test_a_body_that_no_fetch_reply_could_carry_is_refused_and_not_stored(tmp_path: Path) -> None:
+    # Its send fits one frame, but the fetch reply around it would not: stored, it was never pushed and
+    # every fetch of its recipient failed, so it and every message after it could never be delivered.
+    world = World(tmp_path, Limits(max_frame=20_000))
+    try:
+        alice, bob = person(), person()
+        world.register(alice)
+        world.register(bob)
+        a = world.login(alice)
+        body = b"x" * 14_949
+        request = {"id": 1, "op": "send", "to": bob.phone, "client_id": "a", "body": base64.b64encode(body)}
+        assert len(encode_json({**request, "body": request["body"].decode()})) < 20_000
+        assert world.refused(a, "send", to=bob.phone, client_id="a", body=body) == "bad_request"
+        assert (
+            world.refused(a, "send", to=bob.phone, client_id="t", body=body, transient=True) == "bad_request"
+        )
+        world.call(a, "send", to=bob.phone, client_id="b", body=b"x" * 14_000)
+        b = world.login(bob)
+        page = world.call(b, "fetch")
+        assert [m["body"] for m in page["messages"]] == [b"x" * 14_000]
+        assert len(encode_json({"re": 2**53 - 1, "ok": True, **page})) <= 20_000
+    finally:
+        world.store.close()
 
 
 def test_a_fetch_page_is_cut_to_fit_one_frame(tmp_path: Path) -> None:

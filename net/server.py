@@ -27,7 +27,7 @@ from net.server_loop import ServerLoop
 from net.service import Service
 from net.tls import ensure_self_signed, fingerprint_of_pem_file, format_fingerprint, server_context
 from net.verification import CodeChannel
-from storage.server_store import ServerStore
+from storage.server_store import SqliteServerStore
 from storage.space_guard import DEFAULT_RESERVE
 
 log = logging.getLogger("parley.server")
@@ -108,7 +108,7 @@ class RunningServer:
             cert, key = ensure_self_signed(config.data_dir)
         context = server_context(cert, key)
         self.fingerprint = fingerprint_of_pem_file(cert)
-        self.store = ServerStore(
+        self.store = SqliteServerStore(
             config.data_dir / STORE_FILE,
             synchronous=config.synchronous,
             max_bytes=config.max_store_bytes,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
-import sqlite3
 import sys
 import threading
 from pathlib import Path
@@ -174,7 +173,7 @@ def run_server(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"parley server: {exc}", file=sys.stderr)
         return 2
-    except (StoreError, sqlite3.Error) as exc:
+    except StoreError as exc:
         print(f"parley server: cannot open the store in {config.data_dir}: {exc}.", file=sys.stderr)
         return 2
     except OSError as exc:

@@ -3,7 +3,7 @@
 Each turn of the loop:
 
 1. waits (``selectors``) for sockets that are ready, the next deadline, or a wake-up;
-2. inside one store batch (:meth:`~storage.server_store.ServerStore.group_commit`):
+2. inside one store batch (:meth:`~storage.server_interface.ServerStore.group_commit`):
    runs calls handed over by other threads, accepts, moves TLS handshakes on,
    reads, decodes and handles requests; replies go to each connection's buffer;
 3. commits the batch — one commit and one sync for every request of the turn;
@@ -40,14 +40,15 @@ from typing import Any
 
 from net.errors import ErrorCode, LocalProtocolError, RemoteProtocolError, RequestRefused
 from net.limits import Limits
+from net.outcome import Outcome
 from net.protocol import NEED_DATA, ConnectionClosed, ErrorReply, Reply, Request
 from net.protocol import error_reply as make_error_reply
 from net.server_connection import ConnectionLost, OutputLimits, ServerConnection
 from net.server_timers import Deadlines
-from net.service import Outcome, Service
+from net.service import Service
 from net.storage_full import LostWrites, check_space, storage_full_reply, waits_for_room
-from storage.server_store import BatchFailed, ServerStore
-from storage.space_guard import is_storage_full
+from storage.server_interface import ServerStore
+from storage.server_records import BatchFailed
 
 log = logging.getLogger("parley.server")
 
@@ -171,7 +172,7 @@ class ServerLoop:
                 self._expire()
         except BatchFailed as exc:
             self._after_commit.clear()  # pushes of messages that were not stored
-            if is_storage_full(exc):
+            if self._store.lacks_room(exc):
                 self._lost.answer_storage_full(self._space)
             else:
                 log.error("store: the writes of %d connections failed to commit: %s", len(self._touched), exc)
@@ -348,7 +349,7 @@ class ServerLoop:
             log.info("%s: %s refused: %s", connection.peer, request.op, error.code)
             connection.send(ErrorReply(request.id, error.code, error.message))
             return
-        if is_storage_full(error):
+        if self._store.lacks_room(error):
             self._space.met_full(f"{request.op} found no room")
             connection.send(storage_full_reply(request.id))
             return

@@ -22,7 +22,7 @@ from net.errors import ErrorCode
 from net.protocol import ErrorReply, Request
 from net.schema import OPERATIONS
 from net.server_connection import ServerConnection
-from storage.space_guard import SpaceGuard
+from storage.server_interface import Space
 
 log = logging.getLogger("parley.server")
 
@@ -46,7 +46,7 @@ def storage_full_reply(request_id: int) -> ErrorReply:
     return ErrorReply(request_id, ErrorCode.STORAGE_FULL, STORAGE_FULL_MESSAGE)
 
 
-def check_space(space: SpaceGuard) -> None:
+def check_space(space: Space) -> None:
     """Ask the guard whether there is room again (the loop does, about once a second while full)."""
     try:
         space.check()
@@ -71,7 +71,7 @@ class LostWrites:
         """The turn committed: every noted reply stands."""
         self._noted.clear()
 
-    def answer_storage_full(self, space: SpaceGuard) -> int:
+    def answer_storage_full(self, space: Space) -> int:
         """The turn's commit failed for lack of room: the store is full; replace each noted reply."""
         was_full = space.full
         space.met_full("a commit failed for lack of room")

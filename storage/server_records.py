@@ -14,6 +14,14 @@ class StoreError(Exception):
     """Base of the store's refusals."""
 
 
+class BatchFailed(StoreError):
+    """A group commit could not be committed: none of its writes happened."""
+
+
+class StoreUnavailable(StoreError):
+    """The store could not be opened (its database is unreadable, locked or not a store)."""
+
+
 class SchemaMismatch(StoreError):
     """The database was made by another version of the server."""
 

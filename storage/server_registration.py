@@ -164,7 +164,7 @@ def lock_passed(db: sqlite3.Connection, phone: str) -> None:
 
 
 class RegistrationStore:
-    """The store's registration methods; :class:`~storage.server_store.ServerStore` provides the plumbing."""
+    """The store's registration methods; :class:`~storage.server_store.SqliteServerStore` adds the rest."""
 
     _writer: BatchWriter
     _reader: Callable[[], AbstractContextManager[sqlite3.Connection]]

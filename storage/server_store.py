@@ -2,7 +2,7 @@
 
 Durability: WAL mode with ``synchronous=FULL``. Every write goes through one
 :class:`~storage.batch_writer.BatchWriter`. The server's loop wraps each turn in
-:meth:`ServerStore.group_commit`: the turn's writes share one transaction and
+:meth:`SqliteServerStore.group_commit`: the turn's writes share one transaction and
 one commit (and sync) at its end, before any reply of the turn is written, so
 whatever the server has acknowledged survives a killed process and a power cut.
 (``NORMAL`` would survive a killed process only; group commit makes the extra
@@ -18,9 +18,15 @@ and a registration lock only their hashes (see ``storage/server_registration.py`
 
 Room: ``max_bytes`` caps the database file (SQLite's ``max_page_count``, a quota
 an operator may set); a write past it fails like one on a full disk, with
-``SQLITE_FULL``. :attr:`ServerStore.space` (a :class:`~storage.space_guard.SpaceGuard`)
+``SQLITE_FULL``. :attr:`SqliteServerStore.space` (a :class:`~storage.space_guard.SpaceGuard`)
 keeps the reserve file (``reserve`` bytes; the server's default is 4 MiB) beside the
 database and the store's full state.
+
+:class:`SqliteServerStore` implements :class:`~storage.server_interface.ServerStore`,
+the operations the server's service and loop call; nothing of SQLite reaches
+them: a database that cannot be opened is :class:`StoreUnavailable`, a lost group
+commit :class:`BatchFailed`, and :meth:`SqliteServerStore.lacks_room` tells a
+write refused for lack of room (``SQLITE_FULL``, ENOSPC) from other failures.
 """
 
 from __future__ import annotations
@@ -36,11 +42,12 @@ from pathlib import Path
 from typing import Any
 
 from storage import server_schema
-from storage.batch_writer import BatchFailed, BatchWriter
+from storage.batch_writer import BatchWriter
 from storage.server_counters import RateEvents
 from storage.server_records import (
     Account,
     AccountKeys,
+    BatchFailed,
     CodeCheck,
     Guard,
     PrekeyLimit,
@@ -50,11 +57,12 @@ from storage.server_records import (
     SendOutcome,
     StoredMessage,
     StoreError,
+    StoreUnavailable,
     TooManyCodes,
     UnknownAccount,
 )
 from storage.server_registration import RegistrationStore, delete_account_rows, insert_prekeys
-from storage.space_guard import SpaceGuard
+from storage.space_guard import SpaceGuard, is_storage_full
 
 SCHEMA_VERSION = server_schema.VERSION
 log = logging.getLogger("parley.store")
@@ -73,8 +81,9 @@ __all__ = [
     "Registration",
     "SchemaMismatch",
     "SendOutcome",
-    "ServerStore",
+    "SqliteServerStore",
     "StoreError",
+    "StoreUnavailable",
     "StoredMessage",
     "TooManyCodes",
     "UnknownAccount",
@@ -85,7 +94,7 @@ def _dumps(obj: dict[str, Any]) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"))
 
 
-class ServerStore(RegistrationStore):
+class SqliteServerStore(RegistrationStore):
     def __init__(
         self,
         path: Path,
@@ -105,7 +114,10 @@ class ServerStore(RegistrationStore):
         self._reader_slots = threading.BoundedSemaphore(_READERS)
         self._all_readers: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._writer = BatchWriter(self._open_writer)
+        try:
+            self._writer = BatchWriter(self._open_writer)
+        except sqlite3.Error as exc:  # the service knows no SQLite: a store that cannot open is the store's
+            raise StoreUnavailable(str(exc)) from exc
         self.space = SpaceGuard(path.parent, reserve=reserve, quota_room=self.quota_room, quota=max_bytes)
         try:
             self.space.start()
@@ -149,6 +161,10 @@ class ServerStore(RegistrationStore):
     def dependents(self) -> int:
         """Jobs (and reads of uncommitted writes) so far in the open batch; see :class:`BatchWriter`."""
         return self._writer.dependents
+
+    def lacks_room(self, error: BaseException | None) -> bool:
+        """Whether ``error`` (or its cause) is a write refused for lack of room (:func:`is_storage_full`)."""
+        return is_storage_full(error)
 
     def quota_room(self) -> int | None:
         """Bytes the database may still grow by under ``max_bytes`` (free pages inside it count)."""

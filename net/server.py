@@ -13,7 +13,6 @@ every connection in one thread, and commits the store once per turn; see
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import socketserver
 import threading
@@ -21,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from net.addresses import is_loopback
 from net.codes import CodeHasher, load_or_make_code_key
 from net.limits import Limits
 from net.server_loop import ServerLoop
@@ -37,15 +37,6 @@ STORE_FILE = "server.sqlite3"
 PRUNE_INTERVAL = 3600.0
 STOP_TIMEOUT = 10.0  # how long stop() waits for the loop to close its connections
 ACCEPT_BATCH = 64  # connections accepted per turn of the loop, so a burst of them cannot starve the rest
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class ParleyServer(socketserver.TCPServer):
@@ -171,7 +162,3 @@ class RunningServer:
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
-
-
-def start_server(config: ServerConfig) -> RunningServer:
-    return RunningServer(config)

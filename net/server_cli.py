@@ -11,9 +11,10 @@ from pathlib import Path
 
 import platformdirs
 
+from net.addresses import is_loopback
 from net.frames import DEFAULT_MAX_FRAME
 from net.limits import Limits
-from net.server import DEFAULT_PORT, RunningServer, ServerConfig, is_loopback
+from net.server import DEFAULT_PORT, RunningServer, ServerConfig
 from net.verification import CHANNEL_KINDS, add_smtp_arguments, make_channel, smtp_settings_from_args
 from storage.server_records import StoreError
 from storage.space_guard import DEFAULT_RESERVE

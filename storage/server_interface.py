@@ -21,7 +21,14 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import Any, Protocol, runtime_checkable
 
-from storage.server_records import Account, AccountKeys, Guard, Registration, SendOutcome, StoredMessage
+from storage.server_records import (
+    AccountKeys,
+    Guard,
+    RegisteredAccount,
+    Registration,
+    SendOutcome,
+    StoredMessage,
+)
 
 
 class Space(Protocol):
@@ -77,7 +84,7 @@ class ServerStore(Protocol):
 
     # ------------------------------------------------------------------ accounts
 
-    def account(self, phone: str) -> Account | None: ...
+    def account(self, phone: str) -> RegisteredAccount | None: ...
 
     def identity_text(self, phone: str) -> str | None: ...
 

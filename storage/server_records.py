@@ -62,7 +62,9 @@ class CodeCheck(Enum):
 
 
 @dataclass(frozen=True)
-class Account:
+class RegisteredAccount:
+    """An account on the server, as its store holds it: the number, the address, its public keys as JSON."""
+
     phone: str
     email: str
     identity: dict[str, Any]

@@ -45,13 +45,13 @@ from storage import server_schema
 from storage.batch_writer import BatchWriter
 from storage.server_counters import RateEvents
 from storage.server_records import (
-    Account,
     AccountKeys,
     BatchFailed,
     CodeCheck,
     Guard,
     PrekeyLimit,
     QueueFull,
+    RegisteredAccount,
     Registration,
     SchemaMismatch,
     SendOutcome,
@@ -71,13 +71,13 @@ _READERS = 8
 _IDS_PER_STATEMENT = 500  # SQLite before 3.32 takes at most 999 parameters in one statement
 
 __all__ = [
-    "Account",
     "AccountKeys",
     "BatchFailed",
     "CodeCheck",
     "Guard",
     "PrekeyLimit",
     "QueueFull",
+    "RegisteredAccount",
     "Registration",
     "SchemaMismatch",
     "SendOutcome",
@@ -203,7 +203,7 @@ class SqliteServerStore(RegistrationStore):
 
     # ------------------------------------------------------------------- accounts
 
-    def account(self, phone: str) -> Account | None:
+    def account(self, phone: str) -> RegisteredAccount | None:
         with self._reader() as db:
             row = db.execute(
                 "SELECT email, identity, signed_prekey, kem_last_resort FROM accounts WHERE phone = ?",
@@ -211,7 +211,7 @@ class SqliteServerStore(RegistrationStore):
             ).fetchone()
         if row is None:
             return None
-        return Account(phone, row[0], json.loads(row[1]), json.loads(row[2]), json.loads(row[3]))
+        return RegisteredAccount(phone, row[0], json.loads(row[1]), json.loads(row[2]), json.loads(row[3]))
 
     def identity_text(self, phone: str) -> str | None:
         """The account's identity key as the JSON text stored, or None: what a login reads."""

@@ -97,7 +97,9 @@ class Service:
         self.presence = Presence()
         self._clock = clock
         self._make_code = (lambda: make_code(randbelow)) if randbelow else make_code
-        self._make_nonce = (lambda: make_nonce(nonce_source)) if nonce_source else make_nonce
+        self._make_nonce: Callable[[], bytes] = (
+            (lambda: make_nonce(nonce_source)) if nonce_source else make_nonce
+        )
         self._codes = self.persisted("codes", limits.codes_per_hour, 3600.0)  # per number and address
         self._codes_by_address = self.persisted("codes_by_address", limits.codes_per_address, 3600.0)
         self._bundles = self.persisted("bundles", limits.bundles_per_hour, 3600.0)

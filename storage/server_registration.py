@@ -148,7 +148,7 @@ def take_lock_attempt(
     ).fetchone()
     if row is None or row[1] > now:
         return None
-    failures = row[0] + 1
+    failures = int(row[0]) + 1
     if failures >= limit:
         db.execute(
             "UPDATE guards SET lock_failures = 0, lock_refused_until = ? WHERE phone = ?",

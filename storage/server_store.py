@@ -171,9 +171,9 @@ class SqliteServerStore(RegistrationStore):
         if self._max_bytes is None:
             return None
         with self._reader() as db:
-            page_size = db.execute("PRAGMA page_size").fetchone()[0]
-            pages = db.execute("PRAGMA page_count").fetchone()[0]
-            free = db.execute("PRAGMA freelist_count").fetchone()[0]
+            page_size = int(db.execute("PRAGMA page_size").fetchone()[0])
+            pages = int(db.execute("PRAGMA page_count").fetchone()[0])
+            free = int(db.execute("PRAGMA freelist_count").fetchone()[0])
         return max(0, self._max_bytes // page_size - pages) * page_size + free * page_size
 
     @contextmanager
@@ -489,7 +489,8 @@ def _take_one(db: sqlite3.Connection, table: str, phone: str) -> dict[str, Any] 
     if row is None:
         return None
     db.execute(f"DELETE FROM {table} WHERE phone = ? AND key_id = ?", (phone, row[0]))  # noqa: S608
-    return json.loads(row[1])
+    key: dict[str, Any] = json.loads(row[1])
+    return key
 
 
 def _prekey_counts(db: sqlite3.Connection, phone: str) -> tuple[int, int]:

@@ -14,7 +14,8 @@ Nothing of a turn is written before its commit, so a reply that says "stored"
 is durable. A commit that fails for lack of room costs no connection: the
 requests whose writes it lost are answered ``storage_full`` instead, and while
 the store is full the requests that only add data are refused before they write
-(:mod:`net.storage_full`, :mod:`storage.space_guard`); any other failed commit
+(:mod:`net.storage_full`; the store's :meth:`~storage.server_interface.ServerStore.lacks_room`
+tells a lack of room from other failures); any other failed commit
 drops the connections it served.
 
 Only this thread touches sockets and TLS objects; other threads hand work over

@@ -80,7 +80,7 @@ class SessionState:
     initial: InitialMessage | None
 
     def __repr__(self) -> str:
-        return f"SessionState(peer={self.peer.fingerprint()}, answered={self.initial is None})"
+        return f"SessionState(peer={self.peer.short_id()}, answered={self.initial is None})"
 
 
 @dataclass(frozen=True)

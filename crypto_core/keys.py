@@ -146,8 +146,12 @@ class PublicIdentity(_Serialised):
         """The 64 bytes that name this identity in associated data and safety numbers."""
         return self.signing_key + self.dh_key
 
-    def fingerprint(self) -> str:
-        """A short hex digest for logs and debugging (public, so safe to show)."""
+    def short_id(self) -> str:
+        """A short hex digest for logs and reprs (public, so safe to show).
+
+        Not a fingerprint: in Parley that word names the server's TLS key; people compare
+        identities by their safety number (:mod:`crypto_core.safety_number`).
+        """
         return hashlib.sha256(self.encoded()).hexdigest()[:16]
 
     def to_json(self) -> dict[str, Any]:
@@ -325,7 +329,7 @@ class IdentityKeyPair(_Serialised):
         )
 
     def __repr__(self) -> str:
-        return f"IdentityKeyPair(public={self.public.fingerprint()})"
+        return f"IdentityKeyPair(public={self.public.short_id()})"
 
 
 class SignedPreKey(_Serialised):

@@ -147,7 +147,7 @@ class InitiatorResult:
     peer_ratchet_key: bytes
 
     def __repr__(self) -> str:
-        return f"InitiatorResult(peer={self.peer_identity.fingerprint()})"
+        return f"InitiatorResult(peer={self.peer_identity.short_id()})"
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -160,7 +160,7 @@ class ResponderResult:
     used_kem_prekey_id: int | None
 
     def __repr__(self) -> str:
-        return f"ResponderResult(peer={self.peer_identity.fingerprint()})"
+        return f"ResponderResult(peer={self.peer_identity.short_id()})"
 
 
 def initiate(

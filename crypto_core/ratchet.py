@@ -21,6 +21,10 @@ arrived.
   (:mod:`crypto_core.skipped_keys`); a message key is forgotten once used.
 * The state serialises to a versioned JSON-compatible dict (bytes as base64). It
   holds private keys, so it must only be stored sealed; no repr shows any of it.
+  A state of an earlier version loads through :data:`MIGRATIONS` (one step per
+  version, see :mod:`crypto_core.migrations`); version 1 is today's and the
+  first, so there is no step yet, and tests/vectors/ratchet_state_v1.json is a
+  frozen version-1 state that every later version must keep loading.
 
 AES-256-GCM associated data: the session's associated data (both identities,
 from PQXDH) followed by the message's version byte and header.
@@ -56,10 +60,14 @@ from crypto_core.encoding import (
 )
 from crypto_core.errors import ChainExhausted, DecryptionError, InvalidKeyFormat, RatchetNotReady
 from crypto_core.keys import x25519, x25519_public_bytes
+from crypto_core.migrations import Step, check_steps, upgrade
 from crypto_core.ratchet_header import DH_LEN, MAX_COUNTER, Header, split_message
 from crypto_core.skipped_keys import MAX_GAP, SkippedKeys
 
 STATE_VERSION = 1
+#: Version n's state to version n + 1's, for every n below STATE_VERSION.
+MIGRATIONS: dict[int, Step] = {}
+check_steps(STATE_VERSION, MIGRATIONS)
 _KEY_LEN = 32
 
 Clock = Callable[[], float]
@@ -240,10 +248,9 @@ class RatchetSession:
         cls, data: object, *, random: RandomSource = default_random, clock: Clock = time.time
     ) -> RatchetSession:
         """Restore a state from :meth:`to_json`; raises :class:`InvalidKeyFormat` on any defect."""
-        data = expect_dict(data, "ratchet state")
-        version = data.get("v")
-        if type(version) is not int or version != STATE_VERSION:
-            raise InvalidKeyFormat("ratchet state: unknown version")
+        data = upgrade(
+            expect_dict(data, "ratchet state"), current=STATE_VERSION, steps=MIGRATIONS, what="ratchet state"
+        )
         dhs = X25519PrivateKey.from_private_bytes(b64decode(data.get("dhs"), length=_KEY_LEN, what="dhs"))
         state = _State(
             root_key=b64decode(data.get("rk"), length=_KEY_LEN, what="rk"),

@@ -33,7 +33,7 @@ from typing import Any, NoReturn
 from net.errors import NetError, RequestRefused
 from net.frames import DEFAULT_MAX_FRAME
 from net.protocol import NEED_DATA, Connection, ConnectionClosed, ErrorReply, Push, Reply, Role
-from net.tls import fingerprint_of_der, format_fingerprint
+from net.tls import client_context, fingerprint_of_der, format_fingerprint, normalize_fingerprint
 
 RECV_SIZE = 64 * 1024
 DEFAULT_TIMEOUT = 15.0
@@ -52,27 +52,6 @@ class ServerKeyMismatch(Exception):
         super().__init__(f"the server's key changed: pinned {pinned}, presented {presented}")
         self.pinned = pinned
         self.presented = presented
-
-
-def client_context() -> ssl.SSLContext:
-    """TLS 1.3 only. No CA check: the server's key is pinned by fingerprint (trust on first use)."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    context.minimum_version = ssl.TLSVersion.TLSv1_3
-    return context
-
-
-def normalize_fingerprint(text: str) -> str:
-    """One spelling for a fingerprint typed or shown in any of its forms: the formatted upper-case hex."""
-    clean = "".join(ch for ch in text if ch not in " :\n\t").upper()
-    try:
-        raw = bytes.fromhex(clean)
-    except ValueError:
-        raise ValueError("a server fingerprint is 64 hexadecimal digits") from None
-    if len(raw) != 32:
-        raise ValueError("a server fingerprint is 64 hexadecimal digits")
-    return format_fingerprint(raw)
 
 
 def check_pin(pinned: str, presented: str) -> None:
@@ -96,7 +75,6 @@ class ServerConnection:
         self._pushes: deque[Push] = deque()
         self._closed = False
         self.last_sent = time.monotonic()
-        self.last_received = self.last_sent
 
     @classmethod
     def open(
@@ -185,10 +163,6 @@ class ServerConnection:
                 delivered += 1
         return delivered
 
-    @property
-    def has_pushes(self) -> bool:
-        return bool(self._pushes)
-
     def take_pushes(self) -> list[Push]:
         """The pushes read but not yet handed over (a closed connection gives them up this way)."""
         taken = list(self._pushes)
@@ -231,7 +205,6 @@ class ServerConnection:
             self._lose(f"the connection dropped ({_reason(exc)})")
         if not data:
             self._lose("the server closed the connection")
-        self.last_received = time.monotonic()
         self._protocol.receive_data(data)
         while True:
             try:

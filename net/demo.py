@@ -19,11 +19,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from net.client import normalize_fingerprint
 from net.engine_error import EngineError
 from net.events import CodeSent, Event, MessageReceived, MessageStatusChanged, ServerKeyUnknown
 from net.link import split_address
 from net.messenger import Messenger
+from net.tls import normalize_fingerprint
 
 ROOT = Path(__file__).resolve().parent.parent
 _LISTENING = re.compile(r"listening on (\S+):(\d+)")

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from net.frames import DEFAULT_MAX_FRAME
-from storage.server_counters import RateEvents
+from storage.server_interface import RateEventLog
 
 MIB = 1024 * 1024
 
@@ -150,7 +150,7 @@ class PersistedLimiter(RateLimiter):
 
     def __init__(
         self,
-        events: RateEvents,
+        events: RateEventLog,
         name: str,
         limit: int,
         window: float,
@@ -158,11 +158,11 @@ class PersistedLimiter(RateLimiter):
     ) -> None:
         super().__init__(limit, window, clock)
         self.name = name
-        self._store = events
+        self._events_kept = events
         now = clock()
         for key, at, count in events.load(name, int(now * 1000)):
             self._events.setdefault(key, deque()).extend([at / 1000] * count)
 
     def _counted(self, key: str, now: float) -> None:
         at = int(now * 1000)
-        self._store.record(self.name, key, at, at + int(self.window * 1000))
+        self._events_kept.record(self.name, key, at, at + int(self.window * 1000))

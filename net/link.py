@@ -40,13 +40,13 @@ from net.client import (
     ServerConnection,
     ServerKeyMismatch,
     check_pin,
-    normalize_fingerprint,
 )
 from net.engine_error import EngineError
 from net.errors import RequestRefused
 from net.events import ConnectionChanged, ConnectionState, Event, ServerKeyChanged, ServerKeyUnknown
 from net.login import sign_login
 from net.schema import PROTOCOL_VERSION
+from net.tls import normalize_fingerprint
 from storage.profile_account import ServerPins
 
 CLIENT_NAME = "parley-engine 0.1"

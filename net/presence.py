@@ -1,7 +1,7 @@
 """Who is online: one live session per logged-in account (one device per account).
 
 A session is anything that can push a message to its client and end its
-connection; the server's :class:`~net.server_connection.ServerConnection` is the
+connection; the server's :class:`~net.server_connection.PeerConnection` is the
 real one (safe to call from any thread: it hands the work to the event loop),
 tests may use others.
 """

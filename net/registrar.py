@@ -40,8 +40,8 @@ from net.registration import mask_email, token_hash, verify_move
 from net.registration_lock import LockHasher
 from net.schema import PUSH_REREGISTRATION, PUSH_SESSION_ENDED
 from net.verification import CodeChannel, DeliveryError
-from storage.server_records import UnknownAccount
-from storage.server_store import AccountKeys, CodeCheck, Guard, Registration, ServerStore, TooManyCodes
+from storage.server_interface import ServerStore
+from storage.server_records import AccountKeys, CodeCheck, Guard, Registration, TooManyCodes, UnknownAccount
 
 log = logging.getLogger("parley.server")
 

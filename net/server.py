@@ -13,7 +13,6 @@ every connection in one thread, and commits the store once per turn; see
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import socketserver
 import threading
@@ -21,13 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from net.addresses import is_loopback
 from net.codes import CodeHasher, load_or_make_code_key
 from net.limits import Limits
 from net.server_loop import ServerLoop
 from net.service import Service
 from net.tls import ensure_self_signed, fingerprint_of_pem_file, format_fingerprint, server_context
 from net.verification import CodeChannel
-from storage.server_store import ServerStore
+from storage.server_store import SqliteServerStore
 from storage.space_guard import DEFAULT_RESERVE
 
 log = logging.getLogger("parley.server")
@@ -37,15 +37,6 @@ STORE_FILE = "server.sqlite3"
 PRUNE_INTERVAL = 3600.0
 STOP_TIMEOUT = 10.0  # how long stop() waits for the loop to close its connections
 ACCEPT_BATCH = 64  # connections accepted per turn of the loop, so a burst of them cannot starve the rest
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class ParleyServer(socketserver.TCPServer):
@@ -108,7 +99,7 @@ class RunningServer:
             cert, key = ensure_self_signed(config.data_dir)
         context = server_context(cert, key)
         self.fingerprint = fingerprint_of_pem_file(cert)
-        self.store = ServerStore(
+        self.store = SqliteServerStore(
             config.data_dir / STORE_FILE,
             synchronous=config.synchronous,
             max_bytes=config.max_store_bytes,
@@ -171,7 +162,3 @@ class RunningServer:
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
-
-
-def start_server(config: ServerConfig) -> RunningServer:
-    return RunningServer(config)

@@ -5,16 +5,16 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
-import sqlite3
 import sys
 import threading
 from pathlib import Path
 
 import platformdirs
 
+from net.addresses import is_loopback
 from net.frames import DEFAULT_MAX_FRAME
 from net.limits import Limits
-from net.server import DEFAULT_PORT, RunningServer, ServerConfig, is_loopback
+from net.server import DEFAULT_PORT, RunningServer, ServerConfig
 from net.verification import CHANNEL_KINDS, add_smtp_arguments, make_channel, smtp_settings_from_args
 from storage.server_records import StoreError
 from storage.space_guard import DEFAULT_RESERVE
@@ -174,7 +174,7 @@ def run_server(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"parley server: {exc}", file=sys.stderr)
         return 2
-    except (StoreError, sqlite3.Error) as exc:
+    except StoreError as exc:
         print(f"parley server: cannot open the store in {config.data_dir}: {exc}.", file=sys.stderr)
         return 2
     except OSError as exc:

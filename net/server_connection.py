@@ -2,8 +2,8 @@
 
 Only the loop's thread touches the socket and the TLS object (OpenSSL allows one
 thread per TLS object). The service sees a connection as a
-:class:`~net.presence.Session`: :meth:`ServerConnection.push` and
-:meth:`ServerConnection.end` may be called from any thread; off the loop's thread
+:class:`~net.presence.Session`: :meth:`PeerConnection.push` and
+:meth:`PeerConnection.end` may be called from any thread; off the loop's thread
 they are handed to the loop.
 
 Output is buffered and written when the socket can take it. The buffer is
@@ -35,7 +35,7 @@ _READ_WRITE = selectors.EVENT_READ | selectors.EVENT_WRITE
 _WAIT_ERRORS = (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError, InterruptedError)
 
 
-class ConnectionLost(Exception):
+class PeerLost(Exception):
     """The peer went away, or TLS failed; the loop drops the connection."""
 
 
@@ -57,10 +57,10 @@ class LoopHandle(Protocol):
 
     def call_soon_threadsafe(self, call: Callable[[], None]) -> None: ...
 
-    def mark_dirty(self, connection: ServerConnection) -> None: ...
+    def mark_dirty(self, connection: PeerConnection) -> None: ...
 
 
-class ServerConnection:
+class PeerConnection:
     __slots__ = (
         "sock",
         "peer",
@@ -115,7 +115,7 @@ class ServerConnection:
         self._loop = loop
 
     def __repr__(self) -> str:
-        return f"ServerConnection(peer={self.peer!r})"
+        return f"PeerConnection(peer={self.peer!r})"
 
     # ------------------------------------------------------------ the session's side
 
@@ -223,7 +223,7 @@ class ServerConnection:
         return True  # the budget ran out; OpenSSL or the kernel may hold more
 
     def flush(self, now: float) -> None:
-        """Write what the socket takes now. Raises :class:`ConnectionLost`."""
+        """Write what the socket takes now. Raises :class:`PeerLost`."""
         wrote = False
         while self.out:
             # A retried TLS write must start with the same bytes; the buffer only ever grows at its end.
@@ -233,7 +233,7 @@ class ServerConnection:
             except _WAIT_ERRORS:
                 break
             except (ssl.SSLError, OSError) as exc:
-                raise ConnectionLost(type(exc).__name__) from None
+                raise PeerLost(type(exc).__name__) from None
             del self.out[:sent]
             wrote = True
         if not self.out:

@@ -3,7 +3,7 @@
 Each turn of the loop:
 
 1. waits (``selectors``) for sockets that are ready, the next deadline, or a wake-up;
-2. inside one store batch (:meth:`~storage.server_store.ServerStore.group_commit`):
+2. inside one store batch (:meth:`~storage.server_interface.ServerStore.group_commit`):
    runs calls handed over by other threads, accepts, moves TLS handshakes on,
    reads, decodes and handles requests; replies go to each connection's buffer;
 3. commits the batch — one commit and one sync for every request of the turn;
@@ -14,7 +14,8 @@ Nothing of a turn is written before its commit, so a reply that says "stored"
 is durable. A commit that fails for lack of room costs no connection: the
 requests whose writes it lost are answered ``storage_full`` instead, and while
 the store is full the requests that only add data are refused before they write
-(:mod:`net.storage_full`, :mod:`storage.space_guard`); any other failed commit
+(:mod:`net.storage_full`; the store's :meth:`~storage.server_interface.ServerStore.lacks_room`
+tells a lack of room from other failures); any other failed commit
 drops the connections it served.
 
 Only this thread touches sockets and TLS objects; other threads hand work over
@@ -43,12 +44,12 @@ from net.limits import Limits
 from net.outcome import Outcome
 from net.protocol import NEED_DATA, ConnectionClosed, ErrorReply, Reply, Request
 from net.protocol import error_reply as make_error_reply
-from net.server_connection import ConnectionLost, OutputLimits, ServerConnection
+from net.server_connection import OutputLimits, PeerConnection, PeerLost
 from net.server_timers import Deadlines
 from net.service import Service
 from net.storage_full import LostWrites, check_space, storage_full_reply, waits_for_room
-from storage.server_store import BatchFailed, ServerStore
-from storage.space_guard import is_storage_full
+from storage.server_interface import ServerStore
+from storage.server_records import BatchFailed
 
 log = logging.getLogger("parley.server")
 
@@ -82,13 +83,13 @@ class ServerLoop:
         self._wake_out.setblocking(False)
         self._selector.register(self._wake_in, selectors.EVENT_READ, self._drain_wakeups)
         self._calls: collections.deque[Callable[[], None]] = collections.deque()
-        self._connections: set[ServerConnection] = set()
+        self._connections: set[PeerConnection] = set()
         self._established = 0
-        self._ready: set[ServerConnection] = set()  # input to handle without waiting for the selector
-        self._dirty: set[ServerConnection] = set()  # output to write, events to update, or closing
+        self._ready: set[PeerConnection] = set()  # input to handle without waiting for the selector
+        self._dirty: set[PeerConnection] = set()  # output to write, events to update, or closing
         # Served this turn: if the commit fails (not for lack of room), they are closed before any reply
         # claims a lost write.
-        self._touched: list[ServerConnection] = []
+        self._touched: list[PeerConnection] = []
         self._after_commit: list[Callable[[], None]] = []
         self._deadlines = Deadlines()
         self._blocking = ThreadPoolExecutor(BLOCKING_WORKERS, thread_name_prefix="server-blocking")
@@ -147,13 +148,13 @@ class ServerLoop:
             raw.close()
             return
         now = self._clock()
-        connection = ServerConnection(sock, peer, self, self._limits.max_frame, self._output_limits, now)
+        connection = PeerConnection(sock, peer, self, self._limits.max_frame, self._output_limits, now)
         self._connections.add(connection)
         connection.events = selectors.EVENT_READ
         self._selector.register(sock, connection.events, connection)
         self._watch(connection)
 
-    def mark_dirty(self, connection: ServerConnection) -> None:
+    def mark_dirty(self, connection: PeerConnection) -> None:
         self._dirty.add(connection)
 
     def _turn(self) -> None:
@@ -162,7 +163,7 @@ class ServerLoop:
             with self._store.group_commit():
                 self._run_calls()
                 for key, mask in events:
-                    if isinstance(key.data, ServerConnection):
+                    if isinstance(key.data, PeerConnection):
                         self._guarded(key.data, self._on_socket, mask)
                     else:
                         key.data()
@@ -172,7 +173,7 @@ class ServerLoop:
                 self._expire()
         except BatchFailed as exc:
             self._after_commit.clear()  # pushes of messages that were not stored
-            if is_storage_full(exc):
+            if self._store.lacks_room(exc):
                 self._lost.answer_storage_full(self._space)
             else:
                 log.error("store: the writes of %d connections failed to commit: %s", len(self._touched), exc)
@@ -193,7 +194,7 @@ class ServerLoop:
         while self._dirty:
             self._guarded(self._dirty.pop(), self._write)
 
-    def _guarded(self, connection: ServerConnection, step: Callable[..., None], *args: Any) -> None:
+    def _guarded(self, connection: PeerConnection, step: Callable[..., None], *args: Any) -> None:
         if connection.closed:
             return
         try:
@@ -245,7 +246,7 @@ class ServerLoop:
 
     # ---------------------------------------------------------------- one connection
 
-    def _on_socket(self, connection: ServerConnection, mask: int) -> None:
+    def _on_socket(self, connection: PeerConnection, mask: int) -> None:
         if connection.handshaking:
             now = self._clock()
             try:
@@ -266,7 +267,7 @@ class ServerLoop:
         if mask & selectors.EVENT_READ:
             self._ready.add(connection)
 
-    def _serve(self, connection: ServerConnection) -> None:
+    def _serve(self, connection: PeerConnection) -> None:
         """Read what arrived and handle the requests in it, within this turn's budgets."""
         if not connection.can_handle():
             return
@@ -297,7 +298,7 @@ class ServerLoop:
             self._answer(connection, event)
         self._ready.add(connection)  # the request budget ran out: the rest next turn
 
-    def _answer(self, connection: ServerConnection, request: Request) -> None:
+    def _answer(self, connection: PeerConnection, request: Request) -> None:
         if self._space.full and waits_for_room(request, logged_in=connection.phone is not None):
             connection.send(storage_full_reply(request.id))  # before any write; logged once, by the guard
             return
@@ -311,7 +312,7 @@ class ServerLoop:
         if self._store.dependents != dependents:  # its reply holds only if this turn commits
             self._lost.note(connection, request, start, later=connection.busy)
 
-    def _deliver(self, connection: ServerConnection, request: Request, outcome: Outcome) -> None:
+    def _deliver(self, connection: PeerConnection, request: Request, outcome: Outcome) -> None:
         later = outcome.later
         if later is not None:
             connection.busy = True
@@ -329,7 +330,7 @@ class ServerLoop:
         if outcome.close:
             connection.end()
 
-    def _finish_later(self, connection: ServerConnection, request: Request, done: Future[Outcome]) -> None:
+    def _finish_later(self, connection: PeerConnection, request: Request, done: Future[Outcome]) -> None:
         connection.busy = False
         if connection.closed:
             return
@@ -344,12 +345,12 @@ class ServerLoop:
         self._ready.add(connection)
         self._dirty.add(connection)
 
-    def _refuse(self, connection: ServerConnection, request: Request, error: BaseException) -> None:
+    def _refuse(self, connection: PeerConnection, request: Request, error: BaseException) -> None:
         if isinstance(error, RequestRefused):
             log.info("%s: %s refused: %s", connection.peer, request.op, error.code)
             connection.send(ErrorReply(request.id, error.code, error.message))
             return
-        if is_storage_full(error):
+        if self._store.lacks_room(error):
             self._space.met_full(f"{request.op} found no room")
             connection.send(storage_full_reply(request.id))
             return
@@ -358,7 +359,7 @@ class ServerLoop:
         log.debug("details", exc_info=error)
         connection.send(ErrorReply(request.id, ErrorCode.SERVER_ERROR, _SERVER_ERROR))
 
-    def _write(self, connection: ServerConnection) -> None:
+    def _write(self, connection: PeerConnection) -> None:
         out = connection.out  # flushing empties this very buffer
         if out:
             if connection.overflowing:
@@ -367,7 +368,7 @@ class ServerLoop:
             was_paused = connection.paused
             try:
                 connection.flush(self._clock())
-            except ConnectionLost as exc:
+            except PeerLost as exc:
                 self._drop(connection, f"gone while writing ({exc})")
                 return
             if was_paused and not connection.paused:
@@ -387,7 +388,7 @@ class ServerLoop:
                 self._selector.unregister(connection.sock)
             connection.events = wanted
 
-    def _drop(self, connection: ServerConnection, reason: str | None) -> None:
+    def _drop(self, connection: PeerConnection, reason: str | None) -> None:
         if connection.closed:
             return
         if connection.events:
@@ -407,7 +408,7 @@ class ServerLoop:
 
     # ---------------------------------------------------------------- deadlines
 
-    def _watch(self, connection: ServerConnection) -> None:
+    def _watch(self, connection: PeerConnection) -> None:
         """Look at ``connection`` again when its deadline comes (the rules are the connection's own)."""
         self._deadlines.schedule(connection, connection.deadline(self._limits)[0])
 
@@ -417,7 +418,7 @@ class ServerLoop:
             self._accept_again_at = None
             self._selector.register(self._listener[0], selectors.EVENT_READ, self._accept)
         for connection in self._deadlines.due(now):
-            assert isinstance(connection, ServerConnection)
+            assert isinstance(connection, PeerConnection)
             deadline, reason = connection.deadline(self._limits)
             if deadline > now:
                 self._deadlines.schedule(connection, deadline)
@@ -428,7 +429,7 @@ class ServerLoop:
         """Close every connection and the loop's own resources (what :meth:`run` does when it ends)."""
         for connection in list(self._connections):
             if not connection.handshaking and connection.out:
-                with contextlib.suppress(ConnectionLost):
+                with contextlib.suppress(PeerLost):
                     connection.flush(self._clock())  # one try, without waiting: stopping is bounded
             self._drop(connection, None)
         self._blocking.shutdown(wait=False, cancel_futures=True)

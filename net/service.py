@@ -39,13 +39,8 @@ from net.registration import make_token
 from net.registration_lock import LockHasher
 from net.schema import OPERATIONS, PROTOCOL_VERSION, PUSH_MESSAGE, PUSH_PREKEYS_LOW, PUSH_SESSION_ENDED
 from net.verification import CodeChannel
-from storage.server_store import (
-    PrekeyLimit,
-    QueueFull,
-    ServerStore,
-    StoredMessage,
-    UnknownAccount,
-)
+from storage.server_interface import ServerStore
+from storage.server_records import PrekeyLimit, QueueFull, StoredMessage, UnknownAccount
 
 log = logging.getLogger("parley.server")
 

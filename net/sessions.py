@@ -24,8 +24,13 @@ that has since been replaced still opens while it is kept.
   seal uses the next session in the record, or the caller starts a new one.
 
 The record serialises to versioned JSON (the ratchet states inside are secret:
-the profile seals it). Everything that goes wrong opening a message is the one
-opaque :class:`~crypto_core.errors.DecryptionError` or :class:`NoSession`.
+the profile seals it). A record of an earlier version loads through
+:data:`MIGRATIONS` (one step per version, see :mod:`crypto_core.migrations`;
+each ratchet state inside migrates by its own version). Version 1 is today's
+and the first, so there is no step yet; tests/vectors/session_record_v1.json is
+a frozen version-1 record that every later version must keep loading.
+Everything that goes wrong opening a message is the one opaque
+:class:`~crypto_core.errors.DecryptionError` or :class:`NoSession`.
 """
 
 from __future__ import annotations
@@ -41,12 +46,16 @@ from crypto_core import pqxdh
 from crypto_core.encoding import RandomSource, b64decode, b64encode, default_random
 from crypto_core.errors import ChainExhausted, CryptoError, DecryptionError, InvalidKeyFormat, UnknownPreKey
 from crypto_core.keys import IdentityKeyPair, PreKeyBundle, PublicIdentity
+from crypto_core.migrations import Step, check_steps, upgrade
 from crypto_core.pqxdh import InitialMessage
 from crypto_core.ratchet import RatchetSession
 from net.envelope import SESSION_ID_LEN, Envelope
 from storage.profile_keys import KeyStore
 
 RECORD_VERSION = 1
+#: Version n's record to version n + 1's, for every n below RECORD_VERSION.
+MIGRATIONS: dict[int, Step] = {}
+check_steps(RECORD_VERSION, MIGRATIONS)
 MAX_STATES = 3
 _SESSION_ID_LABEL = b"Parley session id v1\x00"
 
@@ -71,7 +80,7 @@ class SessionState:
     initial: InitialMessage | None
 
     def __repr__(self) -> str:
-        return f"SessionState(peer={self.peer.fingerprint()}, answered={self.initial is None})"
+        return f"SessionState(peer={self.peer.short_id()}, answered={self.initial is None})"
 
 
 @dataclass(frozen=True)
@@ -177,8 +186,9 @@ class SessionRecord:
             return cls()
         try:
             obj = json.loads(data)
-            if not isinstance(obj, dict) or obj.get("v") != RECORD_VERSION:
+            if not isinstance(obj, dict):
                 raise InvalidKeyFormat("session record: unknown version")
+            obj = upgrade(obj, current=RECORD_VERSION, steps=MIGRATIONS, what="session record")
             return cls([_state(s, random, clock) for s in obj["states"]])
         except (ValueError, KeyError, TypeError):
             raise InvalidKeyFormat("session record: malformed") from None

@@ -21,8 +21,8 @@ import logging
 from net.errors import ErrorCode
 from net.protocol import ErrorReply, Request
 from net.schema import OPERATIONS
-from net.server_connection import ServerConnection
-from storage.space_guard import SpaceGuard
+from net.server_connection import PeerConnection
+from storage.server_interface import Space
 
 log = logging.getLogger("parley.server")
 
@@ -46,7 +46,7 @@ def storage_full_reply(request_id: int) -> ErrorReply:
     return ErrorReply(request_id, ErrorCode.STORAGE_FULL, STORAGE_FULL_MESSAGE)
 
 
-def check_space(space: SpaceGuard) -> None:
+def check_space(space: Space) -> None:
     """Ask the guard whether there is room again (the loop does, about once a second while full)."""
     try:
         space.check()
@@ -60,10 +60,10 @@ class LostWrites:
 
     def __init__(self) -> None:
         # (connection, request id, where its reply starts and ends in the buffer, whether it runs elsewhere)
-        self._noted: list[tuple[ServerConnection, int, int, int, bool]] = []
-        self._later: set[tuple[ServerConnection, int]] = set()
+        self._noted: list[tuple[PeerConnection, int, int, int, bool]] = []
+        self._later: set[tuple[PeerConnection, int]] = set()
 
-    def note(self, connection: ServerConnection, request: Request, start: int, *, later: bool) -> None:
+    def note(self, connection: PeerConnection, request: Request, start: int, *, later: bool) -> None:
         """``request`` wrote in this turn; its reply (if any yet) is ``connection.out[start:]``."""
         self._noted.append((connection, request.id, start, len(connection.out), later))
 
@@ -71,7 +71,7 @@ class LostWrites:
         """The turn committed: every noted reply stands."""
         self._noted.clear()
 
-    def answer_storage_full(self, space: SpaceGuard) -> int:
+    def answer_storage_full(self, space: Space) -> int:
         """The turn's commit failed for lack of room: the store is full; replace each noted reply."""
         was_full = space.full
         space.met_full("a commit failed for lack of room")
@@ -83,7 +83,7 @@ class LostWrites:
         return answered
 
     def _replace_noted(self) -> int:
-        by_connection: dict[ServerConnection, list[tuple[int, int, int, bool]]] = {}
+        by_connection: dict[PeerConnection, list[tuple[int, int, int, bool]]] = {}
         for connection, request_id, start, end, later in self._noted:
             by_connection.setdefault(connection, []).append((request_id, start, end, later))
         self._noted.clear()
@@ -107,7 +107,7 @@ class LostWrites:
             connection.out = rebuilt
         return answered
 
-    def lost_later(self, connection: ServerConnection, request_id: int) -> bool:
+    def lost_later(self, connection: PeerConnection, request_id: int) -> bool:
         """Whether the write of this request, whose work ran off the loop, was lost (asked once)."""
         if not self._later:
             return False
@@ -117,7 +117,7 @@ class LostWrites:
             return True
         return False
 
-    def forget(self, connection: ServerConnection) -> None:
+    def forget(self, connection: PeerConnection) -> None:
         """``connection`` is gone."""
         if self._later:
             self._later = {key for key in self._later if key[0] is not connection}

@@ -1,8 +1,15 @@
-"""TLS for the server: the key and self-signed certificate it makes on first start, and fingerprints.
+"""TLS for both ends: the server's key and self-signed certificate, the client's context, and fingerprints.
 
 A fingerprint is the SHA-256 of the certificate's SubjectPublicKeyInfo (DER), so it
 names the key, not the certificate: a renewed certificate for the same key keeps
 its fingerprint. Clients pin it on first contact and the server prints it at start.
+It has one spelling, :func:`format_fingerprint`'s (upper-case hex in groups of
+four); :func:`normalize_fingerprint` reads any other (colons, any case, no
+spaces) into it, so two spellings compare equal exactly when they name one key.
+
+:func:`client_context` is the one client TLS context (the app's engine, the load
+tool and the tests' wire client use it): TLS 1.3 only, and no CA check, because
+the server's key is pinned by fingerprint (trust on first use) instead.
 """
 
 from __future__ import annotations
@@ -87,3 +94,24 @@ def format_fingerprint(fingerprint: bytes) -> str:
     """Upper-case hex in groups of four, for people to compare aloud."""
     hexed = fingerprint.hex().upper()
     return " ".join(hexed[i : i + 4] for i in range(0, len(hexed), 4))
+
+
+def normalize_fingerprint(text: str) -> str:
+    """One spelling for a fingerprint typed or shown in any of its forms: the formatted upper-case hex."""
+    clean = "".join(ch for ch in text if ch not in " :\n\t").upper()
+    try:
+        raw = bytes.fromhex(clean)
+    except ValueError:
+        raise ValueError("a server fingerprint is 64 hexadecimal digits") from None
+    if len(raw) != 32:
+        raise ValueError("a server fingerprint is 64 hexadecimal digits")
+    return format_fingerprint(raw)
+
+
+def client_context() -> ssl.SSLContext:
+    """TLS 1.3 only. No CA check: the server's key is pinned by fingerprint (trust on first use)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.minimum_version = ssl.TLSVersion.TLSv1_3
+    return context

@@ -18,7 +18,6 @@ recipient.
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import os
 import secrets
 import smtplib
@@ -34,6 +33,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Final, Protocol, TextIO
+
+from net.addresses import is_loopback
 
 __all__ = [
     "CHANNEL_KINDS",
@@ -139,15 +140,6 @@ class FileChannel:
             ) from None
 
 
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 @dataclass(frozen=True)
 class SmtpSettings:
     """Where and how to send code e-mails. The password never appears in a repr."""
@@ -167,7 +159,7 @@ class SmtpSettings:
             raise ValueError(f"the SMTP port must be between 1 and 65535, not {self.port}")
         if not self.timeout > 0:
             raise ValueError("the SMTP timeout must be positive")
-        if self.user is not None and not self.starttls and not _is_loopback(self.host):
+        if self.user is not None and not self.starttls and not is_loopback(self.host):
             raise ValueError("refusing to send the SMTP password unencrypted: use STARTTLS (--smtp-starttls)")
 
 

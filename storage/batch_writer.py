@@ -26,15 +26,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
+from storage.server_records import BatchFailed
+
 T = TypeVar("T")
+__all__ = ["BatchFailed", "BatchWriter", "WriterClosed"]
 
 
 class WriterClosed(RuntimeError):
     """The store is closed; nothing more can be written."""
-
-
-class BatchFailed(sqlite3.DatabaseError):
-    """A batch could not be committed: none of its writes happened."""
 
 
 class BatchWriter:

@@ -45,7 +45,7 @@ from crypto_core.errors import WrongPassphrase
 from crypto_core.sealing import KdfParams, Sealer
 from storage.profile_account import AccountStore, ServerPins
 from storage.profile_contacts import ContactStore
-from storage.profile_delivery import Outbox, ProcessedIds
+from storage.profile_delivery import OutboxStore, ProcessedIds
 from storage.profile_history import History
 from storage.profile_keys import KeyStore
 from storage.profile_sessions import SessionStore
@@ -82,7 +82,7 @@ class Profile:
         self.contacts = ContactStore(vault)
         self.sessions = SessionStore(vault)
         self.history = History(vault)
-        self.outbox = Outbox(vault)
+        self.outbox = OutboxStore(vault)
         self.processed = ProcessedIds(vault)
         self._closed = False
 

@@ -1,6 +1,6 @@
 """At-least-once delivery bookkeeping: the outbox, and the server messages already processed.
 
-* :class:`Outbox`: a message is enqueued (sealed, in slot ``"outbox:<index>"``)
+* :class:`OutboxStore`: a message is enqueued (sealed, in slot ``"outbox:<index>"``)
   before anything is sent, and removed only when the server has acknowledged
   it, so a message typed offline, or in flight when the app stopped, goes out
   when the connection returns. Entries keep their order.
@@ -33,7 +33,7 @@ class OutboxItem:
         return f"OutboxItem(client_id={self.client_id!r}, enqueued_at={self.enqueued_at})"
 
 
-class Outbox:
+class OutboxStore:
     def __init__(self, vault: Vault) -> None:
         self._vault = vault
 

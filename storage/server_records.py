@@ -14,6 +14,14 @@ class StoreError(Exception):
     """Base of the store's refusals."""
 
 
+class BatchFailed(StoreError):
+    """A group commit could not be committed: none of its writes happened."""
+
+
+class StoreUnavailable(StoreError):
+    """The store could not be opened (its database is unreadable, locked or not a store)."""
+
+
 class SchemaMismatch(StoreError):
     """The database was made by another version of the server."""
 
@@ -54,7 +62,9 @@ class CodeCheck(Enum):
 
 
 @dataclass(frozen=True)
-class Account:
+class RegisteredAccount:
+    """An account on the server, as its store holds it: the number, the address, its public keys as JSON."""
+
     phone: str
     email: str
     identity: dict[str, Any]

@@ -148,7 +148,7 @@ def take_lock_attempt(
     ).fetchone()
     if row is None or row[1] > now:
         return None
-    failures: int = row[0] + 1
+    failures = int(row[0]) + 1
     if failures >= limit:
         db.execute(
             "UPDATE guards SET lock_failures = 0, lock_refused_until = ? WHERE phone = ?",
@@ -164,7 +164,7 @@ def lock_passed(db: sqlite3.Connection, phone: str) -> None:
 
 
 class RegistrationStore:
-    """The store's registration methods; :class:`~storage.server_store.ServerStore` provides the plumbing."""
+    """The store's registration methods; :class:`~storage.server_store.SqliteServerStore` adds the rest."""
 
     _writer: BatchWriter
     _reader: Callable[[], AbstractContextManager[sqlite3.Connection]]

@@ -2,7 +2,7 @@
 
 Durability: WAL mode with ``synchronous=FULL``. Every write goes through one
 :class:`~storage.batch_writer.BatchWriter`. The server's loop wraps each turn in
-:meth:`ServerStore.group_commit`: the turn's writes share one transaction and
+:meth:`SqliteServerStore.group_commit`: the turn's writes share one transaction and
 one commit (and sync) at its end, before any reply of the turn is written, so
 whatever the server has acknowledged survives a killed process and a power cut.
 (``NORMAL`` would survive a killed process only; group commit makes the extra
@@ -18,9 +18,15 @@ and a registration lock only their hashes (see ``storage/server_registration.py`
 
 Room: ``max_bytes`` caps the database file (SQLite's ``max_page_count``, a quota
 an operator may set); a write past it fails like one on a full disk, with
-``SQLITE_FULL``. :attr:`ServerStore.space` (a :class:`~storage.space_guard.SpaceGuard`)
+``SQLITE_FULL``. :attr:`SqliteServerStore.space` (a :class:`~storage.space_guard.SpaceGuard`)
 keeps the reserve file (``reserve`` bytes; the server's default is 4 MiB) beside the
 database and the store's full state.
+
+:class:`SqliteServerStore` implements :class:`~storage.server_interface.ServerStore`,
+the operations the server's service and loop call; nothing of SQLite reaches
+them: a database that cannot be opened is :class:`StoreUnavailable`, a lost group
+commit :class:`BatchFailed`, and :meth:`SqliteServerStore.lacks_room` tells a
+write refused for lack of room (``SQLITE_FULL``, ENOSPC) from other failures.
 """
 
 from __future__ import annotations
@@ -36,25 +42,27 @@ from pathlib import Path
 from typing import Any
 
 from storage import server_schema
-from storage.batch_writer import BatchFailed, BatchWriter
+from storage.batch_writer import BatchWriter
 from storage.server_counters import RateEvents
 from storage.server_records import (
-    Account,
     AccountKeys,
+    BatchFailed,
     CodeCheck,
     Guard,
     PrekeyLimit,
     QueueFull,
+    RegisteredAccount,
     Registration,
     SchemaMismatch,
     SendOutcome,
     StoredMessage,
     StoreError,
+    StoreUnavailable,
     TooManyCodes,
     UnknownAccount,
 )
 from storage.server_registration import RegistrationStore, delete_account_rows, insert_prekeys
-from storage.space_guard import SpaceGuard
+from storage.space_guard import SpaceGuard, is_storage_full
 
 SCHEMA_VERSION = server_schema.VERSION
 log = logging.getLogger("parley.store")
@@ -63,18 +71,19 @@ _READERS = 8
 _IDS_PER_STATEMENT = 500  # SQLite before 3.32 takes at most 999 parameters in one statement
 
 __all__ = [
-    "Account",
     "AccountKeys",
     "BatchFailed",
     "CodeCheck",
     "Guard",
     "PrekeyLimit",
     "QueueFull",
+    "RegisteredAccount",
     "Registration",
     "SchemaMismatch",
     "SendOutcome",
-    "ServerStore",
+    "SqliteServerStore",
     "StoreError",
+    "StoreUnavailable",
     "StoredMessage",
     "TooManyCodes",
     "UnknownAccount",
@@ -85,7 +94,7 @@ def _dumps(obj: dict[str, Any]) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"))
 
 
-class ServerStore(RegistrationStore):
+class SqliteServerStore(RegistrationStore):
     def __init__(
         self,
         path: Path,
@@ -105,7 +114,10 @@ class ServerStore(RegistrationStore):
         self._reader_slots = threading.BoundedSemaphore(_READERS)
         self._all_readers: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._writer = BatchWriter(self._open_writer)
+        try:
+            self._writer = BatchWriter(self._open_writer)
+        except sqlite3.Error as exc:  # the service knows no SQLite: a store that cannot open is the store's
+            raise StoreUnavailable(str(exc)) from exc
         self.space = SpaceGuard(path.parent, reserve=reserve, quota_room=self.quota_room, quota=max_bytes)
         try:
             self.space.start()
@@ -150,14 +162,18 @@ class ServerStore(RegistrationStore):
         """Jobs (and reads of uncommitted writes) so far in the open batch; see :class:`BatchWriter`."""
         return self._writer.dependents
 
+    def lacks_room(self, error: BaseException | None) -> bool:
+        """Whether ``error`` (or its cause) is a write refused for lack of room (:func:`is_storage_full`)."""
+        return is_storage_full(error)
+
     def quota_room(self) -> int | None:
         """Bytes the database may still grow by under ``max_bytes`` (free pages inside it count)."""
         if self._max_bytes is None:
             return None
         with self._reader() as db:
-            page_size: int = db.execute("PRAGMA page_size").fetchone()[0]
-            pages: int = db.execute("PRAGMA page_count").fetchone()[0]
-            free: int = db.execute("PRAGMA freelist_count").fetchone()[0]
+            page_size = int(db.execute("PRAGMA page_size").fetchone()[0])
+            pages = int(db.execute("PRAGMA page_count").fetchone()[0])
+            free = int(db.execute("PRAGMA freelist_count").fetchone()[0])
         return max(0, self._max_bytes // page_size - pages) * page_size + free * page_size
 
     @contextmanager
@@ -187,7 +203,7 @@ class ServerStore(RegistrationStore):
 
     # ------------------------------------------------------------------- accounts
 
-    def account(self, phone: str) -> Account | None:
+    def account(self, phone: str) -> RegisteredAccount | None:
         with self._reader() as db:
             row = db.execute(
                 "SELECT email, identity, signed_prekey, kem_last_resort FROM accounts WHERE phone = ?",
@@ -195,7 +211,7 @@ class ServerStore(RegistrationStore):
             ).fetchone()
         if row is None:
             return None
-        return Account(phone, row[0], json.loads(row[1]), json.loads(row[2]), json.loads(row[3]))
+        return RegisteredAccount(phone, row[0], json.loads(row[1]), json.loads(row[2]), json.loads(row[3]))
 
     def identity_text(self, phone: str) -> str | None:
         """The account's identity key as the JSON text stored, or None: what a login reads."""

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 
 from crypto_core.keys import PreKeyBundle
-from net.bench.client import Account, BenchClient, Tally
-from net.bench.link import Link
+from net.bench.client import BenchAccount, BenchClient, Tally
+from net.bench.link import BenchLink
 from net.protocol import NEED_DATA, Connection, Push, Request, Role
 
 
@@ -19,13 +19,13 @@ class Pair:
     def __init__(self) -> None:
         self.tally = Tally(window_start=0, window_end=2**63)
         dirty: set[BenchClient] = set()
-        self.alice = BenchClient(Account("+14155550101"), self.tally, dirty)
-        self.bob = BenchClient(Account("+14155550102"), self.tally, dirty)
+        self.alice = BenchClient(BenchAccount("+14155550101"), self.tally, dirty)
+        self.bob = BenchClient(BenchAccount("+14155550102"), self.tally, dirty)
         self.alice.partner, self.bob.partner = self.bob, self.alice
         self._ends = []
         for client in (self.alice, self.bob):
             ours, theirs = socket.socketpair()
-            client.link = Link(ours, None)
+            client.link = BenchLink(ours, None)
             self._ends.append(theirs)
         self._next_id = 0
 
@@ -60,7 +60,7 @@ def pair() -> Iterator[Pair]:
     p.close()
 
 
-def _bundle(account: Account) -> dict[str, object]:
+def _bundle(account: BenchAccount) -> dict[str, object]:
     assert account.one_time_prekey is not None
     return PreKeyBundle(
         account.identity.public,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from net.bench.link import Link, LinkClosed
+from net.bench.link import BenchLink, LinkClosed
 from net.protocol import NEED_DATA, Connection, ErrorReply, Push, Reply, Request, Role
 from net.server import RunningServer, ServerConfig
 from net.verification import make_channel
@@ -22,7 +22,7 @@ def _serve_one(peer: socket.socket, conn: Connection) -> Request:
     return event
 
 
-def _read_until(link: Link, done: object, timeout: float = 10.0) -> list[Push]:
+def _read_until(link: BenchLink, done: object, timeout: float = 10.0) -> list[Push]:
     pushes: list[Push] = []
     selector = selectors.DefaultSelector()
     selector.register(link.sock, selectors.EVENT_READ)
@@ -38,7 +38,7 @@ def _read_until(link: Link, done: object, timeout: float = 10.0) -> list[Push]:
 def test_replies_reach_their_handlers_and_pushes_come_back() -> None:
     ours, peer = socket.socketpair()
     peer.settimeout(10)
-    link = Link(ours, None)
+    link = BenchLink(ours, None)
     server = Connection(Role.SERVER)
     got: list[Reply | ErrorReply] = []
     link.request(got.append, "ping")
@@ -66,7 +66,7 @@ def test_replies_reach_their_handlers_and_pushes_come_back() -> None:
 def test_a_tls_link_to_a_real_server_knows_the_fingerprint(tmp_path: Path) -> None:
     config = ServerConfig(data_dir=tmp_path, channel=make_channel("console", data_dir=tmp_path), port=0)
     with RunningServer(config) as server:
-        link = Link.open(server.address, tls=True, context=None, timeout=10)
+        link = BenchLink.open(server.address, tls=True, context=None, timeout=10)
         try:
             assert link.fingerprint == server.fingerprint
             got: list[Reply | ErrorReply] = []

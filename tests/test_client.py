@@ -14,12 +14,11 @@ from net.client import (
     ServerConnection,
     ServerKeyMismatch,
     check_pin,
-    normalize_fingerprint,
 )
 from net.errors import RequestRefused
 from net.login import sign_login
 from net.protocol import Push
-from net.tls import format_fingerprint
+from net.tls import format_fingerprint, normalize_fingerprint
 
 
 def _login(conn: ServerConnection, person: Person) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from net.limits import Limits, PersistedLimiter, RateLimiter
-from storage.server_store import ServerStore
+from storage.server_store import SqliteServerStore
 
 
 class Clock:
@@ -70,14 +70,14 @@ def test_exceeded_counts_nothing_and_count_counts_past_the_limit() -> None:
 def test_a_persisted_limiter_starts_with_the_counts_of_the_last_run(tmp_path: Path) -> None:
     clock = Clock()
     clock.now = 1_700_000_000.0
-    store = ServerStore(tmp_path / "s.sqlite3")
+    store = SqliteServerStore(tmp_path / "s.sqlite3")
     first = PersistedLimiter(store.rate_events, "logins", 3, 60.0, clock)
     assert first.allow("a") and first.allow("a")
     clock.now += 30
     first.count("a")
     assert first.allow("b")
     store.close()
-    reopened = ServerStore(tmp_path / "s.sqlite3")
+    reopened = SqliteServerStore(tmp_path / "s.sqlite3")
     try:
         again = PersistedLimiter(reopened.rate_events, "logins", 3, 60.0, clock)
         assert again.exceeded("a") and not again.allow("a")

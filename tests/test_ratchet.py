@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -12,7 +14,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from crypto_core.chains import kdf_ck, message_key_material
 from crypto_core.encoding import b64decode, b64encode
 from crypto_core.errors import ChainExhausted, DecryptionError, InvalidKeyFormat, RatchetNotReady
-from crypto_core.ratchet import RatchetSession
+from crypto_core.migrations import check_steps
+from crypto_core.ratchet import MIGRATIONS, STATE_VERSION, RatchetSession
 from crypto_core.ratchet_header import MAX_COUNTER, PREFIX_LEN, Header
 from crypto_core.skipped_keys import MAX_AGE_SECONDS, MAX_GAP, MAX_STORED
 
@@ -379,3 +382,42 @@ def test_no_secret_appears_in_repr_or_str() -> None:
         for secret in secrets:
             raw = b64decode(secret)
             assert secret not in shown and raw.hex() not in shown and repr(raw) not in shown
+
+
+# ---------------------------------------------------------------- stored versions
+
+VECTORS = Path(__file__).parent / "vectors"
+
+
+def _frozen_ratchet_state(version: int) -> dict[str, Any]:
+    return json.loads((VECTORS / f"ratchet_state_v{version}.json").read_text(encoding="utf-8"))
+
+
+def test_every_state_version_has_its_frozen_fixture_and_its_step() -> None:
+    check_steps(STATE_VERSION, MIGRATIONS)
+    for version in range(1, STATE_VERSION + 1):
+        assert _frozen_ratchet_state(version)["version"] == version
+
+
+def test_a_frozen_version_1_state_loads_and_still_decrypts_and_encrypts() -> None:
+    frozen = _frozen_ratchet_state(1)
+    clock = FakeClock(frozen["clock"])
+    for side in ("alice", "bob"):
+        stored = frozen[side].encode("ascii")
+        assert json.loads(stored)["v"] == 1
+        assert RatchetSession.from_bytes(stored, clock=clock).to_bytes() == stored  # nothing lost on the way
+    alice = RatchetSession.from_bytes(frozen["alice"].encode("ascii"), clock=clock)
+    bob = RatchetSession.from_bytes(frozen["bob"].encode("ascii"), clock=clock)
+    for waiting in ("in_flight", "skipped"):  # sealed before the states were stored
+        message = b64decode(frozen[waiting]["message"])
+        assert bob.decrypt(message) == frozen[waiting]["plaintext"].encode()
+    assert bob.decrypt(alice.encrypt(b"after loading")) == b"after loading"
+    assert alice.decrypt(bob.encrypt(b"a reply")) == b"a reply"
+    assert bob.decrypt(alice.encrypt(b"a new chain")) == b"a new chain"
+
+
+def test_a_frozen_state_is_refused_as_a_later_version() -> None:
+    data = json.loads(_frozen_ratchet_state(1)["alice"])
+    data["v"] = STATE_VERSION + 1
+    with pytest.raises(InvalidKeyFormat, match="unknown version"):
+        RatchetSession.from_json(data)

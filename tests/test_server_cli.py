@@ -14,7 +14,7 @@ from net.limits import Limits
 from net.server import STORE_FILE
 from net.server_cli import add_server_arguments, config_from_args, default_data_dir, run_server
 from net.verification import FileChannel, SmtpChannel
-from storage.server_store import ServerStore
+from storage.server_store import SqliteServerStore
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -148,7 +148,7 @@ def test_a_busy_port_is_reported_in_a_sentence(tmp_path: Path, capsys: pytest.Ca
 def test_a_store_from_a_newer_server_is_reported_in_a_sentence(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    ServerStore(tmp_path / STORE_FILE).close()
+    SqliteServerStore(tmp_path / STORE_FILE).close()
     with closing(sqlite3.connect(tmp_path / STORE_FILE)) as db, db:
         db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     assert run_server(parse("--port", "0", "--data-dir", str(tmp_path))) == 2

@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from wire_client import client_context
 
 from net.limits import Limits
 from net.protocol import NEED_DATA, Connection, Push, Request, Role
-from net.server_connection import ConnectionLost, OutputLimits, ServerConnection
-from net.tls import ensure_self_signed, server_context
+from net.server_connection import OutputLimits, PeerConnection, PeerLost
+from net.tls import client_context, ensure_self_signed, server_context
 
 
 class Loop:
@@ -26,18 +25,18 @@ class Loop:
     def __init__(self) -> None:
         self.thread_id: int | None = threading.get_ident()
         self.handed_over: list[Callable[[], None]] = []
-        self.dirty: list[ServerConnection] = []
+        self.dirty: list[PeerConnection] = []
 
     def call_soon_threadsafe(self, call: Callable[[], None]) -> None:
         self.handed_over.append(call)
 
-    def mark_dirty(self, connection: ServerConnection) -> None:
+    def mark_dirty(self, connection: PeerConnection) -> None:
         self.dirty.append(connection)
 
 
 @dataclass
 class Pair:
-    server: ServerConnection
+    server: PeerConnection
     client: ssl.SSLSocket
     loop: Loop
 
@@ -49,7 +48,7 @@ def pair(tmp_path: Path) -> Iterator[Pair]:
     server_raw.setblocking(False)
     sock = server_context(cert, key).wrap_socket(server_raw, server_side=True, do_handshake_on_connect=False)
     loop = Loop()
-    connection = ServerConnection(sock, "test", loop, 4096, OutputLimits(pause=8192, close=65536), now=0.0)
+    connection = PeerConnection(sock, "test", loop, 4096, OutputLimits(pause=8192, close=65536), now=0.0)
     client_raw.settimeout(10)
     holder: list[ssl.SSLSocket] = []
     shaker = threading.Thread(target=lambda: holder.append(client_context().wrap_socket(client_raw)))
@@ -133,7 +132,7 @@ def test_end_closes_after_the_output_and_a_gone_peer_is_reported(pair: Pair) -> 
     pair.server.end()
     assert pair.server.closing and not pair.server.push("message", {"n": 4})
     pair.client.close()
-    with pytest.raises(ConnectionLost):
+    with pytest.raises(PeerLost):
         for _ in range(100):  # a write may land in the kernel before the reset is seen
             pair.server.out += b"x" * 4096
             pair.server.flush(now=6.0)

@@ -5,20 +5,20 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from storage.server_store import ServerStore
+from storage.server_store import SqliteServerStore
 
 NOW = 1_000_000
 
 
 def test_events_survive_reopening_and_same_millisecond_events_add_up(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite3"
-    store = ServerStore(path)
+    store = SqliteServerStore(path)
     store.rate_events.record("logins", "+442079460001", NOW, NOW + 60_000)
     store.rate_events.record("logins", "+442079460001", NOW, NOW + 60_000)
     store.rate_events.record("logins", "+442079460002", NOW + 5, NOW + 60_005)
     store.rate_events.record("other", "+442079460001", NOW, NOW + 60_000)
     store.close()
-    reopened = ServerStore(path)
+    reopened = SqliteServerStore(path)
     try:
         assert list(reopened.rate_events.load("logins", NOW)) == [
             ("+442079460001", NOW, 2),
@@ -30,7 +30,7 @@ def test_events_survive_reopening_and_same_millisecond_events_add_up(tmp_path: P
 
 
 def test_events_counted_in_a_batch_are_kept_or_lost_with_it(tmp_path: Path) -> None:
-    store = ServerStore(tmp_path / "s.sqlite3")
+    store = SqliteServerStore(tmp_path / "s.sqlite3")
     try:
         with store.group_commit():
             store.rate_events.record("logins", "a", NOW, NOW + 1000)
@@ -42,7 +42,7 @@ def test_events_counted_in_a_batch_are_kept_or_lost_with_it(tmp_path: Path) -> N
 
 def test_pruning_deletes_expired_events(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite3"
-    store = ServerStore(path)
+    store = SqliteServerStore(path)
     try:
         store.rate_events.record("logins", "a", NOW, NOW + 1000)
         store.rate_events.record("logins", "b", NOW, NOW + 5000)

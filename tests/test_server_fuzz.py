@@ -27,13 +27,14 @@ from typing import Any
 from conftest import fresh_phone
 from engine_support import pair, run_until
 from server_process import ServerProcess
-from wire_client import Person, WireClient, client_context
+from wire_client import Person, WireClient
 
 from crypto_core.keys import IdentityKeyPair, KemPreKey, OneTimePreKey, SignedPreKey
 from net.errors import ErrorCode
 from net.frames import FrameDecoder, encode_frame
 from net.protocol import ErrorReply, decode_json_object
 from net.schema import MAX_REQUEST_ID, OPERATIONS
+from net.tls import client_context
 
 FUZZ_SECONDS = 4.0
 CODES = {code.value for code in ErrorCode}

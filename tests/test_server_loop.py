@@ -24,7 +24,7 @@ from net.server import ParleyServer
 from net.server_loop import ServerLoop
 from net.service import Outcome, Service
 from net.tls import ensure_self_signed, fingerprint_of_pem_file, server_context
-from storage.server_store import ServerStore
+from storage.server_store import SqliteServerStore
 
 
 def fill_the_store(db: sqlite3.Connection) -> None:
@@ -61,7 +61,7 @@ class FaultyService(Service):
 class Harness:
     loop: ServerLoop
     server: ParleyServer
-    store: ServerStore
+    store: SqliteServerStore
     codes: CodeBook
     path: Path
 
@@ -73,7 +73,7 @@ class Harness:
 def harness(tmp_path: Path) -> Iterator[Harness]:
     cert, key = ensure_self_signed(tmp_path)
     path = tmp_path / "server.sqlite3"
-    store = ServerStore(path)
+    store = SqliteServerStore(path)
     codes = CodeBook()
     limits = Limits()
     service = FaultyService(store, codes, CodeHasher(b"k" * 32), fingerprint_of_pem_file(cert), limits=limits)

@@ -15,7 +15,14 @@ from known_answers import counting_random
 
 from net.client_ids import time_ordered_id
 from storage import server_schema
-from storage.server_store import AccountKeys, CodeCheck, QueueFull, SchemaMismatch, ServerStore
+from storage.server_store import (
+    AccountKeys,
+    CodeCheck,
+    QueueFull,
+    SchemaMismatch,
+    SqliteServerStore,
+    StoreUnavailable,
+)
 
 ALICE, BOB, CAROL = "+442079460001", "+442079460002", "+442079460003"
 NOW = 1_764_000_000_000
@@ -78,14 +85,14 @@ def test_step_1_still_makes_the_frozen_version_1_tables() -> None:
 
 
 def test_a_new_file_gets_the_current_version(tmp_path: Path) -> None:
-    ServerStore(tmp_path / "s.sqlite3").close()
+    SqliteServerStore(tmp_path / "s.sqlite3").close()
     assert version_of(tmp_path / "s.sqlite3") == str(server_schema.VERSION) == "4"
 
 
 def test_a_version_1_file_is_upgraded_keeping_queues_and_client_ids(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite3"
     make_version_1(path)
-    store = ServerStore(path)
+    store = SqliteServerStore(path)
     try:
         assert version_of(path) == str(server_schema.VERSION)
         assert store.queued_count(BOB) == 2
@@ -113,7 +120,7 @@ def test_a_version_2_file_is_upgraded_keeping_accounts_and_queues_and_dropping_t
 ) -> None:
     path = tmp_path / "s.sqlite3"
     make_version_2(path)
-    store = ServerStore(path)
+    store = SqliteServerStore(path)
     try:
         assert version_of(path) == str(server_schema.VERSION)
         assert store.queued_count(BOB) == 1 and [m.body for m in store.fetch(BOB, 0, 10)[0]] == [b"m"]
@@ -134,8 +141,9 @@ def test_a_failed_upgrade_leaves_the_file_at_version_1(tmp_path: Path) -> None:
     make_version_1(path)
     with closing(sqlite3.connect(path)) as db, db:
         db.execute("CREATE TABLE sent_v2 (x)")  # in the way of the upgrade's new table
-    with pytest.raises(sqlite3.OperationalError):
-        ServerStore(path)
+    with pytest.raises(StoreUnavailable) as failed:
+        SqliteServerStore(path)
+    assert isinstance(failed.value.__cause__, sqlite3.OperationalError)
     assert version_of(path) == "1"
     with closing(sqlite3.connect(path)) as db:
         assert db.execute("SELECT queued FROM accounts WHERE phone = ?", (BOB,)).fetchone() == (2,)
@@ -161,7 +169,7 @@ def test_a_version_2_file_gets_the_bytes_of_its_queues_and_per_sender_counts_whe
 ) -> None:
     path = tmp_path / "s.sqlite3"
     make_version_2_with_queues(path)
-    store = ServerStore(path)
+    store = SqliteServerStore(path)
 
     def bob_counts() -> tuple[tuple[int, int, int], dict[str, int]]:
         with closing(sqlite3.connect(path)) as db:
@@ -190,14 +198,14 @@ def test_a_version_2_file_gets_the_bytes_of_its_queues_and_per_sender_counts_whe
 )
 def test_a_file_of_a_newer_or_unreadable_version_is_refused(tmp_path: Path, version: str | None) -> None:
     path = tmp_path / "s.sqlite3"
-    ServerStore(path).close()
+    SqliteServerStore(path).close()
     with closing(sqlite3.connect(path)) as db, db:
         if version is None:
             db.execute("DELETE FROM meta")
         else:
             db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (version,))
     with pytest.raises(SchemaMismatch, match=f"this server reads versions up to {server_schema.VERSION}$"):
-        ServerStore(path)
+        SqliteServerStore(path)
     with closing(sqlite3.connect(path)) as db:  # refused, and left as it was
         assert db.execute("SELECT value FROM meta").fetchall() == ([] if version is None else [(version,)])
 
@@ -211,7 +219,7 @@ def wal_pages(path: Path) -> int:
 
 def test_a_commit_of_many_sends_from_many_people_writes_few_pages(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite3"
-    store = ServerStore(path)
+    store = SqliteServerStore(path)
     people = [f"+4420794{n:05d}" for n in range(100)]
     wide_key = {"key": "k" * 2000}  # public keys make an account row a page or more, as real ones do
     for phone in people:

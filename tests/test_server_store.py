@@ -15,7 +15,7 @@ from storage.server_store import (
     PrekeyLimit,
     QueueFull,
     Registration,
-    ServerStore,
+    SqliteServerStore,
     TooManyCodes,
     UnknownAccount,
 )
@@ -39,14 +39,14 @@ def keys(tag: str = "a", one_time: int = 2, kem: int = 2) -> AccountKeys:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[ServerStore]:
-    s = ServerStore(tmp_path / "server.sqlite3")
+def store(tmp_path: Path) -> Iterator[SqliteServerStore]:
+    s = SqliteServerStore(tmp_path / "server.sqlite3")
     yield s
     s.close()
 
 
 def put(
-    store: ServerStore,
+    store: SqliteServerStore,
     phone: str,
     code_hash: bytes = HASH,
     *,
@@ -60,7 +60,7 @@ def put(
 
 
 def finish(
-    store: ServerStore,
+    store: SqliteServerStore,
     phone: str,
     code_hash: bytes = HASH,
     account_keys: AccountKeys | None = None,
@@ -71,12 +71,12 @@ def finish(
     return store.finish_registration(token, phone, code_hash, now, account_keys or keys(), keep_lock=False)
 
 
-def register(store: ServerStore, phone: str, tag: str = "a", **kwargs: int) -> None:
+def register(store: SqliteServerStore, phone: str, tag: str = "a", **kwargs: int) -> None:
     put(store, phone)
     assert finish(store, phone, HASH, keys(tag, **kwargs)).outcome is CodeCheck.ACCEPTED
 
 
-def test_the_database_is_in_wal_mode_with_a_schema_version(store: ServerStore) -> None:
+def test_the_database_is_in_wal_mode_with_a_schema_version(store: SqliteServerStore) -> None:
     with sqlite3.connect(store.path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(
@@ -84,14 +84,14 @@ def test_the_database_is_in_wal_mode_with_a_schema_version(store: ServerStore) -
         )
 
 
-def test_a_right_code_creates_the_account_and_is_used_up(store: ServerStore) -> None:
+def test_a_right_code_creates_the_account_and_is_used_up(store: SqliteServerStore) -> None:
     register(store, ALICE)
     account = store.account(ALICE)
     assert account is not None and account.identity == {"sign": "a"}
     assert finish(store, ALICE).outcome is CodeCheck.NO_CODE
 
 
-def test_wrong_codes_count_down_and_then_lock(store: ServerStore) -> None:
+def test_wrong_codes_count_down_and_then_lock(store: SqliteServerStore) -> None:
     put(store, ALICE, attempts=3)
     results = [finish(store, ALICE, OTHER) for _ in range(3)]
     assert [(r.outcome, r.attempts_left) for r in results] == [
@@ -103,12 +103,12 @@ def test_wrong_codes_count_down_and_then_lock(store: ServerStore) -> None:
     assert store.account(ALICE) is None
 
 
-def test_an_expired_code_is_refused(store: ServerStore) -> None:
+def test_an_expired_code_is_refused(store: SqliteServerStore) -> None:
     put(store, ALICE, expires_at=NOW + 10)
     assert finish(store, ALICE, now=NOW + 10).outcome is CodeCheck.EXPIRED
 
 
-def test_each_requester_has_its_own_code_that_nobody_else_can_use_up(store: ServerStore) -> None:
+def test_each_requester_has_its_own_code_that_nobody_else_can_use_up(store: SqliteServerStore) -> None:
     put(store, ALICE, HASH)
     put(store, ALICE, OTHER, token=STRANGER, attempts=3)
     for _ in range(3):  # the stranger locks its own code ...
@@ -119,7 +119,7 @@ def test_each_requester_has_its_own_code_that_nobody_else_can_use_up(store: Serv
     assert finish(store, ALICE, HASH).outcome is CodeCheck.ACCEPTED
 
 
-def test_a_number_takes_live_codes_up_to_its_cap_and_evicts_none(store: ServerStore) -> None:
+def test_a_number_takes_live_codes_up_to_its_cap_and_evicts_none(store: SqliteServerStore) -> None:
     tokens = [bytes([n]) * 32 for n in range(3)]
     for token in tokens:
         put(store, ALICE, token=token, cap=3)
@@ -129,14 +129,16 @@ def test_a_number_takes_live_codes_up_to_its_cap_and_evicts_none(store: ServerSt
     assert all(finish(store, ALICE, OTHER, token=t).outcome is CodeCheck.WRONG for t in tokens)
 
 
-def test_a_code_sent_elsewhere_cannot_replace_an_account_registered_meanwhile(store: ServerStore) -> None:
+def test_a_code_sent_elsewhere_cannot_replace_an_account_registered_meanwhile(
+    store: SqliteServerStore,
+) -> None:
     put(store, ALICE, token=STRANGER, email="mallory@example.org")
     register(store, ALICE)  # the owner, whose address is x@example.org
     assert finish(store, ALICE, HASH, keys("m"), token=STRANGER).outcome is CodeCheck.NOT_OWNER
     assert store.account(ALICE).identity == {"sign": "a"}  # type: ignore[union-attr]
 
 
-def test_a_lock_takes_few_attempts_then_refuses_until_its_time_is_up(store: ServerStore) -> None:
+def test_a_lock_takes_few_attempts_then_refuses_until_its_time_is_up(store: SqliteServerStore) -> None:
     register(store, ALICE)
     store.set_lock(ALICE, b"salt", b"hash")
     assert [store.take_lock_attempt(ALICE, NOW, 3, 1000) for _ in range(4)] == [2, 1, 0, None]
@@ -152,7 +154,7 @@ def test_a_lock_takes_few_attempts_then_refuses_until_its_time_is_up(store: Serv
 
 
 def test_a_move_keeps_the_address_and_the_lock_and_a_code_keeps_the_lock_only_when_told(
-    store: ServerStore,
+    store: SqliteServerStore,
 ) -> None:
     register(store, ALICE)
     store.set_lock(ALICE, b"salt", b"hash")
@@ -170,7 +172,7 @@ def test_a_move_keeps_the_address_and_the_lock_and_a_code_keeps_the_lock_only_wh
     assert not store.move_account(BOB, NOW, keys())
 
 
-def test_re_registration_replaces_keys_and_drops_the_queue(store: ServerStore) -> None:
+def test_re_registration_replaces_keys_and_drops_the_queue(store: SqliteServerStore) -> None:
     register(store, ALICE)
     register(store, BOB)
     store.enqueue(BOB, "c1", ALICE, b"old", NOW, 100)
@@ -183,7 +185,7 @@ def test_re_registration_replaces_keys_and_drops_the_queue(store: ServerStore) -
     assert store.prekey_counts(ALICE) == (1, 2)
 
 
-def test_a_bundle_hands_out_each_one_time_prekey_once_then_the_last_resort(store: ServerStore) -> None:
+def test_a_bundle_hands_out_each_one_time_prekey_once_then_the_last_resort(store: SqliteServerStore) -> None:
     register(store, ALICE, one_time=1, kem=1)
     first = store.take_bundle(ALICE)
     assert first["one_time_prekey"]["id"] == 1
@@ -195,12 +197,12 @@ def test_a_bundle_hands_out_each_one_time_prekey_once_then_the_last_resort(store
     assert store.prekey_counts(ALICE) == (0, 0)
 
 
-def test_a_bundle_of_nobody_is_unknown(store: ServerStore) -> None:
+def test_a_bundle_of_nobody_is_unknown(store: SqliteServerStore) -> None:
     with pytest.raises(UnknownAccount):
         store.take_bundle(ALICE)
 
 
-def test_prekeys_are_added_without_duplicates_up_to_a_cap(store: ServerStore) -> None:
+def test_prekeys_are_added_without_duplicates_up_to_a_cap(store: SqliteServerStore) -> None:
     register(store, ALICE, one_time=2, kem=0)
     assert store.add_prekeys(ALICE, [(2, {"id": 2}), (3, {"id": 3})], [(20, {"id": 20})], cap=5) == (3, 1)
     with pytest.raises(PrekeyLimit):
@@ -208,14 +210,14 @@ def test_prekeys_are_added_without_duplicates_up_to_a_cap(store: ServerStore) ->
     assert store.prekey_counts(ALICE) == (3, 1)  # the refused upload left nothing behind
 
 
-def test_the_signed_prekey_is_replaced(store: ServerStore) -> None:
+def test_the_signed_prekey_is_replaced(store: SqliteServerStore) -> None:
     register(store, ALICE)
     store.set_signed_prekey(ALICE, {"id": 2}, None)
     assert store.account(ALICE).signed_prekey == {"id": 2}  # type: ignore[union-attr]
     assert store.account(ALICE).kem_last_resort["tag"] == "a"  # type: ignore[union-attr]
 
 
-def test_a_send_is_stored_once_per_client_id(store: ServerStore) -> None:
+def test_a_send_is_stored_once_per_client_id(store: SqliteServerStore) -> None:
     register(store, ALICE)
     register(store, BOB)
     first = store.enqueue(ALICE, "c1", BOB, b"body", NOW, 100)
@@ -226,7 +228,7 @@ def test_a_send_is_stored_once_per_client_id(store: ServerStore) -> None:
     assert not other_sender.duplicate
 
 
-def test_a_retry_after_the_message_was_acknowledged_is_still_a_duplicate(store: ServerStore) -> None:
+def test_a_retry_after_the_message_was_acknowledged_is_still_a_duplicate(store: SqliteServerStore) -> None:
     register(store, ALICE)
     register(store, BOB)
     first = store.enqueue(ALICE, "c1", BOB, b"body", NOW, 100)
@@ -235,7 +237,7 @@ def test_a_retry_after_the_message_was_acknowledged_is_still_a_duplicate(store: 
     assert store.queued_count(BOB) == 0
 
 
-def test_a_full_queue_refuses_and_stores_nothing(store: ServerStore) -> None:
+def test_a_full_queue_refuses_and_stores_nothing(store: SqliteServerStore) -> None:
     register(store, ALICE)
     register(store, BOB)
     for i in range(3):
@@ -246,13 +248,13 @@ def test_a_full_queue_refuses_and_stores_nothing(store: ServerStore) -> None:
     assert not store.enqueue(ALICE, "c9", BOB, b"x", NOW, 4).duplicate  # the refused id was not kept
 
 
-def test_sending_to_nobody_is_refused(store: ServerStore) -> None:
+def test_sending_to_nobody_is_refused(store: SqliteServerStore) -> None:
     register(store, ALICE)
     with pytest.raises(UnknownAccount):
         store.enqueue(ALICE, "c1", BOB, b"x", NOW, 10)
 
 
-def test_fetch_pages_in_order(store: ServerStore) -> None:
+def test_fetch_pages_in_order(store: SqliteServerStore) -> None:
     register(store, ALICE)
     register(store, BOB)
     ids = [store.enqueue(ALICE, f"c{i}", BOB, bytes([i]), NOW + i, 100).id for i in range(5)]
@@ -263,7 +265,7 @@ def test_fetch_pages_in_order(store: ServerStore) -> None:
     assert page[0].sender == ALICE and page[0].body == b"\x03" and page[0].ts == NOW + 3
 
 
-def test_only_the_recipient_can_acknowledge(store: ServerStore) -> None:
+def test_only_the_recipient_can_acknowledge(store: SqliteServerStore) -> None:
     register(store, ALICE)
     register(store, BOB)
     sent = store.enqueue(ALICE, "c1", BOB, b"x", NOW, 100)
@@ -273,7 +275,7 @@ def test_only_the_recipient_can_acknowledge(store: ServerStore) -> None:
     assert store.queued_count(BOB) == 0
 
 
-def test_deleting_an_account_removes_keys_and_queue(store: ServerStore) -> None:
+def test_deleting_an_account_removes_keys_and_queue(store: SqliteServerStore) -> None:
     register(store, ALICE)
     register(store, BOB)
     store.enqueue(ALICE, "c1", BOB, b"x", NOW, 100)
@@ -286,12 +288,12 @@ def test_deleting_an_account_removes_keys_and_queue(store: ServerStore) -> None:
 
 def test_committed_writes_survive_reopening(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite3"
-    store = ServerStore(path)
+    store = SqliteServerStore(path)
     register(store, ALICE)
     register(store, BOB)
     sent = store.enqueue(ALICE, "c1", BOB, b"kept", NOW, 100)
     store.close()
-    reopened = ServerStore(path)
+    reopened = SqliteServerStore(path)
     try:
         assert [m.body for m in reopened.fetch(BOB, 0, 10)[0]] == [b"kept"]
         assert reopened.enqueue(ALICE, "c1", BOB, b"kept", NOW, 100).id == sent.id
@@ -299,7 +301,7 @@ def test_committed_writes_survive_reopening(tmp_path: Path) -> None:
         reopened.close()
 
 
-def test_pruning_forgets_old_client_ids_and_dead_codes(store: ServerStore) -> None:
+def test_pruning_forgets_old_client_ids_and_dead_codes(store: SqliteServerStore) -> None:
     register(store, ALICE)
     register(store, BOB)
     store.enqueue(ALICE, "c1", BOB, b"x", NOW, 100)
@@ -309,14 +311,16 @@ def test_pruning_forgets_old_client_ids_and_dead_codes(store: ServerStore) -> No
     assert finish(store, "+442079460003").outcome is CodeCheck.NO_CODE
 
 
-def test_bodies_stay_out_of_reprs(store: ServerStore) -> None:
+def test_bodies_stay_out_of_reprs(store: SqliteServerStore) -> None:
     register(store, ALICE)
     register(store, BOB)
     store.enqueue(ALICE, "c1", BOB, b"secret text", NOW, 100)
     assert "secret" not in repr(store.fetch(BOB, 0, 1)[0])
 
 
-def test_a_new_owner_of_the_number_does_not_meet_the_previous_owners_client_ids(store: ServerStore) -> None:
+def test_a_new_owner_of_the_number_does_not_meet_the_previous_owners_client_ids(
+    store: SqliteServerStore,
+) -> None:
     register(store, ALICE)
     register(store, BOB)
     first = store.enqueue(ALICE, "m-0001", BOB, b"old owner", NOW, 100)
@@ -330,7 +334,7 @@ def test_a_new_owner_of_the_number_does_not_meet_the_previous_owners_client_ids(
     assert [m.body for m in store.fetch(BOB, 0, 10)[0]] == [b"old owner", b"new owner", b"third owner"]
 
 
-def test_refused_sends_inside_a_batch_leave_its_other_writes(store: ServerStore) -> None:
+def test_refused_sends_inside_a_batch_leave_its_other_writes(store: SqliteServerStore) -> None:
     register(store, ALICE)
     register(store, BOB)
     with store.group_commit():
@@ -343,7 +347,7 @@ def test_refused_sends_inside_a_batch_leave_its_other_writes(store: ServerStore)
     assert store.queued_count(BOB) == 1
 
 
-def test_an_acknowledgement_of_a_thousand_ids_fits_any_sqlite(store: ServerStore) -> None:
+def test_an_acknowledgement_of_a_thousand_ids_fits_any_sqlite(store: SqliteServerStore) -> None:
     register(store, ALICE)
     register(store, BOB)
     with store.group_commit():
@@ -353,7 +357,7 @@ def test_an_acknowledgement_of_a_thousand_ids_fits_any_sqlite(store: ServerStore
 
 def test_a_quota_caps_the_file_and_acknowledgements_make_room_in_it(tmp_path: Path) -> None:
     quota = 512 * 1024
-    store = ServerStore(tmp_path / "server.sqlite3", max_bytes=quota, reserve=0)
+    store = SqliteServerStore(tmp_path / "server.sqlite3", max_bytes=quota, reserve=0)
     try:
         register(store, ALICE)
         register(store, BOB)
@@ -374,7 +378,9 @@ def test_a_quota_caps_the_file_and_acknowledgements_make_room_in_it(tmp_path: Pa
         assert db.execute("PRAGMA page_count").fetchone()[0] * 4096 <= quota
 
 
-def test_a_fetch_in_a_batch_counts_only_when_it_could_see_uncommitted_messages(store: ServerStore) -> None:
+def test_a_fetch_in_a_batch_counts_only_when_it_could_see_uncommitted_messages(
+    store: SqliteServerStore,
+) -> None:
     register(store, ALICE)
     register(store, BOB)
     with store.group_commit():
@@ -385,7 +391,7 @@ def test_a_fetch_in_a_batch_counts_only_when_it_could_see_uncommitted_messages(s
         assert store.dependents == 2
 
 
-def test_one_sender_cannot_fill_a_queue_others_still_get_through(store: ServerStore) -> None:
+def test_one_sender_cannot_fill_a_queue_others_still_get_through(store: SqliteServerStore) -> None:
     register(store, ALICE)
     register(store, BOB)
     carol = "+442079460003"
@@ -403,7 +409,7 @@ def test_one_sender_cannot_fill_a_queue_others_still_get_through(store: ServerSt
     assert not store.enqueue(ALICE, "a9", BOB, b"x", NOW, 10, per_sender=2).duplicate
 
 
-def test_the_bytes_waiting_for_a_recipient_are_capped(store: ServerStore) -> None:
+def test_the_bytes_waiting_for_a_recipient_are_capped(store: SqliteServerStore) -> None:
     register(store, ALICE)
     register(store, BOB)
     first = store.enqueue(ALICE, "a1", BOB, b"x" * 60, NOW, 10, max_bytes=100)
@@ -416,7 +422,7 @@ def test_the_bytes_waiting_for_a_recipient_are_capped(store: ServerStore) -> Non
     store.enqueue(ALICE, "a2", BOB, b"x" * 41, NOW, 10, max_bytes=100)  # room again after the ack
 
 
-def test_the_count_cap_is_named_when_it_is_the_one_reached(store: ServerStore) -> None:
+def test_the_count_cap_is_named_when_it_is_the_one_reached(store: SqliteServerStore) -> None:
     register(store, ALICE)
     register(store, BOB)
     store.enqueue(ALICE, "a1", BOB, b"x", NOW, 1, per_sender=5, max_bytes=100)
@@ -425,7 +431,7 @@ def test_the_count_cap_is_named_when_it_is_the_one_reached(store: ServerStore) -
     assert caught.value.cap == QueueFull.MESSAGES
 
 
-def test_re_registration_clears_the_per_sender_counts(store: ServerStore) -> None:
+def test_re_registration_clears_the_per_sender_counts(store: SqliteServerStore) -> None:
     register(store, ALICE)
     register(store, BOB)
     store.enqueue(ALICE, "a1", BOB, b"x", NOW, 10, per_sender=1)
@@ -433,7 +439,7 @@ def test_re_registration_clears_the_per_sender_counts(store: ServerStore) -> Non
     assert not store.enqueue(ALICE, "a2", BOB, b"x", NOW, 10, per_sender=1).duplicate
 
 
-def test_a_bundle_without_one_time_prekeys_consumes_nothing(store: ServerStore) -> None:
+def test_a_bundle_without_one_time_prekeys_consumes_nothing(store: SqliteServerStore) -> None:
     register(store, ALICE, one_time=1, kem=1)
     bare = store.take_bundle(ALICE, one_time=False)
     assert "one_time_prekey" not in bare and bare["kem_prekey"]["last_resort"] is True
@@ -443,13 +449,13 @@ def test_a_bundle_without_one_time_prekeys_consumes_nothing(store: ServerStore) 
     assert store.prekey_counts(ALICE) == (0, 0)
 
 
-def test_a_login_reads_only_the_identity_key(store: ServerStore) -> None:
+def test_a_login_reads_only_the_identity_key(store: SqliteServerStore) -> None:
     register(store, ALICE)
     assert store.identity_text(ALICE) == '{"sign":"a"}'
     assert store.identity_text(BOB) is None
 
 
-def test_per_sender_counts_start_inside_a_batch_without_breaking_it(store: ServerStore) -> None:
+def test_per_sender_counts_start_inside_a_batch_without_breaking_it(store: SqliteServerStore) -> None:
     register(store, ALICE)
     register(store, BOB)
     carol = "+442079460003"

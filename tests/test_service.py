@@ -21,7 +21,7 @@ from net.protocol import Request, encode_json
 from net.schema import OPERATIONS
 from net.service import Service
 from net.verification import DeliveryError
-from storage.server_store import ServerStore
+from storage.server_store import SqliteServerStore
 
 SERVER_KEY = bytes(range(32))
 
@@ -57,7 +57,7 @@ _phones = (f"+44207946{n:04d}" for n in itertools.count(1000))
 class World:
     def __init__(self, tmp_path: Path, limits: Limits) -> None:
         self.limits = limits
-        self.store = ServerStore(tmp_path / "server.sqlite3")
+        self.store = SqliteServerStore(tmp_path / "server.sqlite3")
         self.codes = CodeBook()
         self.clock = Clock()
         self.service = Service(
@@ -88,7 +88,7 @@ class World:
         """A new store and service on the same file, as after the server was killed and started again."""
         path = self.store.path
         self.store.close()
-        self.store = ServerStore(path)
+        self.store = SqliteServerStore(path)
         self.service = Service(
             self.store, self.codes, CodeHasher(b"k" * 32), SERVER_KEY, limits=self.limits, clock=self.clock
         )
@@ -167,7 +167,7 @@ def test_a_failed_delivery_is_reported(world: World) -> None:
 
 
 def test_dev_codes_come_back_in_the_reply(tmp_path: Path) -> None:
-    store = ServerStore(tmp_path / "s.sqlite3")
+    store = SqliteServerStore(tmp_path / "s.sqlite3")
     try:
         codes = CodeBook()
         service = Service(store, codes, CodeHasher(b"k" * 32), SERVER_KEY, dev_codes=True)

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from session_support import Side
 
 from crypto_core.errors import DecryptionError, InvalidKeyFormat
+from crypto_core.migrations import check_steps
 from crypto_core.ratchet import RatchetSession
 from crypto_core.ratchet_header import MAX_COUNTER
 from net.envelope import Envelope
-from net.sessions import MAX_STATES, NoSession, SessionRecord, session_id_of, start
+from net.sessions import (
+    MAX_STATES,
+    MIGRATIONS,
+    RECORD_VERSION,
+    NoSession,
+    SessionRecord,
+    session_id_of,
+    start,
+)
 
 
 @pytest.fixture
@@ -179,3 +190,57 @@ def test_the_record_round_trips_through_bytes(sides: tuple[Side, Side]) -> None:
         with pytest.raises(InvalidKeyFormat):
             SessionRecord.from_bytes(damaged)
     assert "ratchet" not in repr(restored)
+
+
+# ---------------------------------------------------------------- stored versions
+
+VECTORS = Path(__file__).parent / "vectors"
+
+
+def _frozen_record(version: int) -> dict[str, Any]:
+    return json.loads((VECTORS / f"session_record_v{version}.json").read_text(encoding="utf-8"))
+
+
+def test_every_record_version_has_its_frozen_fixture_and_its_step() -> None:
+    check_steps(RECORD_VERSION, MIGRATIONS)
+    for version in range(1, RECORD_VERSION + 1):
+        assert _frozen_record(version)["version"] == version
+
+
+def test_a_frozen_version_1_record_loads_and_its_sessions_still_talk(sides: tuple[Side, Side]) -> None:
+    alice, bob = sides
+    frozen = _frozen_record(1)
+    at: float = frozen["clock"]
+
+    def clock() -> float:  # the skipped key is as old as the fixture: read at the fixture's time
+        return at
+
+    for side in ("alice", "bob"):
+        stored = frozen[side].encode("ascii")
+        assert json.loads(stored)["v"] == 1
+        assert SessionRecord.from_bytes(stored, clock=clock).to_bytes() == stored  # nothing lost on the way
+    ours = SessionRecord.from_bytes(frozen["alice"].encode("ascii"), clock=clock)
+    theirs = SessionRecord.from_bytes(frozen["bob"].encode("ascii"), clock=clock)
+
+    # Alice's newest session is unanswered: it still carries the initial message that names it.
+    assert len(ours.states) == 2 and len(theirs.states) == 1
+    unanswered, answered = ours.states
+    assert unanswered.initial is not None and session_id_of(unanswered.initial) == unanswered.session_id
+    assert answered.initial is None and answered.session_id == theirs.states[0].session_id
+
+    # Envelopes sealed before the records were stored open (one of them from a skipped key) ...
+    for waiting in ("in_flight", "skipped"):
+        envelope = Envelope.from_bytes(frozen[waiting]["envelope"].encode("ascii"))
+        assert _open(theirs, bob, envelope) == frozen[waiting]["plaintext"].encode()
+    # ... and the loaded sessions seal and open new ones both ways.
+    reply = theirs.seal("m-6", b"a reply")
+    assert _open(ours, alice, reply) == b"a reply"
+    again = Envelope(answered.session_id, "m-7", answered.ratchet.encrypt(b"after loading"))
+    assert _open(theirs, bob, again) == b"after loading"
+
+
+def test_a_frozen_record_is_refused_as_a_later_version() -> None:
+    data = json.loads(_frozen_record(1)["bob"])
+    data["v"] = RECORD_VERSION + 1
+    with pytest.raises(InvalidKeyFormat, match="unknown version"):
+        SessionRecord.from_bytes(json.dumps(data).encode("ascii"))

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from net.protocol import Connection, ErrorReply, Push, Reply, Request, Role
-from net.server_connection import OutputLimits, ServerConnection
+from net.server_connection import OutputLimits, PeerConnection
 from net.storage_full import LostWrites, waits_for_room
 from storage.space_guard import SpaceGuard
 
@@ -20,19 +20,19 @@ class OneThreadLoop:
 
     def __init__(self) -> None:
         self.thread_id: int | None = threading.get_ident()
-        self.dirty: list[ServerConnection] = []
+        self.dirty: list[PeerConnection] = []
 
     def call_soon_threadsafe(self, call: Callable[[], None]) -> None:
         call()
 
-    def mark_dirty(self, connection: ServerConnection) -> None:
+    def mark_dirty(self, connection: PeerConnection) -> None:
         self.dirty.append(connection)
 
 
 @pytest.fixture
-def connection() -> Iterator[ServerConnection]:
+def connection() -> Iterator[PeerConnection]:
     ours, theirs = socket.socketpair()
-    conn = ServerConnection(ours, "peer", OneThreadLoop(), 1 << 20, OutputLimits.for_frames(1 << 20), 0.0)  # type: ignore[arg-type]
+    conn = PeerConnection(ours, "peer", OneThreadLoop(), 1 << 20, OutputLimits.for_frames(1 << 20), 0.0)  # type: ignore[arg-type]
     yield conn
     ours.close()
     theirs.close()
@@ -67,7 +67,7 @@ def test_a_request_that_needs_a_login_it_lacks_is_left_to_say_not_logged_in() ->
 
 
 def test_noted_replies_become_storage_full_in_place_and_everything_around_them_stays(
-    connection: ServerConnection, tmp_path: Path
+    connection: PeerConnection, tmp_path: Path
 ) -> None:
     lost = LostWrites()
     connection.send(Reply(1, {"unrelated": True}))  # before the turn: untouched
@@ -96,7 +96,7 @@ def test_noted_replies_become_storage_full_in_place_and_everything_around_them_s
     assert lost.answer_storage_full(space) == 0  # nothing noted any more
 
 
-def test_a_committed_turn_keeps_its_replies(connection: ServerConnection) -> None:
+def test_a_committed_turn_keeps_its_replies(connection: PeerConnection) -> None:
     lost = LostWrites()
     connection.send(Reply(1, {"id": 41}))
     lost.note(connection, Request(1, "send", {}), 0, later=True)
@@ -105,9 +105,7 @@ def test_a_committed_turn_keeps_its_replies(connection: ServerConnection) -> Non
     assert not lost.lost_later(connection, 1)
 
 
-def test_a_closed_connection_is_left_alone_and_forgotten(
-    connection: ServerConnection, tmp_path: Path
-) -> None:
+def test_a_closed_connection_is_left_alone_and_forgotten(connection: PeerConnection, tmp_path: Path) -> None:
     lost = LostWrites()
     lost.note(connection, Request(1, "register_start", {}), 0, later=True)
     lost.answer_storage_full(SpaceGuard(tmp_path, reserve=0))

@@ -7,14 +7,17 @@ import ssl
 import stat
 from pathlib import Path
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from net.tls import (
+    client_context,
     ensure_self_signed,
     fingerprint_of_der,
     fingerprint_of_pem_file,
     format_fingerprint,
+    normalize_fingerprint,
     server_context,
 )
 
@@ -51,3 +54,25 @@ def test_the_context_speaks_tls_1_3_only(tmp_path: Path) -> None:
 def test_fingerprints_are_shown_in_groups_of_four() -> None:
     text = format_fingerprint(bytes(range(32)))
     assert text.startswith("0001 0203 ") and len(text.split()) == 16
+
+
+def test_every_spelling_of_a_fingerprint_reads_as_the_one_shown() -> None:
+    key = bytes(range(32))
+    shown = format_fingerprint(key)
+    for spelling in (
+        shown,
+        shown.lower(),
+        key.hex(),
+        ":".join(f"{b:02x}" for b in key),
+        shown.replace(" ", "\n"),
+    ):
+        assert normalize_fingerprint(spelling) == shown
+    for bad in ("", "xyz", "00" * 31, "00" * 33):
+        with pytest.raises(ValueError, match="64 hexadecimal digits"):
+            normalize_fingerprint(bad)
+
+
+def test_the_client_context_speaks_tls_1_3_only_and_pins_instead_of_trusting_a_ca() -> None:
+    context = client_context()
+    assert context.minimum_version == ssl.TLSVersion.TLSv1_3
+    assert context.verify_mode == ssl.CERT_NONE and not context.check_hostname

@@ -22,18 +22,9 @@ from net.errors import RequestRefused
 from net.login import sign_login
 from net.protocol import NEED_DATA, Connection, ConnectionClosed, ErrorReply, Event, Push, Reply, Role
 from net.registration import sign_move
-from net.tls import fingerprint_of_der
+from net.tls import client_context, fingerprint_of_der
 
 Address = tuple[str, int]
-
-
-def client_context() -> ssl.SSLContext:
-    # The server's certificate is self-signed; clients pin its key by fingerprint instead of a CA.
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    context.minimum_version = ssl.TLSVersion.TLSv1_3
-    return context
 
 
 class WireClient:
@@ -275,4 +266,4 @@ class CodeBook:
             return len(self._codes.get(phone, []))
 
 
-__all__ = ["CodeBook", "Person", "RequestRefused", "WireClient", "client_context"]
+__all__ = ["CodeBook", "Person", "RequestRefused", "WireClient"]

@@ -22,12 +22,12 @@ from crypto_core.keys import IdentityKeyPair, KemPreKey, OneTimePreKey, PreKeyBu
 from crypto_core.pqxdh import InitialMessage, initiate, respond
 from crypto_core.ratchet import RatchetSession
 from net.bench.envelope import BadEnvelope, plaintext, read_plaintext, unwrap, wrap
-from net.bench.link import Link
+from net.bench.link import BenchLink
 from net.client_ids import time_ordered_id
 from net.protocol import ErrorReply, Push, Reply
 
 
-class Account:
+class BenchAccount:
     """The keys of one bench account (kept in memory only: bench accounts are throwaway)."""
 
     __slots__ = ("phone", "email", "identity", "signed_prekey", "one_time_prekey", "kem_last_resort")
@@ -95,9 +95,9 @@ class BenchClient:
         "seen_seqs", "seen_ids", "seen_bodies", "acks", "acks_since", "tally", "dirty", "size",
     )  # fmt: skip
 
-    def __init__(self, account: Account, tally: Tally, dirty: set[BenchClient]) -> None:
+    def __init__(self, account: BenchAccount, tally: Tally, dirty: set[BenchClient]) -> None:
         self.account = account
-        self.link: Link | None = None
+        self.link: BenchLink | None = None
         self.partner: BenchClient | None = None
         self.session: RatchetSession | None = None
         self.initial: InitialMessage | None = None

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from net.protocol import NEED_DATA, Connection, ConnectionClosed, ErrorReply, Push, Reply, Role
-from net.tls import fingerprint_of_der
+from net.tls import client_context, fingerprint_of_der
 
 Address = tuple[str, int]
 ReplyHandler = Callable[[Reply | ErrorReply], None]
@@ -26,16 +26,7 @@ class LinkClosed(Exception):
     """The server closed the connection, or it broke."""
 
 
-def client_context() -> ssl.SSLContext:
-    # The server's certificate is self-signed: clients pin its key's fingerprint instead of trusting a CA.
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    context.minimum_version = ssl.TLSVersion.TLSv1_3
-    return context
-
-
-class Link:
+class BenchLink:
     __slots__ = ("sock", "fingerprint", "protocol", "out", "closed", "watching_writes", "_handlers")
 
     def __init__(self, sock: socket.socket, fingerprint: bytes | None) -> None:
@@ -49,7 +40,9 @@ class Link:
         self._handlers: dict[int, ReplyHandler] = {}
 
     @classmethod
-    def open(cls, address: Address, *, tls: bool, context: ssl.SSLContext | None, timeout: float) -> Link:
+    def open(
+        cls, address: Address, *, tls: bool, context: ssl.SSLContext | None, timeout: float
+    ) -> BenchLink:
         raw = socket.create_connection(address, timeout=timeout)
         raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if not tls:

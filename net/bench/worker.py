@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection as Pipe
 from typing import Any
 
-from net.bench.client import Account, BenchClient, Tally
-from net.bench.link import Address, Link, LinkClosed, client_context
+from net.bench.client import BenchAccount, BenchClient, Tally
+from net.bench.link import Address, BenchLink, LinkClosed
 from net.login import sign_login
 from net.protocol import ErrorReply, Reply
+from net.tls import client_context
 
 CONNECT_TIMEOUT = 30.0
 ROUND_TIMEOUT = 120.0
@@ -68,14 +69,13 @@ class Worker:
         self.clients: list[BenchClient] = []
         self.to_ack: set[BenchClient] = set()
         self.context: ssl.SSLContext = client_context()
-        self._owners: dict[int, BenchClient | None] = {}
 
     # ------------------------------------------------------------------ the loop
 
-    def _attach(self, link: Link, owner: BenchClient | None) -> None:
+    def _attach(self, link: BenchLink, owner: BenchClient | None) -> None:
         self.selector.register(link.sock, selectors.EVENT_READ, (link, owner))
 
-    def _detach(self, link: Link) -> None:
+    def _detach(self, link: BenchLink) -> None:
         with contextlib.suppress(KeyError, ValueError):
             self.selector.unregister(link.sock)
         link.close()
@@ -172,13 +172,13 @@ class Worker:
     # ----------------------------------------------------------------- accounts
 
     def _make_clients(self, phones: list[str], size: int = 64) -> list[BenchClient]:
-        clients = [BenchClient(Account(phone), self.tally, self.dirty) for phone in phones]
+        clients = [BenchClient(BenchAccount(phone), self.tally, self.dirty) for phone in phones]
         for client in clients:
             client.size = size
         return clients
 
     def _connect(self, client: BenchClient, address: Address, *, tls: bool) -> None:
-        link = Link.open(address, tls=tls, context=self.context, timeout=CONNECT_TIMEOUT)
+        link = BenchLink.open(address, tls=tls, context=self.context, timeout=CONNECT_TIMEOUT)
         client.link = link
         self._attach(link, client)
 
@@ -347,7 +347,7 @@ class Worker:
         self.clients = self._make_clients(phones)
         registrars = []
         for _ in range(min(REGISTRARS, len(self.clients))):
-            link = Link.open(address, tls=True, context=self.context, timeout=CONNECT_TIMEOUT)
+            link = BenchLink.open(address, tls=True, context=self.context, timeout=CONNECT_TIMEOUT)
             self._attach(link, None)
             registrars.append(link)
         for i, client in enumerate(self.clients):

@@ -28,16 +28,16 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from net import prekeys
 from net.backoff import Backoff
+from net.connection_state import Input
 from net.context import STORAGE_FAILURES, Context
 from net.engine_error import EngineError
 from net.envelope import MAX_IDS, SessionReset
 from net.errors import RequestRefused
-from net.events import ConnectionState, ErrorReported, ReregistrationRequested
+from net.events import ErrorReported, ReregistrationRequested
 from net.handshake import start_session
 from net.inbox import Inbox
 from net.link import RETRY_LATER, Link
@@ -75,7 +75,7 @@ class Duties:
         self._fetch_at: float | None = None
         #: Server ids stored but not yet acknowledged, because the server said "not now".
         self._unacked: list[int] = []
-        self._busy = Backoff(clock=time.monotonic, random=ctx.random)
+        self._busy = Backoff(clock=ctx.monotonic, random=ctx.random)
 
     # ------------------------------------------------------------------ events from the link
 
@@ -89,9 +89,7 @@ class Duties:
         elif push.kind == "session_ended":
             reason = push.body.get("reason")
             words = _SESSION_ENDED.get(str(reason), "The server ended this session.")
-            self._link.want_online = False
-            self._link.close()
-            self._link.set_state(ConnectionState.OFFLINE, words)
+            self._link.go_offline(Input.SESSION_ENDED, words)
             self._ctx.emit(ErrorReported("session_ended", words, "poll"))
         elif push.kind == PUSH_PREKEYS_LOW:
             self._next_prekey_check = 0.0  # the next round asks prekey_count and tops up
@@ -112,7 +110,7 @@ class Duties:
         """
         failure: BaseException | None = None
         try:
-            now = time.monotonic()
+            now = self._ctx.monotonic()
             if now >= self._store_after:  # a failed store is not tried again at once, so nothing spins
                 try:
                     self._store_kept()
@@ -163,7 +161,7 @@ class Duties:
         try:
             if self._unacked:
                 self.acknowledge(self._unacked)
-            if self._fetch_at is not None and time.monotonic() >= self._fetch_at:
+            if self._fetch_at is not None and self._ctx.monotonic() >= self._fetch_at:
                 self.fetch_waiting()
                 self._fetch_at = None
         except EngineError as exc:
@@ -196,7 +194,7 @@ class Duties:
                 except STORAGE_FAILURES:
                     # Kept (unacknowledged) and stored later; then the rest is fetched.
                     self._pushed = messages + self._pushed
-                    self._fetch_at = time.monotonic()
+                    self._fetch_at = self._ctx.monotonic()
                     raise
                 after = max(after, *(m.get("id", 0) for m in messages if isinstance(m.get("id"), int)))
             if not reply.get("more") or not messages:

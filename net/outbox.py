@@ -27,7 +27,6 @@ the server just said is offline.
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,12 +112,12 @@ class Outbox:
         self._paused: dict[str, float] = {}
         self._typing_sent: dict[str, tuple[bool, float]] = {}
         self._typing_quiet: dict[str, float] = {}
-        self._busy = Backoff(clock=time.monotonic, random=ctx.random)
+        self._busy = Backoff(clock=ctx.monotonic, random=ctx.random)
         self.dirty = True
 
     def due(self) -> bool:
         """Something was added, or a contact the server paused may be tried again."""
-        now = time.monotonic()
+        now = self._ctx.monotonic()
         return self.dirty or any(until <= now for until in self._paused.values())
 
     # ------------------------------------------------------------------ flushing
@@ -129,7 +128,7 @@ class Outbox:
         self.dirty = False
         events: list[Event] = []
         held = {c.phone for c in self._ctx.profile.contacts.all() if c.key_changed}
-        now = time.monotonic()
+        now = self._ctx.monotonic()
         self._paused = {contact: until for contact, until in self._paused.items() if until > now}
         waiting: list[tuple[OutboxItem, Entry]] = []
         for item in self._ctx.profile.outbox.pending():
@@ -203,7 +202,7 @@ class Outbox:
                 elif exc.code in RETRY_LATER:
                     self._pause_busy(item.contact)
                 else:
-                    self._paused[item.contact] = time.monotonic() + PAUSE_SECONDS
+                    self._paused[item.contact] = self._ctx.monotonic() + PAUSE_SECONDS
         if done:
             self._busy.reset()
         with ctx.profile.transaction():
@@ -227,7 +226,7 @@ class Outbox:
 
     def _pause_busy(self, contact: str) -> None:
         """The server said "not now": try this contact again after the next backoff step."""
-        now = time.monotonic()
+        now = self._ctx.monotonic()
         if self._paused.get(contact, 0.0) <= now:  # one step per refused round, not per entry
             self._busy.failed()
         self._paused[contact] = max(self._paused.get(contact, 0.0), self._busy.next_attempt)
@@ -237,7 +236,7 @@ class Outbox:
     def send_typing(self, contact: str, on: bool) -> None:
         """A transient notice, or nothing at all: never queued, never retried."""
         ctx = self._ctx
-        now = time.monotonic()
+        now = self._ctx.monotonic()
         if not self._link.online or self._typing_quiet.get(contact, 0.0) > now:
             return
         last = self._typing_sent.get(contact)

@@ -37,6 +37,8 @@ from enum import StrEnum
 
 from net.events import ConnectionState
 
+#: Refusals that mean "not now": the request is made again later, after a backoff with jitter.
+RETRY_LATER = frozenset({"rate_limited", "storage_full", "server_error"})
 OFFLINE = ConnectionState.OFFLINE
 CONNECTING = ConnectionState.CONNECTING
 CONNECTED = ConnectionState.CONNECTED

@@ -9,7 +9,7 @@
   is kept in memory and not acknowledged, and stored again every
   :data:`STORE_RETRY` seconds, then what else waits is fetched; nothing is lost
   and, since processed server ids are recorded with each message, nothing is
-  shown twice. A ``fetch`` or ``ack`` refused as busy (:data:`net.link.RETRY_LATER`)
+  shown twice. A ``fetch`` or ``ack`` refused as busy (:data:`net.connection_state.RETRY_LATER`)
   is made again after a backoff with jitter, without a new login;
 * the outbox is sent whenever something was added to it;
 * prekeys: when the server holds fewer than :data:`net.prekeys.LOW` one-time
@@ -32,7 +32,7 @@ from typing import Any
 
 from net import prekeys
 from net.backoff import Backoff
-from net.connection_state import Input
+from net.connection_state import RETRY_LATER, Input
 from net.context import STORAGE_FAILURES, Context
 from net.engine_error import EngineError
 from net.envelope import MAX_IDS, SessionReset
@@ -40,7 +40,7 @@ from net.errors import RequestRefused
 from net.events import ErrorReported, ReregistrationRequested
 from net.handshake import start_session
 from net.inbox import Inbox
-from net.link import RETRY_LATER, Link
+from net.link import Link
 from net.outbox import Outbox, enqueue_control
 from net.protocol import Push
 from net.schema import MAX_ACK, MAX_FETCH, PUSH_PREKEYS_LOW

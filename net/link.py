@@ -7,7 +7,7 @@ States (reported as :class:`~net.events.ConnectionChanged`)::
     CONNECTED --login refused as busy--> RECONNECTING --backoff, reconnect, login again--> ...
     any --logout / lock / refused key--> OFFLINE
 
-A server that refuses a login with one of :data:`RETRY_LATER` (``rate_limited``,
+A server that refuses a login with one of :data:`net.connection_state.RETRY_LATER` (``rate_limited``,
 ``storage_full``, ``server_error``) is busy, not saying no: the engine backs off
 (with jitter) and logs in again by itself. Other refusals (``login_failed``, ...)
 keep their meaning and take the engine offline until the person acts.
@@ -51,8 +51,6 @@ from net.schema import PROTOCOL_VERSION
 from storage.profile_account import ServerPins
 
 CLIENT_NAME = "parley-engine 0.1"
-#: Refusals that mean "not now": the request is made again later, after a backoff with jitter.
-RETRY_LATER = frozenset({"rate_limited", "storage_full", "server_error"})
 #: A client with nothing to say pings about every minute, and at least three times per idle timeout.
 PING_EVERY = 60.0
 Clock = Callable[[], float]

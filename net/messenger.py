@@ -32,7 +32,7 @@ from crypto_core.keys import IdentityKeyPair
 from crypto_core.sealing import KdfParams
 from net import moves, prekeys
 from net.client import ConnectionLost
-from net.connection_state import Input
+from net.connection_state import RETRY_LATER, Input
 from net.context import Context, checked_phone, message_view
 from net.duties import Duties
 from net.engine_error import EngineError
@@ -54,7 +54,7 @@ from net.events import (
 )
 from net.handshake import start_session
 from net.inbox import Inbox
-from net.link import RETRY_LATER, Link, join_address
+from net.link import Link, join_address
 from net.outbox import Outbox, enqueue_control, enqueue_text
 from net.registration_lock import MIN_LOCK
 from net.validation import ValidationError, normalize_email, validate_passphrase

@@ -11,10 +11,10 @@ import pytest
 from engine_support import FAST_KDF, PASSPHRASE
 from fake_clock import FakeClock
 
-from net.connection_state import Input
+from net.connection_state import RETRY_LATER, Input
 from net.engine_error import EngineError
 from net.events import ConnectionChanged, ConnectionState, Event, ServerKeyUnknown
-from net.link import PING_EVERY, RETRY_LATER, Link, join_address, ping_due, split_address
+from net.link import PING_EVERY, Link, join_address, ping_due, split_address
 from storage.profile import Profile
 from storage.profile_dir import ProfileDirectory
 

@@ -131,7 +131,7 @@ class Duties:
                 else:
                     for event in events:
                         self._ctx.emit(event)
-            if self._ctx.clock() >= self._next_prekey_check:
+            if prekey_check_due(self._ctx.clock(), self._next_prekey_check):
                 try:
                     self.look_after_prekeys()
                 except RequestRefused as exc:
@@ -245,14 +245,10 @@ class Duties:
         sessions = ctx.profile.sessions
         for sender, failed in undecryptable.items():
             now = ctx.clock()
-            # A clock set back must not hold healing off for longer than HEAL_EVERY.
-            if (
-                ctx.profile.contacts.get(sender) is None
-                or now < self._heal_after.get(sender, now) <= now + HEAL_EVERY
-            ):
+            if ctx.profile.contacts.get(sender) is None or heal_held_off(now, self._heal_after.get(sender)):
                 continue
             self._heal_after[sender] = now + HEAL_EVERY
-            if sessions.heals_since(sender, now - HEAL_WINDOW) < HEAL_LIMIT:
+            if may_start_session(sessions.heals_since(sender, now - HEAL_WINDOW)):
                 try:
                     conn = self._link.require()
                     # Counted before the bundle is asked for: asking is what uses up the contact's prekey.
@@ -289,3 +285,21 @@ class Duties:
             with ctx.profile.transaction():
                 rotated = prekeys.rotate(keys, identity, ctx.clock(), ctx.random)
             conn.call("set_signed_prekey", signed_prekey=rotated.signed_prekey)
+
+
+def heal_held_off(now: float, after: float | None) -> bool:
+    """Healing with a contact waits until ``after`` (HEAL_EVERY after the last time, by the engine's clock).
+
+    A clock set back must not hold healing off for longer than HEAL_EVERY.
+    """
+    return after is not None and now < after <= now + HEAL_EVERY
+
+
+def may_start_session(heals_in_window: int) -> bool:
+    """A new session for an unreadable message, or (beyond the limit) only a reset notice."""
+    return heals_in_window < HEAL_LIMIT
+
+
+def prekey_check_due(now: float, next_check: float) -> bool:
+    """Ask the server how many prekeys are left (hourly, at once after a login or a prekeys_low push)."""
+    return now >= next_check

@@ -106,6 +106,17 @@ def resend(ctx: Context, contact: str, failed_client_id: str) -> bool:
     return True
 
 
+def typing_due(on: bool, now: float, last: tuple[bool, float] | None, quiet_until: float) -> bool:
+    """Whether a typing notice is worth sending at ``now`` (the engine's monotonic time).
+
+    Not while the contact is quiet (offline when we last tried, until ``quiet_until``);
+    the same notice as the last one (``last``: what and when) only every TYPING_REPEAT seconds.
+    """
+    if quiet_until > now:
+        return False
+    return last is None or last[0] != on or now - last[1] >= TYPING_REPEAT
+
+
 class Outbox:
     def __init__(self, ctx: Context, link: Link) -> None:
         self._ctx = ctx
@@ -240,10 +251,9 @@ class Outbox:
         """A transient notice, or nothing at all: never queued, never retried."""
         ctx = self._ctx
         now = self._ctx.monotonic()
-        if not self._link.online or self._typing_quiet.get(contact, 0.0) > now:
-            return
-        last = self._typing_sent.get(contact)
-        if last is not None and last[0] == on and now - last[1] < TYPING_REPEAT:
+        if not self._link.online or not typing_due(
+            on, now, self._typing_sent.get(contact), self._typing_quiet.get(contact, 0.0)
+        ):
             return
         found = ctx.profile.contacts.get(contact)
         if found is None or found.key_changed:

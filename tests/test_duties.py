@@ -207,7 +207,7 @@ class ScriptedConnection:
 
 
 def _half(n: int) -> bytes:
-    """Random bytes that make every backoff wait exactly half of its ceiling (used for nothing secret here)."""
+    """Random bytes that make every backoff wait exactly half of its ceiling (nothing secret uses them)."""
     return b"\x80" + bytes(n - 1)
 
 

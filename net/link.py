@@ -1,11 +1,13 @@
 """The engine's link to its server: connect with a pinned key, log in, keep alive, come back after a drop.
 
-States (reported as :class:`~net.events.ConnectionChanged`)::
+The connection's state and the wish to be online belong to the transition
+table in :mod:`net.connection_state`; the link sends it inputs (:meth:`Link.send`)
+and reports each change as :class:`~net.events.ConnectionChanged`::
 
-    OFFLINE --connect--> CONNECTING --pinned key, hello--> CONNECTED
-    CONNECTED --drop--> RECONNECTING --backoff, reconnect--> CONNECTED
-    CONNECTED --login refused as busy--> RECONNECTING --backoff, reconnect, login again--> ...
-    any --logout / lock / refused key--> OFFLINE
+    OFFLINE --dial--> CONNECTING --pinned key, hello--> CONNECTED
+    CONNECTED --dropped--> RECONNECTING --backoff, redial--> CONNECTED
+    CONNECTED --login refused as busy--> RECONNECTING --backoff, redial, login again--> ...
+    any --logout / lock / refused key / session ended--> OFFLINE
 
 A server that refuses a login with one of :data:`net.connection_state.RETRY_LATER` (``rate_limited``,
 ``storage_full``, ``server_error``) is busy, not saying no: the engine backs off

@@ -64,7 +64,13 @@ class ServerConnection:
     """One open TLS connection. Build it with :meth:`open`."""
 
     def __init__(
-        self, sock: ssl.SSLSocket, fingerprint: bytes, *, timeout: float, on_push: PushHandler
+        self,
+        sock: ssl.SSLSocket,
+        fingerprint: bytes,
+        *,
+        timeout: float,
+        on_push: PushHandler,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._sock = sock
         self.fingerprint = fingerprint
@@ -74,11 +80,19 @@ class ServerConnection:
         self._replies: dict[int, Reply | ErrorReply] = {}
         self._pushes: deque[Push] = deque()
         self._closed = False
-        self.last_sent = time.monotonic()
+        #: The engine's monotonic clock: ``last_sent`` is read by its keepalive decision.
+        self._clock = clock
+        self.last_sent = clock()
 
     @classmethod
     def open(
-        cls, host: str, port: int, *, timeout: float = DEFAULT_TIMEOUT, on_push: PushHandler
+        cls,
+        host: str,
+        port: int,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        on_push: PushHandler,
+        clock: Callable[[], float] = time.monotonic,
     ) -> ServerConnection:
         try:
             raw = socket.create_connection((host, port), timeout=timeout)
@@ -94,7 +108,7 @@ class ServerConnection:
         if der is None:
             sock.close()
             raise ConnectionLost("the server sent no certificate")
-        return cls(sock, fingerprint_of_der(der), timeout=timeout, on_push=on_push)
+        return cls(sock, fingerprint_of_der(der), timeout=timeout, on_push=on_push, clock=clock)
 
     @property
     def fingerprint_text(self) -> str:
@@ -134,7 +148,7 @@ class ServerConnection:
             self._sock.sendall(data)
         except (OSError, ssl.SSLError) as exc:
             self._lose(f"the connection dropped while sending ({_reason(exc)})")
-        self.last_sent = time.monotonic()
+        self.last_sent = self._clock()
         return request_id
 
     def wait_reply(self, request_id: int, timeout: float | None = None) -> Reply | ErrorReply:

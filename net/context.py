@@ -61,6 +61,8 @@ class Context:
     emit: Emit
     clock: Clock = time.time
     random: RandomSource = default_random
+    #: Time for the engine's decisions (pauses, windows, backoff): monotonic, injectable like ``clock``.
+    monotonic: Clock = time.monotonic
     identity: IdentityKeyPair | None = None
     _safety: dict[tuple[bytes, str, bytes, str], str] = field(default_factory=dict, repr=False)
     _damaged_parts: set[str] = field(default_factory=set, repr=False)

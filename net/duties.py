@@ -9,7 +9,7 @@
   is kept in memory and not acknowledged, and stored again every
   :data:`STORE_RETRY` seconds, then what else waits is fetched; nothing is lost
   and, since processed server ids are recorded with each message, nothing is
-  shown twice. A ``fetch`` or ``ack`` refused as busy (:data:`net.link.RETRY_LATER`)
+  shown twice. A ``fetch`` or ``ack`` refused as busy (:data:`net.connection_state.RETRY_LATER`)
   is made again after a backoff with jitter, without a new login;
 * the outbox is sent whenever something was added to it;
 * prekeys: when the server holds fewer than :data:`net.prekeys.LOW` one-time
@@ -28,19 +28,19 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from net import prekeys
 from net.backoff import Backoff
+from net.connection_state import RETRY_LATER, Input
 from net.context import STORAGE_FAILURES, Context
 from net.engine_error import EngineError
 from net.envelope import MAX_IDS, SessionReset
 from net.errors import RequestRefused
-from net.events import ConnectionState, ErrorReported, ReregistrationRequested
+from net.events import ErrorReported, ReregistrationRequested
 from net.handshake import start_session
 from net.inbox import Inbox
-from net.link import RETRY_LATER, Link
+from net.link import Link
 from net.outbox import Outbox, enqueue_control
 from net.protocol import Push
 from net.schema import MAX_ACK, MAX_FETCH, PUSH_PREKEYS_LOW
@@ -75,7 +75,7 @@ class Duties:
         self._fetch_at: float | None = None
         #: Server ids stored but not yet acknowledged, because the server said "not now".
         self._unacked: list[int] = []
-        self._busy = Backoff(clock=time.monotonic, random=ctx.random)
+        self._busy = Backoff(clock=ctx.monotonic, random=ctx.random)
 
     # ------------------------------------------------------------------ events from the link
 
@@ -89,9 +89,7 @@ class Duties:
         elif push.kind == "session_ended":
             reason = push.body.get("reason")
             words = _SESSION_ENDED.get(str(reason), "The server ended this session.")
-            self._link.want_online = False
-            self._link.close()
-            self._link.set_state(ConnectionState.OFFLINE, words)
+            self._link.go_offline(Input.SESSION_ENDED, words)
             self._ctx.emit(ErrorReported("session_ended", words, "poll"))
         elif push.kind == PUSH_PREKEYS_LOW:
             self._next_prekey_check = 0.0  # the next round asks prekey_count and tops up
@@ -112,7 +110,7 @@ class Duties:
         """
         failure: BaseException | None = None
         try:
-            now = time.monotonic()
+            now = self._ctx.monotonic()
             if now >= self._store_after:  # a failed store is not tried again at once, so nothing spins
                 try:
                     self._store_kept()
@@ -133,7 +131,7 @@ class Duties:
                 else:
                     for event in events:
                         self._ctx.emit(event)
-            if self._ctx.clock() >= self._next_prekey_check:
+            if prekey_check_due(self._ctx.clock(), self._next_prekey_check):
                 try:
                     self.look_after_prekeys()
                 except RequestRefused as exc:
@@ -163,7 +161,7 @@ class Duties:
         try:
             if self._unacked:
                 self.acknowledge(self._unacked)
-            if self._fetch_at is not None and time.monotonic() >= self._fetch_at:
+            if self._fetch_at is not None and self._ctx.monotonic() >= self._fetch_at:
                 self.fetch_waiting()
                 self._fetch_at = None
         except EngineError as exc:
@@ -196,7 +194,7 @@ class Duties:
                 except STORAGE_FAILURES:
                     # Kept (unacknowledged) and stored later; then the rest is fetched.
                     self._pushed = messages + self._pushed
-                    self._fetch_at = time.monotonic()
+                    self._fetch_at = self._ctx.monotonic()
                     raise
                 after = max(after, *(m.get("id", 0) for m in messages if isinstance(m.get("id"), int)))
             if not reply.get("more") or not messages:
@@ -247,14 +245,10 @@ class Duties:
         sessions = ctx.profile.sessions
         for sender, failed in undecryptable.items():
             now = ctx.clock()
-            # A clock set back must not hold healing off for longer than HEAL_EVERY.
-            if (
-                ctx.profile.contacts.get(sender) is None
-                or now < self._heal_after.get(sender, now) <= now + HEAL_EVERY
-            ):
+            if ctx.profile.contacts.get(sender) is None or heal_held_off(now, self._heal_after.get(sender)):
                 continue
             self._heal_after[sender] = now + HEAL_EVERY
-            if sessions.heals_since(sender, now - HEAL_WINDOW) < HEAL_LIMIT:
+            if may_start_session(sessions.heals_since(sender, now - HEAL_WINDOW)):
                 try:
                     conn = self._link.require()
                     # Counted before the bundle is asked for: asking is what uses up the contact's prekey.
@@ -291,3 +285,21 @@ class Duties:
             with ctx.profile.transaction():
                 rotated = prekeys.rotate(keys, identity, ctx.clock(), ctx.random)
             conn.call("set_signed_prekey", signed_prekey=rotated.signed_prekey)
+
+
+def heal_held_off(now: float, after: float | None) -> bool:
+    """Healing with a contact waits until ``after`` (HEAL_EVERY after the last time, by the engine's clock).
+
+    A clock set back must not hold healing off for longer than HEAL_EVERY.
+    """
+    return after is not None and now < after <= now + HEAL_EVERY
+
+
+def may_start_session(heals_in_window: int) -> bool:
+    """A new session for an unreadable message, or (beyond the limit) only a reset notice."""
+    return heals_in_window < HEAL_LIMIT
+
+
+def prekey_check_due(now: float, next_check: float) -> bool:
+    """Ask the server how many prekeys are left (hourly, at once after a login or a prekeys_low push)."""
+    return now >= next_check

@@ -1,13 +1,15 @@
 """The engine's link to its server: connect with a pinned key, log in, keep alive, come back after a drop.
 
-States (reported as :class:`~net.events.ConnectionChanged`)::
+The connection's state and the wish to be online belong to the transition
+table in :mod:`net.connection_state`; the link sends it inputs (:meth:`Link.send`)
+and reports each change as :class:`~net.events.ConnectionChanged`::
 
-    OFFLINE --connect--> CONNECTING --pinned key, hello--> CONNECTED
-    CONNECTED --drop--> RECONNECTING --backoff, reconnect--> CONNECTED
-    CONNECTED --login refused as busy--> RECONNECTING --backoff, reconnect, login again--> ...
-    any --logout / lock / refused key--> OFFLINE
+    OFFLINE --dial--> CONNECTING --pinned key, hello--> CONNECTED
+    CONNECTED --dropped--> RECONNECTING --backoff, redial--> CONNECTED
+    CONNECTED --login refused as busy--> RECONNECTING --backoff, redial, login again--> ...
+    any --logout / lock / refused key / session ended--> OFFLINE
 
-A server that refuses a login with one of :data:`RETRY_LATER` (``rate_limited``,
+A server that refuses a login with one of :data:`net.connection_state.RETRY_LATER` (``rate_limited``,
 ``storage_full``, ``server_error``) is busy, not saying no: the engine backs off
 (with jitter) and logs in again by itself. Other refusals (``login_failed``, ...)
 keep their meaning and take the engine offline until the person acts.
@@ -41,6 +43,7 @@ from net.client import (
     ServerKeyMismatch,
     check_pin,
 )
+from net.connection_state import ConnectionMachine, Input
 from net.engine_error import EngineError
 from net.errors import RequestRefused
 from net.events import ConnectionChanged, ConnectionState, Event, ServerKeyChanged, ServerKeyUnknown
@@ -50,10 +53,9 @@ from net.tls import normalize_fingerprint
 from storage.profile_account import ServerPins
 
 CLIENT_NAME = "parley-engine 0.1"
-#: Refusals that mean "not now": the request is made again later, after a backoff with jitter.
-RETRY_LATER = frozenset({"rate_limited", "storage_full", "server_error"})
 #: A client with nothing to say pings about every minute, and at least three times per idle timeout.
 PING_EVERY = 60.0
+Clock = Callable[[], float]
 
 
 def split_address(address: str) -> tuple[str, int]:
@@ -72,17 +74,18 @@ class Link:
         on_push: PushHandler,
         *,
         random: RandomSource = default_random,
+        monotonic: Clock = time.monotonic,
         timeout: float = 15.0,
     ) -> None:
         self._emit = emit
         self._on_push = on_push
         self._timeout = timeout
+        self._monotonic = monotonic
         self.conn: ServerConnection | None = None
-        self.state = ConnectionState.OFFLINE
+        #: The state and the wish to be online, changed only by :meth:`send` (net/connection_state.py).
+        self.machine = ConnectionMachine()
         self.logged_in = False
-        #: The person wants to be online: a drop is followed by reconnecting.
-        self.want_online = False
-        self.backoff = Backoff(clock=time.monotonic, random=random)
+        self.backoff = Backoff(clock=monotonic, random=random)
         self._presented: dict[str, str] = {}
         self.ping_every = PING_EVERY
         self._wake_r, self._wake_w = socket.socketpair()
@@ -91,10 +94,21 @@ class Link:
 
     # ------------------------------------------------------------------ state
 
-    def set_state(self, state: ConnectionState, detail: str = "") -> None:
-        if state is not self.state:
-            self.state = state
+    def send(self, event: Input, detail: str = "") -> None:
+        """Tell the state machine what happened; a change of state is reported as ConnectionChanged."""
+        before = self.machine.state
+        state = self.machine.send(event)
+        if state is not before:
             self._emit(ConnectionChanged(state, detail))
+
+    @property
+    def state(self) -> ConnectionState:
+        return self.machine.state
+
+    @property
+    def want_online(self) -> bool:
+        """The person wants to be online: a drop is followed by reconnecting."""
+        return self.machine.wants_online
 
     @property
     def online(self) -> bool:
@@ -112,13 +126,11 @@ class Link:
         """Connect, check the server's key against the pin, say hello. Raises EngineError."""
         self.close()
         host, port = split_address(address)
-        self.set_state(
-            ConnectionState.RECONNECTING
-            if self.want_online and self.backoff.failures
-            else ConnectionState.CONNECTING
-        )
+        self.send(Input.REDIAL if self.backoff.failures else Input.DIAL)
         try:
-            conn = ServerConnection.open(host, port, timeout=self._timeout, on_push=self._on_push)
+            conn = ServerConnection.open(
+                host, port, timeout=self._timeout, on_push=self._on_push, clock=self._monotonic
+            )
         except ConnectionLost as exc:
             raise EngineError("connection_failed", f"Parley could not reach the server: {exc}.") from None
         presented = conn.fingerprint_text
@@ -126,8 +138,7 @@ class Link:
             self._check_key(address, presented, pins)
         except EngineError:
             conn.close()
-            self.want_online = False  # never again on its own: the person decides about this key
-            self.set_state(ConnectionState.OFFLINE)
+            self.send(Input.KEY_REFUSED)  # never again on its own: the person decides about this key
             raise
         try:
             hello = conn.call("hello", version=PROTOCOL_VERSION, client=CLIENT_NAME)
@@ -184,7 +195,10 @@ class Link:
         nonce = _b64(conn.call("challenge", phone=phone)["nonce"])
         signature = sign_login(identity, nonce, phone, conn.fingerprint)
         reply = conn.call("login", phone=phone, signature=signature)
+        if self.conn is not conn:  # a push read meanwhile (session_ended) closed it
+            raise ConnectionLost("the session ended during the login")
         self.logged_in = True
+        self.send(Input.LOGGED_IN)
         self.backoff.reset()
         return int(reply.get("queued", 0))
 
@@ -195,16 +209,18 @@ class Link:
         self.close()
         if self.want_online:
             self.backoff.failed()
-            self.set_state(ConnectionState.RECONNECTING, reason)
-        else:
-            self.set_state(ConnectionState.OFFLINE, reason)
+        self.send(Input.DROPPED, reason)
 
     def retry_later(self, reason: str) -> None:
         """The server refused the login for now: close, and log in again after the backoff."""
         self.close()
-        self.want_online = True
         self.backoff.failed()
-        self.set_state(ConnectionState.RECONNECTING, reason)
+        self.send(Input.BUSY, reason)
+
+    def go_offline(self, event: Input, detail: str = "") -> None:
+        """Close and tell the machine why (a logout, a refusal for good, the session ended elsewhere)."""
+        self.close()
+        self.send(event, detail)
 
     def close(self) -> None:
         conn, self.conn = self.conn, None
@@ -224,14 +240,14 @@ class Link:
 
     def keepalive(self) -> None:
         conn = self.conn
-        if conn is not None and time.monotonic() - conn.last_sent >= self.ping_every:
+        if conn is not None and ping_due(conn.last_sent, self._monotonic(), self.ping_every):
             conn.call("ping")
 
     def next_ping_in(self) -> float:
         conn = self.conn
         if conn is None:
             return self.ping_every
-        return max(0.0, conn.last_sent + self.ping_every - time.monotonic())
+        return max(0.0, conn.last_sent + self.ping_every - self._monotonic())
 
     def wait(self, timeout: float) -> bool:
         """Wait for input from the server or a wake-up; True if woken (the wake-up is consumed)."""
@@ -252,6 +268,11 @@ class Link:
     def wakeup(self) -> None:
         with contextlib.suppress(BlockingIOError, OSError):
             self._wake_w.send(b"\x00")
+
+
+def ping_due(last_sent: float, now: float, every: float) -> bool:
+    """A ping is due when nothing was sent for ``every`` seconds (monotonic time)."""
+    return now - last_sent >= every
 
 
 def _b64(text: object) -> bytes:

@@ -32,6 +32,7 @@ from crypto_core.keys import IdentityKeyPair
 from crypto_core.sealing import KdfParams
 from net import moves, prekeys
 from net.client import ConnectionLost
+from net.connection_state import RETRY_LATER, Input
 from net.context import Context, checked_phone, message_view
 from net.duties import Duties
 from net.engine_error import EngineError
@@ -53,7 +54,7 @@ from net.events import (
 )
 from net.handshake import start_session
 from net.inbox import Inbox
-from net.link import RETRY_LATER, Link, join_address
+from net.link import Link, join_address
 from net.outbox import Outbox, enqueue_control, enqueue_text
 from net.registration_lock import MIN_LOCK
 from net.validation import ValidationError, normalize_email, validate_passphrase
@@ -107,18 +108,21 @@ class Messenger:
         emit: Callable[[Event], None],
         *,
         clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
         random: RandomSource = default_random,
         kdf_params: KdfParams = sealing.DEFAULT_PARAMS,
         timeout: float = 15.0,
     ) -> None:
         self._emit = emit
         self._clock = clock
+        #: The one monotonic clock of the engine's decisions (backoff, keepalive, pauses, typing).
+        self._monotonic = monotonic
         self._random = random
         self._profiles = ProfileDirectory(profiles_root, kdf_params=kdf_params, random=random, clock=clock)
         self._ctx: Context | None = None
         self._stopping = threading.Event()
         self._duties: Duties | None = None
-        self._link = Link(emit, self._on_push, random=random, timeout=timeout)
+        self._link = Link(emit, self._on_push, random=random, monotonic=monotonic, timeout=timeout)
         #: The token of the last register_start: it is the requester's, kept in memory only.
         self._token: bytes | None = None
 
@@ -148,7 +152,7 @@ class Messenger:
             if exc.errno == errno.ENOSPC:
                 raise EngineError("disk_full", _NO_ROOM_FOR_A_PROFILE) from None
             raise EngineError("profile_error", f"The profile could not be created: {exc}") from None
-        self._opened(Context(profile, self._emit, self._clock, self._random))
+        self._opened(Context(profile, self._emit, self._clock, self._random, monotonic=self._monotonic))
         return profile.profile_id
 
     def unlock(self, profile_id: str, passphrase: str) -> None:
@@ -163,7 +167,7 @@ class Messenger:
             raise EngineError("unknown_profile", "There is no such profile in this folder.") from None
         except ProfileError as exc:
             raise EngineError(exc.code, exc.message) from None
-        self._opened(Context(profile, self._emit, self._clock, self._random))
+        self._opened(Context(profile, self._emit, self._clock, self._random, monotonic=self._monotonic))
 
     def _opened(self, ctx: Context) -> None:
         try:
@@ -176,9 +180,7 @@ class Messenger:
         self._duties = Duties(ctx, self._link, Inbox(ctx), Outbox(ctx, self._link))
 
     def lock(self) -> None:
-        self._link.want_online = False
-        self._link.close()
-        self._link.set_state(ConnectionState.OFFLINE)
+        self._link.go_offline(Input.LOGOUT)
         if self._ctx is not None:
             self._ctx.profile.close()
         self._ctx = None
@@ -224,8 +226,7 @@ class Messenger:
         account = ctx.profile.account.get()
         address = join_address(host.strip(), port)
         if account.server != address:
-            self._link.want_online = False
-            self._link.close()
+            self._link.go_offline(Input.SERVER_CHANGED)
             ctx.profile.account.save(replace(account, server=address))
 
     @_storing("account")
@@ -243,14 +244,12 @@ class Messenger:
             self._link.open(address, ctx.profile.server_pins)
         except EngineError as exc:
             if exc.code == "connection_failed" and registered:
-                self._link.want_online = True  # keep trying in the background
-                self._link.backoff.failed()
-                self._link.set_state(ConnectionState.RECONNECTING, exc.message)
-            else:
-                self._link.set_state(ConnectionState.OFFLINE, exc.message)
-            raise
-        self._link.want_online = registered
-        self._link.set_state(ConnectionState.CONNECTED)
+                self._link.backoff.failed()  # keep trying in the background
+                self._link.send(Input.UNREACHABLE_RETRY, exc.message)
+            elif exc.code == "connection_failed":
+                self._link.send(Input.UNREACHABLE, exc.message)
+            raise  # a refused key took the link offline already
+        self._link.send(Input.GREETED_TO_LOG_IN if registered else Input.GREETED_TO_REGISTER)
         if registered:
             self._guard(self._login)
 
@@ -333,7 +332,7 @@ class Messenger:
         phone = str(reply.get("phone", account.phone))
         ctx.profile.account.save(replace(account, phone=phone, registered=True))
         self._emit(Registered(phone))
-        self._link.want_online = True
+        self._link.send(Input.REGISTERED)
         if self._link.logged_in:  # registered again from a logged-in connection
             assert self._duties is not None
             self._guard(self._duties.after_login)
@@ -352,9 +351,7 @@ class Messenger:
                 words = f"The server is busy ({exc.message}); Parley tries again by itself."
                 self._link.retry_later(words)
                 raise EngineError(exc.code, words) from None
-            self._link.want_online = False
-            self._link.close()
-            self._link.set_state(ConnectionState.OFFLINE, exc.message)
+            self._link.go_offline(Input.REFUSED, exc.message)
             raise EngineError(exc.code, f"The server refused the login: {exc.message}") from None
         self._emit(LoggedIn(phone))
         assert self._duties is not None
@@ -367,9 +364,7 @@ class Messenger:
                 raise
 
     def logout(self) -> None:
-        self._link.want_online = False
-        self._link.close()
-        self._link.set_state(ConnectionState.OFFLINE)
+        self._link.go_offline(Input.LOGOUT)
 
     @_storing("account")
     def set_registration_lock(self, lock: str | None) -> bool:

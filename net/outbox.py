@@ -9,7 +9,7 @@ session at the last moment, stores the advanced session, and only then writes
 the ``send``. The entry's client id makes a repeat after a drop harmless (the
 server stores a client id once), and the entry leaves the outbox only when the
 server has acknowledged it. A refusal that means "not now"
-(:data:`net.link.RETRY_LATER`: ``rate_limited``, ``storage_full``,
+(:data:`net.connection_state.RETRY_LATER`: ``rate_limited``, ``storage_full``,
 ``server_error``), to the ``send`` or to the bundle a new session needs, keeps
 the entry and tries that contact again after a backoff with jitter, so the
 outbox drains by itself once the server accepts again.
@@ -27,34 +27,30 @@ the server just said is offline.
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from crypto_core.encoding import b64decode, b64encode
 from crypto_core.errors import CryptoError
+from net import outbox_plan as plan
 from net.backoff import Backoff
 from net.client import ServerConnection
+from net.connection_state import RETRY_LATER
 from net.context import Context
 from net.engine_error import EngineError
 from net.envelope import Payload, Text, Typing, encode_payload
 from net.errors import RequestRefused
 from net.events import ErrorReported, Event, MessageStatus, MessageStatusChanged
 from net.handshake import start_session
-from net.link import RETRY_LATER, Link
+from net.link import Link
 from net.protocol import ErrorReply
 from net.sessions import NoSession
 from storage.profile_delivery import OutboxItem
 from storage.profile_errors import DuplicateEntry
 
 RECORD_VERSION = 1
-BATCH = 200
-#: After the server refuses for a while (its queue for that person is full), try that contact again later.
-PAUSE_SECONDS = 30.0
 TYPING_REPEAT = 5.0
 TYPING_QUIET = 30.0
-#: Refusals that mean the message can never go out as it is.
-_FATAL = {"unknown_account", "bad_request", "frame_too_large"}
 
 
 @dataclass(frozen=True)
@@ -79,6 +75,10 @@ class Entry:
 
     def __repr__(self) -> str:
         return f"Entry(message_id={self.message_id!r})"
+
+
+#: An outbox entry as read: the stored item and its decoded record.
+Pending = tuple[OutboxItem, Entry]
 
 
 def enqueue_text(
@@ -106,6 +106,17 @@ def resend(ctx: Context, contact: str, failed_client_id: str) -> bool:
     return True
 
 
+def typing_due(on: bool, now: float, last: tuple[bool, float] | None, quiet_until: float) -> bool:
+    """Whether a typing notice is worth sending at ``now`` (the engine's monotonic time).
+
+    Not while the contact is quiet (offline when we last tried, until ``quiet_until``);
+    the same notice as the last one (``last``: what and when) only every TYPING_REPEAT seconds.
+    """
+    if quiet_until > now:
+        return False
+    return last is None or last[0] != on or now - last[1] >= TYPING_REPEAT
+
+
 class Outbox:
     def __init__(self, ctx: Context, link: Link) -> None:
         self._ctx = ctx
@@ -113,70 +124,81 @@ class Outbox:
         self._paused: dict[str, float] = {}
         self._typing_sent: dict[str, tuple[bool, float]] = {}
         self._typing_quiet: dict[str, float] = {}
-        self._busy = Backoff(clock=time.monotonic, random=ctx.random)
+        self._busy = Backoff(clock=ctx.monotonic, random=ctx.random)
         self.dirty = True
 
     def due(self) -> bool:
         """Something was added, or a contact the server paused may be tried again."""
-        now = time.monotonic()
-        return self.dirty or any(until <= now for until in self._paused.values())
+        return plan.due(self.dirty, self._paused, self._ctx.monotonic())
 
     # ------------------------------------------------------------------ flushing
 
     def flush(self) -> list[Event]:
-        """Send what waits, oldest first, in batches; returns the events to report. Needs a login."""
+        """Send what waits, oldest first, in batches; returns the events to report. Needs a login.
+
+        The decisions are the pure steps of :mod:`net.outbox_plan`; this is the driver around them.
+        """
         conn = self._link.require()
         self.dirty = False
         events: list[Event] = []
         held = {c.phone for c in self._ctx.profile.contacts.all() if c.key_changed}
-        now = time.monotonic()
-        self._paused = {contact: until for contact, until in self._paused.items() if until > now}
-        waiting: list[tuple[OutboxItem, Entry]] = []
+        now = self._ctx.monotonic()
+        self._paused = plan.expire(self._paused, now)
+        waiting = plan.select(self._readable(events), held=held, paused=self._paused, now=now)
+        for batch in plan.batches(waiting):
+            events += self._send_batch(conn, batch)
+        return events
+
+    def _readable(self, events: list[Event]) -> list[Pending]:
+        """The outbox, oldest first; a damaged entry is dropped (it would block every later flush)."""
+        readable: list[Pending] = []
         for item in self._ctx.profile.outbox.pending():
             try:
-                entry = Entry.from_bytes(item.payload)
+                readable.append((item, Entry.from_bytes(item.payload)))
             except ValueError:
-                # It can never be sent; keeping it would block every later flush.
                 self._ctx.profile.outbox.remove(item.client_id)
                 events.append(
                     ErrorReported(
                         "damaged_outbox_entry", "A damaged message waiting to be sent was dropped.", "send"
                     )
                 )
-                continue
-            if self._paused.get(item.contact, 0.0) > now:
-                continue
-            if entry.message_id is not None and item.contact in held:
-                continue
-            waiting.append((item, entry))
-        for start in range(0, len(waiting), BATCH):
-            events += self._send_batch(conn, waiting[start : start + BATCH])
-        return events
+        return readable
 
-    def _send_batch(self, conn: ServerConnection, batch: list[tuple[OutboxItem, Entry]]) -> list[Event]:
+    def _send_batch(self, conn: ServerConnection, batch: list[Pending]) -> list[Event]:
         ctx = self._ctx
-        events: list[Event] = []
-        failed: list[tuple[OutboxItem, Entry, str, str]] = []
+        starting = plan.needing_session(batch, lambda contact: ctx.load_record(contact).current is not None)
+        busy, refused = self._start_sessions(conn, starting)
+        go, failed = plan.sealable(batch, busy=busy, refused=refused)
+        results = plan.judge(self._send_all(conn, self._seal(go)))
+        pauses = [(contact, plan.Verdict.BUSY) for contact in sorted(busy)] + results.pauses
+        plan.apply_pauses(self._paused, self._busy, pauses, ctx.monotonic())
+        if results.done:
+            self._busy.reset()
+        return self._record(results.done, failed + results.failed)
+
+    def _start_sessions(
+        self, conn: ServerConnection, contacts: list[str]
+    ) -> tuple[set[str], dict[str, plan.Refusal]]:
+        """Ask for the bundles; returns the contacts the server was busy for, and those refused for good."""
         busy: set[str] = set()
-        for contact in sorted({item.contact for item, _ in batch}):
-            if ctx.load_record(contact).current is None:
-                try:
-                    start_session(ctx, conn, contact)
-                except EngineError as exc:
-                    if exc.code in RETRY_LATER:
-                        busy.add(contact)
-                        self._pause_busy(contact)
-                        continue
-                    failed += [(i, e, exc.code, exc.message) for i, e in batch if i.contact == contact]
-        skipped = {item.client_id for item, *_ in failed} | {
-            i.client_id for i, _ in batch if i.contact in busy
-        }
+        refused: dict[str, plan.Refusal] = {}
+        for contact in contacts:
+            try:
+                start_session(self._ctx, conn, contact)
+            except EngineError as exc:
+                if exc.code in RETRY_LATER:
+                    busy.add(contact)
+                else:
+                    refused[contact] = (exc.code, exc.message)
+        return busy, refused
+
+    def _seal(self, go: list[Pending]) -> list[tuple[OutboxItem, Entry, bytes]]:
+        """Seal each entry with its contact's current session, and store the advanced sessions, at once."""
+        ctx = self._ctx
         sealed: list[tuple[OutboxItem, Entry, bytes]] = []
         with ctx.profile.transaction():
             records: dict[str, Any] = {}
-            for item, entry in batch:
-                if item.client_id in skipped:
-                    continue
+            for item, entry in go:
                 record = records.get(item.contact) or ctx.load_record(item.contact)
                 records[item.contact] = record
                 try:
@@ -186,26 +208,27 @@ class Outbox:
                 sealed.append((item, entry, body))
             for contact, record in records.items():
                 ctx.save_record(contact, record)
+        return sealed
+
+    def _send_all(
+        self, conn: ServerConnection, sealed: list[tuple[OutboxItem, Entry, bytes]]
+    ) -> list[tuple[OutboxItem, Entry, plan.Refusal | None]]:
+        """Pipeline the sends, then collect the replies: None for accepted, else the refusal."""
         requests = [
             (item, entry, conn.send("send", to=item.contact, client_id=item.client_id, body=body))
             for item, entry, body in sealed
         ]
-        done: list[tuple[OutboxItem, Entry]] = []
+        replies: list[tuple[OutboxItem, Entry, plan.Refusal | None]] = []
         for item, entry, request_id in requests:
-            try:
-                reply = conn.wait_reply(request_id)
-                if isinstance(reply, ErrorReply):
-                    raise reply.exception()
-                done.append((item, entry))
-            except RequestRefused as exc:
-                if exc.code in _FATAL:
-                    failed.append((item, entry, exc.code, exc.message))
-                elif exc.code in RETRY_LATER:
-                    self._pause_busy(item.contact)
-                else:
-                    self._paused[item.contact] = time.monotonic() + PAUSE_SECONDS
-        if done:
-            self._busy.reset()
+            reply = conn.wait_reply(request_id)
+            refusal = (reply.code, reply.message) if isinstance(reply, ErrorReply) else None
+            replies.append((item, entry, refusal))
+        return replies
+
+    def _record(self, done: list[Pending], failed: list[tuple[OutboxItem, Entry, str, str]]) -> list[Event]:
+        """Sent entries leave the outbox as SENT, failed ones as FAILED (with their error), at once."""
+        ctx = self._ctx
+        events: list[Event] = []
         with ctx.profile.transaction():
             for item, entry in done:
                 ctx.profile.outbox.remove(item.client_id)
@@ -215,33 +238,22 @@ class Outbox:
                     events.append(MessageStatusChanged(item.contact, entry.message_id, MessageStatus.SENT))
             for item, entry, code, message in failed:
                 ctx.profile.outbox.remove(item.client_id)
-                if entry.message_id is not None:
-                    if ctx.profile.history.set_status(
-                        item.contact, entry.message_id, MessageStatus.FAILED.value
-                    ):
-                        events.append(
-                            MessageStatusChanged(item.contact, entry.message_id, MessageStatus.FAILED)
-                        )
-                    events.append(ErrorReported(code, message, "send"))
+                if entry.message_id is None:
+                    continue
+                if ctx.profile.history.set_status(item.contact, entry.message_id, MessageStatus.FAILED.value):
+                    events.append(MessageStatusChanged(item.contact, entry.message_id, MessageStatus.FAILED))
+                events.append(ErrorReported(code, message, "send"))
         return events
-
-    def _pause_busy(self, contact: str) -> None:
-        """The server said "not now": try this contact again after the next backoff step."""
-        now = time.monotonic()
-        if self._paused.get(contact, 0.0) <= now:  # one step per refused round, not per entry
-            self._busy.failed()
-        self._paused[contact] = max(self._paused.get(contact, 0.0), self._busy.next_attempt)
 
     # ------------------------------------------------------------------ typing
 
     def send_typing(self, contact: str, on: bool) -> None:
         """A transient notice, or nothing at all: never queued, never retried."""
         ctx = self._ctx
-        now = time.monotonic()
-        if not self._link.online or self._typing_quiet.get(contact, 0.0) > now:
-            return
-        last = self._typing_sent.get(contact)
-        if last is not None and last[0] == on and now - last[1] < TYPING_REPEAT:
+        now = self._ctx.monotonic()
+        if not self._link.online or not typing_due(
+            on, now, self._typing_sent.get(contact), self._typing_quiet.get(contact, 0.0)
+        ):
             return
         found = ctx.profile.contacts.get(contact)
         if found is None or found.key_changed:

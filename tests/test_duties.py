@@ -5,17 +5,38 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
-from engine_support import PASSPHRASE, Person, pair, run_until
+import pytest
+from engine_support import FAST_KDF, PASSPHRASE, Person, pair, run_until
+from fake_clock import FakeClock
 from wire_client import Person as WirePerson
 from wire_client import WireClient
 
+from crypto_core.keys import IdentityKeyPair
 from net import prekeys
-from net.duties import HEAL_EVERY, HEAL_LIMIT, HEAL_WINDOW
+from net.context import Context
+from net.duties import (
+    HEAL_EVERY,
+    HEAL_LIMIT,
+    HEAL_WINDOW,
+    Duties,
+    heal_held_off,
+    may_start_session,
+    prekey_check_due,
+)
 from net.envelope import SessionReset, decode_payload
+from net.errors import RequestRefused
 from net.events import ConnectionState, ErrorReported, UndecryptableMessage
+from net.inbox import Inbox
 from net.limits import Limits
-from net.outbox import Entry
+from net.link import Link
+from net.outbox import Entry, Outbox
+from net.protocol import Push
+from net.schema import PUSH_PREKEYS_LOW
+from storage.profile_dir import ProfileDirectory
 
 
 class Clock:
@@ -149,3 +170,129 @@ def test_a_prekeys_low_push_tops_the_prekeys_up_without_waiting_for_the_hourly_c
     finally:
         client.close()
         alice.close()
+
+
+# ---------------------------------------------------------------------- the decisions, without a server
+
+
+class ScriptedConnection:
+    """What the duties ask the server, answered from a script: a unit test of decisions, not of the wire."""
+
+    def __init__(self, one_time: int, kem: int) -> None:
+        self.counts = {"one_time": one_time, "kem": kem}
+        self.calls: list[str] = []
+        self.last_sent = 0.0
+        #: Requests the server refuses as busy, this many times each.
+        self.busy: dict[str, int] = {}
+
+    def call(self, op: str, **args: Any) -> dict[str, Any]:
+        self.calls.append(op)
+        if self.busy.get(op, 0) > 0:
+            self.busy[op] -= 1
+            raise RequestRefused("rate_limited", "slow down")
+        if op == "fetch":
+            return {"messages": [], "more": False}
+        if op == "prekey_count":
+            return dict(self.counts)
+        if op == "upload_prekeys":
+            self.counts["one_time"] += len(args["one_time_prekeys"])
+            self.counts["kem"] += len(args["kem_prekeys"])
+        return {}
+
+    def close(self) -> None:
+        self.calls.append("close")
+
+    def take_pushes(self) -> list[Push]:
+        return []
+
+
+def _half(n: int) -> bytes:
+    """Random bytes that make every backoff wait exactly half of its ceiling (nothing secret uses them)."""
+    return b"\x80" + bytes(n - 1)
+
+
+@pytest.fixture
+def offline_duties(tmp_path: Path) -> Iterator[tuple[Duties, ScriptedConnection, Clock]]:
+    clock = Clock()
+    profile = ProfileDirectory(tmp_path, kdf_params=FAST_KDF).create("Bob", PASSPHRASE)
+    ctx = Context(
+        profile, lambda _e: None, clock, monotonic=FakeClock(), random=lambda n: b"\x80" + bytes(n - 1)
+    )
+    ctx.identity = IdentityKeyPair.generate()
+    with profile.transaction():
+        prekeys.for_registration(profile.keys, ctx.identity, clock())
+    link = Link(lambda _e: None, lambda _p: None, monotonic=ctx.monotonic)
+    conn = ScriptedConnection(prekeys.TARGET, prekeys.TARGET)
+    link.conn, link.logged_in = conn, True  # type: ignore[assignment]
+    try:
+        yield Duties(ctx, link, Inbox(ctx), Outbox(ctx, link)), conn, clock
+    finally:
+        link.shutdown()
+        profile.close()
+
+
+def test_prekeys_are_counted_hourly_and_topped_up_only_when_low(offline_duties) -> None:
+    duties, conn, clock = offline_duties
+    duties.service()
+    assert conn.calls == ["prekey_count"]  # due at once (after a login); full, so nothing uploaded
+    clock.now += prekeys.CHECK_EVERY - 1
+    duties.service()
+    assert conn.calls == ["prekey_count"]  # not due yet
+    conn.counts["one_time"] = prekeys.LOW - 1
+    clock.now += 1
+    duties.service()
+    assert conn.calls == ["prekey_count", "prekey_count", "upload_prekeys"]
+    assert conn.counts["one_time"] == prekeys.TARGET
+    assert not prekey_check_due(clock(), clock() + 0.5) and prekey_check_due(clock(), clock())
+
+
+def test_the_signed_prekey_is_rotated_once_a_week_by_the_engines_clock(offline_duties) -> None:
+    duties, conn, clock = offline_duties
+    clock.now += prekeys.ROTATE_AFTER - 60
+    duties.service()
+    assert "set_signed_prekey" not in conn.calls
+    clock.now += prekeys.CHECK_EVERY
+    duties.service()
+    assert conn.calls.count("set_signed_prekey") == 1
+    clock.now += prekeys.CHECK_EVERY
+    duties.service()
+    assert conn.calls.count("set_signed_prekey") == 1  # rotated: the next one is a week away
+
+
+def test_a_prekeys_low_push_makes_the_check_due_at_once(offline_duties) -> None:
+    duties, conn, _clock = offline_duties
+    duties.service()
+    duties.on_push(Push(PUSH_PREKEYS_LOW, {}))
+    duties.service()
+    assert conn.calls == ["prekey_count", "prekey_count"]
+
+
+def test_healing_waits_its_gap_per_contact_and_a_clock_set_back_does_not_stretch_it() -> None:
+    now = 5000.0
+    assert not heal_held_off(now, None)  # never healed with this contact
+    after = now + HEAL_EVERY
+    assert heal_held_off(now + HEAL_EVERY - 1, after)
+    assert not heal_held_off(now + HEAL_EVERY, after)
+    assert not heal_held_off(now - 3600, after)  # set back an hour: the gap would be over an hour
+    assert [may_start_session(n) for n in range(HEAL_LIMIT + 1)] == [True] * HEAL_LIMIT + [False]
+
+
+def test_a_fetch_refused_as_busy_waits_its_backoff_on_the_monotonic_clock(offline_duties) -> None:
+    duties, conn, _clock = offline_duties
+    monotonic = duties._ctx.monotonic
+    conn.busy["fetch"] = 2
+    duties.after_login()
+    assert conn.calls.count("fetch") == 1  # refused: half of the first 0.5 s ceiling to wait
+    monotonic.advance(0.24)
+    duties.service()
+    assert conn.calls.count("fetch") == 1
+    monotonic.advance(0.01)
+    duties.service()
+    assert conn.calls.count("fetch") == 2  # refused again: 0.5 s now
+    monotonic.advance(0.49)
+    duties.service()
+    assert conn.calls.count("fetch") == 2
+    monotonic.advance(0.01)
+    duties.service()
+    duties.service()
+    assert conn.calls.count("fetch") == 3  # fetched, and not again until the next login or kept batch

@@ -75,3 +75,45 @@ def test_the_checker_catches_a_violation(tmp_path: Path) -> None:
         "import tkinter\nfrom net import server\nimport importlib\nimportlib.import_module('gui.app')\n"
     )
     assert {"tkinter", "net", "importlib", "gui"} <= _imports(bad)
+
+
+#: The client engine's decisions: they take the time from the engine's injected clocks, never read one.
+ENGINE_DECISIONS = [
+    "backoff",
+    "connection_state",
+    "outbox_plan",
+    "outbox",
+    "duties",
+    "link",
+    "inbox",
+    "context",
+]
+#: The sans-IO ones among them open nothing and wait on nothing either.
+SANS_IO = {"backoff", "connection_state", "outbox_plan"}
+_IO_MODULES = {"socket", "ssl", "select", "selectors", "threading", "sqlite3", "time"}
+
+
+def _clock_calls(tree: ast.AST) -> list[str]:
+    return [
+        f"time.{node.func.attr}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "time"
+        and node.func.attr in {"time", "monotonic", "sleep", "perf_counter"}
+    ]
+
+
+@pytest.mark.parametrize("name", ENGINE_DECISIONS)
+def test_the_engines_decisions_read_no_clock_of_their_own(name: str) -> None:
+    path = ROOT / "net" / f"{name}.py"
+    assert _clock_calls(ast.parse(path.read_text(encoding="utf-8"))) == []
+    if name in SANS_IO:
+        assert _imports(path) & _IO_MODULES == set()
+
+
+def test_the_clock_check_catches_a_call() -> None:
+    assert _clock_calls(ast.parse("import time\nx = time.monotonic()\ny = time.monotonic")) == [
+        "time.monotonic"
+    ]

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 from engine_support import FAST_KDF, PASSPHRASE
+from fake_clock import FakeClock
 
+from net.connection_state import RETRY_LATER, Input
 from net.engine_error import EngineError
 from net.events import ConnectionChanged, ConnectionState, Event, ServerKeyUnknown
-from net.link import RETRY_LATER, Link, join_address, split_address
+from net.link import PING_EVERY, Link, join_address, ping_due, split_address
 from storage.profile import Profile
 from storage.profile_dir import ProfileDirectory
 
@@ -78,33 +80,61 @@ def test_first_contact_reports_the_key_and_only_that_key_can_be_accepted(server,
 
 def test_keepalive_pings_often_enough_for_the_servers_idle_timeout(tmp_path, server_factory, phone) -> None:
     from conftest import Limits
-    from engine_support import pair
+    from engine_support import Person
+    from fake_clock import FakeClock
 
     server = server_factory(dev_codes=True, limits=Limits(idle_timeout=2.0))
-    (ada,) = pair(tmp_path, server.address, phone, "ada")
+    clock = FakeClock()
+    ada = Person(tmp_path, "ada", monotonic=clock)
+    ada.register(server.address, phone())
     try:
-        assert abs(ada.engine._link.ping_every - 2 / 3) < 1e-9
-        deadline = time.monotonic() + 4.0  # well past the idle timeout: only pings keep the link
-        while time.monotonic() < deadline:
-            ada.engine.poll(0.1)
-        states = [e.state for e in ada.events if isinstance(e, ConnectionChanged)]
-        assert ConnectionState.RECONNECTING not in states  # never dropped, so never came back
+        link = ada.engine._link
+        assert abs(link.ping_every - 2 / 3) < 1e-9  # three pings per idle timeout
+        conn = link.conn
+        assert conn is not None
+        sent = conn.last_sent
+        clock.now = sent + 0.5
+        link.keepalive()
+        assert conn.last_sent == sent  # not due yet: nothing sent
+        assert abs(link.next_ping_in() - (sent + link.ping_every - clock())) < 1e-9
+        clock.now = sent + 0.75
+        assert link.next_ping_in() == 0.0
+        link.keepalive()  # due: a ping, answered by the server
+        assert conn.last_sent == clock()
         assert ada.engine.connection_state is ConnectionState.CONNECTED
     finally:
         ada.close()
 
 
+def test_a_ping_is_due_once_nothing_was_sent_for_the_interval() -> None:
+    assert not ping_due(10.0, 10.0 + PING_EVERY - 0.001, PING_EVERY)
+    assert ping_due(10.0, 10.0 + PING_EVERY, PING_EVERY)
+
+
+def _half(n: int) -> bytes:
+    """Random bytes that make the jitter exactly half of the ceiling."""
+    return b"\x80" + bytes(n - 1)
+
+
 def test_a_login_refused_for_now_schedules_a_new_attempt_after_a_backoff_with_jitter() -> None:
     events: list[Event] = []
-    link = Link(events.append, lambda _p: None, random=lambda n: b"\x80" * n)  # half of the ceiling
+    clock = FakeClock()
+    link = Link(events.append, lambda _p: None, random=_half, monotonic=clock)
     try:
-        link.set_state(ConnectionState.CONNECTED)
-        before = time.monotonic()
+        link.send(Input.DIAL)
+        link.send(Input.GREETED_TO_REGISTER)
         link.retry_later("The server is busy")
         assert link.want_online and link.conn is None and not link.logged_in
         assert events[-1] == ConnectionChanged(ConnectionState.RECONNECTING, "The server is busy")
         assert link.backoff.failures == 1
-        assert 0.2 <= link.backoff.next_attempt - before <= 0.3  # 0.5 s * 0.5
+        assert link.backoff.next_attempt - clock() == 0.25  # 0.5 s * 0.5
+        clock.advance(0.24)
+        assert not link.backoff.due()
+        clock.advance(0.01)
+        assert link.backoff.due()
+        link.send(Input.REDIAL)  # the next attempt, refused for now again
+        assert events[-1] == ConnectionChanged(ConnectionState.RECONNECTING, "The server is busy")
+        link.send(Input.GREETED_TO_LOG_IN)
         link.retry_later("The server is busy")
         assert link.backoff.failures == 2 and link.backoff.ceiling() == 2.0
     finally:

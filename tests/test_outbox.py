@@ -7,11 +7,22 @@ from pathlib import Path
 
 import pytest
 from engine_support import FAST_KDF, PASSPHRASE
+from fake_clock import FakeClock
 
 from net.context import Context
 from net.envelope import Read, Text, decode_payload
 from net.link import Link
-from net.outbox import Entry, Outbox, enqueue_control, enqueue_text, resend
+from net.outbox import (
+    TYPING_QUIET,
+    TYPING_REPEAT,
+    Entry,
+    Outbox,
+    enqueue_control,
+    enqueue_text,
+    resend,
+    typing_due,
+)
+from net.outbox_plan import PAUSE_SECONDS
 from storage.profile import Profile
 from storage.profile_dir import ProfileDirectory
 
@@ -70,5 +81,32 @@ def test_typing_is_never_queued_while_offline(ctx: Context) -> None:
         outbox.send_typing(BOB, True)
         assert len(ctx.profile.outbox) == 0
         assert outbox.due()  # a fresh outbox is sent once after the first login
+    finally:
+        link.shutdown()
+
+
+def test_typing_notices_repeat_only_every_few_seconds_and_wait_while_the_contact_is_quiet() -> None:
+    clock = FakeClock()
+    now = clock()
+    assert typing_due(True, now, None, 0.0)  # the first notice goes
+    assert not typing_due(True, now + TYPING_REPEAT - 0.5, (True, now), 0.0)  # the same, too soon
+    assert typing_due(False, now + 0.5, (True, now), 0.0)  # a change goes at once
+    assert typing_due(True, now + TYPING_REPEAT, (True, now), 0.0)  # the same again, after the window
+    quiet_until = now + TYPING_QUIET  # the last one was not delivered: the contact is offline
+    assert not typing_due(False, now + TYPING_QUIET - 0.5, (True, now), quiet_until)
+    assert typing_due(False, now + TYPING_QUIET, (True, now), quiet_until)
+
+
+def test_the_outbox_is_due_again_by_the_engines_monotonic_clock(ctx: Context) -> None:
+    clock = FakeClock()
+    ctx.monotonic = clock
+    link = Link(lambda _e: None, lambda _p: None, monotonic=clock)
+    try:
+        outbox = Outbox(ctx, link)
+        outbox.dirty = False
+        outbox._paused[BOB] = clock() + PAUSE_SECONDS  # the server said queue_full
+        assert not outbox.due()
+        clock.advance(PAUSE_SECONDS)
+        assert outbox.due()
     finally:
         link.shutdown()

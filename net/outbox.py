@@ -33,6 +33,7 @@ from typing import Any
 
 from crypto_core.encoding import b64decode, b64encode
 from crypto_core.errors import CryptoError
+from net import replies
 from net.backoff import Backoff
 from net.client import ServerConnection
 from net.context import Context
@@ -42,7 +43,6 @@ from net.errors import RequestRefused
 from net.events import ErrorReported, Event, MessageStatus, MessageStatusChanged
 from net.handshake import start_session
 from net.link import RETRY_LATER, Link
-from net.protocol import ErrorReply
 from net.sessions import NoSession
 from storage.profile_delivery import OutboxItem
 from storage.profile_errors import DuplicateEntry
@@ -193,9 +193,7 @@ class Outbox:
         done: list[tuple[OutboxItem, Entry]] = []
         for item, entry, request_id in requests:
             try:
-                reply = conn.wait_reply(request_id)
-                if isinstance(reply, ErrorReply):
-                    raise reply.exception()
+                conn.wait_typed(replies.SEND, request_id)
                 done.append((item, entry))
             except RequestRefused as exc:
                 if exc.code in _FATAL:
@@ -257,10 +255,12 @@ class Outbox:
             ctx.save_record(contact, record)
         self._typing_sent[contact] = (on, now)
         try:
-            reply = conn.call("send", to=contact, client_id=client_id, body=body, transient=True)
+            reply = conn.request(
+                replies.SEND_TRANSIENT, to=contact, client_id=client_id, body=body, transient=True
+            )
         except RequestRefused:
             return
-        if not reply.get("delivered", False):
+        if not reply.delivered:
             # Offline: every notice now would only leave a gap in their ratchet.
             self._typing_quiet[contact] = now + TYPING_QUIET
 

@@ -63,7 +63,7 @@ def test_pushes_wait_for_pump_and_go_to_the_handler(server, phone) -> None:
     setup = server.connect()
     alice.register(setup, server.codes)
     bob.register(setup, server.codes)
-    pushes: list[Push] = []
+    pushes: list[ServerPush] = []
     conn = ServerConnection.open(*server.address, on_push=pushes.append)
     try:
         _login(conn, bob)
@@ -76,8 +76,9 @@ def test_pushes_wait_for_pump_and_go_to_the_handler(server, phone) -> None:
             conn.pump()
             if not pushes:
                 conn.wait_reply(conn.send("ping"))
-        assert [p.kind for p in pushes] == ["message"]
-        assert pushes[0].body["from"] == alice.phone and pushes[0].body["body"] == "AAEC"
+        assert [type(p) for p in pushes] == [MessagePush]  # checked and typed before the handler sees it
+        message = pushes[0].message  # type: ignore[union-attr]
+        assert message.sender == alice.phone and message.body == b"\x00\x01\x02" and message.id is not None
     finally:
         conn.close()
 

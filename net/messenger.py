@@ -371,8 +371,11 @@ class Messenger:
         if lock is not None and len(lock) < MIN_LOCK:
             raise EngineError("bad_lock", f"Use at least {MIN_LOCK} characters for the registration lock.")
         conn = self._link.require()
-        fields = {} if lock is None else {"lock": lock}  # no lock: the field is left out, which clears it
-        reply = self._guard(lambda: conn.request(replies.SET_REGISTRATION_LOCK, **fields))
+        # No lock: the field is left out, which clears it.
+        fields: dict[str, Any] = {} if lock is None else {"lock": lock}
+        reply: replies.RegistrationLockReply = self._guard(
+            lambda: conn.request(replies.SET_REGISTRATION_LOCK, **fields)
+        )
         return reply.lock
 
     @_storing("account")

@@ -5,17 +5,24 @@ its SubjectPublicKeyInfo) before a single frame is sent: the caller compares it
 with the pinned one (:func:`check_pin`) and refuses a different key. After that
 it speaks the sans-IO :class:`~net.protocol.Connection`:
 
-* :meth:`ServerConnection.call` writes a request and blocks until its reply (or
-  the timeout); pushes that arrive meanwhile are kept, in order, not handled
-  inside the call, so a push handler never runs in the middle of another request;
+* :meth:`ServerConnection.request` writes a request and blocks until its reply (or
+  the timeout), checked against its shape in :mod:`net.replies` into a typed
+  object (:meth:`ServerConnection.call` returns the reply's fields unchecked, for
+  tools and tests that speak the wire directly); pushes that arrive meanwhile are
+  kept, in order, not handled inside the call, so a push handler never runs in the
+  middle of another request;
 * :meth:`ServerConnection.pump` reads whatever has arrived without blocking and
-  hands every push kept or read to the ``on_push`` handler;
+  hands every push kept or read, checked and typed, to the ``on_push`` handler;
 * :meth:`ServerConnection.fileno` lets the caller wait on the socket together with
   other things (the engine also waits on its wake-up socket).
 
 A dropped or silent connection raises :class:`ConnectionLost`; a refusal by the
-server is :class:`~net.errors.RequestRefused` with its stable code. The socket
-is never shared between threads.
+server is :class:`~net.errors.RequestRefused` with its stable code. A reply or
+push that breaks its shape closes the connection and raises
+:class:`MalformedReply`, which is both a :class:`~net.errors.RemoteProtocolError`
+naming the field (``fetch reply.messages[3].id: missing``) and a
+:class:`ConnectionLost`, so the engine drops and reconnects as after any broken
+connection. The socket is never shared between threads.
 """
 
 from __future__ import annotations
@@ -28,21 +35,30 @@ import ssl
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
-from net.errors import NetError, RequestRefused
+from net.errors import NetError, RemoteProtocolError, RequestRefused
 from net.frames import DEFAULT_MAX_FRAME
 from net.protocol import NEED_DATA, Connection, ConnectionClosed, ErrorReply, Push, Reply, Role
+from net.replies import ServerPush, Shape, parse_push
 from net.tls import client_context, fingerprint_of_der, format_fingerprint, normalize_fingerprint
 
 RECV_SIZE = 64 * 1024
 DEFAULT_TIMEOUT = 15.0
 
-PushHandler = Callable[[Push], None]
+PushHandler = Callable[[ServerPush], None]
+T = TypeVar("T")
 
 
 class ConnectionLost(Exception):
     """The connection could not be opened, dropped, or stopped answering. ``str()`` says which."""
+
+
+class MalformedReply(RemoteProtocolError, ConnectionLost):
+    """The server sent a reply or push that breaks its shape; the connection is closed.
+
+    ``str()`` names the operation and the field, never a value.
+    """
 
 
 class ServerKeyMismatch(Exception):
@@ -78,7 +94,7 @@ class ServerConnection:
         self.on_push = on_push
         self._protocol = Connection(Role.CLIENT, DEFAULT_MAX_FRAME)
         self._replies: dict[int, Reply | ErrorReply] = {}
-        self._pushes: deque[Push] = deque()
+        self._pushes: deque[ServerPush] = deque()
         self._closed = False
         #: The engine's monotonic clock: ``last_sent`` is read by its keepalive decision.
         self._clock = clock
@@ -128,8 +144,27 @@ class ServerConnection:
 
     # ------------------------------------------------------------------ requests
 
+    def request(self, shape: Shape[T], *, timeout: float | None = None, **args: Any) -> T:
+        """Send ``shape``'s operation and return its checked, typed reply (see :meth:`wait_typed`)."""
+        return self.wait_typed(shape, self.send(shape.op, **args), timeout)
+
+    def wait_typed(self, shape: Shape[T], request_id: int, timeout: float | None = None) -> T:
+        """The reply to a request :meth:`send` wrote, checked against ``shape``.
+
+        :class:`RequestRefused` for an error reply; :class:`MalformedReply` (after closing) for a
+        reply that breaks its shape.
+        """
+        reply = self.wait_reply(request_id, timeout)
+        if isinstance(reply, ErrorReply):
+            raise reply.exception()
+        try:
+            return shape.parse(reply.body)
+        except RemoteProtocolError as exc:
+            self.close()
+            raise MalformedReply(exc.code, exc.message) from None
+
     def call(self, op: str, *, timeout: float | None = None, **args: Any) -> dict[str, Any]:
-        """Send a request and return its reply's fields; :class:`RequestRefused` for an error reply."""
+        """Send a request and return its reply's fields unchecked; :class:`RequestRefused` for an error."""
         request_id = self.send(op, **args)
         reply = self.wait_reply(request_id, timeout)
         if isinstance(reply, ErrorReply):
@@ -177,7 +212,7 @@ class ServerConnection:
                 delivered += 1
         return delivered
 
-    def take_pushes(self) -> list[Push]:
+    def take_pushes(self) -> list[ServerPush]:
         """The pushes read but not yet handed over (a closed connection gives them up this way)."""
         taken = list(self._pushes)
         self._pushes.clear()
@@ -228,13 +263,22 @@ class ServerConnection:
             if event is NEED_DATA:
                 return True
             if isinstance(event, Push):
-                self._pushes.append(event)
+                self._keep_push(event)
             elif isinstance(event, ConnectionClosed):
                 self._lose("the server closed the connection")
             elif isinstance(event, Reply | ErrorReply) and event.re is not None:
                 self._replies[event.re] = event
             # An error reply with no id answers a frame the server could not read; the request it
             # belonged to times out and the connection is renewed.
+
+    def _keep_push(self, push: Push) -> None:
+        try:
+            parsed = parse_push(push)
+        except RemoteProtocolError as exc:
+            self.close()
+            raise MalformedReply(exc.code, exc.message) from None
+        if parsed is not None:  # a kind this client does not know is a newer server's: ignored
+            self._pushes.append(parsed)
 
 
 def _readable(sock: ssl.SSLSocket) -> bool:

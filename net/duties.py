@@ -28,9 +28,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from net import prekeys
+from net import prekeys, replies
 from net.backoff import Backoff
 from net.connection_state import RETRY_LATER, Input
 from net.context import STORAGE_FAILURES, Context
@@ -42,8 +40,15 @@ from net.handshake import start_session
 from net.inbox import Inbox
 from net.link import Link
 from net.outbox import Outbox, enqueue_control
-from net.protocol import Push
-from net.schema import MAX_ACK, MAX_FETCH, PUSH_PREKEYS_LOW
+from net.replies import (
+    MessagePush,
+    PrekeysLowPush,
+    ReregistrationPush,
+    ServerPush,
+    SessionEndedPush,
+    WaitingMessage,
+)
+from net.schema import MAX_ACK, MAX_FETCH
 
 HEAL_EVERY = 60.0
 #: New sessions an unreadable message may start with one contact within HEAL_WINDOW seconds.
@@ -65,7 +70,7 @@ class Duties:
         self._link = link
         self._inbox = inbox
         self.outbox = outbox
-        self._pushed: list[dict[str, Any]] = []
+        self._pushed: list[WaitingMessage] = []
         self._next_prekey_check = 0.0
         self._heal_after: dict[str, float] = {}
         #: When storing a batch, or sealing the outbox, failed: not tried again before (monotonic).
@@ -79,19 +84,16 @@ class Duties:
 
     # ------------------------------------------------------------------ events from the link
 
-    def on_push(self, push: Push) -> None:
-        if push.kind == "message":
-            self._pushed.append(push.body)
-        elif push.kind == "reregistration_requested":
-            self._ctx.emit(
-                ReregistrationRequested(str(push.body.get("sent_to", "")), int(push.body.get("ts", 0)))
-            )
-        elif push.kind == "session_ended":
-            reason = push.body.get("reason")
-            words = _SESSION_ENDED.get(str(reason), "The server ended this session.")
+    def on_push(self, push: ServerPush) -> None:
+        if isinstance(push, MessagePush):
+            self._pushed.append(push.message)
+        elif isinstance(push, ReregistrationPush):
+            self._ctx.emit(ReregistrationRequested(push.sent_to, push.ts))
+        elif isinstance(push, SessionEndedPush):
+            words = _SESSION_ENDED.get(push.reason, "The server ended this session.")
             self._link.go_offline(Input.SESSION_ENDED, words)
             self._ctx.emit(ErrorReported("session_ended", words, "poll"))
-        elif push.kind == PUSH_PREKEYS_LOW:
+        elif isinstance(push, PrekeysLowPush):
             self._next_prekey_check = 0.0  # the next round asks prekey_count and tops up
 
     def after_login(self) -> None:
@@ -181,13 +183,13 @@ class Duties:
         after, limit = 0, MAX_FETCH
         while True:
             try:
-                reply = conn.call("fetch", limit=limit, after=after)
+                reply = conn.request(replies.FETCH, limit=limit, after=after)
             except RequestRefused as exc:
                 if exc.code == "frame_too_large" and limit > 1:
                     limit //= 2  # a page of large messages did not fit in one frame
                     continue
                 raise EngineError(exc.code, exc.message) from None
-            messages = reply.get("messages") or []
+            messages = list(reply.messages)
             if messages:
                 try:
                     self.receive(messages)
@@ -196,18 +198,16 @@ class Duties:
                     self._pushed = messages + self._pushed
                     self._fetch_at = self._ctx.monotonic()
                     raise
-                after = max(after, *(m.get("id", 0) for m in messages if isinstance(m.get("id"), int)))
-            if not reply.get("more") or not messages:
+                after = max(after, *(m.id or 0 for m in messages))
+            if not reply.more or not messages:
                 return
 
-    def receive(self, messages: list[dict[str, Any]]) -> None:
+    def receive(self, messages: list[WaitingMessage]) -> None:
         result = self._inbox.receive(messages)
         for event in result.events:
             self._ctx.emit(event)
         for message in messages:
-            sender = message.get("from")
-            if isinstance(sender, str):
-                self.outbox.heard_from(sender)
+            self.outbox.heard_from(message.sender)
         if result.acks and self._link.online:  # offline: they come again after the next login, once
             try:
                 self.acknowledge(result.acks)
@@ -231,7 +231,7 @@ class Duties:
         self._unacked = []
         for start in range(0, len(pending), MAX_ACK):
             try:
-                conn.call("ack", ids=pending[start : start + MAX_ACK])
+                conn.request(replies.ACK, ids=pending[start : start + MAX_ACK])
             except RequestRefused as exc:
                 if exc.code not in RETRY_LATER:
                     raise
@@ -274,17 +274,19 @@ class Duties:
         identity = ctx.require_identity()
         keys = ctx.profile.keys
         self._next_prekey_check = ctx.clock() + prekeys.CHECK_EVERY
-        counts = conn.call("prekey_count")
+        counts = conn.request(replies.PREKEY_COUNT)
         with ctx.profile.transaction():
-            fresh = prekeys.refill(keys, identity, int(counts["one_time"]), int(counts["kem"]), ctx.random)
+            fresh = prekeys.refill(keys, identity, counts.one_time, counts.kem, ctx.random)
         if fresh is not None:
-            conn.call(
-                "upload_prekeys", one_time_prekeys=fresh.one_time_prekeys, kem_prekeys=fresh.kem_prekeys
+            conn.request(
+                replies.UPLOAD_PREKEYS,
+                one_time_prekeys=fresh.one_time_prekeys,
+                kem_prekeys=fresh.kem_prekeys,
             )
         if prekeys.rotation_due(keys, ctx.clock()):
             with ctx.profile.transaction():
                 rotated = prekeys.rotate(keys, identity, ctx.clock(), ctx.random)
-            conn.call("set_signed_prekey", signed_prekey=rotated.signed_prekey)
+            conn.request(replies.SET_SIGNED_PREKEY, signed_prekey=rotated.signed_prekey)
 
 
 def heal_held_off(now: float, after: float | None) -> bool:

@@ -10,8 +10,7 @@ person accepts the new key.
 from __future__ import annotations
 
 from crypto_core.errors import CryptoError, InvalidSignature
-from crypto_core.keys import PreKeyBundle
-from net import sessions
+from net import replies, sessions
 from net.client import ServerConnection
 from net.context import Context
 from net.engine_error import EngineError
@@ -23,7 +22,7 @@ from storage.profile_contacts import Contact, PinResult
 def start_session(ctx: Context, conn: ServerConnection, phone: str, name: str = "") -> Contact:
     """A new current session with ``phone``; EngineError("unknown_account") if nobody has that number."""
     try:
-        reply = conn.call("get_bundle", phone=phone)
+        reply = conn.request(replies.GET_BUNDLE, phone=phone)
     except RequestRefused as exc:
         if exc.code == "unknown_account":
             raise EngineError(
@@ -33,8 +32,7 @@ def start_session(ctx: Context, conn: ServerConnection, phone: str, name: str = 
             exc.code, f"The server would not give out the keys of {phone}: {exc.message}"
         ) from None
     try:
-        bundle = PreKeyBundle.from_json(reply.get("bundle"))
-        state = sessions.start(ctx.require_identity(), bundle, random=ctx.random, clock=ctx.clock)
+        state = sessions.start(ctx.require_identity(), reply.bundle, random=ctx.random, clock=ctx.clock)
     except InvalidSignature:
         raise EngineError(
             "bad_bundle", f"The keys the server gave out for {phone} are not signed by their owner."

@@ -1,7 +1,8 @@
 """Receiving: decrypt, then store message and session in one transaction, then acknowledge.
 
-:meth:`Inbox.receive` takes a batch of server messages (a page of ``fetch`` or
-the pushes that arrived together) and, in one profile transaction:
+:meth:`Inbox.receive` takes a batch of server messages, already checked into
+:class:`~net.replies.WaitingMessage` objects (a page of ``fetch`` or the pushes
+that arrived together), and, in one profile transaction:
 
 1. skips a server id already processed (a redelivery after a crash between
    commit and acknowledgement: stored once, acknowledged again);
@@ -28,7 +29,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from crypto_core.encoding import b64decode
 from crypto_core.errors import CryptoError
 from net.context import Context, message_view
 from net.envelope import (
@@ -53,6 +53,7 @@ from net.events import (
     UndecryptableMessage,
 )
 from net.outbox import enqueue_control, resend
+from net.replies import WaitingMessage
 from net.sessions import NoSession, SessionRecord
 from storage.profile_contacts import PinResult
 from storage.profile_errors import DuplicateEntry
@@ -82,7 +83,7 @@ class Inbox:
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
 
-    def receive(self, messages: list[dict[str, Any]]) -> Received:
+    def receive(self, messages: list[WaitingMessage]) -> Received:
         ctx = self._ctx
         profile = ctx.profile
         result = Received()
@@ -91,18 +92,15 @@ class Inbox:
         seen: set[int] = set()
         with profile.transaction():
             for message in messages:
-                server_id = message.get("id")
+                server_id, sender = message.id, message.sender
                 transient = server_id is None
-                if not transient:
-                    if not isinstance(server_id, int) or server_id in seen:
+                if server_id is not None:
+                    if server_id in seen:
                         continue
                     seen.add(server_id)
                     result.acks.append(server_id)
                     if profile.processed.seen(str(server_id)):
                         continue
-                sender = message.get("from")
-                if not isinstance(sender, str):
-                    continue
                 try:
                     with profile.transaction():
                         self._one(message, sender, records, receipts, result)
@@ -125,7 +123,7 @@ class Inbox:
 
     def _one(
         self,
-        message: dict[str, Any],
+        message: WaitingMessage,
         sender: str,
         records: dict[str, SessionRecord],
         receipts: dict[str, list[str]],
@@ -135,7 +133,7 @@ class Inbox:
         profile = ctx.profile
         client_id = None
         try:
-            envelope = Envelope.from_bytes(b64decode(message.get("body"), what="body"))
+            envelope = Envelope.from_bytes(message.body)
             client_id = envelope.client_id
             record = records.get(sender) or ctx.load_record(sender)
             opened = record.open(
@@ -182,12 +180,11 @@ class Inbox:
         self,
         sender: str,
         payload: Text,
-        message: dict[str, Any],
+        message: WaitingMessage,
         receipts: dict[str, list[str]],
         result: Received,
     ) -> None:
-        ts = message.get("ts")
-        timestamp = ts / 1000 if isinstance(ts, int) and not isinstance(ts, bool) else self._ctx.clock()
+        timestamp = message.ts / 1000
         try:
             stored = self._ctx.profile.history.add(
                 sender,

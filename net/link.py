@@ -32,9 +32,9 @@ import socket
 import time
 from collections.abc import Callable
 
-from crypto_core.encoding import RandomSource, b64decode, default_random
-from crypto_core.errors import InvalidKeyFormat
+from crypto_core.encoding import RandomSource, default_random
 from crypto_core.keys import IdentityKeyPair
+from net import replies
 from net.backoff import Backoff
 from net.client import (
     ConnectionLost,
@@ -141,16 +141,12 @@ class Link:
             self.send(Input.KEY_REFUSED)  # never again on its own: the person decides about this key
             raise
         try:
-            hello = conn.call("hello", version=PROTOCOL_VERSION, client=CLIENT_NAME)
+            hello = conn.request(replies.HELLO, version=PROTOCOL_VERSION, client=CLIENT_NAME)
         except (ConnectionLost, RequestRefused) as exc:
             conn.close()
             raise EngineError("connection_failed", f"The server did not greet Parley: {exc}.") from None
-        idle = hello.get("idle_timeout")
-        if isinstance(idle, int | float) and not isinstance(idle, bool) and idle > 0:
-            self.ping_every = min(PING_EVERY, idle / 3)
-        max_frame = hello.get("max_frame")
-        if isinstance(max_frame, int) and max_frame > 0:
-            conn.set_max_frame(max_frame)
+        self.ping_every = min(PING_EVERY, hello.idle_timeout / 3)
+        conn.set_max_frame(hello.max_frame)
         self.conn = conn
         return conn
 
@@ -192,15 +188,15 @@ class Link:
         conn = self.conn
         if conn is None:
             raise EngineError("offline", "Parley is not connected to the server right now.")
-        nonce = _b64(conn.call("challenge", phone=phone)["nonce"])
+        nonce = conn.request(replies.CHALLENGE, phone=phone).nonce
         signature = sign_login(identity, nonce, phone, conn.fingerprint)
-        reply = conn.call("login", phone=phone, signature=signature)
+        reply = conn.request(replies.LOGIN, phone=phone, signature=signature)
         if self.conn is not conn:  # a push read meanwhile (session_ended) closed it
             raise ConnectionLost("the session ended during the login")
         self.logged_in = True
         self.send(Input.LOGGED_IN)
         self.backoff.reset()
-        return int(reply.get("queued", 0))
+        return reply.queued
 
     # ------------------------------------------------------------------ closing
 
@@ -241,7 +237,7 @@ class Link:
     def keepalive(self) -> None:
         conn = self.conn
         if conn is not None and ping_due(conn.last_sent, self._monotonic(), self.ping_every):
-            conn.call("ping")
+            conn.request(replies.PING)
 
     def next_ping_in(self) -> float:
         conn = self.conn
@@ -273,10 +269,3 @@ class Link:
 def ping_due(last_sent: float, now: float, every: float) -> bool:
     """A ping is due when nothing was sent for ``every`` seconds (monotonic time)."""
     return now - last_sent >= every
-
-
-def _b64(text: object) -> bytes:
-    try:
-        return b64decode(text, what="challenge nonce")
-    except InvalidKeyFormat:
-        raise ConnectionLost("the server sent a malformed challenge") from None

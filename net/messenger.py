@@ -26,11 +26,11 @@ from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from crypto_core import sealing
-from crypto_core.encoding import RandomSource, b64decode, default_random
-from crypto_core.errors import InvalidKeyFormat, WrongPassphrase
+from crypto_core.encoding import RandomSource, default_random
+from crypto_core.errors import WrongPassphrase
 from crypto_core.keys import IdentityKeyPair
 from crypto_core.sealing import KdfParams
-from net import moves, prekeys
+from net import moves, prekeys, replies
 from net.client import ConnectionLost
 from net.connection_state import RETRY_LATER, Input
 from net.context import Context, checked_phone, message_view
@@ -57,6 +57,7 @@ from net.inbox import Inbox
 from net.link import Link, join_address
 from net.outbox import Outbox, enqueue_control, enqueue_text
 from net.registration_lock import MIN_LOCK
+from net.replies import ServerPush
 from net.validation import ValidationError, normalize_email, validate_passphrase
 from storage.profile_dir import ProfileDirectory
 from storage.profile_errors import DiskFull, ProfileError, ProfileNotFound
@@ -92,13 +93,6 @@ def _storing(
         return run
 
     return wrap
-
-
-def _b64(text: object) -> bytes:
-    try:
-        return b64decode(text, what="registration token")
-    except InvalidKeyFormat:
-        raise EngineError("bad_reply", "The server sent a broken registration token.") from None
 
 
 class Messenger:
@@ -274,21 +268,18 @@ class Messenger:
         except ValidationError as exc:
             raise EngineError("bad_email", str(exc)) from None
         conn = self._connected()
-        reply = self._guard(lambda: conn.call("register_start", phone=phone, email=email))
-        self._token = _b64(reply["token"])
+        reply = self._guard(lambda: conn.request(replies.REGISTER_START, phone=phone, email=email))
+        self._token = reply.token
         account = ctx.profile.account.get()
-        ctx.profile.account.save(
-            replace(account, phone=reply.get("phone", phone), email=email, registered=False)
-        )
-        code = reply.get("code")
+        ctx.profile.account.save(replace(account, phone=reply.phone, email=email, registered=False))
         self._emit(
             CodeSent(
-                str(reply.get("phone", phone)),
-                int(reply.get("expires_in", 0)),
-                code if isinstance(code, str) else None,
-                sent_to=str(reply.get("sent_to", "")),
-                existing=reply.get("existing") is True,
-                lock=reply.get("lock") is True,
+                reply.phone,
+                reply.expires_in,
+                reply.code,
+                sent_to=reply.sent_to,
+                existing=reply.existing,
+                lock=reply.lock,
             )
         )
 
@@ -309,8 +300,8 @@ class Messenger:
             published = prekeys.for_registration(ctx.profile.keys, identity, ctx.clock(), ctx.random)
         ctx.identity = identity
         try:
-            reply = conn.call(
-                "register_finish",
+            reply = conn.request(
+                replies.REGISTER_FINISH,
                 phone=account.phone,
                 token=self._token,
                 code=code.strip(),
@@ -329,7 +320,7 @@ class Messenger:
             self._link.dropped(str(exc))
             raise EngineError("offline", f"The connection to the server was lost: {exc}.") from None
         self._token = None
-        phone = str(reply.get("phone", account.phone))
+        phone = reply.phone
         ctx.profile.account.save(replace(account, phone=phone, registered=True))
         self._emit(Registered(phone))
         self._link.send(Input.REGISTERED)
@@ -375,10 +366,12 @@ class Messenger:
         if lock is not None and len(lock) < MIN_LOCK:
             raise EngineError("bad_lock", f"Use at least {MIN_LOCK} characters for the registration lock.")
         conn = self._link.require()
-        op = "set_registration_lock"
+        op = replies.SET_REGISTRATION_LOCK
         # No lock: the field is left out, which clears it.
-        reply = self._guard(lambda: conn.call(op) if lock is None else conn.call(op, lock=lock))
-        return reply.get("lock") is True
+        reply: replies.RegistrationLockReply = self._guard(
+            lambda: conn.request(op) if lock is None else conn.request(op, lock=lock)
+        )
+        return reply.lock
 
     @_storing("account")
     def move_to_new_keys(self) -> None:
@@ -397,7 +390,7 @@ class Messenger:
     def delete_account(self) -> None:
         ctx = self._require()
         conn = self._link.require()
-        self._guard(lambda: conn.call("delete_account"))
+        self._guard(lambda: conn.request(replies.DELETE_ACCOUNT))
         account = ctx.profile.account.get()
         ctx.profile.account.save(replace(account, registered=False))
         self.logout()
@@ -616,7 +609,7 @@ class Messenger:
 
     # ================================================================== internals
 
-    def _on_push(self, push: Any) -> None:
+    def _on_push(self, push: ServerPush) -> None:
         if self._duties is not None:
             self._duties.on_push(push)
 

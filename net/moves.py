@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from crypto_core.encoding import b64decode
-from crypto_core.errors import InvalidKeyFormat
 from crypto_core.keys import IdentityKeyPair
-from net import prekeys
+from net import prekeys, replies
 from net.client import ConnectionLost
 from net.context import Context
 from net.engine_error import EngineError
@@ -32,12 +30,9 @@ def move_to_new_keys(ctx: Context, conn: Any, current: IdentityKeyPair) -> Ident
         ctx.profile.keys.set_pending_identity(new)
         published = prekeys.for_registration(ctx.profile.keys, new, ctx.clock(), ctx.random)
     try:
-        try:
-            nonce = b64decode(conn.call("challenge", phone=phone)["nonce"], what="challenge nonce")
-        except InvalidKeyFormat as exc:
-            raise EngineError("bad_reply", f"The server sent a broken challenge: {exc}.") from None
-        conn.call(
-            "register_finish",
+        nonce = conn.request(replies.CHALLENGE, phone=phone).nonce
+        conn.request(
+            replies.REGISTER_FINISH,
             phone=phone,
             proof=sign_move(current, nonce, phone, new.public, conn.fingerprint),
             identity=new.public,

@@ -33,6 +33,7 @@ from typing import Any
 from crypto_core.encoding import b64decode, b64encode
 from crypto_core.errors import CryptoError
 from net import outbox_plan as plan
+from net import replies
 from net.backoff import Backoff
 from net.client import ServerConnection
 from net.connection_state import RETRY_LATER
@@ -43,7 +44,6 @@ from net.errors import RequestRefused
 from net.events import ErrorReported, Event, MessageStatus, MessageStatusChanged
 from net.handshake import start_session
 from net.link import Link
-from net.protocol import ErrorReply
 from net.sessions import NoSession
 from storage.profile_delivery import OutboxItem
 from storage.profile_errors import DuplicateEntry
@@ -218,12 +218,15 @@ class Outbox:
             (item, entry, conn.send("send", to=item.contact, client_id=item.client_id, body=body))
             for item, entry, body in sealed
         ]
-        replies: list[tuple[OutboxItem, Entry, plan.Refusal | None]] = []
+        results: list[tuple[OutboxItem, Entry, plan.Refusal | None]] = []
         for item, entry, request_id in requests:
-            reply = conn.wait_reply(request_id)
-            refusal = (reply.code, reply.message) if isinstance(reply, ErrorReply) else None
-            replies.append((item, entry, refusal))
-        return replies
+            try:
+                conn.wait_typed(replies.SEND, request_id)
+                refusal: plan.Refusal | None = None
+            except RequestRefused as exc:
+                refusal = (exc.code, exc.message)
+            results.append((item, entry, refusal))
+        return results
 
     def _record(self, done: list[Pending], failed: list[tuple[OutboxItem, Entry, str, str]]) -> list[Event]:
         """Sent entries leave the outbox as SENT, failed ones as FAILED (with their error), at once."""
@@ -269,10 +272,12 @@ class Outbox:
             ctx.save_record(contact, record)
         self._typing_sent[contact] = (on, now)
         try:
-            reply = conn.call("send", to=contact, client_id=client_id, body=body, transient=True)
+            reply = conn.request(
+                replies.SEND_TRANSIENT, to=contact, client_id=client_id, body=body, transient=True
+            )
         except RequestRefused:
             return
-        if not reply.get("delivered", False):
+        if not reply.delivered:
             # Offline: every notice now would only leave a gap in their ratchet.
             self._typing_quiet[contact] = now + TYPING_QUIET
 

@@ -9,15 +9,18 @@ import time
 import pytest
 from wire_client import Person
 
+from net import replies
 from net.client import (
     ConnectionLost,
+    MalformedReply,
     ServerConnection,
     ServerKeyMismatch,
     check_pin,
 )
-from net.errors import RequestRefused
+from net.errors import RemoteProtocolError, RequestRefused
 from net.login import sign_login
-from net.protocol import Push
+from net.outcome import Outcome
+from net.replies import MessagePush, ServerPush
 from net.tls import format_fingerprint, normalize_fingerprint
 
 
@@ -43,6 +46,29 @@ def test_it_sees_the_servers_fingerprint_and_talks(server) -> None:
         conn.close()
 
 
+def test_a_request_returns_its_typed_reply_and_a_malformed_one_closes_the_connection(server) -> None:
+    conn = ServerConnection.open(*server.address, on_push=lambda _p: None)
+    handlers = server.running.service._handlers
+    try:
+        hello = conn.request(replies.HELLO, version=1)
+        assert hello.server == "parley" and hello.max_frame > 0 and hello.idle_timeout > 0
+        with pytest.raises(RequestRefused) as refused:
+            conn.request(replies.PING)  # an error reply is still a refusal, not a malformed reply
+        assert refused.value.code == "not_logged_in"
+        handlers["hello"] = lambda _session, _args: Outcome({"server": "parley", "version": "1"})
+        with pytest.raises(MalformedReply) as caught:
+            conn.request(replies.HELLO, version=1)
+        assert isinstance(caught.value, RemoteProtocolError) and isinstance(caught.value, ConnectionLost)
+        assert caught.value.code == "bad_reply" and str(caught.value).startswith(
+            "hello reply.version: expected"
+        )
+        assert conn.closed
+        with pytest.raises(ConnectionLost):
+            conn.request(replies.HELLO, version=1)
+    finally:
+        conn.close()
+
+
 def test_pins_compare_every_spelling_and_refuse_another_key() -> None:
     key = bytes(range(32))
     shown = format_fingerprint(key)
@@ -62,7 +88,7 @@ def test_pushes_wait_for_pump_and_go_to_the_handler(server, phone) -> None:
     setup = server.connect()
     alice.register(setup, server.codes)
     bob.register(setup, server.codes)
-    pushes: list[Push] = []
+    pushes: list[ServerPush] = []
     conn = ServerConnection.open(*server.address, on_push=pushes.append)
     try:
         _login(conn, bob)
@@ -75,8 +101,11 @@ def test_pushes_wait_for_pump_and_go_to_the_handler(server, phone) -> None:
             conn.pump()
             if not pushes:
                 conn.wait_reply(conn.send("ping"))
-        assert [p.kind for p in pushes] == ["message"]
-        assert pushes[0].body["from"] == alice.phone and pushes[0].body["body"] == "AAEC"
+        assert [type(p) for p in pushes] == [MessagePush]  # checked and typed before the handler sees it
+        message = pushes[0]
+        assert isinstance(message, MessagePush)
+        message = message.message
+        assert message.sender == alice.phone and message.body == b"\x00\x01\x02" and message.id is not None
     finally:
         conn.close()
 

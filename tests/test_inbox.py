@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from session_support import Side
 
-from crypto_core.encoding import b64encode
 from net.context import Context
 from net.envelope import Delivered, SessionReset, Text, Typing, encode_payload
 from net.events import ContactKeyChanged, ContactUpdated, MessageReceived, MessageStatusChanged, TypingChanged
 from net.inbox import Inbox
 from net.outbox import Entry
+from net.replies import WaitingMessage
 from net.sessions import SessionRecord, start
 
 ALICE, BOB = "+442079460301", "+442079460302"
@@ -35,15 +36,10 @@ class Sender:
         self.record = SessionRecord([start(alice.identity, bob.bundle())])
         self.next_id = first_id
 
-    def message(self, payload: Any, *, transient: bool = False) -> dict[str, Any]:
+    def message(self, payload: Any, *, transient: bool = False) -> WaitingMessage:
         body = self.record.seal(f"c-{self.next_id}", encode_payload(payload)).to_bytes()
-        message: dict[str, Any] = {
-            "from": ALICE,
-            "body": b64encode(body),
-            "ts": 1_764_000_000_000 + self.next_id,
-        }
-        if not transient:
-            message["id"] = self.next_id
+        server_id = None if transient else self.next_id
+        message = WaitingMessage(server_id, ALICE, body, 1_764_000_000_000 + self.next_id)
         self.next_id += 1
         return message
 
@@ -94,7 +90,7 @@ def test_a_message_that_cannot_be_opened_costs_only_itself(sides) -> None:
     inbox, sender = _inbox(bob), Sender(alice, bob)
     good = sender.message(Text("m-1", 1, "fine"))
     broken = sender.message(Text("m-2", 2, "tampered"))
-    broken["body"] = b64encode(b'{"v":1,"sid":"AAAAAAAAAAAAAAAAAAAAAA==","cid":"c-2","msg":"AAAA"}')
+    broken = replace(broken, body=b'{"v":1,"sid":"AAAAAAAAAAAAAAAAAAAAAA==","cid":"c-2","msg":"AAAA"}')
     later = sender.message(Text("m-3", 3, "still fine"))
     result = inbox.receive([good, broken, later])
     assert result.acks == [1, 2, 3]
@@ -168,7 +164,7 @@ def test_a_replayed_start_of_a_session_that_left_the_record_is_unreadable_and_ch
         newer.record = SessionRecord([start(alice.identity, bob.bundle(one_time=False, kem_one_time=False))])
         inbox.receive([newer.message(Text(f"m-{n + 2}", 2, "newer"))])
     stored = bob.profile.sessions.get(ALICE)
-    replay = dict(first, id=999)  # the same body again under a new server id, as a hostile server may
+    replay = replace(first, id=999)  # the same body again under a new server id, as a hostile server may
     result = inbox.receive([replay])
     assert result.undecryptable == {ALICE: ["c-1"]} and result.sessions_started == 0
     assert bob.profile.sessions.get(ALICE) == stored

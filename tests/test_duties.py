@@ -7,7 +7,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from engine_support import FAST_KDF, PASSPHRASE, Person, pair, run_until
@@ -35,8 +35,10 @@ from net.limits import Limits
 from net.link import Link
 from net.outbox import Entry, Outbox
 from net.protocol import Push
-from net.schema import PUSH_PREKEYS_LOW
+from net.replies import PrekeysLowPush, Shape
 from storage.profile_dir import ProfileDirectory
+
+T = TypeVar("T")
 
 
 class Clock:
@@ -197,7 +199,12 @@ class ScriptedConnection:
         if op == "upload_prekeys":
             self.counts["one_time"] += len(args["one_time_prekeys"])
             self.counts["kem"] += len(args["kem_prekeys"])
+            return dict(self.counts)
         return {}
+
+    def request(self, shape: Shape[T], **args: Any) -> T:
+        """The scripted answer, checked into its typed reply as the real connection does."""
+        return shape.parse(self.call(shape.op, **args))
 
     def close(self) -> None:
         self.calls.append("close")
@@ -262,7 +269,7 @@ def test_the_signed_prekey_is_rotated_once_a_week_by_the_engines_clock(offline_d
 def test_a_prekeys_low_push_makes_the_check_due_at_once(offline_duties) -> None:
     duties, conn, _clock = offline_duties
     duties.service()
-    duties.on_push(Push(PUSH_PREKEYS_LOW, {}))
+    duties.on_push(PrekeysLowPush(one_time=3, kem=1))
     duties.service()
     assert conn.calls == ["prekey_count", "prekey_count"]
 

@@ -117,7 +117,7 @@ def _imported_names(tree: ast.AST) -> Iterator[str]:
             yield from (alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             yield node.module
-            # `from net import outbox` imports the module net.outbox, not only the package.
+            # `from net.client import outbox` imports the module net.client.outbox, not only the package.
             yield from (
                 f"{node.module}.{a.name}" for a in node.names if f"{node.module}.{a.name}" in OUR_MODULES
             )
@@ -240,7 +240,7 @@ def _graph() -> dict[str, set[str]]:
     for module, path in MODULES.items():
         targets = set()
         for name in _imported_names(_parse(path)):
-            # The longest of our modules the name starts with: `net.outbox.Outbox` is net.outbox.
+            # The longest of our modules a name starts with: `net.client.outbox.Outbox` is net.client.outbox.
             parts = name.split(".")
             for cut in range(len(parts), 0, -1):
                 candidate = ".".join(parts[:cut])

@@ -85,7 +85,14 @@ ROOMS = [
 #: Rules today's code still breaks, each with its reason: (file, what it imports or calls) -> why.
 #: Work in progress removes them; the lead empties this list as it lands. An entry that no longer
 #: happens fails `test_every_known_exception_still_happens`, so the list only shrinks.
-KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {}
+KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
+    **{
+        (f"net/client/{name}.py", "time.monotonic"): (
+            "reads the clock itself although Messenger takes one; the engine's clock injection removes it"
+        )
+        for name in ("duties", "link", "outbox")
+    },
+}
 
 #: Import cycles today's code still has, as the set of modules tangled together -> why.
 KNOWN_CYCLES: dict[frozenset[str], str] = {

@@ -43,7 +43,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Subcommand]]:
 
 
 def _add_server(parser: argparse.ArgumentParser) -> Subcommand:
-    from net.server_cli import add_server_arguments, run_server
+    from net.server.cli import add_server_arguments, run_server
 
     add_server_arguments(parser)
     return run_server

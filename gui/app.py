@@ -5,7 +5,7 @@ The window never waits. Every engine call goes to the worker as a typed
 the Tk thread; the worker's events are drained with ``after`` in bounded
 batches. Errors always end up in the window, in words a person understands.
 
-The app is the controllers' :class:`~gui.host.Host`. It builds the views and
+The app is the controllers' :class:`~gui.controllers.host.Host`. It builds the views and
 the controllers, wires what one controller's action means for another, and is
 the only writer of the :class:`~gui.window_session.WindowSession`.
 """
@@ -23,18 +23,18 @@ from typing import TypeVar
 import platformdirs
 
 from gui import preferences
-from gui.chat import ChatController
+from gui.controllers.chat import ChatController
+from gui.controllers.onboarding import Onboarding
+from gui.controllers.settings_actions import SettingsController
 from gui.engine import Engine
 from gui.local_server import LocalServer, running_address
-from gui.main_view import MainView
-from gui.onboarding import Onboarding
-from gui.registration import RegistrationView
-from gui.server_key import ServerKeyView
-from gui.settings_actions import SettingsController
-from gui.theme import PALETTES, Palette, apply_theme, make_fonts
-from gui.welcome import WelcomeView
+from gui.view_models.wording import error_text, window_title
+from gui.views.main_view import MainView
+from gui.views.registration import RegistrationView
+from gui.views.server_key import ServerKeyView
+from gui.views.theme import PALETTES, Palette, apply_theme, make_fonts
+from gui.views.welcome import WelcomeView
 from gui.window_session import WindowSession
-from gui.wording import error_text, window_title
 from gui.worker import (
     Command,
     CommandDone,
@@ -45,7 +45,7 @@ from gui.worker import (
     Submitted,
     WorkerEvent,
 )
-from net import events as ev
+from net.client.core import events as ev
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ T = TypeVar("T")
 
 def _default_engine(profiles_root: Path | None) -> EngineFactory:
     def make(emit: Callable[[ev.Event], None]) -> Engine:
-        from net.messenger import Messenger
+        from net.client.messenger import Messenger
 
         return Messenger(profiles_root, emit)
 

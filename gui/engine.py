@@ -1,9 +1,9 @@
-"""The client engine as the window sees it: the methods of net.messenger.Messenger that the GUI calls.
+"""The client engine as the window sees it: the methods of net.client.messenger.Messenger that the GUI calls.
 
 A Protocol rather than the Messenger class itself, for two reasons: the worker
 and its tests run small fakes with the same shape, and the list below is the
 whole GUI/engine boundary in one place, so a new call from the window is a
-visible change here. ``net.messenger.Messenger`` satisfies it structurally;
+visible change here. ``net.client.messenger.Messenger`` satisfies it structurally;
 ``gui.app`` hands a Messenger to the worker as an ``Engine``, so mypy checks
 every signature below against the real one.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from net.events import ContactView, ConversationView, MessageView, ProfileEntry
+from net.client.core.events import ContactView, ConversationView, MessageView, ProfileEntry
 
 
 class Engine(Protocol):

@@ -13,7 +13,7 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from gui.forms import DEFAULT_SERVER
+from gui.view_models.forms import DEFAULT_SERVER
 
 FILE_NAME = "preferences.json"
 THEMES = ("light", "dark")

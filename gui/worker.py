@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 from gui.engine import Engine
-from net.events import ErrorReported, Event
+from net.client.core.events import ErrorReported, Event
 
 log = logging.getLogger(__name__)
 

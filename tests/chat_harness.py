@@ -32,9 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from engine_support import FAST_KDF, PASSPHRASE
 
-from net.engine_error import EngineError
-from net.events import ErrorReported, Event, UndecryptableMessage
-from net.messenger import Messenger
+from net.client.core.engine_error import EngineError
+from net.client.core.events import ErrorReported, Event, UndecryptableMessage
+from net.client.messenger import Messenger
 
 INTERVAL = 0.15
 MOST = 400  # a bound on what one person sends, whatever the test forgets to say

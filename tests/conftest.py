@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from wire_client import CodeBook, WireClient
 
-from net.limits import Limits
-from net.server import RunningServer, ServerConfig
+from net.server.limits import Limits
+from net.server.server import RunningServer, ServerConfig
 
 # A test run started in the background of a shell inherits an ignored SIGINT, and every server and
 # bench it starts would inherit it too: the Ctrl+C tests need the children to feel Ctrl+C as a person's.

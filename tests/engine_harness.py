@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from engine_support import FAST_KDF, PASSPHRASE
 
-from net.duties import Duties
-from net.events import Event
-from net.messenger import Messenger
+from net.client.core.events import Event
+from net.client.duties import Duties
+from net.client.messenger import Messenger
 
 STOPPED = "STORED-NOT-ACKED"
 

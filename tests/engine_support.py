@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from crypto_core.sealing import KdfParams
-from net.events import CodeSent, Event, MessageReceived, MessageStatusChanged, ServerKeyUnknown
-from net.messenger import Messenger
+from net.client.core.events import CodeSent, Event, MessageReceived, MessageStatusChanged, ServerKeyUnknown
+from net.client.messenger import Messenger
 
 FAST_KDF = KdfParams(memory_kib=8, iterations=1, lanes=1)
 PASSPHRASE = "correct horse battery staple"
@@ -39,7 +39,7 @@ class Person:
 
     def first_connect(self) -> None:
         """Connect, accept the key offered on first contact, connect again."""
-        from net.engine_error import EngineError
+        from net.client.core.engine_error import EngineError
 
         try:
             self.engine.connect()

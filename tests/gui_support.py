@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from conftest import InProcessServer
 
-from gui.display import DisplayError, VirtualDisplay
-from gui.forms import Stage
-from gui.peer import HeadlessPeer
+from gui.tooling.display import DisplayError, VirtualDisplay
+from gui.tooling.peer import HeadlessPeer
+from gui.view_models.forms import Stage
 
 PASSPHRASE = "a long and happy passphrase"
 #: Long enough for Argon2id, key generation and TLS on a busy 2-core machine; a hang still ends.

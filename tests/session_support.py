@@ -16,10 +16,10 @@ from crypto_core.keys import (
     PreKeyBundle,
     SignedPreKey,
 )
-from net import prekeys
-from net.prekeys import Published
-from storage.profile import Profile
-from storage.profile_dir import ProfileDirectory
+from net.client import prekeys
+from net.client.prekeys import Published
+from storage.profile.directory import ProfileDirectory
+from storage.profile.profile import Profile
 
 
 def bundle_of(identity: IdentityKeyPair, *, one_time: bool = True) -> PreKeyBundle:

@@ -63,7 +63,7 @@ def _strict_flags() -> list[tuple[str, bool]]:
 
 
 @pytest.mark.parametrize(
-    "module", ["crypto_core.ratchet", "net.messenger", "net.bench.worker", "storage.profile"]
+    "module", ["crypto_core.ratchet", "net.client.messenger", "net.bench.worker", "storage.profile.profile"]
 )
 def test_mypy_is_strict_below_the_gui(module: str, monkeypatch: pytest.MonkeyPatch) -> None:
     options = _mypy_options_for(module, monkeypatch)

@@ -1,6 +1,6 @@
 """A small blocking client that speaks the wire protocol over real TLS, for tests.
 
-It is deliberately plain: one socket, the sans-IO :class:`net.protocol.Connection`,
+It is deliberately plain: one socket, the sans-IO :class:`net.protocol.connection.Connection`,
 replies matched by id, pushes kept in a list. It also sends raw bytes, so tests can
 feed a live server every kind of bad frame. :class:`Person` holds the keys of a
 test account and knows the registration and login dances.
@@ -18,10 +18,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crypto_core.keys import IdentityKeyPair, KemPreKey, OneTimePreKey, SignedPreKey
-from net.errors import RequestRefused
-from net.login import sign_login
-from net.protocol import NEED_DATA, Connection, ConnectionClosed, ErrorReply, Event, Push, Reply, Role
-from net.registration import sign_move
+from net.protocol.connection import (
+    NEED_DATA,
+    Connection,
+    ConnectionClosed,
+    ErrorReply,
+    Event,
+    Push,
+    Reply,
+    Role,
+)
+from net.protocol.errors import RequestRefused
+from net.protocol.login import sign_login
+from net.protocol.registration import sign_move
 from net.tls import client_context, fingerprint_of_der
 
 Address = tuple[str, int]

@@ -23,8 +23,8 @@ from crypto_core.pqxdh import InitialMessage, initiate, respond
 from crypto_core.ratchet import RatchetSession
 from net.bench.envelope import BadEnvelope, plaintext, read_plaintext, unwrap, wrap
 from net.bench.link import BenchLink
-from net.client_ids import time_ordered_id
-from net.protocol import ErrorReply, Push, Reply
+from net.protocol.client_ids import time_ordered_id
+from net.protocol.connection import ErrorReply, Push, Reply
 
 
 class BenchAccount:

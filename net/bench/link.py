@@ -13,7 +13,7 @@ import ssl
 from collections.abc import Callable
 from typing import Any
 
-from net.protocol import NEED_DATA, Connection, ConnectionClosed, ErrorReply, Push, Reply, Role
+from net.protocol.connection import NEED_DATA, Connection, ConnectionClosed, ErrorReply, Push, Reply, Role
 from net.tls import client_context, fingerprint_of_der
 
 Address = tuple[str, int]

@@ -1,7 +1,7 @@
 """Writes tests/vectors/ratchet.json: known answers for the Double Ratchet.
 
 Run from the repository root as ``python -m tests.vectors.make_ratchet_vectors``,
-only when a format changes on purpose. The test (tests/test_ratchet_vectors.py)
+only when a format changes on purpose. The test (tests/crypto_core/test_ratchet_vectors.py)
 only reads the file, recomputes everything and compares.
 
 Every input is fixed (derived from a label with SHA-256) and every random value

@@ -4,7 +4,7 @@ Run from the repository root as ``python -m tests.vectors.make_state_fixtures``
 ONCE per format version, never to make a failing test pass: the files are what
 a profile written by that version holds, and every later version must keep
 loading them (through the migration steps of ``crypto_core/ratchet.py`` and
-``net/sessions.py``). A new version writes new files beside these
+``net/client/sessions.py``). A new version writes new files beside these
 (``..._v2.json``); the old ones stay as they are.
 
 Each file holds the two sides' stored states at one moment, the messages that
@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from crypto_core.encoding import b64encode
 from crypto_core.ratchet import STATE_VERSION, RatchetSession
-from net.sessions import RECORD_VERSION, SessionRecord, start
+from net.client.sessions import RECORD_VERSION, SessionRecord, start
 
 HERE = Path(__file__).parent
 CLOCK = 1_700_000_000.0

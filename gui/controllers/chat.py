@@ -1,0 +1,430 @@
+"""The main window's controller: conversations, messages, contacts and settings.
+
+Engine events update :class:`ChatModel` one by one; the drawing that depends on
+the whole model (the conversation list, the title, read receipts) happens once
+per drained batch in :meth:`ChatController.flush`, so a backlog of a thousand
+messages costs a thousand bubbles and a few redraws, not a thousand redraws.
+"""
+
+from __future__ import annotations
+
+import time
+import tkinter as tk
+
+from gui.controllers.host import Host
+from gui.engine import Engine
+from gui.view_models.chat_model import ChatModel
+from gui.view_models.wording import connection_text, typing_text
+from gui.views.main_view import MainView
+from gui.worker import Command
+from net.client.core import events as ev
+from net.protocol.validation import ValidationError, normalize_phone, validate_display_name
+
+PAGE = 50
+#: A typing notice is re-sent at most this often while keys are pressed, and withdrawn after a pause.
+TYPING_REFRESH = 4.0
+TYPING_PAUSE_MS = 5000
+#: Messages in one drained batch that make the status bar say a backlog is arriving.
+BACKLOG_BATCH = 20
+
+
+class ChatController:
+    def __init__(self, host: Host, root: tk.Tk, view: MainView) -> None:
+        self.host, self.root, self.view = host, root, view
+        self.model = ChatModel()
+        self._list_dirty = False
+        self._to_mark_read: set[str] = set()
+        self._ring = False
+        self._typing_sent = 0.0
+        self._typing_after: str | None = None
+        self._previous_numbers: dict[str, str] = {}
+        self.offline_by_choice = False
+        self._arrived = 0
+        self._receiving = False
+        #: The words of the disk-full notice while it is shown, so that writes working again can hide it.
+        self._disk_full_notice = ""
+        v = self.view
+        v.conversations.on_select = self.open
+        v.on_new_conversation = self.new_conversation
+        c = v.conversation
+        c.on_send, c.on_typing, c.on_search = self.send, self.typing, self.search
+        c.on_details, c.on_accept_key = self.open_details, self.accept_key_change
+        c.messages.on_retry = self.retry
+        c.messages.on_need_older = self.load_older
+        d = v.details
+        d.on_back, d.on_verified, d.on_rename, d.on_accept_key = (
+            self.back,
+            self.set_verified,
+            self.rename,
+            self.accept_key_change,
+        )
+
+    # ------------------------------------------------------------------ life
+
+    def reset(self) -> None:
+        self.model.clear()
+        self._to_mark_read.clear()
+        self._previous_numbers.clear()
+        self.offline_by_choice = False
+        self._disk_full_notice = ""
+        self.view.hide_notice()
+        self.view.close_new_form()
+        self.view.show_pane(self.view.empty)
+        self.refresh_list()
+
+    def close(self) -> None:
+        if self._typing_after is not None:
+            self.root.after_cancel(self._typing_after)
+            self._typing_after = None
+
+    def load(self) -> None:
+        def call(engine: Engine) -> tuple[list[ev.ConversationView], list[ev.ContactView]]:
+            return engine.conversations(), engine.contacts()
+
+        def loaded(result: tuple[list[ev.ConversationView], list[ev.ContactView]]) -> None:
+            conversations, contacts = result
+            self.model.set_conversations(conversations)
+            for contact in contacts:
+                self.model.set_contact(contact)
+                self.model.ensure_conversation(contact.phone, contact.name)
+            self.refresh_list()
+
+        self.host.do(Command("load", call, loaded), busy="Loading conversations…")
+
+    def refresh_list(self) -> None:
+        self._list_dirty = False
+        self.view.conversations.show(self.model.ordered(), self.model.open_contact)
+        self.host.update_title()
+
+    def flush(self) -> None:
+        """After a batch of events: redraw what depends on the whole model, once."""
+        self._show_backlog_progress()
+        if self._list_dirty:
+            self.refresh_list()
+        if self._ring:
+            self._ring = False
+            self.root.bell()
+        for contact in self._to_mark_read:
+            self._mark_read(contact)
+        self._to_mark_read.clear()
+        open_contact = self.model.open_contact
+        if (
+            open_contact is not None
+            and self.view.conversation.typing.cget("text")
+            and not self.model.is_typing(open_contact, time.monotonic())
+        ):
+            self.view.conversation.typing.configure(text="")
+
+    def _show_backlog_progress(self) -> None:
+        # A backlog arrives as full batches; say so while it lasts, so the person knows why the list moves.
+        arrived, self._arrived = self._arrived, 0
+        if arrived >= BACKLOG_BATCH and not self._receiving:
+            self._receiving = True
+            self.view.set_busy("Receiving messages…")
+        elif arrived == 0 and self._receiving:
+            self._receiving = False
+            if not self.host.busy:
+                self.view.set_busy(None)
+
+    # ------------------------------------------------------------------ engine events
+
+    def handle(self, event: object) -> None:
+        if isinstance(event, ev.MessageReceived):
+            self._received(event.message)
+        elif isinstance(event, ev.MessageStatusChanged):
+            if event.contact == self.model.open_contact:
+                self.view.conversation.messages.set_status(event.message_id, event.status)
+        elif isinstance(event, ev.TypingChanged):
+            self.model.typing(event.contact, event.typing, time.monotonic())
+            if event.contact == self.model.open_contact:
+                text = typing_text(self.model.name(event.contact)) if event.typing else ""
+                self.view.conversation.typing.configure(text=text)
+        elif isinstance(event, ev.ContactUpdated):
+            self._contact_updated(event.contact)
+        elif isinstance(event, ev.ContactKeyChanged):
+            self._previous_numbers[event.contact.phone] = event.previous_safety_number
+            self._contact_updated(event.contact)
+            self.model.key_changed.add(event.contact.phone)
+            self._show_key_warning()
+        elif isinstance(event, ev.UndecryptableMessage):
+            name = self.model.name(event.contact)
+            self.view.show_notice(
+                f"A message from {name} could not be decrypted. Parley asks {name}'s app to send it "
+                "again; if it does not arrive, ask them."
+            )
+        elif isinstance(event, ev.ConnectionChanged):
+            self.connection(event)
+        elif isinstance(event, ev.DiskSpaceChanged):
+            self.disk_space(event)
+
+    def disk_space(self, event: ev.DiskSpaceChanged) -> None:
+        """A full disk stays in the notice bar until writes work again, then the notice goes."""
+        if event.full:
+            self._disk_full_notice = event.message
+            self.view.show_notice(event.message)
+        elif self._disk_full_notice and self.view.notice_shown == self._disk_full_notice:
+            self.view.hide_notice()
+            self._disk_full_notice = ""
+
+    def _received(self, message: ev.MessageView) -> None:
+        self._arrived += 1
+        focused = self.root.state() != "iconic"
+        if self.model.message(message, window_focused=focused):
+            self._ring = True
+        if message.contact == self.model.open_contact and self.view.pane is self.view.conversation:
+            self.view.conversation.messages.append(message)
+            if not message.outgoing:
+                self._to_mark_read.add(message.contact)
+        self._list_dirty = True
+
+    def _contact_updated(self, contact: ev.ContactView) -> None:
+        self.model.set_contact(contact)
+        self._list_dirty = True
+        if contact.phone == self.model.open_contact:
+            self.view.conversation.set_header(self.model.name(contact.phone), self._subtitle(contact.phone))
+            self._show_key_warning()
+
+    def connection(self, event: ev.ConnectionChanged) -> None:
+        p = self.host.palette
+        colour = {ev.ConnectionState.CONNECTED: p.success, ev.ConnectionState.OFFLINE: p.muted}.get(
+            event.state, "#e0a800"
+        )
+        server = self.host.session.server
+        detail = event.detail or (server if event.state != ev.ConnectionState.OFFLINE else "")
+        text = connection_text(event.state, detail)
+        if event.state == ev.ConnectionState.OFFLINE and self.offline_by_choice:
+            text = "Logged out — messages you write wait until you log in again"
+        self.view.set_status(text, colour, offer_login=event.state == ev.ConnectionState.OFFLINE)
+
+    def logged_out(self) -> None:
+        """The person logged out: say so until they log in again, and leave the settings."""
+        self.offline_by_choice = True
+        self.connection(ev.ConnectionChanged(ev.ConnectionState.OFFLINE))
+        self.back()
+
+    def online(self) -> None:
+        self.connection(ev.ConnectionChanged(ev.ConnectionState.CONNECTED))
+
+    def reconnecting(self) -> None:
+        self.offline_by_choice = False
+        self.connection(ev.ConnectionChanged(ev.ConnectionState.CONNECTING))
+
+    # ------------------------------------------------------------------ conversations
+
+    def _subtitle(self, phone: str) -> str:
+        contact = self.model.contacts.get(phone)
+        mark = "  ·  ✓ verified" if contact is not None and contact.verified else ""
+        return phone + mark
+
+    def open(self, contact: str) -> None:
+        self.model.open_contact = contact
+        pane = self.view.conversation
+        pane.open(contact, self.model.name(contact), self._subtitle(contact))
+        self.view.show_pane(pane)
+        self._show_key_warning()
+        pane.messages.show([], has_older=False)
+        self._load_history(contact)
+        if self.model.mark_read(contact):
+            self._mark_read(contact)
+        self.refresh_list()
+
+    def _mark_read(self, contact: str) -> None:
+        self.host.do(Command("mark_read", lambda engine: engine.mark_read(contact)))
+
+    def _load_history(self, contact: str) -> None:
+        def shown(page: list[ev.MessageView]) -> None:
+            if self.model.open_contact == contact:
+                empty = f"No messages with {self.model.name(contact)} yet. Say hello!"
+                self.view.conversation.messages.show(page, has_older=len(page) >= PAGE, empty_text=empty)
+
+        self.host.do(Command("history", lambda engine: engine.history(contact, limit=PAGE), shown))
+
+    def load_older(self, oldest_id: str) -> None:
+        contact = self.model.open_contact
+        if contact is None:
+            return
+
+        def shown(page: list[ev.MessageView]) -> None:
+            if self.model.open_contact == contact:
+                self.view.conversation.messages.prepend(page, has_older=len(page) >= PAGE)
+
+        self.host.do(
+            Command("older", lambda engine: engine.history(contact, before=oldest_id, limit=PAGE), shown)
+        )
+
+    def _show_key_warning(self) -> None:
+        contact = self.model.open_contact
+        changed = contact is not None and contact in self.model.key_changed
+        self.view.conversation.show_key_warning(self.model.name(contact) if changed and contact else None)
+
+    def new_conversation(self, phone_text: str, name_text: str) -> None:
+        try:
+            phone = normalize_phone(phone_text)
+            name = validate_display_name(name_text) if name_text.strip() else ""
+        except ValidationError as exc:
+            self.view.new_form_error(str(exc))
+            return
+        if phone == self.host.session.phone:
+            self.view.new_form_error(
+                "That is your own number. Enter the number of the person you want to write to."
+            )
+            return
+
+        def added(contact: ev.ContactView) -> None:
+            self.view.close_new_form()
+            self.model.set_contact(contact)
+            self.model.ensure_conversation(contact.phone, contact.name)
+            self.open(contact.phone)
+
+        self.host.do(
+            Command(
+                "add_contact",
+                lambda engine: engine.add_contact(phone, name),
+                added,
+                failed=lambda _c, text: self.view.new_form_error(text),
+            ),
+            busy="Setting up a secure conversation…",
+        )
+
+    def send(self, text: str) -> None:
+        contact = self.model.open_contact
+        if contact is None:
+            return
+        if self._typing_sent:
+            self._stop_typing()
+
+        def sent(message: ev.MessageView) -> None:
+            self._received(message)
+            self.flush()
+
+        def refused(code: str, words: str) -> None:
+            # Nothing was stored (a full disk, say): the words go back to the composer, not to waste.
+            composer = self.view.conversation.text
+            if self.model.open_contact == contact and not composer.get("1.0", "end-1c").strip():
+                composer.insert("1.0", text)
+            self.host.report(code, words)
+
+        self.host.do(Command("send", lambda engine: engine.send_text(contact, text), sent, failed=refused))
+
+    def retry(self, message_id: str) -> None:
+        contact = self.model.open_contact
+        if contact is not None:
+            self.host.do(Command("retry", lambda engine: engine.retry(contact, message_id)))
+
+    def typing(self) -> None:
+        contact = self.model.open_contact
+        if contact is None:
+            return
+        now = time.monotonic()
+        if now - self._typing_sent > TYPING_REFRESH:
+            self._typing_sent = now
+            self.host.do(
+                Command("typing", lambda engine: engine.set_typing(contact, True), failed=lambda _c, _t: None)
+            )
+        if self._typing_after is not None:
+            self.root.after_cancel(self._typing_after)
+        self._typing_after = self.root.after(TYPING_PAUSE_MS, self._stop_typing)
+
+    def _stop_typing(self) -> None:
+        contact = self.model.open_contact
+        self._typing_sent = 0.0
+        if self._typing_after is not None:
+            self.root.after_cancel(self._typing_after)
+            self._typing_after = None
+        if contact is not None:
+            self.host.do(
+                Command(
+                    "typing", lambda engine: engine.set_typing(contact, False), failed=lambda _c, _t: None
+                )
+            )
+
+    def search(self, text: str) -> None:
+        contact = self.model.open_contact
+        if contact is None:
+            return
+        if not text:
+            self._load_history(contact)
+            return
+
+        def found(results: list[ev.MessageView]) -> None:
+            if self.model.open_contact == contact:
+                self.view.conversation.messages.show(
+                    results, has_older=False, empty_text="No messages match."
+                )
+                self.view.conversation.show_search_results(text, len(results))
+
+        self.host.do(Command("search", lambda engine: engine.search(contact, text), found))
+
+    # ------------------------------------------------------------------ contact details
+
+    def open_details(self) -> None:
+        contact = self.model.open_contact
+        if contact is None:
+            return
+
+        def shown(result: tuple[ev.ContactView, str]) -> None:
+            view, number = result
+            self.model.set_contact(view)
+            self.view.details.show(view, number, self._previous_numbers.get(contact))
+            self.view.show_pane(self.view.details)
+
+        self.host.do(
+            Command("details", lambda engine: (engine.contact(contact), engine.safety_number(contact)), shown)
+        )
+
+    def back(self) -> None:
+        contact = self.model.open_contact
+        if contact is not None:
+            self.open(contact)
+        else:
+            self.view.show_pane(self.view.empty)
+
+    def set_verified(self, verified: bool) -> None:
+        contact = self.model.open_contact
+        if contact is None:
+            return
+
+        def verify(engine: Engine) -> ev.ContactView:
+            engine.set_verified(contact, verified)
+            return engine.contact(contact)
+
+        self.host.do(Command("verify", verify, self._contact_updated))
+
+    def rename(self, name_text: str) -> None:
+        contact = self.model.open_contact
+        if contact is None:
+            return
+        try:
+            name = validate_display_name(name_text) if name_text.strip() else ""
+        except ValidationError as exc:
+            self.view.show_notice(str(exc))
+            return
+
+        def rename(engine: Engine) -> ev.ContactView:
+            engine.rename_contact(contact, name)
+            return engine.contact(contact)
+
+        self.host.do(Command("rename", rename, self._details_refreshed))
+
+    def _details_refreshed(self, contact: ev.ContactView) -> None:
+        self._contact_updated(contact)
+        self.view.details.name.configure(text=contact.name or contact.phone)
+
+    def accept_key_change(self) -> None:
+        contact = self.model.open_contact
+        if contact is None:
+            return
+
+        def accepted(view: ev.ContactView) -> None:
+            self.model.key_changed.discard(contact)
+            self._contact_updated(view)
+            self.model.key_changed.discard(contact)
+            self._show_key_warning()
+            if self.view.pane is self.view.details:
+                self.open_details()
+
+        def accept(engine: Engine) -> ev.ContactView:
+            engine.accept_key_change(contact)
+            return engine.contact(contact)
+
+        self.host.do(Command("accept_key", accept, accepted))

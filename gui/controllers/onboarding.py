@@ -1,0 +1,357 @@
+"""Before the main window: profiles, the server's key, registration, and the local-server button.
+
+These flows are a chain of worker commands and engine events: open a profile,
+connect, answer the server-key question, register, then hand over to the main
+window. Each step runs on the worker; its continuation runs back on the Tk
+thread and chooses the next screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from gui.controllers.host import Host
+from gui.engine import Engine
+from gui.local_server import LocalServer, LocalServerError, running_address
+from gui.view_models.forms import (
+    FormInvalid,
+    NewProfileForm,
+    RegistrationForm,
+    format_server_address,
+    parse_server_address,
+)
+from gui.views.main_view import MainView
+from gui.views.registration import RegistrationView
+from gui.views.server_key import ServerKeyView
+from gui.views.welcome import WelcomeView
+from gui.worker import Command
+from net.client.core import events as ev
+from net.protocol.validation import ValidationError
+
+_SERVER_KEY_CODES = {"server_key_unknown", "server_key_changed"}
+
+
+class Onboarding:
+    """The screens before the main window; what the session learns goes to the app through ``on_*``."""
+
+    def __init__(
+        self,
+        host: Host,
+        *,
+        welcome: WelcomeView,
+        server_key: ServerKeyView,
+        registration: RegistrationView,
+        main: MainView,
+        local_server: LocalServer,
+    ) -> None:
+        self.host, self.main, self.local_server = host, main, local_server
+        self.welcome, self.server_key, self.registration = welcome, server_key, registration
+        #: True while the server-key screen waits for the person's decision.
+        self._key_question = False
+        #: The welcome screen is shown: no profile is open any more.
+        self.on_closed: Callable[[], None] = lambda: None
+        #: The person chose this server address (``host:port``).
+        self.on_server_chosen: Callable[[str], None] = lambda _server: None
+        #: A profile is open: its name, and its phone number if it has registered.
+        self.on_opened: Callable[[str, str | None], None] = lambda _name, _phone: None
+        #: The engine now knows the account's phone number (None: not registered yet).
+        self.on_phone: Callable[[str | None], None] = lambda _phone: None
+        #: The main window came up for this profile; its conversations should load.
+        self.on_main_entered: Callable[[], None] = lambda: None
+        #: The engine logged in to the server.
+        self.on_online: Callable[[], None] = lambda: None
+        self.welcome.on_unlock = self.unlock
+        self.welcome.on_create = self.create_profile
+        self.welcome.on_start_server = self.start_local_server
+        self.server_key.on_accept = self.accept_server_key
+        self.server_key.on_cancel = self.refuse_server_key
+        self.registration.on_send_code = self.send_code
+        self.registration.on_finish = self.finish_registration
+        self.registration.on_cancel = self.lock
+
+    def handle(self, event: ev.Event) -> bool:
+        """Take the engine events of the screens before the main window; False for any other."""
+        if isinstance(event, ev.ServerKeyUnknown):
+            self._server_key_unknown(event)
+        elif isinstance(event, ev.ServerKeyChanged):
+            self._server_key_changed(event)
+        elif isinstance(event, ev.CodeSent):
+            self._code_sent(event)
+        elif isinstance(event, ev.LoggedIn):
+            self._logged_in(event)
+        elif isinstance(event, ev.ReregistrationRequested):
+            self._reregistration_requested(event)
+        else:
+            return isinstance(event, ev.Registered)  # LoggedIn follows, and says all the window needs
+        return True
+
+    # ------------------------------------------------------------------ welcome
+
+    def show_welcome(self, message: str = "") -> None:
+        self._key_question = False
+        self.on_closed()
+        running = running_address(self.local_server.data_dir)
+        self.welcome.server_var.set(self.local_server.address or running or self.host.session.server)
+        if running and not self.local_server.running:
+            self.welcome.server_note.configure(
+                text=f"A local server started by another Parley window runs at {running}."
+            )
+        self.welcome.show_error(message)
+        self.host.show_screen(self.welcome)
+        self.host.do(
+            Command("list_profiles", lambda engine: engine.list_profiles(), self.welcome.show_profiles)
+        )
+
+    def _server_address(self) -> tuple[str, int] | None:
+        try:
+            host, port = parse_server_address(self.welcome.server_var.get())
+        except ValidationError as exc:
+            self.welcome.show_error(str(exc))
+            return None
+        self.on_server_chosen(format_server_address(host, port))
+        return host, port
+
+    def unlock(self, profile_id: str, passphrase: str) -> None:
+        address = self._server_address()
+        if address is None:
+            return
+        self.welcome.show_error("")
+
+        def call(engine: Engine) -> tuple[str, str | None]:
+            engine.unlock(profile_id, passphrase)
+            return engine.profile_name or "", engine.phone
+
+        def failed(code: str, text: str) -> None:
+            self.welcome.show_error(text)
+            if code == "wrong_passphrase":
+                self.welcome.passphrase.error(text)
+                self.welcome.passphrase.entry.select_range(0, "end")
+
+        def opened(profile: tuple[str, str | None]) -> None:
+            self._opened(*profile, address)
+
+        self.host.do(
+            Command("unlock", call, opened, failed=failed),
+            busy="Opening your profile…",
+        )
+
+    def create_profile(self, form: NewProfileForm) -> None:
+        try:
+            name, passphrase = form.cleaned()
+        except FormInvalid as exc:
+            self.welcome.show_form_errors(exc.errors)
+            return
+        self.welcome.show_form_errors({})
+        self.welcome.show_error("")
+        address = self._server_address()
+        if address is None:
+            return
+
+        def call(engine: Engine) -> tuple[str, str | None]:
+            engine.create_profile(name, passphrase)
+            return engine.profile_name or name, engine.phone
+
+        def opened(profile: tuple[str, str | None]) -> None:
+            self._opened(*profile, address)
+
+        self.host.do(
+            Command(
+                "create_profile",
+                call,
+                opened,
+                failed=lambda _c, t: self.welcome.show_error(t),
+            ),
+            busy="Creating your profile…",
+        )
+
+    def _opened(self, name: str, phone: str | None, address: tuple[str, int]) -> None:
+        self.welcome.clear_secrets()
+        self.on_opened(name, phone)
+        host, port = address
+
+        def call(engine: Engine) -> str | None:
+            engine.set_server(host, port)
+            engine.connect()
+            return engine.phone
+
+        self.host.do(
+            Command("connect", call, self._connected, failed=self._connect_failed, polls=True),
+            busy=f"Connecting to {self.host.session.server}…",
+        )
+
+    def _connected(self, phone: str | None) -> None:
+        self.on_phone(phone)
+        if self._key_question:
+            return  # the server's key waits for the person's decision; that decides what comes next
+        if phone is None:
+            self.registration.reset(self.host.session.server)
+            self.host.show_screen(self.registration)
+        else:
+            self.enter_main()
+
+    def _connect_failed(self, code: str, text: str) -> None:
+        if code in _SERVER_KEY_CODES:
+            return  # the server-key screen, shown by its event, explains it
+        if self.host.session.phone is not None:
+            self.enter_main()
+            self.main.show_notice(f"{text} Parley keeps trying in the background.")
+            self.host.do(Command("retry_connect", lambda engine: None, polls=True))
+        else:
+            self.host.do(
+                Command("lock", lambda engine: engine.lock(), lambda _r: self.show_welcome(text), polls=False)
+            )
+
+    # ------------------------------------------------------------------ the server's key
+
+    def _server_key_unknown(self, event: ev.ServerKeyUnknown) -> None:
+        self._key_question = True
+        matches = self.local_server.vouches_for(event.fingerprint)
+        self.server_key.first_contact(event.address, event.fingerprint, matches_local=matches)
+        self.host.show_screen(self.server_key)
+
+    def _server_key_changed(self, event: ev.ServerKeyChanged) -> None:
+        self._key_question = True
+        self.server_key.changed(event.address, event.pinned, event.presented)
+        self.host.show_screen(self.server_key)
+
+    def accept_server_key(self, fingerprint: str) -> None:
+        self._key_question = False
+
+        def call(engine: Engine) -> str | None:
+            engine.accept_server_key(fingerprint)
+            engine.connect()
+            return engine.phone
+
+        self.host.do(
+            Command("accept_server_key", call, self._connected, failed=self._connect_failed, polls=True),
+            busy="Connecting…",
+        )
+
+    def refuse_server_key(self) -> None:
+        self._key_question = False
+        message = "Parley did not connect: you stopped at the server's key. Your profile is locked again."
+        self.host.do(
+            Command("lock", lambda engine: engine.lock(), lambda _r: self.show_welcome(message), polls=False)
+        )
+
+    # ------------------------------------------------------------------ registration
+
+    def send_code(self, form: RegistrationForm) -> None:
+        try:
+            phone, email = form.details()
+        except FormInvalid as exc:
+            form.server_errors = exc.errors
+            self.registration.show_stage()
+            return
+        self.registration.show_stage()
+        self.host.do(
+            Command(
+                "register_start", lambda engine: engine.register_start(phone, email), failed=self._refused
+            ),
+            busy="Asking the server for a code…",
+        )
+
+    def _code_sent(self, event: ev.CodeSent) -> None:
+        self.registration.form.code_sent(event)
+        self.registration.show_stage()
+
+    def finish_registration(self, form: RegistrationForm) -> None:
+        try:
+            code = form.checked_code()
+            lock = form.checked_lock()
+        except FormInvalid as exc:
+            form.server_errors = exc.errors
+            self.registration.show_stage()
+            return
+
+        def call(engine: Engine) -> str | None:
+            engine.register_finish(code, lock)
+            return engine.phone
+
+        self.host.do(
+            Command("register_finish", call, self._connected, failed=self._refused, polls=True),
+            busy="Creating your keys and registering…",
+        )
+
+    def _refused(self, code: str, text: str) -> None:
+        self.registration.form.refused(code, text)
+        self.registration.show_stage()
+
+    def _reregistration_requested(self, event: ev.ReregistrationRequested) -> None:
+        self.main.show_notice(reregistration_words(event.sent_to))
+
+    def _logged_in(self, event: ev.LoggedIn) -> None:
+        self.on_phone(event.phone)
+        if self.host.screen is self.registration:
+            self.enter_main()
+        self.on_online()
+
+    # ------------------------------------------------------------------ main window and profile
+
+    def enter_main(self) -> None:
+        session = self.host.session
+        self.main.set_profile(session.profile_name or "", session.phone or "")
+        if self.host.screen is not self.main:
+            self.host.show_screen(self.main)
+            self.on_main_entered()
+
+    def register_again(self) -> None:
+        """The server deleted the account: the open profile may register anew."""
+        self.registration.reset(self.host.session.server)
+        self.registration.show_error("Your account was deleted from the server. You can register again.")
+        self.host.show_screen(self.registration)
+
+    def lock(self) -> None:
+        self.host.do(
+            Command("lock", lambda engine: engine.lock(), lambda _r: self.show_welcome(), polls=False)
+        )
+
+    # ------------------------------------------------------------------ the local server
+
+    def start_local_server(self) -> None:
+        running = running_address(self.local_server.data_dir)
+        if running and not self.local_server.running:
+            self.welcome.server_var.set(running)
+            self.welcome.server_note.configure(
+                text=f"Using the local server another Parley window started, at {running}."
+            )
+            return
+
+        def started(address: str) -> None:
+            self.welcome.server_var.set(address)
+            self.welcome.server_note.configure(
+                text=f"A local server runs at {address} until you close this window. For a second profile, "
+                "open Parley again (python main.py): it finds this server by itself."
+            )
+
+        def call(_engine: Engine) -> str:
+            try:
+                return self.local_server.start()
+            except LocalServerError as exc:
+                raise _Refusal("local_server", str(exc)) from None
+
+        self.welcome.local_button.configure(state="disabled")
+        self.host.do(
+            Command("local_server", call, started, failed=self._local_server_failed),
+            busy="Starting a local server…",
+        )
+
+    def _local_server_failed(self, _code: str, text: str) -> None:
+        self.welcome.local_button.configure(state="normal")
+        self.welcome.show_error(text)
+
+
+def reregistration_words(sent_to: str) -> str:
+    return (
+        "Someone just asked the server for a code to register your phone number on another device. "
+        f"The code went to your e-mail address on file ({sent_to}); nothing has changed. If it was not you, "
+        "share the code with nobody, and set a registration lock in Settings."
+    )
+
+
+class _Refusal(Exception):
+    """An error with a code and words for a person, shaped like the engine's own."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message

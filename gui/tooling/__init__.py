@@ -1,0 +1,1 @@
+"""Tooling around the GUI: a virtual screen, framebuffer pictures, screenshots, a headless peer."""

@@ -1,0 +1,182 @@
+"""``python -m gui.tooling.screenshots``: pictures of the real app, driven through its widgets.
+
+It starts a private Xvfb, the app with a fresh profile (Alice), the app's own
+"start a local server" button, and a second profile without a window (Bob);
+then it registers both, has them talk, opens the contact details, makes Bob
+re-register (a new identity key) and saves a PNG of each step in screenshots/.
+Everything runs in temporary folders: no real profile is touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from gui.tooling.capture import save_region
+from gui.tooling.display import VirtualDisplay
+from gui.tooling.peer import HeadlessPeer
+from gui.view_models.forms import parse_server_address
+from net.client.core import events as ev
+
+OUT = Path(__file__).resolve().parents[2] / "screenshots"
+ALICE_PHONE, BOB_PHONE = "+442079460101", "+442079460202"
+PASSPHRASE = "a long and happy passphrase"  # noqa: S105 - throwaway profiles in a temporary folder
+WAIT = 90.0
+
+
+class Director:
+    """Drives one app window the way a person would, and photographs it."""
+
+    def __init__(self, app: Any, display: VirtualDisplay, out: Path) -> None:
+        self.app, self.display, self.out = app, display, out
+        self.root = app.root
+
+    def wait(self, condition: Callable[[], object], what: str, timeout: float = WAIT) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"waited {timeout:.0f} s for {what}")
+            self.root.tk.dooneevent(0)
+
+    def settle(self) -> None:
+        """Let pending redraws happen, then wait for the X server to have drawn them."""
+        deadline = time.monotonic() + 0.3
+        while time.monotonic() < deadline:  # a few frames of the drain loop, bounded
+            self.root.tk.dooneevent(0)
+        self.root.update_idletasks()
+        self.root.winfo_pointerxy()  # a round trip: every request before it has been drawn
+
+    def shot(self, name: str) -> None:
+        self.settle()
+        box = (
+            self.root.winfo_rootx(),
+            self.root.winfo_rooty(),
+            self.root.winfo_width(),
+            self.root.winfo_height(),
+        )
+        save_region(self.display.framebuffer, box, self.out / f"{name}.png")
+        print(f"saved {name}.png", flush=True)
+
+    def type(self, widget: Any, text: str) -> None:
+        widget.delete(0, "end")
+        widget.insert(0, text)
+
+    def send(self, text: str) -> None:
+        composer = self.app.main.conversation.text
+        composer.focus_force()
+        self.root.update()
+        composer.insert("1.0", text)
+        composer.event_generate("<Return>")
+
+
+def run(out: Path) -> None:
+    work = Path(tempfile.mkdtemp(prefix="parley-shots-"))
+    display = VirtualDisplay(size=(1280, 860), framebuffer_dir=work / "fb")
+    os.environ["DISPLAY"] = display.start()
+    from gui.app import App
+
+    app = App(profiles_root=work / "alice", config_dir=work / "config", local_server_dir=work / "server")
+    app.root.geometry("1120x740+80+60")
+    app.root.event_generate("<Motion>", warp=True, x=1190, y=780)  # keep the pointer out of the pictures
+    d = Director(app, display, out)
+    bob: HeadlessPeer | None = None
+    try:
+        w = app.welcome
+        d.wait(lambda: not app.busy, "the profile list")
+        w.local_button.invoke()
+        d.wait(lambda: app.local_server.address and not app.busy, "the local server")
+        d.type(w.name.entry, "Alice")
+        d.type(w.new_passphrase.entry, PASSPHRASE)
+        d.type(w.repeat.entry, PASSPHRASE)
+        d.shot("01-welcome")
+
+        w.create_button.invoke()
+        d.wait(lambda: app.screen is app.server_key, "the server's fingerprint")
+        d.shot("02-server-fingerprint")
+        app.server_key.accept_button.invoke()
+
+        r = app.registration
+        d.wait(lambda: app.screen is r and not app.busy, "the registration form")
+        d.type(r.phone.entry, "+44 20 7946 0101")
+        d.type(r.email.entry, "alice@example")
+        r.email.entry.event_generate("<FocusOut>")
+        d.shot("03-registration")
+        d.type(r.email.entry, "alice@example.com")
+        r.send_button.invoke()
+        d.wait(lambda: r.form.stage == "code" and not app.busy, "the code")
+        d.shot("04-code")
+        r.finish_button.invoke()
+        d.wait(lambda: app.screen is app.main and not app.busy, "the main window")
+
+        host, port = parse_server_address(app.local_server.address or "")
+        bob = HeadlessPeer.with_profiles(work / "bob")
+        bob.register("Bob", PASSPHRASE, host, port, BOB_PHONE, "bob@example.com")
+
+        m = app.main
+        m.new_button.invoke()
+        d.type(m.new_phone.entry, "+44 20 7946 0202")
+        d.type(m.new_name.entry, "Bob")
+        m.start_button.invoke()
+        d.wait(lambda: app.chat.model.open_contact == BOB_PHONE and not app.busy, "the conversation with Bob")
+        d.send("Hi Bob! Are we still on for Friday?")
+        bob.wait_for(lambda e: isinstance(e, ev.MessageReceived))
+        bob.call(lambda engine: engine.add_contact(ALICE_PHONE, "Alice"))
+        bob.call(lambda engine: engine.mark_read(ALICE_PHONE))
+        bob.call(lambda engine: engine.send_text(ALICE_PHONE, "Yes! Seven o'clock at the usual place."))
+        messages = m.conversation.messages
+        d.wait(lambda: len(messages.message_ids()) == 2, "Bob's answer")
+        bob.call(lambda engine: engine.send_text(ALICE_PHONE, "Shall I bring the board games?"))
+        d.wait(lambda: len(messages.message_ids()) == 3, "Bob's second message")
+        d.send("Yes please, the new one we haven't tried yet.\nI'll bring snacks.")
+        d.wait(lambda: len(messages.message_ids()) == 4, "Alice's reply")
+        first = messages.message_ids()[0]
+        d.wait(lambda: messages.status_of(first) == ev.MessageStatus.READ, "the read tick")
+        bob.call(lambda engine: engine.set_typing(ALICE_PHONE, True))
+        d.wait(lambda: m.conversation.typing.cget("text"), "Bob's typing notice")
+        d.shot("05-conversation")
+
+        m.conversation.details_button.invoke()
+        d.wait(lambda: m.pane is m.details, "the contact details")
+        d.shot("06-safety-number")
+
+        bob.stop()
+        bob = HeadlessPeer.with_profiles(work / "bob-reinstalled")
+        bob.register("Bob", PASSPHRASE, host, port, BOB_PHONE, "bob@example.com")
+        bob.call(lambda engine: engine.add_contact(ALICE_PHONE, "Alice"))
+        bob.call(lambda engine: engine.send_text(ALICE_PHONE, "New phone, same Bob!"))
+        m.details.on_back()
+        d.wait(lambda: m.conversation.key_warning_shown, "the key-change warning")
+        d.shot("07-key-change-warning")
+
+        m.settings_button.invoke()
+        m.settings.theme_buttons["dark"].invoke()
+        d.shot("08-settings-dark")
+        app.chat.back()
+        d.wait(lambda: m.pane is m.conversation, "the conversation")
+        d.shot("09-conversation-dark")
+        app.set_theme("light")  # the preference lives in the temporary folder; leave it as found anyway
+    finally:
+        if bob is not None:
+            bob.stop()
+        app.close()
+        display.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m gui.tooling.screenshots", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--out", type=Path, default=OUT, help="where the PNGs go (default: screenshots/)")
+    args = parser.parse_args(argv)
+    run(args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

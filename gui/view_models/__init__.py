@@ -1,0 +1,1 @@
+"""What the GUI shows and checks, as plain data and functions, without Tk."""

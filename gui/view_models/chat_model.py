@@ -1,0 +1,106 @@
+"""What the main window shows, as plain data: conversations, unread counts, who is typing.
+
+The controller feeds engine events in and reads back what changed; the views
+only draw. Keeping this free of Tk lets the rules (ordering, unread counts,
+when to ring the bell) be tested without a display.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from net.client.core.events import ContactView, ConversationView, MessageView
+
+#: How long a typing notice stays up without a refresh from the other side.
+TYPING_TIMEOUT = 8.0
+
+
+@dataclass
+class ChatModel:
+    conversations: dict[str, ConversationView] = field(default_factory=dict)
+    contacts: dict[str, ContactView] = field(default_factory=dict)
+    open_contact: str | None = None
+    #: contact -> when the typing notice expires (monotonic seconds)
+    typing_until: dict[str, float] = field(default_factory=dict)
+    #: contacts whose key changed and whose change the person has not yet accepted
+    key_changed: set[str] = field(default_factory=set)
+
+    def set_conversations(self, views: list[ConversationView]) -> None:
+        self.conversations = {view.contact: view for view in views}
+
+    def set_contact(self, contact: ContactView) -> None:
+        self.contacts[contact.phone] = contact
+        if contact.key_changed:
+            self.key_changed.add(contact.phone)
+        else:
+            self.key_changed.discard(contact.phone)
+        if contact.phone in self.conversations and contact.name:
+            self.conversations[contact.phone] = replace(self.conversations[contact.phone], name=contact.name)
+
+    def name(self, phone: str) -> str:
+        contact = self.contacts.get(phone)
+        if contact and contact.name:
+            return contact.name
+        conversation = self.conversations.get(phone)
+        return conversation.name if conversation and conversation.name else phone
+
+    def ordered(self) -> list[ConversationView]:
+        """Newest first; conversations without messages (just started) by name at the end."""
+        return sorted(self.conversations.values(), key=lambda c: (-c.last_timestamp, c.name or c.contact))
+
+    @property
+    def total_unread(self) -> int:
+        return sum(view.unread for view in self.conversations.values())
+
+    def ensure_conversation(self, phone: str, name: str = "") -> None:
+        if phone not in self.conversations:
+            self.conversations[phone] = ConversationView(phone, name, "", 0.0, 0)
+
+    def message(self, message: MessageView, *, window_focused: bool = True) -> bool:
+        """Take a new message into its conversation; True when it should ring the bell.
+
+        An incoming message counts as unread unless its conversation is open in a
+        focused window; it rings the bell when it lands in another conversation.
+        """
+        self.ensure_conversation(message.contact, self.name(message.contact))
+        previous = self.conversations[message.contact]
+        seen = message.contact == self.open_contact and window_focused
+        unread = previous.unread + (1 if not message.outgoing and not seen else 0)
+        newer = message.timestamp >= previous.last_timestamp
+        self.conversations[message.contact] = replace(
+            previous,
+            last_text=message.text if newer else previous.last_text,
+            last_timestamp=max(message.timestamp, previous.last_timestamp),
+            unread=unread,
+        )
+        if not message.outgoing:
+            self.typing_until.pop(message.contact, None)
+        return not message.outgoing and message.contact != self.open_contact
+
+    def mark_read(self, phone: str) -> bool:
+        """Clear a conversation's unread count; True when there was something to clear."""
+        view = self.conversations.get(phone)
+        if view is None or view.unread == 0:
+            return False
+        self.conversations[phone] = replace(view, unread=0)
+        return True
+
+    def typing(self, phone: str, typing: bool, now: float) -> None:
+        if typing:
+            self.typing_until[phone] = now + TYPING_TIMEOUT
+        else:
+            self.typing_until.pop(phone, None)
+
+    def is_typing(self, phone: str, now: float) -> bool:
+        until = self.typing_until.get(phone)
+        if until is not None and until <= now:
+            del self.typing_until[phone]
+            return False
+        return until is not None
+
+    def clear(self) -> None:
+        self.conversations.clear()
+        self.contacts.clear()
+        self.open_contact = None
+        self.typing_until.clear()
+        self.key_changed.clear()

@@ -1,0 +1,1 @@
+"""The GUI's views: Tk frames, canvases and styles."""

@@ -1,0 +1,320 @@
+"""The message list: bubbles on a canvas, mine on the right and theirs on the left.
+
+Only the pages of history that were asked for are drawn; scrolling to the top
+asks for the next older page (``on_need_older``), which is then prepended with
+the view kept in place. New messages are appended without redrawing the rest,
+so a long backlog arrives at the cost of its own bubbles only.
+"""
+
+from __future__ import annotations
+
+import time
+import tkinter as tk
+from collections.abc import Callable
+from dataclasses import dataclass
+from tkinter import ttk
+
+from gui.view_models.wording import FAILED_NOTE, TICKS, clock, day_heading
+from gui.views.theme import Fonts, Palette
+from net.client.core.events import MessageStatus, MessageView
+
+_MARGIN = 16
+_PAD_X, _PAD_Y = 12, 8
+_GAP = 6
+_RADIUS = 14
+_MAX_FRACTION = 0.68
+_DAY_GAP = 34
+
+
+@dataclass
+class _Drawn:
+    message: MessageView
+    meta_item: int = 0
+
+
+def _rounded(
+    canvas: tk.Canvas,
+    x0: float,
+    y0: float,
+    x1: float,
+    y1: float,
+    r: float,
+    *,
+    fill: str,
+    outline: str,
+    tags: tuple[str, ...],
+) -> int:
+    points = [
+        x0 + r,
+        y0,
+        x1 - r,
+        y0,
+        x1,
+        y0,
+        x1,
+        y0 + r,
+        x1,
+        y1 - r,
+        x1,
+        y1,
+        x1 - r,
+        y1,
+        x0 + r,
+        y1,
+        x0,
+        y1,
+        x0,
+        y1 - r,
+        x0,
+        y0 + r,
+        x0,
+        y0,
+    ]
+    return canvas.create_polygon(points, smooth=True, splinesteps=12, fill=fill, outline=outline, tags=tags)
+
+
+class MessageList(ttk.Frame):
+    def __init__(self, master: tk.Misc, palette: Palette, fonts: Fonts) -> None:
+        super().__init__(master, style="Surface.TFrame")
+        self.palette, self.fonts = palette, fonts
+        self.on_retry: Callable[[str], None] = lambda _id: None
+        self.on_need_older: Callable[[str], None] = lambda _id: None
+        self.canvas = tk.Canvas(self, highlightthickness=0, borderwidth=0, background=palette.background)
+        self.scrollbar = ttk.Scrollbar(self, orient="vertical", command=self._scroll)
+        self.canvas.configure(yscrollcommand=self._scrolled)
+        self.canvas.grid(row=0, column=0, sticky="nsew")
+        self.scrollbar.grid(row=0, column=1, sticky="ns")
+        self.columnconfigure(0, weight=1)
+        self.rowconfigure(0, weight=1)
+        self._drawn: list[_Drawn] = []
+        self._by_id: dict[str, _Drawn] = {}
+        self._bottom = float(_MARGIN)
+        self._width = 0
+        self._has_older = False
+        self._asked_older = False
+        self._relayout_pending = False
+        self.empty_text = ""
+        self.canvas.bind("<Configure>", self._resized)
+        for sequence in ("<MouseWheel>", "<Button-4>", "<Button-5>"):
+            self.canvas.bind(sequence, self._wheel)
+
+    # ------------------------------------------------------------------ public
+
+    def show(self, newest_first: list[MessageView], *, has_older: bool, empty_text: str = "") -> None:
+        """Replace the list with one page (as the engine returns history: newest first)."""
+        self._drawn = [_Drawn(m) for m in reversed(newest_first)]
+        self._by_id = {d.message.message_id: d for d in self._drawn}
+        self._has_older, self._asked_older = has_older, False
+        self.empty_text = empty_text
+        self._relayout()
+        self.canvas.yview_moveto(1.0)
+
+    def prepend(self, newest_first: list[MessageView], *, has_older: bool) -> None:
+        """Older messages arrived for the top of the list; the visible part stays where it is."""
+        fresh = [_Drawn(m) for m in reversed(newest_first) if m.message_id not in self._by_id]
+        old_height = self._bottom
+        self._drawn = fresh + self._drawn
+        self._by_id.update((d.message.message_id, d) for d in fresh)
+        self._has_older, self._asked_older = has_older, False
+        top_before = self.canvas.yview()[0] * old_height
+        self._relayout()
+        self.canvas.yview_moveto((top_before + self._bottom - old_height) / max(self._bottom, 1.0))
+
+    def append(self, message: MessageView) -> None:
+        if message.message_id in self._by_id:
+            self.set_status(message.message_id, message.status)
+            return
+        at_bottom = self.canvas.yview()[1] >= 0.98 or message.outgoing
+        previous = self._drawn[-1].message if self._drawn else None
+        drawn = _Drawn(message)
+        self._drawn.append(drawn)
+        self._by_id[message.message_id] = drawn
+        if not self._width:
+            return  # drawn at the first layout
+        if len(self._drawn) == 1:
+            self.canvas.delete("empty")
+        self._draw(drawn, previous)
+        self._update_region()
+        if at_bottom:
+            self.canvas.yview_moveto(1.0)
+
+    def set_status(self, message_id: str, status: MessageStatus) -> None:
+        drawn = self._by_id.get(message_id)
+        if drawn is None or drawn.message.status == status:
+            return
+        was_failed = drawn.message.status == MessageStatus.FAILED
+        drawn.message = MessageView(**{**drawn.message.__dict__, "status": status})
+        if was_failed or status == MessageStatus.FAILED:
+            self._schedule_relayout()  # the bubble's width changes with the retry note
+        elif drawn.meta_item:
+            self.canvas.itemconfigure(
+                drawn.meta_item, text=self._meta(drawn.message), fill=self._meta_colour(drawn.message)
+            )
+
+    def copy(self, message_id: str) -> None:
+        """Put a message's text on the clipboard (a double click on its bubble)."""
+        drawn = self._by_id.get(message_id)
+        if drawn is not None:
+            self.clipboard_clear()
+            self.clipboard_append(drawn.message.text)
+
+    def status_of(self, message_id: str) -> MessageStatus | None:
+        drawn = self._by_id.get(message_id)
+        return drawn.message.status if drawn else None
+
+    def meta_text(self, message_id: str) -> str:
+        """The time and ticks drawn under a message, as the person sees them."""
+        drawn = self._by_id.get(message_id)
+        if drawn is None or not drawn.meta_item:
+            return ""
+        return str(self.canvas.itemcget(drawn.meta_item, "text"))
+
+    def message_ids(self) -> list[str]:
+        return [d.message.message_id for d in self._drawn]
+
+    def shown(self) -> list[MessageView]:
+        """The messages in the list, oldest first, with their current status."""
+        return [d.message for d in self._drawn]
+
+    def restyle(self, palette: Palette) -> None:
+        self.palette = palette
+        self.canvas.configure(background=palette.background)
+        self._relayout()
+
+    # ------------------------------------------------------------------ drawing
+
+    def _meta(self, message: MessageView) -> str:
+        if message.status == MessageStatus.FAILED:
+            return FAILED_NOTE
+        tick = TICKS[message.status] if message.outgoing else ""
+        return f"{clock(message.timestamp)}  {tick}".rstrip()
+
+    def _meta_colour(self, message: MessageView) -> str:
+        p = self.palette
+        if message.status == MessageStatus.FAILED:
+            return p.danger
+        if not message.outgoing:
+            return p.muted
+        return "#8ff0c8" if message.status == MessageStatus.READ else p.mine_muted
+
+    def _draw(self, drawn: _Drawn, previous: MessageView | None) -> None:
+        p, c, m = self.palette, self.canvas, drawn.message
+        now = time.time()
+        if previous is None or time.localtime(previous.timestamp)[:3] != time.localtime(m.timestamp)[:3]:
+            self._bottom += 6
+            c.create_text(
+                self._width / 2,
+                self._bottom + 10,
+                text=day_heading(m.timestamp, now),
+                fill=p.muted,
+                font=self.fonts.small,
+            )
+            self._bottom += _DAY_GAP - 6
+        max_text = max(120, int(self._width * _MAX_FRACTION) - 2 * _PAD_X)
+        text_colour = p.on_mine if m.outgoing else p.on_theirs
+        tag = f"msg:{m.message_id}"
+        text = c.create_text(
+            0,
+            0,
+            text=m.text,
+            anchor="nw",
+            width=max_text,
+            font=self.fonts.body,
+            fill=text_colour,
+            tags=(tag,),
+        )
+        meta = c.create_text(
+            0,
+            0,
+            text=self._meta(m),
+            anchor="ne",
+            font=self.fonts.small,
+            fill=self._meta_colour(m),
+            tags=(tag,),
+        )
+        tx0, ty0, tx1, ty1 = c.bbox(text)
+        mx0, my0, mx1, my1 = c.bbox(meta)
+        inner_w = max(tx1 - tx0, mx1 - mx0)
+        inner_h = (ty1 - ty0) + 2 + (my1 - my0)
+        bubble_w, bubble_h = inner_w + 2 * _PAD_X, inner_h + 2 * _PAD_Y
+        x0 = self._width - _MARGIN - bubble_w if m.outgoing else _MARGIN
+        y0 = self._bottom
+        c.coords(text, x0 + _PAD_X, y0 + _PAD_Y)
+        c.coords(meta, x0 + bubble_w - _PAD_X, y0 + _PAD_Y + (ty1 - ty0) + 2)
+        fill = p.mine if m.outgoing else p.theirs
+        outline = fill if m.outgoing else p.border
+        bubble = _rounded(
+            c, x0, y0, x0 + bubble_w, y0 + bubble_h, _RADIUS, fill=fill, outline=outline, tags=(tag,)
+        )
+        c.tag_lower(bubble, text)
+        drawn.meta_item = meta
+        message_id = m.message_id
+        if m.status == MessageStatus.FAILED:
+            c.tag_bind(tag, "<Button-1>", lambda _e: self.on_retry(message_id))
+        c.tag_bind(tag, "<Double-Button-1>", lambda _e: self.copy(message_id))
+        self._bottom = y0 + bubble_h + _GAP
+
+    def _relayout(self) -> None:
+        self._relayout_pending = False
+        self.canvas.delete("all")
+        self._bottom = float(_MARGIN)
+        self._width = self.canvas.winfo_width()
+        if self._width <= 1:
+            self._width = 0
+            return
+        previous = None
+        for drawn in self._drawn:
+            self._draw(drawn, previous)
+            previous = drawn.message
+        if not self._drawn and self.empty_text:
+            self.canvas.create_text(
+                self._width / 2,
+                80,
+                text=self.empty_text,
+                fill=self.palette.muted,
+                font=self.fonts.body,
+                width=max(200, self._width - 80),
+                justify="center",
+                tags=("empty",),
+            )
+        self._update_region()
+
+    def _schedule_relayout(self) -> None:
+        if not self._relayout_pending:
+            self._relayout_pending = True
+            self.after_idle(self._relayout)
+
+    def _update_region(self) -> None:
+        height = max(self._bottom + _MARGIN, self.canvas.winfo_height())
+        self.canvas.configure(scrollregion=(0, 0, self._width, height))
+
+    # ------------------------------------------------------------------ scrolling
+
+    def _resized(self, event: tk.Event) -> None:
+        if event.width != self._width:
+            at_bottom = self.canvas.yview()[1] >= 0.98
+            self._relayout()
+            if at_bottom:
+                self.canvas.yview_moveto(1.0)
+
+    def _scroll(self, *args: str) -> None:
+        self.canvas.yview(*args)
+
+    def _wheel(self, event: tk.Event) -> None:
+        if event.num == 4 or getattr(event, "delta", 0) > 0:
+            self.canvas.yview_scroll(-3, "units")
+        else:
+            self.canvas.yview_scroll(3, "units")
+
+    def _scrolled(self, first: str | float, last: str | float) -> None:
+        # Tk passes the fractions as strings; typeshed types them as floats.
+        self.scrollbar.set(first, last)
+        if (
+            float(first) <= 0.0
+            and float(last) < 1.0
+            and self._has_older
+            and not self._asked_older
+            and self._drawn
+        ):
+            self._asked_older = True
+            self.on_need_older(self._drawn[0].message.message_id)

@@ -1,0 +1,125 @@
+"""The list of conversations on the left: name, last message, time and an unread badge."""
+
+from __future__ import annotations
+
+import time
+import tkinter as tk
+from collections.abc import Callable
+from tkinter import ttk
+
+from gui.view_models.wording import when
+from gui.views.theme import Fonts, Palette
+from net.client.core.events import ConversationView
+
+_ROW = 64
+_PAD = 14
+_AVATAR = 38
+
+
+def initials(name: str) -> str:
+    parts = [p for p in name.replace("+", " ").split() if p]
+    if not parts:
+        return "?"
+    if parts[0][0].isdigit():
+        return "#"
+    return (parts[0][0] + (parts[1][0] if len(parts) > 1 else "")).upper()
+
+
+def avatar_colour(key: str) -> str:
+    colours = ("#e57373", "#64b5f6", "#81c784", "#ffb74d", "#ba68c8", "#4db6ac", "#f06292", "#7986cb")
+    return colours[sum(key.encode()) % len(colours)]
+
+
+def _one_line(text: str, limit: int = 60) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+class ConversationList(ttk.Frame):
+    def __init__(self, master: tk.Misc, palette: Palette, fonts: Fonts) -> None:
+        super().__init__(master, style="Sidebar.TFrame")
+        self.palette, self.fonts = palette, fonts
+        self.on_select: Callable[[str], None] = lambda _contact: None
+        self.canvas = tk.Canvas(
+            self, highlightthickness=0, borderwidth=0, background=palette.sidebar, width=300
+        )
+        self.canvas.configure(yscrollincrement=_ROW // 2)
+        self.canvas.pack(fill="both", expand=True)
+        self._rows: list[ConversationView] = []
+        self._selected: str | None = None
+        self.canvas.bind("<Configure>", lambda _e: self._draw())
+        self.canvas.bind("<Button-1>", self._clicked)
+        for sequence in ("<MouseWheel>", "<Button-4>", "<Button-5>"):
+            self.canvas.bind(sequence, self._wheel)
+
+    def show(self, rows: list[ConversationView], selected: str | None) -> None:
+        self._rows, self._selected = rows, selected
+        self._draw()
+
+    def contacts(self) -> list[str]:
+        return [row.contact for row in self._rows]
+
+    def row_text(self, contact: str) -> tuple[str, str, int] | None:
+        """The name, last-message line and unread count shown for a contact (for tests and tools)."""
+        for row in self._rows:
+            if row.contact == contact:
+                return (row.name or row.contact, _one_line(row.last_text), row.unread)
+        return None
+
+    def restyle(self, palette: Palette) -> None:
+        self.palette = palette
+        self.canvas.configure(background=palette.sidebar)
+        self._draw()
+
+    def _draw(self) -> None:
+        c, p, f = self.canvas, self.palette, self.fonts
+        c.delete("all")
+        width = max(c.winfo_width(), 200)
+        now = time.time()
+        if not self._rows:
+            c.create_text(
+                width / 2,
+                60,
+                text="No conversations yet.\nStart one with the button above.",
+                fill=p.muted,
+                font=f.small,
+                justify="center",
+            )
+        for i, row in enumerate(self._rows):
+            top = i * _ROW
+            if row.contact == self._selected:
+                c.create_rectangle(0, top, width, top + _ROW, fill=p.selection, outline="")
+            name = row.name or row.contact
+            cx, cy = _PAD + _AVATAR / 2, top + _ROW / 2
+            c.create_oval(
+                cx - _AVATAR / 2,
+                cy - _AVATAR / 2,
+                cx + _AVATAR / 2,
+                cy + _AVATAR / 2,
+                fill=avatar_colour(row.contact),
+                outline="",
+            )
+            c.create_text(cx, cy, text=initials(name), fill="#ffffff", font=f.bold)
+            left = _PAD * 2 + _AVATAR
+            stamp = when(row.last_timestamp, now)
+            c.create_text(width - _PAD, top + 20, text=stamp, anchor="e", fill=p.muted, font=f.small)
+            c.create_text(left, top + 20, text=_one_line(name, 28), anchor="w", fill=p.text, font=f.bold)
+            preview = _one_line(row.last_text, 34) or (row.contact if row.name else "No messages yet")
+            c.create_text(left, top + 43, text=preview, anchor="w", fill=p.muted, font=f.small)
+            if row.unread:
+                label = str(row.unread) if row.unread < 1000 else "999+"
+                r = 10 + 3 * max(0, len(label) - 1)
+                bx, by = width - _PAD - r, top + 43
+                c.create_oval(bx - r, by - 10, bx + r, by + 10, fill=p.accent, outline="")
+                c.create_text(bx, by, text=label, fill=p.on_accent, font=f.small)
+            c.create_line(left, top + _ROW - 1, width, top + _ROW - 1, fill=p.border)
+        c.configure(scrollregion=(0, 0, width, max(len(self._rows) * _ROW, c.winfo_height())))
+
+    def _clicked(self, event: tk.Event) -> None:
+        index = int(self.canvas.canvasy(event.y) // _ROW)
+        if 0 <= index < len(self._rows):
+            self.on_select(self._rows[index].contact)
+
+    def _wheel(self, event: tk.Event) -> None:
+        direction = -1 if event.num == 4 or getattr(event, "delta", 0) > 0 else 1
+        self.canvas.yview_scroll(direction, "units")

@@ -1,0 +1,1 @@
+"""The client engine: the transport, the messenger that drives it, and the engine's parts."""

@@ -1,0 +1,197 @@
+"""The end-to-end format: what travels inside the server's opaque ``body``, and inside the ratchet.
+
+Outer envelope (the ``body`` of a ``send``), canonical JSON, version 1::
+
+    {"v": 1,
+     "sid": base64(16 bytes),    which session sealed it (see net.client.sessions)
+     "cid": "...",               the sender's client id for this send (the server sees it anyway)
+     "init": {...},              PQXDH initial message; only until the peer has answered
+     "msg": base64(...)}         a Double Ratchet message (crypto_core.ratchet)
+
+The ``cid`` lets a recipient that cannot decrypt a message name it in its
+session-reset notice, so the sender sends it again instead of losing it.
+
+Inner payload (the ratchet's plaintext): compact JSON, padded with spaces to a
+multiple of :data:`PAD_TO` bytes so that short messages, receipts and typing
+notices look alike on the wire. One small typed object:
+
+============  ==================================================================
+``text``      ``{"t": "text", "id": message id, "ts": sent (ms), "text": "..."}``
+``delivered`` ``{"t": "delivered", "ids": [message ids]}``
+``read``      ``{"t": "read", "ids": [message ids]}``
+``typing``    ``{"t": "typing", "on": true|false}`` (sent transient: never queued)
+``reset``     ``{"t": "reset", "failed": [client ids it could not decrypt]}``
+============  ==================================================================
+
+Receipts and typing notices never cause receipts. Parsing is strict: anything
+else is :class:`MalformedEnvelope`, which never quotes the input.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, TypeGuard
+
+from crypto_core.encoding import b64decode, b64encode, canonical_json
+from crypto_core.errors import CryptoError
+from crypto_core.pqxdh import InitialMessage
+
+VERSION = 1
+SESSION_ID_LEN = 16
+PAD_TO = 64
+MAX_TEXT = 64 * 1024
+MAX_IDS = 1000
+_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+class MalformedEnvelope(Exception):
+    """A body or payload is not in this format. Says which part, never what it held."""
+
+
+# --------------------------------------------------------------------------- outer envelope
+
+
+@dataclass(frozen=True)
+class Envelope:
+    session_id: bytes
+    client_id: str
+    message: bytes
+    initial: InitialMessage | None = None
+
+    def to_bytes(self) -> bytes:
+        obj: dict[str, Any] = {
+            "v": VERSION,
+            "sid": b64encode(self.session_id),
+            "cid": self.client_id,
+            "msg": b64encode(self.message),
+        }
+        if self.initial is not None:
+            obj["init"] = self.initial.to_json()
+        return canonical_json(obj)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Envelope:
+        obj = _object(data, "envelope")
+        if obj.get("v") != VERSION:
+            raise MalformedEnvelope("envelope: unknown version")
+        client_id = obj.get("cid")
+        if not isinstance(client_id, str) or not _ID.fullmatch(client_id):
+            raise MalformedEnvelope("envelope: bad client id")
+        try:
+            session_id = b64decode(obj.get("sid"), length=SESSION_ID_LEN, what="envelope sid")
+            message = b64decode(obj.get("msg"), what="envelope msg")
+            init = obj.get("init")
+            initial = None if init is None else InitialMessage.from_json(init)
+        except CryptoError:
+            raise MalformedEnvelope("envelope: a field is malformed") from None
+        return cls(session_id, client_id, message, initial)
+
+    def __repr__(self) -> str:
+        return f"Envelope(client_id={self.client_id!r}, initial={self.initial is not None})"
+
+
+# --------------------------------------------------------------------------- inner payloads
+
+
+@dataclass(frozen=True)
+class Text:
+    message_id: str
+    sent_at_ms: int
+    text: str
+
+    def __repr__(self) -> str:  # the text stays out of logs
+        return f"Text(message_id={self.message_id!r})"
+
+
+@dataclass(frozen=True)
+class Delivered:
+    message_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Read:
+    message_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Typing:
+    on: bool
+
+
+@dataclass(frozen=True)
+class SessionReset:
+    failed_client_ids: tuple[str, ...] = ()
+
+
+Payload = Text | Delivered | Read | Typing | SessionReset
+
+
+def encode_payload(payload: Payload) -> bytes:
+    obj: dict[str, Any]
+    if isinstance(payload, Text):
+        obj = {"t": "text", "id": payload.message_id, "ts": payload.sent_at_ms, "text": payload.text}
+    elif isinstance(payload, Delivered):
+        obj = {"t": "delivered", "ids": list(payload.message_ids)}
+    elif isinstance(payload, Read):
+        obj = {"t": "read", "ids": list(payload.message_ids)}
+    elif isinstance(payload, Typing):
+        obj = {"t": "typing", "on": payload.on}
+    else:
+        obj = {"t": "reset", "failed": list(payload.failed_client_ids)}
+    data = json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return data + b" " * (-len(data) % PAD_TO)
+
+
+def decode_payload(data: bytes) -> Payload:
+    obj = _object(data, "payload")
+    kind = obj.get("t")
+    if kind == "text":
+        message_id, sent, text = obj.get("id"), obj.get("ts"), obj.get("text")
+        if not (
+            _is_id(message_id)
+            and isinstance(sent, int)
+            and not isinstance(sent, bool)
+            and 0 <= sent < 2**63
+            and isinstance(text, str)
+            and len(text) <= MAX_TEXT
+        ):
+            raise MalformedEnvelope("text payload: a field is malformed")
+        return Text(message_id, sent, text)
+    if kind in ("delivered", "read"):
+        ids = _ids(obj.get("ids"), kind)
+        return Delivered(ids) if kind == "delivered" else Read(ids)
+    if kind == "typing":
+        on = obj.get("on")
+        if not isinstance(on, bool):
+            raise MalformedEnvelope("typing payload: 'on' is not true or false")
+        return Typing(on)
+    if kind == "reset":
+        return SessionReset(_ids(obj.get("failed", []), kind))
+    raise MalformedEnvelope("payload: unknown kind")
+
+
+def check_text(text: str) -> None:
+    if len(text) > MAX_TEXT:
+        raise ValueError(f"a message has at most {MAX_TEXT} characters")
+
+
+def _is_id(value: object) -> TypeGuard[str]:
+    return isinstance(value, str) and _ID.fullmatch(value) is not None
+
+
+def _ids(value: object, kind: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or len(value) > MAX_IDS or not all(_is_id(v) for v in value):
+        raise MalformedEnvelope(f"{kind} payload: bad list of ids")
+    return tuple(value)
+
+
+def _object(data: bytes, what: str) -> dict[str, Any]:
+    try:
+        obj = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise MalformedEnvelope(f"{what}: not JSON") from None
+    if not isinstance(obj, dict):
+        raise MalformedEnvelope(f"{what}: not an object")
+    return obj

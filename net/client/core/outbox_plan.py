@@ -1,0 +1,145 @@
+"""The outbox's decisions as pure steps over data: what goes, what needs a session first, what replies mean.
+
+:meth:`net.client.outbox.Outbox.flush` is the driver: it reads the profile, starts
+sessions, seals and sends. Every choice in between is one of these functions,
+which touch no socket, no profile and no clock (the time is an argument), so
+they are tested in milliseconds:
+
+1. :func:`select`: the entries that may go now (not paused, not a text held
+   for a contact whose key changed), cut into :func:`batches`;
+2. :func:`needing_session`: the contacts of a batch without a current session;
+   the driver asks for their bundles, then :func:`sealable` says which entries
+   are sealed and which fail for good because their session could not start;
+3. :func:`judge`: the server's replies to the ``send``\\ s, as entries done,
+   entries failed for good, and pauses (in the order they came);
+4. :func:`apply_pauses`: the pauses into the per-contact "not before" times:
+   a refusal that means "not now" (:data:`net.client.core.connection_state.RETRY_LATER`) waits the next
+   step of the shared backoff with jitter (one step per contact and round);
+   any other refusal that is not fatal (``queue_full``: the contact's queue on
+   the server is full) waits :data:`PAUSE_SECONDS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Generic, Protocol, TypeVar
+
+from net.client.core.backoff import Backoff
+from net.client.core.connection_state import RETRY_LATER
+from storage.profile.delivery import OutboxItem
+
+BATCH = 200
+#: After the server refuses for a while (its queue for that person is full), try that contact again later.
+PAUSE_SECONDS = 30.0
+#: Refusals that mean the message can never go out as it is.
+FATAL = frozenset({"unknown_account", "bad_request", "frame_too_large"})
+
+
+class _Named(Protocol):
+    @property
+    def message_id(self) -> str | None: ...
+
+
+E = TypeVar("E", bound=_Named)
+#: (code, words) of a refusal.
+Refusal = tuple[str, str]
+
+
+class Verdict(StrEnum):
+    FATAL = "fatal"  # the entry fails, and the person is told
+    BUSY = "busy"  # not now: the contact waits the next backoff step
+    PAUSE = "pause"  # the contact waits PAUSE_SECONDS (its queue on the server is full)
+
+
+def verdict(code: str) -> Verdict:
+    if code in FATAL:
+        return Verdict.FATAL
+    return Verdict.BUSY if code in RETRY_LATER else Verdict.PAUSE
+
+
+@dataclass
+class Results(Generic[E]):
+    """What one batch came to: sent, failed for good (with the refusal), and pauses in order."""
+
+    done: list[tuple[OutboxItem, E]] = field(default_factory=list)
+    failed: list[tuple[OutboxItem, E, str, str]] = field(default_factory=list)
+    pauses: list[tuple[str, Verdict]] = field(default_factory=list)
+
+
+def select(
+    pending: Iterable[tuple[OutboxItem, E]], *, held: set[str], paused: Mapping[str, float], now: float
+) -> list[tuple[OutboxItem, E]]:
+    """The entries that may go now, oldest first (receipts and notices go on to a held contact)."""
+    return [
+        (item, entry)
+        for item, entry in pending
+        if paused.get(item.contact, 0.0) <= now
+        and not (entry.message_id is not None and item.contact in held)
+    ]
+
+
+def batches(waiting: Sequence[tuple[OutboxItem, E]], size: int = BATCH) -> list[list[tuple[OutboxItem, E]]]:
+    return [list(waiting[start : start + size]) for start in range(0, len(waiting), size)]
+
+
+def needing_session(batch: Iterable[tuple[OutboxItem, E]], has_session: Callable[[str], bool]) -> list[str]:
+    """The contacts of the batch, in a stable order, that need a bundle (a new session) first."""
+    return [contact for contact in sorted({item.contact for item, _ in batch}) if not has_session(contact)]
+
+
+def sealable(
+    batch: Iterable[tuple[OutboxItem, E]], *, busy: set[str], refused: Mapping[str, Refusal]
+) -> tuple[list[tuple[OutboxItem, E]], list[tuple[OutboxItem, E, str, str]]]:
+    """After the sessions were started: the entries to seal, and those failed with their contact's session.
+
+    Entries to a contact the server was busy for stay in the outbox untouched.
+    """
+    batch = list(batch)
+    failed = [
+        (item, entry, *refused[contact])
+        for contact in sorted(refused)
+        for item, entry in batch
+        if item.contact == contact
+    ]
+    go = [(item, entry) for item, entry in batch if item.contact not in refused and item.contact not in busy]
+    return go, failed
+
+
+def judge(replies: Iterable[tuple[OutboxItem, E, Refusal | None]]) -> Results[E]:
+    """The replies to the sends (None: accepted), in the order they were sent."""
+    results: Results[E] = Results()
+    for item, entry, refusal in replies:
+        if refusal is None:
+            results.done.append((item, entry))
+            continue
+        found = verdict(refusal[0])
+        if found is Verdict.FATAL:
+            results.failed.append((item, entry, *refusal))
+        else:
+            results.pauses.append((item.contact, found))
+    return results
+
+
+def apply_pauses(
+    paused: dict[str, float], busy: Backoff, pauses: Iterable[tuple[str, Verdict]], now: float
+) -> None:
+    """Record when each paused contact may be tried again (``now`` is the engine's monotonic time)."""
+    for contact, found in pauses:
+        if found is Verdict.BUSY:
+            if paused.get(contact, 0.0) <= now:  # one step per refused round, not per entry
+                busy.failed()
+            paused[contact] = max(paused.get(contact, 0.0), busy.next_attempt)
+        else:
+            paused[contact] = now + PAUSE_SECONDS
+
+
+def expire(paused: Mapping[str, float], now: float) -> dict[str, float]:
+    """The pauses still running at ``now``."""
+    return {contact: until for contact, until in paused.items() if until > now}
+
+
+def due(dirty: bool, paused: Mapping[str, float], now: float) -> bool:
+    """Something was added, or a contact the server paused may be tried again."""
+    return dirty or any(until <= now for until in paused.values())

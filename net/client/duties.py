@@ -1,0 +1,308 @@
+"""What the engine does by itself while it is online, between the person's commands.
+
+* after each login: fetch what waits, page by page (each page decrypted and
+  stored in one transaction, then acknowledged), send the outbox, look after prekeys;
+* on pushes: new messages are received in batches the same way; ``session_ended``
+  (logged in elsewhere, or the account registered again) takes the engine offline
+  for good instead of fighting the other device for the account;
+* a batch that cannot be stored (the disk is full, or the file is damaged there)
+  is kept in memory and not acknowledged, and stored again every
+  :data:`STORE_RETRY` seconds, then what else waits is fetched; nothing is lost
+  and, since processed server ids are recorded with each message, nothing is
+  shown twice. A ``fetch`` or ``ack`` refused as busy (:data:`net.client.core.connection_state.RETRY_LATER`)
+  is made again after a backoff with jitter, without a new login;
+* the outbox is sent whenever something was added to it;
+* prekeys: when the server holds fewer than :data:`net.client.prekeys.LOW` one-time
+  prekeys they are topped up, and the signed prekey is rotated when due; a
+  ``prekeys_low`` push (the server's own mark was passed) makes that check due at once;
+* healing: a message that could not be decrypted is no evidence of anything (a
+  hostile server can make one up at will), so it starts a new session with its
+  sender, which uses up one of the sender's one-time prekeys on the server, at
+  most :data:`HEAL_LIMIT` times per :data:`HEAL_WINDOW` per contact (counted in
+  the profile, so a restart does not reset it). Either way a reset notice names
+  the client ids that failed, so the sender sends those messages again: on the
+  new session, or beyond the limit on the current one (which costs the sender
+  nothing). At most one of either per :data:`HEAL_EVERY` seconds per contact,
+  so two sides cannot keep resetting each other. Time is the engine's clock.
+"""
+
+from __future__ import annotations
+
+from net.client import prekeys
+from net.client.context import STORAGE_FAILURES, Context
+from net.client.core.backoff import Backoff
+from net.client.core.connection_state import RETRY_LATER, Input
+from net.client.core.engine_error import EngineError
+from net.client.core.envelope import MAX_IDS, SessionReset
+from net.client.core.events import ErrorReported, ReregistrationRequested
+from net.client.handshake import start_session
+from net.client.inbox import Inbox
+from net.client.link import Link
+from net.client.outbox import Outbox, enqueue_control
+from net.protocol import replies
+from net.protocol.errors import RequestRefused
+from net.protocol.replies import (
+    MessagePush,
+    PrekeysLowPush,
+    ReregistrationPush,
+    ServerPush,
+    SessionEndedPush,
+    WaitingMessage,
+)
+from net.protocol.schema import MAX_ACK, MAX_FETCH
+
+HEAL_EVERY = 60.0
+#: New sessions an unreadable message may start with one contact within HEAL_WINDOW seconds.
+HEAL_LIMIT = 3
+HEAL_WINDOW = 24 * 3600.0
+_SESSION_ENDED = {
+    "logged_in_elsewhere": "This account was opened on another device, so Parley went offline here.",
+    "re_registered": "This phone number was registered again elsewhere, so this profile is offline.",
+}
+#: How soon a batch that could not be stored (or an outbox that could not be sealed) is tried again.
+STORE_RETRY = 1.0
+#: How soon prekeys are looked after again when the server said "not now" (instead of in an hour).
+PREKEYS_RETRY = 60.0
+
+
+class Duties:
+    def __init__(self, ctx: Context, link: Link, inbox: Inbox, outbox: Outbox) -> None:
+        self._ctx = ctx
+        self._link = link
+        self._inbox = inbox
+        self.outbox = outbox
+        self._pushed: list[WaitingMessage] = []
+        self._next_prekey_check = 0.0
+        self._heal_after: dict[str, float] = {}
+        #: When storing a batch, or sealing the outbox, failed: not tried again before (monotonic).
+        self._store_after = 0.0
+        self._flush_after = 0.0
+        #: What waits on the server is fetched when this is due (None: nothing to fetch).
+        self._fetch_at: float | None = None
+        #: Server ids stored but not yet acknowledged, because the server said "not now".
+        self._unacked: list[int] = []
+        self._busy = Backoff(clock=ctx.monotonic, random=ctx.random)
+
+    # ------------------------------------------------------------------ events from the link
+
+    def on_push(self, push: ServerPush) -> None:
+        if isinstance(push, MessagePush):
+            self._pushed.append(push.message)
+        elif isinstance(push, ReregistrationPush):
+            self._ctx.emit(ReregistrationRequested(push.sent_to, push.ts))
+        elif isinstance(push, SessionEndedPush):
+            words = _SESSION_ENDED.get(push.reason, "The server ended this session.")
+            self._link.go_offline(Input.SESSION_ENDED, words)
+            self._ctx.emit(ErrorReported("session_ended", words, "poll"))
+        elif isinstance(push, PrekeysLowPush):
+            self._next_prekey_check = 0.0  # the next round asks prekey_count and tops up
+
+    def after_login(self) -> None:
+        self._next_prekey_check = 0.0
+        self.outbox.dirty = True  # whatever a drop interrupted goes out now
+        self._fetch_at = 0.0
+        self._store_after = self._flush_after = 0.0
+        self._busy.reset()
+        self.service()
+
+    def service(self) -> None:
+        """One round: store what was pushed or kept, fetch and acknowledge, send the outbox, prekeys.
+
+        A batch that cannot be stored does not stop the rest of the round (a damaged
+        history must not stop sending); its error is raised at the end.
+        """
+        failure: BaseException | None = None
+        try:
+            now = self._ctx.monotonic()
+            if now >= self._store_after:  # a failed store is not tried again at once, so nothing spins
+                try:
+                    self._store_kept()
+                except STORAGE_FAILURES as exc:
+                    self._store_after, failure = now + STORE_RETRY, exc
+            if not self._link.online:
+                return
+            if failure is None and not self._pushed:
+                self._retry_busy()  # fetch only once what came before is stored
+            if self.outbox.due() and now >= self._flush_after:
+                try:
+                    events = self.outbox.flush()
+                except BaseException as exc:
+                    self.outbox.dirty = True  # nothing left the outbox: it goes next time
+                    if not isinstance(exc, STORAGE_FAILURES):
+                        raise
+                    self._flush_after, failure = now + STORE_RETRY, failure or exc
+                else:
+                    for event in events:
+                        self._ctx.emit(event)
+            if prekey_check_due(self._ctx.clock(), self._next_prekey_check):
+                try:
+                    self.look_after_prekeys()
+                except RequestRefused as exc:
+                    if exc.code not in RETRY_LATER:
+                        raise
+                    self._next_prekey_check = self._ctx.clock() + PREKEYS_RETRY  # quietly, a bit later
+        finally:
+            self._ctx.report_damage()
+        if failure is not None:
+            raise failure
+
+    def _store_kept(self) -> None:
+        """Receive what was pushed, or what a full disk kept in memory; it stays kept if it fails again."""
+        if not self._pushed:
+            return
+        batch, self._pushed = self._pushed, []
+        try:
+            self.receive(batch)
+        except BaseException:
+            self._pushed = batch + self._pushed
+            raise
+
+    def _retry_busy(self) -> None:
+        """Fetch (after a login, or after a kept batch) and acknowledge, unless the server said "not now"."""
+        if not self._busy.due():
+            return
+        try:
+            if self._unacked:
+                self.acknowledge(self._unacked)
+            if self._fetch_at is not None and self._ctx.monotonic() >= self._fetch_at:
+                self.fetch_waiting()
+                self._fetch_at = None
+        except EngineError as exc:
+            if exc.code not in RETRY_LATER:
+                raise
+            self._busy.failed()
+            return
+        self._busy.reset()
+
+    def report(self, exc: EngineError) -> None:
+        self._ctx.emit(ErrorReported(exc.code, exc.message, "poll"))
+
+    # ------------------------------------------------------------------ receiving
+
+    def fetch_waiting(self) -> None:
+        conn = self._link.require()
+        after, limit = 0, MAX_FETCH
+        while True:
+            try:
+                reply = conn.request(replies.FETCH, limit=limit, after=after)
+            except RequestRefused as exc:
+                if exc.code == "frame_too_large" and limit > 1:
+                    limit //= 2  # a page of large messages did not fit in one frame
+                    continue
+                raise EngineError(exc.code, exc.message) from None
+            messages = list(reply.messages)
+            if messages:
+                try:
+                    self.receive(messages)
+                except STORAGE_FAILURES:
+                    # Kept (unacknowledged) and stored later; then the rest is fetched.
+                    self._pushed = messages + self._pushed
+                    self._fetch_at = self._ctx.monotonic()
+                    raise
+                after = max(after, *(m.id or 0 for m in messages))
+            if not reply.more or not messages:
+                return
+
+    def receive(self, messages: list[WaitingMessage]) -> None:
+        result = self._inbox.receive(messages)
+        for event in result.events:
+            self._ctx.emit(event)
+        for message in messages:
+            self.outbox.heard_from(message.sender)
+        if result.acks and self._link.online:  # offline: they come again after the next login, once
+            try:
+                self.acknowledge(result.acks)
+            except EngineError as exc:
+                if exc.code not in RETRY_LATER:
+                    raise
+                self._busy.failed()  # stored already: only the acknowledgement waits
+        if result.sessions_started:
+            self._next_prekey_check = 0.0
+        self.outbox.dirty = True
+        if result.undecryptable:
+            self.heal(result.undecryptable)
+
+    def acknowledge(self, server_ids: list[int]) -> None:
+        """Tell the server these are stored (called only after their transaction committed).
+
+        Refused as busy, the ids not yet acknowledged are kept and acknowledged after a backoff.
+        """
+        conn = self._link.require()
+        pending = [*dict.fromkeys([*self._unacked, *server_ids])]
+        self._unacked = []
+        for start in range(0, len(pending), MAX_ACK):
+            try:
+                conn.request(replies.ACK, ids=pending[start : start + MAX_ACK])
+            except RequestRefused as exc:
+                if exc.code not in RETRY_LATER:
+                    raise
+                self._unacked = pending[start:]
+                raise EngineError(exc.code, exc.message) from None
+
+    # ------------------------------------------------------------------ healing
+
+    def heal(self, undecryptable: dict[str, list[str]]) -> None:
+        ctx = self._ctx
+        sessions = ctx.profile.sessions
+        for sender, failed in undecryptable.items():
+            now = ctx.clock()
+            if ctx.profile.contacts.get(sender) is None or heal_held_off(now, self._heal_after.get(sender)):
+                continue
+            self._heal_after[sender] = now + HEAL_EVERY
+            if may_start_session(sessions.heals_since(sender, now - HEAL_WINDOW)):
+                try:
+                    conn = self._link.require()
+                    # Counted before the bundle is asked for: asking is what uses up the contact's prekey.
+                    with ctx.profile.transaction():
+                        sessions.note_heal(sender, now, forget_before=now - HEAL_WINDOW)
+                    start_session(ctx, conn, sender)
+                except EngineError as exc:
+                    self.report(exc)
+                    continue
+            else:
+                current = ctx.load_record(sender).current
+                if current is None or not current.ratchet.can_send:
+                    continue  # nothing to send a notice on without a new session
+            with ctx.profile.transaction():
+                enqueue_control(ctx, sender, SessionReset(tuple(failed[-MAX_IDS:])))
+            self.outbox.dirty = True
+
+    # ------------------------------------------------------------------ prekeys
+
+    def look_after_prekeys(self) -> None:
+        ctx = self._ctx
+        conn = self._link.require()
+        identity = ctx.require_identity()
+        keys = ctx.profile.keys
+        self._next_prekey_check = ctx.clock() + prekeys.CHECK_EVERY
+        counts = conn.request(replies.PREKEY_COUNT)
+        with ctx.profile.transaction():
+            fresh = prekeys.refill(keys, identity, counts.one_time, counts.kem, ctx.random)
+        if fresh is not None:
+            conn.request(
+                replies.UPLOAD_PREKEYS,
+                one_time_prekeys=fresh.one_time_prekeys,
+                kem_prekeys=fresh.kem_prekeys,
+            )
+        if prekeys.rotation_due(keys, ctx.clock()):
+            with ctx.profile.transaction():
+                rotated = prekeys.rotate(keys, identity, ctx.clock(), ctx.random)
+            conn.request(replies.SET_SIGNED_PREKEY, signed_prekey=rotated.signed_prekey)
+
+
+def heal_held_off(now: float, after: float | None) -> bool:
+    """Healing with a contact waits until ``after`` (HEAL_EVERY after the last time, by the engine's clock).
+
+    A clock set back must not hold healing off for longer than HEAL_EVERY.
+    """
+    return after is not None and now < after <= now + HEAL_EVERY
+
+
+def may_start_session(heals_in_window: int) -> bool:
+    """A new session for an unreadable message, or (beyond the limit) only a reset notice."""
+    return heals_in_window < HEAL_LIMIT
+
+
+def prekey_check_due(now: float, next_check: float) -> bool:
+    """Ask the server how many prekeys are left (hourly, at once after a login or a prekeys_low push)."""
+    return now >= next_check

@@ -1,0 +1,273 @@
+"""The engine's link to its server: connect with a pinned key, log in, keep alive, come back after a drop.
+
+The connection's state and the wish to be online belong to the transition
+table in :mod:`net.client.core.connection_state`; the link sends it inputs (:meth:`Link.send`)
+and reports each change as :class:`~net.client.core.events.ConnectionChanged`::
+
+    OFFLINE --dial--> CONNECTING --pinned key, hello--> CONNECTED
+    CONNECTED --dropped--> RECONNECTING --backoff, redial--> CONNECTED
+    CONNECTED --login refused as busy--> RECONNECTING --backoff, redial, login again--> ...
+    any --logout / lock / refused key / session ended--> OFFLINE
+
+A server that refuses a login with one of
+:data:`net.client.core.connection_state.RETRY_LATER` (``rate_limited``,
+``storage_full``, ``server_error``) is busy, not saying no: the engine backs off
+(with jitter) and logs in again by itself. Other refusals (``login_failed``, ...)
+keep their meaning and take the engine offline until the person acts.
+
+The first contact with a server never pins silently: the engine reports
+:class:`~net.client.core.events.ServerKeyUnknown` and stops until the person accepts that
+fingerprint; a key other than the pinned one is :class:`~net.client.core.events.ServerKeyChanged`,
+and nothing is sent to that server until the person accepts it.
+
+The engine waits for the socket *and* its wake-up socket pair at once
+(:meth:`Link.wait`), so a command from the window cuts a wait short without any
+busy loop. :meth:`Link.wakeup` is the only method safe from another thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import select
+import socket
+import time
+from collections.abc import Callable
+
+from crypto_core.encoding import RandomSource, default_random
+from crypto_core.keys import IdentityKeyPair
+from net.client.core.backoff import Backoff
+from net.client.core.connection_state import ConnectionMachine, Input
+from net.client.core.engine_error import EngineError
+from net.client.core.events import (
+    ConnectionChanged,
+    ConnectionState,
+    Event,
+    ServerKeyChanged,
+    ServerKeyUnknown,
+)
+from net.client.transport import ConnectionLost, PushHandler, ServerConnection, ServerKeyMismatch, check_pin
+from net.protocol import replies
+from net.protocol.errors import RequestRefused
+from net.protocol.login import sign_login
+from net.protocol.schema import PROTOCOL_VERSION
+from net.tls import normalize_fingerprint
+from storage.profile.account import ServerPins
+
+CLIENT_NAME = "parley-engine 0.1"
+#: A client with nothing to say pings about every minute, and at least three times per idle timeout.
+PING_EVERY = 60.0
+Clock = Callable[[], float]
+
+
+def split_address(address: str) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+def join_address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+class Link:
+    def __init__(
+        self,
+        emit: Callable[[Event], None],
+        on_push: PushHandler,
+        *,
+        random: RandomSource = default_random,
+        monotonic: Clock = time.monotonic,
+        timeout: float = 15.0,
+    ) -> None:
+        self._emit = emit
+        self._on_push = on_push
+        self._timeout = timeout
+        self._monotonic = monotonic
+        self.conn: ServerConnection | None = None
+        #: The state and the wish to be online, changed only by :meth:`send`
+        #: (net/client/core/connection_state.py).
+        self.machine = ConnectionMachine()
+        self.logged_in = False
+        self.backoff = Backoff(clock=monotonic, random=random)
+        self._presented: dict[str, str] = {}
+        self.ping_every = PING_EVERY
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+
+    # ------------------------------------------------------------------ state
+
+    def send(self, event: Input, detail: str = "") -> None:
+        """Tell the state machine what happened; a change of state is reported as ConnectionChanged."""
+        before = self.machine.state
+        state = self.machine.send(event)
+        if state is not before:
+            self._emit(ConnectionChanged(state, detail))
+
+    @property
+    def state(self) -> ConnectionState:
+        return self.machine.state
+
+    @property
+    def want_online(self) -> bool:
+        """The person wants to be online: a drop is followed by reconnecting."""
+        return self.machine.wants_online
+
+    @property
+    def online(self) -> bool:
+        return self.conn is not None and self.logged_in
+
+    def require(self) -> ServerConnection:
+        """The logged-in connection, or EngineError("offline")."""
+        if self.conn is None or not self.logged_in:
+            raise EngineError("offline", "Parley is not connected to the server right now.")
+        return self.conn
+
+    # ------------------------------------------------------------------ connecting
+
+    def open(self, address: str, pins: ServerPins) -> ServerConnection:
+        """Connect, check the server's key against the pin, say hello. Raises EngineError."""
+        self.close()
+        host, port = split_address(address)
+        self.send(Input.REDIAL if self.backoff.failures else Input.DIAL)
+        try:
+            conn = ServerConnection.open(
+                host, port, timeout=self._timeout, on_push=self._on_push, clock=self._monotonic
+            )
+        except ConnectionLost as exc:
+            raise EngineError("connection_failed", f"Parley could not reach the server: {exc}.") from None
+        presented = conn.fingerprint_text
+        try:
+            self._check_key(address, presented, pins)
+        except EngineError:
+            conn.close()
+            self.send(Input.KEY_REFUSED)  # never again on its own: the person decides about this key
+            raise
+        try:
+            hello = conn.request(replies.HELLO, version=PROTOCOL_VERSION, client=CLIENT_NAME)
+        except (ConnectionLost, RequestRefused) as exc:
+            conn.close()
+            raise EngineError("connection_failed", f"The server did not greet Parley: {exc}.") from None
+        self.ping_every = min(PING_EVERY, hello.idle_timeout / 3)
+        conn.set_max_frame(hello.max_frame)
+        self.conn = conn
+        return conn
+
+    def _check_key(self, address: str, presented: str, pins: ServerPins) -> None:
+        pinned = pins.get(address)
+        if pinned is None:
+            self._presented[address] = presented
+            self._emit(ServerKeyUnknown(address, presented))
+            raise EngineError(
+                "server_key_unknown",
+                "This is the first contact with this server: compare its fingerprint and accept it.",
+            )
+        try:
+            check_pin(pinned, presented)
+        except ServerKeyMismatch as exc:
+            self._presented[address] = presented
+            self._emit(ServerKeyChanged(address, exc.pinned, exc.presented))
+            raise EngineError(
+                "server_key_changed",
+                "The server's key is not the one Parley pinned. Nothing was sent. Compare the "
+                f"fingerprints: pinned {exc.pinned}, presented {exc.presented}.",
+            ) from None
+
+    def accept_key(self, address: str, fingerprint: str, pins: ServerPins) -> None:
+        """Pin the key the server presented last; refuse one it never presented."""
+        presented = self._presented.get(address)
+        try:
+            wanted = normalize_fingerprint(fingerprint)
+        except ValueError as exc:
+            raise EngineError("bad_fingerprint", str(exc).capitalize() + ".") from None
+        if presented is None or wanted != presented:
+            raise EngineError(
+                "bad_fingerprint", "That is not the fingerprint the server presented; connect again."
+            )
+        pins.pin(address, presented)
+
+    def login(self, identity: IdentityKeyPair, phone: str) -> int:
+        """Challenge, sign, login; returns how many messages wait."""
+        conn = self.conn
+        if conn is None:
+            raise EngineError("offline", "Parley is not connected to the server right now.")
+        nonce = conn.request(replies.CHALLENGE, phone=phone).nonce
+        signature = sign_login(identity, nonce, phone, conn.fingerprint)
+        reply = conn.request(replies.LOGIN, phone=phone, signature=signature)
+        if self.conn is not conn:  # a push read meanwhile (session_ended) closed it
+            raise ConnectionLost("the session ended during the login")
+        self.logged_in = True
+        self.send(Input.LOGGED_IN)
+        self.backoff.reset()
+        return reply.queued
+
+    # ------------------------------------------------------------------ closing
+
+    def dropped(self, reason: str) -> None:
+        """The connection broke: schedule a reconnect if the person wants to be online."""
+        self.close()
+        if self.want_online:
+            self.backoff.failed()
+        self.send(Input.DROPPED, reason)
+
+    def retry_later(self, reason: str) -> None:
+        """The server refused the login for now: close, and log in again after the backoff."""
+        self.close()
+        self.backoff.failed()
+        self.send(Input.BUSY, reason)
+
+    def go_offline(self, event: Input, detail: str = "") -> None:
+        """Close and tell the machine why (a logout, a refusal for good, the session ended elsewhere)."""
+        self.close()
+        self.send(event, detail)
+
+    def close(self) -> None:
+        conn, self.conn = self.conn, None
+        self.logged_in = False
+        if conn is not None:
+            conn.close()
+            # What arrived before the close still counts: above all a session_ended push.
+            for push in conn.take_pushes():
+                self._on_push(push)
+
+    def shutdown(self) -> None:
+        self.close()
+        for sock in (self._wake_r, self._wake_w):
+            sock.close()
+
+    # ------------------------------------------------------------------ waiting
+
+    def keepalive(self) -> None:
+        conn = self.conn
+        if conn is not None and ping_due(conn.last_sent, self._monotonic(), self.ping_every):
+            conn.request(replies.PING)
+
+    def next_ping_in(self) -> float:
+        conn = self.conn
+        if conn is None:
+            return self.ping_every
+        return max(0.0, conn.last_sent + self.ping_every - self._monotonic())
+
+    def wait(self, timeout: float) -> bool:
+        """Wait for input from the server or a wake-up; True if woken (the wake-up is consumed)."""
+        sockets: list[socket.socket | ServerConnection] = [self._wake_r]
+        if self.conn is not None:
+            sockets.append(self.conn)
+        try:
+            readable, _, _ = select.select(sockets, [], [], max(0.0, timeout))
+        except (OSError, ValueError):
+            return False
+        if self._wake_r in readable:
+            with contextlib.suppress(BlockingIOError, OSError):
+                while self._wake_r.recv(4096):
+                    pass
+            return True
+        return False
+
+    def wakeup(self) -> None:
+        with contextlib.suppress(BlockingIOError, OSError):
+            self._wake_w.send(b"\x00")
+
+
+def ping_due(last_sent: float, now: float, every: float) -> bool:
+    """A ping is due when nothing was sent for ``every`` seconds (monotonic time)."""
+    return now - last_sent >= every

@@ -1,0 +1,640 @@
+"""The headless messenger: profiles, the server, contacts and messages, reported as typed events.
+
+:class:`Messenger` is what the app's worker thread (or a test, or the load tool)
+drives. It is used from one thread; only :meth:`Messenger.wakeup` and
+:meth:`Messenger.stop` may be called from another. Commands that fail raise
+:class:`~net.client.core.engine_error.EngineError` (a stable code and words for a person);
+what happens on its own in :meth:`Messenger.poll` is reported as events
+(:mod:`net.client.core.events`), emitted on the calling thread.
+
+It delegates: :mod:`net.client.link` (TLS, pinning, login, backoff, keepalive),
+:mod:`net.client.inbox` (decrypt, store, then acknowledge), :mod:`net.client.outbox` (the
+persistent outbox, receipts, typing), :mod:`net.client.handshake` (bundles and
+PQXDH), :mod:`net.client.prekeys` (refill and rotation), :mod:`net.client.sessions` and
+:mod:`net.client.core.envelope` (the end-to-end format). ENGINE.md describes the whole.
+"""
+
+from __future__ import annotations
+
+import errno
+import functools
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from crypto_core import sealing
+from crypto_core.encoding import RandomSource, default_random
+from crypto_core.errors import WrongPassphrase
+from crypto_core.keys import IdentityKeyPair
+from crypto_core.sealing import KdfParams
+from net.client import moves, prekeys
+from net.client.context import Context, checked_phone, message_view
+from net.client.core.connection_state import RETRY_LATER, Input
+from net.client.core.engine_error import EngineError
+from net.client.core.envelope import MAX_IDS, Read, check_text
+from net.client.core.events import (
+    CodeSent,
+    ConnectionState,
+    ContactUpdated,
+    ContactView,
+    ConversationView,
+    Event,
+    LoggedIn,
+    MessageStatus,
+    MessageStatusChanged,
+    MessageView,
+    ProfileEntry,
+    Registered,
+)
+from net.client.duties import Duties
+from net.client.handshake import start_session
+from net.client.inbox import Inbox
+from net.client.link import Link, join_address
+from net.client.outbox import Outbox, enqueue_control, enqueue_text
+from net.client.transport import ConnectionLost
+from net.protocol import replies
+from net.protocol.errors import RequestRefused
+from net.protocol.registration_lock import MIN_LOCK
+from net.protocol.replies import ServerPush
+from net.protocol.validation import ValidationError, normalize_email, validate_passphrase
+from storage.profile.directory import ProfileDirectory
+from storage.profile.errors import DiskFull, ProfileError, ProfileNotFound
+from storage.profile.history import Cursor
+
+__all__ = ["EngineError", "Messenger"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+_NO_ROOM_FOR_A_PROFILE = (
+    "The disk is full, so there is no room for a new profile. Free some space and try again."
+)
+#: Errors of a poll round reported by their own events already (DiskSpaceChanged, one profile_damaged).
+_REPORTED_BY_STORING = frozenset({"disk_full", "profile_damaged"})
+#: Errors of a reconnect in poll that the connection state (RECONNECTING, with words) says already.
+_SAID_BY_STATE = frozenset({"connection_failed", "offline", *RETRY_LATER})
+
+
+def _storing(
+    part: str,
+) -> Callable[[Callable[Concatenate[Messenger, P], R]], Callable[Concatenate[Messenger, P], R]]:
+    """Run a command through :meth:`Context.storing`: a full disk or a damaged file is an EngineError."""
+
+    def wrap(method: Callable[Concatenate[Messenger, P], R]) -> Callable[Concatenate[Messenger, P], R]:
+        @functools.wraps(method)
+        def run(self: Messenger, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            ctx = self._ctx
+            if ctx is None:
+                return method(self, *args, **kwargs)
+            with ctx.storing(part):
+                return method(self, *args, **kwargs)
+
+        return run
+
+    return wrap
+
+
+class Messenger:
+    def __init__(
+        self,
+        profiles_root: Path | None,
+        emit: Callable[[Event], None],
+        *,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        random: RandomSource = default_random,
+        kdf_params: KdfParams = sealing.DEFAULT_PARAMS,
+        timeout: float = 15.0,
+    ) -> None:
+        self._emit = emit
+        self._clock = clock
+        #: The one monotonic clock of the engine's decisions (backoff, keepalive, pauses, typing).
+        self._monotonic = monotonic
+        self._random = random
+        self._profiles = ProfileDirectory(profiles_root, kdf_params=kdf_params, random=random, clock=clock)
+        self._ctx: Context | None = None
+        self._stopping = threading.Event()
+        self._duties: Duties | None = None
+        self._link = Link(emit, self._on_push, random=random, monotonic=monotonic, timeout=timeout)
+        #: The token of the last register_start: it is the requester's, kept in memory only.
+        self._token: bytes | None = None
+
+    # ================================================================== profiles
+
+    def list_profiles(self) -> list[ProfileEntry]:
+        """Every profile file in the folder; one that cannot be opened says why (``problem``), in words."""
+        return [
+            ProfileEntry(info.profile_id, info.name, info.problem or "") for info in self._profiles.list()
+        ]
+
+    def create_profile(self, name: str, passphrase: str) -> str:
+        try:
+            validate_passphrase(passphrase)
+        except ValidationError as exc:
+            raise EngineError("weak_passphrase", str(exc)) from None
+        self.lock()
+        try:
+            profile = self._profiles.create(name, passphrase)
+        except ValueError as exc:
+            raise EngineError("bad_profile_name", f"{str(exc).capitalize()}.") from None
+        except DiskFull:
+            raise EngineError("disk_full", _NO_ROOM_FOR_A_PROFILE) from None
+        except ProfileError as exc:
+            raise EngineError(exc.code, f"The profile could not be created: {exc.message}") from None
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                raise EngineError("disk_full", _NO_ROOM_FOR_A_PROFILE) from None
+            raise EngineError("profile_error", f"The profile could not be created: {exc}") from None
+        self._opened(Context(profile, self._emit, self._clock, self._random, monotonic=self._monotonic))
+        return profile.profile_id
+
+    def unlock(self, profile_id: str, passphrase: str) -> None:
+        self.lock()
+        try:
+            profile = self._profiles.open(profile_id, passphrase)
+        except WrongPassphrase:
+            raise EngineError(
+                "wrong_passphrase", "That passphrase does not open this profile. Check it and try again."
+            ) from None
+        except ProfileNotFound:
+            raise EngineError("unknown_profile", "There is no such profile in this folder.") from None
+        except ProfileError as exc:
+            raise EngineError(exc.code, exc.message) from None
+        self._opened(Context(profile, self._emit, self._clock, self._random, monotonic=self._monotonic))
+
+    def _opened(self, ctx: Context) -> None:
+        try:
+            with ctx.storing("account"):
+                ctx.identity = ctx.profile.keys.identity()
+        except EngineError:
+            ctx.profile.close()
+            raise
+        self._ctx = ctx
+        self._duties = Duties(ctx, self._link, Inbox(ctx), Outbox(ctx, self._link))
+
+    def lock(self) -> None:
+        self._link.go_offline(Input.LOGOUT)
+        if self._ctx is not None:
+            self._ctx.profile.close()
+        self._ctx = None
+        self._duties = None
+
+    @_storing("account")
+    def change_passphrase(self, old: str, new: str) -> None:
+        ctx = self._require()
+        try:
+            validate_passphrase(new)
+        except ValidationError as exc:
+            raise EngineError("weak_passphrase", str(exc)) from None
+        try:
+            ctx.profile.change_passphrase(old, new)
+        except WrongPassphrase:
+            raise EngineError(
+                "wrong_passphrase", "The current passphrase is not right; nothing changed."
+            ) from None
+
+    @property
+    def profile_name(self) -> str | None:
+        return None if self._ctx is None else self._ctx.profile.name
+
+    @property
+    def phone(self) -> str | None:
+        if self._ctx is None:
+            return None
+        with self._ctx.storing("account"):
+            account = self._ctx.profile.account.get()
+        return account.phone if account.registered else None
+
+    @property
+    def connection_state(self) -> ConnectionState:
+        return self._link.state
+
+    # ================================================================== server
+
+    @_storing("account")
+    def set_server(self, host: str, port: int) -> None:
+        ctx = self._require()
+        if not host or not 0 < port < 65536:
+            raise EngineError("bad_server", "Give the server as a host name and a port from 1 to 65535.")
+        account = ctx.profile.account.get()
+        address = join_address(host.strip(), port)
+        if account.server != address:
+            self._link.go_offline(Input.SERVER_CHANGED)
+            ctx.profile.account.save(replace(account, server=address))
+
+    @_storing("account")
+    def connect(self) -> None:
+        ctx = self._require()
+        address = self._address()
+        registered = ctx.profile.account.get().registered
+        if self._link.conn is not None and (self._link.logged_in or not registered):
+            try:
+                self._link.conn.pump()  # notices a connection that has died unseen
+                return  # connected already (the app connects after every unlock and key decision)
+            except ConnectionLost as exc:
+                self._link.dropped(str(exc))
+        try:
+            self._link.open(address, ctx.profile.server_pins)
+        except EngineError as exc:
+            if exc.code == "connection_failed" and registered:
+                self._link.backoff.failed()  # keep trying in the background
+                self._link.send(Input.UNREACHABLE_RETRY, exc.message)
+            elif exc.code == "connection_failed":
+                self._link.send(Input.UNREACHABLE, exc.message)
+            raise  # a refused key took the link offline already
+        self._link.send(Input.GREETED_TO_LOG_IN if registered else Input.GREETED_TO_REGISTER)
+        if registered:
+            self._guard(self._login)
+
+    def accept_server_key(self, fingerprint: str) -> None:
+        ctx = self._require()
+        self._link.accept_key(self._address(), fingerprint, ctx.profile.server_pins)
+
+    def _address(self) -> str:
+        server = self._require().profile.account.get().server
+        if server is None:
+            raise EngineError("no_server", "Choose a server first.")
+        return server
+
+    # ================================================================== registration and login
+
+    @_storing("account")
+    def register_start(self, phone: str, email: str) -> None:
+        ctx = self._require()
+        phone = checked_phone(phone)
+        try:
+            email = normalize_email(email)
+        except ValidationError as exc:
+            raise EngineError("bad_email", str(exc)) from None
+        conn = self._connected()
+        reply = self._guard(lambda: conn.request(replies.REGISTER_START, phone=phone, email=email))
+        self._token = reply.token
+        account = ctx.profile.account.get()
+        ctx.profile.account.save(replace(account, phone=reply.phone, email=email, registered=False))
+        self._emit(
+            CodeSent(
+                reply.phone,
+                reply.expires_in,
+                reply.code,
+                sent_to=reply.sent_to,
+                existing=reply.existing,
+                lock=reply.lock,
+            )
+        )
+
+    @_storing("account")
+    def register_finish(self, code: str, lock: str | None = None) -> None:
+        """Finish with the code (and the registration lock's passphrase when the number has one)."""
+        ctx = self._require()
+        account = ctx.profile.account.get()
+        if account.phone is None or self._token is None:
+            raise EngineError("no_code", "Ask for a code first.")
+        conn = self._connected()
+        identity = ctx.identity
+        # Private keys are stored before their public parts leave: the server never holds a key we lack.
+        with ctx.profile.transaction():
+            if identity is None:
+                identity = IdentityKeyPair.generate(ctx.random)
+                ctx.profile.keys.set_identity(identity)
+            published = prekeys.for_registration(ctx.profile.keys, identity, ctx.clock(), ctx.random)
+        ctx.identity = identity
+        try:
+            reply = conn.request(
+                replies.REGISTER_FINISH,
+                phone=account.phone,
+                token=self._token,
+                code=code.strip(),
+                **({"lock": lock} if lock else {}),  # a field is left out, never sent as null
+                identity=identity.public,
+                signed_prekey=published.signed_prekey,
+                kem_last_resort=published.kem_last_resort,
+                one_time_prekeys=published.one_time_prekeys,
+                kem_prekeys=published.kem_prekeys,
+            )
+        except RequestRefused as exc:
+            with ctx.profile.transaction():
+                prekeys.forget(ctx.profile.keys, published)  # refused for sure: they were never handed out
+            raise EngineError(exc.code, exc.message) from None
+        except ConnectionLost as exc:
+            self._link.dropped(str(exc))
+            raise EngineError("offline", f"The connection to the server was lost: {exc}.") from None
+        self._token = None
+        phone = reply.phone
+        ctx.profile.account.save(replace(account, phone=phone, registered=True))
+        self._emit(Registered(phone))
+        self._link.send(Input.REGISTERED)
+        if self._link.logged_in:  # registered again from a logged-in connection
+            assert self._duties is not None
+            self._guard(self._duties.after_login)
+        else:
+            self._guard(self._login)
+
+    def _login(self) -> None:
+        ctx = self._require()
+        phone = ctx.profile.account.get().phone
+        assert phone is not None
+        try:
+            self._link.login(ctx.require_identity(), phone)
+        except RequestRefused as exc:
+            if exc.code in RETRY_LATER:
+                # Busy, short of space or failing for a while: not a verdict on this account.
+                words = f"The server is busy ({exc.message}); Parley tries again by itself."
+                self._link.retry_later(words)
+                raise EngineError(exc.code, words) from None
+            self._link.go_offline(Input.REFUSED, exc.message)
+            raise EngineError(exc.code, f"The server refused the login: {exc.message}") from None
+        self._emit(LoggedIn(phone))
+        assert self._duties is not None
+        try:
+            with ctx.storing("poll"):
+                self._duties.after_login()
+        except EngineError as exc:
+            # Logged in all the same: what could not be stored is kept, and the events said it.
+            if exc.code not in _REPORTED_BY_STORING:
+                raise
+
+    def logout(self) -> None:
+        self._link.go_offline(Input.LOGOUT)
+
+    @_storing("account")
+    def set_registration_lock(self, lock: str | None) -> bool:
+        """Set (or, with None, clear) the registration lock on the server; returns whether one is set.
+
+        With a lock, a code alone no longer re-registers this number while the account is in use.
+        """
+        if lock is not None and len(lock) < MIN_LOCK:
+            raise EngineError("bad_lock", f"Use at least {MIN_LOCK} characters for the registration lock.")
+        conn = self._link.require()
+        op = replies.SET_REGISTRATION_LOCK
+        # No lock: the field is left out, which clears it.
+        reply: replies.RegistrationLockReply = self._guard(
+            lambda: conn.request(op) if lock is None else conn.request(op, lock=lock)
+        )
+        return reply.lock
+
+    @_storing("account")
+    def move_to_new_keys(self) -> None:
+        """Give this account new identity keys, proved by the current ones: no code, no lock.
+
+        The new identity is kept in the profile as pending before its public part leaves; the
+        server's yes makes it the identity. Contacts see the key change in their next bundle.
+        """
+        ctx = self._require()
+        moved = moves.move_to_new_keys(ctx, self._link.require(), ctx.require_identity())
+        ctx.identity = moved
+        assert self._duties is not None
+        self._guard(self._duties.after_login)
+
+    @_storing("account")
+    def delete_account(self) -> None:
+        ctx = self._require()
+        conn = self._link.require()
+        self._guard(lambda: conn.request(replies.DELETE_ACCOUNT))
+        account = ctx.profile.account.get()
+        ctx.profile.account.save(replace(account, registered=False))
+        self.logout()
+
+    # ================================================================== contacts
+
+    @_storing("contacts")
+    def add_contact(self, phone: str, name: str = "") -> ContactView:
+        ctx = self._require()
+        phone = checked_phone(phone)
+        if phone == ctx.profile.account.get().phone:
+            raise EngineError("own_number", "That is your own number.")
+        existing = ctx.profile.contacts.get(phone)
+        if existing is not None and existing.identity is not None and ctx.load_record(phone).current:
+            if name and name != existing.name:
+                existing = ctx.profile.contacts.rename(phone, name)
+            return ctx.contact_view(existing)
+        conn = self._link.require()
+        contact = self._guard(lambda: start_session(ctx, conn, phone, name))
+        if name and contact.name != name:
+            contact = ctx.profile.contacts.rename(phone, name)
+        return ctx.contact_view(contact)
+
+    @_storing("contacts")
+    def contacts(self) -> list[ContactView]:
+        ctx = self._require()
+        found = [ctx.contact_view(c) for c in ctx.profile.contacts.all()]
+        ctx.report_damage()
+        return found
+
+    @_storing("contacts")
+    def contact(self, phone: str) -> ContactView:
+        ctx = self._require()
+        return ctx.contact_view(ctx.contact(checked_phone(phone)))
+
+    @_storing("contacts")
+    def rename_contact(self, phone: str, name: str) -> None:
+        ctx = self._require()
+        phone = checked_phone(phone)
+        ctx.contact(phone)
+        self._emit(
+            ContactUpdated(ctx.contact_view(ctx.profile.contacts.rename(phone, name.strip() or phone)))
+        )
+
+    @_storing("contacts")
+    def set_verified(self, contact: str, verified: bool) -> None:
+        ctx = self._require()
+        phone = checked_phone(contact)
+        ctx.contact(phone)
+        self._emit(ContactUpdated(ctx.contact_view(ctx.profile.contacts.set_verified(phone, verified))))
+        self._dirty()
+
+    @_storing("contacts")
+    def accept_key_change(self, contact: str) -> None:
+        ctx = self._require()
+        phone = checked_phone(contact)
+        ctx.contact(phone)
+        self._emit(ContactUpdated(ctx.contact_view(ctx.profile.contacts.acknowledge_key_change(phone))))
+        self._dirty()
+
+    @_storing("contacts")
+    def safety_number(self, contact: str) -> str:
+        ctx = self._require()
+        return ctx.safety_number_of(ctx.contact(checked_phone(contact)))
+
+    # ================================================================== messages
+
+    @_storing("sending")
+    def send_text(self, contact: str, text: str) -> MessageView:
+        ctx = self._require()
+        phone = checked_phone(contact)
+        ctx.contact(phone)
+        try:
+            check_text(text)
+        except ValueError as exc:
+            raise EngineError("too_long", f"{str(exc).capitalize()}.") from None
+        if not text.strip():
+            raise EngineError("empty", "There is nothing to send.")
+        message_id, now = ctx.new_id("m-"), ctx.clock()
+        with ctx.profile.transaction():
+            stored = ctx.profile.history.add(
+                phone, client_id=message_id, outgoing=True, text=text, timestamp=now
+            )
+            enqueue_text(ctx, phone, message_id, text, round(stored.timestamp * 1000), message_id)
+        self._emit(MessageStatusChanged(phone, message_id, MessageStatus.QUEUED))
+        self._dirty()
+        return message_view(stored)
+
+    @_storing("sending")
+    def retry(self, contact: str, message_id: str) -> None:
+        ctx = self._require()
+        phone = checked_phone(contact)
+        message = ctx.profile.history.get(phone, message_id, outgoing=True)
+        if message is None or message.status != MessageStatus.FAILED.value:
+            raise EngineError("not_failed", "Only a message that failed can be sent again.")
+        with ctx.profile.transaction():
+            ctx.profile.history.set_status(phone, message_id, MessageStatus.QUEUED.value)
+            sent = round(message.timestamp * 1000)
+            enqueue_text(ctx, phone, message_id, message.text, sent, f"{message_id}.{ctx.random(4).hex()}")
+        self._emit(MessageStatusChanged(phone, message_id, MessageStatus.QUEUED))
+        self._dirty()
+
+    @_storing("history")
+    def mark_read(self, contact: str) -> None:
+        ctx = self._require()
+        phone = checked_phone(contact)
+        with ctx.profile.transaction():
+            ids = ctx.profile.history.mark_read(phone)
+            for start in range(0, len(ids), MAX_IDS):
+                enqueue_control(ctx, phone, Read(tuple(ids[start : start + MAX_IDS])))
+        for message_id in ids:
+            self._emit(MessageStatusChanged(phone, message_id, MessageStatus.READ))
+        if ids:
+            self._dirty()
+
+    @_storing("sending")
+    def set_typing(self, contact: str, typing: bool) -> None:
+        self._require()
+        assert self._duties is not None
+        try:
+            self._duties.outbox.send_typing(checked_phone(contact), typing)
+        except ConnectionLost as exc:
+            self._link.dropped(str(exc))  # a notice is never worth a retry
+
+    @_storing("history")
+    def conversations(self) -> list[ConversationView]:
+        ctx = self._require()
+        names = {c.phone: c.name for c in ctx.profile.contacts.all()}
+        found = [
+            ConversationView(
+                s.contact, names.get(s.contact, s.contact), s.last.text, s.last.timestamp, s.unread
+            )
+            for s in ctx.profile.history.conversations()
+        ]
+        ctx.report_damage()
+        return found
+
+    @_storing("history")
+    def history(self, contact: str, *, before: str | None = None, limit: int = 50) -> list[MessageView]:
+        ctx = self._require()
+        phone = checked_phone(contact)
+        cursor: Cursor | None = None
+        if before is not None:
+            anchor = ctx.profile.history.get(phone, before, outgoing=True) or ctx.profile.history.get(
+                phone, before, outgoing=False
+            )
+            if anchor is None:
+                raise EngineError("unknown_message", "That message is not in this conversation.")
+            cursor = anchor.cursor
+        page = ctx.profile.history.page(phone, before=cursor, limit=max(1, limit))
+        ctx.report_damage()
+        return [message_view(m) for m in page.messages]
+
+    @_storing("history")
+    def search(self, contact: str, text: str, *, limit: int = 50) -> list[MessageView]:
+        ctx = self._require()
+        if not text.strip():
+            return []
+        page = ctx.profile.history.search(checked_phone(contact), text, limit=max(1, limit))
+        ctx.report_damage()
+        return [message_view(m) for m in page.messages]
+
+    # ================================================================== the loop
+
+    def poll(self, timeout: float) -> None:
+        deadline = time.monotonic() + max(0.0, timeout)
+        while not self._stopping.is_set():
+            if self._ctx is not None and self._duties is not None:
+                self._service()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            wait = min(remaining, self._link.next_ping_in())
+            if self._link.conn is None and self._link.want_online:
+                wait = min(wait, self._link.backoff.remaining())
+            if self._link.conn is not None and self._link.conn.buffered:
+                wait = 0.0
+            if self._link.wait(wait):
+                return
+
+    def _service(self) -> None:
+        link, duties = self._link, self._duties
+        assert duties is not None
+        if link.conn is None:
+            if link.want_online and link.backoff.due():
+                try:
+                    self.connect()
+                except EngineError as exc:
+                    if exc.code not in _SAID_BY_STATE | _REPORTED_BY_STORING:
+                        duties.report(exc)
+            return
+        assert self._ctx is not None
+        try:
+            with self._ctx.storing("poll"):
+                link.conn.pump()
+                duties.service()
+                link.keepalive()
+        except ConnectionLost as exc:
+            link.dropped(str(exc))
+        except EngineError as exc:
+            if exc.code not in _REPORTED_BY_STORING:
+                duties.report(exc)
+        except RequestRefused as exc:
+            duties.report(EngineError(exc.code, exc.message))
+
+    def wakeup(self) -> None:
+        self._link.wakeup()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._link.wakeup()
+
+    def close(self) -> None:
+        self.lock()
+        self._link.shutdown()
+
+    # ================================================================== internals
+
+    def _on_push(self, push: ServerPush) -> None:
+        if self._duties is not None:
+            self._duties.on_push(push)
+
+    def _require(self) -> Context:
+        if self._ctx is None:
+            raise EngineError("locked", "Open a profile first.")
+        return self._ctx
+
+    def _connected(self) -> Any:
+        if self._link.conn is None:
+            self.connect()
+        assert self._link.conn is not None
+        return self._link.conn
+
+    def _dirty(self) -> None:
+        if self._duties is not None:
+            self._duties.outbox.dirty = True
+
+    def _guard(self, call: Callable[[], Any]) -> Any:
+        """Run a network step of a command: a refusal or a drop becomes an EngineError."""
+        try:
+            return call()
+        except RequestRefused as exc:
+            raise EngineError(exc.code, exc.message) from None
+        except ConnectionLost as exc:
+            self._link.dropped(str(exc))
+            raise EngineError("offline", f"The connection to the server was lost: {exc}.") from None

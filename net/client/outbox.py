@@ -1,0 +1,287 @@
+"""Sending: everything but typing notices goes through the profile's outbox, and out once.
+
+A text is written to the history (QUEUED) and the outbox in one transaction
+before anything touches the network, so a message typed offline, or while the
+server is down, survives the app being closed and goes out when the link is
+back. An outbox entry holds the payload in clear (inside the sealed profile),
+not a ciphertext: :meth:`Outbox.flush` seals it with the contact's current
+session at the last moment, stores the advanced session, and only then writes
+the ``send``. The entry's client id makes a repeat after a drop harmless (the
+server stores a client id once), and the entry leaves the outbox only when the
+server has acknowledged it. A refusal that means "not now"
+(:data:`net.client.core.connection_state.RETRY_LATER`: ``rate_limited``, ``storage_full``,
+``server_error``), to the ``send`` or to the bundle a new session needs, keeps
+the entry and tries that contact again after a backoff with jitter, so the
+outbox drains by itself once the server accepts again.
+
+Outbox record, versioned JSON: ``{"v": 1, "mid": message id or null, "inner": base64 payload}``;
+``mid`` names the history row of a text (null for receipts and reset notices).
+
+Texts to a contact whose key changed wait until the person accepts the new key
+(the team's *block until accepted*); receipts and reset notices carry no text
+and go on. Typing notices are sealed and sent ``transient``: never stored, and
+never sent when the link is down, to a contact whose key changed, or to one
+the server just said is offline.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from crypto_core.encoding import b64decode, b64encode
+from crypto_core.errors import CryptoError
+from net.client.context import Context
+from net.client.core import outbox_plan as plan
+from net.client.core.backoff import Backoff
+from net.client.core.connection_state import RETRY_LATER
+from net.client.core.engine_error import EngineError
+from net.client.core.envelope import Payload, Text, Typing, encode_payload
+from net.client.core.events import ErrorReported, Event, MessageStatus, MessageStatusChanged
+from net.client.handshake import start_session
+from net.client.link import Link
+from net.client.sessions import NoSession
+from net.client.transport import ServerConnection
+from net.protocol import replies
+from net.protocol.errors import RequestRefused
+from storage.profile.delivery import OutboxItem
+from storage.profile.errors import DuplicateEntry
+
+RECORD_VERSION = 1
+TYPING_REPEAT = 5.0
+TYPING_QUIET = 30.0
+
+
+@dataclass(frozen=True)
+class Entry:
+    message_id: str | None
+    inner: bytes
+
+    def to_bytes(self) -> bytes:
+        obj = {"v": RECORD_VERSION, "mid": self.message_id, "inner": b64encode(self.inner)}
+        return json.dumps(obj, separators=(",", ":")).encode("ascii")
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Entry:
+        try:
+            obj = json.loads(data)
+            if obj.get("v") != RECORD_VERSION:
+                raise ValueError("unknown outbox record version")
+            mid = obj.get("mid")
+            return cls(mid if isinstance(mid, str) else None, b64decode(obj.get("inner"), what="outbox"))
+        except (ValueError, AttributeError, CryptoError):
+            raise ValueError("an outbox entry is damaged") from None
+
+    def __repr__(self) -> str:
+        return f"Entry(message_id={self.message_id!r})"
+
+
+#: An outbox entry as read: the stored item and its decoded record.
+Pending = tuple[OutboxItem, Entry]
+
+
+def enqueue_text(
+    ctx: Context, contact: str, message_id: str, text: str, sent_at_ms: int, client_id: str
+) -> None:
+    inner = encode_payload(Text(message_id, sent_at_ms, text))
+    ctx.profile.outbox.enqueue(contact, client_id, Entry(message_id, inner).to_bytes())
+
+
+def enqueue_control(ctx: Context, contact: str, payload: Payload) -> None:
+    ctx.profile.outbox.enqueue(contact, ctx.new_id("c-"), Entry(None, encode_payload(payload)).to_bytes())
+
+
+def resend(ctx: Context, contact: str, failed_client_id: str) -> bool:
+    """Queue again a text the contact could not decrypt (named by the client id it was sent with)."""
+    message_id = failed_client_id.split(".", 1)[0]
+    message = ctx.profile.history.get(contact, message_id, outgoing=True)
+    if message is None:
+        return False  # a receipt or notice: the next one says the same
+    sent = round(message.timestamp * 1000)
+    try:
+        enqueue_text(ctx, contact, message_id, message.text, sent, f"{message_id}.{ctx.random(4).hex()}")
+    except DuplicateEntry:
+        return False
+    return True
+
+
+def typing_due(on: bool, now: float, last: tuple[bool, float] | None, quiet_until: float) -> bool:
+    """Whether a typing notice is worth sending at ``now`` (the engine's monotonic time).
+
+    Not while the contact is quiet (offline when we last tried, until ``quiet_until``);
+    the same notice as the last one (``last``: what and when) only every TYPING_REPEAT seconds.
+    """
+    if quiet_until > now:
+        return False
+    return last is None or last[0] != on or now - last[1] >= TYPING_REPEAT
+
+
+class Outbox:
+    def __init__(self, ctx: Context, link: Link) -> None:
+        self._ctx = ctx
+        self._link = link
+        self._paused: dict[str, float] = {}
+        self._typing_sent: dict[str, tuple[bool, float]] = {}
+        self._typing_quiet: dict[str, float] = {}
+        self._busy = Backoff(clock=ctx.monotonic, random=ctx.random)
+        self.dirty = True
+
+    def due(self) -> bool:
+        """Something was added, or a contact the server paused may be tried again."""
+        return plan.due(self.dirty, self._paused, self._ctx.monotonic())
+
+    # ------------------------------------------------------------------ flushing
+
+    def flush(self) -> list[Event]:
+        """Send what waits, oldest first, in batches; returns the events to report. Needs a login.
+
+        The decisions are the pure steps of :mod:`net.client.core.outbox_plan`; this is the driver
+        around them.
+        """
+        conn = self._link.require()
+        self.dirty = False
+        events: list[Event] = []
+        held = {c.phone for c in self._ctx.profile.contacts.all() if c.key_changed}
+        now = self._ctx.monotonic()
+        self._paused = plan.expire(self._paused, now)
+        waiting = plan.select(self._readable(events), held=held, paused=self._paused, now=now)
+        for batch in plan.batches(waiting):
+            events += self._send_batch(conn, batch)
+        return events
+
+    def _readable(self, events: list[Event]) -> list[Pending]:
+        """The outbox, oldest first; a damaged entry is dropped (it would block every later flush)."""
+        readable: list[Pending] = []
+        for item in self._ctx.profile.outbox.pending():
+            try:
+                readable.append((item, Entry.from_bytes(item.payload)))
+            except ValueError:
+                self._ctx.profile.outbox.remove(item.client_id)
+                events.append(
+                    ErrorReported(
+                        "damaged_outbox_entry", "A damaged message waiting to be sent was dropped.", "send"
+                    )
+                )
+        return readable
+
+    def _send_batch(self, conn: ServerConnection, batch: list[Pending]) -> list[Event]:
+        ctx = self._ctx
+        starting = plan.needing_session(batch, lambda contact: ctx.load_record(contact).current is not None)
+        busy, refused = self._start_sessions(conn, starting)
+        go, failed = plan.sealable(batch, busy=busy, refused=refused)
+        results = plan.judge(self._send_all(conn, self._seal(go)))
+        pauses = [(contact, plan.Verdict.BUSY) for contact in sorted(busy)] + results.pauses
+        plan.apply_pauses(self._paused, self._busy, pauses, ctx.monotonic())
+        if results.done:
+            self._busy.reset()
+        return self._record(results.done, failed + results.failed)
+
+    def _start_sessions(
+        self, conn: ServerConnection, contacts: list[str]
+    ) -> tuple[set[str], dict[str, plan.Refusal]]:
+        """Ask for the bundles; returns the contacts the server was busy for, and those refused for good."""
+        busy: set[str] = set()
+        refused: dict[str, plan.Refusal] = {}
+        for contact in contacts:
+            try:
+                start_session(self._ctx, conn, contact)
+            except EngineError as exc:
+                if exc.code in RETRY_LATER:
+                    busy.add(contact)
+                else:
+                    refused[contact] = (exc.code, exc.message)
+        return busy, refused
+
+    def _seal(self, go: list[Pending]) -> list[tuple[OutboxItem, Entry, bytes]]:
+        """Seal each entry with its contact's current session, and store the advanced sessions, at once."""
+        ctx = self._ctx
+        sealed: list[tuple[OutboxItem, Entry, bytes]] = []
+        with ctx.profile.transaction():
+            records: dict[str, Any] = {}
+            for item, entry in go:
+                record = records.get(item.contact) or ctx.load_record(item.contact)
+                records[item.contact] = record
+                try:
+                    body = record.seal(item.client_id, entry.inner).to_bytes()
+                except NoSession:
+                    continue
+                sealed.append((item, entry, body))
+            for contact, record in records.items():
+                ctx.save_record(contact, record)
+        return sealed
+
+    def _send_all(
+        self, conn: ServerConnection, sealed: list[tuple[OutboxItem, Entry, bytes]]
+    ) -> list[tuple[OutboxItem, Entry, plan.Refusal | None]]:
+        """Pipeline the sends, then collect the replies: None for accepted, else the refusal."""
+        requests = [
+            (item, entry, conn.send("send", to=item.contact, client_id=item.client_id, body=body))
+            for item, entry, body in sealed
+        ]
+        results: list[tuple[OutboxItem, Entry, plan.Refusal | None]] = []
+        for item, entry, request_id in requests:
+            try:
+                conn.wait_typed(replies.SEND, request_id)
+                refusal: plan.Refusal | None = None
+            except RequestRefused as exc:
+                refusal = (exc.code, exc.message)
+            results.append((item, entry, refusal))
+        return results
+
+    def _record(self, done: list[Pending], failed: list[tuple[OutboxItem, Entry, str, str]]) -> list[Event]:
+        """Sent entries leave the outbox as SENT, failed ones as FAILED (with their error), at once."""
+        ctx = self._ctx
+        events: list[Event] = []
+        with ctx.profile.transaction():
+            for item, entry in done:
+                ctx.profile.outbox.remove(item.client_id)
+                if entry.message_id is not None and ctx.profile.history.set_status(
+                    item.contact, entry.message_id, MessageStatus.SENT.value
+                ):
+                    events.append(MessageStatusChanged(item.contact, entry.message_id, MessageStatus.SENT))
+            for item, entry, code, message in failed:
+                ctx.profile.outbox.remove(item.client_id)
+                if entry.message_id is None:
+                    continue
+                if ctx.profile.history.set_status(item.contact, entry.message_id, MessageStatus.FAILED.value):
+                    events.append(MessageStatusChanged(item.contact, entry.message_id, MessageStatus.FAILED))
+                events.append(ErrorReported(code, message, "send"))
+        return events
+
+    # ------------------------------------------------------------------ typing
+
+    def send_typing(self, contact: str, on: bool) -> None:
+        """A transient notice, or nothing at all: never queued, never retried."""
+        ctx = self._ctx
+        now = self._ctx.monotonic()
+        if not self._link.online or not typing_due(
+            on, now, self._typing_sent.get(contact), self._typing_quiet.get(contact, 0.0)
+        ):
+            return
+        found = ctx.profile.contacts.get(contact)
+        if found is None or found.key_changed:
+            return
+        conn = self._link.require()
+        with ctx.profile.transaction():
+            record = ctx.load_record(contact)
+            client_id = ctx.new_id("t-")
+            try:
+                body = record.seal(client_id, encode_payload(Typing(on))).to_bytes()
+            except NoSession:
+                return
+            ctx.save_record(contact, record)
+        self._typing_sent[contact] = (on, now)
+        try:
+            reply = conn.request(
+                replies.SEND_TRANSIENT, to=contact, client_id=client_id, body=body, transient=True
+            )
+        except RequestRefused:
+            return
+        if not reply.delivered:
+            # Offline: every notice now would only leave a gap in their ratchet.
+            self._typing_quiet[contact] = now + TYPING_QUIET
+
+    def heard_from(self, contact: str) -> None:
+        """A message from the contact: they are online again, so typing notices may go."""
+        self._typing_quiet.pop(contact, None)

@@ -1,0 +1,1 @@
+"""The wire protocol, sans-IO: frames, the connection, schemas, errors, login statement."""

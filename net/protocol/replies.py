@@ -1,0 +1,425 @@
+"""The replies and pushes of the wire protocol as data: each one's fields, their checks, its typed object.
+
+The client checks every reply and every push the way the server checks every
+request (:mod:`net.protocol.schema`, whose converters this module uses): field by field,
+in the order net/protocol/PROTOCOL.md lists them, into a frozen dataclass whose
+attributes have the right types (bytes for base64 fields, key objects for keys,
+a tuple of :class:`WaitingMessage` for a page of ``fetch``). A reply or push
+that fails is a :class:`~net.protocol.errors.RemoteProtocolError` with the code
+``bad_reply`` (the client's own code: the server never sends it) and a message
+that names the operation and the field's path, e.g.
+``fetch reply.messages[3].id: missing``; never a ``KeyError`` or ``TypeError``.
+
+As for requests, fields this table does not know are ignored (a newer server
+may add some), a push of a kind it does not know is ignored (:func:`parse_push`
+gives None), and an optional field takes its default only when absent.
+Messages name fields, never values: no body, key or code is ever in one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from crypto_core.keys import (
+    KemPreKeyPublic,
+    OneTimePreKeyPublic,
+    PreKeyBundle,
+    PublicIdentity,
+    SignedPreKeyPublic,
+)
+from net.protocol.connection import Push
+from net.protocol.errors import RemoteProtocolError
+from net.protocol.registration import TOKEN_SIZE
+from net.protocol.schema import (
+    MAX_BODY,
+    MAX_FETCH,
+    MAX_MESSAGE_ID,
+    PUSH_MESSAGE,
+    PUSH_PREKEYS_LOW,
+    PUSH_REREGISTRATION,
+    PUSH_SESSION_ENDED,
+    Converter,
+    Field,
+    FieldError,
+    base64_bytes,
+    boolean,
+    integer,
+    key,
+    text,
+)
+
+#: The code of every malformed reply or push; the client's own, never on the wire.
+BAD_REPLY = "bad_reply"
+
+MAX_COUNT = 2**53 - 1  # counts, sizes and times: what JSON keeps exact
+T = TypeVar("T")
+
+
+class _Bad(Exception):
+    """A field failed inside a reply: ``path`` is where, relative to the converter that raised it."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(problem)
+        self.path = path
+        self.problem = problem
+
+
+def _checked_fields(fields: tuple[Field, ...], value: object) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _Bad("", "expected an object")
+    out: dict[str, Any] = {}
+    for field in fields:
+        if field.name not in value:
+            if field.required:
+                raise _Bad(f".{field.name}", "missing")
+            out[field.name] = field.default
+            continue
+        try:
+            out[field.name] = field.convert(value[field.name])
+        except FieldError as exc:
+            raise _Bad(f".{field.name}", str(exc)) from None
+        except _Bad as exc:
+            raise _Bad(f".{field.name}{exc.path}", exc.problem) from None
+    return out
+
+
+def record(make: Callable[..., Any], *fields: Field) -> Converter:
+    """A nested object, checked field by field and built by ``make`` (its fields as keywords)."""
+    return lambda value: make(**_checked_fields(fields, value))
+
+
+def items(item: Converter, max_items: int) -> Converter:
+    """A list whose failures are named by index: ``messages[3].id``."""
+
+    def convert(value: object) -> tuple[Any, ...]:
+        if not isinstance(value, list):
+            raise _Bad("", "expected a list")
+        if len(value) > max_items:
+            raise _Bad("", f"at most {max_items} items")
+        out = []
+        for index, element in enumerate(value):
+            try:
+                out.append(item(element))
+            except FieldError as exc:
+                raise _Bad(f"[{index}]", str(exc)) from None
+            except _Bad as exc:
+                raise _Bad(f"[{index}]{exc.path}", exc.problem) from None
+        return tuple(out)
+
+    return convert
+
+
+def literal(expected: object) -> Converter:
+    def convert(value: object) -> object:
+        if value != expected or type(value) is not type(expected):
+            raise _Bad("", f"expected {expected!r}")
+        return value
+
+    return convert
+
+
+@dataclass(frozen=True)
+class Shape(Generic[T]):
+    """What one reply (or push) looks like and the object it becomes.
+
+    ``op`` is the operation it answers (or the push's kind); errors name it with ``kind``.
+    """
+
+    op: str
+    make: Callable[..., T]
+    fields: tuple[Field, ...] = ()
+    kind: str = "reply"
+
+    def parse(self, body: dict[str, Any]) -> T:
+        """The typed object, or :class:`RemoteProtocolError` (``bad_reply``) naming the first bad field."""
+        try:
+            return self.make(**_checked_fields(self.fields, body))
+        except _Bad as exc:
+            raise RemoteProtocolError(BAD_REPLY, f"{self.op} {self.kind}{exc.path}: {exc.problem}") from None
+
+
+def reply(op: str, make: Callable[..., T], *fields: Field) -> Shape[T]:
+    return Shape(op, make, fields)
+
+
+def push_shape(kind: str, make: Callable[..., T], *fields: Field) -> Shape[T]:
+    return Shape(kind, make, fields, kind="push")
+
+
+# ---------------------------------------------------------------------- values
+
+E164 = text(32, min_len=2, pattern=r"\+[0-9]+")
+COUNT = integer(0, MAX_COUNT)
+TS = integer(0, MAX_COUNT)
+MESSAGE_ID = integer(1, MAX_MESSAGE_ID)
+BODY = base64_bytes(MAX_BODY)
+BUNDLE = record(
+    PreKeyBundle,
+    Field("identity", key(PublicIdentity.from_json)),
+    Field("signed_prekey", key(SignedPreKeyPublic.from_json)),
+    Field("kem_prekey", key(KemPreKeyPublic.from_json)),
+    Field("one_time_prekey", key(OneTimePreKeyPublic.from_json), required=False),
+)
+
+
+@dataclass(frozen=True)
+class WaitingMessage:
+    """A message for this account, from ``fetch`` or pushed; ``id`` is None for a transient one."""
+
+    id: int | None
+    sender: str
+    body: bytes
+    ts: int
+
+    @property
+    def transient(self) -> bool:
+        return self.id is None
+
+    def __repr__(self) -> str:  # the body is ciphertext, but it stays out of logs all the same
+        return (
+            f"WaitingMessage(id={self.id}, sender={self.sender!r}, ts={self.ts}, body={len(self.body)} bytes)"
+        )
+
+
+def _stored(id: int, ts: int, body: bytes, **fields: Any) -> WaitingMessage:
+    return WaitingMessage(id, fields["from"], body, ts)
+
+
+def _transient(ts: int, body: bytes, transient: bool, **fields: Any) -> WaitingMessage:
+    return WaitingMessage(None, fields["from"], body, ts)
+
+
+# A stored message, as in a fetch page and a message push ("from" is a keyword, hence **fields).
+_MESSAGE_FIELDS = (Field("id", MESSAGE_ID), Field("from", E164), Field("body", BODY), Field("ts", TS))
+MESSAGE = record(_stored, *_MESSAGE_FIELDS)
+
+
+# ---------------------------------------------------------------------- replies
+
+
+@dataclass(frozen=True)
+class HelloReply:
+    server: str
+    version: int
+    max_frame: int
+    idle_timeout: int
+    dev_codes: bool
+
+
+@dataclass(frozen=True)
+class RegisterStartReply:
+    phone: str
+    token: bytes
+    expires_in: int
+    attempts: int
+    channel: str
+    existing: bool
+    sent_to: str
+    lock: bool
+    code: str | None = None  # only from a server started with --dev-codes
+
+    def __repr__(self) -> str:  # the token and a code are secrets
+        return f"RegisterStartReply(phone={self.phone!r}, channel={self.channel!r}, existing={self.existing})"
+
+
+@dataclass(frozen=True)
+class RegisterFinishReply:
+    phone: str
+    replaced: bool
+
+
+@dataclass(frozen=True)
+class ChallengeReply:
+    nonce: bytes
+
+
+@dataclass(frozen=True)
+class LoginReply:
+    phone: str
+    queued: int
+
+
+@dataclass(frozen=True)
+class PingReply:
+    time: int
+
+
+@dataclass(frozen=True)
+class BundleReply:
+    bundle: PreKeyBundle
+
+
+@dataclass(frozen=True)
+class SendReply:
+    id: int
+    ts: int
+    duplicate: bool
+
+
+@dataclass(frozen=True)
+class TransientSendReply:
+    delivered: bool
+
+
+@dataclass(frozen=True)
+class FetchReply:
+    messages: tuple[WaitingMessage, ...]
+    more: bool
+
+
+@dataclass(frozen=True)
+class AckReply:
+    deleted: int
+
+
+@dataclass(frozen=True)
+class PrekeyCountReply:
+    """The reply of ``prekey_count`` and of ``upload_prekeys``: the one-time prekeys stored now."""
+
+    one_time: int
+    kem: int
+
+
+@dataclass(frozen=True)
+class EmptyReply:
+    """A reply with no fields (``set_signed_prekey``)."""
+
+
+@dataclass(frozen=True)
+class DeleteAccountReply:
+    deleted: bool
+
+
+@dataclass(frozen=True)
+class RegistrationLockReply:
+    lock: bool
+
+
+HELLO = reply(
+    "hello",
+    HelloReply,
+    Field("server", text(64)),
+    Field("version", integer(1, 2**31 - 1)),
+    Field("max_frame", integer(1, MAX_COUNT)),
+    Field("idle_timeout", integer(1, MAX_COUNT)),
+    Field("dev_codes", boolean),
+)
+REGISTER_START = reply(
+    "register_start",
+    RegisterStartReply,
+    Field("phone", E164),
+    Field("token", base64_bytes(TOKEN_SIZE, exact=TOKEN_SIZE)),
+    Field("expires_in", COUNT),
+    Field("attempts", COUNT),
+    Field("channel", text(64)),
+    Field("existing", boolean),
+    Field("sent_to", text(512, min_len=0)),
+    Field("lock", boolean),
+    Field("code", text(6, min_len=6, pattern=r"[0-9]{6}"), required=False),
+)
+REGISTER_FINISH = reply(
+    "register_finish", RegisterFinishReply, Field("phone", E164), Field("replaced", boolean)
+)
+CHALLENGE = reply("challenge", ChallengeReply, Field("nonce", base64_bytes(32, exact=32)))
+LOGIN = reply("login", LoginReply, Field("phone", E164), Field("queued", COUNT))
+PING = reply("ping", PingReply, Field("time", TS))
+GET_BUNDLE = reply("get_bundle", BundleReply, Field("bundle", BUNDLE))
+SEND = reply("send", SendReply, Field("id", MESSAGE_ID), Field("ts", TS), Field("duplicate", boolean))
+#: The reply of a ``send`` with ``transient: true``: the operation is the same, the reply is not.
+SEND_TRANSIENT = reply("send", TransientSendReply, Field("delivered", boolean))
+FETCH = reply("fetch", FetchReply, Field("messages", items(MESSAGE, MAX_FETCH)), Field("more", boolean))
+ACK = reply("ack", AckReply, Field("deleted", COUNT))
+UPLOAD_PREKEYS = reply("upload_prekeys", PrekeyCountReply, Field("one_time", COUNT), Field("kem", COUNT))
+PREKEY_COUNT = reply("prekey_count", PrekeyCountReply, Field("one_time", COUNT), Field("kem", COUNT))
+SET_SIGNED_PREKEY = reply("set_signed_prekey", EmptyReply)
+DELETE_ACCOUNT = reply("delete_account", DeleteAccountReply, Field("deleted", literal(True)))
+SET_REGISTRATION_LOCK = reply("set_registration_lock", RegistrationLockReply, Field("lock", boolean))
+
+#: Every operation's reply shape (``send`` by its normal form; a transient one is :data:`SEND_TRANSIENT`).
+REPLIES: dict[str, Shape[Any]] = {
+    shape.op: shape
+    for shape in (
+        HELLO,
+        REGISTER_START,
+        REGISTER_FINISH,
+        CHALLENGE,
+        LOGIN,
+        PING,
+        GET_BUNDLE,
+        SEND,
+        FETCH,
+        ACK,
+        UPLOAD_PREKEYS,
+        PREKEY_COUNT,
+        SET_SIGNED_PREKEY,
+        DELETE_ACCOUNT,
+        SET_REGISTRATION_LOCK,
+    )
+}
+
+
+# ---------------------------------------------------------------------- pushes
+
+
+@dataclass(frozen=True)
+class MessagePush:
+    message: WaitingMessage
+
+
+@dataclass(frozen=True)
+class SessionEndedPush:
+    reason: str  # logged_in_elsewhere or re_registered; a newer server may have others
+
+
+@dataclass(frozen=True)
+class ReregistrationPush:
+    ts: int
+    sent_to: str
+
+
+@dataclass(frozen=True)
+class PrekeysLowPush:
+    one_time: int
+    kem: int
+
+
+ServerPush = MessagePush | SessionEndedPush | ReregistrationPush | PrekeysLowPush
+
+STORED_MESSAGE_PUSH = push_shape(
+    PUSH_MESSAGE,
+    lambda **f: MessagePush(_stored(**f)),
+    *_MESSAGE_FIELDS,
+    Field("transient", literal(False), required=False),
+)
+TRANSIENT_MESSAGE_PUSH = push_shape(
+    PUSH_MESSAGE,
+    lambda **f: MessagePush(_transient(**f)),
+    Field("from", E164),
+    Field("body", BODY),
+    Field("ts", TS),
+    Field("transient", literal(True)),
+)
+#: Every other push's shape, by kind (a message push has two: stored and transient).
+PUSHES: dict[str, Shape[Any]] = {
+    shape.op: shape
+    for shape in (
+        push_shape(PUSH_SESSION_ENDED, SessionEndedPush, Field("reason", text(64))),
+        push_shape(
+            PUSH_REREGISTRATION, ReregistrationPush, Field("ts", TS), Field("sent_to", text(512, min_len=0))
+        ),
+        push_shape(PUSH_PREKEYS_LOW, PrekeysLowPush, Field("one_time", COUNT), Field("kem", COUNT)),
+    )
+}
+
+
+def parse_push(push: Push) -> ServerPush | None:
+    """The typed push; None for a kind this client does not know; RemoteProtocolError when malformed."""
+    if push.kind == PUSH_MESSAGE:
+        # Only ``transient: true`` (exactly) makes the id optional; anything else is a stored message.
+        shape = TRANSIENT_MESSAGE_PUSH if push.body.get("transient") is True else STORED_MESSAGE_PUSH
+        parsed: ServerPush = shape.parse(push.body)
+        return parsed
+    found = PUSHES.get(push.kind)
+    return None if found is None else found.parse(push.body)

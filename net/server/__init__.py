@@ -1,0 +1,1 @@
+"""The Parley server: socketserver and the event loop, peer connections, the service, TLS."""

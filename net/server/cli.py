@@ -1,0 +1,205 @@
+"""``python main.py server``: its flags, and running the server until Ctrl+C or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import platformdirs
+
+from net.protocol.frames import DEFAULT_MAX_FRAME
+from net.server.addresses import is_loopback
+from net.server.limits import Limits
+from net.server.server import DEFAULT_PORT, RunningServer, ServerConfig
+from net.server.verification import CHANNEL_KINDS, add_smtp_arguments, make_channel, smtp_settings_from_args
+from storage.server.records import StoreError
+from storage.server.space_guard import DEFAULT_RESERVE
+
+MIB = 1024 * 1024
+
+log = logging.getLogger("parley.server")
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("Parley", appauthor=False)) / "server"
+
+
+_D = Limits()
+#: The whole-number limits that must be at least 1: (field of Limits, default, what it counts).
+_COUNTED_LIMITS = (
+    ("codes_per_hour", _D.codes_per_hour, "codes per phone and source address per hour"),
+    ("codes_per_address", _D.codes_per_address, "codes per source address per hour, all phones"),
+    ("codes_waiting", _D.codes_waiting, "live codes waiting per phone"),
+    ("code_attempts", _D.code_attempts, "tries per code"),
+    ("lock_attempts", _D.lock_attempts, "wrong registration-lock passphrases per account, then 24 h refused"),
+    ("logins_per_minute", _D.logins_per_minute, "failed logins per phone per minute"),
+    (
+        "address_logins_per_minute",
+        _D.address_logins_per_minute,
+        "failed logins per source address per minute",
+    ),
+    ("bundles_per_hour", _D.bundles_per_hour, "bundles per fetching account per hour"),
+    (
+        "prekeys_per_target",
+        _D.prekeys_per_target,
+        "bundles with one-time prekeys per account per hour, all fetchers",
+    ),
+    (
+        "prekeys_per_address",
+        _D.prekeys_per_address,
+        "bundles with one-time prekeys per fetching source address per hour",
+    ),
+    ("prekeys_low", _D.prekeys_low, "push prekeys_low as a kind of one-time prekeys falls below this"),
+    ("queue_cap", _D.queue_cap, "messages waiting per recipient"),
+    (
+        "queue_cap_per_sender",
+        _D.queue_cap_per_sender,
+        "messages one sender may have waiting for one recipient",
+    ),
+    ("queue_bytes", _D.queue_bytes, "body bytes waiting per recipient"),
+    ("unknown_per_account", _D.unknown_per_account, "unknown_account answers per account per hour"),
+    ("unknown_per_address", _D.unknown_per_address, "unknown_account answers per source address per hour"),
+)
+
+
+def add_server_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"TCP port (default: {DEFAULT_PORT})")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help=f"where the database and keys live (default: {default_data_dir()})",
+    )
+    parser.add_argument(
+        "--verification",
+        choices=CHANNEL_KINDS,
+        default="console",
+        help="how codes are sent (default: console)",
+    )
+    parser.add_argument(
+        "--dev-codes",
+        action="store_true",
+        help="also return codes in the reply, for trying things out; loopback addresses only",
+    )
+    parser.add_argument("--cert", type=Path, help="TLS certificate (PEM) to use instead of the self-made one")
+    parser.add_argument("--key", type=Path, help="the private key (PEM) of --cert")
+    limits = parser.add_argument_group("limits")
+    limits.add_argument(
+        "--max-frame", type=int, default=DEFAULT_MAX_FRAME, help="largest frame, bytes (1 MiB)"
+    )
+    limits.add_argument("--idle-timeout", type=float, default=_D.idle_timeout, help="seconds (300)")
+    for name, default, words in _COUNTED_LIMITS:
+        limits.add_argument(
+            f"--{name.replace('_', '-')}", type=int, default=default, help=f"{words} ({default})"
+        )
+    storage = parser.add_argument_group("storage")
+    storage.add_argument(
+        "--max-store-mib",
+        type=int,
+        default=None,
+        help="largest size of the database file, MiB; past it, writes are refused with storage_full"
+        " (default: no limit but the disk)",
+    )
+    storage.add_argument(
+        "--reserve-mib",
+        type=int,
+        default=DEFAULT_RESERVE // MIB,
+        help="room kept in a reserve file and given back on a full disk, so fetch and ack still work;"
+        f" 0 keeps none (default: {DEFAULT_RESERVE // MIB})",
+    )
+    parser.add_argument(
+        "--sync",
+        choices=("full", "normal"),
+        default="full",
+        help="SQLite synchronous mode: full survives power cuts, normal only process crashes (default: full)",
+    )
+    parser.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    add_smtp_arguments(parser)
+
+
+def config_from_args(args: argparse.Namespace) -> ServerConfig:
+    """The server's configuration; ValueError with a sentence for the operator when flags do not fit."""
+    for name in ("max_frame", *(counted[0] for counted in _COUNTED_LIMITS)):
+        if getattr(args, name) < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
+    if not 0 < args.max_frame < 2**32:
+        raise ValueError("--max-frame must be below 4 GiB")
+    if args.idle_timeout <= 0:
+        raise ValueError("--idle-timeout must be positive")
+    if args.max_store_mib is not None and args.max_store_mib < 1:
+        raise ValueError("--max-store-mib must be at least 1")
+    if args.reserve_mib < 0:
+        raise ValueError("--reserve-mib cannot be negative")
+    if not 0 <= args.port < 65536:
+        raise ValueError("--port must be between 0 and 65535")
+    if args.dev_codes and not is_loopback(args.host):
+        raise ValueError(
+            "--dev-codes hands every code to whoever asks, so it runs only on a loopback address"
+            f" (127.0.0.1, ::1 or localhost), not {args.host}"
+        )
+    data_dir = args.data_dir or default_data_dir()
+    channel = make_channel(args.verification, data_dir=data_dir, smtp=smtp_settings_from_args(args))
+    limits = Limits(
+        max_frame=args.max_frame,
+        idle_timeout=args.idle_timeout,
+        **{name: getattr(args, name) for name, _default, _words in _COUNTED_LIMITS},
+    )
+    return ServerConfig(
+        data_dir=data_dir,
+        channel=channel,
+        host=args.host,
+        port=args.port,
+        cert=args.cert,
+        key=args.key,
+        dev_codes=args.dev_codes,
+        limits=limits,
+        synchronous=args.sync.upper(),
+        max_store_bytes=None if args.max_store_mib is None else args.max_store_mib * MIB,
+        space_reserve=args.reserve_mib * MIB,
+    )
+
+
+def run_server(args: argparse.Namespace) -> int:
+    logging.basicConfig(
+        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    try:
+        config = config_from_args(args)
+        server = RunningServer(config)
+    except ValueError as exc:
+        print(f"parley server: {exc}", file=sys.stderr)
+        return 2
+    except StoreError as exc:
+        print(f"parley server: cannot open the store in {config.data_dir}: {exc}.", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        print(
+            f"parley server: cannot start on {args.host}:{args.port} (data in {config.data_dir}): {reason}."
+            " Is another server running? Choose another --port or --data-dir.",
+            file=sys.stderr,
+        )
+        return 2
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    host, port = server.address
+    if config.dev_codes:
+        banner = "WARNING: --dev-codes is on: codes are returned to whoever asks. Never use it in production."
+        print("!" * len(banner), banner, "!" * len(banner), sep="\n", file=sys.stderr, flush=True)
+    print(f"Parley server listening on {host}:{port}", flush=True)
+    print(f"Server key fingerprint (SHA-256): {server.fingerprint_text}", flush=True)
+    print(f"Data directory: {config.data_dir}; codes by {config.channel.name}. Ctrl+C stops.", flush=True)
+    try:
+        while not stop.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    print("Stopping…", flush=True)
+    server.stop()
+    print("Stopped.", flush=True)
+    return 0

@@ -1,0 +1,82 @@
+"""The service's rate limits against lock-out, prekey draining and enumeration, counted across restarts.
+
+Each limit is a :class:`~net.server.limits.PersistedLimiter` (its counts are written in the
+request's own group commit) keyed by phone number, account or source address
+(:func:`~net.server.limits.source_address`). net/protocol/PROTOCOL.md ("Limits") says what each counts
+and what a client sees past it:
+
+* failed logins, per number and per address: past either, further failures are
+  answered ``rate_limited``; a correct signature always logs in;
+* one-time prekeys handed out, per target account and per fetching address: past
+  either, a bundle comes without them and nothing is consumed;
+* ``unknown_account`` answers, per asking account and per address: past either,
+  every lookup (``get_bundle``, ``send``) of that account or address is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from net.protocol.errors import ErrorCode, RequestRefused
+from net.server.limits import Limits, PersistedLimiter, source_address
+from net.server.presence import Session
+
+MINUTE = 60.0
+HOUR = 3600.0
+
+
+class Guards:
+    def __init__(self, limits: Limits, persisted: Callable[[str, int, float], PersistedLimiter]) -> None:
+        self._failed_logins = persisted("failed_logins", limits.logins_per_minute, MINUTE)
+        self._address_failed_logins = persisted(
+            "address_failed_logins", limits.address_logins_per_minute, MINUTE
+        )
+        self._target_prekeys = persisted("target_prekeys", limits.prekeys_per_target, HOUR)
+        self._address_prekeys = persisted("address_prekeys", limits.prekeys_per_address, HOUR)
+        self._unknown = persisted("unknown", limits.unknown_per_account, HOUR)
+        self._address_unknown = persisted("address_unknown", limits.unknown_per_address, HOUR)
+
+    # ----------------------------------------------------------------------- login
+
+    def login_failed(self, session: Session, phone: str) -> RequestRefused:
+        """Count a failed login; the refusal to raise: ``login_failed``, or past a limit ``rate_limited``."""
+        address = source_address(session.peer)
+        if self._failed_logins.exceeded(phone) or self._address_failed_logins.exceeded(address):
+            return RequestRefused(ErrorCode.RATE_LIMITED, "too many failed logins; wait a minute")
+        self._failed_logins.count(phone)
+        self._address_failed_logins.count(address)
+        return RequestRefused(ErrorCode.LOGIN_FAILED, "login failed: ask for a new challenge and sign it")
+
+    # --------------------------------------------------------------------- prekeys
+
+    def may_hand_out(self, target: str, session: Session) -> bool:
+        """Whether a bundle of ``target`` fetched on ``session`` may carry one-time prekeys."""
+        address = source_address(session.peer)
+        return not (self._target_prekeys.exceeded(target) or self._address_prekeys.exceeded(address))
+
+    def handed_out(self, target: str, session: Session) -> None:
+        self._target_prekeys.count(target)
+        self._address_prekeys.count(source_address(session.peer))
+
+    # ----------------------------------------------------------------- enumeration
+
+    def check_lookups(self, session: Session) -> None:
+        """Refuse every lookup of an account or address that had too many ``unknown_account`` answers.
+
+        All of them, not only those of unknown numbers: otherwise ``rate_limited`` would itself
+        mean "unknown", and enumeration would go on at full speed.
+        """
+        assert session.phone is not None
+        if self._unknown.exceeded(session.phone) or self._address_unknown.exceeded(
+            source_address(session.peer)
+        ):
+            raise RequestRefused(
+                ErrorCode.RATE_LIMITED, "too many numbers asked for were not registered; try again later"
+            )
+
+    def unknown_answer(self, session: Session) -> RequestRefused:
+        """Count an ``unknown_account`` answer; the refusal to raise."""
+        assert session.phone is not None
+        self._unknown.count(session.phone)
+        self._address_unknown.count(source_address(session.peer))
+        return RequestRefused(ErrorCode.UNKNOWN_ACCOUNT, "nobody is registered with this phone number")

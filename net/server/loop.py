@@ -1,0 +1,438 @@
+"""The server's event loop: one thread and one selector for every connection, with group commit.
+
+Each turn of the loop:
+
+1. waits (``selectors``) for sockets that are ready, the next deadline, or a wake-up;
+2. inside one store batch (:meth:`~storage.server.interface.ServerStore.group_commit`):
+   runs calls handed over by other threads, accepts, moves TLS handshakes on,
+   reads, decodes and handles requests; replies go to each connection's buffer;
+3. commits the batch — one commit and one sync for every request of the turn;
+4. runs what the handled requests left for after their commit (pushes to recipients);
+5. writes the buffers, and closes what has to close.
+
+Nothing of a turn is written before its commit, so a reply that says "stored"
+is durable. A commit that fails for lack of room costs no connection: the
+requests whose writes it lost are answered ``storage_full`` instead, and while
+the store is full the requests that only add data are refused before they write
+(:mod:`net.server.storage_full`; the store's :meth:`~storage.server.interface.ServerStore.lacks_room`
+tells a lack of room from other failures); any other failed commit
+drops the connections it served.
+
+Only this thread touches sockets and TLS objects; other threads hand work over
+with :meth:`ServerLoop.call_soon_threadsafe` (a queue and a socketpair to wake
+the selector). Blocking work a request asks for (``Outcome.later``) runs on a
+small thread pool; that connection's later requests wait for it, nobody else
+does. A failure while serving one connection drops that connection only.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import logging
+import selectors
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from net.protocol.connection import NEED_DATA, ConnectionClosed, ErrorReply, Reply, Request
+from net.protocol.connection import error_reply as make_error_reply
+from net.protocol.errors import ErrorCode, LocalProtocolError, RemoteProtocolError, RequestRefused
+from net.server.limits import Limits
+from net.server.outcome import Outcome
+from net.server.peer_connection import OutputLimits, PeerConnection, PeerLost
+from net.server.service import Service
+from net.server.storage_full import LostWrites, check_space, storage_full_reply, waits_for_room
+from net.server.timers import Deadlines
+from storage.server.interface import ServerStore
+from storage.server.records import BatchFailed
+
+log = logging.getLogger("parley.server")
+
+READ_BUDGET = 256 * 1024  # bytes read from one connection per turn, so one client cannot starve the rest
+REQUEST_BUDGET = 64  # requests handled for one connection per turn, for the same reason
+MAX_WAIT = 1.0
+BLOCKING_WORKERS = 4
+_SERVER_ERROR = "the server could not complete this request"
+
+
+class ServerLoop:
+    def __init__(
+        self,
+        service: Service,
+        store: ServerStore,
+        context: ssl.SSLContext,
+        limits: Limits,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._service = service
+        self._store = store
+        self._space = store.space
+        self._lost = LostWrites()  # the requests of this turn whose replies a failed commit would void
+        self._context = context
+        self._limits = limits
+        self._output_limits = OutputLimits.for_frames(limits.max_frame)
+        self._clock = clock
+        self._selector = selectors.DefaultSelector()
+        self._wake_in, self._wake_out = socket.socketpair()
+        self._wake_in.setblocking(False)
+        self._wake_out.setblocking(False)
+        self._selector.register(self._wake_in, selectors.EVENT_READ, self._drain_wakeups)
+        self._calls: collections.deque[Callable[[], None]] = collections.deque()
+        self._connections: set[PeerConnection] = set()
+        self._established = 0
+        self._ready: set[PeerConnection] = set()  # input to handle without waiting for the selector
+        self._dirty: set[PeerConnection] = set()  # output to write, events to update, or closing
+        # Served this turn: if the commit fails (not for lack of room), they are closed before any reply
+        # claims a lost write.
+        self._touched: list[PeerConnection] = []
+        self._after_commit: list[Callable[[], None]] = []
+        self._deadlines = Deadlines()
+        self._blocking = ThreadPoolExecutor(BLOCKING_WORKERS, thread_name_prefix="server-blocking")
+        self._listener: tuple[socket.socket, Callable[[], None]] | None = None
+        self._accept_again_at: float | None = None
+        self._stopping = False
+        self.thread_id: int | None = None
+
+    # ---------------------------------------------------------------- from any thread
+
+    def call_soon_threadsafe(self, call: Callable[[], None]) -> None:
+        self._calls.append(call)
+        if threading.get_ident() != self.thread_id:
+            # A full pipe wakes the loop just as well; a closed one means the loop has ended.
+            with contextlib.suppress(OSError):
+                self._wake_out.send(b"\0")
+
+    def stop(self) -> None:
+        """Ask the loop to close every connection and return from :meth:`run`."""
+        self.call_soon_threadsafe(self._request_stop)
+
+    def connection_count(self) -> int:
+        """Connections past their TLS handshake and not yet closed."""
+        return self._established
+
+    # ---------------------------------------------------------------- setup (before run)
+
+    def watch_listener(self, listener: socket.socket, accept: Callable[[], None]) -> None:
+        """``accept`` takes every waiting connection and hands each to :meth:`adopt`."""
+        self._listener = (listener, accept)
+        self._selector.register(listener, selectors.EVENT_READ, self._accept)
+
+    # ---------------------------------------------------------------- the loop's thread
+
+    def run(self) -> None:
+        self.thread_id = threading.get_ident()
+        try:
+            while not self._stopping:
+                try:
+                    self._turn()
+                except Exception as exc:  # a bug outside any one connection: log it and keep serving
+                    log.error("the server loop hit an error: %s", type(exc).__name__)
+                    log.debug("details", exc_info=True)
+        finally:
+            self.close()
+
+    def adopt(self, raw: socket.socket, address: Any) -> None:
+        """Take a freshly accepted socket: TLS starts on it without blocking."""
+        peer = f"{address[0]}:{address[1]}"
+        try:
+            raw.setblocking(False)
+            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock = self._context.wrap_socket(raw, server_side=True, do_handshake_on_connect=False)
+        except OSError as exc:
+            log.info("%s: could not start TLS (%s)", peer, type(exc).__name__)
+            raw.close()
+            return
+        now = self._clock()
+        connection = PeerConnection(sock, peer, self, self._limits.max_frame, self._output_limits, now)
+        self._connections.add(connection)
+        connection.events = selectors.EVENT_READ
+        self._selector.register(sock, connection.events, connection)
+        self._watch(connection)
+
+    def mark_dirty(self, connection: PeerConnection) -> None:
+        self._dirty.add(connection)
+
+    def _turn(self) -> None:
+        events = self._selector.select(self._wait_time())
+        try:
+            with self._store.group_commit():
+                self._run_calls()
+                for key, mask in events:
+                    if isinstance(key.data, PeerConnection):
+                        self._guarded(key.data, self._on_socket, mask)
+                    else:
+                        key.data()
+                ready, self._ready = self._ready, set()  # who runs out of budget waits for the next turn
+                for connection in ready:
+                    self._guarded(connection, self._serve)
+                self._expire()
+        except BatchFailed as exc:
+            self._after_commit.clear()  # pushes of messages that were not stored
+            if self._store.lacks_room(exc):
+                self._lost.answer_storage_full(self._space)
+            else:
+                log.error("store: the writes of %d connections failed to commit: %s", len(self._touched), exc)
+                for connection in self._touched:  # no reply of theirs may claim a write that did not happen
+                    self._drop(connection, "its writes were not committed")
+        finally:  # even after a bug: the offsets noted in this turn mean nothing in the next
+            self._lost.clear()
+            self._touched.clear()
+        after, self._after_commit = self._after_commit, []
+        for call in after:
+            try:
+                call()
+            except Exception as exc:
+                log.error("a push after a commit failed: %s", type(exc).__name__)
+                log.debug("details", exc_info=True)
+        if self._space.full and self._space.check_due():
+            check_space(self._space)
+        while self._dirty:
+            self._guarded(self._dirty.pop(), self._write)
+
+    def _guarded(self, connection: PeerConnection, step: Callable[..., None], *args: Any) -> None:
+        if connection.closed:
+            return
+        try:
+            step(connection, *args)
+        except Exception as exc:  # a bug or a broken socket costs this connection, never the loop
+            log.error("%s: dropped after an error: %s", connection.peer, type(exc).__name__)
+            log.debug("details", exc_info=True)
+            self._drop(connection, None)
+
+    def _wait_time(self) -> float:
+        if self._ready or self._calls:
+            return 0.0
+        wait = MAX_WAIT
+        next_deadline = self._deadlines.next_time()
+        if next_deadline is not None:
+            wait = min(wait, next_deadline - self._clock())
+        if self._accept_again_at is not None:
+            wait = min(wait, self._accept_again_at - self._clock())
+        return max(wait, 0.0)
+
+    def _run_calls(self) -> None:
+        for _ in range(len(self._calls)):  # calls queued meanwhile wait for the next turn
+            call = self._calls.popleft()
+            try:
+                call()
+            except Exception as exc:
+                log.error("a handed-over call failed: %s", type(exc).__name__)
+                log.debug("details", exc_info=True)
+
+    def _drain_wakeups(self) -> None:
+        try:
+            while self._wake_in.recv(4096):
+                pass
+        except (BlockingIOError, InterruptedError):
+            pass
+
+    def _request_stop(self) -> None:
+        self._stopping = True
+
+    def _accept(self) -> None:
+        assert self._listener is not None
+        listener, accept = self._listener
+        try:
+            accept()
+        except OSError as exc:  # out of file descriptors, say: stop asking for a second, keep serving
+            log.error("accepting connections failed: %s; trying again in a second", type(exc).__name__)
+            self._selector.unregister(listener)
+            self._accept_again_at = self._clock() + 1.0
+
+    # ---------------------------------------------------------------- one connection
+
+    def _on_socket(self, connection: PeerConnection, mask: int) -> None:
+        if connection.handshaking:
+            now = self._clock()
+            try:
+                done = connection.handshake(now)
+            except (ssl.SSLError, OSError) as exc:
+                self._drop(connection, f"TLS handshake failed ({type(exc).__name__})")
+                return
+            if done:
+                connection.established = True
+                self._established += 1
+                log.info("%s: connected", connection.peer)
+                self._watch(connection)
+                self._ready.add(connection)  # the first request may have come with the handshake
+            self._dirty.add(connection)
+            return
+        if mask & selectors.EVENT_WRITE:
+            self._dirty.add(connection)
+        if mask & selectors.EVENT_READ:
+            self._ready.add(connection)
+
+    def _serve(self, connection: PeerConnection) -> None:
+        """Read what arrived and handle the requests in it, within this turn's budgets."""
+        if not connection.can_handle():
+            return
+        self._touched.append(connection)
+        self._dirty.add(connection)
+        more = connection.read(READ_BUDGET, self._clock()) if connection.needs_data else True
+        connection.needs_data = False
+        for _ in range(REQUEST_BUDGET):
+            if not connection.can_handle():
+                return  # what is buffered waits until the client reads, the work finishes, or for ever
+            try:
+                event = connection.protocol.next_event()
+            except RemoteProtocolError as exc:
+                log.info("%s: refused a frame: %s", connection.peer, exc.code)
+                connection.send(make_error_reply(exc))
+                if exc.fatal:
+                    connection.end()
+                continue
+            if event is NEED_DATA:
+                connection.needs_data = True
+                if more:
+                    self._ready.add(connection)
+                return
+            if isinstance(event, ConnectionClosed):
+                connection.end()
+                return
+            assert isinstance(event, Request)
+            self._answer(connection, event)
+        self._ready.add(connection)  # the request budget ran out: the rest next turn
+
+    def _answer(self, connection: PeerConnection, request: Request) -> None:
+        if self._space.full and waits_for_room(request, logged_in=connection.phone is not None):
+            connection.send(storage_full_reply(request.id))  # before any write; logged once, by the guard
+            return
+        start, dependents = len(connection.out), self._store.dependents
+        try:
+            outcome = self._service.handle(connection, request)
+        except Exception as exc:
+            self._refuse(connection, request, exc)
+        else:
+            self._deliver(connection, request, outcome)
+        if self._store.dependents != dependents:  # its reply holds only if this turn commits
+            self._lost.note(connection, request, start, later=connection.busy)
+
+    def _deliver(self, connection: PeerConnection, request: Request, outcome: Outcome) -> None:
+        later = outcome.later
+        if later is not None:
+            connection.busy = True
+            future = self._blocking.submit(later)
+            future.add_done_callback(
+                lambda done: self.call_soon_threadsafe(lambda: self._finish_later(connection, request, done))
+            )
+            return
+        try:
+            connection.send(Reply(request.id, outcome.body))
+        except LocalProtocolError as exc:  # a reply larger than a frame: say so instead
+            connection.send(ErrorReply(request.id, exc.code, exc.message))
+        if outcome.then is not None:
+            self._after_commit.append(outcome.then)
+        if outcome.close:
+            connection.end()
+
+    def _finish_later(self, connection: PeerConnection, request: Request, done: Future[Outcome]) -> None:
+        connection.busy = False
+        if connection.closed:
+            return
+        self._touched.append(connection)
+        error = done.exception()
+        if self._lost.lost_later(connection, request.id):  # its write went with a commit that found no room
+            connection.send(storage_full_reply(request.id))
+        elif error is None:
+            self._deliver(connection, request, done.result())
+        else:
+            self._refuse(connection, request, error)
+        self._ready.add(connection)
+        self._dirty.add(connection)
+
+    def _refuse(self, connection: PeerConnection, request: Request, error: BaseException) -> None:
+        if isinstance(error, RequestRefused):
+            log.info("%s: %s refused: %s", connection.peer, request.op, error.code)
+            connection.send(ErrorReply(request.id, error.code, error.message))
+            return
+        if self._store.lacks_room(error):
+            self._space.met_full(f"{request.op} found no room")
+            connection.send(storage_full_reply(request.id))
+            return
+        # A bug or a failing disk must cost this request, not the connection or the server.
+        log.error("%s: %s failed: %s", connection.peer, request.op, type(error).__name__)
+        log.debug("details", exc_info=error)
+        connection.send(ErrorReply(request.id, ErrorCode.SERVER_ERROR, _SERVER_ERROR))
+
+    def _write(self, connection: PeerConnection) -> None:
+        out = connection.out  # flushing empties this very buffer
+        if out:
+            if connection.overflowing:
+                self._drop(connection, f"stopped reading with {len(out)} bytes unsent")
+                return
+            was_paused = connection.paused
+            try:
+                connection.flush(self._clock())
+            except PeerLost as exc:
+                self._drop(connection, f"gone while writing ({exc})")
+                return
+            if was_paused and not connection.paused:
+                self._ready.add(connection)  # frames held back while it was not reading
+            if connection.stalled_since is not None:
+                self._watch(connection)  # output that stopped draining may bring the deadline forward
+        if connection.closing and not out:
+            self._drop(connection, None)
+            return
+        wanted = connection.wanted_events()
+        if wanted != connection.events:
+            if connection.events and wanted:
+                self._selector.modify(connection.sock, wanted, connection)
+            elif wanted:
+                self._selector.register(connection.sock, wanted, connection)
+            else:
+                self._selector.unregister(connection.sock)
+            connection.events = wanted
+
+    def _drop(self, connection: PeerConnection, reason: str | None) -> None:
+        if connection.closed:
+            return
+        if connection.events:
+            self._selector.unregister(connection.sock)
+            connection.events = 0
+        connection.close_socket()
+        self._connections.discard(connection)
+        self._lost.forget(connection)
+        if connection.established:
+            self._established -= 1
+            self._service.session_ended(connection)
+            if reason:
+                log.info("%s: %s, closing", connection.peer, reason)
+            log.info("%s: disconnected", connection.peer)
+        elif reason:
+            log.info("%s: %s", connection.peer, reason)
+
+    # ---------------------------------------------------------------- deadlines
+
+    def _watch(self, connection: PeerConnection) -> None:
+        """Look at ``connection`` again when its deadline comes (the rules are the connection's own)."""
+        self._deadlines.schedule(connection, connection.deadline(self._limits)[0])
+
+    def _expire(self) -> None:
+        now = self._clock()
+        if self._accept_again_at is not None and now >= self._accept_again_at and self._listener:
+            self._accept_again_at = None
+            self._selector.register(self._listener[0], selectors.EVENT_READ, self._accept)
+        for connection in self._deadlines.due(now):
+            assert isinstance(connection, PeerConnection)
+            deadline, reason = connection.deadline(self._limits)
+            if deadline > now:
+                self._deadlines.schedule(connection, deadline)
+            else:
+                self._drop(connection, reason)
+
+    def close(self) -> None:
+        """Close every connection and the loop's own resources (what :meth:`run` does when it ends)."""
+        for connection in list(self._connections):
+            if not connection.handshaking and connection.out:
+                with contextlib.suppress(PeerLost):
+                    connection.flush(self._clock())  # one try, without waiting: stopping is bounded
+            self._drop(connection, None)
+        self._blocking.shutdown(wait=False, cancel_futures=True)
+        self._selector.close()
+        self._wake_in.close()
+        self._wake_out.close()

@@ -1,0 +1,164 @@
+"""The Parley server: socketserver accepts, one event loop serves every connection over TLS 1.3.
+
+:class:`ParleyServer` is a ``socketserver.TCPServer`` for what socketserver does
+well: binding, address reuse, the listen backlog, accepting. Its
+``process_request`` does not start a thread; it hands the accepted socket to the
+:class:`~net.server.loop.ServerLoop`, and the listening socket sits in that
+loop's own selector, so accepting costs neither a thread nor a hand-over between
+threads. (``serve_forever`` is not used: it would be a second loop.) The loop
+does TLS handshakes, reads, the sans-IO protocol, the service and the writes for
+every connection in one thread, and commits the store once per turn; see
+``net/bench/PERFORMANCE.md`` for why one loop replaced a thread per connection.
+"""
+
+from __future__ import annotations
+
+import logging
+import socketserver
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from net.server.addresses import is_loopback
+from net.server.codes import CodeHasher, load_or_make_code_key
+from net.server.limits import Limits
+from net.server.loop import ServerLoop
+from net.server.service import Service
+from net.server.verification import CodeChannel
+from net.tls import ensure_self_signed, fingerprint_of_pem_file, format_fingerprint, server_context
+from storage.server.space_guard import DEFAULT_RESERVE
+from storage.server.store import SqliteServerStore
+
+log = logging.getLogger("parley.server")
+
+DEFAULT_PORT = 5000
+STORE_FILE = "server.sqlite3"
+PRUNE_INTERVAL = 3600.0
+STOP_TIMEOUT = 10.0  # how long stop() waits for the loop to close its connections
+ACCEPT_BATCH = 64  # connections accepted per turn of the loop, so a burst of them cannot starve the rest
+
+
+class ParleyServer(socketserver.TCPServer):
+    allow_reuse_address = True
+    request_queue_size = 1024
+
+    def __init__(self, address: tuple[str, int], loop: ServerLoop) -> None:
+        self.loop = loop
+        super().__init__(address, socketserver.BaseRequestHandler)
+        self.socket.setblocking(False)
+        loop.watch_listener(self.socket, self.accept_waiting)
+
+    def accept_waiting(self) -> None:
+        """Accept the connections waiting in the backlog (called by the loop when the listener is ready)."""
+        for _ in range(ACCEPT_BATCH):
+            try:
+                request, client_address = self.get_request()
+            except (BlockingIOError, InterruptedError):
+                return
+            if self.verify_request(request, client_address):
+                self.process_request(request, client_address)
+            else:
+                self.shutdown_request(request)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self.loop.adopt(request, client_address)
+
+    def connection_count(self) -> int:
+        return self.loop.connection_count()
+
+
+@dataclass
+class ServerConfig:
+    data_dir: Path
+    channel: CodeChannel
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    cert: Path | None = None
+    key: Path | None = None
+    dev_codes: bool = False
+    limits: Limits = field(default_factory=Limits)
+    synchronous: str = "FULL"
+    max_store_bytes: int | None = None  # a quota for the database file; past it, writes get storage_full
+    space_reserve: int = DEFAULT_RESERVE  # bytes kept in reserve for fetch and ack on a full disk
+
+
+class RunningServer:
+    """A started server: its address and fingerprint, and :meth:`stop`."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        if config.dev_codes and not is_loopback(config.host):
+            raise ValueError("--dev-codes returns codes to whoever asks; it runs only on a loopback address")
+        # Owner only: the database holds phone numbers and e-mail addresses.
+        config.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if (config.cert is None) != (config.key is None):
+            raise ValueError("--cert and --key go together")
+        if config.cert is not None and config.key is not None:
+            cert, key = config.cert, config.key
+        else:
+            cert, key = ensure_self_signed(config.data_dir)
+        context = server_context(cert, key)
+        self.fingerprint = fingerprint_of_pem_file(cert)
+        self.store = SqliteServerStore(
+            config.data_dir / STORE_FILE,
+            synchronous=config.synchronous,
+            max_bytes=config.max_store_bytes,
+            reserve=config.space_reserve,
+        )
+        try:
+            hasher = CodeHasher(load_or_make_code_key(config.data_dir))
+            self.service = Service(
+                self.store,
+                config.channel,
+                hasher,
+                self.fingerprint,
+                limits=config.limits,
+                dev_codes=config.dev_codes,
+            )
+            self.loop = ServerLoop(self.service, self.store, context, config.limits)
+            try:
+                self.server = ParleyServer((config.host, config.port), self.loop)
+            except BaseException:
+                self.loop.close()
+                raise
+        except BaseException:
+            self.store.close()
+            raise
+        self.address: tuple[str, int] = self.server.server_address[:2]  # type: ignore[assignment]
+        self._stopping = threading.Event()
+        self._serving = threading.Thread(target=self.loop.run, name="server-loop", daemon=True)
+        self._pruning = threading.Thread(target=self._prune_now_and_then, name="store-prune", daemon=True)
+        self._serving.start()
+        self._pruning.start()
+
+    @property
+    def fingerprint_text(self) -> str:
+        return format_fingerprint(self.fingerprint)
+
+    def _prune_now_and_then(self) -> None:
+        while True:
+            try:
+                self.store.prune(self.service.now_ms())
+            except Exception as exc:
+                log.warning("pruning the store failed: %s", type(exc).__name__)
+            if self._stopping.wait(PRUNE_INTERVAL):
+                return
+
+    def stop(self) -> None:
+        """Stop accepting, close every connection, then close the store (after its last commit)."""
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        self.loop.stop()
+        self._serving.join(STOP_TIMEOUT)
+        if self._serving.is_alive():
+            log.error("the server loop did not stop within %.0f s; closing the store anyway", STOP_TIMEOUT)
+        self.server.server_close()
+        self._pruning.join()
+        self.store.close()
+
+    def __enter__(self) -> RunningServer:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()

@@ -1,0 +1,375 @@
+"""What each operation does on the server, apart from any socket.
+
+:meth:`Service.handle` takes a checked :class:`~net.protocol.connection.Request` and the
+:class:`~net.server.presence.Session` it came on, and returns an :class:`Outcome`: the
+reply's fields, what to do once the request's writes are committed (pushes to
+other people happen after the sender's message is durable), and whether to close.
+Registration lives in ``net/server/registrar.py``. Work that may block for long (a code
+sent by e-mail, a registration lock's Argon2id) is not done in ``handle``:
+the outcome carries it as ``later``, which the server runs off its event loop and
+whose own outcome is the reply. A refusal is a :class:`~net.protocol.errors.RequestRefused`
+with a stable code. Logs name phones
+only by their last digits and never hold a code, key, signature or body.
+
+Rate limits are :class:`~net.server.limits.PersistedLimiter` objects (see :meth:`Service.persisted`):
+their counts are written in the same group commit as the request, so a restart keeps them.
+What each counts, and what happens past it, is written in net/protocol/PROTOCOL.md ("Limits").
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from crypto_core.errors import InvalidSignature
+from crypto_core.keys import IdentityKeyPair, KemPreKeyPublic, PublicIdentity, SignedPreKeyPublic
+from net.protocol.connection import Request
+from net.protocol.errors import ErrorCode, RequestRefused
+from net.protocol.login import NONCE_SIZE, make_nonce, verify_login
+from net.protocol.registration import make_token
+from net.protocol.registration_lock import LockHasher
+from net.protocol.schema import (
+    OPERATIONS,
+    PROTOCOL_VERSION,
+    PUSH_MESSAGE,
+    PUSH_PREKEYS_LOW,
+    PUSH_SESSION_ENDED,
+)
+from net.server.codes import CodeHasher, make_code
+from net.server.guards import Guards
+from net.server.limits import Limits, PersistedLimiter
+from net.server.outcome import Outcome
+from net.server.presence import Presence, Session
+from net.server.registrar import Registrar, check_kem, masked
+from net.server.verification import CodeChannel
+from storage.server.interface import ServerStore
+from storage.server.records import PrekeyLimit, QueueFull, StoredMessage, UnknownAccount
+
+log = logging.getLogger("parley.server")
+
+
+# A fetch reply's fields around its messages, and the JSON around each message, at their longest.
+_FETCH_REPLY_OVERHEAD = 128
+_MESSAGE_OVERHEAD = 64
+
+
+def message_fields(message: StoredMessage) -> dict[str, Any]:
+    return {"id": message.id, "from": message.sender, "body": message.body, "ts": message.ts}
+
+
+def _encoded_size(message: StoredMessage) -> int:
+    """An upper bound of the bytes ``message`` takes in a fetch reply (base64 body, JSON around it)."""
+    digits = len(str(message.id)) + len(str(message.ts))
+    return _MESSAGE_OVERHEAD + digits + 6 * len(message.sender) + 4 * ((len(message.body) + 2) // 3)
+
+
+def _deliverable_size(body: bytes) -> int:
+    """An upper bound of a fetch reply holding only a message with ``body`` (the longest id, sender, ts)."""
+    return _FETCH_REPLY_OVERHEAD + _MESSAGE_OVERHEAD + 16 + 13 + 6 * 16 + 4 * ((len(body) + 2) // 3)
+
+
+def _refuse(code: ErrorCode, message: str) -> RequestRefused:
+    return RequestRefused(code, message)
+
+
+def _queue_full(exc: QueueFull, limits: Limits) -> RequestRefused:
+    if exc.cap == QueueFull.SENDER:
+        words = f"you have {limits.queue_cap_per_sender} messages waiting for this recipient"
+    elif exc.cap == QueueFull.BYTES:
+        words = f"the recipient has as many bytes waiting as the server keeps ({limits.queue_bytes})"
+    else:
+        words = f"the recipient has {limits.queue_cap} messages waiting"
+    return _refuse(ErrorCode.QUEUE_FULL, f"{words}; nothing was stored, try later")
+
+
+class Service:
+    def __init__(
+        self,
+        store: ServerStore,
+        channel: CodeChannel,
+        hasher: CodeHasher,
+        fingerprint: bytes,
+        *,
+        limits: Limits | None = None,
+        dev_codes: bool = False,
+        clock: Callable[[], float] = time.time,
+        randbelow: Callable[[int], int] | None = None,
+        nonce_source: Callable[[int], bytes] | None = None,
+    ) -> None:
+        self.store = store
+        self.channel = channel
+        self.hasher = hasher
+        self.fingerprint = fingerprint
+        self.limits = limits = limits or Limits()
+        self.dev_codes = dev_codes
+        self.presence = Presence()
+        self._clock = clock
+        self._make_code = (lambda: make_code(randbelow)) if randbelow else make_code
+        self._make_nonce: Callable[[], bytes] = (
+            (lambda: make_nonce(nonce_source)) if nonce_source else make_nonce
+        )
+        self._codes = self.persisted("codes", limits.codes_per_hour, 3600.0)  # per number and address
+        self._codes_by_address = self.persisted("codes_by_address", limits.codes_per_address, 3600.0)
+        self._bundles = self.persisted("bundles", limits.bundles_per_hour, 3600.0)
+        self._guards = Guards(limits, self.persisted)
+        # A failed login for a number nobody holds checks the signature against this key instead,
+        # so that it takes as long as one for a registered number (whose private key nobody has).
+        self._dummy_identity = json.dumps(IdentityKeyPair.generate().public.to_json())
+        self._dummy_nonce = bytes(NONCE_SIZE)
+        self._registrar = Registrar(
+            store=store,
+            channel=channel,
+            hasher=hasher,
+            locks=LockHasher(hasher.subkey(b"registration lock pepper")),
+            fingerprint=fingerprint,
+            limits=limits,
+            presence=self.presence,
+            dev_codes=dev_codes,
+            now_ms=self.now_ms,
+            make_code=self._make_code,
+            make_token=(lambda: make_token(nonce_source)) if nonce_source else make_token,
+            codes=self._codes,
+            codes_by_address=self._codes_by_address,
+        )
+        self._handlers: dict[str, Callable[[Session, dict[str, Any]], Outcome]] = {
+            "hello": self._hello,
+            "register_start": self._registrar.start,
+            "register_finish": self._registrar.finish,
+            "challenge": self._challenge,
+            "login": self._login,
+            "ping": self._ping,
+            "get_bundle": self._get_bundle,
+            "send": self._send,
+            "fetch": self._fetch,
+            "ack": self._ack,
+            "upload_prekeys": self._upload_prekeys,
+            "prekey_count": self._prekey_count,
+            "set_signed_prekey": self._set_signed_prekey,
+            "delete_account": self._delete_account,
+            "set_registration_lock": self._registrar.set_lock,
+        }
+        assert set(self._handlers) == set(OPERATIONS), "every operation needs a handler"
+
+    def persisted(self, name: str, limit: int, window: float) -> PersistedLimiter:
+        """A rate limiter of ``limit`` events per ``window`` seconds whose counts survive a restart."""
+        return PersistedLimiter(self.store.rate_events, name, limit, window, self._clock)
+
+    def now_ms(self) -> int:
+        return int(self._clock() * 1000)
+
+    def handle(self, session: Session, request: Request) -> Outcome:
+        if OPERATIONS[request.op].needs_login and session.phone is None:
+            raise _refuse(ErrorCode.NOT_LOGGED_IN, f"log in before {request.op}")
+        try:
+            outcome = self._handlers[request.op](session, request.args)
+        except InvalidSignature as exc:
+            raise _refuse(ErrorCode.BAD_SIGNATURE, str(exc)) from None
+        if request.op == "login" and session.phone is not None and not self.store.space.full:
+            # The last login is the activity a registration lock counts (it lapses after 7 days without).
+            # Not while the disk is full: a login must keep working then, and an hour's gap is harmless.
+            self.store.mark_active(session.phone, self.now_ms())
+        return outcome
+
+    def session_ended(self, session: Session) -> None:
+        if session.phone is not None:
+            self.presence.release(session.phone, session)
+
+    # ---------------------------------------------------------------- registration
+
+    def _hello(self, _session: Session, args: dict[str, Any]) -> Outcome:
+        if args["version"] != PROTOCOL_VERSION:
+            raise _refuse(ErrorCode.UNSUPPORTED_VERSION, f"this server speaks version {PROTOCOL_VERSION}")
+        return Outcome(
+            {
+                "server": "parley",
+                "version": PROTOCOL_VERSION,
+                "max_frame": self.limits.max_frame,
+                "idle_timeout": int(self.limits.idle_timeout),
+                "dev_codes": self.dev_codes,
+            }
+        )
+
+    # ----------------------------------------------------------------------- login
+
+    def _challenge(self, session: Session, args: dict[str, Any]) -> Outcome:
+        nonce = self._make_nonce()
+        session.challenge = (args["phone"], nonce)
+        return Outcome({"nonce": nonce})
+
+    def _login(self, session: Session, args: dict[str, Any]) -> Outcome:
+        phone = args["phone"]
+        if session.phone is not None:
+            raise _refuse(ErrorCode.ALREADY_LOGGED_IN, "this connection is logged in already")
+        challenge, session.challenge = session.challenge, None  # one attempt per nonce
+        # The same work whether or not the number is registered or the challenge fits: one read, one
+        # key parsed, one signature checked (against a key nobody holds when there is no account).
+        stored = self.store.identity_text(phone)
+        fits = challenge is not None and challenge[0] == phone
+        nonce = challenge[1] if challenge is not None and fits else self._dummy_nonce
+        signing_key = PublicIdentity.from_json(json.loads(stored or self._dummy_identity)).signing_key
+        try:
+            verify_login(signing_key, args["signature"], nonce, phone, self.fingerprint)
+            correct = fits and stored is not None
+        except InvalidSignature:
+            correct = False
+        if not correct:
+            log.info("%s: login for %s failed", session.peer, masked(phone))
+            raise self._guards.login_failed(session, phone)
+        session.phone = phone
+        previous = self.presence.claim(phone, session)
+        if previous is not None:
+            previous.push(PUSH_SESSION_ENDED, {"reason": "logged_in_elsewhere"})
+            previous.phone = None
+            previous.end()
+        log.info("%s: logged in as %s", session.peer, masked(phone))
+        return Outcome({"phone": phone, "queued": self.store.queued_count(phone)})
+
+    def _ping(self, _session: Session, _args: dict[str, Any]) -> Outcome:
+        return Outcome({"time": self.now_ms()})
+
+    # ------------------------------------------------------------------- messages
+
+    def _get_bundle(self, session: Session, args: dict[str, Any]) -> Outcome:
+        assert session.phone is not None
+        self._guards.check_lookups(session)
+        if not self._bundles.allow(session.phone):
+            raise _refuse(ErrorCode.RATE_LIMITED, "too many bundles fetched this hour")
+        target = args["phone"]
+        # Past a limit the bundle still comes, without one-time prekeys: nothing is consumed.
+        one_time = self._guards.may_hand_out(target, session)
+        try:
+            bundle = self.store.take_bundle(target, one_time=one_time)
+        except UnknownAccount:
+            raise self._guards.unknown_answer(session) from None
+        took_one_time = "one_time_prekey" in bundle
+        took_kem = bundle["kem_prekey"].get("last_resort") is False
+        if not (took_one_time or took_kem):
+            return Outcome({"bundle": bundle})  # none were left, or none were to be handed out
+        self._guards.handed_out(target, session)
+        one_time_left, kem_left = self.store.prekey_counts(target)
+        # Told once, as a kind falls below the mark (a fetch takes at most one of each kind).
+        mark = self.limits.prekeys_low - 1
+        if not ((took_one_time and one_time_left == mark) or (took_kem and kem_left == mark)):
+            return Outcome({"bundle": bundle})
+
+        def tell_owner() -> None:  # after the commit, like every push
+            owner = self.presence.get(target)
+            if owner is not None:
+                owner.push(PUSH_PREKEYS_LOW, {"one_time": one_time_left, "kem": kem_left})
+
+        return Outcome({"bundle": bundle}, then=tell_owner)
+
+    def _send(self, session: Session, args: dict[str, Any]) -> Outcome:
+        sender, recipient, body = session.phone, args["to"], args["body"]
+        assert sender is not None
+        if _deliverable_size(body) > self.limits.max_frame:
+            # A send that fits a frame may still make a push or fetch reply that does not (below the
+            # default frame size): stored, it could never be delivered, nor anything queued after it.
+            raise _refuse(ErrorCode.BAD_REQUEST, "send.body: too long to be delivered in one frame")
+        self._guards.check_lookups(session)
+        if args["transient"]:
+            if self.store.identity_text(recipient) is None:
+                raise self._guards.unknown_answer(session)
+            online = self.presence.get(recipient)
+            fields = {"from": sender, "body": body, "ts": self.now_ms(), "transient": True}
+            return Outcome({"delivered": online is not None and online.push(PUSH_MESSAGE, fields)})
+        try:
+            sent = self.store.enqueue(
+                sender,
+                args["client_id"],
+                recipient,
+                body,
+                self.now_ms(),
+                self.limits.queue_cap,
+                per_sender=self.limits.queue_cap_per_sender,
+                max_bytes=self.limits.queue_bytes,
+            )
+        except UnknownAccount:
+            raise self._guards.unknown_answer(session) from None
+        except QueueFull as exc:
+            raise _queue_full(exc, self.limits) from None
+        reply = {"id": sent.id, "ts": sent.ts, "duplicate": sent.duplicate}
+        if sent.duplicate:
+            return Outcome(reply)
+        message = {"id": sent.id, "from": sender, "body": body, "ts": sent.ts}
+
+        def push() -> None:
+            online = self.presence.get(recipient)
+            if online is not None:
+                online.push(PUSH_MESSAGE, message)
+
+        return Outcome(reply, then=push)
+
+    def _fetch(self, session: Session, args: dict[str, Any]) -> Outcome:
+        assert session.phone is not None
+        messages, more = self.store.fetch(session.phone, args["after"], args["limit"])
+        # Cut the page so that its reply fits in one frame; the client fetches the rest after it.
+        room = self.limits.max_frame - _FETCH_REPLY_OVERHEAD
+        page: list[dict[str, Any]] = []
+        for message in messages:
+            room -= _encoded_size(message)
+            if room < 0 and page:  # a message too big for any page still goes alone (and is refused)
+                more = True
+                break
+            page.append(message_fields(message))
+        return Outcome({"messages": page, "more": more})
+
+    def _ack(self, session: Session, args: dict[str, Any]) -> Outcome:
+        assert session.phone is not None
+        return Outcome({"deleted": self.store.ack(session.phone, args["ids"])})
+
+    # -------------------------------------------------------------------- prekeys
+
+    def _identity_of(self, phone: str) -> PublicIdentity:
+        account = self.store.account(phone)
+        if account is None:
+            raise _refuse(ErrorCode.UNKNOWN_ACCOUNT, "this account no longer exists")
+        return PublicIdentity.from_json(account.identity)
+
+    def _upload_prekeys(self, session: Session, args: dict[str, Any]) -> Outcome:
+        assert session.phone is not None
+        identity = self._identity_of(session.phone)
+        for kem in args["kem_prekeys"]:
+            check_kem(kem, identity, last_resort=False)
+        try:
+            one_time, kem_count = self.store.add_prekeys(
+                session.phone,
+                [(k.key_id, k.to_json()) for k in args["one_time_prekeys"]],
+                [(k.key_id, k.to_json()) for k in args["kem_prekeys"]],
+                self.limits.prekeys_per_account,
+            )
+        except PrekeyLimit:
+            raise _refuse(
+                ErrorCode.PREKEY_LIMIT, f"at most {self.limits.prekeys_per_account} prekeys of a kind"
+            ) from None
+        return Outcome({"one_time": one_time, "kem": kem_count})
+
+    def _prekey_count(self, session: Session, _args: dict[str, Any]) -> Outcome:
+        assert session.phone is not None
+        one_time, kem = self.store.prekey_counts(session.phone)
+        return Outcome({"one_time": one_time, "kem": kem})
+
+    def _set_signed_prekey(self, session: Session, args: dict[str, Any]) -> Outcome:
+        assert session.phone is not None
+        identity = self._identity_of(session.phone)
+        signed_prekey: SignedPreKeyPublic = args["signed_prekey"]
+        signed_prekey.verify(identity)
+        last_resort: KemPreKeyPublic | None = args["kem_last_resort"]
+        if last_resort is not None:
+            check_kem(last_resort, identity, last_resort=True)
+        self.store.set_signed_prekey(
+            session.phone, signed_prekey.to_json(), None if last_resort is None else last_resort.to_json()
+        )
+        return Outcome({})
+
+    def _delete_account(self, session: Session, _args: dict[str, Any]) -> Outcome:
+        phone = session.phone
+        assert phone is not None
+        self.store.delete_account(phone)
+        self.presence.release(phone, session)
+        session.phone = None
+        log.info("%s: deleted the account %s", session.peer, masked(phone))
+        return Outcome({"deleted": True}, close=True)

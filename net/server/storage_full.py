@@ -1,0 +1,123 @@
+"""The server loop on a full disk: which requests wait for room, and answering those a failed commit lost.
+
+Two parts, both used by :class:`~net.server.loop.ServerLoop`:
+
+- :func:`waits_for_room`: while the store is full, the requests that only add
+  data (a stored ``send``, ``register_start``, ``register_finish``,
+  ``upload_prekeys``, ``set_registration_lock``) are refused with ``storage_full`` before they write
+  anything. Everything else — login, fetch, ack, get_bundle, pings — goes on.
+- :class:`LostWrites`: a turn's replies are in the connections' buffers before
+  the turn commits. The loop notes, for each request that wrote (or read what
+  the turn had not committed yet), where its reply lies in its connection's
+  buffer. If the commit then fails for lack of room, exactly those replies are
+  replaced by ``storage_full`` error replies in place; pushes and the other
+  replies around them stay as they are, and the connections stay open.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from net.protocol.connection import ErrorReply, Request
+from net.protocol.errors import ErrorCode
+from net.protocol.schema import OPERATIONS
+from net.server.peer_connection import PeerConnection
+from storage.server.interface import Space
+
+log = logging.getLogger("parley.server")
+
+STORAGE_FULL_MESSAGE = "the server is out of storage: nothing was stored; try again later"
+_ADD_DATA = frozenset({"register_start", "register_finish", "upload_prekeys", "set_registration_lock"})
+
+
+def waits_for_room(request: Request, *, logged_in: bool) -> bool:
+    """Whether ``request`` is refused while the store is full (it would only add data).
+
+    One that needs a login it does not have is not: ``not_logged_in`` says more.
+    """
+    if OPERATIONS[request.op].needs_login and not logged_in:
+        return False
+    if request.op == "send":
+        return not request.args["transient"]
+    return request.op in _ADD_DATA
+
+
+def storage_full_reply(request_id: int) -> ErrorReply:
+    return ErrorReply(request_id, ErrorCode.STORAGE_FULL, STORAGE_FULL_MESSAGE)
+
+
+def check_space(space: Space) -> None:
+    """Ask the guard whether there is room again (the loop does, about once a second while full)."""
+    try:
+        space.check()
+    except Exception as exc:  # looking at the free room must never stop the serving
+        log.error("store: checking the free room failed: %s", type(exc).__name__)
+        log.debug("details", exc_info=True)
+
+
+class LostWrites:
+    """The requests of one turn whose answers depend on its commit (see the module doc)."""
+
+    def __init__(self) -> None:
+        # (connection, request id, where its reply starts and ends in the buffer, whether it runs elsewhere)
+        self._noted: list[tuple[PeerConnection, int, int, int, bool]] = []
+        self._later: set[tuple[PeerConnection, int]] = set()
+
+    def note(self, connection: PeerConnection, request: Request, start: int, *, later: bool) -> None:
+        """``request`` wrote in this turn; its reply (if any yet) is ``connection.out[start:]``."""
+        self._noted.append((connection, request.id, start, len(connection.out), later))
+
+    def clear(self) -> None:
+        """The turn committed: every noted reply stands."""
+        self._noted.clear()
+
+    def answer_storage_full(self, space: Space) -> int:
+        """The turn's commit failed for lack of room: the store is full; replace each noted reply."""
+        was_full = space.full
+        space.met_full("a commit failed for lack of room")
+        answered = self._replace_noted()
+        # The full state is logged once when it begins; a later failed commit only for debugging.
+        (log.debug if was_full else log.warning)(
+            "store: a commit failed for lack of room; %d requests answered storage_full", answered
+        )
+        return answered
+
+    def _replace_noted(self) -> int:
+        by_connection: dict[PeerConnection, list[tuple[int, int, int, bool]]] = {}
+        for connection, request_id, start, end, later in self._noted:
+            by_connection.setdefault(connection, []).append((request_id, start, end, later))
+        self._noted.clear()
+        answered = 0
+        for connection, noted in by_connection.items():
+            if connection.closed:
+                continue
+            # Nothing was written to the socket since the turn began, so every offset still holds.
+            out = connection.out
+            rebuilt = bytearray()
+            done = 0
+            for request_id, start, end, later in noted:
+                rebuilt += out[done:start]
+                done = end
+                if later:  # its reply is not made yet: it becomes storage_full when its work is done
+                    self._later.add((connection, request_id))
+                else:
+                    rebuilt += connection.protocol.send(storage_full_reply(request_id))
+                answered += 1
+            rebuilt += out[done:]
+            connection.out = rebuilt
+        return answered
+
+    def lost_later(self, connection: PeerConnection, request_id: int) -> bool:
+        """Whether the write of this request, whose work ran off the loop, was lost (asked once)."""
+        if not self._later:
+            return False
+        key = (connection, request_id)
+        if key in self._later:
+            self._later.discard(key)
+            return True
+        return False
+
+    def forget(self, connection: PeerConnection) -> None:
+        """``connection`` is gone."""
+        if self._later:
+            self._later = {key for key in self._later if key[0] is not connection}

@@ -1,0 +1,1 @@
+"""The client's profile: one encrypted SQLite database per person."""

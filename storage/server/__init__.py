@@ -1,0 +1,1 @@
+"""The server's store: one SQLite file, its schema versions and upgrades."""

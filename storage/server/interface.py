@@ -1,0 +1,162 @@
+"""The operations the server's service and loop need from their store, as a Protocol.
+
+:class:`ServerStore` is everything ``net/`` may call on a store: the accounts,
+codes, prekeys and queued ciphertext (in the records of
+:mod:`storage.server.records`), the group commit of one loop turn, the counted
+rate events, and the store's full state. Nothing in it names a database: a
+store raises the refusals of :mod:`storage.server.records`, a batch whose commit
+failed is :class:`~storage.server.records.BatchFailed`, and whether a failure was
+for lack of room is asked of the store itself (:meth:`ServerStore.lacks_room`),
+so the service never looks at a driver's error codes.
+
+:class:`~storage.server.store.SqliteServerStore` is the first implementation; a
+second (a PostgreSQL store, say) implements the same methods with the same
+meanings: a write outside a group commit is durable when it returns, one inside
+it when the block ends without :class:`~storage.server.records.BatchFailed`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from typing import Any, Protocol, runtime_checkable
+
+from storage.server.records import (
+    AccountKeys,
+    Guard,
+    RegisteredAccount,
+    Registration,
+    SendOutcome,
+    StoredMessage,
+)
+
+
+class Space(Protocol):
+    """The store's full state: while ``full``, the loop refuses requests that only add data."""
+
+    @property
+    def full(self) -> bool: ...
+
+    def met_full(self, what: str) -> None:
+        """A write failed for lack of room: enter the full state (once)."""
+
+    def check_due(self) -> bool:
+        """Whether it is time to look at the free room again (only while full)."""
+
+    def check(self) -> bool:
+        """Leave the full state if there is room again; True when it left it."""
+
+
+class RateEventLog(Protocol):
+    """The events the server's rate limits count, kept so that a restart forgets none (times in ms)."""
+
+    def record(self, limiter: str, key: str, at: int, expires_at: int) -> None: ...
+
+    def load(self, limiter: str, now: int) -> Iterator[tuple[str, int, int]]:
+        """The (key, at, count) rows of ``limiter`` not yet expired at ``now``, oldest first."""
+
+
+@runtime_checkable
+class ServerStore(Protocol):
+    """What the server's service, registrar, limits and loop call on their store; times are ms."""
+
+    @property
+    def space(self) -> Space: ...
+
+    @property
+    def rate_events(self) -> RateEventLog: ...
+
+    # ------------------------------------------------------------ turns and room
+
+    def group_commit(self) -> AbstractContextManager[None]:
+        """This thread's writes inside the block share one commit at its end (BatchFailed if it failed)."""
+
+    @property
+    def dependents(self) -> int:
+        """Writes (and reads of uncommitted writes) so far in the open group commit."""
+
+    def lacks_room(self, error: BaseException | None) -> bool:
+        """Whether ``error`` (or what caused it) is a write this store refused for lack of room."""
+
+    def prune(self, now: int) -> None: ...
+
+    def close(self) -> None: ...
+
+    # ------------------------------------------------------------------ accounts
+
+    def account(self, phone: str) -> RegisteredAccount | None: ...
+
+    def identity_text(self, phone: str) -> str | None: ...
+
+    def delete_account(self, phone: str) -> bool: ...
+
+    def mark_active(self, phone: str, now: int) -> None: ...
+
+    # ------------------------------------------------------------------- prekeys
+
+    def take_bundle(self, phone: str, *, one_time: bool = True) -> dict[str, Any]: ...
+
+    def add_prekeys(
+        self,
+        phone: str,
+        one_time: list[tuple[int, dict[str, Any]]],
+        kem: list[tuple[int, dict[str, Any]]],
+        cap: int,
+    ) -> tuple[int, int]: ...
+
+    def prekey_counts(self, phone: str) -> tuple[int, int]: ...
+
+    def set_signed_prekey(
+        self, phone: str, signed_prekey: dict[str, Any], kem_last_resort: dict[str, Any] | None
+    ) -> None: ...
+
+    # ------------------------------------------------------------------ messages
+
+    def enqueue(
+        self,
+        sender: str,
+        client_id: str,
+        recipient: str,
+        body: bytes,
+        now: int,
+        cap: int,
+        *,
+        per_sender: int | None = None,
+        max_bytes: int | None = None,
+    ) -> SendOutcome: ...
+
+    def fetch(self, recipient: str, after: int, limit: int) -> tuple[list[StoredMessage], bool]: ...
+
+    def queued_count(self, recipient: str) -> int: ...
+
+    def ack(self, recipient: str, ids: list[int]) -> int: ...
+
+    # -------------------------------------------------------------- registration
+
+    def put_code(
+        self,
+        token_hash: bytes,
+        phone: str,
+        email: str,
+        code_hash: bytes,
+        now: int,
+        expires_at: int,
+        attempts: int,
+        cap: int,
+    ) -> None: ...
+
+    def check_code(self, token_hash: bytes, phone: str, code_hash: bytes, now: int) -> Registration: ...
+
+    def finish_registration(
+        self, token_hash: bytes, phone: str, code_hash: bytes, now: int, keys: AccountKeys, *, keep_lock: bool
+    ) -> Registration: ...
+
+    def move_account(self, phone: str, now: int, keys: AccountKeys) -> bool: ...
+
+    def guard(self, phone: str) -> Guard | None: ...
+
+    def set_lock(self, phone: str, salt: bytes | None, lock_hash: bytes | None) -> None: ...
+
+    def take_lock_attempt(self, phone: str, now: int, limit: int, refusal_ms: int) -> int | None: ...
+
+    def lock_passed(self, phone: str) -> None: ...

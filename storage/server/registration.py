@@ -1,0 +1,282 @@
+"""The server store's registration: pending codes per requester, account guards, accounts coming and going.
+
+Each function is a job for the store's writer (it gets the write connection and
+runs inside one transaction), or a read. A pending code is keyed by the hash of
+its requester's token, so a stranger's ``register_start`` or wrong guesses touch
+only the stranger's own row. A number's live codes are capped: a start beyond
+the cap is refused, never made room for by evicting someone else's code.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import sqlite3
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any
+
+from storage.server.batch_writer import BatchWriter
+from storage.server.records import AccountKeys, CodeCheck, Guard, Registration, TooManyCodes, UnknownAccount
+
+
+def _dumps(obj: dict[str, Any]) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"))
+
+
+def put_code(
+    db: sqlite3.Connection,
+    token_hash: bytes,
+    phone: str,
+    email: str,
+    code_hash: bytes,
+    now: int,
+    expires_at: int,
+    attempts: int,
+    cap: int,
+) -> None:
+    live = db.execute(
+        "SELECT COUNT(*) FROM pending_codes WHERE phone = ? AND expires_at > ? AND attempts_left > 0",
+        (phone, now),
+    ).fetchone()[0]
+    if live >= cap:
+        raise TooManyCodes(f"{live} codes are waiting")
+    db.execute(
+        "INSERT INTO pending_codes VALUES (?, ?, ?, ?, ?, ?)",
+        (token_hash, phone, email, code_hash, expires_at, attempts),
+    )
+
+
+def check_code(
+    db: sqlite3.Connection, token_hash: bytes, phone: str, code_hash: bytes, now: int
+) -> Registration:
+    """Check the requester's code, using one of its attempts when wrong; a right code stays usable."""
+    row = db.execute(
+        "SELECT phone, email, code_hash, expires_at, attempts_left FROM pending_codes WHERE token_hash = ?",
+        (token_hash,),
+    ).fetchone()
+    if row is None or row[0] != phone:
+        return Registration(CodeCheck.NO_CODE)
+    _, email, stored_hash, expires_at, attempts_left = row
+    if attempts_left <= 0:
+        return Registration(CodeCheck.LOCKED)
+    if now >= expires_at:
+        return Registration(CodeCheck.EXPIRED)
+    if not hmac.compare_digest(stored_hash, code_hash):
+        db.execute(
+            "UPDATE pending_codes SET attempts_left = ? WHERE token_hash = ?", (attempts_left - 1, token_hash)
+        )
+        return Registration(CodeCheck.WRONG, attempts_left - 1)
+    on_file = db.execute("SELECT email FROM accounts WHERE phone = ?", (phone,)).fetchone()
+    if on_file is not None and not hmac.compare_digest(on_file[0].encode(), email.encode()):
+        return Registration(CodeCheck.NOT_OWNER)  # it went to the requester's address, not the owner's
+    return Registration(CodeCheck.ACCEPTED, replaced=on_file is not None)
+
+
+def code_email(db: sqlite3.Connection, token_hash: bytes) -> str:
+    return str(
+        db.execute("SELECT email FROM pending_codes WHERE token_hash = ?", (token_hash,)).fetchone()[0]
+    )
+
+
+def use_code(db: sqlite3.Connection, token_hash: bytes) -> None:
+    db.execute("DELETE FROM pending_codes WHERE token_hash = ?", (token_hash,))
+
+
+def insert_account(
+    db: sqlite3.Connection, phone: str, email: str, keys: AccountKeys, now: int, lock: Guard | None
+) -> None:
+    """A new account's rows but its prekeys (the number has none now); ``lock``: a lock kept over."""
+    db.execute(
+        "INSERT INTO accounts (phone, email, identity, signed_prekey, kem_last_resort, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (phone, email, _dumps(keys.identity), _dumps(keys.signed_prekey), _dumps(keys.kem_last_resort), now),
+    )
+    last = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'messages'").fetchone()
+    db.execute(
+        "INSERT INTO queues (phone, queued, since_message) VALUES (?, 0, ?)", (phone, last[0] if last else 0)
+    )
+    salt, digest = (lock.lock_salt, lock.lock_hash) if lock is not None else (None, None)
+    db.execute(
+        "INSERT INTO guards (phone, last_active, lock_salt, lock_hash) VALUES (?, ?, ?, ?)",
+        (phone, now, salt, digest),
+    )
+
+
+def guard(db: sqlite3.Connection, phone: str) -> Guard | None:
+    row = db.execute(
+        "SELECT last_active, lock_salt, lock_hash, lock_failures, lock_refused_until"
+        " FROM guards WHERE phone = ?",
+        (phone,),
+    ).fetchone()
+    return None if row is None else Guard(*row)
+
+
+#: Logins are recorded to the hour: a commit of many logins then rewrites few ``guards`` pages.
+ACTIVITY_STEP_MS = 3600 * 1000
+
+
+def mark_active(db: sqlite3.Connection, phone: str, now: int) -> None:
+    db.execute(
+        "UPDATE guards SET last_active = ? WHERE phone = ? AND last_active <= ?",
+        (now, phone, now - ACTIVITY_STEP_MS),
+    )
+
+
+def set_lock(db: sqlite3.Connection, phone: str, salt: bytes | None, digest: bytes | None) -> bool:
+    """Set (or, with None, clear) the lock; False when the account is gone."""
+    return (
+        db.execute(
+            "UPDATE guards SET lock_salt = ?, lock_hash = ?, lock_failures = 0, lock_refused_until = 0"
+            " WHERE phone = ?",
+            (salt, digest, phone),
+        ).rowcount
+        > 0
+    )
+
+
+def take_lock_attempt(
+    db: sqlite3.Connection, phone: str, now: int, limit: int, refusal_ms: int
+) -> int | None:
+    """Use one lock attempt before the slow check (so parallel guesses cannot outrun the count).
+
+    Returns the attempts left after this one, or None while the lock refuses attempts. The last
+    attempt starts the refusal at once; a right answer lifts it (see :func:`lock_passed`).
+    """
+    row = db.execute(
+        "SELECT lock_failures, lock_refused_until FROM guards WHERE phone = ?", (phone,)
+    ).fetchone()
+    if row is None or row[1] > now:
+        return None
+    failures = int(row[0]) + 1
+    if failures >= limit:
+        db.execute(
+            "UPDATE guards SET lock_failures = 0, lock_refused_until = ? WHERE phone = ?",
+            (now + refusal_ms, phone),
+        )
+        return 0
+    db.execute("UPDATE guards SET lock_failures = ? WHERE phone = ?", (failures, phone))
+    return limit - failures
+
+
+def lock_passed(db: sqlite3.Connection, phone: str) -> None:
+    db.execute("UPDATE guards SET lock_failures = 0, lock_refused_until = 0 WHERE phone = ?", (phone,))
+
+
+class RegistrationStore:
+    """The store's registration methods; :class:`~storage.server.store.SqliteServerStore` adds the rest."""
+
+    _writer: BatchWriter
+    _reader: Callable[[], AbstractContextManager[sqlite3.Connection]]
+
+    def put_code(
+        self,
+        token_hash: bytes,
+        phone: str,
+        email: str,
+        code_hash: bytes,
+        now: int,
+        expires_at: int,
+        attempts: int,
+        cap: int,
+    ) -> None:
+        """Remember a fresh code for one requester; :class:`TooManyCodes` when ``cap`` live ones wait."""
+        self._writer.run(
+            lambda db: put_code(db, token_hash, phone, email, code_hash, now, expires_at, attempts, cap)
+        )
+
+    def check_code(self, token_hash: bytes, phone: str, code_hash: bytes, now: int) -> Registration:
+        """Check a requester's code (a wrong one uses an attempt) without using it up."""
+        return self._writer.run(lambda db: check_code(db, token_hash, phone, code_hash, now))
+
+    def finish_registration(
+        self, token_hash: bytes, phone: str, code_hash: bytes, now: int, keys: AccountKeys, *, keep_lock: bool
+    ) -> Registration:
+        """Check the code (using an attempt) and, if it is right, create or replace the account.
+
+        A replaced account keeps its registration lock only with ``keep_lock``.
+        """
+
+        def job(db: sqlite3.Connection) -> Registration:
+            result = check_code(db, token_hash, phone, code_hash, now)
+            if result.outcome is CodeCheck.ACCEPTED:
+                email = code_email(db, token_hash)
+                use_code(db, token_hash)
+                _replace_account(db, phone, email, keys, now, keep_lock=keep_lock)
+            return result
+
+        return self._writer.run(job)
+
+    def move_account(self, phone: str, now: int, keys: AccountKeys) -> bool:
+        """New keys for an existing account (its owner proved it), keeping address and lock; False if gone."""
+
+        def job(db: sqlite3.Connection) -> bool:
+            row = db.execute("SELECT email FROM accounts WHERE phone = ?", (phone,)).fetchone()
+            if row is None:
+                return False
+            _replace_account(db, phone, row[0], keys, now, keep_lock=True)
+            return True
+
+        return self._writer.run(job)
+
+    def guard(self, phone: str) -> Guard | None:
+        """The account's last login and registration lock, or None without an account."""
+        with self._reader() as db:
+            return guard(db, phone)
+
+    def mark_active(self, phone: str, now: int) -> None:
+        self._writer.run(lambda db: mark_active(db, phone, now), savepoint=False)
+
+    def set_lock(self, phone: str, salt: bytes | None, lock_hash: bytes | None) -> None:
+        """Set the registration lock (or clear it, with None); :class:`UnknownAccount` if gone."""
+        if not self._writer.run(lambda db: set_lock(db, phone, salt, lock_hash)):
+            raise UnknownAccount(phone)
+
+    def take_lock_attempt(self, phone: str, now: int, limit: int, refusal_ms: int) -> int | None:
+        """Use one attempt at the lock: the attempts left after it, or None while attempts are refused."""
+        return self._writer.run(lambda db: take_lock_attempt(db, phone, now, limit, refusal_ms))
+
+    def lock_passed(self, phone: str) -> None:
+        self._writer.run(lambda db: lock_passed(db, phone))
+
+
+# ---------------------------------------------------------------------- helpers (run inside the writer)
+
+
+def _replace_account(
+    db: sqlite3.Connection, phone: str, email: str, keys: AccountKeys, now: int, *, keep_lock: bool
+) -> bool:
+    lock = guard(db, phone) if keep_lock else None
+    replaced = delete_account_rows(db, phone)
+    insert_account(db, phone, email, keys, now, lock)
+    insert_prekeys(db, phone, keys.one_time_prekeys, keys.kem_prekeys)
+    return replaced
+
+
+def delete_account_rows(db: sqlite3.Connection, phone: str) -> bool:
+    existed = db.execute("DELETE FROM accounts WHERE phone = ?", (phone,)).rowcount > 0
+    db.execute("DELETE FROM guards WHERE phone = ?", (phone,))
+    db.execute("DELETE FROM queues WHERE phone = ?", (phone,))
+    db.execute("DELETE FROM sender_queues WHERE recipient = ?", (phone,))
+    db.execute("DELETE FROM one_time_prekeys WHERE phone = ?", (phone,))
+    db.execute("DELETE FROM kem_prekeys WHERE phone = ?", (phone,))
+    db.execute("DELETE FROM messages WHERE recipient = ?", (phone,))
+    # Its client ids stay until they expire like everyone's: they are keyed by client id, not by
+    # sender (a send would otherwise rewrite a page per sender), and a later owner of the number
+    # never sees them (see enqueue). They only tell that this phone sent something, and when.
+    return existed
+
+
+def insert_prekeys(
+    db: sqlite3.Connection,
+    phone: str,
+    one_time: list[tuple[int, dict[str, Any]]],
+    kem: list[tuple[int, dict[str, Any]]],
+) -> None:
+    db.executemany(
+        "INSERT OR IGNORE INTO one_time_prekeys VALUES (?, ?, ?)",
+        [(phone, i, _dumps(k)) for i, k in one_time],
+    )
+    db.executemany(
+        "INSERT OR IGNORE INTO kem_prekeys VALUES (?, ?, ?)", [(phone, i, _dumps(k)) for i, k in kem]
+    )

@@ -1,0 +1,193 @@
+"""The server store's tables, their version, and the steps that migrate an older file.
+
+The version lives in ``meta`` under ``schema_version``. :data:`STEPS` holds one
+step per version, keyed by the version it produces: step 1 creates the tables of
+a new file, a later step ``n`` turns a version ``n - 1`` file into version ``n``.
+Opening the store applies the missing steps in one transaction, so a failed step
+leaves the file at the version it had. A file newer than this code is refused.
+
+The layout is chosen for what a commit has to write. WAL mode writes every page a
+transaction changed, whole; a page changed by one message costs as much as a
+page changed by a hundred. So the rows every message touches sit in narrow,
+ordered tables:
+
+* ``queues``: per account, the count of waiting messages (checked against the
+  cap on every send) and the last message id stored before the account was
+  registered (``since_message``: message ids only grow), apart from the wide
+  ``accounts`` rows, whose public keys take a page or more each. Version 1 kept
+  the count in ``accounts``: a hundred recipients in one commit meant a hundred
+  account pages rewritten.
+* ``sent`` (the client ids that make a send idempotent) is keyed by client id
+  first. Clients make ids that start with the time (see ``net/protocol/client_ids.py``),
+  so a commit's new rows fall on the same few pages at the end of the index;
+  version 1 keyed it by sender first, one page per sender in every commit.
+  An id that does not start with the time is still correct, only dearer. Records
+  are not looked up by sender, so deleting an account leaves its records to expire
+  with everyone's; a record of a message stored before its sender registered is
+  ignored, so a new owner of the number never meets the previous owner's ids.
+  (Version 1 deleted them at once, so every version 1 record is its owner's.)
+
+Version 3 makes a pending code belong to whoever asked for it and guards an
+existing number:
+
+* ``pending_codes`` is keyed by the hash of the token returned to the requester
+  (one row per request, not one per phone), with an index by phone to count a
+  number's live codes. Pending codes of a version 2 file are dropped by the
+  upgrade: they live ten minutes, and their requesters never had a token.
+* ``guards``: per account, the time of its last login (``last_active``) and its
+  registration lock (salt, Argon2id hash, wrong attempts, refused-until time),
+  narrow and apart from ``accounts``, whose wide rows a login then need not
+  rewrite. An upgraded account counts as active since its registration.
+
+Version 4 adds what the queue caps and the rate limits need, kept as narrow
+as the rest: ``queues.bytes`` (the body bytes waiting for the account, beside
+its count, so one statement checks every cap); ``sender_queues``, per
+(recipient, sender) the messages waiting, keyed by recipient first so a send
+and the acknowledgements of one recipient touch that recipient's page only;
+and ``rate_events``, the events the rate limits count (per limiter, key and
+millisecond, with a count for events in the same millisecond), written in the
+same group commit as the request that caused them, so a restart forgets none.
+No sender can have more waiting than the whole queue, so per-sender counts
+matter only for a queue at least as long as the per-sender cap: they are kept
+only for a queue whose ``queues.tracked`` is 1, set (after counting its
+messages once) by the first send that finds the queue that long, and cleared,
+with its rows, by the store's prune once the queue is empty. So a send to
+the short queue of nearly everyone stays four statements (its ``UPDATE`` of
+``queues`` checks every cap and counts it); a send to a tracked queue adds the
+upsert of its sender's row; an acknowledgement adds one read (what it deletes,
+per sender) to its delete and its update of ``queues``, and updates per-sender
+rows only for a tracked queue. (A tracked row that falls to 0 stays until the
+prune too.)
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+from storage.server.records import SchemaMismatch
+
+Step = Callable[[sqlite3.Connection], None]
+
+_V1 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE accounts (
+    phone TEXT PRIMARY KEY, email TEXT NOT NULL, identity TEXT NOT NULL,
+    signed_prekey TEXT NOT NULL, kem_last_resort TEXT NOT NULL,
+    queued INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);
+CREATE TABLE pending_codes (
+    phone TEXT PRIMARY KEY, email TEXT NOT NULL, code_hash BLOB NOT NULL,
+    expires_at INTEGER NOT NULL, attempts_left INTEGER NOT NULL);
+CREATE TABLE one_time_prekeys (
+    phone TEXT NOT NULL, key_id INTEGER NOT NULL, key TEXT NOT NULL,
+    PRIMARY KEY (phone, key_id)) WITHOUT ROWID;
+CREATE TABLE kem_prekeys (
+    phone TEXT NOT NULL, key_id INTEGER NOT NULL, key TEXT NOT NULL,
+    PRIMARY KEY (phone, key_id)) WITHOUT ROWID;
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, recipient TEXT NOT NULL, sender TEXT NOT NULL,
+    body BLOB NOT NULL, ts INTEGER NOT NULL);
+CREATE INDEX messages_by_recipient ON messages (recipient, id);
+CREATE TABLE sent (
+    sender TEXT NOT NULL, client_id TEXT NOT NULL, message_id INTEGER NOT NULL, ts INTEGER NOT NULL,
+    PRIMARY KEY (sender, client_id)) WITHOUT ROWID;
+CREATE INDEX sent_by_ts ON sent (ts);
+"""
+
+# Tables are rebuilt rather than altered column by column: SQLite before 3.35 cannot drop a column.
+_V2 = """
+CREATE TABLE queues (
+    phone TEXT PRIMARY KEY, queued INTEGER NOT NULL, since_message INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO queues SELECT phone, queued, 0 FROM accounts;
+CREATE TABLE accounts_v2 (
+    phone TEXT PRIMARY KEY, email TEXT NOT NULL, identity TEXT NOT NULL,
+    signed_prekey TEXT NOT NULL, kem_last_resort TEXT NOT NULL, created_at INTEGER NOT NULL);
+INSERT INTO accounts_v2
+    SELECT phone, email, identity, signed_prekey, kem_last_resort, created_at FROM accounts;
+DROP TABLE accounts;
+ALTER TABLE accounts_v2 RENAME TO accounts;
+CREATE TABLE sent_v2 (
+    client_id TEXT NOT NULL, sender TEXT NOT NULL, message_id INTEGER NOT NULL, ts INTEGER NOT NULL,
+    PRIMARY KEY (client_id, sender)) WITHOUT ROWID;
+INSERT INTO sent_v2 SELECT client_id, sender, message_id, ts FROM sent;
+DROP TABLE sent;
+ALTER TABLE sent_v2 RENAME TO sent;
+CREATE INDEX sent_by_ts ON sent (ts);
+"""
+
+
+_V3 = """
+DROP TABLE pending_codes;
+CREATE TABLE pending_codes (
+    token_hash BLOB PRIMARY KEY, phone TEXT NOT NULL, email TEXT NOT NULL, code_hash BLOB NOT NULL,
+    expires_at INTEGER NOT NULL, attempts_left INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX pending_codes_by_phone ON pending_codes (phone, expires_at);
+CREATE TABLE guards (
+    phone TEXT PRIMARY KEY, last_active INTEGER NOT NULL, lock_salt BLOB, lock_hash BLOB,
+    lock_failures INTEGER NOT NULL DEFAULT 0, lock_refused_until INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+INSERT INTO guards (phone, last_active) SELECT phone, created_at FROM accounts;
+"""
+
+_V4 = """
+ALTER TABLE queues ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE queues ADD COLUMN tracked INTEGER NOT NULL DEFAULT 0;
+UPDATE queues SET bytes = (
+    SELECT COALESCE(SUM(length(body)), 0) FROM messages WHERE recipient = queues.phone);
+CREATE TABLE sender_queues (
+    recipient TEXT NOT NULL, sender TEXT NOT NULL, queued INTEGER NOT NULL,
+    PRIMARY KEY (recipient, sender)) WITHOUT ROWID;
+CREATE TABLE rate_events (
+    limiter TEXT NOT NULL, key TEXT NOT NULL, at INTEGER NOT NULL, count INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL, PRIMARY KEY (limiter, key, at)) WITHOUT ROWID;
+"""
+
+
+def _script(sql: str) -> Step:
+    def step(conn: sqlite3.Connection) -> None:
+        # One statement at a time: ``executescript`` would commit the surrounding transaction.
+        for statement in sql.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+
+    return step
+
+
+STEPS: dict[int, Step] = {1: _script(_V1), 2: _script(_V2), 3: _script(_V3), 4: _script(_V4)}
+VERSION = max(STEPS)
+
+
+def file_version(conn: sqlite3.Connection) -> int | None:
+    """The file's schema version: 0 for a file without Parley's tables, None if it cannot be read."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone() is None:
+        return 0
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    text = row[0] if row is not None else None
+    if not isinstance(text, str) or not text.isascii() or not text.isdigit() or text.startswith("0"):
+        return None
+    return int(text)
+
+
+def upgrade(conn: sqlite3.Connection, name: str) -> int:
+    """Bring the file to :data:`VERSION` in one transaction; returns the version it had (0: new).
+
+    Raises :class:`SchemaMismatch` for a file newer than this code, or with a ``meta`` table whose
+    version cannot be read. A failed step leaves the file as it was and raises the step's error.
+    """
+    # Read the version inside the write transaction: another process may be upgrading the same file.
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        found = file_version(conn)
+        if found is None or found > VERSION:
+            shown = "no readable schema version" if found is None else f"schema version {found}"
+            raise SchemaMismatch(f"{name} has {shown}; this server reads versions up to {VERSION}")
+        for version in range(found + 1, VERSION + 1):
+            STEPS[version](conn)
+        if found < VERSION:
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(VERSION),))
+        conn.execute("COMMIT")
+    except BaseException:
+        # After some errors (a full disk) SQLite has rolled the transaction back already.
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return found

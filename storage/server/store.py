@@ -1,0 +1,499 @@
+"""The server's store: accounts, pending codes, prekeys and queued ciphertext in one SQLite file.
+
+Durability: WAL mode with ``synchronous=FULL``. Every write goes through one
+:class:`~storage.server.batch_writer.BatchWriter`. The server's loop wraps each turn in
+:meth:`SqliteServerStore.group_commit`: the turn's writes share one transaction and
+one commit (and sync) at its end, before any reply of the turn is written, so
+whatever the server has acknowledged survives a killed process and a power cut.
+(``NORMAL`` would survive a killed process only; group commit makes the extra
+fsync cheap, so we pay it.) Outside a batch, a method that writes returns only
+after its own commit. Reads inside a batch use the write connection, so they see
+the batch's writes; other reads use a small pool of their own connections, which
+in WAL mode never block the writer and see the last commit.
+
+The store keeps public keys as the JSON text the client sent (after the server
+checked them), bodies as opaque bytes, of a registration code only a keyed
+hash, compared with :func:`hmac.compare_digest`, and of the requester's token
+and a registration lock only their hashes (see ``storage/server/registration.py``).
+
+Room: ``max_bytes`` caps the database file (SQLite's ``max_page_count``, a quota
+an operator may set); a write past it fails like one on a full disk, with
+``SQLITE_FULL``. :attr:`SqliteServerStore.space` (a :class:`~storage.server.space_guard.SpaceGuard`)
+keeps the reserve file (``reserve`` bytes; the server's default is 4 MiB) beside the
+database and the store's full state.
+
+:class:`SqliteServerStore` implements :class:`~storage.server.interface.ServerStore`,
+the operations the server's service and loop call; nothing of SQLite reaches
+them: a database that cannot be opened is :class:`StoreUnavailable`, a lost group
+commit :class:`BatchFailed`, and :meth:`SqliteServerStore.lacks_room` tells a
+write refused for lack of room (``SQLITE_FULL``, ENOSPC) from other failures.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Any
+
+from storage.server import schema as server_schema
+from storage.server.batch_writer import BatchWriter
+from storage.server.counters import RateEvents
+from storage.server.records import (
+    AccountKeys,
+    BatchFailed,
+    CodeCheck,
+    Guard,
+    PrekeyLimit,
+    QueueFull,
+    RegisteredAccount,
+    Registration,
+    SchemaMismatch,
+    SendOutcome,
+    StoredMessage,
+    StoreError,
+    StoreUnavailable,
+    TooManyCodes,
+    UnknownAccount,
+)
+from storage.server.registration import RegistrationStore, delete_account_rows, insert_prekeys
+from storage.server.space_guard import SpaceGuard, is_storage_full
+
+SCHEMA_VERSION = server_schema.VERSION
+log = logging.getLogger("parley.store")
+SENT_ID_LIFETIME_MS = 7 * 24 * 3600 * 1000
+_READERS = 8
+_IDS_PER_STATEMENT = 500  # SQLite before 3.32 takes at most 999 parameters in one statement
+
+__all__ = [
+    "AccountKeys",
+    "BatchFailed",
+    "CodeCheck",
+    "Guard",
+    "PrekeyLimit",
+    "QueueFull",
+    "RegisteredAccount",
+    "Registration",
+    "SchemaMismatch",
+    "SendOutcome",
+    "SqliteServerStore",
+    "StoreError",
+    "StoreUnavailable",
+    "StoredMessage",
+    "TooManyCodes",
+    "UnknownAccount",
+]
+
+
+def _dumps(obj: dict[str, Any]) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"))
+
+
+class SqliteServerStore(RegistrationStore):
+    def __init__(
+        self,
+        path: Path,
+        *,
+        synchronous: str = "FULL",
+        max_bytes: int | None = None,
+        reserve: int = 0,
+    ) -> None:
+        if synchronous not in ("FULL", "NORMAL"):
+            raise ValueError("synchronous must be FULL or NORMAL")
+        if max_bytes is not None and max_bytes < 1:
+            raise ValueError("the store's quota must be positive")
+        self.path = path
+        self._synchronous = synchronous
+        self._max_bytes = max_bytes
+        self._readers: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
+        self._reader_slots = threading.BoundedSemaphore(_READERS)
+        self._all_readers: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        try:
+            self._writer = BatchWriter(self._open_writer)
+        except sqlite3.Error as exc:  # the service knows no SQLite: a store that cannot open is the store's
+            raise StoreUnavailable(str(exc)) from exc
+        self.space = SpaceGuard(path.parent, reserve=reserve, quota_room=self.quota_room, quota=max_bytes)
+        try:
+            self.space.start()
+        except BaseException:
+            self._writer.close()
+            raise
+        self.rate_events = RateEvents(self._writer, self._reader)
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        return conn
+
+    def _open_writer(self) -> sqlite3.Connection:
+        conn = self._connect()
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+        try:
+            if self._max_bytes is not None:
+                page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+                # A file already past the cap keeps its size (SQLite never sets the cap below it).
+                conn.execute(f"PRAGMA max_page_count = {max(1, self._max_bytes // page_size)}")
+            found = server_schema.upgrade(conn, self.path.name)
+        except BaseException:
+            conn.close()
+            raise
+        if 0 < found < SCHEMA_VERSION:
+            log.info("%s: upgraded from schema version %d to %d", self.path.name, found, SCHEMA_VERSION)
+        return conn
+
+    def group_commit(self) -> AbstractContextManager[None]:
+        """Writes from this thread inside the block share one commit at its end (see the module doc).
+
+        Raises :class:`BatchFailed` at the end if that commit failed: none of the block's writes happened.
+        """
+        return self._writer.batch()
+
+    @property
+    def dependents(self) -> int:
+        """Jobs (and reads of uncommitted writes) so far in the open batch; see :class:`BatchWriter`."""
+        return self._writer.dependents
+
+    def lacks_room(self, error: BaseException | None) -> bool:
+        """Whether ``error`` (or its cause) is a write refused for lack of room (:func:`is_storage_full`)."""
+        return is_storage_full(error)
+
+    def quota_room(self) -> int | None:
+        """Bytes the database may still grow by under ``max_bytes`` (free pages inside it count)."""
+        if self._max_bytes is None:
+            return None
+        with self._reader() as db:
+            page_size = int(db.execute("PRAGMA page_size").fetchone()[0])
+            pages = int(db.execute("PRAGMA page_count").fetchone()[0])
+            free = int(db.execute("PRAGMA freelist_count").fetchone()[0])
+        return max(0, self._max_bytes // page_size - pages) * page_size + free * page_size
+
+    @contextmanager
+    def _reader(self) -> Iterator[sqlite3.Connection]:
+        own = self._writer.reading_connection()
+        if own is not None:
+            yield own
+            return
+        with self._reader_slots:
+            try:
+                conn = self._readers.get_nowait()
+            except queue.Empty:
+                conn = self._connect()
+                with self._lock:
+                    self._all_readers.append(conn)
+            try:
+                yield conn
+            finally:
+                self._readers.put(conn)
+
+    def close(self) -> None:
+        self._writer.close()
+        with self._lock:
+            for conn in self._all_readers:
+                conn.close()
+            self._all_readers.clear()
+
+    # ------------------------------------------------------------------- accounts
+
+    def account(self, phone: str) -> RegisteredAccount | None:
+        with self._reader() as db:
+            row = db.execute(
+                "SELECT email, identity, signed_prekey, kem_last_resort FROM accounts WHERE phone = ?",
+                (phone,),
+            ).fetchone()
+        if row is None:
+            return None
+        return RegisteredAccount(phone, row[0], json.loads(row[1]), json.loads(row[2]), json.loads(row[3]))
+
+    def identity_text(self, phone: str) -> str | None:
+        """The account's identity key as the JSON text stored, or None: what a login reads."""
+        with self._reader() as db:
+            row = db.execute("SELECT identity FROM accounts WHERE phone = ?", (phone,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def delete_account(self, phone: str) -> bool:
+        return self._writer.run(lambda db: delete_account_rows(db, phone))
+
+    # -------------------------------------------------------------------- prekeys
+
+    def take_bundle(self, phone: str, *, one_time: bool = True) -> dict[str, Any]:
+        """The account's bundle as JSON; the one-time prekeys in it are deleted in the same commit.
+
+        With ``one_time=False`` the bundle has no one-time X25519 prekey and the last-resort
+        ML-KEM key, and nothing is consumed.
+        """
+
+        def job(db: sqlite3.Connection) -> dict[str, Any]:
+            row = db.execute(
+                "SELECT identity, signed_prekey, kem_last_resort FROM accounts WHERE phone = ?", (phone,)
+            ).fetchone()
+            if row is None:
+                raise UnknownAccount(phone)
+            bundle: dict[str, Any] = {
+                "identity": json.loads(row[0]),
+                "signed_prekey": json.loads(row[1]),
+                "kem_prekey": json.loads(row[2]),
+            }
+            if not one_time:
+                return bundle
+            otk = _take_one(db, "one_time_prekeys", phone)
+            if otk is not None:
+                bundle["one_time_prekey"] = otk
+            kem = _take_one(db, "kem_prekeys", phone)
+            if kem is not None:
+                bundle["kem_prekey"] = kem
+            return bundle
+
+        return self._writer.run(job)
+
+    def add_prekeys(
+        self,
+        phone: str,
+        one_time: list[tuple[int, dict[str, Any]]],
+        kem: list[tuple[int, dict[str, Any]]],
+        cap: int,
+    ) -> tuple[int, int]:
+        """Add prekeys (ids held already are ignored); :class:`PrekeyLimit` beyond ``cap`` of a kind."""
+
+        def job(db: sqlite3.Connection) -> tuple[int, int]:
+            _require_account(db, phone)
+            insert_prekeys(db, phone, one_time, kem)
+            counts = _prekey_counts(db, phone)
+            if max(counts) > cap:
+                raise PrekeyLimit(f"at most {cap} prekeys of a kind")
+            return counts
+
+        return self._writer.run(job)
+
+    def prekey_counts(self, phone: str) -> tuple[int, int]:
+        with self._reader() as db:
+            return _prekey_counts(db, phone)
+
+    def set_signed_prekey(
+        self, phone: str, signed_prekey: dict[str, Any], kem_last_resort: dict[str, Any] | None
+    ) -> None:
+        def job(db: sqlite3.Connection) -> None:
+            _require_account(db, phone)
+            db.execute(
+                "UPDATE accounts SET signed_prekey = ? WHERE phone = ?", (_dumps(signed_prekey), phone)
+            )
+            if kem_last_resort is not None:
+                db.execute(
+                    "UPDATE accounts SET kem_last_resort = ? WHERE phone = ?",
+                    (_dumps(kem_last_resort), phone),
+                )
+
+        self._writer.run(job)
+
+    # ------------------------------------------------------------------- messages
+
+    def enqueue(
+        self,
+        sender: str,
+        client_id: str,
+        recipient: str,
+        body: bytes,
+        now: int,
+        cap: int,
+        *,
+        per_sender: int | None = None,
+        max_bytes: int | None = None,
+    ) -> SendOutcome:
+        """Queue ``body`` for ``recipient``, once per (sender, client id); returns after the commit.
+
+        Refused with :class:`QueueFull` when ``recipient`` has ``cap`` messages waiting, when
+        ``sender`` has ``per_sender`` of them, or when the bodies waiting would pass ``max_bytes``.
+        """
+        size = len(body)
+        per_sender_cap = cap if per_sender is None else per_sender
+        bytes_cap = 2**62 if max_bytes is None else max_bytes
+
+        def job(db: sqlite3.Connection) -> SendOutcome:
+            # A record of a message stored before the sender registered was a previous owner's.
+            seen = db.execute(
+                "SELECT s.message_id, s.ts FROM sent AS s JOIN queues AS q ON q.phone = s.sender"
+                " WHERE s.client_id = ? AND s.sender = ? AND s.message_id > q.since_message",
+                (client_id, sender),
+            ).fetchone()
+            if seen is not None:
+                return SendOutcome(seen[0], seen[1], duplicate=True)
+            # One statement counts the message and checks that the recipient exists and every cap:
+            # for a queue without per-sender counts (nearly every queue), by its length alone.
+            counted = db.execute(
+                "UPDATE queues SET queued = queued + 1, bytes = bytes + ?"
+                " WHERE phone = ? AND NOT tracked AND queued < ? AND queued < ? AND bytes + ? <= ?",
+                (size, recipient, cap, per_sender_cap, size, bytes_cap),
+            ).rowcount
+            if not counted:
+                counted = db.execute(
+                    "UPDATE queues SET queued = queued + 1, bytes = bytes + ?"
+                    " WHERE phone = ? AND tracked AND queued < ? AND bytes + ? <= ? AND COALESCE((SELECT"
+                    " s.queued FROM sender_queues AS s WHERE s.recipient = ? AND s.sender = ?), 0) < ?",
+                    (size, recipient, cap, size, bytes_cap, recipient, sender, per_sender_cap),
+                ).rowcount
+                if not counted:
+                    raise _why_full(db, recipient, size, cap, bytes_cap)
+                db.execute(
+                    "INSERT INTO sender_queues VALUES (?, ?, 1)"
+                    " ON CONFLICT (recipient, sender) DO UPDATE SET queued = queued + 1",
+                    (recipient, sender),
+                )
+            cursor = db.execute(
+                "INSERT INTO messages (recipient, sender, body, ts) VALUES (?, ?, ?, ?)",
+                (recipient, sender, body, now),
+            )
+            message_id = cursor.lastrowid
+            assert message_id is not None
+            record = (client_id, sender, message_id, now)  # replaces a previous owner's record, if any
+            db.execute("INSERT OR REPLACE INTO sent VALUES (?, ?, ?, ?)", record)
+            return SendOutcome(message_id, now, duplicate=False)
+
+        try:
+            return self._writer.run(job, savepoint=False)  # it refuses only before its first write
+        except _Untracked:
+            # A queue as long as the per-sender cap, without per-sender counts yet: count them
+            # (once, a job of its own, which refuses nothing), then check again.
+            self._writer.run(lambda db: _track(db, recipient), savepoint=False)
+            return self._writer.run(job, savepoint=False)
+
+    def fetch(self, recipient: str, after: int, limit: int) -> tuple[list[StoredMessage], bool]:
+        """Up to ``limit`` waiting messages with id > ``after``, oldest first, and whether more wait."""
+        with self._reader() as db:
+            self._writer.note_read()  # a fetch in a batch may see messages that batch has not committed yet
+            rows = db.execute(
+                "SELECT id, sender, body, ts FROM messages"
+                " WHERE recipient = ? AND id > ? ORDER BY id LIMIT ?",
+                (recipient, after, limit + 1),
+            ).fetchall()
+        return [StoredMessage(*row) for row in rows[:limit]], len(rows) > limit
+
+    def queued_count(self, recipient: str) -> int:
+        with self._reader() as db:
+            row = db.execute("SELECT queued FROM queues WHERE phone = ?", (recipient,)).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def ack(self, recipient: str, ids: list[int]) -> int:
+        """Delete those of ``ids`` that wait for ``recipient``; returns how many were deleted."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return 0
+
+        def job(db: sqlite3.Connection) -> int:
+            deleted, freed, tracked = 0, 0, False
+            per_sender: dict[str, int] = {}
+            for start in range(0, len(wanted), _IDS_PER_STATEMENT):
+                chunk = wanted[start : start + _IDS_PER_STATEMENT]
+                marks = ",".join("?" * len(chunk))
+                found = 0
+                # length() of a blob reads its size from the record header, not its pages.
+                for sender, count, size, queue_tracked in db.execute(
+                    "SELECT m.sender, COUNT(*), SUM(length(m.body)), q.tracked"  # noqa: S608 - only marks
+                    " FROM messages AS m JOIN queues AS q ON q.phone = m.recipient"
+                    f" WHERE m.recipient = ? AND m.id IN ({marks}) GROUP BY m.sender",
+                    (recipient, *chunk),
+                ):
+                    per_sender[sender] = per_sender.get(sender, 0) + count
+                    found += count
+                    freed += size
+                    tracked = bool(queue_tracked)
+                if found:
+                    deleted += found
+                    db.execute(
+                        f"DELETE FROM messages WHERE recipient = ? AND id IN ({marks})",  # noqa: S608 - only marks
+                        (recipient, *chunk),
+                    )
+            if deleted:
+                db.execute(
+                    "UPDATE queues SET queued = queued - ?, bytes = bytes - ? WHERE phone = ?",
+                    (deleted, freed, recipient),
+                )
+            if tracked:
+                db.executemany(
+                    "UPDATE sender_queues SET queued = queued - ? WHERE recipient = ? AND sender = ?",
+                    [(count, recipient, sender) for sender, count in per_sender.items()],
+                )
+            return deleted
+
+        return self._writer.run(job, savepoint=False)  # it refuses nothing
+
+    # ---------------------------------------------------------------- maintenance
+
+    def prune(self, now: int) -> None:
+        """Forget old client ids, dead codes, per-sender counts no longer needed, and old rate events."""
+
+        def job(db: sqlite3.Connection) -> None:
+            db.execute("DELETE FROM sent WHERE ts < ?", (now - SENT_ID_LIFETIME_MS,))
+            db.execute("DELETE FROM pending_codes WHERE expires_at <= ? OR attempts_left <= 0", (now,))
+            db.execute("DELETE FROM sender_queues WHERE queued <= 0")
+            # An empty queue needs no per-sender counts: the next long one counts afresh.
+            db.execute(
+                "DELETE FROM sender_queues WHERE recipient IN (SELECT phone FROM queues WHERE queued = 0)"
+            )
+            db.execute("UPDATE queues SET tracked = 0 WHERE tracked AND queued = 0")
+            self.rate_events.expire(db, now)
+
+        self._writer.run(job)
+
+
+# ---------------------------------------------------------------------- helpers (run inside the writer)
+
+
+def _require_account(db: sqlite3.Connection, phone: str) -> None:
+    if db.execute("SELECT 1 FROM accounts WHERE phone = ?", (phone,)).fetchone() is None:
+        raise UnknownAccount(phone)
+
+
+class _Untracked(Exception):
+    """The per-sender cap must be checked on a queue that has no per-sender counts yet."""
+
+
+def _why_full(db: sqlite3.Connection, recipient: str, size: int, cap: int, bytes_cap: int) -> Exception:
+    """Which check a refused send failed: the recipient is unknown, or which cap it reached."""
+    row = db.execute("SELECT queued, bytes, tracked FROM queues WHERE phone = ?", (recipient,)).fetchone()
+    if row is None:
+        return UnknownAccount(recipient)
+    queued, waiting, tracked = row
+    if queued >= cap:
+        return QueueFull(QueueFull.MESSAGES, queued)
+    if waiting + size > bytes_cap:
+        return QueueFull(QueueFull.BYTES, waiting)
+    if not tracked:  # as long as the per-sender cap: time to count per sender
+        return _Untracked()
+    return QueueFull(QueueFull.SENDER, queued)
+
+
+def _track(db: sqlite3.Connection, recipient: str) -> None:
+    """Start per-sender counts for ``recipient``'s queue from the messages waiting in it."""
+    db.execute("DELETE FROM sender_queues WHERE recipient = ?", (recipient,))
+    db.execute(
+        "INSERT INTO sender_queues SELECT recipient, sender, COUNT(*) FROM messages"
+        " WHERE recipient = ? GROUP BY sender",
+        (recipient,),
+    )
+    db.execute("UPDATE queues SET tracked = 1 WHERE phone = ?", (recipient,))
+
+
+def _take_one(db: sqlite3.Connection, table: str, phone: str) -> dict[str, Any] | None:
+    row = db.execute(
+        f"SELECT key_id, key FROM {table} WHERE phone = ? ORDER BY key_id LIMIT 1",  # noqa: S608 - fixed names
+        (phone,),
+    ).fetchone()
+    if row is None:
+        return None
+    db.execute(f"DELETE FROM {table} WHERE phone = ? AND key_id = ?", (phone, row[0]))  # noqa: S608
+    key: dict[str, Any] = json.loads(row[1])  # written by insert_prekeys from a dict
+    return key
+
+
+def _prekey_counts(db: sqlite3.Connection, phone: str) -> tuple[int, int]:
+    one_time = db.execute("SELECT COUNT(*) FROM one_time_prekeys WHERE phone = ?", (phone,)).fetchone()[0]
+    kem = db.execute("SELECT COUNT(*) FROM kem_prekeys WHERE phone = ?", (phone,)).fetchone()[0]
+    return int(one_time), int(kem)

@@ -1,0 +1,76 @@
+"""The conversation list on a real canvas: rows, badges, a click opens one."""
+
+from __future__ import annotations
+
+import tkinter as tk
+from collections.abc import Iterator
+
+import pytest
+from gui_support import (
+    display_for_tests,
+    forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
+    wait_until,
+)
+
+from gui.views.conversation_list import ConversationList
+from gui.views.theme import LIGHT, apply_theme, make_fonts
+from net.client.core.events import ConversationView
+
+BOB, CAROL = "+442079460958", "+14155550123"
+
+
+@pytest.fixture(scope="session")
+def display() -> Iterator[None]:
+    yield from display_for_tests()
+
+
+@pytest.fixture
+def conversations(display: None) -> Iterator[ConversationList]:
+    root = tk.Tk()
+    root.geometry("320x400")
+    fonts = make_fonts(root)
+    apply_theme(root, LIGHT, fonts)
+    widget = ConversationList(root, LIGHT, fonts)
+    widget.pack(fill="both", expand=True)
+    root.update()
+    wait_until(root, lambda: widget.canvas.winfo_width() > 1, "the canvas to get its size")
+    yield widget
+    root.destroy()
+
+
+def drawn_texts(widget: ConversationList) -> list[str]:
+    return [
+        widget.canvas.itemcget(i, "text") for i in widget.canvas.find_all() if widget.canvas.type(i) == "text"
+    ]
+
+
+def test_rows_show_name_last_line_and_unread_badge(conversations: ConversationList) -> None:
+    conversations.show(
+        [
+            ConversationView(BOB, "Bob", "See you\nat seven", 1.0e9, 3),
+            ConversationView(CAROL, "", "", 0.0, 0),
+        ],
+        selected=None,
+    )
+    texts = drawn_texts(conversations)
+    assert "Bob" in texts and "See you at seven" in texts and "3" in texts
+    assert CAROL in texts and "No messages yet" in texts
+    assert conversations.row_text(BOB) == ("Bob", "See you at seven", 3)
+    assert conversations.row_text("+33612345678") is None
+
+
+def test_a_click_on_a_row_selects_its_conversation(conversations: ConversationList) -> None:
+    chosen: list[str] = []
+    conversations.on_select = chosen.append
+    conversations.show(
+        [ConversationView(BOB, "Bob", "hi", 2.0, 0), ConversationView(CAROL, "Carol", "yo", 1.0, 0)], None
+    )
+    conversations.canvas.event_generate("<Button-1>", x=100, y=64 + 30)
+    conversations.canvas.event_generate("<Button-1>", x=100, y=380)  # below the rows: nothing
+    conversations.update()
+    assert chosen == [CAROL]
+
+
+def test_an_empty_list_invites_a_first_conversation(conversations: ConversationList) -> None:
+    conversations.show([], None)
+    assert any("No conversations yet" in text for text in drawn_texts(conversations))

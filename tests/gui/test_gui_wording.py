@@ -1,0 +1,76 @@
+"""What the app says, checked without a display."""
+
+from __future__ import annotations
+
+import time
+
+from gui.view_models.wording import (
+    FAILED_NOTE,
+    TICKS,
+    connection_text,
+    day_heading,
+    error_text,
+    fingerprint_text,
+    key_change_warning,
+    safety_number_rows,
+    when,
+    window_title,
+)
+from net.client.core.events import ConnectionState, MessageStatus
+
+NOW = time.mktime((2026, 11, 25, 15, 0, 0, 0, 0, -1))
+
+
+def test_the_key_change_warning_is_the_plain_sentence() -> None:
+    assert key_change_warning("Bob") == (
+        "Bob's safety number changed. This can mean Bob reinstalled Parley, or someone is intercepting. "
+        "Compare the new number with Bob."
+    )
+
+
+def test_safety_numbers_show_in_groups_of_five() -> None:
+    digits = "".join(str(i % 10) for i in range(60))
+    rows = safety_number_rows(digits)
+    assert len(rows) == 3
+    groups = [group for row in rows for group in row.split()]
+    assert len(groups) == 12 and all(len(g) == 5 for g in groups)
+    assert "".join(groups) == digits
+
+
+def test_fingerprints_show_in_two_lines_of_groups_of_four() -> None:
+    text = fingerprint_text("ABCD " * 16)
+    lines = text.split("\n")
+    assert len(lines) == 2 and lines[0] == " ".join(["ABCD"] * 8)
+
+
+def test_the_title_counts_unread_messages() -> None:
+    assert window_title(0, None) == "Parley"
+    assert window_title(0, "Alice") == "Parley — Alice"
+    assert window_title(3, "Alice") == "(3) Parley — Alice"
+
+
+def test_times_in_the_list_get_shorter_words_when_older() -> None:
+    assert when(NOW - 3600, NOW) == "14:00"
+    assert when(NOW - 86400, NOW) == "Yesterday"
+    assert when(NOW - 3 * 86400, NOW) == time.strftime("%a", time.localtime(NOW - 3 * 86400))
+    assert when(NOW - 30 * 86400, NOW) == "26 Oct"
+    assert when(0, NOW) == ""
+    assert day_heading(NOW - 60, NOW) == "Today"
+    assert day_heading(NOW - 86400, NOW) == "Yesterday"
+
+
+def test_every_status_has_a_tick_and_words() -> None:
+    assert set(TICKS) == set(MessageStatus)
+    assert TICKS[MessageStatus.SENT] != TICKS[MessageStatus.DELIVERED]
+    assert "retry" in FAILED_NOTE
+
+
+def test_engine_messages_are_shown_as_they_are_and_missing_ones_get_words() -> None:
+    assert error_text("wrong_code", "That code is not right.") == "That code is not right."
+    assert "passphrase" in error_text("wrong_passphrase", "")
+    assert "went wrong" in error_text("never_seen_before", " ")
+
+
+def test_connection_states_read_well() -> None:
+    assert connection_text(ConnectionState.CONNECTED, "127.0.0.1:5000") == "Connected — 127.0.0.1:5000"
+    assert connection_text(ConnectionState.RECONNECTING) == "Reconnecting…"

@@ -1,0 +1,20 @@
+"""The engine benchmark runs end to end (tiny here; the real figures come from running it by hand)."""
+
+from __future__ import annotations
+
+from net.bench import engine_bench
+from net.server.limits import Limits
+
+
+def test_a_small_run_sends_and_receives_everything(tmp_path, capsys) -> None:
+    send, receive = engine_bench.one_run(tmp_path, 20)
+    assert send > 0 and receive > 0
+    assert engine_bench.main(["--messages", "5", "--runs", "1"]) == 0
+    assert "median of 1" in capsys.readouterr().out
+
+
+def test_a_run_past_the_per_sender_queue_cap_still_finishes(tmp_path) -> None:
+    # One sender queues every message for one offline person: more than a stranger may leave waiting.
+    count = Limits().queue_cap_per_sender + 10
+    send, receive = engine_bench.one_run(tmp_path, count)
+    assert send > 0 and receive > 0

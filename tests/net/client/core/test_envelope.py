@@ -1,0 +1,148 @@
+"""The end-to-end format: outer envelope and inner payloads round-trip, pad, and refuse anything else."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from session_support import bundle_of
+
+from crypto_core.encoding import canonical_json
+from crypto_core.keys import IdentityKeyPair
+from net.client.core.envelope import (
+    PAD_TO,
+    Delivered,
+    Envelope,
+    MalformedEnvelope,
+    Read,
+    SessionReset,
+    Text,
+    Typing,
+    check_text,
+    decode_payload,
+    encode_payload,
+)
+from net.client.sessions import start
+
+
+def test_payloads_round_trip() -> None:
+    for payload in (
+        Text("m-1", 1_764_000_000_123, "Grüße 👋"),
+        Delivered(("m-1", "m-2")),
+        Read(("m-3",)),
+        Typing(True),
+        Typing(False),
+        SessionReset(("m-4", "m-5.a1b2")),
+        SessionReset(),
+    ):
+        assert decode_payload(encode_payload(payload)) == payload
+
+
+def test_payloads_are_padded_so_short_ones_look_alike() -> None:
+    sizes = {len(encode_payload(p)) for p in (Text("m-1", 1, "ok"), Delivered(("m-1",)), Typing(True))}
+    assert sizes == {PAD_TO}
+    assert len(encode_payload(Text("m-1", 1, "x" * 100))) % PAD_TO == 0
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\xff\xfe",
+        b"[1, 2]",
+        b'{"t": "nope"}',
+        b'{"t": "text", "id": "m-1", "ts": -1, "text": "hi"}',
+        b'{"t": "text", "id": "has space", "ts": 1, "text": "hi"}',
+        b'{"t": "text", "id": "m-1", "ts": true, "text": "hi"}',
+        b'{"t": "delivered", "ids": "m-1"}',
+        b'{"t": "typing", "on": 1}',
+    ],
+)
+def test_malformed_payloads_are_refused_without_quoting_them(data: bytes) -> None:
+    with pytest.raises(MalformedEnvelope) as caught:
+        decode_payload(data)
+    assert "has space" not in str(caught.value) and "hi" not in str(caught.value)
+
+
+def test_a_text_repr_hides_the_text() -> None:
+    assert "secret" not in repr(Text("m-1", 1, "secret"))
+
+
+def test_too_long_a_text_is_refused() -> None:
+    check_text("x" * 100)
+    with pytest.raises(ValueError):
+        check_text("x" * (64 * 1024 + 1))
+
+
+def test_the_envelope_round_trips_with_and_without_the_initial_message() -> None:
+    alice, bob = IdentityKeyPair.generate(), IdentityKeyPair.generate()
+    state = start(alice, bundle_of(bob))
+    with_init = Envelope(state.session_id, "m-1", b"ratchet bytes", state.initial)
+    assert Envelope.from_bytes(with_init.to_bytes()) == with_init
+    without = Envelope(state.session_id, "c-2", b"more bytes")
+    assert Envelope.from_bytes(without.to_bytes()) == without
+    assert b"init" not in without.to_bytes()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"v": 2},
+        {"cid": "bad id"},
+        {"sid": "AAAA"},
+        {"msg": "not base64!"},
+        {"init": {"identity": {}}},
+    ],
+)
+def test_malformed_envelopes_are_refused(change: dict[str, object]) -> None:
+    good = json.loads(Envelope(b"\x01" * 16, "m-1", b"bytes").to_bytes())
+    with pytest.raises(MalformedEnvelope):
+        Envelope.from_bytes(canonical_json({**good, **change}))
+    with pytest.raises(MalformedEnvelope):
+        Envelope.from_bytes(b"not json")
+
+
+_JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**64), 2**64) | st.floats() | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=10,
+)
+_ALICE, _BOB = IdentityKeyPair.generate(), IdentityKeyPair.generate()
+_GOOD_ENVELOPE = json.loads(
+    Envelope(b"\x01" * 16, "m-1", b"ratchet bytes", start(_ALICE, bundle_of(_BOB)).initial).to_bytes()
+)
+
+
+def _mutated(document: object, draw: st.DrawFn) -> object:
+    """``document`` with one value somewhere in it replaced by any JSON value (or left alone)."""
+    if isinstance(document, dict) and document and draw(st.booleans()):
+        key = draw(st.sampled_from(sorted(document)))
+        return {**document, key: _mutated(document[key], draw)}
+    return draw(_JSONISH) if draw(st.booleans()) else document
+
+
+@settings(max_examples=300, deadline=2000)
+@given(st.data())
+def test_any_body_is_an_envelope_or_malformed(data: st.DataObject) -> None:
+    kind = data.draw(st.sampled_from(["bytes", "mutated"]))
+    if kind == "bytes":
+        body = data.draw(st.binary(max_size=200))
+    else:
+        body = json.dumps(_mutated(_GOOD_ENVELOPE, data.draw)).encode()
+    try:
+        envelope = Envelope.from_bytes(body)
+    except MalformedEnvelope as exc:
+        assert "ratchet" not in str(exc)
+        return
+    assert Envelope.from_bytes(envelope.to_bytes()) == envelope
+
+
+@settings(max_examples=300, deadline=2000)
+@given(st.one_of(st.binary(max_size=200), _JSONISH.map(lambda v: json.dumps(v).encode())))
+def test_any_plaintext_is_a_payload_or_malformed(data: bytes) -> None:
+    try:
+        payload = decode_payload(data)
+    except MalformedEnvelope:
+        return
+    assert decode_payload(encode_payload(payload)) == payload

@@ -1,0 +1,114 @@
+"""The outbox's decisions without a network: which entries go, what needs a session, what replies mean,
+and when a paused contact is tried again (a fake monotonic clock, no waiting)."""
+
+from __future__ import annotations
+
+from fake_clock import FakeClock
+
+from net.client.core import outbox_plan as plan
+from net.client.core.backoff import Backoff
+from net.client.core.outbox_plan import PAUSE_SECONDS, Verdict
+from net.client.outbox import Entry
+from storage.profile.delivery import OutboxItem
+
+BOB, CAROL = "+442079460302", "+442079460303"
+
+
+def item(contact: str, client_id: str) -> OutboxItem:
+    return OutboxItem(client_id, contact, b"", 0.0)
+
+
+def text(contact: str, client_id: str) -> tuple[OutboxItem, Entry]:
+    return item(contact, client_id), Entry(f"m-{client_id}", b"text")
+
+
+def receipt(contact: str, client_id: str) -> tuple[OutboxItem, Entry]:
+    return item(contact, client_id), Entry(None, b"receipt")
+
+
+def ids(entries: list) -> list[str]:
+    return [entry[0].client_id for entry in entries]
+
+
+def _half(n: int) -> bytes:
+    return b"\x80" + bytes(n - 1)  # the jitter is exactly half of the ceiling
+
+
+def test_paused_contacts_wait_and_texts_to_a_held_contact_wait_but_its_receipts_go() -> None:
+    pending = [text(BOB, "1"), receipt(BOB, "2"), text(CAROL, "3"), text(CAROL, "4")]
+    chosen = plan.select(pending, held={BOB}, paused={CAROL: 10.0}, now=9.9)
+    assert ids(chosen) == ["2"]
+    assert ids(plan.select(pending, held=set(), paused={CAROL: 10.0}, now=10.0)) == ["1", "2", "3", "4"]
+
+
+def test_batches_keep_the_order_and_the_size() -> None:
+    pending = [text(BOB, str(n)) for n in range(5)]
+    assert [ids(b) for b in plan.batches(pending, size=2)] == [["0", "1"], ["2", "3"], ["4"]]
+    assert plan.batches([], size=2) == []
+
+
+def test_only_contacts_without_a_session_need_a_bundle_once_each_in_a_stable_order() -> None:
+    batch = [text(CAROL, "1"), text(BOB, "2"), text(CAROL, "3")]
+    assert plan.needing_session(batch, lambda contact: False) == [BOB, CAROL]
+    assert plan.needing_session(batch, lambda contact: contact == BOB) == [CAROL]
+
+
+def test_a_session_refused_for_good_fails_its_entries_and_a_busy_one_keeps_them() -> None:
+    batch = [text(BOB, "1"), text(CAROL, "2"), receipt(BOB, "3"), text("+15550100", "4")]
+    go, failed = plan.sealable(batch, busy={CAROL}, refused={BOB: ("unknown_account", "no such account")})
+    assert ids(go) == ["4"]
+    assert [(i.client_id, code) for i, _e, code, _m in failed] == [
+        ("1", "unknown_account"),
+        ("3", "unknown_account"),
+    ]
+
+
+def test_replies_are_judged_in_order_fatal_busy_and_queue_full() -> None:
+    replies = [
+        (*text(BOB, "1"), None),
+        (*text(BOB, "2"), ("queue_full", "their queue is full")),
+        (*text(CAROL, "3"), ("rate_limited", "slow down")),
+        (*text(CAROL, "4"), ("unknown_account", "gone")),
+        (*text(CAROL, "5"), ("frame_too_large", "too big")),
+    ]
+    results = plan.judge(replies)
+    assert ids(results.done) == ["1"]
+    assert [(i.client_id, code) for i, _e, code, _m in results.failed] == [
+        ("4", "unknown_account"),
+        ("5", "frame_too_large"),
+    ]
+    assert results.pauses == [(BOB, Verdict.PAUSE), (CAROL, Verdict.BUSY)]
+    for code in ("storage_full", "server_error", "rate_limited"):
+        assert plan.verdict(code) is Verdict.BUSY
+    assert plan.verdict("bad_request") is Verdict.FATAL
+    assert plan.verdict("queue_full") is Verdict.PAUSE
+
+
+def test_a_full_queue_pauses_the_contact_for_thirty_seconds_then_the_outbox_is_due_again() -> None:
+    clock = FakeClock()
+    paused: dict[str, float] = {}
+    busy = Backoff(clock=clock, random=_half)
+    plan.apply_pauses(paused, busy, [(BOB, Verdict.PAUSE)], clock())
+    assert paused == {BOB: clock() + PAUSE_SECONDS} and busy.failures == 0
+    clock.advance(PAUSE_SECONDS - 0.5)
+    assert not plan.due(False, paused, clock())
+    assert plan.due(True, paused, clock())  # something new was added meanwhile
+    assert plan.expire(paused, clock()) == paused
+    clock.advance(0.5)
+    assert plan.due(False, paused, clock())
+    assert plan.expire(paused, clock()) == {}
+
+
+def test_a_busy_server_pauses_each_contact_one_backoff_step_per_round_with_jitter() -> None:
+    clock = FakeClock()
+    paused: dict[str, float] = {}
+    busy = Backoff(clock=clock, random=_half)
+    plan.apply_pauses(paused, busy, [(BOB, Verdict.BUSY), (BOB, Verdict.BUSY)], clock())
+    assert busy.failures == 1  # two entries refused in one round: one step
+    assert paused[BOB] == clock() + 0.25  # half of the first ceiling, 0.5 s
+    plan.apply_pauses(paused, busy, [(CAROL, Verdict.BUSY)], clock())
+    assert busy.failures == 2 and paused[CAROL] == clock() + 0.5  # half of 1 s
+    clock.advance(0.25)
+    plan.apply_pauses(paused, busy, [(BOB, Verdict.BUSY)], clock())  # the next round, refused again
+    assert busy.failures == 3 and paused[BOB] == clock() + 1.0
+    assert not plan.due(False, {BOB: paused[BOB]}, clock() + 0.99)

@@ -1,0 +1,239 @@
+"""The operation table and its field checks."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crypto_core.keys import IdentityKeyPair, KemPreKey, OneTimePreKey, SignedPreKey, SignedPreKeyPublic
+from net.protocol.errors import ErrorCode
+from net.protocol.schema import (
+    MAX_BODY,
+    OPERATIONS,
+    FieldError,
+    base64_bytes,
+    boolean,
+    email,
+    integer,
+    list_of,
+    phone,
+    text,
+)
+
+BEFORE_LOGIN = {"hello", "register_start", "register_finish", "challenge", "login"}
+
+
+def test_only_registration_and_login_are_open_before_login() -> None:
+    assert {name for name, op in OPERATIONS.items() if not op.needs_login} == BEFORE_LOGIN
+
+
+def test_every_operation_is_documented() -> None:
+    from pathlib import Path
+
+    text_ = (Path(__file__).resolve().parents[3] / "net" / "protocol" / "PROTOCOL.md").read_text(
+        encoding="utf-8"
+    )
+    assert [name for name in OPERATIONS if f"### {name}" not in text_] == []
+
+
+def test_integers_exclude_bools_floats_and_out_of_range() -> None:
+    check = integer(1, 10)
+    assert check(10) == 10
+    for bad in (True, 1.0, 0, 11, "5", None):
+        with pytest.raises(FieldError):
+            check(bad)
+
+
+def test_text_checks_type_length_and_pattern() -> None:
+    check = text(4, pattern=r"[a-z]+")
+    assert check("abcd") == "abcd"
+    for bad in ("", "abcde", "ab1", 7):
+        with pytest.raises(FieldError):
+            check(bad)
+
+
+def test_text_that_utf8_cannot_carry_is_refused() -> None:
+    # JSON's \ud800 escape gives a lone surrogate: valid JSON, but no UTF-8 exists for it, so a passphrase
+    # made of it could not be hashed (the server failed with server_error, after using a lock attempt).
+    for bad in ("abcdef\ud800", "\udfffabcdef"):
+        with pytest.raises(FieldError) as caught:
+            text(128)(bad)
+        assert caught.value.code is ErrorCode.BAD_REQUEST and "UTF-8" in str(caught.value)
+        with pytest.raises(FieldError):
+            OPERATIONS["set_registration_lock"].parse({"lock": bad})
+    assert text(128)("Ümlaut 🔒 lock") == "Ümlaut 🔒 lock"
+
+
+def test_base64_is_strict_and_bounded() -> None:
+    check = base64_bytes(4)
+    assert check(base64.b64encode(b"abcd").decode()) == b"abcd"
+    for bad in ("YWJj ZA==", "YWJjZA", "YWJjZGU=", "", "é", 5):
+        with pytest.raises(FieldError):
+            check(bad)
+    with pytest.raises(FieldError):
+        base64_bytes(64, exact=64)(base64.b64encode(b"x" * 63).decode())
+
+
+def test_the_body_limit_is_checked_before_decoding() -> None:
+    check = base64_bytes(MAX_BODY)
+    with pytest.raises(FieldError):
+        check("A" * (4 * (MAX_BODY // 3 + 2)))
+
+
+def test_lists_are_bounded_and_name_the_bad_item() -> None:
+    check = list_of(integer(0, 5), 3)
+    assert check([1, 2]) == [1, 2]
+    with pytest.raises(FieldError):
+        check([1, 2, 3, 4])
+    with pytest.raises(FieldError, match="item 1"):
+        check([1, 9])
+    with pytest.raises(FieldError):
+        check({"a": 1})
+
+
+def test_booleans_are_booleans() -> None:
+    assert boolean(False) is False
+    with pytest.raises(FieldError):
+        boolean(0)
+
+
+def test_phones_become_e164_and_bad_ones_say_so() -> None:
+    assert phone("+44 20 7946 0958") == "+442079460958"
+    for bad in ("12", "+44 20", "x" * 40, 442079460958):
+        with pytest.raises(FieldError) as caught:
+            phone(bad)
+        assert caught.value.code == ErrorCode.BAD_PHONE
+
+
+def test_emails_are_checked_for_syntax() -> None:
+    assert "@" in email("ada@example.org")
+    with pytest.raises(FieldError) as caught:
+        email("ada-at-example")
+    assert caught.value.code == ErrorCode.BAD_EMAIL
+
+
+def test_register_finish_parses_keys_into_objects() -> None:
+    identity = IdentityKeyPair.generate()
+    from crypto_core.keys import SignedPreKey
+
+    frame = {
+        "phone": "+442079460958",
+        "code": "012345",
+        "identity": identity.public.to_json(),
+        "signed_prekey": SignedPreKey.generate(identity, 1, 0).public().to_json(),
+        "kem_last_resort": KemPreKey.generate(identity, 2, last_resort=True).public().to_json(),
+        "one_time_prekeys": [OneTimePreKey.generate(3).public().to_json()],
+    }
+    args = OPERATIONS["register_finish"].parse(frame)
+    assert args["identity"] == identity.public
+    assert isinstance(args["signed_prekey"], SignedPreKeyPublic)
+    assert args["kem_prekeys"] == []
+    assert args["code"] == "012345"
+
+
+def test_a_missing_required_field_is_named() -> None:
+    with pytest.raises(FieldError, match="'to'"):
+        OPERATIONS["send"].parse({"client_id": "a", "body": "AA=="})
+
+
+def test_optional_fields_take_their_defaults() -> None:
+    assert OPERATIONS["fetch"].parse({}) == {"limit": 100, "after": 0}
+
+
+@pytest.mark.parametrize(
+    ("op", "frame"),
+    [
+        ("send", {"to": "+442079460958", "client_id": "a", "body": "AA==", "transient": None}),
+        ("fetch", {"limit": None}),
+        ("fetch", {"after": None}),
+        ("hello", {"version": 1, "client": None}),
+        ("upload_prekeys", {"one_time_prekeys": None}),
+        ("set_signed_prekey", {"signed_prekey": None}),
+        ("challenge", {"phone": None}),
+    ],
+)
+def test_a_field_given_as_null_is_refused_not_defaulted(op: str, frame: dict[str, object]) -> None:
+    with pytest.raises(FieldError) as caught:
+        OPERATIONS[op].parse(frame)
+    assert caught.value.code is ErrorCode.BAD_REQUEST
+    assert "null" in str(caught.value)
+
+
+_JSONISH = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**64), 2**64)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=10,
+)
+_IDENTITY = IdentityKeyPair.generate()
+_KEM = KemPreKey.generate(_IDENTITY, 2, last_resort=False).public().to_json()
+# A good value for every field name, so that generated requests also get past their first field.
+_GOOD = {
+    "version": 1,
+    "client": "parley-test",
+    "phone": "+442079460958",
+    "to": "+442079460958",
+    "email": "ada@example.org",
+    "code": "123456",
+    "identity": _IDENTITY.public.to_json(),
+    "signed_prekey": SignedPreKey.generate(_IDENTITY, 1, 0).public().to_json(),
+    "kem_last_resort": KemPreKey.generate(_IDENTITY, 1, last_resort=True).public().to_json(),
+    "one_time_prekeys": [OneTimePreKey.generate(1).public().to_json()],
+    "kem_prekeys": [_KEM],
+    "signature": base64.b64encode(bytes(64)).decode(),
+    "client_id": "c-1",
+    "body": "AA==",
+    "transient": True,
+    "limit": 5,
+    "after": 0,
+    "ids": [1, 2],
+    "token": base64.b64encode(bytes(32)).decode(),
+    "proof": base64.b64encode(bytes(64)).decode(),
+    "lock": "correct horse battery",
+}
+
+
+@st.composite
+def _requests(draw: st.DrawFn) -> tuple[str, dict[str, object]]:
+    op = draw(st.sampled_from(sorted(OPERATIONS)))
+    names = [f.name for f in OPERATIONS[op].fields]
+    frame: dict[str, object] = {}
+    for name in names:
+        choice = draw(st.sampled_from(["good", "good", "absent", "null", "any"]))
+        if choice == "good":
+            frame[name] = _GOOD[name]
+        elif choice == "null":
+            frame[name] = None
+        elif choice == "any":
+            frame[name] = draw(_JSONISH)
+    frame.update(draw(st.dictionaries(st.text(max_size=6), _JSONISH, max_size=2)))  # fields it does not know
+    return op, frame
+
+
+@settings(max_examples=400, deadline=2000)
+@given(_requests())
+def test_any_fields_give_checked_arguments_or_a_field_error(request: tuple[str, dict[str, object]]) -> None:
+    op, frame = request
+    operation = OPERATIONS[op]
+    try:
+        args = operation.parse(frame)
+    except FieldError as exc:
+        assert exc.code in (
+            ErrorCode.BAD_REQUEST,
+            ErrorCode.BAD_KEY,
+            ErrorCode.BAD_PHONE,
+            ErrorCode.BAD_EMAIL,
+        )
+        assert str(exc).startswith(f"{op}")
+        return
+    assert set(args) == {f.name for f in operation.fields}
+    for field in operation.fields:
+        assert field.name not in frame or frame[field.name] is not None  # null is never taken for the default
+        if field.name not in frame:
+            assert not field.required and args[field.name] == field.default

@@ -1,0 +1,195 @@
+"""The event loop on its own, around a real store and real TLS: failures stay with one connection,
+a failed commit sends no reply, pushes from other threads arrive."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import fresh_phone
+from wire_client import CodeBook, Person, WireClient
+
+from net.protocol.connection import ErrorReply, Request
+from net.server.codes import CodeHasher
+from net.server.limits import Limits
+from net.server.loop import ServerLoop
+from net.server.presence import Session
+from net.server.server import ParleyServer
+from net.server.service import Outcome, Service
+from net.tls import ensure_self_signed, fingerprint_of_pem_file, server_context
+from storage.server.store import SqliteServerStore
+
+
+def fill_the_store(db: sqlite3.Connection) -> None:
+    """A write that SQLite refuses with SQLITE_FULL, as on a full disk: its page cap is the current size."""
+    db.execute(f"PRAGMA max_page_count = {db.execute('PRAGMA page_count').fetchone()[0]}")
+    db.execute(
+        "INSERT INTO pending_codes VALUES (?, '+442079460998', 'a@b.org', ?, 0, 0)", (b"f" * 32, bytes(65536))
+    )
+
+
+def lift_the_cap(db: sqlite3.Connection) -> None:
+    db.execute("PRAGMA max_page_count = 1073741823")
+
+
+class FaultyService(Service):
+    """A real service, with a few ``hello`` variants that misbehave the way bugs do."""
+
+    def handle(self, session: Session, request: Request) -> Outcome:
+        kind = request.args.get("client")
+        if request.op == "hello" and kind == "break-the-connection":
+            session.protocol = None  # type: ignore[attr-defined]  # the loop trips over it next
+        elif request.op == "hello" and kind == "failing-push":
+            return Outcome({"server": "parley"}, then=lambda: 1 / 0 and None)
+        elif request.op == "hello" and kind == "write":
+            self.store.put_code(b"t" * 32, "+442079460999", "a@example.org", b"h" * 32, 0, 10**13, 5, 10)
+        elif request.op == "hello" and kind == "find-no-room":
+            self.store._writer.run(fill_the_store)
+        elif request.op == "hello" and kind == "lose-the-transaction":
+            self.store._writer.run(lambda db: db.execute("ROLLBACK"))  # as SQLite does on an I/O error
+        return super().handle(session, request)
+
+
+@dataclass
+class Harness:
+    loop: ServerLoop
+    server: ParleyServer
+    store: SqliteServerStore
+    codes: CodeBook
+    path: Path
+
+    def connect(self) -> WireClient:
+        return WireClient(self.server.server_address[:2])  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def harness(tmp_path: Path) -> Iterator[Harness]:
+    cert, key = ensure_self_signed(tmp_path)
+    path = tmp_path / "server.sqlite3"
+    store = SqliteServerStore(path)
+    codes = CodeBook()
+    limits = Limits()
+    service = FaultyService(store, codes, CodeHasher(b"k" * 32), fingerprint_of_pem_file(cert), limits=limits)
+    loop = ServerLoop(service, store, server_context(cert, key), limits)
+    server = ParleyServer(("127.0.0.1", 0), loop)
+    thread = threading.Thread(target=loop.run)
+    thread.start()
+    yield Harness(loop, server, store, codes, path)
+    loop.stop()
+    thread.join(10)
+    assert not thread.is_alive()
+    server.server_close()
+    store.close()
+
+
+def hello(client: WireClient, kind: str = "test") -> dict[str, Any]:
+    return client.call("hello", version=1, client=kind)
+
+
+def test_a_bug_while_serving_one_connection_drops_only_that_one(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    bystander, victim = harness.connect(), harness.connect()
+    hello(bystander)
+    victim.send_request("hello", version=1, client="break-the-connection")
+    assert victim.wait_closed()
+    assert hello(bystander)["server"] == "parley"
+    assert "dropped after an error: AttributeError" in caplog.text
+
+
+def test_a_failing_push_after_the_commit_is_logged_and_the_connection_lives_on(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = harness.connect()
+    assert hello(client, "failing-push")["server"] == "parley"
+    assert hello(client)["server"] == "parley"
+    assert "a push after a commit failed: ZeroDivisionError" in caplog.text
+
+
+def test_a_failed_commit_answers_none_of_its_requests(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="parley.server")
+    bystander, client = harness.connect(), harness.connect()
+    first_id, first = client.conn.request("hello", version=1, client="write")
+    second_id, second = client.conn.request("hello", version=1, client="lose-the-transaction")
+    client.send_raw(first + second)  # one read, one turn, one batch
+    assert client.wait_closed()
+    assert client.conn.pending == {first_id, second_id}  # neither was answered
+    with sqlite3.connect(harness.path) as db:
+        assert db.execute("SELECT COUNT(*) FROM pending_codes").fetchone()[0] == 0
+    assert "failed to commit" in caplog.text
+    assert hello(bystander)["server"] == "parley"
+
+
+def test_a_commit_that_finds_no_room_answers_storage_full_to_its_writes_only_and_keeps_the_connection(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    bystander, client = harness.connect(), harness.connect()
+    hello(bystander)
+    ids, frames = zip(
+        *(
+            client.conn.request("hello", version=1, client="write"),
+            client.conn.request("challenge", phone=fresh_phone()),
+            client.conn.request("hello", version=1, client="find-no-room"),
+            client.conn.request("hello", version=1, client="read-only"),
+        ),
+        strict=True,
+    )
+    client.send_raw(b"".join(frames))  # one read, one turn, one batch
+    replies = [client.wait_reply(request_id) for request_id in ids]
+    assert [getattr(reply, "code", "ok") for reply in replies] == ["storage_full", "ok", "storage_full", "ok"]
+    assert not client.closed_by_server and hello(client)["server"] == "parley"
+    with sqlite3.connect(harness.path) as db:
+        assert db.execute("SELECT COUNT(*) FROM pending_codes").fetchone()[0] == 0  # the write was lost
+    assert harness.store.space.full
+    # Full: a request that only adds data is refused before it writes; the others are served.
+    assert client.refused("register_start", phone=fresh_phone(), email="a@example.org") == "storage_full"
+    assert hello(bystander)["server"] == "parley"
+    harness.store._writer.run(lift_the_cap)  # room again: the loop notices within about a second
+    deadline = time.monotonic() + 30
+    phone = fresh_phone()
+    while isinstance(client.request("register_start", phone=phone, email="a@example.org"), ErrorReply):
+        assert time.monotonic() < deadline, "the store never left its full state"
+        time.sleep(0.1)
+    assert not harness.store.space.full
+    assert "failed to commit" not in caplog.text and "dropped" not in caplog.text
+
+
+def test_a_push_from_another_thread_reaches_the_client(harness: Harness) -> None:
+    alice = Person(fresh_phone())
+    client = harness.connect()
+    alice.register(client, harness.codes)
+    alice.login(client)
+    session = harness.loop._service.presence.get(alice.phone)
+    assert session is not None
+    pushed: list[bool] = []
+    other = threading.Thread(target=lambda: pushed.append(session.push("message", {"from": "x"})))
+    other.start()
+    other.join(10)
+    assert pushed == [True]
+    assert client.wait_push().body == {"from": "x"}
+
+
+def test_the_loop_counts_connections_past_their_handshake(harness: Harness) -> None:
+    clients = [harness.connect() for _ in range(3)]
+    for client in clients:
+        hello(client)  # answered, so the loop has them
+    assert harness.server.connection_count() == 3
+
+
+def test_many_requests_sent_at_once_are_all_answered_over_several_turns(harness: Harness) -> None:
+    flood, bystander = harness.connect(), harness.connect()
+    hello(bystander)
+    frames = [flood.conn.request("hello", version=1) for _ in range(3000)]  # far past one turn's budget
+    flood.send_raw(b"".join(data for _, data in frames))
+    assert hello(bystander)["server"] == "parley"
+    replies = [flood.wait_reply(request_id) for request_id, _ in frames]
+    assert [reply.re for reply in replies] == [request_id for request_id, _ in frames]

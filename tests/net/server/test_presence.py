@@ -1,0 +1,50 @@
+"""Who is online: one session per account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from net.server.presence import Presence
+
+
+class Session:
+    def __init__(self) -> None:
+        self.peer = "test"
+        self.phone: str | None = None
+        self.challenge: tuple[str, bytes] | None = None
+
+    def push(self, kind: str, body: dict[str, Any]) -> bool:
+        return True
+
+    def end(self) -> None:
+        pass
+
+
+def test_a_new_session_displaces_the_old_one() -> None:
+    presence, first, second = Presence(), Session(), Session()
+    assert presence.claim("+1", first) is None
+    assert presence.claim("+1", second) is first
+    assert presence.get("+1") is second
+
+
+def test_claiming_again_displaces_nobody() -> None:
+    presence, session = Presence(), Session()
+    presence.claim("+1", session)
+    assert presence.claim("+1", session) is None
+
+
+def test_an_old_session_ending_does_not_log_out_the_new_one() -> None:
+    presence, first, second = Presence(), Session(), Session()
+    presence.claim("+1", first)
+    presence.claim("+1", second)
+    presence.release("+1", first)
+    assert presence.get("+1") is second
+    presence.release("+1", second)
+    assert presence.get("+1") is None and len(presence) == 0
+
+
+def test_take_removes_the_session() -> None:
+    presence, session = Presence(), Session()
+    presence.claim("+1", session)
+    assert presence.take("+1") is session
+    assert presence.take("+1") is None

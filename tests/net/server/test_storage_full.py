@@ -1,0 +1,117 @@
+"""Which requests wait for room, and replacing exactly the replies a commit without room voided."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from net.protocol.connection import Connection, ErrorReply, Push, Reply, Request, Role
+from net.server.peer_connection import OutputLimits, PeerConnection
+from net.server.storage_full import LostWrites, waits_for_room
+from storage.server.space_guard import SpaceGuard
+
+
+class OneThreadLoop:
+    """What a connection needs of its loop, for a test that plays the loop's thread itself."""
+
+    def __init__(self) -> None:
+        self.thread_id: int | None = threading.get_ident()
+        self.dirty: list[PeerConnection] = []
+
+    def call_soon_threadsafe(self, call: Callable[[], None]) -> None:
+        call()
+
+    def mark_dirty(self, connection: PeerConnection) -> None:
+        self.dirty.append(connection)
+
+
+@pytest.fixture
+def connection() -> Iterator[PeerConnection]:
+    ours, theirs = socket.socketpair()
+    conn = PeerConnection(ours, "peer", OneThreadLoop(), 1 << 20, OutputLimits.for_frames(1 << 20), 0.0)  # type: ignore[arg-type]
+    yield conn
+    ours.close()
+    theirs.close()
+
+
+def decoded(data: bytes) -> list[Reply | ErrorReply | Push]:
+    client = Connection(Role.CLIENT)
+    for request_id in range(1, 10):
+        client.expect_reply(request_id)
+    client.receive_data(bytes(data))
+    events = []
+    while (event := client.next_event()) is not None and isinstance(event, Reply | ErrorReply | Push):
+        events.append(event)
+    return events
+
+
+def test_only_requests_that_add_data_wait_for_room() -> None:
+    assert waits_for_room(Request(1, "send", {"transient": False}), logged_in=True)
+    assert not waits_for_room(Request(1, "send", {"transient": True}), logged_in=True)  # never stored
+    for op in ("register_start", "register_finish", "upload_prekeys"):
+        assert waits_for_room(Request(1, op, {}), logged_in=True)
+    for op in ("hello", "challenge", "login", "ping", "fetch", "ack", "get_bundle", "prekey_count"):
+        assert not waits_for_room(Request(1, op, {}), logged_in=True)
+    for op in ("set_signed_prekey", "delete_account"):
+        assert not waits_for_room(Request(1, op, {}), logged_in=True)
+
+
+def test_a_request_that_needs_a_login_it_lacks_is_left_to_say_not_logged_in() -> None:
+    assert not waits_for_room(Request(1, "send", {"transient": False}), logged_in=False)
+    assert not waits_for_room(Request(1, "upload_prekeys", {}), logged_in=False)
+    assert waits_for_room(Request(1, "register_start", {}), logged_in=False)  # needs none
+
+
+def test_noted_replies_become_storage_full_in_place_and_everything_around_them_stays(
+    connection: PeerConnection, tmp_path: Path
+) -> None:
+    lost = LostWrites()
+    connection.send(Reply(1, {"unrelated": True}))  # before the turn: untouched
+    start = len(connection.out)
+    connection.send(Reply(2, {"id": 41, "duplicate": False}))
+    lost.note(connection, Request(2, "send", {}), start, later=False)
+    connection.push("message", {"id": 7})  # someone else's push in between
+    connection.send(Reply(3, {"messages": []}))  # a read that did not depend on the turn
+    start = len(connection.out)
+    connection.send(Reply(4, {"deleted": 1}))
+    lost.note(connection, Request(4, "ack", {}), start, later=False)
+    start = len(connection.out)
+    lost.note(connection, Request(5, "register_start", {}), start, later=True)  # its reply comes later
+    space = SpaceGuard(tmp_path, reserve=0)
+    assert lost.answer_storage_full(space) == 3
+    assert space.full
+    events = decoded(connection.out)
+    assert [(type(e).__name__, getattr(e, "re", None), getattr(e, "code", None)) for e in events] == [
+        ("Reply", 1, None),
+        ("ErrorReply", 2, "storage_full"),
+        ("Push", None, None),
+        ("Reply", 3, None),
+        ("ErrorReply", 4, "storage_full"),
+    ]
+    assert lost.lost_later(connection, 5) and not lost.lost_later(connection, 5)  # asked once
+    assert lost.answer_storage_full(space) == 0  # nothing noted any more
+
+
+def test_a_committed_turn_keeps_its_replies(connection: PeerConnection) -> None:
+    lost = LostWrites()
+    connection.send(Reply(1, {"id": 41}))
+    lost.note(connection, Request(1, "send", {}), 0, later=True)
+    lost.clear()
+    assert [getattr(e, "re", None) for e in decoded(connection.out)] == [1]
+    assert not lost.lost_later(connection, 1)
+
+
+def test_a_closed_connection_is_left_alone_and_forgotten(connection: PeerConnection, tmp_path: Path) -> None:
+    lost = LostWrites()
+    lost.note(connection, Request(1, "register_start", {}), 0, later=True)
+    lost.answer_storage_full(SpaceGuard(tmp_path, reserve=0))
+    lost.forget(connection)
+    assert not lost.lost_later(connection, 1)
+    connection.send(Reply(2, {}))
+    lost.note(connection, Request(2, "send", {}), 0, later=False)
+    connection.closed = True
+    assert lost.answer_storage_full(SpaceGuard(tmp_path, reserve=0)) == 0

@@ -1,0 +1,65 @@
+"""The profile's own account and the pinned server keys."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from crypto_core.sealing import KdfParams
+from storage.profile.account import Account
+from storage.profile.directory import ProfileDirectory
+from storage.profile.profile import Profile
+
+FAST = KdfParams(memory_kib=8, iterations=1, lanes=1)
+PHONE = "+15550001111"
+SERVER = "chat.example.org:5000"
+FINGERPRINT = "SHA256:" + "ab" * 32
+
+
+@pytest.fixture
+def directory(tmp_path: Path) -> ProfileDirectory:
+    return ProfileDirectory(tmp_path, kdf_params=FAST)
+
+
+@pytest.fixture
+def profile(directory: ProfileDirectory) -> Iterator[Profile]:
+    profile = directory.create("Me", "pw")
+    yield profile
+    profile.close()
+
+
+def test_a_new_profile_has_an_empty_account(profile: Profile) -> None:
+    assert profile.account.get() == Account()
+    assert not profile.account.get().registered
+
+
+def test_the_account_survives_reopen(directory: ProfileDirectory, profile: Profile) -> None:
+    account = Account(phone=PHONE, email="me@example.org", server=SERVER)
+    profile.account.save(account)
+    profile.account.save(dataclasses.replace(profile.account.get(), registered=True))
+    profile.close()
+    with directory.open(profile.profile_id, "pw") as again:
+        assert again.account.get() == dataclasses.replace(account, registered=True)
+
+
+def test_the_account_repr_hides_phone_and_email() -> None:
+    text = repr(Account(phone=PHONE, email="me@example.org", server=SERVER, registered=True))
+    assert PHONE not in text and "me@example.org" not in text
+
+
+def test_server_pins_per_address(directory: ProfileDirectory, profile: Profile) -> None:
+    assert profile.server_pins.get(SERVER) is None
+    profile.server_pins.pin(SERVER, FINGERPRINT)
+    assert profile.server_pins.get(SERVER) == FINGERPRINT
+    assert profile.server_pins.get("127.0.0.1:5000") is None
+    profile.server_pins.pin(SERVER, "SHA256:" + "cd" * 32)  # the person accepted a new key
+    assert profile.server_pins.get(SERVER) == "SHA256:" + "cd" * 32
+    profile.close()
+    with directory.open(profile.profile_id, "pw") as again:
+        assert again.server_pins.get(SERVER) == "SHA256:" + "cd" * 32
+        assert again.server_pins.forget(SERVER)
+        assert again.server_pins.get(SERVER) is None
+        assert not again.server_pins.forget(SERVER)

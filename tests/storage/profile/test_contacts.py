@@ -1,0 +1,109 @@
+"""Contacts: names, pinned identity keys (trust on first use), verification and key changes."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from crypto_core.keys import IdentityKeyPair
+from crypto_core.sealing import KdfParams
+from storage.profile.contacts import PinResult
+from storage.profile.directory import ProfileDirectory
+from storage.profile.errors import DamagedValue, ProfileError
+from storage.profile.profile import Profile
+
+FAST = KdfParams(memory_kib=8, iterations=1, lanes=1)
+ALICE = "+15550001111"
+BOB = "+447700900123"
+
+
+@pytest.fixture
+def directory(tmp_path: Path) -> ProfileDirectory:
+    return ProfileDirectory(tmp_path, kdf_params=FAST, clock=lambda: 1234.5)
+
+
+@pytest.fixture
+def profile(directory: ProfileDirectory) -> Iterator[Profile]:
+    profile = directory.create("Me", "pw")
+    yield profile
+    profile.close()
+
+
+def test_add_get_and_reopen(directory: ProfileDirectory, profile: Profile) -> None:
+    added = profile.contacts.add(ALICE, "Alice")
+    assert (added.phone, added.name, added.created_at, added.identity) == (ALICE, "Alice", 1234.5, None)
+    assert profile.contacts.add(ALICE, "Someone else") == added  # adding again changes nothing
+    profile.close()
+    with directory.open(profile.profile_id, "pw") as again:
+        assert again.contacts.get(ALICE) == added
+        assert again.contacts.get(BOB) is None
+
+
+def test_all_contacts_by_name_and_rename(profile: Profile) -> None:
+    profile.contacts.add(ALICE, "zoe")
+    profile.contacts.add(BOB, "Adam")
+    assert [c.name for c in profile.contacts.all()] == ["Adam", "zoe"]
+    profile.contacts.rename(ALICE, "Alice")
+    assert [c.phone for c in profile.contacts.all()] == [BOB, ALICE]
+    with pytest.raises(ProfileError, match="no such contact"):
+        profile.contacts.rename("+19999999999", "Nobody")
+
+
+def test_a_damaged_contact_is_skipped_in_the_list_and_reported(profile: Profile) -> None:
+    profile.contacts.add(ALICE, "Alice")
+    profile.contacts.add(BOB, "Bob")
+    raw = sqlite3.connect(profile.path, isolation_level=None)
+    raw.execute("UPDATE contacts SET sealed = x'00' WHERE contact = (SELECT MIN(contact) FROM contacts)")
+    raw.close()
+    (left,) = profile.contacts.all()
+    assert profile.contacts.get(left.phone) == left
+    assert profile.take_damage() == ["contact"]
+    damaged = BOB if left.phone == ALICE else ALICE
+    with pytest.raises(DamagedValue):
+        profile.contacts.get(damaged)
+
+
+def test_the_first_key_is_pinned_and_the_same_key_again_changes_nothing(profile: Profile) -> None:
+    key = IdentityKeyPair.generate().public
+    result, contact = profile.contacts.pin_identity(ALICE, key)
+    assert result is PinResult.NEW and contact.identity == key and not contact.key_changed
+    profile.contacts.set_verified(ALICE, True)
+    result, contact = profile.contacts.pin_identity(ALICE, key)
+    assert result is PinResult.SAME and contact.verified
+
+
+def test_a_changed_key_is_flagged_and_unverified_until_acknowledged(profile: Profile) -> None:
+    first, second = IdentityKeyPair.generate().public, IdentityKeyPair.generate().public
+    profile.contacts.add(ALICE, "Alice")
+    profile.contacts.pin_identity(ALICE, first)
+    profile.contacts.set_verified(ALICE, True)
+    result, contact = profile.contacts.pin_identity(ALICE, second)
+    assert result is PinResult.CHANGED
+    assert (contact.identity, contact.previous_identity) == (second, first)
+    assert contact.key_changed and not contact.verified
+    assert profile.contacts.get(ALICE) == contact
+    assert not profile.contacts.acknowledge_key_change(ALICE).key_changed
+    profile.contacts.pin_identity(ALICE, second)
+    assert profile.contacts.set_verified(ALICE, True).verified
+
+
+def test_verifying_clears_the_key_change_flag(profile: Profile) -> None:
+    profile.contacts.pin_identity(ALICE, IdentityKeyPair.generate().public)
+    profile.contacts.pin_identity(ALICE, IdentityKeyPair.generate().public)
+    contact = profile.contacts.set_verified(ALICE, True)
+    assert contact.verified and not contact.key_changed
+
+
+def test_delete(profile: Profile) -> None:
+    profile.contacts.add(ALICE, "Alice")
+    assert profile.contacts.delete(ALICE)
+    assert not profile.contacts.delete(ALICE)
+    assert profile.contacts.all() == []
+
+
+def test_the_repr_shows_neither_phone_nor_name(profile: Profile) -> None:
+    contact = profile.contacts.add(ALICE, "Alice Liddell")
+    assert ALICE not in repr(contact) and "Liddell" not in repr(contact)

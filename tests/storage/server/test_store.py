@@ -1,0 +1,471 @@
+"""The server store on real SQLite files: codes, accounts, prekeys, the queue, durability across reopening."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from storage.server.space_guard import is_storage_full
+from storage.server.store import (
+    SCHEMA_VERSION,
+    AccountKeys,
+    CodeCheck,
+    PrekeyLimit,
+    QueueFull,
+    Registration,
+    SqliteServerStore,
+    TooManyCodes,
+    UnknownAccount,
+)
+
+ALICE, BOB = "+442079460001", "+442079460002"
+HASH, OTHER = b"h" * 32, b"x" * 32
+TOKEN, STRANGER = b"t" * 32, b"s" * 32  # hashes of two requesters' tokens
+NOW = 1_000_000
+HOUR = 3600 * 1000
+
+
+def keys(tag: str = "a", one_time: int = 2, kem: int = 2) -> AccountKeys:
+    return AccountKeys(
+        identity={"sign": tag},
+        signed_prekey={"id": 1, "tag": tag},
+        kem_last_resort={"id": 9, "last_resort": True, "tag": tag},
+        one_time_prekeys=[(i, {"id": i, "tag": tag}) for i in range(1, one_time + 1)],
+        kem_prekeys=[(i, {"id": i, "last_resort": False, "tag": tag}) for i in range(10, 10 + kem)],
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SqliteServerStore]:
+    s = SqliteServerStore(tmp_path / "server.sqlite3")
+    yield s
+    s.close()
+
+
+def put(
+    store: SqliteServerStore,
+    phone: str,
+    code_hash: bytes = HASH,
+    *,
+    token: bytes = TOKEN,
+    expires_at: int = NOW + 600_000,
+    attempts: int = 5,
+    email: str = "x@example.org",
+    cap: int = 10,
+) -> None:
+    store.put_code(token, phone, email, code_hash, NOW, expires_at, attempts, cap)
+
+
+def finish(
+    store: SqliteServerStore,
+    phone: str,
+    code_hash: bytes = HASH,
+    account_keys: AccountKeys | None = None,
+    *,
+    token: bytes = TOKEN,
+    now: int = NOW,
+) -> Registration:
+    return store.finish_registration(token, phone, code_hash, now, account_keys or keys(), keep_lock=False)
+
+
+def register(store: SqliteServerStore, phone: str, tag: str = "a", **kwargs: int) -> None:
+    put(store, phone)
+    assert finish(store, phone, HASH, keys(tag, **kwargs)).outcome is CodeCheck.ACCEPTED
+
+
+def test_the_database_is_in_wal_mode_with_a_schema_version(store: SqliteServerStore) -> None:
+    with sqlite3.connect(store.path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(
+            SCHEMA_VERSION
+        )
+
+
+def test_a_right_code_creates_the_account_and_is_used_up(store: SqliteServerStore) -> None:
+    register(store, ALICE)
+    account = store.account(ALICE)
+    assert account is not None and account.identity == {"sign": "a"}
+    assert finish(store, ALICE).outcome is CodeCheck.NO_CODE
+
+
+def test_wrong_codes_count_down_and_then_lock(store: SqliteServerStore) -> None:
+    put(store, ALICE, attempts=3)
+    results = [finish(store, ALICE, OTHER) for _ in range(3)]
+    assert [(r.outcome, r.attempts_left) for r in results] == [
+        (CodeCheck.WRONG, 2),
+        (CodeCheck.WRONG, 1),
+        (CodeCheck.WRONG, 0),
+    ]
+    assert finish(store, ALICE).outcome is CodeCheck.LOCKED
+    assert store.account(ALICE) is None
+
+
+def test_an_expired_code_is_refused(store: SqliteServerStore) -> None:
+    put(store, ALICE, expires_at=NOW + 10)
+    assert finish(store, ALICE, now=NOW + 10).outcome is CodeCheck.EXPIRED
+
+
+def test_each_requester_has_its_own_code_that_nobody_else_can_use_up(store: SqliteServerStore) -> None:
+    put(store, ALICE, HASH)
+    put(store, ALICE, OTHER, token=STRANGER, attempts=3)
+    for _ in range(3):  # the stranger locks its own code ...
+        assert finish(store, ALICE, HASH, token=STRANGER).outcome is CodeCheck.WRONG
+    assert finish(store, ALICE, OTHER, token=STRANGER).outcome is CodeCheck.LOCKED
+    assert finish(store, ALICE, OTHER).outcome is CodeCheck.WRONG  # ... and cannot use the owner's
+    assert finish(store, BOB, HASH).outcome is CodeCheck.NO_CODE  # a token is good for its own number only
+    assert finish(store, ALICE, HASH).outcome is CodeCheck.ACCEPTED
+
+
+def test_a_number_takes_live_codes_up_to_its_cap_and_evicts_none(store: SqliteServerStore) -> None:
+    tokens = [bytes([n]) * 32 for n in range(3)]
+    for token in tokens:
+        put(store, ALICE, token=token, cap=3)
+    with pytest.raises(TooManyCodes):
+        put(store, ALICE, token=STRANGER, cap=3)
+    put(store, BOB, token=STRANGER, cap=3)  # another number is not affected
+    assert all(finish(store, ALICE, OTHER, token=t).outcome is CodeCheck.WRONG for t in tokens)
+
+
+def test_a_code_sent_elsewhere_cannot_replace_an_account_registered_meanwhile(
+    store: SqliteServerStore,
+) -> None:
+    put(store, ALICE, token=STRANGER, email="mallory@example.org")
+    register(store, ALICE)  # the owner, whose address is x@example.org
+    assert finish(store, ALICE, HASH, keys("m"), token=STRANGER).outcome is CodeCheck.NOT_OWNER
+    assert store.account(ALICE).identity == {"sign": "a"}  # type: ignore[union-attr]
+
+
+def test_a_lock_takes_few_attempts_then_refuses_until_its_time_is_up(store: SqliteServerStore) -> None:
+    register(store, ALICE)
+    store.set_lock(ALICE, b"salt", b"hash")
+    assert [store.take_lock_attempt(ALICE, NOW, 3, 1000) for _ in range(4)] == [2, 1, 0, None]
+    assert store.take_lock_attempt(ALICE, NOW + 1000, 3, 1000) == 2
+    store.lock_passed(ALICE)
+    assert store.take_lock_attempt(ALICE, NOW + 1000, 3, 1000) == 2
+    guard = store.guard(ALICE)
+    assert guard is not None and guard.lock_hash == b"hash" and "hash" not in repr(guard)
+    store.set_lock(ALICE, None, None)
+    assert store.guard(ALICE).lock_hash is None  # type: ignore[union-attr]
+    with pytest.raises(UnknownAccount):
+        store.set_lock(BOB, b"salt", b"hash")
+
+
+def test_a_move_keeps_the_address_and_the_lock_and_a_code_keeps_the_lock_only_when_told(
+    store: SqliteServerStore,
+) -> None:
+    register(store, ALICE)
+    store.set_lock(ALICE, b"salt", b"hash")
+    store.mark_active(ALICE, NOW + 5)  # within the hour of the last record: not written again
+    assert store.guard(ALICE).last_active == NOW  # type: ignore[union-attr]
+    store.mark_active(ALICE, NOW + HOUR)
+    assert store.guard(ALICE).last_active == NOW + HOUR  # type: ignore[union-attr]
+    assert store.move_account(ALICE, NOW + 9, keys("b"))
+    assert store.account(ALICE).identity == {"sign": "b"}  # type: ignore[union-attr]
+    assert store.guard(ALICE).lock_hash == b"hash"  # type: ignore[union-attr]
+    assert store.guard(ALICE).last_active == NOW + 9  # type: ignore[union-attr]
+    put(store, ALICE)
+    assert finish(store, ALICE, HASH, keys("c")).replaced
+    assert store.guard(ALICE).lock_hash is None  # type: ignore[union-attr]
+    assert not store.move_account(BOB, NOW, keys())
+
+
+def test_re_registration_replaces_keys_and_drops_the_queue(store: SqliteServerStore) -> None:
+    register(store, ALICE)
+    register(store, BOB)
+    store.enqueue(BOB, "c1", ALICE, b"old", NOW, 100)
+    put(store, ALICE)
+    result = finish(store, ALICE, HASH, keys("b", one_time=1))
+    assert result.outcome is CodeCheck.ACCEPTED and result.replaced
+    assert store.account(ALICE).identity == {"sign": "b"}  # type: ignore[union-attr]
+    assert store.fetch(ALICE, 0, 10) == ([], False)
+    assert store.queued_count(ALICE) == 0
+    assert store.prekey_counts(ALICE) == (1, 2)
+
+
+def test_a_bundle_hands_out_each_one_time_prekey_once_then_the_last_resort(store: SqliteServerStore) -> None:
+    register(store, ALICE, one_time=1, kem=1)
+    first = store.take_bundle(ALICE)
+    assert first["one_time_prekey"]["id"] == 1
+    assert first["kem_prekey"]["id"] == 10
+    second = store.take_bundle(ALICE)
+    assert "one_time_prekey" not in second
+    assert second["kem_prekey"]["last_resort"] is True
+    assert store.take_bundle(ALICE)["kem_prekey"]["id"] == 9  # the last-resort key stays
+    assert store.prekey_counts(ALICE) == (0, 0)
+
+
+def test_a_bundle_of_nobody_is_unknown(store: SqliteServerStore) -> None:
+    with pytest.raises(UnknownAccount):
+        store.take_bundle(ALICE)
+
+
+def test_prekeys_are_added_without_duplicates_up_to_a_cap(store: SqliteServerStore) -> None:
+    register(store, ALICE, one_time=2, kem=0)
+    assert store.add_prekeys(ALICE, [(2, {"id": 2}), (3, {"id": 3})], [(20, {"id": 20})], cap=5) == (3, 1)
+    with pytest.raises(PrekeyLimit):
+        store.add_prekeys(ALICE, [(i, {"id": i}) for i in range(100, 103)], [], cap=5)
+    assert store.prekey_counts(ALICE) == (3, 1)  # the refused upload left nothing behind
+
+
+def test_the_signed_prekey_is_replaced(store: SqliteServerStore) -> None:
+    register(store, ALICE)
+    store.set_signed_prekey(ALICE, {"id": 2}, None)
+    assert store.account(ALICE).signed_prekey == {"id": 2}  # type: ignore[union-attr]
+    assert store.account(ALICE).kem_last_resort["tag"] == "a"  # type: ignore[union-attr]
+
+
+def test_a_send_is_stored_once_per_client_id(store: SqliteServerStore) -> None:
+    register(store, ALICE)
+    register(store, BOB)
+    first = store.enqueue(ALICE, "c1", BOB, b"body", NOW, 100)
+    again = store.enqueue(ALICE, "c1", BOB, b"other", NOW + 5, 100)
+    assert again.duplicate and (again.id, again.ts) == (first.id, first.ts)
+    assert store.queued_count(BOB) == 1
+    other_sender = store.enqueue(BOB, "c1", BOB, b"mine", NOW, 100)
+    assert not other_sender.duplicate
+
+
+def test_a_retry_after_the_message_was_acknowledged_is_still_a_duplicate(store: SqliteServerStore) -> None:
+    register(store, ALICE)
+    register(store, BOB)
+    first = store.enqueue(ALICE, "c1", BOB, b"body", NOW, 100)
+    assert store.ack(BOB, [first.id]) == 1
+    assert store.enqueue(ALICE, "c1", BOB, b"body", NOW, 100).duplicate
+    assert store.queued_count(BOB) == 0
+
+
+def test_a_full_queue_refuses_and_stores_nothing(store: SqliteServerStore) -> None:
+    register(store, ALICE)
+    register(store, BOB)
+    for i in range(3):
+        store.enqueue(ALICE, f"c{i}", BOB, b"x", NOW, 3)
+    with pytest.raises(QueueFull):
+        store.enqueue(ALICE, "c9", BOB, b"x", NOW, 3)
+    assert store.queued_count(BOB) == 3
+    assert not store.enqueue(ALICE, "c9", BOB, b"x", NOW, 4).duplicate  # the refused id was not kept
+
+
+def test_sending_to_nobody_is_refused(store: SqliteServerStore) -> None:
+    register(store, ALICE)
+    with pytest.raises(UnknownAccount):
+        store.enqueue(ALICE, "c1", BOB, b"x", NOW, 10)
+
+
+def test_fetch_pages_in_order(store: SqliteServerStore) -> None:
+    register(store, ALICE)
+    register(store, BOB)
+    ids = [store.enqueue(ALICE, f"c{i}", BOB, bytes([i]), NOW + i, 100).id for i in range(5)]
+    page, more = store.fetch(BOB, 0, 3)
+    assert [m.id for m in page] == ids[:3] and more
+    page, more = store.fetch(BOB, page[-1].id, 3)
+    assert [m.id for m in page] == ids[3:] and not more
+    assert page[0].sender == ALICE and page[0].body == b"\x03" and page[0].ts == NOW + 3
+
+
+def test_only_the_recipient_can_acknowledge(store: SqliteServerStore) -> None:
+    register(store, ALICE)
+    register(store, BOB)
+    sent = store.enqueue(ALICE, "c1", BOB, b"x", NOW, 100)
+    assert store.ack(ALICE, [sent.id]) == 0
+    assert store.queued_count(BOB) == 1
+    assert store.ack(BOB, [sent.id, sent.id, 999]) == 1
+    assert store.queued_count(BOB) == 0
+
+
+def test_deleting_an_account_removes_keys_and_queue(store: SqliteServerStore) -> None:
+    register(store, ALICE)
+    register(store, BOB)
+    store.enqueue(ALICE, "c1", BOB, b"x", NOW, 100)
+    assert store.delete_account(BOB)
+    assert store.account(BOB) is None
+    assert store.fetch(BOB, 0, 10) == ([], False)
+    assert store.prekey_counts(BOB) == (0, 0)
+    assert not store.delete_account(BOB)
+
+
+def test_committed_writes_survive_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    store = SqliteServerStore(path)
+    register(store, ALICE)
+    register(store, BOB)
+    sent = store.enqueue(ALICE, "c1", BOB, b"kept", NOW, 100)
+    store.close()
+    reopened = SqliteServerStore(path)
+    try:
+        assert [m.body for m in reopened.fetch(BOB, 0, 10)[0]] == [b"kept"]
+        assert reopened.enqueue(ALICE, "c1", BOB, b"kept", NOW, 100).id == sent.id
+    finally:
+        reopened.close()
+
+
+def test_pruning_forgets_old_client_ids_and_dead_codes(store: SqliteServerStore) -> None:
+    register(store, ALICE)
+    register(store, BOB)
+    store.enqueue(ALICE, "c1", BOB, b"x", NOW, 100)
+    put(store, "+442079460003", expires_at=NOW + 10, email="y@example.org")
+    store.prune(NOW + 8 * 24 * 3600 * 1000)
+    assert not store.enqueue(ALICE, "c1", BOB, b"x", NOW, 100).duplicate
+    assert finish(store, "+442079460003").outcome is CodeCheck.NO_CODE
+
+
+def test_bodies_stay_out_of_reprs(store: SqliteServerStore) -> None:
+    register(store, ALICE)
+    register(store, BOB)
+    store.enqueue(ALICE, "c1", BOB, b"secret text", NOW, 100)
+    assert "secret" not in repr(store.fetch(BOB, 0, 1)[0])
+
+
+def test_a_new_owner_of_the_number_does_not_meet_the_previous_owners_client_ids(
+    store: SqliteServerStore,
+) -> None:
+    register(store, ALICE)
+    register(store, BOB)
+    first = store.enqueue(ALICE, "m-0001", BOB, b"old owner", NOW, 100)
+    register(store, ALICE, tag="new")  # the number changes hands (or its owner starts afresh)
+    renewed = store.enqueue(ALICE, "m-0001", BOB, b"new owner", NOW + 1, 100)
+    assert not renewed.duplicate and renewed.id != first.id
+    assert store.enqueue(ALICE, "m-0001", BOB, b"new owner", NOW + 2, 100).id == renewed.id  # a retry
+    assert store.delete_account(ALICE)
+    register(store, ALICE, tag="third")
+    assert not store.enqueue(ALICE, "m-0001", BOB, b"third owner", NOW + 3, 100).duplicate
+    assert [m.body for m in store.fetch(BOB, 0, 10)[0]] == [b"old owner", b"new owner", b"third owner"]
+
+
+def test_refused_sends_inside_a_batch_leave_its_other_writes(store: SqliteServerStore) -> None:
+    register(store, ALICE)
+    register(store, BOB)
+    with store.group_commit():
+        kept = store.enqueue(ALICE, "c1", BOB, b"kept", NOW, 1)
+        with pytest.raises(QueueFull):
+            store.enqueue(ALICE, "c2", BOB, b"over the cap", NOW, 1)
+        with pytest.raises(UnknownAccount):
+            store.enqueue(ALICE, "c3", "+442079469999", b"nobody", NOW, 1)
+    assert [(m.id, m.body) for m in store.fetch(BOB, 0, 10)[0]] == [(kept.id, b"kept")]
+    assert store.queued_count(BOB) == 1
+
+
+def test_an_acknowledgement_of_a_thousand_ids_fits_any_sqlite(store: SqliteServerStore) -> None:
+    register(store, ALICE)
+    register(store, BOB)
+    with store.group_commit():
+        ids = [store.enqueue(ALICE, f"c{n}", BOB, b"x", NOW, 2000).id for n in range(1000)]
+    assert store.ack(BOB, ids) == 1000 and store.queued_count(BOB) == 0
+
+
+def test_a_quota_caps_the_file_and_acknowledgements_make_room_in_it(tmp_path: Path) -> None:
+    quota = 512 * 1024
+    store = SqliteServerStore(tmp_path / "server.sqlite3", max_bytes=quota, reserve=0)
+    try:
+        register(store, ALICE)
+        register(store, BOB)
+        room = store.quota_room()
+        assert room is not None and 0 < room < quota
+        ids = []
+        with pytest.raises(sqlite3.Error) as full:
+            for n in range(1000):
+                ids.append(store.enqueue(ALICE, f"m{n}", BOB, bytes(16 * 1024), NOW, 10_000).id)
+        assert is_storage_full(full.value) and len(ids) < 40
+        assert store.quota_room() < 32 * 1024
+        assert store.ack(BOB, ids) == len(ids)  # a delete fits: it frees pages
+        assert store.quota_room() > 16 * 1024 * len(ids)
+        assert store.enqueue(ALICE, "after", BOB, bytes(16 * 1024), NOW, 10_000).id > ids[-1]
+    finally:
+        store.close()
+    with sqlite3.connect(tmp_path / "server.sqlite3") as db:
+        assert db.execute("PRAGMA page_count").fetchone()[0] * 4096 <= quota
+
+
+def test_a_fetch_in_a_batch_counts_only_when_it_could_see_uncommitted_messages(
+    store: SqliteServerStore,
+) -> None:
+    register(store, ALICE)
+    register(store, BOB)
+    with store.group_commit():
+        store.fetch(BOB, 0, 10)
+        assert store.dependents == 0
+        store.enqueue(ALICE, "m1", BOB, b"x", NOW, 10)
+        store.fetch(BOB, 0, 10)
+        assert store.dependents == 2
+
+
+def test_one_sender_cannot_fill_a_queue_others_still_get_through(store: SqliteServerStore) -> None:
+    register(store, ALICE)
+    register(store, BOB)
+    carol = "+442079460003"
+    register(store, carol)
+    for i in range(2):
+        store.enqueue(ALICE, f"a{i}", BOB, b"x", NOW, 10, per_sender=2)
+    with pytest.raises(QueueFull) as caught:
+        store.enqueue(ALICE, "a9", BOB, b"x", NOW, 10, per_sender=2)
+    assert caught.value.cap == QueueFull.SENDER
+    assert not store.enqueue(carol, "c1", BOB, b"x", NOW, 10, per_sender=2).duplicate
+    assert store.queued_count(BOB) == 3
+    # Once Bob takes Alice's messages, she may send again.
+    ids = [m.id for m in store.fetch(BOB, 0, 10)[0] if m.sender == ALICE]
+    assert store.ack(BOB, ids) == 2
+    assert not store.enqueue(ALICE, "a9", BOB, b"x", NOW, 10, per_sender=2).duplicate
+
+
+def test_the_bytes_waiting_for_a_recipient_are_capped(store: SqliteServerStore) -> None:
+    register(store, ALICE)
+    register(store, BOB)
+    first = store.enqueue(ALICE, "a1", BOB, b"x" * 60, NOW, 10, max_bytes=100)
+    with pytest.raises(QueueFull) as caught:
+        store.enqueue(ALICE, "a2", BOB, b"x" * 41, NOW, 10, max_bytes=100)
+    assert caught.value.cap == QueueFull.BYTES and caught.value.waiting == 60
+    store.enqueue(ALICE, "a3", BOB, b"x" * 40, NOW, 10, max_bytes=100)  # exactly the cap fits
+    assert store.queued_count(BOB) == 2
+    assert store.ack(BOB, [first.id]) == 1
+    store.enqueue(ALICE, "a2", BOB, b"x" * 41, NOW, 10, max_bytes=100)  # room again after the ack
+
+
+def test_the_count_cap_is_named_when_it_is_the_one_reached(store: SqliteServerStore) -> None:
+    register(store, ALICE)
+    register(store, BOB)
+    store.enqueue(ALICE, "a1", BOB, b"x", NOW, 1, per_sender=5, max_bytes=100)
+    with pytest.raises(QueueFull) as caught:
+        store.enqueue(ALICE, "a2", BOB, b"x", NOW, 1, per_sender=5, max_bytes=100)
+    assert caught.value.cap == QueueFull.MESSAGES
+
+
+def test_re_registration_clears_the_per_sender_counts(store: SqliteServerStore) -> None:
+    register(store, ALICE)
+    register(store, BOB)
+    store.enqueue(ALICE, "a1", BOB, b"x", NOW, 10, per_sender=1)
+    register(store, BOB, tag="new")  # the queue goes, and so do its counts
+    assert not store.enqueue(ALICE, "a2", BOB, b"x", NOW, 10, per_sender=1).duplicate
+
+
+def test_a_bundle_without_one_time_prekeys_consumes_nothing(store: SqliteServerStore) -> None:
+    register(store, ALICE, one_time=1, kem=1)
+    bare = store.take_bundle(ALICE, one_time=False)
+    assert "one_time_prekey" not in bare and bare["kem_prekey"]["last_resort"] is True
+    assert store.prekey_counts(ALICE) == (1, 1)
+    full = store.take_bundle(ALICE)
+    assert full["one_time_prekey"]["id"] == 1 and full["kem_prekey"]["id"] == 10
+    assert store.prekey_counts(ALICE) == (0, 0)
+
+
+def test_a_login_reads_only_the_identity_key(store: SqliteServerStore) -> None:
+    register(store, ALICE)
+    assert store.identity_text(ALICE) == '{"sign":"a"}'
+    assert store.identity_text(BOB) is None
+
+
+def test_per_sender_counts_start_inside_a_batch_without_breaking_it(store: SqliteServerStore) -> None:
+    register(store, ALICE)
+    register(store, BOB)
+    carol = "+442079460003"
+    register(store, carol)
+    with store.group_commit():
+        kept = store.enqueue(ALICE, "a1", BOB, b"kept", NOW, 10, per_sender=1)
+        with pytest.raises(QueueFull) as caught:  # counts Bob's queue per sender first, then refuses
+            store.enqueue(ALICE, "a2", BOB, b"refused", NOW, 10, per_sender=1)
+        assert caught.value.cap == QueueFull.SENDER
+        other = store.enqueue(carol, "c1", BOB, b"kept too", NOW, 10, per_sender=1)
+    assert [m.id for m in store.fetch(BOB, 0, 10)[0]] == [kept.id, other.id]
+    with pytest.raises(QueueFull):  # Carol's message was counted for her
+        store.enqueue(carol, "c2", BOB, b"x", NOW, 10, per_sender=1)

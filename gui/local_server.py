@@ -25,7 +25,7 @@ import threading
 from collections import deque
 from pathlib import Path
 
-from net.tls import normalize_fingerprint
+from net.protocol.fingerprints import normalize_fingerprint
 
 MAIN_PY = Path(__file__).resolve().parent.parent / "main.py"
 NOTE_NAME = "running.json"

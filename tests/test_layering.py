@@ -2,9 +2,11 @@
 
 Between layers: main -> gui -> net -> storage -> crypto_core, and nothing back. Inside them, rooms
 (folders) with rules of their own: the sans-IO rooms (``net/protocol``, ``net/client/core``) open no
-socket, start no thread or process, touch no database and read no clock; ``net/client`` and
+socket, start no thread or process, touch no database and read no clock; ``net/protocol`` holds no
+server secret either (no key derivation or stretching: that is the server's); ``net/client`` and
 ``net/server`` both stand on ``net/protocol`` and never import each other; ``storage/server`` and
-``storage/profile`` never import each other. And no import cycle anywhere in the source: imports under
+``storage/profile`` never import each other; and no module sits directly in ``net/``, outside a room.
+And no import cycle anywhere in the source: imports under
 ``if TYPE_CHECKING:`` and inside functions count too, since they are dependencies all the same.
 """
 
@@ -38,6 +40,9 @@ IO_MODULES = frozenset(
 CLOCK_CALLS = frozenset(
     {"time.time", "time.time_ns", "time.monotonic", "time.monotonic_ns", "time.sleep", "time.perf_counter"}
 )
+#: Key derivation and stretching with a secret (the registration lock's peppered Argon2id, the
+#: codes' keys) are the server's: the protocol room holds only the facts both sides share.
+SERVER_SECRETS = frozenset({"cryptography.hazmat.primitives.kdf"})
 
 
 @dataclass(frozen=True)
@@ -58,7 +63,7 @@ class Room:
 ROOMS = [
     Room(
         "net/protocol",
-        no_imports=IO_MODULES,
+        no_imports=IO_MODULES | SERVER_SECRETS,
         no_rooms=("net.client", "net.server", "net.bench", "gui"),
         no_calls=CLOCK_CALLS,
     ),
@@ -227,6 +232,18 @@ def test_each_room_keeps_its_rules(path: Path) -> None:
     broken = {name for name in _violations(path) if (relative, name) not in KNOWN_EXCEPTIONS}
     rooms = ", ".join(room.path for room in _room_of(path))
     assert not broken, f"{relative} (in {rooms}) must not import or call: {', '.join(sorted(broken))}"
+
+
+def test_no_module_sits_directly_in_net_outside_a_room() -> None:
+    loose = sorted(p.name for p in (ROOT / "net").glob("*.py") if p.name != "__init__.py")
+    assert not loose, f"put these in net/protocol, net/server, net/client or net/bench: {loose}"
+
+
+def test_the_protocol_room_refuses_a_server_secret() -> None:
+    (protocol,) = [room for room in ROOMS if room.path == "net/protocol"]
+    statement = "from cryptography.hazmat.primitives.kdf.argon2 import Argon2id\n"
+    names = set(_imported_names(ast.parse(statement)))
+    assert any(_under(name, banned) for name in names for banned in protocol.no_imports)
 
 
 def test_every_known_exception_still_happens() -> None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crypto_core.keys import IdentityKeyPair, KemPreKey, OneTimePreKey, SignedPreKey
+from net.client.transport import client_context
 from net.protocol.connection import (
     NEED_DATA,
     Connection,
@@ -29,9 +30,9 @@ from net.protocol.connection import (
     Role,
 )
 from net.protocol.errors import RequestRefused
+from net.protocol.fingerprints import fingerprint_of_der
 from net.protocol.login import sign_login
 from net.protocol.registration import sign_move
-from net.tls import client_context, fingerprint_of_der
 
 Address = tuple[str, int]
 

@@ -23,7 +23,7 @@ from net.client.core.engine_error import EngineError
 from net.client.core.events import CodeSent, Event, MessageReceived, MessageStatusChanged, ServerKeyUnknown
 from net.client.link import split_address
 from net.client.messenger import Messenger
-from net.tls import normalize_fingerprint
+from net.protocol.fingerprints import normalize_fingerprint
 
 ROOT = Path(__file__).resolve().parents[2]
 _LISTENING = re.compile(r"listening on (\S+):(\d+)")

@@ -13,8 +13,9 @@ import ssl
 from collections.abc import Callable
 from typing import Any
 
+from net.client.transport import client_context
 from net.protocol.connection import NEED_DATA, Connection, ConnectionClosed, ErrorReply, Push, Reply, Role
-from net.tls import client_context, fingerprint_of_der
+from net.protocol.fingerprints import fingerprint_of_der
 
 Address = tuple[str, int]
 ReplyHandler = Callable[[Reply | ErrorReply], None]

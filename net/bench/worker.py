@@ -23,9 +23,9 @@ from typing import Any
 
 from net.bench.client import BenchAccount, BenchClient, Tally
 from net.bench.link import Address, BenchLink, LinkClosed
+from net.client.transport import client_context
 from net.protocol.connection import ErrorReply, Reply
 from net.protocol.login import sign_login
-from net.tls import client_context
 
 CONNECT_TIMEOUT = 30.0
 ROUND_TIMEOUT = 120.0

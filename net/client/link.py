@@ -48,9 +48,9 @@ from net.client.core.events import (
 from net.client.transport import ConnectionLost, PushHandler, ServerConnection, ServerKeyMismatch, check_pin
 from net.protocol import replies
 from net.protocol.errors import RequestRefused
+from net.protocol.fingerprints import normalize_fingerprint
 from net.protocol.login import sign_login
 from net.protocol.schema import PROTOCOL_VERSION
-from net.tls import normalize_fingerprint
 from storage.profile.account import ServerPins
 
 CLIENT_NAME = "parley-engine 0.1"

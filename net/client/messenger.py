@@ -57,7 +57,7 @@ from net.client.outbox import Outbox, enqueue_control, enqueue_text
 from net.client.transport import ConnectionLost
 from net.protocol import replies
 from net.protocol.errors import RequestRefused
-from net.protocol.registration_lock import MIN_LOCK
+from net.protocol.registration import MIN_LOCK
 from net.protocol.replies import ServerPush
 from net.protocol.validation import ValidationError, normalize_email, validate_passphrase
 from storage.profile.directory import ProfileDirectory

@@ -1,6 +1,7 @@
 """A blocking client connection to a Parley server, for one thread.
 
-It opens TCP, then TLS 1.3, and computes the server's fingerprint (SHA-256 of
+It opens TCP, then TLS 1.3 (:func:`client_context`, the one client TLS context: the
+engine, the load tool and the tests' wire client use it), and computes the server's fingerprint (SHA-256 of
 its SubjectPublicKeyInfo) before a single frame is sent: the caller compares it
 with the pinned one (:func:`check_pin`) and refuses a different key. After that
 it speaks the sans-IO :class:`~net.protocol.connection.Connection`:
@@ -39,15 +40,24 @@ from typing import Any, NoReturn, TypeVar
 
 from net.protocol.connection import NEED_DATA, Connection, ConnectionClosed, ErrorReply, Push, Reply, Role
 from net.protocol.errors import NetError, RemoteProtocolError, RequestRefused
+from net.protocol.fingerprints import fingerprint_of_der, format_fingerprint, normalize_fingerprint
 from net.protocol.frames import DEFAULT_MAX_FRAME
 from net.protocol.replies import ServerPush, Shape, parse_push
-from net.tls import client_context, fingerprint_of_der, format_fingerprint, normalize_fingerprint
 
 RECV_SIZE = 64 * 1024
 DEFAULT_TIMEOUT = 15.0
 
 PushHandler = Callable[[ServerPush], None]
 T = TypeVar("T")
+
+
+def client_context() -> ssl.SSLContext:
+    """TLS 1.3 only. No CA check: the server's key is pinned by fingerprint (trust on first use)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.minimum_version = ssl.TLSVersion.TLSv1_3
+    return context
 
 
 class ConnectionLost(Exception):

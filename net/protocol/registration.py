@@ -10,6 +10,9 @@
   and the server's fingerprint, so it is worthless on another connection, for
   another number, for other keys or on another server. Client and server build
   it with the same function, as they do the login statement.
+* The **registration lock** is a passphrase of :data:`MIN_LOCK` to
+  :data:`MAX_LOCK` characters; only the server hashes it
+  (:mod:`net.server.registration_lock`).
 * A masked address (``a•••@example.org``) tells the requester where the code of
   an existing account went without telling the address.
 """
@@ -28,6 +31,9 @@ TOKEN_SIZE = 32
 MOVE_LABEL = b"Parley re-registration v1\x00"
 _TOKEN_LABEL = b"Parley registration token v1\x00"
 MASK = "\u2022\u2022\u2022"  # three bullets
+#: The registration lock's lengths, in characters: the schema checks them, the app tells the owner.
+MIN_LOCK = 6
+MAX_LOCK = 128
 
 
 def make_token(random: Callable[[int], bytes] = secrets.token_bytes) -> bytes:

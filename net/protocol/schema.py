@@ -22,8 +22,7 @@ from typing import Any
 from crypto_core.errors import InvalidKeyFormat
 from crypto_core.keys import KemPreKeyPublic, OneTimePreKeyPublic, PublicIdentity, SignedPreKeyPublic
 from net.protocol.errors import ErrorCode
-from net.protocol.registration import TOKEN_SIZE
-from net.protocol.registration_lock import MAX_LOCK, MIN_LOCK
+from net.protocol.registration import MAX_LOCK, MIN_LOCK, TOKEN_SIZE
 from net.protocol.validation import ValidationError, normalize_email, normalize_phone
 
 PROTOCOL_VERSION = 1

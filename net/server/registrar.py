@@ -15,7 +15,7 @@ A number that has an account gets new keys only with proof of ownership:
 * a code sent to the address **on file** (the request's address is ignored);
   and, when the owner set a registration lock and the account was active (logged
   in) within the last 7 days, the lock's passphrase as well, with few attempts
-  per account across requesters (``net/protocol/registration_lock.py``).
+  per account across requesters (``net/server/registration_lock.py``).
 
 The owner's logged-in connection is told at once when someone asks for a code
 for the number. Nothing of the account changes before a re-registration
@@ -33,12 +33,12 @@ from crypto_core.errors import InvalidSignature
 from crypto_core.keys import KemPreKeyPublic, PublicIdentity, SignedPreKeyPublic
 from net.protocol.errors import ErrorCode, RequestRefused
 from net.protocol.registration import mask_email, token_hash, verify_move
-from net.protocol.registration_lock import LockHasher
 from net.protocol.schema import PUSH_REREGISTRATION, PUSH_SESSION_ENDED
 from net.server.codes import CodeHasher
 from net.server.limits import Limits, RateLimiter, source_address
 from net.server.outcome import Outcome
 from net.server.presence import Presence, Session
+from net.server.registration_lock import LockHasher
 from net.server.verification import CodeChannel, DeliveryError
 from storage.server.interface import ServerStore
 from storage.server.records import AccountKeys, CodeCheck, Guard, Registration, TooManyCodes, UnknownAccount

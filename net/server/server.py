@@ -20,13 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from net.protocol.fingerprints import format_fingerprint
 from net.server.addresses import is_loopback
 from net.server.codes import CodeHasher, load_or_make_code_key
 from net.server.limits import Limits
 from net.server.loop import ServerLoop
 from net.server.service import Service
+from net.server.tls import ensure_self_signed, fingerprint_of_pem_file, server_context
 from net.server.verification import CodeChannel
-from net.tls import ensure_self_signed, fingerprint_of_pem_file, format_fingerprint, server_context
 from storage.server.space_guard import DEFAULT_RESERVE
 from storage.server.store import SqliteServerStore
 

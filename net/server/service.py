@@ -30,7 +30,6 @@ from net.protocol.connection import Request
 from net.protocol.errors import ErrorCode, RequestRefused
 from net.protocol.login import NONCE_SIZE, make_nonce, verify_login
 from net.protocol.registration import make_token
-from net.protocol.registration_lock import LockHasher
 from net.protocol.schema import (
     OPERATIONS,
     PROTOCOL_VERSION,
@@ -44,6 +43,7 @@ from net.server.limits import Limits, PersistedLimiter
 from net.server.outcome import Outcome
 from net.server.presence import Presence, Session
 from net.server.registrar import Registrar, check_kem, masked
+from net.server.registration_lock import LockHasher
 from net.server.verification import CodeChannel
 from storage.server.interface import ServerStore
 from storage.server.records import PrekeyLimit, QueueFull, StoredMessage, UnknownAccount

@@ -30,11 +30,11 @@ from server_process import ServerProcess
 from wire_client import Person, WireClient
 
 from crypto_core.keys import IdentityKeyPair, KemPreKey, OneTimePreKey, SignedPreKey
+from net.client.transport import client_context
 from net.protocol.connection import ErrorReply, decode_json_object
 from net.protocol.errors import ErrorCode
 from net.protocol.frames import FrameDecoder, encode_frame
 from net.protocol.schema import MAX_REQUEST_ID, OPERATIONS
-from net.tls import client_context
 
 FUZZ_SECONDS = 4.0
 CODES = {code.value for code in ErrorCode}

@@ -9,7 +9,8 @@ import pytest
 
 from gui.local_server import NOTE_NAME, LocalServer, LocalServerError, running_address, same_fingerprint
 from gui.view_models.forms import parse_server_address
-from net.tls import CERT_FILE, fingerprint_of_pem_file, format_fingerprint
+from net.protocol.fingerprints import format_fingerprint
+from net.server.tls import CERT_FILE, fingerprint_of_pem_file
 
 
 def test_a_local_server_starts_on_a_free_port_and_stops(tmp_path: Path) -> None:

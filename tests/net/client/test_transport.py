@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import socket
+import ssl
 import time
 
 import pytest
@@ -15,13 +16,14 @@ from net.client.transport import (
     ServerConnection,
     ServerKeyMismatch,
     check_pin,
+    client_context,
 )
 from net.protocol import replies
 from net.protocol.errors import RemoteProtocolError, RequestRefused
+from net.protocol.fingerprints import format_fingerprint, normalize_fingerprint
 from net.protocol.login import sign_login
 from net.protocol.replies import MessagePush, ServerPush
 from net.server.outcome import Outcome
-from net.tls import format_fingerprint, normalize_fingerprint
 
 
 def _login(conn: ServerConnection, person: Person) -> None:
@@ -136,3 +138,9 @@ def test_a_server_that_never_answers_is_connection_lost() -> None:
         listener.listen()
         with pytest.raises(ConnectionLost):  # accepted by the kernel, but no TLS handshake ever comes
             ServerConnection.open(*listener.getsockname(), timeout=0.5, on_push=lambda _p: None)
+
+
+def test_the_client_context_speaks_tls_1_3_only_and_pins_instead_of_trusting_a_ca() -> None:
+    context = client_context()
+    assert context.minimum_version == ssl.TLSVersion.TLSv1_3
+    assert context.verify_mode == ssl.CERT_NONE and not context.check_hostname

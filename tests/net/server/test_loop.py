@@ -23,7 +23,7 @@ from net.server.loop import ServerLoop
 from net.server.presence import Session
 from net.server.server import ParleyServer
 from net.server.service import Outcome, Service
-from net.tls import ensure_self_signed, fingerprint_of_pem_file, server_context
+from net.server.tls import ensure_self_signed, fingerprint_of_pem_file, server_context
 from storage.server.store import SqliteServerStore
 
 

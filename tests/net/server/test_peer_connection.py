@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from net.client.transport import client_context
 from net.protocol.connection import NEED_DATA, Connection, Push, Request, Role
 from net.server.limits import Limits
 from net.server.peer_connection import OutputLimits, PeerConnection, PeerLost
-from net.tls import client_context, ensure_self_signed, server_context
+from net.server.tls import ensure_self_signed, server_context
 
 
 class Loop:

@@ -19,7 +19,7 @@ from crypto_core.keys import OneTimePreKey
 from net.protocol.frames import encode_frame
 from net.protocol.login import sign_login
 from net.server.limits import Limits
-from net.tls import ensure_self_signed, fingerprint_of_pem_file
+from net.server.tls import ensure_self_signed, fingerprint_of_pem_file
 
 
 def logged_in(server: InProcessServer) -> tuple[Person, WireClient]:

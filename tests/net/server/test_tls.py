@@ -1,4 +1,4 @@
-"""TLS helpers: the self-made key and certificate, the context, fingerprints."""
+"""The server's TLS: the self-made key and certificate, its context, its own fingerprint."""
 
 from __future__ import annotations
 
@@ -7,19 +7,11 @@ import ssl
 import stat
 from pathlib import Path
 
-import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from net.tls import (
-    client_context,
-    ensure_self_signed,
-    fingerprint_of_der,
-    fingerprint_of_pem_file,
-    format_fingerprint,
-    normalize_fingerprint,
-    server_context,
-)
+from net.protocol.fingerprints import fingerprint_of_der
+from net.server.tls import ensure_self_signed, fingerprint_of_pem_file, server_context
 
 
 def test_first_start_makes_a_private_key_and_certificate_and_keeps_them(tmp_path: Path) -> None:
@@ -49,30 +41,3 @@ def test_two_servers_have_different_fingerprints(tmp_path: Path) -> None:
 def test_the_context_speaks_tls_1_3_only(tmp_path: Path) -> None:
     context = server_context(*ensure_self_signed(tmp_path))
     assert context.minimum_version == ssl.TLSVersion.TLSv1_3
-
-
-def test_fingerprints_are_shown_in_groups_of_four() -> None:
-    text = format_fingerprint(bytes(range(32)))
-    assert text.startswith("0001 0203 ") and len(text.split()) == 16
-
-
-def test_every_spelling_of_a_fingerprint_reads_as_the_one_shown() -> None:
-    key = bytes(range(32))
-    shown = format_fingerprint(key)
-    for spelling in (
-        shown,
-        shown.lower(),
-        key.hex(),
-        ":".join(f"{b:02x}" for b in key),
-        shown.replace(" ", "\n"),
-    ):
-        assert normalize_fingerprint(spelling) == shown
-    for bad in ("", "xyz", "00" * 31, "00" * 33):
-        with pytest.raises(ValueError, match="64 hexadecimal digits"):
-            normalize_fingerprint(bad)
-
-
-def test_the_client_context_speaks_tls_1_3_only_and_pins_instead_of_trusting_a_ca() -> None:
-    context = client_context()
-    assert context.minimum_version == ssl.TLSVersion.TLSv1_3
-    assert context.verify_mode == ssl.CERT_NONE and not context.check_hostname

@@ -1,21 +1,15 @@
-"""TLS for both ends: the server's key and self-signed certificate, the client's context, and fingerprints.
+"""The server's TLS: its key and self-signed certificate, its context, and its own fingerprint.
 
-A fingerprint is the SHA-256 of the certificate's SubjectPublicKeyInfo (DER), so it
-names the key, not the certificate: a renewed certificate for the same key keeps
-its fingerprint. Clients pin it on first contact and the server prints it at start.
-It has one spelling, :func:`format_fingerprint`'s (upper-case hex in groups of
-four); :func:`normalize_fingerprint` reads any other (colons, any case, no
-spaces) into it, so two spellings compare equal exactly when they name one key.
-
-:func:`client_context` is the one client TLS context (the app's engine, the load
-tool and the tests' wire client use it): TLS 1.3 only, and no CA check, because
-the server's key is pinned by fingerprint (trust on first use) instead.
+On first start the server makes a P-256 key and a ten-year self-signed
+certificate in its data directory (the key readable by its owner only); clients
+do not check a CA but pin the key's fingerprint (:mod:`net.protocol.fingerprints`)
+on first contact, and the server prints it at start. The context speaks TLS 1.3
+only. The client's side is :func:`net.client.transport.client_context`.
 """
 
 from __future__ import annotations
 
 import datetime
-import hashlib
 import os
 import ssl
 from pathlib import Path
@@ -24,6 +18,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from net.protocol.fingerprints import fingerprint_of_der
 
 CERT_FILE = "server-cert.pem"
 KEY_FILE = "server-key.pem"
@@ -76,42 +72,7 @@ def server_context(cert_path: Path, key_path: Path) -> ssl.SSLContext:
     return context
 
 
-def fingerprint_of_der(certificate_der: bytes) -> bytes:
-    """SHA-256 of the SubjectPublicKeyInfo of a DER certificate (what a client sees in TLS)."""
-    cert = x509.load_der_x509_certificate(certificate_der)
-    spki = cert.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return hashlib.sha256(spki).digest()
-
-
 def fingerprint_of_pem_file(cert_path: Path) -> bytes:
+    """The fingerprint of the server's own certificate file: printed at start, named by logins and moves."""
     cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
     return fingerprint_of_der(cert.public_bytes(serialization.Encoding.DER))
-
-
-def format_fingerprint(fingerprint: bytes) -> str:
-    """Upper-case hex in groups of four, for people to compare aloud."""
-    hexed = fingerprint.hex().upper()
-    return " ".join(hexed[i : i + 4] for i in range(0, len(hexed), 4))
-
-
-def normalize_fingerprint(text: str) -> str:
-    """One spelling for a fingerprint typed or shown in any of its forms: the formatted upper-case hex."""
-    clean = "".join(ch for ch in text if ch not in " :\n\t").upper()
-    try:
-        raw = bytes.fromhex(clean)
-    except ValueError:
-        raise ValueError("a server fingerprint is 64 hexadecimal digits") from None
-    if len(raw) != 32:
-        raise ValueError("a server fingerprint is 64 hexadecimal digits")
-    return format_fingerprint(raw)
-
-
-def client_context() -> ssl.SSLContext:
-    """TLS 1.3 only. No CA check: the server's key is pinned by fingerprint (trust on first use)."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    context.minimum_version = ssl.TLSVersion.TLSv1_3
-    return context

@@ -12,6 +12,10 @@ Cost: 19 MiB, 2 passes, 1 lane takes about 16 ms on one core of the
 development machine (the OWASP minimum for Argon2id); the server runs it off
 its event loop. Attempts are few per account (see net/protocol/PROTOCOL.md), so the
 cost is there for a stolen database, not for online guessing.
+
+The lock's allowed lengths are a fact of the protocol, so they live with it
+(:data:`net.protocol.registration.MIN_LOCK`, ``MAX_LOCK``); this module is the
+server's only, since it holds the server's secret.
 """
 
 from __future__ import annotations
@@ -25,8 +29,6 @@ from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
 SALT_SIZE = 16
 HASH_SIZE = 32
-MIN_LOCK = 6
-MAX_LOCK = 128
 _LABEL = b"Parley registration lock v1\x00"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from net.protocol.registration_lock import SALT_SIZE, LockCost, LockHasher
+from net.server.registration_lock import SALT_SIZE, LockCost, LockHasher
 
 PEPPER = b"p" * 32
 SALT = b"s" * SALT_SIZE

@@ -123,29 +123,40 @@ class Duties:
                 return
             if failure is None and not self._pushed:
                 self._retry_busy()  # fetch only once what came before is stored
-            if self.outbox.due() and now >= self._flush_after:
-                try:
-                    events = self.outbox.flush()
-                except BaseException as exc:
-                    self.outbox.dirty = True  # nothing left the outbox: it goes next time
-                    if not isinstance(exc, STORAGE_FAILURES):
-                        raise
-                    self._flush_after, failure = now + STORE_RETRY, failure or exc
-                else:
-                    for event in events:
-                        self._ctx.emit(event)
-            if plan.prekey_check_due(self._ctx.clock(), self._next_prekey_check):
-                try:
-                    self.look_after_prekeys()
-                except RequestRefused as exc:
-                    if not plan.retry_later(exc.code):
-                        raise
-                    # Quietly, a bit later.
-                    self._next_prekey_check = plan.next_prekey_check(self._ctx.clock(), refused=True)
+            flushed = self._flush_outbox(now)  # sent even when storing failed: a full disk must not stop it
+            failure = failure or flushed
+            self._look_after_prekeys_if_due()
         finally:
             self._ctx.report_damage()
         if failure is not None:
             raise failure
+
+    def _flush_outbox(self, now: float) -> BaseException | None:
+        """Send the outbox if due; a failure to store (seal) is returned, and tried again in STORE_RETRY."""
+        if not (self.outbox.due() and now >= self._flush_after):
+            return None
+        try:
+            events = self.outbox.flush()
+        except BaseException as exc:
+            self.outbox.dirty = True  # nothing left the outbox: it goes next time
+            if not isinstance(exc, STORAGE_FAILURES):
+                raise
+            self._flush_after = now + STORE_RETRY
+            return exc
+        for event in events:
+            self._ctx.emit(event)
+        return None
+
+    def _look_after_prekeys_if_due(self) -> None:
+        if not plan.prekey_check_due(self._ctx.clock(), self._next_prekey_check):
+            return
+        try:
+            self.look_after_prekeys()
+        except RequestRefused as exc:
+            if not plan.retry_later(exc.code):
+                raise
+            # Quietly, a bit later.
+            self._next_prekey_check = plan.next_prekey_check(self._ctx.clock(), refused=True)
 
     def _store_kept(self) -> None:
         """Receive what was pushed, or what a full disk kept in memory; it stays kept if it fails again."""

@@ -102,22 +102,13 @@ def forget(keys: KeyStore, published: Published) -> None:
         keys.delete_kem_prekey(kem.key_id)
 
 
-def refill(
-    keys: KeyStore,
-    identity: IdentityKeyPair,
-    on_server_one_time: int,
-    on_server_kem: int,
-    random: RandomSource = default_random,
-) -> Published | None:
-    """New one-time prekeys when the server runs low, stored; None when there are enough."""
-    wanted = duties_plan.prekeys_wanted(on_server_one_time, on_server_kem)
-    return fresh(keys, identity, wanted, random) if wanted else None
-
-
 def fresh(
     keys: KeyStore, identity: IdentityKeyPair, wanted: Wanted, random: RandomSource = default_random
 ) -> Published:
-    """As many new one-time prekeys of each kind as wanted, stored; call inside a transaction."""
+    """A top-up: as many new one-time prekeys of each kind as wanted, stored; call inside a transaction.
+
+    How many are wanted is :func:`net.client.core.duties_plan.prekeys_wanted`.
+    """
     published = Published()
     if wanted.one_time > 0:
         published.one_time_prekeys = [k.public() for k in one_time_prekeys(keys, wanted.one_time, random)]

@@ -147,7 +147,7 @@ def test_prekeys_are_checked_hourly_and_soon_again_after_a_not_now() -> None:
 
 
 def test_a_kind_is_refilled_to_its_target_only_when_it_runs_low() -> None:
-    assert not plan.prekeys_wanted(LOW, TARGET)
+    assert not plan.prekeys_wanted(LOW, TARGET) and not plan.prekeys_wanted(LOW, LOW)
     assert plan.prekeys_wanted(LOW - 1, LOW) == Wanted(one_time=TARGET - LOW + 1, kem=0)
     assert plan.prekeys_wanted(TARGET, 0) == Wanted(one_time=0, kem=TARGET)
     assert plan.prekeys_wanted(0, 3) == Wanted(one_time=TARGET, kem=TARGET - 3)

@@ -28,8 +28,8 @@
 Every decision above (which page to fetch next, which ids to acknowledge and
 what to keep, whether healing starts a session or only sends a notice, whether
 prekeys are due and how many to make) is a pure function of
-:mod:`net.client.core.duties_plan`, with the numbers named above; this module makes the requests, stores, and
-feeds the results back.
+:mod:`net.client.core.duties_plan`, beside the numbers named above; this module
+makes the requests, stores, and feeds the results back.
 """
 
 from __future__ import annotations

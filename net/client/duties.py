@@ -194,7 +194,7 @@ class Duties:
     def fetch_waiting(self) -> None:
         """Fetch what waits page by page, each stored and acknowledged before the next is asked for."""
         conn = self._link.require()
-        page: plan.Page | None = plan.first_page()
+        page: plan.FetchPage | None = plan.first_page()
         while page is not None:
             try:
                 reply = conn.request(replies.FETCH, limit=page.limit, after=page.after)

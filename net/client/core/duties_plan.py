@@ -64,30 +64,30 @@ def retry_later(code: str) -> bool:
 
 
 @dataclass(frozen=True)
-class Page:
+class FetchPage:
     """One ``fetch``: messages with a server id above ``after``, at most ``limit`` of them."""
 
     after: int
     limit: int
 
 
-def first_page() -> Page:
-    return Page(after=0, limit=MAX_FETCH)
+def first_page() -> FetchPage:
+    return FetchPage(after=0, limit=MAX_FETCH)
 
 
-def smaller_page(page: Page, code: str) -> Page | None:
+def smaller_page(page: FetchPage, code: str) -> FetchPage | None:
     """The same page at half the size, if it was refused as too large for a frame; else None (an error)."""
     if code == "frame_too_large" and page.limit > 1:
-        return Page(page.after, page.limit // 2)
+        return FetchPage(page.after, page.limit // 2)
     return None
 
 
-def next_page(page: Page, ids: Iterable[int | None], more: bool) -> Page | None:
+def next_page(page: FetchPage, ids: Iterable[int | None], more: bool) -> FetchPage | None:
     """After a reply with these server ids: the page to fetch next, or None when nothing more waits."""
     seen = [server_id or 0 for server_id in ids]
     if not seen or not more:
         return None
-    return Page(max(page.after, *seen), page.limit)
+    return FetchPage(max(page.after, *seen), page.limit)
 
 
 def keep_unstored(page: Sequence[M], kept: Sequence[M]) -> list[M]:

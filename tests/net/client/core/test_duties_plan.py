@@ -13,8 +13,8 @@ from net.client.core.duties_plan import (
     PREKEYS_RETRY,
     ROTATE_AFTER,
     TARGET,
+    FetchPage,
     Heal,
-    Page,
     Wanted,
 )
 from net.client.core.envelope import MAX_IDS, SessionReset
@@ -27,23 +27,23 @@ BOB, CAROL = "+442079460302", "+442079460303"
 
 
 def test_fetching_starts_at_the_beginning_with_a_full_page() -> None:
-    assert plan.first_page() == Page(after=0, limit=MAX_FETCH)
+    assert plan.first_page() == FetchPage(after=0, limit=MAX_FETCH)
 
 
 def test_the_next_page_starts_after_the_highest_id_seen_while_more_wait() -> None:
-    page = Page(after=10, limit=50)
-    assert plan.next_page(page, [12, 17, 14], more=True) == Page(after=17, limit=50)
-    assert plan.next_page(page, [3, None], more=True) == Page(after=10, limit=50)  # never backwards
+    page = FetchPage(after=10, limit=50)
+    assert plan.next_page(page, [12, 17, 14], more=True) == FetchPage(after=17, limit=50)
+    assert plan.next_page(page, [3, None], more=True) == FetchPage(after=10, limit=50)  # never backwards
 
 
 def test_fetching_ends_when_nothing_more_waits_or_a_page_came_back_empty() -> None:
-    page = Page(after=0, limit=50)
+    page = FetchPage(after=0, limit=50)
     assert plan.next_page(page, [1, 2], more=False) is None
     assert plan.next_page(page, [], more=True) is None  # the server said more, but gave nothing: no spin
 
 
 def test_a_page_too_large_for_a_frame_is_halved_down_to_one_message() -> None:
-    page = Page(after=7, limit=5)
+    page = FetchPage(after=7, limit=5)
     sizes = []
     while (smaller := plan.smaller_page(page, "frame_too_large")) is not None:
         page = smaller
@@ -52,8 +52,8 @@ def test_a_page_too_large_for_a_frame_is_halved_down_to_one_message() -> None:
 
 
 def test_any_other_refusal_of_a_fetch_is_not_retried_smaller() -> None:
-    assert plan.smaller_page(Page(0, 100), "rate_limited") is None
-    assert plan.smaller_page(Page(0, 100), "bad_request") is None
+    assert plan.smaller_page(FetchPage(0, 100), "rate_limited") is None
+    assert plan.smaller_page(FetchPage(0, 100), "bad_request") is None
 
 
 def test_a_page_that_could_not_be_stored_goes_before_what_was_kept() -> None:

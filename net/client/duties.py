@@ -6,34 +6,43 @@
   (logged in elsewhere, or the account registered again) takes the engine offline
   for good instead of fighting the other device for the account;
 * a batch that cannot be stored (the disk is full, or the file is damaged there)
-  is kept in memory and not acknowledged, and stored again every
-  :data:`STORE_RETRY` seconds, then what else waits is fetched; nothing is lost
-  and, since processed server ids are recorded with each message, nothing is
-  shown twice. A ``fetch`` or ``ack`` refused as busy (:data:`net.client.core.connection_state.RETRY_LATER`)
+  is kept in memory and not acknowledged, and stored again every ``STORE_RETRY``
+  seconds, then what else waits is fetched; nothing is lost and, since processed
+  server ids are recorded with each message, nothing is shown twice. A ``fetch``
+  or ``ack`` refused as busy (:data:`net.client.core.connection_state.RETRY_LATER`)
   is made again after a backoff with jitter, without a new login;
 * the outbox is sent whenever something was added to it;
-* prekeys: when the server holds fewer than :data:`net.client.prekeys.LOW` one-time
-  prekeys they are topped up, and the signed prekey is rotated when due; a
-  ``prekeys_low`` push (the server's own mark was passed) makes that check due at once;
+* prekeys: when the server holds fewer than ``LOW`` one-time prekeys they are
+  topped up, and the signed prekey is rotated when due; a ``prekeys_low`` push
+  (the server's own mark was passed) makes that check due at once;
 * healing: a message that could not be decrypted is no evidence of anything (a
   hostile server can make one up at will), so it starts a new session with its
   sender, which uses up one of the sender's one-time prekeys on the server, at
-  most :data:`HEAL_LIMIT` times per :data:`HEAL_WINDOW` per contact (counted in
-  the profile, so a restart does not reset it). Either way a reset notice names
-  the client ids that failed, so the sender sends those messages again: on the
-  new session, or beyond the limit on the current one (which costs the sender
-  nothing). At most one of either per :data:`HEAL_EVERY` seconds per contact,
-  so two sides cannot keep resetting each other. Time is the engine's clock.
+  most ``HEAL_LIMIT`` times per ``HEAL_WINDOW`` per contact (counted in the
+  profile, so a restart does not reset it). Either way a reset notice names the
+  client ids that failed, so the sender sends those messages again: on the new
+  session, or beyond the limit on the current one (which costs the sender
+  nothing). At most one of either per ``HEAL_EVERY`` seconds per contact, so two
+  sides cannot keep resetting each other. Time is the engine's clock.
+
+Every decision above (which page to fetch next, which ids to acknowledge and
+what to keep, whether healing starts a session or only sends a notice, whether
+prekeys are due and how many to make) is a pure function of
+:mod:`net.client.core.duties_plan`, beside the numbers named above; this module
+makes the requests, stores, and feeds the results back.
 """
 
 from __future__ import annotations
 
+from functools import partial
+
 from net.client import prekeys
 from net.client.context import STORAGE_FAILURES, Context
+from net.client.core import duties_plan as plan
 from net.client.core.backoff import Backoff
-from net.client.core.connection_state import RETRY_LATER, Input
+from net.client.core.connection_state import Input
+from net.client.core.duties_plan import STORE_RETRY, Heal
 from net.client.core.engine_error import EngineError
-from net.client.core.envelope import MAX_IDS, SessionReset
 from net.client.core.events import ErrorReported, ReregistrationRequested
 from net.client.handshake import start_session
 from net.client.inbox import Inbox
@@ -49,20 +58,11 @@ from net.protocol.replies import (
     SessionEndedPush,
     WaitingMessage,
 )
-from net.protocol.schema import MAX_ACK, MAX_FETCH
 
-HEAL_EVERY = 60.0
-#: New sessions an unreadable message may start with one contact within HEAL_WINDOW seconds.
-HEAL_LIMIT = 3
-HEAL_WINDOW = 24 * 3600.0
 _SESSION_ENDED = {
     "logged_in_elsewhere": "This account was opened on another device, so Parley went offline here.",
     "re_registered": "This phone number was registered again elsewhere, so this profile is offline.",
 }
-#: How soon a batch that could not be stored (or an outbox that could not be sealed) is tried again.
-STORE_RETRY = 1.0
-#: How soon prekeys are looked after again when the server said "not now" (instead of in an hour).
-PREKEYS_RETRY = 60.0
 
 
 class Duties:
@@ -73,7 +73,7 @@ class Duties:
         self.outbox = outbox
         self._pushed: list[WaitingMessage] = []
         self._next_prekey_check = 0.0
-        self._heal_after: dict[str, float] = {}
+        self._healing = plan.Healing()
         #: When storing a batch, or sealing the outbox, failed: not tried again before (monotonic).
         self._store_after = 0.0
         self._flush_after = 0.0
@@ -123,28 +123,40 @@ class Duties:
                 return
             if failure is None and not self._pushed:
                 self._retry_busy()  # fetch only once what came before is stored
-            if self.outbox.due() and now >= self._flush_after:
-                try:
-                    events = self.outbox.flush()
-                except BaseException as exc:
-                    self.outbox.dirty = True  # nothing left the outbox: it goes next time
-                    if not isinstance(exc, STORAGE_FAILURES):
-                        raise
-                    self._flush_after, failure = now + STORE_RETRY, failure or exc
-                else:
-                    for event in events:
-                        self._ctx.emit(event)
-            if prekey_check_due(self._ctx.clock(), self._next_prekey_check):
-                try:
-                    self.look_after_prekeys()
-                except RequestRefused as exc:
-                    if exc.code not in RETRY_LATER:
-                        raise
-                    self._next_prekey_check = self._ctx.clock() + PREKEYS_RETRY  # quietly, a bit later
+            flushed = self._flush_outbox(now)  # sent even when storing failed: a full disk must not stop it
+            failure = failure or flushed
+            self._look_after_prekeys_if_due()
         finally:
             self._ctx.report_damage()
         if failure is not None:
             raise failure
+
+    def _flush_outbox(self, now: float) -> BaseException | None:
+        """Send the outbox if due; a failure to store (seal) is returned, and tried again in STORE_RETRY."""
+        if not (self.outbox.due() and now >= self._flush_after):
+            return None
+        try:
+            events = self.outbox.flush()
+        except BaseException as exc:
+            self.outbox.dirty = True  # nothing left the outbox: it goes next time
+            if not isinstance(exc, STORAGE_FAILURES):
+                raise
+            self._flush_after = now + STORE_RETRY
+            return exc
+        for event in events:
+            self._ctx.emit(event)
+        return None
+
+    def _look_after_prekeys_if_due(self) -> None:
+        if not plan.prekey_check_due(self._ctx.clock(), self._next_prekey_check):
+            return
+        try:
+            self.look_after_prekeys()
+        except RequestRefused as exc:
+            if not plan.retry_later(exc.code):
+                raise
+            # Quietly, a bit later.
+            self._next_prekey_check = plan.next_prekey_check(self._ctx.clock(), refused=True)
 
     def _store_kept(self) -> None:
         """Receive what was pushed, or what a full disk kept in memory; it stays kept if it fails again."""
@@ -168,7 +180,7 @@ class Duties:
                 self.fetch_waiting()
                 self._fetch_at = None
         except EngineError as exc:
-            if exc.code not in RETRY_LATER:
+            if not plan.retry_later(exc.code):
                 raise
             self._busy.failed()
             return
@@ -180,28 +192,27 @@ class Duties:
     # ------------------------------------------------------------------ receiving
 
     def fetch_waiting(self) -> None:
+        """Fetch what waits page by page, each stored and acknowledged before the next is asked for."""
         conn = self._link.require()
-        after, limit = 0, MAX_FETCH
-        while True:
+        page: plan.FetchPage | None = plan.first_page()
+        while page is not None:
             try:
-                reply = conn.request(replies.FETCH, limit=limit, after=after)
+                reply = conn.request(replies.FETCH, limit=page.limit, after=page.after)
             except RequestRefused as exc:
-                if exc.code == "frame_too_large" and limit > 1:
-                    limit //= 2  # a page of large messages did not fit in one frame
-                    continue
-                raise EngineError(exc.code, exc.message) from None
+                page = plan.smaller_page(page, exc.code)  # a page of large messages did not fit in a frame
+                if page is None:
+                    raise EngineError(exc.code, exc.message) from None
+                continue
             messages = list(reply.messages)
             if messages:
                 try:
                     self.receive(messages)
                 except STORAGE_FAILURES:
                     # Kept (unacknowledged) and stored later; then the rest is fetched.
-                    self._pushed = messages + self._pushed
+                    self._pushed = plan.keep_unstored(messages, self._pushed)
                     self._fetch_at = self._ctx.monotonic()
                     raise
-                after = max(after, *(m.id or 0 for m in messages))
-            if not reply.more or not messages:
-                return
+            page = plan.next_page(page, (m.id for m in messages), reply.more)
 
     def receive(self, messages: list[WaitingMessage]) -> None:
         result = self._inbox.receive(messages)
@@ -213,7 +224,7 @@ class Duties:
             try:
                 self.acknowledge(result.acks)
             except EngineError as exc:
-                if exc.code not in RETRY_LATER:
+                if not plan.retry_later(exc.code):
                     raise
                 self._busy.failed()  # stored already: only the acknowledgement waits
         if result.sessions_started:
@@ -228,15 +239,15 @@ class Duties:
         Refused as busy, the ids not yet acknowledged are kept and acknowledged after a backoff.
         """
         conn = self._link.require()
-        pending = [*dict.fromkeys([*self._unacked, *server_ids])]
+        chunks = plan.ack_chunks(plan.to_acknowledge(self._unacked, server_ids))
         self._unacked = []
-        for start in range(0, len(pending), MAX_ACK):
+        for number, chunk in enumerate(chunks):
             try:
-                conn.request(replies.ACK, ids=pending[start : start + MAX_ACK])
+                conn.request(replies.ACK, ids=chunk)
             except RequestRefused as exc:
-                if exc.code not in RETRY_LATER:
+                if not plan.retry_later(exc.code):
                     raise
-                self._unacked = pending[start:]
+                self._unacked = plan.unacknowledged(chunks, number)
                 raise EngineError(exc.code, exc.message) from None
 
     # ------------------------------------------------------------------ healing
@@ -246,15 +257,20 @@ class Duties:
         sessions = ctx.profile.sessions
         for sender, failed in undecryptable.items():
             now = ctx.clock()
-            if ctx.profile.contacts.get(sender) is None or heal_held_off(now, self._heal_after.get(sender)):
+            decision = self._healing.decide(
+                sender,
+                now,
+                known=ctx.profile.contacts.get(sender) is not None,
+                heals_since=partial(sessions.heals_since, sender),
+            )
+            if decision is Heal.NOTHING:
                 continue
-            self._heal_after[sender] = now + HEAL_EVERY
-            if may_start_session(sessions.heals_since(sender, now - HEAL_WINDOW)):
+            if decision is Heal.NEW_SESSION:
                 try:
                     conn = self._link.require()
                     # Counted before the bundle is asked for: asking is what uses up the contact's prekey.
                     with ctx.profile.transaction():
-                        sessions.note_heal(sender, now, forget_before=now - HEAL_WINDOW)
+                        sessions.note_heal(sender, now, forget_before=plan.heal_window_start(now))
                     start_session(ctx, conn, sender)
                 except EngineError as exc:
                     self.report(exc)
@@ -264,21 +280,23 @@ class Duties:
                 if current is None or not current.ratchet.can_send:
                     continue  # nothing to send a notice on without a new session
             with ctx.profile.transaction():
-                enqueue_control(ctx, sender, SessionReset(tuple(failed[-MAX_IDS:])))
+                enqueue_control(ctx, sender, plan.reset_notice(failed))
             self.outbox.dirty = True
 
     # ------------------------------------------------------------------ prekeys
 
     def look_after_prekeys(self) -> None:
+        """Ask how many prekeys the server holds, top them up when low, rotate the signed one when due."""
         ctx = self._ctx
         conn = self._link.require()
         identity = ctx.require_identity()
         keys = ctx.profile.keys
-        self._next_prekey_check = ctx.clock() + prekeys.CHECK_EVERY
+        self._next_prekey_check = plan.next_prekey_check(ctx.clock())
         counts = conn.request(replies.PREKEY_COUNT)
-        with ctx.profile.transaction():
-            fresh = prekeys.refill(keys, identity, counts.one_time, counts.kem, ctx.random)
-        if fresh is not None:
+        wanted = plan.prekeys_wanted(counts.one_time, counts.kem)
+        if wanted:
+            with ctx.profile.transaction():
+                fresh = prekeys.fresh(keys, identity, wanted, ctx.random)
             conn.request(
                 replies.UPLOAD_PREKEYS,
                 one_time_prekeys=fresh.one_time_prekeys,
@@ -288,21 +306,3 @@ class Duties:
             with ctx.profile.transaction():
                 rotated = prekeys.rotate(keys, identity, ctx.clock(), ctx.random)
             conn.request(replies.SET_SIGNED_PREKEY, signed_prekey=rotated.signed_prekey)
-
-
-def heal_held_off(now: float, after: float | None) -> bool:
-    """Healing with a contact waits until ``after`` (HEAL_EVERY after the last time, by the engine's clock).
-
-    A clock set back must not hold healing off for longer than HEAL_EVERY.
-    """
-    return after is not None and now < after <= now + HEAL_EVERY
-
-
-def may_start_session(heals_in_window: int) -> bool:
-    """A new session for an unreadable message, or (beyond the limit) only a reset notice."""
-    return heals_in_window < HEAL_LIMIT
-
-
-def prekey_check_due(now: float, next_check: float) -> bool:
-    """Ask the server how many prekeys are left (hourly, at once after a login or a prekeys_low push)."""
-    return now >= next_check

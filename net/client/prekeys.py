@@ -9,6 +9,8 @@
 
 Private parts go into the profile (in the caller's transaction) before their
 public parts leave the machine, so the server never hands out a key we lack.
+The numbers and the decisions (how many to make, whether a rotation is due) are
+pure functions in :mod:`net.client.core.duties_plan`; this module makes and stores the keys.
 """
 
 from __future__ import annotations
@@ -19,14 +21,15 @@ from typing import Any
 from crypto_core.encoding import RandomSource, default_random
 from crypto_core.errors import CryptoError
 from crypto_core.keys import IdentityKeyPair, KemPreKey, OneTimePreKey, SignedPreKey
+from net.client.core import duties_plan
+from net.client.core.duties_plan import CHECK_EVERY as CHECK_EVERY
+from net.client.core.duties_plan import LOW as LOW
+from net.client.core.duties_plan import ROTATE_AFTER as ROTATE_AFTER
+from net.client.core.duties_plan import TARGET as TARGET
+from net.client.core.duties_plan import Wanted
 from storage.profile.keys import KEM, ONE_TIME, SIGNED, KeyStore
 
-TARGET = 100
-LOW = 25
-ROTATE_AFTER = 7 * 24 * 3600
 KEEP_OLD_FOR = 30 * 24 * 3600
-#: How often the engine asks the server how many prekeys it has left.
-CHECK_EVERY = 3600.0
 
 
 @dataclass
@@ -99,23 +102,18 @@ def forget(keys: KeyStore, published: Published) -> None:
         keys.delete_kem_prekey(kem.key_id)
 
 
-def refill(
-    keys: KeyStore,
-    identity: IdentityKeyPair,
-    on_server_one_time: int,
-    on_server_kem: int,
-    random: RandomSource = default_random,
-) -> Published | None:
-    """New one-time prekeys when the server runs low, stored; None when there are enough."""
-    want_one_time = TARGET - on_server_one_time if on_server_one_time < LOW else 0
-    want_kem = TARGET - on_server_kem if on_server_kem < LOW else 0
-    if want_one_time <= 0 and want_kem <= 0:
-        return None
+def fresh(
+    keys: KeyStore, identity: IdentityKeyPair, wanted: Wanted, random: RandomSource = default_random
+) -> Published:
+    """A top-up: as many new one-time prekeys of each kind as wanted, stored; call inside a transaction.
+
+    How many are wanted is :func:`net.client.core.duties_plan.prekeys_wanted`.
+    """
     published = Published()
-    if want_one_time > 0:
-        published.one_time_prekeys = [k.public() for k in one_time_prekeys(keys, want_one_time, random)]
-    if want_kem > 0:
-        published.kem_prekeys = [k.public() for k in kem_prekeys(keys, identity, want_kem, random)]
+    if wanted.one_time > 0:
+        published.one_time_prekeys = [k.public() for k in one_time_prekeys(keys, wanted.one_time, random)]
+    if wanted.kem > 0:
+        published.kem_prekeys = [k.public() for k in kem_prekeys(keys, identity, wanted.kem, random)]
     return published
 
 
@@ -129,7 +127,7 @@ def _current(keys: KeyStore) -> SignedPreKey | None:
 
 def rotation_due(keys: KeyStore, now: float) -> bool:
     current = _current(keys)
-    return current is None or now - current.created_at >= ROTATE_AFTER
+    return duties_plan.rotation_due(None if current is None else current.created_at, now)
 
 
 def rotate(

@@ -18,17 +18,10 @@ from wire_client import WireClient
 from crypto_core.keys import IdentityKeyPair
 from net.client import prekeys
 from net.client.context import Context
+from net.client.core.duties_plan import HEAL_EVERY, HEAL_LIMIT, HEAL_WINDOW
 from net.client.core.envelope import SessionReset, decode_payload
 from net.client.core.events import ConnectionState, ErrorReported, UndecryptableMessage
-from net.client.duties import (
-    HEAL_EVERY,
-    HEAL_LIMIT,
-    HEAL_WINDOW,
-    Duties,
-    heal_held_off,
-    may_start_session,
-    prekey_check_due,
-)
+from net.client.duties import Duties
 from net.client.inbox import Inbox
 from net.client.link import Link
 from net.client.outbox import Entry, Outbox
@@ -250,7 +243,6 @@ def test_prekeys_are_counted_hourly_and_topped_up_only_when_low(offline_duties) 
     duties.service()
     assert conn.calls == ["prekey_count", "prekey_count", "upload_prekeys"]
     assert conn.counts["one_time"] == prekeys.TARGET
-    assert not prekey_check_due(clock(), clock() + 0.5) and prekey_check_due(clock(), clock())
 
 
 def test_the_signed_prekey_is_rotated_once_a_week_by_the_engines_clock(offline_duties) -> None:
@@ -272,16 +264,6 @@ def test_a_prekeys_low_push_makes_the_check_due_at_once(offline_duties) -> None:
     duties.on_push(PrekeysLowPush(one_time=3, kem=1))
     duties.service()
     assert conn.calls == ["prekey_count", "prekey_count"]
-
-
-def test_healing_waits_its_gap_per_contact_and_a_clock_set_back_does_not_stretch_it() -> None:
-    now = 5000.0
-    assert not heal_held_off(now, None)  # never healed with this contact
-    after = now + HEAL_EVERY
-    assert heal_held_off(now + HEAL_EVERY - 1, after)
-    assert not heal_held_off(now + HEAL_EVERY, after)
-    assert not heal_held_off(now - 3600, after)  # set back an hour: the gap would be over an hour
-    assert [may_start_session(n) for n in range(HEAL_LIMIT + 1)] == [True] * HEAL_LIMIT + [False]
 
 
 def test_a_fetch_refused_as_busy_waits_its_backoff_on_the_monotonic_clock(offline_duties) -> None:

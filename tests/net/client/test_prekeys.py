@@ -11,6 +11,7 @@ from engine_support import FAST_KDF, PASSPHRASE
 
 from crypto_core.keys import IdentityKeyPair
 from net.client import prekeys
+from net.client.core.duties_plan import Wanted, prekeys_wanted
 from storage.profile.directory import ProfileDirectory
 from storage.profile.profile import Profile
 
@@ -42,15 +43,16 @@ def test_registration_publishes_a_full_signed_set_and_keeps_the_private_parts(pr
     assert "key" not in repr(published)
 
 
-def test_refill_tops_up_only_what_runs_low(profile: Profile) -> None:
+def test_a_top_up_makes_and_stores_as_many_of_each_kind_as_wanted(profile: Profile) -> None:
     identity = IdentityKeyPair.generate()
-    assert prekeys.refill(profile.keys, identity, prekeys.LOW, prekeys.LOW) is None
-    fresh = prekeys.refill(profile.keys, identity, prekeys.LOW - 1, 80)
-    assert fresh is not None
+    none = prekeys.fresh(profile.keys, identity, Wanted(one_time=0, kem=0))
+    assert none.one_time_prekeys == [] and none.kem_prekeys == []
+    fresh = prekeys.fresh(profile.keys, identity, prekeys_wanted(prekeys.LOW - 1, 80))
     assert len(fresh.one_time_prekeys) == prekeys.TARGET - prekeys.LOW + 1
     assert fresh.kem_prekeys == []
-    both = prekeys.refill(profile.keys, identity, 0, 0)
-    assert both is not None and len(both.kem_prekeys) == prekeys.TARGET
+    assert profile.keys.count_one_time_prekeys() == prekeys.TARGET - prekeys.LOW + 1
+    both = prekeys.fresh(profile.keys, identity, prekeys_wanted(0, 0))
+    assert len(both.one_time_prekeys) == len(both.kem_prekeys) == prekeys.TARGET
     assert not {k.key_id for k in both.one_time_prekeys} & {k.key_id for k in fresh.one_time_prekeys}
 
 

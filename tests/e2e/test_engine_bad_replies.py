@@ -133,6 +133,10 @@ def test_a_message_push_without_an_id_drops_and_the_message_is_fetched_after_the
         presence = server.running.service.presence
 
         def push_it_broken(session: Any, args: dict[str, Any], outcome: Outcome) -> Outcome:
+            # One broken push is the case under test: Bob's receipt after his reconnect goes as usual,
+            # however soon the reconnect comes.
+            broken.on = False
+
             def push() -> None:
                 online = presence.get(args["to"])
                 if online is not None:  # the push as a broken server makes it: no id, not transient
@@ -143,7 +147,6 @@ def test_a_message_push_without_an_id_drops_and_the_message_is_fetched_after_the
         broken = Rewriting(server, "send", push_it_broken)
         alice.engine.send_text(bob.phone, "pushed wrong")
         run_until(lambda: "message push.id: missing" in _drops(bob), [alice, bob])
-        broken.on = False
         run_until(lambda: bob.texts_from(alice.phone) == ["pushed wrong"], [alice, bob], timeout=60)
         assert bob.engine.connection_state is ConnectionState.CONNECTED
         assert broken.count == 1

@@ -5,7 +5,9 @@ Between layers: main -> gui -> net -> storage -> crypto_core, and nothing back. 
 socket, start no thread or process, touch no database and read no clock; ``net/protocol`` holds no
 server secret either (no key derivation or stretching: that is the server's); ``net/client`` and
 ``net/server`` both stand on ``net/protocol`` and never import each other; ``storage/server`` and
-``storage/profile`` never import each other; and no module sits directly in ``net/``, outside a room.
+``storage/profile`` never import each other; in the client engine only ``net/client/transport.py``
+touches sockets (``socket``, ``select``, ``selectors``, ``ssl``); and no module sits directly in
+``net/``, outside a room.
 And no import cycle anywhere in the source: imports under
 ``if TYPE_CHECKING:`` and inside functions count too, since they are dependencies all the same.
 """
@@ -43,6 +45,8 @@ CLOCK_CALLS = frozenset(
 #: Key derivation and stretching with a secret (the registration lock's peppered Argon2id, the
 #: codes' keys) are the server's: the protocol room holds only the facts both sides share.
 SERVER_SECRETS = frozenset({"cryptography.hazmat.primitives.kdf"})
+#: Sockets and waiting on them: in the engine only net/client/transport.py uses them.
+CLIENT_SOCKETS = frozenset({"socket", "select", "selectors", "ssl"})
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,13 @@ ROOMS = [
     *(
         Room(f"net/client/{name}.py", no_calls=CLOCK_CALLS)
         for name in ("link", "outbox", "duties", "inbox", "context")
+    ),
+    # The client's sockets (TLS, pinning, the wake-up pair, waiting on them) are transport.py's
+    # alone: every other module of the engine, present or to come, speaks to it, not to the OS.
+    *(
+        Room(path.relative_to(ROOT).as_posix(), no_imports=CLIENT_SOCKETS)
+        for path in sorted((ROOT / "net" / "client").glob("*.py"))
+        if path.name != "transport.py"
     ),
 ]
 
@@ -230,13 +241,28 @@ def test_every_room_exists() -> None:
 def test_each_room_keeps_its_rules(path: Path) -> None:
     relative = path.relative_to(ROOT).as_posix()
     broken = {name for name in _violations(path) if (relative, name) not in KNOWN_EXCEPTIONS}
-    rooms = ", ".join(room.path for room in _room_of(path))
+    rooms = ", ".join(dict.fromkeys(room.path for room in _room_of(path)))
     assert not broken, f"{relative} (in {rooms}) must not import or call: {', '.join(sorted(broken))}"
 
 
 def test_no_module_sits_directly_in_net_outside_a_room() -> None:
     loose = sorted(p.name for p in (ROOT / "net").glob("*.py") if p.name != "__init__.py")
     assert not loose, f"put these in net/protocol, net/server, net/client or net/bench: {loose}"
+
+
+def test_only_transport_opens_the_clients_sockets() -> None:
+    # The engine's modules, one by one (the sans-IO rooms refuse sockets as well, and more).
+    sockets_rooms = {
+        room.path
+        for room in ROOMS
+        if room.no_imports >= CLIENT_SOCKETS
+        and room.path.startswith("net/client/")
+        and room.path.endswith(".py")
+    }
+    assert "net/client/link.py" in sockets_rooms and "net/client/messenger.py" in sockets_rooms
+    assert "net/client/transport.py" not in sockets_rooms
+    engine = {p.relative_to(ROOT).as_posix() for p in (ROOT / "net" / "client").glob("*.py")}
+    assert sockets_rooms == engine - {"net/client/transport.py"}
 
 
 def test_the_protocol_room_refuses_a_server_secret() -> None:

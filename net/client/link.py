@@ -22,14 +22,12 @@ and nothing is sent to that server until the person accepts it.
 
 The engine waits for the socket *and* its wake-up socket pair at once
 (:meth:`Link.wait`), so a command from the window cuts a wait short without any
-busy loop. :meth:`Link.wakeup` is the only method safe from another thread.
+busy loop. :meth:`Link.wakeup` is the only method safe from another thread. The
+sockets themselves, the connection's and the wake-up's, are :mod:`net.client.transport`'s.
 """
 
 from __future__ import annotations
 
-import contextlib
-import select
-import socket
 import time
 from collections.abc import Callable
 
@@ -45,7 +43,15 @@ from net.client.core.events import (
     ServerKeyChanged,
     ServerKeyUnknown,
 )
-from net.client.transport import ConnectionLost, PushHandler, ServerConnection, ServerKeyMismatch, check_pin
+from net.client.transport import (
+    ConnectionLost,
+    PushHandler,
+    ServerConnection,
+    ServerKeyMismatch,
+    Waker,
+    check_pin,
+    wait_readable,
+)
 from net.protocol import replies
 from net.protocol.errors import RequestRefused
 from net.protocol.fingerprints import normalize_fingerprint
@@ -90,9 +96,7 @@ class Link:
         self.backoff = Backoff(clock=monotonic, random=random)
         self._presented: dict[str, str] = {}
         self.ping_every = PING_EVERY
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._wake_r.setblocking(False)
-        self._wake_w.setblocking(False)
+        self._waker = Waker()
 
     # ------------------------------------------------------------------ state
 
@@ -231,8 +235,7 @@ class Link:
 
     def shutdown(self) -> None:
         self.close()
-        for sock in (self._wake_r, self._wake_w):
-            sock.close()
+        self._waker.close()
 
     # ------------------------------------------------------------------ waiting
 
@@ -249,23 +252,10 @@ class Link:
 
     def wait(self, timeout: float) -> bool:
         """Wait for input from the server or a wake-up; True if woken (the wake-up is consumed)."""
-        sockets: list[socket.socket | ServerConnection] = [self._wake_r]
-        if self.conn is not None:
-            sockets.append(self.conn)
-        try:
-            readable, _, _ = select.select(sockets, [], [], max(0.0, timeout))
-        except (OSError, ValueError):
-            return False
-        if self._wake_r in readable:
-            with contextlib.suppress(BlockingIOError, OSError):
-                while self._wake_r.recv(4096):
-                    pass
-            return True
-        return False
+        return wait_readable(self.conn, self._waker, timeout)
 
     def wakeup(self) -> None:
-        with contextlib.suppress(BlockingIOError, OSError):
-            self._wake_w.send(b"\x00")
+        self._waker.wake()
 
 
 def ping_due(last_sent: float, now: float, every: float) -> bool:

@@ -15,7 +15,8 @@ it speaks the sans-IO :class:`~net.protocol.connection.Connection`:
 * :meth:`ServerConnection.pump` reads whatever has arrived without blocking and
   hands every push kept or read, checked and typed, to the ``on_push`` handler;
 * :meth:`ServerConnection.fileno` lets the caller wait on the socket together with
-  other things (the engine also waits on its wake-up socket).
+  other things: :func:`wait_readable` waits on it and on a :class:`Waker`, the engine's
+  wake-up socket pair, which another thread pokes to cut the wait short at once.
 
 A dropped or silent connection raises :class:`ConnectionLost`; a refusal by the
 server is :class:`~net.protocol.errors.RequestRefused` with its stable code. A reply or
@@ -36,7 +37,7 @@ import ssl
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, Protocol, TypeVar
 
 from net.protocol.connection import NEED_DATA, Connection, ConnectionClosed, ErrorReply, Push, Reply, Role
 from net.protocol.errors import NetError, RemoteProtocolError, RequestRefused
@@ -289,6 +290,63 @@ class ServerConnection:
             raise MalformedReply(exc.code, exc.message) from None
         if parsed is not None:  # a kind this client does not know is a newer server's: ignored
             self._pushes.append(parsed)
+
+
+class Waker:
+    """A socket pair that wakes a waiting thread: :meth:`wake` from any thread, the rest from the waiter's.
+
+    A byte written to one end makes the other readable, so :func:`wait_readable` returns at once
+    without any busy loop. Both ends are non-blocking: a wake-up never blocks its caller, even when
+    many pile up unread (one readable byte is enough; the rest are drained together).
+    """
+
+    def __init__(self) -> None:
+        self._reader, self._writer = socket.socketpair()
+        self._reader.setblocking(False)
+        self._writer.setblocking(False)
+
+    def fileno(self) -> int:
+        """The reading end, for waiting on (``-1`` once closed)."""
+        return self._reader.fileno()
+
+    def wake(self) -> None:
+        """Make the next (or current) wait return; the only method safe from another thread."""
+        # A full buffer already wakes the waiter, and a closed pair has no one left to wake.
+        with contextlib.suppress(BlockingIOError, OSError):
+            self._writer.send(b"\x00")
+
+    def drain(self) -> None:
+        """Consume every wake-up sent so far, so the next wait waits again."""
+        with contextlib.suppress(BlockingIOError, OSError):
+            while self._reader.recv(4096):
+                pass
+
+    def close(self) -> None:
+        for sock in (self._reader, self._writer):
+            sock.close()
+
+
+class Waitable(Protocol):
+    """Something with a file descriptor to wait on (a :class:`ServerConnection`)."""
+
+    def fileno(self) -> int: ...
+
+
+def wait_readable(conn: Waitable | None, waker: Waker, timeout: float) -> bool:
+    """Wait up to ``timeout`` for ``conn`` to have input or ``waker`` to be woken.
+
+    True if woken (the wake-up is consumed, see :meth:`Waker.drain`); False on input, on the
+    timeout, or when a socket was closed meanwhile (the caller's next read finds out what happened).
+    """
+    waiting: list[Waitable] = [waker] if conn is None else [waker, conn]
+    try:
+        readable, _, _ = select.select(waiting, [], [], max(0.0, timeout))
+    except (OSError, ValueError):
+        return False
+    if waker in readable:
+        waker.drain()
+        return True
+    return False
 
 
 def _readable(sock: ssl.SSLSocket) -> bool:

@@ -1,10 +1,11 @@
-"""The blocking client connection against a real server over TLS on loopback."""
+"""The blocking client connection against a real server over TLS on loopback, and the wake-up pair."""
 
 from __future__ import annotations
 
 import base64
 import socket
 import ssl
+import threading
 import time
 
 import pytest
@@ -15,8 +16,10 @@ from net.client.transport import (
     MalformedReply,
     ServerConnection,
     ServerKeyMismatch,
+    Waker,
     check_pin,
     client_context,
+    wait_readable,
 )
 from net.protocol import replies
 from net.protocol.errors import RemoteProtocolError, RequestRefused
@@ -144,3 +147,66 @@ def test_the_client_context_speaks_tls_1_3_only_and_pins_instead_of_trusting_a_c
     context = client_context()
     assert context.minimum_version == ssl.TLSVersion.TLSv1_3
     assert context.verify_mode == ssl.CERT_NONE and not context.check_hostname
+
+
+def test_a_waker_wakes_a_wait_from_another_thread_at_once_and_is_drained() -> None:
+    waker = Waker()
+    try:
+        assert wait_readable(None, waker, 0.01) is False
+        go = threading.Event()
+
+        def wake() -> None:
+            go.wait(5)
+            waker.wake()
+
+        thread = threading.Thread(target=wake)
+        thread.start()
+        started = time.monotonic()
+        go.set()
+        assert wait_readable(None, waker, 30.0) is True
+        assert time.monotonic() - started < 10
+        thread.join(5)
+        assert wait_readable(None, waker, 0.0) is False  # the wake-up was consumed
+    finally:
+        waker.close()
+
+
+def test_many_wakeups_never_block_and_one_drain_takes_them_all() -> None:
+    waker = Waker()
+    try:
+        for _ in range(100_000):  # more than a socket buffer holds: the extra ones are dropped, not blocking
+            waker.wake()
+        assert wait_readable(None, waker, 0.0) is True
+        assert wait_readable(None, waker, 0.0) is False
+        waker.wake()
+        waker.drain()
+        assert wait_readable(None, waker, 0.0) is False
+    finally:
+        waker.close()
+
+
+def test_a_closed_waker_is_quiet() -> None:
+    waker = Waker()
+    waker.close()
+    waker.wake()  # nobody is left to wake: no error
+    waker.drain()
+    assert waker.fileno() == -1
+    assert wait_readable(None, waker, 0.0) is False
+
+
+def test_input_on_the_connection_ends_a_wait_without_counting_as_a_wakeup() -> None:
+    near, far = socket.socketpair()
+    waker = Waker()
+    try:
+        assert wait_readable(near, waker, 0.0) is False
+        far.sendall(b"x")
+        started = time.monotonic()
+        assert wait_readable(near, waker, 30.0) is False
+        assert time.monotonic() - started < 10
+        waker.wake()
+        assert wait_readable(near, waker, 30.0) is True  # input and a wake-up: the wake-up is reported
+        near.close()
+        assert wait_readable(near, waker, 0.0) is False  # a closed connection: the next read finds out
+    finally:
+        far.close()
+        waker.close()

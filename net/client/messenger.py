@@ -28,38 +28,32 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from crypto_core import sealing
 from crypto_core.encoding import RandomSource, default_random
 from crypto_core.errors import WrongPassphrase
-from crypto_core.keys import IdentityKeyPair
 from crypto_core.sealing import KdfParams
-from net.client import moves, prekeys
 from net.client.context import Context, checked_phone, message_view
 from net.client.core.connection_state import RETRY_LATER, Input
 from net.client.core.engine_error import EngineError
 from net.client.core.envelope import MAX_IDS, Read, check_text
 from net.client.core.events import (
-    CodeSent,
     ConnectionState,
     ContactUpdated,
     ContactView,
     ConversationView,
     Event,
-    LoggedIn,
     MessageStatus,
     MessageStatusChanged,
     MessageView,
     ProfileEntry,
-    Registered,
 )
 from net.client.duties import Duties
 from net.client.handshake import start_session
 from net.client.inbox import Inbox
 from net.client.link import Link, join_address
+from net.client.membership import REPORTED_BY_STORING, Membership
 from net.client.outbox import Outbox, enqueue_control, enqueue_text
 from net.client.transport import ConnectionLost
-from net.protocol import replies
 from net.protocol.errors import RequestRefused
-from net.protocol.registration import MIN_LOCK
 from net.protocol.replies import ServerPush
-from net.protocol.validation import ValidationError, normalize_email, validate_passphrase
+from net.protocol.validation import ValidationError, validate_passphrase
 from storage.profile.directory import ProfileDirectory
 from storage.profile.errors import DiskFull, ProfileError, ProfileNotFound
 from storage.profile.history import Cursor
@@ -71,8 +65,6 @@ R = TypeVar("R")
 _NO_ROOM_FOR_A_PROFILE = (
     "The disk is full, so there is no room for a new profile. Free some space and try again."
 )
-#: Errors of a poll round reported by their own events already (DiskSpaceChanged, one profile_damaged).
-_REPORTED_BY_STORING = frozenset({"disk_full", "profile_damaged"})
 #: Errors of a reconnect in poll that the connection state (RECONNECTING, with words) says already.
 _SAID_BY_STATE = frozenset({"connection_failed", "offline", *RETRY_LATER})
 
@@ -118,8 +110,7 @@ class Messenger:
         self._stopping = threading.Event()
         self._duties: Duties | None = None
         self._link = Link(emit, self._on_push, random=random, monotonic=monotonic, timeout=timeout)
-        #: The token of the last register_start: it is the requester's, kept in memory only.
-        self._token: bytes | None = None
+        self._membership = Membership(self._link, emit, self._connected)
 
     # ================================================================== profiles
 
@@ -246,7 +237,7 @@ class Messenger:
             raise  # a refused key took the link offline already
         self._link.send(Input.GREETED_TO_LOG_IN if registered else Input.GREETED_TO_REGISTER)
         if registered:
-            self._guard(self._login)
+            self._guard(lambda: self._membership.login(*self._unlocked()))
 
     def accept_server_key(self, fingerprint: str) -> None:
         ctx = self._require()
@@ -262,98 +253,12 @@ class Messenger:
 
     @_storing("account")
     def register_start(self, phone: str, email: str) -> None:
-        ctx = self._require()
-        phone = checked_phone(phone)
-        try:
-            email = normalize_email(email)
-        except ValidationError as exc:
-            raise EngineError("bad_email", str(exc)) from None
-        conn = self._connected()
-        reply = self._guard(lambda: conn.request(replies.REGISTER_START, phone=phone, email=email))
-        self._token = reply.token
-        account = ctx.profile.account.get()
-        ctx.profile.account.save(replace(account, phone=reply.phone, email=email, registered=False))
-        self._emit(
-            CodeSent(
-                reply.phone,
-                reply.expires_in,
-                reply.code,
-                sent_to=reply.sent_to,
-                existing=reply.existing,
-                lock=reply.lock,
-            )
-        )
+        self._membership.register_start(self._require(), phone, email)
 
     @_storing("account")
     def register_finish(self, code: str, lock: str | None = None) -> None:
         """Finish with the code (and the registration lock's passphrase when the number has one)."""
-        ctx = self._require()
-        account = ctx.profile.account.get()
-        if account.phone is None or self._token is None:
-            raise EngineError("no_code", "Ask for a code first.")
-        conn = self._connected()
-        identity = ctx.identity
-        # Private keys are stored before their public parts leave: the server never holds a key we lack.
-        with ctx.profile.transaction():
-            if identity is None:
-                identity = IdentityKeyPair.generate(ctx.random)
-                ctx.profile.keys.set_identity(identity)
-            published = prekeys.for_registration(ctx.profile.keys, identity, ctx.clock(), ctx.random)
-        ctx.identity = identity
-        try:
-            reply = conn.request(
-                replies.REGISTER_FINISH,
-                phone=account.phone,
-                token=self._token,
-                code=code.strip(),
-                **({"lock": lock} if lock else {}),  # a field is left out, never sent as null
-                identity=identity.public,
-                signed_prekey=published.signed_prekey,
-                kem_last_resort=published.kem_last_resort,
-                one_time_prekeys=published.one_time_prekeys,
-                kem_prekeys=published.kem_prekeys,
-            )
-        except RequestRefused as exc:
-            with ctx.profile.transaction():
-                prekeys.forget(ctx.profile.keys, published)  # refused for sure: they were never handed out
-            raise EngineError(exc.code, exc.message) from None
-        except ConnectionLost as exc:
-            self._link.dropped(str(exc))
-            raise EngineError("offline", f"The connection to the server was lost: {exc}.") from None
-        self._token = None
-        phone = reply.phone
-        ctx.profile.account.save(replace(account, phone=phone, registered=True))
-        self._emit(Registered(phone))
-        self._link.send(Input.REGISTERED)
-        if self._link.logged_in:  # registered again from a logged-in connection
-            assert self._duties is not None
-            self._guard(self._duties.after_login)
-        else:
-            self._guard(self._login)
-
-    def _login(self) -> None:
-        ctx = self._require()
-        phone = ctx.profile.account.get().phone
-        assert phone is not None
-        try:
-            self._link.login(ctx.require_identity(), phone)
-        except RequestRefused as exc:
-            if exc.code in RETRY_LATER:
-                # Busy, short of space or failing for a while: not a verdict on this account.
-                words = f"The server is busy ({exc.message}); Parley tries again by itself."
-                self._link.retry_later(words)
-                raise EngineError(exc.code, words) from None
-            self._link.go_offline(Input.REFUSED, exc.message)
-            raise EngineError(exc.code, f"The server refused the login: {exc.message}") from None
-        self._emit(LoggedIn(phone))
-        assert self._duties is not None
-        try:
-            with ctx.storing("poll"):
-                self._duties.after_login()
-        except EngineError as exc:
-            # Logged in all the same: what could not be stored is kept, and the events said it.
-            if exc.code not in _REPORTED_BY_STORING:
-                raise
+        self._membership.register_finish(*self._unlocked(), code, lock)
 
     def logout(self) -> None:
         self._link.go_offline(Input.LOGOUT)
@@ -364,15 +269,7 @@ class Messenger:
 
         With a lock, a code alone no longer re-registers this number while the account is in use.
         """
-        if lock is not None and len(lock) < MIN_LOCK:
-            raise EngineError("bad_lock", f"Use at least {MIN_LOCK} characters for the registration lock.")
-        conn = self._link.require()
-        op = replies.SET_REGISTRATION_LOCK
-        # No lock: the field is left out, which clears it.
-        reply: replies.RegistrationLockReply = self._guard(
-            lambda: conn.request(op) if lock is None else conn.request(op, lock=lock)
-        )
-        return reply.lock
+        return self._membership.set_registration_lock(lock)
 
     @_storing("account")
     def move_to_new_keys(self) -> None:
@@ -381,20 +278,11 @@ class Messenger:
         The new identity is kept in the profile as pending before its public part leaves; the
         server's yes makes it the identity. Contacts see the key change in their next bundle.
         """
-        ctx = self._require()
-        moved = moves.move_to_new_keys(ctx, self._link.require(), ctx.require_identity())
-        ctx.identity = moved
-        assert self._duties is not None
-        self._guard(self._duties.after_login)
+        self._membership.move_to_new_keys(*self._unlocked())
 
     @_storing("account")
     def delete_account(self) -> None:
-        ctx = self._require()
-        conn = self._link.require()
-        self._guard(lambda: conn.request(replies.DELETE_ACCOUNT))
-        account = ctx.profile.account.get()
-        ctx.profile.account.save(replace(account, registered=False))
-        self.logout()
+        self._membership.delete_account(self._require())
 
     # ================================================================== contacts
 
@@ -580,7 +468,7 @@ class Messenger:
                 try:
                     self.connect()
                 except EngineError as exc:
-                    if exc.code not in _SAID_BY_STATE | _REPORTED_BY_STORING:
+                    if exc.code not in _SAID_BY_STATE | REPORTED_BY_STORING:
                         duties.report(exc)
             return
         assert self._ctx is not None
@@ -592,7 +480,7 @@ class Messenger:
         except ConnectionLost as exc:
             link.dropped(str(exc))
         except EngineError as exc:
-            if exc.code not in _REPORTED_BY_STORING:
+            if exc.code not in REPORTED_BY_STORING:
                 duties.report(exc)
         except RequestRefused as exc:
             duties.report(EngineError(exc.code, exc.message))
@@ -631,10 +519,9 @@ class Messenger:
 
     def _guard(self, call: Callable[[], Any]) -> Any:
         """Run a network step of a command: a refusal or a drop becomes an EngineError."""
-        try:
-            return call()
-        except RequestRefused as exc:
-            raise EngineError(exc.code, exc.message) from None
-        except ConnectionLost as exc:
-            self._link.dropped(str(exc))
-            raise EngineError("offline", f"The connection to the server was lost: {exc}.") from None
+        return self._membership.guard(call)
+
+    def _unlocked(self) -> tuple[Context, Duties]:
+        ctx = self._require()
+        assert self._duties is not None  # opened with the context, in _opened
+        return ctx, self._duties

@@ -29,18 +29,16 @@ from crypto_core import sealing
 from crypto_core.encoding import RandomSource, default_random
 from crypto_core.errors import WrongPassphrase
 from crypto_core.sealing import KdfParams
-from net.client.context import Context, checked_phone, message_view
+from net.client import messaging
+from net.client.context import Context, checked_phone
 from net.client.core.connection_state import RETRY_LATER, Input
 from net.client.core.engine_error import EngineError
-from net.client.core.envelope import MAX_IDS, Read, check_text
 from net.client.core.events import (
     ConnectionState,
     ContactUpdated,
     ContactView,
     ConversationView,
     Event,
-    MessageStatus,
-    MessageStatusChanged,
     MessageView,
     ProfileEntry,
 )
@@ -49,14 +47,13 @@ from net.client.handshake import start_session
 from net.client.inbox import Inbox
 from net.client.link import Link, join_address
 from net.client.membership import REPORTED_BY_STORING, Membership
-from net.client.outbox import Outbox, enqueue_control, enqueue_text
+from net.client.outbox import Outbox
 from net.client.transport import ConnectionLost
 from net.protocol.errors import RequestRefused
 from net.protocol.replies import ServerPush
 from net.protocol.validation import ValidationError, validate_passphrase
 from storage.profile.directory import ProfileDirectory
 from storage.profile.errors import DiskFull, ProfileError, ProfileNotFound
-from storage.profile.history import Cursor
 
 __all__ = ["EngineError", "Messenger"]
 
@@ -349,51 +346,15 @@ class Messenger:
 
     @_storing("sending")
     def send_text(self, contact: str, text: str) -> MessageView:
-        ctx = self._require()
-        phone = checked_phone(contact)
-        ctx.contact(phone)
-        try:
-            check_text(text)
-        except ValueError as exc:
-            raise EngineError("too_long", f"{str(exc).capitalize()}.") from None
-        if not text.strip():
-            raise EngineError("empty", "There is nothing to send.")
-        message_id, now = ctx.new_id("m-"), ctx.clock()
-        with ctx.profile.transaction():
-            stored = ctx.profile.history.add(
-                phone, client_id=message_id, outgoing=True, text=text, timestamp=now
-            )
-            enqueue_text(ctx, phone, message_id, text, round(stored.timestamp * 1000), message_id)
-        self._emit(MessageStatusChanged(phone, message_id, MessageStatus.QUEUED))
-        self._dirty()
-        return message_view(stored)
+        return messaging.send_text(*self._unlocked(), contact, text)
 
     @_storing("sending")
     def retry(self, contact: str, message_id: str) -> None:
-        ctx = self._require()
-        phone = checked_phone(contact)
-        message = ctx.profile.history.get(phone, message_id, outgoing=True)
-        if message is None or message.status != MessageStatus.FAILED.value:
-            raise EngineError("not_failed", "Only a message that failed can be sent again.")
-        with ctx.profile.transaction():
-            ctx.profile.history.set_status(phone, message_id, MessageStatus.QUEUED.value)
-            sent = round(message.timestamp * 1000)
-            enqueue_text(ctx, phone, message_id, message.text, sent, f"{message_id}.{ctx.random(4).hex()}")
-        self._emit(MessageStatusChanged(phone, message_id, MessageStatus.QUEUED))
-        self._dirty()
+        messaging.retry(*self._unlocked(), contact, message_id)
 
     @_storing("history")
     def mark_read(self, contact: str) -> None:
-        ctx = self._require()
-        phone = checked_phone(contact)
-        with ctx.profile.transaction():
-            ids = ctx.profile.history.mark_read(phone)
-            for start in range(0, len(ids), MAX_IDS):
-                enqueue_control(ctx, phone, Read(tuple(ids[start : start + MAX_IDS])))
-        for message_id in ids:
-            self._emit(MessageStatusChanged(phone, message_id, MessageStatus.READ))
-        if ids:
-            self._dirty()
+        messaging.mark_read(*self._unlocked(), contact)
 
     @_storing("sending")
     def set_typing(self, contact: str, typing: bool) -> None:
@@ -406,41 +367,15 @@ class Messenger:
 
     @_storing("history")
     def conversations(self) -> list[ConversationView]:
-        ctx = self._require()
-        names = {c.phone: c.name for c in ctx.profile.contacts.all()}
-        found = [
-            ConversationView(
-                s.contact, names.get(s.contact, s.contact), s.last.text, s.last.timestamp, s.unread
-            )
-            for s in ctx.profile.history.conversations()
-        ]
-        ctx.report_damage()
-        return found
+        return messaging.conversations(self._require())
 
     @_storing("history")
     def history(self, contact: str, *, before: str | None = None, limit: int = 50) -> list[MessageView]:
-        ctx = self._require()
-        phone = checked_phone(contact)
-        cursor: Cursor | None = None
-        if before is not None:
-            anchor = ctx.profile.history.get(phone, before, outgoing=True) or ctx.profile.history.get(
-                phone, before, outgoing=False
-            )
-            if anchor is None:
-                raise EngineError("unknown_message", "That message is not in this conversation.")
-            cursor = anchor.cursor
-        page = ctx.profile.history.page(phone, before=cursor, limit=max(1, limit))
-        ctx.report_damage()
-        return [message_view(m) for m in page.messages]
+        return messaging.history(self._require(), contact, before, limit)
 
     @_storing("history")
     def search(self, contact: str, text: str, *, limit: int = 50) -> list[MessageView]:
-        ctx = self._require()
-        if not text.strip():
-            return []
-        page = ctx.profile.history.search(checked_phone(contact), text, limit=max(1, limit))
-        ctx.report_damage()
-        return [message_view(m) for m in page.messages]
+        return messaging.search(self._require(), contact, text, limit)
 
     # ================================================================== the loop
 

@@ -7,7 +7,9 @@ drives. It is used from one thread; only :meth:`Messenger.wakeup` and
 what happens on its own in :meth:`Messenger.poll` is reported as events
 (:mod:`net.client.core.events`), emitted on the calling thread.
 
-It delegates: :mod:`net.client.link` (TLS, pinning, login, backoff, keepalive),
+It delegates: :mod:`net.client.membership` (registration, login, the registration lock,
+new keys, deletion), :mod:`net.client.messaging` (sending, read receipts, history and search),
+:mod:`net.client.link` (TLS, pinning, login, backoff, keepalive),
 :mod:`net.client.inbox` (decrypt, store, then acknowledge), :mod:`net.client.outbox` (the
 persistent outbox, receipts, typing), :mod:`net.client.handshake` (bundles and
 PQXDH), :mod:`net.client.prekeys` (refill and rotation), :mod:`net.client.sessions` and

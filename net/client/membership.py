@@ -1,4 +1,4 @@
-"""The account's standing with its server: register, log in, registration lock, new keys, deletion.
+"""The account's standing with its server: connect, register, log in, registration lock, new keys, deletion.
 
 :class:`Membership` is the part of :class:`~net.client.messenger.Messenger` that
 talks to the server about the account itself rather than about contacts or
@@ -31,12 +31,18 @@ from net.protocol.validation import ValidationError, normalize_email
 REPORTED_BY_STORING = frozenset({"disk_full", "profile_damaged"})
 
 
+def server_address(ctx: Context) -> str:
+    """The profile's server as ``host:port``, or EngineError("no_server")."""
+    server = ctx.profile.account.get().server
+    if server is None:
+        raise EngineError("no_server", "Choose a server first.")
+    return server
+
+
 class Membership:
-    def __init__(self, link: Link, emit: Callable[[Event], None], connected: Callable[[], Any]) -> None:
+    def __init__(self, link: Link, emit: Callable[[Event], None]) -> None:
         self._link = link
         self._emit = emit
-        #: The connection, opened first when there is none (the Messenger's ``connect``).
-        self._connected = connected
         #: The token of the last register_start: it is the requester's, kept in memory only.
         self._token: bytes | None = None
 
@@ -50,13 +56,42 @@ class Membership:
             self._link.dropped(str(exc))
             raise EngineError("offline", f"The connection to the server was lost: {exc}.") from None
 
-    def register_start(self, ctx: Context, phone: str, email: str) -> None:
+    def connect(self, ctx: Context, duties: Duties) -> None:
+        """Open the connection unless one is open and usable, then log in when the profile is registered."""
+        link, address = self._link, server_address(ctx)
+        registered = ctx.profile.account.get().registered
+        if link.conn is not None and (link.logged_in or not registered):
+            try:
+                link.conn.pump()  # notices a connection that has died unseen
+                return  # connected already (the app connects after every unlock and key decision)
+            except ConnectionLost as exc:
+                link.dropped(str(exc))
+        try:
+            link.open(address, ctx.profile.server_pins)
+        except EngineError as exc:
+            if exc.code == "connection_failed" and registered:
+                link.backoff.failed()  # keep trying in the background
+                link.send(Input.UNREACHABLE_RETRY, exc.message)
+            elif exc.code == "connection_failed":
+                link.send(Input.UNREACHABLE, exc.message)
+            raise  # a refused key took the link offline already
+        link.send(Input.GREETED_TO_LOG_IN if registered else Input.GREETED_TO_REGISTER)
+        if registered:
+            self.guard(lambda: self.login(ctx, duties))
+
+    def _connected(self, ctx: Context, duties: Duties) -> Any:
+        if self._link.conn is None:
+            self.connect(ctx, duties)
+        assert self._link.conn is not None
+        return self._link.conn
+
+    def register_start(self, ctx: Context, duties: Duties, phone: str, email: str) -> None:
         phone = checked_phone(phone)
         try:
             email = normalize_email(email)
         except ValidationError as exc:
             raise EngineError("bad_email", str(exc)) from None
-        conn = self._connected()
+        conn = self._connected(ctx, duties)
         reply = self.guard(lambda: conn.request(replies.REGISTER_START, phone=phone, email=email))
         self._token = reply.token
         account = ctx.profile.account.get()
@@ -76,7 +111,7 @@ class Membership:
         account = ctx.profile.account.get()
         if account.phone is None or self._token is None:
             raise EngineError("no_code", "Ask for a code first.")
-        conn = self._connected()
+        conn = self._connected(ctx, duties)
         identity = ctx.identity
         # Private keys are stored before their public parts leave: the server never holds a key we lack.
         with ctx.profile.transaction():

@@ -7,7 +7,7 @@ drives. It is used from one thread; only :meth:`Messenger.wakeup` and
 what happens on its own in :meth:`Messenger.poll` is reported as events
 (:mod:`net.client.core.events`), emitted on the calling thread.
 
-It delegates: :mod:`net.client.membership` (registration, login, the registration lock,
+It delegates: :mod:`net.client.membership` (connecting, registration, login, the registration lock,
 new keys, deletion), :mod:`net.client.messaging` (sending, read receipts, history and search),
 :mod:`net.client.link` (TLS, pinning, login, backoff, keepalive),
 :mod:`net.client.inbox` (decrypt, store, then acknowledge), :mod:`net.client.outbox` (the
@@ -48,7 +48,7 @@ from net.client.duties import Duties
 from net.client.handshake import start_session
 from net.client.inbox import Inbox
 from net.client.link import Link, join_address
-from net.client.membership import REPORTED_BY_STORING, Membership
+from net.client.membership import REPORTED_BY_STORING, Membership, server_address
 from net.client.outbox import Outbox
 from net.client.transport import ConnectionLost
 from net.protocol.errors import RequestRefused
@@ -109,7 +109,7 @@ class Messenger:
         self._stopping = threading.Event()
         self._duties: Duties | None = None
         self._link = Link(emit, self._on_push, random=random, monotonic=monotonic, timeout=timeout)
-        self._membership = Membership(self._link, emit, self._connected)
+        self._membership = Membership(self._link, emit)
 
     # ================================================================== profiles
 
@@ -216,43 +216,17 @@ class Messenger:
 
     @_storing("account")
     def connect(self) -> None:
-        ctx = self._require()
-        address = self._address()
-        registered = ctx.profile.account.get().registered
-        if self._link.conn is not None and (self._link.logged_in or not registered):
-            try:
-                self._link.conn.pump()  # notices a connection that has died unseen
-                return  # connected already (the app connects after every unlock and key decision)
-            except ConnectionLost as exc:
-                self._link.dropped(str(exc))
-        try:
-            self._link.open(address, ctx.profile.server_pins)
-        except EngineError as exc:
-            if exc.code == "connection_failed" and registered:
-                self._link.backoff.failed()  # keep trying in the background
-                self._link.send(Input.UNREACHABLE_RETRY, exc.message)
-            elif exc.code == "connection_failed":
-                self._link.send(Input.UNREACHABLE, exc.message)
-            raise  # a refused key took the link offline already
-        self._link.send(Input.GREETED_TO_LOG_IN if registered else Input.GREETED_TO_REGISTER)
-        if registered:
-            self._guard(lambda: self._membership.login(*self._unlocked()))
+        self._membership.connect(*self._unlocked())
 
     def accept_server_key(self, fingerprint: str) -> None:
         ctx = self._require()
-        self._link.accept_key(self._address(), fingerprint, ctx.profile.server_pins)
-
-    def _address(self) -> str:
-        server = self._require().profile.account.get().server
-        if server is None:
-            raise EngineError("no_server", "Choose a server first.")
-        return server
+        self._link.accept_key(server_address(ctx), fingerprint, ctx.profile.server_pins)
 
     # ================================================================== registration and login
 
     @_storing("account")
     def register_start(self, phone: str, email: str) -> None:
-        self._membership.register_start(self._require(), phone, email)
+        self._membership.register_start(*self._unlocked(), phone, email)
 
     @_storing("account")
     def register_finish(self, code: str, lock: str | None = None) -> None:
@@ -443,12 +417,6 @@ class Messenger:
         if self._ctx is None:
             raise EngineError("locked", "Open a profile first.")
         return self._ctx
-
-    def _connected(self) -> Any:
-        if self._link.conn is None:
-            self.connect()
-        assert self._link.conn is not None
-        return self._link.conn
 
     def _dirty(self) -> None:
         if self._duties is not None:

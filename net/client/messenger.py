@@ -7,7 +7,9 @@ drives. It is used from one thread; only :meth:`Messenger.wakeup` and
 what happens on its own in :meth:`Messenger.poll` is reported as events
 (:mod:`net.client.core.events`), emitted on the calling thread.
 
-It delegates: :mod:`net.client.link` (TLS, pinning, login, backoff, keepalive),
+It delegates: :mod:`net.client.membership` (connecting, registration, login, the registration lock,
+new keys, deletion), :mod:`net.client.messaging` (sending, read receipts, history and search),
+:mod:`net.client.link` (TLS, pinning, login, backoff, keepalive),
 :mod:`net.client.inbox` (decrypt, store, then acknowledge), :mod:`net.client.outbox` (the
 persistent outbox, receipts, typing), :mod:`net.client.handshake` (bundles and
 PQXDH), :mod:`net.client.prekeys` (refill and rotation), :mod:`net.client.sessions` and
@@ -28,41 +30,32 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from crypto_core import sealing
 from crypto_core.encoding import RandomSource, default_random
 from crypto_core.errors import WrongPassphrase
-from crypto_core.keys import IdentityKeyPair
 from crypto_core.sealing import KdfParams
-from net.client import moves, prekeys
-from net.client.context import Context, checked_phone, message_view
+from net.client import messaging
+from net.client.context import Context, checked_phone
 from net.client.core.connection_state import RETRY_LATER, Input
 from net.client.core.engine_error import EngineError
-from net.client.core.envelope import MAX_IDS, Read, check_text
 from net.client.core.events import (
-    CodeSent,
     ConnectionState,
     ContactUpdated,
     ContactView,
     ConversationView,
     Event,
-    LoggedIn,
-    MessageStatus,
-    MessageStatusChanged,
     MessageView,
     ProfileEntry,
-    Registered,
 )
 from net.client.duties import Duties
 from net.client.handshake import start_session
 from net.client.inbox import Inbox
 from net.client.link import Link, join_address
-from net.client.outbox import Outbox, enqueue_control, enqueue_text
+from net.client.membership import REPORTED_BY_STORING, Membership, server_address
+from net.client.outbox import Outbox
 from net.client.transport import ConnectionLost
-from net.protocol import replies
 from net.protocol.errors import RequestRefused
-from net.protocol.registration import MIN_LOCK
 from net.protocol.replies import ServerPush
-from net.protocol.validation import ValidationError, normalize_email, validate_passphrase
+from net.protocol.validation import ValidationError, validate_passphrase
 from storage.profile.directory import ProfileDirectory
 from storage.profile.errors import DiskFull, ProfileError, ProfileNotFound
-from storage.profile.history import Cursor
 
 __all__ = ["EngineError", "Messenger"]
 
@@ -71,8 +64,6 @@ R = TypeVar("R")
 _NO_ROOM_FOR_A_PROFILE = (
     "The disk is full, so there is no room for a new profile. Free some space and try again."
 )
-#: Errors of a poll round reported by their own events already (DiskSpaceChanged, one profile_damaged).
-_REPORTED_BY_STORING = frozenset({"disk_full", "profile_damaged"})
 #: Errors of a reconnect in poll that the connection state (RECONNECTING, with words) says already.
 _SAID_BY_STATE = frozenset({"connection_failed", "offline", *RETRY_LATER})
 
@@ -118,8 +109,7 @@ class Messenger:
         self._stopping = threading.Event()
         self._duties: Duties | None = None
         self._link = Link(emit, self._on_push, random=random, monotonic=monotonic, timeout=timeout)
-        #: The token of the last register_start: it is the requester's, kept in memory only.
-        self._token: bytes | None = None
+        self._membership = Membership(self._link, emit)
 
     # ================================================================== profiles
 
@@ -226,134 +216,22 @@ class Messenger:
 
     @_storing("account")
     def connect(self) -> None:
-        ctx = self._require()
-        address = self._address()
-        registered = ctx.profile.account.get().registered
-        if self._link.conn is not None and (self._link.logged_in or not registered):
-            try:
-                self._link.conn.pump()  # notices a connection that has died unseen
-                return  # connected already (the app connects after every unlock and key decision)
-            except ConnectionLost as exc:
-                self._link.dropped(str(exc))
-        try:
-            self._link.open(address, ctx.profile.server_pins)
-        except EngineError as exc:
-            if exc.code == "connection_failed" and registered:
-                self._link.backoff.failed()  # keep trying in the background
-                self._link.send(Input.UNREACHABLE_RETRY, exc.message)
-            elif exc.code == "connection_failed":
-                self._link.send(Input.UNREACHABLE, exc.message)
-            raise  # a refused key took the link offline already
-        self._link.send(Input.GREETED_TO_LOG_IN if registered else Input.GREETED_TO_REGISTER)
-        if registered:
-            self._guard(self._login)
+        self._membership.connect(*self._unlocked())
 
     def accept_server_key(self, fingerprint: str) -> None:
         ctx = self._require()
-        self._link.accept_key(self._address(), fingerprint, ctx.profile.server_pins)
-
-    def _address(self) -> str:
-        server = self._require().profile.account.get().server
-        if server is None:
-            raise EngineError("no_server", "Choose a server first.")
-        return server
+        self._link.accept_key(server_address(ctx), fingerprint, ctx.profile.server_pins)
 
     # ================================================================== registration and login
 
     @_storing("account")
     def register_start(self, phone: str, email: str) -> None:
-        ctx = self._require()
-        phone = checked_phone(phone)
-        try:
-            email = normalize_email(email)
-        except ValidationError as exc:
-            raise EngineError("bad_email", str(exc)) from None
-        conn = self._connected()
-        reply = self._guard(lambda: conn.request(replies.REGISTER_START, phone=phone, email=email))
-        self._token = reply.token
-        account = ctx.profile.account.get()
-        ctx.profile.account.save(replace(account, phone=reply.phone, email=email, registered=False))
-        self._emit(
-            CodeSent(
-                reply.phone,
-                reply.expires_in,
-                reply.code,
-                sent_to=reply.sent_to,
-                existing=reply.existing,
-                lock=reply.lock,
-            )
-        )
+        self._membership.register_start(*self._unlocked(), phone, email)
 
     @_storing("account")
     def register_finish(self, code: str, lock: str | None = None) -> None:
         """Finish with the code (and the registration lock's passphrase when the number has one)."""
-        ctx = self._require()
-        account = ctx.profile.account.get()
-        if account.phone is None or self._token is None:
-            raise EngineError("no_code", "Ask for a code first.")
-        conn = self._connected()
-        identity = ctx.identity
-        # Private keys are stored before their public parts leave: the server never holds a key we lack.
-        with ctx.profile.transaction():
-            if identity is None:
-                identity = IdentityKeyPair.generate(ctx.random)
-                ctx.profile.keys.set_identity(identity)
-            published = prekeys.for_registration(ctx.profile.keys, identity, ctx.clock(), ctx.random)
-        ctx.identity = identity
-        try:
-            reply = conn.request(
-                replies.REGISTER_FINISH,
-                phone=account.phone,
-                token=self._token,
-                code=code.strip(),
-                **({"lock": lock} if lock else {}),  # a field is left out, never sent as null
-                identity=identity.public,
-                signed_prekey=published.signed_prekey,
-                kem_last_resort=published.kem_last_resort,
-                one_time_prekeys=published.one_time_prekeys,
-                kem_prekeys=published.kem_prekeys,
-            )
-        except RequestRefused as exc:
-            with ctx.profile.transaction():
-                prekeys.forget(ctx.profile.keys, published)  # refused for sure: they were never handed out
-            raise EngineError(exc.code, exc.message) from None
-        except ConnectionLost as exc:
-            self._link.dropped(str(exc))
-            raise EngineError("offline", f"The connection to the server was lost: {exc}.") from None
-        self._token = None
-        phone = reply.phone
-        ctx.profile.account.save(replace(account, phone=phone, registered=True))
-        self._emit(Registered(phone))
-        self._link.send(Input.REGISTERED)
-        if self._link.logged_in:  # registered again from a logged-in connection
-            assert self._duties is not None
-            self._guard(self._duties.after_login)
-        else:
-            self._guard(self._login)
-
-    def _login(self) -> None:
-        ctx = self._require()
-        phone = ctx.profile.account.get().phone
-        assert phone is not None
-        try:
-            self._link.login(ctx.require_identity(), phone)
-        except RequestRefused as exc:
-            if exc.code in RETRY_LATER:
-                # Busy, short of space or failing for a while: not a verdict on this account.
-                words = f"The server is busy ({exc.message}); Parley tries again by itself."
-                self._link.retry_later(words)
-                raise EngineError(exc.code, words) from None
-            self._link.go_offline(Input.REFUSED, exc.message)
-            raise EngineError(exc.code, f"The server refused the login: {exc.message}") from None
-        self._emit(LoggedIn(phone))
-        assert self._duties is not None
-        try:
-            with ctx.storing("poll"):
-                self._duties.after_login()
-        except EngineError as exc:
-            # Logged in all the same: what could not be stored is kept, and the events said it.
-            if exc.code not in _REPORTED_BY_STORING:
-                raise
+        self._membership.register_finish(*self._unlocked(), code, lock)
 
     def logout(self) -> None:
         self._link.go_offline(Input.LOGOUT)
@@ -364,15 +242,7 @@ class Messenger:
 
         With a lock, a code alone no longer re-registers this number while the account is in use.
         """
-        if lock is not None and len(lock) < MIN_LOCK:
-            raise EngineError("bad_lock", f"Use at least {MIN_LOCK} characters for the registration lock.")
-        conn = self._link.require()
-        op = replies.SET_REGISTRATION_LOCK
-        # No lock: the field is left out, which clears it.
-        reply: replies.RegistrationLockReply = self._guard(
-            lambda: conn.request(op) if lock is None else conn.request(op, lock=lock)
-        )
-        return reply.lock
+        return self._membership.set_registration_lock(lock)
 
     @_storing("account")
     def move_to_new_keys(self) -> None:
@@ -381,20 +251,11 @@ class Messenger:
         The new identity is kept in the profile as pending before its public part leaves; the
         server's yes makes it the identity. Contacts see the key change in their next bundle.
         """
-        ctx = self._require()
-        moved = moves.move_to_new_keys(ctx, self._link.require(), ctx.require_identity())
-        ctx.identity = moved
-        assert self._duties is not None
-        self._guard(self._duties.after_login)
+        self._membership.move_to_new_keys(*self._unlocked())
 
     @_storing("account")
     def delete_account(self) -> None:
-        ctx = self._require()
-        conn = self._link.require()
-        self._guard(lambda: conn.request(replies.DELETE_ACCOUNT))
-        account = ctx.profile.account.get()
-        ctx.profile.account.save(replace(account, registered=False))
-        self.logout()
+        self._membership.delete_account(self._require())
 
     # ================================================================== contacts
 
@@ -461,51 +322,15 @@ class Messenger:
 
     @_storing("sending")
     def send_text(self, contact: str, text: str) -> MessageView:
-        ctx = self._require()
-        phone = checked_phone(contact)
-        ctx.contact(phone)
-        try:
-            check_text(text)
-        except ValueError as exc:
-            raise EngineError("too_long", f"{str(exc).capitalize()}.") from None
-        if not text.strip():
-            raise EngineError("empty", "There is nothing to send.")
-        message_id, now = ctx.new_id("m-"), ctx.clock()
-        with ctx.profile.transaction():
-            stored = ctx.profile.history.add(
-                phone, client_id=message_id, outgoing=True, text=text, timestamp=now
-            )
-            enqueue_text(ctx, phone, message_id, text, round(stored.timestamp * 1000), message_id)
-        self._emit(MessageStatusChanged(phone, message_id, MessageStatus.QUEUED))
-        self._dirty()
-        return message_view(stored)
+        return messaging.send_text(*self._unlocked(), contact, text)
 
     @_storing("sending")
     def retry(self, contact: str, message_id: str) -> None:
-        ctx = self._require()
-        phone = checked_phone(contact)
-        message = ctx.profile.history.get(phone, message_id, outgoing=True)
-        if message is None or message.status != MessageStatus.FAILED.value:
-            raise EngineError("not_failed", "Only a message that failed can be sent again.")
-        with ctx.profile.transaction():
-            ctx.profile.history.set_status(phone, message_id, MessageStatus.QUEUED.value)
-            sent = round(message.timestamp * 1000)
-            enqueue_text(ctx, phone, message_id, message.text, sent, f"{message_id}.{ctx.random(4).hex()}")
-        self._emit(MessageStatusChanged(phone, message_id, MessageStatus.QUEUED))
-        self._dirty()
+        messaging.retry(*self._unlocked(), contact, message_id)
 
     @_storing("history")
     def mark_read(self, contact: str) -> None:
-        ctx = self._require()
-        phone = checked_phone(contact)
-        with ctx.profile.transaction():
-            ids = ctx.profile.history.mark_read(phone)
-            for start in range(0, len(ids), MAX_IDS):
-                enqueue_control(ctx, phone, Read(tuple(ids[start : start + MAX_IDS])))
-        for message_id in ids:
-            self._emit(MessageStatusChanged(phone, message_id, MessageStatus.READ))
-        if ids:
-            self._dirty()
+        messaging.mark_read(*self._unlocked(), contact)
 
     @_storing("sending")
     def set_typing(self, contact: str, typing: bool) -> None:
@@ -518,41 +343,15 @@ class Messenger:
 
     @_storing("history")
     def conversations(self) -> list[ConversationView]:
-        ctx = self._require()
-        names = {c.phone: c.name for c in ctx.profile.contacts.all()}
-        found = [
-            ConversationView(
-                s.contact, names.get(s.contact, s.contact), s.last.text, s.last.timestamp, s.unread
-            )
-            for s in ctx.profile.history.conversations()
-        ]
-        ctx.report_damage()
-        return found
+        return messaging.conversations(self._require())
 
     @_storing("history")
     def history(self, contact: str, *, before: str | None = None, limit: int = 50) -> list[MessageView]:
-        ctx = self._require()
-        phone = checked_phone(contact)
-        cursor: Cursor | None = None
-        if before is not None:
-            anchor = ctx.profile.history.get(phone, before, outgoing=True) or ctx.profile.history.get(
-                phone, before, outgoing=False
-            )
-            if anchor is None:
-                raise EngineError("unknown_message", "That message is not in this conversation.")
-            cursor = anchor.cursor
-        page = ctx.profile.history.page(phone, before=cursor, limit=max(1, limit))
-        ctx.report_damage()
-        return [message_view(m) for m in page.messages]
+        return messaging.history(self._require(), contact, before, limit)
 
     @_storing("history")
     def search(self, contact: str, text: str, *, limit: int = 50) -> list[MessageView]:
-        ctx = self._require()
-        if not text.strip():
-            return []
-        page = ctx.profile.history.search(checked_phone(contact), text, limit=max(1, limit))
-        ctx.report_damage()
-        return [message_view(m) for m in page.messages]
+        return messaging.search(self._require(), contact, text, limit)
 
     # ================================================================== the loop
 
@@ -580,7 +379,7 @@ class Messenger:
                 try:
                     self.connect()
                 except EngineError as exc:
-                    if exc.code not in _SAID_BY_STATE | _REPORTED_BY_STORING:
+                    if exc.code not in _SAID_BY_STATE | REPORTED_BY_STORING:
                         duties.report(exc)
             return
         assert self._ctx is not None
@@ -592,7 +391,7 @@ class Messenger:
         except ConnectionLost as exc:
             link.dropped(str(exc))
         except EngineError as exc:
-            if exc.code not in _REPORTED_BY_STORING:
+            if exc.code not in REPORTED_BY_STORING:
                 duties.report(exc)
         except RequestRefused as exc:
             duties.report(EngineError(exc.code, exc.message))
@@ -619,22 +418,15 @@ class Messenger:
             raise EngineError("locked", "Open a profile first.")
         return self._ctx
 
-    def _connected(self) -> Any:
-        if self._link.conn is None:
-            self.connect()
-        assert self._link.conn is not None
-        return self._link.conn
-
     def _dirty(self) -> None:
         if self._duties is not None:
             self._duties.outbox.dirty = True
 
     def _guard(self, call: Callable[[], Any]) -> Any:
         """Run a network step of a command: a refusal or a drop becomes an EngineError."""
-        try:
-            return call()
-        except RequestRefused as exc:
-            raise EngineError(exc.code, exc.message) from None
-        except ConnectionLost as exc:
-            self._link.dropped(str(exc))
-            raise EngineError("offline", f"The connection to the server was lost: {exc}.") from None
+        return self._membership.guard(call)
+
+    def _unlocked(self) -> tuple[Context, Duties]:
+        ctx = self._require()
+        assert self._duties is not None  # opened with the context, in _opened
+        return ctx, self._duties

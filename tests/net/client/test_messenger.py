@@ -10,10 +10,8 @@ from engine_support import FAST_KDF, PASSPHRASE, Person, pair, run_until
 
 from net.client.core.engine_error import EngineError
 from net.client.core.events import (
-    CodeSent,
     ConnectionState,
     ErrorReported,
-    ReregistrationRequested,
     ServerKeyUnknown,
     UndecryptableMessage,
 )
@@ -231,29 +229,6 @@ def test_a_text_to_a_deleted_account_fails_and_can_be_retried(tmp_path, server_f
         bob.close()
 
 
-def test_a_wrong_code_keeps_the_profile_unregistered_and_a_right_one_registers(
-    tmp_path, server_factory, phone
-) -> None:
-    server = server_factory(dev_codes=True)
-    ada = Person(tmp_path, "ada")
-    number = phone()
-    try:
-        ada.create(server.address)
-        ada.first_connect()
-        ada.engine.register_start(number, "ada@example.org")
-        code = ada.of(CodeSent)[-1].dev_code
-        wrong = f"{(int(code) + 1) % 1_000_000:06d}"
-        with pytest.raises(EngineError) as caught:
-            ada.engine.register_finish(wrong)
-        assert caught.value.code == "wrong_code"
-        assert ada.engine.phone is None
-        ada.engine.register_finish(code)
-        assert ada.engine.phone == number
-        assert server.running.store.prekey_counts(number) == (TARGET, TARGET)
-    finally:
-        ada.close()
-
-
 def test_a_damaged_outbox_entry_is_reported_once_and_the_rest_goes_out(
     tmp_path, server_factory, phone
 ) -> None:
@@ -300,58 +275,4 @@ def test_a_damaged_session_is_reported_and_replaced_by_a_new_one(tmp_path, serve
         assert not alice.of(UndecryptableMessage)  # nothing was lost on the way
     finally:
         alice.close()
-        bob.close()
-
-
-def test_a_new_device_is_told_where_the_code_went_and_needs_the_lock_while_the_owner_is_told(
-    tmp_path, server_factory, phone
-) -> None:
-    server = server_factory(dev_codes=True)
-    ada, thief = Person(tmp_path, "ada"), Person(tmp_path, "thief")
-    number = phone()
-    try:
-        ada.register(server.address, number)
-        assert ada.engine.set_registration_lock("correct horse battery") is True
-        with pytest.raises(EngineError) as short:
-            ada.engine.set_registration_lock("short")
-        assert short.value.code == "bad_lock"
-        thief.create(server.address)
-        thief.first_connect()
-        thief.engine.register_start(number, "thief@evil.example")
-        sent = thief.of(CodeSent)[-1]
-        assert sent.existing and sent.lock and sent.sent_to == "a\u2022\u2022\u2022@example.org"
-        run_until(lambda: bool(ada.of(ReregistrationRequested)), [ada])
-        assert ada.of(ReregistrationRequested)[-1].sent_to == "a\u2022\u2022\u2022@example.org"
-        assert sent.dev_code is not None
-        with pytest.raises(EngineError) as caught:
-            thief.engine.register_finish(sent.dev_code)
-        assert caught.value.code == "lock_required" and thief.engine.phone is None
-        with pytest.raises(EngineError) as caught:
-            thief.engine.register_finish(sent.dev_code, "wrong horse battery")
-        assert caught.value.code == "wrong_lock"
-        thief.engine.register_finish(sent.dev_code, "correct horse battery")  # the owner, after all
-        assert thief.engine.phone == number
-    finally:
-        ada.close()
-        thief.close()
-
-
-def test_moving_to_new_keys_needs_no_code_and_keeps_the_account_online(
-    tmp_path, server_factory, phone
-) -> None:
-    server = server_factory(dev_codes=True)
-    ada, bob = pair(tmp_path, server.address, phone, "ada", "bob")
-    try:
-        before = server.running.store.account(ada.phone).identity  # type: ignore[union-attr]
-        codes = len(ada.of(CodeSent))
-        ada.engine.move_to_new_keys()
-        after = server.running.store.account(ada.phone).identity  # type: ignore[union-attr]
-        assert after != before and len(ada.of(CodeSent)) == codes
-        assert after == ada.engine._require().require_identity().public.to_json()
-        assert server.running.store.prekey_counts(ada.phone) == (TARGET, TARGET)
-        ada.engine.logout()
-        ada.engine.connect()  # the new keys log in
-        run_until(lambda: ada.engine.connection_state is ConnectionState.CONNECTED, [ada])
-    finally:
-        ada.close()
         bob.close()

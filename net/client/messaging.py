@@ -1,0 +1,99 @@
+"""Messages and history: send, retry, mark read, and read conversations, pages and search results.
+
+The Messenger's message commands, as functions of the unlocked
+:class:`~net.client.context.Context` (and the :class:`~net.client.duties.Duties`
+whose outbox sends what is queued here). Everything queued is stored in the same
+transaction as the message it belongs to; the outbox sends it on the next poll.
+"""
+
+from __future__ import annotations
+
+from net.client.context import Context, checked_phone, message_view
+from net.client.core.engine_error import EngineError
+from net.client.core.envelope import MAX_IDS, Read, check_text
+from net.client.core.events import ConversationView, MessageStatus, MessageStatusChanged, MessageView
+from net.client.duties import Duties
+from net.client.outbox import enqueue_control, enqueue_text
+from storage.profile.history import Cursor
+
+
+def send_text(ctx: Context, duties: Duties, contact: str, text: str) -> MessageView:
+    """Store a text and queue it for the contact; returns it as the history shows it."""
+    phone = checked_phone(contact)
+    ctx.contact(phone)
+    try:
+        check_text(text)
+    except ValueError as exc:
+        raise EngineError("too_long", f"{str(exc).capitalize()}.") from None
+    if not text.strip():
+        raise EngineError("empty", "There is nothing to send.")
+    message_id, now = ctx.new_id("m-"), ctx.clock()
+    with ctx.profile.transaction():
+        stored = ctx.profile.history.add(phone, client_id=message_id, outgoing=True, text=text, timestamp=now)
+        enqueue_text(ctx, phone, message_id, text, round(stored.timestamp * 1000), message_id)
+    ctx.emit(MessageStatusChanged(phone, message_id, MessageStatus.QUEUED))
+    duties.outbox.dirty = True
+    return message_view(stored)
+
+
+def retry(ctx: Context, duties: Duties, contact: str, message_id: str) -> None:
+    """Queue a failed text again, under a new client id."""
+    phone = checked_phone(contact)
+    message = ctx.profile.history.get(phone, message_id, outgoing=True)
+    if message is None or message.status != MessageStatus.FAILED.value:
+        raise EngineError("not_failed", "Only a message that failed can be sent again.")
+    with ctx.profile.transaction():
+        ctx.profile.history.set_status(phone, message_id, MessageStatus.QUEUED.value)
+        sent = round(message.timestamp * 1000)
+        enqueue_text(ctx, phone, message_id, message.text, sent, f"{message_id}.{ctx.random(4).hex()}")
+    ctx.emit(MessageStatusChanged(phone, message_id, MessageStatus.QUEUED))
+    duties.outbox.dirty = True
+
+
+def mark_read(ctx: Context, duties: Duties, contact: str) -> None:
+    """Mark the conversation read and queue read receipts, in chunks of at most MAX_IDS."""
+    phone = checked_phone(contact)
+    with ctx.profile.transaction():
+        ids = ctx.profile.history.mark_read(phone)
+        for start in range(0, len(ids), MAX_IDS):
+            enqueue_control(ctx, phone, Read(tuple(ids[start : start + MAX_IDS])))
+    for message_id in ids:
+        ctx.emit(MessageStatusChanged(phone, message_id, MessageStatus.READ))
+    if ids:
+        duties.outbox.dirty = True
+
+
+def conversations(ctx: Context) -> list[ConversationView]:
+    """Every conversation, with its contact's name, its last message and how many are unread."""
+    names = {c.phone: c.name for c in ctx.profile.contacts.all()}
+    found = [
+        ConversationView(s.contact, names.get(s.contact, s.contact), s.last.text, s.last.timestamp, s.unread)
+        for s in ctx.profile.history.conversations()
+    ]
+    ctx.report_damage()
+    return found
+
+
+def history(ctx: Context, contact: str, before: str | None, limit: int) -> list[MessageView]:
+    """A page of the conversation: the latest messages, or those before the message ``before``."""
+    phone = checked_phone(contact)
+    cursor: Cursor | None = None
+    if before is not None:
+        anchor = ctx.profile.history.get(phone, before, outgoing=True) or ctx.profile.history.get(
+            phone, before, outgoing=False
+        )
+        if anchor is None:
+            raise EngineError("unknown_message", "That message is not in this conversation.")
+        cursor = anchor.cursor
+    page = ctx.profile.history.page(phone, before=cursor, limit=max(1, limit))
+    ctx.report_damage()
+    return [message_view(m) for m in page.messages]
+
+
+def search(ctx: Context, contact: str, text: str, limit: int) -> list[MessageView]:
+    """The contact's messages that contain ``text``."""
+    if not text.strip():
+        return []
+    page = ctx.profile.history.search(checked_phone(contact), text, limit=max(1, limit))
+    ctx.report_damage()
+    return [message_view(m) for m in page.messages]

@@ -8,6 +8,7 @@ import math
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from json_strategies import json_values
 
 from crypto_core.keys import IdentityKeyPair, PublicIdentity
 from net.protocol.connection import (
@@ -340,15 +341,7 @@ def test_a_frame_means_exactly_its_json_or_is_refused_as_bad_frame(written: tupl
     assert decoded == meaning
 
 
-_JSONISH = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**64), 2**64)
-    | st.floats(allow_nan=False)
-    | st.text(max_size=12),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
-    max_leaves=10,
-)
+_JSONISH = json_values()
 
 
 @settings(max_examples=300, deadline=2000)

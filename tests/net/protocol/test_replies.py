@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from json_strategies import json_values
 from session_support import bundle_of
 
 from crypto_core.keys import IdentityKeyPair
@@ -242,15 +243,7 @@ def test_a_malformed_push_names_its_field(kind: str, body: dict[str, Any], expec
 # ---------------------------------------------------------------------- only the documented error
 
 
-_JSON = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**64), 2**64)
-    | st.floats(allow_nan=False)
-    | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
-    max_leaves=12,
-)
+_JSON = json_values(max_text=8, max_leaves=12)
 
 
 @st.composite

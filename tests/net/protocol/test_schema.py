@@ -7,6 +7,7 @@ import base64
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from json_strategies import json_values
 
 from crypto_core.keys import IdentityKeyPair, KemPreKey, OneTimePreKey, SignedPreKey, SignedPreKeyPublic
 from net.protocol.errors import ErrorCode
@@ -162,15 +163,7 @@ def test_a_field_given_as_null_is_refused_not_defaulted(op: str, frame: dict[str
     assert "null" in str(caught.value)
 
 
-_JSONISH = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**64), 2**64)
-    | st.floats(allow_nan=False)
-    | st.text(max_size=12),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
-    max_leaves=10,
-)
+_JSONISH = json_values()
 _IDENTITY = IdentityKeyPair.generate()
 _KEM = KemPreKey.generate(_IDENTITY, 2, last_resort=False).public().to_json()
 # A good value for every field name, so that generated requests also get past their first field.

@@ -128,10 +128,7 @@ class Membership:
                 code=code.strip(),
                 **({"lock": lock} if lock else {}),  # a field is left out, never sent as null
                 identity=identity.public,
-                signed_prekey=published.signed_prekey,
-                kem_last_resort=published.kem_last_resort,
-                one_time_prekeys=published.one_time_prekeys,
-                kem_prekeys=published.kem_prekeys,
+                **published.registration_fields(),
             )
         except RequestRefused as exc:
             with ctx.profile.transaction():

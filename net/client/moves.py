@@ -37,10 +37,7 @@ def move_to_new_keys(ctx: Context, conn: Any, current: IdentityKeyPair) -> Ident
             phone=phone,
             proof=sign_move(current, nonce, phone, new.public, conn.fingerprint),
             identity=new.public,
-            signed_prekey=published.signed_prekey,
-            kem_last_resort=published.kem_last_resort,
-            one_time_prekeys=published.one_time_prekeys,
-            kem_prekeys=published.kem_prekeys,
+            **published.registration_fields(),
         )
     except RequestRefused as exc:
         with ctx.profile.transaction():

@@ -41,6 +41,15 @@ class Published:
     one_time_prekeys: list[Any] = field(default_factory=list)
     kem_prekeys: list[Any] = field(default_factory=list)
 
+    def registration_fields(self) -> dict[str, Any]:
+        """The keys as ``register_finish`` takes them, whether it is proved by a code or by a move."""
+        return {
+            "signed_prekey": self.signed_prekey,
+            "kem_last_resort": self.kem_last_resort,
+            "one_time_prekeys": self.one_time_prekeys,
+            "kem_prekeys": self.kem_prekeys,
+        }
+
     def __repr__(self) -> str:
         return f"Published(one_time={len(self.one_time_prekeys)}, kem={len(self.kem_prekeys)})"
 

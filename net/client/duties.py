@@ -302,7 +302,7 @@ class Duties:
                 one_time_prekeys=fresh.one_time_prekeys,
                 kem_prekeys=fresh.kem_prekeys,
             )
-        if prekeys.rotation_due(keys, ctx.clock()):
+        if prekeys.signed_prekey_rotation_due(keys, ctx.clock()):
             with ctx.profile.transaction():
                 rotated = prekeys.rotate(keys, identity, ctx.clock(), ctx.random)
             conn.request(replies.SET_SIGNED_PREKEY, signed_prekey=rotated.signed_prekey)

@@ -42,6 +42,7 @@ from net.client.core.events import (
     MessageView,
     ProfileEntry,
 )
+from net.client.core.keepalive import poll_wait
 from net.client.duties import Duties
 from net.client.inbox import Inbox
 from net.client.link import Link, join_address
@@ -289,12 +290,14 @@ class Messenger:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return
-            wait = min(remaining, self._link.next_ping_in())
-            if self._link.conn is None and self._link.want_online:
-                wait = min(wait, self._link.backoff.remaining())
-            if self._link.conn is not None and self._link.conn.buffered:
-                wait = 0.0
-            if self._link.wait(wait):
+            link = self._link
+            wait = poll_wait(
+                remaining,
+                ping_in=link.next_ping_in(),
+                reconnect_in=link.backoff.remaining() if link.conn is None and link.want_online else None,
+                buffered=link.conn is not None and link.conn.buffered,
+            )
+            if link.wait(wait):
                 return
 
     def _service(self) -> None:

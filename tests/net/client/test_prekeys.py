@@ -79,7 +79,8 @@ def test_a_damaged_signed_prekey_is_due_for_rotation_and_replaced(profile: Profi
     raw = sqlite3.connect(profile.path, isolation_level=None)
     raw.execute("UPDATE signed_prekeys SET sealed = substr(sealed, 2)")
     raw.close()
-    assert prekeys.signed_prekey_rotation_due(profile.keys, NOW + 1)  # not an error that recurs at every check
+    # Not an error that recurs at every check:
+    assert prekeys.signed_prekey_rotation_due(profile.keys, NOW + 1)
     with profile.transaction():
         published = prekeys.rotate(profile.keys, identity, NOW + 1)
     published.signed_prekey.verify(identity.public)

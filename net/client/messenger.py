@@ -35,7 +35,6 @@ from net.client.context import Context, checked_phone
 from net.client.core.connection_state import RETRY_LATER, Input
 from net.client.core.engine_error import EngineError
 from net.client.core.events import (
-    ConnectionState,
     ContactView,
     ConversationView,
     Event,
@@ -154,10 +153,6 @@ class Messenger:
         with self._ctx.storing("account"):
             account = self._ctx.profile.account.get()
         return account.phone if account.registered else None
-
-    @property
-    def connection_state(self) -> ConnectionState:
-        return self._link.state
 
     # ================================================================== server
 

@@ -101,7 +101,7 @@ def test_keepalive_pings_often_enough_for_the_servers_idle_timeout(tmp_path, ser
         assert link.next_ping_in() == 0.0
         link.keepalive()  # due: a ping, answered by the server
         assert conn.last_sent == clock()
-        assert ada.engine.connection_state is ConnectionState.CONNECTED
+        assert ada.connection_state is ConnectionState.CONNECTED
     finally:
         ada.close()
 

@@ -27,7 +27,8 @@ from net.client.link import Link
 from net.client.outbox import Entry, Outbox
 from net.protocol.connection import Push
 from net.protocol.errors import RequestRefused
-from net.protocol.replies import PrekeysLowPush, Shape
+from net.protocol.replies import PrekeysLowPush
+from net.protocol.reply_shapes import Shape
 from net.server.limits import Limits
 from storage.profile.directory import ProfileDirectory
 

@@ -5,9 +5,10 @@ Unlike Signal we keep two identity keys instead of one XEdDSA key: an Ed25519
 key that signs, and an X25519 key that takes part in PQXDH. The X25519 key is
 itself signed by the Ed25519 key, so the pair stands or falls together.
 
-Every signature covers a statement with its own purpose label, the key's id and
-the key in Signal's ``Encode(PK)`` form (a type byte, then the raw key), so a
-signature made for one slot can never be replayed in another.
+Every signature covers a statement with its own purpose label (the statements,
+the ``Encode(PK)`` form and the strict parsing of public keys are in
+:mod:`crypto_core.key_encoding`), so a signature made for one slot can never be
+replayed in another.
 
 Public parts serialise to JSON dicts with base64 fields (the wire format);
 private parts to JSON dicts too (sealed by the profile before they touch disk).
@@ -23,114 +24,47 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Self
 
-from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.asymmetric.mlkem import MLKEM1024PrivateKey, MLKEM1024PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.mlkem import MLKEM1024PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
 from crypto_core.encoding import (
     RandomSource,
     b64decode,
     b64encode,
-    canonical_json,
     default_random,
     expect_dict,
-    parse_json,
     require_bool,
     require_int,
-    u32,
 )
-from crypto_core.errors import InvalidKeyFormat, InvalidSignature
-
-#: Type bytes of Signal's Encode(PK): 0x05 for Curve25519, 0x0A for ML-KEM-1024.
-KEY_TYPE_X25519 = 0x05
-KEY_TYPE_MLKEM1024 = 0x0A
-
-X25519_LEN = 32
-ED25519_LEN = 32
-SIGNATURE_LEN = 64
-MLKEM1024_PUBLIC_LEN = 1568
-MLKEM1024_CIPHERTEXT_LEN = 1568
-MLKEM1024_SEED_LEN = 64
-
-_STATEMENT_PREFIX = b"Parley signature v1\x00"
-PURPOSE_IDENTITY_DH = b"identity-dh"
-PURPOSE_SIGNED_PREKEY = b"signed-prekey"
-PURPOSE_KEM_PREKEY = b"kem-one-time-prekey"
-PURPOSE_KEM_LAST_RESORT = b"kem-last-resort-prekey"
-
-
-def encode_x25519(public: bytes) -> bytes:
-    """Signal's Encode(PK) for a Curve25519 key."""
-    return bytes([KEY_TYPE_X25519]) + public
-
-
-def encode_mlkem(public: bytes) -> bytes:
-    """Signal's Encode(PK) for an ML-KEM-1024 key."""
-    return bytes([KEY_TYPE_MLKEM1024]) + public
-
-
-def signed_statement(purpose: bytes, key_id: int, encoded_key: bytes) -> bytes:
-    """What a signature covers: a versioned prefix, the purpose, the key id and the key."""
-    return _STATEMENT_PREFIX + purpose + b"\x00" + u32(key_id) + encoded_key
-
-
-def verify_signature(signing_public: bytes, signature: bytes, statement: bytes, what: str) -> None:
-    """Check an Ed25519 signature; raise :class:`InvalidSignature` naming ``what``."""
-    try:
-        Ed25519PublicKey.from_public_bytes(signing_public).verify(signature, statement)
-    except (_CryptoInvalidSignature, ValueError):
-        raise InvalidSignature(f"the signature on the {what} does not verify") from None
+from crypto_core.errors import InvalidKeyFormat
+from crypto_core.key_encoding import (
+    MLKEM1024_SEED_LEN,
+    PURPOSE_IDENTITY_DH,
+    PURPOSE_KEM_LAST_RESORT,
+    PURPOSE_KEM_PREKEY,
+    PURPOSE_SIGNED_PREKEY,
+    SIGNATURE_LEN,
+    X25519_LEN,
+    Serialised,
+    ed25519_public,
+    encode_mlkem,
+    encode_x25519,
+    mlkem_public,
+    signed_statement,
+    verify_signature,
+)
 
 
 def x25519_public_bytes(private: X25519PrivateKey) -> bytes:
     return private.public_key().public_bytes_raw()
 
 
-def _ed25519_public(data: object, what: str) -> bytes:
-    raw = b64decode(data, length=ED25519_LEN, what=what)
-    try:
-        Ed25519PublicKey.from_public_bytes(raw)
-    except ValueError:
-        raise InvalidKeyFormat(f"{what}: not an Ed25519 public key") from None
-    return raw
-
-
-def _mlkem_public(data: object, what: str) -> bytes:
-    # FIPS 203 asks for this input check (every coefficient below q) before encapsulating.
-    raw = b64decode(data, length=MLKEM1024_PUBLIC_LEN, what=what)
-    try:
-        MLKEM1024PublicKey.from_public_bytes(raw)
-    except ValueError:
-        raise InvalidKeyFormat(f"{what}: not an ML-KEM-1024 public key") from None
-    return raw
-
-
-class _Serialised:
-    """Compact bytes for anything with ``to_json``/``from_json``: the canonical JSON text."""
-
-    __slots__ = ()
-
-    def to_json(self) -> dict[str, Any]:
-        raise NotImplementedError
-
-    @classmethod
-    def from_json(cls, data: object) -> Self:
-        raise NotImplementedError
-
-    def to_bytes(self) -> bytes:
-        return canonical_json(self.to_json())
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> Self:
-        return cls.from_json(parse_json(data, what=cls.__name__))
-
-
 # --------------------------------------------------------------------------- public parts
 
 
 @dataclass(frozen=True)
-class PublicIdentity(_Serialised):
+class PublicIdentity(Serialised):
     """Someone's public identity: Ed25519 signing key, X25519 key and the signature binding them."""
 
     signing_key: bytes
@@ -165,14 +99,14 @@ class PublicIdentity(_Serialised):
     def from_json(cls, data: object) -> Self:
         d = expect_dict(data, "identity")
         return cls(
-            signing_key=_ed25519_public(d.get("sign"), what="identity.sign"),
+            signing_key=ed25519_public(d.get("sign"), what="identity.sign"),
             dh_key=b64decode(d.get("dh"), length=X25519_LEN, what="identity.dh"),
             dh_signature=b64decode(d.get("sig"), length=SIGNATURE_LEN, what="identity.sig"),
         )
 
 
 @dataclass(frozen=True)
-class SignedPreKeyPublic(_Serialised):
+class SignedPreKeyPublic(Serialised):
     key_id: int
     public: bytes
     signature: bytes
@@ -195,7 +129,7 @@ class SignedPreKeyPublic(_Serialised):
 
 
 @dataclass(frozen=True)
-class OneTimePreKeyPublic(_Serialised):
+class OneTimePreKeyPublic(Serialised):
     key_id: int
     public: bytes
 
@@ -212,7 +146,7 @@ class OneTimePreKeyPublic(_Serialised):
 
 
 @dataclass(frozen=True)
-class KemPreKeyPublic(_Serialised):
+class KemPreKeyPublic(Serialised):
     key_id: int
     public: bytes
     signature: bytes
@@ -239,14 +173,14 @@ class KemPreKeyPublic(_Serialised):
         d = expect_dict(data, "ML-KEM prekey")
         return cls(
             key_id=require_int(d.get("id"), what="ML-KEM prekey id"),
-            public=_mlkem_public(d.get("key"), what="ML-KEM prekey key"),
+            public=mlkem_public(d.get("key"), what="ML-KEM prekey key"),
             signature=b64decode(d.get("sig"), length=SIGNATURE_LEN, what="ML-KEM prekey sig"),
             last_resort=require_bool(d.get("last_resort"), what="ML-KEM prekey last_resort"),
         )
 
 
 @dataclass(frozen=True)
-class PreKeyBundle(_Serialised):
+class PreKeyBundle(Serialised):
     """What the server hands out so that someone can start a session with its owner."""
 
     identity: PublicIdentity
@@ -285,7 +219,7 @@ class PreKeyBundle(_Serialised):
 # --------------------------------------------------------------------------- private parts
 
 
-class IdentityKeyPair(_Serialised):
+class IdentityKeyPair(Serialised):
     """Our long-term identity. Private; never printed."""
 
     __slots__ = ("_signing", "_dh", "public")
@@ -332,7 +266,7 @@ class IdentityKeyPair(_Serialised):
         return f"IdentityKeyPair(public={self.public.short_id()})"
 
 
-class SignedPreKey(_Serialised):
+class SignedPreKey(Serialised):
     """A signed X25519 prekey with its creation time (seconds), for rotation."""
 
     __slots__ = ("key_id", "private", "signature", "created_at")
@@ -378,7 +312,7 @@ class SignedPreKey(_Serialised):
         return f"SignedPreKey(id={self.key_id}, created_at={self.created_at})"
 
 
-class OneTimePreKey(_Serialised):
+class OneTimePreKey(Serialised):
     """A one-time X25519 prekey: used for at most one session, then deleted."""
 
     __slots__ = ("key_id", "private")
@@ -409,7 +343,7 @@ class OneTimePreKey(_Serialised):
         return f"OneTimePreKey(id={self.key_id})"
 
 
-class KemPreKey(_Serialised):
+class KemPreKey(Serialised):
     """A signed ML-KEM-1024 prekey, one-time or last-resort. Stored as its 64-byte seed."""
 
     __slots__ = ("key_id", "seed", "private", "signature", "last_resort")

@@ -53,9 +53,8 @@ from crypto_core.encoding import (
     require_int,
 )
 from crypto_core.errors import InvalidKeyFormat, UnknownPreKey
+from crypto_core.key_encoding import MLKEM1024_CIPHERTEXT_LEN, X25519_LEN
 from crypto_core.keys import (
-    MLKEM1024_CIPHERTEXT_LEN,
-    X25519_LEN,
     IdentityKeyPair,
     KemPreKey,
     OneTimePreKey,

@@ -14,7 +14,8 @@ import secrets
 from collections.abc import Callable
 
 from crypto_core.encoding import u32
-from crypto_core.keys import IdentityKeyPair, verify_signature
+from crypto_core.key_encoding import verify_signature
+from crypto_core.keys import IdentityKeyPair
 
 LOGIN_LABEL = b"Parley login v1\x00"
 NONCE_SIZE = 32

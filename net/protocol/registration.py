@@ -24,7 +24,8 @@ import secrets
 from collections.abc import Callable
 
 from crypto_core.encoding import u32
-from crypto_core.keys import IdentityKeyPair, PublicIdentity, verify_signature
+from crypto_core.key_encoding import verify_signature
+from crypto_core.keys import IdentityKeyPair, PublicIdentity
 from net.protocol.login import FINGERPRINT_SIZE
 
 TOKEN_SIZE = 32

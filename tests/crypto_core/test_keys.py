@@ -17,11 +17,15 @@ from hypothesis import strategies as st
 from known_answers import Replay
 
 from crypto_core.errors import InvalidKeyFormat, InvalidSignature
-from crypto_core.keys import (
+from crypto_core.key_encoding import (
     PURPOSE_IDENTITY_DH,
     PURPOSE_KEM_LAST_RESORT,
     PURPOSE_KEM_PREKEY,
     PURPOSE_SIGNED_PREKEY,
+    encode_mlkem,
+    encode_x25519,
+)
+from crypto_core.keys import (
     IdentityKeyPair,
     KemPreKey,
     KemPreKeyPublic,
@@ -31,8 +35,6 @@ from crypto_core.keys import (
     PublicIdentity,
     SignedPreKey,
     SignedPreKeyPublic,
-    encode_mlkem,
-    encode_x25519,
     signed_statement,
     x25519,
 )

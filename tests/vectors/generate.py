@@ -20,7 +20,7 @@ sys.path.insert(0, str(HERE.parent.parent))
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey  # noqa: E402
 
-from crypto_core import keys, pqxdh, safety_number, sealing  # noqa: E402
+from crypto_core import key_encoding, keys, pqxdh, safety_number, sealing  # noqa: E402
 
 CREATED_AT = 1_700_000_000
 
@@ -38,7 +38,7 @@ class RecordingRandom:
         return data
 
 
-def _text(obj: keys._Serialised | pqxdh.InitialMessage) -> str:
+def _text(obj: key_encoding.Serialised | pqxdh.InitialMessage) -> str:
     return obj.to_bytes().decode("ascii")
 
 
@@ -57,16 +57,16 @@ def keys_vector() -> dict[str, Any]:
         "identity": {
             "private": _text(identity),
             "public": _text(ident),
-            "statement": keys.signed_statement(
-                keys.PURPOSE_IDENTITY_DH, 0, keys.encode_x25519(ident.dh_key)
+            "statement": key_encoding.signed_statement(
+                key_encoding.PURPOSE_IDENTITY_DH, 0, key_encoding.encode_x25519(ident.dh_key)
             ).hex(),
         },
         "signed_prekey": {
             "id": 7,
             "private": _text(spk),
             "public": _text(spk.public()),
-            "statement": keys.signed_statement(
-                keys.PURPOSE_SIGNED_PREKEY, 7, keys.encode_x25519(spk.public().public)
+            "statement": key_encoding.signed_statement(
+                key_encoding.PURPOSE_SIGNED_PREKEY, 7, key_encoding.encode_x25519(spk.public().public)
             ).hex(),
         },
         "one_time_prekey": {"id": 42, "private": _text(otk), "public": _text(otk.public())},
@@ -74,16 +74,16 @@ def keys_vector() -> dict[str, Any]:
             "id": 9,
             "private": _text(kem),
             "public": _text(kem.public()),
-            "statement": keys.signed_statement(
-                keys.PURPOSE_KEM_PREKEY, 9, keys.encode_mlkem(kem.public().public)
+            "statement": key_encoding.signed_statement(
+                key_encoding.PURPOSE_KEM_PREKEY, 9, key_encoding.encode_mlkem(kem.public().public)
             ).hex(),
         },
         "kem_last_resort": {
             "id": 10,
             "private": _text(last),
             "public": _text(last.public()),
-            "statement": keys.signed_statement(
-                keys.PURPOSE_KEM_LAST_RESORT, 10, keys.encode_mlkem(last.public().public)
+            "statement": key_encoding.signed_statement(
+                key_encoding.PURPOSE_KEM_LAST_RESORT, 10, key_encoding.encode_mlkem(last.public().public)
             ).hex(),
         },
         "bundle": _text(bundle),

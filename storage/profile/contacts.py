@@ -19,7 +19,6 @@ from crypto_core.keys import PublicIdentity
 from storage.profile.errors import DamagedValue, ProfileError
 from storage.profile.vault import Vault
 
-
 _COLUMNS = "phone, name, created_at, identity, verified, key_changed, previous_identity"
 
 
@@ -90,7 +89,10 @@ class ContactStore:
         self._vault = vault
 
     def get(self, phone: str) -> Contact | None:
-        row = self._vault.conn.execute(f"SELECT {_COLUMNS} FROM contacts WHERE phone = ?", (phone,)).fetchone()
+        row = self._vault.conn.execute(
+            f"SELECT {_COLUMNS} FROM contacts WHERE phone = ?",  # noqa: S608 - constant names
+            (phone,),
+        ).fetchone()
         return None if row is None else Contact.from_row(row)
 
     def add(self, phone: str, name: str) -> Contact:
@@ -107,7 +109,8 @@ class ContactStore:
         """Insert or replace the whole contact."""
         with self._vault.transaction():
             self._vault.conn.execute(
-                f"INSERT OR REPLACE INTO contacts ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)", contact.to_row()
+                f"INSERT OR REPLACE INTO contacts ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608 - constant names
+                contact.to_row(),
             )
 
     def rename(self, phone: str, name: str) -> Contact:
@@ -150,7 +153,7 @@ class ContactStore:
 
         A contact that does not open is skipped and noted as damage, so the others still show.
         """
-        rows = self._vault.conn.execute(f"SELECT {_COLUMNS} FROM contacts").fetchall()
+        rows = self._vault.conn.execute(f"SELECT {_COLUMNS} FROM contacts").fetchall()  # noqa: S608 - names are constants, values are parameters
         contacts = []
         for row in rows:
             try:

@@ -18,13 +18,14 @@ write-ahead log, whose frames SQLCipher encrypts like the pages of the file.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from typing import cast
 
 import sqlcipher3.dbapi2 as sqlcipher  # type: ignore[import-untyped]
 
-from storage.profile.errors import DATABASE_ERRORS, ProfileDamaged, ProfileError, from_sqlite
+from storage.profile.errors import READ_ERRORS, ProfileDamaged, ProfileError, from_sqlite
 
 DATABASE_NAME = "profile.db"
 COMPANIONS = ("-wal", "-shm", "-journal")
@@ -46,6 +47,9 @@ def connect(path: Path, key: bytes, *, create: bool = False) -> sqlite3.Connecti
         raise ValueError("the database key has 32 bytes")
     if not create and not path.is_file():
         raise ProfileDamaged()
+    if create:
+        # Owner-only from the first byte; SQLite gives its -wal and -shm the same mode.
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
     conn = cast(sqlite3.Connection, sqlcipher.connect(str(path), isolation_level=None, timeout=10.0))
     try:
         # SQLCipher logs a failed page check (page numbers only) to stderr; the error says enough.
@@ -64,7 +68,7 @@ def connect(path: Path, key: bytes, *, create: bool = False) -> sqlite3.Connecti
         conn.execute("PRAGMA journal_mode = WAL").fetchall()
     except BaseException as exc:
         conn.close()
-        if isinstance(exc, (*DATABASE_ERRORS, UnicodeDecodeError)):
+        if isinstance(exc, READ_ERRORS):
             mapped = from_sqlite(exc)
             raise (mapped if mapped is not None else ProfileDamaged()) from None
         raise

@@ -55,7 +55,9 @@ class OutboxStore:
         counts only entries that can be read.
         """
         items: list[OutboxItem] = []
-        rows = self._vault.conn.execute("SELECT seq, client, contact, payload, created_at FROM outbox ORDER BY seq")
+        rows = self._vault.conn.execute(
+            "SELECT seq, client, contact, payload, created_at FROM outbox ORDER BY seq"
+        )
         try:
             for seq, client, contact, payload, created_at in rows:
                 if not (isinstance(client, str) and isinstance(contact, str) and isinstance(payload, bytes)):

@@ -135,11 +135,15 @@ class ProfileDirectory:
                 vault = Vault(conn, clock=self._clock)
                 with vault.transaction():
                     migrate(vault, self._schema)
-                    vault.conn.execute("INSERT INTO records (name, value) VALUES ('display_name', ?)", (display,))
+                    vault.conn.execute(
+                        "INSERT INTO records (name, value) VALUES ('display_name', ?)", (display,)
+                    )
                 conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
             finally:
                 conn.close()
-            header.write(part, header.wrap(master, passphrase, name, params=self._kdf_params, random=self._random))
+            header.write(
+                part, header.wrap(master, passphrase, name, params=self._kdf_params, random=self._random)
+            )
             os.replace(part, folder)
             header.fsync_folder(self.root)
         except BaseException:
@@ -230,4 +234,3 @@ def _peek(profile_id: str, folder: Path) -> ProfileInfo:
 def _legacy_info(info: legacy.ProfileInfo) -> ProfileInfo:
     problem = DAMAGED if info.damaged else info.problem
     return ProfileInfo(info.profile_id, info.name, info.path, problem=problem, damaged=info.damaged)
-

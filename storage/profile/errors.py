@@ -27,6 +27,8 @@ from crypto_core.errors import DecryptionError
 #: The database errors of both drivers: the profile's SQLCipher and stdlib sqlite3 (the old format).
 DATABASE_ERRORS: tuple[type[Exception], ...] = (sqlite3.DatabaseError, sqlcipher.DatabaseError)
 INTEGRITY_ERRORS: tuple[type[Exception], ...] = (sqlite3.IntegrityError, sqlcipher.IntegrityError)
+#: What a damaged file can raise from a read: the drivers' errors, and text that does not decode.
+READ_ERRORS: tuple[type[Exception], ...] = (*DATABASE_ERRORS, UnicodeDecodeError)
 
 #: SQLite's primary result codes (the low byte of ``sqlite_errorcode``) that this module maps.
 _SQLITE_CORRUPT = 11

@@ -89,7 +89,9 @@ class Header:
         label = self.label.encode("utf-8")
         return (
             _AAD_LABEL
-            + struct.pack(">8sHIII16sH", MAGIC, self.version, p.memory_kib, p.iterations, p.lanes, self.salt, len(label))
+            + struct.pack(
+                ">8sHIII16sH", MAGIC, self.version, p.memory_kib, p.iterations, p.lanes, self.salt, len(label)
+            )
             + label
         )
 
@@ -110,7 +112,12 @@ class Header:
 
 
 def wrap(
-    master_key: bytes, passphrase: str, label: str, *, params: KdfParams, random: RandomSource = default_random
+    master_key: bytes,
+    passphrase: str,
+    label: str,
+    *,
+    params: KdfParams,
+    random: RandomSource = default_random,
 ) -> Header:
     """A header that opens with ``passphrase`` to ``master_key``; a fresh salt and nonce each time."""
     if len(master_key) != MASTER_KEY_LEN:

@@ -20,8 +20,8 @@ from typing import TypeVar
 
 from crypto_core.errors import CryptoError
 from crypto_core.keys import IdentityKeyPair, KemPreKey, OneTimePreKey, SignedPreKey
-from storage.profile.errors import DamagedValue, ProfileError
 from storage.profile.account import get_record
+from storage.profile.errors import DamagedValue, ProfileError
 from storage.profile.vault import Vault
 
 T = TypeVar("T")
@@ -112,9 +112,7 @@ class KeyStore:
             )
 
     def signed_prekey(self, key_id: int) -> SignedPreKey | None:
-        row = self._vault.conn.execute(
-            "SELECT key FROM signed_prekeys WHERE id = ?", (key_id,)
-        ).fetchone()
+        row = self._vault.conn.execute("SELECT key FROM signed_prekeys WHERE id = ?", (key_id,)).fetchone()
         return None if row is None else self._open_signed(row[0])
 
     def current_signed_prekey(self) -> SignedPreKey | None:
@@ -125,9 +123,7 @@ class KeyStore:
         return None if row is None else self._open_signed(row[0])
 
     def signed_prekeys(self) -> list[SignedPreKey]:
-        rows = self._vault.conn.execute(
-            "SELECT key FROM signed_prekeys ORDER BY created_at, id"
-        ).fetchall()
+        rows = self._vault.conn.execute("SELECT key FROM signed_prekeys ORDER BY created_at, id").fetchall()
         return [self._open_signed(row[0]) for row in rows]
 
     def prune_signed_prekeys(self, created_before: int) -> int:
@@ -181,9 +177,7 @@ class KeyStore:
             self._vault.conn.executemany("INSERT INTO one_time_prekeys (id, key) VALUES (?, ?)", rows)
 
     def one_time_prekey(self, key_id: int) -> OneTimePreKey | None:
-        row = self._vault.conn.execute(
-            "SELECT key FROM one_time_prekeys WHERE id = ?", (key_id,)
-        ).fetchone()
+        row = self._vault.conn.execute("SELECT key FROM one_time_prekeys WHERE id = ?", (key_id,)).fetchone()
         if row is None:
             return None
         data = Vault.load_json(row[0], what="one-time prekey")
@@ -217,15 +211,12 @@ class KeyStore:
 
     def kem_prekey(self, key_id: int) -> KemPreKey | None:
         """A one-time or last-resort ML-KEM prekey by id."""
-        row = self._vault.conn.execute(
-            "SELECT key FROM kem_prekeys WHERE id = ?", (key_id,)
-        ).fetchone()
+        row = self._vault.conn.execute("SELECT key FROM kem_prekeys WHERE id = ?", (key_id,)).fetchone()
         return None if row is None else self._open_kem(row[0])
 
     def last_resort_kem_prekey(self) -> KemPreKey | None:
         row = self._vault.conn.execute(
-            "SELECT key FROM kem_prekeys WHERE last_resort = 1 "
-            "ORDER BY created_at DESC, id DESC LIMIT 1"
+            "SELECT key FROM kem_prekeys WHERE last_resort = 1 ORDER BY created_at DESC, id DESC LIMIT 1"
         ).fetchone()
         return None if row is None else self._open_kem(row[0])
 

@@ -33,10 +33,10 @@ from pathlib import Path
 from crypto_core.encoding import RandomSource, default_random
 from crypto_core.sealing import KdfParams
 from storage.profile import database, header
-from storage.profile.errors import DATABASE_ERRORS, ProfileDamaged, ProfileError
+from storage.profile.errors import DATABASE_ERRORS, NotAProfile, ProfileDamaged, ProfileError
 from storage.profile.legacy import reader
 from storage.profile.legacy.contacts import Contact as LegacyContact
-from storage.profile.legacy.directory import SUFFIX, _remove
+from storage.profile.legacy.directory import SUFFIX, _has_profile_header, _remove
 from storage.profile.schema import migrate
 from storage.profile.vault import Vault
 
@@ -95,7 +95,9 @@ def upgrade(
         key = header.database_key(contents.master_key)
         _build(part / database.DATABASE_NAME, key, contents, on_step)
         on_step("database")
-        header.write(part, header.wrap(contents.master_key, passphrase, contents.name, params=params, random=random))
+        header.write(
+            part, header.wrap(contents.master_key, passphrase, contents.name, params=params, random=random)
+        )
         on_step("header")
         _verify(part, passphrase, contents)
         on_step("verified")
@@ -123,6 +125,8 @@ def clean_up(root: Path, profile_id: str) -> None:
 
 
 def _lock(old: Path) -> sqlite3.Connection:
+    if not _has_profile_header(old):
+        raise NotAProfile(f"{old.name} is not a Parley profile, or its header is damaged")
     conn = sqlite3.connect(old, isolation_level=None, timeout=30.0)
     try:
         conn.execute("BEGIN IMMEDIATE")
@@ -158,7 +162,10 @@ def _build(path: Path, key: bytes, c: reader.Contents, on_step: StepHook) -> Non
             migrate(vault)
             x = conn.executemany
             x("INSERT INTO records (name, value) VALUES (?, ?)", c.records)
-            x("INSERT INTO records (name, value) VALUES (?, ?)", [("display_name", c.name), (LEGACY_ROWS, "1")])
+            x(
+                "INSERT INTO records (name, value) VALUES (?, ?)",
+                [("display_name", c.name), (LEGACY_ROWS, "1")],
+            )
             x("INSERT INTO counters (name, value) VALUES (?, ?)", c.counters)
             x("INSERT INTO server_pins (server, fingerprint) VALUES (?, ?)", c.server_pins)
             x("INSERT INTO signed_prekeys (id, created_at, key) VALUES (?, ?, ?)", c.signed_prekeys)
@@ -167,8 +174,8 @@ def _build(path: Path, key: bytes, c: reader.Contents, on_step: StepHook) -> Non
             x("INSERT INTO accepted_initials (session, signed_prekey) VALUES (?, ?)", c.accepted_initials)
             on_step("tables")
             x(
-                "INSERT INTO contacts (phone, name, created_at, identity, verified, key_changed, previous_identity) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO contacts (phone, name, created_at, identity, verified, key_changed, "
+                "previous_identity) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [_contact_row(contact) for contact in c.contacts],
             )
             x("INSERT INTO sessions (phone, state) VALUES (?, ?)", c.sessions)
@@ -177,9 +184,15 @@ def _build(path: Path, key: bytes, c: reader.Contents, on_step: StepHook) -> Non
             x(
                 "INSERT INTO messages (id, conversation, client, outgoing, ts, status, body, meta) "
                 "SELECT ?, id, ?, ?, ?, ?, ?, ? FROM conversations WHERE contact = ?",
-                [(i, client, out, ts, status, text, meta, phone) for i, phone, client, out, ts, status, text, meta in c.messages],
+                [
+                    (i, client, out, ts, status, text, meta, phone)
+                    for i, phone, client, out, ts, status, text, meta in c.messages
+                ],
             )
-            x("INSERT INTO outbox (seq, client, contact, payload, created_at) VALUES (?, ?, ?, ?, ?)", c.outbox)
+            x(
+                "INSERT INTO outbox (seq, client, contact, payload, created_at) VALUES (?, ?, ?, ?, ?)",
+                c.outbox,
+            )
             x("INSERT INTO processed (server_message, seen_at) VALUES (?, ?)", c.processed)
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
     finally:
@@ -212,7 +225,7 @@ def _verify(part: Path, passphrase: str, c: reader.Contents) -> None:
         if conn.execute("PRAGMA cipher_integrity_check").fetchall():
             raise UpgradeFailed("the upgraded profile did not pass SQLCipher's integrity check")
         for table, kind in _COUNTED.items():
-            (count,) = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()
+            (count,) = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()  # noqa: S608 - names are constants, values are parameters
             if count != len(getattr(c, kind)):
                 raise UpgradeFailed(f"the upgraded profile lacks some of its {kind.replace('_', ' ')}")
         (records,) = conn.execute("SELECT COUNT(*) FROM records").fetchone()

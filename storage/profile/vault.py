@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from storage.profile.errors import DATABASE_ERRORS, DamagedValue, DiskFull, from_sqlite
+from storage.profile.errors import DATABASE_ERRORS, READ_ERRORS, DamagedValue, DiskFull, from_sqlite
 
 Clock = Callable[[], float]
 #: The blind index of the old format (kind, value) -> bytes, for rows an upgrade could not turn back.
@@ -107,7 +107,7 @@ class Vault:
         """SQLite's failures inside the block leave it as DiskFull or ProfileDamaged (others unchanged)."""
         try:
             yield
-        except (*DATABASE_ERRORS, UnicodeDecodeError) as exc:
+        except READ_ERRORS as exc:
             mapped = from_sqlite(exc)
             if mapped is None:
                 raise

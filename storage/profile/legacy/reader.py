@@ -105,7 +105,9 @@ def _read_keys(conn: sqlite3.Connection, vault: Vault, out: Contents) -> None:
         if value is not None:
             out.kem_prekeys.append((key_id, last_resort, created_at, value.decode("utf-8")))
     if "accepted_initials" in _tables(conn):  # added by the old schema's version 2
-        out.accepted_initials = conn.execute("SELECT session, signed_prekey FROM accepted_initials").fetchall()
+        out.accepted_initials = conn.execute(
+            "SELECT session, signed_prekey FROM accepted_initials"
+        ).fetchall()
 
 
 def _read_people(conn: sqlite3.Connection, vault: Vault, out: Contents) -> None:
@@ -151,7 +153,11 @@ def _read_people(conn: sqlite3.Connection, vault: Vault, out: Contents) -> None:
     server_index = {vault.index("server", str(address)): str(address) for address in servers}
     for key, sealed in conn.execute("SELECT server, sealed FROM server_pins"):
         address = server_index.get(key)
-        pin = None if address is None else _open(vault, out, f"server-pin:{key.hex()}", sealed, "server key pin")
+        pin = (
+            None
+            if address is None
+            else _open(vault, out, f"server-pin:{key.hex()}", sealed, "server key pin")
+        )
         if address is None:
             out.skipped["server key pin"] += 1
         elif pin is not None:

@@ -65,7 +65,7 @@ MAX_LABEL_BYTES = 1024
 
 
 @dataclass(frozen=True)
-class Header:
+class ProfileHeader:
     version: int
     params: KdfParams
     salt: bytes
@@ -108,7 +108,7 @@ class Header:
             raise WrongPassphrase from None
 
     def __repr__(self) -> str:
-        return f"Header(version={self.version}, params={self.params!r})"
+        return f"ProfileHeader(version={self.version}, params={self.params!r})"
 
 
 def wrap(
@@ -118,20 +118,20 @@ def wrap(
     *,
     params: KdfParams,
     random: RandomSource = default_random,
-) -> Header:
+) -> ProfileHeader:
     """A header that opens with ``passphrase`` to ``master_key``; a fresh salt and nonce each time."""
     if len(master_key) != MASTER_KEY_LEN:
         raise ValueError("the master key has 32 bytes")
     if len(label.encode("utf-8")) > MAX_LABEL_BYTES:
         raise ValueError("the label is too long")
     params.check()
-    unsealed = Header(FORMAT_VERSION, params, random(16), random(12), b"", label)
+    unsealed = ProfileHeader(FORMAT_VERSION, params, random(16), random(12), b"", label)
     kek = params.derive(passphrase, unsealed.salt)
     wrapped = AESGCM(kek).encrypt(unsealed.nonce, master_key, unsealed.associated_data())
-    return Header(FORMAT_VERSION, params, unsealed.salt, unsealed.nonce, wrapped, label)
+    return ProfileHeader(FORMAT_VERSION, params, unsealed.salt, unsealed.nonce, wrapped, label)
 
 
-def decode(data: bytes) -> Header:
+def decode(data: bytes) -> ProfileHeader:
     if not data.startswith(MAGIC):
         raise NotAProfile("this folder's header is not a Parley profile header")
     if len(data) < _FIXED.size:
@@ -146,10 +146,10 @@ def decode(data: bytes) -> Header:
     except UnicodeDecodeError:
         raise ProfileDamaged("header") from None
     params = KdfParams(memory_kib=memory_kib, iterations=iterations, lanes=lanes)
-    return Header(version, params, salt, nonce, wrapped, label)
+    return ProfileHeader(version, params, salt, nonce, wrapped, label)
 
 
-def read(folder: Path) -> Header:
+def read(folder: Path) -> ProfileHeader:
     try:
         data = (folder / HEADER_NAME).read_bytes()
     except FileNotFoundError:
@@ -157,7 +157,7 @@ def read(folder: Path) -> Header:
     return decode(data)
 
 
-def write(folder: Path, header: Header) -> None:
+def write(folder: Path, header: ProfileHeader) -> None:
     """Replace ``folder/header`` atomically: the old one or the new one, never half of either."""
     temporary = folder / f"{HEADER_NAME}.tmp"
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

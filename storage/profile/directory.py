@@ -178,7 +178,8 @@ class ProfileDirectory:
 
     def _open_folder(self, profile_id: str, master: bytes, label: str) -> Profile:
         folder = self.root / profile_id
-        conn = database.connect(folder / database.DATABASE_NAME, header.database_key(master))
+        path, key = folder / database.DATABASE_NAME, header.database_key(master)
+        conn = database.connect(path, key)
         try:
             vault = Vault(conn, clock=self._clock)
             with vault.guarded():
@@ -196,6 +197,8 @@ class ProfileDirectory:
             random=self._random,
             clock=self._clock,
             legacy_index=Sealer(master).blind_index if upgraded else None,
+            # A closure, not a partial: its repr must not show the key.
+            reopen=lambda: database.connect(path, key),
         )
 
     def _path(self, profile_id: str) -> Path:

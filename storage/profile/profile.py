@@ -52,7 +52,7 @@ from storage.profile.errors import DATABASE_ERRORS, DamagedValue
 from storage.profile.history import History
 from storage.profile.keys import KeyStore
 from storage.profile.sessions import SessionStore
-from storage.profile.vault import Clock, LegacyIndex, Vault
+from storage.profile.vault import Clock, LegacyIndex, Reopen, Vault
 
 __all__ = ["Profile", "WrongPassphrase"]
 
@@ -71,6 +71,7 @@ class Profile:
         random: RandomSource = default_random,
         clock: Clock = time.time,
         legacy_index: LegacyIndex | None = None,
+        reopen: Reopen | None = None,
     ) -> None:
         self.profile_id = profile_id
         #: The profile's folder: ``header``, ``profile.db`` and its ``-wal`` and ``-shm``.
@@ -82,9 +83,9 @@ class Profile:
         self._kdf_params = kdf_params
         self._random = random
         if legacy_index is None:
-            self._vault = vault = Vault(conn, clock=clock)
+            self._vault = vault = Vault(conn, clock=clock, reopen=reopen)
         else:
-            self._vault = vault = Vault(conn, clock=clock, legacy_index=legacy_index)
+            self._vault = vault = Vault(conn, clock=clock, legacy_index=legacy_index, reopen=reopen)
         self.account = AccountStore(vault)
         self.server_pins = ServerPins(vault)
         self.keys = KeyStore(vault)

@@ -23,6 +23,12 @@ whose SQLCipher HMAC fails) is :class:`~storage.profile.errors.ProfileDamaged`.
 :attr:`Vault.full` says whether the last write failed for lack of space; the
 next commit that succeeds clears it.
 
+A page that fails its HMAC leaves SQLCipher's connection in an error state:
+from then on every page it has not cached fails too, so one damaged table
+would take every other table with it. A vault given a way to ``reopen`` its
+connection therefore replaces it after damage, as soon as no transaction is
+open, and damage stays confined to the pages that are damaged.
+
 Time is injectable for tests with known answers.
 """
 
@@ -36,9 +42,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from storage.profile.errors import DATABASE_ERRORS, READ_ERRORS, DamagedValue, DiskFull, from_sqlite
+from storage.profile.errors import (
+    DATABASE_ERRORS,
+    READ_ERRORS,
+    DamagedValue,
+    DiskFull,
+    ProfileError,
+    from_sqlite,
+)
 
 Clock = Callable[[], float]
+#: A fresh, keyed connection to the same database.
+Reopen = Callable[[], sqlite3.Connection]
 #: The blind index of the old format (kind, value) -> bytes, for rows an upgrade could not turn back.
 LegacyIndex = Callable[[str, str], bytes]
 
@@ -50,7 +65,7 @@ def _no_legacy_index(kind: str, value: str) -> bytes:
 class Vault:
     """A profile's connection. Used from one thread at a time."""
 
-    __slots__ = ("conn", "clock", "_depth", "_damaged", "_noted", "full", "legacy_index")
+    __slots__ = ("conn", "clock", "_depth", "_damaged", "_noted", "full", "legacy_index", "_reopen", "_stale")
 
     def __init__(
         self,
@@ -58,8 +73,12 @@ class Vault:
         *,
         clock: Clock = time.time,
         legacy_index: LegacyIndex = _no_legacy_index,
+        reopen: Reopen | None = None,
     ) -> None:
         self.conn = conn
+        self._reopen = reopen
+        #: The connection met a damaged page and is replaced once no transaction is open.
+        self._stale = False
         self.clock = clock
         self.legacy_index = legacy_index
         self._depth = 0
@@ -113,7 +132,24 @@ class Vault:
                 raise
             if isinstance(mapped, DiskFull):
                 self.full = True
+            else:
+                self._stale = self._reopen is not None
             raise mapped from None
+        finally:
+            if self._stale and not self.conn.in_transaction:
+                self._renew()
+
+    def _renew(self) -> None:
+        """Replace a connection that met a damaged page; keep it if a new one does not open either."""
+        assert self._reopen is not None
+        try:
+            fresh = self._reopen()
+        except (*READ_ERRORS, ProfileError, OSError):
+            return  # the damage is where every connection starts (page 1): the old one is as good
+        self._stale = False
+        with contextlib.suppress(*DATABASE_ERRORS):
+            self.conn.close()
+        self.conn = fresh
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -1,14 +1,19 @@
-"""The profile's connection: stored JSON checked, damage reported by kind, nested transactions, full disk."""
+"""The profile's connection: stored JSON checked, damage reported by kind, nested transactions, full disk,
+and a connection renewed after SQLCipher met a damaged page."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 
+import damage_support as damage
 import pytest
+import sqlcipher3.dbapi2 as sqlcipher  # type: ignore[import-untyped]
 
 from crypto_core.errors import DecryptionError
-from storage.profile.errors import DamagedValue, DiskFull, ProfileError
+from storage.profile import database
+from storage.profile.errors import DamagedValue, DiskFull, ProfileDamaged, ProfileError
 from storage.profile.vault import Vault
 
 
@@ -95,5 +100,52 @@ def test_a_full_disk_rolls_back_whole_is_disk_full_and_clears_with_the_next_comm
         with vault.transaction():
             conn.execute("INSERT INTO t VALUES ('fits')")
         assert not vault.full and _names(vault) == ["fits"]
+    finally:
+        conn.close()
+
+
+def _two_tables_one_damaged(tmp_path) -> tuple[Path, bytes]:
+    """A keyed database with tables ``a`` and ``b``, closed, then ``a``'s root page overwritten."""
+    path, key = tmp_path / "profile.db", bytes(range(32))
+    conn = database.connect(path, key, create=True)
+    try:
+        conn.execute("CREATE TABLE a (name TEXT PRIMARY KEY) WITHOUT ROWID")
+        conn.execute("CREATE TABLE b (name TEXT PRIMARY KEY) WITHOUT ROWID")
+        conn.execute("INSERT INTO a VALUES ('in a')")
+        conn.execute("INSERT INTO b VALUES ('in b')")
+    finally:
+        conn.close()
+    damage.overwrite_table(path, "a", key)
+    return path, key
+
+
+def test_after_a_damaged_page_the_connection_is_renewed_so_other_tables_still_read(tmp_path) -> None:
+    path, key = _two_tables_one_damaged(tmp_path)
+    vault = Vault(database.connect(path, key), reopen=lambda: database.connect(path, key))
+    try:
+        for _ in range(2):
+            with pytest.raises(ProfileDamaged), vault.guarded():
+                vault.conn.execute("SELECT name FROM a").fetchall()
+            assert vault.conn.execute("SELECT name FROM b").fetchall() == [("in b",)]
+        with pytest.raises(ProfileDamaged), vault.transaction():  # inside a transaction: renewed after it
+            vault.conn.execute("INSERT INTO b VALUES ('rolled back')")
+            vault.conn.execute("SELECT name FROM a").fetchall()
+        assert not vault.conn.in_transaction
+        with vault.transaction():
+            vault.conn.execute("INSERT INTO b VALUES ('kept')")
+        assert vault.conn.execute("SELECT name FROM b ORDER BY name").fetchall() == [("in b",), ("kept",)]
+    finally:
+        vault.conn.close()
+
+
+def test_without_renewal_sqlcipher_fails_every_page_it_had_not_read_after_one_damaged_page(tmp_path) -> None:
+    """Why the vault renews its connection: SQLCipher's own behaviour, shown on the driver."""
+    path, key = _two_tables_one_damaged(tmp_path)
+    conn = database.connect(path, key)
+    try:
+        with pytest.raises(sqlcipher.DatabaseError):
+            conn.execute("SELECT name FROM a").fetchall()
+        with pytest.raises(sqlcipher.DatabaseError):
+            conn.execute("SELECT name FROM b").fetchall()
     finally:
         conn.close()

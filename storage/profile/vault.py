@@ -52,6 +52,8 @@ from storage.profile.errors import (
 )
 
 Clock = Callable[[], float]
+#: What a new connection to a damaged or vanished file can raise.
+_OPEN_ERRORS: tuple[type[Exception], ...] = (*READ_ERRORS, ProfileError, OSError)
 #: A fresh, keyed connection to the same database.
 Reopen = Callable[[], sqlite3.Connection]
 #: The blind index of the old format (kind, value) -> bytes, for rows an upgrade could not turn back.
@@ -144,7 +146,7 @@ class Vault:
         assert self._reopen is not None
         try:
             fresh = self._reopen()
-        except (*READ_ERRORS, ProfileError, OSError):
+        except _OPEN_ERRORS:
             return  # the damage is where every connection starts (page 1): the old one is as good
         self._stale = False
         with contextlib.suppress(*DATABASE_ERRORS):

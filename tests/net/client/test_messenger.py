@@ -52,6 +52,20 @@ def test_profiles_are_listed_and_a_wrong_passphrase_changes_nothing(tmp_path: Pa
     engine.close()
 
 
+def test_a_profile_is_listed_by_its_label_and_its_display_name_stays_inside(tmp_path: Path) -> None:
+    engine = Messenger(tmp_path, lambda _e: None, kdf_params=FAST_KDF)
+    profile_id = engine.create_profile("Personal", PASSPHRASE, display_name="Ada Lovelace")
+    assert engine.profile_name == "Ada Lovelace"
+    engine.lock()
+    assert engine.list_profiles() == [(profile_id, "Personal")]
+    folder = tmp_path / profile_id
+    for path in folder.iterdir():  # the header in clear, the database encrypted: neither shows the name
+        assert b"Ada" not in path.read_bytes() and "Ada".encode("utf-16-le") not in path.read_bytes()
+    engine.unlock(profile_id, PASSPHRASE)
+    assert engine.profile_name == "Ada Lovelace"
+    engine.close()
+
+
 def test_a_weak_passphrase_is_refused_with_words_for_a_person(tmp_path: Path) -> None:
     engine = Messenger(tmp_path, lambda _e: None, kdf_params=FAST_KDF)
     with pytest.raises(EngineError) as caught:

@@ -198,7 +198,8 @@ class WelcomeView(ttk.Frame):
         self.error.configure(text=text)
 
     def clear_secrets(self) -> None:
-        for field in (self.passphrase, self.new_passphrase, self.repeat):
+        """A profile is open: no passphrase stays in a widget, and the next list suggests a new label."""
+        for field in (self.passphrase, self.new_passphrase, self.repeat, self.label):
             field.set("")
 
     def show_form_errors(self, errors: dict[str, str]) -> None:

@@ -17,6 +17,7 @@ from gui_support import (
 )
 
 from gui.app import App
+from gui.views.welcome import LABEL_HINT
 from storage.profile import header
 from storage.profile.directory import ProfileDirectory
 
@@ -88,3 +89,43 @@ def test_a_damaged_profile_costs_only_itself_on_the_welcome_screen(display: obje
             assert damage.digest(path) == before[path]  # left as they were
     finally:
         app.close()
+
+
+def test_the_create_form_keeps_the_display_name_inside_and_lists_the_label(
+    display: object, tmp_path: Path
+) -> None:
+    root = tmp_path / "profiles"
+    app = App(profiles_root=root, config_dir=tmp_path / "config", local_server_dir=tmp_path / "ls")
+    try:
+        w = app.welcome
+        wait_until(app.root, lambda: not app.busy, "the empty profile list")
+        assert w.label.value == "Personal"
+        assert (
+            str(w.label.note.cget("text"))
+            == LABEL_HINT
+            == ("Shown before the passphrase: anyone here can read it.")
+        )
+        type_into(w.display_name.entry, "Carol Jones")
+        type_into(w.label.entry, "  ")
+        type_into(w.new_passphrase.entry, PASSPHRASE)
+        type_into(w.repeat.entry, PASSPHRASE)
+        w.create_button.invoke()
+        assert str(w.label.note.cget("text")) == "Enter a name for this profile on this computer."
+        assert not root.exists() or not any(root.iterdir())  # nothing created
+
+        type_into(w.label.entry, "Work laptop")
+        w.create_button.invoke()
+        assert str(w.label.note.cget("text")) == LABEL_HINT  # the hint is back once the label is good
+        wait_until(app.root, lambda: app.session.profile_name == "Carol Jones", "the new profile open")
+        # No server listens at the default address: the profile is locked again and listed by its label.
+        wait_until(app.root, lambda: app.screen is w and w.profiles.size() == 1 and not app.busy, "the list")
+        assert w.profiles.get(0) == "  Work laptop"
+        assert w.label.value == "Profile 2"
+    finally:
+        app.close()
+    (folder,) = root.iterdir()
+    assert b"Work laptop" in (folder / header.HEADER_NAME).read_bytes()
+    for path in folder.iterdir():
+        assert b"Carol" not in path.read_bytes()
+    with ProfileDirectory(root, kdf_params=FAST_KDF).open(folder.name, PASSPHRASE) as profile:
+        assert (profile.label, profile.name) == ("Work laptop", "Carol Jones")

@@ -116,7 +116,7 @@ def address(server: InProcessServer) -> str:
 def create_and_register(app: Any, server: InProcessServer, phone: str, name: str = "Alice") -> None:
     w = app.welcome
     type_into(w.server, address(server))
-    type_into(w.name.entry, name)
+    type_into(w.display_name.entry, name)
     type_into(w.new_passphrase.entry, PASSPHRASE)
     type_into(w.repeat.entry, PASSPHRASE)
     w.create_button.invoke()

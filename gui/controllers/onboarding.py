@@ -137,7 +137,7 @@ class Onboarding:
 
     def create_profile(self, form: NewProfileForm) -> None:
         try:
-            name, passphrase = form.cleaned()
+            new = form.cleaned()
         except FormInvalid as exc:
             self.welcome.show_form_errors(exc.errors)
             return
@@ -148,8 +148,9 @@ class Onboarding:
             return
 
         def call(engine: Engine) -> tuple[str, str | None]:
-            engine.create_profile(name, passphrase)
-            return engine.profile_name or name, engine.phone
+            # The label is all the header shows; the display name goes inside the encrypted database.
+            engine.create_profile(new.label, new.passphrase, display_name=new.display_name)
+            return engine.profile_name or new.display_name, engine.phone
 
         def opened(profile: tuple[str, str | None]) -> None:
             self._opened(*profile, address)

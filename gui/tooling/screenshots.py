@@ -91,7 +91,7 @@ def run(out: Path) -> None:
         d.wait(lambda: not app.busy, "the profile list")
         w.local_button.invoke()
         d.wait(lambda: app.local_server.address and not app.busy, "the local server")
-        d.type(w.name.entry, "Alice")
+        d.type(w.display_name.entry, "Alice")
         d.type(w.new_passphrase.entry, PASSPHRASE)
         d.type(w.repeat.entry, PASSPHRASE)
         d.shot("01-welcome")

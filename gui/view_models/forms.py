@@ -8,6 +8,7 @@ to an earlier step. Views copy widget text in, ask for errors, and show them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -66,9 +67,50 @@ def _collect(checks: dict[str, object]) -> dict[str, str]:
     return errors
 
 
+#: The label suggested for the first profile on a computer; later ones are "Profile 2", "Profile 3", ...
+FIRST_LABEL = "Personal"
+
+
+def suggested_label(taken: Iterable[str]) -> str:
+    """A neutral name for a new profile on this computer, different from the ``taken`` ones.
+
+    Neutral because the label is readable without the passphrase: a suggestion
+    must not lead the person to put their own name there.
+    """
+    listed = [name.casefold() for name in taken]  # a damaged profile's name may be empty: it counts
+    if not listed:
+        return FIRST_LABEL
+    names, number = set(listed), len(listed) + 1
+    while f"profile {number}" in names:
+        number += 1
+    return f"Profile {number}"
+
+
+def validate_label(text: str) -> str:
+    """The name a profile is listed by on this computer: the same rules as a display name, its own words."""
+    try:
+        return validate_display_name(text)
+    except ValidationError as exc:
+        if not text.strip():
+            raise ValidationError("Enter a name for this profile on this computer.") from None
+        raise exc
+
+
+@dataclass(frozen=True)
+class NewProfile:
+    """What a profile is created with, checked."""
+
+    #: The person's name as their contacts see it; kept inside the encrypted database.
+    display_name: str
+    #: The name the profile is listed by on this computer, readable before the passphrase.
+    label: str
+    passphrase: str
+
+
 @dataclass
 class NewProfileForm:
-    name: str = ""
+    display_name: str = ""
+    label: str = ""
     passphrase: str = ""
     repeat: str = ""
 
@@ -82,7 +124,8 @@ class NewProfileForm:
     def errors(self) -> dict[str, str]:
         errors = _collect(
             {
-                "name": lambda: validate_display_name(self.name),
+                "display_name": lambda: validate_display_name(self.display_name),
+                "label": lambda: validate_label(self.label),
                 "passphrase": lambda: validate_passphrase(self.passphrase),
             }
         )
@@ -90,12 +133,13 @@ class NewProfileForm:
             errors["repeat"] = "The two passphrases differ. Type the same one twice."
         return errors
 
-    def cleaned(self) -> tuple[str, str]:
-        """The name and passphrase to create the profile with, or :class:`FormInvalid`."""
+    def cleaned(self) -> NewProfile:
+        """The names and passphrase to create the profile with, or :class:`FormInvalid`."""
         errors = self.errors()
         if errors:
             raise FormInvalid(errors)
-        return validate_display_name(self.name), self.passphrase
+        display_name, label = validate_display_name(self.display_name), validate_label(self.label)
+        return NewProfile(display_name, label, self.passphrase)
 
 
 @dataclass

@@ -3,6 +3,12 @@
 A profile file that cannot be opened (damaged, or not a profile at all) is
 listed too, greyed out and not selectable, and the words below the list say
 why; it never hides the healthy profiles beside it.
+
+A new profile gets two names. "Your name" is the display name contacts see; it
+is kept inside the encrypted database and never shown before the passphrase.
+"Name on this computer" is the label the list above shows before anyone types a
+passphrase, so anyone at this computer can read it: it is prefilled with a
+neutral suggestion ("Personal", "Profile 2") and the hint under it says so.
 """
 
 from __future__ import annotations
@@ -11,8 +17,11 @@ import tkinter as tk
 from collections.abc import Callable, Sequence
 from tkinter import ttk
 
-from gui.view_models.forms import DEFAULT_SERVER, NewProfileForm
+from gui.view_models.forms import DEFAULT_SERVER, NewProfileForm, suggested_label
 from gui.views.fields import BusyBar, FormField, card, paragraph
+
+#: Under "Name on this computer": the label is the one thing a profile shows without its passphrase.
+LABEL_HINT = "Shown before the passphrase: anyone here can read it."
 
 
 class WelcomeView(ttk.Frame):
@@ -26,12 +35,14 @@ class WelcomeView(ttk.Frame):
         self._problems: dict[str, str] = {}
         self._chosen: int | None = None
         self.unusable_colour = "#8a8f98"
-        box = card(self)
+        # Compact enough for an 800x600 window: the brand and its sentence share a row, and the
+        # server sits under the unlock column, which is shorter than the create form.
+        box = card(self, padding=16)
 
         head = ttk.Frame(box, style="Card.TFrame")
-        head.grid(row=0, column=0, columnspan=3, sticky="ew")
+        head.grid(row=0, column=0, columnspan=3, sticky="ew", pady=(0, 12))
         brand = ttk.Frame(head, style="Card.TFrame")
-        brand.pack(anchor="w")
+        brand.pack(side="left", anchor="w")
         self.logo = tk.Canvas(brand, width=44, height=44, highlightthickness=0, borderwidth=0)
         self.logo.pack(side="left", padx=(0, 12))
         ttk.Label(brand, text="Parley", style="Card.Title.TLabel").pack(side="left")
@@ -40,8 +51,8 @@ class WelcomeView(ttk.Frame):
             "Private conversations, end-to-end encrypted. Only you and the person you write to "
             "can read them — not the server, not us.",
             muted=True,
-            width=720,
-        ).pack(anchor="w", pady=(2, 16))
+            width=540,
+        ).pack(side="left", anchor="w", padx=(20, 0))
 
         left = ttk.Frame(box, style="Card.TFrame")
         left.grid(row=1, column=0, sticky="nsew")
@@ -49,10 +60,10 @@ class WelcomeView(ttk.Frame):
         right = ttk.Frame(box, style="Card.TFrame")
         right.grid(row=1, column=2, sticky="nsew")
 
-        ttk.Label(left, text="Open your profile", style="Card.Heading.TLabel").pack(anchor="w", pady=(0, 8))
+        ttk.Label(left, text="Open your profile", style="Card.Heading.TLabel").pack(anchor="w", pady=(0, 6))
         self.profiles = tk.Listbox(
             left,
-            height=5,
+            height=4,
             activestyle="none",
             exportselection=False,
             borderwidth=0,
@@ -73,10 +84,16 @@ class WelcomeView(ttk.Frame):
         self.unlock_button.pack(anchor="w")
 
         ttk.Label(right, text="Create a new profile", style="Card.Heading.TLabel").pack(
-            anchor="w", pady=(0, 8)
+            anchor="w", pady=(0, 6)
         )
-        self.name = FormField(right, "Your name, as your contacts will see it")
-        self.name.pack(fill="x")
+        self.display_name = FormField(right, "Your name, as your contacts will see it")
+        self.display_name.pack(fill="x")
+        self.label = FormField(right, "Name on this computer")
+        self.label.pack(fill="x")
+        #: The label last suggested: a new list replaces it unless the person typed their own.
+        self._suggested = suggested_label([])
+        self.label.set(self._suggested)
+        self.label.hint(LABEL_HINT)
         self.new_passphrase = FormField(right, "Passphrase (10 characters or more)", show="•")
         self.new_passphrase.pack(fill="x")
         self.repeat = FormField(right, "The same passphrase again", show="•")
@@ -86,33 +103,33 @@ class WelcomeView(ttk.Frame):
         )
         self.create_button.pack(anchor="w")
 
-        server = ttk.Frame(box, style="Card.TFrame")
-        server.grid(row=2, column=0, columnspan=3, sticky="ew", pady=(18, 0))
-        ttk.Separator(server).pack(fill="x", pady=(0, 12))
+        server = ttk.Frame(left, style="Card.TFrame")
+        server.pack(fill="x", pady=(12, 0))
+        ttk.Separator(server).pack(fill="x", pady=(0, 10))
         row = ttk.Frame(server, style="Card.TFrame")
         row.pack(fill="x")
         ttk.Label(row, text="Server", style="Card.TLabel").pack(side="left")
         self.server_var = tk.StringVar(self, DEFAULT_SERVER)
         self.server = ttk.Entry(row, textvariable=self.server_var, width=24)
-        self.server.pack(side="left", padx=(10, 10))
+        self.server.pack(side="left", fill="x", expand=True, padx=(10, 0))
         self.local_button = ttk.Button(
-            row, text="Start a local server on this computer", command=self.on_start_server_clicked
+            server, text="Start a local server on this computer", command=self.on_start_server_clicked
         )
-        self.local_button.pack(side="left")
+        self.local_button.pack(anchor="w", pady=(8, 0))
         self.server_note = ttk.Label(
-            server, text="", style="Card.Muted.TLabel", wraplength=720, justify="left"
+            server, text="", style="Card.Muted.TLabel", wraplength=320, justify="left"
         )
-        self.server_note.pack(anchor="w", pady=(6, 0))
+        self.server_note.pack(anchor="w", pady=(4, 0))
         self.error = ttk.Label(box, text="", style="Card.Error.TLabel", wraplength=720, justify="left")
-        self.error.grid(row=3, column=0, columnspan=3, sticky="w", pady=(10, 0))
+        self.error.grid(row=2, column=0, columnspan=3, sticky="w", pady=(8, 0))
         self.busy = BusyBar(box)
-        self.busy.grid(row=4, column=0, columnspan=3, sticky="ew", pady=(6, 0))
+        self.busy.grid(row=3, column=0, columnspan=3, sticky="ew", pady=(4, 0))
 
         self.passphrase.entry.bind("<Return>", lambda _e: self._unlock())
         self.profiles.bind("<Double-Button-1>", lambda _e: self.passphrase.entry.focus_set())
         self.profiles.bind("<<ListboxSelect>>", lambda _e: self._keep_usable_selection())
         self.new_passphrase.var.trace_add("write", lambda *_: self._strength())
-        for field in (self.name, self.new_passphrase):
+        for field in (self.display_name, self.label, self.new_passphrase):
             field.entry.bind("<Return>", lambda _e: self._next_field())
         self.repeat.entry.bind("<Return>", lambda _e: self._create())
 
@@ -121,6 +138,10 @@ class WelcomeView(ttk.Frame):
     def show_profiles(self, profiles: Sequence[tuple[str, str]]) -> None:
         """``(profile id, name)`` pairs; one with a ``problem`` (see ProfileEntry) is shown, not choosable."""
         self._profile_ids = [profile_id for profile_id, _ in profiles]
+        suggestion = suggested_label(name for _, name in profiles)
+        if self.label.value.strip() in ("", self._suggested):
+            self.label.set(suggestion)
+        self._suggested = suggestion
         problems = {entry[0]: getattr(entry, "problem", "") for entry in profiles}
         self._problems = {profile_id: problem for profile_id, problem in problems.items() if problem}
         self.profiles.delete(0, "end")
@@ -152,7 +173,7 @@ class WelcomeView(ttk.Frame):
             self.profiles.selection_set(self._chosen)
             self.passphrase.entry.focus_set()
         else:
-            self.name.entry.focus_set()
+            self.display_name.entry.focus_set()
 
     def set_busy(self, text: str | None) -> None:
         state = "disabled" if text else "normal"
@@ -177,15 +198,23 @@ class WelcomeView(ttk.Frame):
         self.error.configure(text=text)
 
     def clear_secrets(self) -> None:
-        for field in (self.passphrase, self.new_passphrase, self.repeat):
+        """A profile is open: no passphrase stays in a widget, and the next list suggests a new label."""
+        for field in (self.passphrase, self.new_passphrase, self.repeat, self.label):
             field.set("")
 
     def show_form_errors(self, errors: dict[str, str]) -> None:
-        fields = {"name": self.name, "passphrase": self.new_passphrase, "repeat": self.repeat}
+        fields = {
+            "display_name": self.display_name,
+            "label": self.label,
+            "passphrase": self.new_passphrase,
+            "repeat": self.repeat,
+        }
         for key, field in fields.items():
             field.error(errors.get(key, ""))
+        if "label" not in errors:
+            self.label.hint(LABEL_HINT)
         if first := next(iter(errors), None):
-            fields.get(first, self.name).entry.focus_set()
+            fields.get(first, self.display_name).entry.focus_set()
 
     def selected_profile(self) -> str | None:
         chosen = self.profiles.curselection()
@@ -220,7 +249,12 @@ class WelcomeView(ttk.Frame):
         self.on_unlock(profile, self.passphrase.value)
 
     def _form(self) -> NewProfileForm:
-        return NewProfileForm(self.name.value, self.new_passphrase.value, self.repeat.value)
+        return NewProfileForm(
+            display_name=self.display_name.value,
+            label=self.label.value,
+            passphrase=self.new_passphrase.value,
+            repeat=self.repeat.value,
+        )
 
     def _create(self) -> None:
         self.on_create(self._form())

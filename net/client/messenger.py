@@ -109,10 +109,16 @@ class Messenger:
         """Every profile file in the folder; one that cannot be opened says why (``problem``), in words."""
         return profiles.entries(self._profiles)
 
-    def create_profile(self, name: str, passphrase: str) -> str:
+    def create_profile(self, name: str, passphrase: str, *, display_name: str | None = None) -> str:
+        """Create a profile and open it; its id.
+
+        ``name`` is the label it is listed by on this computer, readable before the
+        passphrase; ``display_name`` (the person's name for their contacts, kept
+        inside the encrypted database) defaults to ``name``.
+        """
         profiles.checked_passphrase(passphrase)  # before the open profile is locked
         self.lock()
-        profile = profiles.create(self._profiles, name, passphrase)
+        profile = profiles.create(self._profiles, name, passphrase, display_name=display_name)
         self._opened(Context(profile, self._emit, self._clock, self._random, monotonic=self._monotonic))
         return profile.profile_id
 

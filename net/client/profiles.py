@@ -34,10 +34,12 @@ def checked_passphrase(passphrase: str) -> None:
         raise EngineError("weak_passphrase", str(exc)) from None
 
 
-def create(directory: ProfileDirectory, name: str, passphrase: str) -> Profile:
+def create(
+    directory: ProfileDirectory, name: str, passphrase: str, *, display_name: str | None = None
+) -> Profile:
     checked_passphrase(passphrase)
     try:
-        return directory.create(name, passphrase)
+        return directory.create(name, passphrase, display_name=display_name)
     except ValueError as exc:
         raise EngineError("bad_profile_name", f"{str(exc).capitalize()}.") from None
     except DiskFull:

@@ -217,7 +217,7 @@ def test_registration_mistakes_are_explained_where_they_happen(
     app = make_app("carol")
     w = app.welcome
     type_into(w.server, address(dev_server))
-    type_into(w.name.entry, "Carol")
+    type_into(w.display_name.entry, "Carol")
     type_into(w.new_passphrase.entry, "short")
     type_into(w.repeat.entry, "short")
     w.create_button.invoke()
@@ -288,7 +288,7 @@ def test_the_local_server_button_starts_a_server_that_the_app_stops_on_close(
     assert app.welcome.server_var.get() == app.local_server.address
     assert app.local_server.address in str(app.welcome.server_note.cget("text"))
     # the app knows the fingerprint its own server printed, and says so at first contact
-    type_into(app.welcome.name.entry, "Erin")
+    type_into(app.welcome.display_name.entry, "Erin")
     type_into(app.welcome.new_passphrase.entry, PASSPHRASE)
     type_into(app.welcome.repeat.entry, PASSPHRASE)
     app.welcome.create_button.invoke()
@@ -404,7 +404,7 @@ def test_a_registration_lock_set_in_settings_guards_the_number_and_the_owner_is_
     other = make_app("other")  # a second computer asks for the same number
     w = other.welcome
     type_into(w.server, address(dev_server))
-    type_into(w.name.entry, "Other")
+    type_into(w.display_name.entry, "Other")
     type_into(w.new_passphrase.entry, PASSPHRASE)
     type_into(w.repeat.entry, PASSPHRASE)
     w.create_button.invoke()
@@ -534,7 +534,7 @@ def test_an_engine_that_cannot_start_is_explained_and_nothing_waits_for_it(
     app = App(config_dir=tmp_path / "config", local_server_dir=tmp_path / "ls", make_engine=broken)
     try:
         wait_until(app.root, lambda: app.welcome.error.cget("text"), "the start error")
-        type_into(app.welcome.name.entry, "Alice")
+        type_into(app.welcome.display_name.entry, "Alice")
         type_into(app.welcome.new_passphrase.entry, PASSPHRASE)
         type_into(app.welcome.repeat.entry, PASSPHRASE)
         app.welcome.create_button.invoke()

@@ -6,13 +6,16 @@ import pytest
 
 from gui.view_models.forms import (
     DEFAULT_SERVER,
+    FIRST_LABEL,
     ChangePassphraseForm,
     FormInvalid,
+    NewProfile,
     NewProfileForm,
     RegistrationForm,
     Stage,
     format_server_address,
     parse_server_address,
+    suggested_label,
 )
 from net.client.core.events import CodeSent
 from net.protocol.validation import ValidationError
@@ -49,22 +52,35 @@ def test_addresses_format_back() -> None:
     assert parse_server_address(format_server_address("::1", 5000)) == ("::1", 5000)
 
 
-def test_a_new_profile_needs_a_name_and_a_long_enough_passphrase_typed_twice() -> None:
-    errors = NewProfileForm("", "short", "short").errors()
-    assert set(errors) == {"name", "passphrase"}
+def _new(display_name: str, label: str, passphrase: str, repeat: str) -> NewProfileForm:
+    return NewProfileForm(display_name=display_name, label=label, passphrase=passphrase, repeat=repeat)
+
+
+def test_a_new_profile_needs_both_names_and_a_long_enough_passphrase_typed_twice() -> None:
+    errors = _new("", " ", "short", "short").errors()
+    assert set(errors) == {"display_name", "label", "passphrase"}
     assert "10 characters" in errors["passphrase"]
-    errors = NewProfileForm("Alice", GOOD_PASSPHRASE, GOOD_PASSPHRASE + "x").errors()
+    assert errors["label"] == "Enter a name for this profile on this computer."
+    assert errors["display_name"] == "Enter a name."
+    errors = _new("Alice", "Personal", GOOD_PASSPHRASE, GOOD_PASSPHRASE + "x").errors()
     assert set(errors) == {"repeat"}
     with pytest.raises(FormInvalid) as caught:
-        NewProfileForm("Alice", GOOD_PASSPHRASE, "other").cleaned()
+        _new("Alice", "Personal", GOOD_PASSPHRASE, "other").cleaned()
     assert "repeat" in caught.value.errors
+    assert set(_new("Alice", "line\nbreak", GOOD_PASSPHRASE, GOOD_PASSPHRASE).errors()) == {"label"}
 
 
-def test_a_good_new_profile_is_cleaned() -> None:
-    assert NewProfileForm("  Alice ", GOOD_PASSPHRASE, GOOD_PASSPHRASE).cleaned() == (
-        "Alice",
-        GOOD_PASSPHRASE,
+def test_a_good_new_profile_is_cleaned_into_its_two_names() -> None:
+    assert _new("  Alice ", " Work laptop ", GOOD_PASSPHRASE, GOOD_PASSPHRASE).cleaned() == NewProfile(
+        display_name="Alice", label="Work laptop", passphrase=GOOD_PASSPHRASE
     )
+
+
+def test_the_suggested_label_is_neutral_and_not_taken() -> None:
+    assert suggested_label([]) == FIRST_LABEL == "Personal"
+    assert suggested_label(["Personal"]) == "Profile 2"
+    assert suggested_label(["Ada", "Bob"]) == "Profile 3"
+    assert suggested_label(["Personal", "profile 2"]) == "Profile 3"
 
 
 def test_the_strength_hint_follows_the_passphrase() -> None:

@@ -52,6 +52,20 @@ def test_profiles_are_listed_and_a_wrong_passphrase_changes_nothing(tmp_path: Pa
     engine.close()
 
 
+def test_a_profile_is_listed_by_its_label_and_its_display_name_stays_inside(tmp_path: Path) -> None:
+    engine = Messenger(tmp_path, lambda _e: None, kdf_params=FAST_KDF)
+    profile_id = engine.create_profile("Personal", PASSPHRASE, display_name="Ada Lovelace")
+    assert engine.profile_name == "Ada Lovelace"
+    engine.lock()
+    assert engine.list_profiles() == [(profile_id, "Personal")]
+    folder = tmp_path / profile_id
+    for path in folder.iterdir():  # the header in clear, the database encrypted: neither shows the name
+        assert b"Ada" not in path.read_bytes() and "Ada".encode("utf-16-le") not in path.read_bytes()
+    engine.unlock(profile_id, PASSPHRASE)
+    assert engine.profile_name == "Ada Lovelace"
+    engine.close()
+
+
 def test_a_weak_passphrase_is_refused_with_words_for_a_person(tmp_path: Path) -> None:
     engine = Messenger(tmp_path, lambda _e: None, kdf_params=FAST_KDF)
     with pytest.raises(EngineError) as caught:
@@ -117,7 +131,7 @@ def test_raw_profile_files_hold_no_text_and_no_key(tmp_path, server_factory, pho
         run_until(lambda: alice.texts_from(bob.phone) == [secret_text.upper()], [alice, bob])
         profile_id = alice.engine.list_profiles()[0][0]
         # While the engine runs, recent writes sit in the write-ahead log: it is searched too.
-        open_files = {path.name: path.read_bytes() for path in alice.root.iterdir() if path.is_file()}
+        open_files = {path.name: path.read_bytes() for path in alice.root.rglob("*") if path.is_file()}
         assert any(name.endswith("-wal") and data for name, data in open_files.items())
     finally:
         alice.close()
@@ -136,7 +150,7 @@ def test_raw_profile_files_hold_no_text_and_no_key(tmp_path, server_factory, pho
             base64.b64decode(private["sign"]),
             base64.b64decode(private["dh"]),
         ]
-    closed = b"".join(path.read_bytes() for path in alice.root.iterdir() if path.is_file())
+    closed = b"".join(path.read_bytes() for path in alice.root.rglob("*") if path.is_file())
     assert closed
     forms = [f for s in secrets_ for f in (s, s.hex().encode(), base64.b64encode(s).rstrip(b"="))]
     for name, raw in (*open_files.items(), ("closed profile", closed)):
@@ -240,7 +254,7 @@ def test_a_damaged_outbox_entry_is_reported_once_and_the_rest_goes_out(
         alice.engine.logout()
         sent = [alice.engine.send_text(bob.phone, text) for text in ("one", "two", "three")]
         alice.tamper(  # the entry of "two": the middle one of the last three
-            "UPDATE outbox SET sealed = substr(sealed, 2) "
+            "UPDATE outbox SET payload = 'text, not bytes' "
             "WHERE seq = (SELECT seq FROM outbox ORDER BY seq DESC LIMIT 1 OFFSET 1)"
         )
         alice.engine.connect()
@@ -264,7 +278,7 @@ def test_a_damaged_session_is_reported_and_replaced_by_a_new_one(tmp_path, serve
         alice.engine.add_contact(bob.phone, "Bob")
         before = alice.engine.send_text(bob.phone, "before")
         run_until(lambda: "delivered" in alice.statuses(before.message_id), [alice, bob])
-        assert alice.tamper("UPDATE sessions SET sealed = substr(sealed, 2)") == 1
+        assert alice.tamper("UPDATE sessions SET state = 'text'") == 1
 
         alice.engine.send_text(bob.phone, "after the damage")
         run_until(lambda: bob.texts_from(alice.phone) == ["before", "after the damage"], [alice, bob])

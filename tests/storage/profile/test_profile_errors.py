@@ -1,12 +1,17 @@
-"""The profile's errors: one base, clear messages, and damage that is also a DecryptionError."""
+"""The profile's errors: one base, clear messages, damage that is also a DecryptionError, and the
+mapping of both drivers' errors (stdlib sqlite3 and sqlcipher3), provoked for real."""
 
 from __future__ import annotations
 
 import sqlite3
 
+import damage_support as damage
 import pytest
+import sqlcipher3.dbapi2 as sqlcipher  # type: ignore[import-untyped]
+from disk_support import SmallDisk
 
 from crypto_core.errors import CryptoError, DecryptionError
+from storage.profile import database
 from storage.profile.errors import (
     DamagedValue,
     DiskFull,
@@ -101,3 +106,55 @@ def test_other_sqlite_errors_are_not_mapped() -> None:
     conn.close()
     assert from_sqlite(caught.value) is None
     assert from_sqlite(ValueError("x")) is None
+
+
+KEY = bytes(range(32))
+
+
+def _sqlcipher_error(error: BaseException) -> BaseException:
+    """``error`` is sqlcipher3's own exception, not the standard module's (the mapping must know both)."""
+    assert isinstance(error, sqlcipher.DatabaseError) and not isinstance(error, sqlite3.Error)
+    return error
+
+
+def test_sqlciphers_full_disk_is_disk_full(tmp_path) -> None:
+    with SmallDisk(tmp_path / "disk") as disk:  # a real full tmpfs where mounting is allowed
+        conn = database.connect(disk.root / "profile.db", KEY, create=True)
+        try:
+            conn.execute("CREATE TABLE t (x BLOB)")
+            disk.fill(conn)
+            with pytest.raises(sqlcipher.DatabaseError) as caught:
+                conn.execute("INSERT INTO t VALUES (randomblob(200000))")
+            disk.free(conn)
+        finally:
+            conn.close()
+    mapped = from_sqlite(_sqlcipher_error(caught.value))
+    assert isinstance(mapped, DiskFull) and "database" not in mapped.message
+
+
+def test_sqlciphers_malformed_page_and_wrong_key_are_damage(tmp_path) -> None:
+    path = tmp_path / "profile.db"
+    conn = database.connect(path, KEY, create=True)
+    conn.execute("CREATE TABLE t (x TEXT)")
+    conn.execute("INSERT INTO t VALUES ('kept')")
+    conn.close()
+    damage.overwrite_table(path, "t", KEY)  # its page fails SQLCipher's HMAC
+
+    conn = database.connect(path, KEY)
+    try:
+        with pytest.raises(sqlcipher.DatabaseError) as malformed:
+            conn.execute("SELECT x FROM t").fetchall()
+    finally:
+        conn.close()
+    raw = sqlcipher.connect(str(path), isolation_level=None)  # the driver itself, with another key
+    try:
+        raw.execute("PRAGMA cipher_log_level = NONE")
+        raw.execute(f"PRAGMA key = \"x'{bytes(32).hex()}'\"")
+        with pytest.raises(sqlcipher.DatabaseError) as not_a_database:
+            raw.execute("SELECT count(*) FROM sqlite_master").fetchall()
+    finally:
+        raw.close()
+    for error in (malformed.value, not_a_database.value):
+        mapped = from_sqlite(_sqlcipher_error(error))
+        assert isinstance(mapped, ProfileDamaged) and mapped.code == "profile_damaged"
+        assert "malformed" not in mapped.message and "not a database" not in mapped.message

@@ -1,15 +1,19 @@
-"""The sealed connection: slot-bound sealing, damage reported by kind, nested transactions."""
+"""The profile's connection: stored JSON checked, damage reported by kind, nested transactions, full disk,
+and a connection renewed after SQLCipher met a damaged page."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 
+import damage_support as damage
 import pytest
+import sqlcipher3.dbapi2 as sqlcipher  # type: ignore[import-untyped]
 
 from crypto_core.errors import DecryptionError
-from crypto_core.sealing import Sealer
-from storage.profile.errors import DamagedValue, DiskFull, ProfileError
+from storage.profile import database
+from storage.profile.errors import DamagedValue, DiskFull, ProfileDamaged, ProfileError
 from storage.profile.vault import Vault
 
 
@@ -17,7 +21,7 @@ from storage.profile.vault import Vault
 def vault() -> Iterator[Vault]:
     conn = sqlite3.connect(":memory:", isolation_level=None)
     conn.execute("CREATE TABLE t (name TEXT PRIMARY KEY)")
-    yield Vault(conn, Sealer(bytes(range(32))), random=lambda n: b"\x01" * n, clock=lambda: 12.3456)
+    yield Vault(conn, clock=lambda: 12.3456)
     conn.close()
 
 
@@ -25,30 +29,13 @@ def _names(vault: Vault) -> list[str]:
     return [row[0] for row in vault.conn.execute("SELECT name FROM t ORDER BY name")]
 
 
-def test_a_value_opens_only_in_its_own_slot(vault: Vault) -> None:
-    sealed = vault.seal("session:aa", b"state")
-    assert vault.open("session:aa", sealed, what="session") == b"state"
-    with pytest.raises(DamagedValue) as caught:
-        vault.open("session:bb", sealed, what="session")
-    assert isinstance(caught.value, DecryptionError) and isinstance(caught.value, ProfileError)
-    assert caught.value.what == "session"
-    assert sealed.hex() not in str(caught.value) and "state" not in str(caught.value)
-
-
-def test_injected_randomness_gives_known_answers(vault: Vault) -> None:
-    assert vault.seal("x", b"y") == vault.seal("x", b"y")
-    assert vault.seal("x", b"y")[1:13] == b"\x01" * 12
-
-
-def test_json_that_does_not_parse_is_damage(vault: Vault) -> None:
-    assert vault.open_json("a", vault.seal_json("a", {"k": [1, "é"]}), what="record") == {"k": [1, "é"]}
-    with pytest.raises(DamagedValue, match="record"):
-        vault.open_json("a", vault.seal("a", b"{not json"), what="record")
-
-
-def test_blind_indexes_differ_per_kind(vault: Vault) -> None:
-    assert vault.index("contact", "+1555") == vault.index("contact", "+1555")
-    assert vault.index("contact", "+1555") != vault.index("session", "+1555")
+def test_json_that_does_not_parse_is_damage_named_by_kind() -> None:
+    assert Vault.load_json(Vault.dump_json({"k": [1, "é"]}), what="record") == {"k": [1, "é"]}
+    for stored in ("{not json", b"{}", None, 7):
+        with pytest.raises(DamagedValue, match="record") as caught:
+            Vault.load_json(stored, what="record")
+        assert isinstance(caught.value, DecryptionError) and isinstance(caught.value, ProfileError)
+        assert "not json" not in str(caught.value)
 
 
 def test_time_in_milliseconds(vault: Vault) -> None:
@@ -79,8 +66,8 @@ def test_nested_transactions_are_savepoints(vault: Vault) -> None:
     assert _names(vault) == ["kept", "outer"]
 
 
-def test_the_repr_hides_the_sealer(vault: Vault) -> None:
-    assert repr(vault) == "Vault(<sealed>)"
+def test_the_repr_shows_nothing_of_the_connection(vault: Vault) -> None:
+    assert repr(vault) == "Vault(<encrypted>)"
 
 
 def test_a_failed_commit_rolls_back_and_leaves_no_transaction_open(vault: Vault) -> None:
@@ -99,7 +86,7 @@ def test_a_failed_commit_rolls_back_and_leaves_no_transaction_open(vault: Vault)
 def test_a_full_disk_rolls_back_whole_is_disk_full_and_clears_with_the_next_commit(tmp_path) -> None:
     conn = sqlite3.connect(tmp_path / "small.sqlite", isolation_level=None)
     conn.execute("CREATE TABLE t (name TEXT PRIMARY KEY)")
-    vault = Vault(conn, Sealer(bytes(range(32))))
+    vault = Vault(conn)
     try:
         (pages,) = conn.execute("PRAGMA page_count").fetchone()
         conn.execute(f"PRAGMA max_page_count = {pages + 1}").fetchall()
@@ -113,5 +100,52 @@ def test_a_full_disk_rolls_back_whole_is_disk_full_and_clears_with_the_next_comm
         with vault.transaction():
             conn.execute("INSERT INTO t VALUES ('fits')")
         assert not vault.full and _names(vault) == ["fits"]
+    finally:
+        conn.close()
+
+
+def _two_tables_one_damaged(tmp_path) -> tuple[Path, bytes]:
+    """A keyed database with tables ``a`` and ``b``, closed, then ``a``'s root page overwritten."""
+    path, key = tmp_path / "profile.db", bytes(range(32))
+    conn = database.connect(path, key, create=True)
+    try:
+        conn.execute("CREATE TABLE a (name TEXT PRIMARY KEY) WITHOUT ROWID")
+        conn.execute("CREATE TABLE b (name TEXT PRIMARY KEY) WITHOUT ROWID")
+        conn.execute("INSERT INTO a VALUES ('in a')")
+        conn.execute("INSERT INTO b VALUES ('in b')")
+    finally:
+        conn.close()
+    damage.overwrite_table(path, "a", key)
+    return path, key
+
+
+def test_after_a_damaged_page_the_connection_is_renewed_so_other_tables_still_read(tmp_path) -> None:
+    path, key = _two_tables_one_damaged(tmp_path)
+    vault = Vault(database.connect(path, key), reopen=lambda: database.connect(path, key))
+    try:
+        for _ in range(2):
+            with pytest.raises(ProfileDamaged), vault.guarded():
+                vault.conn.execute("SELECT name FROM a").fetchall()
+            assert vault.conn.execute("SELECT name FROM b").fetchall() == [("in b",)]
+        with pytest.raises(ProfileDamaged), vault.transaction():  # inside a transaction: renewed after it
+            vault.conn.execute("INSERT INTO b VALUES ('rolled back')")
+            vault.conn.execute("SELECT name FROM a").fetchall()
+        assert not vault.conn.in_transaction
+        with vault.transaction():
+            vault.conn.execute("INSERT INTO b VALUES ('kept')")
+        assert vault.conn.execute("SELECT name FROM b ORDER BY name").fetchall() == [("in b",), ("kept",)]
+    finally:
+        vault.conn.close()
+
+
+def test_without_renewal_sqlcipher_fails_every_page_it_had_not_read_after_one_damaged_page(tmp_path) -> None:
+    """Why the vault renews its connection: SQLCipher's own behaviour, shown on the driver."""
+    path, key = _two_tables_one_damaged(tmp_path)
+    conn = database.connect(path, key)
+    try:
+        with pytest.raises(sqlcipher.DatabaseError):
+            conn.execute("SELECT name FROM a").fetchall()
+        with pytest.raises(sqlcipher.DatabaseError):
+            conn.execute("SELECT name FROM b").fetchall()
     finally:
         conn.close()

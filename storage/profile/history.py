@@ -211,7 +211,7 @@ class History:
         ``next`` is the cursor for the next (older) hits, None when there are no more.
         ``batch`` is how many candidate rows are read at a time.
         """
-        hits = self._search("c.contact = ?", (contact,), text, before, limit, batch)
+        hits = self._search(contact, text, before, limit, batch)
         messages = [hit.message for hit in hits]
         return Page(messages[:limit], messages[limit - 1].cursor if len(hits) > limit else None)
 
@@ -219,7 +219,7 @@ class History:
         """Messages of every conversation whose text contains ``text`` (any case, any script), newest
         first, with the character ranges that matched; pass the last hit's ``cursor`` as ``before``
         for the next ones."""
-        return self._search("1", (), text, before, limit, max(256, limit + 1))[:limit]
+        return self._search(None, text, before, limit, limit + 1)[:limit]
 
     def conversations(self) -> list[ConversationSummary]:
         """Every conversation with its newest message and unread count, newest first."""
@@ -274,39 +274,25 @@ class History:
             before = Cursor(rows[-1][4], rows[-1][0])
 
     def _search(
-        self, where: str, params: tuple[Any, ...], text: str, before: Cursor | None, limit: int, batch: int
+        self, contact: str | None, text: str, before: Cursor | None, limit: int, batch: int
     ) -> list[SearchHit]:
         """Up to ``limit + 1`` hits (one more says whether there are more), newest first."""
-        if limit < 1 or batch < 1:
-            raise ValueError("search needs a limit and a batch size of at least 1")
-        needle = search.needle(text)
-        compiled = search.pattern(needle)
-        bound = before or Cursor(_END, _END)
-        if search.uses_index(needle):
-            source = f"{_FROM} WHERE m.id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?) AND "  # noqa: S608 - names are constants, values are parameters
-            source_params: tuple[Any, ...] = (search.phrase(needle),)
-            scanned_limit = None
-        else:
-            source, source_params, scanned_limit = f"{_FROM} WHERE ", (), search.SHORT_SCAN
-        hits: list[SearchHit] = []
-        scanned = 0
-        while len(hits) <= limit:
-            rows = self._vault.conn.execute(
-                f"SELECT {_COLUMNS} {source}{where} AND (m.ts, m.id) < (?, ?) "
-                "ORDER BY m.ts DESC, m.id DESC LIMIT ?",
-                (*source_params, *params, bound.ts, bound.local_id, batch),
-            ).fetchall()
-            for message in self._opened(rows):
-                ranges = search.match_ranges(compiled, message.text)
-                if ranges:
-                    hits.append(SearchHit(message.contact, message, ranges))
-                    if len(hits) > limit:
-                        break
-            scanned += len(rows)
-            if len(rows) < batch or (scanned_limit is not None and scanned >= scanned_limit):
-                break
-            bound = Cursor(rows[-1][4], rows[-1][0])
-        return hits
+        # Row ids start at 1, so a contact with no conversation searches conversation 0 and finds nothing.
+        conversation = None if contact is None else (self._conversation(contact) or 0)
+        found = search.find(
+            self._vault.conn, text, conversation=conversation, before=before, limit=limit, batch=batch
+        )
+        # Whole rows for the hits alone; a hit whose row does not read is skipped (noted as damage).
+        rows = self._vault.conn.execute(
+            f"SELECT {_COLUMNS} {_FROM} WHERE m.id IN ({','.join('?' * len(found))})",
+            [cursor.local_id for cursor, _ in found],
+        ).fetchall()
+        by_id = {message.local_id: message for message in self._opened(rows)}
+        return [
+            SearchHit(by_id[cursor.local_id].contact, by_id[cursor.local_id], ranges)
+            for cursor, ranges in found
+            if cursor.local_id in by_id
+        ]
 
     def _find(self, contact: str, client_id: str, outgoing: bool, columns: str) -> Row | None:
         row: Row | None = self._vault.conn.execute(

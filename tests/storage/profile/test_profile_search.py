@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 from crypto_core.sealing import KdfParams
 from storage.profile.directory import ProfileDirectory
+from storage.profile.messages import Cursor
 from storage.profile.profile import Profile
 
 FAST = KdfParams(memory_kib=8, iterations=1, lanes=1)
@@ -141,3 +143,37 @@ def test_around_a_hit_loads_its_neighbours_and_cursors_both_ways(tmp_path: Path)
         first = profile.history.around(ALICE, "m0", before=2, after=1)
         assert first is not None and first.older is None
         assert profile.history.around(ALICE, "nope") is None
+
+
+def test_hits_across_conversations_are_in_time_order_when_messages_arrived_out_of_it(tmp_path: Path) -> None:
+    # Row ids follow arrival; search reads the index in row id order, so late arrivals with old
+    # times (a backlog after days offline) and early ones with future times must still sort by time.
+    rng = random.Random(13)
+    with ProfileDirectory(tmp_path, kdf_params=FAST).create("Me", "pw") as profile:
+        with profile.transaction():
+            for i in range(300):
+                late = rng.random() < 0.2
+                ts = i * 10.0 + (rng.uniform(-2000, 500) if late else 0)
+                text = rng.choice(["a match here", "no", "MATCH again", "nothing"])
+                contact = rng.choice([ALICE, BOB, CAROL])
+                profile.history.add(contact, client_id=f"m{i}", outgoing=False, text=text, timestamp=ts)
+        everything = [
+            message
+            for contact in (ALICE, BOB, CAROL)
+            for message in profile.history.page(contact, limit=1000).messages
+            if "match" in message.text.casefold()
+        ]
+        expected = [m.cursor for m in sorted(everything, key=lambda m: m.cursor, reverse=True)]
+        assert len(expected) > 100
+        for limit in (1, 3, 50, 500):
+            got: list[Cursor] = []
+            before = None
+            for _ in range(len(expected) + 1):  # bounded: every page but the last brings at least one hit
+                page = profile.history.search_all("match", limit=limit, before=before)
+                got.extend(hit.cursor for hit in page)
+                if len(page) < limit:
+                    break
+                before = page[-1].cursor
+            assert got == expected, limit
+        in_alice = [m.cursor for m in profile.history.search(ALICE, "match", limit=1000).messages]
+        assert in_alice == [c for c in expected if c in {m.cursor for m in everything if m.contact == ALICE}]

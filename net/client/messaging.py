@@ -120,20 +120,22 @@ def search_all(
     """Messages of every conversation that contain ``text`` (any case), newest first.
 
     ``before`` is the last result already shown, to get the next (older) ones.
-    An empty or blank query finds nothing; one longer than :data:`MAX_QUERY` is refused.
+    Space around the query is ignored; an empty or blank query finds nothing, and one
+    longer than :data:`MAX_QUERY` is refused.
     """
-    if not text.strip():
+    query = text.strip()  # "zebra " typed on the way to "zebra crossing" finds what "zebra" finds
+    if not query:
         return []
-    if len(text) > MAX_QUERY:
+    if len(query) > MAX_QUERY:
         raise EngineError("too_long", f"A search can be at most {MAX_QUERY} characters long.")
     cursor: Cursor | None = None
     if before is not None:
         cursor = _anchor(ctx, checked_phone(before.contact), before.message.message_id).cursor
-    found = _found_everywhere(ctx, text, cursor, min(max(1, limit), MAX_RESULTS))
+    found = _found_everywhere(ctx, query, cursor, min(max(1, limit), MAX_RESULTS))
     names = {c.phone: c.name for c in ctx.profile.contacts.all()}
     results = []
     for message in found:
-        ranges = match_ranges(message.text, text)
+        ranges = match_ranges(message.text, query)
         cut, inside = snippet(message.text, ranges)
         results.append(
             SearchResultView(

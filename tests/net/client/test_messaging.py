@@ -127,6 +127,8 @@ def test_a_blank_search_finds_nothing_and_an_overlong_one_is_refused_in_words(
     assert messaging.search_all(ctx, "", 50, None) == []
     assert messaging.search_all(ctx, "  \t ", 50, None) == []
     assert len(messaging.search_all(ctx, "x" * messaging.MAX_QUERY, 50, None)) == 1
+    [found] = messaging.search_all(ctx, "  " + "x" * messaging.MAX_QUERY + " ", 50, None)  # spaces ignored
+    assert found.ranges == ((5, 5 + messaging.MAX_QUERY),)
     with pytest.raises(EngineError) as caught:
         messaging.search_all(ctx, "x" * (messaging.MAX_QUERY + 1), 50, None)
     assert caught.value.code == "too_long" and f"{messaging.MAX_QUERY} characters" in caught.value.message

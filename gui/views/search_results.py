@@ -77,6 +77,9 @@ class SearchResults(ttk.Frame):
     def __init__(self, master: tk.Misc, palette: Palette, fonts: Fonts) -> None:
         super().__init__(master, style="Sidebar.TFrame")
         self.fonts = fonts
+        #: The matches: the snippet's own size, in bold (and the accent).
+        self.match_font = fonts.small.copy()
+        self.match_font.configure(weight="bold")
         self.on_open: Callable[[int], None] = lambda _row: None
         self.count = ttk.Label(self, text="", style="Sidebar.Muted.TLabel", padding=(14, 6, 14, 4))
         self.count.pack(fill="x")
@@ -150,7 +153,7 @@ class SearchResults(ttk.Frame):
         t.configure(background=palette.sidebar, foreground=palette.text)
         t.tag_configure("header", font=f.bold, foreground=palette.text, spacing1=10)
         t.tag_configure("hit", lmargin1=10, lmargin2=10)
-        t.tag_configure("match", foreground=palette.accent, font=f.bold)
+        t.tag_configure("match", foreground=palette.accent, font=self.match_font)
         t.tag_configure("date", foreground=palette.muted)
         t.tag_configure("selected", background=palette.selection)
         t.tag_raise("selected")

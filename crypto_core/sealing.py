@@ -160,6 +160,11 @@ def read_params(wrapped: bytes) -> KdfParams:
 
 
 def unlock(passphrase: str, wrapped: bytes) -> Sealer:
+    """The :class:`Sealer` of the master key :func:`unwrap` gives."""
+    return Sealer(unwrap(passphrase, wrapped))
+
+
+def unwrap(passphrase: str, wrapped: bytes) -> bytes:
     """Unwrap the master key; raises :class:`WrongPassphrase` when it does not open.
 
     A damaged blob whose header still parses is indistinguishable from a wrong
@@ -175,7 +180,7 @@ def unlock(passphrase: str, wrapped: bytes) -> Sealer:
         master = AESGCM(kek).decrypt(nonce, body, _WRAP_AAD_LABEL + header)
     except InvalidTag:
         raise WrongPassphrase from None
-    return Sealer(master)
+    return master
 
 
 def change_passphrase(

@@ -7,11 +7,12 @@ holds or the time is up, so a test waits on what happens, never on a clock.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
+
+import profile_raw
 
 from crypto_core.sealing import KdfParams
 from net.client.core.events import CodeSent, Event, MessageReceived, MessageStatusChanged, ServerKeyUnknown
@@ -69,8 +70,8 @@ class Person:
 
     def tamper(self, statement: str) -> int:
         """Run ``statement`` on the raw profile file, as a failing disk or an attacker would; rows changed."""
-        (path,) = self.root.glob("*.sqlite")
-        raw = sqlite3.connect(path, isolation_level=None)
+        (path,) = self.root.glob("*/profile.db")
+        raw = profile_raw.connect(path.parent, PASSPHRASE)
         try:
             return raw.execute(statement).rowcount
         finally:

@@ -1,9 +1,9 @@
-"""The account a profile belongs to, and the server keys it has pinned.
+"""The account a profile belongs to, the person's display name, and the server keys it has pinned.
 
 The account (own phone, e-mail, server address, whether registration is
-finished) is one sealed record, slot ``"account"``. Server pins are sealed per
-server under slot ``"server-pin:<index>"``, found by a blind index of the
-address, so the file does not say which server the profile talks to.
+finished) is one JSON record named ``"account"``; the display name is the
+record ``"display_name"``. Server pins are one row per server address. All of
+it lives inside the encrypted database only.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from storage.profile.errors import DamagedValue
 from storage.profile.vault import Vault
 
 _ACCOUNT = "account"
+_DISPLAY_NAME = "display_name"
 
 
 @dataclass(frozen=True)
@@ -44,27 +45,44 @@ class Account:
         return f"Account(server={self.server!r}, registered={self.registered})"
 
 
+def get_record(vault: Vault, name: str) -> str | None:
+    row = vault.conn.execute("SELECT value FROM records WHERE name = ?", (name,)).fetchone()
+    return None if row is None else row[0]
+
+
+def put_record(vault: Vault, name: str, value: str) -> None:
+    with vault.transaction():
+        vault.conn.execute(
+            "INSERT INTO records (name, value) VALUES (?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            (name, value),
+        )
+
+
 class AccountStore:
-    """The profile's own account: read it, replace it."""
+    """The profile's own account: read it, replace it; and the display name."""
 
     def __init__(self, vault: Vault) -> None:
         self._vault = vault
 
     def get(self) -> Account:
         """The stored account, or an empty one (nothing registered yet)."""
-        row = self._vault.conn.execute("SELECT sealed FROM records WHERE name = ?", (_ACCOUNT,)).fetchone()
-        if row is None:
+        value = get_record(self._vault, _ACCOUNT)
+        if value is None:
             return Account()
-        return Account.from_json(self._vault.open_json(_ACCOUNT, row[0], what="account"))
+        return Account.from_json(self._vault.load_json(value, what="account"))
 
     def save(self, account: Account) -> None:
-        sealed = self._vault.seal_json(_ACCOUNT, asdict(account))
-        with self._vault.transaction():
-            self._vault.conn.execute(
-                "INSERT INTO records (name, sealed) VALUES (?, ?) "
-                "ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed",
-                (_ACCOUNT, sealed),
-            )
+        put_record(self._vault, _ACCOUNT, self._vault.dump_json(asdict(account)))
+
+    def display_name(self) -> str:
+        value = get_record(self._vault, _DISPLAY_NAME)
+        if not isinstance(value, str):
+            raise DamagedValue("display name")
+        return value
+
+    def set_display_name(self, name: str) -> None:
+        put_record(self._vault, _DISPLAY_NAME, name)
 
 
 class ServerPins:
@@ -73,32 +91,26 @@ class ServerPins:
     def __init__(self, vault: Vault) -> None:
         self._vault = vault
 
-    def _where(self, address: str) -> tuple[bytes, str]:
-        server = self._vault.index("server", address)
-        return server, f"server-pin:{server.hex()}"
-
     def get(self, address: str) -> str | None:
-        server, slot = self._where(address)
         row = self._vault.conn.execute(
-            "SELECT sealed FROM server_pins WHERE server = ?", (server,)
+            "SELECT fingerprint FROM server_pins WHERE server = ?", (address,)
         ).fetchone()
         if row is None:
             return None
-        return self._vault.open(slot, row[0], what="server key pin").decode("utf-8")
+        if not isinstance(row[0], str):
+            raise DamagedValue("server key pin")
+        return row[0]
 
     def pin(self, address: str, fingerprint: str) -> None:
         """Pin (or, after the person accepted a new key, re-pin) the server's key fingerprint."""
-        server, slot = self._where(address)
-        sealed = self._vault.seal(slot, fingerprint.encode("utf-8"))
         with self._vault.transaction():
             self._vault.conn.execute(
-                "INSERT INTO server_pins (server, sealed) VALUES (?, ?) "
-                "ON CONFLICT (server) DO UPDATE SET sealed = excluded.sealed",
-                (server, sealed),
+                "INSERT INTO server_pins (server, fingerprint) VALUES (?, ?) "
+                "ON CONFLICT (server) DO UPDATE SET fingerprint = excluded.fingerprint",
+                (address, fingerprint),
             )
 
     def forget(self, address: str) -> bool:
-        server, _slot = self._where(address)
         with self._vault.transaction():
-            cursor = self._vault.conn.execute("DELETE FROM server_pins WHERE server = ?", (server,))
+            cursor = self._vault.conn.execute("DELETE FROM server_pins WHERE server = ?", (address,))
         return cursor.rowcount > 0

@@ -1,7 +1,7 @@
 """Contacts: display name, the pinned identity key, and whether it was verified or changed.
 
-A contact is found by a blind index of its phone number and sealed whole
-(phone included) in slot ``"contact:<index>"``. Identity keys are trusted on
+A contact is one row keyed by its phone number (E.164), with its identity
+keys as JSON text; the row lives only inside the encrypted database. Identity keys are trusted on
 first use: :meth:`ContactStore.pin_identity` pins the first key it sees, and a
 different key later keeps the old one as ``previous_identity``, clears
 ``verified`` and raises ``key_changed`` until the person has looked at it.
@@ -18,6 +18,8 @@ from crypto_core.errors import CryptoError
 from crypto_core.keys import PublicIdentity
 from storage.profile.errors import DamagedValue, ProfileError
 from storage.profile.vault import Vault
+
+_COLUMNS = "phone, name, created_at, identity, verified, key_changed, previous_identity"
 
 
 class PinResult(StrEnum):
@@ -36,39 +38,44 @@ class Contact:
     key_changed: bool = False
     previous_identity: PublicIdentity | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "phone": self.phone,
-            "name": self.name,
-            "created_at": self.created_at,
-            "identity": None if self.identity is None else self.identity.to_json(),
-            "verified": self.verified,
-            "key_changed": self.key_changed,
-            "previous": None if self.previous_identity is None else self.previous_identity.to_json(),
-        }
+    def to_row(self) -> tuple[Any, ...]:
+        return (
+            self.phone,
+            self.name,
+            self.created_at,
+            None if self.identity is None else Vault.dump_json(self.identity.to_json()),
+            int(self.verified),
+            int(self.key_changed),
+            None if self.previous_identity is None else Vault.dump_json(self.previous_identity.to_json()),
+        )
 
     @classmethod
-    def from_json(cls, data: Any) -> Contact:
+    def from_row(cls, row: tuple[Any, ...]) -> Contact:
+        """The contact of a row; :class:`DamagedValue` when a column is not what it must be."""
+        phone, name, created_at, identity, verified, key_changed, previous = row
+        if not isinstance(phone, str) or not isinstance(name, str) or not isinstance(created_at, float | int):
+            raise DamagedValue("contact")
         try:
-            contact = cls(
-                phone=data["phone"],
-                name=data["name"],
-                created_at=float(data["created_at"]),
-                identity=None if data["identity"] is None else PublicIdentity.from_json(data["identity"]),
-                verified=data["verified"],
-                key_changed=data["key_changed"],
-                previous_identity=None
-                if data["previous"] is None
-                else PublicIdentity.from_json(data["previous"]),
+            return cls(
+                phone=phone,
+                name=name,
+                created_at=float(created_at),
+                identity=_identity(identity),
+                verified=bool(verified),
+                key_changed=bool(key_changed),
+                previous_identity=_identity(previous),
             )
         except (KeyError, TypeError, ValueError, CryptoError):
             raise DamagedValue("contact") from None
-        if not isinstance(contact.phone, str) or not isinstance(contact.name, str):
-            raise DamagedValue("contact")
-        return contact
 
     def __repr__(self) -> str:  # phone numbers and names stay out of logs
         return f"Contact(verified={self.verified}, key_changed={self.key_changed})"
+
+
+def _identity(text: object) -> PublicIdentity | None:
+    if text is None:
+        return None
+    return PublicIdentity.from_json(Vault.load_json(text, what="contact"))
 
 
 def _same_identity(a: PublicIdentity, b: PublicIdentity) -> bool:
@@ -81,19 +88,12 @@ class ContactStore:
     def __init__(self, vault: Vault) -> None:
         self._vault = vault
 
-    def _where(self, phone: str) -> tuple[bytes, str]:
-        contact = self._vault.index("contact", phone)
-        return contact, f"contact:{contact.hex()}"
-
     def get(self, phone: str) -> Contact | None:
-        key, slot = self._where(phone)
-        row = self._vault.conn.execute("SELECT sealed FROM contacts WHERE contact = ?", (key,)).fetchone()
-        if row is None:
-            return None
-        contact = Contact.from_json(self._vault.open_json(slot, row[0], what="contact"))
-        if contact.phone != phone:
-            raise DamagedValue("contact")
-        return contact
+        row = self._vault.conn.execute(
+            f"SELECT {_COLUMNS} FROM contacts WHERE phone = ?",  # noqa: S608 - constant names
+            (phone,),
+        ).fetchone()
+        return None if row is None else Contact.from_row(row)
 
     def add(self, phone: str, name: str) -> Contact:
         """A new contact with no key pinned yet; an existing one is returned unchanged."""
@@ -107,13 +107,10 @@ class ContactStore:
 
     def save(self, contact: Contact) -> None:
         """Insert or replace the whole contact."""
-        key, slot = self._where(contact.phone)
-        sealed = self._vault.seal_json(slot, contact.to_json())
         with self._vault.transaction():
             self._vault.conn.execute(
-                "INSERT INTO contacts (contact, sealed) VALUES (?, ?) "
-                "ON CONFLICT (contact) DO UPDATE SET sealed = excluded.sealed",
-                (key, sealed),
+                f"INSERT OR REPLACE INTO contacts ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608 - constant names
+                contact.to_row(),
             )
 
     def rename(self, phone: str, name: str) -> Contact:
@@ -156,20 +153,18 @@ class ContactStore:
 
         A contact that does not open is skipped and noted as damage, so the others still show.
         """
-        rows = self._vault.conn.execute("SELECT contact, sealed FROM contacts").fetchall()
+        rows = self._vault.conn.execute(f"SELECT {_COLUMNS} FROM contacts").fetchall()  # noqa: S608 - names are constants, values are parameters
         contacts = []
-        for key, sealed in rows:
-            slot = f"contact:{key.hex()}"
+        for row in rows:
             try:
-                contacts.append(Contact.from_json(self._vault.open_json(slot, sealed, what="contact")))
+                contacts.append(Contact.from_row(row))
             except DamagedValue as exc:
-                self._vault.note_damage(slot, exc.what)
+                self._vault.note_damage(f"contact:{row[0]!s}", exc.what)
         return sorted(contacts, key=lambda c: (c.name.casefold(), c.phone))
 
     def delete(self, phone: str) -> bool:
-        key, _slot = self._where(phone)
         with self._vault.transaction():
-            cursor = self._vault.conn.execute("DELETE FROM contacts WHERE contact = ?", (key,))
+            cursor = self._vault.conn.execute("DELETE FROM contacts WHERE phone = ?", (phone,))
         return cursor.rowcount > 0
 
     def _update(

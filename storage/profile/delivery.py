@@ -1,23 +1,21 @@
 """At-least-once delivery bookkeeping: the outbox, and the server messages already processed.
 
-* :class:`OutboxStore`: a message is enqueued (sealed, in slot ``"outbox:<index>"``)
+* :class:`OutboxStore`: a message is enqueued (one row: client id, contact, payload)
   before anything is sent, and removed only when the server has acknowledged
   it, so a message typed offline, or in flight when the app stopped, goes out
   when the connection returns. Entries keep their order.
 * :class:`ProcessedIds`: the server deletes a message only after the client
   acknowledged it, so after a crash between storing and acknowledging the same
-  message comes again; its server id, kept as a blind index, says it was
-  stored already. Old ids are pruned by the time they were seen.
+  message comes again; its server id says it was stored already (ids an
+  upgrade brought from the old format keep their old blind index, and a
+  lookup asks for both). Old ids are pruned by the time they were seen.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
-from crypto_core.encoding import b64decode, b64encode
-from crypto_core.errors import CryptoError
-from storage.profile.errors import DamagedValue, DuplicateEntry
+from storage.profile.errors import INTEGRITY_ERRORS, DuplicateEntry
 from storage.profile.vault import Vault
 
 
@@ -37,40 +35,35 @@ class OutboxStore:
     def __init__(self, vault: Vault) -> None:
         self._vault = vault
 
-    def _where(self, client_id: str) -> tuple[bytes, str]:
-        client = self._vault.index("outbox", client_id)
-        return client, f"outbox:{client.hex()}"
-
     def enqueue(self, contact: str, client_id: str, payload: bytes) -> OutboxItem:
         """Queue ``payload`` for ``contact``; :class:`DuplicateEntry` if the client id is queued already."""
-        client, slot = self._where(client_id)
         now = self._vault.now_ms()
-        record = {"id": client_id, "to": contact, "payload": b64encode(payload)}
-        sealed = self._vault.seal_json(slot, record)
         with self._vault.transaction():
             try:
                 self._vault.conn.execute(
-                    "INSERT INTO outbox (client, created_at, sealed) VALUES (?, ?, ?)", (client, now, sealed)
+                    "INSERT INTO outbox (client, contact, payload, created_at) VALUES (?, ?, ?, ?)",
+                    (client_id, contact, bytes(payload), now),
                 )
-            except sqlite3.IntegrityError:
+            except INTEGRITY_ERRORS:
                 raise DuplicateEntry("an outbox entry with this client id is already queued") from None
         return OutboxItem(client_id, contact, payload, now / 1000)
 
     def pending(self, limit: int | None = None) -> list[OutboxItem]:
-        """Queued entries, oldest first; one that does not open is skipped and noted as damage.
+        """Queued entries, oldest first; one that cannot be read is skipped and noted as damage.
 
         The damaged row stays where it is (nothing is deleted on a guess), so ``limit``
-        counts only entries that open.
+        counts only entries that can be read.
         """
         items: list[OutboxItem] = []
-        rows = self._vault.conn.execute("SELECT client, created_at, sealed FROM outbox ORDER BY seq")
+        rows = self._vault.conn.execute(
+            "SELECT seq, client, contact, payload, created_at FROM outbox ORDER BY seq"
+        )
         try:
-            for client, created_at, sealed in rows:
-                try:
-                    items.append(self._item(client, created_at, sealed))
-                except DamagedValue as exc:
-                    self._vault.note_damage(f"outbox:{client.hex()}", exc.what)
+            for seq, client, contact, payload, created_at in rows:
+                if not (isinstance(client, str) and isinstance(contact, str) and isinstance(payload, bytes)):
+                    self._vault.note_damage(f"outbox:{seq}", "outbox entry")
                     continue
+                items.append(OutboxItem(client, contact, payload, created_at / 1000))
                 if limit is not None and len(items) >= limit:
                     break
         finally:
@@ -79,25 +72,12 @@ class OutboxStore:
 
     def remove(self, client_id: str) -> bool:
         """Done with it (the server acknowledged it, or it was given up); True if it was queued."""
-        client, _slot = self._where(client_id)
         with self._vault.transaction():
-            cursor = self._vault.conn.execute("DELETE FROM outbox WHERE client = ?", (client,))
+            cursor = self._vault.conn.execute("DELETE FROM outbox WHERE client = ?", (client_id,))
         return cursor.rowcount > 0
 
     def __len__(self) -> int:
         return int(self._vault.conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
-
-    def _item(self, client: bytes, created_at: int, sealed: bytes) -> OutboxItem:
-        record = self._vault.open_json(f"outbox:{client.hex()}", sealed, what="outbox entry")
-        try:
-            return OutboxItem(
-                client_id=str(record["id"]),
-                contact=str(record["to"]),
-                payload=b64decode(record["payload"], what="outbox payload"),
-                enqueued_at=created_at / 1000,
-            )
-        except (KeyError, TypeError, CryptoError):
-            raise DamagedValue("outbox entry") from None
 
 
 class ProcessedIds:
@@ -106,12 +86,10 @@ class ProcessedIds:
     def __init__(self, vault: Vault) -> None:
         self._vault = vault
 
-    def _key(self, server_id: str) -> bytes:
-        return self._vault.index("server-message", server_id)
-
     def seen(self, server_id: str) -> bool:
         row = self._vault.conn.execute(
-            "SELECT 1 FROM processed WHERE server_message = ?", (self._key(server_id),)
+            "SELECT 1 FROM processed WHERE server_message IN (?, ?)",
+            (server_id, self._vault.legacy_index("server-message", server_id)),
         ).fetchone()
         return row is not None
 
@@ -120,7 +98,7 @@ class ProcessedIds:
         with self._vault.transaction():
             self._vault.conn.execute(
                 "INSERT OR IGNORE INTO processed (server_message, seen_at) VALUES (?, ?)",
-                (self._key(server_id), self._vault.now_ms()),
+                (server_id, self._vault.now_ms()),
             )
 
     def prune(self, older_than: float) -> int:

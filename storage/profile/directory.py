@@ -1,25 +1,34 @@
 """The folder of profiles: list them without a passphrase, create, open and delete them.
 
-Each profile is one SQLite file named after a random id (``<id>.sqlite``), never
-after the person's name or phone. The folder defaults to the platform's user
-data directory (``platformdirs``), or is given on the command line or to the
-constructor; tests always pass a temporary one. Listing reads only the clear
-``meta`` table (the profile's name); opening needs the passphrase and brings an
-older file up to the current schema (:mod:`storage.profile.schema`).
+Each profile is a folder named after a random id (``<root>/<id>/``), never
+after the person's name or phone, holding ``header`` (:mod:`storage.profile.header`),
+the SQLCipher database ``profile.db`` and its ``-wal`` and ``-shm``; a folder
+leaves room for the files of later versions. The root defaults to the
+platform's user data directory (``platformdirs``), or is given on the command
+line or to the constructor; tests always pass a temporary one.
 
-A damaged file never hides the others: listing reads each file on its own and
-names a damaged one as damaged (:data:`DAMAGED`). A file is recognised as a
-Parley profile by its intact first 100 bytes (SQLite's header, with Parley's
-``application_id``), so a copy whose end was cut off is a damaged profile, not
-"not a Parley profile". Neither listing nor a failed open writes to, rewrites
-or deletes a file.
+Listing reads only the headers: each profile is listed by its *label*, the
+name the person gave it on this computer (the display name is inside the
+database). Opening needs the passphrase: Argon2id unwraps the master key from
+the header, the database key is derived from it, and the database is brought
+up to the current schema (:mod:`storage.profile.schema`). A profile of the
+format before the encrypted database (``<id>.sqlite``) is listed by its old
+clear name and upgraded in place on its first unlock (:mod:`storage.profile.upgrade`).
+
+A damaged profile never hides the others: listing reads each header on its
+own and names a damaged one as damaged (:data:`DAMAGED`); a database that is
+damaged behind an intact header is found when it is opened, as
+:class:`~storage.profile.errors.ProfileDamaged`. Neither listing nor a failed
+open writes to, rewrites or deletes a profile; they do remove what an
+interrupted create or upgrade left (a ``<id>.part/`` folder no upgrade is
+working on, an old file beside its complete new folder).
 """
 
 from __future__ import annotations
 
 import os
 import re
-import sqlite3
+import shutil
 import time
 import unicodedata
 from dataclasses import dataclass
@@ -29,22 +38,23 @@ import platformdirs
 
 from crypto_core import sealing
 from crypto_core.encoding import RandomSource, default_random
-from crypto_core.sealing import KdfParams
-from storage.profile.errors import NotAProfile, ProfileDamaged, ProfileError, ProfileNotFound, from_sqlite
+from crypto_core.sealing import KdfParams, Sealer
+from storage.profile import database, header, upgrade
+from storage.profile.account import get_record
+from storage.profile.errors import ProfileDamaged, ProfileError, ProfileNotFound
+from storage.profile.legacy import directory as legacy
 from storage.profile.profile import Profile
-from storage.profile.schema import APPLICATION_ID, CURRENT, Schema, migrate
+from storage.profile.schema import CURRENT, Schema, migrate
 from storage.profile.vault import Clock, Vault
 
-SUFFIX = ".sqlite"
-FORMAT = "parley-profile"
+PART = ".part"
 MAX_NAME_LENGTH = 64
 _ID = re.compile(r"[0-9a-f]{16}")
-#: What the list says of a Parley profile file that cannot be read.
+#: What the list says of a Parley profile that cannot be read.
 DAMAGED = (
-    "This profile file is damaged, so Parley cannot open it. Parley left the file as it is; "
+    "This profile is damaged, so Parley cannot open it. Parley left its files as they are; "
     "a backup copy of it may still open."
 )
-_SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 def default_root() -> Path:
@@ -55,9 +65,10 @@ def default_root() -> Path:
 class ProfileInfo:
     """What a profile shows before it is unlocked.
 
-    ``problem`` says, in words for a person, why a file could not be read;
-    ``damaged`` is set when the file is a Parley profile that is damaged (its name
-    is shown when it could still be read).
+    ``name`` is the profile's label on this computer. ``problem`` says, in words
+    for a person, why a profile could not be read; ``damaged`` is set when it is a
+    Parley profile that is damaged (its label is shown when it could still be read).
+    ``path`` is the profile's folder (or, for one not upgraded yet, its old file).
     """
 
     profile_id: str
@@ -65,13 +76,6 @@ class ProfileInfo:
     path: Path
     problem: str | None = None
     damaged: bool = False
-
-
-@dataclass(frozen=True)
-class _Meta:
-    profile_id: str
-    name: str
-    wrapped_key: bytes
 
 
 class ProfileDirectory:
@@ -91,100 +95,113 @@ class ProfileDirectory:
         self._clock = clock
 
     def list(self) -> list[ProfileInfo]:
-        """Every profile file in the folder, by name; an unreadable one is listed with its problem."""
+        """Every profile in the folder, by label; an unreadable one is listed with its problem."""
         if not self.root.is_dir():
             return []
-        found = []
-        for path in self.root.glob(f"*{SUFFIX}"):
-            profile_id = path.name.removesuffix(SUFFIX)
-            if not _ID.fullmatch(profile_id):
-                continue
-            found.append(_peek(profile_id, path))
-        return sorted(found, key=lambda info: (info.name.casefold(), info.profile_id))
+        found: dict[str, ProfileInfo] = {}
+        for entry in sorted(self.root.iterdir()):
+            if entry.name.endswith(PART) and _ID.fullmatch(entry.name.removesuffix(PART)):
+                upgrade.clean_up(self.root, entry.name.removesuffix(PART))
+            elif entry.is_dir() and _ID.fullmatch(entry.name):
+                upgrade.clean_up(self.root, entry.name)
+                found[entry.name] = _peek(entry.name, entry)
+        for path in self.root.glob(f"*{legacy.SUFFIX}"):
+            profile_id = path.name.removesuffix(legacy.SUFFIX)
+            if _ID.fullmatch(profile_id) and profile_id not in found and path.is_file():
+                found[profile_id] = _legacy_info(legacy._peek(profile_id, path))
+        return sorted(found.values(), key=lambda info: (info.name.casefold(), info.profile_id))
 
-    def create(self, name: str, passphrase: str) -> Profile:
-        """A new, empty profile, unlocked."""
+    def create(self, name: str, passphrase: str, *, display_name: str | None = None) -> Profile:
+        """A new, empty profile, unlocked, listed as ``name``.
+
+        ``display_name`` (the name kept inside, for the person's own screens) defaults to ``name``.
+        The profile is built in ``<id>.part/`` and appears whole, with one rename, or not at all.
+        """
         name = _check_name(name)
+        display = _check_name(display_name if display_name is not None else name)
         if not passphrase:
             raise ValueError("the passphrase is empty")
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         profile_id = self._random(8).hex()
-        path = self._path(profile_id)
+        folder, part = self.root / profile_id, self.root / f"{profile_id}{PART}"
+        if folder.exists() or (self.root / f"{profile_id}{legacy.SUFFIX}").exists():
+            raise ProfileError("a profile with this id exists already; try again")
+        shutil.rmtree(part, ignore_errors=True)
+        master = self._random(header.MASTER_KEY_LEN)
         try:
-            # Owner-only from the first byte; SQLite gives its log files the same mode.
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        except FileExistsError:
-            raise ProfileError("a profile with this id exists already; try again") from None
-        try:
-            conn = _connect(path)
+            part.mkdir(mode=0o700)
+            conn = database.connect(part / database.DATABASE_NAME, header.database_key(master), create=True)
+            try:
+                vault = Vault(conn, clock=self._clock)
+                with vault.transaction():
+                    migrate(vault, self._schema)
+                    vault.conn.execute(
+                        "INSERT INTO records (name, value) VALUES ('display_name', ?)", (display,)
+                    )
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            finally:
+                conn.close()
+            header.write(
+                part, header.wrap(master, passphrase, name, params=self._kdf_params, random=self._random)
+            )
+            os.replace(part, folder)
+            header.fsync_folder(self.root)
         except BaseException:
-            _remove(path)
+            shutil.rmtree(part, ignore_errors=True)
             raise
-        try:
-            sealer, wrapped = sealing.create(passphrase, params=self._kdf_params, random=self._random)
-            vault = Vault(conn, sealer, random=self._random, clock=self._clock)
-            with vault.guarded():  # a full disk is DiskFull here too, from the first page written
-                conn.execute("PRAGMA journal_mode = WAL")
-            with vault.transaction():
-                migrate(vault, self._schema)
-                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                conn.executemany(
-                    "INSERT INTO meta (key, value) VALUES (?, ?)",
-                    [
-                        ("format", FORMAT),
-                        ("profile_id", profile_id),
-                        ("name", name),
-                        ("wrapped_key", wrapped),
-                        ("created_at", vault.now_ms()),
-                    ],
-                )
-        except BaseException:
-            conn.close()
-            _remove(path)
-            raise
-        return self._profile(conn, sealer, _Meta(profile_id, name, wrapped), path)
+        return self._open_folder(profile_id, master, name)
 
     def open(self, profile_id: str, passphrase: str) -> Profile:
-        """Unlock a profile; :class:`~crypto_core.errors.WrongPassphrase` leaves the file as it was."""
-        path = self._existing(profile_id)
-        conn = _connect(path)
+        """Unlock a profile; :class:`~crypto_core.errors.WrongPassphrase` leaves it as it was.
+
+        A profile of the old format is upgraded first (once; see :mod:`storage.profile.upgrade`).
+        """
+        folder = self._path(profile_id)
+        upgrade.clean_up(self.root, profile_id)
+        if not folder.is_dir():
+            old = self.root / f"{profile_id}{legacy.SUFFIX}"
+            if not old.is_file():
+                raise ProfileNotFound(profile_id)
+            upgrade.upgrade(self.root, profile_id, passphrase, params=self._kdf_params, random=self._random)
+        current = header.read(folder)
+        master = current.unwrap(passphrase)
+        return self._open_folder(profile_id, master, current.label)
+
+    def delete(self, profile_id: str) -> None:
+        """Remove the profile's folder (or old file) for good (close it first)."""
+        folder = self._path(profile_id)
+        old = self.root / f"{profile_id}{legacy.SUFFIX}"
+        if not folder.is_dir() and not old.is_file():
+            raise ProfileNotFound(profile_id)
+        shutil.rmtree(folder, ignore_errors=True)
+        legacy._remove(old)
+
+    def _open_folder(self, profile_id: str, master: bytes, label: str) -> Profile:
+        folder = self.root / profile_id
+        conn = database.connect(folder / database.DATABASE_NAME, header.database_key(master))
         try:
-            meta = _read_meta(conn, path)
-            sealer = sealing.unlock(passphrase, meta.wrapped_key)
-            vault = Vault(conn, sealer, random=self._random, clock=self._clock)
+            vault = Vault(conn, clock=self._clock)
             with vault.guarded():
                 migrate(vault, self._schema)
+                upgraded = get_record(vault, upgrade.LEGACY_ROWS) is not None
         except BaseException:
             conn.close()
             raise
-        return self._profile(conn, sealer, meta, path)
-
-    def delete(self, profile_id: str) -> None:
-        """Remove the profile's file for good (close it first)."""
-        _remove(self._existing(profile_id))
-
-    def _profile(self, conn: sqlite3.Connection, sealer: sealing.Sealer, meta: _Meta, path: Path) -> Profile:
         return Profile(
             conn,
-            sealer,
-            profile_id=meta.profile_id,
-            name=meta.name,
-            path=path,
+            profile_id=profile_id,
+            folder=folder,
+            label=label,
             kdf_params=self._kdf_params,
             random=self._random,
             clock=self._clock,
+            legacy_index=Sealer(master).blind_index if upgraded else None,
         )
 
     def _path(self, profile_id: str) -> Path:
         if not isinstance(profile_id, str) or not _ID.fullmatch(profile_id):
             raise ProfileNotFound(str(profile_id))
-        return self.root / f"{profile_id}{SUFFIX}"
-
-    def _existing(self, profile_id: str) -> Path:
-        path = self._path(profile_id)
-        if not path.is_file():
-            raise ProfileNotFound(profile_id)
-        return path
+        return self.root / profile_id
 
     def __repr__(self) -> str:
         return f"ProfileDirectory({str(self.root)!r})"
@@ -199,106 +216,21 @@ def _check_name(name: str) -> str:
     return name
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, timeout=10.0)
+def _peek(profile_id: str, folder: Path) -> ProfileInfo:
+    """What the list shows of one profile folder; never raises, whatever is in it."""
     try:
-        conn.execute("PRAGMA foreign_keys = ON")
-        # Deleted keys and messages are overwritten, not merely unlinked (forward secrecy at rest).
-        conn.execute("PRAGMA secure_delete = ON")
-        # Sorts and temporary tables stay in memory, never in a temporary file.
-        conn.execute("PRAGMA temp_store = MEMORY")
-        # A message is acknowledged to the server only after it is stored: commit means on disk.
-        conn.execute("PRAGMA synchronous = FULL")
-    except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
-        conn.close()
-        if isinstance(from_sqlite(exc), ProfileDamaged) and _has_profile_header(path):
-            raise ProfileDamaged() from None
-        raise NotAProfile(f"{path.name} is not a Parley profile, or its header is damaged") from None
-    return conn
-
-
-def _read_meta(conn: sqlite3.Connection, path: Path) -> _Meta:
-    """The clear meta rows; ProfileDamaged when SQLite finds the file malformed."""
-    try:
-        (app_id,) = conn.execute("PRAGMA application_id").fetchone()
-        meta = (
-            dict(conn.execute("SELECT key, value FROM meta").fetchall()) if app_id == APPLICATION_ID else {}
-        )
-    except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
-        if isinstance(from_sqlite(exc), ProfileDamaged) and _has_profile_header(path):
-            raise ProfileDamaged() from None
-        meta = {}
-    name, profile_id, wrapped = meta.get("name"), meta.get("profile_id"), meta.get("wrapped_key")
-    if (
-        meta.get("format") != FORMAT
-        or not isinstance(name, str)
-        or not isinstance(wrapped, bytes)
-        or profile_id != path.name.removesuffix(SUFFIX)
-    ):
-        raise NotAProfile(f"{path.name} is not a Parley profile, or its header is damaged")
-    return _Meta(profile_id, name, wrapped)
-
-
-def _peek(profile_id: str, path: Path) -> ProfileInfo:
-    """What the list shows of one file; never raises for a file, whatever is in it."""
-    try:
-        return ProfileInfo(profile_id, _peek_name(path), path)
+        label = header.read(folder).label
     except ProfileDamaged:
-        return ProfileInfo(profile_id, _salvage_name(path), path, problem=DAMAGED, damaged=True)
+        return ProfileInfo(profile_id, "", folder, problem=DAMAGED, damaged=True)
     except ProfileError as error:
-        return ProfileInfo(profile_id, "", path, problem=str(error))
-    except (sqlite3.Error, UnicodeDecodeError, OSError):
-        # SQLite's message is not shown: for a damaged file it can hold the damaged bytes.
-        if _has_profile_header(path):
-            return ProfileInfo(profile_id, _salvage_name(path), path, problem=DAMAGED, damaged=True)
-        return ProfileInfo(profile_id, "", path, problem=f"{path.name} could not be read")
-
-
-def _read_only(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=10.0)
-
-
-def _peek_name(path: Path) -> str:
-    """The name, read through a read-only connection so that listing never writes."""
-    conn = _read_only(path)
-    try:
-        return _read_meta(conn, path).name
-    finally:
-        conn.close()
-
-
-def _salvage_name(path: Path) -> str:
-    """The name of a damaged profile if its meta table can still be read, else ""; read-only."""
-    try:
-        conn = _read_only(path)
-    except sqlite3.Error:
-        return ""
-    try:
-        # SQLite refuses a file shorter than its header says unless the schema is "writable"; the
-        # connection is read-only, so nothing can be written through it either way.
-        conn.execute("PRAGMA writable_schema = ON")
-        name = dict(conn.execute("SELECT key, value FROM meta").fetchall()).get("name")
-        return name if isinstance(name, str) else ""
-    except (sqlite3.Error, UnicodeDecodeError):
-        return ""
-    finally:
-        conn.close()
-
-
-def _has_profile_header(path: Path) -> bool:
-    """SQLite's magic string and Parley's application_id in the first 100 bytes: a Parley profile file."""
-    try:
-        with path.open("rb") as file:
-            header = file.read(100)
+        return ProfileInfo(profile_id, "", folder, problem=str(error))
     except OSError:
-        return False
-    return (
-        len(header) == 100
-        and header.startswith(_SQLITE_MAGIC)
-        and int.from_bytes(header[68:72], "big") == APPLICATION_ID
-    )
+        return ProfileInfo(profile_id, "", folder, problem=f"the profile {profile_id} could not be read")
+    if not (folder / database.DATABASE_NAME).is_file():
+        return ProfileInfo(profile_id, label, folder, problem=DAMAGED, damaged=True)
+    return ProfileInfo(profile_id, label, folder)
 
 
-def _remove(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+def _legacy_info(info: legacy.ProfileInfo) -> ProfileInfo:
+    problem = DAMAGED if info.damaged else info.problem
+    return ProfileInfo(info.profile_id, info.name, info.path, problem=problem, damaged=info.damaged)

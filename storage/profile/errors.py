@@ -8,7 +8,8 @@ that does not open is :class:`DamagedValue`, which is also a
 session, a message) so that a person learns what is damaged, and never its
 contents, its key or its ciphertext.
 
-SQLite's own failures are mapped in one place, :func:`from_sqlite`: a full disk
+SQLite's own failures (of ``sqlcipher3``, the profile's driver, and of the
+standard ``sqlite3`` that reads the old format) are mapped in one place, :func:`from_sqlite`: a full disk
 (``SQLITE_FULL``) is :class:`DiskFull`; a malformed file (``SQLITE_CORRUPT``,
 ``SQLITE_NOTADB``) or text that does not decode is :class:`ProfileDamaged`.
 SQLite's message text is never copied into these errors: for a damaged file it
@@ -19,7 +20,15 @@ from __future__ import annotations
 
 import sqlite3
 
+import sqlcipher3.dbapi2 as sqlcipher  # type: ignore[import-untyped]
+
 from crypto_core.errors import DecryptionError
+
+#: The database errors of both drivers: the profile's SQLCipher and stdlib sqlite3 (the old format).
+DATABASE_ERRORS: tuple[type[Exception], ...] = (sqlite3.DatabaseError, sqlcipher.DatabaseError)
+INTEGRITY_ERRORS: tuple[type[Exception], ...] = (sqlite3.IntegrityError, sqlcipher.IntegrityError)
+#: What a damaged file can raise from a read: the drivers' errors, and text that does not decode.
+READ_ERRORS: tuple[type[Exception], ...] = (*DATABASE_ERRORS, UnicodeDecodeError)
 
 #: SQLite's primary result codes (the low byte of ``sqlite_errorcode``) that this module maps.
 _SQLITE_CORRUPT = 11
@@ -108,7 +117,7 @@ def from_sqlite(error: BaseException) -> ProfileError | None:
     """
     if isinstance(error, UnicodeDecodeError):
         return ProfileDamaged()
-    if not isinstance(error, sqlite3.DatabaseError):
+    if not isinstance(error, DATABASE_ERRORS):
         return None
     code = getattr(error, "sqlite_errorcode", None)
     if not isinstance(code, int):

@@ -1,101 +1,66 @@
-"""Message history: sealed bodies, paged newest first, searched without loading everything.
+"""Message history: paged newest first, searched through the full-text index, edited, deleted.
 
-Each message row keeps in clear only what ordering and counting need: its
-conversation (a blind index of the contact's phone), direction, time (integer
-milliseconds) and status (see :mod:`storage.profile.schema` for why). Text,
-client id and metadata are sealed in slot
-``"message:<row id>:<conversation>:<direction>:<time>"``, so a body moved to
-another row, conversation, direction or time does not open.
+A message is one row of real columns (conversation, client id, direction, time
+in integer milliseconds, status, text, metadata as JSON) inside the encrypted
+database. Pages walk the ``(conversation, ts, id)`` index backwards from a
+:class:`Cursor`; searches go through the trigram index (:mod:`storage.profile.search`),
+in one conversation or across all of them, newest first. Status changes follow
+:data:`TRANSITIONS`: a late or repeated receipt never moves a message backwards.
 
-Pages and searches walk the ``(conversation, ts, id)`` index backwards from a
-:class:`Cursor`; a search opens one batch of rows at a time and stops as soon as
-it has enough matches. Status changes follow :data:`TRANSITIONS`: a late or
-repeated receipt never moves a message backwards. A body that does not open is
-skipped by pages, searches and the conversation list (and noted as damage for
-the engine to report), so one damaged row never hides the rest.
+A row that cannot be read as a message (its metadata is not JSON, its text is
+not text) is skipped by pages, searches and the conversation list, and noted
+as damage for the engine to report, so one damaged row never hides the rest.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-from storage.profile.errors import DamagedValue, DuplicateEntry
+from storage.profile import search
+from storage.profile.errors import INTEGRITY_ERRORS, DamagedValue, DuplicateEntry
+from storage.profile.messages import (
+    INCOMING_STATUSES,
+    OUTGOING_STATUSES,
+    TRANSITIONS,
+    Around,
+    ConversationSummary,
+    Cursor,
+    Message,
+    Page,
+)
+from storage.profile.search import SearchHit
 from storage.profile.vault import Vault
 
-#: Which status may follow which. Outgoing: queued -> sent -> delivered -> read (or failed,
-#: then retried). Incoming: received -> read.
-TRANSITIONS: Mapping[str, frozenset[str]] = {
-    "queued": frozenset({"sent", "delivered", "read", "failed"}),
-    "sent": frozenset({"delivered", "read", "failed"}),
-    "delivered": frozenset({"read"}),
-    "read": frozenset(),
-    "failed": frozenset({"queued", "sent"}),
-    "received": frozenset({"read"}),
-}
-OUTGOING_STATUSES = frozenset({"queued", "sent", "delivered", "read", "failed"})
-INCOMING_STATUSES = frozenset({"received", "read"})
+__all__ = [
+    "INCOMING_STATUSES",
+    "OUTGOING_STATUSES",
+    "TRANSITIONS",
+    "Around",
+    "ConversationSummary",
+    "Cursor",
+    "History",
+    "Message",
+    "Page",
+    "SearchHit",
+]
+
 _END = 2**63 - 1
-
-
-@dataclass(frozen=True, order=True)
-class Cursor:
-    """A position in a conversation: pass it back to get the messages before it."""
-
-    ts: int
-    local_id: int
-
-
-@dataclass(frozen=True)
-class Message:
-    local_id: int
-    contact: str
-    client_id: str
-    outgoing: bool
-    text: str
-    #: Seconds since the epoch (stored as whole milliseconds).
-    timestamp: float
-    status: str
-    meta: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def cursor(self) -> Cursor:
-        return Cursor(round(self.timestamp * 1000), self.local_id)
-
-    def __repr__(self) -> str:  # the text and the contact stay out of logs
-        return f"Message(local_id={self.local_id}, outgoing={self.outgoing}, status={self.status!r})"
-
-
-@dataclass(frozen=True)
-class Page:
-    """Messages newest first, and the cursor for the next (older) page, or None at the start."""
-
-    messages: list[Message]
-    next: Cursor | None
-
-
-@dataclass(frozen=True)
-class ConversationSummary:
-    contact: str
-    last: Message
-    unread: int
-
-
-def _slot(local_id: int, conversation: bytes, outgoing: bool, ts: int) -> str:
-    return f"message:{local_id}:{conversation.hex()}:{'out' if outgoing else 'in'}:{ts}"
+_START = Cursor(-_END, -_END)
+_COLUMNS = "m.id, c.contact, m.client, m.outgoing, m.ts, m.status, m.body, m.meta"
+_FROM = "FROM messages m JOIN conversations c ON c.id = m.conversation"
+Row = tuple[Any, ...]
 
 
 class History:
     def __init__(self, vault: Vault) -> None:
         self._vault = vault
 
-    def _conversation(self, contact: str) -> bytes:
-        return self._vault.index("conversation", contact)
-
-    def _client(self, client_id: str) -> bytes:
-        return self._vault.index("message", client_id)
+    def _conversation(self, contact: str) -> int | None:
+        row = self._vault.conn.execute(
+            "SELECT id FROM conversations WHERE contact = ?", (contact,)
+        ).fetchone()
+        return None if row is None else int(row[0])
 
     # ------------------------------------------------------------------ writing
 
@@ -116,22 +81,18 @@ class History:
             raise ValueError(
                 f"status {status!r} does not fit an {'outgoing' if outgoing else 'incoming'} message"
             )
-        conversation, ts = self._conversation(contact), round(timestamp * 1000)
-        kept_meta = dict(meta or {})
-        body = {"id": client_id, "text": text, "meta": kept_meta}
+        ts, kept_meta = round(timestamp * 1000), dict(meta or {})
         with self._vault.transaction():
-            self._ensure_conversation(conversation, contact)
+            conversation = self._ensure_conversation(contact)
             try:
                 cursor = self._vault.conn.execute(
-                    "INSERT INTO messages (conversation, client, outgoing, ts, status, body) "
-                    "VALUES (?, ?, ?, ?, ?, x'')",
-                    (conversation, self._client(client_id), int(outgoing), ts, status),
+                    "INSERT INTO messages (conversation, client, outgoing, ts, status, body, meta) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (conversation, client_id, int(outgoing), ts, status, text, Vault.dump_json(kept_meta)),
                 )
-            except sqlite3.IntegrityError:
+            except INTEGRITY_ERRORS:
                 raise DuplicateEntry("a message with this client id is already stored") from None
-            local_id = int(cursor.lastrowid or 0)
-            sealed = self._vault.seal_json(_slot(local_id, conversation, outgoing, ts), body)
-            self._vault.conn.execute("UPDATE messages SET body = ? WHERE id = ?", (sealed, local_id))
+        local_id = int(cursor.lastrowid or 0)
         return Message(local_id, contact, client_id, outgoing, text, ts / 1000, status, kept_meta)
 
     def set_status(self, contact: str, client_id: str, status: str, *, outgoing: bool = True) -> bool:
@@ -139,28 +100,42 @@ class History:
         if status not in TRANSITIONS:
             raise ValueError(f"unknown message status {status!r}")
         with self._vault.transaction():
-            row = self._vault.conn.execute(
-                "SELECT id, status FROM messages WHERE conversation = ? AND outgoing = ? AND client = ?",
-                (self._conversation(contact), int(outgoing), self._client(client_id)),
-            ).fetchone()
+            row = self._find(contact, client_id, outgoing, "m.id, m.status")
             if row is None or status not in TRANSITIONS.get(row[1], frozenset()):
                 return False
             self._vault.conn.execute("UPDATE messages SET status = ? WHERE id = ?", (status, row[0]))
         return True
 
+    def edit(self, contact: str, client_id: str, text: str, *, outgoing: bool) -> bool:
+        """Replace a message's text (the search index follows in the same transaction); True if found."""
+        with self._vault.transaction():
+            row = self._find(contact, client_id, outgoing, "m.id")
+            if row is None:
+                return False
+            self._vault.conn.execute("UPDATE messages SET body = ? WHERE id = ?", (text, row[0]))
+        return True
+
+    def delete(self, contact: str, client_id: str, *, outgoing: bool) -> bool:
+        """Delete a message for good (overwritten on disk, gone from the search index); True if found."""
+        with self._vault.transaction():
+            row = self._find(contact, client_id, outgoing, "m.id")
+            if row is None:
+                return False
+            self._vault.conn.execute("DELETE FROM messages WHERE id = ?", (row[0],))
+        return True
+
     def mark_read(self, contact: str, up_to: Cursor | None = None) -> list[str]:
         """Mark incoming messages up to ``up_to`` (all if None) read; their client ids, for receipts."""
-        conversation = self._conversation(contact)
         bound = up_to or Cursor(_END, _END)
         with self._vault.transaction():
             rows = self._vault.conn.execute(
-                "SELECT id, outgoing, ts, status, body FROM messages INDEXED BY messages_unread "
-                "WHERE conversation = ? AND outgoing = 0 AND status = 'received' AND (ts, id) <= (?, ?) "
-                "ORDER BY ts, id",
-                (conversation, bound.ts, bound.local_id),
+                f"SELECT {_COLUMNS} FROM messages m INDEXED BY messages_unread "  # noqa: S608 - names are constants, values are parameters
+                "JOIN conversations c ON c.id = m.conversation WHERE c.contact = ? AND m.outgoing = 0 "
+                "AND m.status = 'received' AND (m.ts, m.id) <= (?, ?) "
+                "ORDER BY m.ts, m.id",
+                (contact, bound.ts, bound.local_id),
             ).fetchall()
-            opened = (self._opened(contact, conversation, row) for row in rows)
-            changed = [message.client_id for message in opened if message is not None]
+            changed = [message.client_id for message in self._opened(rows)]
             self._vault.conn.executemany(
                 "UPDATE messages SET status = 'read' WHERE id = ?", [(row[0],) for row in rows]
             )
@@ -169,60 +144,94 @@ class History:
     # ------------------------------------------------------------------ reading
 
     def get(self, contact: str, client_id: str, *, outgoing: bool) -> Message | None:
-        conversation = self._conversation(contact)
-        row = self._vault.conn.execute(
-            "SELECT id, outgoing, ts, status, body FROM messages "
-            "WHERE conversation = ? AND outgoing = ? AND client = ?",
-            (conversation, int(outgoing), self._client(client_id)),
-        ).fetchone()
-        return None if row is None else self._message(contact, conversation, row)
+        row = self._find(contact, client_id, outgoing, _COLUMNS)
+        return None if row is None else _message(row)
 
     def page(self, contact: str, *, before: Cursor | None = None, limit: int = 50) -> Page:
         """Up to ``limit`` messages older than ``before`` (the newest if None), newest first."""
         if limit < 1:
             raise ValueError("limit must be at least 1")
-        conversation = self._conversation(contact)
-        rows = self._rows(conversation, before, limit + 1)
-        opened = (self._opened(contact, conversation, row) for row in rows[:limit])
-        messages = [message for message in opened if message is not None]
+        rows = self._rows(contact, before, limit + 1)
+        messages = self._opened(rows[:limit])
         last = rows[limit - 1] if len(rows) > limit else None
-        return Page(messages, None if last is None else Cursor(last[2], last[0]))
+        return Page(messages, None if last is None else Cursor(last[4], last[0]))
+
+    def page_after(self, contact: str, *, after: Cursor, limit: int = 50) -> Page:
+        """Up to ``limit`` messages newer than ``after``, the oldest of them first found, shown newest first.
+
+        ``next`` is the cursor to pass as ``after`` for the messages newer still (None at the newest).
+        """
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        rows = self._vault.conn.execute(
+            f"SELECT {_COLUMNS} {_FROM} WHERE c.contact = ? AND (m.ts, m.id) > (?, ?) "
+            "ORDER BY m.ts, m.id LIMIT ?",
+            (contact, after.ts, after.local_id, limit + 1),
+        ).fetchall()
+        newest = rows[limit - 1] if len(rows) > limit else None
+        messages = self._opened(list(reversed(rows[:limit])))
+        return Page(messages, None if newest is None else Cursor(newest[4], newest[0]))
+
+    def around(
+        self,
+        contact: str,
+        anchor: Cursor | str,
+        *,
+        before: int = 25,
+        after: int = 25,
+        outgoing: bool | None = None,
+    ) -> Around | None:
+        """The message at ``anchor`` (its cursor, or its client id) with up to ``before`` older and
+        ``after`` newer neighbours, newest first; None if there is no such message.
+
+        A client id names one message per direction; ``outgoing`` picks one when both exist
+        (by default the newer of the two).
+        """
+        if before < 0 or after < 0:
+            raise ValueError("before and after are counts of at least 0")
+        found = self._anchor(contact, anchor, outgoing)
+        if found is None:
+            return None
+        newer = self.page_after(contact, after=found.cursor, limit=after) if after else Page([], None)
+        older = self.page(contact, before=found.cursor, limit=before) if before else Page([], None)
+        messages = [*newer.messages, found, *older.messages]
+        oldest, newest = messages[-1].cursor, messages[0].cursor
+        return Around(
+            messages,
+            found,
+            oldest if self._rows(contact, oldest, 1) else None,
+            newest if self._any_newer(contact, newest) else None,
+        )
 
     def search(
         self, contact: str, text: str, *, before: Cursor | None = None, limit: int = 50, batch: int = 256
     ) -> Page:
-        """Messages whose text contains ``text`` (any case), newest first, opened ``batch`` at a time."""
-        needle = text.casefold()
-        if not needle or limit < 1 or batch < 1:
-            raise ValueError("search needs some text, a limit and a batch size of at least 1")
-        found: list[Message] = []
-        for message in self._walk(contact, before, batch):
-            if needle in message.text.casefold():
-                found.append(message)
-                if len(found) == limit:
-                    return Page(found, message.cursor)
-        return Page(found, None)
+        """Messages of one conversation whose text contains ``text`` (any case), newest first.
+
+        ``next`` is the cursor for the next (older) hits, None when there are no more.
+        ``batch`` is how many candidate rows are read at a time.
+        """
+        hits = self._search("c.contact = ?", (contact,), text, before, limit, batch)
+        messages = [hit.message for hit in hits]
+        return Page(messages[:limit], messages[limit - 1].cursor if len(hits) > limit else None)
+
+    def search_all(self, text: str, *, limit: int = 50, before: Cursor | None = None) -> list[SearchHit]:
+        """Messages of every conversation whose text contains ``text`` (any case, any script), newest
+        first, with the character ranges that matched; pass the last hit's ``cursor`` as ``before``
+        for the next ones."""
+        return self._search("1", (), text, before, limit, max(256, limit + 1))[:limit]
 
     def conversations(self) -> list[ConversationSummary]:
         """Every conversation with its newest message and unread count, newest first."""
         rows = self._vault.conn.execute(
-            "SELECT c.conversation, c.sealed, "
-            "(SELECT id FROM messages m WHERE m.conversation = c.conversation "
-            "ORDER BY ts DESC, id DESC LIMIT 1), "
+            "SELECT c.contact, "
             "(SELECT COUNT(*) FROM messages m INDEXED BY messages_unread "
-            "WHERE m.conversation = c.conversation AND m.outgoing = 0 AND m.status = 'received') "
+            "WHERE m.conversation = c.id AND m.outgoing = 0 AND m.status = 'received') "
             "FROM conversations c"
         ).fetchall()
         summaries = []
-        for conversation, sealed, last_id, unread in rows:
-            if last_id is None:
-                continue
-            try:
-                contact = self._open_contact(conversation, sealed)
-            except DamagedValue as exc:
-                self._vault.note_damage(f"conversation:{conversation.hex()}", exc.what)
-                continue
-            # The newest message that opens; a damaged newest one does not hide the conversation.
+        for contact, unread in rows:
+            # The newest message that can be read; a damaged newest one does not hide the conversation.
             last = next(self._walk(contact, None, 16), None)
             if last is not None:
                 summaries.append(ConversationSummary(contact, last, int(unread)))
@@ -231,79 +240,129 @@ class History:
     def unread(self, contact: str) -> int:
         row = self._vault.conn.execute(
             # The partial index holds only unread rows, so counting never touches the read ones.
-            "SELECT COUNT(*) FROM messages INDEXED BY messages_unread "
-            "WHERE conversation = ? AND outgoing = 0 AND status = 'received'",
-            (self._conversation(contact),),
+            "SELECT COUNT(*) FROM messages m INDEXED BY messages_unread "
+            "WHERE m.conversation = (SELECT id FROM conversations WHERE contact = ?) "
+            "AND m.outgoing = 0 AND m.status = 'received'",
+            (contact,),
         ).fetchone()
         return int(row[0])
 
     def count(self, contact: str) -> int:
-        row = self._vault.conn.execute(
-            "SELECT COUNT(*) FROM messages WHERE conversation = ?", (self._conversation(contact),)
-        ).fetchone()
+        row = self._vault.conn.execute(f"SELECT COUNT(*) {_FROM} WHERE c.contact = ?", (contact,)).fetchone()
         return int(row[0])
 
     # ------------------------------------------------------------------ internals
 
     #: The page query; also what tests and the benchmark check with EXPLAIN QUERY PLAN.
     PAGE_QUERY = (
-        "SELECT id, outgoing, ts, status, body FROM messages WHERE conversation = ? AND (ts, id) < (?, ?) "
-        "ORDER BY ts DESC, id DESC LIMIT ?"
+        f"SELECT {_COLUMNS} FROM messages m JOIN conversations c ON c.id = m.conversation "  # noqa: S608 - names are constants, values are parameters
+        "WHERE c.contact = ? AND (m.ts, m.id) < (?, ?) ORDER BY m.ts DESC, m.id DESC LIMIT ?"
     )
 
-    def _rows(self, conversation: bytes, before: Cursor | None, limit: int) -> list[tuple[Any, ...]]:
+    def _rows(self, contact: str, before: Cursor | None, limit: int) -> list[Row]:
         bound = before or Cursor(_END, _END)
         return self._vault.conn.execute(
-            self.PAGE_QUERY, (conversation, bound.ts, bound.local_id, limit)
+            self.PAGE_QUERY, (contact, bound.ts, bound.local_id, limit)
         ).fetchall()
 
     def _walk(self, contact: str, before: Cursor | None, batch: int) -> Iterator[Message]:
-        conversation = self._conversation(contact)
         while True:
-            rows = self._rows(conversation, before, batch)
-            for row in rows:
-                message = self._opened(contact, conversation, row)
-                if message is not None:
-                    yield message
+            rows = self._rows(contact, before, batch)
+            yield from self._opened(rows)
             if len(rows) < batch:
                 return
-            before = Cursor(rows[-1][2], rows[-1][0])
+            before = Cursor(rows[-1][4], rows[-1][0])
 
-    def _ensure_conversation(self, conversation: bytes, contact: str) -> None:
-        exists = self._vault.conn.execute(
-            "SELECT 1 FROM conversations WHERE conversation = ?", (conversation,)
+    def _search(
+        self, where: str, params: tuple[Any, ...], text: str, before: Cursor | None, limit: int, batch: int
+    ) -> list[SearchHit]:
+        """Up to ``limit + 1`` hits (one more says whether there are more), newest first."""
+        if limit < 1 or batch < 1:
+            raise ValueError("search needs a limit and a batch size of at least 1")
+        needle = search.needle(text)
+        compiled = search.pattern(needle)
+        bound = before or Cursor(_END, _END)
+        if search.uses_index(needle):
+            source = f"{_FROM} WHERE m.id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?) AND "  # noqa: S608 - names are constants, values are parameters
+            source_params: tuple[Any, ...] = (search.phrase(needle),)
+            scanned_limit = None
+        else:
+            source, source_params, scanned_limit = f"{_FROM} WHERE ", (), search.SHORT_SCAN
+        hits: list[SearchHit] = []
+        scanned = 0
+        while len(hits) <= limit:
+            rows = self._vault.conn.execute(
+                f"SELECT {_COLUMNS} {source}{where} AND (m.ts, m.id) < (?, ?) "
+                "ORDER BY m.ts DESC, m.id DESC LIMIT ?",
+                (*source_params, *params, bound.ts, bound.local_id, batch),
+            ).fetchall()
+            for message in self._opened(rows):
+                ranges = search.match_ranges(compiled, message.text)
+                if ranges:
+                    hits.append(SearchHit(message.contact, message, ranges))
+                    if len(hits) > limit:
+                        break
+            scanned += len(rows)
+            if len(rows) < batch or (scanned_limit is not None and scanned >= scanned_limit):
+                break
+            bound = Cursor(rows[-1][4], rows[-1][0])
+        return hits
+
+    def _find(self, contact: str, client_id: str, outgoing: bool, columns: str) -> Row | None:
+        row: Row | None = self._vault.conn.execute(
+            f"SELECT {columns} {_FROM} WHERE c.contact = ? AND m.outgoing = ? AND m.client = ?",
+            (contact, int(outgoing), client_id),
         ).fetchone()
-        if exists is None:
-            sealed = self._vault.seal(f"conversation:{conversation.hex()}", contact.encode("utf-8"))
-            self._vault.conn.execute(
-                "INSERT INTO conversations (conversation, sealed) VALUES (?, ?)", (conversation, sealed)
-            )
+        return row
 
-    def _open_contact(self, conversation: bytes, sealed: bytes) -> str:
-        phone = self._vault.open(f"conversation:{conversation.hex()}", sealed, what="conversation")
-        return phone.decode("utf-8")
+    def _anchor(self, contact: str, anchor: Cursor | str, outgoing: bool | None) -> Message | None:
+        if isinstance(anchor, Cursor):
+            row = self._vault.conn.execute(
+                f"SELECT {_COLUMNS} {_FROM} WHERE c.contact = ? AND m.id = ? AND m.ts = ?",
+                (contact, anchor.local_id, anchor.ts),
+            ).fetchone()
+        else:
+            directions = (0, 1) if outgoing is None else (int(outgoing),) * 2
+            row = self._vault.conn.execute(
+                f"SELECT {_COLUMNS} {_FROM} WHERE c.contact = ? AND m.client = ? AND m.outgoing IN (?, ?) "
+                "ORDER BY m.ts DESC, m.id DESC LIMIT 1",
+                (contact, anchor, *directions),
+            ).fetchone()
+        return None if row is None else _message(row)
 
-    def _opened(self, contact: str, conversation: bytes, row: tuple[Any, ...]) -> Message | None:
-        """The message, or None (noted as damage) when its body does not open."""
-        try:
-            return self._message(contact, conversation, row)
-        except DamagedValue as exc:
-            local_id, outgoing, ts = row[0], row[1], row[2]
-            self._vault.note_damage(_slot(local_id, conversation, bool(outgoing), ts), exc.what)
-            return None
+    def _older_than(self, contact: str, cursor: Cursor) -> Cursor | None:
+        return cursor if self._rows(contact, cursor, 1) else None
 
-    def _message(self, contact: str, conversation: bytes, row: tuple[Any, ...]) -> Message:
-        local_id, outgoing, ts, status, sealed = row
-        body = self._vault.open_json(
-            _slot(local_id, conversation, bool(outgoing), ts), sealed, what="message"
-        )
-        if not (
-            isinstance(body, dict)
-            and isinstance(body.get("id"), str)
-            and isinstance(body.get("text"), str)
-            and isinstance(body.get("meta"), dict)
-        ):
-            raise DamagedValue("message")
-        return Message(
-            local_id, contact, body["id"], bool(outgoing), body["text"], ts / 1000, status, body["meta"]
-        )
+    def _any_newer(self, contact: str, cursor: Cursor) -> bool:
+        row = self._vault.conn.execute(
+            f"SELECT 1 {_FROM} WHERE c.contact = ? AND (m.ts, m.id) > (?, ?) LIMIT 1",
+            (contact, cursor.ts, cursor.local_id),
+        ).fetchone()
+        return row is not None
+
+    def _ensure_conversation(self, contact: str) -> int:
+        found = self._conversation(contact)
+        if found is not None:
+            return found
+        cursor = self._vault.conn.execute("INSERT INTO conversations (contact) VALUES (?)", (contact,))
+        return int(cursor.lastrowid or 0)
+
+    def _opened(self, rows: list[Row]) -> list[Message]:
+        """The rows as messages; one that cannot be read is skipped and noted as damage."""
+        messages = []
+        for row in rows:
+            try:
+                messages.append(_message(row))
+            except DamagedValue as exc:
+                self._vault.note_damage(f"message:{row[0]}", exc.what)
+        return messages
+
+
+def _message(row: Row) -> Message:
+    local_id, contact, client, outgoing, ts, status, body, meta_text = row
+    meta = Vault.load_json(meta_text, what="message")
+    if not (
+        isinstance(client, str) and isinstance(body, str) and isinstance(meta, dict) and isinstance(ts, int)
+    ):
+        raise DamagedValue("message")
+    return Message(local_id, contact, client, bool(outgoing), body, ts / 1000, status, meta)

@@ -1,31 +1,31 @@
-"""The client profile: one encrypted SQLite file holding everything one person's app keeps.
+"""The client profile: one SQLCipher database holding everything one person's app keeps.
 
 A :class:`Profile` is opened (or created) by
 :class:`~storage.profile.directory.ProfileDirectory` with a passphrase and is then a
-set of small stores over one sealed connection:
+set of small stores over one encrypted connection:
 
 =================  ==============================================================
-``account``        own phone, e-mail, server address, registration state
+``account``        own phone, e-mail, server address, registration state, display name
 ``server_pins``    the pinned fingerprint of each server's public key
 ``keys``           identity key pair, signed, one-time and ML-KEM prekeys, sessions they started
 ``contacts``       contacts by phone: name, pinned identity, verified, key changed
 ``sessions``       ratchet state per contact (opaque bytes from the engine), times of heals
-``history``        messages: paged newest first, searched, with status and unread counts
+``history``        messages: paged newest first, searched (one conversation or all), edited
 ``outbox``         messages waiting for the server's acknowledgement, in order
 ``processed``      server message ids already stored (redeliveries are skipped)
 =================  ==============================================================
 
-Every secret value is sealed with :mod:`crypto_core.sealing` under the master
-key, which is wrapped by an Argon2id key from the passphrase; what stays in
-clear, and why, is listed in :mod:`storage.profile.schema`. The profile's name
-is in clear so that profiles can be listed before a passphrase is typed; the
-team chose to keep the phone number sealed.
+The whole database, its write-ahead log included, is encrypted by SQLCipher
+under a key derived from the master key; the master key is wrapped by an
+Argon2id key from the passphrase in the folder's small header
+(:mod:`storage.profile.header`), which also holds the label the profile is
+listed by. The display name, like everything else, is inside.
 
 :meth:`Profile.transaction` groups writes: the engine stores a decrypted
 message, the session state that decrypted it and the processed server id in
 one transaction, so a crash leaves all of them or none. Deleted rows are
 overwritten (``secure_delete``) and the write-ahead log is emptied when the
-profile closes or its passphrase changes.
+profile closes.
 
 A profile belongs to the thread that opened it (the engine's worker thread).
 """
@@ -42,14 +42,17 @@ from types import TracebackType
 from crypto_core import sealing
 from crypto_core.encoding import RandomSource, default_random
 from crypto_core.errors import WrongPassphrase
-from crypto_core.sealing import KdfParams, Sealer
+from crypto_core.sealing import KdfParams
+from storage.profile import header
 from storage.profile.account import AccountStore, ServerPins
 from storage.profile.contacts import ContactStore
+from storage.profile.database import DATABASE_NAME
 from storage.profile.delivery import OutboxStore, ProcessedIds
+from storage.profile.errors import DATABASE_ERRORS, DamagedValue
 from storage.profile.history import History
 from storage.profile.keys import KeyStore
 from storage.profile.sessions import SessionStore
-from storage.profile.vault import Clock, Vault
+from storage.profile.vault import Clock, LegacyIndex, Vault
 
 __all__ = ["Profile", "WrongPassphrase"]
 
@@ -60,22 +63,28 @@ class Profile:
     def __init__(
         self,
         conn: sqlite3.Connection,
-        sealer: Sealer,
         *,
         profile_id: str,
-        name: str,
-        path: Path,
+        folder: Path,
+        label: str,
         kdf_params: KdfParams = sealing.DEFAULT_PARAMS,
         random: RandomSource = default_random,
         clock: Clock = time.time,
+        legacy_index: LegacyIndex | None = None,
     ) -> None:
         self.profile_id = profile_id
-        self.name = name
-        self.path = path
-        self._sealer = sealer
+        #: The profile's folder: ``header``, ``profile.db`` and its ``-wal`` and ``-shm``.
+        self.folder = folder
+        #: The encrypted database file.
+        self.path = folder / DATABASE_NAME
+        #: The name this profile is listed by on this computer (in clear, in the header).
+        self.label = label
         self._kdf_params = kdf_params
         self._random = random
-        self._vault = vault = Vault(conn, sealer, random=random, clock=clock)
+        if legacy_index is None:
+            self._vault = vault = Vault(conn, clock=clock)
+        else:
+            self._vault = vault = Vault(conn, clock=clock, legacy_index=legacy_index)
         self.account = AccountStore(vault)
         self.server_pins = ServerPins(vault)
         self.keys = KeyStore(vault)
@@ -85,6 +94,15 @@ class Profile:
         self.outbox = OutboxStore(vault)
         self.processed = ProcessedIds(vault)
         self._closed = False
+
+    @property
+    def name(self) -> str:
+        """The person's display name, kept inside the database (the label if it cannot be read)."""
+        try:
+            with self.guarded():
+                return self.account.display_name()
+        except DamagedValue:
+            return self.label
 
     def transaction(self) -> AbstractContextManager[None]:
         """All or nothing: ``with profile.transaction(): ...`` commits at the end, rolls back on error.
@@ -112,17 +130,16 @@ class Profile:
         return self._vault.take_damage()
 
     def change_passphrase(self, old: str, new: str) -> None:
-        """Rewrap the master key for ``new``; :class:`WrongPassphrase` if ``old`` is wrong."""
+        """Rewrap the master key for ``new`` in a new header; :class:`WrongPassphrase` if ``old`` is wrong.
+
+        Only the header is rewritten (atomically); the database and its key stay as they are.
+        """
         if not new:
             raise ValueError("the new passphrase is empty")
-        conn = self._vault.conn
-        with self.transaction():
-            (wrapped,) = conn.execute("SELECT value FROM meta WHERE key = 'wrapped_key'").fetchone()
-            sealing.unlock(old, wrapped)
-            rewrapped = self._sealer.wrap(new, params=self._kdf_params, random=self._random)
-            conn.execute("UPDATE meta SET value = ? WHERE key = 'wrapped_key'", (rewrapped,))
-        # The old wrapping still sits in the write-ahead log until a checkpoint copies the new one over.
-        self._checkpoint()
+        current = header.read(self.folder)
+        master = current.unwrap(old)
+        rewrapped = header.wrap(master, new, current.label, params=self._kdf_params, random=self._random)
+        header.write(self.folder, rewrapped)
 
     @property
     def closed(self) -> bool:
@@ -140,7 +157,7 @@ class Profile:
     def _checkpoint(self) -> None:
         # Best effort: while another connection reads the log, SQLite checkpoints it later instead.
         # A damaged file or a full disk may refuse the checkpoint too; closing must still close.
-        with contextlib.suppress(sqlite3.DatabaseError):
+        with contextlib.suppress(*DATABASE_ERRORS):
             self._vault.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
     def __enter__(self) -> Profile:

@@ -1,32 +1,34 @@
-"""The profile's tables, their version, and the steps that migrate an older file.
+"""The profile's tables, their version, and the steps that migrate an older database.
 
 The schema version is SQLite's ``user_version``. :data:`CURRENT` lists one step
 per version, keyed by the version it produces: step 1 creates the tables of a
-new file, a later step ``n`` turns a version ``n - 1`` file into version ``n``.
-Opening a profile applies the missing steps in one transaction, so a failed
-step leaves the file exactly at the version it had. Steps get the unlocked
-:class:`~storage.profile.vault.Vault`, so a step can reseal values too.
+new database, a later step ``n`` turns a version ``n - 1`` database into
+version ``n``. Opening a profile applies the missing steps in one transaction,
+so a failed step leaves the database exactly at the version it had. (Files of
+the format before the encrypted database are not migrated here: they are
+upgraded into a new folder by :mod:`storage.profile.upgrade`.)
 
-The ``meta`` table (format, profile id, name, wrapped master key) is read
-before the passphrase is known; its layout never changes across versions.
+The whole database, its write-ahead log included, is encrypted by SQLCipher,
+so rows hold real columns: phone numbers, client ids, message text, times and
+statuses. There are no blind indexes and no per-row seals any more; the one
+exception is for rows an upgrade brought from the old format that cannot be
+turned back into their values (the ids of processed server messages and of
+accepted initial messages were kept only as blind indexes): they keep their
+old index, and a lookup asks for both (see :class:`~storage.profile.vault.Vault`).
 
-What is stored in clear, and why (everything else is sealed):
+Private keys are **not** sealed a second time inside the database. A second
+seal would be under a key derived from the same master key, which sits in the
+same process memory as the database key whenever the profile is open; it would
+protect only against someone who has the database key but not the master key,
+and no path gives that (both come from the header with the passphrase). It
+would cost a second key hierarchy, per-row failure modes and code that must be
+right twice. SQLCipher's per-page HMAC already makes a moved or altered page fail
+as damage. (Backups are sealed under a passphrase of their own, elsewhere.)
 
-* ``meta.name``: the profile's display name, so the app can list profiles
-  before asking for a passphrase. The team chose to keep the phone number sealed.
-* Blind indexes (HMAC under a key derived from the master key) instead of phone
-  numbers, server addresses and client message ids, one index kind per table so
-  that rows of two tables cannot be linked from the file alone.
-* Message time (integer milliseconds), direction and status, so that history
-  pages in time order through an index and unread messages are counted without
-  decrypting them. A stolen file thus shows how many messages each (blinded)
-  conversation has and when; never what they say or with whom.
-* Creation times of prekeys, and when a server message id was processed, so
-  that old ones are pruned without opening them.
-* Which signed prekey each accepted initial message used (the message itself
-  only as a blind index of its session id), so the record goes with the prekey;
-  and when healing started a session with a (blinded) contact, so the limit
-  counts without opening anything.
+Messages are indexed for full-text search by ``messages_fts``, an FTS5 table
+with the ``trigram`` tokenizer (so part of a word, in any script, matches),
+whose content is the ``messages`` table itself; triggers keep it in step on
+insert, on an edit of the body and on delete, in the same transaction.
 """
 
 from __future__ import annotations
@@ -35,75 +37,93 @@ import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from storage.profile.errors import MigrationFailed, ProfileError, ProfileTooNew
+from storage.profile.errors import DATABASE_ERRORS, MigrationFailed, ProfileError, ProfileTooNew
 from storage.profile.vault import Vault
 
-#: ``PRAGMA application_id``: marks the file as a Parley profile ("PRLY").
+#: ``PRAGMA application_id``: marks the database as a Parley profile ("PRLY").
 APPLICATION_ID = 0x50524C59
 
 Step = Callable[[Vault], None]
 
 _V1_TABLES = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
-CREATE TABLE records (name TEXT PRIMARY KEY, sealed BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE records (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE server_pins (server BLOB PRIMARY KEY, sealed BLOB NOT NULL) WITHOUT ROWID;
-CREATE TABLE signed_prekeys (id INTEGER PRIMARY KEY, created_at INTEGER NOT NULL, sealed BLOB NOT NULL);
-CREATE TABLE one_time_prekeys (id INTEGER PRIMARY KEY, sealed BLOB NOT NULL);
+CREATE TABLE server_pins (server TEXT PRIMARY KEY, fingerprint TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE signed_prekeys (id INTEGER PRIMARY KEY, created_at INTEGER NOT NULL, key TEXT NOT NULL);
+CREATE TABLE one_time_prekeys (id INTEGER PRIMARY KEY, key TEXT NOT NULL);
 CREATE TABLE kem_prekeys (
     id INTEGER PRIMARY KEY,
     last_resort INTEGER NOT NULL CHECK (last_resort IN (0, 1)),
     created_at INTEGER NOT NULL,
-    sealed BLOB NOT NULL
+    key TEXT NOT NULL
 );
-CREATE TABLE contacts (contact BLOB PRIMARY KEY, sealed BLOB NOT NULL) WITHOUT ROWID;
-CREATE TABLE sessions (contact BLOB PRIMARY KEY, sealed BLOB NOT NULL) WITHOUT ROWID;
-CREATE TABLE conversations (conversation BLOB PRIMARY KEY, sealed BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE accepted_initials (session BLOB PRIMARY KEY, signed_prekey INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX accepted_initials_by_prekey ON accepted_initials (signed_prekey);
+CREATE TABLE contacts (
+    phone TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    identity TEXT,
+    verified INTEGER NOT NULL CHECK (verified IN (0, 1)),
+    key_changed INTEGER NOT NULL CHECK (key_changed IN (0, 1)),
+    previous_identity TEXT
+) WITHOUT ROWID;
+CREATE TABLE sessions (phone TEXT PRIMARY KEY, state BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE heals (phone TEXT NOT NULL, at INTEGER NOT NULL);
+CREATE INDEX heals_by_phone ON heals (phone, at);
+CREATE TABLE conversations (id INTEGER PRIMARY KEY, contact TEXT NOT NULL UNIQUE);
 CREATE TABLE messages (
     id INTEGER PRIMARY KEY,
-    conversation BLOB NOT NULL REFERENCES conversations (conversation),
-    client BLOB NOT NULL,
+    conversation INTEGER NOT NULL REFERENCES conversations (id),
+    client TEXT NOT NULL,
     outgoing INTEGER NOT NULL CHECK (outgoing IN (0, 1)),
     ts INTEGER NOT NULL,
     status TEXT NOT NULL,
-    body BLOB NOT NULL,
+    body TEXT NOT NULL,
+    meta TEXT NOT NULL,
     UNIQUE (conversation, outgoing, client)
 );
 CREATE INDEX messages_by_time ON messages (conversation, ts, id);
+CREATE INDEX messages_by_global_time ON messages (ts, id);
 CREATE INDEX messages_unread ON messages (conversation) WHERE outgoing = 0 AND status = 'received';
+CREATE VIRTUAL TABLE messages_fts USING fts5 (
+    body, content = 'messages', content_rowid = 'id', tokenize = 'trigram'
+);
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts (rowid, body) VALUES (new.id, new.body);
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
+    INSERT INTO messages_fts (rowid, body) VALUES (new.id, new.body);
+END;
 CREATE TABLE outbox (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    client BLOB NOT NULL UNIQUE,
-    created_at INTEGER NOT NULL,
-    sealed BLOB NOT NULL
+    client TEXT NOT NULL UNIQUE,
+    contact TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    created_at INTEGER NOT NULL
 );
 CREATE TABLE processed (server_message BLOB PRIMARY KEY, seen_at INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX processed_by_time ON processed (seen_at);
 """
 
 
-#: Version 2: the initial messages already accepted (so a replay cannot start their session again),
-#: and when healing started a new session with a contact (so the daily limit survives a restart).
-_V2_TABLES = """
-CREATE TABLE accepted_initials (session BLOB PRIMARY KEY, signed_prekey INTEGER NOT NULL) WITHOUT ROWID;
-CREATE INDEX accepted_initials_by_prekey ON accepted_initials (signed_prekey);
-CREATE TABLE heals (contact BLOB NOT NULL, at INTEGER NOT NULL);
-CREATE INDEX heals_by_contact ON heals (contact, at);
-"""
-
-
 def _run(vault: Vault, script: str) -> None:
-    for statement in script.split(";"):
-        if statement.strip():
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        # A trigger's body holds ";" of its own: run a statement only once SQLite says it is complete.
+        if sqlite3.complete_statement(statement):
             vault.conn.execute(statement)
+            statement = ""
 
 
 def _create_v1(vault: Vault) -> None:
     _run(vault, _V1_TABLES)
-
-
-def _add_replay_and_heal_records(vault: Vault) -> None:
-    _run(vault, _V2_TABLES)
+    vault.conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
 
 @dataclass(frozen=True)
@@ -121,7 +141,7 @@ class Schema:
         return max(self.steps)
 
 
-CURRENT = Schema({1: _create_v1, 2: _add_replay_and_heal_records})
+CURRENT = Schema({1: _create_v1})
 
 
 def file_version(conn: sqlite3.Connection) -> int:
@@ -130,7 +150,7 @@ def file_version(conn: sqlite3.Connection) -> int:
 
 
 def check_readable(conn: sqlite3.Connection, schema: Schema) -> int:
-    """The file's version; :class:`ProfileTooNew` if this schema cannot read it."""
+    """The database's version; :class:`ProfileTooNew` if this schema cannot read it."""
     found = file_version(conn)
     if found > schema.version:
         raise ProfileTooNew(found, schema.version)
@@ -138,7 +158,7 @@ def check_readable(conn: sqlite3.Connection, schema: Schema) -> int:
 
 
 def migrate(vault: Vault, schema: Schema = CURRENT) -> int:
-    """Bring the file to ``schema.version`` in one transaction; return the version it had."""
+    """Bring the database to ``schema.version`` in one transaction; return the version it had."""
     found = check_readable(vault.conn, schema)
     if found == schema.version:
         return found
@@ -150,7 +170,7 @@ def migrate(vault: Vault, schema: Schema = CURRENT) -> int:
             vault.conn.execute(f"PRAGMA user_version = {int(schema.version)}")
     except Exception as error:
         # SQLite's and our own messages name tables and kinds, never values; others only by type.
-        detail = str(error) if isinstance(error, sqlite3.Error | ProfileError) else type(error).__name__
+        detail = str(error) if isinstance(error, (*DATABASE_ERRORS, ProfileError)) else type(error).__name__
         raise MigrationFailed(
             f"could not upgrade the profile from schema version {found} to {schema.version} "
             f"({detail}); it was left at version {found}"

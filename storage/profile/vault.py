@@ -1,28 +1,29 @@
-"""The sealed database under a profile: one SQLite connection, the sealer, and transactions.
+"""The database under a profile: one SQLCipher connection, transactions, and damage noted.
 
 Every store of the profile (keys, contacts, sessions, history, outbox) goes
-through a :class:`Vault`. It seals each value for a named *slot* (a string that
-says which row and column the value belongs to, such as ``"session:<index>"``
-or ``"message:<row id>:..."``), so a value copied into another row does not
-open there and is reported as :class:`~storage.profile.errors.DamagedValue`.
+through a :class:`Vault`. The whole file is encrypted by SQLCipher, so rows hold
+real columns; no value is sealed a second time (the reason is in
+:mod:`storage.profile.schema`).
 
 Transactions nest: the outermost is ``BEGIN IMMEDIATE`` (the write lock is
 taken at once, so two writers never deadlock on an upgrade), inner ones are
 savepoints, so a store method that fails inside the engine's transaction
 undoes only its own part and lets the exception decide the rest.
 
-A value that does not open is the caller's to skip when it lists many rows
-(one damaged message must not hide a whole conversation): it notes the slot with
+A value that cannot be used (a row whose JSON does not parse, a key that is not
+a key) is the caller's to skip when it lists many rows (one damaged message
+must not hide a whole conversation): it notes the row with
 :meth:`Vault.note_damage`, and the engine collects what was noted with
 :meth:`Vault.take_damage` to tell the person, once per damaged value.
 
 SQLite's failures leave a transaction as the profile's own errors
 (:func:`~storage.profile.errors.from_sqlite`): a write that did not fit on the
-disk is :class:`~storage.profile.errors.DiskFull`, a malformed page is
-:class:`~storage.profile.errors.ProfileDamaged`. :attr:`Vault.full` says whether
-the last write failed for lack of space; the next commit that succeeds clears it.
+disk is :class:`~storage.profile.errors.DiskFull`, a malformed page (or one
+whose SQLCipher HMAC fails) is :class:`~storage.profile.errors.ProfileDamaged`.
+:attr:`Vault.full` says whether the last write failed for lack of space; the
+next commit that succeeds clears it.
 
-Time and randomness are injectable, as in Fernet, for tests with known answers.
+Time is injectable for tests with known answers.
 """
 
 from __future__ import annotations
@@ -35,31 +36,32 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from crypto_core.encoding import RandomSource, default_random
-from crypto_core.errors import DecryptionError
-from crypto_core.sealing import Sealer
-from storage.profile.errors import DamagedValue, DiskFull, from_sqlite
+from storage.profile.errors import DATABASE_ERRORS, READ_ERRORS, DamagedValue, DiskFull, from_sqlite
 
 Clock = Callable[[], float]
+#: The blind index of the old format (kind, value) -> bytes, for rows an upgrade could not turn back.
+LegacyIndex = Callable[[str, str], bytes]
+
+
+def _no_legacy_index(kind: str, value: str) -> bytes:
+    return b""
 
 
 class Vault:
-    """A profile's connection and sealer. Used from one thread at a time."""
+    """A profile's connection. Used from one thread at a time."""
 
-    __slots__ = ("conn", "_sealer", "_random", "clock", "_depth", "_damaged", "_noted", "full")
+    __slots__ = ("conn", "clock", "_depth", "_damaged", "_noted", "full", "legacy_index")
 
     def __init__(
         self,
         conn: sqlite3.Connection,
-        sealer: Sealer,
         *,
-        random: RandomSource = default_random,
         clock: Clock = time.time,
+        legacy_index: LegacyIndex = _no_legacy_index,
     ) -> None:
         self.conn = conn
-        self._sealer = sealer
-        self._random = random
         self.clock = clock
+        self.legacy_index = legacy_index
         self._depth = 0
         self._damaged: list[str] = []
         self._noted: set[str] = set()
@@ -69,7 +71,7 @@ class Vault:
     # ------------------------------------------------------------------ damage
 
     def note_damage(self, slot: str, what: str) -> None:
-        """A value in ``slot`` did not open and was skipped; ``what`` names its kind for a person."""
+        """A value in ``slot`` could not be used and was skipped; ``what`` names its kind for a person."""
         if slot not in self._noted:
             self._noted.add(slot)
             self._damaged.append(what)
@@ -79,31 +81,21 @@ class Vault:
         found, self._damaged = self._damaged, []
         return found
 
-    # ------------------------------------------------------------------ sealing
+    # ------------------------------------------------------------------ values
 
-    def seal(self, slot: str, plaintext: bytes) -> bytes:
-        return self._sealer.seal(slot, plaintext, random=self._random)
+    @staticmethod
+    def dump_json(value: Any) -> str:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
-    def open(self, slot: str, sealed: bytes, *, what: str) -> bytes:
-        """Open a value sealed for ``slot``; ``what`` names the kind of value for the error."""
+    @staticmethod
+    def load_json(text: object, *, what: str) -> Any:
+        """Parse a stored JSON column; :class:`DamagedValue` naming ``what`` when it does not parse."""
+        if not isinstance(text, str):
+            raise DamagedValue(what)
         try:
-            return self._sealer.open(slot, sealed)
-        except DecryptionError:
-            raise DamagedValue(what) from None
-
-    def seal_json(self, slot: str, value: Any) -> bytes:
-        return self.seal(slot, json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
-
-    def open_json(self, slot: str, sealed: bytes, *, what: str) -> Any:
-        plaintext = self.open(slot, sealed, what=what)
-        try:
-            return json.loads(plaintext)
+            return json.loads(text)
         except ValueError:
             raise DamagedValue(what) from None
-
-    def index(self, kind: str, value: str) -> bytes:
-        """The blind index of ``value`` for one table (``kind``), so rows of two tables do not link."""
-        return self._sealer.blind_index(kind, value)
 
     def now_ms(self) -> int:
         return round(self.clock() * 1000)
@@ -115,7 +107,7 @@ class Vault:
         """SQLite's failures inside the block leave it as DiskFull or ProfileDamaged (others unchanged)."""
         try:
             yield
-        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+        except READ_ERRORS as exc:
             mapped = from_sqlite(exc)
             if mapped is None:
                 raise
@@ -139,7 +131,7 @@ class Vault:
             except BaseException:
                 # Also when COMMIT itself failed (busy, disk full): never leave a transaction half open.
                 if self.conn.in_transaction:
-                    with contextlib.suppress(sqlite3.Error):
+                    with contextlib.suppress(*DATABASE_ERRORS):
                         self.conn.execute("ROLLBACK")
                 raise
         self.full = False
@@ -161,4 +153,4 @@ class Vault:
         self.conn.execute(f"RELEASE {name}")
 
     def __repr__(self) -> str:
-        return "Vault(<sealed>)"
+        return "Vault(<encrypted>)"

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import damage_support as damage
+import profile_raw as raw
 import pytest
 from engine_support import PASSPHRASE, Person, pair, run_until
 
@@ -20,8 +21,12 @@ from net.client.core.events import ConnectionState, ErrorReported, MessageReceiv
 
 
 def _file(person: Person) -> Path:
-    (path,) = person.root.glob("*.sqlite")
+    (path,) = person.root.glob("*/profile.db")
     return path
+
+
+def _key(path: Path) -> bytes:
+    return raw.database_key(path.parent, PASSPHRASE)
 
 
 def _damage_events(person: Person) -> list[ErrorReported]:
@@ -41,15 +46,14 @@ def test_a_cut_off_profile_is_listed_as_damaged_beside_a_healthy_one_and_is_left
                 "+442079460999", client_id=f"m-{n}", outgoing=True, text="words " * 80, timestamp=n
             )
         ada.engine.lock()
-        broken = ada.root / f"{damaged_id}.sqlite"
+        broken = ada.root / damaged_id / "profile.db"
         damage.cut_last_page(broken)
         before = damage.digest(broken)
 
         listed = {entry.profile_id: entry for entry in ada.engine.list_profiles()}
         assert listed[healthy_id] == (healthy_id, "ada") and listed[healthy_id].problem == ""
+        # Its header is intact, and the database cannot be checked before the passphrase.
         assert listed[damaged_id].name == "Broken"
-        assert listed[damaged_id].problem.startswith("This profile file is damaged")
-        assert "not a Parley profile" not in listed[damaged_id].problem
         with pytest.raises(EngineError) as caught:
             ada.engine.unlock(damaged_id, PASSPHRASE)
         assert caught.value.code == "profile_damaged" and "damaged" in caught.value.message
@@ -73,7 +77,7 @@ def test_damage_found_after_unlock_is_profile_damaged_once_and_the_rest_keeps_wo
         run_until(lambda: "delivered" in alice.statuses(first.message_id), [alice, bob])
         profile_id = alice.engine.list_profiles()[0][0]
         alice.engine.lock()
-        damage.overwrite_table(_file(alice), "messages")  # the history's first page
+        damage.overwrite_table(_file(alice), "messages", _key(_file(alice)))  # the history's first page
 
         alice.engine.unlock(profile_id, PASSPHRASE)  # header, keys and account are intact
         alice.engine.connect()
@@ -118,8 +122,10 @@ def test_a_damaged_receiving_path_does_not_stop_sending_and_loses_nothing(
         first = alice.engine.send_text(bob.phone, "before the damage")
         run_until(lambda: "delivered" in alice.statuses(first.message_id), [alice, bob])
         profile_id = alice.engine.list_profiles()[0][0]
-        alice.engine.lock()
-        damage.overwrite_table(_file(alice), "processed")  # where received server ids are recorded
+        alice.engine.lock()  # then damage where received server ids are recorded
+        damage.overwrite_table(
+            _file(alice), "processed", _key(_file(alice))
+        )  # where received server ids are recorded
 
         alice.engine.unlock(profile_id, PASSPHRASE)
         alice.engine.connect()

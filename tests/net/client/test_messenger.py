@@ -117,7 +117,7 @@ def test_raw_profile_files_hold_no_text_and_no_key(tmp_path, server_factory, pho
         run_until(lambda: alice.texts_from(bob.phone) == [secret_text.upper()], [alice, bob])
         profile_id = alice.engine.list_profiles()[0][0]
         # While the engine runs, recent writes sit in the write-ahead log: it is searched too.
-        open_files = {path.name: path.read_bytes() for path in alice.root.iterdir() if path.is_file()}
+        open_files = {path.name: path.read_bytes() for path in alice.root.rglob("*") if path.is_file()}
         assert any(name.endswith("-wal") and data for name, data in open_files.items())
     finally:
         alice.close()
@@ -136,7 +136,7 @@ def test_raw_profile_files_hold_no_text_and_no_key(tmp_path, server_factory, pho
             base64.b64decode(private["sign"]),
             base64.b64decode(private["dh"]),
         ]
-    closed = b"".join(path.read_bytes() for path in alice.root.iterdir() if path.is_file())
+    closed = b"".join(path.read_bytes() for path in alice.root.rglob("*") if path.is_file())
     assert closed
     forms = [f for s in secrets_ for f in (s, s.hex().encode(), base64.b64encode(s).rstrip(b"="))]
     for name, raw in (*open_files.items(), ("closed profile", closed)):
@@ -240,7 +240,7 @@ def test_a_damaged_outbox_entry_is_reported_once_and_the_rest_goes_out(
         alice.engine.logout()
         sent = [alice.engine.send_text(bob.phone, text) for text in ("one", "two", "three")]
         alice.tamper(  # the entry of "two": the middle one of the last three
-            "UPDATE outbox SET sealed = substr(sealed, 2) "
+            "UPDATE outbox SET payload = 'text, not bytes' "
             "WHERE seq = (SELECT seq FROM outbox ORDER BY seq DESC LIMIT 1 OFFSET 1)"
         )
         alice.engine.connect()
@@ -264,7 +264,7 @@ def test_a_damaged_session_is_reported_and_replaced_by_a_new_one(tmp_path, serve
         alice.engine.add_contact(bob.phone, "Bob")
         before = alice.engine.send_text(bob.phone, "before")
         run_until(lambda: "delivered" in alice.statuses(before.message_id), [alice, bob])
-        assert alice.tamper("UPDATE sessions SET sealed = substr(sealed, 2)") == 1
+        assert alice.tamper("UPDATE sessions SET state = 'text'") == 1
 
         alice.engine.send_text(bob.phone, "after the damage")
         run_until(lambda: bob.texts_from(alice.phone) == ["before", "after the damage"], [alice, bob])

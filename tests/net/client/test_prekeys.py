@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -76,9 +75,7 @@ def test_a_damaged_signed_prekey_is_due_for_rotation_and_replaced(profile: Profi
     identity = IdentityKeyPair.generate()
     with profile.transaction():
         prekeys.for_registration(profile.keys, identity, NOW)
-    raw = sqlite3.connect(profile.path, isolation_level=None)
-    raw.execute("UPDATE signed_prekeys SET sealed = substr(sealed, 2)")
-    raw.close()
+    profile._vault.conn.execute("UPDATE signed_prekeys SET key = 'not a key'")
     assert prekeys.rotation_due(profile.keys, NOW + 1)  # not an error that recurs at every check
     with profile.transaction():
         published = prekeys.rotate(profile.keys, identity, NOW + 1)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+import profile_raw as raw
 import pytest
 
 from crypto_core.keys import IdentityKeyPair
@@ -55,9 +55,12 @@ def test_all_contacts_by_name_and_rename(profile: Profile) -> None:
 def test_a_damaged_contact_is_skipped_in_the_list_and_reported(profile: Profile) -> None:
     profile.contacts.add(ALICE, "Alice")
     profile.contacts.add(BOB, "Bob")
-    raw = sqlite3.connect(profile.path, isolation_level=None)
-    raw.execute("UPDATE contacts SET sealed = x'00' WHERE contact = (SELECT MIN(contact) FROM contacts)")
-    raw.close()
+    # Inside the encrypted database a row can still be damaged: an identity that is not JSON.
+    raw.execute(
+        profile.folder,
+        "pw",
+        "UPDATE contacts SET identity = '{not json' WHERE phone = (SELECT MIN(phone) FROM contacts)",
+    )
     (left,) = profile.contacts.all()
     assert profile.contacts.get(left.phone) == left
     assert profile.take_damage() == ["contact"]

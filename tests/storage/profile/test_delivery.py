@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+import profile_raw as raw
 import pytest
 
 from crypto_core.sealing import KdfParams
@@ -72,9 +72,8 @@ def test_a_damaged_outbox_entry_is_skipped_reported_and_kept(
 ) -> None:
     for i in range(4):
         profile.outbox.enqueue(ALICE, f"c{i}", f"payload {i}".encode())
-    raw = sqlite3.connect(profile.path, isolation_level=None)
-    raw.execute("UPDATE outbox SET sealed = substr(sealed, 1, length(sealed) - 1) WHERE seq = 2")
-    raw.close()
+    # A payload that is text, not bytes, cannot be sent: damage, kept in place.
+    raw.execute(profile.folder, "pw", "UPDATE outbox SET payload = 'text' WHERE seq = 2")
     assert [p.client_id for p in profile.outbox.pending()] == ["c0", "c2", "c3"]
     assert [p.client_id for p in profile.outbox.pending(limit=2)] == ["c0", "c2"]
     assert profile.take_damage() == ["outbox entry"]

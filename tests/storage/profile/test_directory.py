@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import damage_support as damage
+import profile_raw as raw
 import pytest
 from damage_support import digest as damage_digest
 
@@ -50,7 +51,7 @@ def test_create_then_list_shows_the_name_only(directory: ProfileDirectory) -> No
     profile.close()
     (info,) = directory.list()
     assert (info.profile_id, info.name, info.problem) == (profile.profile_id, "Alice", None)
-    assert info.path.name == f"{profile.profile_id}.sqlite"
+    assert info.path.name == profile.profile_id and info.path.is_dir()
     assert "Alice" not in info.path.name
     assert PHONE not in repr(info)
 
@@ -66,10 +67,9 @@ def test_profiles_are_listed_by_name_and_have_random_ids(directory: ProfileDirec
 def test_listing_never_writes_to_the_files(directory: ProfileDirectory) -> None:
     profile = directory.create("Alice", "pw")
     profile.close()
-    before = _digest(profile.path)
+    before = _files(directory)
     directory.list()
-    assert _digest(profile.path) == before
-    assert not Path(f"{profile.path}-wal").exists() or Path(f"{profile.path}-wal").stat().st_size == 0
+    assert _files(directory) == before
 
 
 def test_open_with_the_passphrase_gives_the_same_profile(directory: ProfileDirectory) -> None:
@@ -85,10 +85,10 @@ def test_a_wrong_passphrase_is_a_clear_error_and_changes_nothing(directory: Prof
     profile = directory.create("Alice", "correct horse")
     profile.sessions.put(PHONE, b"state")
     profile.close()
-    before = _digest(profile.path)
+    before = _files(directory)
     with pytest.raises(WrongPassphrase, match="wrong passphrase"):
         directory.open(profile.profile_id, "Correct horse")
-    assert _digest(profile.path) == before
+    assert _files(directory) == before
     with directory.open(profile.profile_id, "correct horse") as again:
         assert again.sessions.get(PHONE) == b"state"
 
@@ -97,8 +97,9 @@ def test_the_file_is_readable_by_its_owner_only(directory: ProfileDirectory) -> 
     profile = directory.create("Alice", "pw")
     profile.sessions.put(PHONE, b"state")
     wal = Path(f"{profile.path}-wal")
-    assert stat.S_IMODE(profile.path.stat().st_mode) == 0o600
-    assert stat.S_IMODE(wal.stat().st_mode) == 0o600
+    for path in (profile.path, wal, profile.folder / "header"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+    assert stat.S_IMODE(profile.folder.stat().st_mode) == 0o700
     assert stat.S_IMODE(directory.root.stat().st_mode) == 0o700
     profile.close()
 
@@ -111,8 +112,12 @@ def test_unknown_or_malformed_ids_are_not_found(directory: ProfileDirectory, pro
         directory.delete(profile_id)
 
 
-def test_a_foreign_sqlite_file_is_not_a_profile(directory: ProfileDirectory) -> None:
+def test_a_foreign_folder_or_sqlite_file_is_not_a_profile(directory: ProfileDirectory) -> None:
     directory.root.mkdir(parents=True)
+    foreign_folder = directory.root / "00112233445566aa"
+    foreign_folder.mkdir()
+    (foreign_folder / "header").write_bytes(b"#!/bin/sh\necho not a header\n")
+    (foreign_folder / "profile.db").write_bytes(b"x" * 4096)
     foreign = directory.root / "0123456789abcdef.sqlite"
     conn = sqlite3.connect(foreign)
     conn.execute("CREATE TABLE meta (key TEXT, value BLOB)")
@@ -123,9 +128,11 @@ def test_a_foreign_sqlite_file_is_not_a_profile(directory: ProfileDirectory) -> 
         directory.open("0123456789abcdef", "pw")
     with pytest.raises(NotAProfile):
         directory.open("fedcba9876543210", "pw")
+    with pytest.raises(NotAProfile, match="not a Parley profile"):
+        directory.open("00112233445566aa", "pw")
     infos = directory.list()
-    assert len(infos) == 2
-    assert all(info.problem and info.name == "" for info in infos)
+    assert len(infos) == 3
+    assert all(info.problem and info.name == "" and not info.damaged for info in infos)
 
 
 def test_other_files_in_the_folder_are_ignored(directory: ProfileDirectory) -> None:
@@ -152,6 +159,7 @@ def test_a_failed_create_leaves_no_file(tmp_path: Path) -> None:
         raise RuntimeError("disk on fire")
 
     directory = ProfileDirectory(tmp_path, kdf_params=FAST, schema=Schema({**CURRENT.steps, 2: broken}))
+    assert CURRENT.version == 1
     with pytest.raises(MigrationFailed):
         directory.create("Alice", "pw")
     assert list(tmp_path.iterdir()) == []
@@ -165,6 +173,7 @@ def test_delete_removes_the_file_and_its_logs(directory: ProfileDirectory) -> No
     directory.delete(gone.profile_id)
     assert [i.name for i in directory.list()] == ["Bob"]
     assert not any(p.name.startswith(gone.profile_id) for p in directory.root.iterdir())
+    assert (directory.root / keep.profile_id / "profile.db").is_file()
     with pytest.raises(ProfileNotFound):
         directory.open(gone.profile_id, "pw")
 
@@ -184,9 +193,13 @@ def test_an_id_that_is_taken_is_never_overwritten(tmp_path: Path) -> None:
 
 
 def _files(directory: ProfileDirectory) -> dict[str, str]:
-    """The profile files and their contents; a write-ahead log beside one may appear, but empty."""
-    assert all(log.stat().st_size == 0 for log in directory.root.glob("*.sqlite-wal"))
-    return {path.name: damage_digest(path) for path in directory.root.glob("*.sqlite")}
+    """Every file of every profile and its contents; a write-ahead log may appear, but empty."""
+    assert all(log.stat().st_size == 0 for log in directory.root.rglob("*-wal"))
+    return {
+        str(path.relative_to(directory.root)): damage_digest(path)
+        for path in directory.root.rglob("*")
+        if path.is_file() and not path.name.endswith(("-wal", "-shm"))
+    }
 
 
 def _with_history(directory: ProfileDirectory, name: str) -> Profile:
@@ -197,25 +210,31 @@ def _with_history(directory: ProfileDirectory, name: str) -> Profile:
     return profile
 
 
+def _key(profile: Profile) -> bytes:
+    return raw.database_key(profile.folder, "pw")
+
+
 @pytest.mark.parametrize(
     "damage",
-    [damage.cut_last_page, lambda path: damage.break_schema_text(path, "messages")],
-    ids=["last page cut off", "schema names not UTF-8"],
+    [
+        lambda profile: damage.cut_last_page(profile.path),
+        lambda profile: damage.break_schema_text(profile.path, "messages", _key(profile)),
+        lambda profile: damage.overwrite_page(profile.path, 1),
+    ],
+    ids=["last page cut off", "schema names not UTF-8", "first page overwritten"],
 )
-def test_a_damaged_profile_is_listed_as_damaged_by_name_and_hides_no_other(
-    directory: ProfileDirectory, damage: Callable[[Path], None]
+def test_a_damaged_database_is_listed_by_its_label_fails_to_open_as_damaged_and_hides_no_other(
+    directory: ProfileDirectory, damage: Callable[[Profile], None]
 ) -> None:
     healthy = _with_history(directory, "Healthy")
     broken = _with_history(directory, "Broken")
-    damage(broken.path)
+    damage(broken)
     before = _files(directory)
 
+    # The database cannot be checked before the passphrase: its header lists it as it is.
     infos = {info.profile_id: info for info in directory.list()}
     assert (infos[healthy.profile_id].name, infos[healthy.profile_id].problem) == ("Healthy", None)
-    listed = infos[broken.profile_id]
-    assert listed.damaged and listed.name == "Broken"
-    assert listed.problem == DAMAGED and "damaged" in listed.problem
-    assert "not a Parley profile" not in listed.problem
+    assert infos[broken.profile_id].name == "Broken"
     with pytest.raises(ProfileDamaged) as caught:
         directory.open(broken.profile_id, "pw")
     assert caught.value.code == "profile_damaged" and "damaged" in caught.value.message
@@ -224,18 +243,57 @@ def test_a_damaged_profile_is_listed_as_damaged_by_name_and_hides_no_other(
     directory.open(healthy.profile_id, "pw").close()
 
 
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda folder: (folder / "header").write_bytes((folder / "header").read_bytes()[:40]),
+        lambda folder: (folder / "header").unlink(),
+        lambda folder: (folder / "profile.db").unlink(),
+    ],
+    ids=["header cut off", "header gone", "database gone"],
+)
+def test_a_damaged_header_is_listed_as_damaged_and_hides_no_other(
+    directory: ProfileDirectory, damage: Callable[[Path], None]
+) -> None:
+    healthy = _with_history(directory, "Healthy")
+    broken = _with_history(directory, "Broken")
+    damage(broken.folder)
+    before = _files(directory)
+    infos = {info.profile_id: info for info in directory.list()}
+    assert (infos[healthy.profile_id].name, infos[healthy.profile_id].problem) == ("Healthy", None)
+    listed = infos[broken.profile_id]
+    assert listed.damaged and listed.problem == DAMAGED
+    assert "not a Parley profile" not in listed.problem
+    with pytest.raises(ProfileDamaged):
+        directory.open(broken.profile_id, "pw")
+    assert _files(directory) == before
+    directory.open(healthy.profile_id, "pw").close()
+
+
+def test_a_tampered_header_does_not_open_and_says_only_wrong_passphrase(directory: ProfileDirectory) -> None:
+    profile = _with_history(directory, "Alice")
+    path = profile.folder / "header"
+    original = path.read_bytes()
+    for offset in (9, 12, 30, len(original) - 1):  # version, Argon2id cost, salt, label
+        tampered = bytearray(original)
+        tampered[offset] ^= 0x01
+        path.write_bytes(bytes(tampered))
+        with pytest.raises((WrongPassphrase, ProfileError)):
+            directory.open(profile.profile_id, "pw")
+    path.write_bytes(original)
+    directory.open(profile.profile_id, "pw").close()
+
+
 def test_garbage_beside_a_healthy_profile_is_not_a_profile_and_hides_nothing(
     directory: ProfileDirectory,
 ) -> None:
     healthy = _with_history(directory, "Healthy")
-    junk = directory.root / "0123456789abcdef.sqlite"
-    damage.garbage(junk)
+    junk = directory.root / "0123456789abcdef"
+    junk.mkdir()
+    damage.garbage(junk / "header")
     infos = {info.profile_id: info for info in directory.list()}
     assert infos[healthy.profile_id].problem is None
-    assert (
-        infos["0123456789abcdef"].problem
-        == "0123456789abcdef.sqlite is not a Parley profile, or its header is damaged"
-    )
+    assert infos["0123456789abcdef"].problem == "this folder's header is not a Parley profile header"
     assert not infos["0123456789abcdef"].damaged
 
 
@@ -244,12 +302,14 @@ def test_a_page_overwritten_in_the_middle_opens_and_fails_later_as_damaged_not_a
 ) -> None:
     healthy = _with_history(directory, "Healthy")
     broken = _with_history(directory, "Broken")
-    damage.overwrite_middle_page(broken.path)
+    damage.overwrite_middle_page(broken.path, key=_key(broken))
     assert [(i.name, i.problem) for i in directory.list()] == [("Broken", None), ("Healthy", None)]
     profile = directory.open(broken.profile_id, "pw")  # its header and meta are intact
     try:
-        with pytest.raises(ProfileDamaged), profile.guarded():
+        with pytest.raises(ProfileDamaged), profile.guarded():  # reading everything meets the page
             profile.history.page(PHONE, limit=500)
+            profile.history.search_all("words", limit=500)
+            profile._vault.conn.execute("PRAGMA integrity_check").fetchall()
         assert profile.profile_id == broken.profile_id
     finally:
         profile.close()

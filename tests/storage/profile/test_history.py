@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+import profile_raw as raw
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -145,22 +145,18 @@ def test_search_is_case_insensitive_substring_newest_first_across_batches(profil
 
 def test_search_stops_opening_rows_once_it_has_enough(profile: Profile) -> None:
     _fill(profile, ALICE, 100)
-    raw = sqlite3.connect(profile.path, isolation_level=None)
-    raw.execute("UPDATE messages SET body = x'00' WHERE id = (SELECT MIN(id) FROM messages)")
-    raw.close()
+    _damage(profile, "id = (SELECT MIN(id) FROM messages)")
     # The oldest row is damaged; a search satisfied by newer rows never reaches it.
     page = profile.history.search(ALICE, "NUMBER 9", limit=3, batch=10)
     assert [m.text for m in page.messages] == ["message number 99", "message number 98", "message number 97"]
     assert profile.take_damage() == []
-    # A search that walks the whole conversation skips the damaged row and notes it.
-    assert profile.history.search(ALICE, "no such text", batch=10).messages == []
+    # A search that reaches the damaged row skips it and notes it.
+    assert profile.history.search(ALICE, "message number 0", batch=10).messages == []
     assert profile.take_damage() == ["message"]
 
 
 def _damage(profile: Profile, where: str) -> None:
-    raw = sqlite3.connect(profile.path, isolation_level=None)
-    raw.execute(f"UPDATE messages SET body = x'00' WHERE {where}")
-    raw.close()
+    raw.execute(profile.folder, "pw", f"UPDATE messages SET meta = 'not json' WHERE {where}")
 
 
 def test_a_damaged_message_costs_only_itself_in_pages_and_is_reported_once(profile: Profile) -> None:
@@ -258,27 +254,14 @@ def test_conversations_newest_first_with_last_message_and_unread(profile: Profil
     assert [s.contact for s in profile.history.conversations()] == [ALICE, BOB]
 
 
-def test_a_body_moved_to_another_row_does_not_open(profile: Profile) -> None:
+def test_a_row_whose_metadata_is_not_json_is_damage(profile: Profile) -> None:
     profile.history.add(ALICE, client_id="c1", outgoing=False, text="one", timestamp=1.0)
     profile.history.add(ALICE, client_id="c2", outgoing=False, text="two", timestamp=2.0)
-    raw = sqlite3.connect(profile.path, isolation_level=None)
-    raw.execute("UPDATE messages SET body = (SELECT body FROM messages WHERE id = 1) WHERE id = 2")
-    raw.close()
+    _damage(profile, "client = 'c2'")
     assert [m.text for m in profile.history.page(ALICE).messages] == ["one"]
     assert profile.take_damage() == ["message"]
     with pytest.raises(DecryptionError, match="stored message"):
         profile.history.get(ALICE, "c2", outgoing=False)
-
-
-def test_a_row_moved_in_time_does_not_open(profile: Profile) -> None:
-    profile.history.add(ALICE, client_id="c1", outgoing=False, text="one", timestamp=1.0)
-    raw = sqlite3.connect(profile.path, isolation_level=None)
-    raw.execute("UPDATE messages SET ts = ts + 1000, outgoing = 0")
-    raw.close()
-    assert profile.history.page(ALICE).messages == []
-    assert profile.take_damage() == ["message"]
-    with pytest.raises(DecryptionError):
-        profile.history.get(ALICE, "c1", outgoing=False)
 
 
 def test_ten_thousand_messages_page_through_the_index(profile: Profile) -> None:
@@ -289,13 +272,9 @@ def test_ten_thousand_messages_page_through_the_index(profile: Profile) -> None:
     older = profile.history.page(ALICE, before=Cursor(page.next.ts, page.next.local_id), limit=50)  # type: ignore[union-attr]
     assert older.messages[0].text == "message number 9949"
 
-    raw = sqlite3.connect(profile.path)
-    try:
-        plan = raw.execute(
-            "EXPLAIN QUERY PLAN " + History.PAGE_QUERY, (b"x" * 32, 2**62, 2**62, 50)
-        ).fetchall()
-    finally:
-        raw.close()
+    plan = profile._vault.conn.execute(
+        "EXPLAIN QUERY PLAN " + History.PAGE_QUERY, (ALICE, 2**62, 2**62, 50)
+    ).fetchall()
     details = " | ".join(row[-1] for row in plan)
     assert "USING INDEX messages_by_time" in details or "USING COVERING INDEX messages_by_time" in details
     assert "SCAN" not in details and "TEMP B-TREE" not in details

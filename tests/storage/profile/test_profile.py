@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import base64
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlcipher3.dbapi2 as sqlcipher  # type: ignore[import-untyped]
 
 from crypto_core.encoding import RandomSource
-from crypto_core.errors import DecryptionError, WrongPassphrase
-from crypto_core.keys import IdentityKeyPair, OneTimePreKey
+from crypto_core.errors import WrongPassphrase
 from crypto_core.sealing import KdfParams
-from storage.profile.account import Account
+from storage.profile import header
 from storage.profile.directory import ProfileDirectory
-from storage.profile.errors import DamagedValue
 from storage.profile.profile import Profile
 
 FAST = KdfParams(memory_kib=8, iterations=1, lanes=1)
@@ -122,101 +119,29 @@ def test_change_of_passphrase_needs_the_old_one_and_changes_nothing_without_it(
     directory.open(profile.profile_id, PASS).close()
 
 
-def test_the_old_wrapping_is_gone_from_the_files_after_a_change(profile: Profile) -> None:
-    old = _wrapped_key(profile.path)
+def test_a_change_rewrites_only_the_header_and_the_old_wrapping_is_gone(profile: Profile) -> None:
+    profile.sessions.put(ALICE, b"state")
+    profile._vault.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    old = header.read(profile.folder).wrapped_key
+    database_before = profile.path.read_bytes()
     profile.change_passphrase(PASS, "a new passphrase")
-    assert _wrapped_key(profile.path) != old
-    for path in (profile.path, Path(f"{profile.path}-wal")):
-        if path.exists():
-            assert old not in path.read_bytes()
+    assert header.read(profile.folder).wrapped_key != old
+    assert profile.path.read_bytes() == database_before  # the database and its key stay as they are
+    names = sorted(p.name for p in profile.folder.iterdir())
+    assert names == ["header", "profile.db", "profile.db-shm", "profile.db-wal"]
+    for path in profile.folder.iterdir():
+        assert old not in path.read_bytes()
+    assert profile.sessions.get(ALICE) == b"state"  # the open connection goes on
 
 
-def _wrapped_key(path: Path) -> bytes:
-    conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
-    try:
-        return conn.execute("SELECT value FROM meta WHERE key = 'wrapped_key'").fetchone()[0]
-    finally:
-        conn.close()
+def test_a_wrong_old_passphrase_leaves_the_header_byte_for_byte(profile: Profile) -> None:
+    before = (profile.folder / "header").read_bytes()
+    with pytest.raises(WrongPassphrase):
+        profile.change_passphrase("guess", "a new passphrase")
+    assert (profile.folder / "header").read_bytes() == before
 
 
-# --------------------------------------------------------------------------- nothing in clear
-
-
-def _forms(secret: bytes) -> list[bytes]:
-    forms = [secret, secret.hex().encode(), secret.hex().upper().encode()]
-    forms += [base64.b64encode(secret).rstrip(b"="), base64.urlsafe_b64encode(secret).rstrip(b"=")]
-    return forms
-
-
-def test_nothing_readable_in_the_raw_file_or_its_log(directory: ProfileDirectory) -> None:
-    text = "Meet me at the old mill at 23:15, bring the ledger"
-    identity = IdentityKeyPair.generate(random=_counter_random(1))
-    prekey = OneTimePreKey.generate(7, random=_counter_random(101))
-    private_keys = {
-        "identity signing key": identity.to_json()["sign"],
-        "identity dh key": identity.to_json()["dh"],
-        "one-time prekey": prekey.to_json()["key"],
-    }
-    needles = {name: _forms(base64.b64decode(value)) for name, value in private_keys.items()}
-    needles["message text"] = [*_forms(text.encode()), text[:24].encode(), b"old mill"]
-    needles["phone"] = [*_forms(BOB.encode()), BOB.encode()[1:]]
-    needles["contact name"] = [b"Bartholomew Quince"]
-    needles["session state"] = _forms(b"RATCHET-STATE-0123456789")
-    needles["server pin"] = [b"9f86d081884c7d659a2feaa0c55ad015"]
-    needles["outbox payload"] = _forms(b"QUEUED-PAYLOAD-abcdef")
-    needles["e-mail"] = [b"me@example.org"]
-    needles["passphrase"] = [PASS.encode()]
-
-    profile = directory.create("Me", PASS)
-    profile.keys.set_identity(identity)
-    profile.keys.add_one_time_prekeys([prekey])
-    profile.account.save(Account(phone=ALICE, email="me@example.org", server="127.0.0.1:5000"))
-    profile.server_pins.pin("127.0.0.1:5000", "9f86d081884c7d659a2feaa0c55ad015")
-    profile.contacts.add(BOB, "Bartholomew Quince")
-    with profile.transaction():
-        profile.sessions.put(BOB, b"RATCHET-STATE-0123456789")
-        profile.history.add(BOB, client_id="c-1", outgoing=False, text=text, timestamp=1_700_000_000.0)
-    profile.outbox.enqueue(BOB, "c-2", b"QUEUED-PAYLOAD-abcdef")
-
-    wal = Path(f"{profile.path}-wal")
-    assert wal.stat().st_size > 0, "the write-ahead log should hold the writes while the profile is open"
-    _assert_absent({"profile file": profile.path.read_bytes(), "write-ahead log": wal.read_bytes()}, needles)
-    profile.close()
-    assert not wal.exists() or wal.stat().st_size == 0
-    _assert_absent({"closed profile file": profile.path.read_bytes()}, needles)
-
-    # The data really is there: it opens with the passphrase.
-    with directory.open(profile.profile_id, PASS) as again:
-        assert again.history.page(BOB).messages[0].text == text
-        assert again.keys.identity().to_json() == identity.to_json()  # type: ignore[union-attr]
-
-
-def _assert_absent(files: dict[str, bytes], needles: dict[str, list[bytes]]) -> None:
-    for file_name, data in files.items():
-        for what, forms in needles.items():
-            for form in forms:
-                assert form not in data, f"the {what} is readable in the {file_name}"
-
-
-# --------------------------------------------------------------------------- damage
-
-
-def test_a_sealed_value_copied_into_another_row_is_reported_as_damaged(profile: Profile) -> None:
-    raw = sqlite3.connect(profile.path, isolation_level=None)
-    profile.sessions.put(ALICE, b"alice state")
-    ((alice_row, sealed),) = raw.execute("SELECT contact, sealed FROM sessions").fetchall()
-    profile.sessions.put(BOB, b"bob state")
-    raw.execute("UPDATE sessions SET sealed = ? WHERE contact <> ?", (sealed, alice_row))
-    raw.close()
-
-    with pytest.raises(DecryptionError) as caught:
-        profile.sessions.get(BOB)
-    assert isinstance(caught.value, DamagedValue)
-    assert (
-        str(caught.value)
-        == "the stored session could not be opened: the profile file is damaged or was altered"
-    )
-    assert profile.sessions.get(ALICE) == b"alice state"
+# --------------------------------------------------------------------------- closing
 
 
 def test_close_is_idempotent_and_the_repr_shows_no_secret(profile: Profile) -> None:
@@ -225,5 +150,5 @@ def test_close_is_idempotent_and_the_repr_shows_no_secret(profile: Profile) -> N
     profile.close()
     profile.close()
     assert profile.closed
-    with pytest.raises(sqlite3.ProgrammingError):
+    with pytest.raises(sqlcipher.ProgrammingError):
         profile.sessions.get(ALICE)

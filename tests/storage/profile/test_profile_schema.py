@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from pathlib import Path
 
+import profile_raw as raw
 import pytest
 
 from crypto_core.sealing import KdfParams
@@ -29,7 +29,7 @@ NEXT = Schema({**CURRENT.steps, CURRENT.version + 1: _add_drafts_table})
 
 
 def _version(path: Path) -> int:
-    conn = sqlite3.connect(path)
+    conn = raw.connect(path.parent, "pw")
     try:
         return int(conn.execute("PRAGMA user_version").fetchone()[0])
     finally:
@@ -37,7 +37,7 @@ def _version(path: Path) -> int:
 
 
 def _tables(path: Path) -> set[str]:
-    conn = sqlite3.connect(path)
+    conn = raw.connect(path.parent, "pw")
     try:
         return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     finally:
@@ -104,19 +104,3 @@ def test_steps_must_be_numbered_without_gaps() -> None:
         Schema({1: _add_drafts_table, 3: _add_drafts_table})
     with pytest.raises(ValueError, match="without gaps"):
         Schema({})
-
-
-def test_a_version_1_profile_gains_the_replay_and_heal_records_and_keeps_everything(tmp_path: Path) -> None:
-    first = Schema({1: CURRENT.steps[1]})
-    profile = ProfileDirectory(tmp_path, kdf_params=FAST, schema=first).create("Alice", "pw")
-    with profile.transaction():
-        profile.sessions.put(ALICE, b"state")
-    profile.close()
-    assert _version(profile.path) == 1 and "accepted_initials" not in _tables(profile.path)
-    with ProfileDirectory(tmp_path, kdf_params=FAST).open(profile.profile_id, "pw") as upgraded:
-        assert upgraded.sessions.get(ALICE) == b"state"
-        upgraded.keys.remember_initial(b"s" * 16, 1)
-        upgraded.sessions.note_heal(ALICE, 100.0, forget_before=0.0)
-        assert upgraded.keys.initial_accepted(b"s" * 16) and upgraded.sessions.heals_since(ALICE, 0.0) == 1
-    assert _version(profile.path) == 2
-    assert {"accepted_initials", "heals"} <= _tables(profile.path)

@@ -1,4 +1,4 @@
-"""The sealed connection: slot-bound sealing, damage reported by kind, nested transactions."""
+"""The profile's connection: stored JSON checked, damage reported by kind, nested transactions, full disk."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from collections.abc import Iterator
 import pytest
 
 from crypto_core.errors import DecryptionError
-from crypto_core.sealing import Sealer
 from storage.profile.errors import DamagedValue, DiskFull, ProfileError
 from storage.profile.vault import Vault
 
@@ -17,7 +16,7 @@ from storage.profile.vault import Vault
 def vault() -> Iterator[Vault]:
     conn = sqlite3.connect(":memory:", isolation_level=None)
     conn.execute("CREATE TABLE t (name TEXT PRIMARY KEY)")
-    yield Vault(conn, Sealer(bytes(range(32))), random=lambda n: b"\x01" * n, clock=lambda: 12.3456)
+    yield Vault(conn, clock=lambda: 12.3456)
     conn.close()
 
 
@@ -25,30 +24,13 @@ def _names(vault: Vault) -> list[str]:
     return [row[0] for row in vault.conn.execute("SELECT name FROM t ORDER BY name")]
 
 
-def test_a_value_opens_only_in_its_own_slot(vault: Vault) -> None:
-    sealed = vault.seal("session:aa", b"state")
-    assert vault.open("session:aa", sealed, what="session") == b"state"
-    with pytest.raises(DamagedValue) as caught:
-        vault.open("session:bb", sealed, what="session")
-    assert isinstance(caught.value, DecryptionError) and isinstance(caught.value, ProfileError)
-    assert caught.value.what == "session"
-    assert sealed.hex() not in str(caught.value) and "state" not in str(caught.value)
-
-
-def test_injected_randomness_gives_known_answers(vault: Vault) -> None:
-    assert vault.seal("x", b"y") == vault.seal("x", b"y")
-    assert vault.seal("x", b"y")[1:13] == b"\x01" * 12
-
-
-def test_json_that_does_not_parse_is_damage(vault: Vault) -> None:
-    assert vault.open_json("a", vault.seal_json("a", {"k": [1, "é"]}), what="record") == {"k": [1, "é"]}
-    with pytest.raises(DamagedValue, match="record"):
-        vault.open_json("a", vault.seal("a", b"{not json"), what="record")
-
-
-def test_blind_indexes_differ_per_kind(vault: Vault) -> None:
-    assert vault.index("contact", "+1555") == vault.index("contact", "+1555")
-    assert vault.index("contact", "+1555") != vault.index("session", "+1555")
+def test_json_that_does_not_parse_is_damage_named_by_kind() -> None:
+    assert Vault.load_json(Vault.dump_json({"k": [1, "é"]}), what="record") == {"k": [1, "é"]}
+    for stored in ("{not json", b"{}", None, 7):
+        with pytest.raises(DamagedValue, match="record") as caught:
+            Vault.load_json(stored, what="record")
+        assert isinstance(caught.value, DecryptionError) and isinstance(caught.value, ProfileError)
+        assert "not json" not in str(caught.value)
 
 
 def test_time_in_milliseconds(vault: Vault) -> None:
@@ -79,8 +61,8 @@ def test_nested_transactions_are_savepoints(vault: Vault) -> None:
     assert _names(vault) == ["kept", "outer"]
 
 
-def test_the_repr_hides_the_sealer(vault: Vault) -> None:
-    assert repr(vault) == "Vault(<sealed>)"
+def test_the_repr_shows_nothing_of_the_connection(vault: Vault) -> None:
+    assert repr(vault) == "Vault(<encrypted>)"
 
 
 def test_a_failed_commit_rolls_back_and_leaves_no_transaction_open(vault: Vault) -> None:
@@ -99,7 +81,7 @@ def test_a_failed_commit_rolls_back_and_leaves_no_transaction_open(vault: Vault)
 def test_a_full_disk_rolls_back_whole_is_disk_full_and_clears_with_the_next_commit(tmp_path) -> None:
     conn = sqlite3.connect(tmp_path / "small.sqlite", isolation_level=None)
     conn.execute("CREATE TABLE t (name TEXT PRIMARY KEY)")
-    vault = Vault(conn, Sealer(bytes(range(32))))
+    vault = Vault(conn)
     try:
         (pages,) = conn.execute("PRAGMA page_count").fetchone()
         conn.execute(f"PRAGMA max_page_count = {pages + 1}").fetchall()

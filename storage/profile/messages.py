@@ -1,0 +1,82 @@
+"""What the history hands out: messages, cursors, pages, conversation summaries, status rules."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Which status may follow which. Outgoing: queued -> sent -> delivered -> read (or failed,
+#: then retried). Incoming: received -> read.
+TRANSITIONS: Mapping[str, frozenset[str]] = {
+    "queued": frozenset({"sent", "delivered", "read", "failed"}),
+    "sent": frozenset({"delivered", "read", "failed"}),
+    "delivered": frozenset({"read"}),
+    "read": frozenset(),
+    "failed": frozenset({"queued", "sent"}),
+    "received": frozenset({"read"}),
+}
+OUTGOING_STATUSES = frozenset({"queued", "sent", "delivered", "read", "failed"})
+INCOMING_STATUSES = frozenset({"received", "read"})
+
+
+@dataclass(frozen=True, order=True)
+class Cursor:
+    """A position in time order (milliseconds, then row id): pass it back to page on from there.
+
+    Ordering is the same in one conversation and across all of them, so a cursor
+    from :meth:`~storage.profile.history.History.search_all` works there too.
+    """
+
+    ts: int
+    local_id: int
+
+
+@dataclass(frozen=True)
+class Message:
+    local_id: int
+    contact: str
+    client_id: str
+    outgoing: bool
+    text: str
+    #: Seconds since the epoch (stored as whole milliseconds).
+    timestamp: float
+    status: str
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def cursor(self) -> Cursor:
+        return Cursor(round(self.timestamp * 1000), self.local_id)
+
+    def __repr__(self) -> str:  # the text and the contact stay out of logs
+        return f"Message(local_id={self.local_id}, outgoing={self.outgoing}, status={self.status!r})"
+
+
+@dataclass(frozen=True)
+class Page:
+    """Messages newest first, and the cursor for the next page (None when there is no more)."""
+
+    messages: list[Message]
+    next: Cursor | None
+
+
+@dataclass(frozen=True)
+class Around:
+    """A message with its neighbours, newest first, for jumping to a search hit.
+
+    ``older`` goes to :meth:`History.page` (``before=``) for the messages before
+    these, ``newer`` to :meth:`History.page_after` (``after=``) for the ones after;
+    each is None when there are none.
+    """
+
+    messages: list[Message]
+    anchor: Message
+    older: Cursor | None
+    newer: Cursor | None
+
+
+@dataclass(frozen=True)
+class ConversationSummary:
+    contact: str
+    last: Message
+    unread: int

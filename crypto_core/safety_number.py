@@ -14,16 +14,15 @@ put in ascending order, so both sides show the same 60 digits.
 
 The scannable form is Signal's version-1 ``CombinedFingerprints`` message (the
 first 32 bytes of each side's hash, ours first), written by hand because its
-layout is fixed: no protobuf library is needed to make or check one.
+layout is fixed: no protobuf library is needed to make one. Checking a scanned one belongs to
+the QR code feature, which does not exist yet.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 
-from crypto_core.errors import InvalidKeyFormat
 from crypto_core.keys import PublicIdentity
 
 ITERATIONS = 5200
@@ -91,17 +90,3 @@ def scannable_payload(local: PublicIdentity, local_id: str, remote: PublicIdenti
     ours = _digest(local, local_id)[:_SCANNABLE_LEN]
     theirs = _digest(remote, remote_id)[:_SCANNABLE_LEN]
     return _combined(SCANNABLE_VERSION, ours, theirs)
-
-
-def scanned_payload_matches(
-    payload: bytes, local: PublicIdentity, local_id: str, remote: PublicIdentity, remote_id: str
-) -> bool:
-    """Whether a payload scanned from the other person's screen matches what we hold.
-
-    Their payload names them first, so it must equal ours with the halves swapped.
-    Raises :class:`InvalidKeyFormat` when the payload is not a version-1 safety number.
-    """
-    expected = scannable_payload(remote, remote_id, local, local_id)
-    if len(payload) != len(expected) or payload[:2] != expected[:2]:
-        raise InvalidKeyFormat("not a version-1 scannable safety number")
-    return hmac.compare_digest(payload, expected)

@@ -15,7 +15,15 @@ from typing import Any
 import profile_raw
 
 from crypto_core.sealing import KdfParams
-from net.client.core.events import CodeSent, Event, MessageReceived, MessageStatusChanged, ServerKeyUnknown
+from net.client.core.events import (
+    CodeSent,
+    ConnectionChanged,
+    ConnectionState,
+    Event,
+    MessageReceived,
+    MessageStatusChanged,
+    ServerKeyUnknown,
+)
 from net.client.messenger import Messenger
 
 FAST_KDF = KdfParams(memory_kib=8, iterations=1, lanes=1)
@@ -33,6 +41,12 @@ class Person:
         engine.setdefault("timeout", 5.0)
         self.engine = Messenger(self.root, self.events.append, **engine)
         self.phone = ""
+
+    @property
+    def connection_state(self) -> ConnectionState:
+        """The state the engine last reported (ConnectionChanged), as the window learns it."""
+        changes = [e.state for e in self.events if isinstance(e, ConnectionChanged)]
+        return changes[-1] if changes else ConnectionState.OFFLINE
 
     def create(self, address: tuple[str, int]) -> None:
         self.engine.create_profile(self.name, PASSPHRASE)

@@ -41,7 +41,7 @@ from net.client.context import STORAGE_FAILURES, Context
 from net.client.core import duties_plan as plan
 from net.client.core.backoff import Backoff
 from net.client.core.connection_state import Input
-from net.client.core.duties_plan import STORE_RETRY, Heal
+from net.client.core.duties_plan import Heal
 from net.client.core.engine_error import EngineError
 from net.client.core.events import ErrorReported, ReregistrationRequested
 from net.client.handshake import start_session
@@ -74,11 +74,11 @@ class Duties:
         self._pushed: list[WaitingMessage] = []
         self._next_prekey_check = 0.0
         self._healing = plan.Healing()
-        #: When storing a batch, or sealing the outbox, failed: not tried again before (monotonic).
-        self._store_after = 0.0
-        self._flush_after = 0.0
-        #: What waits on the server is fetched when this is due (None: nothing to fetch).
-        self._fetch_at: float | None = None
+        #: Storing a batch, or sealing the outbox, that failed waits a little (the engine's monotonic time).
+        self._store = plan.StoreRetry()
+        self._flush = plan.StoreRetry()
+        #: What waits on the server is to be fetched (after a login, or once a kept batch is stored).
+        self._fetch_wanted = False
         #: Server ids stored but not yet acknowledged, because the server said "not now".
         self._unacked: list[int] = []
         self._busy = Backoff(clock=ctx.monotonic, random=ctx.random)
@@ -100,8 +100,9 @@ class Duties:
     def after_login(self) -> None:
         self._next_prekey_check = 0.0
         self.outbox.dirty = True  # whatever a drop interrupted goes out now
-        self._fetch_at = 0.0
-        self._store_after = self._flush_after = 0.0
+        self._fetch_wanted = True
+        self._store.reset()
+        self._flush.reset()
         self._busy.reset()
         self.service()
 
@@ -114,11 +115,12 @@ class Duties:
         failure: BaseException | None = None
         try:
             now = self._ctx.monotonic()
-            if now >= self._store_after:  # a failed store is not tried again at once, so nothing spins
+            if self._store.due(now):
                 try:
                     self._store_kept()
                 except STORAGE_FAILURES as exc:
-                    self._store_after, failure = now + STORE_RETRY, exc
+                    self._store.failed(now)
+                    failure = exc
             if not self._link.online:
                 return
             if failure is None and not self._pushed:
@@ -133,7 +135,7 @@ class Duties:
 
     def _flush_outbox(self, now: float) -> BaseException | None:
         """Send the outbox if due; a failure to store (seal) is returned, and tried again in STORE_RETRY."""
-        if not (self.outbox.due() and now >= self._flush_after):
+        if not (self.outbox.due() and self._flush.due(now)):
             return None
         try:
             events = self.outbox.flush()
@@ -141,7 +143,7 @@ class Duties:
             self.outbox.dirty = True  # nothing left the outbox: it goes next time
             if not isinstance(exc, STORAGE_FAILURES):
                 raise
-            self._flush_after = now + STORE_RETRY
+            self._flush.failed(now)
             return exc
         for event in events:
             self._ctx.emit(event)
@@ -176,9 +178,9 @@ class Duties:
         try:
             if self._unacked:
                 self.acknowledge(self._unacked)
-            if self._fetch_at is not None and self._ctx.monotonic() >= self._fetch_at:
+            if self._fetch_wanted:
                 self.fetch_waiting()
-                self._fetch_at = None
+                self._fetch_wanted = False
         except EngineError as exc:
             if not plan.retry_later(exc.code):
                 raise
@@ -210,7 +212,7 @@ class Duties:
                 except STORAGE_FAILURES:
                     # Kept (unacknowledged) and stored later; then the rest is fetched.
                     self._pushed = plan.keep_unstored(messages, self._pushed)
-                    self._fetch_at = self._ctx.monotonic()
+                    self._fetch_wanted = True
                     raise
             page = plan.next_page(page, (m.id for m in messages), reply.more)
 
@@ -302,7 +304,7 @@ class Duties:
                 one_time_prekeys=fresh.one_time_prekeys,
                 kem_prekeys=fresh.kem_prekeys,
             )
-        if prekeys.rotation_due(keys, ctx.clock()):
+        if prekeys.signed_prekey_rotation_due(keys, ctx.clock()):
             with ctx.profile.transaction():
                 rotated = prekeys.rotate(keys, identity, ctx.clock(), ctx.random)
             conn.request(replies.SET_SIGNED_PREKEY, signed_prekey=rotated.signed_prekey)

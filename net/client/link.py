@@ -43,6 +43,7 @@ from net.client.core.events import (
     ServerKeyChanged,
     ServerKeyUnknown,
 )
+from net.client.core.keepalive import PING_EVERY, next_ping_in, ping_due, ping_interval
 from net.client.transport import (
     ConnectionLost,
     PushHandler,
@@ -60,8 +61,6 @@ from net.protocol.schema import PROTOCOL_VERSION
 from storage.profile.account import ServerPins
 
 CLIENT_NAME = "parley-engine 0.1"
-#: A client with nothing to say pings about every minute, and at least three times per idle timeout.
-PING_EVERY = 60.0
 Clock = Callable[[], float]
 
 
@@ -151,7 +150,7 @@ class Link:
         except (ConnectionLost, RequestRefused) as exc:
             conn.close()
             raise EngineError("connection_failed", f"The server did not greet Parley: {exc}.") from None
-        self.ping_every = min(PING_EVERY, hello.idle_timeout / 3)
+        self.ping_every = ping_interval(hello.idle_timeout)
         conn.set_max_frame(hello.max_frame)
         self.conn = conn
         return conn
@@ -246,9 +245,7 @@ class Link:
 
     def next_ping_in(self) -> float:
         conn = self.conn
-        if conn is None:
-            return self.ping_every
-        return max(0.0, conn.last_sent + self.ping_every - self._monotonic())
+        return next_ping_in(None if conn is None else conn.last_sent, self._monotonic(), self.ping_every)
 
     def wait(self, timeout: float) -> bool:
         """Wait for input from the server or a wake-up; True if woken (the wake-up is consumed)."""
@@ -256,8 +253,3 @@ class Link:
 
     def wakeup(self) -> None:
         self._waker.wake()
-
-
-def ping_due(last_sent: float, now: float, every: float) -> bool:
-    """A ping is due when nothing was sent for ``every`` seconds (monotonic time)."""
-    return now - last_sent >= every

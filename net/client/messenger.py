@@ -7,7 +7,8 @@ drives. It is used from one thread; only :meth:`Messenger.wakeup` and
 what happens on its own in :meth:`Messenger.poll` is reported as events
 (:mod:`net.client.core.events`), emitted on the calling thread.
 
-It delegates: :mod:`net.client.membership` (connecting, registration, login, the registration lock,
+It delegates: :mod:`net.client.profiles` (listing, creating and unlocking profiles),
+:mod:`net.client.membership` (connecting, registration, login, the registration lock,
 new keys, deletion), :mod:`net.client.messaging` (sending, read receipts, history and search),
 :mod:`net.client.link` (TLS, pinning, login, backoff, keepalive),
 :mod:`net.client.inbox` (decrypt, store, then acknowledge), :mod:`net.client.outbox` (the
@@ -18,26 +19,22 @@ PQXDH), :mod:`net.client.prekeys` (refill and rotation), :mod:`net.client.sessio
 
 from __future__ import annotations
 
-import errno
 import functools
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 from crypto_core import sealing
 from crypto_core.encoding import RandomSource, default_random
-from crypto_core.errors import WrongPassphrase
 from crypto_core.sealing import KdfParams
-from net.client import messaging
+from net.client import contacts, messaging, profiles
 from net.client.context import Context, checked_phone
 from net.client.core.connection_state import RETRY_LATER, Input
 from net.client.core.engine_error import EngineError
 from net.client.core.events import (
-    ConnectionState,
-    ContactUpdated,
     ContactView,
     ConversationView,
     Event,
@@ -45,8 +42,8 @@ from net.client.core.events import (
     ProfileEntry,
     SearchResultView,
 )
+from net.client.core.keepalive import poll_wait
 from net.client.duties import Duties
-from net.client.handshake import start_session
 from net.client.inbox import Inbox
 from net.client.link import Link, join_address
 from net.client.membership import REPORTED_BY_STORING, Membership, server_address
@@ -54,17 +51,12 @@ from net.client.outbox import Outbox
 from net.client.transport import ConnectionLost
 from net.protocol.errors import RequestRefused
 from net.protocol.replies import ServerPush
-from net.protocol.validation import ValidationError, validate_passphrase
 from storage.profile.directory import ProfileDirectory
-from storage.profile.errors import DiskFull, ProfileError, ProfileNotFound
 
 __all__ = ["EngineError", "Messenger"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
-_NO_ROOM_FOR_A_PROFILE = (
-    "The disk is full, so there is no room for a new profile. Free some space and try again."
-)
 #: Errors of a reconnect in poll that the connection state (RECONNECTING, with words) says already.
 _SAID_BY_STATE = frozenset({"connection_failed", "offline", *RETRY_LATER})
 
@@ -116,43 +108,18 @@ class Messenger:
 
     def list_profiles(self) -> list[ProfileEntry]:
         """Every profile file in the folder; one that cannot be opened says why (``problem``), in words."""
-        return [
-            ProfileEntry(info.profile_id, info.name, info.problem or "") for info in self._profiles.list()
-        ]
+        return profiles.entries(self._profiles)
 
     def create_profile(self, name: str, passphrase: str) -> str:
-        try:
-            validate_passphrase(passphrase)
-        except ValidationError as exc:
-            raise EngineError("weak_passphrase", str(exc)) from None
+        profiles.checked_passphrase(passphrase)  # before the open profile is locked
         self.lock()
-        try:
-            profile = self._profiles.create(name, passphrase)
-        except ValueError as exc:
-            raise EngineError("bad_profile_name", f"{str(exc).capitalize()}.") from None
-        except DiskFull:
-            raise EngineError("disk_full", _NO_ROOM_FOR_A_PROFILE) from None
-        except ProfileError as exc:
-            raise EngineError(exc.code, f"The profile could not be created: {exc.message}") from None
-        except OSError as exc:
-            if exc.errno == errno.ENOSPC:
-                raise EngineError("disk_full", _NO_ROOM_FOR_A_PROFILE) from None
-            raise EngineError("profile_error", f"The profile could not be created: {exc}") from None
+        profile = profiles.create(self._profiles, name, passphrase)
         self._opened(Context(profile, self._emit, self._clock, self._random, monotonic=self._monotonic))
         return profile.profile_id
 
     def unlock(self, profile_id: str, passphrase: str) -> None:
         self.lock()
-        try:
-            profile = self._profiles.open(profile_id, passphrase)
-        except WrongPassphrase:
-            raise EngineError(
-                "wrong_passphrase", "That passphrase does not open this profile. Check it and try again."
-            ) from None
-        except ProfileNotFound:
-            raise EngineError("unknown_profile", "There is no such profile in this folder.") from None
-        except ProfileError as exc:
-            raise EngineError(exc.code, exc.message) from None
+        profile = profiles.unlock(self._profiles, profile_id, passphrase)
         self._opened(Context(profile, self._emit, self._clock, self._random, monotonic=self._monotonic))
 
     def _opened(self, ctx: Context) -> None:
@@ -174,17 +141,7 @@ class Messenger:
 
     @_storing("account")
     def change_passphrase(self, old: str, new: str) -> None:
-        ctx = self._require()
-        try:
-            validate_passphrase(new)
-        except ValidationError as exc:
-            raise EngineError("weak_passphrase", str(exc)) from None
-        try:
-            ctx.profile.change_passphrase(old, new)
-        except WrongPassphrase:
-            raise EngineError(
-                "wrong_passphrase", "The current passphrase is not right; nothing changed."
-            ) from None
+        profiles.change_passphrase(self._require().profile, old, new)
 
     @property
     def profile_name(self) -> str | None:
@@ -197,10 +154,6 @@ class Messenger:
         with self._ctx.storing("account"):
             account = self._ctx.profile.account.get()
         return account.phone if account.registered else None
-
-    @property
-    def connection_state(self) -> ConnectionState:
-        return self._link.state
 
     # ================================================================== server
 
@@ -262,62 +215,31 @@ class Messenger:
 
     @_storing("contacts")
     def add_contact(self, phone: str, name: str = "") -> ContactView:
-        ctx = self._require()
-        phone = checked_phone(phone)
-        if phone == ctx.profile.account.get().phone:
-            raise EngineError("own_number", "That is your own number.")
-        existing = ctx.profile.contacts.get(phone)
-        if existing is not None and existing.identity is not None and ctx.load_record(phone).current:
-            if name and name != existing.name:
-                existing = ctx.profile.contacts.rename(phone, name)
-            return ctx.contact_view(existing)
-        conn = self._link.require()
-        contact = self._guard(lambda: start_session(ctx, conn, phone, name))
-        if name and contact.name != name:
-            contact = ctx.profile.contacts.rename(phone, name)
-        return ctx.contact_view(contact)
+        return contacts.add(self._require(), self._link, self._membership.guard, phone, name)
 
     @_storing("contacts")
     def contacts(self) -> list[ContactView]:
-        ctx = self._require()
-        found = [ctx.contact_view(c) for c in ctx.profile.contacts.all()]
-        ctx.report_damage()
-        return found
+        return contacts.every(self._require())
 
     @_storing("contacts")
     def contact(self, phone: str) -> ContactView:
-        ctx = self._require()
-        return ctx.contact_view(ctx.contact(checked_phone(phone)))
+        return contacts.one(self._require(), phone)
 
     @_storing("contacts")
     def rename_contact(self, phone: str, name: str) -> None:
-        ctx = self._require()
-        phone = checked_phone(phone)
-        ctx.contact(phone)
-        self._emit(
-            ContactUpdated(ctx.contact_view(ctx.profile.contacts.rename(phone, name.strip() or phone)))
-        )
+        contacts.rename(self._require(), phone, name)
 
     @_storing("contacts")
     def set_verified(self, contact: str, verified: bool) -> None:
-        ctx = self._require()
-        phone = checked_phone(contact)
-        ctx.contact(phone)
-        self._emit(ContactUpdated(ctx.contact_view(ctx.profile.contacts.set_verified(phone, verified))))
-        self._dirty()
+        contacts.set_verified(*self._unlocked(), contact, verified)
 
     @_storing("contacts")
     def accept_key_change(self, contact: str) -> None:
-        ctx = self._require()
-        phone = checked_phone(contact)
-        ctx.contact(phone)
-        self._emit(ContactUpdated(ctx.contact_view(ctx.profile.contacts.acknowledge_key_change(phone))))
-        self._dirty()
+        contacts.accept_key_change(*self._unlocked(), contact)
 
     @_storing("contacts")
     def safety_number(self, contact: str) -> str:
-        ctx = self._require()
-        return ctx.safety_number_of(ctx.contact(checked_phone(contact)))
+        return contacts.safety_number(self._require(), contact)
 
     # ================================================================== messages
 
@@ -376,12 +298,14 @@ class Messenger:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return
-            wait = min(remaining, self._link.next_ping_in())
-            if self._link.conn is None and self._link.want_online:
-                wait = min(wait, self._link.backoff.remaining())
-            if self._link.conn is not None and self._link.conn.buffered:
-                wait = 0.0
-            if self._link.wait(wait):
+            link = self._link
+            wait = poll_wait(
+                remaining,
+                ping_in=link.next_ping_in(),
+                reconnect_in=link.backoff.remaining() if link.conn is None and link.want_online else None,
+                buffered=link.conn is not None and link.conn.buffered,
+            )
+            if link.wait(wait):
                 return
 
     def _service(self) -> None:
@@ -430,14 +354,6 @@ class Messenger:
         if self._ctx is None:
             raise EngineError("locked", "Open a profile first.")
         return self._ctx
-
-    def _dirty(self) -> None:
-        if self._duties is not None:
-            self._duties.outbox.dirty = True
-
-    def _guard(self, call: Callable[[], Any]) -> Any:
-        """Run a network step of a command: a refusal or a drop becomes an EngineError."""
-        return self._membership.guard(call)
 
     def _unlocked(self) -> tuple[Context, Duties]:
         ctx = self._require()

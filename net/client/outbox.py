@@ -35,10 +35,10 @@ from crypto_core.errors import CryptoError
 from net.client.context import Context
 from net.client.core import outbox_plan as plan
 from net.client.core.backoff import Backoff
-from net.client.core.connection_state import RETRY_LATER
 from net.client.core.engine_error import EngineError
 from net.client.core.envelope import Payload, Text, Typing, encode_payload
 from net.client.core.events import ErrorReported, Event, MessageStatus, MessageStatusChanged
+from net.client.core.typing_plan import TypingNotices
 from net.client.handshake import start_session
 from net.client.link import Link
 from net.client.sessions import NoSession
@@ -49,8 +49,6 @@ from storage.profile.delivery import OutboxItem
 from storage.profile.errors import DuplicateEntry
 
 RECORD_VERSION = 1
-TYPING_REPEAT = 5.0
-TYPING_QUIET = 30.0
 
 
 @dataclass(frozen=True)
@@ -106,24 +104,12 @@ def resend(ctx: Context, contact: str, failed_client_id: str) -> bool:
     return True
 
 
-def typing_due(on: bool, now: float, last: tuple[bool, float] | None, quiet_until: float) -> bool:
-    """Whether a typing notice is worth sending at ``now`` (the engine's monotonic time).
-
-    Not while the contact is quiet (offline when we last tried, until ``quiet_until``);
-    the same notice as the last one (``last``: what and when) only every TYPING_REPEAT seconds.
-    """
-    if quiet_until > now:
-        return False
-    return last is None or last[0] != on or now - last[1] >= TYPING_REPEAT
-
-
 class Outbox:
     def __init__(self, ctx: Context, link: Link) -> None:
         self._ctx = ctx
         self._link = link
         self._paused: dict[str, float] = {}
-        self._typing_sent: dict[str, tuple[bool, float]] = {}
-        self._typing_quiet: dict[str, float] = {}
+        self._typing = TypingNotices()
         self._busy = Backoff(clock=ctx.monotonic, random=ctx.random)
         self.dirty = True
 
@@ -181,17 +167,13 @@ class Outbox:
         self, conn: ServerConnection, contacts: list[str]
     ) -> tuple[set[str], dict[str, plan.Refusal]]:
         """Ask for the bundles; returns the contacts the server was busy for, and those refused for good."""
-        busy: set[str] = set()
-        refused: dict[str, plan.Refusal] = {}
+        refusals: dict[str, plan.Refusal] = {}
         for contact in contacts:
             try:
                 start_session(self._ctx, conn, contact)
             except EngineError as exc:
-                if exc.code in RETRY_LATER:
-                    busy.add(contact)
-                else:
-                    refused[contact] = (exc.code, exc.message)
-        return busy, refused
+                refusals[contact] = (exc.code, exc.message)
+        return plan.split_session_refusals(refusals)
 
     def _seal(self, go: list[Pending]) -> list[tuple[OutboxItem, Entry, bytes]]:
         """Seal each entry with its contact's current session, and store the advanced sessions, at once."""
@@ -255,9 +237,7 @@ class Outbox:
         """A transient notice, or nothing at all: never queued, never retried."""
         ctx = self._ctx
         now = self._ctx.monotonic()
-        if not self._link.online or not typing_due(
-            on, now, self._typing_sent.get(contact), self._typing_quiet.get(contact, 0.0)
-        ):
+        if not self._link.online or not self._typing.due(contact, on, now):
             return
         found = ctx.profile.contacts.get(contact)
         if found is None or found.key_changed:
@@ -271,17 +251,15 @@ class Outbox:
             except NoSession:
                 return
             ctx.save_record(contact, record)
-        self._typing_sent[contact] = (on, now)
+        self._typing.sent(contact, on, now)
         try:
             reply = conn.request(
                 replies.SEND_TRANSIENT, to=contact, client_id=client_id, body=body, transient=True
             )
         except RequestRefused:
             return
-        if not reply.delivered:
-            # Offline: every notice now would only leave a gap in their ratchet.
-            self._typing_quiet[contact] = now + TYPING_QUIET
+        self._typing.answered(contact, delivered=reply.delivered, now=now)
 
     def heard_from(self, contact: str) -> None:
         """A message from the contact: they are online again, so typing notices may go."""
-        self._typing_quiet.pop(contact, None)
+        self._typing.heard_from(contact)

@@ -134,7 +134,8 @@ def _current(keys: KeyStore) -> SignedPreKey | None:
         return None
 
 
-def rotation_due(keys: KeyStore, now: float) -> bool:
+def signed_prekey_rotation_due(keys: KeyStore, now: float) -> bool:
+    """Whether the stored signed prekey is due for rotation: it is read here, the rule is the core's."""
     current = _current(keys)
     return duties_plan.rotation_due(None if current is None else current.created_at, now)
 

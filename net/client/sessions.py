@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -50,6 +49,7 @@ from crypto_core.migrations import Step, check_steps, upgrade
 from crypto_core.pqxdh import InitialMessage
 from crypto_core.ratchet import RatchetSession
 from net.client.core.envelope import SESSION_ID_LEN, Envelope
+from net.client.core.session_choice import ours_wins
 from storage.profile.keys import KeyStore
 
 RECORD_VERSION = 1
@@ -134,7 +134,7 @@ class SessionRecord:
         keys: KeyStore,
         *,
         random: RandomSource = default_random,
-        clock: Clock = time.time,
+        clock: Clock,
     ) -> Opened:
         """Open an envelope, starting a responder session if it carries a new initial message.
 
@@ -152,13 +152,12 @@ class SessionRecord:
         state = accept(identity, envelope.initial, keys, random=random, clock=clock)
         plaintext = state.ratchet.decrypt(envelope.message)
         current = self.current
-        ours_wins = (
-            current is not None
-            and current.initial is not None
-            and current.peer.encoded() == state.peer.encoded()
-            and current.session_id < state.session_id
-        )
-        if ours_wins:
+        if current is not None and ours_wins(
+            ours=current.session_id,
+            theirs=state.session_id,
+            ours_answered=current.initial is None,
+            same_peer=current.peer.encoded() == state.peer.encoded(),
+        ):
             self.keep_as_previous(state)
         else:
             self.make_current(state)
@@ -180,7 +179,7 @@ class SessionRecord:
 
     @classmethod
     def from_bytes(
-        cls, data: bytes | None, *, random: RandomSource = default_random, clock: Clock = time.time
+        cls, data: bytes | None, *, clock: Clock, random: RandomSource = default_random
     ) -> SessionRecord:
         if data is None:
             return cls()
@@ -212,7 +211,7 @@ def start(
     bundle: PreKeyBundle,
     *,
     random: RandomSource = default_random,
-    clock: Clock = time.time,
+    clock: Clock,
 ) -> SessionState:
     """Our side of a new session from the peer's bundle (verified here; InvalidSignature if forged)."""
     result = pqxdh.initiate(identity, bundle, random=random)
@@ -229,7 +228,7 @@ def accept(
     keys: KeyStore,
     *,
     random: RandomSource = default_random,
-    clock: Clock = time.time,
+    clock: Clock,
 ) -> SessionState:
     """The responder's side; deletes the one-time prekeys used. DecryptionError if prekeys are gone.
 

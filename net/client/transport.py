@@ -43,7 +43,8 @@ from net.protocol.connection import NEED_DATA, Connection, ConnectionClosed, Err
 from net.protocol.errors import NetError, RemoteProtocolError, RequestRefused
 from net.protocol.fingerprints import fingerprint_of_der, format_fingerprint, normalize_fingerprint
 from net.protocol.frames import DEFAULT_MAX_FRAME
-from net.protocol.replies import ServerPush, Shape, parse_push
+from net.protocol.replies import ServerPush, parse_push
+from net.protocol.reply_shapes import Shape
 
 RECV_SIZE = 64 * 1024
 DEFAULT_TIMEOUT = 15.0

@@ -1,7 +1,8 @@
 """The replies and pushes of the wire protocol as data: each one's fields, their checks, its typed object.
 
 The client checks every reply and every push the way the server checks every
-request (:mod:`net.protocol.schema`, whose converters this module uses): field by field,
+request (:mod:`net.protocol.schema`, whose converters this module uses, through the
+checks of :mod:`net.protocol.reply_shapes`): field by field,
 in the order net/protocol/PROTOCOL.md lists them, into a frozen dataclass whose
 attributes have the right types (bytes for base64 fields, key objects for keys,
 a tuple of :class:`WaitingMessage` for a page of ``fetch``). A reply or push
@@ -18,9 +19,8 @@ Messages name fields, never values: no body, key or code is ever in one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from crypto_core.keys import (
     KemPreKeyPublic,
@@ -30,8 +30,8 @@ from crypto_core.keys import (
     SignedPreKeyPublic,
 )
 from net.protocol.connection import Push
-from net.protocol.errors import RemoteProtocolError
 from net.protocol.registration import TOKEN_SIZE
+from net.protocol.reply_shapes import Shape, items, literal, push_shape, record, reply
 from net.protocol.schema import (
     MAX_BODY,
     MAX_FETCH,
@@ -40,9 +40,7 @@ from net.protocol.schema import (
     PUSH_PREKEYS_LOW,
     PUSH_REREGISTRATION,
     PUSH_SESSION_ENDED,
-    Converter,
     Field,
-    FieldError,
     base64_bytes,
     boolean,
     integer,
@@ -50,102 +48,7 @@ from net.protocol.schema import (
     text,
 )
 
-#: The code of every malformed reply or push; the client's own, never on the wire.
-BAD_REPLY = "bad_reply"
-
 MAX_COUNT = 2**53 - 1  # counts, sizes and times: what JSON keeps exact
-T = TypeVar("T")
-
-
-class _Bad(Exception):
-    """A field failed inside a reply: ``path`` is where, relative to the converter that raised it."""
-
-    def __init__(self, path: str, problem: str) -> None:
-        super().__init__(problem)
-        self.path = path
-        self.problem = problem
-
-
-def _checked_fields(fields: tuple[Field, ...], value: object) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise _Bad("", "expected an object")
-    out: dict[str, Any] = {}
-    for field in fields:
-        if field.name not in value:
-            if field.required:
-                raise _Bad(f".{field.name}", "missing")
-            out[field.name] = field.default
-            continue
-        try:
-            out[field.name] = field.convert(value[field.name])
-        except FieldError as exc:
-            raise _Bad(f".{field.name}", str(exc)) from None
-        except _Bad as exc:
-            raise _Bad(f".{field.name}{exc.path}", exc.problem) from None
-    return out
-
-
-def record(make: Callable[..., Any], *fields: Field) -> Converter:
-    """A nested object, checked field by field and built by ``make`` (its fields as keywords)."""
-    return lambda value: make(**_checked_fields(fields, value))
-
-
-def items(item: Converter, max_items: int) -> Converter:
-    """A list whose failures are named by index: ``messages[3].id``."""
-
-    def convert(value: object) -> tuple[Any, ...]:
-        if not isinstance(value, list):
-            raise _Bad("", "expected a list")
-        if len(value) > max_items:
-            raise _Bad("", f"at most {max_items} items")
-        out = []
-        for index, element in enumerate(value):
-            try:
-                out.append(item(element))
-            except FieldError as exc:
-                raise _Bad(f"[{index}]", str(exc)) from None
-            except _Bad as exc:
-                raise _Bad(f"[{index}]{exc.path}", exc.problem) from None
-        return tuple(out)
-
-    return convert
-
-
-def literal(expected: object) -> Converter:
-    def convert(value: object) -> object:
-        if value != expected or type(value) is not type(expected):
-            raise _Bad("", f"expected {expected!r}")
-        return value
-
-    return convert
-
-
-@dataclass(frozen=True)
-class Shape(Generic[T]):
-    """What one reply (or push) looks like and the object it becomes.
-
-    ``op`` is the operation it answers (or the push's kind); errors name it with ``kind``.
-    """
-
-    op: str
-    make: Callable[..., T]
-    fields: tuple[Field, ...] = ()
-    kind: str = "reply"
-
-    def parse(self, body: dict[str, Any]) -> T:
-        """The typed object, or :class:`RemoteProtocolError` (``bad_reply``) naming the first bad field."""
-        try:
-            return self.make(**_checked_fields(self.fields, body))
-        except _Bad as exc:
-            raise RemoteProtocolError(BAD_REPLY, f"{self.op} {self.kind}{exc.path}: {exc.problem}") from None
-
-
-def reply(op: str, make: Callable[..., T], *fields: Field) -> Shape[T]:
-    return Shape(op, make, fields)
-
-
-def push_shape(kind: str, make: Callable[..., T], *fields: Field) -> Shape[T]:
-    return Shape(kind, make, fields, kind="push")
 
 
 # ---------------------------------------------------------------------- values

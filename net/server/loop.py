@@ -27,7 +27,6 @@ does. A failure while serving one connection drops that connection only.
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import logging
 import selectors
@@ -36,17 +35,19 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Any
 
-from net.protocol.connection import NEED_DATA, ConnectionClosed, ErrorReply, Reply, Request
+from net.protocol.connection import NEED_DATA, ConnectionClosed, Request
 from net.protocol.connection import error_reply as make_error_reply
-from net.protocol.errors import ErrorCode, LocalProtocolError, RemoteProtocolError, RequestRefused
+from net.protocol.errors import RemoteProtocolError
+from net.server.answering import Answerer
+from net.server.handover import Handover
 from net.server.limits import Limits
 from net.server.outcome import Outcome
 from net.server.peer_connection import OutputLimits, PeerConnection, PeerLost
 from net.server.service import Service
-from net.server.storage_full import LostWrites, check_space, storage_full_reply, waits_for_room
+from net.server.storage_full import LostWrites, check_space
 from net.server.timers import Deadlines
 from storage.server.interface import ServerStore
 from storage.server.records import BatchFailed
@@ -56,8 +57,6 @@ log = logging.getLogger("parley.server")
 READ_BUDGET = 256 * 1024  # bytes read from one connection per turn, so one client cannot starve the rest
 REQUEST_BUDGET = 64  # requests handled for one connection per turn, for the same reason
 MAX_WAIT = 1.0
-BLOCKING_WORKERS = 4
-_SERVER_ERROR = "the server could not complete this request"
 
 
 class ServerLoop:
@@ -78,11 +77,7 @@ class ServerLoop:
         self._output_limits = OutputLimits.for_frames(limits.max_frame)
         self._clock = clock
         self._selector = selectors.DefaultSelector()
-        self._wake_in, self._wake_out = socket.socketpair()
-        self._wake_in.setblocking(False)
-        self._wake_out.setblocking(False)
-        self._selector.register(self._wake_in, selectors.EVENT_READ, self._drain_wakeups)
-        self._calls: collections.deque[Callable[[], None]] = collections.deque()
+        self._handover = Handover(self._selector)
         self._connections: set[PeerConnection] = set()
         self._established = 0
         self._ready: set[PeerConnection] = set()  # input to handle without waiting for the selector
@@ -90,22 +85,22 @@ class ServerLoop:
         # Served this turn: if the commit fails (not for lack of room), they are closed before any reply
         # claims a lost write.
         self._touched: list[PeerConnection] = []
-        self._after_commit: list[Callable[[], None]] = []
+        self._answerer = Answerer(service, store, self._lost, self.call_soon_threadsafe, self._finish_later)
         self._deadlines = Deadlines()
-        self._blocking = ThreadPoolExecutor(BLOCKING_WORKERS, thread_name_prefix="server-blocking")
         self._listener: tuple[socket.socket, Callable[[], None]] | None = None
         self._accept_again_at: float | None = None
         self._stopping = False
-        self.thread_id: int | None = None
 
     # ---------------------------------------------------------------- from any thread
 
     def call_soon_threadsafe(self, call: Callable[[], None]) -> None:
-        self._calls.append(call)
-        if threading.get_ident() != self.thread_id:
-            # A full pipe wakes the loop just as well; a closed one means the loop has ended.
-            with contextlib.suppress(OSError):
-                self._wake_out.send(b"\0")
+        """Run ``call`` on the loop's thread at the start of its next turn (from any thread)."""
+        self._handover.call_soon_threadsafe(call)
+
+    @property
+    def thread_id(self) -> int | None:
+        """The loop's thread, once it runs: only it touches sockets and TLS objects."""
+        return self._handover.thread_id
 
     def stop(self) -> None:
         """Ask the loop to close every connection and return from :meth:`run`."""
@@ -125,7 +120,7 @@ class ServerLoop:
     # ---------------------------------------------------------------- the loop's thread
 
     def run(self) -> None:
-        self.thread_id = threading.get_ident()
+        self._handover.thread_id = threading.get_ident()
         try:
             while not self._stopping:
                 try:
@@ -161,7 +156,7 @@ class ServerLoop:
         events = self._selector.select(self._wait_time())
         try:
             with self._store.group_commit():
-                self._run_calls()
+                self._handover.run_calls()
                 for key, mask in events:
                     if isinstance(key.data, PeerConnection):
                         self._guarded(key.data, self._on_socket, mask)
@@ -172,7 +167,7 @@ class ServerLoop:
                     self._guarded(connection, self._serve)
                 self._expire()
         except BatchFailed as exc:
-            self._after_commit.clear()  # pushes of messages that were not stored
+            self._answerer.take_after_commit()  # pushes of messages that were not stored
             if self._store.lacks_room(exc):
                 self._lost.answer_storage_full(self._space)
             else:
@@ -182,8 +177,7 @@ class ServerLoop:
         finally:  # even after a bug: the offsets noted in this turn mean nothing in the next
             self._lost.clear()
             self._touched.clear()
-        after, self._after_commit = self._after_commit, []
-        for call in after:
+        for call in self._answerer.take_after_commit():
             try:
                 call()
             except Exception as exc:
@@ -205,7 +199,7 @@ class ServerLoop:
             self._drop(connection, None)
 
     def _wait_time(self) -> float:
-        if self._ready or self._calls:
+        if self._ready or self._handover.waiting:
             return 0.0
         wait = MAX_WAIT
         next_deadline = self._deadlines.next_time()
@@ -214,22 +208,6 @@ class ServerLoop:
         if self._accept_again_at is not None:
             wait = min(wait, self._accept_again_at - self._clock())
         return max(wait, 0.0)
-
-    def _run_calls(self) -> None:
-        for _ in range(len(self._calls)):  # calls queued meanwhile wait for the next turn
-            call = self._calls.popleft()
-            try:
-                call()
-            except Exception as exc:
-                log.error("a handed-over call failed: %s", type(exc).__name__)
-                log.debug("details", exc_info=True)
-
-    def _drain_wakeups(self) -> None:
-        try:
-            while self._wake_in.recv(4096):
-                pass
-        except (BlockingIOError, InterruptedError):
-            pass
 
     def _request_stop(self) -> None:
         self._stopping = True
@@ -295,69 +273,17 @@ class ServerLoop:
                 connection.end()
                 return
             assert isinstance(event, Request)
-            self._answer(connection, event)
+            self._answerer.answer(connection, event)
         self._ready.add(connection)  # the request budget ran out: the rest next turn
-
-    def _answer(self, connection: PeerConnection, request: Request) -> None:
-        if self._space.full and waits_for_room(request, logged_in=connection.phone is not None):
-            connection.send(storage_full_reply(request.id))  # before any write; logged once, by the guard
-            return
-        start, dependents = len(connection.out), self._store.dependents
-        try:
-            outcome = self._service.handle(connection, request)
-        except Exception as exc:
-            self._refuse(connection, request, exc)
-        else:
-            self._deliver(connection, request, outcome)
-        if self._store.dependents != dependents:  # its reply holds only if this turn commits
-            self._lost.note(connection, request, start, later=connection.busy)
-
-    def _deliver(self, connection: PeerConnection, request: Request, outcome: Outcome) -> None:
-        later = outcome.later
-        if later is not None:
-            connection.busy = True
-            future = self._blocking.submit(later)
-            future.add_done_callback(
-                lambda done: self.call_soon_threadsafe(lambda: self._finish_later(connection, request, done))
-            )
-            return
-        try:
-            connection.send(Reply(request.id, outcome.body))
-        except LocalProtocolError as exc:  # a reply larger than a frame: say so instead
-            connection.send(ErrorReply(request.id, exc.code, exc.message))
-        if outcome.then is not None:
-            self._after_commit.append(outcome.then)
-        if outcome.close:
-            connection.end()
 
     def _finish_later(self, connection: PeerConnection, request: Request, done: Future[Outcome]) -> None:
         connection.busy = False
         if connection.closed:
             return
         self._touched.append(connection)
-        error = done.exception()
-        if self._lost.lost_later(connection, request.id):  # its write went with a commit that found no room
-            connection.send(storage_full_reply(request.id))
-        elif error is None:
-            self._deliver(connection, request, done.result())
-        else:
-            self._refuse(connection, request, error)
+        self._answerer.finish(connection, request, done)
         self._ready.add(connection)
         self._dirty.add(connection)
-
-    def _refuse(self, connection: PeerConnection, request: Request, error: BaseException) -> None:
-        if isinstance(error, RequestRefused):
-            log.info("%s: %s refused: %s", connection.peer, request.op, error.code)
-            connection.send(ErrorReply(request.id, error.code, error.message))
-            return
-        if self._store.lacks_room(error):
-            self._space.met_full(f"{request.op} found no room")
-            connection.send(storage_full_reply(request.id))
-            return
-        # A bug or a failing disk must cost this request, not the connection or the server.
-        log.error("%s: %s failed: %s", connection.peer, request.op, type(error).__name__)
-        log.debug("details", exc_info=error)
-        connection.send(ErrorReply(request.id, ErrorCode.SERVER_ERROR, _SERVER_ERROR))
 
     def _write(self, connection: PeerConnection) -> None:
         out = connection.out  # flushing empties this very buffer
@@ -432,7 +358,6 @@ class ServerLoop:
                 with contextlib.suppress(PeerLost):
                     connection.flush(self._clock())  # one try, without waiting: stopping is bounded
             self._drop(connection, None)
-        self._blocking.shutdown(wait=False, cancel_futures=True)
+        self._answerer.shutdown()
         self._selector.close()
-        self._wake_in.close()
-        self._wake_out.close()
+        self._handover.close()

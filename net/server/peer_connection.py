@@ -53,7 +53,8 @@ class OutputLimits:
 class LoopHandle(Protocol):
     """What a connection needs from its loop."""
 
-    thread_id: int | None
+    @property
+    def thread_id(self) -> int | None: ...
 
     def call_soon_threadsafe(self, call: Callable[[], None]) -> None: ...
 

@@ -17,6 +17,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from storage.server.batch_writer import BatchWriter
+from storage.server.prekeys import insert_prekeys
 from storage.server.records import AccountKeys, CodeCheck, Guard, Registration, TooManyCodes, UnknownAccount
 
 
@@ -265,18 +266,3 @@ def delete_account_rows(db: sqlite3.Connection, phone: str) -> bool:
     # sender (a send would otherwise rewrite a page per sender), and a later owner of the number
     # never sees them (see enqueue). They only tell that this phone sent something, and when.
     return existed
-
-
-def insert_prekeys(
-    db: sqlite3.Connection,
-    phone: str,
-    one_time: list[tuple[int, dict[str, Any]]],
-    kem: list[tuple[int, dict[str, Any]]],
-) -> None:
-    db.executemany(
-        "INSERT OR IGNORE INTO one_time_prekeys VALUES (?, ?, ?)",
-        [(phone, i, _dumps(k)) for i, k in one_time],
-    )
-    db.executemany(
-        "INSERT OR IGNORE INTO kem_prekeys VALUES (?, ?, ?)", [(phone, i, _dumps(k)) for i, k in kem]
-    )

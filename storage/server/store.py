@@ -38,9 +38,11 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from storage.server import prekeys, queues
 from storage.server import schema as server_schema
 from storage.server.batch_writer import BatchWriter
 from storage.server.counters import RateEvents
@@ -61,14 +63,13 @@ from storage.server.records import (
     TooManyCodes,
     UnknownAccount,
 )
-from storage.server.registration import RegistrationStore, delete_account_rows, insert_prekeys
+from storage.server.registration import RegistrationStore, delete_account_rows
 from storage.server.space_guard import SpaceGuard, is_storage_full
 
 SCHEMA_VERSION = server_schema.VERSION
 log = logging.getLogger("parley.store")
 SENT_ID_LIFETIME_MS = 7 * 24 * 3600 * 1000
 _READERS = 8
-_IDS_PER_STATEMENT = 500  # SQLite before 3.32 takes at most 999 parameters in one statement
 
 __all__ = [
     "AccountKeys",
@@ -88,10 +89,6 @@ __all__ = [
     "TooManyCodes",
     "UnknownAccount",
 ]
-
-
-def _dumps(obj: dict[str, Any]) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"))
 
 
 class SqliteServerStore(RegistrationStore):
@@ -230,29 +227,7 @@ class SqliteServerStore(RegistrationStore):
         With ``one_time=False`` the bundle has no one-time X25519 prekey and the last-resort
         ML-KEM key, and nothing is consumed.
         """
-
-        def job(db: sqlite3.Connection) -> dict[str, Any]:
-            row = db.execute(
-                "SELECT identity, signed_prekey, kem_last_resort FROM accounts WHERE phone = ?", (phone,)
-            ).fetchone()
-            if row is None:
-                raise UnknownAccount(phone)
-            bundle: dict[str, Any] = {
-                "identity": json.loads(row[0]),
-                "signed_prekey": json.loads(row[1]),
-                "kem_prekey": json.loads(row[2]),
-            }
-            if not one_time:
-                return bundle
-            otk = _take_one(db, "one_time_prekeys", phone)
-            if otk is not None:
-                bundle["one_time_prekey"] = otk
-            kem = _take_one(db, "kem_prekeys", phone)
-            if kem is not None:
-                bundle["kem_prekey"] = kem
-            return bundle
-
-        return self._writer.run(job)
+        return self._writer.run(partial(prekeys.take_bundle, phone=phone, one_time=one_time))
 
     def add_prekeys(
         self,
@@ -262,35 +237,18 @@ class SqliteServerStore(RegistrationStore):
         cap: int,
     ) -> tuple[int, int]:
         """Add prekeys (ids held already are ignored); :class:`PrekeyLimit` beyond ``cap`` of a kind."""
-
-        def job(db: sqlite3.Connection) -> tuple[int, int]:
-            _require_account(db, phone)
-            insert_prekeys(db, phone, one_time, kem)
-            counts = _prekey_counts(db, phone)
-            if max(counts) > cap:
-                raise PrekeyLimit(f"at most {cap} prekeys of a kind")
-            return counts
-
-        return self._writer.run(job)
+        return self._writer.run(partial(prekeys.add, phone=phone, one_time=one_time, kem=kem, cap=cap))
 
     def prekey_counts(self, phone: str) -> tuple[int, int]:
         with self._reader() as db:
-            return _prekey_counts(db, phone)
+            return prekeys.counts(db, phone)
 
     def set_signed_prekey(
         self, phone: str, signed_prekey: dict[str, Any], kem_last_resort: dict[str, Any] | None
     ) -> None:
-        def job(db: sqlite3.Connection) -> None:
-            _require_account(db, phone)
-            db.execute(
-                "UPDATE accounts SET signed_prekey = ? WHERE phone = ?", (_dumps(signed_prekey), phone)
-            )
-            if kem_last_resort is not None:
-                db.execute(
-                    "UPDATE accounts SET kem_last_resort = ? WHERE phone = ?",
-                    (_dumps(kem_last_resort), phone),
-                )
-
+        job = partial(
+            prekeys.set_signed, phone=phone, signed_prekey=signed_prekey, kem_last_resort=kem_last_resort
+        )
         self._writer.run(job)
 
     # ------------------------------------------------------------------- messages
@@ -312,117 +270,42 @@ class SqliteServerStore(RegistrationStore):
         Refused with :class:`QueueFull` when ``recipient`` has ``cap`` messages waiting, when
         ``sender`` has ``per_sender`` of them, or when the bodies waiting would pass ``max_bytes``.
         """
-        size = len(body)
-        per_sender_cap = cap if per_sender is None else per_sender
-        bytes_cap = 2**62 if max_bytes is None else max_bytes
-
-        def job(db: sqlite3.Connection) -> SendOutcome:
-            # A record of a message stored before the sender registered was a previous owner's.
-            seen = db.execute(
-                "SELECT s.message_id, s.ts FROM sent AS s JOIN queues AS q ON q.phone = s.sender"
-                " WHERE s.client_id = ? AND s.sender = ? AND s.message_id > q.since_message",
-                (client_id, sender),
-            ).fetchone()
-            if seen is not None:
-                return SendOutcome(seen[0], seen[1], duplicate=True)
-            # One statement counts the message and checks that the recipient exists and every cap:
-            # for a queue without per-sender counts (nearly every queue), by its length alone.
-            counted = db.execute(
-                "UPDATE queues SET queued = queued + 1, bytes = bytes + ?"
-                " WHERE phone = ? AND NOT tracked AND queued < ? AND queued < ? AND bytes + ? <= ?",
-                (size, recipient, cap, per_sender_cap, size, bytes_cap),
-            ).rowcount
-            if not counted:
-                counted = db.execute(
-                    "UPDATE queues SET queued = queued + 1, bytes = bytes + ?"
-                    " WHERE phone = ? AND tracked AND queued < ? AND bytes + ? <= ? AND COALESCE((SELECT"
-                    " s.queued FROM sender_queues AS s WHERE s.recipient = ? AND s.sender = ?), 0) < ?",
-                    (size, recipient, cap, size, bytes_cap, recipient, sender, per_sender_cap),
-                ).rowcount
-                if not counted:
-                    raise _why_full(db, recipient, size, cap, bytes_cap)
-                db.execute(
-                    "INSERT INTO sender_queues VALUES (?, ?, 1)"
-                    " ON CONFLICT (recipient, sender) DO UPDATE SET queued = queued + 1",
-                    (recipient, sender),
-                )
-            cursor = db.execute(
-                "INSERT INTO messages (recipient, sender, body, ts) VALUES (?, ?, ?, ?)",
-                (recipient, sender, body, now),
-            )
-            message_id = cursor.lastrowid
-            assert message_id is not None
-            record = (client_id, sender, message_id, now)  # replaces a previous owner's record, if any
-            db.execute("INSERT OR REPLACE INTO sent VALUES (?, ?, ?, ?)", record)
-            return SendOutcome(message_id, now, duplicate=False)
-
+        caps = queues.Caps(
+            cap, cap if per_sender is None else per_sender, 2**62 if max_bytes is None else max_bytes
+        )
+        job = partial(
+            queues.enqueue,
+            sender=sender,
+            client_id=client_id,
+            recipient=recipient,
+            body=body,
+            now=now,
+            caps=caps,
+        )
         try:
             return self._writer.run(job, savepoint=False)  # it refuses only before its first write
-        except _Untracked:
+        except queues.Untracked:
             # A queue as long as the per-sender cap, without per-sender counts yet: count them
             # (once, a job of its own, which refuses nothing), then check again.
-            self._writer.run(lambda db: _track(db, recipient), savepoint=False)
+            self._writer.run(partial(queues.track, recipient=recipient), savepoint=False)
             return self._writer.run(job, savepoint=False)
 
     def fetch(self, recipient: str, after: int, limit: int) -> tuple[list[StoredMessage], bool]:
         """Up to ``limit`` waiting messages with id > ``after``, oldest first, and whether more wait."""
         with self._reader() as db:
             self._writer.note_read()  # a fetch in a batch may see messages that batch has not committed yet
-            rows = db.execute(
-                "SELECT id, sender, body, ts FROM messages"
-                " WHERE recipient = ? AND id > ? ORDER BY id LIMIT ?",
-                (recipient, after, limit + 1),
-            ).fetchall()
-        return [StoredMessage(*row) for row in rows[:limit]], len(rows) > limit
+            return queues.fetch(db, recipient, after, limit)
 
     def queued_count(self, recipient: str) -> int:
         with self._reader() as db:
-            row = db.execute("SELECT queued FROM queues WHERE phone = ?", (recipient,)).fetchone()
-        return 0 if row is None else int(row[0])
+            return queues.queued_count(db, recipient)
 
     def ack(self, recipient: str, ids: list[int]) -> int:
         """Delete those of ``ids`` that wait for ``recipient``; returns how many were deleted."""
         wanted = sorted(set(ids))
         if not wanted:
             return 0
-
-        def job(db: sqlite3.Connection) -> int:
-            deleted, freed, tracked = 0, 0, False
-            per_sender: dict[str, int] = {}
-            for start in range(0, len(wanted), _IDS_PER_STATEMENT):
-                chunk = wanted[start : start + _IDS_PER_STATEMENT]
-                marks = ",".join("?" * len(chunk))
-                found = 0
-                # length() of a blob reads its size from the record header, not its pages.
-                for sender, count, size, queue_tracked in db.execute(
-                    "SELECT m.sender, COUNT(*), SUM(length(m.body)), q.tracked"  # noqa: S608 - only marks
-                    " FROM messages AS m JOIN queues AS q ON q.phone = m.recipient"
-                    f" WHERE m.recipient = ? AND m.id IN ({marks}) GROUP BY m.sender",
-                    (recipient, *chunk),
-                ):
-                    per_sender[sender] = per_sender.get(sender, 0) + count
-                    found += count
-                    freed += size
-                    tracked = bool(queue_tracked)
-                if found:
-                    deleted += found
-                    db.execute(
-                        f"DELETE FROM messages WHERE recipient = ? AND id IN ({marks})",  # noqa: S608 - only marks
-                        (recipient, *chunk),
-                    )
-            if deleted:
-                db.execute(
-                    "UPDATE queues SET queued = queued - ?, bytes = bytes - ? WHERE phone = ?",
-                    (deleted, freed, recipient),
-                )
-            if tracked:
-                db.executemany(
-                    "UPDATE sender_queues SET queued = queued - ? WHERE recipient = ? AND sender = ?",
-                    [(count, recipient, sender) for sender, count in per_sender.items()],
-                )
-            return deleted
-
-        return self._writer.run(job, savepoint=False)  # it refuses nothing
+        return self._writer.run(partial(queues.ack, recipient=recipient, wanted=wanted), savepoint=False)
 
     # ---------------------------------------------------------------- maintenance
 
@@ -441,59 +324,3 @@ class SqliteServerStore(RegistrationStore):
             self.rate_events.expire(db, now)
 
         self._writer.run(job)
-
-
-# ---------------------------------------------------------------------- helpers (run inside the writer)
-
-
-def _require_account(db: sqlite3.Connection, phone: str) -> None:
-    if db.execute("SELECT 1 FROM accounts WHERE phone = ?", (phone,)).fetchone() is None:
-        raise UnknownAccount(phone)
-
-
-class _Untracked(Exception):
-    """The per-sender cap must be checked on a queue that has no per-sender counts yet."""
-
-
-def _why_full(db: sqlite3.Connection, recipient: str, size: int, cap: int, bytes_cap: int) -> Exception:
-    """Which check a refused send failed: the recipient is unknown, or which cap it reached."""
-    row = db.execute("SELECT queued, bytes, tracked FROM queues WHERE phone = ?", (recipient,)).fetchone()
-    if row is None:
-        return UnknownAccount(recipient)
-    queued, waiting, tracked = row
-    if queued >= cap:
-        return QueueFull(QueueFull.MESSAGES, queued)
-    if waiting + size > bytes_cap:
-        return QueueFull(QueueFull.BYTES, waiting)
-    if not tracked:  # as long as the per-sender cap: time to count per sender
-        return _Untracked()
-    return QueueFull(QueueFull.SENDER, queued)
-
-
-def _track(db: sqlite3.Connection, recipient: str) -> None:
-    """Start per-sender counts for ``recipient``'s queue from the messages waiting in it."""
-    db.execute("DELETE FROM sender_queues WHERE recipient = ?", (recipient,))
-    db.execute(
-        "INSERT INTO sender_queues SELECT recipient, sender, COUNT(*) FROM messages"
-        " WHERE recipient = ? GROUP BY sender",
-        (recipient,),
-    )
-    db.execute("UPDATE queues SET tracked = 1 WHERE phone = ?", (recipient,))
-
-
-def _take_one(db: sqlite3.Connection, table: str, phone: str) -> dict[str, Any] | None:
-    row = db.execute(
-        f"SELECT key_id, key FROM {table} WHERE phone = ? ORDER BY key_id LIMIT 1",  # noqa: S608 - fixed names
-        (phone,),
-    ).fetchone()
-    if row is None:
-        return None
-    db.execute(f"DELETE FROM {table} WHERE phone = ? AND key_id = ?", (phone, row[0]))  # noqa: S608
-    key: dict[str, Any] = json.loads(row[1])  # written by insert_prekeys from a dict
-    return key
-
-
-def _prekey_counts(db: sqlite3.Connection, phone: str) -> tuple[int, int]:
-    one_time = db.execute("SELECT COUNT(*) FROM one_time_prekeys WHERE phone = ?", (phone,)).fetchone()[0]
-    kem = db.execute("SELECT COUNT(*) FROM kem_prekeys WHERE phone = ?", (phone,)).fetchone()[0]
-    return int(one_time), int(kem)

@@ -9,7 +9,6 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from crypto_core.errors import InvalidKeyFormat
 from crypto_core.keys import IdentityKeyPair, PublicIdentity
 from crypto_core.safety_number import (
     ITERATIONS,
@@ -18,7 +17,6 @@ from crypto_core.safety_number import (
     identity_digest,
     safety_number,
     scannable_payload,
-    scanned_payload_matches,
 )
 
 VECTOR = json.loads(
@@ -118,22 +116,3 @@ def test_format_refuses_anything_but_sixty_ascii_digits(bad: str) -> None:
 def test_a_phone_not_in_e164_form_is_refused(phone: str) -> None:
     with pytest.raises(ValueError, match=r"E\.164"):
         safety_number(ALICE, phone, BOB, BOB_PHONE)
-
-
-def test_a_scanned_payload_from_the_other_side_matches() -> None:
-    bobs_screen = scannable_payload(BOB, BOB_PHONE, ALICE, ALICE_PHONE)
-    assert scanned_payload_matches(bobs_screen, ALICE, ALICE_PHONE, BOB, BOB_PHONE)
-    assert not scanned_payload_matches(
-        scannable_payload(ALICE, ALICE_PHONE, BOB, BOB_PHONE), ALICE, ALICE_PHONE, BOB, BOB_PHONE
-    )
-
-
-def test_a_scanned_payload_with_a_swapped_key_does_not_match() -> None:
-    mallory_screen = scannable_payload(_identity(7, 8), BOB_PHONE, ALICE, ALICE_PHONE)
-    assert not scanned_payload_matches(mallory_screen, ALICE, ALICE_PHONE, BOB, BOB_PHONE)
-
-
-@pytest.mark.parametrize("payload", [b"", b"\x08\x00" + b"\x00" * 72, b"\x08\x01" + b"\x00" * 71])
-def test_a_payload_that_is_not_a_safety_number_is_refused(payload: bytes) -> None:
-    with pytest.raises(InvalidKeyFormat):
-        scanned_payload_matches(payload, ALICE, ALICE_PHONE, BOB, BOB_PHONE)

@@ -85,7 +85,7 @@ def test_a_fetch_page_with_a_message_without_an_id_drops_reconnects_and_loses_no
             timeout=60,
         )
         run_until(lambda: server.running.store.queued_count(bob.phone) == 0, [alice, bob])
-        assert bob.engine.connection_state is ConnectionState.CONNECTED
+        assert bob.connection_state is ConnectionState.CONNECTED
         assert len(bob.of(LoggedIn)) > logins + 1  # every drop was a new connection and login
     finally:
         alice.close()
@@ -112,7 +112,7 @@ def test_a_send_reply_of_the_wrong_type_drops_and_the_message_is_stored_once(
 
         broken.on = False
         run_until(lambda: "sent" in alice.statuses(sent.message_id), [alice], timeout=60)
-        assert alice.engine.connection_state is ConnectionState.CONNECTED
+        assert alice.connection_state is ConnectionState.CONNECTED
         assert server.running.store.queued_count(bob.phone) == 1  # the repeat was recognised by its client id
         bob.engine.logout()
         bob.engine.connect()
@@ -148,7 +148,7 @@ def test_a_message_push_without_an_id_drops_and_the_message_is_fetched_after_the
         alice.engine.send_text(bob.phone, "pushed wrong")
         run_until(lambda: "message push.id: missing" in _drops(bob), [alice, bob])
         run_until(lambda: bob.texts_from(alice.phone) == ["pushed wrong"], [alice, bob], timeout=60)
-        assert bob.engine.connection_state is ConnectionState.CONNECTED
+        assert bob.connection_state is ConnectionState.CONNECTED
         assert broken.count == 1
     finally:
         alice.close()

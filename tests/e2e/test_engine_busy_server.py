@@ -62,14 +62,14 @@ def test_a_login_refused_as_busy_is_tried_again_and_the_outbox_drains_by_itself(
         with pytest.raises(EngineError) as caught:
             alice.engine.connect()
         assert caught.value.code == code and "tries again by itself" in caught.value.message
-        assert alice.engine.connection_state is ConnectionState.RECONNECTING
+        assert alice.connection_state is ConnectionState.RECONNECTING
         run_until(lambda: refusing.count >= 3, [alice, bob])  # again and again, with backoff
 
         refusing.on = False
         texts = [f"queued {n}" for n in range(200)]
         run_until(lambda: bob.texts_from(alice.phone) == texts, [alice, bob], timeout=60)
         run_until(lambda: all("sent" in alice.statuses(mid) for mid in sent), [alice, bob])
-        assert alice.engine.connection_state is ConnectionState.CONNECTED
+        assert alice.connection_state is ConnectionState.CONNECTED
         assert not any("failed" in alice.statuses(mid) for mid in sent)
     finally:
         alice.close()
@@ -91,7 +91,7 @@ def test_a_refused_login_that_is_not_busy_still_stops_until_a_person_acts(
         while time.monotonic() < deadline:
             alice.engine.poll(0.05)
         assert refusing.count == 1
-        assert alice.engine.connection_state is ConnectionState.OFFLINE
+        assert alice.connection_state is ConnectionState.OFFLINE
     finally:
         alice.close()
         bob.close()
@@ -136,7 +136,7 @@ def test_a_fetch_refused_as_busy_after_login_is_made_again_without_a_new_login(
         run_until(lambda: server.running.store.queued_count(bob.phone) == 5, [alice])
         refusing = Refusing(server, "fetch", code)
         bob.engine.connect()
-        assert bob.engine.connection_state is ConnectionState.CONNECTED
+        assert bob.connection_state is ConnectionState.CONNECTED
         run_until(lambda: refusing.count >= 2, [bob])
         assert not bob.of(MessageReceived)
         logins = len(bob.of(LoggedIn))
@@ -195,7 +195,7 @@ def test_a_prekey_check_refused_as_busy_is_not_an_error_and_comes_again_soon(tmp
         alice.engine.logout()
         refusing = Refusing(server, "prekey_count", "server_error")
         alice.engine.connect()  # the login works; the prekey check after it is refused for now
-        assert alice.engine.connection_state is ConnectionState.CONNECTED and refusing.count == 1
+        assert alice.connection_state is ConnectionState.CONNECTED and refusing.count == 1
         refusing.on = False
         clock.now += 30
         for _ in range(5):

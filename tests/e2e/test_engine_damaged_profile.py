@@ -61,7 +61,7 @@ def test_a_cut_off_profile_is_listed_as_damaged_beside_a_healthy_one_and_is_left
 
         ada.engine.unlock(healthy_id, PASSPHRASE)  # the healthy one opens and works as usual
         ada.engine.connect()
-        assert ada.engine.connection_state is ConnectionState.CONNECTED
+        assert ada.connection_state is ConnectionState.CONNECTED
     finally:
         ada.close()
 
@@ -98,7 +98,7 @@ def test_damage_found_after_unlock_is_profile_damaged_once_and_the_rest_keeps_wo
         ]  # once per part, however often it is met
 
         assert [c.name for c in alice.engine.contacts()] == ["Bob"]  # the rest works
-        assert alice.engine.connection_state is ConnectionState.CONNECTED
+        assert alice.connection_state is ConnectionState.CONNECTED
         bob.engine.send_text(alice.phone, "while it is damaged")
         run_until(lambda: len(_damage_events(alice)) == 3, [alice, bob])
         for _ in range(20):
@@ -106,7 +106,7 @@ def test_damage_found_after_unlock_is_profile_damaged_once_and_the_rest_keeps_wo
         assert [e.context for e in _damage_events(alice)] == ["history", "sending", "poll"]
         assert not alice.of(MessageReceived)
         assert server.running.store.queued_count(alice.phone) == 1  # kept on the server, not lost
-        assert alice.engine.connection_state is ConnectionState.CONNECTED
+        assert alice.connection_state is ConnectionState.CONNECTED
     finally:
         alice.close()
         bob.close()

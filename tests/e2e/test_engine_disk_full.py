@@ -95,7 +95,7 @@ def test_pushed_texts_that_do_not_fit_are_kept_and_stored_once_space_returns_wit
         run_until(lambda: all("delivered" in alice.statuses(m.message_id) for m in sent), [alice, bob])
         assert _space_events(bob) == [True, False]
         assert len(bob.of(LoggedIn)) == logins  # no reconnect was needed
-        assert bob.engine.connection_state is ConnectionState.CONNECTED
+        assert bob.connection_state is ConnectionState.CONNECTED
         assert [m.text for m in reversed(bob.engine.history(alice.phone, limit=100))] == ["hello", *texts]
     finally:
         alice.close()
@@ -118,7 +118,7 @@ def test_fetched_texts_that_do_not_fit_after_a_login_are_kept_and_stored_later(
         run_until(lambda: all("sent" in alice.statuses(m.message_id) for m in sent), [alice])
         disk.fill(profile_connection(bob))
         bob.engine.connect()  # logs in; the fetched page does not fit
-        assert bob.engine.connection_state is ConnectionState.CONNECTED
+        assert bob.connection_state is ConnectionState.CONNECTED
         assert _space_events(bob) == [True]
         assert server.running.store.queued_count(bob.phone) > 0
         logins = len(bob.of(LoggedIn))

@@ -138,7 +138,7 @@ def test_a_message_typed_while_the_server_is_down_goes_out_once(tmp_path, phone,
         alice.engine.add_contact(bob.phone)
         port = server.address[1]
         server.stop()
-        run_until(lambda: alice.engine.connection_state is ConnectionState.RECONNECTING, [alice, bob])
+        run_until(lambda: alice.connection_state is ConnectionState.RECONNECTING, [alice, bob])
         sent = alice.engine.send_text(bob.phone, "typed while the server was down")
         alice.engine.poll(0.05)
         assert alice.statuses(sent.message_id) == ["queued"]
@@ -188,7 +188,7 @@ def test_a_changed_server_key_is_refused_with_both_fingerprints(tmp_path, phone,
         assert changed.pinned != changed.presented
         assert changed.pinned.replace(" ", "") in caught.value.message.replace(" ", "")
         assert changed.presented.replace(" ", "").lower() == server.fingerprint.hex()
-        assert alice.engine.connection_state is ConnectionState.OFFLINE
+        assert alice.connection_state is ConnectionState.OFFLINE
         alice.engine.poll(0.05)  # does not try again on its own
         assert len(alice.of(ServerKeyChanged)) == 1
     finally:

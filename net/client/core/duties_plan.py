@@ -55,6 +55,23 @@ CHECK_EVERY = 3600.0
 M = TypeVar("M")
 
 
+class StoreRetry:
+    """A step that failed to store (a full disk, a damaged file): not tried again for STORE_RETRY
+    seconds of the engine's monotonic time, so nothing spins; due again at once after a login."""
+
+    def __init__(self) -> None:
+        self._after = 0.0
+
+    def due(self, now: float) -> bool:
+        return now >= self._after
+
+    def failed(self, now: float) -> None:
+        self._after = now + STORE_RETRY
+
+    def reset(self) -> None:
+        self._after = 0.0
+
+
 def retry_later(code: str) -> bool:
     """A refusal that means "not now": the same request is made again after a backoff."""
     return code in RETRY_LATER

@@ -59,6 +59,13 @@ def verdict(code: str) -> Verdict:
     return Verdict.BUSY if code in RETRY_LATER else Verdict.PAUSE
 
 
+def split_session_refusals(refusals: Mapping[str, Refusal]) -> tuple[set[str], dict[str, Refusal]]:
+    """The contacts whose bundle the server refused: those it was busy for (tried again after a
+    backoff, their entries stay queued), and those refused for good (their entries fail)."""
+    busy = {contact for contact, (code, _) in refusals.items() if code in RETRY_LATER}
+    return busy, {contact: refusal for contact, refusal in refusals.items() if contact not in busy}
+
+
 @dataclass
 class Results(Generic[E]):
     """What one batch came to: sent, failed for good (with the refusal), and pauses in order."""

@@ -27,7 +27,8 @@ from net.client.link import Link
 from net.client.outbox import Entry, Outbox
 from net.protocol.connection import Push
 from net.protocol.errors import RequestRefused
-from net.protocol.replies import PrekeysLowPush, Shape
+from net.protocol.replies import PrekeysLowPush
+from net.protocol.reply_shapes import Shape
 from net.server.limits import Limits
 from storage.profile.directory import ProfileDirectory
 
@@ -53,12 +54,12 @@ def test_a_login_elsewhere_takes_this_engine_offline_for_good(tmp_path, server_f
     try:
         other.engine.unlock(profile_id, PASSPHRASE)
         other.engine.connect()
-        run_until(lambda: alice.engine.connection_state is ConnectionState.OFFLINE, [alice])
+        run_until(lambda: alice.connection_state is ConnectionState.OFFLINE, [alice])
         (ended,) = [e for e in alice.of(ErrorReported) if e.code == "session_ended"]
         assert "another device" in ended.message
         alice.engine.poll(0.1)
-        assert alice.engine.connection_state is ConnectionState.OFFLINE  # no tug of war over the account
-        assert other.engine.connection_state is ConnectionState.CONNECTED
+        assert alice.connection_state is ConnectionState.OFFLINE  # no tug of war over the account
+        assert other.connection_state is ConnectionState.CONNECTED
     finally:
         alice.close()
         other.close()
@@ -151,7 +152,7 @@ def test_a_prekeys_low_push_tops_the_prekeys_up_without_waiting_for_the_hourly_c
     (alice,) = pair(tmp_path, server.address, phone, "alice")
     fetcher, client = WirePerson(phone()), WireClient(server.address)
     try:
-        run_until(lambda: alice.engine.connection_state is ConnectionState.CONNECTED, [alice])
+        run_until(lambda: alice.connection_state is ConnectionState.CONNECTED, [alice])
         alice.engine.poll(0.2)  # the check after login is done; the next is an hour away
         code = fetcher.took(client.call("register_start", phone=fetcher.phone, email=fetcher.email))["code"]
         client.call("register_finish", **fetcher.finish_args(code))

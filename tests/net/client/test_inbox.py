@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -39,7 +40,7 @@ class Sender:
     """Alice's side, sealing messages for Bob as the outbox would."""
 
     def __init__(self, alice: Side, bob: Side, first_id: int = 1) -> None:
-        self.record = SessionRecord([start(alice.identity, bob.bundle())])
+        self.record = SessionRecord([start(alice.identity, bob.bundle(), clock=time.time)])
         self.next_id = first_id
 
     def message(self, payload: Any, *, transient: bool = False) -> WaitingMessage:
@@ -144,14 +145,14 @@ def test_a_reset_notice_on_a_session_we_had_makes_it_current_and_sends_the_text_
     kept, lost = Sender(alice, bob), Sender(alice, bob, first_id=100)
     inbox.receive([kept.message(Text("m-1", 1, "on the first session"))])
     inbox.receive([lost.message(Text("m-2", 2, "on a second session"))])
-    at_bob = SessionRecord.from_bytes(bob.profile.sessions.get(ALICE))
+    at_bob = SessionRecord.from_bytes(bob.profile.sessions.get(ALICE), clock=time.time)
     assert at_bob.current is not None and at_bob.current.session_id == lost.record.states[0].session_id
     bob.profile.history.add(ALICE, client_id="m-out", outgoing=True, text="lost on the way", timestamp=1.0)
     queued_before = len(bob.profile.outbox)
     # Alice lost the second session (an old copy of her profile) and says so on the first one.
     result = inbox.receive([kept.message(SessionReset(("m-out.1a2b3c4d",)))])
     assert result.undecryptable == {} and result.sessions_started == 0
-    at_bob = SessionRecord.from_bytes(bob.profile.sessions.get(ALICE))
+    at_bob = SessionRecord.from_bytes(bob.profile.sessions.get(ALICE), clock=time.time)
     assert at_bob.current is not None and at_bob.current.session_id == kept.record.states[0].session_id
     assert len(at_bob.states) == 2  # the other one is kept for what is still in flight
     entries = [Entry.from_bytes(item.payload) for item in bob.profile.outbox.pending()]
@@ -162,12 +163,28 @@ def test_a_replayed_start_of_a_session_that_left_the_record_is_unreadable_and_ch
     alice, bob = sides
     inbox = _inbox(bob)
     old = Sender(alice, bob)
-    old.record = SessionRecord([start(alice.identity, bob.bundle(one_time=False, kem_one_time=False))])
+    old.record = SessionRecord(
+        [
+            start(
+                alice.identity,
+                bob.bundle(one_time=False, kem_one_time=False),
+                clock=time.time,
+            )
+        ]
+    )
     first = old.message(Text("m-1", 1, "hello"))
     inbox.receive([first])
     for n in range(3):
         newer = Sender(alice, bob, first_id=100 * (n + 1))
-        newer.record = SessionRecord([start(alice.identity, bob.bundle(one_time=False, kem_one_time=False))])
+        newer.record = SessionRecord(
+            [
+                start(
+                    alice.identity,
+                    bob.bundle(one_time=False, kem_one_time=False),
+                    clock=time.time,
+                )
+            ]
+        )
         inbox.receive([newer.message(Text(f"m-{n + 2}", 2, "newer"))])
     stored = bob.profile.sessions.get(ALICE)
     replay = replace(first, id=999)  # the same body again under a new server id, as a hostile server may

@@ -150,7 +150,7 @@ def test_moving_to_new_keys_needs_no_code_and_keeps_the_account_online(
         assert server.running.store.prekey_counts(ada.phone) == (TARGET, TARGET)
         ada.engine.logout()
         ada.engine.connect()  # the new keys log in
-        run_until(lambda: ada.engine.connection_state is ConnectionState.CONNECTED, [ada])
+        run_until(lambda: ada.connection_state is ConnectionState.CONNECTED, [ada])
     finally:
         ada.close()
         bob.close()

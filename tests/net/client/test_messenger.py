@@ -99,7 +99,7 @@ def test_first_contact_waits_for_the_person_to_accept_the_servers_key(tmp_path, 
         assert wrong.value.code == "bad_fingerprint"
         person.engine.accept_server_key(offered.fingerprint.lower())
         person.engine.connect()
-        assert person.engine.connection_state is ConnectionState.CONNECTED
+        assert person.connection_state is ConnectionState.CONNECTED
         assert person.engine.phone is None  # connected, not registered
     finally:
         person.close()
@@ -236,7 +236,7 @@ def test_a_damaged_outbox_entry_is_reported_once_and_the_rest_goes_out(
     alice, bob = pair(tmp_path, server.address, phone, "alice", "bob")
     try:
         alice.engine.add_contact(bob.phone, "Bob")
-        run_until(lambda: alice.engine.connection_state is ConnectionState.CONNECTED, [alice])
+        run_until(lambda: alice.connection_state is ConnectionState.CONNECTED, [alice])
         alice.engine.logout()
         sent = [alice.engine.send_text(bob.phone, text) for text in ("one", "two", "three")]
         alice.tamper(  # the entry of "two": the middle one of the last three

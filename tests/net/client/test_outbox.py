@@ -14,14 +14,11 @@ from net.client.core.envelope import Read, Text, decode_payload
 from net.client.core.outbox_plan import PAUSE_SECONDS
 from net.client.link import Link
 from net.client.outbox import (
-    TYPING_QUIET,
-    TYPING_REPEAT,
     Entry,
     Outbox,
     enqueue_control,
     enqueue_text,
     resend,
-    typing_due,
 )
 from storage.profile.directory import ProfileDirectory
 from storage.profile.profile import Profile
@@ -83,18 +80,6 @@ def test_typing_is_never_queued_while_offline(ctx: Context) -> None:
         assert outbox.due()  # a fresh outbox is sent once after the first login
     finally:
         link.shutdown()
-
-
-def test_typing_notices_repeat_only_every_few_seconds_and_wait_while_the_contact_is_quiet() -> None:
-    clock = FakeClock()
-    now = clock()
-    assert typing_due(True, now, None, 0.0)  # the first notice goes
-    assert not typing_due(True, now + TYPING_REPEAT - 0.5, (True, now), 0.0)  # the same, too soon
-    assert typing_due(False, now + 0.5, (True, now), 0.0)  # a change goes at once
-    assert typing_due(True, now + TYPING_REPEAT, (True, now), 0.0)  # the same again, after the window
-    quiet_until = now + TYPING_QUIET  # the last one was not delivered: the contact is offline
-    assert not typing_due(False, now + TYPING_QUIET - 0.5, (True, now), quiet_until)
-    assert typing_due(False, now + TYPING_QUIET, (True, now), quiet_until)
 
 
 def test_the_outbox_is_due_again_by_the_engines_monotonic_clock(ctx: Context) -> None:

@@ -57,11 +57,11 @@ def test_a_top_up_makes_and_stores_as_many_of_each_kind_as_wanted(profile: Profi
 
 def test_the_signed_prekey_rotates_weekly_and_old_ones_stay_a_while(profile: Profile) -> None:
     identity = IdentityKeyPair.generate()
-    assert prekeys.rotation_due(profile.keys, NOW)
+    assert prekeys.signed_prekey_rotation_due(profile.keys, NOW)
     with profile.transaction():
         first = prekeys.signed_prekey(profile.keys, identity, NOW)
-    assert not prekeys.rotation_due(profile.keys, NOW + prekeys.ROTATE_AFTER - 1)
-    assert prekeys.rotation_due(profile.keys, NOW + prekeys.ROTATE_AFTER)
+    assert not prekeys.signed_prekey_rotation_due(profile.keys, NOW + prekeys.ROTATE_AFTER - 1)
+    assert prekeys.signed_prekey_rotation_due(profile.keys, NOW + prekeys.ROTATE_AFTER)
     second = prekeys.rotate(profile.keys, identity, NOW + prekeys.ROTATE_AFTER).signed_prekey
     assert second.key_id != first.key_id
     assert profile.keys.signed_prekey(first.key_id) is not None  # for initial messages still in flight
@@ -76,10 +76,11 @@ def test_a_damaged_signed_prekey_is_due_for_rotation_and_replaced(profile: Profi
     with profile.transaction():
         prekeys.for_registration(profile.keys, identity, NOW)
     profile._vault.conn.execute("UPDATE signed_prekeys SET key = 'not a key'")
-    assert prekeys.rotation_due(profile.keys, NOW + 1)  # not an error that recurs at every check
+    # Not an error that recurs at every check:
+    assert prekeys.signed_prekey_rotation_due(profile.keys, NOW + 1)
     with profile.transaction():
         published = prekeys.rotate(profile.keys, identity, NOW + 1)
     published.signed_prekey.verify(identity.public)
     current = profile.keys.current_signed_prekey()
     assert current is not None and current.public() == published.signed_prekey
-    assert not prekeys.rotation_due(profile.keys, NOW + 2)
+    assert not prekeys.signed_prekey_rotation_due(profile.keys, NOW + 2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,13 +37,13 @@ def sides(tmp_path: Path) -> Iterator[tuple[Side, Side]]:
 
 def _open(record: SessionRecord, side: Side, envelope: Envelope) -> bytes:
     with side.profile.transaction():
-        return record.open(envelope, side.identity, side.profile.keys).plaintext
+        return record.open(envelope, side.identity, side.profile.keys, clock=time.time).plaintext
 
 
 def test_a_session_starts_from_a_bundle_and_both_sides_talk(sides: tuple[Side, Side]) -> None:
     alice, bob = sides
     ours, theirs = SessionRecord(), SessionRecord()
-    ours.make_current(start(alice.identity, bob.bundle()))
+    ours.make_current(start(alice.identity, bob.bundle(), clock=time.time))
     first = ours.seal("m-1", b"hello")
     assert first.initial is not None and first.session_id == session_id_of(first.initial)
     second = ours.seal("m-2", b"again")
@@ -63,7 +64,7 @@ def test_a_session_starts_from_a_bundle_and_both_sides_talk(sides: tuple[Side, S
 
 def test_a_message_for_an_unknown_session_without_its_start_is_no_session(sides: tuple[Side, Side]) -> None:
     alice, bob = sides
-    ours = SessionRecord([start(alice.identity, bob.bundle())])
+    ours = SessionRecord([start(alice.identity, bob.bundle(), clock=time.time)])
     envelope = ours.seal("m-1", b"hello")
     stripped = Envelope(envelope.session_id, envelope.client_id, envelope.message)
     with pytest.raises(NoSession):
@@ -74,7 +75,7 @@ def test_a_message_for_an_unknown_session_without_its_start_is_no_session(sides:
 
 def test_a_tampered_message_fails_and_changes_nothing(sides: tuple[Side, Side]) -> None:
     alice, bob = sides
-    ours, theirs = SessionRecord([start(alice.identity, bob.bundle())]), SessionRecord()
+    ours, theirs = SessionRecord([start(alice.identity, bob.bundle(), clock=time.time)]), SessionRecord()
     _open(theirs, bob, ours.seal("m-1", b"one"))
     good = ours.seal("m-2", b"two")
     bad = Envelope(good.session_id, good.client_id, good.message[:-1] + bytes([good.message[-1] ^ 1]))
@@ -87,7 +88,7 @@ def test_a_tampered_message_fails_and_changes_nothing(sides: tuple[Side, Side]) 
 
 def test_a_replayed_initial_message_whose_one_time_prekey_is_gone_fails(sides: tuple[Side, Side]) -> None:
     alice, bob = sides
-    ours = SessionRecord([start(alice.identity, bob.bundle())])
+    ours = SessionRecord([start(alice.identity, bob.bundle(), clock=time.time)])
     first = ours.seal("m-1", b"hello")
     _open(SessionRecord(), bob, first)
     with pytest.raises(DecryptionError):
@@ -104,11 +105,27 @@ def test_a_replayed_initial_message_of_a_session_that_left_the_record_is_refused
     alice, bob = sides
     at_bob = SessionRecord()
     # Without one-time prekeys (the server ran out) nothing deleted stops the initial message opening again.
-    first = SessionRecord([start(alice.identity, bob.bundle(one_time=False, kem_one_time=False))])
+    first = SessionRecord(
+        [
+            start(
+                alice.identity,
+                bob.bundle(one_time=False, kem_one_time=False),
+                clock=time.time,
+            )
+        ]
+    )
     replayed = first.seal("m-1", b"hello")
     assert _open(at_bob, bob, replayed) == b"hello"
     for n in range(MAX_STATES):
-        newer = SessionRecord([start(alice.identity, bob.bundle(one_time=False, kem_one_time=False))])
+        newer = SessionRecord(
+            [
+                start(
+                    alice.identity,
+                    bob.bundle(one_time=False, kem_one_time=False),
+                    clock=time.time,
+                )
+            ]
+        )
         assert _open(at_bob, bob, newer.seal(f"m-{n + 2}", b"newer")) == b"newer"
     assert at_bob.find(replayed.session_id) is None
     current = at_bob.current
@@ -125,7 +142,7 @@ def test_a_replayed_initial_message_of_a_session_that_left_the_record_is_refused
 
 def test_a_tampered_first_message_does_not_use_up_its_session_id(sides: tuple[Side, Side]) -> None:
     alice, bob = sides
-    genuine = SessionRecord([start(alice.identity, bob.bundle())]).seal("m-1", b"hello")
+    genuine = SessionRecord([start(alice.identity, bob.bundle(), clock=time.time)]).seal("m-1", b"hello")
     forged = Envelope(
         genuine.session_id,
         genuine.client_id,
@@ -139,7 +156,7 @@ def test_a_tampered_first_message_does_not_use_up_its_session_id(sides: tuple[Si
 
 def test_a_session_that_has_sent_all_it_can_leaves_the_record(sides: tuple[Side, Side]) -> None:
     alice, bob = sides
-    state = start(alice.identity, bob.bundle())
+    state = start(alice.identity, bob.bundle(), clock=time.time)
     used_up = state.ratchet.to_json()
     used_up["ns"] = MAX_COUNTER
     state.ratchet = RatchetSession.from_json(used_up)
@@ -151,8 +168,8 @@ def test_a_session_that_has_sent_all_it_can_leaves_the_record(sides: tuple[Side,
 
 def test_simultaneous_starts_converge_on_one_session(sides: tuple[Side, Side]) -> None:
     alice, bob = sides
-    at_alice = SessionRecord([start(alice.identity, bob.bundle())])
-    at_bob = SessionRecord([start(bob.identity, alice.bundle())])
+    at_alice = SessionRecord([start(alice.identity, bob.bundle(), clock=time.time)])
+    at_bob = SessionRecord([start(bob.identity, alice.bundle(), clock=time.time)])
     from_alice, from_bob = at_alice.seal("m-1", b"from Alice"), at_bob.seal("m-2", b"from Bob")
     assert _open(at_bob, bob, from_alice) == b"from Alice"
     assert _open(at_alice, alice, from_bob) == b"from Bob"
@@ -167,11 +184,11 @@ def test_a_new_start_from_the_peer_replaces_an_answered_session_and_old_messages
     sides: tuple[Side, Side],
 ) -> None:
     alice, bob = sides
-    at_alice, at_bob = SessionRecord([start(alice.identity, bob.bundle())]), SessionRecord()
+    at_alice, at_bob = SessionRecord([start(alice.identity, bob.bundle(), clock=time.time)]), SessionRecord()
     _open(at_bob, bob, at_alice.seal("m-1", b"one"))
     _open(at_alice, alice, at_bob.seal("m-2", b"two"))
     late = at_bob.seal("m-3", b"sealed by the old session")
-    restarted = SessionRecord([start(bob.identity, alice.bundle())])  # Bob starts over (healing)
+    restarted = SessionRecord([start(bob.identity, alice.bundle(), clock=time.time)])  # Bob starts over
     assert _open(at_alice, alice, restarted.seal("m-4", b"new session")) == b"new session"
     assert at_alice.current is not None and at_alice.current.session_id == restarted.states[0].session_id
     assert _open(at_alice, alice, late) == b"sealed by the old session"
@@ -180,15 +197,15 @@ def test_a_new_start_from_the_peer_replaces_an_answered_session_and_old_messages
 
 def test_the_record_round_trips_through_bytes(sides: tuple[Side, Side]) -> None:
     alice, bob = sides
-    at_alice, at_bob = SessionRecord([start(alice.identity, bob.bundle())]), SessionRecord()
+    at_alice, at_bob = SessionRecord([start(alice.identity, bob.bundle(), clock=time.time)]), SessionRecord()
     _open(at_bob, bob, at_alice.seal("m-1", b"one"))
-    restored = SessionRecord.from_bytes(at_bob.to_bytes())
+    restored = SessionRecord.from_bytes(at_bob.to_bytes(), clock=time.time)
     assert restored.to_bytes() == at_bob.to_bytes()
     assert _open(restored, bob, at_alice.seal("m-2", b"two")) == b"two"
-    assert SessionRecord.from_bytes(None).current is None
+    assert SessionRecord.from_bytes(None, clock=time.time).current is None
     for damaged in (b"{}", b"[]", b"not json", b'{"v": 1, "states": [{}]}'):
         with pytest.raises(InvalidKeyFormat):
-            SessionRecord.from_bytes(damaged)
+            SessionRecord.from_bytes(damaged, clock=time.time)
     assert "ratchet" not in repr(restored)
 
 
@@ -243,4 +260,4 @@ def test_a_frozen_record_is_refused_as_a_later_version() -> None:
     data = json.loads(_frozen_record(1)["bob"])
     data["v"] = RECORD_VERSION + 1
     with pytest.raises(InvalidKeyFormat, match="unknown version"):
-        SessionRecord.from_bytes(json.dumps(data).encode("ascii"))
+        SessionRecord.from_bytes(json.dumps(data).encode("ascii"), clock=time.time)

@@ -16,7 +16,6 @@ from net.protocol import replies
 from net.protocol.connection import Push
 from net.protocol.errors import RemoteProtocolError
 from net.protocol.replies import (
-    BAD_REPLY,
     REPLIES,
     MessagePush,
     PrekeysLowPush,
@@ -25,6 +24,7 @@ from net.protocol.replies import (
     WaitingMessage,
     parse_push,
 )
+from net.protocol.reply_shapes import BAD_REPLY
 from net.protocol.schema import OPERATIONS
 
 PHONE = "+14155550100"

@@ -2,51 +2,16 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import pytest
+from peer_support import connection, decoded
 
-from net.protocol.connection import Connection, ErrorReply, Push, Reply, Request, Role
-from net.server.peer_connection import OutputLimits, PeerConnection
+from net.protocol.connection import Reply, Request
+from net.server.peer_connection import PeerConnection
 from net.server.storage_full import LostWrites, waits_for_room
 from storage.server.space_guard import SpaceGuard
 
-
-class OneThreadLoop:
-    """What a connection needs of its loop, for a test that plays the loop's thread itself."""
-
-    def __init__(self) -> None:
-        self.thread_id: int | None = threading.get_ident()
-        self.dirty: list[PeerConnection] = []
-
-    def call_soon_threadsafe(self, call: Callable[[], None]) -> None:
-        call()
-
-    def mark_dirty(self, connection: PeerConnection) -> None:
-        self.dirty.append(connection)
-
-
-@pytest.fixture
-def connection() -> Iterator[PeerConnection]:
-    ours, theirs = socket.socketpair()
-    conn = PeerConnection(ours, "peer", OneThreadLoop(), 1 << 20, OutputLimits.for_frames(1 << 20), 0.0)  # type: ignore[arg-type]
-    yield conn
-    ours.close()
-    theirs.close()
-
-
-def decoded(data: bytes) -> list[Reply | ErrorReply | Push]:
-    client = Connection(Role.CLIENT)
-    for request_id in range(1, 10):
-        client.expect_reply(request_id)
-    client.receive_data(bytes(data))
-    events = []
-    while (event := client.next_event()) is not None and isinstance(event, Reply | ErrorReply | Push):
-        events.append(event)
-    return events
+__all__ = ["connection"]  # the fixture, imported so pytest finds it here
 
 
 def test_only_requests_that_add_data_wait_for_room() -> None:

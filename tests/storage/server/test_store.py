@@ -1,79 +1,37 @@
-"""The server store on real SQLite files: codes, accounts, prekeys, the queue, durability across reopening."""
+"""The server store on real SQLite files: codes, accounts, durability across reopening, quotas."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from store_support import (
+    ALICE,
+    BOB,
+    HASH,
+    HOUR,
+    NOW,
+    OTHER,
+    STRANGER,
+    finish,
+    keys,
+    put,
+    register,
+    store,
+)
 
 from storage.server.space_guard import is_storage_full
 from storage.server.store import (
     SCHEMA_VERSION,
-    AccountKeys,
     CodeCheck,
-    PrekeyLimit,
     QueueFull,
-    Registration,
     SqliteServerStore,
     TooManyCodes,
     UnknownAccount,
 )
 
-ALICE, BOB = "+442079460001", "+442079460002"
-HASH, OTHER = b"h" * 32, b"x" * 32
-TOKEN, STRANGER = b"t" * 32, b"s" * 32  # hashes of two requesters' tokens
-NOW = 1_000_000
-HOUR = 3600 * 1000
-
-
-def keys(tag: str = "a", one_time: int = 2, kem: int = 2) -> AccountKeys:
-    return AccountKeys(
-        identity={"sign": tag},
-        signed_prekey={"id": 1, "tag": tag},
-        kem_last_resort={"id": 9, "last_resort": True, "tag": tag},
-        one_time_prekeys=[(i, {"id": i, "tag": tag}) for i in range(1, one_time + 1)],
-        kem_prekeys=[(i, {"id": i, "last_resort": False, "tag": tag}) for i in range(10, 10 + kem)],
-    )
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteServerStore]:
-    s = SqliteServerStore(tmp_path / "server.sqlite3")
-    yield s
-    s.close()
-
-
-def put(
-    store: SqliteServerStore,
-    phone: str,
-    code_hash: bytes = HASH,
-    *,
-    token: bytes = TOKEN,
-    expires_at: int = NOW + 600_000,
-    attempts: int = 5,
-    email: str = "x@example.org",
-    cap: int = 10,
-) -> None:
-    store.put_code(token, phone, email, code_hash, NOW, expires_at, attempts, cap)
-
-
-def finish(
-    store: SqliteServerStore,
-    phone: str,
-    code_hash: bytes = HASH,
-    account_keys: AccountKeys | None = None,
-    *,
-    token: bytes = TOKEN,
-    now: int = NOW,
-) -> Registration:
-    return store.finish_registration(token, phone, code_hash, now, account_keys or keys(), keep_lock=False)
-
-
-def register(store: SqliteServerStore, phone: str, tag: str = "a", **kwargs: int) -> None:
-    put(store, phone)
-    assert finish(store, phone, HASH, keys(tag, **kwargs)).outcome is CodeCheck.ACCEPTED
+__all__ = ["store"]  # the fixture, imported so pytest finds it here
 
 
 def test_the_database_is_in_wal_mode_with_a_schema_version(store: SqliteServerStore) -> None:
@@ -185,96 +143,6 @@ def test_re_registration_replaces_keys_and_drops_the_queue(store: SqliteServerSt
     assert store.prekey_counts(ALICE) == (1, 2)
 
 
-def test_a_bundle_hands_out_each_one_time_prekey_once_then_the_last_resort(store: SqliteServerStore) -> None:
-    register(store, ALICE, one_time=1, kem=1)
-    first = store.take_bundle(ALICE)
-    assert first["one_time_prekey"]["id"] == 1
-    assert first["kem_prekey"]["id"] == 10
-    second = store.take_bundle(ALICE)
-    assert "one_time_prekey" not in second
-    assert second["kem_prekey"]["last_resort"] is True
-    assert store.take_bundle(ALICE)["kem_prekey"]["id"] == 9  # the last-resort key stays
-    assert store.prekey_counts(ALICE) == (0, 0)
-
-
-def test_a_bundle_of_nobody_is_unknown(store: SqliteServerStore) -> None:
-    with pytest.raises(UnknownAccount):
-        store.take_bundle(ALICE)
-
-
-def test_prekeys_are_added_without_duplicates_up_to_a_cap(store: SqliteServerStore) -> None:
-    register(store, ALICE, one_time=2, kem=0)
-    assert store.add_prekeys(ALICE, [(2, {"id": 2}), (3, {"id": 3})], [(20, {"id": 20})], cap=5) == (3, 1)
-    with pytest.raises(PrekeyLimit):
-        store.add_prekeys(ALICE, [(i, {"id": i}) for i in range(100, 103)], [], cap=5)
-    assert store.prekey_counts(ALICE) == (3, 1)  # the refused upload left nothing behind
-
-
-def test_the_signed_prekey_is_replaced(store: SqliteServerStore) -> None:
-    register(store, ALICE)
-    store.set_signed_prekey(ALICE, {"id": 2}, None)
-    assert store.account(ALICE).signed_prekey == {"id": 2}  # type: ignore[union-attr]
-    assert store.account(ALICE).kem_last_resort["tag"] == "a"  # type: ignore[union-attr]
-
-
-def test_a_send_is_stored_once_per_client_id(store: SqliteServerStore) -> None:
-    register(store, ALICE)
-    register(store, BOB)
-    first = store.enqueue(ALICE, "c1", BOB, b"body", NOW, 100)
-    again = store.enqueue(ALICE, "c1", BOB, b"other", NOW + 5, 100)
-    assert again.duplicate and (again.id, again.ts) == (first.id, first.ts)
-    assert store.queued_count(BOB) == 1
-    other_sender = store.enqueue(BOB, "c1", BOB, b"mine", NOW, 100)
-    assert not other_sender.duplicate
-
-
-def test_a_retry_after_the_message_was_acknowledged_is_still_a_duplicate(store: SqliteServerStore) -> None:
-    register(store, ALICE)
-    register(store, BOB)
-    first = store.enqueue(ALICE, "c1", BOB, b"body", NOW, 100)
-    assert store.ack(BOB, [first.id]) == 1
-    assert store.enqueue(ALICE, "c1", BOB, b"body", NOW, 100).duplicate
-    assert store.queued_count(BOB) == 0
-
-
-def test_a_full_queue_refuses_and_stores_nothing(store: SqliteServerStore) -> None:
-    register(store, ALICE)
-    register(store, BOB)
-    for i in range(3):
-        store.enqueue(ALICE, f"c{i}", BOB, b"x", NOW, 3)
-    with pytest.raises(QueueFull):
-        store.enqueue(ALICE, "c9", BOB, b"x", NOW, 3)
-    assert store.queued_count(BOB) == 3
-    assert not store.enqueue(ALICE, "c9", BOB, b"x", NOW, 4).duplicate  # the refused id was not kept
-
-
-def test_sending_to_nobody_is_refused(store: SqliteServerStore) -> None:
-    register(store, ALICE)
-    with pytest.raises(UnknownAccount):
-        store.enqueue(ALICE, "c1", BOB, b"x", NOW, 10)
-
-
-def test_fetch_pages_in_order(store: SqliteServerStore) -> None:
-    register(store, ALICE)
-    register(store, BOB)
-    ids = [store.enqueue(ALICE, f"c{i}", BOB, bytes([i]), NOW + i, 100).id for i in range(5)]
-    page, more = store.fetch(BOB, 0, 3)
-    assert [m.id for m in page] == ids[:3] and more
-    page, more = store.fetch(BOB, page[-1].id, 3)
-    assert [m.id for m in page] == ids[3:] and not more
-    assert page[0].sender == ALICE and page[0].body == b"\x03" and page[0].ts == NOW + 3
-
-
-def test_only_the_recipient_can_acknowledge(store: SqliteServerStore) -> None:
-    register(store, ALICE)
-    register(store, BOB)
-    sent = store.enqueue(ALICE, "c1", BOB, b"x", NOW, 100)
-    assert store.ack(ALICE, [sent.id]) == 0
-    assert store.queued_count(BOB) == 1
-    assert store.ack(BOB, [sent.id, sent.id, 999]) == 1
-    assert store.queued_count(BOB) == 0
-
-
 def test_deleting_an_account_removes_keys_and_queue(store: SqliteServerStore) -> None:
     register(store, ALICE)
     register(store, BOB)
@@ -347,14 +215,6 @@ def test_refused_sends_inside_a_batch_leave_its_other_writes(store: SqliteServer
     assert store.queued_count(BOB) == 1
 
 
-def test_an_acknowledgement_of_a_thousand_ids_fits_any_sqlite(store: SqliteServerStore) -> None:
-    register(store, ALICE)
-    register(store, BOB)
-    with store.group_commit():
-        ids = [store.enqueue(ALICE, f"c{n}", BOB, b"x", NOW, 2000).id for n in range(1000)]
-    assert store.ack(BOB, ids) == 1000 and store.queued_count(BOB) == 0
-
-
 def test_a_quota_caps_the_file_and_acknowledgements_make_room_in_it(tmp_path: Path) -> None:
     quota = 512 * 1024
     store = SqliteServerStore(tmp_path / "server.sqlite3", max_bytes=quota, reserve=0)
@@ -391,46 +251,6 @@ def test_a_fetch_in_a_batch_counts_only_when_it_could_see_uncommitted_messages(
         assert store.dependents == 2
 
 
-def test_one_sender_cannot_fill_a_queue_others_still_get_through(store: SqliteServerStore) -> None:
-    register(store, ALICE)
-    register(store, BOB)
-    carol = "+442079460003"
-    register(store, carol)
-    for i in range(2):
-        store.enqueue(ALICE, f"a{i}", BOB, b"x", NOW, 10, per_sender=2)
-    with pytest.raises(QueueFull) as caught:
-        store.enqueue(ALICE, "a9", BOB, b"x", NOW, 10, per_sender=2)
-    assert caught.value.cap == QueueFull.SENDER
-    assert not store.enqueue(carol, "c1", BOB, b"x", NOW, 10, per_sender=2).duplicate
-    assert store.queued_count(BOB) == 3
-    # Once Bob takes Alice's messages, she may send again.
-    ids = [m.id for m in store.fetch(BOB, 0, 10)[0] if m.sender == ALICE]
-    assert store.ack(BOB, ids) == 2
-    assert not store.enqueue(ALICE, "a9", BOB, b"x", NOW, 10, per_sender=2).duplicate
-
-
-def test_the_bytes_waiting_for_a_recipient_are_capped(store: SqliteServerStore) -> None:
-    register(store, ALICE)
-    register(store, BOB)
-    first = store.enqueue(ALICE, "a1", BOB, b"x" * 60, NOW, 10, max_bytes=100)
-    with pytest.raises(QueueFull) as caught:
-        store.enqueue(ALICE, "a2", BOB, b"x" * 41, NOW, 10, max_bytes=100)
-    assert caught.value.cap == QueueFull.BYTES and caught.value.waiting == 60
-    store.enqueue(ALICE, "a3", BOB, b"x" * 40, NOW, 10, max_bytes=100)  # exactly the cap fits
-    assert store.queued_count(BOB) == 2
-    assert store.ack(BOB, [first.id]) == 1
-    store.enqueue(ALICE, "a2", BOB, b"x" * 41, NOW, 10, max_bytes=100)  # room again after the ack
-
-
-def test_the_count_cap_is_named_when_it_is_the_one_reached(store: SqliteServerStore) -> None:
-    register(store, ALICE)
-    register(store, BOB)
-    store.enqueue(ALICE, "a1", BOB, b"x", NOW, 1, per_sender=5, max_bytes=100)
-    with pytest.raises(QueueFull) as caught:
-        store.enqueue(ALICE, "a2", BOB, b"x", NOW, 1, per_sender=5, max_bytes=100)
-    assert caught.value.cap == QueueFull.MESSAGES
-
-
 def test_re_registration_clears_the_per_sender_counts(store: SqliteServerStore) -> None:
     register(store, ALICE)
     register(store, BOB)
@@ -439,33 +259,7 @@ def test_re_registration_clears_the_per_sender_counts(store: SqliteServerStore) 
     assert not store.enqueue(ALICE, "a2", BOB, b"x", NOW, 10, per_sender=1).duplicate
 
 
-def test_a_bundle_without_one_time_prekeys_consumes_nothing(store: SqliteServerStore) -> None:
-    register(store, ALICE, one_time=1, kem=1)
-    bare = store.take_bundle(ALICE, one_time=False)
-    assert "one_time_prekey" not in bare and bare["kem_prekey"]["last_resort"] is True
-    assert store.prekey_counts(ALICE) == (1, 1)
-    full = store.take_bundle(ALICE)
-    assert full["one_time_prekey"]["id"] == 1 and full["kem_prekey"]["id"] == 10
-    assert store.prekey_counts(ALICE) == (0, 0)
-
-
 def test_a_login_reads_only_the_identity_key(store: SqliteServerStore) -> None:
     register(store, ALICE)
     assert store.identity_text(ALICE) == '{"sign":"a"}'
     assert store.identity_text(BOB) is None
-
-
-def test_per_sender_counts_start_inside_a_batch_without_breaking_it(store: SqliteServerStore) -> None:
-    register(store, ALICE)
-    register(store, BOB)
-    carol = "+442079460003"
-    register(store, carol)
-    with store.group_commit():
-        kept = store.enqueue(ALICE, "a1", BOB, b"kept", NOW, 10, per_sender=1)
-        with pytest.raises(QueueFull) as caught:  # counts Bob's queue per sender first, then refuses
-            store.enqueue(ALICE, "a2", BOB, b"refused", NOW, 10, per_sender=1)
-        assert caught.value.cap == QueueFull.SENDER
-        other = store.enqueue(carol, "c1", BOB, b"kept too", NOW, 10, per_sender=1)
-    assert [m.id for m in store.fetch(BOB, 0, 10)[0]] == [kept.id, other.id]
-    with pytest.raises(QueueFull):  # Carol's message was counted for her
-        store.enqueue(carol, "c2", BOB, b"x", NOW, 10, per_sender=1)

@@ -3,6 +3,8 @@ limit, and when prekeys are checked, topped up and rotated (the time is an argum
 
 from __future__ import annotations
 
+from fake_clock import FakeClock
+
 from net.client.core import duties_plan as plan
 from net.client.core.duties_plan import (
     CHECK_EVERY,
@@ -159,3 +161,17 @@ def test_the_signed_prekey_is_rotated_weekly_or_when_it_is_missing() -> None:
     assert not plan.rotation_due(made, made + ROTATE_AFTER - 1)
     assert plan.rotation_due(made, made + ROTATE_AFTER)
     assert plan.rotation_due(None, made)
+
+
+def test_a_failed_store_waits_store_retry_seconds_and_a_login_makes_it_due_at_once() -> None:
+    clock = FakeClock()
+    retry = plan.StoreRetry()
+    assert retry.due(clock())
+    retry.failed(clock())
+    clock.advance(plan.STORE_RETRY - 0.01)
+    assert not retry.due(clock())
+    clock.advance(0.01)
+    assert retry.due(clock())
+    retry.failed(clock())
+    retry.reset()
+    assert retry.due(clock())

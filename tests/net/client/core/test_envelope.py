@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from hypothesis import given, settings
@@ -78,7 +79,7 @@ def test_too_long_a_text_is_refused() -> None:
 
 def test_the_envelope_round_trips_with_and_without_the_initial_message() -> None:
     alice, bob = IdentityKeyPair.generate(), IdentityKeyPair.generate()
-    state = start(alice, bundle_of(bob))
+    state = start(alice, bundle_of(bob), clock=time.time)
     with_init = Envelope(state.session_id, "m-1", b"ratchet bytes", state.initial)
     assert Envelope.from_bytes(with_init.to_bytes()) == with_init
     without = Envelope(state.session_id, "c-2", b"more bytes")
@@ -107,7 +108,12 @@ def test_malformed_envelopes_are_refused(change: dict[str, object]) -> None:
 _JSONISH = json_values(allow_nan=True)
 _ALICE, _BOB = IdentityKeyPair.generate(), IdentityKeyPair.generate()
 _GOOD_ENVELOPE = json.loads(
-    Envelope(b"\x01" * 16, "m-1", b"ratchet bytes", start(_ALICE, bundle_of(_BOB)).initial).to_bytes()
+    Envelope(
+        b"\x01" * 16,
+        "m-1",
+        b"ratchet bytes",
+        start(_ALICE, bundle_of(_BOB), clock=time.time).initial,
+    ).to_bytes()
 )
 
 

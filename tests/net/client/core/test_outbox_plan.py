@@ -112,3 +112,11 @@ def test_a_busy_server_pauses_each_contact_one_backoff_step_per_round_with_jitte
     plan.apply_pauses(paused, busy, [(BOB, Verdict.BUSY)], clock())  # the next round, refused again
     assert busy.failures == 3 and paused[BOB] == clock() + 1.0
     assert not plan.due(False, {BOB: paused[BOB]}, clock() + 0.99)
+
+
+def test_a_busy_server_holds_a_contacts_session_and_any_other_refusal_fails_it() -> None:
+    busy, refused = plan.split_session_refusals(
+        {"+1": ("rate_limited", "slow"), "+2": ("unknown_account", "no one"), "+3": ("server_error", "x")}
+    )
+    assert busy == {"+1", "+3"}
+    assert refused == {"+2": ("unknown_account", "no one")}

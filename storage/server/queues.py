@@ -1,0 +1,155 @@
+"""The server store's message queues: queue a body once per client id, page through it, acknowledge.
+
+Each function is a job for the store's writer (it gets the write connection and
+runs inside one transaction), or a read on a connection it is given. A queue keeps
+its length and its bodies' bytes beside it (``queues``), so a send checks every cap
+in one statement; per-sender counts (``sender_queues``) exist only for a queue as
+long as the per-sender cap, so a normal send stays four statements.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import NamedTuple
+
+from storage.server.records import QueueFull, SendOutcome, StoredMessage, UnknownAccount
+
+_IDS_PER_STATEMENT = 500  # SQLite before 3.32 takes at most 999 parameters in one statement
+
+
+class Caps(NamedTuple):
+    """A recipient's caps: messages waiting, messages from one sender, and bytes of bodies."""
+
+    messages: int
+    per_sender: int
+    bytes: int
+
+
+class Untracked(Exception):
+    """The per-sender cap must be checked on a queue that has no per-sender counts yet."""
+
+
+def enqueue(
+    db: sqlite3.Connection, *, sender: str, client_id: str, recipient: str, body: bytes, now: int, caps: Caps
+) -> SendOutcome:
+    """Queue ``body`` once per (sender, client id); raises QueueFull, UnknownAccount or Untracked.
+
+    It refuses only before its first write, so it needs no savepoint.
+    """
+    size = len(body)
+    # A record of a message stored before the sender registered was a previous owner's.
+    seen = db.execute(
+        "SELECT s.message_id, s.ts FROM sent AS s JOIN queues AS q ON q.phone = s.sender"
+        " WHERE s.client_id = ? AND s.sender = ? AND s.message_id > q.since_message",
+        (client_id, sender),
+    ).fetchone()
+    if seen is not None:
+        return SendOutcome(seen[0], seen[1], duplicate=True)
+    # One statement counts the message and checks that the recipient exists and every cap:
+    # for a queue without per-sender counts (nearly every queue), by its length alone.
+    counted = db.execute(
+        "UPDATE queues SET queued = queued + 1, bytes = bytes + ?"
+        " WHERE phone = ? AND NOT tracked AND queued < ? AND queued < ? AND bytes + ? <= ?",
+        (size, recipient, caps.messages, caps.per_sender, size, caps.bytes),
+    ).rowcount
+    if not counted:
+        counted = db.execute(
+            "UPDATE queues SET queued = queued + 1, bytes = bytes + ?"
+            " WHERE phone = ? AND tracked AND queued < ? AND bytes + ? <= ? AND COALESCE((SELECT"
+            " s.queued FROM sender_queues AS s WHERE s.recipient = ? AND s.sender = ?), 0) < ?",
+            (size, recipient, caps.messages, size, caps.bytes, recipient, sender, caps.per_sender),
+        ).rowcount
+        if not counted:
+            raise _why_full(db, recipient, size, caps)
+        db.execute(
+            "INSERT INTO sender_queues VALUES (?, ?, 1)"
+            " ON CONFLICT (recipient, sender) DO UPDATE SET queued = queued + 1",
+            (recipient, sender),
+        )
+    cursor = db.execute(
+        "INSERT INTO messages (recipient, sender, body, ts) VALUES (?, ?, ?, ?)",
+        (recipient, sender, body, now),
+    )
+    message_id = cursor.lastrowid
+    assert message_id is not None
+    record = (client_id, sender, message_id, now)  # replaces a previous owner's record, if any
+    db.execute("INSERT OR REPLACE INTO sent VALUES (?, ?, ?, ?)", record)
+    return SendOutcome(message_id, now, duplicate=False)
+
+
+def _why_full(db: sqlite3.Connection, recipient: str, size: int, caps: Caps) -> Exception:
+    """Which check a refused send failed: the recipient is unknown, or which cap it reached."""
+    row = db.execute("SELECT queued, bytes, tracked FROM queues WHERE phone = ?", (recipient,)).fetchone()
+    if row is None:
+        return UnknownAccount(recipient)
+    queued, waiting, tracked = row
+    if queued >= caps.messages:
+        return QueueFull(QueueFull.MESSAGES, queued)
+    if waiting + size > caps.bytes:
+        return QueueFull(QueueFull.BYTES, waiting)
+    if not tracked:  # as long as the per-sender cap: time to count per sender
+        return Untracked()
+    return QueueFull(QueueFull.SENDER, queued)
+
+
+def track(db: sqlite3.Connection, *, recipient: str) -> None:
+    """Start per-sender counts for ``recipient``'s queue from the messages waiting in it."""
+    db.execute("DELETE FROM sender_queues WHERE recipient = ?", (recipient,))
+    db.execute(
+        "INSERT INTO sender_queues SELECT recipient, sender, COUNT(*) FROM messages"
+        " WHERE recipient = ? GROUP BY sender",
+        (recipient,),
+    )
+    db.execute("UPDATE queues SET tracked = 1 WHERE phone = ?", (recipient,))
+
+
+def fetch(db: sqlite3.Connection, recipient: str, after: int, limit: int) -> tuple[list[StoredMessage], bool]:
+    """Up to ``limit`` waiting messages with id > ``after``, oldest first, and whether more wait."""
+    rows = db.execute(
+        "SELECT id, sender, body, ts FROM messages WHERE recipient = ? AND id > ? ORDER BY id LIMIT ?",
+        (recipient, after, limit + 1),
+    ).fetchall()
+    return [StoredMessage(*row) for row in rows[:limit]], len(rows) > limit
+
+
+def queued_count(db: sqlite3.Connection, recipient: str) -> int:
+    row = db.execute("SELECT queued FROM queues WHERE phone = ?", (recipient,)).fetchone()
+    return 0 if row is None else int(row[0])
+
+
+def ack(db: sqlite3.Connection, *, recipient: str, wanted: list[int]) -> int:
+    """Delete those of ``wanted`` (sorted, distinct) that wait for ``recipient``; returns how many."""
+    deleted, freed, tracked = 0, 0, False
+    per_sender: dict[str, int] = {}
+    for start in range(0, len(wanted), _IDS_PER_STATEMENT):
+        chunk = wanted[start : start + _IDS_PER_STATEMENT]
+        marks = ",".join("?" * len(chunk))
+        found = 0
+        # length() of a blob reads its size from the record header, not its pages.
+        for sender, count, size, queue_tracked in db.execute(
+            "SELECT m.sender, COUNT(*), SUM(length(m.body)), q.tracked"  # noqa: S608 - only marks
+            " FROM messages AS m JOIN queues AS q ON q.phone = m.recipient"
+            f" WHERE m.recipient = ? AND m.id IN ({marks}) GROUP BY m.sender",
+            (recipient, *chunk),
+        ):
+            per_sender[sender] = per_sender.get(sender, 0) + count
+            found += count
+            freed += size
+            tracked = bool(queue_tracked)
+        if found:
+            deleted += found
+            db.execute(
+                f"DELETE FROM messages WHERE recipient = ? AND id IN ({marks})",  # noqa: S608 - only marks
+                (recipient, *chunk),
+            )
+    if deleted:
+        db.execute(
+            "UPDATE queues SET queued = queued - ?, bytes = bytes - ? WHERE phone = ?",
+            (deleted, freed, recipient),
+        )
+    if tracked:
+        db.executemany(
+            "UPDATE sender_queues SET queued = queued - ? WHERE recipient = ? AND sender = ?",
+            [(count, recipient, sender) for sender, count in per_sender.items()],
+        )
+    return deleted

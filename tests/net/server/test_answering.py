@@ -1,0 +1,108 @@
+"""What a request becomes: a reply, a refusal in words, server_error for a bug, blocking work handed back."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+import pytest
+from peer_support import connection, decoded
+
+from net.protocol.connection import ErrorReply, Reply, Request
+from net.protocol.errors import RequestRefused
+from net.server.answering import Answerer
+from net.server.outcome import Outcome
+from net.server.peer_connection import PeerConnection
+from net.server.storage_full import LostWrites
+from storage.server.store import SqliteServerStore
+
+__all__ = ["connection"]  # the fixture, imported so pytest finds it here
+
+
+class Service:
+    """Answers each op as the test says: an outcome, or an exception to raise."""
+
+    def __init__(self, answers: dict[str, Outcome | BaseException]) -> None:
+        self.answers = answers
+
+    def handle(self, connection: PeerConnection, request: Request) -> Outcome:
+        answer = self.answers[request.op]
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SqliteServerStore]:
+    s = SqliteServerStore(tmp_path / "server.sqlite3")
+    yield s
+    s.close()
+
+
+def answerer(store: SqliteServerStore, answers: dict[str, Any], **kwargs: Any) -> Answerer:
+    hand_over = kwargs.get("hand_over", lambda call: call())
+    finished = kwargs.get("finished", lambda *args: None)
+    return Answerer(Service(answers), store, LostWrites(), hand_over, finished)  # type: ignore[arg-type]
+
+
+def test_a_reply_is_written_and_its_pushes_wait_for_the_commit(
+    store: SqliteServerStore, connection: PeerConnection
+) -> None:
+    pushed: list[str] = []
+    a = answerer(store, {"ping": Outcome({"pong": True}, then=lambda: pushed.append("push"))})
+    a.answer(connection, Request(1, "ping", {}))
+    (reply,) = decoded(connection.out)
+    assert isinstance(reply, Reply) and reply.body == {"pong": True}
+    assert pushed == []
+    for call in a.take_after_commit():
+        call()
+    assert pushed == ["push"] and a.take_after_commit() == []
+
+
+def test_a_refusal_is_an_error_in_words_and_a_bug_is_server_error(
+    store: SqliteServerStore, connection: PeerConnection
+) -> None:
+    a = answerer(store, {"fetch": RequestRefused("rate_limited", "slow down"), "ack": KeyError("bug")})
+    a.answer(connection, Request(1, "fetch", {}))
+    a.answer(connection, Request(2, "ack", {}))
+    refused, failed = decoded(connection.out)
+    assert isinstance(refused, ErrorReply)
+    assert (refused.code, refused.message) == ("rate_limited", "slow down")
+    assert isinstance(failed, ErrorReply) and failed.code == "server_error" and "bug" not in failed.message
+
+
+def test_blocking_work_runs_off_the_thread_and_is_delivered_through_the_hand_over(
+    store: SqliteServerStore, connection: PeerConnection
+) -> None:
+    done = threading.Event()
+    handed: list[Callable[[], None]] = []
+    finished: list[Future[Outcome]] = []
+
+    def hand_over(call: Callable[[], None]) -> None:
+        handed.append(call)
+        done.set()
+
+    workers: list[str] = []
+
+    def later() -> Outcome:
+        workers.append(threading.current_thread().name)
+        return Outcome({"slow": True})
+
+    a = answerer(
+        store,
+        {"login": Outcome({}, later=later)},
+        hand_over=hand_over,
+        finished=lambda conn, request, future: finished.append(future),
+    )
+    a.answer(connection, Request(1, "login", {}))
+    assert connection.busy and not connection.out
+    assert done.wait(5.0)
+    handed[0]()  # the loop's thread runs what was handed over
+    assert workers[0].startswith("server-blocking")
+    a.finish(connection, Request(1, "login", {}), finished[0])
+    (reply,) = decoded(connection.out)
+    assert isinstance(reply, Reply) and reply.body == {"slow": True}
+    a.shutdown()

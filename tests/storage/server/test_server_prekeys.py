@@ -1,0 +1,60 @@
+"""The server store's prekeys on a real SQLite file: each one-time prekey once, top-ups, the signed one."""
+
+from __future__ import annotations
+
+import pytest
+from store_support import (
+    ALICE,
+    register,
+    store,
+)
+
+from storage.server.store import (
+    PrekeyLimit,
+    SqliteServerStore,
+    UnknownAccount,
+)
+
+__all__ = ["store"]  # the fixture, imported so pytest finds it here
+
+
+def test_a_bundle_hands_out_each_one_time_prekey_once_then_the_last_resort(store: SqliteServerStore) -> None:
+    register(store, ALICE, one_time=1, kem=1)
+    first = store.take_bundle(ALICE)
+    assert first["one_time_prekey"]["id"] == 1
+    assert first["kem_prekey"]["id"] == 10
+    second = store.take_bundle(ALICE)
+    assert "one_time_prekey" not in second
+    assert second["kem_prekey"]["last_resort"] is True
+    assert store.take_bundle(ALICE)["kem_prekey"]["id"] == 9  # the last-resort key stays
+    assert store.prekey_counts(ALICE) == (0, 0)
+
+
+def test_a_bundle_of_nobody_is_unknown(store: SqliteServerStore) -> None:
+    with pytest.raises(UnknownAccount):
+        store.take_bundle(ALICE)
+
+
+def test_prekeys_are_added_without_duplicates_up_to_a_cap(store: SqliteServerStore) -> None:
+    register(store, ALICE, one_time=2, kem=0)
+    assert store.add_prekeys(ALICE, [(2, {"id": 2}), (3, {"id": 3})], [(20, {"id": 20})], cap=5) == (3, 1)
+    with pytest.raises(PrekeyLimit):
+        store.add_prekeys(ALICE, [(i, {"id": i}) for i in range(100, 103)], [], cap=5)
+    assert store.prekey_counts(ALICE) == (3, 1)  # the refused upload left nothing behind
+
+
+def test_the_signed_prekey_is_replaced(store: SqliteServerStore) -> None:
+    register(store, ALICE)
+    store.set_signed_prekey(ALICE, {"id": 2}, None)
+    assert store.account(ALICE).signed_prekey == {"id": 2}  # type: ignore[union-attr]
+    assert store.account(ALICE).kem_last_resort["tag"] == "a"  # type: ignore[union-attr]
+
+
+def test_a_bundle_without_one_time_prekeys_consumes_nothing(store: SqliteServerStore) -> None:
+    register(store, ALICE, one_time=1, kem=1)
+    bare = store.take_bundle(ALICE, one_time=False)
+    assert "one_time_prekey" not in bare and bare["kem_prekey"]["last_resort"] is True
+    assert store.prekey_counts(ALICE) == (1, 1)
+    full = store.take_bundle(ALICE)
+    assert full["one_time_prekey"]["id"] == 1 and full["kem_prekey"]["id"] == 10
+    assert store.prekey_counts(ALICE) == (0, 0)

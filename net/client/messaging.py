@@ -12,8 +12,6 @@ gives the page of neighbours to jump to one of them.
 
 from __future__ import annotations
 
-from collections import deque
-
 from net.client.context import Context, checked_phone, message_view
 from net.client.core.engine_error import EngineError
 from net.client.core.envelope import MAX_IDS, Read, check_text
@@ -24,7 +22,7 @@ from net.client.core.events import (
     MessageView,
     SearchResultView,
 )
-from net.client.core.snippets import match_ranges, snippet
+from net.client.core.snippets import snippet
 from net.client.duties import Duties
 from net.client.outbox import enqueue_control, enqueue_text
 from storage.profile.history import Cursor, Message
@@ -32,11 +30,10 @@ from storage.profile.history import Cursor, Message
 #: The longest search, in characters. A longer one is refused in words rather than cut silently,
 #: since a cut query would find (and highlight) something else than what was typed.
 MAX_QUERY = 200
-#: The most neighbours :func:`around` loads on each side, and the most results one search returns.
+#: The most neighbours :func:`around` loads on each side (and :func:`newer` at a time), and the most
+#: results one search returns.
 MAX_AROUND = 200
 MAX_RESULTS = 500
-#: Rows read at a time while walking down to the neighbours after a message.
-_WALK = 256
 
 
 def send_text(ctx: Context, duties: Duties, contact: str, text: str) -> MessageView:
@@ -121,7 +118,8 @@ def search_all(
 
     ``before`` is the last result already shown, to get the next (older) ones.
     Space around the query is ignored; an empty or blank query finds nothing, and one
-    longer than :data:`MAX_QUERY` is refused.
+    longer than :data:`MAX_QUERY` is refused. One query of the profile's full-text index
+    answers it; the ranges are the ones the index's check found (see ENGINE.md, "Search").
     """
     query = text.strip()  # "zebra " typed on the way to "zebra crossing" finds what "zebra" finds
     if not query:
@@ -130,19 +128,24 @@ def search_all(
         raise EngineError("too_long", f"A search can be at most {MAX_QUERY} characters long.")
     cursor: Cursor | None = None
     if before is not None:
-        cursor = _anchor(ctx, checked_phone(before.contact), before.message.message_id).cursor
-    found = _found_everywhere(ctx, query, cursor, min(max(1, limit), MAX_RESULTS))
+        shown = before.message
+        anchor = ctx.profile.history.get(
+            checked_phone(before.contact), shown.message_id, outgoing=shown.outgoing
+        )
+        if anchor is None:
+            raise EngineError("unknown_message", "That message is not in this conversation.")
+        cursor = anchor.cursor
+    hits = ctx.profile.history.search_all(query, limit=min(max(1, limit), MAX_RESULTS), before=cursor)
     names = {c.phone: c.name for c in ctx.profile.contacts.all()}
     results = []
-    for message in found:
-        ranges = match_ranges(message.text, query)
-        cut, inside = snippet(message.text, ranges)
+    for hit in hits:
+        cut, inside = snippet(hit.message.text, hit.ranges)
         results.append(
             SearchResultView(
-                contact=message.contact,
-                name=names.get(message.contact) or message.contact,
-                message=message_view(message),
-                ranges=tuple(ranges),
+                contact=hit.contact,
+                name=names.get(hit.contact) or hit.contact,
+                message=message_view(hit.message),
+                ranges=hit.ranges,
                 snippet=cut,
                 snippet_ranges=tuple(inside),
             )
@@ -152,18 +155,31 @@ def search_all(
 
 
 def around(ctx: Context, contact: str, message_id: str, before: int, after: int) -> list[MessageView]:
-    """The message with up to ``before`` older and ``after`` newer neighbours, newest first (as pages)."""
+    """The message with up to ``before`` older and ``after`` newer neighbours, newest first (as pages).
+
+    A client id names one message per direction; when both exist, the newer of the two.
+    """
     phone = checked_phone(contact)
-    anchor = _anchor(ctx, phone, message_id)
     older_count, newer_count = (min(max(0, n), MAX_AROUND) for n in (before, after))
-    older = (
-        ctx.profile.history.page(phone, before=anchor.cursor, limit=older_count).messages
-        if older_count
-        else []
-    )
-    newer = _newer(ctx, phone, anchor.cursor, newer_count)
+    found = ctx.profile.history.around(phone, message_id, before=older_count, after=newer_count)
+    if found is None:
+        raise EngineError("unknown_message", "That message is not in this conversation.")
     ctx.report_damage()
-    return [message_view(m) for m in (*newer, anchor, *older)]
+    return [message_view(m) for m in found.messages]
+
+
+def newer(ctx: Context, contact: str, after: str, limit: int) -> list[MessageView]:
+    """A page of the messages just newer than the message ``after``, newest first (as pages).
+
+    After a jump to a search result the conversation shows a page that ends before its newest
+    messages; this loads the ones after it, oldest first found, until the newest is reached
+    (a page shorter than ``limit``).
+    """
+    phone = checked_phone(contact)
+    cursor = _anchor(ctx, phone, after).cursor
+    page = ctx.profile.history.page_after(phone, after=cursor, limit=min(max(1, limit), MAX_AROUND))
+    ctx.report_damage()
+    return [message_view(m) for m in page.messages]
 
 
 def _anchor(ctx: Context, phone: str, message_id: str) -> Message:
@@ -173,33 +189,3 @@ def _anchor(ctx: Context, phone: str, message_id: str) -> Message:
     if anchor is None:
         raise EngineError("unknown_message", "That message is not in this conversation.")
     return anchor
-
-
-def _found_everywhere(ctx: Context, text: str, before: Cursor | None, limit: int) -> list[Message]:
-    """The newest ``limit`` matches of all conversations: each conversation's newest ``limit``, merged.
-
-    Cursors order messages across conversations too (time, then the row id), so
-    merging the conversations' own newest-first results gives the newest overall.
-    """
-    history = ctx.profile.history
-    found: list[Message] = []
-    for summary in history.conversations():
-        found.extend(history.search(summary.contact, text, before=before, limit=limit).messages)
-    return sorted(found, key=lambda m: m.cursor, reverse=True)[:limit]
-
-
-def _newer(ctx: Context, phone: str, cursor: Cursor, count: int) -> list[Message]:
-    """The ``count`` messages just after ``cursor``, newest first, walked down from the newest."""
-    if count == 0:
-        return []
-    kept: deque[Message] = deque(maxlen=count)
-    position: Cursor | None = None
-    while True:
-        page = ctx.profile.history.page(phone, before=position, limit=_WALK)
-        for message in page.messages:
-            if message.cursor <= cursor:
-                return list(kept)
-            kept.append(message)
-        if page.next is None:
-            return list(kept)
-        position = page.next

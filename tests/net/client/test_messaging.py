@@ -149,3 +149,67 @@ def test_around_gives_a_message_with_its_neighbours_in_its_own_conversation(
     with pytest.raises(EngineError) as caught:
         messaging.around(ctx, CAROL, ids[10], 5, 5)
     assert caught.value.code == "unknown_message"
+
+
+def test_every_result_is_highlighted_by_the_rule_that_found_it_in_any_script(
+    parts: tuple[Context, Duties, list[Event]],
+) -> None:
+    # The index's rule: one character for one (simple case folding), so "ß" is not "ss" but the
+    # capital "ẞ" is "ß", and Turkish "İ" and "ı" are the capital and small of "i" and "I".
+    ctx, _duties, _events = parts
+    stored(ctx, BOB, "Straße STRASSE STRAẞE", 1000)
+    stored(ctx, CAROL, "İstanbul istanbul ISTANBUL", 2000)
+    stored(ctx, DAN, "İs it?", 3000)
+    stored(ctx, BOB, "Привет МИР, мир", 4000)
+    [street] = messaging.search_all(ctx, "straße", 50, None)
+    assert [street.message.text[a:b] for a, b in street.ranges] == ["Straße", "STRAẞE"]
+    [city] = messaging.search_all(ctx, "istanbul", 50, None)
+    assert [city.message.text[a:b] for a, b in city.ranges] == ["İstanbul", "istanbul", "ISTANBUL"]
+    found = messaging.search_all(ctx, "is", 50, None)  # too short for the index: a scan, the same rule
+    assert [r.contact for r in found] == [DAN, CAROL] and all(r.ranges and r.snippet_ranges for r in found)
+    assert found[0].snippet[slice(*found[0].snippet_ranges[0])] == "İs"
+    [world] = messaging.search_all(ctx, "мир", 50, None)
+    assert world.ranges == ((7, 10), (12, 15))
+
+
+def test_a_search_pages_on_from_a_result_whose_id_both_directions_use(
+    parts: tuple[Context, Duties, list[Event]],
+) -> None:
+    ctx, _duties, _events = parts
+    ctx.profile.history.add(BOB, client_id="m-1", outgoing=False, text="note received", timestamp=1000)
+    ctx.profile.history.add(BOB, client_id="m-1", outgoing=True, text="note sent", timestamp=2000)
+    stored(ctx, BOB, "note older", 500)
+    [first] = messaging.search_all(ctx, "note", 1, None)
+    assert first.message.text == "note sent"
+    assert [r.message.text for r in messaging.search_all(ctx, "note", 50, first)] == [
+        "note received",
+        "note older",
+    ]
+    ctx.profile.history.delete(BOB, "m-1", outgoing=True)
+    with pytest.raises(EngineError) as caught:
+        messaging.search_all(ctx, "note", 50, first)
+    assert caught.value.code == "unknown_message"
+
+
+def test_newer_pages_up_from_a_found_message_to_the_newest(
+    parts: tuple[Context, Duties, list[Event]],
+) -> None:
+    ctx, _duties, _events = parts
+    ids = [stored(ctx, BOB, f"bob {i}", 1000 + 2 * i) for i in range(120)]
+    for i in range(120):
+        stored(ctx, CAROL, f"carol {i}", 1001 + 2 * i)
+    seen = messaging.around(ctx, BOB, ids[10], 5, 5)
+    assert [m.text for m in seen] == [f"bob {i}" for i in range(15, 4, -1)]
+    pages = []
+    while len(pages) < 10:  # bounded: 105 newer messages are three pages
+        page = messaging.newer(ctx, BOB, seen[0].message_id, 50)
+        pages.append(page)
+        if len(page) < 50:
+            break
+        seen = page
+    assert [len(page) for page in pages] == [50, 50, 4]
+    assert [m.text for page in reversed(pages) for m in page] == [f"bob {i}" for i in range(119, 15, -1)]
+    assert messaging.newer(ctx, BOB, ids[-1], 50) == []
+    with pytest.raises(EngineError) as caught:
+        messaging.newer(ctx, CAROL, ids[3], 50)
+    assert caught.value.code == "unknown_message"

@@ -5,9 +5,10 @@ The Messenger's message commands, as functions of the unlocked
 whose outbox sends what is queued here). Everything queued is stored in the same
 transaction as the message it belongs to; the outbox sends it on the next poll.
 
-A search across all conversations answers newest first, each result with its
-match ranges and snippet (:mod:`net.client.core.snippets`); :func:`around`
-gives the page of neighbours to jump to one of them.
+A search across all conversations is one query of the profile's full-text index,
+newest first, each result with its match ranges and snippet
+(:mod:`net.client.core.snippets`); :func:`around` gives the page of neighbours to
+jump to one of them, and :func:`newer` the pages after it, up to the newest.
 """
 
 from __future__ import annotations

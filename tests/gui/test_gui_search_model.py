@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 from hypothesis import assume, given, settings
@@ -19,14 +20,14 @@ from gui.view_models.search_model import (
     step,
 )
 from net.client.core.events import MessageStatus, MessageView, SearchResultView
-from net.client.core.snippets import match_ranges, snippet
+from net.client.core.snippets import snippet
 
 BOB, CAROL = "+14155550123", "+442079460958"
 NOW = time.mktime((2024, 3, 15, 18, 0, 0, 0, 0, -1))
 
 
 def result(contact: str, name: str, text: str, query: str, at: float) -> SearchResultView:
-    ranges = match_ranges(text, query)
+    ranges = [found.span() for found in re.finditer(re.escape(query), text, re.IGNORECASE)]
     cut, inside = snippet(text, ranges)
     message = MessageView(f"m-{at}", contact, False, text, at, MessageStatus.RECEIVED)
     return SearchResultView(contact, name, message, tuple(ranges), cut, tuple(inside))

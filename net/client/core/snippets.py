@@ -1,13 +1,8 @@
-"""Where a search query matches a text, and the short snippet around the first match, sans-IO.
+"""The short snippet around a search result's first match, on one line, sans-IO.
 
-A match is found case-insensitively by Unicode case folding, but its range is
-given in the *original* text: folding can change a text's length ("ß" folds to
-"ss", "İ" to two characters), so the folded text is walked one character at a
-time and a match counts only when it starts and ends on whole characters. Then
-``text[start:end].casefold() == query.casefold()`` holds for every range, in any
-script. Matches do not overlap, and come in the order of the text.
-
-A snippet is the part of a text around its first match, at most about
+Where a query matches is decided by the profile's search (its ranges come with
+each hit; the rule is in ENGINE.md, "Search"); this module only cuts. A snippet
+is the part of a text around its first match, at most about
 :data:`SNIPPET_WIDTH` characters, cut at spaces where there are any within reach
 (scripts without spaces are cut between characters), with "…" where something
 was cut off. Line breaks and tabs become spaces, one for one, so the snippet
@@ -27,34 +22,6 @@ ELLIPSIS = "…"
 Range = tuple[int, int]
 #: What breaks a line (as ``str.splitlines`` sees it) or jumps: shown as one space each.
 _LINE_BREAKS = frozenset("\t\n\v\f\r\x1c\x1d\x1e\x85\u2028\u2029")
-
-
-def match_ranges(text: str, query: str) -> list[Range]:
-    """The non-overlapping ranges of ``text`` that equal ``query`` when both are case-folded."""
-    needle = query.casefold()
-    if not needle:
-        return []
-    # Where each character's folding starts in the folded text, and which character that is.
-    char_at: dict[int, int] = {}
-    parts: list[str] = []
-    position = 0
-    for index, char in enumerate(text):
-        char_at[position] = index
-        folded = char.casefold()
-        parts.append(folded)
-        position += len(folded)
-    char_at[position] = len(text)
-    haystack = "".join(parts)
-    ranges: list[Range] = []
-    at = haystack.find(needle)
-    while at != -1:
-        end = at + len(needle)
-        if at in char_at and end in char_at:
-            ranges.append((char_at[at], char_at[end]))
-            at = haystack.find(needle, end)
-        else:  # the match starts or ends inside one character's folding: not a match of whole characters
-            at = haystack.find(needle, at + 1)
-    return ranges
 
 
 def snippet(text: str, ranges: Sequence[Range], width: int = SNIPPET_WIDTH) -> tuple[str, list[Range]]:

@@ -25,6 +25,7 @@ import platformdirs
 from gui import preferences
 from gui.controllers.chat import ChatController
 from gui.controllers.onboarding import Onboarding
+from gui.controllers.search import SearchController
 from gui.controllers.settings_actions import SettingsController
 from gui.engine import Engine
 from gui.local_server import LocalServer, running_address
@@ -102,6 +103,7 @@ class App:
         self.registration = RegistrationView(self.root)
         self.main = MainView(self.root, self._palette, self.fonts)
         self.chat = ChatController(self, self.root, self.main)
+        self.search = SearchController(self, self.root, self.main)
         self.settings = SettingsController(self, self.main)
         self.onboarding = Onboarding(
             self,
@@ -148,6 +150,7 @@ class App:
             self.root.after_cancel(self._after_id)
             self._after_id = None
         self.chat.close()
+        self.search.close()
         self.worker.stop()
         self.local_server.stop()
         self.root.destroy()
@@ -271,8 +274,11 @@ class App:
         )
         pane = self.main.settings
         pane.on_back, pane.on_theme, pane.on_lock = chat.back, self.set_theme, o.lock
+        self.search.on_open, self.search.on_leave = chat.open_found, self._leave_search
         self.root.bind("<Control-n>", lambda _e: self._shortcut(self.main.open_new_form))
         self.root.bind("<Control-f>", lambda _e: self._shortcut(self._focus_search))
+        for sequence in ("<Control-Shift-F>", "<Control-Shift-f>"):  # Shift+f is "F", or "f" with Caps Lock
+            self.root.bind(sequence, lambda _e: self._shortcut(self.search.focus))
         self.root.bind("<Control-comma>", lambda _e: self._shortcut(self.settings.open_settings))
         self.root.bind("<Escape>", lambda _e: self._shortcut(self._escape))
 
@@ -283,14 +289,28 @@ class App:
         return "break"
 
     def _escape(self) -> None:
-        """Escape steps back one level: the new-conversation form, a search, the details or settings."""
+        """Escape steps back one level: the new-conversation form, a search, the details or settings.
+
+        With results of a search across conversations in the sidebar, Escape in the
+        conversation opened from them goes back to the results (the query kept);
+        Escape in the search field clears it (the field handles that key itself).
+        """
         main = self.main
         if main.new_form.winfo_manager():
             main.close_new_form()
         elif main.pane in (main.details, main.settings):
             self.chat.back()
+        elif main.search_shown and self.root.focus_get() is not main.conversation.search:
+            self.search.focus()
         elif main.pane is main.conversation:
             main.conversation.clear_search()
+
+    def _leave_search(self) -> None:
+        """The search field was left with Escape: the focus goes to the open conversation's composer."""
+        if self.main.pane is self.main.conversation:
+            self.main.conversation.text.focus_set()
+        else:
+            self.main.new_button.focus_set()
 
     def _focus_search(self) -> None:
         if self.main.pane is self.main.conversation:
@@ -300,6 +320,7 @@ class App:
 
     def _closed_profile(self) -> None:
         self._session = self._session.closed()
+        self.search.reset()
         self.chat.reset()
         self.update_title()
 
@@ -319,6 +340,7 @@ class App:
 
     def _account_deleted(self) -> None:
         self._session = self._session.with_phone(None)
+        self.search.reset()
         self.chat.reset()
         self.onboarding.register_again()
 

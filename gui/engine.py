@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from net.client.core.events import ContactView, ConversationView, MessageView, ProfileEntry
+from net.client.core.events import ContactView, ConversationView, MessageView, ProfileEntry, SearchResultView
 
 
 class Engine(Protocol):
@@ -62,3 +62,9 @@ class Engine(Protocol):
     def conversations(self) -> list[ConversationView]: ...
     def history(self, contact: str, *, before: str | None = None, limit: int = 50) -> list[MessageView]: ...
     def search(self, contact: str, text: str, *, limit: int = 50) -> list[MessageView]: ...
+    def search_all(
+        self, text: str, *, limit: int = 50, before: SearchResultView | None = None
+    ) -> list[SearchResultView]: ...
+    def around(
+        self, contact: str, message_id: str, *, before: int = 25, after: int = 25
+    ) -> list[MessageView]: ...

@@ -21,6 +21,8 @@ from net.client.core import events as ev
 from net.protocol.validation import ValidationError, normalize_phone, validate_display_name
 
 PAGE = 50
+#: Neighbours loaded on each side of a message opened from the search results.
+AROUND = 25
 #: A typing notice is re-sent at most this often while keys are pressed, and withdrawn after a pause.
 TYPING_REFRESH = 4.0
 TYPING_PAUSE_MS = 5000
@@ -41,6 +43,8 @@ class ChatController:
         self.offline_by_choice = False
         self._arrived = 0
         self._receiving = False
+        #: The open page ends before the newest messages (it was opened at a found one): append nothing.
+        self._gap_below = False
         #: The words of the disk-full notice while it is shown, so that writes working again can hide it.
         self._disk_full_notice = ""
         v = self.view
@@ -171,7 +175,8 @@ class ChatController:
         focused = self.root.state() != "iconic"
         if self.model.message(message, window_focused=focused):
             self._ring = True
-        if message.contact == self.model.open_contact and self.view.pane is self.view.conversation:
+        shown = message.contact == self.model.open_contact and self.view.pane is self.view.conversation
+        if shown and not self._gap_below:
             self.view.conversation.messages.append(message)
             if not message.outgoing:
                 self._to_mark_read.add(message.contact)
@@ -216,14 +221,18 @@ class ChatController:
         mark = "  ·  ✓ verified" if contact is not None and contact.verified else ""
         return phone + mark
 
-    def open(self, contact: str) -> None:
+    def open(self, contact: str, at: ev.SearchResultView | None = None) -> None:
+        """Open a conversation at its newest messages, or ``at`` a message found by a search."""
         self.model.open_contact = contact
         pane = self.view.conversation
         pane.open(contact, self.model.name(contact), self._subtitle(contact))
         self.view.show_pane(pane)
         self._show_key_warning()
         pane.messages.show([], has_older=False)
-        self._load_history(contact)
+        if at is None:
+            self._load_history(contact)
+        else:
+            self._load_around(at)
         if self.model.mark_read(contact):
             self._mark_read(contact)
         self.refresh_list()
@@ -231,7 +240,34 @@ class ChatController:
     def _mark_read(self, contact: str) -> None:
         self.host.do(Command("mark_read", lambda engine: engine.mark_read(contact)))
 
+    def open_found(self, result: ev.SearchResultView) -> None:
+        self.open(result.contact, at=result)
+
+    def _load_around(self, result: ev.SearchResultView) -> None:
+        contact, message_id = result.contact, result.message.message_id
+
+        def shown(page: list[ev.MessageView]) -> None:
+            if self.model.open_contact != contact:
+                return
+            newer = [m.message_id for m in page].index(message_id)
+            messages = self.view.conversation.messages
+            messages.show(page, has_older=len(page) - newer - 1 >= AROUND)
+            messages.reveal(message_id, result.ranges[0] if result.ranges else None)
+            self._gap_below = newer >= AROUND
+            if self._gap_below:
+                self.view.conversation.show_found_note("Showing the message you found and those around it")
+
+        self.host.do(
+            Command(
+                "around",
+                lambda engine: engine.around(contact, message_id, before=AROUND, after=AROUND),
+                shown,
+            )
+        )
+
     def _load_history(self, contact: str) -> None:
+        self._gap_below = False
+
         def shown(page: list[ev.MessageView]) -> None:
             if self.model.open_contact == contact:
                 empty = f"No messages with {self.model.name(contact)} yet. Say hello!"

@@ -3,7 +3,8 @@
 It starts a private Xvfb, the app with a fresh profile (Alice), the app's own
 "start a local server" button, and a second profile without a window (Bob);
 then it registers both, has them talk, opens the contact details, makes Bob
-re-register (a new identity key) and saves a PNG of each step in screenshots/.
+re-register (a new identity key), searches across the conversations and opens
+a result, and saves a PNG of each step in screenshots/.
 Everything runs in temporary folders: no real profile is touched.
 """
 
@@ -161,6 +162,18 @@ def run(out: Path) -> None:
         d.wait(lambda: m.pane is m.conversation, "the conversation")
         d.shot("09-conversation-dark")
         app.set_theme("light")  # the preference lives in the temporary folder; leave it as found anyway
+
+        m.conversation.accept_button.invoke()
+        d.wait(lambda: not m.conversation.key_warning_shown, "the warning to go")
+        root_focus = m.conversation.text
+        root_focus.focus_force()
+        root_focus.event_generate("<Control-Shift-F>")
+        m.search_field.entry.insert(0, "bring")
+        d.wait(lambda: len(m.search_results.rows()) == 3, "the search results")
+        for key in ("<Down>", "<Down>", "<Return>"):
+            m.search_field.entry.event_generate(key)
+        d.wait(lambda: messages.found() is not None, "the found message")
+        d.shot("10-search")
     finally:
         if bob is not None:
             bob.stop()

@@ -4,6 +4,11 @@ Only the pages of history that were asked for are drawn; scrolling to the top
 asks for the next older page (``on_need_older``), which is then prepended with
 the view kept in place. New messages are appended without redrawing the rest,
 so a long backlog arrives at the cost of its own bubbles only.
+
+A message found by a search is revealed: scrolled to the middle of the view,
+its match marked with the canvas's selection (in the theme's warning colours,
+which read on both kinds of bubble) for as long as it is shown, and its bubble
+outlined for a moment.
 """
 
 from __future__ import annotations
@@ -24,12 +29,23 @@ _GAP = 6
 _RADIUS = 14
 _MAX_FRACTION = 0.68
 _DAY_GAP = 34
+#: How long a revealed message's bubble stays outlined.
+FLASH_MS = 1500
+
+
+def _tk_index(text: str, index: int) -> int:
+    """A character index as Tcl 8.6 counts it: a character beyond the BMP takes two places there."""
+    if tk.TclVersion >= 9:
+        return index
+    return index + sum(1 for char in text[:index] if ord(char) > 0xFFFF)
 
 
 @dataclass
 class _Drawn:
     message: MessageView
     meta_item: int = 0
+    text_item: int = 0
+    bubble_item: int = 0
 
 
 def _rounded(
@@ -94,6 +110,10 @@ class MessageList(ttk.Frame):
         self._asked_older = False
         self._relayout_pending = False
         self.empty_text = ""
+        #: The message found by a search, and the span of its text to mark; kept across redraws.
+        self._found: tuple[str, int, int] | None = None
+        self._reveal_pending = False
+        self._flashing: str | None = None
         self.canvas.bind("<Configure>", self._resized)
         for sequence in ("<MouseWheel>", "<Button-4>", "<Button-5>"):
             self.canvas.bind(sequence, self._wheel)
@@ -106,8 +126,34 @@ class MessageList(ttk.Frame):
         self._by_id = {d.message.message_id: d for d in self._drawn}
         self._has_older, self._asked_older = has_older, False
         self.empty_text = empty_text
+        self._found, self._reveal_pending = None, False
         self._relayout()
         self.canvas.yview_moveto(1.0)
+
+    def reveal(self, message_id: str, span: tuple[int, int] | None) -> None:
+        """Scroll to a shown message, mark ``span`` of its text, and outline its bubble for a moment."""
+        if message_id not in self._by_id:
+            return
+        start, end = span if span is not None else (0, 0)
+        self._found, self._reveal_pending = (message_id, start, end), True
+        if self._width:
+            self._show_found()
+
+    def found(self) -> tuple[str, str] | None:
+        """The revealed message and the part of its text the canvas shows marked, as the person sees it."""
+        item = self.canvas.select_item()
+        if self._found is None or not item:
+            return None
+        drawn = self._by_id.get(self._found[0])
+        if drawn is None or drawn.text_item != int(item):
+            return None
+        first, last = self.canvas.index(item, "sel.first"), self.canvas.index(item, "sel.last")
+        return drawn.message.message_id, str(self.canvas.itemcget(item, "text"))[first : last + 1]
+
+    @property
+    def flashing(self) -> str | None:
+        """The message whose bubble is outlined just now."""
+        return self._flashing
 
     def prepend(self, newest_first: list[MessageView], *, has_older: bool) -> None:
         """Older messages arrived for the top of the list; the visible part stays where it is."""
@@ -178,7 +224,11 @@ class MessageList(ttk.Frame):
 
     def restyle(self, palette: Palette) -> None:
         self.palette = palette
-        self.canvas.configure(background=palette.background)
+        self.canvas.configure(
+            background=palette.background,
+            selectbackground=palette.warning,
+            selectforeground=palette.on_warning,
+        )
         self._relayout()
 
     # ------------------------------------------------------------------ drawing
@@ -247,7 +297,7 @@ class MessageList(ttk.Frame):
             c, x0, y0, x0 + bubble_w, y0 + bubble_h, _RADIUS, fill=fill, outline=outline, tags=(tag,)
         )
         c.tag_lower(bubble, text)
-        drawn.meta_item = meta
+        drawn.meta_item, drawn.text_item, drawn.bubble_item = meta, text, bubble
         message_id = m.message_id
         if m.status == MessageStatus.FAILED:
             c.tag_bind(tag, "<Button-1>", lambda _e: self.on_retry(message_id))
@@ -278,6 +328,38 @@ class MessageList(ttk.Frame):
                 tags=("empty",),
             )
         self._update_region()
+        if self._found is not None:
+            self._show_found()
+
+    def _show_found(self) -> None:
+        """Mark the found span; the first time after :meth:`reveal`, also scroll to it and flash."""
+        assert self._found is not None
+        message_id, start, end = self._found
+        drawn = self._by_id.get(message_id)
+        if drawn is None or not drawn.text_item:
+            return
+        c, text = self.canvas, drawn.message.text
+        if end > start:
+            c.select_from(drawn.text_item, _tk_index(text, start))
+            c.select_to(drawn.text_item, _tk_index(text, end) - 1)
+        if not self._reveal_pending:
+            return
+        self._reveal_pending = False
+        _x0, y0, _x1, y1 = c.bbox(drawn.bubble_item)
+        height = max(self._bottom + _MARGIN, c.winfo_height(), 1.0)
+        top = max(0.0, y0 - (c.winfo_height() - (y1 - y0)) / 2)
+        c.yview_moveto(top / height)
+        outline = c.itemcget(drawn.bubble_item, "outline")
+        c.itemconfigure(drawn.bubble_item, outline=self.palette.text, width=3)
+        self._flashing = message_id
+        bubble = drawn.bubble_item
+
+        def done() -> None:
+            self._flashing = None
+            if c.type(bubble):  # a redraw in between made a fresh bubble already
+                c.itemconfigure(bubble, outline=outline, width=1)
+
+        self.after(FLASH_MS, done)
 
     def _schedule_relayout(self) -> None:
         if not self._relayout_pending:
@@ -292,7 +374,7 @@ class MessageList(ttk.Frame):
 
     def _resized(self, event: tk.Event) -> None:
         if event.width != self._width:
-            at_bottom = self.canvas.yview()[1] >= 0.98
+            at_bottom = self.canvas.yview()[1] >= 0.98 and not self._reveal_pending
             self._relayout()
             if at_bottom:
                 self.canvas.yview_moveto(1.0)

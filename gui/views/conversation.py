@@ -148,6 +148,11 @@ class ConversationPane(ttk.Frame):
         self.search_label.configure(text=f"{count} {noun} with “{text}”")
         self.search_bar.grid(row=3, column=0, sticky="ew")
 
+    def show_found_note(self, text: str) -> None:
+        """Above a page opened at a found message: what is shown, with the way back to the latest."""
+        self.search_label.configure(text=text)
+        self.search_bar.grid(row=3, column=0, sticky="ew")
+
     def clear_search(self) -> None:
         if self.search_bar.winfo_manager():
             self.search_bar.grid_forget()

@@ -10,6 +10,7 @@ from gui.views.contact_details import ContactDetailsPane
 from gui.views.conversation import ConversationPane
 from gui.views.conversation_list import ConversationList
 from gui.views.fields import FormField
+from gui.views.search_results import SearchField, SearchResults
 from gui.views.settings import SettingsPane
 from gui.views.theme import Fonts, Palette
 
@@ -60,9 +61,13 @@ class MainView(ttk.Frame):
             field.entry.bind("<Return>", lambda _e: self._start())
             field.entry.bind("<Escape>", lambda _e: self.close_new_form())
 
+        self.search_field = SearchField(sidebar, palette, fonts)
+        self.search_field.pack(fill="x", padx=14, pady=(0, 10))
+
         ttk.Separator(sidebar).pack(fill="x")
         self.conversations = ConversationList(sidebar, palette, fonts)
         self.conversations.pack(fill="both", expand=True)
+        self.search_results = SearchResults(sidebar, palette, fonts)
 
         self.notice = ttk.Frame(self, style="Warning.TFrame", padding=(14, 6))
         self.notice_text = ttk.Label(
@@ -110,6 +115,19 @@ class MainView(ttk.Frame):
     @property
     def pane(self) -> ttk.Frame:
         return self._pane
+
+    def show_search(self, shown: bool) -> None:
+        """The search results in place of the conversation list, or the list again."""
+        if shown and not self.search_results.winfo_manager():
+            self.conversations.pack_forget()
+            self.search_results.pack(fill="both", expand=True)
+        elif not shown and self.search_results.winfo_manager():
+            self.search_results.pack_forget()
+            self.conversations.pack(fill="both", expand=True)
+
+    @property
+    def search_shown(self) -> bool:
+        return bool(self.search_results.winfo_manager())
 
     def open_new_form(self) -> None:
         self.new_form.pack(fill="x", after=self.new_button)
@@ -168,4 +186,6 @@ class MainView(ttk.Frame):
         self.palette = palette
         self.status_dot.configure(background=palette.sidebar)
         self.conversations.restyle(palette)
+        self.search_field.restyle(palette)
+        self.search_results.restyle(palette)
         self.conversation.restyle(palette)

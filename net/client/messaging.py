@@ -4,6 +4,11 @@ The Messenger's message commands, as functions of the unlocked
 :class:`~net.client.context.Context` (and the :class:`~net.client.duties.Duties`
 whose outbox sends what is queued here). Everything queued is stored in the same
 transaction as the message it belongs to; the outbox sends it on the next poll.
+
+A search across all conversations is one query of the profile's full-text index,
+newest first, each result with its match ranges and snippet
+(:mod:`net.client.core.snippets`); :func:`around` gives the page of neighbours to
+jump to one of them, and :func:`newer` the pages after it, up to the newest.
 """
 
 from __future__ import annotations
@@ -11,10 +16,25 @@ from __future__ import annotations
 from net.client.context import Context, checked_phone, message_view
 from net.client.core.engine_error import EngineError
 from net.client.core.envelope import MAX_IDS, Read, check_text
-from net.client.core.events import ConversationView, MessageStatus, MessageStatusChanged, MessageView
+from net.client.core.events import (
+    ConversationView,
+    MessageStatus,
+    MessageStatusChanged,
+    MessageView,
+    SearchResultView,
+)
+from net.client.core.snippets import snippet
 from net.client.duties import Duties
 from net.client.outbox import enqueue_control, enqueue_text
-from storage.profile.history import Cursor
+from storage.profile.history import Cursor, Message
+
+#: The longest search, in characters. A longer one is refused in words rather than cut silently,
+#: since a cut query would find (and highlight) something else than what was typed.
+MAX_QUERY = 200
+#: The most neighbours :func:`around` loads on each side (and :func:`newer` at a time), and the most
+#: results one search returns.
+MAX_AROUND = 200
+MAX_RESULTS = 500
 
 
 def send_text(ctx: Context, duties: Duties, contact: str, text: str) -> MessageView:
@@ -77,14 +97,7 @@ def conversations(ctx: Context) -> list[ConversationView]:
 def history(ctx: Context, contact: str, before: str | None, limit: int) -> list[MessageView]:
     """A page of the conversation: the latest messages, or those before the message ``before``."""
     phone = checked_phone(contact)
-    cursor: Cursor | None = None
-    if before is not None:
-        anchor = ctx.profile.history.get(phone, before, outgoing=True) or ctx.profile.history.get(
-            phone, before, outgoing=False
-        )
-        if anchor is None:
-            raise EngineError("unknown_message", "That message is not in this conversation.")
-        cursor = anchor.cursor
+    cursor = None if before is None else _anchor(ctx, phone, before).cursor
     page = ctx.profile.history.page(phone, before=cursor, limit=max(1, limit))
     ctx.report_damage()
     return [message_view(m) for m in page.messages]
@@ -97,3 +110,83 @@ def search(ctx: Context, contact: str, text: str, limit: int) -> list[MessageVie
     page = ctx.profile.history.search(checked_phone(contact), text, limit=max(1, limit))
     ctx.report_damage()
     return [message_view(m) for m in page.messages]
+
+
+def search_all(
+    ctx: Context, text: str, limit: int, before: SearchResultView | None
+) -> list[SearchResultView]:
+    """Messages of every conversation that contain ``text`` (any case), newest first.
+
+    ``before`` is the last result already shown, to get the next (older) ones.
+    Space around the query is ignored; an empty or blank query finds nothing, and one
+    longer than :data:`MAX_QUERY` is refused. One query of the profile's full-text index
+    answers it; the ranges are the ones the index's check found (see ENGINE.md, "Search").
+    """
+    query = text.strip()  # "zebra " typed on the way to "zebra crossing" finds what "zebra" finds
+    if not query:
+        return []
+    if len(query) > MAX_QUERY:
+        raise EngineError("too_long", f"A search can be at most {MAX_QUERY} characters long.")
+    cursor: Cursor | None = None
+    if before is not None:
+        shown = before.message
+        anchor = ctx.profile.history.get(
+            checked_phone(before.contact), shown.message_id, outgoing=shown.outgoing
+        )
+        if anchor is None:
+            raise EngineError("unknown_message", "That message is not in this conversation.")
+        cursor = anchor.cursor
+    hits = ctx.profile.history.search_all(query, limit=min(max(1, limit), MAX_RESULTS), before=cursor)
+    names = {c.phone: c.name for c in ctx.profile.contacts.all()}
+    results = []
+    for hit in hits:
+        cut, inside = snippet(hit.message.text, hit.ranges)
+        results.append(
+            SearchResultView(
+                contact=hit.contact,
+                name=names.get(hit.contact) or hit.contact,
+                message=message_view(hit.message),
+                ranges=hit.ranges,
+                snippet=cut,
+                snippet_ranges=tuple(inside),
+            )
+        )
+    ctx.report_damage()
+    return results
+
+
+def around(ctx: Context, contact: str, message_id: str, before: int, after: int) -> list[MessageView]:
+    """The message with up to ``before`` older and ``after`` newer neighbours, newest first (as pages).
+
+    A client id names one message per direction; when both exist, the newer of the two.
+    """
+    phone = checked_phone(contact)
+    older_count, newer_count = (min(max(0, n), MAX_AROUND) for n in (before, after))
+    found = ctx.profile.history.around(phone, message_id, before=older_count, after=newer_count)
+    if found is None:
+        raise EngineError("unknown_message", "That message is not in this conversation.")
+    ctx.report_damage()
+    return [message_view(m) for m in found.messages]
+
+
+def newer(ctx: Context, contact: str, after: str, limit: int) -> list[MessageView]:
+    """A page of the messages just newer than the message ``after``, newest first (as pages).
+
+    After a jump to a search result the conversation shows a page that ends before its newest
+    messages; this loads the ones after it, oldest first found, until the newest is reached
+    (a page shorter than ``limit``).
+    """
+    phone = checked_phone(contact)
+    cursor = _anchor(ctx, phone, after).cursor
+    page = ctx.profile.history.page_after(phone, after=cursor, limit=min(max(1, limit), MAX_AROUND))
+    ctx.report_damage()
+    return [message_view(m) for m in page.messages]
+
+
+def _anchor(ctx: Context, phone: str, message_id: str) -> Message:
+    """The message with this client id in the conversation (sent or received)."""
+    history = ctx.profile.history
+    anchor = history.get(phone, message_id, outgoing=True) or history.get(phone, message_id, outgoing=False)
+    if anchor is None:
+        raise EngineError("unknown_message", "That message is not in this conversation.")
+    return anchor

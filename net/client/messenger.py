@@ -40,6 +40,7 @@ from net.client.core.events import (
     Event,
     MessageView,
     ProfileEntry,
+    SearchResultView,
 )
 from net.client.core.keepalive import poll_wait
 from net.client.duties import Duties
@@ -280,6 +281,18 @@ class Messenger:
     @_storing("history")
     def search(self, contact: str, text: str, *, limit: int = 50) -> list[MessageView]:
         return messaging.search(self._require(), contact, text, limit)
+
+    @_storing("history")
+    def search_all(
+        self, text: str, *, limit: int = 50, before: SearchResultView | None = None
+    ) -> list[SearchResultView]:
+        return messaging.search_all(self._require(), text, limit, before)
+
+    @_storing("history")
+    def around(
+        self, contact: str, message_id: str, *, before: int = 25, after: int = 25
+    ) -> list[MessageView]:
+        return messaging.around(self._require(), contact, message_id, before, after)
 
     # ================================================================== the loop
 

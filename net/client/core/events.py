@@ -66,6 +66,29 @@ class ConversationView:
         return f"ConversationView(contact={self.contact!r}, unread={self.unread})"
 
 
+@dataclass(frozen=True)
+class SearchResultView:
+    """One message found by a search across all conversations, with where the query matched.
+
+    ``ranges`` are ``(start, end)`` character spans of ``message.text`` that
+    equal the query case-insensitively; ``snippet`` is the text around the first
+    of them on one line (see :mod:`net.client.core.snippets`), and
+    ``snippet_ranges`` the spans that fall inside it, shifted into it, for
+    highlighting. ``name`` is the contact as the conversation list shows it: the
+    name given to the contact, or the phone number.
+    """
+
+    contact: str
+    name: str
+    message: MessageView
+    ranges: tuple[tuple[int, int], ...]
+    snippet: str
+    snippet_ranges: tuple[tuple[int, int], ...]
+
+    def __repr__(self) -> str:  # the text and the snippet stay out of logs
+        return f"SearchResultView(contact={self.contact!r}, message={self.message!r})"
+
+
 class _ProfileKey(NamedTuple):
     profile_id: str
     name: str

@@ -71,3 +71,145 @@ def test_marking_nothing_read_queues_nothing(parts: tuple[Context, Duties, list[
     ctx, duties, events = parts
     messaging.mark_read(ctx, duties, BOB)
     assert events == [] and not duties.outbox.dirty
+
+
+CAROL, DAN = "+14155550123", "+33612345678"
+
+
+def stored(ctx: Context, contact: str, text: str, at: float, *, outgoing: bool = False) -> str:
+    """A message in the history as if sent or received at ``at``; its client id."""
+    message_id = f"m-{contact[-4:]}-{at:.0f}"
+    ctx.profile.history.add(contact, client_id=message_id, outgoing=outgoing, text=text, timestamp=at)
+    return message_id
+
+
+def test_a_search_finds_every_conversation_newest_first_with_names_ranges_and_snippets(
+    parts: tuple[Context, Duties, list[Event]],
+) -> None:
+    ctx, _duties, _events = parts
+    ctx.profile.contacts.add(BOB, "Bob")
+    ctx.profile.contacts.add(CAROL, "")
+    stored(ctx, BOB, "Lunch on Friday?", 1000)
+    stored(ctx, CAROL, "No lunch for me, FRIDAY is full", 2000, outgoing=True)
+    stored(ctx, BOB, "nothing to see", 3000)
+    stored(ctx, DAN, "friday friday", 4000)  # a conversation with someone not in the contacts
+    found = messaging.search_all(ctx, "friday", 50, None)
+    assert [(r.contact, r.name, r.message.timestamp) for r in found] == [
+        (DAN, DAN, 4000),
+        (CAROL, CAROL, 2000),
+        (BOB, "Bob", 1000),
+    ]
+    dan, carol, bob = found
+    assert dan.ranges == ((0, 6), (7, 13)) and dan.snippet == "friday friday"
+    assert carol.message.outgoing and carol.message.text[slice(*carol.ranges[0])] == "FRIDAY"
+    assert bob.snippet_ranges == ((9, 15),) and bob.snippet[9:15] == "Friday"
+    assert "Friday" not in repr(bob)
+
+
+def test_a_search_pages_on_from_the_last_result_and_keeps_to_its_limit(
+    parts: tuple[Context, Duties, list[Event]],
+) -> None:
+    ctx, _duties, _events = parts
+    for i in range(12):
+        stored(ctx, (BOB, CAROL, DAN)[i % 3], f"note {i}", 1000 + i)
+    first = messaging.search_all(ctx, "NOTE", 5, None)
+    assert [r.message.text for r in first] == [f"note {i}" for i in (11, 10, 9, 8, 7)]
+    rest = messaging.search_all(ctx, "note", 50, first[-1])
+    assert [r.message.text for r in rest] == [f"note {i}" for i in range(6, -1, -1)]
+    assert messaging.search_all(ctx, "note", 0, None)[0].message.text == "note 11"  # at least one
+
+
+def test_a_blank_search_finds_nothing_and_an_overlong_one_is_refused_in_words(
+    parts: tuple[Context, Duties, list[Event]],
+) -> None:
+    ctx, _duties, _events = parts
+    stored(ctx, BOB, " " * 5 + "x" * messaging.MAX_QUERY, 1000)
+    assert messaging.search_all(ctx, "", 50, None) == []
+    assert messaging.search_all(ctx, "  \t ", 50, None) == []
+    assert len(messaging.search_all(ctx, "x" * messaging.MAX_QUERY, 50, None)) == 1
+    [found] = messaging.search_all(ctx, "  " + "x" * messaging.MAX_QUERY + " ", 50, None)  # spaces ignored
+    assert found.ranges == ((5, 5 + messaging.MAX_QUERY),)
+    with pytest.raises(EngineError) as caught:
+        messaging.search_all(ctx, "x" * (messaging.MAX_QUERY + 1), 50, None)
+    assert caught.value.code == "too_long" and f"{messaging.MAX_QUERY} characters" in caught.value.message
+
+
+def test_around_gives_a_message_with_its_neighbours_in_its_own_conversation(
+    parts: tuple[Context, Duties, list[Event]],
+) -> None:
+    ctx, _duties, _events = parts
+    ids = [stored(ctx, BOB, f"bob {i}", 1000 + 2 * i, outgoing=i % 2 == 0) for i in range(300)]
+    for i in range(300):
+        stored(ctx, CAROL, f"carol {i}", 1001 + 2 * i)
+    page = messaging.around(ctx, BOB, ids[100], 5, 3)
+    assert [m.text for m in page] == [f"bob {i}" for i in range(103, 94, -1)]
+    assert [m.text for m in messaging.around(ctx, BOB, ids[0], 25, 2)] == ["bob 2", "bob 1", "bob 0"]
+    assert [m.text for m in messaging.around(ctx, BOB, ids[299], 1, 25)] == ["bob 299", "bob 298"]
+    assert [m.text for m in messaging.around(ctx, BOB, ids[10], 0, 0)] == ["bob 10"]
+    with pytest.raises(EngineError) as caught:
+        messaging.around(ctx, CAROL, ids[10], 5, 5)
+    assert caught.value.code == "unknown_message"
+
+
+def test_every_result_is_highlighted_by_the_rule_that_found_it_in_any_script(
+    parts: tuple[Context, Duties, list[Event]],
+) -> None:
+    # The index's rule: one character for one (simple case folding), so "ß" is not "ss" but the
+    # capital "ẞ" is "ß", and Turkish "İ" and "ı" are the capital and small of "i" and "I".
+    ctx, _duties, _events = parts
+    stored(ctx, BOB, "Straße STRASSE STRAẞE", 1000)
+    stored(ctx, CAROL, "İstanbul istanbul ISTANBUL", 2000)
+    stored(ctx, DAN, "İs it?", 3000)
+    stored(ctx, BOB, "Привет МИР, мир", 4000)
+    [street] = messaging.search_all(ctx, "straße", 50, None)
+    assert [street.message.text[a:b] for a, b in street.ranges] == ["Straße", "STRAẞE"]
+    [city] = messaging.search_all(ctx, "istanbul", 50, None)
+    assert [city.message.text[a:b] for a, b in city.ranges] == ["İstanbul", "istanbul", "ISTANBUL"]
+    found = messaging.search_all(ctx, "is", 50, None)  # too short for the index: a scan, the same rule
+    assert [r.contact for r in found] == [DAN, CAROL] and all(r.ranges and r.snippet_ranges for r in found)
+    assert found[0].snippet[slice(*found[0].snippet_ranges[0])] == "İs"
+    [world] = messaging.search_all(ctx, "мир", 50, None)
+    assert world.ranges == ((7, 10), (12, 15))
+
+
+def test_a_search_pages_on_from_a_result_whose_id_both_directions_use(
+    parts: tuple[Context, Duties, list[Event]],
+) -> None:
+    ctx, _duties, _events = parts
+    ctx.profile.history.add(BOB, client_id="m-1", outgoing=False, text="note received", timestamp=1000)
+    ctx.profile.history.add(BOB, client_id="m-1", outgoing=True, text="note sent", timestamp=2000)
+    stored(ctx, BOB, "note older", 500)
+    [first] = messaging.search_all(ctx, "note", 1, None)
+    assert first.message.text == "note sent"
+    assert [r.message.text for r in messaging.search_all(ctx, "note", 50, first)] == [
+        "note received",
+        "note older",
+    ]
+    ctx.profile.history.delete(BOB, "m-1", outgoing=True)
+    with pytest.raises(EngineError) as caught:
+        messaging.search_all(ctx, "note", 50, first)
+    assert caught.value.code == "unknown_message"
+
+
+def test_newer_pages_up_from_a_found_message_to_the_newest(
+    parts: tuple[Context, Duties, list[Event]],
+) -> None:
+    ctx, _duties, _events = parts
+    ids = [stored(ctx, BOB, f"bob {i}", 1000 + 2 * i) for i in range(120)]
+    for i in range(120):
+        stored(ctx, CAROL, f"carol {i}", 1001 + 2 * i)
+    seen = messaging.around(ctx, BOB, ids[10], 5, 5)
+    assert [m.text for m in seen] == [f"bob {i}" for i in range(15, 4, -1)]
+    pages = []
+    while len(pages) < 10:  # bounded: 105 newer messages are three pages
+        page = messaging.newer(ctx, BOB, seen[0].message_id, 50)
+        pages.append(page)
+        if len(page) < 50:
+            break
+        seen = page
+    assert [len(page) for page in pages] == [50, 50, 4]
+    assert [m.text for page in reversed(pages) for m in page] == [f"bob {i}" for i in range(119, 15, -1)]
+    assert messaging.newer(ctx, BOB, ids[-1], 50) == []
+    with pytest.raises(EngineError) as caught:
+        messaging.newer(ctx, CAROL, ids[3], 50)
+    assert caught.value.code == "unknown_message"

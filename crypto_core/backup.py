@@ -54,7 +54,7 @@ import hmac
 import json
 import struct
 from collections.abc import Mapping
-from typing import Any, BinaryIO
+from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import hmac as crypto_hmac
@@ -66,8 +66,10 @@ from crypto_core.sealing import DEFAULT_PARAMS, KdfParams
 from crypto_core.stream import (
     SEALED_CHUNK_SIZE,
     Progress,
+    Readable,
     StreamDecryptor,
     StreamEncryptor,
+    Writable,
     pump,
     read_fully,
 )
@@ -277,8 +279,8 @@ def _parse_manifest(body: bytes) -> Manifest:
 
 def seal(
     passphrase: str,
-    source: BinaryIO,
-    target: BinaryIO,
+    source: Readable,
+    target: Writable,
     *,
     manifest: Mapping[str, Any] | None = None,
     params: KdfParams = DEFAULT_PARAMS,
@@ -297,15 +299,15 @@ def seal(
     return read
 
 
-def open_header(passphrase: str, source: BinaryIO) -> BackupOpener:
+def open_header(passphrase: str, source: Readable) -> BackupOpener:
     """Read a backup's header from ``source`` and check the passphrase (nothing else is read)."""
     return BackupOpener(passphrase, read_fully(source, HEADER_SIZE))
 
 
 def open_into(
     opener: BackupOpener,
-    source: BinaryIO,
-    target: BinaryIO,
+    source: Readable,
+    target: Writable,
     *,
     total: int | None = None,
     progress: Progress | None = None,

@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import BinaryIO, NoReturn
+from typing import NoReturn, Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -70,6 +70,19 @@ SEALED_CHUNK_SIZE = CHUNK_SIZE + TAG_SIZE
 KEY_SIZE = 32
 MAX_CHUNKS = 2**32
 _CHUNK_KEY_INFO = b"Parley stream chunks v1"
+
+
+class Readable(Protocol):
+    """Where a stream's bytes come from: a file opened ``"rb"``, a pipe, a database snapshot."""
+
+    def read(self, size: int, /) -> bytes: ...
+
+
+class Writable(Protocol):
+    """Where a stream's bytes go: a file opened ``"wb"``, or anything that takes bytes."""
+
+    def write(self, data: bytes, /) -> object: ...
+
 
 #: Told how far a long job is: ``(bytes done, bytes in all)``, the total None when unknown.
 Progress = Callable[[int, int | None], None]
@@ -225,20 +238,23 @@ class StreamDecryptor:
         return f"StreamDecryptor(chunks={self._counter}, finished={self._done})"
 
 
-def _size_of(source: BinaryIO) -> int | None:
-    """The bytes left in a seekable file object, or None for a pipe or socket."""
+def _size_of(source: Readable) -> int | None:
+    """The bytes left in a seekable file object, or None for a pipe, a socket or a plain reader."""
+    seekable, tell, seek = (getattr(source, name, None) for name in ("seekable", "tell", "seek"))
+    if seekable is None or tell is None or seek is None:
+        return None
     try:
-        if not source.seekable():
+        if not seekable():
             return None
-        here = source.tell()
-        end = source.seek(0, 2)
-        source.seek(here)
+        here = int(tell())
+        end = int(seek(0, 2))
+        seek(here)
     except OSError:
         return None
     return end - here
 
 
-def read_fully(source: BinaryIO, size: int) -> bytes:
+def read_fully(source: Readable, size: int) -> bytes:
     """Up to ``size`` bytes: fewer only at the end (a pipe may hand out less per read)."""
     parts: list[bytes] = []
     wanted = size
@@ -252,8 +268,8 @@ def read_fully(source: BinaryIO, size: int) -> bytes:
 
 
 def pump(
-    source: BinaryIO,
-    target: BinaryIO,
+    source: Readable,
+    target: Writable,
     step: Callable[[bytes], bytes],
     *,
     total: int | None,
@@ -282,8 +298,8 @@ def pump(
 
 def encrypt_file(
     key: bytes,
-    source: BinaryIO,
-    target: BinaryIO,
+    source: Readable,
+    target: Writable,
     *,
     associated_data: bytes = b"",
     total: int | None = None,
@@ -303,8 +319,8 @@ def encrypt_file(
 
 def decrypt_file(
     key: bytes,
-    source: BinaryIO,
-    target: BinaryIO,
+    source: Readable,
+    target: Writable,
     *,
     associated_data: bytes = b"",
     total: int | None = None,

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from crypto_core.errors import WrongPassphrase
+from crypto_core.errors import CryptoError, WrongPassphrase
 from storage.profile.directory import ProfileDirectory, ProfileInfo
 from storage.profile.errors import ProfileError
 from storage.profile.export import PALETTES, ExportResult, check_folder, export_html, export_json
@@ -95,14 +95,15 @@ def run_export(args: argparse.Namespace, *, out: TextIO = sys.stdout, err: TextI
     directory = ProfileDirectory(getattr(args, "profiles", None))
     try:
         info = find_profile(directory, args.profile)
-        check_folder(args.out)
+        check_folder(args.out)  # before the passphrase: no point typing it for a folder that is refused
         passphrase = read_passphrase(args, info)
         print(WARNING.format(folder=args.out), file=err, flush=True)
-        result = _export(directory, info, passphrase, args, err)
-    except WrongPassphrase:
-        print(f"parley export: wrong passphrase for the profile {info.name!r}", file=err)
-        return 1
-    except ProfileError as exc:
+        try:
+            result = _export(directory, info, passphrase, args, err)
+        except WrongPassphrase:
+            raise ProfileError(f"wrong passphrase for the profile {info.name!r}") from None
+    except (ProfileError, CryptoError) as exc:
+        # Both kinds say what happened in words and hold no secret (see their modules).
         print(f"parley export: {exc}", file=err)
         return 1
     noun = "conversation" if result.conversations == 1 else "conversations"
@@ -116,7 +117,8 @@ def _export(
     def progress(done: int, total: int) -> None:
         print(f"exporting: {done} of {total} conversations", file=err, flush=True)
 
-    with directory.open(info.profile_id, passphrase) as profile:
+    # guarded: SQLite's own failures come out as the profile's ProfileDamaged or DiskFull, in words.
+    with directory.open(info.profile_id, passphrase) as profile, profile.guarded():
         if args.format == "html":
             return export_html(
                 profile, args.out, palette=PALETTES[args.theme], contact=args.conversation, progress=progress

@@ -194,8 +194,11 @@ def read_params(header: bytes) -> KdfParams:
         raise NotABackup
     if len(header) < HEADER_SIZE:
         raise BackupDamaged("file")
-    if header[len(MAGIC)] != VERSION:
-        raise BackupTooNew(header[len(MAGIC)])
+    version = header[len(MAGIC)]
+    if version > VERSION:
+        raise BackupTooNew(version)
+    if version != VERSION:  # no backup ever had version 0
+        raise BackupDamaged("header")
     checked = header[: HEADER_SIZE - _CHECKSUM_SIZE]
     if not hmac.compare_digest(_checksum(checked), header[HEADER_SIZE - _CHECKSUM_SIZE : HEADER_SIZE]):
         raise BackupDamaged("header")

@@ -34,7 +34,7 @@ Byte layout of a sealed stream (version 1)::
   its shortest form is the header and one 16-byte tag). So one plaintext has one
   sealed form, and its size is ``8 + n + 16 * max(1, ceil(n / 64 KiB))``.
 * At most 2**32 chunks (256 TiB) per stream; the nonce prefix is random, so one key
-  may seal many streams (a prefix repeats with probability about 2**-57 per pair).
+  may seal many streams (two streams share a prefix with probability 2**-56).
 
 Everything that does not open — a wrong key, a flipped byte, a truncation,
 chunks reordered or spliced, a chunk after the last, an empty input, an unknown

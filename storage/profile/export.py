@@ -64,7 +64,7 @@ from typing import Any, BinaryIO, Protocol
 from crypto_core.encoding import RandomSource, default_random
 from storage.profile.account import Account
 from storage.profile.contacts import Contact
-from storage.profile.errors import DiskFull, ProfileError
+from storage.profile.errors import DamagedValue, DiskFull, ProfileError
 from storage.profile.export_html import (
     DARK,
     LIGHT,
@@ -365,7 +365,10 @@ def export_json(
 ) -> ExportResult:
     """One JSON file, :data:`JSON_FILE`, with the fields listed in this module's docstring."""
     exported_at = clock()
-    own = source.account.get().phone
+    try:
+        own = source.account.get().phone
+    except DamagedValue:  # a damaged account row costs the export only the person's own number
+        own = None
 
     def dumps(value: object) -> str:
         return json.dumps(value, ensure_ascii=False)

@@ -138,6 +138,8 @@ def test_a_file_that_is_not_a_backup_says_so() -> None:
 def test_a_backup_of_a_later_format_says_to_update() -> None:
     with pytest.raises(BackupTooNew, match="update Parley"):
         restore(WHOLE[:8] + b"\x02" + WHOLE[9:])
+    with pytest.raises(BackupDamaged):  # no backup ever had version 0: that byte was damaged
+        restore(WHOLE[:8] + b"\x00" + WHOLE[9:])
 
 
 @settings(max_examples=40, deadline=None)

@@ -79,6 +79,7 @@ from storage.profile.history import ConversationSummary, Cursor, Message, Page
 
 __all__ = [
     "DARK",
+    "INDEX_FILE",
     "JSON_FILE",
     "LIGHT",
     "PALETTES",
@@ -91,6 +92,7 @@ __all__ = [
     "check_folder",
     "export_html",
     "export_json",
+    "file_stem",
 ]
 
 SCHEMA_VERSION = 1

@@ -4,6 +4,7 @@
 python main.py            the desktop app (a double-click does the same)
 python main.py server     the standalone server
 python main.py bench      the load generator for a server
+python main.py export     a readable (not encrypted) export of a profile's conversations
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Subcommand]]:
         metavar="DIR",
         help="the app keeps its profiles in DIR (default: the platform's user data folder)",
     )
-    sub = parser.add_subparsers(dest="command", metavar="{server,bench}")
+    sub = parser.add_subparsers(dest="command", metavar="{server,bench,export}")
     commands: dict[str, Subcommand] = {"app": _run_app}
 
     server = sub.add_parser("server", help="run the Parley server")
@@ -39,6 +40,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Subcommand]]:
 
     bench = sub.add_parser("bench", help="run the load generator against a server")
     commands["bench"] = _add_bench(bench)
+
+    export = sub.add_parser("export", help="export a profile's conversations as HTML or JSON (not encrypted)")
+    commands["export"] = _add_export(export)
     return parser, commands
 
 
@@ -54,6 +58,13 @@ def _add_bench(parser: argparse.ArgumentParser) -> Subcommand:
 
     add_bench_arguments(parser)
     return run_bench
+
+
+def _add_export(parser: argparse.ArgumentParser) -> Subcommand:
+    from storage.profile.export_cli import add_export_arguments, run_export
+
+    add_export_arguments(parser)
+    return run_export
 
 
 def main(argv: Sequence[str] | None = None) -> int:

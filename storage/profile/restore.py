@@ -50,7 +50,7 @@ from crypto_core.encoding import RandomSource, default_random
 from crypto_core.sealing import KdfParams
 from crypto_core.stream import Progress
 from storage.profile import database, header
-from storage.profile.account import put_record
+from storage.profile.account import RESTORED, put_record
 from storage.profile.backup_file import read_backup
 from storage.profile.errors import DATABASE_ERRORS, DiskFull, ProfileDamaged, ProfileError, from_sqlite
 from storage.profile.schema import CURRENT, Schema, check_readable, migrate
@@ -58,8 +58,6 @@ from storage.profile.snapshot import KIND, PAYLOAD
 from storage.profile.vault import Clock, Vault
 
 PART = ".part"
-#: The record that marks a restored profile until its first login has published fresh prekeys.
-RESTORED = "restored"
 STEPS = ("read", "rekeyed", "migrated", "header", "synced", "renamed")
 StepHook = Callable[[str], None]
 _NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})

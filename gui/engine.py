@@ -10,8 +10,11 @@ every signature below against the real one.
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal, Protocol
 
+from net.client.archive import BackupDone, ExportResult
 from net.client.core.events import ContactView, ConversationView, MessageView, ProfileEntry, SearchResultView
 
 
@@ -30,6 +33,28 @@ class Engine(Protocol):
     def unlock(self, profile_id: str, passphrase: str) -> None: ...
     def lock(self) -> None: ...
     def change_passphrase(self, old: str, new: str) -> None: ...
+    # Backup, restore and export: the progress callback hears (done, total) on the worker thread.
+    def backup(
+        self, path: Path, passphrase: str, *, progress: Callable[[int, int], None] | None = None
+    ) -> BackupDone: ...
+    def restore_profile(
+        self,
+        path: Path,
+        backup_passphrase: str,
+        *,
+        label: str,
+        passphrase: str,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> str: ...
+    def export(
+        self,
+        folder: Path,
+        fmt: Literal["html", "json"],
+        *,
+        contact: str | None = None,
+        theme: Literal["light", "dark"] = "light",
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ExportResult: ...
     @property
     def profile_name(self) -> str | None: ...
     @property

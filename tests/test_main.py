@@ -58,4 +58,4 @@ def test_the_app_without_a_display_says_so_in_a_sentence(tmp_path: Path) -> None
 def test_help_lists_the_commands() -> None:
     done = _run("--help")
     assert done.returncode == 0
-    assert "server" in done.stdout and "bench" in done.stdout
+    assert "server" in done.stdout and "bench" in done.stdout and "export" in done.stdout

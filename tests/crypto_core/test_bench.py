@@ -70,6 +70,7 @@ def test_the_command_runs_and_prints_json() -> None:
         check=True,
     )
     data = json.loads(done.stdout)
-    assert {r["key"] for r in data["results"]} == {"ratchet", "ratchet_dh", "pqxdh", "unlock", "seed"}
+    keys = {"ratchet", "ratchet_dh", "pqxdh", "unlock", "stream", "seed"}
+    assert {r["key"] for r in data["results"]} == keys
     assert all(r["median_seconds"] > 0 and r["repetitions"] == 1 for r in data["results"])
     assert set(data["seed_over_parley"]) == {"ratchet", "ratchet_dh"}

@@ -10,9 +10,32 @@ every signature below against the real one.
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal, Protocol
 
 from net.client.core.events import ContactView, ConversationView, MessageView, ProfileEntry
+
+#: ``progress(done, total)``, called by the engine on the worker thread as a long call moves on.
+Progress = Callable[[int, int], None]
+
+
+class BackupSummary(Protocol):
+    """What the window shows of a finished backup (the engine's ``BackupDone``)."""
+
+    @property
+    def path(self) -> Path: ...
+    @property
+    def size(self) -> int: ...
+
+
+class ExportSummary(Protocol):
+    """What the window shows of a finished export (the engine's ``ExportResult``)."""
+
+    @property
+    def folder(self) -> Path: ...
+    @property
+    def conversations(self) -> int: ...
 
 
 class Engine(Protocol):
@@ -30,6 +53,25 @@ class Engine(Protocol):
     def unlock(self, profile_id: str, passphrase: str) -> None: ...
     def lock(self) -> None: ...
     def change_passphrase(self, old: str, new: str) -> None: ...
+    def backup(self, path: Path, passphrase: str, *, progress: Progress | None = None) -> BackupSummary: ...
+    def restore_profile(
+        self,
+        path: Path,
+        backup_passphrase: str,
+        *,
+        label: str,
+        passphrase: str,
+        progress: Progress | None = None,
+    ) -> str: ...
+    def export(
+        self,
+        folder: Path,
+        fmt: Literal["html", "json"],
+        *,
+        contact: str | None = None,
+        theme: Literal["light", "dark"] = "light",
+        progress: Progress | None = None,
+    ) -> ExportSummary: ...
     @property
     def profile_name(self) -> str | None: ...
     @property

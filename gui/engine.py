@@ -14,28 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal, Protocol
 
+from net.client.archive import BackupDone, ExportResult
 from net.client.core.events import ContactView, ConversationView, MessageView, ProfileEntry
-
-#: ``progress(done, total)``, called by the engine on the worker thread as a long call moves on.
-Progress = Callable[[int, int], None]
-
-
-class BackupSummary(Protocol):
-    """What the window shows of a finished backup (the engine's ``BackupDone``)."""
-
-    @property
-    def path(self) -> Path: ...
-    @property
-    def size(self) -> int: ...
-
-
-class ExportSummary(Protocol):
-    """What the window shows of a finished export (the engine's ``ExportResult``)."""
-
-    @property
-    def folder(self) -> Path: ...
-    @property
-    def conversations(self) -> int: ...
 
 
 class Engine(Protocol):
@@ -53,7 +33,10 @@ class Engine(Protocol):
     def unlock(self, profile_id: str, passphrase: str) -> None: ...
     def lock(self) -> None: ...
     def change_passphrase(self, old: str, new: str) -> None: ...
-    def backup(self, path: Path, passphrase: str, *, progress: Progress | None = None) -> BackupSummary: ...
+    # Backup, restore and export: the progress callback hears (done, total) on the worker thread.
+    def backup(
+        self, path: Path, passphrase: str, *, progress: Callable[[int, int], None] | None = None
+    ) -> BackupDone: ...
     def restore_profile(
         self,
         path: Path,
@@ -61,7 +44,7 @@ class Engine(Protocol):
         *,
         label: str,
         passphrase: str,
-        progress: Progress | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> str: ...
     def export(
         self,
@@ -70,8 +53,8 @@ class Engine(Protocol):
         *,
         contact: str | None = None,
         theme: Literal["light", "dark"] = "light",
-        progress: Progress | None = None,
-    ) -> ExportSummary: ...
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ExportResult: ...
     @property
     def profile_name(self) -> str | None: ...
     @property

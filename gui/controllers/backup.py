@@ -29,12 +29,10 @@ from tkinter import filedialog
 from typing import Literal, TypeVar
 
 from gui.controllers.host import Host
-from gui.engine import BackupSummary, Engine, ExportSummary
+from gui.engine import Engine
 from gui.progress import ProgressChannel, ProgressWatcher
 from gui.view_models.backup_model import (
     BACKUP_SUFFIX,
-    NOT_THIS_BACKUP,
-    WRONG_BACKUP_PASSPHRASE,
     BackupForm,
     ExportForm,
     RestoreForm,
@@ -49,6 +47,7 @@ from gui.views.main_view import MainView
 from gui.views.progress_dialog import ProgressDialog
 from gui.views.welcome import WelcomeView
 from gui.worker import Command, Failed
+from net.client.archive import BackupDone, ExportResult
 from net.client.core.events import ProfileEntry
 
 T = TypeVar("T")
@@ -216,7 +215,7 @@ class BackupController:
             return
         dialog.show_form_errors({})
 
-        def done(summary: BackupSummary) -> None:
+        def done(summary: BackupDone) -> None:
             dialog.finished(backed_up_text(summary.path, summary.size))
 
         self._run(
@@ -256,10 +255,10 @@ class BackupController:
             )
 
         def failed(code: str, text: str) -> None:
-            dialog.failed(text)
-            if code in WRONG_BACKUP_PASSPHRASE:
-                dialog.error.configure(text="")
-                dialog.show_form_errors({"backup_passphrase": NOT_THIS_BACKUP})
+            wrong = code == "wrong_passphrase"  # the engine's words say it is the backup's passphrase
+            dialog.failed("" if wrong else text)
+            if wrong:  # the form stays as typed; the cursor goes back to the passphrase
+                dialog.show_form_errors({"backup_passphrase": text})
 
         self._run(
             dialog,
@@ -309,7 +308,7 @@ class BackupController:
         theme: Literal["light", "dark"] = "dark" if self.host.palette.name == "dark" else "light"
         opener = self.choosers.open_folder
 
-        def done(summary: ExportSummary) -> None:
+        def done(summary: ExportResult) -> None:
             dialog.finished(exported_text(summary.conversations, summary.folder), can_open=opener is not None)
             if opener is not None:
                 dialog.on_open_folder = lambda: self._open(opener, summary.folder)

@@ -116,6 +116,7 @@ class ExportDialog(_PathDialog):
             master, title, action="Export", background=background, path_label="Into a new folder"
         )
         self.on_form: Callable[[ExportForm], None] = lambda _f: None
+        self.unit = "conversations"
         self.on_open_folder: Callable[[], None] = lambda: None
         warning = ttk.Frame(self.body, style="Warning.TFrame", padding=10)
         warning.pack(fill="x", pady=(0, 10), before=self.body.winfo_children()[0])

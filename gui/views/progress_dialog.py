@@ -20,7 +20,7 @@ import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
 
-from gui.view_models.backup_model import percent, progress_words
+from gui.view_models.backup_model import ProgressUnit, percent, progress_words
 from gui.views.fields import FormField, paragraph
 
 WIDTH = 520
@@ -35,6 +35,8 @@ class ProgressDialog(tk.Toplevel):
         self.on_submit: Callable[[], None] = lambda: None
         self.on_closed: Callable[[], None] = lambda: None
         self.state_name = "form"
+        #: What the engine counts in its progress reports for this action.
+        self.unit: ProgressUnit = "bytes"
         self._inputs: list[tk.Widget] = []
 
         outer = ttk.Frame(self, style="Card.TFrame", padding=24)
@@ -117,7 +119,7 @@ class ProgressDialog(tk.Toplevel):
         if self.state_name != "running":
             return
         self.bar.configure(value=percent(done, total))
-        self.progress_text.configure(text=progress_words(done, total))
+        self.progress_text.configure(text=progress_words(done, total, self.unit))
 
     def finished(self, text: str) -> None:
         self.state_name = "finished"

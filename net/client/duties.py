@@ -48,6 +48,7 @@ from net.client.handshake import start_session
 from net.client.inbox import Inbox
 from net.client.link import Link
 from net.client.outbox import Outbox, enqueue_control
+from net.client.restored import publish_fresh_keys
 from net.protocol import replies
 from net.protocol.errors import RequestRefused
 from net.protocol.replies import (
@@ -98,6 +99,7 @@ class Duties:
             self._next_prekey_check = 0.0  # the next round asks prekey_count and tops up
 
     def after_login(self) -> None:
+        publish_fresh_keys(self._ctx, self._link)  # a restored profile's first login; before any fetch
         self._next_prekey_check = 0.0
         self.outbox.dirty = True  # whatever a drop interrupted goes out now
         self._fetch_wanted = True

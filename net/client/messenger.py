@@ -25,12 +25,13 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Concatenate, Literal, ParamSpec, TypeVar
 
 from crypto_core import sealing
 from crypto_core.encoding import RandomSource, default_random
 from crypto_core.sealing import KdfParams
-from net.client import contacts, messaging, profiles
+from net.client import archive, contacts, messaging, profiles
+from net.client.archive import BackupDone, ExportResult, Progress
 from net.client.context import Context, checked_phone
 from net.client.core.connection_state import RETRY_LATER, Input
 from net.client.core.engine_error import EngineError
@@ -96,6 +97,7 @@ class Messenger:
         #: The one monotonic clock of the engine's decisions (backoff, keepalive, pauses, typing).
         self._monotonic = monotonic
         self._random = random
+        self._kdf_params = kdf_params
         self._profiles = ProfileDirectory(profiles_root, kdf_params=kdf_params, random=random, clock=clock)
         self._ctx: Context | None = None
         self._stopping = threading.Event()
@@ -141,6 +143,38 @@ class Messenger:
     @_storing("account")
     def change_passphrase(self, old: str, new: str) -> None:
         profiles.change_passphrase(self._require().profile, old, new)
+
+    # ================================================================== backup, restore, export
+
+    def backup(self, path: Path, passphrase: str, *, progress: Progress | None = None) -> BackupDone:
+        """A backup of the open profile, sealed under ``passphrase``; the engine waits while it runs."""
+        return archive.backup(self._require(), path, passphrase, params=self._kdf_params, progress=progress)
+
+    def restore_profile(
+        self,
+        path: Path,
+        backup_passphrase: str,
+        *,
+        label: str,
+        passphrase: str,
+        progress: Progress | None = None,
+    ) -> str:
+        """Restore a backup as a new profile (not opened), locked under ``passphrase``; its id."""
+        return archive.restore_profile(
+            self._profiles, path, backup_passphrase, label=label, passphrase=passphrase, progress=progress
+        )
+
+    def export(
+        self,
+        folder: Path,
+        fmt: Literal["html", "json"],
+        *,
+        contact: str | None = None,
+        theme: Literal["light", "dark"] = "light",
+        progress: Progress | None = None,
+    ) -> ExportResult:
+        """A readable export (not encrypted) of one conversation, or of all, into a new or empty folder."""
+        return archive.export(self._require(), folder, fmt, contact=contact, theme=theme, progress=progress)
 
     @property
     def profile_name(self) -> str | None:

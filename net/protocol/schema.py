@@ -255,6 +255,7 @@ OPERATIONS: dict[str, Operation] = {
             (
                 Field("one_time_prekeys", ONE_TIME_PREKEYS, required=False, default=[]),
                 Field("kem_prekeys", KEM_PREKEYS, required=False, default=[]),
+                Field("replace", boolean, required=False, default=False),
             ),
         ),
         Operation("prekey_count"),

@@ -340,6 +340,7 @@ class Service:
                 [(k.key_id, k.to_json()) for k in args["one_time_prekeys"]],
                 [(k.key_id, k.to_json()) for k in args["kem_prekeys"]],
                 self.limits.prekeys_per_account,
+                replace=args["replace"],
             )
         except PrekeyLimit:
             raise _refuse(

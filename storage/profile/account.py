@@ -59,6 +59,10 @@ def put_record(vault: Vault, name: str, value: str) -> None:
         )
 
 
+#: The record that marks a restored profile (see storage.profile.restore) until its first login is done.
+RESTORED = "restored"
+
+
 class AccountStore:
     """The profile's own account: read it, replace it; and the display name."""
 
@@ -83,6 +87,14 @@ class AccountStore:
 
     def set_display_name(self, name: str) -> None:
         put_record(self._vault, _DISPLAY_NAME, name)
+
+    def restored(self) -> bool:
+        """Whether the profile was restored from a backup and has not yet published fresh prekeys."""
+        return get_record(self._vault, RESTORED) is not None
+
+    def clear_restored(self) -> None:
+        with self._vault.transaction():
+            self._vault.conn.execute("DELETE FROM records WHERE name = ?", (RESTORED,))
 
 
 class ServerPins:

@@ -79,3 +79,36 @@ def remove(path: Path) -> None:
     """The database file and its companions (write-ahead log, shared memory)."""
     for suffix in ("", *COMPANIONS):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def export_copy(conn: sqlite3.Connection, path: Path, key: bytes) -> int:
+    """A consistent copy of ``conn``'s whole database in a new file at ``path``, encrypted under ``key``.
+
+    Returns the schema version copied.
+
+    SQLCipher's ``sqlcipher_export`` copies every table, index, trigger and the
+    full-text index page by page through the encryption layer, so no page of it is
+    ever written in clear; it does not copy ``user_version`` and ``application_id``,
+    which are set on the copy here. It runs in one read transaction, so a write on
+    another connection meanwhile is either wholly in the copy or not at all.
+    """
+    if len(key) != 32:
+        raise ValueError("the copy's key has 32 bytes")
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    # The path is our own folder and a random name, the key hex digits we made; ATTACH takes no key parameter.
+    conn.execute("ATTACH DATABASE ? AS snapshot KEY ?", (str(path), f"x'{key.hex()}'"))
+    try:
+        conn.execute("BEGIN")
+        try:
+            conn.execute("SELECT sqlcipher_export('snapshot')").fetchall()
+            version = int(conn.execute("PRAGMA main.user_version").fetchone()[0])
+            application = int(conn.execute("PRAGMA main.application_id").fetchone()[0])
+            conn.execute(f"PRAGMA snapshot.user_version = {version}")
+            conn.execute(f"PRAGMA snapshot.application_id = {application}")
+            conn.execute("COMMIT")
+            return version
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    finally:
+        conn.execute("DETACH DATABASE snapshot")

@@ -39,7 +39,8 @@ import platformdirs
 from crypto_core import sealing
 from crypto_core.encoding import RandomSource, default_random
 from crypto_core.sealing import KdfParams, Sealer
-from storage.profile import database, header, upgrade
+from crypto_core.stream import Progress
+from storage.profile import database, header, restore, snapshot, upgrade
 from storage.profile.account import get_record
 from storage.profile.errors import ProfileDamaged, ProfileError, ProfileNotFound
 from storage.profile.legacy import directory as legacy
@@ -167,6 +168,34 @@ class ProfileDirectory:
         master = current.unwrap(passphrase)
         return self._open_folder(profile_id, master, current.label)
 
+    def restore(
+        self,
+        backup_path: Path,
+        backup_passphrase: str,
+        *,
+        label: str,
+        passphrase: str,
+        progress: Progress | None = None,
+        on_step: restore.StepHook = restore.nothing,
+    ) -> str:
+        """Restore a backup as a new profile listed as ``label``, locked under ``passphrase``; its id.
+
+        Whole or not at all (see :mod:`storage.profile.restore`); the profile is not opened.
+        """
+        return restore.restore(
+            self.root,
+            backup_path,
+            backup_passphrase,
+            label=_check_name(label),
+            passphrase=passphrase,
+            params=self._kdf_params,
+            schema=self._schema,
+            random=self._random,
+            clock=self._clock,
+            progress=progress,
+            on_step=on_step,
+        )
+
     def delete(self, profile_id: str) -> None:
         """Remove the profile's folder (or old file) for good (close it first)."""
         folder = self._path(profile_id)
@@ -178,6 +207,7 @@ class ProfileDirectory:
 
     def _open_folder(self, profile_id: str, master: bytes, label: str) -> Profile:
         folder = self.root / profile_id
+        snapshot.clean_up(folder)
         conn = database.connect(folder / database.DATABASE_NAME, header.database_key(master))
         try:
             vault = Vault(conn, clock=self._clock)

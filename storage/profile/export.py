@@ -138,6 +138,10 @@ class ExportError(ProfileError):
 
     code = "export_failed"
 
+    def __init__(self, message: str, *, code: str = "export_failed") -> None:
+        super().__init__(message)
+        self.code = code  # folder_not_empty, not_a_folder, unknown_contact, or this default
+
 
 class ExportDiskFull(DiskFull):
     def __init__(self, folder: Path) -> None:
@@ -173,7 +177,7 @@ def _conversations(source: ExportSource, only: str | None) -> list[_Conversation
     wanted = _phone_key(only)
     chosen = [conversation for conversation in found if _phone_key(conversation.phone) == wanted]
     if not chosen:
-        raise ExportError(f"there is no conversation with {only} in this profile")
+        raise ExportError(f"there is no conversation with {only} in this profile", code="unknown_contact")
     return chosen
 
 
@@ -209,9 +213,14 @@ def check_folder(out: Path) -> None:
     """Raise :class:`ExportError` unless ``out`` is a folder an export may be written to (new or empty)."""
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise ExportError(f"{out.name} exists and is not a folder; name a new folder for the export")
+        raise ExportError(
+            f"{out.name} exists and is not a folder; name a new folder for the export", code="not_a_folder"
+        )
     if out.is_dir() and any(out.iterdir()):
-        raise ExportError(f"the folder {out.name} is not empty; name a new or empty folder for the export")
+        raise ExportError(
+            f"the folder {out.name} is not empty; name a new or empty folder for the export",
+            code="folder_not_empty",
+        )
 
 
 class _Folder:

@@ -46,7 +46,7 @@ from crypto_core.sealing import KdfParams
 from storage.profile import header
 from storage.profile.account import AccountStore, ServerPins
 from storage.profile.contacts import ContactStore
-from storage.profile.database import DATABASE_NAME
+from storage.profile.database import DATABASE_NAME, export_copy
 from storage.profile.delivery import OutboxStore, ProcessedIds
 from storage.profile.errors import DATABASE_ERRORS, DamagedValue
 from storage.profile.history import History
@@ -140,6 +140,10 @@ class Profile:
         master = current.unwrap(old)
         rewrapped = header.wrap(master, new, current.label, params=self._kdf_params, random=self._random)
         header.write(self.folder, rewrapped)
+
+    def copy_to(self, path: Path, key: bytes) -> int:
+        """A consistent copy of the whole database in a new file, encrypted under ``key``; its schema."""
+        return export_copy(self._vault.conn, path, key)
 
     @property
     def closed(self) -> bool:

@@ -102,6 +102,8 @@ class ServerStore(Protocol):
         one_time: list[tuple[int, dict[str, Any]]],
         kem: list[tuple[int, dict[str, Any]]],
         cap: int,
+        *,
+        replace: bool = False,
     ) -> tuple[int, int]: ...
 
     def prekey_counts(self, phone: str) -> tuple[int, int]: ...

@@ -49,9 +49,19 @@ def add(
     one_time: list[tuple[int, dict[str, Any]]],
     kem: list[tuple[int, dict[str, Any]]],
     cap: int,
+    replace: bool = False,
 ) -> tuple[int, int]:
-    """Add prekeys (ids held already are ignored); PrekeyLimit beyond ``cap`` of a kind."""
+    """Add prekeys (ids held already are ignored); PrekeyLimit beyond ``cap`` of a kind.
+
+    With ``replace``, the one-time prekeys of each kind that ``one_time`` and ``kem`` hold any of are
+    deleted first (a restored profile lacks the private halves of keys another copy published); a
+    kind sent empty is left as it is. One transaction: the old stock or the new one, never neither.
+    """
     _require_account(db, phone)
+    if replace and one_time:
+        db.execute("DELETE FROM one_time_prekeys WHERE phone = ?", (phone,))
+    if replace and kem:
+        db.execute("DELETE FROM kem_prekeys WHERE phone = ?", (phone,))
     insert_prekeys(db, phone, one_time, kem)
     held = counts(db, phone)
     if max(held) > cap:

@@ -235,9 +235,16 @@ class SqliteServerStore(RegistrationStore):
         one_time: list[tuple[int, dict[str, Any]]],
         kem: list[tuple[int, dict[str, Any]]],
         cap: int,
+        *,
+        replace: bool = False,
     ) -> tuple[int, int]:
-        """Add prekeys (ids held already are ignored); :class:`PrekeyLimit` beyond ``cap`` of a kind."""
-        return self._writer.run(partial(prekeys.add, phone=phone, one_time=one_time, kem=kem, cap=cap))
+        """Add prekeys (ids held already are ignored); :class:`PrekeyLimit` beyond ``cap`` of a kind.
+
+        With ``replace``, the stored one-time prekeys of each kind sent are deleted first, in the same
+        transaction.
+        """
+        job = partial(prekeys.add, phone=phone, one_time=one_time, kem=kem, cap=cap, replace=replace)
+        return self._writer.run(job)
 
     def prekey_counts(self, phone: str) -> tuple[int, int]:
         with self._reader() as db:

@@ -69,15 +69,19 @@ class RestoreDialog(_PathDialog):
             master, "Restore from a backup", action="Restore", background=background, path_label="Backup file"
         )
         self.on_form: Callable[[RestoreForm], None] = lambda _f: None
-        self.backup_passphrase = self.field("The backup's passphrase", show="•")
-        self.backup_passphrase.pack(fill="x")
-        self.label = self.field("A name for this profile on this computer")
-        self.label.pack(fill="x")
-        self.passphrase = self.field("A new passphrase for this computer (10 characters or more)", show="•")
-        self.passphrase.pack(fill="x")
-        self.repeat = self.field("The same passphrase again", show="•")
-        self.repeat.pack(fill="x")
-        self.note(RESTORE_NOTE)
+        # Two columns, so that five fields, the note and the progress fit an 800×600 screen.
+        pairs = ttk.Frame(self.body, style="Card.TFrame")
+        pairs.pack(fill="x")
+        pairs.columnconfigure((0, 1), weight=1, uniform="half")
+        self.backup_passphrase = self.field("The backup's passphrase", show="•", parent=pairs, width=24)
+        self.label = self.field("Its name on this computer", parent=pairs, width=24)
+        self.passphrase = self.field(
+            "New passphrase here (10 or more characters)", show="•", parent=pairs, width=24
+        )
+        self.repeat = self.field("The same passphrase again", show="•", parent=pairs, width=24)
+        for index, field in enumerate((self.backup_passphrase, self.label, self.passphrase, self.repeat)):
+            field.grid(row=index // 2, column=index % 2, sticky="ew", padx=(0, 12) if index % 2 == 0 else 0)
+        self.heal_note = self.note(RESTORE_NOTE)
         self.on_submit = lambda: self.on_form(
             RestoreForm(
                 self.path.value,

@@ -39,7 +39,7 @@ class ProgressDialog(tk.Toplevel):
         self.unit: ProgressUnit = "bytes"
         self._inputs: list[tk.Widget] = []
 
-        outer = ttk.Frame(self, style="Card.TFrame", padding=24)
+        outer = ttk.Frame(self, style="Card.TFrame", padding=20)
         outer.pack(fill="both", expand=True)
         ttk.Label(outer, text=title, style="Card.Heading.TLabel").pack(anchor="w", pady=(0, 10))
         #: Subclasses put their fields here.
@@ -71,9 +71,11 @@ class ProgressDialog(tk.Toplevel):
 
     # ------------------------------------------------------------------ building blocks for subclasses
 
-    def field(self, label: str, *, show: str = "", parent: tk.Misc | None = None) -> FormField:
-        field = FormField(parent or self.body, label, show=show, width=44)
-        field.note.configure(wraplength=WIDTH)
+    def field(
+        self, label: str, *, show: str = "", parent: tk.Misc | None = None, width: int = 44
+    ) -> FormField:
+        field = FormField(parent or self.body, label, show=show, width=width)
+        field.note.configure(wraplength=WIDTH if width >= 44 else WIDTH // 2 - 8)
         self._inputs.append(field.entry)
         return field
 

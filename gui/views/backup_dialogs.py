@@ -73,12 +73,10 @@ class RestoreDialog(_PathDialog):
         pairs = ttk.Frame(self.body, style="Card.TFrame")
         pairs.pack(fill="x")
         pairs.columnconfigure((0, 1), weight=1, uniform="half")
-        self.backup_passphrase = self.field("The backup's passphrase", show="•", parent=pairs, width=24)
-        self.label = self.field("Its name on this computer", parent=pairs, width=24)
-        self.passphrase = self.field(
-            "New passphrase here (10 or more characters)", show="•", parent=pairs, width=24
-        )
-        self.repeat = self.field("The same passphrase again", show="•", parent=pairs, width=24)
+        self.backup_passphrase = self.field("The backup's passphrase", show="•", parent=pairs, width=22)
+        self.label = self.field("Name on this computer", parent=pairs, width=22)
+        self.passphrase = self.field("New passphrase (10+ characters)", show="•", parent=pairs, width=22)
+        self.repeat = self.field("The new passphrase again", show="•", parent=pairs, width=22)
         for index, field in enumerate((self.backup_passphrase, self.label, self.passphrase, self.repeat)):
             field.grid(row=index // 2, column=index % 2, sticky="ew", padx=(0, 12) if index % 2 == 0 else 0)
         self.heal_note = self.note(RESTORE_NOTE)

@@ -26,6 +26,31 @@ from gui.views.fields import FormField, paragraph
 WIDTH = 520
 
 
+class CompactField(FormField):
+    """A form field whose error line takes room only while it says something, so the dialog stays small."""
+
+    def __init__(self, master: tk.Misc, label: str, *, show: str = "", width: int = 44) -> None:
+        super().__init__(master, label, show=show, width=width)
+        self.entry.pack_configure(pady=(3, 8))
+        self.note.pack_forget()
+
+    def error(self, text: str) -> None:
+        super().error(text)
+        self._note_shown(bool(text))
+
+    def hint(self, text: str, *, good: bool = False) -> None:
+        super().hint(text, good=good)
+        self._note_shown(bool(text))
+
+    def _note_shown(self, shown: bool) -> None:
+        if shown:
+            self.entry.pack_configure(pady=(3, 0))
+            self.note.pack(anchor="w", pady=(2, 6))
+        else:
+            self.note.pack_forget()
+            self.entry.pack_configure(pady=(3, 8))
+
+
 class ProgressDialog(tk.Toplevel):
     def __init__(self, master: tk.Misc, title: str, *, action: str, background: str) -> None:
         super().__init__(master, background=background)
@@ -74,7 +99,7 @@ class ProgressDialog(tk.Toplevel):
     def field(
         self, label: str, *, show: str = "", parent: tk.Misc | None = None, width: int = 44
     ) -> FormField:
-        field = FormField(parent or self.body, label, show=show, width=width)
+        field = CompactField(parent or self.body, label, show=show, width=width)
         field.note.configure(wraplength=WIDTH if width >= 44 else WIDTH // 2 - 8)
         self._inputs.append(field.entry)
         return field
@@ -125,6 +150,7 @@ class ProgressDialog(tk.Toplevel):
 
     def finished(self, text: str) -> None:
         self.state_name = "finished"
+        self.error.configure(text="")
         self.bar.configure(value=100.0)
         self.result.configure(text=text)
         self.result.pack(anchor="w", pady=(8, 0), before=self.error)
@@ -132,11 +158,10 @@ class ProgressDialog(tk.Toplevel):
         self.cancel_button.pack_forget()
         self.default_button.focus_set()
 
-    def failed(self, text: str, *, keep_progress: bool = False) -> None:
+    def failed(self, text: str) -> None:
         """Back to the form with the reason in words; what was typed stays."""
         self.state_name = "form"
-        if not keep_progress:
-            self.progress_row.pack_forget()
+        self.progress_row.pack_forget()
         for widget in (*self._inputs, self.default_button, self.cancel_button):
             widget.configure(state="normal")  # type: ignore[call-arg]
         self.error.configure(text=text)

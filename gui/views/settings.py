@@ -43,6 +43,15 @@ class SettingsPane(ttk.Frame):
             button.pack(side="left", padx=(0, 18))
             self.theme_buttons[value] = button
 
+        # One row near the top: the pane is taller than a small window, and these are what people look for.
+        keep = ttk.Frame(self, style="Surface.TFrame")
+        keep.pack(anchor="w", pady=(0, 14))
+        ttk.Label(keep, text="Backup and export", style="Surface.Heading.TLabel").pack(side="left")
+        self.backup_button = ttk.Button(keep, text="Back up this profile…", command=lambda: self.on_backup())
+        self.backup_button.pack(side="left", padx=(16, 0))
+        self.export_button = ttk.Button(keep, text="Export conversations…", command=lambda: self.on_export())
+        self.export_button.pack(side="left", padx=8)
+
         ttk.Label(self, text="Change passphrase", style="Surface.Heading.TLabel").pack(anchor="w")
         form = ttk.Frame(self, style="Surface.TFrame")
         form.pack(anchor="w", pady=(4, 0))
@@ -83,12 +92,6 @@ class SettingsPane(ttk.Frame):
 
         ttk.Separator(self).pack(fill="x", pady=16)
         ttk.Label(self, text="This profile", style="Surface.Heading.TLabel").pack(anchor="w")
-        keep = ttk.Frame(self, style="Surface.TFrame")
-        keep.pack(anchor="w", pady=(8, 0))
-        self.backup_button = ttk.Button(keep, text="Back up this profile…", command=lambda: self.on_backup())
-        self.backup_button.pack(side="left")
-        self.export_button = ttk.Button(keep, text="Export conversations…", command=lambda: self.on_export())
-        self.export_button.pack(side="left", padx=8)
         actions = ttk.Frame(self, style="Surface.TFrame")
         actions.pack(anchor="w", pady=(8, 4))
         ttk.Button(actions, text="Lock Parley", command=lambda: self.on_lock()).pack(side="left")

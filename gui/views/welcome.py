@@ -75,7 +75,7 @@ class WelcomeView(ttk.Frame):
         self.restore_button = ttk.Button(
             left, text="Restore from a backup…", command=lambda: self.on_restore()
         )
-        self.restore_button.pack(anchor="w", pady=(10, 0))
+        self.restore_button.pack(anchor="w", pady=(6, 0))
 
         ttk.Label(right, text="Create a new profile", style="Card.Heading.TLabel").pack(
             anchor="w", pady=(0, 8)

@@ -5,6 +5,8 @@ python main.py            the desktop app (a double-click does the same)
 python main.py server     the standalone server
 python main.py bench      the load generator for a server
 python main.py export     a readable (not encrypted) export of a profile's conversations
+python main.py backup     a whole profile, sealed under a backup passphrase, to one file
+python main.py restore    a backup into a new profile
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Subcommand]]:
         metavar="DIR",
         help="the app keeps its profiles in DIR (default: the platform's user data folder)",
     )
-    sub = parser.add_subparsers(dest="command", metavar="{server,bench,export}")
+    sub = parser.add_subparsers(dest="command", metavar="{server,bench,export,backup,restore}")
     commands: dict[str, Subcommand] = {"app": _run_app}
 
     server = sub.add_parser("server", help="run the Parley server")
@@ -43,6 +45,10 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Subcommand]]:
 
     export = sub.add_parser("export", help="export a profile's conversations as HTML or JSON (not encrypted)")
     commands["export"] = _add_export(export)
+
+    backup = sub.add_parser("backup", help="back a whole profile up to one file, sealed under a passphrase")
+    restore = sub.add_parser("restore", help="restore a backup into a new profile")
+    commands["backup"], commands["restore"] = _add_archive(backup, restore)
     return parser, commands
 
 
@@ -65,6 +71,14 @@ def _add_export(parser: argparse.ArgumentParser) -> Subcommand:
 
     add_export_arguments(parser)
     return run_export
+
+
+def _add_archive(backup: argparse.ArgumentParser, restore: argparse.ArgumentParser) -> tuple[Subcommand, ...]:
+    from net.client.archive_cli import add_backup_arguments, add_restore_arguments, run_backup, run_restore
+
+    add_backup_arguments(backup)
+    add_restore_arguments(restore)
+    return run_backup, run_restore
 
 
 def main(argv: Sequence[str] | None = None) -> int:

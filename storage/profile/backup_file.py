@@ -152,7 +152,9 @@ def write_backup(
         except _FileFailed as failed:
             raise _written_error(path, failed.error) from None
         except OSError as exc:
-            if exc.filename is not None:  # stat or replace: this module's own files
+            # stat or replace: this module's own files; or no room for what closing the file flushes
+            # (it replaces the _FileFailed of the write that failed first).
+            if exc.filename is not None or exc.errno in _NO_ROOM:
                 raise _written_error(path, exc) from None
             raise
     except BaseException:

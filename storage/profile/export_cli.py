@@ -77,18 +77,34 @@ def _usable(info: ProfileInfo) -> ProfileInfo:
 
 
 def read_passphrase(args: argparse.Namespace, info: ProfileInfo, stdin: TextIO = sys.stdin) -> str:
-    if args.passphrase_file is not None:
+    return read_secret(args.passphrase_file, f"Passphrase of the profile {info.name!r}: ", stdin=stdin)
+
+
+def read_secret(
+    file: Path | None,
+    prompt: str,
+    *,
+    option: str = "--passphrase-file",
+    confirm: bool = False,
+    stdin: TextIO = sys.stdin,
+) -> str:
+    """A passphrase from ``file`` (its first line), else asked on the terminal (twice with ``confirm``).
+
+    ``option`` names the command-line option that gives the file, for the error without a terminal.
+    """
+    if file is not None:
         try:
-            text = Path(args.passphrase_file).read_text(encoding="utf-8")
+            text = Path(file).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             reason = getattr(exc, "strerror", None) or "not UTF-8 text"
-            raise ProfileError(
-                f"could not read the passphrase file {args.passphrase_file}: {reason}"
-            ) from None
+            raise ProfileError(f"could not read the passphrase file {file}: {reason}") from None
         return text.splitlines()[0] if text else ""
     if not stdin.isatty():
-        raise ProfileError("there is no terminal to ask the passphrase on; give --passphrase-file")
-    return getpass.getpass(f"Passphrase of the profile {info.name!r}: ")
+        raise ProfileError(f"there is no terminal to ask the passphrase on; give {option}")
+    first = getpass.getpass(prompt)
+    if confirm and getpass.getpass("The same again: ") != first:
+        raise ProfileError("the two passphrases typed differ; nothing was done")
+    return first
 
 
 def run_export(args: argparse.Namespace, *, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:

@@ -43,6 +43,25 @@ def test_prekeys_are_added_without_duplicates_up_to_a_cap(store: SqliteServerSto
     assert store.prekey_counts(ALICE) == (3, 1)  # the refused upload left nothing behind
 
 
+def test_replace_swaps_the_stock_of_each_kind_sent_at_once_and_leaves_the_others(
+    store: SqliteServerStore,
+) -> None:
+    register(store, ALICE, one_time=3, kem=2)
+    # The same id as a key held already: replaced too, not ignored (a restored copy reuses ids).
+    new = [(1, {"id": 1, "new": True}), (7, {"id": 7, "new": True})]
+    assert store.add_prekeys(ALICE, new, [], cap=5, replace=True) == (2, 2)
+    taken = [store.take_bundle(ALICE)["one_time_prekey"] for _ in range(2)]
+    assert taken == [{"id": 1, "new": True}, {"id": 7, "new": True}]
+    assert store.prekey_counts(ALICE) == (0, 0)  # the two ML-KEM keys were handed out with them
+
+
+def test_a_refused_replace_keeps_the_old_stock(store: SqliteServerStore) -> None:
+    register(store, ALICE, one_time=3, kem=0)
+    with pytest.raises(PrekeyLimit):
+        store.add_prekeys(ALICE, [(i, {"id": i}) for i in range(100, 106)], [], cap=5, replace=True)
+    assert store.prekey_counts(ALICE) == (3, 0)
+
+
 def test_the_signed_prekey_is_replaced(store: SqliteServerStore) -> None:
     register(store, ALICE)
     store.set_signed_prekey(ALICE, {"id": 2}, None)

@@ -31,7 +31,7 @@ from crypto_core import sealing
 from crypto_core.encoding import RandomSource, default_random
 from crypto_core.sealing import KdfParams
 from net.client import archive, contacts, messaging, profiles
-from net.client.archive import BackupDone, ExportResult, Progress
+from net.client.archive import BackupDone, ExportResult
 from net.client.context import Context, checked_phone
 from net.client.core.connection_state import RETRY_LATER, Input
 from net.client.core.engine_error import EngineError
@@ -146,7 +146,9 @@ class Messenger:
 
     # ================================================================== backup, restore, export
 
-    def backup(self, path: Path, passphrase: str, *, progress: Progress | None = None) -> BackupDone:
+    def backup(
+        self, path: Path, passphrase: str, *, progress: Callable[[int, int], None] | None = None
+    ) -> BackupDone:
         """A backup of the open profile, sealed under ``passphrase``; the engine waits while it runs."""
         return archive.backup(self._require(), path, passphrase, params=self._kdf_params, progress=progress)
 
@@ -157,7 +159,7 @@ class Messenger:
         *,
         label: str,
         passphrase: str,
-        progress: Progress | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> str:
         """Restore a backup as a new profile (not opened), locked under ``passphrase``; its id."""
         return archive.restore_profile(
@@ -171,7 +173,7 @@ class Messenger:
         *,
         contact: str | None = None,
         theme: Literal["light", "dark"] = "light",
-        progress: Progress | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> ExportResult:
         """A readable export (not encrypted) of one conversation, or of all, into a new or empty folder."""
         return archive.export(self._require(), folder, fmt, contact=contact, theme=theme, progress=progress)

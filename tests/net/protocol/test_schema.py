@@ -183,6 +183,7 @@ _GOOD = {
     "client_id": "c-1",
     "body": "AA==",
     "transient": True,
+    "replace": True,
     "limit": 5,
     "after": 0,
     "ids": [1, 2],

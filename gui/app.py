@@ -23,6 +23,7 @@ from typing import TypeVar
 import platformdirs
 
 from gui import preferences
+from gui.controllers.backup import BackupController, Choosers
 from gui.controllers.chat import ChatController
 from gui.controllers.onboarding import Onboarding
 from gui.controllers.search import SearchController
@@ -76,6 +77,7 @@ class App:
         local_server_dir: Path | None = None,
         make_engine: EngineFactory | None = None,
         root: tk.Tk | None = None,
+        choosers: Choosers | None = None,
     ) -> None:
         self.root = root or tk.Tk(className="Parley")
         self.root.title("Parley")
@@ -113,6 +115,7 @@ class App:
             main=self.main,
             local_server=self.local_server,
         )
+        self.backup = BackupController(self, self.main, self.welcome, choosers=choosers)
         self._screen: tk.Widget = self.welcome
         self._wire()
         self._restyle()

@@ -4,7 +4,8 @@ It starts a private Xvfb, the app with a fresh profile (Alice), the app's own
 "start a local server" button, and a second profile without a window (Bob);
 then it registers both, has them talk, opens the contact details, makes Bob
 re-register (a new identity key), searches across the conversations and opens
-a result, and saves a PNG of each step in screenshots/.
+a result, opens the export warning and makes a backup, and saves a PNG of each
+step in screenshots/.
 Everything runs in temporary folders: no real profile is touched.
 """
 
@@ -23,6 +24,7 @@ from gui.tooling.capture import save_region
 from gui.tooling.display import VirtualDisplay
 from gui.tooling.peer import HeadlessPeer
 from gui.view_models.forms import parse_server_address
+from gui.views.backup_dialogs import BackupDialog, ExportDialog
 from net.client.core import events as ev
 
 OUT = Path(__file__).resolve().parents[2] / "screenshots"
@@ -161,8 +163,8 @@ def run(out: Path) -> None:
         app.chat.back()
         d.wait(lambda: m.pane is m.conversation, "the conversation")
         d.shot("09-conversation-dark")
-        app.set_theme("light")  # the preference lives in the temporary folder; leave it as found anyway
 
+        app.set_theme("light")
         m.conversation.accept_button.invoke()
         d.wait(lambda: not m.conversation.key_warning_shown, "the warning to go")
         root_focus = m.conversation.text
@@ -173,7 +175,27 @@ def run(out: Path) -> None:
         for key in ("<Down>", "<Down>", "<Return>"):
             m.search_field.entry.event_generate(key)
         d.wait(lambda: messages.found() is not None, "the found message")
-        d.shot("10-search")
+        d.shot("14-search")
+
+        app.set_theme("dark")
+        m.settings_button.invoke()
+        m.settings.export_button.invoke()
+        export = app.backup.dialog
+        assert isinstance(export, ExportDialog)
+        d.type(export.path.entry, str(work / "parley-export"))
+        d.shot("15-export-warning-dark")
+        export.cancel()
+        app.set_theme("light")  # the preference lives in the temporary folder; leave it as found anyway
+        m.settings.backup_button.invoke()
+        backup = app.backup.dialog
+        assert isinstance(backup, BackupDialog)
+        d.type(backup.path.entry, str(work / "parley-alice.parleybackup"))
+        d.type(backup.passphrase.entry, "a passphrase for the backup")
+        d.type(backup.repeat.entry, "a passphrase for the backup")
+        backup.default_button.invoke()
+        d.wait(lambda: backup.state_name == "finished", "the backup")
+        d.shot("16-backup-done")
+        backup.close()
     finally:
         if bob is not None:
             bob.stop()

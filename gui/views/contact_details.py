@@ -1,4 +1,4 @@
-"""A contact's details: name, number, the safety number to compare, and the verified switch."""
+"""A contact's details: name, number, the safety number to compare, the verified switch, and export."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ class ContactDetailsPane(ttk.Frame):
         self.on_verified: Callable[[bool], None] = lambda _v: None
         self.on_rename: Callable[[str], None] = lambda _n: None
         self.on_accept_key: Callable[[], None] = lambda: None
+        self.on_export: Callable[[], None] = lambda: None
 
         ttk.Button(self, text="← Back to the conversation", command=lambda: self.on_back()).pack(anchor="w")
         self.name = ttk.Label(self, text="", style="Surface.Title.TLabel")
@@ -35,6 +36,10 @@ class ContactDetailsPane(ttk.Frame):
         ttk.Button(rename, text="Save", command=lambda: self.on_rename(self.rename_var.get())).pack(
             side="left"
         )
+        self.export_button = ttk.Button(
+            self, text="Export this conversation…", command=lambda: self.on_export()
+        )
+        self.export_button.pack(anchor="w", pady=(10, 0))
 
         ttk.Separator(self).pack(fill="x", pady=18)
         ttk.Label(self, text="Safety number", style="Surface.Heading.TLabel").pack(anchor="w")

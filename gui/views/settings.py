@@ -1,4 +1,4 @@
-"""Settings: the theme, the passphrase, the registration lock, and the profile's way out."""
+"""Settings: the theme, the passphrase, the registration lock, backup and export, and the way out."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ class SettingsPane(ttk.Frame):
         self.on_logout: Callable[[], None] = lambda: None
         self.on_delete: Callable[[], None] = lambda: None
         self.on_registration_lock: Callable[[str | None], None] = lambda _lock: None
+        self.on_backup: Callable[[], None] = lambda: None
+        self.on_export: Callable[[], None] = lambda: None
 
         ttk.Button(self, text="← Back", command=lambda: self.on_back()).pack(anchor="w")
         ttk.Label(self, text="Settings", style="Surface.Title.TLabel").pack(anchor="w", pady=(14, 10))
@@ -40,6 +42,15 @@ class SettingsPane(ttk.Frame):
             )
             button.pack(side="left", padx=(0, 18))
             self.theme_buttons[value] = button
+
+        # One row near the top: the pane is taller than a small window, and these are what people look for.
+        keep = ttk.Frame(self, style="Surface.TFrame")
+        keep.pack(anchor="w", pady=(0, 14))
+        ttk.Label(keep, text="Backup and export", style="Surface.Heading.TLabel").pack(side="left")
+        self.backup_button = ttk.Button(keep, text="Back up this profile…", command=lambda: self.on_backup())
+        self.backup_button.pack(side="left", padx=(16, 0))
+        self.export_button = ttk.Button(keep, text="Export conversations…", command=lambda: self.on_export())
+        self.export_button.pack(side="left", padx=8)
 
         ttk.Label(self, text="Change passphrase", style="Surface.Heading.TLabel").pack(anchor="w")
         form = ttk.Frame(self, style="Surface.TFrame")

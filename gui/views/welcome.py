@@ -30,6 +30,7 @@ class WelcomeView(ttk.Frame):
         self.on_unlock: Callable[[str, str], None] = lambda _pid, _pw: None
         self.on_create: Callable[[NewProfileForm], None] = lambda _form: None
         self.on_start_server: Callable[[], None] = lambda: None
+        self.on_restore: Callable[[], None] = lambda: None
         self._profile_ids: list[str] = []
         #: profile id -> why that file cannot be opened (in words); such entries cannot be chosen.
         self._problems: dict[str, str] = {}
@@ -82,6 +83,10 @@ class WelcomeView(ttk.Frame):
         self.passphrase.pack(fill="x")
         self.unlock_button = ttk.Button(left, text="Unlock", style="Accent.TButton", command=self._unlock)
         self.unlock_button.pack(anchor="w")
+        self.restore_button = ttk.Button(
+            left, text="Restore from a backup…", command=lambda: self.on_restore()
+        )
+        self.restore_button.pack(anchor="w", pady=(6, 0))
 
         ttk.Label(right, text="Create a new profile", style="Card.Heading.TLabel").pack(
             anchor="w", pady=(0, 6)
@@ -177,7 +182,7 @@ class WelcomeView(ttk.Frame):
 
     def set_busy(self, text: str | None) -> None:
         state = "disabled" if text else "normal"
-        for button in (self.unlock_button, self.create_button):
+        for button in (self.unlock_button, self.create_button, self.restore_button):
             button.configure(state=state)
         if text:
             self.busy.show(text)
@@ -221,6 +226,17 @@ class WelcomeView(ttk.Frame):
         if not chosen or self._profile_ids[chosen[0]] in self._problems:
             return None
         return self._profile_ids[chosen[0]]
+
+    def select_profile(self, profile_id: str) -> None:
+        """Choose this profile in the list (a restored one, say) and put the cursor in the passphrase."""
+        if profile_id not in self._profile_ids or profile_id in self._problems:
+            return
+        index = self._profile_ids.index(profile_id)
+        self.profiles.selection_clear(0, "end")
+        self.profiles.selection_set(index)
+        self.profiles.see(index)
+        self._chosen = index
+        self.passphrase.entry.focus_set()
 
     def _keep_usable_selection(self) -> None:
         """A damaged entry cannot be chosen: the choice goes back to the profile chosen before."""

@@ -36,7 +36,12 @@ from net.client.core import events as ev
 
 T = TypeVar("T")
 GUI = Path(__file__).resolve().parents[2] / "gui"
-CONTROLLERS = {"gui.controllers.chat", "gui.controllers.settings_actions", "gui.controllers.onboarding"}
+CONTROLLERS = {
+    "gui.controllers.chat",
+    "gui.controllers.settings_actions",
+    "gui.controllers.onboarding",
+    "gui.controllers.backup",
+}
 ALICE, BOB = "+442079460101", "+442079460202"
 
 

@@ -40,6 +40,8 @@ class DesktopNotices:
         self._shown: dict[str, str] = {}
         self._failure_told = False
         self._lock = threading.Lock()
+        #: Notifications the service took so far (and that can now be activated).
+        self.dispatched = 0
 
     # ------------------------------------------------------------------ the window's side
 
@@ -105,6 +107,7 @@ class DesktopNotices:
             return
         if dispatched.is_set():
             self._shown[key] = identifier
+            self.dispatched += 1
         else:
             self._failed()
 

@@ -25,11 +25,14 @@ import platformdirs
 from gui import preferences
 from gui.controllers.backup import BackupController, Choosers
 from gui.controllers.chat import ChatController
+from gui.controllers.notices import Notices
 from gui.controllers.onboarding import Onboarding
+from gui.controllers.privacy import PrivacyController
 from gui.controllers.search import SearchController
 from gui.controllers.settings_actions import SettingsController
 from gui.engine import Engine
 from gui.local_server import LocalServer, running_address
+from gui.notifications import DesktopNotices
 from gui.view_models.wording import error_text, window_title
 from gui.views.main_view import MainView
 from gui.views.registration import RegistrationView
@@ -107,6 +110,8 @@ class App:
         self.chat = ChatController(self, self.root, self.main)
         self.search = SearchController(self, self.root, self.main)
         self.settings = SettingsController(self, self.main)
+        self.notices = Notices(self.chat.presence, self.chat.model, DesktopNotices())
+        self.privacy = PrivacyController(self, self.main.settings.privacy, self.notices)
         self.onboarding = Onboarding(
             self,
             welcome=self.welcome,
@@ -154,6 +159,7 @@ class App:
             self._after_id = None
         self.chat.close()
         self.search.close()
+        self.notices.close()
         self.worker.stop()
         self.local_server.stop()
         self.root.destroy()
@@ -196,6 +202,7 @@ class App:
                 log.exception("handling %s failed", type(event).__name__)
                 self.report("internal", "")
         self.chat.flush()
+        self.notices.poll()
         if not self._closed:
             more = not self.worker.events.empty()
             self._after_id = self.root.after(BUSY_TICK_MS if more else IDLE_TICK_MS, self._drain)
@@ -269,7 +276,9 @@ class App:
         """What one controller's action means for the others, and the window's shortcuts."""
         o, s, chat = self.onboarding, self.settings, self.chat
         o.on_closed, o.on_server_chosen, o.on_opened = self._closed_profile, self._server_chosen, self._opened
-        o.on_phone, o.on_main_entered, o.on_online = self._phone_known, chat.load, chat.online
+        o.on_phone, o.on_main_entered, o.on_online = self._phone_known, self._main_entered, chat.online
+        chat.on_incoming, chat.on_seen = self.notices.message, self.notices.seen
+        chat.presence.on_attention, self.notices.on_open = self.notices.attention, self._open_notified
         s.on_logged_out, s.on_reconnecting, s.on_account_deleted = (
             chat.logged_out,
             chat.reconnecting,
@@ -284,6 +293,19 @@ class App:
             self.root.bind(sequence, lambda _e: self._shortcut(self.search.focus))
         self.root.bind("<Control-comma>", lambda _e: self._shortcut(self.settings.open_settings))
         self.root.bind("<Escape>", lambda _e: self._shortcut(self._escape))
+
+    def _main_entered(self) -> None:
+        self.chat.load()
+        self.privacy.load()
+
+    def _open_notified(self, contact: str) -> None:
+        """A notification was activated: its conversation opens in the raised window."""
+        if self._screen is not self.main:
+            return  # locked since: the profile's conversations are not the window's to show
+        self.root.deiconify()
+        self.root.lift()
+        self.root.focus_force()
+        self.chat.open(contact)
 
     def _shortcut(self, action: Callable[[], None]) -> str | None:
         if self._screen is not self.main:
@@ -324,6 +346,7 @@ class App:
     def _closed_profile(self) -> None:
         self._session = self._session.closed()
         self.search.reset()
+        self.notices.reset()
         self.chat.reset()
         self.update_title()
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import time
 import tkinter as tk
+from collections.abc import Callable
 
 from gui.controllers.host import Host
+from gui.controllers.presence import Presence
 from gui.engine import Engine
 from gui.view_models.chat_model import ChatModel
 from gui.view_models.wording import connection_text, typing_text
@@ -35,7 +37,6 @@ class ChatController:
         self.host, self.root, self.view = host, root, view
         self.model = ChatModel()
         self._list_dirty = False
-        self._to_mark_read: set[str] = set()
         self._ring = False
         self._typing_sent = 0.0
         self._typing_after: str | None = None
@@ -47,6 +48,13 @@ class ChatController:
         self._gap_below = False
         #: The words of the disk-full notice while it is shown, so that writes working again can hide it.
         self._disk_full_notice = ""
+        #: What is read is what was on screen while the window had the focus (presence.py).
+        self.presence = Presence(host, root, view, self.model)
+        self.presence.on_read = self._seen
+        #: A message arrived from a contact (the window decides whether to notify).
+        self.on_incoming: Callable[[ev.MessageView], None] = lambda _m: None
+        #: Messages of a conversation were seen (its notification can go).
+        self.on_seen: Callable[[str], None] = lambda _contact: None
         v = self.view
         v.conversations.on_select = self.open
         v.on_new_conversation = self.new_conversation
@@ -67,7 +75,7 @@ class ChatController:
 
     def reset(self) -> None:
         self.model.clear()
-        self._to_mark_read.clear()
+        self.presence.reset()
         self._previous_numbers.clear()
         self.offline_by_choice = False
         self._disk_full_notice = ""
@@ -108,9 +116,7 @@ class ChatController:
         if self._ring:
             self._ring = False
             self.root.bell()
-        for contact in self._to_mark_read:
-            self._mark_read(contact)
-        self._to_mark_read.clear()
+        self.presence.check()
         open_contact = self.model.open_contact
         if (
             open_contact is not None
@@ -172,15 +178,19 @@ class ChatController:
 
     def _received(self, message: ev.MessageView) -> None:
         self._arrived += 1
-        focused = self.root.state() != "iconic"
-        if self.model.message(message, window_focused=focused):
+        # Unread until its bubble is seen in a focused window (presence.py counts it down then).
+        if self.model.message(message, window_focused=False):
             self._ring = True
         shown = message.contact == self.model.open_contact and self.view.pane is self.view.conversation
         if shown and not self._gap_below:
             self.view.conversation.messages.append(message)
-            if not message.outgoing:
-                self._to_mark_read.add(message.contact)
+        if not message.outgoing:
+            self.on_incoming(message)
         self._list_dirty = True
+
+    def _seen(self, contact: str) -> None:
+        self.refresh_list()
+        self.on_seen(contact)
 
     def _contact_updated(self, contact: ev.ContactView) -> None:
         self.model.set_contact(contact)
@@ -233,12 +243,7 @@ class ChatController:
             self._load_history(contact)
         else:
             self._load_around(at)
-        if self.model.mark_read(contact):
-            self._mark_read(contact)
         self.refresh_list()
-
-    def _mark_read(self, contact: str) -> None:
-        self.host.do(Command("mark_read", lambda engine: engine.mark_read(contact)))
 
     def open_found(self, result: ev.SearchResultView) -> None:
         self.open(result.contact, at=result)

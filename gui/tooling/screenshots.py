@@ -26,6 +26,7 @@ from gui.tooling.peer import HeadlessPeer
 from gui.view_models.forms import parse_server_address
 from gui.views.backup_dialogs import BackupDialog, ExportDialog
 from net.client.core import events as ev
+from net.client.core.privacy import NotificationContent
 
 OUT = Path(__file__).resolve().parents[2] / "screenshots"
 ALICE_PHONE, BOB_PHONE = "+442079460101", "+442079460202"
@@ -176,6 +177,12 @@ def run(out: Path) -> None:
             m.search_field.entry.event_generate(key)
         d.wait(lambda: messages.found() is not None, "the found message")
         d.shot("14-search")
+
+        m.settings_button.invoke()
+        m.settings.privacy.content_buttons[NotificationContent.NAME_ONLY].invoke()
+        d.wait(lambda: not app.busy, "the privacy settings saved")
+        d.shot("13-notification-settings")
+        app.chat.back()
 
         app.set_theme("dark")
         m.settings_button.invoke()

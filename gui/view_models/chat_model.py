@@ -85,6 +85,12 @@ class ChatModel:
         self.conversations[phone] = replace(view, unread=0)
         return True
 
+    def set_unread(self, phone: str, unread: int) -> None:
+        """Some of a conversation's messages were seen: ``unread`` of them are left."""
+        view = self.conversations.get(phone)
+        if view is not None and view.unread != unread:
+            self.conversations[phone] = replace(view, unread=max(0, unread))
+
     def typing(self, phone: str, typing: bool, now: float) -> None:
         if typing:
             self.typing_until[phone] = now + TYPING_TIMEOUT

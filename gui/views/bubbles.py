@@ -95,6 +95,8 @@ class MessageList(ttk.Frame):
         self.palette, self.fonts = palette, fonts
         self.on_retry: Callable[[str], None] = lambda _id: None
         self.on_need_older: Callable[[str], None] = lambda _id: None
+        #: The part of the list on screen changed (scrolled, resized, drawn): what was seen may have changed.
+        self.on_moved: Callable[[], None] = lambda: None
         self.canvas = tk.Canvas(self, highlightthickness=0, borderwidth=0, background=palette.background)
         self.scrollbar = ttk.Scrollbar(self, orient="vertical", command=self._scroll)
         self.canvas.configure(yscrollcommand=self._scrolled)
@@ -214,6 +216,20 @@ class MessageList(ttk.Frame):
         if drawn is None or not drawn.meta_item:
             return ""
         return str(self.canvas.itemcget(drawn.meta_item, "text"))
+
+    def visible_ids(self) -> set[str]:
+        """The messages whose bubbles are (at least partly) inside the viewport of a list on screen."""
+        c = self.canvas
+        if not c.winfo_viewable():
+            return set()
+        top = c.canvasy(0)
+        bottom = top + c.winfo_height()
+        seen = set()
+        for drawn in self._drawn:
+            box = c.bbox(drawn.bubble_item) if drawn.bubble_item else None
+            if box and box[3] > top and box[1] < bottom:
+                seen.add(drawn.message.message_id)
+        return seen
 
     def message_ids(self) -> list[str]:
         return [d.message.message_id for d in self._drawn]
@@ -391,6 +407,7 @@ class MessageList(ttk.Frame):
     def _scrolled(self, first: str | float, last: str | float) -> None:
         # Tk passes the fractions as strings; typeshed types them as floats.
         self.scrollbar.set(first, last)
+        self.on_moved()
         if (
             float(first) <= 0.0
             and float(last) < 1.0

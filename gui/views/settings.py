@@ -1,4 +1,6 @@
-"""Settings: the theme, the passphrase, the registration lock, backup and export, and the way out."""
+"""Settings: the theme, privacy and notifications, the passphrase, the registration lock, backup and export,
+and the way out.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from tkinter import ttk
 
 from gui.view_models.forms import ChangePassphraseForm
 from gui.views.fields import FormField, paragraph
+from gui.views.privacy_settings import PrivacySection
 
 
 class SettingsPane(ttk.Frame):
@@ -42,6 +45,8 @@ class SettingsPane(ttk.Frame):
             )
             button.pack(side="left", padx=(0, 18))
             self.theme_buttons[value] = button
+        self.privacy = PrivacySection(self)  # read receipts, typing notices, notifications
+        self.privacy.pack(anchor="w", fill="x", pady=(0, 14))
 
         # One row near the top: the pane is taller than a small window, and these are what people look for.
         keep = ttk.Frame(self, style="Surface.TFrame")

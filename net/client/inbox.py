@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crypto_core.errors import CryptoError
+from net.client import privacy
 from net.client.context import Context, message_view
 from net.client.core.envelope import (
     MAX_IDS,
@@ -52,6 +53,7 @@ from net.client.core.events import (
     TypingChanged,
     UndecryptableMessage,
 )
+from net.client.core.privacy import PrivacySettings, receipt_status, shows_typing
 from net.client.outbox import enqueue_control, resend
 from net.client.sessions import NoSession, SessionRecord
 from net.protocol.replies import WaitingMessage
@@ -82,12 +84,15 @@ class _Unopenable(Exception):
 class Inbox:
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
+        #: The person's choices, read once per batch: a read receipt counts as delivered while theirs are off.
+        self._privacy = PrivacySettings()
 
     def receive(self, messages: list[WaitingMessage]) -> Received:
         ctx = self._ctx
         profile = ctx.profile
         result = Received()
         records: dict[str, SessionRecord] = {}
+        self._privacy = privacy.load(ctx)
         receipts: dict[str, list[str]] = defaultdict(list)
         seen: set[int] = set()
         with profile.transaction():
@@ -154,12 +159,13 @@ class Inbox:
         if isinstance(payload, Text):
             self._text(sender, payload, message, receipts, result)
         elif isinstance(payload, Delivered | Read):
-            status = _STATUS_OF[type(payload)]
+            status = receipt_status(_STATUS_OF[type(payload)], self._privacy)
             for message_id in payload.message_ids:
                 if profile.history.set_status(sender, message_id, status.value):
                     result.events.append(MessageStatusChanged(sender, message_id, status))
         elif isinstance(payload, Typing):
-            result.events.append(TypingChanged(sender, payload.on))
+            if shows_typing(self._privacy):
+                result.events.append(TypingChanged(sender, payload.on))
         elif isinstance(payload, SessionReset):
             if not opened.started:
                 # Authenticated word that the contact holds this session: ours may be one they lost.

@@ -13,6 +13,10 @@ jump to one of them, and :func:`newer` the pages after it, up to the newest.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+
+from net.client import privacy
 from net.client.context import Context, checked_phone, message_view
 from net.client.core.engine_error import EngineError
 from net.client.core.envelope import MAX_IDS, Read, check_text
@@ -23,6 +27,7 @@ from net.client.core.events import (
     MessageView,
     SearchResultView,
 )
+from net.client.core.privacy import sends_read_receipt, shown_status
 from net.client.core.snippets import snippet
 from net.client.duties import Duties
 from net.client.outbox import enqueue_control, enqueue_text
@@ -70,17 +75,45 @@ def retry(ctx: Context, duties: Duties, contact: str, message_id: str) -> None:
     duties.outbox.dirty = True
 
 
-def mark_read(ctx: Context, duties: Duties, contact: str) -> None:
-    """Mark the conversation read and queue read receipts, in chunks of at most MAX_IDS."""
+def mark_read(ctx: Context, duties: Duties, contact: str, up_to: str | None = None) -> None:
+    """Mark the conversation read, up to the incoming message ``up_to`` (all if None).
+
+    Read receipts are queued in chunks of at most MAX_IDS, unless the person turned them off.
+    The window passes ``up_to``: the newest message that was on screen while it had the focus.
+    """
     phone = checked_phone(contact)
+    cursor: Cursor | None = None
+    if up_to is not None:
+        seen = ctx.profile.history.get(phone, up_to, outgoing=False)
+        if seen is None:
+            raise EngineError("unknown_message", "That message is not in this conversation.")
+        cursor = seen.cursor
+    receipts = sends_read_receipt(privacy.load(ctx))
     with ctx.profile.transaction():
-        ids = ctx.profile.history.mark_read(phone)
-        for start in range(0, len(ids), MAX_IDS):
+        ids = ctx.profile.history.mark_read(phone, cursor)
+        for start in range(0, len(ids), MAX_IDS) if receipts else ():
             enqueue_control(ctx, phone, Read(tuple(ids[start : start + MAX_IDS])))
     for message_id in ids:
         ctx.emit(MessageStatusChanged(phone, message_id, MessageStatus.READ))
-    if ids:
+    if ids and receipts:
         duties.outbox.dirty = True
+
+
+def _shown(ctx: Context) -> Callable[[Message], MessageView]:
+    """A stored message as the privacy settings let it show (no "read" from others while ours are off)."""
+    settings = privacy.load(ctx)
+
+    def view(message: Message) -> MessageView:
+        shown = message_view(message)
+        status = shown_status(shown.status, shown.outgoing, settings)
+        return shown if status == shown.status else replace(shown, status=status)
+
+    return view
+
+
+def _views(ctx: Context, messages: Iterable[Message]) -> list[MessageView]:
+    view = _shown(ctx)
+    return [view(m) for m in messages]
 
 
 def conversations(ctx: Context) -> list[ConversationView]:
@@ -100,7 +133,7 @@ def history(ctx: Context, contact: str, before: str | None, limit: int) -> list[
     cursor = None if before is None else _anchor(ctx, phone, before).cursor
     page = ctx.profile.history.page(phone, before=cursor, limit=max(1, limit))
     ctx.report_damage()
-    return [message_view(m) for m in page.messages]
+    return _views(ctx, page.messages)
 
 
 def search(ctx: Context, contact: str, text: str, limit: int) -> list[MessageView]:
@@ -109,7 +142,7 @@ def search(ctx: Context, contact: str, text: str, limit: int) -> list[MessageVie
         return []
     page = ctx.profile.history.search(checked_phone(contact), text, limit=max(1, limit))
     ctx.report_damage()
-    return [message_view(m) for m in page.messages]
+    return _views(ctx, page.messages)
 
 
 def search_all(
@@ -138,6 +171,7 @@ def search_all(
         cursor = anchor.cursor
     hits = ctx.profile.history.search_all(query, limit=min(max(1, limit), MAX_RESULTS), before=cursor)
     names = {c.phone: c.name for c in ctx.profile.contacts.all()}
+    view = _shown(ctx)
     results = []
     for hit in hits:
         cut, inside = snippet(hit.message.text, hit.ranges)
@@ -145,7 +179,7 @@ def search_all(
             SearchResultView(
                 contact=hit.contact,
                 name=names.get(hit.contact) or hit.contact,
-                message=message_view(hit.message),
+                message=view(hit.message),
                 ranges=hit.ranges,
                 snippet=cut,
                 snippet_ranges=tuple(inside),
@@ -166,7 +200,7 @@ def around(ctx: Context, contact: str, message_id: str, before: int, after: int)
     if found is None:
         raise EngineError("unknown_message", "That message is not in this conversation.")
     ctx.report_damage()
-    return [message_view(m) for m in found.messages]
+    return _views(ctx, found.messages)
 
 
 def newer(ctx: Context, contact: str, after: str, limit: int) -> list[MessageView]:
@@ -180,7 +214,7 @@ def newer(ctx: Context, contact: str, after: str, limit: int) -> list[MessageVie
     cursor = _anchor(ctx, phone, after).cursor
     page = ctx.profile.history.page_after(phone, after=cursor, limit=min(max(1, limit), MAX_AROUND))
     ctx.report_damage()
-    return [message_view(m) for m in page.messages]
+    return _views(ctx, page.messages)
 
 
 def _anchor(ctx: Context, phone: str, message_id: str) -> Message:

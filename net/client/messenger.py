@@ -30,7 +30,7 @@ from typing import Concatenate, Literal, ParamSpec, TypeVar
 from crypto_core import sealing
 from crypto_core.encoding import RandomSource, default_random
 from crypto_core.sealing import KdfParams
-from net.client import archive, contacts, messaging, profiles
+from net.client import archive, contacts, messaging, privacy, profiles
 from net.client.archive import BackupDone, ExportResult
 from net.client.context import Context, checked_phone
 from net.client.core.connection_state import RETRY_LATER, Input
@@ -44,6 +44,7 @@ from net.client.core.events import (
     SearchResultView,
 )
 from net.client.core.keepalive import poll_wait
+from net.client.core.privacy import PrivacySettings, sends_typing
 from net.client.duties import Duties
 from net.client.inbox import Inbox
 from net.client.link import Link, join_address
@@ -294,13 +295,15 @@ class Messenger:
         messaging.retry(*self._unlocked(), contact, message_id)
 
     @_storing("history")
-    def mark_read(self, contact: str) -> None:
-        messaging.mark_read(*self._unlocked(), contact)
+    def mark_read(self, contact: str, up_to: str | None = None) -> None:
+        messaging.mark_read(*self._unlocked(), contact, up_to)
 
     @_storing("sending")
     def set_typing(self, contact: str, typing: bool) -> None:
-        self._require()
+        ctx = self._require()
         assert self._duties is not None
+        if not sends_typing(privacy.load(ctx)):
+            return
         try:
             self._duties.outbox.send_typing(checked_phone(contact), typing)
         except ConnectionLost as exc:
@@ -329,6 +332,15 @@ class Messenger:
         self, contact: str, message_id: str, *, before: int = 25, after: int = 25
     ) -> list[MessageView]:
         return messaging.around(self._require(), contact, message_id, before, after)
+
+    @_storing("account")
+    def privacy(self) -> PrivacySettings:
+        """Read receipts, typing notices and what notifications show, as this profile keeps them."""
+        return privacy.load(self._require())
+
+    @_storing("account")
+    def set_privacy(self, settings: PrivacySettings) -> None:
+        privacy.save(self._require(), settings)
 
     # ================================================================== the loop
 

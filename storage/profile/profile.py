@@ -13,6 +13,7 @@ set of small stores over one encrypted connection:
 ``history``        messages: paged newest first, searched (one conversation or all), edited
 ``outbox``         messages waiting for the server's acknowledgement, in order
 ``processed``      server message ids already stored (redeliveries are skipped)
+``settings``       the profile's own choices (read receipts, typing notices, notifications)
 =================  ==============================================================
 
 The whole database, its write-ahead log included, is encrypted by SQLCipher
@@ -52,6 +53,7 @@ from storage.profile.errors import DATABASE_ERRORS, DamagedValue
 from storage.profile.history import History
 from storage.profile.keys import KeyStore
 from storage.profile.sessions import SessionStore
+from storage.profile.settings import SettingsStore
 from storage.profile.vault import Clock, LegacyIndex, Reopen, Vault
 
 __all__ = ["Profile", "WrongPassphrase"]
@@ -94,6 +96,7 @@ class Profile:
         self.history = History(vault)
         self.outbox = OutboxStore(vault)
         self.processed = ProcessedIds(vault)
+        self.settings = SettingsStore(vault)
         self._closed = False
 
     @property

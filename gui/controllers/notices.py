@@ -1,0 +1,71 @@
+"""When a new message raises a desktop notification, what it says, and what activating it does.
+
+A message from a contact raises one while the window is not looked at (not
+focused, or minimised; :class:`~gui.controllers.presence.Presence`); in a window
+the person is looking at, the conversation list and the bell say it already.
+Each conversation has at most one notification, replaced as more arrive and
+counting them; it goes away when that conversation's messages are seen, and
+all go when the profile is locked. The words follow the person's setting
+(:mod:`gui.view_models.notification_text`). Activating one opens its
+conversation and raises the window (``on_open``).
+"""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Callable
+
+from gui.controllers.presence import Presence
+from gui.notifications import DesktopNotices
+from gui.view_models.chat_model import ChatModel
+from gui.view_models.notification_text import notification_text
+from net.client.core.events import MessageView
+from net.client.core.privacy import NotificationContent
+
+
+class Notices:
+    def __init__(self, presence: Presence, model: ChatModel, desktop: DesktopNotices) -> None:
+        self.presence, self.model, self.desktop = presence, model, desktop
+        self.content = NotificationContent.NAME_AND_TEXT
+        #: The person activated the notification of this conversation.
+        self.on_open: Callable[[str], None] = lambda _contact: None
+        #: contact -> messages that arrived unseen since its notification was last withdrawn
+        self._unseen: dict[str, int] = {}
+
+    def message(self, message: MessageView) -> None:
+        if message.outgoing or self.presence.looked_at():
+            return
+        contact = message.contact
+        count = self._unseen.get(contact, 0) + 1
+        words = notification_text(self.model.name(contact), message.text, count, self.content)
+        if words is None:
+            return
+        self._unseen[contact] = count
+        self.desktop.show(contact, *words)
+
+    def seen(self, contact: str) -> None:
+        if self._unseen.pop(contact, None) is not None:
+            self.desktop.withdraw(contact)
+
+    def attention(self) -> None:
+        """The window is looked at again: the open conversation's notification has done its work."""
+        if self.model.open_contact is not None:
+            self.seen(self.model.open_contact)
+
+    def reset(self) -> None:
+        """The profile closed: no notification of it stays on the desktop."""
+        for contact in list(self._unseen):
+            self.seen(contact)
+
+    def poll(self) -> None:
+        """On the window's thread: act on notifications the person activated."""
+        while True:
+            try:
+                contact = self.desktop.activated.get_nowait()
+            except queue.Empty:
+                return
+            self._unseen.pop(contact, None)
+            self.on_open(contact)
+
+    def close(self) -> None:
+        self.desktop.close()

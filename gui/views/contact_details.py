@@ -33,7 +33,9 @@ class ContactDetailsPane(ttk.Frame):
         self.rename_var = tk.StringVar(self)
         self.rename_entry = ttk.Entry(rename, textvariable=self.rename_var, width=26)
         self.rename_entry.pack(side="left", padx=8)
-        self.save_button = ttk.Button(rename, text="Save", command=lambda: self.on_rename(self.rename_var.get()))
+        self.save_button = ttk.Button(
+            rename, text="Save", command=lambda: self.on_rename(self.rename_var.get())
+        )
         self.save_button.pack(side="left")
         # Enter saves the name; Escape puts back the one saved (a second Escape leaves the details).
         default_button(self.save_button, self.rename_entry)

@@ -52,14 +52,14 @@ class ConversationPane(ttk.Frame):
         self.menu.add_command(label="Search in this conversation", command=self.focus_search)
         self.menu.add_command(label="Safety number & details", command=lambda: self.on_details())
         self.menu_button.configure(menu=self.menu)
+        self.search_row = ttk.Frame(header, style="Surface.TFrame", padding=(0, 8, 0, 0))
+        self.search_row_label = ttk.Label(self.search_row, text="Search", style="Surface.Muted.TLabel")
+        self.search_row_label.pack(side="left", padx=(0, 6))
         header.columnconfigure(1, weight=1)
         self._narrow: bool | None = None
         self._search_open = False
         header.bind("<Configure>", lambda e: self._fold(e.width))
         self._fold(WIDE_HEADER)
-        self.search_row = ttk.Frame(header, style="Surface.TFrame", padding=(0, 8, 0, 0))
-        self.search_row_label = ttk.Label(self.search_row, text="Search", style="Surface.Muted.TLabel")
-        self.search_row_label.pack(side="left", padx=(0, 6))
         ttk.Separator(self).grid(row=1, column=0, sticky="ew")
 
         self.banner = ttk.Frame(self, style="Warning.TFrame", padding=(18, 10))

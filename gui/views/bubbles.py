@@ -109,6 +109,8 @@ class MessageList(ttk.Frame):
         self._has_older = False
         self._asked_older = False
         self._relayout_pending = False
+        #: Whether the newest message was in view before the last resize; the canvas height then.
+        self._pinned, self._view_height = True, 0
         self.empty_text = ""
         #: The message found by a search, and the span of its text to mark; kept across redraws.
         self._found: tuple[str, int, int] | None = None
@@ -384,11 +386,12 @@ class MessageList(ttk.Frame):
     # ------------------------------------------------------------------ scrolling
 
     def _resized(self, event: tk.Event) -> None:
+        # A list that was at its newest message stays there when the window changes size.
+        at_bottom = self._pinned and not self._reveal_pending
         if event.width != self._width:
-            at_bottom = self.canvas.yview()[1] >= 0.98 and not self._reveal_pending
             self._relayout()
-            if at_bottom:
-                self.canvas.yview_moveto(1.0)
+        if at_bottom:
+            self.canvas.yview_moveto(1.0)
 
     def scroll(self, how: str) -> None:
         """A page "up" or "down", or to the "top" (older pages load from there) or the "bottom"."""
@@ -409,6 +412,10 @@ class MessageList(ttk.Frame):
     def _scrolled(self, first: str | float, last: str | float) -> None:
         # Tk passes the fractions as strings; typeshed types them as floats.
         self.scrollbar.set(first, last)
+        height = self.canvas.winfo_height()
+        if height == self._view_height:  # a scroll, not a resize: whether the newest is in view
+            self._pinned = float(last) >= 0.98
+        self._view_height = height
         if (
             float(first) <= 0.0
             and float(last) < 1.0

@@ -106,6 +106,7 @@ class ConversationPane(ttk.Frame):
             width=1,
         )
         self.hint.grid(row=7, column=0, sticky="ew")
+        self.hint.bind("<Configure>", lambda e: self.hint.configure(wraplength=max(e.width - 24, 100)))
         self.columnconfigure(0, weight=1)
         self.rowconfigure(4, weight=1)
 

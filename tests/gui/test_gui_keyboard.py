@@ -133,7 +133,7 @@ def test_ctrl_f_then_enter_searches_and_never_sends_even_when_the_header_is_fold
     assert not pane.search.winfo_ismapped()
     press(pane.text, "<Control-f>")
     wait_until(app.root, lambda: app.root.focus_get() is pane.search, "the focus in the search field")
-    assert inside_window(pane.search)
+    wait_until(app.root, lambda: inside_window(pane.search), "the search field on a row of its own")
     pane.search.insert("end", "hello")
     press_return(pane.search)
     wait_until(app.root, lambda: pane.search_bar.winfo_manager(), "the search's result line")
@@ -277,3 +277,17 @@ def test_hebrew_and_arabic_bubbles_are_drawn_in_reading_order_and_copied_as_stor
     assert app.fonts.text.emoji_family == family
     expected = "ok 🙂" if family else "ok [slightly smiling face]"
     assert messages.drawn_text(emoji_id) == expected
+
+
+def test_enter_in_the_passphrase_form_presses_its_default_button(
+    chatting: tuple[App, HeadlessPeer, str],
+) -> None:
+    app, _bob, _phone = chatting
+    m = app.main
+    m.settings_button.invoke()
+    pane = m.settings
+    assert str(pane.change_button.cget("default")) == "active"
+    press_return(pane.old.entry)  # nothing typed: the form says what is missing, as the button does
+    wait_until(
+        app.root, lambda: pane.old.note.cget("text") or pane.new.note.cget("text"), "the form's answer"
+    )

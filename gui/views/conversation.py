@@ -188,6 +188,7 @@ class ConversationPane(ttk.Frame):
         """Put the cursor in the search field; a folded header shows it on its own row first."""
         if self._narrow and not self._search_open:
             self._search_open = True
+            self.search.configure(width=1)  # on its own row it takes the row's width, whatever that is
             self.search.pack(in_=self.search_row, side="left", fill="x", expand=True)
             self.search_row.grid(row=1, column=0, columnspan=5, sticky="ew")
         self.search.focus_set()
@@ -225,12 +226,14 @@ class ConversationPane(ttk.Frame):
         if narrow:
             self.menu_button.grid(row=0, column=2, padx=(8, 0))
             if self._search_open:
+                self.search.configure(width=1)
                 self.search.pack(in_=self.search_row, side="left", fill="x", expand=True)
         else:
             focused = self.focus_get() is self.search
             self._search_open = False
             self.search_row.grid_forget()
             self.search_caption.grid(row=0, column=2, padx=(8, 6))
+            self.search.configure(width=22)
             self.search.grid(row=0, column=3, in_=self.header)
             self.details_button.grid(row=0, column=4, padx=(8, 0))
             if focused:

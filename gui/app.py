@@ -33,11 +33,13 @@ from gui.controllers.settings_actions import SettingsController
 from gui.engine import Engine
 from gui.local_server import LocalServer, running_address
 from gui.notifications import DesktopNotices
+from gui.view_models.window_geometry import DEFAULT_SIZE, MINIMUM_SIZE, restored
 from gui.view_models.wording import error_text, window_title
+from gui.views import keyboard
 from gui.views.main_view import MainView
 from gui.views.registration import RegistrationView
 from gui.views.server_key import ServerKeyView
-from gui.views.theme import PALETTES, Palette, apply_theme, make_fonts
+from gui.views.theme import PALETTES, Palette, apply_theme, make_fonts, set_zoom, zoom_step
 from gui.views.welcome import WelcomeView
 from gui.window_session import WindowSession
 from gui.worker import (
@@ -84,17 +86,18 @@ class App:
     ) -> None:
         self.root = root or tk.Tk(className="Parley")
         self.root.title("Parley")
-        self.root.geometry("1120x740")
-        self.root.minsize(820, 560)
         self.config_dir = (
             config_dir if config_dir is not None else platformdirs.user_config_path("Parley", False)
         )
         data = platformdirs.user_data_path("Parley", False)
         self.local_server = LocalServer(local_server_dir or data / "local-server")
         self.prefs = preferences.load(self.config_dir)
+        self._place_window()
+        keyboard.install(self.root)
         self.fonts = make_fonts(self.root)
+        set_zoom(self.root, self.fonts, self.prefs.zoom)
         self._palette = PALETTES[self.prefs.theme]
-        apply_theme(self.root, self._palette, self.fonts)
+        apply_theme(self.root, self._palette, self.fonts, self.prefs.zoom)
 
         self.worker = EngineWorker(make_engine or _default_engine(profiles_root))
         #: Commands on the worker, each with the busy text it shows (None: it shows none).
@@ -125,24 +128,34 @@ class App:
         self._wire()
         self._restyle()
         self.root.protocol("WM_DELETE_WINDOW", self.close)
-        self._fit_minimum_size()
         self.welcome.pack(fill="both", expand=True)
 
         self.worker.start()
         self._after_id = self.root.after(IDLE_TICK_MS, self._drain)
         self.onboarding.show_welcome()
 
-    def _fit_minimum_size(self) -> None:
-        # The pre-main screens are centred cards; the window must never be smaller than the largest.
-        self.root.update_idletasks()
-        cards = [
-            child
-            for view in (self.welcome, self.server_key, self.registration)
-            for child in view.winfo_children()
-        ]
-        width = max([820, *(card.winfo_reqwidth() + 40 for card in cards)])
-        height = max([560, *(card.winfo_reqheight() + 40 for card in cards)])
-        self.root.minsize(width, height)
+    def _place_window(self) -> None:
+        """The size and place of the last run, fitted to this screen; the cards scroll below their size."""
+        self.root.minsize(*MINIMUM_SIZE)
+        screen = (self.root.winfo_screenwidth(), self.root.winfo_screenheight())
+        saved = restored(self.prefs.geometry, screen)
+        self.root.geometry(saved or "{}x{}".format(*DEFAULT_SIZE))
+
+    def _remember_window(self) -> None:
+        if self.root.wm_state() == "normal":  # a maximised or minimised window keeps the last normal size
+            self.prefs.geometry = self.root.wm_geometry()
+            preferences.save(self.config_dir, self.prefs)
+
+    def zoom(self, step: int) -> None:
+        """Ctrl+plus (1), Ctrl+minus (-1), Ctrl+0 (0): every font and spacing of the window, remembered."""
+        level = zoom_step(self.prefs.zoom, step)
+        if level == self.prefs.zoom:
+            return
+        self.prefs.zoom = level
+        preferences.save(self.config_dir, self.prefs)
+        set_zoom(self.root, self.fonts, level)
+        apply_theme(self.root, self._palette, self.fonts, level)
+        self._restyle()
 
     # ------------------------------------------------------------------ plumbing
 
@@ -154,6 +167,7 @@ class App:
         if self._closed:
             return
         self._closed = True
+        self._remember_window()
         if self._after_id is not None:
             self.root.after_cancel(self._after_id)
             self._after_id = None
@@ -253,7 +267,7 @@ class App:
         self._palette = PALETTES.get(name, self._palette)
         self.prefs.theme = self._palette.name
         preferences.save(self.config_dir, self.prefs)
-        apply_theme(self.root, self._palette, self.fonts)
+        apply_theme(self.root, self._palette, self.fonts, self.prefs.zoom)
         self._restyle()
 
     def _restyle(self) -> None:
@@ -293,6 +307,23 @@ class App:
             self.root.bind(sequence, lambda _e: self._shortcut(self.search.focus))
         self.root.bind("<Control-comma>", lambda _e: self._shortcut(self.settings.open_settings))
         self.root.bind("<Escape>", lambda _e: self._shortcut(self._escape))
+        scrolls = {"<Prior>": "up", "<Next>": "down", "<Control-Home>": "top", "<Control-End>": "bottom"}
+        for sequence, how in scrolls.items():
+            self.root.bind(sequence, self._scroll_key(how))
+        # Zoom works on every screen, the welcome card's too.
+        zooms = {"plus": 1, "equal": 1, "KP_Add": 1, "minus": -1, "KP_Subtract": -1, "0": 0, "KP_0": 0}
+        for key, step in zooms.items():
+            self.root.bind(f"<Control-{key}>", self._zoom_key(step))
+
+    def _scroll_key(self, how: str) -> Callable[[tk.Event], str | None]:
+        return lambda _e: self._shortcut(lambda: self._scroll(how))
+
+    def _zoom_key(self, step: int) -> Callable[[tk.Event], str]:
+        def pressed(_event: tk.Event) -> str:
+            self.zoom(step)
+            return "break"
+
+        return pressed
 
     def _main_entered(self) -> None:
         self.chat.load()
@@ -338,8 +369,15 @@ class App:
             self.main.new_button.focus_set()
 
     def _focus_search(self) -> None:
+        """Ctrl+F: the open conversation's search (shown first in a folded header), else the sidebar's."""
         if self.main.pane is self.main.conversation:
-            self.main.conversation.search.focus_set()
+            self.main.conversation.focus_search()
+        else:
+            self.search.focus()
+
+    def _scroll(self, how: str) -> None:
+        if self.main.pane is self.main.conversation:
+            self.main.conversation.scroll(how)
 
     # ------------------------------------------------------------------ the session: written here only
 

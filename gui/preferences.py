@@ -1,4 +1,6 @@
-"""The app's own small settings (theme, last server address): a JSON file in the user's config folder.
+"""The app's own small settings (theme, last server address, zoom, the window's size and place): a JSON file.
+
+The file lives in the user's config folder.
 
 Nothing secret lives here; secrets belong to the encrypted profile. A missing or
 damaged file means defaults, never a crash, and a write goes through a temporary
@@ -17,12 +19,17 @@ from gui.view_models.forms import DEFAULT_SERVER
 
 FILE_NAME = "preferences.json"
 THEMES = ("light", "dark")
+MIN_ZOOM, MAX_ZOOM = 0.5, 3.0
 
 
 @dataclass
 class Preferences:
     theme: str = "light"
     server: str = DEFAULT_SERVER
+    #: Ctrl+plus / Ctrl+minus: how much bigger than normal the window's text and spacing are.
+    zoom: float = 1.0
+    #: The window's size and place when it was last closed, as Tk writes it ("1120x740+80+40").
+    geometry: str = ""
 
 
 def load(folder: Path | None) -> Preferences:
@@ -39,6 +46,11 @@ def load(folder: Path | None) -> Preferences:
         prefs.theme = data["theme"]
     if isinstance(data.get("server"), str) and 0 < len(data["server"]) < 300:
         prefs.server = data["server"]
+    zoom = data.get("zoom")
+    if isinstance(zoom, int | float) and not isinstance(zoom, bool) and MIN_ZOOM <= zoom <= MAX_ZOOM:
+        prefs.zoom = float(zoom)
+    if isinstance(data.get("geometry"), str) and len(data["geometry"]) < 40:
+        prefs.geometry = data["geometry"]
     return prefs
 
 

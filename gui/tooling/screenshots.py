@@ -4,8 +4,8 @@ It starts a private Xvfb, the app with a fresh profile (Alice), the app's own
 "start a local server" button, and a second profile without a window (Bob);
 then it registers both, has them talk, opens the contact details, makes Bob
 re-register (a new identity key), searches across the conversations and opens
-a result, opens the export warning and makes a backup, and saves a PNG of each
-step in screenshots/.
+a result, opens the export warning and makes a backup, writes in Hebrew and
+Arabic, shrinks the window to 800x600, and saves a PNG of each step in screenshots/.
 Everything runs in temporary folders: no real profile is touched.
 """
 
@@ -203,6 +203,21 @@ def run(out: Path) -> None:
         d.wait(lambda: backup.state_name == "finished", "the backup")
         d.shot("16-backup-done")
         backup.close()
+
+        app.chat.back()
+        d.wait(lambda: m.pane is m.conversation, "the conversation again")
+        bob.call(lambda engine: engine.send_text(ALICE_PHONE, "שלום! נתראה ביום שישי בשעה 7"))
+        d.wait(lambda: len(messages.message_ids()) >= 6, "Bob's Hebrew")
+        count = len(messages.message_ids())
+        d.send("مرحبا يا بوب، أراك يوم الجمعة")
+        d.wait(lambda: len(messages.message_ids()) == count + 1, "Alice's Arabic")
+        bob.call(lambda engine: engine.send_text(ALICE_PHONE, "Great 🎲 — בדיוק כמו בפעם שעברה"))
+        d.wait(lambda: len(messages.message_ids()) == count + 2, "Bob's mixed line")
+        d.shot("12-names-and-rtl")
+
+        app.root.geometry("800x600")
+        d.wait(lambda: app.root.winfo_width() == 800, "the window at 800x600")
+        d.shot("11-small-window-800x600")
     finally:
         if bob is not None:
             bob.stop()

@@ -111,6 +111,8 @@ class MessageList(ttk.Frame):
         self._has_older = False
         self._asked_older = False
         self._relayout_pending = False
+        #: Whether the newest message was in view before the last resize; the canvas height then.
+        self._pinned, self._view_height = True, 0
         self.empty_text = ""
         #: The message found by a search, and the span of its text to mark; kept across redraws.
         self._found: tuple[str, int, int] | None = None
@@ -231,6 +233,13 @@ class MessageList(ttk.Frame):
                 seen.add(drawn.message.message_id)
         return seen
 
+    def drawn_text(self, message_id: str) -> str:
+        """A message's text as the canvas draws it (reordered where it reads right to left)."""
+        drawn = self._by_id.get(message_id)
+        if drawn is None or not drawn.text_item:
+            return ""
+        return str(self.canvas.itemcget(drawn.text_item, "text"))
+
     def message_ids(self) -> list[str]:
         return [d.message.message_id for d in self._drawn]
 
@@ -279,14 +288,17 @@ class MessageList(ttk.Frame):
         max_text = max(120, int(self._width * _MAX_FRACTION) - 2 * _PAD_X)
         text_colour = p.on_mine if m.outgoing else p.on_theirs
         tag = f"msg:{m.message_id}"
+        # Right-to-left lines reordered for display (the message itself, and a copy, keep the stored order).
+        shown, rtl = self.fonts.text.bubble(m.text, self.fonts.body.measure, max_text)
         text = c.create_text(
             0,
             0,
-            text=m.text,
+            text=shown,
             anchor="nw",
             width=max_text,
             font=self.fonts.body,
             fill=text_colour,
+            justify="right" if rtl else "left",
             tags=(tag,),
         )
         meta = c.create_text(
@@ -355,7 +367,8 @@ class MessageList(ttk.Frame):
         if drawn is None or not drawn.text_item:
             return
         c, text = self.canvas, drawn.message.text
-        if end > start:
+        # A reordered text's characters are not where the span says: its bubble is only outlined.
+        if end > start and str(c.itemcget(drawn.text_item, "text")) == text:
             c.select_from(drawn.text_item, _tk_index(text, start))
             c.select_to(drawn.text_item, _tk_index(text, end) - 1)
         if not self._reveal_pending:
@@ -389,11 +402,19 @@ class MessageList(ttk.Frame):
     # ------------------------------------------------------------------ scrolling
 
     def _resized(self, event: tk.Event) -> None:
+        # A list that was at its newest message stays there when the window changes size.
+        at_bottom = self._pinned and not self._reveal_pending
         if event.width != self._width:
-            at_bottom = self.canvas.yview()[1] >= 0.98 and not self._reveal_pending
             self._relayout()
-            if at_bottom:
-                self.canvas.yview_moveto(1.0)
+        if at_bottom:
+            self.canvas.yview_moveto(1.0)
+
+    def scroll(self, how: str) -> None:
+        """A page "up" or "down", or to the "top" (older pages load from there) or the "bottom"."""
+        if how in ("up", "down"):
+            self.canvas.yview_scroll(-1 if how == "up" else 1, "pages")
+        else:
+            self.canvas.yview_moveto(0.0 if how == "top" else 1.0)
 
     def _scroll(self, *args: str) -> None:
         self.canvas.yview(*args)
@@ -407,6 +428,10 @@ class MessageList(ttk.Frame):
     def _scrolled(self, first: str | float, last: str | float) -> None:
         # Tk passes the fractions as strings; typeshed types them as floats.
         self.scrollbar.set(first, last)
+        height = self.canvas.winfo_height()
+        if height == self._view_height:  # a scroll, not a resize: whether the newest is in view
+            self._pinned = float(last) >= 0.98
+        self._view_height = height
         self.on_moved()
         if (
             float(first) <= 0.0

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from tkinter import ttk
 
 from gui.view_models.wording import safety_number_rows
-from gui.views.fields import paragraph
+from gui.views.fields import default_button, paragraph
 from net.client.core.events import ContactView
 
 
@@ -33,9 +33,14 @@ class ContactDetailsPane(ttk.Frame):
         self.rename_var = tk.StringVar(self)
         self.rename_entry = ttk.Entry(rename, textvariable=self.rename_var, width=26)
         self.rename_entry.pack(side="left", padx=8)
-        ttk.Button(rename, text="Save", command=lambda: self.on_rename(self.rename_var.get())).pack(
-            side="left"
+        self.save_button = ttk.Button(
+            rename, text="Save", command=lambda: self.on_rename(self.rename_var.get())
         )
+        self.save_button.pack(side="left")
+        # Enter saves the name; Escape puts back the one saved (a second Escape leaves the details).
+        default_button(self.save_button, self.rename_entry)
+        self.rename_entry.bind("<Escape>", self._cancel_rename)
+        self._saved_name = ""
         self.export_button = ttk.Button(
             self, text="Export this conversation…", command=lambda: self.on_export()
         )
@@ -78,6 +83,7 @@ class ContactDetailsPane(ttk.Frame):
         self.name.configure(text=contact.name or contact.phone)
         self.phone.configure(text=contact.phone)
         self.rename_var.set(contact.name)
+        self._saved_name = contact.name
         self.digits.configure(text="\n".join(safety_number_rows(safety_number)))
         self.verified_var.set(contact.verified)
         if contact.key_changed:
@@ -94,3 +100,10 @@ class ContactDetailsPane(ttk.Frame):
             self.changed.pack(anchor="w", fill="x", pady=(16, 0))
         else:
             self.changed.pack_forget()
+
+    def _cancel_rename(self, _event: tk.Event) -> str | None:
+        if self.rename_var.get() == self._saved_name:
+            return None  # nothing to undo: Escape goes on to step back out of the details
+        self.rename_var.set(self._saved_name)
+        self.rename_entry.icursor("end")
+        return "break"

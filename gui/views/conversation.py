@@ -8,13 +8,18 @@ from tkinter import ttk
 
 from gui.view_models.wording import held_messages_note, key_change_warning
 from gui.views.bubbles import MessageList
+from gui.views.composer import Composer
 from gui.views.conversation_list import avatar_colour, initials
 from gui.views.theme import Fonts, Palette
+
+#: Below this width the header folds its search field and details button into a menu.
+WIDE_HEADER = 560
 
 
 class ConversationPane(ttk.Frame):
     def __init__(self, master: tk.Misc, palette: Palette, fonts: Fonts) -> None:
         super().__init__(master, style="Surface.TFrame")
+        self.fonts = fonts
         self.contact: str | None = None
         self.drafts: dict[str, str] = {}
         self.on_send: Callable[[str], None] = lambda _text: None
@@ -23,24 +28,38 @@ class ConversationPane(ttk.Frame):
         self.on_details: Callable[[], None] = lambda: None
         self.on_accept_key: Callable[[], None] = lambda: None
 
+        # The header: at a narrow width the search field and the details button fold into a menu
+        # (the search comes back on its own row with Ctrl+F), so nothing is ever cut short.
         header = ttk.Frame(self, style="Surface.TFrame", padding=(18, 10))
         header.grid(row=0, column=0, sticky="ew")
+        self.header = header
         self.avatar = tk.Canvas(header, width=40, height=40, highlightthickness=0, borderwidth=0)
-        self.avatar.pack(side="left", padx=(0, 12))
-        names = ttk.Frame(header, style="Surface.TFrame")
-        names.pack(side="left", fill="x", expand=True)
-        self.name = ttk.Label(names, text="", style="Surface.Heading.TLabel")
-        self.name.pack(anchor="w")
-        self.subtitle = ttk.Label(names, text="", style="Surface.Muted.TLabel")
-        self.subtitle.pack(anchor="w")
+        self.avatar.grid(row=0, column=0, padx=(0, 12))
+        names = ttk.Frame(header, style="Surface.TFrame", width=1)
+        names.grid(row=0, column=1, sticky="ew")
+        self.name = ttk.Label(names, text="", style="Surface.Heading.TLabel", width=1)
+        self.name.pack(anchor="w", fill="x")
+        self.subtitle = ttk.Label(names, text="", style="Surface.Muted.TLabel", width=1)
+        self.subtitle.pack(anchor="w", fill="x")
+        self.search_caption = ttk.Label(header, text="Search", style="Surface.Muted.TLabel")
+        self.search_var = tk.StringVar(self)
+        self.search = ttk.Entry(header, textvariable=self.search_var, width=22)
         self.details_button = ttk.Button(
             header, text="Safety number & details", command=lambda: self.on_details()
         )
-        self.details_button.pack(side="right", padx=(8, 0))
-        self.search_var = tk.StringVar(self)
-        self.search = ttk.Entry(header, textvariable=self.search_var, width=22)
-        self.search.pack(side="right")
-        ttk.Label(header, text="Search", style="Surface.Muted.TLabel").pack(side="right", padx=(0, 6))
+        self.menu_button = ttk.Menubutton(header, text="⋯", width=2)
+        self.menu = tk.Menu(self.menu_button, tearoff=False)
+        self.menu.add_command(label="Search in this conversation", command=self.focus_search)
+        self.menu.add_command(label="Safety number & details", command=lambda: self.on_details())
+        self.menu_button.configure(menu=self.menu)
+        self.search_row = ttk.Frame(header, style="Surface.TFrame", padding=(0, 8, 0, 0))
+        self.search_row_label = ttk.Label(self.search_row, text="Search", style="Surface.Muted.TLabel")
+        self.search_row_label.pack(side="left", padx=(0, 6))
+        header.columnconfigure(1, weight=1)
+        self._narrow: bool | None = None
+        self._search_open = False
+        header.bind("<Configure>", lambda e: self._fold(e.width))
+        self._fold(WIDE_HEADER)
         ttk.Separator(self).grid(row=1, column=0, sticky="ew")
 
         self.banner = ttk.Frame(self, style="Warning.TFrame", padding=(18, 10))
@@ -73,39 +92,27 @@ class ConversationPane(ttk.Frame):
         self.typing = ttk.Label(self, text="", style="Surface.Muted.TLabel", padding=(18, 2))
         self.typing.grid(row=5, column=0, sticky="ew")
 
-        composer = ttk.Frame(self, style="Surface.TFrame", padding=(14, 8, 14, 12))
-        composer.grid(row=6, column=0, sticky="ew")
-        self.text = tk.Text(
-            composer,
-            height=3,
-            wrap="word",
-            undo=True,
-            font=fonts.body,
-            relief="flat",
-            borderwidth=0,
-            highlightthickness=1,
-            padx=10,
-            pady=8,
-        )
-        self.text.pack(side="left", fill="x", expand=True)
-        self.send_button = ttk.Button(composer, text="Send", style="Accent.TButton", command=self._send)
-        self.send_button.pack(side="right", padx=(10, 0), fill="y")
+        self.composer = Composer(self, fonts)
+        self.composer.grid(row=6, column=0, sticky="ew")
+        self.composer.on_send = lambda text: self.on_send(text)
+        self.composer.on_typing = lambda: self.on_typing()
+        self.text = self.composer.text
+        self.send_button = self.composer.send_button
         self.hint = ttk.Label(
             self,
             text="Enter sends · Shift+Enter starts a new line · double-click a message to copy it",
             style="Surface.Muted.TLabel",
             padding=(18, 0, 0, 6),
+            width=1,
         )
-        self.hint.grid(row=7, column=0, sticky="w")
+        self.hint.grid(row=7, column=0, sticky="ew")
+        self.hint.bind("<Configure>", lambda e: self.hint.configure(wraplength=max(e.width - 24, 100)))
         self.columnconfigure(0, weight=1)
         self.rowconfigure(4, weight=1)
 
-        self.text.bind("<Return>", self._enter)
-        self.text.bind("<KP_Enter>", self._enter)
-        self.text.bind("<Shift-Return>", self._new_line)
-        self.text.bind("<KeyPress>", self._key)
-        self.search.bind("<Return>", lambda _e: self.on_search(self.search_var.get().strip()))
-        self.search.bind("<Escape>", lambda _e: self.clear_search())
+        for sequence in ("<Return>", "<KP_Enter>"):  # the search's Enter searches and goes no further
+            self.search.bind(sequence, self._search_entered)
+        self.search.bind("<Escape>", self._search_escaped)
         self.restyle(palette)
 
     # ------------------------------------------------------------------ controller-facing
@@ -120,12 +127,12 @@ class ConversationPane(ttk.Frame):
         self.typing.configure(text="")
         self.search_var.set("")
         self.search_bar.grid_forget()
-        self.text.delete("1.0", "end")
-        self.text.insert("1.0", self.drafts.pop(contact, ""))
+        self._close_search_row()
+        self.composer.set(self.drafts.pop(contact, ""))
         self.text.focus_set()
 
     def set_header(self, name: str, subtitle: str) -> None:
-        self.name.configure(text=name)
+        self.name.configure(text=self.fonts.text.show(name))
         self.subtitle.configure(text=subtitle)
         self.avatar.delete("all")
         self.avatar.create_oval(1, 1, 39, 39, fill=avatar_colour(self.contact or name), outline="")
@@ -170,22 +177,68 @@ class ConversationPane(ttk.Frame):
         )
         self.messages.restyle(palette)
 
-    # ------------------------------------------------------------------ widgets
+    # ------------------------------------------------------------------ header, search, scrolling
 
-    def _send(self) -> None:
-        text = self.text.get("1.0", "end-1c").strip()
-        if text:
-            self.text.delete("1.0", "end")
-            self.on_send(text)
+    @property
+    def narrow(self) -> bool:
+        """Whether the header has folded its search and details into the menu."""
+        return bool(self._narrow)
 
-    def _enter(self, _event: tk.Event) -> str:
-        self._send()
+    def focus_search(self) -> None:
+        """Put the cursor in the search field; a folded header shows it on its own row first."""
+        if self._narrow and not self._search_open:
+            self._search_open = True
+            self.search.configure(width=1)  # on its own row it takes the row's width, whatever that is
+            self.search.pack(in_=self.search_row, side="left", fill="x", expand=True)
+            self.search_row.grid(row=1, column=0, columnspan=5, sticky="ew")
+        self.search.focus_set()
+        self.search.select_range(0, "end")
+
+    def leave_search(self) -> None:
+        """Escape in the search field: the search ends, the cursor goes back to the composer."""
+        self.clear_search()
+        self.search_var.set("")
+        self._close_search_row()
+        self.text.focus_set()
+
+    def _search_entered(self, _event: tk.Event) -> str:
+        self.on_search(self.search_var.get().strip())
         return "break"
 
-    def _new_line(self, _event: tk.Event) -> str:
-        self.text.insert("insert", "\n")
+    def _search_escaped(self, _event: tk.Event) -> str:
+        self.leave_search()
         return "break"
 
-    def _key(self, event: tk.Event) -> None:
-        if event.char and event.keysym not in ("Return", "KP_Enter"):
-            self.on_typing()
+    def _close_search_row(self) -> None:
+        if self._search_open:
+            self._search_open = False
+            self.search.pack_forget()
+            self.search_row.grid_forget()
+
+    def _fold(self, width: int) -> None:
+        narrow = width < WIDE_HEADER
+        if narrow == self._narrow:
+            return
+        self._narrow = narrow
+        for widget in (self.search_caption, self.search, self.details_button, self.menu_button):
+            widget.grid_forget()
+            widget.pack_forget()
+        if narrow:
+            self.menu_button.grid(row=0, column=2, padx=(8, 0))
+            if self._search_open:
+                self.search.configure(width=1)
+                self.search.pack(in_=self.search_row, side="left", fill="x", expand=True)
+        else:
+            focused = self.focus_get() is self.search
+            self._search_open = False
+            self.search_row.grid_forget()
+            self.search_caption.grid(row=0, column=2, padx=(8, 6))
+            self.search.configure(width=22)
+            self.search.grid(row=0, column=3, in_=self.header)
+            self.details_button.grid(row=0, column=4, padx=(8, 0))
+            if focused:
+                self.search.focus_set()
+
+    def scroll(self, how: str) -> None:
+        """Page Up/Down and Ctrl+Home/End: "up", "down", "top" or "bottom"."""
+        self.messages.scroll(how)

@@ -103,9 +103,10 @@ class ConversationList(ttk.Frame):
             left = _PAD * 2 + _AVATAR
             stamp = when(row.last_timestamp, now)
             c.create_text(width - _PAD, top + 20, text=stamp, anchor="e", fill=p.muted, font=f.small)
-            c.create_text(left, top + 20, text=_one_line(name, 28), anchor="w", fill=p.text, font=f.bold)
+            shown_name = f.text.show(_one_line(name, 28))
+            c.create_text(left, top + 20, text=shown_name, anchor="w", fill=p.text, font=f.bold)
             preview = _one_line(row.last_text, 34) or (row.contact if row.name else "No messages yet")
-            c.create_text(left, top + 43, text=preview, anchor="w", fill=p.muted, font=f.small)
+            c.create_text(left, top + 43, text=f.text.show(preview), anchor="w", fill=p.muted, font=f.small)
             if row.unread:
                 label = str(row.unread) if row.unread < 1000 else "999+"
                 r = 10 + 3 * max(0, len(label) - 1)

@@ -1,4 +1,10 @@
-"""Small building blocks shared by the screens: a labelled entry with its error line, a busy bar."""
+"""Small building blocks shared by the screens: a labelled entry with its error line, a busy bar, a card.
+
+Nothing moves when a hint or an error appears: a field's note line is always
+there (an empty label is one line tall) and it wraps at the field's own width,
+so a long sentence never widens the field or the card around it.
+A card that does not fit the window scrolls (:class:`ScrollingCard`).
+"""
 
 from __future__ import annotations
 
@@ -18,8 +24,12 @@ class FormField(ttk.Frame):
         ttk.Label(self, text=label, style=f"{area}.TLabel").pack(anchor="w")
         self.entry = ttk.Entry(self, textvariable=self.var, show=show, width=width)
         self.entry.pack(fill="x", pady=(3, 0))
-        self.note = ttk.Label(self, text="", style=f"{area}.Error.TLabel", wraplength=360, justify="left")
-        self.note.pack(anchor="w", pady=(2, 6))
+        # width=1: the note asks for no width of its own; it wraps at whatever width the field has.
+        self.note = ttk.Label(
+            self, text="", style=f"{area}.Error.TLabel", wraplength=360, justify="left", width=1
+        )
+        self.note.pack(anchor="w", fill="x", pady=(2, 6))
+        self.bind("<Configure>", lambda e: self.note.configure(wraplength=max(e.width, 120)))
 
     @property
     def value(self) -> str:
@@ -64,11 +74,81 @@ class BusyBar(ttk.Frame):
         return self._shown
 
 
+class ScrollingCard(tk.Canvas):
+    """The window's background with a card centred on it, which scrolls when the window is too small.
+
+    The card is a window item of the canvas: centred while it fits; otherwise kept at the
+    edge, with a scroll bar (and the mouse wheel) for the rest. A field that takes the
+    focus out of view is scrolled into view, so Tab never loses the cursor.
+    """
+
+    def __init__(self, master: tk.Misc, *, padding: int = 28) -> None:
+        super().__init__(master, highlightthickness=0, borderwidth=0)
+        self.card = ttk.Frame(self, style="Card.TFrame", padding=padding)
+        self._item = self.create_window(0, 0, window=self.card, anchor="nw")
+        self.scrollbar = ttk.Scrollbar(master, orient="vertical", command=self.yview)
+        self.configure(yscrollcommand=self.scrollbar.set)
+        self.place(relx=0, rely=0, relwidth=1, relheight=1)
+        self.bind("<Configure>", lambda _e: self._fit())
+        self.card.bind("<Configure>", lambda _e: self._fit())
+        self.bind("<<ThemeChanged>>", lambda _e: self._restyle())
+        self.bind_all("<FocusIn>", self._focus_moved, add="+")
+        for sequence in ("<MouseWheel>", "<Button-4>", "<Button-5>"):
+            self.bind(sequence, self._wheel)
+            self.card.bind(sequence, self._wheel)
+        self._restyle()
+
+    @property
+    def scrolls(self) -> bool:
+        """Whether the card is taller than the window (and so the scroll bar is shown)."""
+        return bool(self.scrollbar.winfo_manager())
+
+    def _restyle(self) -> None:
+        self.configure(background=ttk.Style(self).lookup("TFrame", "background") or "#f3f4f6")
+
+    def _fit(self) -> None:
+        width, height = self.winfo_width(), self.winfo_height()
+        card_w, card_h = self.card.winfo_reqwidth(), self.card.winfo_reqheight()
+        self.coords(self._item, max(0, (width - card_w) // 2), max(0, (height - card_h) // 2))
+        self.configure(scrollregion=(0, 0, max(width, card_w), max(height, card_h)))
+        if card_h > height > 1:
+            self.scrollbar.place(relx=1, rely=0, relheight=1, anchor="ne")
+            self.scrollbar.lift()
+        else:
+            self.scrollbar.place_forget()
+            self.yview_moveto(0)
+
+    def _wheel(self, event: tk.Event) -> None:
+        if self.scrolls:
+            up = event.num == 4 or getattr(event, "delta", 0) > 0
+            self.yview_scroll(-3 if up else 3, "units")
+
+    def _focus_moved(self, event: tk.Event) -> None:
+        widget = event.widget
+        if not self.scrolls or not isinstance(widget, tk.Misc) or not str(widget).startswith(str(self.card)):
+            return
+        top = widget.winfo_rooty() - self.card.winfo_rooty()
+        bottom = top + widget.winfo_height()
+        shown_top = self.canvasy(0)
+        shown_bottom = shown_top + self.winfo_height()
+        total = max(self.card.winfo_reqheight(), 1)
+        if top < shown_top:
+            self.yview_moveto(max(0, top - 20) / total)
+        elif bottom > shown_bottom:
+            self.yview_moveto(max(0, bottom + 20 - self.winfo_height()) / total)
+
+
 def card(master: tk.Misc, *, padding: int = 28) -> ttk.Frame:
-    """A white card centred on the window's background, for the screens before the main window."""
-    frame = ttk.Frame(master, style="Card.TFrame", padding=padding)
-    frame.place(relx=0.5, rely=0.5, anchor="center")
-    return frame
+    """A card centred on the window's background, for the screens before the main window; it scrolls."""
+    return ScrollingCard(master, padding=padding).card
+
+
+def default_button(button: ttk.Button, *entries: ttk.Entry) -> None:
+    """Make ``button`` its form's default: drawn as such, and pressed by Enter in each of ``entries``."""
+    button.configure(default="active")
+    for entry in entries:
+        for sequence in ("<Return>", "<KP_Enter>"):
+            entry.bind(sequence, lambda _e: (button.invoke(), "break")[1])
 
 
 def paragraph(

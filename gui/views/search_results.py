@@ -13,6 +13,7 @@ import tkinter as tk
 from collections.abc import Callable, Sequence
 from tkinter import ttk
 
+from gui.view_models.bidi_text import base_is_rtl
 from gui.view_models.search_model import Header, Hit, Row
 from gui.views.theme import Fonts, Palette
 
@@ -112,10 +113,14 @@ class SearchResults(ttk.Frame):
         for index, row in enumerate(self._rows):
             tag = f"row:{index}"
             if isinstance(row, Header):
-                t.insert("end", row.name + "\n", ("header", tag))
+                t.insert("end", self.fonts.text.show(row.name) + "\n", ("header", tag))
                 continue
-            for part in row.parts:
-                t.insert("end", part.text, ("hit", tag, "match") if part.match else ("hit", tag))
+            # Right to left: each part reordered, and the parts themselves drawn from the right.
+            rtl = base_is_rtl("".join(p.text for p in row.parts))
+            parts = list(reversed(row.parts)) if rtl else row.parts
+            for part in parts:
+                shown = self.fonts.text.show(part.text)
+                t.insert("end", shown, ("hit", tag, "match") if part.match else ("hit", tag))
             t.insert("end", f"  ·  {row.date}\n", ("hit", tag, "date"))
         t.configure(state="disabled")
         t.yview_moveto(0.0)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from tkinter import ttk
 
 from gui.view_models.forms import ChangePassphraseForm
-from gui.views.fields import FormField, paragraph
+from gui.views.fields import FormField, default_button, paragraph
 from gui.views.privacy_settings import PrivacySection
 
 
@@ -67,7 +67,9 @@ class SettingsPane(ttk.Frame):
             field.grid(row=index, column=0, sticky="nw")
         row = ttk.Frame(self, style="Surface.TFrame")
         row.pack(anchor="w")
-        ttk.Button(row, text="Change passphrase", command=self._change).pack(side="left")
+        self.change_button = ttk.Button(row, text="Change passphrase", command=self._change)
+        self.change_button.pack(side="left")
+        default_button(self.change_button, self.old.entry, self.new.entry, self.repeat.entry)
         self.passphrase_note = ttk.Label(row, text="", style="Surface.Ok.TLabel")
         self.passphrase_note.pack(side="left", padx=12)
 
@@ -88,7 +90,9 @@ class SettingsPane(ttk.Frame):
         self.lock_field.pack(anchor="w", pady=(4, 0))
         lock_row = ttk.Frame(self, style="Surface.TFrame")
         lock_row.pack(anchor="w")
-        ttk.Button(lock_row, text="Set the lock", command=self._set_lock).pack(side="left")
+        self.lock_button = ttk.Button(lock_row, text="Set the lock", command=self._set_lock)
+        self.lock_button.pack(side="left")
+        default_button(self.lock_button, self.lock_field.entry)
         ttk.Button(lock_row, text="Remove the lock", command=lambda: self._lock_changed_by(None)).pack(
             side="left", padx=8
         )

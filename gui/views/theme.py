@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from tkinter import ttk
 from typing import Literal, cast
 
+from gui.view_models.bidi_text import TextStyle, emoji_font
+
 
 @dataclass(frozen=True)
 class Palette:
@@ -95,6 +97,9 @@ _SANS = ("Segoe UI", "SF Pro Text", "Helvetica Neue", "Cantarell", "Ubuntu", "No
 _MONO = ("Cascadia Mono", "SF Mono", "Menlo", "Ubuntu Mono", "Noto Sans Mono", "DejaVu Sans Mono")
 
 
+NO_EMOJI_FONT = TextStyle(None)
+
+
 @dataclass(frozen=True)
 class Fonts:
     body: tkfont.Font
@@ -103,6 +108,8 @@ class Fonts:
     title: tkfont.Font
     heading: tkfont.Font
     digits: tkfont.Font
+    #: How text is prepared for drawing here (right-to-left order, emoji or their names).
+    text: TextStyle = NO_EMOJI_FONT
 
 
 def _first_available(root: tk.Misc, wanted: tuple[str, ...], fallback: str) -> str:
@@ -110,7 +117,31 @@ def _first_available(root: tk.Misc, wanted: tuple[str, ...], fallback: str) -> s
     return next((name for name in wanted if name in families), fallback)
 
 
-def make_fonts(root: tk.Misc, size: int = 11) -> Fonts:
+#: The zoom steps of Ctrl+plus and Ctrl+minus; 1.0 is Ctrl+0.
+ZOOM_LEVELS = (0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 1.75, 2.0)
+BASE_SIZE = 11
+#: Each named font's size against the body text's.
+_OFFSETS = {"Body": 0, "Bold": 0, "Small": -2, "Title": 9, "Heading": 2, "Digits": 5}
+
+
+def zoom_step(zoom: float, step: int) -> float:
+    """The zoom one step bigger (``step`` 1) or smaller (-1) than ``zoom``; 0 resets it."""
+    if step == 0:
+        return 1.0
+    nearest = min(range(len(ZOOM_LEVELS)), key=lambda i: abs(ZOOM_LEVELS[i] - zoom))
+    return ZOOM_LEVELS[max(0, min(len(ZOOM_LEVELS) - 1, nearest + step))]
+
+
+def set_zoom(root: tk.Misc, fonts: Fonts, zoom: float) -> None:
+    """Every named font at ``zoom`` times its normal size: each widget drawn with one follows."""
+    body = max(6, round(BASE_SIZE * zoom))
+    for name in ("TkDefaultFont", "TkTextFont", "TkMenuFont", "TkHeadingFont"):
+        tkfont.nametofont(name, root=root).configure(size=body)
+    for name, offset in _OFFSETS.items():
+        getattr(fonts, name.lower()).configure(size=max(6, round((BASE_SIZE + offset) * zoom)))
+
+
+def make_fonts(root: tk.Misc, size: int = BASE_SIZE) -> Fonts:
     """Named fonts, so that every widget follows a later change of size in one place."""
     sans = _first_available(root, _SANS, "TkDefaultFont")
     mono = _first_available(root, _MONO, "TkFixedFont")
@@ -129,10 +160,16 @@ def make_fonts(root: tk.Misc, size: int = 11) -> Fonts:
         title=font("Title", sans, size + 9, "bold"),
         heading=font("Heading", sans, size + 2, "bold"),
         digits=font("Digits", mono, size + 5),
+        text=TextStyle(emoji_font(tkfont.families(root))),
     )
 
 
-def apply_theme(root: tk.Tk, palette: Palette, fonts: Fonts) -> None:
+def apply_theme(root: tk.Tk, palette: Palette, fonts: Fonts, zoom: float = 1.0) -> None:
+    """The palette's colours on every style; paddings grow and shrink with ``zoom`` as the fonts do."""
+
+    def z(*values: int) -> tuple[int, ...]:
+        return tuple(round(v * zoom) for v in values)
+
     style = ttk.Style(root)
     style.theme_use("clam")
     p = palette
@@ -173,7 +210,7 @@ def apply_theme(root: tk.Tk, palette: Palette, fonts: Fonts) -> None:
                 indicatorforeground=p.accent,
                 upperbordercolor=p.border,
                 lowerbordercolor=p.border,
-                padding=(0, 4),
+                padding=z(0, 4),
             )
             style.map(
                 f"{area}.{kind}",
@@ -184,9 +221,9 @@ def apply_theme(root: tk.Tk, palette: Palette, fonts: Fonts) -> None:
     style.configure("Warning.TLabel", background=p.warning, foreground=p.on_warning)
     style.configure("Status.TFrame", background=p.sidebar)
     style.configure("Status.TLabel", background=p.sidebar, foreground=p.muted, font=fonts.small)
-    style.configure("TEntry", padding=(8, 6), fieldbackground=p.field, foreground=p.text)
+    style.configure("TEntry", padding=z(8, 6), fieldbackground=p.field, foreground=p.text)
     style.map("TEntry", bordercolor=[("focus", p.accent)], lightcolor=[("focus", p.accent)])
-    style.configure("TButton", padding=(14, 6), background=p.surface, foreground=p.text)
+    style.configure("TButton", padding=z(14, 6), background=p.surface, foreground=p.text)
     style.map("TButton", background=[("pressed", p.selection), ("active", p.selection)])
     style.configure(
         "Accent.TButton", background=p.accent, foreground=p.on_accent, bordercolor=p.accent, font=fonts.bold
@@ -198,10 +235,10 @@ def apply_theme(root: tk.Tk, palette: Palette, fonts: Fonts) -> None:
     )
     style.configure("Danger.TButton", background=p.surface, foreground=p.danger)
     style.map("Danger.TButton", background=[("active", p.selection)])
-    style.configure("Link.TButton", background=p.sidebar, bordercolor=p.sidebar, padding=(8, 4))
+    style.configure("Link.TButton", background=p.sidebar, bordercolor=p.sidebar, padding=z(8, 4))
     style.map("Link.TButton", background=[("active", p.selection)])
     style.configure(
-        "Treeview", background=p.surface, fieldbackground=p.surface, foreground=p.text, rowheight=30
+        "Treeview", background=p.surface, fieldbackground=p.surface, foreground=p.text, rowheight=z(30)[0]
     )
     style.map("Treeview", background=[("selected", p.selection)], foreground=[("selected", p.text)])
     # A slim scrollbar without arrows, as people know it from today's apps.

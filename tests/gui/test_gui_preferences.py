@@ -32,3 +32,14 @@ def test_saving_where_it_cannot_write_is_not_an_error(tmp_path: Path) -> None:
     blocker.write_text("x", encoding="utf-8")
     preferences.save(blocker / "config", preferences.Preferences("dark"))
     assert preferences.load(blocker / "config") == preferences.Preferences()
+
+
+def test_zoom_and_window_geometry_round_trip_and_strange_values_are_ignored(tmp_path: Path) -> None:
+    prefs = preferences.Preferences("dark", "example.org:443", zoom=1.25, geometry="900x650+30+40")
+    preferences.save(tmp_path, prefs)
+    assert preferences.load(tmp_path) == prefs
+    strange = '{"zoom": 40, "geometry": 7}'
+    (tmp_path / preferences.FILE_NAME).write_text(strange, encoding="utf-8")
+    assert preferences.load(tmp_path) == preferences.Preferences()
+    (tmp_path / preferences.FILE_NAME).write_text('{"zoom": true}', encoding="utf-8")
+    assert preferences.load(tmp_path).zoom == 1.0

@@ -1,0 +1,124 @@
+"""The composer: a text field that grows with what is typed (up to eight lines), and the Send button.
+
+The Send button has a column of its own that never shrinks, so it stays inside
+the window at every size the window allows; the text field takes the rest.
+Enter sends, Shift+Enter breaks the line, Tab and Shift+Tab leave the field as
+in every other field (Ctrl+Tab types a tab). Text that reads right to left is
+aligned to the right; Tk 8.6 cannot reorder characters inside an editable field,
+so its letters keep their stored order while typed (bubbles show them right).
+"""
+
+from __future__ import annotations
+
+import tkinter as tk
+from collections.abc import Callable
+from tkinter import ttk
+
+from gui.view_models.bidi_text import base_is_rtl
+from gui.views.theme import Fonts
+
+MIN_LINES, MAX_LINES = 2, 8
+
+
+class Composer(ttk.Frame):
+    def __init__(self, master: tk.Misc, fonts: Fonts) -> None:
+        super().__init__(master, style="Surface.TFrame", padding=(14, 8, 14, 12))
+        self.on_send: Callable[[str], None] = lambda _text: None
+        self.on_typing: Callable[[], None] = lambda: None
+        self.text = tk.Text(
+            self,
+            height=MIN_LINES,
+            width=1,  # asks for no width: the grid gives it what Send leaves
+            wrap="word",
+            undo=True,
+            font=fonts.body,
+            relief="flat",
+            borderwidth=0,
+            highlightthickness=1,
+            padx=10,
+            pady=8,
+        )
+        self.text.grid(row=0, column=0, sticky="nsew")
+        self.send_button = ttk.Button(self, text="Send", style="Accent.TButton", command=self.submit)
+        self.send_button.grid(row=0, column=1, sticky="nse", padx=(10, 0))
+        self.columnconfigure(0, weight=1)
+        self.columnconfigure(1, weight=0)
+        self.text.tag_configure("rtl", justify="right")
+
+        t = self.text
+        for sequence in ("<Return>", "<KP_Enter>"):
+            t.bind(sequence, self._enter)
+        t.bind("<Shift-Return>", self._new_line)
+        t.bind("<Tab>", lambda _e: self._leave(forward=True))
+        for sequence in ("<Shift-Tab>", "<ISO_Left_Tab>"):
+            t.bind(sequence, lambda _e: self._leave(forward=False))
+        t.bind("<Control-Tab>", self._tab)
+        t.bind("<KeyPress>", self._key)
+        t.bind("<<Modified>>", self._modified)
+        t.bind("<Configure>", lambda _e: self.fit())
+
+    # ------------------------------------------------------------------ public
+
+    @property
+    def value(self) -> str:
+        return self.text.get("1.0", "end-1c")
+
+    def set(self, text: str) -> None:
+        self.text.delete("1.0", "end")
+        self.text.insert("1.0", text)
+        self.fit()
+
+    @property
+    def lines(self) -> int:
+        """How many lines tall the field is now."""
+        return int(self.text.cget("height"))
+
+    def submit(self) -> None:
+        text = self.value.strip()
+        if text:
+            self.set("")
+            self.on_send(text)
+
+    def fit(self) -> None:
+        """As tall as the text's wrapped lines, between two and eight; beyond that the field scrolls."""
+        # -update: count the lines as wrapped at the current width, even before the next redraw
+        counted = self.text.tk.call(str(self.text), "count", "-update", "-displaylines", "1.0", "end-1c")
+        shown = int(counted or 0) + 1
+        height = max(MIN_LINES, min(MAX_LINES, shown))
+        if height != self.lines:
+            self.text.configure(height=height)
+        self.text.see("insert")
+        if base_is_rtl(self.value):
+            self.text.tag_add("rtl", "1.0", "end")
+        else:
+            self.text.tag_remove("rtl", "1.0", "end")
+
+    # ------------------------------------------------------------------ keys
+
+    def _enter(self, _event: tk.Event) -> str:
+        self.submit()
+        return "break"
+
+    def _new_line(self, _event: tk.Event) -> str:
+        self.text.insert("insert", "\n")
+        self.fit()
+        return "break"
+
+    def _tab(self, _event: tk.Event) -> str:
+        self.text.insert("insert", "\t")
+        return "break"
+
+    def _leave(self, *, forward: bool) -> str:
+        following = self.text.tk_focusNext() if forward else self.text.tk_focusPrev()
+        if following is not None:
+            following.focus_set()
+        return "break"
+
+    def _key(self, event: tk.Event) -> None:
+        if event.char and event.keysym not in ("Return", "KP_Enter", "Tab"):
+            self.on_typing()
+
+    def _modified(self, _event: tk.Event) -> None:
+        if self.text.edit_modified():
+            self.text.edit_modified(False)
+            self.fit()

@@ -16,77 +16,14 @@ from __future__ import annotations
 import time
 import tkinter as tk
 from collections.abc import Callable
-from dataclasses import dataclass
 from tkinter import ttk
 
-from gui.view_models.wording import FAILED_NOTE, TICKS, clock, day_heading
+from gui.views.bubble_items import MARGIN, Drawn, Painter, tk_index
 from gui.views.theme import Fonts, Palette
 from net.client.core.events import MessageStatus, MessageView
 
-_MARGIN = 16
-_PAD_X, _PAD_Y = 12, 8
-_GAP = 6
-_RADIUS = 14
-_MAX_FRACTION = 0.68
-_DAY_GAP = 34
 #: How long a revealed message's bubble stays outlined.
 FLASH_MS = 1500
-
-
-def _tk_index(text: str, index: int) -> int:
-    """A character index as Tcl 8.6 counts it: a character beyond the BMP takes two places there."""
-    if tk.TclVersion >= 9:
-        return index
-    return index + sum(1 for char in text[:index] if ord(char) > 0xFFFF)
-
-
-@dataclass
-class _Drawn:
-    message: MessageView
-    meta_item: int = 0
-    text_item: int = 0
-    bubble_item: int = 0
-
-
-def _rounded(
-    canvas: tk.Canvas,
-    x0: float,
-    y0: float,
-    x1: float,
-    y1: float,
-    r: float,
-    *,
-    fill: str,
-    outline: str,
-    tags: tuple[str, ...],
-) -> int:
-    points = [
-        x0 + r,
-        y0,
-        x1 - r,
-        y0,
-        x1,
-        y0,
-        x1,
-        y0 + r,
-        x1,
-        y1 - r,
-        x1,
-        y1,
-        x1 - r,
-        y1,
-        x0 + r,
-        y1,
-        x0,
-        y1,
-        x0,
-        y1 - r,
-        x0,
-        y0 + r,
-        x0,
-        y0,
-    ]
-    return canvas.create_polygon(points, smooth=True, splinesteps=12, fill=fill, outline=outline, tags=tags)
 
 
 class MessageList(ttk.Frame):
@@ -98,13 +35,16 @@ class MessageList(ttk.Frame):
         self.canvas = tk.Canvas(self, highlightthickness=0, borderwidth=0, background=palette.background)
         self.scrollbar = ttk.Scrollbar(self, orient="vertical", command=self._scroll)
         self.canvas.configure(yscrollcommand=self._scrolled)
+        self.painter = Painter(self.canvas, palette, fonts)
+        self.painter.on_retry = lambda message_id: self.on_retry(message_id)
+        self.painter.on_copy = self.copy
         self.canvas.grid(row=0, column=0, sticky="nsew")
         self.scrollbar.grid(row=0, column=1, sticky="ns")
         self.columnconfigure(0, weight=1)
         self.rowconfigure(0, weight=1)
-        self._drawn: list[_Drawn] = []
-        self._by_id: dict[str, _Drawn] = {}
-        self._bottom = float(_MARGIN)
+        self._drawn: list[Drawn] = []
+        self._by_id: dict[str, Drawn] = {}
+        self._bottom = float(MARGIN)
         self._width = 0
         self._has_older = False
         self._asked_older = False
@@ -122,7 +62,7 @@ class MessageList(ttk.Frame):
 
     def show(self, newest_first: list[MessageView], *, has_older: bool, empty_text: str = "") -> None:
         """Replace the list with one page (as the engine returns history: newest first)."""
-        self._drawn = [_Drawn(m) for m in reversed(newest_first)]
+        self._drawn = [Drawn(m) for m in reversed(newest_first)]
         self._by_id = {d.message.message_id: d for d in self._drawn}
         self._has_older, self._asked_older = has_older, False
         self.empty_text = empty_text
@@ -157,7 +97,7 @@ class MessageList(ttk.Frame):
 
     def prepend(self, newest_first: list[MessageView], *, has_older: bool) -> None:
         """Older messages arrived for the top of the list; the visible part stays where it is."""
-        fresh = [_Drawn(m) for m in reversed(newest_first) if m.message_id not in self._by_id]
+        fresh = [Drawn(m) for m in reversed(newest_first) if m.message_id not in self._by_id]
         old_height = self._bottom
         self._drawn = fresh + self._drawn
         self._by_id.update((d.message.message_id, d) for d in fresh)
@@ -172,7 +112,7 @@ class MessageList(ttk.Frame):
             return
         at_bottom = self.canvas.yview()[1] >= 0.98 or message.outgoing
         previous = self._drawn[-1].message if self._drawn else None
-        drawn = _Drawn(message)
+        drawn = Drawn(message)
         self._drawn.append(drawn)
         self._by_id[message.message_id] = drawn
         if not self._width:
@@ -193,8 +133,9 @@ class MessageList(ttk.Frame):
         if was_failed or status == MessageStatus.FAILED:
             self._schedule_relayout()  # the bubble's width changes with the retry note
         elif drawn.meta_item:
+            painter, message = self.painter, drawn.message
             self.canvas.itemconfigure(
-                drawn.meta_item, text=self._meta(drawn.message), fill=self._meta_colour(drawn.message)
+                drawn.meta_item, text=painter.meta(message), fill=painter.meta_colour(message)
             )
 
     def copy(self, message_id: str) -> None:
@@ -223,7 +164,7 @@ class MessageList(ttk.Frame):
         return [d.message for d in self._drawn]
 
     def restyle(self, palette: Palette) -> None:
-        self.palette = palette
+        self.palette = self.painter.palette = palette
         self.canvas.configure(
             background=palette.background,
             selectbackground=palette.warning,
@@ -233,81 +174,16 @@ class MessageList(ttk.Frame):
 
     # ------------------------------------------------------------------ drawing
 
-    def _meta(self, message: MessageView) -> str:
-        if message.status == MessageStatus.FAILED:
-            return FAILED_NOTE
-        tick = TICKS[message.status] if message.outgoing else ""
-        return f"{clock(message.timestamp)}  {tick}".rstrip()
-
-    def _meta_colour(self, message: MessageView) -> str:
-        p = self.palette
-        if message.status == MessageStatus.FAILED:
-            return p.danger
-        if not message.outgoing:
-            return p.muted
-        return "#8ff0c8" if message.status == MessageStatus.READ else p.mine_muted
-
-    def _draw(self, drawn: _Drawn, previous: MessageView | None) -> None:
-        p, c, m = self.palette, self.canvas, drawn.message
-        now = time.time()
+    def _draw(self, drawn: Drawn, previous: MessageView | None) -> None:
+        m = drawn.message
         if previous is None or time.localtime(previous.timestamp)[:3] != time.localtime(m.timestamp)[:3]:
-            self._bottom += 6
-            c.create_text(
-                self._width / 2,
-                self._bottom + 10,
-                text=day_heading(m.timestamp, now),
-                fill=p.muted,
-                font=self.fonts.small,
-            )
-            self._bottom += _DAY_GAP - 6
-        max_text = max(120, int(self._width * _MAX_FRACTION) - 2 * _PAD_X)
-        text_colour = p.on_mine if m.outgoing else p.on_theirs
-        tag = f"msg:{m.message_id}"
-        text = c.create_text(
-            0,
-            0,
-            text=m.text,
-            anchor="nw",
-            width=max_text,
-            font=self.fonts.body,
-            fill=text_colour,
-            tags=(tag,),
-        )
-        meta = c.create_text(
-            0,
-            0,
-            text=self._meta(m),
-            anchor="ne",
-            font=self.fonts.small,
-            fill=self._meta_colour(m),
-            tags=(tag,),
-        )
-        tx0, ty0, tx1, ty1 = c.bbox(text)
-        mx0, my0, mx1, my1 = c.bbox(meta)
-        inner_w = max(tx1 - tx0, mx1 - mx0)
-        inner_h = (ty1 - ty0) + 2 + (my1 - my0)
-        bubble_w, bubble_h = inner_w + 2 * _PAD_X, inner_h + 2 * _PAD_Y
-        x0 = self._width - _MARGIN - bubble_w if m.outgoing else _MARGIN
-        y0 = self._bottom
-        c.coords(text, x0 + _PAD_X, y0 + _PAD_Y)
-        c.coords(meta, x0 + bubble_w - _PAD_X, y0 + _PAD_Y + (ty1 - ty0) + 2)
-        fill = p.mine if m.outgoing else p.theirs
-        outline = fill if m.outgoing else p.border
-        bubble = _rounded(
-            c, x0, y0, x0 + bubble_w, y0 + bubble_h, _RADIUS, fill=fill, outline=outline, tags=(tag,)
-        )
-        c.tag_lower(bubble, text)
-        drawn.meta_item, drawn.text_item, drawn.bubble_item = meta, text, bubble
-        message_id = m.message_id
-        if m.status == MessageStatus.FAILED:
-            c.tag_bind(tag, "<Button-1>", lambda _e: self.on_retry(message_id))
-        c.tag_bind(tag, "<Double-Button-1>", lambda _e: self.copy(message_id))
-        self._bottom = y0 + bubble_h + _GAP
+            self._bottom = self.painter.day_heading(m.timestamp, self._bottom, self._width)
+        self._bottom = self.painter.bubble(drawn, self._bottom, self._width)
 
     def _relayout(self) -> None:
         self._relayout_pending = False
         self.canvas.delete("all")
-        self._bottom = float(_MARGIN)
+        self._bottom = float(MARGIN)
         self._width = self.canvas.winfo_width()
         if self._width <= 1:
             self._width = 0
@@ -340,13 +216,13 @@ class MessageList(ttk.Frame):
             return
         c, text = self.canvas, drawn.message.text
         if end > start:
-            c.select_from(drawn.text_item, _tk_index(text, start))
-            c.select_to(drawn.text_item, _tk_index(text, end) - 1)
+            c.select_from(drawn.text_item, tk_index(text, start))
+            c.select_to(drawn.text_item, tk_index(text, end) - 1)
         if not self._reveal_pending:
             return
         self._reveal_pending = False
         _x0, y0, _x1, y1 = c.bbox(drawn.bubble_item)
-        height = max(self._bottom + _MARGIN, c.winfo_height(), 1.0)
+        height = max(self._bottom + MARGIN, c.winfo_height(), 1.0)
         top = max(0.0, y0 - (c.winfo_height() - (y1 - y0)) / 2)
         c.yview_moveto(top / height)
         outline = c.itemcget(drawn.bubble_item, "outline")
@@ -367,7 +243,7 @@ class MessageList(ttk.Frame):
             self.after_idle(self._relayout)
 
     def _update_region(self) -> None:
-        height = max(self._bottom + _MARGIN, self.canvas.winfo_height())
+        height = max(self._bottom + MARGIN, self.canvas.winfo_height())
         self.canvas.configure(scrollregion=(0, 0, self._width, height))
 
     # ------------------------------------------------------------------ scrolling

@@ -1,4 +1,4 @@
-"""Drawing one conversation item on the message canvas: a bubble with its time and ticks, a day heading.
+"""Drawing one conversation item on the message canvas: a bubble, a day heading, the unread divider, a notice.
 
 :class:`MessageList` (in :mod:`gui.views.bubbles`) decides what goes where and
 when to redraw; this module only knows how each item looks, so the look can
@@ -12,6 +12,14 @@ import tkinter as tk
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from gui.view_models.timeline_model import (
+    HELD_MARK,
+    NOTICE_ACTION,
+    held_line,
+    notice_text,
+    shown_time,
+    time_details,
+)
 from gui.view_models.wording import FAILED_NOTE, TICKS, clock, day_heading
 from gui.views.theme import Fonts, Palette
 from net.client.core.events import MessageStatus, MessageView
@@ -38,6 +46,11 @@ class Drawn:
     meta_item: int = 0
     text_item: int = 0
     bubble_item: int = 0
+    #: Where its drawing starts and ends on the canvas (set when drawn).
+    top: float = 0.0
+    bottom: float = 0.0
+    #: Its times in full are shown under it (a click on its time).
+    expanded: bool = False
 
 
 def rounded(
@@ -88,12 +101,23 @@ class Painter:
         self.canvas, self.palette, self.fonts = canvas, palette, fonts
         self.on_retry: Callable[[str], None] = lambda _id: None
         self.on_copy: Callable[[str], None] = lambda _id: None
+        self.on_details: Callable[[str], None] = lambda _id: None
+        self.on_notice: Callable[[str], None] = lambda _kind: None
+        #: The contact's name while texts to them are held after a key change, else None.
+        self.held_for: str | None = None
+        #: The contact's name, for notices.
+        self.name = ""
 
-    def meta(self, message: MessageView) -> str:
+    def meta(self, message: MessageView, *, expanded: bool = False) -> str:
+        """The line under a message: its time and ticks (with why it is held, and its times in full)."""
         if message.status == MessageStatus.FAILED:
             return FAILED_NOTE
-        tick = TICKS[message.status] if message.outgoing else ""
-        return f"{clock(message.timestamp)}  {tick}".rstrip()
+        held = self.held_for is not None and message.outgoing and message.status == MessageStatus.QUEUED
+        tick = HELD_MARK if held else TICKS[message.status] if message.outgoing else ""
+        line = f"{clock(shown_time(message))}  {tick}".rstrip()
+        if held and self.held_for is not None:
+            line = f"{held_line(self.held_for)}\n{line}"
+        return f"{time_details(message)}\n{line}" if expanded else line
 
     def meta_colour(self, message: MessageView) -> str:
         p = self.palette
@@ -102,6 +126,38 @@ class Painter:
         if not message.outgoing:
             return p.muted
         return "#8ff0c8" if message.status == MessageStatus.READ else p.mine_muted
+
+    def divider(self, text: str, top: float, width: int) -> float:
+        """The unread divider: a rule across with the count in the middle; returns the height below it."""
+        c, p, y = self.canvas, self.palette, top + 14
+        label = c.create_text(
+            width / 2, y, text=text, fill=p.accent, font=self.fonts.small, tags=("divider", "divider-text")
+        )
+        x0, _y0, x1, _y1 = c.bbox(label)
+        c.create_line(MARGIN, y, x0 - 10, y, fill=p.accent, tags=("divider",))
+        c.create_line(x1 + 10, y, width - MARGIN, y, fill=p.accent, tags=("divider",))
+        return top + 30
+
+    def notice(self, drawn: Drawn, top: float, width: int) -> float:
+        """A notice in the middle (a changed safety number), with its link; returns the height below it."""
+        c, p, m = self.canvas, self.palette, drawn.message
+        tag, y = f"msg:{m.message_id}", top + 14
+        words = f"⚠  {notice_text(m.notice, self.name)}"
+        action = NOTICE_ACTION.get(m.notice, "")
+        text = c.create_text(width / 2, y, text=words, fill=p.muted, font=self.fonts.small, tags=(tag,))
+        drawn.text_item = text
+        if action:
+            link = c.create_text(
+                0, y, text=action, fill=p.accent, font=self.fonts.small, anchor="w", tags=(tag, "notice-link")
+            )
+            _x0, _y0, x1, _y1 = c.bbox(text)
+            shift = (c.bbox(link)[2] - c.bbox(link)[0] + 8) / 2
+            c.move(text, -shift, 0)
+            c.coords(link, x1 - shift + 8, y)
+            kind = m.notice
+            c.tag_bind(link, "<Button-1>", lambda _e: self.on_notice(kind))
+            drawn.meta_item = link
+        return top + 30
 
     def day_heading(self, timestamp: float, top: float, width: int) -> float:
         """A heading naming the day; returns the height below it."""
@@ -116,6 +172,7 @@ class Painter:
 
     def bubble(self, drawn: Drawn, top: float, width: int) -> float:
         """A message's bubble at ``top``; returns the height below it."""
+        drawn.top = top
         p, c, m = self.palette, self.canvas, drawn.message
         max_text = max(120, int(width * _MAX_FRACTION) - 2 * _PAD_X)
         text_colour = p.on_mine if m.outgoing else p.on_theirs
@@ -133,8 +190,9 @@ class Painter:
         meta = c.create_text(
             0,
             0,
-            text=self.meta(m),
+            text=self.meta(m, expanded=drawn.expanded),
             anchor="ne",
+            justify="right",
             font=self.fonts.small,
             fill=self.meta_colour(m),
             tags=(tag,),
@@ -158,5 +216,7 @@ class Painter:
         message_id = m.message_id
         if m.status == MessageStatus.FAILED:
             c.tag_bind(tag, "<Button-1>", lambda _e: self.on_retry(message_id))
+        else:  # a click on the time shows the times in full (sent, and arrived)
+            c.tag_bind(meta, "<Button-1>", lambda _e: self.on_details(message_id))
         c.tag_bind(tag, "<Double-Button-1>", lambda _e: self.on_copy(message_id))
         return y0 + bubble_h + _GAP

@@ -47,7 +47,7 @@ def time_details(
             f"{arrived} · the sender's clock said {_stamp(message.sent_at, localtime)}, "
             "more than a day later, so the arrival is shown"
         )
-    return f"Sent {_stamp(message.sent_at, localtime)} · {arrived.lower()}"
+    return f"Sent {_stamp(message.sent_at, localtime)} · arrived {_stamp(message.timestamp, localtime)}"
 
 
 def unread_divider_text(count: int) -> str:

@@ -120,8 +120,8 @@ class MessageList(ttk.Frame):
             unread_count if at is not None else 0,
             (d.message.message_id for d in self._drawn[index:] if not d.message.outgoing),
         )
-        self._relayout()
-        if not self._open_at_divider:
+        self._relayout()  # opens at the divider when there is one (now, or at the first layout)
+        if at is None:
             self.canvas.yview_moveto(1.0)
 
     @property

@@ -78,6 +78,8 @@ class MessageList(ttk.Frame):
         self._divider_top = 0.0
         self._open_at_divider = False
         self.unread_below = UnreadBelow()
+        #: The view was at the newest message when last scrolled (kept there when the list is resized).
+        self._at_bottom = True
         self.jump = JumpButton(self, self._jump)
         self._relayout_pending = False
         self.empty_text = ""
@@ -421,12 +423,14 @@ class MessageList(ttk.Frame):
     # ------------------------------------------------------------------ scrolling
 
     def _resized(self, event: tk.Event) -> None:
+        # At the newest message before (a banner above may have made the list shorter): stay there.
+        at_bottom = self._at_bottom and not (self._reveal_pending or self._open_at_divider)
         if event.width != self._width:
-            pending = self._reveal_pending or self._open_at_divider or self._has_newer
-            at_bottom = self.canvas.yview()[1] >= 0.98 and not pending
             self._relayout()
-            if at_bottom:
-                self.canvas.yview_moveto(1.0)
+        elif self._width:
+            self._update_region()  # a shorter list needs a shorter region, or the end hangs in empty space
+        if at_bottom:
+            self.canvas.yview_moveto(1.0)
 
     def _scroll(self, *args: str) -> None:
         self.canvas.yview(*args)
@@ -442,6 +446,7 @@ class MessageList(ttk.Frame):
         self.scrollbar.set(first, last)
         if not self._drawn or not self._width:
             return
+        self._at_bottom = not self._has_newer and float(last) >= 0.999
         height = self._region_height()
         ahead = AHEAD_SCREENS * max(1, self.canvas.winfo_height())
         if self._has_older and not self._asked_older and float(first) * height < ahead:

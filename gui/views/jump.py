@@ -50,13 +50,13 @@ class JumpButton(ttk.Button):
     """A round-cornered button in the lower right corner of ``master``, shown only when asked."""
 
     def __init__(self, master: tk.Misc, command: Callable[[], None]) -> None:
-        super().__init__(master, text=jump_label(0), command=command, style="Accent.TButton")
+        super().__init__(master, text=jump_label(0), command=command, style="Accent.TButton", width=3)
         self._shown = False
 
     def update_to(self, shown: bool, unread_below: int) -> None:
         text = jump_label(unread_below)
         if str(self.cget("text")) != text:
-            self.configure(text=text)
+            self.configure(text=text, width=max(3, len(text)))  # as wide as its words, no wider
         if shown and not self._shown:
             self.place(relx=1.0, rely=1.0, anchor="se", x=-28, y=-14)
             self.lift()

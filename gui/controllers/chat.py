@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from gui.controllers.host import Host
 from gui.controllers.presence import Presence
+from gui.controllers.timeline import AROUND, PAGE, TimelineController
 from gui.engine import Engine
 from gui.view_models.chat_model import ChatModel
 from gui.view_models.wording import connection_text, typing_text
@@ -22,9 +23,8 @@ from gui.worker import Command
 from net.client.core import events as ev
 from net.protocol.validation import ValidationError, normalize_phone, validate_display_name
 
-PAGE = 50
-#: Neighbours loaded on each side of a message opened from the search results.
-AROUND = 25
+__all__ = ["AROUND", "PAGE", "ChatController"]
+
 #: A typing notice is re-sent at most this often while keys are pressed, and withdrawn after a pause.
 TYPING_REFRESH = 4.0
 TYPING_PAUSE_MS = 5000
@@ -44,8 +44,6 @@ class ChatController:
         self.offline_by_choice = False
         self._arrived = 0
         self._receiving = False
-        #: The open page ends before the newest messages (it was opened at a found one): append nothing.
-        self._gap_below = False
         #: The words of the disk-full notice while it is shown, so that writes working again can hide it.
         self._disk_full_notice = ""
         #: What is read is what was on screen while the window had the focus (presence.py).
@@ -62,7 +60,8 @@ class ChatController:
         c.on_send, c.on_typing, c.on_search = self.send, self.typing, self.search
         c.on_details, c.on_accept_key = self.open_details, self.accept_key_change
         c.messages.on_retry = self.retry
-        c.messages.on_need_older = self.load_older
+        c.messages.on_notice = lambda _kind: self.open_details()
+        self.timeline = TimelineController(host, view, self.model)
         d = v.details
         d.on_back, d.on_verified, d.on_rename, d.on_accept_key = (
             self.back,
@@ -156,6 +155,9 @@ class ChatController:
             self._contact_updated(event.contact)
             self.model.key_changed.add(event.contact.phone)
             self._show_key_warning()
+            open_here = event.contact.phone == self.model.open_contact
+            if open_here and event.notice is not None and self.view.pane is self.view.conversation:
+                self.view.conversation.messages.append(event.notice)
         elif isinstance(event, ev.UndecryptableMessage):
             name = self.model.name(event.contact)
             self.view.show_notice(
@@ -182,8 +184,8 @@ class ChatController:
         if self.model.message(message, window_focused=False):
             self._ring = True
         shown = message.contact == self.model.open_contact and self.view.pane is self.view.conversation
-        if shown and not self._gap_below:
-            self.view.conversation.messages.append(message)
+        if shown:
+            self.view.conversation.messages.append(message)  # counted, not drawn, below a gap
         if not message.outgoing:
             self.on_incoming(message)
         self._list_dirty = True
@@ -232,71 +234,23 @@ class ChatController:
         return phone + mark
 
     def open(self, contact: str, at: ev.SearchResultView | None = None) -> None:
-        """Open a conversation at its newest messages, or ``at`` a message found by a search."""
+        """Open a conversation at its first unread message, its newest, or ``at`` a found message."""
         self.model.open_contact = contact
         pane = self.view.conversation
         pane.open(contact, self.model.name(contact), self._subtitle(contact))
         self.view.show_pane(pane)
         self._show_key_warning()
-        pane.messages.show([], has_older=False)
-        if at is None:
-            self._load_history(contact)
-        else:
-            self._load_around(at)
+        self.timeline.open(contact, at)
         self.refresh_list()
 
     def open_found(self, result: ev.SearchResultView) -> None:
         self.open(result.contact, at=result)
 
-    def _load_around(self, result: ev.SearchResultView) -> None:
-        contact, message_id = result.contact, result.message.message_id
-
-        def shown(page: list[ev.MessageView]) -> None:
-            if self.model.open_contact != contact:
-                return
-            newer = [m.message_id for m in page].index(message_id)
-            messages = self.view.conversation.messages
-            messages.show(page, has_older=len(page) - newer - 1 >= AROUND)
-            messages.reveal(message_id, result.ranges[0] if result.ranges else None)
-            self._gap_below = newer >= AROUND
-            if self._gap_below:
-                self.view.conversation.show_found_note("Showing the message you found and those around it")
-
-        self.host.do(
-            Command(
-                "around",
-                lambda engine: engine.around(contact, message_id, before=AROUND, after=AROUND),
-                shown,
-            )
-        )
-
-    def _load_history(self, contact: str) -> None:
-        self._gap_below = False
-
-        def shown(page: list[ev.MessageView]) -> None:
-            if self.model.open_contact == contact:
-                empty = f"No messages with {self.model.name(contact)} yet. Say hello!"
-                self.view.conversation.messages.show(page, has_older=len(page) >= PAGE, empty_text=empty)
-
-        self.host.do(Command("history", lambda engine: engine.history(contact, limit=PAGE), shown))
-
-    def load_older(self, oldest_id: str) -> None:
-        contact = self.model.open_contact
-        if contact is None:
-            return
-
-        def shown(page: list[ev.MessageView]) -> None:
-            if self.model.open_contact == contact:
-                self.view.conversation.messages.prepend(page, has_older=len(page) >= PAGE)
-
-        self.host.do(
-            Command("older", lambda engine: engine.history(contact, before=oldest_id, limit=PAGE), shown)
-        )
-
     def _show_key_warning(self) -> None:
         contact = self.model.open_contact
         changed = contact is not None and contact in self.model.key_changed
         self.view.conversation.show_key_warning(self.model.name(contact) if changed and contact else None)
+        self.timeline.held_changed()
 
     def new_conversation(self, phone_text: str, name_text: str) -> None:
         try:
@@ -384,7 +338,7 @@ class ChatController:
         if contact is None:
             return
         if not text:
-            self._load_history(contact)
+            self.timeline.load_newest()
             return
 
         def found(results: list[ev.MessageView]) -> None:

@@ -1,12 +1,18 @@
-"""The list of conversations on the left: name, last message, time and an unread badge."""
+"""The list of conversations on the left: name, last message, time and an unread badge.
+
+The name and the preview are cut to the pixels left beside the time and the badge
+(measured in the font they are drawn in), so a "999+" badge never sits on the text.
+"""
 
 from __future__ import annotations
 
 import time
 import tkinter as tk
+import tkinter.font as tkfont
 from collections.abc import Callable
 from tkinter import ttk
 
+from gui.view_models.timeline_model import badge_label, fit
 from gui.view_models.wording import when
 from gui.views.theme import Fonts, Palette
 from net.client.core.events import ConversationView
@@ -47,6 +53,8 @@ class ConversationList(ttk.Frame):
         self.canvas.pack(fill="both", expand=True)
         self._rows: list[ConversationView] = []
         self._selected: str | None = None
+        #: contact -> the preview's right edge and the badge's left edge as drawn (for tests and tools).
+        self.drawn_edges: dict[str, tuple[float, float]] = {}
         self.canvas.bind("<Configure>", lambda _e: self._draw())
         self.canvas.bind("<Button-1>", self._clicked)
         for sequence in ("<MouseWheel>", "<Button-4>", "<Button-5>"):
@@ -74,8 +82,10 @@ class ConversationList(ttk.Frame):
     def _draw(self) -> None:
         c, p, f = self.canvas, self.palette, self.fonts
         c.delete("all")
+        self.drawn_edges.clear()
         width = max(c.winfo_width(), 200)
         now = time.time()
+        small, bold = tkfont.Font(font=f.small), tkfont.Font(font=f.bold)
         if not self._rows:
             c.create_text(
                 width / 2,
@@ -102,17 +112,26 @@ class ConversationList(ttk.Frame):
             c.create_text(cx, cy, text=initials(name), fill="#ffffff", font=f.bold)
             left = _PAD * 2 + _AVATAR
             stamp = when(row.last_timestamp, now)
+            stamp_w = small.measure(stamp) + 8 if stamp else 0
             c.create_text(width - _PAD, top + 20, text=stamp, anchor="e", fill=p.muted, font=f.small)
-            shown_name = f.text.show(_one_line(name, 28))
-            c.create_text(left, top + 20, text=shown_name, anchor="w", fill=p.text, font=f.bold)
-            preview = _one_line(row.last_text, 34) or (row.contact if row.name else "No messages yet")
-            c.create_text(left, top + 43, text=f.text.show(preview), anchor="w", fill=p.muted, font=f.small)
+            name_line = fit(name, width - _PAD - stamp_w - left, bold.measure)
+            c.create_text(left, top + 20, text=f.text.show(name_line), anchor="w", fill=p.text, font=f.bold)
+            badge_left = float(width - _PAD)
             if row.unread:
-                label = str(row.unread) if row.unread < 1000 else "999+"
-                r = 10 + 3 * max(0, len(label) - 1)
-                bx, by = width - _PAD - r, top + 43
-                c.create_oval(bx - r, by - 10, bx + r, by + 10, fill=p.accent, outline="")
+                label = badge_label(row.unread)
+                r = 10.0
+                half = max(0.0, small.measure(label) / 2 + 6 - r)  # a pill as wide as its label needs
+                bx, by = width - _PAD - r - half, top + 43
+                c.create_oval(bx - half - r, by - r, bx - half + r, by + r, fill=p.accent, outline="")
+                c.create_oval(bx + half - r, by - r, bx + half + r, by + r, fill=p.accent, outline="")
+                c.create_rectangle(bx - half, by - r, bx + half, by + r, fill=p.accent, outline="")
                 c.create_text(bx, by, text=label, fill=p.on_accent, font=f.small)
+                badge_left = bx - half - r
+            text = row.last_text or (row.contact if row.name else "No messages yet")
+            preview = fit(text, badge_left - 8 - left, small.measure)
+            shown_preview = f.text.show(preview)
+            item = c.create_text(left, top + 43, text=shown_preview, anchor="w", fill=p.muted, font=f.small)
+            self.drawn_edges[row.contact] = (float(c.bbox(item)[2]) if preview else float(left), badge_left)
             c.create_line(left, top + _ROW - 1, width, top + _ROW - 1, fill=p.border)
         c.configure(scrollregion=(0, 0, width, max(len(self._rows) * _ROW, c.winfo_height())))
 

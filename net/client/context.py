@@ -214,7 +214,19 @@ def message_view(message: Message) -> MessageView:
         text=message.text,
         timestamp=message.timestamp,
         status=MessageStatus(message.status),
+        sent_at=_sent_at(message),
+        notice="" if message.kind == "text" else message.kind,
     )
+
+
+def _sent_at(message: Message) -> float:
+    """The sender's time: our own for what we wrote, the envelope's ``ts`` (kept in meta) for the rest."""
+    if message.outgoing:
+        return message.timestamp
+    sent = message.meta.get("sent")
+    if isinstance(sent, int) and not isinstance(sent, bool) and sent > 0:
+        return sent / 1000
+    return 0.0
 
 
 def checked_phone(text: str) -> str:

@@ -10,7 +10,7 @@ person accepts the new key.
 from __future__ import annotations
 
 from crypto_core.errors import CryptoError, InvalidSignature
-from net.client import sessions
+from net.client import notices, sessions
 from net.client.context import Context
 from net.client.core.engine_error import EngineError
 from net.client.core.events import ContactKeyChanged, ContactUpdated
@@ -47,8 +47,9 @@ def start_session(ctx: Context, conn: ServerConnection, phone: str, name: str = 
         record = ctx.load_record(phone)  # a damaged record reads as empty: the new session replaces it
         record.make_current(state)
         ctx.save_record(phone, record)
-    if outcome is PinResult.CHANGED:
-        ctx.emit(ContactKeyChanged(ctx.contact_view(contact), ctx.previous_safety_number(contact)))
+        note = notices.key_changed(ctx, phone) if outcome is PinResult.CHANGED else None
+    if note is not None:
+        ctx.emit(ContactKeyChanged(ctx.contact_view(contact), ctx.previous_safety_number(contact), note))
     elif outcome is PinResult.NEW:
         ctx.emit(ContactUpdated(ctx.contact_view(contact)))
     return contact

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crypto_core.errors import CryptoError
-from net.client import privacy
+from net.client import notices, privacy
 from net.client.context import Context, message_view
 from net.client.core.envelope import (
     MAX_IDS,
@@ -149,7 +149,8 @@ class Inbox:
         records[sender] = record
         if opened.started:
             result.sessions_started += 1
-            self._pin(sender, opened.state.peer, result)
+            # A notice of a changed key goes just before the message that showed it (1 ms earlier).
+            self._pin(sender, opened.state.peer, result, (message.ts - 1) / 1000)
         elif profile.contacts.get(sender) is None:
             profile.contacts.add(sender, sender)
         try:
@@ -173,12 +174,12 @@ class Inbox:
             for failed in payload.failed_client_ids:
                 resend(ctx, sender, failed)
 
-    def _pin(self, sender: str, identity: Any, result: Received) -> None:
+    def _pin(self, sender: str, identity: Any, result: Received, at: float) -> None:
         ctx = self._ctx
         outcome, contact = ctx.profile.contacts.pin_identity(sender, identity)
         if outcome is PinResult.CHANGED:
-            view = ctx.contact_view(contact)
-            result.events.append(ContactKeyChanged(view, ctx.previous_safety_number(contact)))
+            view, note = ctx.contact_view(contact), notices.key_changed(ctx, sender, at)
+            result.events.append(ContactKeyChanged(view, ctx.previous_safety_number(contact), note))
         elif outcome is PinResult.NEW:
             result.events.append(ContactUpdated(ctx.contact_view(contact)))
 

@@ -8,7 +8,8 @@ transaction as the message it belongs to; the outbox sends it on the next poll.
 A search across all conversations is one query of the profile's full-text index,
 newest first, each result with its match ranges and snippet
 (:mod:`net.client.core.snippets`); :func:`around` gives the page of neighbours to
-jump to one of them, and :func:`newer` the pages after it, up to the newest.
+jump to one of them, and :func:`newer` the pages after it, up to the newest;
+:func:`first_unread` names the message a conversation with unread ones opens at.
 """
 
 from __future__ import annotations
@@ -215,6 +216,13 @@ def newer(ctx: Context, contact: str, after: str, limit: int) -> list[MessageVie
     page = ctx.profile.history.page_after(phone, after=cursor, limit=min(max(1, limit), MAX_AROUND))
     ctx.report_damage()
     return _views(ctx, page.messages)
+
+
+def first_unread(ctx: Context, contact: str) -> MessageView | None:
+    """The oldest unread message of the conversation, where the app opens it; None when all are read."""
+    found = ctx.profile.history.first_unread(checked_phone(contact))
+    ctx.report_damage()
+    return None if found is None else message_view(found)
 
 
 def _anchor(ctx: Context, phone: str, message_id: str) -> Message:

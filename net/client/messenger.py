@@ -333,6 +333,14 @@ class Messenger:
     ) -> list[MessageView]:
         return messaging.around(self._require(), contact, message_id, before, after)
 
+    @_storing("history")
+    def newer(self, contact: str, *, after: str, limit: int = 50) -> list[MessageView]:
+        return messaging.newer(self._require(), contact, after, limit)
+
+    @_storing("history")
+    def first_unread(self, contact: str) -> MessageView | None:
+        return messaging.first_unread(self._require(), contact)
+
     @_storing("account")
     def privacy(self) -> PrivacySettings:
         """Read receipts, typing notices and what notifications show, as this profile keeps them."""

@@ -192,7 +192,8 @@ def _messages(source: ExportSource, phone: str) -> list[Message]:
     before: Cursor | None = None
     while True:
         page = source.history.page(phone, before=before, limit=_PAGE)
-        newest_first.extend(page.messages)
+        # A notice in the timeline (a changed safety number) is the app's line, not a message.
+        newest_first.extend(message for message in page.messages if message.kind == "text")
         if page.next is None:
             break
         before = page.next

@@ -21,6 +21,7 @@ from storage.profile import search
 from storage.profile.errors import INTEGRITY_ERRORS, DamagedValue, DuplicateEntry
 from storage.profile.messages import (
     INCOMING_STATUSES,
+    NOTICE_KINDS,
     OUTGOING_STATUSES,
     TRANSITIONS,
     Around,
@@ -34,6 +35,7 @@ from storage.profile.vault import Vault
 
 __all__ = [
     "INCOMING_STATUSES",
+    "NOTICE_KINDS",
     "OUTGOING_STATUSES",
     "TRANSITIONS",
     "Around",
@@ -47,7 +49,7 @@ __all__ = [
 
 _END = 2**63 - 1
 _START = Cursor(-_END, -_END)
-_COLUMNS = "m.id, c.contact, m.client, m.outgoing, m.ts, m.status, m.body, m.meta"
+_COLUMNS = "m.id, c.contact, m.client, m.outgoing, m.ts, m.status, m.body, m.meta, m.kind"
 _FROM = "FROM messages m JOIN conversations c ON c.id = m.conversation"
 Row = tuple[Any, ...]
 
@@ -94,6 +96,36 @@ class History:
                 raise DuplicateEntry("a message with this client id is already stored") from None
         local_id = int(cursor.lastrowid or 0)
         return Message(local_id, contact, client_id, outgoing, text, ts / 1000, status, kept_meta)
+
+    def add_notice(
+        self,
+        contact: str,
+        *,
+        client_id: str,
+        kind: str,
+        timestamp: float,
+        meta: Mapping[str, Any] | None = None,
+    ) -> Message:
+        """Store a notice of ``kind`` (one of :data:`NOTICE_KINDS`) in the conversation's timeline.
+
+        A notice is a row of its own kind with no text, stored as read: it is never unread,
+        never receipted and never found by a search, but pages hand it out in its place.
+        """
+        if kind not in NOTICE_KINDS:
+            raise ValueError(f"unknown notice kind {kind!r}")
+        ts, kept_meta = round(timestamp * 1000), dict(meta or {})
+        with self._vault.transaction():
+            conversation = self._ensure_conversation(contact)
+            try:
+                cursor = self._vault.conn.execute(
+                    "INSERT INTO messages (conversation, client, outgoing, ts, status, body, meta, kind) "
+                    "VALUES (?, ?, 0, ?, 'read', '', ?, ?)",
+                    (conversation, client_id, ts, Vault.dump_json(kept_meta), kind),
+                )
+            except INTEGRITY_ERRORS:
+                raise DuplicateEntry("a message with this client id is already stored") from None
+        local_id = int(cursor.lastrowid or 0)
+        return Message(local_id, contact, client_id, False, "", ts / 1000, "read", kept_meta, kind)
 
     def set_status(self, contact: str, client_id: str, status: str, *, outgoing: bool = True) -> bool:
         """Move a message to ``status`` if :data:`TRANSITIONS` allows it; True if it changed."""
@@ -146,6 +178,16 @@ class History:
     def get(self, contact: str, client_id: str, *, outgoing: bool) -> Message | None:
         row = self._find(contact, client_id, outgoing, _COLUMNS)
         return None if row is None else _message(row)
+
+    def first_unread(self, contact: str) -> Message | None:
+        """The oldest unread message of the conversation, where its timeline opens; None if all are read."""
+        rows = self._vault.conn.execute(
+            f"SELECT {_COLUMNS} FROM messages m INDEXED BY messages_unread "  # noqa: S608 - names are constants, values are parameters
+            "JOIN conversations c ON c.id = m.conversation WHERE c.contact = ? AND m.outgoing = 0 "
+            "AND m.status = 'received' ORDER BY m.ts, m.id LIMIT 16",
+            (contact,),
+        ).fetchall()
+        return next(iter(self._opened(rows)), None)
 
     def page(self, contact: str, *, before: Cursor | None = None, limit: int = 50) -> Page:
         """Up to ``limit`` messages older than ``before`` (the newest if None), newest first."""
@@ -231,8 +273,9 @@ class History:
         ).fetchall()
         summaries = []
         for contact, unread in rows:
-            # The newest message that can be read; a damaged newest one does not hide the conversation.
-            last = next(self._walk(contact, None, 16), None)
+            # The newest message that can be read; a damaged newest one does not hide the conversation,
+            # and a notice (a changed key) is no message to preview.
+            last = next((m for m in self._walk(contact, None, 16) if m.kind == "text"), None)
             if last is not None:
                 summaries.append(ConversationSummary(contact, last, int(unread)))
         return sorted(summaries, key=lambda s: s.last.cursor, reverse=True)
@@ -248,7 +291,10 @@ class History:
         return int(row[0])
 
     def count(self, contact: str) -> int:
-        row = self._vault.conn.execute(f"SELECT COUNT(*) {_FROM} WHERE c.contact = ?", (contact,)).fetchone()
+        """How many messages the conversation holds (notices are not messages)."""
+        row = self._vault.conn.execute(
+            f"SELECT COUNT(*) {_FROM} WHERE c.contact = ? AND m.kind = 'text'", (contact,)
+        ).fetchone()
         return int(row[0])
 
     # ------------------------------------------------------------------ internals
@@ -345,10 +391,14 @@ class History:
 
 
 def _message(row: Row) -> Message:
-    local_id, contact, client, outgoing, ts, status, body, meta_text = row
+    local_id, contact, client, outgoing, ts, status, body, meta_text, kind = row
     meta = Vault.load_json(meta_text, what="message")
     if not (
-        isinstance(client, str) and isinstance(body, str) and isinstance(meta, dict) and isinstance(ts, int)
+        isinstance(client, str)
+        and isinstance(body, str)
+        and isinstance(meta, dict)
+        and isinstance(ts, int)
+        and isinstance(kind, str)
     ):
         raise DamagedValue("message")
-    return Message(local_id, contact, client, bool(outgoing), body, ts / 1000, status, meta)
+    return Message(local_id, contact, client, bool(outgoing), body, ts / 1000, status, meta, kind)

@@ -16,6 +16,8 @@ TRANSITIONS: Mapping[str, frozenset[str]] = {
     "failed": frozenset({"queued", "sent"}),
     "received": frozenset({"read"}),
 }
+#: The notices a conversation's timeline holds between messages (schema step 3's ``kind``).
+NOTICE_KINDS = frozenset({"key_changed"})
 OUTGOING_STATUSES = frozenset({"queued", "sent", "delivered", "read", "failed"})
 INCOMING_STATUSES = frozenset({"received", "read"})
 
@@ -43,6 +45,8 @@ class Message:
     timestamp: float
     status: str
     meta: Mapping[str, Any] = field(default_factory=dict)
+    #: ``text`` for a message, or the kind of notice (:data:`NOTICE_KINDS`) the timeline shows here.
+    kind: str = "text"
 
     @property
     def cursor(self) -> Cursor:

@@ -25,6 +25,10 @@ would cost a second key hierarchy, per-row failure modes and code that must be
 right twice. SQLCipher's per-page HMAC already makes a moved or altered page fail
 as damage. (Backups are sealed under a passphrase of their own, elsewhere.)
 
+Since version 3 a row of ``messages`` has a ``kind``: ``text`` for a message,
+or a notice's kind (``key_changed``) for a line the timeline shows between
+messages; a notice has an empty body, so the search index never finds it.
+
 Messages are indexed for full-text search by ``messages_fts``, an FTS5 table
 with the ``trigram`` tokenizer (so part of a word, in any script, matches),
 whose content is the ``messages`` table itself; triggers keep it in step on
@@ -141,7 +145,21 @@ class Schema:
         return max(self.steps)
 
 
-CURRENT = Schema({1: _create_v1})
+def _reserved_v2(vault: Vault) -> None:
+    """Reserved for the display names' step; a version 1 database becomes version 2 unchanged here."""
+
+
+#: Step 3: a message row says what it is. ``text`` is a message; ``key_changed`` is a notice in
+#: the timeline that the contact's safety number changed (no body, never unread, never receipted,
+#: kept like a message so that it stays in its place after a restart).
+_V3_KIND = "ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'text'"
+
+
+def _add_kind_v3(vault: Vault) -> None:
+    vault.conn.execute(_V3_KIND)
+
+
+CURRENT = Schema({1: _create_v1, 2: _reserved_v2, 3: _add_kind_v3})
 
 
 def file_version(conn: sqlite3.Connection) -> int:

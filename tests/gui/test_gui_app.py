@@ -492,9 +492,16 @@ def test_older_messages_load_when_the_conversation_is_scrolled_to_the_top(
         app.root, lambda: row(bob_phone) is not None and row(bob_phone)[2] == PAGE + 10, "the unread count"
     )
 
-    app.main.conversations.on_select(bob_phone)
+    app.main.conversations.on_select(bob_phone)  # opens at the first unread one (see test_gui_timeline)
     messages = app.main.conversation.messages
-    wait_until(app.root, lambda: len(messages.message_ids()) == PAGE, "the newest page")
+    wait_until(app.root, lambda: messages.divider_text() is not None, "the unread divider")
+    wait_until(app.root, lambda: row(bob_phone)[2] == 0, "the conversation read")
+    app.main.conversations.on_select(bob_phone)  # all read now: it opens at the newest page
+    wait_until(
+        app.root,
+        lambda: len(messages.message_ids()) == PAGE and messages.divider_text() is None,
+        "the newest page",
+    )
     assert messages.shown()[-1].text == f"Story part {PAGE + 9}"
     messages.canvas.yview_moveto(0.0)
     wait_until(app.root, lambda: len(messages.message_ids()) == PAGE + 10, "the older page")

@@ -138,3 +138,22 @@ def test_a_double_click_copies_a_message(messages: MessageList) -> None:
             messages.canvas.event_generate(kind, x=(x0 + x1) // 2, y=(y0 + y1) // 2)
     messages.update()
     assert messages.clipboard_get() == "Meet at 7, gate B"
+
+
+def test_scrolling_down_past_a_gap_asks_for_newer_pages_and_the_bubble_shows_the_sent_time(
+    messages: MessageList,
+) -> None:
+    asked: list[str] = []
+    messages.on_need_newer = asked.append
+    messages.show(page(0, 50), has_older=False, has_newer=True)
+    messages.update()
+    messages.canvas.yview_moveto(1.0)
+    messages.update()
+    assert asked == ["m0049"]
+    messages.extend(page(50, 50), has_newer=False)
+    messages.update()
+    assert messages.message_ids()[-1] == "m0099" and not messages.has_newer
+    arrived = time.time()
+    sent = arrived - 3 * 3600
+    messages.append(MessageView("in1", BOB, False, "late", arrived, MessageStatus.RECEIVED, sent_at=sent))
+    assert messages.meta_text("in1") == time.strftime("%H:%M", time.localtime(sent))

@@ -74,3 +74,31 @@ def test_a_click_on_a_row_selects_its_conversation(conversations: ConversationLi
 def test_an_empty_list_invites_a_first_conversation(conversations: ConversationList) -> None:
     conversations.show([], None)
     assert any("No conversations yet" in text for text in drawn_texts(conversations))
+
+
+@pytest.mark.parametrize("width", [220, 640, 1120])
+@pytest.mark.parametrize("unread", [7, 120, 999, 1000, 123456])
+def test_the_badge_never_overlaps_the_preview(
+    conversations: ConversationList, width: int, unread: int
+) -> None:
+    conversations.master.geometry(f"{width}x400")  # type: ignore[attr-defined]
+    wait_until(conversations, lambda: conversations.canvas.winfo_width() == width, "the new width")
+    long = "A very long message that goes on and on about the weather, the trains and the rest " * 5
+    conversations.show(
+        [
+            ConversationView(BOB, "Bob " + "Quite-Long-Surname " * 6, long, 1000.0, unread),
+            ConversationView(CAROL, "Carol", "short", 999.0, 0),
+        ],
+        None,
+    )
+    conversations.update()
+    preview_right, badge_left = conversations.drawn_edges[BOB]
+    assert preview_right <= badge_left - 4, (preview_right, badge_left)
+    shown = {
+        str(conversations.canvas.itemcget(i, "text"))
+        for i in conversations.canvas.find_all()
+        if conversations.canvas.type(i) == "text"
+    }
+    assert ("999+" if unread > 999 else str(unread)) in shown
+    assert any(text.endswith("…") and text.startswith("A very long") for text in shown)
+    assert "short" in shown  # a preview that fits is not cut

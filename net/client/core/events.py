@@ -40,6 +40,11 @@ class MessageView:
     text: str
     timestamp: float
     status: MessageStatus
+    #: When the sender says they wrote it (their clock, from the envelope), in seconds; 0.0 when unknown.
+    #: ``timestamp`` is when it was written (outgoing) or arrived here (incoming): it orders the history.
+    sent_at: float = 0.0
+    #: "" for a message; for a notice in the timeline its kind ("key_changed"), with no text.
+    notice: str = ""
 
     def __repr__(self) -> str:  # the text stays out of logs and tracebacks
         return f"MessageView(id={self.message_id!r}, outgoing={self.outgoing}, status={self.status})"
@@ -204,6 +209,8 @@ class ContactKeyChanged:
 
     contact: ContactView
     previous_safety_number: str
+    #: The notice the change left in the conversation's timeline (stored there already).
+    notice: MessageView | None = None
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,9 @@ def test_a_different_identity_in_a_bundle_is_a_key_change(tmp_path, server_facto
         start_session(ctx, conn, bob.phone)
         (change,) = [e for e in events if isinstance(e, ContactKeyChanged)]
         assert change.contact.key_changed and change.previous_safety_number != change.contact.safety_number
+        # the timeline keeps a note of it, stored with the new pin
+        notes = [m for m in ctx.profile.history.page(bob.phone).messages if m.kind == "key_changed"]
+        assert change.notice is not None and [m.client_id for m in notes] == [change.notice.message_id]
     finally:
         for person in (alice, bob, new_bob):
             person.close()

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from session_support import Side
 
+from net.client import messaging
 from net.client.context import Context
 from net.client.core.envelope import Delivered, SessionReset, Text, Typing, encode_payload
 from net.client.core.events import (
@@ -135,6 +136,12 @@ def test_a_new_identity_for_a_known_number_is_a_key_change(sides, tmp_path: Path
         contact = bob.profile.contacts.get(ALICE)
         assert contact is not None and contact.identity == new_alice.identity.public
         assert contact.previous_identity == alice.identity.public
+        # the change left a notice in the timeline, just before the message that showed it
+        ctx = Context(bob.profile, lambda _e: None, identity=bob.identity)
+        shown = [(m.notice, m.text) for m in reversed(messaging.history(ctx, ALICE, None, 10))]
+        assert shown == [("", "old keys"), ("key_changed", ""), ("", "new keys")]
+        assert change.notice is not None and change.notice.notice == "key_changed"
+        assert change.notice.message_id == bob.profile.history.page(ALICE).messages[1].client_id
     finally:
         new_alice.close()
 

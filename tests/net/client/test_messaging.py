@@ -213,3 +213,34 @@ def test_newer_pages_up_from_a_found_message_to_the_newest(
     with pytest.raises(EngineError) as caught:
         messaging.newer(ctx, CAROL, ids[3], 50)
     assert caught.value.code == "unknown_message"
+
+
+def test_an_incoming_message_carries_the_senders_time_and_ours_our_own(
+    parts: tuple[Context, Duties, list[Event]],
+) -> None:
+    ctx, duties, _events = parts
+    ctx.profile.contacts.add(BOB, "Bob")
+    history = ctx.profile.history
+    history.add(BOB, client_id="in-1", outgoing=False, text="hi", timestamp=2000.0, meta={"sent": 1_940_500})
+    history.add(BOB, client_id="in-2", outgoing=False, text="no time", timestamp=2001.0)
+    mine = messaging.send_text(ctx, duties, BOB, "hello")
+    views = {m.message_id: m for m in messaging.history(ctx, BOB, None, 10)}
+    assert (views["in-1"].timestamp, views["in-1"].sent_at) == (2000.0, 1940.5)
+    assert views["in-2"].sent_at == 0.0  # unknown: the app shows the arrival
+    assert views[mine.message_id].sent_at == views[mine.message_id].timestamp
+    assert all(view.notice == "" for view in views.values())
+
+
+def test_the_first_unread_message_is_where_a_conversation_opens(
+    parts: tuple[Context, Duties, list[Event]],
+) -> None:
+    ctx, duties, _events = parts
+    assert messaging.first_unread(ctx, BOB) is None
+    ids = [stored(ctx, BOB, f"bob {i}", 1000 + i) for i in range(5)]
+    first = messaging.first_unread(ctx, BOB)
+    assert first is not None and first.message_id == ids[0]
+    messaging.mark_read(ctx, duties, BOB)
+    assert messaging.first_unread(ctx, BOB) is None
+    with pytest.raises(EngineError) as caught:
+        messaging.first_unread(ctx, "not a number")
+    assert caught.value.code == "bad_phone"

@@ -278,3 +278,40 @@ def test_ten_thousand_messages_page_through_the_index(profile: Profile) -> None:
     details = " | ".join(row[-1] for row in plan)
     assert "USING INDEX messages_by_time" in details or "USING COVERING INDEX messages_by_time" in details
     assert "SCAN" not in details and "TEMP B-TREE" not in details
+
+
+def test_a_notice_keeps_its_place_in_the_timeline_and_is_no_message(profile: Profile) -> None:
+    history = profile.history
+    history.add(BOB, client_id="m1", outgoing=False, text="old phone", timestamp=10.0)
+    notice = history.add_notice(BOB, client_id="n1", kind="key_changed", timestamp=11.0, meta={"a": 1})
+    history.add(BOB, client_id="m2", outgoing=False, text="new phone", timestamp=12.0)
+    assert [(m.client_id, m.kind) for m in history.page(BOB).messages] == [
+        ("m2", "text"),
+        ("n1", "key_changed"),
+        ("m1", "text"),
+    ]
+    assert (notice.text, notice.status, dict(notice.meta)) == ("", "read", {"a": 1})
+    assert history.unread(BOB) == 2 and history.count(BOB) == 2
+    assert history.mark_read(BOB) == ["m1", "m2"]  # no receipt ever names a notice
+    history.add_notice(BOB, client_id="n2", kind="key_changed", timestamp=13.0)
+    (summary,) = history.conversations()
+    assert summary.last.text == "new phone"  # the preview is the last message, not the notice
+    assert [m.client_id for m in history.search(BOB, "phone").messages] == ["m2", "m1"]
+    with pytest.raises(ValueError, match="notice kind"):
+        history.add_notice(BOB, client_id="n3", kind="party", timestamp=14.0)
+    with pytest.raises(DuplicateEntry):
+        history.add_notice(BOB, client_id="n1", kind="key_changed", timestamp=15.0)
+
+
+def test_the_first_unread_message_is_the_oldest_received_one(profile: Profile) -> None:
+    history = profile.history
+    assert history.first_unread(BOB) is None
+    with profile.transaction():
+        for i in range(30):
+            history.add(BOB, client_id=f"in{i}", outgoing=False, text=f"t{i}", timestamp=100.0 + i)
+            history.add(BOB, client_id=f"out{i}", outgoing=True, text=f"o{i}", timestamp=100.5 + i)
+    history.mark_read(BOB, up_to=history.get(BOB, "in9", outgoing=False).cursor)  # type: ignore[union-attr]
+    first = history.first_unread(BOB)
+    assert first is not None and first.client_id == "in10"
+    history.mark_read(BOB)
+    assert history.first_unread(BOB) is None

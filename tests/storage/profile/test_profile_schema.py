@@ -104,3 +104,21 @@ def test_steps_must_be_numbered_without_gaps() -> None:
         Schema({1: _add_drafts_table, 3: _add_drafts_table})
     with pytest.raises(ValueError, match="without gaps"):
         Schema({})
+
+
+def test_a_version_1_profile_gains_the_kind_of_each_row_and_its_messages_stay_text(tmp_path: Path) -> None:
+    version_1 = Schema({1: CURRENT.steps[1]})
+    directory = ProfileDirectory(tmp_path, kdf_params=FAST, schema=version_1)
+    profile = directory.create("Alice", "pw")
+    profile.history.add(ALICE, client_id="m1", outgoing=False, text="from before notices", timestamp=5.0)
+    profile.close()
+    assert _version(profile.path) == 1
+    reopened = ProfileDirectory(tmp_path, kdf_params=FAST).open(profile.profile_id, "pw")
+    try:
+        (message,) = reopened.history.page(ALICE).messages
+        assert (message.text, message.kind) == ("from before notices", "text")
+        reopened.history.add_notice(ALICE, client_id="n1", kind="key_changed", timestamp=6.0)
+        assert [m.kind for m in reopened.history.page(ALICE).messages] == ["key_changed", "text"]
+    finally:
+        reopened.close()
+    assert _version(profile.path) == CURRENT.version == 3

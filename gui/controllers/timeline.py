@@ -1,0 +1,145 @@
+"""The open conversation's timeline: which page it opens at, and the pages loaded as it scrolls.
+
+A conversation with unread messages opens at the first of them (the engine's
+``first_unread``), with :data:`CONTEXT` messages above for context and a page
+after it, the unread divider drawn above it; one with none opens at its newest
+page; one opened from a search result opens around that message. Scrolling
+loads :data:`PAGE` messages at a time, older ones (``history(before=)``) and,
+when the page ends before the newest message, newer ones (``newer(after=)``);
+the jump button loads the newest page when it is not loaded.
+
+The controller talks only to the :class:`Host` (the worker) and the views; what
+it knows of the conversation (its name, its unread count, whether its key
+changed) comes from the :class:`ChatModel` it shares with the chat controller.
+"""
+
+from __future__ import annotations
+
+from gui.controllers.host import Host
+from gui.engine import Engine
+from gui.view_models.chat_model import ChatModel
+from gui.views.main_view import MainView
+from gui.worker import Command
+from net.client.core import events as ev
+
+#: Messages per page loaded while scrolling (and newer than the first unread one when opening there).
+PAGE = 100
+#: Neighbours loaded on each side of a message opened from the search results.
+AROUND = 25
+#: Messages shown above the first unread one, so the person sees what it answers.
+CONTEXT = 10
+
+
+class TimelineController:
+    def __init__(self, host: Host, view: MainView, model: ChatModel) -> None:
+        self.host, self.view, self.model = host, view, model
+        messages = view.conversation.messages
+        messages.on_need_older = self.load_older
+        messages.on_need_newer = self.load_newer
+        messages.on_jump = self.load_newest
+
+    def open(self, contact: str, at: ev.SearchResultView | None = None) -> None:
+        """Load the conversation's first page: around ``at``, at the first unread, or the newest."""
+        messages = self.view.conversation.messages
+        messages.set_name(self.model.name(contact))
+        self.held_changed()
+        messages.show([], has_older=False)
+        conversation = self.model.conversations.get(contact)
+        unread = conversation.unread if conversation is not None else 0
+        if at is not None:
+            self._load_around(at)
+        elif unread:
+            self._load_unread(contact, unread)
+        else:
+            self.load_newest()
+
+    def held_changed(self) -> None:
+        """The open contact's key was changed or accepted: held texts show their mark, or not."""
+        contact = self.model.open_contact
+        held = contact is not None and contact in self.model.key_changed
+        self.view.conversation.messages.set_held(self.model.name(contact) if held and contact else None)
+
+    def load_newest(self) -> None:
+        contact = self.model.open_contact
+        if contact is None:
+            return
+
+        def shown(page: list[ev.MessageView]) -> None:
+            if self.model.open_contact == contact:
+                empty = f"No messages with {self.model.name(contact)} yet. Say hello!"
+                self.view.conversation.messages.show(page, has_older=len(page) >= PAGE, empty_text=empty)
+
+        self.host.do(Command("history", lambda engine: engine.history(contact, limit=PAGE), shown))
+
+    def _load_unread(self, contact: str, unread: int) -> None:
+        def call(engine: Engine) -> tuple[ev.MessageView | None, list[ev.MessageView]]:
+            first = engine.first_unread(contact)
+            if first is None:
+                return None, engine.history(contact, limit=PAGE)
+            return first, engine.around(contact, first.message_id, before=CONTEXT, after=PAGE)
+
+        def shown(result: tuple[ev.MessageView | None, list[ev.MessageView]]) -> None:
+            first, page = result
+            if self.model.open_contact != contact:
+                return
+            messages = self.view.conversation.messages
+            if first is None:
+                messages.show(page, has_older=len(page) >= PAGE)
+                return
+            newer = [m.message_id for m in page].index(first.message_id)
+            messages.show(
+                page,
+                has_older=len(page) - newer - 1 >= CONTEXT,
+                has_newer=newer >= PAGE,
+                unread_from=first.message_id,
+                unread_count=unread,
+            )
+
+        self.host.do(Command("unread", call, shown))
+
+    def _load_around(self, result: ev.SearchResultView) -> None:
+        contact, message_id = result.contact, result.message.message_id
+
+        def shown(page: list[ev.MessageView]) -> None:
+            if self.model.open_contact != contact:
+                return
+            newer = [m.message_id for m in page].index(message_id)
+            messages = self.view.conversation.messages
+            messages.show(page, has_older=len(page) - newer - 1 >= AROUND, has_newer=newer >= AROUND)
+            messages.reveal(message_id, result.ranges[0] if result.ranges else None)
+            if messages.has_newer:
+                self.view.conversation.show_found_note("Showing the message you found and those around it")
+
+        self.host.do(
+            Command(
+                "around",
+                lambda engine: engine.around(contact, message_id, before=AROUND, after=AROUND),
+                shown,
+            )
+        )
+
+    def load_older(self, oldest_id: str) -> None:
+        contact = self.model.open_contact
+        if contact is None:
+            return
+
+        def shown(page: list[ev.MessageView]) -> None:
+            if self.model.open_contact == contact:
+                self.view.conversation.messages.prepend(page, has_older=len(page) >= PAGE)
+
+        self.host.do(
+            Command("older", lambda engine: engine.history(contact, before=oldest_id, limit=PAGE), shown)
+        )
+
+    def load_newer(self, newest_id: str) -> None:
+        contact = self.model.open_contact
+        if contact is None:
+            return
+
+        def shown(page: list[ev.MessageView]) -> None:
+            if self.model.open_contact == contact:
+                self.view.conversation.messages.extend(page, has_newer=len(page) >= PAGE)
+
+        self.host.do(
+            Command("newer", lambda engine: engine.newer(contact, after=newest_id, limit=PAGE), shown)
+        )

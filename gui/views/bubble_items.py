@@ -1,0 +1,225 @@
+"""Drawing one conversation item on the message canvas: a bubble, a day heading, the unread divider, a notice.
+
+:class:`MessageList` (in :mod:`gui.views.bubbles`) decides what goes where and
+when to redraw; this module only knows how each item looks, so the look can
+change without touching scrolling or paging.
+"""
+
+from __future__ import annotations
+
+import time
+import tkinter as tk
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from gui.view_models.timeline_model import (
+    HELD_MARK,
+    NOTICE_ACTION,
+    held_line,
+    notice_text,
+    shown_time,
+    time_details,
+)
+from gui.view_models.wording import FAILED_NOTE, TICKS, clock, day_heading
+from gui.views.theme import Fonts, Palette
+from net.client.core.events import MessageStatus, MessageView
+
+#: Space around the items, in pixels.
+MARGIN = 16
+_PAD_X, _PAD_Y = 12, 8
+_GAP = 6
+_RADIUS = 14
+_MAX_FRACTION = 0.68
+_DAY_GAP = 34
+
+
+def tk_index(text: str, index: int) -> int:
+    """A character index as Tcl 8.6 counts it: a character beyond the BMP takes two places there."""
+    if tk.TclVersion >= 9:
+        return index
+    return index + sum(1 for char in text[:index] if ord(char) > 0xFFFF)
+
+
+@dataclass
+class Drawn:
+    message: MessageView
+    meta_item: int = 0
+    text_item: int = 0
+    bubble_item: int = 0
+    #: Where its drawing starts and ends on the canvas (set when drawn).
+    top: float = 0.0
+    bottom: float = 0.0
+    #: Its times in full are shown under it (a click on its time).
+    expanded: bool = False
+
+
+def rounded(
+    canvas: tk.Canvas,
+    x0: float,
+    y0: float,
+    x1: float,
+    y1: float,
+    r: float,
+    *,
+    fill: str,
+    outline: str,
+    tags: tuple[str, ...],
+) -> int:
+    points = [
+        x0 + r,
+        y0,
+        x1 - r,
+        y0,
+        x1,
+        y0,
+        x1,
+        y0 + r,
+        x1,
+        y1 - r,
+        x1,
+        y1,
+        x1 - r,
+        y1,
+        x0 + r,
+        y1,
+        x0,
+        y1,
+        x0,
+        y1 - r,
+        x0,
+        y0 + r,
+        x0,
+        y0,
+    ]
+    return canvas.create_polygon(points, smooth=True, splinesteps=12, fill=fill, outline=outline, tags=tags)
+
+
+class Painter:
+    """Draws items on ``canvas`` at a given height and width; callbacks go to the list that owns it."""
+
+    def __init__(self, canvas: tk.Canvas, palette: Palette, fonts: Fonts) -> None:
+        self.canvas, self.palette, self.fonts = canvas, palette, fonts
+        self.on_retry: Callable[[str], None] = lambda _id: None
+        self.on_copy: Callable[[str], None] = lambda _id: None
+        self.on_details: Callable[[str], None] = lambda _id: None
+        self.on_notice: Callable[[str], None] = lambda _kind: None
+        #: The contact's name while texts to them are held after a key change, else None.
+        self.held_for: str | None = None
+        #: The contact's name, for notices.
+        self.name = ""
+
+    def meta(self, message: MessageView, *, expanded: bool = False) -> str:
+        """The line under a message: its time and ticks (with why it is held, and its times in full)."""
+        if message.status == MessageStatus.FAILED:
+            return FAILED_NOTE
+        held = self.held_for is not None and message.outgoing and message.status == MessageStatus.QUEUED
+        tick = HELD_MARK if held else TICKS[message.status] if message.outgoing else ""
+        line = f"{clock(shown_time(message))}  {tick}".rstrip()
+        if held and self.held_for is not None:
+            line = f"{held_line(self.held_for)}\n{line}"
+        return f"{time_details(message)}\n{line}" if expanded else line
+
+    def meta_colour(self, message: MessageView) -> str:
+        p = self.palette
+        if message.status == MessageStatus.FAILED:
+            return p.danger
+        if not message.outgoing:
+            return p.muted
+        return "#8ff0c8" if message.status == MessageStatus.READ else p.mine_muted
+
+    def divider(self, text: str, top: float, width: int) -> float:
+        """The unread divider: a rule across with the count in the middle; returns the height below it."""
+        c, p, y = self.canvas, self.palette, top + 14
+        label = c.create_text(
+            width / 2, y, text=text, fill=p.accent, font=self.fonts.small, tags=("divider", "divider-text")
+        )
+        x0, _y0, x1, _y1 = c.bbox(label)
+        c.create_line(MARGIN, y, x0 - 10, y, fill=p.accent, tags=("divider",))
+        c.create_line(x1 + 10, y, width - MARGIN, y, fill=p.accent, tags=("divider",))
+        return top + 30
+
+    def notice(self, drawn: Drawn, top: float, width: int) -> float:
+        """A notice in the middle (a changed safety number), with its link; returns the height below it."""
+        c, p, m = self.canvas, self.palette, drawn.message
+        tag, y = f"msg:{m.message_id}", top + 14
+        words = f"⚠  {notice_text(m.notice, self.name)}"
+        action = NOTICE_ACTION.get(m.notice, "")
+        text = c.create_text(width / 2, y, text=words, fill=p.muted, font=self.fonts.small, tags=(tag,))
+        drawn.text_item = text
+        if action:
+            link = c.create_text(
+                0, y, text=action, fill=p.accent, font=self.fonts.small, anchor="w", tags=(tag, "notice-link")
+            )
+            _x0, _y0, x1, _y1 = c.bbox(text)
+            shift = (c.bbox(link)[2] - c.bbox(link)[0] + 8) / 2
+            c.move(text, -shift, 0)
+            c.coords(link, x1 - shift + 8, y)
+            kind = m.notice
+            c.tag_bind(link, "<Button-1>", lambda _e: self.on_notice(kind))
+            drawn.meta_item = link
+        return top + 30
+
+    def day_heading(self, timestamp: float, top: float, width: int) -> float:
+        """A heading naming the day; returns the height below it."""
+        self.canvas.create_text(
+            width / 2,
+            top + 16,
+            text=day_heading(timestamp, time.time()),
+            fill=self.palette.muted,
+            font=self.fonts.small,
+        )
+        return top + _DAY_GAP
+
+    def bubble(self, drawn: Drawn, top: float, width: int) -> float:
+        """A message's bubble at ``top``; returns the height below it."""
+        drawn.top = top
+        p, c, m = self.palette, self.canvas, drawn.message
+        max_text = max(120, int(width * _MAX_FRACTION) - 2 * _PAD_X)
+        text_colour = p.on_mine if m.outgoing else p.on_theirs
+        tag = f"msg:{m.message_id}"
+        # Right-to-left lines reordered for display (the message itself, and a copy, keep the stored order).
+        shown, rtl = self.fonts.text.bubble(m.text, self.fonts.body.measure, max_text)
+        text = c.create_text(
+            0,
+            0,
+            text=shown,
+            anchor="nw",
+            width=max_text,
+            font=self.fonts.body,
+            fill=text_colour,
+            justify="right" if rtl else "left",
+            tags=(tag,),
+        )
+        meta = c.create_text(
+            0,
+            0,
+            text=self.meta(m, expanded=drawn.expanded),
+            anchor="ne",
+            justify="right",
+            font=self.fonts.small,
+            fill=self.meta_colour(m),
+            tags=(tag,),
+        )
+        tx0, ty0, tx1, ty1 = c.bbox(text)
+        mx0, my0, mx1, my1 = c.bbox(meta)
+        inner_w = max(tx1 - tx0, mx1 - mx0)
+        inner_h = (ty1 - ty0) + 2 + (my1 - my0)
+        bubble_w, bubble_h = inner_w + 2 * _PAD_X, inner_h + 2 * _PAD_Y
+        x0 = width - MARGIN - bubble_w if m.outgoing else MARGIN
+        y0 = top
+        c.coords(text, x0 + _PAD_X, y0 + _PAD_Y)
+        c.coords(meta, x0 + bubble_w - _PAD_X, y0 + _PAD_Y + (ty1 - ty0) + 2)
+        fill = p.mine if m.outgoing else p.theirs
+        outline = fill if m.outgoing else p.border
+        bubble = rounded(
+            c, x0, y0, x0 + bubble_w, y0 + bubble_h, _RADIUS, fill=fill, outline=outline, tags=(tag,)
+        )
+        c.tag_lower(bubble, text)
+        drawn.meta_item, drawn.text_item, drawn.bubble_item = meta, text, bubble
+        message_id = m.message_id
+        if m.status == MessageStatus.FAILED:
+            c.tag_bind(tag, "<Button-1>", lambda _e: self.on_retry(message_id))
+        else:  # a click on the time shows the times in full (sent, and arrived)
+            c.tag_bind(meta, "<Button-1>", lambda _e: self.on_details(message_id))
+        c.tag_bind(tag, "<Double-Button-1>", lambda _e: self.on_copy(message_id))
+        return y0 + bubble_h + _GAP

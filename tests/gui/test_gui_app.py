@@ -495,6 +495,9 @@ def test_older_messages_load_when_the_conversation_is_scrolled_to_the_top(
     app.main.conversations.on_select(bob_phone)  # opens at the first unread one (see test_gui_timeline)
     messages = app.main.conversation.messages
     wait_until(app.root, lambda: messages.divider_text() is not None, "the unread divider")
+    # Read is what was seen in a focused window: the newest message must come into view.
+    app.root.focus_force()
+    messages.jump_to_bottom()
     wait_until(app.root, lambda: row(bob_phone)[2] == 0, "the conversation read")
     app.main.conversations.on_select(bob_phone)  # all read now: it opens at the newest page
     wait_until(

@@ -13,6 +13,8 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 PORT_FILE = "port"
@@ -68,3 +70,29 @@ def answers(host: str, port: int, timeout: float = 2.0) -> bool:
     with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=timeout):
         return True
     return False
+
+
+START_LOCK = "starting.lock"
+
+
+@contextlib.contextmanager
+def starting(data_dir: Path) -> Iterator[None]:
+    """Held while one window looks for the server and starts it: two windows never start two servers.
+
+    An operating-system lock (``flock``; ``msvcrt.locking`` on Windows) that waits for the
+    other window, and that the system drops if that window dies meanwhile.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(data_dir / START_LOCK, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+    try:
+        if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+            import msvcrt
+
+            msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing drops the lock

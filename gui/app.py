@@ -29,7 +29,7 @@ from gui.controllers.onboarding import Onboarding
 from gui.controllers.search import SearchController
 from gui.controllers.settings_actions import SettingsController
 from gui.engine import Engine
-from gui.local_server import LocalServer, running_address
+from gui.local_server import LocalServer
 from gui.view_models.wording import error_text, window_title
 from gui.views.main_view import MainView
 from gui.views.registration import RegistrationView
@@ -270,6 +270,8 @@ class App:
         o, s, chat = self.onboarding, self.settings, self.chat
         o.on_closed, o.on_server_chosen, o.on_opened = self._closed_profile, self._server_chosen, self._opened
         o.on_phone, o.on_main_entered, o.on_online = self._phone_known, chat.load, chat.online
+        o.on_profile_server, o.on_profile_unlocked = self._profile_server, self._profile_unlocked
+        o.last_profile = self.prefs.last_profile
         s.on_logged_out, s.on_reconnecting, s.on_account_deleted = (
             chat.logged_out,
             chat.reconnecting,
@@ -328,11 +330,18 @@ class App:
         self.update_title()
 
     def _server_chosen(self, server: str) -> None:
+        """The default for a new profile (the local server's address too: it keeps its port)."""
         self._session = self._session.with_server(server)
-        local = (self.local_server.address, running_address(self.local_server.data_dir))
-        if server not in local:  # a local server's port changes every start: not worth keeping
-            self.prefs.server = server
-            preferences.save(self.config_dir, self.prefs)
+        self.prefs.server = server
+        preferences.save(self.config_dir, self.prefs)
+
+    def _profile_server(self, server: str) -> None:
+        """The open profile's own server: shown in this window, never made the default of others."""
+        self._session = self._session.with_server(server)
+
+    def _profile_unlocked(self, profile_id: str) -> None:
+        self.prefs.last_profile = profile_id
+        preferences.save(self.config_dir, self.prefs)
 
     def _opened(self, profile_name: str, phone: str | None) -> None:
         self._session = self._session.opened(profile_name, phone)

@@ -1,4 +1,6 @@
-"""The app's own small settings (theme, last server address): a JSON file in the user's config folder.
+"""The app's own small settings (theme, a new profile's server, the last profile): a JSON file.
+
+The file lives in the user's config folder.
 
 Nothing secret lives here; secrets belong to the encrypted profile. A missing or
 damaged file means defaults, never a crash, and a write goes through a temporary
@@ -23,6 +25,8 @@ THEMES = ("light", "dark")
 class Preferences:
     theme: str = "light"
     server: str = DEFAULT_SERVER
+    #: The profile last unlocked (its random id, not its name): the unlock list preselects it.
+    last_profile: str = ""
 
 
 def load(folder: Path | None) -> Preferences:
@@ -39,6 +43,8 @@ def load(folder: Path | None) -> Preferences:
         prefs.theme = data["theme"]
     if isinstance(data.get("server"), str) and 0 < len(data["server"]) < 300:
         prefs.server = data["server"]
+    if isinstance(data.get("last_profile"), str) and len(data["last_profile"]) < 100:
+        prefs.last_profile = data["last_profile"]
     return prefs
 
 

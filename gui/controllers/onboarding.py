@@ -8,11 +8,12 @@ thread and chooses the next screen.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 from gui.controllers.host import Host
 from gui.engine import Engine
-from gui.local_server import LocalServer, LocalServerError, running_address
+from gui.local_server import Found, LocalServer, LocalServerError, running_address
 from gui.view_models.forms import (
     FormInvalid,
     NewProfileForm,
@@ -20,12 +21,14 @@ from gui.view_models.forms import (
     format_server_address,
     parse_server_address,
 )
+from gui.view_models.wording import local_server_restarted, refusal_text, unreachable_offer
 from gui.views.main_view import MainView
 from gui.views.registration import RegistrationView
 from gui.views.server_key import ServerKeyView
 from gui.views.welcome import WelcomeView
 from gui.worker import Command
 from net.client.core import events as ev
+from net.client.core.engine_error import EngineError
 from net.protocol.validation import ValidationError
 
 _SERVER_KEY_CODES = {"server_key_unknown", "server_key_changed"}
@@ -50,8 +53,16 @@ class Onboarding:
         self._key_question = False
         #: The welcome screen is shown: no profile is open any more.
         self.on_closed: Callable[[], None] = lambda: None
-        #: The person chose this server address (``host:port``).
+        #: The person chose this server address (``host:port``) for a new profile.
         self.on_server_chosen: Callable[[str], None] = lambda _server: None
+        #: The open profile uses this server (its own, kept inside it): the window shows it, keeps no default.
+        self.on_profile_server: Callable[[str], None] = lambda _server: None
+        #: A profile was unlocked or created in this window (its id): the unlock list preselects it next time.
+        self.on_profile_unlocked: Callable[[str], None] = lambda _profile_id: None
+        #: The profile this window unlocked last, preselected in the list.
+        self.last_profile: str = ""
+        #: True while a check of the local server (after a drop) runs: one at a time.
+        self._watching = False
         #: A profile is open: its name, and its phone number if it has registered.
         self.on_opened: Callable[[str, str | None], None] = lambda _name, _phone: None
         #: The engine now knows the account's phone number (None: not registered yet).
@@ -68,9 +79,14 @@ class Onboarding:
         self.registration.on_send_code = self.send_code
         self.registration.on_finish = self.finish_registration
         self.registration.on_cancel = self.lock
+        self.registration.on_start_server = self.start_local_server_for_profile
 
     def handle(self, event: ev.Event) -> bool:
         """Take the engine events of the screens before the main window; False for any other."""
+        if isinstance(event, ev.ConnectionChanged):
+            if event.state is ev.ConnectionState.RECONNECTING:
+                self._check_local_server()
+            return False  # the chat pane shows the state
         if isinstance(event, ev.ServerKeyUnknown):
             self._server_key_unknown(event)
         elif isinstance(event, ev.ServerKeyChanged):
@@ -98,9 +114,12 @@ class Onboarding:
             )
         self.welcome.show_error(message)
         self.host.show_screen(self.welcome)
-        self.host.do(
-            Command("list_profiles", lambda engine: engine.list_profiles(), self.welcome.show_profiles)
-        )
+        self.host.do(Command("list_profiles", lambda engine: engine.list_profiles(), self._show_profiles))
+
+    def _show_profiles(self, profiles: list[ev.ProfileEntry]) -> None:
+        self.welcome.show_profiles(profiles)
+        if self.last_profile:
+            self.welcome.select_profile(self.last_profile)
 
     def _server_address(self) -> tuple[str, int] | None:
         try:
@@ -112,28 +131,46 @@ class Onboarding:
         return host, port
 
     def unlock(self, profile_id: str, passphrase: str) -> None:
-        address = self._server_address()
-        if address is None:
-            return
         self.welcome.show_error("")
 
-        def call(engine: Engine) -> tuple[str, str | None]:
+        def call(engine: Engine) -> tuple[str, str | None, str | None]:
             engine.unlock(profile_id, passphrase)
-            return engine.profile_name or "", engine.phone
+            return engine.profile_name or "", engine.phone, engine.server
 
         def failed(code: str, text: str) -> None:
-            self.welcome.show_error(text)
-            if code == "wrong_passphrase":
+            if code == "wrong_passphrase":  # said once, under the field it is about
                 self.welcome.passphrase.error(text)
                 self.welcome.passphrase.entry.select_range(0, "end")
+            else:
+                self.welcome.show_error(text)
 
-        def opened(profile: tuple[str, str | None]) -> None:
-            self._opened(*profile, address)
+        def opened(profile: tuple[str, str | None, str | None]) -> None:
+            name, phone, own = profile
+            self._remember(profile_id)
+            # A registered profile goes back to its own server; a new one takes the address chosen here.
+            address = _parsed(own) if phone is not None and own else None
+            if address is not None:
+                self.on_profile_server(format_server_address(*address))
+            else:
+                address = self._server_address()
+            if address is None:
+                text = str(self.welcome.error.cget("text"))
+                self.host.do(
+                    Command(
+                        "lock", lambda engine: engine.lock(), lambda _r: self.show_welcome(text), polls=False
+                    )
+                )
+                return
+            self._opened(name, phone, address)
 
         self.host.do(
             Command("unlock", call, opened, failed=failed),
             busy="Opening your profile…",
         )
+
+    def _remember(self, profile_id: str) -> None:
+        self.last_profile = profile_id
+        self.on_profile_unlocked(profile_id)
 
     def create_profile(self, form: NewProfileForm) -> None:
         try:
@@ -147,13 +184,14 @@ class Onboarding:
         if address is None:
             return
 
-        def call(engine: Engine) -> tuple[str, str | None]:
+        def call(engine: Engine) -> tuple[str, str, str | None]:
             # The label is all the header shows; the display name goes inside the encrypted database.
-            engine.create_profile(new.label, new.passphrase, display_name=new.display_name)
-            return engine.profile_name or new.display_name, engine.phone
+            profile_id = engine.create_profile(new.label, new.passphrase, display_name=new.display_name)
+            return profile_id, engine.profile_name or new.display_name, engine.phone
 
-        def opened(profile: tuple[str, str | None]) -> None:
-            self._opened(*profile, address)
+        def opened(profile: tuple[str, str, str | None]) -> None:
+            self._remember(profile[0])
+            self._opened(profile[1], profile[2], address)
 
         self.host.do(
             Command(
@@ -169,15 +207,25 @@ class Onboarding:
         self.welcome.clear_secrets()
         self.on_opened(name, phone)
         host, port = address
+        server = format_server_address(host, port)
+        local = self.local_server
+        restarted: list[str] = []
 
         def call(engine: Engine) -> str | None:
+            if local.serves(server) and (found := local.ensure()).started:
+                restarted.append(found.address)  # it had stopped: this window started it again
             engine.set_server(host, port)
             engine.connect()
             return engine.phone
 
+        def connected(phone: str | None) -> None:
+            self._connected(phone)
+            if restarted and self.host.screen is self.main:
+                self.main.show_notice(local_server_restarted(restarted[0]))
+
         self.host.do(
-            Command("connect", call, self._connected, failed=self._connect_failed, polls=True),
-            busy=f"Connecting to {self.host.session.server}…",
+            Command("connect", call, connected, failed=self._connect_failed, polls=True),
+            busy=f"Connecting to {server}…",
         )
 
     def _connected(self, phone: str | None) -> None:
@@ -197,6 +245,11 @@ class Onboarding:
             self.enter_main()
             self.main.show_notice(f"{text} Parley keeps trying in the background.")
             self.host.do(Command("retry_connect", lambda engine: None, polls=True))
+        elif code == "connection_failed":
+            # A new profile and no server: it stays open, and the error offers the local server.
+            self.registration.reset(self.host.session.server)
+            self.registration.offer_local_server(unreachable_offer(self.host.session.server))
+            self.host.show_screen(self.registration)
         else:
             self.host.do(
                 Command("lock", lambda engine: engine.lock(), lambda _r: self.show_welcome(text), polls=False)
@@ -275,7 +328,7 @@ class Onboarding:
         )
 
     def _refused(self, code: str, text: str) -> None:
-        self.registration.form.refused(code, text)
+        self.registration.form.refused(code, refusal_text(code, text))
         self.registration.show_stage()
 
     def _reregistration_requested(self, event: ev.ReregistrationRequested) -> None:
@@ -310,36 +363,86 @@ class Onboarding:
     # ------------------------------------------------------------------ the local server
 
     def start_local_server(self) -> None:
-        running = running_address(self.local_server.data_dir)
-        if running and not self.local_server.running:
-            self.welcome.server_var.set(running)
-            self.welcome.server_note.configure(
-                text=f"Using the local server another Parley window started, at {running}."
-            )
-            return
+        """The welcome screen's button: find the local server, or start it; its address goes in the field."""
 
-        def started(address: str) -> None:
-            self.welcome.server_var.set(address)
+        def found(result: Found) -> None:
+            self.welcome.local_button.configure(state="normal")
+            self.welcome.server_var.set(result.address)
+            self.welcome.show_error("")  # "could not reach" is gone with its cause
             self.welcome.server_note.configure(
-                text=f"A local server runs at {address} until you close this window. For a second profile, "
-                "open Parley again (python main.py): it finds this server by itself."
+                text=f"A local server runs at {result.address} until you close this window. For a second "
+                "profile, open Parley again (python main.py): it finds this server by itself."
+                if result.started
+                else f"Using the local server another Parley window started, at {result.address}."
             )
-
-        def call(_engine: Engine) -> str:
-            try:
-                return self.local_server.start()
-            except LocalServerError as exc:
-                raise _Refusal("local_server", str(exc)) from None
 
         self.welcome.local_button.configure(state="disabled")
         self.host.do(
-            Command("local_server", call, started, failed=self._local_server_failed),
+            Command("local_server", self._ensure_local, found, failed=self._local_server_failed),
             busy="Starting a local server…",
         )
+
+    def start_local_server_for_profile(self) -> None:
+        """The offer beside "could not reach": start the local server, then connect the new profile to it."""
+
+        def call(engine: Engine) -> str | None:
+            address = self._ensure_local(engine).address
+            engine.set_server(*parse_server_address(address))
+            engine.connect()
+            return engine.phone
+
+        def failed(code: str, text: str) -> None:
+            if code not in _SERVER_KEY_CODES:
+                self.registration.show_error(text)
+
+        self.registration.show_error("")
+        self.host.do(
+            Command("local_server", call, self._connected, failed=failed, polls=True),
+            busy="Starting a local server…",
+        )
+
+    def _ensure_local(self, _engine: Engine) -> Found:
+        try:
+            return self.local_server.ensure()
+        except LocalServerError as exc:
+            raise _Refusal("local_server", str(exc)) from None
 
     def _local_server_failed(self, _code: str, text: str) -> None:
         self.welcome.local_button.configure(state="normal")
         self.welcome.show_error(text)
+
+    def _check_local_server(self) -> None:
+        """The connection dropped: if it was to the local server and that is gone, start it again."""
+        server = self.host.session.server
+        if self._watching or self.host.session.profile_name is None or not self.local_server.serves(server):
+            return
+        self._watching = True
+
+        def call(engine: Engine) -> Found:
+            found = self._ensure_local(engine)
+            # At once, not after the backoff: the server answers now. If not, the link keeps
+            # trying with its backoff, and its state says so.
+            with contextlib.suppress(EngineError):
+                engine.connect()
+            return found
+
+        def done(found: Found) -> None:
+            self._watching = False
+            if found.started:
+                self.main.show_notice(local_server_restarted(found.address))
+
+        def failed(_code: str, text: str) -> None:
+            self._watching = False
+            self.main.show_notice(text)
+
+        self.host.do(Command("local_server_watch", call, done, failed=failed, polls=True))
+
+
+def _parsed(address: str) -> tuple[str, int] | None:
+    try:
+        return parse_server_address(address)
+    except ValidationError:
+        return None
 
 
 def reregistration_words(sent_to: str) -> str:

@@ -29,7 +29,7 @@ from gui.controllers.onboarding import Onboarding
 from gui.controllers.search import SearchController
 from gui.controllers.settings_actions import SettingsController
 from gui.engine import Engine
-from gui.local_server import LocalServer
+from gui.local_server import FIRST_PORT, LocalServer
 from gui.view_models.wording import error_text, window_title
 from gui.views.main_view import MainView
 from gui.views.registration import RegistrationView
@@ -75,6 +75,7 @@ class App:
         profiles_root: Path | None = None,
         config_dir: Path | None = None,
         local_server_dir: Path | None = None,
+        local_server_port: int = FIRST_PORT,
         make_engine: EngineFactory | None = None,
         root: tk.Tk | None = None,
         choosers: Choosers | None = None,
@@ -87,7 +88,8 @@ class App:
             config_dir if config_dir is not None else platformdirs.user_config_path("Parley", False)
         )
         data = platformdirs.user_data_path("Parley", False)
-        self.local_server = LocalServer(local_server_dir or data / "local-server")
+        local_dir = local_server_dir or data / "local-server"
+        self.local_server = LocalServer(local_dir, first_port=local_server_port)
         self.prefs = preferences.load(self.config_dir)
         self.fonts = make_fonts(self.root)
         self._palette = PALETTES[self.prefs.theme]

@@ -27,6 +27,7 @@ from gui.controllers.backup import BackupController, Choosers
 from gui.controllers.chat import ChatController
 from gui.controllers.onboarding import Onboarding
 from gui.controllers.search import SearchController
+from gui.controllers.server_choice import ServerChoice
 from gui.controllers.settings_actions import SettingsController
 from gui.engine import Engine
 from gui.local_server import FIRST_PORT, LocalServer
@@ -117,6 +118,7 @@ class App:
             main=self.main,
             local_server=self.local_server,
         )
+        self.server_choice = ServerChoice(self, self.main.settings.server)
         self.backup = BackupController(self, self.main, self.welcome, choosers=choosers)
         self._screen: tk.Widget = self.welcome
         self._wire()
@@ -286,8 +288,14 @@ class App:
         self.root.bind("<Control-f>", lambda _e: self._shortcut(self._focus_search))
         for sequence in ("<Control-Shift-F>", "<Control-Shift-f>"):  # Shift+f is "F", or "f" with Caps Lock
             self.root.bind(sequence, lambda _e: self._shortcut(self.search.focus))
-        self.root.bind("<Control-comma>", lambda _e: self._shortcut(self.settings.open_settings))
+        self.server_choice.on_server = self._profile_server
+        self.main.on_settings = self._open_settings
+        self.root.bind("<Control-comma>", lambda _e: self._shortcut(self._open_settings))
         self.root.bind("<Escape>", lambda _e: self._shortcut(self._escape))
+
+    def _open_settings(self) -> None:
+        self.settings.open_settings()
+        self.server_choice.refresh()
 
     def _shortcut(self, action: Callable[[], None]) -> str | None:
         if self._screen is not self.main:

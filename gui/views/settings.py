@@ -1,4 +1,4 @@
-"""Settings: the theme, the passphrase, the registration lock, backup and export, and the way out."""
+"""Settings: theme, server, passphrase, registration lock, backup and export, and the way out."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from tkinter import ttk
 
 from gui.view_models.forms import ChangePassphraseForm
 from gui.views.fields import FormField, paragraph
+from gui.views.server_settings import ServerSection
 
 
 class SettingsPane(ttk.Frame):
@@ -51,6 +52,9 @@ class SettingsPane(ttk.Frame):
         self.backup_button.pack(side="left", padx=(16, 0))
         self.export_button = ttk.Button(keep, text="Export conversations…", command=lambda: self.on_export())
         self.export_button.pack(side="left", padx=8)
+
+        self.server = ServerSection(self)  # where this profile connects; change it there
+        self.server.pack(anchor="w", fill="x", pady=(0, 14))
 
         ttk.Label(self, text="Change passphrase", style="Surface.Heading.TLabel").pack(anchor="w")
         form = ttk.Frame(self, style="Surface.TFrame")

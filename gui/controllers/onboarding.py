@@ -8,12 +8,12 @@ thread and chooses the next screen.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 
 from gui.controllers.host import Host
+from gui.controllers.local_server_flow import SERVER_KEY_CODES, LocalServerFlow
 from gui.engine import Engine
-from gui.local_server import Found, LocalServer, LocalServerError, running_address
+from gui.local_server import LocalServer, running_address
 from gui.view_models.forms import (
     FormInvalid,
     NewProfileForm,
@@ -28,10 +28,7 @@ from gui.views.server_key import ServerKeyView
 from gui.views.welcome import WelcomeView
 from gui.worker import Command
 from net.client.core import events as ev
-from net.client.core.engine_error import EngineError
 from net.protocol.validation import ValidationError
-
-_SERVER_KEY_CODES = {"server_key_unknown", "server_key_changed"}
 
 
 class Onboarding:
@@ -61,8 +58,10 @@ class Onboarding:
         self.on_profile_unlocked: Callable[[str], None] = lambda _profile_id: None
         #: The profile this window unlocked last, preselected in the list.
         self.last_profile: str = ""
-        #: True while a check of the local server (after a drop) runs: one at a time.
-        self._watching = False
+        self.local = LocalServerFlow(
+            host, local_server, welcome=welcome, registration=registration, main=main
+        )
+        self.local.on_connected = self._connected
         #: A profile is open: its name, and its phone number if it has registered.
         self.on_opened: Callable[[str, str | None], None] = lambda _name, _phone: None
         #: The engine now knows the account's phone number (None: not registered yet).
@@ -73,19 +72,19 @@ class Onboarding:
         self.on_online: Callable[[], None] = lambda: None
         self.welcome.on_unlock = self.unlock
         self.welcome.on_create = self.create_profile
-        self.welcome.on_start_server = self.start_local_server
+        self.welcome.on_start_server = self.local.start_local_server
         self.server_key.on_accept = self.accept_server_key
         self.server_key.on_cancel = self.refuse_server_key
         self.registration.on_send_code = self.send_code
         self.registration.on_finish = self.finish_registration
         self.registration.on_cancel = self.lock
-        self.registration.on_start_server = self.start_local_server_for_profile
+        self.registration.on_start_server = self.local.start_for_profile
 
     def handle(self, event: ev.Event) -> bool:
         """Take the engine events of the screens before the main window; False for any other."""
         if isinstance(event, ev.ConnectionChanged):
             if event.state is ev.ConnectionState.RECONNECTING:
-                self._check_local_server()
+                self.local.check_after_drop()
             return False  # the chat pane shows the state
         if isinstance(event, ev.ServerKeyUnknown):
             self._server_key_unknown(event)
@@ -239,7 +238,7 @@ class Onboarding:
             self.enter_main()
 
     def _connect_failed(self, code: str, text: str) -> None:
-        if code in _SERVER_KEY_CODES:
+        if code in SERVER_KEY_CODES:
             return  # the server-key screen, shown by its event, explains it
         if self.host.session.phone is not None:
             self.enter_main()
@@ -360,83 +359,6 @@ class Onboarding:
             Command("lock", lambda engine: engine.lock(), lambda _r: self.show_welcome(), polls=False)
         )
 
-    # ------------------------------------------------------------------ the local server
-
-    def start_local_server(self) -> None:
-        """The welcome screen's button: find the local server, or start it; its address goes in the field."""
-
-        def found(result: Found) -> None:
-            self.welcome.local_button.configure(state="normal")
-            self.welcome.server_var.set(result.address)
-            self.welcome.show_error("")  # "could not reach" is gone with its cause
-            self.welcome.server_note.configure(
-                text=f"A local server runs at {result.address} until you close this window. For a second "
-                "profile, open Parley again (python main.py): it finds this server by itself."
-                if result.started
-                else f"Using the local server another Parley window started, at {result.address}."
-            )
-
-        self.welcome.local_button.configure(state="disabled")
-        self.host.do(
-            Command("local_server", self._ensure_local, found, failed=self._local_server_failed),
-            busy="Starting a local server…",
-        )
-
-    def start_local_server_for_profile(self) -> None:
-        """The offer beside "could not reach": start the local server, then connect the new profile to it."""
-
-        def call(engine: Engine) -> str | None:
-            address = self._ensure_local(engine).address
-            engine.set_server(*parse_server_address(address))
-            engine.connect()
-            return engine.phone
-
-        def failed(code: str, text: str) -> None:
-            if code not in _SERVER_KEY_CODES:
-                self.registration.show_error(text)
-
-        self.registration.show_error("")
-        self.host.do(
-            Command("local_server", call, self._connected, failed=failed, polls=True),
-            busy="Starting a local server…",
-        )
-
-    def _ensure_local(self, _engine: Engine) -> Found:
-        try:
-            return self.local_server.ensure()
-        except LocalServerError as exc:
-            raise _Refusal("local_server", str(exc)) from None
-
-    def _local_server_failed(self, _code: str, text: str) -> None:
-        self.welcome.local_button.configure(state="normal")
-        self.welcome.show_error(text)
-
-    def _check_local_server(self) -> None:
-        """The connection dropped: if it was to the local server and that is gone, start it again."""
-        server = self.host.session.server
-        if self._watching or self.host.session.profile_name is None or not self.local_server.serves(server):
-            return
-        self._watching = True
-
-        def call(engine: Engine) -> Found:
-            found = self._ensure_local(engine)
-            # At once, not after the backoff: the server answers now. If not, the link keeps
-            # trying with its backoff, and its state says so.
-            with contextlib.suppress(EngineError):
-                engine.connect()
-            return found
-
-        def done(found: Found) -> None:
-            self._watching = False
-            if found.started:
-                self.main.show_notice(local_server_restarted(found.address))
-
-        def failed(_code: str, text: str) -> None:
-            self._watching = False
-            self.main.show_notice(text)
-
-        self.host.do(Command("local_server_watch", call, done, failed=failed, polls=True))
-
 
 def _parsed(address: str) -> tuple[str, int] | None:
     try:
@@ -451,11 +373,3 @@ def reregistration_words(sent_to: str) -> str:
         f"The code went to your e-mail address on file ({sent_to}); nothing has changed. If it was not you, "
         "share the code with nobody, and set a registration lock in Settings."
     )
-
-
-class _Refusal(Exception):
-    """An error with a code and words for a person, shaped like the engine's own."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message

@@ -163,7 +163,8 @@ def test_a_wrong_passphrase_is_said_once_and_the_list_preselects_the_profile_las
     app = make_app("gina")
     w = app.welcome
     type_into(w.server, f"127.0.0.1:{first_port + 70}")
-    for name in ("Gina", "Hugo"):  # two profiles, the second created last
+    for count, name in enumerate(("Gina", "Hugo")):  # two profiles, the second created last
+        wait_until(app.root, lambda count=count: w.profiles.size() == count and w.label.value, "the list")
         _create(app, name)
         wait_until(app.root, lambda: app.screen is app.registration and not app.busy, "the offer")
         app.registration.cancel_link.invoke()
@@ -212,18 +213,39 @@ def test_a_local_server_that_died_is_started_again_and_both_windows_reconnect(
     for app in (one, two):
         wait_until(app.root, lambda app=app: _status(app).startswith("Connected"), "connected")
 
+    said: dict[str, list[str]] = {"one": [], "two": []}
+    for key, app in (("one", one), ("two", two)):
+        shown = app.main.show_notice
+        app.main.show_notice = lambda text, shown=shown, key=key: (said[key].append(text), shown(text))  # type: ignore[method-assign]
     process = one.local_server._process
     assert process is not None
     os.kill(process.pid, signal.SIGKILL)
     process.wait(30)
 
-    def both_back() -> bool:
+    dropped = {id(one): False, id(two): False}
+
+    def pump() -> None:
         for app in (one, two):
             app.root.update()
-        return all(_status(app).startswith("Connected") for app in (one, two))
+            dropped[id(app)] = dropped[id(app)] or not _status(app).startswith("Connected")
 
+    def restarted() -> bool:
+        pump()
+        return any(local_server_restarted(local) in texts for texts in said.values())
+
+    def both_back() -> bool:
+        pump()
+        return all(dropped.values()) and all(_status(app).startswith("Connected") for app in (one, two))
+
+    wait_until(one.root, restarted, "a window to start the local server again", timeout=150)
     wait_until(one.root, both_back, "both windows reconnected to the restarted server", timeout=150)
-    restarters = [app for app in (one, two) if app.main.notice_shown == local_server_restarted(local)]
-    assert len(restarters) == 1  # said once, by the window that started it again
+    restarters = [
+        app for key, app in (("one", one), ("two", two)) if local_server_restarted(local) in said[key]
+    ]
+    assert len(restarters) == 1, said  # said once, by the window that started it again
+    assert (
+        said["one"].count(local_server_restarted(local)) + said["two"].count(local_server_restarted(local))
+        == 1
+    )
     assert restarters[0].local_server.address == local  # the same port: the same address
     assert one.screen is one.main and two.screen is two.main  # no key question: the same key, pinned

@@ -334,7 +334,8 @@ class App:
     # ------------------------------------------------------------------ the session: written here only
 
     def _closed_profile(self) -> None:
-        self._session = self._session.closed()
+        # The profile's own server goes with it: a new profile starts from the app's default again.
+        self._session = self._session.closed().with_server(self.prefs.server)
         self.search.reset()
         self.chat.reset()
         self.update_title()

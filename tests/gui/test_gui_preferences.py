@@ -32,3 +32,11 @@ def test_saving_where_it_cannot_write_is_not_an_error(tmp_path: Path) -> None:
     blocker.write_text("x", encoding="utf-8")
     preferences.save(blocker / "config", preferences.Preferences("dark"))
     assert preferences.load(blocker / "config") == preferences.Preferences()
+
+
+def test_the_last_profile_unlocked_is_kept_and_a_strange_one_is_not(tmp_path: Path) -> None:
+    kept = preferences.Preferences("light", DEFAULT_SERVER, last_profile="0123456789abcdef")
+    preferences.save(tmp_path, kept)
+    assert preferences.load(tmp_path).last_profile == "0123456789abcdef"
+    (tmp_path / preferences.FILE_NAME).write_text('{"last_profile": ["x"]}', encoding="utf-8")
+    assert preferences.load(tmp_path).last_profile == ""

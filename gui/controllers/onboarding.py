@@ -8,12 +8,13 @@ thread and chooses the next screen.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 from gui.controllers.host import Host
 from gui.controllers.local_server_flow import SERVER_KEY_CODES, LocalServerFlow
 from gui.engine import Engine
-from gui.local_server import LocalServer, running_address
+from gui.local_server import LocalServer, LocalServerError, running_address
 from gui.view_models.forms import (
     FormInvalid,
     NewProfileForm,
@@ -211,8 +212,11 @@ class Onboarding:
         restarted: list[str] = []
 
         def call(engine: Engine) -> str | None:
-            if local.serves(server) and (found := local.ensure()).started:
-                restarted.append(found.address)  # it had stopped: this window started it again
+            if local.serves(server):
+                # It had stopped: this window starts it again. If it cannot, connecting says why.
+                with contextlib.suppress(LocalServerError):
+                    if (found := local.ensure()).started:
+                        restarted.append(found.address)
             engine.set_server(host, port)
             engine.connect()
             return engine.phone

@@ -249,3 +249,29 @@ def test_a_local_server_that_died_is_started_again_and_both_windows_reconnect(
     )
     assert restarters[0].local_server.address == local  # the same port: the same address
     assert one.screen is one.main and two.screen is two.main  # no key question: the same key, pinned
+
+
+def test_unlocking_a_profile_of_the_local_server_while_it_is_down_starts_it_again_and_says_so(
+    make_app: Callable[..., App], first_port: int
+) -> None:
+    app = make_app("ivy")
+    app.welcome.local_button.invoke()
+    wait_until(app.root, lambda: app.local_server.address and not app.busy, "the local server")
+    _create(app, "Ivy")
+    wait_until(app.root, lambda: app.screen is app.server_key and not app.busy, "the key question")
+    app.server_key.accept_button.invoke()
+    _register(app, fresh_phone())
+    app.onboarding.lock()
+    w = app.welcome
+    wait_until(app.root, lambda: app.screen is w and w.profiles.size() == 1 and not app.busy, "the list")
+    process = app.local_server._process
+    assert process is not None
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(30)
+
+    type_into(w.passphrase.entry, PASSPHRASE)
+    w.unlock_button.invoke()
+    local = f"127.0.0.1:{first_port}"
+    wait_until(app.root, lambda: app.main.notice_shown == local_server_restarted(local), "the sentence")
+    wait_until(app.root, lambda: _status(app).startswith("Connected"), "connected again")
+    assert app.local_server.running and app.local_server.address == local

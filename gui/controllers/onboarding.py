@@ -57,6 +57,8 @@ class Onboarding:
         self.on_profile_server: Callable[[str], None] = lambda _server: None
         #: A profile was unlocked or created in this window (its id): the unlock list preselects it next time.
         self.on_profile_unlocked: Callable[[str], None] = lambda _profile_id: None
+        #: A move in Settings to another server waits for its key: the server to go back to if refused.
+        self.moving_from: str | None = None
         #: The profile this window unlocked last, preselected in the list.
         self.last_profile: str = ""
         self.local = LocalServerFlow(
@@ -105,6 +107,7 @@ class Onboarding:
 
     def show_welcome(self, message: str = "") -> None:
         self._key_question = False
+        self.moving_from = None
         self.on_closed()
         running = running_address(self.local_server.data_dir)
         self.welcome.server_var.set(self.local_server.address or running or self.host.session.server)
@@ -271,8 +274,25 @@ class Onboarding:
         self.server_key.changed(event.address, event.pinned, event.presented)
         self.host.show_screen(self.server_key)
 
+    def _stay_with(self, server: str, address: tuple[str, int]) -> None:
+        """A move in Settings stopped at the new server's key: the profile goes back to its server."""
+        self.on_profile_server(server)
+
+        def call(engine: Engine) -> str | None:
+            engine.set_server(*address)
+            engine.connect()
+            return engine.phone
+
+        def back(phone: str | None) -> None:
+            self._connected(phone)
+            self.main.show_notice(f"You stopped at the new server's key, so this profile stays at {server}.")
+
+        command = Command("connect", call, back, failed=self._connect_failed, polls=True)
+        self.host.do(command, busy="Connecting…")
+
     def accept_server_key(self, fingerprint: str) -> None:
         self._key_question = False
+        self.moving_from = None
 
         def call(engine: Engine) -> str | None:
             engine.accept_server_key(fingerprint)
@@ -286,6 +306,10 @@ class Onboarding:
 
     def refuse_server_key(self) -> None:
         self._key_question = False
+        back, self.moving_from = self.moving_from, None
+        if back is not None and (address := _parsed(back)) is not None:
+            self._stay_with(back, address)
+            return
         message = "Parley did not connect: you stopped at the server's key. Your profile is locked again."
         self.host.do(
             Command("lock", lambda engine: engine.lock(), lambda _r: self.show_welcome(message), polls=False)

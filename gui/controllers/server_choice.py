@@ -25,6 +25,9 @@ class ServerChoice:
         self.host, self.section = host, section
         #: The open profile now uses this server (``host:port``).
         self.on_server: Callable[[str], None] = lambda _server: None
+        #: A move starts from this server: where the profile goes back if the new key is refused
+        #: (None: the move is over, with no question left).
+        self.on_moving: Callable[[str | None], None] = lambda _server: None
         section.on_change = self.change
 
     def refresh(self) -> None:
@@ -42,6 +45,7 @@ class ServerChoice:
             self.section.show_error(str(exc))
             return
         server = format_server_address(host, port)
+        self.on_moving(self.host.session.server)
 
         def call(engine: Engine) -> tuple[str | None, str | None]:
             engine.set_server(host, port)
@@ -49,12 +53,14 @@ class ServerChoice:
             return engine.server, engine.server_fingerprint
 
         def done(found: tuple[str | None, str | None]) -> None:
+            self.on_moving(None)
             self.on_server(server)
             self.section.show(*found)
 
         def failed(code: str, words: str) -> None:
             self.on_server(server)  # the profile keeps the new address, and keeps trying it
             if code not in _KEY_QUESTIONS:  # the server-key screen, shown by its event, asks
+                self.on_moving(None)
                 self.section.show_error(words)
 
         self.host.do(Command("change_server", call, done, failed=failed, polls=True), busy="Connecting…")

@@ -46,11 +46,25 @@ def test_the_server_section_shows_the_server_refuses_a_bad_address_and_moves_wit
         type_into(section.field.entry, address(moved))
         section.change_button.invoke()
         status = app.main.status
-        wait_until(
-            app.root, lambda: str(status.cget("text")).startswith("Connected") and not app.busy, "moved"
-        )
+
+        def connected() -> bool:
+            return str(status.cget("text")).startswith("Connected") and not app.busy
+
+        shown = section.address
+        wait_until(app.root, lambda: connected() and address(moved) in str(shown.cget("text")), "moved")
         assert app.screen is app.main  # no pinning question: the key is the one pinned
         assert address(moved) in str(section.address.cget("text"))
         assert app.session.server == address(moved)
+
+        # a server with another key asks; stopping there keeps the profile where it was, unlocked
+        stranger = server_factory(dev_codes=True, data_dir=tmp_path / "stranger")
+        type_into(section.field.entry, address(stranger))
+        section.change_button.invoke()
+        wait_until(app.root, lambda: app.screen is app.server_key and not app.busy, "the pinning question")
+        assert "first time" in str(app.server_key.intro.cget("text"))
+        app.server_key.cancel_button.invoke()
+        wait_until(app.root, lambda: app.screen is app.main and connected(), "back at the server it had")
+        assert address(moved) in app.main.notice_shown and "stays at" in app.main.notice_shown
+        assert app.session.server == address(moved) and app.session.profile_name is not None
     finally:
         app.close()

@@ -4,6 +4,11 @@ These flows are a chain of worker commands and engine events: open a profile,
 connect, answer the server-key question, register, then hand over to the main
 window. Each step runs on the worker; its continuation runs back on the Tk
 thread and chooses the next screen.
+
+A registered profile goes back to its own server (kept inside it); the address
+on the welcome screen is for a new profile. A profile open in another window
+is refused with the engine's sentence, and the screen stays. The local server's
+buttons and its restart after a drop are :mod:`gui.controllers.local_server_flow`'s.
 """
 
 from __future__ import annotations

@@ -29,9 +29,10 @@ from gui.controllers.notices import Notices
 from gui.controllers.onboarding import Onboarding
 from gui.controllers.privacy import PrivacyController
 from gui.controllers.search import SearchController
+from gui.controllers.server_choice import ServerChoice
 from gui.controllers.settings_actions import SettingsController
 from gui.engine import Engine
-from gui.local_server import LocalServer, running_address
+from gui.local_server import FIRST_PORT, LocalServer
 from gui.notifications import DesktopNotices
 from gui.view_models.window_geometry import DEFAULT_SIZE, MINIMUM_SIZE, restored
 from gui.view_models.wording import error_text, window_title
@@ -80,6 +81,7 @@ class App:
         profiles_root: Path | None = None,
         config_dir: Path | None = None,
         local_server_dir: Path | None = None,
+        local_server_port: int = FIRST_PORT,
         make_engine: EngineFactory | None = None,
         root: tk.Tk | None = None,
         choosers: Choosers | None = None,
@@ -90,7 +92,8 @@ class App:
             config_dir if config_dir is not None else platformdirs.user_config_path("Parley", False)
         )
         data = platformdirs.user_data_path("Parley", False)
-        self.local_server = LocalServer(local_server_dir or data / "local-server")
+        local_dir = local_server_dir or data / "local-server"
+        self.local_server = LocalServer(local_dir, first_port=local_server_port)
         self.prefs = preferences.load(self.config_dir)
         self._place_window()
         keyboard.install(self.root)
@@ -123,6 +126,7 @@ class App:
             main=self.main,
             local_server=self.local_server,
         )
+        self.server_choice = ServerChoice(self, self.main.settings.server)
         self.backup = BackupController(self, self.main, self.welcome, choosers=choosers)
         self._screen: tk.Widget = self.welcome
         self._wire()
@@ -293,6 +297,8 @@ class App:
         o.on_phone, o.on_main_entered, o.on_online = self._phone_known, self._main_entered, chat.online
         chat.on_incoming, chat.on_seen = self.notices.message, self.notices.seen
         chat.presence.on_attention, self.notices.on_open = self.notices.attention, self._open_notified
+        o.on_profile_server, o.on_profile_unlocked = self._profile_server, self._profile_unlocked
+        o.last_profile = self.prefs.last_profile
         s.on_logged_out, s.on_reconnecting, s.on_account_deleted = (
             chat.logged_out,
             chat.reconnecting,
@@ -305,7 +311,10 @@ class App:
         self.root.bind("<Control-f>", lambda _e: self._shortcut(self._focus_search))
         for sequence in ("<Control-Shift-F>", "<Control-Shift-f>"):  # Shift+f is "F", or "f" with Caps Lock
             self.root.bind(sequence, lambda _e: self._shortcut(self.search.focus))
-        self.root.bind("<Control-comma>", lambda _e: self._shortcut(self.settings.open_settings))
+        self.server_choice.on_server = self._profile_server
+        self.server_choice.on_moving = lambda server: setattr(o, "moving_from", server)
+        self.main.on_settings = self._open_settings
+        self.root.bind("<Control-comma>", lambda _e: self._shortcut(self._open_settings))
         self.root.bind("<Escape>", lambda _e: self._shortcut(self._escape))
         scrolls = {"<Prior>": "up", "<Next>": "down", "<Control-Home>": "top", "<Control-End>": "bottom"}
         for sequence, how in scrolls.items():
@@ -337,6 +346,10 @@ class App:
         self.root.lift()
         self.root.focus_force()
         self.chat.open(contact)
+
+    def _open_settings(self) -> None:
+        self.settings.open_settings()
+        self.server_choice.refresh()
 
     def _shortcut(self, action: Callable[[], None]) -> str | None:
         if self._screen is not self.main:
@@ -382,18 +395,26 @@ class App:
     # ------------------------------------------------------------------ the session: written here only
 
     def _closed_profile(self) -> None:
-        self._session = self._session.closed()
+        # The profile's own server goes with it: a new profile starts from the app's default again.
+        self._session = self._session.closed().with_server(self.prefs.server)
         self.search.reset()
         self.notices.reset()
         self.chat.reset()
         self.update_title()
 
     def _server_chosen(self, server: str) -> None:
+        """The default for a new profile (the local server's address too: it keeps its port)."""
         self._session = self._session.with_server(server)
-        local = (self.local_server.address, running_address(self.local_server.data_dir))
-        if server not in local:  # a local server's port changes every start: not worth keeping
-            self.prefs.server = server
-            preferences.save(self.config_dir, self.prefs)
+        self.prefs.server = server
+        preferences.save(self.config_dir, self.prefs)
+
+    def _profile_server(self, server: str) -> None:
+        """The open profile's own server: shown in this window, never made the default of others."""
+        self._session = self._session.with_server(server)
+
+    def _profile_unlocked(self, profile_id: str) -> None:
+        self.prefs.last_profile = profile_id
+        preferences.save(self.config_dir, self.prefs)
 
     def _opened(self, profile_name: str, phone: str | None) -> None:
         self._session = self._session.opened(profile_name, phone)

@@ -1,15 +1,22 @@
-"""The "start a local server" button: a Parley server as a separate process on this computer.
+"""The "start a local server" button: a Parley server as a separate process on this computer, at one address.
 
-It runs ``python main.py server --dev-codes --port 0``: the operating system
-picks a free port and the server prints the address it listens on, which is
-read from its output. The output is drained for the life of the process, so the
-server can never block on a full pipe. The app that started the server stops it
-when it quits; a second app window on the same computer finds the running
-server through a small note in the server's data folder, and uses it without
-starting another. The note also keeps the fingerprint the server printed, so
-either window can tell the person that the key offered on first contact is the
-one of the server Parley started (fingerprints are compared in one spelling:
-the server prints them in groups, other tools with colons or in lower case).
+It runs ``python main.py server --dev-codes --keep-port 5000``: the server
+listens on the port remembered in its data folder, or on the first free one
+from 5000 up, which it writes down there, so it comes back at the same address
+every time (net/server/local_port.py). The output is drained for the life of the
+process, so the server can never block on a full pipe, and the address and
+fingerprint it prints are read from it.
+
+Every app window on the computer finds the running server through a small note
+in the data folder (address, fingerprint, pid): a window believes the note only
+while that process lives and something answers at the address. A window that
+finds the server gone (the process died, or it stopped answering) starts it
+again, on the same port, under a lock in the data folder, so two windows that
+notice at once never start two servers. The note's fingerprint lets either
+window tell the person that the key offered on first contact is the one of the
+server Parley started (fingerprints are compared in one spelling: the server
+prints them in groups, other tools with colons or in lower case). The app that
+started the server stops it when it quits.
 """
 
 from __future__ import annotations
@@ -23,15 +30,20 @@ import subprocess
 import sys
 import threading
 from collections import deque
+from dataclasses import dataclass
 from pathlib import Path
 
 from net.protocol.fingerprints import normalize_fingerprint
+from net.server import local_port
 
 MAIN_PY = Path(__file__).resolve().parent.parent / "main.py"
 NOTE_NAME = "running.json"
 _ADDRESS = re.compile(r"(\d{1,3}(?:\.\d{1,3}){3}|localhost|\[[0-9A-Fa-f:]+\]):(\d{1,5})\b")
 _FINGERPRINT = re.compile(r"fingerprint[^:]*:\s*([0-9A-Fa-f][0-9A-Fa-f: ]{31,})", re.IGNORECASE)
 _KEPT_LINES = 20
+#: The local server's first choice of port; the next free one above it when that is taken.
+FIRST_PORT = 5000
+LOCAL_HOST = "127.0.0.1"
 
 
 class LocalServerError(Exception):
@@ -60,6 +72,13 @@ def same_fingerprint(ours: str | None, theirs: str | None) -> bool:
         return False
 
 
+def _note_pid(data_dir: Path) -> int | None:
+    try:
+        return int(json.loads((data_dir / NOTE_NAME).read_text(encoding="utf-8"))["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def _running_note(data_dir: Path) -> dict[str, str] | None:
     try:
         note = json.loads((data_dir / NOTE_NAME).read_text(encoding="utf-8"))
@@ -76,10 +95,33 @@ def running_address(data_dir: Path) -> str | None:
     return None if note is None else note["address"]
 
 
+def _answers(address: str, timeout: float) -> bool:
+    host, _, port = address.rpartition(":")
+    return port.isdecimal() and local_port.answers(host.strip("[]"), int(port), timeout)
+
+
+@dataclass(frozen=True)
+class Found:
+    """The local server's address, and whether this window had to start it just now."""
+
+    address: str
+    started: bool
+
+
 class LocalServer:
-    def __init__(self, data_dir: Path, *, python: str = sys.executable, main_py: Path = MAIN_PY) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        python: str = sys.executable,
+        main_py: Path = MAIN_PY,
+        first_port: int = FIRST_PORT,
+    ) -> None:
         self.data_dir = data_dir
-        self._argv = [python, str(main_py), "server", "--dev-codes", "--host", "127.0.0.1", "--port", "0"]
+        self._argv = [
+            *(python, str(main_py), "server", "--dev-codes", "--host", LOCAL_HOST),
+            *("--keep-port", str(first_port)),
+        ]
         self._process: subprocess.Popen[str] | None = None
         self._lines: deque[str] = deque(maxlen=_KEPT_LINES)
         self._found = threading.Event()
@@ -95,12 +137,44 @@ class LocalServer:
 
     @property
     def running(self) -> bool:
+        """This window's own server process is alive (it may still have stopped answering)."""
         return self._process is not None and self._process.poll() is None
 
-    def start(self, timeout: float = 30.0) -> str:
-        """Start the server and return its ``host:port``; blocks, so call it off the Tk thread."""
-        if self.running and self.address:
+    def serves(self, address: str) -> bool:
+        """Whether ``address`` is where the local server runs, or ran, or will run again."""
+        note = _running_note(self.data_dir)
+        port = local_port.remembered_port(self.data_dir)
+        kept = None if port is None else f"{LOCAL_HOST}:{port}"
+        return address in {self.address, kept, None if note is None else note["address"]} - {None}
+
+    def answering(self, timeout: float = 2.0) -> str | None:
+        """The address of a local server (this window's or another's) that runs and answers; blocks."""
+        if self.running and self.address and _answers(self.address, timeout):
             return self.address
+        note = _running_note(self.data_dir)
+        if note is not None and _answers(note["address"], timeout):
+            return note["address"]
+        return None
+
+    def ensure(self, timeout: float = 30.0) -> Found:
+        """The local server's address, starting it (again) if none answers; blocks, so off the Tk thread.
+
+        Under the data folder's start lock: a second window waits for the first and then finds
+        the server the first one started.
+        """
+        with local_port.starting(self.data_dir):
+            address = self.answering()
+            if address is not None:
+                return Found(address, started=False)
+            if self.running:  # ours, alive, but not answering: it cannot serve anyone any more
+                self.stop()
+            return Found(self._launch(timeout), started=True)
+
+    def start(self, timeout: float = 30.0) -> str:
+        """Start the server unless one answers already, and return its ``host:port``; blocks."""
+        return self.ensure(timeout).address
+
+    def _launch(self, timeout: float) -> str:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._found = threading.Event()
         self.address = self.fingerprint = None
@@ -131,8 +205,9 @@ class LocalServer:
         process, self._process = self._process, None
         if process is None:
             return
-        with contextlib.suppress(OSError):
-            (self.data_dir / NOTE_NAME).unlink(missing_ok=True)
+        if _note_pid(self.data_dir) == process.pid:  # the note is ours; another window's stays
+            with contextlib.suppress(OSError):
+                (self.data_dir / NOTE_NAME).unlink(missing_ok=True)
         if process.poll() is None:
             process.terminate()
             try:
@@ -158,5 +233,7 @@ class LocalServer:
     def _write_note(self) -> None:
         assert self._process is not None
         note = {"pid": self._process.pid, "address": self.address, "fingerprint": self.fingerprint}
-        with contextlib.suppress(OSError):
-            (self.data_dir / NOTE_NAME).write_text(json.dumps(note), encoding="utf-8")
+        temporary = self.data_dir / (NOTE_NAME + ".tmp")
+        with contextlib.suppress(OSError):  # a window reading it sees the old note or the new one, whole
+            temporary.write_text(json.dumps(note), encoding="utf-8")
+            os.replace(temporary, self.data_dir / NOTE_NAME)

@@ -1,4 +1,5 @@
-"""The app's own small settings (theme, last server address, zoom, the window's size and place): a JSON file.
+"""The app's own small settings (theme, a new profile's server, the last profile, zoom, the window's
+size and place): a JSON file.
 
 The file lives in the user's config folder.
 
@@ -30,6 +31,8 @@ class Preferences:
     zoom: float = 1.0
     #: The window's size and place when it was last closed, as Tk writes it ("1120x740+80+40").
     geometry: str = ""
+    #: The profile last unlocked (its random id, not its name): the unlock list preselects it.
+    last_profile: str = ""
 
 
 def load(folder: Path | None) -> Preferences:
@@ -51,6 +54,8 @@ def load(folder: Path | None) -> Preferences:
         prefs.zoom = float(zoom)
     if isinstance(data.get("geometry"), str) and len(data["geometry"]) < 40:
         prefs.geometry = data["geometry"]
+    if isinstance(data.get("last_profile"), str) and len(data["last_profile"]) < 100:
+        prefs.last_profile = data["last_profile"]
     return prefs
 
 

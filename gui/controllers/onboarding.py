@@ -4,13 +4,20 @@ These flows are a chain of worker commands and engine events: open a profile,
 connect, answer the server-key question, register, then hand over to the main
 window. Each step runs on the worker; its continuation runs back on the Tk
 thread and chooses the next screen.
+
+A registered profile goes back to its own server (kept inside it); the address
+on the welcome screen is for a new profile. A profile open in another window
+is refused with the engine's sentence, and the screen stays. The local server's
+buttons and its restart after a drop are :mod:`gui.controllers.local_server_flow`'s.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 from gui.controllers.host import Host
+from gui.controllers.local_server_flow import SERVER_KEY_CODES, LocalServerFlow
 from gui.engine import Engine
 from gui.local_server import LocalServer, LocalServerError, running_address
 from gui.view_models.forms import (
@@ -20,6 +27,7 @@ from gui.view_models.forms import (
     format_server_address,
     parse_server_address,
 )
+from gui.view_models.wording import local_server_restarted, refusal_text, unreachable_offer
 from gui.views.main_view import MainView
 from gui.views.registration import RegistrationView
 from gui.views.server_key import ServerKeyView
@@ -27,8 +35,6 @@ from gui.views.welcome import WelcomeView
 from gui.worker import Command
 from net.client.core import events as ev
 from net.protocol.validation import ValidationError
-
-_SERVER_KEY_CODES = {"server_key_unknown", "server_key_changed"}
 
 
 class Onboarding:
@@ -50,8 +56,20 @@ class Onboarding:
         self._key_question = False
         #: The welcome screen is shown: no profile is open any more.
         self.on_closed: Callable[[], None] = lambda: None
-        #: The person chose this server address (``host:port``).
+        #: The person chose this server address (``host:port``) for a new profile.
         self.on_server_chosen: Callable[[str], None] = lambda _server: None
+        #: The open profile uses this server (its own, kept inside it): the window shows it, keeps no default.
+        self.on_profile_server: Callable[[str], None] = lambda _server: None
+        #: A profile was unlocked or created in this window (its id): the unlock list preselects it next time.
+        self.on_profile_unlocked: Callable[[str], None] = lambda _profile_id: None
+        #: A move in Settings to another server waits for its key: the server to go back to if refused.
+        self.moving_from: str | None = None
+        #: The profile this window unlocked last, preselected in the list.
+        self.last_profile: str = ""
+        self.local = LocalServerFlow(
+            host, local_server, welcome=welcome, registration=registration, main=main
+        )
+        self.local.on_connected = self._connected
         #: A profile is open: its name, and its phone number if it has registered.
         self.on_opened: Callable[[str, str | None], None] = lambda _name, _phone: None
         #: The engine now knows the account's phone number (None: not registered yet).
@@ -62,15 +80,20 @@ class Onboarding:
         self.on_online: Callable[[], None] = lambda: None
         self.welcome.on_unlock = self.unlock
         self.welcome.on_create = self.create_profile
-        self.welcome.on_start_server = self.start_local_server
+        self.welcome.on_start_server = self.local.start_local_server
         self.server_key.on_accept = self.accept_server_key
         self.server_key.on_cancel = self.refuse_server_key
         self.registration.on_send_code = self.send_code
         self.registration.on_finish = self.finish_registration
         self.registration.on_cancel = self.lock
+        self.registration.on_start_server = self.local.start_for_profile
 
     def handle(self, event: ev.Event) -> bool:
         """Take the engine events of the screens before the main window; False for any other."""
+        if isinstance(event, ev.ConnectionChanged):
+            if event.state is ev.ConnectionState.RECONNECTING:
+                self.local.check_after_drop()
+            return False  # the chat pane shows the state
         if isinstance(event, ev.ServerKeyUnknown):
             self._server_key_unknown(event)
         elif isinstance(event, ev.ServerKeyChanged):
@@ -89,6 +112,7 @@ class Onboarding:
 
     def show_welcome(self, message: str = "") -> None:
         self._key_question = False
+        self.moving_from = None
         self.on_closed()
         running = running_address(self.local_server.data_dir)
         self.welcome.server_var.set(self.local_server.address or running or self.host.session.server)
@@ -98,9 +122,12 @@ class Onboarding:
             )
         self.welcome.show_error(message)
         self.host.show_screen(self.welcome)
-        self.host.do(
-            Command("list_profiles", lambda engine: engine.list_profiles(), self.welcome.show_profiles)
-        )
+        self.host.do(Command("list_profiles", lambda engine: engine.list_profiles(), self._show_profiles))
+
+    def _show_profiles(self, profiles: list[ev.ProfileEntry]) -> None:
+        self.welcome.show_profiles(profiles)
+        if self.last_profile:
+            self.welcome.select_profile(self.last_profile)
 
     def _server_address(self) -> tuple[str, int] | None:
         try:
@@ -112,28 +139,46 @@ class Onboarding:
         return host, port
 
     def unlock(self, profile_id: str, passphrase: str) -> None:
-        address = self._server_address()
-        if address is None:
-            return
         self.welcome.show_error("")
 
-        def call(engine: Engine) -> tuple[str, str | None]:
+        def call(engine: Engine) -> tuple[str, str | None, str | None]:
             engine.unlock(profile_id, passphrase)
-            return engine.profile_name or "", engine.phone
+            return engine.profile_name or "", engine.phone, engine.server
 
         def failed(code: str, text: str) -> None:
-            self.welcome.show_error(text)
-            if code == "wrong_passphrase":
+            if code == "wrong_passphrase":  # said once, under the field it is about
                 self.welcome.passphrase.error(text)
                 self.welcome.passphrase.entry.select_range(0, "end")
+            else:
+                self.welcome.show_error(text)
 
-        def opened(profile: tuple[str, str | None]) -> None:
-            self._opened(*profile, address)
+        def opened(profile: tuple[str, str | None, str | None]) -> None:
+            name, phone, own = profile
+            self._remember(profile_id)
+            # A registered profile goes back to its own server; a new one takes the address chosen here.
+            address = _parsed(own) if phone is not None and own else None
+            if address is not None:
+                self.on_profile_server(format_server_address(*address))
+            else:
+                address = self._server_address()
+            if address is None:
+                text = str(self.welcome.error.cget("text"))
+                self.host.do(
+                    Command(
+                        "lock", lambda engine: engine.lock(), lambda _r: self.show_welcome(text), polls=False
+                    )
+                )
+                return
+            self._opened(name, phone, address)
 
         self.host.do(
             Command("unlock", call, opened, failed=failed),
             busy="Opening your profile…",
         )
+
+    def _remember(self, profile_id: str) -> None:
+        self.last_profile = profile_id
+        self.on_profile_unlocked(profile_id)
 
     def create_profile(self, form: NewProfileForm) -> None:
         try:
@@ -147,13 +192,14 @@ class Onboarding:
         if address is None:
             return
 
-        def call(engine: Engine) -> tuple[str, str | None]:
+        def call(engine: Engine) -> tuple[str, str, str | None]:
             # The label is all the header shows; the display name goes inside the encrypted database.
-            engine.create_profile(new.label, new.passphrase, display_name=new.display_name)
-            return engine.profile_name or new.display_name, engine.phone
+            profile_id = engine.create_profile(new.label, new.passphrase, display_name=new.display_name)
+            return profile_id, engine.profile_name or new.display_name, engine.phone
 
-        def opened(profile: tuple[str, str | None]) -> None:
-            self._opened(*profile, address)
+        def opened(profile: tuple[str, str, str | None]) -> None:
+            self._remember(profile[0])
+            self._opened(profile[1], profile[2], address)
 
         self.host.do(
             Command(
@@ -169,15 +215,28 @@ class Onboarding:
         self.welcome.clear_secrets()
         self.on_opened(name, phone)
         host, port = address
+        server = format_server_address(host, port)
+        local = self.local_server
+        restarted: list[str] = []
 
         def call(engine: Engine) -> str | None:
+            if local.serves(server):
+                # It had stopped: this window starts it again. If it cannot, connecting says why.
+                with contextlib.suppress(LocalServerError):
+                    if (found := local.ensure()).started:
+                        restarted.append(found.address)
             engine.set_server(host, port)
             engine.connect()
             return engine.phone
 
+        def connected(phone: str | None) -> None:
+            self._connected(phone)
+            if restarted and self.host.screen is self.main:
+                self.main.show_notice(local_server_restarted(restarted[0]))
+
         self.host.do(
-            Command("connect", call, self._connected, failed=self._connect_failed, polls=True),
-            busy=f"Connecting to {self.host.session.server}…",
+            Command("connect", call, connected, failed=self._connect_failed, polls=True),
+            busy=f"Connecting to {server}…",
         )
 
     def _connected(self, phone: str | None) -> None:
@@ -191,12 +250,17 @@ class Onboarding:
             self.enter_main()
 
     def _connect_failed(self, code: str, text: str) -> None:
-        if code in _SERVER_KEY_CODES:
+        if code in SERVER_KEY_CODES:
             return  # the server-key screen, shown by its event, explains it
         if self.host.session.phone is not None:
             self.enter_main()
             self.main.show_notice(f"{text} Parley keeps trying in the background.")
             self.host.do(Command("retry_connect", lambda engine: None, polls=True))
+        elif code == "connection_failed":
+            # A new profile and no server: it stays open, and the error offers the local server.
+            self.registration.reset(self.host.session.server)
+            self.registration.offer_local_server(unreachable_offer(self.host.session.server))
+            self.host.show_screen(self.registration)
         else:
             self.host.do(
                 Command("lock", lambda engine: engine.lock(), lambda _r: self.show_welcome(text), polls=False)
@@ -215,8 +279,25 @@ class Onboarding:
         self.server_key.changed(event.address, event.pinned, event.presented)
         self.host.show_screen(self.server_key)
 
+    def _stay_with(self, server: str, address: tuple[str, int]) -> None:
+        """A move in Settings stopped at the new server's key: the profile goes back to its server."""
+        self.on_profile_server(server)
+
+        def call(engine: Engine) -> str | None:
+            engine.set_server(*address)
+            engine.connect()
+            return engine.phone
+
+        def back(phone: str | None) -> None:
+            self._connected(phone)
+            self.main.show_notice(f"You stopped at the new server's key, so this profile stays at {server}.")
+
+        command = Command("connect", call, back, failed=self._connect_failed, polls=True)
+        self.host.do(command, busy="Connecting…")
+
     def accept_server_key(self, fingerprint: str) -> None:
         self._key_question = False
+        self.moving_from = None
 
         def call(engine: Engine) -> str | None:
             engine.accept_server_key(fingerprint)
@@ -230,6 +311,10 @@ class Onboarding:
 
     def refuse_server_key(self) -> None:
         self._key_question = False
+        back, self.moving_from = self.moving_from, None
+        if back is not None and (address := _parsed(back)) is not None:
+            self._stay_with(back, address)
+            return
         message = "Parley did not connect: you stopped at the server's key. Your profile is locked again."
         self.host.do(
             Command("lock", lambda engine: engine.lock(), lambda _r: self.show_welcome(message), polls=False)
@@ -275,7 +360,7 @@ class Onboarding:
         )
 
     def _refused(self, code: str, text: str) -> None:
-        self.registration.form.refused(code, text)
+        self.registration.form.refused(code, refusal_text(code, text))
         self.registration.show_stage()
 
     def _reregistration_requested(self, event: ev.ReregistrationRequested) -> None:
@@ -307,39 +392,12 @@ class Onboarding:
             Command("lock", lambda engine: engine.lock(), lambda _r: self.show_welcome(), polls=False)
         )
 
-    # ------------------------------------------------------------------ the local server
 
-    def start_local_server(self) -> None:
-        running = running_address(self.local_server.data_dir)
-        if running and not self.local_server.running:
-            self.welcome.server_var.set(running)
-            self.welcome.server_note.configure(
-                text=f"Using the local server another Parley window started, at {running}."
-            )
-            return
-
-        def started(address: str) -> None:
-            self.welcome.server_var.set(address)
-            self.welcome.server_note.configure(
-                text=f"A local server runs at {address} until you close this window. For a second profile, "
-                "open Parley again (python main.py): it finds this server by itself."
-            )
-
-        def call(_engine: Engine) -> str:
-            try:
-                return self.local_server.start()
-            except LocalServerError as exc:
-                raise _Refusal("local_server", str(exc)) from None
-
-        self.welcome.local_button.configure(state="disabled")
-        self.host.do(
-            Command("local_server", call, started, failed=self._local_server_failed),
-            busy="Starting a local server…",
-        )
-
-    def _local_server_failed(self, _code: str, text: str) -> None:
-        self.welcome.local_button.configure(state="normal")
-        self.welcome.show_error(text)
+def _parsed(address: str) -> tuple[str, int] | None:
+    try:
+        return parse_server_address(address)
+    except ValidationError:
+        return None
 
 
 def reregistration_words(sent_to: str) -> str:
@@ -348,11 +406,3 @@ def reregistration_words(sent_to: str) -> str:
         f"The code went to your e-mail address on file ({sent_to}); nothing has changed. If it was not you, "
         "share the code with nobody, and set a registration lock in Settings."
     )
-
-
-class _Refusal(Exception):
-    """An error with a code and words for a person, shaped like the engine's own."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message

@@ -6,6 +6,7 @@ tested without a display, and changed in one place.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 
@@ -43,6 +44,31 @@ def error_text(code: str, message: str) -> str:
     if message:
         return message
     return _ERRORS.get(code, f"Something went wrong ({code}). Please try again.")
+
+
+_TRIES_LEFT = re.compile(r"(\d+) tr(?:y|ies) left")
+#: A server refusal's code -> the sentence shown instead of the server's own words (written for programs).
+_REFUSALS: dict[str, str] = {
+    "wrong_code": "That code is not right.",
+    "wrong_lock": "That registration lock passphrase is not right.",
+    "code_expired": "That code has expired.",
+    "code_locked": "That code was tried too many times.",
+    "no_code": "No code is waiting for this number.",
+    "rate_limited": "The server has had too many requests for this number. Wait a while, then try again.",
+    "lock_blocked": "Too many wrong registration lock passphrases: this number cannot register for a day.",
+}
+
+
+def refusal_text(code: str, message: str) -> str:
+    """A server's refusal as a sentence for a person: "wrong code; 4 tries left" never reaches the window."""
+    words = _REFUSALS.get(code)
+    if words is None:
+        text = message.strip().rstrip(".") or error_text(code, "").rstrip(".")
+        return text[:1].upper() + text[1:] + "."
+    if (left := _TRIES_LEFT.search(message)) is not None:
+        count = int(left.group(1))
+        words += " You can try once more." if count == 1 else f" You can try {count} more times."
+    return words
 
 
 def clock(timestamp: float, *, localtime: Callable[[float], time.struct_time] = time.localtime) -> str:
@@ -114,6 +140,20 @@ def connection_text(state: ConnectionState, detail: str = "") -> str:
         ConnectionState.OFFLINE: "Offline",
     }[state]
     return f"{words} — {detail}" if detail else words
+
+
+def local_server_restarted(address: str) -> str:
+    return (
+        f"The local server on this computer had stopped, so Parley started it again at {address}. "
+        "Your profile reconnects by itself."
+    )
+
+
+def unreachable_offer(address: str) -> str:
+    return (
+        f"Parley could not reach a server at {address}. Check the address, or start a local server "
+        "on this computer to try Parley out."
+    )
 
 
 def typing_text(name: str) -> str:

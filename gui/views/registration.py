@@ -17,6 +17,8 @@ class RegistrationView(ttk.Frame):
         self.on_send_code: Callable[[RegistrationForm], None] = lambda _f: None
         self.on_finish: Callable[[RegistrationForm], None] = lambda _f: None
         self.on_cancel: Callable[[], None] = lambda: None
+        #: "Start a local server", offered in the error's place when the server could not be reached.
+        self.on_start_server: Callable[[], None] = lambda: None
         box = card(self, padding=32)
         ttk.Label(box, text="Register this profile", style="Card.Title.TLabel").pack(anchor="w")
         self.server_line = paragraph(box, "", muted=True, width=460)
@@ -54,6 +56,9 @@ class RegistrationView(ttk.Frame):
 
         self.error = ttk.Label(box, text="", style="Card.Error.TLabel", wraplength=460, justify="left")
         self.error.pack(anchor="w", pady=(10, 0), side="bottom")
+        self.local_button = ttk.Button(
+            box, text="Start a local server on this computer", command=lambda: self.on_start_server()
+        )
         self.busy = BusyBar(box)
         self.busy.pack(fill="x", side="bottom")
         self.cancel_link = ttk.Button(box, text="Back to profiles", command=lambda: self.on_cancel())
@@ -75,7 +80,7 @@ class RegistrationView(ttk.Frame):
         self.phone.set(phone)
         self.email.set(email)
         self.code.set("")
-        self.error.configure(text="")
+        self.show_error("")
         self.show_stage()
 
     def show_stage(self) -> None:
@@ -101,8 +106,8 @@ class RegistrationView(ttk.Frame):
 
     def set_busy(self, text: str | None) -> None:
         state = "disabled" if text else "normal"
-        self.send_button.configure(state=state)
-        self.finish_button.configure(state=state)
+        for button in (self.send_button, self.finish_button, self.local_button):
+            button.configure(state=state)
         if text:
             self.busy.show(text)
         else:
@@ -110,6 +115,12 @@ class RegistrationView(ttk.Frame):
 
     def show_error(self, text: str) -> None:
         self.error.configure(text=text)
+        self.local_button.pack_forget()
+
+    def offer_local_server(self, text: str) -> None:
+        """The server could not be reached: say so, with the button that starts a local one beside it."""
+        self.show_error(text)
+        self.local_button.pack(anchor="w", side="bottom", pady=(8, 0), before=self.error)
 
     # ------------------------------------------------------------------ widgets
 
@@ -126,12 +137,12 @@ class RegistrationView(ttk.Frame):
 
     def _send(self) -> None:
         self._sync()
-        self.error.configure(text="")
+        self.show_error("")
         self.on_send_code(self.form)
 
     def _finish(self) -> None:
         self._sync()
-        self.error.configure(text="")
+        self.show_error("")
         self.on_finish(self.form)
 
     def _back(self) -> None:

@@ -1,5 +1,5 @@
-"""Settings: the theme, privacy and notifications, the passphrase, the registration lock, backup and export,
-and the way out.
+"""Settings: the theme, privacy and notifications, the server, the passphrase, the registration lock,
+backup and export, and the way out.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from tkinter import ttk
 from gui.view_models.forms import ChangePassphraseForm
 from gui.views.fields import FormField, default_button, paragraph
 from gui.views.privacy_settings import PrivacySection
+from gui.views.server_settings import ServerSection
 
 
 class SettingsPane(ttk.Frame):
@@ -56,6 +57,9 @@ class SettingsPane(ttk.Frame):
         self.backup_button.pack(side="left", padx=(16, 0))
         self.export_button = ttk.Button(keep, text="Export conversations…", command=lambda: self.on_export())
         self.export_button.pack(side="left", padx=8)
+
+        self.server = ServerSection(self)  # where this profile connects; change it there
+        self.server.pack(anchor="w", fill="x", pady=(0, 14))
 
         ttk.Label(self, text="Change passphrase", style="Surface.Heading.TLabel").pack(anchor="w")
         form = ttk.Frame(self, style="Surface.TFrame")

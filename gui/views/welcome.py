@@ -203,9 +203,13 @@ class WelcomeView(ttk.Frame):
         self.error.configure(text=text)
 
     def clear_secrets(self) -> None:
-        """A profile is open: no passphrase stays in a widget, and the next list suggests a new label."""
-        for field in (self.passphrase, self.new_passphrase, self.repeat, self.label):
+        """A profile is open: the forms are empty (no passphrase, no name), the next list suggests a label."""
+        for field in (self.passphrase, self.new_passphrase, self.repeat, self.label, self.display_name):
             field.set("")
+            field.error("")
+        self.new_passphrase.hint("")
+        self.label.hint(LABEL_HINT)
+        self.show_error("")
 
     def show_form_errors(self, errors: dict[str, str]) -> None:
         fields = {

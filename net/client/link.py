@@ -15,10 +15,13 @@ A server that refuses a login with one of
 (with jitter) and logs in again by itself. Other refusals (``login_failed``, ...)
 keep their meaning and take the engine offline until the person acts.
 
-The first contact with a server never pins silently: the engine reports
+The first contact with a server key never pins silently: the engine reports
 :class:`~net.client.core.events.ServerKeyUnknown` and stops until the person accepts that
 fingerprint; a key other than the pinned one is :class:`~net.client.core.events.ServerKeyChanged`,
-and nothing is sent to that server until the person accepts it.
+and nothing is sent to that server until the person accepts it. Pins are
+by key, per profile: a key the profile pinned for one address is trusted at
+another (a local server that moved port) without asking again, and pinned for
+the new address too; a *different* key at a pinned address is still a warning.
 
 The engine waits for the socket *and* its wake-up socket pair at once
 (:meth:`Link.wait`), so a command from the window cuts a wait short without any
@@ -71,6 +74,17 @@ def split_address(address: str) -> tuple[str, int]:
 
 def join_address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _pinned_elsewhere(presented: str, pins: ServerPins) -> bool:
+    """Whether this profile pinned the presented key for some other address already."""
+    for pinned in pins.fingerprints():
+        try:
+            check_pin(pinned, presented)
+        except (ServerKeyMismatch, ValueError):  # another key, or a pin that is not a fingerprint
+            continue
+        return True
+    return False
 
 
 class Link:
@@ -157,6 +171,11 @@ class Link:
 
     def _check_key(self, address: str, presented: str, pins: ServerPins) -> None:
         pinned = pins.get(address)
+        if pinned is None and _pinned_elsewhere(presented, pins):
+            # The same key at a new address (a local server on another port, a renamed host) is the
+            # server the person already trusted: pinned here too, without asking again.
+            pins.pin(address, presented)
+            return
         if pinned is None:
             self._presented[address] = presented
             self._emit(ServerKeyUnknown(address, presented))

@@ -211,6 +211,23 @@ class Messenger:
             self._link.go_offline(Input.SERVER_CHANGED)
             ctx.profile.account.save(replace(account, server=address))
 
+    @property
+    def server(self) -> str | None:
+        """The open profile's own server (``host:port``), where it reconnects on unlock; None if none yet."""
+        if self._ctx is None:
+            return None
+        with self._ctx.storing("account"):
+            return self._ctx.profile.account.get().server
+
+    @property
+    def server_fingerprint(self) -> str | None:
+        """The key fingerprint this profile pinned for its server, or None before the first contact."""
+        server = self.server
+        if server is None or self._ctx is None:
+            return None
+        with self._ctx.storing("account"):
+            return self._ctx.profile.server_pins.get(server)
+
     @_storing("account")
     def connect(self) -> None:
         self._membership.connect(*self._unlocked())

@@ -12,6 +12,7 @@ from pathlib import Path
 import platformdirs
 
 from net.protocol.frames import DEFAULT_MAX_FRAME
+from net.server import local_port
 from net.server.addresses import is_loopback
 from net.server.limits import Limits
 from net.server.server import DEFAULT_PORT, RunningServer, ServerConfig
@@ -69,6 +70,13 @@ _COUNTED_LIMITS = (
 def add_server_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"TCP port (default: {DEFAULT_PORT})")
+    parser.add_argument(
+        "--keep-port",
+        type=int,
+        metavar="FIRST",
+        help="instead of --port: the port remembered in the data directory, or the first free one from "
+        "FIRST up, remembered there (the app's local server uses this to keep one address for good)",
+    )
     parser.add_argument(
         "--data-dir",
         type=Path,
@@ -143,6 +151,10 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
             f" (127.0.0.1, ::1 or localhost), not {args.host}"
         )
     data_dir = args.data_dir or default_data_dir()
+    if args.keep_port is not None:
+        if not 0 < args.keep_port < 65536:
+            raise ValueError(f"--keep-port takes a port from 1 to 65535, not {args.keep_port}")
+        args.port = local_port.choose(data_dir, args.host, args.keep_port)
     channel = make_channel(args.verification, data_dir=data_dir, smtp=smtp_settings_from_args(args))
     limits = Limits(
         max_frame=args.max_frame,

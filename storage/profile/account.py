@@ -113,6 +113,13 @@ class ServerPins:
             raise DamagedValue("server key pin")
         return row[0]
 
+    def fingerprints(self) -> list[str]:
+        """Every pinned fingerprint, whatever its address: a key is trusted by itself, not by its port."""
+        rows = self._vault.conn.execute("SELECT fingerprint FROM server_pins ORDER BY server").fetchall()
+        if any(not isinstance(row[0], str) for row in rows):
+            raise DamagedValue("server key pin")
+        return [row[0] for row in rows]
+
     def pin(self, address: str, fingerprint: str) -> None:
         """Pin (or, after the person accepted a new key, re-pin) the server's key fingerprint."""
         with self._vault.transaction():

@@ -264,14 +264,20 @@ def run(messages: int, conversations: int, runs: int, seed: int = 7) -> list[Fig
         old.close()
         new_opened: list[Profile] = []
         old_opened: list[LegacyProfile] = []
+
+        def unlock_new() -> None:
+            # A profile is open once at a time (its folder lock): the last open lets go first, which
+            # costs well under a millisecond beside Argon2id's hundreds.
+            while new_opened:
+                new_opened.pop().close()
+            new_opened.append(new_dir.open(new.profile_id, PASSPHRASE))
+
         ms, old_ms, _ = _measure(
-            lambda: new_opened.append(new_dir.open(new.profile_id, PASSPHRASE)),
+            unlock_new,
             lambda: old_opened.append(old_dir.open(old.profile_id, PASSPHRASE)),
             runs,
         )
         figures.append(Figure("unlock the profile (Argon2id, default cost)", ms, old_ms, None, "—"))
-        for extra in new_opened[1:]:
-            extra.close()
         for other in old_opened[1:]:
             other.close()
         a, b = new_opened[0], old_opened[0]

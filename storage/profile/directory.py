@@ -2,7 +2,9 @@
 
 Each profile is a folder named after a random id (``<root>/<id>/``), never
 after the person's name or phone, holding ``header`` (:mod:`storage.profile.header`),
-the SQLCipher database ``profile.db`` and its ``-wal`` and ``-shm``; a folder
+the SQLCipher database ``profile.db`` and its ``-wal`` and ``-shm``, and the
+empty ``lock`` file that an open profile holds an operating-system lock on
+(:mod:`storage.profile.folder_lock`: one profile, one window); a folder
 leaves room for the files of later versions. The root defaults to the
 platform's user data directory (``platformdirs``), or is given on the command
 line or to the constructor; tests always pass a temporary one.
@@ -43,6 +45,7 @@ from crypto_core.stream import Progress
 from storage.profile import database, header, restore, snapshot, upgrade
 from storage.profile.account import get_record
 from storage.profile.errors import ProfileDamaged, ProfileError, ProfileNotFound
+from storage.profile.folder_lock import FolderLock
 from storage.profile.legacy import directory as legacy
 from storage.profile.profile import Profile
 from storage.profile.schema import CURRENT, Schema, migrate
@@ -207,9 +210,14 @@ class ProfileDirectory:
 
     def _open_folder(self, profile_id: str, master: bytes, label: str) -> Profile:
         folder = self.root / profile_id
-        snapshot.clean_up(folder)
-        path, key = folder / database.DATABASE_NAME, header.database_key(master)
-        conn = database.connect(path, key)
+        lock = FolderLock.take(folder)
+        try:
+            snapshot.clean_up(folder)
+            path, key = folder / database.DATABASE_NAME, header.database_key(master)
+            conn = database.connect(path, key)
+        except BaseException:
+            lock.release()
+            raise
         try:
             vault = Vault(conn, clock=self._clock)
             with vault.guarded():
@@ -217,6 +225,7 @@ class ProfileDirectory:
                 upgraded = get_record(vault, upgrade.LEGACY_ROWS) is not None
         except BaseException:
             conn.close()
+            lock.release()
             raise
         return Profile(
             conn,
@@ -229,6 +238,7 @@ class ProfileDirectory:
             legacy_index=Sealer(master).blind_index if upgraded else None,
             # A closure, not a partial: its repr must not show the key.
             reopen=lambda: database.connect(path, key),
+            lock=lock,
         )
 
     def _path(self, profile_id: str) -> Path:

@@ -28,7 +28,8 @@ one transaction, so a crash leaves all of them or none. Deleted rows are
 overwritten (``secure_delete``) and the write-ahead log is emptied when the
 profile closes.
 
-A profile belongs to the thread that opened it (the engine's worker thread).
+A profile belongs to the thread that opened it (the engine's worker thread),
+and is open in one place at a time: it holds the folder's lock until it closes.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from storage.profile.contacts import ContactStore
 from storage.profile.database import DATABASE_NAME, export_copy
 from storage.profile.delivery import OutboxStore, ProcessedIds
 from storage.profile.errors import DATABASE_ERRORS, DamagedValue
+from storage.profile.folder_lock import FolderLock
 from storage.profile.history import History
 from storage.profile.keys import KeyStore
 from storage.profile.sessions import SessionStore
@@ -74,8 +76,11 @@ class Profile:
         clock: Clock = time.time,
         legacy_index: LegacyIndex | None = None,
         reopen: Reopen | None = None,
+        lock: FolderLock | None = None,
     ) -> None:
         self.profile_id = profile_id
+        #: This window's hold on the folder (see :mod:`storage.profile.folder_lock`), released on close.
+        self._lock = lock
         #: The profile's folder: ``header``, ``profile.db`` and its ``-wal`` and ``-shm``.
         self.folder = folder
         #: The encrypted database file.
@@ -160,7 +165,11 @@ class Profile:
         try:
             self._checkpoint()
         finally:
-            self._vault.conn.close()
+            try:
+                self._vault.conn.close()
+            finally:
+                if self._lock is not None:
+                    self._lock.release()
 
     def _checkpoint(self) -> None:
         # Best effort: while another connection reads the log, SQLite checkpoints it later instead.

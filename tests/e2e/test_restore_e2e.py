@@ -80,6 +80,7 @@ def test_a_profile_restored_while_still_in_use_heals_and_loses_nothing(
     # The server's one-time prekeys are all the restored copy's own now.
     counts = store.prekey_counts(alice.phone)
     assert counts == (TARGET, TARGET)
+    second.engine.lock()  # a profile is open in one place at a time: the engine lets go for the look inside
     with ProfileDirectory(second.root, kdf_params=FAST_KDF).open(restored, PASSPHRASE + " 2") as profile:
         for _ in range(counts[0]):
             bundle = store.take_bundle(alice.phone)
@@ -87,6 +88,7 @@ def test_a_profile_restored_while_still_in_use_heals_and_loses_nothing(
             mine = profile.keys.one_time_prekey(key_id)
             assert mine is not None and mine.public().to_json() == bundle["one_time_prekey"]
         assert not profile.account.restored()
+    second.engine.unlock(restored, PASSPHRASE + " 2")
     # Give the stock back, as the restored copy would on its next prekey check.
     second.engine.logout()
     second.engine.connect()

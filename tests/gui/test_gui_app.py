@@ -427,7 +427,7 @@ def test_a_registration_lock_set_in_settings_guards_the_number_and_the_owner_is_
     type_into(r.lock.entry, "wrong horse battery")
     r.finish_button.invoke()
     wait_until(
-        other.root, lambda: "tries left" in str(r.lock.note.cget("text")) and not other.busy, "wrong lock"
+        other.root, lambda: "more times" in str(r.lock.note.cget("text")) and not other.busy, "wrong lock"
     )
     type_into(r.lock.entry, lock)
     r.finish_button.invoke()

@@ -227,7 +227,26 @@ def test_events_of_the_main_window_are_left_to_the_chat(onboarding: tuple[Onboar
     assert flow.handle(ev.Registered(ALICE))
 
 
-def test_the_chosen_server_goes_to_the_app_and_unlock_asks_the_engine(
+def test_unlock_asks_the_engine_and_a_registered_profile_keeps_its_own_server(
+    onboarding: tuple[Onboarding, RecordingHost],
+) -> None:
+    flow, host = onboarding
+    chosen: list[str] = []
+    own: list[str] = []
+    flow.on_server_chosen, flow.on_profile_server = chosen.append, own.append
+    flow.welcome.server_var.set("chat.example.org:7700")
+    flow.unlock("profile-1", "a long passphrase here")
+    [(command, busy)] = host.commands
+    assert command.name == "unlock" and busy == "Opening your profile…"
+    assert "a long passphrase here" not in repr(command)
+    # the profile is registered on its own server: the welcome field is not asked at all
+    assert command.then is not None
+    command.then(("Alice", "+12025550143", "home.example.org:5000"))
+    assert own == ["home.example.org:5000"] and chosen == []
+    assert flow.last_profile == "profile-1"
+
+
+def test_a_profile_without_a_server_of_its_own_takes_the_one_chosen(
     onboarding: tuple[Onboarding, RecordingHost],
 ) -> None:
     flow, host = onboarding
@@ -235,10 +254,10 @@ def test_the_chosen_server_goes_to_the_app_and_unlock_asks_the_engine(
     flow.on_server_chosen = chosen.append
     flow.welcome.server_var.set("chat.example.org:7700")
     flow.unlock("profile-1", "a long passphrase here")
+    [(command, _busy)] = host.commands
+    assert command.then is not None
+    command.then(("Alice", None, None))
     assert chosen == ["chat.example.org:7700"]
-    [(command, busy)] = host.commands
-    assert command.name == "unlock" and busy == "Opening your profile…"
-    assert "a long passphrase here" not in repr(command)
 
 
 def test_a_failed_unlock_stays_on_the_welcome_screen(onboarding: tuple[Onboarding, RecordingHost]) -> None:

@@ -3,22 +3,42 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
+import threading
 from pathlib import Path
 
 import pytest
 
-from gui.local_server import NOTE_NAME, LocalServer, LocalServerError, running_address, same_fingerprint
+from gui.local_server import (
+    NOTE_NAME,
+    Found,
+    LocalServer,
+    LocalServerError,
+    running_address,
+    same_fingerprint,
+)
 from gui.view_models.forms import parse_server_address
 from net.protocol.fingerprints import format_fingerprint
 from net.server.tls import CERT_FILE, fingerprint_of_pem_file
 
 
+def free_base() -> int:
+    """The start of a span of ports that is most likely free (not 5000, which a person's server may hold)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    return port if port < 60000 else 40000
+
+
 def test_a_local_server_starts_on_a_free_port_and_stops(tmp_path: Path) -> None:
-    server = LocalServer(tmp_path / "local")
+    first = free_base()
+    server = LocalServer(tmp_path / "local", first_port=first)
     try:
         address = server.start()
         host, port = parse_server_address(address)
-        assert host == "127.0.0.1" and port > 0
+        assert host == "127.0.0.1" and port >= first
         assert server.running
         assert server.fingerprint and len(server.fingerprint.replace(" ", "")) == 64
         # a second app window finds it through the note
@@ -55,7 +75,7 @@ def test_stopping_a_server_that_never_started_is_harmless(tmp_path: Path) -> Non
 
 
 def test_the_printed_fingerprint_vouches_for_the_key_the_server_presents(tmp_path: Path) -> None:
-    server = LocalServer(tmp_path / "local")
+    server = LocalServer(tmp_path / "local", first_port=free_base())
     try:
         server.start()
         presented = fingerprint_of_pem_file(tmp_path / "local" / CERT_FILE)
@@ -71,6 +91,56 @@ def test_the_printed_fingerprint_vouches_for_the_key_the_server_presents(tmp_pat
     finally:
         server.stop()
     assert not LocalServer(tmp_path / "local").vouches_for(shown)
+
+
+def test_the_port_is_kept_for_good_and_a_killed_server_comes_back_at_the_same_address(tmp_path: Path) -> None:
+    first = free_base()
+    window_a = LocalServer(tmp_path / "local", first_port=first)
+    window_b = LocalServer(tmp_path / "local", first_port=first)
+    try:
+        found = window_a.ensure()
+        assert found.started and parse_server_address(found.address)[1] == first
+        assert (tmp_path / "local" / "port").read_text(encoding="ascii").strip() == str(first)
+        # the second window finds it (it answers), starts nothing, and knows it for the local server
+        assert window_b.ensure() == Found(found.address, started=False)
+        assert not window_b.running and window_b.serves(found.address)
+        fingerprint = window_a.fingerprint
+        assert window_a._process is not None
+        os.kill(window_a._process.pid, signal.SIGKILL)
+        window_a._process.wait(30)
+        assert window_b.answering() is None  # the note's process is gone
+        assert window_b.serves(found.address)  # still the local server's address: it will come back there
+        again = window_b.ensure()
+        assert again == Found(found.address, started=True)  # the same port, started by the window that looked
+        assert same_fingerprint(window_b.fingerprint, fingerprint)  # and the same key (its data folder)
+        assert window_a.ensure() == Found(found.address, started=False)
+    finally:
+        window_a.stop()
+        window_b.stop()
+    # stopped for good, started again later: still the same port
+    later = LocalServer(tmp_path / "local", first_port=first + 7)
+    try:
+        assert later.start() == found.address
+    finally:
+        later.stop()
+
+
+def test_two_windows_that_look_at_once_start_one_server(tmp_path: Path) -> None:
+    first = free_base()
+    windows = [LocalServer(tmp_path / "local", first_port=first) for _ in range(2)]
+    results: list[Found] = []
+    threads = [threading.Thread(target=lambda w=w: results.append(w.ensure())) for w in windows]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert len(results) == 2 and results[0].address == results[1].address
+        assert sorted(r.started for r in results) == [False, True]
+        assert sum(w.running for w in windows) == 1
+    finally:
+        for window in windows:
+            window.stop()
 
 
 GROUPED = " ".join(["AB12 CD34"] * 8)  # as the server prints a fingerprint

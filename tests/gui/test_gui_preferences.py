@@ -43,3 +43,11 @@ def test_zoom_and_window_geometry_round_trip_and_strange_values_are_ignored(tmp_
     assert preferences.load(tmp_path) == preferences.Preferences()
     (tmp_path / preferences.FILE_NAME).write_text('{"zoom": true}', encoding="utf-8")
     assert preferences.load(tmp_path).zoom == 1.0
+
+
+def test_the_last_profile_unlocked_is_kept_and_a_strange_one_is_not(tmp_path: Path) -> None:
+    kept = preferences.Preferences("light", DEFAULT_SERVER, last_profile="0123456789abcdef")
+    preferences.save(tmp_path, kept)
+    assert preferences.load(tmp_path).last_profile == "0123456789abcdef"
+    (tmp_path / preferences.FILE_NAME).write_text('{"last_profile": ["x"]}', encoding="utf-8")
+    assert preferences.load(tmp_path).last_profile == ""

@@ -117,7 +117,9 @@ def test_the_create_form_keeps_the_display_name_inside_and_lists_the_label(
         w.create_button.invoke()
         assert str(w.label.note.cget("text")) == LABEL_HINT  # the hint is back once the label is good
         wait_until(app.root, lambda: app.session.profile_name == "Carol Jones", "the new profile open")
-        # No server listens at the default address: the profile is locked again and listed by its label.
+        # No server listens at the default address: the registration screen says so; back to the list.
+        wait_until(app.root, lambda: app.screen is app.registration and not app.busy, "the offer")
+        app.registration.cancel_link.invoke()
         wait_until(app.root, lambda: app.screen is w and w.profiles.size() == 1 and not app.busy, "the list")
         assert w.profiles.get(0) == "  Work laptop"
         assert w.label.value == "Profile 2"

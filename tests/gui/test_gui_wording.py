@@ -12,7 +12,10 @@ from gui.view_models.wording import (
     error_text,
     fingerprint_text,
     key_change_warning,
+    local_server_restarted,
+    refusal_text,
     safety_number_rows,
+    unreachable_offer,
     when,
     window_title,
 )
@@ -74,3 +77,29 @@ def test_engine_messages_are_shown_as_they_are_and_missing_ones_get_words() -> N
 def test_connection_states_read_well() -> None:
     assert connection_text(ConnectionState.CONNECTED, "127.0.0.1:5000") == "Connected — 127.0.0.1:5000"
     assert connection_text(ConnectionState.RECONNECTING) == "Reconnecting…"
+
+
+def test_a_servers_refusal_reaches_the_window_as_a_sentence_for_people() -> None:
+    assert refusal_text("wrong_code", "wrong code; 4 tries left") == (
+        "That code is not right. You can try 4 more times."
+    )
+    assert (
+        refusal_text("wrong_code", "wrong code; 1 try left")
+        == "That code is not right. You can try once more."
+    )
+    assert refusal_text("wrong_lock", "wrong registration lock passphrase; 2 tries left") == (
+        "That registration lock passphrase is not right. You can try 2 more times."
+    )
+    assert refusal_text("code_expired", "the code has expired; ask for a new one") == "That code has expired."
+    # a code without words of its own: the server's, as a sentence
+    assert refusal_text("bad_phone", "the phone number needs a country code") == (
+        "The phone number needs a country code."
+    )
+    assert refusal_text("odd", "") == "Something went wrong (odd). Please try again."
+
+
+def test_the_local_server_sentences_name_the_address() -> None:
+    assert "127.0.0.1:5000" in local_server_restarted("127.0.0.1:5000")
+    assert local_server_restarted("x").endswith("reconnects by itself.")
+    offer = unreachable_offer("127.0.0.1:5000")
+    assert offer.startswith("Parley could not reach a server at 127.0.0.1:5000.") and "local server" in offer

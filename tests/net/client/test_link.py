@@ -78,6 +78,38 @@ def test_first_contact_reports_the_key_and_only_that_key_can_be_accepted(server,
         link.shutdown()
 
 
+def test_the_same_key_at_a_new_address_is_trusted_without_asking_and_another_key_is_not(
+    server_factory, tmp_path: Path, profile: Profile
+) -> None:
+    first = server_factory(data_dir=tmp_path / "server")
+    events: list[Event] = []
+    link = Link(events.append, lambda _p: None)
+    old = join_address(*first.address)
+    try:
+        with pytest.raises(EngineError):
+            link.open(old, profile.server_pins)
+        (offered,) = [e for e in events if isinstance(e, ServerKeyUnknown)]
+        link.accept_key(old, offered.fingerprint, profile.server_pins)
+        first.stop()
+        # the same server (its data folder, so its key) comes back on another port
+        moved = server_factory(data_dir=tmp_path / "server")
+        new = join_address(*moved.address)
+        assert new != old
+        events.clear()
+        conn = link.open(new, profile.server_pins)
+        assert conn.fingerprint == moved.fingerprint
+        assert not [e for e in events if isinstance(e, ServerKeyUnknown)]  # not asked again
+        assert profile.server_pins.get(new) == profile.server_pins.get(old)
+        link.close()
+        # a server with another key at an address never seen is still a question
+        stranger = server_factory(data_dir=tmp_path / "stranger")
+        with pytest.raises(EngineError) as caught:
+            link.open(join_address(*stranger.address), profile.server_pins)
+        assert caught.value.code == "server_key_unknown"
+    finally:
+        link.shutdown()
+
+
 def test_keepalive_pings_often_enough_for_the_servers_idle_timeout(tmp_path, server_factory, phone) -> None:
     from conftest import Limits
     from engine_support import Person

@@ -154,3 +154,16 @@ def test_a_store_from_a_newer_server_is_reported_in_a_sentence(
     assert run_server(parse("--port", "0", "--data-dir", str(tmp_path))) == 2
     err = capsys.readouterr().err
     assert "schema version 99" in err and "Traceback" not in err
+
+
+def test_keep_port_takes_the_remembered_port_or_the_first_free_one(tmp_path: Path) -> None:
+    with closing(socket.socket()) as probe:
+        probe.bind(("127.0.0.1", 0))
+        first = probe.getsockname()[1]
+    config = config_from_args(parse("--data-dir", str(tmp_path), "--keep-port", str(first)))
+    assert config.port >= first
+    assert (tmp_path / "port").read_text(encoding="ascii").strip() == str(config.port)
+    again = config_from_args(parse("--data-dir", str(tmp_path), "--keep-port", "1"))
+    assert again.port == config.port
+    with pytest.raises(ValueError, match="--keep-port"):
+        config_from_args(parse("--data-dir", str(tmp_path / "other"), "--keep-port", "0"))

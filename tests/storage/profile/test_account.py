@@ -55,6 +55,9 @@ def test_server_pins_per_address(directory: ProfileDirectory, profile: Profile) 
     profile.server_pins.pin(SERVER, FINGERPRINT)
     assert profile.server_pins.get(SERVER) == FINGERPRINT
     assert profile.server_pins.get("127.0.0.1:5000") is None
+    profile.server_pins.pin("127.0.0.1:5001", FINGERPRINT)  # the same key at a second address
+    assert profile.server_pins.fingerprints() == [FINGERPRINT, FINGERPRINT]
+    assert profile.server_pins.forget("127.0.0.1:5001")
     profile.server_pins.pin(SERVER, "SHA256:" + "cd" * 32)  # the person accepted a new key
     assert profile.server_pins.get(SERVER) == "SHA256:" + "cd" * 32
     profile.close()

@@ -108,12 +108,12 @@ def test_nothing_of_a_profile_is_readable_in_its_files_open_or_closed(tmp_path: 
     profile.outbox.enqueue(BOB, "c-2", b"QUEUED-PAYLOAD-abcdef")
 
     files = _files(profile.folder)
-    assert set(files) == {"header", "profile.db", "profile.db-wal", "profile.db-shm"}
+    assert set(files) == {"header", "lock", "profile.db", "profile.db-wal", "profile.db-shm"}
     assert len(files["profile.db-wal"]) > 0, "the write-ahead log holds uncheckpointed frames while open"
     _assert_absent(files, needles)
     profile.close()
     closed = _files(profile.folder)
-    assert set(closed) <= {"header", "profile.db", "profile.db-wal", "profile.db-shm"}
+    assert set(closed) <= {"header", "lock", "profile.db", "profile.db-wal", "profile.db-shm"}
     _assert_absent(closed, needles)
 
     # The data really is there: it opens with the passphrase.

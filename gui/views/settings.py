@@ -11,12 +11,17 @@ from tkinter import ttk
 from gui.view_models.forms import ChangePassphraseForm
 from gui.views.fields import FormField, default_button, paragraph
 from gui.views.privacy_settings import PrivacySection
+from gui.views.scrolling import ScrollingBody
 from gui.views.server_settings import ServerSection
 
 
 class SettingsPane(ttk.Frame):
     def __init__(self, master: tk.Misc) -> None:
-        super().__init__(master, style="Surface.TFrame", padding=(32, 20))
+        super().__init__(master, style="Surface.TFrame")
+        # The pane is taller than a small window: its content scrolls (and Tab scrolls to the focus).
+        self.scroller = ScrollingBody(self, style="Surface.TFrame", padding=(32, 20))
+        self.scroller.pack(fill="both", expand=True)
+        body = self.scroller.body
         self.on_back: Callable[[], None] = lambda: None
         self.on_theme: Callable[[str], None] = lambda _name: None
         self.on_change_passphrase: Callable[[ChangePassphraseForm], None] = lambda _f: None
@@ -27,12 +32,12 @@ class SettingsPane(ttk.Frame):
         self.on_backup: Callable[[], None] = lambda: None
         self.on_export: Callable[[], None] = lambda: None
 
-        ttk.Button(self, text="← Back", command=lambda: self.on_back()).pack(anchor="w")
-        ttk.Label(self, text="Settings", style="Surface.Title.TLabel").pack(anchor="w", pady=(14, 10))
+        ttk.Button(body, text="← Back", command=lambda: self.on_back()).pack(anchor="w")
+        ttk.Label(body, text="Settings", style="Surface.Title.TLabel").pack(anchor="w", pady=(14, 10))
 
-        ttk.Label(self, text="Appearance", style="Surface.Heading.TLabel").pack(anchor="w")
+        ttk.Label(body, text="Appearance", style="Surface.Heading.TLabel").pack(anchor="w")
         self.theme_var = tk.StringVar(self, "light")
-        themes = ttk.Frame(self, style="Surface.TFrame")
+        themes = ttk.Frame(body, style="Surface.TFrame")
         themes.pack(anchor="w", pady=(4, 14))
         self.theme_buttons: dict[str, ttk.Radiobutton] = {}
         for value, label in (("light", "Light"), ("dark", "Dark")):
@@ -46,11 +51,11 @@ class SettingsPane(ttk.Frame):
             )
             button.pack(side="left", padx=(0, 18))
             self.theme_buttons[value] = button
-        self.privacy = PrivacySection(self)  # read receipts, typing notices, notifications
+        self.privacy = PrivacySection(body)  # read receipts, typing notices, notifications
         self.privacy.pack(anchor="w", fill="x", pady=(0, 14))
 
         # One row near the top: the pane is taller than a small window, and these are what people look for.
-        keep = ttk.Frame(self, style="Surface.TFrame")
+        keep = ttk.Frame(body, style="Surface.TFrame")
         keep.pack(anchor="w", pady=(0, 14))
         ttk.Label(keep, text="Backup and export", style="Surface.Heading.TLabel").pack(side="left")
         self.backup_button = ttk.Button(keep, text="Back up this profile…", command=lambda: self.on_backup())
@@ -58,18 +63,18 @@ class SettingsPane(ttk.Frame):
         self.export_button = ttk.Button(keep, text="Export conversations…", command=lambda: self.on_export())
         self.export_button.pack(side="left", padx=8)
 
-        self.server = ServerSection(self)  # where this profile connects; change it there
+        self.server = ServerSection(body)  # where this profile connects; change it there
         self.server.pack(anchor="w", fill="x", pady=(0, 14))
 
-        ttk.Label(self, text="Change passphrase", style="Surface.Heading.TLabel").pack(anchor="w")
-        form = ttk.Frame(self, style="Surface.TFrame")
+        ttk.Label(body, text="Change passphrase", style="Surface.Heading.TLabel").pack(anchor="w")
+        form = ttk.Frame(body, style="Surface.TFrame")
         form.pack(anchor="w", pady=(4, 0))
         self.old = FormField(form, "Current passphrase", area="Surface", show="•")
         self.new = FormField(form, "New passphrase (10 characters or more)", area="Surface", show="•")
         self.repeat = FormField(form, "The new passphrase again", area="Surface", show="•")
         for index, field in enumerate((self.old, self.new, self.repeat)):
             field.grid(row=index, column=0, sticky="nw")
-        row = ttk.Frame(self, style="Surface.TFrame")
+        row = ttk.Frame(body, style="Surface.TFrame")
         row.pack(anchor="w")
         self.change_button = ttk.Button(row, text="Change passphrase", command=self._change)
         self.change_button.pack(side="left")
@@ -77,10 +82,10 @@ class SettingsPane(ttk.Frame):
         self.passphrase_note = ttk.Label(row, text="", style="Surface.Ok.TLabel")
         self.passphrase_note.pack(side="left", padx=12)
 
-        ttk.Separator(self).pack(fill="x", pady=16)
-        ttk.Label(self, text="Registration lock", style="Surface.Heading.TLabel").pack(anchor="w")
+        ttk.Separator(body).pack(fill="x", pady=16)
+        ttk.Label(body, text="Registration lock", style="Surface.Heading.TLabel").pack(anchor="w")
         paragraph(
-            self,
+            body,
             "With a registration lock, a code sent to your e-mail is not enough to register your number "
             "on another device while you use Parley: the lock's passphrase is needed too. It lapses after "
             "7 days without Parley online.",
@@ -89,10 +94,10 @@ class SettingsPane(ttk.Frame):
             width=640,
         ).pack(anchor="w")
         self.lock_field = FormField(
-            self, "Registration lock passphrase (6 characters or more)", area="Surface", show="•"
+            body, "Registration lock passphrase (6 characters or more)", area="Surface", show="•"
         )
         self.lock_field.pack(anchor="w", pady=(4, 0))
-        lock_row = ttk.Frame(self, style="Surface.TFrame")
+        lock_row = ttk.Frame(body, style="Surface.TFrame")
         lock_row.pack(anchor="w")
         self.lock_button = ttk.Button(lock_row, text="Set the lock", command=self._set_lock)
         self.lock_button.pack(side="left")
@@ -103,9 +108,9 @@ class SettingsPane(ttk.Frame):
         self.lock_note = ttk.Label(lock_row, text="", style="Surface.Ok.TLabel")
         self.lock_note.pack(side="left", padx=12)
 
-        ttk.Separator(self).pack(fill="x", pady=16)
-        ttk.Label(self, text="This profile", style="Surface.Heading.TLabel").pack(anchor="w")
-        actions = ttk.Frame(self, style="Surface.TFrame")
+        ttk.Separator(body).pack(fill="x", pady=16)
+        ttk.Label(body, text="This profile", style="Surface.Heading.TLabel").pack(anchor="w")
+        actions = ttk.Frame(body, style="Surface.TFrame")
         actions.pack(anchor="w", pady=(8, 4))
         ttk.Button(actions, text="Lock Parley", command=lambda: self.on_lock()).pack(side="left")
         ttk.Button(actions, text="Log out", command=lambda: self.on_logout()).pack(side="left", padx=8)
@@ -113,7 +118,7 @@ class SettingsPane(ttk.Frame):
             actions, text="Delete my account on the server…", style="Danger.TButton", command=self._ask_delete
         ).pack(side="left")
         paragraph(
-            self,
+            body,
             "Lock closes the profile until you enter the passphrase again. Log out goes offline "
             "but keeps your account. Deleting the account removes it from the server; your messages "
             "stay on this computer.",
@@ -121,7 +126,7 @@ class SettingsPane(ttk.Frame):
             muted=True,
             width=640,
         ).pack(anchor="w")
-        self.confirm = ttk.Frame(self, style="Warning.TFrame", padding=12)
+        self.confirm = ttk.Frame(body, style="Warning.TFrame", padding=12)
         ttk.Label(
             self.confirm,
             text="Delete your account on the server? People can no longer reach you, and "
@@ -138,7 +143,7 @@ class SettingsPane(ttk.Frame):
         ttk.Button(buttons, text="Keep it", command=lambda: self.confirm.pack_forget()).pack(
             side="left", padx=8
         )
-        self.error = ttk.Label(self, text="", style="Surface.Error.TLabel", wraplength=640)
+        self.error = ttk.Label(body, text="", style="Surface.Error.TLabel", wraplength=640)
         self.error.pack(anchor="w", pady=(8, 0))
         self.bind("<Escape>", lambda _e: self.on_back())
 
@@ -153,6 +158,7 @@ class SettingsPane(ttk.Frame):
         self.lock_note.configure(text="")
         self.error.configure(text="")
         self.confirm.pack_forget()
+        self.scroller.scroll_to_top()
 
     def registration_lock_changed(self, on: bool) -> None:
         self.lock_field.set("")

@@ -1,0 +1,71 @@
+"""The scrolling body of a tall pane, through Settings in a real window: it fits 800×600 and 640×480."""
+
+from __future__ import annotations
+
+import tkinter as tk
+from collections.abc import Iterator
+
+import pytest
+from gui_support import display_for_tests, wait_until
+
+from gui.views.settings import SettingsPane
+from gui.views.theme import LIGHT, apply_theme, make_fonts
+
+
+@pytest.fixture(scope="session")
+def display() -> Iterator[None]:
+    yield from display_for_tests()
+
+
+@pytest.fixture
+def root(display: None) -> Iterator[tk.Tk]:
+    root = tk.Tk()
+    apply_theme(root, LIGHT, make_fonts(root))
+    yield root
+    root.destroy()
+
+
+def _inside(widget: tk.Misc, pane: tk.Misc) -> bool:
+    top = widget.winfo_rooty() - pane.winfo_rooty()
+    return widget.winfo_ismapped() and top >= 0 and top + widget.winfo_height() <= pane.winfo_height()
+
+
+@pytest.mark.parametrize("size", ["800x600", "640x480"])
+def test_settings_scroll_and_tab_brings_the_last_button_into_view(root: tk.Tk, size: str) -> None:
+    root.geometry(size)
+    pane = SettingsPane(root)
+    pane.pack(fill="both", expand=True)
+    root.update()
+    wait_until(root, lambda: pane.scroller.scrolls, "the scroll bar of a pane taller than the window")
+    assert not _inside(pane.error, pane)  # the pane's last line is below the window's edge
+    pane.change_button.focus_set()
+    root.update()
+    # Tab through to the end of the pane: every focused widget is scrolled into view on the way.
+    seen = 0
+    for _ in range(60):
+        focused = root.focus_get()
+        if focused is not None and str(focused).startswith(str(pane)):
+            root.update()
+            assert _inside(focused, pane), f"{focused} is out of view"
+            seen += 1
+        focused = focused.tk_focusNext() if focused is not None else None
+        if focused is None:
+            break
+        focused.focus_set()
+        root.update()
+    assert seen > 10  # the walk went through the pane's fields and buttons, down to the last ones
+
+
+def test_the_wheel_scrolls_settings_and_a_short_window_needs_no_bar(root: tk.Tk) -> None:
+    root.geometry("800x600")
+    pane = SettingsPane(root)
+    pane.pack(fill="both", expand=True)
+    root.update()
+    wait_until(root, lambda: pane.scroller.scrolls, "the scroll bar")
+    before = pane.scroller.canvas.canvasy(0)
+    pane.change_button.event_generate("<Button-5>")
+    root.update()
+    assert pane.scroller.canvas.canvasy(0) > before
+    root.geometry("1200x2000")
+    wait_until(root, lambda: not pane.scroller.scrolls, "no scroll bar once everything fits")
+    assert pane.scroller.canvas.canvasy(0) == 0

@@ -126,6 +126,25 @@ def _create_v1(vault: Vault) -> None:
     vault.conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
 
+#: Version 2: names sent end to end, and message requests. Each contact gains the name they sent
+#: (``profile_name``, with its version), the version of our own name last queued to them
+#: (``profile_sent``) and its standing: ``accepted`` (every contact before this version),
+#: ``request`` (a stranger who wrote first) or ``blocked``. A nickname equal to the number
+#: was the old way of saying "no nickname"; it becomes "".
+_V2_CONTACTS = """
+ALTER TABLE contacts ADD COLUMN profile_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE contacts ADD COLUMN profile_version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE contacts ADD COLUMN profile_sent INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE contacts ADD COLUMN standing TEXT NOT NULL DEFAULT 'accepted'
+    CHECK (standing IN ('accepted', 'request', 'blocked'));
+UPDATE contacts SET name = '' WHERE name = phone;
+"""
+
+
+def _names_and_requests_v2(vault: Vault) -> None:
+    _run(vault, _V2_CONTACTS)
+
+
 @dataclass(frozen=True)
 class Schema:
     """Migration steps keyed by the version each produces; the schema's version is the highest key."""
@@ -141,7 +160,7 @@ class Schema:
         return max(self.steps)
 
 
-CURRENT = Schema({1: _create_v1})
+CURRENT = Schema({1: _create_v1, 2: _names_and_requests_v2})
 
 
 def file_version(conn: sqlite3.Connection) -> int:

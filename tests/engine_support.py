@@ -79,6 +79,11 @@ class Person:
     def texts_from(self, phone: str) -> list[str]:
         return [e.message.text for e in self.of(MessageReceived) if e.message.contact == phone]
 
+    def accept_from(self, phone: str, people: Iterable[Person]) -> None:
+        """Wait for a message request from ``phone``, then accept it (its held receipts go then)."""
+        run_until(lambda: any(r.phone == phone for r in self.engine.requests()), people)
+        self.engine.accept_request(phone)
+
     def statuses(self, message_id: str) -> list[str]:
         return [e.status.value for e in self.of(MessageStatusChanged) if e.message_id == message_id]
 

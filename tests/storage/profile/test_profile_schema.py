@@ -114,7 +114,8 @@ def test_step_2_keeps_contacts_accepted_and_turns_a_number_as_name_into_no_nickn
     with conn:
         for phone, name in ((ALICE, ALICE), ("+15550002222", "Bobby")):
             conn.execute(
-                "INSERT INTO contacts (phone, name, created_at, verified, key_changed) VALUES (?, ?, 1.0, 0, 0)",
+                "INSERT INTO contacts (phone, name, created_at, verified, key_changed) "
+                "VALUES (?, ?, 1.0, 0, 0)",
                 (phone, name),
             )
     conn.close()

@@ -79,6 +79,13 @@ class Person:
     def texts_from(self, phone: str) -> list[str]:
         return [e.message.text for e in self.of(MessageReceived) if e.message.contact == phone]
 
+    def knows(self, *phones: str) -> None:
+        """Put these numbers in the contacts (accepted, no key pinned yet), as an address book would."""
+        ctx = self.engine._ctx
+        assert ctx is not None
+        for phone in phones:
+            ctx.profile.contacts.add(phone, "")
+
     def accept_from(self, phone: str, people: Iterable[Person]) -> None:
         """Wait for a message request from ``phone``, then accept it (its held receipts go then)."""
         run_until(lambda: any(r.phone == phone for r in self.engine.requests()), people)
@@ -112,10 +119,17 @@ def run_until(
             person.engine.poll(step)
 
 
-def pair(root: Path, address: tuple[str, int], phones: Callable[[], str], *names: str) -> list[Person]:
+def pair(
+    root: Path, address: tuple[str, int], phones: Callable[[], str], *names: str, known: bool = True
+) -> list[Person]:
+    """Registered people; ``known``: each has the others in their contacts (no session yet), so a
+    message between them is a conversation, not a message request."""
     people = []
     for name in names:
         person = Person(root, name)
         person.register(address, phones())
         people.append(person)
+    if known:
+        for person in people:
+            person.knows(*(other.phone for other in people if other is not person))
     return people

@@ -72,7 +72,6 @@ def test_healing_starts_at_most_one_new_session_per_contact_at_a_time(
     alice, bob = pair(tmp_path, server.address, phone, "alice", "bob")
     try:
         alice.engine.add_contact(bob.phone)
-        bob.engine.add_contact(alice.phone)  # known both ways: not a message request
         alice.engine.send_text(bob.phone, "one")
         run_until(lambda: bob.texts_from(alice.phone) == ["one"], [alice, bob])
         duties = bob.engine._duties
@@ -100,7 +99,6 @@ def test_unreadable_messages_start_at_most_a_few_sessions_a_day_per_contact_even
     try:
         bob.register(server.address, phone())
         alice.engine.add_contact(bob.phone)
-        bob.engine.add_contact(alice.phone)  # known both ways: not a message request
         alice.engine.send_text(bob.phone, "one")
         run_until(lambda: bob.texts_from(alice.phone) == ["one"], people)
         left, bob_phone = store.prekey_counts(alice.phone)[0], bob.phone

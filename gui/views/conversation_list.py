@@ -7,6 +7,7 @@ import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
 
+from gui.view_models.names import avatar_colour, avatar_text, shown_name
 from gui.view_models.wording import when
 from gui.views.theme import Fonts, Palette
 from net.client.core.events import ConversationView
@@ -14,20 +15,6 @@ from net.client.core.events import ConversationView
 _ROW = 64
 _PAD = 14
 _AVATAR = 38
-
-
-def initials(name: str) -> str:
-    parts = [p for p in name.replace("+", " ").split() if p]
-    if not parts:
-        return "?"
-    if parts[0][0].isdigit():
-        return "#"
-    return (parts[0][0] + (parts[1][0] if len(parts) > 1 else "")).upper()
-
-
-def avatar_colour(key: str) -> str:
-    colours = ("#e57373", "#64b5f6", "#81c784", "#ffb74d", "#ba68c8", "#4db6ac", "#f06292", "#7986cb")
-    return colours[sum(key.encode()) % len(colours)]
 
 
 def _one_line(text: str, limit: int = 60) -> str:
@@ -63,7 +50,11 @@ class ConversationList(ttk.Frame):
         """The name, last-message line and unread count shown for a contact (for tests and tools)."""
         for row in self._rows:
             if row.contact == contact:
-                return (row.name or row.contact, _one_line(row.last_text), row.unread)
+                return (
+                    shown_name(row.contact, row.name, row.profile_name),
+                    _one_line(row.last_text),
+                    row.unread,
+                )
         return None
 
     def restyle(self, palette: Palette) -> None:
@@ -89,22 +80,22 @@ class ConversationList(ttk.Frame):
             top = i * _ROW
             if row.contact == self._selected:
                 c.create_rectangle(0, top, width, top + _ROW, fill=p.selection, outline="")
-            name = row.name or row.contact
+            name = shown_name(row.contact, row.name, row.profile_name)
             cx, cy = _PAD + _AVATAR / 2, top + _ROW / 2
             c.create_oval(
                 cx - _AVATAR / 2,
                 cy - _AVATAR / 2,
                 cx + _AVATAR / 2,
                 cy + _AVATAR / 2,
-                fill=avatar_colour(row.contact),
+                fill=avatar_colour(row.key_id, row.contact),
                 outline="",
             )
-            c.create_text(cx, cy, text=initials(name), fill="#ffffff", font=f.bold)
+            c.create_text(cx, cy, text=avatar_text(name, row.contact), fill="#ffffff", font=f.bold)
             left = _PAD * 2 + _AVATAR
             stamp = when(row.last_timestamp, now)
             c.create_text(width - _PAD, top + 20, text=stamp, anchor="e", fill=p.muted, font=f.small)
             c.create_text(left, top + 20, text=_one_line(name, 28), anchor="w", fill=p.text, font=f.bold)
-            preview = _one_line(row.last_text, 34) or (row.contact if row.name else "No messages yet")
+            preview = _one_line(row.last_text, 34) or "No messages yet"
             c.create_text(left, top + 43, text=preview, anchor="w", fill=p.muted, font=f.small)
             if row.unread:
                 label = str(row.unread) if row.unread < 1000 else "999+"

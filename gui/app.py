@@ -26,6 +26,7 @@ from gui import preferences
 from gui.controllers.backup import BackupController, Choosers
 from gui.controllers.chat import ChatController
 from gui.controllers.onboarding import Onboarding
+from gui.controllers.requests import RequestsController
 from gui.controllers.search import SearchController
 from gui.controllers.settings_actions import SettingsController
 from gui.engine import Engine
@@ -106,6 +107,7 @@ class App:
         self.main = MainView(self.root, self._palette, self.fonts)
         self.chat = ChatController(self, self.root, self.main)
         self.search = SearchController(self, self.root, self.main)
+        self.requests = RequestsController(self, self.root, self.main.conversations)
         self.settings = SettingsController(self, self.main)
         self.onboarding = Onboarding(
             self,
@@ -196,6 +198,7 @@ class App:
                 log.exception("handling %s failed", type(event).__name__)
                 self.report("internal", "")
         self.chat.flush()
+        self.requests.flush()
         if not self._closed:
             more = not self.worker.events.empty()
             self._after_id = self.root.after(BUSY_TICK_MS if more else IDLE_TICK_MS, self._drain)
@@ -213,7 +216,7 @@ class App:
                 self.report(event.code, event.message)
         elif isinstance(event, ev.ErrorReported):
             self.report(event.code, event.message)
-        elif not self.onboarding.handle(event):
+        elif not self.onboarding.handle(event) and not self.requests.handle(event):
             self.chat.handle(event)
 
     def report(self, code: str, message: str) -> None:
@@ -269,7 +272,8 @@ class App:
         """What one controller's action means for the others, and the window's shortcuts."""
         o, s, chat = self.onboarding, self.settings, self.chat
         o.on_closed, o.on_server_chosen, o.on_opened = self._closed_profile, self._server_chosen, self._opened
-        o.on_phone, o.on_main_entered, o.on_online = self._phone_known, chat.load, chat.online
+        o.on_phone, o.on_main_entered, o.on_online = self._phone_known, self._main_entered, chat.online
+        self.requests.on_accepted = self._request_accepted
         s.on_logged_out, s.on_reconnecting, s.on_account_deleted = (
             chat.logged_out,
             chat.reconnecting,
@@ -321,9 +325,19 @@ class App:
 
     # ------------------------------------------------------------------ the session: written here only
 
+    def _main_entered(self) -> None:
+        self.chat.load()
+        self.requests.load()
+
+    def _request_accepted(self, contact: ev.ContactView) -> None:
+        """An accepted request is a conversation now: load the list again and open it."""
+        self.chat.load()
+        self.chat.open(contact.phone)
+
     def _closed_profile(self) -> None:
         self._session = self._session.closed()
         self.search.reset()
+        self.requests.reset()
         self.chat.reset()
         self.update_title()
 
@@ -344,6 +358,7 @@ class App:
     def _account_deleted(self) -> None:
         self._session = self._session.with_phone(None)
         self.search.reset()
+        self.requests.reset()
         self.chat.reset()
         self.onboarding.register_again()
 

@@ -1,4 +1,4 @@
-"""The list of conversations on the left: name, last message, time and an unread badge."""
+"""The list of conversations on the left: name, last message, time, an unread badge; requests on top."""
 
 from __future__ import annotations
 
@@ -27,6 +27,9 @@ class ConversationList(ttk.Frame):
         super().__init__(master, style="Sidebar.TFrame")
         self.palette, self.fonts = palette, fonts
         self.on_select: Callable[[str], None] = lambda _contact: None
+        self.on_requests: Callable[[], None] = lambda: None
+        #: The requests row's title and line ("" when there are none): it sits above the conversations.
+        self.requests_title, self.requests_line = "", ""
         self.canvas = tk.Canvas(
             self, highlightthickness=0, borderwidth=0, background=palette.sidebar, width=300
         )
@@ -41,6 +44,10 @@ class ConversationList(ttk.Frame):
 
     def show(self, rows: list[ConversationView], selected: str | None) -> None:
         self._rows, self._selected = rows, selected
+        self._draw()
+
+    def show_requests(self, title: str, line: str) -> None:
+        self.requests_title, self.requests_line = title, line
         self._draw()
 
     def contacts(self) -> list[str]:
@@ -67,17 +74,24 @@ class ConversationList(ttk.Frame):
         c.delete("all")
         width = max(c.winfo_width(), 200)
         now = time.time()
+        first = 0
+        if self.requests_title:
+            first = _ROW
+            c.create_rectangle(0, 0, width, _ROW, fill=p.surface, outline="", tags=("requests",))
+            c.create_text(_PAD, 20, text=self.requests_title, anchor="w", fill=p.accent, font=f.bold)
+            c.create_text(_PAD, 43, text=self.requests_line, anchor="w", fill=p.muted, font=f.small)
+            c.create_line(0, _ROW - 1, width, _ROW - 1, fill=p.border)
         if not self._rows:
             c.create_text(
                 width / 2,
-                60,
+                first + 60,
                 text="No conversations yet.\nStart one with the button above.",
                 fill=p.muted,
                 font=f.small,
                 justify="center",
             )
         for i, row in enumerate(self._rows):
-            top = i * _ROW
+            top = first + i * _ROW
             if row.contact == self._selected:
                 c.create_rectangle(0, top, width, top + _ROW, fill=p.selection, outline="")
             name = shown_name(row.contact, row.name, row.profile_name)
@@ -104,10 +118,15 @@ class ConversationList(ttk.Frame):
                 c.create_oval(bx - r, by - 10, bx + r, by + 10, fill=p.accent, outline="")
                 c.create_text(bx, by, text=label, fill=p.on_accent, font=f.small)
             c.create_line(left, top + _ROW - 1, width, top + _ROW - 1, fill=p.border)
-        c.configure(scrollregion=(0, 0, width, max(len(self._rows) * _ROW, c.winfo_height())))
+        c.configure(scrollregion=(0, 0, width, max(first + len(self._rows) * _ROW, c.winfo_height())))
 
     def _clicked(self, event: tk.Event) -> None:
         index = int(self.canvas.canvasy(event.y) // _ROW)
+        if self.requests_title:
+            if index == 0:
+                self.on_requests()
+                return
+            index -= 1
         if 0 <= index < len(self._rows):
             self.on_select(self._rows[index].contact)
 

@@ -28,6 +28,9 @@ from net.client.messenger import Messenger
 
 FAST_KDF = KdfParams(memory_kib=8, iterations=1, lanes=1)
 PASSPHRASE = "correct horse battery staple"
+#: The one message more that waits for a contact beside the first texts: the sender's display name,
+#: which goes with the first message to every accepted contact.
+NAME = 1
 
 
 class Person:

@@ -4,8 +4,8 @@ It starts a private Xvfb, the app with a fresh profile (Alice), the app's own
 "start a local server" button, and a second profile without a window (Bob);
 then it registers both, has them talk, opens the contact details, makes Bob
 re-register (a new identity key), searches across the conversations and opens
-a result, opens the export warning and makes a backup, and saves a PNG of each
-step in screenshots/.
+a result, opens the export warning and makes a backup, has a stranger write
+(a message request), and saves a PNG of each step in screenshots/.
 Everything runs in temporary folders: no real profile is touched.
 """
 
@@ -28,7 +28,7 @@ from gui.views.backup_dialogs import BackupDialog, ExportDialog
 from net.client.core import events as ev
 
 OUT = Path(__file__).resolve().parents[2] / "screenshots"
-ALICE_PHONE, BOB_PHONE = "+442079460101", "+442079460202"
+ALICE_PHONE, BOB_PHONE, STRANGER_PHONE = "+442079460101", "+442079460202", "+12025550143"
 PASSPHRASE = "a long and happy passphrase"  # noqa: S105 - throwaway profiles in a temporary folder
 WAIT = 90.0
 
@@ -128,7 +128,8 @@ def run(out: Path) -> None:
         m.start_button.invoke()
         d.wait(lambda: app.chat.model.open_contact == BOB_PHONE and not app.busy, "the conversation with Bob")
         d.send("Hi Bob! Are we still on for Friday?")
-        bob.wait_for(lambda e: isinstance(e, ev.MessageReceived))
+        # Bob has not added Alice yet: her first message is a request on his side; adding her accepts it.
+        bob.wait_for(lambda e: isinstance(e, ev.RequestReceived))
         bob.call(lambda engine: engine.add_contact(ALICE_PHONE, "Alice"))
         bob.call(lambda engine: engine.mark_read(ALICE_PHONE))
         bob.call(lambda engine: engine.send_text(ALICE_PHONE, "Yes! Seven o'clock at the usual place."))
@@ -196,6 +197,26 @@ def run(out: Path) -> None:
         d.wait(lambda: backup.state_name == "finished", "the backup")
         d.shot("16-backup-done")
         backup.close()
+
+        stranger = HeadlessPeer.with_profiles(work / "stranger")
+        try:
+            stranger.register("Sam Prize Desk", PASSPHRASE, host, port, STRANGER_PHONE, "sam@example.com")
+            stranger.call(lambda engine: engine.add_contact(ALICE_PHONE))
+            stranger.call(lambda engine: engine.send_text(ALICE_PHONE, "You have won a prize!"))
+            stranger.call(lambda engine: engine.send_text(ALICE_PHONE, "Reply to claim it before Friday."))
+            listing = m.conversations
+            d.wait(lambda: listing.requests_title == "Message requests · 1", "the requests row")
+            listing.on_requests()
+            requests = app.requests.dialog
+            d.wait(lambda: requests is not None and "claim" in requests.shown_text(), "the messages")
+            assert requests is not None
+            requests.geometry(f"700x400+{app.root.winfo_rootx() + 380}+{app.root.winfo_rooty() + 170}")
+            d.wait(lambda: requests.winfo_viewable(), "the requests window")
+            requests.update()
+            d.shot("10-message-request")
+            requests.destroy()
+        finally:
+            stranger.stop()
     finally:
         if bob is not None:
             bob.stop()

@@ -198,6 +198,8 @@ def run(out: Path) -> None:
         d.shot("16-backup-done")
         backup.close()
 
+        app.search.reset()  # the conversation list again, with the requests row on top
+        app.chat.back()
         stranger = HeadlessPeer.with_profiles(work / "stranger")
         try:
             stranger.register("Sam Prize Desk", PASSPHRASE, host, port, STRANGER_PHONE, "sam@example.com")
@@ -210,7 +212,7 @@ def run(out: Path) -> None:
             requests = app.requests.dialog
             d.wait(lambda: requests is not None and "claim" in requests.shown_text(), "the messages")
             assert requests is not None
-            requests.geometry(f"700x400+{app.root.winfo_rootx() + 380}+{app.root.winfo_rooty() + 170}")
+            requests.geometry(f"800x440+{app.root.winfo_rootx() + 300}+{app.root.winfo_rooty() + 150}")
             d.wait(lambda: requests.winfo_viewable(), "the requests window")
             requests.update()
             d.shot("10-message-request")

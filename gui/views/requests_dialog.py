@@ -18,7 +18,7 @@ class RequestsDialog(tk.Toplevel):
         super().__init__(master)
         self.title("Message requests")
         self.configure(background=palette.surface)
-        self.geometry("760x480")
+        self.geometry("820x460")
         self.minsize(560, 360)
         self.on_pick: Callable[[str], None] = lambda _phone: None
         self.on_accept: Callable[[str], None] = lambda _phone: None
@@ -33,7 +33,7 @@ class RequestsDialog(tk.Toplevel):
         body.rowconfigure(1, weight=1)
         self.summary = ttk.Label(body, text="", style="Surface.Muted.TLabel")
         self.summary.grid(row=0, column=0, columnspan=2, sticky="w", pady=(0, 8))
-        self.listbox = tk.Listbox(body, width=32, exportselection=False, activestyle="none")
+        self.listbox = tk.Listbox(body, width=26, exportselection=False, activestyle="none")
         self.listbox.grid(row=1, column=0, sticky="ns", padx=(0, 12))
         self.listbox.bind("<<ListboxSelect>>", lambda _e: self._picked())
 
@@ -41,7 +41,7 @@ class RequestsDialog(tk.Toplevel):
         right.grid(row=1, column=1, sticky="nsew")
         right.rowconfigure(1, weight=1)
         right.columnconfigure(0, weight=1)
-        self.heading = ttk.Label(right, text="", style="Surface.TLabel", wraplength=400, justify="left")
+        self.heading = ttk.Label(right, text="", style="Surface.TLabel", wraplength=360, justify="left")
         self.heading.grid(row=0, column=0, sticky="ew")
         self.messages = tk.Text(right, height=10, wrap="word", state="disabled", relief="flat")
         self.messages.grid(row=1, column=0, sticky="nsew", pady=8)

@@ -28,6 +28,7 @@ from gui.controllers.chat import ChatController
 from gui.controllers.notices import Notices
 from gui.controllers.onboarding import Onboarding
 from gui.controllers.privacy import PrivacyController
+from gui.controllers.requests import RequestsController
 from gui.controllers.search import SearchController
 from gui.controllers.server_choice import ServerChoice
 from gui.controllers.settings_actions import SettingsController
@@ -115,6 +116,7 @@ class App:
         self.main = MainView(self.root, self._palette, self.fonts)
         self.chat = ChatController(self, self.root, self.main)
         self.search = SearchController(self, self.root, self.main)
+        self.requests = RequestsController(self, self.root, self.main.conversations)
         self.settings = SettingsController(self, self.main)
         self.notices = Notices(self.chat.presence, self.chat.model, DesktopNotices())
         self.privacy = PrivacyController(self, self.main.settings.privacy, self.notices)
@@ -221,6 +223,7 @@ class App:
                 self.report("internal", "")
         self.chat.flush()
         self.notices.poll()
+        self.requests.flush()
         if not self._closed:
             more = not self.worker.events.empty()
             self._after_id = self.root.after(BUSY_TICK_MS if more else IDLE_TICK_MS, self._drain)
@@ -238,7 +241,7 @@ class App:
                 self.report(event.code, event.message)
         elif isinstance(event, ev.ErrorReported):
             self.report(event.code, event.message)
-        elif not self.onboarding.handle(event):
+        elif not self.onboarding.handle(event) and not self.requests.handle(event):
             self.chat.handle(event)
 
     def report(self, code: str, message: str) -> None:
@@ -299,6 +302,7 @@ class App:
         chat.presence.on_attention, self.notices.on_open = self.notices.attention, self._open_notified
         o.on_profile_server, o.on_profile_unlocked = self._profile_server, self._profile_unlocked
         o.last_profile = self.prefs.last_profile
+        self.requests.on_accepted = self._request_accepted
         s.on_logged_out, s.on_reconnecting, s.on_account_deleted = (
             chat.logged_out,
             chat.reconnecting,
@@ -333,10 +337,6 @@ class App:
             return "break"
 
         return pressed
-
-    def _main_entered(self) -> None:
-        self.chat.load()
-        self.privacy.load()
 
     def _open_notified(self, contact: str) -> None:
         """A notification was activated: its conversation opens in the raised window."""
@@ -394,11 +394,22 @@ class App:
 
     # ------------------------------------------------------------------ the session: written here only
 
+    def _main_entered(self) -> None:
+        self.chat.load()
+        self.privacy.load()
+        self.requests.load()
+
+    def _request_accepted(self, contact: ev.ContactView) -> None:
+        """An accepted request is a conversation now: load the list again and open it."""
+        self.chat.load()
+        self.chat.open(contact.phone)
+
     def _closed_profile(self) -> None:
         # The profile's own server goes with it: a new profile starts from the app's default again.
         self._session = self._session.closed().with_server(self.prefs.server)
         self.search.reset()
         self.notices.reset()
+        self.requests.reset()
         self.chat.reset()
         self.update_title()
 
@@ -426,6 +437,7 @@ class App:
     def _account_deleted(self) -> None:
         self._session = self._session.with_phone(None)
         self.search.reset()
+        self.requests.reset()
         self.chat.reset()
         self.onboarding.register_again()
 

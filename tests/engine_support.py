@@ -28,6 +28,9 @@ from net.client.messenger import Messenger
 
 FAST_KDF = KdfParams(memory_kib=8, iterations=1, lanes=1)
 PASSPHRASE = "correct horse battery staple"
+#: The one message more that waits for a contact beside the first texts: the sender's display name,
+#: which goes with the first message to every accepted contact.
+NAME = 1
 
 
 class Person:
@@ -79,6 +82,18 @@ class Person:
     def texts_from(self, phone: str) -> list[str]:
         return [e.message.text for e in self.of(MessageReceived) if e.message.contact == phone]
 
+    def knows(self, *phones: str) -> None:
+        """Put these numbers in the contacts (accepted, no key pinned yet), as an address book would."""
+        ctx = self.engine._ctx
+        assert ctx is not None
+        for phone in phones:
+            ctx.profile.contacts.add(phone, "")
+
+    def accept_from(self, phone: str, people: Iterable[Person]) -> None:
+        """Wait for a message request from ``phone``, then accept it (its held receipts go then)."""
+        run_until(lambda: any(r.phone == phone for r in self.engine.requests()), people)
+        self.engine.accept_request(phone)
+
     def statuses(self, message_id: str) -> list[str]:
         return [e.status.value for e in self.of(MessageStatusChanged) if e.message_id == message_id]
 
@@ -107,10 +122,17 @@ def run_until(
             person.engine.poll(step)
 
 
-def pair(root: Path, address: tuple[str, int], phones: Callable[[], str], *names: str) -> list[Person]:
+def pair(
+    root: Path, address: tuple[str, int], phones: Callable[[], str], *names: str, known: bool = True
+) -> list[Person]:
+    """Registered people; ``known``: each has the others in their contacts (no session yet), so a
+    message between them is a conversation, not a message request."""
     people = []
     for name in names:
         person = Person(root, name)
         person.register(address, phones())
         people.append(person)
+    if known:
+        for person in people:
+            person.knows(*(other.phone for other in people if other is not person))
     return people

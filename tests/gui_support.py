@@ -20,6 +20,7 @@ from conftest import InProcessServer
 from gui.tooling.display import DisplayError, VirtualDisplay
 from gui.tooling.peer import HeadlessPeer
 from gui.view_models.forms import Stage
+from gui.worker import Command
 
 PASSPHRASE = "a long and happy passphrase"
 #: Long enough for Argon2id, key generation and TLS on a busy 2-core machine; a hang still ends.
@@ -147,6 +148,26 @@ def start_conversation(app: Any, phone: str, name: str) -> None:
     )
 
 
-def register_peer(peer: HeadlessPeer, server: InProcessServer, phone: str, name: str) -> None:
+def register_peer(
+    peer: HeadlessPeer, server: InProcessServer, phone: str, name: str, *, knows: str | None = None
+) -> None:
+    """Register a profile without a window; ``knows``: a number already in its contacts (so a
+    message from it is a conversation, not a message request), as in an address book."""
     host, port = server.address
     peer.register(name, PASSPHRASE, host, port, phone, f"{name.lower()}@example.com")
+    if knows is not None:
+        peer.call(lambda engine: _know(engine, knows))
+
+
+def app_knows(app: Any, *phones: str) -> None:
+    """Put numbers in the app's contacts (no key pinned yet), on its worker: a message from them is a
+    conversation at once, not a message request."""
+    done: list[None] = []
+    app.do(Command("knows", lambda engine: [_know(engine, phone) for phone in phones], done.append))
+    wait_until(app.root, lambda: bool(done), "the numbers in the contacts")
+
+
+def _know(engine: Any, phone: str) -> None:
+    ctx = engine._ctx
+    assert ctx is not None
+    ctx.profile.contacts.add(phone, "")

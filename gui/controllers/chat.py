@@ -97,7 +97,8 @@ class ChatController:
             self.model.set_conversations(conversations)
             for contact in contacts:
                 self.model.set_contact(contact)
-                self.model.ensure_conversation(contact.phone, contact.name)
+                if contact.standing == "accepted":  # requests and blocked numbers are no conversations
+                    self.model.ensure_conversation(contact.phone, contact.name)
             self.refresh_list()
 
         self.host.do(Command("load", call, loaded), busy="Loading conversations…")
@@ -198,7 +199,11 @@ class ChatController:
         self.model.set_contact(contact)
         self._list_dirty = True
         if contact.phone == self.model.open_contact:
-            self.view.conversation.set_header(self.model.name(contact.phone), self._subtitle(contact.phone))
+            self.view.conversation.set_header(
+                self.model.name(contact.phone),
+                self._subtitle(contact.phone),
+                self.model.key_id(contact.phone),
+            )
             self._show_key_warning()
 
     def connection(self, event: ev.ConnectionChanged) -> None:
@@ -230,14 +235,16 @@ class ChatController:
 
     def _subtitle(self, phone: str) -> str:
         contact = self.model.contacts.get(phone)
-        mark = "  ·  ✓ verified" if contact is not None and contact.verified else ""
-        return phone + mark
+        verified = contact is not None and contact.verified
+        return "  ·  ".join(
+            part for part in (self.model.number_beneath(phone), "✓ verified" if verified else "") if part
+        )
 
     def open(self, contact: str, at: ev.SearchResultView | None = None) -> None:
         """Open a conversation at its first unread message, its newest, or ``at`` a found message."""
         self.model.open_contact = contact
         pane = self.view.conversation
-        pane.open(contact, self.model.name(contact), self._subtitle(contact))
+        pane.open(contact, self.model.name(contact), self._subtitle(contact), self.model.key_id(contact))
         self.view.show_pane(pane)
         self._show_key_warning()
         self.timeline.open(contact, at)

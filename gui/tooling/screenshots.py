@@ -4,8 +4,9 @@ It starts a private Xvfb, the app with a fresh profile (Alice), the app's own
 "start a local server" button, and a second profile without a window (Bob);
 then it registers both, has them talk, opens the contact details, makes Bob
 re-register (a new identity key), searches across the conversations and opens
-a result, opens the export warning and makes a backup, writes in Hebrew and
-Arabic, shrinks the window to 800x600, and saves a PNG of each step in screenshots/.
+a result, opens the export warning and makes a backup, has a stranger write
+(a message request), writes in Hebrew and Arabic, shrinks the window to 800x600,
+and saves a PNG of each step in screenshots/.
 Everything runs in temporary folders: no real profile is touched.
 """
 
@@ -29,7 +30,7 @@ from net.client.core import events as ev
 from net.client.core.privacy import NotificationContent
 
 OUT = Path(__file__).resolve().parents[2] / "screenshots"
-ALICE_PHONE, BOB_PHONE = "+442079460101", "+442079460202"
+ALICE_PHONE, BOB_PHONE, STRANGER_PHONE = "+442079460101", "+442079460202", "+12025550143"
 PASSPHRASE = "a long and happy passphrase"  # noqa: S105 - throwaway profiles in a temporary folder
 WAIT = 90.0
 
@@ -129,7 +130,8 @@ def run(out: Path) -> None:
         m.start_button.invoke()
         d.wait(lambda: app.chat.model.open_contact == BOB_PHONE and not app.busy, "the conversation with Bob")
         d.send("Hi Bob! Are we still on for Friday?")
-        bob.wait_for(lambda e: isinstance(e, ev.MessageReceived))
+        # Bob has not added Alice yet: her first message is a request on his side; adding her accepts it.
+        bob.wait_for(lambda e: isinstance(e, ev.RequestReceived))
         bob.call(lambda engine: engine.add_contact(ALICE_PHONE, "Alice"))
         bob.call(lambda engine: engine.mark_read(ALICE_PHONE))
         bob.call(lambda engine: engine.send_text(ALICE_PHONE, "Yes! Seven o'clock at the usual place."))
@@ -203,6 +205,28 @@ def run(out: Path) -> None:
         d.wait(lambda: backup.state_name == "finished", "the backup")
         d.shot("16-backup-done")
         backup.close()
+
+        app.search.reset()  # the conversation list again, with the requests row on top
+        app.chat.back()
+        stranger = HeadlessPeer.with_profiles(work / "stranger")
+        try:
+            stranger.register("Sam Prize Desk", PASSPHRASE, host, port, STRANGER_PHONE, "sam@example.com")
+            stranger.call(lambda engine: engine.add_contact(ALICE_PHONE))
+            stranger.call(lambda engine: engine.send_text(ALICE_PHONE, "You have won a prize!"))
+            stranger.call(lambda engine: engine.send_text(ALICE_PHONE, "Reply to claim it before Friday."))
+            listing = m.conversations
+            d.wait(lambda: listing.requests_title == "Message requests · 1", "the requests row")
+            listing.on_requests()
+            requests = app.requests.dialog
+            d.wait(lambda: requests is not None and "claim" in requests.shown_text(), "the messages")
+            assert requests is not None
+            requests.geometry(f"800x440+{app.root.winfo_rootx() + 300}+{app.root.winfo_rooty() + 150}")
+            d.wait(lambda: requests.winfo_viewable(), "the requests window")
+            requests.update()
+            d.shot("10-message-request")
+            requests.destroy()
+        finally:
+            stranger.stop()
 
         app.chat.back()
         d.wait(lambda: m.pane is m.conversation, "the conversation again")

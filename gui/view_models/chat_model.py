@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from gui.view_models.names import number_beneath, shown_name
 from net.client.core.events import ContactView, ConversationView, MessageView
 
 #: How long a typing notice stays up without a refresh from the other side.
@@ -34,15 +35,34 @@ class ChatModel:
             self.key_changed.add(contact.phone)
         else:
             self.key_changed.discard(contact.phone)
-        if contact.phone in self.conversations and contact.name:
-            self.conversations[contact.phone] = replace(self.conversations[contact.phone], name=contact.name)
+        if contact.phone in self.conversations:
+            self.conversations[contact.phone] = replace(
+                self.conversations[contact.phone],
+                name=contact.name,
+                profile_name=contact.profile_name,
+                key_id=contact.key_id,
+            )
+
+    def _names(self, phone: str) -> tuple[str, str]:
+        contact = self.contacts.get(phone)
+        if contact is not None:
+            return contact.name, contact.profile_name
+        conversation = self.conversations.get(phone)
+        return (conversation.name, conversation.profile_name) if conversation else ("", "")
 
     def name(self, phone: str) -> str:
+        """The name shown for a number (gui.view_models.names: nickname, their name, the number)."""
+        return shown_name(phone, *self._names(phone))
+
+    def number_beneath(self, phone: str) -> str:
+        return number_beneath(phone, *self._names(phone))
+
+    def key_id(self, phone: str) -> str:
         contact = self.contacts.get(phone)
-        if contact and contact.name:
-            return contact.name
+        if contact is not None and contact.key_id:
+            return contact.key_id
         conversation = self.conversations.get(phone)
-        return conversation.name if conversation and conversation.name else phone
+        return conversation.key_id if conversation else ""
 
     def ordered(self) -> list[ConversationView]:
         """Newest first; conversations without messages (just started) by name at the end."""
@@ -54,7 +74,16 @@ class ChatModel:
 
     def ensure_conversation(self, phone: str, name: str = "") -> None:
         if phone not in self.conversations:
-            self.conversations[phone] = ConversationView(phone, name, "", 0.0, 0)
+            contact = self.contacts.get(phone)
+            self.conversations[phone] = ConversationView(
+                phone,
+                name,
+                "",
+                0.0,
+                0,
+                profile_name=contact.profile_name if contact else "",
+                key_id=contact.key_id if contact else "",
+            )
 
     def message(self, message: MessageView, *, window_focused: bool = True) -> bool:
         """Take a new message into its conversation; True when it should ring the bell.

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from gui.view_models.names import shown_name
 from gui.view_models.wording import when
 from net.client.core.events import SearchResultView
 
@@ -71,7 +72,7 @@ def rows(results: Sequence[SearchResultView], now: float) -> list[Row]:
         groups.setdefault(result.contact, []).append(result)
     shown: list[Row] = []
     for contact, hits in groups.items():
-        shown.append(Header(contact, hits[0].name, len(hits)))
+        shown.append(Header(contact, shown_name(contact, hits[0].name), len(hits)))  # as the list names it
         shown.extend(Hit(r, parts(r.snippet, r.snippet_ranges), when(r.message.timestamp, now)) for r in hits)
     return shown
 

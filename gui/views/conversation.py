@@ -6,10 +6,10 @@ import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
 
+from gui.view_models.names import avatar_colour, avatar_text
 from gui.view_models.wording import held_messages_note, key_change_warning
 from gui.views.bubbles import MessageList
 from gui.views.composer import Composer
-from gui.views.conversation_list import avatar_colour, initials
 from gui.views.theme import Fonts, Palette
 
 #: Below this width the header folds its search field and details button into a menu.
@@ -117,13 +117,13 @@ class ConversationPane(ttk.Frame):
 
     # ------------------------------------------------------------------ controller-facing
 
-    def open(self, contact: str, name: str, subtitle: str) -> None:
+    def open(self, contact: str, name: str, subtitle: str, key_id: str = "") -> None:
         """Show another conversation; what was typed and not sent waits for its return."""
         draft = self.text.get("1.0", "end-1c")
         if self.contact is not None and draft.strip():
             self.drafts[self.contact] = draft
         self.contact = contact
-        self.set_header(name, subtitle)
+        self.set_header(name, subtitle, key_id)
         self.typing.configure(text="")
         self.search_var.set("")
         self.search_bar.grid_forget()
@@ -131,12 +131,18 @@ class ConversationPane(ttk.Frame):
         self.composer.set(self.drafts.pop(contact, ""))
         self.text.focus_set()
 
-    def set_header(self, name: str, subtitle: str) -> None:
+    def set_header(self, name: str, subtitle: str, key_id: str = "") -> None:
+        """The name shown, the line beneath (the formatted number, unless the name is it), the avatar."""
+        phone = self.contact or ""
         self.name.configure(text=self.fonts.text.show(name))
         self.subtitle.configure(text=subtitle)
+        if subtitle:
+            self.subtitle.pack(anchor="w")
+        else:  # the name shown is the number: it is never shown twice
+            self.subtitle.pack_forget()
         self.avatar.delete("all")
-        self.avatar.create_oval(1, 1, 39, 39, fill=avatar_colour(self.contact or name), outline="")
-        self.avatar.create_text(20, 20, text=initials(name), fill="#ffffff", font="ParleyBold")
+        self.avatar.create_oval(1, 1, 39, 39, fill=avatar_colour(key_id, phone or name), outline="")
+        self.avatar.create_text(20, 20, text=avatar_text(name, phone), fill="#ffffff", font="ParleyBold")
 
     def show_key_warning(self, name: str | None) -> None:
         if name is None:

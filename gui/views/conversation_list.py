@@ -1,4 +1,4 @@
-"""The list of conversations on the left: name, last message, time and an unread badge.
+"""The list of conversations on the left: name, last message, time, an unread badge; requests on top.
 
 The name and the preview are cut to the pixels left beside the time and the badge
 (measured in the font they are drawn in), so a "999+" badge never sits on the text.
@@ -12,6 +12,7 @@ import tkinter.font as tkfont
 from collections.abc import Callable
 from tkinter import ttk
 
+from gui.view_models.names import avatar_colour, avatar_text, shown_name
 from gui.view_models.timeline_model import badge_label, fit
 from gui.view_models.wording import when
 from gui.views.theme import Fonts, Palette
@@ -20,20 +21,6 @@ from net.client.core.events import ConversationView
 _ROW = 64
 _PAD = 14
 _AVATAR = 38
-
-
-def initials(name: str) -> str:
-    parts = [p for p in name.replace("+", " ").split() if p]
-    if not parts:
-        return "?"
-    if parts[0][0].isdigit():
-        return "#"
-    return (parts[0][0] + (parts[1][0] if len(parts) > 1 else "")).upper()
-
-
-def avatar_colour(key: str) -> str:
-    colours = ("#e57373", "#64b5f6", "#81c784", "#ffb74d", "#ba68c8", "#4db6ac", "#f06292", "#7986cb")
-    return colours[sum(key.encode()) % len(colours)]
 
 
 def _one_line(text: str, limit: int = 60) -> str:
@@ -46,6 +33,9 @@ class ConversationList(ttk.Frame):
         super().__init__(master, style="Sidebar.TFrame")
         self.palette, self.fonts = palette, fonts
         self.on_select: Callable[[str], None] = lambda _contact: None
+        self.on_requests: Callable[[], None] = lambda: None
+        #: The requests row's title and line ("" when there are none): it sits above the conversations.
+        self.requests_title, self.requests_line = "", ""
         self.canvas = tk.Canvas(
             self, highlightthickness=0, borderwidth=0, background=palette.sidebar, width=300
         )
@@ -64,6 +54,10 @@ class ConversationList(ttk.Frame):
         self._rows, self._selected = rows, selected
         self._draw()
 
+    def show_requests(self, title: str, line: str) -> None:
+        self.requests_title, self.requests_line = title, line
+        self._draw()
+
     def contacts(self) -> list[str]:
         return [row.contact for row in self._rows]
 
@@ -71,7 +65,11 @@ class ConversationList(ttk.Frame):
         """The name, last-message line and unread count shown for a contact (for tests and tools)."""
         for row in self._rows:
             if row.contact == contact:
-                return (row.name or row.contact, _one_line(row.last_text), row.unread)
+                return (
+                    shown_name(row.contact, row.name, row.profile_name),
+                    _one_line(row.last_text),
+                    row.unread,
+                )
         return None
 
     def restyle(self, palette: Palette) -> None:
@@ -86,30 +84,37 @@ class ConversationList(ttk.Frame):
         width = max(c.winfo_width(), 200)
         now = time.time()
         small, bold = tkfont.Font(font=f.small), tkfont.Font(font=f.bold)
+        first = 0
+        if self.requests_title:
+            first = _ROW
+            c.create_rectangle(0, 0, width, _ROW, fill=p.surface, outline="", tags=("requests",))
+            c.create_text(_PAD, 20, text=self.requests_title, anchor="w", fill=p.accent, font=f.bold)
+            c.create_text(_PAD, 43, text=self.requests_line, anchor="w", fill=p.muted, font=f.small)
+            c.create_line(0, _ROW - 1, width, _ROW - 1, fill=p.border)
         if not self._rows:
             c.create_text(
                 width / 2,
-                60,
+                first + 60,
                 text="No conversations yet.\nStart one with the button above.",
                 fill=p.muted,
                 font=f.small,
                 justify="center",
             )
         for i, row in enumerate(self._rows):
-            top = i * _ROW
+            top = first + i * _ROW
             if row.contact == self._selected:
                 c.create_rectangle(0, top, width, top + _ROW, fill=p.selection, outline="")
-            name = row.name or row.contact
+            name = shown_name(row.contact, row.name, row.profile_name)
             cx, cy = _PAD + _AVATAR / 2, top + _ROW / 2
             c.create_oval(
                 cx - _AVATAR / 2,
                 cy - _AVATAR / 2,
                 cx + _AVATAR / 2,
                 cy + _AVATAR / 2,
-                fill=avatar_colour(row.contact),
+                fill=avatar_colour(row.key_id, row.contact),
                 outline="",
             )
-            c.create_text(cx, cy, text=initials(name), fill="#ffffff", font=f.bold)
+            c.create_text(cx, cy, text=avatar_text(name, row.contact), fill="#ffffff", font=f.bold)
             left = _PAD * 2 + _AVATAR
             stamp = when(row.last_timestamp, now)
             stamp_w = small.measure(stamp) + 8 if stamp else 0
@@ -127,16 +132,21 @@ class ConversationList(ttk.Frame):
                 c.create_rectangle(bx - half, by - r, bx + half, by + r, fill=p.accent, outline="")
                 c.create_text(bx, by, text=label, fill=p.on_accent, font=f.small)
                 badge_left = bx - half - r
-            text = row.last_text or (row.contact if row.name else "No messages yet")
+            text = row.last_text or "No messages yet"
             preview = fit(text, badge_left - 8 - left, small.measure)
             shown_preview = f.text.show(preview)
             item = c.create_text(left, top + 43, text=shown_preview, anchor="w", fill=p.muted, font=f.small)
             self.drawn_edges[row.contact] = (float(c.bbox(item)[2]) if preview else float(left), badge_left)
             c.create_line(left, top + _ROW - 1, width, top + _ROW - 1, fill=p.border)
-        c.configure(scrollregion=(0, 0, width, max(len(self._rows) * _ROW, c.winfo_height())))
+        c.configure(scrollregion=(0, 0, width, max(first + len(self._rows) * _ROW, c.winfo_height())))
 
     def _clicked(self, event: tk.Event) -> None:
         index = int(self.canvas.canvasy(event.y) // _ROW)
+        if self.requests_title:
+            if index == 0:
+                self.on_requests()
+                return
+            index -= 1
         if 0 <= index < len(self._rows):
             self.on_select(self._rows[index].contact)
 

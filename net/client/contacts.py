@@ -17,6 +17,7 @@ from net.client.core.events import ContactUpdated, ContactView
 from net.client.duties import Duties
 from net.client.handshake import start_session
 from net.client.link import Link
+from net.client.names import accept_own_step
 
 #: Runs a network step of a command: a refusal or a drop becomes an EngineError (Membership.guard).
 Guard = Callable[[Callable[[], Any]], Any]
@@ -30,12 +31,12 @@ def add(ctx: Context, link: Link, guard: Guard, phone: str, name: str) -> Contac
     if existing is not None and existing.identity is not None and ctx.load_record(phone).current:
         if name and name != existing.name:
             existing = ctx.profile.contacts.rename(phone, name)
-        return ctx.contact_view(existing)
+        return ctx.contact_view(accept_own_step(ctx, phone))  # adding a request's number accepts it
     conn = link.require()
     contact = guard(lambda: start_session(ctx, conn, phone, name))
     if name and contact.name != name:
         contact = ctx.profile.contacts.rename(phone, name)
-    return ctx.contact_view(contact)
+    return ctx.contact_view(accept_own_step(ctx, phone))
 
 
 def every(ctx: Context) -> list[ContactView]:
@@ -51,7 +52,7 @@ def one(ctx: Context, phone: str) -> ContactView:
 def rename(ctx: Context, phone: str, name: str) -> None:
     phone = checked_phone(phone)
     ctx.contact(phone)
-    ctx.emit(ContactUpdated(ctx.contact_view(ctx.profile.contacts.rename(phone, name.strip() or phone))))
+    ctx.emit(ContactUpdated(ctx.contact_view(ctx.profile.contacts.rename(phone, name.strip()))))
 
 
 def set_verified(ctx: Context, duties: Duties, contact: str, verified: bool) -> None:

@@ -17,6 +17,7 @@ the disk fills up, ``DiskSpaceChanged(full=False)`` when a write works again, an
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -191,7 +192,21 @@ class Context:
             verified=contact.verified,
             key_changed=contact.key_changed,
             safety_number=self.safety_number_of(contact),
+            profile_name=contact.profile_name,
+            standing=contact.standing,
+            key_id=key_id(contact),
         )
+
+
+def key_id(contact: Contact) -> str:
+    """A short fingerprint of the contact's pinned identity key ("" before one is pinned).
+
+    Not secret (the key is public) and not a safety number: the window derives an avatar's colour
+    from it, so the colour stays when the contact is renamed and changes when the key does.
+    """
+    if contact.identity is None:
+        return ""
+    return hashlib.sha256(b"Parley key id v1\x00" + contact.identity.encoded()).hexdigest()[:16]
 
 
 def damaged_words(part: str) -> str:

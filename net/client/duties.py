@@ -44,9 +44,11 @@ from net.client.core.connection_state import Input
 from net.client.core.duties_plan import Heal
 from net.client.core.engine_error import EngineError
 from net.client.core.events import ErrorReported, ReregistrationRequested
+from net.client.core.standing import may_answer
 from net.client.handshake import start_session
 from net.client.inbox import Inbox
 from net.client.link import Link
+from net.client.names import standing_of
 from net.client.outbox import Outbox, enqueue_control
 from net.client.restored import publish_fresh_keys
 from net.protocol import replies
@@ -264,7 +266,8 @@ class Duties:
             decision = self._healing.decide(
                 sender,
                 now,
-                known=ctx.profile.contacts.get(sender) is not None,
+                # A reset notice says the number is in use: only accepted contacts get one.
+                known=may_answer(standing_of(ctx.profile.contacts.get(sender))),
                 heals_since=partial(sessions.heals_since, sender),
             )
             if decision is Heal.NOTHING:

@@ -42,7 +42,7 @@ def start_session(ctx: Context, conn: ServerConnection, phone: str, name: str = 
         raise EngineError("bad_bundle", f"The keys the server gave out for {phone} are malformed.") from None
     profile = ctx.profile
     with profile.transaction():
-        profile.contacts.add(phone, name or phone)
+        profile.contacts.add(phone, name)
         outcome, contact = profile.contacts.pin_identity(phone, state.peer)
         record = ctx.load_record(phone)  # a damaged record reads as empty: the new session replaces it
         record.make_current(state)

@@ -21,10 +21,21 @@ server that is not on disk. A message that cannot be opened is reported
 A reset notice that came on a session we already had makes that session
 current (the contact has just shown they hold it) before the texts it names
 are queued again.
+
+Message requests (:mod:`net.client.core.standing`): a message from a blocked
+number is acknowledged and dropped unopened, only counted; a stranger's first
+message makes a request, whose texts are stored but reported as
+:class:`~net.client.core.events.RequestReceived` (once per sender and batch), never
+as a conversation's message, and nothing goes back to them: no delivery receipt,
+and their typing notices are not shown. A delivery receipt to an accepted contact
+carries our display name first when they do not have its current version. A
+profile payload keeps the name the contact sent (a newer version only); a bad
+one is ignored and noted in the log, without its content.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,9 +45,12 @@ from net.client import notices, privacy
 from net.client.context import Context, message_view
 from net.client.core.envelope import (
     MAX_IDS,
+    BadProfile,
     Delivered,
     Envelope,
     MalformedEnvelope,
+    Payload,
+    Profile,
     Read,
     SessionReset,
     Text,
@@ -50,17 +64,21 @@ from net.client.core.events import (
     MessageReceived,
     MessageStatus,
     MessageStatusChanged,
+    RequestReceived,
     TypingChanged,
     UndecryptableMessage,
 )
 from net.client.core.privacy import PrivacySettings, receipt_status, shows_typing
+from net.client.core.standing import Standing, keeps_messages, may_answer, of_stranger
+from net.client.names import request_view, requests_changed, share_if_due, standing_of
 from net.client.outbox import enqueue_control, resend
-from net.client.sessions import NoSession, SessionRecord
+from net.client.sessions import NoSession, Opened, SessionRecord
 from net.protocol.replies import WaitingMessage
 from storage.profile.contacts import PinResult
 from storage.profile.errors import DuplicateEntry
 
 _STATUS_OF = {Delivered: MessageStatus.DELIVERED, Read: MessageStatus.READ}
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -73,6 +91,10 @@ class Received:
     undecryptable: dict[str, list[str]] = field(default_factory=dict)
     sessions_started: int = 0
     stored: int = 0
+    #: senders whose request got a message in this batch (reported once each, after the commit)
+    requested: set[str] = field(default_factory=set)
+    #: messages from blocked numbers acknowledged and dropped in this batch
+    dropped: int = 0
 
 
 class _Unopenable(Exception):
@@ -106,6 +128,9 @@ class Inbox:
                     result.acks.append(server_id)
                     if profile.processed.seen(str(server_id)):
                         continue
+                if not keeps_messages(standing_of(profile.contacts.get(sender))):
+                    result.dropped += 0 if transient else 1  # acknowledged, never opened or stored
+                    continue
                 try:
                     with profile.transaction():
                         self._one(message, sender, records, receipts, result)
@@ -118,13 +143,34 @@ class Inbox:
                         failed = result.undecryptable.setdefault(sender, [])
                         if exc.client_id is not None:
                             failed.append(exc.client_id)
-            for sender, mids in receipts.items():
-                for start in range(0, len(mids), MAX_IDS):
-                    enqueue_control(ctx, sender, Delivered(tuple(mids[start : start + MAX_IDS])))
-            for sender, record in records.items():
-                ctx.save_record(sender, record)
+            self._answer(receipts, records, result)
         result.events.extend(UndecryptableMessage(sender) for sender in result.undecryptable)
         return result
+
+    def _answer(
+        self, receipts: dict[str, list[str]], records: dict[str, SessionRecord], result: Received
+    ) -> None:
+        """The end of a batch, in its transaction: receipts (only to accepted contacts), sessions, counts."""
+        ctx = self._ctx
+        profile = ctx.profile
+        for sender, mids in receipts.items():
+            contact = profile.contacts.get(sender)
+            if contact is None or not may_answer(standing_of(contact)):
+                continue  # a request: nothing goes back until it is accepted
+            share_if_due(ctx, contact)
+            for start in range(0, len(mids), MAX_IDS):
+                enqueue_control(ctx, sender, Delivered(tuple(mids[start : start + MAX_IDS])))
+        for sender, record in records.items():
+            ctx.save_record(sender, record)
+        if result.dropped:
+            profile.contacts.count_dropped(result.dropped)
+        for sender in sorted(result.requested):
+            found = profile.contacts.get(sender)
+            view = None if found is None else request_view(ctx, found)
+            if view is not None:
+                result.events.append(RequestReceived(view))
+        if result.requested or result.dropped:
+            result.events.append(requests_changed(ctx))
 
     def _one(
         self,
@@ -152,20 +198,44 @@ class Inbox:
             # A notice of a changed key goes just before the message that showed it (1 ms earlier).
             self._pin(sender, opened.state.peer, result, (message.ts - 1) / 1000)
         elif profile.contacts.get(sender) is None:
-            profile.contacts.add(sender, sender)
+            profile.contacts.add(sender, "", standing=of_stranger().value)
         try:
             payload = decode_payload(opened.plaintext)
+        except BadProfile:
+            _log.warning("a contact's profile payload broke the rules and was ignored")
+            return
         except MalformedEnvelope:
             return  # opened, so the session moved on; a payload from a newer version is skipped
+        self._apply(payload, sender, opened, record, message, receipts, result)
+
+    def _apply(
+        self,
+        payload: Payload,
+        sender: str,
+        opened: Opened,
+        record: SessionRecord,
+        message: WaitingMessage,
+        receipts: dict[str, list[str]],
+        result: Received,
+    ) -> None:
+        ctx = self._ctx
+        profile = ctx.profile
+        standing = standing_of(profile.contacts.get(sender))
         if isinstance(payload, Text):
-            self._text(sender, payload, message, receipts, result)
+            self._text(sender, payload, message, receipts, result, request=standing is Standing.REQUEST)
+        elif isinstance(payload, Profile):
+            taken = profile.contacts.take_profile(sender, payload.name, payload.version)
+            if taken is not None and standing is Standing.REQUEST:
+                result.requested.add(sender)
+            elif taken is not None:
+                result.events.append(ContactUpdated(ctx.contact_view(taken)))
         elif isinstance(payload, Delivered | Read):
             status = receipt_status(_STATUS_OF[type(payload)], self._privacy)
             for message_id in payload.message_ids:
                 if profile.history.set_status(sender, message_id, status.value):
                     result.events.append(MessageStatusChanged(sender, message_id, status))
         elif isinstance(payload, Typing):
-            if shows_typing(self._privacy):
+            if shows_typing(self._privacy) and may_answer(standing):  # a stranger typing is not shown
                 result.events.append(TypingChanged(sender, payload.on))
         elif isinstance(payload, SessionReset):
             if not opened.started:
@@ -176,7 +246,7 @@ class Inbox:
 
     def _pin(self, sender: str, identity: Any, result: Received, at: float) -> None:
         ctx = self._ctx
-        outcome, contact = ctx.profile.contacts.pin_identity(sender, identity)
+        outcome, contact = ctx.profile.contacts.pin_identity(sender, identity, standing=of_stranger().value)
         if outcome is PinResult.CHANGED:
             view, note = ctx.contact_view(contact), notices.key_changed(ctx, sender, at)
             result.events.append(ContactKeyChanged(view, ctx.previous_safety_number(contact), note))
@@ -190,6 +260,8 @@ class Inbox:
         message: WaitingMessage,
         receipts: dict[str, list[str]],
         result: Received,
+        *,
+        request: bool,
     ) -> None:
         timestamp = message.ts / 1000
         try:
@@ -205,4 +277,7 @@ class Inbox:
             return  # sent again after a session reset, but it had arrived: shown once
         receipts[sender].append(payload.message_id)
         result.stored += 1
-        result.events.append(MessageReceived(message_view(stored)))
+        if request:
+            result.requested.add(sender)
+        else:
+            result.events.append(MessageReceived(message_view(stored)))

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from net.client import privacy
-from net.client.context import Context, checked_phone, message_view
+from net.client.context import Context, checked_phone, key_id, message_view
 from net.client.core.engine_error import EngineError
 from net.client.core.envelope import MAX_IDS, Read, check_text
 from net.client.core.events import (
@@ -30,7 +30,9 @@ from net.client.core.events import (
 )
 from net.client.core.privacy import sends_read_receipt, shown_status
 from net.client.core.snippets import snippet
+from net.client.core.standing import Standing, may_answer
 from net.client.duties import Duties
+from net.client.names import accept_own_step, share_if_due, standing_of
 from net.client.outbox import enqueue_control, enqueue_text
 from storage.profile.history import Cursor, Message
 
@@ -46,7 +48,7 @@ MAX_RESULTS = 500
 def send_text(ctx: Context, duties: Duties, contact: str, text: str) -> MessageView:
     """Store a text and queue it for the contact; returns it as the history shows it."""
     phone = checked_phone(contact)
-    ctx.contact(phone)
+    ctx.contact(phone)  # unknown_contact first: a number never added cannot be written to
     try:
         check_text(text)
     except ValueError as exc:
@@ -55,6 +57,7 @@ def send_text(ctx: Context, duties: Duties, contact: str, text: str) -> MessageV
         raise EngineError("empty", "There is nothing to send.")
     message_id, now = ctx.new_id("m-"), ctx.clock()
     with ctx.profile.transaction():
+        share_if_due(ctx, accept_own_step(ctx, phone))  # writing to a request accepts it
         stored = ctx.profile.history.add(phone, client_id=message_id, outgoing=True, text=text, timestamp=now)
         enqueue_text(ctx, phone, message_id, text, round(stored.timestamp * 1000), message_id)
     ctx.emit(MessageStatusChanged(phone, message_id, MessageStatus.QUEUED))
@@ -89,7 +92,9 @@ def mark_read(ctx: Context, duties: Duties, contact: str, up_to: str | None = No
         if seen is None:
             raise EngineError("unknown_message", "That message is not in this conversation.")
         cursor = seen.cursor
-    receipts = sends_read_receipt(privacy.load(ctx))
+    # A request is read in silence, and so is every conversation while read receipts are off.
+    standing = standing_of(ctx.profile.contacts.get(phone))
+    receipts = sends_read_receipt(privacy.load(ctx)) and may_answer(standing)
     with ctx.profile.transaction():
         ids = ctx.profile.history.mark_read(phone, cursor)
         for start in range(0, len(ids), MAX_IDS) if receipts else ():
@@ -118,12 +123,27 @@ def _views(ctx: Context, messages: Iterable[Message]) -> list[MessageView]:
 
 
 def conversations(ctx: Context) -> list[ConversationView]:
-    """Every conversation, with its contact's name, its last message and how many are unread."""
-    names = {c.phone: c.name for c in ctx.profile.contacts.all()}
-    found = [
-        ConversationView(s.contact, names.get(s.contact, s.contact), s.last.text, s.last.timestamp, s.unread)
-        for s in ctx.profile.history.conversations()
-    ]
+    """Every conversation of an accepted contact, with its names, its last message and the unread count.
+
+    Requests (and blocked numbers) are not conversations: :func:`net.client.requests.every` lists them.
+    """
+    contacts = {c.phone: c for c in ctx.profile.contacts.all()}
+    found = []
+    for s in ctx.profile.history.conversations():
+        contact = contacts.get(s.contact)
+        if contact is not None and contact.standing != Standing.ACCEPTED.value:
+            continue
+        found.append(
+            ConversationView(
+                s.contact,
+                contact.name if contact else "",
+                s.last.text,
+                s.last.timestamp,
+                s.unread,
+                profile_name=contact.profile_name if contact else "",
+                key_id=key_id(contact) if contact else "",
+            )
+        )
     ctx.report_damage()
     return found
 
@@ -171,15 +191,18 @@ def search_all(
             raise EngineError("unknown_message", "That message is not in this conversation.")
         cursor = anchor.cursor
     hits = ctx.profile.history.search_all(query, limit=min(max(1, limit), MAX_RESULTS), before=cursor)
-    names = {c.phone: c.name for c in ctx.profile.contacts.all()}
+    contacts = {c.phone: c for c in ctx.profile.contacts.all()}
     view = _shown(ctx)
     results = []
     for hit in hits:
+        contact = contacts.get(hit.contact)
+        if contact is not None and contact.standing != Standing.ACCEPTED.value:
+            continue  # a stranger's text is found only once the request is accepted
         cut, inside = snippet(hit.message.text, hit.ranges)
         results.append(
             SearchResultView(
                 contact=hit.contact,
-                name=names.get(hit.contact) or hit.contact,
+                name=(contact.name or contact.profile_name if contact else "") or hit.contact,
                 message=view(hit.message),
                 ranges=hit.ranges,
                 snippet=cut,

@@ -30,7 +30,7 @@ from typing import Concatenate, Literal, ParamSpec, TypeVar
 from crypto_core import sealing
 from crypto_core.encoding import RandomSource, default_random
 from crypto_core.sealing import KdfParams
-from net.client import archive, contacts, messaging, privacy, profiles
+from net.client import archive, contacts, messaging, privacy, profiles, requests
 from net.client.archive import BackupDone, ExportResult
 from net.client.context import Context, checked_phone
 from net.client.core.connection_state import RETRY_LATER, Input
@@ -41,6 +41,7 @@ from net.client.core.events import (
     Event,
     MessageView,
     ProfileEntry,
+    RequestView,
     SearchResultView,
 )
 from net.client.core.keepalive import poll_wait
@@ -300,6 +301,47 @@ class Messenger:
     @_storing("contacts")
     def safety_number(self, contact: str) -> str:
         return contacts.safety_number(self._require(), contact)
+
+    # ================================================================== requests and names
+
+    @_storing("contacts")
+    def requests(self) -> list[RequestView]:
+        """Strangers who wrote first, newest first; nothing goes back to them until accepted."""
+        return requests.every(self._require())
+
+    @_storing("contacts")
+    def accept_request(self, phone: str) -> ContactView:
+        return requests.accept(*self._unlocked(), phone)
+
+    @_storing("contacts")
+    def block(self, phone: str) -> None:
+        requests.block(self._require(), phone)
+
+    @_storing("contacts")
+    def unblock(self, phone: str) -> None:
+        requests.unblock(self._require(), phone)
+
+    @_storing("contacts")
+    def delete_request(self, phone: str) -> None:
+        requests.delete(self._require(), phone)
+
+    @_storing("contacts")
+    def blocked(self) -> list[ContactView]:
+        return requests.blocked(self._require())
+
+    @_storing("contacts")
+    def dropped_from_blocked(self) -> int:
+        """How many messages from blocked numbers were acknowledged and dropped unread."""
+        return self._require().profile.contacts.dropped_from_blocked()
+
+    @_storing("account")
+    def display_name(self) -> str:
+        return self._require().profile.account.display_name()
+
+    @_storing("account")
+    def set_display_name(self, name: str) -> str:
+        """Change the name contacts see; it goes to every accepted contact. Returns it as kept."""
+        return requests.set_display_name(*self._unlocked(), name)
 
     # ================================================================== messages
 

@@ -38,6 +38,7 @@ from net.client.core.backoff import Backoff
 from net.client.core.engine_error import EngineError
 from net.client.core.envelope import Payload, Text, Typing, encode_payload
 from net.client.core.events import ErrorReported, Event, MessageStatus, MessageStatusChanged
+from net.client.core.standing import Standing, may_answer
 from net.client.core.typing_plan import TypingNotices
 from net.client.handshake import start_session
 from net.client.link import Link
@@ -240,8 +241,8 @@ class Outbox:
         if not self._link.online or not self._typing.due(contact, on, now):
             return
         found = ctx.profile.contacts.get(contact)
-        if found is None or found.key_changed:
-            return
+        if found is None or found.key_changed or not may_answer(Standing(found.standing)):
+            return  # nothing goes to a request or a blocked number
         conn = self._link.require()
         with ctx.profile.transaction():
             record = ctx.load_record(contact)

@@ -16,6 +16,7 @@ from storage.profile.vault import Vault
 
 _ACCOUNT = "account"
 _DISPLAY_NAME = "display_name"
+_DISPLAY_NAME_VERSION = "display_name_version"
 
 
 @dataclass(frozen=True)
@@ -85,8 +86,22 @@ class AccountStore:
             raise DamagedValue("display name")
         return value
 
-    def set_display_name(self, name: str) -> None:
-        put_record(self._vault, _DISPLAY_NAME, name)
+    def set_display_name(self, name: str) -> int:
+        """Replace the display name; returns its new version (what contacts keep the newest of)."""
+        with self._vault.transaction():
+            version = self.display_name_version() + 1
+            put_record(self._vault, _DISPLAY_NAME, name)
+            put_record(self._vault, _DISPLAY_NAME_VERSION, str(version))
+        return version
+
+    def display_name_version(self) -> int:
+        """The version of the display name sent to contacts: 1 for the name the profile was made with."""
+        value = get_record(self._vault, _DISPLAY_NAME_VERSION)
+        if value is None:
+            return 1
+        if not value.isdigit():
+            raise DamagedValue("display name")
+        return int(value)
 
     def restored(self) -> bool:
         """Whether the profile was restored from a backup and has not yet published fresh prekeys."""

@@ -1,10 +1,17 @@
-"""Contacts: display name, the pinned identity key, and whether it was verified or changed.
+"""Contacts: nickname, the name they sent, the pinned identity key, verified or changed, and standing.
 
 A contact is one row keyed by its phone number (E.164), with its identity
 keys as JSON text; the row lives only inside the encrypted database. Identity keys are trusted on
 first use: :meth:`ContactStore.pin_identity` pins the first key it sees, and a
 different key later keeps the old one as ``previous_identity``, clears
 ``verified`` and raises ``key_changed`` until the person has looked at it.
+
+Names: ``name`` is the nickname the person gave the contact ("" for none);
+``profile_name`` is the name the contact sent end to end, kept only when its
+version (``profile_version``) is newer than the one stored; ``profile_sent`` is
+the version of our own name last queued to them. ``standing`` says whether the
+contact is ``accepted`` (added by the person, written to first, or a request
+accepted), a ``request`` (a stranger who wrote first) or ``blocked``.
 """
 
 from __future__ import annotations
@@ -19,7 +26,14 @@ from crypto_core.keys import PublicIdentity
 from storage.profile.errors import DamagedValue, ProfileError
 from storage.profile.vault import Vault
 
-_COLUMNS = "phone, name, created_at, identity, verified, key_changed, previous_identity"
+_COLUMNS = (
+    "phone, name, created_at, identity, verified, key_changed, previous_identity, "
+    "profile_name, profile_version, profile_sent, standing"
+)
+ACCEPTED, REQUEST, BLOCKED = "accepted", "request", "blocked"
+STANDINGS = (ACCEPTED, REQUEST, BLOCKED)
+#: The counter of messages from blocked numbers that were dropped unread.
+_DROPPED = "blocked_dropped"
 
 
 class PinResult(StrEnum):
@@ -37,6 +51,10 @@ class Contact:
     verified: bool = False
     key_changed: bool = False
     previous_identity: PublicIdentity | None = None
+    profile_name: str = ""
+    profile_version: int = 0
+    profile_sent: int = 0
+    standing: str = ACCEPTED
 
     def to_row(self) -> tuple[Any, ...]:
         return (
@@ -47,13 +65,25 @@ class Contact:
             int(self.verified),
             int(self.key_changed),
             None if self.previous_identity is None else Vault.dump_json(self.previous_identity.to_json()),
+            self.profile_name,
+            self.profile_version,
+            self.profile_sent,
+            self.standing,
         )
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> Contact:
         """The contact of a row; :class:`DamagedValue` when a column is not what it must be."""
-        phone, name, created_at, identity, verified, key_changed, previous = row
+        phone, name, created_at, identity, verified, key_changed, previous = row[:7]
+        profile_name, profile_version, profile_sent, standing = row[7:]
         if not isinstance(phone, str) or not isinstance(name, str) or not isinstance(created_at, float | int):
+            raise DamagedValue("contact")
+        if not (
+            isinstance(profile_name, str)
+            and isinstance(profile_version, int)
+            and isinstance(profile_sent, int)
+            and standing in STANDINGS
+        ):
             raise DamagedValue("contact")
         try:
             return cls(
@@ -64,12 +94,16 @@ class Contact:
                 verified=bool(verified),
                 key_changed=bool(key_changed),
                 previous_identity=_identity(previous),
+                profile_name=profile_name,
+                profile_version=profile_version,
+                profile_sent=profile_sent,
+                standing=standing,
             )
         except (KeyError, TypeError, ValueError, CryptoError):
             raise DamagedValue("contact") from None
 
     def __repr__(self) -> str:  # phone numbers and names stay out of logs
-        return f"Contact(verified={self.verified}, key_changed={self.key_changed})"
+        return f"Contact(verified={self.verified}, key_changed={self.key_changed}, standing={self.standing})"
 
 
 def _identity(text: object) -> PublicIdentity | None:
@@ -95,13 +129,13 @@ class ContactStore:
         ).fetchone()
         return None if row is None else Contact.from_row(row)
 
-    def add(self, phone: str, name: str) -> Contact:
+    def add(self, phone: str, name: str, *, standing: str = ACCEPTED) -> Contact:
         """A new contact with no key pinned yet; an existing one is returned unchanged."""
         with self._vault.transaction():
             existing = self.get(phone)
             if existing is not None:
                 return existing
-            contact = Contact(phone=phone, name=name, created_at=self._vault.clock())
+            contact = Contact(phone=phone, name=name, created_at=self._vault.clock(), standing=standing)
             self.save(contact)
         return contact
 
@@ -109,7 +143,7 @@ class ContactStore:
         """Insert or replace the whole contact."""
         with self._vault.transaction():
             self._vault.conn.execute(
-                f"INSERT OR REPLACE INTO contacts ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608 - constant names
+                f"INSERT OR REPLACE INTO contacts ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608 - constant names
                 contact.to_row(),
             )
 
@@ -123,15 +157,51 @@ class ContactStore:
     def acknowledge_key_change(self, phone: str) -> Contact:
         return self._update(phone, key_changed=False)
 
-    def pin_identity(self, phone: str, identity: PublicIdentity) -> tuple[PinResult, Contact]:
+    def set_standing(self, phone: str, standing: str) -> Contact:
+        if standing not in STANDINGS:
+            raise ValueError("unknown standing")
+        return self._update(phone, standing=standing)
+
+    def set_profile_sent(self, phone: str, version: int) -> Contact:
+        return self._update(phone, profile_sent=version)
+
+    def take_profile(self, phone: str, name: str, version: int) -> Contact | None:
+        """Keep the name the contact sent if its version is newer than the one kept; the contact if so."""
+        with self._vault.transaction():
+            contact = self.get(phone)
+            if contact is None or version <= contact.profile_version:
+                return None
+            contact = replace(contact, profile_name=name, profile_version=version)
+            self.save(contact)
+        return contact
+
+    def dropped_from_blocked(self) -> int:
+        """How many messages from blocked numbers were acknowledged and dropped, ever."""
+        row = self._vault.conn.execute("SELECT value FROM counters WHERE name = ?", (_DROPPED,)).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def count_dropped(self, count: int) -> int:
+        with self._vault.transaction():
+            total = self.dropped_from_blocked() + count
+            self._vault.conn.execute(
+                "INSERT OR REPLACE INTO counters (name, value) VALUES (?, ?)", (_DROPPED, total)
+            )
+        return total
+
+    def with_standing(self, standing: str) -> list[Contact]:
+        return [c for c in self.all() if c.standing == standing]
+
+    def pin_identity(
+        self, phone: str, identity: PublicIdentity, *, standing: str = ACCEPTED
+    ) -> tuple[PinResult, Contact]:
         """Trust on first use; a different key later is pinned but flagged, never silently accepted.
 
-        A contact that did not exist yet is made, named by its phone number until renamed.
+        A contact that did not exist yet is made, with no nickname and the ``standing`` given.
         """
         with self._vault.transaction():
             contact = self.get(phone)
             if contact is None:
-                contact = Contact(phone=phone, name=phone, created_at=self._vault.clock())
+                contact = Contact(phone=phone, name="", created_at=self._vault.clock(), standing=standing)
             if contact.identity is None:
                 result, contact = PinResult.NEW, replace(contact, identity=identity)
             elif _same_identity(contact.identity, identity):
@@ -160,7 +230,7 @@ class ContactStore:
                 contacts.append(Contact.from_row(row))
             except DamagedValue as exc:
                 self._vault.note_damage(f"contact:{row[0]!s}", exc.what)
-        return sorted(contacts, key=lambda c: (c.name.casefold(), c.phone))
+        return sorted(contacts, key=lambda c: ((c.name or c.profile_name or c.phone).casefold(), c.phone))
 
     def delete(self, phone: str) -> bool:
         with self._vault.transaction():
@@ -174,6 +244,8 @@ class ContactStore:
         verified: bool | None = None,
         key_changed: bool | None = None,
         name: str | None = None,
+        standing: str | None = None,
+        profile_sent: int | None = None,
     ) -> Contact:
         with self._vault.transaction():
             contact = self.get(phone)
@@ -186,6 +258,10 @@ class ContactStore:
                 changes["verified"] = verified
             if key_changed is not None:
                 changes["key_changed"] = key_changed
+            if standing is not None:
+                changes["standing"] = standing
+            if profile_sent is not None:
+                changes["profile_sent"] = profile_sent
             contact = replace(contact, **changes)
             self.save(contact)
         return contact

@@ -156,6 +156,25 @@ class History:
             self._vault.conn.execute("DELETE FROM messages WHERE id = ?", (row[0],))
         return True
 
+    def received_ids(self, contact: str) -> list[str]:
+        """The client ids of every message received in the conversation, oldest first."""
+        rows = self._vault.conn.execute(
+            "SELECT m.client FROM messages m JOIN conversations c ON c.id = m.conversation "
+            "WHERE c.contact = ? AND m.outgoing = 0 ORDER BY m.ts, m.id",
+            (contact,),
+        ).fetchall()
+        return [str(row[0]) for row in rows]
+
+    def delete_conversation(self, contact: str) -> int:
+        """Delete every message of the conversation, and the conversation; how many messages went."""
+        with self._vault.transaction():
+            conversation = self._conversation(contact)
+            if conversation is None:
+                return 0
+            cursor = self._vault.conn.execute("DELETE FROM messages WHERE conversation = ?", (conversation,))
+            self._vault.conn.execute("DELETE FROM conversations WHERE id = ?", (conversation,))
+        return cursor.rowcount
+
     def mark_read(self, contact: str, up_to: Cursor | None = None) -> list[str]:
         """Mark incoming messages up to ``up_to`` (all if None) read; their client ids, for receipts."""
         bound = up_to or Cursor(_END, _END)

@@ -130,6 +130,25 @@ def _create_v1(vault: Vault) -> None:
     vault.conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
 
+#: Version 2: names sent end to end, and message requests. Each contact gains the name they sent
+#: (``profile_name``, with its version), the version of our own name last queued to them
+#: (``profile_sent``) and its standing: ``accepted`` (every contact before this version),
+#: ``request`` (a stranger who wrote first) or ``blocked``. A nickname equal to the number
+#: was the old way of saying "no nickname"; it becomes "".
+_V2_CONTACTS = """
+ALTER TABLE contacts ADD COLUMN profile_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE contacts ADD COLUMN profile_version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE contacts ADD COLUMN profile_sent INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE contacts ADD COLUMN standing TEXT NOT NULL DEFAULT 'accepted'
+    CHECK (standing IN ('accepted', 'request', 'blocked'));
+UPDATE contacts SET name = '' WHERE name = phone;
+"""
+
+
+def _names_and_requests_v2(vault: Vault) -> None:
+    _run(vault, _V2_CONTACTS)
+
+
 @dataclass(frozen=True)
 class Schema:
     """Migration steps keyed by the version each produces; the schema's version is the highest key."""
@@ -145,10 +164,6 @@ class Schema:
         return max(self.steps)
 
 
-def _reserved_v2(vault: Vault) -> None:
-    """Reserved for the display names' step; a version 1 database becomes version 2 unchanged here."""
-
-
 #: Step 3: a message row says what it is. ``text`` is a message; ``key_changed`` is a notice in
 #: the timeline that the contact's safety number changed (no body, never unread, never receipted,
 #: kept like a message so that it stays in its place after a restart).
@@ -159,7 +174,7 @@ def _add_kind_v3(vault: Vault) -> None:
     vault.conn.execute(_V3_KIND)
 
 
-CURRENT = Schema({1: _create_v1, 2: _reserved_v2, 3: _add_kind_v3})
+CURRENT = Schema({1: _create_v1, 2: _names_and_requests_v2, 3: _add_kind_v3})
 
 
 def file_version(conn: sqlite3.Connection) -> int:

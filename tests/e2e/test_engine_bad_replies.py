@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from engine_support import pair, run_until
+from engine_support import NAME, pair, run_until
 
 from net.client.core.engine_error import EngineError
 from net.client.core.events import ConnectionChanged, ConnectionState, LoggedIn
@@ -58,7 +58,7 @@ def test_a_fetch_page_with_a_message_without_an_id_drops_reconnects_and_loses_no
         bob.engine.logout()
         for n in range(5):
             alice.engine.send_text(bob.phone, f"waiting {n}")
-        run_until(lambda: server.running.store.queued_count(bob.phone) == 5, [alice])
+        run_until(lambda: server.running.store.queued_count(bob.phone) == 5 + NAME, [alice])
 
         def without_the_fourth_id(_session: Any, _args: dict[str, Any], outcome: Outcome) -> Outcome:
             messages = [dict(m) for m in outcome.body["messages"]]
@@ -76,7 +76,7 @@ def test_a_fetch_page_with_a_message_without_an_id_drops_reconnects_and_loses_no
         run_until(lambda: broken.count >= 2, [bob], timeout=30)  # it reconnects by itself, and again
         assert "fetch reply.messages[3].id: missing" in _drops(bob)
         assert not bob.texts_from(alice.phone)  # nothing of a malformed page is taken as read...
-        assert server.running.store.queued_count(bob.phone) == 5  # ...or acknowledged
+        assert server.running.store.queued_count(bob.phone) == 5 + NAME  # ...or acknowledged
 
         broken.on = False
         run_until(
@@ -113,7 +113,9 @@ def test_a_send_reply_of_the_wrong_type_drops_and_the_message_is_stored_once(
         broken.on = False
         run_until(lambda: "sent" in alice.statuses(sent.message_id), [alice], timeout=60)
         assert alice.connection_state is ConnectionState.CONNECTED
-        assert server.running.store.queued_count(bob.phone) == 1  # the repeat was recognised by its client id
+        assert (
+            server.running.store.queued_count(bob.phone) == 1 + NAME
+        )  # the repeat: recognised by its client id
         bob.engine.logout()
         bob.engine.connect()
         run_until(lambda: bob.texts_from(alice.phone) == ["exactly once"], [alice, bob])

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from engine_support import Person, pair, run_until
+from engine_support import NAME, Person, pair, run_until
 
 from net.client.core.engine_error import EngineError
 from net.client.core.events import ConnectionState, ErrorReported, LoggedIn, MessageReceived
@@ -133,7 +133,7 @@ def test_a_fetch_refused_as_busy_after_login_is_made_again_without_a_new_login(
         bob.engine.logout()
         for n in range(5):
             alice.engine.send_text(bob.phone, f"waiting {n}")
-        run_until(lambda: server.running.store.queued_count(bob.phone) == 5, [alice])
+        run_until(lambda: server.running.store.queued_count(bob.phone) == 5 + NAME, [alice])
         refusing = Refusing(server, "fetch", code)
         bob.engine.connect()
         assert bob.connection_state is ConnectionState.CONNECTED

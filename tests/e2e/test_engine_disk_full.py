@@ -43,6 +43,8 @@ def test_a_text_typed_on_a_full_disk_is_refused_as_disk_full_and_the_next_one_go
     server = server_factory(dev_codes=True)
     alice = _person(disk.root, "alice", server, phone)
     bob = _person(tmp_path, "bob", server, phone)
+    alice.knows(bob.phone)
+    bob.knows(alice.phone)
     try:
         alice.engine.add_contact(bob.phone, "Bob")
         disk.fill(profile_connection(alice))
@@ -72,6 +74,8 @@ def test_pushed_texts_that_do_not_fit_are_kept_and_stored_once_space_returns_wit
     server = server_factory(dev_codes=True)
     alice = _person(tmp_path, "alice", server, phone)
     bob = _person(disk.root, "bob", server, phone)
+    alice.knows(bob.phone)
+    bob.knows(alice.phone)
     try:
         alice.engine.add_contact(bob.phone, "Bob")
         first = alice.engine.send_text(bob.phone, "hello")
@@ -108,6 +112,8 @@ def test_fetched_texts_that_do_not_fit_after_a_login_are_kept_and_stored_later(
     server = server_factory(dev_codes=True)
     alice = _person(tmp_path, "alice", server, phone)
     bob = _person(disk.root, "bob", server, phone)
+    alice.knows(bob.phone)
+    bob.knows(alice.phone)
     try:
         alice.engine.add_contact(bob.phone, "Bob")
         first = alice.engine.send_text(bob.phone, "hello")

@@ -19,6 +19,7 @@ from disk_support import SmallDisk
 from gui_support import (
     PASSPHRASE,
     address,
+    app_knows,
     create_and_register,
     display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
@@ -97,7 +98,8 @@ def test_two_people_register_and_chat_with_ticks_typing_search_and_a_key_change(
     )
 
     bob = peers("bob")
-    register_peer(bob, dev_server, bob_phone, "Bob")
+    register_peer(bob, dev_server, bob_phone, "Bob", knows=alice_phone)
+    app_knows(app, bob_phone)
     start_conversation(app, bob_phone, "Bob")
     pane, messages = app.main.conversation, app.main.conversation.messages
 
@@ -162,7 +164,7 @@ def test_two_people_register_and_chat_with_ticks_typing_search_and_a_key_change(
     # Bob reinstalls: a new identity key for the same number
     bob.stop()
     new_bob = peers("bob-reinstalled")
-    register_peer(new_bob, dev_server, bob_phone, "Bob")
+    register_peer(new_bob, dev_server, bob_phone, "Bob", knows=alice_phone)
     new_bob.call(lambda engine: engine.add_contact(alice_phone, "Alice"))
     new_bob.call(lambda engine: engine.send_text(alice_phone, "New phone, same Bob"))
     wait_until(app.root, lambda: pane.key_warning_shown, "the key-change warning")
@@ -308,8 +310,10 @@ def test_a_message_in_another_conversation_rings_and_counts_in_the_title_until_r
     app.root.bell = lambda *args, **kwargs: rings.append(1)  # type: ignore[method-assign]
     create_and_register(app, dev_server, alice_phone)
     bob, carol = peers("bob"), peers("carol")
-    register_peer(bob, dev_server, bob_phone, "Bob")
-    register_peer(carol, dev_server, carol_phone, "Carol")
+    register_peer(bob, dev_server, bob_phone, "Bob", knows=alice_phone)
+    app_knows(app, bob_phone)
+    register_peer(carol, dev_server, carol_phone, "Carol", knows=alice_phone)
+    app_knows(app, carol_phone)
     start_conversation(app, carol_phone, "Carol")
 
     bob.call(lambda engine: engine.add_contact(alice_phone, "Alice"))
@@ -484,7 +488,8 @@ def test_older_messages_load_when_the_conversation_is_scrolled_to_the_top(
     app = make_app("alice")
     create_and_register(app, dev_server, alice_phone)
     bob = peers("bob")
-    register_peer(bob, dev_server, bob_phone, "Bob")
+    register_peer(bob, dev_server, bob_phone, "Bob", knows=alice_phone)
+    app_knows(app, bob_phone)
     bob.call(lambda engine: engine.add_contact(alice_phone, "Alice"))
     bob.call(lambda engine: [engine.send_text(alice_phone, f"Story part {i}") for i in range(PAGE + 10)])
     row = app.main.conversations.row_text
@@ -563,9 +568,10 @@ def test_a_full_disk_is_shown_until_writes_work_again_and_a_refused_text_stays_i
         )
         try:
             wait_until(app.root, lambda: not app.busy, "the profile list")
-            create_and_register(app, dev_server, fresh_phone())
+            alice_phone = fresh_phone()
+            create_and_register(app, dev_server, alice_phone)
             bob, bob_phone = peers("bob"), fresh_phone()
-            register_peer(bob, dev_server, bob_phone, "Bob")
+            register_peer(bob, dev_server, bob_phone, "Bob", knows=alice_phone)
             start_conversation(app, bob_phone, "Bob")
             pane, main = app.main.conversation, app.main
 

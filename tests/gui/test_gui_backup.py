@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import InProcessServer, fresh_phone
 from gui_support import (
+    app_knows,
     create_and_register,
     display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
@@ -90,7 +91,8 @@ def bob(tmp_path: Path) -> Iterator[HeadlessPeer]:
 def _chat_with_bob(app: App, server: InProcessServer, bob: HeadlessPeer) -> tuple[str, str]:
     alice_phone, bob_phone = fresh_phone(), fresh_phone()
     create_and_register(app, server, alice_phone)
-    register_peer(bob, server, bob_phone, "Bob")
+    register_peer(bob, server, bob_phone, "Bob", knows=alice_phone)
+    app_knows(app, bob_phone)
     start_conversation(app, bob_phone, "Bob")
     pane = app.main.conversation
     pane.text.insert("1.0", "See you at the lighthouse")

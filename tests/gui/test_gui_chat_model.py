@@ -67,7 +67,7 @@ def test_an_older_message_does_not_replace_the_last_line() -> None:
 def test_contact_names_win_over_numbers_and_key_changes_are_tracked() -> None:
     model = ChatModel()
     model.ensure_conversation(BOB)
-    assert model.name(BOB) == BOB
+    assert model.name(BOB) == "+1 415-555-0123"  # no name yet: the number, formatted
     model.set_contact(ContactView(BOB, "Bob", False, True, "1" * 60))
     assert model.name(BOB) == "Bob" and model.conversations[BOB].name == "Bob"
     assert BOB in model.key_changed

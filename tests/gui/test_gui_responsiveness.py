@@ -26,7 +26,9 @@ from gui.app import App
 from gui.tooling.peer import HeadlessPeer
 from net.client.core import events as ev
 
-BACKLOG = 1000
+#: The server keeps at most 1,000 messages waiting from one sender for one recipient, and Bob's display
+#: name goes with his first message: 999 texts and the name fill it.
+BACKLOG = 999
 MAX_GAP = 0.100
 TICK_MS = 10
 

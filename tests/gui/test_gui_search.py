@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import InProcessServer, fresh_phone
 from gui_support import (
+    app_knows,
     create_and_register,
     display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
@@ -67,8 +68,10 @@ def test_a_search_across_conversations_jumps_to_the_message_and_escape_comes_bac
     alice_phone, bob_phone, carol_phone = fresh_phone(), fresh_phone(), fresh_phone()
     create_and_register(app, server, alice_phone)
     bob, carol = peers("bob"), peers("carol")
-    register_peer(bob, server, bob_phone, "Bob")
-    register_peer(carol, server, carol_phone, "Carol")
+    register_peer(bob, server, bob_phone, "Bob", knows=alice_phone)
+    app_knows(app, bob_phone)
+    register_peer(carol, server, carol_phone, "Carol", knows=alice_phone)
+    app_knows(app, carol_phone)
     texts = [f"filler {i}" for i in range(FILLER)]
     texts[ZEBRA_AT] = "Mind the zebra crossing on the way"
     bob.call(lambda engine: engine.add_contact(alice_phone, "Alice"))
@@ -93,7 +96,9 @@ def test_a_search_across_conversations_jumps_to_the_message_and_escape_comes_bac
     wait_until(app.root, lambda: len(results.rows()) == 4, "the grouped results")
     header_carol, hit_carol, header_bob, hit_bob = results.rows()
     # Carol wrote last; each conversation is named as the conversation list names it
-    assert isinstance(header_carol, Header) and header_carol.name == row(carol_phone)[0] == carol_phone
+    assert (
+        isinstance(header_carol, Header) and header_carol.name == row(carol_phone)[0] == "Carol"
+    )  # the name she sent
     assert isinstance(header_bob, Header) and header_bob.name == row(bob_phone)[0]
     assert isinstance(hit_carol, Hit) and isinstance(hit_bob, Hit)
     assert hit_bob.result.message.text == texts[ZEBRA_AT]
@@ -141,7 +146,8 @@ def test_results_are_readable_in_the_dark_theme_and_a_click_opens_a_hit(
     alice_phone, bob_phone = fresh_phone(), fresh_phone()
     create_and_register(app, server, alice_phone)
     bob = peers("bob")
-    register_peer(bob, server, bob_phone, "Bob")
+    register_peer(bob, server, bob_phone, "Bob", knows=alice_phone)
+    app_knows(app, bob_phone)
     bob.call(lambda engine: engine.add_contact(alice_phone, "Alice"))
     bob.call(lambda engine: engine.send_text(alice_phone, "Привет! Встретимся в кафе?"))
     wait_until(app.root, lambda: app.main.conversations.row_text(bob_phone) is not None, "Bob's message")

@@ -41,7 +41,9 @@ def test_results_are_grouped_by_conversation_in_the_order_of_their_newest_hit() 
     ]
     shown = rows(found, NOW)
     assert [type(r).__name__ for r in shown] == ["Header", "Hit", "Hit", "Header", "Hit"]
-    assert shown[0] == Header(BOB, "Bob", 2) and shown[3] == Header(CAROL, CAROL, 1)
+    assert shown[0] == Header(BOB, "Bob", 2) and shown[3] == Header(
+        CAROL, "+44 20 7946 0958", 1
+    )  # named as the list names her
     bob_new, bob_old, carol = (r for r in shown if isinstance(r, Hit))
     assert bob_new.result is found[0] and bob_old.result is found[2] and carol.result is found[1]
     assert bob_new.parts == (Part("pizza", True), Part(" tonight?", False))

@@ -21,9 +21,13 @@ notices look alike on the wire. One small typed object:
 ``read``      ``{"t": "read", "ids": [message ids]}``
 ``typing``    ``{"t": "typing", "on": true|false}`` (sent transient: never queued)
 ``reset``     ``{"t": "reset", "failed": [client ids it could not decrypt]}``
+``profile``   ``{"t": "profile", "name": "...", "v": version}`` (the sender's display name)
 ============  ==================================================================
 
-Receipts and typing notices never cause receipts. Parsing is strict: anything
+Receipts, typing notices and profiles never cause receipts. A profile's name is
+1 to 64 characters in NFC with no control or direction characters (the rule
+of ``net.protocol.validation.validate_display_name``), its version a positive
+integer; anything else is :class:`BadProfile` (a :class:`MalformedEnvelope`). Parsing is strict: anything
 else is :class:`MalformedEnvelope`, which never quotes the input.
 """
 
@@ -37,6 +41,7 @@ from typing import Any, TypeGuard
 from crypto_core.encoding import b64decode, b64encode, canonical_json
 from crypto_core.errors import CryptoError
 from crypto_core.pqxdh import InitialMessage
+from net.protocol.validation import ValidationError, validate_display_name
 
 VERSION = 1
 SESSION_ID_LEN = 16
@@ -48,6 +53,10 @@ _ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 class MalformedEnvelope(Exception):
     """A body or payload is not in this format. Says which part, never what it held."""
+
+
+class BadProfile(MalformedEnvelope):
+    """A profile payload whose name or version breaks the rules: ignored, and noted."""
 
 
 # --------------------------------------------------------------------------- outer envelope
@@ -125,7 +134,21 @@ class SessionReset:
     failed_client_ids: tuple[str, ...] = ()
 
 
-Payload = Text | Delivered | Read | Typing | SessionReset
+@dataclass(frozen=True)
+class Profile:
+    """The sender's display name; ``version`` grows with every change, so an older one never wins."""
+
+    name: str
+    version: int
+
+    def __repr__(self) -> str:  # the name stays out of logs
+        return f"Profile(version={self.version})"
+
+
+#: The longest name field accepted before it is checked (the checked name is at most 64 characters).
+MAX_PROFILE_FIELD = 1024
+
+Payload = Text | Delivered | Read | Typing | SessionReset | Profile
 
 
 def encode_payload(payload: Payload) -> bytes:
@@ -138,6 +161,8 @@ def encode_payload(payload: Payload) -> bytes:
         obj = {"t": "read", "ids": list(payload.message_ids)}
     elif isinstance(payload, Typing):
         obj = {"t": "typing", "on": payload.on}
+    elif isinstance(payload, Profile):
+        obj = {"t": "profile", "name": payload.name, "v": payload.version}
     else:
         obj = {"t": "reset", "failed": list(payload.failed_client_ids)}
     data = json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
@@ -169,7 +194,24 @@ def decode_payload(data: bytes) -> Payload:
         return Typing(on)
     if kind == "reset":
         return SessionReset(_ids(obj.get("failed", []), kind))
+    if kind == "profile":
+        return _profile(obj)
     raise MalformedEnvelope("payload: unknown kind")
+
+
+def _profile(obj: dict[str, Any]) -> Profile:
+    name, version = obj.get("name"), obj.get("v")
+    if not (isinstance(version, int) and not isinstance(version, bool) and 0 < version < 2**63):
+        raise BadProfile("profile payload: bad version")
+    if not isinstance(name, str) or len(name) > MAX_PROFILE_FIELD:
+        raise BadProfile("profile payload: bad name")
+    try:
+        checked = validate_display_name(name)
+    except ValidationError:
+        raise BadProfile("profile payload: bad name") from None
+    if checked != name:  # sent trimmed and in NFC, or not at all: a sender that differs is not ours
+        raise BadProfile("profile payload: bad name")
+    return Profile(checked, version)
 
 
 def check_text(text: str) -> None:

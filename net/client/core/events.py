@@ -57,6 +57,12 @@ class ContactView:
     verified: bool
     key_changed: bool
     safety_number: str
+    #: The name the contact sent end to end ("" until they do); ``name`` is the person's nickname.
+    profile_name: str = ""
+    #: "accepted", "request" or "blocked" (net.client.core.standing).
+    standing: str = "accepted"
+    #: A short fingerprint of the contact's identity key ("" before one is pinned): stable across renames.
+    key_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,9 @@ class ConversationView:
     last_text: str
     last_timestamp: float
     unread: int
+    #: As in ContactView: the name the contact sent, and their identity key's short fingerprint.
+    profile_name: str = ""
+    key_id: str = ""
 
     def __repr__(self) -> str:
         return f"ConversationView(contact={self.contact!r}, unread={self.unread})"
@@ -241,6 +250,37 @@ class DiskSpaceChanged:
     message: str = ""
 
 
+@dataclass(frozen=True)
+class RequestView:
+    """A message request: a stranger who wrote first, with what they sent (kept until accepted or deleted)."""
+
+    phone: str
+    #: The name they sent end to end, "" if none.
+    name: str
+    messages: int
+    last_text: str
+    last_timestamp: float
+    key_id: str = ""
+
+    def __repr__(self) -> str:  # the text stays out of logs
+        return f"RequestView(phone={self.phone!r}, messages={self.messages})"
+
+
+@dataclass(frozen=True)
+class RequestReceived:
+    """A stranger's message landed in the requests (new, or more of one), not in the conversations."""
+
+    request: RequestView
+
+
+@dataclass(frozen=True)
+class RequestsChanged:
+    """How many requests are open, and how many messages from blocked numbers were dropped, after a change."""
+
+    count: int
+    dropped: int
+
+
 Event = (
     ConnectionChanged
     | ServerKeyUnknown
@@ -257,4 +297,6 @@ Event = (
     | UndecryptableMessage
     | ErrorReported
     | DiskSpaceChanged
+    | RequestReceived
+    | RequestsChanged
 )

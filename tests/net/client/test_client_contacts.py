@@ -53,7 +53,7 @@ def test_renaming_and_verifying_are_reported_and_verifying_lets_the_outbox_go(pa
     assert caught.value.code == "unknown_contact"
     ctx.profile.contacts.add(BOB, "Bob")
     contacts.rename(ctx, BOB, "  ")
-    assert [e.contact.name for e in events if isinstance(e, ContactUpdated)] == [BOB]  # blank: the number
+    assert [e.contact.name for e in events if isinstance(e, ContactUpdated)] == [""]  # blank: no nickname
     assert not duties.outbox.dirty
     contacts.set_verified(ctx, duties, BOB, True)
     assert duties.outbox.dirty and contacts.one(ctx, BOB).verified

@@ -98,6 +98,7 @@ def test_unreadable_messages_start_at_most_a_few_sessions_a_day_per_contact_even
     people = [alice, bob]
     try:
         bob.register(server.address, phone())
+        bob.knows(alice.phone)
         alice.engine.add_contact(bob.phone)
         alice.engine.send_text(bob.phone, "one")
         run_until(lambda: bob.texts_from(alice.phone) == ["one"], people)

@@ -13,7 +13,15 @@ from session_support import Side
 
 from net.client import messaging
 from net.client.context import Context
-from net.client.core.envelope import Delivered, SessionReset, Text, Typing, encode_payload
+from net.client.core.envelope import (
+    Delivered,
+    Profile,
+    SessionReset,
+    Text,
+    Typing,
+    decode_payload,
+    encode_payload,
+)
 from net.client.core.events import (
     ContactKeyChanged,
     ContactUpdated,
@@ -52,8 +60,10 @@ class Sender:
         return message
 
 
-def _inbox(bob: Side) -> Inbox:
+def _inbox(bob: Side, *, knows_alice: bool = True) -> Inbox:
     bob.profile.account.save(bob.profile.account.get().__class__(phone=BOB, registered=True))
+    if knows_alice:  # Bob added Alice: her messages are a conversation, not a request
+        bob.profile.contacts.add(ALICE, "")
     return Inbox(Context(bob.profile, lambda _e: None, identity=bob.identity))
 
 
@@ -68,8 +78,10 @@ def test_a_text_is_stored_with_its_session_and_a_delivery_receipt_is_queued(side
     assert (stored.text, stored.outgoing, stored.timestamp) == ("hello Bob", False, 1_764_000_000.001)
     assert bob.profile.processed.seen("1")
     assert bob.profile.sessions.get(ALICE) is not None
-    (receipt,) = bob.profile.outbox.pending()
+    name, receipt = bob.profile.outbox.pending()  # Bob's name goes with the first thing back to Alice
+    assert decode_payload(Entry.from_bytes(name.payload).inner) == Profile("bob", 1)
     assert receipt.contact == ALICE and Entry.from_bytes(receipt.payload).message_id is None
+    assert decode_payload(Entry.from_bytes(receipt.payload).inner) == Delivered(("m-1",))
     contact = bob.profile.contacts.get(ALICE)
     assert contact is not None and contact.identity == alice.identity.public
 

@@ -187,6 +187,7 @@ def test_the_signed_prekey_rotates_weekly_and_sessions_begun_before_still_start(
     try:
         ada.register(server.address, phone())
         bea.register(server.address, phone())
+        ada.knows(bea.phone)
         bea.engine.add_contact(ada.phone)  # PQXDH with the signed prekey of the first week
         first = server.running.store.take_bundle(ada.phone)["signed_prekey"]["id"]
         clock.now += ROTATE_AFTER + 1

@@ -110,3 +110,32 @@ def test_delete(profile: Profile) -> None:
 def test_the_repr_shows_neither_phone_nor_name(profile: Profile) -> None:
     contact = profile.contacts.add(ALICE, "Alice Liddell")
     assert ALICE not in repr(contact) and "Liddell" not in repr(contact)
+
+
+def test_standing_profile_names_and_the_dropped_count(directory: ProfileDirectory, profile: Profile) -> None:
+    stranger = IdentityKeyPair.generate().public
+    _outcome, contact = profile.contacts.pin_identity(BOB, stranger, standing="request")
+    assert (contact.name, contact.standing) == ("", "request")
+    assert profile.contacts.take_profile(BOB, "Bob B.", 2) is not None
+    assert profile.contacts.take_profile(BOB, "Older name", 1) is None  # an older version never wins
+    assert profile.contacts.take_profile(BOB, "Same version", 2) is None
+    profile.contacts.set_standing(BOB, "blocked")
+    profile.contacts.set_profile_sent(BOB, 3)
+    with pytest.raises(ValueError, match="standing"):
+        profile.contacts.set_standing(BOB, "friend")
+    assert profile.contacts.count_dropped(2) == 2 and profile.contacts.count_dropped(1) == 3
+    assert profile.account.display_name_version() == 1
+    assert profile.account.set_display_name("Me again") == 2
+    profile.close()
+    with directory.open(profile.profile_id, "pw") as again:
+        kept = again.contacts.get(BOB)
+        assert kept is not None
+        assert (kept.profile_name, kept.profile_version, kept.profile_sent, kept.standing) == (
+            "Bob B.",
+            2,
+            3,
+            "blocked",
+        )
+        assert [c.phone for c in again.contacts.with_standing("blocked")] == [BOB]
+        assert again.contacts.dropped_from_blocked() == 3
+        assert (again.account.display_name(), again.account.display_name_version()) == ("Me again", 2)

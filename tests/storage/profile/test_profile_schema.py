@@ -122,3 +122,26 @@ def test_a_version_1_profile_gains_the_kind_of_each_row_and_its_messages_stay_te
     finally:
         reopened.close()
     assert _version(profile.path) == CURRENT.version == 3
+
+
+def test_step_2_keeps_contacts_accepted_and_turns_a_number_as_name_into_no_nickname(tmp_path: Path) -> None:
+    first = Schema({1: CURRENT.steps[1]})
+    profile = ProfileDirectory(tmp_path, kdf_params=FAST, schema=first).create("Me", "pw")
+    profile.close()
+    conn = raw.connect(profile.path.parent, "pw")
+    with conn:
+        for phone, name in ((ALICE, ALICE), ("+15550002222", "Bobby")):
+            conn.execute(
+                "INSERT INTO contacts (phone, name, created_at, verified, key_changed) "
+                "VALUES (?, ?, 1.0, 0, 0)",
+                (phone, name),
+            )
+    conn.close()
+    assert _version(profile.path) == 1
+    with ProfileDirectory(tmp_path, kdf_params=FAST).open(profile.profile_id, "pw") as again:
+        alice, bob = again.contacts.get(ALICE), again.contacts.get("+15550002222")
+        assert alice is not None and bob is not None
+        assert (alice.name, bob.name) == ("", "Bobby")
+        assert {alice.standing, bob.standing} == {"accepted"}
+        assert (bob.profile_name, bob.profile_version, bob.profile_sent) == ("", 0, 0)
+    assert _version(profile.path) == CURRENT.version

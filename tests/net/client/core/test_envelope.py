@@ -15,9 +15,11 @@ from crypto_core.encoding import canonical_json
 from crypto_core.keys import IdentityKeyPair
 from net.client.core.envelope import (
     PAD_TO,
+    BadProfile,
     Delivered,
     Envelope,
     MalformedEnvelope,
+    Profile,
     Read,
     SessionReset,
     Text,
@@ -149,3 +151,36 @@ def test_any_plaintext_is_a_payload_or_malformed(data: bytes) -> None:
     except MalformedEnvelope:
         return
     assert decode_payload(encode_payload(payload)) == payload
+
+
+def test_a_profile_payload_round_trips_and_hides_the_name() -> None:
+    profile = Profile("Zoë Ñandú", 3)
+    assert decode_payload(encode_payload(profile)) == profile
+    assert "Zoë" not in repr(profile)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"name": "", "v": 1},
+        {"name": "x" * 65, "v": 1},
+        {"name": "line\nbreak", "v": 1},
+        {"name": "tab\there", "v": 1},
+        {"name": "\u202eevil", "v": 1},
+        {"name": " padded ", "v": 1},
+        {"name": "Zoe\u0308", "v": 1},  # not NFC: a sender of this format sends NFC
+        {"name": "ok", "v": 0},
+        {"name": "ok", "v": True},
+        {"name": "ok", "v": "1"},
+        {"name": 7, "v": 1},
+        {"v": 1},
+        {"name": "ok"},
+        {"name": "x" * 5000, "v": 1},
+    ],
+)
+def test_a_bad_profile_payload_is_its_own_malformed_kind(fields: dict[str, object]) -> None:
+    data = json.dumps({"t": "profile", **fields}).encode()
+    with pytest.raises(BadProfile) as caught:
+        decode_payload(data)
+    assert isinstance(caught.value, MalformedEnvelope)
+    assert "evil" not in str(caught.value) and "break" not in str(caught.value)

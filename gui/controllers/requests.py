@@ -1,0 +1,114 @@
+"""Message requests in the window: the row above the conversations, the requests window, its buttons.
+
+Every engine call goes to the worker as a :class:`~gui.worker.Command`; the
+window never waits. What a stranger sends never reaches the conversation list:
+the engine reports it as :class:`~net.client.core.events.RequestReceived`, and
+this controller only redraws the requests row (once per batch of events) and,
+when it is open, the requests window. An accepted request becomes a
+conversation: ``on_accepted(phone)`` lets the app open it.
+"""
+
+from __future__ import annotations
+
+import tkinter as tk
+from collections.abc import Callable
+
+from gui.controllers.host import Host
+from gui.engine import Engine
+from gui.view_models.requests_model import requests_row
+from gui.views.conversation_list import ConversationList
+from gui.views.requests_dialog import RequestsDialog
+from gui.worker import Command
+from net.client.core import events as ev
+
+#: How many of a request's newest messages the requests window shows.
+SHOWN = 50
+
+
+class RequestsController:
+    def __init__(self, host: Host, root: tk.Tk, conversations: ConversationList) -> None:
+        self.host, self.root, self.conversations = host, root, conversations
+        self.count, self.dropped = 0, 0
+        self.dialog: RequestsDialog | None = None
+        self.on_accepted: Callable[[ev.ContactView], None] = lambda _contact: None
+        conversations.on_requests = self.open
+        self._dirty = False
+
+    def reset(self) -> None:
+        self.count, self.dropped = 0, 0
+        self.conversations.show_requests("", "")
+        if self.dialog is not None:
+            self.dialog.destroy()
+            self.dialog = None
+
+    def load(self) -> None:
+        def call(engine: Engine) -> tuple[int, int]:
+            return len(engine.requests()), engine.dropped_from_blocked()
+
+        self.host.do(Command("requests", call, self._counted))
+
+    def handle(self, event: object) -> bool:
+        if isinstance(event, ev.RequestsChanged):
+            self._counted((event.count, event.dropped))
+            return True
+        if isinstance(event, ev.RequestReceived):
+            self._dirty = True
+            return True
+        return False
+
+    def flush(self) -> None:
+        """After a batch of events: refresh the open requests window once, however many arrived."""
+        if self._dirty and self.dialog is not None:
+            self.refresh()
+        self._dirty = False
+
+    def _counted(self, counts: tuple[int, int]) -> None:
+        self.count, self.dropped = counts
+        self.conversations.show_requests(*requests_row(self.count, self.dropped))
+
+    # ------------------------------------------------------------------ the requests window
+
+    def open(self) -> None:
+        if self.dialog is None or not self.dialog.winfo_exists():
+            dialog = self.dialog = RequestsDialog(self.root, self.host.palette)
+            dialog.on_pick = self._pick
+            dialog.on_accept = self.accept
+            dialog.on_block = self.block
+            dialog.on_delete = self.delete
+            dialog.protocol("WM_DELETE_WINDOW", self._closed)
+        self.dialog.lift()
+        self.refresh()
+
+    def _closed(self) -> None:
+        if self.dialog is not None:
+            self.dialog.destroy()
+        self.dialog = None
+
+    def refresh(self) -> None:
+        def shown(requests: list[ev.RequestView]) -> None:
+            if self.dialog is not None and self.dialog.winfo_exists():
+                self.dialog.show(requests, requests_row(len(requests), self.dropped)[1])
+
+        self.host.do(Command("requests", lambda engine: engine.requests(), shown))
+
+    def _pick(self, phone: str) -> None:
+        def shown(messages: list[ev.MessageView]) -> None:
+            if self.dialog is not None and self.dialog.winfo_exists() and self.dialog.selected == phone:
+                self.dialog.show_messages(messages)
+
+        self.host.do(Command("request", lambda engine: engine.history(phone, limit=SHOWN), shown))
+
+    def accept(self, phone: str) -> None:
+        def accepted(contact: ev.ContactView) -> None:
+            self.refresh()
+            self.on_accepted(contact)
+
+        self.host.do(Command("accept_request", lambda engine: engine.accept_request(phone), accepted))
+
+    def block(self, phone: str) -> None:
+        self.host.do(Command("block", lambda engine: engine.block(phone), lambda _r: self.refresh()))
+
+    def delete(self, phone: str) -> None:
+        self.host.do(
+            Command("delete_request", lambda engine: engine.delete_request(phone), lambda _r: self.refresh())
+        )

@@ -1,0 +1,39 @@
+"""What the requests area says, as plain data: the row above the conversations and each request's lines."""
+
+from __future__ import annotations
+
+from gui.view_models.names import formatted_number
+from net.client.core.events import RequestView
+
+
+def requests_row(count: int, dropped: int) -> tuple[str, str]:
+    """The requests row's title and line beneath; ("", "") when there is nothing to show."""
+    if not count and not dropped:
+        return "", ""
+    title = "Message requests" + (f" · {count}" if count else "")
+    lines = []
+    if count:
+        lines.append("From numbers not in your contacts")
+    if dropped:
+        lines.append(f"{dropped} message{'s' if dropped != 1 else ''} from blocked numbers dropped")
+    return title, "  ·  ".join(lines)
+
+
+def request_title(request: RequestView) -> str:
+    """A request in the list: the number, and the name they sent if any (never taken as a contact's)."""
+    number = formatted_number(request.phone)
+    return f"{number} — “{request.name}”" if request.name else number
+
+
+def request_heading(request: RequestView) -> str:
+    count = request.messages
+    said = f"{count} message{'s' if count != 1 else ''}"
+    who = (
+        f"{formatted_number(request.phone)}, who calls themselves “{request.name}”,"
+        if request.name
+        else (formatted_number(request.phone))
+    )
+    return (
+        f"{who} is not in your contacts and sent {said}. Until you accept, they learn nothing: "
+        "not that the messages arrived, nor that you read them."
+    )

@@ -75,7 +75,7 @@ def chatting(
     create_and_register(app, server, alice_phone)
     bob = HeadlessPeer.with_profiles(tmp_path / "bob")
     try:
-        register_peer(bob, server, bob_phone, "Bob")
+        register_peer(bob, server, bob_phone, "Bob", knows=alice_phone)
         start_conversation(app, bob_phone, "Bob")
         yield app, bob, bob_phone
     finally:

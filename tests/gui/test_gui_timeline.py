@@ -13,6 +13,7 @@ import pytest
 from conftest import InProcessServer, fresh_phone
 from gui_support import (
     PASSPHRASE,
+    app_knows,
     create_and_register,
     display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
@@ -80,11 +81,12 @@ def test_a_backlog_opens_at_the_first_unread_with_the_divider_and_the_jump_butto
     app = make_app("alice")
     create_and_register(app, dev_server, alice_phone)
     bob = peers("bob")
-    register_peer(bob, dev_server, bob_phone, "Bob")
+    register_peer(bob, dev_server, bob_phone, "Bob", knows=alice_phone)
+    app_knows(app, bob_phone)  # a contact, not a message request
     bob.call(lambda engine: engine.add_contact(alice_phone, "Alice"))
     bob.call(lambda engine: engine.send_text(alice_phone, "Before the backlog"))
     row = app.main.conversations.row_text
-    wait_until(app.root, lambda: row(bob_phone) is not None, "Bob's first message")
+    wait_until(app.root, lambda: row(bob_phone) is not None and row(bob_phone)[1], "Bob's first message")
     app.main.conversations.on_select(bob_phone)  # read it, then leave the conversation
     messages = app.main.conversation.messages
     wait_until(app.root, lambda: row(bob_phone)[2] == 0, "the first message read")

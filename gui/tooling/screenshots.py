@@ -26,6 +26,7 @@ from gui.tooling.display import VirtualDisplay
 from gui.tooling.peer import HeadlessPeer
 from gui.view_models.forms import parse_server_address
 from gui.views.backup_dialogs import BackupDialog, ExportDialog
+from gui.worker import Command
 from net.client.core import events as ev
 from net.client.core.privacy import NotificationContent
 
@@ -206,8 +207,30 @@ def run(out: Path) -> None:
         d.shot("16-backup-done")
         backup.close()
 
-        app.search.reset()  # the conversation list again, with the requests row on top
+        # Right-to-left lines, written while the conversation is closed, then opened at its newest.
         app.chat.back()
+        app.main.show_pane(app.main.empty)
+        app.chat.model.open_contact = None
+        hebrew, arabic = "שלום! נתראה ביום שישי בשעה 7", "مرحبا يا بوب، أراك يوم الجمعة"
+        mixed = "Great 🎲 — בדיוק כמו בפעם שעברה"
+        bob.call(lambda engine: engine.send_text(ALICE_PHONE, hebrew))
+        sent: list[object] = []
+        app.do(Command("send", lambda engine: engine.send_text(BOB_PHONE, arabic), sent.append))
+        d.wait(lambda: bool(sent), "Alice's Arabic")
+        bob.call(lambda engine: engine.send_text(ALICE_PHONE, mixed))
+        row = m.conversations.row_text
+        d.wait(lambda: (row(BOB_PHONE) or ("", "", 0))[1].startswith("Great"), "Bob's mixed line")
+        app.chat.open(BOB_PHONE)
+        d.wait(lambda: any(x.text == mixed for x in messages.shown()), "the lines in the conversation")
+        messages.jump_to_bottom()
+        d.wait(lambda: any(x.text == mixed for x in messages.shown()), "the newest in view")
+        d.shot("12-names-and-rtl")
+
+        app.root.geometry("800x600")
+        d.wait(lambda: app.root.winfo_width() == 800, "the window at 800x600")
+        d.shot("11-small-window-800x600")
+
+        app.search.reset()  # the conversation list again, with the requests row on top
         stranger = HeadlessPeer.with_profiles(work / "stranger")
         try:
             stranger.register("Sam Prize Desk", PASSPHRASE, host, port, STRANGER_PHONE, "sam@example.com")
@@ -227,21 +250,6 @@ def run(out: Path) -> None:
             requests.destroy()
         finally:
             stranger.stop()
-
-        app.chat.back()
-        d.wait(lambda: m.pane is m.conversation, "the conversation again")
-        bob.call(lambda engine: engine.send_text(ALICE_PHONE, "שלום! נתראה ביום שישי בשעה 7"))
-        d.wait(lambda: len(messages.message_ids()) >= 6, "Bob's Hebrew")
-        count = len(messages.message_ids())
-        d.send("مرحبا يا بوب، أراك يوم الجمعة")
-        d.wait(lambda: len(messages.message_ids()) == count + 1, "Alice's Arabic")
-        bob.call(lambda engine: engine.send_text(ALICE_PHONE, "Great 🎲 — בדיוק כמו בפעם שעברה"))
-        d.wait(lambda: len(messages.message_ids()) == count + 2, "Bob's mixed line")
-        d.shot("12-names-and-rtl")
-
-        app.root.geometry("800x600")
-        d.wait(lambda: app.root.winfo_width() == 800, "the window at 800x600")
-        d.shot("11-small-window-800x600")
     finally:
         if bob is not None:
             bob.stop()

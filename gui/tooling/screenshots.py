@@ -243,7 +243,7 @@ def run(out: Path) -> None:
             requests = app.requests.dialog
             d.wait(lambda: requests is not None and "claim" in requests.shown_text(), "the messages")
             assert requests is not None
-            requests.geometry(f"800x440+{app.root.winfo_rootx() + 300}+{app.root.winfo_rooty() + 150}")
+            requests.geometry(f"760x440+{app.root.winfo_rootx() + 20}+{app.root.winfo_rooty() + 120}")
             d.wait(lambda: requests.winfo_viewable(), "the requests window")
             requests.update()
             d.shot("10-message-request")

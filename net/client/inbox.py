@@ -50,7 +50,7 @@ from net.client.core.envelope import (
     Envelope,
     MalformedEnvelope,
     Payload,
-    Profile,
+    ProfilePayload,
     Read,
     SessionReset,
     Text,
@@ -223,7 +223,7 @@ class Inbox:
         standing = standing_of(profile.contacts.get(sender))
         if isinstance(payload, Text):
             self._text(sender, payload, message, receipts, result, request=standing is Standing.REQUEST)
-        elif isinstance(payload, Profile):
+        elif isinstance(payload, ProfilePayload):
             taken = profile.contacts.take_profile(sender, payload.name, payload.version)
             if taken is not None and standing is Standing.REQUEST:
                 result.requested.add(sender)

@@ -1,6 +1,6 @@
 """Names and standing as the engine's parts share them: our display name sent when due, requests' views.
 
-Our display name goes as a :class:`~net.client.core.envelope.Profile` payload
+Our display name goes as a :class:`~net.client.core.envelope.ProfilePayload` payload
 through the persistent outbox (:func:`share_if_due`) with the first thing that
 goes to an accepted contact: a text (:mod:`net.client.messaging`), a delivery
 receipt (:mod:`net.client.inbox`), an accept (:mod:`net.client.requests`), and
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from net.client.context import Context, key_id
 from net.client.core.engine_error import EngineError
-from net.client.core.envelope import Profile
+from net.client.core.envelope import ProfilePayload
 from net.client.core.events import RequestsChanged, RequestView
 from net.client.core.standing import Standing, after_own_step, profile_due
 from net.client.outbox import enqueue_control
@@ -30,7 +30,7 @@ def share_if_due(ctx: Context, contact: Contact) -> None:
     if not profile_due(standing_of(contact), contact.profile_sent, version):
         return
     with ctx.profile.transaction():
-        enqueue_control(ctx, contact.phone, Profile(account.display_name(), version))
+        enqueue_control(ctx, contact.phone, ProfilePayload(account.display_name(), version))
         ctx.profile.contacts.set_profile_sent(contact.phone, version)
 
 

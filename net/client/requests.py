@@ -7,7 +7,7 @@ contact and queues our display name; :func:`block` drops what they send from
 then on (acknowledged, counted, never stored); :func:`delete` removes the
 request's messages (a later message makes a new request).
 
-Our display name goes as a :class:`~net.client.core.envelope.Profile` payload
+Our display name goes as a :class:`~net.client.core.envelope.ProfilePayload` payload
 through the persistent outbox, like receipts: with the first thing that goes to
 an accepted contact (:func:`net.client.names.share_if_due`, called where texts and receipts are
 queued) and again to every accepted contact when it changes

@@ -135,20 +135,20 @@ class SessionReset:
 
 
 @dataclass(frozen=True)
-class Profile:
+class ProfilePayload:
     """The sender's display name; ``version`` grows with every change, so an older one never wins."""
 
     name: str
     version: int
 
     def __repr__(self) -> str:  # the name stays out of logs
-        return f"Profile(version={self.version})"
+        return f"ProfilePayload(version={self.version})"
 
 
 #: The longest name field accepted before it is checked (the checked name is at most 64 characters).
 MAX_PROFILE_FIELD = 1024
 
-Payload = Text | Delivered | Read | Typing | SessionReset | Profile
+Payload = Text | Delivered | Read | Typing | SessionReset | ProfilePayload
 
 
 def encode_payload(payload: Payload) -> bytes:
@@ -161,7 +161,7 @@ def encode_payload(payload: Payload) -> bytes:
         obj = {"t": "read", "ids": list(payload.message_ids)}
     elif isinstance(payload, Typing):
         obj = {"t": "typing", "on": payload.on}
-    elif isinstance(payload, Profile):
+    elif isinstance(payload, ProfilePayload):
         obj = {"t": "profile", "name": payload.name, "v": payload.version}
     else:
         obj = {"t": "reset", "failed": list(payload.failed_client_ids)}
@@ -199,7 +199,7 @@ def decode_payload(data: bytes) -> Payload:
     raise MalformedEnvelope("payload: unknown kind")
 
 
-def _profile(obj: dict[str, Any]) -> Profile:
+def _profile(obj: dict[str, Any]) -> ProfilePayload:
     name, version = obj.get("name"), obj.get("v")
     if not (isinstance(version, int) and not isinstance(version, bool) and 0 < version < 2**63):
         raise BadProfile("profile payload: bad version")
@@ -211,7 +211,7 @@ def _profile(obj: dict[str, Any]) -> Profile:
         raise BadProfile("profile payload: bad name") from None
     if checked != name:  # sent trimmed and in NFC, or not at all: a sender that differs is not ours
         raise BadProfile("profile payload: bad name")
-    return Profile(checked, version)
+    return ProfilePayload(checked, version)
 
 
 def check_text(text: str) -> None:

@@ -5,7 +5,7 @@ their request), a *request* (a stranger who wrote first) or *blocked*. The rule,
 in one place so that every part of the engine asks the same question:
 
 * to an accepted contact everything goes: delivery and read receipts, typing
-  notices, our display name (a :class:`~net.client.core.envelope.Profile`), reset notices;
+  notices, our display name (a :class:`~net.client.core.envelope.ProfilePayload`), reset notices;
 * to a request nothing goes back at all, so a stranger cannot learn that the
   number is in use, that a message arrived, or that it was read;
 * from a blocked number messages are acknowledged and dropped unopened (only counted);

@@ -24,7 +24,8 @@ def test_a_bundle_starts_a_session_and_pins_the_identity_once(tmp_path, server_f
         events: list[Event] = []
         ctx, conn = _context(alice, events), alice.engine._link.require()
         contact = start_session(ctx, conn, bob.phone, "Bob")
-        assert contact.identity is not None and contact.name == "Bob"
+        # The contact is already known (the pair know each other): its identity is pinned now.
+        assert contact.identity is not None and contact.phone == bob.phone
         assert [type(e) for e in events] == [ContactUpdated]
         first = ctx.load_record(bob.phone).current
         start_session(ctx, conn, bob.phone)  # again: same identity, a new session, no event

@@ -15,7 +15,7 @@ from net.client import messaging
 from net.client.context import Context
 from net.client.core.envelope import (
     Delivered,
-    Profile,
+    ProfilePayload,
     SessionReset,
     Text,
     Typing,
@@ -79,7 +79,7 @@ def test_a_text_is_stored_with_its_session_and_a_delivery_receipt_is_queued(side
     assert bob.profile.processed.seen("1")
     assert bob.profile.sessions.get(ALICE) is not None
     name, receipt = bob.profile.outbox.pending()  # Bob's name goes with the first thing back to Alice
-    assert decode_payload(Entry.from_bytes(name.payload).inner) == Profile("bob", 1)
+    assert decode_payload(Entry.from_bytes(name.payload).inner) == ProfilePayload("bob", 1)
     assert receipt.contact == ALICE and Entry.from_bytes(receipt.payload).message_id is None
     assert decode_payload(Entry.from_bytes(receipt.payload).inner) == Delivered(("m-1",))
     contact = bob.profile.contacts.get(ALICE)

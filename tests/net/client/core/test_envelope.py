@@ -19,7 +19,7 @@ from net.client.core.envelope import (
     Delivered,
     Envelope,
     MalformedEnvelope,
-    Profile,
+    ProfilePayload,
     Read,
     SessionReset,
     Text,
@@ -154,7 +154,7 @@ def test_any_plaintext_is_a_payload_or_malformed(data: bytes) -> None:
 
 
 def test_a_profile_payload_round_trips_and_hides_the_name() -> None:
-    profile = Profile("Zoë Ñandú", 3)
+    profile = ProfilePayload("Zoë Ñandú", 3)
     assert decode_payload(encode_payload(profile)) == profile
     assert "Zoë" not in repr(profile)
 

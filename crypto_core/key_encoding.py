@@ -10,6 +10,7 @@ key type of :mod:`crypto_core.keys` its one canonical byte spelling.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any, Self
 
 from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
@@ -79,17 +80,17 @@ def mlkem_public(data: object, what: str) -> bytes:
     return raw
 
 
-class Serialised:
+class Serialised(ABC):
     """Compact bytes for anything with ``to_json``/``from_json``: the canonical JSON text."""
 
     __slots__ = ()
 
-    def to_json(self) -> dict[str, Any]:
-        raise NotImplementedError
+    @abstractmethod
+    def to_json(self) -> dict[str, Any]: ...
 
     @classmethod
-    def from_json(cls, data: object) -> Self:
-        raise NotImplementedError
+    @abstractmethod
+    def from_json(cls, data: object) -> Self: ...
 
     def to_bytes(self) -> bytes:
         return canonical_json(self.to_json())

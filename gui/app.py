@@ -35,7 +35,7 @@ from gui.controllers.settings_actions import SettingsController
 from gui.engine import Engine
 from gui.local_server import FIRST_PORT, LocalServer
 from gui.notifications import DesktopNotices
-from gui.view_models.window_geometry import DEFAULT_SIZE, MINIMUM_SIZE, restored
+from gui.view_models.window_geometry import MINIMUM_SIZE, first_size, restored
 from gui.view_models.wording import error_text, window_title
 from gui.views import keyboard
 from gui.views.main_view import MainView
@@ -145,7 +145,7 @@ class App:
         self.root.minsize(*MINIMUM_SIZE)
         screen = (self.root.winfo_screenwidth(), self.root.winfo_screenheight())
         saved = restored(self.prefs.geometry, screen)
-        self.root.geometry(saved or "{}x{}".format(*DEFAULT_SIZE))
+        self.root.geometry(saved or first_size(screen))
 
     def _remember_window(self) -> None:
         if self.root.wm_state() == "normal":  # a maximised or minimised window keeps the last normal size

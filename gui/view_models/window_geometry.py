@@ -47,3 +47,10 @@ def restored(saved: str, screen: tuple[int, int]) -> str | None:
     x = max(0, min(geometry.x, screen_w - width))
     y = max(0, min(geometry.y, screen_h - height))
     return str(Geometry(width, height, x, y))
+
+
+def first_size(screen: tuple[int, int]) -> str:
+    """The size of a first run: the default, but never larger than the screen (an 800×600 laptop)."""
+    width = max(MINIMUM_SIZE[0], min(DEFAULT_SIZE[0], screen[0]))
+    height = max(MINIMUM_SIZE[1], min(DEFAULT_SIZE[1], screen[1]))
+    return str(Geometry(width, height, 0, 0))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gui.view_models.window_geometry import MINIMUM_SIZE, Geometry, parse, restored
+from gui.view_models.window_geometry import DEFAULT_SIZE, MINIMUM_SIZE, Geometry, first_size, parse, restored
 
 
 def test_tk_geometry_strings_are_read_and_anything_else_is_refused() -> None:
@@ -24,3 +24,9 @@ def test_a_window_off_the_screen_or_larger_than_it_is_brought_back_onto_it() -> 
 def test_never_smaller_than_the_minimum_and_nothing_saved_means_the_default() -> None:
     assert restored("100x100+5+5", (1366, 768)) == f"{MINIMUM_SIZE[0]}x{MINIMUM_SIZE[1]}+5+5"
     assert restored("", (1366, 768)) is None
+
+
+def test_a_first_run_opens_at_the_default_size_or_the_screen_when_that_is_smaller() -> None:
+    assert first_size((1920, 1080)) == f"{DEFAULT_SIZE[0]}x{DEFAULT_SIZE[1]}+0+0"
+    assert first_size((800, 600)) == "800x600+0+0"
+    assert first_size((600, 400)) == f"{MINIMUM_SIZE[0]}x{MINIMUM_SIZE[1]}+0+0"

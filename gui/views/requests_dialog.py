@@ -11,6 +11,14 @@ from gui.views.theme import Palette
 from net.client.core.events import MessageView, RequestView
 
 
+def _over(master: tk.Misc, width: int, height: int) -> str:
+    """The geometry offset that centres a ``width`` x ``height`` window over ``master``'s window."""
+    parent = master.winfo_toplevel()
+    x = parent.winfo_rootx() + max(0, (parent.winfo_width() - width) // 2)
+    y = parent.winfo_rooty() + max(0, (parent.winfo_height() - height) // 3)
+    return f"+{x}+{y}"
+
+
 class RequestsDialog(tk.Toplevel):
     """Not modal: the main window keeps working (and receiving) while it is open."""
 
@@ -18,8 +26,11 @@ class RequestsDialog(tk.Toplevel):
         super().__init__(master)
         self.title("Message requests")
         self.configure(background=palette.surface)
-        self.geometry("820x460")
-        self.minsize(560, 360)
+        # Never wider or taller than the screen: at 800x600 the buttons stay inside it.
+        width = min(820, self.winfo_screenwidth() - 40)
+        height = min(460, self.winfo_screenheight() - 80)
+        self.minsize(min(560, width), min(360, height))
+        self.geometry(f"{width}x{height}{_over(master, width, height)}")
         self.on_pick: Callable[[str], None] = lambda _phone: None
         self.on_accept: Callable[[str], None] = lambda _phone: None
         self.on_block: Callable[[str], None] = lambda _phone: None
@@ -33,7 +44,9 @@ class RequestsDialog(tk.Toplevel):
         body.rowconfigure(1, weight=1)
         self.summary = ttk.Label(body, text="", style="Surface.Muted.TLabel")
         self.summary.grid(row=0, column=0, columnspan=2, sticky="w", pady=(0, 8))
-        self.listbox = tk.Listbox(body, width=26, exportselection=False, activestyle="none")
+        self.listbox = tk.Listbox(
+            body, width=24, exportselection=False, activestyle="none", font="ParleyBody"
+        )
         self.listbox.grid(row=1, column=0, sticky="ns", padx=(0, 12))
         self.listbox.bind("<<ListboxSelect>>", lambda _e: self._picked())
 
@@ -43,7 +56,9 @@ class RequestsDialog(tk.Toplevel):
         right.columnconfigure(0, weight=1)
         self.heading = ttk.Label(right, text="", style="Surface.TLabel", wraplength=360, justify="left")
         self.heading.grid(row=0, column=0, sticky="ew")
-        self.messages = tk.Text(right, height=10, wrap="word", state="disabled", relief="flat")
+        self.messages = tk.Text(
+            right, height=6, width=30, wrap="word", state="disabled", relief="flat", font="ParleyBody"
+        )
         self.messages.grid(row=1, column=0, sticky="nsew", pady=8)
         buttons = ttk.Frame(right, style="Surface.TFrame")
         buttons.grid(row=2, column=0, sticky="e")
@@ -55,6 +70,10 @@ class RequestsDialog(tk.Toplevel):
         for button in (self.delete_button, self.block_button, self.accept_button):
             button.pack(side="left", padx=(8, 0))
         self.bind("<Escape>", lambda _e: self.destroy())
+        # Enter accepts, as the default button of a form; the list has the keyboard first.
+        self.bind("<Return>", lambda _e: self.accept_button.invoke())
+        self.bind("<KP_Enter>", lambda _e: self.accept_button.invoke())
+        self.after_idle(self.listbox.focus_set)
 
     def show(self, requests: list[RequestView], summary: str) -> None:
         self._requests = requests

@@ -84,10 +84,14 @@ class RequestsController:
             self.dialog.destroy()
         self.dialog = None
 
-    def refresh(self) -> None:
+    def refresh(self, *, close_when_empty: bool = False) -> None:
         def shown(requests: list[ev.RequestView]) -> None:
-            if self.dialog is not None and self.dialog.winfo_exists():
-                self.dialog.show(requests, requests_row(len(requests), self.dropped)[1])
+            if self.dialog is None or not self.dialog.winfo_exists():
+                return
+            if close_when_empty and not requests:
+                self._closed()  # the last one is answered: nothing is left to look at
+                return
+            self.dialog.show(requests, requests_row(len(requests), self.dropped)[1])
 
         self.host.do(Command("requests", lambda engine: engine.requests(), shown))
 
@@ -100,15 +104,23 @@ class RequestsController:
 
     def accept(self, phone: str) -> None:
         def accepted(contact: ev.ContactView) -> None:
-            self.refresh()
+            self.refresh(close_when_empty=True)
             self.on_accepted(contact)
 
         self.host.do(Command("accept_request", lambda engine: engine.accept_request(phone), accepted))
 
     def block(self, phone: str) -> None:
-        self.host.do(Command("block", lambda engine: engine.block(phone), lambda _r: self.refresh()))
+        self.host.do(
+            Command(
+                "block", lambda engine: engine.block(phone), lambda _r: self.refresh(close_when_empty=True)
+            )
+        )
 
     def delete(self, phone: str) -> None:
         self.host.do(
-            Command("delete_request", lambda engine: engine.delete_request(phone), lambda _r: self.refresh())
+            Command(
+                "delete_request",
+                lambda engine: engine.delete_request(phone),
+                lambda _r: self.refresh(close_when_empty=True),
+            )
         )

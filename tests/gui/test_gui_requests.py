@@ -121,6 +121,7 @@ def test_a_strangers_message_is_a_request_and_accept_block_delete_work_through_t
     dialog.listbox.event_generate("<Return>")
     wait_until(app.root, lambda: listing.contacts() == [stranger_phone], "the accepted conversation")
     wait_until(app.root, lambda: app.chat.model.open_contact == stranger_phone, "it opened")
+    wait_until(app.root, lambda: app.requests.dialog is None, "the requests window closed: none left")
     assert listing.row_text(stranger_phone)[0] == "Sam"  # type: ignore[index]
     header = app.main.conversation
     assert header.name.cget("text") == "Sam"
@@ -160,5 +161,5 @@ def test_a_request_deleted_through_the_window_is_gone_and_names_show_in_the_list
     wait_until(app.root, lambda: dialog.shown_text() == "delete me", "the request's message")
     dialog.delete_button.invoke()
     wait_until(app.root, lambda: listing.requests_title == "", "the requests row gone")
-    wait_until(app.root, lambda: dialog.listbox.size() == 0, "the requests window emptied")
+    wait_until(app.root, lambda: app.requests.dialog is None, "the requests window closed: none left")
     assert listing.contacts() == [bob_phone]

@@ -319,6 +319,11 @@ class App:
         self.server_choice.on_moving = lambda server: setattr(o, "moving_from", server)
         self.main.on_settings = self._open_settings
         self.root.bind("<Control-comma>", lambda _e: self._shortcut(self._open_settings))
+        # The previous or next conversation from anywhere in the main window, with Telegram's keys
+        # (Ctrl+Tab is not one of them here: in the composer it types a tab).
+        steps = {"<Alt-Up>": -1, "<Alt-Down>": 1, "<Control-Prior>": -1, "<Control-Next>": 1}
+        for sequence, step in steps.items():
+            self.root.bind(sequence, self._step_key(step))
         self.root.bind("<Escape>", lambda _e: self._shortcut(self._escape))
         scrolls = {"<Prior>": "up", "<Next>": "down", "<Control-Home>": "top", "<Control-End>": "bottom"}
         for sequence, how in scrolls.items():
@@ -330,6 +335,13 @@ class App:
 
     def _scroll_key(self, how: str) -> Callable[[tk.Event], str | None]:
         return lambda _e: self._shortcut(lambda: self._scroll(how))
+
+    def _step_key(self, step: int) -> Callable[[tk.Event], str | None]:
+        def pressed(_event: tk.Event) -> str | None:
+            contact = self.main.conversations.neighbour(step)
+            return self._shortcut(lambda: self.chat.open(contact)) if contact else None
+
+        return pressed
 
     def _zoom_key(self, step: int) -> Callable[[tk.Event], str]:
         def pressed(_event: tk.Event) -> str:
@@ -395,6 +407,8 @@ class App:
     # ------------------------------------------------------------------ the session: written here only
 
     def _main_entered(self) -> None:
+        # The keyboard starts in the conversation list: Down and Enter open a conversation at once.
+        self.main.conversations.canvas.focus_set()
         self.chat.load()
         self.privacy.load()
         self.requests.load()

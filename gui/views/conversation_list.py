@@ -2,6 +2,10 @@
 
 The name and the preview are cut to the pixels left beside the time and the badge
 (measured in the font they are drawn in), so a "999+" badge never sits on the text.
+
+The list takes the keyboard as any list does: Tab reaches it, Up/Down (and Home/End)
+move a ring over the rows, the requests row included, and Enter or Space opens the
+row under the ring. The ring is drawn only while the list has the focus.
 """
 
 from __future__ import annotations
@@ -37,22 +41,84 @@ class ConversationList(ttk.Frame):
         #: The requests row's title and line ("" when there are none): it sits above the conversations.
         self.requests_title, self.requests_line = "", ""
         self.canvas = tk.Canvas(
-            self, highlightthickness=0, borderwidth=0, background=palette.sidebar, width=300
+            self, highlightthickness=0, borderwidth=0, background=palette.sidebar, width=300, takefocus=1
         )
         self.canvas.configure(yscrollincrement=_ROW // 2)
         self.canvas.pack(fill="both", expand=True)
         self._rows: list[ConversationView] = []
         self._selected: str | None = None
+        #: The row under the keyboard's ring, counted with the requests row when there is one.
+        self.cursor = 0
         #: contact -> the preview's right edge and the badge's left edge as drawn (for tests and tools).
         self.drawn_edges: dict[str, tuple[float, float]] = {}
         self.canvas.bind("<Configure>", lambda _e: self._draw())
         self.canvas.bind("<Button-1>", self._clicked)
         for sequence in ("<MouseWheel>", "<Button-4>", "<Button-5>"):
             self.canvas.bind(sequence, self._wheel)
+        moves = {"<Up>": -1, "<Down>": 1, "<Home>": -(10**6), "<End>": 10**6, "<Prior>": -8, "<Next>": 8}
+        for sequence, step in moves.items():
+            self.canvas.bind(sequence, lambda _e, step=step: self._move(step))
+        for sequence in ("<Return>", "<KP_Enter>", "<space>"):
+            self.canvas.bind(sequence, lambda _e: self._open_cursor())
+        self.canvas.bind("<FocusIn>", lambda _e: self._focused())
+        self.canvas.bind("<FocusOut>", lambda _e: self._draw())
 
     def show(self, rows: list[ConversationView], selected: str | None) -> None:
         self._rows, self._selected = rows, selected
+        self.cursor = min(self.cursor, max(0, self._count() - 1))
         self._draw()
+
+    def neighbour(self, step: int) -> str | None:
+        """The conversation ``step`` rows from the open one (the first or last when none is open)."""
+        contacts = self.contacts()
+        if not contacts:
+            return None
+        if self._selected not in contacts:
+            return contacts[0] if step > 0 else contacts[-1]
+        index = contacts.index(self._selected) + step
+        return contacts[max(0, min(len(contacts) - 1, index))]
+
+    # ------------------------------------------------------------------ the keyboard
+
+    def _count(self) -> int:
+        return len(self._rows) + (1 if self.requests_title else 0)
+
+    def _has_focus(self) -> bool:
+        try:
+            return self.focus_get() is self.canvas
+        except KeyError:  # Tk's own popdown windows have no Python widget
+            return False
+
+    def _focused(self) -> None:
+        """The ring starts on the open conversation, else on the first row."""
+        offset = 1 if self.requests_title else 0
+        contacts = self.contacts()
+        if self._selected in contacts:
+            self.cursor = contacts.index(self._selected) + offset
+        self._draw()
+        self._reveal()
+
+    def _move(self, step: int) -> str:
+        if self._count():
+            self.cursor = max(0, min(self._count() - 1, self.cursor + step))
+            self._draw()
+            self._reveal()
+        return "break"
+
+    def _open_cursor(self) -> str:
+        self._open_index(self.cursor)
+        return "break"
+
+    def _reveal(self) -> None:
+        """Scroll so that the ring's row is inside the list."""
+        c = self.canvas
+        total = max(self._count() * _ROW, c.winfo_height(), 1)
+        top, bottom = self.cursor * _ROW, (self.cursor + 1) * _ROW
+        shown_top = c.canvasy(0)
+        if top < shown_top:
+            c.yview_moveto(top / total)
+        elif bottom > shown_top + c.winfo_height():
+            c.yview_moveto((bottom - c.winfo_height()) / total)
 
     def show_requests(self, title: str, line: str) -> None:
         self.requests_title, self.requests_line = title, line
@@ -138,10 +204,20 @@ class ConversationList(ttk.Frame):
             item = c.create_text(left, top + 43, text=shown_preview, anchor="w", fill=p.muted, font=f.small)
             self.drawn_edges[row.contact] = (float(c.bbox(item)[2]) if preview else float(left), badge_left)
             c.create_line(left, top + _ROW - 1, width, top + _ROW - 1, fill=p.border)
+        if self._count() and self._has_focus():
+            top = self.cursor * _ROW
+            c.create_rectangle(
+                2, top + 2, width - 2, top + _ROW - 2, outline=p.accent, width=2, tags=("ring",)
+            )
         c.configure(scrollregion=(0, 0, width, max(first + len(self._rows) * _ROW, c.winfo_height())))
 
     def _clicked(self, event: tk.Event) -> None:
         index = int(self.canvas.canvasy(event.y) // _ROW)
+        if 0 <= index < self._count():
+            self.cursor = index
+        self._open_index(index)
+
+    def _open_index(self, index: int) -> None:
         if self.requests_title:
             if index == 0:
                 self.on_requests()

@@ -104,3 +104,46 @@ def test_the_badge_never_overlaps_the_preview(
     assert ("999+" if unread > 999 else str(unread)) in shown
     assert any(text.endswith("…") and text.startswith("A very long") for text in shown)
     assert "short" in shown  # a preview that fits is not cut
+
+
+def test_the_keyboard_moves_a_ring_over_the_rows_and_enter_opens_the_one_under_it(
+    conversations: ConversationList,
+) -> None:
+    opened: list[str] = []
+    requests: list[bool] = []
+    conversations.on_select = opened.append
+    conversations.on_requests = lambda: requests.append(True)
+    conversations.show_requests("Message requests · 1", "From numbers not in your contacts")
+    conversations.show(
+        [ConversationView(BOB, "Bob", "hi", 1.0e9, 0), ConversationView(CAROL, "Carol", "yo", 1.0e9, 0)],
+        selected=CAROL,
+    )
+    canvas = conversations.canvas
+    assert int(canvas.cget("takefocus")) == 1  # Tab reaches the list
+    assert not canvas.find_withtag("ring")  # no ring without the focus
+    canvas.focus_force()
+    wait_until(canvas, lambda: canvas.focus_get() is canvas, "the list to take the focus")
+    canvas.event_generate("<FocusIn>")
+    canvas.update()
+    assert conversations.cursor == 2  # on the open conversation (the requests row is first)
+    assert canvas.find_withtag("ring")
+    canvas.event_generate("<Up>")
+    canvas.event_generate("<Return>")
+    assert opened == [BOB]
+    canvas.event_generate("<Home>")
+    canvas.event_generate("<space>")
+    assert requests == [True]
+    canvas.event_generate("<End>")
+    canvas.event_generate("<Down>")  # stays on the last row
+    canvas.event_generate("<KP_Enter>")
+    assert opened == [BOB, CAROL]
+
+
+def test_the_neighbour_of_the_open_conversation_stops_at_the_ends(conversations: ConversationList) -> None:
+    rows = [ConversationView(BOB, "Bob", "hi", 1.0e9, 0), ConversationView(CAROL, "Carol", "yo", 1.0e9, 0)]
+    conversations.show(rows, selected=None)
+    assert conversations.neighbour(1) == BOB and conversations.neighbour(-1) == CAROL
+    conversations.show(rows, selected=BOB)
+    assert conversations.neighbour(1) == CAROL and conversations.neighbour(-1) == BOB
+    conversations.show([], selected=None)
+    assert conversations.neighbour(1) is None

@@ -291,3 +291,35 @@ def test_enter_in_the_passphrase_form_presses_its_default_button(
     wait_until(
         app.root, lambda: pane.old.note.cget("text") or pane.new.note.cget("text"), "the form's answer"
     )
+
+
+def test_the_keyboard_starts_in_the_conversation_list_and_alt_up_down_step_through_it(
+    make_app: Callable[[str], App], server_factory: Callable[..., InProcessServer], tmp_path: Path
+) -> None:
+    server = server_factory(dev_codes=True)
+    app = make_app("alice")
+    alice_phone, bob_phone, carol_phone = fresh_phone(), fresh_phone(), fresh_phone()
+    create_and_register(app, server, alice_phone)
+    listing = app.main.conversations
+    wait_until(app.root, lambda: app.root.focus_get() is listing.canvas, "the list to have the keyboard")
+    peers = [HeadlessPeer.with_profiles(tmp_path / name) for name in ("bob", "carol")]
+    try:
+        register_peer(peers[0], server, bob_phone, "Bob", knows=alice_phone)
+        register_peer(peers[1], server, carol_phone, "Carol", knows=alice_phone)
+        start_conversation(app, bob_phone, "Bob")
+        start_conversation(app, carol_phone, "Carol")
+        wait_until(app.root, lambda: len(listing.contacts()) == 2, "both conversations listed")
+        composer = app.main.conversation.text
+        first, second = listing.contacts()
+        press(composer, "<Alt-Up>" if app.chat.model.open_contact == second else "<Alt-Down>")
+        other = first if app.chat.model.open_contact == first else second
+        wait_until(app.root, lambda: app.chat.model.open_contact == other, "the other conversation")
+        press(composer, "<Control-Next>")
+        wait_until(app.root, lambda: app.chat.model.open_contact == second, "Ctrl+Page Down: the next one")
+        # Tab from the search field reaches the list; Enter there opens the row under the ring.
+        press(listing.canvas, "<Home>")
+        press(listing.canvas, "<Return>")
+        wait_until(app.root, lambda: app.chat.model.open_contact == first, "the first row opened")
+    finally:
+        for peer in peers:
+            peer.stop()

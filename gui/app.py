@@ -317,6 +317,7 @@ class App:
             self.root.bind(sequence, lambda _e: self._shortcut(self.search.focus))
         self.server_choice.on_server = self._profile_server
         self.server_choice.on_moving = lambda server: setattr(o, "moving_from", server)
+        self.server_choice.on_not_known = o.registering.register_here
         self.main.on_settings = self._open_settings
         self.root.bind("<Control-comma>", lambda _e: self._shortcut(self._open_settings))
         self.root.bind("<Escape>", lambda _e: self._shortcut(self._escape))

@@ -247,7 +247,11 @@ class Onboarding:
     def _connect_failed(self, code: str, text: str) -> None:
         if code in SERVER_KEY_CODES:
             return  # the server-key screen, shown by its event, explains it
-        if self.host.session.phone is not None:
+        if code == "login_failed" and self.host.session.phone is not None:
+            # Refused for good, not busy: this server does not know the account (a move in Settings to
+            # another server, or the account is gone). The profile registers there and keeps the rest.
+            self.registering.register_here(self.host.session.server)
+        elif self.host.session.phone is not None:
             self.enter_main()
             self.main.show_notice(f"{text} Parley keeps trying in the background.")
             self.host.do(Command("retry_connect", lambda engine: None, polls=True))

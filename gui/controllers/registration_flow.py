@@ -15,7 +15,7 @@ from collections.abc import Callable
 from gui.controllers.host import Host
 from gui.engine import Engine
 from gui.view_models.forms import FormInvalid, RegistrationForm
-from gui.view_models.wording import refusal_text
+from gui.view_models.wording import account_not_known, refusal_text
 from gui.views.registration import RegistrationView
 from gui.worker import Command
 from net.client.core import events as ev
@@ -49,6 +49,19 @@ class RegistrationFlow:
             self.host.session.server,
             message="Your account was deleted from the server. You can register again.",
         )
+
+    def register_here(self, server: str) -> None:
+        """The open profile's login was refused at ``server`` (moved there, or its account is gone):
+        register on it, with the number and the e-mail the profile has filled in."""
+
+        def call(engine: Engine) -> tuple[str, str]:
+            return engine.phone or "", engine.email or ""
+
+        def known(details: tuple[str, str]) -> None:
+            phone, email = details
+            self.show(server, phone=phone, email=email, message=account_not_known(server))
+
+        self.host.do(Command("account_details", call, known))
 
     def send_code(self, form: RegistrationForm) -> None:
         try:

@@ -149,6 +149,14 @@ def local_server_restarted(address: str) -> str:
     )
 
 
+def account_not_known(server: str) -> str:
+    """A profile's login was refused at its (new) server: it has no account there yet, as far as it says."""
+    return (
+        f"The server at {server} does not know this profile's account: it refused the login. Register "
+        "your number there to use it. Your keys, contacts and messages stay in this profile."
+    )
+
+
 def unreachable_offer(address: str) -> str:
     return (
         f"Parley could not reach a server at {address}. Check the address, or start a local server "

@@ -18,12 +18,18 @@ from gui_support import (
     create_and_register,
     display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
+    press_return,
+    register_peer,
+    start_conversation,
     type_into,
     wait_until,
 )
 
 from gui.app import App
+from gui.tooling.peer import HeadlessPeer
 from gui.view_models.forms import Stage
+from gui.view_models.wording import account_not_known
+from net.server.tls import CERT_FILE, KEY_FILE
 
 
 @pytest.fixture(scope="session")
@@ -140,3 +146,69 @@ def test_a_registration_lock_set_in_settings_guards_the_number_and_the_owner_is_
     type_into(r.lock.entry, lock)
     r.finish_button.invoke()
     wait_until(other.root, lambda: other.screen is other.main and not other.busy, "the main window")
+
+
+def test_a_profile_moved_to_a_server_that_does_not_know_it_registers_there_prefilled_and_keeps_its_history(
+    make_app: Callable[[str], App], server_factory: Callable[..., InProcessServer], tmp_path: Path
+) -> None:
+    first = server_factory(dev_codes=True, data_dir=tmp_path / "first")
+    # The second server has the first one's key (so no pinning question) but accounts of its own.
+    keys = {"cert": tmp_path / "first" / CERT_FILE, "key": tmp_path / "first" / KEY_FILE}
+    second = server_factory(dev_codes=True, data_dir=tmp_path / "second", **keys)
+    third = server_factory(dev_codes=True, data_dir=tmp_path / "third")  # a key of its own
+    alice_phone, bob_phone = fresh_phone(), fresh_phone()
+    app = make_app("alice")
+    bob = HeadlessPeer.with_profiles(tmp_path / "bob")
+    try:
+        create_and_register(app, first, alice_phone)
+        register_peer(bob, first, bob_phone, "Bob")
+        start_conversation(app, bob_phone, "Bob")
+        app.main.conversation.text.insert("1.0", "Before the move")
+        press_return(app.main.conversation.text)
+        wait_until(
+            app.root,
+            lambda: app.main.conversations.row_text(bob_phone) == ("Bob", "Before the move", 0),
+            "the conversation listed",
+        )
+        identity = first.running.store.account(alice_phone).identity  # type: ignore[union-attr]
+
+        def move_to(server: InProcessServer) -> None:
+            app.main.settings_button.invoke()
+            section = app.main.settings.server
+            type_into(section.field.entry, address(server))
+            section.change_button.invoke()
+
+        r = app.registration
+
+        def registration_offered(server: InProcessServer) -> None:
+            wait_until(app.root, lambda: app.screen is r and not app.busy, "the registration screen")
+            assert str(r.error.cget("text")) == account_not_known(address(server))
+            assert str(r.server_line.cget("text")) == f"Server: {address(server)}"
+            assert (r.phone.value, r.email.value) == (alice_phone, "alice@example.com")  # filled in
+            assert r.form.stage == Stage.DETAILS
+
+        # The same key at a new address: no question; the login is refused, so registration there.
+        move_to(second)
+        registration_offered(second)
+        assert app.session.server == address(second)
+        r.send_button.invoke()
+        wait_until(app.root, lambda: r.form.stage == Stage.CODE and not app.busy, "the code field")
+        assert str(r.error.cget("text")) == ""
+        r.finish_button.invoke()
+        wait_until(app.root, lambda: app.screen is app.main and not app.busy, "the main window")
+        wait_until(app.root, lambda: str(app.main.status.cget("text")).startswith("Connected"), "connected")
+        # The profile's own keys are registered there, and its conversations are all still here.
+        assert second.running.store.account(alice_phone).identity == identity  # type: ignore[union-attr]
+        wait_until(
+            app.root,
+            lambda: app.main.conversations.row_text(bob_phone) == ("Bob", "Before the move", 0),
+            "the conversation kept",
+        )
+
+        # A server with another key asks first; once its key is accepted, the same offer.
+        move_to(third)
+        wait_until(app.root, lambda: app.screen is app.server_key and not app.busy, "the pinning question")
+        app.server_key.accept_button.invoke()
+        registration_offered(third)
+    finally:
+        bob.stop()

@@ -7,6 +7,7 @@ import time
 from gui.view_models.wording import (
     FAILED_NOTE,
     TICKS,
+    account_not_known,
     connection_text,
     day_heading,
     error_text,
@@ -103,3 +104,9 @@ def test_the_local_server_sentences_name_the_address() -> None:
     assert local_server_restarted("x").endswith("reconnects by itself.")
     offer = unreachable_offer("127.0.0.1:5000")
     assert offer.startswith("Parley could not reach a server at 127.0.0.1:5000.") and "local server" in offer
+
+
+def test_a_server_that_does_not_know_the_account_is_named_and_what_stays_is_said() -> None:
+    text = account_not_known("chat.example.org:7700")
+    assert text.startswith("The server at chat.example.org:7700 does not know this profile's account")
+    assert "Register your number there" in text and "keys, contacts and messages stay" in text

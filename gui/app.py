@@ -24,6 +24,7 @@ import platformdirs
 
 from gui import preferences
 from gui.controllers.backup import BackupController, Choosers
+from gui.controllers.blocked import BlockedController
 from gui.controllers.chat import ChatController
 from gui.controllers.notices import Notices
 from gui.controllers.onboarding import Onboarding
@@ -120,6 +121,7 @@ class App:
         self.settings = SettingsController(self, self.main)
         self.notices = Notices(self.chat.presence, self.chat.model, DesktopNotices())
         self.privacy = PrivacyController(self, self.main.settings.privacy, self.notices)
+        self.blocked = BlockedController(self, self.main.settings.blocked)
         self.onboarding = Onboarding(
             self,
             welcome=self.welcome,
@@ -303,6 +305,7 @@ class App:
         o.on_profile_server, o.on_profile_unlocked = self._profile_server, self._profile_unlocked
         o.last_profile = self.prefs.last_profile
         self.requests.on_accepted = self._request_accepted
+        self.requests.on_changed = self._blocked_changed
         s.on_logged_out, s.on_reconnecting, s.on_account_deleted = (
             chat.logged_out,
             chat.reconnecting,
@@ -351,6 +354,12 @@ class App:
     def _open_settings(self) -> None:
         self.settings.open_settings()
         self.server_choice.refresh()
+        self.blocked.refresh()
+
+    def _blocked_changed(self) -> None:
+        """Blocked or unblocked elsewhere (the requests window): Settings, if shown, lists it at once."""
+        if self._screen is self.main and self.main.pane is self.main.settings:
+            self.blocked.refresh()
 
     def _shortcut(self, action: Callable[[], None]) -> str | None:
         if self._screen is not self.main:

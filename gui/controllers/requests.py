@@ -31,6 +31,8 @@ class RequestsController:
         self.count, self.dropped = 0, 0
         self.dialog: RequestsDialog | None = None
         self.on_accepted: Callable[[ev.ContactView], None] = lambda _contact: None
+        #: The requests or the blocked numbers changed (a number blocked or unblocked, a message dropped).
+        self.on_changed: Callable[[], None] = lambda: None
         conversations.on_requests = self.open
         self._dirty = False
 
@@ -50,6 +52,7 @@ class RequestsController:
     def handle(self, event: object) -> bool:
         if isinstance(event, ev.RequestsChanged):
             self._counted((event.count, event.dropped))
+            self.on_changed()
             return True
         if isinstance(event, ev.RequestReceived):
             self._dirty = True

@@ -306,6 +306,8 @@ class App:
         o.last_profile = self.prefs.last_profile
         self.requests.on_accepted = self._request_accepted
         self.requests.on_changed = self._blocked_changed
+        self.requests.on_request, self.requests.on_opened = self.notices.request, self.notices.requests_seen
+        self.notices.on_open_requests = self._open_requests_notified
         s.on_logged_out, s.on_reconnecting, s.on_account_deleted = (
             chat.logged_out,
             chat.reconnecting,
@@ -350,6 +352,14 @@ class App:
         self.root.lift()
         self.root.focus_force()
         self.chat.open(contact)
+
+    def _open_requests_notified(self) -> None:
+        """The requests' notification was activated: the requests window opens over the raised window."""
+        if self._screen is not self.main:
+            return
+        self.root.deiconify()
+        self.root.lift()
+        self.requests.open()
 
     def _open_settings(self) -> None:
         self.settings.open_settings()

@@ -33,6 +33,10 @@ class RequestsController:
         self.on_accepted: Callable[[ev.ContactView], None] = lambda _contact: None
         #: The requests or the blocked numbers changed (a number blocked or unblocked, a message dropped).
         self.on_changed: Callable[[], None] = lambda: None
+        #: A stranger's message landed in the requests (the event's view; once per sender and batch).
+        self.on_request: Callable[[ev.RequestView], None] = lambda _request: None
+        #: The requests window opened: the requests are being looked at.
+        self.on_opened: Callable[[], None] = lambda: None
         conversations.on_requests = self.open
         self._dirty = False
 
@@ -56,6 +60,7 @@ class RequestsController:
             return True
         if isinstance(event, ev.RequestReceived):
             self._dirty = True
+            self.on_request(event.request)
             return True
         return False
 
@@ -80,6 +85,7 @@ class RequestsController:
             dialog.on_delete = self.delete
             dialog.protocol("WM_DELETE_WINDOW", self._closed)
         self.dialog.lift()
+        self.on_opened()
         self.refresh()
 
     def _closed(self) -> None:

@@ -308,6 +308,7 @@ class App:
         self.requests.on_changed = self._blocked_changed
         self.requests.on_request, self.requests.on_opened = self.notices.request, self.notices.requests_seen
         self.notices.on_open_requests = self._open_requests_notified
+        self.notices.on_unavailable = self.main.settings.privacy.show_unavailable
         s.on_logged_out, s.on_reconnecting, s.on_account_deleted = (
             chat.logged_out,
             chat.reconnecting,
@@ -418,6 +419,7 @@ class App:
         self.chat.load()
         self.privacy.load()
         self.requests.load()
+        self.notices.check()  # Settings says at once if this desktop cannot show notifications
 
     def _request_accepted(self, contact: ev.ContactView) -> None:
         """An accepted request is a conversation now: load the list again and open it."""

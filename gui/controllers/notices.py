@@ -7,7 +7,9 @@ Each conversation has at most one notification, replaced as more arrive and
 counting them; it goes away when that conversation's messages are seen, and
 all go when the profile is locked. The words follow the person's setting
 (:mod:`gui.view_models.notification_text`). Activating one opens its
-conversation and raises the window (``on_open``).
+conversation and raises the window (``on_open``). When the desktop cannot show
+notifications at all, ``on_unavailable`` hears the sentence that says why (and ""
+once they work again), for Settings.
 
 Message requests share one notification of their own, "New message request",
 with no name, number or text: raised (unless the setting allows no
@@ -25,7 +27,7 @@ from collections.abc import Callable
 from gui.controllers.presence import Presence
 from gui.notifications import DesktopNotices
 from gui.view_models.chat_model import ChatModel
-from gui.view_models.notification_text import notification_text, request_notification_text
+from gui.view_models.notification_text import notification_text, request_notification_text, unavailable_text
 from net.client.core.events import MessageView, RequestView
 from net.client.core.privacy import NotificationContent
 
@@ -45,6 +47,9 @@ class Notices:
         self._unseen: dict[str, int] = {}
         #: Strangers whose request the requests' notification counts (until the requests are seen).
         self._requesters: set[str] = set()
+        #: Notifications cannot be shown here: the sentence why ("" once they can).
+        self.on_unavailable: Callable[[str], None] = lambda _text: None
+        self._unavailable: str | None = None
 
     def message(self, message: MessageView) -> None:
         if message.outgoing or self.presence.looked_at():
@@ -87,8 +92,15 @@ class Notices:
             self.seen(contact)
         self.requests_seen()
 
+    def check(self) -> None:
+        """Ask the desktop whether notifications can be shown (the answer comes through :meth:`poll`)."""
+        self.desktop.check()
+
     def poll(self) -> None:
-        """On the window's thread: act on notifications the person activated."""
+        """On the window's thread: act on notifications the person activated, and say if none can show."""
+        if (reason := self.desktop.unavailable) != self._unavailable:
+            self._unavailable = reason
+            self.on_unavailable(unavailable_text(reason) if reason else "")
         while True:
             try:
                 contact = self.desktop.activated.get_nowait()

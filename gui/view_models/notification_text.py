@@ -40,3 +40,11 @@ def request_notification_text(count: int, content: NotificationContent) -> tuple
         return None
     title = "New message request" if count == 1 else f"{count} new message requests"
     return title, "From a number not in your contacts. Nothing goes back until you accept."
+
+
+def unavailable_text(reason: str) -> str:
+    """What Settings says beside the notification choice when notifications cannot be shown here."""
+    return (
+        f"Desktop notifications are not available on this computer: {reason}. New messages still show "
+        "in the window's title and in the conversation list."
+    )

@@ -26,7 +26,10 @@ from gui_support import (
 from notification_service import NotificationReceiver
 
 from gui.app import App
+from gui.notifications import NO_SERVICE
 from gui.tooling.peer import HeadlessPeer
+from gui.view_models.notification_text import unavailable_text
+from gui.view_models.wording import window_title
 from gui.worker import Command
 from net.client.core.privacy import NotificationContent
 
@@ -237,3 +240,51 @@ def test_a_request_notifies_only_that_there_is_one_and_a_blocked_number_raises_n
         olga.stop()
         app.close()
         other.destroy()
+
+
+def test_with_no_notification_service_settings_says_so_beside_the_choice_and_the_title_still_counts(
+    display: object,
+    tmp_path: Path,
+    server_factory: Callable[..., InProcessServer],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bus = NotificationReceiver(tmp_path / "dbus")
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", bus.start(serve=False))  # a bus nobody receives on
+    server = server_factory(dev_codes=True)
+    app = App(
+        profiles_root=tmp_path / "alice", config_dir=tmp_path / "config", local_server_dir=tmp_path / "ls"
+    )
+    bob = HeadlessPeer.with_profiles(tmp_path / "bob")
+    other = tk.Tk(className="Elsewhere")
+    entry = tk.Entry(other)
+    entry.pack()
+    try:
+        wait_until(app.root, lambda: not app.busy, "the profile list")
+        alice_phone, bob_phone = fresh_phone(), fresh_phone()
+        create_and_register(app, server, alice_phone)
+        register_peer(bob, server, bob_phone, "Bob", knows=alice_phone)
+        start_conversation(app, bob_phone, "Bob")
+        app.main.settings_button.invoke()
+        privacy = app.main.settings.privacy
+        said = unavailable_text(NO_SERVICE)
+        assert said.startswith("Desktop notifications are not available on this computer: no notification")
+        wait_until(
+            app.root, lambda: str(privacy.unavailable.cget("text")) == said, "the sentence in Settings"
+        )
+        row = privacy.content_buttons[NotificationContent.NAME_AND_TEXT].master
+        wait_until(app.root, privacy.unavailable.winfo_ismapped, "the sentence drawn")
+        assert privacy.unavailable.winfo_rooty() > row.winfo_rooty()  # just below the choice
+
+        # Bob writes while the window is not looked at: no notification can show, the title counts it.
+        app.chat.back()
+        app.chat.open(bob_phone)
+        entry.focus_force()
+        wait_until(app.root, lambda: not app.chat.presence.looked_at(), "the window without focus")
+        bob.call(lambda engine: engine.send_text(alice_phone, "Are you there?"))
+        wait_until(app.root, lambda: app.root.title() == window_title(1, app.session.profile_name), "(1)")
+        assert bus.shown == [] and str(privacy.unavailable.cget("text")) == said
+    finally:
+        bob.stop()
+        app.close()
+        other.destroy()
+        bus.stop()

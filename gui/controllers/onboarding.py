@@ -14,7 +14,6 @@ the registration screen's steps are :mod:`gui.controllers.registration_flow`'s.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 
 from gui.controllers.host import Host
@@ -213,25 +212,35 @@ class Onboarding:
         host, port = address
         server = format_server_address(host, port)
         local = self.local_server
-        restarted: list[str] = []
+        #: What became of the local server on the way, in words: started again, or why it could not be.
+        said: list[str] = []
 
         def call(engine: Engine) -> str | None:
             if local.serves(server):
-                # It had stopped: this window starts it again. If it cannot, connecting says why.
-                with contextlib.suppress(LocalServerError):
+                # It had stopped (or hung): this window starts it again. If it cannot, that is said.
+                try:
                     if (found := local.ensure()).started:
-                        restarted.append(found.address)
+                        said.append(local_server_restarted(found.address, hung=found.hung))
+                except LocalServerError as exc:
+                    said.append(str(exc))
             engine.set_server(host, port)
             engine.connect()
             return engine.phone
 
+        def told() -> None:
+            if said and self.host.screen is self.main:
+                self.main.show_notice(said[0])
+
         def connected(phone: str | None) -> None:
             self._connected(phone)
-            if restarted and self.host.screen is self.main:
-                self.main.show_notice(local_server_restarted(restarted[0]))
+            told()
+
+        def failed(code: str, text: str) -> None:
+            self._connect_failed(code, text)
+            told()  # why the local server is not there says more than "could not reach"
 
         self.host.do(
-            Command("connect", call, connected, failed=self._connect_failed, polls=True),
+            Command("connect", call, connected, failed=failed, polls=True),
             busy=f"Connecting to {server}…",
         )
 

@@ -142,9 +142,11 @@ def connection_text(state: ConnectionState, detail: str = "") -> str:
     return f"{words} — {detail}" if detail else words
 
 
-def local_server_restarted(address: str) -> str:
+def local_server_restarted(address: str, *, hung: bool = False) -> str:
+    """The local server was gone (``hung``: it still took connections but answered nothing) and is back."""
+    what = "had stopped answering, so Parley stopped it and" if hung else "had stopped, so Parley"
     return (
-        f"The local server on this computer had stopped, so Parley started it again at {address}. "
+        f"The local server on this computer {what} started it again at {address}. "
         "Your profile reconnects by itself."
     )
 

@@ -102,6 +102,9 @@ def test_a_servers_refusal_reaches_the_window_as_a_sentence_for_people() -> None
 def test_the_local_server_sentences_name_the_address() -> None:
     assert "127.0.0.1:5000" in local_server_restarted("127.0.0.1:5000")
     assert local_server_restarted("x").endswith("reconnects by itself.")
+    hung = local_server_restarted("127.0.0.1:5000", hung=True)
+    assert hung.startswith("The local server on this computer had stopped answering, so Parley stopped it")
+    assert "started it again at 127.0.0.1:5000" in hung
     offer = unreachable_offer("127.0.0.1:5000")
     assert offer.startswith("Parley could not reach a server at 127.0.0.1:5000.") and "local server" in offer
 

@@ -24,6 +24,7 @@ import platformdirs
 
 from gui import preferences
 from gui.controllers.backup import BackupController, Choosers
+from gui.controllers.blocked import BlockedController
 from gui.controllers.chat import ChatController
 from gui.controllers.notices import Notices
 from gui.controllers.onboarding import Onboarding
@@ -120,6 +121,7 @@ class App:
         self.settings = SettingsController(self, self.main)
         self.notices = Notices(self.chat.presence, self.chat.model, DesktopNotices())
         self.privacy = PrivacyController(self, self.main.settings.privacy, self.notices)
+        self.blocked = BlockedController(self, self.main.settings.blocked)
         self.onboarding = Onboarding(
             self,
             welcome=self.welcome,
@@ -303,6 +305,10 @@ class App:
         o.on_profile_server, o.on_profile_unlocked = self._profile_server, self._profile_unlocked
         o.last_profile = self.prefs.last_profile
         self.requests.on_accepted = self._request_accepted
+        self.requests.on_changed = self._blocked_changed
+        self.requests.on_request, self.requests.on_opened = self.notices.request, self.notices.requests_seen
+        self.notices.on_open_requests = self._open_requests_notified
+        self.notices.on_unavailable = self.main.settings.privacy.show_unavailable
         s.on_logged_out, s.on_reconnecting, s.on_account_deleted = (
             chat.logged_out,
             chat.reconnecting,
@@ -317,6 +323,7 @@ class App:
             self.root.bind(sequence, lambda _e: self._shortcut(self.search.focus))
         self.server_choice.on_server = self._profile_server
         self.server_choice.on_moving = lambda server: setattr(o, "moving_from", server)
+        self.server_choice.on_not_known = o.registering.register_here
         self.main.on_settings = self._open_settings
         self.root.bind("<Control-comma>", lambda _e: self._shortcut(self._open_settings))
         # The previous or next conversation from anywhere in the main window, with Telegram's keys
@@ -359,9 +366,23 @@ class App:
         self.root.focus_force()
         self.chat.open(contact)
 
+    def _open_requests_notified(self) -> None:
+        """The requests' notification was activated: the requests window opens over the raised window."""
+        if self._screen is not self.main:
+            return
+        self.root.deiconify()
+        self.root.lift()
+        self.requests.open()
+
     def _open_settings(self) -> None:
         self.settings.open_settings()
         self.server_choice.refresh()
+        self.blocked.refresh()
+
+    def _blocked_changed(self) -> None:
+        """Blocked or unblocked elsewhere (the requests window): Settings, if shown, lists it at once."""
+        if self._screen is self.main and self.main.pane is self.main.settings:
+            self.blocked.refresh()
 
     def _shortcut(self, action: Callable[[], None]) -> str | None:
         if self._screen is not self.main:
@@ -412,6 +433,7 @@ class App:
         self.chat.load()
         self.privacy.load()
         self.requests.load()
+        self.notices.check()  # Settings says at once if this desktop cannot show notifications
 
     def _request_accepted(self, contact: ev.ContactView) -> None:
         """An accepted request is a conversation now: load the list again and open it."""

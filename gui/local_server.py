@@ -9,10 +9,15 @@ fingerprint it prints are read from it.
 
 Every app window on the computer finds the running server through a small note
 in the data folder (address, fingerprint, pid): a window believes the note only
-while that process lives and something answers at the address. A window that
-finds the server gone (the process died, or it stopped answering) starts it
-again, on the same port, under a lock in the data folder, so two windows that
-notice at once never start two servers. The note's fingerprint lets either
+while that process lives and the server answers at the address: a TLS handshake
+with the note's key and a ``ping`` within 3 s (:func:`net.client.probe.probe`; a
+hung process still has the kernel accept connections). A window that finds the
+server gone starts it again, on the same port, under a lock in the data folder,
+so two windows that notice at once never start two servers; one that finds it
+hung (connections accepted, no answer) first stops it, when it is this
+computer's local server: the note's process, of the same user, running
+``main.py server`` on this data folder (checked in ``/proc``, so on Linux; elsewhere
+the window says so in words and leaves the process alone). The note's fingerprint lets either
 window tell the person that the key offered on first contact is the one of the
 server Parley started (fingerprints are compared in one spelling: the server
 prints them in groups, other tools with colons or in lower case). The app that
@@ -26,13 +31,16 @@ import hmac
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
+from net.client.probe import PROBE_SECONDS, Answer, probe
 from net.protocol.fingerprints import normalize_fingerprint
 from net.server import local_port
 
@@ -44,6 +52,8 @@ _KEPT_LINES = 20
 #: The local server's first choice of port; the next free one above it when that is taken.
 FIRST_PORT = 5000
 LOCAL_HOST = "127.0.0.1"
+#: How long a hung server is given to end after SIGTERM, before SIGKILL.
+STOP_SECONDS = 5.0
 
 
 class LocalServerError(Exception):
@@ -79,33 +89,84 @@ def _note_pid(data_dir: Path) -> int | None:
         return None
 
 
-def _running_note(data_dir: Path) -> dict[str, str] | None:
+@dataclass(frozen=True)
+class _Note:
+    pid: int
+    address: str
+    fingerprint: str
+
+
+def _running_note(data_dir: Path) -> _Note | None:
     try:
         note = json.loads((data_dir / NOTE_NAME).read_text(encoding="utf-8"))
         pid, address = int(note["pid"]), str(note["address"])
         fingerprint = str(note.get("fingerprint") or "")
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    return {"address": address, "fingerprint": fingerprint} if _alive(pid) else None
+    return _Note(pid, address, fingerprint) if _alive(pid) else None
 
 
 def running_address(data_dir: Path) -> str | None:
     """The address of a local server that another app window started and that still runs."""
     note = _running_note(data_dir)
-    return None if note is None else note["address"]
+    return None if note is None else note.address
 
 
-def _answers(address: str, timeout: float) -> bool:
+def _probe(address: str, fingerprint: str | None, timeout: float) -> Answer:
     host, _, port = address.rpartition(":")
-    return port.isdecimal() and local_port.answers(host.strip("[]"), int(port), timeout)
+    if not port.isdecimal():
+        return Answer.NOBODY
+    return probe(host.strip("[]"), int(port), fingerprint or None, timeout=timeout)
+
+
+def _our_local_server(pid: int, data_dir: Path) -> bool:
+    """Whether ``pid`` is this user's ``main.py server`` on ``data_dir`` (Linux, through /proc)."""
+    proc = Path("/proc") / str(pid)
+    try:
+        status = (proc / "status").read_text().splitlines()
+        uid = next(int(line.split()[1]) for line in status if line.startswith("Uid:"))
+        argv = (proc / "cmdline").read_bytes().decode("utf-8", "replace").split("\0")
+    except (OSError, StopIteration, ValueError, IndexError):
+        return False
+    if uid != os.getuid() or "server" not in argv or "--data-dir" not in argv:
+        return False
+    given = argv[argv.index("--data-dir") + 1 :][:1]
+    return bool(given) and Path(given[0]).resolve() == data_dir.resolve()
+
+
+def _gone(pid: int) -> bool:
+    """The process has ended (a zombie not yet reaped by the window that started it has ended too)."""
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return not _alive(pid)
+    return state in {"Z", "X"}
+
+
+def _stop_hung(pid: int) -> None:
+    """Stop another window's hung server: SIGTERM (and SIGCONT, should it be merely stopped), then SIGKILL."""
+    for number in (signal.SIGTERM, signal.SIGCONT):
+        with contextlib.suppress(OSError):
+            os.kill(pid, number)
+    deadline = time.monotonic() + STOP_SECONDS
+    while not _gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not _gone(pid):
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + STOP_SECONDS
+        while not _gone(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
 
 
 @dataclass(frozen=True)
 class Found:
-    """The local server's address, and whether this window had to start it just now."""
+    """The local server's address; whether this window had to start it just now, and whether the one
+    it found had hung (accepted connections but did not answer) and was stopped first."""
 
     address: str
     started: bool
+    hung: bool = False
 
 
 class LocalServer:
@@ -133,7 +194,7 @@ class LocalServer:
         if self.running and same_fingerprint(self.fingerprint, fingerprint):
             return True
         note = _running_note(self.data_dir)
-        return note is not None and same_fingerprint(note["fingerprint"], fingerprint)
+        return note is not None and same_fingerprint(note.fingerprint, fingerprint)
 
     @property
     def running(self) -> bool:
@@ -145,30 +206,51 @@ class LocalServer:
         note = _running_note(self.data_dir)
         port = local_port.remembered_port(self.data_dir)
         kept = None if port is None else f"{LOCAL_HOST}:{port}"
-        return address in {self.address, kept, None if note is None else note["address"]} - {None}
+        return address in {self.address, kept, None if note is None else note.address} - {None}
 
-    def answering(self, timeout: float = 2.0) -> str | None:
+    def answering(self, timeout: float = PROBE_SECONDS) -> str | None:
         """The address of a local server (this window's or another's) that runs and answers; blocks."""
-        if self.running and self.address and _answers(self.address, timeout):
-            return self.address
+        return self._look(timeout)[0]
+
+    def _look(self, timeout: float) -> tuple[str | None, _Note | None]:
+        """Where a local server answers; else the note of one that accepts connections but is silent."""
+        own = self._process.pid if self.running and self._process is not None else None
+        if (
+            own is not None
+            and self.address
+            and _probe(self.address, self.fingerprint, timeout) is Answer.ANSWERS
+        ):
+            return self.address, None
         note = _running_note(self.data_dir)
-        if note is not None and _answers(note["address"], timeout):
-            return note["address"]
-        return None
+        if note is None or note.pid == own:  # ours, asked already
+            return None, None
+        answer = _probe(note.address, note.fingerprint, timeout)
+        if answer is Answer.ANSWERS:
+            return note.address, None
+        return None, note if answer is Answer.SILENT else None
 
     def ensure(self, timeout: float = 30.0) -> Found:
         """The local server's address, starting it (again) if none answers; blocks, so off the Tk thread.
 
         Under the data folder's start lock: a second window waits for the first and then finds
-        the server the first one started.
+        the server the first one started. A hung one (another window's) is stopped first, if it is
+        this computer's local server; else :class:`LocalServerError` says so.
         """
         with local_port.starting(self.data_dir):
-            address = self.answering()
+            hung_here = self.running
+            address, hung = self._look(PROBE_SECONDS)
             if address is not None:
                 return Found(address, started=False)
             if self.running:  # ours, alive, but not answering: it cannot serve anyone any more
                 self.stop()
-            return Found(self._launch(timeout), started=True)
+            if hung is not None:
+                if not _our_local_server(hung.pid, self.data_dir):
+                    raise LocalServerError(
+                        f"The local server at {hung.address} accepts connections but does not answer, "
+                        f"and Parley cannot stop it (process {hung.pid}). Stop it, then try again."
+                    )
+                _stop_hung(hung.pid)
+            return Found(self._launch(timeout), started=True, hung=hung_here or hung is not None)
 
     def start(self, timeout: float = 30.0) -> str:
         """Start the server unless one answers already, and return its ``host:port``; blocks."""
@@ -210,6 +292,9 @@ class LocalServer:
                 (self.data_dir / NOTE_NAME).unlink(missing_ok=True)
         if process.poll() is None:
             process.terminate()
+            if os.name != "nt":  # a stopped (hung) process must go on to act on the SIGTERM
+                with contextlib.suppress(OSError):
+                    os.kill(process.pid, signal.SIGCONT)
             try:
                 process.wait(timeout)
             except subprocess.TimeoutExpired:

@@ -9,7 +9,9 @@ puts its key on :attr:`DesktopNotices.activated`, which the window drains on its
 own thread.
 
 Without a session bus or a notification service the app works as before: the
-failure is logged once, and nothing more is said.
+failure is logged once, and :attr:`DesktopNotices.unavailable` says why in words
+(the window shows it in Settings); :meth:`DesktopNotices.check` asks the service
+without showing anything, and a notification that goes through clears it again.
 """
 
 from __future__ import annotations
@@ -27,6 +29,21 @@ log = logging.getLogger(__name__)
 #: How long closing waits for the notifications still shown to be withdrawn.
 CLOSE_SECONDS = 2.0
 
+#: Why notifications are not available, as the end of a sentence for people.
+NO_BUS = "there is no desktop session bus (D-Bus) to reach a notification service through"
+NO_SERVICE = "no notification service is running on the desktop's session bus"
+REFUSED = "the desktop's notification service did not take them"
+
+
+def reason_of(exc: BaseException) -> str:
+    """Why a notification could not be shown, in words; from the error the bus library raised."""
+    kind = str(getattr(exc, "type", "") or "")  # a D-Bus error's name
+    if kind.endswith((".ServiceUnknown", ".NameHasNoOwner")):
+        return NO_SERVICE
+    if isinstance(exc, OSError) or type(exc).__name__ == "InvalidAddressError":
+        return NO_BUS
+    return REFUSED
+
 
 class DesktopNotices:
     def __init__(self, app_name: str = "Parley") -> None:
@@ -42,12 +59,19 @@ class DesktopNotices:
         self._lock = threading.Lock()
         #: Notifications the service took so far (and that can now be activated).
         self.dispatched = 0
+        #: Why notifications are not available here (the end of a sentence), or None: they are, or
+        #: nothing has been tried yet. Written on the loop's thread, read on the window's.
+        self.unavailable: str | None = None
 
     # ------------------------------------------------------------------ the window's side
 
     def show(self, key: str, title: str, body: str) -> None:
         """Show a notification for ``key``, replacing the one shown for it; returns at once."""
         self._submit(self._show(key, title, body))
+
+    def check(self) -> None:
+        """Ask the notification service whether it is there, showing nothing; sets :attr:`unavailable`."""
+        self._submit(self._check())
 
     def withdraw(self, key: str) -> None:
         """Take the notification for ``key`` away (its conversation was seen)."""
@@ -102,14 +126,30 @@ class DesktopNotices:
                 on_clicked=lambda: self._activated(key),
                 thread=key,
             )
-        except Exception:  # notifications are a courtesy; the window keeps working
-            self._failed()
+        except Exception as exc:  # notifications are a courtesy; the window keeps working
+            self._failed(reason_of(exc))
             return
         if dispatched.is_set():
             self._shown[key] = identifier
             self.dispatched += 1
+            self.unavailable = None
+        else:  # the library swallowed the error: asking the service again says why
+            self._failed(await self._reason())
+
+    async def _check(self) -> None:
+        reason = await self._reason()
+        if reason is None:
+            self.unavailable = None
         else:
-            self._failed()
+            self._failed(reason)
+
+    async def _reason(self) -> str | None:
+        """None when the service answers; else why not."""
+        try:
+            await self._make().get_capabilities()
+        except Exception as exc:
+            return reason_of(exc)
+        return None
 
     def _activated(self, key: str) -> None:
         self._shown.pop(key, None)
@@ -128,10 +168,12 @@ class DesktopNotices:
         for key in list(self._shown):
             await self._withdraw(key)
 
-    def _failed(self) -> None:
+    def _failed(self, reason: str | None) -> None:
+        self.unavailable = reason or REFUSED
         if not self._failure_told:
             self._failure_told = True
             log.warning(
-                "Desktop notifications are not available here (no notification service on the session "
-                "bus); new messages still show in the window's title and list."
+                "Desktop notifications are not available here (%s); new messages still show in the "
+                "window's title and list.",
+                self.unavailable,
             )

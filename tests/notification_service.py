@@ -5,8 +5,9 @@ folder of the test's own (Debian: apt-get install dbus-daemon), and on that bus
 a small service that owns ``org.freedesktop.Notifications`` and implements
 ``Notify``, ``CloseNotification``, ``GetCapabilities`` and
 ``GetServerInformation`` as the freedesktop specification says, recording each
-call. It can emit ``ActionInvoked`` and ``NotificationClosed`` as a desktop does
-when a person clicks a notification. The service runs on an asyncio loop in a
+call (or, started with ``serve=False``, a bus with nobody on it until
+:meth:`serve`). It can emit ``ActionInvoked`` and ``NotificationClosed`` as a
+desktop does when a person clicks a notification. The service runs on an asyncio loop in a
 thread; every wait is bounded.
 """
 
@@ -108,8 +109,11 @@ class NotificationReceiver:
         self._service = _Service(self)
         self._bus: MessageBus | None = None
 
-    def start(self) -> str:
-        """Start the bus and the service on it; the bus's address (for DBUS_SESSION_BUS_ADDRESS)."""
+    def start(self, *, serve: bool = True) -> str:
+        """Start the bus and (unless ``serve`` is False: a bus with no receiver) the service on it.
+
+        Returns the bus's address, for DBUS_SESSION_BUS_ADDRESS.
+        """
         self.folder.mkdir(parents=True, exist_ok=True)
         self._daemon = subprocess.Popen(
             [
@@ -128,8 +132,13 @@ class NotificationReceiver:
             raise RuntimeError("dbus-daemon did not print its address in time")
         self.address = self._daemon.stdout.readline().strip()
         self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._serve(), self._loop).result(START_SECONDS)
+        if serve:
+            self.serve()
         return self.address
+
+    def serve(self) -> None:
+        """Put the notification service on the bus (a receiver that comes up after the app)."""
+        asyncio.run_coroutine_threadsafe(self._serve(), self._loop).result(START_SECONDS)
 
     async def _serve(self) -> None:
         self._bus = await MessageBus(bus_address=self.address).connect()

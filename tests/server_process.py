@@ -78,6 +78,14 @@ class ServerProcess:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=30)
 
+    def pause(self) -> None:
+        """SIGSTOP: the process hangs, and the kernel still accepts connections on its socket."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)
+
     def interrupt(self, timeout: float = 30.0) -> int:
         """Ctrl+C, and the exit status once it has stopped."""
         self.process.send_signal(signal.SIGINT)

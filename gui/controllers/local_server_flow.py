@@ -111,7 +111,7 @@ class LocalServerFlow:
         def done(found: Found) -> None:
             self._watching = False
             if found.started:
-                self.main.show_notice(local_server_restarted(found.address))
+                self.main.show_notice(local_server_restarted(found.address, hung=found.hung))
 
         def failed(_code: str, text: str) -> None:
             self._watching = False

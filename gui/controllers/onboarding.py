@@ -8,26 +8,21 @@ thread and chooses the next screen.
 A registered profile goes back to its own server (kept inside it); the address
 on the welcome screen is for a new profile. A profile open in another window
 is refused with the engine's sentence, and the screen stays. The local server's
-buttons and its restart after a drop are :mod:`gui.controllers.local_server_flow`'s.
+buttons and its restart after a drop are :mod:`gui.controllers.local_server_flow`'s;
+the registration screen's steps are :mod:`gui.controllers.registration_flow`'s.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 
 from gui.controllers.host import Host
 from gui.controllers.local_server_flow import SERVER_KEY_CODES, LocalServerFlow
+from gui.controllers.registration_flow import RegistrationFlow
 from gui.engine import Engine
 from gui.local_server import LocalServer, LocalServerError, running_address
-from gui.view_models.forms import (
-    FormInvalid,
-    NewProfileForm,
-    RegistrationForm,
-    format_server_address,
-    parse_server_address,
-)
-from gui.view_models.wording import local_server_restarted, refusal_text, unreachable_offer
+from gui.view_models.forms import FormInvalid, NewProfileForm, format_server_address, parse_server_address
+from gui.view_models.wording import local_server_restarted, unreachable_offer
 from gui.views.main_view import MainView
 from gui.views.registration import RegistrationView
 from gui.views.server_key import ServerKeyView
@@ -70,6 +65,8 @@ class Onboarding:
             host, local_server, welcome=welcome, registration=registration, main=main
         )
         self.local.on_connected = self._connected
+        self.registering = RegistrationFlow(host, registration)
+        self.registering.on_connected = self._connected
         #: A profile is open: its name, and its phone number if it has registered.
         self.on_opened: Callable[[str, str | None], None] = lambda _name, _phone: None
         #: The engine now knows the account's phone number (None: not registered yet).
@@ -83,8 +80,6 @@ class Onboarding:
         self.welcome.on_start_server = self.local.start_local_server
         self.server_key.on_accept = self.accept_server_key
         self.server_key.on_cancel = self.refuse_server_key
-        self.registration.on_send_code = self.send_code
-        self.registration.on_finish = self.finish_registration
         self.registration.on_cancel = self.lock
         self.registration.on_start_server = self.local.start_for_profile
 
@@ -94,12 +89,12 @@ class Onboarding:
             if event.state is ev.ConnectionState.RECONNECTING:
                 self.local.check_after_drop()
             return False  # the chat pane shows the state
+        if self.registering.handle(event):
+            return True
         if isinstance(event, ev.ServerKeyUnknown):
             self._server_key_unknown(event)
         elif isinstance(event, ev.ServerKeyChanged):
             self._server_key_changed(event)
-        elif isinstance(event, ev.CodeSent):
-            self._code_sent(event)
         elif isinstance(event, ev.LoggedIn):
             self._logged_in(event)
         elif isinstance(event, ev.ReregistrationRequested):
@@ -217,25 +212,35 @@ class Onboarding:
         host, port = address
         server = format_server_address(host, port)
         local = self.local_server
-        restarted: list[str] = []
+        #: What became of the local server on the way, in words: started again, or why it could not be.
+        said: list[str] = []
 
         def call(engine: Engine) -> str | None:
             if local.serves(server):
-                # It had stopped: this window starts it again. If it cannot, connecting says why.
-                with contextlib.suppress(LocalServerError):
+                # It had stopped (or hung): this window starts it again. If it cannot, that is said.
+                try:
                     if (found := local.ensure()).started:
-                        restarted.append(found.address)
+                        said.append(local_server_restarted(found.address, hung=found.hung))
+                except LocalServerError as exc:
+                    said.append(str(exc))
             engine.set_server(host, port)
             engine.connect()
             return engine.phone
 
+        def told() -> None:
+            if said and self.host.screen is self.main:
+                self.main.show_notice(said[0])
+
         def connected(phone: str | None) -> None:
             self._connected(phone)
-            if restarted and self.host.screen is self.main:
-                self.main.show_notice(local_server_restarted(restarted[0]))
+            told()
+
+        def failed(code: str, text: str) -> None:
+            self._connect_failed(code, text)
+            told()  # why the local server is not there says more than "could not reach"
 
         self.host.do(
-            Command("connect", call, connected, failed=self._connect_failed, polls=True),
+            Command("connect", call, connected, failed=failed, polls=True),
             busy=f"Connecting to {server}…",
         )
 
@@ -244,23 +249,25 @@ class Onboarding:
         if self._key_question:
             return  # the server's key waits for the person's decision; that decides what comes next
         if phone is None:
-            self.registration.reset(self.host.session.server)
-            self.host.show_screen(self.registration)
+            self.registering.show(self.host.session.server)
         else:
             self.enter_main()
 
     def _connect_failed(self, code: str, text: str) -> None:
         if code in SERVER_KEY_CODES:
             return  # the server-key screen, shown by its event, explains it
-        if self.host.session.phone is not None:
+        if code == "login_failed" and self.host.session.phone is not None:
+            # Refused for good, not busy: this server does not know the account (a move in Settings to
+            # another server, or the account is gone). The profile registers there and keeps the rest.
+            self.registering.register_here(self.host.session.server)
+        elif self.host.session.phone is not None:
             self.enter_main()
             self.main.show_notice(f"{text} Parley keeps trying in the background.")
             self.host.do(Command("retry_connect", lambda engine: None, polls=True))
         elif code == "connection_failed":
             # A new profile and no server: it stays open, and the error offers the local server.
-            self.registration.reset(self.host.session.server)
+            self.registering.show(self.host.session.server)
             self.registration.offer_local_server(unreachable_offer(self.host.session.server))
-            self.host.show_screen(self.registration)
         else:
             self.host.do(
                 Command("lock", lambda engine: engine.lock(), lambda _r: self.show_welcome(text), polls=False)
@@ -322,47 +329,6 @@ class Onboarding:
 
     # ------------------------------------------------------------------ registration
 
-    def send_code(self, form: RegistrationForm) -> None:
-        try:
-            phone, email = form.details()
-        except FormInvalid as exc:
-            form.server_errors = exc.errors
-            self.registration.show_stage()
-            return
-        self.registration.show_stage()
-        self.host.do(
-            Command(
-                "register_start", lambda engine: engine.register_start(phone, email), failed=self._refused
-            ),
-            busy="Asking the server for a code…",
-        )
-
-    def _code_sent(self, event: ev.CodeSent) -> None:
-        self.registration.form.code_sent(event)
-        self.registration.show_stage()
-
-    def finish_registration(self, form: RegistrationForm) -> None:
-        try:
-            code = form.checked_code()
-            lock = form.checked_lock()
-        except FormInvalid as exc:
-            form.server_errors = exc.errors
-            self.registration.show_stage()
-            return
-
-        def call(engine: Engine) -> str | None:
-            engine.register_finish(code, lock)
-            return engine.phone
-
-        self.host.do(
-            Command("register_finish", call, self._connected, failed=self._refused, polls=True),
-            busy="Creating your keys and registering…",
-        )
-
-    def _refused(self, code: str, text: str) -> None:
-        self.registration.form.refused(code, refusal_text(code, text))
-        self.registration.show_stage()
-
     def _reregistration_requested(self, event: ev.ReregistrationRequested) -> None:
         self.main.show_notice(reregistration_words(event.sent_to))
 
@@ -383,9 +349,7 @@ class Onboarding:
 
     def register_again(self) -> None:
         """The server deleted the account: the open profile may register anew."""
-        self.registration.reset(self.host.session.server)
-        self.registration.show_error("Your account was deleted from the server. You can register again.")
-        self.host.show_screen(self.registration)
+        self.registering.register_again()
 
     def lock(self) -> None:
         self.host.do(

@@ -31,6 +31,12 @@ class RequestsController:
         self.count, self.dropped = 0, 0
         self.dialog: RequestsDialog | None = None
         self.on_accepted: Callable[[ev.ContactView], None] = lambda _contact: None
+        #: The requests or the blocked numbers changed (a number blocked or unblocked, a message dropped).
+        self.on_changed: Callable[[], None] = lambda: None
+        #: A stranger's message landed in the requests (the event's view; once per sender and batch).
+        self.on_request: Callable[[ev.RequestView], None] = lambda _request: None
+        #: The requests window opened: the requests are being looked at.
+        self.on_opened: Callable[[], None] = lambda: None
         conversations.on_requests = self.open
         self._dirty = False
 
@@ -50,9 +56,11 @@ class RequestsController:
     def handle(self, event: object) -> bool:
         if isinstance(event, ev.RequestsChanged):
             self._counted((event.count, event.dropped))
+            self.on_changed()
             return True
         if isinstance(event, ev.RequestReceived):
             self._dirty = True
+            self.on_request(event.request)
             return True
         return False
 
@@ -77,6 +85,7 @@ class RequestsController:
             dialog.on_delete = self.delete
             dialog.protocol("WM_DELETE_WINDOW", self._closed)
         self.dialog.lift()
+        self.on_opened()
         self.refresh()
 
     def _closed(self) -> None:

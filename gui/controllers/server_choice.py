@@ -3,7 +3,9 @@
 The new address is checked before anything is sent; the engine then connects
 there. A key this profile never pinned brings up the pinning question (the
 onboarding's server-key screen, through its events); the same key at a new
-address is trusted without asking. Errors are sentences in the section.
+address is trusted without asking. A server that refuses the login does not
+know the account: ``on_not_known`` takes the person to registration there.
+Other errors are sentences in the section.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ class ServerChoice:
         #: A move starts from this server: where the profile goes back if the new key is refused
         #: (None: the move is over, with no question left).
         self.on_moving: Callable[[str | None], None] = lambda _server: None
+        #: The profile moved to this server, which refused its login: it registers there.
+        self.on_not_known: Callable[[str], None] = lambda _server: None
         section.on_change = self.change
 
     def refresh(self) -> None:
@@ -59,8 +63,12 @@ class ServerChoice:
 
         def failed(code: str, words: str) -> None:
             self.on_server(server)  # the profile keeps the new address, and keeps trying it
-            if code not in _KEY_QUESTIONS:  # the server-key screen, shown by its event, asks
-                self.on_moving(None)
+            if code in _KEY_QUESTIONS:  # the server-key screen, shown by its event, asks
+                return
+            self.on_moving(None)
+            if code == "login_failed":
+                self.on_not_known(server)
+            else:
                 self.section.show_error(words)
 
         self.host.do(Command("change_server", call, done, failed=failed, polls=True), busy="Connecting…")

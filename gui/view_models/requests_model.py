@@ -1,9 +1,10 @@
-"""What the requests area says, as plain data: the row above the conversations and each request's lines."""
+"""What the requests area says, as plain data: the row above the conversations, each request's lines,
+and the blocked numbers in Settings."""
 
 from __future__ import annotations
 
-from gui.view_models.names import formatted_number
-from net.client.core.events import RequestView
+from gui.view_models.names import formatted_number, number_beneath, shown_name
+from net.client.core.events import ContactView, RequestView
 
 
 def requests_row(count: int, dropped: int) -> tuple[str, str]:
@@ -37,3 +38,22 @@ def request_heading(request: RequestView) -> str:
         f"{who} is not in your contacts and sent {said}. Until you accept, they learn nothing: "
         "not that the messages arrived, nor that you read them."
     )
+
+
+def blocked_line(contact: ContactView) -> str:
+    """A blocked number in Settings: in international form, and the name it is known by, if any."""
+    number = formatted_number(contact.phone)
+    if not number_beneath(contact.phone, contact.name, contact.profile_name):
+        return number
+    return f"{number} — “{shown_name(contact.phone, contact.name, contact.profile_name)}”"
+
+
+def blocked_summary(count: int, dropped: int) -> str:
+    """The line under "Blocked numbers": how many, and how many of their messages were dropped unread."""
+    if not count:
+        said = "You have not blocked any number. A number is blocked from its message request."
+    else:
+        said = f"{count} blocked number{'s' if count != 1 else ''}: what they send is dropped unread."
+    if dropped:
+        said += f" {dropped:,} message{'s' if dropped != 1 else ''} from blocked numbers dropped so far."
+    return said

@@ -142,10 +142,20 @@ def connection_text(state: ConnectionState, detail: str = "") -> str:
     return f"{words} — {detail}" if detail else words
 
 
-def local_server_restarted(address: str) -> str:
+def local_server_restarted(address: str, *, hung: bool = False) -> str:
+    """The local server was gone (``hung``: it still took connections but answered nothing) and is back."""
+    what = "had stopped answering, so Parley stopped it and" if hung else "had stopped, so Parley"
     return (
-        f"The local server on this computer had stopped, so Parley started it again at {address}. "
+        f"The local server on this computer {what} started it again at {address}. "
         "Your profile reconnects by itself."
+    )
+
+
+def account_not_known(server: str) -> str:
+    """A profile's login was refused at its (new) server: it has no account there yet, as far as it says."""
+    return (
+        f"The server at {server} does not know this profile's account: it refused the login. Register "
+        "your number there to use it. Your keys, contacts and messages stay in this profile."
     )
 
 

@@ -57,7 +57,7 @@ class ConversationList(ttk.Frame):
             self.canvas.bind(sequence, self._wheel)
         moves = {"<Up>": -1, "<Down>": 1, "<Home>": -(10**6), "<End>": 10**6, "<Prior>": -8, "<Next>": 8}
         for sequence, step in moves.items():
-            self.canvas.bind(sequence, lambda _e, step=step: self._move(step))
+            self.canvas.bind(sequence, self._mover(step))
         for sequence in ("<Return>", "<KP_Enter>", "<space>"):
             self.canvas.bind(sequence, lambda _e: self._open_cursor())
         self.canvas.bind("<FocusIn>", lambda _e: self._focused())
@@ -97,6 +97,9 @@ class ConversationList(ttk.Frame):
             self.cursor = contacts.index(self._selected) + offset
         self._draw()
         self._reveal()
+
+    def _mover(self, step: int) -> Callable[[tk.Event], str]:
+        return lambda _event: self._move(step)
 
     def _move(self, step: int) -> str:
         if self._count():

@@ -6,6 +6,7 @@ import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
 
+from gui.view_models.names import formatted_number
 from gui.views.contact_details import ContactDetailsPane
 from gui.views.conversation import ConversationPane
 from gui.views.conversation_list import ConversationList
@@ -149,8 +150,9 @@ class MainView(ttk.Frame):
     # ------------------------------------------------------------------ status and notices
 
     def set_profile(self, name: str, phone: str) -> None:
+        """Our own name and number above the list; the number in international form, as contacts' are."""
         self.profile_name.configure(text=name)
-        self.profile_phone.configure(text=phone)
+        self.profile_phone.configure(text=formatted_number(phone) if phone else "")
 
     def set_status(self, text: str, colour: str, *, offer_login: bool = False) -> None:
         self.status.configure(text=text)

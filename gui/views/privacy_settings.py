@@ -72,6 +72,12 @@ class PrivacySection(ttk.Frame):
             )
             button.pack(side="left", padx=(0, 14))
             self.content_buttons[value] = button
+        #: Beside the choice: why this computer shows no notifications, when it cannot ("" when it can).
+        self.unavailable = paragraph(self, "", area="Surface", width=640)
+        self.unavailable.pack(anchor="w", padx=(24, 0), pady=(2, 0))
+
+    def show_unavailable(self, text: str) -> None:
+        self.unavailable.configure(text=text)
 
     def show(self, settings: PrivacySettings) -> None:
         self.read_receipts.set(settings.read_receipts)

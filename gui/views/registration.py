@@ -52,17 +52,21 @@ class RegistrationView(ttk.Frame):
         row.pack(anchor="w")
         self.finish_button = ttk.Button(row, text="Register", style="Accent.TButton", command=self._finish)
         self.finish_button.pack(side="left")
-        ttk.Button(row, text="Use another number", command=self._back).pack(side="left", padx=(10, 0))
+        self.other_number_button = ttk.Button(row, text="Use another number", command=self._back)
+        self.other_number_button.pack(side="left", padx=(10, 0))
 
+        # Read as the eye reads the card, which is also the Tab order (the order the widgets are made in):
+        # the fields, the default action, the error and the action it offers, the busy bar, Back last.
+        # Packed from the bottom up, so Back is packed first.
         self.error = ttk.Label(box, text="", style="Card.Error.TLabel", wraplength=460, justify="left")
-        self.error.pack(anchor="w", pady=(10, 0), side="bottom")
         self.local_button = ttk.Button(
             box, text="Start a local server on this computer", command=lambda: self.on_start_server()
         )
         self.busy = BusyBar(box)
-        self.busy.pack(fill="x", side="bottom")
         self.cancel_link = ttk.Button(box, text="Back to profiles", command=lambda: self.on_cancel())
         self.cancel_link.pack(anchor="w", side="bottom", pady=(16, 0))
+        self.busy.pack(fill="x", side="bottom")
+        self.error.pack(anchor="w", pady=(10, 0), side="bottom")
 
         for name, field in (("phone", self.phone), ("email", self.email), ("code", self.code)):
             self._check_on_leaving(field, name)
@@ -120,6 +124,7 @@ class RegistrationView(ttk.Frame):
     def offer_local_server(self, text: str) -> None:
         """The server could not be reached: say so, with the button that starts a local one beside it."""
         self.show_error(text)
+        # Packed before the error from the bottom up: drawn below it, above the busy bar and Back.
         self.local_button.pack(anchor="w", side="bottom", pady=(8, 0), before=self.error)
 
     # ------------------------------------------------------------------ widgets

@@ -1,5 +1,5 @@
-"""Settings: the theme, privacy and notifications, the server, the passphrase, the registration lock,
-backup and export, and the way out.
+"""Settings: the theme, privacy and notifications, blocked numbers, the server, the passphrase, the
+registration lock, backup and export, and the way out.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from collections.abc import Callable
 from tkinter import ttk
 
 from gui.view_models.forms import ChangePassphraseForm
+from gui.views.blocked_settings import BlockedSection
 from gui.views.fields import FormField, default_button, paragraph
 from gui.views.privacy_settings import PrivacySection
 from gui.views.scrolling import ScrollingBody
@@ -53,6 +54,7 @@ class SettingsPane(ttk.Frame):
             self.theme_buttons[value] = button
         self.privacy = PrivacySection(body)  # read receipts, typing notices, notifications
         self.privacy.pack(anchor="w", fill="x", pady=(0, 14))
+        self.blocked = BlockedSection(body)  # each blocked number, with Unblock
 
         # One row near the top: the pane is taller than a small window, and these are what people look for.
         keep = ttk.Frame(body, style="Surface.TFrame")

@@ -56,10 +56,14 @@ class Membership:
             self._link.dropped(str(exc))
             raise EngineError("offline", f"The connection to the server was lost: {exc}.") from None
 
-    def connect(self, ctx: Context, duties: Duties) -> None:
-        """Open the connection unless one is open and usable, then log in when the profile is registered."""
+    def connect(self, ctx: Context, duties: Duties, *, log_in: bool = True) -> None:
+        """Open the connection unless one is open and usable, then log in when the profile is registered.
+
+        ``log_in=False`` opens it to register only: a registered profile moved to a server that
+        does not know its account (the login was refused there) registers on it without logging in.
+        """
         link, address = self._link, server_address(ctx)
-        registered = ctx.profile.account.get().registered
+        registered = ctx.profile.account.get().registered and log_in
         if link.conn is not None and (link.logged_in or not registered):
             try:
                 link.conn.pump()  # notices a connection that has died unseen
@@ -79,9 +83,9 @@ class Membership:
         if registered:
             self.guard(lambda: self.login(ctx, duties))
 
-    def _connected(self, ctx: Context, duties: Duties) -> Any:
+    def _connected(self, ctx: Context, duties: Duties, *, log_in: bool = True) -> Any:
         if self._link.conn is None:
-            self.connect(ctx, duties)
+            self.connect(ctx, duties, log_in=log_in)
         assert self._link.conn is not None
         return self._link.conn
 
@@ -91,7 +95,8 @@ class Membership:
             email = normalize_email(email)
         except ValidationError as exc:
             raise EngineError("bad_email", str(exc)) from None
-        conn = self._connected(ctx, duties)
+        # A registration needs no login: the profile may be one whose login this server refused.
+        conn = self._connected(ctx, duties, log_in=False)
         reply = self.guard(lambda: conn.request(replies.REGISTER_START, phone=phone, email=email))
         self._token = reply.token
         account = ctx.profile.account.get()

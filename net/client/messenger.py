@@ -199,6 +199,14 @@ class Messenger:
             account = self._ctx.profile.account.get()
         return account.phone if account.registered else None
 
+    @property
+    def email(self) -> str | None:
+        """The e-mail address the profile last registered with (None before it asked for a code)."""
+        if self._ctx is None:
+            return None
+        with self._ctx.storing("account"):
+            return self._ctx.profile.account.get().email
+
     # ================================================================== server
 
     @_storing("account")

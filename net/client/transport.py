@@ -66,6 +66,10 @@ class ConnectionLost(Exception):
     """The connection could not be opened, dropped, or stopped answering. ``str()`` says which."""
 
 
+class Unreachable(ConnectionLost):
+    """Nothing accepted the TCP connection at all (as against a server that accepted it and went silent)."""
+
+
 class MalformedReply(RemoteProtocolError, ConnectionLost):
     """The server sent a reply or push that breaks its shape; the connection is closed.
 
@@ -125,7 +129,7 @@ class ServerConnection:
         try:
             raw = socket.create_connection((host, port), timeout=timeout)
         except OSError as exc:
-            raise ConnectionLost(f"could not reach {host}:{port} ({_reason(exc)})") from None
+            raise Unreachable(f"could not reach {host}:{port} ({_reason(exc)})") from None
         try:
             raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             sock = client_context().wrap_socket(raw)

@@ -18,7 +18,6 @@ from conftest import InProcessServer, fresh_phone
 from disk_support import SmallDisk
 from gui_support import (
     PASSPHRASE,
-    address,
     app_knows,
     create_and_register,
     display_for_tests,
@@ -36,7 +35,7 @@ from gui.app import App
 from gui.controllers.chat import PAGE
 from gui.local_server import NOTE_NAME
 from gui.tooling.peer import HeadlessPeer
-from gui.view_models.forms import Stage
+from gui.view_models.names import formatted_number
 from gui.view_models.wording import TICKS, key_change_warning
 from gui.worker import Command
 from net.client.core import events as ev
@@ -92,7 +91,7 @@ def test_two_people_register_and_chat_with_ticks_typing_search_and_a_key_change(
     alice_phone, bob_phone = fresh_phone(), fresh_phone()
     app = make_app("alice")
     create_and_register(app, dev_server, alice_phone)
-    assert app.main.profile_phone.cget("text") == alice_phone
+    assert app.main.profile_phone.cget("text") == formatted_number(alice_phone)
     wait_until(
         app.root, lambda: str(app.main.status.cget("text")).startswith("Connected"), "the connected status"
     )
@@ -211,42 +210,6 @@ def test_a_wrong_passphrase_says_so_and_the_right_one_opens_the_profile(
     w.unlock_button.invoke()
     wait_until(app.root, lambda: app.screen is app.main and not app.busy, "the main window")
     assert w.passphrase.value == ""  # no passphrase left in a widget
-
-
-def test_registration_mistakes_are_explained_where_they_happen(
-    make_app: Callable[[str], App], dev_server: InProcessServer
-) -> None:
-    app = make_app("carol")
-    w = app.welcome
-    type_into(w.server, address(dev_server))
-    type_into(w.display_name.entry, "Carol")
-    type_into(w.new_passphrase.entry, "short")
-    type_into(w.repeat.entry, "short")
-    w.create_button.invoke()
-    assert "10 characters" in str(w.new_passphrase.note.cget("text"))
-    type_into(w.new_passphrase.entry, PASSPHRASE)
-    type_into(w.repeat.entry, PASSPHRASE)
-    w.create_button.invoke()
-    wait_until(app.root, lambda: app.screen is app.server_key, "the server's fingerprint")
-    app.server_key.accept_button.invoke()
-
-    r = app.registration
-    wait_until(app.root, lambda: app.screen is r and not app.busy, "the registration form")
-    type_into(r.phone.entry, "020 7946 0958")
-    r.phone.entry.event_generate("<FocusOut>")
-    assert "country code" in str(r.phone.note.cget("text"))
-    type_into(r.phone.entry, fresh_phone())
-    type_into(r.email.entry, "carol@example.com")
-    r.send_button.invoke()
-    wait_until(app.root, lambda: r.form.stage == Stage.CODE and not app.busy, "the code field")
-    right = r.code.value
-    type_into(r.code.entry, "000000" if right != "000000" else "111111")
-    r.finish_button.invoke()
-    wait_until(app.root, lambda: r.code.note.cget("text") and not app.busy, "the wrong-code message")
-    assert app.screen is r
-    type_into(r.code.entry, right)
-    r.finish_button.invoke()
-    wait_until(app.root, lambda: app.screen is app.main and not app.busy, "the main window")
 
 
 def test_an_unknown_number_is_explained_in_the_new_conversation_form(
@@ -386,56 +349,6 @@ def test_settings_change_the_passphrase_log_out_and_in_and_delete_the_account(
     type_into(app.welcome.passphrase.entry, new_passphrase)
     app.welcome.unlock_button.invoke()
     wait_until(app.root, lambda: app.screen is app.registration and not app.busy, "the unregistered profile")
-
-
-def test_a_registration_lock_set_in_settings_guards_the_number_and_the_owner_is_told(
-    make_app: Callable[[str], App], dev_server: InProcessServer
-) -> None:
-    alice, number, lock = make_app("alice"), fresh_phone(), "correct horse battery"
-    create_and_register(alice, dev_server, number)
-    settings = alice.main.settings
-    alice.main.settings_button.invoke()
-    type_into(settings.lock_field.entry, "short")
-    settings._set_lock()
-    assert "6 characters" in str(settings.lock_field.note.cget("text"))
-    type_into(settings.lock_field.entry, lock)
-    settings._set_lock()
-    wait_until(
-        alice.root, lambda: "set" in str(settings.lock_note.cget("text")) and not alice.busy, "the lock"
-    )
-    assert dev_server.running.store.guard(number).lock_hash is not None  # type: ignore[union-attr]
-
-    other = make_app("other")  # a second computer asks for the same number
-    w = other.welcome
-    type_into(w.server, address(dev_server))
-    type_into(w.display_name.entry, "Other")
-    type_into(w.new_passphrase.entry, PASSPHRASE)
-    type_into(w.repeat.entry, PASSPHRASE)
-    w.create_button.invoke()
-    wait_until(other.root, lambda: other.screen is other.server_key, "the server's fingerprint")
-    other.server_key.accept_button.invoke()
-    r = other.registration
-    wait_until(other.root, lambda: other.screen is r and not other.busy, "the registration form")
-    type_into(r.phone.entry, number)
-    type_into(r.email.entry, "other@example.org")
-    r.send_button.invoke()
-    wait_until(other.root, lambda: r.form.stage == Stage.CODE and not other.busy, "the code field")
-    note = str(r.code_note.cget("text"))
-    assert "already has a Parley account" in note and "a\u2022\u2022\u2022@example.com" in note
-    assert "registration lock" in note and r.lock.winfo_manager()
-    wait_until(alice.root, lambda: "Someone just asked" in alice.main.notice_shown, "the owner's warning")
-    assert "a\u2022\u2022\u2022@example.com" in alice.main.notice_shown
-
-    r.finish_button.invoke()
-    assert "passphrase" in str(r.lock.note.cget("text"))
-    type_into(r.lock.entry, "wrong horse battery")
-    r.finish_button.invoke()
-    wait_until(
-        other.root, lambda: "more times" in str(r.lock.note.cget("text")) and not other.busy, "wrong lock"
-    )
-    type_into(r.lock.entry, lock)
-    r.finish_button.invoke()
-    wait_until(other.root, lambda: other.screen is other.main and not other.busy, "the main window")
 
 
 def test_a_server_that_comes_back_with_another_key_is_a_blocking_warning_with_both_fingerprints(

@@ -1,4 +1,5 @@
-"""The "start a local server" button's process: a real server on a free port, found and stopped."""
+"""The "start a local server" button's process: a real server on a free port, found, stopped, and
+found hung (SIGSTOP: connections accepted, nothing answered)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import os
 import signal
 import socket
 import threading
+import time
 from pathlib import Path
 
 import pytest
+from server_process import ServerProcess
 
 from gui.local_server import (
     NOTE_NAME,
@@ -20,6 +23,7 @@ from gui.local_server import (
     same_fingerprint,
 )
 from gui.view_models.forms import parse_server_address
+from net.client.probe import PROBE_SECONDS
 from net.protocol.fingerprints import format_fingerprint
 from net.server.tls import CERT_FILE, fingerprint_of_pem_file
 
@@ -154,3 +158,56 @@ def test_fingerprints_compare_in_one_spelling() -> None:
     assert not same_fingerprint(None, GROUPED)
     assert not same_fingerprint("", "")
     assert not same_fingerprint("xyz", "uvw")  # no hex digits to compare: never a match
+
+
+def test_another_windows_server_that_hangs_is_found_silent_stopped_and_started_again(tmp_path: Path) -> None:
+    first = free_base()
+    window_a = LocalServer(tmp_path / "local", first_port=first)
+    window_b = LocalServer(tmp_path / "local", first_port=first)
+    found = window_a.ensure()
+    hung = window_a._process
+    assert hung is not None
+    try:
+        assert window_b.answering() == found.address
+        os.kill(hung.pid, signal.SIGSTOP)  # hung: the kernel still accepts connections on its port
+        host, port = parse_server_address(found.address)
+        with socket.create_connection((host, port), timeout=2):
+            pass
+        assert running_address(tmp_path / "local") == found.address  # its process lives: the note stands
+        started = time.monotonic()
+        assert window_b.answering() is None  # but it does not answer: a TLS handshake and a ping, 3 s
+        assert time.monotonic() - started < PROBE_SECONDS + 2.0
+        again = window_b.ensure()
+        assert again == Found(found.address, started=True, hung=True)  # stopped, and back on its port
+        assert hung.wait(30) is not None  # the hung process was ended by the window that looked
+        assert window_b.answering() == found.address and window_a.ensure().started is False
+    finally:
+        if hung.poll() is None:
+            os.kill(hung.pid, signal.SIGCONT)
+        window_a.stop()
+        window_b.stop()
+
+
+def test_a_hung_server_that_is_not_this_computers_local_server_is_left_alone_and_said_in_words(
+    tmp_path: Path,
+) -> None:
+    stranger = ServerProcess(tmp_path / "elsewhere")  # a server on another data folder
+    local = tmp_path / "local"
+    local.mkdir()
+    address = f"{stranger.address[0]}:{stranger.address[1]}"
+    note = {"pid": stranger.process.pid, "address": address, "fingerprint": stranger.fingerprint.hex()}
+    (local / NOTE_NAME).write_text(json.dumps(note), encoding="utf-8")  # as a window would write it
+    window = LocalServer(local, first_port=free_base())
+    try:
+        assert window.answering() == address  # it answers with the note's key: it is believed
+        stranger.pause()
+        with pytest.raises(LocalServerError) as refused:
+            window.ensure()
+        said = str(refused.value)
+        assert f"The local server at {address} accepts connections but does not answer" in said
+        assert "Parley cannot stop it" in said and not window.running
+        assert stranger.process.poll() is None  # left alone
+    finally:
+        stranger.resume()
+        stranger.stop()
+        window.stop()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gui.view_models.notification_text import MOST_CHARACTERS, notification_text
+from gui.view_models.notification_text import MOST_CHARACTERS, notification_text, request_notification_text
 from net.client.core.privacy import NotificationContent as Content
 
 
@@ -32,3 +32,14 @@ def test_name_only_never_shows_the_text() -> None:
 def test_nothing_means_no_notification() -> None:
     assert notification_text("Bob", "hello", 1, Content.NOTHING) is None
     assert notification_text("Bob", "hello", 0, Content.NAME_AND_TEXT) is None
+
+
+def test_a_message_request_is_told_without_name_number_or_text_whatever_the_setting() -> None:
+    for content in (Content.NAME_AND_TEXT, Content.NAME_ONLY):
+        assert request_notification_text(1, content) == (
+            "New message request",
+            "From a number not in your contacts. Nothing goes back until you accept.",
+        )
+        assert request_notification_text(3, content)[0] == "3 new message requests"  # type: ignore[index]
+    assert request_notification_text(1, Content.NOTHING) is None
+    assert request_notification_text(0, Content.NAME_AND_TEXT) is None

@@ -26,6 +26,7 @@ from gui_support import (
 )
 
 from gui.app import App
+from gui.local_server import LocalServer
 from gui.view_models.forms import Stage
 from gui.view_models.wording import local_server_restarted
 
@@ -275,3 +276,36 @@ def test_unlocking_a_profile_of_the_local_server_while_it_is_down_starts_it_agai
     wait_until(app.root, lambda: app.main.notice_shown == local_server_restarted(local), "the sentence")
     wait_until(app.root, lambda: _status(app).startswith("Connected"), "connected again")
     assert app.local_server.running and app.local_server.address == local
+
+
+def test_a_local_server_another_window_started_that_hangs_is_stopped_and_started_again_at_unlock(
+    make_app: Callable[..., App], first_port: int, tmp_path: Path
+) -> None:
+    other = LocalServer(tmp_path / "ls", first_port=first_port)  # another window's server
+    local = other.start()
+    hung = other._process
+    assert hung is not None
+    try:
+        app = make_app("jack")
+        assert app.welcome.server_var.get() == local  # found through the note
+        _create(app, "Jack")
+        wait_until(app.root, lambda: app.screen is app.server_key and not app.busy, "the key question")
+        app.server_key.accept_button.invoke()
+        _register(app, fresh_phone())
+        app.onboarding.lock()
+        w = app.welcome
+        wait_until(app.root, lambda: app.screen is w and w.profiles.size() == 1 and not app.busy, "the list")
+        os.kill(hung.pid, signal.SIGSTOP)  # it hangs, and the kernel still takes connections for it
+
+        type_into(w.passphrase.entry, PASSPHRASE)
+        w.unlock_button.invoke()
+        said = local_server_restarted(local, hung=True)
+        wait_until(app.root, lambda: app.main.notice_shown == said, "the sentence")
+        wait_until(app.root, lambda: _status(app).startswith("Connected"), "connected again")
+        assert hung.wait(30) is not None  # the hung process was stopped
+        assert app.local_server.running and app.local_server.address == local  # on the same port
+        assert app.screen is app.main  # the same key: no question
+    finally:
+        if hung.poll() is None:
+            os.kill(hung.pid, signal.SIGCONT)
+        other.stop()

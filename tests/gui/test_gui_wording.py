@@ -7,6 +7,7 @@ import time
 from gui.view_models.wording import (
     FAILED_NOTE,
     TICKS,
+    account_not_known,
     connection_text,
     day_heading,
     error_text,
@@ -101,5 +102,14 @@ def test_a_servers_refusal_reaches_the_window_as_a_sentence_for_people() -> None
 def test_the_local_server_sentences_name_the_address() -> None:
     assert "127.0.0.1:5000" in local_server_restarted("127.0.0.1:5000")
     assert local_server_restarted("x").endswith("reconnects by itself.")
+    hung = local_server_restarted("127.0.0.1:5000", hung=True)
+    assert hung.startswith("The local server on this computer had stopped answering, so Parley stopped it")
+    assert "started it again at 127.0.0.1:5000" in hung
     offer = unreachable_offer("127.0.0.1:5000")
     assert offer.startswith("Parley could not reach a server at 127.0.0.1:5000.") and "local server" in offer
+
+
+def test_a_server_that_does_not_know_the_account_is_named_and_what_stays_is_said() -> None:
+    text = account_not_known("chat.example.org:7700")
+    assert text.startswith("The server at chat.example.org:7700 does not know this profile's account")
+    assert "Register your number there" in text and "keys, contacts and messages stay" in text

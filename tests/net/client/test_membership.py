@@ -154,3 +154,35 @@ def test_moving_to_new_keys_needs_no_code_and_keeps_the_account_online(
     finally:
         ada.close()
         bob.close()
+
+
+def test_a_profile_moved_to_a_server_that_does_not_know_it_registers_there_and_keeps_what_it_has(
+    tmp_path, server_factory, phone
+) -> None:
+    first, second = server_factory(dev_codes=True), server_factory(dev_codes=True)
+    ada, bob = pair(tmp_path, first.address, phone, "ada", "bob")
+    try:
+        sent = ada.engine.send_text(bob.phone, "Before the move")
+        run_until(lambda: bob.texts_from(ada.phone) == ["Before the move"], [ada, bob])
+        identity = first.running.store.account(ada.phone).identity  # type: ignore[union-attr]
+        ada.engine.set_server(*second.address)
+        with pytest.raises(EngineError) as refused:
+            ada.first_connect()  # the second connect logs in: this server does not know the account
+        assert refused.value.code == "login_failed"
+        assert ada.connection_state is ConnectionState.OFFLINE and ada.engine.phone == ada.phone
+
+        # Registering there needs no login: a code, then the same keys are registered on this server.
+        ada.engine.register_start(ada.phone, ada.engine.email or "")
+        code = ada.of(CodeSent)[-1].dev_code
+        assert code is not None and ada.engine.email == "ada@example.org"
+        ada.engine.register_finish(code)
+        assert ada.engine.phone == ada.phone
+        assert second.running.store.account(ada.phone).identity == identity  # type: ignore[union-attr]
+        run_until(lambda: ada.connection_state is ConnectionState.CONNECTED, [ada])
+        # the contacts and the history stayed in the profile
+        assert [c.phone for c in ada.engine.contacts()] == [bob.phone]
+        assert [m.text for m in ada.engine.history(bob.phone)] == ["Before the move"]
+        assert ada.engine.history(bob.phone)[0].message_id == sent.message_id
+    finally:
+        ada.close()
+        bob.close()

@@ -72,10 +72,18 @@ class MainView(ttk.Frame):
 
         self.notice = ttk.Frame(self, style="Warning.TFrame", padding=(14, 6))
         self.notice_text = ttk.Label(
-            self.notice, text="", style="Warning.TLabel", wraplength=900, justify="left"
+            self.notice, text="", style="Warning.TLabel", wraplength=600, justify="left"
         )
+        dismiss = ttk.Button(self.notice, text="Dismiss", command=self.hide_notice)
+        # The button is packed first so that it keeps its place; the sentence wraps to what is left.
+        dismiss.pack(side="right", padx=(12, 0))
         self.notice_text.pack(side="left", fill="x", expand=True)
-        ttk.Button(self.notice, text="Dismiss", command=self.hide_notice).pack(side="right")
+        self.notice.bind(
+            "<Configure>",
+            lambda e: self.notice_text.configure(
+                wraplength=max(120, e.width - dismiss.winfo_reqwidth() - 40)
+            ),
+        )
 
         status = ttk.Frame(self, style="Status.TFrame", padding=(12, 3))
         status.grid(row=2, column=0, sticky="ew")

@@ -37,3 +37,25 @@ def test_our_own_number_above_the_list_is_in_international_form_as_a_contacts_is
         wait_until(app.root, app.main.profile_phone.winfo_ismapped, "the number drawn")
     finally:
         app.close()
+
+
+def test_a_long_notice_wraps_and_keeps_its_dismiss_button_inside_an_800_by_600_window(
+    display: object, tmp_path: Path, server_factory: Callable[..., InProcessServer]
+) -> None:
+    server = server_factory(dev_codes=True)
+    app = App(profiles_root=tmp_path / "p", config_dir=tmp_path / "c", local_server_dir=tmp_path / "ls")
+    try:
+        create_and_register(app, server, fresh_phone(), "Alice")
+        app.root.geometry("800x600")
+        sentence = "The local server on this computer had stopped, so Parley started it again. " * 3
+        app.main.show_notice(sentence.strip())
+        main = app.main
+        wait_until(app.root, lambda: main.notice.winfo_ismapped() and main.notice.winfo_width() <= 800, "it")
+        app.root.update()
+        dismiss = next(w for w in main.notice.winfo_children() if str(w.cget("text")) == "Dismiss")
+        right = dismiss.winfo_rootx() - app.root.winfo_rootx() + dismiss.winfo_width()
+        assert dismiss.winfo_ismapped() and right <= app.root.winfo_width()
+        text = main.notice_text
+        assert text.winfo_rootx() + text.winfo_width() <= dismiss.winfo_rootx()  # the sentence wrapped
+    finally:
+        app.close()

@@ -21,7 +21,11 @@ class FormField(ttk.Frame):
         super().__init__(master, style=f"{area}.TFrame")
         self.area = area
         self.var = tk.StringVar(self)
-        ttk.Label(self, text=label, style=f"{area}.TLabel").pack(anchor="w")
+        # The label, like the note below, wraps at the field's width instead of widening (or being cut).
+        self.label = ttk.Label(
+            self, text=label, style=f"{area}.TLabel", wraplength=360, justify="left", width=1
+        )
+        self.label.pack(anchor="w", fill="x")
         self.entry = ttk.Entry(self, textvariable=self.var, show=show, width=width)
         self.entry.pack(fill="x", pady=(3, 0))
         # width=1: the note asks for no width of its own; it wraps at whatever width the field has.
@@ -29,7 +33,11 @@ class FormField(ttk.Frame):
             self, text="", style=f"{area}.Error.TLabel", wraplength=360, justify="left", width=1
         )
         self.note.pack(anchor="w", fill="x", pady=(2, 6))
-        self.bind("<Configure>", lambda e: self.note.configure(wraplength=max(e.width, 120)))
+        self.bind("<Configure>", lambda e: self._wrap(max(e.width, 120)))
+
+    def _wrap(self, width: int) -> None:
+        self.label.configure(wraplength=width)
+        self.note.configure(wraplength=width)
 
     @property
     def value(self) -> str:

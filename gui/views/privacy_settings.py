@@ -58,7 +58,8 @@ class PrivacySection(ttk.Frame):
         ).pack(anchor="w", padx=(24, 0))
         row = ttk.Frame(self, style="Surface.TFrame")
         row.pack(anchor="w", pady=(8, 0))
-        ttk.Label(row, text="Notifications show", style="Surface.TLabel").pack(side="left", padx=(0, 12))
+        # The choices stand one under another: in a row they would not fit a window 800 pixels wide.
+        ttk.Label(row, text="Notifications show", style="Surface.TLabel").pack(anchor="w")
         self.content = tk.StringVar(self, NotificationContent.NAME_AND_TEXT.value)
         self.content_buttons: dict[NotificationContent, ttk.Radiobutton] = {}
         for value, label in CONTENT_LABELS:
@@ -70,7 +71,7 @@ class PrivacySection(ttk.Frame):
                 style="Surface.TRadiobutton",
                 command=self._changed,
             )
-            button.pack(side="left", padx=(0, 14))
+            button.pack(anchor="w", padx=(24, 0), pady=(2, 0))
             self.content_buttons[value] = button
         #: Beside the choice: why this computer shows no notifications, when it cannot ("" when it can).
         self.unavailable = paragraph(self, "", area="Surface", width=640)

@@ -1,7 +1,9 @@
 """A pane whose content scrolls when the window is shorter than it: Settings at 800×600 and below.
 
 The content is a frame (:attr:`ScrollingBody.body`) inside a canvas; it takes the
-canvas's width, so text wraps as in a plain frame, and scrolls vertically with a
+canvas's width, and every wrapped label in it wraps at what is left of that width
+(never wider than it was made to wrap), so no sentence is cut at the pane's right
+edge; it scrolls vertically with a
 scroll bar shown only when needed, the mouse wheel anywhere over it, and the
 keyboard: a widget that takes the focus out of view is scrolled into view, so Tab
 never leaves the cursor below the window's edge.
@@ -23,6 +25,9 @@ class ScrollingBody(ttk.Frame):
         self._item = self.canvas.create_window(0, 0, window=self.body, anchor="nw")
         self.canvas.pack(side="left", fill="both", expand=True)
         self._style = style
+        #: Each wrapped label's wrap length as made: the most it may take.
+        self._designed: dict[str, int] = {}
+        self._right = padding[0]
         self.canvas.bind("<Configure>", lambda _e: self._fit())
         self.body.bind("<Configure>", lambda _e: self._fit())
         self.bind("<<ThemeChanged>>", lambda _e: self._restyle())
@@ -44,6 +49,8 @@ class ScrollingBody(ttk.Frame):
     def _fit(self) -> None:
         width, height = self.canvas.winfo_width(), self.canvas.winfo_height()
         self.canvas.itemconfigure(self._item, width=max(1, width))
+        if width > 1:
+            self._rewrap(self.body, width)
         content = self.body.winfo_reqheight()
         self.canvas.configure(scrollregion=(0, 0, width, max(height, content)))
         if content > height > 1:
@@ -52,6 +59,19 @@ class ScrollingBody(ttk.Frame):
         elif self.scrolls:
             self.scrollbar.pack_forget()
             self.canvas.yview_moveto(0)
+
+    def _rewrap(self, widget: tk.Misc, width: int) -> None:
+        """Wrap each label at the room it has: the pane's width less its indent and the right padding."""
+        for child in widget.winfo_children():
+            if isinstance(child, ttk.Label):
+                designed = self._designed.setdefault(str(child), int(child.cget("wraplength") or 0))
+                if designed > 0:
+                    indent = max(self._right, child.winfo_rootx() - self.body.winfo_rootx())
+                    wrap = max(120, min(designed, width - indent - self._right))
+                    if wrap != int(child.cget("wraplength")):  # an unchanged length starts no new layout
+                        child.configure(wraplength=wrap)
+            else:
+                self._rewrap(child, width)
 
     def _inside(self, widget: object) -> bool:
         return isinstance(widget, tk.Misc) and str(widget).startswith(str(self.body))

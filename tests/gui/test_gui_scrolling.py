@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tkinter as tk
 from collections.abc import Iterator
+from tkinter import ttk
 
 import pytest
 from gui_support import display_for_tests, wait_until
@@ -66,3 +67,30 @@ def test_the_wheel_scrolls_settings_and_a_short_window_needs_no_bar(root: tk.Tk)
     root.geometry("1200x2000")
     wait_until(root, lambda: not pane.scroller.scrolls, "no scroll bar once everything fits")
     assert pane.scroller.canvas.canvasy(0) == 0
+
+
+def _descendants(widget: tk.Misc) -> Iterator[tk.Misc]:
+    for child in widget.winfo_children():
+        yield child
+        yield from _descendants(child)
+
+
+@pytest.mark.parametrize("width", [500, 340])
+def test_nothing_in_settings_is_cut_at_the_panes_right_edge(root: tk.Tk, width: int) -> None:
+    """Beside the 300-pixel sidebar of an 800- or 640-pixel window, every line ends inside the pane."""
+    root.geometry(f"{width}x600")
+    pane = SettingsPane(root)
+    pane.pack(fill="both", expand=True)
+    root.update()
+    wait_until(root, lambda: pane.scroller.canvas.winfo_width() > 1, "the pane laid out")
+    root.update()
+    right = pane.scroller.canvas.winfo_rootx() + pane.scroller.canvas.winfo_width()
+    cut = [
+        str(w)
+        for w in _descendants(pane.scroller.body)
+        if isinstance(w, ttk.Label | ttk.Radiobutton | ttk.Checkbutton)
+        and w.winfo_ismapped()
+        and str(w.cget("text"))
+        and w.winfo_rootx() + w.winfo_reqwidth() > right
+    ]
+    assert cut == []

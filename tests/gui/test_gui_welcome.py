@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -105,6 +106,11 @@ def test_the_create_form_keeps_the_display_name_inside_and_lists_the_label(
             == LABEL_HINT
             == ("Shown before the passphrase: anyone here can read it.")
         )
+        # No server listens here (a port just bound and closed), whatever else runs on this computer.
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            closed = probe.getsockname()[1]
+        type_into(w.server, f"127.0.0.1:{closed}")
         type_into(w.display_name.entry, "Carol Jones")
         type_into(w.label.entry, "  ")
         type_into(w.new_passphrase.entry, PASSPHRASE)
@@ -117,7 +123,7 @@ def test_the_create_form_keeps_the_display_name_inside_and_lists_the_label(
         w.create_button.invoke()
         assert str(w.label.note.cget("text")) == LABEL_HINT  # the hint is back once the label is good
         wait_until(app.root, lambda: app.session.profile_name == "Carol Jones", "the new profile open")
-        # No server listens at the default address: the registration screen says so; back to the list.
+        # No server listens at that address: the registration screen says so; back to the list.
         wait_until(app.root, lambda: app.screen is app.registration and not app.busy, "the offer")
         app.registration.cancel_link.invoke()
         wait_until(app.root, lambda: app.screen is w and w.profiles.size() == 1 and not app.busy, "the list")

@@ -11,7 +11,9 @@ from net.protocol.copy_results import (
     SEND_MANY_TRANSIENT,
     CopyResult,
     CopyStatus,
+    PendingSendMany,
     SendManyReply,
+    answers_in_order,
 )
 from net.protocol.errors import RemoteProtocolError
 from net.protocol.reply_shapes import BAD_REPLY
@@ -111,3 +113,18 @@ def test_messages_name_fields_never_values() -> None:
     secret = "+442079460999"
     message = _refusal({"results": [{"to": secret, "status": "stored"}]})
     assert secret not in message
+
+
+def test_results_answer_the_items_only_one_by_one_in_their_order() -> None:
+    reply = SEND_MANY.parse(DOCUMENTED)
+    assert answers_in_order(reply, [ADA, BEN, CY])
+    assert answers_in_order(reply, ["+44 20 7946 0958", BEN, CY])  # written otherwise, the same number
+    assert not answers_in_order(reply, [BEN, ADA, CY])
+    assert not answers_in_order(reply, [ADA, BEN])
+    assert not answers_in_order(reply, [ADA, BEN, CY, "+442079460961"])
+    assert not answers_in_order(reply, [ADA, BEN, "not a number"])
+
+
+def test_a_pending_send_many_is_checked_by_its_own_kind_of_reply() -> None:
+    assert PendingSendMany(1, (ADA,), transient=False).shape is SEND_MANY
+    assert PendingSendMany(2, (ADA,), transient=True).shape is SEND_MANY_TRANSIENT

@@ -121,11 +121,11 @@ class SendMany:
         known: list[bool] = []
         for to, _ in copies:
             known.append(self._store.identity_text(to) is not None)
-            if known.count(False) > allowed:  # refused before anything is pushed
+            if len(known) - sum(known) > allowed:  # refused before anything is pushed
                 self._guards.count_unknown(session, allowed)
                 raise lookups_refused()
         if not all(known):
-            self._guards.count_unknown(session, known.count(False))
+            self._guards.count_unknown(session, len(known) - sum(known))
         sender, ts = session.phone, self._now_ms()
         results = []
         for (to, body), exists in zip(copies, known, strict=True):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import itertools
+import json
 import socket
 import ssl
 import threading
@@ -60,6 +62,7 @@ class WireClient:
         self.pushes: list[Push] = []
         self.unmatched: list[ErrorReply] = []  # error replies with re: null
         self._replies: dict[int, Reply | ErrorReply] = {}
+        self._raw_ids = itertools.count(1 << 40)  # far from the ids the sans-IO connection gives
         self.closed_by_server = False
 
     # ------------------------------------------------------------------ sending
@@ -90,6 +93,32 @@ class WireClient:
         reply = self.request(op, **args)
         assert isinstance(reply, ErrorReply), f"{op} was accepted: {reply}"
         return reply.code
+
+    def send_many(
+        self, client_id: str, items: list[tuple[str, bytes]], *, transient: bool | None = None
+    ) -> Reply | ErrorReply:
+        """``send_many`` as net/protocol/PROTOCOL.md spells it, its frame built here by hand (length, JSON).
+
+        Not through :mod:`net.protocol`'s encoder, so that a live server is held to the page itself.
+        """
+        request_id, frame = self.send_many_frame(client_id, items, transient=transient)
+        self.send_raw(frame, reply_to=request_id)
+        return self.wait_reply(request_id)
+
+    def send_many_frame(
+        self, client_id: str, items: list[tuple[str, bytes]], *, transient: bool | None = None
+    ) -> tuple[int, bytes]:
+        """The id and the bytes of a ``send_many`` request (4-byte big-endian length, then the JSON)."""
+        request: dict[str, Any] = {
+            "id": next(self._raw_ids),
+            "op": "send_many",
+            "client_id": client_id,
+            "items": [{"to": to, "body": base64.b64encode(body).decode("ascii")} for to, body in items],
+        }
+        if transient is not None:
+            request["transient"] = transient
+        payload = json.dumps(request, separators=(",", ":")).encode("utf-8")
+        return request["id"], len(payload).to_bytes(4, "big") + payload
 
     # ---------------------------------------------------------------- receiving
 

@@ -19,7 +19,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection as Pipe
 from pathlib import Path
 from typing import Any
@@ -74,12 +74,13 @@ class ServerProcess:
     a thread: a full pipe would stop the server in the middle of a registration.
     """
 
-    def __init__(self, data_dir: Path, sync: str = "full") -> None:
+    def __init__(self, data_dir: Path, sync: str = "full", extra: Sequence[str] = ()) -> None:
         self._log_path = data_dir / "server.log"
         self._log = self._log_path.open("wb")
         command = [sys.executable, str(ROOT / "main.py"), "server", "--host", "127.0.0.1", "--port", "0"]
         command += ["--data-dir", str(data_dir), "--dev-codes", "--log-level", "WARNING", "--sync", sync]
         command += ["--codes-per-address", "1000000"]  # every benchmark client registers from this address
+        command += extra  # more of the server's flags (its limits, say)
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter running our own script
             command,
             cwd=ROOT,

@@ -9,7 +9,9 @@ it speaks the sans-IO :class:`~net.protocol.connection.Connection`:
 * :meth:`ServerConnection.request` writes a request and blocks until its reply (or
   the timeout), checked against its shape in :mod:`net.protocol.replies` into a typed
   object (:meth:`ServerConnection.call` returns the reply's fields unchecked, for
-  tools and tests that speak the wire directly); pushes that arrive meanwhile are
+  tools and tests that speak the wire directly; :meth:`ServerConnection.send_many` is
+  ``send_many``'s typed call, pipelined with :meth:`ServerConnection.start_send_many`);
+  pushes that arrive meanwhile are
   kept, in order, not handled inside the call, so a push handler never runs in the
   middle of another request;
 * :meth:`ServerConnection.pump` reads whatever has arrived without blocking and
@@ -36,15 +38,16 @@ import socket
 import ssl
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, Protocol, TypeVar
 
 from net.protocol.connection import NEED_DATA, Connection, ConnectionClosed, ErrorReply, Push, Reply, Role
+from net.protocol.copy_results import PendingSendMany, SendManyReply, answers_in_order
 from net.protocol.errors import NetError, RemoteProtocolError, RequestRefused
 from net.protocol.fingerprints import fingerprint_of_der, format_fingerprint, normalize_fingerprint
 from net.protocol.frames import DEFAULT_MAX_FRAME
 from net.protocol.replies import ServerPush, parse_push
-from net.protocol.reply_shapes import Shape
+from net.protocol.reply_shapes import BAD_REPLY, Shape
 
 RECV_SIZE = 64 * 1024
 DEFAULT_TIMEOUT = 15.0
@@ -178,6 +181,38 @@ class ServerConnection:
         except RemoteProtocolError as exc:
             self.close()
             raise MalformedReply(exc.code, exc.message) from None
+
+    def send_many(
+        self,
+        client_id: str,
+        items: Sequence[tuple[str, bytes]],
+        transient: bool = False,
+        *,
+        timeout: float | None = None,
+    ) -> SendManyReply:
+        """One body per recipient (``items``: phone, body) under one client id: a result per item, in order.
+
+        :class:`RequestRefused` when the whole request is refused (``bad_request``, ``rate_limited``,
+        ``storage_full``); :class:`MalformedReply` when the results do not answer the items one by one.
+        """
+        return self.wait_send_many(self.start_send_many(client_id, items, transient), timeout)
+
+    def start_send_many(
+        self, client_id: str, items: Sequence[tuple[str, bytes]], transient: bool = False
+    ) -> PendingSendMany:
+        """Write a ``send_many`` without waiting, as :meth:`send` does: several may be in flight at once."""
+        fields: dict[str, Any] = {"client_id": client_id, "items": [{"to": t, "body": b} for t, b in items]}
+        if transient:
+            fields["transient"] = True
+        return PendingSendMany(self.send("send_many", **fields), tuple(to for to, _ in items), transient)
+
+    def wait_send_many(self, pending: PendingSendMany, timeout: float | None = None) -> SendManyReply:
+        """The checked reply to a :meth:`start_send_many` (see :meth:`send_many`)."""
+        reply = self.wait_typed(pending.shape, pending.request_id, timeout)
+        if not answers_in_order(reply, pending.recipients):
+            self.close()
+            raise MalformedReply(BAD_REPLY, "send_many reply.results: not one per item, in the items' order")
+        return reply
 
     def call(self, op: str, *, timeout: float | None = None, **args: Any) -> dict[str, Any]:
         """Send a request and return its reply's fields unchecked; :class:`RequestRefused` for an error."""

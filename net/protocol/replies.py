@@ -30,12 +30,24 @@ from crypto_core.keys import (
     SignedPreKeyPublic,
 )
 from net.protocol.connection import Push
+from net.protocol.copy_results import SEND_MANY
 from net.protocol.registration import TOKEN_SIZE
-from net.protocol.reply_shapes import Shape, items, literal, push_shape, record, reply
+from net.protocol.reply_shapes import (
+    COUNT,
+    E164,
+    MAX_COUNT,
+    MESSAGE_ID,
+    TS,
+    Shape,
+    items,
+    literal,
+    push_shape,
+    record,
+    reply,
+)
 from net.protocol.schema import (
     MAX_BODY,
     MAX_FETCH,
-    MAX_MESSAGE_ID,
     PUSH_MESSAGE,
     PUSH_PREKEYS_LOW,
     PUSH_REREGISTRATION,
@@ -48,15 +60,8 @@ from net.protocol.schema import (
     text,
 )
 
-MAX_COUNT = 2**53 - 1  # counts, sizes and times: what JSON keeps exact
-
-
 # ---------------------------------------------------------------------- values
 
-E164 = text(32, min_len=2, pattern=r"\+[0-9]+")
-COUNT = integer(0, MAX_COUNT)
-TS = integer(0, MAX_COUNT)
-MESSAGE_ID = integer(1, MAX_MESSAGE_ID)
 BODY = base64_bytes(MAX_BODY)
 BUNDLE = record(
     PreKeyBundle,
@@ -240,7 +245,8 @@ SET_SIGNED_PREKEY = reply("set_signed_prekey", EmptyReply)
 DELETE_ACCOUNT = reply("delete_account", DeleteAccountReply, Field("deleted", literal(True)))
 SET_REGISTRATION_LOCK = reply("set_registration_lock", RegistrationLockReply, Field("lock", boolean))
 
-#: Every operation's reply shape (``send`` by its normal form; a transient one is :data:`SEND_TRANSIENT`).
+#: Every operation's reply shape (``send`` and ``send_many`` by their normal forms: a transient ``send``'s
+#: is :data:`SEND_TRANSIENT`, a transient ``send_many``'s ``copy_results.SEND_MANY_TRANSIENT``).
 REPLIES: dict[str, Shape[Any]] = {
     shape.op: shape
     for shape in (
@@ -252,6 +258,7 @@ REPLIES: dict[str, Shape[Any]] = {
         PING,
         GET_BUNDLE,
         SEND,
+        SEND_MANY,
         FETCH,
         ACK,
         UPLOAD_PREKEYS,

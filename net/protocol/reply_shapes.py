@@ -15,10 +15,17 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from net.protocol.errors import RemoteProtocolError
-from net.protocol.schema import Converter, Field, FieldError
+from net.protocol.schema import MAX_MESSAGE_ID, Converter, Field, FieldError, integer, text
 
 #: The code of every malformed reply or push; the client's own, never on the wire.
 BAD_REPLY = "bad_reply"
+MAX_COUNT = 2**53 - 1  # counts, sizes and times: what JSON keeps exact
+
+# The values replies are made of.
+E164 = text(32, min_len=2, pattern=r"\+[0-9]+")
+COUNT = integer(0, MAX_COUNT)
+TS = integer(0, MAX_COUNT)
+MESSAGE_ID = integer(1, MAX_MESSAGE_ID)
 
 T = TypeVar("T")
 

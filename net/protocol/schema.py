@@ -35,16 +35,22 @@ MAX_FETCH = 500
 DEFAULT_FETCH = 100
 MAX_ACK = 1000
 MAX_MESSAGE_ID = 2**63 - 1
+#: Recipients of one ``send_many``: a group's members but the sender (a group has at most 100).
+MAX_COPIES = 100
 
 Converter = Callable[[object], Any]
 
 
 class FieldError(Exception):
-    """One field failed its check; the protocol turns it into an error reply naming the field."""
+    """One field failed its check; the protocol turns it into an error reply naming the field.
 
-    def __init__(self, code: ErrorCode, message: str) -> None:
+    ``path`` is where inside the field, for a field made of parts (``[3].to`` of ``send_many.items``).
+    """
+
+    def __init__(self, code: ErrorCode, message: str, path: str = "") -> None:
         super().__init__(message)
         self.code = code
+        self.path = path
 
 
 def _bad(message: str) -> FieldError:
@@ -159,6 +165,47 @@ def email(value: object) -> str:
         raise FieldError(ErrorCode.BAD_EMAIL, str(exc)) from None
 
 
+def copies(max_items: int) -> Converter:
+    """``send_many.items``: 1 to ``max_items`` objects ``{"to": phone, "body": base64}``, each recipient once.
+
+    Gives (E.164 phone, body) pairs in the request's order. A recipient is repeated when its E.164 form
+    is, however it was written. Errors name the item and its field: ``[3].to``.
+    """
+    parts = (Field("to", phone), Field("body", base64_bytes(MAX_BODY)))
+
+    def convert(value: object) -> list[tuple[str, bytes]]:
+        if not isinstance(value, list):
+            raise _bad("expected a list")
+        if not 1 <= len(value) <= max_items:
+            raise _bad(f"expected 1 to {max_items} items")
+        out: list[tuple[str, bytes]] = []
+        first_at: dict[str, int] = {}
+        for index, element in enumerate(value):
+            if not isinstance(element, dict):
+                raise FieldError(ErrorCode.BAD_REQUEST, "expected an object", f"[{index}]")
+            to, body = (_part(element, part, f"[{index}]") for part in parts)
+            if to in first_at:
+                raise FieldError(
+                    ErrorCode.BAD_REQUEST, f"the same recipient as items[{first_at[to]}]", f"[{index}].to"
+                )
+            first_at[to] = index
+            out.append((to, body))
+        return out
+
+    return convert
+
+
+def _part(element: dict[str, Any], part: Field, path: str) -> Any:
+    if part.name not in element:
+        raise FieldError(ErrorCode.BAD_REQUEST, f"the field {part.name!r} is missing", path)
+    if element[part.name] is None:
+        raise FieldError(ErrorCode.BAD_REQUEST, "null is not a value", f"{path}.{part.name}")
+    try:
+        return part.convert(element[part.name])
+    except FieldError as exc:
+        raise FieldError(exc.code, str(exc), f"{path}.{part.name}") from None
+
+
 @dataclass(frozen=True)
 class Field:
     name: str
@@ -188,7 +235,7 @@ class Operation:
             try:
                 args[field.name] = field.convert(value)
             except FieldError as exc:
-                raise FieldError(exc.code, f"{self.name}.{field.name}: {exc}") from None
+                raise FieldError(exc.code, f"{self.name}.{field.name}{exc.path}: {exc}") from None
         return args
 
 
@@ -239,6 +286,14 @@ OPERATIONS: dict[str, Operation] = {
                 Field("to", phone),
                 Field("client_id", CLIENT_ID),
                 Field("body", base64_bytes(MAX_BODY)),
+                Field("transient", boolean, required=False, default=False),
+            ),
+        ),
+        Operation(
+            "send_many",
+            (
+                Field("client_id", CLIENT_ID),
+                Field("items", copies(MAX_COPIES)),
                 Field("transient", boolean, required=False, default=False),
             ),
         ),

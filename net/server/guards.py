@@ -10,7 +10,8 @@ and what a client sees past it:
 * one-time prekeys handed out, per target account and per fetching address: past
   either, a bundle comes without them and nothing is consumed;
 * ``unknown_account`` answers, per asking account and per address: past either,
-  every lookup (``get_bundle``, ``send``) of that account or address is refused.
+  every lookup (``get_bundle``, ``send``, ``send_many``) of that account or address is
+  refused; each unknown recipient of a ``send_many`` counts.
 """
 
 from __future__ import annotations
@@ -70,13 +71,34 @@ class Guards:
         if self._unknown.exceeded(session.phone) or self._address_unknown.exceeded(
             source_address(session.peer)
         ):
-            raise RequestRefused(
-                ErrorCode.RATE_LIMITED, "too many numbers asked for were not registered; try again later"
-            )
+            raise lookups_refused()
 
     def unknown_answer(self, session: Session) -> RequestRefused:
         """Count an ``unknown_account`` answer; the refusal to raise."""
-        assert session.phone is not None
-        self._unknown.count(session.phone)
-        self._address_unknown.count(source_address(session.peer))
+        self.count_unknown(session)
         return RequestRefused(ErrorCode.UNKNOWN_ACCOUNT, "nobody is registered with this phone number")
+
+    def unknown_allowed(self, session: Session) -> int:
+        """How many ``unknown_account`` answers ``session`` may still get before its lookups are refused.
+
+        A ``send_many`` asks before it looks its recipients up: one unknown recipient more than this and
+        the whole request is refused, as its copies sent one by one would have been from there on.
+        """
+        assert session.phone is not None
+        address = source_address(session.peer)
+        return min(self._unknown.remaining(session.phone), self._address_unknown.remaining(address))
+
+    def count_unknown(self, session: Session, answers: int = 1) -> None:
+        """Count ``answers`` unknown recipients (each one of a ``send_many``, or one lookup)."""
+        assert session.phone is not None
+        address = source_address(session.peer)
+        for _ in range(answers):
+            self._unknown.count(session.phone)
+            self._address_unknown.count(address)
+
+
+def lookups_refused() -> RequestRefused:
+    """The refusal of a lookup past an ``unknown_account`` limit."""
+    return RequestRefused(
+        ErrorCode.RATE_LIMITED, "too many numbers asked for were not registered; try again later"
+    )

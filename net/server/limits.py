@@ -109,6 +109,12 @@ class RateLimiter:
         with self._lock:
             return self._current(key, now) >= self.limit
 
+    def remaining(self, key: str) -> int:
+        """How many more events ``key`` may count before the limit refuses; counts nothing."""
+        now = self._clock()
+        with self._lock:
+            return max(0, self.limit - self._current(key, now))
+
     def count(self, key: str) -> None:
         """Count one event for ``key`` whatever the limit says (for events that happen anyway)."""
         now = self._clock()

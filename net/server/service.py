@@ -4,12 +4,12 @@
 :class:`~net.server.presence.Session` it came on, and returns an :class:`Outcome`: the
 reply's fields, what to do once the request's writes are committed (pushes to
 other people happen after the sender's message is durable), and whether to close.
-Registration lives in ``net/server/registrar.py``. Work that may block for long (a code
-sent by e-mail, a registration lock's Argon2id) is not done in ``handle``:
-the outcome carries it as ``later``, which the server runs off its event loop and
-whose own outcome is the reply. A refusal is a :class:`~net.protocol.errors.RequestRefused`
-with a stable code. Logs name phones
-only by their last digits and never hold a code, key, signature or body.
+Registration lives in ``net/server/registrar.py``, ``send_many`` in
+``net/server/send_many.py``. Work that may block for long (a code sent by e-mail,
+a registration lock's Argon2id) is not done in ``handle``: the outcome carries it as
+``later``, which the server runs off its event loop and whose own outcome is the reply.
+A refusal is a :class:`~net.protocol.errors.RequestRefused` with a stable code. Logs
+name phones only by their last digits and never hold a code, key, signature or body.
 
 Rate limits are :class:`~net.server.limits.PersistedLimiter` objects (see :meth:`Service.persisted`):
 their counts are written in the same group commit as the request, so a restart keeps them.
@@ -44,16 +44,13 @@ from net.server.outcome import Outcome
 from net.server.presence import Presence, Session
 from net.server.registrar import Registrar, check_kem, masked
 from net.server.registration_lock import LockHasher
+from net.server.send_many import SendMany
+from net.server.send_rules import FETCH_REPLY_OVERHEAD, MESSAGE_OVERHEAD, deliverable_size, queue_full_words
 from net.server.verification import CodeChannel
 from storage.server.interface import ServerStore
 from storage.server.records import PrekeyLimit, QueueFull, StoredMessage, UnknownAccount
 
 log = logging.getLogger("parley.server")
-
-
-# A fetch reply's fields around its messages, and the JSON around each message, at their longest.
-_FETCH_REPLY_OVERHEAD = 128
-_MESSAGE_OVERHEAD = 64
 
 
 def message_fields(message: StoredMessage) -> dict[str, Any]:
@@ -63,12 +60,7 @@ def message_fields(message: StoredMessage) -> dict[str, Any]:
 def _encoded_size(message: StoredMessage) -> int:
     """An upper bound of the bytes ``message`` takes in a fetch reply (base64 body, JSON around it)."""
     digits = len(str(message.id)) + len(str(message.ts))
-    return _MESSAGE_OVERHEAD + digits + 6 * len(message.sender) + 4 * ((len(message.body) + 2) // 3)
-
-
-def _deliverable_size(body: bytes) -> int:
-    """An upper bound of a fetch reply holding only a message with ``body`` (the longest id, sender, ts)."""
-    return _FETCH_REPLY_OVERHEAD + _MESSAGE_OVERHEAD + 16 + 13 + 6 * 16 + 4 * ((len(body) + 2) // 3)
+    return MESSAGE_OVERHEAD + digits + 6 * len(message.sender) + 4 * ((len(message.body) + 2) // 3)
 
 
 def _refuse(code: ErrorCode, message: str) -> RequestRefused:
@@ -76,13 +68,7 @@ def _refuse(code: ErrorCode, message: str) -> RequestRefused:
 
 
 def _queue_full(exc: QueueFull, limits: Limits) -> RequestRefused:
-    if exc.cap == QueueFull.SENDER:
-        words = f"you have {limits.queue_cap_per_sender} messages waiting for this recipient"
-    elif exc.cap == QueueFull.BYTES:
-        words = f"the recipient has as many bytes waiting as the server keeps ({limits.queue_bytes})"
-    else:
-        words = f"the recipient has {limits.queue_cap} messages waiting"
-    return _refuse(ErrorCode.QUEUE_FULL, f"{words}; nothing was stored, try later")
+    return _refuse(ErrorCode.QUEUE_FULL, queue_full_words(exc, limits))
 
 
 class Service:
@@ -134,6 +120,7 @@ class Service:
             codes=self._codes,
             codes_by_address=self._codes_by_address,
         )
+        self._send_many = SendMany(store, limits, self.presence, self._guards, self.now_ms)
         self._handlers: dict[str, Callable[[Session, dict[str, Any]], Outcome]] = {
             "hello": self._hello,
             "register_start": self._registrar.start,
@@ -143,6 +130,7 @@ class Service:
             "ping": self._ping,
             "get_bundle": self._get_bundle,
             "send": self._send,
+            "send_many": self._send_many.handle,
             "fetch": self._fetch,
             "ack": self._ack,
             "upload_prekeys": self._upload_prekeys,
@@ -265,7 +253,7 @@ class Service:
     def _send(self, session: Session, args: dict[str, Any]) -> Outcome:
         sender, recipient, body = session.phone, args["to"], args["body"]
         assert sender is not None
-        if _deliverable_size(body) > self.limits.max_frame:
+        if deliverable_size(body) > self.limits.max_frame:
             # A send that fits a frame may still make a push or fetch reply that does not (below the
             # default frame size): stored, it could never be delivered, nor anything queued after it.
             raise _refuse(ErrorCode.BAD_REQUEST, "send.body: too long to be delivered in one frame")
@@ -307,7 +295,7 @@ class Service:
         assert session.phone is not None
         messages, more = self.store.fetch(session.phone, args["after"], args["limit"])
         # Cut the page so that its reply fits in one frame; the client fetches the rest after it.
-        room = self.limits.max_frame - _FETCH_REPLY_OVERHEAD
+        room = self.limits.max_frame - FETCH_REPLY_OVERHEAD
         page: list[dict[str, Any]] = []
         for message in messages:
             room -= _encoded_size(message)

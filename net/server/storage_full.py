@@ -3,7 +3,7 @@
 Two parts, both used by :class:`~net.server.loop.ServerLoop`:
 
 - :func:`waits_for_room`: while the store is full, the requests that only add
-  data (a stored ``send``, ``register_start``, ``register_finish``,
+  data (a stored ``send`` or ``send_many``, ``register_start``, ``register_finish``,
   ``upload_prekeys``, ``set_registration_lock``) are refused with ``storage_full`` before they write
   anything. Everything else — login, fetch, ack, get_bundle, pings — goes on.
 - :class:`LostWrites`: a turn's replies are in the connections' buffers before
@@ -37,7 +37,7 @@ def waits_for_room(request: Request, *, logged_in: bool) -> bool:
     """
     if OPERATIONS[request.op].needs_login and not logged_in:
         return False
-    if request.op == "send":
+    if request.op in ("send", "send_many"):
         return not request.args["transient"]
     return request.op in _ADD_DATA
 

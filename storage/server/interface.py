@@ -17,12 +17,13 @@ it when the block ends without :class:`~storage.server.records.BatchFailed`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol, runtime_checkable
 
 from storage.server.records import (
     AccountKeys,
+    CopyOutcome,
     Guard,
     RegisteredAccount,
     Registration,
@@ -126,6 +127,24 @@ class ServerStore(Protocol):
         per_sender: int | None = None,
         max_bytes: int | None = None,
     ) -> SendOutcome: ...
+
+    def enqueue_many(
+        self,
+        sender: str,
+        client_id: str,
+        copies: Sequence[tuple[str, bytes]],
+        now: int,
+        cap: int,
+        *,
+        per_sender: int | None = None,
+        max_bytes: int | None = None,
+        max_unknown: int | None = None,
+    ) -> list[CopyOutcome]:
+        """One copy per (recipient, body) under one client id, in one transaction; outcomes in order.
+
+        A copy refused (UnknownAccount, QueueFull) leaves the others stored; more than ``max_unknown``
+        unknown recipients raises TooManyUnknown and stores nothing.
+        """
 
     def fetch(self, recipient: str, after: int, limit: int) -> tuple[list[StoredMessage], bool]: ...
 

@@ -10,9 +10,18 @@ long as the per-sender cap, so a normal send stays four statements.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
+from functools import partial
 from typing import NamedTuple
 
-from storage.server.records import QueueFull, SendOutcome, StoredMessage, UnknownAccount
+from storage.server.records import (
+    CopyOutcome,
+    QueueFull,
+    SendOutcome,
+    StoredMessage,
+    TooManyUnknown,
+    UnknownAccount,
+)
 
 _IDS_PER_STATEMENT = 500  # SQLite before 3.32 takes at most 999 parameters in one statement
 
@@ -32,16 +41,18 @@ class Untracked(Exception):
 def enqueue(
     db: sqlite3.Connection, *, sender: str, client_id: str, recipient: str, body: bytes, now: int, caps: Caps
 ) -> SendOutcome:
-    """Queue ``body`` once per (sender, client id); raises QueueFull, UnknownAccount or Untracked.
+    """Queue ``body`` once per (sender, client id, recipient); raises QueueFull, UnknownAccount or Untracked.
 
     It refuses only before its first write, so it needs no savepoint.
     """
     size = len(body)
-    # A record of a message stored before the sender registered was a previous owner's.
+    # A record of a message stored before the sender registered was a previous owner's; one without a
+    # recipient ('') is from before version 5 of the schema, when a client id stood for one message.
     seen = db.execute(
         "SELECT s.message_id, s.ts FROM sent AS s JOIN queues AS q ON q.phone = s.sender"
-        " WHERE s.client_id = ? AND s.sender = ? AND s.message_id > q.since_message",
-        (client_id, sender),
+        " WHERE s.client_id = ? AND s.sender = ? AND s.recipient IN (?, '')"
+        " AND s.message_id > q.since_message",
+        (client_id, sender, recipient),
     ).fetchone()
     if seen is not None:
         return SendOutcome(seen[0], seen[1], duplicate=True)
@@ -72,9 +83,46 @@ def enqueue(
     )
     message_id = cursor.lastrowid
     assert message_id is not None
-    record = (client_id, sender, message_id, now)  # replaces a previous owner's record, if any
-    db.execute("INSERT OR REPLACE INTO sent VALUES (?, ?, ?, ?)", record)
+    record = (client_id, sender, recipient, message_id, now)  # replaces a previous owner's record, if any
+    db.execute("INSERT OR REPLACE INTO sent VALUES (?, ?, ?, ?, ?)", record)
     return SendOutcome(message_id, now, duplicate=False)
+
+
+def enqueue_copies(
+    db: sqlite3.Connection,
+    *,
+    sender: str,
+    client_id: str,
+    copies: Sequence[tuple[str, bytes]],
+    now: int,
+    caps: Caps,
+    max_unknown: int,
+) -> list[CopyOutcome]:
+    """Queue one body per recipient under one client id, each as :func:`enqueue` would; in copies' order.
+
+    A copy refused (its recipient unknown, a cap of its queue reached) is answered so in its place and
+    the others are stored. Past ``max_unknown`` unknown recipients it raises TooManyUnknown after
+    writing, so it must run in a savepoint: that undoes the copies stored before.
+    """
+    outcomes: list[CopyOutcome] = []
+    unknown = 0
+    for recipient, body in copies:
+        one = partial(enqueue, db, sender=sender, client_id=client_id, recipient=recipient, body=body)
+        try:
+            try:
+                outcome: CopyOutcome = one(now=now, caps=caps)
+            except Untracked:  # as in the store's enqueue: count per sender, then check again
+                track(db, recipient=recipient)
+                outcome = one(now=now, caps=caps)
+        except UnknownAccount as refused:
+            unknown += 1
+            if unknown > max_unknown:
+                raise TooManyUnknown(max_unknown) from None
+            outcome = refused
+        except QueueFull as refused:
+            outcome = refused
+        outcomes.append(outcome)
+    return outcomes
 
 
 def _why_full(db: sqlite3.Connection, recipient: str, size: int, caps: Caps) -> Exception:

@@ -43,6 +43,14 @@ class QueueFull(StoreError):
         self.waiting = waiting
 
 
+class TooManyUnknown(StoreError):
+    """More recipients of one ``enqueue_many`` were unknown than it might find: nothing was stored."""
+
+    def __init__(self, allowed: int) -> None:
+        super().__init__(f"more than {allowed} of the recipients are unknown")
+        self.allowed = allowed
+
+
 class PrekeyLimit(StoreError):
     pass
 
@@ -120,3 +128,7 @@ class SendOutcome:
     id: int
     ts: int
     duplicate: bool
+
+
+#: What became of one copy of an ``enqueue_many``: stored (or a duplicate), or why it was not.
+CopyOutcome = SendOutcome | UnknownAccount | QueueFull

@@ -58,6 +58,16 @@ upsert of its sender's row; an acknowledgement adds one read (what it deletes,
 per sender) to its delete and its update of ``queues``, and updates per-sender
 rows only for a tracked queue. (A tracked row that falls to 0 stays until the
 prune too.)
+
+Version 5 keys ``sent`` by (client id, sender, recipient): ``send_many`` stores
+one copy of a message per recipient under one client id, and a ``send`` and a
+``send_many`` with the same client id to the same recipient are one message
+(net/protocol/PROTOCOL.md). Still client id first, so a commit's records stay on
+a few pages, and a ``send_many``'s copies sit side by side. The upgrade finds the
+recipient of a record whose message still waits; a record whose message was
+acknowledged already keeps the recipient ``''``, which matches every recipient
+(the rule it was made under: one message per client id), until it expires with
+everyone's after 7 days.
 """
 
 from __future__ import annotations
@@ -141,6 +151,17 @@ CREATE TABLE rate_events (
     expires_at INTEGER NOT NULL, PRIMARY KEY (limiter, key, at)) WITHOUT ROWID;
 """
 
+_V5 = """
+CREATE TABLE sent_v5 (
+    client_id TEXT NOT NULL, sender TEXT NOT NULL, recipient TEXT NOT NULL, message_id INTEGER NOT NULL,
+    ts INTEGER NOT NULL, PRIMARY KEY (client_id, sender, recipient)) WITHOUT ROWID;
+INSERT INTO sent_v5 SELECT s.client_id, s.sender, COALESCE(m.recipient, ''), s.message_id, s.ts
+    FROM sent AS s LEFT JOIN messages AS m ON m.id = s.message_id AND m.sender = s.sender;
+DROP TABLE sent;
+ALTER TABLE sent_v5 RENAME TO sent;
+CREATE INDEX sent_by_ts ON sent (ts);
+"""
+
 
 def _script(sql: str) -> Step:
     def step(conn: sqlite3.Connection) -> None:
@@ -152,7 +173,13 @@ def _script(sql: str) -> Step:
     return step
 
 
-STEPS: dict[int, Step] = {1: _script(_V1), 2: _script(_V2), 3: _script(_V3), 4: _script(_V4)}
+STEPS: dict[int, Step] = {
+    1: _script(_V1),
+    2: _script(_V2),
+    3: _script(_V3),
+    4: _script(_V4),
+    5: _script(_V5),
+}
 VERSION = max(STEPS)
 
 

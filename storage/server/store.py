@@ -36,7 +36,7 @@ import logging
 import queue
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from functools import partial
 from pathlib import Path
@@ -50,6 +50,7 @@ from storage.server.records import (
     AccountKeys,
     BatchFailed,
     CodeCheck,
+    CopyOutcome,
     Guard,
     PrekeyLimit,
     QueueFull,
@@ -61,6 +62,7 @@ from storage.server.records import (
     StoreError,
     StoreUnavailable,
     TooManyCodes,
+    TooManyUnknown,
     UnknownAccount,
 )
 from storage.server.registration import RegistrationStore, delete_account_rows
@@ -75,6 +77,7 @@ __all__ = [
     "AccountKeys",
     "BatchFailed",
     "CodeCheck",
+    "CopyOutcome",
     "Guard",
     "PrekeyLimit",
     "QueueFull",
@@ -87,6 +90,7 @@ __all__ = [
     "StoreUnavailable",
     "StoredMessage",
     "TooManyCodes",
+    "TooManyUnknown",
     "UnknownAccount",
 ]
 
@@ -277,9 +281,7 @@ class SqliteServerStore(RegistrationStore):
         Refused with :class:`QueueFull` when ``recipient`` has ``cap`` messages waiting, when
         ``sender`` has ``per_sender`` of them, or when the bodies waiting would pass ``max_bytes``.
         """
-        caps = queues.Caps(
-            cap, cap if per_sender is None else per_sender, 2**62 if max_bytes is None else max_bytes
-        )
+        caps = _caps(cap, per_sender, max_bytes)
         job = partial(
             queues.enqueue,
             sender=sender,
@@ -296,6 +298,36 @@ class SqliteServerStore(RegistrationStore):
             # (once, a job of its own, which refuses nothing), then check again.
             self._writer.run(partial(queues.track, recipient=recipient), savepoint=False)
             return self._writer.run(job, savepoint=False)
+
+    def enqueue_many(
+        self,
+        sender: str,
+        client_id: str,
+        copies: Sequence[tuple[str, bytes]],
+        now: int,
+        cap: int,
+        *,
+        per_sender: int | None = None,
+        max_bytes: int | None = None,
+        max_unknown: int | None = None,
+    ) -> list[CopyOutcome]:
+        """Queue one body per recipient (``copies``: recipient, body) under one client id, in one transaction.
+
+        Each copy as :meth:`enqueue` would store it (once per sender, client id and recipient, with the
+        caps of its recipient's queue), answered in order: its :class:`SendOutcome`, or the
+        :class:`UnknownAccount` or :class:`QueueFull` it met while the others are stored. More than
+        ``max_unknown`` unknown recipients is :class:`TooManyUnknown`, and then nothing is stored.
+        """
+        job = partial(
+            queues.enqueue_copies,
+            sender=sender,
+            client_id=client_id,
+            copies=copies,
+            now=now,
+            caps=_caps(cap, per_sender, max_bytes),
+            max_unknown=len(copies) if max_unknown is None else max_unknown,
+        )
+        return self._writer.run(job)  # in a savepoint: a refusal after some copies undoes them
 
     def fetch(self, recipient: str, after: int, limit: int) -> tuple[list[StoredMessage], bool]:
         """Up to ``limit`` waiting messages with id > ``after``, oldest first, and whether more wait."""
@@ -331,3 +363,10 @@ class SqliteServerStore(RegistrationStore):
             self.rate_events.expire(db, now)
 
         self._writer.run(job)
+
+
+def _caps(cap: int, per_sender: int | None, max_bytes: int | None) -> queues.Caps:
+    """A recipient's caps; a cap left out is the whole queue's (per sender) or none (bytes)."""
+    return queues.Caps(
+        cap, cap if per_sender is None else per_sender, 2**62 if max_bytes is None else max_bytes
+    )

@@ -22,6 +22,7 @@ from net.client.transport import (
     wait_readable,
 )
 from net.protocol import replies
+from net.protocol.copy_results import CopyStatus
 from net.protocol.errors import RemoteProtocolError, RequestRefused
 from net.protocol.fingerprints import format_fingerprint, normalize_fingerprint
 from net.protocol.login import sign_login
@@ -111,6 +112,67 @@ def test_pushes_wait_for_pump_and_go_to_the_handler(server, phone) -> None:
         assert isinstance(message, MessagePush)
         message = message.message
         assert message.sender == alice.phone and message.body == b"\x00\x01\x02" and message.id is not None
+    finally:
+        conn.close()
+
+
+def test_send_many_gives_typed_results_and_is_pipelined_like_send(server, phone) -> None:
+    alice, bob, carol = Person(phone()), Person(phone()), Person(phone())
+    setup = server.connect()
+    for someone in (alice, bob, carol):
+        someone.register(setup, server.codes)
+    b = server.connect()
+    bob.login(b)
+    conn = ServerConnection.open(*server.address, on_push=lambda _p: None)
+    try:
+        _login(conn, alice)
+        spaced = carol.phone[:3] + " " + carol.phone[3:]  # answered in E.164, and still matched
+        first = conn.start_send_many("g-1", [(bob.phone, b"to bob"), (spaced, b"to carol")])
+        single = conn.send("send", to=bob.phone, client_id="s-1", body=b"between")
+        typing = conn.start_send_many("t-1", [(bob.phone, b"..."), (carol.phone, b"...")], transient=True)
+        again = conn.start_send_many("g-1", [(carol.phone, b"to carol"), (phone(), b"x")])
+        stored = conn.wait_send_many(first)
+        assert [(r.to, r.status, r.stored) for r in stored.results] == [
+            (bob.phone, CopyStatus.STORED, True),
+            (carol.phone, CopyStatus.STORED, True),
+        ]
+        assert conn.wait_typed(replies.SEND, single).duplicate is False
+        assert [r.status for r in conn.wait_send_many(typing).results] == [
+            CopyStatus.DELIVERED,
+            CopyStatus.NOT_DELIVERED,
+        ]
+        repeated = conn.wait_send_many(again).results
+        assert (repeated[0].status, repeated[0].id) == (CopyStatus.DUPLICATE, stored.results[1].id)
+        assert repeated[1].status is CopyStatus.UNKNOWN_ACCOUNT and repeated[1].id is None
+        assert b.wait_push().body["body"] == base64.b64encode(b"to bob").decode()
+        with pytest.raises(RequestRefused) as refused:
+            conn.send_many("g-2", [(alice.phone, b"me")])
+        assert refused.value.code == "bad_request"
+        assert conn.send_many("g-3", [(bob.phone, b"x")]).results[0].status is CopyStatus.STORED
+    finally:
+        conn.close()
+
+
+def test_send_many_results_that_do_not_answer_the_items_close_the_connection(server, phone) -> None:
+    alice, bob, carol = Person(phone()), Person(phone()), Person(phone())
+    setup = server.connect()
+    for someone in (alice, bob, carol):
+        someone.register(setup, server.codes)
+    handlers = server.running.service._handlers
+    conn = ServerConnection.open(*server.address, on_push=lambda _p: None)
+    try:
+        _login(conn, alice)
+        real = handlers["send_many"]
+
+        def backwards(session, args):  # type: ignore[no-untyped-def]
+            outcome = real(session, args)
+            return Outcome({"results": outcome.body["results"][::-1]}, then=outcome.then)
+
+        handlers["send_many"] = backwards
+        with pytest.raises(MalformedReply) as caught:
+            conn.send_many("g-1", [(bob.phone, b"x"), (carol.phone, b"y")])
+        assert str(caught.value) == "send_many reply.results: not one per item, in the items' order"
+        assert conn.closed
     finally:
         conn.close()
 

@@ -14,6 +14,7 @@ from session_support import bundle_of
 from crypto_core.keys import IdentityKeyPair
 from net.protocol import replies
 from net.protocol.connection import Push
+from net.protocol.copy_results import CopyResult, CopyStatus, SendManyReply
 from net.protocol.errors import RemoteProtocolError
 from net.protocol.replies import (
     REPLIES,
@@ -67,6 +68,10 @@ GOOD: dict[str, tuple[dict[str, Any], object]] = {
     "send": (
         {"id": 41, "ts": 1764099000123, "duplicate": False},
         replies.SendReply(41, 1764099000123, False),
+    ),
+    "send_many": (
+        {"results": [{"to": PHONE, "status": "stored", "id": 41, "ts": 1764099000123}]},
+        SendManyReply((CopyResult(PHONE, CopyStatus.STORED, 41, 1764099000123),)),
     ),
     "fetch": ({"messages": [MESSAGE_JSON], "more": False}, replies.FetchReply((MESSAGE,), False)),
     "ack": ({"deleted": 1}, replies.AckReply(1)),

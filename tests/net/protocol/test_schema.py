@@ -148,6 +148,13 @@ def test_optional_fields_take_their_defaults() -> None:
     ("op", "frame"),
     [
         ("send", {"to": "+442079460958", "client_id": "a", "body": "AA==", "transient": None}),
+        ("send_many", {"client_id": "a", "items": None}),
+        (
+            "send_many",
+            {"client_id": "a", "items": [{"to": "+442079460958", "body": "AA=="}], "transient": None},
+        ),
+        ("send_many", {"client_id": "a", "items": [{"to": None, "body": "AA=="}]}),
+        ("send_many", {"client_id": "a", "items": [{"to": "+442079460958", "body": None}]}),
         ("fetch", {"limit": None}),
         ("fetch", {"after": None}),
         ("hello", {"version": 1, "client": None}),
@@ -187,6 +194,7 @@ _GOOD = {
     "limit": 5,
     "after": 0,
     "ids": [1, 2],
+    "items": [{"to": "+442079460958", "body": "AA=="}, {"to": "+442079460959", "body": "AQ=="}],
     "token": base64.b64encode(bytes(32)).decode(),
     "proof": base64.b64encode(bytes(64)).decode(),
     "lock": "correct horse battery",
@@ -231,3 +239,83 @@ def test_any_fields_give_checked_arguments_or_a_field_error(request: tuple[str, 
         assert field.name not in frame or frame[field.name] is not None  # null is never taken for the default
         if field.name not in frame:
             assert not field.required and args[field.name] == field.default
+
+
+# ---------------------------------------------------------------------- send_many
+
+SEND_MANY = OPERATIONS["send_many"]
+ADA, BEN = "+442079460958", "+442079460959"
+
+
+def _many(items: object, **more: object) -> dict[str, object]:
+    return {"client_id": "m-1", "items": items, **more}
+
+
+def _refused(frame: dict[str, object]) -> tuple[ErrorCode, str]:
+    with pytest.raises(FieldError) as caught:
+        SEND_MANY.parse(frame)
+    return caught.value.code, str(caught.value)
+
+
+def test_send_many_gives_each_recipient_in_e164_with_its_body_in_order() -> None:
+    frame = _many([{"to": "+44 20 7946 0959", "body": "AAE=", "note": 1}, {"to": ADA, "body": "Ag=="}])
+    assert SEND_MANY.parse(frame) == {
+        "client_id": "m-1",
+        "items": [(BEN, b"\x00\x01"), (ADA, b"\x02")],
+        "transient": False,
+    }
+    assert SEND_MANY.parse({**frame, "transient": True})["transient"] is True
+
+
+def test_send_many_takes_1_to_100_recipients() -> None:
+    hundred = [{"to": f"+4420794600{n:02d}", "body": "AA=="} for n in range(100)]
+    assert len(SEND_MANY.parse(_many(hundred))["items"]) == 100
+    too_many = [*hundred, {"to": ADA, "body": "AA=="}]
+    assert _refused(_many(too_many)) == (ErrorCode.BAD_REQUEST, "send_many.items: expected 1 to 100 items")
+    assert _refused(_many([])) == (ErrorCode.BAD_REQUEST, "send_many.items: expected 1 to 100 items")
+    assert _refused(_many({"to": ADA})) == (ErrorCode.BAD_REQUEST, "send_many.items: expected a list")
+
+
+@pytest.mark.parametrize(
+    ("items", "expected"),
+    [
+        (["x"], (ErrorCode.BAD_REQUEST, "send_many.items[0]: expected an object")),
+        ([{"body": "AA=="}], (ErrorCode.BAD_REQUEST, "send_many.items[0]: the field 'to' is missing")),
+        ([{"to": ADA}], (ErrorCode.BAD_REQUEST, "send_many.items[0]: the field 'body' is missing")),
+        (
+            [{"to": None, "body": "AA=="}],
+            (ErrorCode.BAD_REQUEST, "send_many.items[0].to: null is not a value"),
+        ),
+        (
+            [{"to": ADA, "body": "AA=="}, {"to": 7, "body": "AA=="}],
+            (ErrorCode.BAD_PHONE, "send_many.items[1].to: "),
+        ),
+        ([{"to": "+1", "body": "AA=="}], (ErrorCode.BAD_PHONE, "send_many.items[0].to: ")),
+        ([{"to": ADA, "body": "A"}], (ErrorCode.BAD_REQUEST, "send_many.items[0].body: not valid base64")),
+        ([{"to": ADA, "body": ""}], (ErrorCode.BAD_REQUEST, "send_many.items[0].body: must not be empty")),
+        (
+            [{"to": ADA, "body": base64.b64encode(bytes(MAX_BODY + 1)).decode()}],
+            (ErrorCode.BAD_REQUEST, f"send_many.items[0].body: longer than {MAX_BODY} bytes"),
+        ),
+        (
+            [
+                {"to": ADA, "body": "AA=="},
+                {"to": BEN, "body": "AA=="},
+                {"to": "+44 20 7946 0958", "body": "AA=="},
+            ],
+            (ErrorCode.BAD_REQUEST, "send_many.items[2].to: the same recipient as items[0]"),
+        ),
+    ],
+)
+def test_send_many_names_the_item_and_the_field_that_failed(
+    items: list[object], expected: tuple[ErrorCode, str]
+) -> None:
+    code, message = _refused(_many(items))
+    assert code is expected[0] and message.startswith(expected[1])
+
+
+def test_send_many_checks_the_client_id_first_and_a_body_of_the_largest_size_passes() -> None:
+    items = [{"to": ADA, "body": "AA=="}, {"to": ADA, "body": "AA=="}]
+    assert _refused({"client_id": "no spaces", "items": items})[1].startswith("send_many.client_id: ")
+    largest = [{"to": ADA, "body": base64.b64encode(bytes(MAX_BODY)).decode()}]
+    assert SEND_MANY.parse(_many(largest))["items"] == [(ADA, bytes(MAX_BODY))]

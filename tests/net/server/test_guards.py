@@ -152,3 +152,41 @@ def test_the_counts_survive_a_restart(world: World) -> None:
     assert fail_login(world, alice.phone) == "rate_limited"
     world.clock.now += 61  # and they still leave the window
     assert fail_login(world, alice.phone) == "login_failed"
+
+
+def _copies(*phones: str) -> list[dict[str, object]]:
+    return [{"to": phone, "body": b"x"} for phone in phones]
+
+
+def test_each_unknown_recipient_of_a_send_many_counts_for_the_account_and_the_address(world: World) -> None:
+    alice, bob, carol = person(), person(), person()
+    for someone in (alice, bob, carol):
+        world.register(someone)
+    a = world.login(alice, Session(ATTACKER))
+    answers = world.call(a, "send_many", client_id="m1", items=_copies(person().phone, person().phone))
+    assert [r["status"] for r in answers["results"]] == ["unknown_account", "unknown_account"]
+    assert world.refused(a, "get_bundle", phone=bob.phone) == "rate_limited"  # two: Alice is at her limit
+    # Bob, from the same address, may be told of one more unknown number; his request has two.
+    b = world.login(bob, Session(ATTACKER))
+    items = _copies(carol.phone, person().phone, person().phone)
+    assert world.refused(b, "send_many", client_id="m2", items=items) == "rate_limited"
+    assert world.store.queued_count(carol.phone) == 0  # refused whole: nothing stored
+    assert world.refused(b, "get_bundle", phone=carol.phone) == "rate_limited"  # that one was counted
+    world.restart()  # and the counts are kept
+    assert world.refused(world.login(carol, Session(ATTACKER)), "get_bundle", phone=bob.phone) == (
+        "rate_limited"
+    )
+
+
+def test_a_transient_send_many_past_the_limit_is_refused_before_anything_is_pushed(world: World) -> None:
+    alice, bob = person(), person()
+    world.register(alice)
+    world.register(bob)
+    b = world.login(bob, Session(VICTIM_HOME))
+    a = world.login(alice, Session(ATTACKER))
+    items = _copies(bob.phone, person().phone, person().phone, person().phone)
+    assert world.refused(a, "send_many", client_id="t1", items=items, transient=True) == "rate_limited"
+    assert b.pushes == []
+    assert world.refused(a, "send_many", client_id="t2", items=_copies(bob.phone), transient=True) == (
+        "rate_limited"
+    )

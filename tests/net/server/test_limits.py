@@ -67,6 +67,19 @@ def test_exceeded_counts_nothing_and_count_counts_past_the_limit() -> None:
     assert not limiter.exceeded("b")
 
 
+def test_remaining_says_how_many_more_events_a_key_may_count() -> None:
+    clock = Clock()
+    limiter = RateLimiter(3, 60.0, clock)
+    assert limiter.remaining("a") == 3
+    limiter.count("a")
+    assert limiter.remaining("a") == 2 and limiter.remaining("b") == 3
+    for _ in range(4):
+        limiter.count("a")
+    assert limiter.remaining("a") == 0  # past the limit, never below nothing
+    clock.now += 61
+    assert limiter.remaining("a") == 3
+
+
 def test_a_persisted_limiter_starts_with_the_counts_of_the_last_run(tmp_path: Path) -> None:
     clock = Clock()
     clock.now = 1_700_000_000.0

@@ -17,6 +17,8 @@ __all__ = ["connection"]  # the fixture, imported so pytest finds it here
 def test_only_requests_that_add_data_wait_for_room() -> None:
     assert waits_for_room(Request(1, "send", {"transient": False}), logged_in=True)
     assert not waits_for_room(Request(1, "send", {"transient": True}), logged_in=True)  # never stored
+    assert waits_for_room(Request(1, "send_many", {"transient": False}), logged_in=True)
+    assert not waits_for_room(Request(1, "send_many", {"transient": True}), logged_in=True)
     for op in ("register_start", "register_finish", "upload_prekeys"):
         assert waits_for_room(Request(1, op, {}), logged_in=True)
     for op in ("hello", "challenge", "login", "ping", "fetch", "ack", "get_bundle", "prekey_count"):

@@ -12,7 +12,16 @@ from storage.server.store import SqliteServerStore
 
 ROOT = Path(__file__).resolve().parents[3]
 # The server's modules that receive a store; the command line and server.py choose the SQLite one.
-SERVICE_SIDE = ["service.py", "registrar.py", "guards.py", "storage_full.py", "loop.py", "limits.py"]
+SERVICE_SIDE = [
+    "service.py",
+    "registrar.py",
+    "guards.py",
+    "storage_full.py",
+    "loop.py",
+    "limits.py",
+    "send_many.py",
+    "send_rules.py",
+]
 
 
 def test_the_sqlite_store_satisfies_the_interface(tmp_path: Path) -> None:
@@ -49,7 +58,7 @@ def test_the_interface_names_every_store_method_the_service_side_calls() -> None
                 and isinstance(node.value.value, ast.Name)
             ):
                 called.add(node.attr)
-    assert {"enqueue", "group_commit", "lacks_room", "space"} <= called
+    assert {"enqueue", "enqueue_many", "group_commit", "lacks_room", "space"} <= called
     assert called <= members, f"called on a store but not in the interface: {sorted(called - members)}"
 
 

@@ -13,7 +13,9 @@ from store_support import (
 
 from storage.server.store import (
     QueueFull,
+    SendOutcome,
     SqliteServerStore,
+    TooManyUnknown,
     UnknownAccount,
 )
 
@@ -140,3 +142,104 @@ def test_per_sender_counts_start_inside_a_batch_without_breaking_it(store: Sqlit
     assert [m.id for m in store.fetch(BOB, 0, 10)[0]] == [kept.id, other.id]
     with pytest.raises(QueueFull):  # Carol's message was counted for her
         store.enqueue(carol, "c2", BOB, b"x", NOW, 10, per_sender=1)
+
+
+# ---------------------------------------------------------------- one client id, many recipients
+
+CAROL, DAVE = "+442079460003", "+442079460004"
+
+
+def test_one_client_id_stores_one_copy_per_recipient(store: SqliteServerStore) -> None:
+    for phone in (ALICE, BOB, CAROL):
+        register(store, phone)
+    outcomes = store.enqueue_many(ALICE, "g1", [(BOB, b"for bob"), (CAROL, b"for carol")], NOW, 100)
+    assert all(isinstance(o, SendOutcome) and not o.duplicate and o.ts == NOW for o in outcomes)
+    assert [(m.sender, m.body) for m in store.fetch(BOB, 0, 10)[0]] == [(ALICE, b"for bob")]
+    assert [(m.sender, m.body) for m in store.fetch(CAROL, 0, 10)[0]] == [(ALICE, b"for carol")]
+    first, second = outcomes
+    assert isinstance(first, SendOutcome) and isinstance(second, SendOutcome) and first.id < second.id
+
+
+def test_a_repeat_is_a_duplicate_per_recipient_and_stores_the_rest(store: SqliteServerStore) -> None:
+    for phone in (ALICE, BOB, CAROL, DAVE):
+        register(store, phone)
+    (first,) = store.enqueue_many(ALICE, "g1", [(BOB, b"b")], NOW, 100)
+    again = store.enqueue_many(ALICE, "g1", [(BOB, b"b"), (CAROL, b"c"), (DAVE, b"d")], NOW + 9, 100)
+    assert again[0] == SendOutcome(first.id, NOW, duplicate=True)  # type: ignore[union-attr]
+    assert [o.duplicate for o in again] == [True, False, False]  # type: ignore[union-attr]
+    assert [store.queued_count(p) for p in (BOB, CAROL, DAVE)] == [1, 1, 1]
+    # A send and a send_many with the same client id to the same recipient are one message.
+    assert store.enqueue(ALICE, "g1", CAROL, b"c", NOW + 20, 100) == SendOutcome(
+        again[1].id,  # type: ignore[union-attr]
+        NOW + 9,
+        duplicate=True,
+    )
+
+
+def test_one_client_id_is_a_new_message_for_another_recipient(store: SqliteServerStore) -> None:
+    for phone in (ALICE, BOB, CAROL):
+        register(store, phone)
+    to_bob = store.enqueue(ALICE, "c1", BOB, b"b", NOW, 100)
+    to_carol = store.enqueue(ALICE, "c1", CAROL, b"c", NOW, 100)
+    assert not to_carol.duplicate and to_carol.id != to_bob.id
+    assert store.queued_count(CAROL) == 1
+    (many,) = store.enqueue_many(ALICE, "c1", [(BOB, b"b")], NOW, 100)
+    assert many == SendOutcome(to_bob.id, NOW, duplicate=True)
+
+
+def test_an_unknown_or_full_recipient_is_answered_in_its_place_and_the_others_stored(
+    store: SqliteServerStore,
+) -> None:
+    for phone in (ALICE, BOB, CAROL):
+        register(store, phone)
+    store.enqueue(CAROL, "x1", BOB, b"x", NOW, 100)  # Bob's queue is full at a cap of 1
+    outcomes = store.enqueue_many(ALICE, "g1", [(DAVE, b"d"), (BOB, b"b"), (CAROL, b"c")], NOW, 1)
+    unknown, full, stored = outcomes
+    assert isinstance(unknown, UnknownAccount)
+    assert isinstance(full, QueueFull) and full.cap == QueueFull.MESSAGES
+    assert isinstance(stored, SendOutcome) and not stored.duplicate
+    assert store.queued_count(BOB) == 1 and store.queued_count(CAROL) == 1
+    # The refused copies were not remembered: once there is room, the same client id stores them.
+    register(store, DAVE)
+    store.ack(BOB, [m.id for m in store.fetch(BOB, 0, 10)[0]])
+    retried = store.enqueue_many(ALICE, "g1", [(DAVE, b"d"), (BOB, b"b"), (CAROL, b"c")], NOW, 1)
+    assert [o.duplicate for o in retried] == [False, False, True]  # type: ignore[union-attr]
+
+
+def test_each_recipients_caps_are_its_own(store: SqliteServerStore) -> None:
+    for phone in (ALICE, BOB, CAROL):
+        register(store, phone)
+    store.enqueue(ALICE, "a1", BOB, b"x" * 60, NOW, 10, max_bytes=100)
+    store.enqueue(ALICE, "a2", CAROL, b"x", NOW, 10, per_sender=1)
+    outcomes = store.enqueue_many(
+        ALICE, "g1", [(BOB, b"y" * 41), (CAROL, b"y")], NOW, 10, per_sender=1, max_bytes=100
+    )
+    assert [o.cap for o in outcomes] == [QueueFull.BYTES, QueueFull.SENDER]  # type: ignore[union-attr]
+    (to_bob,) = store.enqueue_many(ALICE, "g2", [(BOB, b"y" * 40)], NOW, 10, per_sender=5, max_bytes=100)
+    assert isinstance(to_bob, SendOutcome)
+
+
+def test_past_the_unknown_recipients_allowed_nothing_is_stored(store: SqliteServerStore) -> None:
+    for phone in (ALICE, BOB, CAROL):
+        register(store, phone)
+    copies = [(BOB, b"b"), ("+442079460005", b"x"), (CAROL, b"c"), (DAVE, b"d")]
+    with store.group_commit():
+        kept = store.enqueue(ALICE, "other", BOB, b"kept", NOW, 100)  # the batch's other work stands
+        with pytest.raises(TooManyUnknown) as caught:
+            store.enqueue_many(ALICE, "g1", copies, NOW, 100, max_unknown=1)
+    assert caught.value.allowed == 1
+    assert [m.id for m in store.fetch(BOB, 0, 10)[0]] == [kept.id] and store.queued_count(CAROL) == 0
+    # Nothing of it was remembered either; with one unknown allowed per unknown it is stored.
+    outcomes = store.enqueue_many(ALICE, "g1", copies, NOW, 100, max_unknown=2)
+    assert [type(o) for o in outcomes] == [SendOutcome, UnknownAccount, SendOutcome, UnknownAccount]
+    assert [m.body for m in store.fetch(BOB, 0, 10)[0]] == [b"kept", b"b"]
+
+
+def test_per_sender_counts_start_in_the_middle_of_the_copies(store: SqliteServerStore) -> None:
+    for phone in (ALICE, BOB, CAROL):
+        register(store, phone)
+    store.enqueue(ALICE, "a1", BOB, b"x", NOW, 10, per_sender=1)
+    outcomes = store.enqueue_many(ALICE, "g1", [(CAROL, b"c"), (BOB, b"b")], NOW, 10, per_sender=1)
+    assert isinstance(outcomes[0], SendOutcome)
+    assert isinstance(outcomes[1], QueueFull) and outcomes[1].cap == QueueFull.SENDER
+    assert store.queued_count(CAROL) == 1 and store.queued_count(BOB) == 1

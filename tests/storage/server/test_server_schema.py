@@ -1,4 +1,4 @@
-"""The server store's schema on real SQLite files: a new file, upgrades from versions 1 and 2, refusals.
+"""The server store's schema on real SQLite files: a new file, upgrades from versions 1, 2 and 4, refusals.
 
 Also the property the version 2 layout exists for: a commit of many sends from
 many people writes few pages (counted in the WAL, not timed).
@@ -86,7 +86,7 @@ def test_step_1_still_makes_the_frozen_version_1_tables() -> None:
 
 def test_a_new_file_gets_the_current_version(tmp_path: Path) -> None:
     SqliteServerStore(tmp_path / "s.sqlite3").close()
-    assert version_of(tmp_path / "s.sqlite3") == str(server_schema.VERSION) == "4"
+    assert version_of(tmp_path / "s.sqlite3") == str(server_schema.VERSION) == "5"
 
 
 def test_a_version_1_file_is_upgraded_keeping_queues_and_client_ids(tmp_path: Path) -> None:
@@ -191,6 +191,65 @@ def test_a_version_2_file_gets_the_bytes_of_its_queues_and_per_sender_counts_whe
         assert bob_counts() == ((0, 0, 0), {})
     finally:
         store.close()
+
+
+def make_version_4(path: Path) -> None:
+    """A file as the version 4 server left it: Alice sent c1 to Bob (waiting) and c2 to Bob (acknowledged)."""
+    with closing(sqlite3.connect(path, isolation_level=None)) as db:
+        for version in range(1, 5):
+            server_schema.STEPS[version](db)
+        db.execute("INSERT INTO meta VALUES ('schema_version', '4')")
+        for phone, queued in ((ALICE, 0), (BOB, 1), (CAROL, 0)):
+            db.execute("INSERT INTO accounts VALUES (?, 'x@example.org', '{}', '{}', '{}', ?)", (phone, NOW))
+            db.execute("INSERT INTO queues VALUES (?, ?, 0, ?, 0)", (phone, queued, queued))
+        for message_id in (1, 2):
+            message = (message_id, BOB, ALICE, b"m", NOW)
+            db.execute(
+                "INSERT INTO messages (id, recipient, sender, body, ts) VALUES (?, ?, ?, ?, ?)", message
+            )
+            db.execute("INSERT INTO sent VALUES (?, ?, ?, ?)", (f"c{message_id}", ALICE, message_id, NOW))
+        db.execute("DELETE FROM messages WHERE id = 2")  # Bob acknowledged it: its recipient is gone with it
+
+
+def test_a_version_4_file_keys_client_ids_by_recipient_and_keeps_the_old_ones_whole(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    make_version_4(path)
+    store = SqliteServerStore(path)
+    try:
+        assert version_of(path) == str(server_schema.VERSION)
+        with closing(sqlite3.connect(path)) as db:
+            rows = db.execute(
+                "SELECT client_id, sender, recipient, message_id FROM sent ORDER BY 1"
+            ).fetchall()
+        assert rows == [("c1", ALICE, BOB, 1), ("c2", ALICE, "", 2)]
+        # c1 still waits for Bob: a repeat to him is the same message, the same id to Carol a new one.
+        assert store.enqueue(ALICE, "c1", BOB, b"m", NOW + 1, 100).duplicate
+        assert not store.enqueue(ALICE, "c1", CAROL, b"m", NOW + 1, 100).duplicate
+        # c2's recipient is not known any more: it stays one message for every recipient, as it was made.
+        assert store.enqueue(ALICE, "c2", CAROL, b"m", NOW + 1, 100).id == 2
+        assert [o.id for o in store.enqueue_many(ALICE, "c2", [(BOB, b"m")], NOW + 1, 100)] == [2]  # type: ignore[union-attr]
+        assert store.queued_count(BOB) == 1 and store.queued_count(CAROL) == 1
+        store.prune(NOW + 8 * 24 * 3600 * 1000)  # and it expires like every record
+        assert not store.enqueue(ALICE, "c2", CAROL, b"m", NOW + 1, 100).duplicate
+    finally:
+        store.close()
+
+
+def test_a_failed_upgrade_leaves_the_file_at_version_4(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    make_version_4(path)
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("CREATE TABLE sent_v5 (x)")  # in the way of the upgrade's new table
+    with pytest.raises(StoreUnavailable):
+        SqliteServerStore(path)
+    assert version_of(path) == "4"
+    with closing(sqlite3.connect(path)) as db:
+        assert [row[1] for row in db.execute("PRAGMA table_info(sent)")] == [
+            "client_id",
+            "sender",
+            "message_id",
+            "ts",
+        ]
 
 
 @pytest.mark.parametrize(

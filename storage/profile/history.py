@@ -29,6 +29,7 @@ from storage.profile.messages import (
     Cursor,
     Message,
     Page,
+    Place,
 )
 from storage.profile.search import SearchHit
 from storage.profile.vault import Vault
@@ -44,6 +45,7 @@ __all__ = [
     "History",
     "Message",
     "Page",
+    "Place",
     "SearchHit",
 ]
 
@@ -233,6 +235,29 @@ class History:
         messages = self._opened(list(reversed(rows[:limit])))
         return Page(messages, None if newest is None else Cursor(newest[4], newest[0]))
 
+    def page_from(self, contact: str, offset: int, *, limit: int = 50) -> Page:
+        """Up to ``limit`` entries from the one ``offset`` places after the oldest, shown newest first.
+
+        For a scrollbar dragged far from what is loaded: the page where it points, found by its place
+        (the index walks ``offset`` entries), not by loading every page between. ``next`` is unused.
+        """
+        if limit < 1 or offset < 0:
+            raise ValueError("limit must be at least 1 and offset at least 0")
+        rows = self._vault.conn.execute(
+            f"SELECT {_COLUMNS} {_FROM} WHERE c.contact = ? ORDER BY m.ts, m.id LIMIT ? OFFSET ?",
+            (contact, limit, offset),
+        ).fetchall()
+        return Page(self._opened(list(reversed(rows))), None)
+
+    def place(self, contact: str, at: Cursor | None = None) -> Place:
+        """How many entries (messages and notices) are older than ``at`` (0 if None), and how many in all."""
+        bound = at or _START
+        row = self._vault.conn.execute(
+            f"SELECT COUNT(*), COALESCE(SUM((m.ts, m.id) < (?, ?)), 0) {_FROM} WHERE c.contact = ?",
+            (bound.ts, bound.local_id, contact),
+        ).fetchone()
+        return Place(int(row[1]), int(row[0]))
+
     def around(
         self,
         contact: str,
@@ -380,9 +405,6 @@ class History:
                 (contact, anchor, *directions),
             ).fetchone()
         return None if row is None else _message(row)
-
-    def _older_than(self, contact: str, cursor: Cursor) -> Cursor | None:
-        return cursor if self._rows(contact, cursor, 1) else None
 
     def _any_newer(self, contact: str, cursor: Cursor) -> bool:
         row = self._vault.conn.execute(

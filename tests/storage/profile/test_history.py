@@ -14,7 +14,7 @@ from crypto_core.errors import DecryptionError
 from crypto_core.sealing import KdfParams
 from storage.profile.directory import ProfileDirectory
 from storage.profile.errors import DuplicateEntry
-from storage.profile.history import Cursor, History
+from storage.profile.history import Cursor, History, Place
 from storage.profile.profile import Profile
 
 FAST = KdfParams(memory_kib=8, iterations=1, lanes=1)
@@ -315,3 +315,20 @@ def test_the_first_unread_message_is_the_oldest_received_one(profile: Profile) -
     assert first is not None and first.client_id == "in10"
     history.mark_read(BOB)
     assert history.first_unread(BOB) is None
+
+
+def test_an_entry_knows_its_place_and_a_page_is_found_by_its_place(profile: Profile) -> None:
+    history = profile.history
+    assert history.place(BOB) == Place(0, 0) and history.page_from(BOB, 0).messages == []
+    _fill(profile, BOB, 300)
+    _fill(profile, ALICE, 20, start=1000.5)  # interleaved in time: another conversation counts for nothing
+    history.add_notice(BOB, client_id="n1", kind="key_changed", timestamp=1298.5)  # a notice has a place
+    assert history.place(BOB) == Place(0, 301)
+    found = history.get(BOB, "c120", outgoing=True)
+    assert found is not None and history.place(BOB, found.cursor) == Place(120, 301)
+    page = history.page_from(BOB, 120, limit=50)
+    assert [m.client_id for m in page.messages] == [f"c{i}" for i in range(169, 119, -1)]  # newest first
+    assert [m.client_id for m in history.page_from(BOB, 298, limit=50).messages] == ["c299", "n1", "c298"]
+    assert history.page_from(BOB, 301).messages == []
+    with pytest.raises(ValueError, match="offset"):
+        history.page_from(BOB, -1)

@@ -166,7 +166,8 @@ class TimelineController:
             return
 
         def call(engine: Engine) -> tuple[list[ev.MessageView], ev.TimelinePlace]:
-            page = engine.history_at(contact, offset, limit=PAGE)
+            # Nothing there (messages gone since the count): the newest page rather than an empty list.
+            page = engine.history_at(contact, offset, limit=PAGE) or engine.history(contact, limit=PAGE)
             return page, engine.timeline_place(contact, page[-1].message_id if page else None)
 
         def shown(result: tuple[list[ev.MessageView], ev.TimelinePlace]) -> None:

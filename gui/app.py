@@ -335,13 +335,20 @@ class App:
         scrolls = {"<Prior>": "up", "<Next>": "down", "<Control-Home>": "top", "<Control-End>": "bottom"}
         for sequence, how in scrolls.items():
             self.root.bind(sequence, self._scroll_key(how))
+        for sequence, how in {"<Home>": "top", "<End>": "bottom"}.items():  # in a field they move the cursor
+            self.root.bind(sequence, self._scroll_key(how, outside_fields=True))
         # Zoom works on every screen, the welcome card's too.
         zooms = {"plus": 1, "equal": 1, "KP_Add": 1, "minus": -1, "KP_Subtract": -1, "0": 0, "KP_0": 0}
         for key, step in zooms.items():
             self.root.bind(f"<Control-{key}>", self._zoom_key(step))
 
-    def _scroll_key(self, how: str) -> Callable[[tk.Event], str | None]:
-        return lambda _e: self._shortcut(lambda: self._scroll(how))
+    def _scroll_key(self, how: str, *, outside_fields: bool = False) -> Callable[[tk.Event], str | None]:
+        def pressed(event: tk.Event) -> str | None:
+            if outside_fields and isinstance(event.widget, tk.Entry | tk.Text):
+                return None
+            return self._shortcut(lambda: self._scroll(how))
+
+        return pressed
 
     def _step_key(self, step: int) -> Callable[[tk.Event], str | None]:
         def pressed(_event: tk.Event) -> str | None:

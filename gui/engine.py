@@ -22,6 +22,7 @@ from net.client.core.events import (
     ProfileEntry,
     RequestView,
     SearchResultView,
+    TimelinePlace,
 )
 from net.client.core.privacy import PrivacySettings
 
@@ -112,6 +113,9 @@ class Engine(Protocol):
     # Read receipts, typing notices and what notifications show, kept in the profile.
     def privacy(self) -> PrivacySettings: ...
     def set_privacy(self, settings: PrivacySettings) -> None: ...
+    # The scrollbar stands for the whole conversation: where a page sits in it, and the page at a place.
+    def timeline_place(self, contact: str, message_id: str | None = None) -> TimelinePlace: ...
+    def history_at(self, contact: str, offset: int, *, limit: int = 50) -> list[MessageView]: ...
 
     # ---------------------------------------------------------------- message requests and names
 

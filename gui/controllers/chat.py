@@ -1,9 +1,11 @@
-"""The main window's controller: conversations, messages, contacts and settings.
+"""The main window's controller: conversations, messages and contacts.
 
 Engine events update :class:`ChatModel` one by one; the drawing that depends on
 the whole model (the conversation list, the title, read receipts) happens once
 per drained batch in :meth:`ChatController.flush`, so a backlog of a thousand
 messages costs a thousand bubbles and a few redraws, not a thousand redraws.
+The open conversation's pages are the :class:`TimelineController`'s, the open
+contact's details the :class:`DetailsController`'s; both share the model.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import time
 import tkinter as tk
 from collections.abc import Callable
 
+from gui.controllers.details import DetailsController
 from gui.controllers.host import Host
 from gui.controllers.presence import Presence
 from gui.controllers.timeline import AROUND, PAGE, TimelineController
@@ -40,7 +43,6 @@ class ChatController:
         self._ring = False
         self._typing_sent = 0.0
         self._typing_after: str | None = None
-        self._previous_numbers: dict[str, str] = {}
         self.offline_by_choice = False
         self._arrived = 0
         self._receiving = False
@@ -56,26 +58,25 @@ class ChatController:
         v = self.view
         v.conversations.on_select = self.open
         v.on_new_conversation = self.new_conversation
+        self.timeline = TimelineController(host, view, self.model)
+        self.details = DetailsController(host, view, self.model)
+        self.details.on_contact_updated, self.details.on_key_accepted = (
+            self._contact_updated,
+            self._show_key_warning,
+        )
         c = v.conversation
         c.on_send, c.on_typing, c.on_search = self.send, self.typing, self.search
-        c.on_details, c.on_accept_key = self.open_details, self.accept_key_change
+        c.on_details, c.on_accept_key = self.details.open, self.details.accept_key_change
         c.messages.on_retry = self.retry
-        c.messages.on_notice = lambda _kind: self.open_details()
-        self.timeline = TimelineController(host, view, self.model)
-        d = v.details
-        d.on_back, d.on_verified, d.on_rename, d.on_accept_key = (
-            self.back,
-            self.set_verified,
-            self.rename,
-            self.accept_key_change,
-        )
+        c.messages.on_notice = lambda _kind: self.details.open()
+        v.details.on_back = self.back
 
     # ------------------------------------------------------------------ life
 
     def reset(self) -> None:
         self.model.clear()
         self.presence.reset()
-        self._previous_numbers.clear()
+        self.details.reset()
         self.offline_by_choice = False
         self._disk_full_notice = ""
         self.view.hide_notice()
@@ -152,7 +153,7 @@ class ChatController:
         elif isinstance(event, ev.ContactUpdated):
             self._contact_updated(event.contact)
         elif isinstance(event, ev.ContactKeyChanged):
-            self._previous_numbers[event.contact.phone] = event.previous_safety_number
+            self.details.key_changed(event.contact.phone, event.previous_safety_number)
             self._contact_updated(event.contact)
             self.model.key_changed.add(event.contact.phone)
             self._show_key_warning()
@@ -357,22 +358,7 @@ class ChatController:
 
         self.host.do(Command("search", lambda engine: engine.search(contact, text), found))
 
-    # ------------------------------------------------------------------ contact details
-
-    def open_details(self) -> None:
-        contact = self.model.open_contact
-        if contact is None:
-            return
-
-        def shown(result: tuple[ev.ContactView, str]) -> None:
-            view, number = result
-            self.model.set_contact(view)
-            self.view.details.show(view, number, self._previous_numbers.get(contact))
-            self.view.show_pane(self.view.details)
-
-        self.host.do(
-            Command("details", lambda engine: (engine.contact(contact), engine.safety_number(contact)), shown)
-        )
+    # ------------------------------------------------------------------ back from the details or settings
 
     def back(self) -> None:
         contact = self.model.open_contact
@@ -380,53 +366,3 @@ class ChatController:
             self.open(contact)
         else:
             self.view.show_pane(self.view.empty)
-
-    def set_verified(self, verified: bool) -> None:
-        contact = self.model.open_contact
-        if contact is None:
-            return
-
-        def verify(engine: Engine) -> ev.ContactView:
-            engine.set_verified(contact, verified)
-            return engine.contact(contact)
-
-        self.host.do(Command("verify", verify, self._contact_updated))
-
-    def rename(self, name_text: str) -> None:
-        contact = self.model.open_contact
-        if contact is None:
-            return
-        try:
-            name = validate_display_name(name_text) if name_text.strip() else ""
-        except ValidationError as exc:
-            self.view.show_notice(str(exc))
-            return
-
-        def rename(engine: Engine) -> ev.ContactView:
-            engine.rename_contact(contact, name)
-            return engine.contact(contact)
-
-        self.host.do(Command("rename", rename, self._details_refreshed))
-
-    def _details_refreshed(self, contact: ev.ContactView) -> None:
-        self._contact_updated(contact)
-        self.view.details.name.configure(text=contact.name or contact.phone)
-
-    def accept_key_change(self) -> None:
-        contact = self.model.open_contact
-        if contact is None:
-            return
-
-        def accepted(view: ev.ContactView) -> None:
-            self.model.key_changed.discard(contact)
-            self._contact_updated(view)
-            self.model.key_changed.discard(contact)
-            self._show_key_warning()
-            if self.view.pane is self.view.details:
-                self.open_details()
-
-        def accept(engine: Engine) -> ev.ContactView:
-            engine.accept_key_change(contact)
-            return engine.contact(contact)
-
-        self.host.do(Command("accept_key", accept, accepted))

@@ -6,7 +6,13 @@ after it, the unread divider drawn above it; one with none opens at its newest
 page; one opened from a search result opens around that message. Scrolling
 loads :data:`PAGE` messages at a time, older ones (``history(before=)``) and,
 when the page ends before the newest message, newer ones (``newer(after=)``);
-the jump button loads the newest page when it is not loaded.
+the jump button (and End, Ctrl+End, and a message I write there) loads the
+newest page when it is not loaded, and leaves the found message. Every page
+that replaces the list comes with its place in the whole conversation
+(``timeline_place``), which the scrollbar stands for; a thumb dragged far from
+the drawn messages loads the page at the place it points to (``history_at``).
+A page asked for a block of the list that has since been replaced (another
+jump, the newest page) is dropped: :attr:`MessageList.run` tells them apart.
 
 The controller talks only to the :class:`Host` (the worker) and the views; what
 it knows of the conversation (its name, its unread count, whether its key
@@ -37,6 +43,7 @@ class TimelineController:
         messages.on_need_older = self.load_older
         messages.on_need_newer = self.load_newer
         messages.on_jump = self.load_newest
+        messages.on_need_at = self.load_at
 
     def open(self, contact: str, at: ev.SearchResultView | None = None) -> None:
         """Load the conversation's first page: around ``at``, at the first unread, or the newest."""
@@ -64,35 +71,44 @@ class TimelineController:
         if contact is None:
             return
 
-        def shown(page: list[ev.MessageView]) -> None:
-            if self.model.open_contact == contact:
-                empty = f"No messages with {self.model.name(contact)} yet. Say hello!"
-                self.view.conversation.messages.show(page, has_older=len(page) >= PAGE, empty_text=empty)
+        def call(engine: Engine) -> tuple[list[ev.MessageView], ev.TimelinePlace]:
+            page = engine.history(contact, limit=PAGE)
+            return page, engine.timeline_place(contact, page[-1].message_id if page else None)
 
-        self.host.do(Command("history", lambda engine: engine.history(contact, limit=PAGE), shown))
-
-    def _load_unread(self, contact: str, unread: int) -> None:
-        def call(engine: Engine) -> tuple[ev.MessageView | None, list[ev.MessageView]]:
-            first = engine.first_unread(contact)
-            if first is None:
-                return None, engine.history(contact, limit=PAGE)
-            return first, engine.around(contact, first.message_id, before=CONTEXT, after=PAGE)
-
-        def shown(result: tuple[ev.MessageView | None, list[ev.MessageView]]) -> None:
-            first, page = result
+        def shown(result: tuple[list[ev.MessageView], ev.TimelinePlace]) -> None:
+            page, place = result
             if self.model.open_contact != contact:
                 return
-            messages = self.view.conversation.messages
+            empty = f"No messages with {self.model.name(contact)} yet. Say hello!"
+            self.view.conversation.messages.show(
+                page, has_older=place.older > 0, empty_text=empty, older=place.older, total=place.total
+            )
+            self.view.conversation.hide_found_note()  # the found message is left behind
+
+        self.host.do(Command("history", call, shown))
+
+    def _load_unread(self, contact: str, unread: int) -> None:
+        def call(engine: Engine) -> tuple[ev.MessageView | None, list[ev.MessageView], ev.TimelinePlace]:
+            first = engine.first_unread(contact)
             if first is None:
-                messages.show(page, has_older=len(page) >= PAGE)
+                page = engine.history(contact, limit=PAGE)
+            else:
+                page = engine.around(contact, first.message_id, before=CONTEXT, after=PAGE)
+            return first, page, engine.timeline_place(contact, page[-1].message_id if page else None)
+
+        def shown(result: tuple[ev.MessageView | None, list[ev.MessageView], ev.TimelinePlace]) -> None:
+            first, page, place = result
+            if self.model.open_contact != contact:
                 return
-            newer = [m.message_id for m in page].index(first.message_id)
+            messages, older, total = self.view.conversation.messages, place.older, place.total
             messages.show(
                 page,
-                has_older=len(page) - newer - 1 >= CONTEXT,
-                has_newer=newer >= PAGE,
-                unread_from=first.message_id,
+                has_older=older > 0,
+                has_newer=older + len(page) < total,
+                unread_from=first.message_id if first is not None else None,
                 unread_count=unread,
+                older=older,
+                total=total,
             )
 
         self.host.do(Command("unread", call, shown))
@@ -100,31 +116,30 @@ class TimelineController:
     def _load_around(self, result: ev.SearchResultView) -> None:
         contact, message_id = result.contact, result.message.message_id
 
-        def shown(page: list[ev.MessageView]) -> None:
+        def call(engine: Engine) -> tuple[list[ev.MessageView], ev.TimelinePlace]:
+            page = engine.around(contact, message_id, before=AROUND, after=AROUND)
+            return page, engine.timeline_place(contact, page[-1].message_id)
+
+        def shown(loaded: tuple[list[ev.MessageView], ev.TimelinePlace]) -> None:
+            page, place = loaded
             if self.model.open_contact != contact:
                 return
-            newer = [m.message_id for m in page].index(message_id)
-            messages = self.view.conversation.messages
-            messages.show(page, has_older=len(page) - newer - 1 >= AROUND, has_newer=newer >= AROUND)
+            messages, older, total = self.view.conversation.messages, place.older, place.total
+            has_newer = older + len(page) < total
+            messages.show(page, has_older=older > 0, has_newer=has_newer, older=older, total=total)
             messages.reveal(message_id, result.ranges[0] if result.ranges else None)
             if messages.has_newer:
                 self.view.conversation.show_found_note("Showing the message you found and those around it")
 
-        self.host.do(
-            Command(
-                "around",
-                lambda engine: engine.around(contact, message_id, before=AROUND, after=AROUND),
-                shown,
-            )
-        )
+        self.host.do(Command("around", call, shown))
 
     def load_older(self, oldest_id: str) -> None:
-        contact = self.model.open_contact
+        contact, run = self.model.open_contact, self.view.conversation.messages.run
         if contact is None:
             return
 
         def shown(page: list[ev.MessageView]) -> None:
-            if self.model.open_contact == contact:
+            if self._still(contact, run):
                 self.view.conversation.messages.prepend(page, has_older=len(page) >= PAGE)
 
         self.host.do(
@@ -132,14 +147,36 @@ class TimelineController:
         )
 
     def load_newer(self, newest_id: str) -> None:
-        contact = self.model.open_contact
+        contact, run = self.model.open_contact, self.view.conversation.messages.run
         if contact is None:
             return
 
         def shown(page: list[ev.MessageView]) -> None:
-            if self.model.open_contact == contact:
+            if self._still(contact, run):
                 self.view.conversation.messages.extend(page, has_newer=len(page) >= PAGE)
 
         self.host.do(
             Command("newer", lambda engine: engine.newer(contact, after=newest_id, limit=PAGE), shown)
         )
+
+    def load_at(self, offset: int) -> None:
+        """The scrollbar was dragged to the place ``offset`` entries after the oldest: its page."""
+        contact, run = self.model.open_contact, self.view.conversation.messages.run
+        if contact is None:
+            return
+
+        def call(engine: Engine) -> tuple[list[ev.MessageView], ev.TimelinePlace]:
+            # Nothing there (messages gone since the count): the newest page rather than an empty list.
+            page = engine.history_at(contact, offset, limit=PAGE) or engine.history(contact, limit=PAGE)
+            return page, engine.timeline_place(contact, page[-1].message_id if page else None)
+
+        def shown(result: tuple[list[ev.MessageView], ev.TimelinePlace]) -> None:
+            page, place = result
+            if self._still(contact, run):
+                self.view.conversation.messages.moved(page, older=place.older, total=place.total)
+
+        self.host.do(Command("at", call, shown))
+
+    def _still(self, contact: str, run: int) -> bool:
+        """The list still shows the block a page was asked for (not another conversation or jump)."""
+        return self.model.open_contact == contact and self.view.conversation.messages.run == run

@@ -1,24 +1,24 @@
 """The message list: bubbles on a canvas, mine on the right and theirs on the left.
 
-Only the pages of history that were asked for are drawn. Scrolling up asks for
-the next older page (``on_need_older``) while the view is still
-:data:`AHEAD_SCREENS` screens from the top, so a drag of the scrollbar meets
-messages already there, and the page is prepended with the view kept in place;
-scrolling down past a page that ends before the newest message (a jump to a
-search result, or to the first unread) asks for the newer one (``on_need_newer``)
-the same way. At most :data:`MOST_DRAWN` messages are kept: loading on one side
-lets go of the far end of the other, which becomes a gap to load again. New
-messages are appended without redrawing the rest, so a long backlog arrives at
-the cost of its own bubbles only.
+Only the pages that were asked for are drawn (:mod:`gui.views.loaded_block`
+keeps which, at most 800). Scrolling asks for the next older page
+(``on_need_older``) while the view is still :data:`AHEAD_SCREENS` screens from
+the top, and for the next newer one (``on_need_newer``) near the bottom of a
+block that ends before the newest message (after a jump to a search result or
+to the first unread); a page is added with the view kept in place. The
+scrollbar stands for the whole conversation (:mod:`gui.views.timeline_scrollbar`);
+a thumb dragged far past the drawn messages asks for the page at that place
+(``on_need_at``), which :meth:`MessageList.moved` draws. Each replacement of the
+drawn block counts a new :attr:`MessageList.run`, so a page asked for an earlier
+block is dropped. New messages are appended without redrawing the rest, so a
+backlog costs its own bubbles only.
 
-A conversation opened at its first unread message shows the unread divider
-above it with a little of what came before; while the view is not at the
-newest message, a jump-to-bottom button says how many unread wait below.
-
-A message found by a search is revealed: scrolled to the middle of the view,
-its match marked with the canvas's selection (in the theme's warning colours,
-which read on both kinds of bubble) for as long as it is shown, and its bubble
-outlined for a moment.
+While the newest messages are not loaded, a new one from the contact only raises
+the jump button's count, and one I just wrote brings the newest page
+(``on_jump``), as the jump button does; once the newest are loaded, new messages
+are drawn as they come. A conversation opened at its first unread message shows
+the unread divider above it with a little of what came before. A message found
+by a search is revealed (:mod:`gui.views.found_mark`).
 """
 
 from __future__ import annotations
@@ -28,23 +28,24 @@ import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
 
+from gui.view_models.scroll_model import Span
 from gui.view_models.timeline_model import shown_time, unread_divider_text
-from gui.views.bubble_items import MARGIN, Drawn, Painter, tk_index
+from gui.views.bubble_items import MARGIN, Drawn, Painter
+from gui.views.found_mark import FoundMark
 from gui.views.jump import JumpButton, UnreadBelow
+from gui.views.loaded_block import LoadedBlock
+from gui.views.shown_messages import ShownMessages
 from gui.views.theme import Fonts, Palette
+from gui.views.timeline_scrollbar import TimelineScrollbar
 from net.client.core.events import MessageStatus, MessageView
 
-#: How long a revealed message's bubble stays outlined.
-FLASH_MS = 1500
 #: The next page is asked for while the view is this many of its own heights from the loaded end.
 AHEAD_SCREENS = 3.0
-#: The most messages kept drawn; beyond it the far end is let go (and loaded again when scrolled to).
-MOST_DRAWN = 800
 #: Above the first unread message, this much of what came before stays in view (pixels).
 CONTEXT_ABOVE = 90
 
 
-class MessageList(ttk.Frame):
+class MessageList(ShownMessages, ttk.Frame):
     def __init__(self, master: tk.Misc, palette: Palette, fonts: Fonts) -> None:
         super().__init__(master, style="Surface.TFrame")
         self.palette, self.fonts = palette, fonts
@@ -55,10 +56,14 @@ class MessageList(ttk.Frame):
         self.on_need_newer: Callable[[str], None] = lambda _id: None
         #: The jump button was pressed while newer messages are not loaded: the newest page is wanted.
         self.on_jump: Callable[[], None] = lambda: None
+        #: The scrollbar was dragged past the drawn messages: the page this many entries after the oldest.
+        self.on_need_at: Callable[[int], None] = lambda _offset: None
         #: A notice's link was clicked (its kind: "key_changed" asks to verify the new safety number).
         self.on_notice: Callable[[str], None] = lambda _kind: None
         self.canvas = tk.Canvas(self, highlightthickness=0, borderwidth=0, background=palette.background)
-        self.scrollbar = ttk.Scrollbar(self, orient="vertical", command=self._scroll)
+        self.whole = TimelineScrollbar(self, self.canvas, self.span)
+        self.whole.on_need_at = lambda offset: self.on_need_at(offset)
+        self.scrollbar = self.whole.scrollbar
         self.canvas.configure(yscrollcommand=self._scrolled)
         self.painter = Painter(self.canvas, palette, fonts)
         self.painter.on_retry = lambda message_id: self.on_retry(message_id)
@@ -69,12 +74,10 @@ class MessageList(ttk.Frame):
         self.scrollbar.grid(row=0, column=1, sticky="ns")
         self.columnconfigure(0, weight=1)
         self.rowconfigure(0, weight=1)
-        self._drawn: list[Drawn] = []
-        self._by_id: dict[str, Drawn] = {}
+        #: What is loaded and drawn, and where it sits in the whole conversation.
+        self.block = LoadedBlock()
         self._bottom = float(MARGIN)
         self._width = 0
-        self._has_older = self._has_newer = False
-        self._asked_older = self._asked_newer = False
         #: The unread divider goes above this message, with these words; and the view opens there once.
         self._divider: tuple[str, str] | None = None
         self._divider_top = 0.0
@@ -85,10 +88,10 @@ class MessageList(ttk.Frame):
         self.jump = JumpButton(self, self._jump)
         self._relayout_pending = False
         self.empty_text = ""
-        #: The message found by a search, and the span of its text to mark; kept across redraws.
-        self._found: tuple[str, int, int] | None = None
-        self._reveal_pending = False
-        self._flashing: str | None = None
+        #: The message found by a search, and its mark; kept across redraws.
+        self.mark = FoundMark(self.canvas, palette, fonts)
+        # Clicked, the list takes the focus, so that Home and End go through it rather than a field.
+        self.canvas.bind("<Button-1>", lambda _e: self.canvas.focus_set(), add="+")
         self.canvas.bind("<Configure>", self._resized)
         for sequence in ("<MouseWheel>", "<Button-4>", "<Button-5>"):
             self.canvas.bind(sequence, self._wheel)
@@ -104,46 +107,57 @@ class MessageList(ttk.Frame):
         empty_text: str = "",
         unread_from: str | None = None,
         unread_count: int = 0,
+        older: int = 0,
+        total: int | None = None,
     ) -> None:
         """Replace the list with one page (as the engine returns history: newest first).
 
         With ``unread_from`` (the first unread message, on this page) the divider goes above
         it saying ``unread_count`` and the view opens there; otherwise at the newest message.
+        ``older`` entries of the conversation come before the page, of ``total`` (None: the
+        page is all there is, as for the results of a search).
         """
-        self._drawn = [Drawn(m) for m in reversed(newest_first)]
-        self._by_id = {d.message.message_id: d for d in self._drawn}
-        self._has_older, self._asked_older = has_older, False
-        self._has_newer, self._asked_newer = has_newer, False
+        self.block.replace(newest_first, has_older=has_older, has_newer=has_newer, older=older, total=total)
+        self.whole.reset()
         self.empty_text = empty_text
-        self._found, self._reveal_pending = None, False
-        at = unread_from if unread_from in self._by_id and unread_count > 0 else None
+        self.mark.clear()
+        at = unread_from if unread_from in self.block.by_id and unread_count > 0 else None
         self._divider = None if at is None else (at, unread_divider_text(unread_count))
         self._open_at_divider = at is not None
-        index = self.message_ids().index(at) if at is not None else len(self._drawn)
+        drawn = self.block.drawn
+        index = self.message_ids().index(at) if at is not None else len(drawn)
         self.unread_below.reset(
             unread_count if at is not None else 0,
-            (d.message.message_id for d in self._drawn[index:] if not d.message.outgoing),
+            (d.message.message_id for d in drawn[index:] if not d.message.outgoing),
         )
         self._relayout()  # opens at the divider when there is one (now, or at the first layout)
         if at is None:
             self.canvas.yview_moveto(1.0)
 
+    def moved(self, newest_first: list[MessageView], *, older: int, total: int) -> None:
+        """The page the dragged scrollbar points at replaces the drawn ones; the view goes where it points.
+
+        What the person was shown stays: the found message's mark and the unread divider come back
+        with their messages, and the jump button keeps its count.
+        """
+        has_newer = older + len(newest_first) < total
+        self.block.replace(newest_first, has_older=older > 0, has_newer=has_newer, older=older, total=total)
+        self._relayout()
+        self.whole.arrived()
+
+    @property
+    def run(self) -> int:
+        """Counts the replacements of the drawn block: a page asked for an earlier one is dropped."""
+        return self.block.run
+
+    def span(self) -> Span:
+        """The drawn entries and those of the conversation before and after them, for the scrollbar."""
+        return self.block.span(self._region_height() if self._width else 0.0)
+
     @property
     def has_newer(self) -> bool:
         """The shown messages end before the newest one (a jump, or memory let go of the newest)."""
-        return self._has_newer
-
-    def divider_text(self) -> str | None:
-        """The unread divider's words if it is drawn, else None."""
-        items = self.canvas.find_withtag("divider-text")
-        return str(self.canvas.itemcget(items[0], "text")) if items else None
-
-    def divider_in_view(self) -> bool:
-        """The unread divider is inside the visible part of the list."""
-        if self._divider is None or not self.canvas.find_withtag("divider"):
-            return False
-        top = self.canvas.canvasy(0)
-        return top <= self._divider_top < top + self.canvas.winfo_height()
+        return self.block.has_newer
 
     def set_held(self, name: str | None) -> None:
         """Texts of mine that are queued are held until the person confirms ``name``'s new key (None: not)."""
@@ -155,87 +169,63 @@ class MessageList(ttk.Frame):
         """The contact's name, as notices say it."""
         if self.painter.name != name:
             self.painter.name = name
-            if any(d.message.notice for d in self._drawn):
+            if any(d.message.notice for d in self.block.drawn):
                 self._keep_view(lambda: None)
 
     def reveal(self, message_id: str, span: tuple[int, int] | None) -> None:
         """Scroll to a shown message, mark ``span`` of its text, and outline its bubble for a moment."""
-        if message_id not in self._by_id:
+        if message_id not in self.block.by_id:
             return
-        start, end = span if span is not None else (0, 0)
-        self._found, self._reveal_pending = (message_id, start, end), True
+        self.mark.set(message_id, span)
         if self._width:
             self._show_found()
 
     def found(self) -> tuple[str, str] | None:
-        """The revealed message and the part of its text the canvas shows marked, as the person sees it."""
-        item = self.canvas.select_item()
-        if self._found is None or not item:
-            return None
-        drawn = self._by_id.get(self._found[0])
-        if drawn is None or drawn.text_item != int(item):
-            return None
-        first, last = self.canvas.index(item, "sel.first"), self.canvas.index(item, "sel.last")
-        return drawn.message.message_id, str(self.canvas.itemcget(item, "text"))[first : last + 1]
+        """The revealed message and the part of its text that is marked, as the person sees it."""
+        return self.mark.text()
 
     @property
     def flashing(self) -> str | None:
         """The message whose bubble is outlined just now."""
-        return self._flashing
+        return self.mark.flashing
 
     def prepend(self, newest_first: list[MessageView], *, has_older: bool) -> None:
         """Older messages arrived for the top of the list; the visible part stays where it is."""
-        fresh = [Drawn(m) for m in reversed(newest_first) if m.message_id not in self._by_id]
-
-        def change() -> None:
-            self._drawn = fresh + self._drawn
-            self._by_id.update((d.message.message_id, d) for d in fresh)
-            self._has_older, self._asked_older = has_older, False
-            if len(self._drawn) > MOST_DRAWN:  # let go of the newest: scrolling down loads them again
-                for gone in self._drawn[MOST_DRAWN:]:
-                    del self._by_id[gone.message.message_id]
-                del self._drawn[MOST_DRAWN:]
-                self._has_newer, self._asked_newer = True, False
-
-        self._keep_view(change)
+        fresh = self.block.fresh(newest_first)
+        self._keep_view(lambda: self.block.prepend(fresh, has_older=has_older))
 
     def extend(self, newest_first: list[MessageView], *, has_newer: bool) -> None:
         """Newer messages arrived for the bottom of a list that ends before the newest one."""
-        fresh = [Drawn(m) for m in reversed(newest_first) if m.message_id not in self._by_id]
+        fresh = self.block.fresh(newest_first)
         self.unread_below.loaded(d.message.message_id for d in fresh if not d.message.outgoing)
-
-        def change() -> None:
-            self._drawn.extend(fresh)
-            self._by_id.update((d.message.message_id, d) for d in fresh)
-            self._has_newer, self._asked_newer = has_newer, False
-            if len(self._drawn) > MOST_DRAWN:  # let go of the oldest: scrolling up loads them again
-                cut = len(self._drawn) - MOST_DRAWN
-                for gone in self._drawn[:cut]:
-                    del self._by_id[gone.message.message_id]
-                del self._drawn[:cut]
-                self._has_older, self._asked_older = True, False
-
-        self._keep_view(change)
+        self._keep_view(lambda: self.block.extend(fresh, has_newer=has_newer))
 
     def append(self, message: MessageView) -> None:
-        """A new message (or notice) at the bottom; while newer pages are not loaded, only counted."""
-        if message.message_id in self._by_id:
+        """A new message (or notice) at the bottom; while newer pages are not loaded, only counted.
+
+        One of mine written while they are not loaded brings the newest page (where it is), as the
+        jump button does: what was just sent is always shown.
+        """
+        block = self.block
+        if message.message_id in block.by_id:
             self.set_status(message.message_id, message.status)
             return
+        if block.has_newer and message.outgoing and not message.notice:
+            block.arrived(message, drawn=False)
+            self.on_jump()
+            return
         at_bottom = self.canvas.yview()[1] >= 0.98 or message.outgoing
-        if self._has_newer or not at_bottom:
-            if not message.outgoing and not message.notice:
-                self.unread_below.arrived(message.message_id)
-            if self._has_newer:
-                self._update_jump()
-                return
-        previous = self._drawn[-1].message if self._drawn else None
-        drawn = Drawn(message)
-        self._drawn.append(drawn)
-        self._by_id[message.message_id] = drawn
+        if (block.has_newer or not at_bottom) and not message.outgoing and not message.notice:
+            self.unread_below.arrived(message.message_id)
+        previous = block.drawn[-1].message if block.drawn else None
+        drawn = block.arrived(message, drawn=not block.has_newer)
+        if drawn is None:
+            self._update_jump()
+            self.whole.canvas_moved()  # the thumb shrinks: the conversation grew below the view
+            return
         if not self._width:
             return  # drawn at the first layout
-        if len(self._drawn) == 1:
+        if len(block.drawn) == 1:
             self.canvas.delete("empty")
         self._draw(drawn, previous)
         self._update_region()
@@ -243,7 +233,7 @@ class MessageList(ttk.Frame):
             self.canvas.yview_moveto(1.0)
 
     def set_status(self, message_id: str, status: MessageStatus) -> None:
-        drawn = self._by_id.get(message_id)
+        drawn = self.block.by_id.get(message_id)
         if drawn is None or drawn.message.status == status:
             return
         was_failed = drawn.message.status == MessageStatus.FAILED
@@ -257,63 +247,13 @@ class MessageList(ttk.Frame):
                 drawn.meta_item, text=painter.meta(message), fill=painter.meta_colour(message)
             )
 
-    def copy(self, message_id: str) -> None:
-        """Put a message's text on the clipboard (a double click on its bubble)."""
-        drawn = self._by_id.get(message_id)
-        if drawn is not None:
-            self.clipboard_clear()
-            self.clipboard_append(drawn.message.text)
-
-    def status_of(self, message_id: str) -> MessageStatus | None:
-        drawn = self._by_id.get(message_id)
-        return drawn.message.status if drawn else None
-
-    def meta_text(self, message_id: str) -> str:
-        """The time and ticks drawn under a message, as the person sees them."""
-        drawn = self._by_id.get(message_id)
-        if drawn is None or not drawn.meta_item:
-            return ""
-        return str(self.canvas.itemcget(drawn.meta_item, "text"))
-
-    def visible_ids(self) -> set[str]:
-        """The messages whose bubbles are (at least partly) inside the viewport of a list on screen."""
-        c = self.canvas
-        if not c.winfo_viewable():
-            return set()
-        top = c.canvasy(0)
-        bottom = top + c.winfo_height()
-        seen = set()
-        for drawn in self._drawn:
-            box = c.bbox(drawn.bubble_item) if drawn.bubble_item else None
-            if box and box[3] > top and box[1] < bottom:
-                seen.add(drawn.message.message_id)
-        return seen
-
-    def drawn_text(self, message_id: str) -> str:
-        """A message's text as the canvas draws it (reordered where it reads right to left)."""
-        drawn = self._by_id.get(message_id)
-        if drawn is None or not drawn.text_item:
-            return ""
-        return str(self.canvas.itemcget(drawn.text_item, "text"))
-
-    def message_ids(self) -> list[str]:
-        return [d.message.message_id for d in self._drawn]
-
-    def shown(self) -> list[MessageView]:
-        """The messages in the list, oldest first, with their current status."""
-        return [d.message for d in self._drawn]
-
     def jump_to_bottom(self) -> None:
         """What the jump button does: to the newest message, loading it first if it is not loaded."""
         self._jump()
 
     def restyle(self, palette: Palette) -> None:
-        self.palette = self.painter.palette = palette
-        self.canvas.configure(
-            background=palette.background,
-            selectbackground=palette.warning,
-            selectforeground=palette.on_warning,
-        )
+        self.palette = self.painter.palette = self.mark.palette = palette
+        self.canvas.configure(background=palette.background)
         self._relayout()
 
     # ------------------------------------------------------------------ drawing
@@ -342,10 +282,10 @@ class MessageList(ttk.Frame):
             self._width = 0
             return
         previous = None
-        for drawn in self._drawn:
+        for drawn in self.block.drawn:
             self._draw(drawn, previous)
             previous = drawn.message
-        if not self._drawn and self.empty_text:
+        if not self.block.drawn and self.empty_text:
             self.canvas.create_text(
                 self._width / 2,
                 80,
@@ -357,42 +297,15 @@ class MessageList(ttk.Frame):
                 tags=("empty",),
             )
         self._update_region()
-        if self._found is not None:
-            self._show_found()
+        self._show_found()
         if self._open_at_divider:
             self._open_at_divider = False
             self.canvas.yview_moveto(max(0.0, self._divider_top - CONTEXT_ABOVE) / self._region_height())
 
     def _show_found(self) -> None:
         """Mark the found span; the first time after :meth:`reveal`, also scroll to it and flash."""
-        assert self._found is not None
-        message_id, start, end = self._found
-        drawn = self._by_id.get(message_id)
-        if drawn is None or not drawn.text_item:
-            return
-        c, text = self.canvas, drawn.message.text
-        # A reordered text's characters are not where the span says: its bubble is only outlined.
-        if end > start and str(c.itemcget(drawn.text_item, "text")) == text:
-            c.select_from(drawn.text_item, tk_index(text, start))
-            c.select_to(drawn.text_item, tk_index(text, end) - 1)
-        if not self._reveal_pending:
-            return
-        self._reveal_pending = False
-        _x0, y0, _x1, y1 = c.bbox(drawn.bubble_item)
-        height = max(self._bottom + MARGIN, c.winfo_height(), 1.0)
-        top = max(0.0, y0 - (c.winfo_height() - (y1 - y0)) / 2)
-        c.yview_moveto(top / height)
-        outline = c.itemcget(drawn.bubble_item, "outline")
-        c.itemconfigure(drawn.bubble_item, outline=self.palette.text, width=3)
-        self._flashing = message_id
-        bubble = drawn.bubble_item
-
-        def done() -> None:
-            self._flashing = None
-            if c.type(bubble):  # a redraw in between made a fresh bubble already
-                c.itemconfigure(bubble, outline=outline, width=1)
-
-        self.after(FLASH_MS, done)
+        found = self.mark.found
+        self.mark.draw(self.block.by_id.get(found[0]) if found else None, self._region_height())
 
     def _schedule_relayout(self) -> None:
         if not self._relayout_pending:
@@ -408,47 +321,47 @@ class MessageList(ttk.Frame):
     def _keep_view(self, change: Callable[[], None]) -> None:
         """Apply ``change`` to the items and redraw, with the message at the top of the view kept there."""
         top = self.canvas.canvasy(0)
-        anchor = next((d for d in self._drawn if d.bottom > top), None)
+        anchor = next((d for d in self.block.drawn if d.bottom > top), None)
         anchor_id, offset = (anchor.message.message_id, anchor.top - top) if anchor else (None, 0.0)
-        at_bottom = not self._has_newer and self.canvas.yview()[1] >= 0.999
+        at_bottom = not self.block.has_newer and self.canvas.yview()[1] >= 0.999
         change()
         self._relayout()
-        kept = self._by_id.get(anchor_id) if anchor_id is not None else None
-        if at_bottom and not self._has_newer:
+        kept = self.block.by_id.get(anchor_id) if anchor_id is not None else None
+        if at_bottom and not self.block.has_newer:
             self.canvas.yview_moveto(1.0)
         elif kept is not None:
             self.canvas.yview_moveto(max(0.0, kept.top - offset) / self._region_height())
 
     def _toggle_details(self, message_id: str) -> None:
         """A click on a message's time: its times in full (when it was sent, and when it arrived)."""
-        drawn = self._by_id.get(message_id)
+        drawn = self.block.by_id.get(message_id)
         if drawn is not None:
             drawn.expanded = not drawn.expanded
             self._keep_view(lambda: None)
 
     def _jump(self) -> None:
-        if self._has_newer:
+        if self.block.has_newer:
             self.on_jump()  # the controller shows the newest page, which opens at the bottom
         else:
             self.canvas.yview_moveto(1.0)
 
     def _update_jump(self) -> None:
         last = self.canvas.yview()[1]
-        at_end = not self._has_newer and last >= 0.999
+        at_end = not self.block.has_newer and last >= 0.999
         bottom = self.canvas.canvasy(self.canvas.winfo_height())
 
         def visible(message_id: str) -> bool:
-            drawn = self._by_id.get(message_id)
+            drawn = self.block.by_id.get(message_id)
             return drawn is not None and bool(self._width) and drawn.top < bottom
 
         self.unread_below.seen(visible, at_end=at_end)
-        self.jump.update_to(bool(self._drawn) and not at_end, self.unread_below.count)
+        self.jump.update_to(bool(self.block.drawn) and not at_end, self.unread_below.count)
 
     # ------------------------------------------------------------------ scrolling
 
     def _resized(self, event: tk.Event) -> None:
         # At the newest message before (a banner above may have made the list shorter): stay there.
-        at_bottom = self._at_bottom and not (self._reveal_pending or self._open_at_divider)
+        at_bottom = self._at_bottom and not (self.mark.pending or self._open_at_divider)
         if event.width != self._width:
             self._relayout()
         elif self._width:
@@ -457,16 +370,13 @@ class MessageList(ttk.Frame):
             self.canvas.yview_moveto(1.0)
 
     def scroll(self, how: str) -> None:
-        """A page "up" or "down", or to the "top" (older pages load from there) or the "bottom"."""
+        """A page "up" or "down", to the "top" (the oldest message, loaded if need be) or the "bottom"."""
         if how in ("up", "down"):
             self.canvas.yview_scroll(-1 if how == "up" else 1, "pages")
         elif how == "top":
-            self.canvas.yview_moveto(0.0)
+            self.whole.go_to(0.0)
         else:
             self.jump_to_bottom()
-
-    def _scroll(self, *args: str) -> None:
-        self.canvas.yview(*args)
 
     def _wheel(self, event: tk.Event) -> None:
         if event.num == 4 or getattr(event, "delta", 0) > 0:
@@ -475,18 +385,19 @@ class MessageList(ttk.Frame):
             self.canvas.yview_scroll(3, "units")
 
     def _scrolled(self, first: str | float, last: str | float) -> None:
-        # Tk passes the fractions as strings; typeshed types them as floats.
-        self.scrollbar.set(first, last)
+        # Tk passes the fractions as strings; typeshed types them as floats. The thumb is the scrollbar's.
+        self.whole.canvas_moved()
         self.on_moved()
-        if not self._drawn or not self._width:
+        block = self.block
+        if not block.drawn or not self._width:
             return
-        self._at_bottom = not self._has_newer and float(last) >= 0.999
+        self._at_bottom = not block.has_newer and float(last) >= 0.999
         height = self._region_height()
         ahead = AHEAD_SCREENS * max(1, self.canvas.winfo_height())
-        if self._has_older and not self._asked_older and float(first) * height < ahead:
-            self._asked_older = True
-            self.on_need_older(self._drawn[0].message.message_id)
-        if self._has_newer and not self._asked_newer and (1.0 - float(last)) * height < ahead:
-            self._asked_newer = True
-            self.on_need_newer(self._drawn[-1].message.message_id)
+        if block.has_older and not block.asked_older and float(first) * height < ahead:
+            block.asked_older = True
+            self.on_need_older(block.drawn[0].message.message_id)
+        if block.has_newer and not block.asked_newer and (1.0 - float(last)) * height < ahead:
+            block.asked_newer = True
+            self.on_need_newer(block.drawn[-1].message.message_id)
         self._update_jump()

@@ -58,6 +58,8 @@ class ConversationPane(ttk.Frame):
         header.columnconfigure(1, weight=1)
         self._narrow: bool | None = None
         self._search_open = False
+        #: The bar under the header says where a found message is shown (not what a search found).
+        self._found_note = False
         header.bind("<Configure>", lambda e: self._fold(e.width))
         self._fold(WIDE_HEADER)
         ttk.Separator(self).grid(row=1, column=0, sticky="ew")
@@ -160,11 +162,19 @@ class ConversationPane(ttk.Frame):
         noun = "message" if count == 1 else "messages"
         self.search_label.configure(text=f"{count} {noun} with “{text}”")
         self.search_bar.grid(row=3, column=0, sticky="ew")
+        self._found_note = False
 
     def show_found_note(self, text: str) -> None:
         """Above a page opened at a found message: what is shown, with the way back to the latest."""
         self.search_label.configure(text=text)
         self.search_bar.grid(row=3, column=0, sticky="ew")
+        self._found_note = True
+
+    def hide_found_note(self) -> None:
+        """The newest messages are shown again: the note about the found one goes (search results stay)."""
+        if self._found_note:
+            self._found_note = False
+            self.search_bar.grid_forget()
 
     def clear_search(self) -> None:
         if self.search_bar.winfo_manager():

@@ -10,6 +10,8 @@ newest first, each result with its match ranges and snippet
 (:mod:`net.client.core.snippets`); :func:`around` gives the page of neighbours to
 jump to one of them, and :func:`newer` the pages after it, up to the newest;
 :func:`first_unread` names the message a conversation with unread ones opens at.
+:func:`timeline_place` says where a page sits in the whole conversation and
+:func:`history_at` loads the page at a place, for a scrollbar that stands for all of it.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from net.client.core.events import (
     MessageStatusChanged,
     MessageView,
     SearchResultView,
+    TimelinePlace,
 )
 from net.client.core.privacy import sends_read_receipt, shown_status
 from net.client.core.snippets import snippet
@@ -246,6 +249,27 @@ def first_unread(ctx: Context, contact: str) -> MessageView | None:
     found = ctx.profile.history.first_unread(checked_phone(contact))
     ctx.report_damage()
     return None if found is None else message_view(found)
+
+
+def timeline_place(ctx: Context, contact: str, message_id: str | None) -> TimelinePlace:
+    """How many entries of the conversation are older than the message ``message_id`` (0 for None),
+    and how many it holds in all (messages and notices, as pages hand them out)."""
+    phone = checked_phone(contact)
+    cursor = None if message_id is None else _anchor(ctx, phone, message_id).cursor
+    place = ctx.profile.history.place(phone, cursor)
+    return TimelinePlace(place.older, place.total)
+
+
+def history_at(ctx: Context, contact: str, offset: int, limit: int) -> list[MessageView]:
+    """The page that starts ``offset`` entries after the oldest, newest first (as pages).
+
+    Where a dragged scrollbar points: the profile's index walks to the place, so a drag to the top
+    of a long conversation loads its oldest page at once instead of every page between.
+    """
+    phone = checked_phone(contact)
+    page = ctx.profile.history.page_from(phone, max(0, offset), limit=min(max(1, limit), MAX_AROUND))
+    ctx.report_damage()
+    return _views(ctx, page.messages)
 
 
 def _anchor(ctx: Context, phone: str, message_id: str) -> Message:

@@ -43,6 +43,7 @@ from net.client.core.events import (
     ProfileEntry,
     RequestView,
     SearchResultView,
+    TimelinePlace,
 )
 from net.client.core.keepalive import poll_wait
 from net.client.core.privacy import PrivacySettings, sends_typing
@@ -407,6 +408,14 @@ class Messenger:
     @_storing("history")
     def first_unread(self, contact: str) -> MessageView | None:
         return messaging.first_unread(self._require(), contact)
+
+    @_storing("history")
+    def timeline_place(self, contact: str, message_id: str | None = None) -> TimelinePlace:
+        return messaging.timeline_place(self._require(), contact, message_id)
+
+    @_storing("history")
+    def history_at(self, contact: str, offset: int, *, limit: int = 50) -> list[MessageView]:
+        return messaging.history_at(self._require(), contact, offset, limit)
 
     @_storing("account")
     def privacy(self) -> PrivacySettings:

@@ -319,6 +319,20 @@ def _figures(new: Profile, old: LegacyProfile, largest: str, size: int, runs: in
         lambda: _count(new.history.page(largest, before=deep_new, limit=50)),
         lambda: _count(old.history.page(largest, before=deep_old, limit=50)),
     )
+    # The scrollbar over a whole conversation: where the drawn page sits, and the page a drag points at.
+    middle = new.history.page_from(largest, size // 2, limit=1).messages[0].cursor
+    add(
+        f"place of a message {size // 2:,} in (older ones and total)",
+        "≤ 5 ms",
+        lambda: new.history.place(largest, middle).older,
+        None,
+    )
+    add(
+        f"page of 100 at its place, {size // 2:,} messages in",
+        "≤ 5 ms",
+        lambda: _count(new.history.page_from(largest, size // 2, limit=100)),
+        None,
+    )
     add(
         "conversation list",
         "—",

@@ -9,16 +9,18 @@ in one conversation or across all of them, newest first. Status changes follow
 
 A row that cannot be read as a message (its metadata is not JSON, its text is
 not text) is skipped by pages, searches and the conversation list, and noted
-as damage for the engine to report, so one damaged row never hides the rest.
+as damage for the engine to report, so one damaged row never hides the rest
+(:mod:`storage.profile.history_rows` holds the queries the methods share).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from storage.profile import search
-from storage.profile.errors import INTEGRITY_ERRORS, DamagedValue, DuplicateEntry
+from storage.profile.errors import INTEGRITY_ERRORS, DuplicateEntry
+from storage.profile.history_rows import COLUMNS, END, FROM, START, HistoryRows, message_of
 from storage.profile.messages import (
     INCOMING_STATUSES,
     NOTICE_KINDS,
@@ -29,6 +31,7 @@ from storage.profile.messages import (
     Cursor,
     Message,
     Page,
+    Place,
 )
 from storage.profile.search import SearchHit
 from storage.profile.vault import Vault
@@ -44,26 +47,12 @@ __all__ = [
     "History",
     "Message",
     "Page",
+    "Place",
     "SearchHit",
 ]
 
-_END = 2**63 - 1
-_START = Cursor(-_END, -_END)
-_COLUMNS = "m.id, c.contact, m.client, m.outgoing, m.ts, m.status, m.body, m.meta, m.kind"
-_FROM = "FROM messages m JOIN conversations c ON c.id = m.conversation"
-Row = tuple[Any, ...]
 
-
-class History:
-    def __init__(self, vault: Vault) -> None:
-        self._vault = vault
-
-    def _conversation(self, contact: str) -> int | None:
-        row = self._vault.conn.execute(
-            "SELECT id FROM conversations WHERE contact = ?", (contact,)
-        ).fetchone()
-        return None if row is None else int(row[0])
-
+class History(HistoryRows):
     # ------------------------------------------------------------------ writing
 
     def add(
@@ -177,10 +166,10 @@ class History:
 
     def mark_read(self, contact: str, up_to: Cursor | None = None) -> list[str]:
         """Mark incoming messages up to ``up_to`` (all if None) read; their client ids, for receipts."""
-        bound = up_to or Cursor(_END, _END)
+        bound = up_to or Cursor(END, END)
         with self._vault.transaction():
             rows = self._vault.conn.execute(
-                f"SELECT {_COLUMNS} FROM messages m INDEXED BY messages_unread "  # noqa: S608 - names are constants, values are parameters
+                f"SELECT {COLUMNS} FROM messages m INDEXED BY messages_unread "  # noqa: S608 - names are constants, values are parameters
                 "JOIN conversations c ON c.id = m.conversation WHERE c.contact = ? AND m.outgoing = 0 "
                 "AND m.status = 'received' AND (m.ts, m.id) <= (?, ?) "
                 "ORDER BY m.ts, m.id",
@@ -195,13 +184,13 @@ class History:
     # ------------------------------------------------------------------ reading
 
     def get(self, contact: str, client_id: str, *, outgoing: bool) -> Message | None:
-        row = self._find(contact, client_id, outgoing, _COLUMNS)
-        return None if row is None else _message(row)
+        row = self._find(contact, client_id, outgoing, COLUMNS)
+        return None if row is None else message_of(row)
 
     def first_unread(self, contact: str) -> Message | None:
         """The oldest unread message of the conversation, where its timeline opens; None if all are read."""
         rows = self._vault.conn.execute(
-            f"SELECT {_COLUMNS} FROM messages m INDEXED BY messages_unread "  # noqa: S608 - names are constants, values are parameters
+            f"SELECT {COLUMNS} FROM messages m INDEXED BY messages_unread "  # noqa: S608 - names are constants, values are parameters
             "JOIN conversations c ON c.id = m.conversation WHERE c.contact = ? AND m.outgoing = 0 "
             "AND m.status = 'received' ORDER BY m.ts, m.id LIMIT 16",
             (contact,),
@@ -225,13 +214,36 @@ class History:
         if limit < 1:
             raise ValueError("limit must be at least 1")
         rows = self._vault.conn.execute(
-            f"SELECT {_COLUMNS} {_FROM} WHERE c.contact = ? AND (m.ts, m.id) > (?, ?) "
+            f"SELECT {COLUMNS} {FROM} WHERE c.contact = ? AND (m.ts, m.id) > (?, ?) "
             "ORDER BY m.ts, m.id LIMIT ?",
             (contact, after.ts, after.local_id, limit + 1),
         ).fetchall()
         newest = rows[limit - 1] if len(rows) > limit else None
         messages = self._opened(list(reversed(rows[:limit])))
         return Page(messages, None if newest is None else Cursor(newest[4], newest[0]))
+
+    def page_from(self, contact: str, offset: int, *, limit: int = 50) -> Page:
+        """Up to ``limit`` entries from the one ``offset`` places after the oldest, shown newest first.
+
+        For a scrollbar dragged far from what is loaded: the page where it points, found by its place
+        (the index walks ``offset`` entries), not by loading every page between. ``next`` is unused.
+        """
+        if limit < 1 or offset < 0:
+            raise ValueError("limit must be at least 1 and offset at least 0")
+        rows = self._vault.conn.execute(
+            f"SELECT {COLUMNS} {FROM} WHERE c.contact = ? ORDER BY m.ts, m.id LIMIT ? OFFSET ?",
+            (contact, limit, offset),
+        ).fetchall()
+        return Page(self._opened(list(reversed(rows))), None)
+
+    def place(self, contact: str, at: Cursor | None = None) -> Place:
+        """How many entries (messages and notices) are older than ``at`` (0 if None), and how many in all."""
+        bound = at or START
+        row = self._vault.conn.execute(
+            f"SELECT COUNT(*), COALESCE(SUM((m.ts, m.id) < (?, ?)), 0) {FROM} WHERE c.contact = ?",
+            (bound.ts, bound.local_id, contact),
+        ).fetchone()
+        return Place(int(row[1]), int(row[0]))
 
     def around(
         self,
@@ -312,31 +324,11 @@ class History:
     def count(self, contact: str) -> int:
         """How many messages the conversation holds (notices are not messages)."""
         row = self._vault.conn.execute(
-            f"SELECT COUNT(*) {_FROM} WHERE c.contact = ? AND m.kind = 'text'", (contact,)
+            f"SELECT COUNT(*) {FROM} WHERE c.contact = ? AND m.kind = 'text'", (contact,)
         ).fetchone()
         return int(row[0])
 
     # ------------------------------------------------------------------ internals
-
-    #: The page query; also what tests and the benchmark check with EXPLAIN QUERY PLAN.
-    PAGE_QUERY = (
-        f"SELECT {_COLUMNS} FROM messages m JOIN conversations c ON c.id = m.conversation "  # noqa: S608 - names are constants, values are parameters
-        "WHERE c.contact = ? AND (m.ts, m.id) < (?, ?) ORDER BY m.ts DESC, m.id DESC LIMIT ?"
-    )
-
-    def _rows(self, contact: str, before: Cursor | None, limit: int) -> list[Row]:
-        bound = before or Cursor(_END, _END)
-        return self._vault.conn.execute(
-            self.PAGE_QUERY, (contact, bound.ts, bound.local_id, limit)
-        ).fetchall()
-
-    def _walk(self, contact: str, before: Cursor | None, batch: int) -> Iterator[Message]:
-        while True:
-            rows = self._rows(contact, before, batch)
-            yield from self._opened(rows)
-            if len(rows) < batch:
-                return
-            before = Cursor(rows[-1][4], rows[-1][0])
 
     def _search(
         self, contact: str | None, text: str, before: Cursor | None, limit: int, batch: int
@@ -349,7 +341,7 @@ class History:
         )
         # Whole rows for the hits alone; a hit whose row does not read is skipped (noted as damage).
         rows = self._vault.conn.execute(
-            f"SELECT {_COLUMNS} {_FROM} WHERE m.id IN ({','.join('?' * len(found))})",
+            f"SELECT {COLUMNS} {FROM} WHERE m.id IN ({','.join('?' * len(found))})",
             [cursor.local_id for cursor, _ in found],
         ).fetchall()
         by_id = {message.local_id: message for message in self._opened(rows)}
@@ -358,66 +350,3 @@ class History:
             for cursor, ranges in found
             if cursor.local_id in by_id
         ]
-
-    def _find(self, contact: str, client_id: str, outgoing: bool, columns: str) -> Row | None:
-        row: Row | None = self._vault.conn.execute(
-            f"SELECT {columns} {_FROM} WHERE c.contact = ? AND m.outgoing = ? AND m.client = ?",
-            (contact, int(outgoing), client_id),
-        ).fetchone()
-        return row
-
-    def _anchor(self, contact: str, anchor: Cursor | str, outgoing: bool | None) -> Message | None:
-        if isinstance(anchor, Cursor):
-            row = self._vault.conn.execute(
-                f"SELECT {_COLUMNS} {_FROM} WHERE c.contact = ? AND m.id = ? AND m.ts = ?",
-                (contact, anchor.local_id, anchor.ts),
-            ).fetchone()
-        else:
-            directions = (0, 1) if outgoing is None else (int(outgoing),) * 2
-            row = self._vault.conn.execute(
-                f"SELECT {_COLUMNS} {_FROM} WHERE c.contact = ? AND m.client = ? AND m.outgoing IN (?, ?) "
-                "ORDER BY m.ts DESC, m.id DESC LIMIT 1",
-                (contact, anchor, *directions),
-            ).fetchone()
-        return None if row is None else _message(row)
-
-    def _older_than(self, contact: str, cursor: Cursor) -> Cursor | None:
-        return cursor if self._rows(contact, cursor, 1) else None
-
-    def _any_newer(self, contact: str, cursor: Cursor) -> bool:
-        row = self._vault.conn.execute(
-            f"SELECT 1 {_FROM} WHERE c.contact = ? AND (m.ts, m.id) > (?, ?) LIMIT 1",
-            (contact, cursor.ts, cursor.local_id),
-        ).fetchone()
-        return row is not None
-
-    def _ensure_conversation(self, contact: str) -> int:
-        found = self._conversation(contact)
-        if found is not None:
-            return found
-        cursor = self._vault.conn.execute("INSERT INTO conversations (contact) VALUES (?)", (contact,))
-        return int(cursor.lastrowid or 0)
-
-    def _opened(self, rows: list[Row]) -> list[Message]:
-        """The rows as messages; one that cannot be read is skipped and noted as damage."""
-        messages = []
-        for row in rows:
-            try:
-                messages.append(_message(row))
-            except DamagedValue as exc:
-                self._vault.note_damage(f"message:{row[0]}", exc.what)
-        return messages
-
-
-def _message(row: Row) -> Message:
-    local_id, contact, client, outgoing, ts, status, body, meta_text, kind = row
-    meta = Vault.load_json(meta_text, what="message")
-    if not (
-        isinstance(client, str)
-        and isinstance(body, str)
-        and isinstance(meta, dict)
-        and isinstance(ts, int)
-        and isinstance(kind, str)
-    ):
-        raise DamagedValue("message")
-    return Message(local_id, contact, client, bool(outgoing), body, ts / 1000, status, meta, kind)

@@ -80,6 +80,18 @@ class Around:
 
 
 @dataclass(frozen=True)
+class Place:
+    """Where an entry sits in its conversation's timeline (messages and notices, oldest first).
+
+    ``older`` entries come before it (0 for the oldest) and the timeline holds ``total``: what a
+    scrollbar standing for the whole conversation needs, beside the pages that are loaded.
+    """
+
+    older: int
+    total: int
+
+
+@dataclass(frozen=True)
 class ConversationSummary:
     contact: str
     last: Message

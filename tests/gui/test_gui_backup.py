@@ -236,7 +236,7 @@ def test_an_export_warns_first_then_writes_the_files_and_opens_the_folder(
 
     # one conversation, from its details, as JSON; the folder is not empty now, so a new one goes inside
     app.chat.open(bob_phone)
-    app.chat.open_details()
+    app.chat.details.open()
     wait_until(app.root, lambda: app.main.pane is app.main.details, "Bob's details")
     app.main.details.export_button.invoke()
     one = app.backup.dialog

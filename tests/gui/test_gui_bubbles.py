@@ -1,4 +1,4 @@
-"""The message list on a real canvas: pages, older pages on scroll, ticks, retry."""
+"""The message list on a real canvas: pages, older and newer pages on scroll, new messages, ticks, retry."""
 
 from __future__ import annotations
 
@@ -127,19 +127,6 @@ def test_mine_are_on_the_right_and_theirs_on_the_left(messages: MessageList) -> 
     assert messages.canvas.bbox("msg:in1")[0] < width * 0.2
 
 
-def test_a_double_click_copies_a_message(messages: MessageList) -> None:
-    messages.show(
-        [MessageView("in1", BOB, False, "Meet at 7, gate B", time.time(), MessageStatus.RECEIVED)],
-        has_older=False,
-    )
-    x0, y0, x1, y1 = messages.canvas.bbox("msg:in1")
-    for _ in range(2):  # Tk sees two quick clicks at one spot as a double click
-        for kind in ("<ButtonPress-1>", "<ButtonRelease-1>"):
-            messages.canvas.event_generate(kind, x=(x0 + x1) // 2, y=(y0 + y1) // 2)
-    messages.update()
-    assert messages.clipboard_get() == "Meet at 7, gate B"
-
-
 def test_scrolling_down_past_a_gap_asks_for_newer_pages_and_the_bubble_shows_the_sent_time(
     messages: MessageList,
 ) -> None:
@@ -157,3 +144,41 @@ def test_scrolling_down_past_a_gap_asks_for_newer_pages_and_the_bubble_shows_the
     sent = arrived - 3 * 3600
     messages.append(MessageView("in1", BOB, False, "late", arrived, MessageStatus.RECEIVED, sent_at=sent))
     assert messages.meta_text("in1") == time.strftime("%H:%M", time.localtime(sent))
+
+
+def test_below_a_gap_a_new_message_is_counted_and_one_of_mine_brings_the_newest_page(
+    messages: MessageList,
+) -> None:
+    jumps: list[None] = []
+    messages.on_jump = lambda: jumps.append(None)
+    messages.on_need_newer = lambda _id: None
+    messages.show(page(0, 50), has_older=False, has_newer=True, older=0, total=300)
+    messages.update()
+    arrived = MessageView("in1", BOB, False, "new", time.time(), MessageStatus.RECEIVED)
+    messages.append(arrived)
+    messages.update()
+    assert "in1" not in messages.message_ids() and messages.unread_below.count == 1
+    assert messages.jump.shown and "1 unread" in str(messages.jump.cget("text"))
+    assert messages.span().newer == 251 and jumps == []
+    messages.append(MessageView("out1", BOB, True, "mine", time.time(), MessageStatus.QUEUED))
+    assert jumps == [None] and "out1" not in messages.message_ids()  # the newest page shows it
+
+    # once the newest block is loaded, new messages are drawn as they come
+    messages.show(page(250, 50), has_older=True, older=250, total=302)
+    messages.update()
+    messages.append(MessageView("in2", BOB, False, "newer", time.time(), MessageStatus.RECEIVED))
+    messages.update()
+    assert messages.message_ids()[-1] == "in2" and messages.canvas.yview()[1] == 1.0
+
+
+def test_each_replacement_of_the_drawn_block_counts_a_run(messages: MessageList) -> None:
+    messages.show(page(100, 50), has_older=True, older=100, total=200)
+    first = messages.run
+    messages.prepend(page(50, 50), has_older=True)
+    messages.extend(page(150, 50), has_newer=False)
+    messages.append(MessageView("in1", BOB, False, "new", time.time(), MessageStatus.RECEIVED))
+    assert messages.run == first  # pages and messages added to the block: the same run
+    messages.moved(page(0, 50), older=0, total=201)
+    assert messages.run == first + 1
+    messages.show(page(0, 10), has_older=False)
+    assert messages.run == first + 2

@@ -103,6 +103,18 @@ class SearchResultView:
         return f"SearchResultView(contact={self.contact!r}, message={self.message!r})"
 
 
+@dataclass(frozen=True)
+class TimelinePlace:
+    """Where a message sits in its conversation: ``older`` entries before it, ``total`` in all.
+
+    Entries are messages and notices, as pages hand them out; the app's scrollbar stands for all
+    ``total`` of them, not only the pages it has loaded.
+    """
+
+    older: int
+    total: int
+
+
 class _ProfileKey(NamedTuple):
     profile_id: str
     name: str

@@ -11,7 +11,7 @@ from engine_support import FAST_KDF, PASSPHRASE
 from net.client import messaging
 from net.client.context import Context
 from net.client.core.engine_error import EngineError
-from net.client.core.events import Event, MessageStatus, MessageStatusChanged
+from net.client.core.events import Event, MessageStatus, MessageStatusChanged, TimelinePlace
 from net.client.duties import Duties
 from net.client.inbox import Inbox
 from net.client.link import Link
@@ -244,3 +244,23 @@ def test_the_first_unread_message_is_where_a_conversation_opens(
     with pytest.raises(EngineError) as caught:
         messaging.first_unread(ctx, "not a number")
     assert caught.value.code == "bad_phone"
+
+
+def test_a_page_knows_its_place_in_the_whole_conversation_and_a_place_gives_its_page(
+    parts: tuple[Context, Duties, list[Event]],
+) -> None:
+    ctx, _duties, _events = parts
+    assert messaging.timeline_place(ctx, BOB, None) == TimelinePlace(0, 0)
+    ids = [stored(ctx, BOB, f"bob {i}", 1000 + 2 * i) for i in range(2000)]
+    for i in range(30):
+        stored(ctx, CAROL, f"carol {i}", 1001 + 2 * i)
+    assert messaging.timeline_place(ctx, BOB, None) == TimelinePlace(0, 2000)
+    assert messaging.timeline_place(ctx, BOB, ids[1234]) == TimelinePlace(1234, 2000)
+    page = messaging.history_at(ctx, BOB, 1000, 100)
+    assert [m.text for m in page] == [f"bob {i}" for i in range(1099, 999, -1)]  # newest first, as pages
+    assert [m.text for m in messaging.history_at(ctx, BOB, 0, 3)] == ["bob 2", "bob 1", "bob 0"]
+    assert len(messaging.history_at(ctx, BOB, 0, 10_000)) == messaging.MAX_AROUND  # bounded like newer()
+    assert messaging.history_at(ctx, BOB, 5000, 50) == []
+    with pytest.raises(EngineError) as caught:
+        messaging.timeline_place(ctx, CAROL, ids[3])
+    assert caught.value.code == "unknown_message"

@@ -22,12 +22,14 @@ def test_the_texts_are_the_same_for_a_seed_and_mix_scripts_lengths_and_late_arri
 def test_the_benchmark_reports_every_figure_for_both_formats() -> None:
     figures = run(messages=400, conversations=8, runs=1)
     by_name = {figure.what: figure for figure in figures}
-    assert len(by_name) == len(figures) == 8 + len(QUERIES)
+    assert len(by_name) == len(figures) == 10 + len(QUERIES)
     searches = [f for f in figures if f.what.startswith("search all")]
     assert [f.what.rsplit(" ", 1)[1] for f in searches] == [repr(query) for _, query in QUERIES]
-    # Across conversations only the new format can search; everything else is measured on both.
-    assert all(f.old_ms is None for f in searches)
-    others = [f for f in figures if f not in searches]
+    # Across conversations, and by place, only the new format can read; everything else is measured on both.
+    by_place = [f for f in figures if f.what.startswith(("place of", "page of 100 at its place"))]
+    assert len(by_place) == 2 and all(f.old_ms is None for f in searches + by_place)
+    assert all(f.results is not None and 0 < f.results <= 100 for f in by_place)  # real pages, real places
+    others = [f for f in figures if f not in searches + by_place]
     assert all(f.old_ms is not None and math.isfinite(f.old_ms) and f.old_ms > 0 for f in others)
     assert all(math.isfinite(f.new_ms) and f.new_ms > 0 for f in figures)
     # The actions did real work: the common word fills a page, the nonsense finds nothing.

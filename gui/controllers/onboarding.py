@@ -121,7 +121,8 @@ class Onboarding:
 
     def _show_profiles(self, profiles: list[ev.ProfileEntry]) -> None:
         self.welcome.show_profiles(profiles)
-        if self.last_profile:
+        # This window's last profile, unless another window has it open now.
+        if self.last_profile and not self.welcome.in_use(self.last_profile):
             self.welcome.select_profile(self.last_profile)
 
     def _server_address(self) -> tuple[str, int] | None:

@@ -34,6 +34,7 @@ class WelcomeView(ttk.Frame):
         self._profile_ids: list[str] = []
         #: profile id -> why that file cannot be opened (in words); such entries cannot be chosen.
         self._problems: dict[str, str] = {}
+        self._in_use: set[str] = set()
         self._chosen: int | None = None
         self.unusable_colour = "#8a8f98"
         # Compact enough for an 800x600 window: the brand and its sentence share a row, and the
@@ -149,6 +150,7 @@ class WelcomeView(ttk.Frame):
         self._suggested = suggestion
         problems = {entry[0]: getattr(entry, "problem", "") for entry in profiles}
         self._problems = {profile_id: problem for profile_id, problem in problems.items() if problem}
+        self._in_use = {entry[0] for entry in profiles if getattr(entry, "in_use", False)}
         self.profiles.delete(0, "end")
         for index, (profile_id, name) in enumerate(profiles):
             if profile_id in self._problems:
@@ -156,6 +158,8 @@ class WelcomeView(ttk.Frame):
                 self.profiles.itemconfigure(
                     index, foreground=self.unusable_colour, selectforeground=self.unusable_colour
                 )
+            elif profile_id in self._in_use:
+                self.profiles.insert("end", f"  {name} — open in another window")
             else:
                 self.profiles.insert("end", f"  {name}")
         notes = [
@@ -169,7 +173,10 @@ class WelcomeView(ttk.Frame):
         else:
             self.problems.pack_forget()
         usable = [i for i, pid in enumerate(self._profile_ids) if pid not in self._problems]
-        self._chosen = usable[0] if usable else None
+        # The first profile no other window has open is the one this window most likely wants.
+        free = [i for i in usable if self._profile_ids[i] not in self._in_use]
+        choices = free or usable
+        self._chosen = choices[0] if choices else None
         if profiles:
             self.no_profiles.pack_forget()
         else:
@@ -230,6 +237,10 @@ class WelcomeView(ttk.Frame):
         if not chosen or self._profile_ids[chosen[0]] in self._problems:
             return None
         return self._profile_ids[chosen[0]]
+
+    def in_use(self, profile_id: str) -> bool:
+        """Whether the list says this profile is open in another window."""
+        return profile_id in self._in_use
 
     def select_profile(self, profile_id: str) -> None:
         """Choose this profile in the list (a restored one, say) and put the cursor in the passphrase."""

@@ -13,6 +13,7 @@ from crypto_core.errors import WrongPassphrase
 from net.client.core.engine_error import EngineError
 from net.client.core.events import ProfileEntry
 from net.protocol.validation import ValidationError, validate_passphrase
+from storage.profile import folder_lock
 from storage.profile.directory import ProfileDirectory
 from storage.profile.errors import DiskFull, ProfileError, ProfileNotFound
 from storage.profile.profile import Profile
@@ -24,7 +25,10 @@ _NO_ROOM_FOR_A_PROFILE = (
 
 def entries(directory: ProfileDirectory) -> list[ProfileEntry]:
     """Every profile file in the folder; one that cannot be opened says why (``problem``), in words."""
-    return [ProfileEntry(info.profile_id, info.name, info.problem or "") for info in directory.list()]
+    return [
+        ProfileEntry(info.profile_id, info.name, info.problem or "", folder_lock.in_use(info.path))
+        for info in directory.list()
+    ]
 
 
 def checked_passphrase(passphrase: str) -> None:

@@ -86,3 +86,21 @@ class FolderLock:
 
     def __repr__(self) -> str:
         return f"FolderLock(held={self.held})"
+
+
+def in_use(folder: Path) -> bool:
+    """Whether another open holds ``folder``'s lock now (a look, for the list of profiles).
+
+    The lock is taken and given back at once; a window that unlocks in that instant
+    is told the profile is open and can try again.
+    """
+    if not folder.is_dir():
+        return False
+    try:
+        lock = FolderLock.take(folder)
+    except ProfileInUse:
+        return True
+    except OSError:
+        return False  # a folder we cannot write to: the unlock will say why
+    lock.release()
+    return False

@@ -27,6 +27,7 @@ from gui_support import (
 
 from gui.app import App
 from gui.local_server import LocalServer
+from gui.tooling.peer import HeadlessPeer
 from gui.view_models.forms import Stage
 from gui.view_models.wording import local_server_restarted
 
@@ -125,6 +126,7 @@ def test_one_profile_in_two_windows_is_refused_with_a_sentence_and_the_list_stay
     wait_until(second.root, lambda: w.error.cget("text") and not second.busy, "the refusal")
     assert str(w.error.cget("text")) == IN_USE
     assert second.screen is w and second.session.profile_name is None
+    assert w.profiles.get(0).endswith("— open in another window")
     # locked in the first window: the second may open it now
     first.onboarding.lock()
     wait_until(
@@ -309,3 +311,22 @@ def test_a_local_server_another_window_started_that_hangs_is_stopped_and_started
         if hung.poll() is None:
             os.kill(hung.pid, signal.SIGCONT)
         other.stop()
+
+
+def test_a_new_window_preselects_a_profile_no_other_window_has_open(
+    make_app: Callable[..., App], server_factory: Callable[..., InProcessServer], tmp_path: Path
+) -> None:
+    server = server_factory(dev_codes=True)
+    first = make_app("alice", profiles="shared")
+    create_and_register(first, server, fresh_phone())
+    other = HeadlessPeer.with_profiles(tmp_path / "shared")
+    try:
+        other.call(lambda engine: engine.create_profile("Zoe", PASSPHRASE))
+    finally:
+        other.stop()  # closed again: only Alice's stays open, in the first window
+    second = make_app("second", profiles="shared")
+    w = second.welcome
+    wait_until(second.root, lambda: w.profiles.size() == 2, "both profiles listed")
+    shown = [str(w.profiles.get(i)) for i in range(2)]
+    busy = next(i for i, line in enumerate(shown) if line.endswith("— open in another window"))
+    assert w.profiles.curselection() == (1 - busy,)  # the free one is chosen, not the one open elsewhere

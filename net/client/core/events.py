@@ -130,14 +130,20 @@ class ProfileEntry(_ProfileKey):
     """
 
     problem: str
+    #: Open in another window right now (its lock is held): unlocking it here would be refused.
+    in_use: bool
 
-    def __new__(cls, profile_id: str, name: str, problem: str = "") -> ProfileEntry:
+    def __new__(cls, profile_id: str, name: str, problem: str = "", in_use: bool = False) -> ProfileEntry:
         entry = super().__new__(cls, profile_id, name)
         entry.problem = problem
+        entry.in_use = in_use
         return entry
 
     def __repr__(self) -> str:
-        return f"ProfileEntry(profile_id={self.profile_id!r}, name={self.name!r}, problem={self.problem!r})"
+        return (
+            f"ProfileEntry(profile_id={self.profile_id!r}, name={self.name!r}, problem={self.problem!r}, "
+            f"in_use={self.in_use!r})"
+        )
 
 
 # --------------------------------------------------------------------------- events

@@ -15,7 +15,7 @@ import pytest
 from crypto_core.errors import WrongPassphrase
 from crypto_core.sealing import KdfParams
 from storage.profile.directory import ProfileDirectory
-from storage.profile.folder_lock import LOCK_NAME, FolderLock, ProfileInUse
+from storage.profile.folder_lock import LOCK_NAME, FolderLock, ProfileInUse, in_use
 
 FAST = KdfParams(memory_kib=8, iterations=1, lanes=1)
 ROOT = Path(__file__).resolve().parents[3]
@@ -123,3 +123,14 @@ def test_a_failed_open_leaves_no_lock_behind(directory: ProfileDirectory) -> Non
     lock.release()
     lock.release()
     assert not lock.held
+
+
+def test_in_use_looks_without_keeping_the_lock(tmp_path: Path) -> None:
+    folder = tmp_path / "p"
+    folder.mkdir()
+    assert not in_use(folder) and not in_use(tmp_path / "missing")
+    held = FolderLock.take(folder)
+    assert in_use(folder)
+    held.release()
+    assert not in_use(folder)
+    FolderLock.take(folder).release()  # the look gave the lock back: it can be taken

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from gui.view_models.names import formatted_number
 from net.client.core.events import CodeSent
 from net.protocol.validation import (
     ValidationError,
@@ -222,7 +223,7 @@ class RegistrationForm:
 
     def code_sent(self, event: CodeSent) -> None:
         self.stage = Stage.CODE
-        self.sent_to = event.phone
+        self.sent_to = formatted_number(event.phone)  # as people write it: +44 20 7946 0958
         self.expires_in = event.expires_in
         self.dev_code = event.dev_code
         self.code = event.dev_code or ""

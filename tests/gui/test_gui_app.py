@@ -373,7 +373,8 @@ def test_a_second_window_finds_the_local_server_the_first_one_started(
     (tmp_path / "ls" / NOTE_NAME).write_text(json.dumps(note), encoding="utf-8")
     app = make_app("frank")
     assert app.welcome.server_var.get() == "127.0.0.1:45678"
-    assert "another Parley window" in str(app.welcome.server_note.cget("text"))
+    assert "Parley's local server runs on this computer" in str(app.welcome.server_note.cget("text"))
+    assert str(app.welcome.local_button.cget("text")) == "Use the local server on this computer"
     app.welcome.local_button.invoke()  # no second server: it uses the running one
     assert not app.local_server.running
 

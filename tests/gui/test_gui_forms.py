@@ -128,7 +128,7 @@ def test_a_dev_code_is_filled_in_and_explained() -> None:
     form.code_sent(CodeSent("+442079460958", 600, dev_code="123456"))
     assert form.stage == Stage.CODE
     assert form.code == "123456"
-    assert "development mode" in form.code_note() and "+442079460958" in form.code_note()
+    assert "development mode" in form.code_note() and "+44 20 7946 0958" in form.code_note()
     assert form.checked_code() == "123456"
 
 
@@ -136,7 +136,7 @@ def test_a_real_code_is_not_filled_in_and_the_note_names_the_number() -> None:
     form = RegistrationForm()
     form.code_sent(CodeSent("+442079460958", 600))
     assert form.code == ""
-    assert "+442079460958" in form.code_note() and "10 minutes" in form.code_note()
+    assert "+44 20 7946 0958" in form.code_note() and "10 minutes" in form.code_note()
     form.code = "12 34"
     with pytest.raises(FormInvalid):
         form.checked_code()

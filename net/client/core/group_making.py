@@ -94,7 +94,7 @@ def take_admin(
     state = _as_admin(group)
     phone = _member(state, who)
     if not state.is_admin(phone):
-        raise GroupChangeRefused("not_an_admin", "They are not an admin.")
+        raise GroupChangeRefused("target_not_admin", "They are not an admin.")
     if state.admins == {phone}:
         raise GroupChangeRefused("last_admin", "A group needs an admin: make someone else admin first.")
     return _make(identity, group, ChangeKind.UNADMIN, now_ms, random, who=phone)

@@ -7,8 +7,8 @@ that has the same changes, whatever order the text and the removal arrived in:
 sent before S knew of the removal, it is shown; sent after, it is not.
 
 When we know no change as high as ``gv`` (S knows more than we do), or S's
-``(gv, gd)`` differs from ours and the text would be dropped (we may lack a
-change S has at that version), the text waits and we ask S for a sync; once the
+``(gv, gd)`` differs from ours and S is no member at ``gv`` by our changes (we may
+lack the change that added S), the text waits and we ask S for a sync; once the
 sync has answered or :data:`PENDING_TIMEOUT_MS` has passed (``caught_up``), it is
 decided with what we have. A member who knows it left or was removed drops later
 texts without asking anything (it sends nothing to the group).
@@ -80,9 +80,12 @@ def decide_text(
         reason = TextReason.SENDER_NOT_A_MEMBER
     else:
         return TextDecision(Verdict.ACCEPT, TextReason.MEMBER, sync=differs and inside)
-    if differs and inside and not caught_up:
-        return TextDecision(Verdict.PENDING, reason, sync=True)
-    return TextDecision(Verdict.DROP, reason)
+    asks = differs and inside and not caught_up
+    if asks and reason is TextReason.SENDER_NOT_A_MEMBER:
+        return TextDecision(Verdict.PENDING, reason, sync=True)  # a change we lack may have added them
+    # We were not members then: any add of us came to us, so no sync changes that; it may bring
+    # the sender up to date, though.
+    return TextDecision(Verdict.DROP, reason, sync=asks)
 
 
 def pending_over(held_since_ms: int, now_ms: int) -> bool:

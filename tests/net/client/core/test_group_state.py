@@ -93,7 +93,7 @@ def test_a_member_who_is_not_an_admin_is_ignored_for_every_admin_change() -> Non
 def test_a_non_member_is_ignored_even_to_leave() -> None:
     create = created()
     result = _fold(ALICE, create, change(create, DAVE, 2, LEAVE), change(create, DAVE, 2, ADD, who=ERIN))
-    assert _ignored(result) == [("leave", Reason.NOT_A_MEMBER), ("add", Reason.NOT_A_MEMBER)]
+    assert sorted(_ignored(result)) == [("add", Reason.NOT_A_MEMBER), ("leave", Reason.NOT_A_MEMBER)]
 
 
 def test_adding_a_member_and_removing_a_non_member_are_ignored() -> None:

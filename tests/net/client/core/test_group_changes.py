@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,9 +14,12 @@ from group_support import ALICE, BOB, CAROL, IDENTITIES, KEYS, NOW_MS, change, c
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from json_strategies import json_values
+from known_answers import Replay
 
 from crypto_core.encoding import canonical_json
-from net.client.core.envelope import MalformedEnvelope
+from crypto_core.keys import IdentityKeyPair
+from net.client.core import group_making as making
+from net.client.core.envelope import GroupChangePayload, MalformedEnvelope, encode_payload
 from net.client.core.group_changes import (
     MAX_MEMBERS,
     STATEMENT_LABEL,
@@ -31,6 +36,7 @@ from net.client.core.group_changes import (
     signature_valid,
     statement,
 )
+from net.client.core.groups import Group
 
 
 def _create_json(**fields: Any) -> dict[str, Any]:
@@ -212,3 +218,32 @@ def test_any_document_is_a_signed_change_that_writes_back_the_same_or_malformed(
 
 def test_the_time_of_a_change_is_the_injected_one() -> None:
     assert created().change.sent_at_ms == NOW_MS
+
+
+VECTOR: dict[str, Any] = json.loads(
+    (Path(__file__).parents[3] / "vectors" / "group_change.json").read_text(encoding="utf-8")
+)
+
+
+def test_known_answers_for_the_signed_statement_and_the_group_id() -> None:
+    identity = IdentityKeyPair.generate(Replay(VECTOR["identity_tape"]))
+    draws = Replay(VECTOR["change_id_tape"])
+    create = making.create(
+        identity, VECTOR["creator"], VECTOR["name"], VECTOR["members"], now_ms=VECTOR["now_ms"], random=draws
+    )
+    assert statement(create.change) == VECTOR["create_statement"].encode("ascii")
+    assert create.signature.hex() == VECTOR["create_signature"]
+    assert encode_payload(GroupChangePayload(create)) == VECTOR["create_payload"].encode("utf-8")
+    # The group id by hand: SHA-256 of its label, the creator, a zero byte and the create's id.
+    raw_id = bytes.fromhex(VECTOR["change_id_tape"][0])
+    by_hand = hashlib.sha256(b"Parley group id v1\x00" + VECTOR["creator"].encode() + b"\x00" + raw_id)
+    assert (
+        decode_id(VECTOR["group_id"]) == by_hand.digest()[:16]
+        and create.change.group_id == VECTOR["group_id"]
+    )
+    held = Group(create.change.group_id, VECTOR["creator"], [create])
+    add = making.add(identity, held, "+442079460104", now_ms=VECTOR["now_ms"] + 1, random=draws)
+    assert statement(add.change) == VECTOR["add_statement"].encode("ascii")
+    assert add.signature.hex() == VECTOR["add_signature"]
+    assert draws.exhausted
+    assert signature_valid(add, identity.public.signing_key)

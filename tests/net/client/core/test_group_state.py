@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
+from pathlib import Path
 
 from group_support import ALICE, BOB, CAROL, DAVE, ERIN, FRANK, change, created
 from group_support import group as group_of
 
-from net.client.core.group_changes import MAX_MEMBERS, ChangeKind, SignedChange, decode_id
+from net.client.core.group_changes import MAX_MEMBERS, ChangeKind, SignedChange, decode_id, encode_id
 from net.client.core.group_state import (
     DIGEST_LABEL,
     Fold,
@@ -251,3 +253,13 @@ def test_the_group_facade_folds_what_it_holds() -> None:
     create = created()
     group = group_of(CAROL, create, change(create, ALICE, 2, REMOVE, who=CAROL))
     assert group.state is not None and group.state.own is OwnStanding.REMOVED
+
+
+def test_the_digest_of_the_known_answer_group() -> None:
+    vector = json.loads((Path(__file__).parents[3] / "vectors" / "group_change.json").read_text("utf-8"))
+    ids = [encode_id(bytes.fromhex(raw)) for raw in vector["change_id_tape"]]
+    assert digest(ids) == vector["digest"]
+    by_hand = hashlib.sha256(
+        b"Parley group digest v1\x00" + b"".join(sorted(map(bytes.fromhex, vector["change_id_tape"])))
+    )
+    assert decode_id(vector["digest"]) == by_hand.digest()[:16]

@@ -110,8 +110,15 @@ def test_a_version_1_profile_gains_the_kind_of_each_row_and_its_messages_stay_te
     version_1 = Schema({1: CURRENT.steps[1]})
     directory = ProfileDirectory(tmp_path, kdf_params=FAST, schema=version_1)
     profile = directory.create("Alice", "pw")
-    profile.history.add(ALICE, client_id="m1", outgoing=False, text="from before notices", timestamp=5.0)
     profile.close()
+    # A row as version 1 wrote it (today's history writes today's columns).
+    raw.execute(profile.folder, "pw", "INSERT INTO conversations (id, contact) VALUES (1, ?)", (ALICE,))
+    raw.execute(
+        profile.folder,
+        "pw",
+        "INSERT INTO messages (conversation, client, outgoing, ts, status, body, meta) "
+        "VALUES (1, 'm1', 0, 5000, 'received', 'from before notices', '{}')",
+    )
     assert _version(profile.path) == 1
     reopened = ProfileDirectory(tmp_path, kdf_params=FAST).open(profile.profile_id, "pw")
     try:
@@ -121,7 +128,7 @@ def test_a_version_1_profile_gains_the_kind_of_each_row_and_its_messages_stay_te
         assert [m.kind for m in reopened.history.page(ALICE).messages] == ["key_changed", "text"]
     finally:
         reopened.close()
-    assert _version(profile.path) == CURRENT.version == 3
+    assert _version(profile.path) == CURRENT.version == 4
 
 
 def test_step_2_keeps_contacts_accepted_and_turns_a_number_as_name_into_no_nickname(tmp_path: Path) -> None:

@@ -253,7 +253,7 @@ CREATE TABLE group_receipts (
     delivered_at INTEGER,
     read_at INTEGER,
     PRIMARY KEY (message, member)
-) WITHOUT ROWID;
+);
 CREATE TABLE outbox_v4 (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     client TEXT NOT NULL,

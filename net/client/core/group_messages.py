@@ -31,7 +31,7 @@ from net.client.core.group_state import GroupState, OwnStanding
 PENDING_TIMEOUT_MS = 10 * 60 * 1000
 
 
-class Verdict(StrEnum):
+class TextVerdict(StrEnum):
     ACCEPT = "accept"
     PENDING = "pending"
     DROP = "drop"
@@ -48,7 +48,7 @@ class TextReason(StrEnum):
 
 @dataclass(frozen=True)
 class TextDecision:
-    verdict: Verdict
+    verdict: TextVerdict
     reason: TextReason
     #: Ask the sender for a sync (a ``group_state`` with our changes and ``want: true``).
     sync: bool = False
@@ -64,28 +64,28 @@ def decide_text(
     """
     if now is None:
         if caught_up:
-            return TextDecision(Verdict.DROP, TextReason.UNKNOWN_GROUP)
-        return TextDecision(Verdict.PENDING, TextReason.UNKNOWN_GROUP, sync=True)
+            return TextDecision(TextVerdict.DROP, TextReason.UNKNOWN_GROUP)
+        return TextDecision(TextVerdict.PENDING, TextReason.UNKNOWN_GROUP, sync=True)
     inside = now.own is OwnStanding.MEMBER
     differs = (tag.version, tag.digest) != (now.version, now.digest)
     if tag.version > now.version:
         if not inside:
-            return TextDecision(Verdict.DROP, TextReason.WE_ARE_OUT)
+            return TextDecision(TextVerdict.DROP, TextReason.WE_ARE_OUT)
         if not caught_up:
-            return TextDecision(Verdict.PENDING, TextReason.AHEAD, sync=True)
+            return TextDecision(TextVerdict.PENDING, TextReason.AHEAD, sync=True)
         then = now  # caught up and still behind: decide with what we have
     if then is None or then.own is not OwnStanding.MEMBER:
         reason = TextReason.WE_WERE_NOT_MEMBERS
     elif not then.is_member(sender):
         reason = TextReason.SENDER_NOT_A_MEMBER
     else:
-        return TextDecision(Verdict.ACCEPT, TextReason.MEMBER, sync=differs and inside)
+        return TextDecision(TextVerdict.ACCEPT, TextReason.MEMBER, sync=differs and inside)
     asks = differs and inside and not caught_up
     if asks and reason is TextReason.SENDER_NOT_A_MEMBER:
-        return TextDecision(Verdict.PENDING, reason, sync=True)  # a change we lack may have added them
+        return TextDecision(TextVerdict.PENDING, reason, sync=True)  # a change we lack may have added them
     # We were not members then: any add of us came to us, so no sync changes that; it may bring
     # the sender up to date, though.
-    return TextDecision(Verdict.DROP, reason, sync=asks)
+    return TextDecision(TextVerdict.DROP, reason, sync=asks)
 
 
 def pending_over(held_since_ms: int, now_ms: int) -> bool:

@@ -39,7 +39,7 @@ from net.client.core.group_changes import MAX_MEMBERS, Change, ChangeKind, decod
 DIGEST_LABEL = b"Parley group digest v1\x00"
 
 
-class Outcome(StrEnum):
+class ChangeOutcome(StrEnum):
     #: Applied by the fold.
     VALID = "valid"
     #: Broke a rule at its place in the fold: kept, never applied.
@@ -48,7 +48,7 @@ class Outcome(StrEnum):
     UNFOLDED = "unfolded"
 
 
-class Reason(StrEnum):
+class IgnoreReason(StrEnum):
     """Why a change was ignored; the words are for the timeline's note ("X tried to ... (...)")."""
 
     NOT_A_MEMBER = "the author is not a member"
@@ -120,7 +120,7 @@ class Applied:
 @dataclass(frozen=True)
 class Ignored:
     change: Change
-    reason: Reason
+    reason: IgnoreReason
 
 
 @dataclass(frozen=True)
@@ -131,13 +131,13 @@ class Fold:
     applied: tuple[Applied, ...] = ()
     ignored: tuple[Ignored, ...] = ()
 
-    def outcomes(self) -> dict[str, Outcome]:
-        found = {a.change.change_id: Outcome.VALID for a in self.applied}
-        found.update((i.change.change_id, Outcome.IGNORED) for i in self.ignored)
+    def outcomes(self) -> dict[str, ChangeOutcome]:
+        found = {a.change.change_id: ChangeOutcome.VALID for a in self.applied}
+        found.update((i.change.change_id, ChangeOutcome.IGNORED) for i in self.ignored)
         return found
 
-    def outcome(self, change_id: str) -> Outcome:
-        return self.outcomes().get(change_id, Outcome.UNFOLDED)
+    def outcome(self, change_id: str) -> ChangeOutcome:
+        return self.outcomes().get(change_id, ChangeOutcome.UNFOLDED)
 
 
 def digest(valid_change_ids: Iterable[str]) -> str:
@@ -209,31 +209,31 @@ class _Builder:
             return
         self.applied.append(Applied(change))
 
-    def _refusal(self, change: Change) -> Reason | None:
+    def _refusal(self, change: Change) -> IgnoreReason | None:
         kind, who = change.kind, change.who
         if kind is ChangeKind.CREATE:
-            return Reason.SECOND_CREATE
+            return IgnoreReason.SECOND_CREATE
         if change.by not in self.members:
-            return Reason.NOT_A_MEMBER
+            return IgnoreReason.NOT_A_MEMBER
         if kind is ChangeKind.LEAVE:
             return None
         if change.by not in self.admins:
-            return Reason.NOT_AN_ADMIN
+            return IgnoreReason.NOT_AN_ADMIN
         if kind is ChangeKind.RENAME:
             return None
         if kind is ChangeKind.ADD:
             if who in self.members:
-                return Reason.ALREADY_A_MEMBER
-            return Reason.GROUP_FULL if len(self.members) >= MAX_MEMBERS else None
+                return IgnoreReason.ALREADY_A_MEMBER
+            return IgnoreReason.GROUP_FULL if len(self.members) >= MAX_MEMBERS else None
         if who not in self.members:
-            return Reason.NOT_IN_GROUP
+            return IgnoreReason.NOT_IN_GROUP
         if kind is ChangeKind.ADMIN and who in self.admins:
-            return Reason.ALREADY_AN_ADMIN
+            return IgnoreReason.ALREADY_AN_ADMIN
         if kind is ChangeKind.UNADMIN:
             if who not in self.admins:
-                return Reason.NOT_ADMIN
+                return IgnoreReason.NOT_ADMIN
             if self.admins == {who}:
-                return Reason.LAST_ADMIN
+                return IgnoreReason.LAST_ADMIN
         return None
 
     def _join(self, phone: str) -> None:

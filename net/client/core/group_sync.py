@@ -13,7 +13,7 @@ them) are settled the same way on every member: the one whose SHA-256 of
 statement and signature is lower is kept (:meth:`SignedChange.tie_break`), so the
 union still folds to one state everywhere. The log holds at most
 :data:`MAX_CHANGES` changes per group (valid and ignored together): past it a new
-change is refused (:attr:`Refusal.LOG_FULL`), not stored, and the person's own
+change is refused (:attr:`MergeRefusal.LOG_FULL`), not stored, and the person's own
 commands say the group can take no more changes (a new group is the way on).
 That is 10,000 adds, removals, renames and grants: an honest group does not come
 near it, and a hostile member who fills a log costs each member a bounded few
@@ -73,7 +73,7 @@ def admit(signed: SignedChange, *, sender: str, relayed: bool, author_key: bytes
     return Admission.ACCEPT if signature_valid(signed, author_key) else Admission.BAD_SIGNATURE
 
 
-class Refusal(StrEnum):
+class MergeRefusal(StrEnum):
     OTHER_GROUP = "other_group"
     #: The very same change is known already.
     DUPLICATE = "duplicate"
@@ -90,7 +90,7 @@ class Merged:
     added: tuple[SignedChange, ...] = ()
     #: Changes that took the place of a known one under the same id (their id's tie went to them).
     replaced: tuple[SignedChange, ...] = ()
-    refused: tuple[tuple[SignedChange, Refusal], ...] = ()
+    refused: tuple[tuple[SignedChange, MergeRefusal], ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -103,18 +103,18 @@ def merge(group_id: str, known: Mapping[str, SignedChange], incoming: Iterable[S
     changes = dict(known)
     added: dict[str, SignedChange] = {}
     replaced: dict[str, SignedChange] = {}
-    refused: list[tuple[SignedChange, Refusal]] = []
+    refused: list[tuple[SignedChange, MergeRefusal]] = []
     for signed in incoming:
         change_id = signed.change_id
         held = changes.get(change_id)
         if signed.change.group_id != group_id:
-            refused.append((signed, Refusal.OTHER_GROUP))
+            refused.append((signed, MergeRefusal.OTHER_GROUP))
         elif held == signed:
-            refused.append((signed, Refusal.DUPLICATE))
+            refused.append((signed, MergeRefusal.DUPLICATE))
         elif held is not None and held.tie_break() <= signed.tie_break():
-            refused.append((signed, Refusal.LOST_TIE))
+            refused.append((signed, MergeRefusal.LOST_TIE))
         elif held is None and len(changes) >= MAX_CHANGES:
-            refused.append((signed, Refusal.LOG_FULL))
+            refused.append((signed, MergeRefusal.LOG_FULL))
         else:
             changes[change_id] = signed
             if change_id in known:

@@ -28,7 +28,7 @@ from typing import Any
 from net.client.core.group_changes import MAX_VERSION, SignedChange, is_id
 from net.client.core.group_messages import TextDecision, decide_text
 from net.client.core.group_payloads import GroupStatePayload, GroupTag
-from net.client.core.group_state import Fold, GroupState, Member, Outcome, OwnStanding, fold
+from net.client.core.group_state import ChangeOutcome, Fold, GroupState, Member, OwnStanding, fold
 from net.client.core.group_sync import MAX_CHANGES, Merged, answers_sync, merge, state_payloads, sync_due
 
 #: The version of :func:`state_to_json`'s record.
@@ -68,7 +68,7 @@ class Group:
         """The group now; None until its ``create`` is known."""
         return self.fold.state
 
-    def outcome(self, change_id: str) -> Outcome:
+    def outcome(self, change_id: str) -> ChangeOutcome:
         return self.fold.outcome(change_id)
 
     def at(self, version: int) -> GroupState | None:

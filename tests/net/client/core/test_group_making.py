@@ -11,7 +11,7 @@ from known_answers import counting_random
 from net.client.core import group_making as making
 from net.client.core.group_changes import MAX_MEMBERS, MAX_VERSION, ChangeKind, SignedChange, signature_valid
 from net.client.core.group_making import GroupChangeRefused
-from net.client.core.group_state import Outcome
+from net.client.core.group_state import ChangeOutcome
 from net.client.core.groups import Group
 
 CREATE = created("Club", [BOB, CAROL])
@@ -23,7 +23,7 @@ def _made(author: str, held: Group, make: Callable[..., SignedChange], *args: st
     assert signature_valid(signed, KEYS[author])
     assert signed.change.by == author and signed.change.version == held.next_version()
     after, _ = held.merged([signed])
-    assert after.outcome(signed.change_id) is Outcome.VALID
+    assert after.outcome(signed.change_id) is ChangeOutcome.VALID
     return after
 
 

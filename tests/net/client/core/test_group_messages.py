@@ -11,7 +11,7 @@ from net.client.core.group_messages import (
     PENDING_TIMEOUT_MS,
     TextDecision,
     TextReason,
-    Verdict,
+    TextVerdict,
     pending_over,
 )
 from net.client.core.group_payloads import GroupTag
@@ -27,40 +27,40 @@ def _decide(receiver: Group, sender: Group, *, caught_up: bool = False) -> TextD
 
 def test_a_text_from_a_member_on_the_same_version_is_accepted_without_a_sync() -> None:
     decision = _decide(group(BOB, CREATE), group(ALICE, CREATE))
-    assert decision == TextDecision(Verdict.ACCEPT, TextReason.MEMBER, sync=False)
+    assert decision == TextDecision(TextVerdict.ACCEPT, TextReason.MEMBER, sync=False)
 
 
 def test_a_text_from_someone_ahead_waits_and_asks_for_a_sync() -> None:
     add = change(CREATE, ALICE, 2, ADD, who=DAVE)
     dave = group(DAVE, CREATE, add)
     decision = _decide(group(BOB, CREATE), dave)
-    assert decision == TextDecision(Verdict.PENDING, TextReason.AHEAD, sync=True)
+    assert decision == TextDecision(TextVerdict.PENDING, TextReason.AHEAD, sync=True)
     # Once caught up (the sync brought Alice's add), Dave is a member: shown.
-    assert _decide(group(BOB, CREATE, add), dave).verdict is Verdict.ACCEPT
+    assert _decide(group(BOB, CREATE, add), dave).verdict is TextVerdict.ACCEPT
     # Caught up without the add (the sync never came): decided with what we have, and dropped.
     late = _decide(group(BOB, CREATE), dave, caught_up=True)
-    assert late == TextDecision(Verdict.DROP, TextReason.SENDER_NOT_A_MEMBER)
+    assert late == TextDecision(TextVerdict.DROP, TextReason.SENDER_NOT_A_MEMBER)
 
 
 def test_a_text_for_a_group_we_do_not_know_waits_then_is_dropped() -> None:
     unknown = Group(CREATE.change.group_id, BOB)
     tag = group(ALICE, CREATE).tag()
     assert unknown.decide_text(ALICE, tag, caught_up=False) == TextDecision(
-        Verdict.PENDING, TextReason.UNKNOWN_GROUP, sync=True
+        TextVerdict.PENDING, TextReason.UNKNOWN_GROUP, sync=True
     )
-    assert unknown.decide_text(ALICE, tag, caught_up=True).verdict is Verdict.DROP
+    assert unknown.decide_text(ALICE, tag, caught_up=True).verdict is TextVerdict.DROP
 
 
 def test_a_text_from_someone_behind_is_accepted_and_brings_them_up_to_date() -> None:
     rename = change(CREATE, ALICE, 2, RENAME, name="New name")
     decision = _decide(group(BOB, CREATE, rename), group(CAROL, CREATE))
-    assert decision == TextDecision(Verdict.ACCEPT, TextReason.MEMBER, sync=True)
+    assert decision == TextDecision(TextVerdict.ACCEPT, TextReason.MEMBER, sync=True)
 
 
 def test_a_text_from_a_non_member_is_dropped() -> None:
     outsider = Group(CREATE.change.group_id, DAVE, [CREATE])
     decision = _decide(group(BOB, CREATE), outsider)
-    assert decision == TextDecision(Verdict.DROP, TextReason.SENDER_NOT_A_MEMBER)
+    assert decision == TextDecision(TextVerdict.DROP, TextReason.SENDER_NOT_A_MEMBER)
 
 
 def test_a_removed_member_drops_later_texts_and_asks_nothing() -> None:
@@ -68,10 +68,10 @@ def test_a_removed_member_drops_later_texts_and_asks_nothing() -> None:
     rename = change(CREATE, ALICE, 3, RENAME, name="Without Bob")
     bob = group(BOB, CREATE, removal)
     assert _decide(bob, group(CAROL, CREATE, removal)) == TextDecision(
-        Verdict.DROP, TextReason.WE_WERE_NOT_MEMBERS
+        TextVerdict.DROP, TextReason.WE_WERE_NOT_MEMBERS
     )
     assert _decide(bob, group(CAROL, CREATE, removal, rename)) == TextDecision(
-        Verdict.DROP, TextReason.WE_ARE_OUT
+        TextVerdict.DROP, TextReason.WE_ARE_OUT
     )
 
 
@@ -79,7 +79,7 @@ def test_a_new_member_does_not_show_what_was_sent_before_the_join() -> None:
     add = change(CREATE, ALICE, 2, ADD, who=DAVE)
     decision = _decide(group(DAVE, CREATE, add), group(ALICE, CREATE))
     # Dropped at once (any add of Dave came to Dave), and Alice, behind, is brought up to date.
-    assert decision == TextDecision(Verdict.DROP, TextReason.WE_WERE_NOT_MEMBERS, sync=True)
+    assert decision == TextDecision(TextVerdict.DROP, TextReason.WE_WERE_NOT_MEMBERS, sync=True)
 
 
 def test_a_text_that_would_be_dropped_while_our_digests_differ_waits_for_the_sync() -> None:
@@ -88,8 +88,10 @@ def test_a_text_that_would_be_dropped_while_our_digests_differ_waits_for_the_syn
     rename = change(CREATE, ALICE, 2, RENAME, name="Renamed")
     carol = group(CAROL, CREATE, rename)
     dave = group(DAVE, CREATE, add)
-    assert _decide(carol, dave) == TextDecision(Verdict.PENDING, TextReason.SENDER_NOT_A_MEMBER, sync=True)
-    assert _decide(group(CAROL, CREATE, rename, add), dave).verdict is Verdict.ACCEPT
+    assert _decide(carol, dave) == TextDecision(
+        TextVerdict.PENDING, TextReason.SENDER_NOT_A_MEMBER, sync=True
+    )
+    assert _decide(group(CAROL, CREATE, rename, add), dave).verdict is TextVerdict.ACCEPT
 
 
 def test_a_text_racing_a_removal_is_decided_by_the_changes_alone() -> None:
@@ -102,7 +104,7 @@ def test_a_text_racing_a_removal_is_decided_by_the_changes_alone() -> None:
     ):
         for caught_up in (False, True):
             decision = group(receiver, *changes).decide_text(CAROL, text, caught_up=caught_up)
-            assert decision.verdict is Verdict.ACCEPT, (receiver, len(changes), caught_up)
+            assert decision.verdict is TextVerdict.ACCEPT, (receiver, len(changes), caught_up)
     # Written after she knew (her version says so), it is not: she is no member at version 2.
     after = GroupTag(CREATE.change.group_id, 2, group(CAROL, CREATE, removal).tag().digest)
     decisions = {
@@ -110,7 +112,7 @@ def test_a_text_racing_a_removal_is_decided_by_the_changes_alone() -> None:
         for receiver in (ALICE, BOB)
         for order in ([CREATE, removal], [removal, CREATE])
     }
-    assert decisions == {TextDecision(Verdict.DROP, TextReason.SENDER_NOT_A_MEMBER)}
+    assert decisions == {TextDecision(TextVerdict.DROP, TextReason.SENDER_NOT_A_MEMBER)}
 
 
 def test_a_pending_text_is_decided_after_the_timeout() -> None:

@@ -12,11 +12,11 @@ from group_support import group as group_of
 from net.client.core.group_changes import MAX_MEMBERS, ChangeKind, SignedChange, decode_id, encode_id
 from net.client.core.group_state import (
     DIGEST_LABEL,
+    ChangeOutcome,
     Fold,
     GroupState,
-    Outcome,
+    IgnoreReason,
     OwnStanding,
-    Reason,
     digest,
     fold,
 )
@@ -35,7 +35,7 @@ def _state(me: str, *changes: SignedChange) -> GroupState:
     return state
 
 
-def _ignored(result: Fold) -> list[tuple[str, Reason]]:
+def _ignored(result: Fold) -> list[tuple[str, IgnoreReason]]:
     return [(i.change.kind.value, i.reason) for i in result.ignored]
 
 
@@ -54,7 +54,7 @@ def test_without_a_create_there_is_no_state_and_nothing_is_folded() -> None:
     create = created()
     add = change(create, ALICE, 2, ADD, who=DAVE)
     result = _fold(BOB, add)
-    assert result.state is None and result.outcome(add.change_id) is Outcome.UNFOLDED
+    assert result.state is None and result.outcome(add.change_id) is ChangeOutcome.UNFOLDED
 
 
 def test_admins_add_remove_rename_and_grant() -> None:
@@ -73,7 +73,7 @@ def test_admins_add_remove_rename_and_grant() -> None:
     assert state.phones == (ALICE, BOB, DAVE) and [m.position for m in state.members] == [0, 1, 3]
     assert state.admins == {ALICE} and state.name == "Reading circle" and state.version == 6
     assert [a.change.kind for a in result.applied] == [CREATE, ADD, ADMIN, REMOVE, RENAME, UNADMIN]
-    assert all(result.outcome(s.change_id) is Outcome.VALID for s in (create, *steps))
+    assert all(result.outcome(s.change_id) is ChangeOutcome.VALID for s in (create, *steps))
 
 
 def test_a_member_who_is_not_an_admin_is_ignored_for_every_admin_change() -> None:
@@ -86,16 +86,19 @@ def test_a_member_who_is_not_an_admin_is_ignored_for_every_admin_change() -> Non
         change(create, BOB, 2, UNADMIN, who=ALICE),
     ]
     result = _fold(ALICE, create, *tries)
-    assert {reason for _, reason in _ignored(result)} == {Reason.NOT_AN_ADMIN}
+    assert {reason for _, reason in _ignored(result)} == {IgnoreReason.NOT_AN_ADMIN}
     assert len(result.ignored) == 5
     assert _state(ALICE, create, *tries) == _state(ALICE, create)
-    assert all(result.outcome(s.change_id) is Outcome.IGNORED for s in tries)
+    assert all(result.outcome(s.change_id) is ChangeOutcome.IGNORED for s in tries)
 
 
 def test_a_non_member_is_ignored_even_to_leave() -> None:
     create = created()
     result = _fold(ALICE, create, change(create, DAVE, 2, LEAVE), change(create, DAVE, 2, ADD, who=ERIN))
-    assert sorted(_ignored(result)) == [("add", Reason.NOT_A_MEMBER), ("leave", Reason.NOT_A_MEMBER)]
+    assert sorted(_ignored(result)) == [
+        ("add", IgnoreReason.NOT_A_MEMBER),
+        ("leave", IgnoreReason.NOT_A_MEMBER),
+    ]
 
 
 def test_adding_a_member_and_removing_a_non_member_are_ignored() -> None:
@@ -109,10 +112,10 @@ def test_adding_a_member_and_removing_a_non_member_are_ignored() -> None:
         change(create, ALICE, 5, UNADMIN, who=DAVE),
     )
     assert [r for _, r in _ignored(result)] == [
-        Reason.ALREADY_A_MEMBER,
-        Reason.NOT_IN_GROUP,
-        Reason.NOT_IN_GROUP,
-        Reason.NOT_IN_GROUP,
+        IgnoreReason.ALREADY_A_MEMBER,
+        IgnoreReason.NOT_IN_GROUP,
+        IgnoreReason.NOT_IN_GROUP,
+        IgnoreReason.NOT_IN_GROUP,
     ]
 
 
@@ -125,7 +128,11 @@ def test_granting_an_admin_or_taking_it_from_a_non_admin_or_the_last_admin_is_ig
         change(create, ALICE, 3, UNADMIN, who=BOB),
         change(create, ALICE, 4, UNADMIN, who=ALICE),
     )
-    assert [r for _, r in _ignored(result)] == [Reason.ALREADY_AN_ADMIN, Reason.NOT_ADMIN, Reason.LAST_ADMIN]
+    assert [r for _, r in _ignored(result)] == [
+        IgnoreReason.ALREADY_AN_ADMIN,
+        IgnoreReason.NOT_ADMIN,
+        IgnoreReason.LAST_ADMIN,
+    ]
     assert _state(ALICE, create).admins == {ALICE}
 
 
@@ -135,9 +142,9 @@ def test_a_second_create_is_ignored() -> None:
     result = _fold(ALICE, create, again)
     # Whichever create comes first in the order is the group's; the other is noted.
     first, second = sorted((create, again), key=lambda s: s.change.order)
-    assert result.outcome(first.change_id) is Outcome.VALID
-    assert _ignored(result) == [("create", Reason.SECOND_CREATE)]
-    assert result.outcome(second.change_id) is Outcome.IGNORED
+    assert result.outcome(first.change_id) is ChangeOutcome.VALID
+    assert _ignored(result) == [("create", IgnoreReason.SECOND_CREATE)]
+    assert result.outcome(second.change_id) is ChangeOutcome.IGNORED
 
 
 def test_a_full_group_takes_no_add() -> None:
@@ -145,7 +152,7 @@ def test_a_full_group_takes_no_add() -> None:
     create = created("Big", many)
     assert len(_state(ALICE, create).members) == MAX_MEMBERS
     result = _fold(ALICE, create, change(create, ALICE, 2, ADD, who=DAVE))
-    assert _ignored(result) == [("add", Reason.GROUP_FULL)]
+    assert _ignored(result) == [("add", IgnoreReason.GROUP_FULL)]
     removed = change(create, ALICE, 2, REMOVE, who=many[0])
     assert _state(ALICE, create, removed, change(create, ALICE, 3, ADD, who=DAVE)).is_member(DAVE)
 
@@ -203,7 +210,7 @@ def test_an_admin_taken_while_the_other_admin_acts_is_settled_by_the_order() -> 
     bobs_add = change(create, BOB, 3, ADD, who=DAVE)
     result = _fold(CAROL, create, grant, bobs_add, take)
     assert ALICE < BOB  # Alice's change comes first, so Bob is no admin when his add is folded
-    assert _ignored(result) == [("add", Reason.NOT_AN_ADMIN)]
+    assert _ignored(result) == [("add", IgnoreReason.NOT_AN_ADMIN)]
     assert result.state is not None and not result.state.is_member(DAVE)
 
 
@@ -219,7 +226,7 @@ def test_a_fold_up_to_a_version_is_the_group_as_it_was() -> None:
     then = _fold(BOB, *changes, up_to=2)
     assert then.state is not None and then.state.phones == (ALICE, BOB, CAROL)
     assert then.state.own is OwnStanding.MEMBER and then.state.name == "Club"
-    assert then.outcome(changes[3].change_id) is Outcome.UNFOLDED
+    assert then.outcome(changes[3].change_id) is ChangeOutcome.UNFOLDED
 
 
 def test_the_digest_is_over_the_sorted_ids_of_the_valid_changes_only() -> None:

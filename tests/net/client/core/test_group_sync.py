@@ -14,7 +14,7 @@ from net.client.core.group_changes import ChangeKind, sign
 from net.client.core.group_payloads import GroupTag
 from net.client.core.group_sync import (
     Admission,
-    Refusal,
+    MergeRefusal,
     admit,
     answers_sync,
     merge,
@@ -59,7 +59,11 @@ def test_merging_adds_new_changes_and_skips_duplicates_and_other_groups() -> Non
     elsewhere = created("Other")
     result = merge(create.change.group_id, {create.change_id: create}, [add, create, add, elsewhere])
     assert result.added == (add,) and result.replaced == () and result.changed
-    assert [r for _, r in result.refused] == [Refusal.DUPLICATE, Refusal.DUPLICATE, Refusal.OTHER_GROUP]
+    assert [r for _, r in result.refused] == [
+        MergeRefusal.DUPLICATE,
+        MergeRefusal.DUPLICATE,
+        MergeRefusal.OTHER_GROUP,
+    ]
     assert set(result.changes) == {create.change_id, add.change_id}
     assert not merge(create.change.group_id, result.changes, [add]).changed
 
@@ -78,7 +82,7 @@ def test_two_changes_under_one_id_are_settled_the_same_way_whichever_came_first(
     replacing = merge(gid, {create.change_id: create, lost.change_id: lost}, [kept])
     assert replacing.replaced == (kept,) and replacing.added == ()
     keeping = merge(gid, {create.change_id: create, kept.change_id: kept}, [lost])
-    assert [r for _, r in keeping.refused] == [Refusal.LOST_TIE] and not keeping.changed
+    assert [r for _, r in keeping.refused] == [MergeRefusal.LOST_TIE] and not keeping.changed
 
 
 def test_the_log_is_bounded_and_refuses_new_changes_past_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -88,7 +92,7 @@ def test_the_log_is_bounded_and_refuses_new_changes_past_the_bound(monkeypatch: 
     changes = [create, *(change(create, ALICE, v, RENAME, name=f"Name {v}") for v in range(2, 5))]
     result = merge(gid, {}, changes)
     assert len(result.changes) == 3
-    assert result.refused == ((changes[3], Refusal.LOG_FULL),)
+    assert result.refused == ((changes[3], MergeRefusal.LOG_FULL),)
     # A change under an id already held may still settle its tie: the log does not grow.
     assert not merge(gid, result.changes, [changes[3]]).added
 

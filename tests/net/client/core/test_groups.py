@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from net.client.core.group_changes import ChangeKind, SignedChange, sign
-from net.client.core.group_state import GroupState, Outcome, OwnStanding
+from net.client.core.group_state import ChangeOutcome, GroupState, OwnStanding
 from net.client.core.groups import Group, state_from_json, state_to_json
 
 ADD, REMOVE, ADMIN, UNADMIN = ChangeKind.ADD, ChangeKind.REMOVE, ChangeKind.ADMIN, ChangeKind.UNADMIN
@@ -169,7 +169,11 @@ def test_a_merge_that_brings_nothing_new_keeps_the_group() -> None:
     again, result = held.merged([CREATE])
     assert again is held and not result.changed
     newer, result = held.merged([GRANT])
-    assert newer is not held and result.added == (GRANT,) and newer.outcome(GRANT.change_id) is Outcome.VALID
+    assert (
+        newer is not held
+        and result.added == (GRANT,)
+        and newer.outcome(GRANT.change_id) is ChangeOutcome.VALID
+    )
     assert held.state is not None and held.state.admins == {ALICE}  # the old one is unchanged
 
 

@@ -50,10 +50,10 @@ from typing import Any, TypeGuard
 from crypto_core.encoding import b64decode, b64encode, canonical_json
 from crypto_core.errors import CryptoError
 from crypto_core.pqxdh import InitialMessage
+from net.client.core.group_payloads import GroupChangePayload as GroupChangePayload
+from net.client.core.group_payloads import GroupStatePayload as GroupStatePayload
+from net.client.core.group_payloads import GroupTag as GroupTag
 from net.client.core.group_payloads import (
-    GroupChangePayload,
-    GroupStatePayload,
-    GroupTag,
     change_fields,
     parse_group_change,
     parse_group_of_typing,

@@ -40,7 +40,7 @@ def create(
     identity: IdentityKeyPair, me: str, name: str, members: list[str], *, now_ms: int, random: RandomSource
 ) -> SignedChange:
     """A new group named ``name`` of ``me`` and ``members`` (in this order; ``me`` need not be among them)."""
-    checked = [_phone(phone) for phone in members]
+    me, checked = _phone(me), [_phone(phone) for phone in members]
     everyone = [me, *(phone for phone in dict.fromkeys(checked) if phone != me)]
     if len(everyone) > MAX_MEMBERS:
         raise GroupChangeRefused("group_full", f"A group has at most {MAX_MEMBERS} members, you included.")

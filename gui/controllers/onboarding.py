@@ -113,9 +113,13 @@ class Onboarding:
         self.welcome.server_var.set(self.local_server.address or running or self.host.session.server)
         if running and not self.local_server.running:
             # It may have outlived the window that started it: say where it is, not who started it.
-            self.welcome.server_note.configure(text=f"Parley's local server runs on this computer at {running}.")
+            self.welcome.server_note.configure(
+                text=f"Parley's local server runs on this computer at {running}."
+            )
         self.welcome.local_button.configure(
-            text="Use the local server on this computer" if running else "Start a local server on this computer"
+            text="Use the local server on this computer"
+            if running
+            else "Start a local server on this computer"
         )
         self.welcome.show_error(message)
         self.host.show_screen(self.welcome)

@@ -3,7 +3,9 @@
 * :class:`OutboxStore`: a message is enqueued (one row: client id, contact, payload)
   before anything is sent, and removed only when the server has acknowledged
   it, so a message typed offline, or in flight when the app stopped, goes out
-  when the connection returns. Entries keep their order.
+  when the connection returns. Entries keep their order. A row is keyed by
+  (client id, recipient): a group message is one copy per member under one
+  client id (schema step 4), each removed on its own.
 * :class:`ProcessedIds`: the server deletes a message only after the client
   acknowledged it, so after a crash between storing and acknowledging the same
   message comes again; its server id says it was stored already (ids an
@@ -36,7 +38,7 @@ class OutboxStore:
         self._vault = vault
 
     def enqueue(self, contact: str, client_id: str, payload: bytes) -> OutboxItem:
-        """Queue ``payload`` for ``contact``; :class:`DuplicateEntry` if the client id is queued already."""
+        """Queue ``payload`` for ``contact``; :class:`DuplicateEntry` if this client id is queued for them."""
         now = self._vault.now_ms()
         with self._vault.transaction():
             try:
@@ -45,7 +47,7 @@ class OutboxStore:
                     (client_id, contact, bytes(payload), now),
                 )
             except INTEGRITY_ERRORS:
-                raise DuplicateEntry("an outbox entry with this client id is already queued") from None
+                raise DuplicateEntry("this client id is already queued for this recipient") from None
         return OutboxItem(client_id, contact, payload, now / 1000)
 
     def pending(self, limit: int | None = None) -> list[OutboxItem]:
@@ -70,10 +72,18 @@ class OutboxStore:
             rows.close()  # a statement left open would hold its read snapshot
         return items
 
-    def remove(self, client_id: str) -> bool:
-        """Done with it (the server acknowledged it, or it was given up); True if it was queued."""
+    def remove(self, client_id: str, contact: str | None = None) -> bool:
+        """Done with it (the server acknowledged it, or it was given up); True if it was queued.
+
+        With ``contact``, only the copy for that recipient goes; without, every copy of the client id.
+        """
         with self._vault.transaction():
-            cursor = self._vault.conn.execute("DELETE FROM outbox WHERE client = ?", (client_id,))
+            if contact is None:
+                cursor = self._vault.conn.execute("DELETE FROM outbox WHERE client = ?", (client_id,))
+            else:
+                cursor = self._vault.conn.execute(
+                    "DELETE FROM outbox WHERE client = ? AND contact = ?", (client_id, contact)
+                )
         return cursor.rowcount > 0
 
     def __len__(self) -> int:

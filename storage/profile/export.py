@@ -171,6 +171,7 @@ def _conversations(source: ExportSource, only: str | None) -> list[_Conversation
     found = [
         _Conversation(summary.contact, names.get(summary.contact) or summary.contact, summary.last.timestamp)
         for summary in source.history.conversations()
+        if not summary.group  # the export's format has no group conversations yet
     ]
     if only is None:
         return found

@@ -1,4 +1,8 @@
-"""What the history hands out: messages, cursors, pages, conversation summaries, status rules."""
+"""What the history hands out: messages, cursors, pages, conversation summaries, status rules.
+
+A conversation (:data:`Chat`) is a contact's, named by the contact's phone, or a
+group's, named by :class:`GroupChat` (schema step 4).
+"""
 
 from __future__ import annotations
 
@@ -16,10 +20,26 @@ TRANSITIONS: Mapping[str, frozenset[str]] = {
     "failed": frozenset({"queued", "sent"}),
     "received": frozenset({"read"}),
 }
-#: The notices a conversation's timeline holds between messages (schema step 3's ``kind``).
-NOTICE_KINDS = frozenset({"key_changed"})
+#: The notices a conversation's timeline holds between messages (schema step 3's ``kind``): a changed
+#: safety number, a group's change applied (its meta says which) and one ignored (and why).
+NOTICE_KINDS = frozenset({"key_changed", "group_change", "group_change_ignored"})
 OUTGOING_STATUSES = frozenset({"queued", "sent", "delivered", "read", "failed"})
 INCOMING_STATUSES = frozenset({"received", "read"})
+
+
+@dataclass(frozen=True)
+class GroupChat:
+    """A group's conversation, by the group's id."""
+
+    group_id: str
+
+    def __post_init__(self) -> None:
+        if not self.group_id:
+            raise ValueError("a group conversation needs the group's id")
+
+
+#: A conversation: a contact's (their phone) or a group's.
+Chat = str | GroupChat
 
 
 @dataclass(frozen=True, order=True)
@@ -37,6 +57,7 @@ class Cursor:
 @dataclass(frozen=True)
 class Message:
     local_id: int
+    #: The contact of a 1:1 conversation; "" in a group's (see ``group`` and ``sender``).
     contact: str
     client_id: str
     outgoing: bool
@@ -47,6 +68,15 @@ class Message:
     meta: Mapping[str, Any] = field(default_factory=dict)
     #: ``text`` for a message, or the kind of notice (:data:`NOTICE_KINDS`) the timeline shows here.
     kind: str = "text"
+    #: The group of a group conversation's message; "" in a 1:1 conversation.
+    group: str = ""
+    #: Who wrote an incoming group message; "" for ours and in 1:1 conversations.
+    sender: str = ""
+
+    @property
+    def chat(self) -> Chat:
+        """The conversation the message is in."""
+        return GroupChat(self.group) if self.group else self.contact
 
     @property
     def cursor(self) -> Cursor:
@@ -93,6 +123,13 @@ class Place:
 
 @dataclass(frozen=True)
 class ConversationSummary:
+    #: The contact of a 1:1 conversation; "" for a group's.
     contact: str
     last: Message
     unread: int
+    #: The group of a group's conversation; "" for a 1:1 one.
+    group: str = ""
+
+    @property
+    def chat(self) -> Chat:
+        return GroupChat(self.group) if self.group else self.contact

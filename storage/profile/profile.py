@@ -10,8 +10,11 @@ set of small stores over one encrypted connection:
 ``keys``           identity key pair, signed, one-time and ML-KEM prekeys, sessions they started
 ``contacts``       contacts by phone: name, pinned identity, verified, key changed
 ``sessions``       ratchet state per contact (opaque bytes from the engine), times of heals
-``history``        messages: paged newest first, searched (one conversation or all), edited
-``outbox``         messages waiting for the server's acknowledgement, in order
+``history``        messages of a contact's or a group's conversation: paged newest first,
+                   searched (one conversation or all), edited
+``groups``         groups: our standing, the folded state cached, each group's signed changes
+``receipts``       our group messages' receipts per member (delivered, read, when)
+``outbox``         messages waiting for the server's acknowledgement, in order (a copy per recipient)
 ``processed``      server message ids already stored (redeliveries are skipped)
 ``settings``       the profile's own choices (read receipts, typing notices, notifications)
 =================  ==============================================================
@@ -52,6 +55,8 @@ from storage.profile.database import DATABASE_NAME, export_copy
 from storage.profile.delivery import OutboxStore, ProcessedIds
 from storage.profile.errors import DATABASE_ERRORS, DamagedValue
 from storage.profile.folder_lock import FolderLock
+from storage.profile.group_receipts import ReceiptStore
+from storage.profile.groups import GroupStore
 from storage.profile.history import History
 from storage.profile.keys import KeyStore
 from storage.profile.sessions import SessionStore
@@ -99,6 +104,8 @@ class Profile:
         self.contacts = ContactStore(vault)
         self.sessions = SessionStore(vault)
         self.history = History(vault)
+        self.groups = GroupStore(vault)
+        self.receipts = ReceiptStore(vault)
         self.outbox = OutboxStore(vault)
         self.processed = ProcessedIds(vault)
         self.settings = SettingsStore(vault)

@@ -28,6 +28,9 @@ as damage. (Backups are sealed under a passphrase of their own, elsewhere.)
 Since version 3 a row of ``messages`` has a ``kind``: ``text`` for a message,
 or a notice's kind (``key_changed``) for a line the timeline shows between
 messages; a notice has an empty body, so the search index never finds it.
+Since version 4 a conversation is a contact's or a group's, a group's incoming
+messages name their sender, groups keep their changes, our group messages their
+receipts per member, and the outbox one copy per recipient (step 4 below).
 
 Messages are indexed for full-text search by ``messages_fts``, an FTS5 table
 with the ``trigram`` tokenizer (so part of a word, in any script, matches),
@@ -174,7 +177,109 @@ def _add_kind_v3(vault: Vault) -> None:
     vault.conn.execute(_V3_KIND)
 
 
-CURRENT = Schema({1: _create_v1, 2: _names_and_requests_v2, 3: _add_kind_v3})
+#: Step 4: groups. A group is a row of ``groups`` (our standing in it, the state the engine folded
+#: from its changes, cached as JSON); its changes are rows of ``group_changes``, each kept as the
+#: signed JSON it came as, beside the columns the fold's order and the engine's lookups need (the
+#: storage never reads a change: it keeps them). A conversation is a contact's or a group's
+#: (``conversations`` gains ``grp``, one of the two set); a group's incoming message names its
+#: ``sender``, so one message id from two members is two messages (the unique key of ``messages``
+#: gains it). Our group messages keep a receipt per member (``group_receipts``). The outbox holds one
+#: copy per recipient of a group message under the same client id: its key becomes
+#: (client id, recipient). SQLite cannot change a table's constraints in place, so
+#: ``conversations``, ``messages`` and ``outbox`` are rebuilt: row ids, texts, times and order kept,
+#: so the full-text index (whose content is ``messages`` by row id) stays as it is.
+_V4_GROUPS = """
+CREATE TABLE groups (
+    id TEXT PRIMARY KEY,
+    standing TEXT NOT NULL CHECK (standing IN ('member', 'request', 'left', 'removed')),
+    state TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE group_changes (
+    grp TEXT NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
+    change TEXT NOT NULL,
+    v INTEGER NOT NULL,
+    author TEXT NOT NULL,
+    signed TEXT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('valid', 'ignored', 'unfolded', 'waiting')),
+    noted INTEGER NOT NULL DEFAULT 0 CHECK (noted IN (0, 1)),
+    received_at INTEGER NOT NULL,
+    PRIMARY KEY (grp, change)
+) WITHOUT ROWID;
+CREATE INDEX group_changes_in_order ON group_changes (grp, v, author, change);
+CREATE TABLE conversations_v4 (
+    id INTEGER PRIMARY KEY,
+    contact TEXT UNIQUE,
+    grp TEXT UNIQUE REFERENCES groups (id),
+    CHECK ((contact IS NULL) <> (grp IS NULL))
+);
+INSERT INTO conversations_v4 (id, contact) SELECT id, contact FROM conversations;
+CREATE TABLE messages_v4 (
+    id INTEGER PRIMARY KEY,
+    conversation INTEGER NOT NULL REFERENCES conversations_v4 (id),
+    client TEXT NOT NULL,
+    outgoing INTEGER NOT NULL CHECK (outgoing IN (0, 1)),
+    ts INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    body TEXT NOT NULL,
+    meta TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'text',
+    sender TEXT NOT NULL DEFAULT '',
+    UNIQUE (conversation, outgoing, sender, client)
+);
+INSERT INTO messages_v4 (id, conversation, client, outgoing, ts, status, body, meta, kind)
+    SELECT id, conversation, client, outgoing, ts, status, body, meta, kind FROM messages;
+DROP TABLE messages;
+DROP TABLE conversations;
+ALTER TABLE conversations_v4 RENAME TO conversations;
+ALTER TABLE messages_v4 RENAME TO messages;
+CREATE INDEX messages_by_time ON messages (conversation, ts, id);
+CREATE INDEX messages_by_global_time ON messages (ts, id);
+CREATE INDEX messages_unread ON messages (conversation) WHERE outgoing = 0 AND status = 'received';
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts (rowid, body) VALUES (new.id, new.body);
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
+    INSERT INTO messages_fts (rowid, body) VALUES (new.id, new.body);
+END;
+CREATE TABLE group_receipts (
+    message INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    member TEXT NOT NULL,
+    delivered_at INTEGER,
+    read_at INTEGER,
+    PRIMARY KEY (message, member)
+);
+CREATE TABLE outbox_v4 (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    client TEXT NOT NULL,
+    contact TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    UNIQUE (client, contact)
+);
+INSERT INTO outbox_v4 (seq, client, contact, payload, created_at)
+    SELECT seq, client, contact, payload, created_at FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_v4 RENAME TO outbox;
+"""
+
+
+def _groups_v4(vault: Vault) -> None:
+    # The outbox's counter goes on from where it was, so a new entry never takes an old one's number.
+    counter = vault.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").fetchone()
+    # The new tables are built beside the old ones and take their names; with foreign keys on, a
+    # table that other rows point to can only be dropped once nothing points to it, hence the order.
+    _run(vault, _V4_GROUPS)
+    if counter is not None:
+        vault.conn.execute("UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = 'outbox'", counter)
+
+
+CURRENT = Schema({1: _create_v1, 2: _names_and_requests_v2, 3: _add_kind_v3, 4: _groups_v4})
 
 
 def file_version(conn: sqlite3.Connection) -> int:

@@ -92,8 +92,8 @@ def backup(
     snapshot = profile.folder / f"{random(8).hex()}{SUFFIX}"
     try:
         with profile.guarded():
-            conversations = [summary.contact for summary in profile.history.conversations()]
-            messages = sum(profile.history.count(contact) for contact in conversations)
+            conversations = [summary.chat for summary in profile.history.conversations()]
+            messages = sum(profile.history.count(chat) for chat in conversations)
             try:
                 schema = profile.copy_to(snapshot, key)
             except DiskFull:

@@ -1,6 +1,6 @@
 """The database under a profile: one SQLCipher connection, transactions, and damage noted.
 
-Every store of the profile (keys, contacts, sessions, history, outbox) goes
+Every store of the profile (keys, contacts, sessions, history, groups, outbox) goes
 through a :class:`Vault`. The whole file is encrypted by SQLCipher, so rows hold
 real columns; no value is sealed a second time (the reason is in
 :mod:`storage.profile.schema`).

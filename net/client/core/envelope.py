@@ -15,14 +15,23 @@ Inner payload (the ratchet's plaintext): compact JSON, padded with spaces to a
 multiple of :data:`PAD_TO` bytes so that short messages, receipts and typing
 notices look alike on the wire. One small typed object:
 
-============  ==================================================================
-``text``      ``{"t": "text", "id": message id, "ts": sent (ms), "text": "..."}``
-``delivered`` ``{"t": "delivered", "ids": [message ids]}``
-``read``      ``{"t": "read", "ids": [message ids]}``
-``typing``    ``{"t": "typing", "on": true|false}`` (sent transient: never queued)
-``reset``     ``{"t": "reset", "failed": [client ids it could not decrypt]}``
-``profile``   ``{"t": "profile", "name": "...", "v": version}`` (the sender's display name)
-============  ==================================================================
+================  ==============================================================
+``text``          ``{"t": "text", "id": message id, "ts": sent (ms), "text": "..."}``;
+                  a group text adds ``"g"``, ``"gv"``, ``"gd"`` (:class:`GroupTag`)
+``delivered``     ``{"t": "delivered", "ids": [message ids]}``
+``read``          ``{"t": "read", "ids": [message ids]}``
+``typing``        ``{"t": "typing", "on": true|false}`` (sent transient: never queued);
+                  a group's adds ``"g"``
+``reset``         ``{"t": "reset", "failed": [client ids it could not decrypt]}``
+``profile``       ``{"t": "profile", "name": "...", "v": version}`` (the sender's display name)
+``group_change``  ``{"t": "group_change", "change": {...}, "sig": b64}`` (one signed change)
+``group_state``   ``{"t": "group_state", "g": group id, "changes": [...], "want": bool}``
+================  ==============================================================
+
+The group payloads and fields are :mod:`net.client.core.group_payloads`'s, the
+change inside them :mod:`net.client.core.group_changes`'s; a malformed change is
+:class:`~net.client.core.group_changes.BadGroupChange` (a :class:`MalformedEnvelope`).
+A 1:1 text or typing notice has no group field and is byte for byte what it was.
 
 Receipts, typing notices and profiles never cause receipts. A profile's name is
 1 to 64 characters in NFC with no control or direction characters (the rule
@@ -41,6 +50,19 @@ from typing import Any, TypeGuard
 from crypto_core.encoding import b64decode, b64encode, canonical_json
 from crypto_core.errors import CryptoError
 from crypto_core.pqxdh import InitialMessage
+from net.client.core.group_payloads import GroupChangePayload as GroupChangePayload
+from net.client.core.group_payloads import GroupStatePayload as GroupStatePayload
+from net.client.core.group_payloads import GroupTag as GroupTag
+from net.client.core.group_payloads import (
+    change_fields,
+    parse_group_change,
+    parse_group_of_typing,
+    parse_group_state,
+    parse_tag,
+    state_fields,
+    tag_fields,
+)
+from net.client.core.malformed import MalformedEnvelope as MalformedEnvelope
 from net.protocol.validation import ValidationError, validate_display_name
 
 VERSION = 1
@@ -49,10 +71,6 @@ PAD_TO = 64
 MAX_TEXT = 64 * 1024
 MAX_IDS = 1000
 _ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-
-
-class MalformedEnvelope(Exception):
-    """A body or payload is not in this format. Says which part, never what it held."""
 
 
 class BadProfile(MalformedEnvelope):
@@ -109,6 +127,8 @@ class Text:
     message_id: str
     sent_at_ms: int
     text: str
+    #: The group a group text goes to, with the sender's version and digest of it; None for 1:1.
+    group: GroupTag | None = None
 
     def __repr__(self) -> str:  # the text stays out of logs
         return f"Text(message_id={self.message_id!r})"
@@ -127,6 +147,8 @@ class Read:
 @dataclass(frozen=True)
 class Typing:
     on: bool
+    #: The group whose conversation the sender types in; None for 1:1.
+    group_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -148,24 +170,42 @@ class ProfilePayload:
 #: The longest name field accepted before it is checked (the checked name is at most 64 characters).
 MAX_PROFILE_FIELD = 1024
 
-Payload = Text | Delivered | Read | Typing | SessionReset | ProfilePayload
+Payload = (
+    Text | Delivered | Read | Typing | SessionReset | ProfilePayload | GroupChangePayload | GroupStatePayload
+)
 
 
 def encode_payload(payload: Payload) -> bytes:
     obj: dict[str, Any]
     if isinstance(payload, Text):
         obj = {"t": "text", "id": payload.message_id, "ts": payload.sent_at_ms, "text": payload.text}
+        obj.update(tag_fields(payload.group))
     elif isinstance(payload, Delivered):
         obj = {"t": "delivered", "ids": list(payload.message_ids)}
     elif isinstance(payload, Read):
         obj = {"t": "read", "ids": list(payload.message_ids)}
     elif isinstance(payload, Typing):
         obj = {"t": "typing", "on": payload.on}
+        if payload.group_id is not None:
+            obj["g"] = payload.group_id
     elif isinstance(payload, ProfilePayload):
         obj = {"t": "profile", "name": payload.name, "v": payload.version}
+    elif isinstance(payload, GroupChangePayload):
+        obj = change_fields(payload)
+    elif isinstance(payload, GroupStatePayload):
+        obj = state_fields(payload)
     else:
         obj = {"t": "reset", "failed": list(payload.failed_client_ids)}
-    data = json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return padded(compact_json(obj))
+
+
+def compact_json(obj: dict[str, Any] | list[Any]) -> bytes:
+    """A payload's JSON: no spaces, UTF-8 as it is (the order of the fields as given)."""
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def padded(data: bytes) -> bytes:
+    """``data`` padded with spaces to a multiple of :data:`PAD_TO` bytes."""
     return data + b" " * (-len(data) % PAD_TO)
 
 
@@ -183,7 +223,7 @@ def decode_payload(data: bytes) -> Payload:
             and len(text) <= MAX_TEXT
         ):
             raise MalformedEnvelope("text payload: a field is malformed")
-        return Text(message_id, sent, text)
+        return Text(message_id, sent, text, parse_tag(obj))
     if kind in ("delivered", "read"):
         ids = _ids(obj.get("ids"), kind)
         return Delivered(ids) if kind == "delivered" else Read(ids)
@@ -191,11 +231,15 @@ def decode_payload(data: bytes) -> Payload:
         on = obj.get("on")
         if not isinstance(on, bool):
             raise MalformedEnvelope("typing payload: 'on' is not true or false")
-        return Typing(on)
+        return Typing(on, parse_group_of_typing(obj))
     if kind == "reset":
         return SessionReset(_ids(obj.get("failed", []), kind))
     if kind == "profile":
         return _profile(obj)
+    if kind == "group_change":
+        return parse_group_change(obj)
+    if kind == "group_state":
+        return parse_group_state(obj)
     raise MalformedEnvelope("payload: unknown kind")
 
 

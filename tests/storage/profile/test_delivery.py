@@ -16,6 +16,7 @@ from storage.profile.profile import Profile
 FAST = KdfParams(memory_kib=8, iterations=1, lanes=1)
 ALICE = "+15550001111"
 BOB = "+447700900123"
+CAROL = "+442079460103"
 
 
 class Clock:
@@ -85,11 +86,28 @@ def test_a_damaged_outbox_entry_is_skipped_reported_and_kept(
         assert again.take_damage() == ["outbox entry"]
 
 
-def test_a_client_id_is_queued_once(profile: Profile) -> None:
+def test_a_client_id_is_queued_once_per_recipient(profile: Profile) -> None:
     profile.outbox.enqueue(ALICE, "c1", b"first")
     with pytest.raises(DuplicateEntry):
-        profile.outbox.enqueue(BOB, "c1", b"second")
-    assert [p.payload for p in profile.outbox.pending()] == [b"first"]
+        profile.outbox.enqueue(ALICE, "c1", b"again")
+    # A group message: one copy per member under the same client id.
+    profile.outbox.enqueue(BOB, "c1", b"second")
+    assert [(p.contact, p.payload) for p in profile.outbox.pending()] == [(ALICE, b"first"), (BOB, b"second")]
+
+
+def test_each_copy_of_a_client_id_leaves_on_its_own(profile: Profile) -> None:
+    for contact in (ALICE, BOB, CAROL):
+        profile.outbox.enqueue(contact, "g1", b"group text")
+    profile.outbox.enqueue(ALICE, "c2", b"other")
+    assert profile.outbox.remove("g1", BOB)
+    assert not profile.outbox.remove("g1", BOB)
+    assert [(p.client_id, p.contact) for p in profile.outbox.pending()] == [
+        ("g1", ALICE),
+        ("g1", CAROL),
+        ("c2", ALICE),
+    ]
+    assert profile.outbox.remove("g1")  # without a recipient: every copy
+    assert [p.client_id for p in profile.outbox.pending()] == ["c2"]
 
 
 def test_an_enqueue_rolled_back_with_its_message_leaves_nothing(profile: Profile) -> None:

@@ -28,7 +28,7 @@ from storage.profile.export import (
     export_json,
     file_stem,
 )
-from storage.profile.history import Page
+from storage.profile.history import GroupChat, Page
 from storage.profile.profile import Profile
 
 FAST = KdfParams(memory_kib=8, iterations=1, lanes=1)
@@ -260,3 +260,20 @@ def test_a_full_disk_says_so_leaves_nothing_and_a_smaller_export_then_fits(tmp_p
 def test_file_names_are_safe_on_every_file_system_and_keep_a_short_id(name: str, stem: str) -> None:
     assert file_stem(name, ALICE) == f"{stem}-{file_stem('', ALICE).split('-')[-1]}"
     assert file_stem(name, ALICE) != file_stem(name, SAMI)
+
+
+def test_a_group_conversation_is_left_out_of_an_export(tmp_path: Path) -> None:
+    profile = ProfileDirectory(tmp_path / "profiles", kdf_params=FAST).create("Me", "pw")
+    try:
+        profile.history.add(ALICE, client_id="a1", outgoing=False, text="one to one", timestamp=NOW)
+        profile.groups.upsert("uv_A6i_cl0qh2ZfdY0PtAQ", "member")
+        chat = GroupChat("uv_A6i_cl0qh2ZfdY0PtAQ")
+        profile.history.add(
+            chat, client_id="g1", outgoing=False, text="in the group", timestamp=NOW + 1, sender=ALICE
+        )
+        export_json(profile, tmp_path / "json", clock=_clock)
+        document = json.loads((tmp_path / "json" / JSON_FILE).read_text(encoding="utf-8"))
+        assert [c["contact"]["phone"] for c in document["conversations"]] == [ALICE]
+        assert "in the group" not in (tmp_path / "json" / JSON_FILE).read_text(encoding="utf-8")
+    finally:
+        profile.close()

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from crypto_core.sealing import KdfParams
 from storage.profile.directory import ProfileDirectory
 from storage.profile.errors import DuplicateEntry
-from storage.profile.history import Cursor, Place
+from storage.profile.history import Cursor, GroupChat, History
+from storage.profile.messages import Place
 from storage.profile.profile import Profile
 
 FAST = KdfParams(memory_kib=8, iterations=1, lanes=1)
@@ -314,3 +315,128 @@ def test_an_entry_knows_its_place_and_a_page_is_found_by_its_place(profile: Prof
     assert history.page_from(BOB, 301).messages == []
     with pytest.raises(ValueError, match="offset"):
         history.page_from(BOB, -1)
+
+
+# ---------------------------------------------------------------------- group conversations
+
+GROUP = "uv_A6i_cl0qh2ZfdY0PtAQ"
+CAROL = "+442079460103"
+
+
+def _group(profile: Profile, group_id: str = GROUP) -> GroupChat:
+    profile.groups.upsert(group_id, "member")
+    return GroupChat(group_id)
+
+
+def test_a_group_conversation_holds_its_members_messages_beside_the_one_to_one_ones(profile: Profile) -> None:
+    chat = _group(profile)
+    history = profile.history
+    history.add(ALICE, client_id="m1", outgoing=False, text="one to one", timestamp=10.0)
+    mine = history.add(chat, client_id="m1", outgoing=True, text="hello group", timestamp=11.0)
+    alices = history.add(chat, client_id="m1", outgoing=False, text="hi all", timestamp=12.0, sender=ALICE)
+    bobs = history.add(chat, client_id="m1", outgoing=False, text="hey", timestamp=13.0, sender=BOB)
+    # One message id from two members is two messages; from the same member, once.
+    with pytest.raises(DuplicateEntry):
+        history.add(chat, client_id="m1", outgoing=False, text="again", timestamp=14.0, sender=BOB)
+    assert [(m.text, m.sender, m.group, m.contact) for m in history.page(chat).messages] == [
+        ("hey", BOB, GROUP, ""),
+        ("hi all", ALICE, GROUP, ""),
+        ("hello group", "", GROUP, ""),
+    ]
+    assert (mine.chat, alices.chat, bobs.sender) == (chat, chat, BOB)
+    assert [m.text for m in history.page(ALICE).messages] == ["one to one"]
+    assert history.get(chat, "m1", outgoing=False, sender=ALICE) == alices
+    assert (
+        history.get(chat, "m1", outgoing=False) is None
+    )  # an incoming group message is named with its sender
+    assert history.count(chat) == 3 and history.unread(chat) == 2 and history.unread(ALICE) == 1
+
+
+def test_only_an_incoming_group_message_has_a_sender(profile: Profile) -> None:
+    chat = _group(profile)
+    for where, outgoing, sender in ((chat, False, ""), (chat, True, ALICE), (ALICE, False, BOB)):
+        with pytest.raises(ValueError, match="sender"):
+            profile.history.add(
+                where, client_id="x", outgoing=outgoing, text="t", timestamp=1.0, sender=sender
+            )
+
+
+def test_a_group_conversation_needs_its_group(profile: Profile) -> None:
+    with pytest.raises(Exception, match="FOREIGN KEY"):
+        profile.history.add(GroupChat(GROUP), client_id="m1", outgoing=True, text="t", timestamp=1.0)
+    assert profile.history.conversation_id(GroupChat(GROUP)) is None
+    chat = _group(profile)
+    made = profile.history.conversation_id(chat, create=True)
+    assert made is not None and profile.history.conversation_id(chat) == made
+    assert profile.history.conversation_id(ALICE) is None
+
+
+def test_marking_a_group_read_says_whose_messages_were_read(profile: Profile) -> None:
+    chat = _group(profile)
+    history = profile.history
+    history.add(chat, client_id="a1", outgoing=False, text="from Alice", timestamp=1.0, sender=ALICE)
+    history.add(chat, client_id="b1", outgoing=False, text="from Bob", timestamp=2.0, sender=BOB)
+    history.add(chat, client_id="a2", outgoing=False, text="Alice again", timestamp=3.0, sender=ALICE)
+    read = history.mark_read_messages(chat)
+    assert [(m.sender, m.client_id) for m in read] == [(ALICE, "a1"), (BOB, "b1"), (ALICE, "a2")]
+    assert history.unread(chat) == 0 and history.mark_read(chat) == []
+    assert history.set_status(chat, "b1", "read", outgoing=False, sender=BOB) is False  # already read
+
+
+def test_a_group_message_goes_through_its_statuses_edits_and_deletes(profile: Profile) -> None:
+    chat = _group(profile)
+    history = profile.history
+    history.add(chat, client_id="m1", outgoing=True, text="draft", timestamp=1.0)
+    history.add(chat, client_id="m1", outgoing=False, text="theirs", timestamp=2.0, sender=CAROL)
+    assert history.set_status(chat, "m1", "sent")
+    assert history.get(chat, "m1", outgoing=True).status == "sent"  # type: ignore[union-attr]
+    assert history.edit(chat, "m1", "final", outgoing=True)
+    assert history.delete(chat, "m1", outgoing=False, sender=CAROL)
+    assert [m.text for m in history.page(chat).messages] == ["final"]
+    assert history.received_ids(chat) == []
+
+
+def test_the_conversation_list_and_search_include_groups_and_say_which(profile: Profile) -> None:
+    chat = _group(profile)
+    history = profile.history
+    history.add(ALICE, client_id="m1", outgoing=False, text="the mill at noon", timestamp=10.0)
+    history.add(chat, client_id="g1", outgoing=False, text="the mill at ten", timestamp=11.0, sender=BOB)
+    history.add_notice(chat, client_id="n1", kind="group_change", timestamp=12.0, meta={"k": "add"})
+    group_summary, alice_summary = history.conversations()
+    assert (group_summary.group, group_summary.contact, group_summary.chat) == (GROUP, "", chat)
+    assert group_summary.last.text == "the mill at ten" and group_summary.unread == 1
+    assert (alice_summary.group, alice_summary.contact, alice_summary.chat) == ("", ALICE, ALICE)
+    hits = history.search_all("mill")
+    assert [(h.message.group, h.message.sender, h.contact) for h in hits] == [
+        (GROUP, BOB, ""),
+        ("", "", ALICE),
+    ]
+    assert [m.client_id for m in history.search(chat, "mill").messages] == ["g1"]
+    assert [m.client_id for m in history.search(ALICE, "mill").messages] == ["m1"]
+    around = history.around(chat, "g1")
+    assert around is not None and [m.client_id for m in around.messages] == ["n1", "g1"]
+
+
+def test_deleting_a_group_conversation_leaves_the_others(profile: Profile) -> None:
+    chat = _group(profile)
+    profile.history.add(chat, client_id="g1", outgoing=True, text="bye", timestamp=1.0)
+    profile.history.add(ALICE, client_id="m1", outgoing=True, text="stay", timestamp=2.0)
+    assert profile.history.delete_conversation(chat) == 1
+    assert [s.contact for s in profile.history.conversations()] == [ALICE]
+    assert profile.history.search_all("bye") == []
+
+
+def test_a_group_page_walks_the_time_index(profile: Profile) -> None:
+    chat = _group(profile)
+    with profile.transaction():
+        for i in range(300):
+            profile.history.add(chat, client_id=f"g{i}", outgoing=True, text=f"n {i}", timestamp=100.0 + i)
+    conversation = profile.history.conversation_id(chat)
+    plan = profile._vault.conn.execute(
+        "EXPLAIN QUERY PLAN " + History.GROUP_PAGE_QUERY, (GROUP, 2**62, 2**62, 50)
+    ).fetchall()
+    details = " | ".join(row[-1] for row in plan)
+    assert conversation is not None and "messages_by_time" in details
+    assert "TEMP B-TREE" not in details
+    page = profile.history.page(chat, limit=50)
+    assert [m.text for m in page.messages[:2]] == ["n 299", "n 298"] and page.next is not None

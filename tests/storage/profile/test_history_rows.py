@@ -13,7 +13,7 @@ from crypto_core.sealing import KdfParams
 from storage.profile.directory import ProfileDirectory
 from storage.profile.errors import DamagedValue
 from storage.profile.history import History
-from storage.profile.history_rows import message_of
+from storage.profile.history_rows import message
 from storage.profile.profile import Profile
 
 FAST = KdfParams(memory_kib=8, iterations=1, lanes=1)
@@ -41,13 +41,13 @@ def test_the_page_query_walks_the_conversations_time_index(profile: Profile) -> 
 
 
 def test_a_row_reads_as_a_message_and_one_that_is_no_message_is_damage() -> None:
-    row = (7, ALICE, "c1", 1, 1500, "sent", "hi", "{}", "text")
-    message = message_of(row)
-    assert (message.local_id, message.outgoing, message.timestamp, message.text) == (7, True, 1.5, "hi")
+    row = (7, ALICE, "c1", 1, 1500, "sent", "hi", "{}", "text", "", "")
+    read = message(row)
+    assert (read.local_id, read.outgoing, read.timestamp, read.text) == (7, True, 1.5, "hi")
     with pytest.raises(DamagedValue):
-        message_of((7, ALICE, None, 1, 1500, "sent", "hi", "{}", "text"))  # no client id
+        message((7, ALICE, None, 1, 1500, "sent", "hi", "{}", "text", "", ""))  # no client id
     with pytest.raises(DamagedValue):
-        message_of((7, ALICE, "c1", 1, 1500, "sent", b"bytes", "{}", "text"))  # the text is not text
+        message((7, ALICE, "c1", 1, 1500, "sent", b"bytes", "{}", "text", "", ""))  # the text is not text
 
 
 def test_a_row_whose_metadata_is_not_json_is_damage(profile: Profile) -> None:

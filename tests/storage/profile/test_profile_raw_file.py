@@ -16,6 +16,8 @@ from crypto_core.sealing import KdfParams
 from storage.profile import header
 from storage.profile.account import Account
 from storage.profile.directory import ProfileDirectory
+from storage.profile.groups import NewChange
+from storage.profile.history import GroupChat
 
 FAST = KdfParams(memory_kib=8, iterations=1, lanes=1)
 ME = "+15550001111"
@@ -23,6 +25,10 @@ BOB = "+447700900123"
 PASS = "correct horse battery staple"
 TEXT = "Meet me at the old mill at 23:15, bring the ledger"
 SENT_AT = 1_700_000_123.456
+GROUP_ID = "uv_A6i_cl0qh2ZfdY0PtAQ"
+GROUP_NAME = "Quillfeather Society"
+GROUP_TEXT = "Hang the lantern by the east gate"
+MEMBER = "+442079460177"
 
 
 def _counter_random(start: int) -> RandomSource:
@@ -89,6 +95,11 @@ def test_nothing_of_a_profile_is_readable_in_its_files_open_or_closed(tmp_path: 
     needles["passphrase"] = [PASS.encode()]
     needles["message time"] = _time_forms(SENT_AT)
     needles["status"] = [b"received", b"queued", b"delivered"]
+    needles["group name"] = _text(GROUP_NAME)
+    needles["group member"] = [MEMBER.encode(), MEMBER.encode()[1:], b"7946 0177", b"2079460177"]
+    needles["group id"] = [GROUP_ID.encode()]
+    needles["group message"] = [*_text(GROUP_TEXT), b"lantern"]
+    needles["group standing"] = [b"member"]
 
     profile = directory.create("Laptop", PASS, display_name="Ophelia Marchbanks")
     master = header.read(profile.folder).unwrap(PASS)
@@ -106,6 +117,20 @@ def test_nothing_of_a_profile_is_readable_in_its_files_open_or_closed(tmp_path: 
         BOB, client_id="c-3", outgoing=True, text="see you", timestamp=SENT_AT + 1, status="delivered"
     )
     profile.outbox.enqueue(BOB, "c-2", b"QUEUED-PAYLOAD-abcdef")
+    state = {"v": 1, "g": GROUP_ID, "name": GROUP_NAME, "members": [[ME, 0], [MEMBER, 1]], "by": ME}
+    profile.groups.upsert(GROUP_ID, "member", state=state)
+    signed = {
+        "change": {"g": GROUP_ID, "k": "create", "name": GROUP_NAME, "members": [ME, MEMBER]},
+        "sig": "c2ln",
+    }
+    profile.groups.put_changes(GROUP_ID, [NewChange("chg-1", 1, ME, signed, "valid")])
+    chat = GroupChat(GROUP_ID)
+    profile.history.add(
+        chat, client_id="g-1", outgoing=False, text=GROUP_TEXT, timestamp=SENT_AT, sender=MEMBER
+    )
+    mine = profile.history.add(chat, client_id="g-2", outgoing=True, text="on my way", timestamp=SENT_AT)
+    profile.receipts.expect(mine.local_id, [MEMBER])
+    profile.receipts.delivered(mine.local_id, MEMBER, SENT_AT)
 
     files = _files(profile.folder)
     assert set(files) == {"header", "lock", "profile.db", "profile.db-wal", "profile.db-shm"}
@@ -119,6 +144,8 @@ def test_nothing_of_a_profile_is_readable_in_its_files_open_or_closed(tmp_path: 
     # The data really is there: it opens with the passphrase.
     with directory.open(profile.profile_id, PASS) as again:
         assert again.history.page(BOB).messages[-1].text == TEXT
+        assert again.groups.get(GROUP_ID).state["name"] == GROUP_NAME  # type: ignore[union-attr]
+        assert again.history.page(chat).messages[-1].sender == MEMBER
         assert again.name == "Ophelia Marchbanks" and again.label == "Laptop"
 
 

@@ -11,6 +11,7 @@ import pytest
 from crypto_core.sealing import KdfParams
 from storage.profile.directory import ProfileDirectory
 from storage.profile.errors import MigrationFailed, ProfileTooNew
+from storage.profile.history import GroupChat
 from storage.profile.schema import CURRENT, Schema
 from storage.profile.vault import Vault
 
@@ -110,8 +111,15 @@ def test_a_version_1_profile_gains_the_kind_of_each_row_and_its_messages_stay_te
     version_1 = Schema({1: CURRENT.steps[1]})
     directory = ProfileDirectory(tmp_path, kdf_params=FAST, schema=version_1)
     profile = directory.create("Alice", "pw")
-    profile.history.add(ALICE, client_id="m1", outgoing=False, text="from before notices", timestamp=5.0)
     profile.close()
+    # A row as version 1 wrote it (today's history writes today's columns).
+    raw.execute(profile.folder, "pw", "INSERT INTO conversations (id, contact) VALUES (1, ?)", (ALICE,))
+    raw.execute(
+        profile.folder,
+        "pw",
+        "INSERT INTO messages (conversation, client, outgoing, ts, status, body, meta) "
+        "VALUES (1, 'm1', 0, 5000, 'received', 'from before notices', '{}')",
+    )
     assert _version(profile.path) == 1
     reopened = ProfileDirectory(tmp_path, kdf_params=FAST).open(profile.profile_id, "pw")
     try:
@@ -121,7 +129,7 @@ def test_a_version_1_profile_gains_the_kind_of_each_row_and_its_messages_stay_te
         assert [m.kind for m in reopened.history.page(ALICE).messages] == ["key_changed", "text"]
     finally:
         reopened.close()
-    assert _version(profile.path) == CURRENT.version == 3
+    assert _version(profile.path) == CURRENT.version == 4
 
 
 def test_step_2_keeps_contacts_accepted_and_turns_a_number_as_name_into_no_nickname(tmp_path: Path) -> None:
@@ -145,3 +153,80 @@ def test_step_2_keeps_contacts_accepted_and_turns_a_number_as_name_into_no_nickn
         assert {alice.standing, bob.standing} == {"accepted"}
         assert (bob.profile_name, bob.profile_version, bob.profile_sent) == ("", 0, 0)
     assert _version(profile.path) == CURRENT.version
+
+
+STEP_3 = Schema({n: CURRENT.steps[n] for n in (1, 2, 3)})
+BOB = "+447700900123"
+GROUP = "uv_A6i_cl0qh2ZfdY0PtAQ"
+
+
+def _made_at_step_3(tmp_path: Path) -> tuple[str, Path]:
+    """A profile as version 3 left it: two conversations, a notice, the search index, a half-sent outbox."""
+    profile = ProfileDirectory(tmp_path, kdf_params=FAST, schema=STEP_3).create("Alice", "pw")
+    profile.close()
+    conn = raw.connect(profile.folder, "pw")
+    with conn:
+        conn.execute("INSERT INTO conversations (id, contact) VALUES (7, ?), (9, ?)", (ALICE, BOB))
+        conn.executemany(
+            "INSERT INTO messages (id, conversation, client, outgoing, ts, status, body, meta, kind) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (3, 7, "m1", 0, 5000, "read", "the old mill at noon", '{"sent_at":4.5}', "text"),
+                (4, 7, "m1", 1, 6000, "delivered", "see you at the mill", "{}", "text"),
+                (5, 9, "n1", 0, 6500, "read", "", "{}", "key_changed"),
+                (8, 9, "m2", 0, 7000, "received", "bring the ledger", "{}", "text"),
+            ],
+        )
+        conn.executemany(
+            "INSERT INTO outbox (client, contact, payload, created_at) VALUES (?, ?, ?, ?)",
+            [(f"c{i}", BOB if i % 2 else ALICE, f"payload {i}".encode(), 1000 + i) for i in range(5)],
+        )
+        conn.execute("DELETE FROM outbox WHERE client = 'c4'")  # the counter stays at 5
+    conn.close()
+    assert _version(profile.path) == 3
+    return profile.profile_id, profile.path
+
+
+def test_step_4_keeps_every_message_conversation_and_outbox_entry_of_a_step_3_profile(tmp_path: Path) -> None:
+    profile_id, path = _made_at_step_3(tmp_path)
+    with ProfileDirectory(tmp_path, kdf_params=FAST).open(profile_id, "pw") as profile:
+        history = profile.history
+        assert [
+            (m.local_id, m.client_id, m.outgoing, m.text, m.status) for m in history.page(ALICE).messages
+        ] == [
+            (4, "m1", True, "see you at the mill", "delivered"),
+            (3, "m1", False, "the old mill at noon", "read"),
+        ]
+        (old,) = [m for m in history.page(ALICE).messages if not m.outgoing]
+        assert (old.timestamp, dict(old.meta), old.sender, old.group) == (5.0, {"sent_at": 4.5}, "", "")
+        assert [(m.client_id, m.kind) for m in history.page(BOB).messages] == [
+            ("m2", "text"),
+            ("n1", "key_changed"),
+        ]
+        assert history.unread(BOB) == 1 and history.conversation_id(ALICE) == 7
+        # The search index still answers for what was there, and follows what comes.
+        assert [h.message.local_id for h in history.search_all("mill")] == [4, 3]
+        history.add(BOB, client_id="m3", outgoing=False, text="the mill burned", timestamp=8.0)
+        assert [h.message.client_id for h in history.search_all("mill")] == ["m3", "m1", "m1"]
+        assert history.edit(BOB, "m2", "bring the book", outgoing=False)
+        assert history.search_all("ledger") == []
+        # The outbox: the same order, the counter goes on, and one client id may go to two recipients.
+        assert [p.client_id for p in profile.outbox.pending()] == ["c0", "c1", "c2", "c3"]
+        profile.outbox.enqueue(ALICE, "c1", b"the same id to another recipient")
+        profile.outbox.enqueue(BOB, "c9", b"new")
+        assert [p.client_id for p in profile.outbox.pending()] == ["c0", "c1", "c2", "c3", "c1", "c9"]
+        # Groups can be kept now.
+        profile.groups.upsert(GROUP, "member", state={"v": 1})
+        history.add(GroupChat(GROUP), client_id="g1", outgoing=False, text="hi", timestamp=9.0, sender=BOB)
+        assert next(s.chat for s in history.conversations()) == GroupChat(GROUP)
+    assert _version(path) == 4
+    conn = raw.connect(path.parent, "pw")
+    try:
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        conn.execute("INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')")
+        (seq,) = conn.execute("SELECT seq FROM outbox WHERE client = 'c9'").fetchone()
+        assert seq == 7  # 5 was the highest ever used (c4, removed); then the copy of c1, then c9
+        assert {"groups", "group_changes", "group_receipts"} <= _tables(path)
+    finally:
+        conn.close()

@@ -12,6 +12,7 @@ from crypto_core.sealing import KdfParams
 from storage.profile import database, snapshot
 from storage.profile.backup_file import BackupFileError, read_backup
 from storage.profile.directory import ProfileDirectory
+from storage.profile.history import GroupChat
 from storage.profile.profile import Profile
 from storage.profile.schema import CURRENT
 
@@ -72,3 +73,13 @@ def test_a_snapshot_a_killed_backup_left_goes_at_the_next_open(tmp_path: Path) -
     (folder / "0123456789abcdef.snapshot").write_bytes(b"encrypted under a key no one kept")
     with ProfileDirectory(tmp_path / "profiles", kdf_params=FAST).open(profile_id, "pw"):
         assert list(folder.glob("*.snapshot")) == []
+
+
+def test_the_manifest_counts_the_messages_of_group_conversations_too(tmp_path: Path) -> None:
+    with _profile(tmp_path) as profile:
+        profile.groups.upsert("uv_A6i_cl0qh2ZfdY0PtAQ", "member")
+        chat = GroupChat("uv_A6i_cl0qh2ZfdY0PtAQ")
+        for i in range(3):
+            profile.history.add(chat, client_id=f"g{i}", outgoing=True, text="group text", timestamp=100 + i)
+        done = snapshot.backup(profile, tmp_path / "b.parley-backup", "backup pw", params=FAST)
+        assert (done.conversations, done.messages) == (2, 23)

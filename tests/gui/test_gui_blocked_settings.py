@@ -53,7 +53,7 @@ def test_blocked_numbers_are_listed_with_what_was_dropped_and_unblocked_by_keybo
             assert dialog is not None
             wait_until(app.root, lambda: dialog.selected == mallory_phone, "the request chosen")
             dialog.block_button.invoke()
-            wait_until(app.root, lambda: dialog.listbox.size() == 0 and not app.busy, "the request blocked")
+            wait_until(app.root, lambda: app.requests.dialog is None and not app.busy, "the request blocked")
             app.requests._closed()
 
         mallory.call(lambda engine: engine.send_text(alice_phone, "buy now"))

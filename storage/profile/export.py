@@ -37,7 +37,7 @@ export to the next (``alice-1f0c9a2e.html``) — and, when exporting all,
         time_ms       the same as integer milliseconds
         status        outgoing: "queued", "sent", "delivered", "read" or "failed";
                       incoming: "received" or "read"
-        text          the text, exactly as written
+        text          the text as stored: as written, in Unicode NFC (older messages as they came)
         sent_at       incoming only, when the sender's clock says it was sent (ISO 8601 UTC),
         sent_at_ms    and as integer milliseconds; both absent when the sender did not say
 """

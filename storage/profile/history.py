@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from storage.profile.canonical import nfc
 from storage.profile.errors import INTEGRITY_ERRORS, DuplicateEntry
 from storage.profile.messages import (
     INCOMING_STATUSES,
@@ -57,13 +58,17 @@ class History(Timeline):
         status: str | None = None,
         meta: Mapping[str, Any] | None = None,
     ) -> Message:
-        """Store a message; :class:`DuplicateEntry` if this client id is already in the conversation."""
+        """Store a message; :class:`DuplicateEntry` if this client id is already in the conversation.
+
+        The text is stored in NFC (:func:`~storage.profile.canonical.nfc`), and so is what the search
+        index holds: a composed and a decomposed accent are one text (the returned message has it so).
+        """
         status = str(status or ("queued" if outgoing else "received"))  # a StrEnum is stored as its text
         if status not in (OUTGOING_STATUSES if outgoing else INCOMING_STATUSES):
             raise ValueError(
                 f"status {status!r} does not fit an {'outgoing' if outgoing else 'incoming'} message"
             )
-        ts, kept_meta = round(timestamp * 1000), dict(meta or {})
+        ts, kept_meta, text = round(timestamp * 1000), dict(meta or {}), nfc(text)
         with self._vault.transaction():
             conversation = self._ensure_conversation(contact)
             try:
@@ -119,12 +124,13 @@ class History(Timeline):
         return True
 
     def edit(self, contact: str, client_id: str, text: str, *, outgoing: bool) -> bool:
-        """Replace a message's text (the search index follows in the same transaction); True if found."""
+        """Replace a message's text, in NFC like :meth:`add` (the search index follows in the same
+        transaction); True if found."""
         with self._vault.transaction():
             row = self._find(contact, client_id, outgoing, "m.id")
             if row is None:
                 return False
-            self._vault.conn.execute("UPDATE messages SET body = ? WHERE id = ?", (text, row[0]))
+            self._vault.conn.execute("UPDATE messages SET body = ? WHERE id = ?", (nfc(text), row[0]))
         return True
 
     def delete(self, contact: str, client_id: str, *, outgoing: bool) -> bool:

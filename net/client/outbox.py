@@ -12,7 +12,10 @@ server has acknowledged it. A refusal that means "not now"
 (:data:`net.client.core.connection_state.RETRY_LATER`: ``rate_limited``, ``storage_full``,
 ``server_error``), to the ``send`` or to the bundle a new session needs, keeps
 the entry and tries that contact again after a backoff with jitter, so the
-outbox drains by itself once the server accepts again.
+outbox drains by itself once the server accepts again. ``queue_full`` (the
+contact has as much waiting as the server keeps) pauses that contact for
+:data:`~net.client.core.outbox_plan.PAUSE_SECONDS`, or until a message from them
+shows they are taking their queue; then one entry is tried before the rest.
 
 Outbox record, versioned JSON: ``{"v": 1, "mid": message id or null, "inner": base64 payload}``;
 ``mid`` names the history row of a text (null for receipts and reset notices).
@@ -110,6 +113,8 @@ class Outbox:
         self._ctx = ctx
         self._link = link
         self._paused: dict[str, float] = {}
+        #: Contacts whose queue on the server was full: tried with one entry until it is accepted.
+        self._full: set[str] = set()
         self._typing = TypingNotices()
         self._busy = Backoff(clock=ctx.monotonic, random=ctx.random)
         self.dirty = True
@@ -132,9 +137,15 @@ class Outbox:
         held = {c.phone for c in self._ctx.profile.contacts.all() if c.key_changed}
         now = self._ctx.monotonic()
         self._paused = plan.expire(self._paused, now)
-        waiting = plan.select(self._readable(events), held=held, paused=self._paused, now=now)
+        waiting = plan.select(
+            self._readable(events), held=held, paused=self._paused, now=now, full=self._full
+        )
         for batch in plan.batches(waiting):
-            events += self._send_batch(conn, batch)
+            # A contact the server refused in an earlier batch waits: each send more would only use
+            # up a message key and widen the gap the recipient's ratchet must skip.
+            going = plan.unpaused(batch, self._paused, now)
+            if going:
+                events += self._send_batch(conn, going)
         return events
 
     def _readable(self, events: list[Event]) -> list[Pending]:
@@ -159,9 +170,11 @@ class Outbox:
         go, failed = plan.sealable(batch, busy=busy, refused=refused)
         results = plan.judge(self._send_all(conn, self._seal(go)))
         pauses = [(contact, plan.Verdict.BUSY) for contact in sorted(busy)] + results.pauses
-        plan.apply_pauses(self._paused, self._busy, pauses, ctx.monotonic())
+        plan.apply_pauses(self._paused, self._busy, pauses, ctx.monotonic(), self._full)
         if results.done:
             self._busy.reset()
+            if plan.settle(self._full, results):
+                self.dirty = True  # the one entry tried went: the rest of that contact's go next
         return self._record(results.done, failed + results.failed)
 
     def _start_sessions(
@@ -262,5 +275,9 @@ class Outbox:
         self._typing.answered(contact, delivered=reply.delivered, now=now)
 
     def heard_from(self, contact: str) -> None:
-        """A message from the contact: they are online again, so typing notices may go."""
+        """A message from the contact: they are online again, so typing notices may go, and a queue
+        of theirs that was full is being taken (their delivery receipts come after their
+        acknowledgements), so what waits for them is tried again now, not at the end of the pause."""
         self._typing.heard_from(contact)
+        if plan.heard_from(self._paused, self._full, contact):
+            self.dirty = True

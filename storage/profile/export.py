@@ -8,13 +8,10 @@ for names, ``account.get()`` for the person's own number — so it works on any
 profile that keeps those. A message that does not open is skipped, as
 everywhere else in the profile.
 
-**The folder.** The caller names a folder that does not exist yet (or is
-empty); anything else is refused with :class:`ExportError`, so an export never
-mixes with or overwrites other files. Everything is written into a hidden
-folder beside it (``.<name>.<random>.partial``), each file synced, then the
-folder is renamed into place and its parent synced: a folder of that name holds
-a complete export or there is none. Files are owner-only (0600, folder 0700).
-A full disk is :class:`ExportDiskFull` (a ``DiskFull``), and nothing is left.
+**The folder** (:mod:`storage.profile.export_folder`): new or empty, or
+:class:`ExportError`; written hidden beside its place and renamed into it only
+when complete, owner-only; a full disk is :class:`ExportDiskFull`, and nothing
+is left.
 
 **HTML** (:func:`export_html`): one page per conversation, named after the
 contact — the name made safe for every file system (letters, digits, ``-`` and
@@ -40,31 +37,29 @@ export to the next (``alice-1f0c9a2e.html``) — and, when exporting all,
         time_ms       the same as integer milliseconds
         status        outgoing: "queued", "sent", "delivered", "read" or "failed";
                       incoming: "received" or "read"
-        text          the text, exactly as written
+        text          the text as stored: as written, in Unicode NFC (older messages as they came)
         sent_at       incoming only, when the sender's clock says it was sent (ISO 8601 UTC),
         sent_at_ms    and as integer milliseconds; both absent when the sender did not say
 """
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
-import os
 import re
-import shutil
 import time
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, Protocol
 
 from crypto_core.encoding import RandomSource, default_random
 from storage.profile.account import Account
 from storage.profile.contacts import Contact
-from storage.profile.errors import DamagedValue, DiskFull, ProfileError
+from storage.profile.errors import DamagedValue
+from storage.profile.export_folder import ExportDiskFull, ExportError, ExportFolder, check_folder
 from storage.profile.export_html import (
     DARK,
     LIGHT,
@@ -133,23 +128,6 @@ class ExportSource(Protocol):
     def account(self) -> _Account: ...
 
 
-class ExportError(ProfileError):
-    """The export could not be made as asked (the folder is not empty, no such conversation...)."""
-
-    code = "export_failed"
-
-    def __init__(self, message: str, *, code: str = "export_failed") -> None:
-        super().__init__(message)
-        self.code = code  # folder_not_empty, not_a_folder, unknown_contact, or this default
-
-
-class ExportDiskFull(DiskFull):
-    def __init__(self, folder: Path) -> None:
-        ProfileError.__init__(
-            self, f"there is no room on the disk for the export {folder.name}: nothing of it was kept"
-        )
-
-
 @dataclass(frozen=True)
 class ExportResult:
     folder: Path
@@ -211,88 +189,16 @@ def file_stem(name: str, phone: str) -> str:
     return f"{safe or 'conversation'}-{short}"
 
 
-def check_folder(out: Path) -> None:
-    """Raise :class:`ExportError` unless ``out`` is a folder an export may be written to (new or empty)."""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ExportError(
-            f"{out.name} exists and is not a folder; name a new folder for the export", code="not_a_folder"
-        )
-    if out.is_dir() and any(out.iterdir()):
-        raise ExportError(
-            f"the folder {out.name} is not empty; name a new or empty folder for the export",
-            code="folder_not_empty",
-        )
-
-
-class _Folder:
-    """The hidden folder an export is written into, renamed into place only when complete."""
-
-    def __init__(self, target: Path, random: RandomSource) -> None:
-        self.target = target.absolute()
-        check_folder(self.target)
-        self.files: list[str] = []
-        try:
-            self.target.parent.mkdir(parents=True, exist_ok=True)
-            self.partial = self.target.parent / f".{self.target.name}.{random(8).hex()}.partial"
-            self.partial.mkdir(mode=0o700)
-        except OSError as exc:
-            raise self.error(exc) from None
-
-    def error(self, exc: OSError) -> ProfileError:
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            return ExportDiskFull(self.target)
-        return ExportError(
-            f"could not write the export {self.target.name}: {(exc.strerror or 'error').lower()}"
-        )
-
-    def write(self, name: str, pieces: Iterable[str]) -> None:
-        fd = os.open(
-            self.partial / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600
-        )
-        with os.fdopen(fd, "wb") as file:
-            _write_text(file, pieces)
-            file.flush()
-            os.fsync(file.fileno())
-        self.files.append(name)
-
-    def finish(self) -> None:
-        if self.target.is_dir():
-            self.target.rmdir()  # empty, as checked; fails if something appeared meanwhile
-        os.rename(self.partial, self.target)
-        if os.name == "posix":
-            fd = os.open(self.target.parent, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-
-    def discard(self) -> None:
-        shutil.rmtree(self.partial, ignore_errors=True)
-
-
-def _write_text(file: BinaryIO, pieces: Iterable[str]) -> None:
-    buffered: list[str] = []
-    size = 0
-    for piece in pieces:
-        buffered.append(piece)
-        size += len(piece)
-        if size > 1 << 16:
-            file.write("".join(buffered).encode("utf-8"))
-            buffered, size = [], 0
-    file.write("".join(buffered).encode("utf-8"))
-
-
 def _run(
     source: ExportSource,
     out: Path,
     contact: str | None,
     progress: ExportProgress | None,
     random: RandomSource,
-    write: Callable[[_Folder, list[_Conversation]], int],
+    write: Callable[[ExportFolder, list[_Conversation]], int],
 ) -> ExportResult:
     conversations = _conversations(source, contact)
-    folder = _Folder(Path(out), random)
+    folder = ExportFolder(Path(out), random)
     try:
         try:
             if progress is not None:
@@ -321,7 +227,7 @@ def export_html(
     """One HTML page per conversation (only ``contact``'s when given, else all, with index.html)."""
     exported_at = clock()
 
-    def write(folder: _Folder, conversations: list[_Conversation]) -> int:
+    def write(folder: ExportFolder, conversations: list[_Conversation]) -> int:
         entries: list[IndexEntry] = []
         total = 0
         index = INDEX_FILE if contact is None else None
@@ -407,7 +313,7 @@ def export_json(
                 progress(done, len(conversations))
         yield "\n ]\n}\n"
 
-    def write(folder: _Folder, conversations: list[_Conversation]) -> int:
+    def write(folder: ExportFolder, conversations: list[_Conversation]) -> int:
         counted: list[int] = []
         folder.write(JSON_FILE, pieces(conversations, counted))
         return sum(counted)

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from storage.profile import search
+from storage.profile.canonical import nfc
 from storage.profile.errors import INTEGRITY_ERRORS, DuplicateEntry
 from storage.profile.history_pages import Pages
 from storage.profile.history_rows import COLUMNS as _COLUMNS
@@ -90,6 +91,8 @@ class History(Pages):
         """Store a message; :class:`DuplicateEntry` if this client id (from this sender) is already in it.
 
         ``sender`` is the author of an incoming message in a group's conversation, and only there.
+        The text is stored in NFC (:func:`~storage.profile.canonical.nfc`), and so is what the search
+        index holds: a composed and a decomposed accent are one text (the returned message has it so).
         """
         status = str(status or ("queued" if outgoing else "received"))  # a StrEnum is stored as its text
         if status not in (OUTGOING_STATUSES if outgoing else INCOMING_STATUSES):
@@ -98,7 +101,7 @@ class History(Pages):
             )
         if bool(sender) != (isinstance(chat, GroupChat) and not outgoing):
             raise ValueError("an incoming group message has a sender, and no other message has one")
-        ts, kept_meta = round(timestamp * 1000), dict(meta or {})
+        ts, kept_meta, text = round(timestamp * 1000), dict(meta or {}), nfc(text)
         with self._vault.transaction():
             conversation = self._ensure_conversation(chat)
             try:
@@ -169,12 +172,13 @@ class History(Pages):
         return True
 
     def edit(self, chat: Chat, client_id: str, text: str, *, outgoing: bool, sender: str = "") -> bool:
-        """Replace a message's text (the search index follows in the same transaction); True if found."""
+        """Replace a message's text, in NFC like :meth:`add` (the search index follows in the same
+        transaction); True if found."""
         with self._vault.transaction():
             row = self._find(chat, client_id, outgoing, "m.id", sender)
             if row is None:
                 return False
-            self._vault.conn.execute("UPDATE messages SET body = ? WHERE id = ?", (text, row[0]))
+            self._vault.conn.execute("UPDATE messages SET body = ? WHERE id = ?", (nfc(text), row[0]))
         return True
 
     def delete(self, chat: Chat, client_id: str, *, outgoing: bool, sender: str = "") -> bool:

@@ -13,6 +13,14 @@ also gives the character ranges of the matches for highlighting. Only the id,
 time and text of a candidate are read for that check; whole rows are read for
 the hits alone.
 
+Canonically equivalent text matches (:mod:`storage.profile.canonical`): the
+history stores text in NFC, so the index holds NFC, and the query is put in NFC
+too; a composed "é" and "e" with a combining accent are the same to it. Rows
+stored before that are as they were sent, so the index is asked for the query's
+NFD spelling as well, and for the query as typed when it is in neither form
+(:func:`match_expression`); each candidate is checked in NFC, and the ranges
+are given back in the text as stored.
+
 **Order.** Hits come newest first by ``(ts, id)``, exactly, even when messages
 were stored out of time order (a backlog fetched after a week offline). Across
 all conversations (:func:`find` without a conversation) the index is read in
@@ -41,8 +49,10 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import unicodedata
 from dataclasses import dataclass
 
+from storage.profile.canonical import Composed, nfc, spellings
 from storage.profile.messages import Cursor, Message
 
 #: Below this many characters a query has no trigram and is answered by a scan.
@@ -75,11 +85,11 @@ class SearchHit:
 
 
 def needle(text: str) -> str:
-    """The query as searched: surrounding space removed; ValueError when nothing is left."""
+    """The query as searched: surrounding space removed, in NFC; ValueError when nothing is left."""
     stripped = text.strip()
     if not stripped:
         raise ValueError("search needs some text")
-    return stripped
+    return nfc(stripped)
 
 
 def phrase(text: str) -> str:
@@ -87,12 +97,42 @@ def phrase(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
+def match_expression(typed: str) -> str:
+    """What the index is asked for a query (as typed, stripped): its NFC and NFD phrases, and its
+    own when it is in neither form (an older row kept as sent may be spelled the same way)."""
+    forms = spellings(typed)
+    return " OR ".join(phrase(form) for form in (forms if typed in forms else (*forms, typed)))
+
+
 def pattern(text: str) -> re.Pattern[str]:
     return re.compile(re.escape(text), re.IGNORECASE)
 
 
 def match_ranges(compiled: re.Pattern[str], text: str) -> tuple[Range, ...]:
-    return tuple(found.span() for found in compiled.finditer(text))
+    """Where ``compiled`` (a query in NFC) matches ``text`` compared in NFC, as ranges of ``text``."""
+    if unicodedata.is_normalized("NFC", text):  # every text stored since the history keeps NFC
+        return _spans(compiled, text)
+    composed = Composed(text)
+    return composed.original_ranges(_spans(compiled, composed.text))
+
+
+def _spans(compiled: re.Pattern[str], text: str) -> tuple[Range, ...]:
+    """The matches, leftmost first, not overlapping, none ending inside a letter.
+
+    A match followed by a combining mark would end inside a letter: "a" is not found in an "a"
+    with a combining cedilla (which has no composed form), as "e" is not found in "é". The search
+    then goes on one character further, not past the refused match.
+    """
+    spans: list[Range] = []
+    at = 0
+    while (found := compiled.search(text, at)) is not None:
+        start, end = found.span()
+        if end < len(text) and unicodedata.combining(text[end]):
+            at = start + 1
+            continue
+        spans.append((start, end))
+        at = end
+    return tuple(spans)
 
 
 def uses_index(text: str) -> bool:
@@ -143,13 +183,14 @@ def find(
     if limit < 1 or batch < 1:
         raise ValueError("search needs a limit and a batch size of at least 1")
     wanted = needle(text)
+    typed = text.strip()
     compiled = pattern(wanted)
     bound = before or Cursor(_END, _END)
     if not uses_index(wanted):
         return _scanned(conn, compiled, conversation, bound, limit)
     if conversation is not None:
-        return _in_conversation(conn, compiled, phrase(wanted), conversation, bound, limit, batch)
-    return _across(conn, compiled, phrase(wanted), bound, limit, batch)
+        return _in_conversation(conn, compiled, match_expression(typed), conversation, bound, limit, batch)
+    return _across(conn, compiled, match_expression(typed), bound, limit, batch)
 
 
 def _checked(compiled: re.Pattern[str], rows: list[tuple[int, int, object]]) -> list[Found]:

@@ -16,12 +16,24 @@ they are tested in milliseconds:
    a refusal that means "not now" (:data:`net.client.core.connection_state.RETRY_LATER`) waits the next
    step of the shared backoff with jitter (one step per contact and round);
    any other refusal that is not fatal (``queue_full``: the contact's queue on
-   the server is full) waits :data:`PAUSE_SECONDS`.
+   the server is full) waits :data:`PAUSE_SECONDS`, or until a message from
+   that contact comes (:func:`heard_from`: they are online and taking their
+   queue, so it has room again), and marks the contact *full*.
+
+A contact paused in one batch sits out the later batches of the same flush
+(:func:`unpaused`). Every entry sealed for a refused send uses up a message key
+of the ratchet, and the recipient can skip at most
+:data:`crypto_core.skipped_keys.MAX_GAP` keys in one go: a flush that went on
+sending 2,500 texts to a queue with room for 1,000 left a gap of 1,500, and
+every text sent after it was undecryptable until the session healed. So a full
+contact is tried again with its oldest entry alone (:func:`select`), and only
+once the server accepts it does the rest go (:func:`settle`): a refused round
+costs the batch it was found in once, then one key per try.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Generic, Protocol, TypeVar
@@ -31,7 +43,8 @@ from net.client.core.connection_state import RETRY_LATER
 from storage.profile.delivery import OutboxItem
 
 BATCH = 200
-#: After the server refuses for a while (its queue for that person is full), try that contact again later.
+#: After the server refuses for a while (its queue for that person is full), try that contact again later
+#: (sooner if a message from them comes first: see :func:`heard_from`).
 PAUSE_SECONDS = 30.0
 #: Refusals that mean the message can never go out as it is.
 FATAL = frozenset({"unknown_account", "bad_request", "frame_too_large"})
@@ -76,15 +89,35 @@ class Results(Generic[E]):
 
 
 def select(
-    pending: Iterable[tuple[OutboxItem, E]], *, held: set[str], paused: Mapping[str, float], now: float
+    pending: Iterable[tuple[OutboxItem, E]],
+    *,
+    held: set[str],
+    paused: Mapping[str, float],
+    now: float,
+    full: Collection[str] = frozenset(),
 ) -> list[tuple[OutboxItem, E]]:
-    """The entries that may go now, oldest first (receipts and notices go on to a held contact)."""
-    return [
-        (item, entry)
-        for item, entry in pending
-        if paused.get(item.contact, 0.0) <= now
-        and not (entry.message_id is not None and item.contact in held)
-    ]
+    """The entries that may go now, oldest first (receipts and notices go on to a held contact).
+
+    Of a contact in ``full`` (its queue on the server was full), only the oldest entry goes.
+    """
+    chosen: list[tuple[OutboxItem, E]] = []
+    tried: set[str] = set()
+    for item, entry in pending:
+        if paused.get(item.contact, 0.0) > now or (entry.message_id is not None and item.contact in held):
+            continue
+        if item.contact in full:
+            if item.contact in tried:
+                continue
+            tried.add(item.contact)
+        chosen.append((item, entry))
+    return chosen
+
+
+def unpaused(
+    batch: Iterable[tuple[OutboxItem, E]], paused: Mapping[str, float], now: float
+) -> list[tuple[OutboxItem, E]]:
+    """The entries of a batch whose contact no earlier batch of the same flush paused."""
+    return [(item, entry) for item, entry in batch if paused.get(item.contact, 0.0) <= now]
 
 
 def batches(waiting: Sequence[tuple[OutboxItem, E]], size: int = BATCH) -> list[list[tuple[OutboxItem, E]]]:
@@ -130,9 +163,16 @@ def judge(replies: Iterable[tuple[OutboxItem, E, Refusal | None]]) -> Results[E]
 
 
 def apply_pauses(
-    paused: dict[str, float], busy: Backoff, pauses: Iterable[tuple[str, Verdict]], now: float
+    paused: dict[str, float],
+    busy: Backoff,
+    pauses: Iterable[tuple[str, Verdict]],
+    now: float,
+    full: set[str] | None = None,
 ) -> None:
-    """Record when each paused contact may be tried again (``now`` is the engine's monotonic time)."""
+    """Record when each paused contact may be tried again (``now`` is the engine's monotonic time).
+
+    A contact whose queue was full joins ``full``.
+    """
     for contact, found in pauses:
         if found is Verdict.BUSY:
             if paused.get(contact, 0.0) <= now:  # one step per refused round, not per entry
@@ -140,6 +180,26 @@ def apply_pauses(
             paused[contact] = max(paused.get(contact, 0.0), busy.next_attempt)
         else:
             paused[contact] = now + PAUSE_SECONDS
+            if full is not None:
+                full.add(contact)
+
+
+def settle(full: set[str], results: Results[E]) -> bool:
+    """Contacts the server accepted an entry for, and refused none as full, have room again: they
+    leave ``full``. Returns whether any did (the rest of their entries may go at once)."""
+    refused = {contact for contact, found in results.pauses if found is Verdict.PAUSE}
+    back = full.intersection(item.contact for item, _ in results.done) - refused
+    full.difference_update(back)
+    return bool(back)
+
+
+def heard_from(paused: dict[str, float], full: Collection[str], contact: str) -> bool:
+    """A message came from ``contact``: if their queue was full, they are online and taking it, so
+    their pause ends now (the next try is their oldest entry alone). Returns whether it ended."""
+    if contact not in full or contact not in paused:
+        return False
+    del paused[contact]
+    return True
 
 
 def expire(paused: Mapping[str, float], now: float) -> dict[str, float]:

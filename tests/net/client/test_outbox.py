@@ -95,3 +95,20 @@ def test_the_outbox_is_due_again_by_the_engines_monotonic_clock(ctx: Context) ->
         assert outbox.due()
     finally:
         link.shutdown()
+
+
+def test_a_message_from_a_contact_whose_queue_was_full_makes_the_outbox_due_at_once(ctx: Context) -> None:
+    clock = FakeClock()
+    ctx.monotonic = clock
+    link = Link(lambda _e: None, lambda _p: None, monotonic=clock)
+    try:
+        outbox = Outbox(ctx, link)
+        outbox.dirty = False
+        outbox._paused[BOB] = clock() + PAUSE_SECONDS  # the server said queue_full
+        outbox._full.add(BOB)
+        outbox.heard_from("+442079460303")  # someone else: Bob's queue is no emptier
+        assert not outbox.due()
+        outbox.heard_from(BOB)  # Bob is online and taking his queue (his receipts follow his acks)
+        assert outbox.due()
+    finally:
+        link.shutdown()

@@ -1,11 +1,11 @@
-"""Exports: every message of every conversation, in order, in a new folder that appears only when whole."""
+"""Exports: every message of every conversation, in order, as JSON or HTML pages; a failure or a full disk
+leaves no folder (the folder itself is tested in test_export_folder.py)."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
-import stat
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -165,31 +165,6 @@ def test_html_of_one_conversation_is_one_page_without_an_index(profile: Profile,
     assert result.files == (f"{file_stem('../../CON שלום', SAMI)}.html",)
     page = (tmp_path / "out" / result.files[0]).read_text(encoding="utf-8")
     assert '<p class="text" dir="auto">مرحبا بالعالم</p>' in page and "index.html" not in page
-
-
-def test_export_files_are_owner_only(profile: Profile, tmp_path: Path) -> None:
-    export_json(profile, tmp_path / "out")
-    assert stat.S_IMODE((tmp_path / "out").stat().st_mode) == 0o700
-    assert stat.S_IMODE((tmp_path / "out" / JSON_FILE).stat().st_mode) == 0o600
-
-
-def test_a_folder_that_is_not_empty_or_a_file_is_refused_and_left_alone(
-    profile: Profile, tmp_path: Path
-) -> None:
-    full = tmp_path / "full"
-    full.mkdir()
-    (full / "mine.txt").write_text("keep me")
-    with pytest.raises(ExportError, match="the folder full is not empty"):
-        export_html(profile, full)
-    assert [p.name for p in full.iterdir()] == ["mine.txt"]
-    a_file = tmp_path / "a-file"
-    a_file.write_text("x")
-    with pytest.raises(ExportError, match="not a folder"):
-        export_json(profile, a_file)
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    assert export_json(profile, empty).folder == empty.absolute()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "empty", "full"]
 
 
 def test_an_unknown_conversation_is_refused_before_anything_is_written(

@@ -1,14 +1,19 @@
-"""Full-text search: any script, part of a word, any case, across conversations, safe from FTS syntax."""
+"""Full-text search: any script, part of a word, any case, across conversations, safe from FTS syntax,
+and a composed accent the same as a decomposed one (in rows stored now and in rows an older version kept)."""
 
 from __future__ import annotations
 
 import random
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from crypto_core.sealing import KdfParams
+from storage.profile import search
 from storage.profile.directory import ProfileDirectory
 from storage.profile.messages import Cursor
 from storage.profile.profile import Profile
@@ -177,3 +182,123 @@ def test_hits_across_conversations_are_in_time_order_when_messages_arrived_out_o
             assert got == expected, limit
         in_alice = [m.cursor for m in profile.history.search(ALICE, "match", limit=1000).messages]
         assert in_alice == [c for c in expected if c in {m.cursor for m in everything if m.contact == ALICE}]
+
+
+# ------------------------------------------------------------------ canonically equivalent text
+
+_MARKS = ("\u0300", "\u0301", "\u0302", "\u0303", "\u0308", "\u0323", "\u0327", "\u0331")
+_letter = st.tuples(
+    st.sampled_from("aeiouncAEIOU"), st.lists(st.sampled_from(_MARKS), max_size=2, unique=True)
+).map(lambda parts: parts[0] + "".join(parts[1]))
+# A Hangul syllable typed as its jamo: leading consonant, vowel, and maybe a trailing consonant.
+_syllable = st.tuples(
+    st.sampled_from([chr(c) for c in range(0x1100, 0x1113)]),
+    st.sampled_from([chr(c) for c in range(0x1161, 0x1176)]),
+    st.sampled_from(["", *(chr(c) for c in range(0x11A8, 0x11C3))]),
+).map("".join)
+_units = st.lists(st.one_of(_letter, _syllable, st.just(" ")), min_size=1, max_size=12)
+_FORMS = {
+    "as typed": lambda text: text,
+    "NFC": lambda text: unicodedata.normalize("NFC", text),
+    "NFD": lambda text: unicodedata.normalize("NFD", text),
+}
+_examples = iter(range(10**6))
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Profile]:
+    profile = ProfileDirectory(tmp_path_factory.mktemp("shared"), kdf_params=FAST).create("Me", "pw")
+    yield profile
+    profile.close()
+
+
+def _stored_by_an_older_version(profile: Profile, contact: str, client_id: str, text: str) -> None:
+    """The row as a version before NFC kept it: the text as sent (the index follows, by its trigger)."""
+    profile._vault.conn.execute(
+        "UPDATE messages SET body = ? WHERE client = ? AND conversation = "
+        "(SELECT id FROM conversations WHERE contact = ?)",
+        (text, client_id, contact),
+    )
+
+
+def _hits(profile: Profile, contact: str, query: str) -> list[tuple[str, tuple[tuple[int, int], ...]]]:
+    """The texts found in one conversation, with their ranges (the search's own step, per conversation)."""
+    conn = profile._vault.conn
+    (conversation,) = conn.execute("SELECT id FROM conversations WHERE contact = ?", (contact,)).fetchone()
+    found = search.find(conn, query, conversation=conversation, before=None, limit=20, batch=16)
+    bodies = dict(conn.execute(f"SELECT id, body FROM messages WHERE conversation = {int(conversation)}"))
+    return [(bodies[cursor.local_id], ranges) for cursor, ranges in found]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    units=_units,
+    cut=st.tuples(st.integers(0, 11), st.integers(1, 12)),
+    stored=st.sampled_from(["added now", "older, NFC", "older, NFD", "older, as typed"]),
+    asked=st.sampled_from(sorted(_FORMS)),
+)
+def test_a_query_finds_its_text_whether_either_was_typed_composed_or_decomposed(
+    shared: Profile, units: list[str], cut: tuple[int, int], stored: str, asked: str
+) -> None:
+    start = min(cut[0], len(units) - 1)
+    piece = "".join(units[start : max(start + 1, min(cut[1], len(units)))])
+    assume(piece.strip())
+    # An older row in neither form (marks typed in an order of their own) is found by the same spelling.
+    assume(stored != "older, as typed" or asked == "as typed")
+    typed = "".join(units)
+    contact = f"+1555{next(_examples):07d}"
+    message = shared.history.add(contact, client_id="m", outgoing=False, text=typed, timestamp=1.0)
+    assert message.text == unicodedata.normalize("NFC", typed)  # stored, and handed back, in NFC
+    if stored != "added now":
+        _stored_by_an_older_version(shared, contact, "m", _FORMS[stored.split(", ")[1]](typed))
+    query = _FORMS[asked](piece)
+    ((text, ranges),) = _hits(shared, contact, query)
+    wanted = unicodedata.normalize("NFC", piece.strip()).casefold()
+    assert ranges, "the piece is in the text"
+    assert all(unicodedata.normalize("NFC", text[a:b]).casefold() == wanted for a, b in ranges)
+    assert [m.text for m in shared.history.search(contact, query).messages] == [text]
+
+
+def test_a_composed_and_a_decomposed_accent_find_each_other_across_conversations(profile: Profile) -> None:
+    profile.history.add(ALICE, client_id="nfc", outgoing=False, text="un caf\u00e9 noir", timestamp=200.0)
+    profile.history.add(
+        BOB, client_id="nfd", outgoing=True, text="le cafe\u0301 cre\u0300me", timestamp=201.0
+    )
+    composed = [h.message.client_id for h in profile.history.search_all("caf\u00e9")]
+    decomposed = [h.message.client_id for h in profile.history.search_all("cafe\u0301")]
+    assert composed == decomposed == ["nfd", "nfc"]
+    newest = profile.history.search_all("CAFE\u0301 CR\u00c8ME")[0]
+    assert newest.message.text == "le caf\u00e9 cr\u00e8me" and newest.ranges == ((3, 13),)
+    assert _found(profile, "cafe") == []  # "e" is not "é", in either spelling
+    assert (
+        _found(profile, "\u00e9")
+        == _found(profile, "e\u0301")
+        == ["le caf\u00e9 cr\u00e8me", "un caf\u00e9 noir"]
+    )
+
+
+def test_a_row_an_older_version_stored_decomposed_is_found_with_ranges_in_its_own_text(
+    profile: Profile,
+) -> None:
+    profile.history.add(ALICE, client_id="old", outgoing=False, text="x", timestamp=300.0)
+    _stored_by_an_older_version(profile, ALICE, "old", "re\u0301sume\u0301 attached")
+    (hit,) = profile.history.search_all("r\u00e9sum\u00e9")
+    assert hit.message.text == "re\u0301sume\u0301 attached"  # left as it was stored
+    assert hit.ranges == ((0, 8),)
+    (short,) = profile.history.search_all("\u00e9")  # too short for a trigram: the scan checks it in NFC
+    assert short.message.client_id == "old" and short.ranges == ((1, 3), (6, 8))
+    assert profile.history.edit(ALICE, "old", "nouveau re\u0301sume\u0301", outgoing=False)
+    assert profile.history.get(ALICE, "old", outgoing=False).text == "nouveau r\u00e9sum\u00e9"  # type: ignore[union-attr]
+    assert [h.ranges for h in profile.history.search_all("RE\u0301SUM")] == [((8, 13),)]
+    profile._vault.conn.execute("INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')")
+
+
+def test_a_letter_without_its_accent_is_never_found_inside_an_accented_one(profile: Profile) -> None:
+    # "a" with a cedilla or a macron below has no composed form: it stays a letter and a mark in NFC.
+    text = "caba\u0327 cabane ba\u0331"
+    profile.history.add(ALICE, client_id="marks", outgoing=False, text=text, timestamp=400.0)
+    (hit,) = profile.history.search_all("caba")
+    assert hit.ranges == ((6, 10),)  # only in "cabane": the "a" of the first one has a mark
+    assert profile.history.search_all("caba\u0327")[0].ranges == ((0, 5),)
+    (short,) = profile.history.search_all("ba")  # too short for a trigram: scanned, by the same rule
+    assert short.ranges == ((8, 10),)

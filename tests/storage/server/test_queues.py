@@ -243,3 +243,53 @@ def test_per_sender_counts_start_in_the_middle_of_the_copies(store: SqliteServer
     assert isinstance(outcomes[0], SendOutcome)
     assert isinstance(outcomes[1], QueueFull) and outcomes[1].cap == QueueFull.SENDER
     assert store.queued_count(CAROL) == 1 and store.queued_count(BOB) == 1
+
+
+def _fill(store: SqliteServerStore, sender: str, prefix: str, count: int, **caps: int) -> list[int]:
+    return [store.enqueue(sender, f"{prefix}{n}", BOB, b"x" * 10, NOW, 4, **caps).id for n in range(count)]
+
+
+def _refused(store: SqliteServerStore, sender: str, client_id: str, **caps: int) -> str:
+    with pytest.raises(QueueFull) as caught:
+        store.enqueue(sender, client_id, BOB, b"x" * 10, NOW, 4, **caps)
+    return caught.value.cap
+
+
+def test_every_count_falls_as_a_counted_queue_is_acknowledged(store: SqliteServerStore) -> None:
+    # Per-sender counts start once the queue is as long as the per-sender cap; from then on every
+    # acknowledgement must lower the sender's count, the queue's count and its bytes alike.
+    register(store, ALICE)
+    register(store, BOB)
+    carol = "+442079460003"
+    register(store, carol)
+    caps = {"per_sender": 2, "max_bytes": 40}
+    for round_ in range(3):  # each round fills the caps again, and each time only the acks make room
+        alice = _fill(store, ALICE, f"a{round_}-", 2, **caps)
+        assert _refused(store, ALICE, f"a{round_}-over", **caps) == QueueFull.SENDER
+        carols = _fill(store, carol, f"c{round_}-", 2, **caps)
+        assert _refused(store, carol, f"c{round_}-over", **caps) == QueueFull.MESSAGES
+        assert store.ack(BOB, alice + carols) == 4
+        assert store.queued_count(BOB) == 0
+    _fill(store, ALICE, "a-bytes-", 2, **caps)
+    _fill(store, carol, "c-bytes-", 1, per_sender=2, max_bytes=30)
+    assert _refused(store, carol, "c-bytes-over", per_sender=2, max_bytes=30) == QueueFull.BYTES
+
+
+def test_a_queue_registered_again_or_deleted_starts_with_every_count_at_zero(
+    store: SqliteServerStore,
+) -> None:
+    register(store, ALICE)
+    carol = "+442079460003"
+    register(store, carol)
+    caps = {"per_sender": 2, "max_bytes": 40}
+    for end in ("registered again", "deleted"):
+        register(store, BOB, tag=end)
+        _fill(store, ALICE, f"{end}-", 2, **caps)
+        assert _refused(store, ALICE, f"{end}-over", **caps) == QueueFull.SENDER
+        if end == "deleted":
+            assert store.delete_account(BOB)
+    register(store, BOB, tag="new owner")
+    # The whole of every cap again: four messages of ten bytes, two of them from Alice.
+    ids = _fill(store, ALICE, "new-a", 2, **caps) + _fill(store, carol, "new-c", 2, **caps)
+    assert _refused(store, ALICE, "new-over", **caps) == QueueFull.MESSAGES
+    assert store.ack(BOB, ids) == 4 and store.queued_count(BOB) == 0

@@ -120,3 +120,43 @@ def test_a_busy_server_holds_a_contacts_session_and_any_other_refusal_fails_it()
     )
     assert busy == {"+1", "+3"}
     assert refused == {"+2": ("unknown_account", "no one")}
+
+
+def test_a_contact_paused_by_one_batch_sits_out_the_later_batches_of_the_flush() -> None:
+    clock = FakeClock()
+    paused: dict[str, float] = {}
+    later = [text(BOB, "3"), text(CAROL, "4"), receipt(BOB, "5")]
+    assert ids(plan.unpaused(later, paused, clock())) == ["3", "4", "5"]
+    plan.apply_pauses(paused, Backoff(clock=clock, random=_half), [(BOB, Verdict.PAUSE)], clock())
+    assert ids(plan.unpaused(later, paused, clock())) == ["4"]
+
+
+def test_a_full_contact_is_tried_with_its_oldest_entry_alone_until_one_is_accepted() -> None:
+    clock = FakeClock()
+    paused: dict[str, float] = {}
+    full: set[str] = set()
+    plan.apply_pauses(paused, Backoff(clock=clock, random=_half), [(BOB, Verdict.PAUSE)], clock(), full)
+    assert full == {BOB}
+    pending = [text(BOB, "1"), text(CAROL, "2"), receipt(BOB, "3"), text(BOB, "4")]
+    clock.advance(PAUSE_SECONDS)
+    assert ids(plan.select(pending, held=set(), paused=paused, now=clock(), full=full)) == ["1", "2"]
+    # One entry of Bob's accepted in a batch where another was refused as full: he stays full.
+    mixed = plan.judge([(*text(BOB, "1"), None), (*text(BOB, "4"), ("queue_full", "full"))])
+    assert not plan.settle(full, mixed) and full == {BOB}
+    assert not plan.settle(full, plan.judge([(*text(CAROL, "2"), None)]))  # Carol's was never full
+    assert plan.settle(full, plan.judge([(*text(BOB, "1"), None)])) and full == set()
+    everything = plan.select(pending, held=set(), paused=paused, now=clock(), full=full)
+    assert ids(everything) == ["1", "2", "3", "4"]
+
+
+def test_a_message_from_a_full_contact_ends_their_pause_and_no_other() -> None:
+    clock = FakeClock()
+    paused: dict[str, float] = {}
+    full: set[str] = set()
+    busy = Backoff(clock=clock, random=_half)
+    plan.apply_pauses(paused, busy, [(BOB, Verdict.PAUSE), (CAROL, Verdict.BUSY)], clock(), full)
+    assert not plan.heard_from(paused, full, CAROL)  # a busy server is not theirs to end
+    assert plan.heard_from(paused, full, BOB)
+    assert BOB not in paused and CAROL in paused and full == {BOB}  # the next try is one entry
+    assert plan.due(False, paused, clock()) is False  # nothing expired: the caller marks the outbox dirty
+    assert not plan.heard_from(paused, full, BOB)  # once

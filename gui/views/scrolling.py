@@ -64,6 +64,8 @@ class ScrollingBody(ttk.Frame):
         """Wrap each label at the room it has: the pane's width less its indent and the right padding."""
         for child in widget.winfo_children():
             if isinstance(child, ttk.Label):
+                if str(child.cget("width")) == "1":
+                    continue  # a label that takes its parent's width wraps there by itself (a form field's)
                 designed = self._designed.setdefault(str(child), int(child.cget("wraplength") or 0))
                 if designed > 0:
                     indent = max(self._right, child.winfo_rootx() - self.body.winfo_rootx())

@@ -26,11 +26,13 @@ class ServerSection(ttk.Frame):
         self.fingerprint = ttk.Label(self, text="", style="Surface.Muted.TLabel", justify="left")
         self.fingerprint.pack(anchor="w", pady=(2, 6))
         row = ttk.Frame(self, style="Surface.TFrame")
-        row.pack(anchor="w")
-        self.field = FormField(row, "Another server (host:port)", area="Surface", width=28)
-        self.field.pack(side="left")
+        row.pack(anchor="w", fill="x")
+        self.field = FormField(row, "Another server (host:port)", area="Surface", width=16)
         self.change_button = ttk.Button(row, text="Use this server", command=self._change)
-        self.change_button.pack(side="left", padx=(10, 0), anchor="n", pady=(20, 0))
+        # Packed first, the button keeps its width and the field takes what is left, so both fit a
+        # narrow pane; made second, it still comes after the field in the Tab order.
+        self.change_button.pack(side="right", padx=(10, 0), anchor="n", pady=(20, 0))
+        self.field.pack(side="left", fill="x", expand=True)
         self.field.entry.bind("<Return>", lambda _e: self._change())
 
     def show(self, address: str | None, fingerprint: str | None) -> None:

@@ -11,6 +11,7 @@ from tkinter import ttk
 from gui.view_models.forms import ChangePassphraseForm
 from gui.views.blocked_settings import BlockedSection
 from gui.views.fields import FormField, default_button, paragraph
+from gui.views.flow import FlowRow
 from gui.views.privacy_settings import PrivacySection
 from gui.views.scrolling import ScrollingBody
 from gui.views.server_settings import ServerSection
@@ -57,13 +58,12 @@ class SettingsPane(ttk.Frame):
         self.blocked = BlockedSection(body)  # each blocked number, with Unblock
 
         # One row near the top: the pane is taller than a small window, and these are what people look for.
-        keep = ttk.Frame(body, style="Surface.TFrame")
-        keep.pack(anchor="w", pady=(0, 14))
-        ttk.Label(keep, text="Backup and export", style="Surface.Heading.TLabel").pack(side="left")
+        ttk.Label(body, text="Backup and export", style="Surface.Heading.TLabel").pack(anchor="w")
+        keep = FlowRow(body, style="Surface.TFrame")
+        keep.pack(anchor="w", fill="x", pady=(6, 14))
         self.backup_button = ttk.Button(keep, text="Back up this profile…", command=lambda: self.on_backup())
-        self.backup_button.pack(side="left", padx=(16, 0))
         self.export_button = ttk.Button(keep, text="Export conversations…", command=lambda: self.on_export())
-        self.export_button.pack(side="left", padx=8)
+        keep.flow()
 
         self.server = ServerSection(body)  # where this profile connects; change it there
         self.server.pack(anchor="w", fill="x", pady=(0, 14))
@@ -99,26 +99,22 @@ class SettingsPane(ttk.Frame):
             body, "Registration lock passphrase (6 characters or more)", area="Surface", show="•"
         )
         self.lock_field.pack(anchor="w", pady=(4, 0))
-        lock_row = ttk.Frame(body, style="Surface.TFrame")
-        lock_row.pack(anchor="w")
+        lock_row = FlowRow(body, style="Surface.TFrame")
+        lock_row.pack(anchor="w", fill="x")
         self.lock_button = ttk.Button(lock_row, text="Set the lock", command=self._set_lock)
-        self.lock_button.pack(side="left")
         default_button(self.lock_button, self.lock_field.entry)
-        ttk.Button(lock_row, text="Remove the lock", command=lambda: self._lock_changed_by(None)).pack(
-            side="left", padx=8
-        )
+        ttk.Button(lock_row, text="Remove the lock", command=lambda: self._lock_changed_by(None))
         self.lock_note = ttk.Label(lock_row, text="", style="Surface.Ok.TLabel")
-        self.lock_note.pack(side="left", padx=12)
+        lock_row.flow()
 
         ttk.Separator(body).pack(fill="x", pady=16)
         ttk.Label(body, text="This profile", style="Surface.Heading.TLabel").pack(anchor="w")
-        actions = ttk.Frame(body, style="Surface.TFrame")
-        actions.pack(anchor="w", pady=(8, 4))
-        ttk.Button(actions, text="Lock Parley", command=lambda: self.on_lock()).pack(side="left")
-        ttk.Button(actions, text="Log out", command=lambda: self.on_logout()).pack(side="left", padx=8)
-        ttk.Button(
-            actions, text="Delete my account on the server…", style="Danger.TButton", command=self._ask_delete
-        ).pack(side="left")
+        actions = FlowRow(body, style="Surface.TFrame")
+        actions.pack(anchor="w", fill="x", pady=(8, 4))
+        ttk.Button(actions, text="Lock Parley", command=lambda: self.on_lock())
+        ttk.Button(actions, text="Log out", command=lambda: self.on_logout())
+        ttk.Button(actions, text="Delete my account…", style="Danger.TButton", command=self._ask_delete)
+        actions.flow()
         paragraph(
             body,
             "Lock closes the profile until you enter the passphrase again. Log out goes offline "

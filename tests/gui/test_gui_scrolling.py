@@ -88,7 +88,7 @@ def test_nothing_in_settings_is_cut_at_the_panes_right_edge(root: tk.Tk, width: 
     cut = [
         str(w)
         for w in _descendants(pane.scroller.body)
-        if isinstance(w, ttk.Label | ttk.Radiobutton | ttk.Checkbutton)
+        if isinstance(w, ttk.Label | ttk.Radiobutton | ttk.Checkbutton | ttk.Button)
         and w.winfo_ismapped()
         and str(w.cget("text"))
         and w.winfo_rootx() + w.winfo_reqwidth() > right

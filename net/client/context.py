@@ -59,6 +59,7 @@ _DAMAGED_PART = {
     "contacts": "some of your contacts",
     "history": "some of your messages",
     "sending": "the messages waiting to be sent",
+    "groups": "some of your groups",
     "poll": "what arrived or waits to be sent (what arrived stays on the server)",
 }
 

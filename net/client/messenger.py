@@ -48,6 +48,7 @@ from net.client.core.events import (
 from net.client.core.keepalive import poll_wait
 from net.client.core.privacy import PrivacySettings, sends_typing
 from net.client.duties import Duties
+from net.client.groups_api import GroupsApi
 from net.client.inbox import Inbox
 from net.client.link import Link, join_address
 from net.client.membership import REPORTED_BY_STORING, Membership, server_address
@@ -84,7 +85,7 @@ def _storing(
     return wrap
 
 
-class Messenger:
+class Messenger(GroupsApi):
     def __init__(
         self,
         profiles_root: Path | None,

@@ -7,11 +7,39 @@ engine shows (views, pages, events), and at what the server holds for those who 
 
 from __future__ import annotations
 
+import queue
+import signal
+import subprocess
+import sys
+import threading
 import time
+from dataclasses import replace
+from pathlib import Path
+from typing import IO
 
-from engine_support import Person, pair, run_until
+from engine_support import PASSPHRASE, Person, pair, run_until
 
 from net.client.core.events import GroupChanged, MessageReceived, TypingChanged
+
+HARNESS = Path(__file__).resolve().parent.parent / "engine_harness.py"
+
+
+def _read_lines(stream: IO[str], lines: queue.Queue[str]) -> None:
+    for line in stream:
+        lines.put(line)
+
+
+def _wait_for_line(lines: queue.Queue[str], wanted: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        assert remaining > 0, f"the harness never printed {wanted}"
+        try:
+            line = lines.get(timeout=remaining)
+        except queue.Empty:
+            continue
+        if line.strip() == wanted:
+            return
 
 
 def _quiet_for(people: list[Person], seconds: float) -> None:
@@ -67,7 +95,7 @@ def test_a_group_is_made_changed_and_seen_the_same_by_every_member(tmp_path, ser
         # Receipts per member: delivered to 2 of 2, then read by 1 of 2.
         run_until(
             lambda: (
-                [m for m in alice.engine.history(gid) if m.message_id == first.message_id][0].delivered_count
+                next(m for m in alice.engine.history(gid) if m.message_id == first.message_id).delivered_count
                 == 2
             ),
             people,
@@ -75,7 +103,7 @@ def test_a_group_is_made_changed_and_seen_the_same_by_every_member(tmp_path, ser
         bob.engine.mark_read(gid)
         run_until(
             lambda: (
-                [m for m in alice.engine.history(gid) if m.message_id == first.message_id][0].read_count == 1
+                next(m for m in alice.engine.history(gid) if m.message_id == first.message_id).read_count == 1
             ),
             people,
         )
@@ -95,7 +123,7 @@ def test_a_group_is_made_changed_and_seen_the_same_by_every_member(tmp_path, ser
         assert dave.engine.group(gid).name == "Climbing club"
         notes = [m.notice for m in carol.engine.history(gid) if m.notice]
         assert notes[::-1][:4] == ["group_created", "member_added", "admin_granted", "group_renamed"]
-        renamed = [m for m in carol.engine.history(gid) if m.notice == "group_renamed"][0]
+        renamed = next(m for m in carol.engine.history(gid) if m.notice == "group_renamed")
         assert (renamed.notice_by, renamed.notice_detail) == (bob.phone, "Climbing club")
 
         # Typing goes to the group.
@@ -112,7 +140,8 @@ def test_a_group_is_made_changed_and_seen_the_same_by_every_member(tmp_path, ser
         dave.engine.send_group_text(gid, "welcome, me")
         run_until(
             lambda: (
-                _group_texts(alice, gid)[-1:] == ["welcome, me"] and _group_texts(bob, gid)[-1:] == ["welcome, me"]
+                _group_texts(alice, gid)[-1:] == ["welcome, me"]
+                and _group_texts(bob, gid)[-1:] == ["welcome, me"]
             ),
             people,
         )
@@ -133,4 +162,124 @@ def test_a_group_is_made_changed_and_seen_the_same_by_every_member(tmp_path, ser
         assert any(isinstance(e, GroupChanged) for e in dave.events)
     finally:
         for person in people:
+            person.close()
+
+
+def test_a_strangers_invitation_is_a_request_and_nothing_goes_back_until_accepted(
+    tmp_path, server_factory, phone
+) -> None:
+    server = server_factory(dev_codes=True)
+    alice, bob = people = pair(tmp_path, server.address, phone, "alice", "bob", known=False)
+    try:
+        gid = alice.engine.create_group("Strangers' club", [bob.phone]).group_id
+        alice.engine.send_group_text(gid, "hello, we have not met")
+        run_until(lambda: [r.group_id for r in bob.engine.group_requests()] == [gid], people)
+        (request,) = bob.engine.group_requests()
+        assert (request.name, request.inviter, request.members) == ("Strangers' club", alice.phone, 2)
+        assert bob.engine.groups() == [] and bob.engine.conversations() == []
+        bob.engine.mark_read(gid)
+        bob.engine.set_typing(gid, True)
+        _quiet_for(people, 1.5)
+        assert server.running.store.fetch(alice.phone, 0, 10)[0] == []  # no receipt, no name, no typing
+        assert not alice.of(TypingChanged)
+
+        assert bob.engine.accept_group_request(gid).standing == "member"
+        later = alice.engine.send_group_text(gid, "thanks")
+        run_until(lambda: _group_texts(bob, gid)[-1:] == ["thanks"], people)
+        run_until(lambda: alice.engine.contact(bob.phone).profile_name == "bob", people)  # his name went
+        bob.engine.send_group_text(gid, "you are welcome")
+        run_until(lambda: _group_texts(alice, gid) == ["you are welcome"], people)
+        run_until(lambda: "delivered" in alice.statuses(later.message_id), people)
+
+        # A second invitation, declined: Bob leaves quietly, and what the group sends is dropped.
+        other = alice.engine.create_group("Another", [bob.phone]).group_id
+        run_until(lambda: other in [r.group_id for r in bob.engine.group_requests()], people)
+        bob.engine.decline_group_request(other)
+        assert other not in [r.group_id for r in bob.engine.group_requests()]
+        alice.engine.send_group_text(other, "still there?")
+        _quiet_for(people, 1.0)
+        assert _group_texts(bob, other) == [] and server.running.store.fetch(alice.phone, 0, 10)[0] == []
+        assert [m.phone for m in alice.engine.group(other).members] == [alice.phone, bob.phone]
+    finally:
+        for person in people:
+            person.close()
+
+
+def test_a_members_key_change_holds_only_that_members_copy(tmp_path, server_factory, phone) -> None:
+    server = server_factory(dev_codes=True)
+    alice, bob, carol = people = pair(tmp_path, server.address, phone, "alice", "bob", "carol")
+    try:
+        gid = alice.engine.create_group("Keys", [bob.phone, carol.phone]).group_id
+        _same_everywhere(people, gid, people)
+        alice.engine.send_group_text(gid, "before")
+        run_until(
+            lambda: _group_texts(carol, gid) == ["before"] and _group_texts(bob, gid) == ["before"], people
+        )
+        # Carol's key changes on Alice's side, as a re-registration would show it.
+        ctx = alice.engine._ctx
+        assert ctx is not None
+        with ctx.profile.transaction():
+            ctx.profile.contacts.save(
+                replace(ctx.profile.contacts.get(carol.phone), key_changed=True)  # type: ignore[arg-type]
+            )
+            from net.client import notices
+
+            notices.key_changed(ctx, carol.phone)
+        held = alice.engine.send_group_text(gid, "after")
+        run_until(lambda: _group_texts(bob, gid)[-1:] == ["after"], people)
+        _quiet_for(people, 1.0)
+        assert _group_texts(carol, gid) == ["before"]  # held for Carol only
+        assert [m.notice_who for m in alice.engine.history(gid) if m.notice == "key_changed"] == [carol.phone]
+        alice.engine.accept_key_change(carol.phone)
+        run_until(lambda: _group_texts(carol, gid) == ["before", "after"], people)
+        assert held.message_id in [m.message_id for m in carol.engine.history(gid)]
+    finally:
+        for person in people:
+            person.close()
+
+
+def test_a_sender_killed_halfway_through_a_fanout_gets_the_message_to_every_member_once(
+    tmp_path, server_factory, phone
+) -> None:
+    server = server_factory(dev_codes=True)
+    alice, *members = people = pair(tmp_path, server.address, phone, "alice", "bob", "carol", "dave", "erin")
+    process: subprocess.Popen[str] | None = None
+    again: Person | None = None
+    try:
+        gid = alice.engine.create_group("Kill", [m.phone for m in members]).group_id
+        _same_everywhere(people, gid, people)
+        profile_id = alice.engine.list_profiles()[0][0]
+        alice.engine.logout()
+        alice.engine.send_group_text(gid, "exactly once")
+        alice.close()
+
+        process = subprocess.Popen(
+            [sys.executable, str(HARNESS), str(alice.root), profile_id, "--stop-halfway-fanout"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        lines: queue.Queue[str] = queue.Queue()
+        assert process.stdout is not None
+        threading.Thread(target=_read_lines, args=(process.stdout, lines), daemon=True).start()
+        _wait_for_line(lines, "FANNED-HALFWAY")
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        run_until(lambda: sum(_group_texts(m, gid) == ["exactly once"] for m in members) == 2, members)
+
+        again = Person(tmp_path, "alice")
+        again.engine.unlock(profile_id, PASSPHRASE)
+        again.engine.connect()
+        run_until(lambda: all(_group_texts(m, gid) == ["exactly once"] for m in members), [again, *members])
+        _quiet_for([again, *members], 1.0)
+        assert all(_group_texts(m, gid) == ["exactly once"] for m in members)
+        assert all(
+            [x.text for x in m.engine.history(gid) if not x.notice] == ["exactly once"] for m in members
+        )
+    finally:
+        if process is not None and process.poll() is None:
+            process.kill()
+        if again is not None:
+            again.close()
+        for person in members:
             person.close()

@@ -66,6 +66,13 @@ def _shape(person: Person, group_id: str) -> tuple[object, ...] | None:
 
 
 def _same_everywhere(people: list[Person], group_id: str, everyone: list[Person]) -> None:
+    try:
+        _run_same(people, group_id, everyone)
+    except AssertionError:
+        raise AssertionError(f"not the same: {[_shape(p, group_id) for p in people]}") from None
+
+
+def _run_same(people: list[Person], group_id: str, everyone: list[Person]) -> None:
     run_until(
         lambda: None not in (shapes := {_shape(p, group_id) for p in people}) and len(shapes) == 1,
         everyone,
@@ -283,3 +290,87 @@ def test_a_sender_killed_halfway_through_a_fanout_gets_the_message_to_every_memb
             again.close()
         for person in members:
             person.close()
+
+
+def _reopen(tmp_path: Path, person: Person) -> Person:
+    """The same profile in a new engine, as after a restart of the app."""
+    profile_id = person.engine.list_profiles()[0][0]
+    person.close()
+    again = Person(tmp_path, person.name)
+    again.engine.unlock(profile_id, PASSPHRASE)
+    again.engine.connect()
+    again.phone = person.phone
+    return again
+
+
+def test_five_people_through_races_and_a_restart_converge_and_get_each_message_once(
+    tmp_path, server_factory, phone
+) -> None:
+    server = server_factory(dev_codes=True)
+    people = pair(tmp_path, server.address, phone, "alice", "bob", "carol", "dave", "erin")
+    alice, bob, carol, dave, erin = people
+    try:
+        gid = alice.engine.create_group("Five", [bob.phone, carol.phone, dave.phone]).group_id
+        alice.engine.set_group_admin(gid, bob.phone, True)
+        _same_everywhere([alice, bob, carol, dave], gid, people)
+
+        # Two admins at once, neither having seen the other's change: a rename each, Alice removes
+        # Carol while Bob adds Erin, and Carol writes while she is being removed.
+        alice.engine.rename_group(gid, "Alice's name")
+        bob.engine.rename_group(gid, "Bob's name")
+        alice.engine.remove_group_member(gid, carol.phone)
+        bob.engine.add_group_members(gid, [erin.phone])
+        raced = carol.engine.send_group_text(gid, "said while being removed")
+        # Delivered in different orders: each member polls alone for a while, in another order.
+        for order in (people, people[::-1], [carol, erin, alice, dave, bob]):
+            for person in order:
+                person.engine.poll(0.3)
+        everyone_in = [alice, bob, dave, erin]
+        # Alice never told Erin of her own changes (Erin was not in her group then): the next message
+        # brings her up to date (its version and digest differ from hers, so she asks for the changes).
+        run_until(lambda: erin.engine.group(gid).version > 0, people)
+        alice.engine.send_group_text(gid, "after the race")
+        _same_everywhere(everyone_in, gid, people)
+        run_until(lambda: carol.engine.group(gid).standing == "removed", people)
+        view = alice.engine.group(gid)
+        assert [m.phone for m in view.members] == [alice.phone, bob.phone, dave.phone, erin.phone]
+        assert view.name in ("Alice's name", "Bob's name")
+        # The racing text is decided by the changes alone: the same on every member who was in then.
+        run_until(lambda: all(raced.message_id in _ids(p, gid) for p in (alice, bob, dave)), people)
+        assert raced.message_id not in _ids(erin, gid)  # sent before Erin's join
+
+        # A restart in the middle: Dave's app closes, a message goes, Dave comes back.
+        dave = _reopen(tmp_path, dave)
+        people = [alice, bob, carol, dave, erin]
+        messages = [
+            alice.engine.send_group_text(gid, "one"),
+            erin.engine.send_group_text(gid, "two"),
+            bob.engine.send_group_text(gid, "three"),
+        ]
+        wanted = {m.message_id for m in messages}
+        for member in everyone_in[:2] + [dave, erin]:
+            run_until(
+                lambda m=member: wanted <= _ids(m, gid) | _own(m, gid),
+                people,
+            )
+        _quiet_for(people, 1.0)
+        for member in [alice, bob, dave, erin]:
+            texts = [m.message_id for m in member.engine.history(gid, limit=200) if not m.notice]
+            assert len(texts) == len(set(texts))  # each once
+            assert wanted <= set(texts)
+        assert not wanted & _ids(carol, gid)  # the removed member gets nothing after
+        _same_everywhere([alice, bob, dave, erin], gid, people)
+    finally:
+        for person in people:
+            person.close()
+
+
+def _ids(person: Person, group_id: str) -> set[str]:
+    """The ids of the group's incoming messages the member's history holds."""
+    return {
+        m.message_id for m in person.engine.history(group_id, limit=200) if not m.notice and not m.outgoing
+    }
+
+
+def _own(person: Person, group_id: str) -> set[str]:
+    return {m.message_id for m in person.engine.history(group_id, limit=200) if m.outgoing}

@@ -59,6 +59,7 @@ _DAMAGED_PART = {
     "contacts": "some of your contacts",
     "history": "some of your messages",
     "sending": "the messages waiting to be sent",
+    "groups": "some of your groups",
     "poll": "what arrived or waits to be sent (what arrived stays on the server)",
 }
 
@@ -73,6 +74,8 @@ class Context:
     monotonic: Clock = time.monotonic
     identity: IdentityKeyPair | None = None
     _safety: dict[tuple[bytes, str, bytes, str], str] = field(default_factory=dict, repr=False)
+    #: Authors of group changes kept waiting for their identity: the duties fetch their bundles.
+    group_authors: set[str] = field(default_factory=set, repr=False)
     _damaged_parts: set[str] = field(default_factory=set, repr=False)
     _full_shown: bool = False
 
@@ -86,6 +89,13 @@ class Context:
     @property
     def phone(self) -> str | None:
         return self.profile.account.get().phone
+
+    def me(self) -> str:
+        """Our own number, which a group names us by; EngineError before registration."""
+        phone = self.phone
+        if phone is None:
+            raise EngineError("not_registered", "Register this profile with a server first.")
+        return phone
 
     def require_identity(self) -> IdentityKeyPair:
         if self.identity is None:
@@ -222,6 +232,11 @@ def _plural(what: str, count: int) -> str:
 
 
 def message_view(message: Message) -> MessageView:
+    meta = message.meta
+    notice = "" if message.kind == "text" else message.kind
+    if message.kind in _GROUP_NOTICES:
+        notice = str(meta.get("k", "") or message.kind)
+    detail = str(meta.get("name", "") or "") if notice != "change_ignored" else str(meta.get("kind", ""))
     return MessageView(
         message_id=message.client_id,
         contact=message.contact,
@@ -230,8 +245,18 @@ def message_view(message: Message) -> MessageView:
         timestamp=message.timestamp,
         status=MessageStatus(message.status),
         sent_at=_sent_at(message),
-        notice="" if message.kind == "text" else message.kind,
+        notice=notice,
+        group_id=message.group,
+        sender=message.sender,
+        notice_by=str(meta.get("by", "") or "") if notice else "",
+        notice_who=str(meta.get("who", "") or "") if notice else "",
+        notice_detail=detail if notice else "",
+        notice_reason=str(meta.get("reason", "") or "") if notice else "",
     )
+
+
+#: The kinds of stored notice whose meta says which group change they note.
+_GROUP_NOTICES = frozenset({"group_change", "group_change_ignored"})
 
 
 def _sent_at(message: Message) -> float:

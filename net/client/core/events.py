@@ -44,7 +44,25 @@ class MessageView:
     #: ``timestamp`` is when it was written (outgoing) or arrived here (incoming): it orders the history.
     sent_at: float = 0.0
     #: "" for a message; for a notice in the timeline its kind ("key_changed"), with no text.
+    #: In a group: "group_created", "member_added", "member_removed", "member_left", "group_renamed",
+    #: "admin_granted", "admin_taken", "change_ignored" (someone tried a change the rules refuse), and
+    #: "key_changed" for a member's key (``notice_who``; that member's copies are held).
     notice: str = ""
+    #: The group's id for a group's message or notice ("" in a 1:1 conversation; ``contact`` is "" then).
+    group_id: str = ""
+    #: The author of an incoming group message (a phone); "" for ours and in 1:1.
+    sender: str = ""
+    #: Our group message: how many members it went to, and how many of them said delivered / read.
+    recipients: int = 0
+    delivered_count: int = 0
+    read_count: int = 0
+    #: A group notice's people and words: who did it (``notice_by``), to whom (``notice_who``, a
+    #: phone, "" if nobody), and the new name or the kind tried by an ignored change (``notice_detail``,
+    #: e.g. "add"), with the reason it was ignored in ``notice_reason``.
+    notice_by: str = ""
+    notice_who: str = ""
+    notice_detail: str = ""
+    notice_reason: str = ""
 
     def __repr__(self) -> str:  # the text stays out of logs and tracebacks
         return f"MessageView(id={self.message_id!r}, outgoing={self.outgoing}, status={self.status})"
@@ -75,9 +93,12 @@ class ConversationView:
     #: As in ContactView: the name the contact sent, and their identity key's short fingerprint.
     profile_name: str = ""
     key_id: str = ""
+    #: A group's conversation: its id (``contact`` is "" and ``name`` the group's name) and member count.
+    group_id: str = ""
+    members: int = 0
 
     def __repr__(self) -> str:
-        return f"ConversationView(contact={self.contact!r}, unread={self.unread})"
+        return f"ConversationView(contact={self.contact!r}, group={self.group_id!r}, unread={self.unread})"
 
 
 @dataclass(frozen=True)
@@ -217,12 +238,18 @@ class MessageStatusChanged:
     contact: str
     message_id: str
     status: MessageStatus
+    #: For a group message: the group (``contact`` is ""), and the receipt counts now.
+    group_id: str = ""
+    delivered_count: int = 0
+    read_count: int = 0
 
 
 @dataclass(frozen=True)
 class TypingChanged:
     contact: str
     typing: bool
+    #: A member typing in this group ("" in 1:1).
+    group_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -299,6 +326,93 @@ class RequestsChanged:
     dropped: int
 
 
+# --------------------------------------------------------------------------- groups
+
+
+@dataclass(frozen=True)
+class GroupMemberView:
+    """One member of a group as the member list shows them."""
+
+    phone: str
+    #: The nickname we gave them as a contact, else the name they sent, else "" (the app shows the phone).
+    name: str
+    admin: bool
+    verified: bool
+    #: We hold their pinned identity, so :meth:`Messenger.safety_number` answers for them.
+    safety_number_available: bool
+    #: This member is us.
+    me: bool = False
+    #: As a contact: "accepted", "request", "blocked", or "" for a number that is no contact of ours.
+    standing: str = ""
+    #: Their key changed and is not accepted yet: their copies are held.
+    key_changed: bool = False
+    key_id: str = ""
+
+
+@dataclass(frozen=True)
+class GroupView:
+    group_id: str
+    name: str
+    #: The members, the longest-standing first.
+    members: tuple[GroupMemberView, ...]
+    #: Ours: "member", "request" (an invitation not accepted yet), "left" or "removed".
+    standing: str
+    #: The group's version (the highest version of a valid change).
+    version: int
+    #: When this profile first stored the group (seconds).
+    created: float
+    #: Who made the group (a phone).
+    created_by: str = ""
+    #: We are an admin (may add, remove, rename, grant and take admin).
+    admin: bool = False
+
+    def __repr__(self) -> str:  # the name and the members stay out of logs
+        return f"GroupView(members={len(self.members)}, standing={self.standing!r}, version={self.version})"
+
+
+class MemberReceipt(NamedTuple):
+    """One member's receipts of our group message: when it was delivered and read there (None: not yet)."""
+
+    member: str
+    delivered_at: float | None
+    read_at: float | None
+
+
+@dataclass(frozen=True)
+class GroupRequest:
+    """An invitation into a group from someone who is not our contact: a request, accepted or declined whole.
+
+    Nothing goes back to the group (no receipts, no name, no typing) until it is accepted.
+    """
+
+    group_id: str
+    name: str
+    #: Who added us (a phone), and the name they sent ("" if none).
+    inviter: str
+    inviter_name: str
+    members: int
+    #: Messages already received in it, and the newest.
+    messages: int
+    last_text: str
+    last_timestamp: float
+
+    def __repr__(self) -> str:
+        return f"GroupRequest(members={self.members}, messages={self.messages})"
+
+
+@dataclass(frozen=True)
+class GroupChanged:
+    """A group changed (made, joined, a change applied, renamed, left, accepted), or an invitation came.
+
+    ``notices`` are the timeline notes the change left (stored already), oldest first.
+    ``removed`` says the group is gone from this profile (declined, blocked).
+    """
+
+    group: GroupView
+    notices: tuple[MessageView, ...] = ()
+    removed: bool = False
+
+
 Event = (
     ConnectionChanged
     | ServerKeyUnknown
@@ -317,4 +431,5 @@ Event = (
     | DiskSpaceChanged
     | RequestReceived
     | RequestsChanged
+    | GroupChanged
 )

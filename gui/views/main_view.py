@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import tkinter as tk
+import tkinter.font as tkfont
 from collections.abc import Callable
 from tkinter import ttk
 
 from gui.view_models.names import formatted_number
+from gui.view_models.timeline_model import fit
 from gui.views.contact_details import ContactDetailsPane
 from gui.views.conversation import ConversationPane
 from gui.views.conversation_list import ConversationList
@@ -41,6 +43,9 @@ class MainView(ttk.Frame):
         )
         self.settings_button.grid(row=0, column=1, rowspan=2, sticky="e")
         top.columnconfigure(0, weight=1)
+        # A long name (or a zoomed one) is cut with "…" beside the Settings button, never drawn under it.
+        self._own = ("", "")
+        top.bind("<Configure>", lambda e: self._fit_own(e.width - self.settings_button.winfo_reqwidth() - 36))
         self.new_button = ttk.Button(
             sidebar, text="+  New conversation", style="Accent.TButton", command=self.open_new_form
         )
@@ -159,8 +164,26 @@ class MainView(ttk.Frame):
 
     def set_profile(self, name: str, phone: str) -> None:
         """Our own name and number above the list; the number in international form, as contacts' are."""
+        self._own = (name, formatted_number(phone) if phone else "")
         self.profile_name.configure(text=name)
-        self.profile_phone.configure(text=formatted_number(phone) if phone else "")
+        self.profile_phone.configure(text=self._own[1])
+        top = self.profile_name.master
+        if top.winfo_width() > 1:
+            self._fit_own(top.winfo_width() - self.settings_button.winfo_reqwidth() - 36)
+
+    @property
+    def own_name(self) -> str:
+        """Our name as given (the label may show it cut to fit)."""
+        return self._own[0]
+
+    def _fit_own(self, room: int) -> None:
+        style = ttk.Style(self)
+        for label, text, style_name in (
+            (self.profile_name, self._own[0], "Sidebar.Heading.TLabel"),
+            (self.profile_phone, self._own[1], "Sidebar.Muted.TLabel"),
+        ):
+            font = tkfont.Font(font=style.lookup(style_name, "font") or "TkDefaultFont")
+            label.configure(text=fit(text, max(room, 20), font.measure))
 
     def set_status(self, text: str, colour: str, *, offer_login: bool = False) -> None:
         self.status.configure(text=text)

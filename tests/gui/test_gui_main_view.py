@@ -59,3 +59,26 @@ def test_a_long_notice_wraps_and_keeps_its_dismiss_button_inside_an_800_by_600_w
         assert text.winfo_rootx() + text.winfo_width() <= dismiss.winfo_rootx()  # the sentence wrapped
     finally:
         app.close()
+
+
+def test_a_long_own_name_is_cut_beside_the_settings_button_not_drawn_under_it(
+    display: object, tmp_path: Path, server_factory: Callable[..., InProcessServer]
+) -> None:
+    server = server_factory(dev_codes=True)
+    app = App(profiles_root=tmp_path / "p", config_dir=tmp_path / "c", local_server_dir=tmp_path / "ls")
+    try:
+        create_and_register(app, server, fresh_phone(), "Alice")
+        main = app.main
+        main.set_profile("Alexandra Montgomery-Fitzwilliam", "+442079460101")
+        app.zoom(1)
+        app.zoom(1)
+        app.root.update()
+        wait_until(app.root, lambda: str(main.profile_name.cget("text")).endswith("…"), "the name cut to fit")
+        app.root.update()
+        button_left = main.settings_button.winfo_rootx()
+        for label in (main.profile_name, main.profile_phone):
+            assert label.winfo_rootx() + label.winfo_reqwidth() <= button_left
+        assert main.own_name == "Alexandra Montgomery-Fitzwilliam"
+        app.zoom(0)
+    finally:
+        app.close()

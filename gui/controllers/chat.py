@@ -39,6 +39,8 @@ class ChatController:
     def __init__(self, host: Host, root: tk.Tk, view: MainView) -> None:
         self.host, self.root, self.view = host, root, view
         self.model = ChatModel()
+        #: A group's header line ("4 members"): the groups' controller says it (the app wires it).
+        self.group_subtitle: Callable[[str], str] = lambda _group_id: ""
         self._list_dirty = False
         self._ring = False
         self._typing_sent = 0.0
@@ -235,6 +237,8 @@ class ChatController:
     # ------------------------------------------------------------------ conversations
 
     def _subtitle(self, phone: str) -> str:
+        if self.model.is_group(phone):
+            return self.group_subtitle(phone)
         contact = self.model.contacts.get(phone)
         verified = contact is not None and contact.verified
         return "  ·  ".join(
@@ -245,6 +249,8 @@ class ChatController:
         """Open a conversation at its first unread message, its newest, or ``at`` a found message."""
         self.model.open_contact = contact
         pane = self.view.conversation
+        pane.set_group(self.model.is_group(contact))
+        pane.messages.set_name_of(self.model.person)
         pane.open(contact, self.model.name(contact), self._subtitle(contact), self.model.key_id(contact))
         self.view.show_pane(pane)
         self._show_key_warning()
@@ -307,7 +313,11 @@ class ChatController:
                 composer.insert("1.0", text)
             self.host.report(code, words)
 
-        self.host.do(Command("send", lambda engine: engine.send_text(contact, text), sent, failed=refused))
+        def call(engine: Engine) -> ev.MessageView:
+            return engine.send_group_text(contact, text) if group else engine.send_text(contact, text)
+
+        group = self.model.is_group(contact)
+        self.host.do(Command("send", call, sent, failed=refused))
 
     def retry(self, message_id: str) -> None:
         contact = self.model.open_contact

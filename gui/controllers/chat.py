@@ -19,7 +19,7 @@ from gui.controllers.host import Host
 from gui.controllers.presence import Presence
 from gui.controllers.timeline import AROUND, PAGE, TimelineController
 from gui.engine import Engine
-from gui.view_models.chat_model import ChatModel
+from gui.view_models.chat_model import ChatModel, conversation_key
 from gui.view_models.wording import connection_text, typing_text
 from gui.views.main_view import MainView
 from gui.worker import Command
@@ -187,7 +187,8 @@ class ChatController:
         # Unread until its bubble is seen in a focused window (presence.py counts it down then).
         if self.model.message(message, window_focused=False):
             self._ring = True
-        shown = message.contact == self.model.open_contact and self.view.pane is self.view.conversation
+        key = conversation_key(message)
+        shown = key == self.model.open_contact and self.view.pane is self.view.conversation
         if shown:
             self.view.conversation.messages.append(message)  # counted, not drawn, below a gap
         if not message.outgoing:

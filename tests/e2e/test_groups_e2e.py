@@ -112,7 +112,8 @@ def test_a_group_is_made_changed_and_seen_the_same_by_every_member(tmp_path, ser
         dave.engine.send_group_text(gid, "welcome, me")
         run_until(
             lambda: (
-                _group_texts(alice, gid)[-1:] == ["welcome, me"] and _group_texts(bob, gid)[-1:] == ["welcome, me"]
+                _group_texts(alice, gid)[-1:] == ["welcome, me"]
+                and _group_texts(bob, gid)[-1:] == ["welcome, me"]
             ),
             people,
         )

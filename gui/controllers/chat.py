@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 import tkinter as tk
 from collections.abc import Callable
+from dataclasses import replace
 
 from gui.controllers.details import DetailsController
 from gui.controllers.host import Host
@@ -304,6 +305,8 @@ class ChatController:
             self._stop_typing()
 
         def sent(message: ev.MessageView) -> None:
+            if message.group_id and not message.recipients:  # the count its receipts are out of
+                message = replace(message, recipients=self.model.others_in(message.group_id))
             self._received(message)
             self.flush()
 

@@ -51,6 +51,11 @@ class ChatModel:
         else:
             self.conversations[group.group_id] = replace(view, name=group.name, members=count)
 
+    def others_in(self, group_id: str) -> int:
+        """How many members besides us a group has now: our message to it goes to that many."""
+        group = self.groups.get(group_id)
+        return sum(1 for m in group.members if not m.me) if group else 0
+
     def drop_group(self, group_id: str) -> None:
         self.groups.pop(group_id, None)
         self.conversations.pop(group_id, None)

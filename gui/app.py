@@ -308,6 +308,7 @@ class App:
         o.on_profile_server, o.on_profile_unlocked = self._profile_server, self._profile_unlocked
         o.last_profile = self.prefs.last_profile
         self.requests.on_accepted = self._request_accepted
+        self.requests.on_group_accepted = self._group_joined
         self.requests.on_changed = self._blocked_changed
         self.requests.on_request, self.requests.on_opened = self.notices.request, self.notices.requests_seen
         self.notices.on_open_requests = self._open_requests_notified
@@ -451,6 +452,10 @@ class App:
         self.privacy.load()
         self.requests.load()
         self.notices.check()  # Settings says at once if this desktop cannot show notifications
+
+    def _group_joined(self, group: ev.GroupView) -> None:
+        self.chat.model.set_group(group)
+        self._group_opened(group.group_id)
 
     def _group_opened(self, group_id: str) -> None:
         self.chat.refresh_list()

@@ -84,6 +84,8 @@ class GroupsController:
     # ------------------------------------------------------------------ engine events
 
     def handle(self, event: object) -> bool:
+        if isinstance(event, ev.MessageReceived) and event.message.group_id in self.model.invitations:
+            return True  # an invitation's messages wait in the requests window
         if isinstance(event, ev.GroupChanged):
             self._changed(event)
             return True
@@ -106,6 +108,8 @@ class GroupsController:
         if event.removed or group.standing == "request":
             if event.removed:
                 self.model.drop_group(group.group_id)
+            else:
+                self.model.set_group(group)  # noted as an invitation: no conversation until accepted
             self.view.conversations.show(self.model.ordered(), self.model.open_contact)
             return
         self.model.set_group(group)

@@ -33,6 +33,8 @@ class ChatModel:
     key_changed: set[str] = field(default_factory=set)
     #: The groups this profile is in (or was), by id; their conversations are keyed by that id.
     groups: dict[str, GroupView] = field(default_factory=dict)
+    #: Groups we were invited into by strangers and have not accepted: requests, no conversations.
+    invitations: set[str] = field(default_factory=set)
     #: Our own number ("you" in a group's notes and previews).
     me: str = ""
 
@@ -40,7 +42,11 @@ class ChatModel:
         self.conversations = {conversation_key(view): view for view in views}
 
     def set_group(self, group: GroupView) -> None:
-        """A group's view: its conversation follows its name and member count."""
+        """A group's view: its conversation follows its name and member count (an invitation has none)."""
+        if group.standing == "request":
+            self.invitations.add(group.group_id)
+            return
+        self.invitations.discard(group.group_id)
         self.groups[group.group_id] = group
         count = len(group.members)
         view = self.conversations.get(group.group_id)
@@ -58,6 +64,7 @@ class ChatModel:
 
     def drop_group(self, group_id: str) -> None:
         self.groups.pop(group_id, None)
+        self.invitations.discard(group_id)
         self.conversations.pop(group_id, None)
 
     def is_group(self, key: str | None) -> bool:
@@ -212,3 +219,4 @@ class ChatModel:
         self.typing_until.clear()
         self.key_changed.clear()
         self.groups.clear()
+        self.invitations.clear()

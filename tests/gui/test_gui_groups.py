@@ -185,3 +185,30 @@ def _fmt(phone: str) -> str:
     from gui.view_models.names import formatted_number
 
     return formatted_number(phone)
+
+
+def test_a_strangers_group_invitation_is_a_request_accepted_as_a_whole(
+    app: App, peers: Callable[[str], HeadlessPeer], server_factory: Callable[..., InProcessServer]
+) -> None:
+    server = server_factory(dev_codes=True)
+    alice, sam_phone = fresh_phone(), fresh_phone()
+    create_and_register(app, server, alice)
+    sam = peers("sam")
+    register_peer(sam, server, sam_phone, "Sam")
+    group = sam.call(lambda engine: engine.create_group("Prize club", [alice]))
+    sam.call(lambda engine: engine.send_group_text(group.group_id, "Welcome, winners!"))
+    listing = app.main.conversations
+    wait_until(app.root, lambda: listing.requests_title == "Message requests · 1", "the requests row")
+    assert app.main.conversations.row_text(group.group_id) is None  # not a conversation yet
+    listing.on_requests()
+    dialog = app.requests.dialog
+    assert dialog is not None
+    wait_until(app.root, lambda: "Welcome, winners!" in dialog.shown_text(), "the invitation's messages")
+    heading = str(dialog.heading.cget("text"))
+    assert "added you to the group “Prize club”" in heading and "“Sam”" in heading
+    assert str(dialog.listbox.get(0)).startswith("Group “Prize club”")
+    dialog.accept_button.invoke()
+    model = app.chat.model
+    wait_until(app.root, lambda: model.open_contact == group.group_id, "the group's conversation")
+    assert str(app.main.conversation.name.cget("text")) == "Prize club"
+    wait_until(app.root, lambda: listing.requests_title == "", "the requests row gone")

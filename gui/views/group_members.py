@@ -49,15 +49,19 @@ class GroupMembersPane(ttk.Frame):
 
         self.admin_row = ttk.Frame(self, style="Surface.TFrame")
         self.rename_var = tk.StringVar(self)
-        self.rename_entry = ttk.Entry(self.admin_row, textvariable=self.rename_var, width=22)
-        self.rename_entry.pack(side="left")
+        # The name's field takes the room the row has; Add members stands on a line of its own, so the
+        # row fits the narrowest pane (640x480 leaves it about 270 pixels).
+        renaming = ttk.Frame(self.admin_row, style="Surface.TFrame")
+        renaming.pack(fill="x")
         self.rename_button = ttk.Button(
-            self.admin_row, text="Rename", command=lambda: self.on_rename(self.rename_var.get())
+            renaming, text="Rename", command=lambda: self.on_rename(self.rename_var.get())
         )
-        self.rename_button.pack(side="left", padx=(6, 0))
+        self.rename_button.pack(side="right", padx=(6, 0))
+        self.rename_entry = ttk.Entry(renaming, textvariable=self.rename_var, width=10)
+        self.rename_entry.pack(side="left", fill="x", expand=True)
         default_button(self.rename_button, self.rename_entry)
         self.add_button = ttk.Button(self.admin_row, text="Add members…", command=lambda: self.on_add())
-        self.add_button.pack(side="left", padx=(12, 0))
+        self.add_button.pack(anchor="w", pady=(6, 0))
 
         # The chosen member, packed from the bottom first so that a short window shortens the list.
         self.chosen = ttk.Frame(self, style="Surface.TFrame")
@@ -70,10 +74,9 @@ class GroupMembersPane(ttk.Frame):
         actions.pack(anchor="w", pady=(6, 0))
         self.verified_var = tk.BooleanVar(self, value=False)
         self.verified = ttk.Checkbutton(
-            actions, text="Verified", variable=self.verified_var, style="Surface.TCheckbutton",
+            self.chosen, text="Verified", variable=self.verified_var, style="Surface.TCheckbutton",
             command=self._verified,
         )  # fmt: skip
-        self.verified.pack(side="left")
         self.remove_button = ttk.Button(actions, text="Remove", command=self._remove)
         self.admin_button = ttk.Button(actions, text="Make admin", command=self._admin)
 
@@ -106,7 +109,7 @@ class GroupMembersPane(ttk.Frame):
             text="You are no longer in this group." if left else members_line(len(group.members))
         )
         if group.admin and not left:
-            self.admin_row.pack(anchor="w", pady=(8, 0), after=self.count)
+            self.admin_row.pack(fill="x", pady=(8, 0), after=self.count)
         else:
             self.admin_row.pack_forget()
         self.rename_var.set(group.name)
@@ -152,7 +155,7 @@ class GroupMembersPane(ttk.Frame):
         self.verified_var.set(member.verified)
         shows_number = member.safety_number_available and not member.me
         if shows_number:
-            self.verified.pack(side="left")
+            self.verified.pack(anchor="w", before=self.remove_button.master)
             self.on_pick(member.phone)
         else:
             self.verified.pack_forget()
@@ -161,7 +164,7 @@ class GroupMembersPane(ttk.Frame):
         for button in (self.remove_button, self.admin_button):
             button.pack_forget()
         if may:
-            self.remove_button.pack(side="left", padx=(8, 0))
+            self.remove_button.pack(side="left")
             self.admin_button.configure(text="Remove admin" if member.admin else "Make admin")
             self.admin_button.pack(side="left", padx=(8, 0))
 

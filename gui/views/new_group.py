@@ -22,7 +22,7 @@ _BOX, _TICKED = "☐", "☑"
 
 class NewGroupPane(ttk.Frame):
     def __init__(self, master: tk.Misc) -> None:
-        super().__init__(master, style="Surface.TFrame", padding=(24, 16))
+        super().__init__(master, style="Surface.TFrame", padding=(18, 10))
         #: Create (or Add) was pressed: the name, the ticked phones, the typed numbers.
         self.on_create: Callable[[str, list[str], str], None] = lambda _n, _m, _t: None
         self.on_cancel: Callable[[], None] = lambda: None
@@ -33,16 +33,18 @@ class NewGroupPane(ttk.Frame):
 
         self.title = ttk.Label(self, text="New group", style="Surface.Title.TLabel")
         self.title.pack(anchor="w")
-        self.name = FormField(self, "The group's name", area="Surface", width=30)
-        self.name.pack(fill="x", pady=(10, 0))
-        self.members_label = ttk.Label(self, text="Members from your contacts", style="Surface.TLabel")
-        self.members_label.pack(anchor="w", pady=(6, 0))
+        self.name = FormField(self, "The group's name", area="Surface", width=10)
+        self.name.pack(fill="x", pady=(4, 0))
+        self.members_label = ttk.Label(
+            self, text="Members from your contacts (filter)", style="Surface.TLabel"
+        )
+        self.members_label.pack(anchor="w")
         self.filter_var = tk.StringVar(self)
-        self.filter = ttk.Entry(self, textvariable=self.filter_var, width=30)
+        self.filter = ttk.Entry(self, textvariable=self.filter_var, width=10)
         self.filter.pack(fill="x", pady=(2, 4))
         self.filter_var.trace_add("write", lambda *_a: self._draw())
         lists = ttk.Frame(self, style="Surface.TFrame")
-        self.checklist = tk.Listbox(lists, height=3, activestyle="dotbox", exportselection=False)
+        self.checklist = tk.Listbox(lists, height=3, width=1, activestyle="dotbox", exportselection=False)
         bar = ttk.Scrollbar(lists, orient="vertical", command=self.checklist.yview)
         self.checklist.configure(yscrollcommand=bar.set)
         self.checklist.pack(side="left", fill="both", expand=True)
@@ -50,18 +52,16 @@ class NewGroupPane(ttk.Frame):
         self.checklist.bind("<space>", self._tick_active)
         self.checklist.bind("<ButtonRelease-1>", self._tick_clicked)
         self.typed = FormField(
-            self, "Or numbers of people not in your contacts (+ country code, commas between)",
-            area="Surface", width=30,
+            self, "Or numbers, with commas between",
+            area="Surface", width=10,
         )  # fmt: skip
-        self.count = ttk.Label(self, text="", style="Surface.Muted.TLabel")
         self.problem = paragraph(self, "", area="Surface", muted=False, width=420)
         self.problem.configure(style="Surface.Error.TLabel")
         row = ttk.Frame(self, style="Surface.TFrame")
         # Packed from the bottom before the list, so that a short window shortens the list, not the buttons.
-        row.pack(side="bottom", anchor="w", pady=(8, 0))
+        row.pack(side="bottom", anchor="w", pady=(4, 0))
         self.problem.pack(side="bottom", anchor="w", fill="x")
-        self.typed.pack(side="bottom", fill="x", pady=(8, 0))
-        self.count.pack(side="bottom", anchor="w")
+        self.typed.pack(side="bottom", fill="x", pady=(4, 0))
         lists.pack(fill="both", expand=True)
         self.create_button = ttk.Button(
             row, text="Create group", style="Accent.TButton", command=self._create
@@ -69,6 +69,8 @@ class NewGroupPane(ttk.Frame):
         self.create_button.pack(side="left")
         self.cancel_button = ttk.Button(row, text="Cancel", command=lambda: self.on_cancel())
         self.cancel_button.pack(side="left", padx=8)
+        self.count = ttk.Label(row, text="", style="Surface.Muted.TLabel")
+        self.count.pack(side="left")
         for widget in (self.name.entry, self.filter, self.typed.entry, self.checklist, self.create_button):
             widget.bind("<Return>", self._entered)
             widget.bind("<KP_Enter>", self._entered)
@@ -91,7 +93,7 @@ class NewGroupPane(ttk.Frame):
             self.create_button.configure(text="Add")
         else:
             self.title.configure(text="New group")
-            self.name.pack(fill="x", pady=(10, 0), before=self.members_label)
+            self.name.pack(fill="x", pady=(4, 0), before=self.members_label)
             self.create_button.configure(text="Create group")
         self._draw()
         (self.filter if adding is not None else self.name.entry).focus_set()

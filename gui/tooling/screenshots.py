@@ -310,8 +310,6 @@ def group_scenes(d: Director, work: Path, bob: HeadlessPeer, server: tuple[str, 
             ("Erin", "Thanks for adding me!"),
         ):
             people[name].wait_for(lambda e: isinstance(e, ev.GroupChanged))
-            if name == "Erin":
-                people[name].call(lambda engine: engine.accept_group_request(group_id))
             people[name].call(partial(_group_text, group_id=group_id, text=line))
             d.wait(partial(_shows, messages, line), f"{name}'s message")
         d.send("Two weeks it is. See you all on the 14th.")

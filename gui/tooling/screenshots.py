@@ -283,6 +283,8 @@ def group_scenes(d: Director, work: Path, bob: HeadlessPeer, server: tuple[str, 
     app, m = d.app, d.app.main
     app.root.geometry("1120x740")
     d.wait(lambda: app.root.winfo_width() == 1120, "the window at its size again")
+    m.hide_notice()  # a notice left by an earlier scene is no part of these pictures
+    app.root.event_generate("<Motion>", warp=True, x=1190, y=780)
     people = {"Bob": bob}
     try:
         for name, phone, email in CLUB:

@@ -291,9 +291,12 @@ def group_scenes(d: Director, work: Path, bob: HeadlessPeer, server: tuple[str, 
             people[name] = HeadlessPeer.with_profiles(work / name.lower())
             people[name].register(name, PASSPHRASE, *server, phone, email)
             people[name].call(lambda engine: engine.add_contact(ALICE_PHONE, "Alice"))
+        added: list[ev.ContactView] = []
         for name, phone, _email in CLUB[:2]:
-            app.do(Command("add_contact", partial(_add_contact, phone=phone, name=name)))
-        d.wait(lambda: not app.busy and len(app.chat.model.contacts) >= 3, "the contacts")
+            app.do(Command("add_contact", partial(_add_contact, phone=phone, name=name), added.append))
+        d.wait(lambda: len(added) == 2, "Carol and Dave in the contacts")
+        for contact in added:
+            app.chat.model.set_contact(contact)
         m.new_group_button.invoke()
         form = m.new_group
         d.wait(lambda: m.pane is form, "the new-group form")

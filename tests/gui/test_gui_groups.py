@@ -179,6 +179,7 @@ def test_a_group_made_from_the_window_shows_senders_receipts_and_every_change_as
     members.leave_button.invoke()
     wait_until(app.root, lambda: model.groups[group_id].standing == "left", "we left")
     assert "no longer" in str(members.count.cget("text"))
+    assert m.notice_shown == ""  # nothing went wrong on the way (reading up to a note, say)
 
 
 def _fmt(phone: str) -> str:

@@ -26,6 +26,7 @@ from gui import preferences
 from gui.controllers.backup import BackupController, Choosers
 from gui.controllers.blocked import BlockedController
 from gui.controllers.chat import ChatController
+from gui.controllers.groups import GroupsController
 from gui.controllers.notices import Notices
 from gui.controllers.onboarding import Onboarding
 from gui.controllers.privacy import PrivacyController
@@ -116,6 +117,8 @@ class App:
         self.registration = RegistrationView(self.root)
         self.main = MainView(self.root, self._palette, self.fonts)
         self.chat = ChatController(self, self.root, self.main)
+        m = self.main
+        self.groups = GroupsController(self, m, self.chat.model, m.new_group, m.members)
         self.search = SearchController(self, self.root, self.main)
         self.requests = RequestsController(self, self.root, self.main.conversations)
         self.settings = SettingsController(self, self.main)
@@ -243,7 +246,7 @@ class App:
                 self.report(event.code, event.message)
         elif isinstance(event, ev.ErrorReported):
             self.report(event.code, event.message)
-        elif not self.onboarding.handle(event) and not self.requests.handle(event):
+        elif not any(c.handle(event) for c in (self.onboarding, self.requests, self.groups)):
             self.chat.handle(event)
 
     def report(self, code: str, message: str) -> None:
@@ -305,6 +308,7 @@ class App:
         o.on_profile_server, o.on_profile_unlocked = self._profile_server, self._profile_unlocked
         o.last_profile = self.prefs.last_profile
         self.requests.on_accepted = self._request_accepted
+        self.requests.on_group_accepted = self._group_joined
         self.requests.on_changed = self._blocked_changed
         self.requests.on_request, self.requests.on_opened = self.notices.request, self.notices.requests_seen
         self.notices.on_open_requests = self._open_requests_notified
@@ -318,6 +322,11 @@ class App:
         pane.on_back, pane.on_theme, pane.on_lock = chat.back, self.set_theme, o.lock
         self.search.on_open, self.search.on_leave = chat.open_found, self._leave_search
         self.root.bind("<Control-n>", lambda _e: self._shortcut(self.main.open_new_form))
+        g = self.groups
+        g.on_open, g.on_back, chat.group_subtitle = self._group_opened, chat.back, g.subtitle
+        self.main.on_new_group = g.new_group
+        for sequence in ("<Control-Shift-N>", "<Control-Shift-n>"):
+            self.root.bind(sequence, lambda _e: self._shortcut(g.new_group))
         self.root.bind("<Control-f>", lambda _e: self._shortcut(self._focus_search))
         for sequence in ("<Control-Shift-F>", "<Control-Shift-f>"):  # Shift+f is "F", or "f" with Caps Lock
             self.root.bind(sequence, lambda _e: self._shortcut(self.search.focus))
@@ -407,7 +416,7 @@ class App:
         main = self.main
         if main.new_form.winfo_manager():
             main.close_new_form()
-        elif main.pane in (main.details, main.settings):
+        elif main.pane in (main.details, main.settings, main.members, main.new_group):
             self.chat.back()
         elif main.search_shown and self.root.focus_get() is not main.conversation.search:
             self.search.focus()
@@ -437,10 +446,20 @@ class App:
     def _main_entered(self) -> None:
         # The keyboard starts in the conversation list: Down and Enter open a conversation at once.
         self.main.conversations.canvas.focus_set()
+        self.chat.model.me = self._session.phone or ""
         self.chat.load()
+        self.groups.load()
         self.privacy.load()
         self.requests.load()
         self.notices.check()  # Settings says at once if this desktop cannot show notifications
+
+    def _group_joined(self, group: ev.GroupView) -> None:
+        self.chat.model.set_group(group)
+        self._group_opened(group.group_id)
+
+    def _group_opened(self, group_id: str) -> None:
+        self.chat.refresh_list()
+        self.chat.open(group_id)
 
     def _request_accepted(self, contact: ev.ContactView) -> None:
         """An accepted request is a conversation now: load the list again and open it."""

@@ -13,13 +13,14 @@ from __future__ import annotations
 import time
 import tkinter as tk
 from collections.abc import Callable
+from dataclasses import replace
 
 from gui.controllers.details import DetailsController
 from gui.controllers.host import Host
 from gui.controllers.presence import Presence
 from gui.controllers.timeline import AROUND, PAGE, TimelineController
 from gui.engine import Engine
-from gui.view_models.chat_model import ChatModel
+from gui.view_models.chat_model import ChatModel, conversation_key
 from gui.view_models.wording import connection_text, typing_text
 from gui.views.main_view import MainView
 from gui.worker import Command
@@ -39,6 +40,8 @@ class ChatController:
     def __init__(self, host: Host, root: tk.Tk, view: MainView) -> None:
         self.host, self.root, self.view = host, root, view
         self.model = ChatModel()
+        #: A group's header line ("4 members"): the groups' controller says it (the app wires it).
+        self.group_subtitle: Callable[[str], str] = lambda _group_id: ""
         self._list_dirty = False
         self._ring = False
         self._typing_sent = 0.0
@@ -185,7 +188,8 @@ class ChatController:
         # Unread until its bubble is seen in a focused window (presence.py counts it down then).
         if self.model.message(message, window_focused=False):
             self._ring = True
-        shown = message.contact == self.model.open_contact and self.view.pane is self.view.conversation
+        key = conversation_key(message)
+        shown = key == self.model.open_contact and self.view.pane is self.view.conversation
         if shown:
             self.view.conversation.messages.append(message)  # counted, not drawn, below a gap
         if not message.outgoing:
@@ -235,6 +239,8 @@ class ChatController:
     # ------------------------------------------------------------------ conversations
 
     def _subtitle(self, phone: str) -> str:
+        if self.model.is_group(phone):
+            return self.group_subtitle(phone)
         contact = self.model.contacts.get(phone)
         verified = contact is not None and contact.verified
         return "  ·  ".join(
@@ -245,6 +251,8 @@ class ChatController:
         """Open a conversation at its first unread message, its newest, or ``at`` a found message."""
         self.model.open_contact = contact
         pane = self.view.conversation
+        pane.set_group(self.model.is_group(contact))
+        pane.messages.set_name_of(self.model.person)
         pane.open(contact, self.model.name(contact), self._subtitle(contact), self.model.key_id(contact))
         self.view.show_pane(pane)
         self._show_key_warning()
@@ -297,6 +305,8 @@ class ChatController:
             self._stop_typing()
 
         def sent(message: ev.MessageView) -> None:
+            if message.group_id and not message.recipients:  # the count its receipts are out of
+                message = replace(message, recipients=self.model.others_in(message.group_id))
             self._received(message)
             self.flush()
 
@@ -307,7 +317,11 @@ class ChatController:
                 composer.insert("1.0", text)
             self.host.report(code, words)
 
-        self.host.do(Command("send", lambda engine: engine.send_text(contact, text), sent, failed=refused))
+        def call(engine: Engine) -> ev.MessageView:
+            return engine.send_group_text(contact, text) if group else engine.send_text(contact, text)
+
+        group = self.model.is_group(contact)
+        self.host.do(Command("send", call, sent, failed=refused))
 
     def retry(self, message_id: str) -> None:
         contact = self.model.open_contact

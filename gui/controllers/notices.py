@@ -26,7 +26,7 @@ from collections.abc import Callable
 
 from gui.controllers.presence import Presence
 from gui.notifications import DesktopNotices
-from gui.view_models.chat_model import ChatModel
+from gui.view_models.chat_model import ChatModel, conversation_key
 from gui.view_models.notification_text import notification_text, request_notification_text, unavailable_text
 from net.client.core.events import MessageView, RequestView
 from net.client.core.privacy import NotificationContent
@@ -54,7 +54,7 @@ class Notices:
     def message(self, message: MessageView) -> None:
         if message.outgoing or self.presence.looked_at():
             return
-        contact = message.contact
+        contact = conversation_key(message)  # a group's id: its notification opens the group
         count = self._unseen.get(contact, 0) + 1
         words = notification_text(self.model.name(contact), message.text, count, self.content)
         if words is None:

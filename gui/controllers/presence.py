@@ -70,7 +70,12 @@ class Presence:
         if contact is None or self.view.pane is not self.view.conversation or not self.looked_at():
             return
         messages = self.view.conversation.messages
-        unread = [m for m in messages.shown() if not m.outgoing and m.status == MessageStatus.RECEIVED]
+        # A group's notes are no messages: nobody wrote them, nothing is read up to them.
+        unread = [
+            m
+            for m in messages.shown()
+            if not m.outgoing and m.status == MessageStatus.RECEIVED and not (m.group_id and m.notice)
+        ]
         visible = messages.visible_ids()
         seen = [index for index, m in enumerate(unread) if m.message_id in visible]
         if not seen:

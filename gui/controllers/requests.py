@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from gui.controllers.host import Host
 from gui.engine import Engine
-from gui.view_models.requests_model import requests_row
+from gui.view_models.requests_model import GROUP_KEY, requests_row
 from gui.views.conversation_list import ConversationList
 from gui.views.requests_dialog import RequestsDialog
 from gui.worker import Command
@@ -31,6 +31,8 @@ class RequestsController:
         self.count, self.dropped = 0, 0
         self.dialog: RequestsDialog | None = None
         self.on_accepted: Callable[[ev.ContactView], None] = lambda _contact: None
+        #: A group invitation was accepted: its conversation can open.
+        self.on_group_accepted: Callable[[ev.GroupView], None] = lambda _group: None
         #: The requests or the blocked numbers changed (a number blocked or unblocked, a message dropped).
         self.on_changed: Callable[[], None] = lambda: None
         #: A stranger's message landed in the requests (the event's view; once per sender and batch).
@@ -49,13 +51,18 @@ class RequestsController:
 
     def load(self) -> None:
         def call(engine: Engine) -> tuple[int, int]:
-            return len(engine.requests()), engine.dropped_from_blocked()
+            return len(engine.requests()) + len(engine.group_requests()), engine.dropped_from_blocked()
 
         self.host.do(Command("requests", call, self._counted))
 
     def handle(self, event: object) -> bool:
+        if isinstance(event, ev.GroupChanged) and (event.group.standing == "request" or event.removed):
+            self.load()  # an invitation came (or went): the row counts it, the window lists it
+            self._dirty = True
+            return False  # the groups' controller hears it too
         if isinstance(event, ev.RequestsChanged):
             self._counted((event.count, event.dropped))
+            self.load()  # the event counts people; the row counts group invitations too
             self.on_changed()
             return True
         if isinstance(event, ev.RequestReceived):
@@ -94,7 +101,10 @@ class RequestsController:
         self.dialog = None
 
     def refresh(self, *, close_when_empty: bool = False) -> None:
-        def shown(requests: list[ev.RequestView]) -> None:
+        def call(engine: Engine) -> list[ev.RequestView | ev.GroupRequest]:
+            return [*engine.requests(), *engine.group_requests()]
+
+        def shown(requests: list[ev.RequestView | ev.GroupRequest]) -> None:
             if self.dialog is None or not self.dialog.winfo_exists():
                 return
             if close_when_empty and not requests:
@@ -102,16 +112,30 @@ class RequestsController:
                 return
             self.dialog.show(requests, requests_row(len(requests), self.dropped)[1])
 
-        self.host.do(Command("requests", lambda engine: engine.requests(), shown))
+        self.host.do(Command("requests", call, shown))
 
     def _pick(self, phone: str) -> None:
         def shown(messages: list[ev.MessageView]) -> None:
             if self.dialog is not None and self.dialog.winfo_exists() and self.dialog.selected == phone:
                 self.dialog.show_messages(messages)
 
-        self.host.do(Command("request", lambda engine: engine.history(phone, limit=SHOWN), shown))
+        key = phone.removeprefix(GROUP_KEY)  # a group's messages are its history, by its id
+        self.host.do(Command("request", lambda engine: engine.history(key, limit=SHOWN), shown))
 
     def accept(self, phone: str) -> None:
+        if phone.startswith(GROUP_KEY):
+            group_id = phone.removeprefix(GROUP_KEY)
+
+            def joined(group: ev.GroupView) -> None:
+                self.refresh(close_when_empty=True)
+                self.load()
+                self.on_group_accepted(group)
+
+            self.host.do(
+                Command("accept_group", lambda engine: engine.accept_group_request(group_id), joined)
+            )
+            return
+
         def accepted(contact: ev.ContactView) -> None:
             self.refresh(close_when_empty=True)
             self.on_accepted(contact)
@@ -119,17 +143,26 @@ class RequestsController:
         self.host.do(Command("accept_request", lambda engine: engine.accept_request(phone), accepted))
 
     def block(self, phone: str) -> None:
-        self.host.do(
-            Command(
-                "block", lambda engine: engine.block(phone), lambda _r: self.refresh(close_when_empty=True)
-            )
-        )
+        group_id = phone.removeprefix(GROUP_KEY)
+
+        def call(engine: Engine) -> None:  # a group's invitation blocks whoever added us
+            engine.block_group_inviter(group_id) if phone.startswith(GROUP_KEY) else engine.block(phone)
+
+        self.host.do(Command("block", call, lambda _r: self._answered()))
+
+    def _answered(self) -> None:
+        self.refresh(close_when_empty=True)
+        self.load()
 
     def delete(self, phone: str) -> None:
         self.host.do(
             Command(
                 "delete_request",
-                lambda engine: engine.delete_request(phone),
-                lambda _r: self.refresh(close_when_empty=True),
+                lambda engine: (
+                    engine.decline_group_request(phone.removeprefix(GROUP_KEY))
+                    if phone.startswith(GROUP_KEY)
+                    else engine.delete_request(phone)
+                ),
+                lambda _r: self._answered(),
             )
         )

@@ -18,9 +18,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from gui.engine import Engine
 from gui.tooling.capture import save_region
 from gui.tooling.display import VirtualDisplay
 from gui.tooling.peer import HeadlessPeer
@@ -32,6 +34,12 @@ from net.client.core.privacy import NotificationContent
 
 OUT = Path(__file__).resolve().parents[2] / "screenshots"
 ALICE_PHONE, BOB_PHONE, STRANGER_PHONE = "+442079460101", "+442079460202", "+12025550143"
+#: The book club's other members (Bob is in it too), as (name, phone, email).
+CLUB = (
+    ("Carol", "+442079460303", "carol@example.com"),
+    ("Dave", "+442079460404", "dave@example.com"),
+    ("Erin", "+442079460505", "erin@example.com"),
+)
 PASSPHRASE = "a long and happy passphrase"  # noqa: S105 - throwaway profiles in a temporary folder
 WAIT = 90.0
 
@@ -179,7 +187,7 @@ def run(out: Path) -> None:
         for key in ("<Down>", "<Down>", "<Return>"):
             m.search_field.entry.event_generate(key)
         d.wait(lambda: messages.found() is not None, "the found message")
-        d.shot("14-search")
+        d.shot("17-search")
 
         m.settings_button.invoke()
         m.settings.privacy.content_buttons[NotificationContent.NAME_ONLY].invoke()
@@ -193,7 +201,7 @@ def run(out: Path) -> None:
         export = app.backup.dialog
         assert isinstance(export, ExportDialog)
         d.type(export.path.entry, str(work / "parley-export"))
-        d.shot("15-export-warning-dark")
+        d.shot("18-export-warning-dark")
         export.cancel()
         app.set_theme("light")  # the preference lives in the temporary folder; leave it as found anyway
         m.settings.backup_button.invoke()
@@ -204,7 +212,7 @@ def run(out: Path) -> None:
         d.type(backup.repeat.entry, "a passphrase for the backup")
         backup.default_button.invoke()
         d.wait(lambda: backup.state_name == "finished", "the backup")
-        d.shot("16-backup-done")
+        d.shot("19-backup-done")
         backup.close()
 
         # Right-to-left lines, written while the conversation is closed, then opened at its newest.
@@ -250,11 +258,79 @@ def run(out: Path) -> None:
             requests.destroy()
         finally:
             stranger.stop()
+        group_scenes(d, work, bob, (host, port))
     finally:
         if bob is not None:
             bob.stop()
         app.close()
         display.stop()
+
+
+def _add_contact(engine: Engine, *, phone: str, name: str) -> ev.ContactView:
+    return engine.add_contact(phone, name)
+
+
+def _group_text(engine: Engine, *, group_id: str, text: str) -> ev.MessageView:
+    return engine.send_group_text(group_id, text)
+
+
+def _shows(messages: Any, text: str) -> bool:
+    return any(x.text == text for x in messages.shown())
+
+
+def group_scenes(d: Director, work: Path, bob: HeadlessPeer, server: tuple[str, int]) -> None:
+    """A group of five made from the window: names in colours, a note, receipts k of n; its members."""
+    app, m = d.app, d.app.main
+    app.root.geometry("1120x740")
+    d.wait(lambda: app.root.winfo_width() == 1120, "the window at its size again")
+    m.hide_notice()  # a notice left by an earlier scene is no part of these pictures
+    app.root.event_generate("<Motion>", warp=True, x=1190, y=780)
+    people = {"Bob": bob}
+    try:
+        for name, phone, email in CLUB:
+            people[name] = HeadlessPeer.with_profiles(work / name.lower())
+            people[name].register(name, PASSPHRASE, *server, phone, email)
+            people[name].call(lambda engine: engine.add_contact(ALICE_PHONE, "Alice"))
+        added: list[ev.ContactView] = []
+        for name, phone, _email in CLUB[:2]:
+            app.do(Command("add_contact", partial(_add_contact, phone=phone, name=name), added.append))
+        d.wait(lambda: len(added) == 2, "Carol and Dave in the contacts")
+        for contact in added:
+            app.chat.model.set_contact(contact)
+        m.new_group_button.invoke()
+        form = m.new_group
+        d.wait(lambda: m.pane is form, "the new-group form")
+        d.type(form.name.entry, "Book club")
+        for phone in (BOB_PHONE, CLUB[0][1], CLUB[1][1]):
+            form.tick(phone)
+        d.type(form.typed.entry, "+44 20 7946 0505")
+        form.create_button.invoke()
+        d.wait(lambda: app.chat.model.is_group(app.chat.model.open_contact) and not app.busy, "the group")
+        group_id = app.chat.model.open_contact or ""
+        messages = m.conversation.messages
+        d.send("Welcome to the book club! First up: The Left Hand of Darkness.")
+        for name, line in (
+            ("Bob", "Great pick, I have been meaning to read it."),
+            ("Carol", "I'm in. Two weeks enough?"),
+            ("Erin", "Thanks for adding me!"),
+        ):
+            people[name].wait_for(lambda e: isinstance(e, ev.GroupChanged))
+            people[name].call(partial(_group_text, group_id=group_id, text=line))
+            d.wait(partial(_shows, messages, line), f"{name}'s message")
+        d.send("Two weeks it is. See you all on the 14th.")
+        people["Bob"].call(lambda engine: engine.mark_read(group_id))
+        mine = [x for x in messages.shown() if x.outgoing]
+        d.wait(lambda: messages.meta_text(mine[-1].message_id).count("/") >= 1, "the receipts k of n")
+        d.shot("14-group-conversation")
+        m.conversation.details_button.invoke()
+        d.wait(lambda: m.pane is m.members and bool(m.members.rows()), "the members pane")
+        m.members.list.selection_set(BOB_PHONE)
+        d.wait(lambda: bool(m.members.digits.cget("text")), "Bob's safety number")
+        d.shot("15-group-members")
+    finally:
+        for name, peer in people.items():
+            if name != "Bob":
+                peer.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,11 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from gui.view_models.group_text import preview
 from gui.view_models.names import number_beneath, shown_name
-from net.client.core.events import ContactView, ConversationView, MessageView
+from net.client.core.events import ContactView, ConversationView, GroupView, MessageView
 
 #: How long a typing notice stays up without a refresh from the other side.
 TYPING_TIMEOUT = 8.0
+
+
+def conversation_key(item: ConversationView | MessageView) -> str:
+    """Where a conversation or a message belongs: a group's id, else the contact's phone."""
+    return item.group_id or item.contact
 
 
 @dataclass
@@ -25,9 +31,52 @@ class ChatModel:
     typing_until: dict[str, float] = field(default_factory=dict)
     #: contacts whose key changed and whose change the person has not yet accepted
     key_changed: set[str] = field(default_factory=set)
+    #: The groups this profile is in (or was), by id; their conversations are keyed by that id.
+    groups: dict[str, GroupView] = field(default_factory=dict)
+    #: Groups we were invited into by strangers and have not accepted: requests, no conversations.
+    invitations: set[str] = field(default_factory=set)
+    #: Our own number ("you" in a group's notes and previews).
+    me: str = ""
 
     def set_conversations(self, views: list[ConversationView]) -> None:
-        self.conversations = {view.contact: view for view in views}
+        self.conversations = {conversation_key(view): view for view in views}
+
+    def set_group(self, group: GroupView) -> None:
+        """A group's view: its conversation follows its name and member count (an invitation has none)."""
+        if group.standing == "request":
+            self.invitations.add(group.group_id)
+            return
+        self.invitations.discard(group.group_id)
+        self.groups[group.group_id] = group
+        count = len(group.members)
+        view = self.conversations.get(group.group_id)
+        if view is None:
+            self.conversations[group.group_id] = ConversationView(
+                "", group.name, "", group.created, 0, group_id=group.group_id, members=count
+            )
+        else:
+            self.conversations[group.group_id] = replace(view, name=group.name, members=count)
+
+    def others_in(self, group_id: str) -> int:
+        """How many members besides us a group has now: our message to it goes to that many."""
+        group = self.groups.get(group_id)
+        return sum(1 for m in group.members if not m.me) if group else 0
+
+    def drop_group(self, group_id: str) -> None:
+        self.groups.pop(group_id, None)
+        self.invitations.discard(group_id)
+        self.conversations.pop(group_id, None)
+
+    def is_group(self, key: str | None) -> bool:
+        return key is not None and (key in self.groups or self._is_group_conversation(key))
+
+    def _is_group_conversation(self, key: str) -> bool:
+        view = self.conversations.get(key)
+        return view is not None and bool(view.group_id)
+
+    def person(self, phone: str) -> str:
+        """A person as a group names them: "you" for us, else the window's one naming rule."""
+        return "you" if phone and phone == self.me else self.name(phone)
 
     def set_contact(self, contact: ContactView) -> None:
         self.contacts[contact.phone] = contact
@@ -51,11 +100,27 @@ class ChatModel:
         return (conversation.name, conversation.profile_name) if conversation else ("", "")
 
     def name(self, phone: str) -> str:
-        """The name shown for a number (gui.view_models.names: nickname, their name, the number)."""
+        """The name shown for a number (gui.view_models.names: nickname, their name, the number).
+
+        For a group's id, the group's name.
+        """
+        group = self.groups.get(phone)
+        if group is not None:
+            return group.name
+        conversation = self.conversations.get(phone)
+        if conversation is not None and conversation.group_id:
+            return conversation.name
         return shown_name(phone, *self._names(phone))
 
     def number_beneath(self, phone: str) -> str:
         return number_beneath(phone, *self._names(phone))
+
+    def last_line(self, message: MessageView) -> str:
+        """A message as the list's last line: in a group with its sender ("Bob: see you", "You: …")."""
+        if not message.group_id or message.notice:
+            return message.text
+        sender = "You" if message.outgoing else self.person(message.sender)
+        return preview(message.text, sender)
 
     def key_id(self, phone: str) -> str:
         contact = self.contacts.get(phone)
@@ -71,6 +136,12 @@ class ChatModel:
     @property
     def total_unread(self) -> int:
         return sum(view.unread for view in self.conversations.values())
+
+    def set_last_text(self, key: str, text: str) -> None:
+        """The list's last line of a conversation, as :meth:`last_line` words it."""
+        view = self.conversations.get(key)
+        if view is not None:
+            self.conversations[key] = replace(view, last_text=text)
 
     def ensure_conversation(self, phone: str, name: str = "") -> None:
         if phone not in self.conversations:
@@ -91,20 +162,28 @@ class ChatModel:
         An incoming message counts as unread unless its conversation is open in a
         focused window; it rings the bell when it lands in another conversation.
         """
-        self.ensure_conversation(message.contact, self.name(message.contact))
-        previous = self.conversations[message.contact]
-        seen = message.contact == self.open_contact and window_focused
+        key = conversation_key(message)
+        if message.group_id and key not in self.conversations:
+            self.conversations[key] = ConversationView("", "", "", 0.0, 0, group_id=key)
+        self.ensure_conversation(key, self.name(key))
+        previous = self.conversations[key]
+        if message.notice and message.group_id:  # a group's note moves it up, but is no message to read
+            self.conversations[key] = replace(
+                previous, last_timestamp=max(message.timestamp, previous.last_timestamp)
+            )
+            return False
+        seen = key == self.open_contact and window_focused
         unread = previous.unread + (1 if not message.outgoing and not seen else 0)
         newer = message.timestamp >= previous.last_timestamp
-        self.conversations[message.contact] = replace(
+        self.conversations[key] = replace(
             previous,
-            last_text=message.text if newer else previous.last_text,
+            last_text=self.last_line(message) if newer else previous.last_text,
             last_timestamp=max(message.timestamp, previous.last_timestamp),
             unread=unread,
         )
         if not message.outgoing:
-            self.typing_until.pop(message.contact, None)
-        return not message.outgoing and message.contact != self.open_contact
+            self.typing_until.pop(key, None)
+        return not message.outgoing and key != self.open_contact
 
     def mark_read(self, phone: str) -> bool:
         """Clear a conversation's unread count; True when there was something to clear."""
@@ -139,3 +218,5 @@ class ChatModel:
         self.open_contact = None
         self.typing_until.clear()
         self.key_changed.clear()
+        self.groups.clear()
+        self.invitations.clear()

@@ -4,7 +4,20 @@ and the blocked numbers in Settings."""
 from __future__ import annotations
 
 from gui.view_models.names import formatted_number, number_beneath, shown_name
-from net.client.core.events import ContactView, RequestView
+from net.client.core.events import ContactView, GroupRequest, RequestView
+
+#: A group invitation's key in the requests window: this prefix and the group's id (a phone starts with "+").
+GROUP_KEY = "group:"
+
+
+def request_key(request: RequestView | GroupRequest) -> str:
+    """What the requests window keys a row by: the stranger's phone, or "group:" and the group's id."""
+    return GROUP_KEY + request.group_id if isinstance(request, GroupRequest) else request.phone
+
+
+def _inviter(request: GroupRequest) -> str:
+    number = formatted_number(request.inviter)
+    return f"{number} (“{request.inviter_name}”)" if request.inviter_name else number
 
 
 def requests_row(count: int, dropped: int) -> tuple[str, str]:
@@ -20,14 +33,23 @@ def requests_row(count: int, dropped: int) -> tuple[str, str]:
     return title, "  ·  ".join(lines)
 
 
-def request_title(request: RequestView) -> str:
+def request_title(request: RequestView | GroupRequest) -> str:
     """A request in the list: the number, and the name they sent if any (never taken as a contact's)."""
+    if isinstance(request, GroupRequest):
+        return f"Group “{request.name}”"
     number = formatted_number(request.phone)
     return f"{number} — “{request.name}”" if request.name else number
 
 
-def request_heading(request: RequestView) -> str:
+def request_heading(request: RequestView | GroupRequest) -> str:
     count = request.messages
+    if isinstance(request, GroupRequest):
+        return (
+            f"{_inviter(request)}, who is not in your contacts, added you to the group “{request.name}” "
+            f"of {request.members} members ({count} message{'s' if count != 1 else ''} so far). Until you "
+            "accept, nobody in it learns anything from you: not that messages arrived, nor your name. "
+            "Delete leaves it quietly; Block blocks whoever added you."
+        )
     said = f"{count} message{'s' if count != 1 else ''}"
     who = (
         f"{formatted_number(request.phone)}, who calls themselves “{request.name}”,"

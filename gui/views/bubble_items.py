@@ -12,6 +12,13 @@ import tkinter as tk
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from gui.view_models.group_text import (
+    capitalised,
+    compact_receipts,
+    notice_sentence,
+    receipts_sentence,
+    sender_colour,
+)
 from gui.view_models.timeline_model import (
     HELD_MARK,
     NOTICE_ACTION,
@@ -107,6 +114,10 @@ class Painter:
         self.held_for: str | None = None
         #: The contact's name, for notices.
         self.name = ""
+        #: How a group names a person (a phone), for senders and notes: "you" for us.
+        self.name_of: Callable[[str], str] = lambda phone: phone
+        #: Who got our group messages and when, as lines, by message id (asked for when details open).
+        self.receipts: dict[str, list[str]] = {}
 
     def meta(self, message: MessageView, *, expanded: bool = False) -> str:
         """The line under a message: its time and ticks (with why it is held, and its times in full)."""
@@ -114,10 +125,17 @@ class Painter:
             return FAILED_NOTE
         held = self.held_for is not None and message.outgoing and message.status == MessageStatus.QUEUED
         tick = HELD_MARK if held else TICKS[message.status] if message.outgoing else ""
+        if message.recipients and message.status not in (MessageStatus.QUEUED, MessageStatus.FAILED):
+            tick = compact_receipts(message)  # a group message: delivered to k of n, read by k of n
         line = f"{clock(shown_time(message))}  {tick}".rstrip()
         if held and self.held_for is not None:
             line = f"{held_line(self.held_for)}\n{line}"
-        return f"{time_details(message)}\n{line}" if expanded else line
+        if not expanded:
+            return line
+        details = [time_details(message)]
+        if message.outgoing and message.recipients:
+            details += [receipts_sentence(message), *self.receipts.get(message.message_id, ())]
+        return "\n".join([*details, line])
 
     def meta_colour(self, message: MessageView) -> str:
         p = self.palette
@@ -142,8 +160,12 @@ class Painter:
         """A notice in the middle (a changed safety number), with its link; returns the height below it."""
         c, p, m = self.canvas, self.palette, drawn.message
         tag, y = f"msg:{m.message_id}", top + 14
-        words = f"⚠  {notice_text(m.notice, self.name)}"
-        action = NOTICE_ACTION.get(m.notice, "")
+        if m.group_id:  # a group's note names who did what; only a changed key is a warning
+            sentence = capitalised(notice_sentence(m, self.name_of))
+            words = f"⚠  {sentence}" if m.notice == "key_changed" else sentence
+        else:
+            words = f"⚠  {notice_text(m.notice, self.name)}"
+        action = "" if m.group_id and m.notice != "key_changed" else NOTICE_ACTION.get(m.notice, "")
         text = c.create_text(width / 2, y, text=words, fill=p.muted, font=self.fonts.small, tags=(tag,))
         drawn.text_item = text
         if action:
@@ -154,7 +176,7 @@ class Painter:
             shift = (c.bbox(link)[2] - c.bbox(link)[0] + 8) / 2
             c.move(text, -shift, 0)
             c.coords(link, x1 - shift + 8, y)
-            kind = m.notice
+            kind = f"{m.notice}:{m.notice_who}" if m.group_id else m.notice
             c.tag_bind(link, "<Button-1>", lambda _e: self.on_notice(kind))
             drawn.meta_item = link
         return top + 30
@@ -200,15 +222,30 @@ class Painter:
             fill=self.meta_colour(m),
             tags=(tag,),
         )
+        sender = 0
+        if m.group_id and m.sender and not m.outgoing:  # whose message it is, in their own colour
+            sender = c.create_text(
+                0,
+                0,
+                text=self.fonts.text.show(self.name_of(m.sender)),
+                anchor="nw",
+                font=self.fonts.bold,
+                fill=sender_colour(m.sender, self.palette.name),
+                tags=(tag, "sender"),
+            )
+        sx0, sy0, sx1, sy1 = c.bbox(sender) if sender else (0, 0, 0, -2)
         tx0, ty0, tx1, ty1 = c.bbox(text)
         mx0, my0, mx1, my1 = c.bbox(meta)
-        inner_w = max(tx1 - tx0, mx1 - mx0)
-        inner_h = (ty1 - ty0) + 2 + (my1 - my0)
+        inner_w = max(tx1 - tx0, mx1 - mx0, sx1 - sx0)
+        above = (sy1 - sy0) + 2
+        inner_h = above + (ty1 - ty0) + 2 + (my1 - my0)
         bubble_w, bubble_h = inner_w + 2 * _PAD_X, inner_h + 2 * _PAD_Y
         x0 = width - MARGIN - bubble_w if m.outgoing else MARGIN
         y0 = top
-        c.coords(text, x0 + _PAD_X, y0 + _PAD_Y)
-        c.coords(meta, x0 + bubble_w - _PAD_X, y0 + _PAD_Y + (ty1 - ty0) + 2)
+        if sender:
+            c.coords(sender, x0 + _PAD_X, y0 + _PAD_Y)
+        c.coords(text, x0 + _PAD_X, y0 + _PAD_Y + above)
+        c.coords(meta, x0 + bubble_w - _PAD_X, y0 + _PAD_Y + above + (ty1 - ty0) + 2)
         fill = p.mine if m.outgoing else p.theirs
         outline = fill if m.outgoing else p.border
         bubble = rounded(

@@ -60,6 +60,8 @@ class MessageList(ShownMessages, ttk.Frame):
         self.on_need_at: Callable[[int], None] = lambda _offset: None
         #: A notice's link was clicked (its kind: "key_changed" asks to verify the new safety number).
         self.on_notice: Callable[[str], None] = lambda _kind: None
+        #: The details of our group message opened: who got it and when is wanted (show_receipts).
+        self.on_receipts: Callable[[str], None] = lambda _id: None
         self.canvas = tk.Canvas(self, highlightthickness=0, borderwidth=0, background=palette.background)
         self.whole = TimelineScrollbar(self, self.canvas, self.span)
         self.whole.on_need_at = lambda offset: self.on_need_at(offset)
@@ -247,6 +249,43 @@ class MessageList(ShownMessages, ttk.Frame):
                 drawn.meta_item, text=painter.meta(message), fill=painter.meta_colour(message)
             )
 
+    def set_counts(self, message_id: str, status: MessageStatus, delivered: int, read: int) -> None:
+        """Our group message's receipts changed: "✓ k/n" follows them (and its details, if open)."""
+        drawn = self.block.by_id.get(message_id)
+        if drawn is None:
+            return
+        old = drawn.message
+        if (old.status, old.delivered_count, old.read_count) == (status, delivered, read):
+            return
+        drawn.message = MessageView(
+            **{**old.__dict__, "status": status, "delivered_count": delivered, "read_count": read}
+        )
+        if drawn.expanded:
+            self.on_receipts(message_id)
+        if drawn.meta_item and not drawn.expanded and old.status != MessageStatus.FAILED:
+            painter = self.painter
+            self.canvas.itemconfigure(
+                drawn.meta_item, text=painter.meta(drawn.message), fill=painter.meta_colour(drawn.message)
+            )
+        else:
+            self._schedule_relayout()
+
+    def show_receipts(self, message_id: str, lines: list[str]) -> None:
+        """Who got our group message and when, under it while its details are open."""
+        self.painter.receipts[message_id] = lines
+        drawn = self.block.by_id.get(message_id)
+        if drawn is not None and drawn.expanded:
+            self._keep_view(lambda: None)
+
+    def set_name_of(self, name_of: Callable[[str], str]) -> None:
+        """How a group names its members, for the names above bubbles and the notes."""
+        self.painter.name_of = name_of
+
+    def meta_text(self, message_id: str) -> str:
+        """The line under a drawn message, as shown (for tests and tools)."""
+        drawn = self.block.by_id.get(message_id)
+        return str(self.canvas.itemcget(drawn.meta_item, "text")) if drawn and drawn.meta_item else ""
+
     def jump_to_bottom(self) -> None:
         """What the jump button does: to the newest message, loading it first if it is not loaded."""
         self._jump()
@@ -337,6 +376,8 @@ class MessageList(ShownMessages, ttk.Frame):
         drawn = self.block.by_id.get(message_id)
         if drawn is not None:
             drawn.expanded = not drawn.expanded
+            if drawn.expanded and drawn.message.outgoing and drawn.message.recipients:
+                self.on_receipts(message_id)
             self._keep_view(lambda: None)
 
     def _jump(self) -> None:

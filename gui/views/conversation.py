@@ -6,6 +6,7 @@ import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
 
+from gui.view_models.group_text import group_avatar_colour, group_initials
 from gui.view_models.names import avatar_colour, avatar_text
 from gui.view_models.wording import held_messages_note, key_change_warning
 from gui.views.bubbles import MessageList
@@ -27,6 +28,11 @@ class ConversationPane(ttk.Frame):
         self.on_search: Callable[[str], None] = lambda _text: None
         self.on_details: Callable[[], None] = lambda: None
         self.on_accept_key: Callable[[], None] = lambda: None
+        #: A group's header: its ⋯ menu's Rename and Leave (Members is ``on_details``).
+        self.on_rename_group: Callable[[], None] = lambda: None
+        self.on_leave_group: Callable[[], None] = lambda: None
+        #: The open conversation is a group's (its id is ``contact``).
+        self.is_group = False
 
         # The header: at a narrow width the search field and the details button fold into a menu
         # (the search comes back on its own row with Ctrl+F), so nothing is ever cut short.
@@ -49,8 +55,7 @@ class ConversationPane(ttk.Frame):
         )
         self.menu_button = ttk.Menubutton(header, text="⋯", width=2)
         self.menu = tk.Menu(self.menu_button, tearoff=False)
-        self.menu.add_command(label="Search in this conversation", command=self.focus_search)
-        self.menu.add_command(label="Safety number & details", command=lambda: self.on_details())
+        self._fill_menu()
         self.menu_button.configure(menu=self.menu)
         self.search_row = ttk.Frame(header, style="Surface.TFrame", padding=(0, 8, 0, 0))
         self.search_row_label = ttk.Label(self.search_row, text="Search", style="Surface.Muted.TLabel")
@@ -133,9 +138,43 @@ class ConversationPane(ttk.Frame):
         self.composer.set(self.drafts.pop(contact, ""))
         self.text.focus_set()
 
+    def _fill_menu(self) -> None:
+        self.menu.delete(0, "end")
+        self.menu.add_command(label="Search in this conversation", command=self.focus_search)
+        if self.is_group:
+            self.menu.add_command(label="Members", command=lambda: self.on_details())
+            self.menu.add_command(label="Rename", command=lambda: self.on_rename_group())
+            self.menu.add_command(label="Leave", command=lambda: self.on_leave_group())
+        else:
+            self.menu.add_command(label="Safety number & details", command=lambda: self.on_details())
+
+    def set_group(self, is_group: bool) -> None:
+        """A group's header has Members, Rename and Leave in its ⋯ menu, which it always shows."""
+        if is_group == self.is_group:
+            return
+        self.is_group = is_group
+        self._fill_menu()
+        self.details_button.configure(text="Members" if is_group else "Safety number & details")
+        if is_group:
+            self.menu_button.grid(row=0, column=5, padx=(8, 0))
+        elif not self._narrow:
+            self.menu_button.grid_forget()
+
+    def menu_labels(self) -> list[str]:
+        """The ⋯ menu's entries (for tests and tools)."""
+        return [str(self.menu.entrycget(i, "label")) for i in range(int(self.menu.index("end") or 0) + 1)]
+
     def set_header(self, name: str, subtitle: str, key_id: str = "") -> None:
         """The name shown, the line beneath (the formatted number, unless the name is it), the avatar."""
         phone = self.contact or ""
+        if self.is_group:  # a group: its name, "N members", initials in a colour from its id
+            self.name.configure(text=self.fonts.text.show(name))
+            self.subtitle.configure(text=subtitle)
+            self.subtitle.pack(anchor="w")
+            self.avatar.delete("all")
+            self.avatar.create_oval(1, 1, 39, 39, fill=group_avatar_colour(phone), outline="")
+            self.avatar.create_text(20, 20, text=group_initials(name), fill="#ffffff", font="ParleyBold")
+            return
         self.name.configure(text=self.fonts.text.show(name))
         self.subtitle.configure(text=subtitle)
         if subtitle:
@@ -239,8 +278,9 @@ class ConversationPane(ttk.Frame):
         for widget in (self.search_caption, self.search, self.details_button, self.menu_button):
             widget.grid_forget()
             widget.pack_forget()
+        if narrow or self.is_group:
+            self.menu_button.grid(row=0, column=2 if narrow else 5, padx=(8, 0))
         if narrow:
-            self.menu_button.grid(row=0, column=2, padx=(8, 0))
             if self._search_open:
                 self.search.configure(width=1)
                 self.search.pack(in_=self.search_row, side="left", fill="x", expand=True)

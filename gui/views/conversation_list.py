@@ -16,6 +16,8 @@ import tkinter.font as tkfont
 from collections.abc import Callable
 from tkinter import ttk
 
+from gui.view_models.chat_model import conversation_key
+from gui.view_models.group_text import group_avatar_colour, group_initials
 from gui.view_models.names import avatar_colour, avatar_text, shown_name
 from gui.view_models.timeline_model import badge_label, fit
 from gui.view_models.wording import when
@@ -25,6 +27,17 @@ from net.client.core.events import ConversationView
 _ROW = 64
 _PAD = 14
 _AVATAR = 38
+
+
+def _shown(row: ConversationView) -> str:
+    return row.name if row.group_id else shown_name(row.contact, row.name, row.profile_name)
+
+
+def _avatar(row: ConversationView, name: str) -> tuple[str, str]:
+    """The avatar's colour and letters: a group's from its id and name, a contact's from their key."""
+    if row.group_id:
+        return group_avatar_colour(row.group_id), group_initials(name)
+    return avatar_colour(row.key_id, row.contact), avatar_text(name, row.contact)
 
 
 def _one_line(text: str, limit: int = 60) -> str:
@@ -128,14 +141,15 @@ class ConversationList(ttk.Frame):
         self._draw()
 
     def contacts(self) -> list[str]:
-        return [row.contact for row in self._rows]
+        """The conversations' keys in the order shown: a contact's phone, or a group's id."""
+        return [conversation_key(row) for row in self._rows]
 
     def row_text(self, contact: str) -> tuple[str, str, int] | None:
         """The name, last-message line and unread count shown for a contact (for tests and tools)."""
         for row in self._rows:
-            if row.contact == contact:
+            if conversation_key(row) == contact:
                 return (
-                    shown_name(row.contact, row.name, row.profile_name),
+                    _shown(row),
                     _one_line(row.last_text),
                     row.unread,
                 )
@@ -171,19 +185,21 @@ class ConversationList(ttk.Frame):
             )
         for i, row in enumerate(self._rows):
             top = first + i * _ROW
-            if row.contact == self._selected:
+            key = conversation_key(row)
+            if key == self._selected:
                 c.create_rectangle(0, top, width, top + _ROW, fill=p.selection, outline="")
-            name = shown_name(row.contact, row.name, row.profile_name)
+            name = _shown(row)
+            colour, letters = _avatar(row, name)
             cx, cy = _PAD + _AVATAR / 2, top + _ROW / 2
             c.create_oval(
                 cx - _AVATAR / 2,
                 cy - _AVATAR / 2,
                 cx + _AVATAR / 2,
                 cy + _AVATAR / 2,
-                fill=avatar_colour(row.key_id, row.contact),
+                fill=colour,
                 outline="",
             )
-            c.create_text(cx, cy, text=avatar_text(name, row.contact), fill="#ffffff", font=f.bold)
+            c.create_text(cx, cy, text=letters, fill="#ffffff", font=f.bold)
             left = _PAD * 2 + _AVATAR
             stamp = when(row.last_timestamp, now)
             stamp_w = small.measure(stamp) + 8 if stamp else 0
@@ -205,7 +221,7 @@ class ConversationList(ttk.Frame):
             preview = fit(text, badge_left - 8 - left, small.measure)
             shown_preview = f.text.show(preview)
             item = c.create_text(left, top + 43, text=shown_preview, anchor="w", fill=p.muted, font=f.small)
-            self.drawn_edges[row.contact] = (float(c.bbox(item)[2]) if preview else float(left), badge_left)
+            self.drawn_edges[key] = (float(c.bbox(item)[2]) if preview else float(left), badge_left)
             c.create_line(left, top + _ROW - 1, width, top + _ROW - 1, fill=p.border)
         if self._count() and self._has_focus():
             top = self.cursor * _ROW
@@ -227,7 +243,7 @@ class ConversationList(ttk.Frame):
                 return
             index -= 1
         if 0 <= index < len(self._rows):
-            self.on_select(self._rows[index].contact)
+            self.on_select(conversation_key(self._rows[index]))
 
     def _wheel(self, event: tk.Event) -> None:
         direction = -1 if event.num == 4 or getattr(event, "delta", 0) > 0 else 1

@@ -13,6 +13,8 @@ from gui.views.contact_details import ContactDetailsPane
 from gui.views.conversation import ConversationPane
 from gui.views.conversation_list import ConversationList
 from gui.views.fields import FormField
+from gui.views.group_members import GroupMembersPane
+from gui.views.new_group import NewGroupPane
 from gui.views.search_results import SearchField, SearchResults
 from gui.views.settings import SettingsPane
 from gui.views.theme import Fonts, Palette
@@ -24,6 +26,7 @@ class MainView(ttk.Frame):
         self.on_new_conversation: Callable[[str, str], None] = lambda _phone, _name: None
         self.on_settings: Callable[[], None] = lambda: None
         self.on_reconnect: Callable[[], None] = lambda: None
+        self.on_new_group: Callable[[], None] = lambda: None
 
         panes = ttk.Panedwindow(self, orient="horizontal")
         panes.grid(row=1, column=0, sticky="nsew")
@@ -46,10 +49,15 @@ class MainView(ttk.Frame):
         # A long name (or a zoomed one) is cut with "…" beside the Settings button, never drawn under it.
         self._own = ("", "")
         top.bind("<Configure>", lambda e: self._fit_own(e.width - self.settings_button.winfo_reqwidth() - 36))
+        actions = ttk.Frame(sidebar, style="Sidebar.TFrame")
+        actions.pack(fill="x", padx=14, pady=(0, 10))
         self.new_button = ttk.Button(
-            sidebar, text="+  New conversation", style="Accent.TButton", command=self.open_new_form
+            actions, text="+  New conversation", style="Accent.TButton", command=self.open_new_form
         )
-        self.new_button.pack(fill="x", padx=14, pady=(0, 10))
+        self.new_button.pack(side="left", fill="x", expand=True)
+        self.new_group_button = ttk.Button(actions, text="New group", command=lambda: self.on_new_group())
+        self.new_group_button.pack(side="left", padx=(6, 0))
+        self._actions = actions
 
         self.new_form = ttk.Frame(sidebar, style="Sidebar.TFrame", padding=(14, 0, 14, 10))
         self.new_phone = FormField(
@@ -113,6 +121,8 @@ class MainView(ttk.Frame):
         ).place(relx=0.5, rely=0.45, anchor="center")
         self.conversation = ConversationPane(self.content, palette, fonts)
         self.details = ContactDetailsPane(self.content)
+        self.new_group = NewGroupPane(self.content)
+        self.members = GroupMembersPane(self.content)
         self.settings = SettingsPane(self.content)
         self._pane: ttk.Frame = self.empty
         self.empty.pack(fill="both", expand=True)
@@ -144,7 +154,7 @@ class MainView(ttk.Frame):
         return bool(self.search_results.winfo_manager())
 
     def open_new_form(self) -> None:
-        self.new_form.pack(fill="x", after=self.new_button)
+        self.new_form.pack(fill="x", after=self._actions)
         self.new_phone.error("")
         self.new_phone.entry.focus_set()
 
@@ -222,3 +232,4 @@ class MainView(ttk.Frame):
         self.search_field.restyle(palette)
         self.search_results.restyle(palette)
         self.conversation.restyle(palette)
+        self.new_group.restyle(palette)

@@ -6,9 +6,9 @@ import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
 
-from gui.view_models.requests_model import request_heading, request_title
+from gui.view_models.requests_model import request_heading, request_key, request_title
 from gui.views.theme import Palette
-from net.client.core.events import MessageView, RequestView
+from net.client.core.events import GroupRequest, MessageView, RequestView
 
 
 def _over(master: tk.Misc, width: int, height: int) -> str:
@@ -35,7 +35,7 @@ class RequestsDialog(tk.Toplevel):
         self.on_accept: Callable[[str], None] = lambda _phone: None
         self.on_block: Callable[[str], None] = lambda _phone: None
         self.on_delete: Callable[[str], None] = lambda _phone: None
-        self._requests: list[RequestView] = []
+        self._requests: list[RequestView | GroupRequest] = []
         self.selected: str | None = None
 
         body = ttk.Frame(self, style="Surface.TFrame", padding=16)
@@ -75,13 +75,13 @@ class RequestsDialog(tk.Toplevel):
         self.bind("<KP_Enter>", lambda _e: self.accept_button.invoke())
         self.after_idle(self.listbox.focus_set)
 
-    def show(self, requests: list[RequestView], summary: str) -> None:
+    def show(self, requests: list[RequestView | GroupRequest], summary: str) -> None:
         self._requests = requests
         self.summary.configure(text=summary)
         self.listbox.delete(0, "end")
         for request in requests:
             self.listbox.insert("end", f"{request_title(request)}  ({request.messages})")
-        phones = [r.phone for r in requests]
+        phones = [request_key(r) for r in requests]
         if self.selected not in phones:
             self.selected = phones[0] if phones else None
         if self.selected is not None:
@@ -112,9 +112,9 @@ class RequestsDialog(tk.Toplevel):
         chosen = self.listbox.curselection()
         if chosen:
             request = self._requests[chosen[0]]
-            self.selected = request.phone
+            self.selected = request_key(request)
             self.heading.configure(text=request_heading(request))
-            self.on_pick(request.phone)
+            self.on_pick(self.selected)
 
     def _act(self, action: Callable[[str], None]) -> None:
         if self.selected is not None:

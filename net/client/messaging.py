@@ -119,10 +119,12 @@ def _mark_group_read(ctx: Context, duties: Duties, chat: GroupChat, up_to: str |
     """Mark a group read; each read receipt goes to its message's author, pairwise (not while a request)."""
     cursor: Cursor | None = None
     if up_to is not None:
-        seen = ctx.profile.history.get(chat, up_to, outgoing=False)
+        # The window names a member's message by its id alone (a group's incoming rows carry their
+        # sender, which ``history.get`` would have to be told): found by the id, the newest with it.
+        seen = ctx.profile.history.around(chat, up_to, before=0, after=0, outgoing=False)
         if seen is None:
             raise EngineError("unknown_message", "That message is not in this conversation.")
-        cursor = seen.cursor
+        cursor = seen.anchor.cursor
     stored = ctx.profile.groups.get(chat.group_id)
     receipts = sends_read_receipt(privacy.load(ctx)) and stored is not None and stored.standing == "member"
     by_author: dict[str, list[str]] = {}

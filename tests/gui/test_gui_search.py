@@ -88,7 +88,9 @@ def test_a_search_across_conversations_jumps_to_the_message_and_escape_comes_bac
 
     # Ctrl+Shift+F from the composer puts the cursor in the search field
     assert field.placeholder.winfo_ismapped() and field.placeholder.cget("text") == "Search"
-    assert main.new_button.tk_focusNext() is field.entry  # Tab reaches the field after "New conversation"
+    # Tab reaches the field after "New conversation" and "New group"
+    assert main.new_button.tk_focusNext() is main.new_group_button
+    assert main.new_group_button.tk_focusNext() is field.entry
     press(composer, "<Control-Shift-F>")
     assert app.root.focus_get() is field.entry
     field.entry.insert(0, "ZEBRA")

@@ -34,7 +34,10 @@ BENCH_KDF = KdfParams(memory_kib=8, iterations=1, lanes=1)
 PASSPHRASE = "bench passphrase, throwaway"  # noqa: S105 - throwaway profiles in a temporary folder
 
 
-def _person(root: Path, name: str, address: tuple[str, int], phone: str) -> tuple[Messenger, list[Event]]:
+def registered_person(
+    root: Path, name: str, address: tuple[str, int], phone: str
+) -> tuple[Messenger, list[Event]]:
+    """A new profile in ``root / name``, its server's key accepted, registered as ``phone``."""
     events: list[Event] = []
     engine = Messenger(root / name, events.append, kdf_params=BENCH_KDF)
     engine.create_profile(name, PASSPHRASE)
@@ -74,8 +77,8 @@ def one_run(folder: Path, count: int) -> tuple[float, float]:
         )
     )
     try:
-        alice, _ = _person(folder, "alice", server.address, "+442079460201")
-        bob, _ = _person(folder, "bob", server.address, "+442079460202")
+        alice, _ = registered_person(folder, "alice", server.address, "+442079460201")
+        bob, _ = registered_person(folder, "bob", server.address, "+442079460202")
         alice.add_contact("+442079460202")
         bob.add_contact("+442079460201")  # a contact: not a message request held for acceptance
         bob.logout()

@@ -35,11 +35,24 @@ PASSPHRASE = "bench passphrase, throwaway"  # noqa: S105 - throwaway profiles in
 
 
 def registered_person(
-    root: Path, name: str, address: tuple[str, int], phone: str
+    root: Path,
+    name: str,
+    address: tuple[str, int],
+    phone: str,
+    on_event: Callable[[Event], None] | None = None,
 ) -> tuple[Messenger, list[Event]]:
-    """A new profile in ``root / name``, its server's key accepted, registered as ``phone``."""
+    """A new profile in ``root / name``, its server's key accepted, registered as ``phone``.
+
+    The events it emits are kept in the list returned, and given to ``on_event`` as well.
+    """
     events: list[Event] = []
-    engine = Messenger(root / name, events.append, kdf_params=BENCH_KDF)
+
+    def emit(event: Event) -> None:
+        events.append(event)
+        if on_event is not None:
+            on_event(event)
+
+    engine = Messenger(root / name, emit, kdf_params=BENCH_KDF)
     engine.create_profile(name, PASSPHRASE)
     engine.set_server(*address)
     with contextlib.suppress(EngineError):  # the first contact asks for the key; accepted below

@@ -216,7 +216,13 @@ class Sender:
                 raise BenchError("the sender did not answer in time")
             members.poll()
             on_turn()
-        return self._pipe.recv()
+        try:
+            answer = self._pipe.recv()
+        except EOFError:
+            raise BenchError(f"the sender stopped (exit status {self.process.exitcode})") from None
+        if answer[0] == "error":
+            raise BenchError(answer[1])
+        return answer
 
     def stop(self) -> None:
         if self.process.is_alive():
@@ -273,6 +279,7 @@ def run_group_bench(options: GroupOptions, progress: Progress) -> GroupReport:
             address, server_pid = options.server, options.server_pid
         else:
             progress("starting a Parley server…")
+            (folder / "server").mkdir()
             waiting = str((options.rounds + 1) * 2 * options.messages * 2 + 100)
             server = ServerProcess(
                 folder / "server", extra=("--queue-cap", waiting, "--queue-cap-per-sender", waiting)

@@ -40,7 +40,17 @@ def parse_text(text: str) -> tuple[str, int, int] | None:
 def run_sender(
     pipe: Pipe, folder: str, address: Address, phone: str, members: list[str], profile: str
 ) -> None:
-    """The child's body (started with ``spawn``): register, add the members, then obey the pipe."""
+    """The child's body (started with ``spawn``): register, add the members, then obey the pipe.
+
+    Whatever stops it is told to the parent in words, as ``("error", sentence)``.
+    """
+    try:
+        _obey(pipe, folder, address, phone, members, profile)
+    except Exception as exc:  # any: the parent reports it in words, and this process ends here
+        pipe.send(("error", f"the sender stopped: {type(exc).__name__}: {exc}"))
+
+
+def _obey(pipe: Pipe, folder: str, address: Address, phone: str, members: list[str], profile: str) -> None:
     engine, _events = registered_person(Path(folder), "sender", address, phone)
     for member in members:
         engine.add_contact(member)

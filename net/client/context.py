@@ -88,6 +88,13 @@ class Context:
     def phone(self) -> str | None:
         return self.profile.account.get().phone
 
+    def me(self) -> str:
+        """Our own number, which a group names us by; EngineError before registration."""
+        phone = self.phone
+        if phone is None:
+            raise EngineError("not_registered", "Register this profile with a server first.")
+        return phone
+
     def require_identity(self) -> IdentityKeyPair:
         if self.identity is None:
             raise EngineError("not_registered", "Register this profile with a server first.")
@@ -223,6 +230,11 @@ def _plural(what: str, count: int) -> str:
 
 
 def message_view(message: Message) -> MessageView:
+    meta = message.meta
+    notice = "" if message.kind == "text" else message.kind
+    if message.kind in _GROUP_NOTICES:
+        notice = str(meta.get("k", "") or message.kind)
+    detail = str(meta.get("name", "") or "") if notice != "change_ignored" else str(meta.get("kind", ""))
     return MessageView(
         message_id=message.client_id,
         contact=message.contact,
@@ -231,8 +243,18 @@ def message_view(message: Message) -> MessageView:
         timestamp=message.timestamp,
         status=MessageStatus(message.status),
         sent_at=_sent_at(message),
-        notice="" if message.kind == "text" else message.kind,
+        notice=notice,
+        group_id=message.group,
+        sender=message.sender,
+        notice_by=str(meta.get("by", "") or "") if notice else "",
+        notice_who=str(meta.get("who", "") or "") if notice else "",
+        notice_detail=detail if notice else "",
+        notice_reason=str(meta.get("reason", "") or "") if notice else "",
     )
+
+
+#: The kinds of stored notice whose meta says which group change they note.
+_GROUP_NOTICES = frozenset({"group_change", "group_change_ignored"})
 
 
 def _sent_at(message: Message) -> float:

@@ -1,12 +1,80 @@
-"""A group's messages and changes fanned out: one history row, one outbox copy per recipient."""
+"""A group's messages and changes fanned out: one history row, one outbox copy per recipient.
+
+Everything a group command or a group text queues is stored in the transaction that stores
+the change or the message, under one client id for all its copies; the outbox sends the
+copies in ``send_many``\\ s and each copy leaves it by its own result
+(:mod:`net.client.outbox`). Sessions with members we have none with are started by the
+outbox as for 1:1 (a bundle each), and a member who is no contact of ours is kept as a
+contact row of standing ``request`` (never listed as a request without a 1:1 message), so
+that their identity is pinned on first use like anyone's.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from net.client import group_log
 from net.client.context import Context
-from net.client.core.engine_error import EngineError
-from net.client.core.events import MessageView
-from net.client.duties import Duties
+from net.client.core.envelope import GroupChangePayload, ProfilePayload
+from net.client.core.group_changes import SignedChange
+from net.client.core.group_state import GroupState, OwnStanding
+from net.client.core.groups import Group
+from net.client.core.standing import Standing
+from net.client.outbox import enqueue_control, enqueue_copies
 
 
-def send_text(ctx: Context, duties: Duties, group_id: str, text: str) -> MessageView:
-    raise EngineError("not_ready", "Groups are not ready yet.")
+def ensure_members(ctx: Context, phones: Iterable[str]) -> None:
+    """A contact row (standing ``request`` when new) for each member, so that identities can be pinned."""
+    me = ctx.me()
+    for phone in phones:
+        if phone != me and ctx.profile.contacts.get(phone) is None:
+            ctx.profile.contacts.add(phone, "", standing=Standing.REQUEST.value)
+
+
+def recipients(ctx: Context, state: GroupState | None) -> list[str]:
+    """Who a group's text goes to: the members of our state but us (nobody once we are out)."""
+    if state is None or state.own is not OwnStanding.MEMBER:
+        return []
+    me = ctx.me()
+    return [phone for phone in state.phones if phone != me]
+
+
+def share_name(ctx: Context, phones: Iterable[str]) -> None:
+    """Our display name to each member who does not have its current version (blocked numbers aside)."""
+    account = ctx.profile.account
+    version = account.display_name_version()
+    for phone in phones:
+        contact = ctx.profile.contacts.get(phone)
+        if contact is None or contact.standing == Standing.BLOCKED.value or contact.profile_sent >= version:
+            continue
+        enqueue_control(ctx, phone, ProfilePayload(account.display_name(), version))
+        ctx.profile.contacts.set_profile_sent(phone, version)
+
+
+def queue_change(
+    ctx: Context, before: Group, signed: SignedChange, *, silent: bool = False
+) -> group_log.Taken:
+    """Store our own change and queue it: to the members before and after it (a removed member
+    learns of the removal), and to a member it adds the whole log (so they can fold).
+
+    Call inside a transaction. ``silent`` stores it and queues nothing (declining an invitation).
+    """
+    taken = group_log.take(ctx, before, [signed], sender=ctx.me(), relayed=False)
+    if silent:
+        return taken
+    after = taken.group.state
+    old = set(before.state.phones if before.state else ())
+    new = set(after.phones if after else ())
+    me = ctx.me()
+    joined = sorted(new - old - {me})
+    told = [
+        phone for phone in [*(before.state.phones if before.state else ()), *(after.phones if after else ())]
+    ]
+    told = [phone for phone in dict.fromkeys(told) if phone != me and phone not in joined]
+    ensure_members(ctx, new | old)
+    enqueue_copies(ctx, told, ctx.new_id("g-"), GroupChangePayload(signed), group=before.group_id)
+    for payload in taken.group.state_payloads(want=False) if joined else ():
+        enqueue_copies(ctx, joined, ctx.new_id("g-"), payload, group=before.group_id)
+    if ctx.profile.groups.get(before.group_id) is not None and after is not None:
+        share_name(ctx, joined)
+    return taken

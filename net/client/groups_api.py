@@ -12,7 +12,7 @@ Reading a group's conversation uses the Messenger's conversation methods: ``hist
 
 from __future__ import annotations
 
-from net.client import group_fanout, groups
+from net.client import groups
 from net.client.context import Context
 from net.client.core.events import GroupRequest, GroupView, MemberReceipt, MessageView
 from net.client.duties import Duties
@@ -73,7 +73,7 @@ class GroupsApi:
         """Store a text in the group and queue one copy per member; returns it as the history shows it."""
         ctx, duties = self._unlocked()
         with ctx.storing("sending"):
-            return group_fanout.send_text(ctx, duties, group_id, text)
+            return groups.send_text(ctx, duties, group_id, text)
 
     def group_receipts(self, group_id: str, message_id: str) -> list[MemberReceipt]:
         """Who our group message went to, and when each said delivered and read."""

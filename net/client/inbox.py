@@ -41,13 +41,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crypto_core.errors import CryptoError
-from net.client import notices, privacy
+from net.client import group_inbox, notices, privacy
 from net.client.context import Context, message_view
 from net.client.core.envelope import (
     MAX_IDS,
     BadProfile,
     Delivered,
     Envelope,
+    GroupChangePayload,
+    GroupStatePayload,
     MalformedEnvelope,
     Payload,
     ProfilePayload,
@@ -221,6 +223,8 @@ class Inbox:
         ctx = self._ctx
         profile = ctx.profile
         standing = standing_of(profile.contacts.get(sender))
+        if self._group(payload, sender, message, result):
+            return
         if isinstance(payload, Text):
             self._text(sender, payload, message, receipts, result, request=standing is Standing.REQUEST)
         elif isinstance(payload, ProfilePayload):
@@ -230,10 +234,7 @@ class Inbox:
             elif taken is not None:
                 result.events.append(ContactUpdated(ctx.contact_view(taken)))
         elif isinstance(payload, Delivered | Read):
-            status = receipt_status(_STATUS_OF[type(payload)], self._privacy)
-            for message_id in payload.message_ids:
-                if profile.history.set_status(sender, message_id, status.value):
-                    result.events.append(MessageStatusChanged(sender, message_id, status))
+            self._receipt(payload, sender, message, result)
         elif isinstance(payload, Typing):
             if shows_typing(self._privacy) and may_answer(standing):  # a stranger typing is not shown
                 result.events.append(TypingChanged(sender, payload.on))
@@ -243,6 +244,40 @@ class Inbox:
                 record.make_current(opened.state)
             for failed in payload.failed_client_ids:
                 resend(ctx, sender, failed)
+
+    def _receipt(
+        self, payload: Delivered | Read, sender: str, message: WaitingMessage, result: Received
+    ) -> None:
+        profile = self._ctx.profile
+        status = receipt_status(_STATUS_OF[type(payload)], self._privacy)
+        unmatched = []
+        for message_id in payload.message_ids:
+            if profile.history.set_status(sender, message_id, status.value):
+                result.events.append(MessageStatusChanged(sender, message_id, status))
+            elif profile.history.get(sender, message_id, outgoing=True) is None:
+                unmatched.append(message_id)
+        if unmatched:  # a receipt of our group message, from one of its members
+            kind = Read if status is MessageStatus.READ else Delivered
+            at = message.ts / 1000
+            result.events += group_inbox.take_receipt(self._ctx, sender, kind(tuple(unmatched)), at)
+
+    def _group(self, payload: Payload, sender: str, message: WaitingMessage, result: Received) -> bool:
+        """A group's payload (net.client.group_inbox takes it); False for any other."""
+        ctx = self._ctx
+        if isinstance(payload, GroupChangePayload):
+            result.events += group_inbox.take_changes(ctx, sender, [payload.signed], relayed=False)
+        elif isinstance(payload, GroupStatePayload):
+            result.events += group_inbox.take_state(ctx, sender, payload)
+        elif isinstance(payload, Text) and payload.group is not None:
+            found = group_inbox.take_text(ctx, sender, payload, message.ts)
+            result.stored += len(found)
+            result.events += found
+        elif isinstance(payload, Typing) and payload.group_id is not None:
+            if shows_typing(self._privacy) and group_inbox.typing_shown(ctx, sender, payload.group_id):
+                result.events.append(TypingChanged(sender, payload.on, payload.group_id))
+        else:
+            return False
+        return True
 
     def _pin(self, sender: str, identity: Any, result: Received, at: float) -> None:
         ctx = self._ctx

@@ -31,13 +31,14 @@ from net.client.core.events import (
     SearchResultView,
     TimelinePlace,
 )
+from net.client.core.group_changes import is_id
 from net.client.core.privacy import sends_read_receipt, shown_status
 from net.client.core.snippets import snippet
 from net.client.core.standing import Standing, may_answer
 from net.client.duties import Duties
 from net.client.names import accept_own_step, share_if_due, standing_of
 from net.client.outbox import enqueue_control, enqueue_text
-from storage.profile.history import Cursor, Message
+from storage.profile.history import Chat, Cursor, GroupChat, Message
 
 #: The longest search, in characters. A longer one is refused in words rather than cut silently,
 #: since a cut query would find (and highlight) something else than what was typed.
@@ -70,6 +71,8 @@ def send_text(ctx: Context, duties: Duties, contact: str, text: str) -> MessageV
 
 def retry(ctx: Context, duties: Duties, contact: str, message_id: str) -> None:
     """Queue a failed text again, under a new client id."""
+    if is_id(contact):
+        raise EngineError("not_failed", "A group's message fails only for a member; the others have it.")
     phone = checked_phone(contact)
     message = ctx.profile.history.get(phone, message_id, outgoing=True)
     if message is None or message.status != MessageStatus.FAILED.value:
@@ -88,7 +91,11 @@ def mark_read(ctx: Context, duties: Duties, contact: str, up_to: str | None = No
     Read receipts are queued in chunks of at most MAX_IDS, unless the person turned them off.
     The window passes ``up_to``: the newest message that was on screen while it had the focus.
     """
-    phone = checked_phone(contact)
+    chat = chat_of(ctx, contact)
+    if isinstance(chat, GroupChat):
+        _mark_group_read(ctx, duties, chat, up_to)
+        return
+    phone = chat
     cursor: Cursor | None = None
     if up_to is not None:
         seen = ctx.profile.history.get(phone, up_to, outgoing=False)
@@ -108,6 +115,33 @@ def mark_read(ctx: Context, duties: Duties, contact: str, up_to: str | None = No
         duties.outbox.dirty = True
 
 
+def _mark_group_read(ctx: Context, duties: Duties, chat: GroupChat, up_to: str | None) -> None:
+    """Mark a group read; each read receipt goes to its message's author, pairwise (not while a request)."""
+    cursor: Cursor | None = None
+    if up_to is not None:
+        seen = ctx.profile.history.get(chat, up_to, outgoing=False)
+        if seen is None:
+            raise EngineError("unknown_message", "That message is not in this conversation.")
+        cursor = seen.cursor
+    stored = ctx.profile.groups.get(chat.group_id)
+    receipts = sends_read_receipt(privacy.load(ctx)) and stored is not None and stored.standing == "member"
+    by_author: dict[str, list[str]] = {}
+    with ctx.profile.transaction():
+        read = ctx.profile.history.mark_read_messages(chat, cursor)
+        for message in read:
+            by_author.setdefault(message.sender, []).append(message.client_id)
+        for author, ids in by_author.items() if receipts else ():
+            found = ctx.profile.contacts.get(author)
+            if found is None or found.standing == Standing.BLOCKED.value:
+                continue
+            for start in range(0, len(ids), MAX_IDS):
+                enqueue_control(ctx, author, Read(tuple(ids[start : start + MAX_IDS])))
+    for message in read:
+        ctx.emit(MessageStatusChanged("", message.client_id, MessageStatus.READ, group_id=chat.group_id))
+    if read and receipts:
+        duties.outbox.dirty = True
+
+
 def _shown(ctx: Context) -> Callable[[Message], MessageView]:
     """A stored message as the privacy settings let it show (no "read" from others while ours are off)."""
     settings = privacy.load(ctx)
@@ -122,7 +156,19 @@ def _shown(ctx: Context) -> Callable[[Message], MessageView]:
 
 def _views(ctx: Context, messages: Iterable[Message]) -> list[MessageView]:
     view = _shown(ctx)
-    return [view(m) for m in messages]
+    found = list(messages)
+    ours = [m.local_id for m in found if m.group and m.outgoing and m.kind == "text"]
+    counts = ctx.profile.receipts.counts(ours) if ours else {}
+    shown = []
+    for message in found:
+        one = view(message)
+        count = counts.get(message.local_id)
+        if count is not None:
+            one = replace(
+                one, recipients=count.members, delivered_count=count.delivered, read_count=count.read
+            )
+        shown.append(one)
+    return shown
 
 
 def conversations(ctx: Context) -> list[ConversationView]:
@@ -132,7 +178,25 @@ def conversations(ctx: Context) -> list[ConversationView]:
     """
     contacts = {c.phone: c for c in ctx.profile.contacts.all()}
     found = []
+    groups = {g.group_id: g for g in ctx.profile.groups.all()}
     for s in ctx.profile.history.conversations():
+        if s.group:
+            group = groups.get(s.group)
+            if group is None or group.standing == "request":
+                continue  # an invitation is in the group requests
+            cached = group.state if isinstance(group.state, dict) else {}
+            found.append(
+                ConversationView(
+                    "",
+                    str(cached.get("name", "")),
+                    s.last.text,
+                    s.last.timestamp,
+                    s.unread,
+                    group_id=s.group,
+                    members=len(cached.get("members", ()) or ()),
+                )
+            )
+            continue
         contact = contacts.get(s.contact)
         if contact is not None and contact.standing != Standing.ACCEPTED.value:
             continue
@@ -151,9 +215,18 @@ def conversations(ctx: Context) -> list[ConversationView]:
     return found
 
 
+def chat_of(ctx: Context, conversation: str) -> Chat:
+    """A conversation named by a contact's phone or a group's id (``unknown_group`` for an id we lack)."""
+    if is_id(conversation):
+        if ctx.profile.groups.get(conversation) is None:
+            raise EngineError("unknown_group", "There is no such group.")
+        return GroupChat(conversation)
+    return checked_phone(conversation)
+
+
 def history(ctx: Context, contact: str, before: str | None, limit: int) -> list[MessageView]:
     """A page of the conversation: the latest messages, or those before the message ``before``."""
-    phone = checked_phone(contact)
+    phone = chat_of(ctx, contact)
     cursor = None if before is None else _anchor(ctx, phone, before).cursor
     page = ctx.profile.history.page(phone, before=cursor, limit=max(1, limit))
     ctx.report_damage()
@@ -164,7 +237,7 @@ def search(ctx: Context, contact: str, text: str, limit: int) -> list[MessageVie
     """The contact's messages that contain ``text``."""
     if not text.strip():
         return []
-    page = ctx.profile.history.search(checked_phone(contact), text, limit=max(1, limit))
+    page = ctx.profile.history.search(chat_of(ctx, contact), text, limit=max(1, limit))
     ctx.report_damage()
     return _views(ctx, page.messages)
 
@@ -187,9 +260,8 @@ def search_all(
     cursor: Cursor | None = None
     if before is not None:
         shown = before.message
-        anchor = ctx.profile.history.get(
-            checked_phone(before.contact), shown.message_id, outgoing=shown.outgoing
-        )
+        where: Chat = GroupChat(shown.group_id) if shown.group_id else checked_phone(before.contact)
+        anchor = ctx.profile.history.get(where, shown.message_id, outgoing=shown.outgoing)
         if anchor is None:
             raise EngineError("unknown_message", "That message is not in this conversation.")
         cursor = anchor.cursor
@@ -197,7 +269,25 @@ def search_all(
     contacts = {c.phone: c for c in ctx.profile.contacts.all()}
     view = _shown(ctx)
     results = []
+    groups = {g.group_id: g for g in ctx.profile.groups.all()}
     for hit in hits:
+        if hit.message.group:
+            group = groups.get(hit.message.group)
+            if group is None or group.standing == "request":
+                continue
+            cut, inside = snippet(hit.message.text, hit.ranges)
+            cached = group.state if isinstance(group.state, dict) else {}
+            results.append(
+                SearchResultView(
+                    contact="",
+                    name=str(cached.get("name", "")),
+                    message=view(hit.message),
+                    ranges=hit.ranges,
+                    snippet=cut,
+                    snippet_ranges=tuple(inside),
+                )
+            )
+            continue
         contact = contacts.get(hit.contact)
         if contact is not None and contact.standing != Standing.ACCEPTED.value:
             continue  # a stranger's text is found only once the request is accepted
@@ -221,7 +311,7 @@ def around(ctx: Context, contact: str, message_id: str, before: int, after: int)
 
     A client id names one message per direction; when both exist, the newer of the two.
     """
-    phone = checked_phone(contact)
+    phone = chat_of(ctx, contact)
     older_count, newer_count = (min(max(0, n), MAX_AROUND) for n in (before, after))
     found = ctx.profile.history.around(phone, message_id, before=older_count, after=newer_count)
     if found is None:
@@ -237,7 +327,7 @@ def newer(ctx: Context, contact: str, after: str, limit: int) -> list[MessageVie
     messages; this loads the ones after it, oldest first found, until the newest is reached
     (a page shorter than ``limit``).
     """
-    phone = checked_phone(contact)
+    phone = chat_of(ctx, contact)
     cursor = _anchor(ctx, phone, after).cursor
     page = ctx.profile.history.page_after(phone, after=cursor, limit=min(max(1, limit), MAX_AROUND))
     ctx.report_damage()
@@ -246,7 +336,7 @@ def newer(ctx: Context, contact: str, after: str, limit: int) -> list[MessageVie
 
 def first_unread(ctx: Context, contact: str) -> MessageView | None:
     """The oldest unread message of the conversation, where the app opens it; None when all are read."""
-    found = ctx.profile.history.first_unread(checked_phone(contact))
+    found = ctx.profile.history.first_unread(chat_of(ctx, contact))
     ctx.report_damage()
     return None if found is None else message_view(found)
 
@@ -254,7 +344,7 @@ def first_unread(ctx: Context, contact: str) -> MessageView | None:
 def timeline_place(ctx: Context, contact: str, message_id: str | None) -> TimelinePlace:
     """How many entries of the conversation are older than the message ``message_id`` (0 for None),
     and how many it holds in all (messages and notices, as pages hand them out)."""
-    phone = checked_phone(contact)
+    phone = chat_of(ctx, contact)
     cursor = None if message_id is None else _anchor(ctx, phone, message_id).cursor
     place = ctx.profile.history.place(phone, cursor)
     return TimelinePlace(place.older, place.total)
@@ -266,13 +356,13 @@ def history_at(ctx: Context, contact: str, offset: int, limit: int) -> list[Mess
     Where a dragged scrollbar points: the profile's index walks to the place, so a drag to the top
     of a long conversation loads its oldest page at once instead of every page between.
     """
-    phone = checked_phone(contact)
+    phone = chat_of(ctx, contact)
     page = ctx.profile.history.page_from(phone, max(0, offset), limit=min(max(1, limit), MAX_AROUND))
     ctx.report_damage()
     return _views(ctx, page.messages)
 
 
-def _anchor(ctx: Context, phone: str, message_id: str) -> Message:
+def _anchor(ctx: Context, phone: Chat, message_id: str) -> Message:
     """The message with this client id in the conversation (sent or received)."""
     history = ctx.profile.history
     anchor = history.get(phone, message_id, outgoing=True) or history.get(phone, message_id, outgoing=False)

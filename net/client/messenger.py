@@ -30,7 +30,7 @@ from typing import Concatenate, Literal, ParamSpec, TypeVar
 from crypto_core import sealing
 from crypto_core.encoding import RandomSource, default_random
 from crypto_core.sealing import KdfParams
-from net.client import archive, contacts, messaging, privacy, profiles, requests
+from net.client import archive, contacts, group_fanout, group_log, messaging, privacy, profiles, requests
 from net.client.archive import BackupDone, ExportResult
 from net.client.context import Context, checked_phone
 from net.client.core.connection_state import RETRY_LATER, Input
@@ -45,6 +45,7 @@ from net.client.core.events import (
     SearchResultView,
     TimelinePlace,
 )
+from net.client.core.group_changes import is_id
 from net.client.core.keepalive import poll_wait
 from net.client.core.privacy import PrivacySettings, sends_typing
 from net.client.duties import Duties
@@ -374,6 +375,13 @@ class Messenger(GroupsApi):
         if not sends_typing(privacy.load(ctx)):
             return
         try:
+            if is_id(contact):
+                group = ctx.profile.groups.get(contact)
+                if group is None or group.standing != "member":
+                    return  # nothing goes to an invitation
+                to = group_fanout.recipients(ctx, group_log.load(ctx, contact).state)
+                self._duties.outbox.send_typing_many(to, typing, contact)
+                return
             self._duties.outbox.send_typing(checked_phone(contact), typing)
         except ConnectionLost as exc:
             self._link.dropped(str(exc))  # a notice is never worth a retry

@@ -14,8 +14,16 @@ server has acknowledged it. A refusal that means "not now"
 the entry and tries that contact again after a backoff with jitter, so the
 outbox drains by itself once the server accepts again.
 
-Outbox record, versioned JSON: ``{"v": 1, "mid": message id or null, "inner": base64 payload}``;
-``mid`` names the history row of a text (null for receipts and reset notices).
+Outbox record, versioned JSON: ``{"v": 1, "mid": message id or null, "inner": base64 payload}``,
+and ``"g"`` (the group's id) for a copy of a group's text or change; ``mid`` names the history
+row of a text (null for receipts and reset notices).
+
+A group's message is one history row and one outbox copy per recipient, all under the same
+client id; the copies of one client id that wait together go in one ``send_many`` (at most
+:data:`~net.protocol.schema.MAX_COPIES` each, pipelined), and each copy leaves the outbox
+by its own result: ``stored`` or ``duplicate`` (the server had it from before a crash) is
+done, ``unknown_account`` fails that copy, ``queue_full`` pauses that recipient. A copy for
+a member whose key changed is held like a 1:1 text, and only that copy.
 
 Texts to a contact whose key changed wait until the person accepts the new key
 (the team's *block until accepted*); receipts and reset notices carry no text
@@ -27,6 +35,8 @@ the server just said is offline.
 from __future__ import annotations
 
 import json
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,9 +55,12 @@ from net.client.link import Link
 from net.client.sessions import NoSession
 from net.client.transport import ServerConnection
 from net.protocol import replies
+from net.protocol.copy_results import CopyResult, CopyStatus
 from net.protocol.errors import RequestRefused
+from net.protocol.schema import MAX_COPIES
 from storage.profile.delivery import OutboxItem
 from storage.profile.errors import DuplicateEntry
+from storage.profile.messages import GroupChat
 
 RECORD_VERSION = 1
 
@@ -56,9 +69,13 @@ RECORD_VERSION = 1
 class Entry:
     message_id: str | None
     inner: bytes
+    #: The group of a group's copy; None for 1:1.
+    group: str | None = None
 
     def to_bytes(self) -> bytes:
-        obj = {"v": RECORD_VERSION, "mid": self.message_id, "inner": b64encode(self.inner)}
+        obj: dict[str, Any] = {"v": RECORD_VERSION, "mid": self.message_id, "inner": b64encode(self.inner)}
+        if self.group is not None:
+            obj["g"] = self.group
         return json.dumps(obj, separators=(",", ":")).encode("ascii")
 
     @classmethod
@@ -67,8 +84,12 @@ class Entry:
             obj = json.loads(data)
             if obj.get("v") != RECORD_VERSION:
                 raise ValueError("unknown outbox record version")
-            mid = obj.get("mid")
-            return cls(mid if isinstance(mid, str) else None, b64decode(obj.get("inner"), what="outbox"))
+            mid, group = obj.get("mid"), obj.get("g")
+            return cls(
+                mid if isinstance(mid, str) else None,
+                b64decode(obj.get("inner"), what="outbox"),
+                group if isinstance(group, str) else None,
+            )
         except (ValueError, AttributeError, CryptoError):
             raise ValueError("an outbox entry is damaged") from None
 
@@ -89,6 +110,28 @@ def enqueue_text(
 
 def enqueue_control(ctx: Context, contact: str, payload: Payload) -> None:
     ctx.profile.outbox.enqueue(contact, ctx.new_id("c-"), Entry(None, encode_payload(payload)).to_bytes())
+
+
+def enqueue_copies(
+    ctx: Context,
+    recipients: Iterable[str],
+    client_id: str,
+    payload: Payload,
+    *,
+    group: str,
+    message_id: str | None = None,
+) -> int:
+    """One copy of a group's payload per recipient, all under ``client_id``; how many were queued."""
+    record = Entry(message_id, encode_payload(payload), group).to_bytes()
+    queued = 0
+    with ctx.profile.transaction():
+        for phone in dict.fromkeys(recipients):
+            try:
+                ctx.profile.outbox.enqueue(phone, client_id, record)
+            except DuplicateEntry:
+                continue
+            queued += 1
+    return queued
 
 
 def resend(ctx: Context, contact: str, failed_client_id: str) -> bool:
@@ -132,7 +175,9 @@ class Outbox:
         held = {c.phone for c in self._ctx.profile.contacts.all() if c.key_changed}
         now = self._ctx.monotonic()
         self._paused = plan.expire(self._paused, now)
-        waiting = plan.select(self._readable(events), held=held, paused=self._paused, now=now)
+        # A group's change carries no text but names the group and its members: held like a text.
+        readable = [(i, e) for i, e in self._readable(events) if not (e.group and i.contact in held)]
+        waiting = plan.select(readable, held=held, paused=self._paused, now=now)
         for batch in plan.batches(waiting):
             events += self._send_batch(conn, batch)
         return events
@@ -144,7 +189,7 @@ class Outbox:
             try:
                 readable.append((item, Entry.from_bytes(item.payload)))
             except ValueError:
-                self._ctx.profile.outbox.remove(item.client_id)
+                self._ctx.profile.outbox.remove(item.client_id, item.contact)
                 events.append(
                     ErrorReported(
                         "damaged_outbox_entry", "A damaged message waiting to be sent was dropped.", "send"
@@ -197,10 +242,27 @@ class Outbox:
     def _send_all(
         self, conn: ServerConnection, sealed: list[tuple[OutboxItem, Entry, bytes]]
     ) -> list[tuple[OutboxItem, Entry, plan.Refusal | None]]:
-        """Pipeline the sends, then collect the replies: None for accepted, else the refusal."""
+        """Pipeline the sends, then collect the replies: None for accepted, else the refusal.
+
+        Copies that share a client id (a group's message) go in ``send_many``\\ s, the rest in ``send``\\ s.
+        """
+        by_client: dict[str, list[tuple[OutboxItem, Entry, bytes]]] = defaultdict(list)
+        for sealed_copy in sealed:
+            by_client[sealed_copy[0].client_id].append(sealed_copy)
+        singles = [copies[0] for copies in by_client.values() if len(copies) == 1]
+        many = [
+            copies[start : start + MAX_COPIES]
+            for copies in by_client.values()
+            if len(copies) > 1
+            for start in range(0, len(copies), MAX_COPIES)
+        ]
         requests = [
             (item, entry, conn.send("send", to=item.contact, client_id=item.client_id, body=body))
-            for item, entry, body in sealed
+            for item, entry, body in singles
+        ]
+        fanned = [
+            (chunk, conn.start_send_many(chunk[0][0].client_id, [(i.contact, body) for i, _, body in chunk]))
+            for chunk in many
         ]
         results: list[tuple[OutboxItem, Entry, plan.Refusal | None]] = []
         for item, entry, request_id in requests:
@@ -210,6 +272,14 @@ class Outbox:
             except RequestRefused as exc:
                 refusal = (exc.code, exc.message)
             results.append((item, entry, refusal))
+        for chunk, pending in fanned:
+            try:
+                copies = conn.wait_send_many(pending).results
+            except RequestRefused as exc:
+                results += [(item, entry, (exc.code, exc.message)) for item, entry, _ in chunk]
+                continue
+            for (item, entry, _), copy in zip(chunk, copies, strict=True):
+                results.append((item, entry, None if copy.stored else _copy_refusal(item, copy)))
         return results
 
     def _record(self, done: list[Pending], failed: list[tuple[OutboxItem, Entry, str, str]]) -> list[Event]:
@@ -218,13 +288,18 @@ class Outbox:
         events: list[Event] = []
         with ctx.profile.transaction():
             for item, entry in done:
-                ctx.profile.outbox.remove(item.client_id)
-                if entry.message_id is not None and ctx.profile.history.set_status(
+                ctx.profile.outbox.remove(item.client_id, item.contact)
+                if entry.group is not None:
+                    events += group_sent(ctx, entry.group, entry.message_id)
+                elif entry.message_id is not None and ctx.profile.history.set_status(
                     item.contact, entry.message_id, MessageStatus.SENT.value
                 ):
                     events.append(MessageStatusChanged(item.contact, entry.message_id, MessageStatus.SENT))
             for item, entry, code, message in failed:
-                ctx.profile.outbox.remove(item.client_id)
+                ctx.profile.outbox.remove(item.client_id, item.contact)
+                if entry.group is not None:  # that member's copy failed; the others go on
+                    events.append(ErrorReported(code, message, "send"))
+                    continue
                 if entry.message_id is None:
                     continue
                 if ctx.profile.history.set_status(item.contact, entry.message_id, MessageStatus.FAILED.value):
@@ -233,6 +308,33 @@ class Outbox:
         return events
 
     # ------------------------------------------------------------------ typing
+
+    def send_typing_many(self, recipients: list[str], on: bool, group_id: str) -> None:
+        """A group's typing notice: one transient ``send_many`` to the members that may hear it."""
+        ctx = self._ctx
+        now = ctx.monotonic()
+        key = f"g:{group_id}"
+        if not self._link.online or not recipients or not self._typing.due(key, on, now):
+            return
+        conn = self._link.require()
+        client_id = ctx.new_id("t-")
+        items: list[tuple[str, bytes]] = []
+        with ctx.profile.transaction():
+            for phone in recipients:
+                record = ctx.load_record(phone)
+                try:
+                    items.append(
+                        (phone, record.seal(client_id, encode_payload(Typing(on, group_id))).to_bytes())
+                    )
+                except NoSession:
+                    continue
+                ctx.save_record(phone, record)
+        self._typing.sent(key, on, now)
+        for start in range(0, len(items), MAX_COPIES):
+            try:
+                conn.send_many(client_id, items[start : start + MAX_COPIES], transient=True)
+            except RequestRefused:
+                return
 
     def send_typing(self, contact: str, on: bool) -> None:
         """A transient notice, or nothing at all: never queued, never retried."""
@@ -264,3 +366,19 @@ class Outbox:
     def heard_from(self, contact: str) -> None:
         """A message from the contact: they are online again, so typing notices may go."""
         self._typing.heard_from(contact)
+
+
+def _copy_refusal(item: OutboxItem, copy: CopyResult) -> plan.Refusal:
+    if copy.status is CopyStatus.UNKNOWN_ACCOUNT:
+        return ("unknown_account", f"Nobody with the number {item.contact} uses Parley on this server.")
+    return (str(copy.status.value), copy.message or "The server holds too much for this member now.")
+
+
+def group_sent(ctx: Context, group_id: str, message_id: str | None) -> list[Event]:
+    """A copy of a group's text was stored by the server: the text is SENT (once, on the first copy)."""
+    if message_id is None:
+        return []
+    chat = GroupChat(group_id)
+    if not ctx.profile.history.set_status(chat, message_id, MessageStatus.SENT.value):
+        return []
+    return [MessageStatusChanged("", message_id, MessageStatus.SENT, group_id=group_id)]

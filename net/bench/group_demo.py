@@ -193,8 +193,12 @@ class GroupDemo:
         def done() -> bool:
             present = [p for p in (*self.members, *self.removed) if p is not away]
             histories = {p.phone: p.group_messages(self.group_id) for p in present}
-            wanted = [Sent(s.author, s.text, s.meant_for - {away.phone}) for s in self.sent]
-            return tally(wanted, histories, 0, {}).lost == 0
+            held = {p: set(h) for p, h in histories.items()}
+            return all(
+                (s.author, s.text) in held[member]
+                for s in self.sent
+                for member in (s.meant_for | {s.author}) - {away.phone}
+            )
 
         return done
 

@@ -119,7 +119,12 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     groups.add_argument(
         "--group-rounds", type=_positive(int), metavar="N", default=3, help="alternating rounds (3)"
     )
-    groups.add_argument("--group-profile", metavar="FILE", default="", help="the sender's cProfile stats")
+    groups.add_argument(
+        "--group-profile",
+        metavar="FILE",
+        default="",
+        help="the sender's cProfile stats over the group samples",
+    )
 
 
 def options_from_args(args: argparse.Namespace) -> Options:

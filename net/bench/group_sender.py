@@ -66,10 +66,10 @@ def _obey(pipe: Pipe, folder: str, address: Address, phone: str, members: list[s
             pipe.send(("group", group_id))
         elif command[0] == "sample":
             kind, sample, count, window, size = command[1:]
-            if profiler is not None:
+            if profiler is not None and kind == "group":
                 profiler.enable()
             answer = _sample(engine, pipe, group_id, members, (kind, sample), count, window, size)
-            if profiler is not None:
+            if profiler is not None and kind == "group":
                 profiler.disable()
             pipe.send(("sample", answer))
         elif command[0] == "stop":

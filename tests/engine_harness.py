@@ -1,14 +1,17 @@
 """One client engine in a process of its own, for tests that kill it for real. Test-only.
 
-    python tests/engine_harness.py PROFILES_ROOT PROFILE_ID [--stop-before-ack]
+    python tests/engine_harness.py PROFILES_ROOT PROFILE_ID [--stop-before-ack | --stop-halfway-fanout]
 
 It unlocks the profile (the tests' passphrase and fast key derivation), connects
 and polls until it is killed, printing one line per event. With
 ``--stop-before-ack`` the engine's acknowledgement step is replaced by one that
 prints ``STORED-NOT-ACKED`` and waits forever: the messages of that batch are
 committed to the profile and the server still holds them, which is the moment
-a crash must not lose or duplicate anything. This switch exists only here, in
-the tests' harness; the engine itself has no such hook.
+a crash must not lose or duplicate anything. With ``--stop-halfway-fanout`` the
+outbox sends only the first half of the sealed copies it has (the server stores
+them), then prints ``FANNED-HALFWAY`` and waits forever, before the profile records
+any of them: a sender killed in the middle of a group's fan-out. These switches
+exist only here, in the tests' harness; the engine itself has no such hook.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -25,8 +29,17 @@ from engine_support import FAST_KDF, PASSPHRASE
 from net.client.core.events import Event
 from net.client.duties import Duties
 from net.client.messenger import Messenger
+from net.client.outbox import Outbox
 
 STOPPED = "STORED-NOT-ACKED"
+HALFWAY = "FANNED-HALFWAY"
+_send_all = Outbox._send_all
+
+
+def _send_half(outbox: Outbox, conn: Any, sealed: list[Any]) -> Any:
+    _send_all(outbox, conn, sealed[: max(1, len(sealed) // 2)])
+    print(HALFWAY, flush=True)
+    threading.Event().wait()
 
 
 def _stop_before_ack(_duties: Duties, _server_ids: list[int]) -> None:
@@ -42,6 +55,8 @@ def main(argv: list[str]) -> int:
     root, profile_id = Path(argv[0]), argv[1]
     if "--stop-before-ack" in argv[2:]:
         Duties.acknowledge = _stop_before_ack  # type: ignore[method-assign]
+    if "--stop-halfway-fanout" in argv[2:]:
+        Outbox._send_all = _send_half  # type: ignore[method-assign]
     engine = Messenger(root, _print, kdf_params=FAST_KDF)
     engine.unlock(profile_id, PASSPHRASE)
     engine.connect()

@@ -74,6 +74,8 @@ class Context:
     monotonic: Clock = time.monotonic
     identity: IdentityKeyPair | None = None
     _safety: dict[tuple[bytes, str, bytes, str], str] = field(default_factory=dict, repr=False)
+    #: Authors of group changes kept waiting for their identity: the duties fetch their bundles.
+    group_authors: set[str] = field(default_factory=set, repr=False)
     _damaged_parts: set[str] = field(default_factory=set, repr=False)
     _full_shown: bool = False
 

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from net.client import prekeys
+from net.client import group_inbox, prekeys
 from net.client.context import STORAGE_FAILURES, Context
 from net.client.core import duties_plan as plan
 from net.client.core.backoff import Backoff
@@ -68,6 +68,10 @@ _SESSION_ENDED = {
 }
 
 
+#: How often pending group texts are looked at, to decide those that waited long enough (seconds).
+PENDING_CHECK = 60.0
+
+
 class Duties:
     def __init__(self, ctx: Context, link: Link, inbox: Inbox, outbox: Outbox) -> None:
         self._ctx = ctx
@@ -85,6 +89,8 @@ class Duties:
         #: Server ids stored but not yet acknowledged, because the server said "not now".
         self._unacked: list[int] = []
         self._busy = Backoff(clock=ctx.monotonic, random=ctx.random)
+        #: When pending group texts are next looked at (the engine's monotonic time).
+        self._pending_due = 0.0
 
     # ------------------------------------------------------------------ events from the link
 
@@ -129,6 +135,7 @@ class Duties:
                 return
             if failure is None and not self._pushed:
                 self._retry_busy()  # fetch only once what came before is stored
+            self._pin_group_authors()
             flushed = self._flush_outbox(now)  # sent even when storing failed: a full disk must not stop it
             failure = failure or flushed
             self._look_after_prekeys_if_due()
@@ -136,6 +143,36 @@ class Duties:
             self._ctx.report_damage()
         if failure is not None:
             raise failure
+
+    def _pin_group_authors(self) -> None:
+        """Fetch the bundles of group changes' authors we hold no identity for, then take their changes in.
+
+        A member added by one admin gets changes made by others relayed; their signatures are checked
+        with those authors' pinned identities, which a bundle gives (and a session, which the group needs).
+        Pending group texts that waited long enough are decided here too.
+        """
+        ctx = self._ctx
+        wanted, ctx.group_authors = ctx.group_authors, set()
+        pinned = False
+        for phone in sorted(wanted):
+            found = ctx.profile.contacts.get(phone)
+            if found is not None and found.identity is not None:
+                pinned = True
+                continue
+            try:
+                start_session(ctx, self._link.require(), phone)
+                pinned = True
+            except EngineError:
+                continue  # not now: the next change that waits asks again
+        events = group_inbox.readmit(ctx) if pinned else []
+        if ctx.monotonic() >= self._pending_due:
+            self._pending_due = ctx.monotonic() + PENDING_CHECK
+            with ctx.profile.transaction():
+                events += group_inbox.decide_pending(ctx)
+        for event in events:
+            ctx.emit(event)
+        if events:
+            self.outbox.dirty = True
 
     def _flush_outbox(self, now: float) -> BaseException | None:
         """Send the outbox if due; a failure to store (seal) is returned, and tried again in STORE_RETRY."""

@@ -236,3 +236,13 @@ def typing_shown(ctx: Context, sender: str, group_id: str) -> bool:
         return False
     state = group_log.load(ctx, group_id).state
     return state is not None and state.is_member(sender)
+
+
+def readmit(ctx: Context) -> list[Event]:
+    """Take in the waiting changes whose author's identity is known by now (after a bundle or a session)."""
+    events: list[Event] = []
+    for stored in ctx.profile.groups.all():
+        kept = group_log.waiting(ctx, stored.group_id)
+        if kept:
+            events += take_changes(ctx, "", kept, relayed=True)
+    return events

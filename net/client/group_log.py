@@ -54,7 +54,7 @@ def author_key(ctx: Context, phone: str) -> bytes | None:
 
 
 def load(ctx: Context, group_id: str) -> Group:
-    """The group's admitted changes as a :class:`Group` (waiting ones whose author is known now join)."""
+    """The group's admitted changes as a :class:`Group` (waiting ones are not in it: see :func:`waiting`)."""
     admitted: list[SignedChange] = []
     waiting: list[SignedChange] = []
     for stored in ctx.profile.groups.changes(group_id):
@@ -63,10 +63,20 @@ def load(ctx: Context, group_id: str) -> Group:
         except BadGroupChange:
             continue  # stored by us after parsing: only damage gets here, and damage costs only itself
         (waiting if stored.outcome == WAITING else admitted).append(signed)
-    group = Group(group_id, ctx.me(), admitted)
     if waiting:
-        group = take(ctx, group, waiting, sender="", relayed=True).group
-    return group
+        ctx.group_authors.update(signed.change.by for signed in waiting)
+    return Group(group_id, ctx.me(), admitted)
+
+
+def waiting(ctx: Context, group_id: str) -> list[SignedChange]:
+    """The group's changes kept aside until their author's identity is known."""
+    found = []
+    for stored in ctx.profile.groups.changes(group_id, outcome=WAITING):
+        try:
+            found.append(parse_signed(stored.signed))
+        except BadGroupChange:
+            continue
+    return found
 
 
 def take(
@@ -86,6 +96,7 @@ def take(
         store.upsert(group.group_id, "member")
     if waiting:
         store.put_changes(group.group_id, [_new(signed, WAITING) for signed in waiting])
+        ctx.group_authors.update(signed.change.by for signed in waiting)
     merged_group, merged = group.merged(admitted)
     taken = Taken(merged_group, merged.changed, waiting=len(waiting))
     if not merged.changed:

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from net.bench.demo import PASSPHRASE, Person
-from net.bench.group_tally import Sent, Tally, tally
+from net.bench.group_tally import GroupTally, Sent, tally
 from net.client.core.engine_error import EngineError
 from net.client.core.events import Event, GroupView, UndecryptableMessage
 from net.client.messenger import Messenger
@@ -37,7 +37,7 @@ SETTLE_TIMEOUT = 90.0
 ViewKey = tuple[str, int, tuple[tuple[str, bool], ...]]
 
 
-class Member(Person):
+class DemoMember(Person):
     """A demo person who stays quiet (the counts come at the end) and can close and reopen their profile."""
 
     def __init__(self, root: Path, name: str, phone: str) -> None:
@@ -81,14 +81,14 @@ class GroupDemo:
     def __init__(self, host: str, port: int, fingerprint: str | None, folder: Path, size: int) -> None:
         self.host, self.port, self.fingerprint = host, port, fingerprint
         self.people = [
-            Member(
+            DemoMember(
                 folder, NAMES[i % len(NAMES)] + ("" if i < len(NAMES) else str(i)), f"+44207946{1000 + i:04d}"
             )
             for i in range(size)
         ]
         self.group_id = ""
-        self.members: list[Member] = []
-        self.removed: list[Member] = []
+        self.members: list[DemoMember] = []
+        self.removed: list[DemoMember] = []
         self.sent: list[Sent] = []
         self.offline: set[str] = set()
 
@@ -125,7 +125,7 @@ class GroupDemo:
     def all_delivered(self) -> bool:
         return self.count().lost == 0
 
-    def count(self) -> Tally:
+    def count(self) -> GroupTally:
         everyone = [*self.members, *self.removed]
         histories = {p.phone: p.group_messages(self.group_id) for p in everyone}
         views = {m.phone: view_key(m.view(self.group_id)) for m in self.members}
@@ -134,7 +134,7 @@ class GroupDemo:
 
     # ------------------------------------------------------------------ what people do
 
-    def write(self, round_name: str, authors: list[Member] | None = None) -> None:
+    def write(self, round_name: str, authors: list[DemoMember] | None = None) -> None:
         for author in authors if authors is not None else self.members:
             text = f"{author.name}: {round_name}"
             author.engine.send_group_text(self.group_id, text)
@@ -142,7 +142,7 @@ class GroupDemo:
             self.sent.append(Sent(author.phone, text, others))
             self.poll()
 
-    def run(self) -> Tally:
+    def run(self) -> GroupTally:
         people = self.people
         for person in people:
             person.join(self.host, self.port, self.fingerprint)
@@ -189,7 +189,7 @@ class GroupDemo:
         self.settle("every member to agree", self.converged)
         return self.count()
 
-    def all_others_delivered(self, away: Member) -> Callable[[], bool]:
+    def all_others_delivered(self, away: DemoMember) -> Callable[[], bool]:
         def done() -> bool:
             present = [p for p in (*self.members, *self.removed) if p is not away]
             histories = {p.phone: p.group_messages(self.group_id) for p in present}
@@ -208,7 +208,7 @@ class GroupDemo:
                 person.engine.close()
 
 
-def run_demo(host: str, port: int, fingerprint: str | None, folder: Path, size: int) -> Tally:
+def run_demo(host: str, port: int, fingerprint: str | None, folder: Path, size: int) -> GroupTally:
     demo = GroupDemo(host, port, fingerprint, folder, size)
     try:
         return demo.run()

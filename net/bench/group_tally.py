@@ -22,7 +22,7 @@ class Sent:
 
 
 @dataclass(frozen=True)
-class Tally:
+class GroupTally:
     messages: int
     #: A copy meant for a member (or the author's own row) missing from their history.
     lost: int
@@ -51,7 +51,7 @@ def tally(
     histories: Mapping[str, Sequence[tuple[str, str]]],
     undecryptable: int,
     views: Mapping[str, Hashable],
-) -> Tally:
+) -> GroupTally:
     """``histories``: each member's group messages as (author, text), their own included.
 
     ``views``: each current member's view of the group, compared as values.
@@ -68,4 +68,4 @@ def tally(
             lost += count == 0
             duplicated += max(0, count - 1)
         leaked += sum(count for key, count in held.items() if key not in wanted)
-    return Tally(len(sent), lost, duplicated, undecryptable, leaked, len(set(views.values())) <= 1)
+    return GroupTally(len(sent), lost, duplicated, undecryptable, leaked, len(set(views.values())) <= 1)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from net.demo import main
+from net.demo.__main__ import main
 
 ROOT = Path(__file__).resolve().parents[3]
 LINE = re.compile(

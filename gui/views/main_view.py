@@ -51,12 +51,16 @@ class MainView(ttk.Frame):
         top.bind("<Configure>", lambda e: self._fit_own(e.width - self.settings_button.winfo_reqwidth() - 36))
         actions = ttk.Frame(sidebar, style="Sidebar.TFrame")
         actions.pack(fill="x", padx=14, pady=(0, 10))
+        # Two short labels in two equal columns: together they fit the sidebar's 300 pixels at 100 %
+        # (longer ones widened the sidebar and squeezed the conversation at 800x600).
         self.new_button = ttk.Button(
-            actions, text="+  New conversation", style="Accent.TButton", command=self.open_new_form
+            actions, text="+  New chat", style="Accent.TButton", command=self.open_new_form
         )
-        self.new_button.pack(side="left", fill="x", expand=True)
-        self.new_group_button = ttk.Button(actions, text="New group", command=lambda: self.on_new_group())
-        self.new_group_button.pack(side="left", padx=(6, 0))
+        self.new_button.grid(row=0, column=0, sticky="ew")
+        self.new_group_button = ttk.Button(actions, text="+  New group", command=lambda: self.on_new_group())
+        self.new_group_button.grid(row=0, column=1, sticky="ew", padx=(6, 0))
+        for column in (0, 1):
+            actions.columnconfigure(column, weight=1, uniform="new")
         self._actions = actions
 
         self.new_form = ttk.Frame(sidebar, style="Sidebar.TFrame", padding=(14, 0, 14, 10))

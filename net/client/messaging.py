@@ -263,7 +263,12 @@ def search_all(
     if before is not None:
         shown = before.message
         where: Chat = GroupChat(shown.group_id) if shown.group_id else checked_phone(before.contact)
-        anchor = ctx.profile.history.get(where, shown.message_id, outgoing=shown.outgoing)
+        anchor = ctx.profile.history.get(
+            where,
+            shown.message_id,
+            outgoing=shown.outgoing,
+            sender=shown.sender if shown.group_id and not shown.outgoing else "",
+        )
         if anchor is None:
             raise EngineError("unknown_message", "That message is not in this conversation.")
         cursor = anchor.cursor
@@ -367,7 +372,7 @@ def history_at(ctx: Context, contact: str, offset: int, limit: int) -> list[Mess
 def _anchor(ctx: Context, phone: Chat, message_id: str) -> Message:
     """The message with this client id in the conversation (sent or received)."""
     history = ctx.profile.history
-    anchor = history.get(phone, message_id, outgoing=True) or history.get(phone, message_id, outgoing=False)
+    anchor = history.get(phone, message_id, outgoing=True) or history.find(phone, message_id, outgoing=False)
     if anchor is None:
         raise EngineError("unknown_message", "That message is not in this conversation.")
     return anchor

@@ -42,6 +42,14 @@ class Pages:
         row = self._find(chat, client_id, outgoing, _COLUMNS, sender)
         return None if row is None else _message(row)
 
+    def find(self, chat: Chat, client_id: str, *, outgoing: bool | None = None) -> Message | None:
+        """The newest message with this client id (of any sender; sent, received, or either if None).
+
+        For a lookup by the id alone, as a view names a message: in a group the id of a received
+        message is unique per sender, and the view carries the id, not always the sender.
+        """
+        return self._anchor(chat, client_id, outgoing)
+
     def first_unread(self, chat: Chat) -> Message | None:
         """The oldest unread message of the conversation, where its timeline opens; None if all are read."""
         column, value = where(chat)

@@ -88,7 +88,7 @@ def test_a_search_across_conversations_jumps_to_the_message_and_escape_comes_bac
 
     # Ctrl+Shift+F from the composer puts the cursor in the search field
     assert field.placeholder.winfo_ismapped() and field.placeholder.cget("text") == "Search"
-    # Tab reaches the field after "New conversation" and "New group"
+    # Tab reaches the field after "New chat" and "New group"
     assert main.new_button.tk_focusNext() is main.new_group_button
     assert main.new_group_button.tk_focusNext() is field.entry
     press(composer, "<Control-Shift-F>")

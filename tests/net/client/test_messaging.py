@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from conftest import InProcessServer, fresh_phone
 from engine_support import FAST_KDF, PASSPHRASE
+from gui_support import register_peer
 
+from gui.tooling.peer import HeadlessPeer
 from net.client import messaging
 from net.client.context import Context
 from net.client.core.engine_error import EngineError
-from net.client.core.events import Event, MessageStatus, MessageStatusChanged, TimelinePlace
+from net.client.core.events import Event, MessageReceived, MessageStatus, MessageStatusChanged, TimelinePlace
 from net.client.duties import Duties
 from net.client.inbox import Inbox
 from net.client.link import Link
@@ -264,3 +267,29 @@ def test_a_page_knows_its_place_in_the_whole_conversation_and_a_place_gives_its_
     with pytest.raises(EngineError) as caught:
         messaging.timeline_place(ctx, CAROL, ids[3])
     assert caught.value.code == "unknown_message"
+
+
+def test_a_received_group_message_is_found_by_its_id_for_its_place_and_a_search_page(
+    tmp_path: Path, server_factory: Callable[..., InProcessServer]
+) -> None:
+    """The views name a member's message by its id: its place and the next search page find it."""
+    server = server_factory(dev_codes=True)
+    a, b = fresh_phone(), fresh_phone()
+    alice, bob = HeadlessPeer.with_profiles(tmp_path / "a"), HeadlessPeer.with_profiles(tmp_path / "b")
+    try:
+        register_peer(alice, server, a, "Alice", knows=b)
+        register_peer(bob, server, b, "Bob", knows=a)
+        group = bob.call(lambda e: e.create_group("Lunch", [a]))
+        gid = group.group_id
+        bob.call(lambda e: e.send_group_text(gid, "lunch at noon"))
+        alice.wait_for(lambda e: isinstance(e, MessageReceived) and e.message.group_id == gid)
+        first = alice.call(lambda e: e.first_unread(gid))
+        assert first is not None and first.sender == b
+        assert alice.call(lambda e: e.timeline_place(gid, first.message_id)) == TimelinePlace(1, 2)
+        hits = alice.call(lambda e: e.search_all("lunch"))
+        assert [h.message.message_id for h in hits] == [first.message_id]
+        assert alice.call(lambda e: e.search_all("lunch", before=hits[0])) == []  # the page after it
+        alice.call(lambda e: e.mark_read(gid, up_to=first.message_id))
+    finally:
+        alice.stop()
+        bob.stop()

@@ -244,10 +244,7 @@ class MessageList(ShownMessages, ttk.Frame):
         if was_failed or was_held or status == MessageStatus.FAILED:
             self._schedule_relayout()  # the bubble's size changes with the retry note or the held line
         elif drawn.meta_item:
-            painter, message = self.painter, drawn.message
-            self.canvas.itemconfigure(
-                drawn.meta_item, text=painter.meta(message), fill=painter.meta_colour(message)
-            )
+            self._restamp(drawn)
 
     def set_counts(self, message_id: str, status: MessageStatus, delivered: int, read: int) -> None:
         """Our group message's receipts changed: "✓ k/n" follows them (and its details, if open)."""
@@ -263,11 +260,16 @@ class MessageList(ShownMessages, ttk.Frame):
         if drawn.expanded:
             self.on_receipts(message_id)
         if drawn.meta_item and not drawn.expanded and old.status != MessageStatus.FAILED:
-            painter = self.painter
-            self.canvas.itemconfigure(
-                drawn.meta_item, text=painter.meta(drawn.message), fill=painter.meta_colour(drawn.message)
-            )
+            self._restamp(drawn)
         else:
+            self._schedule_relayout()
+
+    def _restamp(self, drawn: Drawn) -> None:
+        """The status line says something new; a line wider than the bubble ("✓ 12/12") redraws it."""
+        c, painter, message = self.canvas, self.painter, drawn.message
+        c.itemconfigure(drawn.meta_item, text=painter.meta(message), fill=painter.meta_colour(message))
+        meta, bubble = c.bbox(drawn.meta_item), c.bbox(drawn.bubble_item)
+        if meta and bubble and (meta[0] < bubble[0] or meta[2] > bubble[2]):
             self._schedule_relayout()
 
     def show_receipts(self, message_id: str, lines: list[str]) -> None:

@@ -182,3 +182,19 @@ def test_each_replacement_of_the_drawn_block_counts_a_run(messages: MessageList)
     assert messages.run == first + 1
     messages.show(page(0, 10), has_older=False)
     assert messages.run == first + 2
+
+
+def test_a_status_line_grown_wider_than_its_bubble_redraws_the_bubble_around_it(messages: MessageList) -> None:
+    mine = MessageView(
+        "g1", "", True, "Hi", time.time(), MessageStatus.SENT, group_id="grp", recipients=12
+    )
+    messages.show([], has_older=False)
+    messages.append(mine)
+    messages.set_counts("g1", MessageStatus.DELIVERED, 12, 11)  # "✓ 12/12 · read 11/12" outgrows "Hi"
+
+    def meta_inside() -> bool:
+        drawn = messages.block.by_id["g1"]
+        meta, bubble = messages.canvas.bbox(drawn.meta_item), messages.canvas.bbox(drawn.bubble_item)
+        return bubble[0] <= meta[0] and meta[2] <= bubble[2]
+
+    wait_until(messages.canvas, meta_inside, "the bubble drawn around its longer status line")

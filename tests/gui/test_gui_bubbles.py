@@ -186,10 +186,11 @@ def test_each_replacement_of_the_drawn_block_counts_a_run(messages: MessageList)
 
 def test_a_status_line_grown_wider_than_its_bubble_redraws_the_bubble_around_it(messages: MessageList) -> None:
     mine = MessageView(
-        "g1", "", True, "Hi", time.time(), MessageStatus.SENT, group_id="grp", recipients=12
+        "g1", "", True, "Hi", time.time(), MessageStatus.QUEUED, group_id="grp", recipients=12
     )
     messages.show([], has_older=False)
-    messages.append(mine)
+    messages.append(mine)  # drawn around "◷": the ticks and counts to come are wider
+    messages.set_status("g1", MessageStatus.SENT)
     messages.set_counts("g1", MessageStatus.DELIVERED, 12, 11)  # "✓ 12/12 · read 11/12" outgrows "Hi"
 
     def meta_inside() -> bool:

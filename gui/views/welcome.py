@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import tkinter as tk
 from collections.abc import Callable, Sequence
+from tkinter import font as tkfont
 from tkinter import ttk
 
 from gui.view_models.forms import DEFAULT_SERVER, NewProfileForm, suggested_label
 from gui.views.fields import BusyBar, FormField, card, paragraph
+from gui.views.theme import Palette
 
 #: Under "Name on this computer": the label is the one thing a profile shows without its passphrase.
 LABEL_HINT = "Shown before the passphrase: anyone here can read it."
@@ -195,6 +197,21 @@ class WelcomeView(ttk.Frame):
             self.busy.show(text)
         else:
             self.busy.hide()
+
+    def restyle(self, palette: Palette, font: tkfont.Font) -> None:
+        """The profile list and the logo draw their own colours: a new theme or zoom redraws them."""
+        p = palette
+        self.profiles.configure(
+            background=p.field,
+            foreground=p.text,
+            selectbackground=p.selection,
+            selectforeground=p.text,
+            font=font,
+            highlightbackground=p.border,
+            highlightcolor=p.accent,
+        )
+        self.unusable_colour = p.muted
+        self.draw_logo(p.surface, p.accent)
 
     def draw_logo(self, background: str, accent: str) -> None:
         """Two overlapping speech bubbles: a conversation between two people."""

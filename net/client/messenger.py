@@ -15,45 +15,45 @@ new keys, deletion), :mod:`net.client.messaging` (sending, read receipts, histor
 persistent outbox, receipts, typing), :mod:`net.client.handshake` (bundles and
 PQXDH), :mod:`net.client.prekeys` (refill and rotation), :mod:`net.client.sessions` and
 :mod:`net.client.core.envelope` (the end-to-end format). ENGINE.md describes the whole.
+
+The thin delegations live in mixins by subject, so that this module keeps the
+facade's own work (profiles, the server, the account, sending and the loop):
+:mod:`net.client.contacts_api`, :mod:`net.client.requests_api` (requests and our
+display name), :mod:`net.client.history_api` (the conversations' reads),
+:mod:`net.client.archive_api` (backup, restore, export) and
+:mod:`net.client.groups_api`; :mod:`net.client.api_base` is what they share.
 """
 
 from __future__ import annotations
 
-import functools
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Concatenate, Literal, ParamSpec, TypeVar
 
 from crypto_core import sealing
 from crypto_core.encoding import RandomSource, default_random
 from crypto_core.sealing import KdfParams
-from net.client import archive, contacts, group_fanout, group_log, messaging, privacy, profiles, requests
-from net.client.archive import BackupDone, ExportResult
+from net.client import group_fanout, group_log, messaging, privacy, profiles
+from net.client.api_base import storing
+from net.client.archive_api import ArchiveApi
+from net.client.contacts_api import ContactsApi
 from net.client.context import Context, checked_phone
 from net.client.core.connection_state import RETRY_LATER, Input
 from net.client.core.engine_error import EngineError
-from net.client.core.events import (
-    ContactView,
-    ConversationView,
-    Event,
-    MessageView,
-    ProfileEntry,
-    RequestView,
-    SearchResultView,
-    TimelinePlace,
-)
+from net.client.core.events import Event, MessageView, ProfileEntry
 from net.client.core.group_changes import is_id
 from net.client.core.keepalive import poll_wait
 from net.client.core.privacy import PrivacySettings, sends_typing
 from net.client.duties import Duties
 from net.client.groups_api import GroupsApi
+from net.client.history_api import HistoryApi
 from net.client.inbox import Inbox
 from net.client.link import Link, join_address
 from net.client.membership import REPORTED_BY_STORING, Membership, server_address
 from net.client.outbox import Outbox
+from net.client.requests_api import RequestsApi
 from net.client.transport import ConnectionLost
 from net.protocol.errors import RequestRefused
 from net.protocol.replies import ServerPush
@@ -61,32 +61,11 @@ from storage.profile.directory import ProfileDirectory
 
 __all__ = ["EngineError", "Messenger"]
 
-P = ParamSpec("P")
-R = TypeVar("R")
 #: Errors of a reconnect in poll that the connection state (RECONNECTING, with words) says already.
 _SAID_BY_STATE = frozenset({"connection_failed", "offline", *RETRY_LATER})
 
 
-def _storing(
-    part: str,
-) -> Callable[[Callable[Concatenate[Messenger, P], R]], Callable[Concatenate[Messenger, P], R]]:
-    """Run a command through :meth:`Context.storing`: a full disk or a damaged file is an EngineError."""
-
-    def wrap(method: Callable[Concatenate[Messenger, P], R]) -> Callable[Concatenate[Messenger, P], R]:
-        @functools.wraps(method)
-        def run(self: Messenger, /, *args: P.args, **kwargs: P.kwargs) -> R:
-            ctx = self._ctx
-            if ctx is None:
-                return method(self, *args, **kwargs)
-            with ctx.storing(part):
-                return method(self, *args, **kwargs)
-
-        return run
-
-    return wrap
-
-
-class Messenger(GroupsApi):
+class Messenger(GroupsApi, ContactsApi, RequestsApi, HistoryApi, ArchiveApi):
     def __init__(
         self,
         profiles_root: Path | None,
@@ -152,43 +131,9 @@ class Messenger(GroupsApi):
         self._ctx = None
         self._duties = None
 
-    @_storing("account")
+    @storing("account")
     def change_passphrase(self, old: str, new: str) -> None:
         profiles.change_passphrase(self._require().profile, old, new)
-
-    # ================================================================== backup, restore, export
-
-    def backup(
-        self, path: Path, passphrase: str, *, progress: Callable[[int, int], None] | None = None
-    ) -> BackupDone:
-        """A backup of the open profile, sealed under ``passphrase``; the engine waits while it runs."""
-        return archive.backup(self._require(), path, passphrase, params=self._kdf_params, progress=progress)
-
-    def restore_profile(
-        self,
-        path: Path,
-        backup_passphrase: str,
-        *,
-        label: str,
-        passphrase: str,
-        progress: Callable[[int, int], None] | None = None,
-    ) -> str:
-        """Restore a backup as a new profile (not opened), locked under ``passphrase``; its id."""
-        return archive.restore_profile(
-            self._profiles, path, backup_passphrase, label=label, passphrase=passphrase, progress=progress
-        )
-
-    def export(
-        self,
-        folder: Path,
-        fmt: Literal["html", "json"],
-        *,
-        contact: str | None = None,
-        theme: Literal["light", "dark"] = "light",
-        progress: Callable[[int, int], None] | None = None,
-    ) -> ExportResult:
-        """A readable export (not encrypted) of one conversation, or of all, into a new or empty folder."""
-        return archive.export(self._require(), folder, fmt, contact=contact, theme=theme, progress=progress)
 
     @property
     def profile_name(self) -> str | None:
@@ -212,7 +157,7 @@ class Messenger(GroupsApi):
 
     # ================================================================== server
 
-    @_storing("account")
+    @storing("account")
     def set_server(self, host: str, port: int) -> None:
         ctx = self._require()
         if not host or not 0 < port < 65536:
@@ -240,7 +185,7 @@ class Messenger(GroupsApi):
         with self._ctx.storing("account"):
             return self._ctx.profile.server_pins.get(server)
 
-    @_storing("account")
+    @storing("account")
     def connect(self) -> None:
         self._membership.connect(*self._unlocked())
 
@@ -250,11 +195,11 @@ class Messenger(GroupsApi):
 
     # ================================================================== registration and login
 
-    @_storing("account")
+    @storing("account")
     def register_start(self, phone: str, email: str) -> None:
         self._membership.register_start(*self._unlocked(), phone, email)
 
-    @_storing("account")
+    @storing("account")
     def register_finish(self, code: str, lock: str | None = None) -> None:
         """Finish with the code (and the registration lock's passphrase when the number has one)."""
         self._membership.register_finish(*self._unlocked(), code, lock)
@@ -262,7 +207,7 @@ class Messenger(GroupsApi):
     def logout(self) -> None:
         self._link.go_offline(Input.LOGOUT)
 
-    @_storing("account")
+    @storing("account")
     def set_registration_lock(self, lock: str | None) -> bool:
         """Set (or, with None, clear) the registration lock on the server; returns whether one is set.
 
@@ -270,7 +215,7 @@ class Messenger(GroupsApi):
         """
         return self._membership.set_registration_lock(lock)
 
-    @_storing("account")
+    @storing("account")
     def move_to_new_keys(self) -> None:
         """Give this account new identity keys, proved by the current ones: no code, no lock.
 
@@ -279,96 +224,25 @@ class Messenger(GroupsApi):
         """
         self._membership.move_to_new_keys(*self._unlocked())
 
-    @_storing("account")
+    @storing("account")
     def delete_account(self) -> None:
         self._membership.delete_account(self._require())
 
-    # ================================================================== contacts
+    # ================================================================== sending, receipts, typing, privacy
 
-    @_storing("contacts")
-    def add_contact(self, phone: str, name: str = "") -> ContactView:
-        return contacts.add(self._require(), self._link, self._membership.guard, phone, name)
-
-    @_storing("contacts")
-    def contacts(self) -> list[ContactView]:
-        return contacts.every(self._require())
-
-    @_storing("contacts")
-    def contact(self, phone: str) -> ContactView:
-        return contacts.one(self._require(), phone)
-
-    @_storing("contacts")
-    def rename_contact(self, phone: str, name: str) -> None:
-        contacts.rename(self._require(), phone, name)
-
-    @_storing("contacts")
-    def set_verified(self, contact: str, verified: bool) -> None:
-        contacts.set_verified(*self._unlocked(), contact, verified)
-
-    @_storing("contacts")
-    def accept_key_change(self, contact: str) -> None:
-        contacts.accept_key_change(*self._unlocked(), contact)
-
-    @_storing("contacts")
-    def safety_number(self, contact: str) -> str:
-        return contacts.safety_number(self._require(), contact)
-
-    # ================================================================== requests and names
-
-    @_storing("contacts")
-    def requests(self) -> list[RequestView]:
-        """Strangers who wrote first, newest first; nothing goes back to them until accepted."""
-        return requests.every(self._require())
-
-    @_storing("contacts")
-    def accept_request(self, phone: str) -> ContactView:
-        return requests.accept(*self._unlocked(), phone)
-
-    @_storing("contacts")
-    def block(self, phone: str) -> None:
-        requests.block(self._require(), phone)
-
-    @_storing("contacts")
-    def unblock(self, phone: str) -> None:
-        requests.unblock(self._require(), phone)
-
-    @_storing("contacts")
-    def delete_request(self, phone: str) -> None:
-        requests.delete(self._require(), phone)
-
-    @_storing("contacts")
-    def blocked(self) -> list[ContactView]:
-        return requests.blocked(self._require())
-
-    @_storing("contacts")
-    def dropped_from_blocked(self) -> int:
-        """How many messages from blocked numbers were acknowledged and dropped unread."""
-        return self._require().profile.contacts.dropped_from_blocked()
-
-    @_storing("account")
-    def display_name(self) -> str:
-        return self._require().profile.account.display_name()
-
-    @_storing("account")
-    def set_display_name(self, name: str) -> str:
-        """Change the name contacts see; it goes to every accepted contact. Returns it as kept."""
-        return requests.set_display_name(*self._unlocked(), name)
-
-    # ================================================================== messages
-
-    @_storing("sending")
+    @storing("sending")
     def send_text(self, contact: str, text: str) -> MessageView:
         return messaging.send_text(*self._unlocked(), contact, text)
 
-    @_storing("sending")
+    @storing("sending")
     def retry(self, contact: str, message_id: str) -> None:
         messaging.retry(*self._unlocked(), contact, message_id)
 
-    @_storing("history")
+    @storing("history")
     def mark_read(self, contact: str, up_to: str | None = None) -> None:
         messaging.mark_read(*self._unlocked(), contact, up_to)
 
-    @_storing("sending")
+    @storing("sending")
     def set_typing(self, contact: str, typing: bool) -> None:
         ctx = self._require()
         assert self._duties is not None
@@ -386,52 +260,12 @@ class Messenger(GroupsApi):
         except ConnectionLost as exc:
             self._link.dropped(str(exc))  # a notice is never worth a retry
 
-    @_storing("history")
-    def conversations(self) -> list[ConversationView]:
-        return messaging.conversations(self._require())
-
-    @_storing("history")
-    def history(self, contact: str, *, before: str | None = None, limit: int = 50) -> list[MessageView]:
-        return messaging.history(self._require(), contact, before, limit)
-
-    @_storing("history")
-    def search(self, contact: str, text: str, *, limit: int = 50) -> list[MessageView]:
-        return messaging.search(self._require(), contact, text, limit)
-
-    @_storing("history")
-    def search_all(
-        self, text: str, *, limit: int = 50, before: SearchResultView | None = None
-    ) -> list[SearchResultView]:
-        return messaging.search_all(self._require(), text, limit, before)
-
-    @_storing("history")
-    def around(
-        self, contact: str, message_id: str, *, before: int = 25, after: int = 25
-    ) -> list[MessageView]:
-        return messaging.around(self._require(), contact, message_id, before, after)
-
-    @_storing("history")
-    def newer(self, contact: str, *, after: str, limit: int = 50) -> list[MessageView]:
-        return messaging.newer(self._require(), contact, after, limit)
-
-    @_storing("history")
-    def first_unread(self, contact: str) -> MessageView | None:
-        return messaging.first_unread(self._require(), contact)
-
-    @_storing("history")
-    def timeline_place(self, contact: str, message_id: str | None = None) -> TimelinePlace:
-        return messaging.timeline_place(self._require(), contact, message_id)
-
-    @_storing("history")
-    def history_at(self, contact: str, offset: int, *, limit: int = 50) -> list[MessageView]:
-        return messaging.history_at(self._require(), contact, offset, limit)
-
-    @_storing("account")
+    @storing("account")
     def privacy(self) -> PrivacySettings:
         """Read receipts, typing notices and what notifications show, as this profile keeps them."""
         return privacy.load(self._require())
 
-    @_storing("account")
+    @storing("account")
     def set_privacy(self, settings: PrivacySettings) -> None:
         privacy.save(self._require(), settings)
 

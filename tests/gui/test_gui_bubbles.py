@@ -184,10 +184,8 @@ def test_each_replacement_of_the_drawn_block_counts_a_run(messages: MessageList)
     assert messages.run == first + 2
 
 
-def test_a_status_line_grown_wider_than_its_bubble_redraws_the_bubble_around_it(messages: MessageList) -> None:
-    mine = MessageView(
-        "g1", "", True, "Hi", time.time(), MessageStatus.QUEUED, group_id="grp", recipients=12
-    )
+def test_a_status_line_grown_wider_than_its_bubble_redraws_the_bubble(messages: MessageList) -> None:
+    mine = MessageView("g1", "", True, "Hi", time.time(), MessageStatus.QUEUED, group_id="grp", recipients=12)
     messages.show([], has_older=False)
     messages.append(mine)  # drawn around "◷": the ticks and counts to come are wider
     messages.set_status("g1", MessageStatus.SENT)

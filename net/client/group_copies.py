@@ -9,8 +9,12 @@ oldest messages' notes are forgotten first past :data:`MAX_MESSAGES`.
 
 from __future__ import annotations
 
+from net.client import group_log
 from net.client.context import Context
+from net.client.core.envelope import Text
 from net.client.core.events import Event, MessageStatus, MessageStatusChanged
+from net.client.core.group_state import OwnStanding
+from storage.profile.groups import MEMBER
 from storage.profile.messages import GroupChat
 
 #: The settings record: ``{"<group id> <message id>": {member: code}}``.
@@ -69,3 +73,22 @@ def clear(ctx: Context, group_id: str, message_id: str, members: list[str]) -> N
     else:
         known.pop(key, None)
     ctx.profile.settings.put(FAILED, known)
+
+
+def resent_text(ctx: Context, contact: str, message_id: str) -> tuple[str, Text] | None:
+    """Our group text ``message_id`` as it goes again to ``contact``, who could not open it (a reset
+    notice: their profile was restored, their session is new), with the group's id; None when no
+    group of ours holds it, or ``contact`` is no longer its member (nothing goes to them then)."""
+    for stored in ctx.profile.groups.all():
+        if stored.standing != MEMBER:
+            continue
+        message = ctx.profile.history.get(GroupChat(stored.group_id), message_id, outgoing=True)
+        if message is None:
+            continue
+        group = group_log.load(ctx, stored.group_id)
+        state = group.state
+        if state is None or state.own is not OwnStanding.MEMBER or not state.is_member(contact):
+            return None
+        sent_ms = round(message.timestamp * 1000)
+        return stored.group_id, Text(message_id, sent_ms, message.text, group.tag())
+    return None

@@ -141,11 +141,20 @@ def resend(ctx: Context, contact: str, failed_client_id: str) -> bool:
     """Queue again a text the contact could not decrypt (named by the client id it was sent with)."""
     message_id = failed_client_id.split(".", 1)[0]
     message = ctx.profile.history.get(contact, message_id, outgoing=True)
+    found = group_copies.resent_text(ctx, contact, message_id) if message is None else None
+    if found is not None:  # a group's text: that member's copy again, under a client id of its own
+        record = Entry(message_id, encode_payload(found[1]), found[0]).to_bytes()
+        return _enqueue(ctx, contact, f"{message_id}.{ctx.random(4).hex()}", record)
     if message is None:
         return False  # a receipt or notice: the next one says the same
     sent = round(message.timestamp * 1000)
+    inner = encode_payload(Text(message_id, sent, message.text))
+    return _enqueue(ctx, contact, f"{message_id}.{ctx.random(4).hex()}", Entry(message_id, inner).to_bytes())
+
+
+def _enqueue(ctx: Context, contact: str, client_id: str, record: bytes) -> bool:
     try:
-        enqueue_text(ctx, contact, message_id, message.text, sent, f"{message_id}.{ctx.random(4).hex()}")
+        ctx.profile.outbox.enqueue(contact, client_id, record)
     except DuplicateEntry:
         return False
     return True

@@ -105,7 +105,8 @@ def test_a_profile_restored_from_a_backup_catches_up_on_the_group_by_the_next_me
         second.engine.connect()
         people = [alice, bob, dave, second]
 
-        # The next message from anyone (Bob, who made none of the changes) brings the restored copy up to date.
+        # The next message from anyone (Bob, who made none of the changes) brings the restored copy up
+        # to date.
         bob.engine.send_group_text(gid, "after the restore")
         run_until(lambda: "after the restore" in _texts(second, gid), people, timeout=40)
         run_until(lambda: _shape(second, gid) == _shape(alice, gid), people, timeout=40)

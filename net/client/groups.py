@@ -5,8 +5,9 @@ against the rules first and signs it), then stores it (the change, every outcome
 folded state) and queues its copies in the outbox, in one transaction
 (:func:`net.client.group_fanout.queue_change`). An invitation from someone who is not our
 contact is a *request*: nothing goes back to the group until it is accepted; declining
-leaves quietly (no ``leave`` is sent) and deletes it, blocking blocks the inviter too. A
-declined group's id is remembered, so that what its members still send is dropped unseen.
+sends a signed ``leave`` to its members (so that they stop sending us copies) and deletes
+it; blocking blocks the inviter and leaves quietly. A declined group's id is remembered, so
+that what its members still send is dropped unseen.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from collections.abc import Callable
 
 from crypto_core.encoding import RandomSource
 from crypto_core.keys import IdentityKeyPair
-from net.client import group_fanout, group_log
+from net.client import group_copies, group_fanout, group_log
 from net.client.context import Context, checked_phone, message_view
 from net.client.core import group_making
 from net.client.core.engine_error import EngineError
-from net.client.core.envelope import Text, check_text
+from net.client.core.envelope import GroupChangePayload, Text, check_text
 from net.client.core.events import (
     GroupChanged,
     GroupRequest,
@@ -115,9 +116,37 @@ def receipts(ctx: Context, group_id: str, message_id: str) -> list[MemberReceipt
     message = ctx.profile.history.get(GroupChat(group_id), message_id, outgoing=True)
     if message is None:
         raise EngineError("unknown_message", "That message is not in this conversation.")
+    failed = group_copies.of(ctx, group_id, message_id)
     return [
-        MemberReceipt(r.member, r.delivered_at, r.read_at) for r in ctx.profile.receipts.of(message.local_id)
+        MemberReceipt(r.member, r.delivered_at, r.read_at, failed.get(r.member, ""))
+        for r in ctx.profile.receipts.of(message.local_id)
     ]
+
+
+def retry(ctx: Context, duties: Duties, group_id: str, message_id: str) -> None:
+    """Queue again the copies of our group message whose last answer was a failure, and only those.
+
+    The copies go under the message's own id, as the first ones did: the server stores each
+    (sender, client id, recipient) once. A member who is no longer in the group gets nothing.
+    """
+    stored = _stored(ctx, group_id)
+    chat = GroupChat(group_id)
+    message = ctx.profile.history.get(chat, message_id, outgoing=True)
+    if message is None:
+        raise EngineError("unknown_message", "That message is not in this conversation.")
+    failed = list(group_copies.of(ctx, group_id, message_id))
+    if not failed:
+        raise EngineError("not_failed", "No copy of this message failed; there is nothing to send again.")
+    if stored.standing != MEMBER:
+        raise EngineError("not_a_member", "You are not a member of this group.")
+    group = group_log.load(ctx, group_id)
+    to = [phone for phone in failed if phone in group_fanout.recipients(ctx, group.state)]
+    with ctx.profile.transaction():
+        group_copies.clear(ctx, group_id, message_id, failed)
+        payload = Text(message_id, round(message.timestamp * 1000), message.text, group.tag())
+        enqueue_copies(ctx, to, message_id, payload, group=group_id, message_id=message_id)
+    ctx.emit(MessageStatusChanged("", message_id, MessageStatus(message.status), group_id=group_id))
+    duties.outbox.dirty = True
 
 
 def requests(ctx: Context) -> list[GroupRequest]:
@@ -162,12 +191,27 @@ def accept_request(ctx: Context, duties: Duties, group_id: str) -> GroupView:
     return _changed(ctx, group_id, [])
 
 
-def decline_request(ctx: Context, group_id: str) -> None:
+def decline_request(ctx: Context, duties: Duties, group_id: str) -> None:
+    """Leave the invitation's group with a signed ``leave`` to its members, then delete it.
+
+    The members fold the leave and stop fanning out to us (without it they would send us a copy
+    of every message for as long as the group lives, each stored by the server and dropped here).
+    The leave tells them no more than their copies' ``stored`` already did: that the number is
+    in use, and now that its owner said no. Nothing else goes: no receipt, no name.
+    """
     stored = _stored(ctx, group_id)
     if stored.standing != REQUEST:
         raise EngineError("not_a_request", "This group is not an invitation.")
     gone = view(ctx, stored)
-    _forget(ctx, group_id)
+    group = group_log.load(ctx, group_id)
+    with ctx.profile.transaction():
+        _forget(ctx, group_id)
+        if group.state is not None and group.state.own is OwnStanding.MEMBER:
+            signed = group_making.leave(ctx.require_identity(), group, now_ms=ctx.now_ms(), random=ctx.random)
+            to = group_fanout.recipients(ctx, group.state)
+            group_fanout.ensure_members(ctx, to)
+            enqueue_copies(ctx, to, ctx.new_id("g-"), GroupChangePayload(signed), group=group_id)
+    duties.outbox.dirty = True
     ctx.emit(GroupChanged(gone, removed=True))
 
 

@@ -93,13 +93,13 @@ class GroupsApi:
             return groups.accept_request(ctx, duties, group_id)
 
     def decline_group_request(self, group_id: str) -> None:
-        """Leave the group quietly (nobody is told) and delete it with what it holds."""
-        ctx = self._require()
+        """Leave the group (its members are sent our signed ``leave``) and delete it with what it holds."""
+        ctx, duties = self._unlocked()
         with ctx.storing("groups"):
-            groups.decline_request(ctx, group_id)
+            groups.decline_request(ctx, duties, group_id)
 
     def block_group_inviter(self, group_id: str) -> None:
-        """Block whoever added us and delete the group with what it holds."""
+        """Block whoever added us and delete the group with what it holds (quietly: nobody is told)."""
         ctx = self._require()
         with ctx.storing("groups"):
             groups.block_inviter(ctx, group_id)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-from net.client import privacy
+from net.client import groups, privacy
 from net.client.context import Context, checked_phone, key_id, message_view
 from net.client.core.engine_error import EngineError
 from net.client.core.envelope import MAX_IDS, Read, check_text
@@ -70,9 +70,10 @@ def send_text(ctx: Context, duties: Duties, contact: str, text: str) -> MessageV
 
 
 def retry(ctx: Context, duties: Duties, contact: str, message_id: str) -> None:
-    """Queue a failed text again, under a new client id."""
+    """Queue a failed text again, under a new client id; in a group, the members' copies that failed."""
     if is_id(contact):
-        raise EngineError("not_failed", "A group's message fails only for a member; the others have it.")
+        groups.retry(ctx, duties, contact, message_id)
+        return
     phone = checked_phone(contact)
     message = ctx.profile.history.get(phone, message_id, outgoing=True)
     if message is None or message.status != MessageStatus.FAILED.value:

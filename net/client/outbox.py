@@ -45,6 +45,7 @@ from typing import Any
 
 from crypto_core.encoding import b64decode, b64encode
 from crypto_core.errors import CryptoError
+from net.client import group_copies
 from net.client.context import Context
 from net.client.core import outbox_plan as plan
 from net.client.core.backoff import Backoff
@@ -63,7 +64,6 @@ from net.protocol.errors import RequestRefused
 from net.protocol.schema import MAX_COPIES
 from storage.profile.delivery import OutboxItem
 from storage.profile.errors import DuplicateEntry
-from storage.profile.messages import GroupChat
 
 RECORD_VERSION = 1
 
@@ -141,11 +141,20 @@ def resend(ctx: Context, contact: str, failed_client_id: str) -> bool:
     """Queue again a text the contact could not decrypt (named by the client id it was sent with)."""
     message_id = failed_client_id.split(".", 1)[0]
     message = ctx.profile.history.get(contact, message_id, outgoing=True)
+    found = group_copies.resent_text(ctx, contact, message_id) if message is None else None
+    if found is not None:  # a group's text: that member's copy again, under a client id of its own
+        record = Entry(message_id, encode_payload(found[1]), found[0]).to_bytes()
+        return _enqueue(ctx, contact, f"{message_id}.{ctx.random(4).hex()}", record)
     if message is None:
         return False  # a receipt or notice: the next one says the same
     sent = round(message.timestamp * 1000)
+    inner = encode_payload(Text(message_id, sent, message.text))
+    return _enqueue(ctx, contact, f"{message_id}.{ctx.random(4).hex()}", Entry(message_id, inner).to_bytes())
+
+
+def _enqueue(ctx: Context, contact: str, client_id: str, record: bytes) -> bool:
     try:
-        enqueue_text(ctx, contact, message_id, message.text, sent, f"{message_id}.{ctx.random(4).hex()}")
+        ctx.profile.outbox.enqueue(contact, client_id, record)
     except DuplicateEntry:
         return False
     return True
@@ -301,14 +310,16 @@ class Outbox:
             for item, entry in done:
                 ctx.profile.outbox.remove(item.client_id, item.contact)
                 if entry.group is not None:
-                    events += group_sent(ctx, entry.group, entry.message_id)
+                    events += group_copies.sent(ctx, entry.group, entry.message_id)
                 elif entry.message_id is not None and ctx.profile.history.set_status(
                     item.contact, entry.message_id, MessageStatus.SENT.value
                 ):
                     events.append(MessageStatusChanged(item.contact, entry.message_id, MessageStatus.SENT))
             for item, entry, code, message in failed:
                 ctx.profile.outbox.remove(item.client_id, item.contact)
-                if entry.group is not None:  # that member's copy failed; the others go on
+                if entry.group is not None:  # that member's copy failed; the others go on (retry: theirs)
+                    if entry.message_id is not None:
+                        group_copies.failed(ctx, entry.group, entry.message_id, item.contact, code)
                     events.append(ErrorReported(code, message, "send"))
                     continue
                 if entry.message_id is None:
@@ -387,13 +398,3 @@ def _copy_refusal(item: OutboxItem, copy: CopyResult) -> plan.Refusal:
     if copy.status is CopyStatus.UNKNOWN_ACCOUNT:
         return ("unknown_account", f"Nobody with the number {item.contact} uses Parley on this server.")
     return (str(copy.status.value), copy.message or "The server holds too much for this member now.")
-
-
-def group_sent(ctx: Context, group_id: str, message_id: str | None) -> list[Event]:
-    """A copy of a group's text was stored by the server: the text is SENT (once, on the first copy)."""
-    if message_id is None:
-        return []
-    chat = GroupChat(group_id)
-    if not ctx.profile.history.set_status(chat, message_id, MessageStatus.SENT.value):
-        return []
-    return [MessageStatusChanged("", message_id, MessageStatus.SENT, group_id=group_id)]

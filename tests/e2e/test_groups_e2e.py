@@ -198,15 +198,21 @@ def test_a_strangers_invitation_is_a_request_and_nothing_goes_back_until_accepte
         run_until(lambda: _group_texts(alice, gid) == ["you are welcome"], people)
         run_until(lambda: "delivered" in alice.statuses(later.message_id), people)
 
-        # A second invitation, declined: Bob leaves quietly, and what the group sends is dropped.
+        # A second invitation, declined: Bob's signed leave goes to the group, Alice folds it and
+        # sends him nothing more; nothing else went back (no receipt, no name).
         other = alice.engine.create_group("Another", [bob.phone]).group_id
+        alice.engine.send_group_text(other, "join us")
         run_until(lambda: other in [r.group_id for r in bob.engine.group_requests()], people)
         bob.engine.decline_group_request(other)
         assert other not in [r.group_id for r in bob.engine.group_requests()]
+        run_until(lambda: [m.phone for m in alice.engine.group(other).members] == [alice.phone], people)
+        (left,) = [m for m in alice.engine.history(other) if m.notice == "member_left"]
+        assert left.notice_by == bob.phone
         alice.engine.send_group_text(other, "still there?")
         _quiet_for(people, 1.0)
-        assert _group_texts(bob, other) == [] and server.running.store.fetch(alice.phone, 0, 10)[0] == []
-        assert [m.phone for m in alice.engine.group(other).members] == [alice.phone, bob.phone]
+        assert "still there?" not in _group_texts(bob, other)
+        assert server.running.store.fetch(bob.phone, 0, 10)[0] == []
+        assert [g.group_id for g in bob.engine.groups()] == [gid]
     finally:
         for person in people:
             person.close()

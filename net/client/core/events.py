@@ -376,6 +376,8 @@ class MemberReceipt(NamedTuple):
     member: str
     delivered_at: float | None
     read_at: float | None
+    #: The server's code when this member's copy failed for good ("" otherwise); ``retry`` sends it again.
+    failed: str = ""
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,8 @@ def request_heading(request: RequestView | GroupRequest) -> str:
             f"{_inviter(request)}, who is not in your contacts, added you to the group “{request.name}” "
             f"of {request.members} members ({count} message{'s' if count != 1 else ''} so far). Until you "
             "accept, nobody in it learns anything from you: not that messages arrived, nor your name. "
-            "Delete leaves it quietly; Block blocks whoever added you."
+            "Delete leaves the group (its members see that you left); Block blocks whoever added you "
+            "and leaves without a word."
         )
     said = f"{count} message{'s' if count != 1 else ''}"
     who = (

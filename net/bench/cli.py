@@ -14,11 +14,13 @@ from collections.abc import Callable
 from typing import TextIO
 
 from net.bench.flows import Options, run
+from net.bench.group_bench import GroupOptions, format_group_report, run_group_bench
 from net.bench.link import Address
 from net.bench.results import IdleResult, PhaseResult, Report
 from net.bench.runner import BenchError, default_workers
 from net.bench.stats import cpu_count
 from net.bench.worker import SetupError
+from net.client.core.engine_error import EngineError
 
 EXIT_CLEAN, EXIT_FAULTS, EXIT_ERROR = 0, 1, 2
 
@@ -104,6 +106,25 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add("--sync", choices=("full", "normal"), default="full", help="the started server's --sync (full)")
     add("--json", action="store_true", help="print the results as JSON instead of a table")
+    groups = parser.add_argument_group("groups (instead of pairs)")
+    groups.add_argument(
+        "--group-size",
+        type=_positive(int),
+        metavar="N",
+        help="one group of N people (2 to 100) against the same copies sent as 1:1 texts",
+    )
+    groups.add_argument(
+        "--group-messages", type=_positive(int), metavar="N", default=20, help="messages per sample (20)"
+    )
+    groups.add_argument(
+        "--group-rounds", type=_positive(int), metavar="N", default=3, help="alternating rounds (3)"
+    )
+    groups.add_argument(
+        "--group-profile",
+        metavar="FILE",
+        default="",
+        help="the sender's cProfile stats over the group samples",
+    )
 
 
 def options_from_args(args: argparse.Namespace) -> Options:
@@ -267,6 +288,8 @@ def _format_idle(idle: IdleResult) -> list[str]:
 
 
 def run_bench(args: argparse.Namespace, argv: list[str] | None = None) -> int:
+    if args.group_size is not None:
+        return _run_group_bench(args, argv)
     try:
         options = options_from_args(args)
     except ValueError as exc:
@@ -287,4 +310,33 @@ def run_bench(args: argparse.Namespace, argv: list[str] | None = None) -> int:
         print(json.dumps(report.to_json(), indent=2))
     else:
         print(format_report(report))
+    return EXIT_CLEAN if report.clean else EXIT_FAULTS
+
+
+def _run_group_bench(args: argparse.Namespace, argv: list[str] | None) -> int:
+    options = GroupOptions(
+        size=args.group_size,
+        messages=args.group_messages,
+        rounds=args.group_rounds,
+        window=args.window,
+        text_size=args.size,
+        server=args.server,
+        server_pid=args.server_pid,
+        profile=args.group_profile,
+    )
+    started = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    command = "python main.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    progress = ProgressLine(sys.stderr)
+    try:
+        report = run_group_bench(options, progress)
+    except (BenchError, SetupError, EngineError, ValueError, OSError) as exc:
+        progress.done()
+        print(f"parley bench: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    progress.done()
+    if args.json:
+        print(json.dumps({"started": started, "command": command, **report.to_json()}, indent=2))
+    else:
+        header = [f"Parley group bench, {started}", f"machine: {machine()}", f"command: {command}"]
+        print(format_group_report(report, header))
     return EXIT_CLEAN if report.clean else EXIT_FAULTS

@@ -118,7 +118,7 @@ def chat(host: str, port: int, fingerprint: str | None, folder: Path) -> None:
             person.engine.close()
 
 
-def _start_server(data_dir: Path) -> tuple[subprocess.Popen[str], str, int, str]:
+def start_server(data_dir: Path) -> tuple[subprocess.Popen[str], str, int, str]:
     command = [
         sys.executable,
         str(ROOT / "main.py"),
@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
             host, port = split_address(args.server)
             chat(host, port, None, Path(folder))
             return 0
-        process, host, port, fingerprint = _start_server(Path(folder) / "server")
+        process, host, port, fingerprint = start_server(Path(folder) / "server")
         print(f"server on {host}:{port}, fingerprint {fingerprint}")
         try:
             chat(host, port, fingerprint, Path(folder))

@@ -34,9 +34,25 @@ BENCH_KDF = KdfParams(memory_kib=8, iterations=1, lanes=1)
 PASSPHRASE = "bench passphrase, throwaway"  # noqa: S105 - throwaway profiles in a temporary folder
 
 
-def _person(root: Path, name: str, address: tuple[str, int], phone: str) -> tuple[Messenger, list[Event]]:
+def registered_person(
+    root: Path,
+    name: str,
+    address: tuple[str, int],
+    phone: str,
+    on_event: Callable[[Event], None] | None = None,
+) -> tuple[Messenger, list[Event]]:
+    """A new profile in ``root / name``, its server's key accepted, registered as ``phone``.
+
+    The events it emits are kept in the list returned, and given to ``on_event`` as well.
+    """
     events: list[Event] = []
-    engine = Messenger(root / name, events.append, kdf_params=BENCH_KDF)
+
+    def emit(event: Event) -> None:
+        events.append(event)
+        if on_event is not None:
+            on_event(event)
+
+    engine = Messenger(root / name, emit, kdf_params=BENCH_KDF)
     engine.create_profile(name, PASSPHRASE)
     engine.set_server(*address)
     with contextlib.suppress(EngineError):  # the first contact asks for the key; accepted below
@@ -74,8 +90,8 @@ def one_run(folder: Path, count: int) -> tuple[float, float]:
         )
     )
     try:
-        alice, _ = _person(folder, "alice", server.address, "+442079460201")
-        bob, _ = _person(folder, "bob", server.address, "+442079460202")
+        alice, _ = registered_person(folder, "alice", server.address, "+442079460201")
+        bob, _ = registered_person(folder, "bob", server.address, "+442079460202")
         alice.add_contact("+442079460202")
         bob.add_contact("+442079460201")  # a contact: not a message request held for acceptance
         bob.logout()

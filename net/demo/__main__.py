@@ -1,0 +1,60 @@
+"""The headless demos: ``python -m net.demo --group 5`` runs a group of five people (net/bench/group_demo.py).
+
+    python -m net.demo --group N [--server HOST:PORT]   N people (5 to 100) in one group, counted
+    python -m net.demo [--server HOST:PORT]             two people chatting, as ``python -m net.bench.demo``
+
+Without ``--server`` the demo starts ``python main.py server --dev-codes`` itself and
+stops it at the end; every profile lives in a temporary folder that is removed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from net.bench import demo
+from net.bench.group_demo import run_demo
+from net.client.link import split_address
+
+MIN_GROUP, MAX_GROUP = 5, 100
+
+
+def _size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not MIN_GROUP <= value <= MAX_GROUP:
+        raise argparse.ArgumentTypeError(f"a group of {MIN_GROUP} to {MAX_GROUP} people, not {value}")
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m net.demo", description=__doc__.split("\n")[0])
+    parser.add_argument("--group", type=_size, metavar="N", help="N people in one group (5 to 100)")
+    parser.add_argument("--server", help="host:port of a server started with --dev-codes")
+    args = parser.parse_args(argv)
+    if args.group is None:
+        return demo.main(["--server", args.server] if args.server else [])
+    with tempfile.TemporaryDirectory(prefix="parley-demo-") as folder:
+        if args.server:
+            host, port = split_address(args.server)
+            result = run_demo(host, port, None, Path(folder), args.group)
+        else:
+            process, host, port, fingerprint = demo.start_server(Path(folder) / "server")
+            print(f"server on {host}:{port}, fingerprint {fingerprint}")
+            try:
+                result = run_demo(host, port, fingerprint, Path(folder), args.group)
+            finally:
+                process.terminate()
+                process.wait(timeout=30)
+    if result.leaked:
+        print(f"{result.leaked} message(s) reached a member they were not meant for")
+    print(result.line(args.group))
+    return 0 if result.clean else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

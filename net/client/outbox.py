@@ -177,11 +177,14 @@ class Outbox:
         conn = self._link.require()
         self.dirty = False
         events: list[Event] = []
-        held = {c.phone for c in self._ctx.profile.contacts.all() if c.key_changed}
         now = self._ctx.monotonic()
         self._paused = plan.expire(self._paused, now)
+        pending = self._readable(events)
+        if not pending:
+            return events  # most flushes follow a batch of receipts that queued nothing
+        held = self._ctx.profile.contacts.phones_with_key_changed()
         # A group's change carries no text but names the group and its members: held like a text.
-        readable = [(i, e) for i, e in self._readable(events) if not (e.group and i.contact in held)]
+        readable = [(i, e) for i, e in pending if not (e.group and i.contact in held)]
         waiting = plan.select(readable, held=held, paused=self._paused, now=now, full=self._full)
         for batch in plan.batches(waiting):
             # A contact the server refused in an earlier batch waits: each send more would only use

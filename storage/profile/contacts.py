@@ -188,6 +188,14 @@ class ContactStore:
             )
         return total
 
+    def phones_with_key_changed(self) -> set[str]:
+        """The numbers of the contacts whose key changed and is not yet acknowledged.
+
+        Read from the column alone, with no identity key decoded: the outbox asks on every flush.
+        """
+        rows = self._vault.conn.execute("SELECT phone FROM contacts WHERE key_changed = 1").fetchall()
+        return {phone for (phone,) in rows if isinstance(phone, str)}
+
     def with_standing(self, standing: str) -> list[Contact]:
         return [c for c in self.all() if c.standing == standing]
 

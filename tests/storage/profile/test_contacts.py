@@ -139,3 +139,16 @@ def test_standing_profile_names_and_the_dropped_count(directory: ProfileDirector
         assert [c.phone for c in again.contacts.with_standing("blocked")] == [BOB]
         assert again.contacts.dropped_from_blocked() == 3
         assert (again.account.display_name(), again.account.display_name_version()) == ("Me again", 2)
+
+
+def test_the_numbers_with_a_changed_key_are_read_without_opening_a_contact(profile: Profile) -> None:
+    profile.contacts.pin_identity(ALICE, IdentityKeyPair.generate().public)
+    profile.contacts.pin_identity(BOB, IdentityKeyPair.generate().public)
+    assert profile.contacts.phones_with_key_changed() == set()
+    profile.contacts.pin_identity(ALICE, IdentityKeyPair.generate().public)
+    assert profile.contacts.phones_with_key_changed() == {ALICE}
+    # A damaged identity key costs only that contact's row, not the outbox's question.
+    raw.execute(profile.folder, "pw", "UPDATE contacts SET identity = '{not json' WHERE phone = ?", (BOB,))
+    assert profile.contacts.phones_with_key_changed() == {ALICE}
+    profile.contacts.acknowledge_key_change(ALICE)
+    assert profile.contacts.phones_with_key_changed() == set()

@@ -17,6 +17,7 @@ accepted), a ``request`` (a stranger who wrote first) or ``blocked``.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
@@ -104,6 +105,19 @@ class Contact:
 
     def __repr__(self) -> str:  # phone numbers and names stay out of logs
         return f"Contact(verified={self.verified}, key_changed={self.key_changed}, standing={self.standing})"
+
+
+@dataclass(frozen=True)
+class Brief:
+    """What fanning out a group's message needs of a member's contact row: no identity key."""
+
+    standing: str
+    #: The version of our own name last queued to them.
+    profile_sent: int
+
+
+#: Numbers per query of :meth:`ContactStore.briefs` (SQLite's bound on parameters is far above it).
+_BRIEFS_PER_QUERY = 500
 
 
 def _identity(text: object) -> PublicIdentity | None:
@@ -195,6 +209,28 @@ class ContactStore:
         """
         rows = self._vault.conn.execute("SELECT phone FROM contacts WHERE key_changed = 1").fetchall()
         return {phone for (phone,) in rows if isinstance(phone, str)}
+
+    def briefs(self, phones: Iterable[str]) -> dict[str, Brief]:
+        """The standing and name version of each of ``phones`` that is a contact, a query per 500.
+
+        A group's text reads them for every member; decoding each identity key (as :meth:`get`
+        does) would cost more than the rest of the message's storing.
+        """
+        wanted = list(dict.fromkeys(phones))
+        found: dict[str, Brief] = {}
+        for start in range(0, len(wanted), _BRIEFS_PER_QUERY):
+            chunk = wanted[start : start + _BRIEFS_PER_QUERY]
+            rows = self._vault.conn.execute(
+                "SELECT phone, standing, profile_sent FROM contacts "  # noqa: S608 - only placeholders
+                f"WHERE phone IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ).fetchall()
+            for phone, standing, profile_sent in rows:
+                if standing in STANDINGS and isinstance(profile_sent, int):
+                    found[phone] = Brief(standing, profile_sent)
+                else:
+                    self._vault.note_damage(f"contact:{phone!s}", "contact")
+        return found
 
     def with_standing(self, standing: str) -> list[Contact]:
         return [c for c in self.all() if c.standing == standing]

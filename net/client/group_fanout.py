@@ -26,8 +26,10 @@ from net.client.outbox import enqueue_control, enqueue_copies
 def ensure_members(ctx: Context, phones: Iterable[str]) -> None:
     """A contact row (standing ``request`` when new) for each member, so that identities can be pinned."""
     me = ctx.me()
-    for phone in phones:
-        if phone != me and ctx.profile.contacts.get(phone) is None:
+    wanted = list(phones)
+    known = ctx.profile.contacts.briefs(wanted)
+    for phone in wanted:
+        if phone != me and phone not in known:
             ctx.profile.contacts.add(phone, "", standing=Standing.REQUEST.value)
 
 
@@ -43,8 +45,10 @@ def share_name(ctx: Context, phones: Iterable[str]) -> None:
     """Our display name to each member who does not have its current version (blocked numbers aside)."""
     account = ctx.profile.account
     version = account.display_name_version()
-    for phone in phones:
-        contact = ctx.profile.contacts.get(phone)
+    wanted = list(phones)
+    briefs = ctx.profile.contacts.briefs(wanted)
+    for phone in wanted:
+        contact = briefs.get(phone)
         if contact is None or contact.standing == Standing.BLOCKED.value or contact.profile_sent >= version:
             continue
         enqueue_control(ctx, phone, ProfilePayload(account.display_name(), version))

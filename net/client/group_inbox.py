@@ -196,37 +196,44 @@ def decide_pending(ctx: Context, group_id: str | None = None, *, caught_up: bool
     return events
 
 
-def take_receipt(ctx: Context, sender: str, payload: Delivered | Read, at: float) -> list[Event]:
-    """A member's delivered or read receipt of our group message(s): kept per member, counted."""
-    events: list[Event] = []
-    chats = [GroupChat(g.group_id) for g in ctx.profile.groups.all()]
+#: Our group messages whose receipts changed in a batch: local id -> (group id, message id).
+Touched = dict[int, tuple[str, str]]
+
+
+def take_receipt(ctx: Context, sender: str, payload: Delivered | Read, at: float, touched: Touched) -> None:
+    """A member's delivered or read receipt of our group message(s), kept per member.
+
+    The messages it changed are added to ``touched``: :func:`counted` counts each once per batch
+    (a message to 49 brings 49 receipts back, mostly in the same few batches).
+    """
     receipts = ctx.profile.receipts
+    mark = receipts.read if isinstance(payload, Read) else receipts.delivered
     for message_id in payload.message_ids:
-        for chat in chats:
-            message = ctx.profile.history.get(chat, message_id, outgoing=True)
-            if message is None:
-                continue
-            mark = receipts.read if isinstance(payload, Read) else receipts.delivered
-            if not mark(message.local_id, sender, at):
-                break
-            events.append(_counted(ctx, chat, message.local_id, message_id))
-            break
+        found = receipts.our_message(message_id)
+        if found is not None and mark(found[0], sender, at):
+            touched[found[0]] = (found[1], message_id)
+
+
+def counted(ctx: Context, touched: Touched) -> list[Event]:
+    """One status event per message a batch's receipts changed, with its counts (and its status stored)."""
+    counts = ctx.profile.receipts.counts(touched)
+    events: list[Event] = []
+    for local_id, (group_id, message_id) in touched.items():
+        count = counts.get(local_id)
+        members, delivered, read = (count.members, count.delivered, count.read) if count else (0, 0, 0)
+        status = MessageStatus.SENT
+        if members and read >= members:
+            status = MessageStatus.READ
+        elif members and delivered >= members:
+            status = MessageStatus.DELIVERED
+        if status is not MessageStatus.SENT:
+            ctx.profile.history.set_status(GroupChat(group_id), message_id, status.value)
+        events.append(
+            MessageStatusChanged(
+                "", message_id, status, group_id=group_id, delivered_count=delivered, read_count=read
+            )
+        )
     return events
-
-
-def _counted(ctx: Context, chat: GroupChat, local_id: int, message_id: str) -> MessageStatusChanged:
-    count = ctx.profile.receipts.counts([local_id]).get(local_id)
-    members, delivered, read = (count.members, count.delivered, count.read) if count else (0, 0, 0)
-    status = MessageStatus.SENT
-    if members and read >= members:
-        status = MessageStatus.READ
-    elif members and delivered >= members:
-        status = MessageStatus.DELIVERED
-    if status is not MessageStatus.SENT:
-        ctx.profile.history.set_status(chat, message_id, status.value)
-    return MessageStatusChanged(
-        "", message_id, status, group_id=chat.group_id, delivered_count=delivered, read_count=read
-    )
 
 
 def typing_shown(ctx: Context, sender: str, group_id: str) -> bool:

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from net.client.context import Context, message_view
 from net.client.core.events import MessageView
 from net.client.core.group_changes import BadGroupChange, ChangeKind, SignedChange, parse_signed
-from net.client.core.group_state import ChangeOutcome, Fold
+from net.client.core.group_state import ChangeOutcome, Fold, GroupState
 from net.client.core.group_sync import Admission, admit
-from net.client.core.groups import Group, state_to_json
-from storage.profile.groups import NewChange
+from net.client.core.groups import Group, state_from_json, state_to_json
+from storage.profile.groups import NewChange, StoredGroup
 from storage.profile.messages import GroupChat
 
 WAITING = "waiting"
@@ -66,6 +66,23 @@ def load(ctx: Context, group_id: str) -> Group:
     if waiting:
         ctx.group_authors.update(signed.change.by for signed in waiting)
     return Group(group_id, ctx.me(), admitted)
+
+
+def cached_state(ctx: Context, stored: StoredGroup) -> GroupState | None:
+    """The group now, as :func:`take` cached it when a change last arrived, without reading the log.
+
+    A text and its fan-out need only the members, the version and the digest: folding the signed
+    log (parsing each change, checking each number) for every message would cost its sender more
+    than sealing the copies. A cache that is missing or does not read is folded from the log.
+    """
+    if stored.state is not None:
+        try:
+            state = state_from_json(stored.state)
+        except ValueError:
+            state = None
+        if state is not None and state.group_id == stored.group_id:
+            return state
+    return load(ctx, stored.group_id).state
 
 
 def waiting(ctx: Context, group_id: str) -> list[SignedChange]:

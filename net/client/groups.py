@@ -32,6 +32,7 @@ from net.client.core.events import (
 )
 from net.client.core.group_changes import SignedChange, is_id
 from net.client.core.group_making import GroupChangeRefused
+from net.client.core.group_payloads import GroupTag
 from net.client.core.group_state import OwnStanding
 from net.client.core.groups import Group
 from net.client.core.standing import Standing
@@ -283,9 +284,9 @@ def send_text(ctx: Context, duties: Duties, group_id: str, text: str) -> Message
         raise EngineError("unknown_group", "There is no such group.")
     if stored_group.standing == "request":
         raise EngineError("group_request", "Accept the invitation to write in this group.")
-    group = group_log.load(ctx, group_id)
-    to = group_fanout.recipients(ctx, group.state)
-    if group.state is None or group.state.own is not OwnStanding.MEMBER:
+    state = group_log.cached_state(ctx, stored_group)
+    to = group_fanout.recipients(ctx, state)
+    if state is None or state.own is not OwnStanding.MEMBER:
         raise EngineError("not_a_member", "You are not a member of this group.")
     message_id, now = ctx.new_id("m-"), ctx.clock()
     with ctx.profile.transaction():
@@ -295,7 +296,8 @@ def send_text(ctx: Context, duties: Duties, group_id: str, text: str) -> Message
         ctx.profile.receipts.expect(stored.local_id, to)
         group_fanout.ensure_members(ctx, to)
         group_fanout.share_name(ctx, to)
-        payload = Text(message_id, round(stored.timestamp * 1000), text, group.tag())
+        tag = GroupTag(group_id, state.version, state.digest)
+        payload = Text(message_id, round(stored.timestamp * 1000), text, tag)
         enqueue_copies(ctx, to, message_id, payload, group=group_id, message_id=message_id)
     ctx.emit(MessageStatusChanged("", message_id, MessageStatus.QUEUED, group_id=group_id))
     duties.outbox.dirty = True

@@ -97,6 +97,8 @@ class Received:
     requested: set[str] = field(default_factory=set)
     #: messages from blocked numbers acknowledged and dropped in this batch
     dropped: int = 0
+    #: our group messages whose receipts this batch changed (counted once each, at its end)
+    receipts: group_inbox.Touched = field(default_factory=dict)
 
 
 class _Unopenable(Exception):
@@ -130,7 +132,7 @@ class Inbox:
                     result.acks.append(server_id)
                     if profile.processed.seen(str(server_id)):
                         continue
-                if not keeps_messages(standing_of(profile.contacts.get(sender))):
+                if not keeps_messages(self._standing(sender)):
                     result.dropped += 0 if transient else 1  # acknowledged, never opened or stored
                     continue
                 try:
@@ -164,6 +166,8 @@ class Inbox:
                 enqueue_control(ctx, sender, Delivered(tuple(mids[start : start + MAX_IDS])))
         for sender, record in records.items():
             ctx.save_record(sender, record)
+        if result.receipts:
+            result.events += group_inbox.counted(ctx, result.receipts)
         if result.dropped:
             profile.contacts.count_dropped(result.dropped)
         for sender in sorted(result.requested):
@@ -199,7 +203,7 @@ class Inbox:
             result.sessions_started += 1
             # A notice of a changed key goes just before the message that showed it (1 ms earlier).
             self._pin(sender, opened.state.peer, result, (message.ts - 1) / 1000)
-        elif profile.contacts.get(sender) is None:
+        elif self._standing(sender) is None:
             profile.contacts.add(sender, "", standing=of_stranger().value)
         try:
             payload = decode_payload(opened.plaintext)
@@ -222,7 +226,7 @@ class Inbox:
     ) -> None:
         ctx = self._ctx
         profile = ctx.profile
-        standing = standing_of(profile.contacts.get(sender))
+        standing = self._standing(sender)
         if self._group(payload, sender, message, result):
             return
         if isinstance(payload, Text):
@@ -259,7 +263,7 @@ class Inbox:
         if unmatched:  # a receipt of our group message, from one of its members
             kind = Read if status is MessageStatus.READ else Delivered
             at = message.ts / 1000
-            result.events += group_inbox.take_receipt(self._ctx, sender, kind(tuple(unmatched)), at)
+            group_inbox.take_receipt(self._ctx, sender, kind(tuple(unmatched)), at, result.receipts)
 
     def _group(self, payload: Payload, sender: str, message: WaitingMessage, result: Received) -> bool:
         """A group's payload (net.client.group_inbox takes it); False for any other."""
@@ -278,6 +282,11 @@ class Inbox:
         else:
             return False
         return True
+
+    def _standing(self, sender: str) -> Standing | None:
+        """The sender's standing, read without decoding their identity key (asked for every message)."""
+        brief = self._ctx.profile.contacts.briefs([sender]).get(sender)
+        return None if brief is None else Standing(brief.standing)
 
     def _pin(self, sender: str, identity: Any, result: Received, at: float) -> None:
         ctx = self._ctx

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,7 +56,7 @@ from net.client.core.standing import Standing, may_answer
 from net.client.core.typing_plan import TypingNotices
 from net.client.handshake import start_session
 from net.client.link import Link
-from net.client.sessions import NoSession
+from net.client.sessions import NoSession, SessionRecord
 from net.client.transport import ServerConnection
 from net.protocol import replies
 from net.protocol.copy_results import CopyResult, CopyStatus
@@ -186,11 +186,14 @@ class Outbox:
         conn = self._link.require()
         self.dirty = False
         events: list[Event] = []
-        held = {c.phone for c in self._ctx.profile.contacts.all() if c.key_changed}
         now = self._ctx.monotonic()
         self._paused = plan.expire(self._paused, now)
+        pending = self._readable(events)
+        if not pending:
+            return events  # most flushes follow a batch of receipts that queued nothing
+        held = self._ctx.profile.contacts.phones_with_key_changed()
         # A group's change carries no text but names the group and its members: held like a text.
-        readable = [(i, e) for i, e in self._readable(events) if not (e.group and i.contact in held)]
+        readable = [(i, e) for i, e in pending if not (e.group and i.contact in held)]
         waiting = plan.select(readable, held=held, paused=self._paused, now=now, full=self._full)
         for batch in plan.batches(waiting):
             # A contact the server refused in an earlier batch waits: each send more would only use
@@ -217,10 +220,21 @@ class Outbox:
 
     def _send_batch(self, conn: ServerConnection, batch: list[Pending]) -> list[Event]:
         ctx = self._ctx
-        starting = plan.needing_session(batch, lambda contact: ctx.load_record(contact).current is not None)
+        # Each contact's record is read once per batch: decoding one (the ratchet state's JSON and
+        # base64) costs more than sealing with it.
+        records: dict[str, SessionRecord] = {}
+
+        def record_of(contact: str) -> SessionRecord:
+            if contact not in records:
+                records[contact] = ctx.load_record(contact)
+            return records[contact]
+
+        starting = plan.needing_session(batch, lambda contact: record_of(contact).current is not None)
         busy, refused = self._start_sessions(conn, starting)
+        for contact in starting:  # a session started is stored: read again
+            records.pop(contact, None)
         go, failed = plan.sealable(batch, busy=busy, refused=refused)
-        results = plan.judge(self._send_all(conn, self._seal(go)))
+        results = plan.judge(self._send_all(conn, self._seal(go, record_of)))
         pauses = [(contact, plan.Verdict.BUSY) for contact in sorted(busy)] + results.pauses
         plan.apply_pauses(self._paused, self._busy, pauses, ctx.monotonic(), self._full)
         if results.done:
@@ -241,15 +255,16 @@ class Outbox:
                 refusals[contact] = (exc.code, exc.message)
         return plan.split_session_refusals(refusals)
 
-    def _seal(self, go: list[Pending]) -> list[tuple[OutboxItem, Entry, bytes]]:
+    def _seal(
+        self, go: list[Pending], record_of: Callable[[str], SessionRecord]
+    ) -> list[tuple[OutboxItem, Entry, bytes]]:
         """Seal each entry with its contact's current session, and store the advanced sessions, at once."""
         ctx = self._ctx
         sealed: list[tuple[OutboxItem, Entry, bytes]] = []
         with ctx.profile.transaction():
-            records: dict[str, Any] = {}
+            records: dict[str, SessionRecord] = {}
             for item, entry in go:
-                record = records.get(item.contact) or ctx.load_record(item.contact)
-                records[item.contact] = record
+                record = records[item.contact] = record_of(item.contact)
                 try:
                     body = record.seal(item.client_id, entry.inner).to_bytes()
                 except NoSession:

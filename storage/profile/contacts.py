@@ -17,6 +17,7 @@ accepted), a ``request`` (a stranger who wrote first) or ``blocked``.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
@@ -106,6 +107,19 @@ class Contact:
         return f"Contact(verified={self.verified}, key_changed={self.key_changed}, standing={self.standing})"
 
 
+@dataclass(frozen=True)
+class Brief:
+    """What fanning out a group's message needs of a member's contact row: no identity key."""
+
+    standing: str
+    #: The version of our own name last queued to them.
+    profile_sent: int
+
+
+#: Numbers per query of :meth:`ContactStore.briefs` (SQLite's bound on parameters is far above it).
+_BRIEFS_PER_QUERY = 500
+
+
 def _identity(text: object) -> PublicIdentity | None:
     if text is None:
         return None
@@ -187,6 +201,36 @@ class ContactStore:
                 "INSERT OR REPLACE INTO counters (name, value) VALUES (?, ?)", (_DROPPED, total)
             )
         return total
+
+    def phones_with_key_changed(self) -> set[str]:
+        """The numbers of the contacts whose key changed and is not yet acknowledged.
+
+        Read from the column alone, with no identity key decoded: the outbox asks on every flush.
+        """
+        rows = self._vault.conn.execute("SELECT phone FROM contacts WHERE key_changed = 1").fetchall()
+        return {phone for (phone,) in rows if isinstance(phone, str)}
+
+    def briefs(self, phones: Iterable[str]) -> dict[str, Brief]:
+        """The standing and name version of each of ``phones`` that is a contact, a query per 500.
+
+        A group's text reads them for every member; decoding each identity key (as :meth:`get`
+        does) would cost more than the rest of the message's storing.
+        """
+        wanted = list(dict.fromkeys(phones))
+        found: dict[str, Brief] = {}
+        for start in range(0, len(wanted), _BRIEFS_PER_QUERY):
+            chunk = wanted[start : start + _BRIEFS_PER_QUERY]
+            rows = self._vault.conn.execute(
+                "SELECT phone, standing, profile_sent FROM contacts "  # noqa: S608 - only placeholders
+                f"WHERE phone IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ).fetchall()
+            for phone, standing, profile_sent in rows:
+                if standing in STANDINGS and isinstance(profile_sent, int):
+                    found[phone] = Brief(standing, profile_sent)
+                else:
+                    self._vault.note_damage(f"contact:{phone!s}", "contact")
+        return found
 
     def with_standing(self, standing: str) -> list[Contact]:
         return [c for c in self.all() if c.standing == standing]

@@ -70,6 +70,19 @@ class ReceiptStore:
             )
         return cursor.rowcount > 0
 
+    def our_message(self, client_id: str) -> tuple[int, str] | None:
+        """Our group message of this client id, in any group: (its local id, the group's id), or None.
+
+        One indexed lookup per group conversation, with no group's state read: a receipt is
+        matched to its message this way for each member of each message.
+        """
+        row = self._vault.conn.execute(
+            "SELECT m.id, c.grp FROM conversations c JOIN messages m ON m.conversation = c.id "
+            "AND m.outgoing = 1 AND m.sender = '' AND m.client = ? WHERE c.grp IS NOT NULL",
+            (client_id,),
+        ).fetchone()
+        return None if row is None else (int(row[0]), str(row[1]))
+
     def of(self, message: int) -> list[Receipt]:
         """Every member the message went to, with their times, in the order they were expected."""
         rows = self._vault.conn.execute(

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import profile_raw as raw
 import pytest
 from engine_support import FAST_KDF, PASSPHRASE
 from group_support import ALICE, BOB, CAROL, IDENTITIES, change, created
@@ -84,3 +85,24 @@ def test_an_ignored_change_is_noted_with_its_reason(ctx: Context) -> None:
         "remove",
     )
     assert note.notice_reason == "the author is not an admin"
+
+
+def test_the_state_a_text_needs_is_the_cached_fold_and_the_log_is_folded_only_without_one(
+    ctx: Context,
+) -> None:
+    made = created(members=(BOB, CAROL))
+    gid = made.change.group_id
+    group_log.take(ctx, Group(gid, BOB), [made], sender=ALICE, relayed=False)
+    rename = change(made, ALICE, 2, ChangeKind.RENAME, name="Readers")
+    group_log.take(ctx, group_log.load(ctx, gid), [rename], sender=ALICE, relayed=False)
+    folded = group_log.load(ctx, gid).state
+    stored = ctx.profile.groups.get(gid)
+    assert stored is not None and folded is not None and folded.name == "Readers"
+    assert group_log.cached_state(ctx, stored) == folded
+    # The log is not read while the cache reads: with every change damaged, the cache still answers.
+    raw.execute(ctx.profile.folder, PASSPHRASE, "UPDATE group_changes SET signed = '{not json'")
+    assert group_log.load(ctx, gid).state is None
+    assert group_log.cached_state(ctx, stored) == folded
+    # A cache that does not read (or is another group's) is folded from the log instead.
+    assert group_log.cached_state(ctx, replace(stored, state={"v": 1, "name": "x"})) is None
+    ctx.profile.take_damage()

@@ -8,7 +8,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import group_support
 import pytest
+from group_support import CAROL
 from session_support import Side
 
 from net.client import messaging
@@ -16,6 +18,7 @@ from net.client.context import Context
 from net.client.core.envelope import (
     Delivered,
     ProfilePayload,
+    Read,
     SessionReset,
     Text,
     Typing,
@@ -26,6 +29,7 @@ from net.client.core.events import (
     ContactKeyChanged,
     ContactUpdated,
     MessageReceived,
+    MessageStatus,
     MessageStatusChanged,
     TypingChanged,
 )
@@ -33,6 +37,7 @@ from net.client.inbox import Inbox
 from net.client.outbox import Entry
 from net.client.sessions import SessionRecord, start
 from net.protocol.replies import WaitingMessage
+from storage.profile.messages import GroupChat
 
 ALICE, BOB = "+442079460301", "+442079460302"
 
@@ -211,3 +216,27 @@ def test_a_replayed_start_of_a_session_that_left_the_record_is_unreadable_and_ch
     assert result.undecryptable == {ALICE: ["c-1"]} and result.sessions_started == 0
     assert bob.profile.sessions.get(ALICE) == stored
     assert [m.text for m in bob.profile.history.page(ALICE).messages].count("hello") == 1
+
+
+def test_a_batch_of_group_receipts_is_stored_per_member_and_reported_once_per_message(sides) -> None:
+    alice, bob = sides
+    inbox, sender = _inbox(bob), Sender(alice, bob)
+    gid = group_support.created().change.group_id
+    bob.profile.groups.upsert(gid, "member")
+    chat = GroupChat(gid)
+    ours = bob.profile.history.add(chat, client_id="m-g", outgoing=True, text="hi all", timestamp=1.0)
+    bob.profile.receipts.expect(ours.local_id, [ALICE, CAROL])
+    result = inbox.receive(
+        [
+            sender.message(Delivered(("m-g",))),
+            sender.message(Delivered(("m-g",))),  # a repeat changes nothing
+            sender.message(Read(("m-g", "m-nothing"))),
+        ]
+    )
+    (event,) = [e for e in result.events if isinstance(e, MessageStatusChanged)]
+    assert (event.group_id, event.message_id, event.delivered_count, event.read_count) == (gid, "m-g", 1, 1)
+    assert event.status is MessageStatus.SENT  # Carol has not said yet
+    (mine, carols) = bob.profile.receipts.of(ours.local_id)
+    assert mine.member == ALICE and mine.delivered_at is not None and mine.read_at is not None
+    assert carols.delivered_at is None
+    assert inbox.receive([sender.message(Read(("m-g",)))]).events == []  # nothing new: nothing reported

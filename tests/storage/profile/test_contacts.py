@@ -10,7 +10,7 @@ import pytest
 
 from crypto_core.keys import IdentityKeyPair
 from crypto_core.sealing import KdfParams
-from storage.profile.contacts import PinResult
+from storage.profile.contacts import ACCEPTED, REQUEST, Brief, PinResult
 from storage.profile.directory import ProfileDirectory
 from storage.profile.errors import DamagedValue, ProfileError
 from storage.profile.profile import Profile
@@ -139,3 +139,28 @@ def test_standing_profile_names_and_the_dropped_count(directory: ProfileDirector
         assert [c.phone for c in again.contacts.with_standing("blocked")] == [BOB]
         assert again.contacts.dropped_from_blocked() == 3
         assert (again.account.display_name(), again.account.display_name_version()) == ("Me again", 2)
+
+
+def test_the_numbers_with_a_changed_key_are_read_without_opening_a_contact(profile: Profile) -> None:
+    profile.contacts.pin_identity(ALICE, IdentityKeyPair.generate().public)
+    profile.contacts.pin_identity(BOB, IdentityKeyPair.generate().public)
+    assert profile.contacts.phones_with_key_changed() == set()
+    profile.contacts.pin_identity(ALICE, IdentityKeyPair.generate().public)
+    assert profile.contacts.phones_with_key_changed() == {ALICE}
+    # A damaged identity key costs only that contact's row, not the outbox's question.
+    raw.execute(profile.folder, "pw", "UPDATE contacts SET identity = '{not json' WHERE phone = ?", (BOB,))
+    assert profile.contacts.phones_with_key_changed() == {ALICE}
+    profile.contacts.acknowledge_key_change(ALICE)
+    assert profile.contacts.phones_with_key_changed() == set()
+
+
+def test_briefs_give_standing_and_name_version_of_the_contacts_asked_for(profile: Profile) -> None:
+    profile.contacts.add(ALICE, "Alice")
+    profile.contacts.add(BOB, "", standing=REQUEST)
+    profile.contacts.set_profile_sent(ALICE, 3)
+    profile.contacts.pin_identity(BOB, IdentityKeyPair.generate().public)
+    # A damaged identity key does not stop the brief: none is decoded.
+    raw.execute(profile.folder, "pw", "UPDATE contacts SET identity = '{not json' WHERE phone = ?", (BOB,))
+    briefs = profile.contacts.briefs([ALICE, BOB, "+15550009999", ALICE])
+    assert briefs == {ALICE: Brief(ACCEPTED, 3), BOB: Brief(REQUEST, 0)}
+    assert profile.contacts.briefs([]) == {}

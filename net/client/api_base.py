@@ -10,6 +10,7 @@ the mixins may use of the Messenger, which sets it in its ``__init__``.
 from __future__ import annotations
 
 import functools
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Concatenate, ParamSpec, TypeVar
 
@@ -24,8 +25,9 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-class ApiBase:
-    """The Messenger's state as its mixins see it; the Messenger sets each in ``__init__``."""
+class ApiBase(ABC):
+    """The Messenger's state as its mixins see it; the Messenger sets each in ``__init__``, and gives
+    the two methods below (abstract here, so a class that forgets one cannot be made)."""
 
     _ctx: Context | None
     _link: Link
@@ -33,11 +35,13 @@ class ApiBase:
     _profiles: ProfileDirectory
     _kdf_params: KdfParams
 
-    def _require(self) -> Context:  # pragma: no cover - the Messenger's
-        raise NotImplementedError
+    @abstractmethod
+    def _require(self) -> Context:
+        """The unlocked profile's context, or EngineError("locked")."""
 
-    def _unlocked(self) -> tuple[Context, Duties]:  # pragma: no cover - the Messenger's
-        raise NotImplementedError
+    @abstractmethod
+    def _unlocked(self) -> tuple[Context, Duties]:
+        """The context and the duties of the unlocked profile, or EngineError("locked")."""
 
 
 S = TypeVar("S", bound=ApiBase)

@@ -13,19 +13,12 @@ Reading a group's conversation uses the Messenger's conversation methods: ``hist
 from __future__ import annotations
 
 from net.client import groups
-from net.client.context import Context
+from net.client.api_base import ApiBase
 from net.client.core.events import GroupRequest, GroupView, MemberReceipt, MessageView
-from net.client.duties import Duties
 
 
-class GroupsApi:
+class GroupsApi(ApiBase):
     """The group commands of :class:`net.client.messenger.Messenger`."""
-
-    def _require(self) -> Context:  # pragma: no cover - the Messenger's
-        raise NotImplementedError
-
-    def _unlocked(self) -> tuple[Context, Duties]:  # pragma: no cover - the Messenger's
-        raise NotImplementedError
 
     def create_group(self, name: str, members: list[str]) -> GroupView:
         """Make a group of us and ``members`` (phones of contacts, or numbers); we are its admin."""

@@ -321,11 +321,14 @@ class Outbox:
         """Sent entries leave the outbox as SENT, failed ones as FAILED (with their error), at once."""
         ctx = self._ctx
         events: list[Event] = []
+        marked: set[tuple[str, str | None]] = set()  # a group's text is marked SENT once per batch
         with ctx.profile.transaction():
             for item, entry in done:
                 ctx.profile.outbox.remove(item.client_id, item.contact)
                 if entry.group is not None:
-                    events += group_copies.sent(ctx, entry.group, entry.message_id)
+                    if (entry.group, entry.message_id) not in marked:
+                        marked.add((entry.group, entry.message_id))
+                        events += group_copies.sent(ctx, entry.group, entry.message_id)
                 elif entry.message_id is not None and ctx.profile.history.set_status(
                     item.contact, entry.message_id, MessageStatus.SENT.value
                 ):

@@ -206,9 +206,13 @@ class Outbox:
     def _readable(self, events: list[Event]) -> list[Pending]:
         """The outbox, oldest first; a damaged entry is dropped (it would block every later flush)."""
         readable: list[Pending] = []
+        decoded: dict[bytes, Entry] = {}  # a group's copies share one payload: decoded once (Entry is frozen)
         for item in self._ctx.profile.outbox.pending():
             try:
-                readable.append((item, Entry.from_bytes(item.payload)))
+                entry = decoded.get(item.payload)
+                if entry is None:
+                    entry = decoded[item.payload] = Entry.from_bytes(item.payload)
+                readable.append((item, entry))
             except ValueError:
                 self._ctx.profile.outbox.remove(item.client_id, item.contact)
                 events.append(

@@ -149,13 +149,14 @@ class Context:
         The record returned is the caller's to change; only :meth:`save_record` lets a later load
         reuse it instead of decoding the stored bytes again (:mod:`net.client.record_cache`).
         """
-        stored = self.profile.sessions.get(phone)
-        kept = self._records.take(phone, stored)
-        if kept is not None:
-            return kept
         try:
+            stored = self.profile.sessions.get(phone)  # a damaged row raises here (DamagedValue)
+            kept = self._records.take(phone, stored)
+            if kept is not None:
+                return kept
             return SessionRecord.from_bytes(stored, random=self.random, clock=self.clock)
         except CryptoError:
+            self._records.forget(phone)
             self.profile.note_damage(f"session:{phone}", "session")
             return SessionRecord.from_bytes(None, random=self.random, clock=self.clock)
 

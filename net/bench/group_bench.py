@@ -10,7 +10,9 @@ many "messages" of N - 1 texts, one ``send_text`` to each member. Either way at 
 
 Per sample: recipient copies decrypted per second, the latency from a message's
 send to the last member's decrypt, the sender's CPU per message (its process's
-``time.process_time`` over the sample, receipts it takes in included), and the
+``time.process_time`` over the sample, receipts it takes in included; split into
+sending, the sends and the outbox flushes that seal and send the copies, and
+receipts, the rest: taking the members' receipts back), and the
 server's CPU per recipient copy (from /proc). The figures are medians over the
 rounds; latencies are percentiles over every message of a kind.
 """
@@ -71,6 +73,13 @@ class Sample:
     server_cpu_us: float | None
     lost: int
     duplicated: int
+    #: The part of ``sender_cpu_ms`` spent sending (the sends and the outbox's flushes).
+    sending_cpu_ms: float = math.nan
+
+    @property
+    def receipts_cpu_ms(self) -> float:
+        """The rest of the sender's CPU: taking the receipts back (the inbox), and the link's reads."""
+        return self.sender_cpu_ms - self.sending_cpu_ms
 
     @property
     def copies_per_second(self) -> float:
@@ -79,6 +88,14 @@ class Sample:
     @property
     def sender_ms_per_message(self) -> float:
         return self.sender_cpu_ms / self.messages if self.messages else math.nan
+
+    @property
+    def sending_ms_per_message(self) -> float:
+        return self.sending_cpu_ms / self.messages if self.messages else math.nan
+
+    @property
+    def receipts_ms_per_message(self) -> float:
+        return self.receipts_cpu_ms / self.messages if self.messages else math.nan
 
     @property
     def server_us_per_copy(self) -> float | None:
@@ -99,6 +116,8 @@ class KindFigures:
     lost: int
     duplicated: int
     samples: list[Sample]
+    sending_ms_per_message: float = math.nan
+    receipts_ms_per_message: float = math.nan
 
     @classmethod
     def of(cls, kind: str, samples: list[Sample]) -> KindFigures:
@@ -112,6 +131,8 @@ class KindFigures:
             sum(s.lost for s in samples),
             sum(s.duplicated for s in samples),
             samples,
+            statistics.median(s.sending_ms_per_message for s in samples),
+            statistics.median(s.receipts_ms_per_message for s in samples),
         )
 
 
@@ -136,6 +157,8 @@ class GroupReport:
                 "copies_per_second": figures.copies_per_second,
                 "latency_ms": {"p50": figures.latency_ms.p50, "p99": figures.latency_ms.p99},
                 "sender_cpu_ms_per_message": figures.sender_ms_per_message,
+                "sending_cpu_ms_per_message": figures.sending_ms_per_message,
+                "receipts_cpu_ms_per_message": figures.receipts_ms_per_message,
                 "server_cpu_us_per_copy": figures.server_us_per_copy,
                 "lost": figures.lost,
                 "duplicated": figures.duplicated,
@@ -262,6 +285,7 @@ def _sample(
         seconds=(max(finished) - sent_at[0]) if finished and sent_at else math.nan,
         latencies_ms=latencies,
         sender_cpu_ms=answer["cpu"] * 1000,
+        sending_cpu_ms=answer["sending_cpu"] * 1000,
         server_cpu_us=(after.cpu_seconds - before.cpu_seconds) * 1e6 if before and after else None,
         lost=sum(options.size - 1 - len(c) for c in copies),
         duplicated=sum(n - 1 for c in copies for n in c.values()),
@@ -343,6 +367,8 @@ def format_group_report(report: GroupReport, header: list[str]) -> str:
             lambda k: f"{_num(k.latency_ms.p50, 1)} / {_num(k.latency_ms.p99, 1)}",
         ),
         ("sender CPU per message, ms", lambda k: _num(k.sender_ms_per_message, 2)),
+        ("  of it sending (seal + send), ms", lambda k: _num(k.sending_ms_per_message, 2)),
+        ("  of it taking the receipts back, ms", lambda k: _num(k.receipts_ms_per_message, 2)),
         ("server CPU per recipient copy, µs", lambda k: _num(k.server_us_per_copy, 1)),
         ("lost / duplicated", lambda k: f"{k.lost} / {k.duplicated}"),
     ]
@@ -358,10 +384,12 @@ def format_group_report(report: GroupReport, header: list[str]) -> str:
 
 
 def _verdicts(group: KindFigures, pairs: KindFigures) -> list[str]:
-    sender = group.sender_ms_per_message
+    sender, sending = group.sender_ms_per_message, group.sending_ms_per_message
     lines = [
         f"target: a group message costs its sender ≤ {SENDER_TARGET_MS:g} ms of CPU: {_num(sender, 2)} ms,"
-        f" {'met' if sender <= SENDER_TARGET_MS else 'MISSED'}"
+        f" {'met' if sender <= SENDER_TARGET_MS else 'MISSED'}",
+        f"target: sending a group message (seal + send) ≤ {SENDER_TARGET_MS:g} ms of CPU:"
+        f" {_num(sending, 2)} ms, {'met' if sending <= SENDER_TARGET_MS else 'MISSED'}",
     ]
     g, p = group.server_us_per_copy, pairs.server_us_per_copy
     if g is not None and p is not None:

@@ -36,6 +36,7 @@ from net.client.core.events import (
     MessageStatus,
     MessageView,
 )
+from net.client.record_cache import RecordCache
 from net.client.sessions import SessionRecord
 from net.protocol.client_ids import time_ordered_id
 from net.protocol.validation import ValidationError, normalize_phone
@@ -77,6 +78,8 @@ class Context:
     #: Authors of group changes kept waiting for their identity: the duties fetch their bundles.
     group_authors: set[str] = field(default_factory=set, repr=False)
     _damaged_parts: set[str] = field(default_factory=set, repr=False)
+    #: Decoded session records, valid while the stored bytes are the ones they were stored as.
+    _records: RecordCache[SessionRecord] = field(default_factory=RecordCache, repr=False)
     _full_shown: bool = False
 
     def now_ms(self) -> int:
@@ -142,17 +145,25 @@ class Context:
         A damaged session must not stop every later message to or from that contact:
         with none, sending starts a new session (which replaces the damaged row) and
         a message that needed the old one is undecryptable, which heals the same way.
+
+        The record returned is the caller's to change; only :meth:`save_record` lets a later load
+        reuse it instead of decoding the stored bytes again (:mod:`net.client.record_cache`).
         """
         try:
-            return SessionRecord.from_bytes(
-                self.profile.sessions.get(phone), random=self.random, clock=self.clock
-            )
+            stored = self.profile.sessions.get(phone)  # a damaged row raises here (DamagedValue)
+            kept = self._records.take(phone, stored)
+            if kept is not None:
+                return kept
+            return SessionRecord.from_bytes(stored, random=self.random, clock=self.clock)
         except CryptoError:
+            self._records.forget(phone)
             self.profile.note_damage(f"session:{phone}", "session")
             return SessionRecord.from_bytes(None, random=self.random, clock=self.clock)
 
     def save_record(self, phone: str, record: SessionRecord) -> None:
-        self.profile.sessions.put(phone, record.to_bytes())
+        data = record.to_bytes()
+        self.profile.sessions.put(phone, data)
+        self._records.stored(phone, data, record)
 
     # ------------------------------------------------------------------ contacts
 

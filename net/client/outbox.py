@@ -206,9 +206,13 @@ class Outbox:
     def _readable(self, events: list[Event]) -> list[Pending]:
         """The outbox, oldest first; a damaged entry is dropped (it would block every later flush)."""
         readable: list[Pending] = []
+        decoded: dict[bytes, Entry] = {}  # a group's copies share one payload: decoded once (Entry is frozen)
         for item in self._ctx.profile.outbox.pending():
             try:
-                readable.append((item, Entry.from_bytes(item.payload)))
+                entry = decoded.get(item.payload)
+                if entry is None:
+                    entry = decoded[item.payload] = Entry.from_bytes(item.payload)
+                readable.append((item, entry))
             except ValueError:
                 self._ctx.profile.outbox.remove(item.client_id, item.contact)
                 events.append(
@@ -321,11 +325,14 @@ class Outbox:
         """Sent entries leave the outbox as SENT, failed ones as FAILED (with their error), at once."""
         ctx = self._ctx
         events: list[Event] = []
+        marked: set[tuple[str, str | None]] = set()  # a group's text is marked SENT once per batch
         with ctx.profile.transaction():
             for item, entry in done:
                 ctx.profile.outbox.remove(item.client_id, item.contact)
                 if entry.group is not None:
-                    events += group_copies.sent(ctx, entry.group, entry.message_id)
+                    if (entry.group, entry.message_id) not in marked:
+                        marked.add((entry.group, entry.message_id))
+                        events += group_copies.sent(ctx, entry.group, entry.message_id)
                 elif entry.message_id is not None and ctx.profile.history.set_status(
                     item.contact, entry.message_id, MessageStatus.SENT.value
                 ):

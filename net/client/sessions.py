@@ -38,7 +38,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from crypto_core import pqxdh
@@ -78,6 +78,22 @@ class SessionState:
     peer: PublicIdentity
     #: Our initial message, sent along until the peer answers; None for a responder or once answered.
     initial: InitialMessage | None
+    #: The stored form of the parts a seal does not change, with the objects it was made from.
+    _fixed: tuple[tuple[object, ...], dict[str, Any]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    def fixed_json(self) -> dict[str, Any]:
+        """The session id, the peer and the initial message as stored: encoded once, not on every save."""
+        parts = (self.session_id, self.peer, self.initial)
+        if self._fixed is None or any(a is not b for a, b in zip(self._fixed[0], parts, strict=True)):
+            encoded = {
+                "sid": b64encode(self.session_id),
+                "peer": self.peer.to_json(),
+                "init": None if self.initial is None else self.initial.to_json(),
+            }
+            self._fixed = (parts, encoded)
+        return self._fixed[1]
 
     def __repr__(self) -> str:
         return f"SessionState(peer={self.peer.short_id()}, answered={self.initial is None})"
@@ -168,12 +184,13 @@ class SessionRecord:
     def to_bytes(self) -> bytes:
         states = [
             {
-                "sid": b64encode(s.session_id),
+                "sid": fixed["sid"],
                 "ratchet": s.ratchet.to_json(),
-                "peer": s.peer.to_json(),
-                "init": None if s.initial is None else s.initial.to_json(),
+                "peer": fixed["peer"],
+                "init": fixed["init"],
             }
             for s in self.states
+            for fixed in (s.fixed_json(),)
         ]
         return json.dumps({"v": RECORD_VERSION, "states": states}, separators=(",", ":")).encode("ascii")
 

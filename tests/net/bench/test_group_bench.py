@@ -30,6 +30,18 @@ def test_the_figures_are_medians_of_the_rounds_and_the_verdicts_compare_them() -
     assert "15.0 µs of its CPU per group copy, 50.0 µs per 1:1 message, met" in text
 
 
+def test_the_sender_cpu_is_split_into_sending_and_taking_the_receipts_back() -> None:
+    split = Sample("group", 10, 40, 40, 2.0, (5.0,), 80.0, 400.0, 0, 0, sending_cpu_ms=30.0)
+    group = KindFigures.of("group", [split])
+    assert (group.sending_ms_per_message, group.receipts_ms_per_message) == (3.0, 5.0)
+    report = GroupReport(GroupOptions(size=5, messages=10), group, KindFigures.of("1:1", [split]))
+    assert report.to_json()["group"]["sending_cpu_ms_per_message"] == 3.0
+    assert report.to_json()["group"]["receipts_cpu_ms_per_message"] == 5.0
+    text = format_group_report(report, ["head"])
+    assert "sending a group message (seal + send) ≤ 10 ms of CPU: 3.00 ms, met" in text
+    assert "of it taking the receipts back, ms" in text
+
+
 def test_a_lost_copy_makes_the_report_unclean() -> None:
     lost = Sample("group", 10, 40, 39, 2.0, (5.0,), 50.0, 400.0, 1, 0)
     report = GroupReport(GroupOptions(size=5), KindFigures.of("group", [lost]), KindFigures.of("1:1", [lost]))
@@ -54,9 +66,12 @@ def test_the_group_bench_runs_and_every_figure_is_a_number() -> None:
             figures["latency_ms"]["p50"],
             figures["latency_ms"]["p99"],
             figures["sender_cpu_ms_per_message"],
+            figures["sending_cpu_ms_per_message"],
+            figures["receipts_cpu_ms_per_message"],
             figures["server_cpu_us_per_copy"],
         ]
         assert all(isinstance(v, float) and math.isfinite(v) and v >= 0 for v in numbers), numbers
+        assert 0 < figures["sending_cpu_ms_per_message"] <= figures["sender_cpu_ms_per_message"]
         assert figures["copies_per_second"] > 0
         assert figures["latency_ms"]["p50"] <= figures["latency_ms"]["p99"]
 

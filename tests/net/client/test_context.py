@@ -1,19 +1,22 @@
-"""The shared context: fresh ids, phone checks in a person's words, views and cached safety numbers."""
+"""The shared context: fresh ids, phone checks in words, views, cached safety numbers and session records."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from engine_support import FAST_KDF, PASSPHRASE
+from session_support import bundle_of
 
 from crypto_core.keys import IdentityKeyPair
 from crypto_core.safety_number import safety_number
 from net.client.context import DISK_FULL, Context, checked_phone, message_view
 from net.client.core.engine_error import EngineError
 from net.client.core.events import DiskSpaceChanged, ErrorReported, MessageStatus
+from net.client.sessions import SessionRecord, start
 from storage.profile.account import Account
 from storage.profile.directory import ProfileDirectory
 from storage.profile.errors import ProfileDamaged
@@ -115,3 +118,53 @@ def test_damage_is_profile_damaged_for_each_call_and_one_event_per_part(ctx: Con
         ("profile_damaged", "history"),
         ("profile_damaged", "contacts"),
     ]
+
+
+def _session_record(ctx: Context) -> SessionRecord:
+    bea = IdentityKeyPair.generate()
+    record = SessionRecord()
+    record.make_current(start(ctx.require_identity(), bundle_of(bea), clock=ctx.clock))
+    return record
+
+
+def test_a_saved_session_record_is_not_decoded_again_while_its_bytes_are_stored(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record = _session_record(ctx)
+    with ctx.profile.transaction():
+        ctx.save_record(BEA, record)
+    decoded: list[bytes | None] = []
+    decode = SessionRecord.from_bytes
+
+    def counting(data: bytes | None, **kwargs: Any) -> SessionRecord:
+        decoded.append(data)
+        return decode(data, **kwargs)
+
+    monkeypatch.setattr(SessionRecord, "from_bytes", counting)
+    loaded = ctx.load_record(BEA)
+    assert loaded is record and decoded == []
+    loaded.seal("m-1", b"hello")  # changed and not saved: the next load must not see the change
+    again = ctx.load_record(BEA)
+    assert again is not loaded and len(decoded) == 1
+    assert again.to_bytes() == ctx.profile.sessions.get(BEA)
+
+
+def test_a_session_record_replaced_or_rolled_back_is_decoded_afresh(ctx: Context) -> None:
+    record = _session_record(ctx)
+    with ctx.profile.transaction():
+        ctx.save_record(BEA, record)
+    stored = ctx.profile.sessions.get(BEA)
+    other = _session_record(ctx)
+    with ctx.profile.transaction():
+        ctx.profile.sessions.put(BEA, other.to_bytes())  # as a restore or another writer would
+    loaded = ctx.load_record(BEA)
+    assert loaded is not record and loaded.current is not None and other.current is not None
+    assert loaded.current.session_id == other.current.session_id
+
+    ctx.save_record(BEA, loaded)
+    loaded.seal("m-2", b"lost")
+    with pytest.raises(RuntimeError), ctx.profile.transaction():
+        ctx.save_record(BEA, loaded)  # stored, then rolled back
+        raise RuntimeError("the batch failed")
+    after = ctx.load_record(BEA)
+    assert after is not loaded and after.to_bytes() == ctx.profile.sessions.get(BEA) != stored

@@ -12,7 +12,7 @@ from group_support import ALICE, BOB, CAROL, DAVE, change, created
 
 from net.client import group_inbox, group_log
 from net.client.core.envelope import Delivered, GroupStatePayload, Read, Text
-from net.client.core.events import MessageReceived, MessageStatus, MessageStatusChanged
+from net.client.core.events import Event, MessageReceived, MessageStatus, MessageStatusChanged
 from net.client.core.group_changes import ChangeKind, SignedChange
 from net.client.core.group_messages import PENDING_TIMEOUT_MS
 from net.client.core.groups import Group
@@ -138,9 +138,14 @@ def test_receipts_count_delivered_and_read_k_of_n_per_member(tmp_path: Path) -> 
         gid = groups.create(alice.ctx, alice.duties, "Book club", [BOB, CAROL]).group_id
         sent = groups.send_text(alice.ctx, alice.duties, gid, "who has read it?")
 
-        def receipt(sender: str, payload: Delivered | Read) -> MessageStatusChanged:
+        def taken(sender: str, payload: Delivered | Read) -> list[Event]:
+            touched: group_inbox.Touched = {}
             with alice.ctx.profile.transaction():
-                (event,) = group_inbox.take_receipt(alice.ctx, sender, payload, alice.clock.now)
+                group_inbox.take_receipt(alice.ctx, sender, payload, alice.clock.now, touched)
+                return group_inbox.counted(alice.ctx, touched)
+
+        def receipt(sender: str, payload: Delivered | Read) -> MessageStatusChanged:
+            (event,) = taken(sender, payload)
             assert isinstance(event, MessageStatusChanged)
             return event
 
@@ -151,9 +156,8 @@ def test_receipts_count_delivered_and_read_k_of_n_per_member(tmp_path: Path) -> 
         assert (both.delivered_count, both.status) == (2, MessageStatus.DELIVERED)
         read = receipt(BOB, Read(ids))
         assert (read.delivered_count, read.read_count, read.status) == (2, 1, MessageStatus.DELIVERED)
-        with alice.ctx.profile.transaction():
-            assert group_inbox.take_receipt(alice.ctx, BOB, Read(ids), alice.clock.now) == []  # once
-            assert group_inbox.take_receipt(alice.ctx, DAVE, Read(ids), alice.clock.now) == []  # not sent to
+        assert taken(BOB, Read(ids)) == []  # once
+        assert taken(DAVE, Read(ids)) == []  # not sent to
         assert receipt(CAROL, Read(ids)).status is MessageStatus.READ
         assert group_log.load(alice.ctx, gid).state is not None
     finally:

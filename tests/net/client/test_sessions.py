@@ -12,6 +12,7 @@ import pytest
 from session_support import Side
 
 from crypto_core.errors import DecryptionError, InvalidKeyFormat
+from crypto_core.keys import PublicIdentity
 from crypto_core.migrations import check_steps
 from crypto_core.ratchet import RatchetSession
 from crypto_core.ratchet_header import MAX_COUNTER
@@ -207,6 +208,33 @@ def test_the_record_round_trips_through_bytes(sides: tuple[Side, Side]) -> None:
         with pytest.raises(InvalidKeyFormat):
             SessionRecord.from_bytes(damaged, clock=time.time)
     assert "ratchet" not in repr(restored)
+
+
+def test_the_unchanging_parts_are_encoded_once_and_again_when_they_change(
+    sides: tuple[Side, Side], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice, bob = sides
+    record = SessionRecord([start(alice.identity, bob.bundle(), clock=time.time)])
+    encoded: list[PublicIdentity] = []
+    to_json = PublicIdentity.to_json
+
+    def counting(peer: PublicIdentity) -> dict[str, Any]:
+        encoded.append(peer)
+        return to_json(peer)
+
+    monkeypatch.setattr(PublicIdentity, "to_json", counting)
+    first = record.to_bytes()
+    once = len(encoded)  # the peer's key, and the initial message's
+    record.seal("m-1", b"one")
+    second = record.to_bytes()
+    assert once >= 1 and len(encoded) == once  # not again for the second save
+    assert first != second and json.loads(second)["states"][0]["init"] is not None
+    state = record.current
+    assert state is not None
+    state.initial = None  # answered: the stored form must say so
+    assert json.loads(record.to_bytes())["states"][0]["init"] is None
+    fresh = SessionRecord.from_bytes(record.to_bytes(), clock=time.time)
+    assert fresh.to_bytes() == record.to_bytes()
 
 
 # ---------------------------------------------------------------- stored versions

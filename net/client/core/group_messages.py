@@ -13,7 +13,7 @@ sync has answered or :data:`PENDING_TIMEOUT_MS` has passed (``caught_up``), it i
 decided with what we have. A member who knows it left or was removed drops later
 texts without asking anything (it sends nothing to the group).
 
-One limit, for the lead and the reader: S's ``gv`` is S's word. A removed
+One limit: S's ``gv`` is S's word. A removed
 member's client that ignores its removal and keeps claiming the version before
 it is still shown by that rule; honest clients never do (they stop sending to a
 group they are not in).

@@ -157,7 +157,9 @@ def _note(ctx: Context, folded: Fold, group_id: str) -> list[MessageView]:
             chat,
             client_id=f"n-{change_id}",
             kind="group_change_ignored" if reason else "group_change",
-            timestamp=ctx.clock(),
+            # At the author's time of the change (never later than now): a create and the first text
+            # taken in one login then read in the order they were written, the note first.
+            timestamp=min(ctx.clock(), change.sent_at_ms / 1000) if change.sent_at_ms > 0 else ctx.clock(),
             meta=meta,
         )
         notes.append(message_view(stored))

@@ -106,3 +106,17 @@ def test_the_state_a_text_needs_is_the_cached_fold_and_the_log_is_folded_only_wi
     # A cache that does not read (or is another group's) is folded from the log instead.
     assert group_log.cached_state(ctx, replace(stored, state={"v": 1, "name": "x"})) is None
     ctx.profile.take_damage()
+
+
+def test_a_note_is_placed_at_its_changes_time_not_when_it_was_taken_in(ctx: Context) -> None:
+    """A create taken in an hour after it was made reads before the text written after it."""
+    made = created(members=(BOB, CAROL))
+    gid = made.change.group_id
+    written = made.change.sent_at_ms / 1000
+    later = replace(ctx, clock=lambda: written + 3600)
+    taken = group_log.take(later, Group(gid, BOB), [made], sender=ALICE, relayed=False)
+    assert taken.notices[0].timestamp == pytest.approx(written, abs=0.001)
+    early = replace(ctx, clock=lambda: written - 60)  # an author's clock ahead of ours: never later than now
+    other = created(members=(BOB,))
+    noted = group_log.take(early, Group(other.change.group_id, BOB), [other], sender=ALICE, relayed=False)
+    assert noted.notices[0].timestamp == pytest.approx(written - 60, abs=0.001)

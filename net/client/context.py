@@ -28,6 +28,7 @@ from crypto_core.errors import CryptoError
 from crypto_core.keys import IdentityKeyPair, PublicIdentity
 from crypto_core.safety_number import safety_number
 from net.client.core.engine_error import EngineError
+from net.client.core.envelope import check_text
 from net.client.core.events import (
     ContactView,
     DiskSpaceChanged,
@@ -278,6 +279,16 @@ def _sent_at(message: Message) -> float:
     if isinstance(sent, int) and not isinstance(sent, bool) and sent > 0:
         return sent / 1000
     return 0.0
+
+
+def checked_text(text: str) -> None:
+    """A text one may send (1:1 or to a group), or EngineError("too_long" / "empty") in words."""
+    try:
+        check_text(text)
+    except ValueError as exc:
+        raise EngineError("too_long", f"{str(exc).capitalize()}.") from None
+    if not text.strip():
+        raise EngineError("empty", "There is nothing to send.")
 
 
 def checked_phone(text: str) -> str:

@@ -17,10 +17,10 @@ from collections.abc import Callable
 from crypto_core.encoding import RandomSource
 from crypto_core.keys import IdentityKeyPair
 from net.client import group_copies, group_fanout, group_log
-from net.client.context import Context, checked_phone, message_view
+from net.client.context import Context, checked_phone, checked_text, message_view
 from net.client.core import group_making
 from net.client.core.engine_error import EngineError
-from net.client.core.envelope import GroupChangePayload, Text, check_text
+from net.client.core.envelope import GroupChangePayload, Text
 from net.client.core.events import (
     GroupChanged,
     GroupRequest,
@@ -273,12 +273,7 @@ def _forget(ctx: Context, group_id: str) -> None:
 
 def send_text(ctx: Context, duties: Duties, group_id: str, text: str) -> MessageView:
     """Store a text in the group and queue one copy per member, all under the message's id."""
-    try:
-        check_text(text)
-    except ValueError as exc:
-        raise EngineError("too_long", f"{str(exc).capitalize()}.") from None
-    if not text.strip():
-        raise EngineError("empty", "There is nothing to send.")
+    checked_text(text)
     stored_group = ctx.profile.groups.get(group_id)
     if stored_group is None:
         raise EngineError("unknown_group", "There is no such group.")

@@ -20,9 +20,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from net.client import groups, privacy
-from net.client.context import Context, checked_phone, key_id, message_view
+from net.client.context import Context, checked_phone, checked_text, key_id, message_view
 from net.client.core.engine_error import EngineError
-from net.client.core.envelope import MAX_IDS, Read, check_text
+from net.client.core.envelope import MAX_IDS, Read
 from net.client.core.events import (
     ConversationView,
     MessageStatus,
@@ -53,12 +53,7 @@ def send_text(ctx: Context, duties: Duties, contact: str, text: str) -> MessageV
     """Store a text and queue it for the contact; returns it as the history shows it."""
     phone = checked_phone(contact)
     ctx.contact(phone)  # unknown_contact first: a number never added cannot be written to
-    try:
-        check_text(text)
-    except ValueError as exc:
-        raise EngineError("too_long", f"{str(exc).capitalize()}.") from None
-    if not text.strip():
-        raise EngineError("empty", "There is nothing to send.")
+    checked_text(text)
     message_id, now = ctx.new_id("m-"), ctx.clock()
     with ctx.profile.transaction():
         share_if_due(ctx, accept_own_step(ctx, phone))  # writing to a request accepts it

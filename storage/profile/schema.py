@@ -279,7 +279,16 @@ def _groups_v4(vault: Vault) -> None:
         vault.conn.execute("UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = 'outbox'", counter)
 
 
-CURRENT = Schema({1: _create_v1, 2: _names_and_requests_v2, 3: _add_kind_v3, 4: _groups_v4})
+#: Step 5: profile pictures. A contact's is the small square JPEG their profile payload carried
+#: (NULL: none); our own lives in ``records`` under ``profile_picture`` and needs no column.
+_V5_PICTURES = "ALTER TABLE contacts ADD COLUMN picture BLOB"
+
+
+def _pictures_v5(vault: Vault) -> None:
+    vault.conn.execute(_V5_PICTURES)
+
+
+CURRENT = Schema({1: _create_v1, 2: _names_and_requests_v2, 3: _add_kind_v3, 4: _groups_v4, 5: _pictures_v5})
 
 
 def file_version(conn: sqlite3.Connection) -> int:

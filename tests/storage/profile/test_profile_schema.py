@@ -129,7 +129,7 @@ def test_a_version_1_profile_gains_the_kind_of_each_row_and_its_messages_stay_te
         assert [m.kind for m in reopened.history.page(ALICE).messages] == ["key_changed", "text"]
     finally:
         reopened.close()
-    assert _version(profile.path) == CURRENT.version == 4
+    assert _version(profile.path) == CURRENT.version == 5
 
 
 def test_step_2_keeps_contacts_accepted_and_turns_a_number_as_name_into_no_nickname(tmp_path: Path) -> None:
@@ -219,7 +219,7 @@ def test_step_4_keeps_every_message_conversation_and_outbox_entry_of_a_step_3_pr
         profile.groups.upsert(GROUP, "member", state={"v": 1})
         history.add(GroupChat(GROUP), client_id="g1", outgoing=False, text="hi", timestamp=9.0, sender=BOB)
         assert next(s.chat for s in history.conversations()) == GroupChat(GROUP)
-    assert _version(path) == 4
+    assert _version(path) == CURRENT.version
     conn = raw.connect(path.parent, "pw")
     try:
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
@@ -228,5 +228,7 @@ def test_step_4_keeps_every_message_conversation_and_outbox_entry_of_a_step_3_pr
         (seq,) = conn.execute("SELECT seq FROM outbox WHERE client = 'c9'").fetchone()
         assert seq == 7  # 5 was the highest ever used (c4, removed); then the copy of c1, then c9
         assert {"groups", "group_changes", "group_receipts"} <= _tables(path)
+        # Step 5: a contact may have a picture; none after the upgrade.
+        assert conn.execute("SELECT COUNT(*) FROM contacts WHERE picture IS NOT NULL").fetchone() == (0,)
     finally:
         conn.close()

@@ -147,11 +147,6 @@ def profile_picture(path: Path, *, side: int = 256, max_bytes: int = PICTURE_MAX
     return _fitted_jpeg(fitted, max_bytes)[0]
 
 
-def is_jpeg(data: bytes) -> bool:
-    """Whether ``data`` starts and ends as a JPEG does (SOI ... EOI): a cheap check before decoding."""
-    return len(data) >= 4 and data[:3] == b"\xff\xd8\xff" and data[-2:] == b"\xff\xd9"
-
-
 @contextmanager
 def _opened(source: Path | IO[bytes], *, max_pixels: int = MAX_PIXELS) -> Iterator[Image.Image]:
     """The picture opened lazily (its header read, no pixels), refused if it is not one or is too big."""

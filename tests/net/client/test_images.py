@@ -331,11 +331,3 @@ def test_a_small_picture_is_not_enlarged(tmp_path: Path) -> None:
     thumb = images.thumbnail(path)
     assert thumb is not None and (thumb.width, thumb.height) == (40, 30)
     assert Image.open(io.BytesIO(images.profile_picture(path))).size == (30, 30)
-
-
-def test_is_jpeg_tells_a_jpeg_from_other_bytes(tmp_path: Path) -> None:
-    assert images.is_jpeg(images.profile_picture(_photo_with_gps(tmp_path / "p.jpg")))
-    out = io.BytesIO()
-    Image.new("RGB", (4, 4)).save(out, "PNG")
-    assert not images.is_jpeg(out.getvalue())
-    assert not images.is_jpeg(b"\xff\xd8\xff")

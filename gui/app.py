@@ -234,6 +234,7 @@ class App:
         """After a zoom or a change of theme: what draws its own colours is drawn again."""
         self.welcome.restyle(self.look.palette, self.fonts.body)
         self.main.restyle(self.look.palette)
+        self.main.settings.picture.restyle()
         self.chat.refresh_list()
 
     def _wire(self) -> None:

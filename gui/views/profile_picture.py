@@ -64,5 +64,9 @@ class ProfilePictureSection(ttk.Frame):
             canvas.create_image(PREVIEW / 2, PREVIEW / 2, image=image, tags=("picture",))
         self.remove_button.state(["!disabled"] if picture else ["disabled"])
 
+    def restyle(self) -> None:
+        """After a change of theme: the preview's background is the pane's again."""
+        self.show(self.picture)
+
     def show_error(self, text: str) -> None:
         self.note.configure(text=text)

@@ -1,4 +1,4 @@
-"""The blob operations through the service, without sockets: a real store and its files in a temporary folder."""
+"""The blob operations through the service, without sockets: a real store and its files on disk."""
 
 from __future__ import annotations
 

@@ -24,6 +24,7 @@ from net.protocol.connection import ErrorReply, Reply
 
 _CONTEXT = multiprocessing.get_context("spawn")
 TEXT_SIZE = 256  # bytes of each text's body (a short message, sealed)
+DRAIN_SECONDS = 5.0  # how long the texts still on their way may take to arrive once told to stop
 Address = tuple[str, int]
 
 
@@ -50,9 +51,13 @@ def _probe(pipe: Pipe, address: Address, phones: tuple[str, str], rate: float) -
         if isinstance(reply, ErrorReply):
             refused += 1
 
-    while not pipe.poll():
+    stop_at: float | None = None
+    while stop_at is None or (sent and time.monotonic() < stop_at):
+        if stop_at is None and pipe.poll():
+            pipe.recv()
+            stop_at = time.monotonic() + DRAIN_SECONDS  # no more texts; the last ones may still arrive
         now = time.monotonic()
-        if now >= next_at:
+        if stop_at is None and now >= next_at:
             number += 1
             body = number.to_bytes(8, "big") + bytes(TEXT_SIZE - 8)
             sent[number] = now
@@ -60,7 +65,8 @@ def _probe(pipe: Pipe, address: Address, phones: tuple[str, str], rate: float) -
             next_at += interval
         for link in links:
             link.flush()
-        for key, _ in selector.select(max(0.0, next_at - time.monotonic())):
+        wait = 0.05 if stop_at is not None else max(0.0, next_at - time.monotonic())
+        for key, _ in selector.select(wait):
             link = key.data
             ids = []
             for push in link.read():
@@ -73,7 +79,6 @@ def _probe(pipe: Pipe, address: Address, phones: tuple[str, str], rate: float) -
                 ids.append(push.body["id"])
             if ids:
                 link.request(answered, "ack", ids=ids)
-    pipe.recv()
     for link in links:
         link.close()
     pipe.send({"texts": results, "unanswered": len(sent), "refused": refused})

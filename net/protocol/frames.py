@@ -69,7 +69,8 @@ class FrameDecoder:
                 )
             end = HEADER_SIZE + length
             if len(self._buffer) >= end:
-                payload = bytes(self._buffer[HEADER_SIZE:end])
+                with memoryview(self._buffer) as view:  # one copy of a big payload, not two
+                    payload = bytes(view[HEADER_SIZE:end])
                 del self._buffer[:end]
                 return payload
         if self._eof and self._buffer:

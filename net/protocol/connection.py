@@ -242,6 +242,11 @@ class Connection:
         return self._parse_server_message(obj)
 
     @property
+    def awaiting(self) -> int:
+        """Bytes still to come of a frame whose first bytes have arrived (a big one spans many reads)."""
+        return self._decoder.awaiting
+
+    @property
     def pending(self) -> frozenset[int]:
         """Ids of requests sent and not yet answered (client side)."""
         return frozenset(self._pending)

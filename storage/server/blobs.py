@@ -20,7 +20,6 @@ loop's group commit, when called from it) or a read that sees that commit's writ
 
 from __future__ import annotations
 
-import dataclasses
 import sqlite3
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -94,7 +93,8 @@ class BlobStore:
         found = _record(row)
         if found.done:
             return found
-        return dataclasses.replace(found, received=min(found.size, self.blob_files.held(found.number)))
+        held = min(found.size, self.blob_files.held(found.number))
+        return BlobRecord(found.number, found.owner, found.size, held, None, found.expires, found.deadline)
 
     def blob_usage(self, owner: str, now: int) -> int:
         """The declared sizes of ``owner``'s live blobs, finished or not: what its quota counts."""

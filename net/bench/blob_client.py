@@ -22,6 +22,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import pybase64
+
 from crypto_core.keys import IdentityKeyPair, KemPreKey, SignedPreKey
 from crypto_core.stream import StreamDecryptor, StreamEncryptor, sealed_size
 from net.client.transport import client_context
@@ -63,16 +65,21 @@ def sealed_pieces(key: bytes, plaintext: bytes) -> Iterator[bytes]:
     """The sealed stream of ``plaintext`` in pieces of BLOB_PIECE bytes (the last one shorter)."""
     encryptor = StreamEncryptor(key, BENCH_STREAM_LABEL)
     pending = bytearray(encryptor.header)
-    view = memoryview(plaintext)
     for start in range(0, len(plaintext), BLOB_PIECE):
-        pending += encryptor.update(bytes(view[start : start + BLOB_PIECE]))
+        pending += encryptor.update(plaintext[start : start + BLOB_PIECE])
         while len(pending) >= BLOB_PIECE:
-            yield bytes(pending[:BLOB_PIECE])
-            del pending[:BLOB_PIECE]
+            yield _cut(pending)
     pending += encryptor.finalize()
     while pending:
-        yield bytes(pending[:BLOB_PIECE])
-        del pending[:BLOB_PIECE]
+        yield _cut(pending)
+
+
+def _cut(pending: bytearray) -> bytes:
+    """The first piece of ``pending``, taken off it (one copy: a slice of a bytearray would make two)."""
+    with memoryview(pending) as view:
+        piece = bytes(view[:BLOB_PIECE])
+    del pending[:BLOB_PIECE]
+    return piece
 
 
 class BlobClient:
@@ -191,7 +198,7 @@ class BlobClient:
 
     @staticmethod
     def _check(decryptor: StreamDecryptor, reply: dict[str, Any], expected: bytes, matched: int) -> int:
-        opened = decryptor.update(base64.b64decode(reply["data"]))
+        opened = decryptor.update(pybase64.b64decode(reply["data"], validate=True))
         if expected[matched : matched + len(opened)] != opened:
             raise BlobBenchError("the downloaded file does not match what was uploaded")
         return matched + len(opened)

@@ -34,6 +34,7 @@ from typing import Any
 from crypto_core.stream import sealed_size
 from net.bench.blob_client import BlobClient, Transfer, sealed_pieces
 from net.bench.raw_stream import RawPeer
+from net.bench.results import _finite
 from net.bench.runner import ServerProcess, temporary_data_dir, unique_phones
 from net.bench.stats import LatencySummary
 from net.bench.text_probe import TextProbe
@@ -82,12 +83,14 @@ class AttachmentReport:
         return self.texts_lost == 0 and self.texts_refused == 0
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        figures = {
             **asdict(self),
             "medians_mb_per_second": {kind: self.median(kind) for kind in KINDS},
             "ratio_to_raw": {d: self.ratio(d) for d in ("upload", "download")},
             "target_ratio": TARGET_RATIO,
+            "clean": self.clean,
         }
+        return {key: _finite(value) for key, value in figures.items()}
 
 
 class _Windows:

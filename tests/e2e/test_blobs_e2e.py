@@ -140,7 +140,7 @@ def test_an_upload_killed_midway_resumes_after_a_restart_and_comes_down_byte_for
         status = a.call("blob_status", blob=blob)
         # Every acknowledged byte is held; the unanswered ones may or may not be.
         assert status["size"] == len(data) and not status["done"]
-        assert 3 * BLOB_PIECE <= status["received"] <= 5 * BLOB_PIECE and status["received"] % BLOB_PIECE == 0
+        assert 3 * BLOB_PIECE <= status["received"] <= 5 * BLOB_PIECE
         # A put repeated from before the kill changes nothing; another account sees nothing of the upload.
         assert (
             a.call("blob_put", blob=blob, offset=0, data=data[:BLOB_PIECE])["received"] == status["received"]

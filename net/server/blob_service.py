@@ -72,7 +72,7 @@ class BlobService:
     def _own(self, session: Session, blob: str, now: int) -> BlobRecord:
         """The caller's own live blob, or ``blob_not_found``."""
         found = self.store.blob(blob_key(blob), now)
-        if found is None or not hmac.compare_digest(found.owner.encode(), (session.phone or "").encode()):
+        if found is None or found.owner != session.phone:
             raise _not_found()
         return found
 

@@ -66,6 +66,9 @@ class AttachmentReport:
     #: MB/s per kind, one per round, in round order.
     mb_per_second: dict[str, list[float]] = field(default_factory=dict)
     texts_during_transfers: LatencySummary = field(default_factory=lambda: LatencySummary.of([]))
+    #: The same texts split by the transfer they were sent during.
+    texts_during_uploads: LatencySummary = field(default_factory=lambda: LatencySummary.of([]))
+    texts_during_downloads: LatencySummary = field(default_factory=lambda: LatencySummary.of([]))
     texts_idle: LatencySummary = field(default_factory=lambda: LatencySummary.of([]))
     #: Sealing and hashing the file before its upload (not part of the upload's time), per round.
     sealing_mb_per_second: list[float] = field(default_factory=list)
@@ -101,6 +104,7 @@ class _Windows:
 
     def __init__(self) -> None:
         self.transfers: list[tuple[float, float]] = []
+        self.uploads: list[tuple[float, float]] = []
         self.idle: list[tuple[float, float]] = []
 
     @staticmethod
@@ -149,6 +153,16 @@ def run_attachment_bench(options: AttachmentOptions, progress: Progress) -> Atta
     during = [ms for at, ms in texts["texts"] if windows.holds(windows.transfers, at)]
     idle = [ms for at, ms in texts["texts"] if windows.holds(windows.idle, at)]
     report.texts_during_transfers = LatencySummary.of(during)
+    report.texts_during_uploads = LatencySummary.of(
+        [ms for at, ms in texts["texts"] if windows.holds(windows.uploads, at)]
+    )
+    report.texts_during_downloads = LatencySummary.of(
+        [
+            ms
+            for at, ms in texts["texts"]
+            if windows.holds(windows.transfers, at) and not windows.holds(windows.uploads, at)
+        ]
+    )
     report.texts_idle = LatencySummary.of(idle)
     report.texts_lost = texts["unanswered"]
     report.texts_refused = texts["refused"]
@@ -179,6 +193,7 @@ def _round(
         start = time.monotonic()
         uploaded.append(uploader.upload(sealed, window=options.window))
         windows.transfers.append((start, time.monotonic()))
+        windows.uploads.append(windows.transfers[-1])
         return uploaded[0].mb_per_second
 
     def parley_down() -> float:
@@ -233,6 +248,8 @@ def format_attachment_report(report: AttachmentReport, header: list[str]) -> str
     for title, summary in (
         ("texts while idle", report.texts_idle),
         ("texts during transfers", report.texts_during_transfers),
+        ("  of them during uploads", report.texts_during_uploads),
+        ("  of them during downloads", report.texts_during_downloads),
     ):
         lines.append(
             f"{title}, ms ({summary.count}):"

@@ -19,8 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pybase64
+
 from crypto_core.errors import InvalidKeyFormat
 from crypto_core.keys import KemPreKeyPublic, OneTimePreKeyPublic, PublicIdentity, SignedPreKeyPublic
+from net.protocol.blobs import BLOB_ID_LENGTH, BLOB_PIECE, MAX_BLOB_SIZE
 from net.protocol.errors import ErrorCode
 from net.protocol.registration import MAX_LOCK, MIN_LOCK, TOKEN_SIZE
 from net.protocol.validation import ValidationError, normalize_email, normalize_phone
@@ -92,18 +95,40 @@ def boolean(value: object) -> bool:
     return value
 
 
+class Base64Text:
+    """A request's long base64 string, read apart from the JSON and decoded already.
+
+    ``net/protocol/connection.py`` reads a request that ends in a long base64 string this way (a blob's
+    piece); a base64 field takes the bytes as they are, any other field gets the string back
+    (:meth:`text`), so the request means what it would mean read whole.
+    """
+
+    __slots__ = ("_raw", "data")
+
+    def __init__(self, raw: bytes, data: bytes) -> None:
+        self._raw = raw
+        self.data = data
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def text(self) -> str:
+        return self._raw.decode("ascii")
+
+    def __repr__(self) -> str:
+        return f"Base64Text({len(self._raw)} characters)"
+
+
 def base64_bytes(max_len: int, *, exact: int | None = None) -> Converter:
     max_text = 4 * ((max_len + 2) // 3)
 
     def convert(value: object) -> bytes:
-        if not isinstance(value, str):
-            raise _bad("expected base64 text")
-        if len(value) > max_text:
-            raise _bad(f"longer than {max_len} bytes")
-        try:
-            data = base64.b64decode(value.encode("ascii"), validate=True)
-        except (binascii.Error, UnicodeEncodeError, ValueError):
-            raise _bad("not valid base64") from None
+        if isinstance(value, Base64Text):  # checked and decoded by the connection (the same rules)
+            if len(value) > max_text:
+                raise _bad(f"longer than {max_len} bytes")
+            data = value.data
+        else:
+            data = _decoded(value, max_len, max_text)
         if exact is not None and len(data) != exact:
             raise _bad(f"expected {exact} bytes")
         if len(data) > max_len:
@@ -112,7 +137,22 @@ def base64_bytes(max_len: int, *, exact: int | None = None) -> Converter:
             raise _bad("must not be empty")
         return data
 
+    convert.takes_base64 = True  # type: ignore[attr-defined]
     return convert
+
+
+def _decoded(value: object, max_len: int, max_text: int) -> bytes:
+    if not isinstance(value, str):
+        raise _bad("expected base64 text")
+    if len(value) > max_text:
+        raise _bad(f"longer than {max_len} bytes")
+    try:
+        # pybase64: the same strict check as the standard library's (``validate=True``), with SIMD:
+        # 25 times faster on a blob's piece, where the standard one took 1.2 ms of the server's 2.5.
+        data: bytes = pybase64.b64decode(value, validate=True)
+    except (binascii.Error, UnicodeEncodeError, ValueError):
+        raise _bad("not valid base64") from None
+    return data
 
 
 def key(parse: Callable[[object], Any]) -> Converter:
@@ -206,6 +246,17 @@ def _part(element: dict[str, Any], part: Field, path: str) -> Any:
         raise FieldError(exc.code, str(exc), f"{path}.{part.name}") from None
 
 
+_blob_id_text = text(BLOB_ID_LENGTH, min_len=BLOB_ID_LENGTH, pattern=r"[A-Za-z0-9_-]+")
+
+
+def blob_id(value: object) -> str:
+    """A blob id: base64url of 32 bytes without padding, in its one spelling (the unused 2 bits zero)."""
+    checked: str = _blob_id_text(value)
+    if base64.urlsafe_b64encode(base64.urlsafe_b64decode(checked + "=")).rstrip(b"=").decode() != checked:
+        raise _bad("not a blob id (its last character is not canonical)")
+    return checked
+
+
 @dataclass(frozen=True)
 class Field:
     name: str
@@ -219,6 +270,10 @@ class Operation:
     name: str
     fields: tuple[Field, ...] = ()
     needs_login: bool = True
+
+    def takes_base64(self, name: str) -> bool:
+        """Whether this operation's field ``name`` is base64 bytes (and so takes a :class:`Base64Text`)."""
+        return any(f.name == name and getattr(f.convert, "takes_base64", False) for f in self.fields)
 
     def parse(self, frame: dict[str, Any]) -> dict[str, Any]:
         """Checked arguments, or :class:`FieldError` whose message names the first bad field."""
@@ -322,6 +377,26 @@ OPERATIONS: dict[str, Operation] = {
         Operation(
             "set_registration_lock", (Field("lock", text(MAX_LOCK, min_len=MIN_LOCK), required=False),)
         ),
+        Operation("blob_start", (Field("size", integer(1, MAX_BLOB_SIZE)),)),
+        Operation(
+            "blob_put",
+            (
+                Field("blob", blob_id),
+                Field("offset", integer(0, MAX_BLOB_SIZE)),
+                Field("data", base64_bytes(BLOB_PIECE)),
+            ),
+        ),
+        Operation("blob_status", (Field("blob", blob_id),)),
+        Operation("blob_finish", (Field("blob", blob_id), Field("sha256", base64_bytes(32, exact=32)))),
+        Operation(
+            "blob_get",
+            (
+                Field("blob", blob_id),
+                Field("offset", integer(0, MAX_BLOB_SIZE)),
+                Field("length", integer(1, BLOB_PIECE)),
+            ),
+        ),
+        Operation("blob_delete", (Field("blob", blob_id),)),
     )
 }
 

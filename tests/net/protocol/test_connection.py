@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import math
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
@@ -13,6 +15,7 @@ from json_strategies import json_values
 from crypto_core.keys import IdentityKeyPair, PublicIdentity
 from net.protocol.connection import (
     NEED_DATA,
+    SPLICED_BYTES,
     Connection,
     ConnectionClosed,
     ErrorReply,
@@ -20,12 +23,14 @@ from net.protocol.connection import (
     Reply,
     Request,
     Role,
+    _with_long_tail,
     decode_json_object,
+    encode_json,
     error_reply,
 )
 from net.protocol.errors import ErrorCode, LocalProtocolError, RemoteProtocolError, RequestRefused
 from net.protocol.frames import encode_frame
-from net.protocol.schema import OPERATIONS
+from net.protocol.schema import OPERATIONS, Base64Text
 
 PHONE = "+442079460958"
 
@@ -65,6 +70,48 @@ def test_keys_and_bytes_are_encoded_for_the_wire() -> None:
     assert json.loads(data[4:])["extra"] == identity.to_json()
     server.receive_data(data)
     assert server.next_event().args == {"phone": PHONE}  # unknown fields are ignored
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.dictionaries(
+        st.text(min_size=1, max_size=8),
+        st.one_of(
+            st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+            st.lists(st.integers(), max_size=3),
+            st.binary(max_size=4),
+            st.binary(min_size=SPLICED_BYTES, max_size=SPLICED_BYTES + 5),
+        ),
+        max_size=5,
+    )
+)
+def test_long_bytes_written_into_the_json_directly_mean_the_same_as_encoded_ones(
+    obj: dict[str, object],
+) -> None:
+    def plain(value: object) -> object:
+        return base64.b64encode(value).decode() if isinstance(value, bytes) else value
+
+    expected = {name: plain(value) for name, value in obj.items()}
+    assert decode_json_object(encode_json(obj)) == expected
+    assert json.loads(encode_json(obj)) == json.loads(json.dumps(expected))
+
+
+def test_a_piece_of_a_blob_is_written_into_its_frame_as_its_base64() -> None:
+    client, server = pair()
+    piece = bytes(range(256)) * 2048
+    request_id, data = client.request("blob_put", data=piece, blob="A" * 43, offset=0)
+    assert data.endswith(b',"data":"' + base64.b64encode(piece) + b'"}')  # moved after the other fields
+    server.receive_data(data)
+    assert server.next_event() == Request(
+        request_id, "blob_put", {"blob": "A" * 43, "offset": 0, "data": piece}
+    )
+    reply = Connection(Role.SERVER).send(Reply(7, {"data": piece, "size": len(piece)}))
+    assert json.loads(reply[4:]) == {
+        "size": len(piece),
+        "re": 7,
+        "ok": True,
+        "data": base64.b64encode(piece).decode(),
+    }
 
 
 def test_replies_are_matched_to_pending_requests() -> None:
@@ -378,3 +425,81 @@ def test_any_request_cut_anywhere_is_a_request_or_a_protocol_error(
         assert set(outcome.args) == {f.name for f in OPERATIONS[op].fields}
     elif OPERATIONS[op].needs_login and not logged_in:  # login before fields: no field error for a stranger
         assert outcome.code == "not_logged_in" or outcome.request_id is None
+
+
+def _outcome(read: Callable[[], object]) -> object:
+    try:
+        event = read()
+    except RemoteProtocolError as exc:
+        return ("refused", exc.code, exc.message, exc.request_id)
+    assert isinstance(event, Request)
+    return ("request", event.id, event.op, event.args)
+
+
+def _both_ways(payload: bytes) -> tuple[object, object]:
+    """How a server reads ``payload`` (a long tail apart, where it can) and how it reads it whole."""
+    fast = Connection(Role.SERVER)
+    fast.logged_in = True
+    fast.receive_data(encode_frame(payload))
+    whole = Connection(Role.SERVER)
+    whole.logged_in = True
+    return _outcome(fast.next_event), _outcome(lambda: whole._parse_request(decode_json_object(payload)))
+
+
+_TAIL_B64 = base64.b64encode(bytes(range(256)) * 300).decode()  # 76,800 bytes: a long tail
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        '{"id":1,"op":"blob_put","blob":"' + "A" * 43 + '","offset":0,"data":"' + _TAIL_B64 + '"}',
+        '{"id":1,"op":"send","to":"+442079460958","client_id":"c","body":"' + _TAIL_B64 + '"}',
+        '{"id":1,"op":"blob_put","blob":"' + "A" * 43 + '","data":"' + _TAIL_B64 + '"}',  # offset missing
+        '{"id":1,"op":"ping","extra":"' + _TAIL_B64 + '"}',  # an unknown field: ignored
+        '{"id":1,"op":"blob_status","blob":"' + _TAIL_B64 + '"}',  # not a base64 field: a string
+        '{"id":1,"op":"blob_put","data":"AA==","blob":"'
+        + "A" * 43
+        + '","offset":0,"data":"'
+        + _TAIL_B64
+        + '"}',
+        '{ ,"data":"' + _TAIL_B64 + '"}',
+        '{"id":1,"op":"blob_put","offset":0,,"data":"' + _TAIL_B64 + '"}',
+        '{"id":1,"op":"blob_put","blob":"' + "A" * 43 + '","offset":0,"data":"' + _TAIL_B64[:-1] + '"}',
+        '{"id":1,"op":"blob_put","blob":"' + "A" * 43 + '","offset":0,"Data":"' + _TAIL_B64 + '"}',
+        '{"id":1,"op":"blob_put","blob":"' + "A" * 43 + '","offset":0,"data":"' + _TAIL_B64 + '" }',
+        '{"id":1,"op":"blob_put","x":{"y":1,"data":"' + _TAIL_B64 + '"}}',
+        '{"id":1,"op":"blob_put","x":"a,\\"data\\":\\"' + _TAIL_B64 + '"}',
+        '[1,"data":"' + _TAIL_B64 + '"}',
+        '{"id":1,"op":"blob_put","x":NaN,"data":"' + _TAIL_B64 + '"}',
+    ],
+)
+def test_a_long_base64_tail_read_apart_means_what_the_whole_request_means(payload: str) -> None:
+    read = _with_long_tail(payload.encode())
+    if read is not None:  # read apart: the tail's value comes decoded, its text kept for another field
+        tail = next(value for value in read.values() if isinstance(value, Base64Text))
+        assert tail.data == base64.b64decode(_TAIL_B64) and tail.text() == _TAIL_B64
+    fast, whole = _both_ways(payload.encode())
+    assert fast == whole
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 2**40), st.binary(min_size=1, max_size=4), st.sampled_from(["head", "tail", "seam"]))
+def test_a_mangled_request_with_a_long_tail_is_read_the_same_either_way(
+    at: int, junk: bytes, where: str
+) -> None:
+    good = (
+        '{"id":7,"op":"blob_put","blob":"' + "A" * 43 + '","offset":5,"data":"' + _TAIL_B64 + '"}'
+    ).encode()
+    span = {"head": (0, 80), "tail": (len(good) - 40, len(good)), "seam": (60, 110)}[where]
+    place = span[0] + at % (span[1] - span[0])
+    for mangled in (good[:place] + junk + good[place:], good[:place] + junk + good[place + len(junk) :]):
+        fast, whole = _both_ways(mangled)
+        assert fast == whole
+
+
+def test_a_piece_of_a_blob_is_read_apart_from_its_request() -> None:
+    piece = bytes(range(256)) * 2048
+    _, data = Connection(Role.CLIENT).request("blob_put", blob="A" * 43, offset=0, data=piece)
+    read = _with_long_tail(data[4:])
+    assert read is not None and read["op"] == "blob_put" and isinstance(read["data"], Base64Text)
+    assert read["data"].data == piece and repr(read["data"]) == "Base64Text(699052 characters)"

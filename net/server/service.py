@@ -138,8 +138,13 @@ class Service:
             "set_signed_prekey": self._set_signed_prekey,
             "delete_account": self._delete_account,
             "set_registration_lock": self._registrar.set_lock,
+            # The blob operations are served by the next change; until then they are refused in words.
+            **{op: self._blobs_not_served for op in OPERATIONS if op.startswith("blob_")},
         }
         assert set(self._handlers) == set(OPERATIONS), "every operation needs a handler"
+
+    def _blobs_not_served(self, _session: Session, _args: dict[str, Any]) -> Outcome:
+        raise _refuse(ErrorCode.SERVER_ERROR, "this server does not hold blobs yet")
 
     def persisted(self, name: str, limit: int, window: float) -> PersistedLimiter:
         """A rate limiter of ``limit`` events per ``window`` seconds whose counts survive a restart."""

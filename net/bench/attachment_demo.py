@@ -46,7 +46,13 @@ def send_file(host: str, port: int, fingerprint: str | None, folder: Path, path:
                 person.join(host, port, fingerprint)
             alice.engine.add_contact(bob.phone, "Bob")
             bob.engine.add_contact(alice.phone, "Alice")
-            alice.engine.send_file(path, contact=bob.phone)
+            sent = alice.engine.send_file(path, contact=bob.phone)
+
+            def refused() -> bool:
+                for message in alice.engine.history(bob.phone):
+                    if message.message_id == sent.message_id and message.attachment is not None:
+                        return message.attachment.state is TransferState.FAILED
+                return False
 
             def received() -> str | None:
                 for message in bob.engine.history(alice.phone):
@@ -57,9 +63,10 @@ def send_file(host: str, port: int, fingerprint: str | None, folder: Path, path:
                         return message.message_id
                 return None
 
-            run_until(lambda: received() is not None, people, timeout=TIMEOUT)
+            run_until(lambda: refused() or received() is not None, people, timeout=TIMEOUT)
         message_id = received()
-        assert message_id is not None
+        if message_id is None:  # the server refused the upload (too large for it, its quota)
+            return path.stat().st_size, False
         saved = folder / "saved"
         try:
             bob.engine.save_file(message_id, saved)

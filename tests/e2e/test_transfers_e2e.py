@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from transfer_support import MARKER, arrived, known_file, picture, raw_bytes, st
 
 from net.client.core.engine_error import EngineError
 from net.client.core.events import MessageStatus, TransferState
+from net.server.limits import Limits
 
 
 @pytest.fixture
@@ -122,3 +125,25 @@ def test_a_tampered_blob_fails_in_words_and_never_lands(tmp_path, dev_server, ph
     assert caught.value.code == "not_downloaded"
     folder = next(bob.root.glob("*/files"))
     assert not any(folder.glob("*.sealed")) and not any(folder.glob("*.part"))
+
+
+def test_a_100_mib_file_crosses_and_a_text_sent_meanwhile_arrives_before_the_upload_ends(
+    tmp_path, server_factory, phone, people
+) -> None:
+    server = server_factory(dev_codes=True, limits=replace(Limits(), blob_max_size=101 * 1024 * 1024))
+    alice, bob = _pair(tmp_path, server, phone, people, "alice", "bob")
+    size = 100 * 1024 * 1024
+    big = known_file(tmp_path, "big.bin", size)
+    sent = alice.engine.send_file(big, contact=bob.phone)
+    run_until(
+        lambda: state_of(alice, bob.phone, sent.message_id) is TransferState.UPLOADING, [alice], timeout=120
+    )
+    alice.engine.send_text(bob.phone, "still there?")
+    run_until(lambda: bob.texts_from(alice.phone) == ["still there?"], [alice, bob], timeout=60)
+    shown = state_of(alice, bob.phone, sent.message_id)
+    assert shown is TransferState.UPLOADING  # the text went out while the upload was on its way
+    run_until(lambda: _done(bob, alice.phone, 1), [alice, bob], timeout=300)
+    (got,) = arrived(bob, alice.phone)
+    target = tmp_path / "big.saved"
+    bob.engine.save_file(got.message_id, target)
+    assert hashlib.sha256(target.read_bytes()).digest() == hashlib.sha256(big.read_bytes()).digest()

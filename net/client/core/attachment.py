@@ -30,8 +30,8 @@ from crypto_core.errors import CryptoError
 from crypto_core.stream import KEY_SIZE
 from net.client.core.malformed import MalformedEnvelope
 
-#: The largest file, in plaintext bytes (the server's default blob limit is 100 MiB of sealed bytes).
-MAX_FILE = 100 * 1024 * 1024 - 64 * 1024
+#: The largest file, in plaintext bytes; a server may accept less (``blob_too_large`` says so in words).
+MAX_FILE = 100 * 1024 * 1024
 MAX_NAME_BYTES = 255
 MAX_THUMB = 24 * 1024
 MAX_SIDE = 1 << 16

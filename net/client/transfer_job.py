@@ -106,6 +106,7 @@ class Job:
         self.give_up_calls()
         self.close()
         self.wait_until = self.ctx.monotonic() + plan.RETRY_AFTER
+        self.ctx.profile.note_disk_full()  # the window hears it as from any other write (DiskSpaceChanged)
         if self.error != "disk_full":
             self.error = "disk_full"
             self.ctx.profile.attachments.update(self.local_id, error=plan.words_for("disk_full"))

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from net.client.context import Context
 from net.client.core.engine_error import EngineError
 from net.client.core.events import TransferProgress, TransferState
+from net.client.core.standing import Standing
 from net.client.core.transfer_plan import Throttle
 from net.client.file_views import attachment_view
 from net.client.link import Link
@@ -88,8 +89,17 @@ class Transfers:
 
         for found in self.ctx.profile.attachments.moving():
             local_id = found.attachment.message
-            if local_id not in self._jobs:
+            if local_id not in self._jobs and (found.outgoing or self._may_download(found)):
                 self._jobs[local_id] = (Upload if found.outgoing else Download)(self, found)
+
+    def _may_download(self, found: Located) -> bool:
+        """A stranger's file (a message request, an invitation) waits until the person accepts them."""
+        profile = self.ctx.profile
+        if found.group:
+            group = profile.groups.get(found.group)
+            return group is not None and group.standing == "member"
+        contact = profile.contacts.briefs([found.contact]).get(found.contact)
+        return contact is not None and contact.standing == Standing.ACCEPTED.value
 
     def orphan(self, conn: ServerConnection | None, request_ids: list[int]) -> None:
         if conn is not None:

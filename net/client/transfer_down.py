@@ -41,7 +41,6 @@ class Download(Job):
         #: Bytes of the ``.part`` not yet checked again after a restart.
         self._unchecked = 0
         self._pieces: dict[int, bytes] = {}
-        self.window: Window | None = None
 
     @property
     def total(self) -> int:

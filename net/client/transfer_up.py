@@ -49,7 +49,6 @@ class Upload(Job):
         self._hash = hashlib.sha256()
         self._read = 0
         self._sealed: IO[bytes] | None = None
-        self.window: Window | None = None
         self.phase = ""
 
     @property

@@ -23,6 +23,7 @@ to about ten a second per transfer while bytes move).
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from net.client.context import Context
@@ -121,12 +122,16 @@ class Transfers:
         self.ctx.profile.attachments.update(local_id, **changes)  # type: ignore[arg-type]
         self.report(located, force=state is not None)
 
-    def report(self, located: Located, *, force: bool = False) -> None:
+    def report(self, located: Located, *, force: bool = False, error: str | None = None) -> None:
+        """Tell the window where the attachment is; ``error`` overrides the stored words (a full disk
+        may refuse to store them)."""
         local_id = located.attachment.message
         stored = self.ctx.profile.attachments.get(local_id)
         view = attachment_view(stored)
         if view is None:
             return
+        if error is not None:
+            view = replace(view, error=error)
         due = self._throttle.due(local_id, view.state.value, self._now())
         if not (due or force):
             return

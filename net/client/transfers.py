@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from net.client.transfer_job import Job
 
 #: How often the rows are read again for transfers the loop does not hold yet (seconds).
-SCAN_EVERY = 5.0
+SCAN_EVERY = 1.0
 
 
 class Transfers:

@@ -209,6 +209,7 @@ def conversations(ctx: Context) -> list[ConversationView]:
                 s.unread,
                 profile_name=contact.profile_name if contact else "",
                 key_id=key_id(contact) if contact else "",
+                picture=contact.picture if contact else b"",
             )
         )
     ctx.report_damage()

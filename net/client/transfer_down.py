@@ -98,7 +98,7 @@ class Download(Job):
                 self._refused(reply.code)
                 return False
             offset, length = self.window.answered(request_id)
-            got = blob_replies.BLOB_GET.parse(reply.body)
+            got = self.parse(conn, blob_replies.BLOB_GET, reply)
             if got.size != self.total:
                 self.fail("bad_size")
                 return False

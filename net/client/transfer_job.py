@@ -10,18 +10,22 @@ from __future__ import annotations
 
 import contextlib
 import errno
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from net.client.context import STORAGE_FAILURES
 from net.client.core import transfer_plan as plan
 from net.client.core.events import TransferState
 from net.client.core.transfer_plan import Window
-from net.client.transport import ServerConnection
+from net.client.transport import MalformedReply, ServerConnection
 from net.protocol.connection import ErrorReply, Reply
+from net.protocol.errors import RemoteProtocolError
+from net.protocol.reply_shapes import Shape
 from storage.profile.attachments import Located
 
 if TYPE_CHECKING:
     from net.client.transfers import Transfers
+
+T = TypeVar("T")
 
 
 class Job:
@@ -74,6 +78,14 @@ class Job:
                 del self.calls[request_id]
                 found.append((request_id, kind, reply))
         return found
+
+    def parse(self, conn: ServerConnection, shape: Shape[T], reply: Reply) -> T:
+        """A reply checked against its shape; one that breaks it closes the connection (a drop)."""
+        try:
+            return shape.parse(reply.body)
+        except RemoteProtocolError as exc:
+            conn.close()
+            raise MalformedReply(exc.code, exc.message) from None
 
     def give_up_calls(self) -> None:
         """Forget the requests in flight (their replies are dropped when they come) and the window."""

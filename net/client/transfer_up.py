@@ -156,7 +156,7 @@ class Upload(Job):
         if isinstance(reply, ErrorReply):
             self._refused(reply.code)
             return
-        parsed = _SHAPES[kind].parse(reply.body)
+        parsed = self.parse(conn, _SHAPES[kind], reply)
         if kind == "start":
             self.save(spec={**self.spec, "blob": parsed.blob}, done=0)
             self._go_on_from(0)

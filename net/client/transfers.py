@@ -191,6 +191,7 @@ class Transfers:
     def _stop(self, local_id: int) -> None:
         job = self._jobs.pop(local_id, None)
         if job is not None:
+            job.give_up_calls()  # the replies still coming are taken and dropped
             job.close()
 
     def close(self) -> None:

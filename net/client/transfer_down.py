@@ -73,7 +73,7 @@ class Download(Job):
             return
         if self.reconnected(conn) or self.window is None:
             self._pieces.clear()
-            self.window = Window(self.total, next=self.have)
+            self.window = Window(self.total, next=self.have, piece=plan.piece_for(conn.max_frame))
         if not self._collect(conn):
             return
         try:

@@ -49,6 +49,7 @@ class Upload(Job):
         self._hash = hashlib.sha256()
         self._read = 0
         self._sealed: IO[bytes] | None = None
+        self._piece_size = plan.piece_for(0x100000)
         self.phase = ""
 
     @property
@@ -130,6 +131,7 @@ class Upload(Job):
     # ------------------------------------------------------------------ uploading
 
     def _ask(self, conn: ServerConnection) -> None:
+        self._piece_size = plan.piece_for(conn.max_frame)
         if self.calls and self.phase != "put":
             return  # a start, status or finish is on its way
         blob = str(self.spec.get("blob", ""))
@@ -174,7 +176,7 @@ class Upload(Job):
             self._announce()
 
     def _go_on_from(self, received: int) -> None:
-        self.window = Window(self.total, next=received)
+        self.window = Window(self.total, next=received, piece=self._piece_size)
         self.done = received
         self.phase = "put" if received < self.total else "finish"
 

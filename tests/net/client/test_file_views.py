@@ -5,8 +5,9 @@ from __future__ import annotations
 from crypto_core.encoding import b64encode
 from crypto_core.stream import CHUNK_SIZE, sealed_size
 from net.client.core.events import TransferState
-from net.client.file_views import attachment_view, file_info
+from net.client.file_views import attachment_view, file_info, preview
 from storage.profile.attachments import Attachment
+from storage.profile.history import Message
 
 SPEC = {
     "blob": "B" * 43,
@@ -49,3 +50,9 @@ def test_the_file_field_is_rebuilt_from_the_row_once_the_blob_is_known() -> None
         b"\xff\xd8small",
     )
     assert file_info(Attachment(1, {**SPEC, "blob": ""}, "preparing")) is None
+
+
+def test_a_file_sent_without_a_caption_is_previewed_by_its_name() -> None:
+    bare = Message(1, "+442079460958", "m-1", True, "", 1.0, "sent", attachment=Attachment(1, SPEC, "done"))
+    assert preview(bare) == "cat.jpg"
+    assert preview(Message(2, "+442079460958", "m-2", True, "hi", 1.0, "sent")) == "hi"

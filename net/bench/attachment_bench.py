@@ -6,7 +6,8 @@ probe (:mod:`net.bench.text_probe`, two other logged-in people texting each othe
 all along, in a process of their own). Each round moves the same file four ways,
 A/B in alternating order (Parley first in even rounds, raw first in odd ones):
 
-* **Parley upload**: seal the file with :mod:`crypto_core.stream` under a fresh key,
+* **Parley upload**: the file sealed with :mod:`crypto_core.stream` under a fresh key
+  beforehand (as the app seals a file before it uploads it; timed apart), then
   ``blob_start``, the sealed pieces as ``blob_put`` with a window in flight, and
   ``blob_finish``, answered once the blob is synced: timed to that answer;
 * **Parley download**, by another account: ``blob_get`` pieces with a window in
@@ -32,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from crypto_core.stream import sealed_size
-from net.bench.blob_client import BlobClient, Transfer, sealed_pieces
+from net.bench.blob_client import BlobClient, Transfer, seal, sealed_pieces
 from net.bench.raw_stream import RawPeer
 from net.bench.results import _finite
 from net.bench.runner import ServerProcess, temporary_data_dir, unique_phones
@@ -65,7 +66,12 @@ class AttachmentReport:
     #: MB/s per kind, one per round, in round order.
     mb_per_second: dict[str, list[float]] = field(default_factory=dict)
     texts_during_transfers: LatencySummary = field(default_factory=lambda: LatencySummary.of([]))
+    #: The same texts split by the transfer they were sent during.
+    texts_during_uploads: LatencySummary = field(default_factory=lambda: LatencySummary.of([]))
+    texts_during_downloads: LatencySummary = field(default_factory=lambda: LatencySummary.of([]))
     texts_idle: LatencySummary = field(default_factory=lambda: LatencySummary.of([]))
+    #: Sealing and hashing the file before its upload (not part of the upload's time), per round.
+    sealing_mb_per_second: list[float] = field(default_factory=list)
     texts_lost: int = 0
     texts_refused: int = 0
     notes: list[str] = field(default_factory=list)
@@ -98,6 +104,7 @@ class _Windows:
 
     def __init__(self) -> None:
         self.transfers: list[tuple[float, float]] = []
+        self.uploads: list[tuple[float, float]] = []
         self.idle: list[tuple[float, float]] = []
 
     @staticmethod
@@ -146,6 +153,16 @@ def run_attachment_bench(options: AttachmentOptions, progress: Progress) -> Atta
     during = [ms for at, ms in texts["texts"] if windows.holds(windows.transfers, at)]
     idle = [ms for at, ms in texts["texts"] if windows.holds(windows.idle, at)]
     report.texts_during_transfers = LatencySummary.of(during)
+    report.texts_during_uploads = LatencySummary.of(
+        [ms for at, ms in texts["texts"] if windows.holds(windows.uploads, at)]
+    )
+    report.texts_during_downloads = LatencySummary.of(
+        [
+            ms
+            for at, ms in texts["texts"]
+            if windows.holds(windows.transfers, at) and not windows.holds(windows.uploads, at)
+        ]
+    )
     report.texts_idle = LatencySummary.of(idle)
     report.texts_lost = texts["unanswered"]
     report.texts_refused = texts["refused"]
@@ -168,11 +185,15 @@ def _round(
     raw_first: bool = False,
 ) -> None:
     uploaded: list[Transfer] = []
+    sealing: list[float] = []
 
     def parley_up() -> float:
+        sealed = seal(plaintext)  # before the upload, as the app seals a file before it sends it
+        sealing.append(len(plaintext) / sealed.seconds / 1e6)
         start = time.monotonic()
-        uploaded.append(uploader.upload(plaintext, window=options.window))
+        uploaded.append(uploader.upload(sealed, window=options.window))
         windows.transfers.append((start, time.monotonic()))
+        windows.uploads.append(windows.transfers[-1])
         return uploaded[0].mb_per_second
 
     def parley_down() -> float:
@@ -205,6 +226,7 @@ def _round(
     if report is not None:
         for kind, value in results.items():
             report.mb_per_second[kind].append(value)
+        report.sealing_mb_per_second.extend(sealing)
 
 
 def format_attachment_report(report: AttachmentReport, header: list[str]) -> str:
@@ -220,9 +242,14 @@ def format_attachment_report(report: AttachmentReport, header: list[str]) -> str
         up, down = report.median(f"{target} upload"), report.median(f"{target} download")
         lines.append(f"{title:<28}{up:>14.1f}{down:>16.1f}")
     lines.append(f"{'Parley / raw':<28}{report.ratio('upload'):>14.2f}{report.ratio('download'):>16.2f}")
+    if report.sealing_mb_per_second:
+        sealing = statistics.median(report.sealing_mb_per_second)
+        lines.append(f"sealing the file before its upload (as the app does): {sealing:.1f} MB/s")
     for title, summary in (
         ("texts while idle", report.texts_idle),
         ("texts during transfers", report.texts_during_transfers),
+        ("  of them during uploads", report.texts_during_uploads),
+        ("  of them during downloads", report.texts_during_downloads),
     ):
         lines.append(
             f"{title}, ms ({summary.count}):"

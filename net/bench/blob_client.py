@@ -1,12 +1,12 @@
 """A plain blocking client for the attachment bench: one TLS connection, requests pipelined by window.
 
 It registers (a ``--dev-codes`` server answers the code), logs in, and moves a
-file through the blob operations: the upload seals the plaintext with
-:mod:`crypto_core.stream` under a fresh key as it goes, cuts the sealed bytes
-into pieces of :data:`~net.protocol.blobs.BLOB_PIECE` and keeps
-:data:`~net.protocol.blobs.BLOB_WINDOW` puts in flight; the download keeps as
-many gets in flight and opens the stream as the pieces arrive, so neither side
-ever holds more than a window of pieces (the bench's plaintext is its own input).
+file through the blob operations. As the app does, a file is sealed first
+(:func:`seal`: :mod:`crypto_core.stream` under a fresh key, cut into pieces of
+:data:`~net.protocol.blobs.BLOB_PIECE`, the SHA-256 of the sealed bytes), then
+uploaded with :data:`~net.protocol.blobs.BLOB_WINDOW` puts in flight; the
+download keeps as many gets in flight and opens the stream as the pieces arrive,
+checking every byte against the file.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 import pybase64
 
 from crypto_core.keys import IdentityKeyPair, KemPreKey, SignedPreKey
-from crypto_core.stream import StreamDecryptor, StreamEncryptor, sealed_size
+from crypto_core.stream import StreamDecryptor, StreamEncryptor
 from net.client.transport import client_context
 from net.protocol.blobs import BLOB_PIECE, BLOB_WINDOW
 from net.protocol.connection import NEED_DATA, Connection, ErrorReply, Push, Reply, Role
@@ -80,6 +80,35 @@ def _cut(pending: bytearray) -> bytes:
         piece = bytes(view[:BLOB_PIECE])
     del pending[:BLOB_PIECE]
     return piece
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """A file sealed for upload, as the app makes it before it uploads (a message in PREPARING)."""
+
+    plaintext: int
+    key: bytes
+    pieces: tuple[bytes, ...]
+    sha256: bytes
+    seconds: float  # sealing and hashing
+
+    @property
+    def size(self) -> int:
+        return sum(len(piece) for piece in self.pieces)
+
+    def __repr__(self) -> str:  # the key stays out of logs
+        return f"Sealed(plaintext={self.plaintext}, pieces={len(self.pieces)})"
+
+
+def seal(plaintext: bytes) -> Sealed:
+    """``plaintext`` sealed under a fresh key, in pieces, with the SHA-256 of the sealed bytes."""
+    began = time.perf_counter()
+    key = os.urandom(32)
+    pieces = tuple(sealed_pieces(key, plaintext))
+    digest = hashlib.sha256()
+    for piece in pieces:
+        digest.update(piece)
+    return Sealed(len(plaintext), key, pieces, digest.digest(), time.perf_counter() - began)
 
 
 class BlobClient:
@@ -156,26 +185,23 @@ class BlobClient:
 
     # ---------------------------------------------------------------- blobs
 
-    def upload(self, plaintext: bytes, *, window: int = BLOB_WINDOW) -> Transfer:
-        """Seal ``plaintext`` under a fresh key and upload it; timed from the start to the synced finish."""
-        key = os.urandom(32)
-        size = sealed_size(len(plaintext))
+    def upload(self, sealed: Sealed, *, window: int = BLOB_WINDOW) -> Transfer:
+        """Upload a sealed file; timed from ``blob_start`` to the answer of ``blob_finish`` (synced)."""
         began = time.perf_counter()
-        blob = self.call("blob_start", size=size)["blob"]
-        digest = hashlib.sha256()
+        blob = self.call("blob_start", size=sealed.size)["blob"]
         in_flight: list[int] = []
         offset = 0
-        for piece in sealed_pieces(key, plaintext):
-            digest.update(piece)
+        for piece in sealed.pieces:
             in_flight.append(self.send("blob_put", blob=blob, offset=offset, data=piece))
             offset += len(piece)
             if len(in_flight) >= window:
                 self.wait(in_flight.pop(0))
         for request_id in in_flight:
             self.wait(request_id)
-        sha = digest.digest()
-        self.call("blob_finish", blob=blob, sha256=sha)
-        return Transfer(len(plaintext), size, time.perf_counter() - began, blob, key, sha)
+        self.call("blob_finish", blob=blob, sha256=sealed.sha256)
+        return Transfer(
+            sealed.plaintext, sealed.size, time.perf_counter() - began, blob, sealed.key, sealed.sha256
+        )
 
     def download(self, blob: str, key: bytes, expected: bytes, *, window: int = BLOB_WINDOW) -> Transfer:
         """Download ``blob`` in pipelined pieces and open it; BlobBenchError unless it is ``expected``."""

@@ -27,9 +27,17 @@ def encode_frame(payload: bytes, max_size: int = DEFAULT_MAX_FRAME) -> bytes:
 
 
 class FrameDecoder:
-    """Collects bytes and cuts them into frame payloads."""
+    """Collects bytes and cuts them into frame payloads.
 
-    __slots__ = ("max_size", "_buffer", "_eof")
+    A big frame (a blob's piece: 700 KB in some 40 TLS records) is gathered as the
+    pieces it arrives in and joined once when whole, rather than grown in one buffer
+    (each growth a copy) and copied out: a third of the cost of taking such a frame in.
+    """
+
+    __slots__ = ("max_size", "_buffer", "_eof", "_parts", "_missing", "_ready")
+
+    #: A frame at least this long is gathered in pieces.
+    GATHERED = 64 * 1024
 
     def __init__(self, max_size: int = DEFAULT_MAX_FRAME) -> None:
         if not 0 < max_size < 2**32:
@@ -37,13 +45,38 @@ class FrameDecoder:
         self.max_size = max_size
         self._buffer = bytearray()
         self._eof = False
+        self._parts: list[bytes] = []  # the payload so far of a big frame begun
+        self._missing = 0  # the bytes still to come of that frame
+        self._ready: bytes | None = None  # its payload once whole, to be taken before the buffer
 
     def feed(self, data: bytes) -> None:
         """Add received bytes; ``b""`` means the peer closed its side."""
         if not data:
             self._eof = True
-        else:
-            self._buffer += data
+            return
+        if self._missing:
+            taken = min(self._missing, len(data))
+            self._parts.append(data if taken == len(data) else data[:taken])
+            self._missing -= taken
+            if not self._missing:
+                self._ready = b"".join(self._parts)
+                self._parts = []
+            data = data[taken:]
+            if not data:
+                return
+        self._buffer += data
+        self._gather_head()
+
+    def _gather_head(self) -> None:
+        """A big frame begun at the head of the buffer, nothing after it: gather the rest as it comes."""
+        if self._ready is not None or self._missing or len(self._buffer) < HEADER_SIZE:
+            return
+        length = int(HEADER.unpack_from(self._buffer)[0])
+        if self.GATHERED <= length <= self.max_size and len(self._buffer) < HEADER_SIZE + length:
+            with memoryview(self._buffer) as view:
+                self._parts = [bytes(view[HEADER_SIZE:])]
+            self._missing = HEADER_SIZE + length - len(self._buffer)
+            self._buffer.clear()
 
     @property
     def eof(self) -> bool:
@@ -51,11 +84,14 @@ class FrameDecoder:
 
     @property
     def buffered(self) -> int:
-        return len(self._buffer)
+        gathered = sum(len(part) for part in self._parts) + len(self._ready or b"")
+        return len(self._buffer) + gathered
 
     @property
     def awaiting(self) -> int:
         """Bytes still to come of the frame begun at the head of the buffer (0: none begun, or whole)."""
+        if self._missing or self._ready is not None:
+            return self._missing
         if len(self._buffer) < HEADER_SIZE:
             return HEADER_SIZE - len(self._buffer) if self._buffer else 0
         length = int(HEADER.unpack_from(self._buffer)[0])
@@ -67,7 +103,11 @@ class FrameDecoder:
         Raises :class:`RemoteProtocolError` (fatal) for an oversized length, and for a
         stream that ended in the middle of a frame.
         """
-        if len(self._buffer) >= HEADER_SIZE:
+        if self._ready is not None:
+            payload, self._ready = self._ready, None
+            self._gather_head()
+            return payload
+        if not self._missing and len(self._buffer) >= HEADER_SIZE:
             (length,) = HEADER.unpack_from(self._buffer)
             if length > self.max_size:
                 raise RemoteProtocolError(
@@ -77,11 +117,13 @@ class FrameDecoder:
                 )
             end = HEADER_SIZE + length
             if len(self._buffer) >= end:
-                with memoryview(self._buffer) as view:  # one copy of a big payload, not two
+                with memoryview(self._buffer) as view:  # one copy of the payload, not two
                     payload = bytes(view[HEADER_SIZE:end])
                 del self._buffer[:end]
+                if self._buffer:
+                    self._gather_head()
                 return payload
-        if self._eof and self._buffer:
+        if self._eof and (self._buffer or self._missing):
             raise RemoteProtocolError(
                 ErrorCode.BAD_FRAME, "the connection ended in the middle of a frame", fatal=True
             )

@@ -20,6 +20,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from crypto_core.stream import sealed_size
 from net.protocol.blobs import BLOB_ID_BYTES, encode_blob_id
 from net.protocol.errors import ErrorCode, RequestRefused
 from net.server.limits import Limits, PersistedLimiter
@@ -57,6 +58,9 @@ class BlobService:
         self._now_ms = now_ms
         self._random = random_bytes
         self._starts = persisted("blob_starts", limits.blob_starts_per_hour, HOUR)
+        #: The largest blob: the largest file (``--blob-max-size``) as the app seals it, so that a file of
+        #: exactly that size fits.
+        self.max_blob = sealed_size(limits.blob_max_size)
         self.handlers: dict[str, Callable[[Session, dict[str, Any]], Outcome]] = {
             "blob_start": self.start,
             "blob_put": self.put,
@@ -72,7 +76,7 @@ class BlobService:
     def _own(self, session: Session, blob: str, now: int) -> BlobRecord:
         """The caller's own live blob, or ``blob_not_found``."""
         found = self.store.blob(blob_key(blob), now)
-        if found is None or not hmac.compare_digest(found.owner.encode(), (session.phone or "").encode()):
+        if found is None or found.owner != session.phone:
             raise _not_found()
         return found
 
@@ -88,9 +92,11 @@ class BlobService:
     def start(self, session: Session, args: dict[str, Any]) -> Outcome:
         owner, size = session.phone, args["size"]
         assert owner is not None
-        if size > self.limits.blob_max_size:
+        if size > self.max_blob:
             raise RequestRefused(
-                ErrorCode.BLOB_TOO_LARGE, f"a blob may have at most {self.limits.blob_max_size} bytes"
+                ErrorCode.BLOB_TOO_LARGE,
+                f"a blob may hold a file of at most {self.limits.blob_max_size} bytes"
+                f" sealed: {self.max_blob} bytes",
             )
         if self._starts.exceeded(owner):
             raise RequestRefused(ErrorCode.RATE_LIMITED, "too many uploads started this hour")

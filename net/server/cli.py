@@ -11,6 +11,7 @@ from pathlib import Path
 
 import platformdirs
 
+from crypto_core.stream import sealed_size
 from net.protocol.frames import DEFAULT_MAX_FRAME
 from net.server import local_port
 from net.server.addresses import is_loopback
@@ -109,7 +110,7 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
     limits.add_argument(
         "--blob-max-size",
         default="100MiB",
-        help="largest blob (a file's sealed bytes): bytes, or with KiB, MiB, GiB (100MiB)",
+        help="largest file (a blob holds its sealed form, a little larger): bytes, or KiB, MiB, GiB (100MiB)",
     )
     limits.add_argument(
         "--blob-quota",
@@ -212,8 +213,10 @@ def _blob_limits(args: argparse.Namespace) -> tuple[int, int, float]:
         raise ValueError(f"--blob-max-size, --blob-quota, --blob-lifetime: {exc}") from None
     if max_size < 1 or quota < 1 or lifetime <= 0:
         raise ValueError("--blob-max-size, --blob-quota and --blob-lifetime must be positive")
-    if max_size > quota:
-        raise ValueError("--blob-max-size cannot be larger than --blob-quota: no such blob could be stored")
+    if sealed_size(max_size) > quota:
+        raise ValueError(
+            "--blob-max-size (sealed) cannot be larger than --blob-quota: no such file would fit"
+        )
     return max_size, quota, lifetime
 
 

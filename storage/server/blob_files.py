@@ -3,9 +3,10 @@
 A file is named after its blob's row number (``<number>.blob``), never after its
 id (the id is a capability; the store keeps only its hash). A put writes its piece
 in place with ``pwrite`` at its offset, and a get reads one piece with ``pread``:
-nothing ever reads or writes a whole blob at once. Only :meth:`BlobFiles.seal`
-(the finish of an upload, run away from the server's event loop) reads a file
-through, in bounded chunks, to hash it, after syncing it and the folder to the disk.
+nothing ever reads or writes a whole blob at once. :meth:`BlobFiles.seal` (the
+finish of an upload, run away from the server's event loop) syncs the file and
+the folder to the disk and gives the file's SHA-256: hashed as the pieces were
+written (``storage/server/blob_hashing.py``), or else read back in bounded chunks.
 
 The file holds exactly the bytes received so far: puts only ever write at its
 end (or rewrite bytes it has), so its size is the upload's ``received``, and no
@@ -20,16 +21,19 @@ import hashlib
 import os
 from pathlib import Path
 
+from storage.server.blob_hashing import RunningHashes
 from storage.server.records import BlobGone
 
 FOLDER = "blobs"
 _HASH_CHUNK = 1024 * 1024
+_WRITE_BEHIND: int | None = getattr(os, "POSIX_FADV_DONTNEED", None)  # not on macOS or Windows
 
 
 class BlobFiles:
     def __init__(self, folder: Path) -> None:
         folder.mkdir(mode=0o700, exist_ok=True)
         self.folder = folder
+        self._hashes = RunningHashes()
 
     def path(self, number: int) -> Path:
         return self.folder / f"{number}.blob"
@@ -47,7 +51,7 @@ class BlobFiles:
         A write that fails (a full disk) is undone: the file is cut back to ``offset``, so what it
         holds is always what whole puts gave it.
         """
-        view = memoryview(data)
+        whole = view = memoryview(data)
         fd = os.open(self.path(number), os.O_WRONLY | os.O_CREAT, 0o600)
         try:
             start = offset
@@ -58,9 +62,17 @@ class BlobFiles:
             except OSError:
                 with contextlib.suppress(OSError):
                     os.ftruncate(fd, start)  # cutting back needs no room
+                self._hashes.forget(number)
                 raise
+            if _WRITE_BEHIND is not None:
+                # Start the piece's way to the disk now (Linux starts the writeback of the range without
+                # waiting): the finish's sync then has little left, and a 100 MiB blob is not written out
+                # in one burst that holds up every commit behind it (47 ms of sync against 1 ms).
+                with contextlib.suppress(OSError):
+                    os.posix_fadvise(fd, start, len(whole), _WRITE_BEHIND)
         finally:
             os.close(fd)
+        self._hashes.written(number, start, whole)
 
     def read(self, number: int, offset: int, length: int) -> bytes:
         """``length`` bytes from ``offset``; :class:`BlobGone` if the file is missing or shorter."""
@@ -78,15 +90,18 @@ class BlobFiles:
 
     def seal(self, number: int) -> bytes:
         """Sync the blob's file and the folder to the disk, then give the SHA-256 of the file (blocking)."""
-        digest = hashlib.sha256()
         try:
             fd = os.open(self.path(number), os.O_RDONLY)
         except FileNotFoundError:
             raise BlobGone("the blob's file is missing") from None
         try:
             os.fsync(fd)
-            while chunk := os.read(fd, _HASH_CHUNK):
-                digest.update(chunk)
+            result = self._hashes.take(number, os.fstat(fd).st_size)
+            if result is None:  # not hashed as it came (a restart in between, say): read it back
+                digest = hashlib.sha256()
+                while chunk := os.read(fd, _HASH_CHUNK):
+                    digest.update(chunk)
+                result = digest.digest()
         finally:
             os.close(fd)
         folder = os.open(self.folder, os.O_RDONLY)
@@ -94,8 +109,12 @@ class BlobFiles:
             os.fsync(folder)  # the file's name, made by its first put, is durable too
         finally:
             os.close(folder)
-        return digest.digest()
+        return result
 
     def delete(self, number: int) -> None:
+        self._hashes.forget(number)
         with contextlib.suppress(FileNotFoundError):
             self.path(number).unlink()
+
+    def close(self) -> None:
+        self._hashes.close()

@@ -203,6 +203,7 @@ class SqliteServerStore(RegistrationStore, BlobStore):
                 self._readers.put(conn)
 
     def close(self) -> None:
+        self.blob_files.close()
         self._writer.close()
         with self._lock:
             for conn in self._all_readers:

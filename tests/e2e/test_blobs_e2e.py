@@ -20,6 +20,7 @@ from conftest import InProcessServer, fresh_phone
 from server_process import ServerProcess
 from wire_client import Person, WireClient
 
+from crypto_core.stream import sealed_size
 from net.protocol.blobs import BLOB_PIECE, BLOB_WINDOW
 from net.protocol.connection import ErrorReply, Reply
 from net.server.limits import Limits
@@ -181,7 +182,7 @@ def test_size_quota_and_digest_refusals_over_the_wire(tmp_path: Path) -> None:
         a = WireClient(server.address)
         dev_register(a, alice)
         alice.login(a)
-        assert a.refused("blob_start", size=1024 * 1024 + 1) == "blob_too_large"
+        assert a.refused("blob_start", size=sealed_size(1024 * 1024) + 1) == "blob_too_large"
         big = a.call("blob_start", size=1024 * 1024)["blob"]
         a.call("blob_start", size=1024 * 1024 - 10)
         assert a.refused("blob_start", size=11) == "blob_quota"

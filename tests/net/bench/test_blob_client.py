@@ -9,7 +9,7 @@ import pytest
 from conftest import InProcessServer, fresh_phone
 
 from crypto_core.stream import StreamDecryptor, sealed_size
-from net.bench.blob_client import BENCH_STREAM_LABEL, BlobBenchError, BlobClient, sealed_pieces
+from net.bench.blob_client import BENCH_STREAM_LABEL, BlobBenchError, BlobClient, seal, sealed_pieces
 from net.protocol.blobs import BLOB_PIECE
 
 
@@ -32,7 +32,9 @@ def test_a_file_goes_up_and_comes_down_whole_and_checked(
         uploader.register_and_login(fresh_phone())
         downloader.register_and_login(fresh_phone())
         data = os.urandom(2 * BLOB_PIECE + 5)
-        sent = uploader.upload(data, window=3)
+        sealed = seal(data)
+        assert sealed.key.hex() not in repr(sealed) and sealed.seconds > 0
+        sent = uploader.upload(sealed, window=3)
         assert sent.sealed == sealed_size(len(data)) and sent.seconds > 0 and sent.mb_per_second > 0
         assert sent.key.hex() not in repr(sent)
         got = downloader.download(sent.blob, sent.key, data, window=3)

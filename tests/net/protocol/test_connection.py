@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
@@ -423,3 +424,69 @@ def test_any_request_cut_anywhere_is_a_request_or_a_protocol_error(
         assert set(outcome.args) == {f.name for f in OPERATIONS[op].fields}
     elif OPERATIONS[op].needs_login and not logged_in:  # login before fields: no field error for a stranger
         assert outcome.code == "not_logged_in" or outcome.request_id is None
+
+
+def _outcome(read: Callable[[], object]) -> object:
+    try:
+        event = read()
+    except RemoteProtocolError as exc:
+        return ("refused", exc.code, exc.message, exc.request_id)
+    assert isinstance(event, Request)
+    return ("request", event.id, event.op, event.args)
+
+
+def _both_ways(payload: bytes) -> tuple[object, object]:
+    """How a server reads ``payload`` (a long tail apart, where it can) and how it reads it whole."""
+    fast = Connection(Role.SERVER)
+    fast.logged_in = True
+    fast.receive_data(encode_frame(payload))
+    whole = Connection(Role.SERVER)
+    whole.logged_in = True
+    return _outcome(fast.next_event), _outcome(lambda: whole._parse_request(decode_json_object(payload)))
+
+
+_TAIL_B64 = base64.b64encode(bytes(range(256)) * 300).decode()  # 76,800 bytes: a long tail
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        '{"id":1,"op":"blob_put","blob":"' + "A" * 43 + '","offset":0,"data":"' + _TAIL_B64 + '"}',
+        '{"id":1,"op":"send","to":"+442079460958","client_id":"c","body":"' + _TAIL_B64 + '"}',
+        '{"id":1,"op":"blob_put","blob":"' + "A" * 43 + '","data":"' + _TAIL_B64 + '"}',  # offset missing
+        '{"id":1,"op":"ping","extra":"' + _TAIL_B64 + '"}',  # an unknown field: ignored
+        '{"id":1,"op":"blob_status","blob":"' + _TAIL_B64 + '"}',  # not a base64 field: a string
+        '{"id":1,"op":"blob_put","data":"AA==","blob":"'
+        + "A" * 43
+        + '","offset":0,"data":"'
+        + _TAIL_B64
+        + '"}',
+        '{ ,"data":"' + _TAIL_B64 + '"}',
+        '{"id":1,"op":"blob_put","offset":0,,"data":"' + _TAIL_B64 + '"}',
+        '{"id":1,"op":"blob_put","blob":"' + "A" * 43 + '","offset":0,"data":"' + _TAIL_B64[:-1] + '"}',
+        '{"id":1,"op":"blob_put","blob":"' + "A" * 43 + '","offset":0,"Data":"' + _TAIL_B64 + '"}',
+        '{"id":1,"op":"blob_put","blob":"' + "A" * 43 + '","offset":0,"data":"' + _TAIL_B64 + '" }',
+        '{"id":1,"op":"blob_put","x":{"y":1,"data":"' + _TAIL_B64 + '"}}',
+        '{"id":1,"op":"blob_put","x":"a,\\"data\\":\\"' + _TAIL_B64 + '"}',
+        '[1,"data":"' + _TAIL_B64 + '"}',
+        '{"id":1,"op":"blob_put","x":NaN,"data":"' + _TAIL_B64 + '"}',
+    ],
+)
+def test_a_long_base64_tail_read_apart_means_what_the_whole_request_means(payload: str) -> None:
+    fast, whole = _both_ways(payload.encode())
+    assert fast == whole
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 2**40), st.binary(min_size=1, max_size=4), st.sampled_from(["head", "tail", "seam"]))
+def test_a_mangled_request_with_a_long_tail_is_read_the_same_either_way(
+    at: int, junk: bytes, where: str
+) -> None:
+    good = (
+        '{"id":7,"op":"blob_put","blob":"' + "A" * 43 + '","offset":5,"data":"' + _TAIL_B64 + '"}'
+    ).encode()
+    span = {"head": (0, 80), "tail": (len(good) - 40, len(good)), "seam": (60, 110)}[where]
+    place = span[0] + at % (span[1] - span[0])
+    for mangled in (good[:place] + junk + good[place:], good[:place] + junk + good[place + len(junk) :]):
+        fast, whole = _both_ways(mangled)
+        assert fast == whole

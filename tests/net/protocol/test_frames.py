@@ -108,3 +108,42 @@ def test_a_decoder_says_how_much_of_a_begun_frame_is_still_to_come() -> None:
     decoder.feed(frame[9:] + encode_frame(b"y")[:3])
     assert decoder.awaiting == 0  # the frame at the head is whole
     assert decoder.next_frame() == b"x" * 10 and decoder.awaiting == 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.sampled_from([0, 5, FrameDecoder.GATHERED - 1, FrameDecoder.GATHERED, 200_000]), max_size=6),
+    st.lists(st.integers(1, 7) | st.integers(1000, 300_000), min_size=1, max_size=20).filter(
+        lambda cuts: sum(cuts) >= 1000  # each round through the cuts takes in something
+    ),
+    st.booleans(),
+)
+def test_big_frames_gathered_in_pieces_come_out_whole_and_in_order_however_the_bytes_arrive(
+    sizes: list[int], cuts: list[int], take_as_they_come: bool
+) -> None:
+    payloads = [bytes([n % 251]) * size for n, size in enumerate(sizes)]
+    stream = b"".join(encode_frame(p) for p in payloads)
+    decoder = FrameDecoder(max_size=256 * 1024)
+    out: list[bytes] = []
+    at, cut = 0, 0
+    while at < len(stream):
+        step = cuts[cut % len(cuts)]
+        decoder.feed(stream[at : at + step])
+        at, cut = at + step, cut + 1
+        assert decoder.buffered <= at
+        while take_as_they_come and (frame := decoder.next_frame()) is not None:
+            out.append(frame)
+    while (frame := decoder.next_frame()) is not None:
+        out.append(frame)
+    assert out == payloads
+    assert decoder.buffered == 0 and decoder.awaiting == 0
+
+
+def test_a_stream_that_ends_inside_a_gathered_frame_is_refused() -> None:
+    decoder = FrameDecoder()
+    decoder.feed(encode_frame(b"z" * 100_000)[:50_000])
+    assert decoder.awaiting == 50_004 and decoder.next_frame() is None
+    decoder.feed(b"")
+    with pytest.raises(RemoteProtocolError) as caught:
+        decoder.next_frame()
+    assert caught.value.code == ErrorCode.BAD_FRAME and caught.value.fatal

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from wire_client import CodeBook, Person
 
+from crypto_core.stream import sealed_size
 from net.protocol.blobs import BLOB_PIECE
 from net.protocol.connection import Request, encode_json
 from net.protocol.errors import RequestRefused
@@ -248,10 +249,11 @@ def test_another_account_cannot_put_finish_delete_or_see_an_unfinished_blob(worl
 
 def test_size_quota_and_rate_limits_are_refused_with_their_codes(world: World) -> None:
     alice = world.person()
-    assert world.refused(alice, "blob_start", size=4 * BLOB_PIECE + 1) == "blob_too_large"
-    first = world.call(alice, "blob_start", size=4 * BLOB_PIECE)["blob"]
-    assert world.refused(alice, "blob_start", size=2 * BLOB_PIECE + 1) == "blob_quota"
-    world.call(alice, "blob_start", size=2 * BLOB_PIECE)
+    largest = sealed_size(4 * BLOB_PIECE)  # a file of the largest size, sealed, fits exactly
+    assert world.refused(alice, "blob_start", size=largest + 1) == "blob_too_large"
+    first = world.call(alice, "blob_start", size=largest)["blob"]
+    assert world.refused(alice, "blob_start", size=6 * BLOB_PIECE - largest + 1) == "blob_quota"
+    world.call(alice, "blob_start", size=6 * BLOB_PIECE - largest)
     world.call(alice, "blob_delete", blob=first)  # deleting frees its quota at once
     for _ in range(3):
         world.call(alice, "blob_start", size=1)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,6 @@ from transfer_support import MARKER, arrived, known_file, picture, raw_bytes, st
 
 from net.client.core.engine_error import EngineError
 from net.client.core.events import MessageStatus, TransferState
-from net.server.limits import Limits
 
 
 @pytest.fixture
@@ -128,11 +126,10 @@ def test_a_tampered_blob_fails_in_words_and_never_lands(tmp_path, dev_server, ph
 
 
 def test_a_100_mib_file_crosses_and_a_text_sent_meanwhile_arrives_before_the_upload_ends(
-    tmp_path, server_factory, phone, people
+    tmp_path, dev_server, phone, people
 ) -> None:
-    server = server_factory(dev_codes=True, limits=replace(Limits(), blob_max_size=101 * 1024 * 1024))
-    alice, bob = _pair(tmp_path, server, phone, people, "alice", "bob")
-    size = 100 * 1024 * 1024
+    alice, bob = _pair(tmp_path, dev_server, phone, people, "alice", "bob")
+    size = 100 * 1024 * 1024  # the largest file the server takes by default
     big = known_file(tmp_path, "big.bin", size)
     sent = alice.engine.send_file(big, contact=bob.phone)
     run_until(

@@ -15,11 +15,14 @@ A/B in alternating order (Parley first in even rounds, raw first in odd ones):
 * **raw upload / download**: the same number of bytes (the sealed size) through one
   TLS 1.3 connection to the raw peer, nothing else.
 
-Each round also has an idle window of the same length as its Parley transfers, and
-the probe's texts are split by when they were sent: during a Parley transfer, or
-during an idle window. The figures are medians over the rounds (MB/s of the file,
-10^6 bytes), the ratio is Parley's median over raw's, and the latencies are
-percentiles over every text of a kind.
+The throughput of a round is measured with the probe paused: every text is a
+commit and a sync on the server's loop, and a transfer waits for them (its own
+pieces cost none). Then the round's transfers run again with the probe texting,
+followed by an idle window as long as they took, and the probe's texts are split
+by when they were sent: during a Parley upload or download, or while idle. The
+figures are medians over the rounds (MB/s of the file, 10^6 bytes), the ratio is
+Parley's median over raw's, and the latencies are percentiles over every text of
+a kind.
 """
 
 from __future__ import annotations
@@ -139,7 +142,12 @@ def run_attachment_bench(options: AttachmentOptions, progress: Progress) -> Atta
             _round(*work, None, windows)  # a warm-up, not counted
             for number in range(options.rounds):
                 progress(f"round {number + 1} of {options.rounds}…")
-                _round(*work, report, windows, raw_first=number % 2 == 1)
+                # Throughput without texts (every text is a commit and a sync on the server's loop, which
+                # a transfer then waits for), then the texts' latency with Parley's transfers, and idle.
+                probe.pause()
+                _round(*work, report, _Windows(), raw_first=number % 2 == 1)
+                probe.resume()
+                _round(*work, None, windows, raw_first=number % 2 == 1)
             texts = probe.finish()
             probe = None
             uploader.close()

@@ -2,7 +2,8 @@
 
 A process of its own (so its timing does not share an interpreter with the
 transfers) registers two accounts, logs each in on its own TLS connection, and
-sends stored texts from one to the other at a steady rate until told to stop.
+sends stored texts from one to the other at a steady rate until told to stop
+(or to pause: the bench's throughput rounds run without them).
 Each text carries its number; the other side takes its push, notes when it
 arrived, and acknowledges it. The result is one (sent at, latency) pair per
 text, both on the system's monotonic clock, which every process shares, so the
@@ -52,12 +53,18 @@ def _probe(pipe: Pipe, address: Address, phones: tuple[str, str], rate: float) -
             refused += 1
 
     stop_at: float | None = None
+    paused = False
     while stop_at is None or (sent and time.monotonic() < stop_at):
-        if stop_at is None and pipe.poll():
-            pipe.recv()
-            stop_at = time.monotonic() + DRAIN_SECONDS  # no more texts; the last ones may still arrive
+        while stop_at is None and pipe.poll():
+            command = pipe.recv()
+            if command == "stop":
+                stop_at = time.monotonic() + DRAIN_SECONDS  # no more texts; the last ones may still arrive
+            else:
+                paused = command == "pause"
+                next_at = time.monotonic()
+                pipe.send(command)  # heard: from now on it is so
         now = time.monotonic()
-        if stop_at is None and now >= next_at:
+        if stop_at is None and not paused and now >= next_at:
             number += 1
             body = number.to_bytes(8, "big") + bytes(TEXT_SIZE - 8)
             sent[number] = now
@@ -65,7 +72,7 @@ def _probe(pipe: Pipe, address: Address, phones: tuple[str, str], rate: float) -
             next_at += interval
         for link in links:
             link.flush()
-        wait = 0.05 if stop_at is not None else max(0.0, next_at - time.monotonic())
+        wait = 0.05 if stop_at is not None or paused else max(0.0, next_at - time.monotonic())
         for key, _ in selector.select(wait):
             link = key.data
             ids = []
@@ -96,6 +103,18 @@ class TextProbe:
         if not self._pipe.poll(120.0) or self._pipe.recv() != "ready":
             self.process.kill()
             raise ConnectionError("the text probe did not start")
+
+    def pause(self) -> None:
+        """No texts from now on (those on their way still arrive), until :meth:`resume`."""
+        self._tell("pause")
+
+    def resume(self) -> None:
+        self._tell("resume")
+
+    def _tell(self, command: str) -> None:
+        self._pipe.send(command)
+        if not self._pipe.poll(30.0) or self._pipe.recv() != command:
+            raise ConnectionError("the text probe did not answer")
 
     def finish(self) -> dict[str, Any]:
         self._pipe.send("stop")

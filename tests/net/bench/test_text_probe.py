@@ -21,3 +21,20 @@ def test_the_probe_times_every_text_it_sends(server_factory: Callable[..., InPro
     assert all(began <= at <= time.monotonic() and 0 < ms < 10_000 for at, ms in texts)
     assert [at for at, _ in texts] == sorted(at for at, _ in texts)
     assert not probe.process.is_alive()
+
+
+def test_a_paused_probe_sends_nothing_until_it_resumes(
+    server_factory: Callable[..., InProcessServer],
+) -> None:
+    server = server_factory(dev_codes=True)
+    probe = TextProbe(server.address, (fresh_phone(), fresh_phone()), rate=50.0)
+    probe.pause()
+    time.sleep(0.3)  # what was on its way has arrived
+    paused_at = time.monotonic()
+    time.sleep(0.7)
+    probe.resume()
+    resumed_at = time.monotonic()
+    time.sleep(0.5)
+    texts = probe.finish()["texts"]
+    assert not [at for at, _ in texts if paused_at <= at < resumed_at - 0.05]
+    assert [at for at, _ in texts if at >= resumed_at]

@@ -17,6 +17,7 @@ set of small stores over one encrypted connection:
 ``outbox``         messages waiting for the server's acknowledgement, in order (a copy per recipient)
 ``processed``      server message ids already stored (redeliveries are skipped)
 ``settings``       the profile's own choices (read receipts, typing notices, notifications)
+``attachments``    pictures and files of messages, their transfers, and their sealed copies in ``files/``
 =================  ==============================================================
 
 The whole database, its write-ahead log included, is encrypted by SQLCipher
@@ -50,6 +51,7 @@ from crypto_core.errors import WrongPassphrase
 from crypto_core.sealing import KdfParams
 from storage.profile import header
 from storage.profile.account import AccountStore, ServerPins
+from storage.profile.attachments import AttachmentStore
 from storage.profile.contacts import ContactStore
 from storage.profile.database import DATABASE_NAME, export_copy
 from storage.profile.delivery import OutboxStore, ProcessedIds
@@ -109,6 +111,9 @@ class Profile:
         self.outbox = OutboxStore(vault)
         self.processed = ProcessedIds(vault)
         self.settings = SettingsStore(vault)
+        #: Pictures and files of messages, and their sealed copies in ``files/`` (swept at open).
+        self.attachments = AttachmentStore(vault, folder, random)
+        self.attachments.sweep()
         self._closed = False
 
     @property
@@ -136,6 +141,10 @@ class Profile:
     def disk_full(self) -> bool:
         """The last write failed for lack of space, and none has succeeded since."""
         return self._vault.full
+
+    def note_disk_full(self) -> None:
+        """A write of the profile's own files (``files/``) found the disk full; the next commit clears it."""
+        self._vault.full = True
 
     def note_damage(self, slot: str, what: str) -> None:
         """A value the caller could not use was skipped; it is reported once, with the rest (below)."""
@@ -169,6 +178,7 @@ class Profile:
         if self._closed:
             return
         self._closed = True
+        self.attachments.empty_open_folder()  # the viewer's plaintext copies go when the profile locks
         try:
             self._checkpoint()
         finally:

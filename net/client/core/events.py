@@ -21,6 +21,45 @@ class ConnectionState(StrEnum):
     RECONNECTING = "reconnecting"
 
 
+class TransferState(StrEnum):
+    """An attachment's transfer: ours PREPARING, UPLOADING, DONE; theirs WAITING, DOWNLOADING, DONE."""
+
+    PREPARING = "preparing"  # ours: sealing the local copy
+    UPLOADING = "uploading"
+    WAITING = "waiting"  # theirs: announced, not yet downloading (queued)
+    DOWNLOADING = "downloading"
+    PAUSED = "paused"
+    DONE = "done"  # ours: uploaded and announced; theirs: downloaded and checked
+    FAILED = "failed"  # ``error`` says why in words; resume tries again
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class AttachmentView:
+    """A picture or a file carried by a message, and how far its transfer is."""
+
+    name: str
+    #: Plaintext bytes.
+    size: int
+    mime: str
+    state: TransferState
+    #: Plaintext bytes moved so far (for the progress bar).
+    transferred: int = 0
+    #: Pictures: their size in pixels; 0 otherwise.
+    width: int = 0
+    height: int = 0
+    #: A JPEG of at most 24 KiB made by the sender (b"" if none); never shown by repr.
+    thumbnail: bytes = b""
+    #: Why it failed or paused, in words ("" otherwise).
+    error: str = ""
+
+    def __repr__(self) -> str:  # the name and the thumbnail stay out of logs
+        return (
+            f"AttachmentView(size={self.size}, mime={self.mime!r}, state={self.state}, "
+            f"transferred={self.transferred})"
+        )
+
+
 class MessageStatus(StrEnum):
     """The life of an outgoing message; incoming ones are RECEIVED, then READ once shown."""
 
@@ -63,6 +102,8 @@ class MessageView:
     notice_who: str = ""
     notice_detail: str = ""
     notice_reason: str = ""
+    #: The picture or file this message carries (its text is then the caption, maybe empty).
+    attachment: AttachmentView | None = None
 
     def __repr__(self) -> str:  # the text stays out of logs and tracebacks
         return f"MessageView(id={self.message_id!r}, outgoing={self.outgoing}, status={self.status})"
@@ -419,6 +460,17 @@ class GroupChanged:
     removed: bool = False
 
 
+@dataclass(frozen=True)
+class TransferProgress:
+    """An attachment moved on: at most about ten a second per transfer, and one at every change of state."""
+
+    message_id: str
+    #: The conversation: a contact's phone in 1:1 ("" in a group), or the group's id ("" in 1:1).
+    contact: str
+    group_id: str
+    attachment: AttachmentView
+
+
 Event = (
     ConnectionChanged
     | ServerKeyUnknown
@@ -438,4 +490,5 @@ Event = (
     | RequestReceived
     | RequestsChanged
     | GroupChanged
+    | TransferProgress
 )

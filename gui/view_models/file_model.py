@@ -7,8 +7,11 @@ display; :mod:`gui.views.file_bubble` only draws what these return.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 from net.client.core.events import AttachmentView, TransferState
 
@@ -153,3 +156,37 @@ def last_line(attachment: AttachmentView, caption: str) -> str:
         return caption
     kind = "Photo" if attachment.mime.startswith("image/") else "File"
     return f"{kind}: {attachment.name}"
+
+
+@dataclass(frozen=True, eq=False)
+class Staged:
+    """A file chosen for the next message and not sent yet: a file on disk (``path``) or a pasted picture
+    held in memory (``data``). Compared by identity: the same file staged twice is two attachments."""
+
+    name: str
+    size: int
+    path: Path | None = None
+    data: bytes = field(default=b"", repr=False)
+
+    @property
+    def line(self) -> str:
+        """What the staged row says: the name and the size."""
+        return f"{self.name} · {size_text(self.size)}"
+
+
+def drop_paths(items: Sequence[str]) -> list[Path]:
+    """The files of a drop, from tkdnd's list (already split into its items): paths, or ``file:`` URIs as
+    some file managers send them; empty items and other URIs (a web page's link) are left out."""
+    paths: list[Path] = []
+    for item in items:
+        item = item.strip()
+        if item.startswith("file://"):
+            parsed = urlparse(item)
+            if parsed.netloc not in ("", "localhost"):
+                continue
+            item = unquote(parsed.path)
+        elif "://" in item:
+            continue
+        if item:
+            paths.append(Path(item))
+    return paths

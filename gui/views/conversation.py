@@ -13,6 +13,17 @@ from gui.views.bubbles import MessageList
 from gui.views.composer import Composer
 from gui.views.theme import Fonts, Palette
 
+
+def hint_text(*, drop: bool) -> str:
+    """The line under the composer; where files cannot be dropped it says how else to attach them."""
+    files = (
+        "drop files here or press Ctrl+U to attach"
+        if drop
+        else "Ctrl+U attaches files (drop is not available)"
+    )
+    return f"Enter sends · Shift+Enter starts a new line · {files} · double-click a message to copy it"
+
+
 #: Below this width the header folds its search field and details button into a menu.
 WIDE_HEADER = 560
 
@@ -107,7 +118,7 @@ class ConversationPane(ttk.Frame):
         self.send_button = self.composer.send_button
         self.hint = ttk.Label(
             self,
-            text="Enter sends · Shift+Enter starts a new line · double-click a message to copy it",
+            text=hint_text(drop=False),
             style="Surface.Muted.TLabel",
             padding=(18, 0, 0, 6),
             width=1,
@@ -137,6 +148,10 @@ class ConversationPane(ttk.Frame):
         self._close_search_row()
         self.composer.set(self.drafts.pop(contact, ""))
         self.text.focus_set()
+
+    def set_drop_hint(self, drop: bool) -> None:
+        """Whether files dropped onto the conversation are taken: the hint says so, or says what to do."""
+        self.hint.configure(text=hint_text(drop=drop))
 
     def _fill_menu(self) -> None:
         self.menu.delete(0, "end")

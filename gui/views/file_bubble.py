@@ -219,9 +219,12 @@ class FileDrawer:
                 fill=colour,
                 tags=(*tags, "file-link", f"file-link:{action.value}"),
             )
-            c.tag_bind(link, "<Button-1>", lambda _e, a=action: self.on_action(message_id, a))
+            c.tag_bind(link, "<Button-1>", self._clicked(message_id, action))
             x = c.bbox(link)[2] + 14
         return float(c.bbox(link)[3])
+
+    def _clicked(self, message_id: str, action: FileAction) -> Callable[[tk.Event], None]:
+        return lambda _e: self.on_action(message_id, action)
 
     def _image(self, message_id: str, data: bytes, width: int, height: int) -> ImageTk.PhotoImage | None:
         key = (message_id, width, height)

@@ -3,7 +3,7 @@
 The Send button has a column of its own that never shrinks, so it stays inside
 the window at every size the window allows; the text field takes the rest.
 Enter sends, Shift+Enter breaks the line, Tab and Shift+Tab leave the field as
-in every other field (Ctrl+Tab types a tab). The paperclip (and Ctrl+U) asks
+in every other field (Ctrl+Tab types a tab). The paperclip (and Ctrl+U, a window key) asks
 for files to attach (``on_attach``); staged files wait in a row above the field
 (:mod:`gui.views.staged_files`) and Enter sends them with the text as their
 caption (``on_send_files``); Escape takes them off. Ctrl+V offers the
@@ -71,8 +71,6 @@ class Composer(ttk.Frame):
         for sequence in ("<Shift-Tab>", "<ISO_Left_Tab>"):
             t.bind(sequence, lambda _e: self._leave(forward=False))
         t.bind("<Control-Tab>", self._tab)
-        for sequence in ("<Control-u>", "<Control-U>"):
-            t.bind(sequence, self._attach)
         for sequence in ("<Control-v>", "<Control-V>"):
             t.bind(sequence, self._paste)
         t.bind("<Escape>", self._escape)
@@ -133,10 +131,6 @@ class Composer(ttk.Frame):
     def _new_line(self, _event: tk.Event) -> str:
         self.text.insert("insert", "\n")
         self.fit()
-        return "break"
-
-    def _attach(self, _event: tk.Event) -> str:
-        self.on_attach()
         return "break"
 
     def _paste(self, _event: tk.Event) -> str | None:

@@ -90,7 +90,7 @@ class FileDrawer:
         else:
             top, items.width = self._file_row(message, attachment, min(widest, FILE_WIDEST), tags, items)
         if is_moving(attachment) or attachment.state == TransferState.PAUSED:
-            top = self._bar(attachment, items, top + _GAP, tags)
+            top = self._bar(message, attachment, items, top + _GAP, tags)
         top = self._links(message, attachment, top, tags)
         items.height = top
         return items
@@ -158,13 +158,14 @@ class FileDrawer:
     ) -> tuple[float, float]:
         c, p = self.canvas, self.palette
         text, muted = self._colours(message)
-        icon_fill = p.accent if not message.outgoing else p.mine_muted
+        # On our own (accent) bubble the icon is the other way round: white, the word in the accent.
+        icon_fill, icon_text = (p.on_mine, p.mine) if message.outgoing else (p.accent, p.on_accent)
         c.create_rectangle(0, 0, _ICON_W, _ICON_H, fill=icon_fill, outline="", tags=(*tags, "file-icon"))
         c.create_text(
             _ICON_W / 2,
             _ICON_H / 2,
             text=extension_label(attachment.name),
-            fill=p.on_accent,
+            fill=icon_text,
             font=self.fonts.small,
             tags=tags,
         )
@@ -187,12 +188,22 @@ class FileDrawer:
         bottom = max(float(_ICON_H), c.bbox(items.state_item)[3])
         return bottom, float(width)
 
-    def _bar(self, attachment: AttachmentView, items: FileItems, top: float, tags: tuple[str, ...]) -> float:
+    def _bar(
+        self,
+        message: MessageView,
+        attachment: AttachmentView,
+        items: FileItems,
+        top: float,
+        tags: tuple[str, ...],
+    ) -> float:
         c, p, width = self.canvas, self.palette, items.width
-        c.create_rectangle(0, top, width, top + _BAR_H, fill=p.border, outline="", tags=(*tags, "file-bar"))
+        # On our own bubble (the accent's colour) the bar is drawn in the bubble's light colours.
+        track, colour = (p.mine_muted, p.on_mine) if message.outgoing else (p.border, p.accent)
+        if attachment.state == TransferState.PAUSED:
+            colour = p.muted
+        c.create_rectangle(0, top, width, top + _BAR_H, fill=track, outline="", tags=(*tags, "file-bar"))
         items.bar_width = width
         filled = max(1.0, width * fraction(attachment))
-        colour = p.muted if attachment.state == TransferState.PAUSED else p.accent
         items.bar_fill = c.create_rectangle(
             0, top, filled, top + _BAR_H, fill=colour, outline="", tags=(*tags, "file-bar-fill")
         )
@@ -201,9 +212,12 @@ class FileDrawer:
     def _links(
         self, message: MessageView, attachment: AttachmentView, top: float, tags: tuple[str, ...]
     ) -> float:
-        offered = actions(attachment, outgoing=message.outgoing)
-        if is_picture(attachment):
-            offered = tuple(a for a in offered if a != FileAction.VIEW)  # a click on the picture views it
+        # A done picture has no links: a click on it opens the viewer, which saves it (the ring's keys too).
+        offered = (
+            ()
+            if is_picture(attachment) and attachment.state == TransferState.DONE
+            else actions(attachment, outgoing=message.outgoing)
+        )
         if not offered:
             return top
         c, x, y = self.canvas, 0.0, top + _GAP

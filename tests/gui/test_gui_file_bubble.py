@@ -35,7 +35,8 @@ def picture_message(message_id: str = "pic1", caption: str = "The view from the 
     attachment = AttachmentView(
         "summit.jpg", 3 * MIB, "image/jpeg", TransferState.DONE, 3 * MIB, 4000, 3000, jpeg(320, 240)
     )
-    return MessageView(message_id, BOB, False, caption, time.time(), MessageStatus.RECEIVED, attachment=attachment)
+    now = time.time()
+    return MessageView(message_id, BOB, False, caption, now, MessageStatus.RECEIVED, attachment=attachment)
 
 
 def file_message(
@@ -123,7 +124,7 @@ def test_a_thumbnail_that_does_not_decode_costs_only_its_picture(messages: Messa
         "",
         time.time(),
         MessageStatus.RECEIVED,
-        attachment=AttachmentView("x.jpg", 10, "image/jpeg", TransferState.DONE, thumbnail=b"\xff\xd8 no jpeg"),
+        attachment=AttachmentView("x.jpg", 10, "image/jpeg", TransferState.DONE, thumbnail=b"\xff\xd8 bad"),
     )
     messages.show([picture_message(), broken], has_older=False)
     messages.update()

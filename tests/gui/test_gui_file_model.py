@@ -25,12 +25,17 @@ from net.client.core.events import AttachmentView, TransferState
 MIB = 1024 * 1024
 
 
-def doc(state: TransferState, transferred: int = 0, *, error: str = "", size: int = 10 * MIB) -> AttachmentView:
+def doc(
+    state: TransferState, transferred: int = 0, *, error: str = "", size: int = 10 * MIB
+) -> AttachmentView:
     return AttachmentView("report.pdf", size, "application/pdf", state, transferred, error=error)
 
 
-def photo(state: TransferState = TransferState.DONE, *, width: int = 4000, height: int = 3000) -> AttachmentView:
-    return AttachmentView("IMG_1.jpg", 2 * MIB, "image/jpeg", state, 0, width, height, thumbnail=b"\xff\xd8jpeg")
+def photo(
+    state: TransferState = TransferState.DONE, *, width: int = 4000, height: int = 3000
+) -> AttachmentView:
+    thumb = b"\xff\xd8jpeg"
+    return AttachmentView("IMG_1.jpg", 2 * MIB, "image/jpeg", state, 0, width, height, thumbnail=thumb)
 
 
 @pytest.mark.parametrize(
@@ -113,7 +118,8 @@ def test_thumbnails_keep_their_aspect_and_fit_the_bubble() -> None:
     assert tall.height == 400 and tall.width == 100  # no taller than 4:3 of its width allows
     small = fit_within(50, 40, 300, 300)
     assert (small.width, small.height) == (50, 40)  # never scaled up
-    unknown = thumbnail_size(AttachmentView("x.jpg", 1, "image/jpeg", TransferState.DONE, thumbnail=b"j"), 320)
+    no_size = AttachmentView("x.jpg", 1, "image/jpeg", TransferState.DONE, thumbnail=b"j")
+    unknown = thumbnail_size(no_size, 320)
     assert (unknown.width, unknown.height) == (320, 240)
 
 

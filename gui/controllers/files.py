@@ -123,8 +123,6 @@ class FilesController:
     def paste(self) -> bool:
         """Ctrl+V: a picture (or files) on the clipboard is staged; True when the paste is ours to finish."""
         text = self.view.conversation.text
-        if clipboard_picture.owns_clipboard(text):
-            return False  # our own copied text
 
         def read(found: clipboard_picture.Grabbed) -> None:
             if isinstance(found, Image.Image):

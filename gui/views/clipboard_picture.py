@@ -2,9 +2,9 @@
 
 Pillow's ``ImageGrab.grabclipboard`` runs ``xclip`` (X11) or ``wl-paste``
 (Wayland) and waits for it. The program asks the clipboard's owner for the
-picture, and when the owner is this very window, whose loop would be waiting,
-neither would ever answer: so a clipboard this app owns is text and is pasted
-at once, and any other is read on a thread of its own while the window goes on,
+picture, and the owner may be this very window (text copied in Parley): were
+the Tk thread waiting for the program, nobody would answer it. So the clipboard
+is read on a thread of its own while the window's loop goes on (and answers),
 with :data:`GRAB_SECONDS` as the most it waits.
 """
 
@@ -34,22 +34,14 @@ def grab() -> Grabbed:
         found = ImageGrab.grabclipboard()
     except NotImplementedError:  # neither xclip nor wl-paste: pictures cannot be pasted here
         return None
-    except (ChildProcessError, OSError) as exc:
-        log.warning("the clipboard could not be read: %s", type(exc).__name__)
+    except (ChildProcessError, OSError) as exc:  # OSError: what it held was no picture Pillow reads
+        log.info("no picture on the clipboard: %s", type(exc).__name__)
         return None
     if isinstance(found, Image.Image):
         return found
     if isinstance(found, list):
         return [Path(name) for name in found if name]
     return None
-
-
-def owns_clipboard(widget: tk.Misc) -> bool:
-    """This app copied what is on the clipboard (it is text then, and asking for a picture would hang)."""
-    try:
-        return bool(str(widget.tk.call("selection", "own", "-selection", "CLIPBOARD")))
-    except tk.TclError:
-        return False
 
 
 def read_later(

@@ -196,34 +196,6 @@ def test_in_a_group_the_senders_name_is_above_the_file(messages: MessageList) ->
     assert c.bbox(sender)[3] <= c.bbox(icon)[1]
 
 
-def test_the_keyboard_rings_files_and_acts_on_the_ringed_one(messages: MessageList) -> None:
-    asked: list[tuple[str, FileAction]] = []
-    messages.on_file_action = lambda message_id, action: asked.append((message_id, action))
-    text = MessageView("t1", BOB, False, "a text between", time.time() - 3, MessageStatus.RECEIVED)
-    messages.show([file_message(TransferState.DOWNLOADING, MIB), text, picture_message()], has_older=False)
-    messages.update()
-    c = messages.canvas
-    c.focus_force()
-    messages.update()
-    c.event_generate("<Up>")  # from none: the newest file message
-    messages.update()
-    assert messages.files.focused == "doc1" and c.find_withtag("file-ring")
-    c.event_generate("<space>")
-    c.event_generate("<Delete>")
-    c.event_generate("<Control-s>")  # a download under way cannot be saved: nothing
-    c.event_generate("<Up>")  # past the text to the picture
-    c.event_generate("<Return>")
-    c.event_generate("<Control-s>")
-    messages.update()
-    assert messages.files.focused == "pic1"
-    assert asked == [
-        ("doc1", FileAction.PAUSE),
-        ("doc1", FileAction.CANCEL),
-        ("pic1", FileAction.VIEW),
-        ("pic1", FileAction.SAVE),
-    ]
-
-
 def test_the_icon_names_the_files_kind() -> None:
     assert extension_label("minutes.pdf") == "PDF"
     assert extension_label("archive.tar.gz") == "GZ"

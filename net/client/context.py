@@ -37,6 +37,7 @@ from net.client.core.events import (
     MessageStatus,
     MessageView,
 )
+from net.client.file_views import attachment_view
 from net.client.record_cache import RecordCache
 from net.client.sessions import SessionRecord
 from net.protocol.client_ids import time_ordered_id
@@ -264,6 +265,7 @@ def message_view(message: Message) -> MessageView:
         notice_who=str(meta.get("who", "") or "") if notice else "",
         notice_detail=detail if notice else "",
         notice_reason=str(meta.get("reason", "") or "") if notice else "",
+        attachment=attachment_view(message.attachment),
     )
 
 

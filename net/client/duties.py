@@ -34,6 +34,7 @@ makes the requests, stores, and feeds the results back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 from net.client import group_inbox, prekeys
@@ -91,6 +92,8 @@ class Duties:
         self._busy = Backoff(clock=ctx.monotonic, random=ctx.random)
         #: When pending group texts are next looked at (the engine's monotonic time).
         self._pending_due = 0.0
+        #: Told when a batch was stored (an arrived file may wait for its download).
+        self.on_stored: Callable[[], None] = lambda: None
 
     # ------------------------------------------------------------------ events from the link
 
@@ -259,6 +262,7 @@ class Duties:
 
     def receive(self, messages: list[WaitingMessage]) -> None:
         result = self._inbox.receive(messages)
+        self.on_stored()
         for event in result.events:
             self._ctx.emit(event)
         for message in messages:

@@ -14,6 +14,7 @@ from typing import Any
 
 from net.client import group_fanout, group_log, group_views
 from net.client.context import Context, message_view
+from net.client.core.attachment import parse_file
 from net.client.core.envelope import Delivered, GroupStatePayload, Read, Text
 from net.client.core.events import (
     Event,
@@ -27,6 +28,7 @@ from net.client.core.group_messages import TextVerdict, pending_over
 from net.client.core.group_payloads import GroupTag
 from net.client.core.groups import Group
 from net.client.core.standing import Standing
+from net.client.file_views import store_incoming
 from net.client.outbox import enqueue_control, enqueue_copies
 from storage.profile.errors import DuplicateEntry
 from storage.profile.groups import MEMBER, REQUEST
@@ -133,6 +135,7 @@ def _store_text(ctx: Context, sender: str, payload: Text, arrived_ms: int) -> li
         )
     except DuplicateEntry:
         return []
+    stored = store_incoming(ctx.profile, stored, payload.file)
     if stored_group.standing == MEMBER and ctx.profile.contacts.get(sender) is not None:
         contact = ctx.profile.contacts.get(sender)
         if contact is not None and contact.standing != Standing.BLOCKED.value:
@@ -160,6 +163,7 @@ def _keep_pending(ctx: Context, sender: str, payload: Text, arrived_ms: int) -> 
             "gv": tag.version,
             "gd": tag.digest,
             "since": ctx.now_ms(),
+            **({"f": payload.file.fields()} if payload.file is not None else {}),
         }
     )
     held[tag.group_id] = texts[-MAX_PENDING:]
@@ -186,7 +190,8 @@ def decide_pending(ctx: Context, group_id: str | None = None, *, caught_up: bool
             if decision.verdict is TextVerdict.PENDING:
                 kept.append(item)
             elif decision.verdict is TextVerdict.ACCEPT:
-                text = Text(str(item["m"]), int(item["at"]), str(item["t"]), tag)
+                file = parse_file(item["f"]) if "f" in item else None
+                text = Text(str(item["m"]), int(item["at"]), str(item["t"]), tag, file)
                 events += _store_text(ctx, str(item["s"]), text, int(item["ts"]))
         if kept:
             held[gid] = kept

@@ -37,6 +37,7 @@ from net.client.core.group_state import OwnStanding
 from net.client.core.groups import Group
 from net.client.core.standing import Standing
 from net.client.duties import Duties
+from net.client.file_views import file_info
 from net.client.group_views import DECLINED, inviter_of, own_standing, view
 from net.client.outbox import enqueue_copies
 from storage.profile.groups import MEMBER, REQUEST, StoredGroup
@@ -144,7 +145,8 @@ def retry(ctx: Context, duties: Duties, group_id: str, message_id: str) -> None:
     to = [phone for phone in failed if phone in group_fanout.recipients(ctx, group.state)]
     with ctx.profile.transaction():
         group_copies.clear(ctx, group_id, message_id, failed)
-        payload = Text(message_id, round(message.timestamp * 1000), message.text, group.tag())
+        sent = round(message.timestamp * 1000)
+        payload = Text(message_id, sent, message.text, group.tag(), file_info(message.attachment))
         enqueue_copies(ctx, to, message_id, payload, group=group_id, message_id=message_id)
     ctx.emit(MessageStatusChanged("", message_id, MessageStatus(message.status), group_id=group_id))
     duties.outbox.dirty = True

@@ -72,6 +72,7 @@ from net.client.core.events import (
 )
 from net.client.core.privacy import PrivacySettings, receipt_status, shows_typing
 from net.client.core.standing import Standing, keeps_messages, may_answer, of_stranger
+from net.client.file_views import store_incoming
 from net.client.names import request_view, requests_changed, share_if_due, standing_of
 from net.client.outbox import enqueue_control, resend
 from net.client.sessions import NoSession, Opened, SessionRecord
@@ -319,6 +320,7 @@ class Inbox:
             )
         except DuplicateEntry:
             return  # sent again after a session reset, but it had arrived: shown once
+        stored = store_incoming(self._ctx.profile, stored, payload.file)
         receipts[sender].append(payload.message_id)
         result.stored += 1
         if request:

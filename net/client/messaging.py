@@ -36,6 +36,7 @@ from net.client.core.privacy import sends_read_receipt, shown_status
 from net.client.core.snippets import snippet
 from net.client.core.standing import Standing, may_answer
 from net.client.duties import Duties
+from net.client.file_views import file_info
 from net.client.names import accept_own_step, share_if_due, standing_of
 from net.client.outbox import enqueue_control, enqueue_text
 from storage.profile.history import Chat, Cursor, GroupChat, Message
@@ -76,7 +77,8 @@ def retry(ctx: Context, duties: Duties, contact: str, message_id: str) -> None:
     with ctx.profile.transaction():
         ctx.profile.history.set_status(phone, message_id, MessageStatus.QUEUED.value)
         sent = round(message.timestamp * 1000)
-        enqueue_text(ctx, phone, message_id, message.text, sent, f"{message_id}.{ctx.random(4).hex()}")
+        client_id = f"{message_id}.{ctx.random(4).hex()}"
+        enqueue_text(ctx, phone, message_id, message.text, sent, client_id, file_info(message.attachment))
     ctx.emit(MessageStatusChanged(phone, message_id, MessageStatus.QUEUED))
     duties.outbox.dirty = True
 

@@ -47,6 +47,7 @@ from net.client.core.group_changes import is_id
 from net.client.core.keepalive import poll_wait
 from net.client.core.privacy import PrivacySettings, sends_typing
 from net.client.duties import Duties
+from net.client.files_api import FilesApi
 from net.client.groups_api import GroupsApi
 from net.client.history_api import HistoryApi
 from net.client.inbox import Inbox
@@ -54,6 +55,7 @@ from net.client.link import Link, join_address
 from net.client.membership import REPORTED_BY_STORING, Membership, server_address
 from net.client.outbox import Outbox
 from net.client.requests_api import RequestsApi
+from net.client.transfers import Transfers
 from net.client.transport import ConnectionLost
 from net.protocol.errors import RequestRefused
 from net.protocol.replies import ServerPush
@@ -65,7 +67,7 @@ __all__ = ["EngineError", "Messenger"]
 _SAID_BY_STATE = frozenset({"connection_failed", "offline", *RETRY_LATER})
 
 
-class Messenger(GroupsApi, ContactsApi, RequestsApi, HistoryApi, ArchiveApi):
+class Messenger(GroupsApi, FilesApi, ContactsApi, RequestsApi, HistoryApi, ArchiveApi):
     def __init__(
         self,
         profiles_root: Path | None,
@@ -87,6 +89,7 @@ class Messenger(GroupsApi, ContactsApi, RequestsApi, HistoryApi, ArchiveApi):
         self._ctx: Context | None = None
         self._stopping = threading.Event()
         self._duties: Duties | None = None
+        self._transfers: Transfers | None = None
         self._link = Link(emit, self._on_push, random=random, monotonic=monotonic, timeout=timeout)
         self._membership = Membership(self._link, emit)
 
@@ -123,13 +126,18 @@ class Messenger(GroupsApi, ContactsApi, RequestsApi, HistoryApi, ArchiveApi):
             raise
         self._ctx = ctx
         self._duties = Duties(ctx, self._link, Inbox(ctx), Outbox(ctx, self._link))
+        self._transfers = Transfers(ctx, self._link, self._duties.outbox)
+        self._duties.on_stored = self._transfers.wake
 
     def lock(self) -> None:
         self._link.go_offline(Input.LOGOUT)
+        if self._transfers is not None:
+            self._transfers.close()
         if self._ctx is not None:
             self._ctx.profile.close()
         self._ctx = None
         self._duties = None
+        self._transfers = None
 
     @storing("account")
     def change_passphrase(self, old: str, new: str) -> None:
@@ -280,6 +288,11 @@ class Messenger(GroupsApi, ContactsApi, RequestsApi, HistoryApi, ArchiveApi):
             if remaining <= 0:
                 return
             link = self._link
+            if self._transfers is not None and self._transfers.busy:
+                # Sealing or checking a file needs no network: another bounded piece on the next turn.
+                if link.wait(0.0):
+                    return
+                continue
             wait = poll_wait(
                 remaining,
                 ping_in=link.next_ping_in(),
@@ -292,6 +305,7 @@ class Messenger(GroupsApi, ContactsApi, RequestsApi, HistoryApi, ArchiveApi):
     def _service(self) -> None:
         link, duties = self._link, self._duties
         assert duties is not None
+        self._service_transfers()
         if link.conn is None:
             if link.want_online and link.backoff.due():
                 try:
@@ -313,6 +327,19 @@ class Messenger(GroupsApi, ContactsApi, RequestsApi, HistoryApi, ArchiveApi):
                 duties.report(exc)
         except RequestRefused as exc:
             duties.report(EngineError(exc.code, exc.message))
+
+    def _service_transfers(self) -> None:
+        """A bounded step of every file transfer (before the chat's round, which then sends at once)."""
+        transfers, ctx = self._transfers, self._ctx
+        assert transfers is not None and ctx is not None and self._duties is not None
+        try:
+            with ctx.storing("poll"):
+                transfers.service()
+        except ConnectionLost as exc:
+            self._link.dropped(str(exc))
+        except EngineError as exc:
+            if exc.code not in REPORTED_BY_STORING:
+                self._duties.report(exc)
 
     def wakeup(self) -> None:
         self._link.wakeup()

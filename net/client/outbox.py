@@ -48,6 +48,7 @@ from crypto_core.errors import CryptoError
 from net.client import group_copies
 from net.client.context import Context
 from net.client.core import outbox_plan as plan
+from net.client.core.attachment import FileInfo
 from net.client.core.backoff import Backoff
 from net.client.core.engine_error import EngineError
 from net.client.core.envelope import Payload, Text, Typing, encode_payload
@@ -105,9 +106,15 @@ Pending = tuple[OutboxItem, Entry]
 
 
 def enqueue_text(
-    ctx: Context, contact: str, message_id: str, text: str, sent_at_ms: int, client_id: str
+    ctx: Context,
+    contact: str,
+    message_id: str,
+    text: str,
+    sent_at_ms: int,
+    client_id: str,
+    file: FileInfo | None = None,
 ) -> None:
-    inner = encode_payload(Text(message_id, sent_at_ms, text))
+    inner = encode_payload(Text(message_id, sent_at_ms, text, file=file))
     ctx.profile.outbox.enqueue(contact, client_id, Entry(message_id, inner).to_bytes())
 
 

@@ -10,7 +10,8 @@ it speaks the sans-IO :class:`~net.protocol.connection.Connection`:
   the timeout), checked against its shape in :mod:`net.protocol.replies` into a typed
   object (:meth:`ServerConnection.call` returns the reply's fields unchecked, for
   tools and tests that speak the wire directly; :meth:`ServerConnection.send_many` is
-  ``send_many``'s typed call, pipelined with :meth:`ServerConnection.start_send_many`);
+  ``send_many``'s typed call, pipelined with :meth:`ServerConnection.start_send_many`;
+  :meth:`ServerConnection.take_reply` collects a reply without waiting, for pipelined transfers);
   pushes that arrive meanwhile are
   kept, in order, not handled inside the call, so a push handler never runs in the
   middle of another request;
@@ -245,6 +246,27 @@ class ServerConnection:
                 self._lose("the server did not answer in time")
             self._read(remaining)
         return self._replies.pop(request_id)
+
+    def take_reply(self, request_id: int) -> Reply | ErrorReply | None:
+        """The reply to a request :meth:`send` wrote if it has arrived, else None: never waits.
+
+        :meth:`pump` (or any wait for another reply) reads what arrives; a pipelined transfer
+        collects its replies this way between turns of the engine's loop.
+        """
+        return self._replies.pop(request_id, None)
+
+    def take_typed(self, shape: Shape[T], request_id: int) -> T | None:
+        """:meth:`take_reply` checked against ``shape`` as :meth:`wait_typed` does; None while it is due."""
+        reply = self.take_reply(request_id)
+        if reply is None:
+            return None
+        if isinstance(reply, ErrorReply):
+            raise reply.exception()
+        try:
+            return shape.parse(reply.body)
+        except RemoteProtocolError as exc:
+            self.close()
+            raise MalformedReply(exc.code, exc.message) from None
 
     # ------------------------------------------------------------------ pushes
 

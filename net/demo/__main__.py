@@ -2,6 +2,8 @@
 
     python -m net.demo --group N [--server HOST:PORT]   N people (5 to 100) in one group, counted
     python -m net.demo [--server HOST:PORT]             two people chatting, as ``python -m net.bench.demo``
+    python -m net.demo --attachment PATH [--server ...]  one person sends the file to another, who saves it;
+                                                         one line: ``attachment: N bytes, sha256 match yes``
 
 Without ``--server`` the demo starts ``python main.py server --dev-codes`` itself and
 stops it at the end; every profile lives in a temporary folder that is removed.
@@ -15,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 from net.bench import demo
+from net.bench.attachment_demo import send_file
 from net.bench.group_demo import run_demo
 from net.client.link import split_address
 
@@ -35,7 +38,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m net.demo", description=__doc__.split("\n")[0])
     parser.add_argument("--group", type=_size, metavar="N", help="N people in one group (5 to 100)")
     parser.add_argument("--server", help="host:port of a server started with --dev-codes")
+    parser.add_argument(
+        "--attachment", type=Path, metavar="PATH", help="send this file from one person to another"
+    )
     args = parser.parse_args(argv)
+    if args.attachment is not None:
+        return _attachment(args.attachment, args.server)
     if args.group is None:
         return demo.main(["--server", args.server] if args.server else [])
     with tempfile.TemporaryDirectory(prefix="parley-demo-") as folder:
@@ -54,6 +62,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{result.leaked} message(s) reached a member they were not meant for")
     print(result.line(args.group))
     return 0 if result.clean else 1
+
+
+def _attachment(path: Path, server: str | None) -> int:
+    if not path.is_file():
+        print(f"not a file: {path}", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="parley-demo-") as folder:
+        if server:
+            host, port = split_address(server)
+            size, match = send_file(host, port, None, Path(folder), path)
+        else:
+            process, host, port, fingerprint = demo.start_server(Path(folder) / "server")
+            try:
+                size, match = send_file(host, port, fingerprint, Path(folder), path)
+            finally:
+                process.terminate()
+                process.wait(timeout=30)
+    print(f"attachment: {size} bytes, sha256 match {'yes' if match else 'no'}")
+    return 0 if match else 1
 
 
 if __name__ == "__main__":

@@ -48,6 +48,13 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "rate_limited"
     QUEUE_FULL = "queue_full"
     PREKEY_LIMIT = "prekey_limit"
+    # blobs
+    BLOB_NOT_FOUND = "blob_not_found"
+    BLOB_TOO_LARGE = "blob_too_large"
+    BLOB_QUOTA = "blob_quota"
+    BLOB_OFFSET = "blob_offset"
+    BLOB_INCOMPLETE = "blob_incomplete"
+    BLOB_DIGEST = "blob_digest"
     # the server itself
     STORAGE_FULL = "storage_full"
     SERVER_ERROR = "server_error"

@@ -29,6 +29,7 @@ from crypto_core.keys import (
     PublicIdentity,
     SignedPreKeyPublic,
 )
+from net.protocol.blob_replies import BLOB_REPLIES
 from net.protocol.connection import Push
 from net.protocol.copy_results import SEND_MANY
 from net.protocol.registration import TOKEN_SIZE
@@ -247,27 +248,26 @@ SET_REGISTRATION_LOCK = reply("set_registration_lock", RegistrationLockReply, Fi
 
 #: Every operation's reply shape (``send`` and ``send_many`` by their normal forms: a transient ``send``'s
 #: is :data:`SEND_TRANSIENT`, a transient ``send_many``'s ``copy_results.SEND_MANY_TRANSIENT``).
-REPLIES: dict[str, Shape[Any]] = {
-    shape.op: shape
-    for shape in (
-        HELLO,
-        REGISTER_START,
-        REGISTER_FINISH,
-        CHALLENGE,
-        LOGIN,
-        PING,
-        GET_BUNDLE,
-        SEND,
-        SEND_MANY,
-        FETCH,
-        ACK,
-        UPLOAD_PREKEYS,
-        PREKEY_COUNT,
-        SET_SIGNED_PREKEY,
-        DELETE_ACCOUNT,
-        SET_REGISTRATION_LOCK,
-    )
-}
+_SHAPES: tuple[Shape[Any], ...] = (
+    HELLO,
+    REGISTER_START,
+    REGISTER_FINISH,
+    CHALLENGE,
+    LOGIN,
+    PING,
+    GET_BUNDLE,
+    SEND,
+    SEND_MANY,
+    FETCH,
+    ACK,
+    UPLOAD_PREKEYS,
+    PREKEY_COUNT,
+    SET_SIGNED_PREKEY,
+    DELETE_ACCOUNT,
+    SET_REGISTRATION_LOCK,
+    *BLOB_REPLIES,
+)
+REPLIES: dict[str, Shape[Any]] = {shape.op: shape for shape in _SHAPES}
 
 
 # ---------------------------------------------------------------------- pushes

@@ -21,6 +21,7 @@ from typing import Any
 
 from crypto_core.errors import InvalidKeyFormat
 from crypto_core.keys import KemPreKeyPublic, OneTimePreKeyPublic, PublicIdentity, SignedPreKeyPublic
+from net.protocol.blobs import BLOB_ID_LENGTH, BLOB_PIECE, MAX_BLOB_SIZE
 from net.protocol.errors import ErrorCode
 from net.protocol.registration import MAX_LOCK, MIN_LOCK, TOKEN_SIZE
 from net.protocol.validation import ValidationError, normalize_email, normalize_phone
@@ -206,6 +207,17 @@ def _part(element: dict[str, Any], part: Field, path: str) -> Any:
         raise FieldError(exc.code, str(exc), f"{path}.{part.name}") from None
 
 
+_blob_id_text = text(BLOB_ID_LENGTH, min_len=BLOB_ID_LENGTH, pattern=r"[A-Za-z0-9_-]+")
+
+
+def blob_id(value: object) -> str:
+    """A blob id: base64url of 32 bytes without padding, in its one spelling (the unused 2 bits zero)."""
+    checked: str = _blob_id_text(value)
+    if base64.urlsafe_b64encode(base64.urlsafe_b64decode(checked + "=")).rstrip(b"=").decode() != checked:
+        raise _bad("not a blob id (its last character is not canonical)")
+    return checked
+
+
 @dataclass(frozen=True)
 class Field:
     name: str
@@ -322,6 +334,26 @@ OPERATIONS: dict[str, Operation] = {
         Operation(
             "set_registration_lock", (Field("lock", text(MAX_LOCK, min_len=MIN_LOCK), required=False),)
         ),
+        Operation("blob_start", (Field("size", integer(1, MAX_BLOB_SIZE)),)),
+        Operation(
+            "blob_put",
+            (
+                Field("blob", blob_id),
+                Field("offset", integer(0, MAX_BLOB_SIZE)),
+                Field("data", base64_bytes(BLOB_PIECE)),
+            ),
+        ),
+        Operation("blob_status", (Field("blob", blob_id),)),
+        Operation("blob_finish", (Field("blob", blob_id), Field("sha256", base64_bytes(32, exact=32)))),
+        Operation(
+            "blob_get",
+            (
+                Field("blob", blob_id),
+                Field("offset", integer(0, MAX_BLOB_SIZE)),
+                Field("length", integer(1, BLOB_PIECE)),
+            ),
+        ),
+        Operation("blob_delete", (Field("blob", blob_id),)),
     )
 }
 

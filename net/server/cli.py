@@ -14,6 +14,7 @@ import platformdirs
 from net.protocol.frames import DEFAULT_MAX_FRAME
 from net.server import local_port
 from net.server.addresses import is_loopback
+from net.server.amounts import parse_duration, parse_size
 from net.server.limits import Limits
 from net.server.server import DEFAULT_PORT, RunningServer, ServerConfig
 from net.server.verification import CHANNEL_KINDS, add_smtp_arguments, make_channel, smtp_settings_from_args
@@ -105,6 +106,27 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
         limits.add_argument(
             f"--{name.replace('_', '-')}", type=int, default=default, help=f"{words} ({default})"
         )
+    limits.add_argument(
+        "--blob-max-size",
+        default="100MiB",
+        help="largest blob (a file's sealed bytes): bytes, or with KiB, MiB, GiB (100MiB)",
+    )
+    limits.add_argument(
+        "--blob-quota",
+        default="1GiB",
+        help="bytes of unexpired blobs per account, finished or not, as --blob-max-size (1GiB)",
+    )
+    limits.add_argument(
+        "--blob-lifetime",
+        default="30d",
+        help="how long a blob is kept from its start: seconds, or with s, m, h, d (30d)",
+    )
+    limits.add_argument(
+        "--blob-starts-per-hour",
+        type=int,
+        default=_D.blob_starts_per_hour,
+        help=f"uploads started per account per hour ({_D.blob_starts_per_hour})",
+    )
     storage = parser.add_argument_group("storage")
     storage.add_argument(
         "--max-store-mib",
@@ -132,13 +154,14 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace) -> ServerConfig:
     """The server's configuration; ValueError with a sentence for the operator when flags do not fit."""
-    for name in ("max_frame", *(counted[0] for counted in _COUNTED_LIMITS)):
+    for name in ("max_frame", "blob_starts_per_hour", *(counted[0] for counted in _COUNTED_LIMITS)):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
     if not 0 < args.max_frame < 2**32:
         raise ValueError("--max-frame must be below 4 GiB")
     if args.idle_timeout <= 0:
         raise ValueError("--idle-timeout must be positive")
+    blob_max_size, blob_quota, blob_lifetime = _blob_limits(args)
     if args.max_store_mib is not None and args.max_store_mib < 1:
         raise ValueError("--max-store-mib must be at least 1")
     if args.reserve_mib < 0:
@@ -159,6 +182,10 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
     limits = Limits(
         max_frame=args.max_frame,
         idle_timeout=args.idle_timeout,
+        blob_max_size=blob_max_size,
+        blob_quota=blob_quota,
+        blob_lifetime=blob_lifetime,
+        blob_starts_per_hour=args.blob_starts_per_hour,
         **{name: getattr(args, name) for name, _default, _words in _COUNTED_LIMITS},
     )
     return ServerConfig(
@@ -174,6 +201,20 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         max_store_bytes=None if args.max_store_mib is None else args.max_store_mib * MIB,
         space_reserve=args.reserve_mib * MIB,
     )
+
+
+def _blob_limits(args: argparse.Namespace) -> tuple[int, int, float]:
+    """``--blob-max-size``, ``--blob-quota`` and ``--blob-lifetime``, checked."""
+    try:
+        max_size, quota = parse_size(args.blob_max_size), parse_size(args.blob_quota)
+        lifetime = parse_duration(args.blob_lifetime)
+    except ValueError as exc:
+        raise ValueError(f"--blob-max-size, --blob-quota, --blob-lifetime: {exc}") from None
+    if max_size < 1 or quota < 1 or lifetime <= 0:
+        raise ValueError("--blob-max-size, --blob-quota and --blob-lifetime must be positive")
+    if max_size > quota:
+        raise ValueError("--blob-max-size cannot be larger than --blob-quota: no such blob could be stored")
+    return max_size, quota, lifetime
 
 
 def run_server(args: argparse.Namespace) -> int:

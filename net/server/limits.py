@@ -59,6 +59,12 @@ class Limits:
     unknown_per_account: int = 20
     unknown_per_address: int = 100
     prekeys_per_account: int = 1000
+    # Blobs (net/protocol/PROTOCOL.md, "Blobs"): sizes in bytes, times in seconds.
+    blob_max_size: int = 100 * MIB  # the largest blob (sealed bytes)
+    blob_quota: int = 1024 * MIB  # bytes of live blobs per account, by their declared sizes
+    blob_lifetime: float = 30 * 24 * 3600.0  # from blob_start
+    blob_idle: float = 24 * 3600.0  # an unfinished upload without a put for this long dies
+    blob_starts_per_hour: int = 300  # per account
 
 
 @functools.lru_cache(maxsize=4096)  # asked on every send; a connection's peer never changes

@@ -16,6 +16,8 @@ from __future__ import annotations
 import logging
 import socketserver
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,8 @@ log = logging.getLogger("parley.server")
 DEFAULT_PORT = 5000
 STORE_FILE = "server.sqlite3"
 PRUNE_INTERVAL = 3600.0
+BLOB_SWEEP_INTERVAL = 60.0  # seconds between looks for dead blobs (expired, idle, deleted)
+BLOB_SWEEP_BATCH = 100  # dead blobs removed per transaction, so a backlog never holds the store for long
 STOP_TIMEOUT = 10.0  # how long stop() waits for the loop to close its connections
 ACCEPT_BATCH = 64  # connections accepted per turn of the loop, so a burst of them cannot starve the rest
 
@@ -82,6 +86,8 @@ class ServerConfig:
     synchronous: str = "FULL"
     max_store_bytes: int | None = None  # a quota for the database file; past it, writes get storage_full
     space_reserve: int = DEFAULT_RESERVE  # bytes kept in reserve for fetch and ack on a full disk
+    blob_sweep_interval: float = BLOB_SWEEP_INTERVAL
+    clock: Callable[[], float] = time.time  # the service's wall clock (tests move it to expire things)
 
 
 class RunningServer:
@@ -115,6 +121,7 @@ class RunningServer:
                 self.fingerprint,
                 limits=config.limits,
                 dev_codes=config.dev_codes,
+                clock=config.clock,
             )
             self.loop = ServerLoop(self.service, self.store, context, config.limits)
             try:
@@ -129,8 +136,11 @@ class RunningServer:
         self._stopping = threading.Event()
         self._serving = threading.Thread(target=self.loop.run, name="server-loop", daemon=True)
         self._pruning = threading.Thread(target=self._prune_now_and_then, name="store-prune", daemon=True)
+        self._blob_sweep_interval = config.blob_sweep_interval
+        self._sweeping = threading.Thread(target=self._sweep_blobs, name="blob-sweep", daemon=True)
         self._serving.start()
         self._pruning.start()
+        self._sweeping.start()
 
     @property
     def fingerprint_text(self) -> str:
@@ -145,6 +155,18 @@ class RunningServer:
             if self._stopping.wait(PRUNE_INTERVAL):
                 return
 
+    def _sweep_blobs(self) -> None:
+        """The server's own timer for dead blobs: their files and rows go, a bounded batch at a time."""
+        while not self._stopping.wait(self._blob_sweep_interval):
+            try:
+                while (
+                    self.store.sweep_blobs(self.service.now_ms(), BLOB_SWEEP_BATCH) == BLOB_SWEEP_BATCH
+                    and not self._stopping.is_set()
+                ):
+                    pass  # more are due: the next batch at once (each is its own short transaction)
+            except Exception as exc:
+                log.warning("removing dead blobs failed: %s", type(exc).__name__)
+
     def stop(self) -> None:
         """Stop accepting, close every connection, then close the store (after its last commit)."""
         if self._stopping.is_set():
@@ -156,6 +178,7 @@ class RunningServer:
             log.error("the server loop did not stop within %.0f s; closing the store anyway", STOP_TIMEOUT)
         self.server.server_close()
         self._pruning.join()
+        self._sweeping.join()
         self.store.close()
 
     def __enter__(self) -> RunningServer:

@@ -5,9 +5,10 @@
 reply's fields, what to do once the request's writes are committed (pushes to
 other people happen after the sender's message is durable), and whether to close.
 Registration lives in ``net/server/registrar.py``, ``send_many`` in
-``net/server/send_many.py``. Work that may block for long (a code sent by e-mail,
-a registration lock's Argon2id) is not done in ``handle``: the outcome carries it as
-``later``, which the server runs off its event loop and whose own outcome is the reply.
+``net/server/send_many.py``, the blob operations in ``net/server/blob_service.py``.
+Work that may block for long (a code sent by e-mail, a registration lock's Argon2id,
+a blob's sync and hash) is not done in ``handle``: the outcome carries it as ``later``, which the server
+runs off its event loop and whose own outcome is the reply.
 A refusal is a :class:`~net.protocol.errors.RequestRefused` with a stable code. Logs
 name phones only by their last digits and never hold a code, key, signature or body.
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -37,6 +39,7 @@ from net.protocol.schema import (
     PUSH_PREKEYS_LOW,
     PUSH_SESSION_ENDED,
 )
+from net.server.blob_service import BlobService
 from net.server.codes import CodeHasher, make_code
 from net.server.guards import Guards
 from net.server.limits import Limits, PersistedLimiter
@@ -84,6 +87,7 @@ class Service:
         clock: Callable[[], float] = time.time,
         randbelow: Callable[[int], int] | None = None,
         nonce_source: Callable[[int], bytes] | None = None,
+        blob_ids: Callable[[int], bytes] | None = None,
     ) -> None:
         self.store = store
         self.channel = channel
@@ -121,6 +125,7 @@ class Service:
             codes_by_address=self._codes_by_address,
         )
         self._send_many = SendMany(store, limits, self.presence, self._guards, self.now_ms)
+        self._blobs = BlobService(store, limits, self.persisted, self.now_ms, blob_ids or os.urandom)
         self._handlers: dict[str, Callable[[Session, dict[str, Any]], Outcome]] = {
             "hello": self._hello,
             "register_start": self._registrar.start,
@@ -138,6 +143,7 @@ class Service:
             "set_signed_prekey": self._set_signed_prekey,
             "delete_account": self._delete_account,
             "set_registration_lock": self._registrar.set_lock,
+            **self._blobs.handlers,
         }
         assert set(self._handlers) == set(OPERATIONS), "every operation needs a handler"
 

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from storage.profile.attachments import Attachment
+
 #: Which status may follow which. Outgoing: queued -> sent -> delivered -> read (or failed,
 #: then retried). Incoming: received -> read.
 TRANSITIONS: Mapping[str, frozenset[str]] = {
@@ -72,6 +74,8 @@ class Message:
     group: str = ""
     #: Who wrote an incoming group message; "" for ours and in 1:1 conversations.
     sender: str = ""
+    #: The picture or file it carries (schema step 6); None for a plain text and a notice.
+    attachment: Attachment | None = None
 
     @property
     def chat(self) -> Chat:

@@ -17,6 +17,7 @@ set of small stores over one encrypted connection:
 ``outbox``         messages waiting for the server's acknowledgement, in order (a copy per recipient)
 ``processed``      server message ids already stored (redeliveries are skipped)
 ``settings``       the profile's own choices (read receipts, typing notices, notifications)
+``attachments``    pictures and files of messages, their transfers, and their sealed copies in ``files/``
 =================  ==============================================================
 
 The whole database, its write-ahead log included, is encrypted by SQLCipher
@@ -50,6 +51,7 @@ from crypto_core.errors import WrongPassphrase
 from crypto_core.sealing import KdfParams
 from storage.profile import header
 from storage.profile.account import AccountStore, ServerPins
+from storage.profile.attachments import AttachmentStore
 from storage.profile.contacts import ContactStore
 from storage.profile.database import DATABASE_NAME, export_copy
 from storage.profile.delivery import OutboxStore, ProcessedIds
@@ -109,6 +111,9 @@ class Profile:
         self.outbox = OutboxStore(vault)
         self.processed = ProcessedIds(vault)
         self.settings = SettingsStore(vault)
+        #: Pictures and files of messages, and their sealed copies in ``files/`` (swept at open).
+        self.attachments = AttachmentStore(vault, folder, random)
+        self.attachments.sweep()
         self._closed = False
 
     @property
@@ -169,6 +174,7 @@ class Profile:
         if self._closed:
             return
         self._closed = True
+        self.attachments.empty_open_folder()  # the viewer's plaintext copies go when the profile locks
         try:
             self._checkpoint()
         finally:

@@ -288,7 +288,42 @@ def _pictures_v5(vault: Vault) -> None:
     vault.conn.execute(_V5_PICTURES)
 
 
-CURRENT = Schema({1: _create_v1, 2: _names_and_requests_v2, 3: _add_kind_v3, 4: _groups_v4, 5: _pictures_v5})
+#: Step 6: pictures and files. A message that carries one has a row of ``attachments`` (removed with
+#: it): the announcing payload's ``file`` object as JSON (``spec``: the blob's id, its key and digest,
+#: the name, type, size, dimensions and thumbnail; no blob id or digest yet while ours is sealed), the
+#: transfer's state and how many sealed bytes it moved (``done``), the random name of its sealed copy
+#: in the profile's ``files`` folder (``file``), the path it is read from while ours is sealed
+#: (``source``, "" once sealed or for a pasted picture), and why it failed, in words (``error``).
+_V6_ATTACHMENTS = """
+CREATE TABLE attachments (
+    message INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,
+    spec TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN (
+        'preparing', 'uploading', 'waiting', 'downloading', 'paused', 'done', 'failed', 'cancelled'
+    )),
+    done INTEGER NOT NULL DEFAULT 0,
+    file TEXT NOT NULL,
+    source TEXT NOT NULL DEFAULT '',
+    error TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX attachments_by_state ON attachments (state);
+"""
+
+
+def _attachments_v6(vault: Vault) -> None:
+    _run(vault, _V6_ATTACHMENTS)
+
+
+CURRENT = Schema(
+    {
+        1: _create_v1,
+        2: _names_and_requests_v2,
+        3: _add_kind_v3,
+        4: _groups_v4,
+        5: _pictures_v5,
+        6: _attachments_v6,
+    }
+)
 
 
 def file_version(conn: sqlite3.Connection) -> int:

@@ -67,7 +67,19 @@ def _no_legacy_index(kind: str, value: str) -> bytes:
 class Vault:
     """A profile's connection. Used from one thread at a time."""
 
-    __slots__ = ("conn", "clock", "_depth", "_damaged", "_noted", "full", "legacy_index", "_reopen", "_stale")
+    __slots__ = (
+        "conn",
+        "clock",
+        "_depth",
+        "_damaged",
+        "_noted",
+        "full",
+        "legacy_index",
+        "_reopen",
+        "_stale",
+        "_after_commit",
+        "_on_connect",
+    )
 
     def __init__(
         self,
@@ -88,6 +100,10 @@ class Vault:
         self._noted: set[str] = set()
         #: The last write failed because the disk is full (cleared by the next successful commit).
         self.full = False
+        #: Work that may happen only once the transaction it belongs to committed (see :meth:`after_commit`).
+        self._after_commit: list[Callable[[], None]] = []
+        #: What each new connection needs set up (temporary triggers and functions), see :meth:`on_connect`.
+        self._on_connect: list[Callable[[], None]] = []
 
     # ------------------------------------------------------------------ damage
 
@@ -152,6 +168,9 @@ class Vault:
         with contextlib.suppress(*DATABASE_ERRORS):
             self.conn.close()
         self.conn = fresh
+        for setup in self._on_connect:
+            with contextlib.suppress(*DATABASE_ERRORS):
+                setup()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -168,11 +187,33 @@ class Vault:
                 self.conn.execute("COMMIT")
             except BaseException:
                 # Also when COMMIT itself failed (busy, disk full): never leave a transaction half open.
+                self._after_commit.clear()
                 if self.conn.in_transaction:
                     with contextlib.suppress(*DATABASE_ERRORS):
                         self.conn.execute("ROLLBACK")
                 raise
         self.full = False
+        self._run_after_commit()
+
+    def on_connect(self, setup: Callable[[], None]) -> None:
+        """Run ``setup`` now and on every connection that replaces this one (it sets up the connection)."""
+        self._on_connect.append(setup)
+        setup()
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run ``action`` once the current transaction commits (at once outside one); never if it rolls back.
+
+        Removing a file that a deleted row named waits for the commit: a delete rolled back keeps its file.
+        """
+        if not self.conn.in_transaction:
+            action()
+            return
+        self._after_commit.append(action)
+
+    def _run_after_commit(self) -> None:
+        actions, self._after_commit = self._after_commit, []
+        for action in actions:
+            action()
 
     def _savepoint(self) -> Iterator[None]:
         self._depth += 1

@@ -1,7 +1,7 @@
 """The operations the server's service and loop need from their store, as a Protocol.
 
 :class:`ServerStore` is everything ``net/`` may call on a store: the accounts,
-codes, prekeys and queued ciphertext (in the records of
+codes, prekeys, queued ciphertext and blobs (in the records of
 :mod:`storage.server.records`), the group commit of one loop turn, the counted
 rate events, and the store's full state. Nothing in it names a database: a
 store raises the refusals of :mod:`storage.server.records`, a batch whose commit
@@ -23,6 +23,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from storage.server.records import (
     AccountKeys,
+    BlobRecord,
     CopyOutcome,
     Guard,
     RegisteredAccount,
@@ -181,3 +182,38 @@ class ServerStore(Protocol):
     def take_lock_attempt(self, phone: str, now: int, limit: int, refusal_ms: int) -> int | None: ...
 
     def lock_passed(self, phone: str) -> None: ...
+
+    # --------------------------------------------------------------------- blobs
+    # A blob is known by the SHA-256 of its id (``key``); see storage/server/blobs.py for its deadline.
+
+    def blob_start(
+        self, key: bytes, owner: str, size: int, *, now: int, expires: int, deadline: int, quota: int
+    ) -> BlobRecord:
+        """A new unfinished blob; BlobQuota if ``owner``'s live blobs and this one would pass ``quota``."""
+
+    def blob(self, key: bytes, now: int) -> BlobRecord | None:
+        """The live blob of ``key`` (``received`` no more than its bytes held), or None."""
+
+    def blob_usage(self, owner: str, now: int) -> int:
+        """The declared sizes of ``owner``'s live blobs: what the quota counts."""
+
+    def blob_write(self, blob: BlobRecord, offset: int, data: bytes | memoryview, *, deadline: int) -> int:
+        """Write one piece at ``offset`` (≤ ``received``), count it, set the deadline; the new ``received``.
+
+        Writes the bytes in place (never the whole blob); a full disk raises OSError(ENOSPC).
+        """
+
+    def blob_read(self, blob: BlobRecord, offset: int, length: int) -> bytes:
+        """One piece from ``offset``, clipped at the end; BlobGone if the bytes are missing."""
+
+    def blob_seal(self, blob: BlobRecord) -> bytes:
+        """Sync the blob's bytes to the disk and return their SHA-256. Blocking: never on the loop."""
+
+    def blob_done(self, blob: BlobRecord, digest: bytes, now: int) -> bool:
+        """Mark it finished (durable when it returns, outside a group commit); False if it died meanwhile."""
+
+    def blob_drop(self, blob: BlobRecord) -> None:
+        """The blob is dead from now on (deleted, or its finish did not match)."""
+
+    def sweep_blobs(self, now: int, limit: int) -> int:
+        """Remove up to ``limit`` dead blobs, bytes and records; how many were removed."""

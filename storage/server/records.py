@@ -132,3 +132,37 @@ class SendOutcome:
 
 #: What became of one copy of an ``enqueue_many``: stored (or a duplicate), or why it was not.
 CopyOutcome = SendOutcome | UnknownAccount | QueueFull
+
+
+class BlobQuota(StoreError):
+    """A new blob would take the account past its quota: ``used`` bytes are held by its live blobs."""
+
+    def __init__(self, used: int) -> None:
+        super().__init__(f"{used} bytes are held already")
+        self.used = used
+
+
+class BlobGone(StoreError):
+    """A blob's bytes are missing or shorter than its record says (a damaged or deleted file)."""
+
+
+@dataclass(frozen=True)
+class BlobRecord:
+    """What the store knows of one blob (its id is known only by its hash; times in ms).
+
+    ``number`` names its file; ``received`` is the bytes held from the start (at most what its file
+    holds); ``digest`` is the SHA-256 given by a ``blob_finish`` that matched (None while unfinished);
+    ``deadline`` is when it dies: ``expires`` once finished, earlier while an upload has no put.
+    """
+
+    number: int
+    owner: str
+    size: int
+    received: int
+    digest: bytes | None
+    expires: int
+    deadline: int
+
+    @property
+    def done(self) -> bool:
+        return self.digest is not None

@@ -68,6 +68,12 @@ recipient of a record whose message still waits; a record whose message was
 acknowledged already keeps the recipient ``''``, which matches every recipient
 (the rule it was made under: one message per client id), until it expires with
 everyone's after 7 days.
+
+Version 6 adds ``blobs``: one row per blob (a file's sealed bytes, whose own
+bytes are files beside the database, see ``storage/server/blobs.py``), keyed by
+the SHA-256 of its id so that the file gives no id away. ``deadline`` is when the
+blob dies (see there); indexes by owner (the quota sums an owner's live blobs) and
+by deadline (the sweep takes the dead ones, oldest first). No older row changes.
 """
 
 from __future__ import annotations
@@ -162,6 +168,15 @@ ALTER TABLE sent_v5 RENAME TO sent;
 CREATE INDEX sent_by_ts ON sent (ts);
 """
 
+_V6 = """
+CREATE TABLE blobs (
+    number INTEGER PRIMARY KEY AUTOINCREMENT, key BLOB NOT NULL UNIQUE, owner TEXT NOT NULL,
+    size INTEGER NOT NULL, received INTEGER NOT NULL, digest BLOB, created INTEGER NOT NULL,
+    expires INTEGER NOT NULL, deadline INTEGER NOT NULL);
+CREATE INDEX blobs_by_owner ON blobs (owner, deadline);
+CREATE INDEX blobs_by_deadline ON blobs (deadline);
+"""
+
 
 def _script(sql: str) -> Step:
     def step(conn: sqlite3.Connection) -> None:
@@ -179,6 +194,7 @@ STEPS: dict[int, Step] = {
     3: _script(_V3),
     4: _script(_V4),
     5: _script(_V5),
+    6: _script(_V6),
 }
 VERSION = max(STEPS)
 

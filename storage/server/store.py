@@ -16,6 +16,9 @@ checked them), bodies as opaque bytes, of a registration code only a keyed
 hash, compared with :func:`hmac.compare_digest`, and of the requester's token
 and a registration lock only their hashes (see ``storage/server/registration.py``).
 
+Blobs (a file's sealed bytes) have their rows here and their bytes in one file
+each under ``blobs/`` beside the database (``storage/server/blobs.py``).
+
 Room: ``max_bytes`` caps the database file (SQLite's ``max_page_count``, a quota
 an operator may set); a write past it fails like one on a full disk, with
 ``SQLITE_FULL``. :attr:`SqliteServerStore.space` (a :class:`~storage.server.space_guard.SpaceGuard`)
@@ -45,6 +48,9 @@ from typing import Any
 from storage.server import prekeys, queues
 from storage.server import schema as server_schema
 from storage.server.batch_writer import BatchWriter
+from storage.server.blob_files import FOLDER as BLOB_FOLDER
+from storage.server.blob_files import BlobFiles
+from storage.server.blobs import BlobStore
 from storage.server.counters import RateEvents
 from storage.server.records import (
     AccountKeys,
@@ -95,7 +101,7 @@ __all__ = [
 ]
 
 
-class SqliteServerStore(RegistrationStore):
+class SqliteServerStore(RegistrationStore, BlobStore):
     def __init__(
         self,
         path: Path,
@@ -126,6 +132,7 @@ class SqliteServerStore(RegistrationStore):
             self._writer.close()
             raise
         self.rate_events = RateEvents(self._writer, self._reader)
+        self.blob_files = BlobFiles(path.parent / BLOB_FOLDER)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -221,7 +228,13 @@ class SqliteServerStore(RegistrationStore):
         return None if row is None else str(row[0])
 
     def delete_account(self, phone: str) -> bool:
-        return self._writer.run(lambda db: delete_account_rows(db, phone))
+        def job(db: sqlite3.Connection) -> bool:
+            # Its blobs die with it (the sweep removes their bytes). A re-registration keeps them: the
+            # files its messages announced stay readable for those who have not downloaded them yet.
+            db.execute("UPDATE blobs SET deadline = 0 WHERE owner = ?", (phone,))
+            return delete_account_rows(db, phone)
+
+        return self._writer.run(job)
 
     # -------------------------------------------------------------------- prekeys
 

@@ -17,7 +17,8 @@ notices look alike on the wire. One small typed object:
 
 ================  ==============================================================
 ``text``          ``{"t": "text", "id": message id, "ts": sent (ms), "text": "..."}``;
-                  a group text adds ``"g"``, ``"gv"``, ``"gd"`` (:class:`GroupTag`)
+                  a group text adds ``"g"``, ``"gv"``, ``"gd"`` (:class:`GroupTag`); a picture
+                  or a file adds ``"file"`` (:mod:`net.client.core.attachment`), the text its caption
 ``delivered``     ``{"t": "delivered", "ids": [message ids]}``
 ``read``          ``{"t": "read", "ids": [message ids]}``
 ``typing``        ``{"t": "typing", "on": true|false}`` (sent transient: never queued);
@@ -50,6 +51,7 @@ from typing import Any, TypeGuard
 from crypto_core.encoding import b64decode, b64encode, canonical_json
 from crypto_core.errors import CryptoError
 from crypto_core.pqxdh import InitialMessage
+from net.client.core.attachment import FileInfo, parse_file
 from net.client.core.group_payloads import GroupChangePayload as GroupChangePayload
 from net.client.core.group_payloads import GroupStatePayload as GroupStatePayload
 from net.client.core.group_payloads import GroupTag as GroupTag
@@ -129,6 +131,8 @@ class Text:
     text: str
     #: The group a group text goes to, with the sender's version and digest of it; None for 1:1.
     group: GroupTag | None = None
+    #: The picture or file the text announces (``text`` is then its caption); None for a plain text.
+    file: FileInfo | None = None
 
     def __repr__(self) -> str:  # the text stays out of logs
         return f"Text(message_id={self.message_id!r})"
@@ -180,6 +184,8 @@ def encode_payload(payload: Payload) -> bytes:
     if isinstance(payload, Text):
         obj = {"t": "text", "id": payload.message_id, "ts": payload.sent_at_ms, "text": payload.text}
         obj.update(tag_fields(payload.group))
+        if payload.file is not None:
+            obj["file"] = payload.file.fields()
     elif isinstance(payload, Delivered):
         obj = {"t": "delivered", "ids": list(payload.message_ids)}
     elif isinstance(payload, Read):
@@ -223,7 +229,8 @@ def decode_payload(data: bytes) -> Payload:
             and len(text) <= MAX_TEXT
         ):
             raise MalformedEnvelope("text payload: a field is malformed")
-        return Text(message_id, sent, text, parse_tag(obj))
+        file = parse_file(obj["file"]) if "file" in obj else None
+        return Text(message_id, sent, text, parse_tag(obj), file)
     if kind in ("delivered", "read"):
         ids = _ids(obj.get("ids"), kind)
         return Delivered(ids) if kind == "delivered" else Read(ids)

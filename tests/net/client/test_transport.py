@@ -272,3 +272,22 @@ def test_input_on_the_connection_ends_a_wait_without_counting_as_a_wakeup() -> N
     finally:
         far.close()
         waker.close()
+
+
+def test_take_reply_never_waits_and_hands_out_a_pipelined_reply_once_it_is_read(server) -> None:
+    conn = ServerConnection.open(*server.address, on_push=lambda _p: None)
+    try:
+        first, second = conn.send("hello", version=1), conn.send("ping")
+        assert conn.take_reply(first) is None  # nothing read yet: no wait, no reply
+        deadline = time.monotonic() + 10
+        while conn.take_typed(replies.HELLO, first) is None:
+            assert time.monotonic() < deadline
+            conn.pump()
+        with pytest.raises(RequestRefused) as refused:
+            while conn.take_typed(replies.PING, second) is None:
+                assert time.monotonic() < deadline
+                conn.pump()
+        assert refused.value.code == "not_logged_in"
+        assert conn.take_reply(second) is None  # handed out once
+    finally:
+        conn.close()

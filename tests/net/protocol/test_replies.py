@@ -12,7 +12,7 @@ from json_strategies import json_values
 from session_support import bundle_of
 
 from crypto_core.keys import IdentityKeyPair
-from net.protocol import replies
+from net.protocol import blob_replies, replies
 from net.protocol.connection import Push
 from net.protocol.copy_results import CopyResult, CopyStatus, SendManyReply
 from net.protocol.errors import RemoteProtocolError
@@ -35,6 +35,7 @@ BUNDLE = bundle_of(IdentityKeyPair.generate())
 BUNDLE_JSON = BUNDLE.to_json()
 MESSAGE_JSON = {"id": 41, "from": PHONE, "body": "AAECAwQ=", "ts": 1764099000123}
 MESSAGE = WaitingMessage(41, PHONE, b"\x00\x01\x02\x03\x04", 1764099000123)
+BLOB = "q2mzm0r3Hx8Qm8oJ1Jm3nW8bYdXh1Jc7m9qvA0pVfJQ"
 
 
 def _b64(data: bytes) -> str:
@@ -80,6 +81,24 @@ GOOD: dict[str, tuple[dict[str, Any], object]] = {
     "set_signed_prekey": ({}, replies.EmptyReply()),
     "delete_account": ({"deleted": True}, replies.DeleteAccountReply(True)),
     "set_registration_lock": ({"lock": True}, replies.RegistrationLockReply(True)),
+    "blob_start": (
+        {"blob": BLOB, "expires": 1766691000000},
+        blob_replies.BlobStartReply(BLOB, 1766691000000),
+    ),
+    "blob_put": ({"received": 524288}, blob_replies.BlobPutReply(524288)),
+    "blob_status": (
+        {"size": 1048832, "received": 524288, "done": False, "expires": 1766691000000},
+        blob_replies.BlobStatusReply(1048832, 524288, False, 1766691000000),
+    ),
+    "blob_finish": (
+        {"size": 1048832, "expires": 1766691000000},
+        blob_replies.BlobFinishReply(1048832, 1766691000000),
+    ),
+    "blob_get": (
+        {"data": "AAECAwQ=", "size": 1048832},
+        blob_replies.BlobGetReply(b"\x00\x01\x02\x03\x04", 1048832),
+    ),
+    "blob_delete": ({}, blob_replies.BlobDeleteReply()),
 }
 
 
@@ -287,3 +306,16 @@ def test_any_push_body_parses_or_raises_only_the_documented_error(kind: str, bod
         parse_push(Push(kind, fields))
     except RemoteProtocolError as exc:
         assert exc.code == BAD_REPLY and exc.message.startswith(f"{kind} push")
+
+
+def test_a_blob_status_whose_counts_do_not_fit_is_a_bad_reply() -> None:
+    body = {"size": 10, "received": 11, "done": False, "expires": 1}
+    assert _refusal(lambda: blob_replies.BLOB_STATUS.parse(body)).startswith("blob_status reply.received")
+    body = {"size": 10, "received": 9, "done": True, "expires": 1}
+    assert _refusal(lambda: blob_replies.BLOB_STATUS.parse(body)).startswith("blob_status reply.received")
+
+
+def test_blob_replies_keep_the_id_and_the_bytes_out_of_reprs() -> None:
+    assert BLOB not in repr(replies.REPLIES["blob_start"].parse({"blob": BLOB, "expires": 5}))
+    got = replies.REPLIES["blob_get"].parse({"data": "c2VjcmV0", "size": 6})
+    assert got.data == b"secret" and "secret" not in repr(got) and "c2VjcmV0" not in repr(got)

@@ -198,6 +198,12 @@ _GOOD = {
     "token": base64.b64encode(bytes(32)).decode(),
     "proof": base64.b64encode(bytes(64)).decode(),
     "lock": "correct horse battery",
+    "size": 1048832,
+    "blob": "q2mzm0r3Hx8Qm8oJ1Jm3nW8bYdXh1Jc7m9qvA0pVfJQ",
+    "offset": 0,
+    "data": "AAECAwQ=",
+    "sha256": base64.b64encode(bytes(32)).decode(),
+    "length": 524288,
 }
 
 
@@ -319,3 +325,27 @@ def test_send_many_checks_the_client_id_first_and_a_body_of_the_largest_size_pas
     assert _refused({"client_id": "no spaces", "items": items})[1].startswith("send_many.client_id: ")
     largest = [{"to": ADA, "body": base64.b64encode(bytes(MAX_BODY)).decode()}]
     assert SEND_MANY.parse(_many(largest))["items"] == [(ADA, bytes(MAX_BODY))]
+
+
+def test_a_blob_id_is_43_characters_of_base64url_in_its_one_spelling() -> None:
+    from net.protocol.blobs import BLOB_PIECE, encode_blob_id
+    from net.protocol.schema import blob_id
+
+    good = encode_blob_id(bytes(range(32)))
+    assert len(good) == 43 and blob_id(good) == good
+    last_unused_bits_set = good[:-1] + "x"  # 'x' has its low bits set where the 32 bytes end
+    for bad in (good[:-1], good + "A", good[:-1] + "+", good[:-1] + "=", last_unused_bits_set, 43, None):
+        with pytest.raises(FieldError) as caught:
+            blob_id(bad)
+        assert caught.value.code is ErrorCode.BAD_REQUEST
+    put = OPERATIONS["blob_put"]
+    piece = base64.b64encode(b"\0" * BLOB_PIECE).decode()
+    assert put.parse({"blob": good, "offset": 0, "data": piece})["data"] == b"\0" * BLOB_PIECE
+    with pytest.raises(FieldError, match=r"blob_put\.data"):
+        put.parse({"blob": good, "offset": 0, "data": base64.b64encode(b"\0" * (BLOB_PIECE + 1)).decode()})
+    with pytest.raises(FieldError, match=r"blob_get\.length"):
+        OPERATIONS["blob_get"].parse({"blob": good, "offset": 0, "length": BLOB_PIECE + 1})
+    with pytest.raises(FieldError, match=r"blob_start\.size"):
+        OPERATIONS["blob_start"].parse({"size": 0})
+    with pytest.raises(FieldError, match=r"blob_finish\.sha256"):
+        OPERATIONS["blob_finish"].parse({"blob": good, "sha256": base64.b64encode(b"x" * 31).decode()})

@@ -73,6 +73,36 @@ def test_every_limit_has_a_flag(tmp_path: Path) -> None:
     assert config.synchronous == "NORMAL"
 
 
+def test_the_blob_limits_have_flags_with_units(tmp_path: Path) -> None:
+    defaults = config_from_args(parse("--data-dir", str(tmp_path))).limits
+    assert (defaults.blob_max_size, defaults.blob_quota) == (100 * 1024 * 1024, 1024**3)
+    assert (defaults.blob_lifetime, defaults.blob_starts_per_hour) == (30 * 24 * 3600.0, 300)
+    args = parse(
+        "--data-dir", str(tmp_path), "--blob-max-size", "10MiB", "--blob-quota", "2GiB",
+        "--blob-lifetime", "2h", "--blob-starts-per-hour", "7",
+    )  # fmt: skip
+    limits = config_from_args(args).limits
+    assert (limits.blob_max_size, limits.blob_quota) == (10 * 1024 * 1024, 2 * 1024**3)
+    assert (limits.blob_lifetime, limits.blob_starts_per_hour) == (7200.0, 7)
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ("--blob-max-size", "ten"),
+        ("--blob-max-size", "0"),
+        ("--blob-quota", "5TB"),
+        ("--blob-lifetime", "soon"),
+        ("--blob-lifetime", "0"),
+        ("--blob-starts-per-hour", "0"),
+        ("--blob-max-size", "2GiB"),  # larger than the quota: nothing could be stored
+    ],
+)
+def test_blob_limits_that_do_not_fit_are_refused_in_words(flags: tuple[str, str]) -> None:
+    with pytest.raises(ValueError, match="--blob"):
+        config_from_args(parse(*flags))
+
+
 @pytest.mark.parametrize(
     "flag", ["--queue-cap", "--queue-bytes", "--prekeys-per-target", "--unknown-per-address"]
 )

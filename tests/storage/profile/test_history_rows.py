@@ -41,13 +41,15 @@ def test_the_page_query_walks_the_conversations_time_index(profile: Profile) -> 
 
 
 def test_a_row_reads_as_a_message_and_one_that_is_no_message_is_damage() -> None:
-    row = (7, ALICE, "c1", 1, 1500, "sent", "hi", "{}", "text", "", "")
+    row = (7, ALICE, "c1", 1, 1500, "sent", "hi", "{}", "text", "", "", None)
     read = message(row)
     assert (read.local_id, read.outgoing, read.timestamp, read.text) == (7, True, 1.5, "hi")
     with pytest.raises(DamagedValue):
-        message((7, ALICE, None, 1, 1500, "sent", "hi", "{}", "text", "", ""))  # no client id
+        message((7, ALICE, None, 1, 1500, "sent", "hi", "{}", "text", "", "", None))  # no client id
     with pytest.raises(DamagedValue):
-        message((7, ALICE, "c1", 1, 1500, "sent", b"bytes", "{}", "text", "", ""))  # the text is not text
+        message(
+            (7, ALICE, "c1", 1, 1500, "sent", b"bytes", "{}", "text", "", "", None)
+        )  # the text is not text
 
 
 def test_a_row_whose_metadata_is_not_json_is_damage(profile: Profile) -> None:

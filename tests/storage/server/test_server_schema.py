@@ -86,7 +86,7 @@ def test_step_1_still_makes_the_frozen_version_1_tables() -> None:
 
 def test_a_new_file_gets_the_current_version(tmp_path: Path) -> None:
     SqliteServerStore(tmp_path / "s.sqlite3").close()
-    assert version_of(tmp_path / "s.sqlite3") == str(server_schema.VERSION) == "5"
+    assert version_of(tmp_path / "s.sqlite3") == str(server_schema.VERSION) == "6"
 
 
 def test_a_version_1_file_is_upgraded_keeping_queues_and_client_ids(tmp_path: Path) -> None:
@@ -250,6 +250,28 @@ def test_a_failed_upgrade_leaves_the_file_at_version_4(tmp_path: Path) -> None:
             "message_id",
             "ts",
         ]
+
+
+def test_a_version_5_file_gets_the_blobs_table_and_keeps_its_messages(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    with closing(sqlite3.connect(path, isolation_level=None)) as db:
+        for version in range(1, 6):
+            server_schema.STEPS[version](db)
+        db.execute("INSERT INTO meta VALUES ('schema_version', '5')")
+        db.execute("INSERT INTO queues (phone, queued, since_message) VALUES (?, 1, 0)", (BOB,))
+        db.execute(
+            "INSERT INTO messages (recipient, sender, body, ts) VALUES (?, ?, ?, ?)", (BOB, ALICE, b"m", NOW)
+        )
+    with closing(sqlite3.connect(path)) as db:
+        assert db.execute("SELECT 1 FROM sqlite_master WHERE name = 'blobs'").fetchone() is None
+    store = SqliteServerStore(path)
+    try:
+        assert version_of(path) == "6"
+        assert [m.body for m in store.fetch(BOB, 0, 10)[0]] == [b"m"]
+        started = store.blob_start(b"k" * 32, ALICE, 10, now=NOW, expires=NOW + 5, deadline=NOW + 5, quota=10)
+        assert store.blob(b"k" * 32, NOW) == started
+    finally:
+        store.close()
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ from tkinter import ttk
 
 from gui.view_models.bidi_text import base_is_rtl
 from gui.view_models.file_model import Staged
+from gui.views.paperclip import paperclip
 from gui.views.staged_files import StagedFiles
 from gui.views.theme import Fonts
 
@@ -40,7 +41,8 @@ class Composer(ttk.Frame):
         self.on_paste: Callable[[], bool] = lambda: False
         self.staged = StagedFiles(self)
         self.staged.on_changed = self._staged_changed
-        self.attach_button = ttk.Button(self, text="📎", width=3, command=lambda: self.on_attach())
+        self._clip = paperclip(self, "black")
+        self.attach_button = ttk.Button(self, image=self._clip, command=lambda: self.on_attach())
         self.attach_button.grid(row=1, column=0, sticky="nsw", padx=(0, 8))
         self.text = tk.Text(
             self,
@@ -88,6 +90,11 @@ class Composer(ttk.Frame):
         self.text.delete("1.0", "end")
         self.text.insert("1.0", text)
         self.fit()
+
+    def set_ink(self, colour: str) -> None:
+        """The paperclip in the theme's text colour."""
+        self._clip = paperclip(self, colour)
+        self.attach_button.configure(image=self._clip)
 
     @property
     def lines(self) -> int:

@@ -16,12 +16,8 @@ from gui.views.theme import Fonts, Palette
 
 def hint_text(*, drop: bool) -> str:
     """The line under the composer; where files cannot be dropped it says how else to attach them."""
-    files = (
-        "drop files here or press Ctrl+U to attach"
-        if drop
-        else "Ctrl+U attaches files (drop is not available)"
-    )
-    return f"Enter sends · Shift+Enter starts a new line · {files} · double-click a message to copy it"
+    files = "drop files here or press Ctrl+U" if drop else "Ctrl+U attaches files (dropping is not available)"
+    return f"Enter sends · Shift+Enter new line · {files} · double-click a message to copy it"
 
 
 #: Below this width the header folds its search field and details button into a menu.
@@ -246,6 +242,7 @@ class ConversationPane(ttk.Frame):
             highlightcolor=palette.accent,
         )
         self.messages.restyle(palette)
+        self.composer.set_ink(palette.text)
 
     # ------------------------------------------------------------------ header, search, scrolling
 

@@ -84,6 +84,7 @@ class ChatController:
         self.model.clear()
         self.presence.reset()
         self.details.reset()
+        self.files.reset()
         self.offline_by_choice = False
         self._disk_full_notice = ""
         self.view.hide_notice()

@@ -257,6 +257,13 @@ class FilesController:
         if key == self.model.open_contact:
             self.view.conversation.messages.set_attachment(event.message_id, event.attachment)
 
+    def reset(self) -> None:
+        """The profile closed: no picture stays on screen and no staged file waits for the next one."""
+        self.close()
+        pane = self.view.conversation
+        pane.composer.staged.take()
+        pane.staged_drafts.clear()
+
     def close(self) -> None:
         for viewer in self.viewers.values():
             if viewer.winfo_exists():

@@ -19,6 +19,8 @@ import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
 
+from PIL import ImageTk
+
 from gui.view_models.bidi_text import base_is_rtl
 from gui.view_models.file_model import Staged
 from gui.views.paperclip import paperclip
@@ -111,9 +113,9 @@ class Composer(ttk.Frame):
             self.set("")
             self.on_send(text)
 
-    def stage(self, staged: Staged) -> None:
+    def stage(self, staged: Staged, preview: ImageTk.PhotoImage | None = None) -> None:
         """A file waits above the field for Enter; the keyboard stays in the field for its caption."""
-        self.staged.add(staged)
+        self.staged.add(staged, preview)
 
     def fit(self) -> None:
         """As tall as the text's wrapped lines, between two and eight; beyond that the field scrolls."""

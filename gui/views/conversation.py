@@ -6,6 +6,9 @@ import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
 
+from PIL import ImageTk
+
+from gui.view_models.file_model import Staged
 from gui.view_models.group_text import group_avatar_colour, group_initials
 from gui.view_models.names import avatar_colour, avatar_text
 from gui.view_models.wording import held_messages_note, key_change_warning
@@ -30,6 +33,8 @@ class ConversationPane(ttk.Frame):
         self.fonts = fonts
         self.contact: str | None = None
         self.drafts: dict[str, str] = {}
+        #: Files staged and not sent, by conversation, while another one is open (with their previews).
+        self.staged_drafts: dict[str, list[tuple[Staged, ImageTk.PhotoImage | None]]] = {}
         self.on_send: Callable[[str], None] = lambda _text: None
         self.on_typing: Callable[[], None] = lambda: None
         self.on_search: Callable[[str], None] = lambda _text: None
@@ -132,10 +137,13 @@ class ConversationPane(ttk.Frame):
     # ------------------------------------------------------------------ controller-facing
 
     def open(self, contact: str, name: str, subtitle: str, key_id: str = "") -> None:
-        """Show another conversation; what was typed and not sent waits for its return."""
+        """Show another conversation; what was typed or staged and not sent waits for its return."""
         draft = self.text.get("1.0", "end-1c")
         if self.contact is not None and draft.strip():
             self.drafts[self.contact] = draft
+        parked = self.composer.staged.park()
+        if self.contact is not None and parked:
+            self.staged_drafts[self.contact] = parked
         self.contact = contact
         self.set_header(name, subtitle, key_id)
         self.typing.configure(text="")
@@ -143,6 +151,8 @@ class ConversationPane(ttk.Frame):
         self.search_bar.grid_forget()
         self._close_search_row()
         self.composer.set(self.drafts.pop(contact, ""))
+        for staged, preview in self.staged_drafts.pop(contact, []):
+            self.composer.stage(staged, preview)
         self.text.focus_set()
 
     def set_drop_hint(self, drop: bool) -> None:

@@ -26,7 +26,7 @@ class StagedFiles(ttk.Frame):
         #: The staged list changed (shown or hidden, so the composer can lay itself out).
         self.on_changed: Callable[[], None] = lambda: None
 
-    def add(self, staged: Staged) -> None:
+    def add(self, staged: Staged, preview: ImageTk.PhotoImage | None = None) -> None:
         row = ttk.Frame(self, style="Surface.TFrame", padding=(0, 0, 0, 6))
         label = ttk.Label(row, text="📎", style="Surface.TLabel", compound="left")
         label.pack(side="left")
@@ -37,6 +37,8 @@ class StagedFiles(ttk.Frame):
         self.items.append(staged)
         self._rows[staged] = row
         self._labels[staged] = label
+        if preview is not None:
+            self.set_preview(staged, preview)
         self.on_changed()
 
     def set_preview(self, staged: Staged, image: ImageTk.PhotoImage) -> None:
@@ -62,6 +64,12 @@ class StagedFiles(ttk.Frame):
         for staged in taken:
             self.remove(staged)
         return taken
+
+    def park(self) -> list[tuple[Staged, ImageTk.PhotoImage | None]]:
+        """Every staged file with its preview, the rows gone: kept while another conversation is open."""
+        parked = [(staged, self._previews.get(staged)) for staged in self.items]
+        self.take()
+        return parked
 
     def preview_of(self, staged: Staged) -> ImageTk.PhotoImage | None:
         return self._previews.get(staged)

@@ -422,3 +422,24 @@ def test_ctrl_v_pastes_text_when_the_clipboard_holds_no_picture(
 def test_staged_items_compare_by_identity(tmp_path: Path) -> None:
     path = a_file(tmp_path)
     assert Staged("minutes.txt", 11, path=path) != Staged("minutes.txt", 11, path=path)
+
+
+def test_staged_files_stay_with_their_conversation_and_go_when_the_profile_closes(
+    chat: ChatController, main: MainView, host: RecordingHost, engine: FileEngine, tmp_path: Path
+) -> None:
+    carol = "+442079460303"
+    chat.files.stage([a_file(tmp_path, "for-bob.txt")])
+    composer = main.conversation.composer
+    chat.open(carol)
+    assert composer.staged.lines() == []  # Bob's file is not sent to Carol by mistake
+    chat.open(BOB)
+    assert composer.staged.lines() == ["for-bob.txt · 11 bytes"]
+    engine.picture = png(300, 200)
+    chat.files.act("pic1", FileAction.VIEW)
+    run(host.take("picture"), engine)
+    viewer = chat.files.viewers["pic1"]
+    chat.open(carol)
+    chat.reset()  # what locking the profile does
+    assert not viewer.winfo_exists() and chat.files.viewers == {}
+    chat.open(BOB)
+    assert composer.staged.lines() == []

@@ -1,7 +1,7 @@
 """The keyboard's way to the pictures and files of the message list: a ring that Up and Down move.
 
 With the keyboard in the message list (a click on it, or Shift+Tab from the
-composer), Up and Down put a ring around the previous or next message that
+composer past the paperclip), Up and Down put a ring around the previous or next message that
 carries a picture or a file (scrolled into view), and the keys act on it: Enter
 does its first action (view the picture, open the file, resume, retry), Ctrl+S
 saves it, Space pauses or resumes a transfer, Delete cancels one, R retries or

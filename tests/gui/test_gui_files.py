@@ -443,3 +443,10 @@ def test_staged_files_stay_with_their_conversation_and_go_when_the_profile_close
     assert not viewer.winfo_exists() and chat.files.viewers == {}
     chat.open(BOB)
     assert composer.staged.lines() == []
+
+
+def test_shift_tab_from_the_composer_reaches_the_paperclip_then_the_messages(main: MainView) -> None:
+    pane = main.conversation
+    assert pane.text.tk_focusPrev() is pane.composer.attach_button
+    assert pane.composer.attach_button.tk_focusPrev() is pane.messages.canvas
+    assert "Ctrl+U" in str(pane.hint.cget("text"))

@@ -445,7 +445,10 @@ def test_staged_files_stay_with_their_conversation_and_go_when_the_profile_close
     assert composer.staged.lines() == []
 
 
-def test_shift_tab_from_the_composer_reaches_the_paperclip_then_the_messages(main: MainView) -> None:
+def test_shift_tab_from_the_composer_reaches_the_paperclip_then_the_messages(
+    chat: ChatController, main: MainView, root: tk.Tk
+) -> None:
+    root.update()
     pane = main.conversation
     assert pane.text.tk_focusPrev() is pane.composer.attach_button
     assert pane.composer.attach_button.tk_focusPrev() is pane.messages.canvas

@@ -127,7 +127,11 @@ class FileDrawer:
                 0, 0, size.width, size.height, fill=self.palette.border, outline="", tags=(*tags, "thumbnail")
             )
             c.create_text(
-                size.width / 2, size.height / 2, text=attachment.name, width=size.width - 8, tags=tags
+                size.width / 2,
+                size.height / 2,
+                text=self.fonts.text.show(attachment.name),
+                width=size.width - 8,
+                tags=tags,
             )
         message_id = message.message_id
         if attachment.state == TransferState.DONE:

@@ -9,11 +9,11 @@ keys from the result, each with its own label: the stream key
 (``Parley backup stream v1``) and a passphrase check key (``Parley backup
 passphrase check v1``).
 
-Byte layout (format version 1; integers big-endian)::
+Byte layout (format version 2; integers big-endian)::
 
     offset  size  field
      0       8    magic "PARLEYBK"
-     8       1    format version, 0x01
+     8       1    format version, 0x02 (0x01 in backups of earlier versions, still read)
      9       4    Argon2id memory in KiB
     13       4    Argon2id passes
     17       4    Argon2id lanes
@@ -22,6 +22,13 @@ Byte layout (format version 1; integers big-endian)::
     53       4    header checksum: SHA-256(bytes 0..52), first 4 bytes
     57       -    the sealed stream (its own 8-byte header, then 64 KiB chunks), with
                   bytes 0..56 as associated data
+
+Versions 1 and 2 differ only in the stream inside: version 1 holds a stream of
+format 1, version 2 one of format 2 (see :mod:`crypto_core.stream`). The version
+went up with the stream so that an earlier Parley, which cannot read the newer
+stream, says the backup is too new instead of damaged. The stream names its own
+format in its first byte, and that byte and the container's header are both
+authenticated by every chunk, so neither can be changed to pass one format for the other.
 
 The passphrase check tells a wrong passphrase (:class:`~crypto_core.errors.WrongPassphrase`)
 from damage before a single byte of plaintext is handed out, so a caller can refuse
@@ -75,7 +82,7 @@ from crypto_core.stream import (
 )
 
 MAGIC = b"PARLEYBK"
-VERSION = 1
+VERSION = 2
 PREAMBLE_VERSION = 1
 MAX_MANIFEST = 64 * 1024
 _FIELDS = struct.Struct(">8sBIII16s")  # magic, version, memory KiB, passes, lanes, salt
@@ -197,7 +204,7 @@ def read_params(header: bytes) -> KdfParams:
     version = header[len(MAGIC)]
     if version > VERSION:
         raise BackupTooNew(version)
-    if version != VERSION:  # no backup ever had version 0
+    if version < 1:  # no backup ever had version 0
         raise BackupDamaged("header")
     checked = header[: HEADER_SIZE - _CHECKSUM_SIZE]
     if not hmac.compare_digest(_checksum(checked), header[HEADER_SIZE - _CHECKSUM_SIZE : HEADER_SIZE]):

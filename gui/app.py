@@ -32,6 +32,7 @@ from gui.controllers.groups import GroupsController
 from gui.controllers.notices import Notices
 from gui.controllers.onboarding import Onboarding
 from gui.controllers.privacy import PrivacyController
+from gui.controllers.profile_picture import ProfilePictureController
 from gui.controllers.requests import RequestsController
 from gui.controllers.search import SearchController
 from gui.controllers.server_choice import ServerChoice
@@ -117,6 +118,8 @@ class App:
         self.notices = Notices(self.chat.presence, self.chat.model, DesktopNotices())
         self.privacy = PrivacyController(self, self.main.settings.privacy, self.notices)
         self.blocked = BlockedController(self, self.main.settings.blocked)
+        choosers = choosers or Choosers.platform()
+        self.picture = ProfilePictureController(self, self.main.settings.picture, choosers.open_picture)
         self.onboarding = Onboarding(
             self,
             welcome=self.welcome,
@@ -231,6 +234,7 @@ class App:
         """After a zoom or a change of theme: what draws its own colours is drawn again."""
         self.welcome.restyle(self.look.palette, self.fonts.body)
         self.main.restyle(self.look.palette)
+        self.main.settings.picture.restyle()
         self.chat.refresh_list()
 
     def _wire(self) -> None:
@@ -270,6 +274,7 @@ class App:
         self.settings.open_settings()
         self.server_choice.refresh()
         self.blocked.refresh()
+        self.picture.refresh()
 
     def _blocked_changed(self) -> None:
         """Blocked or unblocked elsewhere (the requests window): Settings, if shown, lists it at once."""

@@ -75,11 +75,22 @@ def _ask_folder(parent: tk.Misc, suggested: Path) -> str:
     return filedialog.askdirectory(parent=parent, title="Export into this folder", initialdir=str(suggested))
 
 
+def _ask_picture(parent: tk.Misc, suggested: Path) -> str:
+    return filedialog.askopenfilename(
+        parent=parent,
+        title="Choose a profile picture",
+        initialdir=str(suggested),
+        filetypes=[("Pictures", "*.jpg *.jpeg *.png *.gif *.webp *.bmp"), ("All files", "*")],
+    )
+
+
 @dataclass(frozen=True)
 class Choosers:
     save_backup: Chooser = _ask_save
     open_backup: Chooser = _ask_open
     export_folder: Chooser = _ask_folder
+    #: A picture file for our profile picture (Settings).
+    open_picture: Chooser = _ask_picture
     #: Shows a folder in the platform's file manager; None hides the "Open the folder" button.
     open_folder: Callable[[Path], None] | None = None
 

@@ -216,6 +216,7 @@ class ChatController:
                 self.model.name(contact.phone),
                 self._subtitle(contact.phone),
                 self.model.key_id(contact.phone),
+                self.model.picture(contact.phone),
             )
             self._show_key_warning()
 
@@ -261,7 +262,8 @@ class ChatController:
         pane = self.view.conversation
         pane.set_group(self.model.is_group(contact))
         pane.messages.set_name_of(self.model.person)
-        pane.open(contact, self.model.name(contact), self._subtitle(contact), self.model.key_id(contact))
+        shown = (self.model.name(contact), self._subtitle(contact), self.model.key_id(contact))
+        pane.open(contact, *shown, self.model.picture(contact))
         self.view.show_pane(pane)
         self._show_key_warning()
         self.timeline.open(contact, at)

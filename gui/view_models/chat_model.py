@@ -91,6 +91,7 @@ class ChatModel:
                 name=contact.name,
                 profile_name=contact.profile_name,
                 key_id=contact.key_id,
+                picture=contact.picture,
             )
 
     def _names(self, phone: str) -> tuple[str, str]:
@@ -131,6 +132,14 @@ class ChatModel:
         conversation = self.conversations.get(phone)
         return conversation.key_id if conversation else ""
 
+    def picture(self, phone: str) -> bytes:
+        """A contact's profile picture (b"" for none, and for a group)."""
+        contact = self.contacts.get(phone)
+        if contact is not None:
+            return contact.picture
+        conversation = self.conversations.get(phone)
+        return conversation.picture if conversation else b""
+
     def ordered(self) -> list[ConversationView]:
         """Newest first; conversations without messages (just started) by name at the end."""
         return sorted(self.conversations.values(), key=lambda c: (-c.last_timestamp, c.name or c.contact))
@@ -156,6 +165,7 @@ class ChatModel:
                 0,
                 profile_name=contact.profile_name if contact else "",
                 key_id=contact.key_id if contact else "",
+                picture=contact.picture if contact else b"",
             )
 
     def message(self, message: MessageView, *, window_focused: bool = True) -> bool:

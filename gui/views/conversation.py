@@ -12,6 +12,7 @@ from gui.view_models.file_model import Staged
 from gui.view_models.group_text import group_avatar_colour, group_initials
 from gui.view_models.names import avatar_colour, avatar_text
 from gui.view_models.wording import held_messages_note, key_change_warning
+from gui.views.avatar_pictures import PictureCache
 from gui.views.bubbles import MessageList
 from gui.views.composer import Composer
 from gui.views.theme import Fonts, Palette
@@ -52,6 +53,7 @@ class ConversationPane(ttk.Frame):
         header.grid(row=0, column=0, sticky="ew")
         self.header = header
         self.avatar = tk.Canvas(header, width=40, height=40, highlightthickness=0, borderwidth=0)
+        self.pictures = PictureCache(self.avatar)
         self.avatar.grid(row=0, column=0, padx=(0, 12))
         names = ttk.Frame(header, style="Surface.TFrame", width=1)
         names.grid(row=0, column=1, sticky="ew")
@@ -136,7 +138,7 @@ class ConversationPane(ttk.Frame):
 
     # ------------------------------------------------------------------ controller-facing
 
-    def open(self, contact: str, name: str, subtitle: str, key_id: str = "") -> None:
+    def open(self, contact: str, name: str, subtitle: str, key_id: str = "", picture: bytes = b"") -> None:
         """Show another conversation; what was typed or staged and not sent waits for its return."""
         draft = self.text.get("1.0", "end-1c")
         if self.contact is not None and draft.strip():
@@ -145,7 +147,7 @@ class ConversationPane(ttk.Frame):
         if self.contact is not None and parked:
             self.staged_drafts[self.contact] = parked
         self.contact = contact
-        self.set_header(name, subtitle, key_id)
+        self.set_header(name, subtitle, key_id, picture)
         self.typing.configure(text="")
         self.search_var.set("")
         self.search_bar.grid_forget()
@@ -185,8 +187,11 @@ class ConversationPane(ttk.Frame):
         """The ⋯ menu's entries (for tests and tools)."""
         return [str(self.menu.entrycget(i, "label")) for i in range(int(self.menu.index("end") or 0) + 1)]
 
-    def set_header(self, name: str, subtitle: str, key_id: str = "") -> None:
-        """The name shown, the line beneath (the formatted number, unless the name is it), the avatar."""
+    def set_header(self, name: str, subtitle: str, key_id: str = "", picture: bytes = b"") -> None:
+        """The name shown, the line beneath (the formatted number, unless the name is it), the avatar.
+
+        A contact's avatar is their profile picture when they sent one, else their initials.
+        """
         phone = self.contact or ""
         if self.is_group:  # a group: its name, "N members", initials in a colour from its id
             self.name.configure(text=self.fonts.text.show(name))
@@ -203,6 +208,10 @@ class ConversationPane(ttk.Frame):
         else:  # the name shown is the number: it is never shown twice
             self.subtitle.pack_forget()
         self.avatar.delete("all")
+        image = self.pictures.get(picture, 38)
+        if image is not None:
+            self.avatar.create_image(20, 20, image=image, tags=("picture",))
+            return
         self.avatar.create_oval(1, 1, 39, 39, fill=avatar_colour(key_id, phone or name), outline="")
         self.avatar.create_text(20, 20, text=avatar_text(name, phone), fill="#ffffff", font="ParleyBold")
 

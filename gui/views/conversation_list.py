@@ -1,5 +1,8 @@
 """The list of conversations on the left: name, last message, time, an unread badge; requests on top.
 
+A contact's avatar is their profile picture when they sent one (round, tagged
+``picture``), else their initials on a colour from their key.
+
 The name and the preview are cut to the pixels left beside the time and the badge
 (measured in the font they are drawn in), so a "999+" badge never sits on the text.
 
@@ -21,6 +24,7 @@ from gui.view_models.group_text import group_avatar_colour, group_initials
 from gui.view_models.names import avatar_colour, avatar_text, shown_name
 from gui.view_models.timeline_model import badge_label, fit
 from gui.view_models.wording import when
+from gui.views.avatar_pictures import PictureCache
 from gui.views.theme import Fonts, Palette
 from net.client.core.events import ConversationView
 
@@ -64,6 +68,7 @@ class ConversationList(ttk.Frame):
         self.cursor = 0
         #: contact -> the preview's right edge and the badge's left edge as drawn (for tests and tools).
         self.drawn_edges: dict[str, tuple[float, float]] = {}
+        self.pictures = PictureCache(self.canvas)
         self.canvas.bind("<Configure>", lambda _e: self._draw())
         self.canvas.bind("<Button-1>", self._clicked)
         for sequence in ("<MouseWheel>", "<Button-4>", "<Button-5>"):
@@ -189,17 +194,21 @@ class ConversationList(ttk.Frame):
             if key == self._selected:
                 c.create_rectangle(0, top, width, top + _ROW, fill=p.selection, outline="")
             name = _shown(row)
-            colour, letters = _avatar(row, name)
             cx, cy = _PAD + _AVATAR / 2, top + _ROW / 2
-            c.create_oval(
-                cx - _AVATAR / 2,
-                cy - _AVATAR / 2,
-                cx + _AVATAR / 2,
-                cy + _AVATAR / 2,
-                fill=colour,
-                outline="",
-            )
-            c.create_text(cx, cy, text=letters, fill="#ffffff", font=f.bold)
+            picture = None if row.group_id else self.pictures.get(row.picture, _AVATAR)
+            if picture is not None:  # their profile picture where the initials would be
+                c.create_image(cx, cy, image=picture, tags=("picture", f"picture:{key}"))
+            else:
+                colour, letters = _avatar(row, name)
+                c.create_oval(
+                    cx - _AVATAR / 2,
+                    cy - _AVATAR / 2,
+                    cx + _AVATAR / 2,
+                    cy + _AVATAR / 2,
+                    fill=colour,
+                    outline="",
+                )
+                c.create_text(cx, cy, text=letters, fill="#ffffff", font=f.bold)
             left = _PAD * 2 + _AVATAR
             stamp = when(row.last_timestamp, now)
             stamp_w = small.measure(stamp) + 8 if stamp else 0

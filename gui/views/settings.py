@@ -1,5 +1,5 @@
-"""Settings: the theme, privacy and notifications, blocked numbers, the server, the passphrase, the
-registration lock, backup and export, and the way out.
+"""Settings: the theme, the profile picture, privacy and notifications, blocked numbers, the server,
+the passphrase, the registration lock, backup and export, and the way out.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from gui.views.blocked_settings import BlockedSection
 from gui.views.fields import FormField, default_button, paragraph
 from gui.views.flow import FlowRow
 from gui.views.privacy_settings import PrivacySection
+from gui.views.profile_picture import ProfilePictureSection
 from gui.views.scrolling import ScrollingBody
 from gui.views.server_settings import ServerSection
 
@@ -53,6 +54,8 @@ class SettingsPane(ttk.Frame):
             )
             button.pack(side="left", padx=(0, 18))
             self.theme_buttons[value] = button
+        self.picture = ProfilePictureSection(body)  # ours, as contacts see it: Choose…, Remove
+        self.picture.pack(anchor="w", fill="x", pady=(0, 14))
         self.privacy = PrivacySection(body)  # read receipts, typing notices, notifications
         self.privacy.pack(anchor="w", fill="x", pady=(0, 14))
         self.blocked = BlockedSection(body)  # each blocked number, with Unblock

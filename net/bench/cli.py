@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
+from net.bench.attachment_bench import AttachmentOptions, format_attachment_report, run_attachment_bench
+from net.bench.blob_client import BlobBenchError
 from net.bench.flows import Options, run
 from net.bench.group_bench import GroupOptions, format_group_report, run_group_bench
 from net.bench.link import Address
@@ -21,6 +23,8 @@ from net.bench.runner import BenchError, default_workers
 from net.bench.stats import cpu_count
 from net.bench.worker import SetupError
 from net.client.core.engine_error import EngineError
+from net.protocol.blobs import BLOB_WINDOW
+from net.server.amounts import parse_size
 
 EXIT_CLEAN, EXIT_FAULTS, EXIT_ERROR = 0, 1, 2
 
@@ -124,6 +128,24 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         default="",
         help="the sender's cProfile stats over the group samples",
+    )
+
+    files = parser.add_argument_group("attachments (instead of texts)")
+    files.add_argument(
+        "--attachment-size",
+        metavar="SIZE",
+        help="a file of SIZE (bytes, or with KiB, MiB, GiB: 10MiB) up and down through the server,"
+        " beside a raw TLS stream of the same bytes, and the latency of texts meanwhile",
+    )
+    files.add_argument(
+        "--attachment-rounds", type=_positive(int), metavar="N", default=5, help="alternating rounds (5)"
+    )
+    files.add_argument(
+        "--attachment-window",
+        type=_positive(int),
+        metavar="N",
+        default=BLOB_WINDOW,
+        help=f"puts or gets in flight ({BLOB_WINDOW}, as the client's)",
     )
 
 
@@ -288,6 +310,8 @@ def _format_idle(idle: IdleResult) -> list[str]:
 
 
 def run_bench(args: argparse.Namespace, argv: list[str] | None = None) -> int:
+    if args.attachment_size is not None:
+        return _run_attachment_bench(args, argv)
     if args.group_size is not None:
         return _run_group_bench(args, argv)
     try:
@@ -339,4 +363,33 @@ def _run_group_bench(args: argparse.Namespace, argv: list[str] | None) -> int:
     else:
         header = [f"Parley group bench, {started}", f"machine: {machine()}", f"command: {command}"]
         print(format_group_report(report, header))
+    return EXIT_CLEAN if report.clean else EXIT_FAULTS
+
+
+def _run_attachment_bench(args: argparse.Namespace, argv: list[str] | None) -> int:
+    try:
+        options = AttachmentOptions(
+            size=parse_size(args.attachment_size),
+            rounds=args.attachment_rounds,
+            window=args.attachment_window,
+            sync=args.sync,
+        )
+    except ValueError as exc:
+        print(f"parley bench: --attachment-size: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    started = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    command = "python main.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    progress = ProgressLine(sys.stderr)
+    try:
+        report = run_attachment_bench(options, progress)
+    except (BenchError, BlobBenchError, ValueError, OSError) as exc:
+        progress.done()
+        print(f"parley bench: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    progress.done()
+    if args.json:
+        print(json.dumps({"started": started, "command": command, **report.to_json()}, indent=2))
+    else:
+        header = [f"Parley attachment bench, {started}", f"machine: {machine()}", f"command: {command}"]
+        print(format_attachment_report(report, header))
     return EXIT_CLEAN if report.clean else EXIT_FAULTS

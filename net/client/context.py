@@ -218,6 +218,7 @@ class Context:
             profile_name=contact.profile_name,
             standing=contact.standing,
             key_id=key_id(contact),
+            picture=contact.picture,
         )
 
 

@@ -82,6 +82,13 @@ def file_info(attachment: Attachment | None) -> FileInfo | None:
     )
 
 
+def preview(message: Message) -> str:
+    """What the conversation list shows of a message: its text, or the name of a file sent without one."""
+    if message.text or message.attachment is None:
+        return message.text
+    return str(message.attachment.spec.get("name", ""))
+
+
 def store_incoming(profile: Profile, message: Message, file: FileInfo | None) -> Message:
     """Add the attachment an arrived text announced (WAITING); the message with it, for its view."""
     if file is None:

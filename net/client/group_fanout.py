@@ -15,11 +15,12 @@ from collections.abc import Iterable
 
 from net.client import group_log
 from net.client.context import Context
-from net.client.core.envelope import GroupChangePayload, ProfilePayload
+from net.client.core.envelope import GroupChangePayload
 from net.client.core.group_changes import SignedChange
 from net.client.core.group_state import GroupState, OwnStanding
 from net.client.core.groups import Group
 from net.client.core.standing import Standing
+from net.client.names import own_profile
 from net.client.outbox import enqueue_control, enqueue_copies
 
 
@@ -42,17 +43,18 @@ def recipients(ctx: Context, state: GroupState | None) -> list[str]:
 
 
 def share_name(ctx: Context, phones: Iterable[str]) -> None:
-    """Our display name to each member who does not have its current version (blocked numbers aside)."""
-    account = ctx.profile.account
-    version = account.display_name_version()
+    """Our display name and picture to each member who lacks their current version (blocked aside)."""
+    profile = own_profile(ctx)
     wanted = list(phones)
     briefs = ctx.profile.contacts.briefs(wanted)
     for phone in wanted:
         contact = briefs.get(phone)
-        if contact is None or contact.standing == Standing.BLOCKED.value or contact.profile_sent >= version:
+        if contact is None or contact.standing == Standing.BLOCKED.value:
             continue
-        enqueue_control(ctx, phone, ProfilePayload(account.display_name(), version))
-        ctx.profile.contacts.set_profile_sent(phone, version)
+        if contact.profile_sent >= profile.version:
+            continue
+        enqueue_control(ctx, phone, profile)
+        ctx.profile.contacts.set_profile_sent(phone, profile.version)
 
 
 def queue_change(

@@ -48,6 +48,15 @@ _MIME = {
 # EXIF orientations 5 to 8 turn the picture a quarter: its width and height trade places.
 _QUARTER_TURNS = frozenset({5, 6, 7, 8})
 _EXIF_ORIENTATION = 0x0112
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 _QUALITIES = (85, 75, 65, 55, 45, 35, 25)
 _NOT_A_PICTURE = "This is not a picture that can be shown (JPEG, PNG, GIF, WebP or BMP)."
 _DAMAGED = "The picture is damaged and cannot be shown."
@@ -101,8 +110,7 @@ def thumbnail(path: Path, *, max_side: int = 320, max_bytes: int = THUMBNAIL_MAX
     """
     try:
         with _opened(path) as img:
-            img.draft("RGB", (max_side, max_side))  # a JPEG decodes straight at 1/2 .. 1/8 scale
-            pixels = _upright_rgb(img)
+            pixels = _upright_rgb(img, draft=max_side)
     except (ImageRefused, OSError):
         return None
     pixels.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
@@ -123,10 +131,10 @@ def decode(data: bytes, *, max_pixels: int = MAX_PIXELS) -> Image.Image:
     with _opened(io.BytesIO(data), max_pixels=max_pixels) as img:
         try:
             img.load()
-            upright = ImageOps.exif_transpose(img)
+            upright = _upright(img)
             has_alpha = upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info
             return upright.convert("RGBA" if has_alpha else "RGB")
-        except (OSError, ValueError, SyntaxError, EOFError, IndexError) as exc:
+        except Exception as exc:  # a decoder fed damaged bytes fails in many ways; each is "damaged"
             raise ImageRefused(_DAMAGED) from exc
 
 
@@ -138,18 +146,12 @@ def profile_picture(path: Path, *, side: int = 256, max_bytes: int = PICTURE_MAX
     """
     try:
         with _opened(path) as img:
-            img.draft("RGB", (side, side))
-            pixels = _upright_rgb(img)
+            pixels = _upright_rgb(img, draft=side)
     except OSError as exc:
         raise ImageRefused("The picture could not be read.") from exc
     square = min(side, pixels.width, pixels.height)
     fitted = ImageOps.fit(pixels, (square, square), Image.Resampling.LANCZOS)
     return _fitted_jpeg(fitted, max_bytes)[0]
-
-
-def is_jpeg(data: bytes) -> bool:
-    """Whether ``data`` starts and ends as a JPEG does (SOI ... EOI): a cheap check before decoding."""
-    return len(data) >= 4 and data[:3] == b"\xff\xd8\xff" and data[-2:] == b"\xff\xd9"
 
 
 @contextmanager
@@ -162,11 +164,11 @@ def _opened(source: Path | IO[bytes], *, max_pixels: int = MAX_PIXELS) -> Iterat
             img = Image.open(source, formats=_FORMATS)
     except Image.DecompressionBombError as exc:
         raise ImageRefused(_TOO_BIG) from exc
-    except (Image.UnidentifiedImageError, ValueError, SyntaxError, EOFError, IndexError) as exc:
+    except Image.UnidentifiedImageError as exc:
         raise ImageRefused(_NOT_A_PICTURE) from exc
     except (FileNotFoundError, IsADirectoryError, PermissionError):
-        raise
-    except OSError as exc:  # a header Pillow started to read and could not finish
+        raise  # the file itself, not its content: the caller says so
+    except Exception as exc:  # a header Pillow started to read and could not make sense of
         raise ImageRefused(_DAMAGED) from exc
     with img:
         width, height = img.size
@@ -180,24 +182,33 @@ def _opened(source: Path | IO[bytes], *, max_pixels: int = MAX_PIXELS) -> Iterat
 def _orientation(img: Image.Image) -> int:
     try:
         return int(img.getexif().get(_EXIF_ORIENTATION, 1))
-    except (OSError, ValueError, SyntaxError, TypeError):
-        return 1  # damaged EXIF: shown as stored
+    except Exception:  # damaged EXIF, of whatever kind: shown as stored
+        return 1
 
 
-def _upright_rgb(img: Image.Image) -> Image.Image:
-    """The pixels decoded, turned upright, transparency laid on white: a fresh image with no metadata."""
+def _upright(img: Image.Image) -> Image.Image:
+    """The picture turned as its EXIF orientation says (Pillow's exif_transpose also rewrites the EXIF,
+    which fails on damaged EXIF; only the pixels are wanted here)."""
+    method = _TRANSPOSE.get(_orientation(img))
+    return img if method is None else img.transpose(method)
+
+
+def _upright_rgb(img: Image.Image, *, draft: int) -> Image.Image:
+    """The pixels decoded, turned upright, transparency laid on white: a fresh image with no metadata.
+
+    A JPEG is decoded straight at 1/2 to 1/8 of its size when ``draft`` pixels a side are enough.
+    """
     try:
+        img.draft("RGB", (draft, draft))
         img.load()
-        upright = ImageOps.exif_transpose(img)
+        upright = _upright(img)
         if upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info:
             rgba = upright.convert("RGBA")
             flat = Image.new("RGB", rgba.size, (255, 255, 255))
             flat.paste(rgba, mask=rgba.getchannel("A"))
         else:
             flat = upright.convert("RGB")
-    except (ValueError, SyntaxError, EOFError, IndexError) as exc:
-        raise ImageRefused(_DAMAGED) from exc
-    except OSError as exc:  # a truncated or corrupt stream of pixels
+    except Exception as exc:  # a truncated or corrupt stream of pixels, damaged tables: "damaged"
         raise ImageRefused(_DAMAGED) from exc
     clean = Image.new("RGB", flat.size)  # nothing of the source's info (EXIF, ICC, XMP, comments) comes along
     clean.paste(flat)

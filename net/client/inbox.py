@@ -75,6 +75,7 @@ from net.client.core.standing import Standing, keeps_messages, may_answer, of_st
 from net.client.file_views import store_incoming
 from net.client.names import request_view, requests_changed, share_if_due, standing_of
 from net.client.outbox import enqueue_control, resend
+from net.client.pictures import received_picture
 from net.client.sessions import NoSession, Opened, SessionRecord
 from net.protocol.replies import WaitingMessage
 from storage.profile.contacts import PinResult
@@ -233,7 +234,10 @@ class Inbox:
         if isinstance(payload, Text):
             self._text(sender, payload, message, receipts, result, request=standing is Standing.REQUEST)
         elif isinstance(payload, ProfilePayload):
-            taken = profile.contacts.take_profile(sender, payload.name, payload.version)
+            picture, refused = received_picture(payload)
+            if refused:  # the name is still taken, with no picture
+                _log.warning("a contact's profile picture was refused: %s", refused)
+            taken = profile.contacts.take_profile(sender, payload.name, payload.version, picture)
             if taken is not None and standing is Standing.REQUEST:
                 result.requested.add(sender)
             elif taken is not None:

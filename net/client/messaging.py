@@ -36,7 +36,7 @@ from net.client.core.privacy import sends_read_receipt, shown_status
 from net.client.core.snippets import snippet
 from net.client.core.standing import Standing, may_answer
 from net.client.duties import Duties
-from net.client.file_views import file_info
+from net.client.file_views import file_info, preview
 from net.client.names import accept_own_step, share_if_due, standing_of
 from net.client.outbox import enqueue_control, enqueue_text
 from storage.profile.history import Chat, Cursor, GroupChat, Message
@@ -189,7 +189,7 @@ def conversations(ctx: Context) -> list[ConversationView]:
                 ConversationView(
                     "",
                     str(cached.get("name", "")),
-                    s.last.text,
+                    preview(s.last),
                     s.last.timestamp,
                     s.unread,
                     group_id=s.group,
@@ -204,11 +204,12 @@ def conversations(ctx: Context) -> list[ConversationView]:
             ConversationView(
                 s.contact,
                 contact.name if contact else "",
-                s.last.text,
+                preview(s.last),
                 s.last.timestamp,
                 s.unread,
                 profile_name=contact.profile_name if contact else "",
                 key_id=key_id(contact) if contact else "",
+                picture=contact.picture if contact else b"",
             )
         )
     ctx.report_damage()

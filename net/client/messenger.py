@@ -340,6 +340,8 @@ class Messenger(GroupsApi, FilesApi, ContactsApi, RequestsApi, HistoryApi, Archi
         except EngineError as exc:
             if exc.code not in REPORTED_BY_STORING:
                 self._duties.report(exc)
+        except RequestRefused as exc:
+            self._duties.report(EngineError(exc.code, exc.message))
 
     def wakeup(self) -> None:
         self._link.wakeup()

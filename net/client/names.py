@@ -1,6 +1,7 @@
 """Names and standing as the engine's parts share them: our display name sent when due, requests' views.
 
-Our display name goes as a :class:`~net.client.core.envelope.ProfilePayload` payload
+Our display name (with our profile picture, under one version) goes as a
+:class:`~net.client.core.envelope.ProfilePayload` payload
 through the persistent outbox (:func:`share_if_due`) with the first thing that
 goes to an accepted contact: a text (:mod:`net.client.messaging`), a delivery
 receipt (:mod:`net.client.inbox`), an accept (:mod:`net.client.requests`), and
@@ -23,14 +24,19 @@ def standing_of(contact: Contact | None) -> Standing | None:
     return None if contact is None else Standing(contact.standing)
 
 
-def share_if_due(ctx: Context, contact: Contact) -> None:
-    """Queue our display name to an accepted contact that does not have its current version yet."""
+def own_profile(ctx: Context) -> ProfilePayload:
+    """Our display name and profile picture as they go to contacts, with their current version."""
     account = ctx.profile.account
-    version = account.display_name_version()
+    return ProfilePayload(account.display_name(), account.display_name_version(), account.profile_picture())
+
+
+def share_if_due(ctx: Context, contact: Contact) -> None:
+    """Queue our display name and picture to an accepted contact that lacks their current version."""
+    version = ctx.profile.account.display_name_version()
     if not profile_due(standing_of(contact), contact.profile_sent, version):
         return
     with ctx.profile.transaction():
-        enqueue_control(ctx, contact.phone, ProfilePayload(account.display_name(), version))
+        enqueue_control(ctx, contact.phone, own_profile(ctx))
         ctx.profile.contacts.set_profile_sent(contact.phone, version)
 
 

@@ -1,4 +1,6 @@
-"""The Messenger's request commands and our display name: thin delegations to :mod:`net.client.requests`.
+"""The Messenger's request commands, our display name and picture: thin delegations.
+
+They go to :mod:`net.client.requests` and :mod:`net.client.pictures`.
 
 A mixin, so that :mod:`net.client.messenger` stays small. Requests are strangers
 who wrote first; nothing goes back to them until accepted. Invitations to groups
@@ -7,13 +9,15 @@ are the group commands' (``groups_api.py``).
 
 from __future__ import annotations
 
-from net.client import requests
+from pathlib import Path
+
+from net.client import pictures, requests
 from net.client.api_base import ApiBase, storing
 from net.client.core.events import ContactView, RequestView
 
 
 class RequestsApi(ApiBase):
-    """The request and display-name commands of :class:`net.client.messenger.Messenger`."""
+    """The request, display-name and picture commands of :class:`net.client.messenger.Messenger`."""
 
     @storing("contacts")
     def requests(self) -> list[RequestView]:
@@ -53,3 +57,18 @@ class RequestsApi(ApiBase):
     def set_display_name(self, name: str) -> str:
         """Change the name contacts see; it goes to every accepted contact. Returns it as kept."""
         return requests.set_display_name(*self._unlocked(), name)
+
+    @storing("account")
+    def set_profile_picture(self, path: str | Path | None) -> None:
+        """Make our profile picture from a picture file (None removes it); it goes with our name.
+
+        Raises EngineError("bad_picture") with words when the file is not a picture that can be used.
+        """
+        ctx, duties = self._unlocked()
+        if pictures.set_profile_picture(ctx, path):
+            duties.outbox.dirty = True
+
+    @storing("account")
+    def profile_picture(self) -> bytes:
+        """Our profile picture, a square JPEG; b"" for none."""
+        return pictures.profile_picture(self._require())

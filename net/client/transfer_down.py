@@ -41,7 +41,6 @@ class Download(Job):
         #: Bytes of the ``.part`` not yet checked again after a restart.
         self._unchecked = 0
         self._pieces: dict[int, bytes] = {}
-        self.window: Window | None = None
 
     @property
     def total(self) -> int:
@@ -74,7 +73,7 @@ class Download(Job):
             return
         if self.reconnected(conn) or self.window is None:
             self._pieces.clear()
-            self.window = Window(self.total, next=self.have)
+            self.window = Window(self.total, next=self.have, piece=plan.piece_for(conn.max_frame))
         if not self._collect(conn):
             return
         try:
@@ -99,7 +98,7 @@ class Download(Job):
                 self._refused(reply.code)
                 return False
             offset, length = self.window.answered(request_id)
-            got = blob_replies.BLOB_GET.parse(reply.body)
+            got = self.parse(conn, blob_replies.BLOB_GET, reply)
             if got.size != self.total:
                 self.fail("bad_size")
                 return False

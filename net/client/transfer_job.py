@@ -8,17 +8,24 @@ for; a job that meets another connection than the one its requests went out on g
 
 from __future__ import annotations
 
+import contextlib
 import errno
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from net.client.context import STORAGE_FAILURES
 from net.client.core import transfer_plan as plan
 from net.client.core.events import TransferState
-from net.client.transport import ServerConnection
+from net.client.core.transfer_plan import Window
+from net.client.transport import MalformedReply, ServerConnection
 from net.protocol.connection import ErrorReply, Reply
+from net.protocol.errors import RemoteProtocolError
+from net.protocol.reply_shapes import Shape
 from storage.profile.attachments import Located
 
 if TYPE_CHECKING:
     from net.client.transfers import Transfers
+
+T = TypeVar("T")
 
 
 class Job:
@@ -36,6 +43,8 @@ class Job:
         self.calls: dict[int, str] = {}
         self.conn: ServerConnection | None = None
         self.wait_until = 0.0
+        #: The pieces in flight (made again after every drop, refusal or wait).
+        self.window: Window | None = None
         self.finished = False
         self.error = ""
 
@@ -70,9 +79,19 @@ class Job:
                 found.append((request_id, kind, reply))
         return found
 
+    def parse(self, conn: ServerConnection, shape: Shape[T], reply: Reply) -> T:
+        """A reply checked against its shape; one that breaks it closes the connection (a drop)."""
+        try:
+            return shape.parse(reply.body)
+        except RemoteProtocolError as exc:
+            conn.close()
+            raise MalformedReply(exc.code, exc.message) from None
+
     def give_up_calls(self) -> None:
+        """Forget the requests in flight (their replies are dropped when they come) and the window."""
         self.transfers.orphan(self.conn, list(self.calls))
         self.calls.clear()
+        self.window = None
 
     # ------------------------------------------------------------------ states
 
@@ -106,10 +125,13 @@ class Job:
         self.give_up_calls()
         self.close()
         self.wait_until = self.ctx.monotonic() + plan.RETRY_AFTER
+        self.ctx.profile.note_disk_full()  # the window hears it as from any other write (DiskSpaceChanged)
         if self.error != "disk_full":
             self.error = "disk_full"
-            self.ctx.profile.attachments.update(self.local_id, error=plan.words_for("disk_full"))
-            self.transfers.report(self.located, force=True)
+            words = plan.words_for("disk_full")
+            with contextlib.suppress(*STORAGE_FAILURES):  # the database may be out of room as well
+                self.ctx.profile.attachments.update(self.local_id, error=words)
+            self.transfers.report(self.located, force=True, error=words)
         return True
 
     def space_back(self) -> None:

@@ -49,7 +49,7 @@ class Upload(Job):
         self._hash = hashlib.sha256()
         self._read = 0
         self._sealed: IO[bytes] | None = None
-        self.window: Window | None = None
+        self._piece_size = plan.piece_for(0x100000)
         self.phase = ""
 
     @property
@@ -131,6 +131,7 @@ class Upload(Job):
     # ------------------------------------------------------------------ uploading
 
     def _ask(self, conn: ServerConnection) -> None:
+        self._piece_size = plan.piece_for(conn.max_frame)
         if self.calls and self.phase != "put":
             return  # a start, status or finish is on its way
         blob = str(self.spec.get("blob", ""))
@@ -157,7 +158,7 @@ class Upload(Job):
         if isinstance(reply, ErrorReply):
             self._refused(reply.code)
             return
-        parsed = _SHAPES[kind].parse(reply.body)
+        parsed = self.parse(conn, _SHAPES[kind], reply)
         if kind == "start":
             self.save(spec={**self.spec, "blob": parsed.blob}, done=0)
             self._go_on_from(0)
@@ -175,7 +176,7 @@ class Upload(Job):
             self._announce()
 
     def _go_on_from(self, received: int) -> None:
-        self.window = Window(self.total, next=received)
+        self.window = Window(self.total, next=received, piece=self._piece_size)
         self.done = received
         self.phase = "put" if received < self.total else "finish"
 

@@ -23,11 +23,13 @@ to about ten a second per transfer while bytes move).
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from net.client.context import Context
 from net.client.core.engine_error import EngineError
 from net.client.core.events import TransferProgress, TransferState
+from net.client.core.standing import Standing
 from net.client.core.transfer_plan import Throttle
 from net.client.file_views import attachment_view
 from net.client.link import Link
@@ -39,7 +41,7 @@ if TYPE_CHECKING:
     from net.client.transfer_job import Job
 
 #: How often the rows are read again for transfers the loop does not hold yet (seconds).
-SCAN_EVERY = 5.0
+SCAN_EVERY = 1.0
 
 
 class Transfers:
@@ -88,8 +90,17 @@ class Transfers:
 
         for found in self.ctx.profile.attachments.moving():
             local_id = found.attachment.message
-            if local_id not in self._jobs:
+            if local_id not in self._jobs and (found.outgoing or self._may_download(found)):
                 self._jobs[local_id] = (Upload if found.outgoing else Download)(self, found)
+
+    def _may_download(self, found: Located) -> bool:
+        """A stranger's file (a message request, an invitation) waits until the person accepts them."""
+        profile = self.ctx.profile
+        if found.group:
+            group = profile.groups.get(found.group)
+            return group is not None and group.standing == "member"
+        contact = profile.contacts.briefs([found.contact]).get(found.contact)
+        return contact is not None and contact.standing == Standing.ACCEPTED.value
 
     def orphan(self, conn: ServerConnection | None, request_ids: list[int]) -> None:
         if conn is not None:
@@ -111,12 +122,16 @@ class Transfers:
         self.ctx.profile.attachments.update(local_id, **changes)  # type: ignore[arg-type]
         self.report(located, force=state is not None)
 
-    def report(self, located: Located, *, force: bool = False) -> None:
+    def report(self, located: Located, *, force: bool = False, error: str | None = None) -> None:
+        """Tell the window where the attachment is; ``error`` overrides the stored words (a full disk
+        may refuse to store them)."""
         local_id = located.attachment.message
         stored = self.ctx.profile.attachments.get(local_id)
         view = attachment_view(stored)
         if view is None:
             return
+        if error is not None:
+            view = replace(view, error=error)
         due = self._throttle.due(local_id, view.state.value, self._now())
         if not (due or force):
             return
@@ -176,6 +191,7 @@ class Transfers:
     def _stop(self, local_id: int) -> None:
         job = self._jobs.pop(local_id, None)
         if job is not None:
+            job.give_up_calls()  # the replies still coming are taken and dropped
             job.close()
 
     def close(self) -> None:

@@ -157,6 +157,11 @@ class ServerConnection:
     def fileno(self) -> int:
         return self._sock.fileno()
 
+    @property
+    def max_frame(self) -> int:
+        """The largest frame this connection reads and writes (the server's, once ``hello`` said it)."""
+        return self._protocol.max_frame
+
     def set_max_frame(self, max_frame: int) -> None:
         """The server's limit from ``hello``: replies up to it are accepted."""
         if not self._protocol.pending and max_frame != self._protocol.max_frame:

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Final
 
+import pybase64
+
 from crypto_core.encoding import b64encode
 from net.protocol.errors import ErrorCode, LocalProtocolError, RemoteProtocolError, RequestRefused
 from net.protocol.frames import DEFAULT_MAX_FRAME, FrameDecoder, encode_frame
@@ -172,9 +174,35 @@ def _encode_leaf(value: Any) -> Any:
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_encode_leaf)
 
 
+#: A top-level bytes value this long is written into the JSON text as its base64 directly, after the
+#: other fields: base64 needs no escaping, and the encoder's escaping of a long string costs more than
+#: the base64 itself (a blob's piece: 1.2 ms of 2 per 512 KiB). The JSON means the same.
+SPLICED_BYTES = 16 * 1024
+
+
 def encode_json(obj: dict[str, Any]) -> bytes:
     try:
-        return _ENCODER.encode(obj).encode()
+        spliced = [
+            name
+            for name, value in obj.items()
+            if isinstance(value, bytes | bytearray) and len(value) >= SPLICED_BYTES
+        ]
+        if not spliced:
+            return _ENCODER.encode(obj).encode()
+        rest = _ENCODER.encode({name: value for name, value in obj.items() if name not in spliced}).encode()
+        parts = [rest[:-1]]  # the object without its closing brace
+        comma = rest != b"{}"
+        for name in spliced:
+            parts += [
+                b"," if comma else b"",
+                _ENCODER.encode(name).encode(),
+                b':"',
+                pybase64.b64encode(obj[name]),
+                b'"',
+            ]
+            comma = True
+        parts.append(b"}")
+        return b"".join(parts)
     except (TypeError, ValueError) as exc:
         raise LocalProtocolError(ErrorCode.BAD_REQUEST, f"cannot encode the message: {exc}") from None
 
@@ -212,6 +240,11 @@ class Connection:
         if self.role is Role.SERVER:
             return self._parse_request(obj)
         return self._parse_server_message(obj)
+
+    @property
+    def awaiting(self) -> int:
+        """Bytes still to come of a frame whose first bytes have arrived (a big one spans many reads)."""
+        return self._decoder.awaiting
 
     @property
     def pending(self) -> frozenset[int]:

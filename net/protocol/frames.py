@@ -53,6 +53,14 @@ class FrameDecoder:
     def buffered(self) -> int:
         return len(self._buffer)
 
+    @property
+    def awaiting(self) -> int:
+        """Bytes still to come of the frame begun at the head of the buffer (0: none begun, or whole)."""
+        if len(self._buffer) < HEADER_SIZE:
+            return HEADER_SIZE - len(self._buffer) if self._buffer else 0
+        length = int(HEADER.unpack_from(self._buffer)[0])
+        return max(0, HEADER_SIZE + min(length, self.max_size) - len(self._buffer))
+
     def next_frame(self) -> bytes | None:
         """The next complete payload, or None when more bytes are needed.
 
@@ -69,7 +77,8 @@ class FrameDecoder:
                 )
             end = HEADER_SIZE + length
             if len(self._buffer) >= end:
-                payload = bytes(self._buffer[HEADER_SIZE:end])
+                with memoryview(self._buffer) as view:  # one copy of a big payload, not two
+                    payload = bytes(view[HEADER_SIZE:end])
                 del self._buffer[:end]
                 return payload
         if self._eof and self._buffer:

@@ -217,9 +217,11 @@ class PeerConnection:
                 return False
             self.last_read = now
             taken += len(data)
-            if not self.sock.pending():
+            if not self.sock.pending() and not self.protocol.awaiting:
                 # One TLS record at most per call. Rather than a system call to learn that nothing else
-                # has come, let the selector say so: it reports the socket again if something has.
+                # has come, let the selector say so: it reports the socket again if something has. But
+                # a frame begun (a blob's piece spans some 40 records) is read on within the budget: a
+                # turn of the loop per record cost more than the record.
                 return False
         return True  # the budget ran out; OpenSSL or the kernel may hold more
 

@@ -2,12 +2,17 @@
 
 The account (own phone, e-mail, server address, whether registration is
 finished) is one JSON record named ``"account"``; the display name is the
-record ``"display_name"``. Server pins are one row per server address. All of
+record ``"display_name"``, the profile picture (a small square JPEG, base64) the
+record ``"profile_picture"`` (absent: none). Both go to contacts together under
+one version, ``"display_name_version"``, which grows with every change of either,
+so a contact keeps the newest pair. Server pins are one row per server address. All of
 it lives inside the encrypted database only.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -17,6 +22,7 @@ from storage.profile.vault import Vault
 _ACCOUNT = "account"
 _DISPLAY_NAME = "display_name"
 _DISPLAY_NAME_VERSION = "display_name_version"
+_PROFILE_PICTURE = "profile_picture"
 
 
 @dataclass(frozen=True)
@@ -94,8 +100,29 @@ class AccountStore:
             put_record(self._vault, _DISPLAY_NAME_VERSION, str(version))
         return version
 
+    def profile_picture(self) -> bytes:
+        """Our profile picture (a JPEG), b"" for none."""
+        value = get_record(self._vault, _PROFILE_PICTURE)
+        if value is None:
+            return b""
+        try:
+            return base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise DamagedValue("profile picture") from None
+
+    def set_profile_picture(self, picture: bytes) -> int:
+        """Replace the profile picture (b"" removes it); returns the new version of name and picture."""
+        with self._vault.transaction():
+            version = self.display_name_version() + 1
+            if picture:
+                put_record(self._vault, _PROFILE_PICTURE, base64.b64encode(picture).decode("ascii"))
+            else:
+                self._vault.conn.execute("DELETE FROM records WHERE name = ?", (_PROFILE_PICTURE,))
+            put_record(self._vault, _DISPLAY_NAME_VERSION, str(version))
+        return version
+
     def display_name_version(self) -> int:
-        """The version of the display name sent to contacts: 1 for the name the profile was made with."""
+        """The version of the display name and picture sent to contacts: 1 for the profile as made."""
         value = get_record(self._vault, _DISPLAY_NAME_VERSION)
         if value is None:
             return 1

@@ -9,7 +9,9 @@ different key later keeps the old one as ``previous_identity``, clears
 Names: ``name`` is the nickname the person gave the contact ("" for none);
 ``profile_name`` is the name the contact sent end to end, kept only when its
 version (``profile_version``) is newer than the one stored; ``profile_sent`` is
-the version of our own name last queued to them. ``standing`` says whether the
+the version of our own name last queued to them. ``picture`` is the small square
+JPEG the contact sent with that name (b"" for none, NULL in the row), taken and
+replaced together with it. ``standing`` says whether the
 contact is ``accepted`` (added by the person, written to first, or a request
 accepted), a ``request`` (a stranger who wrote first) or ``blocked``.
 """
@@ -29,7 +31,7 @@ from storage.profile.vault import Vault
 
 _COLUMNS = (
     "phone, name, created_at, identity, verified, key_changed, previous_identity, "
-    "profile_name, profile_version, profile_sent, standing"
+    "profile_name, profile_version, profile_sent, standing, picture"
 )
 ACCEPTED, REQUEST, BLOCKED = "accepted", "request", "blocked"
 STANDINGS = (ACCEPTED, REQUEST, BLOCKED)
@@ -56,6 +58,8 @@ class Contact:
     profile_version: int = 0
     profile_sent: int = 0
     standing: str = ACCEPTED
+    #: The profile picture the contact sent (a JPEG), b"" for none.
+    picture: bytes = b""
 
     def to_row(self) -> tuple[Any, ...]:
         return (
@@ -70,13 +74,14 @@ class Contact:
             self.profile_version,
             self.profile_sent,
             self.standing,
+            self.picture or None,
         )
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> Contact:
         """The contact of a row; :class:`DamagedValue` when a column is not what it must be."""
         phone, name, created_at, identity, verified, key_changed, previous = row[:7]
-        profile_name, profile_version, profile_sent, standing = row[7:]
+        profile_name, profile_version, profile_sent, standing, picture = row[7:]
         if not isinstance(phone, str) or not isinstance(name, str) or not isinstance(created_at, float | int):
             raise DamagedValue("contact")
         if not (
@@ -84,6 +89,7 @@ class Contact:
             and isinstance(profile_version, int)
             and isinstance(profile_sent, int)
             and standing in STANDINGS
+            and (picture is None or isinstance(picture, bytes))
         ):
             raise DamagedValue("contact")
         try:
@@ -99,6 +105,7 @@ class Contact:
                 profile_version=profile_version,
                 profile_sent=profile_sent,
                 standing=standing,
+                picture=picture or b"",
             )
         except (KeyError, TypeError, ValueError, CryptoError):
             raise DamagedValue("contact") from None
@@ -157,7 +164,7 @@ class ContactStore:
         """Insert or replace the whole contact."""
         with self._vault.transaction():
             self._vault.conn.execute(
-                f"INSERT OR REPLACE INTO contacts ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608 - constant names
+                f"INSERT OR REPLACE INTO contacts ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608 - constant names
                 contact.to_row(),
             )
 
@@ -179,13 +186,16 @@ class ContactStore:
     def set_profile_sent(self, phone: str, version: int) -> Contact:
         return self._update(phone, profile_sent=version)
 
-    def take_profile(self, phone: str, name: str, version: int) -> Contact | None:
-        """Keep the name the contact sent if its version is newer than the one kept; the contact if so."""
+    def take_profile(self, phone: str, name: str, version: int, picture: bytes = b"") -> Contact | None:
+        """Keep the name and picture the contact sent if their version is newer than the one kept.
+
+        Returns the contact if so. The picture replaces the one kept (b"": they have none now).
+        """
         with self._vault.transaction():
             contact = self.get(phone)
             if contact is None or version <= contact.profile_version:
                 return None
-            contact = replace(contact, profile_name=name, profile_version=version)
+            contact = replace(contact, profile_name=name, profile_version=version, picture=picture)
             self.save(contact)
         return contact
 

@@ -142,6 +142,10 @@ class Profile:
         """The last write failed for lack of space, and none has succeeded since."""
         return self._vault.full
 
+    def note_disk_full(self) -> None:
+        """A write of the profile's own files (``files/``) found the disk full; the next commit clears it."""
+        self._vault.full = True
+
     def note_damage(self, slot: str, what: str) -> None:
         """A value the caller could not use was skipped; it is reported once, with the rest (below)."""
         self._vault.note_damage(slot, what)

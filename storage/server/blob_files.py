@@ -7,8 +7,10 @@ nothing ever reads or writes a whole blob at once. Only :meth:`BlobFiles.seal`
 (the finish of an upload, run away from the server's event loop) reads a file
 through, in bounded chunks, to hash it, after syncing it and the folder to the disk.
 
-A write that finds the disk full raises the ``OSError`` (ENOSPC) it met, which the
-server answers ``storage_full``; what was written before it is not counted as received.
+The file holds exactly the bytes received so far: puts only ever write at its
+end (or rewrite bytes it has), so its size is the upload's ``received``, and no
+database write is needed per piece. A write that finds the disk full is cut back
+and raises the ``OSError`` (ENOSPC) it met, which the server answers ``storage_full``.
 """
 
 from __future__ import annotations
@@ -32,21 +34,31 @@ class BlobFiles:
     def path(self, number: int) -> Path:
         return self.folder / f"{number}.blob"
 
-    def held(self, number: int, received: int) -> int:
-        """``received``, or less if the file is shorter (bytes a power cut took before their sync)."""
+    def held(self, number: int) -> int:
+        """The bytes the blob's file holds (0 before its first write)."""
         try:
-            return min(received, os.stat(self.path(number)).st_size)
+            return os.stat(self.path(number)).st_size
         except FileNotFoundError:
             return 0
 
     def write(self, number: int, offset: int, data: bytes | memoryview) -> None:
-        """Put ``data`` at ``offset`` of the blob's file (made on the first write), without syncing."""
+        """Put ``data`` at ``offset`` of the blob's file (made on the first write), without syncing.
+
+        A write that fails (a full disk) is undone: the file is cut back to ``offset``, so what it
+        holds is always what whole puts gave it.
+        """
         view = memoryview(data)
         fd = os.open(self.path(number), os.O_WRONLY | os.O_CREAT, 0o600)
         try:
-            while view:
-                written = os.pwrite(fd, view, offset)
-                view, offset = view[written:], offset + written
+            start = offset
+            try:
+                while view:
+                    written = os.pwrite(fd, view, offset)
+                    view, offset = view[written:], offset + written
+            except OSError:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, start)  # cutting back needs no room
+                raise
         finally:
             os.close(fd)
 

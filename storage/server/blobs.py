@@ -1,9 +1,11 @@
 """The server store's blobs: their records in the database, their bytes in :class:`BlobFiles`.
 
 A blob's row (table ``blobs``, schema version 6) holds its owner, declared size,
-bytes received, the digest its finish matched, when it expires, and its
-*deadline*: when it dies. The deadline is the one column every rule reads: an
-unfinished upload's is its last put plus the idle time (never past ``expires``),
+the digest its finish matched, when it expires, and its *deadline*: when it dies.
+The bytes received so far are what its file holds (see ``blob_files.py``); the
+row's ``received`` is set when the blob is finished. The deadline is the one
+column every rule reads: an unfinished upload's is its last put plus the idle
+time, to the minute (never past ``expires``),
 a finished blob's is ``expires``, and a deleted blob's is 0. A blob whose deadline
 has passed is dead: no method here returns it and it counts toward no quota, at
 once; :meth:`BlobStore.sweep_blobs` (the server's timer) removes its file and then
@@ -18,7 +20,6 @@ loop's group commit, when called from it) or a read that sees that commit's writ
 
 from __future__ import annotations
 
-import dataclasses
 import sqlite3
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -26,6 +27,10 @@ from contextlib import AbstractContextManager
 from storage.server.batch_writer import BatchWriter
 from storage.server.blob_files import BlobFiles
 from storage.server.records import BlobQuota, BlobRecord
+
+#: How far an upload's deadline must move before a put writes it down (ms): the idle time is kept
+#: to the minute, and a stream of puts writes nothing to the database.
+DEADLINE_STEP = 60_000
 
 
 def _record(row: tuple[int, str, int, int, bytes | None, int, int]) -> BlobRecord:
@@ -75,9 +80,9 @@ class BlobStore:
         return self._writer.run(lambda db: _start(db, key, owner, size, now, expires, deadline, quota))
 
     def blob(self, key: bytes, now: int) -> BlobRecord | None:
-        """The live blob of this key hash, its ``received`` no more than its file holds; None if dead."""
+        """The live blob of this key hash, or None; an upload's ``received`` is what its file holds."""
         with self._reader() as db:
-            self._writer.note_read()  # inside a turn it may see a put that turn has not committed yet
+            self._writer.note_read()  # inside a turn it may see what that turn has not committed yet
             row = db.execute(
                 "SELECT number, owner, size, received, digest, expires, deadline FROM blobs"
                 " WHERE key = ? AND deadline > ?",
@@ -88,8 +93,8 @@ class BlobStore:
         found = _record(row)
         if found.done:
             return found
-        held = self.blob_files.held(found.number, found.received)
-        return found if held == found.received else dataclasses.replace(found, received=held)
+        held = min(found.size, self.blob_files.held(found.number))
+        return BlobRecord(found.number, found.owner, found.size, held, None, found.expires, found.deadline)
 
     def blob_usage(self, owner: str, now: int) -> int:
         """The declared sizes of ``owner``'s live blobs, finished or not: what its quota counts."""
@@ -97,24 +102,25 @@ class BlobStore:
             return _usage(db, owner, now)
 
     def blob_write(self, blob: BlobRecord, offset: int, data: bytes | memoryview, *, deadline: int) -> int:
-        """Write ``data`` at ``offset`` (no further than the bytes held) and count it; the new ``received``.
+        """Write ``data`` at ``offset`` (no further than the bytes held); the new ``received``.
 
-        The bytes go to the file first, then the count to the database: a count never claims bytes
-        the file was not given. ``deadline`` is the upload's new one (a put keeps it alive).
+        Only the file is written: its size is the count. ``deadline`` is the upload's new one (a
+        put keeps it alive); the database hears of it only when it moved by :data:`DEADLINE_STEP`
+        or more, so a stream of puts costs no database write and no sync per piece.
         """
         if not offset <= blob.received or offset + len(data) > blob.size:
             raise ValueError("a write must start within the bytes held and end within the blob")
-        received = offset + len(data)
         self.blob_files.write(blob.number, offset, data)
-        self._writer.run(
-            lambda db: db.execute(
-                "UPDATE blobs SET received = ?, deadline = ?"
-                " WHERE number = ? AND digest IS NULL AND deadline > 0",
-                (received, min(deadline, blob.expires), blob.number),
-            ),
-            savepoint=False,
-        )
-        return received
+        deadline = min(deadline, blob.expires)
+        if deadline - blob.deadline >= DEADLINE_STEP:
+            self._writer.run(
+                lambda db: db.execute(
+                    "UPDATE blobs SET deadline = ? WHERE number = ? AND digest IS NULL AND deadline > 0",
+                    (deadline, blob.number),
+                ),
+                savepoint=False,
+            )
+        return max(blob.received, offset + len(data))
 
     def blob_read(self, blob: BlobRecord, offset: int, length: int) -> bytes:
         """Up to ``length`` bytes from ``offset`` (clipped at the end); :class:`BlobGone` if damaged."""

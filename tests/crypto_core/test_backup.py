@@ -31,9 +31,10 @@ from crypto_core.errors import CryptoError, WrongPassphrase
 from crypto_core.sealing import KdfParams
 from crypto_core.stream import CHUNK_SIZE, StreamDecryptor
 
-VECTORS: dict[str, Any] = json.loads(
-    (Path(__file__).parent.parent / "vectors" / "backup.json").read_text(encoding="utf-8")
-)
+VECTOR_DIR = Path(__file__).parent.parent / "vectors"
+VECTORS: dict[str, Any] = json.loads((VECTOR_DIR / "backup_v2.json").read_text(encoding="utf-8"))
+# Made by the versions before stream format 2 (container version 1), frozen: they must keep opening.
+VECTORS_V1: dict[str, Any] = json.loads((VECTOR_DIR / "backup.json").read_text(encoding="utf-8"))
 FAST = KdfParams(memory_kib=8, iterations=1, lanes=1)
 PASSPHRASE = "a backup passphrase"
 PAYLOAD = hashlib.shake_256(b"payload").digest(2 * CHUNK_SIZE + 77)
@@ -57,9 +58,7 @@ WHOLE = make()
 
 @pytest.mark.parametrize("case", VECTORS["cases"], ids=lambda case: f"payload {case['size']}")
 def test_the_container_matches_the_frozen_vector(case: dict[str, Any]) -> None:
-    payload = hashlib.shake_256(f"Parley stream vectors: payload {case['size']}".encode()).digest(
-        case["size"]
-    )
+    payload = _vector_payload(case["size"])
     replay = Replay(case["tape"])
     out = io.BytesIO()
     params = KdfParams(**VECTORS["params"])
@@ -85,9 +84,35 @@ def test_the_container_matches_the_frozen_vector(case: dict[str, Any]) -> None:
     assert restore(got, VECTORS["passphrase"]) == (VECTORS["manifest"], payload)
 
 
+def _vector_payload(size: int) -> bytes:
+    return hashlib.shake_256(f"Parley stream vectors: payload {size}".encode()).digest(size)
+
+
+def _version_1_backup(case: dict[str, Any]) -> bytes:
+    if "sealed" in case:
+        return bytes.fromhex(case["sealed"])
+    data = (VECTOR_DIR / f"backup_v1_payload_{case['size']}.bin").read_bytes()
+    assert hashlib.sha256(data).hexdigest() == case["sealed_sha256"]  # the very bytes of the frozen vector
+    return data
+
+
+@pytest.mark.parametrize("case", VECTORS_V1["cases"], ids=lambda case: f"payload {case['size']}")
+def test_a_backup_made_by_an_earlier_version_still_opens(case: dict[str, Any]) -> None:
+    data = _version_1_backup(case)
+    assert data[8] == 1 and data[backup.HEADER_SIZE] == 1  # container and stream both version 1
+    assert restore(data, VECTORS_V1["passphrase"]) == (VECTORS_V1["manifest"], _vector_payload(case["size"]))
+
+
+def test_an_earlier_backup_cut_off_or_changed_is_still_damage() -> None:
+    data = _version_1_backup(VECTORS_V1["cases"][-1])
+    for damaged in (data[:-1], data[: HEADER_SIZE + 8 + CHUNK_SIZE + 16], data[:-5] + bytes(5)):
+        with pytest.raises(BackupDamaged, match="damaged or incomplete"):
+            restore(damaged, VECTORS_V1["passphrase"])
+
+
 def test_the_layout_is_the_documented_one() -> None:
     data = make(b"payload bytes", {"kind": "layout"})
-    assert data[:8] == b"PARLEYBK" and data[8] == 1
+    assert data[:8] == b"PARLEYBK" and data[8] == 2 and data[HEADER_SIZE] == 2
     assert (int.from_bytes(data[9:13], "big"), int.from_bytes(data[13:17], "big")) == (8, 1)
     assert int.from_bytes(data[17:21], "big") == 1
     assert data[53:57] == hashlib.sha256(data[:53]).digest()[:4]
@@ -137,7 +162,7 @@ def test_a_file_that_is_not_a_backup_says_so() -> None:
 
 def test_a_backup_of_a_later_format_says_to_update() -> None:
     with pytest.raises(BackupTooNew, match="update Parley"):
-        restore(WHOLE[:8] + b"\x02" + WHOLE[9:])
+        restore(WHOLE[:8] + b"\x03" + WHOLE[9:])
     with pytest.raises(BackupDamaged):  # no backup ever had version 0: that byte was damaged
         restore(WHOLE[:8] + b"\x00" + WHOLE[9:])
 

@@ -147,3 +147,19 @@ def test_a_100_mib_file_crosses_and_a_text_sent_meanwhile_arrives_before_the_upl
     target = tmp_path / "big.saved"
     bob.engine.save_file(got.message_id, target)
     assert hashlib.sha256(target.read_bytes()).digest() == hashlib.sha256(big.read_bytes()).digest()
+
+
+def test_a_strangers_file_waits_until_the_request_is_accepted(tmp_path, dev_server, phone, people) -> None:
+    alice, bob = found = pair(tmp_path, dev_server.address, phone, "alice", "bob", known=False)
+    people.extend(found)
+    alice.knows(bob.phone)
+    document = known_file(tmp_path, "invoice.pdf", 100_000)
+    sent = alice.engine.send_file(document, contact=bob.phone)
+    run_until(lambda: state_of(alice, bob.phone, sent.message_id) is TransferState.DONE, people)
+    run_until(lambda: any(r.phone == alice.phone for r in bob.engine.requests()), people)
+    for _ in range(20):
+        bob.engine.poll(0.02)
+    assert state_of(bob, alice.phone, sent.message_id) is TransferState.WAITING  # nothing fetched yet
+    bob.engine.accept_request(alice.phone)
+    run_until(lambda: state_of(bob, alice.phone, sent.message_id) is TransferState.DONE, people, timeout=30)
+    assert bob.engine.file_bytes(sent.message_id, 1 << 20) == document.read_bytes()

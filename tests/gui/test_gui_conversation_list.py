@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import struct
 import tkinter as tk
 from collections.abc import Iterator
 
@@ -11,6 +13,7 @@ from gui_support import (
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
     wait_until,
 )
+from PIL import Image
 
 from gui.view_models.names import formatted_number
 from gui.views.conversation_list import ConversationList
@@ -147,3 +150,51 @@ def test_the_neighbour_of_the_open_conversation_stops_at_the_ends(conversations:
     assert conversations.neighbour(1) == CAROL and conversations.neighbour(-1) == BOB
     conversations.show([], selected=None)
     assert conversations.neighbour(1) is None
+
+
+def _jpeg(colour: tuple[int, int, int], size: tuple[int, int] = (96, 96)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, "JPEG")
+    return out.getvalue()
+
+
+def test_a_contact_with_a_picture_is_drawn_with_it_and_one_without_with_initials(
+    conversations: ConversationList,
+) -> None:
+    canvas = conversations.canvas
+    conversations.show(
+        [
+            ConversationView(BOB, "Bob", "hi", 2.0e9, 0, picture=_jpeg((200, 20, 20))),
+            ConversationView(CAROL, "Carol", "hello", 1.0e9, 0),
+        ],
+        selected=None,
+    )
+    (bob_picture,) = canvas.find_withtag(f"picture:{BOB}")
+    assert canvas.type(bob_picture) == "image" and not canvas.find_withtag(f"picture:{CAROL}")
+    image = canvas.itemcget(bob_picture, "image")
+    size = (int(canvas.tk.call("image", "width", image)), int(canvas.tk.call("image", "height", image)))
+    assert size == (38, 38)
+    # Its middle shows the picture's colour, its corner is transparent (a round picture).
+    red, green, _blue = (int(v) for v in canvas.tk.splitlist(canvas.tk.call(image, "get", 19, 19)))
+    assert red > 150 and green < 80
+    assert canvas.tk.getboolean(canvas.tk.call(image, "transparency", "get", 0, 0))
+    texts = drawn_texts(conversations)
+    assert "C" in texts  # Carol's initial as before
+    assert "B" not in texts  # Bob's picture instead of his initial
+
+
+def test_a_picture_that_cannot_be_shown_falls_back_to_the_initials(conversations: ConversationList) -> None:
+    bomb = bytearray(_jpeg((0, 0, 255), (16, 16)))
+    sof = bomb.index(b"\xff\xc0")
+    bomb[sof + 5 : sof + 9] = struct.pack(">HH", 30_000, 30_000)
+    conversations.show([ConversationView(BOB, "Bob", "hi", 1.0e9, 0, picture=bytes(bomb))], selected=None)
+    assert not conversations.canvas.find_withtag("picture")
+    assert "B" in drawn_texts(conversations)
+
+
+def test_a_group_never_draws_a_picture(conversations: ConversationList) -> None:
+    row = ConversationView(
+        "", "Climbers", "", 1.0e9, 0, group_id="g-1", members=3, picture=_jpeg((0, 200, 0))
+    )
+    conversations.show([row], selected=None)
+    assert not conversations.canvas.find_withtag("picture")

@@ -133,7 +133,7 @@ def test_the_create_form_keeps_the_display_name_inside_and_lists_the_label(
         app.close()
     (folder,) = root.iterdir()
     assert b"Work laptop" in (folder / header.HEADER_NAME).read_bytes()
-    for path in folder.iterdir():
+    for path in (p for p in folder.iterdir() if p.is_file()):
         assert b"Carol" not in path.read_bytes()
     with ProfileDirectory(root, kdf_params=FAST_KDF).open(folder.name, PASSPHRASE) as profile:
         assert (profile.label, profile.name) == ("Work laptop", "Carol Jones")

@@ -24,7 +24,8 @@ notices look alike on the wire. One small typed object:
 ``typing``        ``{"t": "typing", "on": true|false}`` (sent transient: never queued);
                   a group's adds ``"g"``
 ``reset``         ``{"t": "reset", "failed": [client ids it could not decrypt]}``
-``profile``       ``{"t": "profile", "name": "...", "v": version}`` (the sender's display name)
+``profile``       ``{"t": "profile", "name": "...", "v": version, "pic": b64}`` (the sender's display
+                  name and profile picture; ``pic`` absent when they have none)
 ``group_change``  ``{"t": "group_change", "change": {...}, "sig": b64}`` (one signed change)
 ``group_state``   ``{"t": "group_state", "g": group id, "changes": [...], "want": bool}``
 ================  ==============================================================
@@ -37,8 +38,11 @@ A 1:1 text or typing notice has no group field and is byte for byte what it was.
 Receipts, typing notices and profiles never cause receipts. A profile's name is
 1 to 64 characters in NFC with no control or direction characters (the rule
 of ``net.protocol.validation.validate_display_name``), its version a positive
-integer; anything else is :class:`BadProfile` (a :class:`MalformedEnvelope`). Parsing is strict: anything
-else is :class:`MalformedEnvelope`, which never quotes the input.
+integer; anything else is :class:`BadProfile` (a :class:`MalformedEnvelope`). The picture is a JPEG
+of at most :data:`MAX_PICTURE` bytes (48 KiB); one that is not (too large, not base64, not a JPEG)
+does not spoil the name: the payload keeps the name and version, no picture, and says why in
+``picture_refused``. Parsing is strict: anything else is :class:`MalformedEnvelope`, which never
+quotes the input.
 """
 
 from __future__ import annotations
@@ -162,17 +166,26 @@ class SessionReset:
 
 @dataclass(frozen=True)
 class ProfilePayload:
-    """The sender's display name; ``version`` grows with every change, so an older one never wins."""
+    """The sender's display name and picture; ``version`` grows with each change: an older one never wins."""
 
     name: str
     version: int
+    #: Their profile picture, a JPEG of at most MAX_PICTURE bytes; b"" for none (or one refused).
+    picture: bytes = b""
+    #: Why the picture that came was not taken, in words ("" when it was, or none came).
+    picture_refused: str = ""
 
-    def __repr__(self) -> str:  # the name stays out of logs
-        return f"ProfilePayload(version={self.version})"
+    def __repr__(self) -> str:  # the name and the picture stay out of logs
+        return f"ProfilePayload(version={self.version}, picture={bool(self.picture)})"
 
 
 #: The longest name field accepted before it is checked (the checked name is at most 64 characters).
 MAX_PROFILE_FIELD = 1024
+#: The largest profile picture taken (net.client.images.PICTURE_MAX_BYTES; a test holds them equal).
+MAX_PICTURE = 48 * 1024
+_MAX_PICTURE_FIELD = 4 * -(-MAX_PICTURE // 3)  # its base64
+PICTURE_TOO_LARGE = "The profile picture they sent is larger than 48 KiB, so it was not taken."
+PICTURE_NOT_JPEG = "The profile picture they sent is not a JPEG picture, so it was not taken."
 
 Payload = (
     Text | Delivered | Read | Typing | SessionReset | ProfilePayload | GroupChangePayload | GroupStatePayload
@@ -196,6 +209,8 @@ def encode_payload(payload: Payload) -> bytes:
             obj["g"] = payload.group_id
     elif isinstance(payload, ProfilePayload):
         obj = {"t": "profile", "name": payload.name, "v": payload.version}
+        if payload.picture:
+            obj["pic"] = b64encode(payload.picture)
     elif isinstance(payload, GroupChangePayload):
         obj = change_fields(payload)
     elif isinstance(payload, GroupStatePayload):
@@ -262,7 +277,30 @@ def _profile(obj: dict[str, Any]) -> ProfilePayload:
         raise BadProfile("profile payload: bad name") from None
     if checked != name:  # sent trimmed and in NFC, or not at all: a sender that differs is not ours
         raise BadProfile("profile payload: bad name")
-    return ProfilePayload(checked, version)
+    picture, refused = _picture(obj.get("pic"))
+    return ProfilePayload(checked, version, picture, refused)
+
+
+def _picture(field: object) -> tuple[bytes, str]:
+    """The picture of a profile payload and, if it is refused, why: it never spoils the name beside it."""
+    if field is None:
+        return b"", ""
+    if isinstance(field, str) and len(field) > _MAX_PICTURE_FIELD:
+        return b"", PICTURE_TOO_LARGE
+    try:
+        picture = b64decode(field, what="profile picture")
+    except CryptoError:
+        return b"", PICTURE_NOT_JPEG
+    if len(picture) > MAX_PICTURE:
+        return b"", PICTURE_TOO_LARGE
+    if not is_jpeg(picture):
+        return b"", PICTURE_NOT_JPEG
+    return picture, ""
+
+
+def is_jpeg(data: bytes) -> bool:
+    """Whether ``data`` starts and ends as a JPEG does (SOI ... EOI): checked before anything decodes it."""
+    return len(data) >= 4 and data[:3] == b"\xff\xd8\xff" and data[-2:] == b"\xff\xd9"
 
 
 def check_text(text: str) -> None:

@@ -9,7 +9,7 @@ the app shows anyway.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -122,6 +122,8 @@ class ContactView:
     standing: str = "accepted"
     #: A short fingerprint of the contact's identity key ("" before one is pinned): stable across renames.
     key_id: str = ""
+    #: The profile picture the contact sent (a square JPEG), b"" for none.
+    picture: bytes = field(default=b"", repr=False)
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,8 @@ class ConversationView:
     #: A group's conversation: its id (``contact`` is "" and ``name`` the group's name) and member count.
     group_id: str = ""
     members: int = 0
+    #: A contact's profile picture, as in ContactView (b"" for none, and for a group).
+    picture: bytes = b""
 
     def __repr__(self) -> str:
         return f"ConversationView(contact={self.contact!r}, group={self.group_id!r}, unread={self.unread})"

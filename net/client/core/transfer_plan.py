@@ -110,6 +110,16 @@ def words_for(code: str) -> str:
     return WORDS.get(code, f"The transfer stopped ({code}); resume it to try again.")
 
 
+#: Bytes a piece's frame holds besides its base64 (the request's other fields, the framing).
+FRAME_SLACK = 4096
+
+
+def piece_for(max_frame: int) -> int:
+    """The largest piece whose base64 and the fields around it fit one frame, at most ``BLOB_PIECE``."""
+    fits = (max_frame - FRAME_SLACK) // 4 * 3
+    return max(1024, min(BLOB_PIECE, fits // 1024 * 1024))
+
+
 def plaintext_done(sealed: int, size: int) -> int:
     """Plaintext bytes that ``sealed`` bytes of a sealed stream stand for (for the progress bar)."""
     body = max(0, sealed - HEADER_SIZE)

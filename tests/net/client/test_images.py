@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import io
 import os
 import struct
@@ -10,6 +12,8 @@ import zlib
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from net.client import images
@@ -333,9 +337,80 @@ def test_a_small_picture_is_not_enlarged(tmp_path: Path) -> None:
     assert Image.open(io.BytesIO(images.profile_picture(path))).size == (30, 30)
 
 
-def test_is_jpeg_tells_a_jpeg_from_other_bytes(tmp_path: Path) -> None:
-    assert images.is_jpeg(images.profile_picture(_photo_with_gps(tmp_path / "p.jpg")))
-    out = io.BytesIO()
-    Image.new("RGB", (4, 4)).save(out, "PNG")
-    assert not images.is_jpeg(out.getvalue())
-    assert not images.is_jpeg(b"\xff\xd8\xff")
+def _seeds() -> list[bytes]:
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    exif[GPS_IFD] = {1: "N", 2: (52.0, 22.0, 1.5)}
+    seeds = []
+    for fmt in ("JPEG", "PNG", "GIF", "WEBP", "BMP"):
+        out = io.BytesIO()
+        extra = {"exif": exif.tobytes()} if fmt in ("JPEG", "PNG", "WEBP") else {}
+        _halves(40, 30).save(out, fmt, **extra)
+        seeds.append(out.getvalue())
+    return seeds
+
+
+SEEDS = _seeds()
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # Pillow warns of the damaged EXIF it skips
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.sampled_from(SEEDS),
+    changes=st.lists(
+        st.tuples(st.floats(0, 1), st.integers(0, 255), st.integers(1, 16)), min_size=1, max_size=6
+    ),
+)
+def test_a_damaged_picture_of_any_kind_is_an_image_or_refused_never_another_error(
+    seed: bytes, changes: list[tuple[float, int, int]], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    data = bytearray(seed)
+    for where, value, length in changes:
+        at = int(where * (len(data) - 1))
+        if value % 3 == 0:
+            data[at] = value
+        elif value % 3 == 1:
+            del data[at : at + length]
+        else:
+            data[at:at] = bytes([value]) * length
+    try:
+        assert images.decode(bytes(data)).mode in ("RGB", "RGBA")
+    except ImageRefused as refused:
+        assert str(refused) in (
+            "This is not a picture that can be shown (JPEG, PNG, GIF, WebP or BMP).",
+            "The picture is damaged and cannot be shown.",
+            "The picture has too many pixels to be shown safely.",
+        )
+    path = tmp_path_factory.mktemp("fuzz") / "picture"
+    path.write_bytes(bytes(data))
+    thumb = images.thumbnail(path)
+    assert thumb is None or len(thumb.data) <= 24 * 1024
+    with contextlib.suppress(ImageRefused):
+        assert len(images.profile_picture(path)) <= 48 * 1024
+
+
+# A phone's JPEG whose EXIF GPS entry was damaged in one byte (found by fuzzing): Pillow's own
+# exif_transpose raises TypeError on it while rewriting the EXIF; the picture still opens, as stored.
+DAMAGED_EXIF_JPEG = base64.b64decode(
+    "/9j/4AAQSkZJRgABAQAAAQABAAD/4QBkRXhpZgAATU0AKgAAAAgAAgESAAMAAAABAAYAAIglAAQAAAABAAAAJgAAAAAAAgABAAIAAAAC"
+    "TgAAAAADAAUAAAADAAAARAAAAAAAAAA0AAAAAQAAABYAAAABAAAAAwAAAAL/2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8UHRof"
+    "Hh0aHBwgJC4nICIsIxwcKDcpLDAxNDQ0Hyc5PTgyPC4zNDL/2wBDAQkJCQwLDBgNDRgyIRwhMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIy"
+    "MjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjL/wAARCAAeACgDASIAAhEBAxEB/8QAHwAAAQUBAQEBAQEAAAAAAAAAAAECAwQFBgcICQoL"
+    "/8QAtRAAAgEDAwIEAwUFBAQAAAF9AQIDAAQRBRIhMUEGE1FhByJxFDKBkaEII0KxwRVS0fAkM2JyggkKFhcYGRolJicoKSo0NTY3ODk6"
+    "Q0RFRkdISUpTVFVWV1jBWmNkZWZnaGlqc3R1dnd4eXqDhIWGh4iJipKTlJWWl5iZmqKjpKWmp6ipqrKztLW2t7i5usLDxMXGx8jJytLT"
+    "1NXW19jZ2uHi4+Tl5ufo6erx8vP09fb3+Pn6/8QAHwEAAwEBAQEBAQEBAQAAAAAAAAECAwQFBgcICQoL/8QAtREAAgECBAQDBAcFBAQA"
+    "AQJ3AAECAxEEBSExBhJBUQdhcRMiMoEIFEKRobHBCSMzUvAVYnLRChYkNOEl8RcYGRomJygpKjU2Nzg5OkNERUZHSElKU1RVVldYWVpj"
+    "ZGVmZ2hpanN0dXZ3ePLAeXqCg4SFhoeIiYqSk5SVlpeYmZqio6Slpqeoqaqys7S1tre4ubrCw8TFxsfIycrS09TV1tfY2dri4+Tl5ufo"
+    "6ery8/T1gD4vBYsy3Pb3+Pn6/9oADAMBAAIRAxEAPwCOiiivkD83CiiigAooooAKKKKACiiigAooooA//9k="
+)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_a_picture_with_damaged_exif_still_opens_upright(tmp_path: Path) -> None:
+    decoded = images.decode(DAMAGED_EXIF_JPEG)
+    assert decoded.size == (30, 40)  # orientation 6 survived the damage: turned a quarter
+    path = tmp_path / "damaged-exif.jpg"
+    path.write_bytes(DAMAGED_EXIF_JPEG)
+    thumb = images.thumbnail(path)
+    assert thumb is not None and (thumb.width, thumb.height) == (30, 40)
+    _assert_clean_jpeg(thumb.data)

@@ -59,7 +59,8 @@ def test_a_profile_is_listed_by_its_label_and_its_display_name_stays_inside(tmp_
     engine.lock()
     assert engine.list_profiles() == [(profile_id, "Personal")]
     folder = tmp_path / profile_id
-    for path in folder.iterdir():  # the header in clear, the database encrypted: neither shows the name
+    # The header in clear, the database encrypted: neither shows the name.
+    for path in (p for p in folder.iterdir() if p.is_file()):
         assert b"Ada" not in path.read_bytes() and "Ada".encode("utf-16-le") not in path.read_bytes()
     engine.unlock(profile_id, PASSPHRASE)
     assert engine.profile_name == "Ada Lovelace"

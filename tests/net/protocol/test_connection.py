@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 
@@ -13,6 +14,7 @@ from json_strategies import json_values
 from crypto_core.keys import IdentityKeyPair, PublicIdentity
 from net.protocol.connection import (
     NEED_DATA,
+    SPLICED_BYTES,
     Connection,
     ConnectionClosed,
     ErrorReply,
@@ -21,6 +23,7 @@ from net.protocol.connection import (
     Request,
     Role,
     decode_json_object,
+    encode_json,
     error_reply,
 )
 from net.protocol.errors import ErrorCode, LocalProtocolError, RemoteProtocolError, RequestRefused
@@ -65,6 +68,48 @@ def test_keys_and_bytes_are_encoded_for_the_wire() -> None:
     assert json.loads(data[4:])["extra"] == identity.to_json()
     server.receive_data(data)
     assert server.next_event().args == {"phone": PHONE}  # unknown fields are ignored
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.dictionaries(
+        st.text(min_size=1, max_size=8),
+        st.one_of(
+            st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+            st.lists(st.integers(), max_size=3),
+            st.binary(max_size=4),
+            st.binary(min_size=SPLICED_BYTES, max_size=SPLICED_BYTES + 5),
+        ),
+        max_size=5,
+    )
+)
+def test_long_bytes_written_into_the_json_directly_mean_the_same_as_encoded_ones(
+    obj: dict[str, object],
+) -> None:
+    def plain(value: object) -> object:
+        return base64.b64encode(value).decode() if isinstance(value, bytes) else value
+
+    expected = {name: plain(value) for name, value in obj.items()}
+    assert decode_json_object(encode_json(obj)) == expected
+    assert json.loads(encode_json(obj)) == json.loads(json.dumps(expected))
+
+
+def test_a_piece_of_a_blob_is_written_into_its_frame_as_its_base64() -> None:
+    client, server = pair()
+    piece = bytes(range(256)) * 2048
+    request_id, data = client.request("blob_put", blob="A" * 43, offset=0, data=piece)
+    assert data.endswith(b',"data":"' + base64.b64encode(piece) + b'"}')
+    server.receive_data(data)
+    assert server.next_event() == Request(
+        request_id, "blob_put", {"blob": "A" * 43, "offset": 0, "data": piece}
+    )
+    reply = Connection(Role.SERVER).send(Reply(7, {"data": piece, "size": len(piece)}))
+    assert json.loads(reply[4:]) == {
+        "size": len(piece),
+        "re": 7,
+        "ok": True,
+        "data": base64.b64encode(piece).decode(),
+    }
 
 
 def test_replies_are_matched_to_pending_requests() -> None:

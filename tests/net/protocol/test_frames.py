@@ -95,3 +95,16 @@ def test_any_bytes_cut_anywhere_give_whole_frames_or_a_fatal_error(chunks: list[
         return
     assert b"".join(encode_frame(f, 64) for f in frames) + stream[len(stream) - decoder.buffered :] == stream
     assert not (close and decoder.buffered)  # a stream that ended mid-frame would have been an error
+
+
+def test_a_decoder_says_how_much_of_a_begun_frame_is_still_to_come() -> None:
+    decoder = FrameDecoder(max_size=100)
+    assert decoder.awaiting == 0
+    frame = encode_frame(b"x" * 10)
+    decoder.feed(frame[:2])
+    assert decoder.awaiting == 2  # the rest of the header, at least
+    decoder.feed(frame[2:9])
+    assert decoder.awaiting == 5
+    decoder.feed(frame[9:] + encode_frame(b"y")[:3])
+    assert decoder.awaiting == 0  # the frame at the head is whole
+    assert decoder.next_frame() == b"x" * 10 and decoder.awaiting == 1

@@ -330,3 +330,15 @@ def test_the_id_is_made_from_the_random_source_and_is_not_stored(tmp_path: Path)
     raw = b"".join(path.read_bytes() for path in tmp_path.rglob("*") if path.is_file())
     assert hashlib.sha256(b"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8").digest() in raw  # its hash is
     assert b"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8" not in raw and bytes(range(32)) not in raw
+
+
+def test_a_put_that_finds_the_disk_full_counts_nothing_and_says_it_lacked_room(world: World) -> None:
+    alice = world.person()
+    blob = world.call(alice, "blob_start", size=100)["blob"]
+    found = world.store.blob(hashlib.sha256(blob.encode()).digest(), world.service.now_ms())
+    assert found is not None
+    world.store.blob_files.path(found.number).symlink_to("/dev/full")  # the kernel answers ENOSPC
+    with pytest.raises(OSError) as caught:
+        world.call(alice, "blob_put", blob=blob, offset=0, data=b64(b"x" * 100))
+    assert world.store.lacks_room(caught.value)  # the server answers it storage_full
+    assert world.call(alice, "blob_status", blob=blob)["received"] == 0

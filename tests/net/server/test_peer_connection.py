@@ -145,3 +145,16 @@ def test_the_protocol_learns_of_a_login_and_a_logout_from_the_phone(pair: Pair) 
     assert pair.server.protocol.logged_in
     pair.server.phone = None  # a session ended elsewhere, or the account was deleted
     assert not pair.server.protocol.logged_in
+
+
+def test_a_frame_begun_is_read_on_across_its_records_in_one_call(pair: Pair) -> None:
+    # A big frame (a blob's piece) spans many TLS records; one call reads them all, within the budget,
+    # where a call per record would cost a turn of the loop each.
+    _, data = Connection(Role.CLIENT).request("ping", padding="x" * 3000)
+    for start in range(0, len(data), 500):
+        pair.client.sendall(data[start : start + 500])  # a TLS record each
+    selector_wait(pair.server.sock)
+    time.sleep(0.2)  # every record has arrived
+    pair.server.read(1 << 20, now=3.0)
+    assert pair.server.protocol.awaiting == 0
+    assert isinstance(pair.server.protocol.next_event(), Request)

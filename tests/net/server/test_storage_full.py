@@ -27,6 +27,14 @@ def test_only_requests_that_add_data_wait_for_room() -> None:
         assert not waits_for_room(Request(1, op, {}), logged_in=True)
 
 
+def test_starting_and_putting_blobs_wait_for_room_and_reading_or_deleting_them_does_not() -> None:
+    for op in ("blob_start", "blob_put"):
+        assert waits_for_room(Request(1, op, {}), logged_in=True)
+        assert not waits_for_room(Request(1, op, {}), logged_in=False)  # not_logged_in says more
+    for op in ("blob_status", "blob_finish", "blob_get", "blob_delete"):
+        assert not waits_for_room(Request(1, op, {}), logged_in=True)
+
+
 def test_a_request_that_needs_a_login_it_lacks_is_left_to_say_not_logged_in() -> None:
     assert not waits_for_room(Request(1, "send", {"transient": False}), logged_in=False)
     assert not waits_for_room(Request(1, "upload_prekeys", {}), logged_in=False)

@@ -6,11 +6,13 @@ import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
+import profile_raw as raw
 import pytest
 
 from crypto_core.sealing import KdfParams
 from storage.profile.account import Account
 from storage.profile.directory import ProfileDirectory
+from storage.profile.errors import DamagedValue
 from storage.profile.profile import Profile
 
 FAST = KdfParams(memory_kib=8, iterations=1, lanes=1)
@@ -66,3 +68,26 @@ def test_server_pins_per_address(directory: ProfileDirectory, profile: Profile) 
         assert again.server_pins.forget(SERVER)
         assert again.server_pins.get(SERVER) is None
         assert not again.server_pins.forget(SERVER)
+
+
+def test_the_profile_picture_is_kept_removed_and_grows_the_version_with_the_name(
+    directory: ProfileDirectory, profile: Profile
+) -> None:
+    account = profile.account
+    assert account.profile_picture() == b"" and account.display_name_version() == 1
+    assert account.set_profile_picture(b"\xff\xd8 a picture \xff\xd9") == 2
+    assert account.profile_picture() == b"\xff\xd8 a picture \xff\xd9"
+    assert account.set_display_name("Me again") == 3  # one version for the name and the picture
+    assert account.profile_picture() == b"\xff\xd8 a picture \xff\xd9"
+    profile.close()
+    with directory.open(profile.profile_id, "pw") as again:
+        assert again.account.profile_picture() == b"\xff\xd8 a picture \xff\xd9"
+        assert again.account.set_profile_picture(b"") == 4
+        assert again.account.profile_picture() == b""
+        assert again.account.display_name() == "Me again"
+
+
+def test_a_damaged_picture_record_is_damage(profile: Profile) -> None:
+    raw.execute(profile.folder, "pw", "INSERT INTO records (name, value) VALUES ('profile_picture', '!!')")
+    with pytest.raises(DamagedValue):
+        profile.account.profile_picture()

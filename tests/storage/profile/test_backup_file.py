@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import io
+import json
 import os
 import stat
 import subprocess
@@ -205,3 +206,16 @@ def test_the_callers_own_stream_errors_pass_unchanged(tmp_path: Path) -> None:
 
     with pytest.raises(OSError, match="restored database"):
         read_backup(path, PASSPHRASE, FullTarget())
+
+
+def test_a_backup_file_written_before_stream_format_2_still_reads() -> None:
+    # The frozen known answer of a two-chunk backup as Parley wrote it with stream format 1.
+    vectors = Path(__file__).parents[2] / "vectors"
+    path = vectors / "backup_v1_payload_65543.bin"
+    known = json.loads((vectors / "backup.json").read_text(encoding="utf-8"))
+    heard: list[tuple[int, int | None]] = []
+    out = io.BytesIO()
+    manifest = read_backup(path, known["passphrase"], out, progress=lambda d, t: heard.append((d, t)))
+    assert manifest == known["manifest"]
+    assert out.getvalue() == hashlib.shake_256(b"Parley stream vectors: payload 65543").digest(65543)
+    assert heard[-1][0] == heard[-1][1] == path.stat().st_size - 57

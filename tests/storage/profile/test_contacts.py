@@ -164,3 +164,44 @@ def test_briefs_give_standing_and_name_version_of_the_contacts_asked_for(profile
     briefs = profile.contacts.briefs([ALICE, BOB, "+15550009999", ALICE])
     assert briefs == {ALICE: Brief(ACCEPTED, 3), BOB: Brief(REQUEST, 0)}
     assert profile.contacts.briefs([]) == {}
+
+
+def _picture_column(profile: Profile, phone: str) -> object:
+    conn = raw.connect(profile.folder, "pw")
+    try:
+        return conn.execute("SELECT picture FROM contacts WHERE phone = ?", (phone,)).fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_a_picture_comes_and_goes_with_the_name_and_an_older_one_never_wins(
+    directory: ProfileDirectory, profile: Profile
+) -> None:
+    profile.contacts.add(BOB, "Bob")
+    assert profile.contacts.get(BOB).picture == b"" and _picture_column(profile, BOB) is None
+    taken = profile.contacts.take_profile(BOB, "Bob B.", 2, b"\xff\xd8 picture 2")
+    assert taken is not None and taken.picture == b"\xff\xd8 picture 2"
+    assert profile.contacts.take_profile(BOB, "Bob B.", 1, b"\xff\xd8 older") is None
+    assert profile.contacts.take_profile(BOB, "Bob B.", 2, b"\xff\xd8 same version") is None
+    assert profile.contacts.get(BOB).picture == b"\xff\xd8 picture 2"
+    assert "picture" not in repr(profile.contacts.get(BOB))
+    profile.close()
+    with directory.open(profile.profile_id, "pw") as again:
+        assert again.contacts.get(BOB).picture == b"\xff\xd8 picture 2"
+        assert [c.picture for c in again.contacts.all()] == [b"\xff\xd8 picture 2"]
+        # A newer profile without a picture removes it: the column is NULL again.
+        assert again.contacts.take_profile(BOB, "Bob B.", 3) is not None
+        assert again.contacts.get(BOB).picture == b"" and _picture_column(again, BOB) is None
+        # Renaming or changing the standing keeps the picture.
+        again.contacts.take_profile(BOB, "Bob B.", 4, b"\xff\xd8 picture 4")
+        again.contacts.rename(BOB, "Bobby")
+        assert again.contacts.get(BOB).picture == b"\xff\xd8 picture 4"
+
+
+def test_a_picture_column_of_the_wrong_type_is_damage(profile: Profile) -> None:
+    profile.contacts.add(BOB, "Bob")
+    raw.execute(
+        profile.folder, "pw", "UPDATE contacts SET picture = 'text, not bytes' WHERE phone = ?", (BOB,)
+    )
+    with pytest.raises(DamagedValue):
+        profile.contacts.get(BOB)

@@ -100,6 +100,10 @@ def test_nothing_of_a_profile_is_readable_in_its_files_open_or_closed(tmp_path: 
     needles["group id"] = [GROUP_ID.encode()]
     needles["group message"] = [*_text(GROUP_TEXT), b"lantern"]
     needles["group standing"] = [b"member"]
+    own_picture = b"\xff\xd8\xff\xe0 OWN-PROFILE-PICTURE-PIXELS \xff\xd9"
+    their_picture = b"\xff\xd8\xff\xe0 THEIR-PROFILE-PICTURE-PIXELS \xff\xd9"
+    needles["own profile picture"] = [*_forms(own_picture), b"OWN-PROFILE-PICTURE"]
+    needles["contact's profile picture"] = [*_forms(their_picture), b"THEIR-PROFILE-PICTURE"]
 
     profile = directory.create("Laptop", PASS, display_name="Ophelia Marchbanks")
     master = header.read(profile.folder).unwrap(PASS)
@@ -110,6 +114,8 @@ def test_nothing_of_a_profile_is_readable_in_its_files_open_or_closed(tmp_path: 
     profile.account.save(Account(phone=ME, email="me@example.org", server="chat.example.net:5000"))
     profile.server_pins.pin("203.0.113.9:5000", "9f86d081884c7d659a2feaa0c55ad015")
     profile.contacts.add(BOB, "Bartholomew Quince")
+    profile.account.set_profile_picture(own_picture)
+    profile.contacts.take_profile(BOB, "Bart", 2, their_picture)
     with profile.transaction():
         profile.sessions.put(BOB, b"RATCHET-STATE-0123456789")
         profile.history.add(BOB, client_id="c-1", outgoing=False, text=TEXT, timestamp=SENT_AT)
@@ -147,6 +153,8 @@ def test_nothing_of_a_profile_is_readable_in_its_files_open_or_closed(tmp_path: 
         assert again.groups.get(GROUP_ID).state["name"] == GROUP_NAME  # type: ignore[union-attr]
         assert again.history.page(chat).messages[-1].sender == MEMBER
         assert again.name == "Ophelia Marchbanks" and again.label == "Laptop"
+        assert again.account.profile_picture() == own_picture
+        assert again.contacts.get(BOB).picture == their_picture  # type: ignore[union-attr]
 
 
 def test_the_header_holds_exactly_its_listed_fields(tmp_path: Path) -> None:

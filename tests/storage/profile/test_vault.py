@@ -149,3 +149,36 @@ def test_without_renewal_sqlcipher_fails_every_page_it_had_not_read_after_one_da
             conn.execute("SELECT name FROM b").fetchall()
     finally:
         conn.close()
+
+
+def test_work_after_commit_runs_once_the_outermost_transaction_commits_and_never_after_a_rollback(
+    vault: Vault,
+) -> None:
+    done: list[str] = []
+    vault.after_commit(lambda: done.append("outside"))  # no transaction: at once
+    assert done == ["outside"]
+    with vault.transaction():
+        with vault.transaction():
+            vault.after_commit(lambda: done.append("inner"))
+        assert done == ["outside"]  # a savepoint released is not a commit
+    assert done == ["outside", "inner"]
+    with pytest.raises(RuntimeError), vault.transaction():
+        vault.after_commit(lambda: done.append("rolled back"))
+        raise RuntimeError("no")
+    with vault.transaction():
+        pass
+    assert done == ["outside", "inner"]
+
+
+def test_a_renewed_connection_is_set_up_again(tmp_path) -> None:
+    path, key = _two_tables_one_damaged(tmp_path)
+    vault = Vault(database.connect(path, key), reopen=lambda: database.connect(path, key))
+    setups: list[object] = []
+    try:
+        vault.on_connect(lambda: setups.append(vault.conn))
+        first = vault.conn
+        with pytest.raises(ProfileDamaged), vault.guarded():
+            vault.conn.execute("SELECT name FROM a").fetchall()
+        assert vault.conn is not first and setups == [first, vault.conn]
+    finally:
+        vault.conn.close()

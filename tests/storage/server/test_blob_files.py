@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,7 +22,7 @@ def test_pieces_land_at_their_offsets_and_a_range_reads_back(tmp_path: Path) -> 
     files.write(7, 0, b"H")  # in place, the rest untouched
     assert files.path(7).read_bytes() == b"Hello world"
     assert files.read(7, 6, 5) == b"world"
-    assert files.held(7, 100) == 11 and files.held(7, 3) == 3 and files.held(8, 5) == 0
+    assert files.held(7) == 11 and files.held(8) == 0
 
 
 def test_a_missing_or_short_file_is_blob_gone(tmp_path: Path) -> None:
@@ -49,3 +52,30 @@ def test_the_folder_and_files_are_the_owners_only_and_delete_is_quiet(tmp_path: 
     files.delete(2)
     files.delete(2)
     assert not files.path(2).exists()
+
+
+def test_a_write_that_fails_midway_is_cut_back_to_where_it_began(tmp_path: Path) -> None:
+    # A file size limit makes the kernel refuse the write partway (EFBIG), as a full disk does (ENOSPC);
+    # in a child process, so that the limit binds nothing else.
+    script = f"""
+import os, resource, signal, sys
+from pathlib import Path
+from storage.server.blob_files import BlobFiles
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+files = BlobFiles(Path({str(tmp_path / "blobs")!r}))
+files.write(1, 0, b"k" * 1000)
+resource.setrlimit(resource.RLIMIT_FSIZE, (1500, 1500))
+try:
+    files.write(1, 1000, b"x" * 4000)
+except OSError as exc:
+    print("refused", exc.errno, files.held(1))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).parents[3],
+    )
+    assert done.stdout.split() == ["refused", str(errno.EFBIG), "1000"], done.stderr
+    assert (tmp_path / "blobs" / "1.blob").read_bytes() == b"k" * 1000

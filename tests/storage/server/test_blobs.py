@@ -62,21 +62,31 @@ def test_the_quota_counts_the_declared_sizes_of_live_blobs_only(store: SqliteSer
 
 
 def test_a_dead_blob_is_found_by_nobody_and_cannot_be_finished(store: SqliteServerStore) -> None:
-    blob = start(store, size=1)
-    store.blob_write(blob, 0, b"x", deadline=NOW + 3_000)  # a put moves the upload's deadline
-    assert store.blob(KEY, NOW + 2_999) is not None and store.blob(KEY, NOW + 3_000) is None
-    assert not store.blob_done(blob, b"d" * 32, NOW + 3_000)
+    blob = store.blob_start(KEY, ALICE, 2, now=NOW, expires=NOW + 10**9, deadline=NOW + 5_000, quota=10)
+    store.blob_write(blob, 0, b"x", deadline=NOW + 65_000)  # a put moves the upload's deadline
+    assert store.blob(KEY, NOW + 64_999) is not None and store.blob(KEY, NOW + 65_000) is None
+    assert not store.blob_done(blob, b"d" * 32, NOW + 65_000)
+
+
+def test_puts_write_the_deadline_down_only_when_it_moved_a_minute(store: SqliteServerStore) -> None:
+    blob = store.blob_start(KEY, ALICE, 3, now=NOW, expires=NOW + 10**9, deadline=NOW + 5_000, quota=10)
+    store.blob_write(blob, 0, b"a", deadline=NOW + 64_999)  # less than a minute later: not written
+    found = store.blob(KEY, NOW)
+    assert found is not None and found.deadline == NOW + 5_000 and found.received == 1
+    store.blob_write(found, 1, b"b", deadline=NOW + 65_000)
+    found = store.blob(KEY, NOW)
+    assert found is not None and found.deadline == NOW + 65_000 and found.received == 2
 
 
 def test_a_deadline_never_passes_the_expiry(store: SqliteServerStore) -> None:
-    blob = start(store, size=1)
-    store.blob_write(blob, 0, b"x", deadline=NOW + 99_999)
+    blob = store.blob_start(KEY, ALICE, 1, now=NOW, expires=NOW + 90_000, deadline=NOW + 5_000, quota=10)
+    store.blob_write(blob, 0, b"x", deadline=NOW + 999_999)
     found = store.blob(KEY, NOW)
-    assert found is not None and found.deadline == NOW + 10_000
+    assert found is not None and found.deadline == NOW + 90_000
 
 
-def test_received_is_never_more_than_the_file_holds(store: SqliteServerStore) -> None:
-    # After a power cut the database may count bytes whose file lost them before their sync.
+def test_received_is_what_the_file_holds(store: SqliteServerStore) -> None:
+    # After a power cut the file may hold fewer bytes than were acknowledged before their sync.
     blob = start(store, size=10)
     store.blob_write(blob, 0, b"0123456789", deadline=LATER)
     os.truncate(store.blob_files.path(blob.number), 4)

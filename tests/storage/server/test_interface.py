@@ -21,6 +21,7 @@ SERVICE_SIDE = [
     "limits.py",
     "send_many.py",
     "send_rules.py",
+    "blob_service.py",
 ]
 
 

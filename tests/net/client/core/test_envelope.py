@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 
@@ -14,7 +15,10 @@ from session_support import bundle_of
 from crypto_core.encoding import canonical_json
 from crypto_core.keys import IdentityKeyPair
 from net.client.core.envelope import (
+    MAX_PICTURE,
     PAD_TO,
+    PICTURE_NOT_JPEG,
+    PICTURE_TOO_LARGE,
     BadProfile,
     Delivered,
     Envelope,
@@ -28,6 +32,7 @@ from net.client.core.envelope import (
     decode_payload,
     encode_payload,
 )
+from net.client.images import PICTURE_MAX_BYTES
 from net.client.sessions import start
 
 
@@ -157,6 +162,48 @@ def test_a_profile_payload_round_trips_and_hides_the_name() -> None:
     profile = ProfilePayload("Zoë Ñandú", 3)
     assert decode_payload(encode_payload(profile)) == profile
     assert "Zoë" not in repr(profile)
+
+
+JPEG = b"\xff\xd8\xff\xe0" + b"pixels" * 10 + b"\xff\xd9"
+
+
+def test_a_profile_payload_carries_a_picture_and_hides_it() -> None:
+    profile = ProfilePayload("Zoë", 4, JPEG)
+    data = encode_payload(profile)
+    assert json.loads(data)["pic"] == base64.b64encode(JPEG).decode()
+    assert decode_payload(data) == profile
+    assert "pixels" not in repr(profile) and "Zoë" not in repr(profile)
+    # None: no field at all, byte for byte what a profile payload was before pictures.
+    assert "pic" not in json.loads(encode_payload(ProfilePayload("Zoë", 4)))
+    assert decode_payload(encode_payload(ProfilePayload("Zoë", 4))) == ProfilePayload("Zoë", 4)
+
+
+def test_the_largest_picture_is_the_one_images_makes() -> None:
+    assert MAX_PICTURE == PICTURE_MAX_BYTES == 48 * 1024
+    biggest = b"\xff\xd8\xff" + bytes(MAX_PICTURE - 5) + b"\xff\xd9"
+    assert decode_payload(encode_payload(ProfilePayload("ok", 1, biggest))).picture == biggest
+
+
+@pytest.mark.parametrize(
+    ("pic", "words"),
+    [
+        (
+            base64.b64encode(b"\xff\xd8\xff" + bytes(MAX_PICTURE - 4) + b"\xff\xd9").decode(),
+            PICTURE_TOO_LARGE,
+        ),
+        ("A" * (200 * 1024), PICTURE_TOO_LARGE),
+        (base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(40)).decode(), PICTURE_NOT_JPEG),
+        (base64.b64encode(b"\xff\xd8\xff cut off").decode(), PICTURE_NOT_JPEG),
+        ("not base64 at all!", PICTURE_NOT_JPEG),
+        (12345, PICTURE_NOT_JPEG),
+        ("", PICTURE_NOT_JPEG),
+    ],
+    ids=["one byte too many", "huge field", "a png", "no end marker", "not base64", "a number", "empty"],
+)
+def test_a_bad_picture_is_refused_in_words_and_the_name_still_taken(pic: object, words: str) -> None:
+    payload = decode_payload(json.dumps({"t": "profile", "name": "Zoë", "v": 5, "pic": pic}).encode())
+    assert payload == ProfilePayload("Zoë", 5, b"", words)
+    assert "KiB" in PICTURE_TOO_LARGE and "JPEG" in PICTURE_NOT_JPEG
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from net.client.core.transfer_plan import (
     Throttle,
     Window,
     download_refused,
+    piece_for,
     plaintext_done,
     upload_refused,
 )
@@ -54,3 +55,9 @@ def test_the_throttle_lets_one_event_per_interval_and_every_change_of_state() ->
     assert throttle.due(1, "done", 0.06)
     assert throttle.due(1, "done", 0.2)
     assert throttle.due(2, "uploading", 0.2)
+
+
+def test_pieces_fit_the_frame_the_server_reads() -> None:
+    assert piece_for(1024 * 1024) == BLOB_PIECE  # the default frame takes a whole piece
+    small = piece_for(256 * 1024)
+    assert small < BLOB_PIECE and 4 * ((small + 2) // 3) + 4096 <= 256 * 1024

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import statistics
 import time
 import tkinter as tk
 from collections.abc import Iterator
@@ -202,3 +203,36 @@ def test_the_icon_names_the_files_kind() -> None:
     assert extension_label("README") == "FILE"
     assert extension_label("weird.$$$") == "FILE"
     assert extension_label("film.matroska") == "MATR"
+
+
+def test_a_progress_event_costs_a_small_fraction_of_a_redraw(messages: MessageList) -> None:
+    """Among 800 drawn messages, 200 progress events against 5 whole redraws (figures printed with -s)."""
+    now, size = time.time(), 100 * MIB
+    page = [
+        MessageView(
+            f"t{i}", BOB, i % 2 == 0, f"Message {i} with some words", now - 900 + i, MessageStatus.RECEIVED
+        )
+        for i in range(799)
+    ]
+    moving = AttachmentView("big.iso", size, "application/octet-stream", TransferState.DOWNLOADING)
+    page.append(MessageView("big", BOB, False, "", now, MessageStatus.RECEIVED, attachment=moving))
+    messages.show(list(reversed(page)), has_older=False)
+    messages.update()
+    steps, redraws = [], []
+    for k in range(1, 201):
+        later = AttachmentView(
+            "big.iso", size, "application/octet-stream", TransferState.DOWNLOADING, k * size // 200
+        )
+        started = time.perf_counter()
+        messages.set_attachment("big", later)
+        messages.update_idletasks()
+        steps.append(time.perf_counter() - started)
+    for _ in range(5):
+        started = time.perf_counter()
+        messages._relayout()
+        messages.update_idletasks()
+        redraws.append(time.perf_counter() - started)
+    step, redraw = statistics.median(steps), statistics.median(redraws)
+    print(f"progress event: median {step * 1000:.2f} ms; a redraw of 800: median {redraw * 1000:.0f} ms")
+    assert step < redraw / 10
+    assert messages.attachment("big").transferred == size  # type: ignore[union-attr]

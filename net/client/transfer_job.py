@@ -10,26 +10,38 @@ from __future__ import annotations
 
 import contextlib
 import errno
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from net.client.context import STORAGE_FAILURES
+from net.client.context import STORAGE_FAILURES, Context
 from net.client.core import transfer_plan as plan
 from net.client.core.events import TransferState
-from net.client.core.transfer_plan import Window
+from net.client.core.transfer_plan import Throttle, Window
+from net.client.outbox import Outbox
 from net.client.transport import MalformedReply, ServerConnection
 from net.protocol.connection import ErrorReply, Reply
 from net.protocol.errors import RemoteProtocolError
 from net.protocol.reply_shapes import Shape
 from storage.profile.attachments import Located
 
-if TYPE_CHECKING:
-    from net.client.transfers import Transfers
-
 T = TypeVar("T")
 
 
+class Driver(Protocol):
+    """What a job uses of :class:`net.client.transfers.Transfers`, which drives it."""
+
+    ctx: Context
+    outbox: Outbox
+    throttle: Throttle
+
+    def orphan(self, conn: ServerConnection | None, request_ids: list[int]) -> None: ...
+
+    def store(self, located: Located, **changes: object) -> None: ...
+
+    def report(self, located: Located, *, force: bool = False, error: str | None = None) -> None: ...
+
+
 class Job:
-    def __init__(self, transfers: Transfers, located: Located) -> None:
+    def __init__(self, transfers: Driver, located: Located) -> None:
         self.transfers = transfers
         self.ctx = transfers.ctx
         self.located = located
@@ -108,7 +120,7 @@ class Job:
         """Bytes moved; stored and reported at most about ten times a second."""
         self.done = moved
         transfers = self.transfers
-        if transfers._throttle.due(self.local_id, f"{self.state.value}:bytes", self.ctx.monotonic()):
+        if transfers.throttle.due(self.local_id, f"{self.state.value}:bytes", self.ctx.monotonic()):
             self.ctx.profile.attachments.update(self.local_id, done=moved)
             transfers.report(self.located, force=True)
 

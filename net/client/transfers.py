@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from net.client.context import Context
 from net.client.core.engine_error import EngineError
@@ -33,12 +32,12 @@ from net.client.core.standing import Standing
 from net.client.core.transfer_plan import Throttle
 from net.client.file_views import attachment_view
 from net.client.link import Link
+from net.client.outbox import Outbox
+from net.client.transfer_down import Download
+from net.client.transfer_job import Job
+from net.client.transfer_up import Upload
 from net.client.transport import ServerConnection
 from storage.profile.attachments import MOVING, Located
-
-if TYPE_CHECKING:
-    from net.client.outbox import Outbox
-    from net.client.transfer_job import Job
 
 #: How often the rows are read again for transfers the loop does not hold yet (seconds).
 SCAN_EVERY = 1.0
@@ -52,7 +51,7 @@ class Transfers:
         self._jobs: dict[int, Job] = {}
         #: Requests of jobs that were stopped: their replies are taken and dropped when they come.
         self._orphans: list[tuple[ServerConnection, int]] = []
-        self._throttle = Throttle()
+        self.throttle = Throttle()
         self._next_scan = 0.0
 
     def wake(self) -> None:
@@ -85,9 +84,6 @@ class Transfers:
                 job.close()
 
     def _scan(self) -> None:
-        from net.client.transfer_down import Download
-        from net.client.transfer_up import Upload
-
         for found in self.ctx.profile.attachments.moving():
             local_id = found.attachment.message
             if local_id not in self._jobs and (found.outgoing or self._may_download(found)):
@@ -132,7 +128,7 @@ class Transfers:
             return
         if error is not None:
             view = replace(view, error=error)
-        due = self._throttle.due(local_id, view.state.value, self._now())
+        due = self.throttle.due(local_id, view.state.value, self._now())
         if not (due or force):
             return
         contact = "" if located.group else located.contact

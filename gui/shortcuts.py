@@ -44,6 +44,8 @@ class Shortcuts:
         for sequence in ("<Control-Shift-F>", "<Control-Shift-f>"):  # Shift+f is "F", or "f" with Caps Lock
             root.bind(sequence, lambda _e: self._shortcut(self._search.focus))
         root.bind("<Control-comma>", lambda _e: self._shortcut(self._open_settings))
+        for sequence in ("<Control-u>", "<Control-U>"):  # attach files, as in Signal Desktop
+            root.bind(sequence, lambda _e: self._shortcut(self._attach))
         # The previous or next conversation from anywhere in the main window, with Telegram's keys
         # (Ctrl+Tab is not one of them here: in the composer it types a tab).
         steps = {"<Alt-Up>": -1, "<Alt-Down>": 1, "<Control-Prior>": -1, "<Control-Next>": 1}
@@ -111,6 +113,11 @@ class Shortcuts:
             self._search.focus()
         elif main.pane is main.conversation:
             main.conversation.clear_search()
+
+    def _attach(self) -> None:
+        """Ctrl+U: the file dialog for the open conversation (nothing elsewhere)."""
+        if self._main.pane is self._main.conversation:
+            self._chat.files.attach()
 
     def _focus_search(self) -> None:
         """Ctrl+F: the open conversation's search (shown first in a folded header), else the sidebar's."""

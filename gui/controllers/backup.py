@@ -15,11 +15,6 @@ real thing.
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
-import subprocess
-import sys
-import threading
 import tkinter as tk
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +26,7 @@ from typing import Literal, TypeVar
 from gui.controllers.host import Host
 from gui.engine import Engine
 from gui.progress import ProgressChannel, ProgressWatcher
+from gui.system_open import system_opener
 from gui.view_models.backup_model import (
     BACKUP_SUFFIX,
     BackupForm,
@@ -88,24 +84,6 @@ def _ask_picture(parent: tk.Misc, suggested: Path) -> str:
     )
 
 
-def _folder_opener() -> Callable[[Path], None] | None:
-    """How this platform shows a folder, or None when it has no way we know (no button then)."""
-    if sys.platform == "win32":
-        return lambda folder: os.startfile(folder)  # type: ignore[attr-defined]  # noqa: S606 - a folder, no program
-    tool = "open" if sys.platform == "darwin" else "xdg-open"
-    found = shutil.which(tool)
-    if found is None:
-        return None
-
-    def show(folder: Path) -> None:
-        child = subprocess.Popen(  # noqa: S603 - a fixed program found on PATH, no shell
-            [found, str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-        )
-        threading.Thread(target=child.wait, name="parley-open-folder", daemon=True).start()  # no zombie
-
-    return show
-
-
 @dataclass(frozen=True)
 class Choosers:
     save_backup: Chooser = _ask_save
@@ -118,7 +96,7 @@ class Choosers:
 
     @classmethod
     def platform(cls) -> Choosers:
-        return cls(open_folder=_folder_opener())
+        return cls(open_folder=system_opener())
 
 
 def export_target(chosen: Path, label: str, today: date) -> Path:

@@ -5,7 +5,8 @@ the whole model (the conversation list, the title, read receipts) happens once
 per drained batch in :meth:`ChatController.flush`, so a backlog of a thousand
 messages costs a thousand bubbles and a few redraws, not a thousand redraws.
 The open conversation's pages are the :class:`TimelineController`'s, the open
-contact's details the :class:`DetailsController`'s; both share the model.
+contact's details the :class:`DetailsController`'s, its pictures and files the
+:class:`FilesController`'s; they share the model.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from gui.controllers.details import DetailsController
+from gui.controllers.files import FilesController
 from gui.controllers.host import Host
 from gui.controllers.presence import Presence
 from gui.controllers.timeline import AROUND, PAGE, TimelineController
@@ -63,6 +65,8 @@ class ChatController:
         v.on_new_conversation = self.new_conversation
         self.timeline = TimelineController(host, view, self.model)
         self.details = DetailsController(host, view, self.model)
+        self.files = FilesController(host, root, view, self.model)
+        self.files.on_sent = self._sent
         self.details.on_contact_updated, self.details.on_key_accepted = (
             self._contact_updated,
             self._show_key_warning,
@@ -80,6 +84,7 @@ class ChatController:
         self.model.clear()
         self.presence.reset()
         self.details.reset()
+        self.files.reset()
         self.offline_by_choice = False
         self._disk_full_notice = ""
         self.view.hide_notice()
@@ -88,6 +93,7 @@ class ChatController:
         self.refresh_list()
 
     def close(self) -> None:
+        self.files.close()
         if self._typing_after is not None:
             self.root.after_cancel(self._typing_after)
             self._typing_after = None
@@ -169,6 +175,8 @@ class ChatController:
                 f"A message from {name} could not be decrypted. Parley asks {name}'s app to send it "
                 "again; if it does not arrive, ask them."
             )
+        elif isinstance(event, ev.TransferProgress):
+            self.files.progress(event)
         elif isinstance(event, ev.ConnectionChanged):
             self.connection(event)
         elif isinstance(event, ev.DiskSpaceChanged):
@@ -306,12 +314,6 @@ class ChatController:
         if self._typing_sent:
             self._stop_typing()
 
-        def sent(message: ev.MessageView) -> None:
-            if message.group_id and not message.recipients:  # the count its receipts are out of
-                message = replace(message, recipients=self.model.others_in(message.group_id))
-            self._received(message)
-            self.flush()
-
         def refused(code: str, words: str) -> None:
             # Nothing was stored (a full disk, say): the words go back to the composer, not to waste.
             composer = self.view.conversation.text
@@ -323,7 +325,14 @@ class ChatController:
             return engine.send_group_text(contact, text) if group else engine.send_text(contact, text)
 
         group = self.model.is_group(contact)
-        self.host.do(Command("send", call, sent, failed=refused))
+        self.host.do(Command("send", call, self._sent, failed=refused))
+
+    def _sent(self, message: ev.MessageView) -> None:
+        """A message of ours (a text, a file) was stored: drawn, and the list's last line follows it."""
+        if message.group_id and not message.recipients:  # the count its receipts are out of
+            message = replace(message, recipients=self.model.others_in(message.group_id))
+        self._received(message)
+        self.flush()
 
     def retry(self, message_id: str) -> None:
         contact = self.model.open_contact

@@ -6,7 +6,8 @@ then it registers both, has them talk, opens the contact details, makes Bob
 re-register (a new identity key), searches across the conversations and opens
 a result, opens the export warning and makes a backup, has a stranger write
 (a message request), writes in Hebrew and Arabic, shrinks the window to 800x600,
-and saves a PNG of each step in screenshots/.
+makes a group, has Bob send a photo and a large file and Alice a document
+(:mod:`gui.tooling.file_scene`), and saves a PNG of each step in screenshots/.
 Everything runs in temporary folders: no real profile is touched.
 """
 
@@ -25,6 +26,7 @@ from typing import Any
 from gui.engine import Engine
 from gui.tooling.capture import save_region
 from gui.tooling.display import VirtualDisplay
+from gui.tooling.file_scene import file_scene
 from gui.tooling.peer import HeadlessPeer
 from gui.view_models.forms import parse_server_address
 from gui.views.backup_dialogs import BackupDialog, ExportDialog
@@ -259,6 +261,7 @@ def run(out: Path) -> None:
         finally:
             stranger.stop()
         group_scenes(d, work, bob, (host, port))
+        file_scene(d, work, bob, alice=ALICE_PHONE, bob_phone=BOB_PHONE)
     finally:
         if bob is not None:
             bob.stop()

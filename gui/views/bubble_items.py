@@ -28,6 +28,7 @@ from gui.view_models.timeline_model import (
     time_details,
 )
 from gui.view_models.wording import FAILED_NOTE, TICKS, clock, day_heading
+from gui.views.file_bubble import FileDrawer, FileItems
 from gui.views.theme import Fonts, Palette
 from net.client.core.events import MessageStatus, MessageView
 
@@ -58,6 +59,8 @@ class Drawn:
     bottom: float = 0.0
     #: Its times in full are shown under it (a click on its time).
     expanded: bool = False
+    #: Its picture's or file's items, when it carries one (:mod:`gui.views.file_bubble`).
+    file: FileItems | None = None
 
 
 def rounded(
@@ -118,6 +121,8 @@ class Painter:
         self.name_of: Callable[[str], str] = lambda phone: phone
         #: Who got our group messages and when, as lines, by message id (asked for when details open).
         self.receipts: dict[str, list[str]] = {}
+        #: Draws the pictures and files inside bubbles; its ``on_action`` is the list's.
+        self.files = FileDrawer(canvas, palette, fonts)
 
     def meta(self, message: MessageView, *, expanded: bool = False) -> str:
         """The line under a message: its time and ticks (with why it is held, and its times in full)."""
@@ -199,6 +204,7 @@ class Painter:
         max_text = max(120, int(width * _MAX_FRACTION) - 2 * _PAD_X)
         text_colour = p.on_mine if m.outgoing else p.on_theirs
         tag = f"msg:{m.message_id}"
+        block = self._attachment(drawn, max_text)
         # Right-to-left lines reordered for display (the message itself, and a copy, keep the stored order).
         shown, rtl = self.fonts.text.bubble(m.text, self.fonts.body.measure, max_text)
         text = c.create_text(
@@ -206,7 +212,7 @@ class Painter:
             0,
             text=shown,
             anchor="nw",
-            width=max_text,
+            width=int(block.width) if block is not None and block.image_item else max_text,
             font=self.fonts.body,
             fill=text_colour,
             justify="right" if rtl else "left",
@@ -234,16 +240,19 @@ class Painter:
                 tags=(tag, "sender"),
             )
         sx0, sy0, sx1, sy1 = c.bbox(sender) if sender else (0, 0, 0, -2)
-        tx0, ty0, tx1, ty1 = c.bbox(text)
+        tx0, ty0, tx1, ty1 = c.bbox(text) if m.text else (0, 0, 0, -2)
         mx0, my0, mx1, my1 = c.bbox(meta)
-        inner_w = max(tx1 - tx0, mx1 - mx0, sx1 - sx0)
-        above = (sy1 - sy0) + 2
+        block_w, block_h = (block.width, block.height + 6) if block is not None else (0.0, 0.0)
+        inner_w = max(tx1 - tx0, mx1 - mx0, sx1 - sx0, block_w)
+        above = (sy1 - sy0) + 2 + block_h
         inner_h = above + (ty1 - ty0) + 2 + (my1 - my0)
         bubble_w, bubble_h = inner_w + 2 * _PAD_X, inner_h + 2 * _PAD_Y
         x0 = width - MARGIN - bubble_w if m.outgoing else MARGIN
         y0 = top
         if sender:
             c.coords(sender, x0 + _PAD_X, y0 + _PAD_Y)
+        if block is not None:  # under the sender's name, above the caption
+            c.move(f"att:{m.message_id}", x0 + _PAD_X, y0 + _PAD_Y + (sy1 - sy0) + 2)
         c.coords(text, x0 + _PAD_X, y0 + _PAD_Y + above)
         c.coords(meta, x0 + bubble_w - _PAD_X, y0 + _PAD_Y + above + (ty1 - ty0) + 2)
         fill = p.mine if m.outgoing else p.theirs
@@ -252,6 +261,8 @@ class Painter:
             c, x0, y0, x0 + bubble_w, y0 + bubble_h, _RADIUS, fill=fill, outline=outline, tags=(tag,)
         )
         c.tag_lower(bubble, text)
+        if block is not None:
+            c.tag_raise(f"att:{m.message_id}", bubble)
         drawn.meta_item, drawn.text_item, drawn.bubble_item = meta, text, bubble
         message_id = m.message_id
         if m.status == MessageStatus.FAILED:
@@ -260,3 +271,12 @@ class Painter:
             c.tag_bind(meta, "<Button-1>", lambda _e: self.on_details(message_id))
         c.tag_bind(tag, "<Double-Button-1>", lambda _e: self.on_copy(message_id))
         return y0 + bubble_h + _GAP
+
+    def _attachment(self, drawn: Drawn, widest: int) -> FileItems | None:
+        """The message's picture or file drawn at the origin (moved into the bubble later), if it has one."""
+        if drawn.message.attachment is None:
+            drawn.file = None
+            return None
+        self.files.palette = self.palette
+        drawn.file = self.files.draw(drawn.message, widest)
+        return drawn.file

@@ -26,18 +26,21 @@ from __future__ import annotations
 import time
 import tkinter as tk
 from collections.abc import Callable
+from dataclasses import replace
 from tkinter import ttk
 
+from gui.view_models.file_model import FileAction
 from gui.view_models.scroll_model import Span
 from gui.view_models.timeline_model import shown_time, unread_divider_text
 from gui.views.bubble_items import MARGIN, Drawn, Painter
+from gui.views.file_ring import FileRing
 from gui.views.found_mark import FoundMark
 from gui.views.jump import JumpButton, UnreadBelow
 from gui.views.loaded_block import LoadedBlock
 from gui.views.shown_messages import ShownMessages
 from gui.views.theme import Fonts, Palette
 from gui.views.timeline_scrollbar import TimelineScrollbar
-from net.client.core.events import MessageStatus, MessageView
+from net.client.core.events import AttachmentView, MessageStatus, MessageView
 
 #: The next page is asked for while the view is this many of its own heights from the loaded end.
 AHEAD_SCREENS = 3.0
@@ -62,6 +65,8 @@ class MessageList(ShownMessages, ttk.Frame):
         self.on_notice: Callable[[str], None] = lambda _kind: None
         #: The details of our group message opened: who got it and when is wanted (show_receipts).
         self.on_receipts: Callable[[str], None] = lambda _id: None
+        #: A picture's or file's link, click or key: (message id, what to do).
+        self.on_file_action: Callable[[str, FileAction], None] = lambda _id, _action: None
         self.canvas = tk.Canvas(self, highlightthickness=0, borderwidth=0, background=palette.background)
         self.whole = TimelineScrollbar(self, self.canvas, self.span)
         self.whole.on_need_at = lambda offset: self.on_need_at(offset)
@@ -72,12 +77,15 @@ class MessageList(ShownMessages, ttk.Frame):
         self.painter.on_copy = self.copy
         self.painter.on_details = self._toggle_details
         self.painter.on_notice = lambda kind: self.on_notice(kind)
+        self.painter.files.on_action = lambda message_id, action: self.on_file_action(message_id, action)
         self.canvas.grid(row=0, column=0, sticky="nsew")
         self.scrollbar.grid(row=0, column=1, sticky="ns")
         self.columnconfigure(0, weight=1)
         self.rowconfigure(0, weight=1)
         #: What is loaded and drawn, and where it sits in the whole conversation.
         self.block = LoadedBlock()
+        self.files = FileRing(self.canvas, self.block, palette)
+        self.files.on_action = lambda message_id, action: self.on_file_action(message_id, action)
         self._bottom = float(MARGIN)
         self._width = 0
         #: The unread divider goes above this message, with these words; and the view opens there once.
@@ -246,6 +254,18 @@ class MessageList(ShownMessages, ttk.Frame):
         elif drawn.meta_item:
             self._restamp(drawn)
 
+    def set_attachment(self, message_id: str, attachment: AttachmentView) -> None:
+        """A transfer moved on: in the same state only the bar and its line change; a new state redraws."""
+        drawn = self.block.by_id.get(message_id)
+        if drawn is None or drawn.message.attachment is None:
+            return
+        before = drawn.message.attachment
+        drawn.message = replace(drawn.message, attachment=attachment)
+        if before.state == attachment.state and drawn.file is not None and self._width:
+            self.painter.files.progress(drawn.file, attachment, outgoing=drawn.message.outgoing)
+        else:
+            self._keep_view(lambda: None)
+
     def set_counts(self, message_id: str, status: MessageStatus, delivered: int, read: int) -> None:
         """Our group message's receipts changed: "✓ k/n" follows them (and its details, if open)."""
         drawn = self.block.by_id.get(message_id)
@@ -293,7 +313,7 @@ class MessageList(ShownMessages, ttk.Frame):
         self._jump()
 
     def restyle(self, palette: Palette) -> None:
-        self.palette = self.painter.palette = self.mark.palette = palette
+        self.palette = self.painter.palette = self.mark.palette = self.files.palette = palette
         self.canvas.configure(background=palette.background)
         self._relayout()
 
@@ -339,6 +359,8 @@ class MessageList(ShownMessages, ttk.Frame):
             )
         self._update_region()
         self._show_found()
+        self.painter.files.forget_images({d.message.message_id for d in self.block.drawn})
+        self.files.draw()
         if self._open_at_divider:
             self._open_at_divider = False
             self.canvas.yview_moveto(max(0.0, self._divider_top - CONTEXT_ABOVE) / self._region_height())

@@ -1,9 +1,14 @@
-"""The composer: a text field that grows with what is typed (up to eight lines), and the Send button.
+"""The composer: a text field that grows with what is typed (up to eight lines), the paperclip, and Send.
 
 The Send button has a column of its own that never shrinks, so it stays inside
 the window at every size the window allows; the text field takes the rest.
 Enter sends, Shift+Enter breaks the line, Tab and Shift+Tab leave the field as
-in every other field (Ctrl+Tab types a tab). Text that reads right to left is
+in every other field (Ctrl+Tab types a tab). The paperclip (and Ctrl+U, a window key) asks
+for files to attach (``on_attach``); staged files wait in a row above the field
+(:mod:`gui.views.staged_files`) and Enter sends them with the text as their
+caption (``on_send_files``); Escape takes them off. Ctrl+V offers the
+clipboard's picture to ``on_paste`` first, which answers whether it took it;
+if not, the text is pasted as always. Text that reads right to left is
 aligned to the right; Tk 8.6 cannot reorder characters inside an editable field,
 so its letters keep their stored order while typed (bubbles show them right).
 """
@@ -14,7 +19,12 @@ import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
 
+from PIL import ImageTk
+
 from gui.view_models.bidi_text import base_is_rtl
+from gui.view_models.file_model import Staged
+from gui.views.paperclip import paperclip
+from gui.views.staged_files import StagedFiles
 from gui.views.theme import Fonts
 
 MIN_LINES, MAX_LINES = 2, 8
@@ -25,6 +35,17 @@ class Composer(ttk.Frame):
         super().__init__(master, style="Surface.TFrame", padding=(14, 8, 14, 12))
         self.on_send: Callable[[str], None] = lambda _text: None
         self.on_typing: Callable[[], None] = lambda: None
+        #: The paperclip or Ctrl+U: the controller asks which files (the file dialog) and stages them.
+        self.on_attach: Callable[[], None] = lambda: None
+        #: Enter with files staged: the files, and the text as the caption ("" for none).
+        self.on_send_files: Callable[[list[Staged], str], None] = lambda _files, _caption: None
+        #: Ctrl+V: True when the clipboard held a picture (or files) and it was staged; else text is pasted.
+        self.on_paste: Callable[[], bool] = lambda: False
+        self.staged = StagedFiles(self)
+        self.staged.on_changed = self._staged_changed
+        self._clip = paperclip(self, "black")
+        self.attach_button = ttk.Button(self, image=self._clip, command=lambda: self.on_attach())
+        self.attach_button.grid(row=1, column=0, sticky="nsw", padx=(0, 8))
         self.text = tk.Text(
             self,
             height=MIN_LINES,
@@ -38,11 +59,12 @@ class Composer(ttk.Frame):
             padx=10,
             pady=8,
         )
-        self.text.grid(row=0, column=0, sticky="nsew")
+        self.text.grid(row=1, column=1, sticky="nsew")
         self.send_button = ttk.Button(self, text="Send", style="Accent.TButton", command=self.submit)
-        self.send_button.grid(row=0, column=1, sticky="nse", padx=(10, 0))
-        self.columnconfigure(0, weight=1)
-        self.columnconfigure(1, weight=0)
+        self.send_button.grid(row=1, column=2, sticky="nse", padx=(10, 0))
+        self.columnconfigure(0, weight=0)
+        self.columnconfigure(1, weight=1)
+        self.columnconfigure(2, weight=0)
         self.text.tag_configure("rtl", justify="right")
 
         t = self.text
@@ -53,6 +75,9 @@ class Composer(ttk.Frame):
         for sequence in ("<Shift-Tab>", "<ISO_Left_Tab>"):
             t.bind(sequence, lambda _e: self._leave(forward=False))
         t.bind("<Control-Tab>", self._tab)
+        for sequence in ("<Control-v>", "<Control-V>"):
+            t.bind(sequence, self._paste)
+        t.bind("<Escape>", self._escape)
         t.bind("<KeyPress>", self._key)
         t.bind("<<Modified>>", self._modified)
         t.bind("<Configure>", lambda _e: self.fit())
@@ -68,6 +93,11 @@ class Composer(ttk.Frame):
         self.text.insert("1.0", text)
         self.fit()
 
+    def set_ink(self, colour: str) -> None:
+        """The paperclip in the theme's text colour."""
+        self._clip = paperclip(self, colour)
+        self.attach_button.configure(image=self._clip)
+
     @property
     def lines(self) -> int:
         """How many lines tall the field is now."""
@@ -75,9 +105,17 @@ class Composer(ttk.Frame):
 
     def submit(self) -> None:
         text = self.value.strip()
-        if text:
+        if self.staged.items:
+            files = self.staged.take()
+            self.set("")
+            self.on_send_files(files, text)
+        elif text:
             self.set("")
             self.on_send(text)
+
+    def stage(self, staged: Staged, preview: ImageTk.PhotoImage | None = None) -> None:
+        """A file waits above the field for Enter; the keyboard stays in the field for its caption."""
+        self.staged.add(staged, preview)
 
     def fit(self) -> None:
         """As tall as the text's wrapped lines, between two and eight; beyond that the field scrolls."""
@@ -103,6 +141,21 @@ class Composer(ttk.Frame):
         self.text.insert("insert", "\n")
         self.fit()
         return "break"
+
+    def _paste(self, _event: tk.Event) -> str | None:
+        return "break" if self.on_paste() else None  # None: the field's own paste runs (text)
+
+    def _escape(self, _event: tk.Event) -> str | None:
+        if not self.staged.items:
+            return None  # the window's Escape (close a search, the details...)
+        self.staged.take()
+        return "break"
+
+    def _staged_changed(self) -> None:
+        if self.staged.items:
+            self.staged.grid(row=0, column=0, columnspan=3, sticky="ew")
+        else:
+            self.staged.grid_forget()
 
     def _tab(self, _event: tk.Event) -> str:
         self.text.insert("insert", "\t")

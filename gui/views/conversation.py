@@ -6,6 +6,9 @@ import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
 
+from PIL import ImageTk
+
+from gui.view_models.file_model import Staged
 from gui.view_models.group_text import group_avatar_colour, group_initials
 from gui.view_models.names import avatar_colour, avatar_text
 from gui.view_models.wording import held_messages_note, key_change_warning
@@ -13,6 +16,13 @@ from gui.views.avatar_pictures import PictureCache
 from gui.views.bubbles import MessageList
 from gui.views.composer import Composer
 from gui.views.theme import Fonts, Palette
+
+
+def hint_text(*, drop: bool) -> str:
+    """The line under the composer; where files cannot be dropped it says how else to attach them."""
+    files = "drop files here or press Ctrl+U" if drop else "Ctrl+U attaches files (dropping is not available)"
+    return f"Enter sends · Shift+Enter new line · {files} · double-click a message to copy it"
+
 
 #: Below this width the header folds its search field and details button into a menu.
 WIDE_HEADER = 560
@@ -24,6 +34,8 @@ class ConversationPane(ttk.Frame):
         self.fonts = fonts
         self.contact: str | None = None
         self.drafts: dict[str, str] = {}
+        #: Files staged and not sent, by conversation, while another one is open (with their previews).
+        self.staged_drafts: dict[str, list[tuple[Staged, ImageTk.PhotoImage | None]]] = {}
         self.on_send: Callable[[str], None] = lambda _text: None
         self.on_typing: Callable[[], None] = lambda: None
         self.on_search: Callable[[str], None] = lambda _text: None
@@ -109,7 +121,7 @@ class ConversationPane(ttk.Frame):
         self.send_button = self.composer.send_button
         self.hint = ttk.Label(
             self,
-            text="Enter sends · Shift+Enter starts a new line · double-click a message to copy it",
+            text=hint_text(drop=False),
             style="Surface.Muted.TLabel",
             padding=(18, 0, 0, 6),
             width=1,
@@ -127,10 +139,13 @@ class ConversationPane(ttk.Frame):
     # ------------------------------------------------------------------ controller-facing
 
     def open(self, contact: str, name: str, subtitle: str, key_id: str = "", picture: bytes = b"") -> None:
-        """Show another conversation; what was typed and not sent waits for its return."""
+        """Show another conversation; what was typed or staged and not sent waits for its return."""
         draft = self.text.get("1.0", "end-1c")
         if self.contact is not None and draft.strip():
             self.drafts[self.contact] = draft
+        parked = self.composer.staged.park()
+        if self.contact is not None and parked:
+            self.staged_drafts[self.contact] = parked
         self.contact = contact
         self.set_header(name, subtitle, key_id, picture)
         self.typing.configure(text="")
@@ -138,7 +153,13 @@ class ConversationPane(ttk.Frame):
         self.search_bar.grid_forget()
         self._close_search_row()
         self.composer.set(self.drafts.pop(contact, ""))
+        for staged, preview in self.staged_drafts.pop(contact, []):
+            self.composer.stage(staged, preview)
         self.text.focus_set()
+
+    def set_drop_hint(self, drop: bool) -> None:
+        """Whether files dropped onto the conversation are taken: the hint says so, or says what to do."""
+        self.hint.configure(text=hint_text(drop=drop))
 
     def _fill_menu(self) -> None:
         self.menu.delete(0, "end")
@@ -240,6 +261,7 @@ class ConversationPane(ttk.Frame):
             highlightcolor=palette.accent,
         )
         self.messages.restyle(palette)
+        self.composer.set_ink(palette.text)
 
     # ------------------------------------------------------------------ header, search, scrolling
 

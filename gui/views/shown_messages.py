@@ -12,7 +12,7 @@ from __future__ import annotations
 import tkinter as tk
 
 from gui.views.loaded_block import LoadedBlock
-from net.client.core.events import MessageStatus, MessageView
+from net.client.core.events import AttachmentView, MessageStatus, MessageView
 
 
 class ShownMessages:
@@ -63,6 +63,11 @@ class ShownMessages:
         if drawn is None or not drawn.text_item:
             return ""
         return str(self.canvas.itemcget(drawn.text_item, "text"))
+
+    def attachment(self, message_id: str) -> AttachmentView | None:
+        """A drawn message's picture or file as it stands now (its last progress included)."""
+        drawn = self.block.by_id.get(message_id)
+        return drawn.message.attachment if drawn is not None else None
 
     def message_ids(self) -> list[str]:
         return self.block.ids()

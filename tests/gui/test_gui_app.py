@@ -29,12 +29,15 @@ from gui_support import (
     type_into,
     wait_until,
 )
+from PIL import Image
 
 from gui import preferences
 from gui.app import App
 from gui.controllers.chat import PAGE
+from gui.controllers.files import FilePickers
 from gui.local_server import NOTE_NAME
 from gui.tooling.peer import HeadlessPeer
+from gui.view_models.file_model import FileAction
 from gui.view_models.names import formatted_number
 from gui.view_models.wording import TICKS, key_change_warning
 from gui.worker import Command
@@ -505,3 +508,107 @@ def test_a_full_disk_is_shown_until_writes_work_again_and_a_refused_text_stays_i
             assert received is not None
         finally:
             app.close()
+
+
+def test_pictures_and_files_cross_in_the_window_with_progress_pause_open_and_save(
+    make_app: Callable[[str], App],
+    peers: Callable[[str], HeadlessPeer],
+    dev_server: InProcessServer,
+    tmp_path: Path,
+) -> None:
+    alice_phone, bob_phone = fresh_phone(), fresh_phone()
+    app = make_app("alice")
+    create_and_register(app, dev_server, alice_phone)
+    bob = peers("bob")
+    register_peer(bob, dev_server, bob_phone, "Bob", knows=alice_phone)
+    app_knows(app, bob_phone)
+    start_conversation(app, bob_phone, "Bob")
+    pane, messages = app.main.conversation, app.main.conversation.messages
+    files = app.chat.files
+    sent = tmp_path / "minutes.txt"
+    sent.write_bytes(b"the minutes of Tuesday\n" * 1000)
+    opened: list[Path] = []
+    saved_to = tmp_path / "saved" / "photo.png"
+    saved_to.parent.mkdir()
+    files.pickers = FilePickers(
+        choose_files=lambda _parent: [sent], opener=opened.append, save_as=lambda _p, _name: saved_to
+    )
+
+    # Alice: Ctrl+U, the dialog's file staged, a caption, Enter
+    press(pane.text, "<Control-u>")
+    assert pane.composer.staged.lines() == ["minutes.txt · 22 KB"]
+    pane.text.insert("1.0", "for Friday")
+    press_return(pane.text)
+    wait_until(app.root, lambda: len(messages.message_ids()) == 1, "Alice's file bubble")
+    mine = messages.message_ids()[0]
+    done = ev.TransferState.DONE
+    wait_until(app.root, lambda: messages.attachment(mine).state == done, "the upload done")  # type: ignore[union-attr]
+    got = bob.wait_for(lambda e: isinstance(e, ev.MessageReceived) and e.message.attachment is not None)
+    assert isinstance(got, ev.MessageReceived) and got.message.text == "for Friday"
+    bob.wait_for(
+        lambda e: (
+            isinstance(e, ev.TransferProgress)
+            and e.message_id == got.message.message_id
+            and e.attachment.state == done
+        )
+    )
+    assert bob.call(lambda engine: engine.file_bytes(got.message.message_id, 1 << 20)) == sent.read_bytes()
+
+    # Bob: a picture and a large file; Alice's window shows the picture inline and the file moving
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (1200, 800), (30, 120, 200)).save(photo, format="PNG")
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(12 * 1024 * 1024))
+    seen: list[ev.AttachmentView] = []
+    shown = messages.set_attachment
+
+    def watch(message_id: str, attachment: ev.AttachmentView) -> None:
+        seen.append(attachment)
+        shown(message_id, attachment)
+
+    messages.set_attachment = watch  # type: ignore[method-assign]
+    bob.call(lambda engine: engine.send_file(photo, contact=alice_phone))
+    wait_until(app.root, lambda: len(messages.message_ids()) == 2, "Bob's picture")
+    picture_id = messages.message_ids()[1]
+    wait_until(app.root, lambda: messages.attachment(picture_id).state == done, "the picture downloaded")  # type: ignore[union-attr]
+    [thumb] = messages.canvas.find_withtag(f"att:{picture_id}&&thumbnail")
+    assert messages.canvas.type(thumb) == "image"
+    x0, y0, x1, y1 = messages.canvas.bbox(thumb)
+    assert abs((x1 - x0) / (y1 - y0) - 1.5) < 0.02
+    messages.canvas.event_generate("<Button-1>", x=(x0 + x1) // 2, y=int(y0 - messages.canvas.canvasy(0)) + 5)
+    wait_until(app.root, lambda: picture_id in files.viewers, "the picture viewer")
+    assert files.viewers[picture_id].picture.size == (1200, 800)
+    files.viewers[picture_id].save_button.invoke()
+    wait_until(app.root, lambda: saved_to.exists() and not app.busy, "the picture saved")
+    assert saved_to.read_bytes() == photo.read_bytes()
+    files.viewers[picture_id].destroy()
+
+    bob.call(lambda engine: engine.send_file(big, contact=alice_phone, caption="the big one"))
+    wait_until(app.root, lambda: len(messages.message_ids()) == 3, "Bob's large file")
+    big_id = messages.message_ids()[2]
+    moving = (ev.TransferState.WAITING, ev.TransferState.DOWNLOADING)
+    wait_until(app.root, lambda: messages.canvas.find_withtag(f"att:{big_id}&&file-bar-fill"), "its bar")
+    assert messages.attachment(big_id).state in moving  # type: ignore[union-attr]
+    messages.on_file_action(big_id, FileAction.PAUSE)  # what the Pause link does
+    paused = ev.TransferState.PAUSED
+    wait_until(app.root, lambda: messages.attachment(big_id).state == paused, "the download paused")  # type: ignore[union-attr]
+    assert [
+        str(messages.canvas.itemcget(i, "text"))
+        for i in messages.canvas.find_withtag(f"att:{big_id}&&file-link")
+    ] == [
+        "Resume",
+        "Cancel",
+    ]
+    messages.on_file_action(big_id, FileAction.RESUME)
+    wait_until(app.root, lambda: messages.attachment(big_id).state == done, "the large file downloaded")  # type: ignore[union-attr]
+    progress = [
+        a.transferred
+        for a in seen
+        if a.state == ev.TransferState.DOWNLOADING and a.size == big.stat().st_size
+    ]
+    assert progress and progress == sorted(progress)  # the bar only moved forward
+    assert not messages.canvas.find_withtag(f"att:{big_id}&&file-bar")  # done: no bar, Open and Save as
+    messages.on_file_action(big_id, FileAction.OPEN)
+    wait_until(app.root, lambda: opened, "the file handed to the system's opener")
+    assert opened[0].read_bytes() == big.read_bytes()
+    assert app.main.conversations.row_text(bob_phone)[1] == "the big one"

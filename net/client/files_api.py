@@ -168,7 +168,7 @@ class FilesApi(ApiBase):
             raise
 
     def open_file(self, message_id: str) -> Path:
-        """A plaintext copy in a private folder of the profile, for the system's viewer (gone at lock)."""
+        """A plaintext copy outside the profile folder, for the system's viewer (gone at lock)."""
         ctx = self._require()
         found, sealed = self._sealed_copy(message_id)
         place = ctx.profile.attachments.fresh_open_folder() / sanitised_name(

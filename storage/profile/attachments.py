@@ -11,7 +11,12 @@ and the random name of its copy in the profile folder's ``files`` folder:
   folder holds nothing readable without the passphrase.
 * ``files/<name>.part``: what a transfer has so far (ours while it is sealed, theirs while it
   downloads); renamed to ``.sealed`` only once it is whole (and, for a download, checked).
-* ``files/open/``: plaintext copies made for the system's viewer; emptied at open and at close.
+Plaintext copies made for the system's viewer (:meth:`AttachmentStore.fresh_open_folder`) are
+never put in the profile folder, which must show nothing readable to whoever copies it: each
+is a private folder (``mkdtemp``: a random name, this user alone) named
+``parley-open-<profile id>-*`` in the session's runtime folder (``$XDG_RUNTIME_DIR``, memory on
+most Linux desktops) or else the system's temporary folder. They are removed when the profile
+locks and, after a crash, when it next opens.
 
 A file goes when its row goes: a temporary trigger on this connection notes the name of every
 row deleted, and the file is removed once that transaction commits (a rollback keeps both). At
@@ -24,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +40,7 @@ from storage.profile.errors import DamagedValue
 from storage.profile.vault import Vault
 
 FILES_FOLDER = "files"
-OPEN_FOLDER = "open"
+OPEN_PREFIX = "parley-open-"
 SEALED, PART = ".sealed", ".part"
 #: States whose transfer is over: their ``.part`` is stale.
 FINISHED = frozenset({"done", "cancelled"})
@@ -87,12 +93,17 @@ def attachment_of(row: tuple[Any, ...]) -> Attachment:
 class AttachmentStore:
     """The attachments of the profile's messages, and the folder of their sealed copies."""
 
-    def __init__(self, vault: Vault, folder: Path, random: RandomSource) -> None:
+    def __init__(
+        self, vault: Vault, folder: Path, random: RandomSource, *, open_root: Path | None = None
+    ) -> None:
         self._vault = vault
         self._random = random
         #: ``files/`` in the profile folder.
         self.folder = folder / FILES_FOLDER
         self.folder.mkdir(mode=0o700, exist_ok=True)
+        #: Where the viewer's plaintext copies go: outside the profile folder, in memory if the system has it.
+        self.open_root = open_root or default_open_root()
+        self._open_prefix = f"{OPEN_PREFIX}{folder.name}-"
         vault.on_connect(self._install)
 
     def _install(self) -> None:
@@ -124,10 +135,6 @@ class AttachmentStore:
 
     def part(self, name: str) -> Path:
         return self.folder / f"{name}{PART}"
-
-    @property
-    def open_folder(self) -> Path:
-        return self.folder / OPEN_FOLDER
 
     # ------------------------------------------------------------------ rows
 
@@ -236,15 +243,36 @@ class AttachmentStore:
         return removed
 
     def empty_open_folder(self) -> None:
-        """Remove the plaintext copies made for the system's viewer."""
-        shutil.rmtree(self.open_folder, ignore_errors=True)
+        """Remove the plaintext copies made for the system's viewer (only folders this user made)."""
+        with contextlib.suppress(OSError):
+            for place in self.open_root.glob(f"{self._open_prefix}*"):
+                with contextlib.suppress(OSError):
+                    info = place.lstat()
+                    # Never follow a link, nor touch what another user put under our name.
+                    if place.is_dir() and not place.is_symlink() and _ours(info):
+                        shutil.rmtree(place, ignore_errors=True)
 
     def fresh_open_folder(self) -> Path:
-        """A private folder for one plaintext copy (made now, readable by this user alone)."""
-        self.open_folder.mkdir(mode=0o700, exist_ok=True)
-        place = self.open_folder / self.new_name()
-        place.mkdir(mode=0o700)
-        return place
+        """A private folder for one plaintext copy (a random name, readable by this user alone)."""
+        return Path(tempfile.mkdtemp(prefix=self._open_prefix, dir=self.open_root))
+
+
+def _ours(info: os.stat_result) -> bool:
+    """Made by this user (Windows has no owner ids here; its temporary folder is the user's own)."""
+    getuid = getattr(os, "getuid", None)
+    return getuid is None or info.st_uid == getuid()
+
+
+def default_open_root() -> Path:
+    """The session's runtime folder if the system has one that is ours, else the temporary folder."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR", "")
+    if runtime:
+        path = Path(runtime)
+        with contextlib.suppress(OSError):
+            info = path.stat()
+            if path.is_dir() and _ours(info) and info.st_mode & 0o077 == 0:
+                return path
+    return Path(tempfile.gettempdir())
 
 
 def fsync_folder(folder: Path) -> None:

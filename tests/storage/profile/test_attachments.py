@@ -105,6 +105,9 @@ def test_the_sweep_at_open_removes_unnamed_files_stale_parts_and_viewer_copies(t
     orphan.write_bytes(b"nobody's")
     viewer = store.fresh_open_folder() / "cat.jpg"
     viewer.write_bytes(b"plaintext")
+    # The plaintext copy is never inside the profile folder, which a thief may copy whole.
+    assert profile.path.parent not in viewer.parents
+    assert viewer.parent.stat().st_mode & 0o077 == 0
     profile_id = profile.profile_id
     profile.close()
     assert not viewer.exists()  # the viewer's copies go when the profile locks

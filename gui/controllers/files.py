@@ -42,14 +42,34 @@ PREVIEW_SIDE = 48
 PASTED_NAME = "Pasted picture.png"
 
 
+class _Folder:
+    """Where the next file dialog opens: the folder last chosen from, else the person's home."""
+
+    last: Path | None = None
+
+    @classmethod
+    def initial(cls) -> str:
+        folder = cls.last if cls.last is not None and cls.last.is_dir() else Path.home()
+        return str(folder)
+
+    @classmethod
+    def remember(cls, chosen: Path) -> Path:
+        cls.last = chosen.parent
+        return chosen
+
+
 def _ask_files(parent: tk.Misc) -> list[Path]:
-    chosen = filedialog.askopenfilenames(parent=parent, title="Send files")
-    return [Path(name) for name in chosen]
+    # One file per dialog: Tk's many-file dialog splits a typed name at its spaces ("lake photo.jpg"
+    # becomes two names that do not exist), which breaks the keyboard way in; Ctrl+U again stages more.
+    chosen = filedialog.askopenfilename(parent=parent, title="Send a file", initialdir=_Folder.initial())
+    return [_Folder.remember(Path(chosen))] if chosen else []
 
 
 def _ask_save(parent: tk.Misc, name: str) -> Path | None:
-    chosen = filedialog.asksaveasfilename(parent=parent, title="Save as", initialfile=name)
-    return Path(chosen) if chosen else None
+    chosen = filedialog.asksaveasfilename(
+        parent=parent, title="Save as", initialfile=name, initialdir=_Folder.initial()
+    )
+    return _Folder.remember(Path(chosen)) if chosen else None
 
 
 @dataclass

@@ -50,7 +50,11 @@ class JumpButton(ttk.Button):
     """A round-cornered button in the lower right corner of ``master``, shown only when asked."""
 
     def __init__(self, master: tk.Misc, command: Callable[[], None]) -> None:
-        super().__init__(master, text=jump_label(0), command=command, style="Accent.TButton", width=3)
+        # Not in the Tab order: it would sit between the paperclip and the messages with no ring of its
+        # own, and End (or Ctrl+End) does what it does from the keyboard.
+        super().__init__(
+            master, text=jump_label(0), command=command, style="Accent.TButton", width=3, takefocus=0
+        )
         self._shown = False
 
     def update_to(self, shown: bool, unread_below: int) -> None:

@@ -37,8 +37,13 @@ class PictureViewer(tk.Toplevel):
         self.save_button.pack(side="right", padx=(0, 8))
         self.canvas = tk.Canvas(self, highlightthickness=0, borderwidth=0, background=palette.background)
         self.canvas.pack(fill="both", expand=True)
-        start = fit_within(picture.width, picture.height, _START_SIDE, _START_SIDE * 3 // 4)
-        self.geometry(f"{max(start.width, 360)}x{start.height + 52}")
+        # The first size fits the screen too (an 800x600 one included), with room for the bar and the
+        # window's frame; a larger picture is scaled down into it, never cut off.
+        screen_w, screen_h = self.winfo_screenwidth(), self.winfo_screenheight()
+        most_w = min(_START_SIDE, max(240, screen_w - 40))
+        most_h = min(_START_SIDE * 3 // 4, max(180, screen_h - 52 - 80))
+        start = fit_within(picture.width, picture.height, most_w, most_h)
+        self.geometry(f"{min(max(start.width, 360), most_w)}x{start.height + 52}")
         self.minsize(240, 180)
         self.canvas.bind("<Configure>", lambda e: self._fit(e.width, e.height))
         self.bind("<Escape>", lambda _e: self.destroy())

@@ -83,10 +83,13 @@ def file_info(attachment: Attachment | None) -> FileInfo | None:
 
 
 def preview(message: Message) -> str:
-    """What the conversation list shows of a message: its text, or the name of a file sent without one."""
-    if message.text or message.attachment is None:
+    """What the conversation list shows of a message: its text, or what a file sent without one is
+    ("Photo: lake.jpg", "File: minutes.pdf"), worded as the app words a file that arrives while it runs."""
+    if message.text.strip() or message.attachment is None:
         return message.text
-    return str(message.attachment.spec.get("name", ""))
+    spec = message.attachment.spec
+    kind = "Photo" if str(spec.get("type", "")).startswith("image/") else "File"
+    return f"{kind}: {spec.get('name', '')}"
 
 
 def store_incoming(profile: Profile, message: Message, file: FileInfo | None) -> Message:

@@ -56,5 +56,6 @@ def test_a_file_sent_without_a_caption_is_previewed_as_what_it_is_and_its_name()
     bare = Message(1, "+442079460958", "m-1", True, "", 1.0, "sent", attachment=Attachment(1, SPEC, "done"))
     assert preview(bare) == "Photo: cat.jpg"
     pdf = Attachment(1, {**SPEC, "name": "minutes.pdf", "type": "application/pdf"}, "done")
-    assert preview(Message(3, "+442079460958", "m-3", True, " ", 1.0, "sent", attachment=pdf)) == "File: minutes.pdf"
+    spaced = Message(3, "+442079460958", "m-3", True, " ", 1.0, "sent", attachment=pdf)
+    assert preview(spaced) == "File: minutes.pdf"
     assert preview(Message(2, "+442079460958", "m-2", True, "hi", 1.0, "sent")) == "hi"

@@ -48,6 +48,7 @@ from crypto_core.errors import CryptoError
 from net.client import group_copies
 from net.client.context import Context
 from net.client.core import outbox_plan as plan
+from net.client.core.actions import ReplyRef
 from net.client.core.attachment import FileInfo
 from net.client.core.backoff import Backoff
 from net.client.core.engine_error import EngineError
@@ -113,8 +114,10 @@ def enqueue_text(
     sent_at_ms: int,
     client_id: str,
     file: FileInfo | None = None,
+    *,
+    reply: ReplyRef | None = None,
 ) -> None:
-    inner = encode_payload(Text(message_id, sent_at_ms, text, file=file))
+    inner = encode_payload(Text(message_id, sent_at_ms, text, file=file, reply=reply))
     ctx.profile.outbox.enqueue(contact, client_id, Entry(message_id, inner).to_bytes())
 
 

@@ -40,7 +40,8 @@ class Marks:
     deleted: bool = False
 
     def __repr__(self) -> str:  # the quote stays out of logs
-        return f"Marks(reply={bool(self.reply_client)}, edited={bool(self.edited_at_ms)}, deleted={self.deleted})"
+        edited = bool(self.edited_at_ms)
+        return f"Marks(reply={bool(self.reply_client)}, edited={edited}, deleted={self.deleted})"
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,8 @@ class ActionStore:
         if not ids:
             return {}
         rows = self._vault.conn.execute(
-            "SELECT message, reply_author, reply_client, reply_text, edited_at, deleted FROM message_marks "
-            f"WHERE message IN ({','.join('?' * len(ids))})",  # noqa: S608 - placeholders only
+            "SELECT message, reply_author, reply_client, reply_text, edited_at, deleted "  # noqa: S608 - placeholders only
+            f"FROM message_marks WHERE message IN ({','.join('?' * len(ids))})",
             ids,
         ).fetchall()
         return {int(r[0]): Marks(str(r[1]), str(r[2]), str(r[3]), int(r[4]), bool(r[5])) for r in rows}
@@ -96,14 +97,21 @@ class ActionStore:
         if not ids:
             return {}
         rows = self._vault.conn.execute(
-            "SELECT message, reactor, emoji, at FROM reactions "
-            f"WHERE emoji != '' AND message IN ({','.join('?' * len(ids))}) ORDER BY at, reactor",  # noqa: S608
+            "SELECT message, reactor, emoji, at FROM reactions "  # noqa: S608 - placeholders only
+            f"WHERE emoji != '' AND message IN ({','.join('?' * len(ids))}) ORDER BY at, reactor",
             ids,
         ).fetchall()
         found: dict[int, list[Reaction]] = {}
         for message, reactor, emoji, at in rows:
             found.setdefault(int(message), []).append(Reaction(str(reactor), str(emoji), int(at)))
         return found
+
+    def reaction_time(self, message: int, reactor: str) -> int:
+        """When ``reactor`` last reacted to the message (or took it back), in ms; 0 if never."""
+        row = self._vault.conn.execute(
+            "SELECT at FROM reactions WHERE message = ? AND reactor = ?", (message, reactor)
+        ).fetchone()
+        return 0 if row is None else int(row[0])
 
     def versions(self, message: int) -> list[Version]:
         """The earlier texts of an edited message, oldest first."""
@@ -125,7 +133,8 @@ class ActionStore:
         with self._vault.transaction():
             self._ensure(message)
             self._vault.conn.execute(
-                "UPDATE message_marks SET reply_author = ?, reply_client = ?, reply_text = ? WHERE message = ?",
+                "UPDATE message_marks SET reply_author = ?, reply_client = ?, reply_text = ? "
+                "WHERE message = ?",
                 (author, client_id, nfc(quote), message),
             )
 

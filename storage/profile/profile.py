@@ -18,7 +18,7 @@ set of small stores over one encrypted connection:
 ``processed``      server message ids already stored (redeliveries are skipped)
 ``settings``       the profile's own choices (read receipts, typing notices, notifications)
 ``attachments``    pictures and files of messages, their transfers, and their sealed copies in ``files/``
-``actions``        reply quotes, reactions, edits (earlier versions kept), deletions, actions before their message
+``actions``        reply quotes, reactions, edits (earlier texts kept), deletions, early actions
 =================  ==============================================================
 
 The whole database, its write-ahead log included, is encrypted by SQLCipher

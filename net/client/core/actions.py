@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from net.client.core.group_payloads import GroupTag, parse_tag, tag_fields
 from net.client.core.malformed import MalformedEnvelope
@@ -59,6 +59,19 @@ class ReplyRef:
 
     def __repr__(self) -> str:  # the quote stays out of logs
         return f"ReplyRef(message_id={self.target.message_id!r})"
+
+
+@dataclass(frozen=True)
+class ReplyView:
+    """The message a reply quotes, as its bubble shows it: the author ("" for ours; a phone for
+    theirs), the client id (to scroll to it) and the start of its text ("" once it was deleted)."""
+
+    sender: str
+    message_id: str
+    text: str
+
+    def __repr__(self) -> str:  # the quote stays out of logs
+        return f"ReplyView(message_id={self.message_id!r})"
 
 
 @dataclass(frozen=True)
@@ -170,7 +183,7 @@ def within_window(sent_ms: int, at_ms: int) -> bool:
     return 0 <= at_ms - sent_ms <= ACTION_WINDOW_MS
 
 
-def _is_id(value: object) -> bool:
+def _is_id(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and _ID.fullmatch(value) is not None
 
 

@@ -281,7 +281,7 @@ def decode_payload(data: bytes) -> Payload:
         return parse_group_change(obj)
     if kind == "group_state":
         return parse_group_state(obj)
-    if kind in actions.KINDS:
+    if isinstance(kind, str) and kind in actions.KINDS:
         return actions.parse(obj)
     raise MalformedEnvelope("payload: unknown kind")
 

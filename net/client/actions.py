@@ -151,7 +151,7 @@ def details(ctx: Context, message_id: str, contact: str, group_id: str, sender: 
 
 
 def locate(ctx: Context, message_id: str, contact: str, group_id: str, sender: str) -> Located:
-    """The message a view names, or EngineError("no_such_message")."""
+    """The message a view names, or EngineError("unknown_message")."""
     if bool(contact) == bool(group_id):
         raise EngineError("bad_conversation", "Name the message's conversation: a contact or a group.")
     history = ctx.profile.history
@@ -171,7 +171,7 @@ def locate(ctx: Context, message_id: str, contact: str, group_id: str, sender: s
             found = history.get(chat, message_id, outgoing=False)
             author = chat
     if found is None or found.kind != "text":
-        raise EngineError("no_such_message", NO_SUCH_MESSAGE)
+        raise EngineError("unknown_message", NO_SUCH_MESSAGE)
     return Located(chat, found, author)
 
 

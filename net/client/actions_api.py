@@ -8,7 +8,7 @@ group's: exactly one of them), and, for a message a member sent in a group, its 
 EngineError with a stable code:
 
 =====================  ===========================================================
-``no_such_message``    no such message (text) in that conversation
+``unknown_message``    no such message (text) in that conversation
 ``bad_conversation``   neither or both of ``contact`` and ``group_id``
 ``not_yours``          an edit or a delete for everyone of someone else's message
 ``too_late``           an edit or a delete for everyone more than 24 hours after sending

@@ -160,7 +160,7 @@ def test_two_people_reply_react_edit_and_delete_and_repeats_change_nothing(
         assert bob.of(MessageChanged)[-1].removed
         with pytest.raises(EngineError) as refused:
             bob.engine.delete_for_me(answer.message_id, contact=alice.phone)
-        assert refused.value.code == "no_such_message"
+        assert refused.value.code == "unknown_message"
     finally:
         for person in people:
             person.close()
@@ -285,7 +285,7 @@ def test_a_group_of_three_replies_reacts_edits_and_deletes_in_any_order(
         # Only the author may edit; deleting for everyone empties every profile and its index.
         with pytest.raises(EngineError) as refused:
             bob.engine.edit_message(mid, "mine", group_id=gid)
-        assert refused.value.code == "no_such_message"  # his own message of that id does not exist
+        assert refused.value.code == "unknown_message"  # his own message of that id does not exist
         alice.engine.delete_for_everyone(mid, group_id=gid)
         for person in (bob, carol):
             gone = _wait_shown(person, gid, mid, lambda m: m.deleted, people)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from net.client.context import Context, message_view
-from net.client.core.actions import ReplyView
+from net.client.core.actions import ReplyRef, ReplyView, Target
 from net.client.core.events import MessageView
 from storage.profile.history import Message
 
@@ -47,6 +47,20 @@ def dress(ctx: Context, messages: Sequence[Message], views: Sequence[MessageView
             )
         )
     return dressed
+
+
+def reply_of(ctx: Context, message: Message) -> ReplyRef | None:
+    """What our stored message quotes, as its payload says it when it goes again; None if nothing."""
+    mark = ctx.profile.actions.marks([message.local_id]).get(message.local_id)
+    if mark is None or not mark.reply_client:
+        return None
+    return ReplyRef(Target(mark.reply_author or ctx.me(), mark.reply_client), mark.reply_text)
+
+
+def is_deleted(ctx: Context, message: Message) -> bool:
+    """Whether the message was deleted for everyone (then it never goes again)."""
+    mark = ctx.profile.actions.marks([message.local_id]).get(message.local_id)
+    return mark is not None and mark.deleted
 
 
 def view_of(ctx: Context, message: Message) -> MessageView:

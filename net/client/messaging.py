@@ -87,7 +87,9 @@ def retry(ctx: Context, duties: Duties, contact: str, message_id: str) -> None:
         ctx.profile.history.set_status(phone, message_id, MessageStatus.QUEUED.value)
         sent = round(message.timestamp * 1000)
         client_id = f"{message_id}.{ctx.random(4).hex()}"
-        enqueue_text(ctx, phone, message_id, message.text, sent, client_id, file_info(message.attachment))
+        file = file_info(message.attachment)
+        reply = action_views.reply_of(ctx, message)
+        enqueue_text(ctx, phone, message_id, message.text, sent, client_id, file, reply=reply)
     ctx.emit(MessageStatusChanged(phone, message_id, MessageStatus.QUEUED))
     duties.outbox.dirty = True
 

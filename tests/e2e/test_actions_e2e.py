@@ -72,7 +72,10 @@ def _raw_count(person: Person, needle: str) -> int:
         found += raw.execute(
             "SELECT COUNT(*) FROM message_marks WHERE reply_text LIKE ?", (like,)
         ).fetchone()[0]
-        found += raw.execute("SELECT COUNT(*) FROM messages_fts WHERE body LIKE ?", (like,)).fetchone()[0]
+        # The index itself (its tokens, not the text it points to): a stale entry would still match.
+        found += raw.execute(
+            "SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH ?", (f'"{needle}"',)
+        ).fetchone()[0]
         return int(found)
     finally:
         raw.close()

@@ -82,7 +82,8 @@ def is_gone(ctx: Context, chat: Chat, author: str, client_id: str) -> bool:
 def _apply(ctx: Context, message: Message, actor: str, action: Action) -> bool:
     actions = ctx.profile.actions
     local = message.local_id
-    if actions.marks([local]).get(local, None) is not None and actions.marks([local])[local].deleted:
+    mark = actions.marks([local]).get(local)
+    if mark is not None and mark.deleted:
         return False  # deleted for everyone: nothing more happens to it
     if isinstance(action, React):
         return actions.react(local, actor, action.emoji, action.at_ms)

@@ -40,7 +40,7 @@ NOT_EMOJI = "A reaction is one emoji."
 
 
 @dataclass(frozen=True)
-class Located:
+class ActedOn:
     """A message found by how a view names it."""
 
     chat: Chat
@@ -150,7 +150,7 @@ def details(ctx: Context, message_id: str, contact: str, group_id: str, sender: 
     )
 
 
-def locate(ctx: Context, message_id: str, contact: str, group_id: str, sender: str) -> Located:
+def locate(ctx: Context, message_id: str, contact: str, group_id: str, sender: str) -> ActedOn:
     """The message a view names, or EngineError("unknown_message")."""
     if bool(contact) == bool(group_id):
         raise EngineError("bad_conversation", "Name the message's conversation: a contact or a group.")
@@ -172,10 +172,10 @@ def locate(ctx: Context, message_id: str, contact: str, group_id: str, sender: s
             author = chat
     if found is None or found.kind != "text":
         raise EngineError("unknown_message", NO_SUCH_MESSAGE)
-    return Located(chat, found, author)
+    return ActedOn(chat, found, author)
 
 
-def _own_in_time(ctx: Context, message_id: str, contact: str, group_id: str) -> Located:
+def _own_in_time(ctx: Context, message_id: str, contact: str, group_id: str) -> ActedOn:
     found = locate(ctx, message_id, contact, group_id, "")
     if not found.message.outgoing:
         raise EngineError("not_yours", NOT_YOURS)
@@ -186,7 +186,7 @@ def _own_in_time(ctx: Context, message_id: str, contact: str, group_id: str) -> 
     return found
 
 
-def _send(ctx: Context, found: Located, make: Callable[[GroupTag | None], Action]) -> None:
+def _send(ctx: Context, found: ActedOn, make: Callable[[GroupTag | None], Action]) -> None:
     """Queue the action to the contact, or one copy per member of the group."""
     if not isinstance(found.chat, GroupChat):
         enqueue_control(ctx, found.chat, make(None))
@@ -201,7 +201,7 @@ def _send(ctx: Context, found: Located, make: Callable[[GroupTag | None], Action
     enqueue_copies(ctx, to, ctx.new_id("a-"), make(tag), group=group_id)
 
 
-def _changed(ctx: Context, duties: Duties, found: Located, changed: bool) -> MessageView:
+def _changed(ctx: Context, duties: Duties, found: ActedOn, changed: bool) -> MessageView:
     message = ctx.profile.history.get(
         found.chat, found.message.client_id, outgoing=found.message.outgoing, sender=found.message.sender
     )
@@ -212,7 +212,7 @@ def _changed(ctx: Context, duties: Duties, found: Located, changed: bool) -> Mes
     return view
 
 
-def _marks(ctx: Context, found: Located) -> Marks:
+def _marks(ctx: Context, found: ActedOn) -> Marks:
     return ctx.profile.actions.marks([found.message.local_id]).get(found.message.local_id, Marks())
 
 

@@ -9,7 +9,7 @@ oldest messages' notes are forgotten first past :data:`MAX_MESSAGES`.
 
 from __future__ import annotations
 
-from net.client import group_log
+from net.client import action_views, group_log
 from net.client.context import Context
 from net.client.core.envelope import Text
 from net.client.core.events import Event, MessageStatus, MessageStatusChanged
@@ -85,10 +85,13 @@ def resent_text(ctx: Context, contact: str, message_id: str) -> tuple[str, Text]
         message = ctx.profile.history.get(GroupChat(stored.group_id), message_id, outgoing=True)
         if message is None:
             continue
+        if action_views.is_deleted(ctx, message):
+            return None  # deleted for everyone: it never goes again
         group = group_log.load(ctx, stored.group_id)
         state = group.state
         if state is None or state.own is not OwnStanding.MEMBER or not state.is_member(contact):
             return None
         sent_ms = round(message.timestamp * 1000)
-        return stored.group_id, Text(message_id, sent_ms, message.text, group.tag())
+        reply = action_views.reply_of(ctx, message)
+        return stored.group_id, Text(message_id, sent_ms, message.text, group.tag(), reply=reply)
     return None

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from net.client import group_fanout, group_log, group_views
-from net.client.context import Context, message_view
+from net.client import action_inbox, action_views, group_fanout, group_log, group_views
+from net.client.context import Context
 from net.client.core.attachment import parse_file
 from net.client.core.envelope import Delivered, GroupStatePayload, Read, Text
 from net.client.core.events import (
@@ -121,7 +121,7 @@ def _store_text(ctx: Context, sender: str, payload: Text, arrived_ms: int) -> li
     assert payload.group is not None
     group_id = payload.group.group_id
     stored_group = ctx.profile.groups.get(group_id)
-    if stored_group is None:
+    if stored_group is None or action_inbox.is_gone(ctx, GroupChat(group_id), sender, payload.message_id):
         return []
     try:
         stored = ctx.profile.history.add(
@@ -136,11 +136,12 @@ def _store_text(ctx: Context, sender: str, payload: Text, arrived_ms: int) -> li
     except DuplicateEntry:
         return []
     stored = store_incoming(ctx.profile, stored, payload.file)
+    stored = action_inbox.arrived(ctx, GroupChat(group_id), sender, stored, payload.reply)
     if stored_group.standing == MEMBER and ctx.profile.contacts.get(sender) is not None:
         contact = ctx.profile.contacts.get(sender)
         if contact is not None and contact.standing != Standing.BLOCKED.value:
             enqueue_control(ctx, sender, Delivered((payload.message_id,)))
-    return [MessageReceived(message_view(stored))]
+    return [MessageReceived(action_views.view_of(ctx, stored))]
 
 
 def _pending(ctx: Context) -> dict[str, list[dict[str, Any]]]:

@@ -16,9 +16,10 @@ from collections.abc import Callable
 
 from crypto_core.encoding import RandomSource
 from crypto_core.keys import IdentityKeyPair
-from net.client import group_copies, group_fanout, group_log
+from net.client import action_views, group_copies, group_fanout, group_log
 from net.client.context import Context, checked_phone, checked_text, message_view
 from net.client.core import group_making
+from net.client.core.actions import ReplyRef
 from net.client.core.engine_error import EngineError
 from net.client.core.envelope import GroupChangePayload, Text
 from net.client.core.events import (
@@ -273,8 +274,11 @@ def _forget(ctx: Context, group_id: str) -> None:
         ctx.profile.groups.delete(group_id)
 
 
-def send_text(ctx: Context, duties: Duties, group_id: str, text: str) -> MessageView:
-    """Store a text in the group and queue one copy per member, all under the message's id."""
+def send_text(
+    ctx: Context, duties: Duties, group_id: str, text: str, reply: ReplyRef | None = None
+) -> MessageView:
+    """Store a text in the group (answering ``reply``'s message, if given) and queue one copy per
+    member, all under the message's id."""
     checked_text(text)
     stored_group = ctx.profile.groups.get(group_id)
     if stored_group is None:
@@ -291,12 +295,16 @@ def send_text(ctx: Context, duties: Duties, group_id: str, text: str) -> Message
             GroupChat(group_id), client_id=message_id, outgoing=True, text=text, timestamp=now
         )
         ctx.profile.receipts.expect(stored.local_id, to)
+        if reply is not None:
+            author = "" if reply.target.author == ctx.me() else reply.target.author
+            ctx.profile.actions.set_reply(stored.local_id, author, reply.target.message_id, reply.quote)
         group_fanout.ensure_members(ctx, to)
         group_fanout.share_name(ctx, to)
         tag = GroupTag(group_id, state.version, state.digest)
-        payload = Text(message_id, round(stored.timestamp * 1000), text, tag)
+        payload = Text(message_id, round(stored.timestamp * 1000), text, tag, reply=reply)
         enqueue_copies(ctx, to, message_id, payload, group=group_id, message_id=message_id)
     ctx.emit(MessageStatusChanged("", message_id, MessageStatus.QUEUED, group_id=group_id))
     duties.outbox.dirty = True
-    view = message_view(stored)
-    return view
+    if reply is not None:
+        return action_views.view_of(ctx, stored)
+    return message_view(stored)

@@ -41,8 +41,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crypto_core.errors import CryptoError
-from net.client import group_inbox, notices, privacy
-from net.client.context import Context, message_view
+from net.client import action_inbox, action_views, group_inbox, notices, privacy
+from net.client.context import Context
+from net.client.core.actions import Delete, Edit, React
 from net.client.core.envelope import (
     MAX_IDS,
     BadProfile,
@@ -260,14 +261,19 @@ class Inbox:
         profile = self._ctx.profile
         status = receipt_status(_STATUS_OF[type(payload)], self._privacy)
         unmatched = []
+        at = message.ts / 1000
         for message_id in payload.message_ids:
             if profile.history.set_status(sender, message_id, status.value):
                 result.events.append(MessageStatusChanged(sender, message_id, status))
-            elif profile.history.get(sender, message_id, outgoing=True) is None:
+            ours = profile.history.get(sender, message_id, outgoing=True)
+            if ours is None:
                 unmatched.append(message_id)
+            elif status is MessageStatus.READ:  # when, for the message's details
+                profile.receipts.read(ours.local_id, sender, at)
+            else:
+                profile.receipts.delivered(ours.local_id, sender, at)
         if unmatched:  # a receipt of our group message, from one of its members
             kind = Read if status is MessageStatus.READ else Delivered
-            at = message.ts / 1000
             group_inbox.take_receipt(self._ctx, sender, kind(tuple(unmatched)), at, result.receipts)
 
     def _group(self, payload: Payload, sender: str, message: WaitingMessage, result: Received) -> bool:
@@ -281,6 +287,8 @@ class Inbox:
             found = group_inbox.take_text(ctx, sender, payload, message.ts)
             result.stored += len(found)
             result.events += found
+        elif isinstance(payload, React | Edit | Delete):
+            result.events += action_inbox.take(ctx, sender, payload, message.ts)
         elif isinstance(payload, Typing) and payload.group_id is not None:
             if shows_typing(self._privacy) and group_inbox.typing_shown(ctx, sender, payload.group_id):
                 result.events.append(TypingChanged(sender, payload.on, payload.group_id))
@@ -313,6 +321,8 @@ class Inbox:
         request: bool,
     ) -> None:
         timestamp = message.ts / 1000
+        if action_inbox.is_gone(self._ctx, sender, sender, payload.message_id):
+            return  # we deleted it for us; a copy sent again stays deleted
         try:
             stored = self._ctx.profile.history.add(
                 sender,
@@ -325,9 +335,10 @@ class Inbox:
         except DuplicateEntry:
             return  # sent again after a session reset, but it had arrived: shown once
         stored = store_incoming(self._ctx.profile, stored, payload.file)
+        stored = action_inbox.arrived(self._ctx, sender, sender, stored, payload.reply)
         receipts[sender].append(payload.message_id)
         result.stored += 1
         if request:
             result.requested.add(sender)
         else:
-            result.events.append(MessageReceived(message_view(stored)))
+            result.events.append(MessageReceived(action_views.view_of(self._ctx, stored)))

@@ -19,8 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-from net.client import groups, privacy
+from net.client import action_views, groups, privacy
 from net.client.context import Context, checked_phone, checked_text, key_id, message_view
+from net.client.core.actions import ReplyRef
 from net.client.core.engine_error import EngineError
 from net.client.core.envelope import MAX_IDS, Read
 from net.client.core.events import (
@@ -50,8 +51,11 @@ MAX_AROUND = 200
 MAX_RESULTS = 500
 
 
-def send_text(ctx: Context, duties: Duties, contact: str, text: str) -> MessageView:
-    """Store a text and queue it for the contact; returns it as the history shows it."""
+def send_text(
+    ctx: Context, duties: Duties, contact: str, text: str, reply: ReplyRef | None = None
+) -> MessageView:
+    """Store a text (answering ``reply``'s message, if given) and queue it for the contact; returns it
+    as the history shows it."""
     phone = checked_phone(contact)
     ctx.contact(phone)  # unknown_contact first: a number never added cannot be written to
     checked_text(text)
@@ -59,10 +63,15 @@ def send_text(ctx: Context, duties: Duties, contact: str, text: str) -> MessageV
     with ctx.profile.transaction():
         share_if_due(ctx, accept_own_step(ctx, phone))  # writing to a request accepts it
         stored = ctx.profile.history.add(phone, client_id=message_id, outgoing=True, text=text, timestamp=now)
-        enqueue_text(ctx, phone, message_id, text, round(stored.timestamp * 1000), message_id)
+        ctx.profile.receipts.expect(stored.local_id, [phone])  # when it was delivered and read, for details
+        if reply is not None:
+            author = "" if reply.target.author == ctx.me() else reply.target.author
+            ctx.profile.actions.set_reply(stored.local_id, author, reply.target.message_id, reply.quote)
+        sent = round(stored.timestamp * 1000)
+        enqueue_text(ctx, phone, message_id, text, sent, message_id, reply=reply)
     ctx.emit(MessageStatusChanged(phone, message_id, MessageStatus.QUEUED))
     duties.outbox.dirty = True
-    return message_view(stored)
+    return action_views.view_of(ctx, stored)
 
 
 def retry(ctx: Context, duties: Duties, contact: str, message_id: str) -> None:
@@ -78,7 +87,9 @@ def retry(ctx: Context, duties: Duties, contact: str, message_id: str) -> None:
         ctx.profile.history.set_status(phone, message_id, MessageStatus.QUEUED.value)
         sent = round(message.timestamp * 1000)
         client_id = f"{message_id}.{ctx.random(4).hex()}"
-        enqueue_text(ctx, phone, message_id, message.text, sent, client_id, file_info(message.attachment))
+        file = file_info(message.attachment)
+        reply = action_views.reply_of(ctx, message)
+        enqueue_text(ctx, phone, message_id, message.text, sent, client_id, file, reply=reply)
     ctx.emit(MessageStatusChanged(phone, message_id, MessageStatus.QUEUED))
     duties.outbox.dirty = True
 
@@ -168,7 +179,7 @@ def _views(ctx: Context, messages: Iterable[Message]) -> list[MessageView]:
                 one, recipients=count.members, delivered_count=count.delivered, read_count=count.read
             )
         shown.append(one)
-    return shown
+    return action_views.dress(ctx, found, shown)
 
 
 def conversations(ctx: Context) -> list[ConversationView]:

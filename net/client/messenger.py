@@ -36,6 +36,7 @@ from crypto_core import sealing
 from crypto_core.encoding import RandomSource, default_random
 from crypto_core.sealing import KdfParams
 from net.client import group_fanout, group_log, messaging, privacy, profiles
+from net.client.actions_api import ActionsApi
 from net.client.api_base import storing
 from net.client.archive_api import ArchiveApi
 from net.client.contacts_api import ContactsApi
@@ -67,7 +68,7 @@ __all__ = ["EngineError", "Messenger"]
 _SAID_BY_STATE = frozenset({"connection_failed", "offline", *RETRY_LATER})
 
 
-class Messenger(GroupsApi, FilesApi, ContactsApi, RequestsApi, HistoryApi, ArchiveApi):
+class Messenger(ActionsApi, GroupsApi, FilesApi, ContactsApi, RequestsApi, HistoryApi, ArchiveApi):
     def __init__(
         self,
         profiles_root: Path | None,

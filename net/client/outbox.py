@@ -45,9 +45,10 @@ from typing import Any
 
 from crypto_core.encoding import b64decode, b64encode
 from crypto_core.errors import CryptoError
-from net.client import group_copies
+from net.client import action_views, group_copies
 from net.client.context import Context
 from net.client.core import outbox_plan as plan
+from net.client.core.actions import ReplyRef
 from net.client.core.attachment import FileInfo
 from net.client.core.backoff import Backoff
 from net.client.core.engine_error import EngineError
@@ -113,8 +114,10 @@ def enqueue_text(
     sent_at_ms: int,
     client_id: str,
     file: FileInfo | None = None,
+    *,
+    reply: ReplyRef | None = None,
 ) -> None:
-    inner = encode_payload(Text(message_id, sent_at_ms, text, file=file))
+    inner = encode_payload(Text(message_id, sent_at_ms, text, file=file, reply=reply))
     ctx.profile.outbox.enqueue(contact, client_id, Entry(message_id, inner).to_bytes())
 
 
@@ -152,10 +155,10 @@ def resend(ctx: Context, contact: str, failed_client_id: str) -> bool:
     if found is not None:  # a group's text: that member's copy again, under a client id of its own
         record = Entry(message_id, encode_payload(found[1]), found[0]).to_bytes()
         return _enqueue(ctx, contact, f"{message_id}.{ctx.random(4).hex()}", record)
-    if message is None:
-        return False  # a receipt or notice: the next one says the same
+    if message is None or action_views.is_deleted(ctx, message):
+        return False  # a receipt or notice: the next one says the same; a deleted text stays unsent
     sent = round(message.timestamp * 1000)
-    inner = encode_payload(Text(message_id, sent, message.text))
+    inner = encode_payload(Text(message_id, sent, message.text, reply=action_views.reply_of(ctx, message)))
     return _enqueue(ctx, contact, f"{message_id}.{ctx.random(4).hex()}", Entry(message_id, inner).to_bytes())
 
 

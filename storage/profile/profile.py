@@ -18,6 +18,7 @@ set of small stores over one encrypted connection:
 ``processed``      server message ids already stored (redeliveries are skipped)
 ``settings``       the profile's own choices (read receipts, typing notices, notifications)
 ``attachments``    pictures and files of messages, their transfers, and their sealed copies in ``files/``
+``actions``        reply quotes, reactions, edits (earlier texts kept), deletions, early actions
 =================  ==============================================================
 
 The whole database, its write-ahead log included, is encrypted by SQLCipher
@@ -51,6 +52,7 @@ from crypto_core.errors import WrongPassphrase
 from crypto_core.sealing import KdfParams
 from storage.profile import header
 from storage.profile.account import AccountStore, ServerPins
+from storage.profile.actions import ActionStore
 from storage.profile.attachments import AttachmentStore
 from storage.profile.contacts import ContactStore
 from storage.profile.database import DATABASE_NAME, export_copy
@@ -108,6 +110,8 @@ class Profile:
         self.history = History(vault)
         self.groups = GroupStore(vault)
         self.receipts = ReceiptStore(vault)
+        #: Reply quotes, reactions, edits and deletions of messages, and actions waiting for theirs.
+        self.actions = ActionStore(vault)
         self.outbox = OutboxStore(vault)
         self.processed = ProcessedIds(vault)
         self.settings = SettingsStore(vault)

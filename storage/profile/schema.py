@@ -314,6 +314,61 @@ def _attachments_v6(vault: Vault) -> None:
     _run(vault, _V6_ATTACHMENTS)
 
 
+#: Step 7: what people do with a message. ``message_marks``: a reply's quote (the original's author, ""
+#: for ours, its client id and the start of its text), when it was last edited (the editor's time, ms)
+#: and whether it was deleted for everyone (its text then gone). ``reactions``: one per (message,
+#: reactor; "" for us), "" once taken back (kept, with its time, so an older one arriving late loses).
+#: ``edits``: the earlier versions of an edited text. ``pending_actions``: an action that came before
+#: its message, by the conversation (``chat``: "c:" and a phone, or "g:" and a group id), the
+#: message's author and client id. ``gone_messages``: a message deleted for us, so a copy sent again
+#: is not stored again.
+_V7_ACTIONS = """
+CREATE TABLE message_marks (
+    message INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,
+    reply_author TEXT NOT NULL DEFAULT '',
+    reply_client TEXT NOT NULL DEFAULT '',
+    reply_text TEXT NOT NULL DEFAULT '',
+    edited_at INTEGER NOT NULL DEFAULT 0,
+    deleted INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX marks_by_reply ON message_marks (reply_client) WHERE reply_client != '';
+CREATE TABLE reactions (
+    message INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    reactor TEXT NOT NULL,
+    emoji TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (message, reactor)
+);
+CREATE TABLE edits (
+    message INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    version INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    replaced_at INTEGER NOT NULL,
+    PRIMARY KEY (message, version)
+);
+CREATE TABLE pending_actions (
+    id INTEGER PRIMARY KEY,
+    chat TEXT NOT NULL,
+    author TEXT NOT NULL,
+    client TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    arrived_at INTEGER NOT NULL
+);
+CREATE INDEX pending_by_target ON pending_actions (chat, author, client);
+CREATE TABLE gone_messages (
+    chat TEXT NOT NULL,
+    author TEXT NOT NULL,
+    client TEXT NOT NULL,
+    PRIMARY KEY (chat, author, client)
+);
+"""
+
+
+def _actions_v7(vault: Vault) -> None:
+    _run(vault, _V7_ACTIONS)
+
+
 CURRENT = Schema(
     {
         1: _create_v1,
@@ -322,6 +377,7 @@ CURRENT = Schema(
         4: _groups_v4,
         5: _pictures_v5,
         6: _attachments_v6,
+        7: _actions_v7,
     }
 )
 

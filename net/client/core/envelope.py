@@ -19,6 +19,8 @@ notices look alike on the wire. One small typed object:
 ``text``          ``{"t": "text", "id": message id, "ts": sent (ms), "text": "..."}``;
                   a group text adds ``"g"``, ``"gv"``, ``"gd"`` (:class:`GroupTag`); a picture
                   or a file adds ``"file"`` (:mod:`net.client.core.attachment`), the text its caption
+                  or ``"reply"`` (:class:`~net.client.core.actions.ReplyRef`: the quoted message)
+``react``, ``edit``, ``delete``  what people do with a message (:mod:`net.client.core.actions`)
 ``delivered``     ``{"t": "delivered", "ids": [message ids]}``
 ``read``          ``{"t": "read", "ids": [message ids]}``
 ``typing``        ``{"t": "typing", "on": true|false}`` (sent transient: never queued);
@@ -55,6 +57,8 @@ from typing import Any, TypeGuard
 from crypto_core.encoding import b64decode, b64encode, canonical_json
 from crypto_core.errors import CryptoError
 from crypto_core.pqxdh import InitialMessage
+from net.client.core import actions
+from net.client.core.actions import Action, ReplyRef
 from net.client.core.attachment import FileInfo, parse_file
 from net.client.core.group_payloads import GroupChangePayload as GroupChangePayload
 from net.client.core.group_payloads import GroupStatePayload as GroupStatePayload
@@ -137,6 +141,8 @@ class Text:
     group: GroupTag | None = None
     #: The picture or file the text announces (``text`` is then its caption); None for a plain text.
     file: FileInfo | None = None
+    #: The message this one answers; None for one that answers none.
+    reply: ReplyRef | None = None
 
     def __repr__(self) -> str:  # the text stays out of logs
         return f"Text(message_id={self.message_id!r})"
@@ -188,7 +194,15 @@ PICTURE_TOO_LARGE = "The profile picture they sent is larger than 48 KiB, so it 
 PICTURE_NOT_JPEG = "The profile picture they sent is not a JPEG picture, so it was not taken."
 
 Payload = (
-    Text | Delivered | Read | Typing | SessionReset | ProfilePayload | GroupChangePayload | GroupStatePayload
+    Text
+    | Delivered
+    | Read
+    | Typing
+    | SessionReset
+    | ProfilePayload
+    | GroupChangePayload
+    | GroupStatePayload
+    | Action
 )
 
 
@@ -199,6 +213,8 @@ def encode_payload(payload: Payload) -> bytes:
         obj.update(tag_fields(payload.group))
         if payload.file is not None:
             obj["file"] = payload.file.fields()
+        if payload.reply is not None:
+            obj["reply"] = actions.reply_fields(payload.reply)
     elif isinstance(payload, Delivered):
         obj = {"t": "delivered", "ids": list(payload.message_ids)}
     elif isinstance(payload, Read):
@@ -215,6 +231,8 @@ def encode_payload(payload: Payload) -> bytes:
         obj = change_fields(payload)
     elif isinstance(payload, GroupStatePayload):
         obj = state_fields(payload)
+    elif isinstance(payload, actions.React | actions.Edit | actions.Delete):
+        obj = actions.fields(payload)
     else:
         obj = {"t": "reset", "failed": list(payload.failed_client_ids)}
     return padded(compact_json(obj))
@@ -245,7 +263,8 @@ def decode_payload(data: bytes) -> Payload:
         ):
             raise MalformedEnvelope("text payload: a field is malformed")
         file = parse_file(obj["file"]) if "file" in obj else None
-        return Text(message_id, sent, text, parse_tag(obj), file)
+        reply = actions.parse_reply(obj["reply"]) if "reply" in obj else None
+        return Text(message_id, sent, text, parse_tag(obj), file, reply)
     if kind in ("delivered", "read"):
         ids = _ids(obj.get("ids"), kind)
         return Delivered(ids) if kind == "delivered" else Read(ids)
@@ -262,6 +281,8 @@ def decode_payload(data: bytes) -> Payload:
         return parse_group_change(obj)
     if kind == "group_state":
         return parse_group_state(obj)
+    if isinstance(kind, str) and kind in actions.KINDS:
+        return actions.parse(obj)
     raise MalformedEnvelope("payload: unknown kind")
 
 

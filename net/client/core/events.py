@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple
 
+from net.client.core.actions import ReplyView
+
 
 class ConnectionState(StrEnum):
     OFFLINE = "offline"
@@ -104,6 +106,16 @@ class MessageView:
     notice_reason: str = ""
     #: The picture or file this message carries (its text is then the caption, maybe empty).
     attachment: AttachmentView | None = None
+    #: The message this one answers (net.client.actions_api.ActionsApi.send_reply); None if none.
+    reply_to: ReplyView | None = None
+    #: The reactions standing on it: (emoji, how many people, whether one of them is us), the
+    #: emoji first chosen first.
+    reactions: tuple[tuple[str, int, bool], ...] = ()
+    #: Its author changed its text (``text`` is the newest; :class:`MessageDetails` has the earlier).
+    edited: bool = False
+    #: Its author deleted it for everyone: ``text`` is "" and ``attachment`` None (the bubble says
+    #: "This message was deleted").
+    deleted: bool = False
 
     def __repr__(self) -> str:  # the text stays out of logs and tracebacks
         return f"MessageView(id={self.message_id!r}, outgoing={self.outgoing}, status={self.status})"
@@ -448,6 +460,34 @@ class GroupRequest:
 
 
 @dataclass(frozen=True)
+class MessageChanged:
+    """A message shown changed: a reaction, an edit, a delete for everyone came or was made, or a
+    quote of a deleted message was emptied. ``removed``: it is gone from this profile (deleted for us);
+    ``message`` is then the view it had."""
+
+    message: MessageView
+    removed: bool = False
+
+
+@dataclass(frozen=True)
+class MessageDetails:
+    """What the details of a message show: when it was sent, delivered and read (ours, 1:1: the
+    contact's receipts; None: not yet), each member's receipts (ours, in a group), who reacted with
+    what ((phone, emoji); "" for us), and its earlier texts with when each was replaced."""
+
+    message: MessageView
+    sent_at: float
+    delivered_at: float | None = None
+    read_at: float | None = None
+    members: tuple[MemberReceipt, ...] = ()
+    reactions: tuple[tuple[str, str], ...] = ()
+    versions: tuple[tuple[str, float], ...] = ()
+
+    def __repr__(self) -> str:  # the texts stay out of logs
+        return f"MessageDetails(message={self.message!r}, versions={len(self.versions)})"
+
+
+@dataclass(frozen=True)
 class GroupChanged:
     """A group changed (made, joined, a change applied, renamed, left, accepted), or an invitation came.
 
@@ -481,6 +521,7 @@ Event = (
     | LoggedIn
     | MessageReceived
     | MessageStatusChanged
+    | MessageChanged
     | TypingChanged
     | ContactUpdated
     | ContactKeyChanged

@@ -10,6 +10,7 @@ from engine_support import FAST_KDF, PASSPHRASE
 from fake_clock import FakeClock
 
 from net.client.context import Context
+from net.client.core.actions import ReplyRef, Target
 from net.client.core.envelope import Read, Text, decode_payload
 from net.client.core.outbox_plan import PAUSE_SECONDS
 from net.client.link import Link
@@ -69,6 +70,18 @@ def test_a_text_the_contact_could_not_decrypt_is_queued_again_under_a_new_client
     assert [Entry.from_bytes(i.payload).message_id for i in items] == ["m-1", "m-1"]
     assert all(i.client_id.startswith("m-1.") for i in items)
     assert decode_payload(Entry.from_bytes(items[0].payload).inner) == Text("m-1", 5000, "lost once")
+
+
+def test_a_reply_sent_again_keeps_its_quote_and_a_deleted_text_is_not_sent_again(ctx: Context) -> None:
+    reply = ctx.profile.history.add(BOB, client_id="m-1", outgoing=True, text="yes", timestamp=5.0)
+    ctx.profile.actions.set_reply(reply.local_id, BOB, "m-0", "are you coming?")
+    gone = ctx.profile.history.add(BOB, client_id="m-2", outgoing=True, text="oops", timestamp=6.0)
+    ctx.profile.actions.delete_for_everyone(gone.local_id, "")
+    assert resend(ctx, BOB, "m-1")
+    assert not resend(ctx, BOB, "m-2")
+    (item,) = ctx.profile.outbox.pending()
+    sent = decode_payload(Entry.from_bytes(item.payload).inner)
+    assert sent == Text("m-1", 5000, "yes", reply=ReplyRef(Target(BOB, "m-0"), "are you coming?"))
 
 
 def test_typing_is_never_queued_while_offline(ctx: Context) -> None:

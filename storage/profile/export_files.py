@@ -4,7 +4,8 @@ A message's file is exported when its transfer is done and its sealed copy is in
 ``files/`` folder: it is decrypted (:func:`crypto_core.stream.decrypt_file`, the key from its
 attachment row) chunk by chunk into ``files/<name>`` of the export, in constant memory. The
 name is the one the message carries made safe for every file system (letters, digits, ``.``,
-``-`` and ``_``; no leading dot; at most 80 characters, the extension kept) and unique within
+``-`` and ``_``; no leading dot, no name Windows keeps for a device; at most 80 characters,
+the extension kept) and unique within
 the export, compared without case (``lake.jpg``, ``lake-2.jpg``...). A copy that does not open
 (damaged) costs only itself: the export goes on, and the message says the file could not be
 exported. A file that is not here (not downloaded, failed, cancelled) is named, not written.
@@ -27,6 +28,10 @@ from storage.profile.export_folder import ExportFolder
 FILES = "files"
 _MAX_NAME = 80
 _UNSAFE = re.compile(r"[^\w.-]+")
+#: Names Windows keeps for devices, whatever the extension.
+_RESERVED = frozenset(
+    {"CON", "PRN", "AUX", "NUL"} | {f"{d}{n}" for d in ("COM", "LPT") for n in range(1, 10)}
+)
 
 
 class AttachmentFiles(Protocol):
@@ -62,6 +67,8 @@ def safe_name(name: str) -> str:
         stem, extension = cleaned, ""
     extension = extension[:10]
     stem = stem[: _MAX_NAME - len(extension) - 1].strip("-_. ") or "file"
+    if stem.upper() in _RESERVED:
+        stem = f"file-{stem}"
     return f"{stem}.{extension}" if extension else stem
 
 

@@ -9,11 +9,11 @@ keys from the result, each with its own label: the stream key
 (``Parley backup stream v1``) and a passphrase check key (``Parley backup
 passphrase check v1``).
 
-Byte layout (format version 2; integers big-endian)::
+Byte layout (format version 3; integers big-endian)::
 
     offset  size  field
      0       8    magic "PARLEYBK"
-     8       1    format version, 0x02 (0x01 in backups of earlier versions, still read)
+     8       1    format version, 0x03 (0x01 and 0x02 in backups of earlier versions, still read)
      9       4    Argon2id memory in KiB
     13       4    Argon2id passes
     17       4    Argon2id lanes
@@ -26,7 +26,12 @@ Byte layout (format version 2; integers big-endian)::
 Versions 1 and 2 differ only in the stream inside: version 1 holds a stream of
 format 1, version 2 one of format 2 (see :mod:`crypto_core.stream`). The version
 went up with the stream so that an earlier Parley, which cannot read the newer
-stream, says the backup is too new instead of damaged. The stream names its own
+stream, says the backup is too new instead of damaged. Version 3 holds a stream of
+format 2 like version 2, but its payload has a layout of its own, which the caller
+defines (a profile's backup: the database snapshot, then the sealed copies of its
+files, :mod:`storage.profile.backup_payload`); :attr:`BackupOpener.version` tells the
+caller which layout it reads, and an earlier Parley says such a backup is too new
+instead of restoring a payload it would take for a damaged database. The stream names its own
 format in its first byte, and that byte and the container's header are both
 authenticated by every chunk, so neither can be changed to pass one format for the other.
 
@@ -82,7 +87,9 @@ from crypto_core.stream import (
 )
 
 MAGIC = b"PARLEYBK"
-VERSION = 2
+VERSION = 3
+#: The versions written: 2 (a payload of one piece) only for the frozen vectors and callers that ask.
+WRITABLE = frozenset({2, 3})
 PREAMBLE_VERSION = 1
 MAX_MANIFEST = 64 * 1024
 _FIELDS = struct.Struct(">8sBIII16s")  # magic, version, memory KiB, passes, lanes, salt
@@ -169,13 +176,16 @@ class BackupSealer:
         *,
         params: KdfParams = DEFAULT_PARAMS,
         random: RandomSource = default_random,
+        version: int = VERSION,
     ) -> None:
         if not passphrase:
             raise ValueError("the backup passphrase is empty")
+        if version not in WRITABLE:
+            raise ValueError(f"a backup is written in format version {sorted(WRITABLE)}, not {version}")
         params.check()
         salt = random(16)
         stream_key, check_key = _derive(passphrase, params, salt)
-        fields = _FIELDS.pack(MAGIC, VERSION, params.memory_kib, params.iterations, params.lanes, salt)
+        fields = _FIELDS.pack(MAGIC, version, params.memory_kib, params.iterations, params.lanes, salt)
         checked = fields + _check(check_key, fields)
         container = checked + _checksum(checked)
         self._stream = StreamEncryptor(stream_key, container, random=random)
@@ -227,7 +237,7 @@ class BackupOpener:
     proves the whole backup was there. Damage anywhere is :class:`BackupDamaged`.
     """
 
-    __slots__ = ("_pending", "_stream", "manifest")
+    __slots__ = ("_pending", "_stream", "manifest", "version")
 
     def __init__(self, passphrase: str, header: bytes) -> None:
         params = read_params(header)
@@ -238,6 +248,8 @@ class BackupOpener:
         if not hmac.compare_digest(_check(check_key, fields), stored_check):
             raise WrongPassphrase
         self._stream = StreamDecryptor(stream_key, header[:HEADER_SIZE])
+        #: The container's format version: from 3 the payload has its caller's layout.
+        self.version: int = header[len(MAGIC)]
         self._pending: bytearray | None = bytearray()
         self.manifest: Manifest | None = None
 
@@ -297,12 +309,13 @@ def seal(
     total: int | None = None,
     progress: Progress | None = None,
     random: RandomSource = default_random,
+    version: int = VERSION,
 ) -> int:
     """Write a backup of everything ``source`` holds to ``target``; the payload bytes read.
 
     ``progress`` hears ``(payload bytes read, payload total)``.
     """
-    sealer = BackupSealer(passphrase, manifest, params=params, random=random)
+    sealer = BackupSealer(passphrase, manifest, params=params, random=random, version=version)
     target.write(sealer.header)
     read = pump(source, target, sealer.update, total=total, progress=progress)
     target.write(sealer.finalize())

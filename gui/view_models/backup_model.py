@@ -31,7 +31,10 @@ BACKUP_NOTE = (
     "nobody can recover it for you, so keep it somewhere safe."
 )
 RESTORE_NOTE = "Secure sessions restart after a restore; your contacts' apps resend what could not be read."
-EXPORT_WARNING = "An export is not encrypted: anyone with the folder can read these messages."
+EXPORT_WARNING = (
+    "An export is not encrypted: anyone with the folder can read these messages, and open the pictures "
+    "and files it holds."
+)
 
 _UNSAFE = re.compile(r"[^\w.-]+")
 

@@ -178,6 +178,13 @@ class AttachmentStore:
                 (*kept.values(), message),
             )
 
+    def names(self) -> list[str]:
+        """The random names of every row's copy under ``files/`` (none before schema step 6)."""
+        if not self.present:
+            return []
+        rows = self._vault.conn.execute("SELECT DISTINCT file FROM attachments WHERE file != ''").fetchall()
+        return sorted(str(name) for (name,) in rows)
+
     def find(self, client_id: str) -> Located | None:
         """The attachment of the message with this client id (the newest, should two share one)."""
         found = self._located("m.client = ?", (client_id,), limit=1)

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -114,6 +114,7 @@ def write_backup(
     progress: Progress | None = None,
     params: KdfParams = DEFAULT_PARAMS,
     random: RandomSource = default_random,
+    version: int = backup.VERSION,
 ) -> int:
     """Seal everything ``source`` holds into a new backup file at ``path``; the file's size in bytes.
 
@@ -141,6 +142,7 @@ def write_backup(
                     total=total,
                     progress=progress,
                     random=random,
+                    version=version,
                 )
                 try:
                     file.flush()
@@ -184,6 +186,39 @@ def read_backup(
     hears ``(backup bytes read after the header, their total)``. Errors of ``target``
     itself pass unchanged.
     """
+    return read_backup_into(path, passphrase, lambda _manifest, _version: target, progress=progress)
+
+
+#: Chooses where a payload goes from the backup's manifest and container version (its layout).
+TargetFor = Callable[[Manifest, int], Writable]
+
+
+class _Deferred:
+    """The caller's target, chosen when the first payload byte comes (the manifest has opened by then)."""
+
+    def __init__(self, opener: backup.BackupOpener, target_for: TargetFor) -> None:
+        self._opener = opener
+        self._target_for = target_for
+        self._target: Writable | None = None
+
+    def write(self, data: bytes) -> int:
+        if not data:
+            return 0
+        if self._target is None:
+            if self._opener.manifest is None:  # the payload comes only after the manifest
+                raise backup.BackupDamaged("file")
+            self._target = self._target_for(self._opener.manifest, self._opener.version)
+        self._target.write(data)
+        return len(data)
+
+
+def read_backup_into(
+    path: Path, passphrase: str, target_for: TargetFor, *, progress: Progress | None = None
+) -> Manifest:
+    """:func:`read_backup` into the target ``target_for`` chooses once the manifest has opened.
+
+    ``target_for`` is not called for a backup whose payload is empty.
+    """
     path = Path(path)
     try:
         file = path.open("rb")
@@ -195,7 +230,11 @@ def read_backup(
         try:
             opener = backup.open_header(passphrase, guarded)
             return backup.open_into(
-                opener, guarded, target, total=max(0, size - HEADER_SIZE), progress=progress
+                opener,
+                guarded,
+                _Deferred(opener, target_for),
+                total=max(0, size - HEADER_SIZE),
+                progress=progress,
             )
         except _FileFailed as failed:
             raise _read_error(path, failed.error) from None

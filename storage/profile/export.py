@@ -40,6 +40,14 @@ export to the next (``alice-1f0c9a2e.html``) — and, when exporting all,
         text          the text as stored: as written, in Unicode NFC (older messages as they came)
         sent_at       incoming only, when the sender's clock says it was sent (ISO 8601 UTC),
         sent_at_ms    and as integer milliseconds; both absent when the sender did not say
+        file          only for a picture or file: {"name": its name as sent, "type": MIME,
+                      "size": bytes, and "path": where the export wrote it ("files/lake.jpg"),
+                      or "missing": why it was not written, in words}
+
+**Files** (:mod:`storage.profile.export_files`): each picture or file that is here is
+decrypted into the export's ``files/`` folder under its name made safe and unique; the
+HTML links it (a picture shows inline), the JSON names its path. They are not encrypted
+either: the warnings say so.
 """
 
 from __future__ import annotations
@@ -59,6 +67,7 @@ from crypto_core.encoding import RandomSource, default_random
 from storage.profile.account import Account
 from storage.profile.contacts import Contact
 from storage.profile.errors import DamagedValue
+from storage.profile.export_files import AttachmentFiles, ExportedFile, ExportFiles
 from storage.profile.export_folder import ExportDiskFull, ExportError, ExportFolder, check_folder
 from storage.profile.export_html import (
     DARK,
@@ -189,21 +198,28 @@ def file_stem(name: str, phone: str) -> str:
     return f"{safe or 'conversation'}-{short}"
 
 
+def _exported_files(files: ExportFiles, messages: list[Message]) -> dict[int, ExportedFile]:
+    """Each message's file written into the export's ``files/`` (or why not), by local id."""
+    return {m.local_id: files.export(m.attachment) for m in messages if m.attachment is not None}
+
+
 def _run(
     source: ExportSource,
     out: Path,
     contact: str | None,
     progress: ExportProgress | None,
     random: RandomSource,
-    write: Callable[[ExportFolder, list[_Conversation]], int],
+    write: Callable[[ExportFolder, ExportFiles, list[_Conversation]], int],
 ) -> ExportResult:
     conversations = _conversations(source, contact)
     folder = ExportFolder(Path(out), random)
+    # A source without attachments (an older profile's stores) exports no files.
+    store: AttachmentFiles | None = getattr(source, "attachments", None)
     try:
         try:
             if progress is not None:
                 progress(0, len(conversations))
-            messages = write(folder, conversations)
+            messages = write(folder, ExportFiles(folder, store), conversations)
             folder.finish()
         except OSError as exc:
             raise folder.error(exc) from None
@@ -227,7 +243,7 @@ def export_html(
     """One HTML page per conversation (only ``contact``'s when given, else all, with index.html)."""
     exported_at = clock()
 
-    def write(folder: ExportFolder, conversations: list[_Conversation]) -> int:
+    def write(folder: ExportFolder, files: ExportFiles, conversations: list[_Conversation]) -> int:
         entries: list[IndexEntry] = []
         total = 0
         index = INDEX_FILE if contact is None else None
@@ -243,6 +259,7 @@ def export_html(
                 exported_at=exported_at,
                 tz=tz,
                 index=index,
+                files=_exported_files(files, messages),
             )
             folder.write(name, page)
             entries.append(
@@ -258,7 +275,16 @@ def export_html(
     return _run(source, out, contact, progress, random, write)
 
 
-def _message_json(message: Message) -> dict[str, Any]:
+def _file_json(found: ExportedFile) -> dict[str, Any]:
+    item: dict[str, Any] = {"name": found.name, "type": found.mime, "size": found.size}
+    if found.path:
+        item["path"] = found.path
+    else:
+        item["missing"] = found.missing
+    return item
+
+
+def _message_json(message: Message, found: ExportedFile | None = None) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": message.client_id,
         "direction": "outgoing" if message.outgoing else "incoming",
@@ -270,6 +296,8 @@ def _message_json(message: Message) -> dict[str, Any]:
     sent = message.meta.get("sent")
     if not message.outgoing and isinstance(sent, int) and not isinstance(sent, bool) and sent >= 0:
         item["sent_at"], item["sent_at_ms"] = iso_utc(sent / 1000), sent
+    if found is not None:
+        item["file"] = _file_json(found)
     return item
 
 
@@ -292,7 +320,7 @@ def export_json(
     def dumps(value: object) -> str:
         return json.dumps(value, ensure_ascii=False)
 
-    def pieces(conversations: list[_Conversation], counted: list[int]) -> Iterator[str]:
+    def pieces(files: ExportFiles, conversations: list[_Conversation], counted: list[int]) -> Iterator[str]:
         head = {
             "format": "parley-export",
             "schema_version": SCHEMA_VERSION,
@@ -304,18 +332,21 @@ def export_json(
         yield ' "conversations": ['
         for done, conversation in enumerate(conversations, 1):
             messages = _messages(source, conversation.phone)
+            found = _exported_files(files, messages)
             about = dumps({"phone": conversation.phone, "name": conversation.name})
             yield f'{"," if done > 1 else ""}\n  {{"contact": {about}, "message_count": {len(messages)}, '
-            yield '"messages": [' + ",".join(f"\n    {dumps(_message_json(m))}" for m in messages)
+            yield '"messages": [' + ",".join(
+                f"\n    {dumps(_message_json(m, found.get(m.local_id)))}" for m in messages
+            )
             yield "\n  ]}" if messages else "]}"
             counted.append(len(messages))
             if progress is not None:
                 progress(done, len(conversations))
         yield "\n ]\n}\n"
 
-    def write(folder: ExportFolder, conversations: list[_Conversation]) -> int:
+    def write(folder: ExportFolder, files: ExportFiles, conversations: list[_Conversation]) -> int:
         counted: list[int] = []
-        folder.write(JSON_FILE, pieces(conversations, counted))
+        folder.write(JSON_FILE, pieces(files, conversations, counted))
         return sum(counted)
 
     return _run(source, out, contact, progress, random, write)

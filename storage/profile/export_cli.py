@@ -21,7 +21,10 @@ from storage.profile.directory import ProfileDirectory, ProfileInfo
 from storage.profile.errors import ProfileError
 from storage.profile.export import PALETTES, ExportResult, check_folder, export_html, export_json
 
-WARNING = "warning: the export is not encrypted: anyone who can read {folder} can read these conversations"
+WARNING = (
+    "warning: the export is not encrypted: anyone who can read {folder} can read these conversations "
+    "and open their pictures and files"
+)
 
 
 def add_export_arguments(parser: argparse.ArgumentParser) -> None:

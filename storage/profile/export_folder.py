@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from crypto_core.encoding import RandomSource
+from crypto_core.errors import CryptoError
+from crypto_core.stream import decrypt_file
 from storage.profile.errors import DiskFull, ProfileError
 
 
@@ -84,6 +86,24 @@ class ExportFolder:
             _write_text(file, pieces)
             file.flush()
             os.fsync(file.fileno())
+        self.files.append(name)
+
+    def write_decrypted(self, name: str, sealed: Path, key: bytes) -> None:
+        """A new owner-only file (``name`` may be in ``files/``): ``sealed`` opened under ``key``, synced.
+
+        A copy that does not open raises the stream's one opaque error, and nothing of it stays.
+        """
+        path = self.partial / name
+        path.parent.mkdir(mode=0o700, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+        try:
+            with os.fdopen(fd, "wb") as file, sealed.open("rb") as source:
+                decrypt_file(key, source, file)
+                file.flush()
+                os.fsync(file.fileno())
+        except CryptoError:
+            path.unlink(missing_ok=True)
+            raise
         self.files.append(name)
 
     def finish(self) -> None:

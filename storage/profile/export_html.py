@@ -2,7 +2,12 @@
 
 A page carries everything it needs: the CSS is inline, there is no script, no
 font, no picture and no link outside the export, and a Content-Security-Policy
-forbids them all, so opening it in a browser loads nothing from anywhere. Every
+forbids them all, so opening it in a browser loads nothing from anywhere. The one
+exception is the export's own ``files/`` folder (:mod:`storage.profile.export_files`):
+a file is a link to its copy there, a picture is shown inline from it with ``<img>``
+at a fitted width (at most 320 pixels wide, its proportions kept), and only a page
+with a picture lets images load, from the export's own folder (``img-src 'self'
+file:``: files beside the page, never the network). Every
 text is escaped (``html.escape`` with quotes), every message carries
 ``dir="auto"`` so that Arabic or Hebrew runs right to left beside English, and
 the colours come from an :class:`ExportPalette`: the light and dark defaults are
@@ -17,10 +22,11 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, tzinfo
 
+from storage.profile.export_files import ExportedFile
 from storage.profile.history import Message
 
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
@@ -132,6 +138,8 @@ main{{max-width:760px;margin:0 auto;padding:12px 16px 40px}}
 .in .bubble{{background:{p.theirs};color:{p.on_theirs};border:1px solid {p.border};
 border-bottom-left-radius:4px}}
 .text{{margin:0;white-space:pre-wrap}}
+.file{{margin:0 0 4px}}
+.file img{{display:block;max-width:100%;height:auto;border-radius:8px}}
 .meta{{margin:2px 0 0;font-size:11px;text-align:end}}
 .out .meta{{color:{p.mine_muted}}}
 .in .meta{{color:{p.muted}}}
@@ -144,13 +152,19 @@ a{{color:{p.accent}}}
 """
 
 
-def _head(title: str, palette: ExportPalette) -> str:
-    # The policy repeats in the page what its writer guarantees: nothing but its own inline style.
+#: The widest a picture is shown in a page, in CSS pixels.
+PICTURE_WIDTH = 320
+
+
+def _head(title: str, palette: ExportPalette, *, pictures: bool = False) -> str:
+    # The policy repeats in the page what its writer guarantees: nothing but its own inline style
+    # (and, on a page with pictures, the pictures beside it in the export's files/).
+    images = "; img-src 'self' file:" if pictures else ""
     return (
         '<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta http-equiv="Content-Security-Policy" '
-        "content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"
+        f"content=\"default-src 'none'; style-src 'unsafe-inline'{images}\">\n"
         '<meta name="referrer" content="no-referrer">\n'
         f'<meta name="color-scheme" content="{palette.name}">\n'
         f"<title>{escape(title)}</title>\n<style>{_css(palette)}</style>\n</head>\n"
@@ -182,7 +196,31 @@ def _zone(moment: datetime) -> str:
     return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
-def _message(message: Message, tz: tzinfo | None) -> str:
+def _file(found: ExportedFile) -> str:
+    """A message's file: the picture inline, a link to the file, or its name and why it is not here."""
+    name = escape(found.name)
+    if not found.path:
+        return f'<p class="file" dir="auto">{name} · {escape(found.missing)}</p>'
+    href = escape(found.path)
+    if found.picture:
+        width = min(PICTURE_WIDTH, found.width) if found.width > 0 else PICTURE_WIDTH
+        height = (
+            f' height="{round(found.height * width / found.width)}"' if found.width > 0 < found.height else ""
+        )
+        picture = f'<img src="{href}" alt="{name}" width="{width}"{height}>'
+        return f'<p class="file"><a href="{href}">{picture}</a></p>'
+    return f'<p class="file" dir="auto"><a href="{href}">{name}</a> · {_size(found.size)}</p>'
+
+
+def _size(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KiB"
+    return f"{size / (1024 * 1024):.1f} MiB"
+
+
+def _message(message: Message, tz: tzinfo | None, found: ExportedFile | None = None) -> str:
     moment = _local(message.timestamp, tz)
     side = "out" if message.outgoing else "in"
     status = ""
@@ -191,8 +229,9 @@ def _message(message: Message, tz: tzinfo | None) -> str:
         status = f' <span class="status {escape(message.status)}">{escape(words)}</span>'
     return (
         f'<div class="msg {side}"><div class="bubble">'
-        f'<p class="text" dir="auto">{escape(message.text)}</p>'
-        f'<p class="meta"><time datetime="{iso_utc(message.timestamp)}">{moment:%H:%M}</time>{status}</p>'
+        + (_file(found) if found is not None else "")
+        + (f'<p class="text" dir="auto">{escape(message.text)}</p>' if message.text or found is None else "")
+        + f'<p class="meta"><time datetime="{iso_utc(message.timestamp)}">{moment:%H:%M}</time>{status}</p>'
         "</div></div>\n"
     )
 
@@ -207,16 +246,22 @@ def conversation_page(
     exported_at: float,
     tz: tzinfo | None = None,
     index: str | None = None,
+    files: Mapping[int, ExportedFile] | None = None,
 ) -> Iterator[str]:
-    """The page of one conversation, oldest message first, in pieces to write one after another."""
+    """The page of one conversation, oldest message first, in pieces to write one after another.
+
+    ``files`` holds what was exported of each message's file, by the message's local id.
+    """
+    files = files or {}
     exported = _local(exported_at, tz)
     back = f' · <a href="{escape(index)}">all conversations</a>' if index else ""
-    yield _head(f"Parley: {name}", palette)
+    yield _head(f"Parley: {name}", palette, pictures=any(found.picture for found in files.values()))
     yield (
         f'<body>\n<header><h1 dir="auto">{escape(name)}</h1>\n'
         f'<p class="sub"><span dir="ltr">{escape(phone)}</span> · {count} message{"" if count == 1 else "s"}'
         f" · exported {exported:%Y-%m-%d %H:%M} · times in {_zone(exported)}{back}</p>\n"
-        '<p class="note">This export is not encrypted: anyone who can read this file can read it.</p>\n'
+        '<p class="note">This export is not encrypted: anyone who can read this file and its files folder '
+        "can read them, pictures and files too.</p>\n"
         "</header>\n<main>\n"
     )
     day = None
@@ -225,7 +270,7 @@ def conversation_page(
         if moment.date() != day:
             day = moment.date()
             yield f'<h2 class="day">{_day(moment)}</h2>\n'
-        yield _message(message, tz)
+        yield _message(message, tz, files.get(message.local_id))
     yield "</main>\n</body>\n</html>\n"
 
 
@@ -245,7 +290,8 @@ def index_page(
         + "<body>\n<header><h1>Conversations</h1>\n"
         + f'<p class="sub">{len(entries)} conversation{"" if len(entries) == 1 else "s"}'
         + f" · exported {exported:%Y-%m-%d %H:%M} · times in {_zone(exported)}</p>\n"
-        + '<p class="note">This export is not encrypted: anyone who can read these files can read them.</p>\n'
+        + '<p class="note">This export is not encrypted: anyone who can read these files can read them, '
+        + "pictures and files too.</p>\n"
         + "</header>\n<main>\n<table>\n<tr><th>Name</th><th>Number</th><th>Messages</th><th>Last</th></tr>\n"
         + "".join(rows)
         + "</table>\n</main>\n</body>\n</html>\n"

@@ -2,8 +2,10 @@
 
 The sequence, each step named for tests that kill the process there (:data:`STEPS`):
 
-1. ``read``: :func:`~storage.profile.backup_file.read_backup` writes the snapshot
-   into ``<root>/<new id>.part/profile.db``. The backup passphrase is checked
+1. ``read``: :func:`~storage.profile.backup_file.read_backup_into` writes the snapshot
+   into ``<root>/<new id>.part/profile.db`` and, from a backup of container version 3,
+   the sealed copies of the pictures and files into ``<id>.part/files/``, each synced
+   (:mod:`storage.profile.backup_payload`). The backup passphrase is checked
    first, so a wrong one (``WrongPassphrase``) stops before anything is written,
    not even the ``.part`` folder. The stream is authenticated chunk by chunk and
    known whole only when it ends; any failure removes the ``.part``.
@@ -11,7 +13,9 @@ The sequence, each step named for tests that kill the process there (:data:`STEP
    rekeyed (``PRAGMA rekey``) to the database key of a fresh master key, so the
    backup's key opens nothing on this computer.
 3. ``migrated``: the schema steps a backup of an older Parley lacks are applied;
-   every ratchet session is deleted and the profile is marked restored (below).
+   every ratchet session is deleted and the profile is marked restored (below);
+   the attachment rows are made to match the files that came (a transfer under way
+   is paused, a copy of the wrong size dropped, a file not there FAILED in words).
 4. ``header``: the header wraps the new master key under the new passphrase,
    which the person chooses for this computer (the backup passphrase is a
    separate one, and stays so); the new profile is reopened from its header
@@ -40,10 +44,10 @@ import errno
 import hmac
 import os
 import shutil
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
 
 from crypto_core.backup import BackupDamaged, Manifest
 from crypto_core.encoding import RandomSource, default_random
@@ -51,7 +55,8 @@ from crypto_core.sealing import KdfParams
 from crypto_core.stream import Progress
 from storage.profile import database, header
 from storage.profile.account import RESTORED, put_record
-from storage.profile.backup_file import read_backup
+from storage.profile.backup_file import read_backup_into
+from storage.profile.backup_payload import PayloadWriter, settle
 from storage.profile.errors import DATABASE_ERRORS, DiskFull, ProfileDamaged, ProfileError, from_sqlite
 from storage.profile.schema import CURRENT, Schema, check_readable, migrate
 from storage.profile.snapshot import KIND, PAYLOAD
@@ -61,6 +66,8 @@ PART = ".part"
 STEPS = ("read", "rekeyed", "migrated", "header", "synced", "renamed")
 StepHook = Callable[[str], None]
 _NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+#: The container version from which a backup's payload carries files after the snapshot.
+FRAMED_FROM = 3
 
 
 class RestoreDiskFull(DiskFull):
@@ -87,33 +94,6 @@ def nothing(step: str) -> None:
     return None
 
 
-class _LazyFile:
-    """The new database file, created (with its ``.part`` folder) only when the first byte comes."""
-
-    def __init__(self, part: Path) -> None:
-        self.part = part
-        self._file: BinaryIO | None = None
-
-    def write(self, data: bytes) -> int:
-        if self._file is None:
-            self.part.mkdir(mode=0o700)
-            path = self.part / database.DATABASE_NAME
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
-            self._file = os.fdopen(fd, "wb")
-        return self._file.write(data)
-
-    def finish(self) -> None:
-        if self._file is None:
-            raise BackupDamaged("payload")  # a sealed stream with an empty payload holds no profile
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
-
-    def close(self) -> None:
-        if self._file is not None and not self._file.closed:
-            self._file.close()
-
-
 def restore(
     root: Path,
     backup_path: Path,
@@ -136,24 +116,33 @@ def restore(
     part, folder = root / f"{profile_id}{PART}", root / profile_id
     if part.exists() or folder.exists():
         raise ProfileError("a profile with this id exists already; try again")
-    target = _LazyFile(part)
+    writers: list[PayloadWriter] = []
+
+    def target_for(manifest: Manifest, container: int) -> PayloadWriter:
+        writers.append(PayloadWriter(part, framed=container >= FRAMED_FROM))
+        return writers[0]
+
     try:
         try:
-            manifest = read_backup(backup_path, backup_passphrase, target, progress=progress)
-            target.finish()
+            manifest = read_backup_into(backup_path, backup_passphrase, target_for, progress=progress)
+            if not writers:
+                raise BackupDamaged("payload")  # a sealed stream with an empty payload holds no profile
+            writers[0].finish()
         finally:
-            target.close()
+            for writer in writers:
+                writer.close()
         snapshot_key, version = _check_manifest(manifest)
         on_step("read")
         master = random(header.MASTER_KEY_LEN)
         key = header.database_key(master)
-        _rebuild(part / database.DATABASE_NAME, snapshot_key, key, version, schema, clock, on_step)
+        framed = writers[0].framed
+        _rebuild(part, snapshot_key, key, version, schema, clock, on_step, framed=framed)
         header.write(part, header.wrap(master, passphrase, label, params=params, random=random))
         _verify(part, passphrase, master)
         on_step("header")
         for name in (database.DATABASE_NAME, header.HEADER_NAME):
             _fsync(part / name)
-        header.fsync_folder(part)
+        header.fsync_folder(part)  # the files were synced as they came, their folder with the last
         on_step("synced")
         os.replace(part, folder)
         header.fsync_folder(root)
@@ -182,9 +171,18 @@ def _check_manifest(manifest: Manifest) -> tuple[bytes, int]:
 
 
 def _rebuild(
-    path: Path, snapshot_key: bytes, key: bytes, version: int, schema: Schema, clock: Clock, on_step: StepHook
+    part: Path,
+    snapshot_key: bytes,
+    key: bytes,
+    version: int,
+    schema: Schema,
+    clock: Clock,
+    on_step: StepHook,
+    *,
+    framed: bool,
 ) -> None:
-    """Rekey the snapshot, bring it to the current schema, drop its sessions, mark it, and check it."""
+    """Rekey the snapshot, bring it to the current schema, drop its sessions, settle its files, mark it."""
+    path = part / database.DATABASE_NAME
     try:
         conn = database.connect(path, snapshot_key)
     except ProfileDamaged:
@@ -200,6 +198,8 @@ def _rebuild(
             with vault.transaction():
                 migrate(vault, schema)
                 conn.execute("DELETE FROM sessions")
+                if _has_attachments(conn):
+                    settle(conn, part, framed=framed)
                 put_record(vault, RESTORED, str(round(clock() * 1000)))
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
             on_step("migrated")
@@ -210,6 +210,12 @@ def _rebuild(
             raise BackupDamaged("payload") from None
     finally:
         conn.close()
+
+
+def _has_attachments(conn: sqlite3.Connection) -> bool:
+    """Schema step 6 is in the schema being restored to (a test's older schema may lack it)."""
+    found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'attachments'")
+    return found.fetchone() is not None
 
 
 def _verify(part: Path, passphrase: str, master: bytes) -> None:

@@ -23,6 +23,7 @@ The manifest (a JSON object, sealed) says what the payload is:
 ``label``          the profile's label on the computer it was made on
 ``made_at``        when the backup was made, milliseconds since the epoch
 ``conversations``  how many conversations, and ``messages`` how many messages
+``files``          how many sealed copies follow the snapshot, and ``file_bytes`` their bytes
 =================  ==========================================================
 
 The profile belongs to the thread that opened it: a backup runs on that
@@ -42,6 +43,7 @@ from crypto_core.encoding import RandomSource, default_random
 from crypto_core.sealing import DEFAULT_PARAMS, KdfParams
 from crypto_core.stream import Progress
 from storage.profile.backup_file import write_backup
+from storage.profile.backup_payload import BackedFile, PayloadReader, framing_size
 from storage.profile.errors import DiskFull, ProfileError
 from storage.profile.profile import Profile
 from storage.profile.schema import APPLICATION_ID
@@ -72,6 +74,8 @@ class BackupResult:
     size: int
     conversations: int
     messages: int
+    #: How many pictures and files it carries.
+    files: int = 0
 
 
 def backup(
@@ -94,6 +98,7 @@ def backup(
         with profile.guarded():
             conversations = [summary.chat for summary in profile.history.conversations()]
             messages = sum(profile.history.count(chat) for chat in conversations)
+            files = _files(profile)
             try:
                 schema = profile.copy_to(snapshot, key)
             except DiskFull:
@@ -112,21 +117,41 @@ def backup(
             "made_at": round(clock() * 1000),
             "conversations": len(conversations),
             "messages": messages,
+            "files": len(files),
+            "file_bytes": sum(item.size for item in files),
         }
         with snapshot.open("rb") as source:
-            size = write_backup(
-                path,
-                source,
-                passphrase,
-                manifest=manifest,
-                total=os.fstat(source.fileno()).st_size,
-                progress=progress,
-                params=params,
-                random=random,
-            )
+            snapshot_size = os.fstat(source.fileno()).st_size
+            payload = PayloadReader(source, snapshot_size, files)
+            try:
+                size = write_backup(
+                    path,
+                    payload,
+                    passphrase,
+                    manifest=manifest,
+                    total=snapshot_size + sum(item.size for item in files) + framing_size(files),
+                    progress=progress,
+                    params=params,
+                    random=random,
+                )
+            finally:
+                payload.close()
     finally:
         snapshot.unlink(missing_ok=True)
-    return BackupResult(path, size, len(conversations), messages)
+    return BackupResult(path, size, len(conversations), messages, len(files))
+
+
+def _files(profile: Profile) -> list[BackedFile]:
+    """The whole sealed copies the attachment rows name (a ``.part`` is a transfer under way)."""
+    store = profile.attachments
+    found = []
+    for name in store.names():
+        path = store.sealed(name)
+        try:
+            found.append(BackedFile(name, path, path.stat().st_size))
+        except FileNotFoundError:
+            continue  # not here (not downloaded yet, or lost): the restored row says so
+    return found
 
 
 def clean_up(folder: Path) -> None:

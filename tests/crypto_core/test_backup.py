@@ -69,6 +69,7 @@ def test_the_container_matches_the_frozen_vector(case: dict[str, Any]) -> None:
         manifest=VECTORS["manifest"],
         params=params,
         random=replay,
+        version=2,  # the frozen vector is of container version 2 (a payload of one piece)
     )
     got = out.getvalue()
     assert replay.exhausted
@@ -112,7 +113,7 @@ def test_an_earlier_backup_cut_off_or_changed_is_still_damage() -> None:
 
 def test_the_layout_is_the_documented_one() -> None:
     data = make(b"payload bytes", {"kind": "layout"})
-    assert data[:8] == b"PARLEYBK" and data[8] == 2 and data[HEADER_SIZE] == 2
+    assert data[:8] == b"PARLEYBK" and data[8] == 3 and data[HEADER_SIZE] == 2
     assert (int.from_bytes(data[9:13], "big"), int.from_bytes(data[13:17], "big")) == (8, 1)
     assert int.from_bytes(data[17:21], "big") == 1
     assert data[53:57] == hashlib.sha256(data[:53]).digest()[:4]
@@ -162,7 +163,7 @@ def test_a_file_that_is_not_a_backup_says_so() -> None:
 
 def test_a_backup_of_a_later_format_says_to_update() -> None:
     with pytest.raises(BackupTooNew, match="update Parley"):
-        restore(WHOLE[:8] + b"\x03" + WHOLE[9:])
+        restore(WHOLE[:8] + b"\x04" + WHOLE[9:])
     with pytest.raises(BackupDamaged):  # no backup ever had version 0: that byte was damaged
         restore(WHOLE[:8] + b"\x00" + WHOLE[9:])
 
@@ -218,3 +219,14 @@ def test_an_empty_passphrase_is_refused_and_reprs_hide_the_keys() -> None:
     opener = BackupOpener(PASSPHRASE, sealer.header)
     assert "hidden" in repr(sealer) and "hidden" in repr(opener)
     assert PASSPHRASE not in repr(sealer) + repr(opener)
+
+
+def test_a_new_backup_is_of_version_3_and_the_opener_tells_its_version() -> None:
+    assert WHOLE[8] == 3
+    opener = backup.open_header(PASSPHRASE, io.BytesIO(WHOLE))
+    assert opener.version == 3
+    old = io.BytesIO()
+    backup.seal(PASSPHRASE, io.BytesIO(b"x"), old, params=FAST, version=2)
+    assert backup.open_header(PASSPHRASE, io.BytesIO(old.getvalue())).version == 2
+    with pytest.raises(ValueError, match="format version"):
+        backup.seal(PASSPHRASE, io.BytesIO(b"x"), io.BytesIO(), params=FAST, version=1)

@@ -73,7 +73,8 @@ def test_html_export_by_name_writes_the_pages_warns_and_shows_progress(
     lines = done.stderr.splitlines()
     assert (
         lines[0]
-        == f"warning: the export is not encrypted: anyone who can read {out} can read these conversations"
+        == f"warning: the export is not encrypted: anyone who can read {out} can read these conversations "
+        "and open their pictures and files"
     )
     assert lines[1:] == [f"exporting: {n} of 2 conversations" for n in range(3)]
     names = sorted(path.name for path in out.iterdir())

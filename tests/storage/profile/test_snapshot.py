@@ -46,9 +46,14 @@ def test_the_manifest_says_what_is_inside_and_the_snapshot_opens_with_its_key(tm
         "made_at": 1_700_000_000_000,
         "conversations": 1,
         "messages": 20,
+        "files": 0,
+        "file_bytes": 0,
     }
+    # The payload's layout (container version 3): the snapshot's size, the snapshot, no file, the end.
+    size = int.from_bytes(payload.getvalue()[:8], "big")
+    assert len(payload.getvalue()) == 8 + size + 1 and payload.getvalue()[-1:] == b"\x00"
     copy = tmp_path / "copy.db"
-    copy.write_bytes(payload.getvalue())
+    copy.write_bytes(payload.getvalue()[8 : 8 + size])
     assert SECRET_TEXT.encode() not in payload.getvalue() and SECRET_TEXT.encode() not in path.read_bytes()
     with pytest.raises(sqlite3.DatabaseError):  # the snapshot is no SQLite file in clear
         sqlite3.connect(copy).execute("SELECT count(*) FROM sqlite_master").fetchone()

@@ -31,7 +31,8 @@ from net.client.core.events import MessageStatus, MessageStatusChanged, MessageV
 from net.client.core.group_state import OwnStanding
 from net.client.names import accept_own_step, share_if_due
 from net.client.transfers import Transfers
-from storage.profile.attachments import Located, fsync_folder
+from storage.profile.attachments import Located
+from storage.profile.header import fsync_folder
 from storage.profile.history import Chat, GroupChat
 
 #: The most bytes :meth:`FilesApi.send_data` takes (a pasted picture).

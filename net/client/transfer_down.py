@@ -20,7 +20,7 @@ from typing import IO, Any
 
 from crypto_core.encoding import b64decode
 from crypto_core.errors import DecryptionError
-from crypto_core.stream import StreamDecryptor, read_fully, sealed_size
+from crypto_core.stream import StreamDecryptor, read_fully
 from net.client.core import transfer_plan as plan
 from net.client.core.events import TransferState
 from net.client.core.transfer_plan import Next, Window
@@ -28,7 +28,7 @@ from net.client.transfer_job import Job
 from net.client.transport import ServerConnection
 from net.protocol import blob_replies
 from net.protocol.connection import ErrorReply
-from storage.profile.attachments import fsync_folder
+from storage.profile.header import fsync_folder
 
 
 class Download(Job):
@@ -41,10 +41,6 @@ class Download(Job):
         #: Bytes of the ``.part`` not yet checked again after a restart.
         self._unchecked = 0
         self._pieces: dict[int, bytes] = {}
-
-    @property
-    def total(self) -> int:
-        return sealed_size(int(self.spec.get("size", 0)))
 
     def runnable(self, conn: ServerConnection | None) -> bool:
         if self.waiting():

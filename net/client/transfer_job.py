@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import errno
+from abc import ABC, abstractmethod
 from typing import Any, Protocol, TypeVar
 
+from crypto_core.stream import sealed_size
 from net.client.context import STORAGE_FAILURES, Context
 from net.client.core import transfer_plan as plan
 from net.client.core.events import TransferState
@@ -40,7 +42,7 @@ class Driver(Protocol):
     def report(self, located: Located, *, force: bool = False, error: str | None = None) -> None: ...
 
 
-class Job:
+class Job(ABC):
     def __init__(self, transfers: Driver, located: Located) -> None:
         self.transfers = transfers
         self.ctx = transfers.ctx
@@ -62,8 +64,14 @@ class Job:
 
     # ------------------------------------------------------------------ the loop
 
+    @property
+    def total(self) -> int:
+        """The sealed blob's size, from the file's plaintext size."""
+        return sealed_size(int(self.spec.get("size", 0)))
+
+    @abstractmethod
     def step(self, conn: ServerConnection | None) -> None:
-        raise NotImplementedError
+        """One bounded piece of this transfer's work (an upload's or a download's own)."""
 
     def runnable(self, conn: ServerConnection | None) -> bool:
         """Work that needs no reply is waiting (sealing, checking a ``.part``, a window to top up)."""
@@ -152,5 +160,5 @@ class Job:
             self.ctx.profile.attachments.update(self.local_id, error="")
             self.transfers.report(self.located, force=True)
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - a job with no open file has nothing to release
         """Release open files (the job may be made again from its row)."""

@@ -15,7 +15,7 @@ import hashlib
 from typing import IO, Any
 
 from crypto_core.encoding import b64decode, b64encode
-from crypto_core.stream import StreamEncryptor, read_fully, sealed_size
+from crypto_core.stream import StreamEncryptor, read_fully
 from net.client import group_fanout, group_log
 from net.client.core import transfer_plan as plan
 from net.client.core.attachment import FileInfo
@@ -29,7 +29,7 @@ from net.client.transfer_job import Job
 from net.client.transport import ServerConnection
 from net.protocol import blob_replies
 from net.protocol.connection import ErrorReply, Reply
-from storage.profile.attachments import fsync_folder
+from storage.profile.header import fsync_folder
 from storage.profile.history import GroupChat
 
 _SHAPES: dict[str, Any] = {
@@ -51,10 +51,6 @@ class Upload(Job):
         self._sealed: IO[bytes] | None = None
         self._piece_size = plan.piece_for(0x100000)
         self.phase = ""
-
-    @property
-    def total(self) -> int:
-        return sealed_size(int(self.spec.get("size", 0)))
 
     def runnable(self, conn: ServerConnection | None) -> bool:
         if self.waiting():

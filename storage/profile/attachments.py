@@ -280,13 +280,3 @@ def default_open_root() -> Path:
             if path.is_dir() and _ours(info) and info.st_mode & 0o077 == 0:
                 return path
     return Path(tempfile.gettempdir())
-
-
-def fsync_folder(folder: Path) -> None:
-    """Make a rename in ``folder`` durable (where the system lets a folder be opened)."""
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)

@@ -39,6 +39,7 @@ from crypto_core.encoding import RandomSource, default_random
 from crypto_core.sealing import DEFAULT_PARAMS, KdfParams
 from crypto_core.stream import Progress, Readable, Writable
 from storage.profile.errors import DiskFull, ProfileError
+from storage.profile.header import fsync_folder
 
 #: OSError numbers that mean "no room": the disk, a quota, the file system's largest file (FAT32: 4 GiB).
 _NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
@@ -162,19 +163,8 @@ def write_backup(
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    _sync_folder(folder)
+    fsync_folder(folder, strict=True)
     return size
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make the rename itself durable (POSIX; Windows has no handle on a folder to sync)."""
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def read_backup(

@@ -49,6 +49,7 @@ from crypto_core.stream import sealed_size
 from storage.profile import database
 from storage.profile.attachments import FILES_FOLDER, MOVING, SEALED
 from storage.profile.errors import ProfileError
+from storage.profile.header import fsync_folder
 
 _SIZE = struct.Struct(">Q")
 _NAME = re.compile(r"[0-9a-f]{1,64}")
@@ -223,21 +224,11 @@ class PayloadWriter:
             self._done_file()
         folder = self.part / FILES_FOLDER
         if folder.is_dir():
-            _fsync_folder(folder)
+            fsync_folder(folder, strict=True)
 
     def close(self) -> None:
         if self._file is not None and not self._file.closed:
             self._file.close()
-
-
-def _fsync_folder(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 #: Why a restored picture or file is FAILED, in words (shown with its message).

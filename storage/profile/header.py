@@ -36,7 +36,6 @@ of the folder; changing the passphrase rewrites only this file.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import struct
 from dataclasses import dataclass
@@ -170,14 +169,23 @@ def write(folder: Path, header: ProfileHeader) -> None:
     fsync_folder(folder)
 
 
-def fsync_folder(folder: Path) -> None:
-    """Make a rename inside ``folder`` durable (where the platform can: not on Windows)."""
-    with contextlib.suppress(OSError):
+def fsync_folder(folder: Path, *, strict: bool = False) -> None:
+    """Make a rename inside ``folder`` durable (where the platform can: not on Windows).
+
+    ``strict``: a failure to sync is raised (a backup that says "written" must be), where otherwise
+    it is let pass, as for the profile's own folders, which the next open checks anyway.
+    """
+    if os.name != "posix":
+        return
+    try:
         fd = os.open(folder, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
+    except OSError:
+        if strict:
+            raise
 
 
 def database_key(master_key: bytes) -> bytes:

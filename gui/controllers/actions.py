@@ -1,0 +1,62 @@
+"""What people do with a message from its context menu: react, copy, delete for us or for everyone.
+
+Each choice goes to the engine through the worker (:class:`~gui.worker.Command`); a refusal
+(``too_late``, ``not_yours``, ``deleted``...) is shown in the engine's words, as other refusals
+are. What changed comes back as the command's result and as the engine's
+:class:`~net.client.core.events.MessageChanged`; either redraws that one bubble, and a
+second one changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from gui.controllers.host import Host
+from gui.engine import Engine
+from gui.view_models.chat_model import ChatModel, conversation_key
+from gui.view_models.message_actions import MenuAction
+from gui.views.main_view import MainView
+from gui.worker import Command
+from net.client.core import events as ev
+
+
+class ActionsController:
+    def __init__(self, host: Host, view: MainView, model: ChatModel) -> None:
+        self.host, self.view, self.model = host, view, model
+        view.conversation.messages.menu.on_action = self.chosen
+
+    def chosen(self, message: ev.MessageView, action: MenuAction, emoji: str) -> None:
+        """An entry of a message's menu was chosen (``emoji`` for a reaction)."""
+        if action is MenuAction.COPY:
+            self.view.conversation.messages.copy(message.message_id)
+        elif action is MenuAction.REACT:
+            self._changing("react", lambda engine: engine.react(message.message_id, emoji, **_names(message)))
+        elif action is MenuAction.DELETE_FOR_EVERYONE:
+            where = {k: v for k, v in _names(message).items() if k != "sender"}
+            self._changing(
+                "delete_for_everyone", lambda engine: engine.delete_for_everyone(message.message_id, **where)
+            )
+        elif action is MenuAction.DELETE_FOR_ME:
+
+            def call(engine: Engine) -> None:
+                engine.delete_for_me(message.message_id, **_names(message))
+
+            self.host.do(Command("delete_for_me", call, lambda _none: self.changed(message, removed=True)))
+
+    def _changing(self, name: str, call: Callable[[Engine], ev.MessageView]) -> None:
+        self.host.do(Command(name, call, self.changed))
+
+    def handle(self, event: ev.MessageChanged) -> None:
+        self.changed(event.message, removed=event.removed)
+
+    def changed(self, message: ev.MessageView, *, removed: bool = False) -> None:
+        """Redraw (or take away) that one bubble, if its conversation is the one shown."""
+        if conversation_key(message) == self.model.open_contact:
+            self.view.conversation.messages.changed(message, removed=removed)
+
+
+def _names(message: ev.MessageView) -> dict[str, str]:
+    """How the engine's action commands name a message's conversation and author."""
+    if message.group_id:
+        return {"group_id": message.group_id, "sender": message.sender}
+    return {"contact": message.contact}

@@ -69,6 +69,7 @@ class ChatController:
         self.files = FilesController(host, root, view, self.model)
         self.files.on_sent = self._sent
         self.actions = ActionsController(host, view, self.model)
+        self.actions.on_sent = self._sent
         self.details.on_contact_updated, self.details.on_key_accepted = (
             self._contact_updated,
             self._show_key_warning,

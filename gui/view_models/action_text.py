@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from net.client.core.actions import ReplyView
+from net.client.core.events import MessageView
 
 #: What a message deleted for everyone says in place of its text.
 DELETED_TEXT = "This message was deleted"
@@ -12,6 +13,8 @@ DELETED_TEXT = "This message was deleted"
 EDITED = "edited"
 #: How much of the quoted text a reply's quote shows, in characters.
 QUOTE_SHOWN = 80
+#: The bar above the composer while it edits one of our messages.
+EDITING = "Editing your message — Enter saves, Escape cancels"
 
 
 def quote_name(reply: ReplyView, name_of: Callable[[str], str]) -> str:
@@ -23,8 +26,20 @@ def quote_start(reply: ReplyView) -> str:
     """The start of the quoted text on one line, cut with an ellipsis; the original was deleted: says so."""
     if not reply.text:
         return DELETED_TEXT
-    line = " ".join(reply.text.split())
+    return one_line(reply.text)
+
+
+def one_line(text: str) -> str:
+    """The start of a text on one line, cut with an ellipsis."""
+    line = " ".join(text.split())
     return line if len(line) <= QUOTE_SHOWN else line[: QUOTE_SHOWN - 1].rstrip() + "…"
+
+
+def replying_text(name: str, message: MessageView) -> str:
+    """The bar above the composer while it answers ``message``, written by ``name``."""
+    attachment = message.attachment
+    start = one_line(message.text) if message.text else attachment.name if attachment is not None else ""
+    return f"Replying to {name}: {start}" if start else f"Replying to {name}"
 
 
 def reaction_chips(reactions: tuple[tuple[str, int, bool], ...]) -> list[tuple[str, bool]]:

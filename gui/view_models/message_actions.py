@@ -19,8 +19,10 @@ REACTIONS = ("👍", "❤️", "😂", "😮", "😢", "🙏")
 class MenuAction(Enum):
     """An entry of a message's menu; its value is the entry's words."""
 
+    REPLY = "Reply"
     REACT = "React"
     COPY = "Copy text"
+    EDIT = "Edit"
     DELETE_FOR_ME = "Delete for me"
     DELETE_FOR_EVERYONE = "Delete for everyone"
 
@@ -31,11 +33,14 @@ def offered(message: MessageView, now: float) -> tuple[MenuAction, ...]:
         return ()
     if message.deleted:
         return (MenuAction.DELETE_FOR_ME,)
-    entries = [MenuAction.REACT]
+    recent = ours_and_recent(message, now)
+    entries = [MenuAction.REPLY, MenuAction.REACT]
     if message.text:
         entries.append(MenuAction.COPY)
+    if recent and message.text and message.attachment is None:
+        entries.append(MenuAction.EDIT)
     entries.append(MenuAction.DELETE_FOR_ME)
-    if ours_and_recent(message, now):
+    if recent:
         entries.append(MenuAction.DELETE_FOR_EVERYONE)
     return tuple(entries)
 

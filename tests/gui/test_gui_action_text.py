@@ -1,9 +1,19 @@
-"""The words of a reply's quote and of reaction chips."""
+"""The words of a reply's quote, of reaction chips and of the bar above the composer while it replies."""
 
 from __future__ import annotations
 
-from gui.view_models.action_text import DELETED_TEXT, QUOTE_SHOWN, quote_name, quote_start, reaction_chips
+from dataclasses import replace
+
+from gui.view_models.action_text import (
+    DELETED_TEXT,
+    QUOTE_SHOWN,
+    quote_name,
+    quote_start,
+    reaction_chips,
+    replying_text,
+)
 from net.client.core.actions import ReplyView
+from net.client.core.events import AttachmentView, MessageStatus, MessageView, TransferState
 
 BOB = "+442079460958"
 
@@ -23,3 +33,10 @@ def test_chips_read_emoji_and_count_and_say_which_is_ours() -> None:
         ("👍 2", True),
         ("❤️ 1", False),
     ]
+
+
+def test_the_replying_bar_names_the_author_and_the_start_or_the_file() -> None:
+    text = MessageView("m1", BOB, False, "lunch\non Tuesday?", 0.0, MessageStatus.RECEIVED)
+    assert replying_text("Bob", text) == "Replying to Bob: lunch on Tuesday?"
+    picture = AttachmentView("summit.jpg", 10, "image/jpeg", TransferState.DONE)
+    assert replying_text("Bob", replace(text, text="", attachment=picture)) == "Replying to Bob: summit.jpg"

@@ -17,6 +17,7 @@ import pytest
 from gui_support import (
     display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
+    press_return,
     wait_until,
 )
 
@@ -27,6 +28,7 @@ from gui.views.theme import LIGHT, Palette, apply_theme, make_fonts
 from gui.window_session import WindowSession
 from gui.worker import Command, CommandDone
 from net.client.core import events as ev
+from net.client.core.actions import ReplyView
 from net.client.core.engine_error import EngineError
 
 T = TypeVar("T")
@@ -77,6 +79,26 @@ class ActionsEngine:
         if self.refuse is not None:
             raise self.refuse
         return replace(self.message, text="", deleted=True)
+
+    def send_reply(self, message_id: str, text: str, **names: str) -> ev.MessageView:
+        self.calls.append(("send_reply", (message_id, text), names))
+        quoted = ReplyView(self.message.sender, message_id, self.message.text)
+        return ev.MessageView(
+            "reply1",
+            self.message.contact,
+            True,
+            text,
+            time.time(),
+            ev.MessageStatus.QUEUED,
+            group_id=self.message.group_id,
+            reply_to=quoted,
+        )
+
+    def edit_message(self, message_id: str, text: str, **names: str) -> ev.MessageView:
+        self.calls.append(("edit_message", (message_id, text), names))
+        if self.refuse is not None:
+            raise self.refuse
+        return replace(self.message, text=text, edited=True)
 
     def delete_for_me(self, message_id: str, **names: str) -> None:
         self.calls.append(("delete_for_me", (message_id,), names))
@@ -203,3 +225,118 @@ def test_the_engine_event_redraws_the_shown_bubble_and_copy_fills_the_clipboard(
     chat.actions.chosen(main.conversation.messages.block.by_id["out1"].message, MenuAction.COPY, "")
     assert root.clipboard_get() == "see you at one"
     assert host.commands == []  # copying asks nothing of the engine
+
+
+def test_reply_from_the_menu_shows_the_bar_and_enter_sends_send_reply_and_draws_it(
+    chat: ChatController, main: MainView, host: RecordingHost
+) -> None:
+    chat.model.set_contact(ev.ContactView(BOB, "Bob", False, False, ""))
+    theirs = ev.MessageView(
+        "in1", BOB, False, "lunch on Tuesday?", time.time() - 9, ev.MessageStatus.RECEIVED
+    )
+    shown(main, theirs)
+    composer = main.conversation.composer
+    chat.actions.chosen(theirs, MenuAction.REPLY, "")
+    main.update()
+    assert composer.answer.winfo_manager() == "grid"
+    assert composer.answer.words == "Replying to Bob: lunch on Tuesday?"
+    composer.set("yes, at noon")
+    press_return(main.conversation.text)
+    engine = ActionsEngine(theirs)
+    run(host.take("send_reply"), engine, host)
+    assert engine.calls == [("send_reply", ("in1", "yes, at noon"), {"contact": BOB})]
+    assert not composer.answer.winfo_manager() and composer.value == ""
+    assert main.conversation.messages.message_ids() == ["in1", "reply1"]  # drawn at once
+    assert main.conversation.messages.block.by_id["reply1"].message.reply_to is not None
+
+
+def test_escape_cancels_a_reply_and_enter_then_sends_a_plain_text(
+    chat: ChatController, main: MainView, host: RecordingHost
+) -> None:
+    theirs = ev.MessageView("in1", BOB, False, "lunch?", time.time() - 9, ev.MessageStatus.RECEIVED)
+    shown(main, theirs)
+    composer = main.conversation.composer
+    chat.actions.chosen(theirs, MenuAction.REPLY, "")
+    composer.set("sure")
+    main.conversation.text.focus_force()
+    main.update()
+    main.conversation.text.event_generate("<Escape>")
+    main.update()
+    assert composer.answer.mode == "" and not composer.answer.winfo_manager()
+    assert composer.value == "sure"  # what was typed stays
+    press_return(main.conversation.text)
+    assert "send" in [c.name for c in host.commands] and "send_reply" not in [c.name for c in host.commands]
+
+
+def test_edit_puts_the_text_in_the_composer_and_enter_sends_edit_message_then_the_draft_returns(
+    chat: ChatController, main: MainView, host: RecordingHost
+) -> None:
+    mine = ours()
+    shown(main, mine)
+    composer = main.conversation.composer
+    composer.set("a half-written thought")
+    chat.actions.chosen(mine, MenuAction.EDIT, "")
+    main.update()
+    assert composer.answer.words.startswith("Editing") and composer.value == "see you at noon"
+    composer.set("see you at one")
+    press_return(main.conversation.text)
+    assert composer.value == "a half-written thought"  # the draft comes back
+    engine = ActionsEngine(mine)
+    run(host.take("edit_message"), engine, host)
+    assert engine.calls == [("edit_message", ("out1", "see you at one"), {"contact": BOB})]
+    assert main.conversation.messages.drawn_text("out1") == "see you at one"
+    assert main.conversation.messages.meta_text("out1").startswith("edited")
+
+
+def test_an_edit_refused_as_too_late_comes_back_in_the_bar_and_escape_gives_back_the_draft(
+    chat: ChatController, main: MainView, host: RecordingHost
+) -> None:
+    mine = ours()
+    shown(main, mine)
+    composer = main.conversation.composer
+    composer.set("draft")
+    chat.actions.chosen(mine, MenuAction.EDIT, "")
+    composer.set("see you at one")
+    press_return(main.conversation.text)
+    engine = ActionsEngine(mine)
+    engine.refuse = EngineError("too_late", "A message can be edited only within 24 hours of sending it.")
+    run(host.take("edit_message"), engine, host)
+    assert host.reports == [("too_late", "A message can be edited only within 24 hours of sending it.")]
+    assert composer.answer.mode == "edit" and composer.value == "see you at one"
+    assert main.conversation.messages.drawn_text("out1") == "see you at noon"
+    composer.answer.close_button.invoke()
+    assert composer.value == "draft" and composer.answer.mode == ""
+
+
+def test_a_reply_in_a_group_names_the_member_and_goes_with_the_group_and_sender(
+    chat: ChatController, main: MainView, host: RecordingHost
+) -> None:
+    chat.model.set_contact(ev.ContactView(CAROL, "Carol", False, False, ""))
+    chat.model.set_group(ev.GroupView("g1", "Hikers", (), "member", 1, 0.0))
+    chat.open("g1")
+    host.commands.clear()
+    carols = ev.MessageView(
+        "c1", "", False, "summit at 3", time.time(), ev.MessageStatus.RECEIVED, group_id="g1", sender=CAROL
+    )
+    shown(main, carols)
+    chat.actions.chosen(carols, MenuAction.REPLY, "")
+    assert main.conversation.composer.answer.words == "Replying to Carol: summit at 3"
+    main.conversation.composer.set("on my way")
+    press_return(main.conversation.text)
+    engine = ActionsEngine(carols)
+    run(host.take("send_reply"), engine, host)
+    assert engine.calls == [("send_reply", ("c1", "on my way"), {"group_id": "g1", "sender": CAROL})]
+
+
+def test_opening_another_conversation_ends_an_edit_and_keeps_the_draft_for_the_return(
+    chat: ChatController, main: MainView, host: RecordingHost
+) -> None:
+    mine = ours()
+    shown(main, mine)
+    composer = main.conversation.composer
+    composer.set("draft for Bob")
+    chat.actions.chosen(mine, MenuAction.EDIT, "")
+    chat.open(CAROL)
+    assert composer.answer.mode == "" and composer.value == ""
+    chat.open(BOB)
+    assert composer.value == "draft for Bob"

@@ -19,12 +19,15 @@ def message(*, outgoing: bool, age: float, text: str = "hello") -> MessageView:
 
 def test_our_recent_message_offers_delete_for_everyone_and_theirs_does_not() -> None:
     assert offered(message(outgoing=True, age=HOUR), NOW) == (
+        MenuAction.REPLY,
         MenuAction.REACT,
         MenuAction.COPY,
+        MenuAction.EDIT,
         MenuAction.DELETE_FOR_ME,
         MenuAction.DELETE_FOR_EVERYONE,
     )
     assert offered(message(outgoing=False, age=HOUR), NOW) == (
+        MenuAction.REPLY,
         MenuAction.REACT,
         MenuAction.COPY,
         MenuAction.DELETE_FOR_ME,
@@ -36,7 +39,8 @@ def test_after_24_hours_or_failed_ours_can_no_longer_be_taken_back() -> None:
     assert not ours_and_recent(message(outgoing=True, age=24 * HOUR), NOW)
     failed = replace(message(outgoing=True, age=HOUR), status=MessageStatus.FAILED)
     assert not ours_and_recent(failed, NOW)
-    assert MenuAction.DELETE_FOR_EVERYONE not in offered(message(outgoing=True, age=25 * HOUR), NOW)
+    late = offered(message(outgoing=True, age=25 * HOUR), NOW)
+    assert MenuAction.DELETE_FOR_EVERYONE not in late and MenuAction.EDIT not in late
 
 
 def test_a_deleted_message_only_goes_and_a_notice_or_a_caption_less_picture_offers_less() -> None:

@@ -77,10 +77,15 @@ def test_right_click_on_their_bubble_offers_reactions_copy_and_delete_for_me_onl
     messages.update()
     right_click(messages, "in1")
     assert messages.menu.message_id == "in1"
-    assert messages.menu.labels() == [*(f"{e}  React" for e in REACTIONS), "Copy text", "Delete for me"]
+    assert messages.menu.labels() == [
+        "Reply",
+        *(f"{e}  React" for e in REACTIONS),
+        "Copy text",
+        "Delete for me",
+    ]
     right_click(messages, "out1")
     assert messages.menu.message_id == "out1"
-    assert messages.menu.labels()[-1] == "Delete for everyone"
+    assert messages.menu.labels()[-3:] == ["Edit", "Delete for me", "Delete for everyone"]
 
 
 def test_a_chosen_entry_goes_out_with_the_message_and_the_emoji(messages: MessageList) -> None:
@@ -104,8 +109,8 @@ def test_our_own_reaction_is_offered_as_taken_back(messages: MessageList) -> Non
     messages.show([reacted], has_older=False)
     messages.update()
     right_click(messages, "in1")
-    assert messages.menu.labels()[0] == f"{REACTIONS[0]}  Take back"
-    assert messages.menu.labels()[1] == f"{REACTIONS[1]}  React"
+    assert messages.menu.labels()[1] == f"{REACTIONS[0]}  Take back"
+    assert messages.menu.labels()[2] == f"{REACTIONS[1]}  React"
 
 
 @pytest.mark.parametrize("sequence", ["<KeyPress-Menu>", "<Shift-F10>"])

@@ -1,4 +1,4 @@
-"""What people do with a message from its context menu: reply, react, copy, edit, delete for us or everyone.
+"""What people do with a message from its menu: reply, react, copy, edit, delete (us, everyone), details.
 
 Reply and Edit open the composer's answer bar (:mod:`gui.views.answer_bar`); Enter there sends
 ``send_reply`` or ``edit_message``.
@@ -18,8 +18,10 @@ from gui.controllers.host import Host
 from gui.engine import Engine
 from gui.view_models.action_text import EDITING, replying_text
 from gui.view_models.chat_model import ChatModel, conversation_key
+from gui.view_models.details_text import details_sections
 from gui.view_models.message_actions import MenuAction
 from gui.views.main_view import MainView
+from gui.views.message_details import MessageDetailsDialog
 from gui.worker import Command
 from net.client.core import events as ev
 
@@ -31,6 +33,8 @@ class ActionsController:
         view.conversation.composer.on_answer = self.answered
         #: A reply of ours was stored: drawn as a new message of ours (the chat controller's).
         self.on_sent: Callable[[ev.MessageView], None] = lambda _m: None
+        #: The details window of a message, while one is open.
+        self.dialog: MessageDetailsDialog | None = None
 
     def chosen(self, message: ev.MessageView, action: MenuAction, emoji: str) -> None:
         """An entry of a message's menu was chosen (``emoji`` for a reaction)."""
@@ -49,6 +53,14 @@ class ActionsController:
             where = {k: v for k, v in _names(message).items() if k != "sender"}
             self._changing(
                 "delete_for_everyone", lambda engine: engine.delete_for_everyone(message.message_id, **where)
+            )
+        elif action is MenuAction.DETAILS:
+            self.host.do(
+                Command(
+                    "message_details",
+                    lambda engine: engine.message_details(message.message_id, **_names(message)),
+                    self._show_details,
+                )
             )
         elif action is MenuAction.DELETE_FOR_ME:
 
@@ -95,6 +107,17 @@ class ActionsController:
 
     def _changing(self, name: str, call: Callable[[Engine], ev.MessageView]) -> None:
         self.host.do(Command(name, call, self.changed))
+
+    def _show_details(self, details: ev.MessageDetails) -> None:
+        if self.dialog is not None and self.dialog.winfo_exists():
+            self.dialog.destroy()
+        sections = details_sections(details, self.model.person)
+        self.dialog = MessageDetailsDialog(self.view, self.host.palette, sections)
+
+    def close(self) -> None:
+        if self.dialog is not None and self.dialog.winfo_exists():
+            self.dialog.destroy()
+        self.dialog = None
 
     def handle(self, event: ev.MessageChanged) -> None:
         self.changed(event.message, removed=event.removed)

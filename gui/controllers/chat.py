@@ -97,6 +97,7 @@ class ChatController:
 
     def close(self) -> None:
         self.files.close()
+        self.actions.close()
         if self._typing_after is not None:
             self.root.after_cancel(self._typing_after)
             self._typing_after = None

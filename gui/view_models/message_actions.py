@@ -25,6 +25,7 @@ class MenuAction(Enum):
     EDIT = "Edit"
     DELETE_FOR_ME = "Delete for me"
     DELETE_FOR_EVERYONE = "Delete for everyone"
+    DETAILS = "Details"
 
 
 def offered(message: MessageView, now: float) -> tuple[MenuAction, ...]:
@@ -32,7 +33,7 @@ def offered(message: MessageView, now: float) -> tuple[MenuAction, ...]:
     if message.notice:
         return ()
     if message.deleted:
-        return (MenuAction.DELETE_FOR_ME,)
+        return (MenuAction.DELETE_FOR_ME, MenuAction.DETAILS)
     recent = ours_and_recent(message, now)
     entries = [MenuAction.REPLY, MenuAction.REACT]
     if message.text:
@@ -42,6 +43,7 @@ def offered(message: MessageView, now: float) -> tuple[MenuAction, ...]:
     entries.append(MenuAction.DELETE_FOR_ME)
     if recent:
         entries.append(MenuAction.DELETE_FOR_EVERYONE)
+    entries.append(MenuAction.DETAILS)
     return tuple(entries)
 
 

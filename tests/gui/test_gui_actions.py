@@ -69,6 +69,7 @@ class ActionsEngine:
         self.message = message
         self.calls: list[tuple[str, tuple[object, ...], dict[str, object]]] = []
         self.refuse: EngineError | None = None
+        self.details: ev.MessageDetails | None = None
 
     def react(self, message_id: str, emoji: str, **names: str) -> ev.MessageView:
         self.calls.append(("react", (message_id, emoji), names))
@@ -99,6 +100,10 @@ class ActionsEngine:
         if self.refuse is not None:
             raise self.refuse
         return replace(self.message, text=text, edited=True)
+
+    def message_details(self, message_id: str, **names: str) -> ev.MessageDetails | None:
+        self.calls.append(("message_details", (message_id,), names))
+        return self.details
 
     def delete_for_me(self, message_id: str, **names: str) -> None:
         self.calls.append(("delete_for_me", (message_id,), names))
@@ -340,3 +345,28 @@ def test_opening_another_conversation_ends_an_edit_and_keeps_the_draft_for_the_r
     assert composer.answer.mode == "" and composer.value == ""
     chat.open(BOB)
     assert composer.value == "draft for Bob"
+
+
+def test_details_from_the_menu_open_a_window_with_the_times_and_escape_closes_it(
+    chat: ChatController, main: MainView, host: RecordingHost
+) -> None:
+    chat.model.set_contact(ev.ContactView(BOB, "Bob", False, False, ""))
+    mine = ours()
+    shown(main, mine)
+    chat.actions.chosen(mine, MenuAction.DETAILS, "")
+    details = ev.MessageDetails(mine, mine.sent_at, delivered_at=mine.sent_at + 1, reactions=((BOB, "👍"),))
+    engine = ActionsEngine(mine)
+    engine.details = details
+    run(host.take("message_details"), engine, host)
+    assert engine.calls == [("message_details", ("out1",), {"contact": BOB})]
+    dialog = chat.actions.dialog
+    assert dialog is not None and dialog.winfo_exists()
+    assert [heading for heading, _lines in dialog.sections] == ["Times", "Reactions"]
+    assert dialog.sections[1][1] == ["Bob: 👍"]
+    shown_words = [str(w.cget("text")) for w in dialog.winfo_children()[0].winfo_children()]
+    assert "Read not yet" in shown_words
+    dialog.focus_force()
+    main.update()
+    dialog.event_generate("<Escape>")
+    main.update()
+    assert not dialog.winfo_exists()

@@ -25,12 +25,14 @@ def test_our_recent_message_offers_delete_for_everyone_and_theirs_does_not() -> 
         MenuAction.EDIT,
         MenuAction.DELETE_FOR_ME,
         MenuAction.DELETE_FOR_EVERYONE,
+        MenuAction.DETAILS,
     )
     assert offered(message(outgoing=False, age=HOUR), NOW) == (
         MenuAction.REPLY,
         MenuAction.REACT,
         MenuAction.COPY,
         MenuAction.DELETE_FOR_ME,
+        MenuAction.DETAILS,
     )
 
 
@@ -45,7 +47,7 @@ def test_after_24_hours_or_failed_ours_can_no_longer_be_taken_back() -> None:
 
 def test_a_deleted_message_only_goes_and_a_notice_or_a_caption_less_picture_offers_less() -> None:
     deleted = replace(message(outgoing=False, age=HOUR, text=""), deleted=True)
-    assert offered(deleted, NOW) == (MenuAction.DELETE_FOR_ME,)
+    assert offered(deleted, NOW) == (MenuAction.DELETE_FOR_ME, MenuAction.DETAILS)
     notice = replace(message(outgoing=False, age=HOUR, text=""), notice="key_changed")
     assert offered(notice, NOW) == ()
     assert MenuAction.COPY not in offered(message(outgoing=False, age=HOUR, text=""), NOW)

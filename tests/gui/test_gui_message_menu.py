@@ -70,9 +70,7 @@ def invoke(messages: MessageList, label: str) -> None:
     menu.invoke(index)
 
 
-def test_right_click_on_their_bubble_offers_reactions_copy_and_delete_for_me_only(
-    messages: MessageList,
-) -> None:
+def test_right_click_on_their_bubble_offers_no_edit_and_no_delete_for_everyone(messages: MessageList) -> None:
     messages.show([ours(), theirs()], has_older=False)
     messages.update()
     right_click(messages, "in1")
@@ -82,10 +80,11 @@ def test_right_click_on_their_bubble_offers_reactions_copy_and_delete_for_me_onl
         *(f"{e}  React" for e in REACTIONS),
         "Copy text",
         "Delete for me",
+        "Details",
     ]
     right_click(messages, "out1")
     assert messages.menu.message_id == "out1"
-    assert messages.menu.labels()[-3:] == ["Edit", "Delete for me", "Delete for everyone"]
+    assert messages.menu.labels()[-4:] == ["Edit", "Delete for me", "Delete for everyone", "Details"]
 
 
 def test_a_chosen_entry_goes_out_with_the_message_and_the_emoji(messages: MessageList) -> None:

@@ -112,7 +112,8 @@ class ActionsController:
         if self.dialog is not None and self.dialog.winfo_exists():
             self.dialog.destroy()
         sections = details_sections(details, self.model.person)
-        self.dialog = MessageDetailsDialog(self.view, self.host.palette, sections)
+        show = self.view.conversation.messages.fonts.text.show
+        self.dialog = MessageDetailsDialog(self.view, self.host.palette, sections, show)
 
     def close(self) -> None:
         if self.dialog is not None and self.dialog.winfo_exists():

@@ -88,7 +88,7 @@ class MessageList(ShownMessages, ttk.Frame):
         self.files = FileRing(self.canvas, self.block, palette)
         self.files.on_action = lambda message_id, action: self.on_file_action(message_id, action)
         #: A message's context menu; its ``on_action`` is the actions controller's.
-        self.menu = MessageMenu(self.canvas, self.block, self.files)
+        self.menu = MessageMenu(self.canvas, self.block, self.files, fonts.text.show)
         self._bottom = float(MARGIN)
         self._width = 0
         #: The unread divider goes above this message, with these words; and the view opens there once.

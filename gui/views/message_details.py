@@ -7,13 +7,21 @@ is open. Escape or Close closes it. What it says is :func:`gui.view_models.detai
 from __future__ import annotations
 
 import tkinter as tk
+from collections.abc import Callable
 from tkinter import ttk
 
 from gui.views.theme import Palette
 
 
 class MessageDetailsDialog(tk.Toplevel):
-    def __init__(self, master: tk.Misc, palette: Palette, sections: list[tuple[str, list[str]]]) -> None:
+    def __init__(
+        self,
+        master: tk.Misc,
+        palette: Palette,
+        sections: list[tuple[str, list[str]]],
+        show: Callable[[str], str] = lambda line: line,
+    ) -> None:
+        """``show`` prepares a line for drawing as bubbles do (emoji by name where no font has them)."""
         super().__init__(master)
         self.title("Message details")
         self.configure(background=palette.surface)
@@ -27,7 +35,7 @@ class MessageDetailsDialog(tk.Toplevel):
                 anchor="w", pady=(6, 2)
             )
             for line in lines:
-                ttk.Label(body, text=line, style="Surface.TLabel", wraplength=440, justify="left").pack(
+                ttk.Label(body, text=show(line), style="Surface.TLabel", wraplength=440, justify="left").pack(
                     anchor="w", padx=(10, 0)
                 )
         self.close_button = ttk.Button(body, text="Close", command=self.destroy)

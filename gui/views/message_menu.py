@@ -19,8 +19,15 @@ from net.client.core.events import MessageView
 
 
 class MessageMenu:
-    def __init__(self, canvas: tk.Canvas, block: LoadedBlock, ring: FileRing) -> None:
-        self.canvas, self.block, self.ring = canvas, block, ring
+    def __init__(
+        self,
+        canvas: tk.Canvas,
+        block: LoadedBlock,
+        ring: FileRing,
+        show: Callable[[str], str] = lambda label: label,
+    ) -> None:
+        """``show`` prepares an emoji's label as bubbles do (by name where no font has emoji)."""
+        self.canvas, self.block, self.ring, self.show = canvas, block, ring, show
         self.on_action: Callable[[MessageView, MenuAction, str], None] = lambda _m, _a, _e: None
         #: The menu shown last (kept for tests and so that a second one replaces it), or None.
         self.menu: tk.Menu | None = None
@@ -72,7 +79,7 @@ class MessageMenu:
             if entry is MenuAction.REACT:
                 for emoji in REACTIONS:
                     ours = any(e == emoji and mine for e, _n, mine in message.reactions)
-                    label = f"{emoji}  {'Take back' if ours else 'React'}"
+                    label = self.show(f"{emoji}  {'Take back' if ours else 'React'}")
                     menu.add_command(label=label, command=self._chosen(message, entry, emoji))
                 menu.add_separator()
             else:

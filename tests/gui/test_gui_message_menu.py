@@ -77,7 +77,7 @@ def test_right_click_on_their_bubble_offers_no_edit_and_no_delete_for_everyone(m
     assert messages.menu.message_id == "in1"
     assert messages.menu.labels() == [
         "Reply",
-        *(f"{e}  React" for e in REACTIONS),
+        *(messages.fonts.text.show(f"{e}  React") for e in REACTIONS),
         "Copy text",
         "Delete for me",
         "Details",
@@ -93,7 +93,7 @@ def test_a_chosen_entry_goes_out_with_the_message_and_the_emoji(messages: Messag
     messages.show([ours(), theirs()], has_older=False)
     messages.update()
     right_click(messages, "in1")
-    invoke(messages, f"{REACTIONS[1]}  React")
+    invoke(messages, messages.fonts.text.show(f"{REACTIONS[1]}  React"))
     assert chosen == [("in1", MenuAction.REACT, REACTIONS[1])]
     assert messages.menu.menu is None  # a choice closes it
     right_click(messages, "out1")
@@ -108,8 +108,8 @@ def test_our_own_reaction_is_offered_as_taken_back(messages: MessageList) -> Non
     messages.show([reacted], has_older=False)
     messages.update()
     right_click(messages, "in1")
-    assert messages.menu.labels()[1] == f"{REACTIONS[0]}  Take back"
-    assert messages.menu.labels()[2] == f"{REACTIONS[1]}  React"
+    assert messages.menu.labels()[1] == messages.fonts.text.show(f"{REACTIONS[0]}  Take back")
+    assert messages.menu.labels()[2] == messages.fonts.text.show(f"{REACTIONS[1]}  React")
 
 
 @pytest.mark.parametrize("sequence", ["<KeyPress-Menu>", "<Shift-F10>"])

@@ -85,7 +85,6 @@ class MessageMenu:
             else:
                 menu.add_command(label=entry.value, command=self._chosen(message, entry, ""))
         self.menu, self.message_id = menu, message_id
-        menu.bind("<Escape>", lambda _e: self.close())
         menu.post(x, y)
         return menu
 

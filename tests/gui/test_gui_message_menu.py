@@ -132,3 +132,22 @@ def test_a_message_changed_redraws_its_bubble_and_one_deleted_for_us_goes(messag
     messages.changed(ours(), removed=True)
     assert messages.message_ids() == ["in1"]
     assert messages.block.total == 1
+
+
+def test_the_menu_key_opens_it_for_the_ringed_message_rather_than_the_newest(messages: MessageList) -> None:
+    messages.show([ours(), theirs()], has_older=False)
+    c = messages.canvas
+    c.focus_force()
+    messages.update()
+    messages.files.focused = "in1"  # the ring is around the older message
+    c.event_generate("<Shift-F10>")
+    messages.update()
+    assert messages.menu.message_id == "in1"
+
+
+def test_a_right_click_off_the_bubbles_opens_no_menu(messages: MessageList) -> None:
+    messages.show([theirs()], has_older=False)
+    messages.update()
+    messages.canvas.event_generate("<Button-3>", x=messages.canvas.winfo_width() - 5, y=5)
+    messages.update()
+    assert messages.menu.menu is None

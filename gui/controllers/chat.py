@@ -16,6 +16,7 @@ import tkinter as tk
 from collections.abc import Callable
 from dataclasses import replace
 
+from gui.controllers.actions import ActionsController
 from gui.controllers.details import DetailsController
 from gui.controllers.files import FilesController
 from gui.controllers.host import Host
@@ -67,6 +68,8 @@ class ChatController:
         self.details = DetailsController(host, view, self.model)
         self.files = FilesController(host, root, view, self.model)
         self.files.on_sent = self._sent
+        self.actions = ActionsController(host, view, self.model)
+        self.actions.on_sent = self._sent
         self.details.on_contact_updated, self.details.on_key_accepted = (
             self._contact_updated,
             self._show_key_warning,
@@ -94,6 +97,7 @@ class ChatController:
 
     def close(self) -> None:
         self.files.close()
+        self.actions.close()
         if self._typing_after is not None:
             self.root.after_cancel(self._typing_after)
             self._typing_after = None
@@ -175,6 +179,8 @@ class ChatController:
                 f"A message from {name} could not be decrypted. Parley asks {name}'s app to send it "
                 "again; if it does not arrive, ask them."
             )
+        elif isinstance(event, ev.MessageChanged):
+            self.actions.handle(event)
         elif isinstance(event, ev.TransferProgress):
             self.files.progress(event)
         elif isinstance(event, ev.ConnectionChanged):

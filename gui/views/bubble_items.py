@@ -12,6 +12,7 @@ import tkinter as tk
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from gui.view_models.action_text import DELETED_TEXT, EDITED
 from gui.view_models.group_text import (
     capitalised,
     compact_receipts,
@@ -28,6 +29,7 @@ from gui.view_models.timeline_model import (
     time_details,
 )
 from gui.view_models.wording import FAILED_NOTE, TICKS, clock, day_heading
+from gui.views.action_marks import chips_tag, draw_chips, draw_quote, quote_tag
 from gui.views.file_bubble import FileDrawer, FileItems
 from gui.views.theme import Fonts, Palette
 from net.client.core.events import MessageStatus, MessageView
@@ -132,7 +134,8 @@ class Painter:
         tick = HELD_MARK if held else TICKS[message.status] if message.outgoing else ""
         if message.recipients and message.status not in (MessageStatus.QUEUED, MessageStatus.FAILED):
             tick = compact_receipts(message)  # a group message: delivered to k of n, read by k of n
-        line = f"{clock(shown_time(message))}  {tick}".rstrip()
+        edited = f"{EDITED}  " if message.edited and not message.deleted else ""
+        line = f"{edited}{clock(shown_time(message))}  {tick}".rstrip()
         if held and self.held_for is not None:
             line = f"{held_line(self.held_for)}\n{line}"
         if not expanded:
@@ -206,14 +209,16 @@ class Painter:
         tag = f"msg:{m.message_id}"
         block = self._attachment(drawn, max_text)
         # Right-to-left lines reordered for display (the message itself, and a copy, keep the stored order).
-        shown, rtl = self.fonts.text.bubble(m.text, self.fonts.body.measure, max_text)
+        body = DELETED_TEXT if m.deleted else m.text
+        shown, rtl = self.fonts.text.bubble(body, self.fonts.body.measure, max_text)
+        body_font = self.fonts.body
         text = c.create_text(
             0,
             0,
             text=shown,
             anchor="nw",
             width=int(block.width) if block is not None and block.image_item else max_text,
-            font=self.fonts.body,
+            font=(body_font.cget("family"), body_font.cget("size"), "italic") if m.deleted else body_font,
             fill=text_colour,
             justify="right" if rtl else "left",
             tags=(tag,),
@@ -240,11 +245,12 @@ class Painter:
                 tags=(tag, "sender"),
             )
         sx0, sy0, sx1, sy1 = c.bbox(sender) if sender else (0, 0, 0, -2)
-        tx0, ty0, tx1, ty1 = c.bbox(text) if m.text else (0, 0, 0, -2)
+        tx0, ty0, tx1, ty1 = c.bbox(text) if body else (0, 0, 0, -2)
         mx0, my0, mx1, my1 = c.bbox(meta)
         block_w, block_h = (block.width, block.height + 6) if block is not None else (0.0, 0.0)
-        inner_w = max(tx1 - tx0, mx1 - mx0, sx1 - sx0, block_w)
-        above = (sy1 - sy0) + 2 + block_h
+        quote_w, quote_h = draw_quote(c, m, p, self.fonts, self.name_of, max_text, tag)
+        inner_w = max(tx1 - tx0, mx1 - mx0, sx1 - sx0, block_w, quote_w)
+        above = (sy1 - sy0) + 2 + block_h + (quote_h + 4 if quote_h else 0.0)
         inner_h = above + (ty1 - ty0) + 2 + (my1 - my0)
         bubble_w, bubble_h = inner_w + 2 * _PAD_X, inner_h + 2 * _PAD_Y
         x0 = width - MARGIN - bubble_w if m.outgoing else MARGIN
@@ -253,6 +259,8 @@ class Painter:
             c.coords(sender, x0 + _PAD_X, y0 + _PAD_Y)
         if block is not None:  # under the sender's name, above the caption
             c.move(f"att:{m.message_id}", x0 + _PAD_X, y0 + _PAD_Y + (sy1 - sy0) + 2)
+        if quote_h:  # under the name and the picture, above the text
+            c.move(quote_tag(m.message_id), x0 + _PAD_X, y0 + _PAD_Y + (sy1 - sy0) + 2 + block_h)
         c.coords(text, x0 + _PAD_X, y0 + _PAD_Y + above)
         c.coords(meta, x0 + bubble_w - _PAD_X, y0 + _PAD_Y + above + (ty1 - ty0) + 2)
         fill = p.mine if m.outgoing else p.theirs
@@ -263,6 +271,13 @@ class Painter:
         c.tag_lower(bubble, text)
         if block is not None:
             c.tag_raise(f"att:{m.message_id}", bubble)
+        if quote_h:
+            c.tag_raise(quote_tag(m.message_id), bubble)
+        chips_w, chips_h = draw_chips(c, m, p, self.fonts, tag)
+        if chips_h:  # under the bubble, at its outer side
+            x = x0 + bubble_w - _PAD_X - chips_w if m.outgoing else x0 + _PAD_X
+            c.move(chips_tag(m.message_id), x, y0 + bubble_h - 4)
+            bubble_h += chips_h - 4
         drawn.meta_item, drawn.text_item, drawn.bubble_item = meta, text, bubble
         message_id = m.message_id
         if m.status == MessageStatus.FAILED:

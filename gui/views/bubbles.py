@@ -37,6 +37,7 @@ from gui.views.file_ring import FileRing
 from gui.views.found_mark import FoundMark
 from gui.views.jump import JumpButton, UnreadBelow
 from gui.views.loaded_block import LoadedBlock
+from gui.views.message_menu import MessageMenu
 from gui.views.shown_messages import ShownMessages
 from gui.views.theme import Fonts, Palette
 from gui.views.timeline_scrollbar import TimelineScrollbar
@@ -86,6 +87,8 @@ class MessageList(ShownMessages, ttk.Frame):
         self.block = LoadedBlock()
         self.files = FileRing(self.canvas, self.block, palette)
         self.files.on_action = lambda message_id, action: self.on_file_action(message_id, action)
+        #: A message's context menu; its ``on_action`` is the actions controller's.
+        self.menu = MessageMenu(self.canvas, self.block, self.files, fonts.text.show)
         self._bottom = float(MARGIN)
         self._width = 0
         #: The unread divider goes above this message, with these words; and the view opens there once.
@@ -264,6 +267,17 @@ class MessageList(ShownMessages, ttk.Frame):
         if before.state == attachment.state and drawn.file is not None and self._width:
             self.painter.files.progress(drawn.file, attachment, outgoing=drawn.message.outgoing)
         else:
+            self._keep_view(lambda: None)
+
+    def changed(self, message: MessageView, *, removed: bool = False) -> None:
+        """A drawn message changed (a reaction, an edit, deleted for everyone), or went (deleted for us)."""
+        drawn = self.block.by_id.get(message.message_id)
+        if drawn is None:
+            return
+        if removed:
+            self._keep_view(lambda: self.block.remove(message.message_id))
+        else:
+            drawn.message = message
             self._keep_view(lambda: None)
 
     def set_counts(self, message_id: str, status: MessageStatus, delivered: int, read: int) -> None:

@@ -6,7 +6,9 @@ Enter sends, Shift+Enter breaks the line, Tab and Shift+Tab leave the field as
 in every other field (Ctrl+Tab types a tab). The paperclip (and Ctrl+U, a window key) asks
 for files to attach (``on_attach``); staged files wait in a row above the field
 (:mod:`gui.views.staged_files`) and Enter sends them with the text as their
-caption (``on_send_files``); Escape takes them off. Ctrl+V offers the
+caption (``on_send_files``); Escape takes them off. While the answer bar is open
+(:mod:`gui.views.answer_bar`: a reply or an edit), Enter hands the text to ``on_answer`` and
+Escape closes the bar. Ctrl+V offers the
 clipboard's picture to ``on_paste`` first, which answers whether it took it;
 if not, the text is pasted as always. Text that reads right to left is
 aligned to the right; Tk 8.6 cannot reorder characters inside an editable field,
@@ -23,9 +25,11 @@ from PIL import ImageTk
 
 from gui.view_models.bidi_text import base_is_rtl
 from gui.view_models.file_model import Staged
+from gui.views.answer_bar import AnswerBar
 from gui.views.paperclip import paperclip
 from gui.views.staged_files import StagedFiles
 from gui.views.theme import Fonts
+from net.client.core.events import MessageView
 
 MIN_LINES, MAX_LINES = 2, 8
 
@@ -41,11 +45,15 @@ class Composer(ttk.Frame):
         self.on_send_files: Callable[[list[Staged], str], None] = lambda _files, _caption: None
         #: Ctrl+V: True when the clipboard held a picture (or files) and it was staged; else text is pasted.
         self.on_paste: Callable[[], bool] = lambda: False
+        #: Enter with the answer bar open: (what is done, the message, the text) for a reply or an edit.
+        self.on_answer: Callable[[str, MessageView, str], None] = lambda _mode, _message, _text: None
+        self.answer = AnswerBar(self)
+        self.answer.on_closed = self._answer_closed
         self.staged = StagedFiles(self)
         self.staged.on_changed = self._staged_changed
         self._clip = paperclip(self, "black")
         self.attach_button = ttk.Button(self, image=self._clip, command=lambda: self.on_attach())
-        self.attach_button.grid(row=1, column=0, sticky="nsw", padx=(0, 8))
+        self.attach_button.grid(row=2, column=0, sticky="nsw", padx=(0, 8))
         self.text = tk.Text(
             self,
             height=MIN_LINES,
@@ -59,9 +67,9 @@ class Composer(ttk.Frame):
             padx=10,
             pady=8,
         )
-        self.text.grid(row=1, column=1, sticky="nsew")
+        self.text.grid(row=2, column=1, sticky="nsew")
         self.send_button = ttk.Button(self, text="Send", style="Accent.TButton", command=self.submit)
-        self.send_button.grid(row=1, column=2, sticky="nse", padx=(10, 0))
+        self.send_button.grid(row=2, column=2, sticky="nse", padx=(10, 0))
         self.columnconfigure(0, weight=0)
         self.columnconfigure(1, weight=1)
         self.columnconfigure(2, weight=0)
@@ -109,9 +117,29 @@ class Composer(ttk.Frame):
             files = self.staged.take()
             self.set("")
             self.on_send_files(files, text)
+        elif text and self.answer.message is not None:
+            mode, message = self.answer.mode, self.answer.message
+            if mode == "reply":
+                self.set("")
+            self.answer.close()  # an edit gives back what was typed before it
+            self.on_answer(mode, message, text)
         elif text:
             self.set("")
             self.on_send(text)
+
+    def answering(self, mode: str, message: MessageView, words: str, text: str = "") -> None:
+        """The bar for a reply to ``message``, or an edit of it (``text`` in the field, over the draft)."""
+        self.answer.close()  # one answer at a time; an edit's closing gives back what was typed before it
+        self.answer.open(mode, message, words, self.value if mode == "edit" else "")
+        self.answer.grid(row=0, column=0, columnspan=3, sticky="ew")
+        if mode == "edit":
+            self.set(text)
+        self.text.focus_set()
+
+    def _answer_closed(self, mode: str, draft: str) -> None:
+        self.answer.grid_forget()
+        if mode == "edit":  # the message's text goes; what was typed before comes back
+            self.set(draft)
 
     def stage(self, staged: Staged, preview: ImageTk.PhotoImage | None = None) -> None:
         """A file waits above the field for Enter; the keyboard stays in the field for its caption."""
@@ -146,14 +174,17 @@ class Composer(ttk.Frame):
         return "break" if self.on_paste() else None  # None: the field's own paste runs (text)
 
     def _escape(self, _event: tk.Event) -> str | None:
-        if not self.staged.items:
+        if self.staged.items:
+            self.staged.take()
+        elif self.answer.mode:
+            self.answer.close()
+        else:
             return None  # the window's Escape (close a search, the details...)
-        self.staged.take()
         return "break"
 
     def _staged_changed(self) -> None:
         if self.staged.items:
-            self.staged.grid(row=0, column=0, columnspan=3, sticky="ew")
+            self.staged.grid(row=1, column=0, columnspan=3, sticky="ew")
         else:
             self.staged.grid_forget()
 

@@ -140,6 +140,7 @@ class ConversationPane(ttk.Frame):
 
     def open(self, contact: str, name: str, subtitle: str, key_id: str = "", picture: bytes = b"") -> None:
         """Show another conversation; what was typed or staged and not sent waits for its return."""
+        self.composer.answer.close()  # a reply or an edit belongs to the conversation left
         draft = self.text.get("1.0", "end-1c")
         if self.contact is not None and draft.strip():
             self.drafts[self.contact] = draft

@@ -87,6 +87,13 @@ class LoadedBlock:
         self.by_id[message.message_id] = entry
         return entry
 
+    def remove(self, message_id: str) -> None:
+        """An entry went from the conversation (a message deleted for us): out of the drawn and the count."""
+        entry = self.by_id.pop(message_id, None)
+        if entry is not None:
+            self.drawn.remove(entry)
+            self.total = max(len(self.drawn) + self.older, self.total - 1)
+
     @property
     def newer(self) -> int:
         """Entries of the conversation after the last drawn one."""

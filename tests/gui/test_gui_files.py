@@ -364,11 +364,16 @@ def _wait_for_owner(kind: str) -> None:
     """Until xclip owns the clipboard and answers for ``kind`` (its forked server needs a moment)."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        probe = subprocess.run(
-            [shutil.which("xclip") or "xclip", "-selection", "clipboard", "-t", "TARGETS", "-o"],
-            capture_output=True,
-            timeout=10,
-        )
+        try:
+            # Short tries: until xclip owns the clipboard, the probe asks the previous owner, which may
+            # be this test's own Tk window, blocked here and unable to answer.
+            probe = subprocess.run(
+                [shutil.which("xclip") or "xclip", "-selection", "clipboard", "-t", "TARGETS", "-o"],
+                capture_output=True,
+                timeout=1,
+            )
+        except subprocess.TimeoutExpired:
+            continue
         if kind.encode() in probe.stdout:
             return
         time.sleep(0.05)

@@ -159,11 +159,10 @@ class RunningServer:
         """The server's own timer for dead blobs: their files and rows go, a bounded batch at a time."""
         while not self._stopping.wait(self._blob_sweep_interval):
             try:
-                while (
-                    self.store.sweep_blobs(self.service.now_ms(), BLOB_SWEEP_BATCH) == BLOB_SWEEP_BATCH
-                    and not self._stopping.is_set()
-                ):
-                    pass  # more are due: the next batch at once (each is its own short transaction)
+                # A full batch means more may be due: the next at once (each its own short transaction).
+                swept = BLOB_SWEEP_BATCH
+                while swept == BLOB_SWEEP_BATCH and not self._stopping.is_set():
+                    swept = self.store.sweep_blobs(self.service.now_ms(), BLOB_SWEEP_BATCH)
             except Exception as exc:
                 log.warning("removing dead blobs failed: %s", type(exc).__name__)
 

@@ -98,7 +98,11 @@ def test_a_sweep_takes_at_most_its_batch_soonest_expired_first(store: SqliteServ
             store.enqueue(ALICE, f"a{n:02d}", BOB, b"x", NOW, 100, expires_at=NOW + (25 - n) * SECOND)
         store.enqueue(ALICE, "kept", BOB, b"x", NOW, 100)
     late = NOW + 60 * SECOND
-    assert [store.sweep_expired(late, 10) for _ in range(4)] == [10, 10, 5, 0]
+    assert store.sweep_expired(late, 10) == 10
+    with closing(sqlite3.connect(store.path)) as db:
+        first_left = [row[0] for row in db.execute("SELECT expires_at FROM messages WHERE expires_at > 0")]
+    assert sorted(first_left) == [NOW + n * SECOND for n in range(11, 26)]  # the ten soonest went first
+    assert [store.sweep_expired(late, 10) for _ in range(3)] == [10, 5, 0]
     assert store.queued_count(BOB) == 1
     with store.group_commit():
         for n in range(5):

@@ -158,3 +158,35 @@ def test_a_bad_expiry_is_refused_with_its_words_and_stores_nothing(
         assert isinstance(many, ErrorReply) and many.message == f"send_many.expires_in: {WORDS}"
     assert b.call("fetch") == {"messages": [], "more": False}
     assert _send(a, bob.phone, "m-1", b"x", expires_in=2_592_000)["duplicate"] is False  # 30 days: allowed
+
+
+def test_on_a_full_store_the_timer_still_deletes_expired_copies_and_their_room_comes_back(
+    server_factory: Callable[..., InProcessServer],
+) -> None:
+    clock = ServerClock()
+    server = server_factory(clock=clock, expiry_sweep_interval=0.05, max_store_bytes=2 * 1024 * 1024)
+    (_, a), (bob, b) = _online(server, 2)
+    b.close()
+    stored = 0
+    deadline = time.monotonic() + DEADLINE
+    while True:
+        reply = a.request("send", to=bob.phone, client_id=f"m-{stored}", body=bytes(32 * 1024), expires_in=60)
+        if isinstance(reply, ErrorReply):
+            assert reply.code == "storage_full", reply
+            break
+        stored += 1
+        assert time.monotonic() < deadline, "the store never filled up"
+    assert stored > 10
+    assert a.refused("send", to=bob.phone, client_id="m-kept", body=b"kept") == "storage_full"
+    clock.offset = 61.0  # everything waiting has expired: the timer deletes it, on the full store
+    deadline = time.monotonic() + DEADLINE
+    while server.running.store.queued_count(bob.phone):
+        assert time.monotonic() < deadline, "the timer deleted nothing while the store was full"
+        time.sleep(0.05)
+    while isinstance(reply := a.request("send", to=bob.phone, client_id="m-kept", body=b"kept"), ErrorReply):
+        assert reply.code == "storage_full", reply
+        assert time.monotonic() < deadline, "the room the timer freed never let a send in"
+        time.sleep(0.1)
+    b = server.connect()
+    bob.login(b)
+    assert _bodies(b) == ([b"kept"], False)

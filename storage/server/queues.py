@@ -176,7 +176,7 @@ def fetch(
     """Up to ``limit`` messages with id > ``after`` unexpired at ``now``, oldest first; whether more wait."""
     rows = db.execute(
         "SELECT id, sender, body, ts FROM messages WHERE recipient = ? AND id > ?"
-        " AND (expires_at = 0 OR expires_at > ?) ORDER BY id LIMIT ?",
+        " AND expires_at NOT BETWEEN 1 AND ? ORDER BY id LIMIT ?",  # 0 is no expiry
         (recipient, after, now, limit + 1),
     ).fetchall()
     return [StoredMessage(*row) for row in rows[:limit]], len(rows) > limit

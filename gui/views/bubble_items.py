@@ -63,6 +63,8 @@ class Drawn:
     expanded: bool = False
     #: Its picture's or file's items, when it carries one (:mod:`gui.views.file_bubble`).
     file: FileItems | None = None
+    #: The width its text was wrapped to (for mapping a selection back to the stored text).
+    wrap: int = 0
 
 
 def rounded(
@@ -112,7 +114,6 @@ class Painter:
     def __init__(self, canvas: tk.Canvas, palette: Palette, fonts: Fonts) -> None:
         self.canvas, self.palette, self.fonts = canvas, palette, fonts
         self.on_retry: Callable[[str], None] = lambda _id: None
-        self.on_copy: Callable[[str], None] = lambda _id: None
         self.on_details: Callable[[str], None] = lambda _id: None
         self.on_notice: Callable[[str], None] = lambda _kind: None
         #: The contact's name while texts to them are held after a key change, else None.
@@ -211,6 +212,7 @@ class Painter:
         # Right-to-left lines reordered for display (the message itself, and a copy, keep the stored order).
         body = DELETED_TEXT if m.deleted else m.text
         shown, rtl = self.fonts.text.bubble(body, self.fonts.body.measure, max_text)
+        drawn.wrap = max_text
         body_font = self.fonts.body
         text = c.create_text(
             0,
@@ -284,7 +286,6 @@ class Painter:
             c.tag_bind(tag, "<Button-1>", lambda _e: self.on_retry(message_id))
         else:  # a click on the time shows the times in full (sent, and arrived)
             c.tag_bind(meta, "<Button-1>", lambda _e: self.on_details(message_id))
-        c.tag_bind(tag, "<Double-Button-1>", lambda _e: self.on_copy(message_id))
         return y0 + bubble_h + _GAP
 
     def _attachment(self, drawn: Drawn, widest: int) -> FileItems | None:

@@ -115,6 +115,8 @@ class Painter:
         self.canvas, self.palette, self.fonts = canvas, palette, fonts
         self.on_retry: Callable[[str], None] = lambda _id: None
         self.on_details: Callable[[str], None] = lambda _id: None
+        #: A bubble was laid out, with its colour (its links are drawn over its text then).
+        self.on_drawn: Callable[[Drawn, str], None] = lambda _drawn, _fill: None
         self.on_notice: Callable[[str], None] = lambda _kind: None
         #: The contact's name while texts to them are held after a key change, else None.
         self.held_for: str | None = None
@@ -281,6 +283,7 @@ class Painter:
             c.move(chips_tag(m.message_id), x, y0 + bubble_h - 4)
             bubble_h += chips_h - 4
         drawn.meta_item, drawn.text_item, drawn.bubble_item = meta, text, bubble
+        self.on_drawn(drawn, fill)
         message_id = m.message_id
         if m.status == MessageStatus.FAILED:
             c.tag_bind(tag, "<Button-1>", lambda _e: self.on_retry(message_id))

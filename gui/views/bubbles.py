@@ -38,8 +38,8 @@ from gui.views.found_mark import FoundMark
 from gui.views.jump import JumpButton, UnreadBelow
 from gui.views.loaded_block import LoadedBlock
 from gui.views.message_menu import MessageMenu
+from gui.views.reading import reading_parts
 from gui.views.shown_messages import ShownMessages
-from gui.views.text_selection import TextSelection
 from gui.views.theme import Fonts, Palette
 from gui.views.timeline_scrollbar import TimelineScrollbar
 from net.client.core.events import AttachmentView, MessageStatus, MessageView
@@ -89,7 +89,7 @@ class MessageList(ShownMessages, ttk.Frame):
         self.files.on_action = lambda message_id, action: self.on_file_action(message_id, action)
         #: A message's context menu; its ``on_action`` is the actions controller's.
         self.menu = MessageMenu(self.canvas, self.block, self.files, fonts.text.show)
-        self.selection = TextSelection(self.canvas, self.block, palette, fonts)
+        self.selection, self.links = reading_parts(self.canvas, self.block, self.painter, self.files, fonts)
         self._bottom = float(MARGIN)
         self._width = 0
         #: The unread divider goes above this message, with these words; and the view opens there once.
@@ -193,15 +193,6 @@ class MessageList(ShownMessages, ttk.Frame):
         self.mark.set(message_id, span)
         if self._width:
             self._show_found()
-
-    def found(self) -> tuple[str, str] | None:
-        """The revealed message and the part of its text that is marked, as the person sees it."""
-        return self.mark.text()
-
-    @property
-    def flashing(self) -> str | None:
-        """The message whose bubble is outlined just now."""
-        return self.mark.flashing
 
     def prepend(self, newest_first: list[MessageView], *, has_older: bool) -> None:
         """Older messages arrived for the top of the list; the visible part stays where it is."""
@@ -326,6 +317,7 @@ class MessageList(ShownMessages, ttk.Frame):
         self.palette = self.painter.palette = self.mark.palette = self.files.palette = palette
         self.canvas.configure(background=palette.background)
         self.selection.restyle(palette)
+        self.links.palette = palette
         self._relayout()
 
     # ------------------------------------------------------------------ drawing

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import tkinter as tk
 
+from gui.views.found_mark import FoundMark
 from gui.views.loaded_block import LoadedBlock
 from gui.views.text_selection import TextSelection
 from net.client.core.events import AttachmentView, MessageStatus, MessageView
@@ -20,6 +21,16 @@ class ShownMessages:
     canvas: tk.Canvas
     block: LoadedBlock
     selection: TextSelection
+    mark: FoundMark
+
+    def found(self) -> tuple[str, str] | None:
+        """The revealed message and the part of its text that is marked, as the person sees it."""
+        return self.mark.text()
+
+    @property
+    def flashing(self) -> str | None:
+        """The message whose bubble is outlined just now."""
+        return self.mark.flashing
 
     def divider_text(self) -> str | None:
         """The unread divider's words if it is drawn, else None."""

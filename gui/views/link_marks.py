@@ -30,6 +30,9 @@ from gui.views.theme import Fonts, Palette
 #: The tag of every item that draws a link; each link's items also carry ``link:<id>:<n>``.
 LINK_TAG = "link"
 _TIP = "link-tip"
+#: The patches that hide the plain text under a link, tagged ``link-patch:<id>`` by message too; a
+#: selection in that message hides them so that its colours show through.
+PATCH_TAG = "link-patch"
 
 
 class LinkMarks:
@@ -113,7 +116,8 @@ class LinkMarks:
         part = lines[line][first : last + 1]
         x, y = left + font.measure(lines[line][:first]), top + line * linespace
         width = font.measure(part)
-        c.create_rectangle(x, y, x + width, y + linespace, fill=fill, outline="", tags=tags)
+        patch = (*tags, PATCH_TAG, f"{PATCH_TAG}:{drawn.message.message_id}")
+        c.create_rectangle(x, y, x + width, y + linespace, fill=fill, outline="", tags=patch)
         c.create_text(x, y, text=part, anchor="nw", font=font, fill=colour, tags=(*tags, f"{LINK_TAG}-text"))
         under = y + int(font.metrics("ascent")) + 2
         c.create_line(x, under, x + width, under, fill=colour, tags=tags)

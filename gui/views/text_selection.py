@@ -15,6 +15,7 @@ import tkinter as tk
 
 from gui.view_models.shown_text import copied, shown_map, word_at
 from gui.views.bubble_items import Drawn
+from gui.views.link_marks import PATCH_TAG
 from gui.views.loaded_block import LoadedBlock
 from gui.views.theme import Fonts, Palette
 
@@ -64,6 +65,9 @@ class TextSelection:
         canvas.bind("<Double-Button-1>", self._word, add="+")
         for sequence in ("<Control-c>", "<Control-C>"):
             canvas.bind(sequence, lambda _e: self._copy_key())
+        # What another program pastes from the selection (X's PRIMARY) is the stored text as well.
+        for kind in ("STRING", "UTF8_STRING"):  # Tk asks for UTF8_STRING first; the canvas answers both
+            canvas.selection_handle(self._primary, type=kind)
 
     def restyle(self, palette: Palette) -> None:
         self.palette = palette
@@ -82,6 +86,11 @@ class TextSelection:
             return body  # the drawing cannot be followed back: the whole text rather than a wrong part
         first, last = self.span
         return copied(body, mapped[1], range(first, last + 1))
+
+    def _primary(self, offset: str, length: str) -> str:
+        """A part of the selection, for another program that asked for it."""
+        start = int(offset)
+        return self.text()[start : start + int(length)]
 
     def selected_in(self, message_id: str) -> bool:
         return self.span is not None and self.message_id == message_id and self._drawn() is not None
@@ -118,6 +127,7 @@ class TextSelection:
     def clear(self) -> None:
         self.span = None
         self.canvas.select_clear()
+        self.canvas.itemconfigure(PATCH_TAG, state="normal")
 
     def draw(self) -> None:
         """The selection drawn again (after each layout); gone if the text it was in changed."""
@@ -131,6 +141,7 @@ class TextSelection:
         c = self.canvas
         c.select_from(drawn.text_item, tcl_index(self._shown, first))
         c.select_to(drawn.text_item, tcl_index(self._shown, last))
+        c.itemconfigure(f"{PATCH_TAG}:{drawn.message.message_id}", state="hidden")  # the colours show
 
     def _drawn(self) -> Drawn | None:
         drawn = self.block.by_id.get(self.message_id) if self.message_id else None

@@ -232,6 +232,19 @@ def test_the_engine_event_redraws_the_shown_bubble_and_copy_fills_the_clipboard(
     assert host.commands == []  # copying asks nothing of the engine
 
 
+def test_copy_from_the_menu_takes_the_selection_in_that_bubble_and_says_copied(
+    chat: ChatController, main: MainView, host: RecordingHost, root: tk.Tk
+) -> None:
+    mine = ours()
+    shown(main, mine)
+    messages = main.conversation.messages
+    messages.selection.select("out1", 4, 6)  # "you", as a drag over it leaves it
+    chat.actions.chosen(messages.block.by_id["out1"].message, MenuAction.COPY, "")
+    assert root.clipboard_get() == "you"
+    assert messages.selection.note() == "Copied"
+    assert host.commands == []
+
+
 def test_reply_from_the_menu_shows_the_bar_and_enter_sends_send_reply_and_draws_it(
     chat: ChatController, main: MainView, host: RecordingHost
 ) -> None:

@@ -145,6 +145,11 @@ def test_a_drag_that_starts_on_a_link_selects_and_opens_nothing(
     xdotool(messages, "mouseup", "1")
     assert messages.selected_text()
     assert opened == []
+    c = messages.canvas  # the patches that hide the plain text under the link let the selection show
+    assert {c.itemcget(i, "state") for i in c.find_withtag("link-patch:in1")} == {"hidden"}
+    xdotool(messages, "mousemove", str(c.winfo_rootx() + 700), str(c.winfo_rooty() + 450))
+    xdotool(messages, "click", "1")
+    assert {c.itemcget(i, "state") for i in c.find_withtag("link-patch:in1")} == {"normal"}
 
 
 def test_an_internationalised_name_shows_the_name_looked_up_too(messages: MessageList) -> None:

@@ -146,6 +146,7 @@ def test_a_right_to_left_selection_copies_the_stored_characters_in_their_stored_
     assert messages.drawn_text("in1") == "םלוכל םולש"
     drag(messages, "in1", 0, 4)  # the first five drawn characters: the word typed last
     assert messages.selected_text() == "לכולם"
+    assert messages.selection_get() == "לכולם"  # what another program pastes from the selection, too
     ctrl_c(messages)
     assert messages.clipboard_get() == "לכולם"
 

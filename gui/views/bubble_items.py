@@ -50,6 +50,18 @@ def tk_index(text: str, index: int) -> int:
     return index + sum(1 for char in text[:index] if ord(char) > 0xFFFF)
 
 
+def python_index(text: str, tcl_index: int) -> int:
+    """The character index in ``text`` of a Tcl index (which counts a character beyond the BMP twice)."""
+    if tk.TclVersion >= 9:
+        return min(tcl_index, len(text))
+    count = 0
+    for index, char in enumerate(text):
+        count += 2 if ord(char) > 0xFFFF else 1
+        if count > tcl_index:
+            return index
+    return len(text)
+
+
 @dataclass
 class Drawn:
     message: MessageView

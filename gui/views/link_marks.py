@@ -23,8 +23,7 @@ from collections.abc import Callable
 from gui.system_open import open_address
 from gui.view_models.links import Link, find_links, hover_text
 from gui.view_models.shown_text import shown_map
-from gui.views.bubble_items import Drawn
-from gui.views.found_mark import python_index
+from gui.views.bubble_items import Drawn, python_index
 from gui.views.theme import Fonts, Palette
 
 #: The tag of every item that draws a link; each link's items also carry ``link:<id>:<n>``.

@@ -6,7 +6,8 @@ selects a word, as text widgets do; a click elsewhere clears it. The selection i
 drawn text (right-to-left lines reordered, emoji perhaps spelt out); what is copied is the
 stored text behind the selected characters, in its stored order
 (:func:`gui.view_models.shown_text.shown_map`). A copy says so in words: "Copied" shows for a
-moment at the bottom of the list.
+moment at the bottom of the list. Another program that pastes the selection (X's PRIMARY) gets
+the stored text too, not the drawn order.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import tkinter as tk
 
 from gui.view_models.shown_text import copied, shown_map, word_at
-from gui.views.bubble_items import Drawn
+from gui.views.bubble_items import Drawn, python_index, tk_index
 from gui.views.link_marks import PATCH_TAG
 from gui.views.loaded_block import LoadedBlock
 from gui.views.theme import Fonts, Palette
@@ -25,25 +26,6 @@ NOTE_MS = 1500
 #: A press moves this far (pixels) before it is a drag rather than a click.
 _DRAG = 3
 _NOTE = "copied-note"
-
-
-def python_index(text: str, tcl_index: int) -> int:
-    """A canvas character index as Python counts it (Tcl 8.6 counts a character beyond the BMP as two)."""
-    if tk.TclVersion >= 9:
-        return min(tcl_index, len(text))
-    count = 0
-    for index, char in enumerate(text):
-        count += 2 if ord(char) > 0xFFFF else 1
-        if count > tcl_index:
-            return index
-    return len(text)
-
-
-def tcl_index(text: str, index: int) -> int:
-    """A Python index into the drawn text as the canvas counts it."""
-    if tk.TclVersion >= 9:
-        return index
-    return index + sum(1 for char in text[:index] if ord(char) > 0xFFFF)
 
 
 class TextSelection:
@@ -139,8 +121,8 @@ class TextSelection:
             return
         first, last = self.span
         c = self.canvas
-        c.select_from(drawn.text_item, tcl_index(self._shown, first))
-        c.select_to(drawn.text_item, tcl_index(self._shown, last))
+        c.select_from(drawn.text_item, tk_index(self._shown, first))
+        c.select_to(drawn.text_item, tk_index(self._shown, last))
         c.itemconfigure(f"{PATCH_TAG}:{drawn.message.message_id}", state="hidden")  # the colours show
 
     def _drawn(self) -> Drawn | None:

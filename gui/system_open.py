@@ -2,7 +2,9 @@
 
 Backup's "Open the folder" and a received file's *Open* both go through it; the
 app hands it to the controllers, and a test hands in a function that records
-the path instead.
+the path instead. A link in a message opens with :func:`open_address`: the
+system's browser (or mail program, for ``mailto:``), started off the Tk thread
+because finding and starting one may take a while.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import webbrowser
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,3 +35,8 @@ def system_opener() -> Callable[[Path], None] | None:
         threading.Thread(target=child.wait, name="parley-open", daemon=True).start()  # no zombie
 
     return show
+
+
+def open_address(address: str) -> None:
+    """Open a web or mail address in the system's browser, without making the window wait for it."""
+    threading.Thread(target=webbrowser.open, args=(address,), name="parley-link", daemon=True).start()

@@ -7,7 +7,9 @@ re-register (a new identity key), searches across the conversations and opens
 a result, opens the export warning and makes a backup, has a stranger write
 (a message request), writes in Hebrew and Arabic, shrinks the window to 800x600,
 makes a group, has Bob send a photo and a large file and Alice a document
-(:mod:`gui.tooling.file_scene`), and saves a PNG of each step in screenshots/.
+(:mod:`gui.tooling.file_scene`), has a new contact and Alice reply, react, edit and
+delete and opens a message's menu (:mod:`gui.tooling.reading_scene`), and saves a PNG
+of each step in screenshots/.
 Everything runs in temporary folders: no real profile is touched.
 """
 
@@ -28,6 +30,7 @@ from gui.tooling.capture import save_region
 from gui.tooling.display import VirtualDisplay
 from gui.tooling.file_scene import file_scene
 from gui.tooling.peer import HeadlessPeer
+from gui.tooling.reading_scene import reading_scene
 from gui.view_models.forms import parse_server_address
 from gui.views.backup_dialogs import BackupDialog, ExportDialog
 from gui.worker import Command
@@ -189,7 +192,7 @@ def run(out: Path) -> None:
         for key in ("<Down>", "<Down>", "<Return>"):
             m.search_field.entry.event_generate(key)
         d.wait(lambda: messages.found() is not None, "the found message")
-        d.shot("17-search")
+        d.shot("20-search")
 
         m.settings_button.invoke()
         m.settings.privacy.content_buttons[NotificationContent.NAME_ONLY].invoke()
@@ -203,7 +206,7 @@ def run(out: Path) -> None:
         export = app.backup.dialog
         assert isinstance(export, ExportDialog)
         d.type(export.path.entry, str(work / "parley-export"))
-        d.shot("18-export-warning-dark")
+        d.shot("21-export-warning-dark")
         export.cancel()
         app.set_theme("light")  # the preference lives in the temporary folder; leave it as found anyway
         m.settings.backup_button.invoke()
@@ -214,7 +217,7 @@ def run(out: Path) -> None:
         d.type(backup.repeat.entry, "a passphrase for the backup")
         backup.default_button.invoke()
         d.wait(lambda: backup.state_name == "finished", "the backup")
-        d.shot("19-backup-done")
+        d.shot("22-backup-done")
         backup.close()
 
         # Right-to-left lines, written while the conversation is closed, then opened at its newest.
@@ -262,6 +265,7 @@ def run(out: Path) -> None:
             stranger.stop()
         group_scenes(d, work, bob, (host, port))
         file_scene(d, work, bob, alice=ALICE_PHONE, bob_phone=BOB_PHONE)
+        reading_scene(d, work, (host, port), alice=ALICE_PHONE)
     finally:
         if bob is not None:
             bob.stop()

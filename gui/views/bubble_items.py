@@ -50,6 +50,18 @@ def tk_index(text: str, index: int) -> int:
     return index + sum(1 for char in text[:index] if ord(char) > 0xFFFF)
 
 
+def python_index(text: str, tcl_index: int) -> int:
+    """The character index in ``text`` of a Tcl index (which counts a character beyond the BMP twice)."""
+    if tk.TclVersion >= 9:
+        return min(tcl_index, len(text))
+    count = 0
+    for index, char in enumerate(text):
+        count += 2 if ord(char) > 0xFFFF else 1
+        if count > tcl_index:
+            return index
+    return len(text)
+
+
 @dataclass
 class Drawn:
     message: MessageView
@@ -63,6 +75,8 @@ class Drawn:
     expanded: bool = False
     #: Its picture's or file's items, when it carries one (:mod:`gui.views.file_bubble`).
     file: FileItems | None = None
+    #: The width its text was wrapped to (for mapping a selection back to the stored text).
+    wrap: int = 0
 
 
 def rounded(
@@ -112,8 +126,9 @@ class Painter:
     def __init__(self, canvas: tk.Canvas, palette: Palette, fonts: Fonts) -> None:
         self.canvas, self.palette, self.fonts = canvas, palette, fonts
         self.on_retry: Callable[[str], None] = lambda _id: None
-        self.on_copy: Callable[[str], None] = lambda _id: None
         self.on_details: Callable[[str], None] = lambda _id: None
+        #: A bubble was laid out, with its colour (its links are drawn over its text then).
+        self.on_drawn: Callable[[Drawn, str], None] = lambda _drawn, _fill: None
         self.on_notice: Callable[[str], None] = lambda _kind: None
         #: The contact's name while texts to them are held after a key change, else None.
         self.held_for: str | None = None
@@ -211,6 +226,7 @@ class Painter:
         # Right-to-left lines reordered for display (the message itself, and a copy, keep the stored order).
         body = DELETED_TEXT if m.deleted else m.text
         shown, rtl = self.fonts.text.bubble(body, self.fonts.body.measure, max_text)
+        drawn.wrap = max_text
         body_font = self.fonts.body
         text = c.create_text(
             0,
@@ -279,12 +295,12 @@ class Painter:
             c.move(chips_tag(m.message_id), x, y0 + bubble_h - 4)
             bubble_h += chips_h - 4
         drawn.meta_item, drawn.text_item, drawn.bubble_item = meta, text, bubble
+        self.on_drawn(drawn, fill)
         message_id = m.message_id
         if m.status == MessageStatus.FAILED:
             c.tag_bind(tag, "<Button-1>", lambda _e: self.on_retry(message_id))
         else:  # a click on the time shows the times in full (sent, and arrived)
             c.tag_bind(meta, "<Button-1>", lambda _e: self.on_details(message_id))
-        c.tag_bind(tag, "<Double-Button-1>", lambda _e: self.on_copy(message_id))
         return y0 + bubble_h + _GAP
 
     def _attachment(self, drawn: Drawn, widest: int) -> FileItems | None:

@@ -38,6 +38,7 @@ from gui.views.found_mark import FoundMark
 from gui.views.jump import JumpButton, UnreadBelow
 from gui.views.loaded_block import LoadedBlock
 from gui.views.message_menu import MessageMenu
+from gui.views.reading import reading_parts
 from gui.views.shown_messages import ShownMessages
 from gui.views.theme import Fonts, Palette
 from gui.views.timeline_scrollbar import TimelineScrollbar
@@ -75,7 +76,6 @@ class MessageList(ShownMessages, ttk.Frame):
         self.canvas.configure(yscrollcommand=self._scrolled)
         self.painter = Painter(self.canvas, palette, fonts)
         self.painter.on_retry = lambda message_id: self.on_retry(message_id)
-        self.painter.on_copy = self.copy
         self.painter.on_details = self._toggle_details
         self.painter.on_notice = lambda kind: self.on_notice(kind)
         self.painter.files.on_action = lambda message_id, action: self.on_file_action(message_id, action)
@@ -89,6 +89,7 @@ class MessageList(ShownMessages, ttk.Frame):
         self.files.on_action = lambda message_id, action: self.on_file_action(message_id, action)
         #: A message's context menu; its ``on_action`` is the actions controller's.
         self.menu = MessageMenu(self.canvas, self.block, self.files, fonts.text.show)
+        self.selection, self.links = reading_parts(self.canvas, self.block, self.painter, self.files, fonts)
         self._bottom = float(MARGIN)
         self._width = 0
         #: The unread divider goes above this message, with these words; and the view opens there once.
@@ -192,15 +193,6 @@ class MessageList(ShownMessages, ttk.Frame):
         self.mark.set(message_id, span)
         if self._width:
             self._show_found()
-
-    def found(self) -> tuple[str, str] | None:
-        """The revealed message and the part of its text that is marked, as the person sees it."""
-        return self.mark.text()
-
-    @property
-    def flashing(self) -> str | None:
-        """The message whose bubble is outlined just now."""
-        return self.mark.flashing
 
     def prepend(self, newest_first: list[MessageView], *, has_older: bool) -> None:
         """Older messages arrived for the top of the list; the visible part stays where it is."""
@@ -317,11 +309,6 @@ class MessageList(ShownMessages, ttk.Frame):
         """How a group names its members, for the names above bubbles and the notes."""
         self.painter.name_of = name_of
 
-    def meta_text(self, message_id: str) -> str:
-        """The line under a drawn message, as shown (for tests and tools)."""
-        drawn = self.block.by_id.get(message_id)
-        return str(self.canvas.itemcget(drawn.meta_item, "text")) if drawn and drawn.meta_item else ""
-
     def jump_to_bottom(self) -> None:
         """What the jump button does: to the newest message, loading it first if it is not loaded."""
         self._jump()
@@ -329,6 +316,8 @@ class MessageList(ShownMessages, ttk.Frame):
     def restyle(self, palette: Palette) -> None:
         self.palette = self.painter.palette = self.mark.palette = self.files.palette = palette
         self.canvas.configure(background=palette.background)
+        self.selection.restyle(palette)
+        self.links.palette = palette
         self._relayout()
 
     # ------------------------------------------------------------------ drawing
@@ -375,6 +364,7 @@ class MessageList(ShownMessages, ttk.Frame):
         self._show_found()
         self.painter.files.forget_images({d.message.message_id for d in self.block.drawn})
         self.files.draw()
+        self.selection.draw()
         if self._open_at_divider:
             self._open_at_divider = False
             self.canvas.yview_moveto(max(0.0, self._divider_top - CONTEXT_ABOVE) / self._region_height())

@@ -21,7 +21,7 @@ from gui.views.theme import Fonts, Palette
 def hint_text(*, drop: bool) -> str:
     """The line under the composer; where files cannot be dropped it says how else to attach them."""
     files = "drop files here or press Ctrl+U" if drop else "Ctrl+U attaches files (dropping is not available)"
-    return f"Enter sends · Shift+Enter new line · {files} · double-click a message to copy it"
+    return f"Enter sends · Shift+Enter new line · {files} · select words in a message and Ctrl+C copies them"
 
 
 #: Below this width the header folds its search field and details button into a menu.

@@ -1,11 +1,12 @@
-"""The keyboard's way to the pictures and files of the message list: a ring that Up and Down move.
+"""The keyboard's way to the pictures, files and links of the message list: a ring that Up and Down move.
 
 With the keyboard in the message list (a click on it, or Shift+Tab from the
 composer past the paperclip), Up and Down put a ring around the previous or next message that
-carries a picture or a file (scrolled into view), and the keys act on it: Enter
-does its first action (view the picture, open the file, resume, retry), Ctrl+S
-saves it, Space pauses or resumes a transfer, Delete cancels one, R retries or
-downloads. A key whose action the message does not offer now does nothing.
+carries a picture or a file, or has a link in its text (scrolled into view), and the keys act
+on it: Enter does its first action (view the picture, open the file, resume, retry; open the
+link of a text with one link), Ctrl+S saves it, Space pauses or resumes a transfer, Delete
+cancels one, R retries or downloads. A key whose action the message does not offer now does
+nothing.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ class FileRing:
         #: The message the ring is around, or None.
         self.focused: str | None = None
         self.on_action: Callable[[str, FileAction], None] = lambda _id, _action: None
+        #: The link addresses drawn in a message's text, and what opens one.
+        self.addresses: Callable[[str], list[str]] = lambda _id: []
+        self.on_link: Callable[[str], None] = lambda _address: None
         c = canvas
         c.bind("<Up>", lambda _e: self.move(-1))
         c.bind("<Down>", lambda _e: self.move(1))
@@ -42,7 +46,12 @@ class FileRing:
         c.bind("<FocusIn>", lambda _e: self.draw(), add="+")
 
     def _with_files(self) -> list[str]:
-        return [d.message.message_id for d in self.block.drawn if d.message.attachment is not None]
+        """The messages the ring stops at: those with a picture or file, or a link."""
+        return [
+            d.message.message_id
+            for d in self.block.drawn
+            if d.message.attachment is not None or self.addresses(d.message.message_id)
+        ]
 
     def move(self, step: int) -> str:
         """The ring to the previous (-1) or next (1) file message; from none, the newest (or oldest)."""
@@ -86,7 +95,12 @@ class FileRing:
 
     def _first(self) -> str:
         offered = self.offered()
-        return self._act(offered[0]) if offered else "break"
+        if offered:
+            return self._act(offered[0])
+        addresses = self.addresses(self.focused) if self.focused in self.block.by_id else []
+        if len(addresses) == 1:  # with more than one, which to open is the mouse's to say
+            self.on_link(addresses[0])
+        return "break"
 
     def _pause_or_resume(self) -> str:
         offered = self.offered()

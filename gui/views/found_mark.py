@@ -20,21 +20,13 @@ from __future__ import annotations
 
 import tkinter as tk
 
-from gui.views.bubble_items import Drawn, tk_index
+from gui.views.bubble_items import Drawn, python_index
 from gui.views.theme import Fonts, Palette
 
 #: How long a revealed message's bubble stays outlined.
 FLASH_MS = 1500
 #: The tag of every item of the mark.
 MARK_TAG = "found-mark"
-
-
-def python_index(text: str, tcl_index: int) -> int:
-    """The character index in ``text`` of a Tcl index (which counts a character beyond the BMP twice)."""
-    index = 0
-    while index < len(text) and tk_index(text, index) < tcl_index:
-        index += 1
-    return index
 
 
 class FoundMark:

@@ -1,5 +1,9 @@
 """A message's context menu: right-click on its bubble, or the Menu key or Shift+F10 in the list.
 
+The menu takes the keyboard when it opens (Up, Down, Enter chooses, Esc closes and gives the
+keyboard back to the list) but holds no grab: Tk's popup grab would keep the next right-click
+from reaching the list. A click elsewhere, or the keyboard going elsewhere, closes it.
+
 The keys open it for the message the keyboard ring is around (:mod:`gui.views.file_ring`), or,
 with no ring, for the newest message in view. What it offers is
 :func:`gui.view_models.message_actions.offered`'s; a chosen entry goes to ``on_action`` with the
@@ -36,6 +40,7 @@ class MessageMenu:
         #: When it is now, in seconds (a test sets another clock).
         self.clock: Callable[[], float] = time.time
         canvas.bind("<Button-3>", self._clicked, add="+")
+        canvas.bind("<Button-1>", lambda _e: self.close(), add="+")
         for sequence in ("<KeyPress-Menu>", "<Shift-F10>"):
             canvas.bind(sequence, lambda _e: self._key())
 
@@ -85,8 +90,24 @@ class MessageMenu:
             else:
                 menu.add_command(label=entry.value, command=self._chosen(message, entry, ""))
         self.menu, self.message_id = menu, message_id
-        menu.post(x, y)
+        menu.bind("<Unmap>", lambda _e: self._gone(menu))
+        menu.bind("<FocusOut>", lambda _e: self.canvas.after_idle(lambda: self._focus_left(menu)))
+        menu.tk_popup(x, y)  # posts it with the keyboard in it (Up, Down, Enter, Esc)...
+        menu.grab_release()  # ...but with no grab, so a click elsewhere reaches the list
         return menu
+
+    def _gone(self, menu: tk.Menu) -> None:
+        """Closed by Esc or a choice: the keyboard goes back to the list."""
+        if self.menu is menu:
+            self.menu = None
+            menu.after_idle(menu.destroy)
+        if self.canvas.winfo_exists():
+            self.canvas.focus_set()
+
+    def _focus_left(self, menu: tk.Menu) -> None:
+        """The keyboard went elsewhere (a click outside, another window): the menu closes."""
+        if self.menu is menu and menu.winfo_exists() and self.canvas.focus_get() is not menu:
+            self.close()
 
     def _chosen(self, message: MessageView, entry: MenuAction, emoji: str) -> Callable[[], None]:
         def chosen() -> None:
@@ -97,10 +118,10 @@ class MessageMenu:
         return chosen
 
     def close(self) -> None:
-        if self.menu is not None:
-            self.menu.unpost()
-            self.menu.destroy()
-            self.menu = None
+        menu, self.menu = self.menu, None
+        if menu is not None and menu.winfo_exists():
+            menu.unpost()
+            menu.destroy()
 
     def labels(self) -> list[str]:
         """The entries of the menu shown, as the person reads them (for tests)."""

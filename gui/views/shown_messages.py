@@ -11,13 +11,26 @@ from __future__ import annotations
 
 import tkinter as tk
 
+from gui.views.found_mark import FoundMark
 from gui.views.loaded_block import LoadedBlock
+from gui.views.text_selection import TextSelection
 from net.client.core.events import AttachmentView, MessageStatus, MessageView
 
 
 class ShownMessages:
     canvas: tk.Canvas
     block: LoadedBlock
+    selection: TextSelection
+    mark: FoundMark
+
+    def found(self) -> tuple[str, str] | None:
+        """The revealed message and the part of its text that is marked, as the person sees it."""
+        return self.mark.text()
+
+    @property
+    def flashing(self) -> str | None:
+        """The message whose bubble is outlined just now."""
+        return self.mark.flashing
 
     def divider_text(self) -> str | None:
         """The unread divider's words if it is drawn, else None."""
@@ -77,8 +90,10 @@ class ShownMessages:
         return [d.message for d in self.block.drawn]
 
     def copy(self, message_id: str) -> None:
-        """Put a message's text on the clipboard (a double click on its bubble)."""
-        drawn = self.block.by_id.get(message_id)
-        if drawn is not None:
-            self.canvas.clipboard_clear()
-            self.canvas.clipboard_append(drawn.message.text)
+        """Put a message's text on the clipboard (the menu's Copy text): the part selected in it, if
+        any, else all of it, in the order it was written; "Copied" shows for a moment."""
+        self.selection.copy(message_id)
+
+    def selected_text(self) -> str:
+        """What Ctrl+C would copy now: the stored characters behind the selection ("" with none)."""
+        return self.selection.text()

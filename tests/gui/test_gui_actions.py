@@ -7,6 +7,7 @@ outcomes (a changed message, or a refusal in words) are delivered as the app's d
 
 from __future__ import annotations
 
+import subprocess
 import time
 import tkinter as tk
 from collections.abc import Iterator
@@ -230,6 +231,40 @@ def test_the_engine_event_redraws_the_shown_bubble_and_copy_fills_the_clipboard(
     chat.actions.chosen(main.conversation.messages.block.by_id["out1"].message, MenuAction.COPY, "")
     assert root.clipboard_get() == "see you at one"
     assert host.commands == []  # copying asks nothing of the engine
+
+
+def test_copy_from_the_menu_takes_the_selection_in_that_bubble_and_says_copied(
+    chat: ChatController, main: MainView, host: RecordingHost, root: tk.Tk
+) -> None:
+    mine = ours()
+    shown(main, mine)
+    messages = main.conversation.messages
+    messages.selection.select("out1", 4, 6)  # "you", as a drag over it leaves it
+    chat.actions.chosen(messages.block.by_id["out1"].message, MenuAction.COPY, "")
+    assert root.clipboard_get() == "you"
+    assert messages.selection.note() == "Copied"
+    assert host.commands == []
+
+
+def test_reply_chosen_with_real_keys_leaves_the_keyboard_in_the_composer(
+    chat: ChatController, main: MainView, root: tk.Tk
+) -> None:
+    mine = ours()
+    shown(main, mine)
+    messages, composer = main.conversation.messages, main.conversation.composer
+    messages.canvas.focus_force()
+    root.update()
+    for key in ("shift+F10", "Down", "Return"):  # through the X server, as a person types them
+        subprocess.run(["xdotool", "key", key], check=True, timeout=10)
+        deadline = time.monotonic() + 0.3
+        while time.monotonic() < deadline:
+            root.update()
+    assert composer.answer.mode == "reply"
+    wait_until(root, lambda: root.focus_get() is composer.text, "the keyboard in the composer")
+    deadline = time.monotonic() + 0.5
+    while time.monotonic() < deadline:  # and it stays there: the closed menu takes nothing back
+        root.update()
+    assert root.focus_get() is composer.text
 
 
 def test_reply_from_the_menu_shows_the_bar_and_enter_sends_send_reply_and_draws_it(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
 import tkinter as tk
 from collections.abc import Iterator
@@ -151,3 +152,75 @@ def test_a_right_click_off_the_bubbles_opens_no_menu(messages: MessageList) -> N
     messages.canvas.event_generate("<Button-3>", x=messages.canvas.winfo_width() - 5, y=5)
     messages.update()
     assert messages.menu.menu is None
+
+
+def xdotool(messages: MessageList, *args: str) -> None:
+    """Real input through the X server (as a person's keys and mouse), then the loop runs a little."""
+    subprocess.run(["xdotool", *args], check=True, timeout=10)
+    deadline = time.monotonic() + 0.3
+    while time.monotonic() < deadline:
+        messages.update()
+
+
+def keyboard_in(messages: MessageList, widget: tk.Misc) -> bool:
+    return messages.focus_get() is widget
+
+
+def test_the_menu_is_driven_by_real_keys_many_times_in_a_row(messages: MessageList) -> None:
+    chosen: list[tuple[str, MenuAction, str]] = []
+    messages.menu.on_action = lambda m, action, emoji: chosen.append((m.message_id, action, emoji))
+    messages.show([ours(), theirs()], has_older=False)
+    c = messages.canvas
+    c.focus_force()
+    messages.update()
+    for round_ in range(3):
+        xdotool(messages, "key", "shift+F10")
+        menu = messages.menu.menu
+        assert menu is not None and keyboard_in(messages, menu), f"round {round_}: the menu has the keyboard"
+        xdotool(messages, "key", "Down")  # the first entry: Reply
+        xdotool(messages, "key", "Return")
+        wait_until(messages, lambda n=round_ + 1: len(chosen) == n, "the chosen entry")
+        assert chosen[-1] == ("out1", MenuAction.REPLY, "")
+        assert messages.menu.menu is None
+        wait_until(messages, lambda: keyboard_in(messages, c), "the keyboard back in the list")
+    xdotool(messages, "key", "Menu")
+    assert messages.menu.menu is not None
+    xdotool(messages, "key", "Escape")
+    wait_until(messages, lambda: messages.menu.menu is None, "Esc to close the menu")
+    wait_until(messages, lambda: keyboard_in(messages, c), "the keyboard back in the list after Esc")
+    assert len(chosen) == 3  # Esc chose nothing
+
+
+def test_the_menu_is_driven_by_the_real_mouse_many_times_in_a_row(messages: MessageList) -> None:
+    chosen: list[tuple[str, MenuAction, str]] = []
+    messages.menu.on_action = lambda m, action, emoji: chosen.append((m.message_id, action, emoji))
+    messages.show([ours(), theirs()], has_older=False)
+    messages.update()
+    c = messages.canvas
+    for round_, message_id in enumerate(["in1", "out1", "in1", "out1"]):
+        x0, y0, x1, y1 = c.bbox(messages.block.by_id[message_id].bubble_item)
+        x, y = c.winfo_rootx() + int((x0 + x1) / 2), c.winfo_rooty() + int((y0 + y1) / 2 - c.canvasy(0))
+        xdotool(messages, "mousemove", str(x), str(y))
+        xdotool(messages, "click", "3")
+        menu = messages.menu.menu
+        assert menu is not None and messages.menu.message_id == message_id, f"round {round_}: a menu"
+        last = menu.index("end") or 0
+        [details] = [
+            i
+            for i in range(last + 1)
+            if menu.type(i) == "command" and menu.entrycget(i, "label") == "Details"
+        ]
+        ex, ey = menu.winfo_rootx() + 20, menu.winfo_rooty() + menu.yposition(details) + 5
+        xdotool(messages, "mousemove", str(ex), str(ey))
+        xdotool(messages, "click", "1")
+        wait_until(messages, lambda n=round_ + 1: len(chosen) == n, "the clicked entry")
+        assert chosen[-1] == (message_id, MenuAction.DETAILS, "")
+    # a click outside closes an open menu without choosing
+    xdotool(messages, "mousemove", str(c.winfo_rootx() + 400), str(c.winfo_rooty() + 40))
+    xdotool(messages, "click", "3")
+    xdotool(messages, "mousemove", str(c.winfo_rootx() + 5), str(c.winfo_rooty() + 5))
+    right_click(messages, "in1")
+    assert messages.menu.menu is not None
+    xdotool(messages, "click", "1")
+    wait_until(messages, lambda: messages.menu.menu is None, "a click outside to close the menu")
+    assert len(chosen) == 4

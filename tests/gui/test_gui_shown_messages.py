@@ -64,14 +64,23 @@ def test_what_is_in_view_and_the_divider_are_read_from_the_canvas(messages: Mess
     assert messages.status_of("nothing") is None and messages.meta_text("nothing") == ""
 
 
-def test_a_double_click_copies_a_message(messages: MessageList) -> None:
+def test_a_double_click_selects_a_word_and_copy_takes_the_whole_message(messages: MessageList) -> None:
     messages.show(
         [MessageView("in1", BOB, False, "Meet at 7, gate B", time.time(), MessageStatus.RECEIVED)],
         has_older=False,
     )
-    x0, y0, x1, y1 = messages.canvas.bbox("msg:in1")
+    messages.clipboard_clear()
+    messages.clipboard_append("before")
+    c = messages.canvas
+    x0, y0, _x1, y1 = c.bbox(messages.block.by_id["in1"].text_item)
+    x, y = int(x0 + messages.fonts.body.measure("Me")), int((y0 + y1) / 2)
     for _ in range(2):  # Tk sees two quick clicks at one spot as a double click
         for kind in ("<ButtonPress-1>", "<ButtonRelease-1>"):
-            messages.canvas.event_generate(kind, x=(x0 + x1) // 2, y=(y0 + y1) // 2)
+            c.event_generate(kind, x=x, y=y)
     messages.update()
+    assert messages.selected_text() == "Meet"
+    assert messages.clipboard_get() == "before"  # a double click no longer copies
+    messages.copy("out-of-view")  # not drawn: nothing happens
+    messages.selection.clear()
+    messages.copy("in1")
     assert messages.clipboard_get() == "Meet at 7, gate B"

@@ -56,6 +56,7 @@ from net.client.link import Link, join_address
 from net.client.membership import REPORTED_BY_STORING, Membership, server_address
 from net.client.outbox import Outbox
 from net.client.requests_api import RequestsApi
+from net.client.timer_api import TimerApi
 from net.client.transfers import Transfers
 from net.client.transport import ConnectionLost
 from net.protocol.errors import RequestRefused
@@ -68,7 +69,7 @@ __all__ = ["EngineError", "Messenger"]
 _SAID_BY_STATE = frozenset({"connection_failed", "offline", *RETRY_LATER})
 
 
-class Messenger(ActionsApi, GroupsApi, FilesApi, ContactsApi, RequestsApi, HistoryApi, ArchiveApi):
+class Messenger(ActionsApi, TimerApi, GroupsApi, FilesApi, ContactsApi, RequestsApi, HistoryApi, ArchiveApi):
     def __init__(
         self,
         profiles_root: Path | None,

@@ -86,7 +86,7 @@ def test_step_1_still_makes_the_frozen_version_1_tables() -> None:
 
 def test_a_new_file_gets_the_current_version(tmp_path: Path) -> None:
     SqliteServerStore(tmp_path / "s.sqlite3").close()
-    assert version_of(tmp_path / "s.sqlite3") == str(server_schema.VERSION) == "6"
+    assert version_of(tmp_path / "s.sqlite3") == str(server_schema.VERSION) == "7"
 
 
 def test_a_version_1_file_is_upgraded_keeping_queues_and_client_ids(tmp_path: Path) -> None:
@@ -266,7 +266,7 @@ def test_a_version_5_file_gets_the_blobs_table_and_keeps_its_messages(tmp_path: 
         assert db.execute("SELECT 1 FROM sqlite_master WHERE name = 'blobs'").fetchone() is None
     store = SqliteServerStore(path)
     try:
-        assert version_of(path) == "6"
+        assert version_of(path) == str(server_schema.VERSION)
         assert [m.body for m in store.fetch(BOB, 0, 10)[0]] == [b"m"]
         started = store.blob_start(b"k" * 32, ALICE, 10, now=NOW, expires=NOW + 5, deadline=NOW + 5, quota=10)
         assert store.blob(b"k" * 32, NOW) == started

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import profile_raw
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-import profile_raw
 from storage.profile import database
 
 PAGE = 4096

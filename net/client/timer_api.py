@@ -5,12 +5,14 @@ A conversation is ``contact`` (1:1) or ``group_id``: exactly one of them. Errors
 
 =====================  ===========================================================
 ``bad_timer``          not one of :data:`net.client.core.disappearing.CHOICES`
-``not_admin``          a group's timer, and we are not one of its admins
+``not_an_admin``       a group's timer, and we are not one of its admins (the group code's own)
 ``unknown_contact``    no such contact
 ``bad_conversation``   neither or both of ``contact`` and ``group_id``
 =====================  ===========================================================
 
-plus the group codes (``unknown_group``, ``not_a_member``).
+plus the group codes (``unknown_group``, ``group_request``, ``not_a_member``). A change emits our
+notice as :class:`~net.client.core.events.MessageReceived` and a
+:class:`~net.client.core.events.TimerChanged`.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ class TimerApi(ApiBase):
         """Set the conversation's timer (seconds; 0 off) on every side; our timeline notice."""
         ctx, duties = self._unlocked()
         with ctx.storing("sending"):
-            return timers.set_timer(ctx, duties, seconds, contact, group_id)
+            notice = timers.set_timer(ctx, seconds, contact, group_id)
+        duties.outbox.dirty = True
+        return notice
 
     def disappearing_timer(self, *, contact: str = "", group_id: str = "") -> int:
         """The conversation's timer now (seconds; 0 off)."""

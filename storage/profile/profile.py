@@ -64,8 +64,8 @@ from storage.profile.groups import GroupStore
 from storage.profile.history import History
 from storage.profile.keys import KeyStore
 from storage.profile.sessions import SessionStore
-from storage.profile.timers import TimerStore
 from storage.profile.settings import SettingsStore
+from storage.profile.timers import TimerStore
 from storage.profile.vault import Clock, LegacyIndex, Reopen, Vault
 
 __all__ = ["Profile", "WrongPassphrase"]

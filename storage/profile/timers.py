@@ -93,7 +93,8 @@ class TimerStore:
         with self._vault.transaction():
             self._vault.conn.execute(
                 "INSERT INTO message_timers (message, timer, expires_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (message) DO UPDATE SET timer = excluded.timer, expires_at = excluded.expires_at",
+                "ON CONFLICT (message) DO UPDATE SET timer = excluded.timer, "
+                "expires_at = excluded.expires_at",
                 (message, timer, expires_at_ms),
             )
 

@@ -87,3 +87,17 @@ def expires_at_ms(timer: int, started_ms: int) -> int:
     if timer <= 0 or started_ms <= 0:
         return 0
     return started_ms + timer * 1000
+
+
+#: The longest a server keeps a queued copy under ``expires_in`` (30 days, the protocol's bound).
+MAX_QUEUED = 30 * 24 * 60 * 60
+
+
+def queued_for(expires_at_ms: int, now_ms: int) -> int:
+    """The ``expires_in`` of a copy sent at ``now_ms`` of a message that disappears at
+    ``expires_at_ms``: the seconds left, rounded up, at least 1 and at most :data:`MAX_QUEUED`;
+    0 (no field) for a message that does not disappear."""
+    if expires_at_ms <= 0:
+        return 0
+    left = -(-(expires_at_ms - now_ms) // 1000)
+    return min(MAX_QUEUED, max(1, left))

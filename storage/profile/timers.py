@@ -151,10 +151,3 @@ class TimerStore:
             chat: Chat = GroupChat(str(group)) if group else str(contact)
             found.append(Due(int(local_id), chat, str(client), bool(outgoing), str(sender)))
         return found
-
-    def due_ids(self, now_ms: int) -> set[int]:
-        """The row ids of every message whose time is up at ``now_ms`` (a backup or export skips them)."""
-        rows = self._vault.conn.execute(
-            "SELECT message FROM message_timers WHERE expires_at > 0 AND expires_at <= ?", (now_ms,)
-        )
-        return {int(row[0]) for row in rows}

@@ -351,3 +351,39 @@ def test_a_delete_for_everyone_and_a_delete_for_me_leave_the_text_in_no_byte_of_
     finally:
         for person in people:
             person.close()
+
+
+def test_a_message_whose_time_is_up_is_in_no_backup_and_no_export(tmp_path, server_factory, phone) -> None:
+    server = server_factory(dev_codes=True)
+    (alice, bob), (alice_clock, _bob_clock) = _people(tmp_path, server.address, phone, "alice", "bob")
+    people = [alice, bob]
+    try:
+        alice.engine.set_disappearing(300, contact=bob.phone)
+        kept = alice.engine.send_text(bob.phone, "written before the timer ran out")
+        alice.engine.set_disappearing(0, contact=bob.phone)
+        alice.engine.set_disappearing(300, contact=bob.phone)
+        secret = "ᛒᛖᛗᛚᛜᛞ ᛟᚠᚢᚦᚨᚱ"
+        due = alice.engine.send_text(bob.phone, secret)
+        _wait_shown(bob, alice.phone, due.message_id, people)
+        # Its time is up, and the engine's loop has not run since: the backup and the export look first.
+        alice_clock.now += 301
+        exported = alice.engine.export(tmp_path / "export", "json")
+        text = b"".join(p.read_bytes() for p in exported.folder.rglob("*") if p.is_file())
+        assert secret.encode("utf-8") not in text
+        assert b"written before" not in text  # that one was due too: both went
+        assert due.message_id in _removed(alice) and kept.message_id in _removed(alice)
+
+        later = alice.engine.send_text(bob.phone, "ᚲᚷᚹ a new one")
+        alice_clock.now += 301
+        done = alice.engine.backup(tmp_path / "alice.parley-backup", "another backup passphrase")
+        second = Person(tmp_path, "alice-computer-2")  # today's clock: what the backup holds is not due
+        people.append(second)
+        restored = second.engine.restore_profile(
+            done.path, "another backup passphrase", label="Restored", passphrase=PASSPHRASE
+        )
+        second.engine.unlock(restored, PASSPHRASE)
+        ids = {m.message_id for m in second.engine.history(bob.phone)}
+        assert ids and not ids & {due.message_id, kept.message_id, later.message_id}
+    finally:
+        for person in people:
+            person.close()

@@ -7,8 +7,7 @@ in one statement; per-sender counts (``sender_queues``) exist only for a queue a
 long as the per-sender cap, so a normal send stays four statements.
 
 A message may carry an expiry (``expires_at``, milliseconds since 1970; 0 for none): from
-then on :func:`fetch` skips it, and :func:`sweep_expired` (the server's timer, never a
-request) deletes it, a bounded batch at a time, and takes it off its queue's counts.
+then on :func:`fetch` skips it, and ``storage/server/expiry.py`` deletes it.
 """
 
 from __future__ import annotations
@@ -224,33 +223,3 @@ def ack(db: sqlite3.Connection, *, recipient: str, wanted: list[int]) -> int:
             [(count, recipient, sender) for sender, count in per_sender.items()],
         )
     return deleted
-
-
-def sweep_expired(db: sqlite3.Connection, *, now: int, limit: int) -> int:
-    """Delete up to ``limit`` messages expired by ``now``, soonest expired first; returns how many.
-
-    The partial index of the expiring messages finds them without reading any other row; each
-    queue (and, for a tracked one, its senders' counts) loses what it lost, as after an ``ack``.
-    """
-    rows = db.execute(
-        "SELECT id, recipient, sender, length(body) FROM messages"
-        " WHERE expires_at > 0 AND expires_at <= ? ORDER BY expires_at LIMIT ?",
-        (now, limit),
-    ).fetchall()
-    per_queue: dict[str, tuple[int, int]] = {}
-    per_sender: dict[tuple[str, str], int] = {}
-    for _, recipient, sender, size in rows:
-        count, freed = per_queue.get(recipient, (0, 0))
-        per_queue[recipient] = (count + 1, freed + size)
-        per_sender[recipient, sender] = per_sender.get((recipient, sender), 0) + 1
-    db.executemany("DELETE FROM messages WHERE id = ?", [(row[0],) for row in rows])
-    db.executemany(
-        "UPDATE queues SET queued = queued - ?, bytes = bytes - ? WHERE phone = ?",
-        [(count, freed, recipient) for recipient, (count, freed) in per_queue.items()],
-    )
-    # An untracked queue has no per-sender rows, so this changes only the tracked queues' counts.
-    db.executemany(
-        "UPDATE sender_queues SET queued = queued - ? WHERE recipient = ? AND sender = ?",
-        [(count, recipient, sender) for (recipient, sender), count in per_sender.items()],
-    )
-    return len(rows)

@@ -46,7 +46,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from storage.server import prekeys, queues
+from storage.server import expiry, prekeys, queues
 from storage.server import schema as server_schema
 from storage.server.batch_writer import BatchWriter
 from storage.server.blob_files import FOLDER as BLOB_FOLDER
@@ -377,7 +377,7 @@ class SqliteServerStore(RegistrationStore, BlobStore):
 
     def sweep_expired(self, now: int, limit: int) -> int:
         """Delete up to ``limit`` messages expired by ``now`` in one transaction; how many were deleted."""
-        return self._writer.run(partial(queues.sweep_expired, now=now, limit=limit))
+        return self._writer.run(partial(expiry.sweep_expired, now=now, limit=limit))
 
     def prune(self, now: int) -> None:
         """Forget old client ids, dead codes, per-sender counts no longer needed, and old rate events."""

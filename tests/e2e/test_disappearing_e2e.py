@@ -9,6 +9,8 @@ index's pages included), in the write-ahead log, or in the raw files (:mod:`prof
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -384,6 +386,46 @@ def test_a_message_whose_time_is_up_is_in_no_backup_and_no_export(tmp_path, serv
         second.engine.unlock(restored, PASSPHRASE)
         ids = {m.message_id for m in second.engine.history(bob.phone)}
         assert ids and not ids & {due.message_id, kept.message_id, later.message_id}
+    finally:
+        for person in people:
+            person.close()
+
+
+class ServerClock:
+    """The server's wall clock plus ``offset`` seconds (its loop and timers read it from their threads)."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            return time.time() + self.offset
+
+
+def test_a_copy_the_server_held_past_the_senders_copy_is_never_delivered(
+    tmp_path, server_factory, phone
+) -> None:
+    server_clock = ServerClock()
+    server = server_factory(dev_codes=True, clock=server_clock)
+    (alice, bob), _clocks = _people(tmp_path, server.address, phone, "alice", "bob")
+    people = [alice, bob]
+    try:
+        hello = alice.engine.send_text(bob.phone, "hello")
+        _wait_shown(bob, alice.phone, hello.message_id, people)
+        alice.engine.set_disappearing(300, contact=bob.phone)
+        run_until(lambda: bob.engine.disappearing_timer(contact=alice.phone) == 300, people)
+        bob.engine.logout()
+        late = alice.engine.send_text(bob.phone, "nobody fetched this in time")
+        run_until(lambda: len(_ctx(alice).profile.outbox) == 0, [alice])  # the server holds it
+        server_clock.offset = 301.0  # the sender's copy has gone by now: the server's must not arrive
+        alice.engine.set_disappearing(0, contact=bob.phone)
+        marker = alice.engine.send_text(bob.phone, "after it")
+        run_until(lambda: len(_ctx(alice).profile.outbox) == 0, [alice])
+        bob.engine.connect()
+        _wait_shown(bob, alice.phone, marker.message_id, people)
+        assert _shown(bob, alice.phone, late.message_id) is None
+        assert bob.engine.disappearing_timer(contact=alice.phone) == 0
     finally:
         for person in people:
             person.close()

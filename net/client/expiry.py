@@ -15,7 +15,10 @@ from __future__ import annotations
 from net.client import action_views
 from net.client.context import Context
 from net.client.core.events import Event, MessageChanged, MessageView
+from storage.profile.errors import DATABASE_ERRORS, ProfileError
 
+#: What reading the next due time can raise from a damaged file or a full disk.
+_FAILURES: tuple[type[Exception], ...] = (*DATABASE_ERRORS, ProfileError)
 #: How many messages one transaction removes (the rest go on the next round, at once).
 BATCH = 200
 #: After a removal failed (a full disk), how long the next try waits (seconds of the engine's clock).
@@ -31,7 +34,10 @@ class Expiry:
     def due_in(self) -> float | None:
         """Seconds until the next message is due (0.0: now), None if none is counting down."""
         ctx = self._ctx
-        due = ctx.profile.timers.next_due()
+        try:
+            due = ctx.profile.timers.next_due()
+        except _FAILURES:
+            return RETRY  # a damaged file or a full disk: the next round's service reports it
         if due is None:
             return None
         now = ctx.clock()

@@ -18,6 +18,7 @@ from dataclasses import replace
 
 from gui.controllers.actions import ActionsController
 from gui.controllers.details import DetailsController
+from gui.controllers.emoji import EmojiController
 from gui.controllers.files import FilesController
 from gui.controllers.host import Host
 from gui.controllers.presence import Presence
@@ -70,6 +71,8 @@ class ChatController:
         self.files.on_sent = self._sent
         self.actions = ActionsController(host, view, self.model)
         self.actions.on_sent = self._sent
+        self.emoji = EmojiController(host, root, view)
+        self.actions.on_pick = self.emoji.for_reaction
         self.details.on_contact_updated, self.details.on_key_accepted = (
             self._contact_updated,
             self._show_key_warning,
@@ -98,6 +101,7 @@ class ChatController:
     def close(self) -> None:
         self.files.close()
         self.actions.close()
+        self.emoji.close()
         if self._typing_after is not None:
             self.root.after_cancel(self._typing_after)
             self._typing_after = None

@@ -8,7 +8,8 @@ for files to attach (``on_attach``); staged files wait in a row above the field
 (:mod:`gui.views.staged_files`) and Enter sends them with the text as their
 caption (``on_send_files``); Escape takes them off. While the answer bar is open
 (:mod:`gui.views.answer_bar`: a reply or an edit), Enter hands the text to ``on_answer`` and
-Escape closes the bar. Ctrl+V offers the
+Escape closes the bar. The emoji button (☺, or Ctrl+Shift+J) asks for the emoji picker
+(``on_emoji``), whose choice :meth:`Composer.insert` types at the cursor. Ctrl+V offers the
 clipboard's picture to ``on_paste`` first, which answers whether it took it;
 if not, the text is pasted as always. Text that reads right to left is
 aligned to the right; Tk 8.6 cannot reorder characters inside an editable field,
@@ -69,10 +70,14 @@ class Composer(ttk.Frame):
         )
         self.text.grid(row=2, column=1, sticky="nsew")
         self.send_button = ttk.Button(self, text="Send", style="Accent.TButton", command=self.submit)
-        self.send_button.grid(row=2, column=2, sticky="nse", padx=(10, 0))
-        self.columnconfigure(0, weight=0)
-        self.columnconfigure(1, weight=1)
-        self.columnconfigure(2, weight=0)
+        self.send_button.grid(row=2, column=3, sticky="nse", padx=(10, 0))
+        #: The emoji button (or Ctrl+Shift+J, a window key): the controller opens the emoji picker.
+        self.on_emoji: Callable[[], None] = lambda: None
+        # ☺ is in the common text fonts (DejaVu), unlike the colour emoji
+        self.emoji_button = ttk.Button(self, text="☺", width=2, command=lambda: self.on_emoji())
+        self.emoji_button.grid(row=2, column=2, sticky="nse", padx=(8, 0))
+        for column, weight in enumerate((0, 1, 0, 0)):
+            self.columnconfigure(column, weight=weight)
         self.text.tag_configure("rtl", justify="right")
 
         t = self.text
@@ -100,6 +105,15 @@ class Composer(ttk.Frame):
         self.text.delete("1.0", "end")
         self.text.insert("1.0", text)
         self.fit()
+
+    def insert(self, text: str) -> None:
+        """``text`` typed at the cursor (over the selection, if any), the keyboard back in the field."""
+        t = self.text
+        if t.tag_ranges("sel"):
+            t.delete("sel.first", "sel.last")
+        t.insert("insert", text)
+        self.fit()
+        t.focus_set()
 
     def set_ink(self, colour: str) -> None:
         """The paperclip in the theme's text colour."""
@@ -131,7 +145,7 @@ class Composer(ttk.Frame):
         """The bar for a reply to ``message``, or an edit of it (``text`` in the field, over the draft)."""
         self.answer.close()  # one answer at a time; an edit's closing gives back what was typed before it
         self.answer.open(mode, message, words, self.value if mode == "edit" else "")
-        self.answer.grid(row=0, column=0, columnspan=3, sticky="ew")
+        self.answer.grid(row=0, column=0, columnspan=4, sticky="ew")
         if mode == "edit":
             self.set(text)
         self.text.focus_set()
@@ -184,7 +198,7 @@ class Composer(ttk.Frame):
 
     def _staged_changed(self) -> None:
         if self.staged.items:
-            self.staged.grid(row=1, column=0, columnspan=3, sticky="ew")
+            self.staged.grid(row=1, column=0, columnspan=4, sticky="ew")
         else:
             self.staged.grid_forget()
 

@@ -1,4 +1,4 @@
-"""The emoji picker in a real Tk window: typed to filter, arrows, Enter inserts at the cursor, Escape, recent."""
+"""The emoji picker in a real Tk window: typing filters, arrows, Enter inserts at the cursor, Escape, recent."""
 
 from __future__ import annotations
 
@@ -56,7 +56,9 @@ def open_by_button(composer: Composer) -> EmojiPicker:
     composer.emoji_button.invoke()
     picker = picker_of(composer)
     assert picker.window is not None
-    wait_until(composer, lambda: composer.focus_get() is picker.field, "the picker's field to get the keyboard")
+    wait_until(
+        composer, lambda: composer.focus_get() is picker.field, "the picker's field to get the keyboard"
+    )
     return picker
 
 

@@ -1,4 +1,4 @@
-"""The emoji picker in a real Tk window: typing filters, arrows, Enter inserts at the cursor, Escape, recent."""
+"""The emoji picker in a real Tk window: typing filters, arrows, Enter inserts at the cursor, Escape."""
 
 from __future__ import annotations
 

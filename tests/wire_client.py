@@ -95,18 +95,29 @@ class WireClient:
         return reply.code
 
     def send_many(
-        self, client_id: str, items: list[tuple[str, bytes]], *, transient: bool | None = None
+        self,
+        client_id: str,
+        items: list[tuple[str, bytes]],
+        *,
+        transient: bool | None = None,
+        expires_in: object = None,
     ) -> Reply | ErrorReply:
         """``send_many`` as net/protocol/PROTOCOL.md spells it, its frame built here by hand (length, JSON).
 
         Not through :mod:`net.protocol`'s encoder, so that a live server is held to the page itself.
+        ``expires_in`` is written as given (any JSON value), and left out when None.
         """
-        request_id, frame = self.send_many_frame(client_id, items, transient=transient)
+        request_id, frame = self.send_many_frame(client_id, items, transient=transient, expires_in=expires_in)
         self.send_raw(frame, reply_to=request_id)
         return self.wait_reply(request_id)
 
     def send_many_frame(
-        self, client_id: str, items: list[tuple[str, bytes]], *, transient: bool | None = None
+        self,
+        client_id: str,
+        items: list[tuple[str, bytes]],
+        *,
+        transient: bool | None = None,
+        expires_in: object = None,
     ) -> tuple[int, bytes]:
         """The id and the bytes of a ``send_many`` request (4-byte big-endian length, then the JSON)."""
         request: dict[str, Any] = {
@@ -117,6 +128,8 @@ class WireClient:
         }
         if transient is not None:
             request["transient"] = transient
+        if expires_in is not None:
+            request["expires_in"] = expires_in
         payload = json.dumps(request, separators=(",", ":")).encode("utf-8")
         return request["id"], len(payload).to_bytes(4, "big") + payload
 

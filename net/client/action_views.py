@@ -1,7 +1,8 @@
 """Messages as views with what people did with them: the quote a reply carries, the reactions
-counted, and whether the text was edited or deleted for everyone (schema step 7's marks).
+counted, and whether the text was edited or deleted for everyone (schema step 7's marks), and
+the disappearing timer it went under, with when it disappears (step 8).
 
-One query per kind of mark for a whole page, so a page of fifty messages costs two queries more.
+One query per kind of mark for a whole page, so a page of fifty messages costs three queries more.
 """
 
 from __future__ import annotations
@@ -20,9 +21,13 @@ def dress(ctx: Context, messages: Sequence[Message], views: Sequence[MessageView
     ids = [m.local_id for m in messages if m.kind == "text"]
     marks = ctx.profile.actions.marks(ids)
     reactions = ctx.profile.actions.reactions(ids)
+    timers = ctx.profile.timers.of(ids)
     dressed = []
     for message, view in zip(messages, views, strict=True):
         mark, standing = marks.get(message.local_id), reactions.get(message.local_id)
+        timer = timers.get(message.local_id)
+        if timer is not None:
+            view = replace(view, timer=timer.timer, expires_at=timer.expires_at_ms / 1000)
         if mark is None and standing is None:
             dressed.append(view)
             continue

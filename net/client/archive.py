@@ -27,6 +27,7 @@ from crypto_core.backup import BackupDamaged, BackupTooNew, NotABackup
 from crypto_core.errors import WrongPassphrase
 from crypto_core.sealing import KdfParams
 from crypto_core.stream import Progress as StreamProgress
+from net.client import expiry
 from net.client.context import Context
 from net.client.core.engine_error import EngineError
 from net.client.profiles import checked_passphrase
@@ -62,6 +63,7 @@ def backup(
 ) -> BackupDone:
     checked_passphrase(passphrase)
     with ctx.storing("backup"):
+        expiry.remove_all_due(ctx)  # a message whose time is up is in no backup
         try:
             done = snapshot.backup(
                 ctx.profile,
@@ -128,6 +130,7 @@ def export(
     if theme not in PALETTES:
         raise EngineError("bad_theme", "The theme of an export is light or dark.")
     with ctx.storing("export"):
+        expiry.remove_all_due(ctx)  # a message whose time is up is in no export
         try:
             if fmt == "html":
                 return export_html(

@@ -21,9 +21,9 @@ from typing import IO, cast
 from crypto_core.encoding import b64decode, b64encode
 from crypto_core.errors import DecryptionError
 from crypto_core.stream import decrypt_file, encrypt_file
-from net.client import group_log, images
+from net.client import action_views, group_log, images, timers
 from net.client.api_base import ApiBase
-from net.client.context import Context, checked_phone, message_view
+from net.client.context import Context, checked_phone
 from net.client.core.attachment import MAX_FILE, MAX_THUMB, mime_of, sanitised_name
 from net.client.core.engine_error import EngineError
 from net.client.core.envelope import check_text
@@ -114,6 +114,7 @@ class FilesApi(ApiBase):
             stored = ctx.profile.history.add(
                 chat, client_id=message_id, outgoing=True, text=caption, timestamp=now
             )
+            timers.stamp_ours(ctx, stored, timers.for_sending(ctx, chat))
             store.add(stored.local_id, spec, state.value, file=store.new_name(), source=source)
         ctx.emit(
             MessageStatusChanged(contact if not group_id else "", message_id, MessageStatus.QUEUED, group_id)
@@ -127,7 +128,7 @@ class FilesApi(ApiBase):
         chat: Chat = GroupChat(found.group) if found.group else found.contact
         message = ctx.profile.history.get(chat, found.client_id, outgoing=True)
         assert message is not None
-        return message_view(message)
+        return action_views.view_of(ctx, message)
 
     # ------------------------------------------------------------------ the transfer
 

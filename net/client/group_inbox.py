@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from net.client import action_inbox, action_views, group_fanout, group_log, group_views
+from net.client import action_inbox, action_views, group_fanout, group_log, group_views, timers
 from net.client.context import Context
 from net.client.core.attachment import parse_file
 from net.client.core.envelope import Delivered, GroupStatePayload, Read, Text
@@ -136,6 +136,7 @@ def _store_text(ctx: Context, sender: str, payload: Text, arrived_ms: int) -> li
     except DuplicateEntry:
         return []
     stored = store_incoming(ctx.profile, stored, payload.file)
+    timers.arrived(ctx, stored, payload.exp)
     stored = action_inbox.arrived(ctx, GroupChat(group_id), sender, stored, payload.reply)
     if stored_group.standing == MEMBER and ctx.profile.contacts.get(sender) is not None:
         contact = ctx.profile.contacts.get(sender)
@@ -165,6 +166,7 @@ def _keep_pending(ctx: Context, sender: str, payload: Text, arrived_ms: int) -> 
             "gd": tag.digest,
             "since": ctx.now_ms(),
             **({"f": payload.file.fields()} if payload.file is not None else {}),
+            **({"x": payload.exp} if payload.exp else {}),
         }
     )
     held[tag.group_id] = texts[-MAX_PENDING:]
@@ -192,7 +194,8 @@ def decide_pending(ctx: Context, group_id: str | None = None, *, caught_up: bool
                 kept.append(item)
             elif decision.verdict is TextVerdict.ACCEPT:
                 file = parse_file(item["f"]) if "f" in item else None
-                text = Text(str(item["m"]), int(item["at"]), str(item["t"]), tag, file)
+                exp = int(item.get("x", 0) or 0)
+                text = Text(str(item["m"]), int(item["at"]), str(item["t"]), tag, file, exp=exp)
                 events += _store_text(ctx, str(item["s"]), text, int(item["ts"]))
         if kept:
             held[gid] = kept

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from crypto_core.encoding import RandomSource
 from crypto_core.keys import IdentityKeyPair
-from net.client import action_views, group_copies, group_fanout, group_log
+from net.client import action_views, group_copies, group_fanout, group_log, timers
 from net.client.context import Context, checked_phone, checked_text, message_view
 from net.client.core import group_making
 from net.client.core.actions import ReplyRef
@@ -294,6 +294,7 @@ def send_text(
         stored = ctx.profile.history.add(
             GroupChat(group_id), client_id=message_id, outgoing=True, text=text, timestamp=now
         )
+        timed = timers.stamp_ours(ctx, stored, timers.for_sending(ctx, GroupChat(group_id)))
         ctx.profile.receipts.expect(stored.local_id, to)
         if reply is not None:
             author = "" if reply.target.author == ctx.me() else reply.target.author
@@ -305,6 +306,6 @@ def send_text(
         enqueue_copies(ctx, to, message_id, payload, group=group_id, message_id=message_id)
     ctx.emit(MessageStatusChanged("", message_id, MessageStatus.QUEUED, group_id=group_id))
     duties.outbox.dirty = True
-    if reply is not None:
+    if reply is not None or timed:
         return action_views.view_of(ctx, stored)
     return message_view(stored)

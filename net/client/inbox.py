@@ -41,9 +41,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crypto_core.errors import CryptoError
-from net.client import action_inbox, action_views, group_inbox, notices, privacy
+from net.client import action_inbox, action_views, group_inbox, notices, privacy, timers
 from net.client.context import Context
 from net.client.core.actions import Delete, Edit, React
+from net.client.core.disappearing import TimerChange
 from net.client.core.envelope import (
     MAX_IDS,
     BadProfile,
@@ -289,6 +290,8 @@ class Inbox:
             result.events += found
         elif isinstance(payload, React | Edit | Delete):
             result.events += action_inbox.take(ctx, sender, payload, message.ts)
+        elif isinstance(payload, TimerChange):
+            result.events += timers.take(ctx, sender, payload, message.ts)
         elif isinstance(payload, Typing) and payload.group_id is not None:
             if shows_typing(self._privacy) and group_inbox.typing_shown(ctx, sender, payload.group_id):
                 result.events.append(TypingChanged(sender, payload.on, payload.group_id))
@@ -335,6 +338,7 @@ class Inbox:
         except DuplicateEntry:
             return  # sent again after a session reset, but it had arrived: shown once
         stored = store_incoming(self._ctx.profile, stored, payload.file)
+        timers.arrived(self._ctx, stored, payload.exp)
         stored = action_inbox.arrived(self._ctx, sender, sender, stored, payload.reply)
         receipts[sender].append(payload.message_id)
         result.stored += 1

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-from net.client import action_views, groups, privacy
+from net.client import action_views, groups, privacy, timers
 from net.client.context import Context, checked_phone, checked_text, key_id, message_view
 from net.client.core.actions import ReplyRef
 from net.client.core.engine_error import EngineError
@@ -40,6 +40,7 @@ from net.client.duties import Duties
 from net.client.file_views import file_info, preview
 from net.client.names import accept_own_step, share_if_due, standing_of
 from net.client.outbox import enqueue_control, enqueue_text
+from storage.profile.actions import chat_key
 from storage.profile.history import Chat, Cursor, GroupChat, Message
 
 #: The longest search, in characters. A longer one is refused in words rather than cut silently,
@@ -63,6 +64,7 @@ def send_text(
     with ctx.profile.transaction():
         share_if_due(ctx, accept_own_step(ctx, phone))  # writing to a request accepts it
         stored = ctx.profile.history.add(phone, client_id=message_id, outgoing=True, text=text, timestamp=now)
+        timers.stamp_ours(ctx, stored, timers.for_sending(ctx, phone))
         ctx.profile.receipts.expect(stored.local_id, [phone])  # when it was delivered and read, for details
         if reply is not None:
             author = "" if reply.target.author == ctx.me() else reply.target.author
@@ -115,11 +117,15 @@ def mark_read(ctx: Context, duties: Duties, contact: str, up_to: str | None = No
     standing = standing_of(ctx.profile.contacts.get(phone))
     receipts = sends_read_receipt(privacy.load(ctx)) and may_answer(standing)
     with ctx.profile.transaction():
-        ids = ctx.profile.history.mark_read(phone, cursor)
+        read = ctx.profile.history.mark_read_messages(phone, cursor)
+        ids = [message.client_id for message in read]
         for start in range(0, len(ids), MAX_IDS) if receipts else ():
             enqueue_control(ctx, phone, Read(tuple(ids[start : start + MAX_IDS])))
+        counting = timers.started(ctx, read)  # a disappearing message counts down from its reading
     for message_id in ids:
         ctx.emit(MessageStatusChanged(phone, message_id, MessageStatus.READ))
+    for event in counting:
+        ctx.emit(event)
     if ids and receipts:
         duties.outbox.dirty = True
 
@@ -147,8 +153,11 @@ def _mark_group_read(ctx: Context, duties: Duties, chat: GroupChat, up_to: str |
                 continue
             for start in range(0, len(ids), MAX_IDS):
                 enqueue_control(ctx, author, Read(tuple(ids[start : start + MAX_IDS])))
+        counting = timers.started(ctx, read)  # a disappearing message counts down from its reading
     for message in read:
         ctx.emit(MessageStatusChanged("", message.client_id, MessageStatus.READ, group_id=chat.group_id))
+    for event in counting:
+        ctx.emit(event)
     if read and receipts:
         duties.outbox.dirty = True
 
@@ -190,6 +199,7 @@ def conversations(ctx: Context) -> list[ConversationView]:
     contacts = {c.phone: c for c in ctx.profile.contacts.all()}
     found = []
     groups = {g.group_id: g for g in ctx.profile.groups.all()}
+    timed = ctx.profile.timers.chats()
     for s in ctx.profile.history.conversations():
         if s.group:
             group = groups.get(s.group)
@@ -205,6 +215,7 @@ def conversations(ctx: Context) -> list[ConversationView]:
                     s.unread,
                     group_id=s.group,
                     members=len(cached.get("members", ()) or ()),
+                    disappearing=timed.get(chat_key(GroupChat(s.group)), 0),
                 )
             )
             continue
@@ -221,6 +232,7 @@ def conversations(ctx: Context) -> list[ConversationView]:
                 profile_name=contact.profile_name if contact else "",
                 key_id=key_id(contact) if contact else "",
                 picture=contact.picture if contact else b"",
+                disappearing=timed.get(chat_key(s.contact), 0),
             )
         )
     ctx.report_damage()

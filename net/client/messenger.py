@@ -48,6 +48,7 @@ from net.client.core.group_changes import is_id
 from net.client.core.keepalive import poll_wait
 from net.client.core.privacy import PrivacySettings, sends_typing
 from net.client.duties import Duties
+from net.client.expiry import Expiry
 from net.client.files_api import FilesApi
 from net.client.groups_api import GroupsApi
 from net.client.history_api import HistoryApi
@@ -56,6 +57,7 @@ from net.client.link import Link, join_address
 from net.client.membership import REPORTED_BY_STORING, Membership, server_address
 from net.client.outbox import Outbox
 from net.client.requests_api import RequestsApi
+from net.client.timer_api import TimerApi
 from net.client.transfers import Transfers
 from net.client.transport import ConnectionLost
 from net.protocol.errors import RequestRefused
@@ -68,7 +70,7 @@ __all__ = ["EngineError", "Messenger"]
 _SAID_BY_STATE = frozenset({"connection_failed", "offline", *RETRY_LATER})
 
 
-class Messenger(ActionsApi, GroupsApi, FilesApi, ContactsApi, RequestsApi, HistoryApi, ArchiveApi):
+class Messenger(ActionsApi, TimerApi, GroupsApi, FilesApi, ContactsApi, RequestsApi, HistoryApi, ArchiveApi):
     def __init__(
         self,
         profiles_root: Path | None,
@@ -91,6 +93,7 @@ class Messenger(ActionsApi, GroupsApi, FilesApi, ContactsApi, RequestsApi, Histo
         self._stopping = threading.Event()
         self._duties: Duties | None = None
         self._transfers: Transfers | None = None
+        self._expiry: Expiry | None = None
         self._link = Link(emit, self._on_push, random=random, monotonic=monotonic, timeout=timeout)
         self._membership = Membership(self._link, emit)
 
@@ -129,6 +132,8 @@ class Messenger(ActionsApi, GroupsApi, FilesApi, ContactsApi, RequestsApi, Histo
         self._duties = Duties(ctx, self._link, Inbox(ctx), Outbox(ctx, self._link))
         self._transfers = Transfers(ctx, self._link, self._duties.outbox)
         self._duties.on_stored = self._transfers.wake
+        self._expiry = Expiry(ctx)
+        self._service_expiry()  # what disappeared while the profile was closed goes before it shows
 
     def lock(self) -> None:
         self._link.go_offline(Input.LOGOUT)
@@ -139,6 +144,7 @@ class Messenger(ActionsApi, GroupsApi, FilesApi, ContactsApi, RequestsApi, Histo
         self._ctx = None
         self._duties = None
         self._transfers = None
+        self._expiry = None
 
     @storing("account")
     def change_passphrase(self, old: str, new: str) -> None:
@@ -294,8 +300,9 @@ class Messenger(ActionsApi, GroupsApi, FilesApi, ContactsApi, RequestsApi, Histo
                 if link.wait(0.0):
                     return
                 continue
+            due = self._expiry.due_in() if self._expiry is not None and self._ctx is not None else None
             wait = poll_wait(
-                remaining,
+                remaining if due is None else min(remaining, due),
                 ping_in=link.next_ping_in(),
                 reconnect_in=link.backoff.remaining() if link.conn is None and link.want_online else None,
                 buffered=link.conn is not None and link.conn.buffered,
@@ -306,6 +313,7 @@ class Messenger(ActionsApi, GroupsApi, FilesApi, ContactsApi, RequestsApi, Histo
     def _service(self) -> None:
         link, duties = self._link, self._duties
         assert duties is not None
+        self._service_expiry()
         self._service_transfers()
         if link.conn is None:
             if link.want_online and link.backoff.due():
@@ -343,6 +351,17 @@ class Messenger(ActionsApi, GroupsApi, FilesApi, ContactsApi, RequestsApi, Histo
                 self._duties.report(exc)
         except RequestRefused as exc:
             self._duties.report(EngineError(exc.code, exc.message))
+
+    def _service_expiry(self) -> None:
+        """Remove the disappearing messages that are due (online or not)."""
+        expiry, ctx = self._expiry, self._ctx
+        assert expiry is not None and ctx is not None
+        try:
+            with ctx.storing("history"):
+                expiry.service()
+        except EngineError as exc:
+            if exc.code not in REPORTED_BY_STORING and self._duties is not None:
+                self._duties.report(exc)
 
     def wakeup(self) -> None:
         self._link.wakeup()

@@ -18,8 +18,10 @@ contact has as much waiting as the server keeps) pauses that contact for
 shows they are taking their queue; then one entry is tried before the rest.
 
 Outbox record, versioned JSON: ``{"v": 1, "mid": message id or null, "inner": base64 payload}``,
-and ``"g"`` (the group's id) for a copy of a group's text or change; ``mid`` names the history
-row of a text (null for receipts and reset notices).
+and ``"g"`` (the group's id) for a copy of a group's text or change, ``"x"`` (ms) when our copy of
+a disappearing message disappears; ``mid`` names the history row of a text (null for receipts and
+reset notices). A text under a timer carries it (``exp``), and its ``send`` asks the server to keep
+the queued copy no longer than ours lives (``expires_in``, the seconds left, at least 1).
 
 A group's message is one history row and one outbox copy per recipient, all under the same
 client id; the copies of one client id that wait together go in one ``send_many`` (at most
@@ -40,7 +42,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from crypto_core.encoding import b64decode, b64encode
@@ -51,6 +53,7 @@ from net.client.core import outbox_plan as plan
 from net.client.core.actions import ReplyRef
 from net.client.core.attachment import FileInfo
 from net.client.core.backoff import Backoff
+from net.client.core.disappearing import queued_for
 from net.client.core.engine_error import EngineError
 from net.client.core.envelope import Payload, Text, Typing, encode_payload
 from net.client.core.events import ErrorReported, Event, MessageStatus, MessageStatusChanged
@@ -66,6 +69,7 @@ from net.protocol.errors import RequestRefused
 from net.protocol.schema import MAX_COPIES
 from storage.profile.delivery import OutboxItem
 from storage.profile.errors import DuplicateEntry
+from storage.profile.history import Chat, GroupChat
 
 RECORD_VERSION = 1
 
@@ -76,11 +80,16 @@ class Entry:
     inner: bytes
     #: The group of a group's copy; None for 1:1.
     group: str | None = None
+    #: When our copy of a disappearing message disappears (ms; 0 for none): the server keeps the
+    #: queued copy no longer (``expires_in``).
+    expires_at_ms: int = 0
 
     def to_bytes(self) -> bytes:
         obj: dict[str, Any] = {"v": RECORD_VERSION, "mid": self.message_id, "inner": b64encode(self.inner)}
         if self.group is not None:
             obj["g"] = self.group
+        if self.expires_at_ms:
+            obj["x"] = self.expires_at_ms
         return json.dumps(obj, separators=(",", ":")).encode("ascii")
 
     @classmethod
@@ -89,11 +98,14 @@ class Entry:
             obj = json.loads(data)
             if obj.get("v") != RECORD_VERSION:
                 raise ValueError("unknown outbox record version")
-            mid, group = obj.get("mid"), obj.get("g")
+            mid, group, expires = obj.get("mid"), obj.get("g"), obj.get("x", 0)
+            if not isinstance(expires, int) or isinstance(expires, bool) or expires < 0:
+                raise ValueError("bad expiry")
             return cls(
                 mid if isinstance(mid, str) else None,
                 b64decode(obj.get("inner"), what="outbox"),
                 group if isinstance(group, str) else None,
+                expires,
             )
         except (ValueError, AttributeError, CryptoError):
             raise ValueError("an outbox entry is damaged") from None
@@ -117,8 +129,17 @@ def enqueue_text(
     *,
     reply: ReplyRef | None = None,
 ) -> None:
-    inner = encode_payload(Text(message_id, sent_at_ms, text, file=file, reply=reply))
-    ctx.profile.outbox.enqueue(contact, client_id, Entry(message_id, inner).to_bytes())
+    timer, expires = under_timer(ctx, contact, message_id)
+    inner = encode_payload(Text(message_id, sent_at_ms, text, file=file, reply=reply, exp=timer))
+    ctx.profile.outbox.enqueue(contact, client_id, Entry(message_id, inner, expires_at_ms=expires).to_bytes())
+
+
+def under_timer(ctx: Context, chat: Chat, message_id: str) -> tuple[int, int]:
+    """The disappearing timer our stored message went under, and when it disappears here (ms):
+    every copy of it carries the one (``exp``) and goes to the server with the other; (0, 0) for none."""
+    message = ctx.profile.history.get(chat, message_id, outgoing=True)
+    found = None if message is None else ctx.profile.timers.of([message.local_id]).get(message.local_id)
+    return (0, 0) if found is None else (found.timer, found.expires_at_ms)
 
 
 def enqueue_control(ctx: Context, contact: str, payload: Payload) -> None:
@@ -135,7 +156,11 @@ def enqueue_copies(
     message_id: str | None = None,
 ) -> int:
     """One copy of a group's payload per recipient, all under ``client_id``; how many were queued."""
-    record = Entry(message_id, encode_payload(payload), group).to_bytes()
+    expires = 0
+    if isinstance(payload, Text) and message_id is not None:
+        timer, expires = under_timer(ctx, GroupChat(group), message_id)
+        payload = replace(payload, exp=timer)
+    record = Entry(message_id, encode_payload(payload), group, expires).to_bytes()
     queued = 0
     with ctx.profile.transaction():
         for phone in dict.fromkeys(recipients):
@@ -153,13 +178,17 @@ def resend(ctx: Context, contact: str, failed_client_id: str) -> bool:
     message = ctx.profile.history.get(contact, message_id, outgoing=True)
     found = group_copies.resent_text(ctx, contact, message_id) if message is None else None
     if found is not None:  # a group's text: that member's copy again, under a client id of its own
-        record = Entry(message_id, encode_payload(found[1]), found[0]).to_bytes()
+        timer, expires = under_timer(ctx, GroupChat(found[0]), message_id)
+        record = Entry(message_id, encode_payload(replace(found[1], exp=timer)), found[0], expires).to_bytes()
         return _enqueue(ctx, contact, f"{message_id}.{ctx.random(4).hex()}", record)
     if message is None or action_views.is_deleted(ctx, message):
         return False  # a receipt or notice: the next one says the same; a deleted text stays unsent
     sent = round(message.timestamp * 1000)
-    inner = encode_payload(Text(message_id, sent, message.text, reply=action_views.reply_of(ctx, message)))
-    return _enqueue(ctx, contact, f"{message_id}.{ctx.random(4).hex()}", Entry(message_id, inner).to_bytes())
+    timer, expires = under_timer(ctx, contact, message_id)
+    reply = action_views.reply_of(ctx, message)
+    inner = encode_payload(Text(message_id, sent, message.text, reply=reply, exp=timer))
+    record = Entry(message_id, inner, expires_at_ms=expires).to_bytes()
+    return _enqueue(ctx, contact, f"{message_id}.{ctx.random(4).hex()}", record)
 
 
 def _enqueue(ctx: Context, contact: str, client_id: str, record: bytes) -> bool:
@@ -305,12 +334,26 @@ class Outbox:
             if len(copies) > 1
             for start in range(0, len(copies), MAX_COPIES)
         ]
+        now = self._ctx.now_ms()
         requests = [
-            (item, entry, conn.send("send", to=item.contact, client_id=item.client_id, body=body))
+            (
+                item,
+                entry,
+                conn.start_send(
+                    item.contact, item.client_id, body, expires_in=queued_for(entry.expires_at_ms, now)
+                ),
+            )
             for item, entry, body in singles
         ]
         fanned = [
-            (chunk, conn.start_send_many(chunk[0][0].client_id, [(i.contact, body) for i, _, body in chunk]))
+            (
+                chunk,
+                conn.start_send_many(
+                    chunk[0][0].client_id,
+                    [(i.contact, body) for i, _, body in chunk],
+                    expires_in=queued_for(chunk[0][1].expires_at_ms, now),
+                ),
+            )
             for chunk in many
         ]
         results: list[tuple[OutboxItem, Entry, plan.Refusal | None]] = []

@@ -11,6 +11,8 @@ it speaks the sans-IO :class:`~net.protocol.connection.Connection`:
   object (:meth:`ServerConnection.call` returns the reply's fields unchecked, for
   tools and tests that speak the wire directly; :meth:`ServerConnection.send_many` is
   ``send_many``'s typed call, pipelined with :meth:`ServerConnection.start_send_many`;
+  :meth:`ServerConnection.start_send` writes one ``send``; both take ``expires_in``, the seconds
+  the server keeps the queued copy, 0 meaning no expiry and no field;
   :meth:`ServerConnection.take_reply` collects a reply without waiting, for pipelined transfers);
   pushes that arrive meanwhile are
   kept, in order, not handled inside the call, so a push handler never runs in the
@@ -195,22 +197,40 @@ class ServerConnection:
         transient: bool = False,
         *,
         timeout: float | None = None,
+        expires_in: int = 0,
     ) -> SendManyReply:
         """One body per recipient (``items``: phone, body) under one client id: a result per item, in order.
 
+        ``expires_in``: seconds after which the server no longer delivers the queued copies (0: never).
         :class:`RequestRefused` when the whole request is refused (``bad_request``, ``rate_limited``,
         ``storage_full``); :class:`MalformedReply` when the results do not answer the items one by one.
         """
-        return self.wait_send_many(self.start_send_many(client_id, items, transient), timeout)
+        pending = self.start_send_many(client_id, items, transient, expires_in=expires_in)
+        return self.wait_send_many(pending, timeout)
 
     def start_send_many(
-        self, client_id: str, items: Sequence[tuple[str, bytes]], transient: bool = False
+        self,
+        client_id: str,
+        items: Sequence[tuple[str, bytes]],
+        transient: bool = False,
+        *,
+        expires_in: int = 0,
     ) -> PendingSendMany:
         """Write a ``send_many`` without waiting, as :meth:`send` does: several may be in flight at once."""
         fields: dict[str, Any] = {"client_id": client_id, "items": [{"to": t, "body": b} for t, b in items]}
         if transient:
             fields["transient"] = True
-        return PendingSendMany(self.send("send_many", **fields), tuple(to for to, _ in items), transient)
+        pending = self.send("send_many", expires_in=expires_in, **fields)
+        return PendingSendMany(pending, tuple(to for to, _ in items), transient)
+
+    def start_send(
+        self, to: str, client_id: str, body: bytes, *, transient: bool = False, expires_in: int = 0
+    ) -> int:
+        """Write one ``send`` without waiting (its reply: :meth:`wait_typed` with ``send``'s shape)."""
+        fields: dict[str, Any] = {"to": to, "client_id": client_id, "body": body}
+        if transient:
+            fields["transient"] = True
+        return self.send("send", expires_in=expires_in, **fields)
 
     def wait_send_many(self, pending: PendingSendMany, timeout: float | None = None) -> SendManyReply:
         """The checked reply to a :meth:`start_send_many` (see :meth:`send_many`)."""
@@ -228,9 +248,15 @@ class ServerConnection:
             raise reply.exception()
         return reply.body
 
-    def send(self, op: str, **args: Any) -> int:
-        """Write a request without waiting; its reply is collected by :meth:`wait_reply`."""
+    def send(self, op: str, *, expires_in: int = 0, **args: Any) -> int:
+        """Write a request without waiting; its reply is collected by :meth:`wait_reply`.
+
+        ``expires_in`` (``send`` and ``send_many``): the queued copy's lifetime in seconds; 0 writes no
+        field (no expiry), so a caller passes a message's timer as it is.
+        """
         self._check_open()
+        if expires_in:
+            args["expires_in"] = expires_in
         try:
             request_id, data = self._protocol.request(op, **args)
         except NetError as exc:

@@ -40,6 +40,8 @@ MAX_ACK = 1000
 MAX_MESSAGE_ID = 2**63 - 1
 #: Recipients of one ``send_many``: a group's members but the sender (a group has at most 100).
 MAX_COPIES = 100
+#: The longest ``expires_in`` of a ``send`` or ``send_many``: 30 days, in seconds.
+MAX_EXPIRES_IN = 30 * 24 * 3600
 
 Converter = Callable[[object], Any]
 
@@ -300,6 +302,8 @@ SIGNED_PREKEY = key(SignedPreKeyPublic.from_json)
 KEM_PREKEY = key(KemPreKeyPublic.from_json)
 ONE_TIME_PREKEYS = list_of(key(OneTimePreKeyPublic.from_json), MAX_ONE_TIME_PER_UPLOAD)
 KEM_PREKEYS = list_of(KEM_PREKEY, MAX_KEM_PER_UPLOAD)
+#: Seconds the server keeps a queued copy (0, the default when absent: until acknowledged).
+EXPIRES_IN = Field("expires_in", integer(1, MAX_EXPIRES_IN), required=False, default=0)
 
 OPERATIONS: dict[str, Operation] = {
     op.name: op
@@ -342,6 +346,7 @@ OPERATIONS: dict[str, Operation] = {
                 Field("client_id", CLIENT_ID),
                 Field("body", base64_bytes(MAX_BODY)),
                 Field("transient", boolean, required=False, default=False),
+                EXPIRES_IN,
             ),
         ),
         Operation(
@@ -350,6 +355,7 @@ OPERATIONS: dict[str, Operation] = {
                 Field("client_id", CLIENT_ID),
                 Field("items", copies(MAX_COPIES)),
                 Field("transient", boolean, required=False, default=False),
+                EXPIRES_IN,
             ),
         ),
         Operation(

@@ -17,6 +17,8 @@ recipient beyond what the limit allows refuses the whole request and stores
 nothing, as those copies sent one by one would have been refused from there on;
 the unknown recipients before it are counted); ``storage_full`` from the store
 (nothing of the request is stored).
+
+``expires_in`` gives every copy stored now the same expiry (a transient one ignores it).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from net.server.guards import Guards, lookups_refused
 from net.server.limits import Limits
 from net.server.outcome import Outcome
 from net.server.presence import Presence, Session
-from net.server.send_rules import deliverable_size, queue_full_words
+from net.server.send_rules import deliverable_size, expired, expiry, queue_full_words
 from storage.server.interface import ServerStore
 from storage.server.records import CopyOutcome, QueueFull, TooManyUnknown, UnknownAccount
 
@@ -72,16 +74,19 @@ class SendMany:
         self._guards.check_lookups(session)
         if args["transient"]:
             return self._transient(session, copies)
+        now = self._now_ms()
+        expires_at = expiry(now, args["expires_in"])
         try:
             outcomes = self._store.enqueue_many(
                 sender,
                 args["client_id"],
                 copies,
-                self._now_ms(),
+                now,
                 self._limits.queue_cap,
                 per_sender=self._limits.queue_cap_per_sender,
                 max_bytes=self._limits.queue_bytes,
                 max_unknown=self._guards.unknown_allowed(session),
+                expires_at=expires_at,
             )
         except TooManyUnknown as exc:
             self._guards.count_unknown(session, exc.allowed)
@@ -99,6 +104,8 @@ class SendMany:
             return Outcome({"results": results})
 
         def push() -> None:  # after the commit, like every push of a stored message
+            if expired(expires_at, self._now_ms()):  # the commit took longer than the copies live
+                return
             for to, message in pushes:
                 online = self._presence.get(to)
                 if online is not None:

@@ -4,7 +4,8 @@ A body must be deliverable: a fetch reply (or push) holding only it must fit in 
 frame, or it could never be delivered, nor anything queued after it
 (:func:`deliverable_size`). A recipient's queue has caps (net/protocol/PROTOCOL.md,
 "send"); :func:`queue_full_words` is the message that names the one reached, with the
-server's own settings in it.
+server's own settings in it. A copy sent with ``expires_in`` is kept until :func:`expiry`;
+from then on it is :func:`expired`: never fetched, never pushed.
 """
 
 from __future__ import annotations
@@ -31,3 +32,13 @@ def queue_full_words(exc: QueueFull, limits: Limits) -> str:
     else:
         words = f"the recipient has {limits.queue_cap} messages waiting"
     return f"{words}; nothing was stored, try later"
+
+
+def expiry(ts: int, expires_in: int) -> int:
+    """When a copy stored at ``ts`` (ms) with ``expires_in`` seconds expires, in ms; 0 (never) for 0."""
+    return ts + expires_in * 1000 if expires_in else 0
+
+
+def expired(expires_at: int, now: int) -> bool:
+    """Whether a copy that expires at ``expires_at`` (0: never) is expired by ``now`` (both ms)."""
+    return 0 < expires_at <= now

@@ -40,6 +40,8 @@ STORE_FILE = "server.sqlite3"
 PRUNE_INTERVAL = 3600.0
 BLOB_SWEEP_INTERVAL = 60.0  # seconds between looks for dead blobs (expired, idle, deleted)
 BLOB_SWEEP_BATCH = 100  # dead blobs removed per transaction, so a backlog never holds the store for long
+EXPIRY_SWEEP_INTERVAL = BLOB_SWEEP_INTERVAL  # seconds between looks for expired queued messages
+EXPIRY_SWEEP_BATCH = 500  # expired messages deleted per transaction (about a millisecond's work each time)
 STOP_TIMEOUT = 10.0  # how long stop() waits for the loop to close its connections
 ACCEPT_BATCH = 64  # connections accepted per turn of the loop, so a burst of them cannot starve the rest
 
@@ -87,6 +89,7 @@ class ServerConfig:
     max_store_bytes: int | None = None  # a quota for the database file; past it, writes get storage_full
     space_reserve: int = DEFAULT_RESERVE  # bytes kept in reserve for fetch and ack on a full disk
     blob_sweep_interval: float = BLOB_SWEEP_INTERVAL
+    expiry_sweep_interval: float = EXPIRY_SWEEP_INTERVAL
     clock: Callable[[], float] = time.time  # the service's wall clock (tests move it to expire things)
 
 
@@ -138,9 +141,12 @@ class RunningServer:
         self._pruning = threading.Thread(target=self._prune_now_and_then, name="store-prune", daemon=True)
         self._blob_sweep_interval = config.blob_sweep_interval
         self._sweeping = threading.Thread(target=self._sweep_blobs, name="blob-sweep", daemon=True)
+        self._expiry_sweep_interval = config.expiry_sweep_interval
+        self._expiring = threading.Thread(target=self._sweep_expired, name="expiry-sweep", daemon=True)
         self._serving.start()
         self._pruning.start()
         self._sweeping.start()
+        self._expiring.start()
 
     @property
     def fingerprint_text(self) -> str:
@@ -166,6 +172,18 @@ class RunningServer:
             except Exception as exc:
                 log.warning("removing dead blobs failed: %s", type(exc).__name__)
 
+    def _sweep_expired(self) -> None:
+        """The server's timer for expired queued messages: deleted off the loop, a bounded batch at a time."""
+        while not self._stopping.wait(self._expiry_sweep_interval):
+            try:
+                # Each batch is a short transaction of its own, so the loop's group commits wait at
+                # most one batch; a full batch means more may be due, and the next follows at once.
+                swept = EXPIRY_SWEEP_BATCH
+                while swept == EXPIRY_SWEEP_BATCH and not self._stopping.is_set():
+                    swept = self.store.sweep_expired(self.service.now_ms(), EXPIRY_SWEEP_BATCH)
+            except Exception as exc:
+                log.warning("deleting expired messages failed: %s", type(exc).__name__)
+
     def stop(self) -> None:
         """Stop accepting, close every connection, then close the store (after its last commit)."""
         if self._stopping.is_set():
@@ -178,6 +196,7 @@ class RunningServer:
         self.server.server_close()
         self._pruning.join()
         self._sweeping.join()
+        self._expiring.join()
         self.store.close()
 
     def __enter__(self) -> RunningServer:

@@ -48,7 +48,14 @@ from net.server.presence import Presence, Session
 from net.server.registrar import Registrar, check_kem, masked
 from net.server.registration_lock import LockHasher
 from net.server.send_many import SendMany
-from net.server.send_rules import FETCH_REPLY_OVERHEAD, MESSAGE_OVERHEAD, deliverable_size, queue_full_words
+from net.server.send_rules import (
+    FETCH_REPLY_OVERHEAD,
+    MESSAGE_OVERHEAD,
+    deliverable_size,
+    expired,
+    expiry,
+    queue_full_words,
+)
 from net.server.verification import CodeChannel
 from storage.server.interface import ServerStore
 from storage.server.records import PrekeyLimit, QueueFull, StoredMessage, UnknownAccount
@@ -270,16 +277,19 @@ class Service:
             online = self.presence.get(recipient)
             fields = {"from": sender, "body": body, "ts": self.now_ms(), "transient": True}
             return Outcome({"delivered": online is not None and online.push(PUSH_MESSAGE, fields)})
+        now = self.now_ms()
+        expires_at = expiry(now, args["expires_in"])
         try:
             sent = self.store.enqueue(
                 sender,
                 args["client_id"],
                 recipient,
                 body,
-                self.now_ms(),
+                now,
                 self.limits.queue_cap,
                 per_sender=self.limits.queue_cap_per_sender,
                 max_bytes=self.limits.queue_bytes,
+                expires_at=expires_at,
             )
         except UnknownAccount:
             raise self._guards.unknown_answer(session) from None
@@ -292,14 +302,14 @@ class Service:
 
         def push() -> None:
             online = self.presence.get(recipient)
-            if online is not None:
+            if online is not None and not expired(expires_at, self.now_ms()):
                 online.push(PUSH_MESSAGE, message)
 
         return Outcome(reply, then=push)
 
     def _fetch(self, session: Session, args: dict[str, Any]) -> Outcome:
         assert session.phone is not None
-        messages, more = self.store.fetch(session.phone, args["after"], args["limit"])
+        messages, more = self.store.fetch(session.phone, args["after"], args["limit"], self.now_ms())
         # Cut the page so that its reply fits in one frame; the client fetches the rest after it.
         room = self.limits.max_frame - FETCH_REPLY_OVERHEAD
         page: list[dict[str, Any]] = []

@@ -7,8 +7,10 @@ triggers), and keeps the earlier text in ``edits``; a delete for everyone emptie
 earlier versions, the reactions, the attachment (whose sealed file goes once the transaction
 commits, :mod:`storage.profile.attachments`) and every quote of it, and keeps only the mark that
 it was deleted. A delete for us removes the row itself and remembers its name in
-``gone_messages``, so a copy sent again is not stored again. The store decides nothing about who
-may do what: the engine does (net.client.actions).
+``gone_messages``, so a copy sent again is not stored again. Either delete leaves the text in no
+file: ``secure_delete`` zeroes what the rows and the index freed (the index forgets for good since
+schema step 8), and the write-ahead log is checkpointed once the transaction commits (best effort).
+The store decides nothing about who may do what: the engine does (net.client.actions).
 
 A conversation is named here by a short key (:func:`chat_key`), a message's author by a phone or
 "" for us, as the engine names them.
@@ -192,6 +194,7 @@ class ActionStore:
             conn.execute("DELETE FROM attachments WHERE message = ?", (message,))
             conn.execute("UPDATE message_marks SET deleted = 1 WHERE message = ?", (message,))
             self._forget_quotes(int(row[1]), author, str(row[0]))
+            self._vault.checkpoint_after_commit()  # the log keeps the text's old pages until then
         return True
 
     def delete_for_me(self, message: int, chat: Chat, author: str) -> bool:
@@ -209,6 +212,7 @@ class ActionStore:
                 "INSERT OR IGNORE INTO gone_messages (chat, author, client) VALUES (?, ?, ?)",
                 (chat_key(chat), author, str(row[0])),
             )
+            self._vault.checkpoint_after_commit()  # the log keeps the text's old pages until then
         return True
 
     def keep_pending(

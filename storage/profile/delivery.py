@@ -86,6 +86,16 @@ class OutboxStore:
                 )
         return cursor.rowcount > 0
 
+    def remove_message(self, message_id: str) -> int:
+        """Every copy not sent yet of the message ``message_id`` (sent under its id, or under the id
+        and a suffix when sent again: ``<id>.<hex>``), for every recipient; how many went."""
+        with self._vault.transaction():
+            cursor = self._vault.conn.execute(
+                "DELETE FROM outbox WHERE client = ? OR substr(client, 1, ?) = ?",
+                (message_id, len(message_id) + 1, f"{message_id}."),
+            )
+        return cursor.rowcount
+
     def __len__(self) -> int:
         return int(self._vault.conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
 

@@ -23,8 +23,9 @@ TRANSITIONS: Mapping[str, frozenset[str]] = {
     "received": frozenset({"read"}),
 }
 #: The notices a conversation's timeline holds between messages (schema step 3's ``kind``): a changed
-#: safety number, a group's change applied (its meta says which) and one ignored (and why).
-NOTICE_KINDS = frozenset({"key_changed", "group_change", "group_change_ignored"})
+#: safety number, a group's change applied (its meta says which) and one ignored (and why), and a
+#: conversation's disappearing timer changed (schema step 8; its meta says to what, and by whom).
+NOTICE_KINDS = frozenset({"key_changed", "group_change", "group_change_ignored", "timer_changed"})
 OUTGOING_STATUSES = frozenset({"queued", "sent", "delivered", "read", "failed"})
 INCOMING_STATUSES = frozenset({"received", "read"})
 

@@ -65,6 +65,7 @@ from storage.profile.history import History
 from storage.profile.keys import KeyStore
 from storage.profile.sessions import SessionStore
 from storage.profile.settings import SettingsStore
+from storage.profile.timers import TimerStore
 from storage.profile.vault import Clock, LegacyIndex, Reopen, Vault
 
 __all__ = ["Profile", "WrongPassphrase"]
@@ -113,6 +114,8 @@ class Profile:
         #: Reply quotes, reactions, edits and deletions of messages, and actions waiting for theirs.
         self.actions = ActionStore(vault)
         self.outbox = OutboxStore(vault)
+        #: Disappearing messages: each conversation's timer, and when each message disappears.
+        self.timers = TimerStore(vault)
         self.processed = ProcessedIds(vault)
         self.settings = SettingsStore(vault)
         #: Pictures and files of messages, and their sealed copies in ``files/`` (swept at open).

@@ -369,6 +369,36 @@ def _actions_v7(vault: Vault) -> None:
     _run(vault, _V7_ACTIONS)
 
 
+#: Step 8: disappearing messages. ``chat_timers``: a conversation's timer (``chat`` as in step 7, seconds,
+#: 0 off), when it was set (the setter's clock, ms) and by whom (a phone, ours too: the newest setting
+#: wins on every side, the greater phone on a tie). ``message_timers``: the timer a message was sent
+#: under and when it disappears here (ms; 0 while an incoming one is not read yet), indexed by that
+#: time for the expiry. And the search index forgets for good: FTS5's ``secure-delete`` removes a
+#: deleted text's entries from the index's pages instead of adding tombstones beside them (which
+#: keep its trigrams until a merge), and one ``optimize`` merges the index now, so the entries
+#: older deletions left behind go too (``secure_delete`` zeroes the freed pages).
+_V8_TIMERS = """
+CREATE TABLE chat_timers (
+    chat TEXT PRIMARY KEY,
+    seconds INTEGER NOT NULL CHECK (seconds >= 0),
+    set_at INTEGER NOT NULL,
+    set_by TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE message_timers (
+    message INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,
+    timer INTEGER NOT NULL CHECK (timer > 0),
+    expires_at INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX message_timers_due ON message_timers (expires_at) WHERE expires_at > 0;
+INSERT INTO messages_fts (messages_fts, rank) VALUES ('secure-delete', 1);
+INSERT INTO messages_fts (messages_fts) VALUES ('optimize');
+"""
+
+
+def _timers_v8(vault: Vault) -> None:
+    _run(vault, _V8_TIMERS)
+
+
 CURRENT = Schema(
     {
         1: _create_v1,
@@ -378,6 +408,7 @@ CURRENT = Schema(
         5: _pictures_v5,
         6: _attachments_v6,
         7: _actions_v7,
+        8: _timers_v8,
     }
 )
 

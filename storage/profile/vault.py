@@ -215,6 +215,28 @@ class Vault:
         for action in actions:
             action()
 
+    def checkpoint_after_commit(self) -> None:
+        """Empty the write-ahead log into the database once the current transaction commits (once,
+        however often asked): a deleted text's old pages then stay in no file (see :meth:`checkpoint`)."""
+        if self._checkpoint not in self._after_commit:
+            self.after_commit(self._checkpoint)
+
+    def checkpoint(self) -> None:
+        """Write the log into the database and truncate it, best effort.
+
+        ``secure_delete`` zeroes what a delete frees, but the log keeps the pages as they were before,
+        until a checkpoint copies the new ones over them and the truncation drops the old frames.
+        While another connection reads the log (a backup's copy), or the disk refuses, SQLite keeps
+        it for a later checkpoint (closing the profile makes one too).
+        """
+        self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        if self.conn.in_transaction:
+            return
+        with contextlib.suppress(*DATABASE_ERRORS):
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
     def _savepoint(self) -> Iterator[None]:
         self._depth += 1
         name = f"nested_{self._depth}"

@@ -82,6 +82,9 @@ class ServerStore(Protocol):
 
     def prune(self, now: int) -> None: ...
 
+    def sweep_expired(self, now: int, limit: int) -> int:
+        """Delete up to ``limit`` queued messages expired by ``now``; how many."""
+
     def close(self) -> None: ...
 
     # ------------------------------------------------------------------ accounts
@@ -127,6 +130,7 @@ class ServerStore(Protocol):
         *,
         per_sender: int | None = None,
         max_bytes: int | None = None,
+        expires_at: int = 0,
     ) -> SendOutcome: ...
 
     def enqueue_many(
@@ -140,6 +144,7 @@ class ServerStore(Protocol):
         per_sender: int | None = None,
         max_bytes: int | None = None,
         max_unknown: int | None = None,
+        expires_at: int = 0,
     ) -> list[CopyOutcome]:
         """One copy per (recipient, body) under one client id, in one transaction; outcomes in order.
 
@@ -147,7 +152,10 @@ class ServerStore(Protocol):
         unknown recipients raises TooManyUnknown and stores nothing.
         """
 
-    def fetch(self, recipient: str, after: int, limit: int) -> tuple[list[StoredMessage], bool]: ...
+    def fetch(
+        self, recipient: str, after: int, limit: int, now: int | None = None
+    ) -> tuple[list[StoredMessage], bool]:
+        """Oldest first, those expired by ``now`` (ms) left out; and whether more wait after them."""
 
     def queued_count(self, recipient: str) -> int: ...
 

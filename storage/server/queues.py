@@ -5,6 +5,9 @@ runs inside one transaction), or a read on a connection it is given. A queue kee
 its length and its bodies' bytes beside it (``queues``), so a send checks every cap
 in one statement; per-sender counts (``sender_queues``) exist only for a queue as
 long as the per-sender cap, so a normal send stays four statements.
+
+A message may carry an expiry (``expires_at``, milliseconds since 1970; 0 for none): from
+then on :func:`fetch` skips it, and ``storage/server/expiry.py`` deletes it.
 """
 
 from __future__ import annotations
@@ -34,16 +37,30 @@ class Caps(NamedTuple):
     bytes: int
 
 
+def caps(cap: int, per_sender: int | None, max_bytes: int | None) -> Caps:
+    """A recipient's caps; a cap left out is the whole queue's (per sender) or none (bytes)."""
+    return Caps(cap, cap if per_sender is None else per_sender, 2**62 if max_bytes is None else max_bytes)
+
+
 class Untracked(Exception):
     """The per-sender cap must be checked on a queue that has no per-sender counts yet."""
 
 
 def enqueue(
-    db: sqlite3.Connection, *, sender: str, client_id: str, recipient: str, body: bytes, now: int, caps: Caps
+    db: sqlite3.Connection,
+    *,
+    sender: str,
+    client_id: str,
+    recipient: str,
+    body: bytes,
+    now: int,
+    caps: Caps,
+    expires_at: int = 0,
 ) -> SendOutcome:
     """Queue ``body`` once per (sender, client id, recipient); raises QueueFull, UnknownAccount or Untracked.
 
-    It refuses only before its first write, so it needs no savepoint.
+    It refuses only before its first write, so it needs no savepoint. A duplicate keeps the first
+    copy's expiry.
     """
     size = len(body)
     # A record of a message stored before the sender registered was a previous owner's; one without a
@@ -78,8 +95,8 @@ def enqueue(
             (recipient, sender),
         )
     cursor = db.execute(
-        "INSERT INTO messages (recipient, sender, body, ts) VALUES (?, ?, ?, ?)",
-        (recipient, sender, body, now),
+        "INSERT INTO messages (recipient, sender, body, ts, expires_at) VALUES (?, ?, ?, ?, ?)",
+        (recipient, sender, body, now, expires_at),
     )
     message_id = cursor.lastrowid
     assert message_id is not None
@@ -97,6 +114,7 @@ def enqueue_copies(
     now: int,
     caps: Caps,
     max_unknown: int,
+    expires_at: int = 0,
 ) -> list[CopyOutcome]:
     """Queue one body per recipient under one client id, each as :func:`enqueue` would; in copies' order.
 
@@ -108,6 +126,7 @@ def enqueue_copies(
     unknown = 0
     for recipient, body in copies:
         one = partial(enqueue, db, sender=sender, client_id=client_id, recipient=recipient, body=body)
+        one = partial(one, expires_at=expires_at)
         try:
             try:
                 outcome: CopyOutcome = one(now=now, caps=caps)
@@ -151,11 +170,14 @@ def track(db: sqlite3.Connection, *, recipient: str) -> None:
     db.execute("UPDATE queues SET tracked = 1 WHERE phone = ?", (recipient,))
 
 
-def fetch(db: sqlite3.Connection, recipient: str, after: int, limit: int) -> tuple[list[StoredMessage], bool]:
-    """Up to ``limit`` waiting messages with id > ``after``, oldest first, and whether more wait."""
+def fetch(
+    db: sqlite3.Connection, recipient: str, after: int, limit: int, now: int
+) -> tuple[list[StoredMessage], bool]:
+    """Up to ``limit`` messages with id > ``after`` unexpired at ``now``, oldest first; whether more wait."""
     rows = db.execute(
-        "SELECT id, sender, body, ts FROM messages WHERE recipient = ? AND id > ? ORDER BY id LIMIT ?",
-        (recipient, after, limit + 1),
+        "SELECT id, sender, body, ts FROM messages WHERE recipient = ? AND id > ?"
+        " AND (expires_at = 0 OR expires_at > ?) ORDER BY id LIMIT ?",
+        (recipient, after, now, limit + 1),
     ).fetchall()
     return [StoredMessage(*row) for row in rows[:limit]], len(rows) > limit
 

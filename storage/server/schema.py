@@ -74,6 +74,12 @@ bytes are files beside the database, see ``storage/server/blobs.py``), keyed by
 the SHA-256 of its id so that the file gives no id away. ``deadline`` is when the
 blob dies (see there); indexes by owner (the quota sums an owner's live blobs) and
 by deadline (the sweep takes the dead ones, oldest first). No older row changes.
+
+Version 7 gives a queued message an expiry: ``messages.expires_at``, milliseconds since
+1970 after which it is no longer delivered, 0 for none (every message of an older file).
+A partial index holds only the messages that expire, ordered by when, so the sweep finds
+the expired ones without reading the others, and a send without an expiry writes no
+index entry more than before.
 """
 
 from __future__ import annotations
@@ -177,6 +183,11 @@ CREATE INDEX blobs_by_owner ON blobs (owner, deadline);
 CREATE INDEX blobs_by_deadline ON blobs (deadline);
 """
 
+_V7 = """
+ALTER TABLE messages ADD COLUMN expires_at INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX messages_by_expiry ON messages (expires_at) WHERE expires_at > 0;
+"""
+
 
 def _script(sql: str) -> Step:
     def step(conn: sqlite3.Connection) -> None:
@@ -195,6 +206,7 @@ STEPS: dict[int, Step] = {
     4: _script(_V4),
     5: _script(_V5),
     6: _script(_V6),
+    7: _script(_V7),
 }
 VERSION = max(STEPS)
 

@@ -39,13 +39,14 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from storage.server import prekeys, queues
+from storage.server import expiry, prekeys, queues
 from storage.server import schema as server_schema
 from storage.server.batch_writer import BatchWriter
 from storage.server.blob_files import FOLDER as BLOB_FOLDER
@@ -289,13 +290,15 @@ class SqliteServerStore(RegistrationStore, BlobStore):
         *,
         per_sender: int | None = None,
         max_bytes: int | None = None,
+        expires_at: int = 0,
     ) -> SendOutcome:
         """Queue ``body`` for ``recipient``, once per (sender, client id); returns after the commit.
 
         Refused with :class:`QueueFull` when ``recipient`` has ``cap`` messages waiting, when
         ``sender`` has ``per_sender`` of them, or when the bodies waiting would pass ``max_bytes``.
+        From ``expires_at`` (ms; 0: never) it is no longer fetched, and :meth:`sweep_expired` deletes it.
         """
-        caps = _caps(cap, per_sender, max_bytes)
+        caps = queues.caps(cap, per_sender, max_bytes)
         job = partial(
             queues.enqueue,
             sender=sender,
@@ -304,6 +307,7 @@ class SqliteServerStore(RegistrationStore, BlobStore):
             body=body,
             now=now,
             caps=caps,
+            expires_at=expires_at,
         )
         try:
             return self._writer.run(job, savepoint=False)  # it refuses only before its first write
@@ -324,6 +328,7 @@ class SqliteServerStore(RegistrationStore, BlobStore):
         per_sender: int | None = None,
         max_bytes: int | None = None,
         max_unknown: int | None = None,
+        expires_at: int = 0,
     ) -> list[CopyOutcome]:
         """Queue one body per recipient (``copies``: recipient, body) under one client id, in one transaction.
 
@@ -331,6 +336,7 @@ class SqliteServerStore(RegistrationStore, BlobStore):
         caps of its recipient's queue), answered in order: its :class:`SendOutcome`, or the
         :class:`UnknownAccount` or :class:`QueueFull` it met while the others are stored. More than
         ``max_unknown`` unknown recipients is :class:`TooManyUnknown`, and then nothing is stored.
+        Every copy stored now has the expiry ``expires_at`` (as in :meth:`enqueue`).
         """
         job = partial(
             queues.enqueue_copies,
@@ -338,16 +344,23 @@ class SqliteServerStore(RegistrationStore, BlobStore):
             client_id=client_id,
             copies=copies,
             now=now,
-            caps=_caps(cap, per_sender, max_bytes),
+            caps=queues.caps(cap, per_sender, max_bytes),
             max_unknown=len(copies) if max_unknown is None else max_unknown,
+            expires_at=expires_at,
         )
         return self._writer.run(job)  # in a savepoint: a refusal after some copies undoes them
 
-    def fetch(self, recipient: str, after: int, limit: int) -> tuple[list[StoredMessage], bool]:
-        """Up to ``limit`` waiting messages with id > ``after``, oldest first, and whether more wait."""
+    def fetch(
+        self, recipient: str, after: int, limit: int, now: int | None = None
+    ) -> tuple[list[StoredMessage], bool]:
+        """Up to ``limit`` waiting messages with id > ``after``, oldest first, and whether more wait.
+
+        A message expired by ``now`` (ms; the wall clock when None) is left out, as if gone already.
+        """
+        at = int(time.time() * 1000) if now is None else now
         with self._reader() as db:
             self._writer.note_read()  # a fetch in a batch may see messages that batch has not committed yet
-            return queues.fetch(db, recipient, after, limit)
+            return queues.fetch(db, recipient, after, limit, at)
 
     def queued_count(self, recipient: str) -> int:
         with self._reader() as db:
@@ -361,6 +374,10 @@ class SqliteServerStore(RegistrationStore, BlobStore):
         return self._writer.run(partial(queues.ack, recipient=recipient, wanted=wanted), savepoint=False)
 
     # ---------------------------------------------------------------- maintenance
+
+    def sweep_expired(self, now: int, limit: int) -> int:
+        """Delete up to ``limit`` messages expired by ``now`` in one transaction; how many were deleted."""
+        return self._writer.run(partial(expiry.sweep_expired, now=now, limit=limit))
 
     def prune(self, now: int) -> None:
         """Forget old client ids, dead codes, per-sender counts no longer needed, and old rate events."""
@@ -377,10 +394,3 @@ class SqliteServerStore(RegistrationStore, BlobStore):
             self.rate_events.expire(db, now)
 
         self._writer.run(job)
-
-
-def _caps(cap: int, per_sender: int | None, max_bytes: int | None) -> queues.Caps:
-    """A recipient's caps; a cap left out is the whole queue's (per sender) or none (bytes)."""
-    return queues.Caps(
-        cap, cap if per_sender is None else per_sender, 2**62 if max_bytes is None else max_bytes
-    )

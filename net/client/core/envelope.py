@@ -19,7 +19,9 @@ notices look alike on the wire. One small typed object:
 ``text``          ``{"t": "text", "id": message id, "ts": sent (ms), "text": "..."}``;
                   a group text adds ``"g"``, ``"gv"``, ``"gd"`` (:class:`GroupTag`); a picture
                   or a file adds ``"file"`` (:mod:`net.client.core.attachment`), the text its caption
-                  or ``"reply"`` (:class:`~net.client.core.actions.ReplyRef`: the quoted message)
+                  or ``"reply"`` (:class:`~net.client.core.actions.ReplyRef`: the quoted message);
+                  one sent under a disappearing timer ``"exp"`` (seconds)
+``timer``         a conversation's disappearing timer set (:mod:`net.client.core.disappearing`)
 ``react``, ``edit``, ``delete``  what people do with a message (:mod:`net.client.core.actions`)
 ``delivered``     ``{"t": "delivered", "ids": [message ids]}``
 ``read``          ``{"t": "read", "ids": [message ids]}``
@@ -57,9 +59,10 @@ from typing import Any, TypeGuard
 from crypto_core.encoding import b64decode, b64encode, canonical_json
 from crypto_core.errors import CryptoError
 from crypto_core.pqxdh import InitialMessage
-from net.client.core import actions
+from net.client.core import actions, disappearing
 from net.client.core.actions import Action, ReplyRef
 from net.client.core.attachment import FileInfo, parse_file
+from net.client.core.disappearing import TimerChange
 from net.client.core.group_payloads import GroupChangePayload as GroupChangePayload
 from net.client.core.group_payloads import GroupStatePayload as GroupStatePayload
 from net.client.core.group_payloads import GroupTag as GroupTag
@@ -143,6 +146,8 @@ class Text:
     file: FileInfo | None = None
     #: The message this one answers; None for one that answers none.
     reply: ReplyRef | None = None
+    #: The disappearing timer it was sent under (seconds, ``exp``); 0 for none.
+    exp: int = 0
 
     def __repr__(self) -> str:  # the text stays out of logs
         return f"Text(message_id={self.message_id!r})"
@@ -203,6 +208,7 @@ Payload = (
     | GroupChangePayload
     | GroupStatePayload
     | Action
+    | TimerChange
 )
 
 
@@ -215,6 +221,8 @@ def encode_payload(payload: Payload) -> bytes:
             obj["file"] = payload.file.fields()
         if payload.reply is not None:
             obj["reply"] = actions.reply_fields(payload.reply)
+        if payload.exp:
+            obj["exp"] = payload.exp
     elif isinstance(payload, Delivered):
         obj = {"t": "delivered", "ids": list(payload.message_ids)}
     elif isinstance(payload, Read):
@@ -233,6 +241,8 @@ def encode_payload(payload: Payload) -> bytes:
         obj = state_fields(payload)
     elif isinstance(payload, actions.React | actions.Edit | actions.Delete):
         obj = actions.fields(payload)
+    elif isinstance(payload, disappearing.TimerChange):
+        obj = disappearing.fields(payload)
     else:
         obj = {"t": "reset", "failed": list(payload.failed_client_ids)}
     return padded(compact_json(obj))
@@ -264,7 +274,8 @@ def decode_payload(data: bytes) -> Payload:
             raise MalformedEnvelope("text payload: a field is malformed")
         file = parse_file(obj["file"]) if "file" in obj else None
         reply = actions.parse_reply(obj["reply"]) if "reply" in obj else None
-        return Text(message_id, sent, text, parse_tag(obj), file, reply)
+        exp = disappearing.parse_exp(obj.get("exp"))
+        return Text(message_id, sent, text, parse_tag(obj), file, reply, exp)
     if kind in ("delivered", "read"):
         ids = _ids(obj.get("ids"), kind)
         return Delivered(ids) if kind == "delivered" else Read(ids)
@@ -283,6 +294,8 @@ def decode_payload(data: bytes) -> Payload:
         return parse_group_state(obj)
     if isinstance(kind, str) and kind in actions.KINDS:
         return actions.parse(obj)
+    if kind == disappearing.KIND:
+        return disappearing.parse(obj)
     raise MalformedEnvelope("payload: unknown kind")
 
 

@@ -116,6 +116,11 @@ class MessageView:
     #: Its author deleted it for everyone: ``text`` is "" and ``attachment`` None (the bubble says
     #: "This message was deleted").
     deleted: bool = False
+    #: The disappearing timer it was sent under (seconds; 0 none), and when it disappears here
+    #: (seconds since 1970; 0.0 when it does not, or its countdown has not started: an incoming
+    #: message not read yet). A "timer_changed" notice's ``notice_detail`` is the new timer.
+    timer: int = 0
+    expires_at: float = 0.0
 
     def __repr__(self) -> str:  # the text stays out of logs and tracebacks
         return f"MessageView(id={self.message_id!r}, outgoing={self.outgoing}, status={self.status})"
@@ -153,6 +158,8 @@ class ConversationView:
     members: int = 0
     #: A contact's profile picture, as in ContactView (b"" for none, and for a group).
     picture: bytes = b""
+    #: The conversation's disappearing timer (seconds; 0 off).
+    disappearing: int = 0
 
     def __repr__(self) -> str:
         return f"ConversationView(contact={self.contact!r}, group={self.group_id!r}, unread={self.unread})"
@@ -501,6 +508,17 @@ class GroupChanged:
 
 
 @dataclass(frozen=True)
+class TimerChanged:
+    """A conversation's disappearing timer changed (by us or by them): ``contact`` in 1:1 ("" in a
+    group) or ``group_id``; ``seconds`` the new timer (0 off); ``by`` who set it ("" for us)."""
+
+    contact: str
+    group_id: str
+    seconds: int
+    by: str
+
+
+@dataclass(frozen=True)
 class TransferProgress:
     """An attachment moved on: at most about ten a second per transfer, and one at every change of state."""
 
@@ -532,4 +550,5 @@ Event = (
     | RequestsChanged
     | GroupChanged
     | TransferProgress
+    | TimerChanged
 )

@@ -153,6 +153,52 @@ def test_send_many_gives_typed_results_and_is_pipelined_like_send(server, phone)
         conn.close()
 
 
+class MovableClock:
+    """The server's wall clock, moved on by hand."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+
+def test_expires_in_reaches_the_server_and_0_writes_no_field(server_factory, phone) -> None:
+    clock = MovableClock()
+    server = server_factory(clock=clock)
+    alice, bob, carol = Person(phone()), Person(phone()), Person(phone())
+    setup = server.connect()
+    for someone in (alice, bob, carol):
+        someone.register(setup, server.codes)
+    conn = ServerConnection.open(*server.address, on_push=lambda _p: None)
+    try:
+        _login(conn, alice)
+        # The server refuses an expires_in of 0 (bad_request): these pass only because 0 writes no field.
+        kept = conn.wait_typed(replies.SEND, conn.start_send(bob.phone, "s-0", b"kept", expires_in=0))
+        conn.send_many("g-0", [(bob.phone, b"kept too"), (carol.phone, b"kept")], expires_in=0)
+        fleeting = conn.wait_typed(replies.SEND, conn.start_send(bob.phone, "s-1", b"goes", expires_in=60))
+        assert fleeting.duplicate is False and fleeting.id > kept.id
+        pending = conn.start_send_many(
+            "g-1", [(bob.phone, b"goes too"), (carol.phone, b"goes")], expires_in=60
+        )
+        assert all(r.stored for r in conn.wait_send_many(pending).results)
+        conn.send_many("g-2", [(carol.phone, b"goes as well")], expires_in=60)
+        with pytest.raises(RequestRefused) as refused:
+            conn.call("send", to=bob.phone, client_id="s-2", body=b"x", expires_in=2_592_001)
+        assert (refused.value.code, refused.value.message) == (
+            "bad_request",
+            "send.expires_in: expected an integer from 1 to 2592000",
+        )
+    finally:
+        conn.close()
+    clock.offset = 61.0
+    for person, left in ((bob, [b"kept", b"kept too"]), (carol, [b"kept"])):
+        reader = server.connect()
+        person.login(reader)
+        bodies = [base64.b64decode(m["body"]) for m in reader.call("fetch")["messages"]]
+        assert bodies == left
+
+
 def test_send_many_results_that_do_not_answer_the_items_close_the_connection(server, phone) -> None:
     alice, bob, carol = Person(phone()), Person(phone()), Person(phone())
     setup = server.connect()

@@ -58,7 +58,9 @@ def test_a_request_travels_with_checked_arguments() -> None:
     server.receive_data(data)
     event = server.next_event()
     assert event == Request(
-        request_id, "send", {"to": PHONE, "client_id": "c-1", "body": b"\x00\x01", "transient": False}
+        request_id,
+        "send",
+        {"to": PHONE, "client_id": "c-1", "body": b"\x00\x01", "transient": False, "expires_in": 0},
     )
     assert server.next_event() is NEED_DATA
 

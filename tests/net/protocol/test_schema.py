@@ -148,6 +148,7 @@ def test_optional_fields_take_their_defaults() -> None:
     ("op", "frame"),
     [
         ("send", {"to": "+442079460958", "client_id": "a", "body": "AA==", "transient": None}),
+        ("send", {"to": "+442079460958", "client_id": "a", "body": "AA==", "expires_in": None}),
         ("send_many", {"client_id": "a", "items": None}),
         (
             "send_many",
@@ -190,6 +191,7 @@ _GOOD = {
     "client_id": "c-1",
     "body": "AA==",
     "transient": True,
+    "expires_in": 3600,
     "replace": True,
     "limit": 5,
     "after": 0,
@@ -269,6 +271,7 @@ def test_send_many_gives_each_recipient_in_e164_with_its_body_in_order() -> None
         "client_id": "m-1",
         "items": [(BEN, b"\x00\x01"), (ADA, b"\x02")],
         "transient": False,
+        "expires_in": 0,
     }
     assert SEND_MANY.parse({**frame, "transient": True})["transient"] is True
 
@@ -325,6 +328,24 @@ def test_send_many_checks_the_client_id_first_and_a_body_of_the_largest_size_pas
     assert _refused({"client_id": "no spaces", "items": items})[1].startswith("send_many.client_id: ")
     largest = [{"to": ADA, "body": base64.b64encode(bytes(MAX_BODY)).decode()}]
     assert SEND_MANY.parse(_many(largest))["items"] == [(ADA, bytes(MAX_BODY))]
+
+
+_SEND = {"to": ADA, "client_id": "m-1", "body": "AA=="}
+
+
+@pytest.mark.parametrize("op", ["send", "send_many"])
+def test_expires_in_is_1_second_to_30_days_and_absent_means_none(op: str) -> None:
+    frame = _SEND if op == "send" else _many([{"to": ADA, "body": "AA=="}])
+    assert OPERATIONS[op].parse(frame)["expires_in"] == 0  # absent: the copy waits until acknowledged
+    for seconds in (1, 300, 2_592_000):
+        assert OPERATIONS[op].parse({**frame, "expires_in": seconds})["expires_in"] == seconds
+    for wrong in (0, -1, 2_592_001, 2**63, 1.0, 300.5, "300", True, [300]):
+        with pytest.raises(FieldError) as caught:
+            OPERATIONS[op].parse({**frame, "expires_in": wrong})
+        assert caught.value.code is ErrorCode.BAD_REQUEST
+        assert str(caught.value) == f"{op}.expires_in: expected an integer from 1 to 2592000"
+    with pytest.raises(FieldError, match=rf"^{op}.expires_in: null is not a value; leave the field out"):
+        OPERATIONS[op].parse({**frame, "expires_in": None})
 
 
 def test_a_blob_id_is_43_characters_of_base64url_in_its_one_spelling() -> None:

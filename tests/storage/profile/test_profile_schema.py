@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import profile_pages as pages
 import profile_raw as raw
 import pytest
 
@@ -129,7 +130,7 @@ def test_a_version_1_profile_gains_the_kind_of_each_row_and_its_messages_stay_te
         assert [m.kind for m in reopened.history.page(ALICE).messages] == ["key_changed", "text"]
     finally:
         reopened.close()
-    assert _version(profile.path) == CURRENT.version == 7
+    assert _version(profile.path) == CURRENT.version == 8
 
 
 def test_step_2_keeps_contacts_accepted_and_turns_a_number_as_name_into_no_nickname(tmp_path: Path) -> None:
@@ -230,5 +231,37 @@ def test_step_4_keeps_every_message_conversation_and_outbox_entry_of_a_step_3_pr
         assert {"groups", "group_changes", "group_receipts"} <= _tables(path)
         # Step 5: a contact may have a picture; none after the upgrade.
         assert conn.execute("SELECT COUNT(*) FROM contacts WHERE picture IS NOT NULL").fetchone() == (0,)
+    finally:
+        conn.close()
+
+
+RUNES = "ᚠᚢᚦᚨᚱᚲᚷᚹᚺᚾᛁᛃ"  # letters no other text here has: each of its trigrams is its own
+
+
+def test_step_8_adds_the_timers_and_makes_the_search_index_forget_what_step_7_deleted(tmp_path: Path) -> None:
+    step_7 = Schema({n: CURRENT.steps[n] for n in range(1, 8)})
+    profile = ProfileDirectory(tmp_path, kdf_params=FAST, schema=step_7).create("Alice", "pw")
+    with profile.transaction():
+        for n in range(40):
+            profile.history.add(ALICE, client_id=f"k{n}", outgoing=False, text=f"kept {n}", timestamp=n)
+        profile.history.add(ALICE, client_id="gone", outgoing=False, text=RUNES, timestamp=50.0)
+    assert profile.history.delete(ALICE, "gone", outgoing=False)
+    profile.close()
+    assert _version(profile.path) == 7
+    # At step 7 a delete leaves the index's old entries (and a tombstone naming them) in its pages.
+    db, wal = pages.decrypted(profile.folder, "pw")
+    assert any(trace in db + wal for trace in pages.traces(RUNES))
+    with ProfileDirectory(tmp_path, kdf_params=FAST).open(profile.profile_id, "pw") as reopened:
+        assert len(reopened.history.search_all("kept")) == 40
+        assert reopened.timers.chat(ALICE).seconds == 0
+    assert _version(profile.path) == CURRENT.version == 8
+    pages.assert_gone(profile.folder, "pw", RUNES)
+    conn = raw.connect(profile.folder, "pw")
+    try:
+        assert {"chat_timers", "message_timers"} <= {
+            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        assert conn.execute("SELECT v FROM messages_fts_config WHERE k = 'secure-delete'").fetchone() == (1,)
+        conn.execute("INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')")
     finally:
         conn.close()

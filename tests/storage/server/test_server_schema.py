@@ -86,7 +86,7 @@ def test_step_1_still_makes_the_frozen_version_1_tables() -> None:
 
 def test_a_new_file_gets_the_current_version(tmp_path: Path) -> None:
     SqliteServerStore(tmp_path / "s.sqlite3").close()
-    assert version_of(tmp_path / "s.sqlite3") == str(server_schema.VERSION) == "6"
+    assert version_of(tmp_path / "s.sqlite3") == str(server_schema.VERSION) == "7"
 
 
 def test_a_version_1_file_is_upgraded_keeping_queues_and_client_ids(tmp_path: Path) -> None:
@@ -266,12 +266,43 @@ def test_a_version_5_file_gets_the_blobs_table_and_keeps_its_messages(tmp_path: 
         assert db.execute("SELECT 1 FROM sqlite_master WHERE name = 'blobs'").fetchone() is None
     store = SqliteServerStore(path)
     try:
-        assert version_of(path) == "6"
+        assert version_of(path) == str(server_schema.VERSION)
         assert [m.body for m in store.fetch(BOB, 0, 10)[0]] == [b"m"]
         started = store.blob_start(b"k" * 32, ALICE, 10, now=NOW, expires=NOW + 5, deadline=NOW + 5, quota=10)
         assert store.blob(b"k" * 32, NOW) == started
     finally:
         store.close()
+
+
+def test_a_version_6_file_gets_expiries_its_messages_never_expire_and_new_ones_can(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    with closing(sqlite3.connect(path, isolation_level=None)) as db:
+        for version in range(1, 7):
+            server_schema.STEPS[version](db)
+        db.execute("INSERT INTO meta VALUES ('schema_version', '6')")
+        for phone in (ALICE, BOB):
+            db.execute("INSERT INTO queues (phone, queued, since_message) VALUES (?, 0, 0)", (phone,))
+        db.execute("UPDATE queues SET queued = 1, bytes = 1 WHERE phone = ?", (BOB,))
+        db.execute(
+            "INSERT INTO messages (recipient, sender, body, ts) VALUES (?, ?, ?, ?)", (BOB, ALICE, b"m", NOW)
+        )
+    with closing(sqlite3.connect(path)) as db:
+        assert "expires_at" not in [row[1] for row in db.execute("PRAGMA table_info(messages)")]
+    store = SqliteServerStore(path)
+    try:
+        assert version_of(path) == "7"
+        far = NOW + 10 * 365 * 24 * 3600 * 1000
+        assert [m.body for m in store.fetch(BOB, 0, 10, far)[0]] == [b"m"]  # kept until acknowledged
+        assert store.sweep_expired(far, 100) == 0
+        store.enqueue(ALICE, "c1", BOB, b"n", NOW, 100, expires_at=NOW + 1000)
+        assert [m.body for m in store.fetch(BOB, 0, 10, NOW + 1000)[0]] == [b"m"]
+        assert store.sweep_expired(NOW + 1000, 100) == 1
+        assert store.queued_count(BOB) == 1
+    finally:
+        store.close()
+    with closing(sqlite3.connect(path)) as db:
+        partial = {row[1]: row[4] for row in db.execute("PRAGMA index_list(messages)")}
+        assert partial["messages_by_expiry"] == 1  # only the messages that expire are in it
 
 
 @pytest.mark.parametrize(

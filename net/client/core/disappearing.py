@@ -1,0 +1,103 @@
+"""Disappearing messages: the timer values, the timer payload, and when a message disappears.
+
+A conversation's timer is one of :data:`CHOICES` (seconds; 0 is off). Setting it sends a payload
+inside the ratchet, as texts are::
+
+    {"t": "timer", "s": seconds, "ts": when (ms)}      (1:1; a group's also carries the group's tag)
+
+and every text or file payload sent while a timer is on carries it as ``exp`` (seconds), so the
+receiver counts down with the message's own value, whatever order a timer change and the message
+arrive in. The newest setting (by ``ts``, then by the setter's phone) wins on every side, so a
+repeat or a late older one changes nothing. Parsing is strict: anything else is a
+:class:`MalformedEnvelope`, which never quotes the input.
+
+The countdown: our own message from when it was written, an incoming one from when it is first
+read here (:func:`expires_at_ms`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from net.client.core.group_payloads import GroupTag, parse_tag, tag_fields
+from net.client.core.malformed import MalformedEnvelope
+
+#: The timers one may choose, in seconds: off, 5 minutes, 1 hour, 1 day, 1 week.
+CHOICES: tuple[int, ...] = (0, 300, 3600, 86400, 604800)
+#: The payload kind of a timer change.
+KIND = "timer"
+_MAX_TS = 2**63
+
+
+@dataclass(frozen=True)
+class TimerChange:
+    """A conversation's timer set to ``seconds`` at ``at_ms`` (the setter's clock)."""
+
+    seconds: int
+    at_ms: int
+    group: GroupTag | None = None
+
+
+def is_choice(value: object) -> bool:
+    """Whether ``value`` is one of the timers one may choose (an int, not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value in CHOICES
+
+
+def fields(change: TimerChange) -> dict[str, Any]:
+    """The payload object of a timer change."""
+    obj: dict[str, Any] = {"t": KIND, "s": change.seconds, "ts": change.at_ms}
+    obj.update(tag_fields(change.group))
+    return obj
+
+
+def parse(obj: dict[str, Any]) -> TimerChange:
+    """The timer change of a payload object whose ``t`` is :data:`KIND`."""
+    seconds, at = obj.get("s"), obj.get("ts")
+    if not is_choice(seconds):
+        raise MalformedEnvelope("timer payload: not a timer one may choose")
+    if not (isinstance(at, int) and not isinstance(at, bool) and 0 <= at < _MAX_TS):
+        raise MalformedEnvelope("timer payload: bad time")
+    if not set(obj) <= {"t", "s", "ts", "g", "gv", "gd"}:
+        raise MalformedEnvelope("timer payload: unknown field")
+    assert isinstance(seconds, int)
+    return TimerChange(seconds, at, parse_tag(obj))
+
+
+def parse_exp(value: object) -> int:
+    """A text or file payload's ``exp`` (absent: 0); :class:`MalformedEnvelope` unless one of
+    :data:`CHOICES` other than 0."""
+    if value is None:
+        return 0
+    if not is_choice(value) or value == 0:
+        raise MalformedEnvelope("text payload: bad exp")
+    assert isinstance(value, int)
+    return value
+
+
+def newer(at_ms: int, by: str, than_ms: int, than_by: str) -> bool:
+    """Whether a setting at ``at_ms`` by ``by`` wins over the one standing (``than_*``); the same
+    time goes to the greater phone, so both sides choose alike ("" for us is replaced by our phone)."""
+    return (at_ms, by) > (than_ms, than_by)
+
+
+def expires_at_ms(timer: int, started_ms: int) -> int:
+    """When a message under ``timer`` seconds, whose countdown started at ``started_ms``, disappears
+    (0: never, or not started)."""
+    if timer <= 0 or started_ms <= 0:
+        return 0
+    return started_ms + timer * 1000
+
+
+#: The longest a server keeps a queued copy under ``expires_in`` (30 days, the protocol's bound).
+MAX_QUEUED = 30 * 24 * 60 * 60
+
+
+def queued_for(expires_at_ms: int, now_ms: int) -> int:
+    """The ``expires_in`` of a copy sent at ``now_ms`` of a message that disappears at
+    ``expires_at_ms``: the seconds left, rounded up, at least 1 and at most :data:`MAX_QUEUED`;
+    0 (no field) for a message that does not disappear."""
+    if expires_at_ms <= 0:
+        return 0
+    left = -(-(expires_at_ms - now_ms) // 1000)
+    return min(MAX_QUEUED, max(1, left))

@@ -1,0 +1,47 @@
+"""The server store's expired messages: found by their own index, deleted a bounded batch at a time.
+
+A queued message sent with an expiry has ``messages.expires_at`` (milliseconds since 1970;
+0 for none). From that moment ``fetch`` leaves it out (``storage/server/queues.py``), so it
+is never delivered; :func:`sweep_expired`, run by the server's timer off its event loop,
+deletes it, and its queue's counts (messages, bytes, and a tracked queue's per-sender
+counts) fall as after an ``ack``, so it stops counting toward the caps. One call is one
+job of the writer, a transaction of at most ``limit`` deletions: a backlog of expired
+messages is cleared in several short transactions, each holding up the server's group
+commit for a moment only. The job reads the partial index ``messages_by_expiry`` (schema
+version 7), which holds only the messages that expire, so finding the expired ones costs
+no read of any other message.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+
+def sweep_expired(db: sqlite3.Connection, *, now: int, limit: int) -> int:
+    """Delete up to ``limit`` messages expired by ``now``, soonest expired first; returns how many.
+
+    The partial index of the expiring messages finds them without reading any other row; each
+    queue (and, for a tracked one, its senders' counts) loses what it lost, as after an ``ack``.
+    """
+    rows = db.execute(
+        "SELECT id, recipient, sender, length(body) FROM messages"
+        " WHERE expires_at > 0 AND expires_at <= ? ORDER BY expires_at LIMIT ?",
+        (now, limit),
+    ).fetchall()
+    per_queue: dict[str, tuple[int, int]] = {}
+    per_sender: dict[tuple[str, str], int] = {}
+    for _, recipient, sender, size in rows:
+        count, freed = per_queue.get(recipient, (0, 0))
+        per_queue[recipient] = (count + 1, freed + size)
+        per_sender[recipient, sender] = per_sender.get((recipient, sender), 0) + 1
+    db.executemany("DELETE FROM messages WHERE id = ?", [(row[0],) for row in rows])
+    db.executemany(
+        "UPDATE queues SET queued = queued - ?, bytes = bytes - ? WHERE phone = ?",
+        [(count, freed, recipient) for recipient, (count, freed) in per_queue.items()],
+    )
+    # An untracked queue has no per-sender rows, so this changes only the tracked queues' counts.
+    db.executemany(
+        "UPDATE sender_queues SET queued = queued - ? WHERE recipient = ? AND sender = ?",
+        [(count, recipient, sender) for (recipient, sender), count in per_sender.items()],
+    )
+    return len(rows)

@@ -1,0 +1,92 @@
+"""The disappearing timer's values, its payload (strict, never quoting its input) and the arithmetic
+of a countdown and of a queued copy's ``expires_in``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from net.client.core import disappearing
+from net.client.core.disappearing import CHOICES, TimerChange
+from net.client.core.envelope import Text, decode_payload, encode_payload
+from net.client.core.group_changes import encode_id
+from net.client.core.group_payloads import GroupTag
+from net.client.core.malformed import MalformedEnvelope
+
+TAG = GroupTag(encode_id(bytes(range(16))), 3, encode_id(bytes(16)))
+
+
+def test_the_choices_are_off_five_minutes_an_hour_a_day_and_a_week() -> None:
+    assert CHOICES == (0, 300, 3600, 86400, 604800)
+    assert all(disappearing.is_choice(c) for c in CHOICES)
+    for other in (1, 60, -300, 3600.0, True, "300", None):
+        assert not disappearing.is_choice(other)
+
+
+@pytest.mark.parametrize("change", [TimerChange(3600, 1_900_000_000_000), TimerChange(0, 5, TAG)])
+def test_a_timer_change_goes_through_the_payload_as_it_is(change: TimerChange) -> None:
+    assert decode_payload(encode_payload(change)) == change
+    fields = disappearing.fields(change)
+    assert fields["t"] == "timer" and fields["s"] == change.seconds
+
+
+@pytest.mark.parametrize(
+    ("obj", "why"),
+    [
+        ({"t": "timer", "s": 60, "ts": 5}, "not a timer one may choose"),
+        ({"t": "timer", "s": True, "ts": 5}, "not a timer one may choose"),
+        ({"t": "timer", "s": "300", "ts": 5}, "not a timer one may choose"),
+        ({"t": "timer", "ts": 5}, "not a timer one may choose"),
+        ({"t": "timer", "s": 300, "ts": -1}, "bad time"),
+        ({"t": "timer", "s": 300, "ts": 2**63}, "bad time"),
+        ({"t": "timer", "s": 300, "ts": 5.5}, "bad time"),
+        ({"t": "timer", "s": 300, "ts": 5, "by": "+15550001111"}, "unknown field"),
+        ({"t": "timer", "s": 300, "ts": 5, "g": TAG.group_id}, "group fields"),
+    ],
+)
+def test_a_malformed_timer_payload_is_refused_without_quoting_it(obj: dict[str, Any], why: str) -> None:
+    with pytest.raises(MalformedEnvelope) as refused:
+        disappearing.parse(obj)
+    assert why in str(refused.value)
+    assert "+1555" not in str(refused.value)
+
+
+def test_a_text_carries_its_timer_as_exp_and_one_without_carries_none() -> None:
+    timed = Text("m-1", 5, "soon gone", exp=300)
+    assert b'"exp":300' in encode_payload(timed)
+    assert decode_payload(encode_payload(timed)) == timed
+    plain = Text("m-2", 5, "stays")
+    assert b"exp" not in encode_payload(plain)
+    assert decode_payload(encode_payload(plain)).exp == 0  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("exp", [0, 60, -300, "300", True, 1.5])
+def test_a_text_with_a_bad_exp_is_malformed(exp: object) -> None:
+    data = b'{"t":"text","id":"m-1","ts":5,"text":"x","exp":%s}' % str(exp).lower().encode()
+    if isinstance(exp, str):
+        data = b'{"t":"text","id":"m-1","ts":5,"text":"x","exp":"300"}'
+    with pytest.raises(MalformedEnvelope, match="bad exp"):
+        decode_payload(data)
+
+
+def test_the_newest_setting_wins_and_a_tie_goes_to_the_greater_phone() -> None:
+    assert disappearing.newer(2, "+1", 1, "+2")
+    assert not disappearing.newer(1, "+2", 2, "+1")
+    assert disappearing.newer(1, "+2", 1, "+1")
+    assert not disappearing.newer(1, "+1", 1, "+1")  # a repeat
+
+
+def test_a_countdown_ends_its_timer_after_it_started_and_not_before_it_starts() -> None:
+    assert disappearing.expires_at_ms(300, 1_000) == 301_000
+    assert disappearing.expires_at_ms(300, 0) == 0
+    assert disappearing.expires_at_ms(0, 1_000) == 0
+
+
+def test_a_queued_copy_lives_as_long_as_the_senders_copy_has_left() -> None:
+    assert disappearing.queued_for(0, 5_000) == 0  # no timer: no field
+    assert disappearing.queued_for(305_000, 5_000) == 300
+    assert disappearing.queued_for(305_001, 5_000) == 301  # rounded up
+    assert disappearing.queued_for(5_000, 5_000) == 1  # due now: as short as the server allows
+    assert disappearing.queued_for(1_000, 5_000) == 1
+    assert disappearing.queued_for(10**15, 0) == disappearing.MAX_QUEUED == 2_592_000

@@ -23,6 +23,7 @@ from gui.controllers.files import FilesController
 from gui.controllers.host import Host
 from gui.controllers.presence import Presence
 from gui.controllers.timeline import AROUND, PAGE, TimelineController
+from gui.controllers.timer import TimerController
 from gui.engine import Engine
 from gui.view_models.chat_model import ChatModel, conversation_key
 from gui.view_models.wording import connection_text, typing_text
@@ -73,6 +74,7 @@ class ChatController:
         self.actions.on_sent = self._sent
         self.emoji = EmojiController(host, root, view)
         self.actions.on_pick = self.emoji.for_reaction
+        self.timer = TimerController(host, view, self.model)
         self.details.on_contact_updated, self.details.on_key_accepted = (
             self._contact_updated,
             self._show_key_warning,
@@ -185,6 +187,8 @@ class ChatController:
             )
         elif isinstance(event, ev.MessageChanged):
             self.actions.handle(event)
+        elif isinstance(event, ev.TimerChanged):
+            self.timer.handle(event)
         elif isinstance(event, ev.TransferProgress):
             self.files.progress(event)
         elif isinstance(event, ev.ConnectionChanged):
@@ -210,7 +214,7 @@ class ChatController:
         shown = key == self.model.open_contact and self.view.pane is self.view.conversation
         if shown:
             self.view.conversation.messages.append(message)  # counted, not drawn, below a gap
-        if not message.outgoing:
+        if not message.outgoing and message.notice != "timer_changed":  # a note, not a message to notify
             self.on_incoming(message)
         self._list_dirty = True
 
@@ -277,6 +281,7 @@ class ChatController:
         self.view.show_pane(pane)
         self._show_key_warning()
         self.timeline.open(contact, at)
+        self.timer.opened(contact)
         self.refresh_list()
 
     def open_found(self, result: ev.SearchResultView) -> None:

@@ -53,8 +53,12 @@ class Composer(ttk.Frame):
         self.staged = StagedFiles(self)
         self.staged.on_changed = self._staged_changed
         self._clip = paperclip(self, "black")
+        # The paperclip over the emoji button, left of the field: beside it they would push Send out
+        # of the narrowest window. Made first, so that the buttons gridded into it are drawn above it.
+        tools = ttk.Frame(self, style="Surface.TFrame")
+        tools.grid(row=2, column=0, sticky="nsw", padx=(0, 8))
         self.attach_button = ttk.Button(self, image=self._clip, command=lambda: self.on_attach())
-        self.attach_button.grid(row=2, column=0, sticky="nsw", padx=(0, 8))
+        self.attach_button.grid(in_=tools, row=0, column=0, sticky="nsew")
         self.text = tk.Text(
             self,
             height=MIN_LINES,
@@ -70,14 +74,17 @@ class Composer(ttk.Frame):
         )
         self.text.grid(row=2, column=1, sticky="nsew")
         self.send_button = ttk.Button(self, text="Send", style="Accent.TButton", command=self.submit)
-        self.send_button.grid(row=2, column=3, sticky="nse", padx=(10, 0))
+        self.send_button.grid(row=2, column=2, sticky="nse", padx=(10, 0))
         #: The emoji button (or Ctrl+Shift+J, a window key): the controller opens the emoji picker.
         self.on_emoji: Callable[[], None] = lambda: None
         # ☺ is in the common text fonts (DejaVu), unlike the colour emoji
+        # made after Send: Shift+Tab from the field still goes to the paperclip, Tab to Send
         self.emoji_button = ttk.Button(self, text="☺", width=2, command=lambda: self.on_emoji())
-        self.emoji_button.grid(row=2, column=2, sticky="nse", padx=(8, 0))
-        for column, weight in enumerate((0, 1, 0, 0)):
-            self.columnconfigure(column, weight=weight)
+        self.emoji_button.grid(in_=tools, row=1, column=0, sticky="nsew", pady=(4, 0))
+        tools.rowconfigure((0, 1), weight=1)
+        self.columnconfigure(0, weight=0)
+        self.columnconfigure(1, weight=1)
+        self.columnconfigure(2, weight=0)
         self.text.tag_configure("rtl", justify="right")
 
         t = self.text
@@ -145,7 +152,7 @@ class Composer(ttk.Frame):
         """The bar for a reply to ``message``, or an edit of it (``text`` in the field, over the draft)."""
         self.answer.close()  # one answer at a time; an edit's closing gives back what was typed before it
         self.answer.open(mode, message, words, self.value if mode == "edit" else "")
-        self.answer.grid(row=0, column=0, columnspan=4, sticky="ew")
+        self.answer.grid(row=0, column=0, columnspan=3, sticky="ew")
         if mode == "edit":
             self.set(text)
         self.text.focus_set()
@@ -198,7 +205,7 @@ class Composer(ttk.Frame):
 
     def _staged_changed(self) -> None:
         if self.staged.items:
-            self.staged.grid(row=1, column=0, columnspan=4, sticky="ew")
+            self.staged.grid(row=1, column=0, columnspan=3, sticky="ew")
         else:
             self.staged.grid_forget()
 

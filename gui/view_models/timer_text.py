@@ -1,4 +1,4 @@
-"""The disappearing timer in words: its choices, the timeline's notice, the short mark on a bubble.
+"""The disappearing timer in words: its choices (the header button says one), the timeline's notice, a mark.
 
 The values are the engine's (:data:`net.client.core.disappearing.CHOICES`, seconds; 0 is off);
 a value outside them (a newer peer's) is still said in words, to the minute.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from net.client.core.disappearing import CHOICES
 from net.client.core.events import MessageView
 
-__all__ = ["CHOICES", "choice_words", "mark_text", "notice_words", "setting_words"]
+__all__ = ["CHOICES", "choice_words", "mark_text", "notice_words"]
 
 _UNITS = ((604800, "week"), (86400, "day"), (3600, "hour"), (60, "minute"), (1, "second"))
 _SHORT = {"week": "w", "day": "d", "hour": "h", "minute": "m", "second": "s"}
@@ -28,11 +28,6 @@ def choice_words(seconds: int) -> str:
         return "Off"
     count, unit = _largest(seconds)
     return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
-
-
-def setting_words(seconds: int) -> str:
-    """The header button's words for the conversation's timer now."""
-    return "Disappearing: off" if seconds <= 0 else f"Disappearing: {choice_words(seconds)}"
 
 
 def mark_text(seconds: int) -> str:

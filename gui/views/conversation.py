@@ -27,7 +27,7 @@ def hint_text(*, drop: bool) -> str:
 
 
 #: Below this width the header folds its search field, details and timer buttons into a menu.
-WIDE_HEADER = 560
+WIDE_HEADER = 660
 
 
 class ConversationPane(ttk.Frame):
@@ -271,6 +271,7 @@ class ConversationPane(ttk.Frame):
         )
         self.messages.restyle(palette)
         self.composer.set_ink(palette.text)
+        self.timer.set_ink(palette.text)
 
     # ------------------------------------------------------------------ header, search, scrolling
 

@@ -1,7 +1,8 @@
 """The conversation header's "Disappearing messages" choice: a button saying the timer now, and its menu.
 
-The button (in the Tab order, Space opens its menu) offers the five choices as radio entries;
-the same entries are in the header's ⋯ menu under "Disappearing messages" (:meth:`TimerChoice.fill`).
+The button (a small clock and "Off" or "1 hour"; in the Tab order, Space opens its menu) offers
+the five choices as radio entries; the same entries are in the header's ⋯ menu under
+"Disappearing messages" (:meth:`TimerChoice.fill`).
 A choice goes to ``on_choose`` (the timer controller asks the engine); what the header shows is
 what :meth:`TimerChoice.set` was last told, the engine's value, so a refused choice shows no change.
 """
@@ -12,7 +13,8 @@ import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
 
-from gui.view_models.timer_text import CHOICES, choice_words, setting_words
+from gui.view_models.timer_text import CHOICES, choice_words
+from gui.views.clock_icon import clock_face
 
 #: The menu entry (in the ⋯ menu) and the button's menu title.
 TITLE = "Disappearing messages"
@@ -23,7 +25,8 @@ class TimerChoice:
         self.on_choose: Callable[[int], None] = lambda _seconds: None
         self.seconds = 0
         self._shown = tk.IntVar(header, value=0)
-        self.button = ttk.Menubutton(header, text=setting_words(0))
+        self._clock = clock_face(header, "black")
+        self.button = ttk.Menubutton(header, text=choice_words(0), image=self._clock, compound="left")
         self.menu = tk.Menu(self.button, tearoff=False, title=TITLE)
         self.fill(self.menu)
         self.button.configure(menu=self.menu)
@@ -42,7 +45,12 @@ class TimerChoice:
         """The conversation's timer now, as the engine says it."""
         self.seconds = seconds
         self._shown.set(seconds)
-        self.button.configure(text=setting_words(seconds))
+        self.button.configure(text=choice_words(seconds))
+
+    def set_ink(self, colour: str) -> None:
+        """The clock in the theme's text colour."""
+        self._clock = clock_face(self.button, colour)
+        self.button.configure(image=self._clock)
 
     def _choice(self, seconds: int) -> Callable[[], None]:
         def chosen() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from gui.view_models.timer_text import CHOICES, choice_words, mark_text, notice_words, setting_words
+from gui.view_models.timer_text import CHOICES, choice_words, mark_text, notice_words
 from net.client.core.events import MessageStatus, MessageView
 
 
@@ -18,11 +18,6 @@ def notice(seconds: str, by: str = "") -> MessageView:
 def test_the_five_choices_are_said_in_words() -> None:
     assert [choice_words(s) for s in CHOICES] == ["Off", "5 minutes", "1 hour", "1 day", "1 week"]
     assert choice_words(7200) == "2 hours" and choice_words(90) == "1 minute"
-
-
-def test_the_header_says_the_timer_now() -> None:
-    assert setting_words(0) == "Disappearing: off"
-    assert setting_words(3600) == "Disappearing: 1 hour"
 
 
 def test_the_notice_says_who_set_what() -> None:

@@ -36,6 +36,8 @@ class ActionsController:
         #: The menu's "More…" (a reaction with an emoji not in its row): the emoji picker opens and
         #: hands its choice to the callback given (the emoji controller's).
         self.on_pick: Callable[[Callable[[str], None]], None] = lambda _chosen: None
+        #: "Go to the original" of a reply: the timeline's controller goes there, as for a click on its quote.
+        self.on_original: Callable[[ev.MessageView], None] = lambda _reply: None
         #: The details window of a message, while one is open.
         self.dialog: MessageDetailsDialog | None = None
 
@@ -46,6 +48,8 @@ class ActionsController:
             author = "" if message.outgoing else (message.sender or message.contact)
             name = self.model.person(author) if author else "yourself"
             composer.answering("reply", message, replying_text(name, message))
+        elif action is MenuAction.ORIGINAL:
+            self.on_original(message)
         elif action is MenuAction.EDIT:
             composer.answering("edit", message, EDITING, message.text)
         elif action is MenuAction.COPY:

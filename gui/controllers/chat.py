@@ -73,7 +73,7 @@ class ChatController:
         self.actions = ActionsController(host, view, self.model)
         self.actions.on_sent = self._sent
         self.emoji = EmojiController(host, root, view)
-        self.actions.on_pick = self.emoji.for_reaction
+        self.actions.on_pick, self.actions.on_original = self.emoji.for_reaction, self.timeline.show_original
         self.timer = TimerController(host, view, self.model)
         self.details.on_contact_updated, self.details.on_key_accepted = (
             self._contact_updated,

@@ -6,6 +6,7 @@ Every wait is bounded.
 
 from __future__ import annotations
 
+import tkinter as tk
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -57,9 +58,9 @@ def bob(tmp_path: Path) -> Iterator[HeadlessPeer]:
     peer.stop()
 
 
-def type_into(widget: object, text: str) -> None:
+def type_into(widget: tk.Misc, text: str) -> None:
     for char in text:
-        press(widget, "<KeyPress-space>" if char == " " else f"<KeyPress-{char}>")  # type: ignore[arg-type]
+        press(widget, "<KeyPress-space>" if char == " " else f"<KeyPress-{char}>")
 
 
 def test_ctrl_shift_j_and_the_button_type_the_chosen_emoji_into_the_composer(

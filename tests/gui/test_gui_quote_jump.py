@@ -115,6 +115,25 @@ def test_a_click_on_a_quote_loads_and_outlines_the_original_or_says_it_is_gone(
     top = c.canvasy(0)
     assert top <= y0 and y1 <= top + c.winfo_height()
 
+    # the keyboard's way: the reply's menu (the Menu key opens it too) has "Go to the original"
+    app.chat.timeline.load_newest()
+    caught_up(app)
+    assert original_id not in messages.block.by_id
+    c.event_generate("<Motion>", x=1, y=1)
+    x0, y0, x1, y1 = c.bbox(messages.block.by_id[reply.message_id].bubble_item)
+    c.event_generate("<Button-3>", x=int((x0 + x1) / 2), y=int((y0 + y1) / 2 - c.canvasy(0)))
+    messages.update()
+    menu = messages.menu.menu
+    assert menu is not None and MenuAction.ORIGINAL.value in messages.menu.labels()
+    [index] = [
+        i
+        for i in range((menu.index("end") or 0) + 1)
+        if menu.type(i) == "command" and menu.entrycget(i, "label") == MenuAction.ORIGINAL.value
+    ]
+    menu.invoke(index)
+    caught_up(app)
+    assert original_id in messages.block.by_id and messages.flashing == original_id
+
     # deleted for me: the quote stays on the reply, the original is not there to go to
     app.chat.actions.chosen(messages.block.by_id[original_id].message, MenuAction.DELETE_FOR_ME, "")
     wait_until(app.root, lambda: original_id not in messages.block.by_id, "the original deleted for me")

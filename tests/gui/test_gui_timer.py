@@ -7,6 +7,7 @@ Every wait is bounded.
 
 from __future__ import annotations
 
+import tkinter as tk
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -62,10 +63,7 @@ def notices(messages: MessageList) -> list[str]:
     return [messages.drawn_text(d.message.message_id) for d in messages.block.drawn if d.message.notice]
 
 
-def choose(menu: object, label: str) -> None:
-    import tkinter as tk
-
-    assert isinstance(menu, tk.Menu)
+def choose(menu: tk.Menu, label: str) -> None:
     last = menu.index("end") or 0
     [index] = [
         i for i in range(last + 1) if menu.type(i) == "radiobutton" and menu.entrycget(i, "label") == label

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tkinter as tk
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from gui_support import (
@@ -13,9 +14,10 @@ from gui_support import (
     wait_until,
 )
 
+from gui.view_models.bidi_text import TextStyle
 from gui.view_models.emoji_catalog import catalog
 from gui.views.composer import Composer
-from gui.views.emoji_picker import EmojiPicker
+from gui.views.emoji_picker import COLUMNS, NAME_COLUMNS, EmojiPicker
 from gui.views.theme import LIGHT, apply_theme, make_fonts
 
 
@@ -125,3 +127,17 @@ def test_the_recently_chosen_come_first_the_next_time(composer: Composer) -> Non
     press(picker.field, "<Right>")
     press(picker.field, "<Return>")
     assert composer.value == "😿🚀😿"
+
+
+def test_without_an_emoji_font_the_grid_shows_names_in_two_columns(composer: Composer) -> None:
+    fonts = picker_of(composer).fonts
+    for style, columns in ((TextStyle(None), NAME_COLUMNS), (TextStyle("Symbola"), COLUMNS)):
+        picker = EmojiPicker(composer, LIGHT, replace(fonts, text=style))
+        picker.open(composer.insert, composer.emoji_button)
+        type_into(picker.field, "thumbs")
+        assert picker.columns == columns
+        [first] = [picker.canvas.itemcget(i, "text") for i in picker.canvas.find_withtag("cell:0")]
+        assert first == ("[thumbs up sign]" if style.emoji_fallback else "👍")
+        press(picker.field, "<Down>")  # the next row: the third emoji by name, or none below the first
+        assert picker.selected == (2 if style.emoji_fallback else 0)
+        picker.close()

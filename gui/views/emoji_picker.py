@@ -86,6 +86,7 @@ class EmojiPicker:
         for sequence in ("<MouseWheel>", "<Button-4>", "<Button-5>"):
             self.canvas.bind(sequence, self._wheel)
         self._query.set("")  # draws every emoji, recently used first (the trace filters)
+        window.update_idletasks()  # its size, to open it above what asked for it
         x = near.winfo_rootx()
         y = max(0, near.winfo_rooty() - window.winfo_reqheight() - 8)
         window.geometry(f"+{x}+{y}")

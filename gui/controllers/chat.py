@@ -93,6 +93,7 @@ class ChatController:
         self.presence.reset()
         self.details.reset()
         self.files.reset()
+        self.emoji.reset()
         self.offline_by_choice = False
         self._disk_full_notice = ""
         self.view.hide_notice()

@@ -3,7 +3,9 @@
 The composer's emoji button and Ctrl+Shift+J (:mod:`gui.shortcuts`) open it for the composer;
 its choice is typed at the cursor. A message menu's "More…" opens it through the actions'
 controller, whose ``on_pick`` is :meth:`EmojiController.for_reaction`; its choice is the reaction.
-One picker serves both, so the recently used emoji are the same in both.
+One picker serves both, so the recently used emoji are the same in both. They are kept while the
+profile is open, in memory only: the app's preferences file holds nothing personal, and the next
+profile opened in the window starts with none.
 """
 
 from __future__ import annotations
@@ -34,6 +36,11 @@ class EmojiController:
     def _open(self, chosen: Callable[[str], None], near: tk.Misc, title: str) -> None:
         self.picker.palette = self.host.palette  # the theme may have changed since the last time
         self.picker.open(chosen, near, title)
+
+    def reset(self) -> None:
+        """A profile closed: the picker goes, and so does what it chose lately (the next profile's own)."""
+        self.picker.close()
+        self.picker.recent = []
 
     def close(self) -> None:
         self.picker.close()

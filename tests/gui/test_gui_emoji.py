@@ -129,3 +129,22 @@ def test_more_in_the_message_menu_reacts_with_any_emoji_from_the_picker(
     assert messages.block.by_id[sent_id].message.reactions == (("😺", 1, True),)
     reacted = bob.wait_for(lambda e: isinstance(e, ev.MessageChanged) and bool(e.message.reactions))
     assert isinstance(reacted, ev.MessageChanged) and reacted.message.reactions == (("😺", 1, False),)
+
+
+def test_the_recently_used_emoji_go_when_the_profile_closes(
+    app: App, bob: HeadlessPeer, dev_server: InProcessServer
+) -> None:
+    alice_phone, bob_phone = fresh_phone(), fresh_phone()
+    create_and_register(app, dev_server, alice_phone)
+    register_peer(bob, dev_server, bob_phone, "Bob", knows=alice_phone)
+    app_knows(app, bob_phone)
+    start_conversation(app, bob_phone, "Bob")
+    pane, picker = app.main.conversation, app.chat.emoji.picker
+    pane.composer.emoji_button.invoke()
+    type_into(picker.field, "rocket")
+    press_return(picker.field)
+    assert picker.recent == ["🚀"]
+    pane.composer.emoji_button.invoke()
+    app.onboarding.lock()
+    wait_until(app.root, lambda: app.screen is not app.main, "the profile locked")
+    assert picker.recent == [] and picker.window is None

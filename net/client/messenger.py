@@ -20,8 +20,10 @@ The thin delegations live in mixins by subject, so that this module keeps the
 facade's own work (profiles, the server, the account, sending and the loop):
 :mod:`net.client.contacts_api`, :mod:`net.client.requests_api` (requests and our
 display name), :mod:`net.client.history_api` (the conversations' reads),
-:mod:`net.client.archive_api` (backup, restore, export) and
-:mod:`net.client.groups_api`; :mod:`net.client.api_base` is what they share.
+:mod:`net.client.archive_api` (backup, restore, export),
+:mod:`net.client.groups_api`, :mod:`net.client.actions_api` (message actions) and
+:mod:`net.client.timer_api` (disappearing messages; :mod:`net.client.expiry` removes what is
+due, each round of the loop and at unlock); :mod:`net.client.api_base` is what they share.
 """
 
 from __future__ import annotations

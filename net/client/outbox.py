@@ -17,11 +17,9 @@ contact has as much waiting as the server keeps) pauses that contact for
 :data:`~net.client.core.outbox_plan.PAUSE_SECONDS`, or until a message from them
 shows they are taking their queue; then one entry is tried before the rest.
 
-Outbox record, versioned JSON: ``{"v": 1, "mid": message id or null, "inner": base64 payload}``,
-and ``"g"`` (the group's id) for a copy of a group's text or change, ``"x"`` (ms) when our copy of
-a disappearing message disappears; ``mid`` names the history row of a text (null for receipts and
-reset notices). A text under a timer carries it (``exp``), and its ``send`` asks the server to keep
-the queued copy no longer than ours lives (``expires_in``, the seconds left, at least 1).
+What an entry holds, and the functions that queue one, are :mod:`net.client.outbox_entries`'
+(re-exported here). A text under a disappearing timer is sent with ``expires_in``: the server
+keeps the queued copy no longer than ours lives (the seconds left, at least 1).
 
 A group's message is one history row and one outbox copy per recipient, all under the same
 client id; the copies of one client id that wait together go in one ``send_many`` (at most
@@ -39,28 +37,29 @@ the server just said is offline.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
-from typing import Any
+from collections.abc import Callable
 
-from crypto_core.encoding import b64decode, b64encode
-from crypto_core.errors import CryptoError
-from net.client import action_views, group_copies
+from net.client import group_copies
 from net.client.context import Context
 from net.client.core import outbox_plan as plan
-from net.client.core.actions import ReplyRef
-from net.client.core.attachment import FileInfo
 from net.client.core.backoff import Backoff
 from net.client.core.disappearing import queued_for
 from net.client.core.engine_error import EngineError
-from net.client.core.envelope import Payload, Text, Typing, encode_payload
+from net.client.core.envelope import Typing, encode_payload
 from net.client.core.events import ErrorReported, Event, MessageStatus, MessageStatusChanged
 from net.client.core.standing import Standing, may_answer
 from net.client.core.typing_plan import TypingNotices
 from net.client.handshake import start_session
 from net.client.link import Link
+from net.client.outbox_entries import RECORD_VERSION as RECORD_VERSION
+from net.client.outbox_entries import Entry as Entry
+from net.client.outbox_entries import Pending as Pending
+from net.client.outbox_entries import enqueue_control as enqueue_control
+from net.client.outbox_entries import enqueue_copies as enqueue_copies
+from net.client.outbox_entries import enqueue_text as enqueue_text
+from net.client.outbox_entries import resend as resend
+from net.client.outbox_entries import under_timer as under_timer
 from net.client.sessions import NoSession, SessionRecord
 from net.client.transport import ServerConnection
 from net.protocol import replies
@@ -68,135 +67,6 @@ from net.protocol.copy_results import CopyResult, CopyStatus
 from net.protocol.errors import RequestRefused
 from net.protocol.schema import MAX_COPIES
 from storage.profile.delivery import OutboxItem
-from storage.profile.errors import DuplicateEntry
-from storage.profile.history import Chat, GroupChat
-
-RECORD_VERSION = 1
-
-
-@dataclass(frozen=True)
-class Entry:
-    message_id: str | None
-    inner: bytes
-    #: The group of a group's copy; None for 1:1.
-    group: str | None = None
-    #: When our copy of a disappearing message disappears (ms; 0 for none): the server keeps the
-    #: queued copy no longer (``expires_in``).
-    expires_at_ms: int = 0
-
-    def to_bytes(self) -> bytes:
-        obj: dict[str, Any] = {"v": RECORD_VERSION, "mid": self.message_id, "inner": b64encode(self.inner)}
-        if self.group is not None:
-            obj["g"] = self.group
-        if self.expires_at_ms:
-            obj["x"] = self.expires_at_ms
-        return json.dumps(obj, separators=(",", ":")).encode("ascii")
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> Entry:
-        try:
-            obj = json.loads(data)
-            if obj.get("v") != RECORD_VERSION:
-                raise ValueError("unknown outbox record version")
-            mid, group, expires = obj.get("mid"), obj.get("g"), obj.get("x", 0)
-            if not isinstance(expires, int) or isinstance(expires, bool) or expires < 0:
-                raise ValueError("bad expiry")
-            return cls(
-                mid if isinstance(mid, str) else None,
-                b64decode(obj.get("inner"), what="outbox"),
-                group if isinstance(group, str) else None,
-                expires,
-            )
-        except (ValueError, AttributeError, CryptoError):
-            raise ValueError("an outbox entry is damaged") from None
-
-    def __repr__(self) -> str:
-        return f"Entry(message_id={self.message_id!r})"
-
-
-#: An outbox entry as read: the stored item and its decoded record.
-Pending = tuple[OutboxItem, Entry]
-
-
-def enqueue_text(
-    ctx: Context,
-    contact: str,
-    message_id: str,
-    text: str,
-    sent_at_ms: int,
-    client_id: str,
-    file: FileInfo | None = None,
-    *,
-    reply: ReplyRef | None = None,
-) -> None:
-    timer, expires = under_timer(ctx, contact, message_id)
-    inner = encode_payload(Text(message_id, sent_at_ms, text, file=file, reply=reply, exp=timer))
-    ctx.profile.outbox.enqueue(contact, client_id, Entry(message_id, inner, expires_at_ms=expires).to_bytes())
-
-
-def under_timer(ctx: Context, chat: Chat, message_id: str) -> tuple[int, int]:
-    """The disappearing timer our stored message went under, and when it disappears here (ms):
-    every copy of it carries the one (``exp``) and goes to the server with the other; (0, 0) for none."""
-    message = ctx.profile.history.get(chat, message_id, outgoing=True)
-    found = None if message is None else ctx.profile.timers.of([message.local_id]).get(message.local_id)
-    return (0, 0) if found is None else (found.timer, found.expires_at_ms)
-
-
-def enqueue_control(ctx: Context, contact: str, payload: Payload) -> None:
-    ctx.profile.outbox.enqueue(contact, ctx.new_id("c-"), Entry(None, encode_payload(payload)).to_bytes())
-
-
-def enqueue_copies(
-    ctx: Context,
-    recipients: Iterable[str],
-    client_id: str,
-    payload: Payload,
-    *,
-    group: str,
-    message_id: str | None = None,
-) -> int:
-    """One copy of a group's payload per recipient, all under ``client_id``; how many were queued."""
-    expires = 0
-    if isinstance(payload, Text) and message_id is not None:
-        timer, expires = under_timer(ctx, GroupChat(group), message_id)
-        payload = replace(payload, exp=timer)
-    record = Entry(message_id, encode_payload(payload), group, expires).to_bytes()
-    queued = 0
-    with ctx.profile.transaction():
-        for phone in dict.fromkeys(recipients):
-            try:
-                ctx.profile.outbox.enqueue(phone, client_id, record)
-            except DuplicateEntry:
-                continue
-            queued += 1
-    return queued
-
-
-def resend(ctx: Context, contact: str, failed_client_id: str) -> bool:
-    """Queue again a text the contact could not decrypt (named by the client id it was sent with)."""
-    message_id = failed_client_id.split(".", 1)[0]
-    message = ctx.profile.history.get(contact, message_id, outgoing=True)
-    found = group_copies.resent_text(ctx, contact, message_id) if message is None else None
-    if found is not None:  # a group's text: that member's copy again, under a client id of its own
-        timer, expires = under_timer(ctx, GroupChat(found[0]), message_id)
-        record = Entry(message_id, encode_payload(replace(found[1], exp=timer)), found[0], expires).to_bytes()
-        return _enqueue(ctx, contact, f"{message_id}.{ctx.random(4).hex()}", record)
-    if message is None or action_views.is_deleted(ctx, message):
-        return False  # a receipt or notice: the next one says the same; a deleted text stays unsent
-    sent = round(message.timestamp * 1000)
-    timer, expires = under_timer(ctx, contact, message_id)
-    reply = action_views.reply_of(ctx, message)
-    inner = encode_payload(Text(message_id, sent, message.text, reply=reply, exp=timer))
-    record = Entry(message_id, inner, expires_at_ms=expires).to_bytes()
-    return _enqueue(ctx, contact, f"{message_id}.{ctx.random(4).hex()}", record)
-
-
-def _enqueue(ctx: Context, contact: str, client_id: str, record: bytes) -> bool:
-    try:
-        ctx.profile.outbox.enqueue(contact, client_id, record)
-    except DuplicateEntry:
-        return False
-    return True
 
 
 class Outbox:

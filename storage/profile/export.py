@@ -57,7 +57,7 @@ import json
 import re
 import time
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
@@ -80,6 +80,7 @@ from storage.profile.export_html import (
     iso_utc,
 )
 from storage.profile.history import ConversationSummary, Cursor, Message, Page
+from storage.profile.timers import MessageTimer
 
 __all__ = [
     "DARK",
@@ -124,8 +125,15 @@ class _Account(Protocol):
     def get(self) -> Account: ...
 
 
+class _Timers(Protocol):
+    def of(self, messages: Iterable[int]) -> dict[int, MessageTimer]: ...
+
+
 class ExportSource(Protocol):
     """What an export reads: an unlocked profile's public stores."""
+
+    @property
+    def timers(self) -> _Timers: ...
 
     @property
     def history(self) -> _History: ...
@@ -174,19 +182,27 @@ def _phone_key(phone: str) -> str:
     return re.sub(r"[^\d+]", "", phone.strip())
 
 
-def _messages(source: ExportSource, phone: str) -> list[Message]:
-    """Every message of a conversation, oldest first (pages come newest first)."""
+def _messages(source: ExportSource, phone: str, now_ms: int) -> list[Message]:
+    """Every message of a conversation, oldest first (pages come newest first), but a disappearing
+    one whose time is up at ``now_ms`` (the engine removes those first; an export from the command
+    line, with no engine, leaves them out here)."""
     newest_first: list[Message] = []
     before: Cursor | None = None
     while True:
         page = source.history.page(phone, before=before, limit=_PAGE)
         # A notice in the timeline (a changed safety number) is the app's line, not a message.
-        newest_first.extend(message for message in page.messages if message.kind == "text")
+        texts = [message for message in page.messages if message.kind == "text"]
+        timers = source.timers.of(m.local_id for m in texts)
+        newest_first.extend(m for m in texts if not _due(timers.get(m.local_id), now_ms))
         if page.next is None:
             break
         before = page.next
     newest_first.reverse()
     return newest_first
+
+
+def _due(timer: MessageTimer | None, now_ms: int) -> bool:
+    return timer is not None and 0 < timer.expires_at_ms <= now_ms
 
 
 def file_stem(name: str, phone: str) -> str:
@@ -248,7 +264,7 @@ def export_html(
         total = 0
         index = INDEX_FILE if contact is None else None
         for done, conversation in enumerate(conversations, 1):
-            messages = _messages(source, conversation.phone)
+            messages = _messages(source, conversation.phone, round(exported_at * 1000))
             name = f"{file_stem(conversation.name, conversation.phone)}.html"
             page = conversation_page(
                 conversation.name,
@@ -331,7 +347,7 @@ def export_json(
         yield "{\n" + "".join(f" {dumps(key)}: {dumps(value)},\n" for key, value in head.items())
         yield ' "conversations": ['
         for done, conversation in enumerate(conversations, 1):
-            messages = _messages(source, conversation.phone)
+            messages = _messages(source, conversation.phone, round(exported_at * 1000))
             found = _exported_files(files, messages)
             about = dumps({"phone": conversation.phone, "name": conversation.name})
             yield f'{"," if done > 1 else ""}\n  {{"contact": {about}, "message_count": {len(messages)}, '

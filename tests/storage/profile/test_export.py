@@ -180,6 +180,7 @@ class _FailingSource:
 
     def __init__(self, profile: Profile) -> None:
         self.contacts, self.account, self._history = profile.contacts, profile.account, profile.history
+        self.timers = profile.timers
         self.history = self
         self._seen: set[str] = set()
 
@@ -250,5 +251,31 @@ def test_a_group_conversation_is_left_out_of_an_export(tmp_path: Path) -> None:
         document = json.loads((tmp_path / "json" / JSON_FILE).read_text(encoding="utf-8"))
         assert [c["contact"]["phone"] for c in document["conversations"]] == [ALICE]
         assert "in the group" not in (tmp_path / "json" / JSON_FILE).read_text(encoding="utf-8")
+    finally:
+        profile.close()
+
+
+def test_a_disappearing_message_whose_time_is_up_is_in_no_export(tmp_path: Path) -> None:
+    profile = ProfileDirectory(tmp_path / "p", kdf_params=FAST).create("Me", "pw")
+    try:
+        profile.account.save(Account(phone=ME, registered=True))
+        profile.contacts.add(ALICE, "Alice")
+        history, timers = profile.history, profile.timers
+        due = history.add(ALICE, client_id="due", outgoing=True, text="gone by now", timestamp=NOW)
+        later = history.add(ALICE, client_id="later", outgoing=False, text="not yet", timestamp=NOW + 1)
+        unread = history.add(ALICE, client_id="unread", outgoing=False, text="not started", timestamp=NOW + 2)
+        history.add(ALICE, client_id="plain", outgoing=False, text="no timer", timestamp=NOW + 3)
+        timers.set_message(due.local_id, 300, int((NOW + 300) * 1000))
+        timers.set_message(later.local_id, 86400, int((NOW + 86400) * 1000))
+        timers.set_message(unread.local_id, 300)
+        now = lambda: NOW + 301  # noqa: E731 - the export's clock
+        result = export_json(profile, tmp_path / "json", clock=now)
+        data = json.loads((tmp_path / "json" / JSON_FILE).read_text(encoding="utf-8"))
+        (conversation,) = data["conversations"]
+        assert [m["id"] for m in conversation["messages"]] == ["later", "unread", "plain"]
+        assert result.messages == conversation["message_count"] == 3
+        export_html(profile, tmp_path / "html", clock=now)
+        pages = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "html").rglob("*.html"))
+        assert "gone by now" not in pages and "not yet" in pages
     finally:
         profile.close()

@@ -46,6 +46,8 @@ class Shortcuts:
         root.bind("<Control-comma>", lambda _e: self._shortcut(self._open_settings))
         for sequence in ("<Control-u>", "<Control-U>"):  # attach files, as in Signal Desktop
             root.bind(sequence, lambda _e: self._shortcut(self._attach))
+        for sequence in ("<Control-Shift-J>", "<Control-Shift-j>"):  # the emoji picker, as in Signal Desktop
+            root.bind(sequence, lambda _e: self._shortcut(self._pick_emoji))
         # The previous or next conversation from anywhere in the main window, with Telegram's keys
         # (Ctrl+Tab is not one of them here: in the composer it types a tab).
         steps = {"<Alt-Up>": -1, "<Alt-Down>": 1, "<Control-Prior>": -1, "<Control-Next>": 1}
@@ -118,6 +120,11 @@ class Shortcuts:
         """Ctrl+U: the file dialog for the open conversation (nothing elsewhere)."""
         if self._main.pane is self._main.conversation:
             self._chat.files.attach()
+
+    def _pick_emoji(self) -> None:
+        """Ctrl+Shift+J: the emoji picker for the open conversation's composer (nothing elsewhere)."""
+        if self._main.pane is self._main.conversation:
+            self._chat.emoji.for_composer()
 
     def _focus_search(self) -> None:
         """Ctrl+F: the open conversation's search (shown first in a folded header), else the sidebar's."""

@@ -33,20 +33,29 @@ class ActionsController:
         view.conversation.composer.on_answer = self.answered
         #: A reply of ours was stored: drawn as a new message of ours (the chat controller's).
         self.on_sent: Callable[[ev.MessageView], None] = lambda _m: None
+        #: The menu's "More…" (a reaction with an emoji not in its row): the emoji picker opens and
+        #: hands its choice to the callback given (the emoji controller's).
+        self.on_pick: Callable[[Callable[[str], None]], None] = lambda _chosen: None
+        #: "Go to the original" of a reply: the timeline's controller goes there, as for a click on its quote.
+        self.on_original: Callable[[ev.MessageView], None] = lambda _reply: None
         #: The details window of a message, while one is open.
         self.dialog: MessageDetailsDialog | None = None
 
     def chosen(self, message: ev.MessageView, action: MenuAction, emoji: str) -> None:
-        """An entry of a message's menu was chosen (``emoji`` for a reaction)."""
+        """An entry of a message's menu was chosen (``emoji`` for a reaction; "" for its "More…")."""
         composer = self.view.conversation.composer
         if action is MenuAction.REPLY:
             author = "" if message.outgoing else (message.sender or message.contact)
             name = self.model.person(author) if author else "yourself"
             composer.answering("reply", message, replying_text(name, message))
+        elif action is MenuAction.ORIGINAL:
+            self.on_original(message)
         elif action is MenuAction.EDIT:
             composer.answering("edit", message, EDITING, message.text)
         elif action is MenuAction.COPY:
             self.view.conversation.messages.copy(message.message_id)
+        elif action is MenuAction.REACT and not emoji:  # "More…": any emoji, from the picker
+            self.on_pick(lambda chosen: self.chosen(message, MenuAction.REACT, chosen))
         elif action is MenuAction.REACT:
             self._changing("react", lambda engine: engine.react(message.message_id, emoji, **_names(message)))
         elif action is MenuAction.DELETE_FOR_EVERYONE:

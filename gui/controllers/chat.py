@@ -18,10 +18,12 @@ from dataclasses import replace
 
 from gui.controllers.actions import ActionsController
 from gui.controllers.details import DetailsController
+from gui.controllers.emoji import EmojiController
 from gui.controllers.files import FilesController
 from gui.controllers.host import Host
 from gui.controllers.presence import Presence
 from gui.controllers.timeline import AROUND, PAGE, TimelineController
+from gui.controllers.timer import TimerController
 from gui.engine import Engine
 from gui.view_models.chat_model import ChatModel, conversation_key
 from gui.view_models.wording import connection_text, typing_text
@@ -70,6 +72,9 @@ class ChatController:
         self.files.on_sent = self._sent
         self.actions = ActionsController(host, view, self.model)
         self.actions.on_sent = self._sent
+        self.emoji = EmojiController(host, root, view)
+        self.actions.on_pick, self.actions.on_original = self.emoji.for_reaction, self.timeline.show_original
+        self.timer = TimerController(host, view, self.model)
         self.details.on_contact_updated, self.details.on_key_accepted = (
             self._contact_updated,
             self._show_key_warning,
@@ -88,6 +93,7 @@ class ChatController:
         self.presence.reset()
         self.details.reset()
         self.files.reset()
+        self.emoji.reset()
         self.offline_by_choice = False
         self._disk_full_notice = ""
         self.view.hide_notice()
@@ -98,6 +104,7 @@ class ChatController:
     def close(self) -> None:
         self.files.close()
         self.actions.close()
+        self.emoji.close()
         if self._typing_after is not None:
             self.root.after_cancel(self._typing_after)
             self._typing_after = None
@@ -181,6 +188,8 @@ class ChatController:
             )
         elif isinstance(event, ev.MessageChanged):
             self.actions.handle(event)
+        elif isinstance(event, ev.TimerChanged):
+            self.timer.handle(event)
         elif isinstance(event, ev.TransferProgress):
             self.files.progress(event)
         elif isinstance(event, ev.ConnectionChanged):
@@ -206,7 +215,7 @@ class ChatController:
         shown = key == self.model.open_contact and self.view.pane is self.view.conversation
         if shown:
             self.view.conversation.messages.append(message)  # counted, not drawn, below a gap
-        if not message.outgoing:
+        if not message.outgoing and message.notice != "timer_changed":  # a note, not a message to notify
             self.on_incoming(message)
         self._list_dirty = True
 
@@ -273,6 +282,7 @@ class ChatController:
         self.view.show_pane(pane)
         self._show_key_warning()
         self.timeline.open(contact, at)
+        self.timer.opened(contact)
         self.refresh_list()
 
     def open_found(self, result: ev.SearchResultView) -> None:

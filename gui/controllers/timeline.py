@@ -3,7 +3,8 @@
 A conversation with unread messages opens at the first of them (the engine's
 ``first_unread``), with :data:`CONTEXT` messages above for context and a page
 after it, the unread divider drawn above it; one with none opens at its newest
-page; one opened from a search result opens around that message. Scrolling
+page; one opened from a search result opens around that message, and a click on a reply's quote goes
+to the original the same way (:meth:`TimelineController.show_original`). Scrolling
 loads :data:`PAGE` messages at a time, older ones (``history(before=)``) and,
 when the page ends before the newest message, newer ones (``newer(after=)``);
 the jump button (and End, Ctrl+End, and a message I write there) loads the
@@ -32,6 +33,9 @@ from net.client.core import events as ev
 PAGE = 100
 #: Neighbours loaded on each side of a message opened from the search results.
 AROUND = 25
+#: Above the original of a clicked quote, loaded with those around it; and when it is not here any more.
+ORIGINAL_NOTE = "Showing the message this answers and those around it"
+ORIGINAL_GONE = "The message this answers is not here any more: it was deleted or it disappeared."
 #: Messages shown above the first unread one, so the person sees what it answers.
 CONTEXT = 10
 
@@ -44,6 +48,7 @@ class TimelineController:
         messages.on_need_newer = self.load_newer
         messages.on_jump = self.load_newest
         messages.on_need_at = self.load_at
+        messages.quotes.on_open = self.show_original
 
     def open(self, contact: str, at: ev.SearchResultView | None = None) -> None:
         """Load the conversation's first page: around ``at``, at the first unread, or the newest."""
@@ -132,6 +137,39 @@ class TimelineController:
                 self.view.conversation.show_found_note("Showing the message you found and those around it")
 
         self.host.do(Command("around", call, shown))
+
+    def show_original(self, reply: ev.MessageView) -> None:
+        """A reply's quote was clicked: to the message it answers, its page loaded if it is not drawn."""
+        contact, original = self.model.open_contact, reply.reply_to
+        if contact is None or original is None:
+            return
+        messages, message_id = self.view.conversation.messages, original.message_id
+        if message_id in messages.block.by_id:
+            messages.reveal(message_id, None)
+            return
+
+        def call(engine: Engine) -> tuple[list[ev.MessageView], ev.TimelinePlace]:
+            page = engine.around(contact, message_id, before=AROUND, after=AROUND)
+            return page, engine.timeline_place(contact, page[-1].message_id)
+
+        def shown(loaded: tuple[list[ev.MessageView], ev.TimelinePlace]) -> None:
+            page, place = loaded
+            if self.model.open_contact != contact:
+                return
+            older, total = place.older, place.total
+            has_newer = older + len(page) < total
+            messages.show(page, has_older=older > 0, has_newer=has_newer, older=older, total=total)
+            messages.reveal(message_id, None)
+            if messages.has_newer:
+                self.view.conversation.show_found_note(ORIGINAL_NOTE)
+
+        def gone(code: str, words: str) -> None:
+            if code == "unknown_message":  # deleted for me, or it disappeared: not here any more
+                self.view.show_notice(ORIGINAL_GONE)
+            else:
+                self.host.report(code, words)
+
+        self.host.do(Command("around", call, shown, failed=gone))
 
     def load_older(self, oldest_id: str) -> None:
         contact, run = self.model.open_contact, self.view.conversation.messages.run

@@ -31,6 +31,7 @@ from gui.tooling.display import VirtualDisplay
 from gui.tooling.file_scene import file_scene
 from gui.tooling.peer import HeadlessPeer
 from gui.tooling.reading_scene import reading_scene
+from gui.tooling.timer_scene import timer_scene
 from gui.view_models.forms import parse_server_address
 from gui.views.backup_dialogs import BackupDialog, ExportDialog
 from gui.worker import Command
@@ -263,6 +264,7 @@ def run(out: Path) -> None:
             requests.destroy()
         finally:
             stranger.stop()
+        timer_scene(d, bob, alice=ALICE_PHONE, bob_phone=BOB_PHONE)
         group_scenes(d, work, bob, (host, port))
         file_scene(d, work, bob, alice=ALICE_PHONE, bob_phone=BOB_PHONE)
         reading_scene(d, work, (host, port), alice=ALICE_PHONE)

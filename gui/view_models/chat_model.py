@@ -179,7 +179,8 @@ class ChatModel:
             self.conversations[key] = ConversationView("", "", "", 0.0, 0, group_id=key)
         self.ensure_conversation(key, self.name(key))
         previous = self.conversations[key]
-        if message.notice and message.group_id:  # a group's note moves it up, but is no message to read
+        # a group's note, or a timer's, moves it up, but is no message to read
+        if message.notice and (message.group_id or message.notice == "timer_changed"):
             self.conversations[key] = replace(
                 previous, last_timestamp=max(message.timestamp, previous.last_timestamp)
             )

@@ -20,6 +20,8 @@ class MenuAction(Enum):
     """An entry of a message's menu; its value is the entry's words."""
 
     REPLY = "Reply"
+    #: A reply's: the message it answers, as a click on its quote (the keyboard's way there).
+    ORIGINAL = "Go to the original"
     REACT = "React"
     COPY = "Copy text"
     EDIT = "Edit"
@@ -36,6 +38,8 @@ def offered(message: MessageView, now: float) -> tuple[MenuAction, ...]:
         return (MenuAction.DELETE_FOR_ME, MenuAction.DETAILS)
     recent = ours_and_recent(message, now)
     entries = [MenuAction.REPLY, MenuAction.REACT]
+    if message.reply_to is not None:
+        entries.insert(1, MenuAction.ORIGINAL)
     if message.text:
         entries.append(MenuAction.COPY)
     if recent and message.text and message.attachment is None:

@@ -4,8 +4,9 @@ The engine answers a search newest first across all conversations. The sidebar
 groups the results by conversation: a header row per conversation (in the order
 of its newest hit), then its hits, newest first. Each hit is its snippet split
 into plain and matched parts, so the view only has to draw them, and its date in
-the words of the conversation list. Up and Down move from hit to hit, over the
-headers.
+the words of the conversation list ("edited · " before it when its text was changed: the
+engine finds an edited message by its newest text only, and a deleted or expired one never).
+Up and Down move from hit to hit, over the headers.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from gui.view_models.action_text import EDITED
 from gui.view_models.names import shown_name
 from gui.view_models.wording import when
 from net.client.core.events import SearchResultView
@@ -65,6 +67,12 @@ def parts(snippet: str, ranges: Sequence[tuple[int, int]]) -> tuple[Part, ...]:
     return tuple(pieces)
 
 
+def hit_date(result: SearchResultView, now: float) -> str:
+    """When the hit was written, as the list says it; "edited · " first when its text was changed."""
+    date = when(result.message.timestamp, now)
+    return f"{EDITED} · {date}" if result.message.edited else date
+
+
 def rows(results: Sequence[SearchResultView], now: float) -> list[Row]:
     """Header and hit rows, grouped by conversation, conversations in the order of their newest hit."""
     groups: dict[str, list[SearchResultView]] = {}
@@ -73,7 +81,7 @@ def rows(results: Sequence[SearchResultView], now: float) -> list[Row]:
     shown: list[Row] = []
     for contact, hits in groups.items():
         shown.append(Header(contact, shown_name(contact, hits[0].name), len(hits)))  # as the list names it
-        shown.extend(Hit(r, parts(r.snippet, r.snippet_ranges), when(r.message.timestamp, now)) for r in hits)
+        shown.extend(Hit(r, parts(r.snippet, r.snippet_ranges), hit_date(r, now)) for r in hits)
     return shown
 
 

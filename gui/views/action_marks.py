@@ -14,6 +14,8 @@ from gui.view_models.action_text import quote_name, quote_start, reaction_chips
 from gui.views.theme import Fonts, Palette
 from net.client.core.events import MessageView
 
+#: The tag of every quote's items (a click on one goes to the original: :mod:`gui.views.quote_jump`).
+QUOTE_TAG = "quote"
 _BAR = 3
 _QUOTE_PAD = 6
 _CHIP_PAD_X, _CHIP_PAD_Y, _CHIP_GAP = 7, 2, 4
@@ -40,7 +42,7 @@ def draw_quote(
     reply = message.reply_to
     if reply is None:
         return 0.0, 0.0
-    tags = (tag, quote_tag(message.message_id))
+    tags = (tag, quote_tag(message.message_id), QUOTE_TAG)
     colour = palette.on_mine if message.outgoing else palette.on_theirs
     x = _BAR + _QUOTE_PAD
     name = canvas.create_text(

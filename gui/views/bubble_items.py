@@ -28,10 +28,12 @@ from gui.view_models.timeline_model import (
     shown_time,
     time_details,
 )
+from gui.view_models.timer_text import notice_words
 from gui.view_models.wording import FAILED_NOTE, TICKS, clock, day_heading
 from gui.views.action_marks import chips_tag, draw_chips, draw_quote, quote_tag
 from gui.views.file_bubble import FileDrawer, FileItems
 from gui.views.theme import Fonts, Palette
+from gui.views.timer_mark import draw_timer_mark, timer_tag
 from net.client.core.events import MessageStatus, MessageView
 
 #: Space around the items, in pixels.
@@ -183,7 +185,10 @@ class Painter:
         """A notice in the middle (a changed safety number), with its link; returns the height below it."""
         c, p, m = self.canvas, self.palette, drawn.message
         tag, y = f"msg:{m.message_id}", top + 14
-        if m.group_id:  # a group's note names who did what; only a changed key is a warning
+        if m.notice == "timer_changed":  # who set the disappearing timer, and to what
+            by = (self.name_of(m.notice_by) if m.group_id else self.name) if m.notice_by else ""
+            words = notice_words(m, by)
+        elif m.group_id:  # a group's note names who did what; only a changed key is a warning
             sentence = capitalised(notice_sentence(m, self.name_of))
             words = f"⚠  {sentence}" if m.notice == "key_changed" else sentence
         else:
@@ -265,7 +270,8 @@ class Painter:
         mx0, my0, mx1, my1 = c.bbox(meta)
         block_w, block_h = (block.width, block.height + 6) if block is not None else (0.0, 0.0)
         quote_w, quote_h = draw_quote(c, m, p, self.fonts, self.name_of, max_text, tag)
-        inner_w = max(tx1 - tx0, mx1 - mx0, sx1 - sx0, block_w, quote_w)
+        timer_w, _timer_h = draw_timer_mark(c, m, self.fonts, self.meta_colour(m), tag)
+        inner_w = max(tx1 - tx0, mx1 - mx0 + (timer_w + 6 if timer_w else 0.0), sx1 - sx0, block_w, quote_w)
         above = (sy1 - sy0) + 2 + block_h + (quote_h + 4 if quote_h else 0.0)
         inner_h = above + (ty1 - ty0) + 2 + (my1 - my0)
         bubble_w, bubble_h = inner_w + 2 * _PAD_X, inner_h + 2 * _PAD_Y
@@ -279,6 +285,9 @@ class Painter:
             c.move(quote_tag(m.message_id), x0 + _PAD_X, y0 + _PAD_Y + (sy1 - sy0) + 2 + block_h)
         c.coords(text, x0 + _PAD_X, y0 + _PAD_Y + above)
         c.coords(meta, x0 + bubble_w - _PAD_X, y0 + _PAD_Y + above + (ty1 - ty0) + 2)
+        if timer_w:  # left of the time
+            meta_x = x0 + bubble_w - _PAD_X - (mx1 - mx0)
+            c.move(timer_tag(m.message_id), meta_x - timer_w - 6, y0 + _PAD_Y + above + (ty1 - ty0) + 2)
         fill = p.mine if m.outgoing else p.theirs
         outline = fill if m.outgoing else p.border
         bubble = rounded(

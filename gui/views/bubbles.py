@@ -38,6 +38,7 @@ from gui.views.found_mark import FoundMark
 from gui.views.jump import JumpButton, UnreadBelow
 from gui.views.loaded_block import LoadedBlock
 from gui.views.message_menu import MessageMenu
+from gui.views.quote_jump import QuoteJump
 from gui.views.reading import reading_parts
 from gui.views.shown_messages import ShownMessages
 from gui.views.theme import Fonts, Palette
@@ -90,6 +91,8 @@ class MessageList(ShownMessages, ttk.Frame):
         #: A message's context menu; its ``on_action`` is the actions controller's.
         self.menu = MessageMenu(self.canvas, self.block, self.files, fonts.text.show)
         self.selection, self.links = reading_parts(self.canvas, self.block, self.painter, self.files, fonts)
+        #: A click on a reply's quote; its ``on_open`` is the timeline controller's.
+        self.quotes = QuoteJump(self.canvas, self.block)
         self._bottom = float(MARGIN)
         self._width = 0
         #: The unread divider goes above this message, with these words; and the view opens there once.

@@ -8,7 +8,8 @@ for files to attach (``on_attach``); staged files wait in a row above the field
 (:mod:`gui.views.staged_files`) and Enter sends them with the text as their
 caption (``on_send_files``); Escape takes them off. While the answer bar is open
 (:mod:`gui.views.answer_bar`: a reply or an edit), Enter hands the text to ``on_answer`` and
-Escape closes the bar. Ctrl+V offers the
+Escape closes the bar. The emoji button (☺, or Ctrl+Shift+J) asks for the emoji picker
+(``on_emoji``), whose choice :meth:`Composer.insert` types at the cursor. Ctrl+V offers the
 clipboard's picture to ``on_paste`` first, which answers whether it took it;
 if not, the text is pasted as always. Text that reads right to left is
 aligned to the right; Tk 8.6 cannot reorder characters inside an editable field,
@@ -52,8 +53,12 @@ class Composer(ttk.Frame):
         self.staged = StagedFiles(self)
         self.staged.on_changed = self._staged_changed
         self._clip = paperclip(self, "black")
+        # The paperclip over the emoji button, left of the field: beside it they would push Send out
+        # of the narrowest window. Made first, so that the buttons gridded into it are drawn above it.
+        tools = ttk.Frame(self, style="Surface.TFrame")
+        tools.grid(row=2, column=0, sticky="nsw", padx=(0, 8))
         self.attach_button = ttk.Button(self, image=self._clip, command=lambda: self.on_attach())
-        self.attach_button.grid(row=2, column=0, sticky="nsw", padx=(0, 8))
+        self.attach_button.grid(in_=tools, row=0, column=0, sticky="nsew")
         self.text = tk.Text(
             self,
             height=MIN_LINES,
@@ -70,6 +75,13 @@ class Composer(ttk.Frame):
         self.text.grid(row=2, column=1, sticky="nsew")
         self.send_button = ttk.Button(self, text="Send", style="Accent.TButton", command=self.submit)
         self.send_button.grid(row=2, column=2, sticky="nse", padx=(10, 0))
+        #: The emoji button (or Ctrl+Shift+J, a window key): the controller opens the emoji picker.
+        self.on_emoji: Callable[[], None] = lambda: None
+        # ☺ is in the common text fonts (DejaVu), unlike the colour emoji
+        # made after Send: Shift+Tab from the field still goes to the paperclip, Tab to Send
+        self.emoji_button = ttk.Button(self, text="☺", width=2, command=lambda: self.on_emoji())
+        self.emoji_button.grid(in_=tools, row=1, column=0, sticky="nsew", pady=(4, 0))
+        tools.rowconfigure((0, 1), weight=1)
         self.columnconfigure(0, weight=0)
         self.columnconfigure(1, weight=1)
         self.columnconfigure(2, weight=0)
@@ -100,6 +112,15 @@ class Composer(ttk.Frame):
         self.text.delete("1.0", "end")
         self.text.insert("1.0", text)
         self.fit()
+
+    def insert(self, text: str) -> None:
+        """``text`` typed at the cursor (over the selection, if any), the keyboard back in the field."""
+        t = self.text
+        if t.tag_ranges("sel"):
+            t.delete("sel.first", "sel.last")
+        t.insert("insert", text)
+        self.fit()
+        t.focus_set()
 
     def set_ink(self, colour: str) -> None:
         """The paperclip in the theme's text colour."""

@@ -16,6 +16,8 @@ from gui.views.avatar_pictures import PictureCache
 from gui.views.bubbles import MessageList
 from gui.views.composer import Composer
 from gui.views.theme import Fonts, Palette
+from gui.views.timer_choice import TITLE as TIMER_TITLE
+from gui.views.timer_choice import TimerChoice
 
 
 def hint_text(*, drop: bool) -> str:
@@ -24,8 +26,8 @@ def hint_text(*, drop: bool) -> str:
     return f"Enter sends · Shift+Enter new line · {files} · select words in a message and Ctrl+C copies them"
 
 
-#: Below this width the header folds its search field and details button into a menu.
-WIDE_HEADER = 560
+#: Below this width the header folds its search field, details and timer buttons into a menu.
+WIDE_HEADER = 660
 
 
 class ConversationPane(ttk.Frame):
@@ -67,6 +69,9 @@ class ConversationPane(ttk.Frame):
         self.details_button = ttk.Button(
             header, text="Safety number & details", command=lambda: self.on_details()
         )
+        #: The disappearing timer's button (folded away with the search at a narrow width) and its
+        #: choices, which the ⋯ menu has too.
+        self.timer = TimerChoice(header)
         self.menu_button = ttk.Menubutton(header, text="⋯", width=2)
         self.menu = tk.Menu(self.menu_button, tearoff=False)
         self._fill_menu()
@@ -171,6 +176,9 @@ class ConversationPane(ttk.Frame):
             self.menu.add_command(label="Leave", command=lambda: self.on_leave_group())
         else:
             self.menu.add_command(label="Safety number & details", command=lambda: self.on_details())
+        timer_menu = tk.Menu(self.menu, tearoff=False)
+        self.timer.fill(timer_menu)
+        self.menu.add_cascade(label=TIMER_TITLE, menu=timer_menu)
 
     def set_group(self, is_group: bool) -> None:
         """A group's header has Members, Rename and Leave in its ⋯ menu, which it always shows."""
@@ -263,6 +271,7 @@ class ConversationPane(ttk.Frame):
         )
         self.messages.restyle(palette)
         self.composer.set_ink(palette.text)
+        self.timer.set_ink(palette.text)
 
     # ------------------------------------------------------------------ header, search, scrolling
 
@@ -307,7 +316,13 @@ class ConversationPane(ttk.Frame):
         if narrow == self._narrow:
             return
         self._narrow = narrow
-        for widget in (self.search_caption, self.search, self.details_button, self.menu_button):
+        for widget in (
+            self.search_caption,
+            self.search,
+            self.details_button,
+            self.menu_button,
+            self.timer.button,
+        ):
             widget.grid_forget()
             widget.pack_forget()
         if narrow or self.is_group:
@@ -324,6 +339,7 @@ class ConversationPane(ttk.Frame):
             self.search.configure(width=22)
             self.search.grid(row=0, column=3, in_=self.header)
             self.details_button.grid(row=0, column=4, padx=(8, 0))
+            self.timer.button.grid(row=0, column=6, padx=(8, 0))
             if focused:
                 self.search.focus_set()
 

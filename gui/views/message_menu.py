@@ -7,7 +7,8 @@ from reaching the list. A click elsewhere, or the keyboard going elsewhere, clos
 The keys open it for the message the keyboard ring is around (:mod:`gui.views.file_ring`), or,
 with no ring, for the newest message in view. What it offers is
 :func:`gui.view_models.message_actions.offered`'s; a chosen entry goes to ``on_action`` with the
-message and, for a reaction, the emoji (else "").
+message and, for a reaction, the emoji (else ""); the React part's :data:`MORE` goes out as a
+reaction with no emoji, for which the actions' controller opens the emoji picker.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from gui.view_models.message_actions import REACTIONS, MenuAction, offered
 from gui.views.file_ring import FileRing
 from gui.views.loaded_block import LoadedBlock
 from net.client.core.events import MessageView
+
+#: The React part's last entry: any other emoji, from the picker.
+MORE = "More…"
 
 
 class MessageMenu:
@@ -86,6 +90,7 @@ class MessageMenu:
                     ours = any(e == emoji and mine for e, _n, mine in message.reactions)
                     label = self.show(f"{emoji}  {'Take back' if ours else 'React'}")
                     menu.add_command(label=label, command=self._chosen(message, entry, emoji))
+                menu.add_command(label=MORE, command=self._chosen(message, entry, ""))  # the emoji picker
                 menu.add_separator()
             else:
                 menu.add_command(label=entry.value, command=self._chosen(message, entry, ""))

@@ -297,9 +297,11 @@ def search_all(
     hits = ctx.profile.history.search_all(query, limit=min(max(1, limit), MAX_RESULTS), before=cursor)
     contacts = {c.phone: c for c in ctx.profile.contacts.all()}
     view = _shown(ctx)
+    # dressed as pages are: "edited", its reactions, the quote of what it answers
+    dressed = action_views.dress(ctx, [h.message for h in hits], [view(h.message) for h in hits])
     results = []
     groups = {g.group_id: g for g in ctx.profile.groups.all()}
-    for hit in hits:
+    for hit, message in zip(hits, dressed, strict=True):
         if hit.message.group:
             group = groups.get(hit.message.group)
             if group is None or group.standing == "request":
@@ -310,7 +312,7 @@ def search_all(
                 SearchResultView(
                     contact="",
                     name=str(cached.get("name", "")),
-                    message=view(hit.message),
+                    message=message,
                     ranges=hit.ranges,
                     snippet=cut,
                     snippet_ranges=tuple(inside),
@@ -325,7 +327,7 @@ def search_all(
             SearchResultView(
                 contact=hit.contact,
                 name=(contact.name or contact.profile_name if contact else "") or hit.contact,
-                message=view(hit.message),
+                message=message,
                 ranges=hit.ranges,
                 snippet=cut,
                 snippet_ranges=tuple(inside),

@@ -122,6 +122,9 @@ def test_two_people_reply_react_edit_and_delete_and_repeats_change_nothing(
         for person, other in ((alice, bob), (bob, alice)):
             assert person.engine.search(other.phone, "blue kayak") == []
             assert [m.message_id for m in person.engine.search(other.phone, "red kayak")] == [mid]
+            # across every conversation too, said to be edited (and with its reaction), as pages say it
+            [hit] = person.engine.search_all("red kayak")
+            assert hit.message.message_id == mid and hit.message.edited and hit.message.reactions
         with pytest.raises(EngineError) as refused:
             bob.engine.edit_message(mid, "mine now", contact=alice.phone)
         assert refused.value.code == "not_yours"

@@ -109,7 +109,13 @@ def test_a_group_made_from_the_window_shows_senders_receipts_and_every_change_as
     pane = m.conversation
     assert str(pane.name.cget("text")) == "Book club"
     assert str(pane.subtitle.cget("text")) == "3 members"
-    assert pane.menu_labels() == ["Search in this conversation", "Members", "Rename", "Leave"]
+    assert pane.menu_labels() == [
+        "Search in this conversation",
+        "Members",
+        "Rename",
+        "Leave",
+        "Disappearing messages",
+    ]
     assert m.conversations.row_text(group_id) is not None
 
     # a message from each, with the sender's name above it in their colour; the list says who wrote last

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from gui.view_models.message_actions import MenuAction, offered, ours_and_recent
+from net.client.core.actions import ReplyView
 from net.client.core.events import MessageStatus, MessageView
 
 BOB = "+442079460958"
@@ -51,3 +52,11 @@ def test_a_deleted_message_only_goes_and_a_notice_or_a_caption_less_picture_offe
     notice = replace(message(outgoing=False, age=HOUR, text=""), notice="key_changed")
     assert offered(notice, NOW) == ()
     assert MenuAction.COPY not in offered(message(outgoing=False, age=HOUR, text=""), NOW)
+
+
+def test_a_reply_offers_the_way_to_its_original_after_reply() -> None:
+    reply = replace(message(outgoing=False, age=HOUR), reply_to=ReplyView("", "m0", "the start"))
+    entries = offered(reply, NOW)
+    assert entries[:3] == (MenuAction.REPLY, MenuAction.ORIGINAL, MenuAction.REACT)
+    assert MenuAction.ORIGINAL not in offered(message(outgoing=False, age=HOUR), NOW)
+    assert MenuAction.ORIGINAL.value == "Go to the original"

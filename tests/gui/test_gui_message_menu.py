@@ -16,6 +16,7 @@ from gui_support import (
 
 from gui.view_models.message_actions import REACTIONS, MenuAction
 from gui.views.bubbles import MessageList
+from gui.views.message_menu import MORE
 from gui.views.theme import LIGHT, apply_theme, make_fonts
 from net.client.core.events import MessageStatus, MessageView
 
@@ -79,6 +80,7 @@ def test_right_click_on_their_bubble_offers_no_edit_and_no_delete_for_everyone(m
     assert messages.menu.labels() == [
         "Reply",
         *(messages.fonts.text.show(f"{e}  React") for e in REACTIONS),
+        MORE,
         "Copy text",
         "Delete for me",
         "Details",

@@ -27,6 +27,8 @@ from gui.controllers.chat import AROUND
 from gui.tooling.peer import HeadlessPeer
 from gui.view_models.search_model import NO_MATCHES, Header, Hit
 from gui.views.theme import DARK
+from gui.worker import Command
+from net.client.core import events as ev
 
 FILLER = 60
 ZEBRA_AT = 10  # Bob's message with the word, far enough back that the newest page does not hold it
@@ -168,3 +170,48 @@ def test_results_are_readable_in_the_dark_theme_and_a_click_opens_a_hit(
     wait_until(app.root, lambda: messages.found() is not None, "the message opened by the click")
     assert messages.found()[1] == "кафе"  # type: ignore[index]
     assert app.chat.model.open_contact == bob_phone
+
+
+def test_an_edited_message_is_found_by_its_newest_text_and_says_edited_a_deleted_one_never(
+    app: App, peers: Callable[[str], HeadlessPeer], server_factory: Callable[..., InProcessServer]
+) -> None:
+    server = server_factory(dev_codes=True)
+    alice_phone, bob_phone = fresh_phone(), fresh_phone()
+    create_and_register(app, server, alice_phone)
+    bob = peers("bob")
+    register_peer(bob, server, bob_phone, "Bob", knows=alice_phone)
+    app_knows(app, bob_phone)
+    sent: list[ev.MessageView] = []
+    for text in ("the picnic is on Saturday", "bring the red picnic blanket"):
+        app.do(Command("send", lambda engine, text=text: engine.send_text(bob_phone, text), sent.append))
+    wait_until(app.root, lambda: len(sent) == 2, "Alice's two messages")
+    changed: list[ev.MessageView] = []
+    first, second = sent
+    app.do(
+        Command(
+            "edit",
+            lambda e: e.edit_message(first.message_id, "the picnic is on Sunday", contact=bob_phone),
+            changed.append,
+        )
+    )
+    app.do(
+        Command(
+            "delete", lambda e: e.delete_for_everyone(second.message_id, contact=bob_phone), changed.append
+        )
+    )
+    wait_until(app.root, lambda: len(changed) == 2, "the edit and the delete")
+    field, results = app.main.search_field, app.main.search_results
+
+    def search(text: str, shown: Callable[[], bool]) -> None:
+        field.entry.delete(0, "end")
+        field.entry.insert(0, text)
+        wait_until(app.root, shown, f"the results for {text}")
+
+    search("picnic", lambda: any(isinstance(row, Hit) for row in results.rows()))
+    hits = [row for row in results.rows() if isinstance(row, Hit)]
+    assert [h.result.message.text for h in hits] == ["the picnic is on Sunday"]
+    assert hits[0].date.startswith("edited · ")
+    assert "edited · " in results.text.get("1.0", "end")
+    for gone in ("Saturday", "blanket"):
+        search(gone, lambda: results.count.cget("text") == NO_MATCHES)
+        assert results.rows() == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import replace
 
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -15,6 +16,7 @@ from gui.view_models.search_model import (
     Hit,
     Part,
     count_text,
+    hit_date,
     parts,
     rows,
     step,
@@ -90,3 +92,11 @@ def test_the_parts_spell_the_snippet_and_every_highlight_is_the_query_in_any_scr
     assert "".join(p.text for p in hit.parts) == found.snippet
     highlighted = [p.text for p in hit.parts if p.match]
     assert highlighted and all(h.casefold() == query.casefold() for h in highlighted)
+
+
+def test_an_edited_hit_says_edited_before_its_date() -> None:
+    plain = result(BOB, "Bob", "dinner at nine", "nine", NOW - 60)
+    edited = replace(plain, message=replace(plain.message, edited=True))
+    [_header, hit] = rows([edited], NOW)
+    assert isinstance(hit, Hit) and hit.date == f"edited · {hit_date(plain, NOW)}"
+    assert not hit_date(plain, NOW).startswith("edited")

@@ -3,7 +3,10 @@
 The window never waits. :meth:`CommandLoop.do` hands a typed
 :class:`~gui.worker.Command` to the worker and returns; the worker's outcomes and
 the engine's events are drained on the Tk thread with ``after``, at most
-:data:`EVENTS_PER_TICK` a tick, so a flood of events never freezes the window.
+:data:`EVENTS_PER_TICK` a tick and no more once :data:`TICK_BUDGET` has been spent
+(at least one), so a flood of events never freezes the window: drawing a bubble
+costs about a millisecond, so a count alone let a tick of 50 bubbles hold the
+window for 50 to 100 ms on a busy machine.
 A command's continuation (``then`` or ``failed``) runs here; an outcome nobody
 asked for, and an error the engine reported, go to ``report``.
 """
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import time
 import tkinter as tk
 from collections.abc import Callable
 from typing import TypeVar
@@ -32,6 +36,8 @@ log = logging.getLogger(__name__)
 
 #: Events handled per tick of the drain loop, and how soon the next tick comes.
 EVENTS_PER_TICK = 50
+#: Seconds of handling after which a tick stops taking events (the next tick comes at once).
+TICK_BUDGET = 0.025
 BUSY_TICK_MS = 5
 IDLE_TICK_MS = 50
 
@@ -50,8 +56,9 @@ class CommandLoop:
         report: Callable[[str, str], None],
         handle: Callable[[ev.Event], None],
         after_batch: Callable[[], None],
+        clock: Callable[[], float] = time.perf_counter,
     ) -> None:
-        self._root, self._worker = root, worker
+        self._root, self._worker, self._clock = root, worker, clock
         self._show_busy, self._report, self._handle, self._after_batch = (
             show_busy,
             report,
@@ -97,7 +104,8 @@ class CommandLoop:
     def _drain(self) -> None:
         self._after_id = None
         handled = 0
-        while handled < EVENTS_PER_TICK:
+        stop_at = self._clock() + TICK_BUDGET
+        while handled < EVENTS_PER_TICK and (handled == 0 or self._clock() < stop_at):
             try:
                 event = self._worker.events.get_nowait()
             except queue.Empty:

@@ -38,6 +38,8 @@ class ActionsController:
         self.on_pick: Callable[[Callable[[str], None]], None] = lambda _chosen: None
         #: "Go to the original" of a reply: the timeline's controller goes there, as for a click on its quote.
         self.on_original: Callable[[ev.MessageView], None] = lambda _reply: None
+        #: A message shown changed or went (``removed``): the list's last line may follow.
+        self.on_changed: Callable[[ev.MessageView, bool], None] = lambda _m, _removed: None
         #: The details window of a message, while one is open.
         self.dialog: MessageDetailsDialog | None = None
 
@@ -136,6 +138,7 @@ class ActionsController:
         """Redraw (or take away) that one bubble, if its conversation is the one shown."""
         if conversation_key(message) == self.model.open_contact:
             self.view.conversation.messages.changed(message, removed=removed)
+        self.on_changed(message, removed)
 
 
 def _names(message: ev.MessageView) -> dict[str, str]:

@@ -21,6 +21,7 @@ from gui.controllers.details import DetailsController
 from gui.controllers.emoji import EmojiController
 from gui.controllers.files import FilesController
 from gui.controllers.host import Host
+from gui.controllers.list_lines import ListLines
 from gui.controllers.presence import Presence
 from gui.controllers.timeline import AROUND, PAGE, TimelineController
 from gui.controllers.timer import TimerController
@@ -72,6 +73,7 @@ class ChatController:
         self.files.on_sent = self._sent
         self.actions = ActionsController(host, view, self.model)
         self.actions.on_sent = self._sent
+        self.actions.on_changed = ListLines(host, self.model, self._mark_list_dirty).changed
         self.emoji = EmojiController(host, root, view)
         self.actions.on_pick, self.actions.on_original = self.emoji.for_reaction, self.timeline.show_original
         self.timer = TimerController(host, view, self.model)
@@ -217,6 +219,9 @@ class ChatController:
             self.view.conversation.messages.append(message)  # counted, not drawn, below a gap
         if not message.outgoing and message.notice != "timer_changed":  # a note, not a message to notify
             self.on_incoming(message)
+        self._list_dirty = True
+
+    def _mark_list_dirty(self) -> None:
         self._list_dirty = True
 
     def _seen(self, contact: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from gui.view_models.action_text import DELETED_TEXT
 from gui.view_models.file_model import last_line as file_line
 from gui.view_models.group_text import preview
 from gui.view_models.names import number_beneath, shown_name
@@ -120,6 +121,8 @@ class ChatModel:
     def last_line(self, message: MessageView) -> str:
         """A message as the list's last line: in a group with its sender ("Bob: see you", "You: …")."""
         text = message.text if message.attachment is None else file_line(message.attachment, message.text)
+        if message.deleted:
+            text = DELETED_TEXT
         if not message.group_id or message.notice:
             return text
         sender = "You" if message.outgoing else self.person(message.sender)

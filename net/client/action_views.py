@@ -15,6 +15,9 @@ from net.client.core.actions import ReplyRef, ReplyView, Target
 from net.client.core.events import MessageView
 from storage.profile.history import Message
 
+#: The conversation list's last line when the last message was deleted for everyone (its text is gone).
+DELETED_PREVIEW = "This message was deleted"
+
 
 def dress(ctx: Context, messages: Sequence[Message], views: Sequence[MessageView]) -> list[MessageView]:
     """``views`` (one per message, in order) with their quotes, reactions and marks."""

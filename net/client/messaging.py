@@ -200,7 +200,14 @@ def conversations(ctx: Context) -> list[ConversationView]:
     found = []
     groups = {g.group_id: g for g in ctx.profile.groups.all()}
     timed = ctx.profile.timers.chats()
-    for s in ctx.profile.history.conversations():
+    summaries = ctx.profile.history.conversations()
+    marks = ctx.profile.actions.marks([s.last.local_id for s in summaries])
+
+    def last_line(last: Message) -> str:
+        mark = marks.get(last.local_id)
+        return action_views.DELETED_PREVIEW if mark is not None and mark.deleted else preview(last)
+
+    for s in summaries:
         if s.group:
             group = groups.get(s.group)
             if group is None or group.standing == "request":
@@ -210,7 +217,7 @@ def conversations(ctx: Context) -> list[ConversationView]:
                 ConversationView(
                     "",
                     str(cached.get("name", "")),
-                    preview(s.last),
+                    last_line(s.last),
                     s.last.timestamp,
                     s.unread,
                     group_id=s.group,
@@ -226,7 +233,7 @@ def conversations(ctx: Context) -> list[ConversationView]:
             ConversationView(
                 s.contact,
                 contact.name if contact else "",
-                preview(s.last),
+                last_line(s.last),
                 s.last.timestamp,
                 s.unread,
                 profile_name=contact.profile_name if contact else "",

@@ -318,3 +318,21 @@ def test_a_group_of_three_replies_reacts_edits_and_deletes_in_any_order(
     finally:
         for person in people:
             person.close()
+
+
+def test_a_last_message_deleted_for_everyone_is_worded_so_in_every_conversation_list(
+    tmp_path, server_factory, phone
+) -> None:
+    server = server_factory(dev_codes=True)
+    alice, bob = people = pair(tmp_path, server.address, phone, "alice", "bob")
+    try:
+        sent = alice.engine.send_text(bob.phone, "the green tent")
+        _wait_shown(bob, alice.phone, sent.message_id, lambda m: True, people)
+        alice.engine.delete_for_everyone(sent.message_id, contact=bob.phone)
+        _wait_shown(bob, alice.phone, sent.message_id, lambda m: m.deleted, people)
+        for person, other in ((alice, bob), (bob, alice)):
+            [line] = [c.last_text for c in person.engine.conversations() if c.contact == other.phone]
+            assert line == "This message was deleted"
+    finally:
+        for person in people:
+            person.close()

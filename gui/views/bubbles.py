@@ -33,11 +33,11 @@ from gui.view_models.file_model import FileAction
 from gui.view_models.scroll_model import Span
 from gui.view_models.timeline_model import shown_time, unread_divider_text
 from gui.views.bubble_items import MARGIN, Drawn, Painter
-from gui.views.file_ring import FileRing
 from gui.views.found_mark import FoundMark
 from gui.views.jump import JumpButton, UnreadBelow
 from gui.views.loaded_block import LoadedBlock
 from gui.views.message_menu import MessageMenu
+from gui.views.message_ring import MessageRing
 from gui.views.quote_jump import QuoteJump
 from gui.views.reading import reading_parts
 from gui.views.shown_messages import ShownMessages
@@ -86,11 +86,11 @@ class MessageList(ShownMessages, ttk.Frame):
         self.rowconfigure(0, weight=1)
         #: What is loaded and drawn, and where it sits in the whole conversation.
         self.block = LoadedBlock()
-        self.files = FileRing(self.canvas, self.block, palette)
-        self.files.on_action = lambda message_id, action: self.on_file_action(message_id, action)
+        self.ring = MessageRing(self.canvas, self.block, palette)
+        self.ring.on_action = lambda message_id, action: self.on_file_action(message_id, action)
         #: A message's context menu; its ``on_action`` is the actions controller's.
-        self.menu = MessageMenu(self.canvas, self.block, self.files, fonts.text.show)
-        self.selection, self.links = reading_parts(self.canvas, self.block, self.painter, self.files, fonts)
+        self.menu = MessageMenu(self.canvas, self.block, self.ring, fonts.text.show)
+        self.selection, self.links = reading_parts(self.canvas, self.block, self.painter, self.ring, fonts)
         #: A click on a reply's quote; its ``on_open`` is the timeline controller's.
         self.quotes = QuoteJump(self.canvas, self.block)
         self._bottom = float(MARGIN)
@@ -317,7 +317,7 @@ class MessageList(ShownMessages, ttk.Frame):
         self._jump()
 
     def restyle(self, palette: Palette) -> None:
-        self.palette = self.painter.palette = self.mark.palette = self.files.palette = palette
+        self.palette = self.painter.palette = self.mark.palette = self.ring.palette = palette
         self.canvas.configure(background=palette.background)
         self.selection.restyle(palette)
         self.links.palette = palette
@@ -366,7 +366,7 @@ class MessageList(ShownMessages, ttk.Frame):
         self._update_region()
         self._show_found()
         self.painter.files.forget_images({d.message.message_id for d in self.block.drawn})
-        self.files.draw()
+        self.ring.draw()
         self.selection.draw()
         if self._open_at_divider:
             self._open_at_divider = False

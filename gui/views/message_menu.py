@@ -4,7 +4,7 @@ The menu takes the keyboard when it opens (Up, Down, Enter chooses, Esc closes a
 keyboard back to the list) but holds no grab: Tk's popup grab would keep the next right-click
 from reaching the list. A click elsewhere, or the keyboard going elsewhere, closes it.
 
-The keys open it for the message the keyboard ring is around (:mod:`gui.views.file_ring`), or,
+The keys open it for the message the keyboard ring is around (:mod:`gui.views.message_ring`), or,
 with no ring, for the newest message in view. What it offers is
 :func:`gui.view_models.message_actions.offered`'s; a chosen entry goes to ``on_action`` with the
 message and, for a reaction, the emoji (else ""); the React part's :data:`MORE` goes out as a
@@ -18,8 +18,8 @@ import tkinter as tk
 from collections.abc import Callable
 
 from gui.view_models.message_actions import REACTIONS, MenuAction, offered
-from gui.views.file_ring import FileRing
 from gui.views.loaded_block import LoadedBlock
+from gui.views.message_ring import MessageRing
 from net.client.core.events import MessageView
 
 #: The React part's last entry: any other emoji, from the picker.
@@ -31,7 +31,7 @@ class MessageMenu:
         self,
         canvas: tk.Canvas,
         block: LoadedBlock,
-        ring: FileRing,
+        ring: MessageRing,
         show: Callable[[str], str] = lambda label: label,
     ) -> None:
         """``show`` prepares an emoji's label as bubbles do (by name where no font has emoji)."""

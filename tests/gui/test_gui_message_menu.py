@@ -142,7 +142,7 @@ def test_the_menu_key_opens_it_for_the_ringed_message_rather_than_the_newest(mes
     c = messages.canvas
     c.focus_force()
     messages.update()
-    messages.files.focused = "in1"  # the ring is around the older message
+    messages.ring.focused = "in1"  # the ring is around the older message
     c.event_generate("<Shift-F10>")
     messages.update()
     assert messages.menu.message_id == "in1"

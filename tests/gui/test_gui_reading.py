@@ -44,7 +44,7 @@ def message(message_id: str, text: str, age: float) -> MessageView:
     return MessageView(message_id, BOB, False, text, time.time() - age, MessageStatus.RECEIVED)
 
 
-def test_the_ring_stops_at_a_message_with_a_link_and_enter_opens_its_only_link(messages: MessageList) -> None:
+def test_enter_on_a_ringed_message_opens_its_only_link_and_nothing_without_one_or_with_two(messages: MessageList) -> None:
     opened: list[str] = []
     messages.links.opener = opened.append
     page = [
@@ -56,10 +56,14 @@ def test_the_ring_stops_at_a_message_with_a_link_and_enter_opens_its_only_link(m
     messages.update()
     c = messages.canvas
     press(c, "<Down>")  # from no ring, Down goes to the oldest it stops at
-    assert messages.files.focused == "one"
+    assert messages.ring.focused == "one"
     press(c, "<Return>")
     assert opened == ["https://example.org/plan"]
-    press(c, "<Down>")  # past the message without a link
-    assert messages.files.focused == "two"
+    press(c, "<Down>")  # the message without a link is ringed too (its menu is a key away)
+    assert messages.ring.focused == "plain"
+    press(c, "<Return>")
+    assert opened == ["https://example.org/plan"]
+    press(c, "<Down>")
+    assert messages.ring.focused == "two"
     press(c, "<Return>")  # two links: which to open is not for Enter to guess
     assert opened == ["https://example.org/plan"]

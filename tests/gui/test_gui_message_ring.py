@@ -1,4 +1,4 @@
-"""The keyboard's ring over the pictures and files of a real message list, and the keys that act on it."""
+"""The keyboard's ring over the messages of a real message list, and the keys that act on a ringed file."""
 
 from __future__ import annotations
 
@@ -70,15 +70,19 @@ def test_the_keyboard_rings_files_and_acts_on_the_ringed_one(messages: MessageLi
     messages.update()
     c.event_generate("<Up>")  # from none: the newest file message
     messages.update()
-    assert messages.files.focused == "doc1" and c.find_withtag("file-ring")
+    assert messages.ring.focused == "doc1" and c.find_withtag("message-ring")
     c.event_generate("<space>")
     c.event_generate("<Delete>")
     c.event_generate("<Control-s>")  # a download under way cannot be saved: nothing
-    c.event_generate("<Up>")  # past the text to the picture
+    c.event_generate("<Up>")  # the text between is ringed too
+    messages.update()
+    assert messages.ring.focused == "t1"
+    c.event_generate("<Return>")  # a text without a link has no first action: nothing
+    c.event_generate("<Up>")
     c.event_generate("<Return>")
     c.event_generate("<Control-s>")
     messages.update()
-    assert messages.files.focused == "pic1"
+    assert messages.ring.focused == "pic1"
     assert asked == [
         ("doc1", FileAction.PAUSE),
         ("doc1", FileAction.CANCEL),
@@ -87,11 +91,14 @@ def test_the_keyboard_rings_files_and_acts_on_the_ringed_one(messages: MessageLi
     ]
 
 
-def test_alt_up_still_reaches_the_window_and_without_files_the_ring_stays_away(messages: MessageList) -> None:
+def test_alt_up_still_reaches_the_window_and_a_plain_text_is_ringed_but_a_note_is_passed_over(
+    messages: MessageList,
+) -> None:
     heard: list[str] = []
     messages.winfo_toplevel().bind("<Alt-Up>", lambda _e: heard.append("previous conversation"))
-    text = MessageView("t1", BOB, False, "just words", time.time(), MessageStatus.RECEIVED)
-    messages.show([text], has_older=False)
+    text = MessageView("t1", BOB, False, "just words", time.time() - 5, MessageStatus.RECEIVED)
+    note = MessageView("n1", BOB, False, "", time.time(), MessageStatus.RECEIVED, notice="key_changed")
+    messages.show([note, text], has_older=False)
     messages.update()
     c = messages.canvas
     c.focus_force()
@@ -99,5 +106,5 @@ def test_alt_up_still_reaches_the_window_and_without_files_the_ring_stays_away(m
     c.event_generate("<Up>")
     c.event_generate("<Alt-Up>")
     messages.update()
-    assert messages.files.focused is None and not c.find_withtag("file-ring")
+    assert messages.ring.focused == "t1" and c.find_withtag("message-ring")
     assert heard == ["previous conversation"]

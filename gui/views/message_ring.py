@@ -1,12 +1,13 @@
-"""The keyboard's way to the pictures, files and links of the message list: a ring that Up and Down move.
+"""The keyboard's way through the message list: a ring around one message that Up and Down move.
 
 With the keyboard in the message list (a click on it, or Shift+Tab from the
-composer past the paperclip), Up and Down put a ring around the previous or next message that
-carries a picture or a file, or has a link in its text (scrolled into view), and the keys act
-on it: Enter does its first action (view the picture, open the file, resume, retry; open the
-link of a text with one link), Ctrl+S saves it, Space pauses or resumes a transfer, Delete
-cancels one, R retries or downloads. A key whose action the message does not offer now does
-nothing.
+composer past the paperclip), Up and Down put a ring around the previous or next message
+(scrolled into view; the notes of the timeline are passed over), so that the keyboard reaches
+every message as the mouse does: the Menu key opens the ringed message's menu (reply, react,
+copy, edit, delete, details). On a picture, a file or a link the keys also act at once: Enter
+does its first action (view the picture, open the file, resume, retry; open the link of a text
+with one link), Ctrl+S saves it, Space pauses or resumes a transfer, Delete cancels one, R
+retries or downloads. A key whose action the message does not offer now does nothing.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from gui.view_models.file_model import FileAction, actions
 from gui.views.loaded_block import LoadedBlock
 from gui.views.theme import Palette
 
-_RING = "file-ring"
+_RING = "message-ring"
 
 
-class FileRing:
+class MessageRing:
     def __init__(self, canvas: tk.Canvas, block: LoadedBlock, palette: Palette) -> None:
         self.canvas, self.block, self.palette = canvas, block, palette
         #: The message the ring is around, or None.
@@ -45,17 +46,13 @@ class FileRing:
         c.bind("<FocusOut>", lambda _e: self.canvas.delete(_RING), add="+")
         c.bind("<FocusIn>", lambda _e: self.draw(), add="+")
 
-    def _with_files(self) -> list[str]:
-        """The messages the ring stops at: those with a picture or file, or a link."""
-        return [
-            d.message.message_id
-            for d in self.block.drawn
-            if d.message.attachment is not None or self.addresses(d.message.message_id)
-        ]
+    def _stops(self) -> list[str]:
+        """The messages the ring stops at: every message drawn as a bubble (not the timeline's notes)."""
+        return [d.message.message_id for d in self.block.drawn if d.bubble_item and not d.message.notice]
 
     def move(self, step: int) -> str:
-        """The ring to the previous (-1) or next (1) file message; from none, the newest (or oldest)."""
-        ids = self._with_files()
+        """The ring to the previous (-1) or next (1) message; from none, the newest (or oldest)."""
+        ids = self._stops()
         if ids:
             if self.focused in ids:
                 index = max(0, min(len(ids) - 1, ids.index(self.focused) + step))

@@ -13,14 +13,19 @@ repeat or a late older one changes nothing. Parsing is strict: anything else is 
 
 The countdown: our own message from when it was written, an incoming one from when it is first
 read here (:func:`expires_at_ms`).
+
+A group's change is taken from a member our copy of the group counts as an admin; from one it
+does not (yet), it waits while a group change we lack may make them one (:func:`decide_group`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from net.client.core.group_payloads import GroupTag, parse_tag, tag_fields
+from net.client.core.group_state import GroupState, OwnStanding
 from net.client.core.malformed import MalformedEnvelope
 
 #: The timers one may choose, in seconds: off, 5 minutes, 1 hour, 1 day, 1 week.
@@ -101,3 +106,26 @@ def queued_for(expires_at_ms: int, now_ms: int) -> int:
         return 0
     left = -(-(expires_at_ms - now_ms) // 1000)
     return min(MAX_QUEUED, max(1, left))
+
+
+class GroupTimerVerdict(StrEnum):
+    ACCEPT = "accept"
+    PENDING = "pending"
+    DROP = "drop"
+
+
+def decide_group(now: GroupState | None, sender: str, tag: GroupTag, *, caught_up: bool) -> GroupTimerVerdict:
+    """Whether a group's timer change from ``sender`` tagged ``tag`` is taken now.
+
+    Taken when our copy of the group (``now``) counts the sender an admin. Otherwise it waits
+    while a change we lack may have made them one: the sender's ``(gv, gd)`` differs from ours
+    and neither the sync has answered nor the wait is over (``caught_up``). With the sender's
+    own version and digest, or once caught up, a non-admin's change is dropped.
+    """
+    if now is None or now.own is not OwnStanding.MEMBER:
+        return GroupTimerVerdict.DROP
+    if now.is_member(sender) and now.is_admin(sender):
+        return GroupTimerVerdict.ACCEPT
+    if caught_up or (tag.version, tag.digest) == (now.version, now.digest):
+        return GroupTimerVerdict.DROP
+    return GroupTimerVerdict.PENDING

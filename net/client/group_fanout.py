@@ -17,8 +17,8 @@ from net.client import group_log
 from net.client.context import Context
 from net.client.core.disappearing import TimerChange
 from net.client.core.envelope import GroupChangePayload
-from net.client.core.group_payloads import GroupTag
 from net.client.core.group_changes import SignedChange
+from net.client.core.group_payloads import GroupTag
 from net.client.core.group_state import GroupState, OwnStanding
 from net.client.core.groups import Group
 from net.client.core.standing import Standing

@@ -53,7 +53,8 @@ def _shown(person: Person, gid: str, message_id: str) -> MessageView | None:
 def _group_of_three(people: list[Person]) -> str:
     alice, bob, carol = people[:3]
     gid = alice.engine.create_group("Boats", [bob.phone, carol.phone]).group_id
-    run_until(lambda: all(gid in {g.group_id for g in p.engine.groups()} for p in (alice, bob, carol)), people)
+    three = (alice, bob, carol)
+    run_until(lambda: all(gid in {g.group_id for g in p.engine.groups()} for p in three), people)
     return gid
 
 
@@ -68,7 +69,8 @@ def test_a_member_added_later_gets_the_groups_timer_with_its_own_time_and_one_no
     try:
         gid = _group_of_three(people)
         alice.engine.set_disappearing(HOUR, group_id=gid)
-        run_until(lambda: all(p.engine.disappearing_timer(group_id=gid) == HOUR for p in (bob, carol)), people)
+        run_until(lambda: bob.engine.disappearing_timer(group_id=gid) == HOUR, people)
+        run_until(lambda: carol.engine.disappearing_timer(group_id=gid) == HOUR, people)
         set_at = _ctx(alice).profile.timers.chat(GroupChat(gid)).set_at_ms
 
         alice.engine.add_group_members(gid, [dave.phone, erin.phone])
@@ -86,8 +88,9 @@ def test_a_member_added_later_gets_the_groups_timer_with_its_own_time_and_one_no
         said = dave.engine.send_group_text(gid, "hello from dave")
         assert said.timer == HOUR and said.expires_at > 0
         assert {c.group_id: c.disappearing for c in dave.engine.conversations()}[gid] == HOUR
-        run_until(lambda: all(_shown(p, gid, said.message_id) is not None for p in (alice, bob, carol)), people)
-        for person in (alice, bob, carol):
+        old = (alice, bob, carol)
+        run_until(lambda: all(_shown(p, gid, said.message_id) is not None for p in old), people)
+        for person in old:
             assert _shown(person, gid, said.message_id).timer == HOUR  # type: ignore[union-attr]
 
         # Erin's invitation holds the timer; accepting it shows it, with the one notice.

@@ -60,14 +60,18 @@ def share_name(ctx: Context, phones: Iterable[str]) -> None:
         ctx.profile.contacts.set_profile_sent(phone, profile.version)
 
 
-def _share_timer(ctx: Context, state: GroupState, joined: list[str]) -> None:
+def share_timer(ctx: Context, state: GroupState, joined: list[str], *, ours_only: bool = False) -> None:
     """The group's timer, if on, to the members just added, after the log (so they can check that
-    we are an admin): the setting with its own time, so the newest still wins everywhere."""
+    we are an admin): the setting with its own time and setter, so the newest still wins
+    everywhere and a tie goes the same way. ``ours_only``: only if we set it (another admin's add
+    came to us: its author passed on what stood there, which may not have been ours yet)."""
     standing = ctx.profile.timers.chat(GroupChat(state.group_id))
-    if standing.seconds <= 0 or not state.is_admin(ctx.me()):
+    if standing.seconds <= 0 or not state.is_admin(ctx.me()) or not joined:
+        return
+    if ours_only and standing.set_by != ctx.me():
         return
     tag = GroupTag(state.group_id, state.version, state.digest)
-    change = TimerChange(standing.seconds, standing.set_at_ms, tag)
+    change = TimerChange(standing.seconds, standing.set_at_ms, tag, standing.set_by)
     enqueue_copies(ctx, joined, ctx.new_id("d-"), change, group=state.group_id)
 
 
@@ -77,7 +81,7 @@ def queue_change(
     """Store our own change and queue it: to the members before and after it (a removed member
     learns of the removal), and to a member it adds the whole log (so they can fold).
 
-    A member it adds gets the group's timer too, when it is on (:func:`_share_timer`).
+    A member it adds gets the group's timer too, when it is on (:func:`share_timer`).
 
     Call inside a transaction. ``silent`` stores it and queues nothing (declining an invitation).
     """
@@ -98,7 +102,7 @@ def queue_change(
     for payload in taken.group.state_payloads(want=False) if joined else ():
         enqueue_copies(ctx, joined, ctx.new_id("g-"), payload, group=before.group_id)
     if joined and after is not None:
-        _share_timer(ctx, after, joined)
+        share_timer(ctx, after, joined)
     if ctx.profile.groups.get(before.group_id) is not None and after is not None:
         share_name(ctx, joined)
     return taken

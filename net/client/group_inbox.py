@@ -81,6 +81,10 @@ def take_changes(ctx: Context, sender: str, changes: list[SignedChange], *, rela
         group_fanout.ensure_members(ctx, state.phones)
         if stored.standing != MEMBER or _names_us(ctx, changes):
             group_fanout.share_name(ctx, state.phones)
+        if stored.standing == MEMBER and before.state is not None:
+            # Our timer setting may have crossed another admin's add: the new members get it from us.
+            joined = sorted(set(state.phones) - set(before.state.phones) - {ctx.me()})
+            group_fanout.share_timer(ctx, state, joined, ours_only=True)
     shown = GroupChanged(group_views.view(ctx, store.get(group_id) or stored), tuple(taken.notices))
     return [shown, *group_timers.decide(ctx, group_id)]  # a timer kept for an admin made by now
 

@@ -74,7 +74,7 @@ def decide(ctx: Context, group_id: str | None = None, *, caught_up: bool = False
             done = caught_up or pending_over(int(item["since"]), now)
             verdict = disappearing.decide_group(group.state, sender, tag, caught_up=done)
             if verdict is GroupTimerVerdict.ACCEPT:
-                change = TimerChange(int(item["s"]), int(item["at"]), tag)
+                change = TimerChange(int(item["s"]), int(item["at"]), tag, str(item.get("by", "")))
                 events += timers.apply(ctx, GroupChat(gid), change, sender, int(item["ts"]))
             elif verdict is GroupTimerVerdict.PENDING:
                 kept[sender] = item
@@ -109,6 +109,7 @@ def _keep(ctx: Context, sender: str, change: TimerChange, arrived_ms: int) -> No
         "gv": tag.version,
         "gd": tag.digest,
         "since": ctx.now_ms(),
+        **({"by": change.by} if change.by else {}),
     }
     held[tag.group_id] = dict(list(items.items())[-MAX_PENDING:])
     ctx.profile.settings.put(PENDING, held)

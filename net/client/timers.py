@@ -79,12 +79,16 @@ def take(ctx: Context, sender: str, change: TimerChange, arrived_ms: int) -> lis
 
 
 def apply(ctx: Context, chat: Chat, change: TimerChange, sender: str, arrived_ms: int) -> list[Event]:
-    """A timer change from ``sender``, who may set it: stored if it is the newest; its events."""
+    """A timer change from ``sender``, who may set it: stored if it is the newest; its events.
+
+    A setting passed on (``change.by``) is stored, shown and told as its setter's ("" for us)."""
+    setter = change.by or sender
     with ctx.profile.transaction():
-        if not ctx.profile.timers.set_chat(chat, change.seconds, change.at_ms, sender):
+        if not ctx.profile.timers.set_chat(chat, change.seconds, change.at_ms, setter):
             return []  # a repeat, or older than the setting standing
-        notice = _notice(ctx, chat, change.seconds, sender, arrived_ms / 1000)
-    return [MessageReceived(notice), _event(chat, change.seconds, sender)]
+        by = "" if setter == ctx.me() else setter
+        notice = _notice(ctx, chat, change.seconds, by, arrived_ms / 1000)
+    return [MessageReceived(notice), _event(chat, change.seconds, by)]
 
 
 def for_sending(ctx: Context, chat: Chat) -> int:

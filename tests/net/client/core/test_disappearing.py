@@ -26,7 +26,10 @@ def test_the_choices_are_off_five_minutes_an_hour_a_day_and_a_week() -> None:
         assert not disappearing.is_choice(other)
 
 
-@pytest.mark.parametrize("change", [TimerChange(3600, 1_900_000_000_000), TimerChange(0, 5, TAG)])
+@pytest.mark.parametrize(
+    "change",
+    [TimerChange(3600, 1_900_000_000_000), TimerChange(0, 5, TAG), TimerChange(300, 5, TAG, "+442079460101")],
+)
 def test_a_timer_change_goes_through_the_payload_as_it_is(change: TimerChange) -> None:
     assert decode_payload(encode_payload(change)) == change
     fields = disappearing.fields(change)
@@ -43,7 +46,10 @@ def test_a_timer_change_goes_through_the_payload_as_it_is(change: TimerChange) -
         ({"t": "timer", "s": 300, "ts": -1}, "bad time"),
         ({"t": "timer", "s": 300, "ts": 2**63}, "bad time"),
         ({"t": "timer", "s": 300, "ts": 5.5}, "bad time"),
-        ({"t": "timer", "s": 300, "ts": 5, "by": "+15550001111"}, "unknown field"),
+        ({"t": "timer", "s": 300, "ts": 5, "who": "+15550001111"}, "unknown field"),
+        ({"t": "timer", "s": 300, "ts": 5, "by": "+15550001111"}, "bad setter"),  # 1:1: no setter
+        ({**disappearing.fields(TimerChange(300, 5, TAG)), "by": "+1 555 000 1111"}, "bad setter"),
+        ({**disappearing.fields(TimerChange(300, 5, TAG)), "by": 15550001111}, "bad setter"),
         ({"t": "timer", "s": 300, "ts": 5, "g": TAG.group_id}, "group fields"),
     ],
 )

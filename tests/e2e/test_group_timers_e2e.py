@@ -160,6 +160,42 @@ def test_a_timer_change_from_a_member_made_admin_by_a_change_still_on_its_way_wa
             person.close()
 
 
+def test_a_setting_that_crossed_another_admins_add_reaches_the_new_member_from_its_setter(
+    tmp_path, server_factory, phone
+) -> None:
+    server = server_factory(dev_codes=True)
+    people = _register(tmp_path, server.address, phone, "alice", "bob", "carol", "dave", "erin")
+    alice, bob, carol, dave, erin = people
+    _know_each_other(people)
+    try:
+        gid = _group_of_three(people)
+        alice.engine.set_group_admin(gid, bob.phone, True)
+        run_until(lambda: _is_admin(bob, gid, bob.phone) and _is_admin(carol, gid, bob.phone), people)
+
+        # Alice sets the timer while Bob, who has not heard of it, adds Dave: Bob's add carries no
+        # timer, so Alice, whose setting it is, passes hers on when his add reaches her.
+        alice.engine.set_disappearing(HOUR, group_id=gid)
+        bob.engine.add_group_members(gid, [dave.phone])
+        run_until(lambda: gid in {g.group_id for g in dave.engine.groups()}, people)
+        run_until(lambda: dave.engine.disappearing_timer(group_id=gid) == HOUR, people)
+        (notice,) = _notices(dave, gid)
+        assert (notice.notice_by, notice.notice_detail) == (alice.phone, str(HOUR))
+        run_until(lambda: bob.engine.disappearing_timer(group_id=gid) == HOUR, people)
+
+        # Bob adds Erin later: he passes on Alice's setting as hers, with her time.
+        bob.engine.add_group_members(gid, [erin.phone])
+        run_until(lambda: gid in {g.group_id for g in erin.engine.groups()}, people)
+        run_until(lambda: erin.engine.disappearing_timer(group_id=gid) == HOUR, people)
+        assert [n.notice_by for n in _notices(erin, gid)] == [alice.phone]
+        assert erin.of(TimerChanged) == [TimerChanged("", gid, HOUR, alice.phone)]
+        standing = _ctx(erin).profile.timers.chat(GroupChat(gid))
+        assert standing == _ctx(alice).profile.timers.chat(GroupChat(gid))
+        assert standing.set_by == alice.phone
+    finally:
+        for person in people:
+            person.close()
+
+
 def _held(person: Person) -> dict[str, object]:
     found = _ctx(person).profile.settings.get(group_timers.PENDING)
     return found if isinstance(found, dict) else {}

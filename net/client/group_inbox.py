@@ -100,7 +100,7 @@ def take_state(ctx: Context, sender: str, payload: GroupStatePayload) -> list[Ev
         for part in group.state_payloads(want=False):
             enqueue_copies(ctx, [sender], ctx.new_id("g-"), part, group=payload.group_id)
     events += decide_pending(ctx, payload.group_id, caught_up=True)
-    events += group_timers.decide(ctx, payload.group_id, caught_up=True)
+    events += group_timers.decide(ctx, payload.group_id, answered_by=sender)
     return events
 
 

@@ -5,8 +5,9 @@ group change, so our copy of the group may not count its sender an admin yet: a 
 them one can be on its way (the admin who granted it sent it to us apart from the sender's timer).
 Such a timer change is kept (the settings record :data:`PENDING`, the newest per sender) and we
 ask the sender for a sync, as for a pending text; it is taken once a group change makes the sender
-an admin, and dropped once the sync has answered or :data:`~net.client.core.group_messages.PENDING_TIMEOUT_MS`
-has passed with them still not one (or at once, when the sender knew exactly the changes we know).
+an admin, and dropped once the sender's answer has come or
+:data:`~net.client.core.group_messages.PENDING_TIMEOUT_MS` has passed with them still not one (or
+at once, when the sender knew exactly the changes we know).
 
 A member added to a group gets its timer from the admin who adds them
 (:func:`net.client.group_fanout.queue_change`), with its own time, so the newest setting still
@@ -54,9 +55,10 @@ def take(ctx: Context, sender: str, change: TimerChange, arrived_ms: int) -> lis
     return []
 
 
-def decide(ctx: Context, group_id: str | None = None, *, caught_up: bool = False) -> list[Event]:
+def decide(ctx: Context, group_id: str | None = None, *, answered_by: str = "") -> list[Event]:
     """Decide the kept timer changes of ``group_id`` (of every group when None) with the changes we
-    have now: taken from a sender who is an admin by now, dropped when caught up or waited out."""
+    have now: taken from a sender who is an admin by now, dropped when waited out or when the
+    sender's own ``group_state`` (``answered_by``) came without making them one."""
     held = _held(ctx)
     if not held or (group_id is not None and group_id not in held):
         return []
@@ -71,7 +73,7 @@ def decide(ctx: Context, group_id: str | None = None, *, caught_up: bool = False
         kept: dict[str, dict[str, Any]] = {}
         for sender, item in items.items():
             tag = GroupTag(gid, int(item["gv"]), str(item["gd"]))
-            done = caught_up or pending_over(int(item["since"]), now)
+            done = sender == answered_by or pending_over(int(item["since"]), now)
             verdict = disappearing.decide_group(group.state, sender, tag, caught_up=done)
             if verdict is GroupTimerVerdict.ACCEPT:
                 change = TimerChange(int(item["s"]), int(item["at"]), tag, str(item.get("by", "")))

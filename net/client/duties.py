@@ -37,7 +37,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-from net.client import group_inbox, prekeys
+from net.client import group_inbox, group_timers, prekeys
 from net.client.context import STORAGE_FAILURES, Context
 from net.client.core import duties_plan as plan
 from net.client.core.backoff import Backoff
@@ -172,6 +172,7 @@ class Duties:
             self._pending_due = ctx.monotonic() + PENDING_CHECK
             with ctx.profile.transaction():
                 events += group_inbox.decide_pending(ctx)
+                events += group_timers.decide(ctx)
         for event in events:
             ctx.emit(event)
         if events:

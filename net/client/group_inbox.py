@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from net.client import action_inbox, action_views, group_fanout, group_log, group_views, timers
+from net.client import action_inbox, action_views, group_fanout, group_log, group_timers, group_views, timers
 from net.client.context import Context
 from net.client.core.attachment import parse_file
 from net.client.core.envelope import Delivered, GroupStatePayload, Read, Text
@@ -81,7 +81,12 @@ def take_changes(ctx: Context, sender: str, changes: list[SignedChange], *, rela
         group_fanout.ensure_members(ctx, state.phones)
         if stored.standing != MEMBER or _names_us(ctx, changes):
             group_fanout.share_name(ctx, state.phones)
-    return [GroupChanged(group_views.view(ctx, store.get(group_id) or stored), tuple(taken.notices))]
+        if stored.standing == MEMBER and before.state is not None:
+            # Our timer setting may have crossed another admin's add: the new members get it from us.
+            joined = sorted(set(state.phones) - set(before.state.phones) - {ctx.me()})
+            group_fanout.share_timer(ctx, state, joined, ours_only=True)
+    shown = GroupChanged(group_views.view(ctx, store.get(group_id) or stored), tuple(taken.notices))
+    return [shown, *group_timers.decide(ctx, group_id)]  # a timer kept for an admin made by now
 
 
 def take_state(ctx: Context, sender: str, payload: GroupStatePayload) -> list[Event]:
@@ -95,6 +100,7 @@ def take_state(ctx: Context, sender: str, payload: GroupStatePayload) -> list[Ev
         for part in group.state_payloads(want=False):
             enqueue_copies(ctx, [sender], ctx.new_id("g-"), part, group=payload.group_id)
     events += decide_pending(ctx, payload.group_id, caught_up=True)
+    events += group_timers.decide(ctx, payload.group_id, answered_by=sender)
     return events
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from crypto_core.encoding import RandomSource
 from crypto_core.keys import IdentityKeyPair
-from net.client import action_views, group_copies, group_fanout, group_log, timers
+from net.client import action_views, group_copies, group_fanout, group_log, group_timers, timers
 from net.client.context import Context, checked_phone, checked_text, message_view
 from net.client.core import group_making
 from net.client.core.actions import ReplyRef
@@ -253,8 +253,12 @@ def _command(ctx: Context, duties: Duties, group_id: str, make: Make) -> GroupVi
     with ctx.profile.transaction():
         taken = group_fanout.queue_change(ctx, group, signed)
         ctx.profile.groups.set_standing(group_id, own_standing(stored.standing, taken.group.state))
+        timed = group_timers.decide(ctx, group_id)  # one kept for a member we just made admin
     duties.outbox.dirty = True
-    return _changed(ctx, group_id, taken.notices)
+    shown = _changed(ctx, group_id, taken.notices)
+    for event in timed:
+        ctx.emit(event)
+    return shown
 
 
 def _changed(ctx: Context, group_id: str, notices: list[MessageView]) -> GroupView:

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crypto_core.errors import CryptoError
-from net.client import action_inbox, action_views, group_inbox, notices, privacy, timers
+from net.client import action_inbox, action_views, group_inbox, group_timers, notices, privacy, timers
 from net.client.context import Context
 from net.client.core.actions import Delete, Edit, React
 from net.client.core.disappearing import TimerChange
@@ -290,6 +290,8 @@ class Inbox:
             result.events += found
         elif isinstance(payload, React | Edit | Delete):
             result.events += action_inbox.take(ctx, sender, payload, message.ts)
+        elif isinstance(payload, TimerChange) and payload.group is not None:
+            result.events += group_timers.take(ctx, sender, payload, message.ts)
         elif isinstance(payload, TimerChange):
             result.events += timers.take(ctx, sender, payload, message.ts)
         elif isinstance(payload, Typing) and payload.group_id is not None:

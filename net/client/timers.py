@@ -2,8 +2,9 @@
 
 The timer is set by either side of a 1:1 conversation, and in a group by an admin only: an
 admin-checked payload (:mod:`net.client.core.disappearing`) with the group's tag, taken from a
-member the receiver's own copy of the group counts as an admin, as a reaction is taken from a
-member (no group change, so the group's version does not move). The newest setting wins on every
+member the receiver's own copy of the group counts as an admin (no group change, so the group's
+version does not move; :mod:`net.client.group_timers` takes a group's, and keeps one from a
+member who may have become admin by a change we lack). The newest setting wins on every
 side, by its time and then the setter's phone; each one that wins leaves a ``timer_changed``
 notice in the timeline (once: a repeat or an older one changes nothing) and a
 :class:`~net.client.core.events.TimerChanged` event.
@@ -27,7 +28,6 @@ from net.client.core.group_payloads import GroupTag
 from net.client.core.group_state import OwnStanding
 from net.client.core.standing import Standing
 from net.client.outbox import enqueue_control, enqueue_copies
-from storage.profile.groups import MEMBER
 from storage.profile.history import Chat, GroupChat, Message
 
 BAD_TIMER = "A disappearing timer is off, 5 minutes, 1 hour, 1 day or 1 week."
@@ -68,15 +68,27 @@ def timer_of(ctx: Context, contact: str, group_id: str) -> int:
 
 
 def take(ctx: Context, sender: str, change: TimerChange, arrived_ms: int) -> list[Event]:
-    """A timer change from ``sender``: applied if they may set it and it is the newest; its events."""
-    chat = _their_chat(ctx, sender, change)
-    if chat is None:
+    """A 1:1 timer change from ``sender``: applied if they are our accepted contact and it is the
+    newest; its events. A group's goes through :mod:`net.client.group_timers`."""
+    if change.group is not None:
         return []
+    brief = ctx.profile.contacts.briefs([sender]).get(sender)
+    if brief is None or brief.standing != Standing.ACCEPTED.value:
+        return []
+    return apply(ctx, sender, change, sender, arrived_ms)
+
+
+def apply(ctx: Context, chat: Chat, change: TimerChange, sender: str, arrived_ms: int) -> list[Event]:
+    """A timer change from ``sender``, who may set it: stored if it is the newest; its events.
+
+    A setting passed on (``change.by``) is stored, shown and told as its setter's ("" for us)."""
+    setter = change.by or sender
     with ctx.profile.transaction():
-        if not ctx.profile.timers.set_chat(chat, change.seconds, change.at_ms, sender):
+        if not ctx.profile.timers.set_chat(chat, change.seconds, change.at_ms, setter):
             return []  # a repeat, or older than the setting standing
-        notice = _notice(ctx, chat, change.seconds, sender, arrived_ms / 1000)
-    return [MessageReceived(notice), _event(chat, change.seconds, sender)]
+        by = "" if setter == ctx.me() else setter
+        notice = _notice(ctx, chat, change.seconds, by, arrived_ms / 1000)
+    return [MessageReceived(notice), _event(chat, change.seconds, by)]
 
 
 def for_sending(ctx: Context, chat: Chat) -> int:
@@ -137,20 +149,6 @@ def _tag_as_admin(ctx: Context, chat: GroupChat) -> GroupTag:
     if not state.is_admin(ctx.me()):
         raise EngineError("not_an_admin", NOT_ADMIN)
     return GroupTag(chat.group_id, state.version, state.digest)
-
-
-def _their_chat(ctx: Context, sender: str, change: TimerChange) -> Chat | None:
-    """The conversation the change is for, if ``sender`` may set its timer."""
-    if change.group is None:
-        brief = ctx.profile.contacts.briefs([sender]).get(sender)
-        return sender if brief is not None and brief.standing == Standing.ACCEPTED.value else None
-    stored = ctx.profile.groups.get(change.group.group_id)
-    if stored is None or stored.standing != MEMBER:
-        return None
-    state = group_log.cached_state(ctx, stored)
-    if state is None or not state.is_member(sender) or not state.is_admin(sender):
-        return None  # only an admin sets a group's timer
-    return GroupChat(change.group.group_id)
 
 
 def _notice(ctx: Context, chat: Chat, seconds: int, by: str, at: float) -> MessageView:

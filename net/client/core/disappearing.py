@@ -5,6 +5,8 @@ inside the ratchet, as texts are::
 
     {"t": "timer", "s": seconds, "ts": when (ms)}      (1:1; a group's also carries the group's tag)
 
+(a group's standing setting passed on to a member just added also names its setter, ``"by"``)
+
 and every text or file payload sent while a timer is on carries it as ``exp`` (seconds), so the
 receiver counts down with the message's own value, whatever order a timer change and the message
 arrive in. The newest setting (by ``ts``, then by the setter's phone) wins on every side, so a
@@ -13,21 +15,28 @@ repeat or a late older one changes nothing. Parsing is strict: anything else is 
 
 The countdown: our own message from when it was written, an incoming one from when it is first
 read here (:func:`expires_at_ms`).
+
+A group's change is taken from a member our copy of the group counts as an admin; from one it
+does not (yet), it waits while a group change we lack may make them one (:func:`decide_group`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from net.client.core.group_payloads import GroupTag, parse_tag, tag_fields
+from net.client.core.group_state import GroupState, OwnStanding
 from net.client.core.malformed import MalformedEnvelope
+from net.protocol.validation import ValidationError, normalize_phone
 
 #: The timers one may choose, in seconds: off, 5 minutes, 1 hour, 1 day, 1 week.
 CHOICES: tuple[int, ...] = (0, 300, 3600, 86400, 604800)
 #: The payload kind of a timer change.
 KIND = "timer"
 _MAX_TS = 2**63
+_MAX_PHONE = 32
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,10 @@ class TimerChange:
     seconds: int
     at_ms: int
     group: GroupTag | None = None
+    #: Who set it, when an admin passes a group's standing setting on to a member they add
+    #: (``"by"``); "" when the sender set it. It names the setter in the notice and settles a tie
+    #: as everywhere else; the sender must still be an admin.
+    by: str = ""
 
 
 def is_choice(value: object) -> bool:
@@ -48,6 +61,8 @@ def fields(change: TimerChange) -> dict[str, Any]:
     """The payload object of a timer change."""
     obj: dict[str, Any] = {"t": KIND, "s": change.seconds, "ts": change.at_ms}
     obj.update(tag_fields(change.group))
+    if change.by:
+        obj["by"] = change.by
     return obj
 
 
@@ -58,10 +73,25 @@ def parse(obj: dict[str, Any]) -> TimerChange:
         raise MalformedEnvelope("timer payload: not a timer one may choose")
     if not (isinstance(at, int) and not isinstance(at, bool) and 0 <= at < _MAX_TS):
         raise MalformedEnvelope("timer payload: bad time")
-    if not set(obj) <= {"t", "s", "ts", "g", "gv", "gd"}:
+    if not set(obj) <= {"t", "s", "ts", "g", "gv", "gd", "by"}:
         raise MalformedEnvelope("timer payload: unknown field")
     assert isinstance(seconds, int)
-    return TimerChange(seconds, at, parse_tag(obj))
+    group = parse_tag(obj)
+    by = obj.get("by", "")
+    if "by" in obj and (group is None or not _is_phone(by)):
+        raise MalformedEnvelope("timer payload: bad setter")
+    assert isinstance(by, str)
+    return TimerChange(seconds, at, group, by)
+
+
+def _is_phone(value: object) -> bool:
+    """A phone in its one E.164 spelling (as a group change names members)."""
+    if not isinstance(value, str) or len(value) > _MAX_PHONE:
+        return False
+    try:
+        return normalize_phone(value) == value
+    except ValidationError:
+        return False
 
 
 def parse_exp(value: object) -> int:
@@ -101,3 +131,26 @@ def queued_for(expires_at_ms: int, now_ms: int) -> int:
         return 0
     left = -(-(expires_at_ms - now_ms) // 1000)
     return min(MAX_QUEUED, max(1, left))
+
+
+class GroupTimerVerdict(StrEnum):
+    ACCEPT = "accept"
+    PENDING = "pending"
+    DROP = "drop"
+
+
+def decide_group(now: GroupState | None, sender: str, tag: GroupTag, *, caught_up: bool) -> GroupTimerVerdict:
+    """Whether a group's timer change from ``sender`` tagged ``tag`` is taken now.
+
+    Taken when our copy of the group (``now``) counts the sender an admin. Otherwise it waits
+    while a change we lack may have made them one: the sender's ``(gv, gd)`` differs from ours
+    and neither the sync has answered nor the wait is over (``caught_up``). With the sender's
+    own version and digest, or once caught up, a non-admin's change is dropped.
+    """
+    if now is None or now.own is not OwnStanding.MEMBER:
+        return GroupTimerVerdict.DROP
+    if now.is_member(sender) and now.is_admin(sender):
+        return GroupTimerVerdict.ACCEPT
+    if caught_up or (tag.version, tag.digest) == (now.version, now.digest):
+        return GroupTimerVerdict.DROP
+    return GroupTimerVerdict.PENDING

@@ -44,7 +44,9 @@ def message(message_id: str, text: str, age: float) -> MessageView:
     return MessageView(message_id, BOB, False, text, time.time() - age, MessageStatus.RECEIVED)
 
 
-def test_enter_on_a_ringed_message_opens_its_only_link_and_nothing_without_one_or_with_two(messages: MessageList) -> None:
+def test_enter_on_a_ringed_message_opens_its_only_link_and_nothing_without_one_or_with_two(
+    messages: MessageList,
+) -> None:
     opened: list[str] = []
     messages.links.opener = opened.append
     page = [

@@ -15,6 +15,9 @@ from wire_client import CodeBook, WireClient
 from net.server.limits import Limits
 from net.server.server import RunningServer, ServerConfig
 
+#: The GUI tests' shared fixtures (a plugin, so that no second conftest module shadows this one).
+pytest_plugins = ("gui_fixtures",)
+
 # A test run started in the background of a shell inherits an ignored SIGINT, and every server and
 # bench it starts would inherit it too: the Ctrl+C tests need the children to feel Ctrl+C as a person's.
 if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:

@@ -41,6 +41,8 @@ MARGIN = 16
 _PAD_X, _PAD_Y = 12, 8
 _GAP = 6
 _RADIUS = 14
+#: Between a disappearing message's timer mark and its time (less reads as one word: "1h21:47").
+_TIMER_GAP = 10
 _MAX_FRACTION = 0.68
 _DAY_GAP = 34
 
@@ -271,7 +273,8 @@ class Painter:
         block_w, block_h = (block.width, block.height + 6) if block is not None else (0.0, 0.0)
         quote_w, quote_h = draw_quote(c, m, p, self.fonts, self.name_of, max_text, tag)
         timer_w, _timer_h = draw_timer_mark(c, m, self.fonts, self.meta_colour(m), tag)
-        inner_w = max(tx1 - tx0, mx1 - mx0 + (timer_w + 6 if timer_w else 0.0), sx1 - sx0, block_w, quote_w)
+        meta_w = mx1 - mx0 + (timer_w + _TIMER_GAP if timer_w else 0.0)
+        inner_w = max(tx1 - tx0, meta_w, sx1 - sx0, block_w, quote_w)
         above = (sy1 - sy0) + 2 + block_h + (quote_h + 4 if quote_h else 0.0)
         inner_h = above + (ty1 - ty0) + 2 + (my1 - my0)
         bubble_w, bubble_h = inner_w + 2 * _PAD_X, inner_h + 2 * _PAD_Y
@@ -287,7 +290,8 @@ class Painter:
         c.coords(meta, x0 + bubble_w - _PAD_X, y0 + _PAD_Y + above + (ty1 - ty0) + 2)
         if timer_w:  # left of the time
             meta_x = x0 + bubble_w - _PAD_X - (mx1 - mx0)
-            c.move(timer_tag(m.message_id), meta_x - timer_w - 6, y0 + _PAD_Y + above + (ty1 - ty0) + 2)
+            meta_y = y0 + _PAD_Y + above + (ty1 - ty0) + 2
+            c.move(timer_tag(m.message_id), meta_x - timer_w - _TIMER_GAP, meta_y)
         fill = p.mine if m.outgoing else p.theirs
         outline = fill if m.outgoing else p.border
         bubble = rounded(

@@ -22,11 +22,6 @@ BACKUP_PASSPHRASE = "a backup passphrase of its own"
 
 
 @pytest.fixture
-def dev_server(server_factory: Callable[..., InProcessServer]) -> InProcessServer:
-    return server_factory(dev_codes=True)
-
-
-@pytest.fixture
 def people() -> Iterator[list[Person]]:
     made: list[Person] = []
     yield made

@@ -16,11 +16,6 @@ from net.client.core.events import MessageStatus, TransferState
 
 
 @pytest.fixture
-def dev_server(server_factory: Callable[..., InProcessServer]) -> InProcessServer:
-    return server_factory(dev_codes=True)
-
-
-@pytest.fixture
 def people() -> Iterator[list[Person]]:
     made: list[Person] = []
     yield made

@@ -6,7 +6,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import InProcessServer
 from engine_support import Person, pair, run_until
 from server_process import ServerProcess
 from transfer_support import arrived, attachment, known_file, reopen, state_of
@@ -14,11 +13,6 @@ from transfer_support import arrived, attachment, known_file, reopen, state_of
 from net.client.core.events import TransferProgress, TransferState
 
 SIZE = 24 * 1024 * 1024
-
-
-@pytest.fixture
-def dev_server(server_factory: Callable[..., InProcessServer]) -> InProcessServer:
-    return server_factory(dev_codes=True)
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 
 import pytest
 from gui_support import (
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
     press_return,
     wait_until,
@@ -121,11 +120,6 @@ def run(command: Command[T], engine: object, host: RecordingHost) -> None:
             host.report(exc.code, exc.message)
         return
     CommandDone(command, result).deliver()
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
 
 
 @pytest.fixture

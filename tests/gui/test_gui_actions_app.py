@@ -7,15 +7,10 @@ and her delete for everyone reach his profile. Every wait is bounded.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
-
-import pytest
 from conftest import InProcessServer, fresh_phone
 from gui_support import (
     app_knows,
     create_and_register,
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
     press_return,
     register_peer,
@@ -29,33 +24,6 @@ from gui.view_models.action_text import DELETED_TEXT
 from gui.views.action_marks import chips_tag
 from gui.views.bubbles import MessageList
 from net.client.core import events as ev
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
-
-
-@pytest.fixture
-def dev_server(server_factory: Callable[..., InProcessServer]) -> InProcessServer:
-    return server_factory(dev_codes=True)
-
-
-@pytest.fixture
-def app(display: object, tmp_path: Path) -> Iterator[App]:
-    app = App(
-        profiles_root=tmp_path / "alice", config_dir=tmp_path / "config", local_server_dir=tmp_path / "ls"
-    )
-    wait_until(app.root, lambda: not app.busy, "the profile list")
-    yield app
-    app.close()
-
-
-@pytest.fixture
-def bob(tmp_path: Path) -> Iterator[HeadlessPeer]:
-    peer = HeadlessPeer.with_profiles(tmp_path / "bob")
-    yield peer
-    peer.stop()
 
 
 def right_click_and_choose(messages: MessageList, message_id: str, label: str) -> None:

@@ -20,7 +20,6 @@ from gui_support import (
     PASSPHRASE,
     app_knows,
     create_and_register,
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
     press,
     press_return,
@@ -43,16 +42,6 @@ from gui.view_models.wording import TICKS, key_change_warning
 from gui.worker import Command
 from net.client.core import events as ev
 from net.client.core.engine_error import EngineError
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
-
-
-@pytest.fixture
-def dev_server(server_factory: Callable[..., InProcessServer]) -> InProcessServer:
-    return server_factory(dev_codes=True)
 
 
 @pytest.fixture

@@ -5,21 +5,13 @@ from __future__ import annotations
 import io
 import struct
 import tkinter as tk
-from collections.abc import Iterator
 
-import pytest
 from gui_support import (
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
 )
 from PIL import Image
 
 from gui.views.avatar_pictures import PictureCache, round_picture
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
 
 
 def _jpeg(colour: tuple[int, int, int], size: tuple[int, int]) -> bytes:

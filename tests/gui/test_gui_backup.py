@@ -10,7 +10,7 @@ is the real thing.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,6 @@ from conftest import InProcessServer, fresh_phone
 from gui_support import (
     app_knows,
     create_and_register,
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
     press,
     press_return,
@@ -37,16 +36,6 @@ from net.client.core import events as ev
 
 BACKUP_PASSPHRASE = "the backup's own passphrase"
 NEW_PASSPHRASE = "a passphrase for this computer"
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
-
-
-@pytest.fixture
-def dev_server(server_factory: Callable[..., InProcessServer]) -> InProcessServer:
-    return server_factory(dev_codes=True)
 
 
 class Picks:
@@ -79,13 +68,6 @@ def app(display: object, tmp_path: Path, picks: Picks) -> Iterator[App]:
     wait_until(made.root, lambda: not made.busy, "the profile list")
     yield made
     made.close()
-
-
-@pytest.fixture
-def bob(tmp_path: Path) -> Iterator[HeadlessPeer]:
-    peer = HeadlessPeer.with_profiles(tmp_path / "bob")
-    yield peer
-    peer.stop()
 
 
 def _chat_with_bob(app: App, server: InProcessServer, bob: HeadlessPeer) -> tuple[str, str]:

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 
 import pytest
 from gui_support import (
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
     press,
     type_into,
@@ -24,11 +23,6 @@ from gui.view_models.backup_model import BackupForm, ExportForm, RestoreForm
 from gui.views.backup_dialogs import BackupDialog, ExportDialog, RestoreDialog
 from gui.views.progress_dialog import CompactField, ProgressDialog
 from gui.views.theme import DARK, LIGHT, apply_theme, make_fonts
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
 
 
 @pytest.fixture

@@ -7,14 +7,12 @@ unblocking through Settings, by Tab and Enter. Every wait has a timeout.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from conftest import InProcessServer, fresh_phone
 from gui_support import (
     create_and_register,
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
     press,
     register_peer,
@@ -26,11 +24,6 @@ from gui.tooling.peer import HeadlessPeer
 from gui.view_models.names import formatted_number
 from gui.worker import Command
 from net.client.core.privacy import NotificationContent
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
 
 
 def test_blocked_numbers_are_listed_with_what_was_dropped_and_unblocked_by_keyboard(

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 
 import pytest
 from gui_support import (
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
     wait_until,
 )
@@ -16,11 +15,6 @@ from PIL import Image
 
 from gui.views import clipboard_picture
 from gui.views.clipboard_picture import Grabbed, grab, read_later
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
 
 
 @pytest.fixture

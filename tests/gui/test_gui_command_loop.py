@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import queue
 import tkinter as tk
-from collections.abc import Iterator
 
-import pytest
-from gui_support import display_for_tests, wait_until
+from gui_support import wait_until
 
 from gui import command_loop
 from gui.command_loop import CommandLoop
 from net.client.core import events as ev
-
-
-@pytest.fixture(scope="module")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
 
 
 class QueueOnly:

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 
 import pytest
 from gui_support import (
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
     wait_until,
 )
@@ -21,11 +20,6 @@ from gui.views.theme import LIGHT, apply_theme, make_fonts
 from net.client.core.events import ConversationView
 
 BOB, CAROL = "+442079460958", "+14155550123"
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
 
 
 @pytest.fixture

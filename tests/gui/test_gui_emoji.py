@@ -7,15 +7,11 @@ Every wait is bounded.
 from __future__ import annotations
 
 import tkinter as tk
-from collections.abc import Callable, Iterator
-from pathlib import Path
 
-import pytest
 from conftest import InProcessServer, fresh_phone
 from gui_support import (
     app_knows,
     create_and_register,
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
     press,
     press_return,
@@ -29,33 +25,6 @@ from gui.tooling.peer import HeadlessPeer
 from gui.views.action_marks import chips_tag
 from gui.views.message_menu import MORE
 from net.client.core import events as ev
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
-
-
-@pytest.fixture
-def dev_server(server_factory: Callable[..., InProcessServer]) -> InProcessServer:
-    return server_factory(dev_codes=True)
-
-
-@pytest.fixture
-def app(display: object, tmp_path: Path) -> Iterator[App]:
-    app = App(
-        profiles_root=tmp_path / "alice", config_dir=tmp_path / "config", local_server_dir=tmp_path / "ls"
-    )
-    wait_until(app.root, lambda: not app.busy, "the profile list")
-    yield app
-    app.close()
-
-
-@pytest.fixture
-def bob(tmp_path: Path) -> Iterator[HeadlessPeer]:
-    peer = HeadlessPeer.with_profiles(tmp_path / "bob")
-    yield peer
-    peer.stop()
 
 
 def type_into(widget: tk.Misc, text: str) -> None:

@@ -8,7 +8,6 @@ from dataclasses import replace
 
 import pytest
 from gui_support import (
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
     press,
     wait_until,
@@ -19,11 +18,6 @@ from gui.view_models.emoji_catalog import catalog
 from gui.views.composer import Composer
 from gui.views.emoji_picker import COLUMNS, NAME_COLUMNS, EmojiPicker
 from gui.views.theme import LIGHT, apply_theme, make_fonts
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 
 import pytest
 from gui_support import (
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
     wait_until,
 )
@@ -55,11 +54,6 @@ def file_message(
         sender=CAROL if group else "",
         attachment=attachment,
     )
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
 
 
 @pytest.fixture

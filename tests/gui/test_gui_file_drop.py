@@ -8,16 +8,10 @@ from pathlib import Path
 
 import pytest
 from gui_support import (
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
 )
 
 from gui.views.file_drop import dropped_paths, enable_drop, load_tkdnd
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
 
 
 @pytest.fixture

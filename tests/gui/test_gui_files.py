@@ -20,7 +20,6 @@ from typing import Any, TypeVar
 
 import pytest
 from gui_support import (
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
     press_return,
     wait_until,
@@ -125,11 +124,6 @@ def png(width: int = 64, height: int = 48) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (width, height), (30, 120, 200)).save(out, format="PNG")
     return out.getvalue()
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from tkinter import ttk
 
 import pytest
 from gui_support import (
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
     wait_until,
 )
@@ -22,11 +21,6 @@ from net.client.core.events import MessageStatus, MessageView
 BOB = "+442079460958"
 ZEBRA = "Mind the zebra crossing on the way"
 LONG = " ".join(f"word{i}" for i in range(60))  # several lines in a bubble
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
 
 
 @pytest.fixture

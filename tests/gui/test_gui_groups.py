@@ -14,7 +14,6 @@ import pytest
 from conftest import InProcessServer, fresh_phone
 from gui_support import (
     create_and_register,
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
     press,
     register_peer,
@@ -27,21 +26,6 @@ from gui.tooling.peer import HeadlessPeer
 from gui.view_models.group_text import sender_colour
 from gui.worker import Command
 from net.client.core import events as ev
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
-
-
-@pytest.fixture
-def app(display: object, tmp_path: Path) -> Iterator[App]:
-    app = App(
-        profiles_root=tmp_path / "alice", config_dir=tmp_path / "config", local_server_dir=tmp_path / "ls"
-    )
-    wait_until(app.root, lambda: not app.busy, "the profile list")
-    yield app
-    app.close()
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 
 import pytest
 from gui_support import (
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
 )
 
@@ -91,11 +90,6 @@ def run(command: Command[T], engine: object) -> T:
     done = CommandDone(command, command.call(engine))  # type: ignore[arg-type]
     done.deliver()
     return done.result
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ import pytest
 from conftest import InProcessServer, fresh_phone
 from gui_support import (
     create_and_register,
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
     press,
     press_return,
@@ -37,11 +36,6 @@ from net.client.core import events as ev
 
 HEBREW = "שלום לכולם"
 ARABIC = "مرحبا بالعالم"
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
 
 
 @pytest.fixture

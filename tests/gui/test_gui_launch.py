@@ -6,12 +6,9 @@ import os
 import subprocess
 import sys
 import tkinter as tk
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from gui_support import (
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
     wait_until,
 )
@@ -20,11 +17,6 @@ from crypto_core.sealing import KdfParams
 from storage.profile.directory import ProfileDirectory
 
 MAIN_PY = Path(__file__).resolve().parents[2] / "main.py"
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
 
 
 def _other_apps(root: tk.Tk) -> list[str]:

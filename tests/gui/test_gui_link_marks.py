@@ -9,7 +9,6 @@ from collections.abc import Iterator
 
 import pytest
 from gui_support import (
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
     wait_until,
 )
@@ -21,11 +20,6 @@ from net.client.core.events import MessageStatus, MessageView
 
 BOB = "+442079460958"
 ADDRESS = "https://example.org/trip_(2026)"
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
 
 
 @pytest.fixture

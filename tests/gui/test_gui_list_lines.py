@@ -14,7 +14,6 @@ from typing import Any, TypeVar
 
 import pytest
 from gui_support import (
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
 )
 
@@ -56,11 +55,6 @@ class ConversationsEngine:
 
     def conversations(self) -> list[ev.ConversationView]:
         return self.views
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
 
 
 @pytest.fixture

@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from conftest import InProcessServer, fresh_phone
 from gui_support import (
     create_and_register,
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
     wait_until,
 )
 
 from gui.app import App
 from gui.view_models.names import formatted_number
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
 
 
 def test_our_own_number_above_the_list_is_in_international_form_as_a_contacts_is(

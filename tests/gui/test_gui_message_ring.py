@@ -9,7 +9,6 @@ from collections.abc import Iterator
 
 import pytest
 from gui_support import (
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
     wait_until,
 )
@@ -38,11 +37,6 @@ def picture_message() -> MessageView:
 def file_message(state: TransferState, transferred: int = 0) -> MessageView:
     attachment = AttachmentView("minutes.pdf", 10 * MIB, "application/pdf", state, transferred)
     return MessageView("doc1", BOB, False, "", time.time(), MessageStatus.RECEIVED, attachment=attachment)
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
 
 
 @pytest.fixture

@@ -22,11 +22,6 @@ PEOPLE = [
 ]
 
 
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
-
-
 @pytest.fixture
 def root(display: object) -> Iterator[tk.Tk]:
     root = tk.Tk()

@@ -17,7 +17,6 @@ import pytest
 from conftest import InProcessServer, fresh_phone
 from gui_support import (
     create_and_register,
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
     register_peer,
     start_conversation,
@@ -32,11 +31,6 @@ from gui.view_models.notification_text import unavailable_text
 from gui.view_models.wording import window_title
 from gui.worker import Command
 from net.client.core.privacy import NotificationContent
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ from gui_support import (
     PASSPHRASE,
     address,
     create_and_register,
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
     press_return,
     type_into,
@@ -32,11 +31,6 @@ from gui.view_models.forms import Stage
 from gui.view_models.wording import local_server_restarted
 
 IN_USE = "This profile is already open in another Parley window."
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
 
 
 def _free_base() -> int:

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 import pytest
 from gui_support import (
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
     press,
     wait_until,
@@ -16,12 +15,6 @@ from PIL import Image
 
 from gui.views.picture_viewer import PictureViewer
 from gui.views.theme import LIGHT, apply_theme, make_fonts
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
-
 
 _roots: list[tk.Tk] = []
 

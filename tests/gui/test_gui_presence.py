@@ -10,14 +10,13 @@ so once Bob has that text any receipt queued before it has arrived too.
 from __future__ import annotations
 
 import tkinter as tk
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import InProcessServer, fresh_phone
 from gui_support import (
     create_and_register,
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
     register_peer,
     start_conversation,
@@ -28,16 +27,6 @@ from gui.app import App
 from gui.tooling.peer import HeadlessPeer
 from net.client.core import events as ev
 from net.client.core.privacy import PrivacySettings
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
-
-
-@pytest.fixture
-def dev_server(server_factory: Callable[..., InProcessServer]) -> InProcessServer:
-    return server_factory(dev_codes=True)
 
 
 @pytest.fixture

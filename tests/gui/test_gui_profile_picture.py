@@ -9,15 +9,13 @@ engine, travels over the real server, and the list and the header draw it.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from conftest import InProcessServer, fresh_phone
 from gui_support import (
     app_knows,
     create_and_register,
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
     press_return,
     register_peer,
@@ -31,11 +29,6 @@ from gui.controllers.backup import Choosers
 from gui.tooling.peer import HeadlessPeer
 from gui.worker import Command
 from net.client.core import events as ev
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
 
 
 class Pick:

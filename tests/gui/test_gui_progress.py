@@ -9,17 +9,11 @@ from collections.abc import Iterator
 
 import pytest
 from gui_support import (
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
     wait_until,
 )
 
 from gui.progress import POLL_MS, ProgressChannel, ProgressWatcher
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
 
 
 @pytest.fixture

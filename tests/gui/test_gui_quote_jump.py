@@ -7,7 +7,7 @@ Every wait is bounded.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,6 @@ from conftest import InProcessServer, fresh_phone
 from gui_support import (
     app_knows,
     create_and_register,
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
     press_return,
     register_peer,
@@ -36,16 +35,6 @@ from net.client.core import events as ev
 FILLER = PAGE + 20
 
 
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
-
-
-@pytest.fixture
-def dev_server(server_factory: Callable[..., InProcessServer]) -> InProcessServer:
-    return server_factory(dev_codes=True)
-
-
 @pytest.fixture
 def app(display: object, tmp_path: Path) -> Iterator[App]:
     app = App(
@@ -55,13 +44,6 @@ def app(display: object, tmp_path: Path) -> Iterator[App]:
     wait_until(app.root, lambda: not app.busy, "the profile list")
     yield app
     app.close()
-
-
-@pytest.fixture
-def bob(tmp_path: Path) -> Iterator[HeadlessPeer]:
-    peer = HeadlessPeer.with_profiles(tmp_path / "bob")
-    yield peer
-    peer.stop()
 
 
 def caught_up(app: App) -> None:

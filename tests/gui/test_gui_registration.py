@@ -13,7 +13,6 @@ from conftest import InProcessServer, fresh_phone
 from gui_support import (
     PASSPHRASE,
     address,
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
     press,
     type_into,
@@ -22,11 +21,6 @@ from gui_support import (
 
 from gui.app import App
 from gui.view_models.forms import Stage
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from gui_support import (
     PASSPHRASE,
     address,
     create_and_register,
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
     press_return,
     register_peer,
@@ -30,16 +29,6 @@ from gui.tooling.peer import HeadlessPeer
 from gui.view_models.forms import Stage
 from gui.view_models.wording import account_not_known
 from net.server.tls import CERT_FILE, KEY_FILE
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
-
-
-@pytest.fixture
-def dev_server(server_factory: Callable[..., InProcessServer]) -> InProcessServer:
-    return server_factory(dev_codes=True)
 
 
 @pytest.fixture

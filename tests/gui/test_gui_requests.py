@@ -15,7 +15,6 @@ import pytest
 from conftest import InProcessServer, fresh_phone
 from gui_support import (
     create_and_register,
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
     register_peer,
     start_conversation,
@@ -26,11 +25,6 @@ from gui.app import App
 from gui.tooling.peer import HeadlessPeer
 from gui.view_models.names import formatted_number
 from net.client.core.events import MessageStatus, MessageStatusChanged, TypingChanged
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,6 @@ from conftest import InProcessServer, fresh_phone
 from gui_support import (
     PASSPHRASE,
     create_and_register,
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
     start_conversation,
     wait_until,
@@ -31,11 +30,6 @@ from net.client.core import events as ev
 BACKLOG = 999
 MAX_GAP = 0.100
 TICK_MS = 10
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
 
 
 @pytest.mark.slow

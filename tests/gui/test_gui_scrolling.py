@@ -7,15 +7,10 @@ from collections.abc import Iterator
 from tkinter import ttk
 
 import pytest
-from gui_support import display_for_tests, wait_until
+from gui_support import wait_until
 
 from gui.views.settings import SettingsPane
 from gui.views.theme import LIGHT, apply_theme, make_fonts
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
 
 
 @pytest.fixture

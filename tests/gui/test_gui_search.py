@@ -14,7 +14,6 @@ from conftest import InProcessServer, fresh_phone
 from gui_support import (
     app_knows,
     create_and_register,
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
     press,
     register_peer,
@@ -32,11 +31,6 @@ from net.client.core import events as ev
 
 FILLER = 60
 ZEBRA_AT = 10  # Bob's message with the word, far enough back that the newest page does not hold it
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
 
 
 @pytest.fixture

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from conftest import InProcessServer, fresh_phone
 from gui_support import (
     address,
     create_and_register,
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
     type_into,
     wait_until,
 )
 
 from gui.app import App
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
 
 
 def test_the_server_section_shows_the_server_refuses_a_bad_address_and_moves_without_asking_again(

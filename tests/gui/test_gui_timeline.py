@@ -17,7 +17,6 @@ from gui_support import (
     PASSPHRASE,
     app_knows,
     create_and_register,
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
     press,
     press_return,
@@ -39,16 +38,6 @@ BACKLOG = 2000
 #: Bob's messages before the search jump; the one with the word is far enough back for a gap after it.
 FILLER = 300
 ZEBRA_AT = 10
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
-
-
-@pytest.fixture
-def dev_server(server_factory: Callable[..., InProcessServer]) -> InProcessServer:
-    return server_factory(dev_codes=True)
 
 
 @pytest.fixture

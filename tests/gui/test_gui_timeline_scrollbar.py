@@ -13,7 +13,6 @@ from collections.abc import Iterator
 
 import pytest
 from gui_support import (
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
     wait_until,
 )
@@ -42,11 +41,6 @@ CONVERSATION = [  # bubbles of one to five lines' worth of words, some mine
 def page(first: int, count: int = PAGE) -> list[MessageView]:
     """Entries first .. first+count-1, newest first (as the engine returns pages)."""
     return list(reversed(CONVERSATION[max(0, first) : first + count]))
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
 
 
 @pytest.fixture

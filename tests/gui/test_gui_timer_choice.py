@@ -7,16 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 from gui_support import (
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
 )
 
 from gui.views.timer_choice import TimerChoice
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
 
 
 @pytest.fixture

@@ -8,18 +8,12 @@ from collections.abc import Iterator
 
 import pytest
 from gui_support import (
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
 )
 
 from gui.views.theme import LIGHT, apply_theme, make_fonts
 from gui.views.timer_mark import draw_timer_mark, timer_tag
 from net.client.core.events import MessageStatus, MessageView
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
 
 
 @pytest.fixture

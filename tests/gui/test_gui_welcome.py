@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import damage_support as damage
-import pytest
 from engine_support import FAST_KDF
 from gui_support import (
     PASSPHRASE,
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
     type_into,
     wait_until,
@@ -21,11 +18,6 @@ from gui.app import App
 from gui.views.welcome import LABEL_HINT
 from storage.profile import header
 from storage.profile.directory import ProfileDirectory
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
 
 
 def _select(app: App, index: int) -> None:

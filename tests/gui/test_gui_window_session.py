@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from gui_support import (
-    display_for_tests,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
 )
 
@@ -57,11 +55,6 @@ def test_only_the_app_makes_a_new_session() -> None:
             called = node.func if isinstance(node, ast.Call) else None
             if isinstance(called, ast.Name) and called.id == "WindowSession":
                 pytest.fail(f"{path.name}:{node.lineno} builds a session")
-
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[None]:
-    yield from display_for_tests()
 
 
 def test_the_app_session_follows_the_profile_from_welcome_to_open(display: None, tmp_path: Path) -> None:

@@ -21,11 +21,6 @@ from net.client.core.privacy import NotificationContent, PrivacySettings
 
 
 @pytest.fixture
-def dev_server(server_factory: Callable[..., InProcessServer]) -> InProcessServer:
-    return server_factory(dev_codes=True)
-
-
-@pytest.fixture
 def two(
     tmp_path: Path, dev_server: InProcessServer, phone: Callable[[], str]
 ) -> Iterator[tuple[Person, Person]]:

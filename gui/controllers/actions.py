@@ -20,10 +20,18 @@ from gui.view_models.action_text import EDITING, replying_text
 from gui.view_models.chat_model import ChatModel, conversation_key
 from gui.view_models.details_text import details_sections
 from gui.view_models.message_actions import MenuAction
+from gui.views.confirm_dialog import ConfirmDialog
 from gui.views.main_view import MainView
 from gui.views.message_details import MessageDetailsDialog
 from gui.worker import Command
 from net.client.core import events as ev
+
+#: What the question before a deletion says.
+EVERYONE_QUESTION = (
+    "This message will be deleted for everyone in this conversation. Those who have read it may "
+    "still remember it."
+)
+ME_QUESTION = "This message will be deleted from this computer. The others keep their copy."
 
 
 class ActionsController:
@@ -42,6 +50,8 @@ class ActionsController:
         self.on_changed: Callable[[ev.MessageView, bool], None] = lambda _m, _removed: None
         #: The details window of a message, while one is open.
         self.dialog: MessageDetailsDialog | None = None
+        #: The question before a deletion, while one is open.
+        self.question: ConfirmDialog | None = None
 
     def chosen(self, message: ev.MessageView, action: MenuAction, emoji: str) -> None:
         """An entry of a message's menu was chosen (``emoji`` for a reaction; "" for its "More…")."""
@@ -62,8 +72,14 @@ class ActionsController:
             self._changing("react", lambda engine: engine.react(message.message_id, emoji, **_names(message)))
         elif action is MenuAction.DELETE_FOR_EVERYONE:
             where = {k: v for k, v in _names(message).items() if k != "sender"}
-            self._changing(
-                "delete_for_everyone", lambda engine: engine.delete_for_everyone(message.message_id, **where)
+            self._ask(
+                "Delete for everyone?",
+                EVERYONE_QUESTION,
+                "Delete for everyone",
+                lambda: self._changing(
+                    "delete_for_everyone",
+                    lambda engine: engine.delete_for_everyone(message.message_id, **where),
+                ),
             )
         elif action is MenuAction.DETAILS:
             self.host.do(
@@ -78,7 +94,22 @@ class ActionsController:
             def call(engine: Engine) -> None:
                 engine.delete_for_me(message.message_id, **_names(message))
 
-            self.host.do(Command("delete_for_me", call, lambda _none: self.changed(message, removed=True)))
+            self._ask(
+                "Delete for me?",
+                ME_QUESTION,
+                "Delete for me",
+                lambda: self.host.do(
+                    Command("delete_for_me", call, lambda _none: self.changed(message, removed=True))
+                ),
+            )
+
+    def _ask(self, title: str, words: str, deed: str, then: Callable[[], None]) -> None:
+        """Ask before a deletion, which cannot be undone; ``then`` runs once it is confirmed."""
+        if self.question is not None and self.question.winfo_exists():
+            self.question.destroy()
+        self.question = ConfirmDialog(
+            self.view, self.host.palette, title=title, words=words, deed=deed, on_confirm=then
+        )
 
     def answered(self, mode: str, message: ev.MessageView, text: str) -> None:
         """Enter in the composer with its answer bar open: the reply or the edit goes to the engine."""
@@ -127,9 +158,10 @@ class ActionsController:
         self.dialog = MessageDetailsDialog(self.view, self.host.palette, sections, show)
 
     def close(self) -> None:
-        if self.dialog is not None and self.dialog.winfo_exists():
-            self.dialog.destroy()
-        self.dialog = None
+        for window in (self.dialog, self.question):
+            if window is not None and window.winfo_exists():
+                window.destroy()
+        self.dialog = self.question = None
 
     def handle(self, event: ev.MessageChanged) -> None:
         self.changed(event.message, removed=event.removed)

@@ -191,6 +191,11 @@ def test_a_group_message_is_named_by_its_group_and_sender_and_delete_for_me_take
     shown(main, carols)
     engine = ActionsEngine(carols)
     chat.actions.chosen(carols, MenuAction.DELETE_FOR_ME, "")
+    question = chat.actions.question
+    assert question is not None and "delete_for_me" not in [
+        c.name for c in host.commands
+    ]  # not before the answer
+    question.confirm_button.invoke()
     run(host.take("delete_for_me"), engine, host)
     assert engine.calls == [("delete_for_me", ("c1",), {"group_id": "g1", "sender": CAROL})]
     assert main.conversation.messages.message_ids() == []
@@ -206,6 +211,9 @@ def test_a_refusal_is_reported_in_words_and_the_bubble_stays(
         "too_late", "A message can be deleted for everyone only within 24 hours of sending it."
     )
     chat.actions.chosen(mine, MenuAction.DELETE_FOR_EVERYONE, "")
+    question = chat.actions.question
+    assert question is not None
+    question.confirm_button.invoke()
     run(host.take("delete_for_everyone"), engine, host)
     assert engine.calls == [("delete_for_everyone", ("out1",), {"contact": BOB})]
     assert host.reports == [
@@ -399,3 +407,26 @@ def test_details_from_the_menu_open_a_window_with_the_times_and_escape_closes_it
     dialog.event_generate("<Escape>")
     main.update()
     assert not dialog.winfo_exists()
+
+
+def test_a_deletion_asks_first_and_escape_or_cancel_deletes_nothing(
+    chat: ChatController, main: MainView, host: RecordingHost, root: tk.Tk
+) -> None:
+    mine = ours()
+    shown(main, mine)
+    chat.actions.chosen(mine, MenuAction.DELETE_FOR_EVERYONE, "")
+    question = chat.actions.question
+    assert question is not None and question.title() == "Delete for everyone?"
+    assert "deleted for everyone" in question.words
+    root.update()
+    assert question.focus_get() is question.cancel_button  # an Enter once too often deletes nothing
+    question.event_generate("<Escape>")
+    root.update()
+    assert not question.winfo_exists() and not [c for c in host.commands if c.name.startswith("delete")]
+    chat.actions.chosen(mine, MenuAction.DELETE_FOR_ME, "")
+    again = chat.actions.question
+    assert again is not None and again.title() == "Delete for me?"
+    again.cancel_button.invoke()
+    root.update()
+    assert not [c for c in host.commands if c.name.startswith("delete")]
+    assert main.conversation.messages.drawn_text("out1") == "see you at noon"

@@ -118,6 +118,9 @@ def test_a_click_on_a_quote_loads_and_outlines_the_original_or_says_it_is_gone(
 
     # deleted for me: the quote stays on the reply, the original is not there to go to
     app.chat.actions.chosen(messages.block.by_id[original_id].message, MenuAction.DELETE_FOR_ME, "")
+    question = app.chat.actions.question
+    assert question is not None
+    question.confirm_button.invoke()
     wait_until(app.root, lambda: original_id not in messages.block.by_id, "the original deleted for me")
     app.chat.timeline.load_newest()
     caught_up(app)

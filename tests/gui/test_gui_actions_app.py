@@ -76,6 +76,9 @@ def test_a_reaction_an_edit_and_a_delete_for_everyone_cross_between_the_window_a
 
     # Alice deletes it for everyone: both sides say it was deleted
     right_click_and_choose(messages, sent_id, "Delete for everyone")
+    question = app.chat.actions.question
+    assert question is not None  # it asks first
+    question.confirm_button.invoke()
     wait_until(app.root, lambda: messages.drawn_text(sent_id) == DELETED_TEXT, "the deleted bubble")
     gone = bob.wait_for(lambda e: isinstance(e, ev.MessageChanged) and e.message.deleted)
     assert isinstance(gone, ev.MessageChanged) and gone.message.text == ""

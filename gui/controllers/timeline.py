@@ -22,6 +22,8 @@ changed) comes from the :class:`ChatModel` it shares with the chat controller.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from gui.controllers.host import Host
 from gui.engine import Engine
 from gui.view_models.chat_model import ChatModel
@@ -119,7 +121,38 @@ class TimelineController:
         self.host.do(Command("unread", call, shown))
 
     def _load_around(self, result: ev.SearchResultView) -> None:
-        contact, message_id = result.contact, result.message.message_id
+        span = result.ranges[0] if result.ranges else None
+        note = "Showing the message you found and those around it"
+        self._show_around(result.contact, result.message.message_id, span, note)
+
+    def show_original(self, reply: ev.MessageView) -> None:
+        """A reply's quote was clicked: to the message it answers, its page loaded if it is not drawn."""
+        contact, original = self.model.open_contact, reply.reply_to
+        if contact is None or original is None:
+            return
+        messages, message_id = self.view.conversation.messages, original.message_id
+        if message_id in messages.block.by_id:
+            messages.reveal(message_id, None)
+            return
+
+        def gone(code: str, words: str) -> None:
+            if code == "unknown_message":  # deleted for me, or it disappeared: not here any more
+                self.view.show_notice(ORIGINAL_GONE)
+            else:
+                self.host.report(code, words)
+
+        self._show_around(contact, message_id, None, ORIGINAL_NOTE, gone)
+
+    def _show_around(
+        self,
+        contact: str,
+        message_id: str,
+        span: tuple[int, int] | None,
+        note: str,
+        failed: Callable[[str, str], None] | None = None,
+    ) -> None:
+        """The page around a message (a search hit, a reply's original), revealed; ``note`` says why
+        newer messages are not drawn below it."""
 
         def call(engine: Engine) -> tuple[list[ev.MessageView], ev.TimelinePlace]:
             page = engine.around(contact, message_id, before=AROUND, after=AROUND)
@@ -132,44 +165,11 @@ class TimelineController:
             messages, older, total = self.view.conversation.messages, place.older, place.total
             has_newer = older + len(page) < total
             messages.show(page, has_older=older > 0, has_newer=has_newer, older=older, total=total)
-            messages.reveal(message_id, result.ranges[0] if result.ranges else None)
+            messages.reveal(message_id, span)
             if messages.has_newer:
-                self.view.conversation.show_found_note("Showing the message you found and those around it")
+                self.view.conversation.show_found_note(note)
 
-        self.host.do(Command("around", call, shown))
-
-    def show_original(self, reply: ev.MessageView) -> None:
-        """A reply's quote was clicked: to the message it answers, its page loaded if it is not drawn."""
-        contact, original = self.model.open_contact, reply.reply_to
-        if contact is None or original is None:
-            return
-        messages, message_id = self.view.conversation.messages, original.message_id
-        if message_id in messages.block.by_id:
-            messages.reveal(message_id, None)
-            return
-
-        def call(engine: Engine) -> tuple[list[ev.MessageView], ev.TimelinePlace]:
-            page = engine.around(contact, message_id, before=AROUND, after=AROUND)
-            return page, engine.timeline_place(contact, page[-1].message_id)
-
-        def shown(loaded: tuple[list[ev.MessageView], ev.TimelinePlace]) -> None:
-            page, place = loaded
-            if self.model.open_contact != contact:
-                return
-            older, total = place.older, place.total
-            has_newer = older + len(page) < total
-            messages.show(page, has_older=older > 0, has_newer=has_newer, older=older, total=total)
-            messages.reveal(message_id, None)
-            if messages.has_newer:
-                self.view.conversation.show_found_note(ORIGINAL_NOTE)
-
-        def gone(code: str, words: str) -> None:
-            if code == "unknown_message":  # deleted for me, or it disappeared: not here any more
-                self.view.show_notice(ORIGINAL_GONE)
-            else:
-                self.host.report(code, words)
-
-        self.host.do(Command("around", call, shown, failed=gone))
+        self.host.do(Command("around", call, shown, failed=failed))
 
     def load_older(self, oldest_id: str) -> None:
         contact, run = self.model.open_contact, self.view.conversation.messages.run

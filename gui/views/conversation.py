@@ -11,6 +11,7 @@ from PIL import ImageTk
 from gui.view_models.file_model import Staged
 from gui.view_models.group_text import group_avatar_colour, group_initials
 from gui.view_models.names import avatar_colour, avatar_text
+from gui.view_models.timer_text import choice_words
 from gui.view_models.wording import held_messages_note, key_change_warning
 from gui.views.avatar_pictures import PictureCache
 from gui.views.bubbles import MessageList
@@ -28,6 +29,11 @@ def hint_text(*, drop: bool) -> str:
 
 #: Below this width the header folds its search field, details and timer buttons into a menu.
 WIDE_HEADER = 660
+
+
+def timer_entry(seconds: int) -> str:
+    """The ⋯ menu's entry for the timer: "Disappearing messages: Off", "…: 1 hour"."""
+    return f"{TIMER_TITLE}: {choice_words(seconds)}"
 
 
 class ConversationPane(ttk.Frame):
@@ -178,7 +184,14 @@ class ConversationPane(ttk.Frame):
             self.menu.add_command(label="Safety number & details", command=lambda: self.on_details())
         timer_menu = tk.Menu(self.menu, tearoff=False)
         self.timer.fill(timer_menu)
-        self.menu.add_cascade(label=TIMER_TITLE, menu=timer_menu)
+        self.menu.add_cascade(label=timer_entry(self.timer.seconds), menu=timer_menu)
+        index = self.menu.index("end") or 0
+
+        def shown(seconds: int) -> None:
+            # Folded into this menu, the timer says what it is set to where the person looks for it.
+            self.menu.entryconfigure(index, label=timer_entry(seconds))
+
+        self.timer.on_shown = shown
 
     def set_group(self, is_group: bool) -> None:
         """A group's header has Members, Rename and Leave in its ⋯ menu, which it always shows."""

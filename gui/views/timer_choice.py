@@ -23,6 +23,8 @@ TITLE = "Disappearing messages"
 class TimerChoice:
     def __init__(self, header: tk.Misc) -> None:
         self.on_choose: Callable[[int], None] = lambda _seconds: None
+        #: The timer shown changed (the header's ⋯ menu words its entry with it).
+        self.on_shown: Callable[[int], None] = lambda _seconds: None
         self.seconds = 0
         self._shown = tk.IntVar(header, value=0)
         self._clock = clock_face(header, "black")
@@ -46,6 +48,7 @@ class TimerChoice:
         self.seconds = seconds
         self._shown.set(seconds)
         self.button.configure(text=choice_words(seconds))
+        self.on_shown(seconds)
 
     def set_ink(self, colour: str) -> None:
         """The clock in the theme's text colour."""

@@ -98,7 +98,7 @@ def test_a_group_made_from_the_window_shows_senders_receipts_and_every_change_as
         "Members",
         "Rename",
         "Leave",
-        "Disappearing messages",
+        "Disappearing messages: Off",
     ]
     assert m.conversations.row_text(group_id) is not None
 

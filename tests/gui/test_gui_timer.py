@@ -60,10 +60,11 @@ def test_the_header_sets_the_timer_the_notices_say_it_and_the_other_sides_change
     app.root.geometry("640x480")
     wait_until(app.root, lambda: pane.narrow and pane.menu_button.winfo_ismapped(), "a narrow header's ⋯")
     assert not button.winfo_ismapped()
-    assert TITLE in pane.menu_labels()
+    assert f"{TITLE}: Off" in pane.menu_labels()
 
     choose(pane.timer.menu, "1 hour")
     wait_until(app.root, lambda: button.cget("text") == "1 hour", "the timer set")
+    assert f"{TITLE}: 1 hour" in pane.menu_labels()  # folded, the ⋯ menu says what it is set to
     wait_until(app.root, lambda: "You set disappearing messages to 1 hour" in notices(messages), "our notice")
     assert notices(messages).count("You set disappearing messages to 1 hour") == 1  # drawn once
     changed = bob.wait_for(lambda e: isinstance(e, ev.TimerChanged))

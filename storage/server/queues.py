@@ -125,8 +125,15 @@ def enqueue_copies(
     outcomes: list[CopyOutcome] = []
     unknown = 0
     for recipient, body in copies:
-        one = partial(enqueue, db, sender=sender, client_id=client_id, recipient=recipient, body=body)
-        one = partial(one, expires_at=expires_at)
+        one = partial(
+            enqueue,
+            db,
+            sender=sender,
+            client_id=client_id,
+            recipient=recipient,
+            body=body,
+            expires_at=expires_at,
+        )
         try:
             try:
                 outcome: CopyOutcome = one(now=now, caps=caps)

@@ -29,6 +29,7 @@ from typing import Any
 from net.client.core.group_payloads import GroupTag, parse_tag, tag_fields
 from net.client.core.group_state import GroupState, OwnStanding
 from net.client.core.malformed import MalformedEnvelope
+from net.protocol.schema import MAX_EXPIRES_IN
 from net.protocol.validation import ValidationError, normalize_phone
 
 #: The timers one may choose, in seconds: off, 5 minutes, 1 hour, 1 day, 1 week.
@@ -105,12 +106,6 @@ def parse_exp(value: object) -> int:
     return value
 
 
-def newer(at_ms: int, by: str, than_ms: int, than_by: str) -> bool:
-    """Whether a setting at ``at_ms`` by ``by`` wins over the one standing (``than_*``); the same
-    time goes to the greater phone, so both sides choose alike ("" for us is replaced by our phone)."""
-    return (at_ms, by) > (than_ms, than_by)
-
-
 def expires_at_ms(timer: int, started_ms: int) -> int:
     """When a message under ``timer`` seconds, whose countdown started at ``started_ms``, disappears
     (0: never, or not started)."""
@@ -120,7 +115,7 @@ def expires_at_ms(timer: int, started_ms: int) -> int:
 
 
 #: The longest a server keeps a queued copy under ``expires_in`` (30 days, the protocol's bound).
-MAX_QUEUED = 30 * 24 * 60 * 60
+MAX_QUEUED = MAX_EXPIRES_IN
 
 
 def queued_for(expires_at_ms: int, now_ms: int) -> int:

@@ -78,13 +78,6 @@ def test_a_text_with_a_bad_exp_is_malformed(exp: object) -> None:
         decode_payload(data)
 
 
-def test_the_newest_setting_wins_and_a_tie_goes_to_the_greater_phone() -> None:
-    assert disappearing.newer(2, "+1", 1, "+2")
-    assert not disappearing.newer(1, "+2", 2, "+1")
-    assert disappearing.newer(1, "+2", 1, "+1")
-    assert not disappearing.newer(1, "+1", 1, "+1")  # a repeat
-
-
 def test_a_countdown_ends_its_timer_after_it_started_and_not_before_it_starts() -> None:
     assert disappearing.expires_at_ms(300, 1_000) == 301_000
     assert disappearing.expires_at_ms(300, 0) == 0

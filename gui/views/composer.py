@@ -134,16 +134,18 @@ class Composer(ttk.Frame):
 
     def submit(self) -> None:
         text = self.value.strip()
-        if self.staged.items:
-            files = self.staged.take()
-            self.set("")
-            self.on_send_files(files, text)
-        elif text and self.answer.message is not None:
+        if text and self.answer.message is not None:
+            # The open bar says what Enter does: an edit's text must never leave as a new file's
+            # caption; staged files stay and go with the next Enter.
             mode, message = self.answer.mode, self.answer.message
             if mode == "reply":
                 self.set("")
             self.answer.close()  # an edit gives back what was typed before it
             self.on_answer(mode, message, text)
+        elif self.staged.items:
+            files = self.staged.take()
+            self.set("")
+            self.on_send_files(files, text)
         elif text:
             self.set("")
             self.on_send(text)

@@ -452,3 +452,19 @@ def test_shift_tab_from_the_composer_reaches_the_paperclip_then_the_messages(
     assert pane.text.tk_focusPrev() is pane.composer.attach_button
     assert pane.composer.attach_button.tk_focusPrev() is pane.messages.canvas
     assert "Ctrl+U" in str(pane.hint.cget("text"))
+
+
+def test_with_the_editing_bar_open_enter_saves_the_edit_and_the_staged_file_waits(
+    chat: ChatController, main: MainView, host: RecordingHost, tmp_path: Path
+) -> None:
+    path = a_file(tmp_path)
+    chat.files.pickers = FilePickers(choose_files=lambda _parent: [path])
+    composer = main.conversation.composer
+    composer.attach_button.invoke()
+    host.commands.clear()
+    mine = ev.MessageView("out1", BOB, True, "see you at noon", time.time(), ev.MessageStatus.SENT)
+    composer.answering("edit", mine, "Editing", mine.text)
+    composer.set("see you at one")
+    press_return(main.conversation.text)
+    assert [c.name for c in host.commands] == ["edit_message"]  # not a new file with the edit as caption
+    assert composer.staged.lines() == ["minutes.txt · 11 bytes"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from gui.controllers.host import Host
 from gui.engine import Engine
-from gui.view_models.chat_model import ChatModel
+from gui.view_models.chat_model import ChatModel, conversation_key
 from gui.views.main_view import MainView
 from gui.worker import Command
 from net.client.core import events as ev
@@ -58,7 +58,7 @@ class TimerController:
         self.host.do(Command("set_disappearing", call, done, failed=self.host.report))
 
     def handle(self, event: ev.TimerChanged) -> None:
-        if (event.group_id or event.contact) == self.model.open_contact:
+        if conversation_key(event) == self.model.open_contact:
             self.view.conversation.timer.set(event.seconds)
 
     def _known(self, contact: str) -> int:

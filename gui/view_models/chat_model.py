@@ -13,13 +13,13 @@ from gui.view_models.action_text import DELETED_TEXT
 from gui.view_models.file_model import last_line as file_line
 from gui.view_models.group_text import preview
 from gui.view_models.names import number_beneath, shown_name
-from net.client.core.events import ContactView, ConversationView, GroupView, MessageView
+from net.client.core.events import ContactView, ConversationView, GroupView, MessageView, TimerChanged
 
 #: How long a typing notice stays up without a refresh from the other side.
 TYPING_TIMEOUT = 8.0
 
 
-def conversation_key(item: ConversationView | MessageView) -> str:
+def conversation_key(item: ConversationView | MessageView | TimerChanged) -> str:
     """Where a conversation or a message belongs: a group's id, else the contact's phone."""
     return item.group_id or item.contact
 

@@ -24,10 +24,6 @@ PASSPHRASE = "a long and happy passphrase"  # noqa: S105 - a throwaway profile i
 CABIN = "Found a cabin for the weekend: https://example.org/cabins/larch-lodge"
 
 
-def _add_contact(engine: Engine, *, phone: str, name: str) -> ev.ContactView:
-    return engine.add_contact(phone, name)
-
-
 def _text(engine: Engine, *, contact: str, text: str) -> ev.MessageView:
     return engine.send_text(contact, text)
 
@@ -86,7 +82,7 @@ def reading_scene(d: Any, work: Path, server: tuple[str, int], *, alice: str) ->
         maya.register("Maya", PASSPHRASE, *server, MAYA_PHONE, "maya@example.com")
         maya.call(lambda engine: engine.add_contact(alice, "Alice"))
         added: list[ev.ContactView] = []
-        app.do(Command("add_contact", partial(_add_contact, phone=MAYA_PHONE, name="Maya"), added.append))
+        app.do(Command("add_contact", lambda engine: engine.add_contact(MAYA_PHONE, "Maya"), added.append))
         d.wait(lambda: bool(added), "Maya in the contacts")
         app.chat.model.set_contact(added[0])
         app.chat.open(MAYA_PHONE)

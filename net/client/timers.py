@@ -110,6 +110,12 @@ def arrived(ctx: Context, stored: Message, exp: int) -> None:
     ctx.profile.timers.set_message(stored.local_id, exp, 0)
 
 
+def of_message(ctx: Context, message: Message) -> tuple[int, int]:
+    """The timer a stored message went under and when it disappears (ms): (0, 0) for none."""
+    found = ctx.profile.timers.of([message.local_id]).get(message.local_id)
+    return (0, 0) if found is None else (found.timer, found.expires_at_ms)
+
+
 def started(ctx: Context, read: list[Message]) -> list[Event]:
     """The countdown of the messages just read starts now; a changed view for each."""
     ids = set(ctx.profile.timers.start([m.local_id for m in read], ctx.now_ms()))

@@ -141,8 +141,8 @@ class Context:
 
     # ------------------------------------------------------------------ sessions
 
-    def load_record(self, phone: str) -> SessionRecord:
-        """The sessions with ``phone``; none if the stored ones are damaged (reported once).
+    def load_record(self, phone: str, device: int = 1) -> SessionRecord:
+        """The sessions with one device of ``phone``; none if the stored ones are damaged (reported once).
 
         A damaged session must not stop every later message to or from that contact:
         with none, sending starts a new session (which replaces the damaged row) and
@@ -151,21 +151,22 @@ class Context:
         The record returned is the caller's to change; only :meth:`save_record` lets a later load
         reuse it instead of decoding the stored bytes again (:mod:`net.client.record_cache`).
         """
+        key = (phone, device)
         try:
-            stored = self.profile.sessions.get(phone)  # a damaged row raises here (DamagedValue)
-            kept = self._records.take(phone, stored)
+            stored = self.profile.sessions.get(phone, device)  # a damaged row raises here (DamagedValue)
+            kept = self._records.take(key, stored)
             if kept is not None:
                 return kept
             return SessionRecord.from_bytes(stored, random=self.random, clock=self.clock)
         except CryptoError:
-            self._records.forget(phone)
-            self.profile.note_damage(f"session:{phone}", "session")
+            self._records.forget(key)
+            self.profile.note_damage(f"session:{phone}:{device}", "session")
             return SessionRecord.from_bytes(None, random=self.random, clock=self.clock)
 
-    def save_record(self, phone: str, record: SessionRecord) -> None:
+    def save_record(self, phone: str, record: SessionRecord, device: int = 1) -> None:
         data = record.to_bytes()
-        self.profile.sessions.put(phone, data)
-        self._records.stored(phone, data, record)
+        self.profile.sessions.put(phone, data, device)
+        self._records.stored((phone, device), data, record)
 
     # ------------------------------------------------------------------ contacts
 

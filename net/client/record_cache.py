@@ -20,8 +20,11 @@ import hmac
 from collections import OrderedDict
 from typing import Generic, TypeVar
 
-#: More than a group's members (at most 99 others), so that a group's fan-out stays cached.
-MAX_RECORDS = 128
+#: More than a group's members' devices (at most 99 others, a few devices each), so that a
+#: group's fan-out stays cached.
+MAX_RECORDS = 512
+#: A session's address: a phone and one of its devices.
+Address = tuple[str, int]
 
 R = TypeVar("R")
 
@@ -29,23 +32,23 @@ R = TypeVar("R")
 class RecordCache(Generic[R]):
     def __init__(self, limit: int = MAX_RECORDS) -> None:
         self._limit = limit
-        self._kept: OrderedDict[str, tuple[bytes, R]] = OrderedDict()
+        self._kept: OrderedDict[Address, tuple[bytes, R]] = OrderedDict()
 
-    def take(self, phone: str, stored: bytes | None) -> R | None:
+    def take(self, phone: Address, stored: bytes | None) -> R | None:
         """The record decoded from ``stored`` if it is kept, else None; either way it leaves the cache."""
         kept = self._kept.pop(phone, None)
         if kept is None or stored is None or not hmac.compare_digest(kept[0], stored):
             return None
         return kept[1]
 
-    def stored(self, phone: str, data: bytes, record: R) -> None:
+    def stored(self, phone: Address, data: bytes, record: R) -> None:
         """``record`` was just stored as ``data``: kept, the oldest dropped past the limit."""
         self._kept[phone] = (data, record)
         self._kept.move_to_end(phone)
         while len(self._kept) > self._limit:
             self._kept.popitem(last=False)
 
-    def forget(self, phone: str) -> None:
+    def forget(self, phone: Address) -> None:
         self._kept.pop(phone, None)
 
     def __len__(self) -> int:

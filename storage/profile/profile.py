@@ -9,7 +9,8 @@ set of small stores over one encrypted connection:
 ``server_pins``    the pinned fingerprint of each server's public key
 ``keys``           identity key pair, signed, one-time and ML-KEM prekeys, sessions they started
 ``contacts``       contacts by phone: name, pinned identity, verified, key changed
-``sessions``       ratchet state per contact (opaque bytes from the engine), times of heals
+``sessions``       ratchet state per device of a contact (opaque bytes from the engine), heals
+``devices``        the device ids each phone (ours included) uses, and our own device id
 ``history``        messages of a contact's or a group's conversation: paged newest first,
                    searched (one conversation or all), edited
 ``groups``         groups: our standing, the folded state cached, each group's signed changes
@@ -57,6 +58,7 @@ from storage.profile.attachments import AttachmentStore
 from storage.profile.contacts import ContactStore
 from storage.profile.database import DATABASE_NAME, export_copy
 from storage.profile.delivery import OutboxStore, ProcessedIds
+from storage.profile.devices import DeviceStore
 from storage.profile.errors import DATABASE_ERRORS, DamagedValue
 from storage.profile.folder_lock import FolderLock
 from storage.profile.group_receipts import ReceiptStore
@@ -108,6 +110,8 @@ class Profile:
         self.keys = KeyStore(vault)
         self.contacts = ContactStore(vault)
         self.sessions = SessionStore(vault)
+        #: The devices each person uses, ours included, and this profile's own device id.
+        self.devices = DeviceStore(vault)
         self.history = History(vault)
         self.groups = GroupStore(vault)
         self.receipts = ReceiptStore(vault)

@@ -399,6 +399,30 @@ def _timers_v8(vault: Vault) -> None:
     _run(vault, _V8_TIMERS)
 
 
+# Version 9: linked devices. A contact (and we) may use up to five computers, each with its own
+# ratchet session: ``sessions`` is keyed by (phone, device), every older row is device 1 (the only
+# device an account had). ``known_devices`` holds the device ids we know of each phone, ours
+# included; a phone with no row is taken to have device 1 only. Our own device id is the record
+# ``own_device`` (absent: 1).
+_V9_DEVICES = """
+CREATE TABLE sessions_by_device (
+    phone TEXT NOT NULL,
+    device INTEGER NOT NULL,
+    state BLOB NOT NULL,
+    PRIMARY KEY (phone, device)
+) WITHOUT ROWID;
+INSERT INTO sessions_by_device (phone, device, state) SELECT phone, 1, state FROM sessions;
+DROP TABLE sessions;
+ALTER TABLE sessions_by_device RENAME TO sessions;
+CREATE TABLE known_devices (phone TEXT NOT NULL, device INTEGER NOT NULL, PRIMARY KEY (phone, device))
+    WITHOUT ROWID;
+"""
+
+
+def _devices_v9(vault: Vault) -> None:
+    _run(vault, _V9_DEVICES)
+
+
 CURRENT = Schema(
     {
         1: _create_v1,
@@ -409,6 +433,7 @@ CURRENT = Schema(
         6: _attachments_v6,
         7: _actions_v7,
         8: _timers_v8,
+        9: _devices_v9,
     }
 )
 

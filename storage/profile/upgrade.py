@@ -178,7 +178,7 @@ def _build(path: Path, key: bytes, c: reader.Contents, on_step: StepHook) -> Non
                 "previous_identity) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [_contact_row(contact) for contact in c.contacts],
             )
-            x("INSERT INTO sessions (phone, state) VALUES (?, ?)", c.sessions)
+            x("INSERT INTO sessions (phone, device, state) VALUES (?, 1, ?)", c.sessions)
             x("INSERT INTO heals (phone, at) VALUES (?, ?)", c.heals)
             x("INSERT INTO conversations (contact) VALUES (?)", [(phone,) for phone in c.conversations])
             x(

@@ -130,7 +130,7 @@ def test_a_version_1_profile_gains_the_kind_of_each_row_and_its_messages_stay_te
         assert [m.kind for m in reopened.history.page(ALICE).messages] == ["key_changed", "text"]
     finally:
         reopened.close()
-    assert _version(profile.path) == CURRENT.version == 8
+    assert _version(profile.path) == CURRENT.version == 9
 
 
 def test_step_2_keeps_contacts_accepted_and_turns_a_number_as_name_into_no_nickname(tmp_path: Path) -> None:
@@ -254,7 +254,7 @@ def test_step_8_adds_the_timers_and_makes_the_search_index_forget_what_step_7_de
     with ProfileDirectory(tmp_path, kdf_params=FAST).open(profile.profile_id, "pw") as reopened:
         assert len(reopened.history.search_all("kept")) == 40
         assert reopened.timers.chat(ALICE).seconds == 0
-    assert _version(profile.path) == CURRENT.version == 8
+    assert _version(profile.path) == CURRENT.version == 9
     pages.assert_gone(profile.folder, "pw", RUNES)
     conn = raw.connect(profile.folder, "pw")
     try:
@@ -265,3 +265,19 @@ def test_step_8_adds_the_timers_and_makes_the_search_index_forget_what_step_7_de
         conn.execute("INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')")
     finally:
         conn.close()
+
+
+def test_step_9_keys_sessions_by_device_and_keeps_every_old_one_as_device_1(tmp_path: Path) -> None:
+    step_8 = Schema({n: CURRENT.steps[n] for n in range(1, 9)})
+    profile = ProfileDirectory(tmp_path, kdf_params=FAST, schema=step_8).create("Alice", "pw")
+    profile.close()
+    raw.execute(profile.folder, "pw", "INSERT INTO sessions (phone, state) VALUES (?, ?)", (ALICE, b"old"))
+    assert _version(profile.path) == 8
+    with ProfileDirectory(tmp_path, kdf_params=FAST).open(profile.profile_id, "pw") as reopened:
+        assert reopened.sessions.get(ALICE) == reopened.sessions.get(ALICE, 1) == b"old"
+        assert reopened.sessions.get(ALICE, 2) is None
+        reopened.sessions.put(ALICE, b"second", 2)
+        assert reopened.sessions.devices(ALICE) == [1, 2]
+        assert reopened.sessions.get(ALICE) == b"old"
+        assert reopened.devices.of(ALICE) == [1] and reopened.devices.own() == 1
+    assert _version(profile.path) == CURRENT.version == 9

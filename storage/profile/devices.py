@@ -1,0 +1,82 @@
+"""The devices we know: which computers each person (ourselves included) uses Parley on.
+
+A person may link up to five devices to one account; each has its own ratchet session with
+each of ours (Sesame). The engine learns a phone's device ids from the server (a bundle's
+``devices``, a ``devices_changed`` refusal, our own login) and keeps them here, one row per
+(phone, device), so that a message can go to every device of its recipient and to our own other
+devices without asking first. A phone without rows is taken to have device 1 only: the one
+device every account had before linked devices, and the first of every account since.
+
+Our own device id is the record ``own_device`` (absent: 1, the device that registered).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from storage.profile.account import get_record, put_record
+from storage.profile.errors import DamagedValue
+from storage.profile.vault import Vault
+
+_OWN_DEVICE = "own_device"
+#: The device of an account that registered; every account has had it first.
+FIRST_DEVICE = 1
+
+
+class DeviceStore:
+    def __init__(self, vault: Vault) -> None:
+        self._vault = vault
+
+    def own(self) -> int:
+        """This profile's device id on its account."""
+        stored = get_record(self._vault, _OWN_DEVICE)
+        if stored is None:
+            return FIRST_DEVICE
+        try:
+            device = int(stored)
+        except ValueError:
+            raise DamagedValue("own device") from None
+        if device < 1:
+            raise DamagedValue("own device")
+        return device
+
+    def set_own(self, device: int) -> None:
+        if device < 1:
+            raise ValueError("a device id is a positive integer")
+        with self._vault.transaction():
+            put_record(self._vault, _OWN_DEVICE, str(device))
+
+    def of(self, phone: str) -> list[int]:
+        """The device ids of ``phone``, ascending; ``[1]`` when none are known."""
+        rows = self._vault.conn.execute(
+            "SELECT device FROM known_devices WHERE phone = ? ORDER BY device", (phone,)
+        ).fetchall()
+        return [int(row[0]) for row in rows] or [FIRST_DEVICE]
+
+    def set_of(self, phone: str, devices: Iterable[int]) -> bool:
+        """Replace what we know of ``phone``'s devices; True when that changed anything."""
+        new = sorted(set(devices))
+        if any(device < 1 for device in new):
+            raise ValueError("a device id is a positive integer")
+        if not new:
+            raise ValueError("an account has at least one device")
+        if new == self.of(phone) and self._known(phone):
+            return False
+        with self._vault.transaction():
+            self._vault.conn.execute("DELETE FROM known_devices WHERE phone = ?", (phone,))
+            self._vault.conn.executemany(
+                "INSERT INTO known_devices (phone, device) VALUES (?, ?)", [(phone, d) for d in new]
+            )
+        return True
+
+    def forget(self, phone: str) -> None:
+        """Forget ``phone``'s devices (a number that re-registered starts again with device 1)."""
+        with self._vault.transaction():
+            self._vault.conn.execute("DELETE FROM known_devices WHERE phone = ?", (phone,))
+
+    def _known(self, phone: str) -> bool:
+        row = self._vault.conn.execute("SELECT 1 FROM known_devices WHERE phone = ? LIMIT 1", (phone,))
+        return row.fetchone() is not None
+
+    def __repr__(self) -> str:
+        return "DeviceStore()"

@@ -38,6 +38,7 @@ class Session:
     def __init__(self, peer: str = "192.0.2.1:50000") -> None:
         self.peer = peer
         self.phone: str | None = None
+        self.device = 1
         self.challenge: tuple[str, bytes] | None = None
         self.pushes: list[tuple[str, dict[str, Any]]] = []
         self.ended = False

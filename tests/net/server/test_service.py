@@ -256,7 +256,10 @@ def test_a_message_is_pushed_to_an_online_recipient_after_it_is_stored(world: Wo
     a, b = world.login(alice), world.login(bob)
     sent = world.call(a, "send", to=bob.phone, client_id="c1", body=b"hello")
     assert b.pushes == [
-        ("message", {"id": sent["id"], "from": alice.phone, "body": b"hello", "ts": sent["ts"]})
+        (
+            "message",
+            {"id": sent["id"], "from": alice.phone, "from_device": 1, "body": b"hello", "ts": sent["ts"]},
+        )
     ]
     assert world.store.queued_count(bob.phone) == 1
 

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from typing import Any
 
 from crypto_core.errors import InvalidSignature
-from crypto_core.keys import IdentityKeyPair, KemPreKeyPublic, PublicIdentity, SignedPreKeyPublic
+from crypto_core.keys import IdentityKeyPair, PublicIdentity
 from net.protocol.connection import Request
 from net.protocol.errors import ErrorCode, RequestRefused
 from net.protocol.login import NONCE_SIZE, make_nonce, verify_login
@@ -39,7 +39,6 @@ from net.protocol.schema import (
     OPERATIONS,
     PROTOCOL_VERSION,
     PUSH_MESSAGE,
-    PUSH_PREKEYS_LOW,
     PUSH_SESSION_ENDED,
 )
 from net.server.blob_service import BlobService
@@ -49,8 +48,9 @@ from net.server.guards import Guards
 from net.server.limits import Limits, PersistedLimiter
 from net.server.links import Links
 from net.server.outcome import Outcome
+from net.server.prekey_service import PrekeyService
 from net.server.presence import Presence, Session
-from net.server.registrar import Registrar, check_kem, masked
+from net.server.registrar import Registrar, masked
 from net.server.registration_lock import LockHasher
 from net.server.send_many import SendMany
 from net.server.send_rules import (
@@ -63,7 +63,7 @@ from net.server.send_rules import (
 )
 from net.server.verification import CodeChannel
 from storage.server.interface import ServerStore
-from storage.server.records import DevicesChanged, PrekeyLimit, QueueFull, StoredMessage, UnknownAccount
+from storage.server.records import DevicesChanged, QueueFull, StoredMessage, UnknownAccount
 
 log = logging.getLogger("parley.server")
 
@@ -122,7 +122,6 @@ class Service:
         )
         self._codes = self.persisted("codes", limits.codes_per_hour, 3600.0)  # per number and address
         self._codes_by_address = self.persisted("codes_by_address", limits.codes_per_address, 3600.0)
-        self._bundles = self.persisted("bundles", limits.bundles_per_hour, 3600.0)
         self._guards = Guards(limits, self.persisted)
         # A failed login for a number nobody holds checks the signature against this key instead,
         # so that it takes as long as one for a registered number (whose private key nobody has).
@@ -149,6 +148,7 @@ class Service:
             store, limits, self.presence, self.persisted, clock, self.now_ms, fingerprint, link_random
         )
         self._device_ops = DeviceOps(store, self.presence, self.now_ms)
+        self._prekeys = PrekeyService(store, limits, self.presence, self._guards, self.persisted)
         self._handlers: dict[str, Callable[[Session, dict[str, Any]], Outcome]] = {
             "hello": self._hello,
             "register_start": self._registrar.start,
@@ -156,14 +156,14 @@ class Service:
             "challenge": self._challenge,
             "login": self._login,
             "ping": self._ping,
-            "get_bundle": self._get_bundle,
+            "get_bundle": self._prekeys.get_bundle,
             "send": self._send,
             "send_many": self._send_many.handle,
             "fetch": self._fetch,
             "ack": self._ack,
-            "upload_prekeys": self._upload_prekeys,
-            "prekey_count": self._prekey_count,
-            "set_signed_prekey": self._set_signed_prekey,
+            "upload_prekeys": self._prekeys.upload,
+            "prekey_count": self._prekeys.count,
+            "set_signed_prekey": self._prekeys.set_signed,
             "delete_account": self._delete_account,
             "set_registration_lock": self._registrar.set_lock,
             **self._blobs.handlers,
@@ -269,40 +269,6 @@ class Service:
 
     # ------------------------------------------------------------------- messages
 
-    def _get_bundle(self, session: Session, args: dict[str, Any]) -> Outcome:
-        assert session.phone is not None
-        self._guards.check_lookups(session)
-        if not self._bundles.allow(session.phone):
-            raise _refuse(ErrorCode.RATE_LIMITED, "too many bundles fetched this hour")
-        target = args["phone"]
-        # Past a limit the bundle still comes, without one-time prekeys: nothing is consumed.
-        one_time = self._guards.may_hand_out(target, session)
-        try:
-            taken = self.store.take_device_bundle(target, args["device"], one_time=one_time)
-        except UnknownAccount:
-            raise self._guards.unknown_answer(session) from None
-        except DevicesChanged as exc:
-            raise devices_changed(exc.devices, f"the account has no device {args['device']}") from None
-        bundle, served = taken.bundle, taken.device
-        reply = {"bundle": bundle, "device": served, "devices": taken.devices}
-        took_one_time = "one_time_prekey" in bundle
-        took_kem = bundle["kem_prekey"].get("last_resort") is False
-        if not (took_one_time or took_kem):
-            return Outcome(reply)  # none were left, or none were to be handed out
-        self._guards.handed_out(target, session)
-        one_time_left, kem_left = self.store.prekey_counts(target, served)
-        # Told once, as a kind falls below the mark (a fetch takes at most one of each kind).
-        mark = self.limits.prekeys_low - 1
-        if not ((took_one_time and one_time_left == mark) or (took_kem and kem_left == mark)):
-            return Outcome(reply)
-
-        def tell_owner() -> None:  # after the commit, like every push; the device whose prekeys they are
-            owner = self.presence.get(target, served)
-            if owner is not None:
-                owner.push(PUSH_PREKEYS_LOW, {"one_time": one_time_left, "kem": kem_left})
-
-        return Outcome(reply, then=tell_owner)
-
     def _send(self, session: Session, args: dict[str, Any]) -> Outcome:
         sender, recipient, body, device = session.phone, args["to"], args["body"], args["device"]
         assert sender is not None
@@ -380,55 +346,6 @@ class Service:
     def _ack(self, session: Session, args: dict[str, Any]) -> Outcome:
         assert session.phone is not None
         return Outcome({"deleted": self.store.ack(session.phone, args["ids"], session.device)})
-
-    # -------------------------------------------------------------------- prekeys
-
-    def _identity_of(self, phone: str) -> PublicIdentity:
-        account = self.store.account(phone)
-        if account is None:
-            raise _refuse(ErrorCode.UNKNOWN_ACCOUNT, "this account no longer exists")
-        return PublicIdentity.from_json(account.identity)
-
-    def _upload_prekeys(self, session: Session, args: dict[str, Any]) -> Outcome:
-        assert session.phone is not None
-        identity = self._identity_of(session.phone)
-        for kem in args["kem_prekeys"]:
-            check_kem(kem, identity, last_resort=False)
-        try:
-            one_time, kem_count = self.store.add_prekeys(
-                session.phone,
-                [(k.key_id, k.to_json()) for k in args["one_time_prekeys"]],
-                [(k.key_id, k.to_json()) for k in args["kem_prekeys"]],
-                self.limits.prekeys_per_account,
-                replace=args["replace"],
-                device=session.device,
-            )
-        except PrekeyLimit:
-            raise _refuse(
-                ErrorCode.PREKEY_LIMIT, f"at most {self.limits.prekeys_per_account} prekeys of a kind"
-            ) from None
-        return Outcome({"one_time": one_time, "kem": kem_count})
-
-    def _prekey_count(self, session: Session, _args: dict[str, Any]) -> Outcome:
-        assert session.phone is not None
-        one_time, kem = self.store.prekey_counts(session.phone, session.device)
-        return Outcome({"one_time": one_time, "kem": kem})
-
-    def _set_signed_prekey(self, session: Session, args: dict[str, Any]) -> Outcome:
-        assert session.phone is not None
-        identity = self._identity_of(session.phone)
-        signed_prekey: SignedPreKeyPublic = args["signed_prekey"]
-        signed_prekey.verify(identity)
-        last_resort: KemPreKeyPublic | None = args["kem_last_resort"]
-        if last_resort is not None:
-            check_kem(last_resort, identity, last_resort=True)
-        self.store.set_signed_prekey(
-            session.phone,
-            signed_prekey.to_json(),
-            None if last_resort is None else last_resort.to_json(),
-            session.device,
-        )
-        return Outcome({})
 
     def _delete_account(self, session: Session, _args: dict[str, Any]) -> Outcome:
         phone = session.phone

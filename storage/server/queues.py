@@ -37,6 +37,25 @@ from storage.server.records import (
 _IDS_PER_STATEMENT = 500  # SQLite before 3.32 takes at most 999 parameters in one statement
 
 
+# Counting a copy into its queue: one UPDATE checks that the queue exists and every cap (a tracked queue's
+# per-sender count too). The ``_SOLE`` forms also check that the device is the recipient's whole set:
+# the live devices are exactly the queues there are (a device's queue is made and deleted with it), so no
+# other queue of the number may exist but the one named and, to the own number, the sending device's.
+_COUNT = (
+    "UPDATE queues SET queued = queued + 1, bytes = bytes + ?"
+    " WHERE phone = ? AND device = ? AND NOT tracked AND queued < ? AND queued < ? AND bytes + ? <= ?"
+)
+_COUNT_TRACKED = (
+    "UPDATE queues SET queued = queued + 1, bytes = bytes + ?"
+    " WHERE phone = ? AND device = ? AND tracked AND queued < ? AND bytes + ? <= ? AND COALESCE(("
+    "SELECT s.queued FROM sender_queues AS s WHERE s.recipient = ? AND s.device = ? AND s.sender = ?"
+    "), 0) < ?"
+)
+_SOLE = " AND NOT EXISTS (SELECT 1 FROM queues AS o WHERE o.phone = ? AND o.device NOT IN (?, ?))"
+_COUNT_SOLE = _COUNT + _SOLE
+_COUNT_TRACKED_SOLE = _COUNT_TRACKED + _SOLE
+
+
 class Caps(NamedTuple):
     """A recipient device's caps: messages waiting, messages from one sender, and bytes of bodies."""
 
@@ -115,7 +134,6 @@ def enqueue(
     seen = _seen(db, client_id, sender, recipient)
     if seen is not None:
         return seen
-    check_devices(db, recipient, (device,), sender, sender_device)
     stored = store_copy(
         db,
         sender=sender,
@@ -126,6 +144,7 @@ def enqueue(
         now=now,
         caps=caps,
         expires_at=expires_at,
+        only=True,
     )
     _record(db, client_id, sender, recipient, stored.id, now)
     return stored
@@ -142,22 +161,28 @@ def store_copy(
     now: int,
     caps: Caps,
     expires_at: int,
+    only: bool = False,
 ) -> SendOutcome:
-    """Count and store one copy in (recipient, device)'s queue; QueueFull or Untracked before any write."""
+    """Count and store one copy in (recipient, device)'s queue; refuses before any write.
+
+    With ``only``, the same statement also checks that ``device`` is the recipient's whole set (its
+    only live queue; for the sender's own number, its only one but the sending device's), so the
+    send of nearly everyone (one device) costs no read of its own for the check. Refusals:
+    UnknownAccount, DevicesChanged, QueueFull or Untracked, in that order.
+    """
     size = len(body)
+    sole_args: tuple[str | int, ...] = ()
+    if only:
+        sole_args = (recipient, device, sender_device if recipient == sender else device)
     # One statement counts the message and checks that the queue exists and every cap:
     # for a queue without per-sender counts (nearly every queue), by its length alone.
     counted = db.execute(
-        "UPDATE queues SET queued = queued + 1, bytes = bytes + ?"
-        " WHERE phone = ? AND device = ? AND NOT tracked AND queued < ? AND queued < ? AND bytes + ? <= ?",
-        (size, recipient, device, caps.messages, caps.per_sender, size, caps.bytes),
+        _COUNT_SOLE if only else _COUNT,
+        (size, recipient, device, caps.messages, caps.per_sender, size, caps.bytes, *sole_args),
     ).rowcount
     if not counted:
         counted = db.execute(
-            "UPDATE queues SET queued = queued + 1, bytes = bytes + ?"
-            " WHERE phone = ? AND device = ? AND tracked AND queued < ? AND bytes + ? <= ? AND COALESCE(("
-            "SELECT s.queued FROM sender_queues AS s WHERE s.recipient = ? AND s.device = ? AND s.sender = ?"
-            "), 0) < ?",
+            _COUNT_TRACKED_SOLE if only else _COUNT_TRACKED,
             (
                 size,
                 recipient,
@@ -169,9 +194,12 @@ def store_copy(
                 device,
                 sender,
                 caps.per_sender,
+                *sole_args,
             ),
         ).rowcount
         if not counted:
+            if only:  # which check failed: the devices come before the caps
+                check_devices(db, recipient, (device,), sender, sender_device)
             raise _why_full(db, recipient, device, size, caps)
         db.execute(
             "INSERT INTO sender_queues VALUES (?, ?, ?, 1)"
@@ -199,6 +227,7 @@ def _store_tracking(
     now: int,
     caps: Caps,
     expires_at: int,
+    only: bool = False,
 ) -> SendOutcome:
     copy = partial(
         store_copy,
@@ -211,6 +240,7 @@ def _store_tracking(
         now=now,
         caps=caps,
         expires_at=expires_at,
+        only=only,
     )
     try:
         return copy()
@@ -279,10 +309,6 @@ def _enqueue_recipient(
     seen = _seen(db, client_id, sender, recipient)
     if seen is not None:
         return seen
-    try:
-        check_devices(db, recipient, [device for _, device, _ in copies], sender, sender_device)
-    except (UnknownAccount, DevicesChanged) as refused:
-        return refused
     one = partial(
         _store_tracking,
         db,
@@ -293,12 +319,16 @@ def _enqueue_recipient(
         caps=caps,
         expires_at=expires_at,
     )
-    if len(copies) == 1:  # one copy refuses before its first write: no savepoint needed
+    if len(copies) == 1:  # one copy checks the device set in its own statement, refusing before any write
         try:
-            stored = [one(device=copies[0][1], body=copies[0][2])]
-        except QueueFull as refused:
+            stored = [one(device=copies[0][1], body=copies[0][2], only=True)]
+        except (UnknownAccount, DevicesChanged, QueueFull) as refused:
             return refused
     else:
+        try:
+            check_devices(db, recipient, [device for _, device, _ in copies], sender, sender_device)
+        except (UnknownAccount, DevicesChanged) as refused:
+            return refused
         db.execute("SAVEPOINT recipient")
         try:
             stored = [one(device=device, body=body) for _, device, body in copies]

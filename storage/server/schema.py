@@ -94,7 +94,10 @@ the account's becomes its device 1's.
   of the old ``accounts`` rows).
 * ``accounts`` keeps the account's own columns and gains ``next_device`` (the next id to give:
   ids are never reused) and ``since_message`` (moved here from ``queues``: it is the account's, not
-  a device's, and the duplicate check joins it by sender).
+  a device's, and the duplicate check of every send joins it by sender). Without its keys the row
+  is small, so the table is ``WITHOUT ROWID``: that join is one b-tree lookup, as it was on ``queues``.
+* A send to a number of one device checks its device set in the statement that counts the copy
+  (no other ``queues`` row of the number may exist), so that send reads nothing more than before.
 * ``queues``, ``sender_queues``, ``one_time_prekeys`` and ``kem_prekeys`` are keyed by (account,
   device); ``messages`` gains ``device`` (the recipient's device) and ``sender_device``, and its
   index becomes (recipient, device, id). ``sent`` stays per recipient: one record per client id,
@@ -222,7 +225,7 @@ CREATE TABLE device_keys (
 INSERT INTO device_keys SELECT phone, 1, signed_prekey, kem_last_resort FROM accounts;
 CREATE TABLE accounts_v8 (
     phone TEXT PRIMARY KEY, email TEXT NOT NULL, identity TEXT NOT NULL, created_at INTEGER NOT NULL,
-    next_device INTEGER NOT NULL, since_message INTEGER NOT NULL);
+    next_device INTEGER NOT NULL, since_message INTEGER NOT NULL) WITHOUT ROWID;
 INSERT INTO accounts_v8 SELECT a.phone, a.email, a.identity, a.created_at, 2, COALESCE(q.since_message, 0)
     FROM accounts AS a LEFT JOIN queues AS q ON q.phone = a.phone;
 DROP TABLE accounts;

@@ -38,9 +38,10 @@ _IDS_PER_STATEMENT = 500  # SQLite before 3.32 takes at most 999 parameters in o
 
 
 # Counting a copy into its queue: one UPDATE checks that the queue exists and every cap (a tracked queue's
-# per-sender count too). The ``_SOLE`` forms also check that the device is the recipient's whole set:
-# the live devices are exactly the queues there are (a device's queue is made and deleted with it), so no
-# other queue of the number may exist but the one named and, to the own number, the sending device's.
+# per-sender count too). The ``_ONE`` forms also check that the device is the recipient's whole set, by
+# the count of live devices every queue of the account keeps (``queues.devices``); the ``_SOLE`` forms,
+# for the own number, that no queue of it exists but the one named and the sending device's (the live
+# devices are exactly the queues there are: a device's queue is made and deleted with it).
 _COUNT = (
     "UPDATE queues SET queued = queued + 1, bytes = bytes + ?"
     " WHERE phone = ? AND device = ? AND NOT tracked AND queued < ? AND queued < ? AND bytes + ? <= ?"
@@ -54,6 +55,8 @@ _COUNT_TRACKED = (
 _SOLE = " AND NOT EXISTS (SELECT 1 FROM queues AS o WHERE o.phone = ? AND o.device NOT IN (?, ?))"
 _COUNT_SOLE = _COUNT + _SOLE
 _COUNT_TRACKED_SOLE = _COUNT_TRACKED + _SOLE
+_COUNT_ONE = _COUNT + " AND devices = 1"
+_COUNT_TRACKED_ONE = _COUNT_TRACKED + " AND devices = 1"
 
 
 class Caps(NamedTuple):
@@ -172,17 +175,23 @@ def store_copy(
     """
     size = len(body)
     sole_args: tuple[str | int, ...] = ()
-    if only:
-        sole_args = (recipient, device, sender_device if recipient == sender else device)
+    count, count_tracked = _COUNT, _COUNT_TRACKED
+    if only and recipient != sender:
+        count, count_tracked = _COUNT_ONE, _COUNT_TRACKED_ONE
+    elif only:
+        if device == sender_device:  # never a copy to the sending device itself
+            check_devices(db, recipient, (device,), sender, sender_device)
+        count, count_tracked = _COUNT_SOLE, _COUNT_TRACKED_SOLE
+        sole_args = (recipient, device, sender_device)
     # One statement counts the message and checks that the queue exists and every cap:
     # for a queue without per-sender counts (nearly every queue), by its length alone.
     counted = db.execute(
-        _COUNT_SOLE if only else _COUNT,
+        count,
         (size, recipient, device, caps.messages, caps.per_sender, size, caps.bytes, *sole_args),
     ).rowcount
     if not counted:
         counted = db.execute(
-            _COUNT_TRACKED_SOLE if only else _COUNT_TRACKED,
+            count_tracked,
             (
                 size,
                 recipient,

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 
+import pytest
 from conftest import InProcessServer, fresh_phone
 from device_support import EXISTING_KEY, NEW_KEY, NewDevice, b64, link_device, open_and_join, registered
-from wire_client import Person
+from wire_client import CodeBook, Person
 
 from crypto_core.keys import IdentityKeyPair
-from net.protocol.connection import ErrorReply
+from net.protocol.connection import ErrorReply, Request, encode_json
 from net.protocol.devices import make_link_code, sign_link
+from net.protocol.errors import RequestRefused
+from net.protocol.schema import OPERATIONS
+from net.server.codes import CodeHasher
 from net.server.limits import Limits
+from net.server.service import Service
+from storage.server.store import SqliteServerStore
 
 
 def devices_of(client: object) -> list[int]:
@@ -147,3 +155,50 @@ def test_a_logged_in_connection_cannot_use_link_device_and_joining_needs_a_login
     assert first.refused("link_device", **NewDevice(alice).link_args(code, first.fingerprint)) == (
         "already_logged_in"
     )
+
+
+class _Session:
+    """A connection without a socket, recording its pushes (the service's view of one)."""
+
+    def __init__(self, phone: str | None = None) -> None:
+        self.peer = "192.0.2.7:40000"
+        self.phone = phone
+        self.device = 1
+        self.challenge: tuple[str, bytes] | None = None
+        self.pushes: list[tuple[str, dict[str, object]]] = []
+
+    def push(self, kind: str, body: dict[str, object]) -> bool:
+        self.pushes.append((kind, body))
+        return True
+
+    def end(self) -> None:
+        pass
+
+
+def test_a_code_lives_ten_minutes_on_the_servers_clock(tmp_path: Path) -> None:
+    now = [1_700_000_000.0]
+    store = SqliteServerStore(tmp_path / "server.sqlite3")
+    service = Service(store, CodeBook(), CodeHasher(b"k" * 32), bytes(32), clock=lambda: now[0])
+    ids = iter(range(1, 100))
+
+    def call(session: _Session, op: str, **raw: object) -> dict[str, object]:
+        args = OPERATIONS[op].parse(json.loads(encode_json(raw)))
+        outcome = service.handle(session, Request(next(ids), op, args))
+        if outcome.then is not None:
+            outcome.then()
+        return outcome.body
+
+    try:
+        early, late = _Session(), _Session()
+        early_code = str(call(early, "link_open", key=NEW_KEY)["code"])
+        now[0] += 300
+        late_code = str(call(late, "link_open", key=NEW_KEY)["code"])
+        now[0] += 300  # the first is 600 s old now, the second 300 s
+        joiner = _Session("+442079460001")
+        with pytest.raises(RequestRefused) as caught:
+            call(joiner, "link_join", code=early_code, key=EXISTING_KEY)
+        assert caught.value.code == "link_not_found"
+        assert call(joiner, "link_join", code=late_code, key=EXISTING_KEY) == {"key": NEW_KEY}
+        assert [kind for kind, _ in late.pushes] == ["link_joined"] and early.pushes == []
+    finally:
+        store.close()

@@ -56,6 +56,13 @@ _SOLE = " AND NOT EXISTS (SELECT 1 FROM queues AS o WHERE o.phone = ? AND o.devi
 _COUNT_SOLE = _COUNT + _SOLE
 _COUNT_TRACKED_SOLE = _COUNT_TRACKED + _SOLE
 _COUNT_ONE = _COUNT + " AND devices = 1"
+# A record of a message stored before the sender registered was a previous owner's; one without a
+# recipient ('') is from before version 5 of the schema, when a client id stood for one message.
+_SEEN = (
+    "SELECT s.message_id, s.ts FROM sent AS s JOIN accounts AS a ON a.phone = s.sender"
+    " WHERE s.client_id = ? AND s.sender = ? AND s.recipient IN (?, '') AND s.message_id > a.since_message"
+)
+_RECORD = "INSERT OR REPLACE INTO sent VALUES (?, ?, ?, ?, ?)"  # replaces a previous owner's record, if any
 _COUNT_TRACKED_ONE = _COUNT_TRACKED + " AND devices = 1"
 
 
@@ -97,22 +104,14 @@ def check_devices(
 
 
 def _seen(db: sqlite3.Connection, client_id: str, sender: str, recipient: str) -> SendOutcome | None:
-    # A record of a message stored before the sender registered was a previous owner's; one without a
-    # recipient ('') is from before version 5 of the schema, when a client id stood for one message.
-    seen = db.execute(
-        "SELECT s.message_id, s.ts FROM sent AS s JOIN accounts AS a ON a.phone = s.sender"
-        " WHERE s.client_id = ? AND s.sender = ? AND s.recipient IN (?, '')"
-        " AND s.message_id > a.since_message",
-        (client_id, sender, recipient),
-    ).fetchone()
+    seen = db.execute(_SEEN, (client_id, sender, recipient)).fetchone()
     return None if seen is None else SendOutcome(seen[0], seen[1], duplicate=True)
 
 
 def _record(
     db: sqlite3.Connection, client_id: str, sender: str, recipient: str, message_id: int, now: int
 ) -> None:
-    record = (client_id, sender, recipient, message_id, now)  # replaces a previous owner's record, if any
-    db.execute("INSERT OR REPLACE INTO sent VALUES (?, ?, ?, ?, ?)", record)
+    db.execute(_RECORD, (client_id, sender, recipient, message_id, now))
 
 
 def enqueue(
@@ -134,28 +133,17 @@ def enqueue(
     Untracked, in that order after the duplicate check. It refuses only before its first write, so it
     needs no savepoint. A duplicate keeps the first copy's expiry.
     """
-    seen = _seen(db, client_id, sender, recipient)
+    # Inline, not through _seen and _record: this is every send's path, and calls cost.
+    seen = db.execute(_SEEN, (client_id, sender, recipient)).fetchone()
     if seen is not None:
-        return seen
-    stored = store_copy(
-        db,
-        sender=sender,
-        sender_device=sender_device,
-        recipient=recipient,
-        device=device,
-        body=body,
-        now=now,
-        caps=caps,
-        expires_at=expires_at,
-        only=True,
-    )
-    _record(db, client_id, sender, recipient, stored.id, now)
+        return SendOutcome(seen[0], seen[1], duplicate=True)
+    stored = store_copy(db, sender, sender_device, recipient, device, body, now, caps, expires_at, True)
+    db.execute(_RECORD, (client_id, sender, recipient, stored.id, now))
     return stored
 
 
 def store_copy(
     db: sqlite3.Connection,
-    *,
     sender: str,
     sender_device: int,
     recipient: str,

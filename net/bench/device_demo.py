@@ -47,7 +47,7 @@ E = TypeVar("E")
 
 
 @dataclass(frozen=True)
-class Sent:
+class Written:
     """One message: its author (a phone), its text (unique in the run), the devices meant to hold it."""
 
     author: str
@@ -82,7 +82,7 @@ class DeviceTally:
 
 
 def tally(
-    sent: Sequence[Sent],
+    sent: Sequence[Written],
     histories: Mapping[str, Sequence[tuple[str, str]]],
     undecryptable: int = 0,
     refused: bool = True,
@@ -155,7 +155,7 @@ class DeviceDemo:
         self.alice = Device(folder, "Alice", ALICE, BOB)
         self.bob = [Device(folder, f"B{i}", BOB, ALICE) for i in range(1, count + 1)]
         self.devices = [self.alice, *self.bob]
-        self.sent: list[Sent] = []
+        self.sent: list[Written] = []
         #: The devices linked now, by label: each message written is meant for them.
         self.linked: set[str] = set()
         #: The unlinked device was refused in words (its connection ended, its new login refused).
@@ -241,7 +241,7 @@ class DeviceDemo:
         new.device = new.of(LinkFinished)[-1].device
         self.linked.add(new.label)
         if history:  # everything written so far is meant for the new computer too, from the history
-            self.sent = [Sent(s.author, s.text, s.holders | {new.label}) for s in self.sent]
+            self.sent = [Written(s.author, s.text, s.holders | {new.label}) for s in self.sent]
         print(f"{new.label} is linked as device {new.device}{' with the history' if history else ''}")
 
     def write(self, round_name: str) -> None:
@@ -250,7 +250,7 @@ class DeviceDemo:
                 continue
             text = f"{author.label}: {round_name}"
             author.engine.send_text(author.other, text)
-            self.sent.append(Sent(author.phone, text, frozenset(self.linked)))
+            self.sent.append(Written(author.phone, text, frozenset(self.linked)))
             self.poll()
         self.settle(f"the messages of {round_name!r}", self.delivered)
 

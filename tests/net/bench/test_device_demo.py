@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from net.bench.device_demo import Sent, tally
+from net.bench.device_demo import Written, tally
 from net.demo.__main__ import main
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -43,9 +43,9 @@ def test_the_devices_demo_ends_with_its_line_and_every_figure_right() -> None:
     assert re.search(r"B2 logging in again is refused: This computer was unlinked from the account", out)
 
 
-def _sent() -> list[Sent]:
+def _sent() -> list[Written]:
     everyone = frozenset({"Alice", "B1", "B2"})
-    return [Sent(A, "a", everyone), Sent(B, "b", everyone), Sent(B, "c", frozenset({"Alice", "B1"}))]
+    return [Written(A, "a", everyone), Written(B, "b", everyone), Written(B, "c", frozenset({"Alice", "B1"}))]
 
 
 def test_the_count_is_clean_when_every_device_holds_its_messages_once() -> None:

@@ -216,7 +216,8 @@ class DeviceDemo:
                 new.of(LinkComparison) and existing.of(LinkComparison)
             )
 
-        self.settle("both ends to show the comparison number", compared)
+        if not self.settle("both ends to show the comparison number", compared):
+            raise SystemExit(f"linking {new.label}: no comparison number came")
         if failed := new.of(LinkFailed) + existing.of(LinkFailed):
             raise SystemExit(f"linking {new.label} failed: {failed[-1].message}")
         shown_new, shown_old = new.of(LinkComparison)[-1].number, existing.of(LinkComparison)[-1].number
@@ -235,7 +236,8 @@ class DeviceDemo:
             failed = bool(new.of(LinkFailed) or existing.of(LinkFailed))
             return failed or (bool(new.of(LinkFinished)) and len(existing.of(LinkFinished)) > before)
 
-        self.settle(f"{new.label} to be linked", finished)
+        if not self.settle(f"{new.label} to be linked", finished):
+            raise SystemExit(f"linking {new.label}: the link did not finish")
         if failed := new.of(LinkFailed) + existing.of(LinkFailed):
             raise SystemExit(f"linking {new.label} failed: {failed[-1].message}")
         new.device = new.of(LinkFinished)[-1].device

@@ -72,4 +72,3 @@ def heard_from(ctx: Context, phone: str, device: int) -> bool:
         return False
     profile.devices.set_of(phone, [*have, device])
     return True
-

@@ -38,6 +38,7 @@ the server just said is offline.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 from net.client import devices, group_copies, outbox_wire
 from net.client.context import Context
@@ -61,12 +62,15 @@ from net.client.outbox_entries import under_timer as under_timer
 from net.client.sessions import NoSession, SessionRecord
 from net.client.transport import ServerConnection
 from net.protocol import replies
+from net.protocol.copy_results import CopyStatus
 from net.protocol.errors import RequestRefused
 from net.protocol.schema import MAX_COPIES
 from storage.profile.delivery import OutboxItem
 
 #: A (phone, device) a copy is sealed for: its session is kept per pair.
 Address = tuple[str, int]
+#: A sealed body for one (phone, device), as a ``send_many`` item names it.
+Item = tuple[str, int, bytes]
 
 
 class Outbox:
@@ -281,7 +285,8 @@ class Outbox:
     # ------------------------------------------------------------------ typing
 
     def send_typing_many(self, recipients: list[str], on: bool, group_id: str) -> None:
-        """A group's typing notice: one transient ``send_many`` to the members that may hear it."""
+        """A group's typing notice: one transient ``send_many`` to every device of the members that may
+        hear it."""
         ctx = self._ctx
         now = ctx.monotonic()
         key = f"g:{group_id}"
@@ -289,21 +294,17 @@ class Outbox:
             return
         conn = self._link.require()
         client_id = ctx.new_id("t-")
-        items: list[tuple[str, bytes]] = []
-        with ctx.profile.transaction():
-            for phone in recipients:
-                record = ctx.load_record(phone)
-                try:
-                    items.append(
-                        (phone, record.seal(client_id, encode_payload(Typing(on, group_id))).to_bytes())
-                    )
-                except NoSession:
-                    continue
-                ctx.save_record(phone, record)
+        items = self._seal_typing(client_id, Typing(on, group_id), recipients)
         self._typing.sent(key, on, now)
+        plain = all(device == 1 for _, device, _ in items)
         for start in range(0, len(items), MAX_COPIES):
+            chunk = items[start : start + MAX_COPIES]
             try:
-                conn.send_many(client_id, items[start : start + MAX_COPIES], transient=True)
+                if plain:  # every member with one device: as before linked devices
+                    conn.send_many(client_id, [(to, body) for to, _, body in chunk], transient=True)
+                else:
+                    wire = cast(outbox_wire.DeviceWire, conn)
+                    wire.wait_send_many(wire.start_send_many(client_id, chunk, transient=True))
             except RequestRefused:
                 return
 
@@ -317,22 +318,42 @@ class Outbox:
         if found is None or found.key_changed or not may_answer(Standing(found.standing)):
             return  # nothing goes to a request or a blocked number
         conn = self._link.require()
-        with ctx.profile.transaction():
-            record = ctx.load_record(contact)
-            client_id = ctx.new_id("t-")
-            try:
-                body = record.seal(client_id, encode_payload(Typing(on))).to_bytes()
-            except NoSession:
-                return
-            ctx.save_record(contact, record)
+        client_id = ctx.new_id("t-")
+        items = self._seal_typing(client_id, Typing(on), [contact])
+        if not items:
+            return
         self._typing.sent(contact, on, now)
         try:
-            reply = conn.request(
-                replies.SEND_TRANSIENT, to=contact, client_id=client_id, body=body, transient=True
-            )
+            if len(items) == 1 and items[0][1] == 1:  # one device: as before linked devices
+                reply = conn.request(
+                    replies.SEND_TRANSIENT, to=contact, client_id=client_id, body=items[0][2], transient=True
+                )
+                self._typing.answered(contact, delivered=reply.delivered, now=now)
+                return
+            wire = cast(outbox_wire.DeviceWire, conn)
+            results = wire.wait_send_many(wire.start_send_many(client_id, items, transient=True)).results
         except RequestRefused:
             return
-        self._typing.answered(contact, delivered=reply.delivered, now=now)
+        delivered = any(r.status is CopyStatus.DELIVERED for r in results)
+        self._typing.answered(contact, delivered=delivered, now=now)
+
+    def _seal_typing(
+        self, client_id: str, notice: Typing, recipients: list[str]
+    ) -> list[tuple[str, int, bytes]]:
+        """The notice sealed for every device of each recipient with a session (a notice starts none)."""
+        ctx = self._ctx
+        inner = encode_payload(notice)
+        items: list[Item] = []
+        with ctx.profile.transaction():
+            for phone in recipients:
+                for device in devices.known(ctx, phone):
+                    record = ctx.load_record(phone, device)
+                    try:
+                        items.append((phone, device, record.seal(client_id, inner).to_bytes()))
+                    except NoSession:
+                        continue
+                    ctx.save_record(phone, record, device)
+        return items
 
     def heard_from(self, contact: str) -> None:
         """A message from the contact: they are online again, so typing notices may go, and a queue

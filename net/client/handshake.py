@@ -14,9 +14,11 @@ device's bundle pins the same key: it is not a key change.
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 from crypto_core.errors import CryptoError, InvalidSignature
+from crypto_core.keys import PreKeyBundle
 from net.client import devices, notices, outbox_wire, sessions
 from net.client.context import Context
 from net.client.core.engine_error import EngineError
@@ -32,31 +34,9 @@ def start_session(
 ) -> Contact:
     """A new current session with ``device`` of ``phone``; EngineError("unknown_account") if nobody has
     that number, EngineError("devices_changed") if the account has no such device any more."""
-    # Device 1 is asked for as before linked devices (no field): the server serves the lowest id.
-    args: dict[str, Any] = {"phone": phone} if device == 1 else {"phone": phone, "device": device}
-    try:
-        reply = conn.request(replies.GET_BUNDLE, **args)
-    except RequestRefused as exc:
-        if exc.code == "unknown_account":
-            raise EngineError(
-                "unknown_account", f"Nobody with the number {phone} uses Parley on this server."
-            ) from None
-        listed = outbox_wire.refused_devices(exc)
-        if exc.code == "devices_changed" and listed:
-            devices.learn(ctx, phone, listed)  # the device is gone: the next flush seals for the rest
-        raise EngineError(
-            exc.code, f"The server would not give out the keys of {phone}: {exc.message}"
-        ) from None
-    try:
-        state = sessions.start(ctx.require_identity(), reply.bundle, random=ctx.random, clock=ctx.clock)
-    except InvalidSignature:
-        raise EngineError(
-            "bad_bundle", f"The keys the server gave out for {phone} are not signed by their owner."
-        ) from None
-    except CryptoError:
-        raise EngineError("bad_bundle", f"The keys the server gave out for {phone} are malformed.") from None
-    served = getattr(reply, "device", device)
-    served = served if isinstance(served, int) and served > 0 else device
+    reply = _bundle(ctx, conn, phone, device)
+    state = _started(ctx, phone, reply.bundle)
+    served = _served(reply, device)
     listed_now = getattr(reply, "devices", None)
     profile = ctx.profile
     with profile.transaction():
@@ -74,3 +54,56 @@ def start_session(
     elif outcome is PinResult.NEW:
         ctx.emit(ContactUpdated(ctx.contact_view(contact)))
     return contact
+
+
+def start_own_session(ctx: Context, conn: ServerConnection, device: int) -> None:
+    """A new current session with another device of ours: its bundle must be signed by our own
+    identity (we are no contact of ours, and nothing is pinned)."""
+    me = ctx.me()
+    reply = _bundle(ctx, conn, me, device)
+    state = _started(ctx, me, reply.bundle)
+    if not hmac.compare_digest(state.peer.encoded(), ctx.require_identity().public.encoded()):
+        raise EngineError("bad_bundle", "The keys the server gave out for your other device are not yours.")
+    served = _served(reply, device)
+    listed_now = getattr(reply, "devices", None)
+    with ctx.profile.transaction():
+        if listed_now:
+            devices.learn(ctx, me, listed_now)
+        record = ctx.load_record(me, served)
+        record.make_current(state)
+        ctx.save_record(me, record, served)
+
+
+def _served(reply: object, asked: int) -> int:
+    """The device whose bundle the server gave (the one asked for, from a server that names none)."""
+    served = getattr(reply, "device", asked)
+    return served if isinstance(served, int) and not isinstance(served, bool) and served > 0 else asked
+
+
+def _bundle(ctx: Context, conn: ServerConnection, phone: str, device: int) -> Any:
+    # Device 1 is asked for as before linked devices (no field): the server serves the lowest id.
+    args: dict[str, Any] = {"phone": phone} if device == 1 else {"phone": phone, "device": device}
+    try:
+        return conn.request(replies.GET_BUNDLE, **args)
+    except RequestRefused as exc:
+        if exc.code == "unknown_account":
+            raise EngineError(
+                "unknown_account", f"Nobody with the number {phone} uses Parley on this server."
+            ) from None
+        listed = outbox_wire.refused_devices(exc)
+        if exc.code == "devices_changed" and listed:
+            devices.learn(ctx, phone, listed)  # the device is gone: the next flush seals for the rest
+        raise EngineError(
+            exc.code, f"The server would not give out the keys of {phone}: {exc.message}"
+        ) from None
+
+
+def _started(ctx: Context, phone: str, bundle: PreKeyBundle) -> sessions.SessionState:
+    try:
+        return sessions.start(ctx.require_identity(), bundle, random=ctx.random, clock=ctx.clock)
+    except InvalidSignature:
+        raise EngineError(
+            "bad_bundle", f"The keys the server gave out for {phone} are not signed by their owner."
+        ) from None
+    except CryptoError:
+        raise EngineError("bad_bundle", f"The keys the server gave out for {phone} are malformed.") from None

@@ -49,7 +49,7 @@ from net.client.core.envelope import Typing, encode_payload
 from net.client.core.events import ErrorReported, Event, MessageStatus, MessageStatusChanged
 from net.client.core.standing import Standing, may_answer
 from net.client.core.typing_plan import TypingNotices
-from net.client.handshake import start_session
+from net.client.handshake import start_own_session, start_session
 from net.client.link import Link
 from net.client.outbox_entries import RECORD_VERSION as RECORD_VERSION
 from net.client.outbox_entries import Entry as Entry
@@ -213,7 +213,10 @@ class Outbox:
                 if record_of((phone, device)).current is not None:
                     continue
                 try:
-                    start_session(self._ctx, conn, phone, device=device)
+                    if phone == self._ctx.phone:
+                        start_own_session(self._ctx, conn, device)
+                    else:
+                        start_session(self._ctx, conn, phone, device=device)
                 except EngineError as exc:
                     refusals[contact] = (exc.code, exc.message)
                     break

@@ -139,7 +139,7 @@ def _text(ctx: Context, chat: Chat, text: Text) -> list[Event]:
         )
     except DuplicateEntry:
         return []  # a copy that came twice is shown once
-    stored = store_incoming(profile, stored, text.file)
+    stored = store_incoming(profile, stored, text.file, copied=True)
     timers.stamp_ours(ctx, stored, text.exp)
     if isinstance(chat, str):
         profile.receipts.expect(stored.local_id, [chat])

@@ -15,11 +15,13 @@ from crypto_core.keys import IdentityKeyPair, PreKeyBundle
 from net.client import devices, prekeys, privacy, sync
 from net.client.context import Context, key_id
 from net.client.core.actions import Edit, React, Target
+from net.client.core.attachment import FileInfo
 from net.client.core.envelope import Text, decode_payload, encode_payload
-from net.client.core.events import Event, MessageChanged, MessageReceived, MessageStatus
+from net.client.core.events import Event, MessageChanged, MessageReceived, MessageStatus, TransferState
 from net.client.core.privacy import NotificationContent, PrivacySettings
 from net.client.core.standing import Standing
 from net.client.core.sync_payloads import ContactSync, ReadSync, SettingsSync, SyncSent
+from net.client.file_views import downloads, file_info
 from net.client.inbox import Inbox
 from net.client.outbox_entries import Entry, enqueue_control, enqueue_text
 from net.client.sessions import SessionRecord, start
@@ -198,3 +200,15 @@ def test_what_we_send_gets_a_sync_copy_under_its_client_id_and_one_device_queues
         assert not sync.queue_contact(only.ctx, only.ctx.contact(ALICE))
     finally:
         only.profile.close()
+
+
+def test_a_file_sent_from_the_other_device_is_ours_here_and_downloaded_not_uploaded(bob) -> None:
+    first, second = bob
+    info = FileInfo("b" * 43, b"k" * 32, b"s" * 32, 1234, "plan.pdf", "application/pdf")
+    text = Text("m-1", 1_764_000_000_123, "the plan", file=info)
+    take(second, Copier(first.identity, second).message(SyncSent(encode_payload(text), to=ALICE)))
+    stored = second.profile.history.get(ALICE, "m-1", outgoing=True)
+    assert stored is not None and stored.attachment is not None
+    assert stored.attachment.state == TransferState.WAITING.value
+    assert downloads(stored.attachment, stored.outgoing)
+    assert file_info(stored.attachment) == info  # announced again as it was, if it is ever resent

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import group_support
 import pytest
 from engine_support import FAST_KDF, PASSPHRASE
 
@@ -16,7 +17,7 @@ from net.client import devices, prekeys, privacy, sync
 from net.client.context import Context, key_id
 from net.client.core.actions import Edit, React, Target
 from net.client.core.attachment import FileInfo
-from net.client.core.envelope import Text, decode_payload, encode_payload
+from net.client.core.envelope import GroupChangePayload, GroupTag, Text, decode_payload, encode_payload
 from net.client.core.events import Event, MessageChanged, MessageReceived, MessageStatus, TransferState
 from net.client.core.privacy import NotificationContent, PrivacySettings
 from net.client.core.standing import Standing
@@ -36,13 +37,15 @@ ALICE, BOB = "+442079460301", "+442079460302"
 class Device:
     """One of Bob's computers: its own profile and prekeys, Bob's identity."""
 
-    def __init__(self, root: Path, name: str, identity: IdentityKeyPair, device: int) -> None:
+    def __init__(
+        self, root: Path, name: str, identity: IdentityKeyPair, device: int, phone: str = BOB
+    ) -> None:
         self.profile: Profile = ProfileDirectory(root / name, kdf_params=FAST_KDF).create(name, PASSPHRASE)
         self.identity = identity
         with self.profile.transaction():
             self.profile.keys.set_identity(identity)
             self.published = prekeys.for_registration(self.profile.keys, identity, time.time())
-            self.profile.account.save(Account(phone=BOB, registered=True))
+            self.profile.account.save(Account(phone=phone, registered=True))
             self.profile.devices.set_own(device)
         self.events: list[Event] = []
         self.ctx = Context(self.profile, self.events.append, identity=identity)
@@ -65,6 +68,7 @@ class Copier:
         self.next_id = 1
 
     def message(self, payload: Any, *, sender: str = BOB) -> WaitingMessage:
+        """A sealed payload as the server hands it to the second device, from our own number."""
         body = self.record.seal(f"s-{self.next_id}", encode_payload(payload)).to_bytes()
         message = WaitingMessage(self.next_id, sender, body, 1_764_000_000_000 + self.next_id)
         self.next_id += 1
@@ -212,3 +216,33 @@ def test_a_file_sent_from_the_other_device_is_ours_here_and_downloaded_not_uploa
     assert stored.attachment.state == TransferState.WAITING.value
     assert downloads(stored.attachment, stored.outgoing)
     assert file_info(stored.attachment) == info  # announced again as it was, if it is ever resent
+
+
+def test_a_group_made_on_one_device_is_ours_on_the_other_with_its_texts(tmp_path: Path) -> None:
+    me = group_support.BOB
+    identity = group_support.IDENTITIES[me]
+    first = Device(tmp_path, "g1", identity, 1, phone=me)
+    second = Device(tmp_path, "g2", identity, 2, phone=me)
+    try:
+        for device in (first, second):
+            devices.learn_own(device.ctx, [1, 2])
+        made = group_support.created(members=(group_support.ALICE, group_support.CAROL), by=me)
+        group_id = made.change.group_id
+        copier = Copier(identity, second)
+        take(
+            second,
+            copier.message(SyncSent(encode_payload(GroupChangePayload(made)), group=group_id), sender=me),
+        )
+        stored = second.profile.groups.get(group_id)
+        assert stored is not None and stored.standing == "member"
+        state = group_support.group(me, made).state
+        assert state is not None
+        tag = GroupTag(group_id, state.version, state.digest)
+        text = Text("m-1", 1_764_000_000_123, "hello all", tag)
+        events = take(second, copier.message(SyncSent(encode_payload(text), group=group_id), sender=me))
+        shown = [e for e in events if isinstance(e, MessageReceived)]
+        assert len(shown) == 1 and shown[0].message.outgoing and shown[0].message.group_id == group_id
+        assert second.profile.contacts.get(me) is None
+    finally:
+        first.profile.close()
+        second.profile.close()

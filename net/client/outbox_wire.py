@@ -78,8 +78,8 @@ class DeviceWire(Protocol):
 
 
 def from_device(message: WaitingMessage) -> int:
-    """The sender's device of a message (1 from a server that names none)."""
-    device = getattr(message, "from_device", 1)
+    """The sender's device of a message (the wire's ``from_device``; 1 from a server that names none)."""
+    device = getattr(message, "sender_device", getattr(message, "from_device", 1))
     return device if isinstance(device, int) and not isinstance(device, bool) and device > 0 else 1
 
 

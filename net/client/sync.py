@@ -10,7 +10,8 @@ is dropped: nothing from our own phone is shown as an incoming message):
 * :class:`~net.client.core.sync_payloads.ReadSync`: the conversation is read up to that message
   (a message is read once it is read on any device; read receipts on or off);
 * :class:`~net.client.core.sync_payloads.ContactSync`: a contact added, renamed, blocked or
-  unblocked, its verified mark (taken only where the same identity key is pinned);
+  unblocked, its verified mark (taken only for the same identity key; where none is pinned yet,
+  the key the other device has is pinned with it: our own device is as good a source as the server);
 * :class:`~net.client.core.sync_payloads.SettingsSync`: the privacy settings.
 
 Each is idempotent (a text is stored once by its id, a read position only moves forward), so a
@@ -20,10 +21,11 @@ and :func:`queue_settings` are the sending side (nothing is queued on the only d
 
 from __future__ import annotations
 
+import hmac
 import logging
 
 from net.client import action_inbox, action_views, group_inbox, group_timers, privacy, timers
-from net.client.context import Context, key_id
+from net.client.context import Context
 from net.client.core.actions import Delete, Edit, React
 from net.client.core.disappearing import TimerChange
 from net.client.core.envelope import GroupChangePayload, MalformedEnvelope, Payload, Text, decode_payload
@@ -84,7 +86,7 @@ def queue_read(ctx: Context, chat: Chat, read: list[Message]) -> bool:
 def queue_contact(ctx: Context, contact: Contact) -> bool:
     """Tell our other devices how we now keep ``contact``."""
     payload = ContactSync(
-        contact.phone, contact.name, Standing(contact.standing), contact.verified, key_id(contact)
+        contact.phone, contact.name, Standing(contact.standing), contact.verified, contact.identity
     )
     return enqueue_sync(ctx, payload)
 
@@ -207,13 +209,26 @@ def _contact(ctx: Context, sync: ContactSync) -> list[Event]:
         found = contacts.rename(sync.phone, sync.name)
     if found.standing != sync.standing.value:
         found = contacts.set_standing(sync.phone, sync.standing.value)
+    same_key = _same_key(ctx, found, sync)
+    if same_key and found.identity is None and sync.identity is not None:
+        # Our other device has their key (it got it from the server or from them): pinned here too.
+        _, found = contacts.pin_identity(sync.phone, sync.identity)
     # A mark given to another key than the one pinned here says nothing about this one.
-    if found.verified != sync.verified and (not sync.verified or sync.key == key_id(found)):
+    if found.verified != sync.verified and (same_key or not sync.verified):
         found = contacts.set_verified(sync.phone, sync.verified)
     events: list[Event] = [ContactUpdated(ctx.contact_view(found))]
     if before != found.standing:
         events.append(requests_changed(ctx))
     return events
+
+
+def _same_key(ctx: Context, found: Contact, sync: ContactSync) -> bool:
+    """Whether the identity the other device has for the contact is the one pinned here (or none is)."""
+    if sync.identity is None:
+        return found.identity is None
+    if found.identity is None:
+        return True
+    return hmac.compare_digest(found.identity.encoded(), sync.identity.encoded())
 
 
 def _is_phone(value: str) -> bool:

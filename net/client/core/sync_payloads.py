@@ -11,10 +11,10 @@ shown as an incoming message. Four kinds, compact JSON:
 ``sync_read``      ``{"t": "sync_read", "c": phone or group id, "up_to": message id, "by": sender}``:
                    the conversation is read up to that incoming message (``by`` its sender in a
                    group, "" for a 1:1 conversation)
-``sync_contact``   ``{"t": "sync_contact", "phone", "name", "standing", "verified", "key"}``: a
+``sync_contact``   ``{"t": "sync_contact", "phone", "name", "standing", "verified", "id"}``: a
                    contact added or renamed, blocked or unblocked, its verified mark set or cleared;
-                   ``key`` is the key id (:func:`net.client.context.key_id`) the mark was given to,
-                   so a mark is taken only where the same identity is pinned
+                   ``id`` is the identity key pinned for it (absent: none yet), so that a mark is
+                   taken only for the same key (where none is pinned, it is pinned with it)
 ``sync_settings``  ``{"t": "sync_settings", "read_receipts", "typing_notices", "notifications"}``
 =================  ============================================================================
 
@@ -30,6 +30,7 @@ from typing import Any, TypeGuard
 
 from crypto_core.encoding import b64decode, b64encode
 from crypto_core.errors import CryptoError
+from crypto_core.keys import PublicIdentity
 from net.client.core.malformed import MalformedEnvelope
 from net.client.core.privacy import PrivacySettings
 from net.client.core.standing import Standing
@@ -41,7 +42,6 @@ KINDS = frozenset({SENT, READ, CONTACT, SETTINGS})
 MAX_COPIED = 96 * 1024
 _MAX_NAME = 64
 _ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-_KEY_ID = re.compile(r"[0-9a-f]{16}|")
 
 
 @dataclass(frozen=True)
@@ -71,13 +71,13 @@ class ReadSync:
 
 @dataclass(frozen=True)
 class ContactSync:
-    """A contact as this device now keeps it: name, standing, verified mark (given to key ``key``)."""
+    """A contact as this device now keeps it: name, standing, verified mark, pinned identity."""
 
     phone: str
     name: str
     standing: Standing
     verified: bool
-    key: str = ""
+    identity: PublicIdentity | None = None
 
     def __repr__(self) -> str:  # numbers and names stay out of logs
         return f"ContactSync(standing={self.standing.value}, verified={self.verified})"
@@ -99,14 +99,16 @@ def fields(payload: SyncPayload) -> dict[str, Any]:
     if isinstance(payload, ReadSync):
         return {"t": READ, "c": payload.conversation, "up_to": payload.up_to, "by": payload.by}
     if isinstance(payload, ContactSync):
-        return {
+        obj: dict[str, Any] = {
             "t": CONTACT,
             "phone": payload.phone,
             "name": payload.name,
             "standing": payload.standing.value,
             "verified": payload.verified,
-            "key": payload.key,
         }
+        if payload.identity is not None:
+            obj["id"] = payload.identity.to_json()
+        return obj
     return {"t": SETTINGS, **payload.settings.to_json()}
 
 
@@ -148,19 +150,28 @@ def _sent(obj: dict[str, Any]) -> SyncSent:
 
 
 def _contact(obj: dict[str, Any]) -> ContactSync:
-    phone, name, standing = obj.get("phone"), obj.get("name"), obj.get("standing")
-    verified, key = obj.get("verified"), obj.get("key", "")
+    phone, name, standing, verified = (
+        obj.get("phone"),
+        obj.get("name"),
+        obj.get("standing"),
+        obj.get("verified"),
+    )
     if not (
         _is_phone(phone)
         and isinstance(name, str)
         and len(name) <= _MAX_NAME
         and isinstance(verified, bool)
-        and isinstance(key, str)
-        and _KEY_ID.fullmatch(key)
         and standing in {s.value for s in Standing}
     ):
         raise MalformedEnvelope("contact sync: a field is malformed")
-    return ContactSync(phone, name, Standing(standing), verified, key)
+    identity = None
+    if "id" in obj:
+        try:
+            identity = PublicIdentity.from_json(obj["id"])
+            identity.verify()
+        except CryptoError:
+            raise MalformedEnvelope("contact sync: a malformed identity") from None
+    return ContactSync(phone, name, Standing(standing), verified, identity)
 
 
 def _is_id(value: object) -> TypeGuard[str]:

@@ -14,7 +14,7 @@ from engine_support import FAST_KDF, PASSPHRASE
 
 from crypto_core.keys import IdentityKeyPair, PreKeyBundle
 from net.client import devices, prekeys, privacy, sync
-from net.client.context import Context, key_id
+from net.client.context import Context
 from net.client.core.actions import Edit, React, Target
 from net.client.core.attachment import FileInfo
 from net.client.core.envelope import GroupChangePayload, GroupTag, Text, decode_payload, encode_payload
@@ -145,20 +145,23 @@ def test_a_read_position_marks_the_conversation_read_up_to_it(bob) -> None:
 def test_contacts_blocks_and_verified_marks_follow_but_a_mark_for_another_key_does_not(bob) -> None:
     first, second = bob
     copier = Copier(first.identity, second)
-    carol, alice_key = "+442079460303", IdentityKeyPair.generate().public
+    carol, dave = "+442079460303", "+442079460304"
+    alice_key, other_key, dave_key = (IdentityKeyPair.generate().public for _ in range(3))
     second.profile.contacts.pin_identity(ALICE, alice_key)
-    alice_here = second.profile.contacts.get(ALICE)
-    assert alice_here is not None
     take(
         second,
         copier.message(ContactSync(carol, "Carol", Standing.BLOCKED, False)),
-        copier.message(ContactSync(ALICE, "Al", Standing.ACCEPTED, True, "0" * 16)),  # another key
+        copier.message(ContactSync(ALICE, "Al", Standing.ACCEPTED, True, other_key)),  # another key
+        copier.message(ContactSync(dave, "Dave", Standing.ACCEPTED, True, dave_key)),  # none pinned here
     )
     found = second.profile.contacts.get(carol)
     assert found is not None and found.name == "Carol" and found.standing == Standing.BLOCKED.value
     alice = second.profile.contacts.get(ALICE)
     assert alice is not None and alice.name == "Al" and not alice.verified
-    take(second, copier.message(ContactSync(ALICE, "Al", Standing.ACCEPTED, True, key_id(alice_here))))
+    assert alice.identity == alice_key  # a sync never replaces a pinned key
+    dave_here = second.profile.contacts.get(dave)
+    assert dave_here is not None and dave_here.verified and dave_here.identity == dave_key
+    take(second, copier.message(ContactSync(ALICE, "Al", Standing.ACCEPTED, True, alice_key)))
     alice = second.profile.contacts.get(ALICE)
     assert alice is not None and alice.verified
 

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from crypto_core.keys import IdentityKeyPair
 from net.client.core.envelope import MalformedEnvelope, Text, decode_payload, encode_payload
 from net.client.core.privacy import NotificationContent, PrivacySettings
 from net.client.core.standing import Standing
@@ -22,7 +23,8 @@ def test_every_kind_round_trips_and_is_padded_like_any_payload() -> None:
         SyncSent(inner, group="g-abc"),
         ReadSync(BOB, "m-1"),
         ReadSync("g-abc", "m-2", by=BOB),
-        ContactSync(BOB, "Bob", Standing.BLOCKED, True, "0123456789abcdef"),
+        ContactSync(BOB, "Bob", Standing.BLOCKED, True, IdentityKeyPair.generate().public),
+        ContactSync(BOB, "Bob", Standing.ACCEPTED, False),
         SettingsSync(PrivacySettings(False, True, NotificationContent.NAME_ONLY)),
     ):
         encoded = encode_payload(payload)
@@ -58,7 +60,7 @@ def test_a_sync_copy_names_a_contact_or_a_group_never_both() -> None:
             "name": "B",
             "standing": "accepted",
             "verified": False,
-            "key": "zz",
+            "id": {},
         },
         {"t": "sync_settings", "read_receipts": "off"},
         {"t": "sync_unknown"},

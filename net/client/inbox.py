@@ -137,6 +137,7 @@ class Inbox:
         self._ctx = ctx
         #: The person's choices, read once per batch: a read receipt counts as delivered while theirs are off.
         self._privacy = PrivacySettings()
+        self._me: str | None = None
 
     def receive(self, messages: list[WaitingMessage]) -> Received:
         ctx = self._ctx
@@ -144,6 +145,7 @@ class Inbox:
         result = Received()
         records: dict[Address, SessionRecord] = {}
         self._privacy = privacy.load(ctx)
+        self._me = ctx.phone  # read once per batch: our own number's messages are our other devices'
         receipts: dict[str, list[str]] = defaultdict(list)
         seen: set[int] = set()
         with profile.transaction():
@@ -226,7 +228,7 @@ class Inbox:
         except (CryptoError, NoSession, MalformedEnvelope):
             raise _Unopenable(client_id) from None
         records[address] = record
-        if sender == ctx.phone:
+        if sender == self._me:
             self._own(address, opened, message, result)
             return
         if opened.started:

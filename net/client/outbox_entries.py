@@ -94,10 +94,12 @@ def enqueue_text(
 ) -> None:
     timer, expires = under_timer(ctx, contact, message_id)
     inner = encode_payload(Text(message_id, sent_at_ms, text, file=file, reply=reply, exp=timer))
+    record = Entry(message_id, inner, expires_at_ms=expires).to_bytes()
+    if not devices.own_others(ctx):  # the only device: one row, as before linked devices
+        ctx.profile.outbox.enqueue(contact, client_id, record)
+        return
     with ctx.profile.transaction():
-        ctx.profile.outbox.enqueue(
-            contact, client_id, Entry(message_id, inner, expires_at_ms=expires).to_bytes()
-        )
+        ctx.profile.outbox.enqueue(contact, client_id, record)
         enqueue_sync_copy(ctx, client_id, inner, expires, to=contact)
 
 
@@ -111,10 +113,12 @@ def under_timer(ctx: Context, chat: Chat, message_id: str) -> tuple[int, int]:
 
 def enqueue_control(ctx: Context, contact: str, payload: Payload) -> None:
     client_id, inner = ctx.new_id("c-"), encode_payload(payload)
+    if not isinstance(payload, _MIRRORED) or not devices.own_others(ctx):  # receipts: no sync copy
+        ctx.profile.outbox.enqueue(contact, client_id, Entry(None, inner).to_bytes())
+        return
     with ctx.profile.transaction():
         ctx.profile.outbox.enqueue(contact, client_id, Entry(None, inner).to_bytes())
-        if isinstance(payload, _MIRRORED):
-            enqueue_sync_copy(ctx, client_id, inner, 0, to=contact)
+        enqueue_sync_copy(ctx, client_id, inner, 0, to=contact)
 
 
 def enqueue_sync(ctx: Context, payload: SyncPayload) -> bool:

@@ -185,7 +185,7 @@ class Outbox:
         }
 
     def _devices_changed(
-        self, outcomes: list[outbox_wire.Outcome], retried: frozenset[str]
+        self, outcomes: list[outbox_wire.ItemOutcome], retried: frozenset[str]
     ) -> set[tuple[str, str]]:
         """Learn the device sets the server named; the items to reseal and send again at once."""
         again: set[tuple[str, str]] = set()

@@ -11,7 +11,7 @@ A copy is one sealed body for one (phone, device). The copies of one client id g
   device set whole (a ``devices_changed`` refusal names the set it has).
 
 :func:`send_all` pipelines them all, then reads the replies; each outbox item gets one
-:class:`Outcome` (it is done when every copy of it was stored).
+:class:`ItemOutcome` (it is done when every copy of it was stored).
 
 The device fields of the wire (``device`` per item and per result, ``devices`` on a refusal,
 ``from_device`` on a message) are those of the issue-18 contract; :class:`DeviceWire` names what this
@@ -52,7 +52,7 @@ class Copy:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class ItemOutcome:
     """What became of one outbox item: None when every copy was stored, else the refusal; the
     recipient's device set when the server said it had changed."""
 
@@ -89,8 +89,8 @@ def refused_devices(exc: RequestRefused) -> tuple[int, ...] | None:
     return tuple(devices) if devices else None
 
 
-def send_all(conn: ServerConnection, copies: Sequence[Copy], now_ms: int) -> list[Outcome]:
-    """Pipeline the copies' sends, then collect the replies: one :class:`Outcome` per outbox item."""
+def send_all(conn: ServerConnection, copies: Sequence[Copy], now_ms: int) -> list[ItemOutcome]:
+    """Pipeline the copies' sends, then collect the replies: one :class:`ItemOutcome` per outbox item."""
     by_client: dict[str, list[Copy]] = defaultdict(list)
     for copy in copies:
         by_client[copy.item.client_id].append(copy)
@@ -112,13 +112,13 @@ def send_all(conn: ServerConnection, copies: Sequence[Copy], now_ms: int) -> lis
             # One request per client id: the server checks each recipient's device set whole.
             items3 = [(c.item.contact, c.device, c.body) for c in group]
             named.append((group, wire.start_send_many(client_id, items3, expires_in=expires)))
-    outcomes: list[Outcome] = []
+    outcomes: list[ItemOutcome] = []
     for one, request_id in singles:
         try:
             conn.wait_typed(replies.SEND, request_id)
-            outcomes.append(Outcome(one.item, one.entry, None))
+            outcomes.append(ItemOutcome(one.item, one.entry, None))
         except RequestRefused as exc:
-            outcomes.append(Outcome(one.item, one.entry, (exc.code, exc.message), refused_devices(exc)))
+            outcomes.append(ItemOutcome(one.item, one.entry, (exc.code, exc.message), refused_devices(exc)))
     for chunk, pending in plain:
         try:
             results = conn.wait_send_many(pending).results
@@ -146,25 +146,29 @@ def _chunks(copies: list[Copy]) -> list[list[Copy]]:
     return [copies[start : start + MAX_COPIES] for start in range(0, len(copies), MAX_COPIES)]
 
 
-def _refused(copies: list[Copy], exc: RequestRefused) -> list[Outcome]:
+def _refused(copies: list[Copy], exc: RequestRefused) -> list[ItemOutcome]:
     seen: dict[tuple[str, str], Copy] = {}
     for copy in copies:
         seen.setdefault((copy.item.client_id, copy.item.contact), copy)
-    return [Outcome(c.item, c.entry, (exc.code, exc.message), refused_devices(exc)) for c in seen.values()]
+    return [
+        ItemOutcome(c.item, c.entry, (exc.code, exc.message), refused_devices(exc)) for c in seen.values()
+    ]
 
 
-def _per_item(copies: list[Copy], results: Sequence[CopyResult]) -> list[Outcome]:
+def _per_item(copies: list[Copy], results: Sequence[CopyResult]) -> list[ItemOutcome]:
     """The results of one ``send_many``, one per copy, folded into one outcome per outbox item."""
-    folded: dict[tuple[str, str], Outcome] = {}
+    folded: dict[tuple[str, str], ItemOutcome] = {}
     for copy, result in zip(copies, results, strict=True):
         key = (copy.item.client_id, copy.item.contact)
         before = folded.get(key)
         if result.stored:
             if before is None:
-                folded[key] = Outcome(copy.item, copy.entry, None)
+                folded[key] = ItemOutcome(copy.item, copy.entry, None)
             continue
         if before is None or before.refusal is None:
-            folded[key] = Outcome(copy.item, copy.entry, copy_refusal(copy.item, result), _devices_of(result))
+            folded[key] = ItemOutcome(
+                copy.item, copy.entry, copy_refusal(copy.item, result), _devices_of(result)
+            )
     return list(folded.values())
 
 

@@ -37,7 +37,7 @@ def start_session(
     reply = _bundle(ctx, conn, phone, device)
     state = _started(ctx, phone, reply.bundle)
     served = _served(reply, device)
-    listed_now = getattr(reply, "devices", None)
+    listed_now = reply.devices
     profile = ctx.profile
     with profile.transaction():
         profile.contacts.add(phone, name)
@@ -65,7 +65,7 @@ def start_own_session(ctx: Context, conn: ServerConnection, device: int) -> None
     if not hmac.compare_digest(state.peer.encoded(), ctx.require_identity().public.encoded()):
         raise EngineError("bad_bundle", "The keys the server gave out for your other device are not yours.")
     served = _served(reply, device)
-    listed_now = getattr(reply, "devices", None)
+    listed_now = reply.devices
     with ctx.profile.transaction():
         if listed_now:
             devices.learn(ctx, me, listed_now)
@@ -74,13 +74,12 @@ def start_own_session(ctx: Context, conn: ServerConnection, device: int) -> None
         ctx.save_record(me, record, served)
 
 
-def _served(reply: object, asked: int) -> int:
-    """The device whose bundle the server gave (the one asked for, from a server that names none)."""
-    served = getattr(reply, "device", asked)
-    return served if isinstance(served, int) and not isinstance(served, bool) and served > 0 else asked
+def _served(reply: replies.BundleReply, asked: int) -> int:
+    """The device whose bundle the server gave (the lowest id when device 1 was asked for and is gone)."""
+    return reply.device or asked
 
 
-def _bundle(ctx: Context, conn: ServerConnection, phone: str, device: int) -> Any:
+def _bundle(ctx: Context, conn: ServerConnection, phone: str, device: int) -> replies.BundleReply:
     # Device 1 is asked for as before linked devices (no field): the server serves the lowest id.
     args: dict[str, Any] = {"phone": phone} if device == 1 else {"phone": phone, "device": device}
     try:

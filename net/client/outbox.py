@@ -38,7 +38,6 @@ the server just said is offline.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import cast
 
 from net.client import devices, group_copies, outbox_wire
 from net.client.context import Context
@@ -306,7 +305,7 @@ class Outbox:
                 if plain:  # every member with one device: as before linked devices
                     conn.send_many(client_id, [(to, body) for to, _, body in chunk], transient=True)
                 else:
-                    wire = cast(outbox_wire.DeviceWire, conn)
+                    wire = conn
                     wire.wait_send_many(wire.start_send_many(client_id, chunk, transient=True))
             except RequestRefused:
                 return
@@ -333,7 +332,7 @@ class Outbox:
                 )
                 self._typing.answered(contact, delivered=reply.delivered, now=now)
                 return
-            wire = cast(outbox_wire.DeviceWire, conn)
+            wire = conn
             results = wire.wait_send_many(wire.start_send_many(client_id, items, transient=True)).results
         except RequestRefused:
             return

@@ -14,9 +14,7 @@ A copy is one sealed body for one (phone, device). The copies of one client id g
 :class:`ItemOutcome` (it is done when every copy of it was stored).
 
 The device fields of the wire (``device`` per item and per result, ``devices`` on a refusal,
-``from_device`` on a message) are those of the issue-18 contract; :class:`DeviceWire` names what this
-module reads of the connection, and :func:`from_device` / :func:`refused_devices` what it reads of
-a message and a refusal, so that a connection without them (one device) reads as device 1.
+``from_device`` on a message) are read here (:func:`from_device`, :func:`refused_devices`).
 """
 
 from __future__ import annotations
@@ -24,14 +22,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, cast
+from typing import Any
 
 from net.client.core import outbox_plan as plan
 from net.client.core.disappearing import queued_for
 from net.client.outbox_entries import Entry
 from net.client.transport import ServerConnection
 from net.protocol import replies
-from net.protocol.copy_results import CopyResult, CopyStatus, SendManyReply
+from net.protocol.copy_results import CopyResult, CopyStatus
 from net.protocol.errors import RequestRefused
 from net.protocol.replies import WaitingMessage
 from net.protocol.schema import MAX_COPIES
@@ -62,31 +60,14 @@ class ItemOutcome:
     devices: tuple[int, ...] | None = None
 
 
-class DeviceWire(Protocol):
-    """What the outbox asks of a connection for copies that name devices (the contract's ``send_many``)."""
-
-    def start_send_many(
-        self,
-        client_id: str,
-        items: Sequence[tuple[str, int, bytes]],
-        transient: bool = False,
-        *,
-        expires_in: int = 0,
-    ) -> Any: ...
-
-    def wait_send_many(self, pending: Any, timeout: float | None = None) -> SendManyReply: ...
-
-
 def from_device(message: WaitingMessage) -> int:
     """The sender's device of a message (the wire's ``from_device``; 1 from a server that names none)."""
-    device = getattr(message, "sender_device", getattr(message, "from_device", 1))
-    return device if isinstance(device, int) and not isinstance(device, bool) and device > 0 else 1
+    return message.sender_device
 
 
 def refused_devices(exc: RequestRefused) -> tuple[int, ...] | None:
     """The device set a ``devices_changed`` refusal carries."""
-    devices = getattr(exc, "devices", None)
-    return tuple(devices) if devices else None
+    return exc.devices or None
 
 
 def send_all(conn: ServerConnection, copies: Sequence[Copy], now_ms: int) -> list[ItemOutcome]:
@@ -108,10 +89,9 @@ def send_all(conn: ServerConnection, copies: Sequence[Copy], now_ms: int) -> lis
                 items = [(c.item.contact, c.body) for c in chunk]
                 plain.append((chunk, conn.start_send_many(client_id, items, expires_in=expires)))
         else:
-            wire = cast(DeviceWire, conn)
             # One request per client id: the server checks each recipient's device set whole.
             items3 = [(c.item.contact, c.device, c.body) for c in group]
-            named.append((group, wire.start_send_many(client_id, items3, expires_in=expires)))
+            named.append((group, conn.start_send_many(client_id, items3, expires_in=expires)))
     outcomes: list[ItemOutcome] = []
     for one, request_id in singles:
         try:
@@ -128,7 +108,7 @@ def send_all(conn: ServerConnection, copies: Sequence[Copy], now_ms: int) -> lis
         outcomes += _per_item(chunk, results)
     for group, pending in named:
         try:
-            results = cast(DeviceWire, conn).wait_send_many(pending).results
+            results = conn.wait_send_many(pending).results
         except RequestRefused as exc:
             outcomes += _refused(group, exc)
             continue
@@ -138,8 +118,7 @@ def send_all(conn: ServerConnection, copies: Sequence[Copy], now_ms: int) -> lis
 
 def _devices_of(result: CopyResult) -> tuple[int, ...] | None:
     """The device set a ``devices_changed`` result carries."""
-    devices = getattr(result, "devices", None)
-    return tuple(devices) if devices else None
+    return result.devices or None
 
 
 def _chunks(copies: list[Copy]) -> list[list[Copy]]:

@@ -207,20 +207,20 @@ class Link:
             )
         pins.pin(address, presented)
 
-    def login(self, identity: IdentityKeyPair, phone: str) -> int:
-        """Challenge, sign, login; returns how many messages wait."""
+    def login(self, identity: IdentityKeyPair, phone: str, device: int = 1) -> replies.LoginReply:
+        """Challenge, sign, login as ``device``; the reply (messages waiting, the account's devices)."""
         conn = self.conn
         if conn is None:
             raise EngineError("offline", "Parley is not connected to the server right now.")
         nonce = conn.request(replies.CHALLENGE, phone=phone).nonce
         signature = sign_login(identity, nonce, phone, conn.fingerprint)
-        reply = conn.request(replies.LOGIN, phone=phone, signature=signature)
+        reply = conn.login(phone, signature, device=device)
         if self.conn is not conn:  # a push read meanwhile (session_ended) closed it
             raise ConnectionLost("the session ended during the login")
         self.logged_in = True
         self.send(Input.LOGGED_IN)
         self.backoff.reset()
-        return reply.queued
+        return reply
 
     # ------------------------------------------------------------------ closing
 

@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from crypto_core.keys import IdentityKeyPair
-from net.client import moves, prekeys
+from net.client import devices, moves, prekeys
 from net.client.context import Context, checked_phone
 from net.client.core.connection_state import RETRY_LATER, Input
 from net.client.core.engine_error import EngineError
@@ -157,7 +157,7 @@ class Membership:
         phone = ctx.profile.account.get().phone
         assert phone is not None
         try:
-            self._link.login(ctx.require_identity(), phone)
+            reply = self._link.login(ctx.require_identity(), phone, ctx.profile.devices.own())
         except RequestRefused as exc:
             if exc.code in RETRY_LATER:
                 # Busy, short of space or failing for a while: not a verdict on this account.
@@ -166,6 +166,7 @@ class Membership:
                 raise EngineError(exc.code, words) from None
             self._link.go_offline(Input.REFUSED, exc.message)
             raise EngineError(exc.code, f"The server refused the login: {exc.message}") from None
+        devices.learn_own(ctx, reply.devices, reply.device)  # where sync copies go, from now on
         self._emit(LoggedIn(phone))
         try:
             with ctx.storing("poll"):

@@ -1,0 +1,434 @@
+"""Linking a computer, both ends: the driver of net/client/core/link_plan.py's tables.
+
+:class:`NewEnd` runs on the computer being linked (a profile made, its server chosen, not
+registered), :class:`ExistingEnd` on a logged-in device of the account. Each feeds its
+:class:`~net.client.core.link_plan.LinkMachine` what the person did, what the server said and
+what the other end sent, and carries out the actions it returns through a :class:`LinkWire`
+(the server's link operations; net/client/link_wire.py implements it on the engine's
+connection). Keys, the comparison number and sealing are crypto_core/linking.py's.
+
+What travels through ``link_relay``, each message ``kind || 0x00 || sealed`` (the kind is
+also bound into the seal's associated data, so naming another kind only fails to open):
+
+* new → existing: ``confirm`` (this person said the numbers match), ``cancel``;
+* existing → new: ``cancel``, and, once both said yes, ``provisioning``: the canonical JSON
+  ``{"phone", "identity", "inline": base64(zlib(document))}`` or, when the document does not fit
+  one relay body, ``{"phone", "identity", "blob", "size", "sha256"}``: the zlib'd document sealed
+  (kind ``provisioning_blob``) and uploaded as a blob, which the new device downloads once it is
+  logged in (blobs need a login).
+
+The new device then makes its own login key (Ed25519) and prekeys (stored before they leave),
+signs the link statement with the identity it was given, asks ``link_device``, logs in as its
+new device, and applies the document in one transaction (net/client/provisioning.py). A failure
+at any step is one :class:`~net.client.core.device_events.LinkFailed` in words; a failure after
+``link_device`` leaves a device on the server that the person unlinks from the other computer
+(the profile here stays as it was: nothing half linked).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import zlib
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from crypto_core import device_names
+from crypto_core.encoding import RandomSource, canonical_json, parse_json
+from crypto_core.errors import CryptoError
+from crypto_core.keys import IdentityKeyPair
+from crypto_core.linking import LinkChannel, LinkKeyPair, group_code, link_statement, normalize_code, qr_text
+from net.client import prekeys, provisioning
+from net.client.context import Context
+from net.client.core.device_events import LinkCodeShown, LinkComparison, LinkFailed, LinkFinished
+from net.client.core.engine_error import EngineError
+from net.client.core.link_plan import Action, Input, LinkMachine, LinkPlanError, Role
+from net.client.device_words import failure_words
+from net.client.provisioning import ProvisioningError
+from net.client.transport import ConnectionLost
+
+#: How long a link lives (the server's code lives as long): 10 minutes.
+LINK_SECONDS = 600
+#: The most a relay body holds (the wire's limit); a provisioning larger goes as a blob.
+MAX_RELAY = 512 * 1024
+_INLINE_LIMIT = 360 * 1024  # its base64 and the JSON around it stay under MAX_RELAY once sealed
+_MAX_DOCUMENT = 256 * 1024 * 1024  # what a zlib'd document may unpack to: no decompression bombs
+MAX_DEVICES = 5
+
+
+class LinkRefused(Exception):
+    """The server refused a link operation; ``code`` as on the wire, ``message`` in words."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class LinkWire(Protocol):
+    """The server's link operations, as the ends use them. Each raises LinkRefused or ConnectionLost."""
+
+    @property
+    def fingerprint(self) -> bytes: ...
+
+    def open(self, key: bytes) -> tuple[str, int]: ...
+
+    def join(self, code: str, key: bytes) -> bytes: ...
+
+    def relay(self, code: str, body: bytes) -> None: ...
+
+    def link_device(self, fields: dict[str, Any]) -> tuple[str, int]: ...
+
+    def log_in(self, phone: str, device: int, login_key: Ed25519PrivateKey) -> list[int]: ...
+
+    def put_blob(self, data: bytes) -> str: ...
+
+    def get_blob(self, blob: str, size: int) -> bytes: ...
+
+
+def frame(kind: str, sealed: bytes) -> bytes:
+    return kind.encode("ascii") + b"\x00" + sealed
+
+
+def unframe(body: bytes) -> tuple[str, bytes]:
+    kind, sep, sealed = body.partition(b"\x00")
+    if not sep or not kind.isascii() or len(kind) > 32:
+        return "", b""
+    return kind.decode("ascii"), sealed
+
+
+def unpack_document(data: bytes) -> bytes:
+    unpacker = zlib.decompressobj()
+    try:
+        out = unpacker.decompress(data, _MAX_DOCUMENT)
+    except zlib.error:
+        raise ProvisioningError("the account's data did not arrive whole") from None
+    if unpacker.unconsumed_tail or not unpacker.eof:
+        raise ProvisioningError("the account's data is larger than Parley takes in at once")
+    return out
+
+
+class _End:
+    """What both ends share: the machine, the link's keys, the deadline, failing in words."""
+
+    role: Role
+
+    def __init__(
+        self,
+        ctx: Context,
+        wire: LinkWire,
+        emit: Callable[[Any], None],
+        *,
+        random: RandomSource,
+        monotonic: Callable[[], float],
+    ) -> None:
+        self.ctx, self.wire, self.emit = ctx, wire, emit
+        self.random, self.monotonic = random, monotonic
+        self.machine = LinkMachine(self.role)
+        self.code = ""
+        self.keys: LinkKeyPair | None = None
+        self.channel: LinkChannel | None = None
+        self.deadline = 0.0
+        self.refusal: tuple[str, str] | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.machine.state.value != "idle" and not self.machine.finished
+
+    def feed(self, event: Input) -> None:
+        """Apply ``event`` and do what the table says, feeding back what the work reports."""
+        try:
+            actions = self.machine.send(event)
+        except LinkPlanError as exc:
+            raise EngineError("no_link", _out_of_place(exc)) from None
+        for action in actions:
+            follow = self.act(action)
+            if follow is not None:
+                self.feed(follow)
+                return
+
+    def act(self, action: Action) -> Input | None:
+        raise NotImplementedError
+
+    def attempt(self, step: Callable[[], Input | None]) -> Input | None:
+        """Run one network step; a refusal or a lost connection becomes the table's input."""
+        try:
+            return step()
+        except LinkRefused as exc:
+            self.refusal = (exc.code, str(exc))
+            return Input.REFUSED
+        except ConnectionLost as exc:
+            self.refusal = ("offline", f"The connection to the server was lost: {exc}.")
+            return Input.DROPPED
+        except (ProvisioningError, CryptoError) as exc:
+            self.refusal = ("bad_link", f"The other computer's data cannot be used: {exc}.")
+            return Input.REFUSED
+
+    def send_sealed(self, kind: str, payload: bytes, then: Input | None = None) -> Input | None:
+        """Seal ``payload`` to the other end and relay it; returns ``then`` (the table's next input)."""
+        assert self.channel is not None
+        self.wire.relay(self.code, frame(kind, self.channel.seal(kind, payload, random=self.random)))
+        return then
+
+    def cancel_quietly(self) -> None:
+        """Tell the other end, if the server still relays; a failure here changes nothing."""
+        if self.channel is not None:
+            kept = self.refusal
+            self.attempt(lambda: self.send_sealed("cancel", b""))
+            self.refusal = kept
+
+    def fail(self) -> None:
+        cause = self.machine.failed_by
+        code, words = self.refusal or failure_words(cause.value if cause is not None else "")
+        self.emit(LinkFailed(code, words))
+
+    def tick(self) -> None:
+        """The clock: a link not done by its deadline expires."""
+        if self.active and self.monotonic() >= self.deadline:
+            self.feed(Input.EXPIRED)
+
+    def cancel(self) -> None:
+        if self.active:
+            self.feed(Input.CANCEL)
+
+    def on_relay(self, body: bytes) -> None:
+        """A sealed message from the other end; one that does not open ends the link."""
+        if not self.active or self.channel is None:
+            return
+        kind, sealed = unframe(body)
+        try:
+            payload = self.channel.open(kind, sealed)
+        except CryptoError:
+            self.refusal = ("bad_link", "A message of the link did not open: nothing was linked.")
+            self.feed(Input.REFUSED)
+            return
+        self.received(kind, payload)
+
+    def received(self, kind: str, payload: bytes) -> None:
+        raise NotImplementedError
+
+
+def _out_of_place(exc: LinkPlanError) -> str:
+    if exc.input is Input.SAY_SAME or exc.input is Input.SAY_DIFFERENT:
+        return "There is no link waiting for the numbers to be compared."
+    return "A link is already under way; finish or cancel it first."
+
+
+class NewEnd(_End):
+    """The computer being linked."""
+
+    role: Role = "new"
+
+    def __init__(self, *args: Any, device_name: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.device_name = device_name
+        self.head: dict[str, Any] = {}
+        self.identity: IdentityKeyPair | None = None
+        self.login_key: Ed25519PrivateKey | None = None
+        self.phone = ""
+        self.device = 0
+        self.devices: list[int] = []
+
+    def start(self) -> None:
+        self.refusal = None
+        self.feed(Input.START)
+
+    def confirm(self, same: bool) -> None:
+        self.feed(Input.SAY_SAME if same else Input.SAY_DIFFERENT)
+
+    def on_joined(self, key: bytes) -> None:
+        if not self.active or self.keys is None:
+            return
+        try:
+            self.channel = self.keys.agree("new", self.code, key)
+        except CryptoError:
+            self.refusal = ("bad_link", "The other computer's link key does not parse: nothing was linked.")
+            self.feed(Input.REFUSED)
+            return
+        self.feed(Input.JOINED)
+
+    def received(self, kind: str, payload: bytes) -> None:
+        if kind == "cancel":
+            self.feed(Input.PEER_CANCELLED)
+        elif kind == "provisioning":
+            try:
+                head = parse_json(payload, what="provisioning")
+                if not isinstance(head, dict) or not isinstance(head.get("phone"), str):
+                    raise ProvisioningError("the account's data lacks its phone")
+                self.identity = provisioning.identity_of(head)
+            except (CryptoError, ProvisioningError) as exc:
+                self.refusal = ("bad_link", f"The other computer's data cannot be used: {exc}.")
+                self.feed(Input.REFUSED)
+                return
+            self.head = head
+            self.feed(Input.PROVISIONING)
+        else:
+            self.feed(Input.REFUSED)
+
+    def act(self, action: Action) -> Input | None:
+        if action is Action.OPEN:
+            self.keys = LinkKeyPair.generate(self.random)
+            return self.attempt(self._open)
+        if action is Action.SHOW_CODE:
+            self.emit(LinkCodeShown(group_code(self.code), qr_text(self.code), LINK_SECONDS))
+        elif action is Action.SHOW_NUMBER:
+            assert self.channel is not None
+            self.emit(LinkComparison(self.channel.comparison, "new"))
+        elif action is Action.SEND_CONFIRM:
+            return self.attempt(lambda: self.send_sealed("confirm", b"yes"))
+        elif action is Action.SEND_CANCEL:
+            self.cancel_quietly()
+        elif action is Action.LINK_DEVICE:
+            return self.attempt(self._link_device)
+        elif action is Action.LOG_IN:
+            return self.attempt(self._log_in)
+        elif action is Action.APPLY:
+            return self.attempt(self._apply)
+        elif action is Action.FINISH:
+            self.emit(LinkFinished(self.phone, self.device))
+        elif action is Action.FAIL:
+            self.fail()
+        return None
+
+    def _open(self) -> Input:
+        assert self.keys is not None
+        self.code, expires_in = self.wire.open(self.keys.public)
+        self.code = normalize_code(self.code)
+        self.deadline = self.monotonic() + min(expires_in, LINK_SECONDS)
+        return Input.CODE
+
+    def _link_device(self) -> Input:
+        identity, ctx = self.identity, self.ctx
+        assert identity is not None
+        self.login_key = Ed25519PrivateKey.from_private_bytes(self.random(32))
+        device_key = self.login_key.public_key().public_bytes_raw()
+        phone = str(self.head["phone"])
+        # Private keys are stored before their public parts leave: the server never holds a key we lack.
+        with ctx.profile.transaction():
+            published = prekeys.for_registration(ctx.profile.keys, identity, ctx.clock(), self.random)
+        statement = link_statement(self.code, phone, device_key, self.wire.fingerprint)
+        fields = {
+            "code": self.code,
+            "device_key": device_key,
+            "name": device_names.seal_name(identity, self.device_name, random=self.random),
+            "signature": identity.sign(statement),
+            **published.registration_fields(),
+        }
+        try:
+            self.phone, self.device = self.wire.link_device(fields)
+        except LinkRefused:
+            with ctx.profile.transaction():
+                prekeys.forget(ctx.profile.keys, published)  # refused for sure: never handed out
+            raise
+        return Input.DEVICE_MADE
+
+    def _log_in(self) -> Input:
+        assert self.login_key is not None
+        self.devices = self.wire.log_in(self.phone, self.device, self.login_key)
+        return Input.LOGGED_IN
+
+    def _apply(self) -> Input:
+        assert self.identity is not None and self.login_key is not None
+        packed = self._document()
+        doc = provisioning.decode(unpack_document(packed))
+        if doc["phone"] != self.phone or provisioning.identity_of(doc).public != self.identity.public:
+            raise ProvisioningError("the account's data does not match the account linked")
+        with self.ctx.profile.transaction():
+            provisioning.apply(self.ctx, doc, device=self.device, devices=self.devices or [self.device])
+            self.ctx.profile.devices.set_login_key(self.login_key.private_bytes_raw())
+        return Input.APPLIED
+
+    def _document(self) -> bytes:
+        head = self.head
+        if isinstance(head.get("inline"), str):
+            return base64.b64decode(head["inline"], validate=True)
+        blob, size, digest = head.get("blob"), head.get("size"), head.get("sha256")
+        if not (isinstance(blob, str) and isinstance(size, int) and isinstance(digest, str)):
+            raise ProvisioningError("the account's data names no way to fetch it")
+        sealed = self.wire.get_blob(blob, size)
+        if hashlib.sha256(sealed).digest() != base64.b64decode(digest, validate=True):
+            raise ProvisioningError("the account's data did not arrive whole")
+        assert self.channel is not None
+        return self.channel.open("provisioning_blob", sealed)
+
+
+class ExistingEnd(_End):
+    """A logged-in device of the account, linking another computer."""
+
+    role: Role = "existing"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.history = False
+        self.phone = ""
+        self.device = 0
+
+    def join(self, code: str) -> None:
+        self.refusal = None
+        try:
+            self.code = normalize_code(code)
+        except CryptoError as exc:
+            raise EngineError("bad_link_code", f"{str(exc).capitalize()}.") from None
+        me = self.ctx.profile.account.get().phone or ""
+        if len(self.ctx.profile.devices.of(me)) >= MAX_DEVICES:
+            raise EngineError(*failure_words("too_many_devices"))
+        self.feed(Input.JOIN)
+
+    def confirm(self, same: bool, *, history: bool = False) -> None:
+        self.history = history
+        self.feed(Input.SAY_SAME if same else Input.SAY_DIFFERENT)
+
+    def on_done(self, device: int) -> None:
+        if self.active:
+            self.device = device
+            self.feed(Input.LINK_DONE)
+
+    def received(self, kind: str, payload: bytes) -> None:
+        if kind == "confirm":
+            self.feed(Input.PEER_CONFIRMED)
+        elif kind == "cancel":
+            self.feed(Input.PEER_CANCELLED)
+        else:
+            self.feed(Input.REFUSED)
+
+    def act(self, action: Action) -> Input | None:
+        if action is Action.JOIN:
+            return self.attempt(self._join)
+        if action is Action.SHOW_NUMBER:
+            assert self.channel is not None
+            self.emit(LinkComparison(self.channel.comparison, "existing"))
+        elif action is Action.SEND_PROVISIONING:
+            return self.attempt(self._send_provisioning)
+        elif action is Action.SEND_CANCEL:
+            self.cancel_quietly()
+        elif action is Action.FINISH:
+            self.emit(LinkFinished(self.phone, self.device))
+        elif action is Action.FAIL:
+            self.fail()
+        return None
+
+    def _join(self) -> Input:
+        self.keys = LinkKeyPair.generate(self.random)
+        their_key = self.wire.join(self.code, self.keys.public)
+        self.channel = self.keys.agree("existing", self.code, their_key)
+        self.deadline = self.monotonic() + LINK_SECONDS
+        return Input.JOINED
+
+    def _send_provisioning(self) -> Input:
+        ctx = self.ctx
+        now_ms = round(ctx.clock() * 1000)
+        doc = provisioning.gather(ctx, history=self.history, now_ms=now_ms)
+        self.phone = doc["phone"]
+        packed = zlib.compress(provisioning.encode(doc), 6)
+        head: dict[str, Any] = {"phone": doc["phone"], "identity": doc["identity"]}
+        if len(packed) <= _INLINE_LIMIT:
+            head["inline"] = base64.b64encode(packed).decode("ascii")
+        else:
+            assert self.channel is not None
+            sealed = self.channel.seal("provisioning_blob", packed, random=self.random)
+            head["blob"] = self.wire.put_blob(sealed)
+            head["size"] = len(sealed)
+            head["sha256"] = base64.b64encode(hashlib.sha256(sealed).digest()).decode("ascii")
+        self.send_sealed("provisioning", canonical_json(head))
+        return Input.SENT

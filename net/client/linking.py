@@ -48,6 +48,7 @@ from net.client.core.link_plan import Action, Input, LinkMachine, LinkPlanError,
 from net.client.device_words import failure_words
 from net.client.provisioning import ProvisioningError
 from net.client.transport import ConnectionLost
+from storage.profile.errors import ProfileError
 
 #: How long a link lives (the server's code lives as long): 10 minutes.
 LINK_SECONDS = 600
@@ -163,6 +164,10 @@ class _End:
             return Input.DROPPED
         except (ProvisioningError, CryptoError) as exc:
             self.refusal = ("bad_link", f"The other computer's data cannot be used: {exc}.")
+            return Input.REFUSED
+        except ProfileError as exc:
+            # A full disk or a damaged file here: the profile's transaction rolled back whole.
+            self.refusal = (getattr(exc, "code", "profile_error"), f"Nothing was linked: {exc}.")
             return Input.REFUSED
 
     def send_sealed(self, kind: str, payload: bytes, then: Input | None = None) -> Input | None:

@@ -86,7 +86,7 @@ def test_step_1_still_makes_the_frozen_version_1_tables() -> None:
 
 def test_a_new_file_gets_the_current_version(tmp_path: Path) -> None:
     SqliteServerStore(tmp_path / "s.sqlite3").close()
-    assert version_of(tmp_path / "s.sqlite3") == str(server_schema.VERSION) == "7"
+    assert version_of(tmp_path / "s.sqlite3") == str(server_schema.VERSION) == "8"
 
 
 def test_a_version_1_file_is_upgraded_keeping_queues_and_client_ids(tmp_path: Path) -> None:
@@ -281,6 +281,7 @@ def test_a_version_6_file_gets_expiries_its_messages_never_expire_and_new_ones_c
             server_schema.STEPS[version](db)
         db.execute("INSERT INTO meta VALUES ('schema_version', '6')")
         for phone in (ALICE, BOB):
+            db.execute("INSERT INTO accounts VALUES (?, 'x@example.org', '{}', '{}', '{}', ?)", (phone, NOW))
             db.execute("INSERT INTO queues (phone, queued, since_message) VALUES (?, 0, 0)", (phone,))
         db.execute("UPDATE queues SET queued = 1, bytes = 1 WHERE phone = ?", (BOB,))
         db.execute(
@@ -290,7 +291,7 @@ def test_a_version_6_file_gets_expiries_its_messages_never_expire_and_new_ones_c
         assert "expires_at" not in [row[1] for row in db.execute("PRAGMA table_info(messages)")]
     store = SqliteServerStore(path)
     try:
-        assert version_of(path) == "7"
+        assert version_of(path) == str(server_schema.VERSION)
         far = NOW + 10 * 365 * 24 * 3600 * 1000
         assert [m.body for m in store.fetch(BOB, 0, 10, far)[0]] == [b"m"]  # kept until acknowledged
         assert store.sweep_expired(far, 100) == 0

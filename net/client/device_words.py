@@ -31,3 +31,8 @@ _WORDS = {
 def failure_words(cause: str) -> tuple[str, str]:
     """The stable code and the words for a link that ended by ``cause`` (an input or a wire code)."""
     return _WORDS.get(cause, ("bad_link", "The link did not go through; nothing was linked."))
+
+
+def refusal_words(code: str, message: str) -> tuple[str, str]:
+    """A server's refusal of a link step: our words for the codes we know, the server's otherwise."""
+    return _WORDS.get(code, (code, f"The server refused the link: {message}."))

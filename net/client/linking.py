@@ -45,7 +45,7 @@ from net.client.context import Context
 from net.client.core.device_events import LinkCodeShown, LinkComparison, LinkFailed, LinkFinished
 from net.client.core.engine_error import EngineError
 from net.client.core.link_plan import Action, Input, LinkMachine, LinkPlanError, Role
-from net.client.device_words import failure_words
+from net.client.device_words import failure_words, refusal_words
 from net.client.provisioning import ProvisioningError
 from net.client.transport import ConnectionLost
 from storage.profile.errors import ProfileError
@@ -157,7 +157,7 @@ class _End:
         try:
             return step()
         except LinkRefused as exc:
-            self.refusal = (exc.code, str(exc))
+            self.refusal = refusal_words(exc.code, str(exc))
             return Input.REFUSED
         except ConnectionLost as exc:
             self.refusal = ("offline", f"The connection to the server was lost: {exc}.")

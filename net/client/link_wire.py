@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from net.client.link import Link
-from net.client.linking import LinkRefused
+from net.client.link_end import LinkRefused
 from net.client.transport import ConnectionLost, ServerConnection
 from net.protocol import blob_replies
 from net.protocol.blobs import BLOB_PIECE

@@ -79,8 +79,10 @@ def unpack_document(data: bytes) -> bytes:
         out = unpacker.decompress(data, _MAX_DOCUMENT)
     except zlib.error:
         raise ProvisioningError("the account's data did not arrive whole") from None
-    if unpacker.unconsumed_tail or not unpacker.eof:
+    if unpacker.unconsumed_tail:
         raise ProvisioningError("the account's data is larger than Parley takes in at once")
+    if not unpacker.eof:
+        raise ProvisioningError("the account's data did not arrive whole")
     return out
 
 

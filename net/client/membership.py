@@ -147,7 +147,12 @@ class Membership:
             raise EngineError("offline", f"The connection to the server was lost: {exc}.") from None
         self._token = None
         phone = reply.phone
-        ctx.profile.account.save(replace(account, phone=phone, registered=True))
+        with ctx.profile.transaction():
+            ctx.profile.account.save(replace(account, phone=phone, registered=True))
+            # Registered (again): the account's only device is this one, device 1, logging in
+            # with the identity's key (a linked device's own login key is of no use now).
+            ctx.profile.devices.set_login_key(None)
+            ctx.profile.devices.set_own(1)
         self._emit(Registered(phone))
         self._link.send(Input.REGISTERED)
         if self._link.logged_in:  # registered again from a logged-in connection

@@ -221,3 +221,19 @@ def test_a_sixth_computer_is_refused_in_words(
         alice.engine.link_join(code)
     assert refused.value.code == "too_many_devices" and "five computers" in refused.value.message
     assert not any(isinstance(e, MessageReceived) for e in sixth.events)
+
+
+def test_a_linked_computer_that_moves_the_account_to_new_keys_is_its_only_device(
+    tmp_path: Path, dev_server: InProcessServer, phone: Callable[[], str], people: list[Person]
+) -> None:
+    (alice,) = pair(tmp_path, dev_server.address, phone, "alice")
+    people.append(alice)
+    home = _fresh(tmp_path, dev_server, "alice-home", people)
+    _link(home, alice, [alice, home], history=False)
+    home.engine.move_to_new_keys()  # after the other computer was lost, say
+    home.engine.logout()
+    home.engine.connect()  # as device 1 now, with the new identity's key
+    assert [(d.device, d.current) for d in home.engine.devices()] == [(1, True)]
+    with pytest.raises(EngineError):
+        alice.engine.connect()
+        alice.engine.devices()

@@ -302,3 +302,35 @@ def test_six_devices_are_refused_in_words(old: Context, new: Context) -> None:
     with pytest.raises(EngineError) as refused:
         ends.existing.join(CODE)
     assert refused.value.code == "too_many_devices" and "five" in refused.value.message
+
+
+def test_a_history_of_thousands_travels_whole_and_is_measured(old: Context, new: Context) -> None:
+    """``python -m pytest -q -s tests/net/client/test_client_linking.py -k measured`` prints the figures."""
+    import time
+    import zlib
+
+    from net.client import provisioning
+
+    history = old.profile.history
+    with old.profile.transaction():
+        for n in range(5000):
+            text = f"message number {n} about the book club and the weekend"
+            history.add(BOB, client_id=f"x{n}", outgoing=n % 3 == 0, text=text, timestamp=1_899_990_000.0 + n)
+    started = time.perf_counter()
+    doc = provisioning.gather(old, history=True, now_ms=1_900_000_000_000)
+    packed = zlib.compress(provisioning.encode(doc), 6)
+    gathered = time.perf_counter() - started
+    ends = Ends(old, new)
+    ends.compare()
+    ends.new.confirm(True)
+    started = time.perf_counter()
+    ends.existing.confirm(True, history=True)
+    ends.relay.pump()
+    linked = time.perf_counter() - started
+    assert LinkFinished(ME, 2) in ends.new_events
+    assert len(new.profile.history.page(BOB, limit=10_000).messages) == 5001
+    print(
+        f"\nprovisioning of 5,001 messages: {len(provisioning.encode(doc)):,} bytes of JSON, "
+        f"{len(packed):,} zlib'd; gathered in {gathered:.2f} s; "
+        f"sent, registered and applied in {linked:.2f} s"
+    )

@@ -20,7 +20,7 @@ from crypto_core.linking import LinkChannel, LinkKeyPair
 from net.client.context import Context
 from net.client.core.device_events import LinkFailed
 from net.client.core.engine_error import EngineError
-from net.client.core.link_plan import Action, Input, LinkMachine, LinkPlanError, Role
+from net.client.core.link_plan import LinkAction, LinkInput, LinkMachine, LinkPlanError, Role
 from net.client.device_words import failure_words, refusal_words
 from net.client.provisioning import ProvisioningError
 from net.client.transport import ConnectionLost
@@ -113,7 +113,7 @@ class End:
     def active(self) -> bool:
         return self.machine.state.value != "idle" and not self.machine.finished
 
-    def feed(self, event: Input) -> None:
+    def feed(self, event: LinkInput) -> None:
         """Apply ``event`` and do what the table says, feeding back what the work reports."""
         try:
             actions = self.machine.send(event)
@@ -125,28 +125,28 @@ class End:
                 self.feed(follow)
                 return
 
-    def act(self, action: Action) -> Input | None:
+    def act(self, action: LinkAction) -> LinkInput | None:
         raise NotImplementedError
 
-    def attempt(self, step: Callable[[], Input | None]) -> Input | None:
+    def attempt(self, step: Callable[[], LinkInput | None]) -> LinkInput | None:
         """Run one network step; a refusal or a lost connection becomes the table's input."""
         try:
             return step()
         except LinkRefused as exc:
             self.refusal = refusal_words(exc.code, str(exc))
-            return Input.REFUSED
+            return LinkInput.REFUSED
         except ConnectionLost as exc:
             self.refusal = ("offline", f"The connection to the server was lost: {exc}.")
-            return Input.DROPPED
+            return LinkInput.DROPPED
         except (ProvisioningError, CryptoError) as exc:
             self.refusal = ("bad_link", f"The other computer's data cannot be used: {exc}.")
-            return Input.REFUSED
+            return LinkInput.REFUSED
         except ProfileError as exc:
             # A full disk or a damaged file here: the profile's transaction rolled back whole.
             self.refusal = (getattr(exc, "code", "profile_error"), f"Nothing was linked: {exc}.")
-            return Input.REFUSED
+            return LinkInput.REFUSED
 
-    def send_sealed(self, kind: str, payload: bytes, then: Input | None = None) -> Input | None:
+    def send_sealed(self, kind: str, payload: bytes, then: LinkInput | None = None) -> LinkInput | None:
         """Seal ``payload`` to the other end and relay it; returns ``then`` (the table's next input)."""
         assert self.channel is not None
         self.wire.relay(self.code, frame(kind, self.channel.seal(kind, payload, random=self.random)))
@@ -167,11 +167,11 @@ class End:
     def tick(self) -> None:
         """The clock: a link not done by its deadline expires."""
         if self.active and self.monotonic() >= self.deadline:
-            self.feed(Input.EXPIRED)
+            self.feed(LinkInput.EXPIRED)
 
     def cancel(self) -> None:
         if self.active:
-            self.feed(Input.CANCEL)
+            self.feed(LinkInput.CANCEL)
 
     def on_relay(self, body: bytes) -> None:
         """A sealed message from the other end; one that does not open ends the link."""
@@ -182,7 +182,7 @@ class End:
             payload = self.channel.open(kind, sealed)
         except CryptoError:
             self.refusal = ("bad_link", "A message of the link did not open: nothing was linked.")
-            self.feed(Input.REFUSED)
+            self.feed(LinkInput.REFUSED)
             return
         self.received(kind, payload)
 
@@ -191,6 +191,6 @@ class End:
 
 
 def _out_of_place(exc: LinkPlanError) -> str:
-    if exc.input is Input.SAY_SAME or exc.input is Input.SAY_DIFFERENT:
+    if exc.input is LinkInput.SAY_SAME or exc.input is LinkInput.SAY_DIFFERENT:
         return "There is no link waiting for the numbers to be compared."
     return "A link is already under way; finish or cancel it first."

@@ -42,7 +42,7 @@ from crypto_core.linking import LinkKeyPair, group_code, link_statement, normali
 from net.client import prekeys, provisioning
 from net.client.core.device_events import LinkCodeShown, LinkComparison, LinkFinished
 from net.client.core.engine_error import EngineError
-from net.client.core.link_plan import Action, Input, Role
+from net.client.core.link_plan import LinkAction, LinkInput, Role
 from net.client.device_words import failure_words
 from net.client.link_end import (
     LINK_SECONDS,
@@ -78,10 +78,10 @@ class NewEnd(End):
 
     def start(self) -> None:
         self.refusal = None
-        self.feed(Input.START)
+        self.feed(LinkInput.START)
 
     def confirm(self, same: bool) -> None:
-        self.feed(Input.SAY_SAME if same else Input.SAY_DIFFERENT)
+        self.feed(LinkInput.SAY_SAME if same else LinkInput.SAY_DIFFERENT)
 
     def on_joined(self, key: bytes) -> None:
         if not self.active or self.keys is None:
@@ -90,13 +90,13 @@ class NewEnd(End):
             self.channel = self.keys.agree("new", self.code, key)
         except CryptoError:
             self.refusal = ("bad_link", "The other computer's link key does not parse: nothing was linked.")
-            self.feed(Input.REFUSED)
+            self.feed(LinkInput.REFUSED)
             return
-        self.feed(Input.JOINED)
+        self.feed(LinkInput.JOINED)
 
     def received(self, kind: str, payload: bytes) -> None:
         if kind == "cancel":
-            self.feed(Input.PEER_CANCELLED)
+            self.feed(LinkInput.PEER_CANCELLED)
         elif kind == "provisioning":
             try:
                 head = parse_json(payload, what="provisioning")
@@ -105,46 +105,46 @@ class NewEnd(End):
                 self.identity = provisioning.identity_of(head)
             except (CryptoError, ProvisioningError) as exc:
                 self.refusal = ("bad_link", f"The other computer's data cannot be used: {exc}.")
-                self.feed(Input.REFUSED)
+                self.feed(LinkInput.REFUSED)
                 return
             self.head = head
-            self.feed(Input.PROVISIONING)
+            self.feed(LinkInput.PROVISIONING)
         else:
-            self.feed(Input.REFUSED)
+            self.feed(LinkInput.REFUSED)
 
-    def act(self, action: Action) -> Input | None:
-        if action is Action.OPEN:
+    def act(self, action: LinkAction) -> LinkInput | None:
+        if action is LinkAction.OPEN:
             self.keys = LinkKeyPair.generate(self.random)
             return self.attempt(self._open)
-        if action is Action.SHOW_CODE:
+        if action is LinkAction.SHOW_CODE:
             self.emit(LinkCodeShown(group_code(self.code), qr_text(self.code), LINK_SECONDS))
-        elif action is Action.SHOW_NUMBER:
+        elif action is LinkAction.SHOW_NUMBER:
             assert self.channel is not None
             self.emit(LinkComparison(self.channel.comparison, "new"))
-        elif action is Action.SEND_CONFIRM:
+        elif action is LinkAction.SEND_CONFIRM:
             return self.attempt(lambda: self.send_sealed("confirm", b"yes"))
-        elif action is Action.SEND_CANCEL:
+        elif action is LinkAction.SEND_CANCEL:
             self.cancel_quietly()
-        elif action is Action.LINK_DEVICE:
+        elif action is LinkAction.LINK_DEVICE:
             return self.attempt(self._link_device)
-        elif action is Action.LOG_IN:
+        elif action is LinkAction.LOG_IN:
             return self.attempt(self._log_in)
-        elif action is Action.APPLY:
+        elif action is LinkAction.APPLY:
             return self.attempt(self._apply)
-        elif action is Action.FINISH:
+        elif action is LinkAction.FINISH:
             self.emit(LinkFinished(self.phone, self.device))
-        elif action is Action.FAIL:
+        elif action is LinkAction.FAIL:
             self.fail()
         return None
 
-    def _open(self) -> Input:
+    def _open(self) -> LinkInput:
         assert self.keys is not None
         self.code, expires_in = self.wire.open(self.keys.public)
         self.code = normalize_code(self.code)
         self.deadline = self.monotonic() + min(expires_in, LINK_SECONDS)
-        return Input.CODE
+        return LinkInput.CODE
 
-    def _link_device(self) -> Input:
+    def _link_device(self) -> LinkInput:
         identity, ctx = self.identity, self.ctx
         assert identity is not None
         self.login_key = Ed25519PrivateKey.from_private_bytes(self.random(32))
@@ -167,14 +167,14 @@ class NewEnd(End):
             with ctx.profile.transaction():
                 prekeys.forget(ctx.profile.keys, published)  # refused for sure: never handed out
             raise
-        return Input.DEVICE_MADE
+        return LinkInput.DEVICE_MADE
 
-    def _log_in(self) -> Input:
+    def _log_in(self) -> LinkInput:
         assert self.login_key is not None
         self.devices = self.wire.log_in(self.phone, self.device, self.login_key)
-        return Input.LOGGED_IN
+        return LinkInput.LOGGED_IN
 
-    def _apply(self) -> Input:
+    def _apply(self) -> LinkInput:
         assert self.identity is not None and self.login_key is not None
         packed = self._document()
         doc = provisioning.decode(unpack_document(packed))
@@ -183,7 +183,7 @@ class NewEnd(End):
         with self.ctx.profile.transaction():
             provisioning.apply(self.ctx, doc, device=self.device, devices=self.devices or [self.device])
             self.ctx.profile.devices.set_login_key(self.login_key.private_bytes_raw())
-        return Input.APPLIED
+        return LinkInput.APPLIED
 
     def _document(self) -> bytes:
         head = self.head
@@ -219,49 +219,49 @@ class ExistingEnd(End):
         me = self.ctx.profile.account.get().phone or ""
         if len(self.ctx.profile.devices.of(me)) >= MAX_DEVICES:
             raise EngineError(*failure_words("too_many_devices"))
-        self.feed(Input.JOIN)
+        self.feed(LinkInput.JOIN)
 
     def confirm(self, same: bool, *, history: bool = False) -> None:
         self.history = history
-        self.feed(Input.SAY_SAME if same else Input.SAY_DIFFERENT)
+        self.feed(LinkInput.SAY_SAME if same else LinkInput.SAY_DIFFERENT)
 
     def on_done(self, device: int) -> None:
         if self.active:
             self.device = device
-            self.feed(Input.LINK_DONE)
+            self.feed(LinkInput.LINK_DONE)
 
     def received(self, kind: str, payload: bytes) -> None:
         if kind == "confirm":
-            self.feed(Input.PEER_CONFIRMED)
+            self.feed(LinkInput.PEER_CONFIRMED)
         elif kind == "cancel":
-            self.feed(Input.PEER_CANCELLED)
+            self.feed(LinkInput.PEER_CANCELLED)
         else:
-            self.feed(Input.REFUSED)
+            self.feed(LinkInput.REFUSED)
 
-    def act(self, action: Action) -> Input | None:
-        if action is Action.JOIN:
+    def act(self, action: LinkAction) -> LinkInput | None:
+        if action is LinkAction.JOIN:
             return self.attempt(self._join)
-        if action is Action.SHOW_NUMBER:
+        if action is LinkAction.SHOW_NUMBER:
             assert self.channel is not None
             self.emit(LinkComparison(self.channel.comparison, "existing"))
-        elif action is Action.SEND_PROVISIONING:
+        elif action is LinkAction.SEND_PROVISIONING:
             return self.attempt(self._send_provisioning)
-        elif action is Action.SEND_CANCEL:
+        elif action is LinkAction.SEND_CANCEL:
             self.cancel_quietly()
-        elif action is Action.FINISH:
+        elif action is LinkAction.FINISH:
             self.emit(LinkFinished(self.phone, self.device))
-        elif action is Action.FAIL:
+        elif action is LinkAction.FAIL:
             self.fail()
         return None
 
-    def _join(self) -> Input:
+    def _join(self) -> LinkInput:
         self.keys = LinkKeyPair.generate(self.random)
         their_key = self.wire.join(self.code, self.keys.public)
         self.channel = self.keys.agree("existing", self.code, their_key)
         self.deadline = self.monotonic() + LINK_SECONDS
-        return Input.JOINED
+        return LinkInput.JOINED
 
-    def _send_provisioning(self) -> Input:
+    def _send_provisioning(self) -> LinkInput:
         ctx = self.ctx
         now_ms = round(ctx.clock() * 1000)
         doc = provisioning.gather(ctx, history=self.history, now_ms=now_ms)
@@ -277,4 +277,4 @@ class ExistingEnd(End):
             head["size"] = len(sealed)
             head["sha256"] = base64.b64encode(hashlib.sha256(sealed).digest()).decode("ascii")
         self.send_sealed("provisioning", canonical_json(head))
-        return Input.SENT
+        return LinkInput.SENT

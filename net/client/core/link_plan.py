@@ -1,9 +1,9 @@
 """Linking a computer, both ends, as transition tables: no I/O, no time, no keys (magic-wormhole style).
 
 Each end of a link is a :class:`LinkMachine` of one :class:`Role`. The driver
-(net/client/linking.py) feeds it :class:`Input`\\ s (what the person did, what the
+(net/client/linking.py) feeds it :class:`LinkInput`\\ s (what the person did, what the
 server said, what the other end sent through ``link_relay``) and performs the
-:class:`Action`\\ s it returns, in order. Everything the two ends must agree on is
+:class:`LinkAction`\\ s it returns, in order. Everything the two ends must agree on is
 here, in one table per role, so the order of the steps can be read in one place::
 
     new end (the computer being linked)
@@ -46,7 +46,7 @@ from typing import Literal
 Role = Literal["new", "existing"]
 
 
-class State(StrEnum):
+class LinkState(StrEnum):
     IDLE = "idle"
     OPENING = "opening"
     SHOWING_CODE = "showing_code"
@@ -63,7 +63,7 @@ class State(StrEnum):
     FAILED = "failed"
 
 
-class Input(StrEnum):
+class LinkInput(StrEnum):
     # the person
     START = "start"
     JOIN = "join"
@@ -88,7 +88,7 @@ class Input(StrEnum):
     EXPIRED = "expired"
 
 
-class Action(StrEnum):
+class LinkAction(StrEnum):
     OPEN = "open"
     SHOW_CODE = "show_code"
     JOIN = "join"
@@ -104,41 +104,43 @@ class Action(StrEnum):
 
 
 #: Inputs the person gives; the others come from the server, the other end or this end's work.
-PERSON_INPUTS = frozenset({Input.START, Input.JOIN, Input.SAY_SAME, Input.SAY_DIFFERENT, Input.CANCEL})
-TERMINAL = frozenset({State.DONE, State.FAILED})
+PERSON_INPUTS = frozenset(
+    {LinkInput.START, LinkInput.JOIN, LinkInput.SAY_SAME, LinkInput.SAY_DIFFERENT, LinkInput.CANCEL}
+)
+TERMINAL = frozenset({LinkState.DONE, LinkState.FAILED})
 #: States in which the other end is joined, so a cancel can still be relayed to it.
-_JOINED_NEW = (State.COMPARING, State.CONFIRMED)
-_JOINED_EXISTING = (State.COMPARING, State.CONFIRMED, State.PEER_CONFIRMED)
+_JOINED_NEW = (LinkState.COMPARING, LinkState.CONFIRMED)
+_JOINED_EXISTING = (LinkState.COMPARING, LinkState.CONFIRMED, LinkState.PEER_CONFIRMED)
 
-Transitions = dict[tuple[State, Input], tuple[State, tuple[Action, ...]]]
+Transitions = dict[tuple[LinkState, LinkInput], tuple[LinkState, tuple[LinkAction, ...]]]
 
 
 class LinkPlanError(Exception):
     """A person's input the table has no row for in the current state (the engine says so in words)."""
 
-    def __init__(self, role: Role, state: State, event: Input) -> None:
+    def __init__(self, role: Role, state: LinkState, event: LinkInput) -> None:
         self.state, self.input = state, event
         super().__init__(f"no link step for {event.value!r} while the {role} end is {state.value!r}")
 
 
 def _new_rows() -> Transitions:
     t: Transitions = {
-        (State.IDLE, Input.START): (State.OPENING, (Action.OPEN,)),
-        (State.OPENING, Input.CODE): (State.SHOWING_CODE, (Action.SHOW_CODE,)),
-        (State.SHOWING_CODE, Input.JOINED): (State.COMPARING, (Action.SHOW_NUMBER,)),
-        (State.COMPARING, Input.SAY_SAME): (State.CONFIRMED, (Action.SEND_CONFIRM,)),
-        (State.CONFIRMED, Input.PROVISIONING): (State.REGISTERING, (Action.LINK_DEVICE,)),
-        (State.REGISTERING, Input.DEVICE_MADE): (State.LOGGING_IN, (Action.LOG_IN,)),
-        (State.LOGGING_IN, Input.LOGGED_IN): (State.APPLYING, (Action.APPLY,)),
-        (State.APPLYING, Input.APPLIED): (State.DONE, (Action.FINISH,)),
+        (LinkState.IDLE, LinkInput.START): (LinkState.OPENING, (LinkAction.OPEN,)),
+        (LinkState.OPENING, LinkInput.CODE): (LinkState.SHOWING_CODE, (LinkAction.SHOW_CODE,)),
+        (LinkState.SHOWING_CODE, LinkInput.JOINED): (LinkState.COMPARING, (LinkAction.SHOW_NUMBER,)),
+        (LinkState.COMPARING, LinkInput.SAY_SAME): (LinkState.CONFIRMED, (LinkAction.SEND_CONFIRM,)),
+        (LinkState.CONFIRMED, LinkInput.PROVISIONING): (LinkState.REGISTERING, (LinkAction.LINK_DEVICE,)),
+        (LinkState.REGISTERING, LinkInput.DEVICE_MADE): (LinkState.LOGGING_IN, (LinkAction.LOG_IN,)),
+        (LinkState.LOGGING_IN, LinkInput.LOGGED_IN): (LinkState.APPLYING, (LinkAction.APPLY,)),
+        (LinkState.APPLYING, LinkInput.APPLIED): (LinkState.DONE, (LinkAction.FINISH,)),
     }
     live = (
-        State.OPENING,
-        State.SHOWING_CODE,
+        LinkState.OPENING,
+        LinkState.SHOWING_CODE,
         *_JOINED_NEW,
-        State.REGISTERING,
-        State.LOGGING_IN,
-        State.APPLYING,
+        LinkState.REGISTERING,
+        LinkState.LOGGING_IN,
+        LinkState.APPLYING,
     )
     _failures(t, live, _JOINED_NEW)
     return t
@@ -146,29 +148,35 @@ def _new_rows() -> Transitions:
 
 def _existing_rows() -> Transitions:
     t: Transitions = {
-        (State.IDLE, Input.JOIN): (State.JOINING, (Action.JOIN,)),
-        (State.JOINING, Input.JOINED): (State.COMPARING, (Action.SHOW_NUMBER,)),
-        (State.COMPARING, Input.SAY_SAME): (State.CONFIRMED, ()),
-        (State.COMPARING, Input.PEER_CONFIRMED): (State.PEER_CONFIRMED, ()),
-        (State.CONFIRMED, Input.PEER_CONFIRMED): (State.SENDING, (Action.SEND_PROVISIONING,)),
-        (State.PEER_CONFIRMED, Input.SAY_SAME): (State.SENDING, (Action.SEND_PROVISIONING,)),
-        (State.SENDING, Input.SENT): (State.WAITING_DONE, ()),
-        (State.WAITING_DONE, Input.LINK_DONE): (State.DONE, (Action.FINISH,)),
+        (LinkState.IDLE, LinkInput.JOIN): (LinkState.JOINING, (LinkAction.JOIN,)),
+        (LinkState.JOINING, LinkInput.JOINED): (LinkState.COMPARING, (LinkAction.SHOW_NUMBER,)),
+        (LinkState.COMPARING, LinkInput.SAY_SAME): (LinkState.CONFIRMED, ()),
+        (LinkState.COMPARING, LinkInput.PEER_CONFIRMED): (LinkState.PEER_CONFIRMED, ()),
+        (LinkState.CONFIRMED, LinkInput.PEER_CONFIRMED): (LinkState.SENDING, (LinkAction.SEND_PROVISIONING,)),
+        (LinkState.PEER_CONFIRMED, LinkInput.SAY_SAME): (LinkState.SENDING, (LinkAction.SEND_PROVISIONING,)),
+        (LinkState.SENDING, LinkInput.SENT): (LinkState.WAITING_DONE, ()),
+        (LinkState.WAITING_DONE, LinkInput.LINK_DONE): (LinkState.DONE, (LinkAction.FINISH,)),
     }
-    live = (State.JOINING, *_JOINED_EXISTING, State.SENDING, State.WAITING_DONE)
+    live = (LinkState.JOINING, *_JOINED_EXISTING, LinkState.SENDING, LinkState.WAITING_DONE)
     _failures(t, live, _JOINED_EXISTING)
     return t
 
 
-def _failures(t: Transitions, live: tuple[State, ...], joined: tuple[State, ...]) -> None:
+def _failures(t: Transitions, live: tuple[LinkState, ...], joined: tuple[LinkState, ...]) -> None:
     """Every way a live link ends without linking; the rows above take precedence."""
-    network_surprises = (Input.PEER_CONFIRMED, Input.PROVISIONING, Input.JOINED, Input.CODE, Input.LINK_DONE)
+    network_surprises = (
+        LinkInput.PEER_CONFIRMED,
+        LinkInput.PROVISIONING,
+        LinkInput.JOINED,
+        LinkInput.CODE,
+        LinkInput.LINK_DONE,
+    )
     for state in live:
-        told = (Action.SEND_CANCEL, Action.FAIL) if state in joined else (Action.FAIL,)
-        for event in (Input.SAY_DIFFERENT, Input.CANCEL, Input.EXPIRED, Input.REFUSED):
-            t.setdefault((state, event), (State.FAILED, told))
-        for event in (Input.PEER_CANCELLED, Input.DROPPED, *network_surprises):
-            t.setdefault((state, event), (State.FAILED, (Action.FAIL,)))
+        told = (LinkAction.SEND_CANCEL, LinkAction.FAIL) if state in joined else (LinkAction.FAIL,)
+        for event in (LinkInput.SAY_DIFFERENT, LinkInput.CANCEL, LinkInput.EXPIRED, LinkInput.REFUSED):
+            t.setdefault((state, event), (LinkState.FAILED, told))
+        for event in (LinkInput.PEER_CANCELLED, LinkInput.DROPPED, *network_surprises):
+            t.setdefault((state, event), (LinkState.FAILED, (LinkAction.FAIL,)))
 
 
 NEW_TRANSITIONS: Transitions = _new_rows()
@@ -180,9 +188,9 @@ class LinkMachine:
     """One end of one link: the only place that holds where the link stands."""
 
     role: Role
-    state: State = State.IDLE
+    state: LinkState = LinkState.IDLE
     #: Why the link failed, in the words of the input that ended it (for LinkFailed).
-    failed_by: Input | None = field(default=None)
+    failed_by: LinkInput | None = field(default=None)
 
     @property
     def table(self) -> Transitions:
@@ -192,14 +200,14 @@ class LinkMachine:
     def finished(self) -> bool:
         return self.state in TERMINAL
 
-    def send(self, event: Input) -> tuple[Action, ...]:
+    def send(self, event: LinkInput) -> tuple[LinkAction, ...]:
         """Apply ``event``; returns what the driver must do, in order."""
         if self.state in TERMINAL:
-            if event in PERSON_INPUTS and event not in (Input.CANCEL, Input.START, Input.JOIN):
+            if event in PERSON_INPUTS and event not in (LinkInput.CANCEL, LinkInput.START, LinkInput.JOIN):
                 raise LinkPlanError(self.role, self.state, event)
-            if event in (Input.START, Input.JOIN):
+            if event in (LinkInput.START, LinkInput.JOIN):
                 # A new link after a finished one starts from the beginning.
-                self.state, self.failed_by = State.IDLE, None
+                self.state, self.failed_by = LinkState.IDLE, None
                 return self.send(event)
             return ()
         try:
@@ -207,7 +215,7 @@ class LinkMachine:
         except KeyError:
             if event in PERSON_INPUTS:
                 raise LinkPlanError(self.role, self.state, event) from None
-            self.state, actions = State.FAILED, (Action.FAIL,)
-        if self.state is State.FAILED:
+            self.state, actions = LinkState.FAILED, (LinkAction.FAIL,)
+        if self.state is LinkState.FAILED:
             self.failed_by = event
         return actions

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from net.client.core.link_plan import Input
+from net.client.core.link_plan import LinkInput
 from net.client.device_words import failure_words, refusal_words
 
 
 def test_each_ending_of_the_table_has_its_words() -> None:
     for cause, code in (
-        (Input.SAY_DIFFERENT, "different"),
-        (Input.CANCEL, "cancelled"),
-        (Input.PEER_CANCELLED, "cancelled"),
-        (Input.EXPIRED, "expired"),
-        (Input.DROPPED, "offline"),
+        (LinkInput.SAY_DIFFERENT, "different"),
+        (LinkInput.CANCEL, "cancelled"),
+        (LinkInput.PEER_CANCELLED, "cancelled"),
+        (LinkInput.EXPIRED, "expired"),
+        (LinkInput.DROPPED, "offline"),
     ):
         found, words = failure_words(cause.value)
         assert found == code and "nothing was linked" in words

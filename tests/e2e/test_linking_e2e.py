@@ -18,10 +18,12 @@ from engine_support import Person, pair, run_until
 from fake_clock import FakeClock
 
 from crypto_core.linking import LinkKeyPair
+from net.client import linking
 from net.client.core.device_events import LinkCodeShown, LinkComparison, LinkFailed, LinkFinished
 from net.client.core.engine_error import EngineError
 from net.client.core.events import ErrorReported, LoggedIn, MessageReceived
 from net.client.core.privacy import PrivacySettings
+from net.client.link_wire import EngineWire
 from net.server.outcome import Outcome
 
 
@@ -237,3 +239,29 @@ def test_a_linked_computer_that_moves_the_account_to_new_keys_is_its_only_device
     with pytest.raises(EngineError):
         alice.engine.connect()
         alice.engine.devices()
+
+
+def test_a_provisioning_too_large_for_one_relay_goes_as_a_blob(
+    tmp_path: Path,
+    dev_server: InProcessServer,
+    phone: Callable[[], str],
+    people: list[Person],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(linking, "_INLINE_LIMIT", 64)  # so that this small account needs the blob
+    uploaded: list[str] = []
+    put_blob = EngineWire.put_blob
+
+    def counting(wire: EngineWire, data: bytes) -> str:
+        uploaded.append(put_blob(wire, data))
+        return uploaded[-1]
+
+    monkeypatch.setattr(EngineWire, "put_blob", counting)
+    alice, bob = pair(tmp_path, dev_server.address, phone, "alice", "bob")
+    people.extend([alice, bob])
+    alice.engine.send_text(bob.phone, "carried in a blob")
+    run_until(lambda: bob.texts_from(alice.phone) == ["carried in a blob"], [alice, bob])
+    home = _fresh(tmp_path, dev_server, "alice-home", people)
+    _link(home, alice, [alice, home], history=True)
+    assert len(uploaded) == 1  # the real server held the sealed provisioning, fetched after the login
+    assert [m.text for m in home.engine.history(bob.phone)] == ["carried in a blob"]

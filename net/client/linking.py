@@ -132,10 +132,16 @@ class NewEnd(End):
         elif action is LinkAction.APPLY:
             return self.attempt(self._apply)
         elif action is LinkAction.FINISH:
+            self._forget_secrets()
             self.emit(LinkFinished(self.phone, self.device))
         elif action is LinkAction.FAIL:
+            self._forget_secrets()
             self.fail()
         return None
+
+    def _forget_secrets(self) -> None:
+        """The identity and the login key live on in the profile (or nowhere): not in this object."""
+        self.head, self.identity, self.login_key = {}, None, None
 
     def _open(self) -> LinkInput:
         assert self.keys is not None

@@ -26,7 +26,7 @@ from storage.server.records import (
     TooManyDevices,
     UnknownAccount,
 )
-from storage.server.registration import insert_device
+from storage.server.registration import count_devices, insert_device
 
 
 def login_of(db: sqlite3.Connection, phone: str, device: int) -> DeviceLogin | None:
@@ -101,6 +101,7 @@ def remove(db: sqlite3.Connection, *, phone: str, device: int, now: int) -> list
         ("messages", "recipient"),
     ):
         db.execute(f"DELETE FROM {table} WHERE {column} = ? AND device = ?", (phone, device))  # noqa: S608
+    count_devices(db, phone)
     return [d for d in live if d != device]
 
 

@@ -37,6 +37,35 @@ from storage.server.records import (
 _IDS_PER_STATEMENT = 500  # SQLite before 3.32 takes at most 999 parameters in one statement
 
 
+# Counting a copy into its queue: one UPDATE checks that the queue exists and every cap (a tracked queue's
+# per-sender count too). The ``_ONE`` forms also check that the device is the recipient's whole set, by
+# the count of live devices every queue of the account keeps (``queues.devices``); the ``_SOLE`` forms,
+# for the own number, that no queue of it exists but the one named and the sending device's (the live
+# devices are exactly the queues there are: a device's queue is made and deleted with it).
+_COUNT = (
+    "UPDATE queues SET queued = queued + 1, bytes = bytes + ?"
+    " WHERE phone = ? AND device = ? AND NOT tracked AND queued < ? AND queued < ? AND bytes + ? <= ?"
+)
+_COUNT_TRACKED = (
+    "UPDATE queues SET queued = queued + 1, bytes = bytes + ?"
+    " WHERE phone = ? AND device = ? AND tracked AND queued < ? AND bytes + ? <= ? AND COALESCE(("
+    "SELECT s.queued FROM sender_queues AS s WHERE s.recipient = ? AND s.device = ? AND s.sender = ?"
+    "), 0) < ?"
+)
+_SOLE = " AND NOT EXISTS (SELECT 1 FROM queues AS o WHERE o.phone = ? AND o.device NOT IN (?, ?))"
+_COUNT_SOLE = _COUNT + _SOLE
+_COUNT_TRACKED_SOLE = _COUNT_TRACKED + _SOLE
+_COUNT_ONE = _COUNT + " AND devices = 1"
+# A record of a message stored before the sender registered was a previous owner's; one without a
+# recipient ('') is from before version 5 of the schema, when a client id stood for one message.
+_SEEN = (
+    "SELECT s.message_id, s.ts FROM sent AS s JOIN accounts AS a ON a.phone = s.sender"
+    " WHERE s.client_id = ? AND s.sender = ? AND s.recipient IN (?, '') AND s.message_id > a.since_message"
+)
+_RECORD = "INSERT OR REPLACE INTO sent VALUES (?, ?, ?, ?, ?)"  # replaces a previous owner's record, if any
+_COUNT_TRACKED_ONE = _COUNT_TRACKED + " AND devices = 1"
+
+
 class Caps(NamedTuple):
     """A recipient device's caps: messages waiting, messages from one sender, and bytes of bodies."""
 
@@ -75,22 +104,14 @@ def check_devices(
 
 
 def _seen(db: sqlite3.Connection, client_id: str, sender: str, recipient: str) -> SendOutcome | None:
-    # A record of a message stored before the sender registered was a previous owner's; one without a
-    # recipient ('') is from before version 5 of the schema, when a client id stood for one message.
-    seen = db.execute(
-        "SELECT s.message_id, s.ts FROM sent AS s JOIN accounts AS a ON a.phone = s.sender"
-        " WHERE s.client_id = ? AND s.sender = ? AND s.recipient IN (?, '')"
-        " AND s.message_id > a.since_message",
-        (client_id, sender, recipient),
-    ).fetchone()
+    seen = db.execute(_SEEN, (client_id, sender, recipient)).fetchone()
     return None if seen is None else SendOutcome(seen[0], seen[1], duplicate=True)
 
 
 def _record(
     db: sqlite3.Connection, client_id: str, sender: str, recipient: str, message_id: int, now: int
 ) -> None:
-    record = (client_id, sender, recipient, message_id, now)  # replaces a previous owner's record, if any
-    db.execute("INSERT OR REPLACE INTO sent VALUES (?, ?, ?, ?, ?)", record)
+    db.execute(_RECORD, (client_id, sender, recipient, message_id, now))
 
 
 def enqueue(
@@ -112,28 +133,17 @@ def enqueue(
     Untracked, in that order after the duplicate check. It refuses only before its first write, so it
     needs no savepoint. A duplicate keeps the first copy's expiry.
     """
-    seen = _seen(db, client_id, sender, recipient)
+    # Inline, not through _seen and _record: this is every send's path, and calls cost.
+    seen = db.execute(_SEEN, (client_id, sender, recipient)).fetchone()
     if seen is not None:
-        return seen
-    check_devices(db, recipient, (device,), sender, sender_device)
-    stored = store_copy(
-        db,
-        sender=sender,
-        sender_device=sender_device,
-        recipient=recipient,
-        device=device,
-        body=body,
-        now=now,
-        caps=caps,
-        expires_at=expires_at,
-    )
-    _record(db, client_id, sender, recipient, stored.id, now)
+        return SendOutcome(seen[0], seen[1], duplicate=True)
+    stored = store_copy(db, sender, sender_device, recipient, device, body, now, caps, expires_at, True)
+    db.execute(_RECORD, (client_id, sender, recipient, stored.id, now))
     return stored
 
 
 def store_copy(
     db: sqlite3.Connection,
-    *,
     sender: str,
     sender_device: int,
     recipient: str,
@@ -142,22 +152,34 @@ def store_copy(
     now: int,
     caps: Caps,
     expires_at: int,
+    only: bool = False,
 ) -> SendOutcome:
-    """Count and store one copy in (recipient, device)'s queue; QueueFull or Untracked before any write."""
+    """Count and store one copy in (recipient, device)'s queue; refuses before any write.
+
+    With ``only``, the same statement also checks that ``device`` is the recipient's whole set (its
+    only live queue; for the sender's own number, its only one but the sending device's), so the
+    send of nearly everyone (one device) costs no read of its own for the check. Refusals:
+    UnknownAccount, DevicesChanged, QueueFull or Untracked, in that order.
+    """
     size = len(body)
+    sole_args: tuple[str | int, ...] = ()
+    count, count_tracked = _COUNT, _COUNT_TRACKED
+    if only and recipient != sender:
+        count, count_tracked = _COUNT_ONE, _COUNT_TRACKED_ONE
+    elif only:
+        if device == sender_device:  # never a copy to the sending device itself
+            check_devices(db, recipient, (device,), sender, sender_device)
+        count, count_tracked = _COUNT_SOLE, _COUNT_TRACKED_SOLE
+        sole_args = (recipient, device, sender_device)
     # One statement counts the message and checks that the queue exists and every cap:
     # for a queue without per-sender counts (nearly every queue), by its length alone.
     counted = db.execute(
-        "UPDATE queues SET queued = queued + 1, bytes = bytes + ?"
-        " WHERE phone = ? AND device = ? AND NOT tracked AND queued < ? AND queued < ? AND bytes + ? <= ?",
-        (size, recipient, device, caps.messages, caps.per_sender, size, caps.bytes),
+        count,
+        (size, recipient, device, caps.messages, caps.per_sender, size, caps.bytes, *sole_args),
     ).rowcount
     if not counted:
         counted = db.execute(
-            "UPDATE queues SET queued = queued + 1, bytes = bytes + ?"
-            " WHERE phone = ? AND device = ? AND tracked AND queued < ? AND bytes + ? <= ? AND COALESCE(("
-            "SELECT s.queued FROM sender_queues AS s WHERE s.recipient = ? AND s.device = ? AND s.sender = ?"
-            "), 0) < ?",
+            count_tracked,
             (
                 size,
                 recipient,
@@ -169,9 +191,12 @@ def store_copy(
                 device,
                 sender,
                 caps.per_sender,
+                *sole_args,
             ),
         ).rowcount
         if not counted:
+            if only:  # which check failed: the devices come before the caps
+                check_devices(db, recipient, (device,), sender, sender_device)
             raise _why_full(db, recipient, device, size, caps)
         db.execute(
             "INSERT INTO sender_queues VALUES (?, ?, ?, 1)"
@@ -199,6 +224,7 @@ def _store_tracking(
     now: int,
     caps: Caps,
     expires_at: int,
+    only: bool = False,
 ) -> SendOutcome:
     copy = partial(
         store_copy,
@@ -211,6 +237,7 @@ def _store_tracking(
         now=now,
         caps=caps,
         expires_at=expires_at,
+        only=only,
     )
     try:
         return copy()
@@ -279,10 +306,6 @@ def _enqueue_recipient(
     seen = _seen(db, client_id, sender, recipient)
     if seen is not None:
         return seen
-    try:
-        check_devices(db, recipient, [device for _, device, _ in copies], sender, sender_device)
-    except (UnknownAccount, DevicesChanged) as refused:
-        return refused
     one = partial(
         _store_tracking,
         db,
@@ -293,12 +316,16 @@ def _enqueue_recipient(
         caps=caps,
         expires_at=expires_at,
     )
-    if len(copies) == 1:  # one copy refuses before its first write: no savepoint needed
+    if len(copies) == 1:  # one copy checks the device set in its own statement, refusing before any write
         try:
-            stored = [one(device=copies[0][1], body=copies[0][2])]
-        except QueueFull as refused:
+            stored = [one(device=copies[0][1], body=copies[0][2], only=True)]
+        except (UnknownAccount, DevicesChanged, QueueFull) as refused:
             return refused
     else:
+        try:
+            check_devices(db, recipient, [device for _, device, _ in copies], sender, sender_device)
+        except (UnknownAccount, DevicesChanged) as refused:
+            return refused
         db.execute("SAVEPOINT recipient")
         try:
             stored = [one(device=device, body=body) for _, device, body in copies]

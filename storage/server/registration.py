@@ -125,6 +125,15 @@ def insert_device(
         (phone, device, _dumps(signed_prekey), _dumps(kem_last_resort)),
     )
     db.execute("INSERT INTO queues (phone, device, queued) VALUES (?, ?, 0)", (phone, device))
+    count_devices(db, phone)
+
+
+def count_devices(db: sqlite3.Connection, phone: str) -> None:
+    """Every queue of the account notes how many live devices (queues) it has: what a send checks."""
+    db.execute(
+        "UPDATE queues SET devices = (SELECT COUNT(*) FROM queues AS q WHERE q.phone = ?) WHERE phone = ?",
+        (phone, phone),
+    )
 
 
 def guard(db: sqlite3.Connection, phone: str) -> Guard | None:

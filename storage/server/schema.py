@@ -94,7 +94,12 @@ the account's becomes its device 1's.
   of the old ``accounts`` rows).
 * ``accounts`` keeps the account's own columns and gains ``next_device`` (the next id to give:
   ids are never reused) and ``since_message`` (moved here from ``queues``: it is the account's, not
-  a device's, and the duplicate check joins it by sender).
+  a device's, and the duplicate check of every send joins it by sender). Without its keys the row
+  is small, so the table is ``WITHOUT ROWID``: that join is one b-tree lookup, as it was on ``queues``.
+* ``queues.devices``: on each queue of an account, how many live devices the account has (kept
+  by linking and unlinking). A send to another number of one device checks its device set in the
+  statement that counts the copy (``devices = 1``), so that send reads and writes nothing more
+  than before.
 * ``queues``, ``sender_queues``, ``one_time_prekeys`` and ``kem_prekeys`` are keyed by (account,
   device); ``messages`` gains ``device`` (the recipient's device) and ``sender_device``, and its
   index becomes (recipient, device, id). ``sent`` stays per recipient: one record per client id,
@@ -222,15 +227,16 @@ CREATE TABLE device_keys (
 INSERT INTO device_keys SELECT phone, 1, signed_prekey, kem_last_resort FROM accounts;
 CREATE TABLE accounts_v8 (
     phone TEXT PRIMARY KEY, email TEXT NOT NULL, identity TEXT NOT NULL, created_at INTEGER NOT NULL,
-    next_device INTEGER NOT NULL, since_message INTEGER NOT NULL);
+    next_device INTEGER NOT NULL, since_message INTEGER NOT NULL) WITHOUT ROWID;
 INSERT INTO accounts_v8 SELECT a.phone, a.email, a.identity, a.created_at, 2, COALESCE(q.since_message, 0)
     FROM accounts AS a LEFT JOIN queues AS q ON q.phone = a.phone;
 DROP TABLE accounts;
 ALTER TABLE accounts_v8 RENAME TO accounts;
 CREATE TABLE queues_v8 (
     phone TEXT NOT NULL, device INTEGER NOT NULL, queued INTEGER NOT NULL, bytes INTEGER NOT NULL DEFAULT 0,
-    tracked INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (phone, device)) WITHOUT ROWID;
-INSERT INTO queues_v8 SELECT phone, 1, queued, bytes, tracked FROM queues;
+    tracked INTEGER NOT NULL DEFAULT 0, devices INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (phone, device)) WITHOUT ROWID;
+INSERT INTO queues_v8 SELECT phone, 1, queued, bytes, tracked, 1 FROM queues;
 DROP TABLE queues;
 ALTER TABLE queues_v8 RENAME TO queues;
 CREATE TABLE sender_queues_v8 (

@@ -54,7 +54,7 @@ def _not_found() -> RequestRefused:
 
 
 @dataclass
-class Link:
+class OpenLink:
     """One open link: who opened it, its handshake key, when it dies; who joined it, once someone has."""
 
     opener: Session
@@ -65,7 +65,7 @@ class Link:
     joiner_key: bytes | None = None
 
     def __repr__(self) -> str:
-        return f"Link(joined={self.joiner is not None})"
+        return f"OpenLink(joined={self.joiner is not None})"
 
 
 class Links:
@@ -89,7 +89,7 @@ class Links:
         self._now_ms = now_ms
         self._fingerprint = fingerprint
         self._random = random
-        self._by_hash: dict[bytes, Link] = {}
+        self._by_hash: dict[bytes, OpenLink] = {}
         self._by_opener: dict[Session, bytes] = {}
         self._opens = persisted("link_opens", limits.link_opens_per_address, HOUR)
         self._joins = persisted("link_joins", limits.link_joins_per_account, HOUR)
@@ -110,7 +110,7 @@ class Links:
         if digest is not None:
             self._by_hash.pop(digest, None)
 
-    def _live(self, code: str) -> tuple[bytes, Link] | None:
+    def _live(self, code: str) -> tuple[bytes, OpenLink] | None:
         digest = hashlib.sha256(code.encode("ascii")).digest()
         link = self._by_hash.get(digest)
         if link is None:
@@ -120,7 +120,7 @@ class Links:
             return None
         return digest, link
 
-    def _drop(self, digest: bytes, link: Link) -> None:
+    def _drop(self, digest: bytes, link: OpenLink) -> None:
         self._by_hash.pop(digest, None)
         if self._by_opener.get(link.opener) == digest:
             del self._by_opener[link.opener]
@@ -133,7 +133,7 @@ class Links:
         self.forget(session)  # a new code replaces the connection's old one
         code = make_link_code(self._random) if self._random else make_link_code()
         digest = hashlib.sha256(code.encode("ascii")).digest()
-        self._by_hash[digest] = Link(session, args["key"], self._clock() + LINK_LIFETIME)
+        self._by_hash[digest] = OpenLink(session, args["key"], self._clock() + LINK_LIFETIME)
         self._by_opener[session] = digest
         return Outcome({"code": code, "expires_in": LINK_LIFETIME})
 

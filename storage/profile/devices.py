@@ -30,7 +30,7 @@ _LOGIN_KEY_LEN = 32
 FIRST_DEVICE = 1
 
 
-class DeviceStore:
+class KnownDevices:
     def __init__(self, vault: Vault) -> None:
         self._vault = vault
 
@@ -109,4 +109,4 @@ class DeviceStore:
         return row.fetchone() is not None
 
     def __repr__(self) -> str:
-        return "DeviceStore()"
+        return "KnownDevices()"

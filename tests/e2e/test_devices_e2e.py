@@ -15,7 +15,7 @@ from typing import IO
 
 import pytest
 from engine_support import PASSPHRASE, Person, pair, run_until
-from second_device import link_second
+from linked_people import link
 from transfer_support import known_file, picture
 
 from net.client.core.events import (
@@ -40,7 +40,7 @@ def theirs(person: Person, contact: str) -> list[str]:
 def people(tmp_path: Path, server_factory, phone):
     server = server_factory(dev_codes=True)
     alice, bob = pair(tmp_path, server.address, phone, "alice", "bob")
-    bob2 = link_second(tmp_path, server, bob, "bob2", [alice])
+    bob2 = link(tmp_path, server.address, bob, "bob2", [alice])
     everyone = [alice, bob, bob2]
     yield server, alice, bob, bob2, everyone
     for person in everyone:
@@ -166,7 +166,7 @@ def test_a_device_linked_between_two_sends_is_retried_once_and_gets_the_second(
         alice.engine.add_contact(bob.phone)
         alice.engine.send_text(bob.phone, "one")
         run_until(lambda: theirs(bob, alice.phone) == ["one"], people)
-        bob2 = link_second(tmp_path, server, bob, "bob2", [alice])  # Alice still knows device 1 alone
+        bob2 = link(tmp_path, server.address, bob, "bob2", [alice])  # Alice still knows device 1 alone
         people.append(bob2)
         alice.engine.send_text(bob.phone, "two")
         run_until(lambda: "two" in theirs(bob, alice.phone) and "two" in theirs(bob2, alice.phone), people)
@@ -177,9 +177,7 @@ def test_a_device_linked_between_two_sends_is_retried_once_and_gets_the_second(
             MessageStatus.FAILED
         ]
         # Unlinked: the next send is refused once with the set that remains, and device 2's session goes.
-        conn = bob.engine._link.conn
-        assert conn is not None
-        conn.unlink_device(2)
+        bob.engine.unlink_device(2)
         alice.engine.send_text(bob.phone, "three")
         run_until(lambda: "three" in theirs(bob, alice.phone), people)
         assert ctx.profile.devices.of(bob.phone) == [1]
@@ -212,7 +210,7 @@ def test_a_group_of_three_where_one_has_two_devices_gets_each_message_once_every
     alice, bob, carol = pair(tmp_path, server.address, phone, "alice", "bob", "carol")
     people = [alice, bob, carol]
     try:
-        bob2 = link_second(tmp_path, server, bob, "bob2", [alice, carol])
+        bob2 = link(tmp_path, server.address, bob, "bob2", [alice, carol])
         people.append(bob2)
         gid = alice.engine.create_group("Trip", [bob.phone, carol.phone]).group_id
         run_until(lambda: all(p.engine.groups() for p in (bob, bob2, carol)), people)
@@ -289,7 +287,7 @@ def test_a_device_killed_mid_traffic_costs_the_others_nothing_and_catches_up(
     process: subprocess.Popen[str] | None = None
     again: Person | None = None
     try:
-        bob2 = link_second(tmp_path, server, bob, "bob2", [alice])
+        bob2 = link(tmp_path, server.address, bob, "bob2", [alice])
         profile_id = bob2.engine.list_profiles()[0][0]
         bob2.close()
         alice.engine.add_contact(bob.phone)

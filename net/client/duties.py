@@ -37,7 +37,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-from net.client import group_inbox, group_timers, prekeys
+from net.client import devices, group_inbox, group_timers, prekeys
 from net.client.context import STORAGE_FAILURES, Context
 from net.client.core import duties_plan as plan
 from net.client.core.backoff import Backoff
@@ -46,6 +46,7 @@ from net.client.core.duties_plan import Heal
 from net.client.core.engine_error import EngineError
 from net.client.core.events import ErrorReported, ReregistrationRequested
 from net.client.core.standing import may_answer
+from net.client.device_words import failure_words
 from net.client.handshake import start_session
 from net.client.inbox import Inbox
 from net.client.link import Link
@@ -53,6 +54,7 @@ from net.client.names import standing_of
 from net.client.outbox import Outbox, enqueue_control
 from net.client.restored import publish_fresh_keys
 from net.protocol import replies
+from net.protocol.device_replies import DevicesChangedPush
 from net.protocol.errors import RequestRefused
 from net.protocol.replies import (
     MessagePush,
@@ -66,6 +68,7 @@ from net.protocol.replies import (
 _SESSION_ENDED = {
     "logged_in_elsewhere": "This account was opened on another device, so Parley went offline here.",
     "re_registered": "This phone number was registered again elsewhere, so this profile is offline.",
+    "unlinked": failure_words("device_unlinked")[1],
 }
 
 
@@ -106,6 +109,9 @@ class Duties:
             words = _SESSION_ENDED.get(push.reason, "The server ended this session.")
             self._link.go_offline(Input.SESSION_ENDED, words)
             self._ctx.emit(ErrorReported("session_ended", words, "poll"))
+        elif isinstance(push, DevicesChangedPush):  # our own devices: a device linked or unlinked
+            devices.learn_own(self._ctx, push.devices)
+            self.outbox.dirty = True
         elif isinstance(push, PrekeysLowPush):
             self._next_prekey_check = 0.0  # the next round asks prekey_count and tops up
 

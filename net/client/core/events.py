@@ -529,6 +529,14 @@ class TransferProgress:
     attachment: AttachmentView
 
 
+# Linked devices' events live apart (net/client/core/device_events.py); re-exported for the union.
+from net.client.core.device_events import DevicesChanged as DevicesChanged  # noqa: E402
+from net.client.core.device_events import DeviceView as DeviceView  # noqa: E402
+from net.client.core.device_events import LinkCodeShown as LinkCodeShown  # noqa: E402
+from net.client.core.device_events import LinkComparison as LinkComparison  # noqa: E402
+from net.client.core.device_events import LinkFailed as LinkFailed  # noqa: E402
+from net.client.core.device_events import LinkFinished as LinkFinished  # noqa: E402
+
 Event = (
     ConnectionChanged
     | ServerKeyUnknown
@@ -551,4 +559,9 @@ Event = (
     | GroupChanged
     | TransferProgress
     | TimerChanged
+    | LinkCodeShown
+    | LinkComparison
+    | LinkFinished
+    | LinkFailed
+    | DevicesChanged
 )

@@ -59,9 +59,9 @@ class SettingsPane(ttk.Frame):
         self.picture.pack(anchor="w", fill="x", pady=(0, 14))
         self.privacy = PrivacySection(body)  # read receipts, typing notices, notifications
         self.privacy.pack(anchor="w", fill="x", pady=(0, 14))
+        self.blocked = BlockedSection(body)  # each blocked number, with Unblock
         self.devices = DevicesSection(body)  # the account's computers: Unlink, Rename, Link a new computer
         self.devices.pack(anchor="w", fill="x", pady=(0, 14))
-        self.blocked = BlockedSection(body)  # each blocked number, with Unblock
 
         # One row near the top: the pane is taller than a small window, and these are what people look for.
         ttk.Label(body, text="Backup and export", style="Surface.Heading.TLabel").pack(anchor="w")

@@ -49,7 +49,7 @@ class LinkFlow:
         if not self.active:
             return False
         if isinstance(event, ev.LinkCodeShown):
-            self.view.show_code(event.code, event.qr)
+            self.view.show_code(event.code, event.qr, event.expires_in)
         elif isinstance(event, ev.LinkComparison) and event.role == "new":
             self.view.show_comparison(event.number)
         elif isinstance(event, ev.LinkFinished):

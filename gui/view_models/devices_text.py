@@ -79,6 +79,14 @@ def grouped(code: str) -> str:
     return "-".join(plain[i : i + 4] for i in range(0, len(plain), 4))
 
 
+def code_lifetime(expires_in: int) -> str:
+    minutes = max(1, round(expires_in / 60))
+    return (
+        f"The code works for {minutes} minute{'s' if minutes != 1 else ''}, while this screen stays open. "
+        "Nobody else needs it: never read it out to anyone."
+    )
+
+
 def device_title(device: DeviceView) -> str:
     """Its name, or (a name this computer cannot open, or none given) a name from its number."""
     return device.name.strip() or f"Computer {device.device}"

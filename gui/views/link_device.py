@@ -13,7 +13,7 @@ import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
 
-from gui.view_models.devices_text import ARRIVING, COMPARE_NEW, NEW_COMPUTER_STEPS
+from gui.view_models.devices_text import ARRIVING, COMPARE_NEW, NEW_COMPUTER_STEPS, code_lifetime
 from gui.views.fields import BusyBar, card, paragraph
 from gui.views.qr_canvas import QrCanvas
 
@@ -57,13 +57,8 @@ class LinkDeviceView(ttk.Frame):
         self.copy_button.pack(anchor="w")
         self.copied = ttk.Label(side, text="", style="Card.Ok.TLabel")
         self.copied.pack(anchor="w", pady=(4, 0))
-        paragraph(
-            side,
-            "The code works for 10 minutes, while this screen stays open. "
-            "Nobody else needs it: never read it out to anyone.",
-            muted=True,
-            width=300,
-        ).pack(anchor="w", pady=(8, 0))
+        self.lifetime = paragraph(side, code_lifetime(600), muted=True, width=300)
+        self.lifetime.pack(anchor="w", pady=(8, 0))
 
         compare = self.stages["compare"]
         ttk.Label(compare, text="Compare this number with your other computer", style="Card.TLabel").pack(
@@ -125,8 +120,9 @@ class LinkDeviceView(ttk.Frame):
         self.show_error("")
         self.show_stage("asking")
 
-    def show_code(self, code: str, qr: str) -> None:
+    def show_code(self, code: str, qr: str, expires_in: int = 600) -> None:
         self.code_var.set(code)
+        self.lifetime.configure(text=code_lifetime(expires_in))
         self.qr.show(qr)
         self.copied.configure(text="")
         self.show_stage("code")

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from gui.view_models.devices_text import (
+    code_lifetime,
     created_words,
     device_detail,
     device_name,
@@ -107,3 +108,8 @@ def test_a_name_is_tidied_and_checked() -> None:
     with pytest.raises(FormInvalid) as long:
         device_name("x" * 61)
     assert "at most 60" in long.value.errors["name"]
+
+
+def test_the_code_s_lifetime_is_said_in_minutes() -> None:
+    assert code_lifetime(600).startswith("The code works for 10 minutes, while this screen stays open.")
+    assert code_lifetime(45).startswith("The code works for 1 minute,")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
 from net.client.core.actions import ReplyView
 
@@ -529,53 +529,13 @@ class TransferProgress:
     attachment: AttachmentView
 
 
-# --------------------------------------------------------------------------- linked devices
-
-
-@dataclass(frozen=True)
-class DeviceView:
-    """One of the account's computers: its id, its name (opened from the sealed one), its times."""
-
-    device: int
-    name: str
-    created_ms: int
-    last_seen_ms: int
-    #: The computer this engine runs on.
-    current: bool
-
-
-@dataclass(frozen=True)
-class LinkCodeShown:
-    """The new computer's link code: grouped ``ABCD-EFGH-IJKL-MNOP``, and the text its QR code carries."""
-
-    code: str
-    qr: str
-
-
-@dataclass(frozen=True)
-class LinkComparison:
-    """Both ends joined: the number both screens show, and which end this is."""
-
-    number: str
-    role: Literal["new", "existing"]
-
-
-@dataclass(frozen=True)
-class LinkFinished:
-    phone: str
-    device: int
-
-
-@dataclass(frozen=True)
-class LinkFailed:
-    code: str
-    message: str
-
-
-@dataclass(frozen=True)
-class DevicesChanged:
-    devices: list[DeviceView]
-
+# Linked devices' events live apart (net/client/core/device_events.py); re-exported for the union.
+from net.client.core.device_events import DevicesChanged as DevicesChanged  # noqa: E402
+from net.client.core.device_events import DeviceView as DeviceView  # noqa: E402
+from net.client.core.device_events import LinkCodeShown as LinkCodeShown  # noqa: E402
+from net.client.core.device_events import LinkComparison as LinkComparison  # noqa: E402
+from net.client.core.device_events import LinkFailed as LinkFailed  # noqa: E402
+from net.client.core.device_events import LinkFinished as LinkFinished  # noqa: E402
 
 Event = (
     ConnectionChanged

@@ -1,0 +1,93 @@
+"""Settings → Linked devices with two real app windows under Xvfb on a real server.
+
+The list shows both computers; Unlink asks first (Cancel has the keyboard, so Enter keeps the
+computer), and Tab, Enter unlinks; the unlinked window says so in words and offers no Log in;
+"Rename this computer" renames it for the other window too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import InProcessServer, fresh_phone
+from gui_linking import link_by_keys, new_computer
+from gui_support import (
+    create_and_register,
+    forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
+    press,
+    type_into,
+    wait_until,
+)
+
+from gui.app import App
+from gui.view_models.devices_text import UNLINKED
+
+
+def test_the_list_unlink_with_confirm_and_the_unlinked_windows_message(
+    app: App, dev_server: InProcessServer, tmp_path: Path
+) -> None:
+    create_and_register(app, dev_server, fresh_phone())
+    laptop = new_computer(tmp_path, dev_server)
+    try:
+        link_by_keys(app, laptop)
+        dialog = app.devices.dialog
+        assert dialog is not None
+        press(dialog.close_button, "<Return>")
+        section = app.main.settings.devices
+        wait_until(app.root, lambda: len(section.devices) == 2 and not app.busy, "both computers")
+        lines = section.shown()
+        assert any("(this computer)" in line and "This computer" in line for line in lines)
+        assert any("Linked " in line and "(this computer)" not in line for line in lines)
+        [other] = list(section.unlink_buttons)
+
+        press(section.unlink_buttons[other], "<Return>")
+        confirm = app.devices.confirm
+        assert confirm is not None
+        wait_until(app.root, lambda: confirm.focus_get() is confirm.cancel_button, "Cancel focused")
+        assert "Unlink" in confirm.words
+        press(confirm.cancel_button, "<Return>")  # Enter once too often keeps the computer
+        assert not confirm.winfo_exists()
+        assert len(section.devices) == 2
+
+        press(section.unlink_buttons[other], "<Return>")
+        confirm = app.devices.confirm
+        assert confirm is not None
+        wait_until(app.root, lambda: confirm.focus_get() is confirm.cancel_button, "Cancel focused")
+        press(confirm.cancel_button, "<Tab>")
+        press(confirm.confirm_button, "<Return>")
+        wait_until(app.root, lambda: len(section.devices) == 1 and not app.busy, "one computer left")
+        assert section.unlink_buttons == {}
+
+        # The unlinked window says so, and does not try to log in again and again.
+        wait_until(laptop.root, lambda: laptop.main.notice_shown() == UNLINKED, "the unlinked message")
+        assert "Unlinked" in str(laptop.main.status.cget("text"))
+        assert not laptop.main.reconnect_button.winfo_ismapped()
+    finally:
+        laptop.close()
+
+
+def test_rename_this_computer_shows_in_the_other_windows_list(
+    app: App, dev_server: InProcessServer, tmp_path: Path
+) -> None:
+    create_and_register(app, dev_server, fresh_phone())
+    laptop = new_computer(tmp_path, dev_server)
+    try:
+        link_by_keys(app, laptop)
+        laptop.main.settings_button.invoke()
+        mine = laptop.main.settings.devices
+        wait_until(laptop.root, lambda: len(mine.devices) == 2 and not laptop.busy, "the laptop's list")
+        type_into(mine.name_field.entry, "  Home   laptop ")
+        press(mine.name_field.entry, "<Return>")
+        wait_until(laptop.root, lambda: "Renamed" in str(mine.note.cget("text")), "renamed")
+        theirs = app.main.settings.devices
+        app.devices.refresh()
+        wait_until(
+            app.root,
+            lambda: any(line.startswith("Home laptop — ") for line in theirs.shown()),
+            "the new name in the other window",
+        )
+        type_into(mine.name_field.entry, " ")
+        press(mine.name_field.entry, "<Return>")
+        assert "Give this computer a name" in str(mine.name_field.note.cget("text"))
+    finally:
+        laptop.close()

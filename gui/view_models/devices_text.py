@@ -31,7 +31,7 @@ MAX_NAME = 60
 
 NEW_COMPUTER_STEPS = (
     "On your other computer, open Settings → Linked devices → Link a new computer, "
-    "and type this code (or scan the square with a phone's camera and paste what it reads)."
+    "and type this code. The square holds the same code, for a QR code reader."
 )
 EXISTING_COMPUTER_STEPS = (
     "On the new computer, open Parley, make a profile and choose “Link to my account”. "

@@ -1,6 +1,6 @@
 """The Settings section "Linked devices": the account's computers, Unlink, Rename, Link a new computer.
 
-Each computer is a row: its name (with "This computer" for this one), when it was last seen
+Each computer is a row: its name, then "This computer" for this one or when it was last seen,
 and when it was added, and, for every other computer, an Unlink button (the controller asks
 first, in :class:`gui.views.confirm_dialog.ConfirmDialog`). Below: this computer's name with
 "Rename this computer" (Enter in the field presses it), and "Link a new computer…", which
@@ -61,21 +61,21 @@ class DevicesSection(ttk.Frame):
         for child in self.rows.winfo_children():
             child.destroy()
         self.unlink_buttons = {}
-        for device in devices:
-            row = ttk.Frame(self.rows, style="Surface.TFrame")
-            row.pack(anchor="w", fill="x", pady=3)
-            words = ttk.Frame(row, style="Surface.TFrame")
-            words.pack(side="left", fill="x", expand=True)
-            title = device_title(device) + ("  (this computer)" if device.current else "")
-            ttk.Label(words, text=title, style="Surface.TLabel", font="ParleyBold").pack(anchor="w")
+        for index, device in enumerate(devices):
+            # A grid: the names in one column, each Unlink beside its own name, the buttons aligned.
+            words = ttk.Frame(self.rows, style="Surface.TFrame")
+            words.grid(row=index, column=0, sticky="w", pady=3)
+            ttk.Label(words, text=device_title(device), style="Surface.TLabel", font="ParleyBold").pack(
+                anchor="w"
+            )
             detail = device_detail(device, now_ms)
             ttk.Label(words, text=detail, style="Surface.Muted.TLabel").pack(anchor="w")
             if device.current:
                 if self.focus_get() is not self.name_field.entry:  # never under the person's typing
                     self.name_field.set(device.name)
                 continue
-            button = ttk.Button(row, text="Unlink", command=self._unlinker(device))
-            button.pack(side="right", padx=(12, 0))
+            button = ttk.Button(self.rows, text="Unlink", command=self._unlinker(device))
+            button.grid(row=index, column=1, sticky="w", padx=(24, 0))
             self.unlink_buttons[device.device] = button
         full = len(devices) >= MAX_DEVICES
         self.link_button.configure(state="disabled" if full else "normal")
@@ -90,16 +90,11 @@ class DevicesSection(ttk.Frame):
 
     def shown(self) -> list[str]:
         """Each row's lines, joined by " — " (for tests and tools)."""
-        lines = []
-        for row in self.rows.winfo_children():
-            texts = [
-                str(label.cget("text"))
-                for frame in row.winfo_children()
-                for label in frame.winfo_children()
-                if isinstance(label, ttk.Label)
-            ]
-            lines.append(" — ".join(texts))
-        return lines
+        return [
+            " — ".join(str(label.cget("text")) for label in words.winfo_children())
+            for words in self.rows.winfo_children()
+            if isinstance(words, ttk.Frame)
+        ]
 
     def renamed(self) -> None:
         self.name_field.error("")

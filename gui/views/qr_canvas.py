@@ -15,7 +15,7 @@ _DARK, _LIGHT = "#000000", "#ffffff"
 
 
 class QrCanvas(tk.Canvas):
-    def __init__(self, master: tk.Misc, *, side: int = 196) -> None:
+    def __init__(self, master: tk.Misc, *, side: int = 232) -> None:
         super().__init__(
             master, width=side, height=side, highlightthickness=0, borderwidth=0, background=_LIGHT
         )

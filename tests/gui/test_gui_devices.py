@@ -36,8 +36,8 @@ def test_the_list_unlink_with_confirm_and_the_unlinked_windows_message(
         section = app.main.settings.devices
         wait_until(app.root, lambda: len(section.devices) == 2 and not app.busy, "both computers")
         lines = section.shown()
-        assert any("(this computer)" in line and "This computer" in line for line in lines)
-        assert any("Linked " in line and "(this computer)" not in line for line in lines)
+        assert sum(" — This computer · Registered " in line for line in lines) == 1
+        assert sum(" — Active in the last hour · Linked " in line for line in lines) == 1
         [other] = list(section.unlink_buttons)
 
         press(section.unlink_buttons[other], "<Return>")

@@ -21,7 +21,7 @@ def root(display: object) -> Iterator[tk.Tk]:
 
 
 def test_the_drawn_squares_read_back_as_segnos_matrix_for_the_text(root: tk.Tk) -> None:
-    canvas = QrCanvas(root, side=196)
+    canvas = QrCanvas(root, side=232)
     canvas.pack()
     text = "parley-link:MFRGGZDFMZTWQ2LK"
     canvas.show(text)
@@ -35,10 +35,10 @@ def test_the_drawn_squares_read_back_as_segnos_matrix_for_the_text(root: tk.Tk) 
     margin = QUIET_ZONE * size
     for item in canvas.find_withtag("module"):
         x0, y0, x1, y1 = canvas.coords(item)
-        assert x0 >= margin and y0 >= margin and x1 <= 196 - margin and y1 <= 196 - margin
+        assert x0 >= margin and y0 >= margin and x1 <= 232 - margin and y1 <= 232 - margin
         assert x1 - x0 == size and y1 - y0 == size
     assert sum(map(sum, expected)) == len(canvas.find_withtag("module"))
-    assert count * size <= 196
+    assert count * size <= 232
 
 
 def test_a_new_code_replaces_the_drawing_and_none_clears_it(root: tk.Tk) -> None:

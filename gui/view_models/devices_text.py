@@ -131,9 +131,8 @@ def created_words(device: DeviceView, localtime: Callable[[float], datetime] = _
 
 
 def device_detail(device: DeviceView, now_ms: int, localtime: Callable[[float], datetime] = _local) -> str:
-    """The line under a device's name: "This computer" or when it was seen, and when it was added."""
-    seen = "This computer" if device.current else last_seen_words(device, now_ms, localtime)
-    return f"{seen} · {created_words(device, localtime)}"
+    """The line under a device's name: when it was last seen, and when it was added."""
+    return f"{last_seen_words(device, now_ms, localtime)} · {created_words(device, localtime)}"
 
 
 def devices_summary(count: int) -> str:

@@ -1,7 +1,7 @@
 """The Settings section "Linked devices": the account's computers, Unlink, Rename, Link a new computer.
 
-Each computer is a row: its name, then "This computer" for this one or when it was last seen,
-and when it was added, and, for every other computer, an Unlink button (the controller asks
+Each computer is a row: its name, when it was last seen and when it was added; before it,
+"This computer" for this one and, for every other computer, an Unlink button (the controller asks
 first, in :class:`gui.views.confirm_dialog.ConfirmDialog`). Below: this computer's name with
 "Rename this computer" (Enter in the field presses it), and "Link a new computer…", which
 opens :class:`gui.views.link_join_dialog.LinkJoinDialog`. Every button is in the Tab order.
@@ -15,6 +15,7 @@ from tkinter import ttk
 
 from gui.view_models.devices_text import MAX_DEVICES, device_detail, device_title, devices_summary
 from gui.views.fields import FormField, default_button, paragraph
+from gui.views.flow import FlowRow
 from net.client.core.events import DeviceView
 
 
@@ -37,17 +38,15 @@ class DevicesSection(ttk.Frame):
 
         self.name_field = FormField(self, "This computer's name", area="Surface", width=34)
         self.name_field.pack(anchor="w", pady=(8, 0))
-        actions = ttk.Frame(self, style="Surface.TFrame")
+        actions = FlowRow(self, style="Surface.TFrame")  # wraps beside the sidebar of a small window
         actions.pack(anchor="w", fill="x")
         self.rename_button = ttk.Button(actions, text="Rename this computer", command=self._rename)
-        self.rename_button.pack(side="left")
         default_button(self.rename_button, self.name_field.entry)
         self.link_button = ttk.Button(
             actions, text="Link a new computer…", command=lambda: self.on_link_new()
         )
-        self.link_button.pack(side="left", padx=(10, 0))
         self.note = ttk.Label(actions, text="", style="Surface.Ok.TLabel")
-        self.note.pack(side="left", padx=12)
+        actions.flow()
         self.full_note = ttk.Label(self, text="", style="Surface.Muted.TLabel", wraplength=640)
         self.full_note.pack(anchor="w")
         self.error = ttk.Label(self, text="", style="Surface.Error.TLabel", wraplength=640, justify="left")
@@ -62,20 +61,23 @@ class DevicesSection(ttk.Frame):
             child.destroy()
         self.unlink_buttons = {}
         for index, device in enumerate(devices):
-            # A grid: the names in one column, each Unlink beside its own name, the buttons aligned.
+            # A grid: each Unlink before its computer's lines (as Unblock in Blocked numbers), aligned.
             words = ttk.Frame(self.rows, style="Surface.TFrame")
-            words.grid(row=index, column=0, sticky="w", pady=3)
+            words.grid(row=index, column=1, sticky="w", pady=3)
             ttk.Label(words, text=device_title(device), style="Surface.TLabel", font="ParleyBold").pack(
                 anchor="w"
             )
             detail = device_detail(device, now_ms)
             ttk.Label(words, text=detail, style="Surface.Muted.TLabel").pack(anchor="w")
             if device.current:
+                # Where the others have Unlink: this computer is not unlinked from here.
+                here = ttk.Label(self.rows, text="This computer", style="Surface.Ok.TLabel")
+                here.grid(row=index, column=0, sticky="w", padx=(0, 12))
                 if self.focus_get() is not self.name_field.entry:  # never under the person's typing
                     self.name_field.set(device.name)
                 continue
             button = ttk.Button(self.rows, text="Unlink", command=self._unlinker(device))
-            button.grid(row=index, column=1, sticky="w", padx=(24, 0))
+            button.grid(row=index, column=0, sticky="w", padx=(0, 12))
             self.unlink_buttons[device.device] = button
         full = len(devices) >= MAX_DEVICES
         self.link_button.configure(state="disabled" if full else "normal")
@@ -90,11 +92,18 @@ class DevicesSection(ttk.Frame):
 
     def shown(self) -> list[str]:
         """Each row's lines, joined by " — " (for tests and tools)."""
-        return [
-            " — ".join(str(label.cget("text")) for label in words.winfo_children())
-            for words in self.rows.winfo_children()
-            if isinstance(words, ttk.Frame)
-        ]
+        lines = []
+        for words in self.rows.winfo_children():
+            if isinstance(words, ttk.Frame):
+                row = int(words.grid_info()["row"])
+                mark = [
+                    str(w.cget("text"))
+                    for w in self.rows.grid_slaves(row=row, column=0)
+                    if isinstance(w, ttk.Label)
+                ]
+                texts = mark + [str(label.cget("text")) for label in words.winfo_children()]
+                lines.append(" — ".join(texts))
+        return lines
 
     def renamed(self) -> None:
         self.name_field.error("")

@@ -56,7 +56,7 @@ def test_each_computer_is_a_row_and_only_the_others_can_be_unlinked(root: tk.Tk)
     section.show(_devices(2), NOW_MS)
     root.update()
     assert section.shown() == [
-        "Desk at work — This computer · Registered 12 Nov 2026",
+        "This computer — Desk at work — Active now · Registered 12 Nov 2026",
         "Laptop 2 — Last seen 3 hours ago · Linked 12 Nov 2026",
     ]
     assert list(section.unlink_buttons) == [2]

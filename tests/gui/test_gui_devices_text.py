@@ -80,11 +80,11 @@ def test_last_seen_is_said_to_the_hour_the_server_keeps() -> None:
     assert last_seen_words(_device(1, seen=NOW - timedelta(days=40), current=True), now) == "Active now"
 
 
-def test_a_device_line_says_this_computer_and_when_it_was_registered_or_linked() -> None:
+def test_a_device_line_says_when_it_was_seen_and_registered_or_linked() -> None:
     now = _ms(NOW)
     this = _device(1, seen=NOW, current=True)
     other = _device(3, seen=NOW - timedelta(hours=2))
-    assert device_detail(this, now) == "This computer · Registered 12 Nov 2026"
+    assert device_detail(this, now) == "Active now · Registered 12 Nov 2026"
     assert device_detail(other, now) == "Last seen 2 hours ago · Linked 12 Nov 2026"
     assert created_words(other) == "Linked 12 Nov 2026"
 

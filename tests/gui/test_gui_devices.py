@@ -7,11 +7,13 @@ computer), and Tab, Enter unlinks; the unlinked window says so in words and offe
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from conftest import InProcessServer, fresh_phone
 from gui_linking import link_by_keys, new_computer
 from gui_support import (
+    PASSPHRASE,
     create_and_register,
     forget_tk,  # noqa: F401 - autouse: Tk garbage is collected on the Tk thread
     press,
@@ -59,7 +61,7 @@ def test_the_list_unlink_with_confirm_and_the_unlinked_windows_message(
         assert section.unlink_buttons == {}
 
         # The unlinked window says so, and does not try to log in again and again.
-        wait_until(laptop.root, lambda: laptop.main.notice_shown() == UNLINKED, "the unlinked message")
+        wait_until(laptop.root, lambda: laptop.main.notice_shown == UNLINKED, "the unlinked message")
         assert "Unlinked" in str(laptop.main.status.cget("text"))
         assert not laptop.main.reconnect_button.winfo_ismapped()
     finally:
@@ -91,3 +93,41 @@ def test_rename_this_computer_shows_in_the_other_windows_list(
         assert "Give this computer a name" in str(mine.name_field.note.cget("text"))
     finally:
         laptop.close()
+
+
+def test_an_unlinked_profile_opened_again_says_so_and_does_not_keep_trying(
+    app: App, dev_server: InProcessServer, tmp_path: Path
+) -> None:
+    create_and_register(app, dev_server, fresh_phone())
+    laptop = new_computer(tmp_path, dev_server)
+    try:
+        link_by_keys(app, laptop)
+    finally:
+        laptop.close()
+    section = app.main.settings.devices
+    wait_until(app.root, lambda: len(section.unlink_buttons) == 1 and not app.busy, "the laptop in the list")
+    [other] = list(section.unlink_buttons)
+    app.devices.unlink(other)
+    wait_until(app.root, lambda: len(section.devices) == 1 and not app.busy, "the laptop unlinked")
+
+    again = App(
+        profiles_root=tmp_path / "laptop",
+        config_dir=tmp_path / "laptop-config",
+        local_server_dir=tmp_path / "ls2",
+    )
+    try:
+        w = again.welcome
+        wait_until(again.root, lambda: bool(w.selected_profile()) and not again.busy, "the laptop's profile")
+        type_into(w.passphrase.entry, PASSPHRASE)
+        press(w.passphrase.entry, "<Return>")
+        wait_until(again.root, lambda: again.main.notice_shown == UNLINKED, "the unlinked message")
+        assert again.screen is again.main  # its history stays readable
+        status = again.main.status
+        # Refused for good: no Log in button, and no reconnecting in the background (bounded look).
+        deadline = time.monotonic() + 3.0
+        while time.monotonic() < deadline:
+            again.root.tk.dooneevent(0)
+            assert str(status.cget("text")) == "Unlinked from your account"
+            assert not again.main.reconnect_button.winfo_ismapped()
+    finally:
+        again.close()

@@ -71,7 +71,15 @@ def link_scene(d: Any, work: Path, *, server: str, passphrase: str) -> None:
         d.wait(lambda: dialog.stage == "done", "the link done")
         d.wait(lambda: laptop.screen is laptop.main, "the laptop's main window")
         dialog.close()
-        d.wait(lambda: len(section.devices) == 2 and not app.busy, "two computers in Settings")
+        # The laptop names itself (its default name would be this machine's host name).
+        laptop.main.settings_button.invoke()
+        own = laptop.main.settings.devices
+        d.wait(lambda: len(own.devices) == 2 and not laptop.busy, "the laptop's list")
+        d.type(own.name_field.entry, "Alice's laptop")
+        own.rename_button.invoke()
+        d.wait(lambda: not laptop.busy and "Renamed" in str(own.note.cget("text")), "the laptop's name")
+        app.devices.refresh()
+        d.wait(lambda: any("Alice's laptop" in line for line in section.shown()), "its name in Settings")
         name = section.name_field
         d.type(name.entry, "Desk at home")
         section.rename_button.invoke()

@@ -47,10 +47,9 @@ class DevicesSection(ttk.Frame):
         )
         self.note = ttk.Label(actions, text="", style="Surface.Ok.TLabel")
         actions.flow()
+        # Both lines take room only while they say something (the section is one of many in Settings).
         self.full_note = ttk.Label(self, text="", style="Surface.Muted.TLabel", wraplength=640)
-        self.full_note.pack(anchor="w")
         self.error = ttk.Label(self, text="", style="Surface.Error.TLabel", wraplength=640, justify="left")
-        self.error.pack(anchor="w", pady=(4, 0))
 
     def show(self, devices: list[DeviceView], now_ms: int) -> None:
         """The list as the engine has it now (the focus stays in the list after an unlink)."""
@@ -81,11 +80,11 @@ class DevicesSection(ttk.Frame):
             self.unlink_buttons[device.device] = button
         full = len(devices) >= MAX_DEVICES
         self.link_button.configure(state="disabled" if full else "normal")
-        self.full_note.configure(
-            text=f"Your account has {MAX_DEVICES} computers, the most it can have: "
-            "unlink one to link another."
+        self._say(
+            self.full_note,
+            f"Your account has {MAX_DEVICES} computers, the most it can have: unlink one to link another."
             if full
-            else ""
+            else "",
         )
         if had_focus:
             (next(iter(self.unlink_buttons.values()), self.link_button)).focus_set()
@@ -110,7 +109,16 @@ class DevicesSection(ttk.Frame):
         self.note.configure(text="✓ Renamed")
 
     def show_error(self, text: str) -> None:
-        self.error.configure(text=text)
+        self._say(self.error, text)
+
+    def _say(self, label: ttk.Label, text: str) -> None:
+        label.configure(text=text)
+        if not text:
+            label.pack_forget()
+        elif not label.winfo_manager():
+            # The note on the limit above the error, whichever came first.
+            after = self.full_note if label is self.error and self.full_note.winfo_manager() else None
+            label.pack(anchor="w", pady=(4, 0), **({"after": after} if after is not None else {}))
 
     def _unlinker(self, device: DeviceView) -> Callable[[], None]:
         return lambda: self.on_unlink(device)

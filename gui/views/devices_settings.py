@@ -115,10 +115,10 @@ class DevicesSection(ttk.Frame):
         label.configure(text=text)
         if not text:
             label.pack_forget()
+        elif label is self.full_note and self.error.winfo_manager():
+            label.pack(anchor="w", pady=(4, 0), before=self.error)  # the note on the limit above the error
         elif not label.winfo_manager():
-            # The note on the limit above the error, whichever came first.
-            after = self.full_note if label is self.error and self.full_note.winfo_manager() else None
-            label.pack(anchor="w", pady=(4, 0), **({"after": after} if after is not None else {}))
+            label.pack(anchor="w", pady=(4, 0))
 
     def _unlinker(self, device: DeviceView) -> Callable[[], None]:
         return lambda: self.on_unlink(device)

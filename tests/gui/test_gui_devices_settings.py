@@ -88,9 +88,12 @@ def test_at_five_computers_linking_another_is_off_and_says_why(root: tk.Tk) -> N
     section.show(_devices(5), NOW_MS)
     assert section.link_button.instate(["disabled"])
     assert "the most it can have" in str(section.full_note.cget("text"))
+    section.show_error("The server is busy.")
+    root.update()
+    assert section.full_note.winfo_y() < section.error.winfo_y()  # the limit first, then what failed
     section.show(_devices(4), NOW_MS)
     assert not section.link_button.instate(["disabled"])
-    assert str(section.full_note.cget("text")) == ""
+    assert str(section.full_note.cget("text")) == "" and not section.full_note.winfo_manager()
 
 
 def test_after_an_unlink_the_focus_stays_in_the_list(root: tk.Tk) -> None:

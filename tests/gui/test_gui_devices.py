@@ -131,3 +131,28 @@ def test_an_unlinked_profile_opened_again_says_so_and_does_not_keep_trying(
             assert not again.main.reconnect_button.winfo_ismapped()
     finally:
         again.close()
+
+
+def test_a_mistyped_or_unknown_code_is_said_under_the_field_and_can_be_mended(
+    app: App, dev_server: InProcessServer
+) -> None:
+    create_and_register(app, dev_server, fresh_phone())
+    app.main.settings_button.invoke()
+    section = app.main.settings.devices
+    wait_until(app.root, lambda: len(section.devices) == 1 and not app.busy, "this computer alone")
+    press(section.link_button, "<Return>")
+    dialog = app.devices.dialog
+    assert dialog is not None
+    wait_until(app.root, lambda: dialog.focus_get() is dialog.code.entry, "the cursor in the code field")
+    type_into(dialog.code.entry, "ABCD-EFGH")
+    press(dialog.code.entry, "<Return>")
+    assert "this one has 8" in str(dialog.code.note.cget("text"))  # said at once, nothing asked of the engine
+    assert dialog.stage == "enter" and not app.busy
+    type_into(dialog.code.entry, "AAAA-BBBB-CCCC-DDDD")  # a code, but no computer shows it
+    press(dialog.code.entry, "<Return>")
+    wait_until(
+        app.root, lambda: "No computer is waiting" in str(dialog.code.note.cget("text")), "the refusal"
+    )
+    assert dialog.stage == "enter" and dialog.code.value == "AAAA-BBBB-CCCC-DDDD"
+    press(dialog.code.entry, "<Escape>")
+    assert dialog.closed and app.devices.dialog is None

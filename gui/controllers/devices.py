@@ -85,7 +85,9 @@ class DevicesController:
             )
             self.refresh()
         elif isinstance(event, ev.LinkFailed):
-            if dialog.stage != "failed":
+            if dialog.stage == "checking":
+                dialog.code_error(event.message)  # the code was not taken: said under it, to be mended
+            elif dialog.stage != "failed":
                 dialog.show_failure(event.message)
         else:
             return False

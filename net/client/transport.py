@@ -44,6 +44,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, Protocol, TypeVar
 
+from net.client.device_calls import DeviceCalls
 from net.protocol.connection import NEED_DATA, Connection, ConnectionClosed, ErrorReply, Push, Reply, Role
 from net.protocol.copy_results import PendingSendMany, SendManyReply, answers_in_order
 from net.protocol.errors import NetError, RemoteProtocolError, RequestRefused
@@ -56,6 +57,8 @@ RECV_SIZE = 64 * 1024
 DEFAULT_TIMEOUT = 15.0
 
 PushHandler = Callable[[ServerPush], None]
+#: One item of a ``send_many``: (phone, device, body), or (phone, body) for device 1.
+Item = tuple[str, int, bytes] | tuple[str, bytes]
 T = TypeVar("T")
 
 
@@ -98,8 +101,8 @@ def check_pin(pinned: str, presented: str) -> None:
         raise ServerKeyMismatch(normalize_fingerprint(pinned), normalize_fingerprint(presented))
 
 
-class ServerConnection:
-    """One open TLS connection. Build it with :meth:`open`."""
+class ServerConnection(DeviceCalls):
+    """One open TLS connection. Build it with :meth:`open`; the device calls are :class:`DeviceCalls`'."""
 
     def __init__(
         self,
@@ -193,13 +196,16 @@ class ServerConnection:
     def send_many(
         self,
         client_id: str,
-        items: Sequence[tuple[str, bytes]],
+        items: Sequence[Item],
         transient: bool = False,
         *,
         timeout: float | None = None,
         expires_in: int = 0,
     ) -> SendManyReply:
-        """One body per recipient (``items``: phone, body) under one client id: a result per item, in order.
+        """One body per (recipient, device) under one client id: a result per item, in order.
+
+        ``items``: (phone, device, body), or (phone, body) for device 1. A ``devices_changed`` result
+        carries the recipient's current ``devices``.
 
         ``expires_in``: seconds after which the server no longer delivers the queued copies (0: never).
         :class:`RequestRefused` when the whole request is refused (``bad_request``, ``rate_limited``,
@@ -211,23 +217,43 @@ class ServerConnection:
     def start_send_many(
         self,
         client_id: str,
-        items: Sequence[tuple[str, bytes]],
+        items: Sequence[Item],
         transient: bool = False,
         *,
         expires_in: int = 0,
     ) -> PendingSendMany:
-        """Write a ``send_many`` without waiting, as :meth:`send` does: several may be in flight at once."""
-        fields: dict[str, Any] = {"client_id": client_id, "items": [{"to": t, "body": b} for t, b in items]}
+        """Write a ``send_many`` without waiting, as :meth:`send` does: several may be in flight at once.
+
+        ``items`` as in :meth:`send_many`; a device 1 is written as no field (as before devices).
+        """
+        triples = [(i[0], 1, i[1]) if len(i) == 2 else i for i in items]
+        written = [
+            {"to": t, "body": b} if d == 1 else {"to": t, "device": d, "body": b} for t, d, b in triples
+        ]
+        fields: dict[str, Any] = {"client_id": client_id, "items": written}
         if transient:
             fields["transient"] = True
         pending = self.send("send_many", expires_in=expires_in, **fields)
-        return PendingSendMany(pending, tuple(to for to, _ in items), transient)
+        recipients, devices = tuple(t for t, _, _ in triples), tuple(d for _, d, _ in triples)
+        return PendingSendMany(pending, recipients, transient, devices)
 
     def start_send(
-        self, to: str, client_id: str, body: bytes, *, transient: bool = False, expires_in: int = 0
+        self,
+        to: str,
+        client_id: str,
+        body: bytes,
+        *,
+        transient: bool = False,
+        expires_in: int = 0,
+        device: int = 1,
     ) -> int:
-        """Write one ``send`` without waiting (its reply: :meth:`wait_typed` with ``send``'s shape)."""
+        """Write one ``send`` without waiting (its reply: :meth:`wait_typed` with ``send``'s shape).
+
+        ``device``: the recipient's device (the one it has, or for a transient send the one to reach).
+        """
         fields: dict[str, Any] = {"to": to, "client_id": client_id, "body": body}
+        if device != 1:
+            fields["device"] = device
         if transient:
             fields["transient"] = True
         return self.send("send", expires_in=expires_in, **fields)
@@ -235,7 +261,7 @@ class ServerConnection:
     def wait_send_many(self, pending: PendingSendMany, timeout: float | None = None) -> SendManyReply:
         """The checked reply to a :meth:`start_send_many` (see :meth:`send_many`)."""
         reply = self.wait_typed(pending.shape, pending.request_id, timeout)
-        if not answers_in_order(reply, pending.recipients):
+        if not answers_in_order(reply, pending.recipients, pending.devices):
             self.close()
             raise MalformedReply(BAD_REPLY, "send_many reply.results: not one per item, in the items' order")
         return reply

@@ -76,14 +76,16 @@ class Reply:
 @dataclass(frozen=True)
 class ErrorReply:
     """``{"re": n, "ok": false, "error": {"code": ..., "message": ...}}``; ``re`` is null
-    when the offending frame had no readable id."""
+    when the offending frame had no readable id. A ``devices_changed`` error also carries
+    ``"devices": [ids ascending]`` (``devices``; None for every other error)."""
 
     re: int | None
     code: str
     message: str
+    devices: tuple[int, ...] | None = None
 
     def exception(self) -> RequestRefused:
-        return RequestRefused(self.code, self.message)
+        return RequestRefused(self.code, self.message, devices=self.devices)
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,21 @@ Message = Request | Reply | ErrorReply | Push
 def error_reply(exc: RemoteProtocolError | RequestRefused, request_id: int | None = None) -> ErrorReply:
     """The reply that answers ``exc``."""
     re = exc.request_id if isinstance(exc, RemoteProtocolError) else request_id
-    return ErrorReply(re, exc.code, exc.message)
+    devices = exc.devices if isinstance(exc, RequestRefused) else None
+    return ErrorReply(re, exc.code, exc.message, devices)
+
+
+def _error_devices(value: object) -> tuple[int, ...] | None:
+    """An error's ``devices``: absent, or 1 to 2^31-1 ascending device ids; anything else breaks the frame."""
+    if value is None:
+        return None
+    if (
+        not isinstance(value, list)
+        or not all(isinstance(d, int) and not isinstance(d, bool) and 1 <= d < 2**31 for d in value)
+        or value != sorted(set(value))
+    ):
+        raise RemoteProtocolError(ErrorCode.BAD_FRAME, "an error's 'devices' must be ascending device ids")
+    return tuple(value)
 
 
 class _Unacceptable(ValueError):
@@ -347,7 +363,7 @@ class Connection:
         if not isinstance(error, dict):
             raise RemoteProtocolError(ErrorCode.BAD_FRAME, "an error reply needs an 'error' object")
         code, message = error.get("code"), error.get("message")
-        return ErrorReply(re, str(code), str(message))
+        return ErrorReply(re, str(code), str(message), _error_devices(error.get("devices")))
 
     # ------------------------------------------------------------------- sending
 
@@ -377,7 +393,10 @@ class Connection:
         elif isinstance(message, Reply):
             obj = {**message.body, "re": message.re, "ok": True}
         elif isinstance(message, ErrorReply):
-            obj = {"re": message.re, "ok": False, "error": {"code": message.code, "message": message.message}}
+            error: dict[str, Any] = {"code": message.code, "message": message.message}
+            if message.devices is not None:
+                error["devices"] = list(message.devices)
+            obj = {"re": message.re, "ok": False, "error": error}
         else:
             obj = {**message.body, "push": message.kind}
         return encode_frame(encode_json(obj), self.max_frame)

@@ -1,8 +1,9 @@
 """The reply of ``send_many``: what became of each copy, as the client checks it.
 
-One result per item of the request, in its order: ``to`` (E.164), ``status``, and
-what the status needs: ``id`` and ``ts`` for a copy ``stored`` (or a ``duplicate``
-of one stored before), the cap's ``message`` for ``queue_full``. A transient
+One result per item of the request, in its order: ``to`` (E.164), ``device`` (1 when
+absent: a server before linked devices), ``status``, and what the status needs: ``id``
+and ``ts`` for a copy ``stored`` (or a ``duplicate`` of one stored before), the cap's
+``message`` for ``queue_full``, the recipient's current ``devices`` for ``devices_changed``. A transient
 ``send_many`` answers ``delivered``, ``not_delivered`` or ``unknown_account`` per
 copy (:data:`SEND_MANY_TRANSIENT`). A status the shape does not allow, or one
 without what it needs, is a ``bad_reply`` naming the result (``send_many
@@ -17,9 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from net.protocol.device_replies import CURRENT_DEVICES
 from net.protocol.errors import ErrorCode
 from net.protocol.reply_shapes import E164, MESSAGE_ID, TS, Shape, items, record, reply
-from net.protocol.schema import MAX_COPIES, Converter, Field, FieldError, text
+from net.protocol.schema import DEVICE_ID, MAX_COPIES, Converter, Field, FieldError, text
 from net.protocol.validation import ValidationError, normalize_phone
 
 
@@ -30,6 +32,8 @@ class CopyStatus(StrEnum):
     DUPLICATE = "duplicate"  # stored already under this client id: ``id`` and ``ts`` are the first reply's
     UNKNOWN_ACCOUNT = "unknown_account"
     QUEUE_FULL = "queue_full"  # nothing stored for this recipient; ``message`` says which cap
+    #: The devices named for this recipient are not its set: nothing stored for it; ``devices`` is the set.
+    DEVICES_CHANGED = "devices_changed"
     DELIVERED = "delivered"  # handed to the recipient's connection
     NOT_DELIVERED = "not_delivered"  # the recipient is not online: a transient copy is dropped
 
@@ -47,6 +51,8 @@ class CopyResult:
     id: int | None = None
     ts: int | None = None
     message: str | None = None  # the cap's words, for queue_full
+    device: int = 1  # the recipient's device this copy was for
+    devices: tuple[int, ...] | None = None  # the recipient's devices now, for devices_changed
 
     @property
     def stored(self) -> bool:
@@ -72,16 +78,28 @@ def _copy_result(allowed: frozenset[CopyStatus]) -> Converter:
             raise FieldError(ErrorCode.BAD_REQUEST, f"expected one of {', '.join(sorted(allowed))}")
         return CopyStatus(value)
 
-    def make(to: str, status: CopyStatus, id: int | None, ts: int | None, message: str | None) -> CopyResult:
+    def make(
+        to: str,
+        status: CopyStatus,
+        id: int | None,
+        ts: int | None,
+        message: str | None,
+        device: int,
+        devices: tuple[int, ...] | None,
+    ) -> CopyResult:
         if status in _KEPT:
             if id is None or ts is None:
                 raise FieldError(ErrorCode.BAD_REQUEST, f"a {status} copy needs its id and ts")
-            return CopyResult(to, status, id, ts)
+            return CopyResult(to, status, id, ts, device=device)
         if status is CopyStatus.QUEUE_FULL:
             if message is None:
                 raise FieldError(ErrorCode.BAD_REQUEST, "a queue_full copy needs its message")
-            return CopyResult(to, status, message=message)
-        return CopyResult(to, status)
+            return CopyResult(to, status, message=message, device=device)
+        if status is CopyStatus.DEVICES_CHANGED:
+            if devices is None:
+                raise FieldError(ErrorCode.BAD_REQUEST, "a devices_changed copy needs its devices")
+            return CopyResult(to, status, device=device, devices=devices)
+        return CopyResult(to, status, device=device)
 
     return record(
         make,
@@ -90,6 +108,8 @@ def _copy_result(allowed: frozenset[CopyStatus]) -> Converter:
         Field("id", MESSAGE_ID, required=False),
         Field("ts", TS, required=False),
         Field("message", text(512), required=False),
+        Field("device", DEVICE_ID, required=False, default=1),
+        Field("devices", CURRENT_DEVICES, required=False),
     )
 
 
@@ -113,15 +133,24 @@ class PendingSendMany:
     request_id: int
     recipients: tuple[str, ...]
     transient: bool
+    #: Each item's device, beside ``recipients`` (empty: not checked, for callers from before devices).
+    devices: tuple[int, ...] = ()
 
     @property
     def shape(self) -> Shape[SendManyReply]:
         return SEND_MANY_TRANSIENT if self.transient else SEND_MANY
 
 
-def answers_in_order(reply: SendManyReply, recipients: Sequence[str]) -> bool:
-    """Whether ``reply`` has one result per recipient, in their order (each named in E.164)."""
-    return len(reply.results) == len(recipients) and all(
+def answers_in_order(reply: SendManyReply, recipients: Sequence[str], devices: Sequence[int] = ()) -> bool:
+    """Whether ``reply`` has one result per item, in their order (each named in E.164, and by its device
+    when ``devices`` gives the items' devices)."""
+    if len(reply.results) != len(recipients) or (devices and len(devices) != len(recipients)):
+        return False
+    if devices and any(
+        result.device != device for result, device in zip(reply.results, devices, strict=True)
+    ):
+        return False
+    return all(
         result.to == sent or result.to == _e164(sent)
         for result, sent in zip(reply.results, recipients, strict=True)
     )

@@ -13,6 +13,7 @@ No message ever contains a key, a code, a body or a signature.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 
 
@@ -44,6 +45,11 @@ class ErrorCode(StrEnum):
     # login and accounts
     UNKNOWN_ACCOUNT = "unknown_account"
     LOGIN_FAILED = "login_failed"
+    # devices (net/protocol/PROTOCOL.md, "Devices")
+    DEVICES_CHANGED = "devices_changed"  # the error carries ``devices``: the account's ids now
+    DEVICE_UNLINKED = "device_unlinked"
+    LINK_NOT_FOUND = "link_not_found"
+    TOO_MANY_DEVICES = "too_many_devices"
     # limits
     RATE_LIMITED = "rate_limited"
     QUEUE_FULL = "queue_full"
@@ -94,7 +100,15 @@ class LocalProtocolError(ProtocolError):
 
 
 class RequestRefused(NetError):
-    """The server refused a valid request: the reply ``{"ok": false, "error": {...}}``."""
+    """The server refused a valid request: the reply ``{"ok": false, "error": {...}}``.
+
+    ``devices``: a ``devices_changed`` refusal's device ids of the account (ascending), else None.
+    """
+
+    def __init__(self, code: ErrorCode | str, message: str, *, devices: Sequence[int] | None = None) -> None:
+        super().__init__(code, message)
+        self.devices: tuple[int, ...] | None = None if devices is None else tuple(devices)
 
     def __repr__(self) -> str:
-        return f"RequestRefused(code={self.code!r}, message={self.message!r})"
+        extra = "" if self.devices is None else f", devices={list(self.devices)!r}"
+        return f"RequestRefused(code={self.code!r}, message={self.message!r}{extra})"

@@ -32,6 +32,15 @@ from crypto_core.keys import (
 from net.protocol.blob_replies import BLOB_REPLIES
 from net.protocol.connection import Push
 from net.protocol.copy_results import SEND_MANY
+from net.protocol.device_replies import (
+    DEVICE_IDS,
+    DEVICE_PUSHES,
+    DEVICE_REPLIES,
+    DevicesChangedPush,
+    LinkDonePush,
+    LinkJoinedPush,
+    LinkRelayPush,
+)
 from net.protocol.registration import TOKEN_SIZE
 from net.protocol.reply_shapes import (
     COUNT,
@@ -47,6 +56,7 @@ from net.protocol.reply_shapes import (
     reply,
 )
 from net.protocol.schema import (
+    DEVICE_ID,
     MAX_BODY,
     MAX_FETCH,
     PUSH_MESSAGE,
@@ -81,6 +91,8 @@ class WaitingMessage:
     sender: str
     body: bytes
     ts: int
+    #: The sender's device (``from_device``): which of the sender's sessions the body is for.
+    sender_device: int = 1
 
     @property
     def transient(self) -> bool:
@@ -88,20 +100,29 @@ class WaitingMessage:
 
     def __repr__(self) -> str:  # the body is ciphertext, but it stays out of logs all the same
         return (
-            f"WaitingMessage(id={self.id}, sender={self.sender!r}, ts={self.ts}, body={len(self.body)} bytes)"
+            f"WaitingMessage(id={self.id}, sender={self.sender!r}, sender_device={self.sender_device},"
+            f" ts={self.ts}, body={len(self.body)} bytes)"
         )
 
 
-def _stored(id: int, ts: int, body: bytes, **fields: Any) -> WaitingMessage:
-    return WaitingMessage(id, fields["from"], body, ts)
+def _stored(id: int, ts: int, body: bytes, from_device: int, **fields: Any) -> WaitingMessage:
+    return WaitingMessage(id, fields["from"], body, ts, from_device)
 
 
-def _transient(ts: int, body: bytes, transient: bool, **fields: Any) -> WaitingMessage:
-    return WaitingMessage(None, fields["from"], body, ts)
+def _transient(ts: int, body: bytes, transient: bool, from_device: int, **fields: Any) -> WaitingMessage:
+    return WaitingMessage(None, fields["from"], body, ts, from_device)
 
 
+#: ``from_device``: absent from a server before linked devices, whose every account was device 1.
+FROM_DEVICE = Field("from_device", DEVICE_ID, required=False, default=1)
 # A stored message, as in a fetch page and a message push ("from" is a keyword, hence **fields).
-_MESSAGE_FIELDS = (Field("id", MESSAGE_ID), Field("from", E164), Field("body", BODY), Field("ts", TS))
+_MESSAGE_FIELDS = (
+    Field("id", MESSAGE_ID),
+    Field("from", E164),
+    FROM_DEVICE,
+    Field("body", BODY),
+    Field("ts", TS),
+)
 MESSAGE = record(_stored, *_MESSAGE_FIELDS)
 
 
@@ -148,6 +169,8 @@ class ChallengeReply:
 class LoginReply:
     phone: str
     queued: int
+    device: int = 1  # this connection's device
+    devices: tuple[int, ...] = (1,)  # all the account's device ids, ascending
 
 
 @dataclass(frozen=True)
@@ -158,6 +181,8 @@ class PingReply:
 @dataclass(frozen=True)
 class BundleReply:
     bundle: PreKeyBundle
+    device: int = 1  # the device whose bundle it is
+    devices: tuple[int, ...] = (1,)  # all the account's device ids, ascending
 
 
 @dataclass(frozen=True)
@@ -232,9 +257,22 @@ REGISTER_FINISH = reply(
     "register_finish", RegisterFinishReply, Field("phone", E164), Field("replaced", boolean)
 )
 CHALLENGE = reply("challenge", ChallengeReply, Field("nonce", base64_bytes(32, exact=32)))
-LOGIN = reply("login", LoginReply, Field("phone", E164), Field("queued", COUNT))
+LOGIN = reply(
+    "login",
+    LoginReply,
+    Field("phone", E164),
+    Field("queued", COUNT),
+    Field("device", DEVICE_ID, required=False, default=1),
+    Field("devices", DEVICE_IDS, required=False, default=(1,)),
+)
 PING = reply("ping", PingReply, Field("time", TS))
-GET_BUNDLE = reply("get_bundle", BundleReply, Field("bundle", BUNDLE))
+GET_BUNDLE = reply(
+    "get_bundle",
+    BundleReply,
+    Field("bundle", BUNDLE),
+    Field("device", DEVICE_ID, required=False, default=1),
+    Field("devices", DEVICE_IDS, required=False, default=(1,)),
+)
 SEND = reply("send", SendReply, Field("id", MESSAGE_ID), Field("ts", TS), Field("duplicate", boolean))
 #: The reply of a ``send`` with ``transient: true``: the operation is the same, the reply is not.
 SEND_TRANSIENT = reply("send", TransientSendReply, Field("delivered", boolean))
@@ -266,6 +304,7 @@ _SHAPES: tuple[Shape[Any], ...] = (
     DELETE_ACCOUNT,
     SET_REGISTRATION_LOCK,
     *BLOB_REPLIES,
+    *DEVICE_REPLIES,
 )
 REPLIES: dict[str, Shape[Any]] = {shape.op: shape for shape in _SHAPES}
 
@@ -280,7 +319,7 @@ class MessagePush:
 
 @dataclass(frozen=True)
 class SessionEndedPush:
-    reason: str  # logged_in_elsewhere or re_registered; a newer server may have others
+    reason: str  # logged_in_elsewhere, re_registered or unlinked; a newer server may have others
 
 
 @dataclass(frozen=True)
@@ -295,7 +334,16 @@ class PrekeysLowPush:
     kem: int
 
 
-ServerPush = MessagePush | SessionEndedPush | ReregistrationPush | PrekeysLowPush
+ServerPush = (
+    MessagePush
+    | SessionEndedPush
+    | ReregistrationPush
+    | PrekeysLowPush
+    | DevicesChangedPush
+    | LinkJoinedPush
+    | LinkRelayPush
+    | LinkDonePush
+)
 
 STORED_MESSAGE_PUSH = push_shape(
     PUSH_MESSAGE,
@@ -307,21 +355,21 @@ TRANSIENT_MESSAGE_PUSH = push_shape(
     PUSH_MESSAGE,
     lambda **f: MessagePush(_transient(**f)),
     Field("from", E164),
+    FROM_DEVICE,
     Field("body", BODY),
     Field("ts", TS),
     Field("transient", literal(True)),
 )
 #: Every other push's shape, by kind (a message push has two: stored and transient).
-PUSHES: dict[str, Shape[Any]] = {
-    shape.op: shape
-    for shape in (
-        push_shape(PUSH_SESSION_ENDED, SessionEndedPush, Field("reason", text(64))),
-        push_shape(
-            PUSH_REREGISTRATION, ReregistrationPush, Field("ts", TS), Field("sent_to", text(512, min_len=0))
-        ),
-        push_shape(PUSH_PREKEYS_LOW, PrekeysLowPush, Field("one_time", COUNT), Field("kem", COUNT)),
-    )
-}
+_OTHER_PUSHES: tuple[Shape[Any], ...] = (
+    push_shape(PUSH_SESSION_ENDED, SessionEndedPush, Field("reason", text(64))),
+    push_shape(
+        PUSH_REREGISTRATION, ReregistrationPush, Field("ts", TS), Field("sent_to", text(512, min_len=0))
+    ),
+    push_shape(PUSH_PREKEYS_LOW, PrekeysLowPush, Field("one_time", COUNT), Field("kem", COUNT)),
+    *DEVICE_PUSHES,
+)
+PUSHES: dict[str, Shape[Any]] = {shape.op: shape for shape in _OTHER_PUSHES}
 
 
 def parse_push(push: Push) -> ServerPush | None:

@@ -104,7 +104,7 @@ class Answerer:
     def refuse(self, connection: PeerConnection, request: Request, error: BaseException) -> None:
         if isinstance(error, RequestRefused):
             log.info("%s: %s refused: %s", connection.peer, request.op, error.code)
-            connection.send(ErrorReply(request.id, error.code, error.message))
+            connection.send(ErrorReply(request.id, error.code, error.message, error.devices))
             return
         if self._store.lacks_room(error):
             self._space.met_full(f"{request.op} found no room")

@@ -66,6 +66,9 @@ _COUNTED_LIMITS = (
     ("queue_bytes", _D.queue_bytes, "body bytes waiting per recipient"),
     ("unknown_per_account", _D.unknown_per_account, "unknown_account answers per account per hour"),
     ("unknown_per_address", _D.unknown_per_address, "unknown_account answers per source address per hour"),
+    ("link_opens_per_address", _D.link_opens_per_address, "link codes asked for per source address per hour"),
+    ("link_joins_per_account", _D.link_joins_per_account, "link codes tried per account per hour"),
+    ("link_joins_per_address", _D.link_joins_per_address, "link codes tried per source address per hour"),
 )
 
 

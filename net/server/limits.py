@@ -65,6 +65,11 @@ class Limits:
     blob_lifetime: float = 30 * 24 * 3600.0  # from blob_start
     blob_idle: float = 24 * 3600.0  # an unfinished upload without a put for this long dies
     blob_starts_per_hour: int = 300  # per account
+    # Devices (net/protocol/PROTOCOL.md, "Devices").
+    max_devices: int = 5  # live devices per account
+    link_opens_per_address: int = 20  # link codes asked for per hour, per source address
+    link_joins_per_account: int = 10  # link codes tried per hour, per joining account
+    link_joins_per_address: int = 10  # ... and per source address
 
 
 @functools.lru_cache(maxsize=4096)  # asked on every send; a connection's peer never changes

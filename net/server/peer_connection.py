@@ -67,6 +67,7 @@ class PeerConnection:
         "peer",
         "protocol",
         "_phone",
+        "device",
         "challenge",
         "out",
         "limits",
@@ -98,6 +99,7 @@ class PeerConnection:
         self.peer = peer
         self.protocol = Connection(Role.SERVER, max_frame)
         self._phone: str | None = None
+        self.device = 1  # the device it logs in as (login's ``device``)
         self.challenge: tuple[str, bytes] | None = None
         self.out = bytearray()
         self.limits = output

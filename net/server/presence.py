@@ -1,9 +1,10 @@
-"""Who is online: one live session per logged-in account (one device per account).
+"""Who is online: one live session per logged-in (account, device).
 
 A session is anything that can push a message to its client and end its
 connection; the server's :class:`~net.server.peer_connection.PeerConnection` is the
 real one (safe to call from any thread: it hands the work to the event loop),
-tests may use others.
+tests may use others. A login of (account, d) displaces only an earlier session of
+the same (account, d): an account's other devices stay online.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any, Protocol
 class Session(Protocol):
     peer: str
     phone: str | None
+    #: The device this connection is logged in as (1 until a login says otherwise).
+    device: int
     challenge: tuple[str, bytes] | None
 
     def push(self, kind: str, body: dict[str, Any]) -> bool:
@@ -28,31 +31,53 @@ class Session(Protocol):
 
 class Presence:
     def __init__(self) -> None:
-        self._online: dict[str, Session] = {}
+        self._online: dict[str, dict[int, Session]] = {}
         self._lock = threading.Lock()
 
     def claim(self, phone: str, session: Session) -> Session | None:
-        """Make ``session`` the account's live one; returns the one it displaced, if any."""
+        """Make ``session`` the live one of (phone, its device); returns the one it displaced, if any."""
         with self._lock:
-            previous = self._online.get(phone)
-            self._online[phone] = session
+            devices = self._online.setdefault(phone, {})
+            previous = devices.get(session.device)
+            devices[session.device] = session
         return previous if previous is not session else None
 
     def release(self, phone: str, session: Session) -> None:
-        """Forget ``session`` if it is still the account's live one."""
+        """Forget ``session`` if it is still the live one of (phone, its device)."""
         with self._lock:
-            if self._online.get(phone) is session:
+            devices = self._online.get(phone)
+            if devices is not None and devices.get(session.device) is session:
+                del devices[session.device]
+                if not devices:
+                    del self._online[phone]
+
+    def take(self, phone: str, device: int) -> Session | None:
+        """Remove and return the live session of (phone, device) (the device was unlinked)."""
+        with self._lock:
+            devices = self._online.get(phone)
+            if devices is None:
+                return None
+            session = devices.pop(device, None)
+            if not devices:
                 del self._online[phone]
+            return session
 
-    def take(self, phone: str) -> Session | None:
-        """Remove and return the account's live session (it was re-registered or deleted)."""
+    def take_all(self, phone: str) -> list[Session]:
+        """Remove and return every live session of the account (it was re-registered or deleted)."""
         with self._lock:
-            return self._online.pop(phone, None)
+            return list(self._online.pop(phone, {}).values())
 
-    def get(self, phone: str) -> Session | None:
+    def get(self, phone: str, device: int = 1) -> Session | None:
         with self._lock:
-            return self._online.get(phone)
+            devices = self._online.get(phone)
+            return None if devices is None else devices.get(device)
+
+    def all_of(self, phone: str) -> list[Session]:
+        """The account's live sessions, one per device online, by device id."""
+        with self._lock:
+            devices = self._online.get(phone, {})
+            return [devices[d] for d in sorted(devices)]
 
     def __len__(self) -> int:
         with self._lock:
-            return len(self._online)
+            return sum(len(devices) for devices in self._online.values())

@@ -11,7 +11,9 @@ A number that has an account gets new keys only with proof of ownership:
 
 * a *move* statement signed by the account's current identity key, bound to a
   one-use ``challenge`` nonce, the phone, the new identity and the server
-  (``net/protocol/registration.py``); or
+  (``net/protocol/registration.py``); an account of more than one device is moved
+  only from a connection logged in as one of its current devices (an unlinked
+  computer still holds the identity key); or
 * a code sent to the address **on file** (the request's address is ignored);
   and, when the owner set a registration lock and the account was active (logged
   in) within the last 7 days, the lock's passphrase as well, with few attempts
@@ -19,7 +21,8 @@ A number that has an account gets new keys only with proof of ownership:
 
 The owner's logged-in connection is told at once when someone asks for a code
 for the number. Nothing of the account changes before a re-registration
-completes with proof; then it is replaced in one transaction.
+completes with proof; then it is replaced in one transaction: all its devices go
+(removed ones too) and the new keys are its device 1.
 """
 
 from __future__ import annotations
@@ -125,9 +128,9 @@ class Registrar:
         if self.dev_codes:
             body["code"] = code
         if account is not None:
-            owner = self.presence.get(phone)
-            if owner is not None and owner is not session:  # told at once, before the code is even sent
-                owner.push(PUSH_REREGISTRATION, {"ts": now, "sent_to": sent_to})
+            for owner in self.presence.all_of(phone):  # every device, told at once, before the code is sent
+                if owner is not session:
+                    owner.push(PUSH_REREGISTRATION, {"ts": now, "sent_to": sent_to})
         peer = session.peer
 
         def deliver() -> Outcome:  # an SMTP server may take seconds: the loop runs this in a worker
@@ -153,7 +156,7 @@ class Registrar:
         if guard is None or guard.lock_hash is None:
             return False
         recent = now - guard.last_active < int(self.limits.lock_inactivity * 1000)
-        return recent or self.presence.get(phone) is not None
+        return recent or bool(self.presence.all_of(phone))
 
     # ----------------------------------------------------------------- register_finish
 
@@ -237,6 +240,14 @@ class Registrar:
         account = self.store.account(phone)
         if challenge is None or challenge[0] != phone or account is None:
             raise failed
+        devices = self.store.device_ids(phone)
+        if len(devices) > 1 and not (session.phone == phone and session.device in devices):
+            # The identity key alone does not move an account of several devices: an unlinked computer
+            # still holds it. One of the account's current devices must ask, logged in.
+            raise _refuse(
+                ErrorCode.PROOF_FAILED,
+                "this account has several devices: move it from a connection logged in as one of them",
+            )
         current = PublicIdentity.from_json(account.identity)
         try:
             verify_move(current.signing_key, proof, challenge[1], phone, identity, self.fingerprint)
@@ -251,10 +262,11 @@ class Registrar:
         log.info("%s: %s %s", session.peer, "re-registered" if replaced else "registered", masked(phone))
 
         def end_old() -> None:  # after the commit: the old keys are gone for good only then
-            old = self.presence.take(phone)
-            if old is session:  # the account's own connection proved it: it stays the account's
-                self.presence.claim(phone, session)
-            elif old is not None:
+            for old in self.presence.take_all(phone):
+                if old is session:  # the account's own connection proved it: it stays, as the new device 1
+                    session.device = 1
+                    self.presence.claim(phone, session)
+                    continue
                 old.push(PUSH_SESSION_ENDED, {"reason": "re_registered"})
                 old.phone = None
                 old.end()

@@ -9,8 +9,13 @@ loop's group commit), so the reply, written after that commit, speaks for every
 copy at once; a copy refused (its recipient unknown, a cap of its queue reached)
 is answered so in its place and the others are stored.
 
+Each item names a (recipient, device); the copies of one recipient are checked together
+(PROTOCOL.md, "Devices"): they must name exactly its devices (for the sender's own number:
+its devices but the sending one), or every one of them is answered ``devices_changed`` with
+the recipient's current ``devices`` and nothing is stored for it.
+
 Whole-request refusals, in this order (after the fields, checked by the schema):
-``bad_request`` for the sender's own number among the recipients or a body no
+``bad_request`` for the sending device itself among the recipients or a body no
 frame could deliver; ``rate_limited`` when the account or its address is past an
 ``unknown_account`` limit, or would be past it within this request (an unknown
 recipient beyond what the limit allows refuses the whole request and stores
@@ -35,9 +40,21 @@ from net.server.outcome import Outcome
 from net.server.presence import Presence, Session
 from net.server.send_rules import deliverable_size, expired, expiry, queue_full_words
 from storage.server.interface import ServerStore
-from storage.server.records import CopyOutcome, QueueFull, TooManyUnknown, UnknownAccount
+from storage.server.records import (
+    CopyOutcome,
+    DevicesChanged,
+    QueueFull,
+    SendOutcome,
+    TooManyUnknown,
+    UnknownAccount,
+)
 
-Copies = list[tuple[str, bytes]]
+
+def _unknown(outcome: CopyOutcome) -> bool:
+    return isinstance(outcome, UnknownAccount)
+
+
+Copies = list[tuple[str, int, bytes]]
 
 
 class SendMany:
@@ -61,10 +78,11 @@ class SendMany:
         sender = session.phone
         assert sender is not None
         copies: Copies = args["items"]
-        for index, (to, body) in enumerate(copies):
-            if to == sender:
+        for index, (to, device, body) in enumerate(copies):
+            if to == sender and device == session.device:
                 raise RequestRefused(
-                    ErrorCode.BAD_REQUEST, f"send_many.items[{index}].to: your own number is not a recipient"
+                    ErrorCode.BAD_REQUEST,
+                    f"send_many.items[{index}].device: the sending device is not a recipient",
                 )
             if deliverable_size(body) > self._limits.max_frame:
                 raise RequestRefused(
@@ -87,18 +105,33 @@ class SendMany:
                 max_bytes=self._limits.queue_bytes,
                 max_unknown=self._guards.unknown_allowed(session),
                 expires_at=expires_at,
+                sender_device=session.device,
             )
         except TooManyUnknown as exc:
             self._guards.count_unknown(session, exc.allowed)
             raise lookups_refused() from None
-        results = [self._result(to, outcome) for (to, _), outcome in zip(copies, outcomes, strict=True)]
-        unknown = sum(isinstance(outcome, UnknownAccount) for outcome in outcomes)
+        results = [
+            self._result(to, device, outcome)
+            for (to, device, _), outcome in zip(copies, outcomes, strict=True)
+        ]
+        unknown = len({to for (to, _, _), outcome in zip(copies, outcomes, strict=True) if _unknown(outcome)})
         if unknown:
             self._guards.count_unknown(session, unknown)
+        from_device = session.device
         pushes = [
-            (to, {"id": outcome.id, "from": sender, "body": body, "ts": outcome.ts})
-            for (to, body), outcome in zip(copies, outcomes, strict=True)
-            if not isinstance(outcome, UnknownAccount | QueueFull) and not outcome.duplicate
+            (
+                to,
+                device,
+                {
+                    "id": outcome.id,
+                    "from": sender,
+                    "from_device": from_device,
+                    "body": body,
+                    "ts": outcome.ts,
+                },
+            )
+            for (to, device, body), outcome in zip(copies, outcomes, strict=True)
+            if isinstance(outcome, SendOutcome) and not outcome.duplicate
         ]
         if not pushes:
             return Outcome({"results": results})
@@ -106,42 +139,52 @@ class SendMany:
         def push() -> None:  # after the commit, like every push of a stored message
             if expired(expires_at, self._now_ms()):  # the commit took longer than the copies live
                 return
-            for to, message in pushes:
-                online = self._presence.get(to)
+            for to, device, message in pushes:
+                online = self._presence.get(to, device)
                 if online is not None:
                     online.push(PUSH_MESSAGE, message)
 
         return Outcome({"results": results}, then=push)
 
-    def _result(self, to: str, outcome: CopyOutcome) -> dict[str, Any]:
+    def _result(self, to: str, device: int, outcome: CopyOutcome) -> dict[str, Any]:
         if isinstance(outcome, UnknownAccount):
-            return {"to": to, "status": CopyStatus.UNKNOWN_ACCOUNT.value}
+            return {"to": to, "device": device, "status": CopyStatus.UNKNOWN_ACCOUNT.value}
         if isinstance(outcome, QueueFull):
             words = queue_full_words(outcome, self._limits)
-            return {"to": to, "status": CopyStatus.QUEUE_FULL.value, "message": words}
+            return {"to": to, "device": device, "status": CopyStatus.QUEUE_FULL.value, "message": words}
+        if isinstance(outcome, DevicesChanged):
+            status = CopyStatus.DEVICES_CHANGED.value
+            return {"to": to, "device": device, "status": status, "devices": outcome.devices}
         status = CopyStatus.DUPLICATE if outcome.duplicate else CopyStatus.STORED
-        return {"to": to, "status": status.value, "id": outcome.id, "ts": outcome.ts}
+        return {"to": to, "device": device, "status": status.value, "id": outcome.id, "ts": outcome.ts}
 
     def _transient(self, session: Session, copies: Copies) -> Outcome:
         """Pushed to each recipient online now, never stored: a typing notice to a group, say."""
         allowed = self._guards.unknown_allowed(session)
-        known: list[bool] = []
-        for to, _ in copies:
-            known.append(self._store.identity_text(to) is not None)
-            if len(known) - sum(known) > allowed:  # refused before anything is pushed
-                self._guards.count_unknown(session, allowed)
-                raise lookups_refused()
-        if not all(known):
-            self._guards.count_unknown(session, len(known) - sum(known))
+        known: dict[str, bool] = {}  # per recipient, however many of its devices are named
+        for to, _, _ in copies:
+            if to not in known:
+                known[to] = self._store.identity_text(to) is not None
+                if len(known) - sum(known.values()) > allowed:  # refused before anything is pushed
+                    self._guards.count_unknown(session, allowed)
+                    raise lookups_refused()
+        if not all(known.values()):
+            self._guards.count_unknown(session, len(known) - sum(known.values()))
         sender, ts = session.phone, self._now_ms()
         results = []
-        for (to, body), exists in zip(copies, known, strict=True):
-            if not exists:
-                results.append({"to": to, "status": CopyStatus.UNKNOWN_ACCOUNT.value})
+        for to, device, body in copies:
+            if not known[to]:
+                results.append({"to": to, "device": device, "status": CopyStatus.UNKNOWN_ACCOUNT.value})
                 continue
-            online = self._presence.get(to)
-            fields = {"from": sender, "body": body, "ts": ts, "transient": True}
+            online = self._presence.get(to, device)
+            fields = {
+                "from": sender,
+                "from_device": session.device,
+                "body": body,
+                "ts": ts,
+                "transient": True,
+            }
             delivered = online is not None and online.push(PUSH_MESSAGE, fields)
             status = CopyStatus.DELIVERED if delivered else CopyStatus.NOT_DELIVERED
-            results.append({"to": to, "status": status.value})
+            results.append({"to": to, "device": device, "status": status.value})
         return Outcome({"results": results})

@@ -5,7 +5,10 @@
 reply's fields, what to do once the request's writes are committed (pushes to
 other people happen after the sender's message is durable), and whether to close.
 Registration lives in ``net/server/registrar.py``, ``send_many`` in
-``net/server/send_many.py``, the blob operations in ``net/server/blob_service.py``.
+``net/server/send_many.py``, the blob operations in ``net/server/blob_service.py``, linking
+in ``net/server/links.py`` and the other device operations in ``net/server/device_ops.py``.
+A connection is logged in as one device of an account (``session.device``): fetch, ack,
+the prekey operations and presence are that device's.
 Work that may block for long (a code sent by e-mail, a registration lock's Argon2id,
 a blob's sync and hash) is not done in ``handle``: the outcome carries it as ``later``, which the server
 runs off its event loop and whose own outcome is the reply.
@@ -27,7 +30,7 @@ from collections.abc import Callable
 from typing import Any
 
 from crypto_core.errors import InvalidSignature
-from crypto_core.keys import IdentityKeyPair, KemPreKeyPublic, PublicIdentity, SignedPreKeyPublic
+from crypto_core.keys import IdentityKeyPair, PublicIdentity
 from net.protocol.connection import Request
 from net.protocol.errors import ErrorCode, RequestRefused
 from net.protocol.login import NONCE_SIZE, make_nonce, verify_login
@@ -36,16 +39,18 @@ from net.protocol.schema import (
     OPERATIONS,
     PROTOCOL_VERSION,
     PUSH_MESSAGE,
-    PUSH_PREKEYS_LOW,
     PUSH_SESSION_ENDED,
 )
 from net.server.blob_service import BlobService
 from net.server.codes import CodeHasher, make_code
+from net.server.device_ops import DeviceOps, devices_changed
 from net.server.guards import Guards
 from net.server.limits import Limits, PersistedLimiter
+from net.server.links import Links
 from net.server.outcome import Outcome
+from net.server.prekey_service import PrekeyService
 from net.server.presence import Presence, Session
-from net.server.registrar import Registrar, check_kem, masked
+from net.server.registrar import Registrar, masked
 from net.server.registration_lock import LockHasher
 from net.server.send_many import SendMany
 from net.server.send_rules import (
@@ -58,18 +63,24 @@ from net.server.send_rules import (
 )
 from net.server.verification import CodeChannel
 from storage.server.interface import ServerStore
-from storage.server.records import PrekeyLimit, QueueFull, StoredMessage, UnknownAccount
+from storage.server.records import DevicesChanged, QueueFull, StoredMessage, UnknownAccount
 
 log = logging.getLogger("parley.server")
 
 
 def message_fields(message: StoredMessage) -> dict[str, Any]:
-    return {"id": message.id, "from": message.sender, "body": message.body, "ts": message.ts}
+    return {
+        "id": message.id,
+        "from": message.sender,
+        "from_device": message.sender_device,
+        "body": message.body,
+        "ts": message.ts,
+    }
 
 
 def _encoded_size(message: StoredMessage) -> int:
     """An upper bound of the bytes ``message`` takes in a fetch reply (base64 body, JSON around it)."""
-    digits = len(str(message.id)) + len(str(message.ts))
+    digits = len(str(message.id)) + len(str(message.ts)) + len(str(message.sender_device))
     return MESSAGE_OVERHEAD + digits + 6 * len(message.sender) + 4 * ((len(message.body) + 2) // 3)
 
 
@@ -95,6 +106,7 @@ class Service:
         randbelow: Callable[[int], int] | None = None,
         nonce_source: Callable[[int], bytes] | None = None,
         blob_ids: Callable[[int], bytes] | None = None,
+        link_random: Callable[[int], bytes] | None = None,
     ) -> None:
         self.store = store
         self.channel = channel
@@ -110,7 +122,6 @@ class Service:
         )
         self._codes = self.persisted("codes", limits.codes_per_hour, 3600.0)  # per number and address
         self._codes_by_address = self.persisted("codes_by_address", limits.codes_per_address, 3600.0)
-        self._bundles = self.persisted("bundles", limits.bundles_per_hour, 3600.0)
         self._guards = Guards(limits, self.persisted)
         # A failed login for a number nobody holds checks the signature against this key instead,
         # so that it takes as long as one for a registered number (whose private key nobody has).
@@ -133,6 +144,11 @@ class Service:
         )
         self._send_many = SendMany(store, limits, self.presence, self._guards, self.now_ms)
         self._blobs = BlobService(store, limits, self.persisted, self.now_ms, blob_ids or os.urandom)
+        self.links = Links(
+            store, limits, self.presence, self.persisted, clock, self.now_ms, fingerprint, link_random
+        )
+        self._device_ops = DeviceOps(store, self.presence, self.now_ms)
+        self._prekeys = PrekeyService(store, limits, self.presence, self._guards, self.persisted)
         self._handlers: dict[str, Callable[[Session, dict[str, Any]], Outcome]] = {
             "hello": self._hello,
             "register_start": self._registrar.start,
@@ -140,17 +156,19 @@ class Service:
             "challenge": self._challenge,
             "login": self._login,
             "ping": self._ping,
-            "get_bundle": self._get_bundle,
+            "get_bundle": self._prekeys.get_bundle,
             "send": self._send,
             "send_many": self._send_many.handle,
             "fetch": self._fetch,
             "ack": self._ack,
-            "upload_prekeys": self._upload_prekeys,
-            "prekey_count": self._prekey_count,
-            "set_signed_prekey": self._set_signed_prekey,
+            "upload_prekeys": self._prekeys.upload,
+            "prekey_count": self._prekeys.count,
+            "set_signed_prekey": self._prekeys.set_signed,
             "delete_account": self._delete_account,
             "set_registration_lock": self._registrar.set_lock,
             **self._blobs.handlers,
+            **self.links.handlers,
+            **self._device_ops.handlers,
         }
         assert set(self._handlers) == set(OPERATIONS), "every operation needs a handler"
 
@@ -171,10 +189,11 @@ class Service:
         if request.op == "login" and session.phone is not None and not self.store.space.full:
             # The last login is the activity a registration lock counts (it lapses after 7 days without).
             # Not while the disk is full: a login must keep working then, and an hour's gap is harmless.
-            self.store.mark_active(session.phone, self.now_ms())
+            self.store.mark_active(session.phone, self.now_ms(), session.device)
         return outcome
 
     def session_ended(self, session: Session) -> None:
+        self.links.forget(session)
         if session.phone is not None:
             self.presence.release(session.phone, session)
 
@@ -201,16 +220,18 @@ class Service:
         return Outcome({"nonce": nonce})
 
     def _login(self, session: Session, args: dict[str, Any]) -> Outcome:
-        phone = args["phone"]
+        phone, device = args["phone"], args["device"]
         if session.phone is not None:
             raise _refuse(ErrorCode.ALREADY_LOGGED_IN, "this connection is logged in already")
         challenge, session.challenge = session.challenge, None  # one attempt per nonce
-        # The same work whether or not the number is registered or the challenge fits: one read, one
-        # key parsed, one signature checked (against a key nobody holds when there is no account).
-        stored = self.store.identity_text(phone)
+        # The same work whether or not the number and device are registered or the challenge fits: one
+        # read, one key parsed, one signature checked (against a key nobody holds when there is none).
+        # Device 1 logs in with the identity's signing key, a linked device with its own device key.
+        stored = self.store.device_login(phone, device)
         fits = challenge is not None and challenge[0] == phone
         nonce = challenge[1] if challenge is not None and fits else self._dummy_nonce
-        signing_key = PublicIdentity.from_json(json.loads(stored or self._dummy_identity)).signing_key
+        identity = PublicIdentity.from_json(json.loads(stored.identity if stored else self._dummy_identity))
+        signing_key = stored.login_key if stored is not None and stored.login_key else identity.signing_key
         try:
             verify_login(signing_key, args["signature"], nonce, phone, self.fingerprint)
             correct = fits and stored is not None
@@ -219,53 +240,40 @@ class Service:
         if not correct:
             log.info("%s: login for %s failed", session.peer, masked(phone))
             raise self._guards.login_failed(session, phone)
-        session.phone = phone
+        assert stored is not None
+        if stored.removed:
+            log.info("%s: login for %s by an unlinked device", session.peer, masked(phone))
+            raise _refuse(
+                ErrorCode.DEVICE_UNLINKED,
+                "This computer was unlinked from the account; link it again from a device that is still"
+                " logged in, or register the number anew",
+            )
+        session.phone, session.device = phone, device
         previous = self.presence.claim(phone, session)
         if previous is not None:
             previous.push(PUSH_SESSION_ENDED, {"reason": "logged_in_elsewhere"})
             previous.phone = None
             previous.end()
-        log.info("%s: logged in as %s", session.peer, masked(phone))
-        return Outcome({"phone": phone, "queued": self.store.queued_count(phone)})
+        log.info("%s: logged in as %s device %d", session.peer, masked(phone), device)
+        return Outcome(
+            {
+                "phone": phone,
+                "queued": self.store.queued_count(phone, device),
+                "device": device,
+                "devices": self.store.device_ids(phone),
+            }
+        )
 
     def _ping(self, _session: Session, _args: dict[str, Any]) -> Outcome:
         return Outcome({"time": self.now_ms()})
 
     # ------------------------------------------------------------------- messages
 
-    def _get_bundle(self, session: Session, args: dict[str, Any]) -> Outcome:
-        assert session.phone is not None
-        self._guards.check_lookups(session)
-        if not self._bundles.allow(session.phone):
-            raise _refuse(ErrorCode.RATE_LIMITED, "too many bundles fetched this hour")
-        target = args["phone"]
-        # Past a limit the bundle still comes, without one-time prekeys: nothing is consumed.
-        one_time = self._guards.may_hand_out(target, session)
-        try:
-            bundle = self.store.take_bundle(target, one_time=one_time)
-        except UnknownAccount:
-            raise self._guards.unknown_answer(session) from None
-        took_one_time = "one_time_prekey" in bundle
-        took_kem = bundle["kem_prekey"].get("last_resort") is False
-        if not (took_one_time or took_kem):
-            return Outcome({"bundle": bundle})  # none were left, or none were to be handed out
-        self._guards.handed_out(target, session)
-        one_time_left, kem_left = self.store.prekey_counts(target)
-        # Told once, as a kind falls below the mark (a fetch takes at most one of each kind).
-        mark = self.limits.prekeys_low - 1
-        if not ((took_one_time and one_time_left == mark) or (took_kem and kem_left == mark)):
-            return Outcome({"bundle": bundle})
-
-        def tell_owner() -> None:  # after the commit, like every push
-            owner = self.presence.get(target)
-            if owner is not None:
-                owner.push(PUSH_PREKEYS_LOW, {"one_time": one_time_left, "kem": kem_left})
-
-        return Outcome({"bundle": bundle}, then=tell_owner)
-
     def _send(self, session: Session, args: dict[str, Any]) -> Outcome:
-        sender, recipient, body = session.phone, args["to"], args["body"]
+        sender, recipient, body, device = session.phone, args["to"], args["body"], args["device"]
         assert sender is not None
+        if recipient == sender and device == session.device:
+            raise _refuse(ErrorCode.BAD_REQUEST, "send.device: the sending device is not a recipient")
         if deliverable_size(body) > self.limits.max_frame:
             # A send that fits a frame may still make a push or fetch reply that does not (below the
             # default frame size): stored, it could never be delivered, nor anything queued after it.
@@ -274,8 +282,14 @@ class Service:
         if args["transient"]:
             if self.store.identity_text(recipient) is None:
                 raise self._guards.unknown_answer(session)
-            online = self.presence.get(recipient)
-            fields = {"from": sender, "body": body, "ts": self.now_ms(), "transient": True}
+            online = self.presence.get(recipient, device)  # the device named only; no completeness check
+            fields = {
+                "from": sender,
+                "from_device": session.device,
+                "body": body,
+                "ts": self.now_ms(),
+                "transient": True,
+            }
             return Outcome({"delivered": online is not None and online.push(PUSH_MESSAGE, fields)})
         now = self.now_ms()
         expires_at = expiry(now, args["expires_in"])
@@ -290,18 +304,24 @@ class Service:
                 per_sender=self.limits.queue_cap_per_sender,
                 max_bytes=self.limits.queue_bytes,
                 expires_at=expires_at,
+                device=device,
+                sender_device=session.device,
             )
         except UnknownAccount:
             raise self._guards.unknown_answer(session) from None
+        except DevicesChanged as exc:
+            raise devices_changed(
+                exc.devices, "the recipient's devices are not the one named: send a copy to each of them"
+            ) from None
         except QueueFull as exc:
             raise _queue_full(exc, self.limits) from None
         reply = {"id": sent.id, "ts": sent.ts, "duplicate": sent.duplicate}
         if sent.duplicate:
             return Outcome(reply)
-        message = {"id": sent.id, "from": sender, "body": body, "ts": sent.ts}
+        message = {"id": sent.id, "from": sender, "from_device": session.device, "body": body, "ts": sent.ts}
 
         def push() -> None:
-            online = self.presence.get(recipient)
+            online = self.presence.get(recipient, device)
             if online is not None and not expired(expires_at, self.now_ms()):
                 online.push(PUSH_MESSAGE, message)
 
@@ -309,7 +329,9 @@ class Service:
 
     def _fetch(self, session: Session, args: dict[str, Any]) -> Outcome:
         assert session.phone is not None
-        messages, more = self.store.fetch(session.phone, args["after"], args["limit"], self.now_ms())
+        messages, more = self.store.fetch(
+            session.phone, args["after"], args["limit"], self.now_ms(), session.device
+        )
         # Cut the page so that its reply fits in one frame; the client fetches the rest after it.
         room = self.limits.max_frame - FETCH_REPLY_OVERHEAD
         page: list[dict[str, Any]] = []
@@ -323,52 +345,7 @@ class Service:
 
     def _ack(self, session: Session, args: dict[str, Any]) -> Outcome:
         assert session.phone is not None
-        return Outcome({"deleted": self.store.ack(session.phone, args["ids"])})
-
-    # -------------------------------------------------------------------- prekeys
-
-    def _identity_of(self, phone: str) -> PublicIdentity:
-        account = self.store.account(phone)
-        if account is None:
-            raise _refuse(ErrorCode.UNKNOWN_ACCOUNT, "this account no longer exists")
-        return PublicIdentity.from_json(account.identity)
-
-    def _upload_prekeys(self, session: Session, args: dict[str, Any]) -> Outcome:
-        assert session.phone is not None
-        identity = self._identity_of(session.phone)
-        for kem in args["kem_prekeys"]:
-            check_kem(kem, identity, last_resort=False)
-        try:
-            one_time, kem_count = self.store.add_prekeys(
-                session.phone,
-                [(k.key_id, k.to_json()) for k in args["one_time_prekeys"]],
-                [(k.key_id, k.to_json()) for k in args["kem_prekeys"]],
-                self.limits.prekeys_per_account,
-                replace=args["replace"],
-            )
-        except PrekeyLimit:
-            raise _refuse(
-                ErrorCode.PREKEY_LIMIT, f"at most {self.limits.prekeys_per_account} prekeys of a kind"
-            ) from None
-        return Outcome({"one_time": one_time, "kem": kem_count})
-
-    def _prekey_count(self, session: Session, _args: dict[str, Any]) -> Outcome:
-        assert session.phone is not None
-        one_time, kem = self.store.prekey_counts(session.phone)
-        return Outcome({"one_time": one_time, "kem": kem})
-
-    def _set_signed_prekey(self, session: Session, args: dict[str, Any]) -> Outcome:
-        assert session.phone is not None
-        identity = self._identity_of(session.phone)
-        signed_prekey: SignedPreKeyPublic = args["signed_prekey"]
-        signed_prekey.verify(identity)
-        last_resort: KemPreKeyPublic | None = args["kem_last_resort"]
-        if last_resort is not None:
-            check_kem(last_resort, identity, last_resort=True)
-        self.store.set_signed_prekey(
-            session.phone, signed_prekey.to_json(), None if last_resort is None else last_resort.to_json()
-        )
-        return Outcome({})
+        return Outcome({"deleted": self.store.ack(session.phone, args["ids"], session.device)})
 
     def _delete_account(self, session: Session, _args: dict[str, Any]) -> Outcome:
         phone = session.phone
@@ -377,4 +354,11 @@ class Service:
         self.presence.release(phone, session)
         session.phone = None
         log.info("%s: deleted the account %s", session.peer, masked(phone))
-        return Outcome({"deleted": True}, close=True)
+
+        def end_others() -> None:  # after the commit: every device of the account is gone
+            for other in self.presence.take_all(phone):
+                other.push(PUSH_SESSION_ENDED, {"reason": "account_deleted"})
+                other.phone = None
+                other.end()
+
+        return Outcome({"deleted": True}, then=end_others, close=True)

@@ -4,9 +4,10 @@ Two parts, both used by :class:`~net.server.loop.ServerLoop`:
 
 - :func:`waits_for_room`: while the store is full, the requests that only add
   data (a stored ``send`` or ``send_many``, ``register_start``, ``register_finish``,
-  ``upload_prekeys``, ``set_registration_lock``, ``blob_start``, ``blob_put``) are refused with
-  ``storage_full`` before they write anything. Everything else — login, fetch, ack, get_bundle,
-  pings, reading and deleting blobs — goes on.
+  ``upload_prekeys``, ``set_registration_lock``, ``blob_start``, ``blob_put``,
+  ``link_device``) are refused with ``storage_full`` before they write anything.
+  Everything else — login, fetch, ack, get_bundle, pings, reading and deleting
+  blobs, the other device operations — goes on.
 - :class:`LostWrites`: a turn's replies are in the connections' buffers before
   the turn commits. The loop notes, for each request that wrote (or read what
   the turn had not committed yet), where its reply lies in its connection's
@@ -29,7 +30,15 @@ log = logging.getLogger("parley.server")
 
 STORAGE_FULL_MESSAGE = "the server is out of storage: nothing was stored; try again later"
 _ADD_DATA = frozenset(
-    {"register_start", "register_finish", "upload_prekeys", "set_registration_lock", "blob_start", "blob_put"}
+    {
+        "register_start",
+        "register_finish",
+        "upload_prekeys",
+        "set_registration_lock",
+        "blob_start",
+        "blob_put",
+        "link_device",
+    }
 )
 
 

@@ -24,24 +24,24 @@ def sweep_expired(db: sqlite3.Connection, *, now: int, limit: int) -> int:
     queue (and, for a tracked one, its senders' counts) loses what it lost, as after an ``ack``.
     """
     rows = db.execute(
-        "SELECT id, recipient, sender, length(body) FROM messages"
+        "SELECT id, recipient, device, sender, length(body) FROM messages"
         " WHERE expires_at > 0 AND expires_at <= ? ORDER BY expires_at LIMIT ?",
         (now, limit),
     ).fetchall()
-    per_queue: dict[str, tuple[int, int]] = {}
-    per_sender: dict[tuple[str, str], int] = {}
-    for _, recipient, sender, size in rows:
-        count, freed = per_queue.get(recipient, (0, 0))
-        per_queue[recipient] = (count + 1, freed + size)
-        per_sender[recipient, sender] = per_sender.get((recipient, sender), 0) + 1
+    per_queue: dict[tuple[str, int], tuple[int, int]] = {}  # by (recipient, device): a queue each
+    per_sender: dict[tuple[str, int, str], int] = {}
+    for _, recipient, device, sender, size in rows:
+        count, freed = per_queue.get((recipient, device), (0, 0))
+        per_queue[recipient, device] = (count + 1, freed + size)
+        per_sender[recipient, device, sender] = per_sender.get((recipient, device, sender), 0) + 1
     db.executemany("DELETE FROM messages WHERE id = ?", [(row[0],) for row in rows])
     db.executemany(
-        "UPDATE queues SET queued = queued - ?, bytes = bytes - ? WHERE phone = ?",
-        [(count, freed, recipient) for recipient, (count, freed) in per_queue.items()],
+        "UPDATE queues SET queued = queued - ?, bytes = bytes - ? WHERE phone = ? AND device = ?",
+        [(count, freed, recipient, device) for (recipient, device), (count, freed) in per_queue.items()],
     )
     # An untracked queue has no per-sender rows, so this changes only the tracked queues' counts.
     db.executemany(
-        "UPDATE sender_queues SET queued = queued - ? WHERE recipient = ? AND sender = ?",
-        [(count, recipient, sender) for (recipient, sender), count in per_sender.items()],
+        "UPDATE sender_queues SET queued = queued - ? WHERE recipient = ? AND device = ? AND sender = ?",
+        [(count, recipient, device, sender) for (recipient, device, sender), count in per_sender.items()],
     )
     return len(rows)

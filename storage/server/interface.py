@@ -25,11 +25,15 @@ from storage.server.records import (
     AccountKeys,
     BlobRecord,
     CopyOutcome,
+    DeviceKeys,
+    DeviceLogin,
+    DeviceRecord,
     Guard,
     RegisteredAccount,
     Registration,
     SendOutcome,
     StoredMessage,
+    TakenBundle,
 )
 
 
@@ -95,11 +99,47 @@ class ServerStore(Protocol):
 
     def delete_account(self, phone: str) -> bool: ...
 
-    def mark_active(self, phone: str, now: int) -> None: ...
+    def mark_active(self, phone: str, now: int, device: int = 1) -> None:
+        """A login of (phone, device): the account's activity and the device's ``last_seen``, to the hour."""
+
+    # ------------------------------------------------------------------- devices
+    # An account has 1 to 5 live devices; ids are never reused; a removed device's row stays (marked).
+
+    def device_ids(self, phone: str) -> list[int]:
+        """The account's live device ids, ascending (empty without an account)."""
+
+    def device_login(self, phone: str, device: int) -> DeviceLogin | None:
+        """What a login of (phone, device) checks, or None if the account never had that device."""
+
+    def add_device(
+        self, phone: str, login_key: bytes, name: bytes, keys: DeviceKeys, now: int, *, max_devices: int
+    ) -> tuple[int, list[int]]:
+        """A new device with the next id and its prekeys: (its id, the live ids).
+
+        TooManyDevices when ``max_devices`` are live; UnknownAccount without the account.
+        """
+
+    def device_records(self, phone: str) -> list[DeviceRecord]: ...
+
+    def set_device_name(self, phone: str, device: int, name: bytes) -> None:
+        """A live device's sealed name; UnknownAccount if the device is gone."""
+
+    def remove_device(self, phone: str, device: int, now: int) -> list[int]:
+        """Unlink a device (keys, prekeys, queue deleted; its row marked): the live ids left.
+
+        DevicesChanged (with the live ids) if it is not live; LastDevice for the account's last.
+        """
 
     # ------------------------------------------------------------------- prekeys
 
-    def take_bundle(self, phone: str, *, one_time: bool = True) -> dict[str, Any]: ...
+    def take_bundle(self, phone: str, *, one_time: bool = True) -> dict[str, Any]:
+        """The bundle of the account's lowest live device (see :meth:`take_device_bundle`)."""
+
+    def take_device_bundle(self, phone: str, device: int | None, *, one_time: bool = True) -> TakenBundle:
+        """A device's bundle (None: the lowest live id), its one-time prekeys consumed in the same commit.
+
+        UnknownAccount; DevicesChanged (with the live ids) for a device the account does not have.
+        """
 
     def add_prekeys(
         self,
@@ -109,12 +149,17 @@ class ServerStore(Protocol):
         cap: int,
         *,
         replace: bool = False,
+        device: int = 1,
     ) -> tuple[int, int]: ...
 
-    def prekey_counts(self, phone: str) -> tuple[int, int]: ...
+    def prekey_counts(self, phone: str, device: int = 1) -> tuple[int, int]: ...
 
     def set_signed_prekey(
-        self, phone: str, signed_prekey: dict[str, Any], kem_last_resort: dict[str, Any] | None
+        self,
+        phone: str,
+        signed_prekey: dict[str, Any],
+        kem_last_resort: dict[str, Any] | None,
+        device: int = 1,
     ) -> None: ...
 
     # ------------------------------------------------------------------ messages
@@ -131,13 +176,18 @@ class ServerStore(Protocol):
         per_sender: int | None = None,
         max_bytes: int | None = None,
         expires_at: int = 0,
-    ) -> SendOutcome: ...
+        device: int = 1,
+        sender_device: int = 1,
+    ) -> SendOutcome:
+        """One copy for (recipient, device); DevicesChanged unless ``device`` is the recipient's only one
+        (for the sender's own number: its only one but ``sender_device``). Checks in the order duplicate,
+        UnknownAccount, DevicesChanged, QueueFull."""
 
     def enqueue_many(
         self,
         sender: str,
         client_id: str,
-        copies: Sequence[tuple[str, bytes]],
+        copies: Sequence[tuple[str, bytes] | tuple[str, int, bytes]],
         now: int,
         cap: int,
         *,
@@ -145,21 +195,25 @@ class ServerStore(Protocol):
         max_bytes: int | None = None,
         max_unknown: int | None = None,
         expires_at: int = 0,
+        sender_device: int = 1,
     ) -> list[CopyOutcome]:
-        """One copy per (recipient, body) under one client id, in one transaction; outcomes in order.
+        """One copy per (recipient, device, body) (or (recipient, body): device 1) under one client id, in
+        one transaction; outcomes in order.
 
-        A copy refused (UnknownAccount, QueueFull) leaves the others stored; more than ``max_unknown``
-        unknown recipients raises TooManyUnknown and stores nothing.
+        A recipient's copies are taken together: all stored, or all refused with the same outcome
+        (duplicate, UnknownAccount, DevicesChanged, QueueFull) while the other recipients' are stored;
+        more than ``max_unknown`` unknown recipients raises TooManyUnknown and stores nothing.
         """
 
     def fetch(
-        self, recipient: str, after: int, limit: int, now: int | None = None
+        self, recipient: str, after: int, limit: int, now: int | None = None, device: int = 1
     ) -> tuple[list[StoredMessage], bool]:
-        """Oldest first, those expired by ``now`` (ms) left out; and whether more wait after them."""
+        """(recipient, device)'s queue, oldest first, those expired by ``now`` (ms) left out; and whether
+        more wait after them."""
 
-    def queued_count(self, recipient: str) -> int: ...
+    def queued_count(self, recipient: str, device: int = 1) -> int: ...
 
-    def ack(self, recipient: str, ids: list[int]) -> int: ...
+    def ack(self, recipient: str, ids: list[int], device: int = 1) -> int: ...
 
     # -------------------------------------------------------------- registration
 

@@ -3,43 +3,64 @@
 Each function is a job for the store's writer (it gets the write connection and
 runs inside one transaction), or a read on a connection it is given. Keys are kept
 as the canonical JSON text the server checked; a one-time prekey leaves the store
-in the commit that hands it out, so it is given to one fetcher only.
+in the commit that hands it out, so it is given to one fetcher only. Prekeys are a
+device's (schema version 8): the signed and last-resort keys in ``device_keys``, the
+one-time ones keyed by (account, device, key id); every one is signed by the account's
+identity, which all its devices share.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from functools import partial
 from typing import Any
 
-from storage.server.records import PrekeyLimit, UnknownAccount
+from storage.server.batch_writer import BatchWriter
+from storage.server.records import DevicesChanged, PrekeyLimit, TakenBundle, UnknownAccount
 
 
 def _dumps(obj: dict[str, Any]) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"))
 
 
-def take_bundle(db: sqlite3.Connection, *, phone: str, one_time: bool) -> dict[str, Any]:
-    """The account's bundle; with ``one_time``, its one-time prekeys are taken out of the store."""
-    row = db.execute(
-        "SELECT identity, signed_prekey, kem_last_resort FROM accounts WHERE phone = ?", (phone,)
-    ).fetchone()
+def take_bundle(
+    db: sqlite3.Connection, *, phone: str, one_time: bool, device: int | None = None
+) -> TakenBundle:
+    """A device's bundle (``device`` None: the lowest live id); with ``one_time``, its one-time prekeys
+    are taken out of the store. UnknownAccount, or DevicesChanged for a device the account lacks."""
+    row = db.execute("SELECT identity FROM accounts WHERE phone = ?", (phone,)).fetchone()
     if row is None:
         raise UnknownAccount(phone)
+    live = [
+        int(d)
+        for (d,) in db.execute(
+            "SELECT device FROM devices WHERE phone = ? AND removed = 0 ORDER BY device", (phone,)
+        )
+    ]
+    served = live[0] if device is None and live else device
+    if served not in live:
+        raise DevicesChanged(live)
+    assert served is not None
+    keys = db.execute(
+        "SELECT signed_prekey, kem_last_resort FROM device_keys WHERE phone = ? AND device = ?",
+        (phone, served),
+    ).fetchone()
     bundle: dict[str, Any] = {
         "identity": json.loads(row[0]),
-        "signed_prekey": json.loads(row[1]),
-        "kem_prekey": json.loads(row[2]),
+        "signed_prekey": json.loads(keys[0]),
+        "kem_prekey": json.loads(keys[1]),
     }
-    if not one_time:
-        return bundle
-    otk = _take_one(db, "one_time_prekeys", phone)
-    if otk is not None:
-        bundle["one_time_prekey"] = otk
-    kem = _take_one(db, "kem_prekeys", phone)
-    if kem is not None:
-        bundle["kem_prekey"] = kem
-    return bundle
+    if one_time:
+        otk = _take_one(db, "one_time_prekeys", phone, served)
+        if otk is not None:
+            bundle["one_time_prekey"] = otk
+        kem = _take_one(db, "kem_prekeys", phone, served)
+        if kem is not None:
+            bundle["kem_prekey"] = kem
+    return TakenBundle(bundle, served, live)
 
 
 def add(
@@ -50,6 +71,7 @@ def add(
     kem: list[tuple[int, dict[str, Any]]],
     cap: int,
     replace: bool = False,
+    device: int = 1,
 ) -> tuple[int, int]:
     """Add prekeys (ids held already are ignored); PrekeyLimit beyond ``cap`` of a kind.
 
@@ -57,22 +79,26 @@ def add(
     deleted first (a restored profile lacks the private halves of keys another copy published); a
     kind sent empty is left as it is. One transaction: the old stock or the new one, never neither.
     """
-    _require_account(db, phone)
+    _require_device(db, phone, device)
     if replace and one_time:
-        db.execute("DELETE FROM one_time_prekeys WHERE phone = ?", (phone,))
+        db.execute("DELETE FROM one_time_prekeys WHERE phone = ? AND device = ?", (phone, device))
     if replace and kem:
-        db.execute("DELETE FROM kem_prekeys WHERE phone = ?", (phone,))
-    insert_prekeys(db, phone, one_time, kem)
-    held = counts(db, phone)
+        db.execute("DELETE FROM kem_prekeys WHERE phone = ? AND device = ?", (phone, device))
+    insert_prekeys(db, phone, one_time, kem, device)
+    held = counts(db, phone, device)
     if max(held) > cap:
         raise PrekeyLimit(f"at most {cap} prekeys of a kind")
     return held
 
 
-def counts(db: sqlite3.Connection, phone: str) -> tuple[int, int]:
-    """How many one-time X25519 and one-time ML-KEM prekeys the account has left."""
-    one_time = db.execute("SELECT COUNT(*) FROM one_time_prekeys WHERE phone = ?", (phone,)).fetchone()[0]
-    kem = db.execute("SELECT COUNT(*) FROM kem_prekeys WHERE phone = ?", (phone,)).fetchone()[0]
+def counts(db: sqlite3.Connection, phone: str, device: int = 1) -> tuple[int, int]:
+    """How many one-time X25519 and one-time ML-KEM prekeys the device has left."""
+    one_time = db.execute(
+        "SELECT COUNT(*) FROM one_time_prekeys WHERE phone = ? AND device = ?", (phone, device)
+    ).fetchone()[0]
+    kem = db.execute(
+        "SELECT COUNT(*) FROM kem_prekeys WHERE phone = ? AND device = ?", (phone, device)
+    ).fetchone()[0]
     return int(one_time), int(kem)
 
 
@@ -82,14 +108,18 @@ def set_signed(
     phone: str,
     signed_prekey: dict[str, Any],
     kem_last_resort: dict[str, Any] | None,
+    device: int = 1,
 ) -> None:
-    """Replace the signed prekey (and the last-resort ML-KEM key, when one is given)."""
-    _require_account(db, phone)
-    db.execute("UPDATE accounts SET signed_prekey = ? WHERE phone = ?", (_dumps(signed_prekey), phone))
+    """Replace the device's signed prekey (and the last-resort ML-KEM key, when one is given)."""
+    _require_device(db, phone, device)
+    db.execute(
+        "UPDATE device_keys SET signed_prekey = ? WHERE phone = ? AND device = ?",
+        (_dumps(signed_prekey), phone, device),
+    )
     if kem_last_resort is not None:
         db.execute(
-            "UPDATE accounts SET kem_last_resort = ? WHERE phone = ?",
-            (_dumps(kem_last_resort), phone),
+            "UPDATE device_keys SET kem_last_resort = ? WHERE phone = ? AND device = ?",
+            (_dumps(kem_last_resort), phone, device),
         )
 
 
@@ -98,28 +128,94 @@ def insert_prekeys(
     phone: str,
     one_time: list[tuple[int, dict[str, Any]]],
     kem: list[tuple[int, dict[str, Any]]],
+    device: int = 1,
 ) -> None:
     db.executemany(
-        "INSERT OR IGNORE INTO one_time_prekeys VALUES (?, ?, ?)",
-        [(phone, i, _dumps(k)) for i, k in one_time],
+        "INSERT OR IGNORE INTO one_time_prekeys VALUES (?, ?, ?, ?)",
+        [(phone, device, i, _dumps(k)) for i, k in one_time],
     )
     db.executemany(
-        "INSERT OR IGNORE INTO kem_prekeys VALUES (?, ?, ?)", [(phone, i, _dumps(k)) for i, k in kem]
+        "INSERT OR IGNORE INTO kem_prekeys VALUES (?, ?, ?, ?)",
+        [(phone, device, i, _dumps(k)) for i, k in kem],
     )
 
 
-def _require_account(db: sqlite3.Connection, phone: str) -> None:
-    if db.execute("SELECT 1 FROM accounts WHERE phone = ?", (phone,)).fetchone() is None:
+def _require_device(db: sqlite3.Connection, phone: str, device: int) -> None:
+    found = db.execute(
+        "SELECT 1 FROM devices WHERE phone = ? AND device = ? AND removed = 0", (phone, device)
+    ).fetchone()
+    if found is None:
         raise UnknownAccount(phone)
 
 
-def _take_one(db: sqlite3.Connection, table: str, phone: str) -> dict[str, Any] | None:
+def _take_one(db: sqlite3.Connection, table: str, phone: str, device: int) -> dict[str, Any] | None:
     row = db.execute(
-        f"SELECT key_id, key FROM {table} WHERE phone = ? ORDER BY key_id LIMIT 1",  # noqa: S608 - fixed names
-        (phone,),
+        f"SELECT key_id, key FROM {table} WHERE phone = ? AND device = ?"  # noqa: S608 - fixed names
+        " ORDER BY key_id LIMIT 1",
+        (phone, device),
     ).fetchone()
     if row is None:
         return None
-    db.execute(f"DELETE FROM {table} WHERE phone = ? AND key_id = ?", (phone, row[0]))  # noqa: S608
+    db.execute(
+        f"DELETE FROM {table} WHERE phone = ? AND device = ? AND key_id = ?",  # noqa: S608
+        (phone, device, row[0]),
+    )
     key: dict[str, Any] = json.loads(row[1])  # written by insert_prekeys from a dict
     return key
+
+
+class PrekeyStore:
+    """The store's prekey methods, per device (:class:`~storage.server.store.SqliteServerStore` has them)."""
+
+    _writer: BatchWriter
+    _reader: Callable[[], AbstractContextManager[sqlite3.Connection]]
+
+    def take_bundle(self, phone: str, *, one_time: bool = True) -> dict[str, Any]:
+        """The bundle of the account's lowest live device (see :meth:`take_device_bundle`)."""
+        return self.take_device_bundle(phone, None, one_time=one_time).bundle
+
+    def take_device_bundle(self, phone: str, device: int | None, *, one_time: bool = True) -> TakenBundle:
+        """A device's bundle as JSON (None: the lowest live id); its one-time prekeys leave in its commit.
+
+        With ``one_time=False`` the bundle has no one-time X25519 prekey and the last-resort ML-KEM key,
+        and nothing is consumed. :class:`UnknownAccount`; :class:`DevicesChanged` for a device not live.
+        """
+        return self._writer.run(partial(take_bundle, phone=phone, one_time=one_time, device=device))
+
+    def add_prekeys(
+        self,
+        phone: str,
+        one_time: list[tuple[int, dict[str, Any]]],
+        kem: list[tuple[int, dict[str, Any]]],
+        cap: int,
+        *,
+        replace: bool = False,
+        device: int = 1,
+    ) -> tuple[int, int]:
+        """Add a device's prekeys (ids held already are ignored); :class:`PrekeyLimit` past ``cap`` of a kind.
+
+        With ``replace``, the device's stored one-time prekeys of each kind sent are deleted first, in the
+        same transaction.
+        """
+        job = partial(add, phone=phone, one_time=one_time, kem=kem, cap=cap, replace=replace, device=device)
+        return self._writer.run(job)
+
+    def prekey_counts(self, phone: str, device: int = 1) -> tuple[int, int]:
+        with self._reader() as db:
+            return counts(db, phone, device)
+
+    def set_signed_prekey(
+        self,
+        phone: str,
+        signed_prekey: dict[str, Any],
+        kem_last_resort: dict[str, Any] | None,
+        device: int = 1,
+    ) -> None:
+        job = partial(
+            set_signed,
+            phone=phone,
+            signed_prekey=signed_prekey,
+            kem_last_resort=kem_last_resort,
+            device=device,
+        )
+        self._writer.run(job)

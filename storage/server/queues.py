@@ -1,10 +1,17 @@
 """The server store's message queues: queue a body once per client id, page through it, acknowledge.
 
 Each function is a job for the store's writer (it gets the write connection and
-runs inside one transaction), or a read on a connection it is given. A queue keeps
-its length and its bodies' bytes beside it (``queues``), so a send checks every cap
-in one statement; per-sender counts (``sender_queues``) exist only for a queue as
-long as the per-sender cap, so a normal send stays four statements.
+runs inside one transaction), or a read on a connection it is given. A queue is one
+device's (an account has one per live device, schema version 8); it keeps its length
+and its bodies' bytes beside it (``queues``), so a send checks every cap in one
+statement; per-sender counts (``sender_queues``) exist only for a queue as long as
+the per-sender cap, so a normal send stays a few statements.
+
+A send names the recipient's devices it has a copy for; the copies are stored only
+when they are exactly the recipient's live devices (for the sender's own number: all
+its devices but the sending one), else the send is refused with the current set
+(:class:`~storage.server.records.DevicesChanged`). A client id is recorded once per
+(sender, recipient), whichever devices the copies went to.
 
 A message may carry an expiry (``expires_at``, milliseconds since 1970; 0 for none): from
 then on :func:`fetch` skips it, and ``storage/server/expiry.py`` deletes it.
@@ -19,6 +26,7 @@ from typing import NamedTuple
 
 from storage.server.records import (
     CopyOutcome,
+    DevicesChanged,
     QueueFull,
     SendOutcome,
     StoredMessage,
@@ -29,8 +37,37 @@ from storage.server.records import (
 _IDS_PER_STATEMENT = 500  # SQLite before 3.32 takes at most 999 parameters in one statement
 
 
+# Counting a copy into its queue: one UPDATE checks that the queue exists and every cap (a tracked queue's
+# per-sender count too). The ``_ONE`` forms also check that the device is the recipient's whole set, by
+# the count of live devices every queue of the account keeps (``queues.devices``); the ``_SOLE`` forms,
+# for the own number, that no queue of it exists but the one named and the sending device's (the live
+# devices are exactly the queues there are: a device's queue is made and deleted with it).
+_COUNT = (
+    "UPDATE queues SET queued = queued + 1, bytes = bytes + ?"
+    " WHERE phone = ? AND device = ? AND NOT tracked AND queued < ? AND queued < ? AND bytes + ? <= ?"
+)
+_COUNT_TRACKED = (
+    "UPDATE queues SET queued = queued + 1, bytes = bytes + ?"
+    " WHERE phone = ? AND device = ? AND tracked AND queued < ? AND bytes + ? <= ? AND COALESCE(("
+    "SELECT s.queued FROM sender_queues AS s WHERE s.recipient = ? AND s.device = ? AND s.sender = ?"
+    "), 0) < ?"
+)
+_SOLE = " AND NOT EXISTS (SELECT 1 FROM queues AS o WHERE o.phone = ? AND o.device NOT IN (?, ?))"
+_COUNT_SOLE = _COUNT + _SOLE
+_COUNT_TRACKED_SOLE = _COUNT_TRACKED + _SOLE
+_COUNT_ONE = _COUNT + " AND devices = 1"
+# A record of a message stored before the sender registered was a previous owner's; one without a
+# recipient ('') is from before version 5 of the schema, when a client id stood for one message.
+_SEEN = (
+    "SELECT s.message_id, s.ts FROM sent AS s JOIN accounts AS a ON a.phone = s.sender"
+    " WHERE s.client_id = ? AND s.sender = ? AND s.recipient IN (?, '') AND s.message_id > a.since_message"
+)
+_RECORD = "INSERT OR REPLACE INTO sent VALUES (?, ?, ?, ?, ?)"  # replaces a previous owner's record, if any
+_COUNT_TRACKED_ONE = _COUNT_TRACKED + " AND devices = 1"
+
+
 class Caps(NamedTuple):
-    """A recipient's caps: messages waiting, messages from one sender, and bytes of bodies."""
+    """A recipient device's caps: messages waiting, messages from one sender, and bytes of bodies."""
 
     messages: int
     per_sender: int
@@ -38,12 +75,43 @@ class Caps(NamedTuple):
 
 
 def caps(cap: int, per_sender: int | None, max_bytes: int | None) -> Caps:
-    """A recipient's caps; a cap left out is the whole queue's (per sender) or none (bytes)."""
+    """A queue's caps; a cap left out is the whole queue's (per sender) or none (bytes)."""
     return Caps(cap, cap if per_sender is None else per_sender, 2**62 if max_bytes is None else max_bytes)
 
 
 class Untracked(Exception):
     """The per-sender cap must be checked on a queue that has no per-sender counts yet."""
+
+
+def live_devices(db: sqlite3.Connection, phone: str) -> list[int]:
+    """The account's live device ids, ascending; empty for a number without an account."""
+    rows = db.execute(
+        "SELECT device FROM devices WHERE phone = ? AND removed = 0 ORDER BY device", (phone,)
+    ).fetchall()
+    return [int(row[0]) for row in rows]
+
+
+def check_devices(
+    db: sqlite3.Connection, recipient: str, named: Sequence[int], sender: str, sender_device: int
+) -> None:
+    """UnknownAccount, or DevicesChanged (with all the account's ids) unless ``named`` is the set due."""
+    current = live_devices(db, recipient)
+    if not current:
+        raise UnknownAccount(recipient)
+    due = [d for d in current if d != sender_device] if recipient == sender else current
+    if sorted(named) != due:
+        raise DevicesChanged(current)
+
+
+def _seen(db: sqlite3.Connection, client_id: str, sender: str, recipient: str) -> SendOutcome | None:
+    seen = db.execute(_SEEN, (client_id, sender, recipient)).fetchone()
+    return None if seen is None else SendOutcome(seen[0], seen[1], duplicate=True)
+
+
+def _record(
+    db: sqlite3.Connection, client_id: str, sender: str, recipient: str, message_id: int, now: int
+) -> None:
+    db.execute(_RECORD, (client_id, sender, recipient, message_id, now))
 
 
 def enqueue(
@@ -56,53 +124,126 @@ def enqueue(
     now: int,
     caps: Caps,
     expires_at: int = 0,
+    device: int = 1,
+    sender_device: int = 1,
 ) -> SendOutcome:
-    """Queue ``body`` once per (sender, client id, recipient); raises QueueFull, UnknownAccount or Untracked.
+    """Queue ``body`` for (recipient, device) once per (sender, client id, recipient).
 
-    It refuses only before its first write, so it needs no savepoint. A duplicate keeps the first
-    copy's expiry.
+    Raises UnknownAccount, DevicesChanged (``device`` is not the recipient's whole set), QueueFull or
+    Untracked, in that order after the duplicate check. It refuses only before its first write, so it
+    needs no savepoint. A duplicate keeps the first copy's expiry.
     """
-    size = len(body)
-    # A record of a message stored before the sender registered was a previous owner's; one without a
-    # recipient ('') is from before version 5 of the schema, when a client id stood for one message.
-    seen = db.execute(
-        "SELECT s.message_id, s.ts FROM sent AS s JOIN queues AS q ON q.phone = s.sender"
-        " WHERE s.client_id = ? AND s.sender = ? AND s.recipient IN (?, '')"
-        " AND s.message_id > q.since_message",
-        (client_id, sender, recipient),
-    ).fetchone()
+    # Inline, not through _seen and _record: this is every send's path, and calls cost.
+    seen = db.execute(_SEEN, (client_id, sender, recipient)).fetchone()
     if seen is not None:
         return SendOutcome(seen[0], seen[1], duplicate=True)
-    # One statement counts the message and checks that the recipient exists and every cap:
+    stored = store_copy(db, sender, sender_device, recipient, device, body, now, caps, expires_at, True)
+    db.execute(_RECORD, (client_id, sender, recipient, stored.id, now))
+    return stored
+
+
+def store_copy(
+    db: sqlite3.Connection,
+    sender: str,
+    sender_device: int,
+    recipient: str,
+    device: int,
+    body: bytes,
+    now: int,
+    caps: Caps,
+    expires_at: int,
+    only: bool = False,
+) -> SendOutcome:
+    """Count and store one copy in (recipient, device)'s queue; refuses before any write.
+
+    With ``only``, the same statement also checks that ``device`` is the recipient's whole set (its
+    only live queue; for the sender's own number, its only one but the sending device's), so the
+    send of nearly everyone (one device) costs no read of its own for the check. Refusals:
+    UnknownAccount, DevicesChanged, QueueFull or Untracked, in that order.
+    """
+    size = len(body)
+    sole_args: tuple[str | int, ...] = ()
+    count, count_tracked = _COUNT, _COUNT_TRACKED
+    if only and recipient != sender:
+        count, count_tracked = _COUNT_ONE, _COUNT_TRACKED_ONE
+    elif only:
+        if device == sender_device:  # never a copy to the sending device itself
+            check_devices(db, recipient, (device,), sender, sender_device)
+        count, count_tracked = _COUNT_SOLE, _COUNT_TRACKED_SOLE
+        sole_args = (recipient, device, sender_device)
+    # One statement counts the message and checks that the queue exists and every cap:
     # for a queue without per-sender counts (nearly every queue), by its length alone.
     counted = db.execute(
-        "UPDATE queues SET queued = queued + 1, bytes = bytes + ?"
-        " WHERE phone = ? AND NOT tracked AND queued < ? AND queued < ? AND bytes + ? <= ?",
-        (size, recipient, caps.messages, caps.per_sender, size, caps.bytes),
+        count,
+        (size, recipient, device, caps.messages, caps.per_sender, size, caps.bytes, *sole_args),
     ).rowcount
     if not counted:
         counted = db.execute(
-            "UPDATE queues SET queued = queued + 1, bytes = bytes + ?"
-            " WHERE phone = ? AND tracked AND queued < ? AND bytes + ? <= ? AND COALESCE((SELECT"
-            " s.queued FROM sender_queues AS s WHERE s.recipient = ? AND s.sender = ?), 0) < ?",
-            (size, recipient, caps.messages, size, caps.bytes, recipient, sender, caps.per_sender),
+            count_tracked,
+            (
+                size,
+                recipient,
+                device,
+                caps.messages,
+                size,
+                caps.bytes,
+                recipient,
+                device,
+                sender,
+                caps.per_sender,
+                *sole_args,
+            ),
         ).rowcount
         if not counted:
-            raise _why_full(db, recipient, size, caps)
+            if only:  # which check failed: the devices come before the caps
+                check_devices(db, recipient, (device,), sender, sender_device)
+            raise _why_full(db, recipient, device, size, caps)
         db.execute(
-            "INSERT INTO sender_queues VALUES (?, ?, 1)"
-            " ON CONFLICT (recipient, sender) DO UPDATE SET queued = queued + 1",
-            (recipient, sender),
+            "INSERT INTO sender_queues VALUES (?, ?, ?, 1)"
+            " ON CONFLICT (recipient, device, sender) DO UPDATE SET queued = queued + 1",
+            (recipient, device, sender),
         )
     cursor = db.execute(
-        "INSERT INTO messages (recipient, sender, body, ts, expires_at) VALUES (?, ?, ?, ?, ?)",
-        (recipient, sender, body, now, expires_at),
+        "INSERT INTO messages (recipient, sender, body, ts, expires_at, device, sender_device)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (recipient, sender, body, now, expires_at, device, sender_device),
     )
     message_id = cursor.lastrowid
     assert message_id is not None
-    record = (client_id, sender, recipient, message_id, now)  # replaces a previous owner's record, if any
-    db.execute("INSERT OR REPLACE INTO sent VALUES (?, ?, ?, ?, ?)", record)
     return SendOutcome(message_id, now, duplicate=False)
+
+
+def _store_tracking(
+    db: sqlite3.Connection,
+    *,
+    sender: str,
+    sender_device: int,
+    recipient: str,
+    device: int,
+    body: bytes,
+    now: int,
+    caps: Caps,
+    expires_at: int,
+    only: bool = False,
+) -> SendOutcome:
+    copy = partial(
+        store_copy,
+        db,
+        sender=sender,
+        sender_device=sender_device,
+        recipient=recipient,
+        device=device,
+        body=body,
+        now=now,
+        caps=caps,
+        expires_at=expires_at,
+        only=only,
+    )
+    try:
+        return copy()
+    except Untracked:  # as in the store's enqueue: count per sender, then check again
+        track(db, recipient=recipient, device=device)
+        return copy()
 
 
 def enqueue_copies(
@@ -110,50 +251,98 @@ def enqueue_copies(
     *,
     sender: str,
     client_id: str,
-    copies: Sequence[tuple[str, bytes]],
+    copies: Sequence[tuple[str, int, bytes]],
     now: int,
     caps: Caps,
     max_unknown: int,
     expires_at: int = 0,
+    sender_device: int = 1,
 ) -> list[CopyOutcome]:
-    """Queue one body per recipient under one client id, each as :func:`enqueue` would; in copies' order.
+    """Queue one body per (recipient, device) under one client id; an outcome per copy, in copies' order.
 
-    A copy refused (its recipient unknown, a cap of its queue reached) is answered so in its place and
-    the others are stored. Past ``max_unknown`` unknown recipients it raises TooManyUnknown after
-    writing, so it must run in a savepoint: that undoes the copies stored before.
+    Per recipient, all its copies together: a duplicate (every copy answered with the first record),
+    UnknownAccount, DevicesChanged (the devices named are not its set: nothing stored for it), or a
+    cap of one of its queues (QueueFull: none of its copies stored); the other recipients' copies are
+    stored. Past ``max_unknown`` unknown recipients it raises TooManyUnknown after writing, so it must
+    run in a savepoint: that undoes the copies stored before.
     """
-    outcomes: list[CopyOutcome] = []
+    outcomes: list[CopyOutcome | None] = [None] * len(copies)
+    by_recipient: dict[str, list[int]] = {}
+    for index, (recipient, _, _) in enumerate(copies):
+        by_recipient.setdefault(recipient, []).append(index)
     unknown = 0
-    for recipient, body in copies:
-        one = partial(
-            enqueue,
+    for recipient, indexes in by_recipient.items():
+        outcome = _enqueue_recipient(
             db,
-            sender=sender,
-            client_id=client_id,
-            recipient=recipient,
-            body=body,
-            expires_at=expires_at,
+            sender,
+            sender_device,
+            client_id,
+            recipient,
+            [copies[i] for i in indexes],
+            now,
+            caps,
+            expires_at,
         )
-        try:
-            try:
-                outcome: CopyOutcome = one(now=now, caps=caps)
-            except Untracked:  # as in the store's enqueue: count per sender, then check again
-                track(db, recipient=recipient)
-                outcome = one(now=now, caps=caps)
-        except UnknownAccount as refused:
+        if isinstance(outcome, UnknownAccount):
             unknown += 1
             if unknown > max_unknown:
                 raise TooManyUnknown(max_unknown) from None
-            outcome = refused
+        for at, index in enumerate(indexes):
+            outcomes[index] = outcome[at] if isinstance(outcome, list) else outcome
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _enqueue_recipient(
+    db: sqlite3.Connection,
+    sender: str,
+    sender_device: int,
+    client_id: str,
+    recipient: str,
+    copies: list[tuple[str, int, bytes]],
+    now: int,
+    caps: Caps,
+    expires_at: int,
+) -> list[SendOutcome] | SendOutcome | UnknownAccount | DevicesChanged | QueueFull:
+    seen = _seen(db, client_id, sender, recipient)
+    if seen is not None:
+        return seen
+    one = partial(
+        _store_tracking,
+        db,
+        sender=sender,
+        sender_device=sender_device,
+        recipient=recipient,
+        now=now,
+        caps=caps,
+        expires_at=expires_at,
+    )
+    if len(copies) == 1:  # one copy checks the device set in its own statement, refusing before any write
+        try:
+            stored = [one(device=copies[0][1], body=copies[0][2], only=True)]
+        except (UnknownAccount, DevicesChanged, QueueFull) as refused:
+            return refused
+    else:
+        try:
+            check_devices(db, recipient, [device for _, device, _ in copies], sender, sender_device)
+        except (UnknownAccount, DevicesChanged) as refused:
+            return refused
+        db.execute("SAVEPOINT recipient")
+        try:
+            stored = [one(device=device, body=body) for _, device, body in copies]
         except QueueFull as refused:
-            outcome = refused
-        outcomes.append(outcome)
-    return outcomes
+            db.execute("ROLLBACK TO recipient")
+            db.execute("RELEASE recipient")
+            return refused
+        db.execute("RELEASE recipient")
+    _record(db, client_id, sender, recipient, stored[0].id, now)
+    return stored
 
 
-def _why_full(db: sqlite3.Connection, recipient: str, size: int, caps: Caps) -> Exception:
-    """Which check a refused send failed: the recipient is unknown, or which cap it reached."""
-    row = db.execute("SELECT queued, bytes, tracked FROM queues WHERE phone = ?", (recipient,)).fetchone()
+def _why_full(db: sqlite3.Connection, recipient: str, device: int, size: int, caps: Caps) -> Exception:
+    """Which check a refused copy failed: the queue is gone, or which cap it reached."""
+    row = db.execute(
+        "SELECT queued, bytes, tracked FROM queues WHERE phone = ? AND device = ?", (recipient, device)
+    ).fetchone()
     if row is None:
         return UnknownAccount(recipient)
     queued, waiting, tracked = row
@@ -166,36 +355,38 @@ def _why_full(db: sqlite3.Connection, recipient: str, size: int, caps: Caps) -> 
     return QueueFull(QueueFull.SENDER, queued)
 
 
-def track(db: sqlite3.Connection, *, recipient: str) -> None:
-    """Start per-sender counts for ``recipient``'s queue from the messages waiting in it."""
-    db.execute("DELETE FROM sender_queues WHERE recipient = ?", (recipient,))
+def track(db: sqlite3.Connection, *, recipient: str, device: int = 1) -> None:
+    """Start per-sender counts for (recipient, device)'s queue from the messages waiting in it."""
+    db.execute("DELETE FROM sender_queues WHERE recipient = ? AND device = ?", (recipient, device))
     db.execute(
-        "INSERT INTO sender_queues SELECT recipient, sender, COUNT(*) FROM messages"
-        " WHERE recipient = ? GROUP BY sender",
-        (recipient,),
+        "INSERT INTO sender_queues SELECT recipient, device, sender, COUNT(*) FROM messages"
+        " WHERE recipient = ? AND device = ? GROUP BY sender",
+        (recipient, device),
     )
-    db.execute("UPDATE queues SET tracked = 1 WHERE phone = ?", (recipient,))
+    db.execute("UPDATE queues SET tracked = 1 WHERE phone = ? AND device = ?", (recipient, device))
 
 
 def fetch(
-    db: sqlite3.Connection, recipient: str, after: int, limit: int, now: int
+    db: sqlite3.Connection, recipient: str, after: int, limit: int, now: int, device: int = 1
 ) -> tuple[list[StoredMessage], bool]:
     """Up to ``limit`` messages with id > ``after`` unexpired at ``now``, oldest first; whether more wait."""
     rows = db.execute(
-        "SELECT id, sender, body, ts FROM messages WHERE recipient = ? AND id > ?"
-        " AND expires_at NOT BETWEEN 1 AND ? ORDER BY id LIMIT ?",  # 0 is no expiry
-        (recipient, after, now, limit + 1),
+        "SELECT id, sender, body, ts, sender_device FROM messages WHERE recipient = ? AND device = ?"
+        " AND id > ? AND expires_at NOT BETWEEN 1 AND ? ORDER BY id LIMIT ?",  # 0 is no expiry
+        (recipient, device, after, now, limit + 1),
     ).fetchall()
     return [StoredMessage(*row) for row in rows[:limit]], len(rows) > limit
 
 
-def queued_count(db: sqlite3.Connection, recipient: str) -> int:
-    row = db.execute("SELECT queued FROM queues WHERE phone = ?", (recipient,)).fetchone()
+def queued_count(db: sqlite3.Connection, recipient: str, device: int = 1) -> int:
+    row = db.execute(
+        "SELECT queued FROM queues WHERE phone = ? AND device = ?", (recipient, device)
+    ).fetchone()
     return 0 if row is None else int(row[0])
 
 
-def ack(db: sqlite3.Connection, *, recipient: str, wanted: list[int]) -> int:
-    """Delete those of ``wanted`` (sorted, distinct) that wait for ``recipient``; returns how many."""
+def ack(db: sqlite3.Connection, *, recipient: str, wanted: list[int], device: int = 1) -> int:
+    """Delete those of ``wanted`` (sorted, distinct) that wait for (recipient, device); returns how many."""
     deleted, freed, tracked = 0, 0, False
     per_sender: dict[str, int] = {}
     for start in range(0, len(wanted), _IDS_PER_STATEMENT):
@@ -205,9 +396,9 @@ def ack(db: sqlite3.Connection, *, recipient: str, wanted: list[int]) -> int:
         # length() of a blob reads its size from the record header, not its pages.
         for sender, count, size, queue_tracked in db.execute(
             "SELECT m.sender, COUNT(*), SUM(length(m.body)), q.tracked"  # noqa: S608 - only marks
-            " FROM messages AS m JOIN queues AS q ON q.phone = m.recipient"
-            f" WHERE m.recipient = ? AND m.id IN ({marks}) GROUP BY m.sender",
-            (recipient, *chunk),
+            " FROM messages AS m JOIN queues AS q ON q.phone = m.recipient AND q.device = m.device"
+            f" WHERE m.recipient = ? AND m.device = ? AND m.id IN ({marks}) GROUP BY m.sender",
+            (recipient, device, *chunk),
         ):
             per_sender[sender] = per_sender.get(sender, 0) + count
             found += count
@@ -216,17 +407,17 @@ def ack(db: sqlite3.Connection, *, recipient: str, wanted: list[int]) -> int:
         if found:
             deleted += found
             db.execute(
-                f"DELETE FROM messages WHERE recipient = ? AND id IN ({marks})",  # noqa: S608 - only marks
-                (recipient, *chunk),
+                f"DELETE FROM messages WHERE recipient = ? AND device = ? AND id IN ({marks})",  # noqa: S608
+                (recipient, device, *chunk),
             )
     if deleted:
         db.execute(
-            "UPDATE queues SET queued = queued - ?, bytes = bytes - ? WHERE phone = ?",
-            (deleted, freed, recipient),
+            "UPDATE queues SET queued = queued - ?, bytes = bytes - ? WHERE phone = ? AND device = ?",
+            (deleted, freed, recipient, device),
         )
     if tracked:
         db.executemany(
-            "UPDATE sender_queues SET queued = queued - ? WHERE recipient = ? AND sender = ?",
-            [(count, recipient, sender) for sender, count in per_sender.items()],
+            "UPDATE sender_queues SET queued = queued - ? WHERE recipient = ? AND device = ? AND sender = ?",
+            [(count, recipient, device, sender) for sender, count in per_sender.items()],
         )
     return deleted

@@ -55,6 +55,22 @@ class PrekeyLimit(StoreError):
     pass
 
 
+class DevicesChanged(StoreError):
+    """The devices named are not the account's current set (or one named is not live): ``devices`` is."""
+
+    def __init__(self, devices: list[int]) -> None:
+        super().__init__(f"the account's devices are {devices}")
+        self.devices = devices
+
+
+class TooManyDevices(StoreError):
+    """The account has as many live devices as it may."""
+
+
+class LastDevice(StoreError):
+    """The device is the account's last: it is not unlinked (the account is deleted instead)."""
+
+
 class TooManyCodes(StoreError):
     """The number has as many live codes waiting as it may; none is evicted for a new one."""
 
@@ -118,9 +134,55 @@ class StoredMessage:
     sender: str
     body: bytes
     ts: int
+    sender_device: int = 1
 
     def __repr__(self) -> str:  # the body stays out of logs
-        return f"StoredMessage(id={self.id}, sender={self.sender!r}, ts={self.ts}, size={len(self.body)})"
+        return (
+            f"StoredMessage(id={self.id}, sender={self.sender!r}, sender_device={self.sender_device},"
+            f" ts={self.ts}, size={len(self.body)})"
+        )
+
+
+@dataclass(frozen=True)
+class DeviceKeys:
+    """A device's checked public prekeys as JSON: signed, last-resort ML-KEM, one-time (key id, JSON)."""
+
+    signed_prekey: dict[str, Any]
+    kem_last_resort: dict[str, Any]
+    one_time_prekeys: list[tuple[int, dict[str, Any]]]
+    kem_prekeys: list[tuple[int, dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class DeviceLogin:
+    """What a login of (account, device) checks: the identity (JSON text), the device's own login key
+    (32 bytes; None: the identity's signing key) and whether the device was unlinked."""
+
+    identity: str
+    login_key: bytes | None
+    removed: bool
+
+
+@dataclass(frozen=True)
+class DeviceRecord:
+    """One live device of an account as ``list_devices`` shows it (times in ms; ``name`` sealed)."""
+
+    device: int
+    name: bytes
+    created: int
+    last_seen: int
+
+    def __repr__(self) -> str:
+        return f"DeviceRecord(device={self.device}, created={self.created}, last_seen={self.last_seen})"
+
+
+@dataclass(frozen=True)
+class TakenBundle:
+    """A device's bundle as JSON, which device served it, and the account's live device ids."""
+
+    bundle: dict[str, Any]
+    device: int
+    devices: list[int]
 
 
 @dataclass(frozen=True)
@@ -131,7 +193,7 @@ class SendOutcome:
 
 
 #: What became of one copy of an ``enqueue_many``: stored (or a duplicate), or why it was not.
-CopyOutcome = SendOutcome | UnknownAccount | QueueFull
+CopyOutcome = SendOutcome | UnknownAccount | QueueFull | DevicesChanged
 
 
 class BlobQuota(StoreError):

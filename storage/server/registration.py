@@ -87,20 +87,52 @@ def use_code(db: sqlite3.Connection, token_hash: bytes) -> None:
 def insert_account(
     db: sqlite3.Connection, phone: str, email: str, keys: AccountKeys, now: int, lock: Guard | None
 ) -> None:
-    """A new account's rows but its prekeys (the number has none now); ``lock``: a lock kept over."""
-    db.execute(
-        "INSERT INTO accounts (phone, email, identity, signed_prekey, kem_last_resort, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (phone, email, _dumps(keys.identity), _dumps(keys.signed_prekey), _dumps(keys.kem_last_resort), now),
-    )
+    """A new account's rows and its device 1's but its prekeys (the number has none now); ``lock``: a lock
+    kept over."""
     last = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'messages'").fetchone()
     db.execute(
-        "INSERT INTO queues (phone, queued, since_message) VALUES (?, 0, ?)", (phone, last[0] if last else 0)
+        "INSERT INTO accounts (phone, email, identity, created_at, next_device, since_message)"
+        " VALUES (?, ?, ?, ?, 2, ?)",
+        (phone, email, _dumps(keys.identity), now, last[0] if last else 0),
     )
+    # Device 1 logs in with the identity's own signing key (login_key NULL).
+    insert_device(db, phone, 1, None, b"", keys.signed_prekey, keys.kem_last_resort, now)
     salt, digest = (lock.lock_salt, lock.lock_hash) if lock is not None else (None, None)
     db.execute(
         "INSERT INTO guards (phone, last_active, lock_salt, lock_hash) VALUES (?, ?, ?, ?)",
         (phone, now, salt, digest),
+    )
+
+
+def insert_device(
+    db: sqlite3.Connection,
+    phone: str,
+    device: int,
+    login_key: bytes | None,
+    name: bytes,
+    signed_prekey: dict[str, Any],
+    kem_last_resort: dict[str, Any],
+    now: int,
+) -> None:
+    """A live device's rows (its row, keys and empty queue) but its one-time prekeys."""
+    db.execute(
+        "INSERT INTO devices (phone, device, login_key, name, created, last_seen, removed)"
+        " VALUES (?, ?, ?, ?, ?, ?, 0)",
+        (phone, device, login_key, name, now, now),
+    )
+    db.execute(
+        "INSERT INTO device_keys VALUES (?, ?, ?, ?)",
+        (phone, device, _dumps(signed_prekey), _dumps(kem_last_resort)),
+    )
+    db.execute("INSERT INTO queues (phone, device, queued) VALUES (?, ?, 0)", (phone, device))
+    count_devices(db, phone)
+
+
+def count_devices(db: sqlite3.Connection, phone: str) -> None:
+    """Every queue of the account notes how many live devices (queues) it has: what a send checks."""
+    db.execute(
+        "UPDATE queues SET devices = (SELECT COUNT(*) FROM queues AS q WHERE q.phone = ?) WHERE phone = ?",
+        (phone, phone),
     )
 
 
@@ -117,10 +149,15 @@ def guard(db: sqlite3.Connection, phone: str) -> Guard | None:
 ACTIVITY_STEP_MS = 3600 * 1000
 
 
-def mark_active(db: sqlite3.Connection, phone: str, now: int) -> None:
+def mark_active(db: sqlite3.Connection, phone: str, now: int, device: int = 1) -> None:
+    """The account's last login, and the device's ``last_seen``, each to the hour."""
     db.execute(
         "UPDATE guards SET last_active = ? WHERE phone = ? AND last_active <= ?",
         (now, phone, now - ACTIVITY_STEP_MS),
+    )
+    db.execute(
+        "UPDATE devices SET last_seen = ? WHERE phone = ? AND device = ? AND last_seen <= ?",
+        (now, phone, device, now - ACTIVITY_STEP_MS),
     )
 
 
@@ -225,8 +262,9 @@ class RegistrationStore:
         with self._reader() as db:
             return guard(db, phone)
 
-    def mark_active(self, phone: str, now: int) -> None:
-        self._writer.run(lambda db: mark_active(db, phone, now), savepoint=False)
+    def mark_active(self, phone: str, now: int, device: int = 1) -> None:
+        """A login of (account, device) at ``now``: the account's activity and the device's last seen."""
+        self._writer.run(lambda db: mark_active(db, phone, now, device))
 
     def set_lock(self, phone: str, salt: bytes | None, lock_hash: bytes | None) -> None:
         """Set the registration lock (or clear it, with None); :class:`UnknownAccount` if gone."""
@@ -259,6 +297,9 @@ def delete_account_rows(db: sqlite3.Connection, phone: str) -> bool:
     db.execute("DELETE FROM guards WHERE phone = ?", (phone,))
     db.execute("DELETE FROM queues WHERE phone = ?", (phone,))
     db.execute("DELETE FROM sender_queues WHERE recipient = ?", (phone,))
+    # Every device goes, removed ones too: a new owner's ids start at 1 again.
+    db.execute("DELETE FROM devices WHERE phone = ?", (phone,))
+    db.execute("DELETE FROM device_keys WHERE phone = ?", (phone,))
     db.execute("DELETE FROM one_time_prekeys WHERE phone = ?", (phone,))
     db.execute("DELETE FROM kem_prekeys WHERE phone = ?", (phone,))
     db.execute("DELETE FROM messages WHERE recipient = ?", (phone,))

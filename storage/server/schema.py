@@ -80,6 +80,32 @@ Version 7 gives a queued message an expiry: ``messages.expires_at``, millisecond
 A partial index holds only the messages that expire, ordered by when, so the sweep finds
 the expired ones without reading the others, and a send without an expiry writes no
 index entry more than before.
+
+Version 8 gives an account devices (1 to 5, see net/protocol/PROTOCOL.md, "Devices"): what was
+the account's becomes its device 1's.
+
+* ``devices``: per (account, device id) its login key (NULL for the identity's own signing key,
+  which device 1 logs in with), its sealed name (opaque bytes), ``created``, ``last_seen`` (to the
+  hour, like ``guards.last_active``) and ``removed`` (ms when unlinked, 0 while it is live). A
+  removed row stays, so that the device's later login is told ``device_unlinked``; its prekeys,
+  queue and messages go at once. Narrow (no keys but the 32-byte login key), so a send's check of
+  the recipient's device set reads a page or two.
+* ``device_keys``: the signed prekey and last-resort ML-KEM key of each live device (the wide part
+  of the old ``accounts`` rows).
+* ``accounts`` keeps the account's own columns and gains ``next_device`` (the next id to give:
+  ids are never reused) and ``since_message`` (moved here from ``queues``: it is the account's, not
+  a device's, and the duplicate check of every send joins it by sender). Without its keys the row
+  is small, so the table is ``WITHOUT ROWID``: that join is one b-tree lookup, as it was on ``queues``.
+* ``queues.devices``: on each queue of an account, how many live devices the account has (kept
+  by linking and unlinking). A send to another number of one device checks its device set in the
+  statement that counts the copy (``devices = 1``), so that send reads and writes nothing more
+  than before.
+* ``queues``, ``sender_queues``, ``one_time_prekeys`` and ``kem_prekeys`` are keyed by (account,
+  device); ``messages`` gains ``device`` (the recipient's device) and ``sender_device``, and its
+  index becomes (recipient, device, id). ``sent`` stays per recipient: one record per client id,
+  sender and recipient, whichever devices the copies went to.
+
+The upgrade makes every existing row device 1's (an account's ``next_device`` is 2).
 """
 
 from __future__ import annotations
@@ -188,6 +214,55 @@ ALTER TABLE messages ADD COLUMN expires_at INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX messages_by_expiry ON messages (expires_at) WHERE expires_at > 0;
 """
 
+_V8 = """
+CREATE TABLE devices (
+    phone TEXT NOT NULL, device INTEGER NOT NULL, login_key BLOB, name BLOB NOT NULL,
+    created INTEGER NOT NULL, last_seen INTEGER NOT NULL, removed INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (phone, device)) WITHOUT ROWID;
+INSERT INTO devices SELECT a.phone, 1, NULL, x'', a.created_at, COALESCE(g.last_active, a.created_at), 0
+    FROM accounts AS a LEFT JOIN guards AS g ON g.phone = a.phone;
+CREATE TABLE device_keys (
+    phone TEXT NOT NULL, device INTEGER NOT NULL, signed_prekey TEXT NOT NULL, kem_last_resort TEXT NOT NULL,
+    PRIMARY KEY (phone, device));
+INSERT INTO device_keys SELECT phone, 1, signed_prekey, kem_last_resort FROM accounts;
+CREATE TABLE accounts_v8 (
+    phone TEXT PRIMARY KEY, email TEXT NOT NULL, identity TEXT NOT NULL, created_at INTEGER NOT NULL,
+    next_device INTEGER NOT NULL, since_message INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO accounts_v8 SELECT a.phone, a.email, a.identity, a.created_at, 2, COALESCE(q.since_message, 0)
+    FROM accounts AS a LEFT JOIN queues AS q ON q.phone = a.phone;
+DROP TABLE accounts;
+ALTER TABLE accounts_v8 RENAME TO accounts;
+CREATE TABLE queues_v8 (
+    phone TEXT NOT NULL, device INTEGER NOT NULL, queued INTEGER NOT NULL, bytes INTEGER NOT NULL DEFAULT 0,
+    tracked INTEGER NOT NULL DEFAULT 0, devices INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (phone, device)) WITHOUT ROWID;
+INSERT INTO queues_v8 SELECT phone, 1, queued, bytes, tracked, 1 FROM queues;
+DROP TABLE queues;
+ALTER TABLE queues_v8 RENAME TO queues;
+CREATE TABLE sender_queues_v8 (
+    recipient TEXT NOT NULL, device INTEGER NOT NULL, sender TEXT NOT NULL, queued INTEGER NOT NULL,
+    PRIMARY KEY (recipient, device, sender)) WITHOUT ROWID;
+INSERT INTO sender_queues_v8 SELECT recipient, 1, sender, queued FROM sender_queues;
+DROP TABLE sender_queues;
+ALTER TABLE sender_queues_v8 RENAME TO sender_queues;
+CREATE TABLE one_time_prekeys_v8 (
+    phone TEXT NOT NULL, device INTEGER NOT NULL, key_id INTEGER NOT NULL, key TEXT NOT NULL,
+    PRIMARY KEY (phone, device, key_id)) WITHOUT ROWID;
+INSERT INTO one_time_prekeys_v8 SELECT phone, 1, key_id, key FROM one_time_prekeys;
+DROP TABLE one_time_prekeys;
+ALTER TABLE one_time_prekeys_v8 RENAME TO one_time_prekeys;
+CREATE TABLE kem_prekeys_v8 (
+    phone TEXT NOT NULL, device INTEGER NOT NULL, key_id INTEGER NOT NULL, key TEXT NOT NULL,
+    PRIMARY KEY (phone, device, key_id)) WITHOUT ROWID;
+INSERT INTO kem_prekeys_v8 SELECT phone, 1, key_id, key FROM kem_prekeys;
+DROP TABLE kem_prekeys;
+ALTER TABLE kem_prekeys_v8 RENAME TO kem_prekeys;
+ALTER TABLE messages ADD COLUMN device INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE messages ADD COLUMN sender_device INTEGER NOT NULL DEFAULT 1;
+DROP INDEX messages_by_recipient;
+CREATE INDEX messages_by_recipient ON messages (recipient, device, id);
+"""
+
 
 def _script(sql: str) -> Step:
     def step(conn: sqlite3.Connection) -> None:
@@ -207,6 +282,7 @@ STEPS: dict[int, Step] = {
     5: _script(_V5),
     6: _script(_V6),
     7: _script(_V7),
+    8: _script(_V8),
 }
 VERSION = max(STEPS)
 

@@ -44,20 +44,22 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Any
 
-from storage.server import expiry, prekeys, queues
+from storage.server import expiry, queues
 from storage.server import schema as server_schema
 from storage.server.batch_writer import BatchWriter
 from storage.server.blob_files import FOLDER as BLOB_FOLDER
 from storage.server.blob_files import BlobFiles
 from storage.server.blobs import BlobStore
 from storage.server.counters import RateEvents
+from storage.server.devices import DeviceStore
+from storage.server.prekeys import PrekeyStore
 from storage.server.records import (
     AccountKeys,
     BatchFailed,
     CodeCheck,
     CopyOutcome,
+    DevicesChanged,
     Guard,
     PrekeyLimit,
     QueueFull,
@@ -85,6 +87,7 @@ __all__ = [
     "BatchFailed",
     "CodeCheck",
     "CopyOutcome",
+    "DevicesChanged",
     "Guard",
     "PrekeyLimit",
     "QueueFull",
@@ -102,7 +105,7 @@ __all__ = [
 ]
 
 
-class SqliteServerStore(RegistrationStore, BlobStore):
+class SqliteServerStore(RegistrationStore, DeviceStore, PrekeyStore, BlobStore):
     def __init__(
         self,
         path: Path,
@@ -215,8 +218,10 @@ class SqliteServerStore(RegistrationStore, BlobStore):
 
     def account(self, phone: str) -> RegisteredAccount | None:
         with self._reader() as db:
+            # The keys shown are those of its lowest live device (device 1's, unless it was unlinked).
             row = db.execute(
-                "SELECT email, identity, signed_prekey, kem_last_resort FROM accounts WHERE phone = ?",
+                "SELECT a.email, a.identity, k.signed_prekey, k.kem_last_resort FROM accounts AS a"
+                " JOIN device_keys AS k ON k.phone = a.phone WHERE a.phone = ? ORDER BY k.device LIMIT 1",
                 (phone,),
             ).fetchone()
         if row is None:
@@ -238,45 +243,6 @@ class SqliteServerStore(RegistrationStore, BlobStore):
 
         return self._writer.run(job)
 
-    # -------------------------------------------------------------------- prekeys
-
-    def take_bundle(self, phone: str, *, one_time: bool = True) -> dict[str, Any]:
-        """The account's bundle as JSON; the one-time prekeys in it are deleted in the same commit.
-
-        With ``one_time=False`` the bundle has no one-time X25519 prekey and the last-resort
-        ML-KEM key, and nothing is consumed.
-        """
-        return self._writer.run(partial(prekeys.take_bundle, phone=phone, one_time=one_time))
-
-    def add_prekeys(
-        self,
-        phone: str,
-        one_time: list[tuple[int, dict[str, Any]]],
-        kem: list[tuple[int, dict[str, Any]]],
-        cap: int,
-        *,
-        replace: bool = False,
-    ) -> tuple[int, int]:
-        """Add prekeys (ids held already are ignored); :class:`PrekeyLimit` beyond ``cap`` of a kind.
-
-        With ``replace``, the stored one-time prekeys of each kind sent are deleted first, in the same
-        transaction.
-        """
-        job = partial(prekeys.add, phone=phone, one_time=one_time, kem=kem, cap=cap, replace=replace)
-        return self._writer.run(job)
-
-    def prekey_counts(self, phone: str) -> tuple[int, int]:
-        with self._reader() as db:
-            return prekeys.counts(db, phone)
-
-    def set_signed_prekey(
-        self, phone: str, signed_prekey: dict[str, Any], kem_last_resort: dict[str, Any] | None
-    ) -> None:
-        job = partial(
-            prekeys.set_signed, phone=phone, signed_prekey=signed_prekey, kem_last_resort=kem_last_resort
-        )
-        self._writer.run(job)
-
     # ------------------------------------------------------------------- messages
 
     def enqueue(
@@ -291,12 +257,16 @@ class SqliteServerStore(RegistrationStore, BlobStore):
         per_sender: int | None = None,
         max_bytes: int | None = None,
         expires_at: int = 0,
+        device: int = 1,
+        sender_device: int = 1,
     ) -> SendOutcome:
-        """Queue ``body`` for ``recipient``, once per (sender, client id); returns after the commit.
+        """Queue ``body`` for (recipient, device), once per (sender, client id); returns after the commit.
 
-        Refused with :class:`QueueFull` when ``recipient`` has ``cap`` messages waiting, when
-        ``sender`` has ``per_sender`` of them, or when the bodies waiting would pass ``max_bytes``.
-        From ``expires_at`` (ms; 0: never) it is no longer fetched, and :meth:`sweep_expired` deletes it.
+        :class:`DevicesChanged` (with the live ids) unless ``device`` is the recipient's only device (for
+        the sender's own number: its only device but ``sender_device``). Refused with :class:`QueueFull`
+        when that queue has ``cap`` messages waiting, when ``sender`` has ``per_sender`` of them, or when
+        the bodies waiting would pass ``max_bytes``. From ``expires_at`` (ms; 0: never) it is no longer
+        fetched, and :meth:`sweep_expired` deletes it.
         """
         caps = queues.caps(cap, per_sender, max_bytes)
         job = partial(
@@ -308,20 +278,22 @@ class SqliteServerStore(RegistrationStore, BlobStore):
             now=now,
             caps=caps,
             expires_at=expires_at,
+            device=device,
+            sender_device=sender_device,
         )
         try:
             return self._writer.run(job, savepoint=False)  # it refuses only before its first write
         except queues.Untracked:
             # A queue as long as the per-sender cap, without per-sender counts yet: count them
             # (once, a job of its own, which refuses nothing), then check again.
-            self._writer.run(partial(queues.track, recipient=recipient), savepoint=False)
+            self._writer.run(partial(queues.track, recipient=recipient, device=device), savepoint=False)
             return self._writer.run(job, savepoint=False)
 
     def enqueue_many(
         self,
         sender: str,
         client_id: str,
-        copies: Sequence[tuple[str, bytes]],
+        copies: Sequence[tuple[str, bytes] | tuple[str, int, bytes]],
         now: int,
         cap: int,
         *,
@@ -329,20 +301,24 @@ class SqliteServerStore(RegistrationStore, BlobStore):
         max_bytes: int | None = None,
         max_unknown: int | None = None,
         expires_at: int = 0,
+        sender_device: int = 1,
     ) -> list[CopyOutcome]:
-        """Queue one body per recipient (``copies``: recipient, body) under one client id, in one transaction.
+        """Queue one body per (recipient, device) under one client id, in one transaction.
 
-        Each copy as :meth:`enqueue` would store it (once per sender, client id and recipient, with the
-        caps of its recipient's queue), answered in order: its :class:`SendOutcome`, or the
-        :class:`UnknownAccount` or :class:`QueueFull` it met while the others are stored. More than
-        ``max_unknown`` unknown recipients is :class:`TooManyUnknown`, and then nothing is stored.
-        Every copy stored now has the expiry ``expires_at`` (as in :meth:`enqueue`).
+        ``copies``: (recipient, device, body), or (recipient, body) for device 1. Per recipient, all its
+        copies together, as :meth:`enqueue` would store one (once per sender, client id and recipient;
+        its devices named exactly; the caps of each of its queues), answered per copy in order: its
+        :class:`SendOutcome`, or the :class:`UnknownAccount`, :class:`DevicesChanged` or
+        :class:`QueueFull` its recipient met (then none of that recipient's copies is stored) while the
+        others are stored. More than ``max_unknown`` unknown recipients is :class:`TooManyUnknown`, and
+        then nothing is stored. Every copy stored now has the expiry ``expires_at``.
         """
         job = partial(
             queues.enqueue_copies,
             sender=sender,
+            sender_device=sender_device,
             client_id=client_id,
-            copies=copies,
+            copies=[(c[0], 1, c[1]) if len(c) == 2 else c for c in copies],
             now=now,
             caps=queues.caps(cap, per_sender, max_bytes),
             max_unknown=len(copies) if max_unknown is None else max_unknown,
@@ -351,27 +327,29 @@ class SqliteServerStore(RegistrationStore, BlobStore):
         return self._writer.run(job)  # in a savepoint: a refusal after some copies undoes them
 
     def fetch(
-        self, recipient: str, after: int, limit: int, now: int | None = None
+        self, recipient: str, after: int, limit: int, now: int | None = None, device: int = 1
     ) -> tuple[list[StoredMessage], bool]:
-        """Up to ``limit`` waiting messages with id > ``after``, oldest first, and whether more wait.
+        """Up to ``limit`` messages waiting for (recipient, device) with id > ``after``, oldest first, and
+        whether more wait.
 
         A message expired by ``now`` (ms; the wall clock when None) is left out, as if gone already.
         """
         at = int(time.time() * 1000) if now is None else now
         with self._reader() as db:
             self._writer.note_read()  # a fetch in a batch may see messages that batch has not committed yet
-            return queues.fetch(db, recipient, after, limit, at)
+            return queues.fetch(db, recipient, after, limit, at, device)
 
-    def queued_count(self, recipient: str) -> int:
+    def queued_count(self, recipient: str, device: int = 1) -> int:
         with self._reader() as db:
-            return queues.queued_count(db, recipient)
+            return queues.queued_count(db, recipient, device)
 
-    def ack(self, recipient: str, ids: list[int]) -> int:
-        """Delete those of ``ids`` that wait for ``recipient``; returns how many were deleted."""
+    def ack(self, recipient: str, ids: list[int], device: int = 1) -> int:
+        """Delete those of ``ids`` that wait for (recipient, device); returns how many were deleted."""
         wanted = sorted(set(ids))
         if not wanted:
             return 0
-        return self._writer.run(partial(queues.ack, recipient=recipient, wanted=wanted), savepoint=False)
+        job = partial(queues.ack, recipient=recipient, wanted=wanted, device=device)
+        return self._writer.run(job, savepoint=False)
 
     # ---------------------------------------------------------------- maintenance
 
@@ -388,7 +366,8 @@ class SqliteServerStore(RegistrationStore, BlobStore):
             db.execute("DELETE FROM sender_queues WHERE queued <= 0")
             # An empty queue needs no per-sender counts: the next long one counts afresh.
             db.execute(
-                "DELETE FROM sender_queues WHERE recipient IN (SELECT phone FROM queues WHERE queued = 0)"
+                "DELETE FROM sender_queues WHERE (recipient, device) IN"
+                " (SELECT phone, device FROM queues WHERE queued = 0)"
             )
             db.execute("UPDATE queues SET tracked = 0 WHERE tracked AND queued = 0")
             self.rate_events.expire(db, now)

@@ -48,7 +48,7 @@ def test_failed_logins_from_elsewhere_never_keep_the_owner_out(server: InProcess
     codes = [failed_login(attacker, victim.phone) for _ in range(11)]
     assert codes == ["login_failed"] * 10 + ["rate_limited"]
     own = server.connect()  # the victim, from home
-    assert victim.login(own) == {"phone": victim.phone, "queued": 0}
+    assert victim.login(own) == {"phone": victim.phone, "queued": 0, "device": 1, "devices": [1]}
 
 
 def test_failed_logins_are_limited_per_address_across_numbers(server: InProcessServer) -> None:

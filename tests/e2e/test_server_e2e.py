@@ -53,7 +53,7 @@ def test_registration_connect_communication_and_waiting_messages(server: InProce
     }
     bob.register(b, server.codes)
     # 2. connect
-    assert alice.login(a) == {"phone": alice.phone, "queued": 0}
+    assert alice.login(a) == {"phone": alice.phone, "queued": 0, "device": 1, "devices": [1]}
     # 3. communication: a bundle, then messages while Bob is offline
     bundle = PreKeyBundle.from_json(a.call("get_bundle", phone=bob.phone)["bundle"])
     bundle.verify()
@@ -74,7 +74,13 @@ def test_registration_connect_communication_and_waiting_messages(server: InProce
     push = b.wait_push()
     while push.body["id"] != sent["id"]:  # a message sent just before Bob logged in may be pushed too
         push = b.wait_push()
-    assert push.body == {"id": sent["id"], "from": alice.phone, "body": b64encode(b"now"), "ts": sent["ts"]}
+    assert push.body == {
+        "id": sent["id"],
+        "from": alice.phone,
+        "from_device": 1,
+        "body": b64encode(b"now"),
+        "ts": sent["ts"],
+    }
 
 
 def b64encode(data: bytes) -> str:

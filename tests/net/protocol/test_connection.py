@@ -60,7 +60,14 @@ def test_a_request_travels_with_checked_arguments() -> None:
     assert event == Request(
         request_id,
         "send",
-        {"to": PHONE, "client_id": "c-1", "body": b"\x00\x01", "transient": False, "expires_in": 0},
+        {
+            "to": PHONE,
+            "client_id": "c-1",
+            "body": b"\x00\x01",
+            "transient": False,
+            "expires_in": 0,
+            "device": 1,
+        },
     )
     assert server.next_event() is NEED_DATA
 

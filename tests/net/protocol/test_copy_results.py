@@ -68,7 +68,7 @@ def test_an_unknown_account_needs_nothing_and_fields_it_does_not_need_are_droppe
         ),
         (
             {"to": ADA, "status": "lost"},
-            "send_many reply.results[0].status: expected one of duplicate, queue_full",
+            "send_many reply.results[0].status: expected one of devices_changed, duplicate, queue_full",
         ),
         ({"to": ADA, "status": "delivered"}, "send_many reply.results[0].status: expected one of"),
         ({"to": ADA, "status": 1}, "send_many reply.results[0].status: expected one of"),

@@ -12,7 +12,7 @@ from json_strategies import json_values
 from session_support import bundle_of
 
 from crypto_core.keys import IdentityKeyPair
-from net.protocol import blob_replies, replies
+from net.protocol import blob_replies, device_replies, replies
 from net.protocol.connection import Push
 from net.protocol.copy_results import CopyResult, CopyStatus, SendManyReply
 from net.protocol.errors import RemoteProtocolError
@@ -99,6 +99,41 @@ GOOD: dict[str, tuple[dict[str, Any], object]] = {
         blob_replies.BlobGetReply(b"\x00\x01\x02\x03\x04", 1048832),
     ),
     "blob_delete": ({}, blob_replies.BlobDeleteReply()),
+    "link_open": (
+        {"code": "MFRGGZDFMZTWQ2LK", "expires_in": 600},
+        device_replies.LinkOpenReply("MFRGGZDFMZTWQ2LK", 600),
+    ),
+    "link_join": ({"key": _b64(NONCE)}, device_replies.LinkJoinReply(NONCE)),
+    "link_relay": ({}, device_replies.LinkRelayReply()),
+    "link_device": ({"phone": PHONE, "device": 2}, device_replies.LinkDeviceReply(PHONE, 2)),
+    "list_devices": (
+        {
+            "devices": [
+                {
+                    "device": 1,
+                    "name": "",
+                    "created": 1764000000000,
+                    "last_seen": 1764099000000,
+                    "current": True,
+                },
+                {
+                    "device": 3,
+                    "name": "AAE=",
+                    "created": 1764050000000,
+                    "last_seen": 1764090000000,
+                    "current": False,
+                },
+            ]
+        },
+        device_replies.ListDevicesReply(
+            (
+                device_replies.DeviceInfo(1, b"", 1764000000000, 1764099000000, True),
+                device_replies.DeviceInfo(3, b"\x00\x01", 1764050000000, 1764090000000, False),
+            )
+        ),
+    ),
+    "set_device_name": ({}, device_replies.SetDeviceNameReply()),
+    "unlink_device": ({"devices": [1, 3]}, device_replies.UnlinkDeviceReply((1, 3))),
 }
 
 

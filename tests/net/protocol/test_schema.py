@@ -24,7 +24,16 @@ from net.protocol.schema import (
     text,
 )
 
-BEFORE_LOGIN = {"hello", "register_start", "register_finish", "challenge", "login"}
+BEFORE_LOGIN = {
+    "hello",
+    "register_start",
+    "register_finish",
+    "challenge",
+    "login",
+    "link_open",  # a new device's end of a link is not logged in (PROTOCOL.md, "Devices")
+    "link_relay",
+    "link_device",
+}
 
 
 def test_only_registration_and_login_are_open_before_login() -> None:
@@ -206,6 +215,10 @@ _GOOD = {
     "data": "AAECAwQ=",
     "sha256": base64.b64encode(bytes(32)).decode(),
     "length": 524288,
+    "device": 2,
+    "key": base64.b64encode(bytes(32)).decode(),
+    "device_key": _IDENTITY.public.to_json()["sign"],
+    "name": "",
 }
 
 
@@ -269,7 +282,7 @@ def test_send_many_gives_each_recipient_in_e164_with_its_body_in_order() -> None
     frame = _many([{"to": "+44 20 7946 0959", "body": "AAE=", "note": 1}, {"to": ADA, "body": "Ag=="}])
     assert SEND_MANY.parse(frame) == {
         "client_id": "m-1",
-        "items": [(BEN, b"\x00\x01"), (ADA, b"\x02")],
+        "items": [(BEN, 1, b"\x00\x01"), (ADA, 1, b"\x02")],
         "transient": False,
         "expires_in": 0,
     }
@@ -312,7 +325,15 @@ def test_send_many_takes_1_to_100_recipients() -> None:
                 {"to": BEN, "body": "AA=="},
                 {"to": "+44 20 7946 0958", "body": "AA=="},
             ],
-            (ErrorCode.BAD_REQUEST, "send_many.items[2].to: the same recipient as items[0]"),
+            (ErrorCode.BAD_REQUEST, "send_many.items[2].to: the same recipient and device as items[0]"),
+        ),
+        (
+            [{"to": ADA, "body": "AA=="}, {"to": ADA, "device": 1, "body": "AA=="}],
+            (ErrorCode.BAD_REQUEST, "send_many.items[1].to: the same recipient and device as items[0]"),
+        ),
+        (
+            [{"to": ADA, "device": 0, "body": "AA=="}],
+            (ErrorCode.BAD_REQUEST, "send_many.items[0].device: expected an integer from 1 to 2147483647"),
         ),
     ],
 )
@@ -327,7 +348,38 @@ def test_send_many_checks_the_client_id_first_and_a_body_of_the_largest_size_pas
     items = [{"to": ADA, "body": "AA=="}, {"to": ADA, "body": "AA=="}]
     assert _refused({"client_id": "no spaces", "items": items})[1].startswith("send_many.client_id: ")
     largest = [{"to": ADA, "body": base64.b64encode(bytes(MAX_BODY)).decode()}]
-    assert SEND_MANY.parse(_many(largest))["items"] == [(ADA, bytes(MAX_BODY))]
+    assert SEND_MANY.parse(_many(largest))["items"] == [(ADA, 1, bytes(MAX_BODY))]
+
+
+def test_send_many_items_name_a_device_and_a_recipient_may_come_once_per_device() -> None:
+    items = [
+        {"to": ADA, "device": 2, "body": "AA=="},
+        {"to": ADA, "body": "AQ=="},
+        {"to": BEN, "device": 7, "body": "Ag=="},
+    ]
+    assert SEND_MANY.parse(_many(items))["items"] == [(ADA, 2, b"\x00"), (ADA, 1, b"\x01"), (BEN, 7, b"\x02")]
+
+
+def test_login_send_and_get_bundle_take_a_device_and_absent_means_the_old_meaning() -> None:
+    signature = base64.b64encode(bytes(64)).decode()
+    assert OPERATIONS["login"].parse({"phone": ADA, "signature": signature})["device"] == 1
+    assert OPERATIONS["login"].parse({"phone": ADA, "signature": signature, "device": 3})["device"] == 3
+    assert OPERATIONS["send"].parse({"to": ADA, "client_id": "c", "body": "AA=="})["device"] == 1
+    assert OPERATIONS["get_bundle"].parse({"phone": ADA})["device"] is None  # the lowest id
+    with pytest.raises(FieldError, match=r"^get_bundle.device: expected an integer from 1 to 2147483647"):
+        OPERATIONS["get_bundle"].parse({"phone": ADA, "device": 2**31})
+
+
+def test_link_fields_are_checked() -> None:
+    key = base64.b64encode(bytes(32)).decode()
+    assert OPERATIONS["link_open"].parse({"key": key}) == {"key": bytes(32)}
+    with pytest.raises(FieldError, match=r"^link_join.code: has characters that are not allowed"):
+        OPERATIONS["link_join"].parse({"code": "abcdefghijklmnop", "key": key})
+    with pytest.raises(FieldError, match=r"^link_join.code: expected 16 to 16 characters"):
+        OPERATIONS["link_join"].parse({"code": "ABCD", "key": key})
+    assert OPERATIONS["set_device_name"].parse({"name": ""}) == {"name": b""}
+    with pytest.raises(FieldError, match=r"^set_device_name.name: longer than 512 bytes"):
+        OPERATIONS["set_device_name"].parse({"name": base64.b64encode(bytes(513)).decode()})
 
 
 _SEND = {"to": ADA, "client_id": "m-1", "body": "AA=="}

@@ -44,6 +44,7 @@ class Session:
     def __init__(self) -> None:
         self.peer = "192.0.2.1:50000"
         self.phone: str | None = None
+        self.device = 1
         self.challenge: tuple[str, bytes] | None = None
 
     def push(self, kind: str, body: dict[str, Any]) -> bool:

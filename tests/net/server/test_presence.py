@@ -11,6 +11,7 @@ class Session:
     def __init__(self) -> None:
         self.peer = "test"
         self.phone: str | None = None
+        self.device = 1
         self.challenge: tuple[str, bytes] | None = None
 
     def push(self, kind: str, body: dict[str, Any]) -> bool:
@@ -43,8 +44,19 @@ def test_an_old_session_ending_does_not_log_out_the_new_one() -> None:
     assert presence.get("+1") is None and len(presence) == 0
 
 
-def test_take_removes_the_session() -> None:
+def test_take_all_removes_every_device_of_the_account() -> None:
     presence, session = Presence(), Session()
     presence.claim("+1", session)
-    assert presence.take("+1") is session
-    assert presence.take("+1") is None
+    assert presence.take_all("+1") == [session]
+    assert presence.take_all("+1") == []
+
+
+def test_each_device_of_an_account_has_its_own_session() -> None:
+    presence, first, second, again = Presence(), Session(), Session(), Session()
+    second.device = again.device = 2
+    presence.claim("+1", first)
+    assert presence.claim("+1", second) is None  # another device: nobody displaced
+    assert presence.get("+1", 1) is first and presence.get("+1", 2) is second
+    assert presence.all_of("+1") == [first, second] and len(presence) == 2
+    assert presence.claim("+1", again) is second  # the same device again: only that one displaced
+    assert presence.take("+1", 2) is again and presence.all_of("+1") == [first]

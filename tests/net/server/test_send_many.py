@@ -76,11 +76,23 @@ def test_each_copy_is_stored_then_pushed_to_who_is_online_as_a_send_is(server: I
     assert [(r["to"], r["status"]) for r in got] == [(bob.phone, "stored"), (carol.phone, "stored")]
     assert got[0]["ts"] == got[1]["ts"] and got[0]["id"] < got[1]["id"]
     push = b.wait_push()
-    assert push.body == {"id": got[0]["id"], "from": alice.phone, "body": b64(b"for bob"), "ts": got[0]["ts"]}
+    assert push.body == {
+        "id": got[0]["id"],
+        "from": alice.phone,
+        "from_device": 1,
+        "body": b64(b"for bob"),
+        "ts": got[0]["ts"],
+    }
     a.call("send", to=bob.phone, client_id="m-2", body=b"by send")
     assert set(b.wait_push().body) == set(push.body)  # a recipient cannot tell the two apart
     assert waiting(server, carol) == [
-        {"id": got[1]["id"], "from": alice.phone, "body": b64(b"for carol"), "ts": got[1]["ts"]}
+        {
+            "id": got[1]["id"],
+            "from": alice.phone,
+            "from_device": 1,
+            "body": b64(b"for carol"),
+            "ts": got[1]["ts"],
+        }
     ]
 
 
@@ -119,9 +131,10 @@ def test_an_unknown_or_full_recipient_is_answered_in_its_place_and_the_others_st
     d.call("send", to=bob.phone, client_id="d-1", body=b"first")  # Bob's queue is full now
     nobody = fresh_phone()
     got = results(a.send_many("m-1", [(nobody, b"x"), (bob.phone, b"x"), (carol.phone, b"for carol")]))
-    assert got[0] == {"to": nobody, "status": "unknown_account"}
+    assert got[0] == {"to": nobody, "device": 1, "status": "unknown_account"}
     assert got[1] == {
         "to": bob.phone,
+        "device": 1,
         "status": "queue_full",
         "message": "the recipient has 1 messages waiting; nothing was stored, try later",
     }
@@ -150,7 +163,7 @@ def test_each_unknown_recipient_counts_and_past_the_limit_nothing_is_stored(
     assert refused(a.send_many("t-1", [(carol.phone, b"z")], transient=True))[0] == "rate_limited"
 
 
-def test_the_whole_request_is_refused_for_its_shape_or_the_senders_own_number(
+def test_the_whole_request_is_refused_for_its_shape_or_the_sending_device(
     server: InProcessServer,
 ) -> None:
     (alice, a), (bob, _) = joined(server, 2)
@@ -158,12 +171,12 @@ def test_the_whole_request_is_refused_for_its_shape_or_the_senders_own_number(
     assert refused(stranger.send_many("m-1", [(bob.phone, b"x")]))[0] == "not_logged_in"
     assert refused(a.send_many("m-1", [(bob.phone, b"x"), (alice.phone, b"x")])) == (
         "bad_request",
-        "send_many.items[1].to: your own number is not a recipient",
+        "send_many.items[1].device: the sending device is not a recipient",
     )
     spaced = bob.phone[:3] + " " + bob.phone[3:]
     assert refused(a.send_many("m-1", [(bob.phone, b"x"), (spaced, b"x")])) == (
         "bad_request",
-        "send_many.items[1].to: the same recipient as items[0]",
+        "send_many.items[1].to: the same recipient and device as items[0]",
     )
     assert refused(a.send_many("m-1", [(bob.phone, b"x"), ("+1", b"x")]))[0] == "bad_phone"
     hundred_and_one = [(f"+4420794610{n:02d}", b"x") for n in range(100)] + [(bob.phone, b"x")]
@@ -196,19 +209,22 @@ def test_a_transient_send_many_is_pushed_to_who_is_online_and_never_stored(serve
         "t-1", [(bob.phone, b"typing"), (carol.phone, b"typing"), (nobody, b"typing")], transient=True
     )
     assert results(reply, transient=True) == [
-        {"to": bob.phone, "status": "delivered"},
-        {"to": carol.phone, "status": "not_delivered"},
-        {"to": nobody, "status": "unknown_account"},
+        {"to": bob.phone, "device": 1, "status": "delivered"},
+        {"to": carol.phone, "device": 1, "status": "not_delivered"},
+        {"to": nobody, "device": 1, "status": "unknown_account"},
     ]
     push = b.wait_push()
     assert push.body == {
         "from": alice.phone,
+        "from_device": 1,
         "body": b64(b"typing"),
         "ts": push.body["ts"],
         "transient": True,
     }
     again = results(a.send_many("t-1", [(bob.phone, b"typing")], transient=True), transient=True)
-    assert again == [{"to": bob.phone, "status": "delivered"}]  # transient copies are never duplicates
+    assert again == [
+        {"to": bob.phone, "device": 1, "status": "delivered"}
+    ]  # transient copies are never duplicates
     assert waiting(server, carol) == [] and waiting(server, bob) == []
 
 
@@ -258,7 +274,7 @@ def test_the_copies_are_in_the_commit_of_the_servers_turn(
     store = server.running.store
     acknowledge = store.ack
 
-    def ack_finding_no_room(recipient: str, ids: list[int]) -> int:
+    def ack_finding_no_room(recipient: str, ids: list[int], device: int = 1) -> int:
         # SQLite refuses the write as on a full disk (SQLITE_FULL): its page cap is the file's size now.
         def fill(db: sqlite3.Connection) -> None:
             db.execute(f"PRAGMA max_page_count = {db.execute('PRAGMA page_count').fetchone()[0]}")
@@ -268,7 +284,7 @@ def test_the_copies_are_in_the_commit_of_the_servers_turn(
             )
 
         store._writer.run(fill)
-        return acknowledge(recipient, ids)
+        return acknowledge(recipient, ids, device)
 
     monkeypatch.setattr(store, "ack", ack_finding_no_room)
     many_id, many = a.send_many_frame("m-1", [(bob.phone, b"x"), (carol.phone, b"x")])

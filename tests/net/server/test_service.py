@@ -38,6 +38,7 @@ class Session:
     def __init__(self, peer: str = "192.0.2.1:50000") -> None:
         self.peer = peer
         self.phone: str | None = None
+        self.device = 1
         self.challenge: tuple[str, bytes] | None = None
         self.pushes: list[tuple[str, dict[str, Any]]] = []
         self.ended = False
@@ -255,7 +256,10 @@ def test_a_message_is_pushed_to_an_online_recipient_after_it_is_stored(world: Wo
     a, b = world.login(alice), world.login(bob)
     sent = world.call(a, "send", to=bob.phone, client_id="c1", body=b"hello")
     assert b.pushes == [
-        ("message", {"id": sent["id"], "from": alice.phone, "body": b"hello", "ts": sent["ts"]})
+        (
+            "message",
+            {"id": sent["id"], "from": alice.phone, "from_device": 1, "body": b"hello", "ts": sent["ts"]},
+        )
     ]
     assert world.store.queued_count(bob.phone) == 1
 

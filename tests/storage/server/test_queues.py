@@ -29,7 +29,7 @@ def test_a_send_is_stored_once_per_client_id(store: SqliteServerStore) -> None:
     again = store.enqueue(ALICE, "c1", BOB, b"other", NOW + 5, 100)
     assert again.duplicate and (again.id, again.ts) == (first.id, first.ts)
     assert store.queued_count(BOB) == 1
-    other_sender = store.enqueue(BOB, "c1", BOB, b"mine", NOW, 100)
+    other_sender = store.enqueue(BOB, "c1", ALICE, b"mine", NOW, 100)
     assert not other_sender.duplicate
 
 

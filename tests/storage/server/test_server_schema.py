@@ -15,6 +15,7 @@ from known_answers import counting_random
 
 from net.protocol.client_ids import time_ordered_id
 from storage.server import schema as server_schema
+from storage.server.records import DeviceKeys
 from storage.server.store import (
     AccountKeys,
     CodeCheck,
@@ -86,7 +87,7 @@ def test_step_1_still_makes_the_frozen_version_1_tables() -> None:
 
 def test_a_new_file_gets_the_current_version(tmp_path: Path) -> None:
     SqliteServerStore(tmp_path / "s.sqlite3").close()
-    assert version_of(tmp_path / "s.sqlite3") == str(server_schema.VERSION) == "7"
+    assert version_of(tmp_path / "s.sqlite3") == str(server_schema.VERSION) == "8"
 
 
 def test_a_version_1_file_is_upgraded_keeping_queues_and_client_ids(tmp_path: Path) -> None:
@@ -281,6 +282,7 @@ def test_a_version_6_file_gets_expiries_its_messages_never_expire_and_new_ones_c
             server_schema.STEPS[version](db)
         db.execute("INSERT INTO meta VALUES ('schema_version', '6')")
         for phone in (ALICE, BOB):
+            db.execute("INSERT INTO accounts VALUES (?, 'x@example.org', '{}', '{}', '{}', ?)", (phone, NOW))
             db.execute("INSERT INTO queues (phone, queued, since_message) VALUES (?, 0, 0)", (phone,))
         db.execute("UPDATE queues SET queued = 1, bytes = 1 WHERE phone = ?", (BOB,))
         db.execute(
@@ -290,7 +292,7 @@ def test_a_version_6_file_gets_expiries_its_messages_never_expire_and_new_ones_c
         assert "expires_at" not in [row[1] for row in db.execute("PRAGMA table_info(messages)")]
     store = SqliteServerStore(path)
     try:
-        assert version_of(path) == "7"
+        assert version_of(path) == str(server_schema.VERSION)
         far = NOW + 10 * 365 * 24 * 3600 * 1000
         assert [m.body for m in store.fetch(BOB, 0, 10, far)[0]] == [b"m"]  # kept until acknowledged
         assert store.sweep_expired(far, 100) == 0
@@ -358,3 +360,78 @@ def test_a_commit_of_many_sends_from_many_people_writes_few_pages(tmp_path: Path
     # 39 pages now (bodies and the per-recipient index take 25 of them); version 1 wrote 165 for the
     # same commit, 100 of them account rows rewritten for their queue counts, 33 of its sender-first index.
     assert pages <= 50, pages
+
+
+def make_version_7(path: Path) -> None:
+    """A file as the version 7 server left it: Alice and Bob, Bob with prekeys and two messages waiting
+    (a tracked queue), a client id recorded, Alice registered after message 1."""
+    with closing(sqlite3.connect(path, isolation_level=None)) as db:
+        for version in range(1, 8):
+            server_schema.STEPS[version](db)
+        db.execute("INSERT INTO meta VALUES ('schema_version', '7')")
+        for phone, since in ((ALICE, 1), (BOB, 0)):
+            db.execute(
+                "INSERT INTO accounts VALUES (?, 'x@example.org', ?, ?, ?, ?)",
+                (
+                    phone,
+                    f'{{"sign":"{phone}"}}',
+                    f'{{"id":7,"of":"{phone}"}}',
+                    '{"id":9,"last_resort":true}',
+                    NOW,
+                ),
+            )
+            db.execute("INSERT INTO queues VALUES (?, 0, ?, 0, 0)", (phone, since))
+            db.execute("INSERT INTO guards (phone, last_active) VALUES (?, ?)", (phone, NOW + 5))
+        db.execute("INSERT INTO one_time_prekeys VALUES (?, 1, '{\"id\":1}')", (BOB,))
+        db.execute('INSERT INTO kem_prekeys VALUES (?, 2, \'{"id":2,"last_resort":false}\')', (BOB,))
+        for n in (1, 2):
+            db.execute(
+                "INSERT INTO messages (recipient, sender, body, ts, expires_at) VALUES (?, ?, ?, ?, 0)",
+                (BOB, ALICE, f"m{n}".encode(), NOW),
+            )
+        db.execute("UPDATE queues SET queued = 2, bytes = 4, tracked = 1 WHERE phone = ?", (BOB,))
+        db.execute("INSERT INTO sender_queues VALUES (?, ?, 2)", (BOB, ALICE))
+        db.execute("INSERT INTO sent VALUES ('c2', ?, ?, 2, ?)", (ALICE, BOB, NOW))
+
+
+def test_a_version_7_file_makes_every_account_its_device_1(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    make_version_7(path)
+    store = SqliteServerStore(path)
+    try:
+        assert version_of(path) == str(server_schema.VERSION) == "8"
+        assert store.device_ids(ALICE) == [1] and store.device_ids(BOB) == [1]
+        login = store.device_login(BOB, 1)
+        assert login is not None and (login.identity, login.login_key, login.removed) == (
+            f'{{"sign":"{BOB}"}}',
+            None,
+            False,
+        )
+        waiting, _ = store.fetch(BOB, 0, 10, NOW)
+        assert [(m.body, m.sender, m.sender_device) for m in waiting] == [
+            (b"m1", ALICE, 1),
+            (b"m2", ALICE, 1),
+        ]
+        assert store.queued_count(BOB) == 2 and store.prekey_counts(BOB) == (1, 1)
+        bundle = store.take_device_bundle(BOB, None)
+        assert (bundle.device, bundle.bundle["signed_prekey"], bundle.bundle["one_time_prekey"]) == (
+            1,
+            {"id": 7, "of": BOB},
+            {"id": 1},
+        )
+        # The client id recorded after Alice registered still makes a retry a duplicate.
+        assert store.enqueue(ALICE, "c2", BOB, b"again", NOW, 100).duplicate
+        assert store.ack(BOB, [1, 2]) == 2 and store.queued_count(BOB) == 0
+        records = store.device_records(BOB)
+        assert [(r.device, r.name, r.created, r.last_seen) for r in records] == [(1, b"", NOW, NOW + 5)]
+        device, devices = store.add_device(
+            BOB,
+            bytes(32),
+            b"",
+            DeviceKeys({"id": 3}, {"id": 4, "last_resort": True}, [], []),
+            NOW,
+            max_devices=5,
+        )
+        assert (device, devices) == (2, [1, 2])
+    finally:
+        store.close()

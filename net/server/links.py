@@ -1,0 +1,233 @@
+"""Linking a new device to an account: link codes, the meeting of two connections, the relay, the new device.
+
+All of it lives in memory and belongs to open connections (net/protocol/PROTOCOL.md, "Devices"):
+
+* ``link_open`` (the new device, not logged in) makes a link code and keeps only its SHA-256, with
+  the connection and its handshake key; the code dies after 10 minutes, when that connection closes,
+  or when it opens another.
+* ``link_join`` (a device logged in to the account) meets it: each end gets the other's handshake key.
+  Every join counts against the account and the address, found or not, so codes cannot be guessed
+  (80 random bits, at most 10 tries an hour per account and per address).
+* ``link_relay`` passes opaque bodies (sealed by the ends) between the two connections.
+* ``link_device`` (on the opening connection, before login) creates the device under the account of
+  the device that joined, authorised by the link statement signed with the account's identity key.
+  The link is used up once found, whatever comes of the request.
+
+A code nobody opened, an expired one, one whose connection closed or that was joined already, and a
+connection that is not an end of the link: all ``link_not_found``, alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from crypto_core.keys import PublicIdentity, SignedPreKeyPublic
+from net.protocol.devices import (
+    LINK_LIFETIME,
+    PUSH_DEVICES_CHANGED,
+    PUSH_LINK_DONE,
+    PUSH_LINK_JOINED,
+    PUSH_LINK_RELAY,
+    make_link_code,
+    verify_link,
+)
+from net.protocol.errors import ErrorCode, RequestRefused
+from net.server.limits import Limits, PersistedLimiter, source_address
+from net.server.outcome import Outcome
+from net.server.presence import Presence, Session
+from net.server.registrar import check_kem, masked
+from storage.server.interface import ServerStore
+from storage.server.records import DeviceKeys, TooManyDevices, UnknownAccount
+
+log = logging.getLogger("parley.server")
+HOUR = 3600.0
+
+
+def _not_found() -> RequestRefused:
+    return RequestRefused(
+        ErrorCode.LINK_NOT_FOUND, "no such link: the code is wrong, expired, used, or its computer went away"
+    )
+
+
+@dataclass
+class OpenLink:
+    """One open link: who opened it, its handshake key, when it dies; who joined it, once someone has."""
+
+    opener: Session
+    key: bytes
+    expires_at: float  # seconds, on the service's clock
+    joiner: Session | None = None
+    phone: str | None = None
+    joiner_key: bytes | None = None
+
+    def __repr__(self) -> str:
+        return f"OpenLink(joined={self.joiner is not None})"
+
+
+class Links:
+    """The handlers of ``link_open``, ``link_join``, ``link_relay`` and ``link_device``."""
+
+    def __init__(
+        self,
+        store: ServerStore,
+        limits: Limits,
+        presence: Presence,
+        persisted: Callable[[str, int, float], PersistedLimiter],
+        clock: Callable[[], float],
+        now_ms: Callable[[], int],
+        fingerprint: bytes,
+        random: Callable[[int], bytes] | None = None,
+    ) -> None:
+        self._store = store
+        self._limits = limits
+        self._presence = presence
+        self._clock = clock
+        self._now_ms = now_ms
+        self._fingerprint = fingerprint
+        self._random = random
+        self._by_hash: dict[bytes, OpenLink] = {}
+        self._by_opener: dict[Session, bytes] = {}
+        self._opens = persisted("link_opens", limits.link_opens_per_address, HOUR)
+        self._joins = persisted("link_joins", limits.link_joins_per_account, HOUR)
+        self._joins_by_address = persisted("link_joins_by_address", limits.link_joins_per_address, HOUR)
+        self.handlers: dict[str, Callable[[Session, dict[str, Any]], Outcome]] = {
+            "link_open": self.open,
+            "link_join": self.join,
+            "link_relay": self.relay,
+            "link_device": self.device,
+        }
+
+    def __len__(self) -> int:
+        return len(self._by_hash)
+
+    def forget(self, session: Session) -> None:
+        """The connection closed: the link it opened dies with it."""
+        digest = self._by_opener.pop(session, None)
+        if digest is not None:
+            self._by_hash.pop(digest, None)
+
+    def _live(self, code: str) -> tuple[bytes, OpenLink] | None:
+        digest = hashlib.sha256(code.encode("ascii")).digest()
+        link = self._by_hash.get(digest)
+        if link is None:
+            return None
+        if self._clock() >= link.expires_at:
+            self._drop(digest, link)
+            return None
+        return digest, link
+
+    def _drop(self, digest: bytes, link: OpenLink) -> None:
+        self._by_hash.pop(digest, None)
+        if self._by_opener.get(link.opener) == digest:
+            del self._by_opener[link.opener]
+
+    # ------------------------------------------------------------------ handlers
+
+    def open(self, session: Session, args: dict[str, Any]) -> Outcome:
+        if not self._opens.allow(source_address(session.peer)):
+            raise RequestRefused(ErrorCode.RATE_LIMITED, "too many link codes asked for from your address")
+        self.forget(session)  # a new code replaces the connection's old one
+        code = make_link_code(self._random) if self._random else make_link_code()
+        digest = hashlib.sha256(code.encode("ascii")).digest()
+        self._by_hash[digest] = OpenLink(session, args["key"], self._clock() + LINK_LIFETIME)
+        self._by_opener[session] = digest
+        return Outcome({"code": code, "expires_in": LINK_LIFETIME})
+
+    def join(self, session: Session, args: dict[str, Any]) -> Outcome:
+        phone = session.phone
+        assert phone is not None
+        if not self._joins.allow(phone) or not self._joins_by_address.allow(source_address(session.peer)):
+            raise RequestRefused(ErrorCode.RATE_LIMITED, "too many link codes tried this hour; try later")
+        found = self._live(args["code"])
+        if found is None or found[1].joiner is not None or found[1].opener is session:
+            raise _not_found()
+        link = found[1]
+        link.joiner, link.phone, link.joiner_key = session, phone, args["key"]
+        opener, pushed = link.opener, {"key": args["key"], "phone": phone}
+        log.info("%s: a link for %s was joined", session.peer, masked(phone))
+
+        def tell() -> None:
+            opener.push(PUSH_LINK_JOINED, pushed)
+
+        return Outcome({"key": link.key}, then=tell)
+
+    def relay(self, session: Session, args: dict[str, Any]) -> Outcome:
+        found = self._live(args["code"])
+        if found is None or found[1].joiner is None:
+            raise _not_found()
+        link = found[1]
+        if session is link.opener:
+            other = link.joiner
+        elif session is link.joiner:
+            other = link.opener
+        else:
+            raise _not_found()
+        assert other is not None
+        body = {"body": args["body"]}
+
+        def relay() -> None:
+            other.push(PUSH_LINK_RELAY, body)
+
+        return Outcome({}, then=relay)
+
+    def device(self, session: Session, args: dict[str, Any]) -> Outcome:
+        if session.phone is not None:
+            raise RequestRefused(ErrorCode.ALREADY_LOGGED_IN, "a new device links before it logs in")
+        found = self._live(args["code"])
+        if found is None or found[1].opener is not session or found[1].joiner is None:
+            raise _not_found()
+        digest, link = found
+        self._drop(digest, link)  # used up, whatever comes of it
+        phone, joiner = link.phone, link.joiner
+        assert phone is not None and joiner is not None
+        account = self._store.account(phone)
+        if account is None:
+            raise _not_found()
+        identity = PublicIdentity.from_json(account.identity)
+        verify_link(  # InvalidSignature: bad_signature (the service's handle says so)
+            identity.signing_key,
+            args["signature"],
+            args["code"],
+            phone,
+            args["device_key"],
+            self._fingerprint,
+        )
+        signed_prekey: SignedPreKeyPublic = args["signed_prekey"]
+        signed_prekey.verify(identity)
+        check_kem(args["kem_last_resort"], identity, last_resort=True)
+        for kem in args["kem_prekeys"]:
+            check_kem(kem, identity, last_resort=False)
+        keys = DeviceKeys(
+            signed_prekey=signed_prekey.to_json(),
+            kem_last_resort=args["kem_last_resort"].to_json(),
+            one_time_prekeys=[(k.key_id, k.to_json()) for k in args["one_time_prekeys"]],
+            kem_prekeys=[(k.key_id, k.to_json()) for k in args["kem_prekeys"]],
+        )
+        try:
+            device, devices = self._store.add_device(
+                phone,
+                args["device_key"],
+                args["name"],
+                keys,
+                self._now_ms(),
+                max_devices=self._limits.max_devices,
+            )
+        except TooManyDevices:
+            raise RequestRefused(
+                ErrorCode.TOO_MANY_DEVICES,
+                f"this account has {self._limits.max_devices} devices already: unlink one first",
+            ) from None
+        except UnknownAccount:
+            raise _not_found() from None
+        log.info("%s: device %d linked to %s", session.peer, device, masked(phone))
+
+        def tell() -> None:  # after the commit: the device exists for good only then
+            joiner.push(PUSH_LINK_DONE, {"device": device})
+            for online in self._presence.all_of(phone):
+                online.push(PUSH_DEVICES_CHANGED, {"devices": devices})
+
+        return Outcome({"phone": phone, "device": device}, then=tell)

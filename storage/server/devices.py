@@ -1,0 +1,151 @@
+"""The server store's devices: an account's 1 to 5 devices, each with its login key, name, prekeys and queue.
+
+Each function is a job for the store's writer (it gets the write connection and
+runs inside one transaction), or a read on a connection it is given. A device id
+is given once per account: ``accounts.next_device`` only grows, so an old id never
+names a new device. An unlinked device's row stays, marked ``removed`` (so its later
+login is told so), while its keys, prekeys, queue and waiting messages go in the
+same transaction. The name is sealed by the clients: opaque bytes here.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
+from storage.server.batch_writer import BatchWriter
+from storage.server.prekeys import insert_prekeys
+from storage.server.queues import live_devices
+from storage.server.records import (
+    DeviceKeys,
+    DeviceLogin,
+    DeviceRecord,
+    DevicesChanged,
+    LastDevice,
+    TooManyDevices,
+    UnknownAccount,
+)
+from storage.server.registration import count_devices, insert_device
+
+
+def login_of(db: sqlite3.Connection, phone: str, device: int) -> DeviceLogin | None:
+    row = db.execute(
+        "SELECT a.identity, d.login_key, d.removed FROM accounts AS a"
+        " JOIN devices AS d ON d.phone = a.phone AND d.device = ? WHERE a.phone = ?",
+        (device, phone),
+    ).fetchone()
+    if row is None:
+        return None
+    return DeviceLogin(str(row[0]), None if row[1] is None else bytes(row[1]), row[2] != 0)
+
+
+def add_device(
+    db: sqlite3.Connection,
+    *,
+    phone: str,
+    login_key: bytes,
+    name: bytes,
+    keys: DeviceKeys,
+    now: int,
+    max_devices: int,
+) -> tuple[int, list[int]]:
+    """A new device with the account's next id; (its id, the live ids). TooManyDevices at ``max_devices``."""
+    row = db.execute("SELECT next_device FROM accounts WHERE phone = ?", (phone,)).fetchone()
+    if row is None:
+        raise UnknownAccount(phone)
+    live = live_devices(db, phone)
+    if len(live) >= max_devices:
+        raise TooManyDevices(f"the account has {len(live)} devices")
+    device = int(row[0])
+    db.execute("UPDATE accounts SET next_device = ? WHERE phone = ?", (device + 1, phone))
+    insert_device(db, phone, device, login_key, name, keys.signed_prekey, keys.kem_last_resort, now)
+    insert_prekeys(db, phone, keys.one_time_prekeys, keys.kem_prekeys, device)
+    return device, [*live, device]
+
+
+def records(db: sqlite3.Connection, phone: str) -> list[DeviceRecord]:
+    rows = db.execute(
+        "SELECT device, name, created, last_seen FROM devices"
+        " WHERE phone = ? AND removed = 0 ORDER BY device",
+        (phone,),
+    ).fetchall()
+    return [DeviceRecord(int(d), bytes(name), int(created), int(seen)) for d, name, created, seen in rows]
+
+
+def set_name(db: sqlite3.Connection, *, phone: str, device: int, name: bytes) -> None:
+    changed = db.execute(
+        "UPDATE devices SET name = ? WHERE phone = ? AND device = ? AND removed = 0", (name, phone, device)
+    ).rowcount
+    if not changed:
+        raise UnknownAccount(phone)
+
+
+def remove(db: sqlite3.Connection, *, phone: str, device: int, now: int) -> list[int]:
+    """Unlink a live device; the live ids left. DevicesChanged if it is not live, LastDevice for the last."""
+    live = live_devices(db, phone)
+    if device not in live:
+        raise DevicesChanged(live)
+    if len(live) == 1:
+        raise LastDevice(f"device {device} is the account's last")
+    db.execute(
+        "UPDATE devices SET removed = ?, name = x'' WHERE phone = ? AND device = ?",
+        (max(now, 1), phone, device),
+    )
+    for table, column in (
+        ("device_keys", "phone"),
+        ("one_time_prekeys", "phone"),
+        ("kem_prekeys", "phone"),
+        ("queues", "phone"),
+        ("sender_queues", "recipient"),
+        ("messages", "recipient"),
+    ):
+        db.execute(f"DELETE FROM {table} WHERE {column} = ? AND device = ?", (phone, device))  # noqa: S608
+    count_devices(db, phone)
+    return [d for d in live if d != device]
+
+
+class DeviceStore:
+    """The store's device methods; :class:`~storage.server.store.SqliteServerStore` adds the rest."""
+
+    _writer: BatchWriter
+    _reader: Callable[[], AbstractContextManager[sqlite3.Connection]]
+
+    def device_ids(self, phone: str) -> list[int]:
+        """The account's live device ids, ascending (empty without an account)."""
+        with self._reader() as db:
+            return live_devices(db, phone)
+
+    def device_login(self, phone: str, device: int) -> DeviceLogin | None:
+        """What a login of (phone, device) checks, or None when the account never had that device."""
+        with self._reader() as db:
+            return login_of(db, phone, device)
+
+    def add_device(
+        self, phone: str, login_key: bytes, name: bytes, keys: DeviceKeys, now: int, *, max_devices: int
+    ) -> tuple[int, list[int]]:
+        """Create a device with the account's next id and its prekeys; (its id, the live ids after).
+
+        :class:`TooManyDevices` when ``max_devices`` are live already, :class:`UnknownAccount` if gone.
+        """
+        return self._writer.run(
+            lambda db: add_device(
+                db, phone=phone, login_key=login_key, name=name, keys=keys, now=now, max_devices=max_devices
+            )
+        )
+
+    def device_records(self, phone: str) -> list[DeviceRecord]:
+        """The account's live devices, by id."""
+        with self._reader() as db:
+            return records(db, phone)
+
+    def set_device_name(self, phone: str, device: int, name: bytes) -> None:
+        """Replace a live device's sealed name; :class:`UnknownAccount` if it is gone."""
+        self._writer.run(lambda db: set_name(db, phone=phone, device=device, name=name))
+
+    def remove_device(self, phone: str, device: int, now: int) -> list[int]:
+        """Unlink ``device`` (its keys, prekeys and queue go); the live ids left.
+
+        :class:`DevicesChanged` (with the live ids) when it is not live, :class:`LastDevice` for the last.
+        """
+        return self._writer.run(lambda db: remove(db, phone=phone, device=device, now=now))

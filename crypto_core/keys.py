@@ -24,9 +24,11 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Self
 
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.mlkem import MLKEM1024PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from crypto_core.encoding import (
     RandomSource,
@@ -247,6 +249,16 @@ class IdentityKeyPair(Serialised):
 
     def dh(self, peer_public: bytes) -> bytes:
         return x25519(self._dh, peer_public)
+
+    def derive_secret(self, label: bytes) -> bytes:
+        """A 32-byte key for one purpose (``label``), derived from the private X25519 key.
+
+        Every device of an account holds the same identity, so such a key is shared by
+        exactly those devices (device names are sealed with one) and by nobody else.
+        """
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label).derive(
+            self._dh.private_bytes_raw()
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -46,6 +46,7 @@ from net.client.core.duties_plan import Heal
 from net.client.core.engine_error import EngineError
 from net.client.core.events import ErrorReported, ReregistrationRequested
 from net.client.core.standing import may_answer
+from net.client.device_words import failure_words
 from net.client.handshake import start_session
 from net.client.inbox import Inbox
 from net.client.link import Link
@@ -66,6 +67,7 @@ from net.protocol.replies import (
 _SESSION_ENDED = {
     "logged_in_elsewhere": "This account was opened on another device, so Parley went offline here.",
     "re_registered": "This phone number was registered again elsewhere, so this profile is offline.",
+    "unlinked": failure_words("device_unlinked")[1],
 }
 
 

@@ -34,6 +34,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from crypto_core.encoding import RandomSource, default_random
 from crypto_core.keys import IdentityKeyPair
 from net.client.core.backoff import Backoff
@@ -59,7 +61,7 @@ from net.client.transport import (
 from net.protocol import replies
 from net.protocol.errors import RequestRefused
 from net.protocol.fingerprints import normalize_fingerprint
-from net.protocol.login import sign_login
+from net.protocol.login import login_statement, sign_login
 from net.protocol.schema import PROTOCOL_VERSION
 from storage.profile.account import ServerPins
 
@@ -207,20 +209,33 @@ class Link:
             )
         pins.pin(address, presented)
 
-    def login(self, identity: IdentityKeyPair, phone: str) -> int:
-        """Challenge, sign, login; returns how many messages wait."""
+    def login(self, identity: IdentityKeyPair, phone: str) -> replies.LoginReply:
+        """Challenge, sign with the identity, login as device 1; the reply (messages waiting, devices)."""
+        return self._login(
+            phone, 1, lambda nonce, fingerprint: sign_login(identity, nonce, phone, fingerprint)
+        )
+
+    def login_device(self, phone: str, device: int, login_key: Ed25519PrivateKey) -> replies.LoginReply:
+        """The login of a linked device: the same statement, signed with its own login key."""
+        return self._login(
+            phone,
+            device,
+            lambda nonce, fingerprint: login_key.sign(login_statement(nonce, phone, fingerprint)),
+        )
+
+    def _login(self, phone: str, device: int, sign: Callable[[bytes, bytes], bytes]) -> replies.LoginReply:
         conn = self.conn
         if conn is None:
             raise EngineError("offline", "Parley is not connected to the server right now.")
         nonce = conn.request(replies.CHALLENGE, phone=phone).nonce
-        signature = sign_login(identity, nonce, phone, conn.fingerprint)
-        reply = conn.request(replies.LOGIN, phone=phone, signature=signature)
+        signature = sign(nonce, conn.fingerprint)
+        reply = conn.login(phone, signature, device=device)
         if self.conn is not conn:  # a push read meanwhile (session_ended) closed it
             raise ConnectionLost("the session ended during the login")
         self.logged_in = True
         self.send(Input.LOGGED_IN)
         self.backoff.reset()
-        return reply.queued
+        return reply
 
     # ------------------------------------------------------------------ closing
 

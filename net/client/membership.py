@@ -13,12 +13,15 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from crypto_core.keys import IdentityKeyPair
 from net.client import moves, prekeys
 from net.client.context import Context, checked_phone
 from net.client.core.connection_state import RETRY_LATER, Input
 from net.client.core.engine_error import EngineError
 from net.client.core.events import CodeSent, Event, LoggedIn, Registered
+from net.client.device_words import failure_words
 from net.client.duties import Duties
 from net.client.link import Link
 from net.client.transport import ConnectionLost
@@ -144,7 +147,12 @@ class Membership:
             raise EngineError("offline", f"The connection to the server was lost: {exc}.") from None
         self._token = None
         phone = reply.phone
-        ctx.profile.account.save(replace(account, phone=phone, registered=True))
+        with ctx.profile.transaction():
+            ctx.profile.account.save(replace(account, phone=phone, registered=True))
+            # Registered (again): the account's only device is this one, device 1, logging in
+            # with the identity's key (a linked device's own login key is of no use now).
+            ctx.profile.devices.set_login_key(None)
+            ctx.profile.devices.set_own(1)
         self._emit(Registered(phone))
         self._link.send(Input.REGISTERED)
         if self._link.logged_in:  # registered again from a logged-in connection
@@ -156,16 +164,30 @@ class Membership:
         """Log the registered account in on the open connection, then do what follows a login."""
         phone = ctx.profile.account.get().phone
         assert phone is not None
+        devices = ctx.profile.devices
+        login_key = devices.login_key()
         try:
-            self._link.login(ctx.require_identity(), phone)
+            if login_key is None:
+                reply = self._link.login(ctx.require_identity(), phone)
+            else:  # a linked device logs in as itself, with its own key
+                key = Ed25519PrivateKey.from_private_bytes(login_key)
+                reply = self._link.login_device(phone, devices.own(), key)
         except RequestRefused as exc:
             if exc.code in RETRY_LATER:
                 # Busy, short of space or failing for a while: not a verdict on this account.
                 words = f"The server is busy ({exc.message}); Parley tries again by itself."
                 self._link.retry_later(words)
                 raise EngineError(exc.code, words) from None
+            if exc.code == "device_unlinked":
+                words = failure_words("device_unlinked")[1]
+                self._link.go_offline(Input.REFUSED, words)
+                raise EngineError(exc.code, words) from None
             self._link.go_offline(Input.REFUSED, exc.message)
             raise EngineError(exc.code, f"The server refused the login: {exc.message}") from None
+        with ctx.storing("account"):
+            # The login says which devices the account has now: ours, and the others to sync with.
+            devices.set_own(reply.device)
+            devices.set_of(phone, reply.devices)
         self._emit(LoggedIn(phone))
         try:
             with ctx.storing("poll"):

@@ -49,6 +49,7 @@ from net.client.core.events import Event, MessageView, ProfileEntry
 from net.client.core.group_changes import is_id
 from net.client.core.keepalive import poll_wait
 from net.client.core.privacy import PrivacySettings, sends_typing
+from net.client.devices_api import DevicesApi
 from net.client.duties import Duties
 from net.client.expiry import Expiry
 from net.client.files_api import FilesApi
@@ -72,7 +73,9 @@ __all__ = ["EngineError", "Messenger"]
 _SAID_BY_STATE = frozenset({"connection_failed", "offline", *RETRY_LATER})
 
 
-class Messenger(ActionsApi, TimerApi, GroupsApi, FilesApi, ContactsApi, RequestsApi, HistoryApi, ArchiveApi):
+class Messenger(
+    DevicesApi, ActionsApi, TimerApi, GroupsApi, FilesApi, ContactsApi, RequestsApi, HistoryApi, ArchiveApi
+):
     def __init__(
         self,
         profiles_root: Path | None,
@@ -97,6 +100,8 @@ class Messenger(ActionsApi, TimerApi, GroupsApi, FilesApi, ContactsApi, Requests
         self._transfers: Transfers | None = None
         self._expiry: Expiry | None = None
         self._link = Link(emit, self._on_push, random=random, monotonic=monotonic, timeout=timeout)
+        self._link_end = None
+        self._devices_stale = False
         self._membership = Membership(self._link, emit)
 
     # ================================================================== profiles
@@ -138,6 +143,8 @@ class Messenger(ActionsApi, TimerApi, GroupsApi, FilesApi, ContactsApi, Requests
         self._service_expiry()  # what disappeared while the profile was closed goes before it shows
 
     def lock(self) -> None:
+        self.link_cancel()
+        self._link_end = None
         self._link.go_offline(Input.LOGOUT)
         if self._transfers is not None:
             self._transfers.close()
@@ -317,6 +324,7 @@ class Messenger(ActionsApi, TimerApi, GroupsApi, FilesApi, ContactsApi, Requests
         assert duties is not None
         self._service_expiry()
         self._service_transfers()
+        self._tick_link()
         if link.conn is None:
             if link.want_online and link.backoff.due():
                 try:
@@ -330,6 +338,7 @@ class Messenger(ActionsApi, TimerApi, GroupsApi, FilesApi, ContactsApi, Requests
             with self._ctx.storing("poll"):
                 link.conn.pump()
                 duties.service()
+                self._service_link()
                 link.keepalive()
         except ConnectionLost as exc:
             link.dropped(str(exc))
@@ -379,6 +388,8 @@ class Messenger(ActionsApi, TimerApi, GroupsApi, FilesApi, ContactsApi, Requests
     # ================================================================== internals
 
     def _on_push(self, push: ServerPush) -> None:
+        if self._link_push(push):
+            return
         if self._duties is not None:
             self._duties.on_push(push)
 

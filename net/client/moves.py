@@ -47,4 +47,9 @@ def move_to_new_keys(ctx: Context, conn: Any, current: IdentityKeyPair) -> Ident
     except ConnectionLost as exc:
         raise EngineError("offline", f"The connection to the server was lost: {exc}.") from None
     with ctx.profile.transaction():
+        # The account starts again with this computer as its only device, device 1, whose login
+        # key is the identity's: a linked device's own login key is of no use from now on.
+        ctx.profile.devices.set_login_key(None)
+        ctx.profile.devices.set_own(1)
+        ctx.profile.devices.set_of(phone, [1])
         return ctx.profile.keys.adopt_pending_identity()

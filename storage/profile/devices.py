@@ -7,11 +7,16 @@ each of ours (Sesame). The engine learns a phone's device ids from the server (a
 devices without asking first. A phone without rows is taken to have device 1 only: the one
 device every account had before linked devices, and the first of every account since.
 
-Our own device id is the record ``own_device`` (absent: 1, the device that registered).
+Our own device id is the record ``own_device`` (absent: 1, the device that registered). A
+linked device logs in with a login key of its own (Ed25519, made when it was linked), kept as
+the record ``device_login_key`` beside the identity (the database is encrypted whole); device 1
+has none and logs in with the identity's signing key.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Iterable
 
 from storage.profile.account import get_record, put_record
@@ -19,11 +24,13 @@ from storage.profile.errors import DamagedValue
 from storage.profile.vault import Vault
 
 _OWN_DEVICE = "own_device"
+_LOGIN_KEY = "device_login_key"
+_LOGIN_KEY_LEN = 32
 #: The device of an account that registered; every account has had it first.
 FIRST_DEVICE = 1
 
 
-class DeviceStore:
+class KnownDevices:
     def __init__(self, vault: Vault) -> None:
         self._vault = vault
 
@@ -45,6 +52,29 @@ class DeviceStore:
             raise ValueError("a device id is a positive integer")
         with self._vault.transaction():
             put_record(self._vault, _OWN_DEVICE, str(device))
+
+    def login_key(self) -> bytes | None:
+        """The 32-byte Ed25519 private key this linked device logs in with; None on device 1."""
+        stored = get_record(self._vault, _LOGIN_KEY)
+        if stored is None:
+            return None
+        try:
+            key = base64.b64decode(stored, validate=True)
+        except (binascii.Error, ValueError):
+            raise DamagedValue("device login key") from None
+        if len(key) != _LOGIN_KEY_LEN:
+            raise DamagedValue("device login key")
+        return key
+
+    def set_login_key(self, key: bytes | None) -> None:
+        """Keep (or, with None, forget) this device's own login key."""
+        with self._vault.transaction():
+            if key is None:
+                self._vault.conn.execute("DELETE FROM records WHERE name = ?", (_LOGIN_KEY,))
+                return
+            if len(key) != _LOGIN_KEY_LEN:
+                raise ValueError("a login key is 32 bytes")
+            put_record(self._vault, _LOGIN_KEY, base64.b64encode(key).decode("ascii"))
 
     def of(self, phone: str) -> list[int]:
         """The device ids of ``phone``, ascending; ``[1]`` when none are known."""
@@ -79,4 +109,4 @@ class DeviceStore:
         return row.fetchone() is not None
 
     def __repr__(self) -> str:
-        return "DeviceStore()"
+        return "KnownDevices()"

@@ -58,7 +58,7 @@ from storage.profile.attachments import AttachmentStore
 from storage.profile.contacts import ContactStore
 from storage.profile.database import DATABASE_NAME, export_copy
 from storage.profile.delivery import OutboxStore, ProcessedIds
-from storage.profile.devices import DeviceStore
+from storage.profile.devices import KnownDevices
 from storage.profile.errors import DATABASE_ERRORS, DamagedValue
 from storage.profile.folder_lock import FolderLock
 from storage.profile.group_receipts import ReceiptStore
@@ -111,7 +111,7 @@ class Profile:
         self.contacts = ContactStore(vault)
         self.sessions = SessionStore(vault)
         #: The devices each person uses, ours included, and this profile's own device id.
-        self.devices = DeviceStore(vault)
+        self.devices = KnownDevices(vault)
         self.history = History(vault)
         self.groups = GroupStore(vault)
         self.receipts = ReceiptStore(vault)

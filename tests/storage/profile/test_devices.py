@@ -53,3 +53,14 @@ def test_bad_device_ids_are_refused_and_a_damaged_own_id_is_damage(tmp_path: Pat
         pytest.raises(DamagedValue),
     ):
         reopened.devices.own()
+
+
+def test_a_linked_devices_login_key_is_kept_and_checked(tmp_path: Path) -> None:
+    with ProfileDirectory(tmp_path, kdf_params=FAST).create("Me", "pw") as profile:
+        assert profile.devices.login_key() is None
+        profile.devices.set_login_key(bytes(range(32)))
+        assert profile.devices.login_key() == bytes(range(32))
+        with pytest.raises(ValueError):
+            profile.devices.set_login_key(b"short")
+        profile.devices.set_login_key(None)
+        assert profile.devices.login_key() is None

@@ -26,18 +26,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from engine_support import FAST_KDF, PASSPHRASE
 
+from net.client import outbox_wire
 from net.client.core.events import Event
 from net.client.duties import Duties
 from net.client.messenger import Messenger
-from net.client.outbox import Outbox
 
 STOPPED = "STORED-NOT-ACKED"
 HALFWAY = "FANNED-HALFWAY"
-_send_all = Outbox._send_all
+_send_all = outbox_wire.send_all
 
 
-def _send_half(outbox: Outbox, conn: Any, sealed: list[Any]) -> Any:
-    _send_all(outbox, conn, sealed[: max(1, len(sealed) // 2)])
+def _send_half(conn: Any, sealed: list[Any], now_ms: int) -> Any:
+    _send_all(conn, sealed[: max(1, len(sealed) // 2)], now_ms)
     print(HALFWAY, flush=True)
     threading.Event().wait()
 
@@ -56,7 +56,7 @@ def main(argv: list[str]) -> int:
     if "--stop-before-ack" in argv[2:]:
         Duties.acknowledge = _stop_before_ack  # type: ignore[method-assign]
     if "--stop-halfway-fanout" in argv[2:]:
-        Outbox._send_all = _send_half  # type: ignore[method-assign]
+        outbox_wire.send_all = _send_half
     engine = Messenger(root, _print, kdf_params=FAST_KDF)
     engine.unlock(profile_id, PASSPHRASE)
     engine.connect()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from net.client import sync
 from net.client.context import Context, checked_phone
 from net.client.core.engine_error import EngineError
 from net.client.core.events import ContactUpdated, ContactView
@@ -18,6 +19,7 @@ from net.client.duties import Duties
 from net.client.handshake import start_session
 from net.client.link import Link
 from net.client.names import accept_own_step
+from storage.profile.contacts import Contact
 
 #: Runs a network step of a command: a refusal or a drop becomes an EngineError (Membership.guard).
 Guard = Callable[[Callable[[], Any]], Any]
@@ -31,12 +33,18 @@ def add(ctx: Context, link: Link, guard: Guard, phone: str, name: str) -> Contac
     if existing is not None and existing.identity is not None and ctx.load_record(phone).current:
         if name and name != existing.name:
             existing = ctx.profile.contacts.rename(phone, name)
-        return ctx.contact_view(accept_own_step(ctx, phone))  # adding a request's number accepts it
+        return _synced(ctx, accept_own_step(ctx, phone))  # adding a request's number accepts it
     conn = link.require()
     contact = guard(lambda: start_session(ctx, conn, phone, name))
     if name and contact.name != name:
         contact = ctx.profile.contacts.rename(phone, name)
-    return ctx.contact_view(accept_own_step(ctx, phone))
+    return _synced(ctx, accept_own_step(ctx, phone))
+
+
+def _synced(ctx: Context, contact: Contact) -> ContactView:
+    """The contact as kept now, told to our other devices too; its view."""
+    sync.queue_contact(ctx, contact)
+    return ctx.contact_view(contact)
 
 
 def every(ctx: Context) -> list[ContactView]:
@@ -52,13 +60,13 @@ def one(ctx: Context, phone: str) -> ContactView:
 def rename(ctx: Context, phone: str, name: str) -> None:
     phone = checked_phone(phone)
     ctx.contact(phone)
-    ctx.emit(ContactUpdated(ctx.contact_view(ctx.profile.contacts.rename(phone, name.strip()))))
+    ctx.emit(ContactUpdated(_synced(ctx, ctx.profile.contacts.rename(phone, name.strip()))))
 
 
 def set_verified(ctx: Context, duties: Duties, contact: str, verified: bool) -> None:
     phone = checked_phone(contact)
     ctx.contact(phone)
-    ctx.emit(ContactUpdated(ctx.contact_view(ctx.profile.contacts.set_verified(phone, verified))))
+    ctx.emit(ContactUpdated(_synced(ctx, ctx.profile.contacts.set_verified(phone, verified))))
     duties.outbox.dirty = True
 
 

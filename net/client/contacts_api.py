@@ -16,7 +16,10 @@ class ContactsApi(ApiBase):
 
     @storing("contacts")
     def add_contact(self, phone: str, name: str = "") -> ContactView:
-        return contacts.add(self._require(), self._link, self._membership.guard, phone, name)
+        ctx, duties = self._unlocked()
+        view = contacts.add(ctx, self._link, self._membership.guard, phone, name)
+        duties.outbox.dirty = True  # a sync of the contact to our other devices, if any
+        return view
 
     @storing("contacts")
     def contacts(self) -> list[ContactView]:
@@ -28,7 +31,9 @@ class ContactsApi(ApiBase):
 
     @storing("contacts")
     def rename_contact(self, phone: str, name: str) -> None:
-        contacts.rename(self._require(), phone, name)
+        ctx, duties = self._unlocked()
+        contacts.rename(ctx, phone, name)
+        duties.outbox.dirty = True  # a sync of the contact to our other devices, if any
 
     @storing("contacts")
     def set_verified(self, contact: str, verified: bool) -> None:

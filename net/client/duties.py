@@ -37,7 +37,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-from net.client import group_inbox, group_timers, prekeys
+from net.client import devices, group_inbox, group_timers, prekeys
 from net.client.context import STORAGE_FAILURES, Context
 from net.client.core import duties_plan as plan
 from net.client.core.backoff import Backoff
@@ -54,6 +54,7 @@ from net.client.names import standing_of
 from net.client.outbox import Outbox, enqueue_control
 from net.client.restored import publish_fresh_keys
 from net.protocol import replies
+from net.protocol.device_replies import DevicesChangedPush
 from net.protocol.errors import RequestRefused
 from net.protocol.replies import (
     MessagePush,
@@ -108,6 +109,9 @@ class Duties:
             words = _SESSION_ENDED.get(push.reason, "The server ended this session.")
             self._link.go_offline(Input.SESSION_ENDED, words)
             self._ctx.emit(ErrorReported("session_ended", words, "poll"))
+        elif isinstance(push, DevicesChangedPush):  # our own devices: a device linked or unlinked
+            devices.learn_own(self._ctx, push.devices)
+            self.outbox.dirty = True
         elif isinstance(push, PrekeysLowPush):
             self._next_prekey_check = 0.0  # the next round asks prekey_count and tops up
 

@@ -92,10 +92,25 @@ def preview(message: Message) -> str:
     return f"{kind}: {spec.get('name', '')}"
 
 
-def store_incoming(profile: Profile, message: Message, file: FileInfo | None) -> Message:
-    """Add the attachment an arrived text announced (WAITING); the message with it, for its view."""
+#: In a stored spec: our own file sent from another device of ours, downloaded here (not uploaded).
+COPIED = "copied"
+
+
+def store_incoming(
+    profile: Profile, message: Message, file: FileInfo | None, *, copied: bool = False
+) -> Message:
+    """Add the attachment an arrived text announced (WAITING); the message with it, for its view.
+
+    ``copied``: the text is ours, sent from another device of ours; its file is downloaded here too.
+    """
     if file is None:
         return message
     store = profile.attachments
-    stored = store.add(message.local_id, file.fields(), TransferState.WAITING.value, file=store.new_name())
+    spec = {**file.fields(), COPIED: True} if copied else file.fields()
+    stored = store.add(message.local_id, spec, TransferState.WAITING.value, file=store.new_name())
     return replace(message, attachment=stored)
+
+
+def downloads(attachment: Attachment, outgoing: bool) -> bool:
+    """Whether this attachment is fetched from the server here (theirs, or ours sent from another device)."""
+    return not outgoing or attachment.spec.get(COPIED) is True

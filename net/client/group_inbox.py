@@ -50,6 +50,8 @@ def _names_us(ctx: Context, changes: list[SignedChange]) -> bool:
 
 
 def _accepted(ctx: Context, phone: str) -> bool:
+    if phone == ctx.phone:
+        return True  # a change another device of ours made (a sync copy): ours here too
     contact = ctx.profile.contacts.get(phone)
     return contact is not None and contact.standing == Standing.ACCEPTED.value
 

@@ -22,6 +22,13 @@ A reset notice that came on a session we already had makes that session
 current (the contact has just shown they hold it) before the texts it names
 are queued again.
 
+Linked devices: the message's ``from_device`` picks the session, one per (phone, device). A
+contact's device we did not know, heard from under their pinned identity, is added to their list
+(:mod:`net.client.devices`): not a key change. A message from our own number comes from another
+device of ours: it must be under our own identity, and it is a sync payload that
+:mod:`net.client.sync` applies as if this device had done it; nothing of it is shown as incoming,
+and no receipt goes back.
+
 Message requests (:mod:`net.client.core.standing`): a message from a blocked
 number is acknowledged and dropped unopened, only counted; a stranger's first
 message makes a request, whose texts are stored but reported as
@@ -35,13 +42,25 @@ one is ignored and noted in the log, without its content.
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 from crypto_core.errors import CryptoError
-from net.client import action_inbox, action_views, group_inbox, group_timers, notices, privacy, timers
+from net.client import (
+    action_inbox,
+    action_views,
+    devices,
+    group_inbox,
+    group_timers,
+    notices,
+    outbox_wire,
+    privacy,
+    sync,
+    timers,
+)
 from net.client.context import Context
 from net.client.core.actions import Delete, Edit, React
 from net.client.core.disappearing import TimerChange
@@ -83,6 +102,8 @@ from net.protocol.replies import WaitingMessage
 from storage.profile.contacts import PinResult
 from storage.profile.errors import DuplicateEntry
 
+#: A (phone, device) a session is kept with.
+Address = tuple[str, int]
 _STATUS_OF = {Delivered: MessageStatus.DELIVERED, Read: MessageStatus.READ}
 _log = logging.getLogger(__name__)
 
@@ -116,13 +137,15 @@ class Inbox:
         self._ctx = ctx
         #: The person's choices, read once per batch: a read receipt counts as delivered while theirs are off.
         self._privacy = PrivacySettings()
+        self._me: str | None = None
 
     def receive(self, messages: list[WaitingMessage]) -> Received:
         ctx = self._ctx
         profile = ctx.profile
         result = Received()
-        records: dict[str, SessionRecord] = {}
+        records: dict[Address, SessionRecord] = {}
         self._privacy = privacy.load(ctx)
+        self._me = ctx.phone  # read once per batch: our own number's messages are our other devices'
         receipts: dict[str, list[str]] = defaultdict(list)
         seen: set[int] = set()
         with profile.transaction():
@@ -156,7 +179,7 @@ class Inbox:
         return result
 
     def _answer(
-        self, receipts: dict[str, list[str]], records: dict[str, SessionRecord], result: Received
+        self, receipts: dict[str, list[str]], records: dict[Address, SessionRecord], result: Received
     ) -> None:
         """The end of a batch, in its transaction: receipts (only to accepted contacts), sessions, counts."""
         ctx = self._ctx
@@ -168,8 +191,8 @@ class Inbox:
             share_if_due(ctx, contact)
             for start in range(0, len(mids), MAX_IDS):
                 enqueue_control(ctx, sender, Delivered(tuple(mids[start : start + MAX_IDS])))
-        for sender, record in records.items():
-            ctx.save_record(sender, record)
+        for (sender, device), record in records.items():
+            ctx.save_record(sender, record, device)
         if result.receipts:
             result.events += group_inbox.counted(ctx, result.receipts)
         if result.dropped:
@@ -186,27 +209,33 @@ class Inbox:
         self,
         message: WaitingMessage,
         sender: str,
-        records: dict[str, SessionRecord],
+        records: dict[Address, SessionRecord],
         receipts: dict[str, list[str]],
         result: Received,
     ) -> None:
         ctx = self._ctx
         profile = ctx.profile
         client_id = None
+        # The sender's device picks the session (Sesame): one per (phone, device).
+        address = (sender, outbox_wire.from_device(message))
         try:
             envelope = Envelope.from_bytes(message.body)
             client_id = envelope.client_id
-            record = records.get(sender) or ctx.load_record(sender)
+            record = records.get(address) or ctx.load_record(*address)
             opened = record.open(
                 envelope, ctx.require_identity(), profile.keys, random=ctx.random, clock=ctx.clock
             )
         except (CryptoError, NoSession, MalformedEnvelope):
             raise _Unopenable(client_id) from None
-        records[sender] = record
+        records[address] = record
+        if sender == self._me:
+            self._own(address, opened, message, result)
+            return
         if opened.started:
             result.sessions_started += 1
             # A notice of a changed key goes just before the message that showed it (1 ms earlier).
-            self._pin(sender, opened.state.peer, result, (message.ts - 1) / 1000)
+            if self._pin(sender, opened.state.peer, result, (message.ts - 1) / 1000) is not PinResult.CHANGED:
+                devices.heard_from(ctx, *address)  # a new device under the same identity: no key change
         elif self._standing(sender) is None:
             profile.contacts.add(sender, "", standing=of_stranger().value)
         try:
@@ -217,6 +246,22 @@ class Inbox:
         except MalformedEnvelope:
             return  # opened, so the session moved on; a payload from a newer version is skipped
         self._apply(payload, sender, opened, record, message, receipts, result)
+
+    def _own(self, address: Address, opened: Opened, message: WaitingMessage, result: Received) -> None:
+        """From another device of ours: a sync payload, taken as ours (never shown as incoming)."""
+        ctx = self._ctx
+        ours = ctx.require_identity().public.encoded()
+        if not hmac.compare_digest(opened.state.peer.encoded(), ours):
+            _log.warning("a message from our own number under another identity was dropped")
+            return
+        if opened.started:
+            result.sessions_started += 1
+            devices.heard_from(ctx, *address)
+        try:
+            payload = decode_payload(opened.plaintext)
+        except MalformedEnvelope:
+            return
+        result.events += sync.apply(ctx, payload, message.ts)
 
     def _apply(
         self,
@@ -306,7 +351,7 @@ class Inbox:
         brief = self._ctx.profile.contacts.briefs([sender]).get(sender)
         return None if brief is None else Standing(brief.standing)
 
-    def _pin(self, sender: str, identity: Any, result: Received, at: float) -> None:
+    def _pin(self, sender: str, identity: Any, result: Received, at: float) -> PinResult:
         ctx = self._ctx
         outcome, contact = ctx.profile.contacts.pin_identity(sender, identity, standing=of_stranger().value)
         if outcome is PinResult.CHANGED:
@@ -314,6 +359,7 @@ class Inbox:
             result.events.append(ContactKeyChanged(view, ctx.previous_safety_number(contact), note))
         elif outcome is PinResult.NEW:
             result.events.append(ContactUpdated(ctx.contact_view(contact)))
+        return outcome
 
     def _text(
         self,

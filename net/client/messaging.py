@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-from net.client import action_views, groups, privacy, timers
+from net.client import action_views, groups, privacy, sync, timers
 from net.client.context import Context, checked_phone, checked_text, key_id, message_view
 from net.client.core.actions import ReplyRef
 from net.client.core.engine_error import EngineError
@@ -121,12 +121,13 @@ def mark_read(ctx: Context, duties: Duties, contact: str, up_to: str | None = No
         ids = [message.client_id for message in read]
         for start in range(0, len(ids), MAX_IDS) if receipts else ():
             enqueue_control(ctx, phone, Read(tuple(ids[start : start + MAX_IDS])))
+        synced = sync.queue_read(ctx, phone, read)  # our other devices, whatever the receipts setting
         counting = timers.started(ctx, read)  # a disappearing message counts down from its reading
     for message_id in ids:
         ctx.emit(MessageStatusChanged(phone, message_id, MessageStatus.READ))
     for event in counting:
         ctx.emit(event)
-    if ids and receipts:
+    if (ids and receipts) or synced:
         duties.outbox.dirty = True
 
 
@@ -153,12 +154,13 @@ def _mark_group_read(ctx: Context, duties: Duties, chat: GroupChat, up_to: str |
                 continue
             for start in range(0, len(ids), MAX_IDS):
                 enqueue_control(ctx, author, Read(tuple(ids[start : start + MAX_IDS])))
+        synced = sync.queue_read(ctx, chat, read)  # our other devices, whatever the receipts setting
         counting = timers.started(ctx, read)  # a disappearing message counts down from its reading
     for message in read:
         ctx.emit(MessageStatusChanged("", message.client_id, MessageStatus.READ, group_id=chat.group_id))
     for event in counting:
         ctx.emit(event)
-    if read and receipts:
+    if (read and receipts) or synced:
         duties.outbox.dirty = True
 
 

@@ -37,7 +37,7 @@ from pathlib import Path
 from crypto_core import sealing
 from crypto_core.encoding import RandomSource, default_random
 from crypto_core.sealing import KdfParams
-from net.client import group_fanout, group_log, messaging, privacy, profiles
+from net.client import group_fanout, group_log, messaging, privacy, profiles, sync
 from net.client.actions_api import ActionsApi
 from net.client.api_base import storing
 from net.client.archive_api import ArchiveApi
@@ -291,7 +291,11 @@ class Messenger(
 
     @storing("account")
     def set_privacy(self, settings: PrivacySettings) -> None:
-        privacy.save(self._require(), settings)
+        ctx, duties = self._unlocked()
+        with ctx.profile.transaction():
+            privacy.save(ctx, settings)
+            if sync.queue_settings(ctx, settings):  # our other devices take the same settings
+                duties.outbox.dirty = True
 
     # ================================================================== the loop
 

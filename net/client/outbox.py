@@ -37,20 +37,18 @@ the server just said is offline.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
 
-from net.client import group_copies
+from net.client import devices, group_copies, outbox_wire
 from net.client.context import Context
 from net.client.core import outbox_plan as plan
 from net.client.core.backoff import Backoff
-from net.client.core.disappearing import queued_for
 from net.client.core.engine_error import EngineError
 from net.client.core.envelope import Typing, encode_payload
 from net.client.core.events import ErrorReported, Event, MessageStatus, MessageStatusChanged
 from net.client.core.standing import Standing, may_answer
 from net.client.core.typing_plan import TypingNotices
-from net.client.handshake import start_session
+from net.client.handshake import start_own_session, start_session
 from net.client.link import Link
 from net.client.outbox_entries import RECORD_VERSION as RECORD_VERSION
 from net.client.outbox_entries import Entry as Entry
@@ -63,10 +61,15 @@ from net.client.outbox_entries import under_timer as under_timer
 from net.client.sessions import NoSession, SessionRecord
 from net.client.transport import ServerConnection
 from net.protocol import replies
-from net.protocol.copy_results import CopyResult, CopyStatus
+from net.protocol.copy_results import CopyStatus
 from net.protocol.errors import RequestRefused
 from net.protocol.schema import MAX_COPIES
 from storage.profile.delivery import OutboxItem
+
+#: A (phone, device) a copy is sealed for: its session is kept per pair.
+Address = tuple[str, int]
+#: A sealed body for one (phone, device), as a ``send_many`` item names it.
+Item = tuple[str, int, bytes]
 
 
 class Outbox:
@@ -131,118 +134,125 @@ class Outbox:
                 )
         return readable
 
-    def _send_batch(self, conn: ServerConnection, batch: list[Pending]) -> list[Event]:
+    def _send_batch(
+        self, conn: ServerConnection, batch: list[Pending], retried: frozenset[str] = frozenset()
+    ) -> list[Event]:
         ctx = self._ctx
-        # Each contact's record is read once per batch: decoding one (the ratchet state's JSON and
-        # base64) costs more than sealing with it.
-        records: dict[str, SessionRecord] = {}
+        # Each (contact, device) record is read once per batch: decoding one (the ratchet state's JSON
+        # and base64) costs more than sealing with it.
+        records: dict[Address, SessionRecord] = {}
 
-        def record_of(contact: str) -> SessionRecord:
-            if contact not in records:
-                records[contact] = ctx.load_record(contact)
-            return records[contact]
+        def record_of(address: Address) -> SessionRecord:
+            if address not in records:
+                records[address] = ctx.load_record(*address)
+            return records[address]
 
-        starting = plan.needing_session(batch, lambda contact: record_of(contact).current is not None)
-        busy, refused = self._start_sessions(conn, starting)
+        addresses = self._addresses(batch)
+        starting = plan.needing_session(
+            batch, lambda contact: all(record_of(a).current is not None for a in addresses[contact])
+        )
+        busy, refused = self._start_sessions(conn, starting, addresses, record_of)
         for contact in starting:  # a session started is stored: read again
-            records.pop(contact, None)
+            for address in addresses[contact]:
+                records.pop(address, None)
         go, failed = plan.sealable(batch, busy=busy, refused=refused)
-        results = plan.judge(self._send_all(conn, self._seal(go, record_of)))
+        copies, empty = self._seal(go, addresses, record_of)
+        outcomes = outbox_wire.send_all(conn, copies, ctx.now_ms())
+        again = self._devices_changed(outcomes, retried)
+        outcomes = [o for o in outcomes if (o.item.client_id, o.item.contact) not in again]
+        results = plan.judge([(o.item, o.entry, o.refusal) for o in outcomes])
+        results.done += empty
         pauses = [(contact, plan.Verdict.BUSY) for contact in sorted(busy)] + results.pauses
         plan.apply_pauses(self._paused, self._busy, pauses, ctx.monotonic(), self._full)
         if results.done:
             self._busy.reset()
             if plan.settle(self._full, results):
                 self.dirty = True  # the one entry tried went: the rest of that contact's go next
-        return self._record(results.done, failed + results.failed)
+        events = self._record(results.done, failed + results.failed)
+        if again:  # resealed for the devices the server named, and sent again at once, once
+            retry = [(i, e) for i, e in batch if (i.client_id, i.contact) in again]
+            events += self._send_batch(conn, retry, retried | {i.client_id for i, _ in retry})
+        return events
+
+    def _addresses(self, batch: list[Pending]) -> dict[str, list[Address]]:
+        """Every (phone, device) each contact of the batch is sealed for (our own: our other devices)."""
+        ctx = self._ctx
+        me, own = ctx.phone or "", ctx.profile.devices.own()
+        return {
+            contact: plan.addresses(contact, devices.known(ctx, contact), me=me, own=own)
+            for contact in {item.contact for item, _ in batch}
+        }
+
+    def _devices_changed(
+        self, outcomes: list[outbox_wire.ItemOutcome], retried: frozenset[str]
+    ) -> set[tuple[str, str]]:
+        """Learn the device sets the server named; the items to reseal and send again at once."""
+        again: set[tuple[str, str]] = set()
+        for outcome in outcomes:
+            if outcome.refusal is None or outcome.refusal[0] != plan.DEVICES_CHANGED:
+                continue
+            if outcome.devices:
+                devices.learn(self._ctx, outcome.item.contact, outcome.devices)
+            if plan.retry_at_once(outcome.refusal[0], outcome.item.client_id, retried):
+                again.add((outcome.item.client_id, outcome.item.contact))
+        return again
 
     def _start_sessions(
-        self, conn: ServerConnection, contacts: list[str]
+        self,
+        conn: ServerConnection,
+        contacts: list[str],
+        addresses: dict[str, list[Address]],
+        record_of: Callable[[Address], SessionRecord],
     ) -> tuple[set[str], dict[str, plan.Refusal]]:
-        """Ask for the bundles; returns the contacts the server was busy for, and those refused for good."""
+        """Ask for the bundles of the devices without a session; returns the contacts the server was
+        busy for, and those refused for good."""
         refusals: dict[str, plan.Refusal] = {}
         for contact in contacts:
-            try:
-                start_session(self._ctx, conn, contact)
-            except EngineError as exc:
-                refusals[contact] = (exc.code, exc.message)
+            for phone, device in addresses[contact]:
+                if record_of((phone, device)).current is not None:
+                    continue
+                try:
+                    if phone == self._ctx.phone:
+                        start_own_session(self._ctx, conn, device)
+                    else:
+                        start_session(self._ctx, conn, phone, device=device)
+                except EngineError as exc:
+                    refusals[contact] = (exc.code, exc.message)
+                    break
         return plan.split_session_refusals(refusals)
 
     def _seal(
-        self, go: list[Pending], record_of: Callable[[str], SessionRecord]
-    ) -> list[tuple[OutboxItem, Entry, bytes]]:
-        """Seal each entry with its contact's current session, and store the advanced sessions, at once."""
+        self,
+        go: list[Pending],
+        addresses: dict[str, list[Address]],
+        record_of: Callable[[Address], SessionRecord],
+    ) -> tuple[list[outbox_wire.Copy], list[Pending]]:
+        """Seal each entry for every device of its contact with that device's current session, and
+        store the advanced sessions, at once. Also returns the entries with no device to go to (a
+        sync entry once our other devices are gone): done as they are."""
         ctx = self._ctx
-        sealed: list[tuple[OutboxItem, Entry, bytes]] = []
+        sealed: list[outbox_wire.Copy] = []
+        empty: list[Pending] = []
         with ctx.profile.transaction():
-            records: dict[str, SessionRecord] = {}
+            touched: dict[Address, SessionRecord] = {}
             for item, entry in go:
-                record = records[item.contact] = record_of(item.contact)
-                try:
-                    body = record.seal(item.client_id, entry.inner).to_bytes()
-                except NoSession:
+                targets = addresses[item.contact]
+                if not targets:
+                    empty.append((item, entry))
                     continue
-                sealed.append((item, entry, body))
-            for contact, record in records.items():
-                ctx.save_record(contact, record)
-        return sealed
-
-    def _send_all(
-        self, conn: ServerConnection, sealed: list[tuple[OutboxItem, Entry, bytes]]
-    ) -> list[tuple[OutboxItem, Entry, plan.Refusal | None]]:
-        """Pipeline the sends, then collect the replies: None for accepted, else the refusal.
-
-        Copies that share a client id (a group's message) go in ``send_many``\\ s, the rest in ``send``\\ s.
-        """
-        by_client: dict[str, list[tuple[OutboxItem, Entry, bytes]]] = defaultdict(list)
-        for sealed_copy in sealed:
-            by_client[sealed_copy[0].client_id].append(sealed_copy)
-        singles = [copies[0] for copies in by_client.values() if len(copies) == 1]
-        many = [
-            copies[start : start + MAX_COPIES]
-            for copies in by_client.values()
-            if len(copies) > 1
-            for start in range(0, len(copies), MAX_COPIES)
-        ]
-        now = self._ctx.now_ms()
-        requests = [
-            (
-                item,
-                entry,
-                conn.start_send(
-                    item.contact, item.client_id, body, expires_in=queued_for(entry.expires_at_ms, now)
-                ),
-            )
-            for item, entry, body in singles
-        ]
-        fanned = [
-            (
-                chunk,
-                conn.start_send_many(
-                    chunk[0][0].client_id,
-                    [(i.contact, body) for i, _, body in chunk],
-                    expires_in=queued_for(chunk[0][1].expires_at_ms, now),
-                ),
-            )
-            for chunk in many
-        ]
-        results: list[tuple[OutboxItem, Entry, plan.Refusal | None]] = []
-        for item, entry, request_id in requests:
-            try:
-                conn.wait_typed(replies.SEND, request_id)
-                refusal: plan.Refusal | None = None
-            except RequestRefused as exc:
-                refusal = (exc.code, exc.message)
-            results.append((item, entry, refusal))
-        for chunk, pending in fanned:
-            try:
-                copies = conn.wait_send_many(pending).results
-            except RequestRefused as exc:
-                results += [(item, entry, (exc.code, exc.message)) for item, entry, _ in chunk]
-                continue
-            for (item, entry, _), copy in zip(chunk, copies, strict=True):
-                results.append((item, entry, None if copy.stored else _copy_refusal(item, copy)))
-        return results
+                copies: list[outbox_wire.Copy] = []
+                for address in targets:
+                    record = touched[address] = record_of(address)
+                    try:
+                        body = record.seal(item.client_id, entry.inner).to_bytes()
+                    except NoSession:
+                        break  # a device without a session: the entry waits for the next flush
+                    copies.append(outbox_wire.Copy(item, entry, address[1], body))
+                else:
+                    sealed += copies
+            for (phone, device), record in touched.items():
+                ctx.save_record(phone, record, device)
+        return sealed, empty
 
     def _record(self, done: list[Pending], failed: list[tuple[OutboxItem, Entry, str, str]]) -> list[Event]:
         """Sent entries leave the outbox as SENT, failed ones as FAILED (with their error), at once."""
@@ -277,7 +287,8 @@ class Outbox:
     # ------------------------------------------------------------------ typing
 
     def send_typing_many(self, recipients: list[str], on: bool, group_id: str) -> None:
-        """A group's typing notice: one transient ``send_many`` to the members that may hear it."""
+        """A group's typing notice: one transient ``send_many`` to every device of the members that may
+        hear it."""
         ctx = self._ctx
         now = ctx.monotonic()
         key = f"g:{group_id}"
@@ -285,21 +296,17 @@ class Outbox:
             return
         conn = self._link.require()
         client_id = ctx.new_id("t-")
-        items: list[tuple[str, bytes]] = []
-        with ctx.profile.transaction():
-            for phone in recipients:
-                record = ctx.load_record(phone)
-                try:
-                    items.append(
-                        (phone, record.seal(client_id, encode_payload(Typing(on, group_id))).to_bytes())
-                    )
-                except NoSession:
-                    continue
-                ctx.save_record(phone, record)
+        items = self._seal_typing(client_id, Typing(on, group_id), recipients)
         self._typing.sent(key, on, now)
+        plain = all(device == 1 for _, device, _ in items)
         for start in range(0, len(items), MAX_COPIES):
+            chunk = items[start : start + MAX_COPIES]
             try:
-                conn.send_many(client_id, items[start : start + MAX_COPIES], transient=True)
+                if plain:  # every member with one device: as before linked devices
+                    conn.send_many(client_id, [(to, body) for to, _, body in chunk], transient=True)
+                else:
+                    wire = conn
+                    wire.wait_send_many(wire.start_send_many(client_id, chunk, transient=True))
             except RequestRefused:
                 return
 
@@ -313,22 +320,42 @@ class Outbox:
         if found is None or found.key_changed or not may_answer(Standing(found.standing)):
             return  # nothing goes to a request or a blocked number
         conn = self._link.require()
-        with ctx.profile.transaction():
-            record = ctx.load_record(contact)
-            client_id = ctx.new_id("t-")
-            try:
-                body = record.seal(client_id, encode_payload(Typing(on))).to_bytes()
-            except NoSession:
-                return
-            ctx.save_record(contact, record)
+        client_id = ctx.new_id("t-")
+        items = self._seal_typing(client_id, Typing(on), [contact])
+        if not items:
+            return
         self._typing.sent(contact, on, now)
         try:
-            reply = conn.request(
-                replies.SEND_TRANSIENT, to=contact, client_id=client_id, body=body, transient=True
-            )
+            if len(items) == 1 and items[0][1] == 1:  # one device: as before linked devices
+                reply = conn.request(
+                    replies.SEND_TRANSIENT, to=contact, client_id=client_id, body=items[0][2], transient=True
+                )
+                self._typing.answered(contact, delivered=reply.delivered, now=now)
+                return
+            wire = conn
+            results = wire.wait_send_many(wire.start_send_many(client_id, items, transient=True)).results
         except RequestRefused:
             return
-        self._typing.answered(contact, delivered=reply.delivered, now=now)
+        delivered = any(r.status is CopyStatus.DELIVERED for r in results)
+        self._typing.answered(contact, delivered=delivered, now=now)
+
+    def _seal_typing(
+        self, client_id: str, notice: Typing, recipients: list[str]
+    ) -> list[tuple[str, int, bytes]]:
+        """The notice sealed for every device of each recipient with a session (a notice starts none)."""
+        ctx = self._ctx
+        inner = encode_payload(notice)
+        items: list[Item] = []
+        with ctx.profile.transaction():
+            for phone in recipients:
+                for device in devices.known(ctx, phone):
+                    record = ctx.load_record(phone, device)
+                    try:
+                        items.append((phone, device, record.seal(client_id, inner).to_bytes()))
+                    except NoSession:
+                        continue
+                    ctx.save_record(phone, record, device)
+        return items
 
     def heard_from(self, contact: str) -> None:
         """A message from the contact: they are online again, so typing notices may go, and a queue
@@ -337,9 +364,3 @@ class Outbox:
         self._typing.heard_from(contact)
         if plan.heard_from(self._paused, self._full, contact):
             self.dirty = True
-
-
-def _copy_refusal(item: OutboxItem, copy: CopyResult) -> plan.Refusal:
-    if copy.status is CopyStatus.UNKNOWN_ACCOUNT:
-        return ("unknown_account", f"Nobody with the number {item.contact} uses Parley on this server.")
-    return (str(copy.status.value), copy.message or "The server holds too much for this member now.")

@@ -5,6 +5,11 @@ and ``"g"`` (the group's id) for a copy of a group's text or change, ``"x"`` (ms
 a disappearing message disappears; ``mid`` names the history row of a text (null for receipts and
 reset notices). Every copy of a message under a disappearing timer carries the timer (``exp``),
 sent again too. :class:`net.client.outbox.Outbox` sends what is queued here.
+
+With linked devices, what we queue to a contact or a group (a text, an action, a timer, a group's
+change) gets a sync copy (:class:`~net.client.core.sync_payloads.SyncSent`) queued beside it, under the
+same client id, to our own number: the outbox seals it for each of our other devices. On the only
+device nothing more is queued.
 """
 
 from __future__ import annotations
@@ -16,16 +21,20 @@ from typing import Any
 
 from crypto_core.encoding import b64decode, b64encode
 from crypto_core.errors import CryptoError
-from net.client import action_views, group_copies
+from net.client import action_views, devices, group_copies
 from net.client.context import Context
-from net.client.core.actions import ReplyRef
+from net.client.core.actions import Delete, Edit, React, ReplyRef
 from net.client.core.attachment import FileInfo
-from net.client.core.envelope import Payload, Text, encode_payload
+from net.client.core.disappearing import TimerChange
+from net.client.core.envelope import GroupChangePayload, Payload, Text, encode_payload
+from net.client.core.sync_payloads import SyncPayload, SyncSent
 from storage.profile.delivery import OutboxItem
 from storage.profile.errors import DuplicateEntry
 from storage.profile.history import Chat, GroupChat
 
 RECORD_VERSION = 1
+#: What we send that our other devices take as if they had sent it (a sync copy goes with it).
+_MIRRORED = Text | React | Edit | Delete | TimerChange
 
 
 @dataclass(frozen=True)
@@ -85,7 +94,13 @@ def enqueue_text(
 ) -> None:
     timer, expires = under_timer(ctx, contact, message_id)
     inner = encode_payload(Text(message_id, sent_at_ms, text, file=file, reply=reply, exp=timer))
-    ctx.profile.outbox.enqueue(contact, client_id, Entry(message_id, inner, expires_at_ms=expires).to_bytes())
+    record = Entry(message_id, inner, expires_at_ms=expires).to_bytes()
+    if not devices.own_others(ctx):  # the only device: one row, as before linked devices
+        ctx.profile.outbox.enqueue(contact, client_id, record)
+        return
+    with ctx.profile.transaction():
+        ctx.profile.outbox.enqueue(contact, client_id, record)
+        enqueue_sync_copy(ctx, client_id, inner, expires, to=contact)
 
 
 def under_timer(ctx: Context, chat: Chat, message_id: str) -> tuple[int, int]:
@@ -97,7 +112,45 @@ def under_timer(ctx: Context, chat: Chat, message_id: str) -> tuple[int, int]:
 
 
 def enqueue_control(ctx: Context, contact: str, payload: Payload) -> None:
-    ctx.profile.outbox.enqueue(contact, ctx.new_id("c-"), Entry(None, encode_payload(payload)).to_bytes())
+    client_id, inner = ctx.new_id("c-"), encode_payload(payload)
+    if not isinstance(payload, _MIRRORED) or not devices.own_others(ctx):  # receipts: no sync copy
+        ctx.profile.outbox.enqueue(contact, client_id, Entry(None, inner).to_bytes())
+        return
+    with ctx.profile.transaction():
+        ctx.profile.outbox.enqueue(contact, client_id, Entry(None, inner).to_bytes())
+        enqueue_sync_copy(ctx, client_id, inner, 0, to=contact)
+
+
+def enqueue_sync(ctx: Context, payload: SyncPayload) -> bool:
+    """Queue a sync payload (a read position, a contact, settings) to our other devices, if any."""
+    if not devices.own_others(ctx):
+        return False  # the only device: nothing to keep in step, nothing queued
+    me = ctx.me()
+    ctx.profile.outbox.enqueue(me, ctx.new_id("s-"), Entry(None, encode_payload(payload)).to_bytes())
+    return True
+
+
+def enqueue_sync_copy(
+    ctx: Context,
+    client_id: str,
+    inner: bytes,
+    expires: int,
+    *,
+    to: str | None = None,
+    group: str | None = None,
+) -> bool:
+    """The sync copy of what we queue to a contact or a group, under its client id (so the copies to
+    the contact's devices and ours go in one ``send_many``), to our other devices if there are any."""
+    if not devices.own_others(ctx):
+        return False
+    copied = SyncSent(inner.rstrip(b" "), to=to, group=group)
+    try:
+        ctx.profile.outbox.enqueue(
+            ctx.me(), client_id, Entry(None, encode_payload(copied), None, expires).to_bytes()
+        )
+    except DuplicateEntry:
+        return False
+    return True
 
 
 def enqueue_copies(
@@ -123,6 +176,8 @@ def enqueue_copies(
             except DuplicateEntry:
                 continue
             queued += 1
+        if isinstance(payload, _MIRRORED | GroupChangePayload):
+            enqueue_sync_copy(ctx, client_id, encode_payload(payload), expires, group=group)
     return queued
 
 

@@ -16,6 +16,7 @@ queued) and again to every accepted contact when it changes
 
 from __future__ import annotations
 
+from net.client import sync
 from net.client.context import Context, checked_phone
 from net.client.core.engine_error import EngineError
 from net.client.core.envelope import MAX_IDS, Delivered
@@ -48,6 +49,7 @@ def accept(ctx: Context, duties: Duties, phone: str) -> ContactView:
         for start in range(0, len(held), MAX_IDS):  # the delivery receipts held back go now
             enqueue_control(ctx, contact.phone, Delivered(tuple(held[start : start + MAX_IDS])))
         contact = ctx.contact(contact.phone)
+        sync.queue_contact(ctx, contact)
     duties.outbox.dirty = True
     view = ctx.contact_view(contact)
     ctx.emit(ContactUpdated(view))
@@ -62,6 +64,7 @@ def block(ctx: Context, phone: str) -> None:
         if ctx.profile.contacts.get(phone) is None:
             ctx.profile.contacts.add(phone, "", standing=Standing.BLOCKED.value)
         contact = ctx.profile.contacts.set_standing(phone, Standing.BLOCKED.value)
+        sync.queue_contact(ctx, contact)
     ctx.emit(ContactUpdated(ctx.contact_view(contact)))
     ctx.emit(requests_changed(ctx))
 
@@ -71,7 +74,9 @@ def unblock(ctx: Context, phone: str) -> None:
     contact = ctx.contact(checked_phone(phone))
     if contact.standing != Standing.BLOCKED.value:
         raise EngineError("not_blocked", "That number is not blocked.")
-    contact = ctx.profile.contacts.set_standing(contact.phone, Standing.REQUEST.value)
+    with ctx.profile.transaction():
+        contact = ctx.profile.contacts.set_standing(contact.phone, Standing.REQUEST.value)
+        sync.queue_contact(ctx, contact)
     ctx.emit(ContactUpdated(ctx.contact_view(contact)))
     ctx.emit(requests_changed(ctx))
 

@@ -30,11 +30,15 @@ class RequestsApi(ApiBase):
 
     @storing("contacts")
     def block(self, phone: str) -> None:
-        requests.block(self._require(), phone)
+        ctx, duties = self._unlocked()
+        requests.block(ctx, phone)
+        duties.outbox.dirty = True  # a sync of the contact to our other devices, if any
 
     @storing("contacts")
     def unblock(self, phone: str) -> None:
-        requests.unblock(self._require(), phone)
+        ctx, duties = self._unlocked()
+        requests.unblock(ctx, phone)
+        duties.outbox.dirty = True  # a sync of the contact to our other devices, if any
 
     @storing("contacts")
     def delete_request(self, phone: str) -> None:

@@ -30,7 +30,7 @@ from net.client.core.engine_error import EngineError
 from net.client.core.events import TransferProgress, TransferState
 from net.client.core.standing import Standing
 from net.client.core.transfer_plan import Throttle
-from net.client.file_views import attachment_view
+from net.client.file_views import attachment_view, downloads
 from net.client.link import Link
 from net.client.outbox import Outbox
 from net.client.transfer_down import Download
@@ -86,8 +86,9 @@ class Transfers:
     def _scan(self) -> None:
         for found in self.ctx.profile.attachments.moving():
             local_id = found.attachment.message
-            if local_id not in self._jobs and (found.outgoing or self._may_download(found)):
-                self._jobs[local_id] = (Upload if found.outgoing else Download)(self, found)
+            down = downloads(found.attachment, found.outgoing)
+            if local_id not in self._jobs and (not down or self._may_download(found)):
+                self._jobs[local_id] = (Download if down else Upload)(self, found)
 
     def _may_download(self, found: Located) -> bool:
         """A stranger's file (a message request, an invitation) waits until the person accepts them."""
@@ -158,7 +159,7 @@ class Transfers:
         state = found.attachment.state
         if state in MOVING or state == TransferState.DONE.value:
             return
-        if found.outgoing:
+        if not downloads(found.attachment, found.outgoing):
             sealed = bool(found.attachment.spec.get("sha256"))
             sealed = sealed and self.ctx.profile.attachments.sealed(found.attachment.file).exists()
             again = TransferState.UPLOADING if sealed else TransferState.PREPARING
@@ -174,15 +175,16 @@ class Transfers:
         self._stop(found.attachment.message)
         blob = str(found.attachment.spec.get("blob", ""))
         conn = self.connection
-        if found.outgoing and blob and conn is not None:
+        up = not downloads(
+            found.attachment, found.outgoing
+        )  # a copy of ours from another device: theirs to keep
+        if up and blob and conn is not None:
             with contextlib.suppress(EngineError):  # the server's timers remove it anyway
                 self.orphan(conn, [conn.send("blob_delete", blob=blob)])
-        if not found.outgoing:
+        if not up:
             with contextlib.suppress(FileNotFoundError):
                 self.ctx.profile.attachments.part(found.attachment.file).unlink()
-        self.store(
-            found, state=TransferState.CANCELLED.value, error="", done=0 if not found.outgoing else None
-        )
+        self.store(found, state=TransferState.CANCELLED.value, error="", done=0 if not up else None)
 
     def _stop(self, local_id: int) -> None:
         job = self._jobs.pop(local_id, None)

@@ -32,6 +32,7 @@ notices look alike on the wire. One small typed object:
                   name and profile picture; ``pic`` absent when they have none)
 ``group_change``  ``{"t": "group_change", "change": {...}, "sig": b64}`` (one signed change)
 ``group_state``   ``{"t": "group_state", "g": group id, "changes": [...], "want": bool}``
+``sync_*``        between our own devices only (:mod:`net.client.core.sync_payloads`)
 ================  ==============================================================
 
 The group payloads and fields are :mod:`net.client.core.group_payloads`'s, the
@@ -59,7 +60,7 @@ from typing import Any, TypeGuard
 from crypto_core.encoding import b64decode, b64encode, canonical_json
 from crypto_core.errors import CryptoError
 from crypto_core.pqxdh import InitialMessage
-from net.client.core import actions, disappearing
+from net.client.core import actions, disappearing, sync_payloads
 from net.client.core.actions import Action, ReplyRef
 from net.client.core.attachment import FileInfo, parse_file
 from net.client.core.disappearing import TimerChange
@@ -76,6 +77,7 @@ from net.client.core.group_payloads import (
     tag_fields,
 )
 from net.client.core.malformed import MalformedEnvelope as MalformedEnvelope
+from net.client.core.sync_payloads import ContactSync, ReadSync, SettingsSync, SyncPayload, SyncSent
 from net.protocol.validation import ValidationError, validate_display_name
 
 VERSION = 1
@@ -209,6 +211,7 @@ Payload = (
     | GroupStatePayload
     | Action
     | TimerChange
+    | SyncPayload
 )
 
 
@@ -223,10 +226,9 @@ def encode_payload(payload: Payload) -> bytes:
             obj["reply"] = actions.reply_fields(payload.reply)
         if payload.exp:
             obj["exp"] = payload.exp
-    elif isinstance(payload, Delivered):
-        obj = {"t": "delivered", "ids": list(payload.message_ids)}
-    elif isinstance(payload, Read):
-        obj = {"t": "read", "ids": list(payload.message_ids)}
+    elif isinstance(payload, Delivered | Read):
+        kind = "delivered" if isinstance(payload, Delivered) else "read"
+        obj = {"t": kind, "ids": list(payload.message_ids)}
     elif isinstance(payload, Typing):
         obj = {"t": "typing", "on": payload.on}
         if payload.group_id is not None:
@@ -243,6 +245,8 @@ def encode_payload(payload: Payload) -> bytes:
         obj = actions.fields(payload)
     elif isinstance(payload, disappearing.TimerChange):
         obj = disappearing.fields(payload)
+    elif isinstance(payload, SyncSent | ReadSync | ContactSync | SettingsSync):
+        obj = sync_payloads.fields(payload)
     else:
         obj = {"t": "reset", "failed": list(payload.failed_client_ids)}
     return padded(compact_json(obj))
@@ -296,6 +300,8 @@ def decode_payload(data: bytes) -> Payload:
         return actions.parse(obj)
     if kind == disappearing.KIND:
         return disappearing.parse(obj)
+    if isinstance(kind, str) and kind in sync_payloads.KINDS:
+        return sync_payloads.parse(obj)
     raise MalformedEnvelope("payload: unknown kind")
 
 

@@ -12,7 +12,11 @@ they are tested in milliseconds:
    are sealed and which fail for good because their session could not start;
 3. :func:`judge`: the server's replies to the ``send``\\ s, as entries done,
    entries failed for good, and pauses (in the order they came);
-4. :func:`apply_pauses`: the pauses into the per-contact "not before" times:
+4. per device (Sesame): each entry is sealed for every device of its contact (:func:`addresses`;
+   an entry to our own number, a sync copy, for our other devices), and a ``devices_changed``
+   refusal is resealed for the devices the server named and sent again at once, once
+   (:func:`retry_at_once`, :func:`device_change`);
+5. :func:`apply_pauses`: the pauses into the per-contact "not before" times:
    a refusal that means "not now" (:data:`net.client.core.connection_state.RETRY_LATER`) waits the next
    step of the shared backoff with jitter (one step per contact and round);
    any other refusal that is not fatal (``queue_full``: the contact's queue on
@@ -48,6 +52,9 @@ BATCH = 200
 PAUSE_SECONDS = 30.0
 #: Refusals that mean the message can never go out as it is.
 FATAL = frozenset({"unknown_account", "bad_request", "frame_too_large"})
+#: The refusal that says the recipient's devices are not the ones the copies named: resealed and sent
+#: again at once (:func:`retry_at_once`), and refused a second time, tried after the usual backoff.
+DEVICES_CHANGED = "devices_changed"
 
 
 class _Named(Protocol):
@@ -69,7 +76,7 @@ class Verdict(StrEnum):
 def verdict(code: str) -> Verdict:
     if code in FATAL:
         return Verdict.FATAL
-    return Verdict.BUSY if code in RETRY_LATER else Verdict.PAUSE
+    return Verdict.BUSY if code in RETRY_LATER or code == DEVICES_CHANGED else Verdict.PAUSE
 
 
 def split_session_refusals(refusals: Mapping[str, Refusal]) -> tuple[set[str], dict[str, Refusal]]:
@@ -210,3 +217,47 @@ def expire(paused: Mapping[str, float], now: float) -> dict[str, float]:
 def due(dirty: bool, paused: Mapping[str, float], now: float) -> bool:
     """Something was added, or a contact the server paused may be tried again."""
     return dirty or any(until <= now for until in paused.values())
+
+
+# --------------------------------------------------------------------------- devices (Sesame)
+
+
+@dataclass(frozen=True)
+class DeviceChange:
+    """What a device list the server gave changes in the one we kept: ids added and ids removed."""
+
+    added: tuple[int, ...] = ()
+    removed: tuple[int, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.removed)
+
+
+def device_change(known: Iterable[int], current: Iterable[int]) -> DeviceChange:
+    kept, now = set(known), set(current)
+    return DeviceChange(tuple(sorted(now - kept)), tuple(sorted(kept - now)))
+
+
+def own_others(own_devices: Iterable[int], own: int) -> list[int]:
+    """Our own devices a sync copy goes to: every one we know but this one, ascending."""
+    return sorted(set(own_devices) - {own})
+
+
+def addresses(contact: str, devices: Iterable[int], *, me: str, own: int) -> list[tuple[str, int]]:
+    """The (phone, device) pairs one entry to ``contact`` is sealed for: every device of the contact;
+    for our own number (a sync entry), every device of ours but this one."""
+    chosen = own_others(devices, own) if contact == me else sorted(set(devices))
+    return [(contact, device) for device in chosen]
+
+
+def fans_out(contact_devices: Iterable[int], *, to_self: bool, own: int) -> bool:
+    """Whether an entry needs ``send_many`` with devices named, rather than today's one ``send``: a
+    contact with one device, device 1, goes exactly as before linked devices."""
+    devices = own_others(contact_devices, own) if to_self else sorted(set(contact_devices))
+    return devices != [1]
+
+
+def retry_at_once(code: str, client_id: str, retried: Collection[str]) -> bool:
+    """A ``devices_changed`` refusal is answered by resealing for the current devices and sending again
+    at once, once per client id (Sesame's rule); refused again, it waits the usual backoff."""
+    return code == DEVICES_CHANGED and client_id not in retried

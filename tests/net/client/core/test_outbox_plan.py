@@ -160,3 +160,36 @@ def test_a_message_from_a_full_contact_ends_their_pause_and_no_other() -> None:
     assert BOB not in paused and CAROL in paused and full == {BOB}  # the next try is one entry
     assert plan.due(False, paused, clock()) is False  # nothing expired: the caller marks the outbox dirty
     assert not plan.heard_from(paused, full, BOB)  # once
+
+
+# ---------------------------------------------------------------------------- devices
+
+ME = "+442079460301"
+
+
+def test_an_entry_is_sealed_for_every_device_of_its_contact_and_a_sync_entry_for_our_other_devices() -> None:
+    assert plan.addresses(BOB, [3, 1, 2], me=ME, own=1) == [(BOB, 1), (BOB, 2), (BOB, 3)]
+    assert plan.addresses(ME, [1, 2, 4], me=ME, own=2) == [(ME, 1), (ME, 4)]
+    assert plan.addresses(ME, [2], me=ME, own=2) == []  # no other device: nothing to sync
+
+
+def test_one_device_goes_as_before_and_any_other_set_fans_out() -> None:
+    assert not plan.fans_out([1], to_self=False, own=1)
+    assert plan.fans_out([1, 2], to_self=False, own=1)
+    assert plan.fans_out([2], to_self=False, own=1)  # device 1 unlinked: the one device must be named
+    assert not plan.fans_out([1, 2], to_self=True, own=2)
+    assert plan.fans_out([1, 2, 3], to_self=True, own=1)
+
+
+def test_a_device_change_says_what_was_added_and_removed() -> None:
+    change = plan.device_change([1, 2], [1, 3, 4])
+    assert change == plan.DeviceChange(added=(3, 4), removed=(2,))
+    assert not plan.device_change([2, 1], [1, 2])
+    assert plan.own_others([3, 1, 2], 1) == [2, 3]
+
+
+def test_devices_changed_is_retried_at_once_once_then_waits_the_backoff() -> None:
+    assert plan.retry_at_once("devices_changed", "m-1", retried=set())
+    assert not plan.retry_at_once("devices_changed", "m-1", retried={"m-1"})
+    assert not plan.retry_at_once("queue_full", "m-1", retried=set())
+    assert plan.verdict("devices_changed") is Verdict.BUSY

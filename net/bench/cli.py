@@ -15,13 +15,13 @@ from typing import TextIO
 
 from net.bench.attachment_bench import AttachmentOptions, format_attachment_report, run_attachment_bench
 from net.bench.blob_client import BlobBenchError
+from net.bench.client import SetupError
 from net.bench.flows import Options, run
 from net.bench.group_bench import GroupOptions, format_group_report, run_group_bench
 from net.bench.link import Address
 from net.bench.results import IdleResult, PhaseResult, Report
 from net.bench.runner import BenchError, default_workers
 from net.bench.stats import cpu_count
-from net.bench.worker import SetupError
 from net.client.core.engine_error import EngineError
 from net.protocol.blobs import BLOB_WINDOW
 from net.server.amounts import parse_size

@@ -171,4 +171,7 @@ def setup_devices(
     tally, worker.tally = worker.tally, Tally()
     if tally.errors or tally.undecryptable or tally.duplicated or tally.refused:
         raise SetupError(f"starting the devices' sessions went wrong: {tally.errors[:1]}")
-    return [device for couple in couples for person in couple for device in person]
+    ready = [device for couple in couples for person in couple for device in person]
+    for device in ready:
+        device.tally = worker.tally
+    return ready

@@ -13,12 +13,17 @@ ROOT = Path(__file__).resolve().parents[3]
 def test_two_devices_each_beside_one_every_device_gets_each_message_once() -> None:
     command = [sys.executable, str(ROOT / "main.py"), "bench", "--clients", "4", "--devices", "2"]
     command += ["--duration", "1", "--warmup", "0.2", "--workers", "1", "--window", "2", "--rounds", "2"]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=240, check=False)  # noqa: S603
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=240, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     table = done.stdout
     header = next(line for line in table.splitlines() if "devices each" in line)
     # alternating: one device first in round 1, the devices first in round 2
-    assert re.findall(r"Parley, (\d) devices? each #(\d)", header) == [("1", "1"), ("2", "1"), ("2", "2"), ("1", "2")]
+    assert re.findall(r"Parley, (\d) devices? each #(\d)", header) == [
+        ("1", "1"),
+        ("2", "1"),
+        ("2", "2"),
+        ("1", "2"),
+    ]
     row = next(line for line in table.splitlines() if line.startswith("lost / duplicated / undecryptable"))
     assert row.count("0 / 0 / 0") == 4  # lost / duplicated / undecryptable in each of the four runs
     copies = next(line for line in table.splitlines() if line.startswith("copies stored / decrypted"))

@@ -15,6 +15,7 @@ from typing import TextIO
 from net.bench.attachment_bench import AttachmentOptions, format_attachment_report, run_attachment_bench
 from net.bench.blob_client import BlobBenchError
 from net.bench.client import SetupError
+from net.bench.device_runs import run_devices
 from net.bench.flows import Options, run
 from net.bench.group_bench import GroupOptions, format_group_report, run_group_bench
 from net.bench.link import Address
@@ -251,7 +252,10 @@ def run_bench(args: argparse.Namespace, argv: list[str] | None = None) -> int:
     report = Report(command=command, started=started, machine=machine())
     progress = ProgressLine(sys.stderr)
     try:
-        run(options, progress, report)
+        if options.devices > 1 and not options.connections:
+            run_devices(options, progress, report)
+        else:
+            run(options, progress, report)
     except (BenchError, SetupError, ValueError, OSError) as exc:
         progress.done()
         print(f"parley bench: {exc}", file=sys.stderr)

@@ -20,19 +20,32 @@ from __future__ import annotations
 
 import base64
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from net.bench.client import BenchAccount, SetupError, Tally
+from net.bench.client import BenchAccount, BenchClient, SetupError, Tally
 from net.bench.devices import BenchDevice
+from net.bench.link import Address
 from net.protocol.connection import ErrorReply, Reply
 from net.protocol.devices import MAX_DEVICES, sign_link
 from net.protocol.login import login_statement
 
-if TYPE_CHECKING:
-    from net.bench.worker import Worker
+
+class WorkerLoop(Protocol):
+    """What the setup needs of the worker's loop (net/bench/worker.py), which imports this module."""
+
+    tally: Tally
+    dirty: set[BenchClient]
+
+    def flush(self) -> None: ...
+    def run_until(self, done: Callable[[], bool], timeout: float, what: str) -> None: ...
+    def connect_client(self, client: BenchClient, address: Address) -> None: ...
+    def register_and_login(self, clients: list[BenchClient]) -> None: ...
+    def acknowledge_all(self, clients: Iterable[BenchClient], timeout: float) -> None: ...
+
 
 Request = tuple[BenchDevice, str, dict[str, Any]]
 #: Requests in flight at once in one setup step.
@@ -44,7 +57,7 @@ def _handshake_key() -> bytes:
     return X25519PrivateKey.generate().public_key().public_bytes_raw()
 
 
-def _ask(worker: Worker, requests: list[Request], timeout: float) -> list[dict[str, Any]]:
+def _ask(worker: WorkerLoop, requests: list[Request], timeout: float) -> list[dict[str, Any]]:
     """Many requests, any number per device, in flight together; their reply bodies in order."""
     results: list[dict[str, Any]] = []
     for start in range(0, len(requests), CHUNK):
@@ -52,7 +65,7 @@ def _ask(worker: Worker, requests: list[Request], timeout: float) -> list[dict[s
     return results
 
 
-def _ask_chunk(worker: Worker, chunk: list[Request], timeout: float) -> list[dict[str, Any]]:
+def _ask_chunk(worker: WorkerLoop, chunk: list[Request], timeout: float) -> list[dict[str, Any]]:
     answers: dict[int, dict[str, Any]] = {}
     failures: list[str] = []
     for index, (device, op, args) in enumerate(chunk):
@@ -72,7 +85,7 @@ def _ask_chunk(worker: Worker, chunk: list[Request], timeout: float) -> list[dic
 
 
 def link_devices(
-    worker: Worker, firsts: list[BenchDevice], address: Any, timeout: float
+    worker: WorkerLoop, firsts: list[BenchDevice], address: Address, timeout: float
 ) -> list[BenchDevice]:
     """One more device for each of ``firsts`` (logged in), linked and logged in; the new ones."""
     news = []
@@ -107,7 +120,7 @@ def link_devices(
     return news
 
 
-def login(worker: Worker, devices: list[BenchDevice], timeout: float) -> None:
+def login(worker: WorkerLoop, devices: list[BenchDevice], timeout: float) -> None:
     """``challenge`` and ``login {phone, device, signature}`` by each device's own login key."""
     nonces = _ask(worker, [(d, "challenge", {"phone": d.phone}) for d in devices], timeout)
 
@@ -124,7 +137,7 @@ def login(worker: Worker, devices: list[BenchDevice], timeout: float) -> None:
 
 
 def start_sessions(
-    worker: Worker, couples: list[tuple[list[BenchDevice], list[BenchDevice]]], timeout: float
+    worker: WorkerLoop, couples: list[tuple[list[BenchDevice], list[BenchDevice]]], timeout: float
 ) -> None:
     """Sessions between every two devices of each couple, and one message from each device in order."""
     orders = []
@@ -152,7 +165,7 @@ def start_sessions(
 
 
 def setup_devices(
-    worker: Worker, address: Any, phones: list[str], size: int, devices: int, timeout: float
+    worker: WorkerLoop, address: Address, phones: list[str], size: int, devices: int, timeout: float
 ) -> list[BenchDevice]:
     """People with ``devices`` devices each, in couples, every device ready to send to all its targets."""
     if not 1 <= devices <= MAX_DEVICES:

@@ -45,7 +45,8 @@ class Options:
     sync: str = "full"
     drain_timeout: float = 30.0
     ping_limit: int = 5000
-    #: Devices per person; above 1, each round measures a one-device run and a run with this many.
+    #: Devices per person; above 1, net/bench/device_runs.py measures a one-device run and a run with
+    #: this many in each round (``run`` here is the one-device load only).
     devices: int = 1
     rounds: int = 1
 
@@ -69,10 +70,6 @@ def split(items: list[str], parts: int, *, even: bool) -> list[list[str]]:
 def run(options: Options, progress: Progress, report: Report) -> Report:
     if options.connections:
         return _run_idle(options, progress, report)
-    if options.devices > 1:
-        from net.bench.device_runs import run_devices  # (it builds on this module)
-
-        return run_devices(options, progress, report)
     return _run_load(options, progress, report)
 
 

@@ -108,10 +108,10 @@ def link_devices(
         keys = device.account
         device_key = device.login_key.public_key().public_bytes_raw()
         signature = sign_link(keys.identity, code, device.phone, device_key, device.link.fingerprint)
-        fields = keys.registration()
-        del fields["identity"]
-        return device, "link_device", {"code": code, "device_key": device_key, "name": b"", **fields,
-                                       "signature": signature}  # fmt: skip
+        fields = keys.registration()  # its own prekeys, signed by the identity
+        del fields["identity"]  # the account's already: link_device takes none
+        args = {"code": code, "device_key": device_key, "name": b"", "signature": signature, **fields}
+        return device, "link_device", args
 
     linked = _ask(worker, [link(d, c) for d, c in zip(news, codes, strict=True)], timeout)
     for device, body in zip(news, linked, strict=True):

@@ -181,9 +181,12 @@ def _ends(pid: int, timeout: float) -> bool:
 
 
 @pytest.mark.parametrize("devices", ["0", "6", "two"])
-def test_devices_beyond_an_account_are_refused_by_the_parser(devices: str) -> None:
+def test_devices_beyond_an_account_are_refused_by_the_parser(
+    devices: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit):
         _parse("--devices", devices)
+    assert f"expected 1 to 5 devices, not '{devices}'" in capsys.readouterr().err
 
 
 def test_devices_and_rounds_become_options() -> None:

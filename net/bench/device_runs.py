@@ -32,6 +32,12 @@ def run_devices(options: Options, progress: Progress, report: Report) -> Report:
         report.notes.append(note)
     if options.baseline:
         report.notes.append("the raw relay run is left out with --devices: the relay knows no devices")
+    if options.rate is None:
+        report.notes.append(
+            f"closed loop: every device keeps {options.window} messages in flight, so a person of"
+            f" {options.devices} devices has {options.devices} times as many under way (compare throughput;"
+            " for latency at the same load, use --rate)"
+        )
     with contextlib.ExitStack() as stack:
         address, pid = start_server(options, stack, progress, LINK_LIMITS)
         phones = unique_phones(2 * people)

@@ -124,6 +124,12 @@ class ServerStore(Protocol):
     def set_device_name(self, phone: str, device: int, name: bytes) -> None:
         """A live device's sealed name; UnknownAccount if the device is gone."""
 
+    def set_login_key(self, phone: str, device: int, key: bytes) -> None:
+        """The live device logs in with ``key`` (Ed25519 public) from now on; UnknownAccount if it is gone."""
+
+    def ever_linked(self, phone: str) -> bool:
+        """Whether the account ever had a device past 1 (``next_device`` > 2, or any removed device)."""
+
     def remove_device(self, phone: str, device: int, now: int) -> list[int]:
         """Unlink a device (keys, prekeys, queue deleted; its row marked): the live ids left.
 

@@ -105,6 +105,8 @@ class AccountKeys:
     kem_last_resort: dict[str, Any]
     one_time_prekeys: list[tuple[int, dict[str, Any]]]
     kem_prekeys: list[tuple[int, dict[str, Any]]]
+    #: Device 1's own login key (Ed25519 public); None: it logs in with the identity's sign key.
+    login_key: bytes | None = None
 
 
 @dataclass(frozen=True)

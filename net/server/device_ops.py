@@ -22,7 +22,7 @@ from net.server.outcome import Outcome
 from net.server.presence import Presence, Session
 from net.server.registrar import masked
 from storage.server.interface import ServerStore
-from storage.server.records import DevicesChanged, LastDevice, UnknownAccount
+from storage.server.records import DeviceSetChanged, LastDevice, UnknownAccount
 
 log = logging.getLogger("parley.server")
 
@@ -104,7 +104,7 @@ class DeviceOps:
         assert phone is not None
         try:
             remaining = self._store.remove_device(phone, device, self._now_ms())
-        except DevicesChanged as exc:
+        except DeviceSetChanged as exc:
             raise devices_changed(exc.devices, f"the account has no device {device}") from None
         except LastDevice:
             raise RequestRefused(

@@ -48,7 +48,7 @@ from net.server.send_rules import deliverable_size, expired, expiry, queue_full_
 from storage.server.interface import ServerStore
 from storage.server.records import (
     CopyOutcome,
-    DevicesChanged,
+    DeviceSetChanged,
     QueueFull,
     SendOutcome,
     TooManyUnknown,
@@ -160,7 +160,7 @@ class SendMany:
         if isinstance(outcome, QueueFull):
             words = queue_full_words(outcome, self._limits)
             return {"to": to, "device": device, "status": CopyStatus.QUEUE_FULL.value, "message": words}
-        if isinstance(outcome, DevicesChanged):
+        if isinstance(outcome, DeviceSetChanged):
             status = CopyStatus.DEVICES_CHANGED.value
             return {"to": to, "device": device, "status": status, "devices": outcome.devices}
         status = CopyStatus.DUPLICATE if outcome.duplicate else CopyStatus.STORED

@@ -63,7 +63,7 @@ from net.server.send_rules import (
 )
 from net.server.verification import CodeChannel
 from storage.server.interface import ServerStore
-from storage.server.records import DevicesChanged, QueueFull, StoredMessage, UnknownAccount
+from storage.server.records import DeviceSetChanged, QueueFull, StoredMessage, UnknownAccount
 
 log = logging.getLogger("parley.server")
 
@@ -316,7 +316,7 @@ class Service:
             )
         except UnknownAccount:
             raise self._guards.unknown_answer(session) from None
-        except DevicesChanged as exc:
+        except DeviceSetChanged as exc:
             raise devices_changed(
                 exc.devices, "the recipient's devices are not the one named: send a copy to each of them"
             ) from None

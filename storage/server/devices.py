@@ -21,7 +21,7 @@ from storage.server.records import (
     DeviceKeys,
     DeviceLogin,
     DeviceRecord,
-    DevicesChanged,
+    DeviceSetChanged,
     LastDevice,
     TooManyDevices,
     UnknownAccount,
@@ -102,10 +102,10 @@ def ever_linked(db: sqlite3.Connection, phone: str) -> bool:
 
 
 def remove(db: sqlite3.Connection, *, phone: str, device: int, now: int) -> list[int]:
-    """Unlink a live device; the live ids left. DevicesChanged if it is not live, LastDevice for the last."""
+    """Unlink a live device; the live ids left. DeviceSetChanged if not live, LastDevice for the last."""
     live = live_devices(db, phone)
     if device not in live:
-        raise DevicesChanged(live)
+        raise DeviceSetChanged(live)
     if len(live) == 1:
         raise LastDevice(f"device {device} is the account's last")
     db.execute(
@@ -175,6 +175,6 @@ class DeviceStore:
     def remove_device(self, phone: str, device: int, now: int) -> list[int]:
         """Unlink ``device`` (its keys, prekeys and queue go); the live ids left.
 
-        :class:`DevicesChanged` (with the live ids) when it is not live, :class:`LastDevice` for the last.
+        :class:`DeviceSetChanged` (with the live ids) when it is not live, :class:`LastDevice` for the last.
         """
         return self._writer.run(lambda db: remove(db, phone=phone, device=device, now=now))

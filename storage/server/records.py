@@ -55,7 +55,7 @@ class PrekeyLimit(StoreError):
     pass
 
 
-class DevicesChanged(StoreError):
+class DeviceSetChanged(StoreError):
     """The devices named are not the account's current set (or one named is not live): ``devices`` is."""
 
     def __init__(self, devices: list[int]) -> None:
@@ -195,7 +195,7 @@ class SendOutcome:
 
 
 #: What became of one copy of an ``enqueue_many``: stored (or a duplicate), or why it was not.
-CopyOutcome = SendOutcome | UnknownAccount | QueueFull | DevicesChanged
+CopyOutcome = SendOutcome | UnknownAccount | QueueFull | DeviceSetChanged
 
 
 class BlobQuota(StoreError):

@@ -28,6 +28,7 @@ from gui.command_loop import CommandLoop
 from gui.controllers.backup import BackupController, Choosers
 from gui.controllers.blocked import BlockedController
 from gui.controllers.chat import ChatController
+from gui.controllers.devices import DevicesController, is_unlinked
 from gui.controllers.groups import GroupsController
 from gui.controllers.notices import Notices
 from gui.controllers.onboarding import Onboarding
@@ -43,6 +44,7 @@ from gui.notifications import DesktopNotices
 from gui.shortcuts import Shortcuts
 from gui.view_models.wording import error_text, window_title
 from gui.views import keyboard
+from gui.views.link_device import LinkDeviceView
 from gui.views.main_view import MainView
 from gui.views.registration import RegistrationView
 from gui.views.server_key import ServerKeyView
@@ -108,6 +110,7 @@ class App:
         self.welcome = WelcomeView(self.root)
         self.server_key = ServerKeyView(self.root)
         self.registration = RegistrationView(self.root)
+        self.link_device = LinkDeviceView(self.root)
         self.main = MainView(self.root, self.palette, self.fonts)
         self.chat = ChatController(self, self.root, self.main)
         m = self.main
@@ -118,6 +121,7 @@ class App:
         self.notices = Notices(self.chat.presence, self.chat.model, DesktopNotices())
         self.privacy = PrivacyController(self, self.main.settings.privacy, self.notices)
         self.blocked = BlockedController(self, self.main.settings.blocked)
+        self.devices = DevicesController(self, self.main, self.main.settings.devices)
         choosers = choosers or Choosers.platform()
         self.picture = ProfilePictureController(self, self.main.settings.picture, choosers.open_picture)
         self.onboarding = Onboarding(
@@ -125,6 +129,7 @@ class App:
             welcome=self.welcome,
             server_key=self.server_key,
             registration=self.registration,
+            link=self.link_device,
             main=self.main,
             local_server=self.local_server,
         )
@@ -168,6 +173,7 @@ class App:
         self.look.remember_window()
         self.commands.stop()
         self.chat.close()
+        self.devices.close()
         self.search.close()
         self.notices.close()
         self.worker.stop()
@@ -192,7 +198,7 @@ class App:
 
     def _handle(self, event: ev.Event) -> None:
         """An engine event that is no command's outcome: the first controller that knows it takes it."""
-        if not any(c.handle(event) for c in (self.onboarding, self.requests, self.groups)):
+        if not any(c.handle(event) for c in (self.onboarding, self.devices, self.requests, self.groups)):
             self.chat.handle(event)
 
     def _after_batch(self) -> None:
@@ -203,6 +209,9 @@ class App:
 
     def report(self, code: str, message: str) -> None:
         """Show an error in the window, wherever the person is looking now."""
+        if is_unlinked(code, message):
+            self.devices.unlinked()  # for good, and said as such, whichever way the server said it
+            return
         text = error_text(code, message)
         if self._screen is self.main:
             self.main.show_notice(text)
@@ -210,7 +219,7 @@ class App:
             self._screen.show_error(text)  # type: ignore[attr-defined]
 
     def _set_busy(self, text: str | None) -> None:
-        for view in (self.welcome, self.server_key, self.registration, self.main):
+        for view in (self.welcome, self.server_key, self.registration, self.link_device, self.main):
             view.set_busy(text if view is self._screen else None)
 
     def show_screen(self, screen: tk.Widget) -> None:
@@ -267,6 +276,8 @@ class App:
         self.server_choice.on_server = self._profile_server
         self.server_choice.on_moving = lambda server: setattr(o, "moving_from", server)
         self.server_choice.on_not_known = o.registering.register_here
+        o.on_unlinked = self.devices.unlinked
+        self.devices.on_unlinked = self._unlinked
         self.main.on_settings = self._open_settings
         self.keys.install()
 
@@ -274,6 +285,7 @@ class App:
         self.settings.open_settings()
         self.server_choice.refresh()
         self.blocked.refresh()
+        self.devices.refresh()
         self.picture.refresh()
 
     def _blocked_changed(self) -> None:
@@ -335,6 +347,10 @@ class App:
 
     def _phone_known(self, phone: str | None) -> None:
         self._session = self._session.with_phone(phone)
+
+    def _unlinked(self) -> None:
+        """Unlinked: the status says so, without the Log in button (the server refuses this computer)."""
+        self.main.set_status("Unlinked from your account", self.palette.muted)
 
     def _account_deleted(self) -> None:
         self._session = self._session.with_phone(None)

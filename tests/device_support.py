@@ -97,8 +97,9 @@ def link_device(
 
 
 def registered(server: InProcessServer, phone: str) -> tuple[Person, WireClient]:
-    """Someone registered and logged in as device 1."""
+    """Someone registered and logged in as device 1, with a login key of its own (so it may link)."""
     person, client = Person(phone), server.connect()
     person.register(client, server.codes)
     person.login(client)
+    person.own_login_key(client)
     return person, client

@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from crypto_core.keys import IdentityKeyPair, KemPreKey, OneTimePreKey, SignedPreKey
 from net.client.transport import client_context
 from net.protocol.connection import (
@@ -33,7 +35,7 @@ from net.protocol.connection import (
 )
 from net.protocol.errors import RequestRefused
 from net.protocol.fingerprints import fingerprint_of_der
-from net.protocol.login import sign_login
+from net.protocol.login import login_statement, sign_login
 from net.protocol.registration import sign_move
 
 Address = tuple[str, int]
@@ -233,6 +235,8 @@ class Person:
     kem: list[KemPreKey] = field(init=False)
     #: The token of this person's last ``register_start`` (it must come back with the code).
     token: bytes | None = field(init=False, default=None)
+    #: Device 1's own login key, once it has one (``set_login_key``); None: the identity key logs in.
+    login_key: Ed25519PrivateKey | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.signed_prekey = SignedPreKey.generate(self.identity, 1, int(time.time()))
@@ -282,8 +286,17 @@ class Person:
 
     def login(self, client: WireClient) -> dict[str, Any]:
         nonce = _b64(client.call("challenge", phone=self.phone)["nonce"])
-        signature = sign_login(self.identity, nonce, self.phone, client.fingerprint)
+        if self.login_key is not None:
+            signature = self.login_key.sign(login_statement(nonce, self.phone, client.fingerprint))
+        else:
+            signature = sign_login(self.identity, nonce, self.phone, client.fingerprint)
         return client.call("login", phone=self.phone, signature=signature)
+
+    def own_login_key(self, client: WireClient) -> None:
+        """Give device 1 (logged in on ``client``) its own login key: the identity key no longer logs in."""
+        key = Ed25519PrivateKey.generate()
+        assert client.call("set_login_key", key=key.public_key().public_bytes_raw()) == {}
+        self.login_key = key
 
 
 def _b64(text: str) -> bytes:

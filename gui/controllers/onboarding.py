@@ -9,7 +9,8 @@ A registered profile goes back to its own server (kept inside it); the address
 on the welcome screen is for a new profile. A profile open in another window
 is refused with the engine's sentence, and the screen stays. The local server's
 buttons and its restart after a drop are :mod:`gui.controllers.local_server_flow`'s;
-the registration screen's steps are :mod:`gui.controllers.registration_flow`'s.
+the registration screen's steps are :mod:`gui.controllers.registration_flow`'s, and "Link to my
+account" is :mod:`gui.controllers.link_flow`'s.
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from gui.controllers.host import Host
+from gui.controllers.link_flow import LinkFlow
 from gui.controllers.local_server_flow import SERVER_KEY_CODES, LocalServerFlow
 from gui.controllers.registration_flow import RegistrationFlow
 from gui.engine import Engine
 from gui.local_server import LocalServer, LocalServerError, running_address
 from gui.view_models.forms import FormInvalid, NewProfileForm, format_server_address, parse_server_address
 from gui.view_models.wording import local_server_restarted, unreachable_offer
+from gui.views.link_device import LinkDeviceView
 from gui.views.main_view import MainView
 from gui.views.registration import RegistrationView
 from gui.views.server_key import ServerKeyView
@@ -42,6 +45,7 @@ class Onboarding:
         welcome: WelcomeView,
         server_key: ServerKeyView,
         registration: RegistrationView,
+        link: LinkDeviceView,
         main: MainView,
         local_server: LocalServer,
     ) -> None:
@@ -67,6 +71,13 @@ class Onboarding:
         self.local.on_connected = self._connected
         self.registering = RegistrationFlow(host, registration)
         self.registering.on_connected = self._connected
+        self.linking = LinkFlow(host, link)
+        self.linking.on_linked = self._connected
+        self.linking.on_back = lambda: self.registering.show(self.host.session.server)
+        self.link = link
+        registration.on_link = self.linking.start
+        #: The server refused this computer: it was unlinked from the account.
+        self.on_unlinked: Callable[[], None] = lambda: None
         #: A profile is open: its name, and its phone number if it has registered.
         self.on_opened: Callable[[str, str | None], None] = lambda _name, _phone: None
         #: The engine now knows the account's phone number (None: not registered yet).
@@ -89,7 +100,7 @@ class Onboarding:
             if event.state is ev.ConnectionState.RECONNECTING:
                 self.local.check_after_drop()
             return False  # the chat pane shows the state
-        if self.registering.handle(event):
+        if self.registering.handle(event) or self.linking.handle(event):
             return True
         if isinstance(event, ev.ServerKeyUnknown):
             self._server_key_unknown(event)
@@ -263,6 +274,11 @@ class Onboarding:
     def _connect_failed(self, code: str, text: str) -> None:
         if code in SERVER_KEY_CODES:
             return  # the server-key screen, shown by its event, explains it
+        if code == "device_unlinked" and self.host.session.phone is not None:
+            # For good: trying again would only be refused again. The history stays readable.
+            self.enter_main()
+            self.on_unlinked()
+            return
         if code == "login_failed" and self.host.session.phone is not None:
             # Refused for good, not busy: this server does not know the account (a move in Settings to
             # another server, or the account is gone). The profile registers there and keeps the rest.
@@ -341,7 +357,7 @@ class Onboarding:
 
     def _logged_in(self, event: ev.LoggedIn) -> None:
         self.on_phone(event.phone)
-        if self.host.screen is self.registration:
+        if self.host.screen in (self.registration, self.link):
             self.enter_main()
         self.on_online()
 

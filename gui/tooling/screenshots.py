@@ -8,7 +8,8 @@ a result, opens the export warning and makes a backup, has a stranger write
 (a message request), writes in Hebrew and Arabic, shrinks the window to 800x600,
 makes a group, has Bob send a photo and a large file and Alice a document
 (:mod:`gui.tooling.file_scene`), has a new contact and Alice reply, react, edit and
-delete and opens a message's menu (:mod:`gui.tooling.reading_scene`), and saves a PNG
+delete and opens a message's menu (:mod:`gui.tooling.reading_scene`), links a second
+computer to Alice's account from Settings (:mod:`gui.tooling.link_scene`), and saves a PNG
 of each step in screenshots/.
 Everything runs in temporary folders: no real profile is touched.
 """
@@ -29,6 +30,7 @@ from gui.engine import Engine
 from gui.tooling.capture import save_region
 from gui.tooling.display import VirtualDisplay
 from gui.tooling.file_scene import file_scene
+from gui.tooling.link_scene import link_scene
 from gui.tooling.peer import HeadlessPeer
 from gui.tooling.reading_scene import reading_scene
 from gui.tooling.timer_scene import timer_scene
@@ -193,7 +195,7 @@ def run(out: Path) -> None:
         for key in ("<Down>", "<Down>", "<Return>"):
             m.search_field.entry.event_generate(key)
         d.wait(lambda: messages.found() is not None, "the found message")
-        d.shot("20-search")
+        d.shot("22-search")
 
         m.settings_button.invoke()
         m.settings.privacy.content_buttons[NotificationContent.NAME_ONLY].invoke()
@@ -207,7 +209,7 @@ def run(out: Path) -> None:
         export = app.backup.dialog
         assert isinstance(export, ExportDialog)
         d.type(export.path.entry, str(work / "parley-export"))
-        d.shot("21-export-warning-dark")
+        d.shot("23-export-warning-dark")
         export.cancel()
         app.set_theme("light")  # the preference lives in the temporary folder; leave it as found anyway
         m.settings.backup_button.invoke()
@@ -218,7 +220,7 @@ def run(out: Path) -> None:
         d.type(backup.repeat.entry, "a passphrase for the backup")
         backup.default_button.invoke()
         d.wait(lambda: backup.state_name == "finished", "the backup")
-        d.shot("22-backup-done")
+        d.shot("24-backup-done")
         backup.close()
 
         # Right-to-left lines, written while the conversation is closed, then opened at its newest.
@@ -268,6 +270,7 @@ def run(out: Path) -> None:
         group_scenes(d, work, bob, (host, port))
         file_scene(d, work, bob, alice=ALICE_PHONE, bob_phone=BOB_PHONE)
         reading_scene(d, work, (host, port), alice=ALICE_PHONE)
+        link_scene(d, work, server=f"{host}:{port}", passphrase=PASSPHRASE)
     finally:
         if bob is not None:
             bob.stop()

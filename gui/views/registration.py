@@ -1,4 +1,7 @@
-"""Registration: phone number and e-mail (checked as they are typed), then the six-digit code."""
+"""Registration: phone number and e-mail (checked as they are typed), then the six-digit code.
+
+Beside it, "Link to my account", for a person who already uses Parley on another computer
+(:mod:`gui.views.link_device`)."""
 
 from __future__ import annotations
 
@@ -17,6 +20,8 @@ class RegistrationView(ttk.Frame):
         self.on_send_code: Callable[[RegistrationForm], None] = lambda _f: None
         self.on_finish: Callable[[RegistrationForm], None] = lambda _f: None
         self.on_cancel: Callable[[], None] = lambda: None
+        #: "Link to my account": this computer joins an account another computer already has.
+        self.on_link: Callable[[], None] = lambda: None
         #: "Start a local server", offered in the error's place when the server could not be reached.
         self.on_start_server: Callable[[], None] = lambda: None
         box = card(self, padding=32)
@@ -39,6 +44,13 @@ class RegistrationView(ttk.Frame):
             self.details, text="Send me a code", style="Accent.TButton", command=self._send
         )
         self.send_button.pack(anchor="w")
+        link_row = ttk.Frame(self.details, style="Card.TFrame")
+        link_row.pack(anchor="w", fill="x", pady=(14, 0))
+        paragraph(link_row, "Already use Parley on another computer?", muted=True, width=460).pack(
+            side="left"
+        )
+        self.link_button = ttk.Button(link_row, text="Link to my account", command=lambda: self.on_link())
+        self.link_button.pack(side="left", padx=(10, 0))
 
         self.code_stage = ttk.Frame(box, style="Card.TFrame")
         self.code_note = paragraph(self.code_stage, "", width=460)
@@ -110,7 +122,7 @@ class RegistrationView(ttk.Frame):
 
     def set_busy(self, text: str | None) -> None:
         state = "disabled" if text else "normal"
-        for button in (self.send_button, self.finish_button, self.local_button):
+        for button in (self.send_button, self.finish_button, self.local_button, self.link_button):
             button.configure(state=state)
         if text:
             self.busy.show(text)

@@ -1,5 +1,5 @@
-"""Settings: the theme, the profile picture, privacy and notifications, blocked numbers, the server,
-the passphrase, the registration lock, backup and export, and the way out.
+"""Settings: the theme, the profile picture, privacy and notifications, linked devices, blocked numbers,
+the server, the passphrase, the registration lock, backup and export, and the way out.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from tkinter import ttk
 
 from gui.view_models.forms import ChangePassphraseForm
 from gui.views.blocked_settings import BlockedSection
+from gui.views.devices_settings import DevicesSection
 from gui.views.fields import FormField, default_button, paragraph
 from gui.views.flow import FlowRow
 from gui.views.privacy_settings import PrivacySection
@@ -59,6 +60,8 @@ class SettingsPane(ttk.Frame):
         self.privacy = PrivacySection(body)  # read receipts, typing notices, notifications
         self.privacy.pack(anchor="w", fill="x", pady=(0, 14))
         self.blocked = BlockedSection(body)  # each blocked number, with Unblock
+        self.devices = DevicesSection(body)  # the account's computers: Unlink, Rename, Link a new computer
+        self.devices.pack(anchor="w", fill="x", pady=(0, 14))
 
         # One row near the top: the pane is taller than a small window, and these are what people look for.
         ttk.Label(body, text="Backup and export", style="Surface.Heading.TLabel").pack(anchor="w")

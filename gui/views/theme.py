@@ -108,6 +108,8 @@ class Fonts:
     title: tkfont.Font
     heading: tkfont.Font
     digits: tkfont.Font
+    #: A linked device's comparison number, large enough to compare across a desk.
+    number: tkfont.Font
     #: How text is prepared for drawing here (right-to-left order, emoji or their names).
     text: TextStyle = NO_EMOJI_FONT
 
@@ -121,7 +123,7 @@ def _first_available(root: tk.Misc, wanted: tuple[str, ...], fallback: str) -> s
 ZOOM_LEVELS = (0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 1.75, 2.0)
 BASE_SIZE = 11
 #: Each named font's size against the body text's.
-_OFFSETS = {"Body": 0, "Bold": 0, "Small": -2, "Title": 9, "Heading": 2, "Digits": 5}
+_OFFSETS = {"Body": 0, "Bold": 0, "Small": -2, "Title": 9, "Heading": 2, "Digits": 5, "Number": 17}
 
 
 def zoom_step(zoom: float, step: int) -> float:
@@ -160,6 +162,7 @@ def make_fonts(root: tk.Misc, size: int = BASE_SIZE) -> Fonts:
         title=font("Title", sans, size + 9, "bold"),
         heading=font("Heading", sans, size + 2, "bold"),
         digits=font("Digits", mono, size + 5),
+        number=font("Number", mono, size + 17, "bold"),
         text=TextStyle(emoji_font(tkfont.families(root))),
     )
 
@@ -201,6 +204,7 @@ def apply_theme(root: tk.Tk, palette: Palette, fonts: Fonts, zoom: float = 1.0) 
         style.configure(f"{area}.Heading.TLabel", background=colour, foreground=p.text, font=fonts.heading)
         style.configure(f"{area}.Title.TLabel", background=colour, foreground=p.text, font=fonts.title)
         style.configure(f"{area}.Digits.TLabel", background=colour, foreground=p.text, font=fonts.digits)
+        style.configure(f"{area}.Number.TLabel", background=colour, foreground=p.text, font=fonts.number)
         for kind in ("TCheckbutton", "TRadiobutton"):
             style.configure(
                 f"{area}.{kind}",

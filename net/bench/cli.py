@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import math
 import platform
 import ssl
 import sys
@@ -15,15 +14,18 @@ from typing import TextIO
 
 from net.bench.attachment_bench import AttachmentOptions, format_attachment_report, run_attachment_bench
 from net.bench.blob_client import BlobBenchError
+from net.bench.client import SetupError
+from net.bench.device_runs import run_devices
 from net.bench.flows import Options, run
 from net.bench.group_bench import GroupOptions, format_group_report, run_group_bench
 from net.bench.link import Address
-from net.bench.results import IdleResult, PhaseResult, Report
+from net.bench.results import Report
 from net.bench.runner import BenchError, default_workers
 from net.bench.stats import cpu_count
-from net.bench.worker import SetupError
+from net.bench.table import format_report as format_report  # the tests read the table here too
 from net.client.core.engine_error import EngineError
 from net.protocol.blobs import BLOB_WINDOW
+from net.protocol.devices import MAX_DEVICES
 from net.server.amounts import parse_size
 
 EXIT_CLEAN, EXIT_FAULTS, EXIT_ERROR = 0, 1, 2
@@ -47,6 +49,12 @@ def _positive(kind: Callable[[str], float | int]) -> Callable[[str], float | int
         return value
 
     return convert
+
+
+def _devices(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= MAX_DEVICES:
+        raise argparse.ArgumentTypeError(f"expected 1 to {MAX_DEVICES} devices, not {text!r}")
+    return int(text)
 
 
 def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
@@ -110,6 +118,21 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add("--sync", choices=("full", "normal"), default="full", help="the started server's --sync (full)")
     add("--json", action="store_true", help="print the results as JSON instead of a table")
+    add(
+        "--devices",
+        type=_devices,
+        metavar="N",
+        default=1,
+        help="linked devices per person (1 to 5): above 1, a run with N devices per person beside one with"
+        " one, each message a copy per device (Sesame); a --server must allow the link codes (1)",
+    )
+    add(
+        "--rounds",
+        type=_positive(int),
+        metavar="N",
+        default=1,
+        help="with --devices: alternating rounds of the one-device and the devices run (1)",
+    )
     groups = parser.add_argument_group("groups (instead of pairs)")
     groups.add_argument(
         "--group-size",
@@ -154,6 +177,8 @@ def options_from_args(args: argparse.Namespace) -> Options:
         raise ValueError("--size must be at least 16 bytes (sequence number and send time)")
     if args.warmup < 0:
         raise ValueError("--warmup cannot be negative")
+    if args.devices > 1 and args.connections:
+        raise ValueError("--devices is for the message load, not for --connections")
     return Options(
         server=args.server,
         server_pid=args.server_pid,
@@ -167,6 +192,8 @@ def options_from_args(args: argparse.Namespace) -> Options:
         baseline=not args.no_baseline,
         connections=args.connections,
         sync=args.sync,
+        devices=args.devices,
+        rounds=args.rounds,
     )
 
 
@@ -207,109 +234,10 @@ class ProgressLine:
             self._stream.flush()
 
 
-# ------------------------------------------------------------------------------ the table
-
-
-def _number(value: float | None, digits: int = 0) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    return f"{value:,.{digits}f}"
-
-
-def _mib(value: int | None) -> str:
-    return "n/a" if value is None else f"{value / 2**20:,.1f}"
-
-
-def _share(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.0%}"
-
-
-_ROWS: list[tuple[str, Callable[[PhaseResult], str]]] = [
-    ("delivered, msg/s", lambda p: _number(p.delivered_per_second)),
-    (
-        "latency p50 / p95 / p99 / max, ms",
-        lambda p: " / ".join(
-            _number(v, 1) for v in (p.latency_ms.p50, p.latency_ms.p95, p.latency_ms.p99, p.latency_ms.max)
-        ),
-    ),
-    ("sent / accepted / received", lambda p: f"{p.sent:,} / {p.accepted:,} / {p.received:,}"),
-    ("lost / duplicated / undecryptable", lambda p: f"{p.lost} / {p.duplicated} / {p.undecryptable}"),
-    ("refused by the server", lambda p: f"{p.refused}"),
-    ("server CPU per message, µs", lambda p: _number(p.server_cpu_us_per_message)),
-    ("server CPU use (1 CPU = 100%)", lambda p: _share(p.server_cpu_share)),
-    ("server peak memory, MiB", lambda p: _mib(p.server_peak_rss)),
-    (
-        "busiest client process CPU",
-        lambda p: _share(p.generator_cpu_share) + ("  LIMIT" if p.generator_bound else ""),
-    ),
-]
-_TITLES = {"parley": "Parley (TLS, SQLite)", "relay": "raw relay (TCP)"}
-
-
-def format_report(report: Report) -> str:
-    lines = [
-        f"Parley bench, {report.started}",
-        f"machine: {report.machine}",
-        f"command: {report.command}",
-        "",
-    ]
-    if report.phases:
-        first = report.phases[0]
-        lines.append(
-            f"{first.clients} clients in {first.workers} process(es), {first.mode}, "
-            f"{first.size}-byte messages, {first.duration:g} s measured after the warm-up"
-        )
-        label_width = max(len(label) for label, _ in _ROWS) + 2
-        cells = [[fmt(p) for p in report.phases] for _, fmt in _ROWS]
-        width = max(22, *(len(c) for row in cells for c in row)) + 2
-        lines.append(
-            " " * label_width + "".join(_TITLES.get(p.target, p.target).rjust(width) for p in report.phases)
-        )
-        for (label, _), row in zip(_ROWS, cells, strict=True):
-            lines.append(label.ljust(label_width) + "".join(c.rjust(width) for c in row))
-        if report.ratio is not None:
-            lines.append(f"{'Parley / raw relay throughput':<{label_width}}{report.ratio:>{width}.2f}")
-        for phase in report.phases:
-            if phase.generator_bound:
-                lines.append(
-                    f"note: against the {phase.target}, the clients were the bottleneck (a client process"
-                    f" at {_share(phase.generator_cpu_share)} CPU, or"
-                    f" {phase.generator_lag_seconds * 1000:.0f} ms behind schedule): the figure is a floor"
-                )
-            if not phase.drained:
-                lines.append(
-                    f"note: against the {phase.target}, not every message arrived before the drain timeout"
-                )
-            lines.extend(f"error ({phase.target}): {e}" for e in phase.errors)
-    if report.idle is not None:
-        lines.extend(_format_idle(report.idle))
-    lines.extend(f"note: {n}" for n in report.notes)
-    verdict = (
-        "all messages arrived once and decrypted"
-        if report.clean
-        else "FAULTS: see lost / duplicated / undecryptable"
-    )
-    if report.phases:
-        lines.append(verdict)
-    return "\n".join(lines)
-
-
-def _format_idle(idle: IdleResult) -> list[str]:
-    per = idle.bytes_per_connection
-    p = idle.ping_ms
-    return [
-        f"{idle.connections:,} logged-in TLS connections from {idle.workers} process(es), opened in "
-        f"{idle.connect_seconds:.1f} s",
-        f"server memory: {_mib(idle.rss_before)} MiB before, {_mib(idle.rss_after)} MiB after, "
-        f"{'n/a' if per is None else f'{per / 1024:.1f}'} KiB per connection; "
-        f"{'n/a' if idle.threads_after is None else idle.threads_after} threads",
-        f"keepalive round trips ({p.count:,}), ms: p50 {_number(p.p50, 2)}, p95 {_number(p.p95, 2)}, "
-        f"p99 {_number(p.p99, 2)}, max {_number(p.max, 2)}",
-        *(f"error: {e}" for e in idle.errors),
-    ]
-
-
 def run_bench(args: argparse.Namespace, argv: list[str] | None = None) -> int:
+    if args.devices > 1 and (args.group_size is not None or args.attachment_size is not None):
+        print("parley bench: --devices is for the text load, not for groups or attachments", file=sys.stderr)
+        return EXIT_ERROR
     if args.attachment_size is not None:
         return _run_attachment_bench(args, argv)
     if args.group_size is not None:
@@ -324,7 +252,10 @@ def run_bench(args: argparse.Namespace, argv: list[str] | None = None) -> int:
     report = Report(command=command, started=started, machine=machine())
     progress = ProgressLine(sys.stderr)
     try:
-        run(options, progress, report)
+        if options.devices > 1 and not options.connections:
+            run_devices(options, progress, report)
+        else:
+            run(options, progress, report)
     except (BenchError, SetupError, ValueError, OSError) as exc:
         progress.done()
         print(f"parley bench: {exc}", file=sys.stderr)

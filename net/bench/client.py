@@ -27,15 +27,20 @@ from net.protocol.client_ids import time_ordered_id
 from net.protocol.connection import ErrorReply, Push, Reply
 
 
+class SetupError(Exception):
+    """The server refused or did not answer what the bench needs to start."""
+
+
 class BenchAccount:
     """The keys of one bench account (kept in memory only: bench accounts are throwaway)."""
 
     __slots__ = ("phone", "email", "identity", "signed_prekey", "one_time_prekey", "kem_last_resort")
 
-    def __init__(self, phone: str) -> None:
+    def __init__(self, phone: str, identity: IdentityKeyPair | None = None) -> None:
+        """A new account, or with ``identity`` another device of one: the same identity, its own prekeys."""
         self.phone = phone
         self.email = f"bench{phone[1:]}@example.org"
-        self.identity = IdentityKeyPair.generate()
+        self.identity = identity or IdentityKeyPair.generate()
         self.signed_prekey = SignedPreKey.generate(self.identity, 1, int(time.time()))
         self.one_time_prekey: OneTimePreKey | None = OneTimePreKey.generate(1)
         self.kem_last_resort = KemPreKey.generate(self.identity, 1, last_resort=True)
@@ -78,6 +83,10 @@ class Tally:
     duplicated: int = 0
     undecryptable: int = 0
     delivered_in_window: int = 0
+    #: Copies stored and copies decrypted: one per message with one device, one per device with more.
+    copies_accepted: int = 0
+    copies_received: int = 0
+    copies_in_window: int = 0
     latencies_ms: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     #: Called with the sender of each message delivered, so a closed loop can send the next one.
@@ -151,6 +160,7 @@ class BenchClient:
     def _sent(self, reply: Reply | ErrorReply) -> None:
         if isinstance(reply, Reply):
             self.tally.accepted += 1
+            self.tally.copies_accepted += 1
         else:
             self.tally.refused += 1
             self.in_flight -= 1
@@ -197,9 +207,11 @@ class BenchClient:
             return
         self.seen_seqs.add(seq)
         tally.received += 1
+        tally.copies_received += 1
         sender.in_flight -= 1
         if tally.window_start <= now_ns < tally.window_end:
             tally.delivered_in_window += 1
+            tally.copies_in_window += 1
         if tally.window_start <= sent_ns < tally.window_end:
             tally.latencies_ms.append((now_ns - sent_ns) / 1e6)
         if tally.on_delivered is not None:

@@ -37,6 +37,7 @@ from net.client.transport import ServerConnection
 from net.protocol import replies
 from net.protocol.client_ids import time_ordered_id
 from net.protocol.login import sign_login
+from net.protocol.schema import MAX_COPIES
 
 
 @dataclass(frozen=True)
@@ -181,8 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--messages", type=_count, default=200, help="messages in each sample (200)")
     parser.add_argument("--body", type=_count, default=300, help="bytes of each copy's body (300)")
     args = parser.parse_args(argv)
-    if args.recipients > 100:
-        parser.error("a send_many takes at most 100 recipients")
+    if args.recipients > MAX_COPIES:
+        parser.error(f"a send_many takes at most {MAX_COPIES} items")
     with temporary_data_dir() as folder:
         figures = run(Path(folder), args.recipients, args.rounds, args.messages, args.body)
     rounds = len(figures.sends_samples)

@@ -45,13 +45,17 @@ class Options:
     sync: str = "full"
     drain_timeout: float = 30.0
     ping_limit: int = 5000
+    #: Devices per person; above 1, net/bench/device_runs.py measures a one-device run and a run with
+    #: this many in each round (``run`` here is the one-device load only).
+    devices: int = 1
+    rounds: int = 1
 
     @property
     def mode(self) -> str:
         return f"open loop, {self.rate:g} msg/s" if self.rate else f"closed loop, window {self.window}"
 
 
-def _split(items: list[str], parts: int, *, even: bool) -> list[list[str]]:
+def split(items: list[str], parts: int, *, even: bool) -> list[list[str]]:
     """``items`` in ``parts`` nearly equal chunks; with ``even`` every chunk has an even length (pairs)."""
     unit = 2 if even else 1
     units = len(items) // unit
@@ -69,14 +73,15 @@ def run(options: Options, progress: Progress, report: Report) -> Report:
     return _run_load(options, progress, report)
 
 
-def _start_server(
-    options: Options, stack: contextlib.ExitStack, progress: Progress
+def start_server(
+    options: Options, stack: contextlib.ExitStack, progress: Progress, extra: tuple[str, ...] = ()
 ) -> tuple[Address, int | None]:
+    """The server to drive: ``--server``'s, or a new one (with more of its flags in ``extra``)."""
     if options.server is not None:
         return options.server, options.server_pid
     data_dir = stack.enter_context(temporary_data_dir())
     progress("starting a Parley server…")
-    server = ServerProcess(Path(data_dir), options.sync)
+    server = ServerProcess(Path(data_dir), options.sync, extra)
     stack.callback(server.stop)
     return server.address, server.pid
 
@@ -87,8 +92,8 @@ def _run_load(options: Options, progress: Progress, report: Report) -> Report:
     if note := raise_file_limit(options.clients + SPARE_FILES):
         report.notes.append(note)
     with contextlib.ExitStack() as stack:
-        address, pid = _start_server(options, stack, progress)
-        chunks = _split(unique_phones(options.clients - options.clients % 2), options.workers, even=True)
+        address, pid = start_server(options, stack, progress)
+        chunks = split(unique_phones(options.clients - options.clients % 2), options.workers, even=True)
         pool = WorkerPool(len(chunks))
         stack.callback(pool.stop)
         progress(f"registering {options.clients} clients and starting their sessions (PQXDH)…")
@@ -98,19 +103,27 @@ def _run_load(options: Options, progress: Progress, report: Report) -> Report:
             timeout=SETUP_TIMEOUT,
         )
         clients = sum(a["clients"] for a in setup)
-        report.phases.append(_measure(pool, "parley", pid, options, clients, progress))
+        report.phases.append(measure(pool, "parley", pid, options, clients, progress))
         if options.baseline:
             progress("starting the raw relay…")
             relay = RelayProcess()
             stack.callback(relay.stop)
             pool.call("switch", [{"address": relay.address}] * len(pool), timeout=SETUP_TIMEOUT)
-            report.phases.append(_measure(pool, "relay", relay.pid, options, clients, progress))
+            report.phases.append(measure(pool, "relay", relay.pid, options, clients, progress))
         progress("stopping…")
     return report
 
 
-def _measure(
-    pool: WorkerPool, target: str, pid: int | None, options: Options, clients: int, progress: Progress
+def measure(
+    pool: WorkerPool,
+    target: str,
+    pid: int | None,
+    options: Options,
+    clients: int,
+    progress: Progress,
+    *,
+    devices: int = 1,
+    round: int = 1,
 ) -> PhaseResult:
     start_at = time.monotonic() + LEAD_IN
     window_start, window_end = start_at + options.warmup, start_at + options.warmup + options.duration
@@ -146,6 +159,8 @@ def _measure(
         size=options.size,
         server_before=samples.get("before"),
         server_after=samples.get("after"),
+        devices=devices,
+        round=round,
     )
 
 
@@ -184,8 +199,8 @@ def _run_idle(options: Options, progress: Progress, report: Report) -> Report:
     if note := raise_file_limit(max(options.connections, per_worker) + SPARE_FILES):
         report.notes.append(note)
     with contextlib.ExitStack() as stack:
-        address, pid = _start_server(options, stack, progress)
-        chunks = _split(unique_phones(options.connections), options.workers, even=False)
+        address, pid = start_server(options, stack, progress)
+        chunks = split(unique_phones(options.connections), options.workers, even=False)
         pool = WorkerPool(len(chunks))
         stack.callback(pool.stop)
         progress(f"registering {options.connections} accounts…")

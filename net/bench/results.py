@@ -50,6 +50,13 @@ class PhaseResult:
     generator_lag_seconds: float
     drained: bool
     errors: list[str] = field(default_factory=list)
+    #: Devices per person: every message is one copy per device of the partner and of the sender's others.
+    devices: int = 1
+    #: The round of an alternating run (``--rounds``), from 1.
+    round: int = 1
+    copies_accepted: int = 0
+    copies_received: int = 0
+    server_cpu_us_per_copy: float | None = None
 
     @classmethod
     def of(
@@ -63,15 +70,19 @@ class PhaseResult:
         size: int,
         server_before: ProcessSample | None,
         server_after: ProcessSample | None,
+        devices: int = 1,
+        round: int = 1,
     ) -> PhaseResult:
         def total(name: str) -> int:
             return sum(int(a[name]) for a in answers)
 
         delivered = total("delivered_in_window")
-        cpu_us = share = peak = None
+        copies = total("copies_in_window")
+        cpu_us = cpu_copy_us = share = peak = None
         if server_before is not None and server_after is not None:
             used = server_after.cpu_seconds - server_before.cpu_seconds
             cpu_us = used / delivered * 1e6 if delivered else math.nan
+            cpu_copy_us = used / copies * 1e6 if copies else math.nan
             share = used / duration
             peak = server_after.peak_rss
         return cls(
@@ -97,11 +108,21 @@ class PhaseResult:
             generator_lag_seconds=max(a["lag_seconds"] for a in answers),
             drained=all(a["drained"] for a in answers),
             errors=[e for a in answers for e in a["errors"]][:5],
+            devices=devices,
+            round=round,
+            copies_accepted=total("copies_accepted"),
+            copies_received=total("copies_received"),
+            server_cpu_us_per_copy=cpu_copy_us,
         )
 
     @property
     def clean(self) -> bool:
         return self.lost == self.duplicated == self.undecryptable == self.refused == 0 and self.drained
+
+    @property
+    def every_copy_once(self) -> bool:
+        """Every device got each message meant for it once: as many copies decrypted as were stored."""
+        return self.clean and self.copies_received == self.copies_accepted
 
     @property
     def generator_bound(self) -> bool:
@@ -151,7 +172,7 @@ class Report:
 
     @property
     def clean(self) -> bool:
-        return all(p.clean for p in self.phases)
+        return all(p.clean and p.every_copy_once for p in self.phases)
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)

@@ -22,6 +22,8 @@ from multiprocessing.connection import Connection as Pipe
 from typing import Any
 
 from net.bench.client import BenchAccount, BenchClient, Tally
+from net.bench.client import SetupError as SetupError  # the name the CLI and the tests know it by
+from net.bench.device_setup import setup_devices
 from net.bench.link import Address, BenchLink, LinkClosed
 from net.client.transport import client_context
 from net.protocol.connection import ErrorReply, Reply
@@ -34,10 +36,6 @@ ACK_BATCH = 100
 MAX_ACK_IDS = 1000
 REGISTRARS = 8
 ROUND_SIZE = 500
-
-
-class SetupError(Exception):
-    """The server refused or did not answer what the bench needs to start."""
 
 
 @dataclass(frozen=True)
@@ -251,6 +249,27 @@ class Worker:
             raise SetupError(f"starting the sessions went wrong: {tally.errors[:1]}")
         return {"clients": len(self.clients), "pairs": len(responders), "seconds": time.monotonic() - started}
 
+    def setup_devices(self, address: Address, phones: list[str], size: int, devices: int) -> dict[str, Any]:
+        """As :meth:`setup`, each person with ``devices`` linked devices (net/bench/device_setup.py)."""
+        started = time.monotonic()
+        self.clients = list(setup_devices(self, address, phones, size, devices, ROUND_TIMEOUT))
+        return {"clients": len(phones), "devices": len(self.clients), "seconds": time.monotonic() - started}
+
+    def connect_client(self, client: BenchClient, address: Address) -> None:
+        """A TLS connection of its own for ``client``."""
+        self._connect(client, address, tls=True)
+
+    def register_and_login(self, clients: list[BenchClient]) -> None:
+        self._register(clients)
+        self._login(clients)
+
+    def acknowledge_all(self, clients: Iterable[BenchClient], timeout: float) -> None:
+        """Acknowledge everything that has arrived; wait until the server has answered every request."""
+        self._send_due_acks(0, force=True)
+        self.flush()
+        waiting = list(clients)
+        self.run_until(lambda: all(c.link is None or c.link.waiting == 0 for c in waiting), timeout, "acks")
+
     def switch(self, address: Address) -> dict[str, Any]:
         """Move every client to the plain relay at ``address``; the sessions carry on."""
         for client in self.clients:
@@ -316,8 +335,11 @@ class Worker:
             "received": tally.received,
             "duplicated": tally.duplicated,
             "undecryptable": tally.undecryptable,
-            "lost": max(0, tally.accepted - tally.received),
+            "lost": max(0, tally.accepted - tally.received, tally.copies_accepted - tally.copies_received),
             "delivered_in_window": tally.delivered_in_window,
+            "copies_accepted": tally.copies_accepted,
+            "copies_received": tally.copies_received,
+            "copies_in_window": tally.copies_in_window,
             "latencies": array("d", tally.latencies_ms).tobytes(),
             "cpu_seconds": cpu.seconds,
             "lag_seconds": lag,

@@ -21,6 +21,7 @@ from net.protocol.device_replies import (
     LinkRelayReply,
     ListDevicesReply,
     SetDeviceNameReply,
+    SetLoginKeyReply,
     UnlinkDeviceReply,
 )
 from net.protocol.replies import BundleReply, LoginReply
@@ -99,6 +100,10 @@ class DeviceCalls:
     def set_device_name(self, name: bytes, *, timeout: float | None = None) -> SetDeviceNameReply:
         """This device's sealed name (at most 512 bytes)."""
         return self.request(device_replies.SET_DEVICE_NAME, timeout=timeout, name=name)
+
+    def set_login_key(self, key: bytes, *, timeout: float | None = None) -> SetLoginKeyReply:
+        """From now on this device logs in with ``key`` (Ed25519 public, 32 bytes) only."""
+        return self.request(device_replies.SET_LOGIN_KEY, timeout=timeout, key=key)
 
     def unlink_device(self, device: int, *, timeout: float | None = None) -> UnlinkDeviceReply:
         """Unlink a device of the account (this one too); the ids that remain."""

@@ -134,7 +134,7 @@ class DevicesApi(ApiBase):
             self._emit(DevicesChanged(self.devices()))
 
     def _link_push(self, push: object) -> bool:
-        """Hand a link or device push to its end; False for a push that is not one."""
+        """Hand a link push to its end; False for a push the duties take (``devices_changed`` too)."""
         end = self._link_end
         if isinstance(push, device_replies.LinkJoinedPush):
             if isinstance(end, NewEnd):
@@ -146,11 +146,10 @@ class DevicesApi(ApiBase):
             if isinstance(end, ExistingEnd):
                 end.on_done(push.device)
         elif isinstance(push, device_replies.DevicesChangedPush):
-            ctx = self._ctx
-            me = None if ctx is None else ctx.profile.account.get().phone
-            if ctx is not None and me:
-                ctx.profile.devices.set_of(me, push.devices)
+            # Our own list is the duties' to keep (a removed device's session goes, the outbox
+            # looks again); here only the shown list is marked stale.
             self._devices_stale = True
+            return False
         else:
             return False
         return True

@@ -16,6 +16,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from crypto_core.keys import IdentityKeyPair
+from net.client import devices as own_devices
 from net.client import moves, prekeys
 from net.client.context import Context, checked_phone
 from net.client.core.connection_state import RETRY_LATER, Input
@@ -185,9 +186,9 @@ class Membership:
             self._link.go_offline(Input.REFUSED, exc.message)
             raise EngineError(exc.code, f"The server refused the login: {exc.message}") from None
         with ctx.storing("account"):
-            # The login says which devices the account has now: ours, and the others to sync with.
-            devices.set_own(reply.device)
-            devices.set_of(phone, reply.devices)
+            # The login says which devices the account has now: ours, and the others to sync with
+            # (a device unlinked meanwhile loses its session here).
+            own_devices.learn_own(ctx, reply.devices, reply.device)
         self._emit(LoggedIn(phone))
         try:
             with ctx.storing("poll"):

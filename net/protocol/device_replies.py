@@ -110,6 +110,11 @@ class SetDeviceNameReply:
 
 
 @dataclass(frozen=True)
+class SetLoginKeyReply:
+    """This device logs in with the new key from now on (the reply has no fields)."""
+
+
+@dataclass(frozen=True)
 class UnlinkDeviceReply:
     devices: tuple[int, ...]  # what remains
 
@@ -158,6 +163,7 @@ LINK_RELAY = reply("link_relay", LinkRelayReply)
 LINK_DEVICE = reply("link_device", LinkDeviceReply, Field("phone", E164), Field("device", DEVICE_ID))
 LIST_DEVICES = reply("list_devices", ListDevicesReply, Field("devices", items(DEVICE_INFO, MAX_LISTED)))
 SET_DEVICE_NAME = reply("set_device_name", SetDeviceNameReply)
+SET_LOGIN_KEY = reply("set_login_key", SetLoginKeyReply)
 UNLINK_DEVICE = reply("unlink_device", UnlinkDeviceReply, Field("devices", DEVICE_IDS))
 
 DEVICE_REPLIES: tuple[Shape[Any], ...] = (
@@ -167,6 +173,7 @@ DEVICE_REPLIES: tuple[Shape[Any], ...] = (
     LINK_DEVICE,
     LIST_DEVICES,
     SET_DEVICE_NAME,
+    SET_LOGIN_KEY,
     UNLINK_DEVICE,
 )
 DEVICE_PUSHES: tuple[Shape[Any], ...] = (

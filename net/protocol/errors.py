@@ -50,6 +50,7 @@ class ErrorCode(StrEnum):
     DEVICE_UNLINKED = "device_unlinked"
     LINK_NOT_FOUND = "link_not_found"
     TOO_MANY_DEVICES = "too_many_devices"
+    LOGIN_KEY_REQUIRED = "login_key_required"  # link_join by a device that logs in with the identity key
     # limits
     RATE_LIMITED = "rate_limited"
     QUEUE_FULL = "queue_full"

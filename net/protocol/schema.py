@@ -102,8 +102,8 @@ MAX_FETCH = 500
 DEFAULT_FETCH = 100
 MAX_ACK = 1000
 MAX_MESSAGE_ID = 2**63 - 1
-#: Recipients of one ``send_many``: a group's members but the sender (a group has at most 100).
-MAX_COPIES = 100
+#: Items of one ``send_many``: a group of 100 members with up to 5 devices each (and our own others).
+MAX_COPIES = 500
 #: The longest ``expires_in`` of a ``send`` or ``send_many``: 30 days, in seconds.
 MAX_EXPIRES_IN = 30 * 24 * 3600
 
@@ -190,6 +190,8 @@ OPERATIONS: dict[str, Operation] = {
                 Field("kem_last_resort", KEM_PREKEY),
                 Field("one_time_prekeys", ONE_TIME_PREKEYS, required=False, default=[]),
                 Field("kem_prekeys", KEM_PREKEYS, required=False, default=[]),
+                # Device 1's own login key (absent: it logs in with the identity's sign key, as before).
+                Field("device_key", DEVICE_KEY, required=False),
             ),
             needs_login=False,
         ),
@@ -295,6 +297,7 @@ OPERATIONS: dict[str, Operation] = {
         Operation("list_devices"),
         Operation("set_device_name", (DEVICE_NAME,)),
         Operation("unlink_device", (Field("device", DEVICE_ID),)),
+        Operation("set_login_key", (Field("key", DEVICE_KEY),)),
     )
 }
 

@@ -58,6 +58,8 @@ class Answerer:
         self._blocking = ThreadPoolExecutor(BLOCKING_WORKERS, thread_name_prefix="server-blocking")
         #: What the turn's requests left for after its commit (pushes to recipients).
         self.after_commit: list[Callable[[], None]] = []
+        #: What the turn's requests left for a failed commit (taking back what they did in memory).
+        self.after_failure: list[Callable[[], None]] = []
 
     def answer(self, connection: PeerConnection, request: Request) -> None:
         if self._space.full and waits_for_room(request, logged_in=connection.phone is not None):
@@ -88,6 +90,8 @@ class Answerer:
             connection.send(ErrorReply(request.id, exc.code, exc.message))
         if outcome.then is not None:
             self.after_commit.append(outcome.then)
+        if outcome.undo is not None:
+            self.after_failure.append(outcome.undo)
         if outcome.close:
             connection.end()
 
@@ -116,8 +120,18 @@ class Answerer:
         connection.send(ErrorReply(request.id, ErrorCode.SERVER_ERROR, _SERVER_ERROR))
 
     def take_after_commit(self) -> list[Callable[[], None]]:
-        after, self.after_commit = self.after_commit, []
+        after, self.after_commit, self.after_failure = self.after_commit, [], []
         return after
+
+    def undo_turn(self) -> None:
+        """The turn's commit failed: take back what its requests did in memory (none of their pushes run)."""
+        undo, self.after_failure = self.after_failure, []
+        for call in undo:
+            try:
+                call()
+            except Exception as exc:  # one failing undo must not keep the others from running
+                log.error("taking back a request after a failed commit failed: %s", type(exc).__name__)
+                log.debug("details", exc_info=True)
 
     def shutdown(self) -> None:
         self._blocking.shutdown(wait=False, cancel_futures=True)

@@ -5,6 +5,8 @@ account is deleted instead). An unlinked device is gone at once: its row is mark
 keys, prekeys and queue are deleted in the same commit, and after that commit its connection
 is told ``session_ended {reason: "unlinked"}`` and closed, and the account's other devices
 online get ``devices_changed``. Names are sealed by the clients; the server keeps the bytes.
+``set_login_key`` gives the logged-in device a login key of its own: after it, the identity's
+sign key no longer logs that device in (``link_join`` requires it, see net/server/links.py).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from net.server.outcome import Outcome
 from net.server.presence import Presence, Session
 from net.server.registrar import masked
 from storage.server.interface import ServerStore
-from storage.server.records import DevicesChanged, LastDevice, UnknownAccount
+from storage.server.records import DeviceSetChanged, LastDevice, UnknownAccount
 
 log = logging.getLogger("parley.server")
 
@@ -30,8 +32,24 @@ def devices_changed(devices: list[int], message: str) -> RequestRefused:
     return RequestRefused(ErrorCode.DEVICES_CHANGED, message, devices=devices)
 
 
+def own_copies_missing(store: ServerStore, session: Session) -> None:
+    """Sesame's rule for the sender's own devices: a stored send to others from an account of several
+    devices carries a copy for each of its other devices too (the sync copy), in the same request.
+
+    Raises ``devices_changed`` naming the own devices when it does not (the caller asks only then).
+    """
+    assert session.phone is not None
+    own = store.device_ids(session.phone)
+    if len(own) > 1:
+        raise devices_changed(
+            own,
+            "your own number has other devices: send each of them its copy (for your own number) in"
+            " the same request",
+        )
+
+
 class DeviceOps:
-    """The handlers of ``list_devices``, ``set_device_name`` and ``unlink_device``."""
+    """The handlers of ``list_devices``, ``set_device_name``, ``unlink_device`` and ``set_login_key``."""
 
     def __init__(self, store: ServerStore, presence: Presence, now_ms: Callable[[], int]) -> None:
         self._store = store
@@ -41,6 +59,7 @@ class DeviceOps:
             "list_devices": self.list_devices,
             "set_device_name": self.set_name,
             "unlink_device": self.unlink,
+            "set_login_key": self.set_login_key,
         }
 
     def list_devices(self, session: Session, _args: dict[str, Any]) -> Outcome:
@@ -65,12 +84,27 @@ class DeviceOps:
             raise RequestRefused(ErrorCode.DEVICE_UNLINKED, "this device is no longer linked") from None
         return Outcome({})
 
+    def set_login_key(self, session: Session, args: dict[str, Any]) -> Outcome:
+        """From now on this device logs in with ``key`` only (no longer with the identity's sign key)."""
+        assert session.phone is not None
+        try:
+            self._store.set_login_key(session.phone, session.device, args["key"])
+        except UnknownAccount:
+            raise RequestRefused(ErrorCode.DEVICE_UNLINKED, "this device is no longer linked") from None
+        log.info(
+            "%s: device %d of %s has a login key of its own",
+            session.peer,
+            session.device,
+            masked(session.phone),
+        )
+        return Outcome({})
+
     def unlink(self, session: Session, args: dict[str, Any]) -> Outcome:
         phone, device = session.phone, args["device"]
         assert phone is not None
         try:
             remaining = self._store.remove_device(phone, device, self._now_ms())
-        except DevicesChanged as exc:
+        except DeviceSetChanged as exc:
             raise devices_changed(exc.devices, f"the account has no device {device}") from None
         except LastDevice:
             raise RequestRefused(

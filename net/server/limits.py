@@ -47,7 +47,7 @@ class Limits:
     # Failed logins only: a correct signature always logs in (see Service._login).
     logins_per_minute: int = 10  # per phone number
     address_logins_per_minute: int = 30  # per source address
-    bundles_per_hour: int = 100  # per fetching account
+    bundles_per_hour: int = 500  # per fetching account: 100 contacts' bundles of 5 devices each
     # One-time prekeys handed out per hour; past either, a bundle comes without them.
     prekeys_per_target: int = 50  # per account whose prekeys they are, whoever fetches
     prekeys_per_address: int = 100  # per fetching source address

@@ -2,19 +2,26 @@
 
 All of it lives in memory and belongs to open connections (net/protocol/PROTOCOL.md, "Devices"):
 
-* ``link_open`` (the new device, not logged in) makes a link code and keeps only its SHA-256, with
-  the connection and its handshake key; the code dies after 10 minutes, when that connection closes,
-  or when it opens another.
+* ``link_open`` (the new device, not logged in; a logged-in connection is ``already_logged_in``)
+  makes a link code and keeps only its SHA-256, with the connection and its handshake key; the code
+  dies after 10 minutes, when that connection closes, or when it opens another. The loop's periodic
+  tick sweeps expired links; at most 20 opens per address an hour bound what one address holds.
 * ``link_join`` (a device logged in to the account) meets it: each end gets the other's handshake key.
   Every join counts against the account and the address, found or not, so codes cannot be guessed
-  (80 random bits, at most 10 tries an hour per account and per address).
+  (80 random bits, at most 10 tries an hour per account and per address; both limits are checked
+  before either counts). Refused ``login_key_required`` while the joining device still logs in with
+  the identity key, and ``too_many_devices`` when the account has its 5 devices already. The same
+  connection joining the same code again gets the same answer (and the opener the push again); a
+  join whose turn's commit fails is taken back.
 * ``link_relay`` passes opaque bodies (sealed by the ends) between the two connections.
 * ``link_device`` (on the opening connection, before login) creates the device under the account of
   the device that joined, authorised by the link statement signed with the account's identity key.
-  The link is used up once found, whatever comes of the request.
+  A refused link_device uses the link up; one that creates the device uses it up once the device is
+  committed (a commit that fails for lack of room leaves the link as it was, to try again).
 
-A code nobody opened, an expired one, one whose connection closed or that was joined already, and a
-connection that is not an end of the link: all ``link_not_found``, alike.
+A code nobody opened, an expired one, one whose connection closed or that was joined already, a
+link whose other end is closed or closing, and a connection that is not an end of the link: all
+``link_not_found``, alike. A closing connection ends the links it opened and those it joined.
 """
 
 from __future__ import annotations
@@ -63,9 +70,16 @@ class OpenLink:
     joiner: Session | None = None
     phone: str | None = None
     joiner_key: bytes | None = None
+    #: A ``link_device`` is creating the device in this turn: nobody else may use the link meanwhile.
+    linking: bool = False
 
     def __repr__(self) -> str:
         return f"OpenLink(joined={self.joiner is not None})"
+
+
+def _gone(session: Session) -> bool:
+    """Whether the connection is closed or closing (a session without those marks is open)."""
+    return bool(getattr(session, "closed", False) or getattr(session, "closing", False))
 
 
 class Links:
@@ -91,6 +105,7 @@ class Links:
         self._random = random
         self._by_hash: dict[bytes, OpenLink] = {}
         self._by_opener: dict[Session, bytes] = {}
+        self._next_sweep = 0.0
         self._opens = persisted("link_opens", limits.link_opens_per_address, HOUR)
         self._joins = persisted("link_joins", limits.link_joins_per_account, HOUR)
         self._joins_by_address = persisted("link_joins_by_address", limits.link_joins_per_address, HOUR)
@@ -105,10 +120,23 @@ class Links:
         return len(self._by_hash)
 
     def forget(self, session: Session) -> None:
-        """The connection closed: the link it opened dies with it."""
+        """The connection closed: the link it opened and those it joined die with it."""
         digest = self._by_opener.pop(session, None)
         if digest is not None:
             self._by_hash.pop(digest, None)
+        for joined in [d for d, link in self._by_hash.items() if link.joiner is session]:
+            self._drop(joined, self._by_hash[joined])
+
+    def sweep(self) -> int:
+        """Drop the expired links (the loop calls this on every turn; it looks once a second): how many."""
+        now = self._clock()
+        if now < self._next_sweep:
+            return 0
+        self._next_sweep = now + 1.0
+        expired = [(d, link) for d, link in self._by_hash.items() if now >= link.expires_at]
+        for digest, link in expired:
+            self._drop(digest, link)
+        return len(expired)
 
     def _live(self, code: str) -> tuple[bytes, OpenLink] | None:
         digest = hashlib.sha256(code.encode("ascii")).digest()
@@ -128,6 +156,10 @@ class Links:
     # ------------------------------------------------------------------ handlers
 
     def open(self, session: Session, args: dict[str, Any]) -> Outcome:
+        if session.phone is not None:
+            raise RequestRefused(
+                ErrorCode.ALREADY_LOGGED_IN, "a logged-in device joins a link; it does not open one"
+            )
         if not self._opens.allow(source_address(session.peer)):
             raise RequestRefused(ErrorCode.RATE_LIMITED, "too many link codes asked for from your address")
         self.forget(session)  # a new code replaces the connection's old one
@@ -140,24 +172,47 @@ class Links:
     def join(self, session: Session, args: dict[str, Any]) -> Outcome:
         phone = session.phone
         assert phone is not None
-        if not self._joins.allow(phone) or not self._joins_by_address.allow(source_address(session.peer)):
+        address = source_address(session.peer)
+        if self._joins.exceeded(phone) or self._joins_by_address.exceeded(address):
             raise RequestRefused(ErrorCode.RATE_LIMITED, "too many link codes tried this hour; try later")
+        self._joins.count(phone)
+        self._joins_by_address.count(address)
+        login = self._store.device_login(phone, session.device)
+        if login is None or login.login_key is None:
+            raise RequestRefused(
+                ErrorCode.LOGIN_KEY_REQUIRED,
+                "this device still logs in with the identity key; give it a login key of its own with"
+                " set_login_key first",
+            )
+        live = self._store.device_ids(phone)
+        if len(live) >= self._limits.max_devices:
+            raise RequestRefused(
+                ErrorCode.TOO_MANY_DEVICES,
+                f"this account has {self._limits.max_devices} devices already: unlink one first",
+            )
         found = self._live(args["code"])
-        if found is None or found[1].joiner is not None or found[1].opener is session:
+        if found is None or found[1].opener is session or _gone(found[1].opener):
             raise _not_found()
         link = found[1]
+        again = link.joiner is session and link.joiner_key == args["key"] and not link.linking
+        if link.joiner is not None and not again:
+            raise _not_found()
         link.joiner, link.phone, link.joiner_key = session, phone, args["key"]
         opener, pushed = link.opener, {"key": args["key"], "phone": phone}
-        log.info("%s: a link for %s was joined", session.peer, masked(phone))
+        log.info("%s: a link for %s was joined%s", session.peer, masked(phone), " again" if again else "")
 
         def tell() -> None:
             opener.push(PUSH_LINK_JOINED, pushed)
 
-        return Outcome({"key": link.key}, then=tell)
+        def take_back() -> None:  # the turn's commit failed: the join did not happen
+            if not again and link.joiner is session:
+                link.joiner = link.phone = link.joiner_key = None
+
+        return Outcome({"key": link.key}, then=tell, undo=take_back)
 
     def relay(self, session: Session, args: dict[str, Any]) -> Outcome:
         found = self._live(args["code"])
-        if found is None or found[1].joiner is None:
+        if found is None or found[1].joiner is None or found[1].linking:
             raise _not_found()
         link = found[1]
         if session is link.opener:
@@ -167,6 +222,8 @@ class Links:
         else:
             raise _not_found()
         assert other is not None
+        if _gone(other):  # nobody would read it
+            raise _not_found()
         body = {"body": args["body"]}
 
         def relay() -> None:
@@ -178,10 +235,31 @@ class Links:
         if session.phone is not None:
             raise RequestRefused(ErrorCode.ALREADY_LOGGED_IN, "a new device links before it logs in")
         found = self._live(args["code"])
-        if found is None or found[1].opener is not session or found[1].joiner is None:
+        if found is None or found[1].opener is not session or found[1].joiner is None or found[1].linking:
             raise _not_found()
         digest, link = found
-        self._drop(digest, link)  # used up, whatever comes of it
+        link.linking = True  # until the device is committed, or the request refused
+        try:
+            outcome = self._make_device(session, link, args)
+        except BaseException as exc:
+            if self._store.lacks_room(exc):
+                link.linking = False  # nothing was stored: the same request may come again
+            else:
+                self._drop(digest, link)  # refused: the link is used up
+            raise
+        then = outcome.then
+        assert then is not None
+
+        def committed() -> None:
+            self._drop(digest, link)
+            then()
+
+        def take_back() -> None:  # the commit failed for lack of room: the link stays, to try again
+            link.linking = False
+
+        return Outcome(outcome.body, then=committed, undo=take_back)
+
+    def _make_device(self, session: Session, link: OpenLink, args: dict[str, Any]) -> Outcome:
         phone, joiner = link.phone, link.joiner
         assert phone is not None and joiner is not None
         account = self._store.account(phone)

@@ -166,7 +166,9 @@ class ServerLoop:
                 for connection in ready:
                     self._guarded(connection, self._serve)
                 self._expire()
+                self._service.tick()
         except BatchFailed as exc:
+            self._answerer.undo_turn()  # links joined or used by requests whose writes were lost
             self._answerer.take_after_commit()  # pushes of messages that were not stored
             if self._store.lacks_room(exc):
                 self._lost.answer_storage_full(self._space)

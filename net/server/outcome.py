@@ -12,6 +12,9 @@ class Outcome:
     body: dict[str, Any]
     #: Run on the loop after the turn's writes are committed (pushes to other people, ending a session).
     then: Callable[[], None] | None = None
+    #: Run on the loop instead of ``then`` when the turn's commit fails: takes back what the request
+    #: changed in memory (a link joined, say), so that asking again works.
+    undo: Callable[[], None] | None = None
     close: bool = False
     #: Blocking work to run away from the event loop; its outcome (or refusal) replaces this one.
     later: Callable[[], Outcome] | None = None

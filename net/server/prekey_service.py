@@ -22,7 +22,7 @@ from net.server.outcome import Outcome
 from net.server.presence import Presence, Session
 from net.server.registrar import check_kem
 from storage.server.interface import ServerStore
-from storage.server.records import DevicesChanged, PrekeyLimit, UnknownAccount
+from storage.server.records import DeviceSetChanged, PrekeyLimit, UnknownAccount
 
 
 def _refuse(code: ErrorCode, message: str) -> RequestRefused:
@@ -56,7 +56,7 @@ class PrekeyService:
             taken = self._store.take_device_bundle(target, args["device"], one_time=one_time)
         except UnknownAccount:
             raise self._guards.unknown_answer(session) from None
-        except DevicesChanged as exc:
+        except DeviceSetChanged as exc:
             raise devices_changed(exc.devices, f"the account has no device {args['device']}") from None
         bundle, served = taken.bundle, taken.device
         reply = {"bundle": bundle, "device": served, "devices": taken.devices}

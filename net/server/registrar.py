@@ -11,9 +11,10 @@ A number that has an account gets new keys only with proof of ownership:
 
 * a *move* statement signed by the account's current identity key, bound to a
   one-use ``challenge`` nonce, the phone, the new identity and the server
-  (``net/protocol/registration.py``); an account of more than one device is moved
-  only from a connection logged in as one of its current devices (an unlinked
-  computer still holds the identity key); or
+  (``net/protocol/registration.py``); an account that ever had a linked device
+  (an id past 1 given out, or a device removed) is moved only from a connection
+  logged in as one of its current devices (every linked computer got the identity
+  key, and an unlinked one keeps it); or
 * a code sent to the address **on file** (the request's address is ignored);
   and, when the owner set a registration lock and the account was active (logged
   in) within the last 7 days, the lock's passphrase as well, with few attempts
@@ -175,6 +176,7 @@ class Registrar:
             kem_last_resort=args["kem_last_resort"].to_json(),
             one_time_prekeys=[(k.key_id, k.to_json()) for k in args["one_time_prekeys"]],
             kem_prekeys=[(k.key_id, k.to_json()) for k in args["kem_prekeys"]],
+            login_key=args["device_key"],
         )
         if args["proof"] is not None:
             return self._move(session, phone, identity, args["proof"], keys)
@@ -241,12 +243,13 @@ class Registrar:
         if challenge is None or challenge[0] != phone or account is None:
             raise failed
         devices = self.store.device_ids(phone)
-        if len(devices) > 1 and not (session.phone == phone and session.device in devices):
-            # The identity key alone does not move an account of several devices: an unlinked computer
-            # still holds it. One of the account's current devices must ask, logged in.
+        if self.store.ever_linked(phone) and not (session.phone == phone and session.device in devices):
+            # The identity key alone does not move an account that ever had a linked device: every such
+            # device holds the identity key, and an unlinked one keeps it. A current device must ask.
             raise _refuse(
                 ErrorCode.PROOF_FAILED,
-                "this account has several devices: move it from a connection logged in as one of them",
+                "this account has had linked devices: move it from a connection logged in as one of its"
+                " devices",
             )
         current = PublicIdentity.from_json(account.identity)
         try:

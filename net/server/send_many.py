@@ -14,6 +14,11 @@ Each item names a (recipient, device); the copies of one recipient are checked t
 its devices but the sending one), or every one of them is answered ``devices_changed`` with
 the recipient's current ``devices`` and nothing is stored for it.
 
+A stored ``send_many`` from an account of several live devices that has no item for the
+sender's own number (and some for others) is refused as a whole ``devices_changed`` with the
+sender's own ``devices``: its other devices get a copy of everything it sends (Sesame), so all
+the items of one recipient, the own number included, come in one request.
+
 Whole-request refusals, in this order (after the fields, checked by the schema):
 ``bad_request`` for the sending device itself among the recipients or a body no
 frame could deliver; ``rate_limited`` when the account or its address is past an
@@ -34,6 +39,7 @@ from typing import Any
 from net.protocol.copy_results import CopyStatus
 from net.protocol.errors import ErrorCode, RequestRefused
 from net.protocol.schema import PUSH_MESSAGE
+from net.server.device_ops import own_copies_missing
 from net.server.guards import Guards, lookups_refused
 from net.server.limits import Limits
 from net.server.outcome import Outcome
@@ -42,7 +48,7 @@ from net.server.send_rules import deliverable_size, expired, expiry, queue_full_
 from storage.server.interface import ServerStore
 from storage.server.records import (
     CopyOutcome,
-    DevicesChanged,
+    DeviceSetChanged,
     QueueFull,
     SendOutcome,
     TooManyUnknown,
@@ -92,6 +98,8 @@ class SendMany:
         self._guards.check_lookups(session)
         if args["transient"]:
             return self._transient(session, copies)
+        if not any(to == sender for to, _, _ in copies) and any(to != sender for to, _, _ in copies):
+            own_copies_missing(self._store, session)  # Sesame: our own other devices get their copies too
         now = self._now_ms()
         expires_at = expiry(now, args["expires_in"])
         try:
@@ -152,7 +160,7 @@ class SendMany:
         if isinstance(outcome, QueueFull):
             words = queue_full_words(outcome, self._limits)
             return {"to": to, "device": device, "status": CopyStatus.QUEUE_FULL.value, "message": words}
-        if isinstance(outcome, DevicesChanged):
+        if isinstance(outcome, DeviceSetChanged):
             status = CopyStatus.DEVICES_CHANGED.value
             return {"to": to, "device": device, "status": status, "devices": outcome.devices}
         status = CopyStatus.DUPLICATE if outcome.duplicate else CopyStatus.STORED

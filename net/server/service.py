@@ -43,7 +43,7 @@ from net.protocol.schema import (
 )
 from net.server.blob_service import BlobService
 from net.server.codes import CodeHasher, make_code
-from net.server.device_ops import DeviceOps, devices_changed
+from net.server.device_ops import DeviceOps, devices_changed, own_copies_missing
 from net.server.guards import Guards
 from net.server.limits import Limits, PersistedLimiter
 from net.server.links import Links
@@ -63,7 +63,7 @@ from net.server.send_rules import (
 )
 from net.server.verification import CodeChannel
 from storage.server.interface import ServerStore
-from storage.server.records import DevicesChanged, QueueFull, StoredMessage, UnknownAccount
+from storage.server.records import DeviceSetChanged, QueueFull, StoredMessage, UnknownAccount
 
 log = logging.getLogger("parley.server")
 
@@ -192,6 +192,10 @@ class Service:
             self.store.mark_active(session.phone, self.now_ms(), session.device)
         return outcome
 
+    def tick(self) -> None:
+        """Called by the loop on every turn (at least once a second): sweeps expired links."""
+        self.links.sweep()
+
     def session_ended(self, session: Session) -> None:
         self.links.forget(session)
         if session.phone is not None:
@@ -226,7 +230,8 @@ class Service:
         challenge, session.challenge = session.challenge, None  # one attempt per nonce
         # The same work whether or not the number and device are registered or the challenge fits: one
         # read, one key parsed, one signature checked (against a key nobody holds when there is none).
-        # Device 1 logs in with the identity's signing key, a linked device with its own device key.
+        # A device logs in with its own login key (set_login_key, register_finish's device_key, a linked
+        # device's device_key); only a device 1 that never gave one still logs in with the identity key.
         stored = self.store.device_login(phone, device)
         fits = challenge is not None and challenge[0] == phone
         nonce = challenge[1] if challenge is not None and fits else self._dummy_nonce
@@ -291,6 +296,8 @@ class Service:
                 "transient": True,
             }
             return Outcome({"delivered": online is not None and online.push(PUSH_MESSAGE, fields)})
+        if recipient != sender:
+            own_copies_missing(self.store, session)
         now = self.now_ms()
         expires_at = expiry(now, args["expires_in"])
         try:
@@ -309,7 +316,7 @@ class Service:
             )
         except UnknownAccount:
             raise self._guards.unknown_answer(session) from None
-        except DevicesChanged as exc:
+        except DeviceSetChanged as exc:
             raise devices_changed(
                 exc.devices, "the recipient's devices are not the one named: send a copy to each of them"
             ) from None

@@ -5,9 +5,11 @@ Two parts, both used by :class:`~net.server.loop.ServerLoop`:
 - :func:`waits_for_room`: while the store is full, the requests that only add
   data (a stored ``send`` or ``send_many``, ``register_start``, ``register_finish``,
   ``upload_prekeys``, ``set_registration_lock``, ``blob_start``, ``blob_put``,
-  ``link_device``) are refused with ``storage_full`` before they write anything.
-  Everything else — login, fetch, ack, get_bundle, pings, reading and deleting
-  blobs, the other device operations — goes on.
+  ``link_device``, ``set_login_key``, ``set_device_name``) are refused with
+  ``storage_full`` before they write anything. Everything else — login, fetch, ack,
+  get_bundle, pings, reading and deleting blobs, ``list_devices``, ``unlink_device``
+  (it frees room), the link handshake (``link_open``, ``link_join``, ``link_relay``:
+  memory only) — goes on.
 - :class:`LostWrites`: a turn's replies are in the connections' buffers before
   the turn commits. The loop notes, for each request that wrote (or read what
   the turn had not committed yet), where its reply lies in its connection's
@@ -38,6 +40,8 @@ _ADD_DATA = frozenset(
         "blob_start",
         "blob_put",
         "link_device",
+        "set_login_key",
+        "set_device_name",
     }
 )
 

@@ -21,7 +21,7 @@ from storage.server.records import (
     DeviceKeys,
     DeviceLogin,
     DeviceRecord,
-    DevicesChanged,
+    DeviceSetChanged,
     LastDevice,
     TooManyDevices,
     UnknownAccount,
@@ -81,11 +81,31 @@ def set_name(db: sqlite3.Connection, *, phone: str, device: int, name: bytes) ->
         raise UnknownAccount(phone)
 
 
+def set_login_key(db: sqlite3.Connection, *, phone: str, device: int, key: bytes) -> None:
+    changed = db.execute(
+        "UPDATE devices SET login_key = ? WHERE phone = ? AND device = ? AND removed = 0",
+        (key, phone, device),
+    ).rowcount
+    if not changed:
+        raise UnknownAccount(phone)
+
+
+def ever_linked(db: sqlite3.Connection, phone: str) -> bool:
+    """Whether the account ever had a device besides device 1 (one given out, live or removed)."""
+    row = db.execute("SELECT next_device FROM accounts WHERE phone = ?", (phone,)).fetchone()
+    if row is None:
+        return False
+    removed = db.execute(
+        "SELECT 1 FROM devices WHERE phone = ? AND removed != 0 LIMIT 1", (phone,)
+    ).fetchone()
+    return int(row[0]) > 2 or removed is not None
+
+
 def remove(db: sqlite3.Connection, *, phone: str, device: int, now: int) -> list[int]:
-    """Unlink a live device; the live ids left. DevicesChanged if it is not live, LastDevice for the last."""
+    """Unlink a live device; the live ids left. DeviceSetChanged if not live, LastDevice for the last."""
     live = live_devices(db, phone)
     if device not in live:
-        raise DevicesChanged(live)
+        raise DeviceSetChanged(live)
     if len(live) == 1:
         raise LastDevice(f"device {device} is the account's last")
     db.execute(
@@ -143,9 +163,18 @@ class DeviceStore:
         """Replace a live device's sealed name; :class:`UnknownAccount` if it is gone."""
         self._writer.run(lambda db: set_name(db, phone=phone, device=device, name=name))
 
+    def set_login_key(self, phone: str, device: int, key: bytes) -> None:
+        """The live ``device`` logs in with ``key`` only from now on; :class:`UnknownAccount` if gone."""
+        self._writer.run(lambda db: set_login_key(db, phone=phone, device=device, key=key))
+
+    def ever_linked(self, phone: str) -> bool:
+        """Whether the account ever had a linked device (an id past 1 was given, or a device was removed)."""
+        with self._reader() as db:
+            return ever_linked(db, phone)
+
     def remove_device(self, phone: str, device: int, now: int) -> list[int]:
         """Unlink ``device`` (its keys, prekeys and queue go); the live ids left.
 
-        :class:`DevicesChanged` (with the live ids) when it is not live, :class:`LastDevice` for the last.
+        :class:`DeviceSetChanged` (with the live ids) when it is not live, :class:`LastDevice` for the last.
         """
         return self._writer.run(lambda db: remove(db, phone=phone, device=device, now=now))

@@ -124,10 +124,16 @@ class ServerStore(Protocol):
     def set_device_name(self, phone: str, device: int, name: bytes) -> None:
         """A live device's sealed name; UnknownAccount if the device is gone."""
 
+    def set_login_key(self, phone: str, device: int, key: bytes) -> None:
+        """The live device logs in with ``key`` (Ed25519 public) from now on; UnknownAccount if it is gone."""
+
+    def ever_linked(self, phone: str) -> bool:
+        """Whether the account ever had a device past 1 (``next_device`` > 2, or any removed device)."""
+
     def remove_device(self, phone: str, device: int, now: int) -> list[int]:
         """Unlink a device (keys, prekeys, queue deleted; its row marked): the live ids left.
 
-        DevicesChanged (with the live ids) if it is not live; LastDevice for the account's last.
+        DeviceSetChanged (with the live ids) if it is not live; LastDevice for the account's last.
         """
 
     # ------------------------------------------------------------------- prekeys
@@ -138,7 +144,7 @@ class ServerStore(Protocol):
     def take_device_bundle(self, phone: str, device: int | None, *, one_time: bool = True) -> TakenBundle:
         """A device's bundle (None: the lowest live id), its one-time prekeys consumed in the same commit.
 
-        UnknownAccount; DevicesChanged (with the live ids) for a device the account does not have.
+        UnknownAccount; DeviceSetChanged (with the live ids) for a device the account does not have.
         """
 
     def add_prekeys(
@@ -179,9 +185,9 @@ class ServerStore(Protocol):
         device: int = 1,
         sender_device: int = 1,
     ) -> SendOutcome:
-        """One copy for (recipient, device); DevicesChanged unless ``device`` is the recipient's only one
+        """One copy for (recipient, device); DeviceSetChanged unless ``device`` is the recipient's only one
         (for the sender's own number: its only one but ``sender_device``). Checks in the order duplicate,
-        UnknownAccount, DevicesChanged, QueueFull."""
+        UnknownAccount, DeviceSetChanged, QueueFull."""
 
     def enqueue_many(
         self,
@@ -201,7 +207,7 @@ class ServerStore(Protocol):
         one transaction; outcomes in order.
 
         A recipient's copies are taken together: all stored, or all refused with the same outcome
-        (duplicate, UnknownAccount, DevicesChanged, QueueFull) while the other recipients' are stored;
+        (duplicate, UnknownAccount, DeviceSetChanged, QueueFull) while the other recipients' are stored;
         more than ``max_unknown`` unknown recipients raises TooManyUnknown and stores nothing.
         """
 

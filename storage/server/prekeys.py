@@ -19,7 +19,7 @@ from functools import partial
 from typing import Any
 
 from storage.server.batch_writer import BatchWriter
-from storage.server.records import DevicesChanged, PrekeyLimit, TakenBundle, UnknownAccount
+from storage.server.records import DeviceSetChanged, PrekeyLimit, TakenBundle, UnknownAccount
 
 
 def _dumps(obj: dict[str, Any]) -> str:
@@ -30,7 +30,7 @@ def take_bundle(
     db: sqlite3.Connection, *, phone: str, one_time: bool, device: int | None = None
 ) -> TakenBundle:
     """A device's bundle (``device`` None: the lowest live id); with ``one_time``, its one-time prekeys
-    are taken out of the store. UnknownAccount, or DevicesChanged for a device the account lacks."""
+    are taken out of the store. UnknownAccount, or DeviceSetChanged for a device the account lacks."""
     row = db.execute("SELECT identity FROM accounts WHERE phone = ?", (phone,)).fetchone()
     if row is None:
         raise UnknownAccount(phone)
@@ -42,7 +42,7 @@ def take_bundle(
     ]
     served = live[0] if device is None and live else device
     if served not in live:
-        raise DevicesChanged(live)
+        raise DeviceSetChanged(live)
     assert served is not None
     keys = db.execute(
         "SELECT signed_prekey, kem_last_resort FROM device_keys WHERE phone = ? AND device = ?",
@@ -178,7 +178,7 @@ class PrekeyStore:
         """A device's bundle as JSON (None: the lowest live id); its one-time prekeys leave in its commit.
 
         With ``one_time=False`` the bundle has no one-time X25519 prekey and the last-resort ML-KEM key,
-        and nothing is consumed. :class:`UnknownAccount`; :class:`DevicesChanged` for a device not live.
+        and nothing is consumed. :class:`UnknownAccount`; :class:`DeviceSetChanged` for a device not live.
         """
         return self._writer.run(partial(take_bundle, phone=phone, one_time=one_time, device=device))
 

@@ -10,7 +10,7 @@ the per-sender cap, so a normal send stays a few statements.
 A send names the recipient's devices it has a copy for; the copies are stored only
 when they are exactly the recipient's live devices (for the sender's own number: all
 its devices but the sending one), else the send is refused with the current set
-(:class:`~storage.server.records.DevicesChanged`). A client id is recorded once per
+(:class:`~storage.server.records.DeviceSetChanged`). A client id is recorded once per
 (sender, recipient), whichever devices the copies went to.
 
 A message may carry an expiry (``expires_at``, milliseconds since 1970; 0 for none): from
@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 from storage.server.records import (
     CopyOutcome,
-    DevicesChanged,
+    DeviceSetChanged,
     QueueFull,
     SendOutcome,
     StoredMessage,
@@ -94,13 +94,13 @@ def live_devices(db: sqlite3.Connection, phone: str) -> list[int]:
 def check_devices(
     db: sqlite3.Connection, recipient: str, named: Sequence[int], sender: str, sender_device: int
 ) -> None:
-    """UnknownAccount, or DevicesChanged (with all the account's ids) unless ``named`` is the set due."""
+    """UnknownAccount, or DeviceSetChanged (with all the account's ids) unless ``named`` is the set due."""
     current = live_devices(db, recipient)
     if not current:
         raise UnknownAccount(recipient)
     due = [d for d in current if d != sender_device] if recipient == sender else current
     if sorted(named) != due:
-        raise DevicesChanged(current)
+        raise DeviceSetChanged(current)
 
 
 def _seen(db: sqlite3.Connection, client_id: str, sender: str, recipient: str) -> SendOutcome | None:
@@ -129,7 +129,7 @@ def enqueue(
 ) -> SendOutcome:
     """Queue ``body`` for (recipient, device) once per (sender, client id, recipient).
 
-    Raises UnknownAccount, DevicesChanged (``device`` is not the recipient's whole set), QueueFull or
+    Raises UnknownAccount, DeviceSetChanged (``device`` is not the recipient's whole set), QueueFull or
     Untracked, in that order after the duplicate check. It refuses only before its first write, so it
     needs no savepoint. A duplicate keeps the first copy's expiry.
     """
@@ -159,7 +159,7 @@ def store_copy(
     With ``only``, the same statement also checks that ``device`` is the recipient's whole set (its
     only live queue; for the sender's own number, its only one but the sending device's), so the
     send of nearly everyone (one device) costs no read of its own for the check. Refusals:
-    UnknownAccount, DevicesChanged, QueueFull or Untracked, in that order.
+    UnknownAccount, DeviceSetChanged, QueueFull or Untracked, in that order.
     """
     size = len(body)
     sole_args: tuple[str | int, ...] = ()
@@ -261,7 +261,7 @@ def enqueue_copies(
     """Queue one body per (recipient, device) under one client id; an outcome per copy, in copies' order.
 
     Per recipient, all its copies together: a duplicate (every copy answered with the first record),
-    UnknownAccount, DevicesChanged (the devices named are not its set: nothing stored for it), or a
+    UnknownAccount, DeviceSetChanged (the devices named are not its set: nothing stored for it), or a
     cap of one of its queues (QueueFull: none of its copies stored); the other recipients' copies are
     stored. Past ``max_unknown`` unknown recipients it raises TooManyUnknown after writing, so it must
     run in a savepoint: that undoes the copies stored before.
@@ -302,7 +302,7 @@ def _enqueue_recipient(
     now: int,
     caps: Caps,
     expires_at: int,
-) -> list[SendOutcome] | SendOutcome | UnknownAccount | DevicesChanged | QueueFull:
+) -> list[SendOutcome] | SendOutcome | UnknownAccount | DeviceSetChanged | QueueFull:
     seen = _seen(db, client_id, sender, recipient)
     if seen is not None:
         return seen
@@ -319,12 +319,12 @@ def _enqueue_recipient(
     if len(copies) == 1:  # one copy checks the device set in its own statement, refusing before any write
         try:
             stored = [one(device=copies[0][1], body=copies[0][2], only=True)]
-        except (UnknownAccount, DevicesChanged, QueueFull) as refused:
+        except (UnknownAccount, DeviceSetChanged, QueueFull) as refused:
             return refused
     else:
         try:
             check_devices(db, recipient, [device for _, device, _ in copies], sender, sender_device)
-        except (UnknownAccount, DevicesChanged) as refused:
+        except (UnknownAccount, DeviceSetChanged) as refused:
             return refused
         db.execute("SAVEPOINT recipient")
         try:

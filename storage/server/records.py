@@ -55,7 +55,7 @@ class PrekeyLimit(StoreError):
     pass
 
 
-class DevicesChanged(StoreError):
+class DeviceSetChanged(StoreError):
     """The devices named are not the account's current set (or one named is not live): ``devices`` is."""
 
     def __init__(self, devices: list[int]) -> None:
@@ -105,6 +105,8 @@ class AccountKeys:
     kem_last_resort: dict[str, Any]
     one_time_prekeys: list[tuple[int, dict[str, Any]]]
     kem_prekeys: list[tuple[int, dict[str, Any]]]
+    #: Device 1's own login key (Ed25519 public); None: it logs in with the identity's sign key.
+    login_key: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -193,7 +195,7 @@ class SendOutcome:
 
 
 #: What became of one copy of an ``enqueue_many``: stored (or a duplicate), or why it was not.
-CopyOutcome = SendOutcome | UnknownAccount | QueueFull | DevicesChanged
+CopyOutcome = SendOutcome | UnknownAccount | QueueFull | DeviceSetChanged
 
 
 class BlobQuota(StoreError):

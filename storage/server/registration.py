@@ -95,8 +95,8 @@ def insert_account(
         " VALUES (?, ?, ?, ?, 2, ?)",
         (phone, email, _dumps(keys.identity), now, last[0] if last else 0),
     )
-    # Device 1 logs in with the identity's own signing key (login_key NULL).
-    insert_device(db, phone, 1, None, b"", keys.signed_prekey, keys.kem_last_resort, now)
+    # Device 1 logs in with its own key if it gave one, else with the identity's signing key (NULL).
+    insert_device(db, phone, 1, keys.login_key, b"", keys.signed_prekey, keys.kem_last_resort, now)
     salt, digest = (lock.lock_salt, lock.lock_hash) if lock is not None else (None, None)
     db.execute(
         "INSERT INTO guards (phone, last_active, lock_salt, lock_hash) VALUES (?, ?, ?, ?)",

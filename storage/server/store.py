@@ -59,7 +59,7 @@ from storage.server.records import (
     BatchFailed,
     CodeCheck,
     CopyOutcome,
-    DevicesChanged,
+    DeviceSetChanged,
     Guard,
     PrekeyLimit,
     QueueFull,
@@ -87,7 +87,7 @@ __all__ = [
     "BatchFailed",
     "CodeCheck",
     "CopyOutcome",
-    "DevicesChanged",
+    "DeviceSetChanged",
     "Guard",
     "PrekeyLimit",
     "QueueFull",
@@ -262,7 +262,7 @@ class SqliteServerStore(RegistrationStore, DeviceStore, PrekeyStore, BlobStore):
     ) -> SendOutcome:
         """Queue ``body`` for (recipient, device), once per (sender, client id); returns after the commit.
 
-        :class:`DevicesChanged` (with the live ids) unless ``device`` is the recipient's only device (for
+        :class:`DeviceSetChanged` (with the live ids) unless ``device`` is the recipient's only device (for
         the sender's own number: its only device but ``sender_device``). Refused with :class:`QueueFull`
         when that queue has ``cap`` messages waiting, when ``sender`` has ``per_sender`` of them, or when
         the bodies waiting would pass ``max_bytes``. From ``expires_at`` (ms; 0: never) it is no longer
@@ -308,7 +308,7 @@ class SqliteServerStore(RegistrationStore, DeviceStore, PrekeyStore, BlobStore):
         ``copies``: (recipient, device, body), or (recipient, body) for device 1. Per recipient, all its
         copies together, as :meth:`enqueue` would store one (once per sender, client id and recipient;
         its devices named exactly; the caps of each of its queues), answered per copy in order: its
-        :class:`SendOutcome`, or the :class:`UnknownAccount`, :class:`DevicesChanged` or
+        :class:`SendOutcome`, or the :class:`UnknownAccount`, :class:`DeviceSetChanged` or
         :class:`QueueFull` its recipient met (then none of that recipient's copies is stored) while the
         others are stored. More than ``max_unknown`` unknown recipients is :class:`TooManyUnknown`, and
         then nothing is stored. Every copy stored now has the expiry ``expires_at``.

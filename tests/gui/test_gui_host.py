@@ -24,6 +24,7 @@ from gui.controllers.host import Host
 from gui.controllers.onboarding import Onboarding
 from gui.controllers.settings_actions import SettingsController
 from gui.local_server import LocalServer
+from gui.views.link_device import LinkDeviceView
 from gui.views.main_view import MainView
 from gui.views.registration import RegistrationView
 from gui.views.server_key import ServerKeyView
@@ -199,8 +200,32 @@ def onboarding(root: tk.Tk, main: MainView, tmp_path: Path) -> tuple[Onboarding,
         "welcome": WelcomeView(root),
         "server_key": ServerKeyView(root),
         "registration": RegistrationView(root),
+        "link": LinkDeviceView(root),
     }
     return Onboarding(host, main=main, local_server=LocalServer(tmp_path / "ls"), **views), host
+
+
+def test_link_to_my_account_asks_for_a_code_and_a_finished_link_brings_up_the_main_window(
+    onboarding: tuple[Onboarding, RecordingHost],
+) -> None:
+    flow, host = onboarding
+    heard: list[object] = []
+    flow.on_phone = heard.append
+    host.screen = flow.registration
+    flow.registration.link_button.invoke()
+    assert host.screen is flow.link
+    [(command, _busy)] = host.commands
+    engine = CallRecordingEngine()
+    run(command, engine)
+    assert engine.calls == ["link_start"] and command.polls is True
+    assert not flow.handle(ev.LinkComparison("123 456", "existing"))  # the other end's: not this screen's
+    assert flow.handle(ev.LinkCodeShown("ABCD-EFGH-IJKL-MNOP", "parley-link:ABCDEFGHIJKLMNOP"))
+    assert flow.link.stage == "code" and flow.link.code == "ABCD-EFGH-IJKL-MNOP"
+    assert flow.handle(ev.LinkComparison("123 456", "new"))
+    assert flow.link.stage == "compare"
+    assert flow.handle(ev.LinkFinished(ALICE, 2))
+    assert heard == [ALICE] and host.screen is flow.main
+    assert not flow.handle(ev.LinkFinished(ALICE, 3))  # no link of this computer under way any more
 
 
 def test_logging_in_tells_the_app_the_phone_and_that_it_is_online(

@@ -68,10 +68,20 @@ def test_tab_walks_the_offer_of_a_local_server_before_back_to_profiles(app: App)
     _create(app, _nobody_listens())
     wait_until(app.root, lambda: app.screen is r and r.local_button.winfo_ismapped(), "the offer")
     app.root.update()
-    walk = _tab_walk(app, r.phone.entry, 5)
-    # the fields, the default action, the action the error offers, then Back; and round again
-    assert walk == [r.phone.entry, r.email.entry, r.send_button, r.local_button, r.cancel_link, r.phone.entry]
-    assert _reads_downwards(walk[:5])  # the focus never jumps back up the card
+    walk = _tab_walk(app, r.phone.entry, 6)
+    # the fields, the default action, "Link to my account" under it, the action the error offers,
+    # then Back; and round again
+    link = r.link_button
+    assert walk == [
+        r.phone.entry,
+        r.email.entry,
+        r.send_button,
+        link,
+        r.local_button,
+        r.cancel_link,
+        r.phone.entry,
+    ]
+    assert _reads_downwards(walk[:6])  # the focus never jumps back up the card
     error = r.error.winfo_rooty()
     assert r.send_button.winfo_rooty() < error < r.local_button.winfo_rooty()  # the offer under its cause
 

@@ -59,7 +59,7 @@ def test_the_wheel_scrolls_settings_and_a_short_window_needs_no_bar(root: tk.Tk)
     pane.change_button.event_generate("<Button-5>")
     root.update()
     assert pane.scroller.canvas.canvasy(0) > before
-    root.geometry("1200x2000")
+    root.geometry("1200x2800")  # taller than the whole pane, linked devices included
     wait_until(root, lambda: not pane.scroller.scrolls, "no scroll bar once everything fits")
     assert pane.scroller.canvas.canvasy(0) == 0
 

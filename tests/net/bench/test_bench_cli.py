@@ -178,3 +178,20 @@ def _ends(pid: int, timeout: float) -> bool:
         return bool(ready)
     finally:
         os.close(fd)
+
+
+@pytest.mark.parametrize("devices", ["0", "6", "two"])
+def test_devices_beyond_an_account_are_refused_by_the_parser(
+    devices: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        _parse("--devices", devices)
+    assert f"expected 1 to 5 devices, not '{devices}'" in capsys.readouterr().err
+
+
+def test_devices_and_rounds_become_options() -> None:
+    options = options_from_args(_parse("--devices", "3", "--rounds", "2"))
+    assert (options.devices, options.rounds) == (3, 2)
+    assert (options_from_args(_parse()).devices, options_from_args(_parse()).rounds) == (1, 1)
+    with pytest.raises(ValueError, match="--devices"):
+        options_from_args(_parse("--devices", "2", "--connections", "10"))

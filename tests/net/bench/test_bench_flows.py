@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from net.bench.flows import Options, _split
+from net.bench.flows import Options, split
 
 
 @pytest.mark.parametrize(("count", "parts"), [(10, 1), (10, 3), (500, 2), (6, 4), (2, 5)])
 def test_pairs_are_never_split_across_processes(count: int, parts: int) -> None:
     items = [str(i) for i in range(count)]
-    chunks = _split(items, parts, even=True)
+    chunks = split(items, parts, even=True)
     assert [x for c in chunks for x in c] == items
     assert all(len(c) % 2 == 0 and c for c in chunks)
     assert len(chunks) <= parts
@@ -18,7 +18,7 @@ def test_pairs_are_never_split_across_processes(count: int, parts: int) -> None:
 
 
 def test_idle_connections_are_spread_evenly() -> None:
-    chunks = _split([str(i) for i in range(10_001)], 2, even=False)
+    chunks = split([str(i) for i in range(10_001)], 2, even=False)
     assert [len(c) for c in chunks] == [5001, 5000]
 
 

@@ -15,6 +15,7 @@ def _answer(latencies: list[float], **counts: Any) -> dict[str, Any]:
         "sent": 100, "accepted": 100, "refused": 0, "received": 100, "duplicated": 0, "undecryptable": 0,
         "lost": 0, "delivered_in_window": 50, "latencies": array("d", latencies).tobytes(),
         "cpu_seconds": 1.0, "lag_seconds": 0.0, "drained": True, "errors": [],
+        "copies_accepted": 100, "copies_received": 100, "copies_in_window": 50,
     }  # fmt: skip
     base.update(counts)
     return base
@@ -63,3 +64,18 @@ def test_the_ratio_needs_both_targets() -> None:
     report = Report("c", "s", "m", phases=[parley, relay])
     assert report.ratio == 0.25
     assert report.to_json()["ratio"] == 0.25 and report.to_json()["phases"][1]["generator_bound"] is False
+
+
+def test_with_devices_the_server_cost_is_per_message_and_per_copy_and_every_copy_must_arrive() -> None:
+    before, after = ProcessSample(10.0, 0, 0, 1), ProcessSample(10.3, 0, 0, 1)
+    copies = {"copies_accepted": 300, "copies_received": 300, "copies_in_window": 150}
+    phase = _phase([_answer([1.0], **copies)], server_before=before, server_after=after, devices=2)
+    assert phase.devices == 2 and (phase.copies_accepted, phase.copies_received) == (300, 300)
+    assert phase.server_cpu_us_per_message is not None and phase.server_cpu_us_per_copy is not None
+    assert math.isclose(phase.server_cpu_us_per_message, 0.3 / 50 * 1e6)  # 50 messages in the window
+    assert math.isclose(phase.server_cpu_us_per_copy, 0.3 / 150 * 1e6)  # 150 copies in the window
+    assert phase.every_copy_once and Report("c", "s", "m", phases=[phase]).clean
+    short = _phase([_answer([1.0], **{**copies, "copies_received": 299})], server_before=None,
+                   server_after=None, devices=2)  # fmt: skip
+    assert short.clean is True and not short.every_copy_once  # the worker's lost would say so too
+    assert not Report("c", "s", "m", phases=[short]).clean

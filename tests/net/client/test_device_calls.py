@@ -10,7 +10,7 @@ from device_support import NewDevice
 from wire_client import Person
 
 from net.client.transport import ServerConnection
-from net.protocol import replies
+from net.protocol import device_replies, replies
 from net.protocol.copy_results import CopyStatus
 from net.protocol.device_replies import DevicesChangedPush, LinkDonePush, LinkJoinedPush, LinkRelayPush
 from net.protocol.devices import sign_link
@@ -57,6 +57,8 @@ def test_a_device_is_linked_listed_renamed_and_unlinked_with_the_typed_calls(ser
     new = connect(server, new_pushes)
     opened = new.link_open(b"N" * 32)
     assert opened.expires_in == 600 and "code" not in repr(opened)
+    own_key = NewDevice(alice).public  # device 1's own login key: joining needs one
+    assert first.set_login_key(own_key) == device_replies.SetLoginKeyReply()
     assert first.link_join(opened.code, b"E" * 32).key == b"N" * 32
     joined = pumped(new, new_pushes, LinkJoinedPush)
     assert joined == LinkJoinedPush(b"E" * 32, alice.phone)

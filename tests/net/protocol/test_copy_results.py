@@ -82,12 +82,12 @@ def test_a_result_that_breaks_its_shape_is_named(result: object, expected: str) 
     assert _refusal({"results": [result]}).startswith(expected)
 
 
-def test_results_must_be_a_list_of_at_most_a_hundred() -> None:
+def test_results_must_be_a_list_of_at_most_five_hundred() -> None:
     assert _refusal({}) == "send_many reply.results: missing"
     assert _refusal({"results": {"to": ADA}}) == "send_many reply.results: expected a list"
     one = {"to": ADA, "status": "unknown_account"}
-    assert len(SEND_MANY.parse({"results": [one] * 100}).results) == 100
-    assert _refusal({"results": [one] * 101}) == "send_many reply.results: at most 100 items"
+    assert len(SEND_MANY.parse({"results": [one] * 500}).results) == 500
+    assert _refusal({"results": [one] * 501}) == "send_many reply.results: at most 500 items"
 
 
 def test_a_transient_reply_says_delivered_not_delivered_or_unknown() -> None:

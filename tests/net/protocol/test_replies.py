@@ -133,6 +133,7 @@ GOOD: dict[str, tuple[dict[str, Any], object]] = {
         ),
     ),
     "set_device_name": ({}, device_replies.SetDeviceNameReply()),
+    "set_login_key": ({}, device_replies.SetLoginKeyReply()),
     "unlink_device": ({"devices": [1, 3]}, device_replies.UnlinkDeviceReply((1, 3))),
 }
 

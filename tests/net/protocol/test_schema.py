@@ -289,12 +289,12 @@ def test_send_many_gives_each_recipient_in_e164_with_its_body_in_order() -> None
     assert SEND_MANY.parse({**frame, "transient": True})["transient"] is True
 
 
-def test_send_many_takes_1_to_100_recipients() -> None:
-    hundred = [{"to": f"+4420794600{n:02d}", "body": "AA=="} for n in range(100)]
-    assert len(SEND_MANY.parse(_many(hundred))["items"]) == 100
+def test_send_many_takes_1_to_500_items() -> None:
+    hundred = [{"to": f"+442079460{n:03d}", "body": "AA=="} for n in range(500)]
+    assert len(SEND_MANY.parse(_many(hundred))["items"]) == 500
     too_many = [*hundred, {"to": ADA, "body": "AA=="}]
-    assert _refused(_many(too_many)) == (ErrorCode.BAD_REQUEST, "send_many.items: expected 1 to 100 items")
-    assert _refused(_many([])) == (ErrorCode.BAD_REQUEST, "send_many.items: expected 1 to 100 items")
+    assert _refused(_many(too_many)) == (ErrorCode.BAD_REQUEST, "send_many.items: expected 1 to 500 items")
+    assert _refused(_many([])) == (ErrorCode.BAD_REQUEST, "send_many.items: expected 1 to 500 items")
     assert _refused(_many({"to": ADA})) == (ErrorCode.BAD_REQUEST, "send_many.items: expected a list")
 
 

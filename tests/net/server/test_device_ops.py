@@ -99,6 +99,7 @@ def test_a_re_registration_removes_every_device_and_ids_start_again(server: InPr
     assert (login["device"], login["devices"]) == (1, [1])
     old = server.connect()
     assert login_reply(old, alice.phone, device, 2).code == "login_failed"  # no record of it is left
+    successor.own_login_key(other)
     assert link_device(server, successor, other)[0].number == 2
 
 
@@ -122,3 +123,76 @@ def test_deleting_the_account_closes_every_device(server: InProcessServer) -> No
     assert second.wait_push("session_ended").body == {"reason": "account_deleted"}
     assert second.wait_closed() and first.wait_closed()
     assert server.running.store.device_ids(alice.phone) == []
+
+
+def identity_login(client: WireClient, person: Person) -> ErrorReply | dict[str, object]:
+    """A login of device 1 signed with the identity key (what any holder of the identity can sign)."""
+    nonce = b64(client.call("challenge", phone=person.phone)["nonce"])
+    signature = person.identity.sign(login_statement(nonce, person.phone, client.fingerprint))
+    reply = client.request("login", phone=person.phone, signature=signature)
+    return reply if isinstance(reply, ErrorReply) else reply.body
+
+
+def test_after_set_login_key_the_identity_key_no_longer_logs_device_1_in(server: InProcessServer) -> None:
+    alice, first = Person(fresh_phone()), server.connect()
+    alice.register(first, server.codes)
+    alice.login(first)
+    assert first.refused("set_login_key", key=b"short") == "bad_key"
+    alice.own_login_key(first)  # set_login_key with a fresh key: {}
+    thief = server.connect()  # holds the identity key pair, as every linked computer does
+    refused = identity_login(thief, alice)
+    assert isinstance(refused, ErrorReply) and refused.code == "login_failed"
+    again = server.connect()
+    assert alice.login(again)["device"] == 1  # the own key does
+
+
+def test_register_finish_with_a_device_key_never_lets_the_identity_key_log_in(
+    server: InProcessServer,
+) -> None:
+    alice, client = Person(fresh_phone()), server.connect()
+    alice.start(client)
+    own = NewDevice(alice)
+    finish = {**alice.finish_args(server.codes.last(alice.phone)), "device_key": own.public}
+    assert client.call("register_finish", **finish)["replaced"] is False
+    refused = identity_login(server.connect(), alice)
+    assert isinstance(refused, ErrorReply) and refused.code == "login_failed"
+    own.number = 1
+    assert own.login(client)["device"] == 1
+
+
+def test_a_device_logging_in_with_the_identity_key_may_not_join_a_link(server: InProcessServer) -> None:
+    alice, first = Person(fresh_phone()), server.connect()
+    alice.register(first, server.codes)
+    alice.login(first)
+    new = server.connect()
+    code = new.call("link_open", key=NEW_KEY)["code"]
+    reply = first.request("link_join", code=code, key=NEW_KEY)
+    assert isinstance(reply, ErrorReply) and reply.code == "login_key_required"
+    assert "set_login_key" in reply.message
+    assert new.no_push_within(0.3)  # the opener learnt nothing
+    alice.own_login_key(first)
+    assert b64(first.call("link_join", code=code, key=NEW_KEY)["key"]) == NEW_KEY
+
+
+def test_an_unlinked_computer_cannot_log_in_as_device_1_nor_link_itself_back(server: InProcessServer) -> None:
+    alice, first = registered(server, fresh_phone())
+    device, second = link_device(server, alice, first)
+    assert first.call("unlink_device", device=device.number) == {"devices": [1]}
+    assert second.wait_closed()
+    stolen = server.connect()  # the unlinked computer: it has the identity key and its own old key
+    refused = identity_login(stolen, alice)
+    assert isinstance(refused, ErrorReply) and refused.code == "login_failed"
+    assert login_reply(stolen, alice.phone, device, device.number).code == "device_unlinked"
+    assert devices_of(first) == [1]
+
+
+def test_a_move_needs_a_logged_in_device_once_the_account_had_a_linked_one(server: InProcessServer) -> None:
+    alice, first = registered(server, fresh_phone())
+    device, second = link_device(server, alice, first)
+    first.call("unlink_device", device=device.number)  # back to one device
+    assert second.wait_closed()
+    thief = server.connect()  # the unlinked computer still holds the identity key
+    mover = Person(alice.phone)
+    assert thief.refused("register_finish", **mover.move_args(thief, alice.identity)) == "proof_failed"
+    assert devices_of(first) == [1]
+    assert first.call("register_finish", **mover.move_args(first, alice.identity))["replaced"] is True

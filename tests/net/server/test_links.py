@@ -103,14 +103,22 @@ def test_prekeys_not_signed_by_the_identity_are_refused(server: InProcessServer)
     assert devices_of(first) == [1]
 
 
-def test_a_sixth_device_is_too_many(server: InProcessServer) -> None:
+def test_a_sixth_device_is_too_many_at_the_join_and_at_link_device(server: InProcessServer) -> None:
     alice, first = registered(server, fresh_phone())
-    numbers = [link_device(server, alice, first)[0].number for _ in range(4)]
-    assert numbers == [2, 3, 4, 5]
-    new, code = open_and_join(server, first)
+    numbers = [link_device(server, alice, first)[0].number for _ in range(3)]
+    assert numbers == [2, 3, 4]
+    # Two links joined at four devices: the second link_device finds five (the store's own check).
+    (new_a, code_a), (new_b, code_b) = open_and_join(server, first), open_and_join(server, first)
+    assert new_a.call("link_device", **NewDevice(alice).link_args(code_a, new_a.fingerprint))["device"] == 5
     assert (
-        new.refused("link_device", **NewDevice(alice).link_args(code, new.fingerprint)) == "too_many_devices"
+        new_b.refused("link_device", **NewDevice(alice).link_args(code_b, new_b.fingerprint))
+        == "too_many_devices"
     )
+    # At five devices a join is refused at once: no secret reaches the new computer.
+    new = server.connect()
+    code = new.call("link_open", key=NEW_KEY)["code"]
+    assert first.refused("link_join", code=code, key=EXISTING_KEY) == "too_many_devices"
+    assert new.no_push_within(0.3)
     assert devices_of(first) == [1, 2, 3, 4, 5]
 
 
@@ -149,11 +157,53 @@ def test_a_logged_in_connection_cannot_use_link_device_and_joining_needs_a_login
     alice, first = registered(server, fresh_phone())
     stranger = server.connect()
     assert stranger.refused("link_join", code=make_link_code(), key=EXISTING_KEY) == "not_logged_in"
-    code = first.call("link_open", key=NEW_KEY)["code"]
+    assert first.refused("link_open", key=NEW_KEY) == "already_logged_in"
     _bob, second = registered(server, fresh_phone())
-    second.call("link_join", code=code, key=EXISTING_KEY)
-    assert first.refused("link_device", **NewDevice(alice).link_args(code, first.fingerprint)) == (
+    new, code = open_and_join(server, second)
+    alice.login(new)  # the opening connection logs in (as alice's device 1; first is displaced)
+    assert new.refused("link_device", **NewDevice(alice).link_args(code, new.fingerprint)) == (
         "already_logged_in"
+    )
+
+
+def refused_soon(client: object, op: str, **args: object) -> None:
+    """``op`` is refused ``link_not_found`` within seconds (the server's loop sees a close)."""
+    deadline = time.monotonic() + 10
+    while True:
+        reply = client.request(op, **args)  # type: ignore[attr-defined]
+        if isinstance(reply, ErrorReply) and reply.code == "link_not_found":
+            return
+        assert time.monotonic() < deadline, f"{op} still reached a closed end: {reply}"
+        time.sleep(0.05)
+
+
+def test_a_join_asked_again_by_its_connection_answers_and_pushes_again(server: InProcessServer) -> None:
+    _alice, first = registered(server, fresh_phone())
+    new, code = open_and_join(server, first)
+    assert b64(first.call("link_join", code=code, key=EXISTING_KEY)["key"]) == NEW_KEY
+    assert b64(new.wait_push("link_joined").body["key"]) == EXISTING_KEY
+    assert first.refused("link_join", code=code, key=NEW_KEY) == "link_not_found"  # another key: no
+
+
+def test_a_link_ends_with_its_joiner_and_relays_only_to_an_open_end(server: InProcessServer) -> None:
+    alice, first = registered(server, fresh_phone())
+    new, code = open_and_join(server, first)
+    new.close()
+    refused_soon(first, "link_relay", code=code, body=b"x")  # the opener went away
+    other = server.connect()
+    other_code = other.call("link_open", key=NEW_KEY)["code"]
+    joiner = server.connect()
+    alice.login(joiner)  # device 1 again, on a connection of its own (first is displaced)
+    joiner.call("link_join", code=other_code, key=EXISTING_KEY)
+    other.wait_push("link_joined")
+    joiner.close()
+    refused_soon(other, "link_relay", code=other_code, body=b"x")  # the joiner went away
+    deadline = time.monotonic() + 10
+    while len(server.running.service.links):  # the joiner's close ends the link it joined
+        assert time.monotonic() < deadline, "the link outlived its joiner"
+        time.sleep(0.02)
+    assert other.refused("link_device", **NewDevice(alice).link_args(other_code, other.fingerprint)) == (
+        "link_not_found"
     )
 
 
@@ -175,15 +225,26 @@ class _Session:
         pass
 
 
+def registered_session(call: Callable[..., dict[str, object]], codes: CodeBook, phone: str) -> _Session:
+    """A session logged in as a new account's device 1 with its own login key (register_finish's)."""
+    person, session = Person(phone), _Session()
+    person.took(call(session, "register_start", phone=phone, email=person.email))
+    own = NewDevice(person)
+    call(session, "register_finish", **person.finish_args(codes.last(phone)), device_key=own.public)
+    session.phone = phone  # the service's view of a logged-in connection
+    return session
+
+
 def test_a_code_lives_ten_minutes_on_the_servers_clock(tmp_path: Path) -> None:
     now = [1_700_000_000.0]
     store = SqliteServerStore(tmp_path / "server.sqlite3")
-    service = Service(store, CodeBook(), CodeHasher(b"k" * 32), bytes(32), clock=lambda: now[0])
+    codes = CodeBook()
+    service = Service(store, codes, CodeHasher(b"k" * 32), bytes(32), clock=lambda: now[0])
     ids = iter(range(1, 100))
 
     def call(session: _Session, op: str, **raw: object) -> dict[str, object]:
         args = OPERATIONS[op].parse(json.loads(encode_json(raw)))
-        outcome = service.handle(session, Request(next(ids), op, args))
+        outcome = service.handle(session, Request(next(ids), op, args)).settled()
         if outcome.then is not None:
             outcome.then()
         return outcome.body
@@ -194,11 +255,45 @@ def test_a_code_lives_ten_minutes_on_the_servers_clock(tmp_path: Path) -> None:
         now[0] += 300
         late_code = str(call(late, "link_open", key=NEW_KEY)["code"])
         now[0] += 300  # the first is 600 s old now, the second 300 s
-        joiner = _Session("+442079460001")
+        joiner = registered_session(call, codes, "+442079460001")
         with pytest.raises(RequestRefused) as caught:
             call(joiner, "link_join", code=early_code, key=EXISTING_KEY)
         assert caught.value.code == "link_not_found"
         assert call(joiner, "link_join", code=late_code, key=EXISTING_KEY) == {"key": NEW_KEY}
         assert [kind for kind, _ in late.pushes] == ["link_joined"] and early.pushes == []
+    finally:
+        store.close()
+
+
+def test_expired_links_are_swept_by_the_loops_tick_and_refused_joins_count_nothing(tmp_path: Path) -> None:
+    now = [1_700_000_000.0]
+    store = SqliteServerStore(tmp_path / "server.sqlite3")
+    codes = CodeBook()
+    limits = Limits(link_joins_per_account=1, link_joins_per_address=1)
+    service = Service(store, codes, CodeHasher(b"k" * 32), bytes(32), limits=limits, clock=lambda: now[0])
+    ids = iter(range(1, 100))
+
+    def call(session: _Session, op: str, **raw: object) -> dict[str, object]:
+        args = OPERATIONS[op].parse(json.loads(encode_json(raw)))
+        return service.handle(session, Request(next(ids), op, args)).settled().body
+
+    def refusal(session: _Session, op: str, **raw: object) -> str:
+        with pytest.raises(RequestRefused) as caught:
+            call(session, op, **raw)
+        return str(caught.value.code)
+
+    try:
+        for _ in range(3):
+            call(_Session(), "link_open", key=NEW_KEY)
+        assert len(service.links) == 3
+        now[0] += 601
+        service.tick()  # nobody looks the codes up: the tick drops them
+        assert len(service.links) == 0
+        first = registered_session(call, codes, "+442079460001")
+        second = registered_session(call, codes, "+442079460002")
+        assert refusal(first, "link_join", code=make_link_code(), key=EXISTING_KEY) == "link_not_found"
+        assert refusal(second, "link_join", code=make_link_code(), key=EXISTING_KEY) == "rate_limited"
+        second.peer = "198.51.100.9:40000"  # the same account from another address: its try was not counted
+        assert refusal(second, "link_join", code=make_link_code(), key=EXISTING_KEY) == "link_not_found"
     finally:
         store.close()

@@ -179,10 +179,10 @@ def test_the_whole_request_is_refused_for_its_shape_or_the_sending_device(
         "send_many.items[1].to: the same recipient and device as items[0]",
     )
     assert refused(a.send_many("m-1", [(bob.phone, b"x"), ("+1", b"x")]))[0] == "bad_phone"
-    hundred_and_one = [(f"+4420794610{n:02d}", b"x") for n in range(100)] + [(bob.phone, b"x")]
+    hundred_and_one = [(f"+442079461{n:03d}", b"x") for n in range(500)] + [(bob.phone, b"x")]
     assert refused(a.send_many("m-1", hundred_and_one)) == (
         "bad_request",
-        "send_many.items: expected 1 to 100 items",
+        "send_many.items: expected 1 to 500 items",
     )
     assert refused(a.send_many("m-1", []))[0] == "bad_request"
     assert refused(a.send_many("bad id", [(bob.phone, b"x")]))[0] == "bad_request"
@@ -344,3 +344,31 @@ def test_a_server_killed_right_after_the_reply_keeps_every_copy(tmp_path: Path) 
         a.close()
     finally:
         server.stop()
+
+
+def test_an_account_of_several_devices_must_send_its_own_other_devices_their_copies(
+    server: InProcessServer,
+) -> None:
+    from device_support import link_device, registered
+
+    alice, first = registered(server, fresh_phone())
+    _device, second = link_device(server, alice, first)
+    _bob, _ = registered(server, fresh_phone())
+    bob_phone = _bob.phone
+
+    def many(client_id: str, *items: tuple[str, int]) -> Reply | ErrorReply:
+        listed = [{"to": to, "device": device, "body": b"x"} for to, device in items]
+        return first.request("send_many", client_id=client_id, items=listed)
+
+    no_sync = many("m-1", (bob_phone, 1))
+    assert isinstance(no_sync, ErrorReply) and no_sync.code == "devices_changed"
+    assert no_sync.devices == (1, 2)  # the sender's own devices
+    alone = first.request("send", to=bob_phone, client_id="m-2", body=b"x")
+    assert isinstance(alone, ErrorReply) and alone.code == "devices_changed" and alone.devices == (1, 2)
+    assert waiting(server, _bob) == []  # nothing of either was stored
+    stored = results(many("m-3", (bob_phone, 1), (alice.phone, 2)))
+    assert [r["status"] for r in stored] == ["stored", "stored"]
+    own_only = first.request("send", to=alice.phone, client_id="m-4", body=b"x", device=2)
+    assert isinstance(own_only, Reply)  # only our own number: the usual rule, no sync copy asked
+    assert second.wait_push("message").body["from_device"] == 1
+    assert [m["from_device"] for m in waiting(server, _bob)] == [1]

@@ -35,6 +35,13 @@ def test_starting_and_putting_blobs_wait_for_room_and_reading_or_deleting_them_d
         assert not waits_for_room(Request(1, op, {}), logged_in=True)
 
 
+def test_the_device_writes_wait_for_room_and_the_link_handshake_and_unlinking_do_not() -> None:
+    for op in ("link_device", "set_login_key", "set_device_name"):
+        assert waits_for_room(Request(1, op, {}), logged_in=True)
+    for op in ("link_open", "link_join", "link_relay", "list_devices", "unlink_device"):
+        assert not waits_for_room(Request(1, op, {}), logged_in=True)
+
+
 def test_a_request_that_needs_a_login_it_lacks_is_left_to_say_not_logged_in() -> None:
     assert not waits_for_room(Request(1, "send", {"transient": False}), logged_in=False)
     assert not waits_for_room(Request(1, "upload_prekeys", {}), logged_in=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from store_support import ALICE, BOB, NOW, register, store
 
-from storage.server.records import DeviceKeys, DevicesChanged, LastDevice, TooManyDevices
+from storage.server.records import DeviceKeys, DeviceSetChanged, LastDevice, TooManyDevices
 from storage.server.store import SqliteServerStore
 
 __all__ = ["store"]  # the fixture, imported so pytest finds it here
@@ -64,10 +64,10 @@ def test_unlinking_removes_keys_prekeys_and_queue_and_marks_the_device(store: Sq
     assert [m.body for m in store.fetch(ALICE, 0, 10, NOW, 1)[0]] == [b"one"]
     with pytest.raises(LastDevice):
         store.remove_device(ALICE, 1, NOW)
-    with pytest.raises(DevicesChanged) as caught:
+    with pytest.raises(DeviceSetChanged) as caught:
         store.remove_device(ALICE, 2, NOW)
     assert caught.value.devices == [1]
-    with pytest.raises(DevicesChanged):
+    with pytest.raises(DeviceSetChanged):
         store.take_device_bundle(ALICE, 2)
 
 
@@ -93,4 +93,4 @@ def test_the_copies_of_a_recipient_are_stored_together_or_not_at_all(store: Sqli
     assert [type(o).__name__ for o in full] == ["QueueFull", "QueueFull"]
     assert store.queued_count(BOB, 1) == 0  # device 1 had room, but nothing of the refused recipient stays
     changed = store.enqueue_many(ALICE, "c3", [(BOB, 1, b"a")], NOW, 10)
-    assert isinstance(changed[0], DevicesChanged) and changed[0].devices == [1, 2]
+    assert isinstance(changed[0], DeviceSetChanged) and changed[0].devices == [1, 2]

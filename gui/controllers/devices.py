@@ -30,13 +30,13 @@ from gui.worker import Command
 from net.client.core import events as ev
 
 #: The error codes that mean this computer is no longer one of the account's.
-UNLINKED_CODES = frozenset({"device_unlinked", "unlinked"})
+UNLINKED_CODES = frozenset({"device_unlinked"})
 
 
 def is_unlinked(code: str, message: str) -> bool:
-    """The login refusal ``device_unlinked``, or the server's ``session_ended`` for reason ``unlinked``
-    (which reaches the window as the engine's words for it)."""
-    return code in UNLINKED_CODES or (code == "session_ended" and "unlinked" in message.lower())
+    """The login refusal ``device_unlinked``, or the server's ``session_ended`` for reason
+    ``unlinked`` (which the engine reports under the same code)."""
+    return code in UNLINKED_CODES
 
 
 class DevicesController:

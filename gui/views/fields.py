@@ -81,6 +81,12 @@ class BusyBar(ttk.Frame):
     def shown(self) -> bool:
         return self._shown
 
+    def destroy(self) -> None:
+        # A running bar has an ``after`` of Tk's own: stopped first, it cannot fire on a gone widget.
+        if self._shown:
+            self.bar.stop()
+        super().destroy()
+
 
 class ScrollingCard(tk.Canvas):
     """The window's background with a card centred on it, which scrolls when the window is too small.

@@ -95,6 +95,17 @@ def link_devices(
         device.size = first.size
         worker.connect_client(device, address)
         news.append(device)
+    # The server links no device to an account one of whose devices still logs in with the
+    # identity key (every linked device holds it): device 1 gets a login key of its own first.
+    rotations: list[Request] = []
+    for first in firsts:
+        if first.login_key is None:
+            first.login_key = Ed25519PrivateKey.generate()
+            rotations.append(
+                (first, "set_login_key", {"key": first.login_key.public_key().public_bytes_raw()})
+            )
+    if rotations:
+        _ask(worker, rotations, timeout)
     opened = _ask(worker, [(d, "link_open", {"key": _handshake_key()}) for d in news], timeout)
     codes = [body["code"] for body in opened]
     joins: list[Request] = [

@@ -26,6 +26,7 @@ from typing import Any
 from crypto_core import device_names
 from crypto_core.encoding import RandomSource
 from crypto_core.errors import CryptoError
+from net.client import login_keys
 from net.client.api_base import ApiBase
 from net.client.core.connection_state import Input
 from net.client.core.device_events import DevicesChanged, DeviceView, LinkFinished
@@ -78,9 +79,13 @@ class DevicesApi(ApiBase):
     def link_join(self, code: str) -> None:
         """On a logged-in device: join the link the new computer shows the code of."""
         ctx = self._require()
-        self._link.require()
+        conn = self._link.require()
         if self._link_end is not None and self._link_end.active:
             raise EngineError("no_link", "A link is already under way; finish or cancel it first.")
+        # The server links no computer to an account one of whose devices logs in with the
+        # identity key (every linked computer holds it): an older device 1 gets a key of its own.
+        with ctx.storing("account"):
+            self._membership.guard(lambda: login_keys.ensure(ctx, conn))
         end = ExistingEnd(
             ctx, EngineWire(self._link), self._link_event, random=self._random, monotonic=self._monotonic
         )

@@ -108,7 +108,9 @@ class Duties:
         elif isinstance(push, SessionEndedPush):
             words = _SESSION_ENDED.get(push.reason, "The server ended this session.")
             self._link.go_offline(Input.SESSION_ENDED, words)
-            self._ctx.emit(ErrorReported("session_ended", words, "poll"))
+            # Unlinked is for good (the server refuses this device from now on): its own code.
+            code = "device_unlinked" if push.reason == "unlinked" else "session_ended"
+            self._ctx.emit(ErrorReported(code, words, "poll"))
         elif isinstance(push, DevicesChangedPush):  # our own devices: a device linked or unlinked
             devices.learn_own(self._ctx, push.devices)
             self.outbox.dirty = True

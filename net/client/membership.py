@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from crypto_core.keys import IdentityKeyPair
 from net.client import devices as own_devices
-from net.client import moves, prekeys
+from net.client import login_keys, moves, prekeys
 from net.client.context import Context, checked_phone
 from net.client.core.connection_state import RETRY_LATER, Input
 from net.client.core.engine_error import EngineError
@@ -128,10 +128,12 @@ class Membership:
                 identity = IdentityKeyPair.generate(ctx.random)
                 ctx.profile.keys.set_identity(identity)
             published = prekeys.for_registration(ctx.profile.keys, identity, ctx.clock(), ctx.random)
+            login_key = login_keys.offer(ctx)
         ctx.identity = identity
         try:
             reply = conn.request(
                 replies.REGISTER_FINISH,
+                device_key=login_keys.public_of(login_key),
                 phone=account.phone,
                 token=self._token,
                 code=code.strip(),
@@ -151,8 +153,8 @@ class Membership:
         with ctx.profile.transaction():
             ctx.profile.account.save(replace(account, phone=phone, registered=True))
             # Registered (again): the account's only device is this one, device 1, logging in
-            # with the identity's key (a linked device's own login key is of no use now).
-            ctx.profile.devices.set_login_key(None)
+            # with the login key it just gave the server (an earlier one is of no use now).
+            login_keys.adopt(ctx, login_key)
             ctx.profile.devices.set_own(1)
         self._emit(Registered(phone))
         self._link.send(Input.REGISTERED)
@@ -165,14 +167,8 @@ class Membership:
         """Log the registered account in on the open connection, then do what follows a login."""
         phone = ctx.profile.account.get().phone
         assert phone is not None
-        devices = ctx.profile.devices
-        login_key = devices.login_key()
         try:
-            if login_key is None:
-                reply = self._link.login(ctx.require_identity(), phone)
-            else:  # a linked device logs in as itself, with its own key
-                key = Ed25519PrivateKey.from_private_bytes(login_key)
-                reply = self._link.login_device(phone, devices.own(), key)
+            reply = self._log_in(ctx, phone)
         except RequestRefused as exc:
             if exc.code in RETRY_LATER:
                 # Busy, short of space or failing for a while: not a verdict on this account.
@@ -197,6 +193,30 @@ class Membership:
             # Logged in all the same: what could not be stored is kept, and the events said it.
             if exc.code not in REPORTED_BY_STORING:
                 raise
+
+    def _log_in(self, ctx: Context, phone: str) -> replies.LoginReply:
+        """Log in as this device, with its own key (or the identity's, on an older device 1).
+
+        A key offered to the server whose answer was lost is tried after the own one: the login
+        that works says which one the server holds.
+        """
+        candidates = login_keys.login_candidates(ctx)
+        for attempt, key in enumerate(candidates):
+            try:
+                if key is None:
+                    reply = self._link.login(ctx.require_identity(), phone)
+                else:
+                    own = Ed25519PrivateKey.from_private_bytes(key)
+                    reply = self._link.login_device(phone, ctx.profile.devices.own(), own)
+            except RequestRefused as exc:
+                if exc.code == "login_failed" and attempt + 1 < len(candidates):
+                    continue
+                raise
+            if attempt > 0 and key is not None:
+                with ctx.storing("account"):
+                    login_keys.adopt(ctx, key)
+            return reply
+        raise AssertionError("login_candidates is never empty")
 
     def set_registration_lock(self, lock: str | None) -> bool:
         if lock is not None and len(lock) < MIN_LOCK:

@@ -32,22 +32,6 @@ def devices_changed(devices: list[int], message: str) -> RequestRefused:
     return RequestRefused(ErrorCode.DEVICES_CHANGED, message, devices=devices)
 
 
-def own_copies_missing(store: ServerStore, session: Session) -> None:
-    """Sesame's rule for the sender's own devices: a stored send to others from an account of several
-    devices carries a copy for each of its other devices too (the sync copy), in the same request.
-
-    Raises ``devices_changed`` naming the own devices when it does not (the caller asks only then).
-    """
-    assert session.phone is not None
-    own = store.device_ids(session.phone)
-    if len(own) > 1:
-        raise devices_changed(
-            own,
-            "your own number has other devices: send each of them its copy (for your own number) in"
-            " the same request",
-        )
-
-
 class DeviceOps:
     """The handlers of ``list_devices``, ``set_device_name``, ``unlink_device`` and ``set_login_key``."""
 

@@ -14,10 +14,9 @@ Each item names a (recipient, device); the copies of one recipient are checked t
 its devices but the sending one), or every one of them is answered ``devices_changed`` with
 the recipient's current ``devices`` and nothing is stored for it.
 
-A stored ``send_many`` from an account of several live devices that has no item for the
-sender's own number (and some for others) is refused as a whole ``devices_changed`` with the
-sender's own ``devices``: its other devices get a copy of everything it sends (Sesame), so all
-the items of one recipient, the own number included, come in one request.
+Whether the sender's own other devices get a copy is the sender's choice (a client sends
+none of a receipt); if it names its own number, it names every other device of it. So all the
+items of one recipient, the own number included, come in one request.
 
 Whole-request refusals, in this order (after the fields, checked by the schema):
 ``bad_request`` for the sending device itself among the recipients or a body no
@@ -39,7 +38,6 @@ from typing import Any
 from net.protocol.copy_results import CopyStatus
 from net.protocol.errors import ErrorCode, RequestRefused
 from net.protocol.schema import PUSH_MESSAGE
-from net.server.device_ops import own_copies_missing
 from net.server.guards import Guards, lookups_refused
 from net.server.limits import Limits
 from net.server.outcome import Outcome
@@ -98,8 +96,6 @@ class SendMany:
         self._guards.check_lookups(session)
         if args["transient"]:
             return self._transient(session, copies)
-        if not any(to == sender for to, _, _ in copies) and any(to != sender for to, _, _ in copies):
-            own_copies_missing(self._store, session)  # Sesame: our own other devices get their copies too
         now = self._now_ms()
         expires_at = expiry(now, args["expires_in"])
         try:

@@ -43,7 +43,7 @@ from net.protocol.schema import (
 )
 from net.server.blob_service import BlobService
 from net.server.codes import CodeHasher, make_code
-from net.server.device_ops import DeviceOps, devices_changed, own_copies_missing
+from net.server.device_ops import DeviceOps, devices_changed
 from net.server.guards import Guards
 from net.server.limits import Limits, PersistedLimiter
 from net.server.links import Links
@@ -296,8 +296,6 @@ class Service:
                 "transient": True,
             }
             return Outcome({"delivered": online is not None and online.push(PUSH_MESSAGE, fields)})
-        if recipient != sender:
-            own_copies_missing(self.store, session)
         now = self.now_ms()
         expires_at = expiry(now, args["expires_in"])
         try:

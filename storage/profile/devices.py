@@ -7,10 +7,12 @@ each of ours (Sesame). The engine learns a phone's device ids from the server (a
 devices without asking first. A phone without rows is taken to have device 1 only: the one
 device every account had before linked devices, and the first of every account since.
 
-Our own device id is the record ``own_device`` (absent: 1, the device that registered). A
-linked device logs in with a login key of its own (Ed25519, made when it was linked), kept as
-the record ``device_login_key`` beside the identity (the database is encrypted whole); device 1
-has none and logs in with the identity's signing key.
+Our own device id is the record ``own_device`` (absent: 1, the device that registered). Every
+device logs in with a login key of its own (Ed25519: made at registration, when it was linked,
+or before an older account's first link), kept as the record ``device_login_key`` beside the
+identity (the database is encrypted whole). A key offered to the server whose answer was lost is
+``device_login_key_pending`` until a login shows which one the server holds. Without either, the
+device logs in with the identity's signing key, as every device 1 did before linked devices.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from storage.profile.vault import Vault
 
 _OWN_DEVICE = "own_device"
 _LOGIN_KEY = "device_login_key"
+_PENDING_LOGIN_KEY = "device_login_key_pending"
 _LOGIN_KEY_LEN = 32
 #: The device of an account that registered; every account has had it first.
 FIRST_DEVICE = 1
@@ -54,8 +57,22 @@ class KnownDevices:
             put_record(self._vault, _OWN_DEVICE, str(device))
 
     def login_key(self) -> bytes | None:
-        """The 32-byte Ed25519 private key this linked device logs in with; None on device 1."""
-        stored = get_record(self._vault, _LOGIN_KEY)
+        """The 32-byte Ed25519 private key this device logs in with; None: the identity's (older accounts)."""
+        return self._key(_LOGIN_KEY)
+
+    def set_login_key(self, key: bytes | None) -> None:
+        """Keep (or, with None, forget) this device's own login key."""
+        self._set_key(_LOGIN_KEY, key)
+
+    def pending_login_key(self) -> bytes | None:
+        """A login key made and offered to the server, not yet known to be taken by it."""
+        return self._key(_PENDING_LOGIN_KEY)
+
+    def set_pending_login_key(self, key: bytes | None) -> None:
+        self._set_key(_PENDING_LOGIN_KEY, key)
+
+    def _key(self, name: str) -> bytes | None:
+        stored = get_record(self._vault, name)
         if stored is None:
             return None
         try:
@@ -66,15 +83,14 @@ class KnownDevices:
             raise DamagedValue("device login key")
         return key
 
-    def set_login_key(self, key: bytes | None) -> None:
-        """Keep (or, with None, forget) this device's own login key."""
+    def _set_key(self, name: str, key: bytes | None) -> None:
         with self._vault.transaction():
             if key is None:
-                self._vault.conn.execute("DELETE FROM records WHERE name = ?", (_LOGIN_KEY,))
+                self._vault.conn.execute("DELETE FROM records WHERE name = ?", (name,))
                 return
             if len(key) != _LOGIN_KEY_LEN:
                 raise ValueError("a login key is 32 bytes")
-            put_record(self._vault, _LOGIN_KEY, base64.b64encode(key).decode("ascii"))
+            put_record(self._vault, name, base64.b64encode(key).decode("ascii"))
 
     def of(self, phone: str) -> list[int]:
         """The device ids of ``phone``, ascending; ``[1]`` when none are known."""

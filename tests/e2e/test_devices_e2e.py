@@ -345,3 +345,21 @@ def _wait_for_line(lines: queue.Queue[str], wanted: str, timeout: float = 60.0) 
             continue
         if line.strip() == wanted:
             return
+
+
+def test_a_receipt_from_a_person_of_two_devices_reaches_the_sender_and_nothing_waits_behind_it(
+    people,
+) -> None:
+    # A receipt carries no copy for its sender's own other devices (they keep in step by a read
+    # sync): the server takes it all the same, so the message is marked delivered.
+    _, alice, bob, bob2, everyone = people
+    alice.engine.add_contact(bob.phone)
+    alice.engine.send_text(bob.phone, "hello both")
+    run_until(lambda: theirs(bob, alice.phone) == ["hello both"] == theirs(bob2, alice.phone), everyone)
+
+    def status() -> list[MessageStatus]:
+        return [m.status for m in alice.engine.history(bob.phone, limit=10) if m.outgoing]
+
+    run_until(lambda: status() == [MessageStatus.DELIVERED], everyone, timeout=10)
+    bob.engine.send_text(alice.phone, "after the receipt")
+    run_until(lambda: theirs(alice, bob.phone) == ["after the receipt"], everyone)

@@ -109,8 +109,8 @@ def test_a_linked_computer_gets_the_account_and_logs_in_as_its_own_device(
 
     # Unlinked from the other computer: refused at once, and it says so in words.
     alice.engine.unlink_device(2)
-    run_until(lambda: any(e.code == "session_ended" for e in home.of(ErrorReported)), [alice, home])
-    ended = [e for e in home.of(ErrorReported) if e.code == "session_ended"][-1]
+    run_until(lambda: any(e.code == "device_unlinked" for e in home.of(ErrorReported)), [alice, home])
+    ended = [e for e in home.of(ErrorReported) if e.code == "device_unlinked"][-1]
     assert "unlinked" in ended.message
     with pytest.raises(EngineError) as refused:
         home.engine.connect()
@@ -130,7 +130,7 @@ def test_without_history_the_new_computer_has_none(
     assert home.engine.history(bob.phone) == []
     # Unlinking itself works from the linked computer too.
     home.engine.unlink_device(2)
-    run_until(lambda: any(e.code == "session_ended" for e in home.of(ErrorReported)), [alice, home])
+    run_until(lambda: any(e.code == "device_unlinked" for e in home.of(ErrorReported)), [alice, home])
 
 
 def test_a_wrong_code_links_nothing(

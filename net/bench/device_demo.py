@@ -263,11 +263,11 @@ class DeviceDemo:
         print(f"{by.label} unlinked {gone.label}")
 
         def ended() -> bool:
-            return any(e.code == "session_ended" for e in gone.of(ErrorReported))
+            return any(e.code == "device_unlinked" for e in gone.of(ErrorReported))
 
         said = ""
         if self.settle(f"{gone.label} to be told", ended):
-            said = [e for e in gone.of(ErrorReported) if e.code == "session_ended"][-1].message
+            said = [e for e in gone.of(ErrorReported) if e.code == "device_unlinked"][-1].message
             print(f"  {gone.label} was told: {said}")
         gone.online = False
         try:

@@ -76,6 +76,20 @@ def run_until(condition: Callable[[], bool], people: list[Person], timeout: floa
             person.engine.poll(0.02)
 
 
+def settle(what: str, condition: Callable[[], bool], poll: Callable[[], None], timeout: float) -> bool:
+    """Call ``poll`` until ``condition`` holds (checked every 0.2 s); False, said, after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if condition():
+            return True
+        if time.monotonic() > deadline:
+            print(f"  timed out after {timeout:g} s waiting for {what}")
+            return False
+        checked = time.monotonic()
+        while time.monotonic() - checked < 0.2:
+            poll()
+
+
 def chat(host: str, port: int, fingerprint: str | None, folder: Path) -> None:
     alice = Person(folder, "Alice", "+442079460001")
     bob = Person(folder, "Bob", "+442079460002")

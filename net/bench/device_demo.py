@@ -26,14 +26,13 @@ meant for, and the unlinked device refused in words.
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from net.bench.demo import PASSPHRASE
+from net.bench.demo import PASSPHRASE, settle
 from net.client.core.device_events import LinkCodeShown, LinkComparison, LinkFailed, LinkFinished
 from net.client.core.engine_error import EngineError
 from net.client.core.events import CodeSent, ErrorReported, Event, ServerKeyUnknown, UndecryptableMessage
@@ -170,16 +169,7 @@ class DeviceDemo:
 
     def settle(self, what: str, condition: Callable[[], bool], timeout: float = SETTLE_TIMEOUT) -> bool:
         """Poll the online devices until ``condition`` holds (every 0.2 s); False, said, on timeout."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if condition():
-                return True
-            if time.monotonic() > deadline:
-                print(f"  timed out after {timeout:g} s waiting for {what}")
-                return False
-            checked = time.monotonic()
-            while time.monotonic() - checked < 0.2:
-                self.poll()
+        return settle(what, condition, self.poll, timeout)
 
     def count(self) -> DeviceTally:
         histories = {

@@ -21,11 +21,10 @@ the removed person's own profile saying so. The exit status is 0 only when all a
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-from net.bench.demo import PASSPHRASE, Person
+from net.bench.demo import PASSPHRASE, Person, settle
 from net.bench.group_tally import GroupTally, Sent, tally
 from net.client.core.engine_error import EngineError
 from net.client.core.events import Event, GroupView, UndecryptableMessage
@@ -101,16 +100,7 @@ class GroupDemo:
 
     def settle(self, what: str, condition: Callable[[], bool], timeout: float = SETTLE_TIMEOUT) -> bool:
         """Poll everyone until ``condition`` holds (checked every 0.2 s); False, said, after ``timeout``."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if condition():
-                return True
-            if time.monotonic() > deadline:
-                print(f"  timed out after {timeout:g} s waiting for {what}")
-                return False
-            checked = time.monotonic()
-            while time.monotonic() - checked < 0.2:
-                self.poll()
+        return settle(what, condition, self.poll, timeout)
 
     def converged(self) -> bool:
         keys = {view_key(m.view(self.group_id)) for m in self.members}

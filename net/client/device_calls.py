@@ -9,6 +9,7 @@ for ``get_bundle``), so a call means the same to a server from before linked dev
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
@@ -30,11 +31,12 @@ from net.protocol.reply_shapes import Shape
 T = TypeVar("T")
 
 
-class DeviceCalls:
+class DeviceCalls(ABC):
     """Typed device calls over :meth:`request` (the connection's own)."""
 
+    @abstractmethod
     def request(self, shape: Shape[T], *, timeout: float | None = None, **args: Any) -> T:
-        raise NotImplementedError
+        """Made by the class this is mixed into (the connection)."""
 
     def login(
         self, phone: str, signature: bytes, *, device: int = 1, timeout: float | None = None

@@ -9,6 +9,7 @@ The ends themselves, and what travels between them, are :mod:`net.client.linking
 from __future__ import annotations
 
 import zlib
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -86,7 +87,7 @@ def unpack_document(data: bytes) -> bytes:
     return out
 
 
-class End:
+class End(ABC):
     """What both ends share: the machine, the link's keys, the deadline, failing in words."""
 
     role: Role
@@ -125,8 +126,9 @@ class End:
                 self.feed(follow)
                 return
 
+    @abstractmethod
     def act(self, action: LinkAction) -> LinkInput | None:
-        raise NotImplementedError
+        """Each subclass's own."""
 
     def attempt(self, step: Callable[[], LinkInput | None]) -> LinkInput | None:
         """Run one network step; a refusal or a lost connection becomes the table's input."""
@@ -186,8 +188,9 @@ class End:
             return
         self.received(kind, payload)
 
+    @abstractmethod
     def received(self, kind: str, payload: bytes) -> None:
-        raise NotImplementedError
+        """Each subclass's own."""
 
 
 def _out_of_place(exc: LinkPlanError) -> str:

@@ -1,4 +1,4 @@
-"""open_store: the SQLite file by default, PostgreSQL for a postgresql:// url, a wrong url refused in words."""
+"""open_store: the SQLite file by default, PostgreSQL for a postgresql:// url, a bad url refused in words."""
 
 from __future__ import annotations
 

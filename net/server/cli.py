@@ -186,6 +186,10 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
             f" (127.0.0.1, ::1 or localhost), not {args.host}"
         )
     store = None if args.store is None else check_target(args.store)
+    if store is not None and args.max_store_mib is not None:
+        raise ValueError(
+            "--max-store-mib caps the SQLite file; with --store the room is the PostgreSQL server's to limit"
+        )
     data_dir = args.data_dir or default_data_dir()
     if args.keep_port is not None:
         if not 0 < args.keep_port < 65536:

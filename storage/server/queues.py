@@ -140,7 +140,8 @@ def enqueue(
     needs no savepoint. A duplicate keeps the first copy's expiry.
     """
     # Inline, not through _seen and _record: this is every send's path, and calls cost.
-    db.lock(f"sent {client_id} {sender} {recipient}")  # a second node's same send waits, then sees this one
+    if db.shared:  # a second node's same send waits, then sees this one (SQLite: not even the key's text)
+        db.lock(f"sent {client_id} {sender} {recipient}")
     seen = db.execute(_SEEN, (client_id, sender, recipient)).fetchone()
     if seen is not None:
         return SendOutcome(seen[0], seen[1], duplicate=True)

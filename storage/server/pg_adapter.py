@@ -21,7 +21,7 @@ from typing import Any
 
 import psycopg
 
-from storage.server.sql import Cursor
+from storage.server.sql import Statement
 
 _MARKER = re.compile(r"/\*pg: (.*?)\*/")
 
@@ -41,10 +41,10 @@ class PgDb:
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.conn = conn
 
-    def execute(self, sql: str, parameters: Any = (), /) -> Cursor:
+    def execute(self, sql: str, parameters: Any = (), /) -> Statement:
         return self.conn.execute(translate(sql), parameters)
 
-    def executemany(self, sql: str, parameters: Iterable[Any], /) -> Cursor:
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> Statement:
         cursor = self.conn.cursor()
         cursor.executemany(translate(sql), parameters)
         return cursor

@@ -84,6 +84,10 @@ class ServerStore(Protocol):
     def lacks_room(self, error: BaseException | None) -> bool:
         """Whether ``error`` (or what caused it) is a write this store refused for lack of room."""
 
+    def unreachable(self, error: BaseException | None) -> bool:
+        """Whether ``error`` (or what caused it) is this store's database out of reach just now
+        (connection refused or lost, the database restarting): a retry later may succeed."""
+
     def prune(self, now: int) -> None: ...
 
     def sweep_expired(self, now: int, limit: int) -> int:

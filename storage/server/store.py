@@ -178,6 +178,10 @@ class SqliteServerStore(RegistrationStore, DeviceStore, PrekeyStore, BlobStore):
         """Whether ``error`` (or its cause) is a write refused for lack of room (:func:`is_storage_full`)."""
         return is_storage_full(error)
 
+    def unreachable(self, error: BaseException | None) -> bool:
+        """Never: an SQLite file is on this machine, not behind a connection that can be lost."""
+        return False
+
     def quota_room(self) -> int | None:
         """Bytes the database may still grow by under ``max_bytes`` (free pages inside it count)."""
         if self._max_bytes is None:

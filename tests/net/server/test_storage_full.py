@@ -1,4 +1,5 @@
-"""Which requests wait for room, and replacing exactly the replies a commit without room voided."""
+"""Which requests wait for room, and replacing exactly the replies a commit without room (or without its
+database) voided."""
 
 from __future__ import annotations
 
@@ -97,3 +98,25 @@ def test_a_closed_connection_is_left_alone_and_forgotten(connection: PeerConnect
     lost.note(connection, Request(2, "send", {}), 0, later=False)
     connection.closed = True
     assert lost.answer_storage_full(SpaceGuard(tmp_path, reserve=0)) == 0
+
+
+def test_a_commit_that_found_the_database_out_of_reach_answers_storage_unavailable_in_place(
+    connection: PeerConnection, tmp_path: Path
+) -> None:
+    lost = LostWrites()
+    connection.send(Reply(1, {"unrelated": True}))
+    start = len(connection.out)
+    connection.send(Reply(2, {"id": 41, "duplicate": False}))
+    lost.note(connection, Request(2, "send", {}), start, later=False)
+    connection.send(Reply(3, {"time": 1}))  # a ping: it needed no database
+    lost.note(connection, Request(4, "register_start", {}), len(connection.out), later=True)
+    assert lost.answer_unavailable() == 2
+    events = decoded(connection.out)
+    assert [(type(e).__name__, getattr(e, "re", None), getattr(e, "code", None)) for e in events] == [
+        ("Reply", 1, None),
+        ("ErrorReply", 2, "storage_unavailable"),
+        ("Reply", 3, None),
+    ]
+    later = lost.lost_later(connection, 4)  # its work ran off the loop: it gets the same answer when done
+    assert later is not None and (later.re, later.code) == (4, "storage_unavailable")
+    assert "cannot reach its database" in later.message and lost.lost_later(connection, 4) is None

@@ -21,8 +21,8 @@ from engine_support import NAME, Person, pair, run_until
 
 from net.bench.engines.postgres import PostgresInstance
 from net.client.core.engine_error import EngineError
-from net.client.core.outbox_plan import PAUSE_SECONDS
 from net.client.core.events import ConnectionState, ErrorReported, LoggedIn, MessageReceived
+from net.client.core.outbox_plan import PAUSE_SECONDS
 from net.protocol.errors import RequestRefused
 from net.server.limits import Limits
 

@@ -91,6 +91,8 @@ class ServerConfig:
     blob_sweep_interval: float = BLOB_SWEEP_INTERVAL
     expiry_sweep_interval: float = EXPIRY_SWEEP_INTERVAL
     clock: Callable[[], float] = time.time  # the service's wall clock (tests move it to expire things)
+    store: str | None = None  # a PostgreSQL url: a store other nodes may share; None: the SQLite file
+    proxy_from: tuple[str, ...] = ()  # addresses and networks whose connections start with a PROXY v2 header
 
 
 class RunningServer:
@@ -125,6 +127,7 @@ class RunningServer:
                 limits=config.limits,
                 dev_codes=config.dev_codes,
                 clock=config.clock,
+                shared=config.store is not None,  # other nodes may count limits in it too
             )
             self.loop = ServerLoop(self.service, self.store, context, config.limits)
             try:

@@ -178,6 +178,10 @@ class SqliteServerStore(RegistrationStore, DeviceStore, PrekeyStore, BlobStore):
         """Whether ``error`` (or its cause) is a write refused for lack of room (:func:`is_storage_full`)."""
         return is_storage_full(error)
 
+    def rate_count(self, limiter: str, key: str, since: int) -> int:
+        """The events of ``limiter`` for ``key`` after ``since`` (ms) by every user of this file."""
+        return self.rate_events.rate_count(limiter, key, since)
+
     def quota_room(self) -> int | None:
         """Bytes the database may still grow by under ``max_bytes`` (free pages inside it count)."""
         if self._max_bytes is None:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from net.protocol.fingerprints import format_fingerprint
-from net.server.addresses import is_loopback
+from net.server.addresses import ProxySources, is_loopback
 from net.server.codes import CodeHasher, load_or_make_code_key
 from net.server.limits import Limits
 from net.server.loop import ServerLoop
@@ -103,6 +103,7 @@ class RunningServer:
             raise ValueError("--dev-codes returns codes to whoever asks; it runs only on a loopback address")
         # Owner only: the database holds phone numbers and e-mail addresses.
         config.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        proxies = ProxySources(config.proxy_from)  # ValueError in words for a bad entry
         if (config.cert is None) != (config.key is None):
             raise ValueError("--cert and --key go together")
         if config.cert is not None and config.key is not None:
@@ -129,7 +130,7 @@ class RunningServer:
                 clock=config.clock,
                 shared=config.store is not None,  # other nodes may count limits in it too
             )
-            self.loop = ServerLoop(self.service, self.store, context, config.limits)
+            self.loop = ServerLoop(self.service, self.store, context, config.limits, proxies=proxies)
             try:
                 self.server = ParleyServer((config.host, config.port), self.loop)
             except BaseException:

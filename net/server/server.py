@@ -24,7 +24,7 @@ from typing import Any
 
 from net.protocol.fingerprints import format_fingerprint
 from net.server.addresses import ProxySources, is_loopback
-from net.server.codes import CodeHasher, load_or_make_code_key
+from net.server.codes import CodeHasher, check_code_key, load_or_make_code_key
 from net.server.limits import Limits
 from net.server.loop import ServerLoop
 from net.server.service import Service
@@ -120,6 +120,8 @@ class RunningServer:
         )
         try:
             hasher = CodeHasher(load_or_make_code_key(config.data_dir))
+            if config.store is not None:  # a code made on one node is checked on another
+                check_code_key(self.store, hasher)
             self.service = Service(
                 self.store,
                 config.channel,

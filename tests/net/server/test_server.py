@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import shutil
 import socket
 import ssl
 import stat
@@ -18,6 +19,7 @@ from wire_client import Person, WireClient
 from crypto_core.keys import OneTimePreKey
 from net.protocol.frames import encode_frame
 from net.protocol.login import sign_login
+from net.server.codes import CODE_KEY_FILE
 from net.server.limits import Limits
 from net.server.tls import ensure_self_signed, fingerprint_of_pem_file
 
@@ -393,3 +395,28 @@ def test_stop_is_bounded_with_a_client_that_does_not_read_and_a_stuck_handshake(
     assert sender.wait_closed(timeout=10)
     stuck.close()
     del slow_client
+
+
+def test_two_servers_on_one_postgresql_store_count_limits_together(
+    server_factory, tmp_path, postgres_url
+) -> None:  # type: ignore[no-untyped-def]
+    limits = Limits(codes_per_address=3)
+    first = server_factory(store=postgres_url, limits=limits, data_dir=tmp_path / "node-1")
+    (tmp_path / "node-2").mkdir(mode=0o700)
+    shutil.copy(first.data_dir / CODE_KEY_FILE, tmp_path / "node-2" / CODE_KEY_FILE)  # as the operator does
+    second = server_factory(store=postgres_url, limits=limits, data_dir=tmp_path / "node-2")
+    one, two = first.connect(), second.connect()
+    for client, n in ((one, 1), (two, 2), (one, 3)):
+        client.call("register_start", phone=f"+4420794{n:05d}", email="a@example.org")
+    for client in (two, one):  # three from this address over both nodes: both refuse the fourth
+        assert (
+            client.refused("register_start", phone="+442079400009", email="a@example.org") == "rate_limited"
+        )
+
+
+def test_a_server_with_another_code_key_than_its_store_refuses_to_start(
+    server_factory, tmp_path, postgres_url
+) -> None:  # type: ignore[no-untyped-def]
+    server_factory(store=postgres_url, data_dir=tmp_path / "node-1")
+    with pytest.raises(ValueError, match=f"copy their {CODE_KEY_FILE}"):
+        server_factory(store=postgres_url, data_dir=tmp_path / "node-2")  # made a code key of its own

@@ -195,6 +195,10 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
     proxy_from = tuple(entry.strip() for entry in args.proxy_from.split(",") if entry.strip())
     ProxySources(proxy_from)  # ValueError in words for anything that is not an address or a network
     store = None if args.store is None else check_target(args.store)
+    if store is not None and args.max_store_mib is not None:
+        raise ValueError(
+            "--max-store-mib caps the SQLite file; with --store the room is the PostgreSQL server's to limit"
+        )
     data_dir = args.data_dir or default_data_dir()
     if args.keep_port is not None:
         if not 0 < args.keep_port < 65536:

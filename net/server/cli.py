@@ -14,7 +14,7 @@ import platformdirs
 from crypto_core.stream import sealed_size
 from net.protocol.frames import DEFAULT_MAX_FRAME
 from net.server import local_port
-from net.server.addresses import is_loopback
+from net.server.addresses import ProxySources, is_loopback
 from net.server.amounts import parse_duration, parse_size
 from net.server.limits import Limits
 from net.server.server import DEFAULT_PORT, RunningServer, ServerConfig
@@ -102,6 +102,13 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--cert", type=Path, help="TLS certificate (PEM) to use instead of the self-made one")
     parser.add_argument("--key", type=Path, help="the private key (PEM) of --cert")
+    parser.add_argument(
+        "--proxy-from",
+        default="",
+        metavar="ADDR[,ADDR...]",
+        help="load balancers (IP addresses or CIDR networks) whose connections start with a PROXY protocol"
+        " v2 header naming the real client; only they may send one (default: none)",
+    )
     limits = parser.add_argument_group("limits")
     limits.add_argument(
         "--max-frame", type=int, default=DEFAULT_MAX_FRAME, help="largest frame, bytes (1 MiB)"
@@ -185,6 +192,8 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
             "--dev-codes hands every code to whoever asks, so it runs only on a loopback address"
             f" (127.0.0.1, ::1 or localhost), not {args.host}"
         )
+    proxy_from = tuple(entry.strip() for entry in args.proxy_from.split(",") if entry.strip())
+    ProxySources(proxy_from)  # ValueError in words for anything that is not an address or a network
     store = None if args.store is None else check_target(args.store)
     if store is not None and args.max_store_mib is not None:
         raise ValueError(
@@ -217,6 +226,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         synchronous=args.sync.upper(),
         max_store_bytes=None if args.max_store_mib is None else args.max_store_mib * MIB,
         space_reserve=args.reserve_mib * MIB,
+        proxy_from=proxy_from,
         store=store,
     )
 

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from net.protocol.fingerprints import format_fingerprint
-from net.server.addresses import is_loopback
-from net.server.codes import CodeHasher, load_or_make_code_key
+from net.server.addresses import ProxySources, is_loopback
+from net.server.codes import CodeHasher, check_code_key, load_or_make_code_key
 from net.server.limits import Limits
 from net.server.loop import ServerLoop
 from net.server.service import Service
@@ -93,6 +93,7 @@ class ServerConfig:
     expiry_sweep_interval: float = EXPIRY_SWEEP_INTERVAL
     clock: Callable[[], float] = time.time  # the service's wall clock (tests move it to expire things)
     store: str | None = None  # a postgresql:// url: the store several servers share; None: SQLite in data_dir
+    proxy_from: tuple[str, ...] = ()  # addresses and networks whose connections start with a PROXY v2 header
 
 
 class RunningServer:
@@ -103,6 +104,7 @@ class RunningServer:
             raise ValueError("--dev-codes returns codes to whoever asks; it runs only on a loopback address")
         # Owner only: the database holds phone numbers and e-mail addresses.
         config.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        proxies = ProxySources(config.proxy_from)  # ValueError in words for a bad entry
         if (config.cert is None) != (config.key is None):
             raise ValueError("--cert and --key go together")
         if config.cert is not None and config.key is not None:
@@ -120,6 +122,8 @@ class RunningServer:
         )
         try:
             hasher = CodeHasher(load_or_make_code_key(config.data_dir))
+            if config.store is not None:  # a code made on one node is checked on another
+                check_code_key(self.store, hasher)
             self.service = Service(
                 self.store,
                 config.channel,
@@ -128,8 +132,9 @@ class RunningServer:
                 limits=config.limits,
                 dev_codes=config.dev_codes,
                 clock=config.clock,
+                shared=config.store is not None,  # other nodes may count limits in it too
             )
-            self.loop = ServerLoop(self.service, self.store, context, config.limits)
+            self.loop = ServerLoop(self.service, self.store, context, config.limits, proxies=proxies)
             try:
                 self.server = ParleyServer((config.host, config.port), self.loop)
             except BaseException:

@@ -63,6 +63,23 @@ class RateEventLog(Protocol):
     def load(self, limiter: str, now: int) -> Iterator[tuple[str, int, int]]:
         """The (key, at, count) rows of ``limiter`` not yet expired at ``now``, oldest first."""
 
+    def rate_count(self, limiter: str, key: str, since: int) -> int:
+        """The events of ``limiter`` for ``key`` after ``since``, counted by every node of the store.
+
+        Inside a group commit it counts that commit's own events too, so a check and the counts
+        before it in one turn agree.
+        """
+
+    def locked_count(self, limiter: str, key: str, since: int) -> int:
+        """:meth:`rate_count` after taking the lock on (limiter, key), held to the group commit's end, so
+        another node's check of the key waits until this turn's count after it is committed."""
+
+    def take(self, limiter: str, key: str, since: int, limit: int, at: int, expires_at: int) -> bool:
+        """Under that lock, count one event at ``at`` unless ``limit`` came after ``since``; if it did."""
+
+    def glance(self, counts: Sequence[tuple[str, str, int]]) -> list[int]:
+        """The counts of several (limiter, key, since) in one query, without a lock or a turn's dependent."""
+
 
 @runtime_checkable
 class ServerStore(Protocol):
@@ -73,6 +90,9 @@ class ServerStore(Protocol):
 
     @property
     def rate_events(self) -> RateEventLog: ...
+
+    def rate_count(self, limiter: str, key: str, since: int) -> int:
+        """The events of ``limiter`` for ``key`` after ``since``, by all nodes (see :class:`RateEventLog`)."""
 
     # ------------------------------------------------------------ turns and room
 
@@ -91,6 +111,12 @@ class ServerStore(Protocol):
         lost the connection, or is restarting. Nothing of the request was kept; it may be tried again."""
 
     def prune(self, now: int) -> None: ...
+
+    def shared_setting(self, key: str, proposed: str) -> str:
+        """The value all nodes of the store agree on under ``key``: the first node's ``proposed`` one.
+
+        A node compares its own with it (the code key's check value, say) to find out that it differs.
+        """
 
     def sweep_expired(self, now: int, limit: int) -> int:
         """Delete up to ``limit`` queued messages expired by ``now``; how many."""

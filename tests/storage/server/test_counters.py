@@ -37,3 +37,44 @@ def test_pruning_deletes_expired_events(store: ServerStore) -> None:
     store.prune(NOW + 1000)
     # Asked as of NOW, both would still count: only what pruning deleted is missing.
     assert list(store.rate_events.load("logins", NOW)) == [("b", NOW, 1)]
+
+
+def test_rate_count_sums_a_keys_events_since_a_time_over_every_store_of_one_database(
+    open_test_store: OpenStore,
+) -> None:
+    first, second = open_test_store(), open_test_store()
+    first.rate_events.record("logins", "a", NOW, NOW + 60_000)
+    first.rate_events.record("logins", "a", NOW, NOW + 60_000)  # the same millisecond: one row, two
+    second.rate_events.record("logins", "a", NOW + 10, NOW + 60_010)
+    second.rate_events.record("logins", "b", NOW + 10, NOW + 60_010)
+    second.rate_events.record("other", "a", NOW + 10, NOW + 60_010)
+    assert second.rate_count("logins", "a", NOW - 1) == 3 and first.rate_count("logins", "a", NOW - 1) == 3
+    assert first.rate_count("logins", "a", NOW) == 1  # only events after ``since``
+    assert first.rate_count("logins", "nobody", 0) == 0
+    with first.group_commit():
+        first.rate_events.record("logins", "a", NOW + 20, NOW + 60_020)
+        assert first.rate_count("logins", "a", NOW - 1) == 4  # the open batch counts its own
+        assert second.rate_count("logins", "a", NOW - 1) == 3  # others see it once it commits
+    assert second.rate_count("logins", "a", NOW - 1) == 4
+
+
+def test_a_glance_reads_several_counts_in_one_query_and_adds_no_dependent(store: ServerStore) -> None:
+    store.rate_events.record("unknown", "a", NOW, NOW + 60_000)
+    store.rate_events.record("address_unknown", "192.0.2.1", NOW + 1, NOW + 60_000)
+    store.rate_events.record("address_unknown", "192.0.2.1", NOW + 2, NOW + 60_000)
+    with store.group_commit():
+        store.rate_events.record("unknown", "a", NOW + 3, NOW + 60_000)
+        before = store.dependents
+        asked = [("unknown", "a", NOW - 1), ("address_unknown", "192.0.2.1", NOW + 1)]
+        asked.append(("unknown", "b", 0))
+        assert store.rate_events.glance(asked) == [2, 1, 0]  # the turn's own event too
+        assert store.dependents == before  # a reply that only glanced does not wait on the commit
+    assert store.rate_events.glance([]) == []
+
+
+def test_take_counts_an_event_only_below_the_limit(store: ServerStore) -> None:
+    assert store.rate_events.take("codes", "k", NOW - 1, 2, NOW, NOW + 1000)
+    assert store.rate_events.take("codes", "k", NOW - 1, 2, NOW + 1, NOW + 1001)
+    assert not store.rate_events.take("codes", "k", NOW - 1, 2, NOW + 2, NOW + 1002)
+    assert store.rate_events.locked_count("codes", "k", NOW - 1) == 2
+    assert store.rate_events.take("codes", "k", NOW, 2, NOW + 3, NOW + 1003)  # the first left the window

@@ -128,6 +128,7 @@ class RunningServer:
             max_bytes=config.max_store_bytes,
             reserve=config.space_reserve,
         )
+        self.node = config.node
         self.bus: Bus = NoBus() if config.bus is None else RedisBus(config.bus, config.node)
         presence = None
         if config.bus is not None:
@@ -152,17 +153,17 @@ class RunningServer:
                 presence=presence,
             )
             self.loop = ServerLoop(self.service, self.store, context, config.limits)
-            if presence is not None:
-                self._join_bus(presence)
             try:
                 self.server = ParleyServer((config.host, config.port), self.loop)
             except BaseException:
                 self.loop.close()
                 raise
+            if presence is not None:
+                self._join_bus(presence)
         except BaseException:
+            self.bus.close()
             self.store.close()
             raise
-        self.node = config.node
         self.address: tuple[str, int] = self.server.server_address[:2]  # type: ignore[assignment]
         self._stopping = threading.Event()
         self._serving = threading.Thread(target=self.loop.run, name="server-loop", daemon=True)

@@ -25,8 +25,9 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+from net.protocol.devices import PUSH_LINK_DONE
 from net.protocol.schema import PUSH_MESSAGE, PUSH_SESSION_ENDED
 from net.server.bus import (
     AccountEnded,
@@ -35,6 +36,9 @@ from net.server.bus import (
     DeviceEnded,
     DevicePush,
     Hint,
+    LinkAnswer,
+    LinkJoin,
+    LinkRelay,
     LoggedIn,
     MessageWaiting,
     account_channel,
@@ -122,6 +126,7 @@ class _Remote:
     """What proxies for sessions on other nodes share: a phone, a reason remembered for ``end``."""
 
     peer = "another node"
+    remote = True  # a proxy: links compare it by (phone, device), not by identity
     challenge: tuple[str, bytes] | None = None
 
     def __init__(self, presence: ClusterPresence, phone: str, device: int) -> None:
@@ -169,6 +174,12 @@ class RemoteAccount(_Remote):
             self._presence.publish(AccountEnded(self._phone, self._reason, self._presence.node))
 
 
+class LinkHints(Protocol):
+    def receive(self, hint: LinkJoin | LinkAnswer | LinkRelay) -> None: ...
+
+    def done(self, session: Session) -> None: ...
+
+
 class ClusterPresence(Presence):
     """:class:`Presence` for a node among others on one store, joined by ``bus``."""
 
@@ -192,6 +203,8 @@ class ClusterPresence(Presence):
         self._held: dict[Session, Held] = {}
         self._subscribed: set[str] = set()
         self._soon: deque[tuple[float, Session]] = deque()  # logins whose queue is read once, soon
+        #: Link hints go to the links across nodes (net/server/link_bus.py), once they are wired.
+        self.links: LinkHints | None = None
         self.swept = 0  # messages the sweeps and resyncs pushed that no hint had (for logs and tests)
 
     def publish(self, hint: Hint) -> None:
@@ -281,8 +294,10 @@ class ClusterPresence(Presence):
         elif isinstance(hint, AccountEnded):
             for session in super().take_all(hint.phone):
                 self._end(session, hint.phone, hint.reason)
-        else:
+        elif isinstance(hint, DevicePush):
             self._push(hint)
+        elif self.links is not None:
+            self.links.receive(hint)
 
     def _message_waiting(self, hint: MessageWaiting) -> None:
         session = super().get(hint.phone, hint.device)
@@ -301,6 +316,8 @@ class ClusterPresence(Presence):
             one = super().get(hint.phone, hint.device)
             targets = [] if one is None else [one]
         for session in targets:
+            if hint.kind == PUSH_LINK_DONE and self.links is not None:
+                self.links.done(session)  # the link it joined on another node is used up
             session.push(hint.kind, hint.body)
 
     def _end(self, session: Session | None, phone: str, reason: str) -> None:

@@ -30,6 +30,7 @@ from net.server.bus import Bus, NoBus
 from net.server.cluster_presence import SWEEP_INTERVAL, ClusterPresence
 from net.server.codes import CodeHasher, load_or_make_code_key
 from net.server.limits import Limits
+from net.server.link_bus import LinkBus
 from net.server.loop import ServerLoop
 from net.server.redis_bus import RedisBus
 from net.server.service import Service
@@ -152,6 +153,8 @@ class RunningServer:
                 clock=config.clock,
                 presence=presence,
             )
+            if presence is not None:
+                LinkBus(presence, self.service.links)  # links whose two ends are on different nodes
             self.loop = ServerLoop(self.service, self.store, context, config.limits)
             try:
                 self.server = ParleyServer((config.host, config.port), self.loop)

@@ -40,7 +40,7 @@ class MessageWaiting:
 
 
 @dataclass(frozen=True)
-class LoggedIn:
+class DeviceClaimed:
     """(phone, device) logged in on ``node``: any other node ends its session of it (logged_in_elsewhere)."""
 
     phone: str
@@ -114,11 +114,20 @@ class LinkRelay:
     node: str
 
 
-Hint = MessageWaiting | LoggedIn | DeviceEnded | AccountEnded | DevicePush | LinkJoin | LinkAnswer | LinkRelay
+Hint = (
+    MessageWaiting
+    | DeviceClaimed
+    | DeviceEnded
+    | AccountEnded
+    | DevicePush
+    | LinkJoin
+    | LinkAnswer
+    | LinkRelay
+)
 
 _NAMES: dict[type[Any], str] = {
     MessageWaiting: "message",
-    LoggedIn: "logged_in",
+    DeviceClaimed: "device_claimed",
     DeviceEnded: "device_ended",
     AccountEnded: "account_ended",
     DevicePush: "push",
@@ -129,7 +138,7 @@ _NAMES: dict[type[Any], str] = {
 _TYPES = {name: kind for kind, name in _NAMES.items()}
 _FIELDS: dict[str, dict[str, type[Any] | tuple[type[Any], ...]]] = {
     "message": {"phone": str, "device": int, "id": int},
-    "logged_in": {"phone": str, "device": int, "node": str},
+    "device_claimed": {"phone": str, "device": int, "node": str},
     "device_ended": {"phone": str, "device": int, "reason": str, "node": str},
     "account_ended": {"phone": str, "reason": str, "node": str},
     "push": {"phone": str, "device": (int, type(None)), "kind": str, "body": dict, "node": str},

@@ -5,7 +5,7 @@ answers with a :class:`RemoteDevice` whose ``push`` publishes a hint for whichev
 any: publishing to a channel nobody listens to costs Redis nothing, and asking first would make the
 loop wait for Redis). ``all_of`` adds a :class:`RemoteAccount` for the account's devices elsewhere,
 ``take`` and ``take_all`` hand back proxies whose ``end`` ends the session(s) on the other node with the
-reason pushed just before. A login publishes :class:`~net.server.bus.LoggedIn`: the node that held the
+reason pushed just before. A login publishes :class:`~net.server.bus.DeviceClaimed`: the node that held the
 device before ends its session with ``logged_in_elsewhere``. So service code never learns about nodes.
 
 A message push carries only (phone, device, id): the node holding the device reads the message from
@@ -33,13 +33,13 @@ from net.server.bus import (
     AccountEnded,
     BadHint,
     Bus,
+    DeviceClaimed,
     DeviceEnded,
     DevicePush,
     Hint,
     LinkAnswer,
     LinkJoin,
     LinkRelay,
-    LoggedIn,
     MessageWaiting,
     account_channel,
     channel_of,
@@ -221,7 +221,7 @@ class ClusterPresence(Presence):
         # A message committed between the client's first fetch and the subscription's arrival at Redis
         # has no hint that reaches us: one read of the queue once the subscription has settled.
         self._soon.append((self._clock() + SETTLE, session))
-        self.publish(LoggedIn(phone, session.device, self.node))
+        self.publish(DeviceClaimed(phone, session.device, self.node))
         return previous
 
     def release(self, phone: str, session: Session) -> None:
@@ -287,7 +287,7 @@ class ClusterPresence(Presence):
             return  # our own: what it says was done here already
         if isinstance(hint, MessageWaiting):
             self._message_waiting(hint)
-        elif isinstance(hint, LoggedIn):
+        elif isinstance(hint, DeviceClaimed):
             self._end(super().take(hint.phone, hint.device), hint.phone, "logged_in_elsewhere")
         elif isinstance(hint, DeviceEnded):
             self._end(super().take(hint.phone, hint.device), hint.phone, hint.reason)

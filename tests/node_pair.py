@@ -1,7 +1,7 @@
 """Two server nodes on one store, joined by a real Redis, over real TLS: for the tests of what crosses.
 
-The two in-process nodes share one data directory, so one SQLite file in WAL mode (each turn's commit
-takes the write lock in turn) and one TLS key, as the nodes of a cluster share one PostgreSQL and one key.
+The two in-process nodes share one PostgreSQL database (a fresh one per test) and one data directory (so
+one TLS key and one code key, as the nodes of a cluster are given the same).
 """
 
 from __future__ import annotations
@@ -46,13 +46,15 @@ def online(node: InProcessServer, person: Person, redis_url: str) -> WireClient:
 
 
 @pytest.fixture
-def node_factory(tmp_path: Path, redis_url: str) -> Iterator[Callable[..., Nodes]]:
+def node_factory(tmp_path: Path, redis_url: str, postgres_url: str) -> Iterator[Callable[..., Nodes]]:
     started: list[InProcessServer] = []
 
     def start(sweep: float = 30.0) -> Nodes:
         shared = tmp_path / f"shared-{len(started)}"
         for name in ("a", "b"):
-            node = start_in_process(shared, bus=redis_url, node=name, sweep=sweep, space_reserve=0)
+            node = start_in_process(
+                shared, store=postgres_url, bus=redis_url, node=name, sweep=sweep, space_reserve=0
+            )
             started.append(node)
             assert node.running.bus.connected.wait(10)  # type: ignore[attr-defined]
         return started[-2], started[-1]

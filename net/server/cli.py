@@ -20,6 +20,7 @@ from net.server.cluster_presence import SWEEP_INTERVAL
 from net.server.limits import Limits
 from net.server.server import DEFAULT_PORT, RunningServer, ServerConfig
 from net.server.verification import CHANNEL_KINDS, add_smtp_arguments, make_channel, smtp_settings_from_args
+from storage.server.open_store import check_target
 from storage.server.records import StoreError
 from storage.server.space_guard import DEFAULT_RESERVE
 
@@ -134,6 +135,13 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
     )
     storage = parser.add_argument_group("storage")
     storage.add_argument(
+        "--store",
+        default=None,
+        metavar="URL",
+        help="a PostgreSQL database (postgresql://USER@HOST:PORT/DATABASE) that several servers share"
+        " (default: the SQLite file in the data directory)",
+    )
+    storage.add_argument(
         "--max-store-mib",
         type=int,
         default=None,
@@ -194,7 +202,8 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
             "--dev-codes hands every code to whoever asks, so it runs only on a loopback address"
             f" (127.0.0.1, ::1 or localhost), not {args.host}"
         )
-    if args.bus is not None and not str(getattr(args, "store", None) or "").startswith("postgresql://"):
+    store = None if args.store is None else check_target(args.store)
+    if args.bus is not None and store is None:
         raise ValueError(
             "a bus joins nodes that share a PostgreSQL store: --bus needs --store postgresql://…"
             " (one node on its SQLite file needs no bus)"
@@ -232,6 +241,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         synchronous=args.sync.upper(),
         max_store_bytes=None if args.max_store_mib is None else args.max_store_mib * MIB,
         space_reserve=args.reserve_mib * MIB,
+        store=store,
         bus=args.bus,
         sweep=args.sweep,
         **({"node": args.node} if args.node else {}),
@@ -265,7 +275,8 @@ def run_server(args: argparse.Namespace) -> int:
         print(f"parley server: {exc}", file=sys.stderr)
         return 2
     except StoreError as exc:
-        print(f"parley server: cannot open the store in {config.data_dir}: {exc}.", file=sys.stderr)
+        where = "the PostgreSQL store" if config.store else f"the store in {config.data_dir}"
+        print(f"parley server: cannot open {where}: {exc}.", file=sys.stderr)
         return 2
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__

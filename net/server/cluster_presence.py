@@ -304,10 +304,9 @@ class ClusterPresence(Presence):
         held = None if session is None else self._held.get(session)
         if session is None or held is None or hint.id in held.pushed:
             return
-        # The store's one message by id (a page of one after id - 1): unexpired and not acked yet.
-        page, _ = self._store.fetch(hint.phone, hint.id - 1, 1, self._now_ms(), hint.device)
-        if page and page[0].id == hint.id and held.first_time(hint.id):
-            session.push(PUSH_MESSAGE, message_fields(page[0]))
+        message = self._store.message(hint.phone, hint.device, hint.id, self._now_ms())  # unexpired, unacked
+        if message is not None and held.first_time(hint.id):
+            session.push(PUSH_MESSAGE, message_fields(message))
 
     def _push(self, hint: DevicePush) -> None:
         if hint.device is None:

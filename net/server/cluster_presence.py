@@ -56,6 +56,7 @@ log = logging.getLogger("parley.server")
 SWEEP_INTERVAL = 30.0  # seconds between two reads of every held device's queue (--sweep)
 SWEEP_PAGE = 100  # messages read per device per sweep: a long backlog is the client's own fetch's work
 ACTIVE_EVERY = 3600.0  # seconds between two marks of a held device as active (the lock's inactivity)
+SWEEP_SLICE = 50  # held devices whose queues are read per turn of the loop while a sweep goes on
 SETTLE = 1.0  # seconds after a login when its device's queue is read once (its subscription has settled)
 REMEMBERED = 1024  # ids remembered as pushed per session (older ones are below its mark or acked)
 
@@ -203,6 +204,8 @@ class ClusterPresence(Presence):
         self._held: dict[Session, Held] = {}
         self._subscribed: set[str] = set()
         self._soon: deque[tuple[float, Session]] = deque()  # logins whose queue is read once, soon
+        self._queue: deque[Session] = deque()  # sessions whose queue the sweep is to read, in turn
+        self._queued: set[Session] = set()
         #: Link hints go to the links across nodes (net/server/link_bus.py), once they are wired.
         self.links: LinkHints | None = None
         self.swept = 0  # messages the sweeps and resyncs pushed that no hint had (for logs and tests)
@@ -331,38 +334,45 @@ class ClusterPresence(Presence):
     # ------------------------------------------------------------ catching up from the store
 
     def tick(self) -> None:
-        """Called on every turn of the loop: the slow sweep, when it is due."""
+        """Called on every turn of the loop: the slow sweep when it is due, then a slice of what is due."""
         now = self._clock()
         if now >= self._next_sweep:
             self._next_sweep = now + self._sweep_every
-            self._soon.clear()
             self.catch_up()
         while self._soon and self._soon[0][0] <= now:
-            session = self._soon.popleft()[1]
-            held = self._held.get(session)
-            if held is not None:
-                self._catch_up_one(session, held, self._now_ms())
+            self._due(self._soon.popleft()[1])
+        # A slice per turn: a node holding thousands of devices must not hold one turn for all of them.
+        for _ in range(min(SWEEP_SLICE, len(self._queue))):
+            session = self._queue.popleft()
+            self._queued.discard(session)
+            try:
+                self._catch_up_one(session)
+            except Exception as exc:  # the store out of reach, say: the next sweep reads it again
+                log.warning("bus: reading a queue to catch up failed: %s", type(exc).__name__)
+                return
 
     def catch_up(self) -> int:
-        """Read every held device's queue after its mark and push what it was not pushed: how many."""
-        pushed = 0
-        now, at = self._now_ms(), self._clock()
-        for session, held in list(self._held.items()):
-            phone = session.phone
-            if phone is None:
-                continue
-            if at - held.marked_at >= ACTIVE_EVERY and not self._store.space.full:
-                # Another node answering "is the owner online?" sees only this: a device held for days
-                # stays active for the registration lock, as it is on one node.
-                self._store.mark_active(phone, now, session.device)
-                held.marked_at = at
-            pushed += self._catch_up_one(session, held, now)
-        return pushed
+        """Read every held device's queue after its mark (a slice per turn, from the next turn on) and
+        push what it was not pushed: how many devices are to be read."""
+        for session in list(self._held):
+            self._due(session)
+        return len(self._queue)
 
-    def _catch_up_one(self, session: Session, held: Held, now: int) -> int:
-        phone = session.phone
-        if phone is None:
-            return 0
+    def _due(self, session: Session) -> None:
+        if session in self._held and session not in self._queued:
+            self._queued.add(session)
+            self._queue.append(session)
+
+    def _catch_up_one(self, session: Session) -> None:
+        held, phone = self._held.get(session), session.phone
+        if held is None or phone is None:
+            return
+        now, at = self._now_ms(), self._clock()
+        if at - held.marked_at >= ACTIVE_EVERY and not self._store.space.full:
+            # Another node answering "is the owner online?" sees only this: a device held for days
+            # stays active for the registration lock, as it is on one node.
+            self._store.mark_active(phone, now, session.device)
+            held.marked_at = at
         pushed = 0
         page, _ = self._store.fetch(phone, held.mark, SWEEP_PAGE, now, session.device)
         for message in page:
@@ -372,4 +382,3 @@ class ClusterPresence(Presence):
         self.swept += pushed
         if pushed:
             log.info("bus: the sweep pushed %d messages no hint had told", pushed)
-        return pushed

@@ -191,7 +191,7 @@ class RunningServer:
 
         def resync() -> None:  # the bus came back: what it lost is read from the store
             loop.call_soon_threadsafe(
-                lambda: log.info("node %s: resync pushed %d", node, presence.catch_up())
+                lambda: log.info("node %s: reading %d queues", node, presence.catch_up())
             )
 
         self.bus.start(deliver, resync)

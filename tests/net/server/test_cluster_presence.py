@@ -165,3 +165,16 @@ def test_a_malformed_hint_is_ignored_and_the_node_serves_on(nodes: Nodes, redis_
     sent = alice_client.call("send", to=bob.phone, client_id="m1", body=b"still here")
     assert bob_client.wait_push("message", timeout=5).body["id"] == sent["id"]
     assert "time" in bob_client.call("ping")
+
+
+def test_deleting_the_account_ends_its_sessions_on_the_other_node(nodes: Nodes, redis_url: str) -> None:
+    a, b = nodes
+    alice, first = registered(a, fresh_phone())
+    device, new = link_device(a, alice, first)
+    new.close()
+    second = b.connect()
+    device.login(second)
+    wait_until(lambda: subscribers(redis_url, account_channel(alice.phone)) == 2)
+    assert first.call("delete_account") == {"deleted": True}
+    assert second.wait_push("session_ended", timeout=5).body == {"reason": "account_deleted"}
+    assert second.wait_closed(5)

@@ -188,9 +188,9 @@ def test_the_resync_reads_on_past_a_long_unacknowledged_queue(
     bob = Person(fresh_phone())
     bob.register(b.connect(), b.codes)
     bob_client = online(b, bob, redis_url)
-    for n in range(130):  # more than a page, pushed and never acknowledged
+    for n in range(260):  # more than two pages (one is read a second after the login), never acknowledged
         alice_client.call("send", to=bob.phone, client_id=f"old{n}", body=b"x")
-    for _ in range(130):
+    for _ in range(260):
         bob_client.wait_push("message", timeout=10)
     redis_instance.kill()
     missed = {alice_client.call("send", to=bob.phone, client_id=f"m{n}", body=b"y")["id"] for n in range(3)}

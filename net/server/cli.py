@@ -214,6 +214,10 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         raise ValueError("--sweep must be a positive number of seconds")
     if args.node is not None and not args.node.strip():
         raise ValueError("--node needs a name")
+    if store is not None and args.max_store_mib is not None:
+        raise ValueError(
+            "--max-store-mib caps the SQLite file; with --store the room is the PostgreSQL server's to limit"
+        )
     data_dir = args.data_dir or default_data_dir()
     if args.keep_port is not None:
         if not 0 < args.keep_port < 65536:

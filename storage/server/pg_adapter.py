@@ -36,6 +36,7 @@ class PgDb:
     """A psycopg connection seen as a :class:`~storage.server.sql.Db`."""
 
     __slots__ = ("conn",)
+    shared = True
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.conn = conn

@@ -11,13 +11,15 @@ Several nodes write at once: a job that lost a deadlock or a serialization check
 to another node's transaction is rolled back to its savepoint (the turn's other
 jobs stay) and raises :class:`~storage.server.records.StoreBusy`, a refusal the
 client may retry. A connection the server dropped (a restart, say) is opened
-again at the next use, with a bounded connect timeout; until then every write
-fails at once with the driver's error, which the store's ``unreachable`` tells.
+again at the next use, with a bounded connect timeout, and no sooner than a second
+after an attempt failed; until then every write fails at once with the driver's error,
+which the store's ``unreachable`` tells.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -32,6 +34,7 @@ from storage.server.records import BatchFailed, StoreBusy
 from storage.server.sql import Db
 
 T = TypeVar("T")
+RETRY_AFTER = 1.0  # seconds after a failed connect before the next: each may take the connect timeout
 
 
 class PgWriter:
@@ -42,6 +45,9 @@ class PgWriter:
         self._batch_thread: int | None = None
         self._failure: BaseException | None = None
         self._closed = False
+        self._begun = False  # the open batch's transaction was begun (on the connection it must end on)
+        self._retry_at = 0.0  # no connection is tried before then (monotonic seconds)
+        self._last_error: BaseException | None = None
         self.dependents = 0
 
     @contextmanager
@@ -63,12 +69,10 @@ class PgWriter:
 
     def reading_connection(self) -> Db | None:
         """The write connection while this thread's batch has its transaction open (to read its writes)."""
-        if self._batch_thread != threading.get_ident() or self._db is None or not self._in_transaction():
-            return None
-        return self._db
+        return self._db if self._batch_thread == threading.get_ident() and self._begun else None
 
     def note_read(self) -> None:
-        if self._batch_thread == threading.get_ident() and self._db is not None and self._in_transaction():
+        if self._batch_thread == threading.get_ident() and self._begun:
             self.dependents += 1
 
     def run(self, job: Callable[[Db], T], *, savepoint: bool = True) -> T:
@@ -107,21 +111,27 @@ class PgWriter:
         if db is not None:
             db.conn.close()
         self._db = None
-        self._db = PgDb(self._connect())
+        if time.monotonic() < self._retry_at:  # a moment ago it failed: the loop's next turns do not wait
+            raise psycopg.OperationalError("the database was out of reach a moment ago") from self._last_error
+        try:
+            self._db = PgDb(self._connect())
+        except psycopg.Error as exc:
+            self._retry_at, self._last_error = time.monotonic() + RETRY_AFTER, exc
+            raise
         return self._db
-
-    def _in_transaction(self) -> bool:
-        assert self._db is not None
-        return self._db.conn.info.transaction_status != TransactionStatus.IDLE
 
     def _run_in_batch(self, job: Callable[[Db], T]) -> T:
         self.dependents += 1
         if self._failure is not None:
             raise BatchFailed("an earlier write of this batch broke its transaction") from self._failure
         try:
-            db = self._usable()
-            if not self._in_transaction():
+            if self._begun:  # never a new connection now: the batch's earlier writes died with the old one
+                assert self._db is not None
+                db = self._db
+            else:
+                db = self._usable()
                 db.conn.execute("BEGIN")
+                self._begun = True
             db.conn.execute("SAVEPOINT job")
         except psycopg.Error as exc:
             self._failure = exc
@@ -142,13 +152,14 @@ class PgWriter:
         return result
 
     def _finish(self) -> BaseException | None:
+        begun, self._begun = self._begun, False
         db = self._db
         if db is None or db.conn.closed:
             return self._failure
         if self._failure is not None:
             self._rollback(db)
             return self._failure
-        if not self._in_transaction():
+        if not begun:
             return None
         try:
             db.conn.execute("COMMIT")

@@ -54,6 +54,9 @@ class Db(Protocol):
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> Cursor: ...
 
+    #: Whether other servers write to the same database at once (so :meth:`lock` does something).
+    shared: bool
+
     def insert(self, sql: str, parameters: Any, /) -> int:
         """Run an INSERT of one row whose SQL ends with :func:`returning` its key; that new key."""
 
@@ -88,6 +91,8 @@ class SqliteDb(sqlite3.Connection):
 
     One writer at a time holds the file (``BEGIN IMMEDIATE``), so :meth:`lock` has nothing to do.
     """
+
+    shared = False
 
     def insert(self, sql: str, parameters: Any, /) -> int:
         row_id = self.execute(sql, parameters).lastrowid  # SQLite's own, cheaper than RETURNING

@@ -21,6 +21,7 @@ from storage.server.records import (
     CodeCheck,
     DeviceKeys,
     SchemaMismatch,
+    StoreBusy,
     StoreUnavailable,
 )
 
@@ -213,3 +214,112 @@ def test_a_restarted_database_is_out_of_reach_then_works_again_by_itself(
         assert [m.id for m in store.fetch(BOB, 0, 10, now=NOW)[0]] == [sent.id]
     finally:
         store.close()
+
+
+def test_a_deadlock_between_two_nodes_costs_one_job_only(nodes: tuple[PostgresServerStore, ...]) -> None:
+    first, second = nodes
+    register(first, CAROL, b"c" * 32)
+    first_ready, second_ready = threading.Event(), threading.Event()
+
+    def turn(
+        store: PostgresServerStore, mine: str, theirs: str, ready: threading.Event, other: threading.Event
+    ) -> list[Any]:
+        outcomes: list[Any] = []
+        with store.group_commit():
+            outcomes.append(store.enqueue(ALICE, f"own {mine}", mine, b"1", NOW, 100))  # locks mine's queue
+            ready.set()
+            assert other.wait(WAIT)
+            try:  # waits for the other's queue, which waits for this one's
+                outcomes.append(store.enqueue(ALICE, f"cross {mine}", theirs, b"2", NOW, 100))
+            except StoreBusy as busy:
+                outcomes.append(busy)
+        return outcomes
+
+    one, first_turn = in_thread(lambda: turn(first, BOB, CAROL, first_ready, second_ready))
+    two, second_turn = in_thread(lambda: turn(second, CAROL, BOB, second_ready, first_ready))
+    one.join(WAIT)
+    two.join(WAIT)
+    assert not one.is_alive() and not two.is_alive()
+    outcomes = first_turn[0] + second_turn[0]
+    assert sum(isinstance(o, StoreBusy) for o in outcomes) == 1  # PostgreSQL broke the cycle once
+    kept = [o for o in outcomes if not isinstance(o, StoreBusy)]
+    # Both turns committed: the refused job's savepoint alone was rolled back.
+    assert first.queued_count(BOB) + first.queued_count(CAROL) == len(kept) == 3
+
+
+def test_the_full_state_ends_when_a_write_works_again(
+    postgres_instance: PostgresInstance, postgres_url: str
+) -> None:
+    store = PostgresServerStore(postgres_url)
+    try:
+        store.space.met_full("a test")
+        assert store.space.full and not store.space.check_due()  # a second between looks
+        postgres_instance.stop()
+        assert not store.space.check() and store.space.full  # no write works while it is down
+        postgres_instance.start_again()
+        deadline = time.monotonic() + 20
+        while not store.space.check():
+            assert time.monotonic() < deadline, "the full state did not end"
+            time.sleep(0.2)
+        assert not store.space.full
+    finally:
+        store.close()
+
+
+def test_a_connection_lost_inside_a_turn_fails_the_whole_turn(postgres_url: str) -> None:
+    store = PostgresServerStore(postgres_url)
+    try:
+        register(store, ALICE, b"a" * 32)
+        register(store, BOB, b"b" * 32)
+        with pytest.raises(BatchFailed) as failed, store.group_commit():
+            store.enqueue(ALICE, "first", BOB, b"1", NOW, 100)
+            writer = store._writer._db
+            assert writer is not None
+            with psycopg.connect(postgres_url, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", (writer.conn.info.backend_pid,))
+            with pytest.raises(psycopg.OperationalError) as read_lost:
+                store.fetch(BOB, 0, 10, now=NOW)  # the turn's read finds the connection gone
+            assert store.unreachable(read_lost.value)
+            with pytest.raises(psycopg.OperationalError) as lost:
+                store.enqueue(ALICE, "second", BOB, b"2", NOW, 100)  # never on a new connection mid-turn
+            assert store.unreachable(lost.value)
+        assert store.unreachable(failed.value)
+        # Neither was kept (the first died with the connection), and the next turn works on a new one.
+        with store.group_commit():
+            again = store.enqueue(ALICE, "first", BOB, b"1", NOW, 100)
+        assert not again.duplicate
+        assert [m.id for m in store.fetch(BOB, 0, 10, now=NOW)[0]] == [again.id]
+    finally:
+        store.close()
+
+
+def test_two_nodes_acknowledging_the_same_messages_count_them_once(
+    nodes: tuple[PostgresServerStore, ...],
+) -> None:
+    first, second = nodes
+    ids = [first.enqueue(ALICE, f"m{i}", BOB, b"x", NOW, 100).id for i in range(3)]
+    with first.group_commit():
+        assert first.ack(BOB, ids) == 3
+        thread, other = in_thread(lambda: second.ack(BOB, ids))
+        thread.join(0.5)
+        assert thread.is_alive()  # its delete waits for the first's
+    thread.join(WAIT)
+    assert isinstance(other[0], StoreBusy)  # it found them gone: a refusal to retry, not a second count
+    assert second.ack(BOB, ids) == 0
+    assert first.queued_count(BOB) == 0
+
+
+def test_two_nodes_sweeping_expired_messages_at_once_take_each_once(
+    nodes: tuple[PostgresServerStore, ...],
+) -> None:
+    first, second = nodes
+    for i in range(6):
+        first.enqueue(ALICE, f"e{i}", BOB, b"x", NOW, 100, expires_at=NOW + 1)
+    with first.group_commit():
+        swept = first.sweep_expired(NOW + 10, 4)  # four of them locked until the commit
+        # The other skips those and takes the two left; its count of the queue waits for this commit.
+        thread, other = in_thread(lambda: second.sweep_expired(NOW + 10, 4))
+        thread.join(0.5)
+    thread.join(WAIT)
+    assert (swept, other) == (4, [2])
+    assert first.queued_count(BOB) == 0

@@ -199,6 +199,17 @@ class Service:
         self.links.sweep()
         self.presence.tick()
 
+    def after_commit(self) -> None:
+        """Called by the loop after each turn's commit: a node of a cluster catches up from the store."""
+        self.presence.after_commit()
+
+    @property
+    def work_waiting(self) -> bool:
+        return self.presence.work_waiting
+
+    def next_due(self) -> float | None:
+        return self.presence.next_due()
+
     def session_ended(self, session: Session) -> None:
         self.links.forget(session)
         if session.phone is not None:

@@ -227,6 +227,14 @@ class ServerStore(Protocol):
         """One waiting message of (recipient, device), unexpired at ``now``, or None: what a node pushes on a
         hint that another node stored it."""
 
+    def messages(self, recipient: str, device: int, ids: list[int], now: int) -> list[StoredMessage]:
+        """Those of ``ids`` still waiting for (recipient, device) unexpired at ``now``, oldest first: one read
+        for a turn's hints of a device."""
+
+    def newest_id(self, recipient: str, device: int) -> int:
+        """The highest id waiting for (recipient, device), 0 when none: a node's mark for a fresh login,
+        whose client fetches what waits below it itself."""
+
     def queued_count(self, recipient: str, device: int = 1) -> int: ...
 
     def ack(self, recipient: str, ids: list[int], device: int = 1) -> int: ...

@@ -1,0 +1,64 @@
+"""A node's catch-up reads on two nodes, one PostgreSQL and one Redis, over TLS: a login's mark, reads after
+the commit, a byte budget and slow readers."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from conftest import InProcessServer, fresh_phone
+from device_support import registered
+from node_pair import Nodes, node_factory, nodes, online, wait_until
+from wire_client import Person
+
+from net.bench.engines.redis_server import RedisInstance
+from net.server.cluster_presence import ClusterPresence
+
+__all__ = ["node_factory", "nodes"]  # the fixtures
+
+
+def presence(node: InProcessServer) -> ClusterPresence:
+    held = node.running.service.presence
+    assert isinstance(held, ClusterPresence)
+    return held
+
+
+def test_a_login_is_not_pushed_the_queue_its_client_fetches_itself(nodes: Nodes, redis_url: str) -> None:
+    a, b = nodes
+    _, alice_client = registered(a, fresh_phone())
+    bob = Person(fresh_phone())
+    bob.register(b.connect(), b.codes)
+    waiting = [alice_client.call("send", to=bob.phone, client_id=f"w{n}", body=b"x")["id"] for n in range(5)]
+    bob_client = online(b, bob, redis_url)
+    assert bob_client.no_push_within(2.0)  # past the login's settle read: its mark was the newest id
+    assert [m["id"] for m in bob_client.call("fetch", after=0, limit=10)["messages"]] == waiting
+    sent = alice_client.call("send", to=bob.phone, client_id="new", body=b"y")
+    assert bob_client.wait_push("message", timeout=5).body["id"] == sent["id"]  # what comes later is pushed
+
+
+def test_catch_up_reads_only_outside_the_turns_batch(
+    node_factory: Callable[..., Nodes], redis_instance: RedisInstance, redis_url: str
+) -> None:
+    a, b = node_factory(sweep=0.3)
+    store: Any = b.running.store
+    in_batch: list[bool] = []
+    for name in ("fetch", "messages", "newest_id"):
+        real = getattr(store, name)
+
+        def noting(*args: Any, _real: Any = real, **kwargs: Any) -> Any:
+            in_batch.append(store._writer._batch_thread == threading.get_ident())
+            return _real(*args, **kwargs)
+
+        setattr(store, name, noting)
+    _, alice_client = registered(a, fresh_phone())
+    bob = Person(fresh_phone())
+    bob.register(b.connect(), b.codes)
+    bob_client = online(b, bob, redis_url)
+    hinted = alice_client.call("send", to=bob.phone, client_id="hinted", body=b"h")
+    assert bob_client.wait_push("message", timeout=5).body["id"] == hinted["id"]
+    redis_instance.kill()
+    swept = alice_client.call("send", to=bob.phone, client_id="swept", body=b"s")
+    assert bob_client.wait_push("message", timeout=10).body["id"] == swept["id"]  # the sweep's read
+    wait_until(lambda: presence(b).swept >= 1)
+    assert in_batch and not any(in_batch), in_batch  # the hint's read, the login's mark, the sweep's

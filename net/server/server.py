@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import socket
 import socketserver
 import threading
@@ -133,12 +134,15 @@ class RunningServer:
             reserve=config.space_reserve,
         )
         self.node = config.node
-        self.bus: Bus = NoBus() if config.bus is None else RedisBus(config.bus, config.node)
+        # What hints name as their sender: the name and a random instance id, so two nodes given the same
+        # name (or one restarted while its old hints are in flight) still hear each other.
+        self.instance = f"{config.node}#{secrets.token_hex(6)}"
+        self.bus: Bus = NoBus() if config.bus is None else RedisBus(config.bus, self.instance)
         presence = None
         if config.bus is not None:
             presence = ClusterPresence(
                 self.bus,
-                config.node,
+                self.instance,
                 self.store,
                 lambda: int(config.clock() * 1000),
                 time.monotonic,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import time
 from collections.abc import Callable
 
@@ -198,3 +199,41 @@ def test_the_resync_reads_on_past_a_long_unacknowledged_queue(
     started = time.monotonic()
     assert {bob_client.wait_push("message", timeout=20).body["id"] for _ in range(3)} == missed
     assert time.monotonic() - started < 15  # the resync read on, page after page, not the 30 s sweep
+
+
+def test_unlinking_a_device_held_here_tells_the_other_nodes_too(nodes: Nodes, redis_url: str) -> None:
+    a, _b = nodes
+    alice, first = registered(a, fresh_phone())
+    device, new = link_device(a, alice, first)
+    new.close()
+    second = a.connect()
+    device.login(second)
+    listener = redis.Redis.from_url(redis_url, socket_timeout=5)
+    pubsub = listener.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+    try:
+        pubsub.subscribe(device_channel(alice.phone, device.number))
+        wait_until(lambda: subscribers(redis_url, device_channel(alice.phone, device.number)) == 2)
+        assert first.call("unlink_device", device=device.number)["devices"] == [1]
+        assert second.wait_push("session_ended", timeout=5).body == {"reason": "unlinked"}
+        deadline, heard = time.monotonic() + 5, []
+        while time.monotonic() < deadline and not heard:
+            message = pubsub.get_message(timeout=0.2)
+            if message is not None and message.get("type") == "message":
+                heard.append(json.loads(message["data"]))
+        assert heard and heard[0]["hint"] == "device_ended" and heard[0]["reason"] == "unlinked"
+    finally:
+        pubsub.close()
+        listener.close()
+
+
+def test_two_nodes_of_the_same_name_still_hear_each_other(
+    node_factory: Callable[..., Nodes], redis_url: str
+) -> None:
+    a, b = node_factory(names=("same", "same"))
+    bob = Person(fresh_phone())
+    bob.register(a.connect(), a.codes)
+    first = online(a, bob, redis_url)
+    second = b.connect()
+    bob.login(second)
+    assert first.wait_push("session_ended", timeout=5).body == {"reason": "logged_in_elsewhere"}
+    assert a.running.node == b.running.node == "same" and a.running.instance != b.running.instance

@@ -41,11 +41,13 @@ class MessageWaiting:
 
 @dataclass(frozen=True)
 class DeviceClaimed:
-    """(phone, device) logged in on ``node``: any other node ends its session of it (logged_in_elsewhere)."""
+    """(phone, device) logged in on ``node`` with login ``epoch`` (the device's count in the store): any
+    other node ends its session of it (logged_in_elsewhere) if that session's epoch is lower."""
 
     phone: str
     device: int
     node: str
+    epoch: int = 0
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,7 @@ _NAMES: dict[type[Any], str] = {
 _TYPES = {name: kind for kind, name in _NAMES.items()}
 _FIELDS: dict[str, dict[str, type[Any] | tuple[type[Any], ...]]] = {
     "message": {"phone": str, "device": int, "id": int},
-    "device_claimed": {"phone": str, "device": int, "node": str},
+    "device_claimed": {"phone": str, "device": int, "node": str, "epoch": int},
     "device_ended": {"phone": str, "device": int, "reason": str, "node": str},
     "account_ended": {"phone": str, "reason": str, "node": str},
     "push": {"phone": str, "device": (int, type(None)), "kind": str, "body": dict, "node": str},

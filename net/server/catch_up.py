@@ -48,6 +48,8 @@ class Held:
     mark: int | None = None
     #: When the node last marked the device active in the store (a registration lock counts activity).
     marked_at: float = 0.0
+    #: The login's epoch (the device's count of logins in the store): a claim of a lower one loses to it.
+    epoch: int = 0
 
     def first_time(self, message_id: int) -> bool:
         """Whether ``message_id`` was not pushed yet (and note it as pushed)."""

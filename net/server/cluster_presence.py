@@ -211,14 +211,26 @@ class ClusterPresence(Presence):
         previous = super().claim(phone, session)
         if previous is not None:
             self._held.pop(previous, None)
-        self._held[session] = Held(marked_at=self._clock())  # the login itself marked it active
+        held = self._held[session] = Held(marked_at=self._clock())  # the login itself marked it active
+        try:  # in the login's turn: the epoch commits with it
+            held.epoch = self._store.count_login(phone, session.device, self._now_ms())
+        except Exception as exc:  # epoch 0 loses to any other login of the device: never the newer one
+            log.warning("bus: a login's epoch was not counted: %s", type(exc).__name__)
         self._catching.login(session)  # its mark: what waits now, its client fetches itself
         self._follow(phone)
         # A message committed between the client's first fetch and the subscription's arrival at Redis
         # has no hint that reaches us: one read of the queue once the subscription has settled.
         self._soon.append((self._clock() + SETTLE, session))
-        self.publish(DeviceClaimed(phone, session.device, self.node))
+        self.publish(DeviceClaimed(phone, session.device, self.node, held.epoch))
         return previous
+
+    def claim_again(self) -> int:
+        """Publish the claims of every device held here again (the bus came back: ours may have been lost,
+        and a node still holding an older login of one of them ends it); how many."""
+        claims = [(s.phone, s.device, h.epoch) for s, h in self._held.items() if s.phone is not None]
+        for phone, device, epoch in claims:
+            self.publish(DeviceClaimed(phone, device, self.node, epoch))
+        return len(claims)
 
     def release(self, phone: str, session: Session) -> None:
         super().release(phone, session)
@@ -291,7 +303,7 @@ class ClusterPresence(Presence):
         if isinstance(hint, MessageWaiting):
             self._message_waiting(hint)
         elif isinstance(hint, DeviceClaimed):
-            self._end(super().take(hint.phone, hint.device), hint.phone, "logged_in_elsewhere")
+            self._claimed(hint)
         elif isinstance(hint, DeviceEnded):
             self._end(super().take(hint.phone, hint.device), hint.phone, hint.reason)
         elif isinstance(hint, AccountEnded):
@@ -308,6 +320,16 @@ class ClusterPresence(Presence):
         if session is None or held is None or hint.id in held.pushed:
             return
         self._catching.hinted(session, hint.id)  # read after the commit, with the turn's other hints
+
+    def _claimed(self, hint: DeviceClaimed) -> None:
+        session = super().get(hint.phone, hint.device)
+        held = None if session is None else self._held.get(session)
+        if session is None:
+            return
+        if held is not None and held.epoch > hint.epoch:  # a late or older claim: ours is the newer login
+            self.publish(DeviceClaimed(hint.phone, hint.device, self.node, held.epoch))  # theirs ends
+            return
+        self._end(super().take(hint.phone, hint.device), hint.phone, "logged_in_elsewhere")
 
     def _push(self, hint: DevicePush) -> None:
         if hint.device is None:

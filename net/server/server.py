@@ -193,10 +193,12 @@ class RunningServer:
         def deliver(payload: bytes) -> None:  # the bus's thread: the hint is acted on in the loop's
             loop.call_soon_threadsafe(lambda: presence.receive(payload))
 
-        def resync() -> None:  # the bus came back: what it lost is read from the store
-            loop.call_soon_threadsafe(
-                lambda: log.info("node %s: reading %d queues", node, presence.catch_up())
-            )
+        def resync() -> None:  # the bus came back: what it lost is read from the store, claims told again
+            def on_the_loop() -> None:
+                log.info("node %s: reading %d queues", node, presence.catch_up())
+                presence.claim_again()
+
+            loop.call_soon_threadsafe(on_the_loop)
 
         self.bus.start(deliver, resync)
         log.info("node %s: on the bus", self.node)

@@ -36,6 +36,18 @@ def login_of(db: Db, phone: str, device: int) -> DeviceLogin | None:
     return DeviceLogin(str(row[0]), None if row[1] is None else bytes(row[1]), row[2] != 0)
 
 
+def count_login(db: Db, phone: str, device: int, now: int) -> int:
+    """Move the device's login epoch on: one more than before, and at least ``now`` (ms), so that a device
+    row made anew (the account re-registered) still counts above every login before it. The epoch this
+    login has (0: no such device)."""
+    row = db.execute(
+        "UPDATE devices SET login_epoch = CASE WHEN login_epoch + 1 > ? THEN login_epoch + 1 ELSE ? END"
+        " WHERE phone = ? AND device = ? RETURNING login_epoch",
+        (now, now, phone, device),
+    ).fetchone()
+    return 0 if row is None else int(row[0])
+
+
 def add_device(
     db: Db,
     *,
@@ -139,6 +151,10 @@ class DeviceStore:
         """What a login of (phone, device) checks, or None when the account never had that device."""
         with self._reader() as db:
             return login_of(db, phone, device)
+
+    def count_login(self, phone: str, device: int, now: int) -> int:
+        """Move (phone, device)'s login epoch on (in the turn's batch); the epoch of this login."""
+        return self._writer.run(lambda db: count_login(db, phone, device, now))
 
     def add_device(
         self, phone: str, login_key: bytes, name: bytes, keys: DeviceKeys, now: int, *, max_devices: int

@@ -117,6 +117,11 @@ class ServerStore(Protocol):
     def device_login(self, phone: str, device: int) -> DeviceLogin | None:
         """What a login of (phone, device) checks, or None if the account never had that device."""
 
+    def count_login(self, phone: str, device: int, now: int) -> int:
+        """Move (phone, device)'s login epoch on (one more, and at least ``now`` ms) and return it (0 when
+        there is no such device): a node of a cluster ends its session of a device only for a login of a
+        higher epoch."""
+
     def add_device(
         self, phone: str, login_key: bytes, name: bytes, keys: DeviceKeys, now: int, *, max_devices: int
     ) -> tuple[int, list[int]]:

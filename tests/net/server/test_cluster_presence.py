@@ -14,7 +14,7 @@ from node_pair import Nodes, node_factory, nodes, online, subscribers, wait_unti
 from wire_client import Person
 
 from net.bench.engines.redis_server import RedisInstance
-from net.server.bus import account_channel, device_channel
+from net.server.bus import DeviceClaimed, account_channel, decode_hint, device_channel, encode_hint
 from net.server.cluster_presence import ClusterPresence
 
 __all__ = ["node_factory", "nodes"]  # the fixtures
@@ -237,3 +237,31 @@ def test_two_nodes_of_the_same_name_still_hear_each_other(
     bob.login(second)
     assert first.wait_push("session_ended", timeout=5).body == {"reason": "logged_in_elsewhere"}
     assert a.running.node == b.running.node == "same" and a.running.instance != b.running.instance
+
+
+def test_a_late_claim_of_an_older_login_does_not_end_the_newer_session(nodes: Nodes, redis_url: str) -> None:
+    _a, b = nodes
+    bob = Person(fresh_phone())
+    bob.register(b.connect(), b.codes)
+    bob_client = online(b, bob, redis_url)
+    stale = DeviceClaimed(bob.phone, 1, "gone-node#0", 1)  # a login long before this one, told late
+    listener = redis.Redis.from_url(redis_url, socket_timeout=5)
+    pubsub = listener.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+    try:
+        pubsub.subscribe(device_channel(bob.phone, 1))
+        wait_until(lambda: subscribers(redis_url, device_channel(bob.phone, 1)) == 2)
+        listener.publish(device_channel(bob.phone, 1), encode_hint(stale))
+        assert bob_client.no_push_within(1.0)  # no session_ended
+        assert "time" in bob_client.call("ping")
+        heard: list[object] = []
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not any(
+            isinstance(h, DeviceClaimed) and h.epoch > 1 for h in heard
+        ):
+            message = pubsub.get_message(timeout=0.2)
+            if message is not None and message.get("type") == "message":
+                heard.append(decode_hint(bytes(message["data"])))
+        assert any(isinstance(h, DeviceClaimed) and h.epoch > 1 for h in heard)  # its own claim, again
+    finally:
+        pubsub.close()
+        listener.close()

@@ -62,11 +62,14 @@ class DeviceEnded:
 
 @dataclass(frozen=True)
 class AccountEnded:
-    """The account was re-registered or deleted: every node ends its sessions of it, with ``reason``."""
+    """The account was re-registered or deleted at ``before`` (ms): every node ends its sessions of it that
+    logged in earlier (a login epoch below it), with ``reason``; a later login, of the account's new
+    generation, stays even when this hint arrives late."""
 
     phone: str
     reason: str
     node: str
+    before: int = 0
 
 
 @dataclass(frozen=True)
@@ -142,7 +145,7 @@ _FIELDS: dict[str, dict[str, type[Any] | tuple[type[Any], ...]]] = {
     "message": {"phone": str, "device": int, "id": int},
     "device_claimed": {"phone": str, "device": int, "node": str, "epoch": int},
     "device_ended": {"phone": str, "device": int, "reason": str, "node": str},
-    "account_ended": {"phone": str, "reason": str, "node": str},
+    "account_ended": {"phone": str, "reason": str, "node": str, "before": int},
     "push": {"phone": str, "device": (int, type(None)), "kind": str, "body": dict, "node": str},
     "link_join": {"digest": bytes, "phone": str, "device": int, "key": bytes, "node": str, "ask": str},
     "link_answer": {"to": str, "ask": str, "found": bool, "key": bytes},

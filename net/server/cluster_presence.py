@@ -165,7 +165,8 @@ class RemoteAccount(_Remote):
 
     def end(self) -> None:
         if self._reason is not None:
-            self._presence.publish(AccountEnded(self._phone, self._reason, self._presence.node))
+            presence = self._presence
+            presence.publish(AccountEnded(self._phone, self._reason, presence.node, presence.now_ms()))
 
 
 class LinkHints(Protocol):
@@ -201,6 +202,9 @@ class ClusterPresence(Presence):
         self._hints_this_turn = 0
         #: Link hints go to the links across nodes (net/server/link_bus.py), once they are wired.
         self.links: LinkHints | None = None
+
+    def now_ms(self) -> int:
+        return self._now_ms()
 
     def publish(self, hint: Hint) -> None:
         self.bus.publish(channel_of(hint), encode_hint(hint))
@@ -307,8 +311,10 @@ class ClusterPresence(Presence):
         elif isinstance(hint, DeviceEnded):
             self._end(super().take(hint.phone, hint.device), hint.phone, hint.reason)
         elif isinstance(hint, AccountEnded):
-            for session in super().take_all(hint.phone):
-                self._end(session, hint.phone, hint.reason)
+            for session in super().all_of(hint.phone):
+                held = self._held.get(session)
+                if held is None or held.epoch < hint.before:  # logged in before the end: of the old account
+                    self._end(super().take(hint.phone, session.device), hint.phone, hint.reason)
         elif isinstance(hint, DevicePush):
             self._push(hint)
         elif self.links is not None:

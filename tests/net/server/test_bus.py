@@ -26,7 +26,7 @@ HINTS = [
     MessageWaiting("+442079460001", 2, 17),
     DeviceClaimed("+442079460001", 1, "node-a", 7),
     DeviceEnded("+442079460001", 3, "unlinked", "node-a"),
-    AccountEnded("+442079460001", "re_registered", "node-b"),
+    AccountEnded("+442079460001", "re_registered", "node-b", 1_700_000_000_000),
     DevicePush("+442079460001", 1, "message", {"body": b"\x00\xfftyping", "transient": True}, "node-a"),
     DevicePush("+442079460001", None, "devices_changed", {"devices": [1, 2]}, "node-a"),
 ]

@@ -14,7 +14,14 @@ from node_pair import Nodes, node_factory, nodes, online, subscribers, wait_unti
 from wire_client import Person
 
 from net.bench.engines.redis_server import RedisInstance
-from net.server.bus import DeviceClaimed, account_channel, decode_hint, device_channel, encode_hint
+from net.server.bus import (
+    AccountEnded,
+    DeviceClaimed,
+    account_channel,
+    decode_hint,
+    device_channel,
+    encode_hint,
+)
 from net.server.cluster_presence import ClusterPresence
 
 __all__ = ["node_factory", "nodes"]  # the fixtures
@@ -265,3 +272,19 @@ def test_a_late_claim_of_an_older_login_does_not_end_the_newer_session(nodes: No
     finally:
         pubsub.close()
         listener.close()
+
+
+def test_a_late_end_of_the_account_spares_a_login_made_after_it(nodes: Nodes, redis_url: str) -> None:
+    _a, b = nodes
+    bob = Person(fresh_phone())
+    bob.register(b.connect(), b.codes)
+    bob_client = online(b, bob, redis_url)
+    told = redis.Redis.from_url(redis_url, socket_timeout=5)
+    try:  # a re-registration's end from before this login, delivered only now
+        assert told.publish(
+            account_channel(bob.phone), encode_hint(AccountEnded(bob.phone, "re_registered", "x#0", 1))
+        )
+    finally:
+        told.close()
+    assert bob_client.no_push_within(1.0)
+    assert "time" in bob_client.call("ping")

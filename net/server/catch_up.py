@@ -8,6 +8,10 @@ turn's transaction.
 - A fresh login's mark: the highest id waiting for its device, which its client fetches itself; a catch-up
   reads only after it, so a login never has its unread queue pushed again.
 - Hints of messages stored by other nodes: the turn's ids of one device in one read (``store.messages``).
+- The sweep's check of the sessions held against the store, many accounts per read: a session whose
+  device was unlinked, whose account was deleted or re-registered since its login, or whose device logged
+  in again since (a higher epoch) is ended with that reason, even when the hint that should have ended it
+  was lost.
 - Catch-ups (the sweep, a resync after the bus came back, a login's settle read): a device's queue after
   its mark, a page at a time, within a byte budget per turn, never for a connection that is paused (a slow
   reader: its pushes wait, so its output never overflows).
@@ -34,6 +38,7 @@ SWEEP_PAGE = 100  # messages read per device per catch-up; a longer queue is rea
 ACTIVE_EVERY = 3600.0  # seconds between two marks of a held device as active (the lock's inactivity)
 SWEEP_SLICE = 50  # held devices whose queues are read per turn of the loop while a catch-up goes on
 BYTE_BUDGET = 256 * 1024  # bytes of message bodies catch-ups push per turn (the rest in later turns)
+CHECK_SLICE = 200  # held sessions checked against the store per turn while a sweep goes on
 FAILED_PAUSE = 1.0  # seconds without reads after one failed (the store out of reach, say)
 REMEMBERED = 1024  # ids remembered as pushed per session (older ones are below its mark or acked)
 
@@ -62,6 +67,22 @@ class Held:
         return True
 
 
+def _stale(devices: dict[int, tuple[int, bool]] | None, device: int, epoch: int) -> str | None:
+    """Why a session of ``device`` logged in with ``epoch`` must end, by the store's rows; None if not."""
+    if devices is None:
+        return "account_deleted"
+    if device not in devices:
+        return "re_registered"  # the account is there, the device is not: a new registration
+    stored, removed = devices[device]
+    if removed:
+        return "unlinked"
+    if epoch and stored < epoch:
+        return "re_registered"  # its row was made anew after this login
+    if epoch and stored > epoch:
+        return "logged_in_elsewhere"  # a later login of the device, whose hint never came
+    return None
+
+
 def _paused(session: Session) -> bool:
     return bool(getattr(session, "paused", False))
 
@@ -75,9 +96,12 @@ class CatchUp:
         held: dict[Session, Held],
         now_ms: Callable[[], int],
         clock: Callable[[], float],
+        end: Callable[[Session, str], None],
     ) -> None:
         self._store = store
         self._held = held
+        self._end = end
+        self._unchecked: deque[Session] = deque()  # held sessions the sweep is to check against the store
         self._now_ms = now_ms
         self._clock = clock
         self._unmarked: deque[Session] = deque()  # fresh logins whose mark is still to be read
@@ -105,6 +129,7 @@ class CatchUp:
         """Every held session's queue is to be read: how many are waiting to be."""
         for session in list(self._held):
             self.due(session)
+        self._unchecked = deque(self._held)
         return len(self._queue)
 
     @property
@@ -112,7 +137,7 @@ class CatchUp:
         """Whether reads wait that the next turn could make (the loop must not sleep meanwhile)."""
         if self._clock() < self._quiet_until:
             return False
-        return bool(self._unmarked or self._hinted or self._queue)
+        return bool(self._unmarked or self._hinted or self._queue or self._unchecked)
 
     # ------------------------------------------------------------ after the commit
 
@@ -121,6 +146,7 @@ class CatchUp:
             return
         try:
             self._read_marks()
+            self._check_sessions()
             self._read_hinted()
             self._read_queues()
         except Exception as exc:  # the store out of reach, say: what is left waits, the sweep reads it
@@ -134,6 +160,23 @@ class CatchUp:
             if held is not None and phone is not None and held.mark is None:
                 held.mark = self._store.newest_id(phone, session.device)
             self._unmarked.popleft()  # after the read: a failed one is tried again
+
+    def _check_sessions(self) -> None:
+        sessions = [self._unchecked.popleft() for _ in range(min(CHECK_SLICE, len(self._unchecked)))]
+        held = [(s, h, s.phone) for s in sessions if (h := self._held.get(s)) is not None and s.phone]
+        if not held:
+            return
+        try:
+            states = self._store.login_states([phone for _, _, phone in held if phone is not None])
+        except Exception:
+            self._unchecked.extendleft(reversed(sessions))  # checked once reads go on
+            raise
+        for session, record, phone in held:
+            assert phone is not None
+            reason = _stale(states.get(phone), session.device, record.epoch)
+            if reason is not None:
+                log.info("bus: the sweep ended a session the store no longer backs (%s)", reason)
+                self._end(session, reason)
 
     def _read_hinted(self) -> None:
         now = self._now_ms()

@@ -196,7 +196,7 @@ class ClusterPresence(Presence):
         self._sweep_every = sweep
         self._next_sweep = clock() + sweep
         self._held: dict[Session, Held] = {}
-        self._catching = CatchUp(store, self._held, now_ms, clock)
+        self._catching = CatchUp(store, self._held, now_ms, clock, self._end_stale)
         self._subscribed: set[str] = set()
         self._soon: deque[tuple[float, Session]] = deque()  # logins whose queue is read once, soon
         self._hints_this_turn = 0
@@ -336,6 +336,11 @@ class ClusterPresence(Presence):
             self.publish(DeviceClaimed(hint.phone, hint.device, self.node, held.epoch))  # theirs ends
             return
         self._end(super().take(hint.phone, hint.device), hint.phone, "logged_in_elsewhere")
+
+    def _end_stale(self, session: Session, reason: str) -> None:
+        phone = session.phone
+        if phone is not None and super().get(phone, session.device) is session:
+            self._end(super().take(phone, session.device), phone, reason)
 
     def _push(self, hint: DevicePush) -> None:
         if hint.device is None:

@@ -117,6 +117,10 @@ class ServerStore(Protocol):
     def device_login(self, phone: str, device: int) -> DeviceLogin | None:
         """What a login of (phone, device) checks, or None if the account never had that device."""
 
+    def login_states(self, phones: list[str]) -> dict[str, dict[int, tuple[int, bool]]]:
+        """Per account of ``phones`` that exists, each device's (login epoch, removed): what a node's sweep
+        checks its sessions against (one read for many accounts)."""
+
     def count_login(self, phone: str, device: int, now: int) -> int:
         """Move (phone, device)'s login epoch on (one more, and at least ``now`` ms) and return it (0 when
         there is no such device): a node of a cluster ends its session of a device only for a login of a

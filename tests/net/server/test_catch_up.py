@@ -8,11 +8,12 @@ from collections.abc import Callable
 from typing import Any
 
 from conftest import InProcessServer, fresh_phone
-from device_support import registered
-from node_pair import Nodes, node_factory, nodes, online, wait_until
+from device_support import link_device, registered
+from node_pair import Nodes, node_factory, nodes, online, subscribers, wait_until
 from wire_client import Person
 
 from net.bench.engines.redis_server import RedisInstance
+from net.server.bus import device_channel
 from net.server.cluster_presence import ClusterPresence
 
 __all__ = ["node_factory", "nodes"]  # the fixtures
@@ -62,3 +63,19 @@ def test_catch_up_reads_only_outside_the_turns_batch(
     assert bob_client.wait_push("message", timeout=10).body["id"] == swept["id"]  # the sweep's read
     wait_until(lambda: presence(b).swept >= 1)
     assert in_batch and not any(in_batch), in_batch  # the hint's read, the login's mark, the sweep's
+
+
+def test_the_sweep_ends_an_unlinked_device_whose_hint_was_lost(
+    node_factory: Callable[..., Nodes], redis_instance: RedisInstance, redis_url: str
+) -> None:
+    a, b = node_factory(sweep=0.5)
+    alice, first = registered(a, fresh_phone())
+    device, new = link_device(a, alice, first)
+    new.close()
+    second = b.connect()
+    device.login(second)
+    wait_until(lambda: subscribers(redis_url, device_channel(alice.phone, device.number)) == 1)
+    redis_instance.kill()  # the unlink's hint is lost with it
+    assert first.call("unlink_device", device=device.number)["devices"] == [1]
+    assert second.wait_push("session_ended", timeout=10).body == {"reason": "unlinked"}
+    assert second.wait_closed(5)

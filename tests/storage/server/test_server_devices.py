@@ -105,3 +105,13 @@ def test_every_login_moves_the_epoch_on_even_past_a_re_registration(store: Serve
     store.delete_account(ALICE)
     register(store, ALICE)  # its device row made anew
     assert store.count_login(ALICE, 1, NOW + 5) > second
+
+
+def test_login_states_tell_epochs_removals_and_missing_accounts_in_one_read(store: ServerStore) -> None:
+    register(store, ALICE)
+    register(store, BOB)
+    epoch = store.count_login(ALICE, 1, NOW)
+    assert store.login_states([ALICE, BOB, "+15550000000"]) == {
+        ALICE: {1: (epoch, False)},
+        BOB: {1: (0, False)},
+    }

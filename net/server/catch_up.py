@@ -67,7 +67,7 @@ class Held:
         return True
 
 
-def _stale(devices: dict[int, tuple[int, bool]] | None, device: int, epoch: int) -> str | None:
+def stale(devices: dict[int, tuple[int, bool]] | None, device: int, epoch: int) -> str | None:
     """Why a session of ``device`` logged in with ``epoch`` must end, by the store's rows; None if not."""
     if devices is None:
         return "account_deleted"
@@ -173,7 +173,7 @@ class CatchUp:
             raise
         for session, record, phone in held:
             assert phone is not None
-            reason = _stale(states.get(phone), session.device, record.epoch)
+            reason = stale(states.get(phone), session.device, record.epoch)
             if reason is not None:
                 log.info("bus: the sweep ended a session the store no longer backs (%s)", reason)
                 self._end(session, reason)

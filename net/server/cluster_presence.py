@@ -46,7 +46,7 @@ from net.server.bus import (
     device_channel,
     encode_hint,
 )
-from net.server.catch_up import CatchUp, Held
+from net.server.catch_up import CatchUp, Held, stale
 from net.server.presence import Presence, Session
 from storage.server.interface import ServerStore
 
@@ -336,6 +336,17 @@ class ClusterPresence(Presence):
             self.publish(DeviceClaimed(hint.phone, hint.device, self.node, held.epoch))  # theirs ends
             return
         self._end(super().take(hint.phone, hint.device), hint.phone, "logged_in_elsewhere")
+
+    def current(self, session: Session) -> bool:
+        phone, held = session.phone, self._held.get(session)
+        if phone is None or held is None:
+            return True  # not a session of this node's: nothing to judge
+        reason = stale(self._store.login_states([phone]).get(phone), session.device, held.epoch)
+        if reason is None:
+            return True
+        log.info("bus: a session the store no longer backs asked to change its account (%s)", reason)
+        self._end_stale(session, reason)
+        return False
 
     def _end_stale(self, session: Session, reason: str) -> None:
         phone = session.phone

@@ -79,3 +79,20 @@ def test_the_sweep_ends_an_unlinked_device_whose_hint_was_lost(
     assert first.call("unlink_device", device=device.number)["devices"] == [1]
     assert second.wait_push("session_ended", timeout=10).body == {"reason": "unlinked"}
     assert second.wait_closed(5)
+
+
+def test_an_unlinked_device_whose_hint_was_lost_cannot_delete_the_account(
+    nodes: Nodes, redis_instance: RedisInstance, redis_url: str
+) -> None:
+    a, b = nodes  # the sweep every 30 s: the store is read by the request itself
+    alice, first = registered(a, fresh_phone())
+    device, new = link_device(a, alice, first)
+    new.close()
+    stolen = b.connect()
+    device.login(stolen)
+    wait_until(lambda: subscribers(redis_url, device_channel(alice.phone, device.number)) == 1)
+    redis_instance.kill()  # the unlink's hint is lost with it
+    assert first.call("unlink_device", device=device.number)["devices"] == [1]
+    assert stolen.refused("delete_account") == "not_logged_in"
+    assert stolen.wait_push("session_ended", timeout=5).body == {"reason": "unlinked"}
+    assert b.running.store.account(alice.phone) is not None  # the account stays

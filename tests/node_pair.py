@@ -41,7 +41,7 @@ def online(node: InProcessServer, person: Person, redis_url: str) -> WireClient:
     """``person`` logged in on ``node``, its device's channel subscribed there (so hints reach it)."""
     client = node.connect()
     person.login(client)
-    wait_until(lambda: subscribers(redis_url, device_channel(person.phone, 1)) == 1)
+    wait_until(lambda: subscribers(redis_url, device_channel(person.phone, 1, node.running.channel_key)) == 1)
     return client
 
 

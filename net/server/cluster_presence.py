@@ -186,8 +186,10 @@ class ClusterPresence(Presence):
         now_ms: Callable[[], int],
         clock: Callable[[], float],
         sweep: float = SWEEP_INTERVAL,
+        channel_key: bytes | None = None,
     ) -> None:
         super().__init__()
+        self._channel_key = channel_key  # names the device and account channels (net/server/bus.py)
         self.bus = bus
         self.node = node
         self._store = store
@@ -207,7 +209,7 @@ class ClusterPresence(Presence):
         return self._now_ms()
 
     def publish(self, hint: Hint) -> None:
-        self.bus.publish(channel_of(hint), encode_hint(hint))
+        self.bus.publish(channel_of(hint, self._channel_key), encode_hint(hint))
 
     # ------------------------------------------------------------ what the service calls
 
@@ -276,10 +278,11 @@ class ClusterPresence(Presence):
     def _follow(self, phone: str) -> None:
         """Subscribe to the channels of what this node holds of ``phone``, and only those."""
         devices = {s.device for s in super().all_of(phone)}
-        wanted = {device_channel(phone, d) for d in devices} | (
-            {account_channel(phone)} if devices else set()
+        key = self._channel_key
+        wanted = {device_channel(phone, d, key) for d in devices} | (
+            {account_channel(phone, key)} if devices else set()
         )
-        prefix = (device_channel(phone, 0)[: -len("0")], account_channel(phone))
+        prefix = (device_channel(phone, 0, key)[: -len("0")], account_channel(phone, key))
         had = {c for c in self._subscribed if c.startswith(prefix[0]) or c == prefix[1]}
         for channel in wanted - had:
             self.bus.subscribe(channel)

@@ -27,7 +27,7 @@ from typing import Any
 
 from net.protocol.fingerprints import format_fingerprint
 from net.server.addresses import is_loopback
-from net.server.bus import Bus, NoBus
+from net.server.bus import Bus, NoBus, channel_key
 from net.server.cluster_presence import SWEEP_INTERVAL, ClusterPresence
 from net.server.codes import CodeHasher, load_or_make_code_key
 from net.server.limits import Limits
@@ -126,6 +126,8 @@ class RunningServer:
             cert, key = ensure_self_signed(config.data_dir)
         context = server_context(cert, key)
         self.fingerprint = fingerprint_of_pem_file(cert)
+        code_key = load_or_make_code_key(config.data_dir)  # before the store: nothing to close if it fails
+        self.channel_key = channel_key(code_key)  # names device and account channels on the bus
         self.store = open_store(
             config.store,
             config.data_dir,
@@ -147,9 +149,10 @@ class RunningServer:
                 lambda: int(config.clock() * 1000),
                 time.monotonic,
                 config.sweep,
+                self.channel_key,
             )
         try:
-            hasher = CodeHasher(load_or_make_code_key(config.data_dir))
+            hasher = CodeHasher(code_key)
             self.service = Service(
                 self.store,
                 config.channel,

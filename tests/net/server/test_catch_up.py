@@ -74,7 +74,9 @@ def test_the_sweep_ends_an_unlinked_device_whose_hint_was_lost(
     new.close()
     second = b.connect()
     device.login(second)
-    wait_until(lambda: subscribers(redis_url, device_channel(alice.phone, device.number)) == 1)
+    wait_until(
+        lambda: subscribers(redis_url, device_channel(alice.phone, device.number, b.running.channel_key)) == 1
+    )
     redis_instance.kill()  # the unlink's hint is lost with it
     assert first.call("unlink_device", device=device.number)["devices"] == [1]
     assert second.wait_push("session_ended", timeout=10).body == {"reason": "unlinked"}
@@ -90,7 +92,9 @@ def test_an_unlinked_device_whose_hint_was_lost_cannot_delete_the_account(
     new.close()
     stolen = b.connect()
     device.login(stolen)
-    wait_until(lambda: subscribers(redis_url, device_channel(alice.phone, device.number)) == 1)
+    wait_until(
+        lambda: subscribers(redis_url, device_channel(alice.phone, device.number, b.running.channel_key)) == 1
+    )
     redis_instance.kill()  # the unlink's hint is lost with it
     assert first.call("unlink_device", device=device.number)["devices"] == [1]
     assert stolen.refused("delete_account") == "not_logged_in"

@@ -4,6 +4,7 @@ the commit, a byte budget and slow readers."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -100,3 +101,24 @@ def test_an_unlinked_device_whose_hint_was_lost_cannot_delete_the_account(
     assert stolen.refused("delete_account") == "not_logged_in"
     assert stolen.wait_push("session_ended", timeout=5).body == {"reason": "unlinked"}
     assert b.running.store.account(alice.phone) is not None  # the account stays
+
+
+def test_a_catch_up_of_large_messages_never_overflows_a_slow_readers_output(
+    nodes: Nodes, redis_instance: RedisInstance, redis_url: str
+) -> None:
+    a, b = nodes
+    _, alice_client = registered(a, fresh_phone())
+    bob = Person(fresh_phone())
+    bob.register(b.connect(), b.codes)
+    bob_client = online(b, bob, redis_url)  # it reads nothing until it waits for the pushes below
+    redis_instance.kill()  # the hints are lost: the resync pushes them all from the store
+    big = b"L" * 500_000
+    missed = {alice_client.call("send", to=bob.phone, client_id=f"big{n}", body=big)["id"] for n in range(12)}
+    redis_instance.start_again()
+    assert b.running.bus.connected.wait(15)  # type: ignore[attr-defined]
+    time.sleep(
+        2.0
+    )  # the resync's pushes wait while the client reads nothing (6 MB: past the 4 MiB close mark)
+    pushed = {bob_client.wait_push("message", timeout=20).body["id"] for _ in range(12)}
+    assert pushed == missed
+    assert "time" in bob_client.call("ping")  # still connected

@@ -77,10 +77,12 @@ class Answerer:
             self._lost.note(connection, request, start, later=connection.busy)
 
     def deliver(self, connection: PeerConnection, request: Request, outcome: Outcome) -> None:
-        later = outcome.later
-        if later is not None:
+        later, future = outcome.later, outcome.awaiting
+        if later is not None or future is not None:
             connection.busy = True
-            future = self._blocking.submit(later)
+            if future is None:
+                assert later is not None
+                future = self._blocking.submit(later)
             future.add_done_callback(
                 lambda done: self._hand_over(lambda: self._finished(connection, request, done))
             )

@@ -174,6 +174,10 @@ class LinkHints(Protocol):
 
     def done(self, session: Session) -> None: ...
 
+    def expire(self) -> None: ...
+
+    def next_due(self) -> float | None: ...
+
 
 class ClusterPresence(Presence):
     """:class:`Presence` for a node among others on one store, joined by ``bus``."""
@@ -386,6 +390,8 @@ class ClusterPresence(Presence):
             self.catch_up()
         while self._soon and self._soon[0][0] <= now:
             self._catching.due(self._soon.popleft()[1])
+        if self.links is not None:
+            self.links.expire()  # joins asked of other nodes that had no answer in time
 
     def after_commit(self) -> None:
         """Called by the loop after each turn's commit: the reads that catch up (net/server/catch_up.py)."""
@@ -397,7 +403,13 @@ class ClusterPresence(Presence):
         return self._catching.waiting
 
     def next_due(self) -> float | None:
-        return min(self._next_sweep, self._soon[0][0]) if self._soon else self._next_sweep
+        due: list[float] = [self._next_sweep]
+        if self._soon:
+            due.append(self._soon[0][0])
+        link = None if self.links is None else self.links.next_due()
+        if link is not None:
+            due.append(link)
+        return min(due)
 
     def catch_up(self) -> int:
         """Read every held device's queue after its mark (a slice per turn, after the commits) and push

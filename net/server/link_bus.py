@@ -2,8 +2,9 @@
 
 A link lives where it was opened: the opener's node keeps it in memory, as on one node, and while it
 is open subscribes to its channel (``parley:link:<the code's SHA-256>``). A ``link_join`` on another
-node that finds no such link at home asks that channel (:class:`~net.server.bus.LinkJoin`) and waits,
-off the loop, at most ``wait`` seconds for the opener's node's answer on its own node channel: the
+node that finds no such link at home asks that channel (:class:`~net.server.bus.LinkJoin`) and its
+connection waits (no thread does: the loop settles the request on the answer or the deadline) at most
+``wait`` seconds for the opener's node's answer on its own node channel: the
 opener's handshake key, or not found (a code nobody holds anywhere is answered ``link_not_found`` when
 the wait ends, which also slows down guessing). The opener's node notes the joiner as a proxy of its
 device (:class:`~net.server.cluster_presence.RemoteDevice`), so what it sends the joiner (a relay body,
@@ -20,8 +21,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
 import time
+from concurrent.futures import Future
 
 from net.protocol.devices import LINK_LIFETIME
 from net.protocol.errors import ErrorCode, RequestRefused
@@ -41,9 +42,13 @@ def _not_found() -> RequestRefused:
 
 
 class _Question:
-    def __init__(self) -> None:
-        self.answered = threading.Event()
-        self.key: bytes | None = None
+    """A join waiting for the opener's node: settled by its answer, or by its deadline on the loop."""
+
+    def __init__(self, session: Session, digest: bytes, deadline: float) -> None:
+        self.session = session
+        self.digest = digest
+        self.deadline = deadline
+        self.outcome: Future[Outcome] = Future()
 
 
 class LinkBus:
@@ -53,8 +58,7 @@ class LinkBus:
         self._presence = presence
         self._links = links
         self._wait = wait
-        self._asked: dict[str, _Question] = {}
-        self._lock = threading.Lock()  # _asked is filled by a worker thread and answered on the loop's
+        self._asked: dict[str, _Question] = {}  # on the loop's thread only
         # Our sessions that joined a link held elsewhere: its digest, and when it dies at the latest.
         self._joined: dict[Session, tuple[bytes, float]] = {}
         links.cluster = self
@@ -71,11 +75,9 @@ class LinkBus:
     def receive(self, hint: LinkJoin | LinkAnswer | LinkRelay) -> None:
         """A link hint, on the loop's thread."""
         if isinstance(hint, LinkAnswer):
-            with self._lock:
-                question = self._asked.get(hint.ask)
+            question = self._asked.pop(hint.ask, None)
             if question is not None:
-                question.key = hint.key if hint.found else None
-                question.answered.set()
+                self._settle(question, hint.key if hint.found else None)
         elif isinstance(hint, LinkJoin):
             joiner = RemoteDevice(self._presence, hint.phone, hint.device)
             key = self._links.join_from_afar(hint.digest, joiner, hint.key)
@@ -87,30 +89,33 @@ class LinkBus:
     # ------------------------------------------------------------ the joiner's node
 
     def join(self, session: Session, phone: str, code: str, key: bytes) -> Outcome:
-        """A join of a code not held here: ask the other nodes, off the loop."""
+        """A join of a code not held here: ask the other nodes; the loop settles the answer (or the
+        deadline), so no thread waits."""
         digest = hashlib.sha256(code.encode("ascii")).digest()
         ask = secrets.token_hex(16)
-        question = _Question()
-        with self._lock:
-            self._asked[ask] = question
+        question = self._asked[ask] = _Question(session, digest, time.monotonic() + self._wait)
         self._presence.publish(LinkJoin(digest, phone, session.device, key, self._presence.node, ask))
+        return Outcome({}, awaiting=question.outcome)
 
-        def wait() -> Outcome:  # a worker thread
-            try:
-                answered = question.answered.wait(self._wait)
-            finally:
-                with self._lock:
-                    self._asked.pop(ask, None)
-            opener_key = question.key
-            if not answered or opener_key is None:
-                raise _not_found()
+    def _settle(self, question: _Question, opener_key: bytes | None) -> None:
+        if opener_key is None:
+            question.outcome.set_exception(_not_found())
+            return
+        session, digest = question.session, question.digest
 
-            def joined() -> None:  # on the loop's thread, once the join's counts are committed
-                self._joined[session] = (digest, time.monotonic() + LINK_LIFETIME)
+        def joined() -> None:  # on the loop's thread, once the join's counts are committed
+            self._joined[session] = (digest, time.monotonic() + LINK_LIFETIME)
 
-            return Outcome({"key": opener_key}, then=joined)
+        question.outcome.set_result(Outcome({"key": opener_key}, then=joined))
 
-        return Outcome({}, later=wait)
+    def expire(self) -> None:
+        """On every turn of the loop: joins whose deadline passed are ``link_not_found``."""
+        now = time.monotonic()
+        for ask in [a for a, q in self._asked.items() if q.deadline <= now]:
+            self._settle(self._asked.pop(ask), None)
+
+    def next_due(self) -> float | None:
+        return min((q.deadline for q in self._asked.values()), default=None)
 
     def relay(self, session: Session, code: str, body: bytes) -> Outcome:
         digest = hashlib.sha256(code.encode("ascii")).digest()

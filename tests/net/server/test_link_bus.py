@@ -9,7 +9,10 @@ from conftest import fresh_phone
 from device_support import EXISTING_KEY, NEW_KEY, NewDevice, b64, registered
 from node_pair import Nodes, node_factory, nodes, subscribers, wait_until
 
+from net.protocol.connection import ErrorReply
+from net.server.answering import BLOCKING_WORKERS
 from net.server.bus import link_channel
+from net.server.link_bus import ASK_WAIT
 
 __all__ = ["node_factory", "nodes"]  # the fixtures
 
@@ -67,3 +70,18 @@ def test_a_code_no_node_holds_is_not_found_after_a_bounded_wait(nodes: Nodes) ->
     started = time.monotonic()
     assert existing.refused("link_join", code="ABCDEFGHIJKLMNOP", key=EXISTING_KEY) == "link_not_found"
     assert time.monotonic() - started < 8
+
+
+def test_joins_of_unknown_codes_wait_on_the_loop_and_take_no_worker_thread(nodes: Nodes) -> None:
+    _a, b = nodes
+    devices = [registered(b, fresh_phone())[1] for _ in range(BLOCKING_WORKERS + 2)]
+    started = time.monotonic()
+    asked = [
+        (device, device.send_request("link_join", code="ABCDEFGHIJKLMNO" + "ABCDEFGH"[n], key=EXISTING_KEY))
+        for n, device in enumerate(devices)
+    ]
+    for device, request_id in asked:
+        reply = device.wait_reply(request_id, timeout=15)
+        assert isinstance(reply, ErrorReply) and reply.code == "link_not_found"
+    # All waited at once: with a worker thread each, the last two would have waited for a free one.
+    assert time.monotonic() - started < 2 * ASK_WAIT - 0.5

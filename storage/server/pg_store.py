@@ -152,9 +152,9 @@ class PostgresServerStore(ServerStoreBase):
 
     @contextmanager
     def _reader(self) -> Iterator[Db]:
-        own = self._writer.reading_connection()
-        if own is not None:
-            yield own
+        if self._writer.reading_connection() is not None:
+            with self._writer.turn_read() as db:  # a savepoint: a failed read never breaks the turn silently
+                yield db
             return
         with self._pool.connection() as conn:
             yield PgDb(conn)

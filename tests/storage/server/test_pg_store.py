@@ -323,3 +323,33 @@ def test_two_nodes_sweeping_expired_messages_at_once_take_each_once(
     thread.join(WAIT)
     assert (swept, other) == (4, [2])
     assert first.queued_count(BOB) == 0
+
+
+def test_a_connection_lost_when_only_a_read_follows_still_fails_the_turn(postgres_url: str) -> None:
+    store = PostgresServerStore(postgres_url)
+    try:
+        register(store, ALICE, b"a" * 32)
+        register(store, BOB, b"b" * 32)
+        with pytest.raises(BatchFailed) as failed, store.group_commit():
+            store.enqueue(ALICE, "first", BOB, b"1", NOW, 100)
+            writer = store._writer._db
+            assert writer is not None
+            with psycopg.connect(postgres_url, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", (writer.conn.info.backend_pid,))
+            with pytest.raises(psycopg.OperationalError):
+                store.fetch(BOB, 0, 10, now=NOW)  # the turn's last statement meets the loss
+        assert store.unreachable(failed.value)  # so the loop answers the turn as out of reach
+        assert store.queued_count(BOB) == 0
+    finally:
+        store.close()
+
+
+def test_a_read_refused_inside_a_turn_leaves_the_turn_s_writes_to_commit(
+    nodes: tuple[PostgresServerStore, ...],
+) -> None:
+    first, second = nodes
+    with first.group_commit():
+        sent = first.enqueue(ALICE, "c1", BOB, b"hi", NOW, 100)
+        with pytest.raises(psycopg.errors.NumericValueOutOfRange):
+            first.fetch(BOB, 0, 2**63, now=NOW)  # limit + 1 overflows: PostgreSQL refuses the read
+    assert [m.id for m in second.fetch(BOB, 0, 10, now=NOW)[0]] == [sent.id]  # the reply told the truth

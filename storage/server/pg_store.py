@@ -109,6 +109,8 @@ class PgSpace:
 
 
 class PostgresServerStore(ServerStoreBase):
+    _writer: PgWriter
+
     def __init__(self, url: str, *, readers: int = 8, connect_timeout: float = CONNECT_TIMEOUT) -> None:
         self.url = url
         self._timeout = connect_timeout

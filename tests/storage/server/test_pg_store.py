@@ -20,6 +20,7 @@ from storage.server.records import (
     BatchFailed,
     CodeCheck,
     DeviceKeys,
+    LastDevice,
     SchemaMismatch,
     StoreBusy,
     StoreUnavailable,
@@ -353,3 +354,37 @@ def test_a_read_refused_inside_a_turn_leaves_the_turn_s_writes_to_commit(
         with pytest.raises(psycopg.errors.NumericValueOutOfRange):
             first.fetch(BOB, 0, 2**63, now=NOW)  # limit + 1 overflows: PostgreSQL refuses the read
     assert [m.id for m in second.fetch(BOB, 0, 10, now=NOW)[0]] == [sent.id]  # the reply told the truth
+
+
+def test_two_nodes_registering_one_new_number_at_once_give_it_to_one(postgres_url: str) -> None:
+    first, second = PostgresServerStore(postgres_url), PostgresServerStore(postgres_url)
+    try:
+        first.put_code(b"a" * 32, CAROL, "owner@example.org", HASH, NOW, NOW + 600_000, 5, 10)
+        second.put_code(b"b" * 32, CAROL, "thief@example.org", HASH, NOW, NOW + 600_000, 5, 10)
+        with first.group_commit():
+            won = first.finish_registration(b"a" * 32, CAROL, HASH, NOW, keys(), keep_lock=False)
+            thread, lost = in_thread(
+                lambda: second.finish_registration(b"b" * 32, CAROL, HASH, NOW, keys(), keep_lock=False)
+            )
+            time.sleep(0.5)  # the second reaches the account's lock while the first's turn is open
+        thread.join(WAIT)
+        assert won.outcome is CodeCheck.ACCEPTED
+        assert lost[0].outcome is CodeCheck.NOT_OWNER  # the number was taken before its check
+        account = first.account(CAROL)
+        assert account is not None and account.email == "owner@example.org"
+    finally:
+        first.close()
+        second.close()
+
+
+def test_two_nodes_unlinking_the_last_two_devices_leave_one(nodes: tuple[PostgresServerStore, ...]) -> None:
+    first, second = nodes
+    first.add_device(ALICE, b"k" * 32, b"n", DeviceKeys({"id": 1}, {"id": 9}, [], []), NOW, max_devices=5)
+    assert first.device_ids(ALICE) == [1, 2]
+    with first.group_commit():
+        assert first.remove_device(ALICE, 1, NOW) == [2]
+        thread, result = in_thread(lambda: second.remove_device(ALICE, 2, NOW))
+        time.sleep(0.5)
+    thread.join(WAIT)
+    assert isinstance(result[0], LastDevice)
+    assert first.device_ids(ALICE) == [2]

@@ -45,6 +45,19 @@ from storage.server.sql import Db
 
 log = logging.getLogger("parley.store")
 CONNECT_TIMEOUT = 3.0
+#: A job waits this long for a lock another node holds, then is refused as busy (the loop waits with it).
+LOCK_TIMEOUT_MS = 2000
+#: A node that hangs inside a transaction (its loop stuck) lets go of its locks after this.
+IDLE_IN_TRANSACTION_MS = 30_000
+#: A connection whose peer went silent (a machine gone, a cable cut) is found dead within seconds, not the
+#: kernel's two hours: keepalives every few seconds, and unacknowledged data given up after 10 s.
+KEEPALIVES: dict[str, Any] = {
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 10_000,
+}
 CHECK_INTERVAL = 1.0  # seconds between writes that look for room again while full
 
 
@@ -123,7 +136,7 @@ class PostgresServerStore(ServerStoreBase):
             url,
             min_size=1,
             max_size=readers,
-            kwargs={"autocommit": True, "connect_timeout": max(1, round(connect_timeout))},
+            kwargs={"autocommit": True, "connect_timeout": max(1, round(connect_timeout)), **KEEPALIVES},
             check=psycopg_pool.ConnectionPool.check_connection,
             timeout=connect_timeout,
             # No retries in the background with growing pauses: the next read that finds no connection
@@ -138,13 +151,16 @@ class PostgresServerStore(ServerStoreBase):
 
     def _connect(self) -> psycopg.Connection[Any]:
         return psycopg.Connection.connect(
-            self.url, autocommit=True, connect_timeout=max(1, round(self._timeout))
+            self.url, autocommit=True, connect_timeout=max(1, round(self._timeout)), **KEEPALIVES
         )
 
     def _open_writer(self) -> psycopg.Connection[Any]:
         conn = self._connect()
         try:
-            found = pg_schema.upgrade(conn, self._name)
+            found = pg_schema.upgrade(conn, self._name)  # waits for another node's upgrade: no timeout yet
+            # Set by statement, not in the url's options: an operator's own options stay as given.
+            conn.execute(f"SET lock_timeout = {LOCK_TIMEOUT_MS}")
+            conn.execute(f"SET idle_in_transaction_session_timeout = {IDLE_IN_TRANSACTION_MS}")
         except BaseException:
             conn.close()
             raise

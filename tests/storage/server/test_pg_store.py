@@ -388,3 +388,21 @@ def test_two_nodes_unlinking_the_last_two_devices_leave_one(nodes: tuple[Postgre
     thread.join(WAIT)
     assert isinstance(result[0], LastDevice)
     assert first.device_ids(ALICE) == [2]
+
+
+def test_a_lock_held_by_another_node_past_the_timeout_is_busy_for_that_job(
+    nodes: tuple[PostgresServerStore, ...],
+) -> None:
+    first, second = nodes
+    with first.group_commit():
+        first.delete_account(CAROL)  # holds Carol's account lock until the turn ends
+        started = time.monotonic()
+        thread, result = in_thread(lambda: second.delete_account(CAROL))
+        thread.join(WAIT)  # bounded: without a lock timeout it would wait for this turn, which waits for it
+        waited = time.monotonic() - started
+        assert result, "the second node still waits for the first's lock"
+    assert 1.5 < waited < 5.0  # the lock timeout, not forever
+    assert isinstance(result[0], StoreBusy)
+    assert isinstance(result[0].__cause__, psycopg.errors.LockNotAvailable)
+    assert not second.unreachable(result[0])
+    assert second.delete_account(CAROL) is False  # free again once the turn committed

@@ -204,6 +204,8 @@ class ServerStoreBase(RegistrationStore, DeviceStore, PrekeyStore, BlobStore):
         """Forget old client ids, dead codes, per-sender counts no longer needed, and old rate events."""
 
         def job(db: Db) -> None:
+            if not db.try_lock("prune"):
+                return  # another server prunes just now: once is enough
             db.execute("DELETE FROM sent WHERE ts < ?", (now - SENT_ID_LIFETIME_MS,))
             db.execute("DELETE FROM pending_codes WHERE expires_at <= ? OR attempts_left <= 0", (now,))
             db.execute("DELETE FROM sender_queues WHERE queued <= 0")

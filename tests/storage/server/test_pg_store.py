@@ -15,6 +15,7 @@ import pytest
 from store_support import ALICE, BOB, HASH, NOW, keys
 
 from net.bench.engines.postgres import PostgresInstance
+from storage.server.base_store import SENT_ID_LIFETIME_MS
 from storage.server.pg_store import PostgresServerStore
 from storage.server.records import (
     BatchFailed,
@@ -300,12 +301,12 @@ def test_two_nodes_acknowledging_the_same_messages_count_them_once(
     first, second = nodes
     ids = [first.enqueue(ALICE, f"m{i}", BOB, b"x", NOW, 100).id for i in range(3)]
     with first.group_commit():
-        assert first.ack(BOB, ids) == 3
+        assert first.ack(BOB, ids[:2]) == 2
         thread, other = in_thread(lambda: second.ack(BOB, ids))
         thread.join(0.5)
         assert thread.is_alive()  # its delete waits for the first's
     thread.join(WAIT)
-    assert isinstance(other[0], StoreBusy)  # it found them gone: a refusal to retry, not a second count
+    assert other == [1]  # it takes the one the first left, and is not refused for the two gone
     assert second.ack(BOB, ids) == 0
     assert first.queued_count(BOB) == 0
 
@@ -317,13 +318,25 @@ def test_two_nodes_sweeping_expired_messages_at_once_take_each_once(
     for i in range(6):
         first.enqueue(ALICE, f"e{i}", BOB, b"x", NOW, 100, expires_at=NOW + 1)
     with first.group_commit():
-        swept = first.sweep_expired(NOW + 10, 4)  # four of them locked until the commit
-        # The other skips those and takes the two left; its count of the queue waits for this commit.
+        swept = first.sweep_expired(NOW + 10, 4)
+        # One server sweeps at a time: the other does nothing and does not wait.
         thread, other = in_thread(lambda: second.sweep_expired(NOW + 10, 4))
-        thread.join(0.5)
-    thread.join(WAIT)
-    assert (swept, other) == (4, [2])
+        thread.join(WAIT)
+        assert other == [0]
+    assert swept == 4
+    assert second.sweep_expired(NOW + 10, 4) == 2
     assert first.queued_count(BOB) == 0
+
+
+def test_two_nodes_pruning_at_once_prune_once_without_waiting(nodes: tuple[PostgresServerStore, ...]) -> None:
+    first, second = nodes
+    first.enqueue(ALICE, "old", BOB, b"x", NOW, 100)
+    later = NOW + SENT_ID_LIFETIME_MS + 1  # its client id is old enough to forget
+    with first.group_commit():
+        first.prune(later)  # the sent row's delete is locked to this turn's end
+        thread, other = in_thread(lambda: second.prune(later))
+        thread.join(1.0)  # well under the lock timeout: it did not wait for the first's turn
+        assert other == [None]
 
 
 def test_a_connection_lost_when_only_a_read_follows_still_fails_the_turn(postgres_url: str) -> None:

@@ -181,12 +181,15 @@ class BlobStore:
             ]
         for number in numbers:
             self.blob_files.delete(number)
-        if numbers:
-            marks = ",".join("?" * len(numbers))
-            self._writer.run(
-                lambda db: db.execute(
+        if not numbers:
+            return 0
+        marks = ",".join("?" * len(numbers))
+        # What this sweep removed: another node's sweep of the same rows at once removes the rest.
+        return self._writer.run(
+            lambda db: (
+                db.execute(
                     f"DELETE FROM blobs WHERE number IN ({marks}) AND deadline <= ?",  # noqa: S608 - only marks
                     (*numbers, now),
-                )
+                ).rowcount
             )
-        return len(numbers)
+        )

@@ -57,10 +57,14 @@ _COUNT_SOLE = _COUNT + _SOLE
 _COUNT_TRACKED_SOLE = _COUNT_TRACKED + _SOLE
 _COUNT_ONE = _COUNT + " AND devices = 1"
 # A record of a message stored before the sender registered was a previous owner's; one without a
-# recipient ('') is from before version 5 of the schema, when a client id stood for one message.
+# recipient ('') is from before version 5 of the schema, when a client id stood for one message. With
+# several servers the highest id given may belong to a send another server had not committed yet when
+# the account was made (a previous owner's, committing late), so a record older than the account is
+# a previous owner's too.
 _SEEN = (
     "SELECT s.message_id, s.ts FROM sent AS s JOIN accounts AS a ON a.phone = s.sender"
     " WHERE s.client_id = ? AND s.sender = ? AND s.recipient IN (?, '') AND s.message_id > a.since_message"
+    " AND s.ts >= a.created_at"
 )
 # It replaces a previous owner's record, if any.
 _RECORD = (

@@ -419,3 +419,16 @@ def test_a_lock_held_by_another_node_past_the_timeout_is_busy_for_that_job(
     assert isinstance(result[0].__cause__, psycopg.errors.LockNotAvailable)
     assert not second.unreachable(result[0])
     assert second.delete_account(CAROL) is False  # free again once the turn committed
+
+
+def test_a_previous_owner_s_send_committed_late_is_not_the_new_owner_s_duplicate(
+    nodes: tuple[PostgresServerStore, ...], postgres_url: str
+) -> None:
+    first, _ = nodes
+    # What a previous owner's send on another node leaves when it commits after the number was
+    # registered again: an id past the account's since_message, a time before the account.
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO sent VALUES ('c1', %s, %s, 2000000000, %s)", (ALICE, BOB, NOW - 1))
+    sent = first.enqueue(ALICE, "c1", BOB, b"new owner's", NOW, 100)
+    assert not sent.duplicate
+    assert [m.body for m in first.fetch(BOB, 0, 10, now=NOW)[0]] == [b"new owner's"]

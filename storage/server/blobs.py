@@ -54,7 +54,8 @@ def _start(
     deadline: int,
     quota: int,
 ) -> BlobRecord:
-    db.lock(f"blobs {owner}")  # two nodes starting uploads of one owner at once: one quota, counted once
+    if db.shared:
+        db.lock(f"blobs {owner}")  # two nodes starting uploads of one owner at once: one quota, counted once
     used = _usage(db, owner, now)
     if used + size > quota:
         raise BlobQuota(used)

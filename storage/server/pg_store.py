@@ -62,8 +62,11 @@ CHECK_INTERVAL = 1.0  # seconds between writes that look for room again while fu
 
 
 def shown(url: str) -> str:
-    """The url without a password, for logs and errors."""
-    info = psycopg.conninfo.conninfo_to_dict(url)
+    """The url without a password, for logs and errors (never the url itself: it may hold one)."""
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "(an unreadable url)"
     host, port, name = info.get("host", ""), info.get("port", ""), info.get("dbname", "")
     return f"{host}:{port}/{name}" if port else f"{host}/{name}"
 

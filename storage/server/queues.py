@@ -114,7 +114,8 @@ def check_devices(db: Db, recipient: str, named: Sequence[int], sender: str, sen
 
 
 def _seen(db: Db, client_id: str, sender: str, recipient: str) -> SendOutcome | None:
-    db.lock(f"sent {client_id} {sender} {recipient}")  # held to the commit: see enqueue
+    if db.shared:  # held to the commit: see enqueue (SQLite: not even the key's text)
+        db.lock(f"sent {client_id} {sender} {recipient}")
     seen = db.execute(_SEEN, (client_id, sender, recipient)).fetchone()
     return None if seen is None else SendOutcome(seen[0], seen[1], duplicate=True)
 

@@ -33,7 +33,8 @@ def put_code(
     attempts: int,
     cap: int,
 ) -> None:
-    db.lock(f"codes {phone}")  # two nodes counting a number's codes at once would both find room
+    if db.shared:
+        db.lock(f"codes {phone}")  # two nodes counting a number's codes at once would both find room
     live = db.execute(
         "SELECT COUNT(*) FROM pending_codes WHERE phone = ? AND expires_at > ? AND attempts_left > 0",
         (phone, now),

@@ -21,7 +21,7 @@ from typing import Any
 
 import psycopg
 
-from storage.server.sql import Cursor
+from storage.server.sql import Statement
 
 _MARKER = re.compile(r"/\*pg: (.*?)\*/")
 
@@ -41,10 +41,10 @@ class PgDb:
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.conn = conn
 
-    def execute(self, sql: str, parameters: Any = (), /) -> Cursor:
+    def execute(self, sql: str, parameters: Any = (), /) -> Statement:
         return self.conn.execute(translate(sql), parameters)
 
-    def executemany(self, sql: str, parameters: Iterable[Any], /) -> Cursor:
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> Statement:
         cursor = self.conn.cursor()
         cursor.executemany(translate(sql), parameters)
         return cursor
@@ -56,6 +56,11 @@ class PgDb:
 
     def lock(self, key: str) -> None:
         self.conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (key,))
+
+    def try_lock(self, key: str) -> bool:
+        sql = "SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))"
+        row = self.conn.execute(sql, (key,)).fetchone()
+        return bool(row and row[0])
 
     def last_message_id(self) -> int:
         row = self.conn.execute(

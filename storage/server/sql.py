@@ -34,7 +34,7 @@ def returning(column: str) -> str:
     return f" /*pg: RETURNING {column}*/"
 
 
-class Cursor(Protocol):
+class Statement(Protocol):
     """What a job reads from a statement it ran."""
 
     @property
@@ -50,9 +50,9 @@ class Cursor(Protocol):
 class Db(Protocol):
     """A connection as a job sees it: statements, and the two things the engines do differently."""
 
-    def execute(self, sql: str, parameters: Any = (), /) -> Cursor: ...
+    def execute(self, sql: str, parameters: Any = (), /) -> Statement: ...
 
-    def executemany(self, sql: str, parameters: Iterable[Any], /) -> Cursor: ...
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> Statement: ...
 
     #: Whether other servers write to the same database at once (so :meth:`lock` does something).
     shared: bool
@@ -62,6 +62,11 @@ class Db(Protocol):
 
     def lock(self, key: str) -> None:
         """Hold ``key`` until the transaction ends, against other writers of the same key (several nodes)."""
+
+    def try_lock(self, key: str) -> bool:
+        """Take ``key`` to the transaction's end unless another writer holds it; whether it was taken.
+
+        For maintenance one server does at a time: the sweeps, pruning."""
 
     def last_message_id(self) -> int:
         """The highest message id ever given (0 before the first): ids are never given twice."""
@@ -101,6 +106,9 @@ class SqliteDb(sqlite3.Connection):
 
     def lock(self, key: str) -> None:
         return None
+
+    def try_lock(self, key: str) -> bool:
+        return True
 
     def last_message_id(self) -> int:
         row = self.execute("SELECT seq FROM sqlite_sequence WHERE name = 'messages'").fetchone()

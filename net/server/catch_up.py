@@ -110,6 +110,7 @@ class CatchUp:
         self._queued: set[Session] = set()
         self._held_back: set[Session] = set()  # paused when their turn came: read once they drain
         self._quiet_until = 0.0  # no reads before this (one failed)
+        self._budget = BYTE_BUDGET
         self.swept = 0  # messages catch-ups pushed that no hint had (for logs and tests)
 
     # ------------------------------------------------------------ noted during a turn (no reads)
@@ -144,6 +145,7 @@ class CatchUp:
     def after_commit(self) -> None:
         if self._clock() < self._quiet_until:
             return
+        self._budget = BYTE_BUDGET  # bytes of bodies this turn's reads may push, shared by all of them
         try:
             self._read_marks()
             self._check_sessions()
@@ -179,28 +181,42 @@ class CatchUp:
                 self._end(session, reason)
 
     def _read_hinted(self) -> None:
+        """Push the hinted messages within the turn's budget; a paused connection, or what the budget
+        leaves, is read from its queue later instead (a hinted id not pushed lies above its mark)."""
         now = self._now_ms()
         for session in list(self._hinted)[:SWEEP_SLICE]:
             ids = self._hinted[session]
             held, phone = self._held.get(session), session.phone
-            if held is not None and phone is not None:
-                for message in self._store.messages(phone, session.device, sorted(ids), now):
-                    if held.first_time(message.id):
-                        session.push(PUSH_MESSAGE, message_fields(message))
+            if held is None or phone is None:
+                del self._hinted[session]
+                continue
+            if _paused(session) or self._budget <= 0:
+                del self._hinted[session]
+                if _paused(session):
+                    self._held_back.add(session)  # its queue is read once it drained
+                else:
+                    self.due(session)
+                continue
+            messages = self._store.messages(phone, session.device, sorted(ids), now)
             del self._hinted[session]
+            for message in messages:
+                if self._budget <= 0 or _paused(session):
+                    self.due(session)  # the rest from its queue, in a later turn
+                    break
+                if held.first_time(message.id) and session.push(PUSH_MESSAGE, message_fields(message)):
+                    self._budget -= len(message.body)
 
     def _read_queues(self) -> None:
         for session in [s for s in self._held_back if not _paused(s)]:  # drained: their turn again
             self._held_back.discard(session)
             self.due(session)
-        budget = BYTE_BUDGET
         for _ in range(min(SWEEP_SLICE, len(self._queue))):
-            if budget <= 0:
+            if self._budget <= 0:
                 return  # the rest in the next turn, which the loop runs at once
             session = self._queue.popleft()
             self._queued.discard(session)
             try:
-                budget -= self._read_one(session, budget)
+                self._budget -= self._read_one(session, self._budget)
             except Exception:
                 self.due(session)  # read again once reads go on
                 raise

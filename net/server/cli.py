@@ -16,6 +16,7 @@ from net.protocol.frames import DEFAULT_MAX_FRAME
 from net.server import local_port
 from net.server.addresses import ProxySources, is_loopback
 from net.server.amounts import parse_duration, parse_size
+from net.server.cluster_presence import SWEEP_INTERVAL
 from net.server.limits import Limits
 from net.server.server import DEFAULT_PORT, RunningServer, ServerConfig
 from net.server.verification import CHANNEL_KINDS, add_smtp_arguments, make_channel, smtp_settings_from_args
@@ -168,6 +169,22 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
         help="SQLite synchronous mode: full survives power cuts, normal only process crashes (default: full)",
     )
     parser.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    cluster = parser.add_argument_group("several nodes")
+    cluster.add_argument(
+        "--bus",
+        metavar="redis://HOST:PORT/0",
+        help="Redis that carries the wake-ups between nodes sharing one PostgreSQL --store (default: none,"
+        " one node)",
+    )
+    cluster.add_argument(
+        "--sweep",
+        type=float,
+        default=SWEEP_INTERVAL,
+        metavar="SECONDS",
+        help="with --bus: how often the node re-reads its devices' queues for what a lost wake-up missed"
+        f" (default: {SWEEP_INTERVAL:.0f})",
+    )
+    cluster.add_argument("--node", help="this node's name in logs and wake-ups (default: HOSTNAME-PID)")
     add_smtp_arguments(parser)
 
 
@@ -195,6 +212,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
     proxy_from = tuple(entry.strip() for entry in args.proxy_from.split(",") if entry.strip())
     ProxySources(proxy_from)  # ValueError in words for anything that is not an address or a network
     store = None if args.store is None else check_target(args.store)
+    _check_cluster_flags(args, store)
     if store is not None and args.max_store_mib is not None:
         raise ValueError(
             "--max-store-mib caps the SQLite file; with --store the room is the PostgreSQL server's to limit"
@@ -228,7 +246,27 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         space_reserve=args.reserve_mib * MIB,
         proxy_from=proxy_from,
         store=store,
+        bus=args.bus,
+        sweep=args.sweep,
+        **({"node": args.node} if args.node else {}),
     )
+
+
+def _check_cluster_flags(args: argparse.Namespace, store: str | None) -> None:
+    """``--bus``, ``--sweep`` and ``--node``: a refused url is not repeated (it may hold a password)."""
+    if args.bus is not None and store is None:
+        raise ValueError(
+            "a bus joins nodes that share a PostgreSQL store: --bus needs --store postgresql://…"
+            " (one node on its SQLite file needs no bus)"
+        )
+    if args.bus is not None and not args.bus.startswith(("redis://", "rediss://", "unix://")):
+        scheme = args.bus.partition("://")[0] if "://" in args.bus else ""
+        what = f"its scheme is {scheme!r}" if scheme.isalnum() else "it does not start with a scheme"
+        raise ValueError(f"--bus takes a Redis url, redis://HOST:PORT/0 or rediss://…; {what}")
+    if not args.sweep > 0:
+        raise ValueError("--sweep must be a positive number of seconds")
+    if args.node is not None and not args.node.strip():
+        raise ValueError("--node needs a name")
 
 
 def _blob_limits(args: argparse.Namespace) -> tuple[int, int, float]:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
+
+SETTLE_WAIT = 60.0  # seconds settled() waits for an awaited outcome
 
 
 @dataclass
@@ -18,10 +21,16 @@ class Outcome:
     close: bool = False
     #: Blocking work to run away from the event loop; its outcome (or refusal) replaces this one.
     later: Callable[[], Outcome] | None = None
+    #: An outcome that another part of the loop settles later (an answer from another node): the
+    #: connection waits as for ``later``, and no thread does.
+    awaiting: Future[Outcome] | None = None
 
     def settled(self) -> Outcome:
         """The final outcome, running any ``later`` work here (for callers without a loop)."""
         outcome = self
-        while outcome.later is not None:
-            outcome = outcome.later()
+        while outcome.later is not None or outcome.awaiting is not None:
+            if outcome.awaiting is not None:
+                outcome = outcome.awaiting.result(SETTLE_WAIT)
+            elif outcome.later is not None:
+                outcome = outcome.later()
         return outcome

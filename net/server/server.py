@@ -14,6 +14,9 @@ every connection in one thread, and commits the store once per turn; see
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import socket
 import socketserver
 import threading
 import time
@@ -24,9 +27,13 @@ from typing import Any
 
 from net.protocol.fingerprints import format_fingerprint
 from net.server.addresses import ProxySources, is_loopback
+from net.server.bus import Bus, NoBus, channel_key
+from net.server.cluster_presence import SWEEP_INTERVAL, ClusterPresence
 from net.server.codes import CodeHasher, check_code_key, load_or_make_code_key
 from net.server.limits import Limits
+from net.server.link_bus import LinkBus
 from net.server.loop import ServerLoop
+from net.server.redis_bus import RedisBus
 from net.server.service import Service
 from net.server.tls import ensure_self_signed, fingerprint_of_pem_file, server_context
 from net.server.verification import CodeChannel
@@ -76,6 +83,11 @@ class ParleyServer(socketserver.TCPServer):
         return self.loop.connection_count()
 
 
+def default_node() -> str:
+    """A node's name when ``--node`` gives none: the machine's and the process's."""
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
 @dataclass
 class ServerConfig:
     data_dir: Path
@@ -94,6 +106,9 @@ class ServerConfig:
     clock: Callable[[], float] = time.time  # the service's wall clock (tests move it to expire things)
     store: str | None = None  # a postgresql:// url: the store several servers share; None: SQLite in data_dir
     proxy_from: tuple[str, ...] = ()  # addresses and networks whose connections start with a PROXY v2 header
+    bus: str | None = None  # redis://HOST:PORT/0: the wake-ups between nodes sharing one store
+    sweep: float = SWEEP_INTERVAL  # seconds between a node's reads of its devices' queues (with a bus)
+    node: str = field(default_factory=default_node)  # this node's name in logs and hints
 
 
 class RunningServer:
@@ -113,6 +128,8 @@ class RunningServer:
             cert, key = ensure_self_signed(config.data_dir)
         context = server_context(cert, key)
         self.fingerprint = fingerprint_of_pem_file(cert)
+        code_key = load_or_make_code_key(config.data_dir)  # before the store: nothing to close if it fails
+        self.channel_key = channel_key(code_key)  # names device and account channels on the bus
         self.store = open_store(
             config.store,
             config.data_dir,
@@ -120,8 +137,24 @@ class RunningServer:
             max_bytes=config.max_store_bytes,
             reserve=config.space_reserve,
         )
+        self.node = config.node
+        # What hints name as their sender: the name and a random instance id, so two nodes given the same
+        # name (or one restarted while its old hints are in flight) still hear each other.
+        self.instance = f"{config.node}#{secrets.token_hex(6)}"
+        self.bus: Bus = NoBus() if config.bus is None else RedisBus(config.bus, self.instance)
+        presence = None
+        if config.bus is not None:
+            presence = ClusterPresence(
+                self.bus,
+                self.instance,
+                self.store,
+                lambda: int(config.clock() * 1000),
+                time.monotonic,
+                config.sweep,
+                self.channel_key,
+            )
         try:
-            hasher = CodeHasher(load_or_make_code_key(config.data_dir))
+            hasher = CodeHasher(code_key)
             if config.store is not None:  # a code made on one node is checked on another
                 check_code_key(self.store, hasher)
             self.service = Service(
@@ -133,14 +166,20 @@ class RunningServer:
                 dev_codes=config.dev_codes,
                 clock=config.clock,
                 shared=config.store is not None,  # other nodes may count limits in it too
+                presence=presence,
             )
+            if presence is not None:
+                LinkBus(presence, self.service.links)  # links whose two ends are on different nodes
             self.loop = ServerLoop(self.service, self.store, context, config.limits, proxies=proxies)
             try:
                 self.server = ParleyServer((config.host, config.port), self.loop)
             except BaseException:
                 self.loop.close()
                 raise
+            if presence is not None:
+                self._join_bus(presence)
         except BaseException:
+            self.bus.close()
             self.store.close()
             raise
         self.address: tuple[str, int] = self.server.server_address[:2]  # type: ignore[assignment]
@@ -155,6 +194,22 @@ class RunningServer:
         self._pruning.start()
         self._sweeping.start()
         self._expiring.start()
+
+    def _join_bus(self, presence: ClusterPresence) -> None:
+        loop, node = self.loop, self.node
+
+        def deliver(payload: bytes) -> None:  # the bus's thread: the hint is acted on in the loop's
+            loop.call_soon_threadsafe(lambda: presence.receive(payload))
+
+        def resync() -> None:  # the bus came back: what it lost is read from the store, claims told again
+            def on_the_loop() -> None:
+                log.info("node %s: reading %d queues", node, presence.catch_up())
+                presence.claim_again()
+
+            loop.call_soon_threadsafe(on_the_loop)
+
+        self.bus.start(deliver, resync)
+        log.info("node %s: on the bus", self.node)
 
     @property
     def fingerprint_text(self) -> str:
@@ -202,6 +257,7 @@ class RunningServer:
         if self._serving.is_alive():
             log.error("the server loop did not stop within %.0f s; closing the store anyway", STOP_TIMEOUT)
         self.server.server_close()
+        self.bus.close()
         self._pruning.join()
         self._sweeping.join()
         self._expiring.join()

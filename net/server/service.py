@@ -70,6 +70,18 @@ from storage.server.records import DeviceSetChanged, QueueFull, StoredMessage, U
 
 log = logging.getLogger("parley.server")
 
+#: What changes an account: checked against the store first (Presence.current) by a node of a cluster.
+ACCOUNT_CHANGES = frozenset(
+    {
+        "delete_account",
+        "unlink_device",
+        "set_registration_lock",
+        "link_join",
+        "set_login_key",
+        "set_device_name",
+    }
+)
+
 
 def message_fields(message: StoredMessage) -> dict[str, Any]:
     return {
@@ -111,6 +123,7 @@ class Service:
         blob_ids: Callable[[int], bytes] | None = None,
         link_random: Callable[[int], bytes] | None = None,
         shared: bool = False,
+        presence: Presence | None = None,
     ) -> None:
         self.store = store
         #: Whether other nodes serve from the same store: then the limits count through it.
@@ -120,7 +133,7 @@ class Service:
         self.fingerprint = fingerprint
         self.limits = limits = limits or Limits()
         self.dev_codes = dev_codes
-        self.presence = Presence()
+        self.presence = presence if presence is not None else Presence()  # a cluster's knows the others
         self._clock = clock
         self._make_code = (lambda: make_code(randbelow)) if randbelow else make_code
         self._make_nonce: Callable[[], bytes] = (
@@ -194,6 +207,11 @@ class Service:
     def handle(self, session: Session, request: Request) -> Outcome:
         if OPERATIONS[request.op].needs_login and session.phone is None:
             raise _refuse(ErrorCode.NOT_LOGGED_IN, f"log in before {request.op}")
+        if request.op in ACCOUNT_CHANGES and not self.presence.current(session):
+            # On a node of a cluster, a hint that should have ended this session was lost: the store says.
+            raise _refuse(
+                ErrorCode.NOT_LOGGED_IN, f"this session has ended; log in again before {request.op}"
+            )
         try:
             outcome = self._handlers[request.op](session, request.args)
         except InvalidSignature as exc:
@@ -205,8 +223,21 @@ class Service:
         return outcome
 
     def tick(self) -> None:
-        """Called by the loop on every turn (at least once a second): sweeps expired links."""
+        """Called by the loop on every turn (at least once a second): sweeps expired links; a node of a
+        cluster reads its devices' queues when its sweep is due."""
         self.links.sweep()
+        self.presence.tick()
+
+    def after_commit(self) -> None:
+        """Called by the loop after each turn's commit: a node of a cluster catches up from the store."""
+        self.presence.after_commit()
+
+    @property
+    def work_waiting(self) -> bool:
+        return self.presence.work_waiting
+
+    def next_due(self) -> float | None:
+        return self.presence.next_due()
 
     def session_ended(self, session: Session) -> None:
         self.links.forget(session)

@@ -42,7 +42,7 @@ CREATE TABLE guards (
 CREATE TABLE devices (
     phone TEXT NOT NULL, device BIGINT NOT NULL, login_key BYTEA, name BYTEA NOT NULL,
     created BIGINT NOT NULL, last_seen BIGINT NOT NULL, removed BIGINT NOT NULL DEFAULT 0,
-    PRIMARY KEY (phone, device));
+    login_epoch BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (phone, device));
 CREATE TABLE device_keys (
     phone TEXT NOT NULL, device BIGINT NOT NULL, signed_prekey TEXT NOT NULL, kem_last_resort TEXT NOT NULL,
     PRIMARY KEY (phone, device));
@@ -80,7 +80,8 @@ ALTER SEQUENCE blob_numbers OWNED BY blobs.number;
 CREATE INDEX blobs_by_owner ON blobs (owner, deadline);
 CREATE INDEX blobs_by_deadline ON blobs (deadline);
 CREATE TABLE blob_pieces (
-    number BIGINT NOT NULL, start BIGINT NOT NULL, data BYTEA NOT NULL, PRIMARY KEY (number, start));
+    number BIGINT NOT NULL REFERENCES blobs (number) ON DELETE CASCADE, start BIGINT NOT NULL,
+    data BYTEA NOT NULL, PRIMARY KEY (number, start));
 """
 
 STEPS: dict[int, str] = {1: _V1}

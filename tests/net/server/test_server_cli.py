@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import sqlite3
 from contextlib import closing
@@ -210,6 +211,53 @@ def test_proxy_from_takes_addresses_and_networks_separated_by_commas() -> None:
         config_from_args(parse("--proxy-from", "127.0.0.1,lb.example.org"))
     with pytest.raises(ValueError, match="bits set past its prefix"):
         config_from_args(parse("--proxy-from", "10.0.0.1/8"))
+
+
+def test_a_bus_without_a_postgresql_store_is_refused_in_words(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="a bus joins nodes that share a PostgreSQL store"):
+        config_from_args(parse("--data-dir", str(tmp_path), "--bus", "redis://127.0.0.1:6379/0"))
+
+
+def test_the_bus_the_sweep_and_the_node_have_flags(tmp_path: Path) -> None:
+    default = config_from_args(parse("--data-dir", str(tmp_path)))
+    assert (default.bus, default.sweep) == (None, 30.0)
+    assert default.node.endswith(f"-{os.getpid()}") and default.node.startswith(socket.gethostname())
+    config = config_from_args(
+        parse(
+            "--data-dir",
+            str(tmp_path),
+            "--store",
+            "postgresql://parley@127.0.0.1:5432/parley",
+            "--bus",
+            "redis://127.0.0.1:6379/0",
+            "--sweep",
+            "5",
+            "--node",
+            "node-2",
+        )
+    )
+    assert (config.bus, config.sweep, config.node) == ("redis://127.0.0.1:6379/0", 5.0, "node-2")
+
+
+def test_a_refused_bus_url_is_not_repeated_with_its_password() -> None:
+    store = ("--store", "postgresql://parley@127.0.0.1:5432/parley")
+    with pytest.raises(ValueError, match="its scheme is 'http'") as refused:
+        config_from_args(parse(*store, "--bus", "http://:s3cret-word@10.0.0.5:6379/0"))
+    assert "s3cret-word" not in str(refused.value) and "10.0.0.5" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("flags", "words"),
+    [
+        (("--bus", "http://127.0.0.1:6379"), "--bus takes a Redis url"),
+        (("--sweep", "0"), "--sweep must be a positive number"),
+        (("--node", " "), "--node needs a name"),
+    ],
+)
+def test_bus_flags_that_do_not_fit_are_refused_in_words(flags: tuple[str, str], words: str) -> None:
+    store = ("--store", "postgresql://parley@127.0.0.1:5432/parley")
+    with pytest.raises(ValueError, match=words):
+        config_from_args(parse(*store, *flags))
 
 
 def test_the_store_flag_takes_a_postgresql_url(tmp_path: Path) -> None:

@@ -9,11 +9,16 @@ turn's commit:
 * blocking work (``Outcome.later``) goes to a small thread pool; the connection's
   later requests wait for it, and its result comes back to the loop's thread
   through the loop's hand-over, to be delivered like any reply;
+* a request that another server held up (:class:`~storage.server.records.StoreBusy`: a
+  deadlock between two nodes' turns, or a lock wait past its bound; its savepoint was rolled
+  back, so nothing of it was kept) is handled again in the next turn, after this turn's
+  commit released what the other server waited for, up to :data:`BUSY_TRIES` times; the
+  connection's later requests wait for it, so their order holds. Only then is it refused,
+  ``storage_unavailable``;
 * a refusal (:class:`~net.protocol.errors.RequestRefused`) in words; a write that
   found no room, ``storage_full``; a read or write that found the database out of
-  reach, ``storage_unavailable``, and so too a write another server held up
-  (:class:`~storage.server.records.StoreBusy`: nothing of it was kept); any other
-  failure, ``server_error``: a bug or a failing disk costs the request, never the connection or the server.
+  reach, ``storage_unavailable``; any other failure, ``server_error``: a bug or a
+  failing disk costs the request, never the connection or the server.
 
 While the store is full, a request that only adds data is refused before it
 writes, and a reply whose write the turn's commit may still lose is noted in
@@ -38,6 +43,8 @@ from storage.server.records import StoreBusy
 log = logging.getLogger("parley.server")
 
 BLOCKING_WORKERS = 4
+#: Turns a request held up by another server is handled in before it is refused (the first included).
+BUSY_TRIES = 3
 _SERVER_ERROR = "the server could not complete this request"
 _BUSY = (
     "another server was changing what this request needed; nothing of this request was kept;"
@@ -45,6 +52,9 @@ _BUSY = (
 )
 #: Called on the loop's thread when a request's blocking work is done.
 Finished = Callable[[PeerConnection, Request, "Future[Outcome]"], None]
+#: Called on the loop's thread, in a later turn, to handle a held-up request again (the loop counts the
+#: connection among the turn's touched ones, then calls :meth:`Answerer.again`).
+Again = Callable[[PeerConnection, Request, "Future[Outcome]", int], None]
 
 
 class Answerer:
@@ -55,6 +65,7 @@ class Answerer:
         lost: LostWrites,
         hand_over: Callable[[Callable[[], None]], None],
         finished: Finished,
+        again: Again | None = None,
     ) -> None:
         self._service = service
         self._store = store
@@ -62,6 +73,7 @@ class Answerer:
         self._lost = lost
         self._hand_over = hand_over
         self._finished = finished
+        self._again = again
         self._blocking = ThreadPoolExecutor(BLOCKING_WORKERS, thread_name_prefix="server-blocking")
         #: What the turn's requests left for after its commit (pushes to recipients).
         self.after_commit: list[Callable[[], None]] = []
@@ -75,12 +87,54 @@ class Answerer:
         start, dependents = len(connection.out), self._store.dependents
         try:
             outcome = self._service.handle(connection, request)
+        except StoreBusy as exc:
+            if self._again is None:
+                self.refuse(connection, request, exc)
+            else:  # its reply comes when a later turn has handled it again
+                settled: Future[Outcome] = Future()
+                self.deliver(connection, request, Outcome({}, awaiting=settled))
+                self._retry(connection, request, settled, 2)
         except Exception as exc:
             self.refuse(connection, request, exc)
         else:
             self.deliver(connection, request, outcome)
         if self._store.dependents != dependents:  # its reply holds only if this turn commits
             self._lost.note(connection, request, start, later=connection.busy)
+
+    def _retry(
+        self, connection: PeerConnection, request: Request, settled: Future[Outcome], tries: int
+    ) -> None:
+        assert self._again is not None
+        again = self._again
+        self._hand_over(lambda: again(connection, request, settled, tries))
+
+    def again(
+        self, connection: PeerConnection, request: Request, settled: Future[Outcome], tries: int
+    ) -> None:
+        """Handle a held-up request again (try number ``tries``), in this turn's batch; settle its future.
+
+        Its writes hold only if this turn commits: they are noted as a later reply's, so a failed commit
+        turns the reply :meth:`finish` delivers into the error that says so.
+        """
+        if connection.closed:
+            settled.cancel()
+            return
+        # A commit that failed after its first try lost nothing of it (the try's savepoint was rolled back).
+        self._lost.lost_later(connection, request.id)
+        dependents = self._store.dependents
+        try:
+            outcome = self._service.handle(connection, request)
+        except StoreBusy as exc:
+            if tries < BUSY_TRIES:
+                self._retry(connection, request, settled, tries + 1)
+            else:
+                settled.set_exception(exc)
+        except Exception as exc:
+            settled.set_exception(exc)
+        else:
+            settled.set_result(outcome)
+        if self._store.dependents != dependents:
+            self._lost.note(connection, request, len(connection.out), later=True)
 
     def deliver(self, connection: PeerConnection, request: Request, outcome: Outcome) -> None:
         later, future = outcome.later, outcome.awaiting

@@ -96,7 +96,9 @@ class ServerLoop:
         # Served this turn: if the commit fails (not for lack of room), they are closed before any reply
         # claims a lost write.
         self._touched: list[PeerConnection] = []
-        self._answerer = Answerer(service, store, self._lost, self.call_soon_threadsafe, self._finish_later)
+        self._answerer = Answerer(
+            service, store, self._lost, self.call_soon_threadsafe, self._finish_later, self._answer_again
+        )
         self._deadlines = Deadlines()
         timeout = limits.handshake_timeout  # a PROXY header and the TLS handshake after it share it
         self._header_waits = HeaderWaits(self._selector, self._deadlines, timeout, self._start_tls)
@@ -308,6 +310,12 @@ class ServerLoop:
             assert isinstance(event, Request)
             self._answerer.answer(connection, event)
         self._ready.add(connection)  # the request budget ran out: the rest next turn
+
+    def _answer_again(
+        self, connection: PeerConnection, request: Request, settled: Future[Outcome], tries: int
+    ) -> None:
+        self._touched.append(connection)  # its writes are this turn's: a failed commit must not be claimed
+        self._answerer.again(connection, request, settled, tries)
 
     def _finish_later(self, connection: PeerConnection, request: Request, done: Future[Outcome]) -> None:
         connection.busy = False

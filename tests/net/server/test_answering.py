@@ -13,7 +13,7 @@ from peer_support import connection, decoded
 
 from net.protocol.connection import ErrorReply, Reply, Request
 from net.protocol.errors import RequestRefused
-from net.server.answering import Answerer
+from net.server.answering import BUSY_TRIES, Answerer
 from net.server.outcome import Outcome
 from net.server.peer_connection import PeerConnection
 from net.server.storage_full import LostWrites
@@ -127,6 +127,67 @@ def test_a_write_another_server_held_up_is_storage_unavailable_not_server_error(
     finally:
         first.close()
         second.close()
+
+
+class HeldUp:
+    """A service whose ``send`` another server holds up ``times`` times before it is stored."""
+
+    def __init__(self, times: int) -> None:
+        self.times, self.tries = times, 0
+
+    def handle(self, connection: PeerConnection, request: Request) -> Outcome:
+        self.tries += 1
+        if self.tries <= self.times:
+            raise StoreBusy("a deadlock between two nodes' turns")
+        return Outcome({"id": 7})
+
+
+def _turns(store: ServerStore, service: HeldUp) -> tuple[Answerer, Callable[[], int]]:
+    """An answerer whose hand-over runs a call in the next turn, as the loop's does; and one turn's run."""
+    handed: list[Callable[[], None]] = []
+
+    def next_turn() -> int:
+        calls = handed[:]
+        handed.clear()
+        for call in calls:
+            call()
+        return len(calls)
+
+    a: Answerer = Answerer(
+        service,  # type: ignore[arg-type]
+        store,
+        LostWrites(),
+        handed.append,
+        lambda c, r, done: a.finish(c, r, done),
+        lambda c, r, settled, tries: a.again(c, r, settled, tries),
+    )
+    return a, next_turn
+
+
+def test_a_request_another_server_held_up_is_handled_again_in_the_next_turn(
+    store: ServerStore, connection: PeerConnection
+) -> None:
+    service = HeldUp(times=1)
+    a, next_turn = _turns(store, service)
+    a.answer(connection, Request(1, "send", {}))
+    assert decoded(connection.out) == [] and connection.busy  # nothing yet; later requests wait
+    while next_turn():
+        pass
+    (reply,) = decoded(connection.out)
+    assert isinstance(reply, Reply) and reply.body == {"id": 7} and service.tries == 2
+
+
+def test_a_request_held_up_turn_after_turn_is_refused_storage_unavailable_in_the_end(
+    store: ServerStore, connection: PeerConnection
+) -> None:
+    service = HeldUp(times=100)
+    a, next_turn = _turns(store, service)
+    a.answer(connection, Request(1, "send", {}))
+    while next_turn():
+        pass
+    (refused,) = decoded(connection.out)
+    assert isinstance(refused, ErrorReply) and refused.code == "storage_unavailable"
+    assert "try again" in refused.message and service.tries == BUSY_TRIES
 
 
 def test_blocking_work_runs_off_the_thread_and_is_delivered_through_the_hand_over(

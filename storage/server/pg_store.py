@@ -4,9 +4,9 @@
 through psycopg 3 (``storage/server/pg_adapter.py``). Each node has one write
 connection for its group commit (``storage/server/pg_writer.py``: one transaction per
 loop turn, a savepoint per job, the turn's reads on that connection) and a
-``psycopg_pool.ConnectionPool`` for reads outside a turn, which checks a connection
-before lending it. Everything is shared through the database: accounts, devices,
-codes, locks, prekeys, queues, sent records, rate events, blobs with their bytes
+``psycopg_pool.ConnectionPool`` for reads outside a turn (no check per read: keepalives
+find a dead connection, and a read on one fails as out of reach). Everything is
+shared through the database: accounts, devices, codes, locks, prekeys, queues, sent records, rate events, blobs with their bytes
 (``storage/server/pg_blobs.py``), expiry.
 
 Several writers: a queue's message ids grow in commit order (a copy's count locks the
@@ -45,6 +45,7 @@ from storage.server.sql import Db
 
 log = logging.getLogger("parley.store")
 CONNECT_TIMEOUT = 3.0
+POOL_WAIT = 1.0  # seconds a read waits for a pooled connection before it is out of reach
 #: A job waits this long for a lock another node holds, then is refused as busy (the loop waits with it).
 LOCK_TIMEOUT_MS = 2000
 #: A node that hangs inside a transaction (its loop stuck) lets go of its locks after this.
@@ -140,8 +141,10 @@ class PostgresServerStore(ServerStoreBase):
             min_size=1,
             max_size=readers,
             kwargs={"autocommit": True, "connect_timeout": max(1, round(connect_timeout)), **KEEPALIVES},
-            check=psycopg_pool.ConnectionPool.check_connection,
-            timeout=connect_timeout,
+            # No check per read (a round trip each): keepalives find a dead connection, a read on one fails
+            # as out of reach and the pool drops it; an idle one is closed after a minute.
+            max_idle=60.0,
+            timeout=min(connect_timeout, POOL_WAIT),
             # No retries in the background with growing pauses: the next read that finds no connection
             # asks for a new one, so a database that restarted is found at once.
             reconnect_timeout=0,

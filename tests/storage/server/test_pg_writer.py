@@ -3,8 +3,10 @@ only between batches."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+import socket
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import psycopg
 import pytest
@@ -13,6 +15,8 @@ from storage.server.batch_writer import WriterClosed
 from storage.server.pg_writer import PgWriter
 from storage.server.records import BatchFailed
 from storage.server.sql import Db
+
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -23,6 +27,18 @@ def writer(postgres_url: str) -> Iterator[PgWriter]:
     made = PgWriter(lambda: psycopg.connect(postgres_url, autocommit=True))
     yield made
     made.close()
+
+
+def again(call: Callable[[], T], within: float = 10.0) -> T:
+    """``call`` once it works: the writer reconnects in the background, a moment after a failure."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            return call()
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def insert(x: int) -> Any:
@@ -77,7 +93,7 @@ def test_outside_a_batch_a_job_commits_and_a_dropped_connection_is_made_again(
         )
     with pytest.raises(psycopg.OperationalError):
         writer.run(insert(2))  # finds the connection gone
-    writer.run(insert(3))  # on a new one
+    again(lambda: writer.run(insert(3)))  # on a new one, made in the background
     assert rows(postgres_url) == [1, 3]
 
 
@@ -101,3 +117,29 @@ def test_a_turn_whose_transaction_broke_unseen_fails_instead_of_committing_nothi
     assert rows(postgres_url) == []
     writer.run(insert(2))
     assert rows(postgres_url) == [2]
+
+
+def test_while_the_database_answers_no_connect_a_write_fails_at_once(postgres_url: str) -> None:
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE t (x INTEGER)")
+    with socket.socket() as silent:  # listens, never answers: a connect waits out its timeout
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        urls = [postgres_url, f"postgresql://postgres@127.0.0.1:{port}/none"]
+        made = PgWriter(lambda: psycopg.connect(urls[0], autocommit=True, connect_timeout=3))
+        try:
+            urls[0] = urls[1]  # from now on the database is out of reach
+            made.run(insert(1))
+            with psycopg.connect(postgres_url, autocommit=True) as admin:
+                admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            for _ in range(3):
+                started = time.monotonic()
+                with pytest.raises(psycopg.OperationalError):
+                    made.run(insert(2))
+                assert time.monotonic() - started < 0.5  # the loop's thread never waits for the connect
+        finally:
+            made.close()

@@ -6,8 +6,8 @@ connection for its group commit (``storage/server/pg_writer.py``: one transactio
 loop turn, a savepoint per job, the turn's reads on that connection) and a
 ``psycopg_pool.ConnectionPool`` for reads outside a turn (no check per read: keepalives
 find a dead connection, and a read on one fails as out of reach). Everything is
-shared through the database: accounts, devices, codes, locks, prekeys, queues, sent records, rate events, blobs with their bytes
-(``storage/server/pg_blobs.py``), expiry.
+shared through the database: accounts, devices, codes, locks, prekeys, queues, sent
+records, rate events, blobs with their bytes (``storage/server/pg_blobs.py``), expiry.
 
 Several writers: a queue's message ids grow in commit order (a copy's count locks the
 queue's row before the id is drawn, to the commit); a one-time prekey is taken with

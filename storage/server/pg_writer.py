@@ -47,6 +47,7 @@ class PgWriter:
         self._batch_thread: int | None = None
         self._failure: BaseException | None = None
         self._closed = False
+        self._xact: str | None = None  # the open batch's transaction id, once begun
         self._begun = False  # the open batch's transaction was begun (on the connection it must end on)
         self._retry_at = 0.0  # no connection is tried before then (monotonic seconds)
         self._last_error: BaseException | None = None
@@ -190,6 +191,9 @@ class PgWriter:
                 db = self._usable()
                 db.conn.execute("BEGIN")
                 self._begun = True
+                # Its id, to ask after a COMMIT whose answer the connection lost whether it committed.
+                row = db.conn.execute("SELECT pg_current_xact_id()::text").fetchone()
+                self._xact = str(row[0]) if row else None
             db.conn.execute("SAVEPOINT job")
         except psycopg.Error as exc:
             self._failure = exc
@@ -228,11 +232,34 @@ class PgWriter:
         try:
             status = db.conn.execute("COMMIT").statusmessage
         except psycopg.Error as exc:
+            if db.conn.broken and self._committed_after_all():
+                return None  # the answer was lost, not the commit: its replies hold
             self._rollback(db)
             return exc
         if status != "COMMIT":
             return errors.InFailedSqlTransaction(f"the turn's COMMIT answered {status}")
         return None
+
+    def _committed_after_all(self) -> bool:
+        """After a COMMIT whose connection was lost: whether the transaction committed (asked on a new
+        connection, which then serves as the write connection). Not known is not committed: the batch
+        fails as out of reach, and its requests come again."""
+        xact, self._xact = self._xact, None
+        if xact is None:
+            return False
+        try:
+            conn = self._connect()
+        except Exception:  # whatever kept it from connecting: not known
+            return False
+        try:
+            row = conn.execute("SELECT pg_xact_status(%s::xid8)", (xact,)).fetchone()
+        except psycopg.Error:
+            conn.close()
+            return False
+        if self._db is not None:
+            self._db.conn.close()
+        self._db = PgDb(conn)
+        return bool(row and row[0] == "committed")
 
     @staticmethod
     def _rollback(db: PgDb) -> None:

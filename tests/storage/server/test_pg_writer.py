@@ -4,6 +4,7 @@ only between batches."""
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -143,3 +144,69 @@ def test_while_the_database_answers_no_connect_a_write_fails_at_once(postgres_ur
                 assert time.monotonic() - started < 0.5  # the loop's thread never waits for the connect
         finally:
             made.close()
+
+
+class CutAfterCommit:
+    """A TCP relay to PostgreSQL that, once armed, passes a COMMIT on and drops the connection before its
+    answer comes back: a commit that happened, whose answer the client never read."""
+
+    def __init__(self, port: int) -> None:
+        self.armed = False
+        self.cut = False
+        self._target = port
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            self.cut = False  # a new connection passes everything
+            server = socket.create_connection(("127.0.0.1", self._target), timeout=10)
+            threading.Thread(target=self._pipe, args=(client, server, True), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(server, client, False), daemon=True).start()
+
+    def _pipe(self, source: socket.socket, sink: socket.socket, upstream: bool) -> None:
+        try:
+            while data := source.recv(65536):
+                if not upstream and self.cut:
+                    break  # the answer to the COMMIT never reaches the client
+                cutting = upstream and self.armed and b"COMMIT" in data
+                if cutting:
+                    self.armed, self.cut = False, True
+                sink.sendall(data)
+                if cutting:
+                    time.sleep(0.5)  # the server commits, then finds the client gone
+                    source.shutdown(socket.SHUT_RDWR)
+                    sink.close()
+                    return
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                end.close()
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+def test_a_commit_whose_answer_was_lost_is_asked_after_and_found_committed(postgres_url: str) -> None:
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE t (x INTEGER)")
+    port = int(postgres_url.rsplit(":", 1)[1].split("/")[0])
+    relay = CutAfterCommit(port)
+    through = postgres_url.replace(f":{port}/", f":{relay.port}/")
+    made = PgWriter(lambda: psycopg.connect(through, autocommit=True, connect_timeout=3))
+    try:
+        with made.batch():  # no BatchFailed: the loop may send the turn's replies
+            made.run(insert(7))
+            relay.armed = True
+        assert rows(postgres_url) == [7]
+        made.run(insert(8))  # on the connection it asked on
+        assert rows(postgres_url) == [7, 8]
+    finally:
+        made.close()
+        relay.close()

@@ -45,6 +45,7 @@ from storage.server.sql import Db
 
 log = logging.getLogger("parley.store")
 CONNECT_TIMEOUT = 3.0
+SUSPECT_FOR = 60.0  # seconds after a lost connection in which pooled ones are checked before a read
 POOL_WAIT = 1.0  # seconds a read waits for a pooled connection before it is out of reach
 #: A job waits this long for a lock another node holds, then is refused as busy (the loop waits with it).
 LOCK_TIMEOUT_MS = 2000
@@ -132,6 +133,7 @@ class PostgresServerStore(ServerStoreBase):
         self.url = url
         self._timeout = connect_timeout
         self._name = shown(url)
+        self._read_lost_at = -1e9  # when a pooled read last met a lost connection (monotonic seconds)
         try:
             self._writer = PgWriter(self._open_writer)
         except psycopg.Error as exc:
@@ -141,8 +143,10 @@ class PostgresServerStore(ServerStoreBase):
             min_size=1,
             max_size=readers,
             kwargs={"autocommit": True, "connect_timeout": max(1, round(connect_timeout)), **KEEPALIVES},
-            # No check per read (a round trip each): keepalives find a dead connection, a read on one fails
-            # as out of reach and the pool drops it; an idle one is closed after a minute.
+            # No check per read (a round trip each) while all is well: only for a while after a connection
+            # was found lost (a restart leaves every pooled one dead). Keepalives find a dead connection
+            # otherwise; a read on one fails as out of reach and the pool drops it.
+            check=self._check,
             max_idle=60.0,
             timeout=min(connect_timeout, POOL_WAIT),
             # No retries in the background with growing pauses: the next read that finds no connection
@@ -154,6 +158,11 @@ class PostgresServerStore(ServerStoreBase):
         self.space = PgSpace(self._probe)
         self.rate_events = RateEvents(self._writer, self._reader)
         self.blob_files = BlobPieces(self._pool.connection)
+
+    def _check(self, conn: psycopg.Connection[Any]) -> None:
+        """The pool's check of a connection it lends: a round trip only soon after one was found lost."""
+        if time.monotonic() - max(self._writer.lost_at, self._read_lost_at) < SUSPECT_FOR:
+            psycopg_pool.ConnectionPool.check_connection(conn)
 
     def _connect(self) -> psycopg.Connection[Any]:
         return psycopg.Connection.connect(
@@ -180,8 +189,12 @@ class PostgresServerStore(ServerStoreBase):
             with self._writer.turn_read() as db:  # a savepoint: a failed read never breaks the turn silently
                 yield db
             return
-        with self._pool.connection() as conn:
-            yield PgDb(conn)
+        try:
+            with self._pool.connection() as conn:
+                yield PgDb(conn)
+        except psycopg.OperationalError:
+            self._read_lost_at = time.monotonic()  # the pool's others may be dead too: check them a while
+            raise
 
     def _probe(self) -> None:
         with self._pool.connection() as conn:

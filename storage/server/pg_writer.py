@@ -54,6 +54,9 @@ class PgWriter:
         self._fresh_lock = threading.Lock()
         self._fresh: PgDb | None = None  # a connection the background made, for the next use
         self._reconnecting: threading.Thread | None = None
+        #: When a connection of this writer was last found lost (monotonic seconds; the readers check theirs
+        #: for a while after it).
+        self.lost_at = -1e9
         self.dependents = 0
 
     @contextmanager
@@ -150,6 +153,7 @@ class PgWriter:
             return db
         if db is not None:
             db.conn.close()
+            self.lost_at = time.monotonic()
         self._db = None
         with self._fresh_lock:
             fresh, self._fresh = self._fresh, None

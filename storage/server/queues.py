@@ -444,12 +444,12 @@ def ack(db: Db, *, recipient: str, wanted: list[int], device: int = 1) -> int:
     per_sender: dict[str, int] = {}
     for start in range(0, len(wanted), _IDS_PER_STATEMENT):
         chunk = wanted[start : start + _IDS_PER_STATEMENT]
-        marks = ",".join("?" * len(chunk))
+        match, ids = db.one_of(chunk)
         # length() of a blob reads its size from the record header, not its pages.
         for sender, size in db.execute(
-            f"DELETE FROM messages WHERE recipient = ? AND device = ? AND id IN ({marks})"  # noqa: S608
+            f"DELETE FROM messages WHERE recipient = ? AND device = ? AND id {match}"  # noqa: S608 - marks
             " RETURNING sender, length(body)",
-            (recipient, device, *chunk),
+            (recipient, device, *ids),
         ):
             per_sender[sender] = per_sender.get(sender, 0) + 1
             deleted += 1

@@ -189,6 +189,10 @@ class PostgresServerStore(ServerStoreBase):
             with self._writer.turn_read() as db:  # a savepoint: a failed read never breaks the turn silently
                 yield db
             return
+        idle = self._writer.idle_connection()
+        if idle is not None:  # the loop's turn, nothing written yet: no pooled connection to wait for
+            yield idle
+            return
         try:
             with self._pool.connection() as conn:
                 yield PgDb(conn)

@@ -80,6 +80,14 @@ class PgWriter:
         """The write connection while this thread's batch has its transaction open (to read its writes)."""
         return self._db if self._batch_thread == threading.get_ident() and self._begun else None
 
+    def idle_connection(self) -> PgDb | None:
+        """The write connection while this thread's batch has begun no transaction yet and it is sound: a
+        read of the loop's turn goes there (autocommit) instead of waiting for a pooled one."""
+        db = self._db
+        if self._batch_thread != threading.get_ident() or self._begun or db is None:
+            return None
+        return None if db.conn.closed or db.conn.broken else db
+
     @contextmanager
     def turn_read(self) -> Iterator[Db]:
         """A read on the write connection inside this thread's open turn, in a savepoint of its own.

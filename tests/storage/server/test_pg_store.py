@@ -3,6 +3,7 @@ database (two nodes), and a killed and restarted database server."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
@@ -495,3 +496,19 @@ def test_two_nodes_sending_from_one_sender_at_once_keep_its_per_sender_cap(
     thread.join(WAIT)
     assert isinstance(result[0], QueueFull), result
     assert first.queued_count(BOB) == 2
+
+
+def test_a_turn_s_read_before_any_write_takes_no_pooled_connection(
+    nodes: tuple[PostgresServerStore, ...],
+) -> None:
+    first, _ = nodes
+    with contextlib.ExitStack() as held:
+        for _ in range(8):  # every reader of the pool lent out (to other threads' reads, say)
+            held.enter_context(first._pool.connection())
+        with first.group_commit():
+            started = time.monotonic()
+            account = first.account(ALICE)  # on the write connection: nothing to wait for
+            assert time.monotonic() - started < 0.5
+            sent = first.enqueue(ALICE, "c1", BOB, b"x", NOW, 100)
+            assert [m.id for m in first.fetch(BOB, 0, 10, now=NOW)[0]] == [sent.id]  # its turn's own write
+    assert account is not None and account.phone == ALICE

@@ -184,13 +184,11 @@ class BlobStore:
             self.blob_files.delete(number)
         if not numbers:
             return 0
-        marks = ",".join("?" * len(numbers))
-        # What this sweep removed: another node's sweep of the same rows at once removes the rest.
-        return self._writer.run(
-            lambda db: (
-                db.execute(
-                    f"DELETE FROM blobs WHERE number IN ({marks}) AND deadline <= ?",  # noqa: S608 - only marks
-                    (*numbers, now),
-                ).rowcount
-            )
-        )
+
+        def job(db: Db) -> int:
+            # What this sweep removed: another node's sweep of the same rows at once removes the rest.
+            match, found = db.one_of(numbers)
+            sql = f"DELETE FROM blobs WHERE number {match} AND deadline <= ?"  # noqa: S608 - only marks
+            return db.execute(sql, (*found, now)).rowcount
+
+        return self._writer.run(job)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import psycopg
@@ -61,6 +61,9 @@ class PgDb:
         sql = "SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))"
         row = self.conn.execute(sql, (key,)).fetchone()
         return bool(row and row[0])
+
+    def one_of(self, values: Sequence[int]) -> tuple[str, tuple[Any, ...]]:
+        return "= ANY(?)", (list(values),)
 
     def last_message_id(self) -> int:
         row = self.conn.execute(

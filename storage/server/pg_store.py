@@ -4,10 +4,10 @@
 through psycopg 3 (``storage/server/pg_adapter.py``). Each node has one write
 connection for its group commit (``storage/server/pg_writer.py``: one transaction per
 loop turn, a savepoint per job, the turn's reads on that connection) and a
-``psycopg_pool.ConnectionPool`` for reads outside a turn, which checks a connection
-before lending it. Everything is shared through the database: accounts, devices,
-codes, locks, prekeys, queues, sent records, rate events, blobs with their bytes
-(``storage/server/pg_blobs.py``), expiry.
+``psycopg_pool.ConnectionPool`` for reads outside a turn (no check per read: keepalives
+find a dead connection, and a read on one fails as out of reach). Everything is
+shared through the database: accounts, devices, codes, locks, prekeys, queues, sent
+records, rate events, blobs with their bytes (``storage/server/pg_blobs.py``), expiry.
 
 Several writers: a queue's message ids grow in commit order (a copy's count locks the
 queue's row before the id is drawn, to the commit); a one-time prekey is taken with
@@ -45,8 +45,11 @@ from storage.server.sql import Db
 
 log = logging.getLogger("parley.store")
 CONNECT_TIMEOUT = 3.0
-#: A job waits this long for a lock another node holds, then is refused as busy (the loop waits with it).
-LOCK_TIMEOUT_MS = 2000
+SUSPECT_FOR = 60.0  # seconds after a lost connection in which pooled ones are checked before a read
+POOL_WAIT = 1.0  # seconds a read waits for a pooled connection before it is out of reach
+#: A job waits this long for a lock another node holds, then is busy: handled again in the next turn (the
+#: loop waits with it, so it is short; another node's turn holds its locks only until its commit).
+LOCK_TIMEOUT_MS = 500
 #: A node that hangs inside a transaction (its loop stuck) lets go of its locks after this.
 IDLE_IN_TRANSACTION_MS = 30_000
 #: A connection whose peer went silent (a machine gone, a cable cut) is found dead within seconds, not the
@@ -131,6 +134,7 @@ class PostgresServerStore(ServerStoreBase):
         self.url = url
         self._timeout = connect_timeout
         self._name = shown(url)
+        self._read_lost_at = -1e9  # when a pooled read last met a lost connection (monotonic seconds)
         try:
             self._writer = PgWriter(self._open_writer)
         except psycopg.Error as exc:
@@ -140,8 +144,12 @@ class PostgresServerStore(ServerStoreBase):
             min_size=1,
             max_size=readers,
             kwargs={"autocommit": True, "connect_timeout": max(1, round(connect_timeout)), **KEEPALIVES},
-            check=psycopg_pool.ConnectionPool.check_connection,
-            timeout=connect_timeout,
+            # No check per read (a round trip each) while all is well: only for a while after a connection
+            # was found lost (a restart leaves every pooled one dead). Keepalives find a dead connection
+            # otherwise; a read on one fails as out of reach and the pool drops it.
+            check=self._check,
+            max_idle=60.0,
+            timeout=min(connect_timeout, POOL_WAIT),
             # No retries in the background with growing pauses: the next read that finds no connection
             # asks for a new one, so a database that restarted is found at once.
             reconnect_timeout=0,
@@ -151,6 +159,11 @@ class PostgresServerStore(ServerStoreBase):
         self.space = PgSpace(self._probe)
         self.rate_events = RateEvents(self._writer, self._reader, shared=True)
         self.blob_files = BlobPieces(self._pool.connection)
+
+    def _check(self, conn: psycopg.Connection[Any]) -> None:
+        """The pool's check of a connection it lends: a round trip only soon after one was found lost."""
+        if time.monotonic() - max(self._writer.lost_at, self._read_lost_at) < SUSPECT_FOR:
+            psycopg_pool.ConnectionPool.check_connection(conn)
 
     def _connect(self) -> psycopg.Connection[Any]:
         return psycopg.Connection.connect(
@@ -177,8 +190,16 @@ class PostgresServerStore(ServerStoreBase):
             with self._writer.turn_read() as db:  # a savepoint: a failed read never breaks the turn silently
                 yield db
             return
-        with self._pool.connection() as conn:
-            yield PgDb(conn)
+        idle = self._writer.idle_connection()
+        if idle is not None:  # the loop's turn, nothing written yet: no pooled connection to wait for
+            yield idle
+            return
+        try:
+            with self._pool.connection() as conn:
+                yield PgDb(conn)
+        except psycopg.OperationalError:
+            self._read_lost_at = time.monotonic()  # the pool's others may be dead too: check them a while
+            raise
 
     def _probe(self) -> None:
         with self._pool.connection() as conn:

@@ -11,9 +11,10 @@ Several nodes write at once: a job that lost a deadlock or a serialization check
 to another node's transaction is rolled back to its savepoint (the turn's other
 jobs stay) and raises :class:`~storage.server.records.StoreBusy`, a refusal the
 client may retry. A connection the server dropped (a restart, say) is opened
-again at the next use, with a bounded connect timeout, and no sooner than a second
-after an attempt failed; until then every write fails at once with the driver's error,
-which the store's ``unreachable`` tells.
+again on a thread of its own, started by the next use (with a bounded connect
+timeout, and no sooner than a second after an attempt failed); until it is ready
+every write fails at once with the driver's error, which the store's
+``unreachable`` tells: the loop's thread never waits for a connect.
 """
 
 from __future__ import annotations
@@ -46,9 +47,16 @@ class PgWriter:
         self._batch_thread: int | None = None
         self._failure: BaseException | None = None
         self._closed = False
+        self._xact: str | None = None  # the open batch's transaction id, once begun
         self._begun = False  # the open batch's transaction was begun (on the connection it must end on)
         self._retry_at = 0.0  # no connection is tried before then (monotonic seconds)
         self._last_error: BaseException | None = None
+        self._fresh_lock = threading.Lock()
+        self._fresh: PgDb | None = None  # a connection the background made, for the next use
+        self._reconnecting: threading.Thread | None = None
+        #: When a connection of this writer was last found lost (monotonic seconds; the readers check theirs
+        #: for a while after it).
+        self.lost_at = -1e9
         self.dependents = 0
 
     @contextmanager
@@ -71,6 +79,14 @@ class PgWriter:
     def reading_connection(self) -> Db | None:
         """The write connection while this thread's batch has its transaction open (to read its writes)."""
         return self._db if self._batch_thread == threading.get_ident() and self._begun else None
+
+    def idle_connection(self) -> PgDb | None:
+        """The write connection while this thread's batch has begun no transaction yet and it is sound: a
+        read of the loop's turn goes there (autocommit) instead of waiting for a pooled one."""
+        db = self._db
+        if self._batch_thread != threading.get_ident() or self._begun or db is None:
+            return None
+        return None if db.conn.closed or db.conn.broken else db
 
     @contextmanager
     def turn_read(self) -> Iterator[Db]:
@@ -128,28 +144,52 @@ class PgWriter:
     def close(self) -> None:
         with self._lock:
             if not self._closed:
-                self._closed = True
-                if self._db is not None:
-                    self._db.conn.close()
+                with self._fresh_lock:
+                    self._closed = True
+                    fresh, self._fresh = self._fresh, None
+                for db in (self._db, fresh):
+                    if db is not None:
+                        db.conn.close()
 
     # ------------------------------------------------------------------ inside
 
     def _usable(self) -> PgDb:
-        """The connection, opened again if the server dropped it (raises the driver's error if it cannot)."""
+        """The connection; if the server dropped it, the driver's error at once while a new one is made in
+        the background (the loop's thread never waits for a connect)."""
         db = self._db
         if db is not None and not db.conn.closed and not db.conn.broken:
             return db
         if db is not None:
             db.conn.close()
+            self.lost_at = time.monotonic()
         self._db = None
-        if time.monotonic() < self._retry_at:  # a moment ago it failed: the loop's next turns do not wait
-            raise psycopg.OperationalError("the database was out of reach a moment ago") from self._last_error
+        with self._fresh_lock:
+            fresh, self._fresh = self._fresh, None
+        if fresh is not None and not fresh.conn.broken:
+            self._db = fresh
+            return fresh
+        self._start_reconnect()
+        raise psycopg.OperationalError("the database is out of reach just now") from self._last_error
+
+    def _start_reconnect(self) -> None:
+        if self._reconnecting is not None and self._reconnecting.is_alive():
+            return
+        if time.monotonic() < self._retry_at:  # a moment ago it failed: no attempt per request
+            return
+        self._reconnecting = threading.Thread(target=self._reconnect, name="store-reconnect", daemon=True)
+        self._reconnecting.start()
+
+    def _reconnect(self) -> None:
         try:
-            self._db = PgDb(self._connect())
-        except psycopg.Error as exc:
+            conn = self._connect()
+        except BaseException as exc:  # a refusal, a timeout, a schema it cannot read: told at the next use
             self._retry_at, self._last_error = time.monotonic() + RETRY_AFTER, exc
-            raise
-        return self._db
+            return
+        with self._fresh_lock:
+            if self._closed:
+                conn.close()
+            else:
+                self._fresh = PgDb(conn)
 
     def _run_in_batch(self, job: Callable[[Db], T]) -> T:
         self.dependents += 1
@@ -163,6 +203,9 @@ class PgWriter:
                 db = self._usable()
                 db.conn.execute("BEGIN")
                 self._begun = True
+                # Its id, to ask after a COMMIT whose answer the connection lost whether it committed.
+                row = db.conn.execute("SELECT pg_current_xact_id()::text").fetchone()
+                self._xact = str(row[0]) if row else None
             db.conn.execute("SAVEPOINT job")
         except psycopg.Error as exc:
             self._failure = exc
@@ -201,11 +244,34 @@ class PgWriter:
         try:
             status = db.conn.execute("COMMIT").statusmessage
         except psycopg.Error as exc:
+            if db.conn.broken and self._committed_after_all():
+                return None  # the answer was lost, not the commit: its replies hold
             self._rollback(db)
             return exc
         if status != "COMMIT":
             return errors.InFailedSqlTransaction(f"the turn's COMMIT answered {status}")
         return None
+
+    def _committed_after_all(self) -> bool:
+        """After a COMMIT whose connection was lost: whether the transaction committed (asked on a new
+        connection, which then serves as the write connection). Not known is not committed: the batch
+        fails as out of reach, and its requests come again."""
+        xact, self._xact = self._xact, None
+        if xact is None:
+            return False
+        try:
+            conn = self._connect()
+        except Exception:  # whatever kept it from connecting: not known
+            return False
+        try:
+            row = conn.execute("SELECT pg_xact_status(%s::xid8)", (xact,)).fetchone()
+        except psycopg.Error:
+            conn.close()
+            return False
+        if self._db is not None:
+            self._db.conn.close()
+        self._db = PgDb(conn)
+        return bool(row and row[0] == "committed")
 
     @staticmethod
     def _rollback(db: PgDb) -> None:

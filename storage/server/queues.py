@@ -32,7 +32,7 @@ from storage.server.records import (
     TooManyUnknown,
     UnknownAccount,
 )
-from storage.server.sql import Db, returning
+from storage.server.sql import FOR_UPDATE, Db, returning
 
 _IDS_PER_STATEMENT = 500  # SQLite before 3.32 takes at most 999 parameters in one statement
 
@@ -52,7 +52,14 @@ _COUNT_TRACKED = (
     "SELECT s.queued FROM sender_queues AS s WHERE s.recipient = ? AND s.device = ? AND s.sender = ?"
     "), 0) < ?"
 )
-_SOLE = " AND NOT EXISTS (SELECT 1 FROM queues AS o WHERE o.phone = ? AND o.device NOT IN (?, ?))"
+# ``devices = 2`` is read on the queue's row itself, which the UPDATE locks: a device another server added
+# meanwhile is counted there once its commit let go of the row (the subquery alone reads an older view).
+_SOLE = (
+    " AND devices = 2 AND NOT EXISTS (SELECT 1 FROM queues AS o WHERE o.phone = ? AND o.device NOT IN (?, ?))"
+)
+_LOCK_QUEUE = "SELECT 1 FROM queues WHERE phone = ? AND device = ?" + FOR_UPDATE  # noqa: S608 - a marker
+# The several-copy send: each copy's queue row has the count of the set the copies were checked against.
+_SET = " AND devices = ?"
 _COUNT_SOLE = _COUNT + _SOLE
 _COUNT_TRACKED_SOLE = _COUNT_TRACKED + _SOLE
 _COUNT_ONE = _COUNT + " AND devices = 1"
@@ -165,13 +172,16 @@ def store_copy(
     caps: Caps,
     expires_at: int,
     only: bool = False,
+    devices: Sequence[int] | None = None,
 ) -> SendOutcome:
     """Count and store one copy in (recipient, device)'s queue; refuses before any write.
 
     With ``only``, the same statement also checks that ``device`` is the recipient's whole set (its
     only live queue; for the sender's own number, its only one but the sending device's), so the
-    send of nearly everyone (one device) costs no read of its own for the check. Refusals:
-    UnknownAccount, DeviceSetChanged, QueueFull or Untracked, in that order.
+    send of nearly everyone (one device) costs no read of its own for the check. With ``devices``
+    (a copy of several: the live set checked before, ascending), the queue's row must count as many
+    live devices when it is locked, and else the set is read again.
+    Refusals: UnknownAccount, DeviceSetChanged, QueueFull or Untracked, in that order.
     """
     size = len(body)
     sole_args: tuple[str | int, ...] = ()
@@ -183,6 +193,9 @@ def store_copy(
             check_devices(db, recipient, (device,), sender, sender_device)
         count, count_tracked = _COUNT_SOLE, _COUNT_TRACKED_SOLE
         sole_args = (recipient, device, sender_device)
+    elif devices is not None:
+        count, count_tracked = _COUNT + _SET, _COUNT_TRACKED + _SET
+        sole_args = (len(devices),)
     # One statement counts the message and checks that the queue exists and every cap:
     # for a queue without per-sender counts (nearly every queue), by its length alone.
     counted = db.execute(
@@ -190,6 +203,11 @@ def store_copy(
         (size, recipient, device, caps.messages, caps.per_sender, size, caps.bytes, *sole_args),
     ).rowcount
     if not counted:
+        if db.shared:
+            # The queue's row first: every writer of its per-sender counts holds it, so the count below
+            # (a statement of its own, with a view from after the wait) reads the senders' counts as
+            # committed, not as they were before another server's send to the same queue.
+            db.execute(_LOCK_QUEUE, (recipient, device))
         counted = db.execute(
             count_tracked,
             (
@@ -209,6 +227,8 @@ def store_copy(
         if not counted:
             if only:  # which check failed: the devices come before the caps
                 check_devices(db, recipient, (device,), sender, sender_device)
+            elif devices is not None and (live := live_devices(db, recipient)) != list(devices):
+                raise DeviceSetChanged(live)
             raise _why_full(db, recipient, device, size, caps)
         db.execute(
             "INSERT INTO sender_queues VALUES (?, ?, ?, 1)"
@@ -233,6 +253,7 @@ def _store_tracking(
     caps: Caps,
     expires_at: int,
     only: bool = False,
+    devices: Sequence[int] | None = None,
 ) -> SendOutcome:
     copy = partial(
         store_copy,
@@ -246,6 +267,7 @@ def _store_tracking(
         caps=caps,
         expires_at=expires_at,
         only=only,
+        devices=devices,
     )
     try:
         return copy()
@@ -337,10 +359,14 @@ def _enqueue_recipient(
             check_devices(db, recipient, [device for _, device, _ in copies], sender, sender_device)
         except (UnknownAccount, DeviceSetChanged) as refused:
             return refused
+        # The set checked, as each copy's queue row must still count it when locked.
+        checked = sorted(
+            [device for _, device, _ in copies] + ([sender_device] if recipient == sender else [])
+        )
         db.execute("SAVEPOINT recipient")
         try:
-            stored = [one(device=device, body=body) for _, device, body in copies]
-        except QueueFull as refused:
+            stored = [one(device=device, body=body, devices=checked) for _, device, body in copies]
+        except (QueueFull, DeviceSetChanged) as refused:
             db.execute("ROLLBACK TO recipient")
             db.execute("RELEASE recipient")
             return refused
@@ -442,12 +468,12 @@ def ack(db: Db, *, recipient: str, wanted: list[int], device: int = 1) -> int:
     per_sender: dict[str, int] = {}
     for start in range(0, len(wanted), _IDS_PER_STATEMENT):
         chunk = wanted[start : start + _IDS_PER_STATEMENT]
-        marks = ",".join("?" * len(chunk))
+        match, ids = db.one_of(chunk)
         # length() of a blob reads its size from the record header, not its pages.
         for sender, size in db.execute(
-            f"DELETE FROM messages WHERE recipient = ? AND device = ? AND id IN ({marks})"  # noqa: S608
+            f"DELETE FROM messages WHERE recipient = ? AND device = ? AND id {match}"  # noqa: S608 - marks
             " RETURNING sender, length(body)",
-            (recipient, device, *chunk),
+            (recipient, device, *ids),
         ):
             per_sender[sender] = per_sender.get(sender, 0) + 1
             deleted += 1

@@ -17,7 +17,7 @@ one of many rows that two nodes may want at once (a one-time prekey).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol, TypeVar
 
@@ -62,6 +62,10 @@ class Db(Protocol):
 
     def lock(self, key: str) -> None:
         """Hold ``key`` until the transaction ends, against other writers of the same key (several nodes)."""
+
+    def one_of(self, values: Sequence[int]) -> tuple[str, tuple[Any, ...]]:
+        """A condition's end that matches any of ``values``, with its parameters: ``IN (?, …)`` on SQLite,
+        ``= ANY(?)`` with one array on PostgreSQL (one statement text for every count: prepared once)."""
 
     def try_lock(self, key: str) -> bool:
         """Take ``key`` to the transaction's end unless another writer holds it; whether it was taken.
@@ -109,6 +113,9 @@ class SqliteDb(sqlite3.Connection):
 
     def try_lock(self, key: str) -> bool:
         return True
+
+    def one_of(self, values: Sequence[int]) -> tuple[str, tuple[Any, ...]]:
+        return f"IN ({','.join('?' * len(values))})", tuple(values)
 
     def last_message_id(self) -> int:
         row = self.execute("SELECT seq FROM sqlite_sequence WHERE name = 'messages'").fetchone()

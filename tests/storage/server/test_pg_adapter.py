@@ -49,3 +49,19 @@ def test_a_lock_is_held_to_the_end_of_the_transaction(postgres_url: str) -> None
             two.rollback()
         one.execute("COMMIT")
         PgDb(two).lock("sent c1 +1 +2")  # free once the first committed
+
+
+def test_one_of_is_one_statement_text_for_any_count(postgres_url: str) -> None:
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        db = PgDb(conn)
+        db.execute("CREATE TABLE t (id BIGINT PRIMARY KEY)")
+        db.executemany("INSERT INTO t VALUES (?)", [(i,) for i in range(1, 6)])
+        texts = set()
+        for ids in ([1], [2, 3], [4, 5, 99]):
+            match, args = db.one_of(ids)
+            texts.add(match)
+            assert db.execute(f"DELETE FROM t WHERE id {match}", args).rowcount == len(
+                [i for i in ids if i < 6]
+            )
+        assert texts == {"= ANY(?)"}  # prepared once on the server, cached once here
+        assert db.execute("SELECT COUNT(*) FROM t").fetchone() == (0,)

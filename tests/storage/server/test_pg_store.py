@@ -3,6 +3,7 @@ database (two nodes), and a killed and restarted database server."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
@@ -21,7 +22,9 @@ from storage.server.records import (
     BatchFailed,
     CodeCheck,
     DeviceKeys,
+    DeviceSetChanged,
     LastDevice,
+    QueueFull,
     SchemaMismatch,
     StoreBusy,
     StoreUnavailable,
@@ -287,8 +290,15 @@ def test_a_connection_lost_inside_a_turn_fails_the_whole_turn(postgres_url: str)
             assert store.unreachable(lost.value)
         assert store.unreachable(failed.value)
         # Neither was kept (the first died with the connection), and the next turn works on a new one.
-        with store.group_commit():
-            again = store.enqueue(ALICE, "first", BOB, b"1", NOW, 100)
+        deadline = time.monotonic() + WAIT
+        while True:  # the writer connects again in the background, a moment after the loss
+            try:
+                with store.group_commit():
+                    again = store.enqueue(ALICE, "first", BOB, b"1", NOW, 100)
+                break
+            except (psycopg.OperationalError, BatchFailed):
+                assert time.monotonic() < deadline, "the store never connected again"
+                time.sleep(0.05)
         assert not again.duplicate
         assert [m.id for m in store.fetch(BOB, 0, 10, now=NOW)[0]] == [again.id]
     finally:
@@ -432,3 +442,73 @@ def test_a_previous_owner_s_send_committed_late_is_not_the_new_owner_s_duplicate
     sent = first.enqueue(ALICE, "c1", BOB, b"new owner's", NOW, 100)
     assert not sent.duplicate
     assert [m.body for m in first.fetch(BOB, 0, 10, now=NOW)[0]] == [b"new owner's"]
+
+
+def _linked(store: PostgresServerStore, phone: str) -> None:
+    store.add_device(phone, b"k" * 32, b"n", DeviceKeys({"id": 1}, {"id": 9}, [], []), NOW, max_devices=5)
+
+
+def test_a_send_to_the_own_other_device_sees_a_device_another_node_just_linked(
+    nodes: tuple[PostgresServerStore, ...],
+) -> None:
+    first, second = nodes
+    _linked(first, ALICE)  # Alice has devices 1 and 2
+    with first.group_commit():
+        _linked(first, ALICE)  # device 3, committed only when this turn ends
+        thread, result = in_thread(
+            lambda: second.enqueue(ALICE, "own", ALICE, b"x", NOW, 100, device=2, sender_device=1)
+        )
+        time.sleep(0.5)
+    thread.join(WAIT)
+    assert isinstance(result[0], DeviceSetChanged) and result[0].devices == [1, 2, 3]
+    assert second.queued_count(ALICE, 2) == 0
+
+
+def test_copies_to_several_devices_see_a_device_another_node_just_linked(
+    nodes: tuple[PostgresServerStore, ...],
+) -> None:
+    first, second = nodes
+    _linked(first, BOB)  # Bob has devices 1 and 2
+    with first.group_commit():
+        _linked(first, BOB)
+        thread, result = in_thread(
+            lambda: second.enqueue_many(ALICE, "c", [(BOB, 1, b"x"), (BOB, 2, b"x")], NOW, 100)
+        )
+        time.sleep(0.5)
+    thread.join(WAIT)
+    outcomes = result[0]
+    assert all(isinstance(o, DeviceSetChanged) and o.devices == [1, 2, 3] for o in outcomes), outcomes
+    assert second.queued_count(BOB, 1) == 0 and second.queued_count(BOB, 2) == 0
+
+
+def test_two_nodes_sending_from_one_sender_at_once_keep_its_per_sender_cap(
+    nodes: tuple[PostgresServerStore, ...],
+) -> None:
+    first, second = nodes
+    register(first, CAROL, b"c" * 32)
+    first.enqueue(CAROL, "c0", BOB, b"x", NOW, 100)
+    with pytest.raises(QueueFull):  # Bob's queue counts per sender from now on
+        first.enqueue(CAROL, "c1", BOB, b"x", NOW, 100, per_sender=1)
+    with first.group_commit():
+        first.enqueue(ALICE, "a1", BOB, b"x", NOW, 100, per_sender=1)  # Alice's one, counted per sender
+        thread, result = in_thread(lambda: second.enqueue(ALICE, "a2", BOB, b"x", NOW, 100, per_sender=1))
+        time.sleep(0.5)
+    thread.join(WAIT)
+    assert isinstance(result[0], QueueFull), result
+    assert first.queued_count(BOB) == 2
+
+
+def test_a_turn_s_read_before_any_write_takes_no_pooled_connection(
+    nodes: tuple[PostgresServerStore, ...],
+) -> None:
+    first, _ = nodes
+    with contextlib.ExitStack() as held:
+        for _ in range(8):  # every reader of the pool lent out (to other threads' reads, say)
+            held.enter_context(first._pool.connection())
+        with first.group_commit():
+            started = time.monotonic()
+            account = first.account(ALICE)  # on the write connection: nothing to wait for
+            assert time.monotonic() - started < 0.5
+            sent = first.enqueue(ALICE, "c1", BOB, b"x", NOW, 100)
+            assert [m.id for m in first.fetch(BOB, 0, 10, now=NOW)[0]] == [sent.id]  # its turn's own write
+    assert account is not None and account.phone == ALICE

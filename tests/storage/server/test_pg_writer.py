@@ -3,8 +3,11 @@ only between batches."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import psycopg
 import pytest
@@ -13,6 +16,8 @@ from storage.server.batch_writer import WriterClosed
 from storage.server.pg_writer import PgWriter
 from storage.server.records import BatchFailed
 from storage.server.sql import Db
+
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -23,6 +28,18 @@ def writer(postgres_url: str) -> Iterator[PgWriter]:
     made = PgWriter(lambda: psycopg.connect(postgres_url, autocommit=True))
     yield made
     made.close()
+
+
+def again(call: Callable[[], T], within: float = 10.0) -> T:
+    """``call`` once it works: the writer reconnects in the background, a moment after a failure."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            return call()
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def insert(x: int) -> Any:
@@ -77,7 +94,7 @@ def test_outside_a_batch_a_job_commits_and_a_dropped_connection_is_made_again(
         )
     with pytest.raises(psycopg.OperationalError):
         writer.run(insert(2))  # finds the connection gone
-    writer.run(insert(3))  # on a new one
+    again(lambda: writer.run(insert(3)))  # on a new one, made in the background
     assert rows(postgres_url) == [1, 3]
 
 
@@ -101,3 +118,95 @@ def test_a_turn_whose_transaction_broke_unseen_fails_instead_of_committing_nothi
     assert rows(postgres_url) == []
     writer.run(insert(2))
     assert rows(postgres_url) == [2]
+
+
+def test_while_the_database_answers_no_connect_a_write_fails_at_once(postgres_url: str) -> None:
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE t (x INTEGER)")
+    with socket.socket() as silent:  # listens, never answers: a connect waits out its timeout
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        urls = [postgres_url, f"postgresql://postgres@127.0.0.1:{port}/none"]
+        made = PgWriter(lambda: psycopg.connect(urls[0], autocommit=True, connect_timeout=3))
+        try:
+            urls[0] = urls[1]  # from now on the database is out of reach
+            made.run(insert(1))
+            with psycopg.connect(postgres_url, autocommit=True) as admin:
+                admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            for _ in range(3):
+                started = time.monotonic()
+                with pytest.raises(psycopg.OperationalError):
+                    made.run(insert(2))
+                assert time.monotonic() - started < 0.5  # the loop's thread never waits for the connect
+        finally:
+            made.close()
+
+
+class CutAfterCommit:
+    """A TCP relay to PostgreSQL that, once armed, passes a COMMIT on and drops the connection before its
+    answer comes back: a commit that happened, whose answer the client never read."""
+
+    def __init__(self, port: int) -> None:
+        self.armed = False
+        self.cut = False
+        self._target = port
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            self.cut = False  # a new connection passes everything
+            server = socket.create_connection(("127.0.0.1", self._target), timeout=10)
+            threading.Thread(target=self._pipe, args=(client, server, True), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(server, client, False), daemon=True).start()
+
+    def _pipe(self, source: socket.socket, sink: socket.socket, upstream: bool) -> None:
+        try:
+            while data := source.recv(65536):
+                if not upstream and self.cut:
+                    break  # the answer to the COMMIT never reaches the client
+                cutting = upstream and self.armed and b"COMMIT" in data
+                if cutting:
+                    self.armed, self.cut = False, True
+                sink.sendall(data)
+                if cutting:
+                    time.sleep(0.5)  # the server commits, then finds the client gone
+                    source.shutdown(socket.SHUT_RDWR)
+                    sink.close()
+                    return
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                end.close()
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+def test_a_commit_whose_answer_was_lost_is_asked_after_and_found_committed(postgres_url: str) -> None:
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE t (x INTEGER)")
+    port = int(postgres_url.rsplit(":", 1)[1].split("/")[0])
+    relay = CutAfterCommit(port)
+    through = postgres_url.replace(f":{port}/", f":{relay.port}/")
+    made = PgWriter(lambda: psycopg.connect(through, autocommit=True, connect_timeout=3))
+    try:
+        with made.batch():  # no BatchFailed: the loop may send the turn's replies
+            made.run(insert(7))
+            relay.armed = True
+        assert rows(postgres_url) == [7]
+        made.run(insert(8))  # on the connection it asked on
+        assert rows(postgres_url) == [7, 8]
+    finally:
+        made.close()
+        relay.close()

@@ -32,3 +32,13 @@ def test_the_last_message_id_counts_acknowledged_messages_too(tmp_path: Path) ->
             assert db.last_message_id() == sent.id  # gone from the table, never given again
     finally:
         store.close()
+
+
+def test_sqlite_s_one_of_is_an_in_list() -> None:
+    db = sqlite3.connect(":memory:", factory=SqliteDb, isolation_level=None)
+    db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+    db.executemany("INSERT INTO t VALUES (?)", [(1,), (2,), (3,)])
+    match, args = db.one_of([1, 3])
+    assert (match, args) == ("IN (?,?)", (1, 3))
+    assert [row[0] for row in db.execute(f"SELECT id FROM t WHERE id {match}", args)] == [1, 3]
+    assert db.try_lock("anything")  # one writer at a time: always its own

@@ -48,8 +48,8 @@ CONNECT_TIMEOUT = 3.0
 SUSPECT_FOR = 60.0  # seconds after a lost connection in which pooled ones are checked before a read
 POOL_WAIT = 1.0  # seconds a read waits for a pooled connection before it is out of reach
 #: A job waits this long for a lock another node holds, then is busy: handled again in the next turn (the
-#: loop waits with it, so it is short; another node's turn holds its locks only until its commit).
-LOCK_TIMEOUT_MS = 500
+#: loop waits with it; a deadlock is told sooner, by the server's deadlock_timeout).
+LOCK_TIMEOUT_MS = 2000
 #: A node that hangs inside a transaction (its loop stuck) lets go of its locks after this.
 IDLE_IN_TRANSACTION_MS = 30_000
 #: A connection whose peer went silent (a machine gone, a cable cut) is found dead within seconds, not the

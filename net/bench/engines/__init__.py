@@ -1,0 +1,1 @@
+"""Real database, bus and proxy engines started as processes on loopback, for tests and the bench."""

@@ -16,7 +16,10 @@ from net.server.limits import Limits
 from net.server.server import RunningServer, ServerConfig
 
 #: The GUI tests' shared fixtures (a plugin, so that no second conftest module shadows this one).
-pytest_plugins = ("gui_fixtures",)
+pytest_plugins = (
+    "gui_fixtures",
+    "redis_fixtures",
+)
 
 # A test run started in the background of a shell inherits an ignored SIGINT, and every server and
 # bench it starts would inherit it too: the Ctrl+C tests need the children to feel Ctrl+C as a person's.

@@ -1,1 +1,1 @@
-"""Real database, bus and proxy engines started as processes on loopback, for tests and the bench."""
+"""Real engines (PostgreSQL, Redis, HAProxy) started as processes on 127.0.0.1 for tests and the bench."""

@@ -192,6 +192,14 @@ class HaproxyInstance:
                 raise TimeoutError(f"HAProxy still calls {name} {states.get(name)!r}, not {status}")
             time.sleep(0.1)
 
+    def set_state(self, name: str, state: str) -> None:
+        """Put server ``name`` in ``state``: "maint" (no new connections; those open stay) or "ready"."""
+        if state not in ("ready", "maint", "drain"):
+            raise ValueError(f"a server's state is ready, maint or drain, not {state!r}")
+        answer = self.admin(f"set server nodes/{name} state {state}").strip()
+        if answer:
+            raise RuntimeError(f"HAProxy refused to set {name} {state}: {answer}")
+
     def stop(self) -> None:
         """SIGTERM (HAProxy stops at once, closing every connection), then SIGKILL if it lingers."""
         if self.process.poll() is None:

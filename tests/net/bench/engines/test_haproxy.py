@@ -135,6 +135,29 @@ def test_a_dead_backend_is_skipped_and_comes_back(tmp_path: Path, backends: list
         proxy.stop()
 
 
+def test_a_server_in_maintenance_gets_no_new_connections_and_keeps_its_open_ones(
+    tmp_path: Path, backends: list[EchoBackend]
+) -> None:
+    proxy = HaproxyInstance.start(tmp_path / "haproxy", [b.address for b in backends])
+    held: list[socket.socket] = []
+    try:
+        proxy.wait_for_status("node1", "UP")
+        assert ask(proxy.address, held) == "a"
+        proxy.set_state("node0", "maint")
+        assert [ask(proxy.address, held) for _ in range(3)] == ["b"] * 3
+        held[0].sendall(b"still\n")  # the connection made before the maintenance still works
+        assert held[0].makefile("rb").readline() == b"a:still\n"
+        proxy.set_state("node0", "ready")
+        proxy.wait_for_status("node0", "UP")
+        assert ask(proxy.address, held) == "a"  # one against three: the fewest
+        with pytest.raises(ValueError, match="ready, maint or drain"):
+            proxy.set_state("node0", "gone")
+    finally:
+        for conn in held:
+            conn.close()
+        proxy.stop()
+
+
 def test_a_bad_config_says_what_haproxy_said(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="haproxy exited"):
         # 192.0.2.1 (TEST-NET-1) is no address of this machine, so HAProxy cannot bind it.

@@ -56,7 +56,7 @@ class CodeBook:
 
 
 class NodeProcess:
-    """A node on 127.0.0.1:``port``, started with ``flags``; its output goes to ``server.log`` in its folder."""
+    """A node on 127.0.0.1:``port``, started with ``flags``; its output goes to its folder's ``server.log``."""
 
     def __init__(self, data_dir: Path, port: int, flags: Sequence[str], codes: CodeBook) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -64,8 +64,8 @@ class NodeProcess:
         self._codes = codes
         self._log_path = data_dir / "server.log"
         self._log = self._log_path.open("ab")  # a restarted node adds to its log
-        command = [sys.executable, str(ROOT / "main.py"), "server", "--host", "127.0.0.1", "--port", str(port)]
-        command += ["--data-dir", str(data_dir), *flags]
+        command = [sys.executable, str(ROOT / "main.py"), "server", "--host", "127.0.0.1"]
+        command += ["--port", str(port), "--data-dir", str(data_dir), *flags]
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter running our own script
             command,
             cwd=ROOT,

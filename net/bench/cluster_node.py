@@ -56,7 +56,7 @@ class CodeBook:
 
 
 class NodeProcess:
-    """A node on 127.0.0.1:``port``, started with ``flags``; its output goes to its folder's ``server.log``."""
+    """A node on 127.0.0.1:``port`` started with ``flags``; its output goes to its folder's server.log."""
 
     def __init__(self, data_dir: Path, port: int, flags: Sequence[str], codes: CodeBook) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)

@@ -59,6 +59,8 @@ def haproxy_config(frontend: Address, backends: list[Address], admin_socket: Pat
         "",
         "defaults",
         "    mode tcp",
+        "    option redispatch",  # a connection that fails to reach a node is tried on another
+        "    retries 2",
         "    timeout connect 5s",
         f"    timeout client {TUNNEL_TIMEOUT}",
         f"    timeout server {TUNNEL_TIMEOUT}",

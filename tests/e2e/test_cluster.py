@@ -149,6 +149,12 @@ def test_a_device_is_displaced_across_nodes(cluster: Cluster, people: list[Perso
         first.close()
 
 
+def _fetch(client: WireClient, phone: str, barrier: threading.Barrier, replies: list[object]) -> None:
+    """Ask for ``phone``'s bundle the moment the other fetcher does."""
+    barrier.wait(timeout=10)
+    replies.append(client.request("get_bundle", phone=phone))
+
+
 def test_two_nodes_racing_for_one_prekey_hand_it_to_one(cluster: Cluster, people: list[Person]) -> None:
     fetchers: list[WireClient] = []
     try:
@@ -167,12 +173,10 @@ def test_two_nodes_racing_for_one_prekey_hand_it_to_one(cluster: Cluster, people
                 owner.close()
             barrier = threading.Barrier(2)
             replies: list[Reply | ErrorReply] = []
-
-            def fetch(client: WireClient, phone: str = target.phone) -> None:
-                barrier.wait(timeout=10)
-                replies.append(client.request("get_bundle", phone=phone))
-
-            threads = [threading.Thread(target=fetch, args=(client,)) for client in fetchers]
+            threads = [
+                threading.Thread(target=_fetch, args=(client, target.phone, barrier, replies))
+                for client in fetchers
+            ]
             for thread in threads:
                 thread.start()
             for thread in threads:

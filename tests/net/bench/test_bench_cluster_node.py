@@ -54,5 +54,5 @@ def test_a_node_prints_its_codes_into_the_book_and_starts_again_after_a_kill(tmp
 
 
 def test_a_node_that_cannot_start_says_what_it_printed(tmp_path: Path) -> None:
-    with pytest.raises(RuntimeError, match="did not start.*--max-frame must be at least 1"):
+    with pytest.raises(RuntimeError, match=r"did not start.*--max-frame must be at least 1"):
         NodeProcess(tmp_path / "bad", free_port(), ("--max-frame", "0"), CodeBook())

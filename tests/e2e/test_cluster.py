@@ -149,7 +149,9 @@ def test_a_device_is_displaced_across_nodes(cluster: Cluster, people: list[Perso
         first.close()
 
 
-def _fetch(client: WireClient, phone: str, barrier: threading.Barrier, replies: list[object]) -> None:
+def _fetch(
+    client: WireClient, phone: str, barrier: threading.Barrier, replies: list[Reply | ErrorReply]
+) -> None:
     """Ask for ``phone``'s bundle the moment the other fetcher does."""
     barrier.wait(timeout=10)
     replies.append(client.request("get_bundle", phone=phone))

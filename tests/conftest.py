@@ -18,6 +18,7 @@ from net.server.server import RunningServer, ServerConfig
 #: The GUI tests' shared fixtures (a plugin, so that no second conftest module shadows this one).
 pytest_plugins = (
     "gui_fixtures",
+    "pg_fixtures",
     "redis_fixtures",
 )
 

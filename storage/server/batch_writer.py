@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from storage.server.records import BatchFailed
+from storage.server.sql import SqliteDb
 
 T = TypeVar("T")
 __all__ = ["BatchFailed", "BatchWriter", "WriterClosed"]
@@ -37,7 +38,7 @@ class WriterClosed(RuntimeError):
 
 
 class BatchWriter:
-    def __init__(self, connect: Callable[[], sqlite3.Connection]) -> None:
+    def __init__(self, connect: Callable[[], SqliteDb]) -> None:
         self._conn = connect()
         self._lock = threading.Lock()
         self._batch_thread: int | None = None
@@ -66,7 +67,7 @@ class BatchWriter:
         if failure is not None:
             raise BatchFailed(f"a batch of writes was not committed: {type(failure).__name__}") from failure
 
-    def reading_connection(self) -> sqlite3.Connection | None:
+    def reading_connection(self) -> SqliteDb | None:
         """The write connection when the calling thread has a batch open (to read its own writes)."""
         return self._conn if self._batch_thread == threading.get_ident() else None
 
@@ -75,7 +76,7 @@ class BatchWriter:
         if self._batch_thread == threading.get_ident() and self._conn.in_transaction:
             self.dependents += 1
 
-    def run(self, job: Callable[[sqlite3.Connection], T], *, savepoint: bool = True) -> T:
+    def run(self, job: Callable[[SqliteDb], T], *, savepoint: bool = True) -> T:
         """Run ``job`` in a write transaction; inside a batch, return before the batch commits.
 
         Inside a batch each job runs in a savepoint of its own, so a job that fails is rolled
@@ -109,7 +110,7 @@ class BatchWriter:
         if self._closed:
             raise WriterClosed("the store is closed")
 
-    def _transaction(self) -> sqlite3.Connection:
+    def _transaction(self) -> SqliteDb:
         """The write connection with the batch's transaction open; refused once the batch is broken."""
         self.dependents += 1
         if self._failure is not None:
@@ -118,7 +119,7 @@ class BatchWriter:
             self._conn.execute("BEGIN IMMEDIATE")
         return self._conn
 
-    def _run_in_batch(self, job: Callable[[sqlite3.Connection], T]) -> T:
+    def _run_in_batch(self, job: Callable[[SqliteDb], T]) -> T:
         conn = self._transaction()
         conn.execute("SAVEPOINT job")
         try:
@@ -129,7 +130,7 @@ class BatchWriter:
             raise
         return result
 
-    def _run_bare_in_batch(self, job: Callable[[sqlite3.Connection], T]) -> T:
+    def _run_bare_in_batch(self, job: Callable[[SqliteDb], T]) -> T:
         conn = self._transaction()
         changes = conn.total_changes
         try:

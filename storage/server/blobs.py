@@ -1,4 +1,7 @@
-"""The server store's blobs: their records in the database, their bytes in :class:`BlobFiles`.
+"""The server store's blobs: their records in the database, their bytes in a :class:`BlobBytes`.
+
+The bytes are a file per blob beside the SQLite database (:class:`~storage.server.blob_files.BlobFiles`),
+or pieces in PostgreSQL itself (``storage/server/pg_blobs.py``: the nodes of a cluster share no disk).
 
 A blob's row (table ``blobs``, schema version 6) holds its owner, declared size,
 the digest its finish matched, when it expires, and its *deadline*: when it dies.
@@ -20,13 +23,10 @@ loop's group commit, when called from it) or a read that sees that commit's writ
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from typing import Protocol
 
-from storage.server.batch_writer import BatchWriter
-from storage.server.blob_files import BlobFiles
 from storage.server.records import BlobQuota, BlobRecord
+from storage.server.sql import Db, Reader, Writer, returning
 
 #: How far an upload's deadline must move before a put writes it down (ms): the idle time is kept
 #: to the minute, and a stream of puts writes nothing to the database.
@@ -37,7 +37,7 @@ def _record(row: tuple[int, str, int, int, bytes | None, int, int]) -> BlobRecor
     return BlobRecord(*row)
 
 
-def _usage(db: sqlite3.Connection, owner: str, now: int) -> int:
+def _usage(db: Db, owner: str, now: int) -> int:
     row = db.execute(
         "SELECT COALESCE(SUM(size), 0) FROM blobs WHERE owner = ? AND deadline > ?", (owner, now)
     ).fetchone()
@@ -45,7 +45,7 @@ def _usage(db: sqlite3.Connection, owner: str, now: int) -> int:
 
 
 def _start(
-    db: sqlite3.Connection,
+    db: Db,
     key: bytes,
     owner: str,
     size: int,
@@ -54,24 +54,44 @@ def _start(
     deadline: int,
     quota: int,
 ) -> BlobRecord:
+    db.lock(f"blobs {owner}")  # two nodes starting uploads of one owner at once: one quota, counted once
     used = _usage(db, owner, now)
     if used + size > quota:
         raise BlobQuota(used)
-    number = db.execute(
-        "INSERT INTO blobs (key, owner, size, received, created, expires, deadline)"
-        " VALUES (?, ?, ?, 0, ?, ?, ?)",
+    number = db.insert(
+        "INSERT INTO blobs (key, owner, size, received, created, expires, deadline)"  # noqa: S608
+        " VALUES (?, ?, ?, 0, ?, ?, ?)" + returning("number"),
         (key, owner, size, now, expires, deadline),
-    ).lastrowid
-    assert number is not None
+    )
     return BlobRecord(number, owner, size, 0, None, expires, deadline)
+
+
+class BlobBytes(Protocol):
+    """Where a store keeps its blobs' bytes, by blob number: what was received of each, piece by piece."""
+
+    def held(self, number: int) -> int:
+        """The bytes held from the start (0 before the first write)."""
+
+    def write(self, number: int, offset: int, data: bytes | memoryview) -> None:
+        """Put one piece at ``offset`` (no further than :meth:`held`); only that piece is written."""
+
+    def read(self, number: int, offset: int, length: int) -> bytes:
+        """``length`` bytes from ``offset``; BlobGone when they are missing."""
+
+    def seal(self, number: int) -> bytes:
+        """Make the bytes durable and give their SHA-256 (blocking)."""
+
+    def delete(self, number: int) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class BlobStore:
     """The store's blob methods; :class:`~storage.server.store.SqliteServerStore` adds the rest."""
 
-    _writer: BatchWriter
-    _reader: Callable[[], AbstractContextManager[sqlite3.Connection]]
-    blob_files: BlobFiles
+    _writer: Writer
+    _reader: Reader
+    blob_files: BlobBytes
 
     def blob_start(
         self, key: bytes, owner: str, size: int, *, now: int, expires: int, deadline: int, quota: int
@@ -133,7 +153,7 @@ class BlobStore:
     def blob_done(self, blob: BlobRecord, digest: bytes, now: int) -> bool:
         """Mark the blob finished with ``digest`` (its deadline becomes ``expires``); False if it died."""
 
-        def job(db: sqlite3.Connection) -> bool:
+        def job(db: Db) -> bool:
             changed = db.execute(
                 "UPDATE blobs SET digest = ?, received = size, deadline = expires "
                 "WHERE number = ? AND digest IS NULL AND deadline > ?",

@@ -10,27 +10,23 @@ window are deleted by :meth:`RateEvents.expire`, which the store's prune runs.
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
 
-from storage.server.batch_writer import BatchWriter
-
-Reader = Callable[[], AbstractContextManager[sqlite3.Connection]]
+from storage.server.sql import Db, Reader, Writer
 
 
 class RateEvents:
-    def __init__(self, writer: BatchWriter, reader: Reader) -> None:
+    def __init__(self, writer: Writer, reader: Reader) -> None:
         self._writer = writer
         self._reader = reader
 
     def record(self, limiter: str, key: str, at: int, expires_at: int) -> None:
         """Count one event of ``limiter`` for ``key`` at ``at`` (ms), forgotten from ``expires_at`` (ms)."""
 
-        def job(db: sqlite3.Connection) -> None:
+        def job(db: Db) -> None:
             db.execute(
                 "INSERT INTO rate_events VALUES (?, ?, ?, 1, ?)"
-                " ON CONFLICT (limiter, key, at) DO UPDATE SET count = count + 1",
+                " ON CONFLICT (limiter, key, at) DO UPDATE SET count = rate_events.count + 1",
                 (limiter, key, at, expires_at),
             )
 
@@ -45,6 +41,6 @@ class RateEvents:
             ).fetchall()
         yield from ((str(key), int(at), int(count)) for key, at, count in rows)
 
-    def expire(self, db: sqlite3.Connection, now: int) -> None:
+    def expire(self, db: Db, now: int) -> None:
         """Delete rows whose window has passed (run inside the store's prune job)."""
         db.execute("DELETE FROM rate_events WHERE expires_at <= ?", (now,))

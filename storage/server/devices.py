@@ -10,11 +10,6 @@ same transaction. The name is sealed by the clients: opaque bytes here.
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Callable
-from contextlib import AbstractContextManager
-
-from storage.server.batch_writer import BatchWriter
 from storage.server.prekeys import insert_prekeys
 from storage.server.queues import live_devices
 from storage.server.records import (
@@ -27,9 +22,10 @@ from storage.server.records import (
     UnknownAccount,
 )
 from storage.server.registration import count_devices, insert_device
+from storage.server.sql import Db, Reader, Writer
 
 
-def login_of(db: sqlite3.Connection, phone: str, device: int) -> DeviceLogin | None:
+def login_of(db: Db, phone: str, device: int) -> DeviceLogin | None:
     row = db.execute(
         "SELECT a.identity, d.login_key, d.removed FROM accounts AS a"
         " JOIN devices AS d ON d.phone = a.phone AND d.device = ? WHERE a.phone = ?",
@@ -41,7 +37,7 @@ def login_of(db: sqlite3.Connection, phone: str, device: int) -> DeviceLogin | N
 
 
 def add_device(
-    db: sqlite3.Connection,
+    db: Db,
     *,
     phone: str,
     login_key: bytes,
@@ -51,20 +47,23 @@ def add_device(
     max_devices: int,
 ) -> tuple[int, list[int]]:
     """A new device with the account's next id; (its id, the live ids). TooManyDevices at ``max_devices``."""
-    row = db.execute("SELECT next_device FROM accounts WHERE phone = ?", (phone,)).fetchone()
+    # The account's row is locked first (to the commit), so a second node adding a device at the same
+    # time waits, then draws the next id and counts this device among the live ones.
+    row = db.execute(
+        "UPDATE accounts SET next_device = next_device + 1 WHERE phone = ? RETURNING next_device", (phone,)
+    ).fetchone()
     if row is None:
         raise UnknownAccount(phone)
     live = live_devices(db, phone)
-    if len(live) >= max_devices:
+    if len(live) >= max_devices:  # the job's savepoint takes the id back
         raise TooManyDevices(f"the account has {len(live)} devices")
-    device = int(row[0])
-    db.execute("UPDATE accounts SET next_device = ? WHERE phone = ?", (device + 1, phone))
+    device = int(row[0]) - 1
     insert_device(db, phone, device, login_key, name, keys.signed_prekey, keys.kem_last_resort, now)
     insert_prekeys(db, phone, keys.one_time_prekeys, keys.kem_prekeys, device)
     return device, [*live, device]
 
 
-def records(db: sqlite3.Connection, phone: str) -> list[DeviceRecord]:
+def records(db: Db, phone: str) -> list[DeviceRecord]:
     rows = db.execute(
         "SELECT device, name, created, last_seen FROM devices"
         " WHERE phone = ? AND removed = 0 ORDER BY device",
@@ -73,7 +72,7 @@ def records(db: sqlite3.Connection, phone: str) -> list[DeviceRecord]:
     return [DeviceRecord(int(d), bytes(name), int(created), int(seen)) for d, name, created, seen in rows]
 
 
-def set_name(db: sqlite3.Connection, *, phone: str, device: int, name: bytes) -> None:
+def set_name(db: Db, *, phone: str, device: int, name: bytes) -> None:
     changed = db.execute(
         "UPDATE devices SET name = ? WHERE phone = ? AND device = ? AND removed = 0", (name, phone, device)
     ).rowcount
@@ -81,7 +80,7 @@ def set_name(db: sqlite3.Connection, *, phone: str, device: int, name: bytes) ->
         raise UnknownAccount(phone)
 
 
-def set_login_key(db: sqlite3.Connection, *, phone: str, device: int, key: bytes) -> None:
+def set_login_key(db: Db, *, phone: str, device: int, key: bytes) -> None:
     changed = db.execute(
         "UPDATE devices SET login_key = ? WHERE phone = ? AND device = ? AND removed = 0",
         (key, phone, device),
@@ -90,7 +89,7 @@ def set_login_key(db: sqlite3.Connection, *, phone: str, device: int, key: bytes
         raise UnknownAccount(phone)
 
 
-def ever_linked(db: sqlite3.Connection, phone: str) -> bool:
+def ever_linked(db: Db, phone: str) -> bool:
     """Whether the account ever had a device besides device 1 (one given out, live or removed)."""
     row = db.execute("SELECT next_device FROM accounts WHERE phone = ?", (phone,)).fetchone()
     if row is None:
@@ -101,7 +100,7 @@ def ever_linked(db: sqlite3.Connection, phone: str) -> bool:
     return int(row[0]) > 2 or removed is not None
 
 
-def remove(db: sqlite3.Connection, *, phone: str, device: int, now: int) -> list[int]:
+def remove(db: Db, *, phone: str, device: int, now: int) -> list[int]:
     """Unlink a live device; the live ids left. DeviceSetChanged if not live, LastDevice for the last."""
     live = live_devices(db, phone)
     if device not in live:
@@ -109,8 +108,8 @@ def remove(db: sqlite3.Connection, *, phone: str, device: int, now: int) -> list
     if len(live) == 1:
         raise LastDevice(f"device {device} is the account's last")
     db.execute(
-        "UPDATE devices SET removed = ?, name = x'' WHERE phone = ? AND device = ?",
-        (max(now, 1), phone, device),
+        "UPDATE devices SET removed = ?, name = ? WHERE phone = ? AND device = ?",
+        (max(now, 1), b"", phone, device),
     )
     for table, column in (
         ("device_keys", "phone"),
@@ -128,8 +127,8 @@ def remove(db: sqlite3.Connection, *, phone: str, device: int, now: int) -> list
 class DeviceStore:
     """The store's device methods; :class:`~storage.server.store.SqliteServerStore` adds the rest."""
 
-    _writer: BatchWriter
-    _reader: Callable[[], AbstractContextManager[sqlite3.Connection]]
+    _writer: Writer
+    _reader: Reader
 
     def device_ids(self, phone: str) -> list[int]:
         """The account's live device ids, ascending (empty without an account)."""

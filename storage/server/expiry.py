@@ -14,10 +14,10 @@ no read of any other message.
 
 from __future__ import annotations
 
-import sqlite3
+from storage.server.sql import Db
 
 
-def sweep_expired(db: sqlite3.Connection, *, now: int, limit: int) -> int:
+def sweep_expired(db: Db, *, now: int, limit: int) -> int:
     """Delete up to ``limit`` messages expired by ``now``, soonest expired first; returns how many.
 
     The partial index of the expiring messages finds them without reading any other row; each

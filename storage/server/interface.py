@@ -9,10 +9,12 @@ failed is :class:`~storage.server.records.BatchFailed`, and whether a failure wa
 for lack of room is asked of the store itself (:meth:`ServerStore.lacks_room`),
 so the service never looks at a driver's error codes.
 
-:class:`~storage.server.store.SqliteServerStore` is the first implementation; a
-second (a PostgreSQL store, say) implements the same methods with the same
-meanings: a write outside a group commit is durable when it returns, one inside
-it when the block ends without :class:`~storage.server.records.BatchFailed`.
+:class:`~storage.server.store.SqliteServerStore` (one file, one server) and
+:class:`~storage.server.pg_store.PostgresServerStore` (one database, several servers)
+implement the same methods with the same meanings: a write outside a group commit is
+durable when it returns, one inside it when the block ends without
+:class:`~storage.server.records.BatchFailed`. Whether a failure was the database out of
+reach is asked of the store too (:meth:`ServerStore.unreachable`).
 """
 
 from __future__ import annotations
@@ -83,6 +85,10 @@ class ServerStore(Protocol):
 
     def lacks_room(self, error: BaseException | None) -> bool:
         """Whether ``error`` (or what caused it) is a write this store refused for lack of room."""
+
+    def unreachable(self, error: BaseException | None) -> bool:
+        """Whether ``error`` (or what caused it) is the store out of reach: its database server refused or
+        lost the connection, or is restarting. Nothing of the request was kept; it may be tried again."""
 
     def prune(self, now: int) -> None: ...
 
@@ -216,6 +222,10 @@ class ServerStore(Protocol):
     ) -> tuple[list[StoredMessage], bool]:
         """(recipient, device)'s queue, oldest first, those expired by ``now`` (ms) left out; and whether
         more wait after them."""
+
+    def message(self, recipient: str, device: int, message_id: int, now: int) -> StoredMessage | None:
+        """One waiting message of (recipient, device), unexpired at ``now``, or None: what a node pushes on a
+        hint that another node stored it."""
 
     def queued_count(self, recipient: str, device: int = 1) -> int: ...
 

@@ -12,23 +12,18 @@ identity, which all its devices share.
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from functools import partial
 from typing import Any
 
-from storage.server.batch_writer import BatchWriter
 from storage.server.records import DeviceSetChanged, PrekeyLimit, TakenBundle, UnknownAccount
+from storage.server.sql import SKIP_LOCKED, Db, Reader, Writer
 
 
 def _dumps(obj: dict[str, Any]) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"))
 
 
-def take_bundle(
-    db: sqlite3.Connection, *, phone: str, one_time: bool, device: int | None = None
-) -> TakenBundle:
+def take_bundle(db: Db, *, phone: str, one_time: bool, device: int | None = None) -> TakenBundle:
     """A device's bundle (``device`` None: the lowest live id); with ``one_time``, its one-time prekeys
     are taken out of the store. UnknownAccount, or DeviceSetChanged for a device the account lacks."""
     row = db.execute("SELECT identity FROM accounts WHERE phone = ?", (phone,)).fetchone()
@@ -64,7 +59,7 @@ def take_bundle(
 
 
 def add(
-    db: sqlite3.Connection,
+    db: Db,
     *,
     phone: str,
     one_time: list[tuple[int, dict[str, Any]]],
@@ -91,7 +86,7 @@ def add(
     return held
 
 
-def counts(db: sqlite3.Connection, phone: str, device: int = 1) -> tuple[int, int]:
+def counts(db: Db, phone: str, device: int = 1) -> tuple[int, int]:
     """How many one-time X25519 and one-time ML-KEM prekeys the device has left."""
     one_time = db.execute(
         "SELECT COUNT(*) FROM one_time_prekeys WHERE phone = ? AND device = ?", (phone, device)
@@ -103,7 +98,7 @@ def counts(db: sqlite3.Connection, phone: str, device: int = 1) -> tuple[int, in
 
 
 def set_signed(
-    db: sqlite3.Connection,
+    db: Db,
     *,
     phone: str,
     signed_prekey: dict[str, Any],
@@ -124,23 +119,23 @@ def set_signed(
 
 
 def insert_prekeys(
-    db: sqlite3.Connection,
+    db: Db,
     phone: str,
     one_time: list[tuple[int, dict[str, Any]]],
     kem: list[tuple[int, dict[str, Any]]],
     device: int = 1,
 ) -> None:
     db.executemany(
-        "INSERT OR IGNORE INTO one_time_prekeys VALUES (?, ?, ?, ?)",
+        "INSERT INTO one_time_prekeys VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
         [(phone, device, i, _dumps(k)) for i, k in one_time],
     )
     db.executemany(
-        "INSERT OR IGNORE INTO kem_prekeys VALUES (?, ?, ?, ?)",
+        "INSERT INTO kem_prekeys VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
         [(phone, device, i, _dumps(k)) for i, k in kem],
     )
 
 
-def _require_device(db: sqlite3.Connection, phone: str, device: int) -> None:
+def _require_device(db: Db, phone: str, device: int) -> None:
     found = db.execute(
         "SELECT 1 FROM devices WHERE phone = ? AND device = ? AND removed = 0", (phone, device)
     ).fetchone()
@@ -148,27 +143,26 @@ def _require_device(db: sqlite3.Connection, phone: str, device: int) -> None:
         raise UnknownAccount(phone)
 
 
-def _take_one(db: sqlite3.Connection, table: str, phone: str, device: int) -> dict[str, Any] | None:
+def _take_one(db: Db, table: str, phone: str, device: int) -> dict[str, Any] | None:
+    # One statement takes the lowest key no other transaction holds: two nodes asking at once get two
+    # keys (or one of them none), never the same one.
     row = db.execute(
-        f"SELECT key_id, key FROM {table} WHERE phone = ? AND device = ?"  # noqa: S608 - fixed names
-        " ORDER BY key_id LIMIT 1",
-        (phone, device),
+        f"DELETE FROM {table} WHERE phone = ? AND device = ? AND key_id = ("  # noqa: S608 - fixed names
+        f"SELECT key_id FROM {table} WHERE phone = ? AND device = ? ORDER BY key_id LIMIT 1{SKIP_LOCKED})"
+        " RETURNING key",
+        (phone, device, phone, device),
     ).fetchone()
     if row is None:
         return None
-    db.execute(
-        f"DELETE FROM {table} WHERE phone = ? AND device = ? AND key_id = ?",  # noqa: S608
-        (phone, device, row[0]),
-    )
-    key: dict[str, Any] = json.loads(row[1])  # written by insert_prekeys from a dict
+    key: dict[str, Any] = json.loads(row[0])  # written by insert_prekeys from a dict
     return key
 
 
 class PrekeyStore:
     """The store's prekey methods, per device (:class:`~storage.server.store.SqliteServerStore` has them)."""
 
-    _writer: BatchWriter
-    _reader: Callable[[], AbstractContextManager[sqlite3.Connection]]
+    _writer: Writer
+    _reader: Reader
 
     def take_bundle(self, phone: str, *, one_time: bool = True) -> dict[str, Any]:
         """The bundle of the account's lowest live device (see :meth:`take_device_bundle`)."""

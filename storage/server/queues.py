@@ -19,7 +19,6 @@ then on :func:`fetch` skips it, and ``storage/server/expiry.py`` deletes it.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from functools import partial
 from typing import NamedTuple
@@ -33,6 +32,7 @@ from storage.server.records import (
     TooManyUnknown,
     UnknownAccount,
 )
+from storage.server.sql import Db, returning
 
 _IDS_PER_STATEMENT = 500  # SQLite before 3.32 takes at most 999 parameters in one statement
 
@@ -44,11 +44,11 @@ _IDS_PER_STATEMENT = 500  # SQLite before 3.32 takes at most 999 parameters in o
 # devices are exactly the queues there are: a device's queue is made and deleted with it).
 _COUNT = (
     "UPDATE queues SET queued = queued + 1, bytes = bytes + ?"
-    " WHERE phone = ? AND device = ? AND NOT tracked AND queued < ? AND queued < ? AND bytes + ? <= ?"
+    " WHERE phone = ? AND device = ? AND tracked = 0 AND queued < ? AND queued < ? AND bytes + ? <= ?"
 )
 _COUNT_TRACKED = (
     "UPDATE queues SET queued = queued + 1, bytes = bytes + ?"
-    " WHERE phone = ? AND device = ? AND tracked AND queued < ? AND bytes + ? <= ? AND COALESCE(("
+    " WHERE phone = ? AND device = ? AND tracked <> 0 AND queued < ? AND bytes + ? <= ? AND COALESCE(("
     "SELECT s.queued FROM sender_queues AS s WHERE s.recipient = ? AND s.device = ? AND s.sender = ?"
     "), 0) < ?"
 )
@@ -62,8 +62,16 @@ _SEEN = (
     "SELECT s.message_id, s.ts FROM sent AS s JOIN accounts AS a ON a.phone = s.sender"
     " WHERE s.client_id = ? AND s.sender = ? AND s.recipient IN (?, '') AND s.message_id > a.since_message"
 )
-_RECORD = "INSERT OR REPLACE INTO sent VALUES (?, ?, ?, ?, ?)"  # replaces a previous owner's record, if any
+# It replaces a previous owner's record, if any.
+_RECORD = (
+    "INSERT INTO sent VALUES (?, ?, ?, ?, ?) ON CONFLICT (client_id, sender, recipient)"
+    " DO UPDATE SET message_id = excluded.message_id, ts = excluded.ts"
+)
 _COUNT_TRACKED_ONE = _COUNT_TRACKED + " AND devices = 1"
+_INSERT = (
+    "INSERT INTO messages (recipient, sender, body, ts, expires_at, device, sender_device)"  # noqa: S608
+    " VALUES (?, ?, ?, ?, ?, ?, ?)" + returning("id")
+)
 
 
 class Caps(NamedTuple):
@@ -83,7 +91,7 @@ class Untracked(Exception):
     """The per-sender cap must be checked on a queue that has no per-sender counts yet."""
 
 
-def live_devices(db: sqlite3.Connection, phone: str) -> list[int]:
+def live_devices(db: Db, phone: str) -> list[int]:
     """The account's live device ids, ascending; empty for a number without an account."""
     rows = db.execute(
         "SELECT device FROM devices WHERE phone = ? AND removed = 0 ORDER BY device", (phone,)
@@ -91,9 +99,7 @@ def live_devices(db: sqlite3.Connection, phone: str) -> list[int]:
     return [int(row[0]) for row in rows]
 
 
-def check_devices(
-    db: sqlite3.Connection, recipient: str, named: Sequence[int], sender: str, sender_device: int
-) -> None:
+def check_devices(db: Db, recipient: str, named: Sequence[int], sender: str, sender_device: int) -> None:
     """UnknownAccount, or DeviceSetChanged (with all the account's ids) unless ``named`` is the set due."""
     current = live_devices(db, recipient)
     if not current:
@@ -103,19 +109,18 @@ def check_devices(
         raise DeviceSetChanged(current)
 
 
-def _seen(db: sqlite3.Connection, client_id: str, sender: str, recipient: str) -> SendOutcome | None:
+def _seen(db: Db, client_id: str, sender: str, recipient: str) -> SendOutcome | None:
+    db.lock(f"sent {client_id} {sender} {recipient}")  # held to the commit: see enqueue
     seen = db.execute(_SEEN, (client_id, sender, recipient)).fetchone()
     return None if seen is None else SendOutcome(seen[0], seen[1], duplicate=True)
 
 
-def _record(
-    db: sqlite3.Connection, client_id: str, sender: str, recipient: str, message_id: int, now: int
-) -> None:
+def _record(db: Db, client_id: str, sender: str, recipient: str, message_id: int, now: int) -> None:
     db.execute(_RECORD, (client_id, sender, recipient, message_id, now))
 
 
 def enqueue(
-    db: sqlite3.Connection,
+    db: Db,
     *,
     sender: str,
     client_id: str,
@@ -134,6 +139,7 @@ def enqueue(
     needs no savepoint. A duplicate keeps the first copy's expiry.
     """
     # Inline, not through _seen and _record: this is every send's path, and calls cost.
+    db.lock(f"sent {client_id} {sender} {recipient}")  # a second node's same send waits, then sees this one
     seen = db.execute(_SEEN, (client_id, sender, recipient)).fetchone()
     if seen is not None:
         return SendOutcome(seen[0], seen[1], duplicate=True)
@@ -143,7 +149,7 @@ def enqueue(
 
 
 def store_copy(
-    db: sqlite3.Connection,
+    db: Db,
     sender: str,
     sender_device: int,
     recipient: str,
@@ -200,21 +206,17 @@ def store_copy(
             raise _why_full(db, recipient, device, size, caps)
         db.execute(
             "INSERT INTO sender_queues VALUES (?, ?, ?, 1)"
-            " ON CONFLICT (recipient, device, sender) DO UPDATE SET queued = queued + 1",
+            " ON CONFLICT (recipient, device, sender) DO UPDATE SET queued = sender_queues.queued + 1",
             (recipient, device, sender),
         )
-    cursor = db.execute(
-        "INSERT INTO messages (recipient, sender, body, ts, expires_at, device, sender_device)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (recipient, sender, body, now, expires_at, device, sender_device),
-    )
-    message_id = cursor.lastrowid
-    assert message_id is not None
+    # The id is drawn after the count above locked the queue's row (PostgreSQL holds it to the commit),
+    # so a queue's ids grow in commit order: paging with ``after`` never skips one that committed late.
+    message_id = db.insert(_INSERT, (recipient, sender, body, now, expires_at, device, sender_device))
     return SendOutcome(message_id, now, duplicate=False)
 
 
 def _store_tracking(
-    db: sqlite3.Connection,
+    db: Db,
     *,
     sender: str,
     sender_device: int,
@@ -247,7 +249,7 @@ def _store_tracking(
 
 
 def enqueue_copies(
-    db: sqlite3.Connection,
+    db: Db,
     *,
     sender: str,
     client_id: str,
@@ -293,7 +295,7 @@ def enqueue_copies(
 
 
 def _enqueue_recipient(
-    db: sqlite3.Connection,
+    db: Db,
     sender: str,
     sender_device: int,
     client_id: str,
@@ -338,7 +340,7 @@ def _enqueue_recipient(
     return stored
 
 
-def _why_full(db: sqlite3.Connection, recipient: str, device: int, size: int, caps: Caps) -> Exception:
+def _why_full(db: Db, recipient: str, device: int, size: int, caps: Caps) -> Exception:
     """Which check a refused copy failed: the queue is gone, or which cap it reached."""
     row = db.execute(
         "SELECT queued, bytes, tracked FROM queues WHERE phone = ? AND device = ?", (recipient, device)
@@ -355,19 +357,19 @@ def _why_full(db: sqlite3.Connection, recipient: str, device: int, size: int, ca
     return QueueFull(QueueFull.SENDER, queued)
 
 
-def track(db: sqlite3.Connection, *, recipient: str, device: int = 1) -> None:
+def track(db: Db, *, recipient: str, device: int = 1) -> None:
     """Start per-sender counts for (recipient, device)'s queue from the messages waiting in it."""
     db.execute("DELETE FROM sender_queues WHERE recipient = ? AND device = ?", (recipient, device))
     db.execute(
         "INSERT INTO sender_queues SELECT recipient, device, sender, COUNT(*) FROM messages"
-        " WHERE recipient = ? AND device = ? GROUP BY sender",
+        " WHERE recipient = ? AND device = ? GROUP BY recipient, device, sender",
         (recipient, device),
     )
     db.execute("UPDATE queues SET tracked = 1 WHERE phone = ? AND device = ?", (recipient, device))
 
 
 def fetch(
-    db: sqlite3.Connection, recipient: str, after: int, limit: int, now: int, device: int = 1
+    db: Db, recipient: str, after: int, limit: int, now: int, device: int = 1
 ) -> tuple[list[StoredMessage], bool]:
     """Up to ``limit`` messages with id > ``after`` unexpired at ``now``, oldest first; whether more wait."""
     rows = db.execute(
@@ -378,14 +380,24 @@ def fetch(
     return [StoredMessage(*row) for row in rows[:limit]], len(rows) > limit
 
 
-def queued_count(db: sqlite3.Connection, recipient: str, device: int = 1) -> int:
+def message(db: Db, recipient: str, device: int, message_id: int, now: int) -> StoredMessage | None:
+    """One message waiting for (recipient, device), unless it is gone or expired at ``now``."""
+    row = db.execute(
+        "SELECT id, sender, body, ts, sender_device FROM messages WHERE recipient = ? AND device = ?"
+        " AND id = ? AND expires_at NOT BETWEEN 1 AND ?",
+        (recipient, device, message_id, now),
+    ).fetchone()
+    return None if row is None else StoredMessage(*row)
+
+
+def queued_count(db: Db, recipient: str, device: int = 1) -> int:
     row = db.execute(
         "SELECT queued FROM queues WHERE phone = ? AND device = ?", (recipient, device)
     ).fetchone()
     return 0 if row is None else int(row[0])
 
 
-def ack(db: sqlite3.Connection, *, recipient: str, wanted: list[int], device: int = 1) -> int:
+def ack(db: Db, *, recipient: str, wanted: list[int], device: int = 1) -> int:
     """Delete those of ``wanted`` (sorted, distinct) that wait for (recipient, device); returns how many."""
     deleted, freed, tracked = 0, 0, False
     per_sender: dict[str, int] = {}
@@ -395,7 +407,7 @@ def ack(db: sqlite3.Connection, *, recipient: str, wanted: list[int], device: in
         found = 0
         # length() of a blob reads its size from the record header, not its pages.
         for sender, count, size, queue_tracked in db.execute(
-            "SELECT m.sender, COUNT(*), SUM(length(m.body)), q.tracked"  # noqa: S608 - only marks
+            "SELECT m.sender, COUNT(*), SUM(length(m.body)), MAX(q.tracked)"  # noqa: S608 - only marks
             " FROM messages AS m JOIN queues AS q ON q.phone = m.recipient AND q.device = m.device"
             f" WHERE m.recipient = ? AND m.device = ? AND m.id IN ({marks}) GROUP BY m.sender",
             (recipient, device, *chunk),

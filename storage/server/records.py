@@ -22,6 +22,11 @@ class StoreUnavailable(StoreError):
     """The store could not be opened (its database is unreadable, locked or not a store)."""
 
 
+class StoreBusy(StoreError):
+    """Another server's write held what this one needed (a deadlock or a serialization failure between
+    nodes): nothing of this job was kept, and it may be tried again at once."""
+
+
 class SchemaMismatch(StoreError):
     """The database was made by another version of the server."""
 

@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import hmac
 import json
-import sqlite3
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from typing import Any
 
-from storage.server.batch_writer import BatchWriter
 from storage.server.prekeys import insert_prekeys
 from storage.server.records import AccountKeys, CodeCheck, Guard, Registration, TooManyCodes, UnknownAccount
+from storage.server.sql import FOR_UPDATE, Db, Reader, Writer
 
 
 def _dumps(obj: dict[str, Any]) -> str:
@@ -26,7 +23,7 @@ def _dumps(obj: dict[str, Any]) -> str:
 
 
 def put_code(
-    db: sqlite3.Connection,
+    db: Db,
     token_hash: bytes,
     phone: str,
     email: str,
@@ -36,6 +33,7 @@ def put_code(
     attempts: int,
     cap: int,
 ) -> None:
+    db.lock(f"codes {phone}")  # two nodes counting a number's codes at once would both find room
     live = db.execute(
         "SELECT COUNT(*) FROM pending_codes WHERE phone = ? AND expires_at > ? AND attempts_left > 0",
         (phone, now),
@@ -48,12 +46,11 @@ def put_code(
     )
 
 
-def check_code(
-    db: sqlite3.Connection, token_hash: bytes, phone: str, code_hash: bytes, now: int
-) -> Registration:
+def check_code(db: Db, token_hash: bytes, phone: str, code_hash: bytes, now: int) -> Registration:
     """Check the requester's code, using one of its attempts when wrong; a right code stays usable."""
     row = db.execute(
-        "SELECT phone, email, code_hash, expires_at, attempts_left FROM pending_codes WHERE token_hash = ?",
+        "SELECT phone, email, code_hash, expires_at, attempts_left FROM pending_codes"  # noqa: S608
+        " WHERE token_hash = ?" + FOR_UPDATE,  # a fixed marker: two guesses at once use two attempts
         (token_hash,),
     ).fetchone()
     if row is None or row[0] != phone:
@@ -74,26 +71,23 @@ def check_code(
     return Registration(CodeCheck.ACCEPTED, replaced=on_file is not None)
 
 
-def code_email(db: sqlite3.Connection, token_hash: bytes) -> str:
+def code_email(db: Db, token_hash: bytes) -> str:
     return str(
         db.execute("SELECT email FROM pending_codes WHERE token_hash = ?", (token_hash,)).fetchone()[0]
     )
 
 
-def use_code(db: sqlite3.Connection, token_hash: bytes) -> None:
+def use_code(db: Db, token_hash: bytes) -> None:
     db.execute("DELETE FROM pending_codes WHERE token_hash = ?", (token_hash,))
 
 
-def insert_account(
-    db: sqlite3.Connection, phone: str, email: str, keys: AccountKeys, now: int, lock: Guard | None
-) -> None:
+def insert_account(db: Db, phone: str, email: str, keys: AccountKeys, now: int, lock: Guard | None) -> None:
     """A new account's rows and its device 1's but its prekeys (the number has none now); ``lock``: a lock
     kept over."""
-    last = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'messages'").fetchone()
     db.execute(
         "INSERT INTO accounts (phone, email, identity, created_at, next_device, since_message)"
         " VALUES (?, ?, ?, ?, 2, ?)",
-        (phone, email, _dumps(keys.identity), now, last[0] if last else 0),
+        (phone, email, _dumps(keys.identity), now, db.last_message_id()),
     )
     # Device 1 logs in with its own key if it gave one, else with the identity's signing key (NULL).
     insert_device(db, phone, 1, keys.login_key, b"", keys.signed_prekey, keys.kem_last_resort, now)
@@ -105,7 +99,7 @@ def insert_account(
 
 
 def insert_device(
-    db: sqlite3.Connection,
+    db: Db,
     phone: str,
     device: int,
     login_key: bytes | None,
@@ -128,7 +122,7 @@ def insert_device(
     count_devices(db, phone)
 
 
-def count_devices(db: sqlite3.Connection, phone: str) -> None:
+def count_devices(db: Db, phone: str) -> None:
     """Every queue of the account notes how many live devices (queues) it has: what a send checks."""
     db.execute(
         "UPDATE queues SET devices = (SELECT COUNT(*) FROM queues AS q WHERE q.phone = ?) WHERE phone = ?",
@@ -136,7 +130,7 @@ def count_devices(db: sqlite3.Connection, phone: str) -> None:
     )
 
 
-def guard(db: sqlite3.Connection, phone: str) -> Guard | None:
+def guard(db: Db, phone: str) -> Guard | None:
     row = db.execute(
         "SELECT last_active, lock_salt, lock_hash, lock_failures, lock_refused_until"
         " FROM guards WHERE phone = ?",
@@ -149,7 +143,7 @@ def guard(db: sqlite3.Connection, phone: str) -> Guard | None:
 ACTIVITY_STEP_MS = 3600 * 1000
 
 
-def mark_active(db: sqlite3.Connection, phone: str, now: int, device: int = 1) -> None:
+def mark_active(db: Db, phone: str, now: int, device: int = 1) -> None:
     """The account's last login, and the device's ``last_seen``, each to the hour."""
     db.execute(
         "UPDATE guards SET last_active = ? WHERE phone = ? AND last_active <= ?",
@@ -161,7 +155,7 @@ def mark_active(db: sqlite3.Connection, phone: str, now: int, device: int = 1) -
     )
 
 
-def set_lock(db: sqlite3.Connection, phone: str, salt: bytes | None, digest: bytes | None) -> bool:
+def set_lock(db: Db, phone: str, salt: bytes | None, digest: bytes | None) -> bool:
     """Set (or, with None, clear) the lock; False when the account is gone."""
     return (
         db.execute(
@@ -173,16 +167,15 @@ def set_lock(db: sqlite3.Connection, phone: str, salt: bytes | None, digest: byt
     )
 
 
-def take_lock_attempt(
-    db: sqlite3.Connection, phone: str, now: int, limit: int, refusal_ms: int
-) -> int | None:
+def take_lock_attempt(db: Db, phone: str, now: int, limit: int, refusal_ms: int) -> int | None:
     """Use one lock attempt before the slow check (so parallel guesses cannot outrun the count).
 
     Returns the attempts left after this one, or None while the lock refuses attempts. The last
     attempt starts the refusal at once; a right answer lifts it (see :func:`lock_passed`).
     """
     row = db.execute(
-        "SELECT lock_failures, lock_refused_until FROM guards WHERE phone = ?", (phone,)
+        "SELECT lock_failures, lock_refused_until FROM guards WHERE phone = ?" + FOR_UPDATE,  # noqa: S608
+        (phone,),
     ).fetchone()
     if row is None or row[1] > now:
         return None
@@ -197,15 +190,15 @@ def take_lock_attempt(
     return limit - failures
 
 
-def lock_passed(db: sqlite3.Connection, phone: str) -> None:
+def lock_passed(db: Db, phone: str) -> None:
     db.execute("UPDATE guards SET lock_failures = 0, lock_refused_until = 0 WHERE phone = ?", (phone,))
 
 
 class RegistrationStore:
     """The store's registration methods; :class:`~storage.server.store.SqliteServerStore` adds the rest."""
 
-    _writer: BatchWriter
-    _reader: Callable[[], AbstractContextManager[sqlite3.Connection]]
+    _writer: Writer
+    _reader: Reader
 
     def put_code(
         self,
@@ -235,7 +228,7 @@ class RegistrationStore:
         A replaced account keeps its registration lock only with ``keep_lock``.
         """
 
-        def job(db: sqlite3.Connection) -> Registration:
+        def job(db: Db) -> Registration:
             result = check_code(db, token_hash, phone, code_hash, now)
             if result.outcome is CodeCheck.ACCEPTED:
                 email = code_email(db, token_hash)
@@ -248,7 +241,7 @@ class RegistrationStore:
     def move_account(self, phone: str, now: int, keys: AccountKeys) -> bool:
         """New keys for an existing account (its owner proved it), keeping address and lock; False if gone."""
 
-        def job(db: sqlite3.Connection) -> bool:
+        def job(db: Db) -> bool:
             row = db.execute("SELECT email FROM accounts WHERE phone = ?", (phone,)).fetchone()
             if row is None:
                 return False
@@ -282,9 +275,10 @@ class RegistrationStore:
 # ---------------------------------------------------------------------- helpers (run inside the writer)
 
 
-def _replace_account(
-    db: sqlite3.Connection, phone: str, email: str, keys: AccountKeys, now: int, *, keep_lock: bool
-) -> bool:
+def _replace_account(db: Db, phone: str, email: str, keys: AccountKeys, now: int, *, keep_lock: bool) -> bool:
+    db.lock(
+        f"account {phone}"
+    )  # two nodes replacing one account: the second waits, then replaces the first's
     lock = guard(db, phone) if keep_lock else None
     replaced = delete_account_rows(db, phone)
     insert_account(db, phone, email, keys, now, lock)
@@ -292,7 +286,7 @@ def _replace_account(
     return replaced
 
 
-def delete_account_rows(db: sqlite3.Connection, phone: str) -> bool:
+def delete_account_rows(db: Db, phone: str) -> bool:
     existed = db.execute("DELETE FROM accounts WHERE phone = ?", (phone,)).rowcount > 0
     db.execute("DELETE FROM guards WHERE phone = ?", (phone,))
     db.execute("DELETE FROM queues WHERE phone = ?", (phone,))

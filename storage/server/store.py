@@ -34,26 +34,20 @@ write refused for lack of room (``SQLITE_FULL``, ENOSPC) from other failures.
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import sqlite3
 import threading
-import time
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
-from functools import partial
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from storage.server import expiry, queues
 from storage.server import schema as server_schema
+from storage.server.base_store import ServerStoreBase
 from storage.server.batch_writer import BatchWriter
 from storage.server.blob_files import FOLDER as BLOB_FOLDER
 from storage.server.blob_files import BlobFiles
-from storage.server.blobs import BlobStore
 from storage.server.counters import RateEvents
-from storage.server.devices import DeviceStore
-from storage.server.prekeys import PrekeyStore
 from storage.server.records import (
     AccountKeys,
     BatchFailed,
@@ -74,12 +68,11 @@ from storage.server.records import (
     TooManyUnknown,
     UnknownAccount,
 )
-from storage.server.registration import RegistrationStore, delete_account_rows
 from storage.server.space_guard import SpaceGuard, is_storage_full
+from storage.server.sql import Db, SqliteDb
 
 SCHEMA_VERSION = server_schema.VERSION
 log = logging.getLogger("parley.store")
-SENT_ID_LIFETIME_MS = 7 * 24 * 3600 * 1000
 _READERS = 8
 
 __all__ = [
@@ -105,7 +98,7 @@ __all__ = [
 ]
 
 
-class SqliteServerStore(RegistrationStore, DeviceStore, PrekeyStore, BlobStore):
+class SqliteServerStore(ServerStoreBase):
     def __init__(
         self,
         path: Path,
@@ -121,9 +114,9 @@ class SqliteServerStore(RegistrationStore, DeviceStore, PrekeyStore, BlobStore):
         self.path = path
         self._synchronous = synchronous
         self._max_bytes = max_bytes
-        self._readers: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
+        self._readers: queue.LifoQueue[SqliteDb] = queue.LifoQueue()
         self._reader_slots = threading.BoundedSemaphore(_READERS)
-        self._all_readers: list[sqlite3.Connection] = []
+        self._all_readers: list[SqliteDb] = []
         self._lock = threading.Lock()
         try:
             self._writer = BatchWriter(self._open_writer)
@@ -140,12 +133,14 @@ class SqliteServerStore(RegistrationStore, DeviceStore, PrekeyStore, BlobStore):
 
     # ------------------------------------------------------------------ plumbing
 
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+    def _connect(self) -> SqliteDb:
+        conn = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, timeout=30, factory=SqliteDb
+        )
         conn.execute("PRAGMA busy_timeout = 30000")
         return conn
 
-    def _open_writer(self) -> sqlite3.Connection:
+    def _open_writer(self) -> SqliteDb:
         conn = self._connect()
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute(f"PRAGMA synchronous = {self._synchronous}")
@@ -162,21 +157,13 @@ class SqliteServerStore(RegistrationStore, DeviceStore, PrekeyStore, BlobStore):
             log.info("%s: upgraded from schema version %d to %d", self.path.name, found, SCHEMA_VERSION)
         return conn
 
-    def group_commit(self) -> AbstractContextManager[None]:
-        """Writes from this thread inside the block share one commit at its end (see the module doc).
-
-        Raises :class:`BatchFailed` at the end if that commit failed: none of the block's writes happened.
-        """
-        return self._writer.batch()
-
-    @property
-    def dependents(self) -> int:
-        """Jobs (and reads of uncommitted writes) so far in the open batch; see :class:`BatchWriter`."""
-        return self._writer.dependents
-
     def lacks_room(self, error: BaseException | None) -> bool:
         """Whether ``error`` (or its cause) is a write refused for lack of room (:func:`is_storage_full`)."""
         return is_storage_full(error)
+
+    def unreachable(self, error: BaseException | None) -> bool:
+        """Never: a file beside the server is not out of reach the way a database server may be."""
+        return False
 
     def quota_room(self) -> int | None:
         """Bytes the database may still grow by under ``max_bytes`` (free pages inside it count)."""
@@ -189,7 +176,7 @@ class SqliteServerStore(RegistrationStore, DeviceStore, PrekeyStore, BlobStore):
         return max(0, self._max_bytes // page_size - pages) * page_size + free * page_size
 
     @contextmanager
-    def _reader(self) -> Iterator[sqlite3.Connection]:
+    def _reader(self) -> Iterator[Db]:
         own = self._writer.reading_connection()
         if own is not None:
             yield own
@@ -213,163 +200,3 @@ class SqliteServerStore(RegistrationStore, DeviceStore, PrekeyStore, BlobStore):
             for conn in self._all_readers:
                 conn.close()
             self._all_readers.clear()
-
-    # ------------------------------------------------------------------- accounts
-
-    def account(self, phone: str) -> RegisteredAccount | None:
-        with self._reader() as db:
-            # The keys shown are those of its lowest live device (device 1's, unless it was unlinked).
-            row = db.execute(
-                "SELECT a.email, a.identity, k.signed_prekey, k.kem_last_resort FROM accounts AS a"
-                " JOIN device_keys AS k ON k.phone = a.phone WHERE a.phone = ? ORDER BY k.device LIMIT 1",
-                (phone,),
-            ).fetchone()
-        if row is None:
-            return None
-        return RegisteredAccount(phone, row[0], json.loads(row[1]), json.loads(row[2]), json.loads(row[3]))
-
-    def identity_text(self, phone: str) -> str | None:
-        """The account's identity key as the JSON text stored, or None: what a login reads."""
-        with self._reader() as db:
-            row = db.execute("SELECT identity FROM accounts WHERE phone = ?", (phone,)).fetchone()
-        return None if row is None else str(row[0])
-
-    def delete_account(self, phone: str) -> bool:
-        def job(db: sqlite3.Connection) -> bool:
-            # Its blobs die with it (the sweep removes their bytes). A re-registration keeps them: the
-            # files its messages announced stay readable for those who have not downloaded them yet.
-            db.execute("UPDATE blobs SET deadline = 0 WHERE owner = ?", (phone,))
-            return delete_account_rows(db, phone)
-
-        return self._writer.run(job)
-
-    # ------------------------------------------------------------------- messages
-
-    def enqueue(
-        self,
-        sender: str,
-        client_id: str,
-        recipient: str,
-        body: bytes,
-        now: int,
-        cap: int,
-        *,
-        per_sender: int | None = None,
-        max_bytes: int | None = None,
-        expires_at: int = 0,
-        device: int = 1,
-        sender_device: int = 1,
-    ) -> SendOutcome:
-        """Queue ``body`` for (recipient, device), once per (sender, client id); returns after the commit.
-
-        :class:`DeviceSetChanged` (with the live ids) unless ``device`` is the recipient's only device (for
-        the sender's own number: its only device but ``sender_device``). Refused with :class:`QueueFull`
-        when that queue has ``cap`` messages waiting, when ``sender`` has ``per_sender`` of them, or when
-        the bodies waiting would pass ``max_bytes``. From ``expires_at`` (ms; 0: never) it is no longer
-        fetched, and :meth:`sweep_expired` deletes it.
-        """
-        caps = queues.caps(cap, per_sender, max_bytes)
-        job = partial(
-            queues.enqueue,
-            sender=sender,
-            client_id=client_id,
-            recipient=recipient,
-            body=body,
-            now=now,
-            caps=caps,
-            expires_at=expires_at,
-            device=device,
-            sender_device=sender_device,
-        )
-        try:
-            return self._writer.run(job, savepoint=False)  # it refuses only before its first write
-        except queues.Untracked:
-            # A queue as long as the per-sender cap, without per-sender counts yet: count them
-            # (once, a job of its own, which refuses nothing), then check again.
-            self._writer.run(partial(queues.track, recipient=recipient, device=device), savepoint=False)
-            return self._writer.run(job, savepoint=False)
-
-    def enqueue_many(
-        self,
-        sender: str,
-        client_id: str,
-        copies: Sequence[tuple[str, bytes] | tuple[str, int, bytes]],
-        now: int,
-        cap: int,
-        *,
-        per_sender: int | None = None,
-        max_bytes: int | None = None,
-        max_unknown: int | None = None,
-        expires_at: int = 0,
-        sender_device: int = 1,
-    ) -> list[CopyOutcome]:
-        """Queue one body per (recipient, device) under one client id, in one transaction.
-
-        ``copies``: (recipient, device, body), or (recipient, body) for device 1. Per recipient, all its
-        copies together, as :meth:`enqueue` would store one (once per sender, client id and recipient;
-        its devices named exactly; the caps of each of its queues), answered per copy in order: its
-        :class:`SendOutcome`, or the :class:`UnknownAccount`, :class:`DeviceSetChanged` or
-        :class:`QueueFull` its recipient met (then none of that recipient's copies is stored) while the
-        others are stored. More than ``max_unknown`` unknown recipients is :class:`TooManyUnknown`, and
-        then nothing is stored. Every copy stored now has the expiry ``expires_at``.
-        """
-        job = partial(
-            queues.enqueue_copies,
-            sender=sender,
-            sender_device=sender_device,
-            client_id=client_id,
-            copies=[(c[0], 1, c[1]) if len(c) == 2 else c for c in copies],
-            now=now,
-            caps=queues.caps(cap, per_sender, max_bytes),
-            max_unknown=len(copies) if max_unknown is None else max_unknown,
-            expires_at=expires_at,
-        )
-        return self._writer.run(job)  # in a savepoint: a refusal after some copies undoes them
-
-    def fetch(
-        self, recipient: str, after: int, limit: int, now: int | None = None, device: int = 1
-    ) -> tuple[list[StoredMessage], bool]:
-        """Up to ``limit`` messages waiting for (recipient, device) with id > ``after``, oldest first, and
-        whether more wait.
-
-        A message expired by ``now`` (ms; the wall clock when None) is left out, as if gone already.
-        """
-        at = int(time.time() * 1000) if now is None else now
-        with self._reader() as db:
-            self._writer.note_read()  # a fetch in a batch may see messages that batch has not committed yet
-            return queues.fetch(db, recipient, after, limit, at, device)
-
-    def queued_count(self, recipient: str, device: int = 1) -> int:
-        with self._reader() as db:
-            return queues.queued_count(db, recipient, device)
-
-    def ack(self, recipient: str, ids: list[int], device: int = 1) -> int:
-        """Delete those of ``ids`` that wait for (recipient, device); returns how many were deleted."""
-        wanted = sorted(set(ids))
-        if not wanted:
-            return 0
-        job = partial(queues.ack, recipient=recipient, wanted=wanted, device=device)
-        return self._writer.run(job, savepoint=False)
-
-    # ---------------------------------------------------------------- maintenance
-
-    def sweep_expired(self, now: int, limit: int) -> int:
-        """Delete up to ``limit`` messages expired by ``now`` in one transaction; how many were deleted."""
-        return self._writer.run(partial(expiry.sweep_expired, now=now, limit=limit))
-
-    def prune(self, now: int) -> None:
-        """Forget old client ids, dead codes, per-sender counts no longer needed, and old rate events."""
-
-        def job(db: sqlite3.Connection) -> None:
-            db.execute("DELETE FROM sent WHERE ts < ?", (now - SENT_ID_LIFETIME_MS,))
-            db.execute("DELETE FROM pending_codes WHERE expires_at <= ? OR attempts_left <= 0", (now,))
-            db.execute("DELETE FROM sender_queues WHERE queued <= 0")
-            # An empty queue needs no per-sender counts: the next long one counts afresh.
-            db.execute(
-                "DELETE FROM sender_queues WHERE (recipient, device) IN"
-                " (SELECT phone, device FROM queues WHERE queued = 0)"
-            )
-            db.execute("UPDATE queues SET tracked = 0 WHERE tracked AND queued = 0")
-            self.rate_events.expire(db, now)
-
-        self._writer.run(job)

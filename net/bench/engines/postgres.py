@@ -118,6 +118,13 @@ class PostgresInstance:
             connection.execute(statement.encode())
         return self.database_url(name)
 
+    def drop_database(self, name: str) -> None:
+        """Drops the database, ending the connections still open to it."""
+        if not _DATABASE_NAME.fullmatch(name):
+            raise ValueError(f"a database name is lowercase letters, digits and _, not {name!r}")
+        with psycopg.connect(self.url, autocommit=True, connect_timeout=10) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
+
     def start_again(self) -> None:
         """Starts the server on its folder and port (after ``stop()`` or ``kill()``); waits till it serves."""
         self._pg_ctl("start", "-l", str(self.log))

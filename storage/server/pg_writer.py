@@ -1,0 +1,168 @@
+"""The PostgreSQL write connection, with the same group commit as SQLite's :class:`BatchWriter`.
+
+One connection per node writes. The loop's batch is one transaction per turn:
+``BEGIN`` at its first job, a savepoint per job, one ``COMMIT`` when the turn
+ends, before any reply of the turn is written. Reads of the batch's thread go
+through the same connection, so they see the turn's writes. Unlike SQLite, a
+failed statement breaks PostgreSQL's transaction until a rollback, so every job
+has its savepoint, even those that SQLite runs bare.
+
+Several nodes write at once: a job that lost a deadlock or a serialization check
+to another node's transaction is rolled back to its savepoint (the turn's other
+jobs stay) and raises :class:`~storage.server.records.StoreBusy`, a refusal the
+client may retry. A connection the server dropped (a restart, say) is opened
+again at the next use, with a bounded connect timeout; until then every write
+fails at once with the driver's error, which the store's ``unreachable`` tells.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg.pq import TransactionStatus
+
+from storage.server.batch_writer import WriterClosed
+from storage.server.pg_adapter import PgDb
+from storage.server.pg_errors import busy
+from storage.server.records import BatchFailed, StoreBusy
+from storage.server.sql import Db
+
+T = TypeVar("T")
+
+
+class PgWriter:
+    def __init__(self, connect: Callable[[], psycopg.Connection[Any]]) -> None:
+        self._connect = connect
+        self._db: PgDb | None = PgDb(connect())
+        self._lock = threading.Lock()
+        self._batch_thread: int | None = None
+        self._failure: BaseException | None = None
+        self._closed = False
+        self.dependents = 0
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Writes from this thread inside the block share one transaction, committed when it ends."""
+        with self._lock:
+            if self._closed:
+                raise WriterClosed("the store is closed")
+            self._batch_thread = threading.get_ident()
+            self._failure = None
+            self.dependents = 0
+            try:
+                yield
+            finally:
+                self._batch_thread = None
+                failure = self._finish()
+        if failure is not None:
+            raise BatchFailed(f"a batch of writes was not committed: {type(failure).__name__}") from failure
+
+    def reading_connection(self) -> Db | None:
+        """The write connection while this thread's batch has its transaction open (to read its writes)."""
+        if self._batch_thread != threading.get_ident() or self._db is None or not self._in_transaction():
+            return None
+        return self._db
+
+    def note_read(self) -> None:
+        if self._batch_thread == threading.get_ident() and self._db is not None and self._in_transaction():
+            self.dependents += 1
+
+    def run(self, job: Callable[[Db], T], *, savepoint: bool = True) -> T:
+        """Run ``job`` in a write transaction; inside a batch in a savepoint, before the batch commits."""
+        if self._batch_thread == threading.get_ident():
+            return self._run_in_batch(job)
+        with self._lock:
+            if self._closed:
+                raise WriterClosed("the store is closed")
+            db = self._usable()
+            db.conn.execute("BEGIN")
+            try:
+                result = job(db)
+                db.conn.execute("COMMIT")
+            except BaseException as exc:
+                self._rollback(db)
+                if busy(exc):
+                    raise StoreBusy("another server held what this write needed") from exc
+                raise
+            return result
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                if self._db is not None:
+                    self._db.conn.close()
+
+    # ------------------------------------------------------------------ inside
+
+    def _usable(self) -> PgDb:
+        """The connection, opened again if the server dropped it (raises the driver's error if it cannot)."""
+        db = self._db
+        if db is not None and not db.conn.closed and not db.conn.broken:
+            return db
+        if db is not None:
+            db.conn.close()
+        self._db = None
+        self._db = PgDb(self._connect())
+        return self._db
+
+    def _in_transaction(self) -> bool:
+        assert self._db is not None
+        return self._db.conn.info.transaction_status != TransactionStatus.IDLE
+
+    def _run_in_batch(self, job: Callable[[Db], T]) -> T:
+        self.dependents += 1
+        if self._failure is not None:
+            raise BatchFailed("an earlier write of this batch broke its transaction") from self._failure
+        try:
+            db = self._usable()
+            if not self._in_transaction():
+                db.conn.execute("BEGIN")
+            db.conn.execute("SAVEPOINT job")
+        except psycopg.Error as exc:
+            self._failure = exc
+            raise
+        try:
+            result = job(db)
+            db.conn.execute("RELEASE job")
+        except BaseException as exc:
+            try:
+                db.conn.execute("ROLLBACK TO job")
+                db.conn.execute("RELEASE job")
+            except psycopg.Error as undo_error:  # the connection went: the batch's writes with it
+                self._failure = undo_error
+                raise exc from undo_error
+            if busy(exc):
+                raise StoreBusy("another server held what this write needed") from exc
+            raise
+        return result
+
+    def _finish(self) -> BaseException | None:
+        db = self._db
+        if db is None or db.conn.closed:
+            return self._failure
+        if self._failure is not None:
+            self._rollback(db)
+            return self._failure
+        if not self._in_transaction():
+            return None
+        try:
+            db.conn.execute("COMMIT")
+        except psycopg.Error as exc:
+            self._rollback(db)
+            return exc
+        return None
+
+    @staticmethod
+    def _rollback(db: PgDb) -> None:
+        if db.conn.closed or db.conn.broken:
+            return
+        try:
+            if db.conn.info.transaction_status != TransactionStatus.IDLE:
+                db.conn.execute("ROLLBACK")
+        except psycopg.Error:
+            pass  # lost with the connection: the server rolled it back

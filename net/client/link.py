@@ -11,7 +11,7 @@ and reports each change as :class:`~net.client.core.events.ConnectionChanged`::
 
 A server that refuses a login with one of
 :data:`net.client.core.connection_state.RETRY_LATER` (``rate_limited``,
-``storage_full``, ``server_error``) is busy, not saying no: the engine backs off
+``storage_full``, ``storage_unavailable``, ``server_error``) is busy, not saying no: the engine backs off
 (with jitter) and logs in again by itself. Other refusals (``login_failed``, ...)
 keep their meaning and take the engine offline until the person acts.
 

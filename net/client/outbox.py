@@ -10,7 +10,7 @@ the ``send``. The entry's client id makes a repeat after a drop harmless (the
 server stores a client id once), and the entry leaves the outbox only when the
 server has acknowledged it. A refusal that means "not now"
 (:data:`net.client.core.connection_state.RETRY_LATER`: ``rate_limited``, ``storage_full``,
-``server_error``), to the ``send`` or to the bundle a new session needs, keeps
+``storage_unavailable``, ``server_error``), to the ``send`` or to the bundle a new session needs, keeps
 the entry and tries that contact again after a backoff with jitter, so the
 outbox drains by itself once the server accepts again. ``queue_full`` (the
 contact has as much waiting as the server keeps) pauses that contact for

@@ -64,6 +64,7 @@ class ErrorCode(StrEnum):
     BLOB_DIGEST = "blob_digest"
     # the server itself
     STORAGE_FULL = "storage_full"
+    STORAGE_UNAVAILABLE = "storage_unavailable"  # the server cannot reach its database just now
     SERVER_ERROR = "server_error"
 
 

@@ -10,7 +10,8 @@ turn's commit:
   later requests wait for it, and its result comes back to the loop's thread
   through the loop's hand-over, to be delivered like any reply;
 * a refusal (:class:`~net.protocol.errors.RequestRefused`) in words; a write that
-  found no room, ``storage_full``; any other failure, ``server_error``: a bug or a
+  found no room, ``storage_full``; a read or write that found the database out of
+  reach, ``storage_unavailable``; any other failure, ``server_error``: a bug or a
   failing disk costs the request, never the connection or the server.
 
 While the store is full, a request that only adds data is refused before it
@@ -29,7 +30,7 @@ from net.protocol.errors import ErrorCode, LocalProtocolError, RequestRefused
 from net.server.outcome import Outcome
 from net.server.peer_connection import PeerConnection
 from net.server.service import Service
-from net.server.storage_full import LostWrites, storage_full_reply, waits_for_room
+from net.server.storage_full import LostWrites, storage_full_reply, storage_unavailable_reply, waits_for_room
 from storage.server.interface import ServerStore
 
 log = logging.getLogger("parley.server")
@@ -98,8 +99,9 @@ class Answerer:
     def finish(self, connection: PeerConnection, request: Request, done: Future[Outcome]) -> None:
         """Deliver the result of a request's blocking work (on the loop's thread, in a batch)."""
         error = done.exception()
-        if self._lost.lost_later(connection, request.id):  # its write went with a commit that found no room
-            connection.send(storage_full_reply(request.id))
+        lost = self._lost.lost_later(connection, request.id)  # its write went with a commit that failed
+        if lost is not None:
+            connection.send(lost)
         elif error is None:
             self.deliver(connection, request, done.result())
         else:
@@ -113,6 +115,10 @@ class Answerer:
         if self._store.lacks_room(error):
             self._space.met_full(f"{request.op} found no room")
             connection.send(storage_full_reply(request.id))
+            return
+        if self._store.unreachable(error):  # nothing of it was kept; the same request may come again
+            log.warning("%s: %s found the database out of reach", connection.peer, request.op)
+            connection.send(storage_unavailable_reply(request.id))
             return
         # A bug or a failing disk must cost this request, not the connection or the server.
         log.error("%s: %s failed: %s", connection.peer, request.op, type(error).__name__)

@@ -242,7 +242,7 @@ class Links:
         try:
             outcome = self._make_device(session, link, args)
         except BaseException as exc:
-            if self._store.lacks_room(exc):
+            if self._store.lacks_room(exc) or self._store.unreachable(exc):
                 link.linking = False  # nothing was stored: the same request may come again
             else:
                 self._drop(digest, link)  # refused: the link is used up
@@ -254,7 +254,7 @@ class Links:
             self._drop(digest, link)
             then()
 
-        def take_back() -> None:  # the commit failed for lack of room: the link stays, to try again
+        def take_back() -> None:  # the commit failed (no room, no database): the link stays, to try again
             link.linking = False
 
         return Outcome(outcome.body, then=committed, undo=take_back)

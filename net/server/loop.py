@@ -15,8 +15,10 @@ is durable. A commit that fails for lack of room costs no connection: the
 requests whose writes it lost are answered ``storage_full`` instead, and while
 the store is full the requests that only add data are refused before they write
 (:mod:`net.server.storage_full`; the store's :meth:`~storage.server.interface.ServerStore.lacks_room`
-tells a lack of room from other failures); any other failed commit
-drops the connections it served.
+tells a lack of room from other failures). A commit that fails because the
+database is out of reach (:meth:`~storage.server.interface.ServerStore.unreachable`)
+costs no connection either: those requests are answered ``storage_unavailable``.
+Any other failed commit drops the connections it served.
 
 Only this thread touches sockets and TLS objects; other threads hand work over
 with :meth:`ServerLoop.call_soon_threadsafe` (a queue and a socketpair to wake
@@ -172,6 +174,8 @@ class ServerLoop:
             self._answerer.take_after_commit()  # pushes of messages that were not stored
             if self._store.lacks_room(exc):
                 self._lost.answer_storage_full(self._space)
+            elif self._store.unreachable(exc):
+                self._lost.answer_unavailable()
             else:
                 log.error("store: the writes of %d connections failed to commit: %s", len(self._touched), exc)
                 for connection in self._touched:  # no reply of theirs may claim a write that did not happen

@@ -1,4 +1,5 @@
-"""The server loop on a full disk: which requests wait for room, and answering those a failed commit lost.
+"""The server loop on a full disk or an unreachable database: which requests wait for room, and answering
+those a failed commit lost.
 
 Two parts, both used by :class:`~net.server.loop.ServerLoop`:
 
@@ -15,12 +16,17 @@ Two parts, both used by :class:`~net.server.loop.ServerLoop`:
   the turn had not committed yet), where its reply lies in its connection's
   buffer. If the commit then fails for lack of room, exactly those replies are
   replaced by ``storage_full`` error replies in place; pushes and the other
-  replies around them stay as they are, and the connections stay open.
+  replies around them stay as they are, and the connections stay open. A commit
+  that failed because the database is out of reach (a PostgreSQL server
+  restarting, say: :meth:`~storage.server.interface.ServerStore.unreachable`) is
+  answered the same way with ``storage_unavailable``: nothing of those requests
+  was kept, and the same requests may come again in a moment.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from net.protocol.connection import ErrorReply, Request
 from net.protocol.errors import ErrorCode
@@ -31,6 +37,9 @@ from storage.server.interface import Space
 log = logging.getLogger("parley.server")
 
 STORAGE_FULL_MESSAGE = "the server is out of storage: nothing was stored; try again later"
+STORAGE_UNAVAILABLE_MESSAGE = (
+    "the server cannot reach its database just now; nothing of this request was kept; try again in a moment"
+)
 _ADD_DATA = frozenset(
     {
         "register_start",
@@ -62,6 +71,14 @@ def storage_full_reply(request_id: int) -> ErrorReply:
     return ErrorReply(request_id, ErrorCode.STORAGE_FULL, STORAGE_FULL_MESSAGE)
 
 
+def storage_unavailable_reply(request_id: int) -> ErrorReply:
+    return ErrorReply(request_id, ErrorCode.STORAGE_UNAVAILABLE, STORAGE_UNAVAILABLE_MESSAGE)
+
+
+#: How a lost write is answered: for lack of room, or for a database out of reach.
+LostReply = Callable[[int], ErrorReply]
+
+
 def check_space(space: Space) -> None:
     """Ask the guard whether there is room again (the loop does, about once a second while full)."""
     try:
@@ -77,7 +94,8 @@ class LostWrites:
     def __init__(self) -> None:
         # (connection, request id, where its reply starts and ends in the buffer, whether it runs elsewhere)
         self._noted: list[tuple[PeerConnection, int, int, int, bool]] = []
-        self._later: set[tuple[PeerConnection, int]] = set()
+        #: Requests whose work ran off the loop and whose write was lost: the answer they get when done.
+        self._later: dict[tuple[PeerConnection, int], LostReply] = {}
 
     def note(self, connection: PeerConnection, request: Request, start: int, *, later: bool) -> None:
         """``request`` wrote in this turn; its reply (if any yet) is ``connection.out[start:]``."""
@@ -91,14 +109,20 @@ class LostWrites:
         """The turn's commit failed for lack of room: the store is full; replace each noted reply."""
         was_full = space.full
         space.met_full("a commit failed for lack of room")
-        answered = self._replace_noted()
+        answered = self._replace_noted(storage_full_reply)
         # The full state is logged once when it begins; a later failed commit only for debugging.
         (log.debug if was_full else log.warning)(
             "store: a commit failed for lack of room; %d requests answered storage_full", answered
         )
         return answered
 
-    def _replace_noted(self) -> int:
+    def answer_unavailable(self) -> int:
+        """The turn's commit failed because the database is out of reach: replace each noted reply."""
+        answered = self._replace_noted(storage_unavailable_reply)
+        log.warning("store: the database is out of reach; %d requests answered storage_unavailable", answered)
+        return answered
+
+    def _replace_noted(self, reply: LostReply) -> int:
         by_connection: dict[PeerConnection, list[tuple[int, int, int, bool]]] = {}
         for connection, request_id, start, end, later in self._noted:
             by_connection.setdefault(connection, []).append((request_id, start, end, later))
@@ -114,26 +138,23 @@ class LostWrites:
             for request_id, start, end, later in noted:
                 rebuilt += out[done:start]
                 done = end
-                if later:  # its reply is not made yet: it becomes storage_full when its work is done
-                    self._later.add((connection, request_id))
+                if later:  # its reply is not made yet: it becomes this error when its work is done
+                    self._later[(connection, request_id)] = reply
                 else:
-                    rebuilt += connection.protocol.send(storage_full_reply(request_id))
+                    rebuilt += connection.protocol.send(reply(request_id))
                 answered += 1
             rebuilt += out[done:]
             connection.out = rebuilt
         return answered
 
-    def lost_later(self, connection: PeerConnection, request_id: int) -> bool:
-        """Whether the write of this request, whose work ran off the loop, was lost (asked once)."""
+    def lost_later(self, connection: PeerConnection, request_id: int) -> ErrorReply | None:
+        """The answer for this request, whose work ran off the loop, if its write was lost (asked once)."""
         if not self._later:
-            return False
-        key = (connection, request_id)
-        if key in self._later:
-            self._later.discard(key)
-            return True
-        return False
+            return None
+        reply = self._later.pop((connection, request_id), None)
+        return None if reply is None else reply(request_id)
 
     def forget(self, connection: PeerConnection) -> None:
         """``connection`` is gone."""
         if self._later:
-            self._later = {key for key in self._later if key[0] is not connection}
+            self._later = {key: reply for key, reply in self._later.items() if key[0] is not connection}

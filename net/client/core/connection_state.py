@@ -38,7 +38,7 @@ from enum import StrEnum
 from net.client.core.events import ConnectionState
 
 #: Refusals that mean "not now": the request is made again later, after a backoff with jitter.
-RETRY_LATER = frozenset({"rate_limited", "storage_full", "server_error"})
+RETRY_LATER = frozenset({"rate_limited", "storage_full", "storage_unavailable", "server_error"})
 OFFLINE = ConnectionState.OFFLINE
 CONNECTING = ConnectionState.CONNECTING
 CONNECTED = ConnectionState.CONNECTED
@@ -58,7 +58,7 @@ class Input(StrEnum):
     UNREACHABLE_RETRY = "unreachable_retry"  # no connection, and the profile is registered
     UNREACHABLE = "unreachable"  # no connection (or no hello) otherwise
     LOGGED_IN = "logged_in"
-    BUSY = "busy"  # the login was refused for now (rate_limited, storage_full, server_error)
+    BUSY = "busy"  # the login was refused for now (RETRY_LATER: rate_limited, storage_full, ...)
     REFUSED = "refused"  # the login was refused for good (login_failed, ...)
     REGISTERED = "registered"  # registration finished on this connection
     DROPPED = "dropped"

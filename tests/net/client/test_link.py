@@ -166,4 +166,4 @@ def test_a_login_refused_for_now_schedules_a_new_attempt_after_a_backoff_with_ji
         assert link.backoff.failures == 2 and link.backoff.ceiling() == 2.0
     finally:
         link.shutdown()
-    assert {"rate_limited", "storage_full", "server_error"} == RETRY_LATER
+    assert {"rate_limited", "storage_full", "storage_unavailable", "server_error"} == RETRY_LATER

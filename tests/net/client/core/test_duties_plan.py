@@ -63,7 +63,8 @@ def test_a_page_that_could_not_be_stored_goes_before_what_was_kept() -> None:
 
 
 def test_busy_refusals_are_retried_later_and_others_are_errors() -> None:
-    assert all(plan.retry_later(code) for code in ("rate_limited", "storage_full", "server_error"))
+    busy = ("rate_limited", "storage_full", "storage_unavailable", "server_error")
+    assert all(plan.retry_later(code) for code in busy)
     assert not plan.retry_later("bad_request") and not plan.retry_later("frame_too_large")
 
 

@@ -78,7 +78,7 @@ def test_replies_are_judged_in_order_fatal_busy_and_queue_full() -> None:
         ("5", "frame_too_large"),
     ]
     assert results.pauses == [(BOB, Verdict.PAUSE), (CAROL, Verdict.BUSY)]
-    for code in ("storage_full", "server_error", "rate_limited"):
+    for code in ("storage_full", "storage_unavailable", "server_error", "rate_limited"):
         assert plan.verdict(code) is Verdict.BUSY
     assert plan.verdict("bad_request") is Verdict.FATAL
     assert plan.verdict("queue_full") is Verdict.PAUSE

@@ -38,6 +38,7 @@ def test_refusals_wait_start_over_resync_or_fail() -> None:
     assert upload_refused("blob_offset") is Next.RESYNC
     assert upload_refused("blob_too_large") is Next.FAIL
     assert download_refused("storage_full") is Next.RETRY_LATER
+    assert download_refused("storage_unavailable") is Next.RETRY_LATER
     assert download_refused("blob_not_found") is Next.FAIL
 
 

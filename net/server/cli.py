@@ -16,6 +16,7 @@ from net.protocol.frames import DEFAULT_MAX_FRAME
 from net.server import local_port
 from net.server.addresses import is_loopback
 from net.server.amounts import parse_duration, parse_size
+from net.server.cluster_presence import SWEEP_INTERVAL
 from net.server.limits import Limits
 from net.server.server import DEFAULT_PORT, RunningServer, ServerConfig
 from net.server.verification import CHANNEL_KINDS, add_smtp_arguments, make_channel, smtp_settings_from_args
@@ -153,6 +154,22 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
         help="SQLite synchronous mode: full survives power cuts, normal only process crashes (default: full)",
     )
     parser.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    cluster = parser.add_argument_group("several nodes")
+    cluster.add_argument(
+        "--bus",
+        metavar="redis://HOST:PORT/0",
+        help="Redis that carries the wake-ups between nodes sharing one PostgreSQL --store (default: none,"
+        " one node)",
+    )
+    cluster.add_argument(
+        "--sweep",
+        type=float,
+        default=SWEEP_INTERVAL,
+        metavar="SECONDS",
+        help="with --bus: how often the node re-reads its devices' queues for what a lost wake-up missed"
+        f" (default: {SWEEP_INTERVAL:.0f})",
+    )
+    cluster.add_argument("--node", help="this node's name in logs and wake-ups (default: HOSTNAME-PID)")
     add_smtp_arguments(parser)
 
 
@@ -177,6 +194,17 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
             "--dev-codes hands every code to whoever asks, so it runs only on a loopback address"
             f" (127.0.0.1, ::1 or localhost), not {args.host}"
         )
+    if args.bus is not None and not str(getattr(args, "store", None) or "").startswith("postgresql://"):
+        raise ValueError(
+            "a bus joins nodes that share a PostgreSQL store: --bus needs --store postgresql://…"
+            " (one node on its SQLite file needs no bus)"
+        )
+    if args.bus is not None and not args.bus.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError(f"--bus takes a Redis url, redis://HOST:PORT/0, not {args.bus!r}")
+    if not args.sweep > 0:
+        raise ValueError("--sweep must be a positive number of seconds")
+    if args.node is not None and not args.node.strip():
+        raise ValueError("--node needs a name")
     data_dir = args.data_dir or default_data_dir()
     if args.keep_port is not None:
         if not 0 < args.keep_port < 65536:
@@ -204,6 +232,9 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         synchronous=args.sync.upper(),
         max_store_bytes=None if args.max_store_mib is None else args.max_store_mib * MIB,
         space_reserve=args.reserve_mib * MIB,
+        bus=args.bus,
+        sweep=args.sweep,
+        **({"node": args.node} if args.node else {}),
     )
 
 

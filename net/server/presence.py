@@ -78,6 +78,13 @@ class Presence:
             devices = self._online.get(phone, {})
             return [devices[d] for d in sorted(devices)]
 
+    def here(self, phone: str) -> list[Session]:
+        """The account's sessions on this node (on one node: all of them; never a proxy of another node)."""
+        return self.all_of(phone)
+
+    def tick(self) -> None:
+        """Called on every turn of the loop; on one node there is nothing to do."""
+
     def __len__(self) -> int:
         with self._lock:
             return sum(len(devices) for devices in self._online.values())

@@ -157,7 +157,8 @@ class Registrar:
         if guard is None or guard.lock_hash is None:
             return False
         recent = now - guard.last_active < int(self.limits.lock_inactivity * 1000)
-        return recent or bool(self.presence.all_of(phone))
+        # Online here; a device held by another node is marked active by that node's sweep, so it is recent.
+        return recent or bool(self.presence.here(phone))
 
     # ----------------------------------------------------------------- register_finish
 

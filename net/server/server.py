@@ -14,6 +14,8 @@ every connection in one thread, and commits the store once per turn; see
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import socketserver
 import threading
 import time
@@ -24,9 +26,12 @@ from typing import Any
 
 from net.protocol.fingerprints import format_fingerprint
 from net.server.addresses import is_loopback
+from net.server.bus import Bus, NoBus
+from net.server.cluster_presence import SWEEP_INTERVAL, ClusterPresence
 from net.server.codes import CodeHasher, load_or_make_code_key
 from net.server.limits import Limits
 from net.server.loop import ServerLoop
+from net.server.redis_bus import RedisBus
 from net.server.service import Service
 from net.server.tls import ensure_self_signed, fingerprint_of_pem_file, server_context
 from net.server.verification import CodeChannel
@@ -75,6 +80,11 @@ class ParleyServer(socketserver.TCPServer):
         return self.loop.connection_count()
 
 
+def default_node() -> str:
+    """A node's name when ``--node`` gives none: the machine's and the process's."""
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
 @dataclass
 class ServerConfig:
     data_dir: Path
@@ -91,6 +101,9 @@ class ServerConfig:
     blob_sweep_interval: float = BLOB_SWEEP_INTERVAL
     expiry_sweep_interval: float = EXPIRY_SWEEP_INTERVAL
     clock: Callable[[], float] = time.time  # the service's wall clock (tests move it to expire things)
+    bus: str | None = None  # redis://HOST:PORT/0: the wake-ups between nodes sharing one store
+    sweep: float = SWEEP_INTERVAL  # seconds between a node's reads of its devices' queues (with a bus)
+    node: str = field(default_factory=default_node)  # this node's name in logs and hints
 
 
 class RunningServer:
@@ -115,6 +128,17 @@ class RunningServer:
             max_bytes=config.max_store_bytes,
             reserve=config.space_reserve,
         )
+        self.bus: Bus = NoBus() if config.bus is None else RedisBus(config.bus, config.node)
+        presence = None
+        if config.bus is not None:
+            presence = ClusterPresence(
+                self.bus,
+                config.node,
+                self.store,
+                lambda: int(config.clock() * 1000),
+                time.monotonic,
+                config.sweep,
+            )
         try:
             hasher = CodeHasher(load_or_make_code_key(config.data_dir))
             self.service = Service(
@@ -125,8 +149,11 @@ class RunningServer:
                 limits=config.limits,
                 dev_codes=config.dev_codes,
                 clock=config.clock,
+                presence=presence,
             )
             self.loop = ServerLoop(self.service, self.store, context, config.limits)
+            if presence is not None:
+                self._join_bus(presence)
             try:
                 self.server = ParleyServer((config.host, config.port), self.loop)
             except BaseException:
@@ -135,6 +162,7 @@ class RunningServer:
         except BaseException:
             self.store.close()
             raise
+        self.node = config.node
         self.address: tuple[str, int] = self.server.server_address[:2]  # type: ignore[assignment]
         self._stopping = threading.Event()
         self._serving = threading.Thread(target=self.loop.run, name="server-loop", daemon=True)
@@ -147,6 +175,20 @@ class RunningServer:
         self._pruning.start()
         self._sweeping.start()
         self._expiring.start()
+
+    def _join_bus(self, presence: ClusterPresence) -> None:
+        loop, node = self.loop, self.node
+
+        def deliver(payload: bytes) -> None:  # the bus's thread: the hint is acted on in the loop's
+            loop.call_soon_threadsafe(lambda: presence.receive(payload))
+
+        def resync() -> None:  # the bus came back: what it lost is read from the store
+            loop.call_soon_threadsafe(
+                lambda: log.info("node %s: resync pushed %d", node, presence.catch_up())
+            )
+
+        self.bus.start(deliver, resync)
+        log.info("node %s: on the bus", self.node)
 
     @property
     def fingerprint_text(self) -> str:
@@ -194,6 +236,7 @@ class RunningServer:
         if self._serving.is_alive():
             log.error("the server loop did not stop within %.0f s; closing the store anyway", STOP_TIMEOUT)
         self.server.server_close()
+        self.bus.close()
         self._pruning.join()
         self._sweeping.join()
         self._expiring.join()

@@ -107,6 +107,7 @@ class Service:
         nonce_source: Callable[[int], bytes] | None = None,
         blob_ids: Callable[[int], bytes] | None = None,
         link_random: Callable[[int], bytes] | None = None,
+        presence: Presence | None = None,
     ) -> None:
         self.store = store
         self.channel = channel
@@ -114,7 +115,7 @@ class Service:
         self.fingerprint = fingerprint
         self.limits = limits = limits or Limits()
         self.dev_codes = dev_codes
-        self.presence = Presence()
+        self.presence = presence if presence is not None else Presence()  # a cluster's knows the others
         self._clock = clock
         self._make_code = (lambda: make_code(randbelow)) if randbelow else make_code
         self._make_nonce: Callable[[], bytes] = (
@@ -193,8 +194,10 @@ class Service:
         return outcome
 
     def tick(self) -> None:
-        """Called by the loop on every turn (at least once a second): sweeps expired links."""
+        """Called by the loop on every turn (at least once a second): sweeps expired links; a node of a
+        cluster reads its devices' queues when its sweep is due."""
         self.links.sweep()
+        self.presence.tick()
 
     def session_ended(self, session: Session) -> None:
         self.links.forget(session)

@@ -1,0 +1,223 @@
+"""What nodes sharing one store tell each other at once: hints, their wire form, the bus that carries them.
+
+A hint is only a hint: the store is the truth, and a node that lost some (its bus connection dropped, a
+queue overflowed) catches up by reading the store (:mod:`net.server.cluster_presence`). So a hint carries
+no message body: "a message is waiting for (phone, device) with id N" is enough for the node holding that
+device to read it from the store. The one exception is a transient push (a typing notice), which is never
+stored and whose body is small.
+
+Channels (one concept, one name each): ``parley:device:<phone>:<device>`` for what concerns one device,
+``parley:account:<phone>`` for what concerns every device of an account. A node subscribes to a
+device's channel, and to its account's, while one of its connections holds that device.
+
+The wire form is JSON with a version field ``v``; a payload that is not a hint of this version is
+:class:`BadHint` (the receiver logs and ignores it: a stray publish never crashes a node).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+HINT_VERSION = 1
+_BYTES = "$bytes"  # how a bytes value travels in a push body (JSON has no bytes)
+
+
+class BadHint(ValueError):
+    """A payload on a bus channel that is not a hint this node understands."""
+
+
+@dataclass(frozen=True)
+class MessageWaiting:
+    """A message was committed for (phone, device): the node holding the device reads and pushes it."""
+
+    phone: str
+    device: int
+    id: int
+
+
+@dataclass(frozen=True)
+class LoggedIn:
+    """(phone, device) logged in on ``node``: any other node ends its session of it (logged_in_elsewhere)."""
+
+    phone: str
+    device: int
+    node: str
+
+
+@dataclass(frozen=True)
+class DeviceEnded:
+    """The device's session ends everywhere, with ``reason`` (it was unlinked, say)."""
+
+    phone: str
+    device: int
+    reason: str
+    node: str
+
+
+@dataclass(frozen=True)
+class AccountEnded:
+    """The account was re-registered or deleted: every node ends its sessions of it, with ``reason``."""
+
+    phone: str
+    reason: str
+    node: str
+
+
+@dataclass(frozen=True)
+class DevicePush:
+    """A push for one device (``device``) or for every device of the account (``device`` None).
+
+    Devices changed, prekeys low, a re-registration notice, a typing notice (a transient message).
+    """
+
+    phone: str
+    device: int | None
+    kind: str
+    body: dict[str, Any]
+    node: str
+
+
+Hint = MessageWaiting | LoggedIn | DeviceEnded | AccountEnded | DevicePush
+
+_NAMES: dict[type[Any], str] = {
+    MessageWaiting: "message",
+    LoggedIn: "logged_in",
+    DeviceEnded: "device_ended",
+    AccountEnded: "account_ended",
+    DevicePush: "push",
+}
+_TYPES = {name: kind for kind, name in _NAMES.items()}
+_FIELDS: dict[str, dict[str, type[Any] | tuple[type[Any], ...]]] = {
+    "message": {"phone": str, "device": int, "id": int},
+    "logged_in": {"phone": str, "device": int, "node": str},
+    "device_ended": {"phone": str, "device": int, "reason": str, "node": str},
+    "account_ended": {"phone": str, "reason": str, "node": str},
+    "push": {"phone": str, "device": (int, type(None)), "kind": str, "body": dict, "node": str},
+}
+
+
+def device_channel(phone: str, device: int) -> str:
+    return f"parley:device:{phone}:{device}"
+
+
+def account_channel(phone: str) -> str:
+    return f"parley:account:{phone}"
+
+
+def channel_of(hint: Hint) -> str:
+    """The channel a hint is published on: its device's, or its account's."""
+    device = getattr(hint, "device", None)
+    if isinstance(hint, AccountEnded) or device is None:
+        return account_channel(hint.phone)
+    return device_channel(hint.phone, device)
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return {_BYTES: base64.b64encode(bytes(value)).decode("ascii")}
+    if isinstance(value, dict):
+        return {str(k): _to_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_to_json(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    raise TypeError(f"a push body holds a {type(value).__name__}, which no hint can carry")
+
+
+def _from_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {_BYTES} and isinstance(value[_BYTES], str):
+            return base64.b64decode(value[_BYTES], validate=True)
+        return {k: _from_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_json(v) for v in value]
+    return value
+
+
+def encode_hint(hint: Hint) -> bytes:
+    fields = {name: _to_json(getattr(hint, name)) for name in _FIELDS[_NAMES[type(hint)]]}
+    return json.dumps(
+        {"v": HINT_VERSION, "hint": _NAMES[type(hint)], **fields}, separators=(",", ":")
+    ).encode()
+
+
+def decode_hint(payload: bytes) -> Hint:
+    """The hint in ``payload``; :class:`BadHint` (saying why, never quoting the payload) otherwise."""
+    try:
+        data = json.loads(payload)
+    except (UnicodeDecodeError, ValueError):
+        raise BadHint("not JSON") from None
+    if not isinstance(data, dict):
+        raise BadHint("not a JSON object")
+    if data.get("v") != HINT_VERSION:
+        raise BadHint(f"version {data.get('v')!r}, not {HINT_VERSION}")
+    name = data.get("hint")
+    if not isinstance(name, str) or name not in _FIELDS:
+        raise BadHint("an unknown kind of hint")
+    wanted = _FIELDS[name]
+    if set(data) != {"v", "hint", *wanted}:
+        raise BadHint(f"the fields of a {name} hint are wrong")
+    for field, kind in wanted.items():
+        value = data[field]
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
+            raise BadHint(f"{name}.{field} is not a {getattr(kind, '__name__', 'value')}")
+    try:
+        values = {field: _from_json(data[field]) for field in wanted}
+    except ValueError:
+        raise BadHint(f"{name} holds bad base64") from None
+    hint: Hint = _TYPES[name](**values)
+    return hint
+
+
+class Bus(Protocol):
+    """Carries hints between nodes. No method waits for the network: the loop calls them."""
+
+    def start(self, deliver: Callable[[bytes], None], resync: Callable[[], None]) -> None:
+        """Begin: ``deliver`` gets each payload published on a subscribed channel, ``resync`` is called
+        after the bus's connection came back (hints may have been lost meanwhile). Both are called from
+        the bus's own thread."""
+        ...
+
+    def publish(self, channel: str, payload: bytes) -> None:
+        """Send ``payload`` to the nodes subscribed to ``channel``, later; never blocks."""
+        ...
+
+    def subscribe(self, channel: str) -> None: ...
+
+    def unsubscribe(self, channel: str) -> None: ...
+
+    @property
+    def dropped(self) -> int:
+        """Hints not sent (the publisher's queue was full, or the bus was down): the sweep catches up."""
+        ...
+
+    def close(self) -> None:
+        """Stop, within a bounded time."""
+        ...
+
+
+class NoBus:
+    """One node alone: nothing to tell anyone."""
+
+    def start(self, deliver: Callable[[bytes], None], resync: Callable[[], None]) -> None:
+        pass
+
+    def publish(self, channel: str, payload: bytes) -> None:
+        pass
+
+    def subscribe(self, channel: str) -> None:
+        pass
+
+    def unsubscribe(self, channel: str) -> None:
+        pass
+
+    @property
+    def dropped(self) -> int:
+        return 0
+
+    def close(self) -> None:
+        pass

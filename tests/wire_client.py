@@ -49,11 +49,14 @@ class WireClient:
         timeout: float = 10.0,
         max_frame: int = 4 * 1024 * 1024,
         source: str | None = None,
+        proxy_header: bytes | None = None,
     ) -> None:
         # ``source`` picks the client's own address (say 127.0.0.2), for per-address limits on loopback.
         raw = socket.create_connection(
             address, timeout=timeout, source_address=(source, 0) if source else None
         )
+        if proxy_header is not None:  # what a load balancer sends before the client's TLS
+            raw.sendall(proxy_header)
         self.sock = client_context().wrap_socket(raw)
         self.sock.settimeout(timeout)
         der = self.sock.getpeercert(binary_form=True)

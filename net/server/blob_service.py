@@ -23,7 +23,7 @@ from typing import Any
 from crypto_core.stream import sealed_size
 from net.protocol.blobs import BLOB_ID_BYTES, encode_blob_id
 from net.protocol.errors import ErrorCode, RequestRefused
-from net.server.limits import Limits, PersistedLimiter
+from net.server.limits import Limits, RateLimiter
 from net.server.outcome import Outcome
 from net.server.presence import Session
 from storage.server.interface import ServerStore
@@ -49,7 +49,7 @@ class BlobService:
         self,
         store: ServerStore,
         limits: Limits,
-        persisted: Callable[[str, int, float], PersistedLimiter],
+        persisted: Callable[[str, int, float], RateLimiter],
         now_ms: Callable[[], int],
         random_bytes: Callable[[int], bytes] = os.urandom,
     ) -> None:

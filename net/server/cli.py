@@ -14,7 +14,7 @@ import platformdirs
 from crypto_core.stream import sealed_size
 from net.protocol.frames import DEFAULT_MAX_FRAME
 from net.server import local_port
-from net.server.addresses import is_loopback
+from net.server.addresses import ProxySources, is_loopback
 from net.server.amounts import parse_duration, parse_size
 from net.server.cluster_presence import SWEEP_INTERVAL
 from net.server.limits import Limits
@@ -102,6 +102,13 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--cert", type=Path, help="TLS certificate (PEM) to use instead of the self-made one")
     parser.add_argument("--key", type=Path, help="the private key (PEM) of --cert")
+    parser.add_argument(
+        "--proxy-from",
+        default="",
+        metavar="ADDR[,ADDR...]",
+        help="load balancers (IP addresses or CIDR networks) whose connections start with a PROXY protocol"
+        " v2 header naming the real client; only they may send one (default: none)",
+    )
     limits = parser.add_argument_group("limits")
     limits.add_argument(
         "--max-frame", type=int, default=DEFAULT_MAX_FRAME, help="largest frame, bytes (1 MiB)"
@@ -205,6 +212,8 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         raise ValueError("--sweep must be a positive number of seconds")
     if args.node is not None and not args.node.strip():
         raise ValueError("--node needs a name")
+    proxy_from = tuple(entry.strip() for entry in args.proxy_from.split(",") if entry.strip())
+    ProxySources(proxy_from)  # ValueError in words for anything that is not an address or a network
     data_dir = args.data_dir or default_data_dir()
     if args.keep_port is not None:
         if not 0 < args.keep_port < 65536:
@@ -235,6 +244,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         bus=args.bus,
         sweep=args.sweep,
         **({"node": args.node} if args.node else {}),
+        proxy_from=proxy_from,
     )
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from net.protocol.errors import ErrorCode, RequestRefused
-from net.server.limits import Limits, PersistedLimiter, source_address
+from net.server.limits import Limits, RateLimiter, source_address
 from net.server.presence import Session
 
 MINUTE = 60.0
@@ -27,7 +27,7 @@ HOUR = 3600.0
 
 
 class Guards:
-    def __init__(self, limits: Limits, persisted: Callable[[str, int, float], PersistedLimiter]) -> None:
+    def __init__(self, limits: Limits, persisted: Callable[[str, int, float], RateLimiter]) -> None:
         self._failed_logins = persisted("failed_logins", limits.logins_per_minute, MINUTE)
         self._address_failed_logins = persisted(
             "address_failed_logins", limits.address_logins_per_minute, MINUTE

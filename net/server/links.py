@@ -43,7 +43,7 @@ from net.protocol.devices import (
     verify_link,
 )
 from net.protocol.errors import ErrorCode, RequestRefused
-from net.server.limits import Limits, PersistedLimiter, source_address
+from net.server.limits import Limits, RateLimiter, source_address
 from net.server.outcome import Outcome
 from net.server.presence import Presence, Session
 from net.server.registrar import check_kem, masked
@@ -90,7 +90,7 @@ class Links:
         store: ServerStore,
         limits: Limits,
         presence: Presence,
-        persisted: Callable[[str, int, float], PersistedLimiter],
+        persisted: Callable[[str, int, float], RateLimiter],
         clock: Callable[[], float],
         now_ms: Callable[[], int],
         fingerprint: bytes,

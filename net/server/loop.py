@@ -20,6 +20,10 @@ database is out of reach (:meth:`~storage.server.interface.ServerStore.unreachab
 costs no connection either: those requests are answered ``storage_unavailable``.
 Any other failed commit drops the connections it served.
 
+A connection from a ``--proxy-from`` address first gives its PROXY protocol v2 header
+(:mod:`net.server.proxy_wait`), within the handshake's deadline; the connection then
+starts TLS as the client the header names, and the limits count that client's address.
+
 Only this thread touches sockets and TLS objects; other threads hand work over
 with :meth:`ServerLoop.call_soon_threadsafe` (a queue and a socketpair to wake
 the selector). Blocking work a request asks for (``Outcome.later``) runs on a
@@ -30,6 +34,7 @@ does. A failure while serving one connection drops that connection only.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import selectors
 import socket
@@ -43,11 +48,14 @@ from typing import Any
 from net.protocol.connection import NEED_DATA, ConnectionClosed, Request
 from net.protocol.connection import error_reply as make_error_reply
 from net.protocol.errors import RemoteProtocolError
+from net.server.addresses import ProxySources
 from net.server.answering import Answerer
 from net.server.handover import Handover
 from net.server.limits import Limits
 from net.server.outcome import Outcome
 from net.server.peer_connection import OutputLimits, PeerConnection, PeerLost
+from net.server.proxy_header import Local, Proxied
+from net.server.proxy_wait import BadProxyHeader, HeaderWait
 from net.server.service import Service
 from net.server.storage_full import LostWrites, check_space
 from net.server.timers import Deadlines
@@ -69,8 +77,11 @@ class ServerLoop:
         context: ssl.SSLContext,
         limits: Limits,
         clock: Callable[[], float] = time.monotonic,
+        proxies: ProxySources | None = None,
     ) -> None:
         self._service = service
+        self._proxies = proxies or ProxySources()
+        self._header_waits: set[HeaderWait] = set()  # connections from a balancer before their header
         self._store = store
         self._space = store.space
         self._lost = LostWrites()  # the requests of this turn whose replies a failed commit would void
@@ -134,17 +145,57 @@ class ServerLoop:
             self.close()
 
     def adopt(self, raw: socket.socket, address: Any) -> None:
-        """Take a freshly accepted socket: TLS starts on it without blocking."""
+        """Take a freshly accepted socket: TLS starts on it without blocking (after a PROXY header if due)."""
         peer = f"{address[0]}:{address[1]}"
         try:
             raw.setblocking(False)
             raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError as exc:
+            log.info("%s: could not start TLS (%s)", peer, type(exc).__name__)
+            raw.close()
+            return
+        if self._proxies.send_header(address[0]):
+            wait = HeaderWait(raw, peer, self._clock())
+            self._header_waits.add(wait)
+            self._selector.register(raw, selectors.EVENT_READ, functools.partial(self._read_header, wait))
+            self._deadlines.schedule(wait, wait.opened_at + self._limits.handshake_timeout)
+            return
+        self._start_tls(raw, peer, self._clock())
+
+    def _read_header(self, wait: HeaderWait) -> None:
+        try:
+            header = wait.read()
+        except BadProxyHeader as exc:
+            self._end_header_wait(wait, f"refused: {exc}")
+            return
+        if header is None:
+            return
+        if isinstance(header, Local):  # the balancer's health check: nothing to serve, nothing to log
+            self._end_header_wait(wait, None)
+            return
+        self._selector.unregister(wait.sock)
+        self._header_waits.discard(wait)
+        wait.closed = True  # the wait is over; the socket lives on in the connection
+        peer = f"{header.host}:{header.port}" if isinstance(header, Proxied) else wait.peer
+        self._start_tls(wait.sock, peer, wait.opened_at)
+
+    def _end_header_wait(self, wait: HeaderWait, reason: str | None) -> None:
+        if wait.closed:
+            return
+        self._selector.unregister(wait.sock)
+        self._header_waits.discard(wait)
+        wait.close()
+        if reason:
+            log.info("%s: %s", wait.peer, reason)
+
+    def _start_tls(self, raw: socket.socket, peer: str, now: float) -> None:
+        """TLS on an accepted socket; the handshake's deadline counts from ``now``, when it was accepted."""
+        try:
             sock = self._context.wrap_socket(raw, server_side=True, do_handshake_on_connect=False)
         except OSError as exc:
             log.info("%s: could not start TLS (%s)", peer, type(exc).__name__)
             raw.close()
             return
-        now = self._clock()
         connection = PeerConnection(sock, peer, self, self._limits.max_frame, self._output_limits, now)
         self._connections.add(connection)
         connection.events = selectors.EVENT_READ
@@ -350,6 +401,9 @@ class ServerLoop:
             self._accept_again_at = None
             self._selector.register(self._listener[0], selectors.EVENT_READ, self._accept)
         for connection in self._deadlines.due(now):
+            if isinstance(connection, HeaderWait):
+                self._end_header_wait(connection, "no PROXY header within the handshake timeout")
+                continue
             assert isinstance(connection, PeerConnection)
             deadline, reason = connection.deadline(self._limits)
             if deadline > now:
@@ -364,6 +418,8 @@ class ServerLoop:
                 with contextlib.suppress(PeerLost):
                     connection.flush(self._clock())  # one try, without waiting: stopping is bounded
             self._drop(connection, None)
+        for wait in list(self._header_waits):
+            self._end_header_wait(wait, None)
         self._answerer.shutdown()
         self._selector.close()
         self._handover.close()

@@ -17,7 +17,7 @@ from net.protocol.errors import ErrorCode, RequestRefused
 from net.protocol.schema import PUSH_PREKEYS_LOW
 from net.server.device_ops import devices_changed
 from net.server.guards import Guards
-from net.server.limits import Limits, PersistedLimiter
+from net.server.limits import Limits, RateLimiter
 from net.server.outcome import Outcome
 from net.server.presence import Presence, Session
 from net.server.registrar import check_kem
@@ -36,7 +36,7 @@ class PrekeyService:
         limits: Limits,
         presence: Presence,
         guards: Guards,
-        persisted: Callable[[str, int, float], PersistedLimiter],
+        persisted: Callable[[str, int, float], RateLimiter],
     ) -> None:
         self._store = store
         self._limits = limits

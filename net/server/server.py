@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from net.protocol.fingerprints import format_fingerprint
-from net.server.addresses import is_loopback
+from net.server.addresses import ProxySources, is_loopback
 from net.server.bus import Bus, NoBus
 from net.server.cluster_presence import SWEEP_INTERVAL, ClusterPresence
 from net.server.codes import CodeHasher, load_or_make_code_key
@@ -104,6 +104,8 @@ class ServerConfig:
     bus: str | None = None  # redis://HOST:PORT/0: the wake-ups between nodes sharing one store
     sweep: float = SWEEP_INTERVAL  # seconds between a node's reads of its devices' queues (with a bus)
     node: str = field(default_factory=default_node)  # this node's name in logs and hints
+    store: str | None = None  # a PostgreSQL url: a store other nodes may share; None: the SQLite file
+    proxy_from: tuple[str, ...] = ()  # addresses and networks whose connections start with a PROXY v2 header
 
 
 class RunningServer:
@@ -114,6 +116,7 @@ class RunningServer:
             raise ValueError("--dev-codes returns codes to whoever asks; it runs only on a loopback address")
         # Owner only: the database holds phone numbers and e-mail addresses.
         config.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        proxies = ProxySources(config.proxy_from)  # ValueError in words for a bad entry
         if (config.cert is None) != (config.key is None):
             raise ValueError("--cert and --key go together")
         if config.cert is not None and config.key is not None:
@@ -150,8 +153,9 @@ class RunningServer:
                 dev_codes=config.dev_codes,
                 clock=config.clock,
                 presence=presence,
+                shared=config.store is not None,  # other nodes may count limits in it too
             )
-            self.loop = ServerLoop(self.service, self.store, context, config.limits)
+            self.loop = ServerLoop(self.service, self.store, context, config.limits, proxies=proxies)
             if presence is not None:
                 self._join_bus(presence)
             try:

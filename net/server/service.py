@@ -16,7 +16,9 @@ A refusal is a :class:`~net.protocol.errors.RequestRefused` with a stable code. 
 name phones only by their last digits and never hold a code, key, signature or body.
 
 Rate limits are :class:`~net.server.limits.PersistedLimiter` objects (see :meth:`Service.persisted`):
-their counts are written in the same group commit as the request, so a restart keeps them.
+their counts are written in the same group commit as the request, so a restart keeps them. On a store
+that several nodes share (``shared``) they are :class:`~net.server.shared_limiter.SharedLimiter` objects,
+which count every node's events through the store.
 What each counts, and what happens past it, is written in net/protocol/PROTOCOL.md ("Limits").
 """
 
@@ -45,7 +47,7 @@ from net.server.blob_service import BlobService
 from net.server.codes import CodeHasher, make_code
 from net.server.device_ops import DeviceOps, devices_changed
 from net.server.guards import Guards
-from net.server.limits import Limits, PersistedLimiter
+from net.server.limits import Limits, PersistedLimiter, RateLimiter
 from net.server.links import Links
 from net.server.outcome import Outcome
 from net.server.prekey_service import PrekeyService
@@ -61,6 +63,7 @@ from net.server.send_rules import (
     expiry,
     queue_full_words,
 )
+from net.server.shared_limiter import SharedLimiter
 from net.server.verification import CodeChannel
 from storage.server.interface import ServerStore
 from storage.server.records import DeviceSetChanged, QueueFull, StoredMessage, UnknownAccount
@@ -108,8 +111,11 @@ class Service:
         blob_ids: Callable[[int], bytes] | None = None,
         link_random: Callable[[int], bytes] | None = None,
         presence: Presence | None = None,
+        shared: bool = False,
     ) -> None:
         self.store = store
+        #: Whether other nodes serve from the same store: then the limits count through it.
+        self.shared = shared
         self.channel = channel
         self.hasher = hasher
         self.fingerprint = fingerprint
@@ -173,8 +179,14 @@ class Service:
         }
         assert set(self._handlers) == set(OPERATIONS), "every operation needs a handler"
 
-    def persisted(self, name: str, limit: int, window: float) -> PersistedLimiter:
-        """A rate limiter of ``limit`` events per ``window`` seconds whose counts survive a restart."""
+    def persisted(self, name: str, limit: int, window: float) -> RateLimiter:
+        """A rate limiter of ``limit`` events per ``window`` seconds whose counts survive a restart.
+
+        On a shared store it counts the events of every node (a slower query per check); alone,
+        in memory.
+        """
+        if self.shared:
+            return SharedLimiter(self.store.rate_events, name, limit, window, self._clock)
         return PersistedLimiter(self.store.rate_events, name, limit, window, self._clock)
 
     def now_ms(self) -> int:

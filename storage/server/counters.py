@@ -6,6 +6,12 @@ table (see :mod:`storage.server.schema`). A write goes through the store's
 turn's group commit, so counting costs no commit or sync of its own, and the
 count is durable exactly when the reply that depended on it is. Rows past their
 window are deleted by :meth:`RateEvents.expire`, which the store's prune runs.
+
+:meth:`RateEvents.rate_count` sums a key's events since a time: what a limiter asks
+when several server processes share one store, so that every node's events
+count (net/server/shared_limiter.py). On the thread of an open batch it reads
+through the batch's own connection, so a check sees the events the same turn
+counted before it, although they are not committed yet.
 """
 
 from __future__ import annotations
@@ -31,6 +37,16 @@ class RateEvents:
             )
 
         self._writer.run(job, savepoint=False)  # one statement: it fails whole or not at all
+
+    def rate_count(self, limiter: str, key: str, since: int) -> int:
+        """The events of ``limiter`` for ``key`` counted after ``since`` (ms), by every user of the store."""
+        with self._reader() as db:
+            self._writer.note_read()  # inside a turn it may count what that turn has not committed yet
+            row = db.execute(
+                "SELECT COALESCE(SUM(count), 0) FROM rate_events WHERE limiter = ? AND key = ? AND at > ?",
+                (limiter, key, since),
+            ).fetchone()
+        return int(row[0])
 
     def load(self, limiter: str, now: int) -> Iterator[tuple[str, int, int]]:
         """The (key, at, count) rows of ``limiter`` not yet expired at ``now`` (ms), oldest first."""

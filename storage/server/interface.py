@@ -63,6 +63,13 @@ class RateEventLog(Protocol):
     def load(self, limiter: str, now: int) -> Iterator[tuple[str, int, int]]:
         """The (key, at, count) rows of ``limiter`` not yet expired at ``now``, oldest first."""
 
+    def rate_count(self, limiter: str, key: str, since: int) -> int:
+        """The events of ``limiter`` for ``key`` after ``since``, counted by every node of the store.
+
+        Inside a group commit it counts that commit's own events too, so a check and the counts
+        before it in one turn agree.
+        """
+
 
 @runtime_checkable
 class ServerStore(Protocol):
@@ -73,6 +80,9 @@ class ServerStore(Protocol):
 
     @property
     def rate_events(self) -> RateEventLog: ...
+
+    def rate_count(self, limiter: str, key: str, since: int) -> int:
+        """The events of ``limiter`` for ``key`` after ``since``, by all nodes (see :class:`RateEventLog`)."""
 
     # ------------------------------------------------------------ turns and room
 

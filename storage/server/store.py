@@ -165,6 +165,10 @@ class SqliteServerStore(ServerStoreBase):
         """Never: a file beside the server is not out of reach the way a database server may be."""
         return False
 
+    def rate_count(self, limiter: str, key: str, since: int) -> int:
+        """The events of ``limiter`` for ``key`` after ``since`` (ms) by every user of this file."""
+        return self.rate_events.rate_count(limiter, key, since)
+
     def quota_room(self) -> int | None:
         """Bytes the database may still grow by under ``max_bytes`` (free pages inside it count)."""
         if self._max_bytes is None:

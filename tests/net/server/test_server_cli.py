@@ -197,3 +197,13 @@ def test_keep_port_takes_the_remembered_port_or_the_first_free_one(tmp_path: Pat
     assert again.port == config.port
     with pytest.raises(ValueError, match="--keep-port"):
         config_from_args(parse("--data-dir", str(tmp_path / "other"), "--keep-port", "0"))
+
+
+def test_proxy_from_takes_addresses_and_networks_separated_by_commas() -> None:
+    assert config_from_args(parse()).proxy_from == ()
+    config = config_from_args(parse("--proxy-from", "127.0.0.1, 10.0.0.0/24,2001:db8::/64"))
+    assert config.proxy_from == ("127.0.0.1", "10.0.0.0/24", "2001:db8::/64")
+    with pytest.raises(ValueError, match="--proxy-from takes IP addresses"):
+        config_from_args(parse("--proxy-from", "127.0.0.1,lb.example.org"))
+    with pytest.raises(ValueError, match="bits set past its prefix"):
+        config_from_args(parse("--proxy-from", "10.0.0.1/8"))

@@ -51,3 +51,27 @@ def test_pruning_deletes_expired_events(tmp_path: Path) -> None:
             assert db.execute("SELECT key FROM rate_events").fetchall() == [("b",)]
     finally:
         store.close()
+
+
+def test_rate_count_sums_a_keys_events_since_a_time_over_every_store_of_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    first, second = SqliteServerStore(path), SqliteServerStore(path)
+    try:
+        first.rate_events.record("logins", "a", NOW, NOW + 60_000)
+        first.rate_events.record("logins", "a", NOW, NOW + 60_000)  # the same millisecond: one row, two
+        second.rate_events.record("logins", "a", NOW + 10, NOW + 60_010)
+        second.rate_events.record("logins", "b", NOW + 10, NOW + 60_010)
+        second.rate_events.record("other", "a", NOW + 10, NOW + 60_010)
+        assert (
+            second.rate_count("logins", "a", NOW - 1) == 3 and first.rate_count("logins", "a", NOW - 1) == 3
+        )
+        assert first.rate_count("logins", "a", NOW) == 1  # only events after ``since``
+        assert first.rate_count("logins", "nobody", 0) == 0
+        with first.group_commit():
+            first.rate_events.record("logins", "a", NOW + 20, NOW + 60_020)
+            assert first.rate_count("logins", "a", NOW - 1) == 4  # the open batch counts its own
+            assert second.rate_count("logins", "a", NOW - 1) == 3  # others see it once it commits
+        assert second.rate_count("logins", "a", NOW - 1) == 4
+    finally:
+        first.close()
+        second.close()

@@ -1,0 +1,123 @@
+"""Rate limits counted over every node of one store: two stores (as two server processes) on one file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_service import SERVER_KEY, Clock, Session, _wire
+from wire_client import CodeBook, Person
+
+from net.protocol.connection import Request
+from net.protocol.errors import RequestRefused
+from net.protocol.schema import OPERATIONS
+from net.server.codes import CodeHasher
+from net.server.limits import Limits, PersistedLimiter
+from net.server.service import Service
+from net.server.shared_limiter import SharedLimiter
+from storage.server.store import SqliteServerStore
+
+
+@pytest.fixture
+def two_nodes(tmp_path: Path) -> Iterator[tuple[SqliteServerStore, SqliteServerStore]]:
+    """Two stores on one database file: what two server processes sharing a store see."""
+    first = SqliteServerStore(tmp_path / "shared.sqlite3")
+    second = SqliteServerStore(tmp_path / "shared.sqlite3")
+    yield first, second
+    first.close()
+    second.close()
+
+
+def test_the_events_of_two_nodes_add_up(two_nodes: tuple[SqliteServerStore, SqliteServerStore]) -> None:
+    clock = Clock()
+    a, b = (SharedLimiter(store.rate_events, "failed_logins", 3, 60.0, clock) for store in two_nodes)
+    assert a.allow("+442079460001") and b.allow("+442079460001") and a.allow("+442079460001")
+    assert not b.allow("+442079460001") and not a.allow("+442079460001")
+    assert a.exceeded("+442079460001") and b.remaining("+442079460001") == 0
+    assert b.allow("+442079460002")  # keys are counted apart
+    b.count("+442079460002")  # counted whatever the limit says
+    assert a.remaining("+442079460002") == 1
+
+
+def test_limiters_in_memory_would_count_each_node_alone(
+    two_nodes: tuple[SqliteServerStore, SqliteServerStore],
+) -> None:
+    clock = Clock()
+    a, b = (PersistedLimiter(store.rate_events, "failed_logins", 3, 60.0, clock) for store in two_nodes)
+    assert all(a.allow("k") for _ in range(3)) and all(b.allow("k") for _ in range(3))  # six, not three
+
+
+def test_names_are_kept_apart_and_the_window_slides(
+    two_nodes: tuple[SqliteServerStore, SqliteServerStore],
+) -> None:
+    clock = Clock()
+    first, second = two_nodes
+    logins = SharedLimiter(first.rate_events, "failed_logins", 2, 60.0, clock)
+    other = SharedLimiter(second.rate_events, "codes", 2, 60.0, clock)
+    later = SharedLimiter(second.rate_events, "failed_logins", 2, 60.0, clock)
+    assert logins.allow("k")
+    clock.now += 30
+    assert later.allow("k") and not logins.allow("k")
+    assert other.remaining("k") == 2
+    clock.now += 30.5  # the first event has left the window
+    assert logins.allow("k") and not later.allow("k")
+    assert second.rate_count("failed_logins", "k", int((clock.now - 60) * 1000)) == 2
+
+
+def test_inside_a_turn_a_check_sees_the_turns_own_counts(
+    two_nodes: tuple[SqliteServerStore, SqliteServerStore],
+) -> None:
+    clock = Clock()
+    first, second = two_nodes
+    here = SharedLimiter(first.rate_events, "codes", 2, 60.0, clock)
+    there = SharedLimiter(second.rate_events, "codes", 2, 60.0, clock)
+    with first.group_commit():
+        assert here.allow("k") and here.allow("k")
+        assert not here.allow("k")  # the turn's two events, not committed yet, count
+        assert there.remaining("k") == 2  # another node sees them only once they commit
+    assert there.remaining("k") == 0 and not there.allow("k")
+
+
+class Node:
+    """One server process's service on its own store object."""
+
+    def __init__(self, store: SqliteServerStore, clock: Clock, *, shared: bool) -> None:
+        limits = Limits(codes_per_hour=10, codes_per_address=3)
+        self.service = Service(
+            store, CodeBook(), CodeHasher(b"k" * 32), SERVER_KEY, limits=limits, clock=clock, shared=shared
+        )
+
+    def start(self, person: Person, peer: str) -> dict[str, Any]:
+        args = OPERATIONS["register_start"].parse(_wire({"phone": person.phone, "email": person.email}))
+        return self.service.handle(Session(peer), Request(1, "register_start", args)).settled().body
+
+
+def phone(n: int) -> Person:
+    return Person(f"+4420794{n:05d}", f"p{n}@example.org")
+
+
+def test_codes_asked_for_on_two_nodes_count_against_one_address_limit(
+    two_nodes: tuple[SqliteServerStore, SqliteServerStore],
+) -> None:
+    clock = Clock()
+    one, two = (Node(store, clock, shared=True) for store in two_nodes)
+    one.start(phone(1), "192.0.2.1:5000")
+    two.start(phone(2), "192.0.2.1:5001")
+    one.start(phone(3), "192.0.2.1:5002")
+    for node in (two, one):
+        with pytest.raises(RequestRefused) as caught:
+            node.start(phone(4), "192.0.2.1:5003")
+        assert caught.value.code == "rate_limited"
+    two.start(phone(4), "192.0.2.2:5000")  # another address is not held back
+
+
+def test_a_single_node_keeps_counting_in_memory(
+    two_nodes: tuple[SqliteServerStore, SqliteServerStore],
+) -> None:
+    clock = Clock()
+    one, two = (Node(store, clock, shared=False) for store in two_nodes)
+    for n in range(3):
+        one.start(phone(n), "192.0.2.1:5000")
+        two.start(phone(10 + n), "192.0.2.1:5000")  # each node counts alone: not for a shared store

@@ -20,6 +20,7 @@ from net.server.cluster_presence import SWEEP_INTERVAL
 from net.server.limits import Limits
 from net.server.server import DEFAULT_PORT, RunningServer, ServerConfig
 from net.server.verification import CHANNEL_KINDS, add_smtp_arguments, make_channel, smtp_settings_from_args
+from storage.server.open_store import check_target
 from storage.server.records import StoreError
 from storage.server.space_guard import DEFAULT_RESERVE
 
@@ -141,6 +142,13 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
     )
     storage = parser.add_argument_group("storage")
     storage.add_argument(
+        "--store",
+        default=None,
+        metavar="URL",
+        help="a PostgreSQL database (postgresql://USER@HOST:PORT/DATABASE) that several servers share"
+        " (default: the SQLite file in the data directory)",
+    )
+    storage.add_argument(
         "--max-store-mib",
         type=int,
         default=None,
@@ -214,6 +222,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         raise ValueError("--node needs a name")
     proxy_from = tuple(entry.strip() for entry in args.proxy_from.split(",") if entry.strip())
     ProxySources(proxy_from)  # ValueError in words for anything that is not an address or a network
+    store = None if args.store is None else check_target(args.store)
     data_dir = args.data_dir or default_data_dir()
     if args.keep_port is not None:
         if not 0 < args.keep_port < 65536:
@@ -245,6 +254,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         sweep=args.sweep,
         **({"node": args.node} if args.node else {}),
         proxy_from=proxy_from,
+        store=store,
     )
 
 
@@ -275,7 +285,8 @@ def run_server(args: argparse.Namespace) -> int:
         print(f"parley server: {exc}", file=sys.stderr)
         return 2
     except StoreError as exc:
-        print(f"parley server: cannot open the store in {config.data_dir}: {exc}.", file=sys.stderr)
+        where = "the PostgreSQL store" if config.store else f"the store in {config.data_dir}"
+        print(f"parley server: cannot open {where}: {exc}.", file=sys.stderr)
         return 2
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__

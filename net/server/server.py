@@ -35,13 +35,14 @@ from net.server.redis_bus import RedisBus
 from net.server.service import Service
 from net.server.tls import ensure_self_signed, fingerprint_of_pem_file, server_context
 from net.server.verification import CodeChannel
+from storage.server.open_store import STORE_FILE as STORE_FILE
+from storage.server.open_store import open_store
 from storage.server.space_guard import DEFAULT_RESERVE
-from storage.server.store import SqliteServerStore
 
 log = logging.getLogger("parley.server")
 
 DEFAULT_PORT = 5000
-STORE_FILE = "server.sqlite3"
+
 PRUNE_INTERVAL = 3600.0
 BLOB_SWEEP_INTERVAL = 60.0  # seconds between looks for dead blobs (expired, idle, deleted)
 BLOB_SWEEP_BATCH = 100  # dead blobs removed per transaction, so a backlog never holds the store for long
@@ -104,7 +105,7 @@ class ServerConfig:
     bus: str | None = None  # redis://HOST:PORT/0: the wake-ups between nodes sharing one store
     sweep: float = SWEEP_INTERVAL  # seconds between a node's reads of its devices' queues (with a bus)
     node: str = field(default_factory=default_node)  # this node's name in logs and hints
-    store: str | None = None  # a PostgreSQL url: a store other nodes may share; None: the SQLite file
+    store: str | None = None  # a postgresql:// url: the store several servers share; None: SQLite in data_dir
     proxy_from: tuple[str, ...] = ()  # addresses and networks whose connections start with a PROXY v2 header
 
 
@@ -125,8 +126,9 @@ class RunningServer:
             cert, key = ensure_self_signed(config.data_dir)
         context = server_context(cert, key)
         self.fingerprint = fingerprint_of_pem_file(cert)
-        self.store = SqliteServerStore(
-            config.data_dir / STORE_FILE,
+        self.store = open_store(
+            config.store,
+            config.data_dir,
             synchronous=config.synchronous,
             max_bytes=config.max_store_bytes,
             reserve=config.space_reserve,

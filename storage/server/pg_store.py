@@ -105,7 +105,9 @@ class PostgresServerStore(ServerStoreBase):
             kwargs={"autocommit": True, "connect_timeout": max(1, round(connect_timeout))},
             check=psycopg_pool.ConnectionPool.check_connection,
             timeout=connect_timeout,
-            reconnect_timeout=0,  # keep trying: a database that restarts comes back
+            # No retries in the background with growing pauses: the next read that finds no connection
+            # asks for a new one, so a database that restarted is found at once.
+            reconnect_timeout=0,
             name="parley-readers",
             open=True,
         )

@@ -1,0 +1,46 @@
+"""The one place that picks the server store's engine: an SQLite file in the data directory, or PostgreSQL.
+
+Without a target the store is the SQLite file ``server.sqlite3`` in the data
+directory, as a single server has always had it; a ``postgresql://`` url picks
+:class:`~storage.server.pg_store.PostgresServerStore`, the store several server
+processes share. Anything else is refused in words (:func:`check_target`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from storage.server.interface import ServerStore
+from storage.server.pg_store import PostgresServerStore
+from storage.server.store import SqliteServerStore
+
+STORE_FILE = "server.sqlite3"
+_SCHEMES = ("postgresql://", "postgres://")
+
+
+def check_target(target: str) -> str:
+    """The url, if it names a PostgreSQL database; ValueError with a sentence for the operator if not."""
+    if not target.startswith(_SCHEMES):
+        raise ValueError(
+            f"--store takes a PostgreSQL url such as postgresql://USER@HOST:PORT/DATABASE, not {target!r}"
+            " (without --store the server keeps its SQLite file in the data directory)"
+        )
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(target)
+    except psycopg.ProgrammingError as exc:
+        raise ValueError(f"--store: the url cannot be read ({str(exc).strip()})") from None
+    if not info.get("host"):
+        raise ValueError("--store: the url names no host (postgresql://USER@HOST:PORT/DATABASE)")
+    if not info.get("dbname"):
+        raise ValueError("--store: the url names no database (postgresql://USER@HOST:PORT/DATABASE)")
+    return target
+
+
+def open_store(target: str | None, data_dir: Path, **sqlite_options: Any) -> ServerStore:
+    """The store ``target`` names (None: the SQLite file in ``data_dir``, opened with ``sqlite_options``)."""
+    if target is None:
+        return SqliteServerStore(data_dir / STORE_FILE, **sqlite_options)
+    return PostgresServerStore(check_target(target))

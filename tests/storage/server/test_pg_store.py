@@ -1,0 +1,266 @@
+"""PostgresServerStore against a real PostgreSQL: the store's behaviour, races between two stores on one
+database (two nodes), and a killed and restarted database server."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import psycopg
+import psycopg.errors
+import pytest
+from store_support import ALICE, BOB, HASH, NOW, keys
+
+from net.bench.engines.postgres import PostgresInstance
+from storage.server.pg_store import PostgresServerStore
+from storage.server.records import (
+    BatchFailed,
+    CodeCheck,
+    DeviceKeys,
+    SchemaMismatch,
+    StoreBusy,
+    StoreUnavailable,
+)
+
+CAROL = "+442079460003"
+WAIT = 10.0
+
+
+def register(store: PostgresServerStore, phone: str, token: bytes, **kwargs: int) -> None:
+    store.put_code(token, phone, "x@example.org", HASH, NOW, NOW + 600_000, 5, 10)
+    outcome = store.finish_registration(token, phone, HASH, NOW, keys(**kwargs), keep_lock=False)
+    assert outcome.outcome is CodeCheck.ACCEPTED
+
+
+@pytest.fixture
+def nodes(postgres_url: str) -> Iterator[tuple[PostgresServerStore, PostgresServerStore]]:
+    """Two stores on one database, as two server processes have; Alice and Bob registered."""
+    first = PostgresServerStore(postgres_url)
+    second = PostgresServerStore(postgres_url)
+    register(first, ALICE, b"a" * 32)
+    register(first, BOB, b"b" * 32, one_time=3)
+    yield first, second
+    first.close()
+    second.close()
+
+
+def in_thread(work: Callable[[], Any]) -> tuple[threading.Thread, list[Any]]:
+    result: list[Any] = []
+
+    def run() -> None:
+        try:
+            result.append(work())
+        except BaseException as exc:
+            result.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, result
+
+
+def test_a_send_is_fetched_acknowledged_and_recognised_again(nodes: tuple[PostgresServerStore, ...]) -> None:
+    first, second = nodes
+    with first.group_commit():
+        sent = first.enqueue(ALICE, "c1", BOB, b"body", NOW, 100)
+        again = first.enqueue(ALICE, "c1", BOB, b"body", NOW, 100)
+        assert first.fetch(BOB, 0, 10, now=NOW)[0][0].body == b"body"  # the turn reads its own write
+    assert again.duplicate and again.id == sent.id
+    messages, more = second.fetch(BOB, 0, 10, now=NOW)
+    assert [m.id for m in messages] == [sent.id] and not more
+    assert second.message(BOB, 1, sent.id, NOW) == messages[0]
+    assert second.ack(BOB, [sent.id]) == 1
+    assert first.message(BOB, 1, sent.id, NOW) is None and first.queued_count(BOB) == 0
+
+
+def test_two_nodes_asking_at_once_get_different_one_time_prekeys(
+    nodes: tuple[PostgresServerStore, ...],
+) -> None:
+    first, second = nodes
+    with first.group_commit():
+        taken = first.take_bundle(BOB)  # its key is deleted, not yet committed
+        thread, other = in_thread(lambda: second.take_bundle(BOB))
+        thread.join(WAIT)  # SKIP LOCKED: the second does not wait for the first's commit
+        assert not thread.is_alive()
+    assert taken["one_time_prekey"]["id"] != other[0]["one_time_prekey"]["id"]
+    assert first.prekey_counts(BOB) == (1, 0)
+
+
+def test_a_second_node_sending_the_same_client_id_waits_then_sees_the_duplicate(
+    nodes: tuple[PostgresServerStore, ...],
+) -> None:
+    first, second = nodes
+    with first.group_commit():
+        sent = first.enqueue(ALICE, "same", BOB, b"one", NOW, 100)
+        thread, other = in_thread(lambda: second.enqueue(ALICE, "same", BOB, b"one", NOW, 100))
+        thread.join(0.5)
+        assert thread.is_alive()  # it waits for the first's commit
+    thread.join(WAIT)
+    assert other[0].duplicate and other[0].id == sent.id
+    assert first.queued_count(BOB) == 1
+
+
+def test_a_message_that_commits_late_is_never_skipped_by_paging(
+    nodes: tuple[PostgresServerStore, ...],
+) -> None:
+    first, second = nodes
+    with first.group_commit():
+        early = first.enqueue(ALICE, "early", BOB, b"1", NOW, 100)
+        thread, late = in_thread(lambda: second.enqueue(ALICE, "late", BOB, b"2", NOW, 100))
+        thread.join(0.5)
+        assert thread.is_alive()  # the queue's row is locked until the first commits
+        # Meanwhile the queue shows nothing committed, so a client pages from 0 still.
+        assert second.fetch(BOB, 0, 10, now=NOW)[0] == []
+    thread.join(WAIT)
+    assert late[0].id > early.id  # drawn after the first's commit
+    seen, _ = second.fetch(BOB, 0, 10, now=NOW)
+    assert [m.id for m in seen] == [early.id, late[0].id]
+    assert [m.id for m in second.fetch(BOB, early.id, 10, now=NOW)[0]] == [late[0].id]
+
+
+def test_two_nodes_adding_devices_at_once_get_different_ids(nodes: tuple[PostgresServerStore, ...]) -> None:
+    first, second = nodes
+    device_keys = DeviceKeys({"id": 1}, {"id": 2}, [], [])
+    with first.group_commit():
+        mine = first.add_device(ALICE, b"k" * 32, b"", device_keys, NOW, max_devices=3)
+        thread, other = in_thread(
+            lambda: second.add_device(ALICE, b"l" * 32, b"", device_keys, NOW, max_devices=3)
+        )
+        thread.join(0.5)
+        assert thread.is_alive()
+    thread.join(WAIT)
+    assert mine[0] == 2 and other[0][0] == 3 and other[0][1] == [1, 2, 3]
+
+
+def test_two_wrong_guesses_at_once_use_two_attempts(nodes: tuple[PostgresServerStore, ...]) -> None:
+    first, second = nodes
+    token = b"c" * 32
+    first.put_code(token, CAROL, "c@example.org", HASH, NOW, NOW + 600_000, 5, 10)
+    with first.group_commit():
+        assert first.check_code(token, CAROL, b"w" * 32, NOW).attempts_left == 4
+        thread, other = in_thread(lambda: second.check_code(token, CAROL, b"v" * 32, NOW))
+        thread.join(0.5)
+        assert thread.is_alive()
+    thread.join(WAIT)
+    assert other[0].attempts_left == 3
+
+
+def test_blob_bytes_are_pieces_in_the_database(nodes: tuple[PostgresServerStore, ...]) -> None:
+    first, second = nodes
+    blob = first.blob_start(
+        b"k" * 32, ALICE, 10, now=NOW, expires=NOW + 10**6, deadline=NOW + 10**5, quota=100
+    )
+    assert first.blob_write(blob, 0, b"01234", deadline=NOW) == 5
+    blob = second.blob(b"k" * 32, NOW)  # another node sees what was received
+    assert blob is not None and blob.received == 5
+    first.blob_write(blob, 3, b"3456789", deadline=NOW)  # a piece sent again, overlapping
+    blob = second.blob(b"k" * 32, NOW)
+    assert blob is not None and blob.received == 10
+    assert second.blob_read(blob, 2, 6) == b"234567"
+    assert second.blob_seal(blob) == hashlib.sha256(b"0123456789").digest()
+
+
+def test_a_database_newer_than_the_code_is_refused_in_words(postgres_url: str) -> None:
+    PostgresServerStore(postgres_url).close()
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(SchemaMismatch, match="schema version 99"):
+        PostgresServerStore(postgres_url)
+
+
+def test_a_database_that_is_not_there_is_unavailable_in_words(postgres_instance: PostgresInstance) -> None:
+    with pytest.raises(StoreUnavailable, match="cannot open the database"):
+        PostgresServerStore(postgres_instance.database_url("no_such_database"))
+
+
+def test_errors_are_told_apart_by_sqlstate(nodes: tuple[PostgresServerStore, ...]) -> None:
+    store = nodes[0]
+    assert store.lacks_room(BatchFailed("x").with_traceback(None)) is False
+    full = psycopg.errors.DiskFull("no room")
+    assert store.lacks_room(full) and not store.unreachable(full)
+    shutdown = psycopg.errors.AdminShutdown("terminating connection")
+    assert store.unreachable(shutdown) and not store.lacks_room(shutdown)
+    assert store.unreachable(psycopg.OperationalError("connection refused"))
+    assert not store.unreachable(psycopg.errors.UniqueViolation("dup"))
+
+
+def test_a_restarted_database_is_out_of_reach_then_works_again_by_itself(
+    postgres_instance: PostgresInstance, postgres_url: str
+) -> None:
+    store = PostgresServerStore(postgres_url)
+    try:
+        register(store, ALICE, b"a" * 32)
+        register(store, BOB, b"b" * 32)
+        postgres_instance.kill()
+        with pytest.raises(BaseException) as lost, store.group_commit():
+            store.enqueue(ALICE, "during", BOB, b"x", NOW, 100)
+        assert store.unreachable(lost.value)
+        with pytest.raises(BaseException) as read_lost:
+            store.fetch(BOB, 0, 10, now=NOW)
+        assert store.unreachable(read_lost.value)
+        postgres_instance.start_again()
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with store.group_commit():
+                    sent = store.enqueue(ALICE, "after", BOB, b"y", NOW, 100)
+                break
+            except Exception as exc:
+                assert store.unreachable(exc)
+                assert time.monotonic() < deadline, "the store did not come back"
+                time.sleep(0.2)
+        assert [m.id for m in store.fetch(BOB, 0, 10, now=NOW)[0]] == [sent.id]
+    finally:
+        store.close()
+
+
+def test_a_deadlock_between_two_nodes_costs_one_job_only(nodes: tuple[PostgresServerStore, ...]) -> None:
+    first, second = nodes
+    register(first, CAROL, b"c" * 32)
+    first_ready, second_ready = threading.Event(), threading.Event()
+
+    def turn(
+        store: PostgresServerStore, mine: str, theirs: str, ready: threading.Event, other: threading.Event
+    ) -> list[Any]:
+        outcomes: list[Any] = []
+        with store.group_commit():
+            outcomes.append(store.enqueue(ALICE, f"own {mine}", mine, b"1", NOW, 100))  # locks mine's queue
+            ready.set()
+            assert other.wait(WAIT)
+            try:  # waits for the other's queue, which waits for this one's
+                outcomes.append(store.enqueue(ALICE, f"cross {mine}", theirs, b"2", NOW, 100))
+            except StoreBusy as busy:
+                outcomes.append(busy)
+        return outcomes
+
+    one, first_turn = in_thread(lambda: turn(first, BOB, CAROL, first_ready, second_ready))
+    two, second_turn = in_thread(lambda: turn(second, CAROL, BOB, second_ready, first_ready))
+    one.join(WAIT)
+    two.join(WAIT)
+    assert not one.is_alive() and not two.is_alive()
+    outcomes = first_turn[0] + second_turn[0]
+    assert sum(isinstance(o, StoreBusy) for o in outcomes) == 1  # PostgreSQL broke the cycle once
+    kept = [o for o in outcomes if not isinstance(o, StoreBusy)]
+    # Both turns committed: the refused job's savepoint alone was rolled back.
+    assert first.queued_count(BOB) + first.queued_count(CAROL) == len(kept) == 3
+
+
+def test_the_full_state_ends_when_a_write_works_again(
+    postgres_instance: PostgresInstance, postgres_url: str
+) -> None:
+    store = PostgresServerStore(postgres_url)
+    try:
+        store.space.met_full("a test")
+        assert store.space.full and not store.space.check_due()  # a second between looks
+        postgres_instance.stop()
+        assert not store.space.check() and store.space.full  # no write works while it is down
+        postgres_instance.start_again()
+        deadline = time.monotonic() + 20
+        while not store.space.check():
+            assert time.monotonic() < deadline, "the full state did not end"
+            time.sleep(0.2)
+        assert not store.space.full
+    finally:
+        store.close()

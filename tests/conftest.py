@@ -1,4 +1,5 @@
-"""Shared fixtures: an in-process server on 127.0.0.1 port 0 over real TLS with a real SQLite file."""
+"""Shared fixtures: an in-process server on 127.0.0.1 port 0 over real TLS with a real SQLite file, or with
+a real PostgreSQL database for the server's own suite (``store_kind``)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ pytest_plugins = (
     "gui_fixtures",
     "pg_fixtures",
     "redis_fixtures",
+    "store_support",
 )
 
 # A test run started in the background of a shell inherits an ignored SIGINT, and every server and
@@ -28,6 +30,51 @@ if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 _phones = itertools.count(100)
+
+#: The server's own suite runs over both stores, every test that asks for a store; the rest on SQLite.
+STORE_KINDS = ("sqlite", "postgresql")
+_OVER_BOTH_STORES = ("storage/server/", "net/server/")
+_TESTS = Path(__file__).resolve().parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "sqlite_only: about the SQLite file itself (WAL, pages, damage, its schema steps, quota)"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "store_kind" not in metafunc.fixturenames:
+        return
+    where = metafunc.definition.path.resolve().relative_to(_TESTS).as_posix()
+    if not where.startswith(_OVER_BOTH_STORES):
+        return
+    kinds = ("sqlite",) if metafunc.definition.get_closest_marker("sqlite_only") else STORE_KINDS
+    metafunc.parametrize("store_kind", kinds, indirect=True)
+
+
+@pytest.fixture
+def store_kind(request: pytest.FixtureRequest) -> str:
+    """Which store this test's servers and stores use: ``sqlite`` (the default) or ``postgresql``."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def store_target(store_kind: str, request: pytest.FixtureRequest) -> Callable[[Path], str | None]:
+    """The ``--store`` for a data dir: None (its SQLite file) or a PostgreSQL database of its own, the same
+    one each time the same data dir is asked for (a server started again keeps its data)."""
+    if store_kind == "sqlite":
+        return lambda _data_dir: None
+    databases = request.getfixturevalue("postgres_databases")
+    urls: dict[Path, str] = {}
+
+    def target(data_dir: Path) -> str | None:
+        key = Path(data_dir).resolve()
+        if key not in urls:
+            urls[key] = databases.new()
+        return urls[key]
+
+    return target
 
 
 def fresh_phone() -> str:
@@ -66,12 +113,16 @@ def start_in_process(data_dir: Path, **overrides: Any) -> InProcessServer:
 
 
 @pytest.fixture
-def server_factory(tmp_path: Path) -> Iterator[Callable[..., InProcessServer]]:
+def server_factory(
+    tmp_path: Path, store_target: Callable[[Path], str | None]
+) -> Iterator[Callable[..., InProcessServer]]:
     started: list[InProcessServer] = []
     counter = itertools.count()
 
     def start(**overrides: Any) -> InProcessServer:
         overrides.setdefault("data_dir", tmp_path / f"server-{next(counter)}")
+        if (target := store_target(overrides["data_dir"])) is not None:
+            overrides.setdefault("store", target)
         server = start_in_process(**overrides)
         started.append(server)
         return server
@@ -91,4 +142,4 @@ def phone() -> Callable[[], str]:
     return fresh_phone
 
 
-__all__ = ["InProcessServer", "Limits", "fresh_phone", "start_in_process"]
+__all__ = ["STORE_KINDS", "InProcessServer", "Limits", "fresh_phone", "start_in_process"]

@@ -24,14 +24,38 @@ def postgres_instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Post
     instance.remove()
 
 
+class PostgresDatabases:
+    """Fresh databases on the run's server for one test, each dropped after it."""
+
+    def __init__(self, instance: PostgresInstance) -> None:
+        self._instance = instance
+        self._names: list[str] = []
+
+    def new(self) -> str:
+        """The url of a new, empty database."""
+        if not self._instance.running():  # an earlier test stopped or killed it
+            self._instance.start_again()
+        name = f"test_{next(_databases)}"
+        url = self._instance.create_database(name)
+        self._names.append(name)
+        return url
+
+    def drop_all(self) -> None:
+        if self._names and not self._instance.running():  # the test stopped or killed it
+            self._instance.start_again()
+        for name in self._names:
+            self._instance.drop_database(name)
+        self._names.clear()
+
+
 @pytest.fixture
-def postgres_url(postgres_instance: PostgresInstance) -> Iterator[str]:
+def postgres_databases(postgres_instance: PostgresInstance) -> Iterator[PostgresDatabases]:
+    databases = PostgresDatabases(postgres_instance)
+    yield databases
+    databases.drop_all()
+
+
+@pytest.fixture
+def postgres_url(postgres_databases: PostgresDatabases) -> str:
     """The url of a new, empty database of its own for this test; dropped after it."""
-    if not postgres_instance.running():
-        postgres_instance.start_again()
-    name = f"test_{next(_databases)}"
-    url = postgres_instance.create_database(name)
-    yield url
-    if not postgres_instance.running():  # the test stopped or killed it
-        postgres_instance.start_again()
-    postgres_instance.drop_database(name)
+    return postgres_databases.new()

@@ -1,12 +1,19 @@
-"""Shared by the server store's tests: a store on a real SQLite file, test keys, and registering."""
+"""Shared by the server store's tests: a store on a real SQLite file or PostgreSQL database (``store_kind``),
+test keys, and registering."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
+from storage.server.open_store import open_store
 
+from storage.server.interface import ServerStore
 from storage.server.store import AccountKeys, CodeCheck, Registration, SqliteServerStore
 
 ALICE, BOB = "+442079460001", "+442079460002"
@@ -26,15 +33,41 @@ def keys(tag: str = "a", one_time: int = 2, kem: int = 2) -> AccountKeys:
     )
 
 
+#: Opens the test's store, again each time it is called: the same file or database, as a restart would.
+OpenStore = Callable[..., ServerStore]
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteServerStore]:
-    s = SqliteServerStore(tmp_path / "server.sqlite3")
-    yield s
-    s.close()
+def open_test_store(tmp_path: Path, store_target: Callable[[Path], str | None]) -> Iterator[OpenStore]:
+    """Keywords go to the SQLite store (``max_bytes``, ``reserve``, ...); every store opened is closed."""
+    opened: list[ServerStore] = []
+
+    def open_again(**sqlite_options: Any) -> ServerStore:
+        opened.append(open_store(store_target(tmp_path), tmp_path, **sqlite_options))
+        return opened[-1]
+
+    yield open_again
+    for s in opened:
+        s.close()
+
+
+@pytest.fixture
+def store(open_test_store: OpenStore) -> ServerStore:
+    """The test's store: ``server.sqlite3`` in its temporary folder, or a PostgreSQL database of its own."""
+    return open_test_store()
+
+
+def rows(store: ServerStore, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """A read straight from the store's database, past the store, to see what it keeps (``?`` for values)."""
+    if isinstance(store, SqliteServerStore):
+        with closing(sqlite3.connect(store.path)) as db:
+            return db.execute(sql, params).fetchall()
+    with psycopg.connect(store.url, autocommit=True) as conn:
+        return [tuple(row) for row in conn.execute(sql.replace("?", "%s"), params).fetchall()]
 
 
 def put(
-    store: SqliteServerStore,
+    store: ServerStore,
     phone: str,
     code_hash: bytes = HASH,
     *,
@@ -48,7 +81,7 @@ def put(
 
 
 def finish(
-    store: SqliteServerStore,
+    store: ServerStore,
     phone: str,
     code_hash: bytes = HASH,
     account_keys: AccountKeys | None = None,
@@ -59,6 +92,6 @@ def finish(
     return store.finish_registration(token, phone, code_hash, now, account_keys or keys(), keep_lock=False)
 
 
-def register(store: SqliteServerStore, phone: str, tag: str = "a", **kwargs: int) -> None:
+def register(store: ServerStore, phone: str, tag: str = "a", **kwargs: int) -> None:
     put(store, phone)
     assert finish(store, phone, HASH, keys(tag, **kwargs)).outcome is CodeCheck.ACCEPTED

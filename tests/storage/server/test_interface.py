@@ -1,4 +1,4 @@
-"""The store interface the server's service and loop depend on, and its SQLite implementation."""
+"""The store interface the server's service and loop depend on, and its SQLite and PostgreSQL stores."""
 
 from __future__ import annotations
 
@@ -35,6 +35,12 @@ def test_the_sqlite_store_satisfies_the_interface(tmp_path: Path) -> None:
         assert not space.full and list(events.load("none", 0)) == []
     finally:
         concrete.close()
+
+
+def test_each_store_satisfies_the_interface(store: ServerStore) -> None:
+    assert isinstance(store, ServerStore)  # every member is present, on SQLite and on PostgreSQL
+    assert not store.space.full and list(store.rate_events.load("none", 0)) == []
+    assert not store.unreachable(None) and not store.unreachable(BatchFailed("not committed"))
 
 
 def test_a_store_missing_an_operation_is_not_one() -> None:
@@ -80,7 +86,7 @@ def test_the_service_side_imports_no_database_driver() -> None:
         )
 
 
-def test_the_store_tells_a_full_disk_from_other_failures(tmp_path: Path) -> None:
+def test_the_sqlite_store_tells_a_full_disk_from_other_failures(tmp_path: Path) -> None:
     store = SqliteServerStore(tmp_path / "s.sqlite3")
     try:
         full = sqlite3.OperationalError("database or disk is full")

@@ -1,4 +1,4 @@
-"""The server store's queues on a real SQLite file: once per client id, caps, pages, acknowledgements."""
+"""The server store's queues (SQLite and PostgreSQL): once per client id, caps, pages, acknowledgements."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from store_support import (
     store,
 )
 
+from storage.server.interface import ServerStore
 from storage.server.store import (
     QueueFull,
     SendOutcome,
-    SqliteServerStore,
     TooManyUnknown,
     UnknownAccount,
 )
@@ -22,7 +22,7 @@ from storage.server.store import (
 __all__ = ["store"]  # the fixture, imported so pytest finds it here
 
 
-def test_a_send_is_stored_once_per_client_id(store: SqliteServerStore) -> None:
+def test_a_send_is_stored_once_per_client_id(store: ServerStore) -> None:
     register(store, ALICE)
     register(store, BOB)
     first = store.enqueue(ALICE, "c1", BOB, b"body", NOW, 100)
@@ -33,7 +33,7 @@ def test_a_send_is_stored_once_per_client_id(store: SqliteServerStore) -> None:
     assert not other_sender.duplicate
 
 
-def test_a_retry_after_the_message_was_acknowledged_is_still_a_duplicate(store: SqliteServerStore) -> None:
+def test_a_retry_after_the_message_was_acknowledged_is_still_a_duplicate(store: ServerStore) -> None:
     register(store, ALICE)
     register(store, BOB)
     first = store.enqueue(ALICE, "c1", BOB, b"body", NOW, 100)
@@ -42,7 +42,7 @@ def test_a_retry_after_the_message_was_acknowledged_is_still_a_duplicate(store: 
     assert store.queued_count(BOB) == 0
 
 
-def test_a_full_queue_refuses_and_stores_nothing(store: SqliteServerStore) -> None:
+def test_a_full_queue_refuses_and_stores_nothing(store: ServerStore) -> None:
     register(store, ALICE)
     register(store, BOB)
     for i in range(3):
@@ -53,13 +53,13 @@ def test_a_full_queue_refuses_and_stores_nothing(store: SqliteServerStore) -> No
     assert not store.enqueue(ALICE, "c9", BOB, b"x", NOW, 4).duplicate  # the refused id was not kept
 
 
-def test_sending_to_nobody_is_refused(store: SqliteServerStore) -> None:
+def test_sending_to_nobody_is_refused(store: ServerStore) -> None:
     register(store, ALICE)
     with pytest.raises(UnknownAccount):
         store.enqueue(ALICE, "c1", BOB, b"x", NOW, 10)
 
 
-def test_fetch_pages_in_order(store: SqliteServerStore) -> None:
+def test_fetch_pages_in_order(store: ServerStore) -> None:
     register(store, ALICE)
     register(store, BOB)
     ids = [store.enqueue(ALICE, f"c{i}", BOB, bytes([i]), NOW + i, 100).id for i in range(5)]
@@ -70,7 +70,7 @@ def test_fetch_pages_in_order(store: SqliteServerStore) -> None:
     assert page[0].sender == ALICE and page[0].body == b"\x03" and page[0].ts == NOW + 3
 
 
-def test_only_the_recipient_can_acknowledge(store: SqliteServerStore) -> None:
+def test_only_the_recipient_can_acknowledge(store: ServerStore) -> None:
     register(store, ALICE)
     register(store, BOB)
     sent = store.enqueue(ALICE, "c1", BOB, b"x", NOW, 100)
@@ -80,7 +80,7 @@ def test_only_the_recipient_can_acknowledge(store: SqliteServerStore) -> None:
     assert store.queued_count(BOB) == 0
 
 
-def test_an_acknowledgement_of_a_thousand_ids_fits_any_sqlite(store: SqliteServerStore) -> None:
+def test_an_acknowledgement_of_a_thousand_ids_fits_any_sqlite(store: ServerStore) -> None:
     register(store, ALICE)
     register(store, BOB)
     with store.group_commit():
@@ -88,7 +88,7 @@ def test_an_acknowledgement_of_a_thousand_ids_fits_any_sqlite(store: SqliteServe
     assert store.ack(BOB, ids) == 1000 and store.queued_count(BOB) == 0
 
 
-def test_one_sender_cannot_fill_a_queue_others_still_get_through(store: SqliteServerStore) -> None:
+def test_one_sender_cannot_fill_a_queue_others_still_get_through(store: ServerStore) -> None:
     register(store, ALICE)
     register(store, BOB)
     carol = "+442079460003"
@@ -106,7 +106,7 @@ def test_one_sender_cannot_fill_a_queue_others_still_get_through(store: SqliteSe
     assert not store.enqueue(ALICE, "a9", BOB, b"x", NOW, 10, per_sender=2).duplicate
 
 
-def test_the_bytes_waiting_for_a_recipient_are_capped(store: SqliteServerStore) -> None:
+def test_the_bytes_waiting_for_a_recipient_are_capped(store: ServerStore) -> None:
     register(store, ALICE)
     register(store, BOB)
     first = store.enqueue(ALICE, "a1", BOB, b"x" * 60, NOW, 10, max_bytes=100)
@@ -119,7 +119,7 @@ def test_the_bytes_waiting_for_a_recipient_are_capped(store: SqliteServerStore) 
     store.enqueue(ALICE, "a2", BOB, b"x" * 41, NOW, 10, max_bytes=100)  # room again after the ack
 
 
-def test_the_count_cap_is_named_when_it_is_the_one_reached(store: SqliteServerStore) -> None:
+def test_the_count_cap_is_named_when_it_is_the_one_reached(store: ServerStore) -> None:
     register(store, ALICE)
     register(store, BOB)
     store.enqueue(ALICE, "a1", BOB, b"x", NOW, 1, per_sender=5, max_bytes=100)
@@ -128,7 +128,7 @@ def test_the_count_cap_is_named_when_it_is_the_one_reached(store: SqliteServerSt
     assert caught.value.cap == QueueFull.MESSAGES
 
 
-def test_per_sender_counts_start_inside_a_batch_without_breaking_it(store: SqliteServerStore) -> None:
+def test_per_sender_counts_start_inside_a_batch_without_breaking_it(store: ServerStore) -> None:
     register(store, ALICE)
     register(store, BOB)
     carol = "+442079460003"
@@ -149,7 +149,7 @@ def test_per_sender_counts_start_inside_a_batch_without_breaking_it(store: Sqlit
 CAROL, DAVE = "+442079460003", "+442079460004"
 
 
-def test_one_client_id_stores_one_copy_per_recipient(store: SqliteServerStore) -> None:
+def test_one_client_id_stores_one_copy_per_recipient(store: ServerStore) -> None:
     for phone in (ALICE, BOB, CAROL):
         register(store, phone)
     outcomes = store.enqueue_many(ALICE, "g1", [(BOB, b"for bob"), (CAROL, b"for carol")], NOW, 100)
@@ -160,7 +160,7 @@ def test_one_client_id_stores_one_copy_per_recipient(store: SqliteServerStore) -
     assert isinstance(first, SendOutcome) and isinstance(second, SendOutcome) and first.id < second.id
 
 
-def test_a_repeat_is_a_duplicate_per_recipient_and_stores_the_rest(store: SqliteServerStore) -> None:
+def test_a_repeat_is_a_duplicate_per_recipient_and_stores_the_rest(store: ServerStore) -> None:
     for phone in (ALICE, BOB, CAROL, DAVE):
         register(store, phone)
     (first,) = store.enqueue_many(ALICE, "g1", [(BOB, b"b")], NOW, 100)
@@ -176,7 +176,7 @@ def test_a_repeat_is_a_duplicate_per_recipient_and_stores_the_rest(store: Sqlite
     )
 
 
-def test_one_client_id_is_a_new_message_for_another_recipient(store: SqliteServerStore) -> None:
+def test_one_client_id_is_a_new_message_for_another_recipient(store: ServerStore) -> None:
     for phone in (ALICE, BOB, CAROL):
         register(store, phone)
     to_bob = store.enqueue(ALICE, "c1", BOB, b"b", NOW, 100)
@@ -188,7 +188,7 @@ def test_one_client_id_is_a_new_message_for_another_recipient(store: SqliteServe
 
 
 def test_an_unknown_or_full_recipient_is_answered_in_its_place_and_the_others_stored(
-    store: SqliteServerStore,
+    store: ServerStore,
 ) -> None:
     for phone in (ALICE, BOB, CAROL):
         register(store, phone)
@@ -206,7 +206,7 @@ def test_an_unknown_or_full_recipient_is_answered_in_its_place_and_the_others_st
     assert [o.duplicate for o in retried] == [False, False, True]  # type: ignore[union-attr]
 
 
-def test_each_recipients_caps_are_its_own(store: SqliteServerStore) -> None:
+def test_each_recipients_caps_are_its_own(store: ServerStore) -> None:
     for phone in (ALICE, BOB, CAROL):
         register(store, phone)
     store.enqueue(ALICE, "a1", BOB, b"x" * 60, NOW, 10, max_bytes=100)
@@ -219,7 +219,7 @@ def test_each_recipients_caps_are_its_own(store: SqliteServerStore) -> None:
     assert isinstance(to_bob, SendOutcome)
 
 
-def test_past_the_unknown_recipients_allowed_nothing_is_stored(store: SqliteServerStore) -> None:
+def test_past_the_unknown_recipients_allowed_nothing_is_stored(store: ServerStore) -> None:
     for phone in (ALICE, BOB, CAROL):
         register(store, phone)
     copies = [(BOB, b"b"), ("+442079460005", b"x"), (CAROL, b"c"), (DAVE, b"d")]
@@ -235,7 +235,7 @@ def test_past_the_unknown_recipients_allowed_nothing_is_stored(store: SqliteServ
     assert [m.body for m in store.fetch(BOB, 0, 10)[0]] == [b"kept", b"b"]
 
 
-def test_per_sender_counts_start_in_the_middle_of_the_copies(store: SqliteServerStore) -> None:
+def test_per_sender_counts_start_in_the_middle_of_the_copies(store: ServerStore) -> None:
     for phone in (ALICE, BOB, CAROL):
         register(store, phone)
     store.enqueue(ALICE, "a1", BOB, b"x", NOW, 10, per_sender=1)
@@ -245,17 +245,17 @@ def test_per_sender_counts_start_in_the_middle_of_the_copies(store: SqliteServer
     assert store.queued_count(CAROL) == 1 and store.queued_count(BOB) == 1
 
 
-def _fill(store: SqliteServerStore, sender: str, prefix: str, count: int, **caps: int) -> list[int]:
+def _fill(store: ServerStore, sender: str, prefix: str, count: int, **caps: int) -> list[int]:
     return [store.enqueue(sender, f"{prefix}{n}", BOB, b"x" * 10, NOW, 4, **caps).id for n in range(count)]
 
 
-def _refused(store: SqliteServerStore, sender: str, client_id: str, **caps: int) -> str:
+def _refused(store: ServerStore, sender: str, client_id: str, **caps: int) -> str:
     with pytest.raises(QueueFull) as caught:
         store.enqueue(sender, client_id, BOB, b"x" * 10, NOW, 4, **caps)
     return caught.value.cap
 
 
-def test_every_count_falls_as_a_counted_queue_is_acknowledged(store: SqliteServerStore) -> None:
+def test_every_count_falls_as_a_counted_queue_is_acknowledged(store: ServerStore) -> None:
     # Per-sender counts start once the queue is as long as the per-sender cap; from then on every
     # acknowledgement must lower the sender's count, the queue's count and its bytes alike.
     register(store, ALICE)
@@ -276,7 +276,7 @@ def test_every_count_falls_as_a_counted_queue_is_acknowledged(store: SqliteServe
 
 
 def test_a_queue_registered_again_or_deleted_starts_with_every_count_at_zero(
-    store: SqliteServerStore,
+    store: ServerStore,
 ) -> None:
     register(store, ALICE)
     carol = "+442079460003"

@@ -1,12 +1,12 @@
-"""The server store's devices on a real SQLite file: ids never reused, at most five, unlinking, logins."""
+"""The server store's devices (SQLite and PostgreSQL): ids never reused, at most five, unlinking, logins."""
 
 from __future__ import annotations
 
 import pytest
 from store_support import ALICE, BOB, NOW, register, store
 
+from storage.server.interface import ServerStore
 from storage.server.records import DeviceKeys, DeviceSetChanged, LastDevice, TooManyDevices
-from storage.server.store import SqliteServerStore
 
 __all__ = ["store"]  # the fixture, imported so pytest finds it here
 
@@ -20,12 +20,12 @@ def device_keys(tag: str) -> DeviceKeys:
     )
 
 
-def add(store: SqliteServerStore, phone: str = ALICE, tag: str = "d") -> int:
+def add(store: ServerStore, phone: str = ALICE, tag: str = "d") -> int:
     device, _ = store.add_device(phone, bytes(32), b"name", device_keys(tag), NOW, max_devices=5)
     return device
 
 
-def test_a_registered_account_is_device_1_and_a_linked_one_gets_the_next_id(store: SqliteServerStore) -> None:
+def test_a_registered_account_is_device_1_and_a_linked_one_gets_the_next_id(store: ServerStore) -> None:
     register(store, ALICE)
     assert store.device_ids(ALICE) == [1]
     assert store.add_device(ALICE, b"k" * 32, b"n", device_keys("2"), NOW, max_devices=5) == (2, [1, 2])
@@ -40,7 +40,7 @@ def test_a_registered_account_is_device_1_and_a_linked_one_gets_the_next_id(stor
     assert store.prekey_counts(ALICE, 2) == (1, 0) and store.prekey_counts(ALICE, 1) == (2, 2)
 
 
-def test_an_id_is_never_given_twice_and_at_most_five_devices_live(store: SqliteServerStore) -> None:
+def test_an_id_is_never_given_twice_and_at_most_five_devices_live(store: ServerStore) -> None:
     register(store, ALICE)
     assert [add(store) for _ in range(4)] == [2, 3, 4, 5]
     with pytest.raises(TooManyDevices):
@@ -50,7 +50,7 @@ def test_an_id_is_never_given_twice_and_at_most_five_devices_live(store: SqliteS
     assert store.device_ids(ALICE) == [1, 2, 4, 5, 6]
 
 
-def test_unlinking_removes_keys_prekeys_and_queue_and_marks_the_device(store: SqliteServerStore) -> None:
+def test_unlinking_removes_keys_prekeys_and_queue_and_marks_the_device(store: ServerStore) -> None:
     register(store, ALICE)
     register(store, BOB)
     add(store)
@@ -71,7 +71,7 @@ def test_unlinking_removes_keys_prekeys_and_queue_and_marks_the_device(store: Sq
         store.take_device_bundle(ALICE, 2)
 
 
-def test_a_re_registration_forgets_every_device_and_ids_start_again(store: SqliteServerStore) -> None:
+def test_a_re_registration_forgets_every_device_and_ids_start_again(store: ServerStore) -> None:
     register(store, ALICE)
     add(store)
     store.remove_device(ALICE, 2, NOW)
@@ -82,7 +82,7 @@ def test_a_re_registration_forgets_every_device_and_ids_start_again(store: Sqlit
     assert add(store) == 2
 
 
-def test_the_copies_of_a_recipient_are_stored_together_or_not_at_all(store: SqliteServerStore) -> None:
+def test_the_copies_of_a_recipient_are_stored_together_or_not_at_all(store: ServerStore) -> None:
     register(store, ALICE)
     register(store, BOB)
     add(store, BOB)

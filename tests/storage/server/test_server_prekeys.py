@@ -1,4 +1,4 @@
-"""The server store's prekeys on a real SQLite file: each one-time prekey once, top-ups, the signed one."""
+"""The server store's prekeys (SQLite and PostgreSQL): each one-time prekey once, top-ups, the signed one."""
 
 from __future__ import annotations
 
@@ -9,16 +9,16 @@ from store_support import (
     store,
 )
 
+from storage.server.interface import ServerStore
 from storage.server.store import (
     PrekeyLimit,
-    SqliteServerStore,
     UnknownAccount,
 )
 
 __all__ = ["store"]  # the fixture, imported so pytest finds it here
 
 
-def test_a_bundle_hands_out_each_one_time_prekey_once_then_the_last_resort(store: SqliteServerStore) -> None:
+def test_a_bundle_hands_out_each_one_time_prekey_once_then_the_last_resort(store: ServerStore) -> None:
     register(store, ALICE, one_time=1, kem=1)
     first = store.take_bundle(ALICE)
     assert first["one_time_prekey"]["id"] == 1
@@ -30,12 +30,12 @@ def test_a_bundle_hands_out_each_one_time_prekey_once_then_the_last_resort(store
     assert store.prekey_counts(ALICE) == (0, 0)
 
 
-def test_a_bundle_of_nobody_is_unknown(store: SqliteServerStore) -> None:
+def test_a_bundle_of_nobody_is_unknown(store: ServerStore) -> None:
     with pytest.raises(UnknownAccount):
         store.take_bundle(ALICE)
 
 
-def test_prekeys_are_added_without_duplicates_up_to_a_cap(store: SqliteServerStore) -> None:
+def test_prekeys_are_added_without_duplicates_up_to_a_cap(store: ServerStore) -> None:
     register(store, ALICE, one_time=2, kem=0)
     assert store.add_prekeys(ALICE, [(2, {"id": 2}), (3, {"id": 3})], [(20, {"id": 20})], cap=5) == (3, 1)
     with pytest.raises(PrekeyLimit):
@@ -44,7 +44,7 @@ def test_prekeys_are_added_without_duplicates_up_to_a_cap(store: SqliteServerSto
 
 
 def test_replace_swaps_the_stock_of_each_kind_sent_at_once_and_leaves_the_others(
-    store: SqliteServerStore,
+    store: ServerStore,
 ) -> None:
     register(store, ALICE, one_time=3, kem=2)
     # The same id as a key held already: replaced too, not ignored (a restored copy reuses ids).
@@ -55,21 +55,21 @@ def test_replace_swaps_the_stock_of_each_kind_sent_at_once_and_leaves_the_others
     assert store.prekey_counts(ALICE) == (0, 0)  # the two ML-KEM keys were handed out with them
 
 
-def test_a_refused_replace_keeps_the_old_stock(store: SqliteServerStore) -> None:
+def test_a_refused_replace_keeps_the_old_stock(store: ServerStore) -> None:
     register(store, ALICE, one_time=3, kem=0)
     with pytest.raises(PrekeyLimit):
         store.add_prekeys(ALICE, [(i, {"id": i}) for i in range(100, 106)], [], cap=5, replace=True)
     assert store.prekey_counts(ALICE) == (3, 0)
 
 
-def test_the_signed_prekey_is_replaced(store: SqliteServerStore) -> None:
+def test_the_signed_prekey_is_replaced(store: ServerStore) -> None:
     register(store, ALICE)
     store.set_signed_prekey(ALICE, {"id": 2}, None)
     assert store.account(ALICE).signed_prekey == {"id": 2}  # type: ignore[union-attr]
     assert store.account(ALICE).kem_last_resort["tag"] == "a"  # type: ignore[union-attr]
 
 
-def test_a_bundle_without_one_time_prekeys_consumes_nothing(store: SqliteServerStore) -> None:
+def test_a_bundle_without_one_time_prekeys_consumes_nothing(store: ServerStore) -> None:
     register(store, ALICE, one_time=1, kem=1)
     bare = store.take_bundle(ALICE, one_time=False)
     assert "one_time_prekey" not in bare and bare["kem_prekey"]["last_resort"] is True

@@ -1,4 +1,5 @@
-"""The server store on real SQLite files: codes, accounts, durability across reopening, quotas."""
+"""The server store on real SQLite files and PostgreSQL databases: codes, accounts, durability across
+reopening; the SQLite file's WAL mode and quota."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from store_support import (
     NOW,
     OTHER,
     STRANGER,
+    OpenStore,
     finish,
     keys,
     put,
@@ -21,6 +23,7 @@ from store_support import (
     store,
 )
 
+from storage.server.interface import ServerStore
 from storage.server.space_guard import is_storage_full
 from storage.server.store import (
     SCHEMA_VERSION,
@@ -34,7 +37,8 @@ from storage.server.store import (
 __all__ = ["store"]  # the fixture, imported so pytest finds it here
 
 
-def test_the_database_is_in_wal_mode_with_a_schema_version(store: SqliteServerStore) -> None:
+@pytest.mark.sqlite_only  # the SQLite file's own journal mode and meta table
+def test_the_database_is_in_wal_mode_with_a_schema_version(store: ServerStore) -> None:
     with sqlite3.connect(store.path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(
@@ -42,14 +46,14 @@ def test_the_database_is_in_wal_mode_with_a_schema_version(store: SqliteServerSt
         )
 
 
-def test_a_right_code_creates_the_account_and_is_used_up(store: SqliteServerStore) -> None:
+def test_a_right_code_creates_the_account_and_is_used_up(store: ServerStore) -> None:
     register(store, ALICE)
     account = store.account(ALICE)
     assert account is not None and account.identity == {"sign": "a"}
     assert finish(store, ALICE).outcome is CodeCheck.NO_CODE
 
 
-def test_wrong_codes_count_down_and_then_lock(store: SqliteServerStore) -> None:
+def test_wrong_codes_count_down_and_then_lock(store: ServerStore) -> None:
     put(store, ALICE, attempts=3)
     results = [finish(store, ALICE, OTHER) for _ in range(3)]
     assert [(r.outcome, r.attempts_left) for r in results] == [
@@ -61,12 +65,12 @@ def test_wrong_codes_count_down_and_then_lock(store: SqliteServerStore) -> None:
     assert store.account(ALICE) is None
 
 
-def test_an_expired_code_is_refused(store: SqliteServerStore) -> None:
+def test_an_expired_code_is_refused(store: ServerStore) -> None:
     put(store, ALICE, expires_at=NOW + 10)
     assert finish(store, ALICE, now=NOW + 10).outcome is CodeCheck.EXPIRED
 
 
-def test_each_requester_has_its_own_code_that_nobody_else_can_use_up(store: SqliteServerStore) -> None:
+def test_each_requester_has_its_own_code_that_nobody_else_can_use_up(store: ServerStore) -> None:
     put(store, ALICE, HASH)
     put(store, ALICE, OTHER, token=STRANGER, attempts=3)
     for _ in range(3):  # the stranger locks its own code ...
@@ -77,7 +81,7 @@ def test_each_requester_has_its_own_code_that_nobody_else_can_use_up(store: Sqli
     assert finish(store, ALICE, HASH).outcome is CodeCheck.ACCEPTED
 
 
-def test_a_number_takes_live_codes_up_to_its_cap_and_evicts_none(store: SqliteServerStore) -> None:
+def test_a_number_takes_live_codes_up_to_its_cap_and_evicts_none(store: ServerStore) -> None:
     tokens = [bytes([n]) * 32 for n in range(3)]
     for token in tokens:
         put(store, ALICE, token=token, cap=3)
@@ -88,7 +92,7 @@ def test_a_number_takes_live_codes_up_to_its_cap_and_evicts_none(store: SqliteSe
 
 
 def test_a_code_sent_elsewhere_cannot_replace_an_account_registered_meanwhile(
-    store: SqliteServerStore,
+    store: ServerStore,
 ) -> None:
     put(store, ALICE, token=STRANGER, email="mallory@example.org")
     register(store, ALICE)  # the owner, whose address is x@example.org
@@ -96,7 +100,7 @@ def test_a_code_sent_elsewhere_cannot_replace_an_account_registered_meanwhile(
     assert store.account(ALICE).identity == {"sign": "a"}  # type: ignore[union-attr]
 
 
-def test_a_lock_takes_few_attempts_then_refuses_until_its_time_is_up(store: SqliteServerStore) -> None:
+def test_a_lock_takes_few_attempts_then_refuses_until_its_time_is_up(store: ServerStore) -> None:
     register(store, ALICE)
     store.set_lock(ALICE, b"salt", b"hash")
     assert [store.take_lock_attempt(ALICE, NOW, 3, 1000) for _ in range(4)] == [2, 1, 0, None]
@@ -112,7 +116,7 @@ def test_a_lock_takes_few_attempts_then_refuses_until_its_time_is_up(store: Sqli
 
 
 def test_a_move_keeps_the_address_and_the_lock_and_a_code_keeps_the_lock_only_when_told(
-    store: SqliteServerStore,
+    store: ServerStore,
 ) -> None:
     register(store, ALICE)
     store.set_lock(ALICE, b"salt", b"hash")
@@ -130,7 +134,7 @@ def test_a_move_keeps_the_address_and_the_lock_and_a_code_keeps_the_lock_only_wh
     assert not store.move_account(BOB, NOW, keys())
 
 
-def test_re_registration_replaces_keys_and_drops_the_queue(store: SqliteServerStore) -> None:
+def test_re_registration_replaces_keys_and_drops_the_queue(store: ServerStore) -> None:
     register(store, ALICE)
     register(store, BOB)
     store.enqueue(BOB, "c1", ALICE, b"old", NOW, 100)
@@ -143,7 +147,7 @@ def test_re_registration_replaces_keys_and_drops_the_queue(store: SqliteServerSt
     assert store.prekey_counts(ALICE) == (1, 2)
 
 
-def test_deleting_an_account_removes_keys_and_queue(store: SqliteServerStore) -> None:
+def test_deleting_an_account_removes_keys_and_queue(store: ServerStore) -> None:
     register(store, ALICE)
     register(store, BOB)
     store.enqueue(ALICE, "c1", BOB, b"x", NOW, 100)
@@ -154,22 +158,18 @@ def test_deleting_an_account_removes_keys_and_queue(store: SqliteServerStore) ->
     assert not store.delete_account(BOB)
 
 
-def test_committed_writes_survive_reopening(tmp_path: Path) -> None:
-    path = tmp_path / "s.sqlite3"
-    store = SqliteServerStore(path)
+def test_committed_writes_survive_reopening(open_test_store: OpenStore) -> None:
+    store = open_test_store()
     register(store, ALICE)
     register(store, BOB)
     sent = store.enqueue(ALICE, "c1", BOB, b"kept", NOW, 100)
     store.close()
-    reopened = SqliteServerStore(path)
-    try:
-        assert [m.body for m in reopened.fetch(BOB, 0, 10)[0]] == [b"kept"]
-        assert reopened.enqueue(ALICE, "c1", BOB, b"kept", NOW, 100).id == sent.id
-    finally:
-        reopened.close()
+    reopened = open_test_store()
+    assert [m.body for m in reopened.fetch(BOB, 0, 10)[0]] == [b"kept"]
+    assert reopened.enqueue(ALICE, "c1", BOB, b"kept", NOW, 100).id == sent.id
 
 
-def test_pruning_forgets_old_client_ids_and_dead_codes(store: SqliteServerStore) -> None:
+def test_pruning_forgets_old_client_ids_and_dead_codes(store: ServerStore) -> None:
     register(store, ALICE)
     register(store, BOB)
     store.enqueue(ALICE, "c1", BOB, b"x", NOW, 100)
@@ -179,7 +179,7 @@ def test_pruning_forgets_old_client_ids_and_dead_codes(store: SqliteServerStore)
     assert finish(store, "+442079460003").outcome is CodeCheck.NO_CODE
 
 
-def test_bodies_stay_out_of_reprs(store: SqliteServerStore) -> None:
+def test_bodies_stay_out_of_reprs(store: ServerStore) -> None:
     register(store, ALICE)
     register(store, BOB)
     store.enqueue(ALICE, "c1", BOB, b"secret text", NOW, 100)
@@ -187,7 +187,7 @@ def test_bodies_stay_out_of_reprs(store: SqliteServerStore) -> None:
 
 
 def test_a_new_owner_of_the_number_does_not_meet_the_previous_owners_client_ids(
-    store: SqliteServerStore,
+    store: ServerStore,
 ) -> None:
     register(store, ALICE)
     register(store, BOB)
@@ -202,7 +202,7 @@ def test_a_new_owner_of_the_number_does_not_meet_the_previous_owners_client_ids(
     assert [m.body for m in store.fetch(BOB, 0, 10)[0]] == [b"old owner", b"new owner", b"third owner"]
 
 
-def test_refused_sends_inside_a_batch_leave_its_other_writes(store: SqliteServerStore) -> None:
+def test_refused_sends_inside_a_batch_leave_its_other_writes(store: ServerStore) -> None:
     register(store, ALICE)
     register(store, BOB)
     with store.group_commit():
@@ -215,6 +215,7 @@ def test_refused_sends_inside_a_batch_leave_its_other_writes(store: SqliteServer
     assert store.queued_count(BOB) == 1
 
 
+@pytest.mark.sqlite_only  # --max-store-mib is a quota on the SQLite file's pages
 def test_a_quota_caps_the_file_and_acknowledgements_make_room_in_it(tmp_path: Path) -> None:
     quota = 512 * 1024
     store = SqliteServerStore(tmp_path / "server.sqlite3", max_bytes=quota, reserve=0)
@@ -239,7 +240,7 @@ def test_a_quota_caps_the_file_and_acknowledgements_make_room_in_it(tmp_path: Pa
 
 
 def test_a_fetch_in_a_batch_counts_only_when_it_could_see_uncommitted_messages(
-    store: SqliteServerStore,
+    store: ServerStore,
 ) -> None:
     register(store, ALICE)
     register(store, BOB)
@@ -251,7 +252,7 @@ def test_a_fetch_in_a_batch_counts_only_when_it_could_see_uncommitted_messages(
         assert store.dependents == 2
 
 
-def test_re_registration_clears_the_per_sender_counts(store: SqliteServerStore) -> None:
+def test_re_registration_clears_the_per_sender_counts(store: ServerStore) -> None:
     register(store, ALICE)
     register(store, BOB)
     store.enqueue(ALICE, "a1", BOB, b"x", NOW, 10, per_sender=1)
@@ -259,7 +260,7 @@ def test_re_registration_clears_the_per_sender_counts(store: SqliteServerStore) 
     assert not store.enqueue(ALICE, "a2", BOB, b"x", NOW, 10, per_sender=1).duplicate
 
 
-def test_a_login_reads_only_the_identity_key(store: SqliteServerStore) -> None:
+def test_a_login_reads_only_the_identity_key(store: ServerStore) -> None:
     register(store, ALICE)
     assert store.identity_text(ALICE) == '{"sign":"a"}'
     assert store.identity_text(BOB) is None

@@ -52,6 +52,7 @@ log = logging.getLogger("parley.server")
 SWEEP_INTERVAL = 30.0  # seconds between two reads of every held device's queue (--sweep)
 SWEEP_PAGE = 100  # messages read per device per sweep: a long backlog is the client's own fetch's work
 ACTIVE_EVERY = 3600.0  # seconds between two marks of a held device as active (the lock's inactivity)
+SETTLE = 1.0  # seconds after a login when its device's queue is read once (its subscription has settled)
 REMEMBERED = 1024  # ids remembered as pushed per session (older ones are below its mark or acked)
 
 
@@ -190,6 +191,7 @@ class ClusterPresence(Presence):
         self._next_sweep = clock() + sweep
         self._held: dict[Session, Held] = {}
         self._subscribed: set[str] = set()
+        self._soon: deque[tuple[float, Session]] = deque()  # logins whose queue is read once, soon
         self.swept = 0  # messages the sweeps and resyncs pushed that no hint had (for logs and tests)
 
     def publish(self, hint: Hint) -> None:
@@ -201,8 +203,11 @@ class ClusterPresence(Presence):
         previous = super().claim(phone, session)
         if previous is not None:
             self._held.pop(previous, None)
-        self._held[session] = Held()
+        self._held[session] = Held(marked_at=self._clock())  # the login itself marked it active
         self._follow(phone)
+        # A message committed between the client's first fetch and the subscription's arrival at Redis
+        # has no hint that reaches us: one read of the queue once the subscription has settled.
+        self._soon.append((self._clock() + SETTLE, session))
         self.publish(LoggedIn(phone, session.device, self.node))
         return previous
 
@@ -314,7 +319,13 @@ class ClusterPresence(Presence):
         now = self._clock()
         if now >= self._next_sweep:
             self._next_sweep = now + self._sweep_every
+            self._soon.clear()
             self.catch_up()
+        while self._soon and self._soon[0][0] <= now:
+            session = self._soon.popleft()[1]
+            held = self._held.get(session)
+            if held is not None:
+                self._catch_up_one(session, held, self._now_ms())
 
     def catch_up(self) -> int:
         """Read every held device's queue after its mark and push what it was not pushed: how many."""
@@ -329,11 +340,19 @@ class ClusterPresence(Presence):
                 # stays active for the registration lock, as it is on one node.
                 self._store.mark_active(phone, now, session.device)
                 held.marked_at = at
-            page, _ = self._store.fetch(phone, held.mark, SWEEP_PAGE, now, session.device)
-            for message in page:
-                held.mark = max(held.mark, message.id)
-                if held.first_time(message.id) and session.push(PUSH_MESSAGE, message_fields(message)):
-                    pushed += 1
+            pushed += self._catch_up_one(session, held, now)
+        return pushed
+
+    def _catch_up_one(self, session: Session, held: Held, now: int) -> int:
+        phone = session.phone
+        if phone is None:
+            return 0
+        pushed = 0
+        page, _ = self._store.fetch(phone, held.mark, SWEEP_PAGE, now, session.device)
+        for message in page:
+            held.mark = max(held.mark, message.id)
+            if held.first_time(message.id) and session.push(PUSH_MESSAGE, message_fields(message)):
+                pushed += 1
         self.swept += pushed
         if pushed:
             log.info("bus: the sweep pushed %d messages no hint had told", pushed)

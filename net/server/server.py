@@ -133,6 +133,7 @@ class RunningServer:
             max_bytes=config.max_store_bytes,
             reserve=config.space_reserve,
         )
+        self.node = config.node
         self.bus: Bus = NoBus() if config.bus is None else RedisBus(config.bus, config.node)
         presence = None
         if config.bus is not None:
@@ -158,17 +159,17 @@ class RunningServer:
                 shared=config.store is not None,  # other nodes may count limits in it too
             )
             self.loop = ServerLoop(self.service, self.store, context, config.limits, proxies=proxies)
-            if presence is not None:
-                self._join_bus(presence)
             try:
                 self.server = ParleyServer((config.host, config.port), self.loop)
             except BaseException:
                 self.loop.close()
                 raise
+            if presence is not None:
+                self._join_bus(presence)
         except BaseException:
+            self.bus.close()
             self.store.close()
             raise
-        self.node = config.node
         self.address: tuple[str, int] = self.server.server_address[:2]  # type: ignore[assignment]
         self._stopping = threading.Event()
         self._serving = threading.Thread(target=self.loop.run, name="server-loop", daemon=True)

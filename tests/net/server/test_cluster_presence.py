@@ -1,0 +1,218 @@
+"""Two nodes on one store, joined by a real Redis, over real TLS: what crosses between them, and catching up.
+
+The two in-process nodes share one data directory, so one SQLite file in WAL mode (each turn's commit
+takes the write lock in turn) and one TLS key, as the nodes of a cluster share one PostgreSQL and one key.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from conftest import InProcessServer, fresh_phone, start_in_process
+from device_support import link_device, registered
+from wire_client import Person, WireClient
+
+from net.bench.engines.redis_server import RedisInstance
+from net.server.bus import account_channel, device_channel
+from net.server.cluster_presence import ClusterPresence
+
+Nodes = tuple[InProcessServer, InProcessServer]
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("the condition never held")
+        time.sleep(0.02)
+
+
+def subscribers(url: str, channel: str) -> int:
+    client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        return int(dict(client.pubsub_numsub(channel))[channel.encode()])
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def node_factory(tmp_path: Path, redis_url: str) -> Iterator[Callable[..., Nodes]]:
+    started: list[InProcessServer] = []
+
+    def start(sweep: float = 30.0) -> Nodes:
+        shared = tmp_path / "shared"
+        for name in ("a", "b"):
+            node = start_in_process(shared, bus=redis_url, node=name, sweep=sweep, space_reserve=0)
+            started.append(node)
+            assert node.running.bus.connected.wait(10)  # type: ignore[attr-defined]
+        return started[-2], started[-1]
+
+    yield start
+    for node in started:
+        node.stop()
+
+
+@pytest.fixture
+def nodes(node_factory: Callable[..., Nodes]) -> Nodes:
+    return node_factory()
+
+
+def presence(node: InProcessServer) -> ClusterPresence:
+    held = node.running.service.presence
+    assert isinstance(held, ClusterPresence)
+    return held
+
+
+def online(node: InProcessServer, person: Person, redis_url: str) -> WireClient:
+    """``person`` logged in on ``node``, its device's channel subscribed there (so hints reach it)."""
+    client = node.connect()
+    person.login(client)
+    wait_until(lambda: subscribers(redis_url, device_channel(person.phone, 1)) == 1)
+    return client
+
+
+def body(push_body: dict[str, object]) -> bytes:
+    value = push_body["body"]
+    return value if isinstance(value, bytes) else base64.b64decode(str(value))
+
+
+def test_a_message_to_a_device_on_the_other_node_is_pushed_at_once(nodes: Nodes, redis_url: str) -> None:
+    a, b = nodes
+    alice, alice_client = registered(a, fresh_phone())
+    bob = Person(fresh_phone())
+    bob.register(b.connect(), b.codes)
+    bob_client = online(b, bob, redis_url)
+    started = time.monotonic()
+    sent = alice_client.call("send", to=bob.phone, client_id="m1", body=b"hello from a")
+    push = bob_client.wait_push("message", timeout=5)
+    assert time.monotonic() - started < 5  # the hint, not the 30 s sweep
+    assert push.body["id"] == sent["id"] and body(push.body) == b"hello from a"
+    assert push.body["from"] == alice.phone
+    assert bob_client.no_push_within(0.5)  # once
+
+
+def test_a_login_on_one_node_ends_the_same_device_on_the_other(nodes: Nodes, redis_url: str) -> None:
+    a, b = nodes
+    bob = Person(fresh_phone())
+    bob.register(a.connect(), a.codes)
+    first = online(a, bob, redis_url)
+    second = b.connect()
+    bob.login(second)
+    assert first.wait_push("session_ended", timeout=5).body == {"reason": "logged_in_elsewhere"}
+    assert first.wait_closed(5)
+    assert "time" in second.call("ping")
+    wait_until(lambda: len(presence(a)) == 0 and len(presence(b)) == 1)
+
+
+def test_a_re_registration_ends_the_sessions_on_both_nodes(nodes: Nodes, redis_url: str) -> None:
+    a, b = nodes
+    alice, first = registered(a, fresh_phone())
+    device, new = link_device(a, alice, first)
+    new.close()
+    second = b.connect()
+    device.login(second)  # device 2 now on node b, device 1 on node a
+    wait_until(lambda: subscribers(redis_url, account_channel(alice.phone)) == 2)
+    successor = Person(alice.phone, email=alice.email)
+    successor.register(b.connect(), b.codes)
+    for client in (first, second):
+        assert client.wait_push("session_ended", timeout=5).body == {"reason": "re_registered"}
+        assert client.wait_closed(5)
+
+
+def test_an_unlinked_device_on_the_other_node_is_ended_as_unlinked(nodes: Nodes, redis_url: str) -> None:
+    a, b = nodes
+    alice, first = registered(a, fresh_phone())
+    device, new = link_device(a, alice, first)
+    new.close()
+    second = b.connect()
+    device.login(second)
+    wait_until(lambda: subscribers(redis_url, device_channel(alice.phone, device.number)) == 1)
+    assert first.call("unlink_device", device=device.number)["devices"] == [1]
+    assert second.wait_push("session_ended", timeout=5).body == {"reason": "unlinked"}
+    assert second.wait_closed(5)
+
+
+def test_typing_crosses_nodes(nodes: Nodes, redis_url: str) -> None:
+    a, b = nodes
+    _, alice_client = registered(a, fresh_phone())
+    bob = Person(fresh_phone())
+    bob.register(b.connect(), b.codes)
+    bob_client = online(b, bob, redis_url)
+    reply = alice_client.call("send", to=bob.phone, client_id="t1", body=b"typing", transient=True)
+    assert reply["delivered"] is True  # handed to the bus (PROTOCOL.md, "Several nodes")
+    push = bob_client.wait_push("message", timeout=5)
+    assert push.body["transient"] is True and body(push.body) == b"typing"
+
+
+def test_a_redis_restart_mid_traffic_loses_nothing(
+    nodes: Nodes, redis_instance: RedisInstance, redis_url: str
+) -> None:
+    a, b = nodes
+    _, alice_client = registered(a, fresh_phone())
+    bob = Person(fresh_phone())
+    bob.register(b.connect(), b.codes)
+    bob_client = online(b, bob, redis_url)
+    ids = [alice_client.call("send", to=bob.phone, client_id="before", body=b"0")["id"]]
+    redis_instance.kill()
+    ids += [
+        alice_client.call("send", to=bob.phone, client_id=f"m{n}", body=b"%d" % n)["id"] for n in (1, 2, 3)
+    ]
+    redis_instance.start_again()
+    ids.append(alice_client.call("send", to=bob.phone, client_id="after", body=b"4")["id"])
+    pushed = [bob_client.wait_push("message", timeout=20).body["id"] for _ in ids]
+    assert sorted(pushed) == sorted(ids)  # every one, each once: the resync read what the hints lost
+    assert bob_client.no_push_within(1.0)
+    assert [m["id"] for m in bob_client.call("fetch", after=0, limit=10)["messages"]] == ids
+
+
+def test_the_sweep_pushes_what_a_lost_hint_missed_even_with_redis_down(
+    node_factory: Callable[..., Nodes], redis_instance: RedisInstance, redis_url: str
+) -> None:
+    a, b = node_factory(sweep=0.5)
+    _, alice_client = registered(a, fresh_phone())
+    bob = Person(fresh_phone())
+    bob.register(b.connect(), b.codes)
+    bob_client = online(b, bob, redis_url)
+    redis_instance.kill()
+    sent = alice_client.call("send", to=bob.phone, client_id="lost", body=b"lost hint")
+    push = bob_client.wait_push("message", timeout=10)
+    assert push.body["id"] == sent["id"]
+    assert presence(b).swept >= 1
+    assert bob_client.no_push_within(1.5)  # the next sweeps do not push it again
+
+
+def test_a_message_pushed_by_its_hint_is_not_pushed_again_by_the_sweep(
+    node_factory: Callable[..., Nodes], redis_url: str
+) -> None:
+    a, b = node_factory(sweep=0.3)
+    _, alice_client = registered(a, fresh_phone())
+    bob = Person(fresh_phone())
+    bob.register(b.connect(), b.codes)
+    bob_client = online(b, bob, redis_url)
+    time.sleep(1.2)  # past the login's settle read
+    for n in range(3):
+        alice_client.call("send", to=bob.phone, client_id=f"m{n}", body=b"x")
+    assert len({bob_client.wait_push("message", timeout=5).body["id"] for _ in range(3)}) == 3
+    assert bob_client.no_push_within(1.5)
+
+
+def test_a_malformed_hint_is_ignored_and_the_node_serves_on(nodes: Nodes, redis_url: str) -> None:
+    a, b = nodes
+    _, alice_client = registered(a, fresh_phone())
+    bob = Person(fresh_phone())
+    bob.register(b.connect(), b.codes)
+    bob_client = online(b, bob, redis_url)
+    stranger = redis.Redis.from_url(redis_url, socket_timeout=2)
+    try:
+        for payload in (b"\xff", b'{"v": 99}', b'{"v": 1, "hint": "message", "phone": 1}'):
+            assert stranger.publish(device_channel(bob.phone, 1), payload) == 1
+    finally:
+        stranger.close()
+    sent = alice_client.call("send", to=bob.phone, client_id="m1", body=b"still here")
+    assert bob_client.wait_push("message", timeout=5).body["id"] == sent["id"]
+    assert "time" in bob_client.call("ping")

@@ -4,6 +4,11 @@ The hash is HMAC-SHA256 under a server secret (kept in the data directory) over 
 purpose label, the phone number and the code, so a stolen database does not give
 the codes away by a quick brute force of the million possibilities, and a hash
 made for one phone is useless for another.
+
+Nodes that share a store must share the code key too (a code made on one is
+checked on another, and the registration lock's pepper is derived from it):
+:func:`check_code_key` refuses to start a node whose key differs from the one the
+store's first node kept a check value of.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
+
+from storage.server.interface import ServerStore
 
 CODE_DIGITS = 6
 CODE_KEY_FILE = "code-key"
@@ -43,6 +50,22 @@ class CodeHasher:
 
     def __repr__(self) -> str:
         return "CodeHasher(<key hidden>)"
+
+
+def check_code_key(store: ServerStore, hasher: CodeHasher) -> None:
+    """Raise ValueError in words when other nodes of ``store`` use another code key than ``hasher``'s.
+
+    The store keeps a value derived from the key under a label of its own, never the key: a stolen
+    database does not give it away, and a wrong key is told at start, not by codes that never match.
+    """
+    mine = hasher.subkey(b"code key check").hex()
+    kept = store.shared_setting("code_key_check", mine)
+    if not hmac.compare_digest(kept.encode("ascii"), mine.encode("ascii")):
+        raise ValueError(
+            f"this node's {CODE_KEY_FILE} differs from the one the other nodes of this store use: copy"
+            f" their {CODE_KEY_FILE} file into this node's data directory (like the certificate and key),"
+            " or codes and registration locks made on one node fail on another"
+        )
 
 
 def load_or_make_code_key(data_dir: Path) -> bytes:

@@ -1,9 +1,10 @@
 """The service's rate limits against lock-out, prekey draining and enumeration, counted across restarts.
 
 Each limit is a :class:`~net.server.limits.PersistedLimiter` (its counts are written in the
-request's own group commit) keyed by phone number, account or source address
-(:func:`~net.server.limits.source_address`). net/protocol/PROTOCOL.md ("Limits") says what each counts
-and what a client sees past it:
+request's own group commit; on a store several nodes share, a
+:class:`~net.server.shared_limiter.SharedLimiter`, which counts theirs too) keyed by phone
+number, account or source address (:func:`~net.server.limits.source_address`).
+net/protocol/PROTOCOL.md ("Limits") says what each counts and what a client sees past it:
 
 * failed logins, per number and per address: past either, further failures are
   answered ``rate_limited``; a correct signature always logs in;

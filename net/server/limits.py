@@ -4,7 +4,9 @@ Every limit has a default here and a flag in ``python main.py server``; net/prot
 lists them. A :class:`RateLimiter` counts in memory; a :class:`PersistedLimiter`
 also writes each event it counts to the server's store (inside the loop's group
 commit, so no extra sync) and reads them back when the server starts, so a restart,
-even a killed process, forgets no count. The server uses persisted ones.
+even a killed process, forgets no count. The server uses persisted ones, or, when
+other nodes share its store, :class:`~net.server.shared_limiter.SharedLimiter` ones,
+which count every node's events through the store.
 """
 
 from __future__ import annotations

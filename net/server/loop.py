@@ -34,7 +34,6 @@ does. A failure while serving one connection drops that connection only.
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import selectors
 import socket
@@ -54,8 +53,7 @@ from net.server.handover import Handover
 from net.server.limits import Limits
 from net.server.outcome import Outcome
 from net.server.peer_connection import OutputLimits, PeerConnection, PeerLost
-from net.server.proxy_header import Local, Proxied
-from net.server.proxy_wait import BadProxyHeader, HeaderWait
+from net.server.proxy_wait import HeaderWait, HeaderWaits
 from net.server.service import Service
 from net.server.storage_full import LostWrites, check_space
 from net.server.timers import Deadlines
@@ -81,7 +79,6 @@ class ServerLoop:
     ) -> None:
         self._service = service
         self._proxies = proxies or ProxySources()
-        self._header_waits: set[HeaderWait] = set()  # connections from a balancer before their header
         self._store = store
         self._space = store.space
         self._lost = LostWrites()  # the requests of this turn whose replies a failed commit would void
@@ -100,6 +97,8 @@ class ServerLoop:
         self._touched: list[PeerConnection] = []
         self._answerer = Answerer(service, store, self._lost, self.call_soon_threadsafe, self._finish_later)
         self._deadlines = Deadlines()
+        timeout = limits.handshake_timeout  # a PROXY header and the TLS handshake after it share it
+        self._header_waits = HeaderWaits(self._selector, self._deadlines, timeout, self._start_tls)
         self._listener: tuple[socket.socket, Callable[[], None]] | None = None
         self._accept_again_at: float | None = None
         self._stopping = False
@@ -155,38 +154,9 @@ class ServerLoop:
             raw.close()
             return
         if self._proxies.send_header(address[0]):
-            wait = HeaderWait(raw, peer, self._clock())
-            self._header_waits.add(wait)
-            self._selector.register(raw, selectors.EVENT_READ, functools.partial(self._read_header, wait))
-            self._deadlines.schedule(wait, wait.opened_at + self._limits.handshake_timeout)
+            self._header_waits.begin(raw, peer, self._clock())
             return
         self._start_tls(raw, peer, self._clock())
-
-    def _read_header(self, wait: HeaderWait) -> None:
-        try:
-            header = wait.read()
-        except BadProxyHeader as exc:
-            self._end_header_wait(wait, f"refused: {exc}")
-            return
-        if header is None:
-            return
-        if isinstance(header, Local):  # the balancer's health check: nothing to serve, nothing to log
-            self._end_header_wait(wait, None)
-            return
-        self._selector.unregister(wait.sock)
-        self._header_waits.discard(wait)
-        wait.closed = True  # the wait is over; the socket lives on in the connection
-        peer = f"{header.host}:{header.port}" if isinstance(header, Proxied) else wait.peer
-        self._start_tls(wait.sock, peer, wait.opened_at)
-
-    def _end_header_wait(self, wait: HeaderWait, reason: str | None) -> None:
-        if wait.closed:
-            return
-        self._selector.unregister(wait.sock)
-        self._header_waits.discard(wait)
-        wait.close()
-        if reason:
-            log.info("%s: %s", wait.peer, reason)
 
     def _start_tls(self, raw: socket.socket, peer: str, now: float) -> None:
         """TLS on an accepted socket; the handshake's deadline counts from ``now``, when it was accepted."""
@@ -402,7 +372,7 @@ class ServerLoop:
             self._selector.register(self._listener[0], selectors.EVENT_READ, self._accept)
         for connection in self._deadlines.due(now):
             if isinstance(connection, HeaderWait):
-                self._end_header_wait(connection, "no PROXY header within the handshake timeout")
+                self._header_waits.expired(connection)
                 continue
             assert isinstance(connection, PeerConnection)
             deadline, reason = connection.deadline(self._limits)
@@ -418,8 +388,7 @@ class ServerLoop:
                 with contextlib.suppress(PeerLost):
                     connection.flush(self._clock())  # one try, without waiting: stopping is bounded
             self._drop(connection, None)
-        for wait in list(self._header_waits):
-            self._end_header_wait(wait, None)
+        self._header_waits.close()
         self._answerer.shutdown()
         self._selector.close()
         self._handover.close()

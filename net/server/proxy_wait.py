@@ -1,8 +1,9 @@
-"""A connection from a load balancer before its TLS starts: reading its PROXY protocol v2 header.
+"""Connections from a load balancer before their TLS starts: reading their PROXY protocol v2 headers.
 
-The loop keeps one :class:`HeaderWait` per connection from a ``--proxy-from``
-address until the header is whole. It reads exactly the bytes the header still
-lacks (:attr:`~net.server.proxy_header.ProxyHeaderReader.wanted`), so the TLS
+The loop's :class:`HeaderWaits` keeps one :class:`HeaderWait` per connection from a
+``--proxy-from`` address until its header is whole, on the loop's own selector and
+timer; then the connection starts TLS as the client the header names. It reads exactly
+the bytes the header still lacks (:attr:`~net.server.proxy_header.ProxyHeaderReader.wanted`), so the TLS
 ClientHello behind it stays in the socket for the handshake. The wait has the
 handshake's deadline: header and handshake together get ``handshake_timeout``.
 """
@@ -10,11 +11,17 @@ handshake's deadline: header and handshake together get ``handshake_timeout``.
 from __future__ import annotations
 
 import contextlib
+import functools
+import logging
+import selectors
 import socket
+from collections.abc import Callable
 
-from net.server.proxy_header import BadProxyHeader, ProxyHeader, ProxyHeaderReader
+from net.server.proxy_header import BadProxyHeader, Local, Proxied, ProxyHeader, ProxyHeaderReader
+from net.server.timers import Deadlines
 
-__all__ = ["BadProxyHeader", "HeaderWait"]
+log = logging.getLogger("parley.server")
+StartTls = Callable[[socket.socket, str, float], None]  # the socket, the client's host:port, when accepted
 
 
 class HeaderWait:
@@ -52,3 +59,57 @@ class HeaderWait:
         self.closed = True
         with contextlib.suppress(OSError):
             self.sock.close()
+
+
+class HeaderWaits:
+    """The loop's connections waiting for their headers; only the loop's thread calls these."""
+
+    def __init__(
+        self, selector: selectors.BaseSelector, deadlines: Deadlines, timeout: float, start_tls: StartTls
+    ) -> None:
+        self._selector = selector
+        self._deadlines = deadlines
+        self._timeout = timeout  # the handshake's: the header and the handshake together get it
+        self._start_tls = start_tls
+        self._waits: set[HeaderWait] = set()
+
+    def begin(self, raw: socket.socket, peer: str, now: float) -> None:
+        """Wait for the header of ``raw`` (non-blocking, accepted at ``now`` from the balancer ``peer``)."""
+        wait = HeaderWait(raw, peer, now)
+        self._waits.add(wait)
+        self._selector.register(raw, selectors.EVENT_READ, functools.partial(self._read, wait))
+        self._deadlines.schedule(wait, now + self._timeout)
+
+    def _read(self, wait: HeaderWait) -> None:
+        try:
+            header = wait.read()
+        except BadProxyHeader as exc:
+            self._end(wait, f"refused: {exc}")
+            return
+        if header is None:
+            return
+        if isinstance(header, Local):  # the balancer's health check: nothing to serve, nothing to log
+            self._end(wait, None)
+            return
+        self._selector.unregister(wait.sock)
+        self._waits.discard(wait)
+        wait.closed = True  # the wait is over; the socket lives on in the connection
+        peer = f"{header.host}:{header.port}" if isinstance(header, Proxied) else wait.peer
+        self._start_tls(wait.sock, peer, wait.opened_at)
+
+    def expired(self, wait: HeaderWait) -> None:
+        """The wait's deadline came (the loop's timer says so) before its header did."""
+        self._end(wait, "no PROXY header within the handshake timeout")
+
+    def _end(self, wait: HeaderWait, reason: str | None) -> None:
+        if wait.closed:
+            return
+        self._selector.unregister(wait.sock)
+        self._waits.discard(wait)
+        wait.close()
+        if reason:
+            log.info("%s: %s", wait.peer, reason)
+
+    def close(self) -> None:
+        for wait in list(self._waits):
+            self._end(wait, None)

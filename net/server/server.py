@@ -28,7 +28,7 @@ from net.protocol.fingerprints import format_fingerprint
 from net.server.addresses import ProxySources, is_loopback
 from net.server.bus import Bus, NoBus
 from net.server.cluster_presence import SWEEP_INTERVAL, ClusterPresence
-from net.server.codes import CodeHasher, load_or_make_code_key
+from net.server.codes import CodeHasher, check_code_key, load_or_make_code_key
 from net.server.limits import Limits
 from net.server.loop import ServerLoop
 from net.server.redis_bus import RedisBus
@@ -147,6 +147,8 @@ class RunningServer:
             )
         try:
             hasher = CodeHasher(load_or_make_code_key(config.data_dir))
+            if config.store is not None:  # a code made on one node is checked on another
+                check_code_key(self.store, hasher)
             self.service = Service(
                 self.store,
                 config.channel,

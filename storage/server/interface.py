@@ -102,6 +102,12 @@ class ServerStore(Protocol):
 
     def prune(self, now: int) -> None: ...
 
+    def shared_setting(self, key: str, proposed: str) -> str:
+        """The value all nodes of the store agree on under ``key``: the first node's ``proposed`` one.
+
+        A node compares its own with it (the code key's check value, say) to find out that it differs.
+        """
+
     def sweep_expired(self, now: int, limit: int) -> int:
         """Delete up to ``limit`` queued messages expired by ``now``; how many."""
 

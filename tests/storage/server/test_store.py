@@ -264,3 +264,20 @@ def test_a_login_reads_only_the_identity_key(store: ServerStore) -> None:
     register(store, ALICE)
     assert store.identity_text(ALICE) == '{"sign":"a"}'
     assert store.identity_text(BOB) is None
+
+
+def test_a_shared_setting_is_the_first_value_kept_for_every_user_of_the_file(tmp_path: Path) -> None:
+    first, second = (SqliteServerStore(tmp_path / "shared.sqlite3") for _ in range(2))
+    try:
+        assert first.shared_setting("check", "one") == "one"
+        assert second.shared_setting("check", "two") == "one"  # the first stays
+        assert second.shared_setting("other", "two") == "two"
+        assert second.shared_setting("schema_version", "x") == "x"  # apart from the schema's own key
+    finally:
+        first.close()
+        second.close()
+    reopened = SqliteServerStore(tmp_path / "shared.sqlite3")  # the version was not touched
+    try:
+        assert reopened.shared_setting("check", "three") == "one"
+    finally:
+        reopened.close()

@@ -98,9 +98,6 @@ __all__ = [
 ]
 
 
-_SETTING = "setting:"  # shared settings' keys in ``meta``, apart from the schema's own
-
-
 class SqliteServerStore(ServerStoreBase):
     def __init__(
         self,
@@ -167,23 +164,6 @@ class SqliteServerStore(ServerStoreBase):
     def unreachable(self, error: BaseException | None) -> bool:
         """Never: a file beside the server is not out of reach the way a database server may be."""
         return False
-
-    def rate_count(self, limiter: str, key: str, since: int) -> int:
-        """The events of ``limiter`` for ``key`` after ``since`` (ms) by every user of this file."""
-        return self.rate_events.rate_count(limiter, key, since)
-
-    def shared_setting(self, key: str, proposed: str) -> str:
-        """The value every user of the store agrees on under ``key``: ``proposed`` if none was kept yet.
-
-        A node asks once at start, outside any group commit: durable when it returns.
-        """
-
-        def job(db: sqlite3.Connection) -> str:
-            name = _SETTING + key
-            db.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (name, proposed))
-            return str(db.execute("SELECT value FROM meta WHERE key = ?", (name,)).fetchone()[0])
-
-        return self._writer.run(job)
 
     def quota_room(self) -> int | None:
         """Bytes the database may still grow by under ``max_bytes`` (free pages inside it count)."""

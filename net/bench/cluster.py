@@ -3,7 +3,8 @@
 :meth:`Cluster.start` starts, in a folder of the caller's: PostgreSQL (a role and a
 database ``parley`` owned by it, as README's "Running on several machines" says),
 Redis, one TLS key made once and given to every node with ``--cert``/``--key`` (so a
-client pins one fingerprint whichever node it reaches), N nodes as real processes
+client pins one fingerprint whichever node it reaches) and one code key copied into
+every node's data directory (a code sent by one node is checked by another), N nodes as real processes
 (``python main.py server --store … --bus … --proxy-from 127.0.0.1 …``, each with its
 own data directory for its log), and HAProxy in front of them. Every wait is bounded.
 
@@ -14,6 +15,7 @@ PostgreSQL, and reads the codes the nodes sent from :attr:`Cluster.codes`.
 from __future__ import annotations
 
 import contextlib
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from net.bench.cluster_node import CodeBook, NodeProcess
 from net.bench.engines.haproxy import HaproxyInstance, free_port
 from net.bench.engines.postgres import PostgresInstance
 from net.bench.engines.redis_server import RedisInstance
+from net.server.codes import CODE_KEY_FILE, load_or_make_code_key
 from net.server.tls import ensure_self_signed, fingerprint_of_pem_file
 
 Address = tuple[str, int]
@@ -60,8 +63,9 @@ class Cluster:
         self.redis: RedisInstance | None = None
         self.haproxy: HaproxyInstance | None = None
         self.store = ""
-        self.cert, self.key = ensure_self_signed(folder / "tls", common_name="Parley cluster")
+        self.cert, self.key = ensure_self_signed(folder / "shared", common_name="Parley cluster")
         self.fingerprint = fingerprint_of_pem_file(self.cert)
+        load_or_make_code_key(folder / "shared")  # every node needs the same, as the same TLS key
 
     @classmethod
     def start(
@@ -98,7 +102,10 @@ class Cluster:
         assert self.redis is not None
         flags = node_flags(self.store, self.redis.url, self.cert, self.key, f"node{index}")
         flags += ["--dev-codes", "--log-level", "WARNING", *self.extra]
-        return NodeProcess(self.folder / f"node{index}", self.ports[index], flags, self.codes)
+        data_dir = self.folder / f"node{index}"
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        shutil.copy2(self.folder / "shared" / CODE_KEY_FILE, data_dir / CODE_KEY_FILE)
+        return NodeProcess(data_dir, self.ports[index], flags, self.codes)
 
     @property
     def address(self) -> Address:

@@ -188,7 +188,7 @@ class HaproxyInstance:
         deadline = time.monotonic() + timeout
         while True:
             states = {s.name: s.status for s in self.servers()}
-            if states.get(name, "").split(" ")[0] == status:
+            if states.get(name) == status:  # "UP 1/2" is a server on its way down, not up
                 return
             if time.monotonic() > deadline:
                 raise TimeoutError(f"HAProxy still calls {name} {states.get(name)!r}, not {status}")

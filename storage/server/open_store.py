@@ -3,7 +3,8 @@
 Without a target the store is the SQLite file ``server.sqlite3`` in the data
 directory, as a single server has always had it; a ``postgresql://`` url picks
 :class:`~storage.server.pg_store.PostgresServerStore`, the store several server
-processes share. Anything else is refused in words (:func:`check_target`).
+processes share. Anything else is refused in words (:func:`check_target`). The
+PostgreSQL driver is imported only for a PostgreSQL store.
 """
 
 from __future__ import annotations
@@ -11,10 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import psycopg
-
 from storage.server.interface import ServerStore
-from storage.server.pg_store import PostgresServerStore
 from storage.server.store import SqliteServerStore
 
 STORE_FILE = "server.sqlite3"
@@ -28,6 +26,8 @@ def check_target(target: str) -> str:
             f"--store takes a PostgreSQL url such as postgresql://USER@HOST:PORT/DATABASE, not {target!r}"
             " (without --store the server keeps its SQLite file in the data directory)"
         )
+    import psycopg  # only for a PostgreSQL store: a single SQLite server never loads the driver
+
     try:
         info = psycopg.conninfo.conninfo_to_dict(target)
     except psycopg.ProgrammingError as exc:
@@ -43,4 +43,7 @@ def open_store(target: str | None, data_dir: Path, **sqlite_options: Any) -> Ser
     """The store ``target`` names (None: the SQLite file in ``data_dir``, opened with ``sqlite_options``)."""
     if target is None:
         return SqliteServerStore(data_dir / STORE_FILE, **sqlite_options)
-    return PostgresServerStore(check_target(target))
+    url = check_target(target)
+    from storage.server.pg_store import PostgresServerStore  # the driver only when it is asked for
+
+    return PostgresServerStore(url)

@@ -42,6 +42,7 @@ class PgWriter:
         self._batch_thread: int | None = None
         self._failure: BaseException | None = None
         self._closed = False
+        self._begun = False  # the open batch's transaction was begun (on the connection it must end on)
         self.dependents = 0
 
     @contextmanager
@@ -63,12 +64,10 @@ class PgWriter:
 
     def reading_connection(self) -> Db | None:
         """The write connection while this thread's batch has its transaction open (to read its writes)."""
-        if self._batch_thread != threading.get_ident() or self._db is None or not self._in_transaction():
-            return None
-        return self._db
+        return self._db if self._batch_thread == threading.get_ident() and self._begun else None
 
     def note_read(self) -> None:
-        if self._batch_thread == threading.get_ident() and self._db is not None and self._in_transaction():
+        if self._batch_thread == threading.get_ident() and self._begun:
             self.dependents += 1
 
     def run(self, job: Callable[[Db], T], *, savepoint: bool = True) -> T:
@@ -110,18 +109,18 @@ class PgWriter:
         self._db = PgDb(self._connect())
         return self._db
 
-    def _in_transaction(self) -> bool:
-        assert self._db is not None
-        return self._db.conn.info.transaction_status != TransactionStatus.IDLE
-
     def _run_in_batch(self, job: Callable[[Db], T]) -> T:
         self.dependents += 1
         if self._failure is not None:
             raise BatchFailed("an earlier write of this batch broke its transaction") from self._failure
         try:
-            db = self._usable()
-            if not self._in_transaction():
+            if self._begun:  # never a new connection now: the batch's earlier writes died with the old one
+                assert self._db is not None
+                db = self._db
+            else:
+                db = self._usable()
                 db.conn.execute("BEGIN")
+                self._begun = True
             db.conn.execute("SAVEPOINT job")
         except psycopg.Error as exc:
             self._failure = exc
@@ -142,13 +141,14 @@ class PgWriter:
         return result
 
     def _finish(self) -> BaseException | None:
+        begun, self._begun = self._begun, False
         db = self._db
         if db is None or db.conn.closed:
             return self._failure
         if self._failure is not None:
             self._rollback(db)
             return self._failure
-        if not self._in_transaction():
+        if not begun:
             return None
         try:
             db.conn.execute("COMMIT")

@@ -10,10 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from net.bench.engines.postgres import free_port
 from net.server.cli import add_server_arguments, config_from_args, default_data_dir, run_server
 from net.server.limits import Limits
-from net.server.server import STORE_FILE
+from net.server.server import STORE_FILE, RunningServer
+from net.server.tls import KEY_FILE
 from net.server.verification import FileChannel, SmtpChannel
+from storage.server.pg_store import PostgresServerStore
 from storage.server.store import SqliteServerStore
 
 
@@ -207,3 +210,36 @@ def test_proxy_from_takes_addresses_and_networks_separated_by_commas() -> None:
         config_from_args(parse("--proxy-from", "127.0.0.1,lb.example.org"))
     with pytest.raises(ValueError, match="bits set past its prefix"):
         config_from_args(parse("--proxy-from", "10.0.0.1/8"))
+
+
+def test_the_store_flag_takes_a_postgresql_url(tmp_path: Path) -> None:
+    assert config_from_args(parse("--data-dir", str(tmp_path))).store is None
+    url = "postgresql://parley@db.example.org:5432/parley"
+    assert config_from_args(parse("--data-dir", str(tmp_path), "--store", url)).store == url
+
+
+def test_a_store_that_is_not_postgresql_is_refused_in_a_sentence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_server(parse("--port", "0", "--data-dir", str(tmp_path), "--store", "mysql://db/x")) == 2
+    err = capsys.readouterr().err
+    assert "--store takes a PostgreSQL url" in err and "Traceback" not in err
+
+
+def test_a_postgresql_store_out_of_reach_is_reported_in_a_sentence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"postgresql://postgres@127.0.0.1:{free_port()}/parley"
+    assert run_server(parse("--port", "0", "--data-dir", str(tmp_path), "--store", url)) == 2
+    err = capsys.readouterr().err
+    assert "cannot open the PostgreSQL store" in err and "Traceback" not in err
+
+
+def test_a_server_on_the_postgresql_store_keeps_no_database_file(tmp_path: Path, postgres_url: str) -> None:
+    config = config_from_args(parse("--port", "0", "--data-dir", str(tmp_path), "--store", postgres_url))
+    with RunningServer(config) as server:
+        assert isinstance(server.store, PostgresServerStore)
+        with socket.create_connection(server.address, timeout=5):
+            pass
+    assert not (tmp_path / STORE_FILE).exists()
+    assert (tmp_path / KEY_FILE).exists()  # the TLS key stays in the data directory

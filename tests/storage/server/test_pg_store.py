@@ -264,3 +264,30 @@ def test_the_full_state_ends_when_a_write_works_again(
         assert not store.space.full
     finally:
         store.close()
+
+
+def test_a_connection_lost_inside_a_turn_fails_the_whole_turn(postgres_url: str) -> None:
+    store = PostgresServerStore(postgres_url)
+    try:
+        register(store, ALICE, b"a" * 32)
+        register(store, BOB, b"b" * 32)
+        with pytest.raises(BatchFailed) as failed, store.group_commit():
+            store.enqueue(ALICE, "first", BOB, b"1", NOW, 100)
+            writer = store._writer._db
+            assert writer is not None
+            with psycopg.connect(postgres_url, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", (writer.conn.info.backend_pid,))
+            with pytest.raises(psycopg.OperationalError) as read_lost:
+                store.fetch(BOB, 0, 10, now=NOW)  # the turn's read finds the connection gone
+            assert store.unreachable(read_lost.value)
+            with pytest.raises(psycopg.OperationalError) as lost:
+                store.enqueue(ALICE, "second", BOB, b"2", NOW, 100)  # never on a new connection mid-turn
+            assert store.unreachable(lost.value)
+        assert store.unreachable(failed.value)
+        # Neither was kept (the first died with the connection), and the next turn works on a new one.
+        with store.group_commit():
+            again = store.enqueue(ALICE, "first", BOB, b"1", NOW, 100)
+        assert not again.duplicate
+        assert [m.id for m in store.fetch(BOB, 0, 10, now=NOW)[0]] == [again.id]
+    finally:
+        store.close()

@@ -4,6 +4,7 @@ test keys, and registering."""
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
@@ -11,9 +12,10 @@ from typing import Any
 
 import psycopg
 import pytest
-from storage.server.open_store import open_store
 
+from net.bench.engines.postgres import binaries
 from storage.server.interface import ServerStore
+from storage.server.open_store import open_store
 from storage.server.store import AccountKeys, CodeCheck, Registration, SqliteServerStore
 
 ALICE, BOB = "+442079460001", "+442079460002"
@@ -64,6 +66,18 @@ def rows(store: ServerStore, sql: str, params: tuple[Any, ...] = ()) -> list[tup
             return db.execute(sql, params).fetchall()
     with psycopg.connect(store.url, autocommit=True) as conn:
         return [tuple(row) for row in conn.execute(sql.replace("?", "%s"), params).fetchall()]
+
+
+def dump(store: ServerStore) -> str:
+    """Everything the store's database holds, as text (SQLite's iterdump, or pg_dump of the database)."""
+    if isinstance(store, SqliteServerStore):
+        with closing(sqlite3.connect(store.path)) as db:
+            return "\n".join(db.iterdump())
+    folder = binaries()
+    program = str(folder / "pg_dump") if folder else "pg_dump"
+    done = subprocess.run([program, "--data-only", store.url], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
 
 
 def put(

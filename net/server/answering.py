@@ -117,7 +117,8 @@ class Answerer:
             connection.send(storage_full_reply(request.id))
             return
         if self._store.unreachable(error):  # nothing of it was kept; the same request may come again
-            log.warning("%s: %s found the database out of reach", connection.peer, request.op)
+            log.debug("%s: %s found the database out of reach", connection.peer, request.op)
+            self._lost.met_unavailable()
             connection.send(storage_unavailable_reply(request.id))
             return
         # A bug or a failing disk must cost this request, not the connection or the server.

@@ -26,6 +26,7 @@ Two parts, both used by :class:`~net.server.loop.ServerLoop`:
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 from net.protocol.connection import ErrorReply, Request
@@ -75,6 +76,7 @@ def storage_unavailable_reply(request_id: int) -> ErrorReply:
     return ErrorReply(request_id, ErrorCode.STORAGE_UNAVAILABLE, STORAGE_UNAVAILABLE_MESSAGE)
 
 
+OUTAGE_LOG_EVERY = 10.0
 #: How a lost write is answered: for lack of room, or for a database out of reach.
 LostReply = Callable[[int], ErrorReply]
 
@@ -91,7 +93,11 @@ def check_space(space: Space) -> None:
 class LostWrites:
     """The requests of one turn whose answers depend on its commit (see the module doc)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        #: Requests answered storage_unavailable since the outage was last logged, and when to log again.
+        self._unavailable = 0
+        self._next_outage_log = 0.0
         # (connection, request id, where its reply starts and ends in the buffer, whether it runs elsewhere)
         self._noted: list[tuple[PeerConnection, int, int, int, bool]] = []
         #: Requests whose work ran off the loop and whose write was lost: the answer they get when done.
@@ -119,8 +125,23 @@ class LostWrites:
     def answer_unavailable(self) -> int:
         """The turn's commit failed because the database is out of reach: replace each noted reply."""
         answered = self._replace_noted(storage_unavailable_reply)
-        log.warning("store: the database is out of reach; %d requests answered storage_unavailable", answered)
+        self.met_unavailable(answered)
         return answered
+
+    def met_unavailable(self, refused: int = 1) -> None:
+        """``refused`` requests were answered storage_unavailable; logged at most every OUTAGE_LOG_EVERY s,
+        so that an outage under many clients is a few lines, not one per request."""
+        self._unavailable += refused
+        now = self._clock()
+        if now >= self._next_outage_log:
+            log.warning(
+                "store: the database is out of reach; %d requests answered storage_unavailable "
+                "(said again every %.0f s while it lasts)",
+                self._unavailable,
+                OUTAGE_LOG_EVERY,
+            )
+            self._unavailable = 0
+            self._next_outage_log = now + OUTAGE_LOG_EVERY
 
     def _replace_noted(self, reply: LostReply) -> int:
         by_connection: dict[PeerConnection, list[tuple[int, int, int, bool]]] = {}

@@ -1,10 +1,12 @@
-"""End to end: a busy server ("rate_limited", "storage_full", "server_error") is tried again, by itself.
+"""End to end: a busy server ("rate_limited", "storage_full", "storage_unavailable", "server_error") is tried
+again, by itself.
 
 The server is a real one over TLS on loopback; for a while it answers one
 operation with the refusal under test (its handler is swapped for one that
 refuses, then given back), exactly as a server short of space or failing would.
 No person presses connect: the engine backs off with jitter, tries again and
-drains its outbox once the server accepts.
+drains its outbox once the server accepts. Last, a server on a real PostgreSQL
+store whose database is stopped under it, then started again.
 """
 
 from __future__ import annotations
@@ -14,14 +16,17 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from conftest import start_in_process
 from engine_support import NAME, Person, pair, run_until
 
+from net.bench.engines.postgres import PostgresInstance
 from net.client.core.engine_error import EngineError
 from net.client.core.events import ConnectionState, ErrorReported, LoggedIn, MessageReceived
+from net.client.core.outbox_plan import PAUSE_SECONDS
 from net.protocol.errors import RequestRefused
 from net.server.limits import Limits
 
-BUSY = ["storage_full", "server_error", "rate_limited"]
+BUSY = ["storage_full", "storage_unavailable", "server_error", "rate_limited"]
 
 
 class Refusing:
@@ -122,7 +127,7 @@ def test_sends_refused_as_busy_stay_queued_and_go_out_once_the_server_accepts(
         bob.close()
 
 
-@pytest.mark.parametrize("code", ["storage_full", "server_error"])
+@pytest.mark.parametrize("code", ["storage_full", "storage_unavailable", "server_error"])
 def test_a_fetch_refused_as_busy_after_login_is_made_again_without_a_new_login(
     tmp_path, server_factory, phone, code
 ) -> None:
@@ -206,3 +211,33 @@ def test_a_prekey_check_refused_as_busy_is_not_an_error_and_comes_again_soon(tmp
         assert not [e for e in alice.of(ErrorReported) if e.code == "server_error"]
     finally:
         alice.close()
+
+
+def test_a_database_stopped_under_the_server_holds_the_outbox_and_it_drains_once_back(
+    tmp_path, phone
+) -> None:
+    database = PostgresInstance.start(tmp_path / "pg")
+    server = start_in_process(tmp_path / "server", store=database.create_database("outage"), dev_codes=True)
+    alice, bob = pair(tmp_path, server.address, phone, "alice", "bob")
+    try:
+        alice.engine.add_contact(bob.phone, "Bob")
+        bob.engine.send_text(alice.phone, "hello first")  # sessions both ways before the outage
+        run_until(lambda: alice.texts_from(bob.phone) == ["hello first"], [alice, bob])
+        database.stop()
+        sent = [alice.engine.send_text(bob.phone, f"during {n}").message_id for n in range(5)]
+        started = time.monotonic()
+        run_until(lambda: time.monotonic() - started > 2.0, [alice, bob])  # several backoff steps
+        assert all(alice.statuses(mid) == ["queued"] for mid in sent)  # kept, not failed
+        assert bob.texts_from(alice.phone) == []
+        assert alice.connection_state is ConnectionState.CONNECTED  # the connection was never dropped
+        database.start_again()
+        texts = [f"during {n}" for n in range(5)]
+        # "Not now": the next backoff step (seconds), not the pause of a full queue (PAUSE_SECONDS, 30 s).
+        run_until(lambda: bob.texts_from(alice.phone) == texts, [alice, bob], timeout=PAUSE_SECONDS - 10)
+        run_until(lambda: all("sent" in alice.statuses(mid) for mid in sent), [alice, bob])
+        assert not any("failed" in alice.statuses(mid) for mid in sent)
+    finally:
+        alice.close()
+        bob.close()
+        server.stop()
+        database.remove()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future
-from pathlib import Path
 from typing import Any
 
-import pytest
+import psycopg
 from peer_support import connection, decoded
 
 from net.protocol.connection import ErrorReply, Reply, Request
@@ -17,7 +17,8 @@ from net.server.answering import Answerer
 from net.server.outcome import Outcome
 from net.server.peer_connection import PeerConnection
 from net.server.storage_full import LostWrites
-from storage.server.store import SqliteServerStore
+from storage.server.interface import ServerStore
+from storage.server.pg_store import PostgresServerStore
 
 __all__ = ["connection"]  # the fixture, imported so pytest finds it here
 
@@ -35,21 +36,14 @@ class Service:
         return answer
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteServerStore]:
-    s = SqliteServerStore(tmp_path / "server.sqlite3")
-    yield s
-    s.close()
-
-
-def answerer(store: SqliteServerStore, answers: dict[str, Any], **kwargs: Any) -> Answerer:
+def answerer(store: ServerStore, answers: dict[str, Any], **kwargs: Any) -> Answerer:
     hand_over = kwargs.get("hand_over", lambda call: call())
     finished = kwargs.get("finished", lambda *args: None)
     return Answerer(Service(answers), store, LostWrites(), hand_over, finished)  # type: ignore[arg-type]
 
 
 def test_a_reply_is_written_and_its_pushes_wait_for_the_commit(
-    store: SqliteServerStore, connection: PeerConnection
+    store: ServerStore, connection: PeerConnection
 ) -> None:
     pushed: list[str] = []
     a = answerer(store, {"ping": Outcome({"pong": True}, then=lambda: pushed.append("push"))})
@@ -63,7 +57,7 @@ def test_a_reply_is_written_and_its_pushes_wait_for_the_commit(
 
 
 def test_a_refusal_is_an_error_in_words_and_a_bug_is_server_error(
-    store: SqliteServerStore, connection: PeerConnection
+    store: ServerStore, connection: PeerConnection
 ) -> None:
     a = answerer(store, {"fetch": RequestRefused("rate_limited", "slow down"), "ack": KeyError("bug")})
     a.answer(connection, Request(1, "fetch", {}))
@@ -74,8 +68,37 @@ def test_a_refusal_is_an_error_in_words_and_a_bug_is_server_error(
     assert isinstance(failed, ErrorReply) and failed.code == "server_error" and "bug" not in failed.message
 
 
+def _refused_connection() -> psycopg.OperationalError:
+    """The driver's own error for a database server that is not there: nothing listens on the port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # bound, never listening: every connection is refused
+        try:
+            psycopg.connect(f"postgresql://postgres@127.0.0.1:{port}/none", connect_timeout=2)
+        except psycopg.OperationalError as exc:
+            return exc
+    raise AssertionError("a connection to a port nobody listens on was accepted")
+
+
+def test_a_request_that_found_the_database_out_of_reach_is_storage_unavailable(
+    postgres_url: str, connection: PeerConnection
+) -> None:
+    store = PostgresServerStore(postgres_url)
+    try:
+        lost = _refused_connection()
+        a = answerer(store, {"fetch": lost, "ping": Outcome({"pong": True})})
+        a.answer(connection, Request(1, "fetch", {}))
+        a.answer(connection, Request(2, "ping", {}))
+        unavailable, pong = decoded(connection.out)
+        assert isinstance(unavailable, ErrorReply) and unavailable.code == "storage_unavailable"
+        assert "cannot reach its database" in unavailable.message
+        assert isinstance(pong, Reply) and not connection.closed  # the connection goes on
+    finally:
+        store.close()
+
+
 def test_blocking_work_runs_off_the_thread_and_is_delivered_through_the_hand_over(
-    store: SqliteServerStore, connection: PeerConnection
+    store: ServerStore, connection: PeerConnection
 ) -> None:
     done = threading.Event()
     handed: list[Callable[[], None]] = []

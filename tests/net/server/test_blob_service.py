@@ -7,11 +7,11 @@ import hashlib
 import itertools
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from store_support import OpenStore, rows
 from wire_client import CodeBook, Person
 
 from crypto_core.stream import sealed_size
@@ -55,12 +55,12 @@ class Session:
 
 
 class World:
-    def __init__(self, tmp_path: Path, limits: Limits) -> None:
+    def __init__(self, open_store: OpenStore, limits: Limits) -> None:
         self.limits = limits
-        self.path = tmp_path / "server.sqlite3"
+        self._open_store = open_store
         self.codes = CodeBook()
         self.clock = Clock()
-        self.store = SqliteServerStore(self.path)
+        self.store = open_store()
         self.service = self._service()
 
     def _service(self) -> Service:
@@ -92,17 +92,16 @@ class World:
 
     def restart(self) -> None:
         self.store.close()
-        self.store = SqliteServerStore(self.path)
+        self.store = self._open_store()
         self.service = self._service()
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    w = World(
-        tmp_path, Limits(blob_max_size=4 * BLOB_PIECE, blob_quota=6 * BLOB_PIECE, blob_starts_per_hour=5)
+def world(open_test_store: OpenStore) -> World:
+    return World(
+        open_test_store,
+        Limits(blob_max_size=4 * BLOB_PIECE, blob_quota=6 * BLOB_PIECE, blob_starts_per_hour=5),
     )
-    yield w
-    w.store.close()
 
 
 def b64(data: bytes) -> str:
@@ -290,7 +289,10 @@ def test_blobs_expire_with_their_lifetime_and_idle_uploads_after_a_day(world: Wo
     assert world.store.blob_usage(alice.phone or "", world.service.now_ms()) == 0  # nothing counts now
     # The sweep removes the bytes of every dead blob.
     assert world.store.sweep_blobs(world.service.now_ms(), 100) == 3
-    assert list(world.store.blob_files.folder.iterdir()) == []
+    if isinstance(world.store, SqliteServerStore):  # the files beside the SQLite file
+        assert list(world.store.blob_files.folder.iterdir()) == []
+    else:  # the pieces in the PostgreSQL database
+        assert rows(world.store, "SELECT count(*) FROM blob_pieces") == [(0,)]
 
 
 def test_an_upload_resumes_from_blob_status_after_a_restart(world: World) -> None:
@@ -335,6 +337,7 @@ def test_the_id_is_made_from_the_random_source_and_is_not_stored(tmp_path: Path)
     assert b"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8" not in raw and bytes(range(32)) not in raw
 
 
+@pytest.mark.sqlite_only  # a blob file beside the SQLite file on a full disk
 def test_a_put_that_finds_the_disk_full_counts_nothing_and_says_it_lacked_room(world: World) -> None:
     alice = world.person()
     blob = world.call(alice, "blob_start", size=100)["blob"]

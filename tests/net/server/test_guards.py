@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
+from store_support import OpenStore
 from test_service import SERVER_KEY, Session, World, person
 
 from crypto_core.keys import PreKeyBundle
@@ -16,7 +14,7 @@ ATTACKER, VICTIM_HOME = "198.51.100.7:40000", "203.0.113.9:50000"
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
+def world(open_test_store: OpenStore) -> World:
     limits = Limits(
         logins_per_minute=3,
         address_logins_per_minute=5,
@@ -26,9 +24,7 @@ def world(tmp_path: Path) -> Iterator[World]:
         unknown_per_account=2,
         unknown_per_address=3,
     )
-    w = World(tmp_path, limits)
-    yield w
-    w.store.close()
+    return World(open_test_store, limits)
 
 
 def fail_login(world: World, phone: str, peer: str = ATTACKER) -> str:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from store_support import OpenStore
 
 from net.server.limits import Limits, PersistedLimiter, RateLimiter
-from storage.server.store import SqliteServerStore
 
 
 class Clock:
@@ -80,17 +79,17 @@ def test_remaining_says_how_many_more_events_a_key_may_count() -> None:
     assert limiter.remaining("a") == 3
 
 
-def test_a_persisted_limiter_starts_with_the_counts_of_the_last_run(tmp_path: Path) -> None:
+def test_a_persisted_limiter_starts_with_the_counts_of_the_last_run(open_test_store: OpenStore) -> None:
     clock = Clock()
     clock.now = 1_700_000_000.0
-    store = SqliteServerStore(tmp_path / "s.sqlite3")
+    store = open_test_store()
     first = PersistedLimiter(store.rate_events, "logins", 3, 60.0, clock)
     assert first.allow("a") and first.allow("a")
     clock.now += 30
     first.count("a")
     assert first.allow("b")
     store.close()
-    reopened = SqliteServerStore(tmp_path / "s.sqlite3")
+    reopened = open_test_store()
     try:
         again = PersistedLimiter(reopened.rate_events, "logins", 3, 60.0, clock)
         assert again.exceeded("a") and not again.allow("a")

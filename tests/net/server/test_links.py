@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from conftest import InProcessServer, fresh_phone
@@ -20,7 +19,7 @@ from net.protocol.schema import OPERATIONS
 from net.server.codes import CodeHasher
 from net.server.limits import Limits
 from net.server.service import Service
-from storage.server.store import SqliteServerStore
+from storage.server.interface import ServerStore
 
 
 def devices_of(client: object) -> list[int]:
@@ -235,9 +234,8 @@ def registered_session(call: Callable[..., dict[str, object]], codes: CodeBook, 
     return session
 
 
-def test_a_code_lives_ten_minutes_on_the_servers_clock(tmp_path: Path) -> None:
+def test_a_code_lives_ten_minutes_on_the_servers_clock(store: ServerStore) -> None:
     now = [1_700_000_000.0]
-    store = SqliteServerStore(tmp_path / "server.sqlite3")
     codes = CodeBook()
     service = Service(store, codes, CodeHasher(b"k" * 32), bytes(32), clock=lambda: now[0])
     ids = iter(range(1, 100))
@@ -265,9 +263,10 @@ def test_a_code_lives_ten_minutes_on_the_servers_clock(tmp_path: Path) -> None:
         store.close()
 
 
-def test_expired_links_are_swept_by_the_loops_tick_and_refused_joins_count_nothing(tmp_path: Path) -> None:
+def test_expired_links_are_swept_by_the_loops_tick_and_refused_joins_count_nothing(
+    store: ServerStore,
+) -> None:
     now = [1_700_000_000.0]
-    store = SqliteServerStore(tmp_path / "server.sqlite3")
     codes = CodeBook()
     limits = Limits(link_joins_per_account=1, link_joins_per_address=1)
     service = Service(store, codes, CodeHasher(b"k" * 32), bytes(32), limits=limits, clock=lambda: now[0])

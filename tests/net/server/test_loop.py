@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from conftest import fresh_phone
+from store_support import OpenStore
 from wire_client import CodeBook, Person, WireClient
 
 from net.protocol.connection import ErrorReply, Request
@@ -24,7 +25,7 @@ from net.server.presence import Session
 from net.server.server import ParleyServer
 from net.server.service import Outcome, Service
 from net.server.tls import ensure_self_signed, fingerprint_of_pem_file, server_context
-from storage.server.store import SqliteServerStore
+from storage.server.interface import ServerStore
 
 
 def fill_the_store(db: sqlite3.Connection) -> None:
@@ -61,7 +62,7 @@ class FaultyService(Service):
 class Harness:
     loop: ServerLoop
     server: ParleyServer
-    store: SqliteServerStore
+    store: ServerStore
     codes: CodeBook
     path: Path
 
@@ -70,10 +71,10 @@ class Harness:
 
 
 @pytest.fixture
-def harness(tmp_path: Path) -> Iterator[Harness]:
+def harness(tmp_path: Path, open_test_store: OpenStore) -> Iterator[Harness]:
     cert, key = ensure_self_signed(tmp_path)
-    path = tmp_path / "server.sqlite3"
-    store = SqliteServerStore(path)
+    path = tmp_path / "server.sqlite3"  # the SQLite file, when the store is SQLite's
+    store = open_test_store()
     codes = CodeBook()
     limits = Limits()
     service = FaultyService(store, codes, CodeHasher(b"k" * 32), fingerprint_of_pem_file(cert), limits=limits)
@@ -86,7 +87,6 @@ def harness(tmp_path: Path) -> Iterator[Harness]:
     thread.join(10)
     assert not thread.is_alive()
     server.server_close()
-    store.close()
 
 
 def hello(client: WireClient, kind: str = "test") -> dict[str, Any]:
@@ -113,6 +113,7 @@ def test_a_failing_push_after_the_commit_is_logged_and_the_connection_lives_on(
     assert "a push after a commit failed: ZeroDivisionError" in caplog.text
 
 
+@pytest.mark.sqlite_only  # the fault is made in SQLite: a rolled back transaction, as on an I/O error
 def test_a_failed_commit_answers_none_of_its_requests(
     harness: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -129,6 +130,7 @@ def test_a_failed_commit_answers_none_of_its_requests(
     assert hello(bystander)["server"] == "parley"
 
 
+@pytest.mark.sqlite_only  # the fault is made in SQLite: its page cap, as on a full disk
 def test_a_commit_that_finds_no_room_answers_storage_full_to_its_writes_only_and_keeps_the_connection(
     harness: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:

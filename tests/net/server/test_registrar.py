@@ -4,11 +4,8 @@ tests/e2e/test_registration_e2e.py."""
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
+from store_support import OpenStore, dump, rows
 from test_service import Session, World, person
 from wire_client import Person
 
@@ -21,10 +18,8 @@ LOCK = "correct horse battery"
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    w = World(tmp_path, Limits(codes_per_hour=3, codes_per_address=5, codes_waiting=4))
-    yield w
-    w.store.close()
+def world(open_test_store: OpenStore) -> World:
+    return World(open_test_store, Limits(codes_per_hour=3, codes_per_address=5, codes_waiting=4))
 
 
 def at(peer: str) -> Session:
@@ -155,12 +150,12 @@ def test_a_right_code_waits_for_the_lock_and_wrong_locks_are_counted_across_requ
     assert online.ended and world.store.guard(owner.phone).lock_hash is not None  # type: ignore[union-attr]
 
 
-def test_only_a_slow_hash_of_the_lock_is_kept(world: World, tmp_path: Path) -> None:
+def test_only_a_slow_hash_of_the_lock_is_kept(world: World) -> None:
     owner, online = locked_owner(world)
-    with sqlite3.connect(tmp_path / "server.sqlite3") as db:
-        salt, digest = db.execute("SELECT lock_salt, lock_hash FROM guards").fetchone()
-        dump = "\n".join(db.iterdump())
-    assert len(salt) == 16 and len(digest) == 32 and LOCK not in dump and LOCK.encode().hex() not in dump
+    ((salt, digest),) = rows(world.store, "SELECT lock_salt, lock_hash FROM guards")
+    everything = dump(world.store)
+    assert len(salt) == 16 and len(digest) == 32 and LOCK not in everything
+    assert LOCK.encode().hex() not in everything
     assert world.call(online, "set_registration_lock") == {"lock": False}
     assert world.store.guard(owner.phone).lock_hash is None  # type: ignore[union-attr]
 

@@ -228,6 +228,7 @@ def test_a_transient_send_many_is_pushed_to_who_is_online_and_never_stored(serve
     assert waiting(server, carol) == [] and waiting(server, bob) == []
 
 
+@pytest.mark.sqlite_only  # the SQLite file's quota (--max-store-mib)
 def test_without_room_no_copy_is_stored_and_with_room_again_all_are(
     server_factory: Callable[..., InProcessServer],
 ) -> None:
@@ -266,6 +267,7 @@ def test_without_room_no_copy_is_stored_and_with_room_again_all_are(
     assert [waiting(server, p)[0]["body"] for p in recipients] == [b64(body) for _, body in copies]
 
 
+@pytest.mark.sqlite_only  # SQLite refusing a write as on a full disk
 def test_the_copies_are_in_the_commit_of_the_servers_turn(
     server: InProcessServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -310,8 +312,12 @@ def dev_register(client: WireClient, person: Person) -> None:
     client.call("register_finish", **person.finish_args(code))
 
 
-def test_a_server_killed_right_after_the_reply_keeps_every_copy(tmp_path: Path) -> None:
-    flags = ("--dev-codes", "--codes-per-address", "1000")
+def test_a_server_killed_right_after_the_reply_keeps_every_copy(
+    tmp_path: Path, store_target: Callable[[Path], str | None]
+) -> None:
+    flags: tuple[str, ...] = ("--dev-codes", "--codes-per-address", "1000")
+    if (target := store_target(tmp_path / "server")) is not None:
+        flags += ("--store", target)
     server = ServerProcess(tmp_path / "server", *flags)
     try:
         alice, members = Person(fresh_phone()), [Person(fresh_phone()) for _ in range(30)]

@@ -10,12 +10,15 @@ import ssl
 import stat
 import threading
 import time
+from pathlib import Path
 
 import pytest
-from conftest import InProcessServer, fresh_phone
+from conftest import InProcessServer, fresh_phone, start_in_process
 from wire_client import Person, WireClient
 
 from crypto_core.keys import OneTimePreKey
+from net.bench.engines.postgres import PostgresInstance
+from net.protocol.connection import ErrorReply
 from net.protocol.frames import encode_frame
 from net.protocol.login import sign_login
 from net.server.limits import Limits
@@ -393,3 +396,56 @@ def test_stop_is_bounded_with_a_client_that_does_not_read_and_a_stuck_handshake(
     assert sender.wait_closed(timeout=10)
     stuck.close()
     del slow_client
+
+
+# --- the database out of reach: a PostgreSQL store stopped and killed under a running server -------------
+
+
+def _refused_code(reply: object) -> str:
+    assert isinstance(reply, ErrorReply), reply
+    return reply.code
+
+
+def _stored_once_back(client: WireClient, to: str, client_id: str, body: bytes) -> dict[str, object]:
+    """The same send again until the server, reconnected to its database by itself, stores it."""
+    deadline = time.monotonic() + 30.0
+    while True:
+        reply = client.request("send", to=to, client_id=client_id, body=body)
+        if not isinstance(reply, ErrorReply):
+            return reply.body
+        assert reply.code == "storage_unavailable", reply
+        assert time.monotonic() < deadline, "the server never reached its database again"
+        time.sleep(0.2)
+
+
+@pytest.mark.parametrize("outage", ["stop", "kill"])
+def test_a_database_out_of_reach_is_storage_unavailable_and_the_same_connection_works_again(
+    tmp_path: Path, outage: str
+) -> None:
+    database = PostgresInstance.start(tmp_path / "pg")
+    server = start_in_process(tmp_path / "server", store=database.create_database("outage"))
+    try:
+        (_, a), (bob, b) = logged_in(server), logged_in(server)
+        first = a.call("send", to=bob.phone, client_id="before", body=b"before")
+        database.stop() if outage == "stop" else database.kill()
+        assert _refused_code(a.request("send", to=bob.phone, client_id="during", body=b"during")) == (
+            "storage_unavailable"
+        )
+        refused = b.request("fetch")
+        assert _refused_code(refused) == "storage_unavailable"
+        assert isinstance(refused, ErrorReply) and "cannot reach its database" in refused.message
+        still_served(a)  # a ping needs no database: both connections stay open and logged in
+        still_served(b)
+        database.start_again()
+        during = _stored_once_back(a, bob.phone, "during", b"during")
+        assert not during["duplicate"]  # the refused send was not kept, so this is its first storing
+        assert a.call("send", to=bob.phone, client_id="during", body=b"during")["duplicate"]
+        messages = b.call("fetch")["messages"]
+        assert [(m["id"], base64.b64decode(m["body"])) for m in messages] == [
+            (first["id"], b"before"),
+            (during["id"], b"during"),
+        ]
+        assert b.call("ack", ids=[m["id"] for m in messages])["deleted"] == 2
+    finally:
+        server.stop()
+        database.remove()

@@ -5,11 +5,10 @@ from __future__ import annotations
 import base64
 import itertools
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from store_support import OpenStore
 from wire_client import CodeBook, Person
 
 from crypto_core.keys import KemPreKey, SignedPreKey
@@ -21,7 +20,7 @@ from net.server.codes import CodeHasher
 from net.server.limits import Limits
 from net.server.service import Service
 from net.server.verification import DeliveryError
-from storage.server.store import SqliteServerStore
+from storage.server.interface import ServerStore
 
 SERVER_KEY = bytes(range(32))
 
@@ -56,9 +55,10 @@ _phones = (f"+44207946{n:04d}" for n in itertools.count(1000))
 
 
 class World:
-    def __init__(self, tmp_path: Path, limits: Limits) -> None:
+    def __init__(self, open_store: OpenStore, limits: Limits) -> None:
         self.limits = limits
-        self.store = SqliteServerStore(tmp_path / "server.sqlite3")
+        self._open_store = open_store
+        self.store = open_store()
         self.codes = CodeBook()
         self.clock = Clock()
         self.service = Service(
@@ -86,10 +86,9 @@ class World:
         return person.took(self.call(session, "register_start", phone=person.phone, email=person.email))
 
     def restart(self) -> None:
-        """A new store and service on the same file, as after the server was killed and started again."""
-        path = self.store.path
+        """A new store and service on the same store, as after the server was killed and started again."""
         self.store.close()
-        self.store = SqliteServerStore(path)
+        self.store = self._open_store()
         self.service = Service(
             self.store, self.codes, CodeHasher(b"k" * 32), SERVER_KEY, limits=self.limits, clock=self.clock
         )
@@ -111,10 +110,10 @@ def _wire(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    w = World(tmp_path, Limits(codes_per_hour=3, logins_per_minute=4, bundles_per_hour=2, queue_cap=3))
-    yield w
-    w.store.close()
+def world(open_test_store: OpenStore) -> World:
+    return World(
+        open_test_store, Limits(codes_per_hour=3, logins_per_minute=4, bundles_per_hour=2, queue_cap=3)
+    )
 
 
 def person() -> Person:
@@ -167,17 +166,13 @@ def test_a_failed_delivery_is_reported(world: World) -> None:
     )
 
 
-def test_dev_codes_come_back_in_the_reply(tmp_path: Path) -> None:
-    store = SqliteServerStore(tmp_path / "s.sqlite3")
-    try:
-        codes = CodeBook()
-        service = Service(store, codes, CodeHasher(b"k" * 32), SERVER_KEY, dev_codes=True)
-        alice = person()
-        args = OPERATIONS["register_start"].parse({"phone": alice.phone, "email": alice.email})
-        body = service.handle(Session(), Request(1, "register_start", args)).settled().body
-        assert body["code"] == codes.last(alice.phone)
-    finally:
-        store.close()
+def test_dev_codes_come_back_in_the_reply(store: ServerStore) -> None:
+    codes = CodeBook()
+    service = Service(store, codes, CodeHasher(b"k" * 32), SERVER_KEY, dev_codes=True)
+    alice = person()
+    args = OPERATIONS["register_start"].parse({"phone": alice.phone, "email": alice.email})
+    body = service.handle(Session(), Request(1, "register_start", args)).settled().body
+    assert body["code"] == codes.last(alice.phone)
 
 
 def test_keys_with_bad_signatures_are_refused(world: World) -> None:
@@ -292,8 +287,8 @@ def test_a_full_queue_is_refused_loudly(world: World) -> None:
     assert caught.value.code == "queue_full"
 
 
-def test_one_sender_is_capped_per_recipient_and_the_bytes_per_recipient(tmp_path: Path) -> None:
-    world = World(tmp_path, Limits(queue_cap_per_sender=2, queue_bytes=100))
+def test_one_sender_is_capped_per_recipient_and_the_bytes_per_recipient(open_test_store: OpenStore) -> None:
+    world = World(open_test_store, Limits(queue_cap_per_sender=2, queue_bytes=100))
     try:
         alice, bob, carol = person(), person(), person()
         for someone in (alice, bob, carol):
@@ -368,10 +363,10 @@ def test_code_delivery_is_left_for_later_so_the_loop_does_not_wait_for_it(world:
     assert world.codes.count(alice.phone) == 1
 
 
-def test_a_body_that_no_fetch_reply_could_carry_is_refused_and_not_stored(tmp_path: Path) -> None:
+def test_a_body_that_no_fetch_reply_could_carry_is_refused_and_not_stored(open_test_store: OpenStore) -> None:
     # Its send fits one frame, but the fetch reply around it would not: stored, it was never pushed and
     # every fetch of its recipient failed, so it and every message after it could never be delivered.
-    world = World(tmp_path, Limits(max_frame=20_000))
+    world = World(open_test_store, Limits(max_frame=20_000))
     try:
         alice, bob = person(), person()
         world.register(alice)
@@ -393,8 +388,8 @@ def test_a_body_that_no_fetch_reply_could_carry_is_refused_and_not_stored(tmp_pa
         world.store.close()
 
 
-def test_a_fetch_page_is_cut_to_fit_one_frame(tmp_path: Path) -> None:
-    world = World(tmp_path, Limits(max_frame=64 * 1024))
+def test_a_fetch_page_is_cut_to_fit_one_frame(open_test_store: OpenStore) -> None:
+    world = World(open_test_store, Limits(max_frame=64 * 1024))
     try:
         alice, bob = person(), person()
         world.register(alice)

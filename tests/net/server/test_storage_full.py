@@ -1,14 +1,17 @@
-"""Which requests wait for room, and replacing exactly the replies a commit without room voided."""
+"""Which requests wait for room, and replacing exactly the replies a commit without room (or without its
+database) voided."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
+import pytest
 from peer_support import connection, decoded
 
 from net.protocol.connection import Reply, Request
 from net.server.peer_connection import PeerConnection
-from net.server.storage_full import LostWrites, waits_for_room
+from net.server.storage_full import OUTAGE_LOG_EVERY, LostWrites, waits_for_room
 from storage.server.space_guard import SpaceGuard
 
 __all__ = ["connection"]  # the fixture, imported so pytest finds it here
@@ -97,3 +100,40 @@ def test_a_closed_connection_is_left_alone_and_forgotten(connection: PeerConnect
     lost.note(connection, Request(2, "send", {}), 0, later=False)
     connection.closed = True
     assert lost.answer_storage_full(SpaceGuard(tmp_path, reserve=0)) == 0
+
+
+def test_a_commit_that_found_the_database_out_of_reach_answers_storage_unavailable_in_place(
+    connection: PeerConnection, tmp_path: Path
+) -> None:
+    lost = LostWrites()
+    connection.send(Reply(1, {"unrelated": True}))
+    start = len(connection.out)
+    connection.send(Reply(2, {"id": 41, "duplicate": False}))
+    lost.note(connection, Request(2, "send", {}), start, later=False)
+    connection.send(Reply(3, {"time": 1}))  # a ping: it needed no database
+    lost.note(connection, Request(4, "register_start", {}), len(connection.out), later=True)
+    assert lost.answer_unavailable() == 2
+    events = decoded(connection.out)
+    assert [(type(e).__name__, getattr(e, "re", None), getattr(e, "code", None)) for e in events] == [
+        ("Reply", 1, None),
+        ("ErrorReply", 2, "storage_unavailable"),
+        ("Reply", 3, None),
+    ]
+    later = lost.lost_later(connection, 4)  # its work ran off the loop: it gets the same answer when done
+    assert later is not None and (later.re, later.code) == (4, "storage_unavailable")
+    assert "cannot reach its database" in later.message and lost.lost_later(connection, 4) is None
+
+
+def test_an_outage_is_logged_once_per_interval_with_its_count(caplog: pytest.LogCaptureFixture) -> None:
+    now = [100.0]
+    lost = LostWrites(clock=lambda: now[0])
+    with caplog.at_level(logging.WARNING, logger="parley.server"):
+        lost.met_unavailable()
+        for _ in range(50):  # many clients asking during the outage: no line each
+            lost.met_unavailable()
+        now[0] += OUTAGE_LOG_EVERY
+        lost.met_unavailable(2)
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 2
+    assert "1 requests answered storage_unavailable" in lines[0]
+    assert "52 requests answered storage_unavailable" in lines[1]

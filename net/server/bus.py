@@ -40,7 +40,7 @@ class MessageWaiting:
 
 
 @dataclass(frozen=True)
-class LoggedIn:
+class DeviceClaimed:
     """(phone, device) logged in on ``node``: any other node ends its session of it (logged_in_elsewhere)."""
 
     phone: str
@@ -81,22 +81,70 @@ class DevicePush:
     node: str
 
 
-Hint = MessageWaiting | LoggedIn | DeviceEnded | AccountEnded | DevicePush
+@dataclass(frozen=True)
+class LinkJoin:
+    """A device on ``node`` joins the link whose code has SHA-256 ``digest``: its opener's node answers."""
+
+    digest: bytes
+    phone: str
+    device: int
+    key: bytes
+    node: str
+    ask: str  # which question, so that the answer finds its waiting request
+
+
+@dataclass(frozen=True)
+class LinkAnswer:
+    """The opener's node to the joiner's (``to``): the opener's handshake key, or not ``found``."""
+
+    to: str
+    ask: str
+    found: bool
+    key: bytes
+
+
+@dataclass(frozen=True)
+class LinkRelay:
+    """A relay body from the device that joined the link (on ``node``) to its opener, on another node."""
+
+    digest: bytes
+    phone: str
+    device: int
+    body: bytes
+    node: str
+
+
+Hint = (
+    MessageWaiting
+    | DeviceClaimed
+    | DeviceEnded
+    | AccountEnded
+    | DevicePush
+    | LinkJoin
+    | LinkAnswer
+    | LinkRelay
+)
 
 _NAMES: dict[type[Any], str] = {
     MessageWaiting: "message",
-    LoggedIn: "logged_in",
+    DeviceClaimed: "device_claimed",
     DeviceEnded: "device_ended",
     AccountEnded: "account_ended",
     DevicePush: "push",
+    LinkJoin: "link_join",
+    LinkAnswer: "link_answer",
+    LinkRelay: "link_relay",
 }
 _TYPES = {name: kind for kind, name in _NAMES.items()}
 _FIELDS: dict[str, dict[str, type[Any] | tuple[type[Any], ...]]] = {
     "message": {"phone": str, "device": int, "id": int},
-    "logged_in": {"phone": str, "device": int, "node": str},
+    "device_claimed": {"phone": str, "device": int, "node": str},
     "device_ended": {"phone": str, "device": int, "reason": str, "node": str},
     "account_ended": {"phone": str, "reason": str, "node": str},
     "push": {"phone": str, "device": (int, type(None)), "kind": str, "body": dict, "node": str},
+    "link_join": {"digest": bytes, "phone": str, "device": int, "key": bytes, "node": str, "ask": str},
+    "link_answer": {"to": str, "ask": str, "found": bool, "key": bytes},
+    "link_relay": {"digest": bytes, "phone": str, "device": int, "body": bytes, "node": str},
 }
 
 
@@ -108,8 +156,22 @@ def account_channel(phone: str) -> str:
     return f"parley:account:{phone}"
 
 
+def node_channel(node: str) -> str:
+    """A node's own channel (answers to its questions); it is subscribed to it for as long as it runs."""
+    return f"parley:node:{node}"
+
+
+def link_channel(digest: bytes) -> str:
+    """An open link's channel (by its code's SHA-256, as the opener's node keeps it), while it is open."""
+    return f"parley:link:{digest.hex()}"
+
+
 def channel_of(hint: Hint) -> str:
-    """The channel a hint is published on: its device's, or its account's."""
+    """The channel a hint is published on: its device's, its account's, a link's or a node's."""
+    if isinstance(hint, LinkJoin | LinkRelay):
+        return link_channel(hint.digest)
+    if isinstance(hint, LinkAnswer):
+        return node_channel(hint.to)
     device = getattr(hint, "device", None)
     if isinstance(hint, AccountEnded) or device is None:
         return account_channel(hint.phone)
@@ -161,14 +223,14 @@ def decode_hint(payload: bytes) -> Hint:
     wanted = _FIELDS[name]
     if set(data) != {"v", "hint", *wanted}:
         raise BadHint(f"the fields of a {name} hint are wrong")
-    for field, kind in wanted.items():
-        value = data[field]
-        if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
-            raise BadHint(f"{name}.{field} is not a {getattr(kind, '__name__', 'value')}")
     try:
         values = {field: _from_json(data[field]) for field in wanted}
     except ValueError:
         raise BadHint(f"{name} holds bad base64") from None
+    for field, kind in wanted.items():
+        value = values[field]
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
+            raise BadHint(f"{name}.{field} is not a {getattr(kind, '__name__', 'value')}")
     hint: Hint = _TYPES[name](**values)
     return hint
 

@@ -209,7 +209,8 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
             "--dev-codes hands every code to whoever asks, so it runs only on a loopback address"
             f" (127.0.0.1, ::1 or localhost), not {args.host}"
         )
-    if args.bus is not None and not str(getattr(args, "store", None) or "").startswith("postgresql://"):
+    store = None if args.store is None else check_target(args.store)
+    if args.bus is not None and store is None:
         raise ValueError(
             "a bus joins nodes that share a PostgreSQL store: --bus needs --store postgresql://…"
             " (one node on its SQLite file needs no bus)"
@@ -222,7 +223,6 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         raise ValueError("--node needs a name")
     proxy_from = tuple(entry.strip() for entry in args.proxy_from.split(",") if entry.strip())
     ProxySources(proxy_from)  # ValueError in words for anything that is not an address or a network
-    store = None if args.store is None else check_target(args.store)
     data_dir = args.data_dir or default_data_dir()
     if args.keep_port is not None:
         if not 0 < args.keep_port < 65536:

@@ -5,7 +5,7 @@ answers with a :class:`RemoteDevice` whose ``push`` publishes a hint for whichev
 any: publishing to a channel nobody listens to costs Redis nothing, and asking first would make the
 loop wait for Redis). ``all_of`` adds a :class:`RemoteAccount` for the account's devices elsewhere,
 ``take`` and ``take_all`` hand back proxies whose ``end`` ends the session(s) on the other node with the
-reason pushed just before. A login publishes :class:`~net.server.bus.LoggedIn`: the node that held the
+reason pushed just before. A login publishes :class:`~net.server.bus.DeviceClaimed`: the node that held the
 device before ends its session with ``logged_in_elsewhere``. So service code never learns about nodes.
 
 A message push carries only (phone, device, id): the node holding the device reads the message from
@@ -25,17 +25,21 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+from net.protocol.devices import PUSH_LINK_DONE
 from net.protocol.schema import PUSH_MESSAGE, PUSH_SESSION_ENDED
 from net.server.bus import (
     AccountEnded,
     BadHint,
     Bus,
+    DeviceClaimed,
     DeviceEnded,
     DevicePush,
     Hint,
-    LoggedIn,
+    LinkAnswer,
+    LinkJoin,
+    LinkRelay,
     MessageWaiting,
     account_channel,
     channel_of,
@@ -52,6 +56,7 @@ log = logging.getLogger("parley.server")
 SWEEP_INTERVAL = 30.0  # seconds between two reads of every held device's queue (--sweep)
 SWEEP_PAGE = 100  # messages read per device per sweep: a long backlog is the client's own fetch's work
 ACTIVE_EVERY = 3600.0  # seconds between two marks of a held device as active (the lock's inactivity)
+SWEEP_SLICE = 50  # held devices whose queues are read per turn of the loop while a sweep goes on
 SETTLE = 1.0  # seconds after a login when its device's queue is read once (its subscription has settled)
 REMEMBERED = 1024  # ids remembered as pushed per session (older ones are below its mark or acked)
 
@@ -122,6 +127,7 @@ class _Remote:
     """What proxies for sessions on other nodes share: a phone, a reason remembered for ``end``."""
 
     peer = "another node"
+    remote = True  # a proxy: links compare it by (phone, device), not by identity
     challenge: tuple[str, bytes] | None = None
 
     def __init__(self, presence: ClusterPresence, phone: str, device: int) -> None:
@@ -169,6 +175,12 @@ class RemoteAccount(_Remote):
             self._presence.publish(AccountEnded(self._phone, self._reason, self._presence.node))
 
 
+class LinkHints(Protocol):
+    def receive(self, hint: LinkJoin | LinkAnswer | LinkRelay) -> None: ...
+
+    def done(self, session: Session) -> None: ...
+
+
 class ClusterPresence(Presence):
     """:class:`Presence` for a node among others on one store, joined by ``bus``."""
 
@@ -192,6 +204,10 @@ class ClusterPresence(Presence):
         self._held: dict[Session, Held] = {}
         self._subscribed: set[str] = set()
         self._soon: deque[tuple[float, Session]] = deque()  # logins whose queue is read once, soon
+        self._queue: deque[Session] = deque()  # sessions whose queue the sweep is to read, in turn
+        self._queued: set[Session] = set()
+        #: Link hints go to the links across nodes (net/server/link_bus.py), once they are wired.
+        self.links: LinkHints | None = None
         self.swept = 0  # messages the sweeps and resyncs pushed that no hint had (for logs and tests)
 
     def publish(self, hint: Hint) -> None:
@@ -208,7 +224,7 @@ class ClusterPresence(Presence):
         # A message committed between the client's first fetch and the subscription's arrival at Redis
         # has no hint that reaches us: one read of the queue once the subscription has settled.
         self._soon.append((self._clock() + SETTLE, session))
-        self.publish(LoggedIn(phone, session.device, self.node))
+        self.publish(DeviceClaimed(phone, session.device, self.node))
         return previous
 
     def release(self, phone: str, session: Session) -> None:
@@ -274,25 +290,26 @@ class ClusterPresence(Presence):
             return  # our own: what it says was done here already
         if isinstance(hint, MessageWaiting):
             self._message_waiting(hint)
-        elif isinstance(hint, LoggedIn):
+        elif isinstance(hint, DeviceClaimed):
             self._end(super().take(hint.phone, hint.device), hint.phone, "logged_in_elsewhere")
         elif isinstance(hint, DeviceEnded):
             self._end(super().take(hint.phone, hint.device), hint.phone, hint.reason)
         elif isinstance(hint, AccountEnded):
             for session in super().take_all(hint.phone):
                 self._end(session, hint.phone, hint.reason)
-        else:
+        elif isinstance(hint, DevicePush):
             self._push(hint)
+        elif self.links is not None:
+            self.links.receive(hint)
 
     def _message_waiting(self, hint: MessageWaiting) -> None:
         session = super().get(hint.phone, hint.device)
         held = None if session is None else self._held.get(session)
         if session is None or held is None or hint.id in held.pushed:
             return
-        # The store's one message by id (a page of one after id - 1): unexpired and not acked yet.
-        page, _ = self._store.fetch(hint.phone, hint.id - 1, 1, self._now_ms(), hint.device)
-        if page and page[0].id == hint.id and held.first_time(hint.id):
-            session.push(PUSH_MESSAGE, message_fields(page[0]))
+        message = self._store.message(hint.phone, hint.device, hint.id, self._now_ms())  # unexpired, unacked
+        if message is not None and held.first_time(hint.id):
+            session.push(PUSH_MESSAGE, message_fields(message))
 
     def _push(self, hint: DevicePush) -> None:
         if hint.device is None:
@@ -301,6 +318,8 @@ class ClusterPresence(Presence):
             one = super().get(hint.phone, hint.device)
             targets = [] if one is None else [one]
         for session in targets:
+            if hint.kind == PUSH_LINK_DONE and self.links is not None:
+                self.links.done(session)  # the link it joined on another node is used up
             session.push(hint.kind, hint.body)
 
     def _end(self, session: Session | None, phone: str, reason: str) -> None:
@@ -315,38 +334,45 @@ class ClusterPresence(Presence):
     # ------------------------------------------------------------ catching up from the store
 
     def tick(self) -> None:
-        """Called on every turn of the loop: the slow sweep, when it is due."""
+        """Called on every turn of the loop: the slow sweep when it is due, then a slice of what is due."""
         now = self._clock()
         if now >= self._next_sweep:
             self._next_sweep = now + self._sweep_every
-            self._soon.clear()
             self.catch_up()
         while self._soon and self._soon[0][0] <= now:
-            session = self._soon.popleft()[1]
-            held = self._held.get(session)
-            if held is not None:
-                self._catch_up_one(session, held, self._now_ms())
+            self._due(self._soon.popleft()[1])
+        # A slice per turn: a node holding thousands of devices must not hold one turn for all of them.
+        for _ in range(min(SWEEP_SLICE, len(self._queue))):
+            session = self._queue.popleft()
+            self._queued.discard(session)
+            try:
+                self._catch_up_one(session)
+            except Exception as exc:  # the store out of reach, say: the next sweep reads it again
+                log.warning("bus: reading a queue to catch up failed: %s", type(exc).__name__)
+                return
 
     def catch_up(self) -> int:
-        """Read every held device's queue after its mark and push what it was not pushed: how many."""
-        pushed = 0
-        now, at = self._now_ms(), self._clock()
-        for session, held in list(self._held.items()):
-            phone = session.phone
-            if phone is None:
-                continue
-            if at - held.marked_at >= ACTIVE_EVERY and not self._store.space.full:
-                # Another node answering "is the owner online?" sees only this: a device held for days
-                # stays active for the registration lock, as it is on one node.
-                self._store.mark_active(phone, now, session.device)
-                held.marked_at = at
-            pushed += self._catch_up_one(session, held, now)
-        return pushed
+        """Read every held device's queue after its mark (a slice per turn, from the next turn on) and
+        push what it was not pushed: how many devices are to be read."""
+        for session in list(self._held):
+            self._due(session)
+        return len(self._queue)
 
-    def _catch_up_one(self, session: Session, held: Held, now: int) -> int:
-        phone = session.phone
-        if phone is None:
-            return 0
+    def _due(self, session: Session) -> None:
+        if session in self._held and session not in self._queued:
+            self._queued.add(session)
+            self._queue.append(session)
+
+    def _catch_up_one(self, session: Session) -> None:
+        held, phone = self._held.get(session), session.phone
+        if held is None or phone is None:
+            return
+        now, at = self._now_ms(), self._clock()
+        if at - held.marked_at >= ACTIVE_EVERY and not self._store.space.full:
+            # Another node answering "is the owner online?" sees only this: a device held for days
+            # stays active for the registration lock, as it is on one node.
+            self._store.mark_active(phone, now, session.device)
+            held.marked_at = at
         pushed = 0
         page, _ = self._store.fetch(phone, held.mark, SWEEP_PAGE, now, session.device)
         for message in page:
@@ -356,4 +382,3 @@ class ClusterPresence(Presence):
         self.swept += pushed
         if pushed:
             log.info("bus: the sweep pushed %d messages no hint had told", pushed)
-        return pushed

@@ -30,7 +30,7 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from crypto_core.keys import PublicIdentity, SignedPreKeyPublic
 from net.protocol.devices import (
@@ -77,6 +77,27 @@ class OpenLink:
         return f"OpenLink(joined={self.joiner is not None})"
 
 
+class LinkCluster(Protocol):
+    """Links across nodes (net/server/link_bus.py); None on one node."""
+
+    def opened(self, digest: bytes) -> None: ...
+
+    def closed(self, digest: bytes) -> None: ...
+
+    def forget(self, session: Session) -> None: ...
+
+    def join(self, session: Session, phone: str, code: str, key: bytes) -> Outcome: ...
+
+    def relay(self, session: Session, code: str, body: bytes) -> Outcome: ...
+
+
+def _same_remote(joiner: Session | None, phone: str, device: int) -> bool:
+    """Whether ``joiner`` is the proxy of (phone, device) on another node."""
+    if joiner is None or not getattr(joiner, "remote", False):
+        return False
+    return (joiner.phone, joiner.device) == (phone, device)
+
+
 def _gone(session: Session) -> bool:
     """Whether the connection is closed or closing (a session without those marks is open)."""
     return bool(getattr(session, "closed", False) or getattr(session, "closing", False))
@@ -106,6 +127,8 @@ class Links:
         self._by_hash: dict[bytes, OpenLink] = {}
         self._by_opener: dict[Session, bytes] = {}
         self._next_sweep = 0.0
+        #: In a cluster: the link of a code held by another node is met through the bus.
+        self.cluster: LinkCluster | None = None
         self._opens = persisted("link_opens", limits.link_opens_per_address, HOUR)
         self._joins = persisted("link_joins", limits.link_joins_per_account, HOUR)
         self._joins_by_address = persisted("link_joins_by_address", limits.link_joins_per_address, HOUR)
@@ -124,6 +147,10 @@ class Links:
         digest = self._by_opener.pop(session, None)
         if digest is not None:
             self._by_hash.pop(digest, None)
+            if self.cluster is not None:
+                self.cluster.closed(digest)
+        if self.cluster is not None:
+            self.cluster.forget(session)
         for joined in [d for d, link in self._by_hash.items() if link.joiner is session]:
             self._drop(joined, self._by_hash[joined])
 
@@ -149,7 +176,8 @@ class Links:
         return digest, link
 
     def _drop(self, digest: bytes, link: OpenLink) -> None:
-        self._by_hash.pop(digest, None)
+        if self._by_hash.pop(digest, None) is not None and self.cluster is not None:
+            self.cluster.closed(digest)
         if self._by_opener.get(link.opener) == digest:
             del self._by_opener[link.opener]
 
@@ -167,6 +195,8 @@ class Links:
         digest = hashlib.sha256(code.encode("ascii")).digest()
         self._by_hash[digest] = OpenLink(session, args["key"], self._clock() + LINK_LIFETIME)
         self._by_opener[session] = digest
+        if self.cluster is not None:
+            self.cluster.opened(digest)
         return Outcome({"code": code, "expires_in": LINK_LIFETIME})
 
     def join(self, session: Session, args: dict[str, Any]) -> Outcome:
@@ -191,6 +221,8 @@ class Links:
                 f"this account has {self._limits.max_devices} devices already: unlink one first",
             )
         found = self._live(args["code"])
+        if found is None and self.cluster is not None:  # maybe opened on another node
+            return self.cluster.join(session, phone, args["code"], args["key"])
         if found is None or found[1].opener is session or _gone(found[1].opener):
             raise _not_found()
         link = found[1]
@@ -212,6 +244,8 @@ class Links:
 
     def relay(self, session: Session, args: dict[str, Any]) -> Outcome:
         found = self._live(args["code"])
+        if found is None and self.cluster is not None:  # joined on this node, opened on another
+            return self.cluster.relay(session, args["code"], args["body"])
         if found is None or found[1].joiner is None or found[1].linking:
             raise _not_found()
         link = found[1]
@@ -230,6 +264,30 @@ class Links:
             other.push(PUSH_LINK_RELAY, body)
 
         return Outcome({}, then=relay)
+
+    def join_from_afar(self, digest: bytes, joiner: Session, key: bytes) -> bytes | None:
+        """A device on another node joins a link opened here (its node checked what ``join`` checks
+        before the lookup): the opener's handshake key, or None for ``link_not_found``."""
+        link = self._by_hash.get(digest)
+        if link is None or self._clock() >= link.expires_at or _gone(link.opener) or joiner.phone is None:
+            return None
+        phone = joiner.phone
+        again = (
+            _same_remote(link.joiner, phone, joiner.device) and link.joiner_key == key and not link.linking
+        )
+        if link.joiner is not None and not again:
+            return None
+        link.joiner, link.phone, link.joiner_key = joiner, phone, key
+        log.info("a link for %s was joined from another node%s", masked(phone), " again" if again else "")
+        link.opener.push(PUSH_LINK_JOINED, {"key": key, "phone": phone})
+        return link.key
+
+    def relay_from_afar(self, digest: bytes, phone: str, device: int, body: bytes) -> None:
+        """A relay body from the device on another node that joined a link opened here."""
+        link = self._by_hash.get(digest)
+        if link is None or link.linking or not _same_remote(link.joiner, phone, device) or _gone(link.opener):
+            return
+        link.opener.push(PUSH_LINK_RELAY, {"body": body})
 
     def device(self, session: Session, args: dict[str, Any]) -> Outcome:
         if session.phone is not None:

@@ -19,6 +19,8 @@ from collections.abc import Callable
 
 import redis
 
+from net.server.bus import node_channel
+
 log = logging.getLogger("parley.server")
 
 QUEUE_SIZE = 10_000  # hints waiting for the publisher; past it they are dropped (and counted)
@@ -34,7 +36,7 @@ class RedisBus:
 
     def __init__(self, url: str, node: str, *, queue_size: int = QUEUE_SIZE) -> None:
         self._url = url
-        self._node_channel = f"parley:node:{node}"
+        self._node_channel = node_channel(node)
         self._outgoing: queue.Queue[tuple[str, bytes] | None] = queue.Queue(queue_size)
         self._wanted: set[str] = {self._node_channel}
         self._changed = threading.Event()  # the subscriber has subscriptions to bring in line

@@ -30,6 +30,7 @@ from net.server.bus import Bus, NoBus
 from net.server.cluster_presence import SWEEP_INTERVAL, ClusterPresence
 from net.server.codes import CodeHasher, check_code_key, load_or_make_code_key
 from net.server.limits import Limits
+from net.server.link_bus import LinkBus
 from net.server.loop import ServerLoop
 from net.server.redis_bus import RedisBus
 from net.server.service import Service
@@ -160,6 +161,8 @@ class RunningServer:
                 presence=presence,
                 shared=config.store is not None,  # other nodes may count limits in it too
             )
+            if presence is not None:
+                LinkBus(presence, self.service.links)  # links whose two ends are on different nodes
             self.loop = ServerLoop(self.service, self.store, context, config.limits, proxies=proxies)
             try:
                 self.server = ParleyServer((config.host, config.port), self.loop)
@@ -193,7 +196,7 @@ class RunningServer:
 
         def resync() -> None:  # the bus came back: what it lost is read from the store
             loop.call_soon_threadsafe(
-                lambda: log.info("node %s: resync pushed %d", node, presence.catch_up())
+                lambda: log.info("node %s: reading %d queues", node, presence.catch_up())
             )
 
         self.bus.start(deliver, resync)

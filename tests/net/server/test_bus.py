@@ -10,9 +10,9 @@ from net.server.bus import (
     HINT_VERSION,
     AccountEnded,
     BadHint,
+    DeviceClaimed,
     DeviceEnded,
     DevicePush,
-    LoggedIn,
     MessageWaiting,
     NoBus,
     account_channel,
@@ -24,7 +24,7 @@ from net.server.bus import (
 
 HINTS = [
     MessageWaiting("+442079460001", 2, 17),
-    LoggedIn("+442079460001", 1, "node-a"),
+    DeviceClaimed("+442079460001", 1, "node-a"),
     DeviceEnded("+442079460001", 3, "unlinked", "node-a"),
     AccountEnded("+442079460001", "re_registered", "node-b"),
     DevicePush("+442079460001", 1, "message", {"body": b"\x00\xfftyping", "transient": True}, "node-a"),

@@ -1,79 +1,28 @@
-"""Two nodes on one store, joined by a real Redis, over real TLS: what crosses between them, and catching up.
-
-The two in-process nodes share one data directory, so one SQLite file in WAL mode (each turn's commit
-takes the write lock in turn) and one TLS key, as the nodes of a cluster share one PostgreSQL and one key.
-"""
+"""Presence across two nodes on one store and one Redis, over TLS: what crosses, and catching up."""
 
 from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
-import pytest
 import redis
-from conftest import InProcessServer, fresh_phone, start_in_process
+from conftest import InProcessServer, fresh_phone
 from device_support import link_device, registered
-from wire_client import Person, WireClient
+from node_pair import Nodes, node_factory, nodes, online, subscribers, wait_until
+from wire_client import Person
 
 from net.bench.engines.redis_server import RedisInstance
 from net.server.bus import account_channel, device_channel
 from net.server.cluster_presence import ClusterPresence
 
-Nodes = tuple[InProcessServer, InProcessServer]
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("the condition never held")
-        time.sleep(0.02)
-
-
-def subscribers(url: str, channel: str) -> int:
-    client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-    try:
-        return int(dict(client.pubsub_numsub(channel))[channel.encode()])
-    finally:
-        client.close()
-
-
-@pytest.fixture
-def node_factory(tmp_path: Path, redis_url: str) -> Iterator[Callable[..., Nodes]]:
-    started: list[InProcessServer] = []
-
-    def start(sweep: float = 30.0) -> Nodes:
-        shared = tmp_path / "shared"
-        for name in ("a", "b"):
-            node = start_in_process(shared, bus=redis_url, node=name, sweep=sweep, space_reserve=0)
-            started.append(node)
-            assert node.running.bus.connected.wait(10)  # type: ignore[attr-defined]
-        return started[-2], started[-1]
-
-    yield start
-    for node in started:
-        node.stop()
-
-
-@pytest.fixture
-def nodes(node_factory: Callable[..., Nodes]) -> Nodes:
-    return node_factory()
+__all__ = ["node_factory", "nodes"]  # the fixtures
 
 
 def presence(node: InProcessServer) -> ClusterPresence:
     held = node.running.service.presence
     assert isinstance(held, ClusterPresence)
     return held
-
-
-def online(node: InProcessServer, person: Person, redis_url: str) -> WireClient:
-    """``person`` logged in on ``node``, its device's channel subscribed there (so hints reach it)."""
-    client = node.connect()
-    person.login(client)
-    wait_until(lambda: subscribers(redis_url, device_channel(person.phone, 1)) == 1)
-    return client
 
 
 def body(push_body: dict[str, object]) -> bytes:
@@ -216,3 +165,16 @@ def test_a_malformed_hint_is_ignored_and_the_node_serves_on(nodes: Nodes, redis_
     sent = alice_client.call("send", to=bob.phone, client_id="m1", body=b"still here")
     assert bob_client.wait_push("message", timeout=5).body["id"] == sent["id"]
     assert "time" in bob_client.call("ping")
+
+
+def test_deleting_the_account_ends_its_sessions_on_the_other_node(nodes: Nodes, redis_url: str) -> None:
+    a, b = nodes
+    alice, first = registered(a, fresh_phone())
+    device, new = link_device(a, alice, first)
+    new.close()
+    second = b.connect()
+    device.login(second)
+    wait_until(lambda: subscribers(redis_url, account_channel(alice.phone)) == 2)
+    assert first.call("delete_account") == {"deleted": True}
+    assert second.wait_push("session_ended", timeout=5).body == {"reason": "account_deleted"}
+    assert second.wait_closed(5)

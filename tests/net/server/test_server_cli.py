@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import sqlite3
 from contextlib import closing
@@ -243,3 +244,43 @@ def test_a_server_on_the_postgresql_store_keeps_no_database_file(tmp_path: Path,
             pass
     assert not (tmp_path / STORE_FILE).exists()
     assert (tmp_path / KEY_FILE).exists()  # the TLS key stays in the data directory
+
+
+def test_a_bus_without_a_postgresql_store_is_refused_in_words(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="a bus joins nodes that share a PostgreSQL store"):
+        config_from_args(parse("--data-dir", str(tmp_path), "--bus", "redis://127.0.0.1:6379/0"))
+
+
+def test_the_bus_the_sweep_and_the_node_have_flags(tmp_path: Path) -> None:
+    default = config_from_args(parse("--data-dir", str(tmp_path)))
+    assert (default.bus, default.sweep) == (None, 30.0)
+    assert default.node.endswith(f"-{os.getpid()}") and default.node.startswith(socket.gethostname())
+    config = config_from_args(
+        parse(
+            "--data-dir",
+            str(tmp_path),
+            "--store",
+            "postgresql://parley@127.0.0.1:5432/parley",
+            "--bus",
+            "redis://127.0.0.1:6379/0",
+            "--sweep",
+            "5",
+            "--node",
+            "node-2",
+        )
+    )
+    assert (config.bus, config.sweep, config.node) == ("redis://127.0.0.1:6379/0", 5.0, "node-2")
+
+
+@pytest.mark.parametrize(
+    ("flags", "words"),
+    [
+        (("--bus", "http://127.0.0.1:6379"), "--bus takes a Redis url"),
+        (("--sweep", "0"), "--sweep must be a positive number"),
+        (("--node", " "), "--node needs a name"),
+    ],
+)
+def test_bus_flags_that_do_not_fit_are_refused_in_words(flags: tuple[str, str], words: str) -> None:
+    store = ("--store", "postgresql://parley@127.0.0.1:5432/parley")
+    with pytest.raises(ValueError, match=words):
+        config_from_args(parse(*store, *flags))

@@ -27,9 +27,8 @@ from storage.server.records import CopyOutcome, RegisteredAccount, SendOutcome, 
 from storage.server.registration import RegistrationStore, delete_account_rows
 from storage.server.sql import Db, Reader, Writer
 
-_SETTING = "setting:"  # shared settings' keys in ``meta``, apart from the schema's own
-
 SENT_ID_LIFETIME_MS = 7 * 24 * 3600 * 1000
+_SETTING = "setting:"  # shared settings' keys in ``meta``, apart from the schema's own
 
 
 class ServerStoreBase(RegistrationStore, DeviceStore, PrekeyStore, BlobStore):
@@ -46,14 +45,17 @@ class ServerStoreBase(RegistrationStore, DeviceStore, PrekeyStore, BlobStore):
         """
         return self._writer.batch()
 
-    # ------------------------------------------------------------- shared by nodes
+    @property
+    def dependents(self) -> int:
+        """Jobs (and reads of uncommitted writes) so far in the open batch; see :class:`BatchWriter`."""
+        return self._writer.dependents
 
     def rate_count(self, limiter: str, key: str, since: int) -> int:
-        """The events of ``limiter`` for ``key`` after ``since`` (ms) by every user of this store."""
+        """The events of ``limiter`` for ``key`` after ``since`` (ms), counted by every node of the store."""
         return self.rate_events.rate_count(limiter, key, since)
 
     def shared_setting(self, key: str, proposed: str) -> str:
-        """The value every user of the store agrees on under ``key``: ``proposed`` if none was kept yet.
+        """The value every node of the store agrees on under ``key``: ``proposed`` if none was kept yet.
 
         A node asks once at start, outside any group commit: durable when it returns.
         """
@@ -64,11 +66,6 @@ class ServerStoreBase(RegistrationStore, DeviceStore, PrekeyStore, BlobStore):
             return str(db.execute("SELECT value FROM meta WHERE key = ?", (name,)).fetchone()[0])
 
         return self._writer.run(job)
-
-    @property
-    def dependents(self) -> int:
-        """Jobs (and reads of uncommitted writes) so far in the open batch; see :class:`BatchWriter`."""
-        return self._writer.dependents
 
     # ------------------------------------------------------------------- accounts
 

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from net.server.codes import CODE_KEY_FILE, CodeHasher, check_code_key, load_or_make_code_key, make_code
+from storage.server.interface import ServerStore
+from storage.server.pg_store import PostgresServerStore
 from storage.server.store import SqliteServerStore
 
 
@@ -48,16 +50,28 @@ def test_the_hasher_hides_its_key() -> None:
     assert "aaaa" not in repr(CodeHasher(b"a" * 32))
 
 
-def test_nodes_of_one_store_must_share_the_code_key(tmp_path: Path) -> None:
-    first, second = (SqliteServerStore(tmp_path / "shared.sqlite3") for _ in range(2))
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_nodes_of_one_store_must_share_the_code_key(
+    engine: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    first: ServerStore
+    second: ServerStore
+    if engine == "sqlite":
+        first, second = (SqliteServerStore(tmp_path / "shared.sqlite3") for _ in range(2))
+    else:
+        url = request.getfixturevalue("postgres_url")
+        first, second = PostgresServerStore(url), PostgresServerStore(url)
     try:
         check_code_key(first, CodeHasher(b"k" * 32))  # the first node's key is the store's
         check_code_key(second, CodeHasher(b"k" * 32))  # a node given the same file starts
         with pytest.raises(ValueError, match=f"copy their {CODE_KEY_FILE}"):
             check_code_key(second, CodeHasher(b"o" * 32))
-        with first._reader() as db:  # what the store keeps tells nothing of the key itself
-            kept = [value for (value,) in db.execute("SELECT value FROM meta")]
-        assert kept and all((b"k" * 32).hex() not in value for value in kept)
+        kept = first.shared_setting("code_key_check", "")  # what the store keeps tells nothing of the key
+        assert (
+            kept
+            and (b"k" * 32).hex() not in kept
+            and kept == CodeHasher(b"k" * 32).subkey(b"code key check").hex()
+        )
     finally:
         first.close()
         second.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import shutil
 import socket
 import ssl
 import stat
@@ -21,6 +22,7 @@ from net.bench.engines.postgres import PostgresInstance
 from net.protocol.connection import ErrorReply
 from net.protocol.frames import encode_frame
 from net.protocol.login import sign_login
+from net.server.codes import CODE_KEY_FILE
 from net.server.limits import Limits
 from net.server.tls import ensure_self_signed, fingerprint_of_pem_file
 
@@ -449,3 +451,28 @@ def test_a_database_out_of_reach_is_storage_unavailable_and_the_same_connection_
     finally:
         server.stop()
         database.remove()
+
+
+def test_two_servers_on_one_postgresql_store_count_limits_together(
+    server_factory, tmp_path, postgres_url
+) -> None:  # type: ignore[no-untyped-def]
+    limits = Limits(codes_per_address=3)
+    first = server_factory(store=postgres_url, limits=limits, data_dir=tmp_path / "node-1")
+    (tmp_path / "node-2").mkdir(mode=0o700)
+    shutil.copy(first.data_dir / CODE_KEY_FILE, tmp_path / "node-2" / CODE_KEY_FILE)  # as the operator does
+    second = server_factory(store=postgres_url, limits=limits, data_dir=tmp_path / "node-2")
+    one, two = first.connect(), second.connect()
+    for client, n in ((one, 1), (two, 2), (one, 3)):
+        client.call("register_start", phone=f"+4420794{n:05d}", email="a@example.org")
+    for client in (two, one):  # three from this address over both nodes: both refuse the fourth
+        assert (
+            client.refused("register_start", phone="+442079400009", email="a@example.org") == "rate_limited"
+        )
+
+
+def test_a_server_with_another_code_key_than_its_store_refuses_to_start(
+    server_factory, tmp_path, postgres_url
+) -> None:  # type: ignore[no-untyped-def]
+    server_factory(store=postgres_url, data_dir=tmp_path / "node-1")
+    with pytest.raises(ValueError, match=f"copy their {CODE_KEY_FILE}"):
+        server_factory(store=postgres_url, data_dir=tmp_path / "node-2")  # made a code key of its own

@@ -1,4 +1,5 @@
-"""Rate limits counted over every node of one store: two stores (as two server processes) on one file."""
+"""Rate limits counted over every node of one store: two store objects (as two server processes) on one
+SQLite file, and on one PostgreSQL database."""
 
 from __future__ import annotations
 
@@ -17,20 +18,32 @@ from net.server.codes import CodeHasher
 from net.server.limits import Limits, PersistedLimiter
 from net.server.service import Service
 from net.server.shared_limiter import SharedLimiter
+from storage.server.interface import ServerStore
+from storage.server.pg_store import PostgresServerStore
 from storage.server.store import SqliteServerStore
 
+Nodes = tuple[ServerStore, ServerStore]
 
-@pytest.fixture
-def two_nodes(tmp_path: Path) -> Iterator[tuple[SqliteServerStore, SqliteServerStore]]:
-    """Two stores on one database file: what two server processes sharing a store see."""
-    first = SqliteServerStore(tmp_path / "shared.sqlite3")
-    second = SqliteServerStore(tmp_path / "shared.sqlite3")
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def two_nodes(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Nodes]:
+    """Two stores on one database: what two server processes sharing a store see."""
+    first: ServerStore
+    second: ServerStore
+    if request.param == "sqlite":
+        first, second = (
+            SqliteServerStore(tmp_path / "shared.sqlite3"),
+            SqliteServerStore(tmp_path / "shared.sqlite3"),
+        )
+    else:
+        url = request.getfixturevalue("postgres_url")
+        first, second = PostgresServerStore(url), PostgresServerStore(url)
     yield first, second
     first.close()
     second.close()
 
 
-def test_the_events_of_two_nodes_add_up(two_nodes: tuple[SqliteServerStore, SqliteServerStore]) -> None:
+def test_the_events_of_two_nodes_add_up(two_nodes: Nodes) -> None:
     clock = Clock()
     a, b = (SharedLimiter(store.rate_events, "failed_logins", 3, 60.0, clock) for store in two_nodes)
     assert a.allow("+442079460001") and b.allow("+442079460001") and a.allow("+442079460001")
@@ -42,7 +55,7 @@ def test_the_events_of_two_nodes_add_up(two_nodes: tuple[SqliteServerStore, Sqli
 
 
 def test_limiters_in_memory_would_count_each_node_alone(
-    two_nodes: tuple[SqliteServerStore, SqliteServerStore],
+    two_nodes: Nodes,
 ) -> None:
     clock = Clock()
     a, b = (PersistedLimiter(store.rate_events, "failed_logins", 3, 60.0, clock) for store in two_nodes)
@@ -50,7 +63,7 @@ def test_limiters_in_memory_would_count_each_node_alone(
 
 
 def test_names_are_kept_apart_and_the_window_slides(
-    two_nodes: tuple[SqliteServerStore, SqliteServerStore],
+    two_nodes: Nodes,
 ) -> None:
     clock = Clock()
     first, second = two_nodes
@@ -67,7 +80,7 @@ def test_names_are_kept_apart_and_the_window_slides(
 
 
 def test_inside_a_turn_a_check_sees_the_turns_own_counts(
-    two_nodes: tuple[SqliteServerStore, SqliteServerStore],
+    two_nodes: Nodes,
 ) -> None:
     clock = Clock()
     first, second = two_nodes
@@ -83,7 +96,7 @@ def test_inside_a_turn_a_check_sees_the_turns_own_counts(
 class Node:
     """One server process's service on its own store object."""
 
-    def __init__(self, store: SqliteServerStore, clock: Clock, *, shared: bool) -> None:
+    def __init__(self, store: ServerStore, clock: Clock, *, shared: bool) -> None:
         limits = Limits(codes_per_hour=10, codes_per_address=3)
         self.service = Service(
             store, CodeBook(), CodeHasher(b"k" * 32), SERVER_KEY, limits=limits, clock=clock, shared=shared
@@ -99,7 +112,7 @@ def phone(n: int) -> Person:
 
 
 def test_codes_asked_for_on_two_nodes_count_against_one_address_limit(
-    two_nodes: tuple[SqliteServerStore, SqliteServerStore],
+    two_nodes: Nodes,
 ) -> None:
     clock = Clock()
     one, two = (Node(store, clock, shared=True) for store in two_nodes)
@@ -114,7 +127,7 @@ def test_codes_asked_for_on_two_nodes_count_against_one_address_limit(
 
 
 def test_a_single_node_keeps_counting_in_memory(
-    two_nodes: tuple[SqliteServerStore, SqliteServerStore],
+    two_nodes: Nodes,
 ) -> None:
     clock = Clock()
     one, two = (Node(store, clock, shared=False) for store in two_nodes)

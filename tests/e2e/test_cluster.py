@@ -18,14 +18,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from conftest import fresh_phone
 from engine_support import Person, run_until
-from linked_people import link
 from transfer_support import arrived, known_file
 from wire_client import Person as WirePerson
 from wire_client import WireClient
 
 from net.bench.cluster import Cluster
+from net.client.core.device_events import LinkCodeShown, LinkComparison, LinkFinished
 from net.client.core.events import MessageReceived, TransferState, UndecryptableMessage
 from net.protocol.connection import ErrorReply, Reply
 
@@ -337,16 +338,37 @@ def test_a_file_uploaded_through_one_node_comes_down_through_another(
     assert ben.engine.file_bytes(shown.message_id, 1_000_000) == document.read_bytes()
 
 
+def _link_channels(cluster: Cluster) -> int:
+    """Links open on some node just now: the channels their nodes subscribed to in Redis."""
+    assert cluster.redis is not None
+    with redis.Redis.from_url(cluster.redis.url, socket_timeout=5) as client:
+        return len(client.pubsub_channels("parley:link:*"))
+
+
 def test_a_device_links_across_nodes_and_both_get_each_message(
     cluster: Cluster, tmp_path: Path, people: list[Person]
 ) -> None:
     ann, ben = _people_on(cluster, tmp_path, people, ann=0, ben=2)
     cluster.route_to(1)  # the new computer, and its link code, on node 1; ann's first on node 0
-    laptop = link(tmp_path, cluster.address, ann, "ann-laptop", [ben])
+    laptop = Person(tmp_path, "ann-laptop")
     people.append(laptop)
+    laptop.create(cluster.address)
+    laptop.first_connect()
+    before = _link_channels(cluster)
+    laptop.engine.link_start()
+    run_until(lambda: bool(laptop.of(LinkCodeShown)), people)
+    # A person reads the code off one screen and types it on the other: by then node 1 listens for
+    # joins from other nodes (a join in the same instant is refused link_not_found, as a wrong code).
+    run_until(lambda: _link_channels(cluster) > before, people, timeout=10)
+    ann.engine.link_join(laptop.of(LinkCodeShown)[-1].code)
+    run_until(lambda: bool(laptop.of(LinkComparison)) and bool(ann.of(LinkComparison)), people)
+    assert laptop.of(LinkComparison)[-1].number == ann.of(LinkComparison)[-1].number
+    laptop.engine.link_confirm(True)
+    ann.engine.link_confirm(True)
+    run_until(lambda: bool(laptop.of(LinkFinished)) and bool(ann.of(LinkFinished)), people, timeout=60)
+    laptop.phone = ann.phone
     cluster.route_to(None)
     assert [d.device for d in laptop.engine.devices()] == [1, 2]
     ben.engine.send_text(ann.phone, "to both of ann's computers")
-    everyone = [ann, ben, laptop]
-    run_until(lambda: ann.texts_from(ben.phone) == ["to both of ann's computers"], everyone, timeout=30)
-    run_until(lambda: laptop.texts_from(ben.phone) == ["to both of ann's computers"], everyone, timeout=30)
+    run_until(lambda: ann.texts_from(ben.phone) == ["to both of ann's computers"], people, timeout=30)
+    run_until(lambda: laptop.texts_from(ben.phone) == ["to both of ann's computers"], people, timeout=30)

@@ -69,7 +69,7 @@ def _process_cpu(name: str, phase: PhaseResult) -> str:
 def _title(phase: PhaseResult, rounds: int, *, beside_cluster: bool = False) -> str:
     if phase.target == "cluster":
         nodes = sum(name.startswith("node") for name in phase.cpu_us_by_process)
-        title = f"{nodes} nodes, PostgreSQL"
+        title = f"{nodes} node{'s' if nodes != 1 else ''}, PostgreSQL"
     elif phase.target == "parley" and beside_cluster:
         title = "1 node, SQLite"
     elif phase.devices > 1:

@@ -91,6 +91,17 @@ def test_the_config_is_tcp_leastconn_with_checks_and_proxy_v2() -> None:
     assert "    timeout client 1h" in config and "    timeout server 1h" in config
 
 
+def test_readme_shows_this_config_for_three_nodes() -> None:
+    readme = (Path(__file__).resolve().parents[4] / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("The whole `/etc/haproxy/haproxy.cfg`:\n\n```\n", 1)[1].split("```", 1)[0]
+    nodes = [("10.0.0.11", 5000), ("10.0.0.12", 5000), ("10.0.0.13", 5000)]
+    made = haproxy_config(("0.0.0.0", 5000), nodes, Path("/run/haproxy/parley-admin.sock"))
+    # Only maxconn differs: it follows this machine's open-file limit.
+    assert [line for line in shown.splitlines() if "maxconn" not in line] == [
+        line for line in made.splitlines() if "maxconn" not in line
+    ]
+
+
 def test_leastconn_spreads_held_connections_over_both_backends(
     tmp_path: Path, backends: list[EchoBackend]
 ) -> None:

@@ -54,7 +54,7 @@ from storage.server.interface import ServerStore
 log = logging.getLogger("parley.server")
 
 SWEEP_INTERVAL = 30.0  # seconds between two reads of every held device's queue (--sweep)
-SWEEP_PAGE = 100  # messages read per device per sweep: a long backlog is the client's own fetch's work
+SWEEP_PAGE = 100  # messages read per device per turn of a sweep; a longer queue is read on in later turns
 ACTIVE_EVERY = 3600.0  # seconds between two marks of a held device as active (the lock's inactivity)
 SWEEP_SLICE = 50  # held devices whose queues are read per turn of the loop while a sweep goes on
 SETTLE = 1.0  # seconds after a login when its device's queue is read once (its subscription has settled)
@@ -374,11 +374,13 @@ class ClusterPresence(Presence):
             self._store.mark_active(phone, now, session.device)
             held.marked_at = at
         pushed = 0
-        page, _ = self._store.fetch(phone, held.mark, SWEEP_PAGE, now, session.device)
+        page, more = self._store.fetch(phone, held.mark, SWEEP_PAGE, now, session.device)
         for message in page:
             held.mark = max(held.mark, message.id)
             if held.first_time(message.id) and session.push(PUSH_MESSAGE, message_fields(message)):
                 pushed += 1
+        if more:  # a long queue (its client has not acknowledged them yet): the next page in a later turn
+            self._due(session)
         self.swept += pushed
         if pushed:
             log.info("bus: the sweep pushed %d messages no hint had told", pushed)

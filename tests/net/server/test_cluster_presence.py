@@ -178,3 +178,23 @@ def test_deleting_the_account_ends_its_sessions_on_the_other_node(nodes: Nodes, 
     assert first.call("delete_account") == {"deleted": True}
     assert second.wait_push("session_ended", timeout=5).body == {"reason": "account_deleted"}
     assert second.wait_closed(5)
+
+
+def test_the_resync_reads_on_past_a_long_unacknowledged_queue(
+    nodes: Nodes, redis_instance: RedisInstance, redis_url: str
+) -> None:
+    a, b = nodes
+    _, alice_client = registered(a, fresh_phone())
+    bob = Person(fresh_phone())
+    bob.register(b.connect(), b.codes)
+    bob_client = online(b, bob, redis_url)
+    for n in range(260):  # more than two pages (one is read a second after the login), never acknowledged
+        alice_client.call("send", to=bob.phone, client_id=f"old{n}", body=b"x")
+    for _ in range(260):
+        bob_client.wait_push("message", timeout=10)
+    redis_instance.kill()
+    missed = {alice_client.call("send", to=bob.phone, client_id=f"m{n}", body=b"y")["id"] for n in range(3)}
+    redis_instance.start_again()
+    started = time.monotonic()
+    assert {bob_client.wait_push("message", timeout=20).body["id"] for _ in range(3)} == missed
+    assert time.monotonic() - started < 15  # the resync read on, page after page, not the 30 s sweep

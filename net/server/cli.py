@@ -210,19 +210,11 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
             f" (127.0.0.1, ::1 or localhost), not {args.host}"
         )
     store = None if args.store is None else check_target(args.store)
-    if args.bus is not None and store is None:
+    if store is not None and args.max_store_mib is not None:
         raise ValueError(
-            "a bus joins nodes that share a PostgreSQL store: --bus needs --store postgresql://…"
-            " (one node on its SQLite file needs no bus)"
+            "--max-store-mib caps the SQLite file; with --store the room is the PostgreSQL server's to limit"
         )
-    if args.bus is not None and not args.bus.startswith(("redis://", "rediss://", "unix://")):
-        raise ValueError(f"--bus takes a Redis url, redis://HOST:PORT/0, not {args.bus!r}")
-    if not args.sweep > 0:
-        raise ValueError("--sweep must be a positive number of seconds")
-    if args.node is not None and not args.node.strip():
-        raise ValueError("--node needs a name")
-    proxy_from = tuple(entry.strip() for entry in args.proxy_from.split(",") if entry.strip())
-    ProxySources(proxy_from)  # ValueError in words for anything that is not an address or a network
+    proxy_from = _node_flags(args, store)
     data_dir = args.data_dir or default_data_dir()
     if args.keep_port is not None:
         if not 0 < args.keep_port < 65536:
@@ -256,6 +248,24 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         proxy_from=proxy_from,
         store=store,
     )
+
+
+def _node_flags(args: argparse.Namespace, store: str | None) -> tuple[str, ...]:
+    """``--bus``, ``--sweep``, ``--node`` and ``--proxy-from`` checked; the proxies' addresses."""
+    if args.bus is not None and store is None:
+        raise ValueError(
+            "a bus joins nodes that share a PostgreSQL store: --bus needs --store postgresql://…"
+            " (one node on its SQLite file needs no bus)"
+        )
+    if args.bus is not None and not args.bus.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError(f"--bus takes a Redis url, redis://HOST:PORT/0, not {args.bus!r}")
+    if not args.sweep > 0:
+        raise ValueError("--sweep must be a positive number of seconds")
+    if args.node is not None and not args.node.strip():
+        raise ValueError("--node needs a name")
+    proxy_from = tuple(entry.strip() for entry in args.proxy_from.split(",") if entry.strip())
+    ProxySources(proxy_from)  # ValueError in words for anything that is not an address or a network
+    return proxy_from
 
 
 def _blob_limits(args: argparse.Namespace) -> tuple[int, int, float]:

@@ -14,7 +14,7 @@ no read of any other message.
 
 from __future__ import annotations
 
-from storage.server.sql import Db
+from storage.server.sql import SKIP_LOCKED, Db
 
 
 def sweep_expired(db: Db, *, now: int, limit: int) -> int:
@@ -23,9 +23,12 @@ def sweep_expired(db: Db, *, now: int, limit: int) -> int:
     The partial index of the expiring messages finds them without reading any other row; each
     queue (and, for a tracked one, its senders' counts) loses what it lost, as after an ``ack``.
     """
+    # One statement deletes and reports what it deleted: with several servers sweeping (or an ack of the
+    # same message on another), each queue loses exactly what left it. SQLite has one writer anyway.
     rows = db.execute(
-        "SELECT id, recipient, device, sender, length(body) FROM messages"
-        " WHERE expires_at > 0 AND expires_at <= ? ORDER BY expires_at LIMIT ?",
+        "DELETE FROM messages WHERE id IN (SELECT id FROM messages"  # noqa: S608 - a fixed marker
+        " WHERE expires_at > 0 AND expires_at <= ? ORDER BY expires_at LIMIT ?" + SKIP_LOCKED + ")"
+        " RETURNING id, recipient, device, sender, length(body)",
         (now, limit),
     ).fetchall()
     per_queue: dict[tuple[str, int], tuple[int, int]] = {}  # by (recipient, device): a queue each
@@ -34,7 +37,6 @@ def sweep_expired(db: Db, *, now: int, limit: int) -> int:
         count, freed = per_queue.get((recipient, device), (0, 0))
         per_queue[recipient, device] = (count + 1, freed + size)
         per_sender[recipient, device, sender] = per_sender.get((recipient, device, sender), 0) + 1
-    db.executemany("DELETE FROM messages WHERE id = ?", [(row[0],) for row in rows])
     db.executemany(
         "UPDATE queues SET queued = queued - ?, bytes = bytes - ? WHERE phone = ? AND device = ?",
         [(count, freed, recipient, device) for (recipient, device), (count, freed) in per_queue.items()],

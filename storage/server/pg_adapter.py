@@ -21,7 +21,7 @@ from typing import Any
 
 import psycopg
 
-from storage.server.sql import Cursor
+from storage.server.sql import Statement
 
 _MARKER = re.compile(r"/\*pg: (.*?)\*/")
 
@@ -36,14 +36,15 @@ class PgDb:
     """A psycopg connection seen as a :class:`~storage.server.sql.Db`."""
 
     __slots__ = ("conn",)
+    shared = True
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.conn = conn
 
-    def execute(self, sql: str, parameters: Any = (), /) -> Cursor:
+    def execute(self, sql: str, parameters: Any = (), /) -> Statement:
         return self.conn.execute(translate(sql), parameters)
 
-    def executemany(self, sql: str, parameters: Iterable[Any], /) -> Cursor:
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> Statement:
         cursor = self.conn.cursor()
         cursor.executemany(translate(sql), parameters)
         return cursor

@@ -25,6 +25,7 @@ driver's errors, which :meth:`PostgresServerStore.unreachable` recognises. Room:
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -62,6 +63,9 @@ class PgSpace:
         self._probe = probe
         self._clock = clock
         self._next_check = 0.0
+        self._lock = threading.Lock()
+        self._probing: threading.Thread | None = None
+        self._wrote = False  # the last probe's write worked
 
     def met_full(self, what: str) -> None:
         if not self.full:
@@ -77,16 +81,31 @@ class PgSpace:
         return self.full and self._clock() >= self._next_check
 
     def check(self) -> bool:
+        """Leave the full state if the last probe's write worked; else start one (on a thread of its own:
+        the loop calls this, and a database out of reach may take the connect timeout to say so)."""
         if not self.full:
             return False
         self._next_check = self._clock() + CHECK_INTERVAL
+        with self._lock:
+            if self._wrote:
+                self._wrote = False
+                self.full = False
+                log.warning("storage: the database takes writes again: accepting every write again")
+                return True
+            if self._probing is None or not self._probing.is_alive():
+                self._probing = threading.Thread(
+                    target=self._try_write, name="store-space-probe", daemon=True
+                )
+                self._probing.start()
+        return False
+
+    def _try_write(self) -> None:
         try:
             self._probe()
-        except psycopg.Error:
-            return False
-        self.full = False
-        log.warning("storage: the database takes writes again: accepting every write again")
-        return True
+        except (psycopg.Error, psycopg_pool.PoolTimeout):
+            return
+        with self._lock:
+            self._wrote = True
 
 
 class PostgresServerStore(ServerStoreBase):

@@ -11,13 +11,15 @@ Several nodes write at once: a job that lost a deadlock or a serialization check
 to another node's transaction is rolled back to its savepoint (the turn's other
 jobs stay) and raises :class:`~storage.server.records.StoreBusy`, a refusal the
 client may retry. A connection the server dropped (a restart, say) is opened
-again at the next use, with a bounded connect timeout; until then every write
-fails at once with the driver's error, which the store's ``unreachable`` tells.
+again at the next use, with a bounded connect timeout, and no sooner than a second
+after an attempt failed; until then every write fails at once with the driver's error,
+which the store's ``unreachable`` tells.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -32,6 +34,7 @@ from storage.server.records import BatchFailed, StoreBusy
 from storage.server.sql import Db
 
 T = TypeVar("T")
+RETRY_AFTER = 1.0  # seconds after a failed connect before the next: each may take the connect timeout
 
 
 class PgWriter:
@@ -43,6 +46,8 @@ class PgWriter:
         self._failure: BaseException | None = None
         self._closed = False
         self._begun = False  # the open batch's transaction was begun (on the connection it must end on)
+        self._retry_at = 0.0  # no connection is tried before then (monotonic seconds)
+        self._last_error: BaseException | None = None
         self.dependents = 0
 
     @contextmanager
@@ -106,7 +111,13 @@ class PgWriter:
         if db is not None:
             db.conn.close()
         self._db = None
-        self._db = PgDb(self._connect())
+        if time.monotonic() < self._retry_at:  # a moment ago it failed: the loop's next turns do not wait
+            raise psycopg.OperationalError("the database was out of reach a moment ago") from self._last_error
+        try:
+            self._db = PgDb(self._connect())
+        except psycopg.Error as exc:
+            self._retry_at, self._last_error = time.monotonic() + RETRY_AFTER, exc
+            raise
         return self._db
 
     def _run_in_batch(self, job: Callable[[Db], T]) -> T:

@@ -28,6 +28,7 @@ from storage.server.records import (
     DeviceSetChanged,
     QueueFull,
     SendOutcome,
+    StoreBusy,
     StoredMessage,
     TooManyUnknown,
     UnknownAccount,
@@ -139,7 +140,8 @@ def enqueue(
     needs no savepoint. A duplicate keeps the first copy's expiry.
     """
     # Inline, not through _seen and _record: this is every send's path, and calls cost.
-    db.lock(f"sent {client_id} {sender} {recipient}")  # a second node's same send waits, then sees this one
+    if db.shared:  # a second node's same send waits, then sees this one (SQLite: not even the key's text)
+        db.lock(f"sent {client_id} {sender} {recipient}")
     seen = db.execute(_SEEN, (client_id, sender, recipient)).fetchone()
     if seen is not None:
         return SendOutcome(seen[0], seen[1], duplicate=True)
@@ -359,13 +361,15 @@ def _why_full(db: Db, recipient: str, device: int, size: int, caps: Caps) -> Exc
 
 def track(db: Db, *, recipient: str, device: int = 1) -> None:
     """Start per-sender counts for (recipient, device)'s queue from the messages waiting in it."""
+    # The queue's row is locked first (to the commit): another server's send to it waits, then counts
+    # itself per sender too.
+    db.execute("UPDATE queues SET tracked = 1 WHERE phone = ? AND device = ?", (recipient, device))
     db.execute("DELETE FROM sender_queues WHERE recipient = ? AND device = ?", (recipient, device))
     db.execute(
         "INSERT INTO sender_queues SELECT recipient, device, sender, COUNT(*) FROM messages"
         " WHERE recipient = ? AND device = ? GROUP BY recipient, device, sender",
         (recipient, device),
     )
-    db.execute("UPDATE queues SET tracked = 1 WHERE phone = ? AND device = ?", (recipient, device))
 
 
 def fetch(
@@ -418,10 +422,12 @@ def ack(db: Db, *, recipient: str, wanted: list[int], device: int = 1) -> int:
             tracked = bool(queue_tracked)
         if found:
             deleted += found
-            db.execute(
+            gone = db.execute(
                 f"DELETE FROM messages WHERE recipient = ? AND device = ? AND id IN ({marks})",  # noqa: S608
                 (recipient, device, *chunk),
-            )
+            ).rowcount
+            if gone != found:  # only with several servers (PostgreSQL, where every job has its savepoint)
+                raise StoreBusy("another server deleted some of these messages meanwhile")
     if deleted:
         db.execute(
             "UPDATE queues SET queued = queued - ?, bytes = bytes - ? WHERE phone = ? AND device = ?",

@@ -34,7 +34,7 @@ def returning(column: str) -> str:
     return f" /*pg: RETURNING {column}*/"
 
 
-class Cursor(Protocol):
+class Statement(Protocol):
     """What a job reads from a statement it ran."""
 
     @property
@@ -50,9 +50,12 @@ class Cursor(Protocol):
 class Db(Protocol):
     """A connection as a job sees it: statements, and the two things the engines do differently."""
 
-    def execute(self, sql: str, parameters: Any = (), /) -> Cursor: ...
+    def execute(self, sql: str, parameters: Any = (), /) -> Statement: ...
 
-    def executemany(self, sql: str, parameters: Iterable[Any], /) -> Cursor: ...
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> Statement: ...
+
+    #: Whether other servers write to the same database at once (so :meth:`lock` does something).
+    shared: bool
 
     def insert(self, sql: str, parameters: Any, /) -> int:
         """Run an INSERT of one row whose SQL ends with :func:`returning` its key; that new key."""
@@ -88,6 +91,8 @@ class SqliteDb(sqlite3.Connection):
 
     One writer at a time holds the file (``BEGIN IMMEDIATE``), so :meth:`lock` has nothing to do.
     """
+
+    shared = False
 
     def insert(self, sql: str, parameters: Any, /) -> int:
         row_id = self.execute(sql, parameters).lastrowid  # SQLite's own, cheaper than RETURNING

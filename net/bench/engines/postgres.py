@@ -11,6 +11,8 @@ its WAL to the kernel before it returns, and the tests that kill PostgreSQL asse
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import re
 import shutil
@@ -19,7 +21,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
@@ -63,6 +65,8 @@ class PostgresInstance:
     folder: Path
     port: int
     fsync: bool = False
+    #: The folder in the system's temporary directory that holds the cluster, when ``folder`` could not.
+    _own_home: Path | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def start(cls, folder: Path, *, fsync: bool = False) -> PostgresInstance:
@@ -159,13 +163,15 @@ class PostgresInstance:
     def remove(self) -> None:
         """Stops the server if it runs and deletes its folder's cluster, socket and log."""
         self.stop()
+        atexit.unregister(self._discard_home)
         home = self.home
         for path in (self.data, home / "socket"):
             shutil.rmtree(path, ignore_errors=True)
         self.log.unlink(missing_ok=True)
         if home != self.folder:
             shutil.rmtree(home, ignore_errors=True)
-            (self.folder / "home").unlink()
+            (self.folder / "home").unlink(missing_ok=True)
+        self._own_home = None
 
     def pid(self) -> int | None:
         """The postmaster's pid from ``postmaster.pid`` (its first line), None when there is no such file."""
@@ -200,6 +206,19 @@ class PostgresInstance:
         if not _postgres_may_write(home):
             raise PostgresError(f"the postgres user can write neither {self.folder} nor {home}")
         (self.folder / "home").symlink_to(home, target_is_directory=True)
+        # Nobody but this process knows that folder: it goes when the process ends, if remove() did not.
+        self._own_home = home
+        atexit.register(self._discard_home)
+
+    def _discard_home(self) -> None:
+        """At the process's end: stop the server if it still runs, and delete the folder of its own."""
+        home = self._own_home
+        if home is None:
+            return
+        with contextlib.suppress(OSError, PostgresError, subprocess.SubprocessError):  # it goes all the same
+            self.stop()
+        shutil.rmtree(home, ignore_errors=True)
+        (self.folder / "home").unlink(missing_ok=True)
 
     def _initdb(self) -> None:
         command = ["initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +11,8 @@ import psycopg
 import pytest
 
 from net.bench.engines.postgres import PostgresError, PostgresInstance
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -97,3 +101,25 @@ def test_remove_leaves_nothing_behind(tmp_path: Path) -> None:
     started.remove()
     assert not home.joinpath("data").exists()
     assert list((tmp_path / "pg").iterdir()) == []
+
+
+def test_a_folder_of_its_own_goes_when_the_process_ends_even_without_remove(tmp_path: Path) -> None:
+    # A folder only root may enter: the cluster lives in a folder of its own (see PostgresInstance.home).
+    script = (
+        "import sys; from pathlib import Path; from net.bench.engines.postgres import PostgresInstance\n"
+        "running = PostgresInstance.start(Path(sys.argv[1]) / 'running')\n"
+        "stopped = PostgresInstance.start(Path(sys.argv[1]) / 'stopped'); stopped.stop()\n"
+        "print(running.home, running.pid(), stopped.home, flush=True)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    running_home, pid, stopped_home = done.stdout.split()
+    assert not Path(running_home).exists() and not Path(stopped_home).exists()
+    stat = Path(f"/proc/{pid}/stat")
+    assert not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X")

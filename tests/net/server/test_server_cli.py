@@ -219,6 +219,12 @@ def test_the_store_flag_takes_a_postgresql_url(tmp_path: Path) -> None:
     assert config_from_args(parse("--data-dir", str(tmp_path), "--store", url)).store == url
 
 
+def test_a_quota_for_the_sqlite_file_is_refused_with_a_postgresql_store(tmp_path: Path) -> None:
+    url = "postgresql://parley@db.example.org:5432/parley"
+    with pytest.raises(ValueError, match="caps the SQLite file"):
+        config_from_args(parse("--data-dir", str(tmp_path), "--store", url, "--max-store-mib", "64"))
+
+
 def test_a_store_that_is_not_postgresql_is_refused_in_a_sentence(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -291,3 +291,35 @@ def test_a_connection_lost_inside_a_turn_fails_the_whole_turn(postgres_url: str)
         assert [m.id for m in store.fetch(BOB, 0, 10, now=NOW)[0]] == [again.id]
     finally:
         store.close()
+
+
+def test_two_nodes_acknowledging_the_same_messages_count_them_once(
+    nodes: tuple[PostgresServerStore, ...],
+) -> None:
+    first, second = nodes
+    ids = [first.enqueue(ALICE, f"m{i}", BOB, b"x", NOW, 100).id for i in range(3)]
+    with first.group_commit():
+        assert first.ack(BOB, ids) == 3
+        thread, other = in_thread(lambda: second.ack(BOB, ids))
+        thread.join(0.5)
+        assert thread.is_alive()  # its delete waits for the first's
+    thread.join(WAIT)
+    assert isinstance(other[0], StoreBusy)  # it found them gone: a refusal to retry, not a second count
+    assert second.ack(BOB, ids) == 0
+    assert first.queued_count(BOB) == 0
+
+
+def test_two_nodes_sweeping_expired_messages_at_once_take_each_once(
+    nodes: tuple[PostgresServerStore, ...],
+) -> None:
+    first, second = nodes
+    for i in range(6):
+        first.enqueue(ALICE, f"e{i}", BOB, b"x", NOW, 100, expires_at=NOW + 1)
+    with first.group_commit():
+        swept = first.sweep_expired(NOW + 10, 4)  # four of them locked until the commit
+        # The other skips those and takes the two left; its count of the queue waits for this commit.
+        thread, other = in_thread(lambda: second.sweep_expired(NOW + 10, 4))
+        thread.join(0.5)
+    thread.join(WAIT)
+    assert (swept, other) == (4, [2])
+    assert first.queued_count(BOB) == 0

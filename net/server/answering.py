@@ -11,8 +11,9 @@ turn's commit:
   through the loop's hand-over, to be delivered like any reply;
 * a refusal (:class:`~net.protocol.errors.RequestRefused`) in words; a write that
   found no room, ``storage_full``; a read or write that found the database out of
-  reach, ``storage_unavailable``; any other failure, ``server_error``: a bug or a
-  failing disk costs the request, never the connection or the server.
+  reach, ``storage_unavailable``, and so too a write another server held up
+  (:class:`~storage.server.records.StoreBusy`: nothing of it was kept); any other
+  failure, ``server_error``: a bug or a failing disk costs the request, never the connection or the server.
 
 While the store is full, a request that only adds data is refused before it
 writes, and a reply whose write the turn's commit may still lose is noted in
@@ -32,11 +33,16 @@ from net.server.peer_connection import PeerConnection
 from net.server.service import Service
 from net.server.storage_full import LostWrites, storage_full_reply, storage_unavailable_reply, waits_for_room
 from storage.server.interface import ServerStore
+from storage.server.records import StoreBusy
 
 log = logging.getLogger("parley.server")
 
 BLOCKING_WORKERS = 4
 _SERVER_ERROR = "the server could not complete this request"
+_BUSY = (
+    "another server was changing what this request needed; nothing of this request was kept;"
+    " try again in a moment"
+)
 #: Called on the loop's thread when a request's blocking work is done.
 Finished = Callable[[PeerConnection, Request, "Future[Outcome]"], None]
 
@@ -111,6 +117,10 @@ class Answerer:
         if isinstance(error, RequestRefused):
             log.info("%s: %s refused: %s", connection.peer, request.op, error.code)
             connection.send(ErrorReply(request.id, error.code, error.message, error.devices))
+            return
+        if isinstance(error, StoreBusy):  # a deadlock, a serialization check or a lock wait lost to a node
+            log.info("%s: %s refused: busy (%s)", connection.peer, request.op, error)
+            connection.send(ErrorReply(request.id, ErrorCode.STORAGE_UNAVAILABLE, _BUSY))
             return
         if self._store.lacks_room(error):
             self._space.met_full(f"{request.op} found no room")

@@ -24,7 +24,7 @@ from storage.server.counters import RateEvents
 from storage.server.devices import DeviceStore
 from storage.server.prekeys import PrekeyStore
 from storage.server.records import CopyOutcome, RegisteredAccount, SendOutcome, StoredMessage
-from storage.server.registration import RegistrationStore, delete_account_rows
+from storage.server.registration import RegistrationStore, delete_account_rows, lock_account
 from storage.server.sql import Db, Reader, Writer
 
 SENT_ID_LIFETIME_MS = 7 * 24 * 3600 * 1000
@@ -89,6 +89,7 @@ class ServerStoreBase(RegistrationStore, DeviceStore, PrekeyStore, BlobStore):
 
     def delete_account(self, phone: str) -> bool:
         def job(db: Db) -> bool:
+            lock_account(db, phone)  # against a registration or a device change of it on another node
             # Its blobs die with it (the sweep removes their bytes). A re-registration keeps them: the
             # files its messages announced stay readable for those who have not downloaded them yet.
             db.execute("UPDATE blobs SET deadline = 0 WHERE owner = ?", (phone,))
@@ -221,6 +222,8 @@ class ServerStoreBase(RegistrationStore, DeviceStore, PrekeyStore, BlobStore):
         """Forget old client ids, dead codes, per-sender counts no longer needed, and old rate events."""
 
         def job(db: Db) -> None:
+            if not db.try_lock("prune"):
+                return  # another server prunes just now: once is enough
             db.execute("DELETE FROM sent WHERE ts < ?", (now - SENT_ID_LIFETIME_MS,))
             db.execute("DELETE FROM pending_codes WHERE expires_at <= ? OR attempts_left <= 0", (now,))
             db.execute("DELETE FROM sender_queues WHERE queued <= 0")

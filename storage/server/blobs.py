@@ -54,7 +54,8 @@ def _start(
     deadline: int,
     quota: int,
 ) -> BlobRecord:
-    db.lock(f"blobs {owner}")  # two nodes starting uploads of one owner at once: one quota, counted once
+    if db.shared:
+        db.lock(f"blobs {owner}")  # two nodes starting uploads of one owner at once: one quota, counted once
     used = _usage(db, owner, now)
     if used + size > quota:
         raise BlobQuota(used)
@@ -181,12 +182,15 @@ class BlobStore:
             ]
         for number in numbers:
             self.blob_files.delete(number)
-        if numbers:
-            marks = ",".join("?" * len(numbers))
-            self._writer.run(
-                lambda db: db.execute(
+        if not numbers:
+            return 0
+        marks = ",".join("?" * len(numbers))
+        # What this sweep removed: another node's sweep of the same rows at once removes the rest.
+        return self._writer.run(
+            lambda db: (
+                db.execute(
                     f"DELETE FROM blobs WHERE number IN ({marks}) AND deadline <= ?",  # noqa: S608 - only marks
                     (*numbers, now),
-                )
+                ).rowcount
             )
-        return len(numbers)
+        )

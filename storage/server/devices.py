@@ -21,7 +21,7 @@ from storage.server.records import (
     TooManyDevices,
     UnknownAccount,
 )
-from storage.server.registration import count_devices, insert_device
+from storage.server.registration import count_devices, insert_device, lock_account
 from storage.server.sql import Db, Reader, Writer
 
 
@@ -47,7 +47,8 @@ def add_device(
     max_devices: int,
 ) -> tuple[int, list[int]]:
     """A new device with the account's next id; (its id, the live ids). TooManyDevices at ``max_devices``."""
-    # The account's row is locked first (to the commit), so a second node adding a device at the same
+    lock_account(db, phone)  # as registration, deletion and unlinking do, in the same order
+    # The account's row is locked too (to the commit), so a second node adding a device at the same
     # time waits, then draws the next id and counts this device among the live ones.
     row = db.execute(
         "UPDATE accounts SET next_device = next_device + 1 WHERE phone = ? RETURNING next_device", (phone,)
@@ -102,6 +103,7 @@ def ever_linked(db: Db, phone: str) -> bool:
 
 def remove(db: Db, *, phone: str, device: int, now: int) -> list[int]:
     """Unlink a live device; the live ids left. DeviceSetChanged if not live, LastDevice for the last."""
+    lock_account(db, phone)  # two nodes unlinking the last two devices: the second sees the first's removal
     live = live_devices(db, phone)
     if device not in live:
         raise DeviceSetChanged(live)

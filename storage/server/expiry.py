@@ -23,6 +23,8 @@ def sweep_expired(db: Db, *, now: int, limit: int) -> int:
     The partial index of the expiring messages finds them without reading any other row; each
     queue (and, for a tracked one, its senders' counts) loses what it lost, as after an ``ack``.
     """
+    if not db.try_lock("sweep expired"):
+        return 0  # another server sweeps just now
     # One statement deletes and reports what it deleted: with several servers sweeping (or an ack of the
     # same message on another), each queue loses exactly what left it. SQLite has one writer anyway.
     rows = db.execute(
@@ -37,13 +39,20 @@ def sweep_expired(db: Db, *, now: int, limit: int) -> int:
         count, freed = per_queue.get((recipient, device), (0, 0))
         per_queue[recipient, device] = (count + 1, freed + size)
         per_sender[recipient, device, sender] = per_sender.get((recipient, device, sender), 0) + 1
+    # Queue rows in (recipient, device) order, as every writer takes them: no deadlock with a send.
     db.executemany(
         "UPDATE queues SET queued = queued - ?, bytes = bytes - ? WHERE phone = ? AND device = ?",
-        [(count, freed, recipient, device) for (recipient, device), (count, freed) in per_queue.items()],
+        [
+            (count, freed, recipient, device)
+            for (recipient, device), (count, freed) in sorted(per_queue.items())
+        ],
     )
     # An untracked queue has no per-sender rows, so this changes only the tracked queues' counts.
     db.executemany(
         "UPDATE sender_queues SET queued = queued - ? WHERE recipient = ? AND device = ? AND sender = ?",
-        [(count, recipient, device, sender) for (recipient, device, sender), count in per_sender.items()],
+        [
+            (count, recipient, device, sender)
+            for (recipient, device, sender), count in sorted(per_sender.items())
+        ],
     )
     return len(rows)

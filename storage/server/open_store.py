@@ -9,33 +9,46 @@ PostgreSQL driver is imported only for a PostgreSQL store.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 from storage.server.interface import ServerStore
 from storage.server.store import SqliteServerStore
 
+log = logging.getLogger("parley.store")
 STORE_FILE = "server.sqlite3"
 _SCHEMES = ("postgresql://", "postgres://")
 
 
 def check_target(target: str) -> str:
-    """The url, if it names a PostgreSQL database; ValueError with a sentence for the operator if not."""
+    """The url, if it names a PostgreSQL database; ValueError with a sentence for the operator if not.
+
+    No error repeats the url, nor the driver's reading of it: it may hold a password.
+    """
     if not target.startswith(_SCHEMES):
         raise ValueError(
-            f"--store takes a PostgreSQL url such as postgresql://USER@HOST:PORT/DATABASE, not {target!r}"
+            "--store takes a PostgreSQL url such as postgresql://USER@HOST:PORT/DATABASE"
             " (without --store the server keeps its SQLite file in the data directory)"
         )
     import psycopg  # only for a PostgreSQL store: a single SQLite server never loads the driver
 
     try:
         info = psycopg.conninfo.conninfo_to_dict(target)
-    except psycopg.ProgrammingError as exc:
-        raise ValueError(f"--store: the url cannot be read ({str(exc).strip()})") from None
+    except psycopg.ProgrammingError:
+        raise ValueError(
+            "--store: the url cannot be read: it must be postgresql://USER@HOST:PORT/DATABASE, with"
+            " only libpq's parameters after a '?'"
+        ) from None
     if not info.get("host"):
         raise ValueError("--store: the url names no host (postgresql://USER@HOST:PORT/DATABASE)")
     if not info.get("dbname"):
         raise ValueError("--store: the url names no database (postgresql://USER@HOST:PORT/DATABASE)")
+    if info.get("password"):
+        log.warning(
+            "--store: the url holds a password, which every user of this machine can read in the process"
+            " list; prefer a password file (PGPASSFILE, ~/.pgpass), PGPASSWORD or a service file"
+        )
     return target
 
 

@@ -57,6 +57,11 @@ class PgDb:
     def lock(self, key: str) -> None:
         self.conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (key,))
 
+    def try_lock(self, key: str) -> bool:
+        sql = "SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))"
+        row = self.conn.execute(sql, (key,)).fetchone()
+        return bool(row and row[0])
+
     def last_message_id(self) -> int:
         row = self.conn.execute(
             "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM message_ids"

@@ -7,7 +7,11 @@ never inside the loop's turn), a get reads the pieces a range covers, and
 :meth:`BlobPieces.seal` hashes them in order, a piece at a time (the bytes are
 durable once each put committed). A put over bytes held already (a client sending
 a piece again) replaces what it overlaps, so the pieces never overlap and always
-cover the bytes from 0 to :meth:`BlobPieces.held` without a gap.
+cover the bytes from 0 to :meth:`BlobPieces.held` without a gap. Two puts of one blob
+at once (two nodes) take the blob's advisory lock in turn, so neither's view of the
+pieces is stale; a put of a blob that was removed meanwhile is :class:`BlobGone`, and
+the pieces of a removed blob go with its row (``ON DELETE CASCADE``): none is left
+behind by a put that raced the sweep.
 """
 
 from __future__ import annotations
@@ -39,6 +43,12 @@ class BlobPieces:
         piece = bytes(data)
         end = offset + len(piece)
         with self._connection() as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"blob {number}",))
+            alive = conn.execute(  # its row stays until this commits (KEY SHARE): the sweep waits
+                "SELECT 1 FROM blobs WHERE number = %s AND deadline > 0 FOR KEY SHARE", (number,)
+            ).fetchone()
+            if alive is None:
+                raise BlobGone("the blob was removed")
             overlapped = conn.execute(
                 "DELETE FROM blob_pieces WHERE number = %s AND start < %s AND start + length(data) > %s"
                 " RETURNING start, data",

@@ -7,7 +7,8 @@ Told by SQLSTATE (psycopg's ``sqlstate``), walking an error's causes as
 * out of reach: a connection error without a SQLSTATE (refused, lost, timed out, the
   pool found none), an administrator's or the server's shutdown (57P01, 57P02, 57P03),
   or class 08 (connection exceptions);
-* busy: a deadlock (40P01) or a serialization failure (40001) between two nodes' writes.
+* busy: a deadlock (40P01) or a serialization failure (40001) between two nodes' writes, or a lock
+  another node held past the write connection's ``lock_timeout`` (55P03, lock_not_available).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import psycopg_pool
 
 _CAUSES_LOOKED_AT = 8
 _SHUTDOWN = frozenset({"57P01", "57P02", "57P03"})
-_BUSY = frozenset({"40P01", "40001"})
+_BUSY = frozenset({"40P01", "40001", "55P03"})
 
 
 def _chain(error: BaseException | None) -> list[BaseException]:

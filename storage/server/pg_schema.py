@@ -80,7 +80,8 @@ ALTER SEQUENCE blob_numbers OWNED BY blobs.number;
 CREATE INDEX blobs_by_owner ON blobs (owner, deadline);
 CREATE INDEX blobs_by_deadline ON blobs (deadline);
 CREATE TABLE blob_pieces (
-    number BIGINT NOT NULL, start BIGINT NOT NULL, data BYTEA NOT NULL, PRIMARY KEY (number, start));
+    number BIGINT NOT NULL REFERENCES blobs (number) ON DELETE CASCADE, start BIGINT NOT NULL,
+    data BYTEA NOT NULL, PRIMARY KEY (number, start));
 """
 
 STEPS: dict[int, str] = {1: _V1}

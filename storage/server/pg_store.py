@@ -45,12 +45,28 @@ from storage.server.sql import Db
 
 log = logging.getLogger("parley.store")
 CONNECT_TIMEOUT = 3.0
+#: A job waits this long for a lock another node holds, then is refused as busy (the loop waits with it).
+LOCK_TIMEOUT_MS = 2000
+#: A node that hangs inside a transaction (its loop stuck) lets go of its locks after this.
+IDLE_IN_TRANSACTION_MS = 30_000
+#: A connection whose peer went silent (a machine gone, a cable cut) is found dead within seconds, not the
+#: kernel's two hours: keepalives every few seconds, and unacknowledged data given up after 10 s.
+KEEPALIVES: dict[str, Any] = {
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 10_000,
+}
 CHECK_INTERVAL = 1.0  # seconds between writes that look for room again while full
 
 
 def shown(url: str) -> str:
-    """The url without a password, for logs and errors."""
-    info = psycopg.conninfo.conninfo_to_dict(url)
+    """The url without a password, for logs and errors (never the url itself: it may hold one)."""
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "(an unreadable url)"
     host, port, name = info.get("host", ""), info.get("port", ""), info.get("dbname", "")
     return f"{host}:{port}/{name}" if port else f"{host}/{name}"
 
@@ -109,6 +125,8 @@ class PgSpace:
 
 
 class PostgresServerStore(ServerStoreBase):
+    _writer: PgWriter
+
     def __init__(self, url: str, *, readers: int = 8, connect_timeout: float = CONNECT_TIMEOUT) -> None:
         self.url = url
         self._timeout = connect_timeout
@@ -121,7 +139,7 @@ class PostgresServerStore(ServerStoreBase):
             url,
             min_size=1,
             max_size=readers,
-            kwargs={"autocommit": True, "connect_timeout": max(1, round(connect_timeout))},
+            kwargs={"autocommit": True, "connect_timeout": max(1, round(connect_timeout)), **KEEPALIVES},
             check=psycopg_pool.ConnectionPool.check_connection,
             timeout=connect_timeout,
             # No retries in the background with growing pauses: the next read that finds no connection
@@ -136,13 +154,16 @@ class PostgresServerStore(ServerStoreBase):
 
     def _connect(self) -> psycopg.Connection[Any]:
         return psycopg.Connection.connect(
-            self.url, autocommit=True, connect_timeout=max(1, round(self._timeout))
+            self.url, autocommit=True, connect_timeout=max(1, round(self._timeout)), **KEEPALIVES
         )
 
     def _open_writer(self) -> psycopg.Connection[Any]:
         conn = self._connect()
         try:
-            found = pg_schema.upgrade(conn, self._name)
+            found = pg_schema.upgrade(conn, self._name)  # waits for another node's upgrade: no timeout yet
+            # Set by statement, not in the url's options: an operator's own options stay as given.
+            conn.execute(f"SET lock_timeout = {LOCK_TIMEOUT_MS}")
+            conn.execute(f"SET idle_in_transaction_session_timeout = {IDLE_IN_TRANSACTION_MS}")
         except BaseException:
             conn.close()
             raise
@@ -152,9 +173,9 @@ class PostgresServerStore(ServerStoreBase):
 
     @contextmanager
     def _reader(self) -> Iterator[Db]:
-        own = self._writer.reading_connection()
-        if own is not None:
-            yield own
+        if self._writer.reading_connection() is not None:
+            with self._writer.turn_read() as db:  # a savepoint: a failed read never breaks the turn silently
+                yield db
             return
         with self._pool.connection() as conn:
             yield PgDb(conn)

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import psycopg
+from psycopg import errors
 from psycopg.pq import TransactionStatus
 
 from storage.server.batch_writer import WriterClosed
@@ -70,6 +71,36 @@ class PgWriter:
     def reading_connection(self) -> Db | None:
         """The write connection while this thread's batch has its transaction open (to read its writes)."""
         return self._db if self._batch_thread == threading.get_ident() and self._begun else None
+
+    @contextmanager
+    def turn_read(self) -> Iterator[Db]:
+        """A read on the write connection inside this thread's open turn, in a savepoint of its own.
+
+        A read PostgreSQL refuses (a bad value, say) would otherwise leave the turn's transaction
+        aborted, and its COMMIT would answer ROLLBACK; a read that meets a lost connection fails the
+        turn. Either way the turn never looks committed when it was not.
+        """
+        db = self._db
+        assert db is not None and self._begun and self._batch_thread == threading.get_ident()
+        try:
+            db.conn.execute("SAVEPOINT turn_read")
+        except psycopg.Error as exc:
+            self._failure = exc
+            raise
+        try:
+            yield db
+        except BaseException as exc:
+            try:
+                db.conn.execute("ROLLBACK TO turn_read")
+                db.conn.execute("RELEASE turn_read")
+            except psycopg.Error as undo_error:  # the connection went: the turn's writes with it
+                self._failure = exc if isinstance(exc, psycopg.Error) else undo_error
+            raise
+        try:
+            db.conn.execute("RELEASE turn_read")
+        except psycopg.Error as exc:
+            self._failure = exc
+            raise
 
     def note_read(self) -> None:
         if self._batch_thread == threading.get_ident() and self._begun:
@@ -152,20 +183,28 @@ class PgWriter:
         return result
 
     def _finish(self) -> BaseException | None:
+        """End the turn's transaction: None when it committed, else why not (the batch fails with it)."""
         begun, self._begun = self._begun, False
         db = self._db
-        if db is None or db.conn.closed:
-            return self._failure
         if self._failure is not None:
-            self._rollback(db)
+            if db is not None:
+                self._rollback(db)
             return self._failure
         if not begun:
             return None
+        if db is None or db.conn.closed or db.conn.broken:
+            # Lost inside the turn (a read may have met it, or nothing did yet): its writes went with it.
+            return psycopg.OperationalError("the connection to the database was lost during the turn")
+        if db.conn.info.transaction_status == TransactionStatus.INERROR:
+            self._rollback(db)  # COMMIT would answer ROLLBACK without raising
+            return errors.InFailedSqlTransaction("a statement of the turn broke its transaction")
         try:
-            db.conn.execute("COMMIT")
+            status = db.conn.execute("COMMIT").statusmessage
         except psycopg.Error as exc:
             self._rollback(db)
             return exc
+        if status != "COMMIT":
+            return errors.InFailedSqlTransaction(f"the turn's COMMIT answered {status}")
         return None
 
     @staticmethod

@@ -28,7 +28,6 @@ from storage.server.records import (
     DeviceSetChanged,
     QueueFull,
     SendOutcome,
-    StoreBusy,
     StoredMessage,
     TooManyUnknown,
     UnknownAccount,
@@ -58,10 +57,14 @@ _COUNT_SOLE = _COUNT + _SOLE
 _COUNT_TRACKED_SOLE = _COUNT_TRACKED + _SOLE
 _COUNT_ONE = _COUNT + " AND devices = 1"
 # A record of a message stored before the sender registered was a previous owner's; one without a
-# recipient ('') is from before version 5 of the schema, when a client id stood for one message.
+# recipient ('') is from before version 5 of the schema, when a client id stood for one message. With
+# several servers the highest id given may belong to a send another server had not committed yet when
+# the account was made (a previous owner's, committing late), so a record older than the account is
+# a previous owner's too.
 _SEEN = (
     "SELECT s.message_id, s.ts FROM sent AS s JOIN accounts AS a ON a.phone = s.sender"
     " WHERE s.client_id = ? AND s.sender = ? AND s.recipient IN (?, '') AND s.message_id > a.since_message"
+    " AND s.ts >= a.created_at"
 )
 # It replaces a previous owner's record, if any.
 _RECORD = (
@@ -111,7 +114,8 @@ def check_devices(db: Db, recipient: str, named: Sequence[int], sender: str, sen
 
 
 def _seen(db: Db, client_id: str, sender: str, recipient: str) -> SendOutcome | None:
-    db.lock(f"sent {client_id} {sender} {recipient}")  # held to the commit: see enqueue
+    if db.shared:  # held to the commit: see enqueue (SQLite: not even the key's text)
+        db.lock(f"sent {client_id} {sender} {recipient}")
     seen = db.execute(_SEEN, (client_id, sender, recipient)).fetchone()
     return None if seen is None else SendOutcome(seen[0], seen[1], duplicate=True)
 
@@ -275,7 +279,10 @@ def enqueue_copies(
     for index, (recipient, _, _) in enumerate(copies):
         by_recipient.setdefault(recipient, []).append(index)
     unknown = 0
-    for recipient, indexes in by_recipient.items():
+    # In (recipient, device) order, as every writer takes queue rows: two nodes' sends to the same two
+    # people wait for one another instead of deadlocking.
+    for recipient, indexes in sorted(by_recipient.items()):
+        indexes.sort(key=lambda i: copies[i][1])
         outcome = _enqueue_recipient(
             db,
             sender,
@@ -402,40 +409,35 @@ def queued_count(db: Db, recipient: str, device: int = 1) -> int:
 
 
 def ack(db: Db, *, recipient: str, wanted: list[int], device: int = 1) -> int:
-    """Delete those of ``wanted`` (sorted, distinct) that wait for (recipient, device); returns how many."""
-    deleted, freed, tracked = 0, 0, False
+    """Delete those of ``wanted`` (sorted, distinct) that wait for (recipient, device); returns how many.
+
+    One statement deletes and reports what it deleted: another server acknowledging or sweeping some of
+    the same messages at once takes those, this one the rest, and each queue loses exactly what left it.
+    """
+    deleted, freed = 0, 0
     per_sender: dict[str, int] = {}
     for start in range(0, len(wanted), _IDS_PER_STATEMENT):
         chunk = wanted[start : start + _IDS_PER_STATEMENT]
         marks = ",".join("?" * len(chunk))
-        found = 0
         # length() of a blob reads its size from the record header, not its pages.
-        for sender, count, size, queue_tracked in db.execute(
-            "SELECT m.sender, COUNT(*), SUM(length(m.body)), MAX(q.tracked)"  # noqa: S608 - only marks
-            " FROM messages AS m JOIN queues AS q ON q.phone = m.recipient AND q.device = m.device"
-            f" WHERE m.recipient = ? AND m.device = ? AND m.id IN ({marks}) GROUP BY m.sender",
+        for sender, size in db.execute(
+            f"DELETE FROM messages WHERE recipient = ? AND device = ? AND id IN ({marks})"  # noqa: S608
+            " RETURNING sender, length(body)",
             (recipient, device, *chunk),
         ):
-            per_sender[sender] = per_sender.get(sender, 0) + count
-            found += count
+            per_sender[sender] = per_sender.get(sender, 0) + 1
+            deleted += 1
             freed += size
-            tracked = bool(queue_tracked)
-        if found:
-            deleted += found
-            gone = db.execute(
-                f"DELETE FROM messages WHERE recipient = ? AND device = ? AND id IN ({marks})",  # noqa: S608
-                (recipient, device, *chunk),
-            ).rowcount
-            if gone != found:  # only with several servers (PostgreSQL, where every job has its savepoint)
-                raise StoreBusy("another server deleted some of these messages meanwhile")
-    if deleted:
-        db.execute(
-            "UPDATE queues SET queued = queued - ?, bytes = bytes - ? WHERE phone = ? AND device = ?",
-            (deleted, freed, recipient, device),
-        )
-    if tracked:
+    if not deleted:
+        return 0
+    row = db.execute(
+        "UPDATE queues SET queued = queued - ?, bytes = bytes - ? WHERE phone = ? AND device = ?"
+        " RETURNING tracked",
+        (deleted, freed, recipient, device),
+    ).fetchone()
+    if row is not None and row[0]:
         db.executemany(
             "UPDATE sender_queues SET queued = queued - ? WHERE recipient = ? AND device = ? AND sender = ?",
-            [(count, recipient, device, sender) for sender, count in per_sender.items()],
+            [(count, recipient, device, sender) for sender, count in sorted(per_sender.items())],
         )
     return deleted

@@ -33,7 +33,8 @@ def put_code(
     attempts: int,
     cap: int,
 ) -> None:
-    db.lock(f"codes {phone}")  # two nodes counting a number's codes at once would both find room
+    if db.shared:
+        db.lock(f"codes {phone}")  # two nodes counting a number's codes at once would both find room
     live = db.execute(
         "SELECT COUNT(*) FROM pending_codes WHERE phone = ? AND expires_at > ? AND attempts_left > 0",
         (phone, now),
@@ -44,6 +45,14 @@ def put_code(
         "INSERT INTO pending_codes VALUES (?, ?, ?, ?, ?, ?)",
         (token_hash, phone, email, code_hash, expires_at, attempts),
     )
+
+
+def lock_account(db: Db, phone: str) -> None:
+    """Hold the account's lock to the commit (several nodes): whatever reads the account and then changes
+    it (who owns the number, its devices) takes it first, so a second node's reads wait for the first's
+    commit. SQLite has one writer at a time: not even the key is formatted."""
+    if db.shared:
+        db.lock(f"account {phone}")
 
 
 def check_code(db: Db, token_hash: bytes, phone: str, code_hash: bytes, now: int) -> Registration:
@@ -229,6 +238,7 @@ class RegistrationStore:
         """
 
         def job(db: Db) -> Registration:
+            lock_account(db, phone)  # before check_code reads whose the number is
             result = check_code(db, token_hash, phone, code_hash, now)
             if result.outcome is CodeCheck.ACCEPTED:
                 email = code_email(db, token_hash)
@@ -242,6 +252,7 @@ class RegistrationStore:
         """New keys for an existing account (its owner proved it), keeping address and lock; False if gone."""
 
         def job(db: Db) -> bool:
+            lock_account(db, phone)
             row = db.execute("SELECT email FROM accounts WHERE phone = ?", (phone,)).fetchone()
             if row is None:
                 return False
@@ -276,9 +287,7 @@ class RegistrationStore:
 
 
 def _replace_account(db: Db, phone: str, email: str, keys: AccountKeys, now: int, *, keep_lock: bool) -> bool:
-    db.lock(
-        f"account {phone}"
-    )  # two nodes replacing one account: the second waits, then replaces the first's
+    lock_account(db, phone)  # two nodes replacing one account: the second waits, then replaces the first's
     lock = guard(db, phone) if keep_lock else None
     replaced = delete_account_rows(db, phone)
     insert_account(db, phone, email, keys, now, lock)

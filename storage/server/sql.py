@@ -63,6 +63,11 @@ class Db(Protocol):
     def lock(self, key: str) -> None:
         """Hold ``key`` until the transaction ends, against other writers of the same key (several nodes)."""
 
+    def try_lock(self, key: str) -> bool:
+        """Take ``key`` to the transaction's end unless another writer holds it; whether it was taken.
+
+        For maintenance one server does at a time: the sweeps, pruning."""
+
     def last_message_id(self) -> int:
         """The highest message id ever given (0 before the first): ids are never given twice."""
 
@@ -101,6 +106,9 @@ class SqliteDb(sqlite3.Connection):
 
     def lock(self, key: str) -> None:
         return None
+
+    def try_lock(self, key: str) -> bool:
+        return True
 
     def last_message_id(self) -> int:
         row = self.execute("SELECT seq FROM sqlite_sequence WHERE name = 'messages'").fetchone()

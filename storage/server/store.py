@@ -98,6 +98,20 @@ __all__ = [
 ]
 
 
+#: The oldest SQLite the shared SQL runs on: ``RETURNING`` came with 3.35.
+SQLITE_NEEDED = (3, 35, 0)
+
+
+def check_sqlite_version(version: tuple[int, int, int]) -> None:
+    """StoreUnavailable, in words, for an SQLite library older than the store's SQL needs."""
+    if version < SQLITE_NEEDED:
+        found, needed = ".".join(map(str, version)), ".".join(map(str, SQLITE_NEEDED))
+        raise StoreUnavailable(
+            f"this Python's SQLite library is {found}; the server's store needs SQLite {needed} or newer"
+            " (for RETURNING): use a Python built with a newer SQLite"
+        )
+
+
 class SqliteServerStore(ServerStoreBase):
     def __init__(
         self,
@@ -107,6 +121,7 @@ class SqliteServerStore(ServerStoreBase):
         max_bytes: int | None = None,
         reserve: int = 0,
     ) -> None:
+        check_sqlite_version(sqlite3.sqlite_version_info)
         if synchronous not in ("FULL", "NORMAL"):
             raise ValueError("synchronous must be FULL or NORMAL")
         if max_bytes is not None and max_bytes < 1:

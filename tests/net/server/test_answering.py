@@ -19,6 +19,7 @@ from net.server.peer_connection import PeerConnection
 from net.server.storage_full import LostWrites
 from storage.server.interface import ServerStore
 from storage.server.pg_store import PostgresServerStore
+from storage.server.records import StoreBusy
 
 __all__ = ["connection"]  # the fixture, imported so pytest finds it here
 
@@ -95,6 +96,37 @@ def test_a_request_that_found_the_database_out_of_reach_is_storage_unavailable(
         assert isinstance(pong, Reply) and not connection.closed  # the connection goes on
     finally:
         store.close()
+
+
+def _refusal(store: PostgresServerStore) -> BaseException | None:
+    try:
+        store.delete_account("+15550001")
+    except StoreBusy as exc:
+        return exc
+    return None
+
+
+def test_a_write_another_server_held_up_is_storage_unavailable_not_server_error(
+    postgres_url: str, connection: PeerConnection
+) -> None:
+    first, second = PostgresServerStore(postgres_url), PostgresServerStore(postgres_url)
+    held: list[BaseException | None] = []
+    try:
+        with first.group_commit():
+            first.delete_account("+15550001")  # the account's lock, held to this turn's end
+            waiting = threading.Thread(target=lambda: held.append(_refusal(second)), daemon=True)
+            waiting.start()
+            waiting.join(10.0)  # bounded: it waits past the lock timeout, then is refused
+        busy = held[0]
+        assert isinstance(busy, StoreBusy)
+        a = answerer(second, {"send": busy})
+        a.answer(connection, Request(1, "send", {}))
+        (refused,) = decoded(connection.out)
+        assert isinstance(refused, ErrorReply) and refused.code == "storage_unavailable"
+        assert "try again" in refused.message and not connection.closed
+    finally:
+        first.close()
+        second.close()
 
 
 def test_blocking_work_runs_off_the_thread_and_is_delivered_through_the_hand_over(

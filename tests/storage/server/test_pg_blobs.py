@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from typing import Any
 
 import psycopg
 import pytest
@@ -18,8 +19,16 @@ from storage.server.records import BlobGone
 def pieces(postgres_url: str) -> Iterator[BlobPieces]:
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         pg_schema.upgrade(conn, "test")
+        for number in (1, 2):  # the rows the pieces belong to
+            add_blob(conn, number)
     with ConnectionPool(postgres_url, min_size=1, kwargs={"autocommit": True}) as pool:
         yield BlobPieces(pool.connection)
+
+
+def add_blob(conn: psycopg.Connection[Any], number: int) -> None:
+    conn.execute(
+        "INSERT INTO blobs VALUES (%s, %s, 'owner', 100, 0, NULL, 0, 10, 10)", (number, bytes([number]) * 32)
+    )
 
 
 def test_pieces_in_order_are_held_read_in_ranges_and_hashed(pieces: BlobPieces) -> None:
@@ -50,3 +59,16 @@ def test_missing_bytes_are_blob_gone_and_delete_takes_every_piece(pieces: BlobPi
     assert pieces.held(1) == 0
     with pytest.raises(BlobGone):
         pieces.read(1, 0, 1)
+
+
+def test_a_removed_blob_takes_its_pieces_and_takes_no_new_one(postgres_url: str, pieces: BlobPieces) -> None:
+    pieces.write(1, 0, b"abc")
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("DELETE FROM blobs WHERE number = 1")  # the sweep removes its row
+        assert conn.execute("SELECT COUNT(*) FROM blob_pieces WHERE number = 1").fetchone() == (0,)
+        conn.execute("UPDATE blobs SET deadline = 0 WHERE number = 2")  # a deleted blob, not yet swept
+    with pytest.raises(BlobGone):
+        pieces.write(1, 3, b"late")  # a put that raced the sweep leaves nothing behind
+    with pytest.raises(BlobGone):
+        pieces.write(2, 0, b"late")
+    assert pieces.held(1) == 0 and pieces.held(2) == 0

@@ -15,11 +15,13 @@ import pytest
 from store_support import ALICE, BOB, HASH, NOW, keys
 
 from net.bench.engines.postgres import PostgresInstance
+from storage.server.base_store import SENT_ID_LIFETIME_MS
 from storage.server.pg_store import PostgresServerStore
 from storage.server.records import (
     BatchFailed,
     CodeCheck,
     DeviceKeys,
+    LastDevice,
     SchemaMismatch,
     StoreBusy,
     StoreUnavailable,
@@ -299,12 +301,12 @@ def test_two_nodes_acknowledging_the_same_messages_count_them_once(
     first, second = nodes
     ids = [first.enqueue(ALICE, f"m{i}", BOB, b"x", NOW, 100).id for i in range(3)]
     with first.group_commit():
-        assert first.ack(BOB, ids) == 3
+        assert first.ack(BOB, ids[:2]) == 2
         thread, other = in_thread(lambda: second.ack(BOB, ids))
         thread.join(0.5)
         assert thread.is_alive()  # its delete waits for the first's
     thread.join(WAIT)
-    assert isinstance(other[0], StoreBusy)  # it found them gone: a refusal to retry, not a second count
+    assert other == [1]  # it takes the one the first left, and is not refused for the two gone
     assert second.ack(BOB, ids) == 0
     assert first.queued_count(BOB) == 0
 
@@ -316,10 +318,117 @@ def test_two_nodes_sweeping_expired_messages_at_once_take_each_once(
     for i in range(6):
         first.enqueue(ALICE, f"e{i}", BOB, b"x", NOW, 100, expires_at=NOW + 1)
     with first.group_commit():
-        swept = first.sweep_expired(NOW + 10, 4)  # four of them locked until the commit
-        # The other skips those and takes the two left; its count of the queue waits for this commit.
+        swept = first.sweep_expired(NOW + 10, 4)
+        # One server sweeps at a time: the other does nothing and does not wait.
         thread, other = in_thread(lambda: second.sweep_expired(NOW + 10, 4))
-        thread.join(0.5)
-    thread.join(WAIT)
-    assert (swept, other) == (4, [2])
+        thread.join(WAIT)
+        assert other == [0]
+    assert swept == 4
+    assert second.sweep_expired(NOW + 10, 4) == 2
     assert first.queued_count(BOB) == 0
+
+
+def test_two_nodes_pruning_at_once_prune_once_without_waiting(nodes: tuple[PostgresServerStore, ...]) -> None:
+    first, second = nodes
+    first.enqueue(ALICE, "old", BOB, b"x", NOW, 100)
+    later = NOW + SENT_ID_LIFETIME_MS + 1  # its client id is old enough to forget
+    with first.group_commit():
+        first.prune(later)  # the sent row's delete is locked to this turn's end
+        thread, other = in_thread(lambda: second.prune(later))
+        thread.join(1.0)  # well under the lock timeout: it did not wait for the first's turn
+        assert other == [None]
+
+
+def test_a_connection_lost_when_only_a_read_follows_still_fails_the_turn(postgres_url: str) -> None:
+    store = PostgresServerStore(postgres_url)
+    try:
+        register(store, ALICE, b"a" * 32)
+        register(store, BOB, b"b" * 32)
+        with pytest.raises(BatchFailed) as failed, store.group_commit():
+            store.enqueue(ALICE, "first", BOB, b"1", NOW, 100)
+            writer = store._writer._db
+            assert writer is not None
+            with psycopg.connect(postgres_url, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", (writer.conn.info.backend_pid,))
+            with pytest.raises(psycopg.OperationalError):
+                store.fetch(BOB, 0, 10, now=NOW)  # the turn's last statement meets the loss
+        assert store.unreachable(failed.value)  # so the loop answers the turn as out of reach
+        assert store.queued_count(BOB) == 0
+    finally:
+        store.close()
+
+
+def test_a_read_refused_inside_a_turn_leaves_the_turn_s_writes_to_commit(
+    nodes: tuple[PostgresServerStore, ...],
+) -> None:
+    first, second = nodes
+    with first.group_commit():
+        sent = first.enqueue(ALICE, "c1", BOB, b"hi", NOW, 100)
+        with pytest.raises(psycopg.errors.NumericValueOutOfRange):
+            first.fetch(BOB, 0, 2**63, now=NOW)  # limit + 1 overflows: PostgreSQL refuses the read
+    assert [m.id for m in second.fetch(BOB, 0, 10, now=NOW)[0]] == [sent.id]  # the reply told the truth
+
+
+def test_two_nodes_registering_one_new_number_at_once_give_it_to_one(postgres_url: str) -> None:
+    first, second = PostgresServerStore(postgres_url), PostgresServerStore(postgres_url)
+    try:
+        first.put_code(b"a" * 32, CAROL, "owner@example.org", HASH, NOW, NOW + 600_000, 5, 10)
+        second.put_code(b"b" * 32, CAROL, "thief@example.org", HASH, NOW, NOW + 600_000, 5, 10)
+        with first.group_commit():
+            won = first.finish_registration(b"a" * 32, CAROL, HASH, NOW, keys(), keep_lock=False)
+            thread, lost = in_thread(
+                lambda: second.finish_registration(b"b" * 32, CAROL, HASH, NOW, keys(), keep_lock=False)
+            )
+            time.sleep(0.5)  # the second reaches the account's lock while the first's turn is open
+        thread.join(WAIT)
+        assert won.outcome is CodeCheck.ACCEPTED
+        assert lost[0].outcome is CodeCheck.NOT_OWNER  # the number was taken before its check
+        account = first.account(CAROL)
+        assert account is not None and account.email == "owner@example.org"
+    finally:
+        first.close()
+        second.close()
+
+
+def test_two_nodes_unlinking_the_last_two_devices_leave_one(nodes: tuple[PostgresServerStore, ...]) -> None:
+    first, second = nodes
+    first.add_device(ALICE, b"k" * 32, b"n", DeviceKeys({"id": 1}, {"id": 9}, [], []), NOW, max_devices=5)
+    assert first.device_ids(ALICE) == [1, 2]
+    with first.group_commit():
+        assert first.remove_device(ALICE, 1, NOW) == [2]
+        thread, result = in_thread(lambda: second.remove_device(ALICE, 2, NOW))
+        time.sleep(0.5)
+    thread.join(WAIT)
+    assert isinstance(result[0], LastDevice)
+    assert first.device_ids(ALICE) == [2]
+
+
+def test_a_lock_held_by_another_node_past_the_timeout_is_busy_for_that_job(
+    nodes: tuple[PostgresServerStore, ...],
+) -> None:
+    first, second = nodes
+    with first.group_commit():
+        first.delete_account(CAROL)  # holds Carol's account lock until the turn ends
+        started = time.monotonic()
+        thread, result = in_thread(lambda: second.delete_account(CAROL))
+        thread.join(WAIT)  # bounded: without a lock timeout it would wait for this turn, which waits for it
+        waited = time.monotonic() - started
+        assert result, "the second node still waits for the first's lock"
+    assert 1.5 < waited < 5.0  # the lock timeout, not forever
+    assert isinstance(result[0], StoreBusy)
+    assert isinstance(result[0].__cause__, psycopg.errors.LockNotAvailable)
+    assert not second.unreachable(result[0])
+    assert second.delete_account(CAROL) is False  # free again once the turn committed
+
+
+def test_a_previous_owner_s_send_committed_late_is_not_the_new_owner_s_duplicate(
+    nodes: tuple[PostgresServerStore, ...], postgres_url: str
+) -> None:
+    first, _ = nodes
+    # What a previous owner's send on another node leaves when it commits after the number was
+    # registered again: an id past the account's since_message, a time before the account.
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO sent VALUES ('c1', %s, %s, 2000000000, %s)", (ALICE, BOB, NOW - 1))
+    sent = first.enqueue(ALICE, "c1", BOB, b"new owner's", NOW, 100)
+    assert not sent.duplicate
+    assert [m.body for m in first.fetch(BOB, 0, 10, now=NOW)[0]] == [b"new owner's"]

@@ -87,3 +87,17 @@ def test_a_closed_writer_refuses(writer: PgWriter) -> None:
         writer.run(insert(1))
     with pytest.raises(WriterClosed), writer.batch():
         pass
+
+
+def test_a_turn_whose_transaction_broke_unseen_fails_instead_of_committing_nothing(
+    writer: PgWriter, postgres_url: str
+) -> None:
+    with pytest.raises(BatchFailed), writer.batch():
+        writer.run(insert(1))
+        own = writer.reading_connection()
+        assert own is not None
+        with pytest.raises(psycopg.errors.DivisionByZero):
+            own.execute("SELECT 1 / 0")  # outside any savepoint: the whole transaction is aborted
+    assert rows(postgres_url) == []
+    writer.run(insert(2))
+    assert rows(postgres_url) == [2]

@@ -27,11 +27,14 @@ from storage.server.interface import ServerStore
 from storage.server.space_guard import is_storage_full
 from storage.server.store import (
     SCHEMA_VERSION,
+    SQLITE_NEEDED,
     CodeCheck,
     QueueFull,
     SqliteServerStore,
+    StoreUnavailable,
     TooManyCodes,
     UnknownAccount,
+    check_sqlite_version,
 )
 
 __all__ = ["store"]  # the fixture, imported so pytest finds it here
@@ -281,3 +284,12 @@ def test_a_shared_setting_is_the_first_value_kept_for_every_user_of_the_file(tmp
         assert reopened.shared_setting("check", "three") == "one"
     finally:
         reopened.close()
+
+
+def test_an_sqlite_older_than_the_shared_sql_needs_is_refused_in_words() -> None:
+    check_sqlite_version(sqlite3.sqlite_version_info)  # this machine's, which the tests run on
+    check_sqlite_version(SQLITE_NEEDED)
+    with pytest.raises(
+        StoreUnavailable, match=r"SQLite library is 3\.34\.1; .* needs SQLite 3\.35\.0 or newer"
+    ):
+        check_sqlite_version((3, 34, 1))  # what Debian 11 ships: no RETURNING

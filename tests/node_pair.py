@@ -41,7 +41,7 @@ def online(node: InProcessServer, person: Person, redis_url: str) -> WireClient:
     """``person`` logged in on ``node``, its device's channel subscribed there (so hints reach it)."""
     client = node.connect()
     person.login(client)
-    wait_until(lambda: subscribers(redis_url, device_channel(person.phone, 1)) == 1)
+    wait_until(lambda: subscribers(redis_url, device_channel(person.phone, 1, node.running.channel_key)) == 1)
     return client
 
 
@@ -49,9 +49,9 @@ def online(node: InProcessServer, person: Person, redis_url: str) -> WireClient:
 def node_factory(tmp_path: Path, redis_url: str, postgres_url: str) -> Iterator[Callable[..., Nodes]]:
     started: list[InProcessServer] = []
 
-    def start(sweep: float = 30.0) -> Nodes:
+    def start(sweep: float = 30.0, names: tuple[str, str] = ("a", "b")) -> Nodes:
         shared = tmp_path / f"shared-{len(started)}"
-        for name in ("a", "b"):
+        for name in names:
             node = start_in_process(
                 shared, store=postgres_url, bus=redis_url, node=name, sweep=sweep, space_reserve=0
             )

@@ -22,6 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from cryptography.hazmat.primitives import hashes, hmac
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
 HINT_VERSION = 1
 _BYTES = "$bytes"  # how a bytes value travels in a push body (JSON has no bytes)
 
@@ -41,11 +44,13 @@ class MessageWaiting:
 
 @dataclass(frozen=True)
 class DeviceClaimed:
-    """(phone, device) logged in on ``node``: any other node ends its session of it (logged_in_elsewhere)."""
+    """(phone, device) logged in on ``node`` with login ``epoch`` (the device's count in the store): any
+    other node ends its session of it (logged_in_elsewhere) if that session's epoch is lower."""
 
     phone: str
     device: int
     node: str
+    epoch: int = 0
 
 
 @dataclass(frozen=True)
@@ -60,11 +65,14 @@ class DeviceEnded:
 
 @dataclass(frozen=True)
 class AccountEnded:
-    """The account was re-registered or deleted: every node ends its sessions of it, with ``reason``."""
+    """The account was re-registered or deleted at ``before`` (ms): every node ends its sessions of it that
+    logged in earlier (a login epoch below it), with ``reason``; a later login, of the account's new
+    generation, stays even when this hint arrives late."""
 
     phone: str
     reason: str
     node: str
+    before: int = 0
 
 
 @dataclass(frozen=True)
@@ -138,9 +146,9 @@ _NAMES: dict[type[Any], str] = {
 _TYPES = {name: kind for kind, name in _NAMES.items()}
 _FIELDS: dict[str, dict[str, type[Any] | tuple[type[Any], ...]]] = {
     "message": {"phone": str, "device": int, "id": int},
-    "device_claimed": {"phone": str, "device": int, "node": str},
+    "device_claimed": {"phone": str, "device": int, "node": str, "epoch": int},
     "device_ended": {"phone": str, "device": int, "reason": str, "node": str},
-    "account_ended": {"phone": str, "reason": str, "node": str},
+    "account_ended": {"phone": str, "reason": str, "node": str, "before": int},
     "push": {"phone": str, "device": (int, type(None)), "kind": str, "body": dict, "node": str},
     "link_join": {"digest": bytes, "phone": str, "device": int, "key": bytes, "node": str, "ask": str},
     "link_answer": {"to": str, "ask": str, "found": bool, "key": bytes},
@@ -148,12 +156,31 @@ _FIELDS: dict[str, dict[str, type[Any] | tuple[type[Any], ...]]] = {
 }
 
 
-def device_channel(phone: str, device: int) -> str:
-    return f"parley:device:{phone}:{device}"
+CHANNEL_KEY_LABEL = b"parley bus channel names v1"  # HKDF info: the channel key's own purpose
 
 
-def account_channel(phone: str) -> str:
-    return f"parley:account:{phone}"
+def channel_key(code_key: bytes) -> bytes:
+    """The key that names device and account channels, derived from the server's code key (which every
+    node of a cluster is given): its own label, so it says nothing of the codes' key."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=CHANNEL_KEY_LABEL).derive(code_key)
+
+
+def _phone_name(phone: str, key: bytes | None) -> str:
+    """The phone as a channel shows it: an HMAC under the channel key, so that Redis's list of channels
+    (``PUBSUB CHANNELS``) names nobody; the number itself only without a key (tests of the wire form)."""
+    if key is None:
+        return phone
+    mac = hmac.HMAC(key, hashes.SHA256())
+    mac.update(phone.encode("utf-8"))
+    return mac.finalize()[:16].hex()
+
+
+def device_channel(phone: str, device: int, key: bytes | None = None) -> str:
+    return f"parley:device:{_phone_name(phone, key)}:{device}"
+
+
+def account_channel(phone: str, key: bytes | None = None) -> str:
+    return f"parley:account:{_phone_name(phone, key)}"
 
 
 def node_channel(node: str) -> str:
@@ -166,16 +193,17 @@ def link_channel(digest: bytes) -> str:
     return f"parley:link:{digest.hex()}"
 
 
-def channel_of(hint: Hint) -> str:
-    """The channel a hint is published on: its device's, its account's, a link's or a node's."""
+def channel_of(hint: Hint, key: bytes | None = None) -> str:
+    """The channel a hint is published on: its device's, its account's (named under ``key``), a link's or
+    a node's."""
     if isinstance(hint, LinkJoin | LinkRelay):
         return link_channel(hint.digest)
     if isinstance(hint, LinkAnswer):
         return node_channel(hint.to)
     device = getattr(hint, "device", None)
     if isinstance(hint, AccountEnded) or device is None:
-        return account_channel(hint.phone)
-    return device_channel(hint.phone, device)
+        return account_channel(hint.phone, key)
+    return device_channel(hint.phone, device, key)
 
 
 def _to_json(value: Any) -> Any:

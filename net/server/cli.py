@@ -210,11 +210,12 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
             f" (127.0.0.1, ::1 or localhost), not {args.host}"
         )
     store = None if args.store is None else check_target(args.store)
+    _check_cluster_flags(args, store)
     if store is not None and args.max_store_mib is not None:
         raise ValueError(
             "--max-store-mib caps the SQLite file; with --store the room is the PostgreSQL server's to limit"
         )
-    proxy_from = _node_flags(args, store)
+    proxy_from = _proxy_from(args)
     data_dir = args.data_dir or default_data_dir()
     if args.keep_port is not None:
         if not 0 < args.keep_port < 65536:
@@ -250,19 +251,25 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
     )
 
 
-def _node_flags(args: argparse.Namespace, store: str | None) -> tuple[str, ...]:
-    """``--bus``, ``--sweep``, ``--node`` and ``--proxy-from`` checked; the proxies' addresses."""
+def _check_cluster_flags(args: argparse.Namespace, store: str | None) -> None:
+    """``--bus``, ``--sweep`` and ``--node``: a refused url is not repeated (it may hold a password)."""
     if args.bus is not None and store is None:
         raise ValueError(
             "a bus joins nodes that share a PostgreSQL store: --bus needs --store postgresql://…"
             " (one node on its SQLite file needs no bus)"
         )
     if args.bus is not None and not args.bus.startswith(("redis://", "rediss://", "unix://")):
-        raise ValueError(f"--bus takes a Redis url, redis://HOST:PORT/0, not {args.bus!r}")
+        scheme = args.bus.partition("://")[0] if "://" in args.bus else ""
+        what = f"its scheme is {scheme!r}" if scheme.isalnum() else "it does not start with a scheme"
+        raise ValueError(f"--bus takes a Redis url, redis://HOST:PORT/0 or rediss://…; {what}")
     if not args.sweep > 0:
         raise ValueError("--sweep must be a positive number of seconds")
     if args.node is not None and not args.node.strip():
         raise ValueError("--node needs a name")
+
+
+def _proxy_from(args: argparse.Namespace) -> tuple[str, ...]:
+    """``--proxy-from``'s addresses and networks, checked."""
     proxy_from = tuple(entry.strip() for entry in args.proxy_from.split(",") if entry.strip())
     ProxySources(proxy_from)  # ValueError in words for anything that is not an address or a network
     return proxy_from

@@ -24,7 +24,6 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from net.protocol.devices import PUSH_LINK_DONE
@@ -47,39 +46,15 @@ from net.server.bus import (
     device_channel,
     encode_hint,
 )
+from net.server.catch_up import CatchUp, Held, stale
 from net.server.presence import Presence, Session
-from net.server.service import message_fields
 from storage.server.interface import ServerStore
 
 log = logging.getLogger("parley.server")
 
 SWEEP_INTERVAL = 30.0  # seconds between two reads of every held device's queue (--sweep)
-SWEEP_PAGE = 100  # messages read per device per turn of a sweep; a longer queue is read on in later turns
-ACTIVE_EVERY = 3600.0  # seconds between two marks of a held device as active (the lock's inactivity)
-SWEEP_SLICE = 50  # held devices whose queues are read per turn of the loop while a sweep goes on
 SETTLE = 1.0  # seconds after a login when its device's queue is read once (its subscription has settled)
-REMEMBERED = 1024  # ids remembered as pushed per session (older ones are below its mark or acked)
-
-
-@dataclass
-class Held:
-    """What a node remembers of one of its sessions: the ids pushed to it and the sweep's mark."""
-
-    pushed: set[int] = field(default_factory=set)
-    order: deque[int] = field(default_factory=deque)
-    mark: int = 0
-    #: When the sweep last marked the device active in the store (a registration lock counts activity).
-    marked_at: float = 0.0
-
-    def first_time(self, message_id: int) -> bool:
-        """Whether ``message_id`` was not pushed yet (and note it as pushed)."""
-        if message_id in self.pushed:
-            return False
-        self.pushed.add(message_id)
-        self.order.append(message_id)
-        if len(self.order) > REMEMBERED:
-            self.pushed.discard(self.order.popleft())
-        return True
+HINTS_PER_TURN = 2000  # hints acted on per turn of the loop; past it they are dropped and a resync reads
 
 
 class Tracked:
@@ -121,6 +96,24 @@ class Tracked:
 
     def end(self) -> None:
         self.session.end()
+
+
+class TakenHere(Tracked):
+    """A session of this node that :meth:`ClusterPresence.take` removed: its end is published too, so a
+    session of the same device on another node (two logins at once) ends with the same reason."""
+
+    def __init__(self, session: Session, remote: RemoteDevice) -> None:
+        super().__init__(session, Held())
+        self._remote = remote
+
+    def push(self, kind: str, body: dict[str, Any]) -> bool:
+        if kind == PUSH_SESSION_ENDED:
+            self._remote.push(kind, body)  # noted for the end published on the bus
+        return self.session.push(kind, body)
+
+    def end(self) -> None:
+        self.session.end()
+        self._remote.end()
 
 
 class _Remote:
@@ -172,7 +165,8 @@ class RemoteAccount(_Remote):
 
     def end(self) -> None:
         if self._reason is not None:
-            self._presence.publish(AccountEnded(self._phone, self._reason, self._presence.node))
+            presence = self._presence
+            presence.publish(AccountEnded(self._phone, self._reason, presence.node, presence.now_ms()))
 
 
 class LinkHints(Protocol):
@@ -192,8 +186,10 @@ class ClusterPresence(Presence):
         now_ms: Callable[[], int],
         clock: Callable[[], float],
         sweep: float = SWEEP_INTERVAL,
+        channel_key: bytes | None = None,
     ) -> None:
         super().__init__()
+        self._channel_key = channel_key  # names the device and account channels (net/server/bus.py)
         self.bus = bus
         self.node = node
         self._store = store
@@ -202,16 +198,18 @@ class ClusterPresence(Presence):
         self._sweep_every = sweep
         self._next_sweep = clock() + sweep
         self._held: dict[Session, Held] = {}
+        self._catching = CatchUp(store, self._held, now_ms, clock, self._end_stale)
         self._subscribed: set[str] = set()
         self._soon: deque[tuple[float, Session]] = deque()  # logins whose queue is read once, soon
-        self._queue: deque[Session] = deque()  # sessions whose queue the sweep is to read, in turn
-        self._queued: set[Session] = set()
+        self._hints_this_turn = 0
         #: Link hints go to the links across nodes (net/server/link_bus.py), once they are wired.
         self.links: LinkHints | None = None
-        self.swept = 0  # messages the sweeps and resyncs pushed that no hint had (for logs and tests)
+
+    def now_ms(self) -> int:
+        return self._now_ms()
 
     def publish(self, hint: Hint) -> None:
-        self.bus.publish(channel_of(hint), encode_hint(hint))
+        self.bus.publish(channel_of(hint, self._channel_key), encode_hint(hint))
 
     # ------------------------------------------------------------ what the service calls
 
@@ -219,13 +217,26 @@ class ClusterPresence(Presence):
         previous = super().claim(phone, session)
         if previous is not None:
             self._held.pop(previous, None)
-        self._held[session] = Held(marked_at=self._clock())  # the login itself marked it active
+        held = self._held[session] = Held(marked_at=self._clock())  # the login itself marked it active
+        try:  # in the login's turn: the epoch commits with it
+            held.epoch = self._store.count_login(phone, session.device, self._now_ms())
+        except Exception as exc:  # epoch 0 loses to any other login of the device: never the newer one
+            log.warning("bus: a login's epoch was not counted: %s", type(exc).__name__)
+        self._catching.login(session)  # its mark: what waits now, its client fetches itself
         self._follow(phone)
         # A message committed between the client's first fetch and the subscription's arrival at Redis
         # has no hint that reaches us: one read of the queue once the subscription has settled.
         self._soon.append((self._clock() + SETTLE, session))
-        self.publish(DeviceClaimed(phone, session.device, self.node))
+        self.publish(DeviceClaimed(phone, session.device, self.node, held.epoch))
         return previous
+
+    def claim_again(self) -> int:
+        """Publish the claims of every device held here again (the bus came back: ours may have been lost,
+        and a node still holding an older login of one of them ends it); how many."""
+        claims = [(s.phone, s.device, h.epoch) for s, h in self._held.items() if s.phone is not None]
+        for phone, device, epoch in claims:
+            self.publish(DeviceClaimed(phone, device, self.node, epoch))
+        return len(claims)
 
     def release(self, phone: str, session: Session) -> None:
         super().release(phone, session)
@@ -239,7 +250,8 @@ class ClusterPresence(Presence):
             return RemoteDevice(self, phone, device)
         self._held.pop(session, None)
         self._follow(phone)
-        return session
+        # Another node may hold the device too (two logins at once): its end is published as well.
+        return TakenHere(session, RemoteDevice(self, phone, device))
 
     def take_all(self, phone: str) -> list[Session]:
         sessions = super().take_all(phone)
@@ -266,10 +278,11 @@ class ClusterPresence(Presence):
     def _follow(self, phone: str) -> None:
         """Subscribe to the channels of what this node holds of ``phone``, and only those."""
         devices = {s.device for s in super().all_of(phone)}
-        wanted = {device_channel(phone, d) for d in devices} | (
-            {account_channel(phone)} if devices else set()
+        key = self._channel_key
+        wanted = {device_channel(phone, d, key) for d in devices} | (
+            {account_channel(phone, key)} if devices else set()
         )
-        prefix = (device_channel(phone, 0)[: -len("0")], account_channel(phone))
+        prefix = (device_channel(phone, 0, key)[: -len("0")], account_channel(phone, key))
         had = {c for c in self._subscribed if c.startswith(prefix[0]) or c == prefix[1]}
         for channel in wanted - had:
             self.bus.subscribe(channel)
@@ -288,15 +301,23 @@ class ClusterPresence(Presence):
             return
         if getattr(hint, "node", None) == self.node:
             return  # our own: what it says was done here already
+        self._hints_this_turn += 1
+        if self._hints_this_turn > HINTS_PER_TURN:  # a flood: dropped, and the store read instead
+            if self._hints_this_turn == HINTS_PER_TURN + 1:
+                log.warning("bus: more than %d hints in one turn; reading the queues instead", HINTS_PER_TURN)
+                self.catch_up()
+            return
         if isinstance(hint, MessageWaiting):
             self._message_waiting(hint)
         elif isinstance(hint, DeviceClaimed):
-            self._end(super().take(hint.phone, hint.device), hint.phone, "logged_in_elsewhere")
+            self._claimed(hint)
         elif isinstance(hint, DeviceEnded):
             self._end(super().take(hint.phone, hint.device), hint.phone, hint.reason)
         elif isinstance(hint, AccountEnded):
-            for session in super().take_all(hint.phone):
-                self._end(session, hint.phone, hint.reason)
+            for session in super().all_of(hint.phone):
+                held = self._held.get(session)
+                if held is None or held.epoch < hint.before:  # logged in before the end: of the old account
+                    self._end(super().take(hint.phone, session.device), hint.phone, hint.reason)
         elif isinstance(hint, DevicePush):
             self._push(hint)
         elif self.links is not None:
@@ -307,9 +328,33 @@ class ClusterPresence(Presence):
         held = None if session is None else self._held.get(session)
         if session is None or held is None or hint.id in held.pushed:
             return
-        message = self._store.message(hint.phone, hint.device, hint.id, self._now_ms())  # unexpired, unacked
-        if message is not None and held.first_time(hint.id):
-            session.push(PUSH_MESSAGE, message_fields(message))
+        self._catching.hinted(session, hint.id)  # read after the commit, with the turn's other hints
+
+    def _claimed(self, hint: DeviceClaimed) -> None:
+        session = super().get(hint.phone, hint.device)
+        held = None if session is None else self._held.get(session)
+        if session is None:
+            return
+        if held is not None and held.epoch > hint.epoch:  # a late or older claim: ours is the newer login
+            self.publish(DeviceClaimed(hint.phone, hint.device, self.node, held.epoch))  # theirs ends
+            return
+        self._end(super().take(hint.phone, hint.device), hint.phone, "logged_in_elsewhere")
+
+    def current(self, session: Session) -> bool:
+        phone, held = session.phone, self._held.get(session)
+        if phone is None or held is None:
+            return True  # not a session of this node's: nothing to judge
+        reason = stale(self._store.login_states([phone]).get(phone), session.device, held.epoch)
+        if reason is None:
+            return True
+        log.info("bus: a session the store no longer backs asked to change its account (%s)", reason)
+        self._end_stale(session, reason)
+        return False
+
+    def _end_stale(self, session: Session, reason: str) -> None:
+        phone = session.phone
+        if phone is not None and super().get(phone, session.device) is session:
+            self._end(super().take(phone, session.device), phone, reason)
 
     def _push(self, hint: DevicePush) -> None:
         if hint.device is None:
@@ -334,53 +379,32 @@ class ClusterPresence(Presence):
     # ------------------------------------------------------------ catching up from the store
 
     def tick(self) -> None:
-        """Called on every turn of the loop: the slow sweep when it is due, then a slice of what is due."""
+        """Called on every turn of the loop, inside its batch: notes what is due and reads nothing."""
         now = self._clock()
         if now >= self._next_sweep:
             self._next_sweep = now + self._sweep_every
             self.catch_up()
         while self._soon and self._soon[0][0] <= now:
-            self._due(self._soon.popleft()[1])
-        # A slice per turn: a node holding thousands of devices must not hold one turn for all of them.
-        for _ in range(min(SWEEP_SLICE, len(self._queue))):
-            session = self._queue.popleft()
-            self._queued.discard(session)
-            try:
-                self._catch_up_one(session)
-            except Exception as exc:  # the store out of reach, say: the next sweep reads it again
-                log.warning("bus: reading a queue to catch up failed: %s", type(exc).__name__)
-                return
+            self._catching.due(self._soon.popleft()[1])
+
+    def after_commit(self) -> None:
+        """Called by the loop after each turn's commit: the reads that catch up (net/server/catch_up.py)."""
+        self._hints_this_turn = 0
+        self._catching.after_commit()
+
+    @property
+    def work_waiting(self) -> bool:
+        return self._catching.waiting
+
+    def next_due(self) -> float | None:
+        return min(self._next_sweep, self._soon[0][0]) if self._soon else self._next_sweep
 
     def catch_up(self) -> int:
-        """Read every held device's queue after its mark (a slice per turn, from the next turn on) and
-        push what it was not pushed: how many devices are to be read."""
-        for session in list(self._held):
-            self._due(session)
-        return len(self._queue)
+        """Read every held device's queue after its mark (a slice per turn, after the commits) and push
+        what it was not pushed: how many devices are to be read."""
+        return self._catching.everyone()
 
-    def _due(self, session: Session) -> None:
-        if session in self._held and session not in self._queued:
-            self._queued.add(session)
-            self._queue.append(session)
-
-    def _catch_up_one(self, session: Session) -> None:
-        held, phone = self._held.get(session), session.phone
-        if held is None or phone is None:
-            return
-        now, at = self._now_ms(), self._clock()
-        if at - held.marked_at >= ACTIVE_EVERY and not self._store.space.full:
-            # Another node answering "is the owner online?" sees only this: a device held for days
-            # stays active for the registration lock, as it is on one node.
-            self._store.mark_active(phone, now, session.device)
-            held.marked_at = at
-        pushed = 0
-        page, more = self._store.fetch(phone, held.mark, SWEEP_PAGE, now, session.device)
-        for message in page:
-            held.mark = max(held.mark, message.id)
-            if held.first_time(message.id) and session.push(PUSH_MESSAGE, message_fields(message)):
-                pushed += 1
-        if more:  # a long queue (its client has not acknowledged them yet): the next page in a later turn
-            self._due(session)
-        self.swept += pushed
-        if pushed:
-            log.info("bus: the sweep pushed %d messages no hint had told", pushed)
+    @property
+    def swept(self) -> int:
+        """Messages catch-ups pushed that no hint had told (for logs and tests)."""
+        return self._catching.swept

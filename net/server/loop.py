@@ -7,7 +7,8 @@ Each turn of the loop:
    runs calls handed over by other threads, accepts, moves TLS handshakes on,
    reads, decodes and handles requests; replies go to each connection's buffer;
 3. commits the batch — one commit and one sync for every request of the turn;
-4. runs what the handled requests left for after their commit (pushes to recipients);
+4. runs what the handled requests left for after their commit (pushes to recipients), then the reads
+   a node of a cluster makes to catch up (committed reads, outside the batch);
 5. writes the buffers, and closes what has to close.
 
 Nothing of a turn is written before its commit, so a reply that says "stored"
@@ -210,6 +211,11 @@ class ServerLoop:
             except Exception as exc:
                 log.error("a push after a commit failed: %s", type(exc).__name__)
                 log.debug("details", exc_info=True)
+        try:  # outside the batch: committed reads only, and a failed one costs only itself
+            self._service.after_commit()
+        except Exception as exc:
+            log.error("catching up after a commit failed: %s", type(exc).__name__)
+            log.debug("details", exc_info=True)
         if self._space.full and self._space.check_due():
             check_space(self._space)
         while self._dirty:
@@ -226,12 +232,12 @@ class ServerLoop:
             self._drop(connection, None)
 
     def _wait_time(self) -> float:
-        if self._ready or self._handover.waiting:
+        if self._ready or self._handover.waiting or self._service.work_waiting:
             return 0.0
         wait = MAX_WAIT
-        next_deadline = self._deadlines.next_time()
-        if next_deadline is not None:
-            wait = min(wait, next_deadline - self._clock())
+        for due in (self._deadlines.next_time(), self._service.next_due()):
+            if due is not None:
+                wait = min(wait, due - self._clock())
         if self._accept_again_at is not None:
             wait = min(wait, self._accept_again_at - self._clock())
         return max(wait, 0.0)

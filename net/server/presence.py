@@ -83,7 +83,25 @@ class Presence:
         return self.all_of(phone)
 
     def tick(self) -> None:
-        """Called on every turn of the loop; on one node there is nothing to do."""
+        """Called on every turn of the loop, inside its batch; on one node there is nothing to do."""
+
+    def current(self, session: Session) -> bool:
+        """Whether the store still backs ``session``'s login (on one node it always does: every change of
+        an account ends its sessions at once). A node of a cluster reads the store, and ends the session
+        with the reason when it does not."""
+        return True
+
+    def after_commit(self) -> None:
+        """Called after every turn's commit, outside the batch: a node of a cluster reads to catch up."""
+
+    @property
+    def work_waiting(self) -> bool:
+        """Whether work waits for the next turn (the loop does not sleep meanwhile)."""
+        return False
+
+    def next_due(self) -> float | None:
+        """When (monotonic seconds) timed work is due next, if any."""
+        return None
 
     def __len__(self) -> int:
         with self._lock:

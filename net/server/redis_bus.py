@@ -5,8 +5,11 @@
 what a lost hint would have told. The subscriber thread holds one pub/sub connection subscribed to the
 channels the node wants; when that connection drops it tries again with a growing pause (0.1 s to 5 s),
 subscribes again to everything, and then calls ``resync``: hints published while it was away are gone,
-so the node re-reads the queues of the devices it holds. ``close()`` ends both threads within a few
-seconds whatever Redis does.
+so the node re-reads the queues of the devices it holds. A connection that died silently (Redis stopped,
+a network that drops packets without a reset) is noticed too: the subscriber pings every ``PING_EVERY``
+seconds and takes a pong that does not come within ``PONG_WAIT`` as a lost connection; both connections
+use TCP keepalive, and the publisher's checks itself before a command after ``HEALTH_EVERY`` idle seconds.
+``close()`` ends both threads within a few seconds whatever Redis does.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import contextlib
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 
 import redis
@@ -28,6 +32,14 @@ POLL = 0.2  # seconds the subscriber waits for a message before it looks at its 
 FIRST_PAUSE, LAST_PAUSE = 0.1, 5.0  # the reconnect's pause grows from one to the other
 TIMEOUT = 5.0  # connect and socket timeout of every Redis call
 CLOSE_WAIT = 5.0  # how long close() waits for each thread
+PING_EVERY = 2.0  # seconds between two pings of the subscriber's connection
+PONG_WAIT = 3.0  # seconds a ping's pong may take before the connection counts as lost
+HEALTH_EVERY = 10  # idle seconds after which the publisher's connection is checked before a command
+_PING = "parley-alive"
+
+
+class NoPong(redis.ConnectionError):
+    """The subscriber's ping had no answer in time: the connection is dead even if no error said so."""
 
 
 class RedisBus:
@@ -47,7 +59,13 @@ class RedisBus:
         self.connected = threading.Event()  # the subscriber is connected and subscribed (for tests, logs)
 
     def _client(self) -> redis.Redis:
-        return redis.Redis.from_url(self._url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT)
+        return redis.Redis.from_url(
+            self._url,
+            socket_timeout=TIMEOUT,
+            socket_connect_timeout=TIMEOUT,
+            socket_keepalive=True,
+            health_check_interval=HEALTH_EVERY,
+        )
 
     # ------------------------------------------------------------------ from the loop
 
@@ -129,11 +147,23 @@ class RedisBus:
                     log.info("bus: connected again; reading the queues of the devices held here")
                     resync()
                 first, pause = False, FIRST_PAUSE
+                pinged_at: float | None = None  # the ping waiting for its pong
+                next_ping = time.monotonic() + PING_EVERY
                 while not self._stop.is_set():
                     if self._changed.is_set():
                         held = self._bring_in_line(pubsub, held)
+                    now = time.monotonic()
+                    if pinged_at is not None and now - pinged_at > PONG_WAIT:
+                        raise NoPong(f"no pong within {PONG_WAIT:.0f} s")
+                    if pinged_at is None and now >= next_ping:
+                        pubsub.ping(_PING)
+                        pinged_at, next_ping = now, now + PING_EVERY
                     message = pubsub.get_message(timeout=POLL)
-                    if message is not None and message.get("type") == "message":
+                    if message is None:
+                        continue
+                    if message.get("type") == "pong":
+                        pinged_at = None
+                    elif message.get("type") == "message":
                         deliver(bytes(message["data"]))
             except (redis.RedisError, OSError) as exc:
                 self.connected.clear()

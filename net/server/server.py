@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import socket
 import socketserver
 import threading
@@ -26,7 +27,7 @@ from typing import Any
 
 from net.protocol.fingerprints import format_fingerprint
 from net.server.addresses import ProxySources, is_loopback
-from net.server.bus import Bus, NoBus
+from net.server.bus import Bus, NoBus, channel_key
 from net.server.cluster_presence import SWEEP_INTERVAL, ClusterPresence
 from net.server.codes import CodeHasher, check_code_key, load_or_make_code_key
 from net.server.limits import Limits
@@ -127,6 +128,8 @@ class RunningServer:
             cert, key = ensure_self_signed(config.data_dir)
         context = server_context(cert, key)
         self.fingerprint = fingerprint_of_pem_file(cert)
+        code_key = load_or_make_code_key(config.data_dir)  # before the store: nothing to close if it fails
+        self.channel_key = channel_key(code_key)  # names device and account channels on the bus
         self.store = open_store(
             config.store,
             config.data_dir,
@@ -135,19 +138,23 @@ class RunningServer:
             reserve=config.space_reserve,
         )
         self.node = config.node
-        self.bus: Bus = NoBus() if config.bus is None else RedisBus(config.bus, config.node)
+        # What hints name as their sender: the name and a random instance id, so two nodes given the same
+        # name (or one restarted while its old hints are in flight) still hear each other.
+        self.instance = f"{config.node}#{secrets.token_hex(6)}"
+        self.bus: Bus = NoBus() if config.bus is None else RedisBus(config.bus, self.instance)
         presence = None
         if config.bus is not None:
             presence = ClusterPresence(
                 self.bus,
-                config.node,
+                self.instance,
                 self.store,
                 lambda: int(config.clock() * 1000),
                 time.monotonic,
                 config.sweep,
+                self.channel_key,
             )
         try:
-            hasher = CodeHasher(load_or_make_code_key(config.data_dir))
+            hasher = CodeHasher(code_key)
             if config.store is not None:  # a code made on one node is checked on another
                 check_code_key(self.store, hasher)
             self.service = Service(
@@ -194,10 +201,12 @@ class RunningServer:
         def deliver(payload: bytes) -> None:  # the bus's thread: the hint is acted on in the loop's
             loop.call_soon_threadsafe(lambda: presence.receive(payload))
 
-        def resync() -> None:  # the bus came back: what it lost is read from the store
-            loop.call_soon_threadsafe(
-                lambda: log.info("node %s: reading %d queues", node, presence.catch_up())
-            )
+        def resync() -> None:  # the bus came back: what it lost is read from the store, claims told again
+            def on_the_loop() -> None:
+                log.info("node %s: reading %d queues", node, presence.catch_up())
+                presence.claim_again()
+
+            loop.call_soon_threadsafe(on_the_loop)
 
         self.bus.start(deliver, resync)
         log.info("node %s: on the bus", self.node)

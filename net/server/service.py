@@ -70,6 +70,18 @@ from storage.server.records import DeviceSetChanged, QueueFull, StoredMessage, U
 
 log = logging.getLogger("parley.server")
 
+#: What changes an account: checked against the store first (Presence.current) by a node of a cluster.
+ACCOUNT_CHANGES = frozenset(
+    {
+        "delete_account",
+        "unlink_device",
+        "set_registration_lock",
+        "link_join",
+        "set_login_key",
+        "set_device_name",
+    }
+)
+
 
 def message_fields(message: StoredMessage) -> dict[str, Any]:
     return {
@@ -195,6 +207,11 @@ class Service:
     def handle(self, session: Session, request: Request) -> Outcome:
         if OPERATIONS[request.op].needs_login and session.phone is None:
             raise _refuse(ErrorCode.NOT_LOGGED_IN, f"log in before {request.op}")
+        if request.op in ACCOUNT_CHANGES and not self.presence.current(session):
+            # On a node of a cluster, a hint that should have ended this session was lost: the store says.
+            raise _refuse(
+                ErrorCode.NOT_LOGGED_IN, f"this session has ended; log in again before {request.op}"
+            )
         try:
             outcome = self._handlers[request.op](session, request.args)
         except InvalidSignature as exc:
@@ -210,6 +227,17 @@ class Service:
         cluster reads its devices' queues when its sweep is due."""
         self.links.sweep()
         self.presence.tick()
+
+    def after_commit(self) -> None:
+        """Called by the loop after each turn's commit: a node of a cluster catches up from the store."""
+        self.presence.after_commit()
+
+    @property
+    def work_waiting(self) -> bool:
+        return self.presence.work_waiting
+
+    def next_due(self) -> float | None:
+        return self.presence.next_due()
 
     def session_ended(self, session: Session) -> None:
         self.links.forget(session)

@@ -200,6 +200,18 @@ class ServerStoreBase(RegistrationStore, DeviceStore, PrekeyStore, BlobStore):
             self._writer.note_read()
             return queues.message(db, recipient, device, message_id, now)
 
+    def messages(self, recipient: str, device: int, ids: list[int], now: int) -> list[StoredMessage]:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return []
+        with self._reader() as db:
+            self._writer.note_read()
+            return queues.messages(db, recipient, device, wanted, now)
+
+    def newest_id(self, recipient: str, device: int) -> int:
+        with self._reader() as db:
+            return queues.newest_id(db, recipient, device)
+
     def queued_count(self, recipient: str, device: int = 1) -> int:
         with self._reader() as db:
             return queues.queued_count(db, recipient, device)

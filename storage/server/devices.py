@@ -24,6 +24,8 @@ from storage.server.records import (
 from storage.server.registration import count_devices, insert_device, lock_account
 from storage.server.sql import Db, Reader, Writer
 
+_PHONES_PER_STATEMENT = 500  # SQLite before 3.32 takes at most 999 parameters in one statement
+
 
 def login_of(db: Db, phone: str, device: int) -> DeviceLogin | None:
     row = db.execute(
@@ -34,6 +36,35 @@ def login_of(db: Db, phone: str, device: int) -> DeviceLogin | None:
     if row is None:
         return None
     return DeviceLogin(str(row[0]), None if row[1] is None else bytes(row[1]), row[2] != 0)
+
+
+def login_states(db: Db, phones: list[str]) -> dict[str, dict[int, tuple[int, bool]]]:
+    """Per existing account of ``phones``, its devices' (login epoch, removed); accounts gone are left out."""
+    found: dict[str, dict[int, tuple[int, bool]]] = {}
+    for start in range(0, len(phones), _PHONES_PER_STATEMENT):
+        chunk = phones[start : start + _PHONES_PER_STATEMENT]
+        marks = ",".join("?" * len(chunk))
+        for phone, device, epoch, removed in db.execute(
+            "SELECT a.phone, d.device, d.login_epoch, d.removed FROM accounts AS a"  # noqa: S608 - only marks
+            f" LEFT JOIN devices AS d ON d.phone = a.phone WHERE a.phone IN ({marks})",
+            tuple(chunk),
+        ):
+            devices = found.setdefault(str(phone), {})
+            if device is not None:
+                devices[int(device)] = (int(epoch), removed != 0)
+    return found
+
+
+def count_login(db: Db, phone: str, device: int, now: int) -> int:
+    """Move the device's login epoch on: one more than before, and at least ``now`` (ms), so that a device
+    row made anew (the account re-registered) still counts above every login before it. The epoch this
+    login has (0: no such device)."""
+    row = db.execute(
+        "UPDATE devices SET login_epoch = CASE WHEN login_epoch + 1 > ? THEN login_epoch + 1 ELSE ? END"
+        " WHERE phone = ? AND device = ? RETURNING login_epoch",
+        (now, now, phone, device),
+    ).fetchone()
+    return 0 if row is None else int(row[0])
 
 
 def add_device(
@@ -141,6 +172,15 @@ class DeviceStore:
         """What a login of (phone, device) checks, or None when the account never had that device."""
         with self._reader() as db:
             return login_of(db, phone, device)
+
+    def login_states(self, phones: list[str]) -> dict[str, dict[int, tuple[int, bool]]]:
+        """Per existing account of ``phones``, its devices' (login epoch, removed): one read for many."""
+        with self._reader() as db:
+            return login_states(db, sorted(set(phones)))
+
+    def count_login(self, phone: str, device: int, now: int) -> int:
+        """Move (phone, device)'s login epoch on (in the turn's batch); the epoch of this login."""
+        return self._writer.run(lambda db: count_login(db, phone, device, now))
 
     def add_device(
         self, phone: str, login_key: bytes, name: bytes, keys: DeviceKeys, now: int, *, max_devices: int

@@ -133,6 +133,15 @@ class ServerStore(Protocol):
     def device_login(self, phone: str, device: int) -> DeviceLogin | None:
         """What a login of (phone, device) checks, or None if the account never had that device."""
 
+    def login_states(self, phones: list[str]) -> dict[str, dict[int, tuple[int, bool]]]:
+        """Per account of ``phones`` that exists, each device's (login epoch, removed): what a node's sweep
+        checks its sessions against (one read for many accounts)."""
+
+    def count_login(self, phone: str, device: int, now: int) -> int:
+        """Move (phone, device)'s login epoch on (one more, and at least ``now`` ms) and return it (0 when
+        there is no such device): a node of a cluster ends its session of a device only for a login of a
+        higher epoch."""
+
     def add_device(
         self, phone: str, login_key: bytes, name: bytes, keys: DeviceKeys, now: int, *, max_devices: int
     ) -> tuple[int, list[int]]:
@@ -242,6 +251,14 @@ class ServerStore(Protocol):
     def message(self, recipient: str, device: int, message_id: int, now: int) -> StoredMessage | None:
         """One waiting message of (recipient, device), unexpired at ``now``, or None: what a node pushes on a
         hint that another node stored it."""
+
+    def messages(self, recipient: str, device: int, ids: list[int], now: int) -> list[StoredMessage]:
+        """Those of ``ids`` still waiting for (recipient, device) unexpired at ``now``, oldest first: one read
+        for a turn's hints of a device."""
+
+    def newest_id(self, recipient: str, device: int) -> int:
+        """The highest id waiting for (recipient, device), 0 when none: a node's mark for a fresh login,
+        whose client fetches what waits below it itself."""
 
     def queued_count(self, recipient: str, device: int = 1) -> int: ...
 

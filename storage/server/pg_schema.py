@@ -42,7 +42,7 @@ CREATE TABLE guards (
 CREATE TABLE devices (
     phone TEXT NOT NULL, device BIGINT NOT NULL, login_key BYTEA, name BYTEA NOT NULL,
     created BIGINT NOT NULL, last_seen BIGINT NOT NULL, removed BIGINT NOT NULL DEFAULT 0,
-    PRIMARY KEY (phone, device));
+    login_epoch BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (phone, device));
 CREATE TABLE device_keys (
     phone TEXT NOT NULL, device BIGINT NOT NULL, signed_prekey TEXT NOT NULL, kem_last_resort TEXT NOT NULL,
     PRIMARY KEY (phone, device));

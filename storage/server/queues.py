@@ -401,6 +401,30 @@ def message(db: Db, recipient: str, device: int, message_id: int, now: int) -> S
     return None if row is None else StoredMessage(*row)
 
 
+def messages(db: Db, recipient: str, device: int, ids: list[int], now: int) -> list[StoredMessage]:
+    """Those of ``ids`` (sorted, distinct) waiting for (recipient, device) unexpired at ``now``, by id."""
+    found: list[StoredMessage] = []
+    for start in range(0, len(ids), _IDS_PER_STATEMENT):
+        chunk = ids[start : start + _IDS_PER_STATEMENT]
+        marks = ",".join("?" * len(chunk))
+        rows = db.execute(
+            "SELECT id, sender, body, ts, sender_device FROM messages"  # noqa: S608 - only marks
+            f" WHERE recipient = ? AND device = ? AND id IN ({marks}) AND expires_at NOT BETWEEN 1 AND ?"
+            " ORDER BY id",
+            (recipient, device, *chunk, now),
+        ).fetchall()
+        found += [StoredMessage(*row) for row in rows]
+    return found
+
+
+def newest_id(db: Db, recipient: str, device: int) -> int:
+    """The highest id waiting for (recipient, device), expired or not; 0 when nothing waits."""
+    row = db.execute(
+        "SELECT COALESCE(MAX(id), 0) FROM messages WHERE recipient = ? AND device = ?", (recipient, device)
+    ).fetchone()
+    return int(row[0])
+
+
 def queued_count(db: Db, recipient: str, device: int = 1) -> int:
     row = db.execute(
         "SELECT queued FROM queues WHERE phone = ? AND device = ?", (recipient, device)

@@ -106,6 +106,12 @@ the account's becomes its device 1's.
   sender and recipient, whichever devices the copies went to.
 
 The upgrade makes every existing row device 1's (an account's ``next_device`` is 2).
+
+Version 9 gives a device a login epoch: ``devices.login_epoch``, which every login on a node of a
+cluster moves on in the login's own turn (one more than before, and at least the time in ms, so a
+device row made anew by a re-registration still counts above the logins before it). The node puts it
+in the login's hint, and another node ends its session of that device only if its own login's epoch
+is lower, so a hint that arrives late never ends the newer session.
 """
 
 from __future__ import annotations
@@ -263,6 +269,10 @@ DROP INDEX messages_by_recipient;
 CREATE INDEX messages_by_recipient ON messages (recipient, device, id);
 """
 
+_V9 = """
+ALTER TABLE devices ADD COLUMN login_epoch INTEGER NOT NULL DEFAULT 0
+"""
+
 
 def _script(sql: str) -> Step:
     def step(conn: sqlite3.Connection) -> None:
@@ -283,6 +293,7 @@ STEPS: dict[int, Step] = {
     6: _script(_V6),
     7: _script(_V7),
     8: _script(_V8),
+    9: _script(_V9),
 }
 VERSION = max(STEPS)
 

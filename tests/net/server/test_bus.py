@@ -16,6 +16,7 @@ from net.server.bus import (
     MessageWaiting,
     NoBus,
     account_channel,
+    channel_key,
     channel_of,
     decode_hint,
     device_channel,
@@ -24,9 +25,9 @@ from net.server.bus import (
 
 HINTS = [
     MessageWaiting("+442079460001", 2, 17),
-    DeviceClaimed("+442079460001", 1, "node-a"),
+    DeviceClaimed("+442079460001", 1, "node-a", 7),
     DeviceEnded("+442079460001", 3, "unlinked", "node-a"),
-    AccountEnded("+442079460001", "re_registered", "node-b"),
+    AccountEnded("+442079460001", "re_registered", "node-b", 1_700_000_000_000),
     DevicePush("+442079460001", 1, "message", {"body": b"\x00\xfftyping", "transient": True}, "node-a"),
     DevicePush("+442079460001", None, "devices_changed", {"devices": [1, 2]}, "node-a"),
 ]
@@ -94,3 +95,15 @@ def test_no_bus_tells_nobody() -> None:
     bus.unsubscribe("c")
     assert bus.dropped == 0
     bus.close()
+
+
+def test_channels_under_a_key_name_the_phone_by_an_hmac_of_its_own_label() -> None:
+    key = channel_key(b"k" * 32)
+    assert key != b"k" * 32 and len(key) == 32 and channel_key(b"k" * 32) == key
+    named = device_channel("+442079460001", 2, key)
+    assert named.startswith("parley:device:") and named.endswith(":2") and "442079460001" not in named
+    assert named == channel_of(HINTS[0], key) != device_channel("+442079460002", 2, key)
+    assert (
+        account_channel("+442079460001", key) == channel_of(HINTS[3], key) != account_channel("+442079460001")
+    )
+    assert device_channel("+442079460001", 2, channel_key(b"j" * 32)) != named

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import queue
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -12,7 +14,7 @@ import redis
 
 from net.bench.engines.redis_server import RedisInstance
 from net.server.bus import MessageWaiting, decode_hint, device_channel, encode_hint
-from net.server.redis_bus import RedisBus
+from net.server.redis_bus import PING_EVERY, PONG_WAIT, RedisBus
 
 CHANNEL = device_channel("+442079460001", 1)
 
@@ -117,3 +119,20 @@ def test_close_is_bounded_even_when_redis_is_gone(redis_instance: RedisInstance,
     started = time.monotonic()
     bus.close()
     assert time.monotonic() - started < 12
+
+
+def test_a_silently_dead_connection_is_noticed_and_the_node_asked_to_resync(
+    buses: Callable[..., tuple[RedisBus, Listener]], redis_instance: RedisInstance, redis_url: str
+) -> None:
+    b, heard = buses("b")
+    b.subscribe(CHANNEL)
+    wait_until(lambda: subscribers(redis_url, CHANNEL) == 1)
+    pid = redis_instance.pid
+    assert pid is not None
+    os.kill(pid, signal.SIGSTOP)  # its connections stay open, and nothing answers on them: no error comes
+    try:
+        wait_until(lambda: not b.connected.is_set(), timeout=PING_EVERY + PONG_WAIT + 5)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert heard.resyncs.wait(20), "no resync after the silent connection was found dead"
+    wait_until(lambda: b.connected.is_set() and subscribers(redis_url, CHANNEL) >= 1)

@@ -278,6 +278,13 @@ def test_the_bus_the_sweep_and_the_node_have_flags(tmp_path: Path) -> None:
     assert (config.bus, config.sweep, config.node) == ("redis://127.0.0.1:6379/0", 5.0, "node-2")
 
 
+def test_a_refused_bus_url_is_not_repeated_with_its_password() -> None:
+    store = ("--store", "postgresql://parley@127.0.0.1:5432/parley")
+    with pytest.raises(ValueError, match="its scheme is 'http'") as refused:
+        config_from_args(parse(*store, "--bus", "http://:s3cret-word@10.0.0.5:6379/0"))
+    assert "s3cret-word" not in str(refused.value) and "10.0.0.5" not in str(refused.value)
+
+
 @pytest.mark.parametrize(
     ("flags", "words"),
     [

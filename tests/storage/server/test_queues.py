@@ -293,3 +293,23 @@ def test_a_queue_registered_again_or_deleted_starts_with_every_count_at_zero(
     ids = _fill(store, ALICE, "new-a", 2, **caps) + _fill(store, carol, "new-c", 2, **caps)
     assert _refused(store, ALICE, "new-over", **caps) == QueueFull.MESSAGES
     assert store.ack(BOB, ids) == 4 and store.queued_count(BOB) == 0
+
+
+def test_the_newest_id_is_the_highest_waiting_for_the_device(store: ServerStore) -> None:
+    register(store, ALICE)
+    register(store, BOB)
+    assert store.newest_id(BOB, 1) == 0
+    ids = [store.enqueue(ALICE, f"n{i}", BOB, b"x", NOW, 100).id for i in range(3)]
+    assert store.newest_id(BOB, 1) == ids[-1] and store.newest_id(ALICE, 1) == 0
+    store.ack(BOB, [ids[-1]])
+    assert store.newest_id(BOB, 1) == ids[1]
+
+
+def test_messages_reads_those_of_many_ids_that_still_wait(store: ServerStore) -> None:
+    register(store, ALICE)
+    register(store, BOB)
+    ids = [store.enqueue(ALICE, f"m{i}", BOB, b"%d" % i, NOW, 100).id for i in range(4)]
+    store.ack(BOB, [ids[1]])
+    found = store.messages(BOB, 1, [ids[3], ids[0], ids[1], ids[0] + 10_000], NOW)
+    assert [(m.id, m.body) for m in found] == [(ids[0], b"0"), (ids[3], b"3")]
+    assert store.messages(BOB, 2, ids, NOW) == [] and store.messages(BOB, 1, [], NOW) == []

@@ -94,3 +94,24 @@ def test_the_copies_of_a_recipient_are_stored_together_or_not_at_all(store: Serv
     assert store.queued_count(BOB, 1) == 0  # device 1 had room, but nothing of the refused recipient stays
     changed = store.enqueue_many(ALICE, "c3", [(BOB, 1, b"a")], NOW, 10)
     assert isinstance(changed[0], DeviceSetChanged) and changed[0].devices == [1, 2]
+
+
+def test_every_login_moves_the_epoch_on_even_past_a_re_registration(store: ServerStore) -> None:
+    register(store, ALICE)
+    first = store.count_login(ALICE, 1, NOW)
+    second = store.count_login(ALICE, 1, NOW)  # the same millisecond: still one more
+    assert first == NOW and second == NOW + 1
+    assert store.count_login(ALICE, 9, NOW) == 0  # no such device
+    store.delete_account(ALICE)
+    register(store, ALICE)  # its device row made anew
+    assert store.count_login(ALICE, 1, NOW + 5) > second
+
+
+def test_login_states_tell_epochs_removals_and_missing_accounts_in_one_read(store: ServerStore) -> None:
+    register(store, ALICE)
+    register(store, BOB)
+    epoch = store.count_login(ALICE, 1, NOW)
+    assert store.login_states([ALICE, BOB, "+15550000000"]) == {
+        ALICE: {1: (epoch, False)},
+        BOB: {1: (0, False)},
+    }

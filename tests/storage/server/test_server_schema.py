@@ -87,7 +87,7 @@ def test_step_1_still_makes_the_frozen_version_1_tables() -> None:
 
 def test_a_new_file_gets_the_current_version(tmp_path: Path) -> None:
     SqliteServerStore(tmp_path / "s.sqlite3").close()
-    assert version_of(tmp_path / "s.sqlite3") == str(server_schema.VERSION) == "8"
+    assert version_of(tmp_path / "s.sqlite3") == str(server_schema.VERSION) == "9"
 
 
 def test_a_version_1_file_is_upgraded_keeping_queues_and_client_ids(tmp_path: Path) -> None:
@@ -399,8 +399,9 @@ def test_a_version_7_file_makes_every_account_its_device_1(tmp_path: Path) -> No
     make_version_7(path)
     store = SqliteServerStore(path)
     try:
-        assert version_of(path) == str(server_schema.VERSION) == "8"
+        assert version_of(path) == str(server_schema.VERSION) == "9"
         assert store.device_ids(ALICE) == [1] and store.device_ids(BOB) == [1]
+        assert store.count_login(BOB, 1, NOW) == NOW  # step 9: the device's login epoch
         login = store.device_login(BOB, 1)
         assert login is not None and (login.identity, login.login_key, login.removed) == (
             f'{{"sign":"{BOB}"}}',

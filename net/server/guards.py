@@ -22,6 +22,7 @@ from collections.abc import Callable
 from net.protocol.errors import ErrorCode, RequestRefused
 from net.server.limits import Limits, RateLimiter, source_address
 from net.server.presence import Session
+from net.server.shared_limiter import any_exceeded, fewest_remaining
 
 MINUTE = 60.0
 HOUR = 3600.0
@@ -66,36 +67,57 @@ class Guards:
         """Refuse every lookup of an account or address that had too many ``unknown_account`` answers.
 
         All of them, not only those of unknown numbers: otherwise ``rate_limited`` would itself
-        mean "unknown", and enumeration would go on at full speed.
+        mean "unknown", and enumeration would go on at full speed. Asked on every send, so on a
+        shared store it is one query for both keys, without a lock: it counts nothing, and the
+        answer it guards is counted under the lock (:meth:`unknown_answer`).
+        """
+        if any_exceeded(self._lookup_keys(session)):
+            raise lookups_refused()
+
+    def unknown_answer(self, session: Session) -> RequestRefused:
+        """Count an ``unknown_account`` answer; the refusal to raise.
+
+        Checked again under the limits' locks (on a shared store another node's answers may have
+        reached a limit since :meth:`check_lookups`): past one, ``rate_limited``, and nothing counts.
         """
         assert session.phone is not None
         if self._unknown.exceeded(session.phone) or self._address_unknown.exceeded(
             source_address(session.peer)
         ):
-            raise lookups_refused()
-
-    def unknown_answer(self, session: Session) -> RequestRefused:
-        """Count an ``unknown_account`` answer; the refusal to raise."""
-        self.count_unknown(session)
+            return lookups_refused()
+        self._count_unknown(session, 1)
         return RequestRefused(ErrorCode.UNKNOWN_ACCOUNT, "nobody is registered with this phone number")
 
     def unknown_allowed(self, session: Session) -> int:
         """How many ``unknown_account`` answers ``session`` may still get before its lookups are refused.
 
         A ``send_many`` asks before it looks its recipients up: one unknown recipient more than this and
-        the whole request is refused, as its copies sent one by one would have been from there on.
+        the whole request is refused, as its copies sent one by one would have been from there on. A
+        glance, like :meth:`check_lookups` (asked on every ``send_many``).
         """
-        assert session.phone is not None
-        address = source_address(session.peer)
-        return min(self._unknown.remaining(session.phone), self._address_unknown.remaining(address))
+        return fewest_remaining(self._lookup_keys(session))
 
     def count_unknown(self, session: Session, answers: int = 1) -> None:
-        """Count ``answers`` unknown recipients (each one of a ``send_many``, or one lookup)."""
+        """Count ``answers`` unknown recipients of a ``send_many`` (after :meth:`unknown_allowed`).
+
+        The keys are locked first (a look that counts nothing, on a shared store), so that another
+        node's check of them waits for this turn's commit.
+        """
+        assert session.phone is not None
+        self._unknown.remaining(session.phone)
+        self._address_unknown.remaining(source_address(session.peer))
+        self._count_unknown(session, answers)
+
+    def _count_unknown(self, session: Session, answers: int) -> None:
         assert session.phone is not None
         address = source_address(session.peer)
         for _ in range(answers):
             self._unknown.count(session.phone)
             self._address_unknown.count(address)
+
+    def _lookup_keys(self, session: Session) -> list[tuple[RateLimiter, str]]:
+        assert session.phone is not None
+        return [(self._unknown, session.phone), (self._address_unknown, source_address(session.peer))]
 
 
 def lookups_refused() -> RequestRefused:

@@ -19,9 +19,11 @@ The layout (HAProxy's proxy-protocol.txt, section 2.2), in network byte order:
 header holds (:attr:`ProxyHeaderReader.wanted`), so the caller can read exactly that and
 leave the TLS bytes behind it in the socket. Whatever is wrong raises
 :class:`BadProxyHeader` in words, as soon as a byte shows it (a TLS ClientHello fails
-on its first byte). A PROXY header of family UNSPEC carries no address: the
-connection keeps the balancer's own, as the specification allows. UNIX sockets and
-datagrams are refused: nothing here speaks them.
+on its first byte). A PROXY header of family UNSPEC carries no address; the
+specification lets a receiver keep the balancer's own, but here it is refused: every
+such client would count against the balancer's address in the per-address limits, and
+one of them could use those up for all. UNIX sockets and datagrams are refused: nothing
+here speaks them.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ FIXED = 16  # the signature, version and command, family and transport, length
 MAX_REST = 1024  # address and TLV bytes accepted: HAProxy sends far fewer; a longer header is refused
 _LOCAL, _PROXY = 0x0, 0x1
 _TCP4, _TCP6, _UNSPEC = 0x11, 0x21, 0x00
-_ADDRESS_BYTES = {_TCP4: 12, _TCP6: 36, _UNSPEC: 0}
+_ADDRESS_BYTES = {_TCP4: 12, _TCP6: 36}
 
 
 class BadProxyHeader(Exception):
@@ -54,12 +56,7 @@ class Local:
     """The balancer's own connection (a health check): nobody is forwarded."""
 
 
-@dataclass(frozen=True)
-class Unspecified:
-    """A forwarded connection whose source the balancer could not tell: it keeps the balancer's address."""
-
-
-ProxyHeader = Proxied | Local | Unspecified
+ProxyHeader = Proxied | Local
 
 
 class ProxyHeaderReader:
@@ -70,6 +67,11 @@ class ProxyHeaderReader:
         self._max_rest = max_rest
         self._total: int | None = None  # the header's whole length, once the fixed part has come
         self._header: ProxyHeader | None = None
+
+    @property
+    def received(self) -> int:
+        """Bytes of the header taken so far."""
+        return len(self._buffer)
 
     @property
     def wanted(self) -> int:
@@ -110,6 +112,11 @@ class ProxyHeaderReader:
         if rest > self._max_rest:
             raise BadProxyHeader(f"the PROXY header says {rest} bytes follow; at most {self._max_rest} may")
         if command == _PROXY:
+            if family == _UNSPEC:
+                raise BadProxyHeader(
+                    "a PROXY header without the client's address (family UNSPEC) is refused: the client"
+                    " would count as the balancer in the per-address limits"
+                )
             if family not in _ADDRESS_BYTES:
                 raise BadProxyHeader(f"PROXY family {family:#04x} is not TCP over IPv4 or IPv6")
             if rest < _ADDRESS_BYTES[family]:
@@ -126,4 +133,4 @@ class ProxyHeaderReader:
             host = ipaddress.IPv6Address(body[0:16])
             shown = host.ipv4_mapped if host.ipv4_mapped is not None else host
             return Proxied(str(shown), int.from_bytes(body[32:34], "big"))
-        return Unspecified()
+        raise AssertionError("the fixed part admits only TCP over IPv4 or IPv6")  # checked on arrival

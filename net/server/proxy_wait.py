@@ -17,11 +17,15 @@ import selectors
 import socket
 from collections.abc import Callable
 
-from net.server.proxy_header import BadProxyHeader, Local, Proxied, ProxyHeader, ProxyHeaderReader
+from net.server.proxy_header import BadProxyHeader, Local, ProxyHeader, ProxyHeaderReader
 from net.server.timers import Deadlines
 
 log = logging.getLogger("parley.server")
 StartTls = Callable[[socket.socket, str, float], None]  # the socket, the client's host:port, when accepted
+
+
+class EndedQuietly(Exception):
+    """The connection closed before its first byte: a balancer's plain TCP health check, logged at DEBUG."""
 
 
 class HeaderWait:
@@ -42,7 +46,8 @@ class HeaderWait:
         """Read what the socket has of the header; the header once whole.
 
         Raises :class:`BadProxyHeader` for bytes that are not one, and for a connection that
-        ended before it was whole (in words either way).
+        ended before it was whole (in words either way); :class:`EndedQuietly` for one that ended
+        before its first byte (HAProxy's plain ``check`` does that every few seconds).
         """
         try:
             data = self.sock.recv(self.reader.wanted)
@@ -52,6 +57,8 @@ class HeaderWait:
             failure = type(exc).__name__
             raise BadProxyHeader(f"the connection failed before its PROXY header ({failure})") from None
         if not data:
+            if not self.reader.received:
+                raise EndedQuietly()  # a plain TCP health check: connected, and closed without a byte
             raise BadProxyHeader("the connection ended before its PROXY header was whole")
         return self.reader.receive(data)
 
@@ -86,6 +93,10 @@ class HeaderWaits:
         except BadProxyHeader as exc:
             self._end(wait, f"refused: {exc}")
             return
+        except EndedQuietly:
+            self._end(wait, None)
+            log.debug("%s: closed before a byte of its PROXY header (a health check)", wait.peer)
+            return
         if header is None:
             return
         if isinstance(header, Local):  # the balancer's health check: nothing to serve, nothing to log
@@ -94,8 +105,7 @@ class HeaderWaits:
         self._selector.unregister(wait.sock)
         self._waits.discard(wait)
         wait.closed = True  # the wait is over; the socket lives on in the connection
-        peer = f"{header.host}:{header.port}" if isinstance(header, Proxied) else wait.peer
-        self._start_tls(wait.sock, peer, wait.opened_at)
+        self._start_tls(wait.sock, f"{header.host}:{header.port}", wait.opened_at)
 
     def expired(self, wait: HeaderWait) -> None:
         """The wait's deadline came (the loop's timer says so) before its header did."""

@@ -70,6 +70,16 @@ class RateEventLog(Protocol):
         before it in one turn agree.
         """
 
+    def locked_count(self, limiter: str, key: str, since: int) -> int:
+        """:meth:`rate_count` after taking the lock on (limiter, key), held to the group commit's end, so
+        another node's check of the key waits until this turn's count after it is committed."""
+
+    def take(self, limiter: str, key: str, since: int, limit: int, at: int, expires_at: int) -> bool:
+        """Under that lock, count one event at ``at`` unless ``limit`` came after ``since``; if it did."""
+
+    def glance(self, counts: Sequence[tuple[str, str, int]]) -> list[int]:
+        """The counts of several (limiter, key, since) in one query, without a lock or a turn's dependent."""
+
 
 @runtime_checkable
 class ServerStore(Protocol):

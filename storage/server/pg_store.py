@@ -149,7 +149,7 @@ class PostgresServerStore(ServerStoreBase):
             open=True,
         )
         self.space = PgSpace(self._probe)
-        self.rate_events = RateEvents(self._writer, self._reader)
+        self.rate_events = RateEvents(self._writer, self._reader, shared=True)
         self.blob_files = BlobPieces(self._pool.connection)
 
     def _connect(self) -> psycopg.Connection[Any]:

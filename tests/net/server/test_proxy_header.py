@@ -16,7 +16,6 @@ from net.server.proxy_header import (
     Proxied,
     ProxyHeader,
     ProxyHeaderReader,
-    Unspecified,
 )
 
 # What HAProxy's send-proxy-v2 wrote for a client 172.19.0.1:42578 forwarded to 172.19.0.3:80.
@@ -77,8 +76,12 @@ def test_local_is_a_health_check_whatever_follows() -> None:
     assert read_whole(header(0x20, 0x11, bytes(12) + b"\x03\x00\x01x")) == Local()
 
 
-def test_proxy_of_an_unspecified_family_keeps_the_balancers_address() -> None:
-    assert read_whole(header(0x21, 0x00, b"")) == Unspecified()
+def test_proxy_of_an_unspecified_family_is_refused_rather_than_counted_as_the_balancer() -> None:
+    with pytest.raises(BadProxyHeader, match="family UNSPEC"):
+        read_whole(header(0x21, 0x00, b""))
+    with pytest.raises(BadProxyHeader, match="family UNSPEC"):
+        read_whole(header(0x21, 0x00, bytes(12)))  # whatever follows
+    assert read_whole(header(0x20, 0x00, b"")) == Local()  # LOCAL of family UNSPEC is a health check
 
 
 @pytest.mark.parametrize("step", [1, 2, 5, 13, 16, 17])

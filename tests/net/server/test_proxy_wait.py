@@ -65,6 +65,33 @@ def test_a_local_header_is_a_health_check_closed_quietly(
     assert start(forwarded(server, tcp4("192.0.2.1", 1)), 1) is None  # the balancer's clients are served
 
 
+def test_a_plain_tcp_health_check_that_sends_nothing_is_closed_without_an_info_line(
+    server_factory: ServerFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = server_factory(proxy_from=("127.0.0.0/8",))
+    caplog.set_level(logging.DEBUG, logger="parley.server")
+    for _ in range(3):  # HAProxy's plain ``check``: connect, then close at once
+        socket.create_connection(server.address, timeout=10).close()
+    half = socket.create_connection(server.address, timeout=10)
+    half.sendall(LOCAL_HEADER[:5])  # but an end within a header is still refused in words
+    half.close()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not [r for r in caplog.records if "refused" in r.getMessage()]:
+        time.sleep(0.05)
+    lines = [r for r in caplog.records if "PROXY header" in r.getMessage()]
+    assert [r.levelno for r in lines if "health check" in r.getMessage()] == [logging.DEBUG] * 3
+    loud = [r.getMessage().split(": ", 1)[1] for r in lines if r.levelno >= logging.INFO]
+    assert loud == ["refused: the connection ended before its PROXY header was whole"]
+
+
+def test_a_proxy_header_without_the_clients_address_is_refused(server_factory: ServerFactory) -> None:
+    server = server_factory(proxy_from=("127.0.0.1",))
+    raw = socket.create_connection(server.address, timeout=10)
+    raw.sendall(header(0x21, 0x00, b""))  # PROXY, family UNSPEC: whom it forwards is not said
+    assert closed_without_a_byte(raw, 5.0)
+    raw.close()
+
+
 def test_a_header_from_an_address_not_configured_is_refused(server_factory: ServerFactory) -> None:
     server = server_factory(proxy_from=("10.0.0.0/8",))  # the balancer is elsewhere: 127.0.0.1 is a client
     raw = socket.create_connection(server.address, timeout=10)

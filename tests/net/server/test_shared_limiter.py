@@ -3,7 +3,11 @@ SQLite file, and on one PostgreSQL database."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +19,7 @@ from net.protocol.connection import Request
 from net.protocol.errors import RequestRefused
 from net.protocol.schema import OPERATIONS
 from net.server.codes import CodeHasher
+from net.server.guards import Guards
 from net.server.limits import Limits, PersistedLimiter
 from net.server.service import Service
 from net.server.shared_limiter import SharedLimiter
@@ -86,10 +91,18 @@ def test_inside_a_turn_a_check_sees_the_turns_own_counts(
     first, second = two_nodes
     here = SharedLimiter(first.rate_events, "codes", 2, 60.0, clock)
     there = SharedLimiter(second.rate_events, "codes", 2, 60.0, clock)
-    with first.group_commit():
-        assert here.allow("k") and here.allow("k")
-        assert not here.allow("k")  # the turn's two events, not committed yet, count
-        assert there.remaining("k") == 2  # another node sees them only once they commit
+    with ThreadPoolExecutor(1) as other_node:
+        with first.group_commit():
+            assert here.allow("k") and here.allow("k")
+            assert not here.allow("k")  # the turn's two events, not committed yet, count
+            asked = other_node.submit(there.remaining, "k")
+            if isinstance(first, PostgresServerStore):
+                time.sleep(0.3)
+                assert not asked.done()  # another node's check of the key waits for this turn's commit
+            else:
+                assert asked.result(timeout=10) == 2  # SQLite, unlocked: it sees them once they commit
+        if isinstance(first, PostgresServerStore):
+            assert asked.result(timeout=10) == 0  # and then counts them
     assert there.remaining("k") == 0 and not there.allow("k")
 
 
@@ -134,3 +147,87 @@ def test_a_single_node_keeps_counting_in_memory(
     for n in range(3):
         one.start(phone(n), "192.0.2.1:5000")
         two.start(phone(10 + n), "192.0.2.1:5000")  # each node counts alone: not for a shared store
+
+
+# ------------------------------------------------------------- two nodes racing (PostgreSQL)
+
+RACE_LIMIT = 5
+TURNS = 20  # per node, each trying one event: four times the limit between them
+
+
+def race(turn: Callable[[int], bool], nodes: int = 2) -> int:
+    """Run ``turn(node)`` TURNS times on each of ``nodes`` threads at once; how many turns passed."""
+    start = threading.Barrier(nodes)
+    passed = [0] * nodes
+
+    def node(index: int) -> None:
+        start.wait(timeout=10)
+        for _ in range(TURNS):
+            passed[index] += turn(index)
+
+    threads = [threading.Thread(target=node, args=(i,)) for i in range(nodes)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+        assert not thread.is_alive(), "a racing node did not finish"
+    return sum(passed)
+
+
+@pytest.fixture
+def racing_nodes(postgres_url: str) -> Iterator[Nodes]:
+    first, second = PostgresServerStore(postgres_url), PostgresServerStore(postgres_url)
+    yield first, second
+    first.close()
+    second.close()
+
+
+def test_two_nodes_allowing_at_once_never_pass_the_limit(racing_nodes: Nodes) -> None:
+    limiters = [SharedLimiter(store.rate_events, "codes", RACE_LIMIT, 3600.0) for store in racing_nodes]
+
+    def turn(node: int) -> bool:
+        with racing_nodes[node].group_commit():
+            allowed = limiters[node].allow("+442079460001")
+            time.sleep(0.002)  # the rest of the turn: its commit comes later
+        return allowed
+
+    assert race(turn) == RACE_LIMIT
+
+
+def test_a_check_and_the_count_after_it_are_one_step_across_nodes(racing_nodes: Nodes) -> None:
+    limiters = [
+        SharedLimiter(store.rate_events, "failed_logins", RACE_LIMIT, 3600.0) for store in racing_nodes
+    ]
+
+    def turn(node: int) -> bool:
+        with racing_nodes[node].group_commit():
+            if limiters[node].exceeded("+442079460001"):
+                return False
+            time.sleep(0.002)  # the signature checked between the check and the count
+            limiters[node].count("+442079460001")
+        return True
+
+    assert race(turn) == RACE_LIMIT
+
+
+def test_unknown_answers_of_two_nodes_at_once_never_pass_the_limit(racing_nodes: Nodes) -> None:
+    limits = Limits(unknown_per_account=RACE_LIMIT, unknown_per_address=100)
+    guards = [Guards(limits, functools.partial(SharedLimiter, store.rate_events)) for store in racing_nodes]
+    session = Session("192.0.2.1:5000")
+    session.phone = "+442079460001"
+    answers: list[str] = []
+
+    def turn(node: int) -> bool:
+        with racing_nodes[node].group_commit():
+            try:
+                guards[node].check_lookups(session)
+            except RequestRefused as exc:
+                answers.append(exc.code)
+                return False
+            time.sleep(0.002)  # the lookup that finds nobody
+            answer = guards[node].unknown_answer(session)
+        answers.append(answer.code)
+        return answer.code == "unknown_account"
+
+    assert race(turn) == RACE_LIMIT
+    assert set(answers) == {"unknown_account", "rate_limited"}

@@ -64,3 +64,33 @@ def test_rate_count_sums_a_keys_events_since_a_time_over_every_store_of_the_file
     finally:
         first.close()
         second.close()
+
+
+def test_a_glance_reads_several_counts_in_one_query_and_adds_no_dependent(tmp_path: Path) -> None:
+    store = SqliteServerStore(tmp_path / "s.sqlite3")
+    try:
+        store.rate_events.record("unknown", "a", NOW, NOW + 60_000)
+        store.rate_events.record("address_unknown", "192.0.2.1", NOW + 1, NOW + 60_000)
+        store.rate_events.record("address_unknown", "192.0.2.1", NOW + 2, NOW + 60_000)
+        with store.group_commit():
+            store.rate_events.record("unknown", "a", NOW + 3, NOW + 60_000)
+            before = store.dependents
+            asked = [("unknown", "a", NOW - 1), ("address_unknown", "192.0.2.1", NOW + 1)]
+            asked.append(("unknown", "b", 0))
+            assert store.rate_events.glance(asked) == [2, 1, 0]  # the turn's own event too
+            assert store.dependents == before  # a reply that only glanced does not wait on the commit
+        assert store.rate_events.glance([]) == []
+    finally:
+        store.close()
+
+
+def test_take_counts_an_event_only_below_the_limit(tmp_path: Path) -> None:
+    store = SqliteServerStore(tmp_path / "s.sqlite3")
+    try:
+        assert store.rate_events.take("codes", "k", NOW - 1, 2, NOW, NOW + 1000)
+        assert store.rate_events.take("codes", "k", NOW - 1, 2, NOW + 1, NOW + 1001)
+        assert not store.rate_events.take("codes", "k", NOW - 1, 2, NOW + 2, NOW + 1002)
+        assert store.rate_events.locked_count("codes", "k", NOW - 1) == 2
+        assert store.rate_events.take("codes", "k", NOW, 2, NOW + 3, NOW + 1003)  # the first left the window
+    finally:
+        store.close()

@@ -20,8 +20,8 @@ from net.server.server import RunningServer, ServerConfig
 pytest_plugins = (
     "gui_fixtures",
     "pg_fixtures",
-    "store_support",
     "redis_fixtures",
+    "store_support",
 )
 
 # A test run started in the background of a shell inherits an ignored SIGINT, and every server and

@@ -15,6 +15,7 @@ from typing import TextIO
 from net.bench.attachment_bench import AttachmentOptions, format_attachment_report, run_attachment_bench
 from net.bench.blob_client import BlobBenchError
 from net.bench.client import SetupError
+from net.bench.cluster_runs import MOST_NODES, run_cluster
 from net.bench.device_runs import run_devices
 from net.bench.flows import Options, run
 from net.bench.group_bench import GroupOptions, format_group_report, run_group_bench
@@ -54,6 +55,12 @@ def _positive(kind: Callable[[str], float | int]) -> Callable[[str], float | int
 def _devices(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= MAX_DEVICES:
         raise argparse.ArgumentTypeError(f"expected 1 to {MAX_DEVICES} devices, not {text!r}")
+    return int(text)
+
+
+def _nodes(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= MOST_NODES:
+        raise argparse.ArgumentTypeError(f"expected 1 to {MOST_NODES} nodes, not {text!r}")
     return int(text)
 
 
@@ -131,7 +138,16 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
         type=_positive(int),
         metavar="N",
         default=1,
-        help="with --devices: alternating rounds of the one-device and the devices run (1)",
+        help="with --devices or --cluster: alternating rounds of the two runs (1)",
+    )
+    add(
+        "--cluster",
+        type=_nodes,
+        metavar="N",
+        default=0,
+        help="also start PostgreSQL, Redis, HAProxy and N server nodes on this machine and run the same"
+        " load through them beside a single SQLite node (per node and per engine CPU; the raw relay is"
+        " left out)",
     )
     groups = parser.add_argument_group("groups (instead of pairs)")
     groups.add_argument(
@@ -179,6 +195,8 @@ def options_from_args(args: argparse.Namespace) -> Options:
         raise ValueError("--warmup cannot be negative")
     if args.devices > 1 and args.connections:
         raise ValueError("--devices is for the message load, not for --connections")
+    if args.cluster and (args.connections or args.devices > 1 or args.server):
+        raise ValueError("--cluster is for the message load of one device each on nodes it starts itself")
     return Options(
         server=args.server,
         server_pid=args.server_pid,
@@ -194,6 +212,7 @@ def options_from_args(args: argparse.Namespace) -> Options:
         sync=args.sync,
         devices=args.devices,
         rounds=args.rounds,
+        cluster=args.cluster,
     )
 
 
@@ -238,6 +257,9 @@ def run_bench(args: argparse.Namespace, argv: list[str] | None = None) -> int:
     if args.devices > 1 and (args.group_size is not None or args.attachment_size is not None):
         print("parley bench: --devices is for the text load, not for groups or attachments", file=sys.stderr)
         return EXIT_ERROR
+    if args.cluster and (args.group_size is not None or args.attachment_size is not None):
+        print("parley bench: --cluster is for the text load, not for groups or attachments", file=sys.stderr)
+        return EXIT_ERROR
     if args.attachment_size is not None:
         return _run_attachment_bench(args, argv)
     if args.group_size is not None:
@@ -252,11 +274,13 @@ def run_bench(args: argparse.Namespace, argv: list[str] | None = None) -> int:
     report = Report(command=command, started=started, machine=machine())
     progress = ProgressLine(sys.stderr)
     try:
-        if options.devices > 1 and not options.connections:
+        if options.cluster:
+            run_cluster(options, progress, report)
+        elif options.devices > 1 and not options.connections:
             run_devices(options, progress, report)
         else:
             run(options, progress, report)
-    except (BenchError, SetupError, ValueError, OSError) as exc:
+    except (BenchError, SetupError, ValueError, OSError, RuntimeError) as exc:  # RuntimeError: an engine
         progress.done()
         print(f"parley bench: {exc}", file=sys.stderr)
         return EXIT_ERROR

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,8 @@ from net.bench.worker import LoadSpec
 
 #: Shows one line of progress (the CLI overwrites the previous one).
 Progress = Callable[[str], None]
+#: Reads a process's (or several processes') CPU and memory now; None when it cannot.
+Sampler = Callable[[], ProcessSample | None]
 SETUP_TIMEOUT = 600.0
 LEAD_IN = 0.5
 SPARE_FILES = 256
@@ -49,6 +52,9 @@ class Options:
     #: this many in each round (``run`` here is the one-device load only).
     devices: int = 1
     rounds: int = 1
+    #: Nodes of a cluster (PostgreSQL, Redis, HAProxy); above 0, net/bench/cluster_runs.py measures a
+    #: single SQLite node and the cluster in each round.
+    cluster: int = 0
 
     @property
     def mode(self) -> str:
@@ -124,7 +130,11 @@ def measure(
     *,
     devices: int = 1,
     round: int = 1,
+    sample: Sampler | None = None,
+    parts: Mapping[str, Sampler] | None = None,
 ) -> PhaseResult:
+    """One measured window. The server's CPU and memory come from ``pid``, or from ``sample`` (say the
+    sum over a cluster's nodes); ``parts`` are processes measured one by one beside it."""
     start_at = time.monotonic() + LEAD_IN
     window_start, window_end = start_at + options.warmup, start_at + options.warmup + options.duration
     spec = LoadSpec(
@@ -136,16 +146,20 @@ def measure(
         duration=options.duration,
         drain_timeout=options.drain_timeout,
     )
-    samples: dict[str, ProcessSample | None] = {}
-    ticker = _Ticker(pid, progress, target, start_at, window_end)
+    if sample is None and pid is not None:
+        sample = functools.partial(read_process, pid)
+    samplers = {"server": sample} if sample is not None else {}
+    samplers.update(parts or {})
+    before: dict[str, ProcessSample | None] = {}
+    after: dict[str, ProcessSample | None] = {}
+    ticker = _Ticker(sample, progress, target, start_at, window_end)
 
     def watch() -> None:
         now = time.monotonic()
-        if pid is not None:
-            if "before" not in samples and now >= window_start:
-                samples["before"] = read_process(pid)
-            if "after" not in samples and now >= window_end:
-                samples["after"] = read_process(pid)
+        if not before and now >= window_start:
+            before.update((name, read()) for name, read in samplers.items())
+        if not after and now >= window_end:
+            after.update((name, read()) for name, read in samplers.items())
         ticker.tick(now)
 
     timeout = LEAD_IN + options.warmup + options.duration + options.drain_timeout + 60
@@ -157,18 +171,21 @@ def measure(
         mode=options.mode,
         duration=options.duration,
         size=options.size,
-        server_before=samples.get("before"),
-        server_after=samples.get("after"),
+        server_before=before.get("server"),
+        server_after=after.get("server"),
         devices=devices,
         round=round,
+        parts={name: (before.get(name), after.get(name)) for name in parts or {}},
     )
 
 
 class _Ticker:
     """A progress line about twice a second: time, and the target's CPU and memory when it is ours."""
 
-    def __init__(self, pid: int | None, progress: Progress, target: str, start: float, end: float) -> None:
-        self._pid, self._progress, self._target = pid, progress, target
+    def __init__(
+        self, sample: Sampler | None, progress: Progress, target: str, start: float, end: float
+    ) -> None:
+        self._sample, self._progress, self._target = sample, progress, target
         self._start, self._end = start, end
         self._next = 0.0
         self._last: tuple[float, ProcessSample] | None = None
@@ -183,7 +200,7 @@ class _Ticker:
         )
         if now > self._end:
             line += "  draining…"
-        sample = read_process(self._pid) if self._pid is not None else None
+        sample = self._sample() if self._sample is not None else None
         if sample is not None:
             if self._last is not None and now > self._last[0]:
                 share = (sample.cpu_seconds - self._last[1].cpu_seconds) / (now - self._last[0])

@@ -57,6 +57,9 @@ class PhaseResult:
     copies_accepted: int = 0
     copies_received: int = 0
     server_cpu_us_per_copy: float | None = None
+    #: CPU per message delivered, µs, of each process measured on its own (a cluster's nodes, PostgreSQL,
+    #: Redis, HAProxy), in the order measured; None where a reading was missing.
+    cpu_us_by_process: dict[str, float | None] = field(default_factory=dict)
 
     @classmethod
     def of(
@@ -72,6 +75,7 @@ class PhaseResult:
         server_after: ProcessSample | None,
         devices: int = 1,
         round: int = 1,
+        parts: dict[str, tuple[ProcessSample | None, ProcessSample | None]] | None = None,
     ) -> PhaseResult:
         def total(name: str) -> int:
             return sum(int(a[name]) for a in answers)
@@ -85,6 +89,13 @@ class PhaseResult:
             cpu_copy_us = used / copies * 1e6 if copies else math.nan
             share = used / duration
             peak = server_after.peak_rss
+        by_process: dict[str, float | None] = {}
+        for name, (before, after) in (parts or {}).items():
+            if before is None or after is None:
+                by_process[name] = None
+            else:
+                used_here = after.cpu_seconds - before.cpu_seconds
+                by_process[name] = used_here / delivered * 1e6 if delivered else math.nan
         return cls(
             target=target,
             clients=clients,
@@ -113,6 +124,7 @@ class PhaseResult:
             copies_accepted=total("copies_accepted"),
             copies_received=total("copies_received"),
             server_cpu_us_per_copy=cpu_copy_us,
+            cpu_us_by_process=by_process,
         )
 
     @property

@@ -84,3 +84,49 @@ def cpu_count() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         return os.cpu_count() or 1
+
+
+def combined(samples: Sequence[ProcessSample | None]) -> ProcessSample | None:
+    """Several processes as one (CPU, memory and threads added up); None if any reading is missing."""
+    if not samples or any(s is None for s in samples):
+        return None
+    present = [s for s in samples if s is not None]
+    return ProcessSample(
+        sum(s.cpu_seconds for s in present),
+        sum(s.rss for s in present),
+        sum(s.peak_rss for s in present),
+        sum(s.threads for s in present),
+    )
+
+
+def children_of(pid: int, proc: Path = Path("/proc")) -> list[int]:
+    """The processes whose parent is ``pid`` just now."""
+    found = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # it ended meanwhile
+        if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def read_process_tree(pid: int, proc: Path = Path("/proc")) -> ProcessSample | None:
+    """A server of many processes (PostgreSQL: a postmaster and a backend per connection) as one: the
+    process, its children now, and the CPU of the children it has already reaped."""
+    parent = read_process(pid, proc)
+    if parent is None:
+        return None
+    try:
+        stat = (proc / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()
+    reaped = (int(fields[13]) + int(fields[14])) / _TICKS
+    children = [s for s in (read_process(c, proc) for c in children_of(pid, proc)) if s is not None]
+    whole = combined([parent, *children])
+    assert whole is not None
+    return ProcessSample(whole.cpu_seconds + reaped, whole.rss, whole.peak_rss, whole.threads)

@@ -7,6 +7,7 @@ whether every device got each message meant for it once.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 
@@ -47,6 +48,7 @@ _ROWS: list[tuple[str, Callable[[PhaseResult], str]]] = [
     ),
 ]
 _TITLES = {"parley": "Parley (TLS, SQLite)", "relay": "raw relay (TCP)"}
+#: With ``--cluster``, "server" is the nodes added up; the processes' own rows follow.
 #: Shown only when a run has people with more than one device.
 _DEVICE_ROWS: list[tuple[str, Callable[[PhaseResult], str]]] = [
     ("copies stored / decrypted", lambda p: f"{p.copies_accepted:,} / {p.copies_received:,}"),
@@ -54,8 +56,23 @@ _DEVICE_ROWS: list[tuple[str, Callable[[PhaseResult], str]]] = [
 ]
 
 
-def _title(phase: PhaseResult, rounds: int) -> str:
-    if phase.devices > 1:
+def _process_rows(phases: list[PhaseResult]) -> list[tuple[str, Callable[[PhaseResult], str]]]:
+    """A row per process measured on its own (a cluster's nodes, PostgreSQL, Redis, HAProxy)."""
+    names = list(dict.fromkeys(name for p in phases for name in p.cpu_us_by_process))
+    return [(f"  {name} CPU per message, µs", functools.partial(_process_cpu, name)) for name in names]
+
+
+def _process_cpu(name: str, phase: PhaseResult) -> str:
+    return _number(phase.cpu_us_by_process.get(name))
+
+
+def _title(phase: PhaseResult, rounds: int, *, beside_cluster: bool = False) -> str:
+    if phase.target == "cluster":
+        nodes = sum(name.startswith("node") for name in phase.cpu_us_by_process)
+        title = f"{nodes} node{'s' if nodes != 1 else ''}, PostgreSQL"
+    elif phase.target == "parley" and beside_cluster:
+        title = "1 node, SQLite"
+    elif phase.devices > 1:
         title = f"Parley, {phase.devices} devices each"
     elif phase.target == "parley" and rounds > 1:
         title = "Parley, 1 device each"
@@ -93,11 +110,13 @@ def format_report(report: Report) -> str:
             f"{first.size}-byte messages, {first.duration:g} s measured after the warm-up"
         )
         with_devices = any(p.devices > 1 for p in report.phases)
-        rows = _ROWS + _DEVICE_ROWS if with_devices else _ROWS
+        rows = _ROWS + _DEVICE_ROWS if with_devices else list(_ROWS)
+        rows += _process_rows(report.phases)
+        beside_cluster = any(p.target == "cluster" for p in report.phases)
         rounds = max(p.round for p in report.phases)
         label_width = max(len(label) for label, _ in rows) + 2
         cells = [[fmt(p) for p in report.phases] for _, fmt in rows]
-        titles = [_title(p, rounds) for p in report.phases]
+        titles = [_title(p, rounds, beside_cluster=beside_cluster) for p in report.phases]
         width = max(22, *(len(c) for row in cells for c in row), *(len(t) for t in titles)) + 2
         lines.append(" " * label_width + "".join(t.rjust(width) for t in titles))
         for (label, _), row in zip(rows, cells, strict=True):

@@ -209,14 +209,13 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
             "--dev-codes hands every code to whoever asks, so it runs only on a loopback address"
             f" (127.0.0.1, ::1 or localhost), not {args.host}"
         )
-    proxy_from = tuple(entry.strip() for entry in args.proxy_from.split(",") if entry.strip())
-    ProxySources(proxy_from)  # ValueError in words for anything that is not an address or a network
     store = None if args.store is None else check_target(args.store)
     _check_cluster_flags(args, store)
     if store is not None and args.max_store_mib is not None:
         raise ValueError(
             "--max-store-mib caps the SQLite file; with --store the room is the PostgreSQL server's to limit"
         )
+    proxy_from = _proxy_from(args)
     data_dir = args.data_dir or default_data_dir()
     if args.keep_port is not None:
         if not 0 < args.keep_port < 65536:
@@ -244,11 +243,11 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         synchronous=args.sync.upper(),
         max_store_bytes=None if args.max_store_mib is None else args.max_store_mib * MIB,
         space_reserve=args.reserve_mib * MIB,
-        proxy_from=proxy_from,
-        store=store,
         bus=args.bus,
         sweep=args.sweep,
         **({"node": args.node} if args.node else {}),
+        proxy_from=proxy_from,
+        store=store,
     )
 
 
@@ -267,6 +266,13 @@ def _check_cluster_flags(args: argparse.Namespace, store: str | None) -> None:
         raise ValueError("--sweep must be a positive number of seconds")
     if args.node is not None and not args.node.strip():
         raise ValueError("--node needs a name")
+
+
+def _proxy_from(args: argparse.Namespace) -> tuple[str, ...]:
+    """``--proxy-from``'s addresses and networks, checked."""
+    proxy_from = tuple(entry.strip() for entry in args.proxy_from.split(",") if entry.strip())
+    ProxySources(proxy_from)  # ValueError in words for anything that is not an address or a network
+    return proxy_from
 
 
 def _blob_limits(args: argparse.Namespace) -> tuple[int, int, float]:

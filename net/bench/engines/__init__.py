@@ -1,2 +1,1 @@
-"""Real database and network engines started for tests and the bench: on 127.0.0.1, on a free port, in a
-folder the caller gives, with every wait bounded."""
+"""Real engines (PostgreSQL, Redis, HAProxy) started as processes on 127.0.0.1 for tests and the bench."""

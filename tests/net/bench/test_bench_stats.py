@@ -11,7 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from net.bench.stats import LatencySummary, cpu_count, percentile, read_process
+from net.bench.stats import (
+    LatencySummary,
+    ProcessSample,
+    combined,
+    cpu_count,
+    percentile,
+    read_process,
+    read_process_tree,
+)
 
 
 def test_nearest_rank_percentiles() -> None:
@@ -75,3 +83,40 @@ def test_a_process_name_with_spaces_and_parentheses(tmp_path: Path) -> None:
 
 def test_cpu_count_is_what_this_process_may_use() -> None:
     assert 1 <= cpu_count() <= (os.cpu_count() or 1)
+
+
+_FAMILY = """
+import subprocess, sys, time
+burn = "import time\\nend = time.process_time() + 0.4\\nwhile time.process_time() < end: pass"
+subprocess.run([sys.executable, "-c", burn], check=True)  # a child that worked and was reaped
+alive = subprocess.Popen([sys.executable, "-c", burn + "\\nprint('done', flush=True)\\ninput()"],
+                         stdout=subprocess.PIPE, stdin=subprocess.PIPE, text=True)
+alive.stdout.readline()  # the living child has worked too
+print("ready", flush=True)
+sys.stdin.readline()
+alive.stdin.write("\\n"); alive.stdin.flush(); alive.wait()
+"""
+
+
+def test_a_process_tree_counts_its_living_and_its_reaped_children() -> None:
+    parent = subprocess.Popen(
+        [sys.executable, "-c", _FAMILY], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert parent.stdout is not None and parent.stdin is not None
+        ready, _, _ = select.select([parent.stdout], [], [], 30)
+        assert ready and parent.stdout.readline().strip() == "ready"
+        alone, tree = read_process(parent.pid), read_process_tree(parent.pid)
+        assert alone is not None and tree is not None
+        assert tree.cpu_seconds - alone.cpu_seconds >= 0.7  # two children's 0.4 s each, less the ticks
+        assert tree.rss > alone.rss and tree.threads > alone.threads
+    finally:
+        parent.kill()
+        parent.wait(timeout=30)
+    assert read_process_tree(parent.pid) is None
+
+
+def test_combined_adds_up_and_refuses_a_missing_reading() -> None:
+    one, two = ProcessSample(1.0, 10, 20, 1), ProcessSample(2.0, 30, 40, 3)
+    assert combined([one, two]) == ProcessSample(3.0, 40, 60, 4)
+    assert combined([one, None]) is None and combined([]) is None

@@ -14,7 +14,6 @@ import itertools
 import json
 import socket
 import ssl
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +21,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from crypto_core.keys import IdentityKeyPair, KemPreKey, OneTimePreKey, SignedPreKey
+from net.bench.cluster_node import CodeBook as PrintedCodes
 from net.client.transport import client_context
 from net.protocol.connection import (
     NEED_DATA,
@@ -306,32 +306,19 @@ def _b64(text: str) -> bytes:
     return base64.b64decode(text, validate=True)
 
 
-class CodeBook:
+class CodeBook(PrintedCodes):
     """A code channel for in-process servers: it keeps the codes it 'delivers' for the test to read."""
 
     name = "memory"
 
     def __init__(self) -> None:
-        self._codes: dict[str, list[str]] = {}
-        self._changed = threading.Condition()
+        super().__init__()
         self.fail_with: Exception | None = None
 
     def deliver(self, phone: str, email: str, code: str) -> None:
         if self.fail_with is not None:
             raise self.fail_with
-        with self._changed:
-            self._codes.setdefault(phone, []).append(code)
-            self._changed.notify_all()
-
-    def last(self, phone: str, timeout: float = 10.0) -> str:
-        with self._changed:
-            if not self._changed.wait_for(lambda: phone in self._codes, timeout):
-                raise TimeoutError(f"no code for {phone}")
-            return self._codes[phone][-1]
-
-    def count(self, phone: str) -> int:
-        with self._changed:
-            return len(self._codes.get(phone, []))
+        self.note(phone, code)
 
 
 __all__ = ["CodeBook", "Person", "RequestRefused", "WireClient"]

@@ -59,3 +59,27 @@ def test_help_lists_the_commands() -> None:
     done = _run("--help")
     assert done.returncode == 0
     assert "server" in done.stdout and "bench" in done.stdout and "export" in done.stdout
+
+
+def test_a_single_server_imports_neither_the_postgresql_driver_nor_the_redis_client(tmp_path: Path) -> None:
+    """What the README says: one SQLite node needs neither; only `--store`/`--bus` import them."""
+    script = (
+        "import runpy, sys\n"
+        "sys.argv = ['main.py', 'server', '--help']\n"
+        "try:\n"
+        "    runpy.run_path('main.py', run_name='__main__')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "import net.server.server\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules if m.split('.')[0] in ('psycopg', 'redis')}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=MAIN_PY.parent,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -19,8 +19,6 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-import psycopg
-
 from net.bench.cluster_node import CodeBook, NodeProcess
 from net.bench.engines.haproxy import HaproxyInstance, free_port
 from net.bench.engines.postgres import PostgresInstance
@@ -93,6 +91,8 @@ class Cluster:
     @staticmethod
     def _create_role_and_database(postgres: PostgresInstance) -> str:
         """The role and database the nodes use: what an operator makes once (README shows the same SQL)."""
+        import psycopg  # here: `python main.py` builds the bench's flags, and one node needs no driver
+
         with psycopg.connect(postgres.url, autocommit=True, connect_timeout=10) as connection:
             connection.execute(f"CREATE ROLE {ROLE} LOGIN")
             connection.execute(f"CREATE DATABASE {DATABASE} OWNER {ROLE}")

@@ -33,7 +33,6 @@ from net.server.codes import CodeHasher, check_code_key, load_or_make_code_key
 from net.server.limits import Limits
 from net.server.link_bus import LinkBus
 from net.server.loop import ServerLoop
-from net.server.redis_bus import RedisBus
 from net.server.service import Service
 from net.server.tls import ensure_self_signed, fingerprint_of_pem_file, server_context
 from net.server.verification import CodeChannel
@@ -141,7 +140,11 @@ class RunningServer:
         # What hints name as their sender: the name and a random instance id, so two nodes given the same
         # name (or one restarted while its old hints are in flight) still hear each other.
         self.instance = f"{config.node}#{secrets.token_hex(6)}"
-        self.bus: Bus = NoBus() if config.bus is None else RedisBus(config.bus, self.instance)
+        self.bus: Bus = NoBus()
+        if config.bus is not None:  # the Redis client is imported only by a node that joins a bus
+            from net.server.redis_bus import RedisBus
+
+            self.bus = RedisBus(config.bus, self.instance)
         presence = None
         if config.bus is not None:
             presence = ClusterPresence(

@@ -167,9 +167,7 @@ class WorkerPool:
         self._busy = [False] * count
         for index in range(count):
             parent, child = _CONTEXT.Pipe()
-            process = _CONTEXT.Process(
-                target=serve, args=(child,), name=f"parley-bench-{index}", daemon=True
-            )
+            process = _CONTEXT.Process(target=serve, args=(child,), name=f"parley-bench-{index}", daemon=True)
             process.start()
             self.pipes.append(parent)
             self.processes.append(process)

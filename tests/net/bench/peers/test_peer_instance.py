@@ -144,7 +144,7 @@ def test_a_child_is_waited_for_until_it_answers_tls_and_stopped_by_its_pid(tmp_p
 
 def test_a_child_that_exits_at_start_says_why(tmp_path: Path) -> None:
     paths = instance.self_signed(tmp_path)
-    with pytest.raises(PeerError, match="broken did not start: .*no such option"):
+    with pytest.raises(PeerError, match=r"broken did not start: .*no such option"):
         ServerChild(
             "broken",
             [sys.executable, "-c", "import sys; print('no such option: --x'); sys.exit(3)"],

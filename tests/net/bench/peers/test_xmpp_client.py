@@ -33,8 +33,8 @@ BIND_FEATURES = (
     b"<session xmlns='urn:ietf:params:xml:ns:xmpp-session'%s/></stream:features>"
 )
 BOUND = (
-    b"<iq type='result' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>u1@localhost/bench</jid>"
-    b"</bind></iq>"
+    b"<iq type='result' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+    b"<jid>u1@localhost/bench</jid></bind></iq>"
 )
 SIZE = 64
 
@@ -138,8 +138,7 @@ def test_without_registration_the_client_authenticates_at_once() -> None:
     [
         (
             [
-                HEADER
-                + b"<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
+                HEADER + b"<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
                 b"<mechanism>SCRAM-SHA-1</mechanism></mechanisms></stream:features>"
             ],
             "no SASL PLAIN",
@@ -193,7 +192,8 @@ def _message(seq: int, due_ns: int, sender: str = "u2@localhost/bench", **extra:
     body = x.body_text(seq, due_ns, SIZE, "g" * SIZE)
     attributes = "".join(f" {k}='{v}'" for k, v in extra.items())
     return (
-        f"<message from='{sender}' to='u1@localhost/bench' type='chat'{attributes}><body>{body}</body></message>"
+        f"<message from='{sender}' to='u1@localhost/bench' type='chat'{attributes}>"
+        f"<body>{body}</body></message>"
     ).encode()
 
 

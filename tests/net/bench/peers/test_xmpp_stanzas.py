@@ -14,8 +14,8 @@ SERVER_HEADER = (
     b" id='s1' from='localhost' version='1.0'>"
 )
 FEATURES = (
-    b"<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>SCRAM-SHA-1</mechanism>"
-    b"<mechanism>PLAIN</mechanism></mechanisms><register xmlns='http://jabber.org/features/iq-register'/>"
+    b"<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
+    b"<mechanism>SCRAM-SHA-1</mechanism><mechanism>PLAIN</mechanism></mechanisms><register xmlns='http://jabber.org/features/iq-register'/>"
     b"</stream:features>"
 )
 
@@ -170,8 +170,8 @@ def test_conditions_features_and_sessions_in_a_word() -> None:
     )
     assert x.condition(failure) == "not-authorized"
     error_iq = _parse(
-        b"<iq type='error' id='reg'><error type='cancel'><conflict xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"
-        b"</error></iq>"
+        b"<iq type='error' id='reg'><error type='cancel'>"
+        b"<conflict xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>"
     )
     assert x.condition(error_iq) == "conflict"
     assert x.condition(_parse(b"<iq type='error'/>")) == "unknown"

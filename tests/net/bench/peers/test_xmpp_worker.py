@@ -1,11 +1,11 @@
-"""The XMPP worker against a real Prosody: in its own processes through the runner's pool, and its refusals."""
+"""The XMPP worker against a real Prosody: in processes of the runner's pool, and its refusals in words."""
 
 from __future__ import annotations
 
 import ssl
-from array import array
 import tempfile
 import time
+from array import array
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,7 +44,10 @@ def test_worker_processes_register_pair_and_carry_every_message(server: ProsodyI
         common = {"address": server.address, "domain": DOMAIN, "register": True, "size": 64}
         setup = pool.call(
             "setup",
-            [{**common, "cafile": str(server.cafile), "accounts": half} for half in (accounts[:4], accounts[4:])],
+            [
+                {**common, "cafile": str(server.cafile), "accounts": half}
+                for half in (accounts[:4], accounts[4:])
+            ],
             timeout=60,
         )
         assert [s["clients"] for s in setup] == [4, 4]
@@ -65,7 +68,7 @@ def test_a_login_refused_by_the_server_fails_setup_in_words(server: ProsodyInsta
     worker = Worker()
     try:
         # Never registered, so Prosody refuses the password.
-        with pytest.raises(SetupError, match="2 of 2 logins failed.*authentication refused: not-authorized"):
+        with pytest.raises(SetupError, match=r"2 of 2 logins failed.*authentication refused: not-authorized"):
             worker.setup(server.address, DOMAIN, server.accounts(2), False, str(server.cafile), 64)
     finally:
         worker.close()

@@ -12,7 +12,6 @@ through :func:`net.bench.flows.run` with its lean clients.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,8 +28,6 @@ from net.bench.runner import BenchError, WorkerPool, default_workers, raise_file
 PROSODY, EJABBERD, EJABBERD_NOBUSY = "prosody", "ejabberd", "ejabberd-nobusy"
 PARLEY_FULL, PARLEY_NORMAL = "parley-full", "parley-normal"
 SYSTEMS = (PROSODY, EJABBERD, EJABBERD_NOBUSY, PARLEY_FULL, PARLEY_NORMAL)
-#: Whether flows.Options has the lean clients yet (they come with the lean load mode).
-LEAN = "lean" in {f.name for f in dataclasses.fields(Options)}
 
 
 @dataclass(frozen=True)
@@ -68,8 +65,8 @@ class PeerOptions:
     size: int = 256
     drain_timeout: float = 30.0
 
-    def bench_options(self, load: Load, **more: object) -> Options:
-        """The Parley bench's options for one open-loop window at ``load``."""
+    def bench_options(self, load: Load, *, lean: bool = False, sync: str = "full") -> Options:
+        """The Parley bench's options for one open-loop window at ``load`` (the XMPP runs use its load)."""
         return Options(
             clients=load.clients,
             rate=load.rate,
@@ -79,7 +76,8 @@ class PeerOptions:
             workers=self.workers,
             baseline=False,
             drain_timeout=self.drain_timeout,
-            **more,  # type: ignore[arg-type]
+            lean=lean,
+            sync=sync,
         )
 
 
@@ -115,13 +113,12 @@ def titles() -> dict[str, str]:
     """Each system's name for the table, with the version installed ("?" when it cannot be read)."""
     p, e = prosody.version() or "?", ejabberd.version() or "?"
     otp = ejabberd.otp_version() or "?"
-    clients = "lean clients" if LEAN else "E2EE clients (no lean mode here)"
     return {
         PROSODY: f"Prosody {p}",
         EJABBERD: f"ejabberd {e} (OTP {otp}), VM defaults",
         EJABBERD_NOBUSY: f"ejabberd {e}, schedulers not busy-waiting",
-        PARLEY_FULL: f"Parley, {clients}, --sync full",
-        PARLEY_NORMAL: f"Parley, {clients}, --sync normal",
+        PARLEY_FULL: "Parley, lean clients, --sync full",
+        PARLEY_NORMAL: "Parley, lean clients, --sync normal",
     }
 
 
@@ -180,8 +177,7 @@ def run_one(system: str, load: Load, options: PeerOptions, progress: Progress, r
 def _run_parley(
     sync: str, system: str, load: Load, options: PeerOptions, progress: Progress, round: int
 ) -> PhaseResult:
-    more: dict[str, object] = {"sync": sync, **({"lean": True} if LEAN else {})}
-    report = flows.run(options.bench_options(load, **more), progress, Report("", "", ""))
+    report = flows.run(options.bench_options(load, lean=True, sync=sync), progress, Report("", "", ""))
     phase = report.phases[0]
     phase.target, phase.round = system, round
     return phase

@@ -49,13 +49,15 @@ def test_titles_name_each_system_with_its_version() -> None:
     assert titles["prosody"] == "Prosody 0.12.3"
     assert titles["ejabberd"].startswith("ejabberd 23.01 (OTP ") and "VM defaults" in titles["ejabberd"]
     assert titles["ejabberd-nobusy"] == "ejabberd 23.01, schedulers not busy-waiting"
-    assert titles["parley-full"].endswith("--sync full")
+    assert titles["parley-full"] == "Parley, lean clients, --sync full"
 
 
 def test_the_parley_runs_get_the_bench_options_of_the_load() -> None:
-    options = PeerOptions(duration=7.0, warmup=1.5, workers=3).bench_options(Load(40, 400.0), sync="normal")
+    peer = PeerOptions(duration=7.0, warmup=1.5, workers=3)
+    options = peer.bench_options(Load(40, 400.0), lean=True, sync="normal")
     assert (options.clients, options.rate, options.duration, options.warmup) == (40, 400.0, 7.0, 1.5)
     assert (options.workers, options.baseline, options.sync, options.size) == (3, False, "normal", 256)
+    assert options.lean and not peer.bench_options(Load(40, 400.0)).lean
     with pytest.raises(ValueError, match="no such system"):
         runs.run_one("openfire", Load(2, 1.0), PeerOptions(), lambda _line: None, 1)
 

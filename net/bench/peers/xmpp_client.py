@@ -3,7 +3,8 @@
 One account on one connection (direct TLS, opened by the worker). Its steps, each
 started by the server's answer to the one before: stream header → features →
 in-band registration (when asked) → SASL PLAIN → stream restart → resource
-binding (→ session, for a server that still wants it) → initial presence → ready.
+binding (→ session, for a server that still wants it) → initial presence, and
+ready once the server has sent it back to us.
 Then every message is a ``<message type='chat'>`` to the partner's bare JID, whose
 body carries its sequence number and due time; the recipient checks the sender
 and the body and counts what arrived in the worker's :class:`Tally`, as the
@@ -36,6 +37,7 @@ class Stage(enum.Enum):
     RESTARTING = "waiting for the features after SASL"
     BINDING = "binding a resource"
     SESSION = "establishing the session"
+    PRESENCE = "waiting for our own presence to come back"
     READY = "ready"
     FAILED = "failed"
 
@@ -125,7 +127,12 @@ class XmppClient:
         elif self.stage is Stage.READY:
             if tag == x.q(x.CLIENT, "message"):
                 self._receive(stanza, now_ns)
-            # Presence (the server echoes our own) and anything else has nothing to count.
+            # Presence and anything else has nothing to count.
+        elif tag == x.q(x.CLIENT, "presence") and self.stage is Stage.PRESENCE:
+            # The server sends initial presence back to the sender's own resource (RFC 6121 §4.2.2)
+            # once it has taken it: from then on, messages to our bare JID reach us, not offline storage.
+            if (stanza.get("from") or "").partition("/")[0] == self.bare_jid:
+                self.stage = Stage.READY
         elif tag == x.q(x.STREAMS, "features"):
             self._features(stanza)
         elif tag == x.q(x.SASL, "success") and self.stage is Stage.AUTHENTICATING:
@@ -178,13 +185,13 @@ class XmppClient:
                 self.out += x.session_iq()
                 self.stage = Stage.SESSION
             else:
-                self._ready()
+                self._announce()
         else:
-            self._ready()
+            self._announce()
 
-    def _ready(self) -> None:
+    def _announce(self) -> None:
         self.out += x.presence()
-        self.stage = Stage.READY
+        self.stage = Stage.PRESENCE
 
     def _receive(self, message: ET.Element, now_ns: int) -> None:
         tally = self.tally

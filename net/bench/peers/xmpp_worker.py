@@ -147,8 +147,6 @@ class Worker:
         secrets.SystemRandom().shuffle(shuffled)
         for a, b in zip(shuffled[0::2], shuffled[1::2], strict=False):
             a.partner, b.partner = b.bare_jid, a.bare_jid
-        # Initial presence went out with the last step; let the server take it before any message.
-        self.run_until(lambda: not any(c.out for c in self.clients), LOGIN_TIMEOUT, "sending presence")
         self.tally = Tally()
         return {"clients": len(self.clients), "seconds": time.monotonic() - started}
 

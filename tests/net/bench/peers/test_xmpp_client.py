@@ -36,6 +36,7 @@ BOUND = (
     b"<iq type='result' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
     b"<jid>u1@localhost/bench</jid></bind></iq>"
 )
+OWN_PRESENCE = b"<presence from='u1@localhost/bench' to='u1@localhost/bench'/>"
 SIZE = 64
 
 
@@ -104,9 +105,13 @@ def test_a_login_registers_authenticates_restarts_binds_and_sends_presence(
     client.start(mine)
     _log_in(client, server)
     server.say(client, BOUND)
-    assert client.stage is Stage.READY and client.settled
     assert client.jid == "u1@localhost/bench"
     assert server.written(client) == x.presence()  # session marked optional: none asked
+    assert client.stage is Stage.PRESENCE and not client.settled
+    server.say(client, b"<presence from='u2@localhost/bench'/>")  # someone else's: not yet
+    assert client.stage is Stage.PRESENCE
+    server.say(client, OWN_PRESENCE)  # the server has taken ours: messages to us reach us now
+    assert client.stage is Stage.READY and client.settled
 
 
 def test_a_server_that_wants_a_session_gets_one_before_presence(
@@ -120,8 +125,10 @@ def test_a_server_that_wants_a_session_gets_one_before_presence(
     assert client.stage is Stage.SESSION
     assert server.written(client) == x.session_iq()
     server.say(client, b"<iq type='result' id='sess'/>")
-    assert client.stage is Stage.READY
+    assert client.stage is Stage.PRESENCE
     assert server.written(client) == x.presence()
+    server.say(client, OWN_PRESENCE)
+    assert client.stage is Stage.READY
 
 
 def test_without_registration_the_client_authenticates_at_once() -> None:

@@ -1,6 +1,6 @@
 """``python -m net.bench.peers``: Parley's server beside Prosody and ejabberd at the same loads, in rounds.
 
-Not part of the test suite (a default run takes about half an hour); see
+Not part of the test suite (a default run takes about 15 minutes); see
 net/bench/PERFORMANCE.md, "Beside Prosody and ejabberd", for what it does and
 what makes the comparison unfair in each direction. Exit status 0 when every run
 produced figures with nothing lost, 1 when one lost or damaged messages or

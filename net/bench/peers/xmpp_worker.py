@@ -47,7 +47,7 @@ def client_context(cafile: str) -> ssl.SSLContext:
     return context
 
 
-class Worker:
+class XmppWorker:
     def __init__(self) -> None:
         self.selector = selectors.DefaultSelector()
         self.tally = Tally()
@@ -214,7 +214,7 @@ class Worker:
 def serve(pipe: Pipe) -> None:
     """A worker process's main: run commands from the runner until ``stop`` (as net/bench/worker.py's)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    worker = Worker()
+    worker = XmppWorker()
     try:
         while True:
             command, args = pipe.recv()

@@ -19,7 +19,7 @@ import pytest
 from net.bench.peers import ejabberd
 from net.bench.peers.ejabberd import EjabberdInstance, render_config, vm_arguments
 from net.bench.peers.instance import DOMAIN
-from net.bench.peers.xmpp_worker import Worker
+from net.bench.peers.xmpp_worker import XmppWorker
 from net.bench.worker import LoadSpec
 
 
@@ -77,7 +77,7 @@ def test_a_real_ejabberd_registers_logs_in_and_carries_messages(folder: Path, bu
     assert ejabberd.version() == "23.01"
     epmd_before = _epmd_pids()
     server = EjabberdInstance.start(folder, busy_wait=busy_wait)
-    worker = Worker()
+    worker = XmppWorker()
     try:
         command = Path(f"/proc/{server.pid}/cmdline").read_bytes().split(b"\0")
         # erlexec hands the VM its "+" flags as "-" flags.

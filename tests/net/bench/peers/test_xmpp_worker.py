@@ -15,7 +15,7 @@ from net.bench.client import SetupError
 from net.bench.peers import xmpp_worker
 from net.bench.peers.instance import DOMAIN
 from net.bench.peers.prosody import ProsodyInstance
-from net.bench.peers.xmpp_worker import Worker, client_context
+from net.bench.peers.xmpp_worker import XmppWorker, client_context
 from net.bench.runner import BenchError, WorkerPool
 from net.bench.worker import LoadSpec
 
@@ -65,7 +65,7 @@ def test_worker_processes_register_pair_and_carry_every_message(server: ProsodyI
 
 
 def test_a_login_refused_by_the_server_fails_setup_in_words(server: ProsodyInstance) -> None:
-    worker = Worker()
+    worker = XmppWorker()
     try:
         # Never registered, so Prosody refuses the password.
         with pytest.raises(SetupError, match=r"2 of 2 logins failed.*authentication refused: not-authorized"):
@@ -75,7 +75,7 @@ def test_a_login_refused_by_the_server_fails_setup_in_words(server: ProsodyInsta
 
 
 def test_the_worker_runs_an_open_loop_only_and_a_pool_says_why_it_failed(server: ProsodyInstance) -> None:
-    worker = Worker()
+    worker = XmppWorker()
     try:
         worker.setup(server.address, DOMAIN, server.accounts(2), True, str(server.cafile), 64)
         with pytest.raises(SetupError, match="open loop only"):

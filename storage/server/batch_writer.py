@@ -38,11 +38,14 @@ class WriterClosed(RuntimeError):
 
 
 class BatchWriter:
-    def __init__(self, connect: Callable[[], SqliteDb]) -> None:
+    def __init__(self, connect: Callable[[], SqliteDb], sync: Callable[[], None] | None = None) -> None:
+        """``sync`` makes every commit made so far durable (None: the connection's own setting does)."""
         self._conn = connect()
+        self._sync = sync
         self._lock = threading.Lock()
         self._batch_thread: int | None = None
         self._failure: BaseException | None = None
+        self._durable = False  # the open batch holds a job that must be synced before its replies
         self._closed = False
         #: Jobs run in the open batch, and reads that saw its uncommitted writes: the work its commit decides.
         self.dependents = 0
@@ -58,6 +61,7 @@ class BatchWriter:
             self._check_open()
             self._batch_thread = threading.get_ident()
             self._failure = None
+            self._durable = False
             self.dependents = 0
             try:
                 yield
@@ -76,15 +80,17 @@ class BatchWriter:
         if self._batch_thread == threading.get_ident() and self._conn.in_transaction:
             self.dependents += 1
 
-    def run(self, job: Callable[[SqliteDb], T], *, savepoint: bool = True) -> T:
+    def run(self, job: Callable[[SqliteDb], T], *, savepoint: bool = True, durable: bool = True) -> T:
         """Run ``job`` in a write transaction; inside a batch, return before the batch commits.
 
         Inside a batch each job runs in a savepoint of its own, so a job that fails is rolled
         back alone. A job on the hot path may do without (two statements fewer) if it raises
         only before its first write: one that raises after writing has nothing to roll back
-        to, and fails the whole batch instead.
+        to, and fails the whole batch instead. A job that is not ``durable`` does not make its
+        commit sync (see the module doc): only for writes a power cut may undo harmlessly.
         """
         if self._batch_thread == threading.get_ident():
+            self._durable = self._durable or durable
             return self._run_in_batch(job) if savepoint else self._run_bare_in_batch(job)
         with self._lock:
             self._check_open()
@@ -97,6 +103,8 @@ class BatchWriter:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
+            if durable and self._sync is not None:
+                self._sync()
             return result
 
     def close(self) -> None:
@@ -171,4 +179,11 @@ class BatchWriter:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             return exc
+        if self._durable and self._sync is not None:
+            try:
+                self._sync()
+            except OSError as exc:
+                # Committed but perhaps not on the disk: no reply may say so. (Sent again, a send is
+                # then found by its client id, and answered as the duplicate it is.)
+                return exc
         return None

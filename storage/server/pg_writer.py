@@ -58,6 +58,7 @@ class PgWriter:
         #: for a while after it).
         self.lost_at = -1e9
         self.dependents = 0
+        self._durable = False  # the open turn holds a job that must be flushed before its replies
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -67,6 +68,7 @@ class PgWriter:
                 raise WriterClosed("the store is closed")
             self._batch_thread = threading.get_ident()
             self._failure = None
+            self._durable = False
             self.dependents = 0
             try:
                 yield
@@ -122,9 +124,15 @@ class PgWriter:
         if self._batch_thread == threading.get_ident() and self._begun:
             self.dependents += 1
 
-    def run(self, job: Callable[[Db], T], *, savepoint: bool = True) -> T:
-        """Run ``job`` in a write transaction; inside a batch in a savepoint, before the batch commits."""
+    def run(self, job: Callable[[Db], T], *, savepoint: bool = True, durable: bool = True) -> T:
+        """Run ``job`` in a write transaction; inside a batch in a savepoint, before the batch commits.
+
+        A turn of jobs none of which is ``durable`` commits without waiting for the database's WAL
+        flush (``synchronous_commit = off`` for that transaction), as SQLite's skips its sync
+        (storage/server/batch_writer.py, "Which commits sync").
+        """
         if self._batch_thread == threading.get_ident():
+            self._durable = self._durable or durable
             return self._run_in_batch(job)
         with self._lock:
             if self._closed:
@@ -242,6 +250,8 @@ class PgWriter:
             self._rollback(db)  # COMMIT would answer ROLLBACK without raising
             return errors.InFailedSqlTransaction("a statement of the turn broke its transaction")
         try:
+            if not self._durable:
+                db.conn.execute("SET LOCAL synchronous_commit = off")
             status = db.conn.execute("COMMIT").statusmessage
         except psycopg.Error as exc:
             if db.conn.broken and self._committed_after_all():

@@ -70,6 +70,7 @@ from storage.server.records import (
 )
 from storage.server.space_guard import SpaceGuard, is_storage_full
 from storage.server.sql import Db, SqliteDb
+from storage.server.wal_sync import WalSync
 
 SCHEMA_VERSION = server_schema.VERSION
 log = logging.getLogger("parley.store")
@@ -133,8 +134,11 @@ class SqliteServerStore(ServerStoreBase):
         self._reader_slots = threading.BoundedSemaphore(_READERS)
         self._all_readers: list[SqliteDb] = []
         self._lock = threading.Lock()
+        # Synced commits are synced by the writer after the COMMIT, so that a turn of acknowledgements
+        # alone can skip it (storage/server/wal_sync.py); the connection itself never syncs a commit.
+        self.wal_sync = WalSync(path) if synchronous == "FULL" else None
         try:
-            self._writer = BatchWriter(self._open_writer)
+            self._writer = BatchWriter(self._open_writer, self.wal_sync)
         except sqlite3.Error as exc:  # the service knows no SQLite: a store that cannot open is the store's
             raise StoreUnavailable(str(exc)) from exc
         self.space = SpaceGuard(path.parent, reserve=reserve, quota_room=self.quota_room, quota=max_bytes)
@@ -158,7 +162,7 @@ class SqliteServerStore(ServerStoreBase):
     def _open_writer(self) -> SqliteDb:
         conn = self._connect()
         conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+        conn.execute("PRAGMA synchronous = NORMAL")  # FULL's sync at a commit is the writer's (WalSync)
         try:
             if self._max_bytes is not None:
                 page_size = conn.execute("PRAGMA page_size").fetchone()[0]
@@ -211,6 +215,8 @@ class SqliteServerStore(ServerStoreBase):
     def close(self) -> None:
         self.blob_files.close()
         self._writer.close()
+        if self.wal_sync is not None:
+            self.wal_sync.close()
         with self._lock:
             for conn in self._all_readers:
                 conn.close()

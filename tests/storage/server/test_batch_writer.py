@@ -206,3 +206,62 @@ def test_the_batch_counts_its_jobs_and_the_reads_that_saw_its_uncommitted_writes
         assert seen == [3]  # another thread reads the last commit, not this batch
     with writer.batch():
         assert writer.dependents == 0  # each batch counts its own
+
+
+class Syncs:
+    """A writer's ``sync``: counts its calls, and what was committed when each came."""
+
+    def __init__(self, path: Path, fail: bool = False) -> None:
+        self.path = path
+        self.fail = fail
+        self.seen: list[int] = []
+
+    def __call__(self) -> None:
+        self.seen.append(count(self.path))  # called after the COMMIT: another connection sees it
+        if self.fail:
+            raise OSError(5, "Input/output error")
+
+
+def test_a_batch_with_a_durable_job_is_synced_once_after_its_commit(path: Path) -> None:
+    syncs = Syncs(path)
+    writer = BatchWriter(opener(path), syncs)
+    with writer.batch():
+        writer.run(insert(1), durable=False)
+        writer.run(insert(2))
+        writer.run(insert(3), savepoint=False)
+    assert syncs.seen == [3]
+    writer.close()
+
+
+def test_a_batch_of_jobs_that_need_no_sync_commits_without_one(path: Path) -> None:
+    syncs = Syncs(path)
+    writer = BatchWriter(opener(path), syncs)
+    with writer.batch():
+        writer.run(insert(1), durable=False)
+        writer.run(insert(2), savepoint=False, durable=False)
+    assert count(path) == 2 and syncs.seen == []
+    with writer.batch():  # the next batch starts afresh: one durable job syncs it
+        writer.run(insert(3))
+    with writer.batch():
+        writer.run(insert(4), durable=False)
+    assert syncs.seen == [3]
+    writer.close()
+
+
+def test_a_write_outside_a_batch_is_synced_unless_it_says_otherwise(path: Path) -> None:
+    syncs = Syncs(path)
+    writer = BatchWriter(opener(path), syncs)
+    writer.run(insert(1))
+    writer.run(insert(2), durable=False)
+    assert syncs.seen == [1]
+    writer.close()
+
+
+def test_a_failed_sync_fails_the_batch_so_that_no_reply_claims_it(path: Path) -> None:
+    writer = BatchWriter(opener(path), Syncs(path, fail=True))
+    with pytest.raises(BatchFailed) as failed, writer.batch():
+        writer.run(insert(1))
+    assert isinstance(failed.value.__cause__, OSError)
+    with writer.batch():  # a batch that needs no sync is not held up by the disk's complaint
+        writer.run(insert(2), durable=False)
+    writer.close()

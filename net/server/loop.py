@@ -66,6 +66,14 @@ log = logging.getLogger("parley.server")
 READ_BUDGET = 256 * 1024  # bytes read from one connection per turn, so one client cannot starve the rest
 REQUEST_BUDGET = 64  # requests handled for one connection per turn, for the same reason
 MAX_WAIT = 1.0
+#: The default of ``--commit-wait``: how long a turn holding a write to sync may wait for more requests
+#: to share its sync (seconds). See :meth:`ServerLoop._linger`.
+COMMIT_WAIT = 0.0005
+#: A turn with this many jobs already shares its sync well enough: it commits at once.
+LINGER_FULL = 16
+#: It lingers only while syncs come within this many waits of each other: under steady traffic, where
+#: more is about to come, and never for the lone message of a quiet hour.
+LINGER_RECENT = 8
 
 
 class ServerLoop:
@@ -77,8 +85,11 @@ class ServerLoop:
         limits: Limits,
         clock: Callable[[], float] = time.monotonic,
         proxies: ProxySources | None = None,
+        commit_wait: float = COMMIT_WAIT,
     ) -> None:
         self._service = service
+        self._commit_wait = commit_wait
+        self._last_sync = -1e9  # when a turn last committed a write that was synced (the loop's clock)
         self._proxies = proxies or ProxySources()
         self._store = store
         self._space = store.space
@@ -180,19 +191,16 @@ class ServerLoop:
 
     def _turn(self) -> None:
         events = self._selector.select(self._wait_time())
+        began = self._clock()
+        synced = False
         try:
             with self._store.group_commit():
                 self._handover.run_calls()
-                for key, mask in events:
-                    if isinstance(key.data, PeerConnection):
-                        self._guarded(key.data, self._on_socket, mask)
-                    else:
-                        key.data()
-                ready, self._ready = self._ready, set()  # who runs out of budget waits for the next turn
-                for connection in ready:
-                    self._guarded(connection, self._serve)
+                self._handle(events)
+                self._linger(began)
                 self._expire()
                 self._service.tick()
+                synced = self._store.sync_pending
         except BatchFailed as exc:
             self._answerer.undo_turn()  # links joined or used by requests whose writes were lost
             self._answerer.take_after_commit()  # pushes of messages that were not stored
@@ -207,6 +215,8 @@ class ServerLoop:
         finally:  # even after a bug: the offsets noted in this turn mean nothing in the next
             self._lost.clear()
             self._touched.clear()
+        if synced:
+            self._last_sync = self._clock()
         for call in self._answerer.take_after_commit():
             try:
                 call()
@@ -222,6 +232,39 @@ class ServerLoop:
             check_space(self._space)
         while self._dirty:
             self._guarded(self._dirty.pop(), self._write)
+
+    def _handle(self, events: list[tuple[selectors.SelectorKey, int]]) -> None:
+        """What the selector reported, then every connection with input to handle."""
+        for key, mask in events:
+            if isinstance(key.data, PeerConnection):
+                self._guarded(key.data, self._on_socket, mask)
+            else:
+                key.data()
+        ready, self._ready = self._ready, set()  # who runs out of budget waits for the next turn
+        for connection in ready:
+            self._guarded(connection, self._serve)
+
+    def _linger(self, began: float) -> None:
+        """Wait up to ``commit_wait`` after ``began`` for more requests to share this turn's sync.
+
+        A sync costs the same for one write as for fifty (some 65 µs of CPU in the kernel, and a
+        few hundred µs of waiting for the disk). Under steady but moderate traffic each turn would
+        hold one send and pay a sync of its own; waiting a fraction of a millisecond lets the next
+        requests join it, as PostgreSQL's ``commit_delay`` does. It waits only when this turn holds
+        a write to sync, has few jobs yet, nothing else is ready, and the last synced turn was
+        recent (``LINGER_RECENT`` waits ago), so a lone request of a quiet hour is answered at once.
+        """
+        if self._commit_wait <= 0 or began - self._last_sync > LINGER_RECENT * self._commit_wait:
+            return
+        deadline = began + self._commit_wait
+        while self._store.sync_pending and self._store.dependents < LINGER_FULL and not self._ready:
+            left = deadline - self._clock()
+            if left <= 0:
+                return
+            events = self._selector.select(left)
+            if not events:
+                return
+            self._handle(events)
 
     def _guarded(self, connection: PeerConnection, step: Callable[..., None], *args: Any) -> None:
         if connection.closed:

@@ -50,6 +50,11 @@ class ServerStoreBase(RegistrationStore, DeviceStore, PrekeyStore, BlobStore):
         """Jobs (and reads of uncommitted writes) so far in the open batch; see :class:`BatchWriter`."""
         return self._writer.dependents
 
+    @property
+    def sync_pending(self) -> bool:
+        """Whether the open group commit holds a durable job (see ``run(durable=...)`` of the writers)."""
+        return self._writer.sync_pending
+
     def rate_count(self, limiter: str, key: str, since: int) -> int:
         """The events of ``limiter`` for ``key`` after ``since`` (ms), counted by every node of the store."""
         return self.rate_events.rate_count(limiter, key, since)

@@ -71,6 +71,11 @@ class BatchWriter:
         if failure is not None:
             raise BatchFailed(f"a batch of writes was not committed: {type(failure).__name__}") from failure
 
+    @property
+    def sync_pending(self) -> bool:
+        """This thread's open batch holds a job that must be durable before its replies."""
+        return self._durable and self._batch_thread == threading.get_ident()
+
     def reading_connection(self) -> SqliteDb | None:
         """The write connection when the calling thread has a batch open (to read its own writes)."""
         return self._conn if self._batch_thread == threading.get_ident() else None

@@ -78,6 +78,11 @@ class PgWriter:
         if failure is not None:
             raise BatchFailed(f"a batch of writes was not committed: {type(failure).__name__}") from failure
 
+    @property
+    def sync_pending(self) -> bool:
+        """This thread's open batch holds a job that must be durable before its replies."""
+        return self._durable and self._batch_thread == threading.get_ident()
+
     def reading_connection(self) -> Db | None:
         """The write connection while this thread's batch has its transaction open (to read its writes)."""
         return self._db if self._batch_thread == threading.get_ident() and self._begun else None

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import fresh_phone
+from conftest import fresh_phone, start_in_process
 from store_support import OpenStore
 from wire_client import CodeBook, Person, WireClient
 
-from net.protocol.connection import ErrorReply, Request
+from net.protocol.connection import ErrorReply, Reply, Request
 from net.server.codes import CodeHasher
 from net.server.limits import Limits
 from net.server.loop import ServerLoop
@@ -195,3 +195,87 @@ def test_many_requests_sent_at_once_are_all_answered_over_several_turns(harness:
     assert hello(bystander)["server"] == "parley"
     replies = [flood.wait_reply(request_id) for request_id, _ in frames]
     assert [reply.re for reply in replies] == [request_id for request_id, _ in frames]
+
+
+# ------------------------------------------------------------------ sharing a sync (--commit-wait)
+
+
+def two_people(tmp_path: Path, commit_wait: float) -> tuple[Any, WireClient, WireClient, str, str]:
+    server = start_in_process(tmp_path / "server", commit_wait=commit_wait)
+    clients, phones = [], []
+    for _ in range(2):
+        person = Person(fresh_phone())
+        client = server.connect()
+        person.register(client, server.codes)
+        person.login(client)
+        clients.append(client)
+        phones.append(person.phone)
+    return server, clients[0], clients[1], phones[0], phones[1]
+
+
+def syncs(server: Any) -> int:
+    wal_sync = server.running.store.wal_sync
+    assert wal_sync is not None
+    return int(wal_sync.syncs)
+
+
+def send_two_apart(alice: WireClient, bob: WireClient, alice_phone: str, bob_phone: str) -> float:
+    """A send from each, 50 ms apart, on two connections; the seconds until the first was answered."""
+    started = time.monotonic()
+    first = alice.send_request("send", to=bob_phone, client_id=f"m-{time.time_ns()}", body=b"one")
+    time.sleep(0.05)
+    second = bob.send_request("send", to=alice_phone, client_id=f"m-{time.time_ns()}", body=b"two")
+    assert isinstance(alice.wait_reply(first, timeout=10), Reply)
+    answered = time.monotonic() - started
+    assert isinstance(bob.wait_reply(second, timeout=10), Reply)
+    return answered
+
+
+def test_under_steady_traffic_sends_close_together_share_one_sync(tmp_path: Path) -> None:
+    server, alice, bob, alice_phone, bob_phone = two_people(tmp_path, commit_wait=0.3)
+    try:
+        alice.call("send", to=bob_phone, client_id="m-warm", body=b"warm")  # a synced turn: traffic is steady
+        before = syncs(server)
+        answered = send_two_apart(alice, bob, alice_phone, bob_phone)
+        assert syncs(server) == before + 1  # the first send's turn waited for the second, and synced both
+        assert answered >= 0.05  # answered only after the sync that the second send shared
+    finally:
+        server.stop()
+
+
+def test_without_a_commit_wait_every_turn_syncs_on_its_own(tmp_path: Path) -> None:
+    server, alice, bob, alice_phone, bob_phone = two_people(tmp_path, commit_wait=0.0)
+    try:
+        alice.call("send", to=bob_phone, client_id="m-warm", body=b"warm")
+        before = syncs(server)
+        send_two_apart(alice, bob, alice_phone, bob_phone)
+        assert syncs(server) == before + 2
+    finally:
+        server.stop()
+
+
+def test_a_lone_send_after_a_quiet_while_is_answered_without_waiting(tmp_path: Path) -> None:
+    server, alice, _, _, bob_phone = two_people(tmp_path, commit_wait=0.25)
+    try:
+        time.sleep(0.25 * 8 + 0.2)  # longer than the traffic the wait looks back on (LINGER_RECENT waits)
+        before = syncs(server)
+        started = time.monotonic()
+        alice.call("send", to=bob_phone, client_id="m-lone", body=b"lone")
+        assert time.monotonic() - started < 0.25  # it did not wait for company that was not coming
+        assert syncs(server) == before + 1
+    finally:
+        server.stop()
+
+
+def test_acknowledgements_alone_never_wait_and_never_sync(tmp_path: Path) -> None:
+    server, alice, bob, _, bob_phone = two_people(tmp_path, commit_wait=0.3)
+    try:
+        alice.call("send", to=bob_phone, client_id="m-1", body=b"one")
+        pushed = bob.wait_push("message", timeout=10)
+        before = syncs(server)
+        started = time.monotonic()
+        assert bob.call("ack", ids=[pushed.body["id"]])["deleted"] == 1
+        assert time.monotonic() - started < 0.3  # nothing to sync: no reason to wait
+        assert syncs(server) == before
+    finally:
+        server.stop()

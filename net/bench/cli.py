@@ -28,6 +28,7 @@ from net.client.core.engine_error import EngineError
 from net.protocol.blobs import BLOB_WINDOW
 from net.protocol.devices import MAX_DEVICES
 from net.server.amounts import parse_size
+from net.server.cli import commit_wait_ms as _commit_wait
 
 EXIT_CLEAN, EXIT_FAULTS, EXIT_ERROR = 0, 1, 2
 
@@ -131,6 +132,12 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
         help="idle mode: N logged-in TLS connections, keepalives",
     )
     add("--sync", choices=("full", "normal"), default="full", help="the started server's --sync (full)")
+    add(
+        "--commit-wait",
+        type=_commit_wait,
+        metavar="MS",
+        help="the started server's --commit-wait (its own default: 0.5)",
+    )
     add("--json", action="store_true", help="print the results as JSON instead of a table")
     add(
         "--devices",
@@ -217,6 +224,7 @@ def options_from_args(args: argparse.Namespace) -> Options:
         baseline=not args.no_baseline,
         connections=args.connections,
         sync=args.sync,
+        commit_wait=args.commit_wait,
         devices=args.devices,
         rounds=args.rounds,
         cluster=args.cluster,

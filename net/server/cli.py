@@ -171,7 +171,7 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--commit-wait",
-        type=_commit_wait,
+        type=commit_wait_ms,
         metavar="MS",
         default=COMMIT_WAIT * 1000,
         help="under steady traffic, how long a turn with a send to sync may wait for more requests to share"
@@ -264,7 +264,8 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
 MOST_COMMIT_WAIT_MS = 10.0
 
 
-def _commit_wait(text: str) -> float:
+def commit_wait_ms(text: str) -> float:
+    """``--commit-wait``: milliseconds from 0 to MOST_COMMIT_WAIT_MS, or an argparse error in words."""
     try:
         value = float(text)
     except ValueError:

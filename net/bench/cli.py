@@ -207,6 +207,8 @@ def options_from_args(args: argparse.Namespace) -> Options:
         raise ValueError("--size must be at least 16 bytes (sequence number and send time)")
     if args.warmup < 0:
         raise ValueError("--warmup cannot be negative")
+    if args.commit_wait is not None and args.server:
+        raise ValueError("--commit-wait is for the server the bench starts; give it to yours with --server")
     if args.devices > 1 and args.connections:
         raise ValueError("--devices is for the message load, not for --connections")
     if args.cluster and (args.connections or args.devices > 1 or args.server):

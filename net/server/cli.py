@@ -347,11 +347,20 @@ def run_server(args: argparse.Namespace) -> int:
     print(f"Server key fingerprint (SHA-256): {server.fingerprint_text}", flush=True)
     print(f"Data directory: {config.data_dir}; codes by {config.channel.name}. Ctrl+C stops.", flush=True)
     try:
-        while not stop.wait(1.0):
+        while not stop.wait(1.0) and server.loop.failure is None:
             pass
     except KeyboardInterrupt:
         pass
     print("Stopping…", flush=True)
     server.stop()
+    if server.loop.failure is not None:
+        print(
+            f"parley server: stopped: {server.loop.failure}. Every reply it sent before holds; start it"
+            " again once the disk is sound (a service manager restarts it by itself): it serves what the"
+            " disk holds.",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 1
     print("Stopped.", flush=True)
     return 0

@@ -59,7 +59,7 @@ from net.server.service import Service
 from net.server.storage_full import LostWrites, check_space
 from net.server.timers import Deadlines
 from storage.server.interface import ServerStore
-from storage.server.records import BatchFailed
+from storage.server.records import BatchFailed, SyncFailed
 
 log = logging.getLogger("parley.server")
 
@@ -71,9 +71,13 @@ MAX_WAIT = 1.0
 COMMIT_WAIT = 0.0005
 #: A turn with this many jobs already shares its sync well enough: it commits at once.
 LINGER_FULL = 16
-#: It lingers only while syncs come within this many waits of each other: under steady traffic, where
-#: more is about to come, and never for the lone message of a quiet hour.
-LINGER_RECENT = 8
+#: It waits only while requests from different connections come at most this many waits apart (on
+#: average), so that one is likely to come meanwhile.
+LINGER_GAP = 2.0
+#: Nor when the newest request came this many waits after the one before: the first of a quiet while.
+LINGER_QUIET = 8.0
+#: How fast that average follows the traffic: the weight of the newest gap.
+GAP_WEIGHT = 0.1
 
 
 class ServerLoop:
@@ -86,10 +90,18 @@ class ServerLoop:
         clock: Callable[[], float] = time.monotonic,
         proxies: ProxySources | None = None,
         commit_wait: float = COMMIT_WAIT,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._service = service
         self._commit_wait = commit_wait
-        self._last_sync = -1e9  # when a turn last committed a write that was synced (the loop's clock)
+        self._sleep = sleep
+        # The mean gap between requests of different connections (seconds; the loop's clock), and the
+        # last such request: a client that sends again only once answered never makes the loop wait.
+        self._gap = MAX_WAIT
+        self._last_gap = MAX_WAIT
+        self._last_request: tuple[PeerConnection | None, float] = (None, 0.0)
+        #: Why the loop stopped, when a failed sync of the store stopped it (the server then exits).
+        self.failure: SyncFailed | None = None
         self._proxies = proxies or ProxySources()
         self._store = store
         self._space = store.space
@@ -151,6 +163,12 @@ class ServerLoop:
             while not self._stopping:
                 try:
                     self._turn()
+                except SyncFailed as exc:  # nothing may be acknowledged any more: stop, unanswered
+                    log.critical("store: %s; the server stops", exc)
+                    self.failure = exc
+                    for connection in self._connections:
+                        connection.out.clear()  # this turn's replies, which claim what may not be on the disk
+                    return
                 except Exception as exc:  # a bug outside any one connection: log it and keep serving
                     log.error("the server loop hit an error: %s", type(exc).__name__)
                     log.debug("details", exc_info=True)
@@ -192,7 +210,6 @@ class ServerLoop:
     def _turn(self) -> None:
         events = self._selector.select(self._wait_time())
         began = self._clock()
-        synced = False
         try:
             with self._store.group_commit():
                 self._handover.run_calls()
@@ -200,7 +217,6 @@ class ServerLoop:
                 self._linger(began)
                 self._expire()
                 self._service.tick()
-                synced = self._store.sync_pending
         except BatchFailed as exc:
             self._answerer.undo_turn()  # links joined or used by requests whose writes were lost
             self._answerer.take_after_commit()  # pushes of messages that were not stored
@@ -215,8 +231,6 @@ class ServerLoop:
         finally:  # even after a bug: the offsets noted in this turn mean nothing in the next
             self._lost.clear()
             self._touched.clear()
-        if synced:
-            self._last_sync = self._clock()
         for call in self._answerer.take_after_commit():
             try:
                 call()
@@ -245,26 +259,46 @@ class ServerLoop:
             self._guarded(connection, self._serve)
 
     def _linger(self, began: float) -> None:
-        """Wait up to ``commit_wait`` after ``began`` for more requests to share this turn's sync.
+        """Wait until ``commit_wait`` after ``began`` for more requests to share this turn's sync.
 
         A sync costs the same for one write as for fifty (some 65 µs of CPU in the kernel, and a
         few hundred µs of waiting for the disk). Under steady but moderate traffic each turn would
         hold one send and pay a sync of its own; waiting a fraction of a millisecond lets the next
         requests join it, as PostgreSQL's ``commit_delay`` does. It waits only when this turn holds
-        a write to sync, has few jobs yet, nothing else is ready, and the last synced turn was
-        recent (``LINGER_RECENT`` waits ago), so a lone request of a quiet hour is answered at once.
+        a write to sync, has few jobs yet, nothing else is ready, and requests of different
+        connections have lately come less than ``LINGER_GAP`` waits apart (and the newest less than
+        ``LINGER_QUIET`` after the one before): a lone client, one waiting for its own reply, or the
+        first request after a quiet while, is answered at once.
+
+        One sleep, then whatever came meanwhile: the selector's timeout has whole milliseconds only,
+        and selecting again on what this turn could not take (a closing peer, a paused one) would spin.
         """
-        if self._commit_wait <= 0 or began - self._last_sync > LINGER_RECENT * self._commit_wait:
+        if (
+            self._commit_wait <= 0
+            or self._gap > LINGER_GAP * self._commit_wait
+            or self._last_gap > LINGER_QUIET * self._commit_wait
+            or self._ready
+            or not self._store.sync_pending
+            or self._store.dependents >= LINGER_FULL
+        ):
             return
-        deadline = began + self._commit_wait
-        while self._store.sync_pending and self._store.dependents < LINGER_FULL and not self._ready:
-            left = deadline - self._clock()
-            if left <= 0:
-                return
-            events = self._selector.select(left)
-            if not events:
-                return
+        left = began + self._commit_wait - self._clock()
+        if left > 0:
+            self._sleep(left)
+        events = self._selector.select(0)
+        if events:
             self._handle(events)
+
+    def _arrived(self, connection: PeerConnection) -> None:
+        """A request of ``connection`` is about to be handled: the mean gap between different ones."""
+        last, at = self._last_request
+        if last is connection:
+            return
+        now = self._clock()
+        if last is not None:
+            self._last_gap = min(now - at, MAX_WAIT)
+            self._gap += GAP_WEIGHT * (self._last_gap - self._gap)
+        self._last_request = (connection, now)
 
     def _guarded(self, connection: PeerConnection, step: Callable[..., None], *args: Any) -> None:
         if connection.closed:
@@ -351,6 +385,7 @@ class ServerLoop:
                 connection.end()
                 return
             assert isinstance(event, Request)
+            self._arrived(connection)
             self._answerer.answer(connection, event)
         self._ready.add(connection)  # the request budget ran out: the rest next turn
 

@@ -80,8 +80,8 @@ class PgWriter:
 
     @property
     def sync_pending(self) -> bool:
-        """This thread's open batch holds a job that must be durable before its replies."""
-        return self._durable and self._batch_thread == threading.get_ident()
+        """This thread's open turn, still sound, holds a job its COMMIT must flush before the replies."""
+        return self._durable and self._failure is None and self._batch_thread == threading.get_ident()
 
     def reading_connection(self) -> Db | None:
         """The write connection while this thread's batch has its transaction open (to read its writes)."""
@@ -255,9 +255,9 @@ class PgWriter:
             self._rollback(db)  # COMMIT would answer ROLLBACK without raising
             return errors.InFailedSqlTransaction("a statement of the turn broke its transaction")
         try:
-            if not self._durable:
-                db.conn.execute("SET LOCAL synchronous_commit = off")
-            status = db.conn.execute("COMMIT").statusmessage
+            # One round trip either way: the setting rides with the COMMIT it is for.
+            commit = "COMMIT" if self._durable else "SET LOCAL synchronous_commit = off; COMMIT"
+            status = db.conn.execute(commit).statusmessage
         except psycopg.Error as exc:
             if db.conn.broken and self._committed_after_all():
                 return None  # the answer was lost, not the commit: its replies hold

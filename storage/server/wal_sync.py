@@ -5,12 +5,16 @@ as a turn goes on whether the turn holds a write that must survive a power cut (
 that may be undone into "once more" (acknowledgements). So the store's write connection runs with
 ``synchronous=NORMAL`` — in WAL mode always consistent, and the log synced before every checkpoint
 copies it into the database — and the writer calls a :class:`WalSync` after the COMMIT of a turn that
-needs it. ``fdatasync`` on the log then makes that commit, and every commit before it, exactly as
-durable as ``synchronous=FULL`` makes each (FULL is NORMAL plus this sync at the end of every commit).
+needs it, before any of its replies. ``fdatasync`` on the log then makes that commit, and every one
+before it, as durable as ``synchronous=FULL`` would have (NORMAL still syncs the log's header when it
+is reused after a checkpoint, and the folder when it is made). Two differences, both harmless: the
+server's other threads may see such a commit a moment before its sync (FULL syncs before it publishes
+one), and a sync that fails finds the commit already visible, so the writer then stops for good
+(:class:`~storage.server.records.SyncFailed`) rather than answer anything after it.
 
 The file is opened once, when first synced, and kept: SQLite keeps the same log file (truncating or
 rewriting it from its start after a checkpoint, never replacing it) for as long as the write connection
-is open, and the writer closes this one with it.
+is open, and the store closes this one with that connection.
 """
 
 from __future__ import annotations

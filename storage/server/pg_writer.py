@@ -257,7 +257,10 @@ class PgWriter:
         try:
             # One round trip either way: the setting rides with the COMMIT it is for.
             commit = "COMMIT" if self._durable else "SET LOCAL synchronous_commit = off; COMMIT"
-            status = db.conn.execute(commit).statusmessage
+            cursor = db.conn.execute(commit)
+            if not self._durable:
+                cursor.nextset()  # the COMMIT's own answer is the second
+            status = cursor.statusmessage
         except psycopg.Error as exc:
             if db.conn.broken and self._committed_after_all():
                 return None  # the answer was lost, not the commit: its replies hold

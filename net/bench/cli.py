@@ -28,6 +28,7 @@ from net.client.core.engine_error import EngineError
 from net.protocol.blobs import BLOB_WINDOW
 from net.protocol.devices import MAX_DEVICES
 from net.server.amounts import parse_size
+from net.server.cli import commit_wait_ms as _commit_wait
 
 EXIT_CLEAN, EXIT_FAULTS, EXIT_ERROR = 0, 1, 2
 
@@ -131,6 +132,12 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
         help="idle mode: N logged-in TLS connections, keepalives",
     )
     add("--sync", choices=("full", "normal"), default="full", help="the started server's --sync (full)")
+    add(
+        "--commit-wait",
+        type=_commit_wait,
+        metavar="MS",
+        help="the started server's --commit-wait (its own default: 0.5)",
+    )
     add("--json", action="store_true", help="print the results as JSON instead of a table")
     add(
         "--devices",
@@ -200,6 +207,8 @@ def options_from_args(args: argparse.Namespace) -> Options:
         raise ValueError("--size must be at least 16 bytes (sequence number and send time)")
     if args.warmup < 0:
         raise ValueError("--warmup cannot be negative")
+    if args.commit_wait is not None and args.server:
+        raise ValueError("--commit-wait is for the server the bench starts; give it to yours with --server")
     if args.devices > 1 and args.connections:
         raise ValueError("--devices is for the message load, not for --connections")
     if args.cluster and (args.connections or args.devices > 1 or args.server):
@@ -217,6 +226,7 @@ def options_from_args(args: argparse.Namespace) -> Options:
         baseline=not args.no_baseline,
         connections=args.connections,
         sync=args.sync,
+        commit_wait=args.commit_wait,
         devices=args.devices,
         rounds=args.rounds,
         cluster=args.cluster,

@@ -46,6 +46,8 @@ class Options:
     baseline: bool = True
     connections: int | None = None
     sync: str = "full"
+    #: The started server's ``--commit-wait`` in milliseconds; None: the server's own default.
+    commit_wait: float | None = None
     drain_timeout: float = 30.0
     ping_limit: int = 5000
     #: Devices per person; above 1, net/bench/device_runs.py measures a one-device run and a run with
@@ -105,6 +107,8 @@ def start_server(
         return options.server, options.server_pid
     data_dir = stack.enter_context(temporary_data_dir())
     progress("starting a Parley server…")
+    if options.commit_wait is not None:
+        extra = (*extra, "--commit-wait", f"{options.commit_wait:g}")
     server = ServerProcess(Path(data_dir), options.sync, extra)
     stack.callback(server.stop)
     return server.address, server.pid

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from net.bench.cli import EXIT_ERROR, add_bench_arguments, format_report, options_from_args, run_bench
+from net.bench.flows import start_server
 from net.bench.results import IdleResult, PhaseResult, Report
 from net.bench.stats import LatencySummary
 
@@ -245,3 +247,19 @@ def test_devices_and_rounds_become_options() -> None:
     assert (options_from_args(_parse()).devices, options_from_args(_parse()).rounds) == (1, 1)
     with pytest.raises(ValueError, match="--devices"):
         options_from_args(_parse("--devices", "2", "--connections", "10"))
+
+
+def test_commit_wait_goes_to_the_started_server_only() -> None:
+    assert options_from_args(_parse()).commit_wait is None  # the server's own default
+    options = options_from_args(_parse("--commit-wait", "1.5", "--lean"))
+    assert options.commit_wait == 1.5
+    with pytest.raises(ValueError, match="--commit-wait is for the server the bench starts"):
+        options_from_args(_parse("--commit-wait", "1", "--server", "127.0.0.1:4000"))
+    for text in ("-1", "11", "nan", "soon"):
+        with pytest.raises(SystemExit):
+            _parse("--commit-wait", text)
+    with contextlib.ExitStack() as stack:
+        _, pid = start_server(options, stack, lambda _line: None)
+        assert pid is not None
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        assert command[command.index(b"--commit-wait") + 1] == b"1.5"

@@ -154,8 +154,11 @@ class Connection:
                 return ConnectionClosed()
             return NEED_DATA
         if self.role is Role.SERVER:
-            read = with_long_tail(payload) if len(payload) >= LONG_TAIL else None
-            return self._parse_request(read if read is not None else decode_json_object(payload))
+            if len(payload) >= LONG_TAIL:
+                read = with_long_tail(payload)
+                if read is not None:
+                    return self._parse_request(read, long_tail=True)
+            return self._parse_request(decode_json_object(payload))
         obj = decode_json_object(payload)
         return self._parse_server_message(obj)
 
@@ -169,13 +172,10 @@ class Connection:
         """Ids of requests sent and not yet answered (client side)."""
         return frozenset(self._pending)
 
-    def _parse_request(self, obj: dict[str, Any]) -> Request:
+    def _parse_request(self, obj: dict[str, Any], *, long_tail: bool = False) -> Request:
+        """The request ``obj`` says; ``long_tail``: read by ``with_long_tail`` (it may hold a Base64Text)."""
         request_id = obj.get("id")
-        if (
-            not isinstance(request_id, int)
-            or isinstance(request_id, bool)
-            or not 0 <= request_id <= MAX_REQUEST_ID
-        ):
+        if type(request_id) is not int or not 0 <= request_id <= MAX_REQUEST_ID:  # JSON's true is no int here
             raise RemoteProtocolError(
                 ErrorCode.BAD_REQUEST, f"a request needs an integer id from 0 to {MAX_REQUEST_ID}"
             )
@@ -186,9 +186,10 @@ class Connection:
             raise RemoteProtocolError(
                 ErrorCode.UNKNOWN_OP, f"unknown operation {shown!r}", request_id=request_id
             )
-        for name, value in obj.items():
-            if isinstance(value, Base64Text) and not operation.takes_base64(name):
-                obj[name] = value.text()  # only a base64 field takes it as it is; for others it is a string
+        if long_tail:
+            for name, value in obj.items():
+                if isinstance(value, Base64Text) and not operation.takes_base64(name):
+                    obj[name] = value.text()  # only a base64 field takes it as it is; for others a string
         try:
             args = operation.parse(obj)
         except FieldError as exc:

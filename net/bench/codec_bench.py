@@ -22,16 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from net.protocol.connection import (
-    Connection,
-    Message,
-    Push,
-    Reply,
-    Request,
-    Role,
-    decode_json_object,
-    encode_json,
-)
+from net.protocol.connection import Connection, Message, Push, Reply, Request, Role
+from net.protocol.frame_json import decode_json_object, encode_json
 from net.protocol.frames import encode_frame
 
 SENDER, RECIPIENT = "+442079460001", "+442079460002"

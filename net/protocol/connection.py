@@ -17,7 +17,8 @@ turns a message into bytes with :meth:`Connection.send` and writes them itself.
 
 Outgoing values may be bytes (sent as base64) or objects with ``to_json()``
 (crypto_core's public keys); everything else must already be JSON. The JSON itself is
-:mod:`net.protocol.frame_json`'s.
+:mod:`net.protocol.frame_json`'s (its ``encode_json`` and ``decode_json_object``, once defined
+here, are imported from here too).
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from enum import Enum
 from typing import Any, Final
 
 from net.protocol.errors import ErrorCode, LocalProtocolError, RemoteProtocolError, RequestRefused
-from net.protocol.frame_json import LONG_TAIL, decode_json_object, encode_json, with_long_tail
+from net.protocol.frame_json import LONG_TAIL, with_long_tail
+from net.protocol.frame_json import decode_json_object as decode_json_object
+from net.protocol.frame_json import encode_json as encode_json
 from net.protocol.frames import DEFAULT_MAX_FRAME, FrameDecoder, encode_frame
 from net.protocol.schema import MAX_REQUEST_ID, OPERATIONS, Base64Text, FieldError
 

@@ -3,7 +3,7 @@
 The standard library's ``json`` is the reference: what it writes, and what it reads with the
 protocol's refusals (net/protocol/PROTOCOL.md, "Frames": no NaN or Infinity, no number beyond a
 double, no repeated key, nesting within bounds, UTF-8), define the wire. orjson does the same work
-in a fraction of the time (a message's frames cost the server a third of what they did:
+in a fraction of the time (a message's frames cost the server half of what they did:
 net/bench/PERFORMANCE.md), and it is used only where its answer is provably the reference's:
 
 * **Writing**: only an object made of exact dicts with string keys, lists, tuples, strings,

@@ -5,7 +5,8 @@ first one after a real PQXDH start) and really decrypted by its recipient, who
 checks every byte, counts duplicates and failures, and acknowledges it. What the
 clients of one worker see is summed in one :class:`Tally`; both clients of a pair
 live in the same worker, so sent and received can be matched without talking to
-other processes.
+other processes. How a body is made and opened is :meth:`BenchClient.seal` and
+:meth:`BenchClient.unseal`; the lean clients (net/bench/lean_client.py) change just those.
 """
 
 from __future__ import annotations
@@ -54,6 +55,16 @@ class BenchAccount:
             "kem_last_resort": self.kem_last_resort.public(),
             "one_time_prekeys": [self.one_time_prekey.public()],
         }
+
+    def bundle(self) -> PreKeyBundle:
+        """The bundle the server hands out for this account (while its one-time prekey lasts)."""
+        assert self.one_time_prekey is not None
+        return PreKeyBundle(
+            self.identity.public,
+            self.signed_prekey.public(),
+            self.kem_last_resort.public(),
+            self.one_time_prekey.public(),
+        )
 
     def accept(self, initial: InitialMessage) -> RatchetSession:
         """Bob's side of PQXDH for ``initial``, and his ratchet; the one-time prekey is used up."""
@@ -146,16 +157,21 @@ class BenchClient:
         return self.session is not None and self.session.can_send
 
     def send_message(self, sent_ns: int) -> None:
-        assert self.session is not None and self.partner is not None
+        assert self.partner is not None
         seq = self.next_seq
         self.next_seq += 1
-        ratchet_message = self.session.encrypt(plaintext(seq, sent_ns, self.size))
-        body = wrap(ratchet_message, self.initial)
-        self.initial = None
+        body = self.seal(seq, sent_ns)
         self.in_flight += 1
         self.tally.sent += 1
         client_id = time_ordered_id("m-", time.time_ns() // 1_000_000, os.urandom)  # as an app would
         self.request(self._sent, "send", to=self.partner.phone, client_id=client_id, body=body)
+
+    def seal(self, seq: int, sent_ns: int) -> bytes:
+        """The body of message ``seq``: its plaintext through the ratchet (the first with PQXDH's start)."""
+        assert self.session is not None
+        body = wrap(self.session.encrypt(plaintext(seq, sent_ns, self.size)), self.initial)
+        self.initial = None
+        return body
 
     def _sent(self, reply: Reply | ErrorReply) -> None:
         if isinstance(reply, Reply):
@@ -192,12 +208,7 @@ class BenchClient:
         try:
             if sender is None or push.body.get("from") != sender.phone or not isinstance(encoded, str):
                 raise BadEnvelope("from a stranger")
-            initial, ratchet_message = unwrap(base64.b64decode(encoded))
-            if initial is not None and self.session is None:
-                self.session = self.account.accept(initial)
-            if self.session is None:
-                raise BadEnvelope("no session")
-            seq, sent_ns = read_plaintext(self.session.decrypt(ratchet_message))
+            seq, sent_ns = self.unseal(sender, base64.b64decode(encoded))
         except (BadEnvelope, CryptoError, ValueError):
             tally.undecryptable += 1
             return
@@ -216,6 +227,15 @@ class BenchClient:
             tally.latencies_ms.append((now_ns - sent_ns) / 1e6)
         if tally.on_delivered is not None:
             tally.on_delivered(sender)
+
+    def unseal(self, sender: BenchClient, body: bytes) -> tuple[int, int]:
+        """(seq, send time) of a body from ``sender`` that opened and checked; anything else raises."""
+        initial, ratchet_message = unwrap(body)
+        if initial is not None and self.session is None:
+            self.session = self.account.accept(initial)
+        if self.session is None:
+            raise BadEnvelope("no session")
+        return read_plaintext(self.session.decrypt(ratchet_message))
 
     def send_acks(self, most: int) -> None:
         """Acknowledge what has arrived, at most ``most`` ids to a request."""

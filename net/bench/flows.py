@@ -46,6 +46,8 @@ class Options:
     baseline: bool = True
     connections: int | None = None
     sync: str = "full"
+    #: The started server's ``--commit-wait`` in milliseconds; None: the server's own default.
+    commit_wait: float | None = None
     drain_timeout: float = 30.0
     ping_limit: int = 5000
     #: Devices per person; above 1, net/bench/device_runs.py measures a one-device run and a run with
@@ -55,6 +57,24 @@ class Options:
     #: Nodes of a cluster (PostgreSQL, Redis, HAProxy); above 0, net/bench/cluster_runs.py measures a
     #: single SQLite node and the cluster in each round.
     cluster: int = 0
+    #: Lean clients (net/bench/lean_client.py): real logins, sends and acks of opaque bodies of a sealed
+    #: message's size, without PQXDH and the Double Ratchet, so that the load tool costs little.
+    lean: bool = False
+
+    def __post_init__(self) -> None:
+        uncovered = [
+            flag
+            for asked, flag in (
+                (self.devices > 1, f"--devices {self.devices}"),
+                (self.cluster > 0, f"--cluster {self.cluster}"),
+                (bool(self.connections), "--connections"),
+            )
+            if asked
+        ]
+        if self.lean and uncovered:
+            raise ValueError(
+                f"--lean is for the text load of one device each, not for {' or '.join(uncovered)}"
+            )
 
     @property
     def mode(self) -> str:
@@ -87,6 +107,8 @@ def start_server(
         return options.server, options.server_pid
     data_dir = stack.enter_context(temporary_data_dir())
     progress("starting a Parley server…")
+    if options.commit_wait is not None:
+        extra = (*extra, "--commit-wait", f"{options.commit_wait:g}")
     server = ServerProcess(Path(data_dir), options.sync, extra)
     stack.callback(server.stop)
     return server.address, server.pid
@@ -102,10 +124,15 @@ def _run_load(options: Options, progress: Progress, report: Report) -> Report:
         chunks = split(unique_phones(options.clients - options.clients % 2), options.workers, even=True)
         pool = WorkerPool(len(chunks))
         stack.callback(pool.stop)
-        progress(f"registering {options.clients} clients and starting their sessions (PQXDH)…")
+        what = "lean clients" if options.lean else "clients and starting their sessions (PQXDH)"
+        progress(f"registering {options.clients} {what}…")
+        report.lean = options.lean
         setup = pool.call(
             "setup",
-            [{"address": address, "phones": chunk, "size": options.size} for chunk in chunks],
+            [
+                {"address": address, "phones": chunk, "size": options.size, "lean": options.lean}
+                for chunk in chunks
+            ],
             timeout=SETUP_TIMEOUT,
         )
         clients = sum(a["clients"] for a in setup)

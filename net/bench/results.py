@@ -173,6 +173,8 @@ class Report:
     phases: list[PhaseResult] = field(default_factory=list)
     idle: IdleResult | None = None
     notes: list[str] = field(default_factory=list)
+    #: Driven by lean clients (net/bench/lean_client.py): no end-to-end cryptography in the load tool.
+    lean: bool = False
 
     @property
     def ratio(self) -> float | None:

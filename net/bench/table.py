@@ -108,6 +108,7 @@ def format_report(report: Report) -> str:
         lines.append(
             f"{first.clients} clients in {first.workers} process(es), {first.mode}, "
             f"{first.size}-byte messages, {first.duration:g} s measured after the warm-up"
+            + ("; lean clients: no end-to-end cryptography in the load tool" if report.lean else "")
         )
         with_devices = any(p.devices > 1 for p in report.phases)
         rows = _ROWS + _DEVICE_ROWS if with_devices else list(_ROWS)
@@ -140,7 +141,7 @@ def format_report(report: Report) -> str:
         lines.extend(_format_idle(report.idle))
     lines.extend(f"note: {n}" for n in report.notes)
     verdict = (
-        "all messages arrived once and decrypted"
+        f"all messages arrived once and {'intact' if report.lean else 'decrypted'}"
         if report.clean
         else "FAULTS: see lost / duplicated / undecryptable"
     )

@@ -24,6 +24,7 @@ from typing import Any
 from net.bench.client import BenchAccount, BenchClient, Tally
 from net.bench.client import SetupError as SetupError  # the name the CLI and the tests know it by
 from net.bench.device_setup import setup_devices
+from net.bench.lean_client import LeanClient
 from net.bench.link import Address, BenchLink, LinkClosed
 from net.client.transport import client_context
 from net.protocol.connection import ErrorReply, Reply
@@ -169,7 +170,9 @@ class Worker:
 
     # ----------------------------------------------------------------- accounts
 
-    def _make_clients(self, phones: list[str], size: int = 64) -> list[BenchClient]:
+    def _make_clients(self, phones: list[str], size: int = 64, lean: bool = False) -> list[BenchClient]:
+        if lean:
+            return [LeanClient(BenchAccount(phone), self.tally, self.dirty, size) for phone in phones]
         clients = [BenchClient(BenchAccount(phone), self.tally, self.dirty) for phone in phones]
         for client in clients:
             client.size = size
@@ -214,10 +217,13 @@ class Worker:
 
     # ------------------------------------------------------------------ commands
 
-    def setup(self, address: Address, phones: list[str], size: int) -> dict[str, Any]:
-        """Register and log in one client per phone, then pair them at random and start their sessions."""
+    def setup(self, address: Address, phones: list[str], size: int, lean: bool = False) -> dict[str, Any]:
+        """Register and log in one client per phone, then pair them at random and start their sessions.
+
+        With ``lean`` the clients are lean ones (net/bench/lean_client.py): a pair needs no session.
+        """
         started = time.monotonic()
-        self.clients = self._make_clients(phones, size)
+        self.clients = self._make_clients(phones, size, lean)
         for client in self.clients:
             self._connect(client, address, tls=True)
         self._register(self.clients)
@@ -227,7 +233,12 @@ class Worker:
         initiators, responders = shuffled[0::2], shuffled[1::2]
         for a, b in zip(initiators, responders, strict=False):
             a.partner, b.partner = b, a
-        initiators = initiators[: len(responders)]
+        if not lean:
+            self._start_sessions(initiators[: len(responders)], responders)
+        return {"clients": len(self.clients), "pairs": len(responders), "seconds": time.monotonic() - started}
+
+    def _start_sessions(self, initiators: list[BenchClient], responders: list[BenchClient]) -> None:
+        """PQXDH from each initiator with its partner's bundle, on a first message each that is then acked."""
         bundles = self.chunked_round(initiators, lambda c: ("get_bundle", {"phone": c.partner.phone}))  # type: ignore[union-attr]
         now = time.monotonic_ns()
         for client in initiators:
@@ -247,7 +258,6 @@ class Worker:
         tally, self.tally = self.tally, Tally()
         if tally.errors or tally.undecryptable or tally.duplicated:
             raise SetupError(f"starting the sessions went wrong: {tally.errors[:1]}")
-        return {"clients": len(self.clients), "pairs": len(responders), "seconds": time.monotonic() - started}
 
     def setup_devices(self, address: Address, phones: list[str], size: int, devices: int) -> dict[str, Any]:
         """As :meth:`setup`, each person with ``devices`` linked devices (net/bench/device_setup.py)."""

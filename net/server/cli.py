@@ -18,6 +18,7 @@ from net.server.addresses import ProxySources, is_loopback
 from net.server.amounts import parse_duration, parse_size
 from net.server.cluster_presence import SWEEP_INTERVAL
 from net.server.limits import Limits
+from net.server.loop import COMMIT_WAIT
 from net.server.server import DEFAULT_PORT, RunningServer, ServerConfig
 from net.server.verification import CHANNEL_KINDS, add_smtp_arguments, make_channel, smtp_settings_from_args
 from storage.server.open_store import check_target
@@ -168,6 +169,14 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
         default="full",
         help="SQLite synchronous mode: full survives power cuts, normal only process crashes (default: full)",
     )
+    parser.add_argument(
+        "--commit-wait",
+        type=commit_wait_ms,
+        metavar="MS",
+        default=COMMIT_WAIT * 1000,
+        help="under steady traffic, how long a turn with a send to sync may wait for more requests to share"
+        f" its sync (milliseconds, up to {MOST_COMMIT_WAIT_MS:g}; 0: never; default: {COMMIT_WAIT * 1000:g})",
+    )
     parser.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     cluster = parser.add_argument_group("several nodes")
     cluster.add_argument(
@@ -241,6 +250,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         dev_codes=args.dev_codes,
         limits=limits,
         synchronous=args.sync.upper(),
+        commit_wait=args.commit_wait / 1000,
         max_store_bytes=None if args.max_store_mib is None else args.max_store_mib * MIB,
         space_reserve=args.reserve_mib * MIB,
         bus=args.bus,
@@ -249,6 +259,20 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         proxy_from=proxy_from,
         store=store,
     )
+
+
+MOST_COMMIT_WAIT_MS = 10.0
+
+
+def commit_wait_ms(text: str) -> float:
+    """``--commit-wait``: milliseconds from 0 to MOST_COMMIT_WAIT_MS, or an argparse error in words."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected milliseconds, such as 0.5, not {text!r}") from None
+    if not 0 <= value <= MOST_COMMIT_WAIT_MS:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"expected 0 to {MOST_COMMIT_WAIT_MS:g} milliseconds, not {text}")
+    return value
 
 
 def _check_cluster_flags(args: argparse.Namespace, store: str | None) -> None:
@@ -323,11 +347,20 @@ def run_server(args: argparse.Namespace) -> int:
     print(f"Server key fingerprint (SHA-256): {server.fingerprint_text}", flush=True)
     print(f"Data directory: {config.data_dir}; codes by {config.channel.name}. Ctrl+C stops.", flush=True)
     try:
-        while not stop.wait(1.0):
+        while not stop.wait(1.0) and server.loop.failure is None:
             pass
     except KeyboardInterrupt:
         pass
     print("Stopping…", flush=True)
     server.stop()
+    if server.loop.failure is not None:
+        print(
+            f"parley server: stopped: {server.loop.failure}. Every reply it sent before holds; start it"
+            " again once the disk is sound (a service manager restarts it by itself): it serves what the"
+            " disk holds.",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 1
     print("Stopped.", flush=True)
     return 0

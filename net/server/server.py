@@ -32,7 +32,7 @@ from net.server.cluster_presence import SWEEP_INTERVAL, ClusterPresence
 from net.server.codes import CodeHasher, check_code_key, load_or_make_code_key
 from net.server.limits import Limits
 from net.server.link_bus import LinkBus
-from net.server.loop import ServerLoop
+from net.server.loop import COMMIT_WAIT, ServerLoop
 from net.server.service import Service
 from net.server.tls import ensure_self_signed, fingerprint_of_pem_file, server_context
 from net.server.verification import CodeChannel
@@ -108,6 +108,7 @@ class ServerConfig:
     bus: str | None = None  # redis://HOST:PORT/0: the wake-ups between nodes sharing one store
     sweep: float = SWEEP_INTERVAL  # seconds between a node's reads of its devices' queues (with a bus)
     node: str = field(default_factory=default_node)  # this node's name in logs and hints
+    commit_wait: float = COMMIT_WAIT  # seconds a turn with a write to sync may wait for more to share it
 
 
 class RunningServer:
@@ -173,7 +174,14 @@ class RunningServer:
             )
             if presence is not None:
                 LinkBus(presence, self.service.links)  # links whose two ends are on different nodes
-            self.loop = ServerLoop(self.service, self.store, context, config.limits, proxies=proxies)
+            self.loop = ServerLoop(
+                self.service,
+                self.store,
+                context,
+                config.limits,
+                proxies=proxies,
+                commit_wait=config.commit_wait,
+            )
             try:
                 self.server = ParleyServer((config.host, config.port), self.loop)
             except BaseException:

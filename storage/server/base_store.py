@@ -50,6 +50,11 @@ class ServerStoreBase(RegistrationStore, DeviceStore, PrekeyStore, BlobStore):
         """Jobs (and reads of uncommitted writes) so far in the open batch; see :class:`BatchWriter`."""
         return self._writer.dependents
 
+    @property
+    def sync_pending(self) -> bool:
+        """Whether the open group commit holds a durable job (see ``run(durable=...)`` of the writers)."""
+        return self._writer.sync_pending
+
     def rate_count(self, limiter: str, key: str, since: int) -> int:
         """The events of ``limiter`` for ``key`` after ``since`` (ms), counted by every node of the store."""
         return self.rate_events.rate_count(limiter, key, since)
@@ -222,13 +227,16 @@ class ServerStoreBase(RegistrationStore, DeviceStore, PrekeyStore, BlobStore):
         if not wanted:
             return 0
         job = partial(queues.ack, recipient=recipient, wanted=wanted, device=device)
-        return self._writer.run(job, savepoint=False)
+        # Not synced on its own: a power cut may undo it, and the message is then delivered once more
+        # (its id tells the client it is a repeat); nothing is lost (batch_writer.py, "Which commits sync").
+        return self._writer.run(job, savepoint=False, durable=False)
 
     # ---------------------------------------------------------------- maintenance
 
     def sweep_expired(self, now: int, limit: int) -> int:
         """Delete up to ``limit`` messages expired by ``now`` in one transaction; how many were deleted."""
-        return self._writer.run(partial(expiry.sweep_expired, now=now, limit=limit))
+        # Not synced on its own: undone by a power cut, the next sweep deletes them again.
+        return self._writer.run(partial(expiry.sweep_expired, now=now, limit=limit), durable=False)
 
     def prune(self, now: int) -> None:
         """Forget old client ids, dead codes, per-sender counts no longer needed, and old rate events."""
@@ -247,4 +255,4 @@ class ServerStoreBase(RegistrationStore, DeviceStore, PrekeyStore, BlobStore):
             db.execute("UPDATE queues SET tracked = 0 WHERE tracked <> 0 AND queued = 0")
             self.rate_events.expire(db, now)
 
-        self._writer.run(job)
+        self._writer.run(job, durable=False)  # undone by a power cut, the next prune does it again

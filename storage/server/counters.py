@@ -57,7 +57,7 @@ class RateEvents:
             db.lock(_lock_key(limiter, key))
             return _count(db, limiter, key, since)  # a statement of its own: its snapshot follows the lock
 
-        return self._writer.run(job, savepoint=False)  # it only reads: nothing to roll back
+        return self._writer.run(job, savepoint=False, durable=False)  # it only reads: nothing to roll back
 
     def take(self, limiter: str, key: str, since: int, limit: int, at: int, expires_at: int) -> bool:
         """Count one event at ``at`` unless ``limit`` were counted after ``since``; whether it counted.

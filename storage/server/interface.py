@@ -103,6 +103,10 @@ class ServerStore(Protocol):
     def dependents(self) -> int:
         """Writes (and reads of uncommitted writes) so far in the open group commit."""
 
+    @property
+    def sync_pending(self) -> bool:
+        """Whether the open group commit holds a write its commit must make durable (a send, say)."""
+
     def lacks_room(self, error: BaseException | None) -> bool:
         """Whether ``error`` (or what caused it) is a write this store refused for lack of room."""
 

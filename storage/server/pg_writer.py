@@ -58,6 +58,7 @@ class PgWriter:
         #: for a while after it).
         self.lost_at = -1e9
         self.dependents = 0
+        self._durable = False  # the open turn holds a job that must be flushed before its replies
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -67,6 +68,7 @@ class PgWriter:
                 raise WriterClosed("the store is closed")
             self._batch_thread = threading.get_ident()
             self._failure = None
+            self._durable = False
             self.dependents = 0
             try:
                 yield
@@ -75,6 +77,11 @@ class PgWriter:
                 failure = self._finish()
         if failure is not None:
             raise BatchFailed(f"a batch of writes was not committed: {type(failure).__name__}") from failure
+
+    @property
+    def sync_pending(self) -> bool:
+        """This thread's open turn, still sound, holds a job its COMMIT must flush before the replies."""
+        return self._durable and self._failure is None and self._batch_thread == threading.get_ident()
 
     def reading_connection(self) -> Db | None:
         """The write connection while this thread's batch has its transaction open (to read its writes)."""
@@ -122,9 +129,15 @@ class PgWriter:
         if self._batch_thread == threading.get_ident() and self._begun:
             self.dependents += 1
 
-    def run(self, job: Callable[[Db], T], *, savepoint: bool = True) -> T:
-        """Run ``job`` in a write transaction; inside a batch in a savepoint, before the batch commits."""
+    def run(self, job: Callable[[Db], T], *, savepoint: bool = True, durable: bool = True) -> T:
+        """Run ``job`` in a write transaction; inside a batch in a savepoint, before the batch commits.
+
+        A turn of jobs none of which is ``durable`` commits without waiting for the database's WAL
+        flush (``synchronous_commit = off`` for that transaction), as SQLite's skips its sync
+        (storage/server/batch_writer.py, "Which commits sync").
+        """
         if self._batch_thread == threading.get_ident():
+            self._durable = self._durable or durable
             return self._run_in_batch(job)
         with self._lock:
             if self._closed:
@@ -242,7 +255,12 @@ class PgWriter:
             self._rollback(db)  # COMMIT would answer ROLLBACK without raising
             return errors.InFailedSqlTransaction("a statement of the turn broke its transaction")
         try:
-            status = db.conn.execute("COMMIT").statusmessage
+            # One round trip either way: the setting rides with the COMMIT it is for.
+            commit = "COMMIT" if self._durable else "SET LOCAL synchronous_commit = off; COMMIT"
+            cursor = db.conn.execute(commit)
+            if not self._durable:
+                cursor.nextset()  # the COMMIT's own answer is the second
+            status = cursor.statusmessage
         except psycopg.Error as exc:
             if db.conn.broken and self._committed_after_all():
                 return None  # the answer was lost, not the commit: its replies hold

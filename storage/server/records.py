@@ -18,6 +18,13 @@ class BatchFailed(StoreError):
     """A group commit could not be committed: none of its writes happened."""
 
 
+class SyncFailed(StoreError):
+    """The disk did not confirm a sync of the store: what was committed since the last good sync may not
+    be on it, and no later sync could say otherwise (the kernel reports a failed write-back once). So
+    nothing more may be acknowledged: the server stops, as PostgreSQL does, and its restart reads what
+    the disk really holds."""
+
+
 class StoreUnavailable(StoreError):
     """The store could not be opened (its database is unreadable, locked or not a store)."""
 

@@ -1,12 +1,14 @@
 """The server's store: accounts, pending codes, prekeys and queued ciphertext in one SQLite file.
 
-Durability: WAL mode with ``synchronous=FULL``. Every write goes through one
-:class:`~storage.server.batch_writer.BatchWriter`. The server's loop wraps each turn in
-:meth:`SqliteServerStore.group_commit`: the turn's writes share one transaction and
-one commit (and sync) at its end, before any reply of the turn is written, so
-whatever the server has acknowledged survives a killed process and a power cut.
-(``NORMAL`` would survive a killed process only; group commit makes the extra
-fsync cheap, so we pay it.) Outside a batch, a method that writes returns only
+Durability: WAL mode; with ``synchronous="FULL"`` (the server's ``--sync full``) every
+turn holding a durable write syncs the log once after its commit, before any of its
+replies (the connection itself runs ``NORMAL``, and :class:`~storage.server.wal_sync.WalSync`
+syncs: see "Which commits sync" in :mod:`storage.server.batch_writer`). Every write goes
+through one :class:`~storage.server.batch_writer.BatchWriter`. The server's loop wraps
+each turn in :meth:`SqliteServerStore.group_commit`: the turn's writes share one
+transaction and one commit (and sync) at its end, so whatever the server has acknowledged
+survives a killed process and a power cut. (``"NORMAL"`` never syncs a commit: it survives
+a killed process only.) Outside a batch, a method that writes returns only
 after its own commit. Reads inside a batch use the write connection, so they see
 the batch's writes; other reads use a small pool of their own connections, which
 in WAL mode never block the writer and see the last commit.
@@ -35,6 +37,7 @@ write refused for lack of room (``SQLITE_FULL``, ENOSPC) from other failures.
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import sqlite3
 import threading
@@ -70,6 +73,7 @@ from storage.server.records import (
 )
 from storage.server.space_guard import SpaceGuard, is_storage_full
 from storage.server.sql import Db, SqliteDb
+from storage.server.wal_sync import WalSync
 
 SCHEMA_VERSION = server_schema.VERSION
 log = logging.getLogger("parley.store")
@@ -133,10 +137,22 @@ class SqliteServerStore(ServerStoreBase):
         self._reader_slots = threading.BoundedSemaphore(_READERS)
         self._all_readers: list[SqliteDb] = []
         self._lock = threading.Lock()
+        # Synced commits are synced by the writer after the COMMIT, so that a turn of acknowledgements
+        # alone can skip it (storage/server/wal_sync.py); the connection itself never syncs a commit.
+        # SQLite opens the file a symbolic link names, and its log beside that file: so must the sync.
+        self.wal_sync = WalSync(Path(os.path.realpath(path))) if synchronous == "FULL" else None
         try:
-            self._writer = BatchWriter(self._open_writer)
+            self._writer = BatchWriter(self._open_writer, self.wal_sync)
         except sqlite3.Error as exc:  # the service knows no SQLite: a store that cannot open is the store's
             raise StoreUnavailable(str(exc)) from exc
+        if self.wal_sync is not None and self.wal_sync.path.exists():
+            try:
+                self.wal_sync()  # what opening wrote (schema steps), synced before anything relies on it
+            except OSError as exc:
+                self._writer.close()
+                self.wal_sync.close()
+                reason = f"the disk did not confirm a sync of the store ({exc.strerror})"
+                raise StoreUnavailable(reason) from exc
         self.space = SpaceGuard(path.parent, reserve=reserve, quota_room=self.quota_room, quota=max_bytes)
         try:
             self.space.start()
@@ -158,7 +174,7 @@ class SqliteServerStore(ServerStoreBase):
     def _open_writer(self) -> SqliteDb:
         conn = self._connect()
         conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+        conn.execute("PRAGMA synchronous = NORMAL")  # FULL's sync at a commit is the writer's (WalSync)
         try:
             if self._max_bytes is not None:
                 page_size = conn.execute("PRAGMA page_size").fetchone()[0]
@@ -211,6 +227,8 @@ class SqliteServerStore(ServerStoreBase):
     def close(self) -> None:
         self.blob_files.close()
         self._writer.close()
+        if self.wal_sync is not None:
+            self.wal_sync.close()
         with self._lock:
             for conn in self._all_readers:
                 conn.close()

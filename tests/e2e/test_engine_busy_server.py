@@ -232,8 +232,14 @@ def test_a_database_stopped_under_the_server_holds_the_outbox_and_it_drains_once
         assert alice.connection_state is ConnectionState.CONNECTED  # the connection was never dropped
         database.start_again()
         texts = [f"during {n}" for n in range(5)]
-        # "Not now": the next backoff step (seconds), not the pause of a full queue (PAUSE_SECONDS, 30 s).
-        run_until(lambda: bob.texts_from(alice.phone) == texts, [alice, bob], timeout=PAUSE_SECONDS - 10)
+        # "Not now": the next backoff step, not the pause of a full queue (PAUSE_SECONDS, 30 s). That step
+        # grows with each refusal (full jitter up to 0.5 s doubled per try), and a machine slow to start
+        # the database makes more of them: wait for the step the outbox has drawn, and a little more.
+        busy = alice.engine._duties.outbox._busy
+        step = max(0.0, busy.next_attempt - time.monotonic())
+        assert step < busy.cap
+        arrived = lambda: bob.texts_from(alice.phone) == texts  # noqa: E731
+        run_until(arrived, [alice, bob], timeout=step + PAUSE_SECONDS - 10)
         run_until(lambda: all("sent" in alice.statuses(mid) for mid in sent), [alice, bob])
         assert not any("failed" in alice.statuses(mid) for mid in sent)
     finally:

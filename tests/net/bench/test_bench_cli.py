@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -14,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from net.bench.cli import add_bench_arguments, format_report, options_from_args
+from net.bench.cli import EXIT_ERROR, add_bench_arguments, format_report, options_from_args, run_bench
+from net.bench.flows import start_server
 from net.bench.results import IdleResult, PhaseResult, Report
 from net.bench.stats import LatencySummary
 
@@ -44,6 +46,21 @@ def test_smoke_run_against_a_started_server_and_the_relay() -> None:
     parley = report["phases"][0]
     assert parley["server_cpu_us_per_message"] > 0 and parley["server_peak_rss"] > 0
     assert report["ratio"] > 0 and report["clean"] is True
+
+
+def test_lean_run_against_a_started_server_and_the_relay_loses_nothing() -> None:
+    done = _bench(
+        "--lean", "--clients", "4", "--duration", "1", "--warmup", "0.3", "--workers", "1", "--json"
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["lean"] is True and report["clean"] is True
+    assert [p["target"] for p in report["phases"]] == ["parley", "relay"]
+    for phase in report["phases"]:
+        assert phase["lost"] == phase["duplicated"] == phase["undecryptable"] == phase["refused"] == 0
+        assert phase["received"] == phase["accepted"] == phase["sent"] > 0 and phase["drained"] is True
+    assert report["phases"][0]["server_cpu_us_per_message"] > 0
+    assert "lean clients" in done.stderr  # the progress line while registering
 
 
 def test_smoke_run_of_idle_connections_prints_a_table() -> None:
@@ -82,6 +99,30 @@ def test_flags_become_options() -> None:
         options_from_args(_parse("--size", "8"))
 
 
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        (("--devices", "2"), "--devices 2"),
+        (("--cluster", "2"), "--cluster 2"),
+        (("--connections", "10"), "--connections"),
+    ],
+)
+def test_lean_refuses_the_modes_it_does_not_cover(flags: tuple[str, ...], named: str) -> None:
+    with pytest.raises(ValueError, match=f"--lean is for the text load of one device each, not for {named}"):
+        options_from_args(_parse("--lean", *flags))
+    options = options_from_args(_parse("--lean", "--rate", "1000", "--sync", "normal", "--size", "64"))
+    assert options.lean and options.baseline and options.rate == 1000
+    assert not options_from_args(_parse()).lean
+
+
+@pytest.mark.parametrize("flags", [("--group-size", "3"), ("--attachment-size", "1MiB")])
+def test_lean_refuses_groups_and_attachments_before_starting_anything(
+    flags: tuple[str, ...], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_bench(_parse("--lean", *flags), ["bench", "--lean", *flags]) == EXIT_ERROR
+    assert "--lean is for the text load, not for groups or attachments" in capsys.readouterr().err
+
+
 def _phase(target: str, per_second: float, lost: int = 0) -> PhaseResult:
     return PhaseResult(
         target=target, clients=4, workers=1, mode="closed loop, window 1", duration=2.0, size=256,
@@ -102,6 +143,17 @@ def test_the_table_shows_figures_ratio_and_bottleneck() -> None:
     assert "1.0 / 2.0 / 3.0 / 4.0" in text
     assert "the clients were the bottleneck" in text  # 95% busy
     assert text.endswith("all messages arrived once and decrypted")
+
+
+def test_a_lean_run_says_so_in_its_header_and_its_json() -> None:
+    report = Report("python main.py bench --lean", "2026-11-25 20:00 UTC", "a machine", lean=True)
+    report.phases = [_phase("parley", 1500.0)]
+    lines = format_report(report).splitlines()
+    assert lines[4].endswith("; lean clients: no end-to-end cryptography in the load tool")
+    assert lines[-1] == "all messages arrived once and intact"
+    assert report.to_json()["lean"] is True
+    plain = Report("c", "s", "m", phases=[_phase("parley", 1500.0)])
+    assert "lean" not in format_report(plain) and plain.to_json()["lean"] is False
 
 
 def test_faults_are_shown_and_json_has_no_nan() -> None:
@@ -195,3 +247,19 @@ def test_devices_and_rounds_become_options() -> None:
     assert (options_from_args(_parse()).devices, options_from_args(_parse()).rounds) == (1, 1)
     with pytest.raises(ValueError, match="--devices"):
         options_from_args(_parse("--devices", "2", "--connections", "10"))
+
+
+def test_commit_wait_goes_to_the_started_server_only() -> None:
+    assert options_from_args(_parse()).commit_wait is None  # the server's own default
+    options = options_from_args(_parse("--commit-wait", "1.5", "--lean"))
+    assert options.commit_wait == 1.5
+    with pytest.raises(ValueError, match="--commit-wait is for the server the bench starts"):
+        options_from_args(_parse("--commit-wait", "1", "--server", "127.0.0.1:4000"))
+    for text in ("-1", "11", "nan", "soon"):
+        with pytest.raises(SystemExit):
+            _parse("--commit-wait", text)
+    with contextlib.ExitStack() as stack:
+        _, pid = start_server(options, stack, lambda _line: None)
+        assert pid is not None
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        assert command[command.index(b"--commit-wait") + 1] == b"1.5"

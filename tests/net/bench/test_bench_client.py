@@ -2,55 +2,14 @@
 
 from __future__ import annotations
 
-import base64
-import socket
 import time
 from collections.abc import Iterator
 
 import pytest
+from bench_pair import Pair
 
-from crypto_core.keys import PreKeyBundle
-from net.bench.client import BenchAccount, BenchClient, Tally
-from net.bench.link import BenchLink
-from net.protocol.connection import NEED_DATA, Connection, Push, Request, Role
-
-
-class Pair:
-    def __init__(self) -> None:
-        self.tally = Tally(window_start=0, window_end=2**63)
-        dirty: set[BenchClient] = set()
-        self.alice = BenchClient(BenchAccount("+14155550101"), self.tally, dirty)
-        self.bob = BenchClient(BenchAccount("+14155550102"), self.tally, dirty)
-        self.alice.partner, self.bob.partner = self.bob, self.alice
-        self._ends = []
-        for client in (self.alice, self.bob):
-            ours, theirs = socket.socketpair()
-            client.link = BenchLink(ours, None)
-            self._ends.append(theirs)
-        self._next_id = 0
-
-    def close(self) -> None:
-        for client in (self.alice, self.bob):
-            assert client.link is not None
-            client.link.close()
-        for end in self._ends:
-            end.close()
-
-    def sent_by(self, client: BenchClient) -> Request:
-        """The request ``client`` wrote, as the server would parse it."""
-        assert client.link is not None
-        server = Connection(Role.SERVER)
-        server.receive_data(bytes(client.link.out))
-        client.link.out.clear()
-        event = server.next_event()
-        assert isinstance(event, Request) and server.next_event() is NEED_DATA
-        return event
-
-    def push_of(self, request: Request, sender: BenchClient, body: bytes | None = None) -> Push:
-        self._next_id += 1
-        raw = request.args["body"] if body is None else body
-        fields = {"id": self._next_id, "from": sender.phone, "body": base64.b64encode(raw).decode(), "ts": 0}
-        return Push("message", fields)
+from net.bench.client import BenchAccount
+from net.protocol.connection import Connection, Request, Role
 
 
 @pytest.fixture
@@ -61,13 +20,7 @@ def pair() -> Iterator[Pair]:
 
 
 def _bundle(account: BenchAccount) -> dict[str, object]:
-    assert account.one_time_prekey is not None
-    return PreKeyBundle(
-        account.identity.public,
-        account.signed_prekey.public(),
-        account.kem_last_resort.public(),
-        account.one_time_prekey.public(),
-    ).to_json()
+    return account.bundle().to_json()
 
 
 def test_a_session_starts_with_pqxdh_and_messages_flow_both_ways(pair: Pair) -> None:
@@ -111,12 +64,7 @@ def test_a_replayed_message_under_a_new_id_is_a_duplicate_not_a_new_one(pair: Pa
     alice.start_session(_bundle(bob.account))
     alice.send_message(1)
     alice.send_message(2)
-    data = bytes(alice.link.out)  # type: ignore[union-attr]
-    server = Connection(Role.SERVER)
-    server.receive_data(data)
-    alice.link.out.clear()  # type: ignore[union-attr]
-    first, second = server.next_event(), server.next_event()
-    assert isinstance(first, Request) and isinstance(second, Request)
+    first, second = pair.all_sent_by(alice)
     bob.receive(pair.push_of(first, alice), 3)
     bob.receive(pair.push_of(second, alice), 4)
     bob.receive(pair.push_of(second, alice), 5)  # the same ciphertext again under a new server id

@@ -25,3 +25,19 @@ def test_idle_connections_are_spread_evenly() -> None:
 def test_the_mode_is_described() -> None:
     assert Options(window=4).mode == "closed loop, window 4"
     assert Options(rate=1000.0).mode == "open loop, 1000 msg/s"
+
+
+@pytest.mark.parametrize(
+    ("others", "named"),
+    [
+        ({"devices": 3}, "--devices 3"),
+        ({"cluster": 2}, "--cluster 2"),
+        ({"connections": 100}, "--connections"),
+        ({"devices": 2, "cluster": 3}, "--devices 2 or --cluster 3"),
+    ],
+)
+def test_lean_options_refuse_what_lean_clients_do_not_cover(others: dict[str, int], named: str) -> None:
+    with pytest.raises(ValueError, match=f"not for {named}$"):
+        Options(lean=True, **others)  # type: ignore[arg-type]
+    assert Options(**others).lean is False  # type: ignore[arg-type]
+    assert Options(lean=True, baseline=False, clients=4, rate=100.0).lean

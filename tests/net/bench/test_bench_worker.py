@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from array import array
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from net.bench.lean_client import LeanClient
 from net.bench.relay import Relay, listen
 from net.bench.runner import unique_phones
 from net.bench.worker import LoadSpec, SetupError, Worker
@@ -43,6 +45,20 @@ def _spec(rate: float | None = None, duration: float = 0.6) -> LoadSpec:
     )
 
 
+@contextlib.contextmanager
+def _relay() -> Iterator[tuple[str, int]]:
+    """The raw relay on a thread of its own, at the address it yields."""
+    listener = listen()
+    stop = threading.Event()
+    thread = threading.Thread(target=Relay(listener).serve, args=(stop.is_set,), daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[:2]
+    finally:
+        stop.set()
+        thread.join(10)
+
+
 def _check_clean(answer: dict[str, object]) -> None:
     assert answer["sent"] == answer["accepted"] == answer["received"]
     assert answer["lost"] == answer["duplicated"] == answer["undecryptable"] == answer["refused"] == 0
@@ -67,18 +83,26 @@ def test_pairs_exchange_real_messages_closed_and_open_loop(server: RunningServer
 
 def test_the_same_sessions_carry_on_through_the_relay(server: RunningServer, worker: Worker) -> None:
     worker.setup(server.address, unique_phones(4), 64)
-    listener = listen()
-    stop = threading.Event()
-    thread = threading.Thread(target=Relay(listener).serve, args=(stop.is_set,), daemon=True)
-    thread.start()
-    try:
-        worker.switch(listener.getsockname()[:2])
+    with _relay() as address:
+        worker.switch(address)
         answer = worker.load(_spec())
-    finally:
-        stop.set()
-        thread.join(10)
     _check_clean(answer)
     assert int(answer["received"]) > 0
+
+
+def test_lean_pairs_send_through_the_server_and_then_the_relay(server: RunningServer, worker: Worker) -> None:
+    setup = worker.setup(server.address, unique_phones(4), 100, lean=True)
+    assert (setup["clients"], setup["pairs"]) == (4, 2)
+    assert all(isinstance(c, LeanClient) and c.session is None and c.can_send for c in worker.clients)
+    answer = worker.load(_spec(rate=200.0, duration=0.5))
+    _check_clean(answer)
+    assert int(answer["received"]) > 0 and int(answer["delivered_in_window"]) > 0
+    assert server.store.queued_count(worker.clients[0].phone) == 0  # everything was acknowledged
+    with _relay() as address:
+        worker.switch(address)
+        relayed = worker.load(_spec())
+    _check_clean(relayed)
+    assert int(relayed["received"]) > 0
 
 
 def test_idle_connections_and_keepalives(server: RunningServer, worker: Worker) -> None:

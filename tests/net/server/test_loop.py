@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import fresh_phone
+from conftest import fresh_phone, start_in_process
 from store_support import OpenStore
 from wire_client import CodeBook, Person, WireClient
 
-from net.protocol.connection import ErrorReply, Request
+from net.protocol.connection import ErrorReply, Reply, Request
 from net.server.codes import CodeHasher
 from net.server.limits import Limits
 from net.server.loop import ServerLoop
@@ -195,3 +195,158 @@ def test_many_requests_sent_at_once_are_all_answered_over_several_turns(harness:
     assert hello(bystander)["server"] == "parley"
     replies = [flood.wait_reply(request_id) for request_id, _ in frames]
     assert [reply.re for reply in replies] == [request_id for request_id, _ in frames]
+
+
+# ------------------------------------------------------------------ sharing a sync (--commit-wait)
+
+
+class Sleeps:
+    """The loop's sleep: sleeps as asked, and notes each wait (the loop's only sleep is the commit wait)."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        time.sleep(seconds)
+
+
+def two_people(tmp_path: Path, commit_wait: float) -> tuple[Any, WireClient, WireClient, str, str, Sleeps]:
+    server = start_in_process(tmp_path / "server", commit_wait=commit_wait)
+    sleeps = Sleeps()
+    server.running.loop._sleep = sleeps
+    clients, phones = [], []
+    for _ in range(2):
+        person = Person(fresh_phone())
+        client = server.connect()
+        person.register(client, server.codes)
+        person.login(client)
+        clients.append(client)
+        phones.append(person.phone)
+    return server, clients[0], clients[1], phones[0], phones[1], sleeps
+
+
+def syncs(server: Any) -> int:
+    wal_sync = server.running.store.wal_sync
+    assert wal_sync is not None
+    return int(wal_sync.syncs)
+
+
+def steady(alice: WireClient, bob: WireClient) -> None:
+    """Requests of two connections in turn, a few ms apart: the traffic a commit wait is for."""
+    for _ in range(30):
+        alice.call("ping")
+        bob.call("ping")
+
+
+def send_two_apart(alice: WireClient, bob: WireClient, alice_phone: str, bob_phone: str) -> float:
+    """A send from each, 50 ms apart, on two connections; the seconds until the first was answered."""
+    started = time.monotonic()
+    first = alice.send_request("send", to=bob_phone, client_id=f"m-{time.time_ns()}", body=b"one")
+    time.sleep(0.05)
+    second = bob.send_request("send", to=alice_phone, client_id=f"m-{time.time_ns()}", body=b"two")
+    assert isinstance(alice.wait_reply(first, timeout=10), Reply)
+    answered = time.monotonic() - started
+    assert isinstance(bob.wait_reply(second, timeout=10), Reply)
+    return answered
+
+
+def test_under_steady_traffic_sends_close_together_share_one_sync(tmp_path: Path) -> None:
+    server, alice, bob, alice_phone, bob_phone, sleeps = two_people(tmp_path, commit_wait=0.3)
+    try:
+        steady(alice, bob)
+        before = syncs(server)
+        answered = send_two_apart(alice, bob, alice_phone, bob_phone)
+        assert syncs(server) == before + 1  # the first send's turn waited for the second, and synced both
+        assert answered >= 0.05  # answered only after the sync that the second send shared
+        assert len(sleeps.waits) == 1 and 0 < sleeps.waits[0] <= 0.3  # one wait, within --commit-wait
+    finally:
+        server.stop()
+
+
+def test_without_a_commit_wait_every_turn_syncs_on_its_own(tmp_path: Path) -> None:
+    server, alice, bob, alice_phone, bob_phone, sleeps = two_people(tmp_path, commit_wait=0.0)
+    try:
+        steady(alice, bob)
+        before = syncs(server)
+        send_two_apart(alice, bob, alice_phone, bob_phone)
+        assert syncs(server) == before + 2 and sleeps.waits == []
+    finally:
+        server.stop()
+
+
+def test_a_client_waiting_for_its_own_replies_never_waits_for_company(tmp_path: Path) -> None:
+    server, alice, _, _, bob_phone, sleeps = two_people(tmp_path, commit_wait=0.3)
+    try:
+        for n in range(20):  # back to back, one connection: nobody else could join its turns
+            alice.call("send", to=bob_phone, client_id=f"m-{n}", body=b"again")
+        assert sleeps.waits == []
+    finally:
+        server.stop()
+
+
+def test_the_first_send_after_a_quiet_while_is_answered_without_waiting(tmp_path: Path) -> None:
+    server, alice, bob, _, bob_phone, sleeps = two_people(tmp_path, commit_wait=0.05)
+    try:
+        steady(alice, bob)
+        time.sleep(0.05 * 8 + 0.1)  # longer than LINGER_QUIET waits
+        alice.call("send", to=bob_phone, client_id="m-lone", body=b"lone")
+        assert sleeps.waits == []
+    finally:
+        server.stop()
+
+
+def test_acknowledgements_alone_never_wait_and_never_sync(tmp_path: Path) -> None:
+    server, alice, bob, _, bob_phone, sleeps = two_people(tmp_path, commit_wait=0.3)
+    try:
+        alice.call("send", to=bob_phone, client_id="m-1", body=b"one")
+        pushed = bob.wait_push("message", timeout=10)
+        steady(alice, bob)
+        before, waits = syncs(server), len(sleeps.waits)
+        assert bob.call("ack", ids=[pushed.body["id"]])["deleted"] == 1
+        assert syncs(server) == before and len(sleeps.waits) == waits  # nothing to sync, no reason to wait
+    finally:
+        server.stop()
+
+
+def test_a_peer_that_closes_during_the_wait_costs_one_wait_not_a_spin(tmp_path: Path) -> None:
+    server, alice, bob, _, bob_phone, sleeps = two_people(tmp_path, commit_wait=0.3)
+    selects: list[float] = []
+    loop = server.running.loop
+    select = loop._selector.select
+
+    def counted(timeout: float | None = None) -> Any:
+        selects.append(time.monotonic())
+        return select(timeout)
+
+    try:
+        steady(alice, bob)
+        loop._selector.select = counted
+        sent = alice.send_request("send", to=bob_phone, client_id="m-x", body=b"x")
+        time.sleep(0.05)
+        bob.close()  # an end of stream the turn cannot use up
+        assert isinstance(alice.wait_reply(sent, timeout=10), Reply)
+        assert len(sleeps.waits) == 1
+        assert len(selects) < 50  # without the single poll it selected some 50,000 times in 0.3 s
+    finally:
+        loop._selector.select = select
+        server.stop()
+
+
+def test_a_failed_sync_stops_the_server_before_any_reply_claims_it(tmp_path: Path) -> None:
+    server, alice, _, _, bob_phone, _ = two_people(tmp_path, commit_wait=0.0)
+    wal_sync = server.running.store.wal_sync
+
+    def failing() -> None:
+        raise OSError(5, "Input/output error")
+
+    try:
+        server.running.store._writer._sync = failing
+        sent = alice.send_request("send", to=bob_phone, client_id="m-lost", body=b"x")
+        assert alice.wait_closed(timeout=10)  # the connection ends unanswered: nothing claims the send
+        assert sent not in alice._replies
+        loop = server.running.loop
+        assert loop.failure is not None and "did not confirm a sync" in str(loop.failure)
+    finally:
+        server.running.store._writer._sync = wal_sync
+        server.stop()

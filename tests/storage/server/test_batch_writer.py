@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.server.batch_writer import BatchFailed, BatchWriter, WriterClosed
+from storage.server.batch_writer import BatchFailed, BatchWriter, SyncFailed, WriterClosed
 
 
 def opener(path: Path, statements: list[str] | None = None) -> Callable[[], sqlite3.Connection]:
@@ -206,3 +206,96 @@ def test_the_batch_counts_its_jobs_and_the_reads_that_saw_its_uncommitted_writes
         assert seen == [3]  # another thread reads the last commit, not this batch
     with writer.batch():
         assert writer.dependents == 0  # each batch counts its own
+
+
+class Syncs:
+    """A writer's ``sync``: counts its calls, and what was committed when each came."""
+
+    def __init__(self, path: Path, fail: bool = False) -> None:
+        self.path = path
+        self.fail = fail
+        self.seen: list[int] = []
+
+    def __call__(self) -> None:
+        self.seen.append(count(self.path))  # called after the COMMIT: another connection sees it
+        if self.fail:
+            raise OSError(5, "Input/output error")
+
+
+def test_a_batch_with_a_durable_job_is_synced_once_after_its_commit(path: Path) -> None:
+    syncs = Syncs(path)
+    writer = BatchWriter(opener(path), syncs)
+    with writer.batch():
+        writer.run(insert(1), durable=False)
+        writer.run(insert(2))
+        writer.run(insert(3), savepoint=False)
+    assert syncs.seen == [3]
+    writer.close()
+
+
+def test_a_batch_of_jobs_that_need_no_sync_commits_without_one(path: Path) -> None:
+    syncs = Syncs(path)
+    writer = BatchWriter(opener(path), syncs)
+    with writer.batch():
+        writer.run(insert(1), durable=False)
+        writer.run(insert(2), savepoint=False, durable=False)
+    assert count(path) == 2 and syncs.seen == []
+    with writer.batch():  # the next batch starts afresh: one durable job syncs it
+        writer.run(insert(3))
+    with writer.batch():
+        writer.run(insert(4), durable=False)
+    assert syncs.seen == [3]
+    writer.close()
+
+
+def test_a_write_outside_a_batch_is_synced_unless_it_says_otherwise(path: Path) -> None:
+    syncs = Syncs(path)
+    writer = BatchWriter(opener(path), syncs)
+    writer.run(insert(1))
+    writer.run(insert(2), durable=False)
+    assert syncs.seen == [1]
+    writer.close()
+
+
+def test_a_failed_sync_stops_the_writer_so_that_no_reply_claims_it(path: Path) -> None:
+    syncs = Syncs(path, fail=True)
+    writer = BatchWriter(opener(path), syncs)
+    with pytest.raises(SyncFailed, match="Input/output error") as failed, writer.batch():
+        writer.run(insert(1))
+    assert isinstance(failed.value.__cause__, OSError)
+    # Committed and visible, perhaps not on the disk, and a later sync would not tell: nothing more is
+    # written, not even what needs no sync, so no later reply (a repeat found "stored") claims it.
+    with pytest.raises(SyncFailed), writer.batch():
+        pass
+    with pytest.raises(SyncFailed):
+        writer.run(insert(2), durable=False)
+    assert count(path) == 1 and syncs.seen == [1]
+    writer.close()
+
+
+def test_a_failed_sync_outside_a_batch_stops_the_writer_too(path: Path) -> None:
+    writer = BatchWriter(opener(path), Syncs(path, fail=True))
+    with pytest.raises(SyncFailed):
+        writer.run(insert(1))
+    with pytest.raises(SyncFailed):
+        writer.run(insert(2))
+    writer.close()
+
+
+def test_a_broken_batch_has_no_sync_pending(path: Path) -> None:
+    writer = BatchWriter(opener(path), Syncs(path))
+    with pytest.raises(BatchFailed), writer.batch():
+        writer.run(insert(1))
+        assert writer.sync_pending
+        with pytest.raises(BatchFailed):  # as SQLite does on an I/O error: the batch's writes are lost
+            writer.run(lambda db: db.execute("ROLLBACK"), savepoint=False)
+        assert not writer.sync_pending  # nothing worth waiting for more requests to share
+    writer.close()
+
+
+def test_without_a_sync_nothing_is_pending(path: Path) -> None:
+    writer = BatchWriter(opener(path))
+    with writer.batch():
+        writer.run(insert(1))
+        assert not writer.sync_pending  # the connection's own setting decides: nothing to wait for
+    writer.close()

@@ -16,22 +16,21 @@ turns a message into bytes with :meth:`Connection.send` and writes them itself.
   protocol error.
 
 Outgoing values may be bytes (sent as base64) or objects with ``to_json()``
-(crypto_core's public keys); everything else must already be JSON.
+(crypto_core's public keys); everything else must already be JSON. The JSON itself is
+:mod:`net.protocol.frame_json`'s (its ``encode_json`` and ``decode_json_object``, once defined
+here, are imported from here too).
 """
 
 from __future__ import annotations
 
-import json
-import math
-import re
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Final
 
-import pybase64
-
-from crypto_core.encoding import b64encode
 from net.protocol.errors import ErrorCode, LocalProtocolError, RemoteProtocolError, RequestRefused
+from net.protocol.frame_json import LONG_TAIL, with_long_tail
+from net.protocol.frame_json import decode_json_object as decode_json_object
+from net.protocol.frame_json import encode_json as encode_json
 from net.protocol.frames import DEFAULT_MAX_FRAME, FrameDecoder, encode_frame
 from net.protocol.schema import MAX_REQUEST_ID, OPERATIONS, Base64Text, FieldError
 
@@ -128,141 +127,6 @@ def _error_devices(value: object) -> tuple[int, ...] | None:
     return tuple(value)
 
 
-class _Unacceptable(ValueError):
-    """Valid JSON text this protocol refuses; its message completes "the frame has ..."."""
-
-
-def _reject_constant(name: str) -> Any:
-    raise _Unacceptable(f"{name}, which is not JSON")
-
-
-def _finite_float(literal: str) -> float:
-    # ``1e400`` parses to infinity, which JSON cannot say: refused like the ``Infinity`` it would become.
-    value = float(literal)
-    if not math.isfinite(value):
-        raise _Unacceptable("a number beyond the range of a double")
-    return value
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    # Two parsers may disagree on which of two equal keys wins (a proxy checks the first, the server
-    # reads the last), so an object that repeats a key is refused instead of read either way.
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        raise _Unacceptable("an object with a repeated key")
-    return obj
-
-
-# One decoder for every frame: building one per call (what ``json.loads`` does with any option) costs
-# about as much as decoding a small frame. It keeps no state between calls.
-_DECODER = json.JSONDecoder(
-    parse_constant=_reject_constant, parse_float=_finite_float, object_pairs_hook=_unique_keys
-)
-
-
-#: A request this long may end in one long base64 string (a blob's piece), read apart from the rest.
-LONG_TAIL = 64 * 1024
-_TAIL_KEY = re.compile(rb"[a-z_]{1,32}")
-
-
-def _with_long_tail(payload: bytes) -> dict[str, Any] | None:
-    """The object of ``payload`` if it ends in ``,"key":"<base64>"}``, without the JSON decoder's scan.
-
-    The JSON decoder reads a long string character by character and copies it (0.8 ms for a blob's
-    piece, more than anything else the server does with it). Base64 has no character that a JSON
-    string must escape, so a tail proved to be base64 (by the SIMD decoder, which decodes it on the
-    way) is a plain string; the rest, with its closing brace, is read as usual, and the tail's value
-    is a :class:`~net.protocol.schema.Base64Text`, its bytes decoded already. The object means exactly
-    what the whole payload means. None when the payload is not of that form, or the rest is not a
-    non-empty object without that key: the caller then reads the whole payload, which gives the same
-    result or the same error.
-    """
-    if not payload.endswith(b'"}'):
-        return None
-    opening = payload.rfind(b'"', 0, len(payload) - 2)  # base64 has no quote: the last value's first
-    colon = opening - 2
-    if colon < 0 or payload[colon:opening] != b'":':
-        return None
-    start = payload.rfind(b',"', 0, colon)
-    if start < 0 or not _TAIL_KEY.fullmatch(payload, start + 2, colon):
-        return None
-    value = payload[opening + 1 : -2]
-    try:
-        data = pybase64.b64decode(value, validate=True)  # only the base64 alphabet: nothing escaped
-        rest = _DECODER.decode(payload[:start].decode("utf-8") + "}")
-    except (ValueError, RecursionError):  # binascii.Error, UnicodeDecodeError and JSON's errors too
-        return None
-    key = payload[start + 2 : colon].decode("ascii")
-    if not isinstance(rest, dict) or not rest or key in rest:  # "{ ," is no object; a repeat is refused
-        return None
-    rest[key] = Base64Text(value, data)
-    return rest
-
-
-def decode_json_object(payload: bytes) -> dict[str, Any]:
-    """A frame's payload as a JSON object, or a ``bad_frame`` :class:`RemoteProtocolError`."""
-    try:
-        text = payload.decode("utf-8")
-    except UnicodeDecodeError:
-        raise RemoteProtocolError(ErrorCode.BAD_FRAME, "the frame is not UTF-8") from None
-    try:
-        obj = _DECODER.decode(text)
-    except RecursionError:
-        raise RemoteProtocolError(ErrorCode.BAD_FRAME, "the frame's JSON is nested too deeply") from None
-    except _Unacceptable as exc:
-        raise RemoteProtocolError(ErrorCode.BAD_FRAME, f"the frame has {exc}") from None
-    except ValueError:  # includes JSONDecodeError and over-long integers
-        raise RemoteProtocolError(ErrorCode.BAD_FRAME, "the frame is not valid JSON") from None
-    if not isinstance(obj, dict):
-        raise RemoteProtocolError(ErrorCode.BAD_FRAME, "the frame is not a JSON object")
-    return obj
-
-
-def _encode_leaf(value: Any) -> Any:
-    # Called by the C encoder only for what JSON does not know, so dicts and lists never cross into Python.
-    if isinstance(value, bytes | bytearray):
-        return b64encode(bytes(value))
-    if hasattr(value, "to_json"):
-        return value.to_json()
-    raise TypeError(f"{type(value).__name__} is not JSON")
-
-
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_encode_leaf)
-
-
-#: A top-level bytes value this long is written into the JSON text as its base64 directly, after the
-#: other fields: base64 needs no escaping, and the encoder's escaping of a long string costs more than
-#: the base64 itself (a blob's piece: 1.2 ms of 2 per 512 KiB). The JSON means the same.
-SPLICED_BYTES = 16 * 1024
-
-
-def encode_json(obj: dict[str, Any]) -> bytes:
-    try:
-        spliced = [
-            name
-            for name, value in obj.items()
-            if isinstance(value, bytes | bytearray) and len(value) >= SPLICED_BYTES
-        ]
-        if not spliced:
-            return _ENCODER.encode(obj).encode()
-        rest = _ENCODER.encode({name: value for name, value in obj.items() if name not in spliced}).encode()
-        parts = [rest[:-1]]  # the object without its closing brace
-        comma = rest != b"{}"
-        for name in spliced:
-            parts += [
-                b"," if comma else b"",
-                _ENCODER.encode(name).encode(),
-                b':"',
-                pybase64.b64encode(obj[name]),
-                b'"',
-            ]
-            comma = True
-        parts.append(b"}")
-        return b"".join(parts)
-    except (TypeError, ValueError) as exc:
-        raise LocalProtocolError(ErrorCode.BAD_REQUEST, f"cannot encode the message: {exc}") from None
-
-
 class Connection:
     """One side of one connection: a frame decoder, an encoder, and (client side) pending ids."""
 
@@ -293,8 +157,11 @@ class Connection:
                 return ConnectionClosed()
             return NEED_DATA
         if self.role is Role.SERVER:
-            read = _with_long_tail(payload) if len(payload) >= LONG_TAIL else None
-            return self._parse_request(read if read is not None else decode_json_object(payload))
+            if len(payload) >= LONG_TAIL:
+                read = with_long_tail(payload)
+                if read is not None:
+                    return self._parse_request(read, long_tail=True)
+            return self._parse_request(decode_json_object(payload))
         obj = decode_json_object(payload)
         return self._parse_server_message(obj)
 
@@ -308,13 +175,10 @@ class Connection:
         """Ids of requests sent and not yet answered (client side)."""
         return frozenset(self._pending)
 
-    def _parse_request(self, obj: dict[str, Any]) -> Request:
+    def _parse_request(self, obj: dict[str, Any], *, long_tail: bool = False) -> Request:
+        """The request ``obj`` says; ``long_tail``: read by ``with_long_tail`` (it may hold a Base64Text)."""
         request_id = obj.get("id")
-        if (
-            not isinstance(request_id, int)
-            or isinstance(request_id, bool)
-            or not 0 <= request_id <= MAX_REQUEST_ID
-        ):
+        if type(request_id) is not int or not 0 <= request_id <= MAX_REQUEST_ID:  # JSON's true is no int here
             raise RemoteProtocolError(
                 ErrorCode.BAD_REQUEST, f"a request needs an integer id from 0 to {MAX_REQUEST_ID}"
             )
@@ -325,9 +189,10 @@ class Connection:
             raise RemoteProtocolError(
                 ErrorCode.UNKNOWN_OP, f"unknown operation {shown!r}", request_id=request_id
             )
-        for name, value in obj.items():
-            if isinstance(value, Base64Text) and not operation.takes_base64(name):
-                obj[name] = value.text()  # only a base64 field takes it as it is; for others it is a string
+        if long_tail:
+            for name, value in obj.items():
+                if isinstance(value, Base64Text) and not operation.takes_base64(name):
+                    obj[name] = value.text()  # only a base64 field takes it as it is; for others a string
         try:
             args = operation.parse(obj)
         except FieldError as exc:

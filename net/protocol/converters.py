@@ -209,6 +209,9 @@ def blob_id(value: object) -> str:
     return checked
 
 
+_ABSENT: Any = object()  # a field not in the frame (None is a value there: null)
+
+
 @dataclass(frozen=True)
 class Field:
     name: str
@@ -227,20 +230,26 @@ class Operation:
         """Whether this operation's field ``name`` is base64 bytes (and so takes a :class:`Base64Text`)."""
         return any(f.name == name and getattr(f.convert, "takes_base64", False) for f in self.fields)
 
+    @functools.cached_property
+    def _steps(self) -> tuple[tuple[str, Converter, bool, Any], ...]:
+        # The fields' parts as plain tuples: every request goes through them (the attributes of a
+        # frozen dataclass cost a lookup each, a tenth of a small request's checking).
+        return tuple((f.name, f.convert, f.required, f.default) for f in self.fields)
+
     def parse(self, frame: dict[str, Any]) -> dict[str, Any]:
         """Checked arguments, or :class:`FieldError` whose message names the first bad field."""
         args: dict[str, Any] = {}
-        for field in self.fields:
-            if field.name not in frame:
-                if field.required:
-                    raise bad(f"{self.name}: the field {field.name!r} is missing")
-                args[field.name] = field.default
-                continue
-            value = frame[field.name]
-            if value is None:  # not the same as absent: a client that means the default leaves it out
-                raise bad(f"{self.name}.{field.name}: null is not a value; leave the field out instead")
-            try:
-                args[field.name] = field.convert(value)
-            except FieldError as exc:
-                raise FieldError(exc.code, f"{self.name}.{field.name}{exc.path}: {exc}") from None
+        for name, convert, required, default in self._steps:
+            value = frame.get(name, _ABSENT)
+            if value is _ABSENT:
+                if required:
+                    raise bad(f"{self.name}: the field {name!r} is missing")
+                args[name] = default
+            elif value is None:  # not the same as absent: a client that means the default leaves it out
+                raise bad(f"{self.name}.{name}: null is not a value; leave the field out instead")
+            else:
+                try:
+                    args[name] = convert(value)
+                except FieldError as exc:
+                    raise FieldError(exc.code, f"{self.name}.{name}{exc.path}: {exc}") from None
         return args

@@ -116,7 +116,14 @@ class FrameDecoder:
                     fatal=True,
                 )
             end = HEADER_SIZE + length
-            if len(self._buffer) >= end:
+            buffered = len(self._buffer)
+            if buffered == end and length < self.GATHERED:
+                # The usual read, one small frame and nothing after it: a slice and a clear cost less
+                # than a view and a deletion (0.3 µs of 1.3), though the small payload is copied twice.
+                payload = bytes(self._buffer[HEADER_SIZE:])
+                self._buffer.clear()
+                return payload
+            if buffered >= end:
                 with memoryview(self._buffer) as view:  # one copy of the payload, not two
                     payload = bytes(view[HEADER_SIZE:end])
                 del self._buffer[:end]

@@ -15,7 +15,6 @@ from json_strategies import json_values
 from crypto_core.keys import IdentityKeyPair, PublicIdentity
 from net.protocol.connection import (
     NEED_DATA,
-    SPLICED_BYTES,
     Connection,
     ConnectionClosed,
     ErrorReply,
@@ -23,12 +22,12 @@ from net.protocol.connection import (
     Reply,
     Request,
     Role,
-    _with_long_tail,
     decode_json_object,
     encode_json,
     error_reply,
 )
 from net.protocol.errors import ErrorCode, LocalProtocolError, RemoteProtocolError, RequestRefused
+from net.protocol.frame_json import SPLICED_BYTES, with_long_tail
 from net.protocol.frames import encode_frame
 from net.protocol.schema import OPERATIONS, Base64Text
 
@@ -483,7 +482,7 @@ _TAIL_B64 = base64.b64encode(bytes(range(256)) * 300).decode()  # 76,800 bytes: 
     ],
 )
 def test_a_long_base64_tail_read_apart_means_what_the_whole_request_means(payload: str) -> None:
-    read = _with_long_tail(payload.encode())
+    read = with_long_tail(payload.encode())
     if read is not None:  # read apart: the tail's value comes decoded, its text kept for another field
         tail = next(value for value in read.values() if isinstance(value, Base64Text))
         assert tail.data == base64.b64decode(_TAIL_B64) and tail.text() == _TAIL_B64
@@ -509,6 +508,6 @@ def test_a_mangled_request_with_a_long_tail_is_read_the_same_either_way(
 def test_a_piece_of_a_blob_is_read_apart_from_its_request() -> None:
     piece = bytes(range(256)) * 2048
     _, data = Connection(Role.CLIENT).request("blob_put", blob="A" * 43, offset=0, data=piece)
-    read = _with_long_tail(data[4:])
+    read = with_long_tail(data[4:])
     assert read is not None and read["op"] == "blob_put" and isinstance(read["data"], Base64Text)
     assert read["data"].data == piece and repr(read["data"]) == "Base64Text(699052 characters)"

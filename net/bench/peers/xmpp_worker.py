@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import secrets
 import selectors
-import signal
 import socket
 import ssl
 import string
@@ -27,7 +26,7 @@ from typing import Any
 from net.bench.client import SetupError, Tally
 from net.bench.link import Address, LinkClosed
 from net.bench.peers.xmpp_client import Stage, XmppClient
-from net.bench.worker import LoadSpec, _CpuWindow
+from net.bench.worker import LoadSpec, _CpuWindow, serve_commands
 
 CONNECT_TIMEOUT = 30.0
 LOGIN_TIMEOUT = 300.0
@@ -213,16 +212,4 @@ class XmppWorker:
 
 def serve(pipe: Pipe) -> None:
     """A worker process's main: run commands from the runner until ``stop`` (as net/bench/worker.py's)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    worker = XmppWorker()
-    try:
-        while True:
-            command, args = pipe.recv()
-            if command == "stop":
-                return
-            try:
-                pipe.send(("ok", getattr(worker, command)(**args)))
-            except Exception as exc:
-                pipe.send(("error", f"{type(exc).__name__}: {exc}"))
-    finally:
-        worker.close()
+    serve_commands(pipe, XmppWorker())

@@ -170,7 +170,7 @@ class ServerChild:
         return self.process.pid
 
     def sample(self) -> ProcessSample | None:
-        """CPU and memory of the server and of any helper processes it started (ejabberd's port programs)."""
+        """CPU and memory of the server and of any child processes it started (ejabberd's port programs)."""
         return read_process_tree(self.pid)
 
     def tail(self, lines: int = 5) -> str:

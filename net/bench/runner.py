@@ -158,17 +158,16 @@ class RelayProcess:
 
 
 class WorkerPool:
-    """Worker processes, each answering one command at a time over its pipe."""
+    """Worker processes, each answering one command at a time over its pipe (``serve`` is their main:
+    the Parley bench's worker, or another of the same shape, such as the peer comparison's XMPP one)."""
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, serve: Callable[[Pipe], None] = worker.serve) -> None:
         self.pipes: list[Pipe] = []
         self.processes: list[Any] = []
         self._busy = [False] * count
         for index in range(count):
             parent, child = _CONTEXT.Pipe()
-            process = _CONTEXT.Process(
-                target=worker.serve, args=(child,), name=f"parley-bench-{index}", daemon=True
-            )
+            process = _CONTEXT.Process(target=serve, args=(child,), name=f"parley-bench-{index}", daemon=True)
             process.start()
             self.pipes.append(parent)
             self.processes.append(process)

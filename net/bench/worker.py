@@ -447,8 +447,12 @@ def serve(pipe: Pipe) -> None:
     Ctrl+C is left to the runner, which stops its workers itself; any failure of a
     command goes back to it as one sentence (the bench holds no secrets to hide).
     """
+    serve_commands(pipe, Worker())
+
+
+def serve_commands(pipe: Pipe, worker: Any) -> None:
+    """Run ``worker``'s commands from ``pipe`` until ``stop``, then close it (any worker of the bench)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    worker = Worker()
     try:
         while True:
             command, args = pipe.recv()
